@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: Kubernetes NetworkPolicy compiled to eBPF.
+ *
+ * The umbrella header. See libnetpol(3) for the model, errors, ownership
+ * and thread safety, and each netpol/<object>.h for its functions.
+ */
+#ifndef NETPOL_H
+#define NETPOL_H
+
+#include "netpol/common.h"
+#include "netpol/diag.h"
+#include "netpol/cluster.h"
+
+#endif /* NETPOL_H */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: the cluster snapshot.
+ *
+ * A struct np_cluster holds Namespaces, Pods, Services, NetworkPolicies
+ * (networking.k8s.io/v1) and PolicyEndpoints (networking.k8s.aws/v1alpha1).
+ * Load whole files or buffers (YAML with several documents, JSON, kind: List)
+ * or upsert and delete single objects, as a controller watching the API does.
+ *
+ *   np_cluster_new()          create an empty snapshot
+ *   np_cluster_free()         free it (NULL-safe)
+ *   np_cluster_load_file()    parse, validate and upsert a file ("-": stdin)
+ *   np_cluster_load_buffer()  the same for a buffer
+ *   np_cluster_delete()       remove one object
+ *   np_cluster_count()        how many objects of a kind
+ *   np_cluster_export()       every object of a kind as a kind: List
+ */
+#ifndef NETPOL_CLUSTER_H
+#define NETPOL_CLUSTER_H
+
+#include "common.h"
+#include "diag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct np_cluster;
+
+struct np_cluster_opts {
+	size_t sz;
+	np_log_fn log;	/* optional: skipped kinds, warnings */
+	void *log_ctx;
+};
+
+struct np_load_opts {
+	size_t sz;
+	/*
+	 * false (default): all or nothing. When any object is invalid nothing
+	 * is applied and the call returns -EINVAL.
+	 * true: valid objects are applied, each invalid one is reported and
+	 * skipped (its previous version, if any, stays), and the call returns
+	 * 0. A syntax error always rejects the whole input.
+	 */
+	bool skip_invalid;
+	enum np_format format;	/* NP_FORMAT_AUTO by default */
+	np_diag_fn on_diag;	/* optional: every problem, not just the first */
+	void *diag_ctx;
+};
+
+NP_API int np_cluster_new(struct np_cluster **out,
+			  const struct np_cluster_opts *opts);
+NP_API void np_cluster_free(struct np_cluster *cluster);
+
+NP_API int np_cluster_load_file(struct np_cluster *cluster, const char *path,
+				const struct np_load_opts *opts,
+				struct np_diag *diag);
+NP_API int np_cluster_load_buffer(struct np_cluster *cluster, const void *buf,
+				  size_t len, const char *name,
+				  const struct np_load_opts *opts,
+				  struct np_diag *diag);
+
+/* ns is ignored for Namespaces. -ENOENT when absent. */
+NP_API int np_cluster_delete(struct np_cluster *cluster, enum np_kind kind,
+			     const char *ns, const char *name);
+NP_API size_t np_cluster_count(const struct np_cluster *cluster,
+			       enum np_kind kind);
+
+/*
+ * Every object of a kind, sorted by namespace and name, as a kind: List in
+ * its normalized form (defaults applied); loading it back gives the same
+ * objects. *out is freed with np_free().
+ */
+NP_API int np_cluster_export(const struct np_cluster *cluster,
+			     enum np_kind kind, enum np_format format,
+			     char **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETPOL_CLUSTER_H */

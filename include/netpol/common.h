@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: common definitions.
+ *
+ *   np_version()     library version string ("0.1.0")
+ *   np_strerror()    static text for a negative errno returned by np_*()
+ *   np_free()        free memory the library handed to the caller
+ *   np_kind_name()   "NetworkPolicy", "Pod", ... for an enum np_kind
+ */
+#ifndef NETPOL_COMMON_H
+#define NETPOL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef NP_API
+#define NP_API __attribute__((visibility("default")))
+#endif
+
+#define NP_VERSION_MAJOR 0
+#define NP_VERSION_MINOR 1
+#define NP_VERSION_PATCH 0
+
+/*
+ * Extensible options, the libbpf way: every options struct starts with
+ * size_t sz, which the library uses to know which fields the caller has.
+ *   NP_OPTS(np_load_opts, o, .skip_invalid = true);
+ */
+#define NP_OPTS(TYPE, NAME, ...) \
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
+/* Kinds of Kubernetes objects the library understands. */
+enum np_kind {
+	NP_KIND_NAMESPACE = 0,
+	NP_KIND_POD,
+	NP_KIND_SERVICE,
+	NP_KIND_NETWORK_POLICY,
+	NP_KIND_POLICY_ENDPOINT,
+	NP_KIND__MAX,
+};
+
+/* Text formats for input and output. */
+enum np_format {
+	NP_FORMAT_AUTO = 0, /* input only: JSON when it starts with { or [ */
+	NP_FORMAT_YAML,
+	NP_FORMAT_JSON,
+	NP_FORMAT_TEXT, /* output only, where a command offers it */
+};
+
+enum np_log_level {
+	NP_LOG_ERROR = 0,
+	NP_LOG_WARN,
+	NP_LOG_INFO,
+	NP_LOG_DEBUG,
+};
+
+/* The library never prints; it hands log lines to this callback. */
+typedef void (*np_log_fn)(void *ctx, enum np_log_level level,
+			  const char *msg);
+
+NP_API const char *np_version(void);
+NP_API const char *np_strerror(int err);
+NP_API void np_free(void *ptr);
+NP_API const char *np_kind_name(enum np_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETPOL_COMMON_H */

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef NP_CLUSTER_INTERNAL_H
+#define NP_CLUSTER_INTERNAL_H
+
+#include "objects.h"
+
+/* Objects of one kind: open addressing on (namespace, name). */
+struct np_table {
+	struct np_obj **slots;
+	size_t cap;
+	size_t n;
+};
+
+struct np_cluster {
+	np_log_fn log;
+	void *log_ctx;
+	struct np_table t[NP_KIND__MAX];
+	uint64_t gen;		/* bumped on every change */
+};
+
+struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
+				const char *ns, const char *name);
+/*
+ * Every object of a kind sorted by namespace and name. *out is malloc'd
+ * (borrowed pointers inside); free it with free().
+ */
+int np__cluster_sorted(const struct np_cluster *c, enum np_kind k,
+		       struct np_obj ***out, size_t *n);
+
+#endif /* NP_CLUSTER_INTERNAL_H */

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The document tree printed as JSON (our own writer: 2-space indent, as
+ * kubectl -o json) or YAML (libyaml's emitter, block style, strings quoted
+ * where a plain scalar would read back as another type).
+ */
+#include <stdio.h>
+#include <yaml.h>
+
+#include "node.h"
+
+static void json_string(struct np_strbuf *sb, const char *s, size_t n)
+{
+	size_t i;
+
+	np__sb_putc(sb, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			np__sb_puts(sb, "\\\"");
+			break;
+		case '\\':
+			np__sb_puts(sb, "\\\\");
+			break;
+		case '\n':
+			np__sb_puts(sb, "\\n");
+			break;
+		case '\t':
+			np__sb_puts(sb, "\\t");
+			break;
+		case '\r':
+			np__sb_puts(sb, "\\r");
+			break;
+		default:
+			if (c < 0x20)
+				np__sb_printf(sb, "\\u%04x", c);
+			else
+				np__sb_putc(sb, (char)c);
+		}
+	}
+	np__sb_putc(sb, '"');
+}
+
+static void indent(struct np_strbuf *sb, int level)
+{
+	np__sb_putc(sb, '\n');
+	while (level-- > 0)
+		np__sb_puts(sb, "  ");
+}
+
+static void emit_json(const struct np_node *n, struct np_strbuf *sb, int lvl)
+{
+	size_t i;
+
+	switch (n->type) {
+	case NP_N_NULL:
+		np__sb_puts(sb, "null");
+		break;
+	case NP_N_BOOL:
+		np__sb_puts(sb, n->b ? "true" : "false");
+		break;
+	case NP_N_INT:
+		np__sb_printf(sb, "%lld", (long long)n->i);
+		break;
+	case NP_N_FLOAT:
+		np__sb_printf(sb, "%.17g", n->f);
+		break;
+	case NP_N_STR:
+		json_string(sb, n->str.s, n->str.len);
+		break;
+	case NP_N_SEQ:
+		if (!n->seq.n) {
+			np__sb_puts(sb, "[]");
+			break;
+		}
+		np__sb_putc(sb, '[');
+		for (i = 0; i < n->seq.n; i++) {
+			indent(sb, lvl + 1);
+			emit_json(n->seq.v[i], sb, lvl + 1);
+			if (i + 1 < n->seq.n)
+				np__sb_putc(sb, ',');
+		}
+		indent(sb, lvl);
+		np__sb_putc(sb, ']');
+		break;
+	case NP_N_MAP:
+		if (!n->map.n) {
+			np__sb_puts(sb, "{}");
+			break;
+		}
+		np__sb_putc(sb, '{');
+		for (i = 0; i < n->map.n; i++) {
+			indent(sb, lvl + 1);
+			json_string(sb, n->map.k[i], strlen(n->map.k[i]));
+			np__sb_puts(sb, ": ");
+			emit_json(n->map.v[i], sb, lvl + 1);
+			if (i + 1 < n->map.n)
+				np__sb_putc(sb, ',');
+		}
+		indent(sb, lvl);
+		np__sb_putc(sb, '}');
+		break;
+	}
+}
+
+static int yaml_write(void *data, unsigned char *buf, size_t size)
+{
+	np__sb_putn(data, (const char *)buf, size);
+	return ((struct np_strbuf *)data)->err ? 0 : 1;
+}
+
+/* Would this string, printed plain, read back as something else? */
+static bool needs_quotes(const char *s, size_t len)
+{
+	struct np_node probe = { .type = NP_N_STR };
+
+	if (!len)
+		return true;
+	probe.str.s = s;
+	probe.str.len = len;
+	np__resolve_plain(&probe);
+	return probe.type != NP_N_STR;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const char *s, size_t len,
+		       yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+					  (yaml_char_t *)s, (int)len, 1, 1,
+					  style))
+		return -ENOMEM;
+	return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+}
+
+static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
+{
+	yaml_event_t ev;
+	size_t i;
+	int err;
+
+	switch (n->type) {
+	case NP_N_NULL:
+		return emit_scalar(e, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+	case NP_N_BOOL:
+		return emit_scalar(e, n->b ? "true" : "false", n->b ? 4 : 5,
+				   YAML_PLAIN_SCALAR_STYLE);
+	case NP_N_INT: {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%lld", (long long)n->i);
+		return emit_scalar(e, buf, strlen(buf),
+				   YAML_PLAIN_SCALAR_STYLE);
+	}
+	case NP_N_FLOAT: {
+		char buf[40];
+
+		snprintf(buf, sizeof(buf), "%.17g", n->f);
+		return emit_scalar(e, buf, strlen(buf),
+				   YAML_PLAIN_SCALAR_STYLE);
+	}
+	case NP_N_STR:
+		return emit_scalar(e, n->str.s, n->str.len,
+				   needs_quotes(n->str.s, n->str.len)
+					   ? YAML_SINGLE_QUOTED_SCALAR_STYLE
+					   : YAML_ANY_SCALAR_STYLE);
+	case NP_N_SEQ:
+		if (!yaml_sequence_start_event_initialize(
+			    &ev, NULL, NULL, 1,
+			    n->seq.n ? YAML_BLOCK_SEQUENCE_STYLE
+				     : YAML_FLOW_SEQUENCE_STYLE) ||
+		    !yaml_emitter_emit(e, &ev))
+			return -EINVAL;
+		for (i = 0; i < n->seq.n; i++) {
+			err = emit_yaml(e, n->seq.v[i]);
+			if (err)
+				return err;
+		}
+		yaml_sequence_end_event_initialize(&ev);
+		return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+	case NP_N_MAP:
+		if (!yaml_mapping_start_event_initialize(
+			    &ev, NULL, NULL, 1,
+			    n->map.n ? YAML_BLOCK_MAPPING_STYLE
+				     : YAML_FLOW_MAPPING_STYLE) ||
+		    !yaml_emitter_emit(e, &ev))
+			return -EINVAL;
+		for (i = 0; i < n->map.n; i++) {
+			const char *k = n->map.k[i];
+
+			err = emit_scalar(e, k, strlen(k),
+					  needs_quotes(k, strlen(k))
+						  ? YAML_SINGLE_QUOTED_SCALAR_STYLE
+						  : YAML_ANY_SCALAR_STYLE);
+			if (!err)
+				err = emit_yaml(e, n->map.v[i]);
+			if (err)
+				return err;
+		}
+		yaml_mapping_end_event_initialize(&ev);
+		return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int np__emit(const struct np_node *root, enum np_format fmt,
+	     struct np_strbuf *sb)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int err;
+
+	if (fmt == NP_FORMAT_JSON) {
+		emit_json(root, sb, 0);
+		np__sb_putc(sb, '\n');
+		return sb->err;
+	}
+	if (!yaml_emitter_initialize(&e))
+		return -ENOMEM;
+	yaml_emitter_set_output(&e, yaml_write, sb);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	err = -EINVAL;
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
+	    !yaml_emitter_emit(&e, &ev))
+		goto out;
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
+	    !yaml_emitter_emit(&e, &ev))
+		goto out;
+	err = emit_yaml(&e, root);
+	if (err)
+		goto out;
+	err = -EINVAL;
+	if (!yaml_document_end_event_initialize(&ev, 1) ||
+	    !yaml_emitter_emit(&e, &ev))
+		goto out;
+	if (!yaml_stream_end_event_initialize(&ev) ||
+	    !yaml_emitter_emit(&e, &ev))
+		goto out;
+	err = sb->err;
+out:
+	yaml_emitter_delete(&e);
+	return err ? err : sb->err;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Typed Kubernetes objects, validated. Each object owns one arena holding
+ * all of its strings and arrays, so upsert and delete free it in one go.
+ */
+#ifndef NP_OBJECTS_H
+#define NP_OBJECTS_H
+
+#include "netpol/cluster.h"
+#include "limits.h"
+#include "node.h"
+
+enum np_proto {
+	NP_PROTO_ANY = 0,	/* internal: every protocol */
+	NP_PROTO_TCP = 6,
+	NP_PROTO_UDP = 17,
+	NP_PROTO_SCTP = 132,
+};
+
+struct np_label {
+	const char *key;
+	const char *val;
+};
+
+/* Sorted by key, keys unique. */
+struct np_labels {
+	struct np_label *v;
+	size_t n;
+};
+
+enum np_sel_op {
+	NP_OP_IN = 0,
+	NP_OP_NOTIN,
+	NP_OP_EXISTS,
+	NP_OP_DOESNOTEXIST,
+};
+
+struct np_sel_expr {
+	const char *key;
+	enum np_sel_op op;
+	const char **values;
+	size_t nvalues;
+};
+
+/* A label selector. An empty one matches everything. */
+struct np_selector {
+	struct np_labels match;
+	struct np_sel_expr *exprs;
+	size_t nexprs;
+};
+
+/* An address: family 4 uses addr[0..3]. */
+struct np_ip {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+struct np_cidr {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];	/* host bits masked */
+};
+
+/* One NetworkPolicyPort / PolicyEndpoint port. */
+struct np_port {
+	uint8_t proto;		/* NP_PROTO_TCP/UDP/SCTP */
+	bool has_port;		/* false: every port of proto */
+	const char *name;	/* named port (NetworkPolicy only) */
+	uint16_t port;
+	uint16_t end_port;	/* 0: none */
+};
+
+struct np_ipblock {
+	struct np_cidr cidr;
+	struct np_cidr *except;
+	size_t nexcept;
+};
+
+struct np_peer {
+	struct np_selector *pod_sel;	/* NULL: absent */
+	struct np_selector *ns_sel;	/* NULL: absent */
+	struct np_ipblock *ipblock;	/* NULL: absent */
+};
+
+struct np_rule {
+	struct np_peer *peers;	/* npeers == 0: every peer */
+	size_t npeers;
+	struct np_port *ports;	/* nports == 0: every port, every protocol */
+	size_t nports;
+};
+
+struct np_meta {
+	const char *ns;		/* "" for Namespaces */
+	const char *name;
+	struct np_labels labels;
+};
+
+struct np_netpol {
+	struct np_selector pod_sel;
+	bool ingress_type, egress_type;	/* after policyTypes defaulting */
+	bool policy_types_set;
+	struct np_rule *ingress, *egress;
+	size_t ningress, negress;
+};
+
+struct np_container_port {
+	const char *name;	/* may be NULL */
+	uint16_t port;
+	uint8_t proto;
+};
+
+enum np_pod_phase {
+	NP_PHASE_UNKNOWN = 0,
+	NP_PHASE_PENDING,
+	NP_PHASE_RUNNING,
+	NP_PHASE_SUCCEEDED,
+	NP_PHASE_FAILED,
+};
+
+struct np_pod {
+	bool host_network;
+	enum np_pod_phase phase;
+	const char *phase_text;		/* as written, NULL when absent */
+	const char *node_name;
+	struct np_ip ips[NP_MAX_IPS];
+	size_t nips;
+	struct np_ip host_ip;		/* family 0: absent */
+	struct np_container_port *ports;
+	size_t nports;
+};
+
+struct np_service_port {
+	const char *name;
+	uint16_t port;
+	uint8_t proto;
+	uint16_t target_port;		/* 0 when named */
+	const char *target_name;
+};
+
+struct np_service {
+	bool has_selector;
+	struct np_labels selector;
+	const char *type;
+	struct np_service_port *ports;
+	size_t nports;
+	struct np_ip ips[NP_MAX_IPS];
+	size_t nips;
+};
+
+struct np_pe_pod {
+	struct np_ip host_ip;
+	struct np_ip pod_ip;
+	const char *name;
+	const char *ns;
+};
+
+struct np_pe_entry {
+	struct np_cidr cidr;
+	struct np_cidr *except;
+	size_t nexcept;
+	struct np_port *ports;		/* nports == 0: every port */
+	size_t nports;
+};
+
+struct np_policyendpoint {
+	const char *ref_ns, *ref_name;
+	bool iso_ingress, iso_egress;
+	struct np_selector *pod_sel;	/* optional */
+	struct np_pe_pod *pods;
+	size_t npods;
+	struct np_pe_entry *ingress, *egress;
+	size_t ningress, negress;
+};
+
+struct np_obj {
+	enum np_kind kind;
+	struct np_arena arena;
+	struct np_meta meta;
+	union {
+		struct np_pod pod;
+		struct np_service svc;
+		struct np_netpol np;
+		struct np_policyendpoint pe;
+	};
+};
+
+/* Where objects come from, for diagnostics and the skip log. */
+struct np_vctx {
+	const char *file;
+	np_diag_fn cb;
+	void *cbctx;
+	struct np_diag *first;
+	np_log_fn log;
+	void *log_ctx;
+	size_t nerr;
+	/* per object */
+	struct np_arena *a;
+	char object[256];
+	char path[256];
+	size_t plen;
+	const struct np_node *objnode;
+};
+
+/*
+ * Convert one document (an object, or a List whose items are objects) into
+ * validated objects. Valid ones are appended to *objs; each invalid one is
+ * reported through ctx and counted in ctx->nerr. Other kinds are logged and
+ * skipped. Returns 0 or a hard error (-ENOMEM, -E2BIG).
+ */
+int np__objects_from_doc(struct np_vctx *ctx, const struct np_node *doc,
+			 struct np_obj ***objs, size_t *nobjs, size_t *cap);
+void np__obj_free(struct np_obj *o);
+
+/* The object back as a document tree (normalized), built in arena a. */
+struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o);
+
+/* Helpers shared with the compiler. */
+int np__ip_parse(const char *s, struct np_ip *ip);
+int np__cidr_parse(const char *s, struct np_cidr *c, bool bare_ip_ok);
+void np__cidr_format(const struct np_cidr *c, char *buf, size_t size);
+void np__ip_format(const struct np_ip *ip, char *buf, size_t size);
+bool np__cidr_contains(const struct np_cidr *outer, const struct np_cidr *in);
+bool np__cidr_has_ip(const struct np_cidr *c, const struct np_ip *ip);
+const char *np__proto_name(uint8_t proto);
+const char *np__labels_get(const struct np_labels *l, const char *key);
+bool np__selector_matches(const struct np_selector *s,
+			  const struct np_labels *labels);
+bool np__selector_empty(const struct np_selector *s);
+
+#endif /* NP_OBJECTS_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Internal helpers: arena, string buffer, growable arrays, hashing. */
+#ifndef NP_UTIL_H
+#define NP_UTIL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "netpol/common.h"
+
+#define NP__HIDDEN __attribute__((visibility("hidden")))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NP_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NP_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Bump allocator: everything it hands out is freed at once. */
+struct np_arena {
+	struct np_arena_chunk *head;
+	size_t total;
+};
+
+void *np__arena_alloc(struct np_arena *a, size_t size);
+void *np__arena_zalloc(struct np_arena *a, size_t size);
+char *np__arena_strndup(struct np_arena *a, const char *s, size_t len);
+char *np__arena_strdup(struct np_arena *a, const char *s);
+char *np__arena_printf(struct np_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void np__arena_release(struct np_arena *a);
+
+/* Growable string. On allocation failure it records the error and stops. */
+struct np_strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+void np__sb_putn(struct np_strbuf *sb, const char *s, size_t n);
+void np__sb_puts(struct np_strbuf *sb, const char *s);
+void np__sb_putc(struct np_strbuf *sb, char c);
+void np__sb_printf(struct np_strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void np__sb_vprintf(struct np_strbuf *sb, const char *fmt, va_list ap);
+/* Hand the string over (NUL-terminated), or return the error. */
+int np__sb_finish(struct np_strbuf *sb, char **out);
+void np__sb_release(struct np_strbuf *sb);
+
+/* Grow *arr (of elem-sized items, capacity *cap) to hold at least n. */
+int np__grow(void **arr, size_t *cap, size_t n, size_t elem);
+#define NP_GROW(arr, cap, n) np__grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
+uint64_t np__hash_bytes(const void *data, size_t len, uint64_t seed);
+static inline uint64_t np__hash_str(const char *s, uint64_t seed)
+{
+	return np__hash_bytes(s, strlen(s), seed);
+}
+
+void np__log(np_log_fn fn, void *ctx, enum np_log_level lvl, const char *fmt,
+	     ...) __attribute__((format(printf, 4, 5)));
+
+#endif /* NP_UTIL_H */
