@@ -11,5 +11,7 @@
 #include "netpol/common.h"
 #include "netpol/diag.h"
 #include "netpol/cluster.h"
+#include "netpol/ruleset.h"
+#include "netpol/mapset.h"
 
 #endif /* NETPOL_H */

@@ -251,6 +251,7 @@ void np_cluster_free(struct np_cluster *c)
 			np__obj_free(c->t[k].slots[i]);
 		free(c->t[k].slots);
 	}
+	np__ctx_free(c->ctx);
 	free(c);
 }
 
@@ -260,14 +261,17 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 {
 	struct np_docset ds = { 0 };
 	struct np_vctx vc = { 0 };
+	struct np_diag local;
 	struct np_obj **objs = NULL;
 	size_t nobjs = 0, cap = 0, i, add[NP_KIND__MAX] = { 0 };
 	bool skip = false;
 	enum np_format fmt = NP_FORMAT_AUTO;
 	int err;
 
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
+	/* the first problem decides the return code, with or without diag */
+	if (!diag)
+		diag = &local;
+	memset(diag, 0, sizeof(*diag));
 	if (!c || (!buf && len))
 		return -EINVAL;
 	if (opts && opts->sz >= offsetof(struct np_load_opts, diag_ctx) +
@@ -283,16 +287,8 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 		name = "<buffer>";
 	err = np__parse(&ds, buf ? buf : "", len, name, fmt, diag);
 	if (err) {
-		if (vc.cb && diag)
+		if (vc.cb)
 			vc.cb(vc.cbctx, diag);
-		else if (vc.cb) {
-			struct np_diag d;
-
-			np__docset_release(&ds);
-			ds = (struct np_docset){ 0 };
-			np__parse(&ds, buf ? buf : "", len, name, fmt, &d);
-			vc.cb(vc.cbctx, &d);
-		}
 		np__docset_release(&ds);
 		return err;
 	}
@@ -306,9 +302,7 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 			goto fail;
 	}
 	if (vc.nerr && !skip) {
-		err = -EINVAL;
-		if (diag && diag->err)
-			err = diag->err == -E2BIG ? -E2BIG : -EINVAL;
+		err = diag->err ? diag->err : -EINVAL;
 		goto fail;
 	}
 	for (i = 0; i < nobjs; i++)
@@ -375,12 +369,15 @@ static int read_all(int fd, char **out, size_t *len)
 int np_cluster_load_file(struct np_cluster *c, const char *path,
 			 const struct np_load_opts *opts, struct np_diag *diag)
 {
+	struct np_diag local;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, err;
 
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
+	/* on_diag hears about an unreadable file even without diag */
+	if (!diag)
+		diag = &local;
+	memset(diag, 0, sizeof(*diag));
 	if (!c || !path)
 		return -EINVAL;
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
@@ -397,16 +394,14 @@ int np_cluster_load_file(struct np_cluster *c, const char *path,
 	free(buf);
 	return err;
 diag:
-	if (diag) {
-		diag->err = err;
-		snprintf(diag->file, sizeof(diag->file), "%s", path);
-		snprintf(diag->message, sizeof(diag->message), "%s",
-			 err == -E2BIG ? "input too large" : strerror(-err));
-		if (opts && opts->sz >= offsetof(struct np_load_opts,
-						 diag_ctx) + sizeof(void *) &&
-		    opts->on_diag)
-			opts->on_diag(opts->diag_ctx, diag);
-	}
+	diag->err = err;
+	snprintf(diag->file, sizeof(diag->file), "%s", path);
+	snprintf(diag->message, sizeof(diag->message), "%s",
+		 err == -E2BIG ? "input too large" : strerror(-err));
+	if (opts && opts->sz >= offsetof(struct np_load_opts, diag_ctx) +
+					sizeof(void *) &&
+	    opts->on_diag)
+		opts->on_diag(opts->diag_ctx, diag);
 	return err;
 }
 

@@ -16,7 +16,10 @@ struct np_cluster {
 	void *log_ctx;
 	struct np_table t[NP_KIND__MAX];
 	uint64_t gen;		/* bumped on every change */
+	struct np_ctx *ctx;	/* compiler cache, valid while ctx->gen == gen */
 };
+
+void np__ctx_free(struct np_ctx *ctx);
 
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
 				const char *ns, const char *name);

@@ -111,12 +111,30 @@ static int yaml_write(void *data, unsigned char *buf, size_t size)
 	return ((struct np_strbuf *)data)->err ? 0 : 1;
 }
 
+/*
+ * Words YAML 1.1 readers (kubectl's go-yaml among them) take for booleans
+ * or null although the 1.2 core schema keeps them strings.
+ */
+static bool yaml11_word(const char *s, size_t len)
+{
+	static const char *const words[] = {
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+		"on", "On", "ON", "off", "Off", "OFF",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == len && !memcmp(words[i], s, len))
+			return true;
+	return false;
+}
+
 /* Would this string, printed plain, read back as something else? */
 static bool needs_quotes(const char *s, size_t len)
 {
 	struct np_node probe = { .type = NP_N_STR };
 
-	if (!len)
+	if (!len || yaml11_word(s, len))
 		return true;
 	probe.str.s = s;
 	probe.str.len = len;

@@ -289,8 +289,10 @@ static const char *label_key(const char *s)
 
 	if (slash) {
 		if (dns1123_subdomain(s, (size_t)(slash - s)))
-			return "prefix part must be a lowercase RFC 1123 "
-			       "subdomain";
+			return "prefix part a lowercase RFC 1123 subdomain must "
+			       "consist of lower case alphanumeric characters, "
+			       "'-' or '.', and must start and end with an "
+			       "alphanumeric character";
 		s = slash + 1;
 	}
 	return name_part(s, strlen(s), "key");
@@ -400,8 +402,12 @@ static void get_labels(struct np_vctx *c, const struct np_node *n,
 	qsort(out->v, out->n, sizeof(*out->v), label_cmp);
 }
 
+/*
+ * The API server lists the supported protocols in declaration order for
+ * NetworkPolicy ports and sorted for Pod and Service ports.
+ */
 static int get_proto(struct np_vctx *c, const struct np_node *map,
-		     uint8_t *out)
+		     uint8_t *out, bool netpol)
 {
 	const struct np_node *n = field(map, "protocol");
 	size_t p;
@@ -421,9 +427,10 @@ static int get_proto(struct np_vctx *c, const struct np_node *map,
 	} else if (!strcmp(n->str.s, "SCTP")) {
 		*out = NP_PROTO_SCTP;
 	} else {
-		verr(c, n, -EINVAL,
-		     "Unsupported value: %s: supported values: \"SCTP\", "
-		     "\"TCP\", \"UDP\"", REPR(n));
+		verr(c, n, -EINVAL, "Unsupported value: %s: supported values: %s",
+		     REPR(n),
+		     netpol ? "\"TCP\", \"UDP\", \"SCTP\""
+			    : "\"SCTP\", \"TCP\", \"UDP\"");
 		ret = -1;
 	}
 	path_pop(c, p);
@@ -829,7 +836,7 @@ static void get_ports(struct np_vctx *c, const struct np_node *n,
 			path_pop(c, p);
 			continue;
 		}
-		if (get_proto(c, e, &pt->proto))
+		if (get_proto(c, e, &pt->proto, true))
 			ok = false;
 		pn = field(e, "port");
 		en = field(e, "endPort");
@@ -863,22 +870,24 @@ static void get_ports(struct np_vctx *c, const struct np_node *n,
 			if (r < 0) {
 				ok = false;
 			} else if (!pn) {
-				err_required(c, e, "port",
-					     "must be specified when `endPort` "
-					     "is specified");
-				ok = false;
-			} else if (pt->name) {
 				p2 = path_push(c, ".endPort");
 				verr(c, en, -EINVAL,
-				     "Forbidden: may not be specified when "
-				     "`port` is non-numeric");
+				     "Invalid value: %u: may not be specified "
+				     "when `port` is not specified", end);
+				path_pop(c, p2);
+				ok = false;
+			} else if (pt->name || pn->type == NP_N_STR) {
+				p2 = path_push(c, ".endPort");
+				verr(c, en, -EINVAL,
+				     "Invalid value: %u: may not be specified "
+				     "when `port` is non-numeric", end);
 				path_pop(c, p2);
 				ok = false;
 			} else if (pt->has_port && end < pt->port) {
 				p2 = path_push(c, ".endPort");
 				verr(c, en, -EINVAL,
 				     "Invalid value: %u: must be greater than "
-				     "or equal to port", end);
+				     "or equal to `port`", end);
 				path_pop(c, p2);
 				ok = false;
 			} else if (pt->has_port) {
@@ -1088,7 +1097,7 @@ static void netpol_from(struct np_vctx *c, struct np_obj *o,
 				else
 					verr(c, t, -EINVAL,
 					     "Unsupported value: %s: supported "
-					     "values: \"Egress\", \"Ingress\"",
+					     "values: \"Ingress\", \"Egress\"",
 					     REPR(t));
 				path_pop(c, p3);
 			}
@@ -1197,7 +1206,7 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 								ok = false;
 							path_pop(c, p5);
 						}
-						if (get_proto(c, e, &cport->proto))
+						if (get_proto(c, e, &cport->proto, false))
 							ok = false;
 						if (ok)
 							pod->nports++;
@@ -1210,9 +1219,13 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 		}
 	}
 	path_pop(c, p);
-	if (!status || !is_map(c, status))
+	if (!status)
 		return;
 	p = path_push(c, ".status");
+	if (!is_map(c, status)) {
+		path_pop(c, p);
+		return;
+	}
 	{
 		const char *phase = get_str(c, status, "phase", NULL);
 
@@ -1306,7 +1319,7 @@ static void service_from(struct np_vctx *c, struct np_obj *o,
 					continue;
 				}
 				sp->name = get_str(c, e, "name", NULL);
-				if (get_proto(c, e, &sp->proto))
+				if (get_proto(c, e, &sp->proto, false))
 					ok = false;
 				p4 = path_push(c, ".port");
 				if (!field(e, "port")) {
@@ -1468,6 +1481,7 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 			if (c->nerr != before)
 				ok = false;
 		}
+		pe->rule = (int)i;
 		if (ok)
 			(*nout)++;
 		path_pop(c, p);
@@ -1528,7 +1542,7 @@ static void pe_from(struct np_vctx *c, struct np_obj *o,
 				else
 					verr(c, t, -EINVAL,
 					     "Unsupported value: %s: supported "
-					     "values: \"Egress\", \"Ingress\"",
+					     "values: \"Ingress\", \"Egress\"",
 					     REPR(t));
 				path_pop(c, p3);
 			}
@@ -1832,7 +1846,7 @@ int np__objects_from_doc(struct np_vctx *c, const struct np_node *doc,
 		}
 		return 0;
 	}
-	return one_object(c, doc, "object", objs, nobjs, cap);
+	return one_object(c, doc, "", objs, nobjs, cap);
 }
 
 /* --- back to documents -------------------------------------------------- */

@@ -160,6 +160,7 @@ struct np_pe_entry {
 	size_t nexcept;
 	struct np_port *ports;		/* nports == 0: every port */
 	size_t nports;
+	int rule;			/* source rule index; -1: unknown */
 };
 
 struct np_policyendpoint {

@@ -703,9 +703,19 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 		       &jerr);
 	if (!j) {
-		diag_set(diag, name, jerr.line > 0 ? (unsigned)jerr.line : 0,
-			 jerr.column > 0 ? (unsigned)jerr.column : 0, -EINVAL,
-			 "syntax error: %s", jerr.text);
+		unsigned int line = jerr.line > 0 ? (unsigned int)jerr.line : 0;
+		unsigned int col = jerr.column > 0 ? (unsigned int)jerr.column
+						   : 0;
+
+		/* jansson's own depth limit (2048) is a limit, not a typo */
+		if (json_error_code(&jerr) == json_error_stack_overflow) {
+			diag_set(diag, name, line, col, -E2BIG,
+				 "nesting too deep: more than %d levels",
+				 NP_MAX_DEPTH);
+			return -E2BIG;
+		}
+		diag_set(diag, name, line, col, -EINVAL, "syntax error: %s",
+			 jerr.text);
 		return -EINVAL;
 	}
 	err = parse_yaml(ds, buf, len, name, diag);

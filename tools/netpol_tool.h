@@ -9,7 +9,29 @@ extern int verbose;
 int tool_load(struct np_cluster **out, char **files, int nfiles,
 	      bool skip_invalid, size_t *problems);
 
-/* Commands of later stages join here. */
-#define TOOL_COMMANDS
+int tool_parse_protocol(const char *s, enum np_protocol *out);
+const char *tool_protocol_name(enum np_protocol p);
+const char *tool_reason(const struct np_verdict *v);
+/* The matrix with every cell decided by the kernel program. */
+int tool_matrix_datapath(struct np_cluster *c, const struct np_matrix_opts *mo,
+			 enum np_format fmt, char **out, struct np_diag *d);
+
+int cmd_endpoints(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_verdict(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+
+#define TOOL_COMMANDS                                                        \
+	{ "endpoints", cmd_endpoints,                                        \
+	  "endpoints FILE... [-o yaml|json]  PolicyEndpoints of every policy" }, \
+	{ "compile", cmd_compile,                                            \
+	  "compile FILE... [--pod NS/NAME] [-o text|yaml|json]  rule sets" },  \
+	{ "maps", cmd_maps,                                                  \
+	  "maps FILE... --pod NS/NAME [-o text|json]  eBPF map contents" },    \
+	{ "verdict", cmd_verdict,                                            \
+	  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or DENY" }, \
+	{ "matrix", cmd_matrix,                                              \
+	  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] [-o table|json]" },
 
 #endif /* NETPOL_TOOL_H */

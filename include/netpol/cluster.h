@@ -14,6 +14,7 @@
  *   np_cluster_delete()       remove one object
  *   np_cluster_count()        how many objects of a kind
  *   np_cluster_export()       every object of a kind as a kind: List
+ *   np_cluster_names()        "namespace/name" of every object of a kind
  */
 #ifndef NETPOL_CLUSTER_H
 #define NETPOL_CLUSTER_H
@@ -74,6 +75,13 @@ NP_API size_t np_cluster_count(const struct np_cluster *cluster,
 NP_API int np_cluster_export(const struct np_cluster *cluster,
 			     enum np_kind kind, enum np_format format,
 			     char **out);
+
+/*
+ * One line per object of a kind, "namespace/name" (Namespaces: "name"),
+ * sorted. *out is freed with np_free().
+ */
+NP_API int np_cluster_names(const struct np_cluster *cluster,
+			    enum np_kind kind, char **out);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,20 @@ enum np_format {
 	NP_FORMAT_TEXT, /* output only, where a command offers it */
 };
 
+/* Traffic direction, seen from the pod. */
+#define NP_DIRECTION_DEFINED 1
+enum np_direction {
+	NP_DIRECTION_INGRESS = 0,	/* into the pod */
+	NP_DIRECTION_EGRESS = 1,	/* out of the pod */
+};
+
+/* Transport protocols NetworkPolicy knows, by IP protocol number. */
+enum np_protocol {
+	NP_PROTOCOL_TCP = 6,
+	NP_PROTOCOL_UDP = 17,
+	NP_PROTOCOL_SCTP = 132,
+};
+
 enum np_log_level {
 	NP_LOG_ERROR = 0,
 	NP_LOG_WARN,

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: eBPF map contents of a rule set.
+ *
+ *   np_mapset_encode()   a rule set's LPM-trie and port-map contents
+ *   np_mapset_free()     free it (NULL-safe)
+ *   np_mapset_count()    LPM entries of one family and direction
+ *   np_mapset_lpm()      those entries as packed key and value bytes, in
+ *                        libnetpol's layout or the EKS agent's
+ *   np_mapset_portsets() the distinct port sets, as packed bytes
+ *   np_mapset_export()   the contents as text (like the EKS dump-maps) or
+ *                        JSON
+ *   np_mapset_diff()     what changes from one mapset to another
+ */
+#ifndef NETPOL_MAPSET_H
+#define NETPOL_MAPSET_H
+
+#include "ruleset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct np_mapset;
+
+enum np_layout {
+	/* key {u32 prefixlen, u32 rule-set id (big-endian), addr},
+	 * value {u32 port-set index} */
+	NP_LAYOUT_NETPOL = 0,
+	/* the EKS agent's: key {u32 prefixlen, addr}, value 24 x
+	 * {u32 protocol, u32 start_port, u32 end_port} */
+	NP_LAYOUT_EKS,
+};
+
+struct np_mapset_diff_stats {
+	size_t added;
+	size_t changed;
+	size_t removed;
+};
+
+NP_API int np_mapset_encode(struct np_mapset **out,
+			    const struct np_ruleset *rs);
+NP_API void np_mapset_free(struct np_mapset *ms);
+/* family is 4 or 6. */
+NP_API size_t np_mapset_count(const struct np_mapset *ms, int family,
+			      enum np_direction dir);
+/*
+ * Packed arrays of count keys and count values; *keys and *values are
+ * freed with np_free(). ruleset_id only matters for NP_LAYOUT_NETPOL.
+ */
+NP_API int np_mapset_lpm(const struct np_mapset *ms, int family,
+			 enum np_direction dir, enum np_layout layout,
+			 uint32_t ruleset_id, void **keys, size_t *key_size,
+			 void **values, size_t *value_size, size_t *count);
+NP_API int np_mapset_portsets(const struct np_mapset *ms, void **sets,
+			      size_t *set_size, size_t *count);
+NP_API int np_mapset_export(const struct np_mapset *ms, enum np_format format,
+			    char **out);
+/* stats is required; text (optional) lists each difference, one a line. */
+NP_API int np_mapset_diff(const struct np_mapset *from,
+			  const struct np_mapset *to,
+			  struct np_mapset_diff_stats *stats, char **text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETPOL_MAPSET_H */

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: the policy compiler.
+ *
+ * NetworkPolicies resolve against the snapshot into PolicyEndpoints (what
+ * the EKS controller writes), and PolicyEndpoints normalize into one rule
+ * set per pod (what the node agent enforces): isolation per direction and
+ * a canonical list of prefixes, each with its merged port set.
+ *
+ *   np_cluster_endpoints()  every NetworkPolicy resolved into PolicyEndpoints
+ *   np_ruleset_compile()    the rule set of one pod
+ *   np_ruleset_free()       free it (NULL-safe)
+ *   np_ruleset_export()     a rule set as YAML, JSON or text
+ *   np_ruleset_hash()       content hash: equal rule sets, equal hashes
+ *   np_ruleset_verdict()    decide one flow against a rule set
+ *   np_cluster_verdict()    decide a connection between two endpoints
+ *   np_cluster_matrix()     the reachability matrix over every pod
+ */
+#ifndef NETPOL_RULESET_H
+#define NETPOL_RULESET_H
+
+#include "cluster.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct np_ruleset;
+
+/* Where the rules of a pod come from. */
+enum np_source {
+	/* resolve the snapshot's NetworkPolicies (the controller's view) */
+	NP_SOURCE_POLICIES = 0,
+	/* the snapshot's PolicyEndpoint objects alone (the agent's view) */
+	NP_SOURCE_ENDPOINTS,
+};
+
+struct np_compile_opts {
+	size_t sz;
+	enum np_source source;
+};
+
+/*
+ * Every NetworkPolicy resolved into networking.k8s.aws/v1alpha1
+ * PolicyEndpoints, as a kind: List. *out is freed with np_free().
+ */
+NP_API int np_cluster_endpoints(struct np_cluster *cluster,
+				enum np_format format, char **out,
+				struct np_diag *diag);
+
+/*
+ * The rule set of pod ns/name. -ENOENT when there is no such pod (or, for
+ * NP_SOURCE_ENDPOINTS, no PolicyEndpoint names it and no Pod object has
+ * it); -E2BIG with a diagnostic when a prefix needs more than 24 port
+ * slots. Compiling caches resolution results inside the cluster, so one
+ * cluster must not be compiled from two threads at once.
+ */
+NP_API int np_ruleset_compile(struct np_ruleset **out,
+			      struct np_cluster *cluster, const char *ns,
+			      const char *name,
+			      const struct np_compile_opts *opts,
+			      struct np_diag *diag);
+NP_API void np_ruleset_free(struct np_ruleset *rs);
+NP_API int np_ruleset_export(const struct np_ruleset *rs,
+			     enum np_format format, char **out);
+NP_API uint64_t np_ruleset_hash(const struct np_ruleset *rs);
+
+/* Why a flow was allowed or denied. */
+enum np_reason {
+	NP_REASON_RULE = 0,	/* allowed by a rule (see policies) */
+	NP_REASON_NOT_ISOLATED,	/* no policy isolates this direction */
+	NP_REASON_NODE,		/* the pod's own node is always allowed */
+	NP_REASON_SELF,		/* a pod to itself never crosses the veth */
+	NP_REASON_NO_MATCH,	/* no rule covers the peer address */
+	NP_REASON_EXCEPT,	/* the address is in an except of every rule
+				 * covering it */
+	NP_REASON_PORT,		/* the address matches, the port does not */
+};
+
+struct np_verdict {
+	bool allowed;
+	enum np_reason reason;
+	enum np_direction direction;	/* the side that decided */
+	char key[64];		/* matched prefix, "" when none */
+	int slot;		/* matched port slot, -1 when none */
+	char policies[512];	/* "ns/name ingress[0], ..." that allowed it */
+};
+
+/*
+ * Decide a flow of the rule set's pod: peer is the other end's address,
+ * port the destination port (the pod's own for ingress, the peer's for
+ * egress).
+ */
+NP_API int np_ruleset_verdict(const struct np_ruleset *rs,
+			      enum np_direction dir, const char *peer,
+			      enum np_protocol proto, uint16_t port,
+			      struct np_verdict *out);
+
+/*
+ * Decide a connection from one endpoint to another, each "ns/pod" or an IP
+ * address outside the cluster: allowed when the source's egress and the
+ * destination's ingress both allow it. out->direction names the side that
+ * denied it, or ingress when allowed.
+ */
+NP_API int np_cluster_verdict(struct np_cluster *cluster, const char *from,
+			      const char *to, enum np_protocol proto,
+			      uint16_t port, const struct np_compile_opts *opts,
+			      struct np_verdict *out, struct np_diag *diag);
+
+struct np_matrix_opts {
+	size_t sz;
+	const uint16_t *ports;		/* default: 80 */
+	size_t nports;
+	const enum np_protocol *protocols; /* default: TCP */
+	size_t nprotocols;
+	int family;			/* 4 (default) or 6 */
+	enum np_source source;
+};
+
+/*
+ * Every pod with an address of the family against every other, for each
+ * protocol and port. NP_FORMAT_TEXT: one table per protocol and port, rows
+ * from, columns to, "." allowed and "X" denied, as the Kubernetes e2e tests
+ * print them. NP_FORMAT_JSON/YAML: a list of {from, to, protocol, port,
+ * allowed}. *out is freed with np_free().
+ */
+NP_API int np_cluster_matrix(struct np_cluster *cluster,
+			     const struct np_matrix_opts *opts,
+			     enum np_format format, char **out,
+			     struct np_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETPOL_RULESET_H */

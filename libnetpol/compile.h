@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The compiler's internals: resolution (resolve.c), normalization and
+ * verdicts (ruleset.c), encoding (mapset.c).
+ */
+#ifndef NP_COMPILE_H
+#define NP_COMPILE_H
+
+#include "netpol/mapset.h"
+#include "netpol/ruleset.h"
+#include "cluster_internal.h"
+#include "mapset.h"
+
+/* A port range of one protocol; a merged set is sorted and disjoint. */
+struct np_prange {
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+struct np_pset {
+	bool all;		/* every protocol and port */
+	struct np_prange *r;
+	size_t n;
+};
+
+/* Where an entry came from: "ns/name ingress[2]", or the node. */
+struct np_prov {
+	const char *pol_ns;	/* NULL: the node's own address */
+	const char *pol_name;
+	int rule;
+};
+
+struct np_rs_entry {
+	struct np_cidr cidr;
+	const struct np_cidr *except;
+	size_t nexcept;
+	struct np_pset ports;
+	uint32_t prov;		/* index into np_ruleset.prov */
+};
+
+/* One LPM key: the longest-prefix match for an address decides. */
+struct np_rs_key {
+	struct np_cidr cidr;
+	struct np_pset ports;	/* empty and !all: a hole, deny */
+	uint32_t *entries;	/* contributing entries, by index */
+	size_t nentries;
+};
+
+struct np_ruleset {
+	struct np_arena arena;
+	const char *ns, *name;
+	struct np_ip ips[NP_MAX_IPS];
+	size_t nips;
+	struct np_ip node_ip[2];	/* family 0: none */
+	bool isolated[2];
+	struct np_rs_entry *entries[2];
+	size_t nentries[2];
+	struct np_rs_key *keys[2];	/* sorted: family, address, length */
+	size_t nkeys[2];
+	struct np_prov *prov;
+	size_t nprov;
+	uint64_t hash;
+};
+
+/* A namespace with its pods (a range of ctx->pods). */
+struct np_nsgroup {
+	const char *name;
+	const struct np_labels *labels;
+	size_t first, count;
+};
+
+/* A snapshot's indexes and resolution results, rebuilt on change. */
+struct np_ctx {
+	uint64_t gen;
+	struct np_arena arena;
+	struct np_obj **pods, **svcs, **pols, **pes, **nss;
+	size_t npods, nsvcs, npols, npes, nnss;
+	struct np_nsgroup *groups;	/* namespaces that have pods */
+	size_t ngroups;
+	struct np_labels *implied;	/* labels of namespaces without object */
+	/* resolved PolicyEndpoints, per policy, lazily */
+	struct np_obj ***pe_of;
+	size_t *npe_of;
+	bool *resolved;
+};
+
+int np__ctx_get(struct np_cluster *c, struct np_ctx **out);
+int np__resolve_policy(struct np_ctx *ctx, size_t pol, struct np_diag *diag);
+bool np__pod_eligible(const struct np_obj *pod);
+const struct np_container_port *np__pod_port(const struct np_obj *pod,
+					     const char *name, uint8_t proto);
+
+/* Port sets. */
+int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
+		 uint16_t lo, uint16_t hi);
+void np__pset_merge(struct np_pset *s);
+bool np__pset_eq(const struct np_pset *a, const struct np_pset *b);
+int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
+
+int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
+		      const struct np_obj *pod, const struct np_obj *const *pes,
+		      size_t npes, const struct np_pe_pod *ident,
+		      struct np_diag *diag);
+
+#endif /* NP_COMPILE_H */

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Encoding: a rule set's keys become LPM entries pointing at distinct port
+ * sets (DESIGN §4), in a deterministic order: entries sorted by address
+ * and length; port sets numbered in order of first use (ingress v4, v6,
+ * then egress v4, v6). The same keys can also be written in the EKS
+ * agent's layout for comparison with its maps.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compile.h"
+
+static void portset_from(const struct np_pset *s, struct np_portset *ps)
+{
+	size_t i;
+
+	memset(ps, 0, sizeof(*ps));
+	if (s->all) {
+		ps->flags = NP_PS_ALL;
+		return;
+	}
+	ps->count = (uint8_t)s->n;
+	for (i = 0; i < s->n && i < NP_MAX_SLOTS; i++) {
+		ps->slots[i].lo = (uint32_t)s->r[i].proto << 16 | s->r[i].lo;
+		ps->slots[i].hi = (uint32_t)s->r[i].proto << 16 | s->r[i].hi;
+	}
+}
+
+int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
+{
+	struct np_mapset *ms;
+	size_t cap = 0, i, j, fi;
+	uint64_t h;
+	int d;
+
+	if (!out || !rs)
+		return -EINVAL;
+	ms = calloc(1, sizeof(*ms));
+	if (!ms)
+		return -ENOMEM;
+	h = rs->hash;
+	for (d = 0; d < 2; d++) {
+		ms->isolated[d] = rs->isolated[d];
+		for (fi = 0; fi < 2; fi++) {
+			uint8_t fam = fi ? 6 : 4;
+			size_t n = 0;
+
+			for (i = 0; i < rs->nkeys[d]; i++)
+				n += rs->keys[d][i].cidr.family == fam;
+			ms->ent[fi][d] = calloc(n + 1, sizeof(struct np_map_entry));
+			if (!ms->ent[fi][d])
+				goto nomem;
+			for (i = 0; rs->isolated[d] && i < rs->nkeys[d]; i++) {
+				const struct np_rs_key *k = &rs->keys[d][i];
+				struct np_portset ps;
+
+				if (k->cidr.family != fam)
+					continue;
+				portset_from(&k->ports, &ps);
+				for (j = 0; j < ms->nportsets; j++)
+					if (!memcmp(&ms->portsets[j], &ps,
+						    sizeof(ps)))
+						break;
+				if (j == ms->nportsets) {
+					if (NP_GROW(ms->portsets, cap,
+						    ms->nportsets + 1))
+						goto nomem;
+					ms->portsets[ms->nportsets++] = ps;
+				}
+				ms->ent[fi][d][ms->nent[fi][d]].cidr = k->cidr;
+				ms->ent[fi][d][ms->nent[fi][d]++].portset =
+					(uint32_t)j;
+			}
+		}
+	}
+	ms->hash = h;
+	*out = ms;
+	return 0;
+nomem:
+	np_mapset_free(ms);
+	return -ENOMEM;
+}
+
+void np_mapset_free(struct np_mapset *ms)
+{
+	int f, d;
+
+	if (!ms)
+		return;
+	for (f = 0; f < 2; f++)
+		for (d = 0; d < 2; d++)
+			free(ms->ent[f][d]);
+	free(ms->portsets);
+	free(ms);
+}
+
+static int fam_index(int family)
+{
+	return family == 4 ? 0 : family == 6 ? 1 : -1;
+}
+
+size_t np_mapset_count(const struct np_mapset *ms, int family,
+		       enum np_direction dir)
+{
+	int f = fam_index(family);
+
+	if (!ms || f < 0 || (unsigned)dir > 1)
+		return 0;
+	return ms->nent[f][dir];
+}
+
+static void eks_value(const struct np_portset *ps, struct np_eks_value *v)
+{
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	if (ps->flags & NP_PS_ALL) {
+		v->slots[0].protocol = NP_EKS_PROTO_ANY;
+		return;
+	}
+	if (!ps->count) {
+		v->slots[0].protocol = NP_EKS_PROTO_DENY;
+		return;
+	}
+	for (i = 0; i < ps->count; i++) {
+		uint16_t lo = ps->slots[i].lo & 0xffff;
+		uint16_t hi = ps->slots[i].hi & 0xffff;
+
+		v->slots[i].protocol = ps->slots[i].lo >> 16;
+		if (lo == 0 && hi == 65535)
+			continue;	/* start 0: any port */
+		v->slots[i].start_port = lo;
+		v->slots[i].end_port = hi == lo ? 0 : hi;
+	}
+}
+
+int np_mapset_lpm(const struct np_mapset *ms, int family,
+		  enum np_direction dir, enum np_layout layout,
+		  uint32_t ruleset_id, void **keys, size_t *key_size,
+		  void **values, size_t *value_size, size_t *count)
+{
+	int f = fam_index(family);
+	size_t n, i, ks, vs, alen;
+	uint8_t *k, *v;
+
+	if (!ms || f < 0 || (unsigned)dir > 1 || !keys || !key_size ||
+	    !values || !value_size || !count ||
+	    (layout != NP_LAYOUT_NETPOL && layout != NP_LAYOUT_EKS))
+		return -EINVAL;
+	n = ms->nent[f][dir];
+	alen = f ? 16 : 4;
+	if (layout == NP_LAYOUT_NETPOL) {
+		ks = f ? sizeof(struct np_lpm_key_v6)
+		       : sizeof(struct np_lpm_key_v4);
+		vs = sizeof(struct np_lpm_value);
+	} else {
+		ks = 4 + alen;
+		vs = sizeof(struct np_eks_value);
+	}
+	k = calloc(n + 1, ks);
+	v = calloc(n + 1, vs);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		const struct np_map_entry *e = &ms->ent[f][dir][i];
+		uint8_t *kp = k + i * ks;
+		uint32_t plen;
+
+		if (layout == NP_LAYOUT_NETPOL) {
+			uint32_t id = htonl(ruleset_id);
+			struct np_lpm_value lv = { .portset = e->portset };
+
+			plen = NP_RULESET_BITS + e->cidr.len;
+			memcpy(kp, &plen, 4);
+			memcpy(kp + 4, &id, 4);
+			memcpy(kp + 8, e->cidr.addr, alen);
+			memcpy(v + i * vs, &lv, sizeof(lv));
+		} else {
+			struct np_eks_value ev;
+
+			plen = e->cidr.len;
+			memcpy(kp, &plen, 4);
+			memcpy(kp + 4, e->cidr.addr, alen);
+			eks_value(&ms->portsets[e->portset], &ev);
+			memcpy(v + i * vs, &ev, sizeof(ev));
+		}
+	}
+	*keys = k;
+	*values = v;
+	*key_size = ks;
+	*value_size = vs;
+	*count = n;
+	return 0;
+}
+
+int np_mapset_portsets(const struct np_mapset *ms, void **sets,
+		       size_t *set_size, size_t *count)
+{
+	struct np_portset *p;
+
+	if (!ms || !sets || !set_size || !count)
+		return -EINVAL;
+	p = calloc(ms->nportsets + 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (ms->nportsets)
+		memcpy(p, ms->portsets, ms->nportsets * sizeof(*p));
+	*sets = p;
+	*set_size = sizeof(*p);
+	*count = ms->nportsets;
+	return 0;
+}
+
+static const char *const dir_names[] = { "ingress", "egress" };
+
+static void portset_text(struct np_strbuf *sb, const struct np_portset *ps)
+{
+	size_t i;
+
+	if (ps->flags & NP_PS_ALL) {
+		np__sb_puts(sb, " proto=ANY");
+		return;
+	}
+	if (!ps->count) {
+		np__sb_puts(sb, " deny");
+		return;
+	}
+	for (i = 0; i < ps->count; i++) {
+		uint16_t lo = ps->slots[i].lo & 0xffff;
+		uint16_t hi = ps->slots[i].hi & 0xffff;
+
+		np__sb_printf(sb, " %s/%u-%u",
+			      np__proto_name((uint8_t)(ps->slots[i].lo >> 16)),
+			      lo, hi);
+	}
+}
+
+int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
+		     char **out)
+{
+	struct np_strbuf sb = { 0 };
+	struct np_arena a = { 0 };
+	struct np_node *root, *dn, *fn, *e, *sl;
+	char buf[64];
+	size_t i, j;
+	int d, f, err;
+
+	if (!ms || !out)
+		return -EINVAL;
+	if (fmt == NP_FORMAT_TEXT) {
+		for (d = 0; d < 2; d++) {
+			np__sb_printf(&sb, "%s%s\n", dir_names[d],
+				      ms->isolated[d] ? "" : " (not isolated)");
+			for (f = 0; f < 2; f++)
+				for (i = 0; i < ms->nent[f][d]; i++) {
+					const struct np_map_entry *me =
+						&ms->ent[f][d][i];
+
+					np__cidr_format(&me->cidr, buf,
+							sizeof(buf));
+					np__sb_printf(&sb, "  Key : %s  Value :",
+						      buf);
+					portset_text(&sb,
+						     &ms->portsets[me->portset]);
+					np__sb_putc(&sb, '\n');
+				}
+		}
+		return np__sb_finish(&sb, out);
+	}
+	if (fmt != NP_FORMAT_JSON && fmt != NP_FORMAT_YAML)
+		return -EINVAL;
+	err = -ENOMEM;
+	root = np__node_new(&a, NP_N_MAP);
+	if (!root)
+		goto out;
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)ms->hash);
+	if (np__map_put(&a, root, "hash", np__node_str(&a, buf)))
+		goto out;
+	for (d = 0; d < 2; d++) {
+		dn = np__node_new(&a, NP_N_MAP);
+		if (!dn || np__map_put(&a, root, dir_names[d], dn) ||
+		    np__map_put(&a, dn, "isolated",
+				np__node_bool(&a, ms->isolated[d])))
+			goto out;
+		for (f = 0; f < 2; f++) {
+			fn = np__node_new(&a, NP_N_SEQ);
+			if (!fn || np__map_put(&a, dn, f ? "ipv6" : "ipv4", fn))
+				goto out;
+			for (i = 0; i < ms->nent[f][d]; i++) {
+				const struct np_map_entry *me = &ms->ent[f][d][i];
+				const struct np_portset *ps =
+					&ms->portsets[me->portset];
+
+				e = np__node_new(&a, NP_N_MAP);
+				sl = np__node_new(&a, NP_N_SEQ);
+				np__cidr_format(&me->cidr, buf, sizeof(buf));
+				if (!e || !sl || np__seq_push(&a, fn, e) ||
+				    np__map_put(&a, e, "prefix",
+						np__node_str(&a, buf)) ||
+				    np__map_put(&a, e, "portset",
+						np__node_int(&a, me->portset)) ||
+				    np__map_put(&a, e, "all",
+						np__node_bool(&a, ps->flags &
+								       NP_PS_ALL)) ||
+				    np__map_put(&a, e, "slots", sl))
+					goto out;
+				for (j = 0; j < ps->count; j++) {
+					struct np_node *s = np__node_new(&a, NP_N_MAP);
+
+					if (!s || np__seq_push(&a, sl, s) ||
+					    np__map_put(&a, s, "protocol",
+							np__node_str(&a,
+								     np__proto_name((uint8_t)(ps->slots[j].lo >> 16)))) ||
+					    np__map_put(&a, s, "first",
+							np__node_int(&a, ps->slots[j].lo & 0xffff)) ||
+					    np__map_put(&a, s, "last",
+							np__node_int(&a, ps->slots[j].hi & 0xffff)))
+						goto out;
+				}
+			}
+		}
+	}
+	err = np__emit(root, fmt, &sb);
+	if (!err)
+		err = np__sb_finish(&sb, out);
+out:
+	np__sb_release(&sb);
+	np__arena_release(&a);
+	return err;
+}
+
+static int key_cmp(const struct np_map_entry *x, const struct np_map_entry *y)
+{
+	int r = memcmp(x->cidr.addr, y->cidr.addr, 16);
+
+	if (r)
+		return r;
+	return x->cidr.len < y->cidr.len ? -1 : x->cidr.len > y->cidr.len;
+}
+
+int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
+		   struct np_mapset_diff_stats *st, char **text)
+{
+	struct np_strbuf sb = { 0 };
+	char buf[64];
+	int d, f;
+
+	if (!from || !to || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	for (d = 0; d < 2; d++)
+		for (f = 0; f < 2; f++) {
+			const struct np_map_entry *a = from->ent[f][d];
+			const struct np_map_entry *b = to->ent[f][d];
+			size_t na = from->nent[f][d], nb = to->nent[f][d];
+			size_t i = 0, j = 0;
+
+			/* both sorted by address, length: merge */
+			while (i < na || j < nb) {
+				int r = i == na ? 1 : j == nb ? -1
+						     : key_cmp(&a[i], &b[j]);
+
+				if (r < 0) {
+					st->removed++;
+					np__cidr_format(&a[i].cidr, buf, sizeof(buf));
+					np__sb_printf(&sb, "- %s %s\n",
+						      dir_names[d], buf);
+					i++;
+				} else if (r > 0) {
+					st->added++;
+					np__cidr_format(&b[j].cidr, buf, sizeof(buf));
+					np__sb_printf(&sb, "+ %s %s\n",
+						      dir_names[d], buf);
+					j++;
+				} else {
+					if (memcmp(&from->portsets[a[i].portset],
+						   &to->portsets[b[j].portset],
+						   sizeof(struct np_portset))) {
+						st->changed++;
+						np__cidr_format(&a[i].cidr, buf,
+								sizeof(buf));
+						np__sb_printf(&sb, "~ %s %s\n",
+							      dir_names[d], buf);
+					}
+					i++;
+					j++;
+				}
+			}
+		}
+	if (text)
+		return np__sb_finish(&sb, text);
+	np__sb_release(&sb);
+	return sb.err;
+}

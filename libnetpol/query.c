@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Questions about a whole snapshot: names of its objects, and the
+ * reachability matrix over its pods.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compile.h"
+
+int np_cluster_names(const struct np_cluster *c, enum np_kind kind,
+		     char **out)
+{
+	struct np_strbuf sb = { 0 };
+	struct np_obj **objs;
+	size_t n, i;
+	int err;
+
+	if (!c || !out || (unsigned)kind >= NP_KIND__MAX)
+		return -EINVAL;
+	err = np__cluster_sorted(c, kind, &objs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (kind != NP_KIND_NAMESPACE)
+			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
+		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
+	}
+	free(objs);
+	return np__sb_finish(&sb, out);
+}
+
+static const char *proto_text(enum np_protocol p)
+{
+	return np__proto_name((uint8_t)p);
+}
+
+int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
+		      enum np_format fmt, char **out, struct np_diag *diag)
+{
+	static const uint16_t def_port = 80;
+	static const enum np_protocol def_proto = NP_PROTOCOL_TCP;
+	struct np_compile_opts copts = { .sz = sizeof(copts) };
+	const uint16_t *ports = &def_port;
+	const enum np_protocol *protos = &def_proto;
+	size_t nports = 1, nprotos = 1, npods = 0, i, j, p, q;
+	struct np_ruleset **rs = NULL;
+	const struct np_ip **ip = NULL;
+	const struct np_obj **pods = NULL;
+	struct np_arena a = { 0 };
+	struct np_strbuf sb = { 0 };
+	struct np_node *list = NULL;
+	struct np_ctx *ctx;
+	int family = 4, err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !out || fmt == NP_FORMAT_AUTO)
+		return -EINVAL;
+	if (o && o->sz >= offsetof(struct np_matrix_opts, source) +
+				  sizeof(o->source)) {
+		if (o->nports) {
+			ports = o->ports;
+			nports = o->nports;
+		}
+		if (o->nprotocols) {
+			protos = o->protocols;
+			nprotos = o->nprotocols;
+		}
+		family = o->family ? o->family : 4;
+		copts.source = o->source;
+	}
+	if ((family != 4 && family != 6) || !ports || !protos)
+		return -EINVAL;
+	for (i = 0; i < nprotos; i++)
+		if (protos[i] != NP_PROTOCOL_TCP && protos[i] != NP_PROTOCOL_UDP &&
+		    protos[i] != NP_PROTOCOL_SCTP)
+			return -EINVAL;
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	rs = calloc(ctx->npods + 1, sizeof(*rs));
+	ip = calloc(ctx->npods + 1, sizeof(*ip));
+	pods = calloc(ctx->npods + 1, sizeof(*pods));
+	if (!rs || !ip || !pods)
+		goto out;
+	for (i = 0; i < ctx->npods; i++) {
+		const struct np_obj *pod = ctx->pods[i];
+
+		if (!np__pod_eligible(pod))
+			continue;
+		for (j = 0; j < pod->pod.nips; j++)
+			if (pod->pod.ips[j].family == family)
+				break;
+		if (j == pod->pod.nips)
+			continue;
+		ip[npods] = &pod->pod.ips[j];
+		pods[npods++] = pod;
+	}
+	for (i = 0; i < npods; i++) {
+		err = np_ruleset_compile(&rs[i], c, pods[i]->meta.ns,
+					 pods[i]->meta.name, &copts, diag);
+		if (err)
+			goto out;
+		/* compiling may rebuild the context: pods stay valid, the
+		 * snapshot does not change under us */
+	}
+	if (fmt != NP_FORMAT_TEXT) {
+		list = np__node_new(&a, NP_N_SEQ);
+		if (!list)
+			goto nomem;
+	}
+	for (q = 0; q < nprotos; q++)
+		for (p = 0; p < nports; p++) {
+			if (fmt == NP_FORMAT_TEXT) {
+				np__sb_printf(&sb, "%s/%u\n-", proto_text(protos[q]),
+					      ports[p]);
+				for (j = 0; j < npods; j++)
+					np__sb_printf(&sb, "\t%s/%s",
+						      pods[j]->meta.ns,
+						      pods[j]->meta.name);
+				np__sb_putc(&sb, '\n');
+			}
+			for (i = 0; i < npods; i++) {
+				if (fmt == NP_FORMAT_TEXT)
+					np__sb_printf(&sb, "%s/%s",
+						      pods[i]->meta.ns,
+						      pods[i]->meta.name);
+				for (j = 0; j < npods; j++) {
+					struct np_verdict ve, vi;
+					bool ok = true;
+
+					/* a pod reaches itself: never crosses
+					 * the veth */
+					if (i != j) {
+						char buf[64];
+
+						np__ip_format(ip[j], buf, sizeof(buf));
+						np_ruleset_verdict(rs[i],
+								   NP_DIRECTION_EGRESS,
+								   buf, protos[q],
+								   ports[p], &ve);
+						np__ip_format(ip[i], buf, sizeof(buf));
+						np_ruleset_verdict(rs[j],
+								   NP_DIRECTION_INGRESS,
+								   buf, protos[q],
+								   ports[p], &vi);
+						ok = ve.allowed && vi.allowed;
+					}
+					if (fmt == NP_FORMAT_TEXT) {
+						np__sb_printf(&sb, "\t%c",
+							      ok ? '.' : 'X');
+						continue;
+					}
+					{
+						struct np_node *e = np__node_new(&a, NP_N_MAP);
+						char *f = np__arena_printf(&a, "%s/%s",
+									   pods[i]->meta.ns,
+									   pods[i]->meta.name);
+						char *t = np__arena_printf(&a, "%s/%s",
+									   pods[j]->meta.ns,
+									   pods[j]->meta.name);
+
+						if (!e || !f || !t ||
+						    np__seq_push(&a, list, e) ||
+						    np__map_put(&a, e, "from", np__node_str(&a, f)) ||
+						    np__map_put(&a, e, "to", np__node_str(&a, t)) ||
+						    np__map_put(&a, e, "protocol",
+								np__node_str(&a, proto_text(protos[q]))) ||
+						    np__map_put(&a, e, "port",
+								np__node_int(&a, ports[p])) ||
+						    np__map_put(&a, e, "allowed",
+								np__node_bool(&a, ok)))
+							goto nomem;
+					}
+				}
+				if (fmt == NP_FORMAT_TEXT)
+					np__sb_putc(&sb, '\n');
+			}
+			if (fmt == NP_FORMAT_TEXT && (p + 1 < nports ||
+						      q + 1 < nprotos))
+				np__sb_putc(&sb, '\n');
+		}
+	if (list) {
+		err = np__emit(list, fmt, &sb);
+		if (err)
+			goto out;
+	}
+	err = np__sb_finish(&sb, out);
+	goto out;
+nomem:
+	err = -ENOMEM;
+out:
+	for (i = 0; rs && i < npods; i++)
+		np_ruleset_free(rs[i]);
+	free(rs);
+	free(ip);
+	free(pods);
+	np__sb_release(&sb);
+	np__arena_release(&a);
+	return err;
+}

@@ -1,0 +1,806 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Resolution, the controller's job: each NetworkPolicy becomes one or more
+ * PolicyEndpoints (networking.k8s.aws/v1alpha1) whose rules name addresses
+ * and numeric ports only.
+ *
+ * - podSelectorEndpoints: pods of the policy's namespace that its
+ *   podSelector matches, not hostNetwork, with an IP, not Succeeded/Failed.
+ * - Peers: a missing/empty from/to is every address of both families
+ *   (0.0.0.0/0 and ::/0); selectors expand to pod addresses (host
+ *   prefixes); ipBlock stays a CIDR with its excepts.
+ * - Named ports resolve on the destination pod, by name AND protocol:
+ *   for ingress on the selected pod, for egress on the peer pod. Selected
+ *   pods that resolve a name differently go into separate PolicyEndpoints
+ *   (the EKS controller unions them, which over-allows). An egress named
+ *   port never matches an address outside the cluster; for an ipBlock or
+ *   every-peer rule it resolves on each pod inside the block.
+ * - Egress to a Service's pods also allows its ClusterIPs on the Service
+ *   port (the TC hook sees traffic before DNAT), but only when every
+ *   backend with that target port is allowed: traffic to a ClusterIP may
+ *   land on any backend, so anything less would over-allow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compile.h"
+
+static const struct np_cidr all4 = { .family = 4, .len = 0 };
+static const struct np_cidr all6 = { .family = 6, .len = 0 };
+
+bool np__pod_eligible(const struct np_obj *pod)
+{
+	return !pod->pod.host_network && pod->pod.nips &&
+	       pod->pod.phase != NP_PHASE_SUCCEEDED &&
+	       pod->pod.phase != NP_PHASE_FAILED;
+}
+
+/* The first container port with this name and protocol. */
+const struct np_container_port *np__pod_port(const struct np_obj *pod,
+					     const char *name, uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < pod->pod.nports; i++)
+		if (pod->pod.ports[i].name &&
+		    pod->pod.ports[i].proto == proto &&
+		    !strcmp(pod->pod.ports[i].name, name))
+			return &pod->pod.ports[i];
+	return NULL;
+}
+
+/* --- the context: indexes over the snapshot ----------------------------- */
+
+void np__ctx_free(struct np_ctx *ctx)
+{
+	size_t i, j;
+
+	if (!ctx)
+		return;
+	for (i = 0; ctx->pe_of && i < ctx->npols; i++) {
+		for (j = 0; j < ctx->npe_of[i]; j++)
+			np__obj_free(ctx->pe_of[i][j]);
+		free(ctx->pe_of[i]);
+	}
+	free(ctx->pe_of);
+	free(ctx->npe_of);
+	free(ctx->resolved);
+	free(ctx->pods);
+	free(ctx->svcs);
+	free(ctx->pols);
+	free(ctx->pes);
+	free(ctx->nss);
+	free(ctx->groups);
+	np__arena_release(&ctx->arena);
+	free(ctx);
+}
+
+static const struct np_obj *find_ns(const struct np_ctx *ctx,
+				    const char *name)
+{
+	size_t lo = 0, hi = ctx->nnss;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->nss[mid]->meta.name, name);
+
+		if (!r)
+			return ctx->nss[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
+{
+	struct np_ctx *ctx = c->ctx;
+	size_t i, n;
+	int err;
+
+	if (ctx && ctx->gen == c->gen) {
+		*out = ctx;
+		return 0;
+	}
+	np__ctx_free(ctx);
+	c->ctx = NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->gen = c->gen;
+	err = np__cluster_sorted(c, NP_KIND_POD, &ctx->pods, &ctx->npods);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
+					 &ctx->nsvcs);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_NETWORK_POLICY, &ctx->pols,
+					 &ctx->npols);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_POLICY_ENDPOINT, &ctx->pes,
+					 &ctx->npes);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_NAMESPACE, &ctx->nss,
+					 &ctx->nnss);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	ctx->pe_of = calloc(ctx->npols + 1, sizeof(*ctx->pe_of));
+	ctx->npe_of = calloc(ctx->npols + 1, sizeof(*ctx->npe_of));
+	ctx->resolved = calloc(ctx->npols + 1, sizeof(*ctx->resolved));
+	ctx->groups = calloc(ctx->npods + 1, sizeof(*ctx->groups));
+	if (!ctx->pe_of || !ctx->npe_of || !ctx->resolved || !ctx->groups)
+		goto fail;
+	/* pods are sorted by namespace: one group per namespace */
+	for (i = 0; i < ctx->npods; i = n) {
+		const char *ns = ctx->pods[i]->meta.ns;
+		struct np_nsgroup *g = &ctx->groups[ctx->ngroups++];
+		const struct np_obj *nso = find_ns(ctx, ns);
+
+		for (n = i; n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns);
+		     n++)
+			;
+		g->name = ns;
+		g->first = i;
+		g->count = n - i;
+		if (nso) {
+			g->labels = &nso->meta.labels;
+		} else {
+			/* no Namespace object: only the implied label */
+			struct np_labels *l = np__arena_alloc(&ctx->arena,
+							      sizeof(*l));
+			struct np_label *v = np__arena_alloc(&ctx->arena,
+							     sizeof(*v));
+
+			if (!l || !v)
+				goto fail;
+			v->key = "kubernetes.io/metadata.name";
+			v->val = ns;
+			l->v = v;
+			l->n = 1;
+			g->labels = l;
+		}
+	}
+	c->ctx = ctx;
+	*out = ctx;
+	return 0;
+fail:
+	np__ctx_free(ctx);
+	return err;
+}
+
+static const struct np_nsgroup *group_of(const struct np_ctx *ctx,
+					 const char *ns)
+{
+	size_t lo = 0, hi = ctx->ngroups;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->groups[mid].name, ns);
+
+		if (!r)
+			return &ctx->groups[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* --- building one PolicyEndpoint ---------------------------------------- */
+
+struct ebuf {
+	struct np_pe_entry *v;
+	size_t n, cap;
+};
+
+static int ebuf_add(struct ebuf *b, const struct np_cidr *cidr,
+		    const struct np_cidr *except, size_t nexcept,
+		    struct np_port *ports, size_t nports, int rule)
+{
+	struct np_pe_entry *e;
+
+	if (NP_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
+	e = &b->v[b->n++];
+	memset(e, 0, sizeof(*e));
+	e->cidr = *cidr;
+	e->except = (struct np_cidr *)except;
+	e->nexcept = nexcept;
+	e->ports = ports;
+	e->nports = nports;
+	e->rule = rule;
+	return 0;
+}
+
+static void host_cidr(const struct np_ip *ip, struct np_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = ip->family;
+	c->len = ip->family == 4 ? 32 : 128;
+	memcpy(c->addr, ip->addr, sizeof(c->addr));
+}
+
+static int add_pod_hosts(struct ebuf *b, const struct np_obj *pod,
+			 struct np_port *ports, size_t nports, int rule)
+{
+	struct np_cidr h;
+	size_t i;
+	int err;
+
+	for (i = 0; i < pod->pod.nips; i++) {
+		host_cidr(&pod->pod.ips[i], &h);
+		err = ebuf_add(b, &h, NULL, 0, ports, nports, rule);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Does a peer (selector form) select this pod? */
+static bool peer_selects(const struct np_ctx *ctx, const struct np_obj *pol,
+			 const struct np_peer *peer,
+			 const struct np_nsgroup *g, const struct np_obj *pod)
+{
+	if (peer->ns_sel) {
+		if (!np__selector_matches(peer->ns_sel, g->labels))
+			return false;
+	} else if (strcmp(g->name, pol->meta.ns)) {
+		return false;
+	}
+	return !peer->pod_sel ||
+	       np__selector_matches(peer->pod_sel, &pod->meta.labels);
+}
+
+/*
+ * Ports of a rule for one destination pod: numeric ones as they are, named
+ * ones resolved on dst (NULL: outside the cluster, names never match).
+ * Returns the count; 0 with rule ports means "matches nothing here".
+ */
+static size_t resolve_ports(struct np_arena *a, const struct np_rule *r,
+			    const struct np_obj *dst, bool named_only,
+			    bool numeric_only, struct np_port **out)
+{
+	struct np_port *p;
+	size_t i, n = 0;
+
+	p = np__arena_alloc(a, (r->nports + 1) * sizeof(*p));
+	if (!p) {
+		*out = NULL;
+		return 0;
+	}
+	for (i = 0; i < r->nports; i++) {
+		const struct np_port *src = &r->ports[i];
+		const struct np_container_port *cp;
+
+		if (!src->name) {
+			if (named_only)
+				continue;
+			p[n++] = *src;
+			continue;
+		}
+		if (numeric_only || !dst)
+			continue;
+		cp = np__pod_port(dst, src->name, src->proto);
+		if (!cp)
+			continue;
+		p[n] = *src;
+		p[n].name = NULL;
+		p[n].has_port = true;
+		p[n].port = cp->port;
+		p[n].end_port = 0;
+		n++;
+	}
+	*out = p;
+	return n;
+}
+
+static bool rule_has_named(const struct np_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nports; i++)
+		if (r->ports[i].name)
+			return true;
+	return false;
+}
+
+static bool ip_in_block(const struct np_ipblock *b, const struct np_ip *ip)
+{
+	size_t i;
+
+	if (!np__cidr_has_ip(&b->cidr, ip))
+		return false;
+	for (i = 0; i < b->nexcept; i++)
+		if (np__cidr_has_ip(&b->except[i], ip))
+			return false;
+	return true;
+}
+
+/* Every eligible pod with an address inside the block (NULL: anywhere). */
+static int add_named_in_block(struct np_ctx *ctx, struct np_arena *a,
+			      struct ebuf *b, const struct np_rule *r,
+			      const struct np_ipblock *blk, int rule)
+{
+	struct np_port *ports;
+	struct np_cidr h;
+	size_t i, j, n = 0;
+	int err;
+
+	for (i = 0; i < ctx->npods; i++) {
+		const struct np_obj *pod = ctx->pods[i];
+
+		if (!np__pod_eligible(pod))
+			continue;
+		ports = NULL;
+		for (j = 0; j < pod->pod.nips; j++) {
+			if (blk && !ip_in_block(blk, &pod->pod.ips[j]))
+				continue;
+			if (!ports) {
+				n = resolve_ports(a, r, pod, true, false,
+						  &ports);
+				if (!ports)
+					return -ENOMEM;
+				if (!n)
+					break;
+			}
+			host_cidr(&pod->pod.ips[j], &h);
+			err = ebuf_add(b, &h, NULL, 0, ports, n, rule);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
+			const struct np_obj *pol, const struct np_rule *r,
+			int ri, const struct np_obj *rep, struct ebuf *b)
+{
+	struct np_port *ports;
+	size_t nports, i, j, k;
+	int err;
+
+	nports = resolve_ports(a, r, rep, false, false, &ports);
+	if (r->nports && !ports)
+		return -ENOMEM;
+	if (r->nports && !nports)
+		return 0;	/* every port named, none on this pod */
+	if (!r->npeers) {
+		err = ebuf_add(b, &all4, NULL, 0, ports, nports, ri);
+		return err ? err : ebuf_add(b, &all6, NULL, 0, ports, nports,
+					    ri);
+	}
+	for (i = 0; i < r->npeers; i++) {
+		const struct np_peer *peer = &r->peers[i];
+
+		if (peer->ipblock) {
+			err = ebuf_add(b, &peer->ipblock->cidr,
+				       peer->ipblock->except,
+				       peer->ipblock->nexcept, ports, nports,
+				       ri);
+			if (err)
+				return err;
+			continue;
+		}
+		for (j = 0; j < ctx->ngroups; j++) {
+			const struct np_nsgroup *g = &ctx->groups[j];
+
+			if (peer->ns_sel
+				    ? !np__selector_matches(peer->ns_sel,
+							    g->labels)
+				    : strcmp(g->name, pol->meta.ns))
+				continue;
+			for (k = g->first; k < g->first + g->count; k++) {
+				const struct np_obj *pod = ctx->pods[k];
+
+				if (!np__pod_eligible(pod) ||
+				    !peer_selects(ctx, pol, peer, g, pod))
+					continue;
+				err = add_pod_hosts(b, pod, ports, nports, ri);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
+		       const struct np_obj *pol, const struct np_rule *r,
+		       int ri, struct ebuf *b)
+{
+	bool named = rule_has_named(r);
+	struct np_port *num = NULL, *ports;
+	size_t nnum = 0, n, i, j, k;
+	int err;
+
+	if (r->nports) {
+		nnum = resolve_ports(a, r, NULL, false, true, &num);
+		if (!num)
+			return -ENOMEM;
+	}
+	/* numeric ports (or none at all) apply to the whole peer */
+	if (!r->npeers) {
+		if (!r->nports || nnum) {
+			err = ebuf_add(b, &all4, NULL, 0, num, nnum, ri);
+			if (!err)
+				err = ebuf_add(b, &all6, NULL, 0, num, nnum, ri);
+			if (err)
+				return err;
+		}
+		return named ? add_named_in_block(ctx, a, b, r, NULL, ri) : 0;
+	}
+	for (i = 0; i < r->npeers; i++) {
+		const struct np_peer *peer = &r->peers[i];
+
+		if (peer->ipblock) {
+			if (!r->nports || nnum) {
+				err = ebuf_add(b, &peer->ipblock->cidr,
+					       peer->ipblock->except,
+					       peer->ipblock->nexcept, num, nnum,
+					       ri);
+				if (err)
+					return err;
+			}
+			if (named) {
+				err = add_named_in_block(ctx, a, b, r,
+							 peer->ipblock, ri);
+				if (err)
+					return err;
+			}
+			continue;
+		}
+		for (j = 0; j < ctx->ngroups; j++) {
+			const struct np_nsgroup *g = &ctx->groups[j];
+
+			if (peer->ns_sel
+				    ? !np__selector_matches(peer->ns_sel,
+							    g->labels)
+				    : strcmp(g->name, pol->meta.ns))
+				continue;
+			for (k = g->first; k < g->first + g->count; k++) {
+				const struct np_obj *pod = ctx->pods[k];
+
+				if (!np__pod_eligible(pod) ||
+				    !peer_selects(ctx, pol, peer, g, pod))
+					continue;
+				if (named) {
+					n = resolve_ports(a, r, pod, false,
+							  false, &ports);
+					if (!ports)
+						return -ENOMEM;
+					if (!n)
+						continue;
+				} else {
+					ports = num;
+					n = nnum;
+				}
+				err = add_pod_hosts(b, pod, ports, n, ri);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Does this list of entries allow ip:proto/port? */
+static bool entries_allow(const struct np_pe_entry *v, size_t n,
+			  const struct np_ip *ip, uint8_t proto,
+			  uint16_t port)
+{
+	size_t i, j;
+	bool out;
+
+	for (i = 0; i < n; i++) {
+		if (!np__cidr_has_ip(&v[i].cidr, ip))
+			continue;
+		out = false;
+		for (j = 0; j < v[i].nexcept && !out; j++)
+			out = np__cidr_has_ip(&v[i].except[j], ip);
+		if (out)
+			continue;
+		if (!v[i].nports)
+			return true;
+		for (j = 0; j < v[i].nports; j++) {
+			const struct np_port *p = &v[i].ports[j];
+
+			if (p->proto != proto)
+				continue;
+			if (!p->has_port)
+				return true;
+			if (port >= p->port &&
+			    port <= (p->end_port ? p->end_port : p->port))
+				return true;
+		}
+	}
+	return false;
+}
+
+static int add_services(struct np_ctx *ctx, struct np_arena *a,
+			struct ebuf *b)
+{
+	size_t base = b->n, s, i, k, x;
+	int err;
+
+	for (s = 0; s < ctx->nsvcs; s++) {
+		const struct np_obj *svc = ctx->svcs[s];
+		const struct np_nsgroup *g;
+
+		if (!svc->svc.has_selector || !svc->svc.selector.n ||
+		    !svc->svc.nips)
+			continue;
+		g = group_of(ctx, svc->meta.ns);
+		if (!g)
+			continue;
+		for (i = 0; i < svc->svc.nports; i++) {
+			const struct np_service_port *sp = &svc->svc.ports[i];
+
+			for (x = 0; x < svc->svc.nips; x++) {
+				const struct np_ip *cip = &svc->svc.ips[x];
+				bool any = false, all = true;
+				struct np_port *port;
+				struct np_cidr h;
+
+				for (k = g->first;
+				     all && k < g->first + g->count; k++) {
+					const struct np_obj *pod = ctx->pods[k];
+					const struct np_container_port *cp;
+					uint16_t target = sp->target_port;
+					size_t y;
+
+					if (!np__pod_eligible(pod) ||
+					    !np__selector_matches(
+						    &(struct np_selector){
+							    .match = svc->svc.selector },
+						    &pod->meta.labels))
+						continue;
+					if (sp->target_name) {
+						cp = np__pod_port(pod,
+								  sp->target_name,
+								  sp->proto);
+						if (!cp)
+							continue;
+						target = cp->port;
+					}
+					for (y = 0; y < pod->pod.nips; y++) {
+						if (pod->pod.ips[y].family !=
+						    cip->family)
+							continue;
+						any = true;
+						if (!entries_allow(b->v, base,
+								   &pod->pod.ips[y],
+								   sp->proto,
+								   target))
+							all = false;
+					}
+				}
+				if (!any || !all)
+					continue;
+				port = np__arena_zalloc(a, sizeof(*port));
+				if (!port)
+					return -ENOMEM;
+				port->proto = sp->proto;
+				port->has_port = true;
+				port->port = sp->port;
+				host_cidr(cip, &h);
+				err = ebuf_add(b, &h, NULL, 0, port, 1, -2);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Copy a built entry list into the object's arena. */
+static int ebuf_take(struct np_arena *a, struct ebuf *b,
+		     struct np_pe_entry **out, size_t *n)
+{
+	*n = b->n;
+	*out = np__arena_alloc(a, (b->n + 1) * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	if (b->n)
+		memcpy(*out, b->v, b->n * sizeof(**out));
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
+	return 0;
+}
+
+/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
+struct pname {
+	const char *name;
+	uint8_t proto;
+};
+
+static size_t ingress_names(const struct np_obj *pol, struct pname *v,
+			    size_t max)
+{
+	size_t n = 0, i, j, k;
+
+	for (i = 0; i < pol->np.ningress; i++)
+		for (j = 0; j < pol->np.ingress[i].nports; j++) {
+			const struct np_port *p = &pol->np.ingress[i].ports[j];
+
+			if (!p->name)
+				continue;
+			for (k = 0; k < n; k++)
+				if (v[k].proto == p->proto &&
+				    !strcmp(v[k].name, p->name))
+					break;
+			if (k == n && n < max) {
+				v[n].name = p->name;
+				v[n++].proto = p->proto;
+			}
+		}
+	return n;
+}
+
+static void signature(const struct np_obj *pod, const struct pname *names,
+		      size_t n, uint16_t *sig)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct np_container_port *cp =
+			np__pod_port(pod, names[i].name, names[i].proto);
+
+		sig[i] = cp ? cp->port : 0;
+	}
+}
+
+static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
+		    const struct np_obj *const *sel, size_t nsel,
+		    unsigned part, struct np_obj **out)
+{
+	struct np_arena arena = { 0 };
+	struct ebuf b = { 0 };
+	struct np_obj *o;
+	size_t i, j, npods = 0;
+	uint64_t h;
+	int err = -ENOMEM;
+
+	o = np__arena_zalloc(&arena, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->kind = NP_KIND_POLICY_ENDPOINT;
+	o->meta.ns = pol->meta.ns;
+	h = np__hash_str(pol->meta.name, np__hash_str(pol->meta.ns, part));
+	o->meta.name = np__arena_printf(&arena, "%s-%05llx", pol->meta.name,
+					(unsigned long long)(h & 0xfffff));
+	o->pe.ref_ns = pol->meta.ns;
+	o->pe.ref_name = pol->meta.name;
+	o->pe.iso_ingress = pol->np.ingress_type;
+	o->pe.iso_egress = pol->np.egress_type;
+	o->pe.pod_sel = (struct np_selector *)&pol->np.pod_sel;
+	for (i = 0; i < nsel; i++)
+		npods += sel[i]->pod.nips;
+	o->pe.pods = np__arena_zalloc(&arena, (npods + 1) * sizeof(*o->pe.pods));
+	if (!o->meta.name || !o->pe.pods)
+		goto fail;
+	for (i = 0; i < nsel; i++)
+		for (j = 0; j < sel[i]->pod.nips; j++) {
+			struct np_pe_pod *pp = &o->pe.pods[o->pe.npods++];
+
+			pp->pod_ip = sel[i]->pod.ips[j];
+			pp->host_ip = sel[i]->pod.host_ip;
+			pp->name = sel[i]->meta.name;
+			pp->ns = sel[i]->meta.ns;
+		}
+	if (pol->np.ingress_type) {
+		for (i = 0; i < pol->np.ningress; i++) {
+			err = ingress_rule(ctx, &arena, pol, &pol->np.ingress[i],
+					   (int)i, nsel ? sel[0] : NULL, &b);
+			if (err)
+				goto fail;
+		}
+		err = ebuf_take(&arena, &b, &o->pe.ingress, &o->pe.ningress);
+		if (err)
+			goto fail;
+	}
+	if (pol->np.egress_type) {
+		for (i = 0; i < pol->np.negress; i++) {
+			err = egress_rule(ctx, &arena, pol, &pol->np.egress[i],
+					  (int)i, &b);
+			if (err)
+				goto fail;
+		}
+		err = add_services(ctx, &arena, &b);
+		if (!err)
+			err = ebuf_take(&arena, &b, &o->pe.egress,
+					&o->pe.negress);
+		if (err)
+			goto fail;
+	}
+	o->arena = arena;
+	*out = o;
+	return 0;
+fail:
+	free(b.v);
+	np__arena_release(&arena);
+	return err;
+}
+
+int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
+{
+	const struct np_obj *pol = ctx->pols[pi];
+	const struct np_nsgroup *g = group_of(ctx, pol->meta.ns);
+	struct pname names[64];
+	const struct np_obj **sel = NULL, **part = NULL;
+	uint16_t *sigs = NULL;
+	size_t nnames, nsel = 0, i, j, k, npart;
+	bool *done = NULL;
+	struct np_obj *pe, **list = NULL;
+	size_t nlist = 0, cap = 0;
+	int err = 0;
+
+	if (ctx->resolved[pi])
+		return 0;
+	nnames = ingress_names(pol, names, ARRAY_SIZE(names));
+	if (g) {
+		sel = malloc((g->count + 1) * sizeof(*sel));
+		part = malloc((g->count + 1) * sizeof(*part));
+		sigs = calloc((g->count + 1) * (nnames + 1), sizeof(*sigs));
+		done = calloc(g->count + 1, sizeof(*done));
+		if (!sel || !part || !sigs || !done) {
+			err = -ENOMEM;
+			goto out;
+		}
+		for (k = g->first; k < g->first + g->count; k++)
+			if (np__pod_eligible(ctx->pods[k]) &&
+			    np__selector_matches(&pol->np.pod_sel,
+						 &ctx->pods[k]->meta.labels))
+				sel[nsel++] = ctx->pods[k];
+	}
+	for (i = 0; i < nsel; i++)
+		signature(sel[i], names, nnames, sigs + i * (nnames + 1));
+	/* one PolicyEndpoint per distinct named-port resolution */
+	npart = 0;
+	for (i = 0; i < nsel || (!nsel && !npart); i++) {
+		size_t np = 0;
+
+		if (nsel && done[i])
+			continue;
+		for (j = i; j < nsel; j++) {
+			if (done[j] || memcmp(sigs + i * (nnames + 1),
+					      sigs + j * (nnames + 1),
+					      nnames * sizeof(*sigs)))
+				continue;
+			done[j] = true;
+			part[np++] = sel[j];
+		}
+		err = build_pe(ctx, pol, part, np, (unsigned)npart, &pe);
+		if (err)
+			goto out;
+		if (NP_GROW(list, cap, nlist + 1)) {
+			np__obj_free(pe);
+			err = -ENOMEM;
+			goto out;
+		}
+		list[nlist++] = pe;
+		npart++;
+		if (!nsel)
+			break;
+	}
+out:
+	(void)diag;
+	if (err) {
+		for (i = 0; i < nlist; i++)
+			np__obj_free(list[i]);
+		free(list);
+	} else {
+		ctx->pe_of[pi] = list;
+		ctx->npe_of[pi] = nlist;
+		ctx->resolved[pi] = true;
+	}
+	free(sel);
+	free(part);
+	free(sigs);
+	free(done);
+	return err;
+}

@@ -1,0 +1,1124 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Normalization, the agent's job: the PolicyEndpoints that select a pod
+ * become its rule set, one canonical list of LPM keys per direction.
+ *
+ * A direction is isolated when any PolicyEndpoint lists it in podIsolation
+ * or has rules for it. The pod's node address is always allowed (an entry
+ * of its own, provenance "node").
+ *
+ * ipBlock except, exactly: the keys are the laminar family of every rule
+ * CIDR and every except CIDR. A key's ports are the union of the ports of
+ * every rule whose CIDR contains the key and none of whose excepts does;
+ * with longest-prefix match that is exactly "in the cidr and not in an
+ * except of that rule, for some rule". A key is kept only where it differs
+ * from the key an address would fall back to; a key whose union is empty
+ * under a key that allows something is a hole (it denies), the only
+ * deny-like key there is. More than NP_MAX_SLOTS merged ranges under one
+ * key is -E2BIG, never a truncation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compile.h"
+
+/* --- port sets ---------------------------------------------------------- */
+
+int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
+		 uint16_t lo, uint16_t hi)
+{
+	struct np_prange *r;
+
+	/* capacity doubles at powers of two; the arena keeps old arrays */
+	if (!s->n || (s->n >= 4 && !(s->n & (s->n - 1)))) {
+		r = np__arena_alloc(a, (s->n ? s->n * 2 : 4) * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		if (s->n)
+			memcpy(r, s->r, s->n * sizeof(*r));
+		s->r = r;
+	}
+	s->r[s->n++] = (struct np_prange){ .proto = proto, .lo = lo, .hi = hi };
+	return 0;
+}
+
+static int prange_cmp(const void *a, const void *b)
+{
+	const struct np_prange *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/* Sort, then coalesce overlapping and adjacent ranges of a protocol. */
+void np__pset_merge(struct np_pset *s)
+{
+	size_t i, n = 0;
+
+	if (s->all) {
+		s->n = 0;
+		return;
+	}
+	if (s->n < 2)
+		return;
+	qsort(s->r, s->n, sizeof(*s->r), prange_cmp);
+	for (i = 1; i < s->n; i++) {
+		struct np_prange *cur = &s->r[n];
+
+		if (s->r[i].proto == cur->proto &&
+		    (uint32_t)s->r[i].lo <= (uint32_t)cur->hi + 1) {
+			if (s->r[i].hi > cur->hi)
+				cur->hi = s->r[i].hi;
+			continue;
+		}
+		s->r[++n] = s->r[i];
+	}
+	s->n = n + 1;
+}
+
+bool np__pset_eq(const struct np_pset *a, const struct np_pset *b)
+{
+	size_t i;
+
+	if (a->all != b->all || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->r[i].proto != b->r[i].proto || a->r[i].lo != b->r[i].lo ||
+		    a->r[i].hi != b->r[i].hi)
+			return false;
+	return true;
+}
+
+/* The slot that allows proto/port, or -1. */
+int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	if (s->all)
+		return 0;
+	for (i = 0; i < s->n; i++)
+		if (s->r[i].proto == proto && port >= s->r[i].lo &&
+		    port <= s->r[i].hi)
+			return (int)i;
+	return -1;
+}
+
+/* --- the closure -------------------------------------------------------- */
+
+static int cidr_cmp(const struct np_cidr *x, const struct np_cidr *y)
+{
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int cidr_qcmp(const void *a, const void *b)
+{
+	return cidr_cmp(a, b);
+}
+
+struct closure {
+	struct np_rs_entry *ent;
+	uint32_t *byc;		/* entry indexes sorted by cidr */
+	size_t n;
+};
+
+static const struct np_rs_entry *qsort_ent;
+
+static int byc_cmp(const void *a, const void *b)
+{
+	return cidr_cmp(&qsort_ent[*(const uint32_t *)a].cidr,
+			&qsort_ent[*(const uint32_t *)b].cidr);
+}
+
+/* First index in byc whose entry's cidr is >= c. */
+static size_t byc_lower(const struct closure *cl, const struct np_cidr *c)
+{
+	size_t lo = 0, hi = cl->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cidr_cmp(&cl->ent[cl->byc[mid]].cidr, c) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct frame {
+	const struct np_cidr *c;
+	long eff;	/* key an address here falls back to; -1: none */
+};
+
+static int closure(struct np_ruleset *rs, int dir)
+{
+	struct np_arena *a = &rs->arena;
+	struct closure cl = { .ent = rs->entries[dir], .n = rs->nentries[dir] };
+	struct np_cidr *fam = NULL;
+	struct frame stack[130];
+	size_t nf = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0;
+	struct np_rs_key *keys = NULL;
+	uint32_t *contrib = NULL;
+	size_t ncontrib, ccap = 0;
+	static const struct np_pset empty;
+	int err = -ENOMEM;
+
+	for (i = 0; i < cl.n; i++)
+		nf += 1 + cl.ent[i].nexcept;
+	fam = malloc((nf + 1) * sizeof(*fam));
+	cl.byc = malloc((cl.n + 1) * sizeof(*cl.byc));
+	if (!fam || !cl.byc)
+		goto out;
+	nf = 0;
+	for (i = 0; i < cl.n; i++) {
+		cl.byc[i] = (uint32_t)i;
+		fam[nf++] = cl.ent[i].cidr;
+		for (j = 0; j < cl.ent[i].nexcept; j++)
+			fam[nf++] = cl.ent[i].except[j];
+	}
+	qsort_ent = cl.ent;
+	qsort(cl.byc, cl.n, sizeof(*cl.byc), byc_cmp);
+	qsort(fam, nf, sizeof(*fam), cidr_qcmp);
+	for (i = j = 0; i < nf; i++)
+		if (!j || cidr_cmp(&fam[j - 1], &fam[i]))
+			fam[j++] = fam[i];
+	nf = j;
+
+	/* sorted by address then length: a pre-order walk of the prefix tree */
+	for (i = 0; i < nf; i++) {
+		const struct np_cidr *kc = &fam[i];
+		const struct np_pset *parent;
+		struct np_pset v = { 0 };
+		size_t s;
+
+		while (depth && !np__cidr_contains(stack[depth - 1].c, kc))
+			depth--;
+		parent = depth && stack[depth - 1].eff >= 0
+				 ? &keys[stack[depth - 1].eff].ports
+				 : &empty;
+		ncontrib = 0;
+		for (s = 0; s <= depth; s++) {
+			const struct np_cidr *anc = s < depth ? stack[s].c : kc;
+
+			for (k = byc_lower(&cl, anc);
+			     k < cl.n && !cidr_cmp(&cl.ent[cl.byc[k]].cidr, anc);
+			     k++) {
+				const struct np_rs_entry *e = &cl.ent[cl.byc[k]];
+				size_t x;
+				bool out = false;
+
+				for (x = 0; x < e->nexcept && !out; x++)
+					out = np__cidr_contains(&e->except[x],
+								kc);
+				if (out)
+					continue;
+				if (NP_GROW(contrib, ccap, ncontrib + 1))
+					goto out;
+				contrib[ncontrib++] = cl.byc[k];
+				if (e->ports.all) {
+					v.all = true;
+					continue;
+				}
+				for (x = 0; !v.all && x < e->ports.n; x++)
+					if (np__pset_add(a, &v, e->ports.r[x].proto,
+							 e->ports.r[x].lo,
+							 e->ports.r[x].hi))
+						goto out;
+			}
+		}
+		np__pset_merge(&v);
+		if (depth >= ARRAY_SIZE(stack) - 1)
+			goto out;	/* cannot happen: at most 129 levels */
+		stack[depth].c = kc;
+		if (np__pset_eq(&v, parent)) {
+			stack[depth].eff = depth ? stack[depth - 1].eff : -1;
+			depth++;
+			continue;
+		}
+		if (NP_GROW(keys, kcap, nkeys + 1))
+			goto out;
+		keys[nkeys].cidr = *kc;
+		keys[nkeys].ports = v;
+		keys[nkeys].nentries = ncontrib;
+		keys[nkeys].entries = np__arena_alloc(
+			a, (ncontrib + 1) * sizeof(*keys[nkeys].entries));
+		if (!keys[nkeys].entries)
+			goto out;
+		if (ncontrib)
+			memcpy(keys[nkeys].entries, contrib,
+			       ncontrib * sizeof(*contrib));
+		stack[depth++].eff = (long)nkeys++;
+	}
+	rs->keys[dir] = np__arena_alloc(a, (nkeys + 1) * sizeof(*keys));
+	if (!rs->keys[dir])
+		goto out;
+	if (nkeys)
+		memcpy(rs->keys[dir], keys, nkeys * sizeof(*keys));
+	rs->nkeys[dir] = nkeys;
+	err = 0;
+out:
+	free(fam);
+	free(cl.byc);
+	free(keys);
+	free(contrib);
+	return err;
+}
+
+/* --- building a rule set ------------------------------------------------ */
+
+static const char *const dir_names[] = { "ingress", "egress" };
+
+static void prov_format(const struct np_ruleset *rs, uint32_t p, int dir,
+			struct np_strbuf *sb)
+{
+	const struct np_prov *pv = &rs->prov[p];
+
+	if (!pv->pol_ns)
+		np__sb_puts(sb, "node");
+	else if (pv->rule == -2)
+		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns, pv->pol_name,
+			      dir_names[dir]);
+	else if (pv->rule < 0)
+		np__sb_printf(sb, "%s/%s %s", pv->pol_ns, pv->pol_name,
+			      dir_names[dir]);
+	else
+		np__sb_printf(sb, "%s/%s %s[%d]", pv->pol_ns, pv->pol_name,
+			      dir_names[dir], pv->rule);
+}
+
+/* Distinct policies behind a key, "ns/a ingress[0], ns/b ingress[1]". */
+static void key_policies(const struct np_ruleset *rs, int dir,
+			 const struct np_rs_key *k, uint8_t proto, int port,
+			 struct np_strbuf *sb)
+{
+	size_t i, j;
+	bool first = true;
+
+	for (i = 0; i < k->nentries; i++) {
+		const struct np_rs_entry *e = &rs->entries[dir][k->entries[i]];
+		bool dup = false;
+
+		if (port >= 0 && np__pset_find(&e->ports, proto,
+					       (uint16_t)port) < 0)
+			continue;
+		for (j = 0; j < i && !dup; j++)
+			dup = rs->entries[dir][k->entries[j]].prov == e->prov &&
+			      (port < 0 ||
+			       np__pset_find(&rs->entries[dir][k->entries[j]].ports,
+					     proto, (uint16_t)port) >= 0);
+		if (dup)
+			continue;
+		if (!first)
+			np__sb_puts(sb, ", ");
+		first = false;
+		prov_format(rs, e->prov, dir, sb);
+	}
+}
+
+static uint32_t prov_add(struct np_ruleset *rs, size_t *cap, const char *ns,
+			 const char *name, int rule)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nprov; i++)
+		if (rs->prov[i].rule == rule &&
+		    ((!ns && !rs->prov[i].pol_ns) ||
+		     (ns && rs->prov[i].pol_ns &&
+		      !strcmp(rs->prov[i].pol_ns, ns) &&
+		      !strcmp(rs->prov[i].pol_name, name))))
+			return (uint32_t)i;
+	if (NP_GROW(rs->prov, *cap, rs->nprov + 1))
+		return UINT32_MAX;
+	rs->prov[rs->nprov].pol_ns = ns;
+	rs->prov[rs->nprov].pol_name = name;
+	rs->prov[rs->nprov].rule = rule;
+	return (uint32_t)rs->nprov++;
+}
+
+static int entry_from_pe(struct np_ruleset *rs, struct np_rs_entry *e,
+			 const struct np_pe_entry *pe)
+{
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->cidr = pe->cidr;
+	e->except = pe->except;
+	e->nexcept = pe->nexcept;
+	if (!pe->nports) {
+		e->ports.all = true;
+		return 0;
+	}
+	for (i = 0; i < pe->nports; i++) {
+		const struct np_port *p = &pe->ports[i];
+		uint16_t lo = p->has_port ? p->port : 0;
+		uint16_t hi = p->has_port ? (p->end_port ? p->end_port : p->port)
+					  : 65535;
+
+		if (np__pset_add(&rs->arena, &e->ports, p->proto, lo, hi))
+			return -ENOMEM;
+	}
+	np__pset_merge(&e->ports);
+	return 0;
+}
+
+static void hash_mix(uint64_t *h, const void *p, size_t n)
+{
+	*h = np__hash_bytes(p, n, *h);
+}
+
+static void ruleset_hash(struct np_ruleset *rs)
+{
+	uint64_t h = 0x6e6574706f6cULL;
+	int d;
+	size_t i, j;
+
+	for (d = 0; d < 2; d++) {
+		hash_mix(&h, &rs->isolated[d], sizeof(rs->isolated[d]));
+		for (i = 0; i < rs->nkeys[d]; i++) {
+			const struct np_rs_key *k = &rs->keys[d][i];
+			uint8_t all = k->ports.all;
+
+			hash_mix(&h, &k->cidr, sizeof(k->cidr));
+			hash_mix(&h, &all, 1);
+			hash_mix(&h, &k->ports.n, sizeof(k->ports.n));
+			/* field by field: np_prange has padding */
+			for (j = 0; j < k->ports.n; j++) {
+				hash_mix(&h, &k->ports.r[j].proto, 1);
+				hash_mix(&h, &k->ports.r[j].lo, 2);
+				hash_mix(&h, &k->ports.r[j].hi, 2);
+			}
+		}
+	}
+	rs->hash = h;
+}
+
+static int check_slots(struct np_ruleset *rs, int dir, struct np_diag *diag)
+{
+	struct np_strbuf sb = { 0 };
+	char cidr[64];
+	size_t i;
+
+	for (i = 0; i < rs->nkeys[dir]; i++) {
+		const struct np_rs_key *k = &rs->keys[dir][i];
+
+		if (k->ports.n <= NP_MAX_SLOTS)
+			continue;
+		if (diag) {
+			memset(diag, 0, sizeof(*diag));
+			diag->err = -E2BIG;
+			snprintf(diag->object, sizeof(diag->object),
+				 "Pod %s/%s", rs->ns, rs->name);
+			snprintf(diag->path, sizeof(diag->path), "%s",
+				 dir_names[dir]);
+			np__cidr_format(&k->cidr, cidr, sizeof(cidr));
+			key_policies(rs, dir, k, 0, -1, &sb);
+			snprintf(diag->message, sizeof(diag->message),
+				 "%s: Too many: %zu port ranges: must have at "
+				 "most %d (policies: %s)", cidr, k->ports.n,
+				 NP_MAX_SLOTS, sb.buf ? sb.buf : "");
+			np__sb_release(&sb);
+		}
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
+		      const struct np_obj *pod, const struct np_obj *const *pes,
+		      size_t npes, const struct np_pe_pod *ident,
+		      struct np_diag *diag)
+{
+	struct np_arena arena = { 0 };
+	struct np_ruleset *rs;
+	size_t pcap = 0, i, j, n;
+	int d, err = -ENOMEM;
+
+	(void)ctx;
+	rs = np__arena_zalloc(&arena, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	rs->arena = arena;
+	if (pod) {
+		rs->ns = pod->meta.ns;
+		rs->name = pod->meta.name;
+		rs->nips = pod->pod.nips;
+		memcpy(rs->ips, pod->pod.ips, sizeof(rs->ips));
+		rs->node_ip[0] = pod->pod.host_ip;
+	} else {
+		rs->ns = ident->ns ? ident->ns : "";
+		rs->name = ident->name ? ident->name : "";
+		rs->nips = 1;
+		rs->ips[0] = ident->pod_ip;
+		rs->node_ip[0] = ident->host_ip;
+	}
+	/* own the strings: the snapshot may change after compile */
+	rs->ns = np__arena_strdup(&rs->arena, rs->ns);
+	rs->name = np__arena_strdup(&rs->arena, rs->name);
+	if (!rs->ns || !rs->name)
+		goto fail;
+	for (d = 0; d < 2; d++) {
+		n = 1;
+		for (i = 0; i < npes; i++) {
+			const struct np_policyendpoint *pe = &pes[i]->pe;
+
+			if (d ? pe->iso_egress || pe->negress
+			      : pe->iso_ingress || pe->ningress)
+				rs->isolated[d] = true;
+			n += d ? pe->negress : pe->ningress;
+		}
+		rs->entries[d] = np__arena_zalloc(&rs->arena,
+						  n * sizeof(*rs->entries[d]));
+		if (!rs->entries[d])
+			goto fail;
+		for (i = 0; i < npes; i++) {
+			const struct np_policyendpoint *pe = &pes[i]->pe;
+			const struct np_pe_entry *v = d ? pe->egress : pe->ingress;
+			size_t m = d ? pe->negress : pe->ningress;
+			const char *pns, *pname;
+
+			pns = np__arena_strdup(&rs->arena, pe->ref_ns ? pe->ref_ns : "");
+			pname = np__arena_strdup(&rs->arena,
+						 pe->ref_name ? pe->ref_name : "");
+			if (!pns || !pname)
+				goto fail;
+			for (j = 0; j < m; j++) {
+				struct np_rs_entry *e =
+					&rs->entries[d][rs->nentries[d]];
+				struct np_cidr *ex = NULL;
+
+				if (entry_from_pe(rs, e, &v[j]))
+					goto fail;
+				if (v[j].nexcept) {
+					ex = np__arena_alloc(
+						&rs->arena,
+						v[j].nexcept * sizeof(*ex));
+					if (!ex)
+						goto fail;
+					memcpy(ex, v[j].except,
+					       v[j].nexcept * sizeof(*ex));
+					e->except = ex;
+				}
+				e->prov = prov_add(rs, &pcap, pns, pname,
+						   v[j].rule);
+				if (e->prov == UINT32_MAX)
+					goto fail;
+				rs->nentries[d]++;
+			}
+		}
+		if (rs->isolated[d] && rs->node_ip[0].family) {
+			struct np_rs_entry *e = &rs->entries[d][rs->nentries[d]];
+			const struct np_ip *ip = &rs->node_ip[0];
+
+			memset(e, 0, sizeof(*e));
+			e->cidr.family = ip->family;
+			e->cidr.len = ip->family == 4 ? 32 : 128;
+			memcpy(e->cidr.addr, ip->addr, sizeof(e->cidr.addr));
+			e->ports.all = true;
+			e->prov = prov_add(rs, &pcap, NULL, NULL, -1);
+			if (e->prov == UINT32_MAX)
+				goto fail;
+			rs->nentries[d]++;
+		}
+		err = closure(rs, d);
+		if (err)
+			goto fail;
+		err = check_slots(rs, d, diag);
+		if (err)
+			goto fail;
+		err = -ENOMEM;
+	}
+	/* the prov array was malloc'd: move it into the arena */
+	{
+		struct np_prov *p = np__arena_alloc(&rs->arena,
+						    (rs->nprov + 1) * sizeof(*p));
+
+		if (!p)
+			goto fail;
+		if (rs->nprov)
+			memcpy(p, rs->prov, rs->nprov * sizeof(*p));
+		free(rs->prov);
+		rs->prov = p;
+	}
+	ruleset_hash(rs);
+	*out = rs;
+	return 0;
+fail:
+	free(rs->prov);
+	arena = rs->arena;
+	np__arena_release(&arena);
+	return err;
+}
+
+/* --- public: compile, free, hash ---------------------------------------- */
+
+static bool pe_has_pod(const struct np_obj *pe, const char *ns,
+		       const char *name, const struct np_pe_pod **which)
+{
+	size_t i;
+
+	for (i = 0; i < pe->pe.npods; i++)
+		if (pe->pe.pods[i].ns && pe->pe.pods[i].name &&
+		    !strcmp(pe->pe.pods[i].ns, ns) &&
+		    !strcmp(pe->pe.pods[i].name, name)) {
+			if (which)
+				*which = &pe->pe.pods[i];
+			return true;
+		}
+	return false;
+}
+
+/* The policies of pod's namespace are a contiguous range of ctx->pols. */
+static size_t pols_lower(const struct np_ctx *ctx, const char *ns)
+{
+	size_t lo = 0, hi = ctx->npols;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(ctx->pols[mid]->meta.ns, ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
+		       const char *ns, const char *name,
+		       const struct np_compile_opts *opts,
+		       struct np_diag *diag)
+{
+	enum np_source src = NP_SOURCE_POLICIES;
+	const struct np_obj **pes = NULL, *pod;
+	const struct np_pe_pod *ident = NULL;
+	struct np_ctx *ctx;
+	size_t npes = 0, cap = 0, i, j;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!out || !c || !ns || !name)
+		return -EINVAL;
+	if (opts && opts->sz >= offsetof(struct np_compile_opts, source) +
+					sizeof(opts->source))
+		src = opts->source;
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	pod = np__cluster_find(c, NP_KIND_POD, ns, name);
+	if (src == NP_SOURCE_POLICIES) {
+		if (!pod)
+			goto noent;
+		for (i = pols_lower(ctx, ns);
+		     np__pod_eligible(pod) && i < ctx->npols &&
+		     !strcmp(ctx->pols[i]->meta.ns, ns);
+		     i++) {
+			if (!np__selector_matches(&ctx->pols[i]->np.pod_sel,
+						  &pod->meta.labels))
+				continue;
+			err = np__resolve_policy(ctx, i, diag);
+			if (err)
+				goto out;
+			for (j = 0; j < ctx->npe_of[i]; j++) {
+				if (!pe_has_pod(ctx->pe_of[i][j], ns, name,
+						NULL))
+					continue;
+				if (NP_GROW(pes, cap, npes + 1)) {
+					err = -ENOMEM;
+					goto out;
+				}
+				pes[npes++] = ctx->pe_of[i][j];
+			}
+		}
+	} else if (src == NP_SOURCE_ENDPOINTS) {
+		for (i = 0; i < ctx->npes; i++) {
+			if (!pe_has_pod(ctx->pes[i], ns, name, &ident))
+				continue;
+			if (NP_GROW(pes, cap, npes + 1)) {
+				err = -ENOMEM;
+				goto out;
+			}
+			pes[npes++] = ctx->pes[i];
+		}
+		if (!npes && !pod)
+			goto noent;
+	} else {
+		return -EINVAL;
+	}
+	err = np__ruleset_build(out, ctx, pod, pes, npes, ident, diag);
+out:
+	free(pes);
+	return err;
+noent:
+	if (diag) {
+		diag->err = -ENOENT;
+		snprintf(diag->object, sizeof(diag->object), "Pod %s/%s", ns,
+			 name);
+		snprintf(diag->message, sizeof(diag->message), "%s",
+			 src == NP_SOURCE_POLICIES
+				 ? "Not found: no such pod in the snapshot"
+				 : "Not found: no PolicyEndpoint or Pod names "
+				   "it");
+	}
+	free(pes);
+	return -ENOENT;
+}
+
+void np_ruleset_free(struct np_ruleset *rs)
+{
+	struct np_arena a;
+
+	if (!rs)
+		return;
+	a = rs->arena;
+	np__arena_release(&a);
+}
+
+uint64_t np_ruleset_hash(const struct np_ruleset *rs)
+{
+	return rs ? rs->hash : 0;
+}
+
+/* --- verdicts ----------------------------------------------------------- */
+
+static const struct np_rs_key *lpm(const struct np_ruleset *rs, int dir,
+				   const struct np_ip *ip)
+{
+	const struct np_rs_key *best = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->nkeys[dir]; i++) {
+		const struct np_rs_key *k = &rs->keys[dir][i];
+
+		if (np__cidr_has_ip(&k->cidr, ip) &&
+		    (!best || k->cidr.len > best->cidr.len))
+			best = k;
+	}
+	return best;
+}
+
+static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
+		      const struct np_ip *ip, uint8_t proto, uint16_t port,
+		      struct np_verdict *v)
+{
+	const struct np_rs_key *k;
+	struct np_strbuf sb = { 0 };
+	int slot;
+
+	memset(v, 0, sizeof(*v));
+	v->direction = dir;
+	v->slot = -1;
+	if (!rs->isolated[dir]) {
+		v->allowed = true;
+		v->reason = NP_REASON_NOT_ISOLATED;
+		return 0;
+	}
+	if (rs->node_ip[0].family == ip->family &&
+	    !memcmp(rs->node_ip[0].addr, ip->addr, sizeof(ip->addr))) {
+		v->allowed = true;
+		v->reason = NP_REASON_NODE;
+		return 0;
+	}
+	k = lpm(rs, dir, ip);
+	if (!k) {
+		v->reason = NP_REASON_NO_MATCH;
+		return 0;
+	}
+	np__cidr_format(&k->cidr, v->key, sizeof(v->key));
+	slot = np__pset_find(&k->ports, proto, port);
+	if (slot < 0) {
+		v->reason = !k->ports.n && !k->ports.all ? NP_REASON_EXCEPT
+							 : NP_REASON_PORT;
+		return 0;
+	}
+	v->allowed = true;
+	v->reason = NP_REASON_RULE;
+	v->slot = slot;
+	key_policies(rs, dir, k, proto, port, &sb);
+	snprintf(v->policies, sizeof(v->policies), "%s", sb.buf ? sb.buf : "");
+	np__sb_release(&sb);
+	return sb.err;
+}
+
+static bool proto_ok(int proto)
+{
+	return proto == NP_PROTOCOL_TCP || proto == NP_PROTOCOL_UDP ||
+	       proto == NP_PROTOCOL_SCTP;
+}
+
+int np_ruleset_verdict(const struct np_ruleset *rs, enum np_direction dir,
+		       const char *peer, enum np_protocol proto, uint16_t port,
+		       struct np_verdict *out)
+{
+	struct np_ip ip;
+
+	if (!rs || !peer || !out || (dir != NP_DIRECTION_INGRESS &&
+				     dir != NP_DIRECTION_EGRESS) ||
+	    !proto_ok(proto) || np__ip_parse(peer, &ip))
+		return -EINVAL;
+	return verdict_ip(rs, dir, &ip, (uint8_t)proto, port, out);
+}
+
+/* An endpoint of a connection: a pod of the snapshot or an address. */
+struct endpoint {
+	const struct np_obj *pod;
+	struct np_ip ip[NP_MAX_IPS];
+	size_t nips;
+	char ns[254], name[254];
+};
+
+static int endpoint_parse(struct np_cluster *c, const char *s,
+			  struct endpoint *e, struct np_diag *diag)
+{
+	const char *slash = strchr(s, '/');
+	struct np_ctx *ctx;
+	size_t i, j;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if (slash && !strchr(s, ':') && !strchr(s, '.')) {
+		snprintf(e->ns, sizeof(e->ns), "%.*s", (int)(slash - s), s);
+		snprintf(e->name, sizeof(e->name), "%s", slash + 1);
+		e->pod = np__cluster_find(c, NP_KIND_POD, e->ns, e->name);
+		if (!e->pod) {
+			if (diag) {
+				memset(diag, 0, sizeof(*diag));
+				diag->err = -ENOENT;
+				snprintf(diag->object, sizeof(diag->object),
+					 "Pod %s", s);
+				snprintf(diag->message, sizeof(diag->message),
+					 "Not found: no such pod in the "
+					 "snapshot");
+			}
+			return -ENOENT;
+		}
+		e->nips = e->pod->pod.nips;
+		memcpy(e->ip, e->pod->pod.ips, sizeof(e->ip));
+		return 0;
+	}
+	if (np__ip_parse(s, &e->ip[0])) {
+		if (diag) {
+			memset(diag, 0, sizeof(*diag));
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: \"%s\": must be NAMESPACE/POD "
+				 "or an IP address", s);
+		}
+		return -EINVAL;
+	}
+	e->nips = 1;
+	/* an address that belongs to a pod is that pod */
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	for (i = 0; i < ctx->npods; i++)
+		for (j = 0; j < ctx->pods[i]->pod.nips; j++)
+			if (!memcmp(&ctx->pods[i]->pod.ips[j], &e->ip[0],
+				    sizeof(e->ip[0])) &&
+			    np__pod_eligible(ctx->pods[i])) {
+				e->pod = ctx->pods[i];
+				snprintf(e->ns, sizeof(e->ns), "%s",
+					 e->pod->meta.ns);
+				snprintf(e->name, sizeof(e->name), "%s",
+					 e->pod->meta.name);
+				return 0;
+			}
+	return 0;
+}
+
+int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
+		       enum np_protocol proto, uint16_t port,
+		       const struct np_compile_opts *opts,
+		       struct np_verdict *out, struct np_diag *diag)
+{
+	struct endpoint a, b;
+	struct np_ruleset *rs = NULL;
+	const struct np_ip *ia = NULL, *ib = NULL;
+	size_t i, j;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !from || !to || !out || !proto_ok(proto))
+		return -EINVAL;
+	err = endpoint_parse(c, from, &a, diag);
+	if (!err)
+		err = endpoint_parse(c, to, &b, diag);
+	if (err)
+		return err;
+	if (!a.pod && !b.pod) {
+		if (diag) {
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: neither end is a pod of the "
+				 "snapshot");
+		}
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	out->slot = -1;
+	/* hostNetwork pods are the node: nothing to check on their side */
+	out->allowed = true;
+	out->reason = NP_REASON_NOT_ISOLATED;
+	if (a.pod && a.pod == b.pod) {
+		out->allowed = true;
+		out->reason = NP_REASON_SELF;
+		return 0;
+	}
+	/* the first address family both ends have, IPv4 first */
+	for (i = 0; i < a.nips && !ia; i++)
+		for (j = 0; j < b.nips && !ia; j++)
+			if (a.ip[i].family == b.ip[j].family) {
+				ia = &a.ip[i];
+				ib = &b.ip[j];
+			}
+	if (!ia) {
+		if (diag) {
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: the two ends share no address "
+				 "family");
+		}
+		return -EINVAL;
+	}
+	if (a.pod && np__pod_eligible(a.pod)) {
+		err = np_ruleset_compile(&rs, c, a.ns, a.name, opts, diag);
+		if (err)
+			return err;
+		err = verdict_ip(rs, NP_DIRECTION_EGRESS, ib, (uint8_t)proto,
+				 port, out);
+		np_ruleset_free(rs);
+		if (err || !out->allowed)
+			return err;
+	}
+	if (b.pod && np__pod_eligible(b.pod)) {
+		err = np_ruleset_compile(&rs, c, b.ns, b.name, opts, diag);
+		if (err)
+			return err;
+		err = verdict_ip(rs, NP_DIRECTION_INGRESS, ia, (uint8_t)proto,
+				 port, out);
+		np_ruleset_free(rs);
+	}
+	return err;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+#define TRY(x)                          \
+	do {                            \
+		if (x)                  \
+			goto nomem;     \
+	} while (0)
+
+static struct np_node *pset_node(struct np_arena *a, const struct np_pset *s)
+{
+	struct np_node *seq, *e;
+	size_t i;
+
+	if (s->all)
+		return np__node_str(a, "all");
+	seq = np__node_new(a, NP_N_SEQ);
+	for (i = 0; seq && i < s->n; i++) {
+		e = np__node_new(a, NP_N_MAP);
+		if (!e || np__seq_push(a, seq, e) ||
+		    np__map_put(a, e, "protocol",
+				np__node_str(a, np__proto_name(s->r[i].proto))))
+			return NULL;
+		if (s->r[i].lo == 0 && s->r[i].hi == 65535)
+			continue;
+		if (np__map_put(a, e, "port", np__node_int(a, s->r[i].lo)))
+			return NULL;
+		if (s->r[i].hi != s->r[i].lo &&
+		    np__map_put(a, e, "endPort", np__node_int(a, s->r[i].hi)))
+			return NULL;
+	}
+	return seq;
+}
+
+static void pset_text(struct np_strbuf *sb, const struct np_pset *s)
+{
+	size_t i;
+
+	if (s->all) {
+		np__sb_puts(sb, "all");
+		return;
+	}
+	if (!s->n) {
+		np__sb_puts(sb, "none (except)");
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		np__sb_printf(sb, "%s%s", i ? ", " : "",
+			      np__proto_name(s->r[i].proto));
+		if (s->r[i].lo == 0 && s->r[i].hi == 65535)
+			np__sb_puts(sb, " any");
+		else if (s->r[i].lo == s->r[i].hi)
+			np__sb_printf(sb, " %u", s->r[i].lo);
+		else
+			np__sb_printf(sb, " %u-%u", s->r[i].lo, s->r[i].hi);
+	}
+}
+
+static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
+{
+	char buf[64];
+	size_t i;
+	int d;
+
+	np__sb_printf(sb, "pod %s/%s", rs->ns, rs->name);
+	for (i = 0; i < rs->nips; i++) {
+		struct np_ip ip = rs->ips[i];
+
+		np__ip_format(&ip, buf, sizeof(buf));
+		np__sb_printf(sb, "%s%s", i ? ", " : " (", buf);
+	}
+	np__sb_printf(sb, "%s ruleset %016llx\n", rs->nips ? ")" : "",
+		      (unsigned long long)rs->hash);
+	for (d = 0; d < 2; d++) {
+		np__sb_printf(sb, "%s: %s\n", dir_names[d],
+			      rs->isolated[d] ? "isolated"
+					      : "not isolated (all allowed)");
+		for (i = 0; rs->isolated[d] && i < rs->nkeys[d]; i++) {
+			const struct np_rs_key *k = &rs->keys[d][i];
+
+			np__cidr_format(&k->cidr, buf, sizeof(buf));
+			np__sb_printf(sb, "  %-22s ", buf);
+			pset_text(sb, &k->ports);
+			np__sb_puts(sb, "  [");
+			key_policies(rs, d, k, 0, -1, sb);
+			np__sb_puts(sb, "]\n");
+		}
+	}
+}
+
+int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
+		      char **out)
+{
+	struct np_arena a = { 0 };
+	struct np_strbuf sb = { 0 };
+	struct np_node *root, *ips, *dn, *keys, *k;
+	char buf[64];
+	size_t i;
+	int d, err = -ENOMEM;
+
+	if (!rs || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON &&
+			    fmt != NP_FORMAT_TEXT))
+		return -EINVAL;
+	if (fmt == NP_FORMAT_TEXT) {
+		ruleset_text(rs, &sb);
+		return np__sb_finish(&sb, out);
+	}
+	root = np__node_new(&a, NP_N_MAP);
+	ips = np__node_new(&a, NP_N_SEQ);
+	if (!root || !ips)
+		goto nomem;
+	TRY(np__map_put(&a, root, "namespace", np__node_str(&a, rs->ns)));
+	TRY(np__map_put(&a, root, "name", np__node_str(&a, rs->name)));
+	TRY(np__map_put(&a, root, "podIPs", ips));
+	for (i = 0; i < rs->nips; i++) {
+		struct np_ip ip = rs->ips[i];
+
+		np__ip_format(&ip, buf, sizeof(buf));
+		TRY(np__seq_push(&a, ips, np__node_str(&a, buf)));
+	}
+	if (rs->node_ip[0].family) {
+		struct np_ip ip = rs->node_ip[0];
+
+		np__ip_format(&ip, buf, sizeof(buf));
+		TRY(np__map_put(&a, root, "nodeIP", np__node_str(&a, buf)));
+	}
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)rs->hash);
+	TRY(np__map_put(&a, root, "hash", np__node_str(&a, buf)));
+	for (d = 0; d < 2; d++) {
+		dn = np__node_new(&a, NP_N_MAP);
+		keys = np__node_new(&a, NP_N_SEQ);
+		if (!dn || !keys)
+			goto nomem;
+		TRY(np__map_put(&a, root, dir_names[d], dn));
+		TRY(np__map_put(&a, dn, "isolated",
+				np__node_bool(&a, rs->isolated[d])));
+		if (!rs->isolated[d])
+			continue;
+		TRY(np__map_put(&a, dn, "keys", keys));
+		for (i = 0; i < rs->nkeys[d]; i++) {
+			const struct np_rs_key *key = &rs->keys[d][i];
+
+			k = np__node_new(&a, NP_N_MAP);
+			if (!k)
+				goto nomem;
+			TRY(np__seq_push(&a, keys, k));
+			np__cidr_format(&key->cidr, buf, sizeof(buf));
+			TRY(np__map_put(&a, k, "cidr", np__node_str(&a, buf)));
+			TRY(np__map_put(&a, k, "ports", pset_node(&a, &key->ports)));
+			key_policies(rs, d, key, 0, -1, &sb);
+			TRY(np__map_put(&a, k, "from",
+					np__node_str(&a, sb.buf ? sb.buf : "")));
+			np__sb_release(&sb);
+		}
+	}
+	err = np__emit(root, fmt, &sb);
+	if (!err)
+		err = np__sb_finish(&sb, out);
+	np__sb_release(&sb);
+	np__arena_release(&a);
+	return err;
+nomem:
+	np__sb_release(&sb);
+	np__arena_release(&a);
+	return -ENOMEM;
+}
+
+int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt,
+			 char **out, struct np_diag *diag)
+{
+	struct np_arena a = { 0 };
+	struct np_strbuf sb = { 0 };
+	struct np_node *root, *items;
+	struct np_ctx *ctx;
+	size_t i, j;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON))
+		return -EINVAL;
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	for (i = 0; i < ctx->npols; i++) {
+		err = np__resolve_policy(ctx, i, diag);
+		if (err)
+			return err;
+	}
+	root = np__node_new(&a, NP_N_MAP);
+	items = np__node_new(&a, NP_N_SEQ);
+	if (!root || !items ||
+	    np__map_put(&a, root, "apiVersion", np__node_str(&a, "v1")) ||
+	    np__map_put(&a, root, "kind", np__node_str(&a, "List")) ||
+	    np__map_put(&a, root, "items", items))
+		goto nomem;
+	for (i = 0; i < ctx->npols; i++)
+		for (j = 0; j < ctx->npe_of[i]; j++)
+			if (np__seq_push(&a, items,
+					 np__obj_to_node(&a, ctx->pe_of[i][j])))
+				goto nomem;
+	err = np__emit(root, fmt, &sb);
+	if (!err)
+		err = np__sb_finish(&sb, out);
+	np__sb_release(&sb);
+	np__arena_release(&a);
+	return err;
+nomem:
+	np__arena_release(&a);
+	return -ENOMEM;
+}
