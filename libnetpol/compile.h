@@ -46,12 +46,13 @@ struct np_rs_key {
 	size_t nentries;
 };
 
-struct np_ruleset {
+/*
+ * The rules of a set of PolicyEndpoints: shared, immutable once built, and
+ * refcounted, so pods selected by the same endpoints share one core.
+ */
+struct np_rs_core {
 	struct np_arena arena;
-	const char *ns, *name;
-	struct np_ip ips[NP_MAX_IPS];
-	size_t nips;
-	struct np_ip node_ip[2];	/* family 0: none */
+	unsigned long refs;		/* atomic */
 	bool isolated[2];
 	struct np_rs_entry *entries[2];
 	size_t nentries[2];
@@ -61,6 +62,18 @@ struct np_ruleset {
 	size_t nprov;
 	uint64_t hash;
 };
+
+/* One pod's rule set: its identity and a core. */
+struct np_ruleset {
+	struct np_arena arena;
+	const char *ns, *name;
+	struct np_ip ips[NP_MAX_IPS];
+	size_t nips;
+	struct np_ip node_ip;		/* family 0: none */
+	struct np_rs_core *core;
+};
+
+void np__core_put(struct np_rs_core *co);
 
 /* A namespace with its pods (a range of ctx->pods). */
 struct np_nsgroup {
@@ -78,6 +91,15 @@ struct np_ctx {
 	struct np_nsgroup *groups;	/* namespaces that have pods */
 	size_t ngroups;
 	struct np_labels *implied;	/* labels of namespaces without object */
+	/* peer expansions, by the peer's canonical text */
+	struct np_peer_slot *peers;
+	size_t npeers, peercap;
+	/* eligible backends of each Service (ctx->svcs order), lazily */
+	const struct np_obj ***svc_pods;
+	size_t *nsvc_pods;
+	/* cores by the serials of the PolicyEndpoints that produced them */
+	struct np_core_slot *cores;
+	size_t ncores, corecap;
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;
@@ -97,9 +119,24 @@ void np__pset_merge(struct np_pset *s);
 bool np__pset_eq(const struct np_pset *a, const struct np_pset *b);
 int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
 
+struct np_peer_slot {
+	uint64_t h;
+	const char *key;
+	const struct np_obj **pods;
+	size_t n;
+};
+
+struct np_core_slot {
+	uint64_t key;		/* hash of the serials */
+	uint64_t *serials;
+	size_t nserials;
+	struct np_rs_core *core;
+};
+
 int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
-		      const struct np_obj *pod, const struct np_obj *const *pes,
+		      const struct np_obj *pod, const struct np_obj **pes,
 		      size_t npes, const struct np_pe_pod *ident,
 		      struct np_diag *diag);
+void np__ctx_cores_release(struct np_ctx *ctx);
 
 #endif /* NP_COMPILE_H */

@@ -40,20 +40,22 @@ int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
 	ms = calloc(1, sizeof(*ms));
 	if (!ms)
 		return -ENOMEM;
-	h = rs->hash;
+	const struct np_rs_core *co = rs->core;
+
+	h = co->hash;
 	for (d = 0; d < 2; d++) {
-		ms->isolated[d] = rs->isolated[d];
+		ms->isolated[d] = co->isolated[d];
 		for (fi = 0; fi < 2; fi++) {
 			uint8_t fam = fi ? 6 : 4;
 			size_t n = 0;
 
-			for (i = 0; i < rs->nkeys[d]; i++)
-				n += rs->keys[d][i].cidr.family == fam;
+			for (i = 0; i < co->nkeys[d]; i++)
+				n += co->keys[d][i].cidr.family == fam;
 			ms->ent[fi][d] = calloc(n + 1, sizeof(struct np_map_entry));
 			if (!ms->ent[fi][d])
 				goto nomem;
-			for (i = 0; rs->isolated[d] && i < rs->nkeys[d]; i++) {
-				const struct np_rs_key *k = &rs->keys[d][i];
+			for (i = 0; co->isolated[d] && i < co->nkeys[d]; i++) {
+				const struct np_rs_key *k = &co->keys[d][i];
 				struct np_portset ps;
 
 				if (k->cidr.family != fam)

@@ -175,6 +175,7 @@ struct np_policyendpoint {
 
 struct np_obj {
 	enum np_kind kind;
+	uint64_t serial;	/* unique in the process: names this version */
 	struct np_arena arena;
 	struct np_meta meta;
 	union {
@@ -211,6 +212,7 @@ struct np_vctx {
 int np__objects_from_doc(struct np_vctx *ctx, const struct np_node *doc,
 			 struct np_obj ***objs, size_t *nobjs, size_t *cap);
 void np__obj_free(struct np_obj *o);
+uint64_t np__serial_next(void);
 
 /* The object back as a document tree (normalized), built in arena a. */
 struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o);

@@ -71,6 +71,12 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx->pes);
 	free(ctx->nss);
 	free(ctx->groups);
+	free(ctx->peers);
+	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
+		free(ctx->svc_pods[i]);
+	free(ctx->svc_pods);
+	free(ctx->nsvc_pods);
+	np__ctx_cores_release(ctx);
 	np__arena_release(&ctx->arena);
 	free(ctx);
 }
@@ -239,21 +245,6 @@ static int add_pod_hosts(struct ebuf *b, const struct np_obj *pod,
 	return 0;
 }
 
-/* Does a peer (selector form) select this pod? */
-static bool peer_selects(const struct np_ctx *ctx, const struct np_obj *pol,
-			 const struct np_peer *peer,
-			 const struct np_nsgroup *g, const struct np_obj *pod)
-{
-	if (peer->ns_sel) {
-		if (!np__selector_matches(peer->ns_sel, g->labels))
-			return false;
-	} else if (strcmp(g->name, pol->meta.ns)) {
-		return false;
-	}
-	return !peer->pod_sel ||
-	       np__selector_matches(peer->pod_sel, &pod->meta.labels);
-}
-
 /*
  * Ports of a rule for one destination pod: numeric ones as they are, named
  * ones resolved on dst (NULL: outside the cluster, names never match).
@@ -355,12 +346,149 @@ static int add_named_in_block(struct np_ctx *ctx, struct np_arena *a,
 	return 0;
 }
 
+static void selector_text(struct np_strbuf *sb, const struct np_selector *s)
+{
+	static const char *const ops[] = { "in", "notin", "exists", "!" };
+	size_t i, j;
+
+	for (i = 0; i < s->match.n; i++)
+		np__sb_printf(sb, "%s=%s,", s->match.v[i].key, s->match.v[i].val);
+	for (i = 0; i < s->nexprs; i++) {
+		np__sb_printf(sb, "%s %s(", s->exprs[i].key, ops[s->exprs[i].op]);
+		for (j = 0; j < s->exprs[i].nvalues; j++)
+			np__sb_printf(sb, "%s,", s->exprs[i].values[j]);
+		np__sb_puts(sb, "),");
+	}
+}
+
+static int peer_expand(struct np_ctx *ctx, const struct np_obj *pol,
+		       const struct np_peer *peer, const struct np_obj ***out,
+		       size_t *n)
+{
+	const struct np_obj **pods = NULL;
+	size_t cap = 0, j, k, m = 0;
+
+	for (j = 0; j < ctx->ngroups; j++) {
+		const struct np_nsgroup *g = &ctx->groups[j];
+
+		if (peer->ns_sel ? !np__selector_matches(peer->ns_sel, g->labels)
+				 : strcmp(g->name, pol->meta.ns))
+			continue;
+		for (k = g->first; k < g->first + g->count; k++) {
+			const struct np_obj *pod = ctx->pods[k];
+
+			if (!np__pod_eligible(pod) ||
+			    (peer->pod_sel &&
+			     !np__selector_matches(peer->pod_sel,
+						   &pod->meta.labels)))
+				continue;
+			if (NP_GROW(pods, cap, m + 1)) {
+				free(pods);
+				return -ENOMEM;
+			}
+			pods[m++] = pod;
+		}
+	}
+	*out = pods;
+	*n = m;
+	return 0;
+}
+
+/*
+ * The pods a selector peer selects. Peers written alike in many policies
+ * (namespaceSelector: {} with the same podSelector, say) expand once per
+ * snapshot.
+ */
+static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
+		     const struct np_peer *peer, const struct np_obj ***out,
+		     size_t *n)
+{
+	struct np_strbuf sb = { 0 };
+	struct np_peer_slot *ps;
+	const struct np_obj **pods;
+	size_t slot, m, copy;
+	uint64_t h;
+	int err;
+
+	if (peer->ns_sel) {
+		np__sb_puts(&sb, "N:");
+		selector_text(&sb, peer->ns_sel);
+	} else {
+		np__sb_printf(&sb, "n:%s", pol->meta.ns);
+	}
+	np__sb_puts(&sb, peer->pod_sel ? "|P:" : "|*");
+	if (peer->pod_sel)
+		selector_text(&sb, peer->pod_sel);
+	if (sb.err)
+		return sb.err;
+	h = np__hash_str(sb.buf, 0);
+	if (ctx->peercap)
+		for (slot = h & (ctx->peercap - 1); ctx->peers[slot].key;
+		     slot = (slot + 1) & (ctx->peercap - 1))
+			if (ctx->peers[slot].h == h &&
+			    !strcmp(ctx->peers[slot].key, sb.buf)) {
+				np__sb_release(&sb);
+				*out = ctx->peers[slot].pods;
+				*n = ctx->peers[slot].n;
+				return 0;
+			}
+	err = peer_expand(ctx, pol, peer, &pods, &m);
+	if (err) {
+		np__sb_release(&sb);
+		return err;
+	}
+	if (ctx->npeers + 1 > ctx->peercap / 2) {
+		size_t cap = ctx->peercap ? ctx->peercap * 2 : 64, j;
+		struct np_peer_slot *nt = calloc(cap, sizeof(*nt));
+
+		if (!nt)
+			goto nomem;
+		for (j = 0; j < ctx->peercap; j++) {
+			if (!ctx->peers[j].key)
+				continue;
+			for (slot = ctx->peers[j].h & (cap - 1); nt[slot].key;
+			     slot = (slot + 1) & (cap - 1))
+				;
+			nt[slot] = ctx->peers[j];
+		}
+		free(ctx->peers);
+		ctx->peers = nt;
+		ctx->peercap = cap;
+	}
+	for (slot = h & (ctx->peercap - 1); ctx->peers[slot].key;
+	     slot = (slot + 1) & (ctx->peercap - 1))
+		;
+	ps = &ctx->peers[slot];
+	copy = (m + 1) * sizeof(*pods);
+	ps->pods = np__arena_alloc(&ctx->arena, copy);
+	ps->key = np__arena_strdup(&ctx->arena, sb.buf);
+	if (!ps->pods || !ps->key) {
+		ps->key = NULL;
+		goto nomem;
+	}
+	if (m)
+		memcpy(ps->pods, pods, m * sizeof(*pods));
+	ps->h = h;
+	ps->n = m;
+	ctx->npeers++;
+	free(pods);
+	np__sb_release(&sb);
+	*out = ps->pods;
+	*n = m;
+	return 0;
+nomem:
+	free(pods);
+	np__sb_release(&sb);
+	return -ENOMEM;
+}
+
 static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
 			const struct np_obj *pol, const struct np_rule *r,
 			int ri, const struct np_obj *rep, struct ebuf *b)
 {
+	const struct np_obj **sel;
 	struct np_port *ports;
-	size_t nports, i, j, k;
+	size_t nports, nsel, i, k;
 	int err;
 
 	nports = resolve_ports(a, r, rep, false, false, &ports);
@@ -385,25 +513,11 @@ static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
 				return err;
 			continue;
 		}
-		for (j = 0; j < ctx->ngroups; j++) {
-			const struct np_nsgroup *g = &ctx->groups[j];
-
-			if (peer->ns_sel
-				    ? !np__selector_matches(peer->ns_sel,
-							    g->labels)
-				    : strcmp(g->name, pol->meta.ns))
-				continue;
-			for (k = g->first; k < g->first + g->count; k++) {
-				const struct np_obj *pod = ctx->pods[k];
-
-				if (!np__pod_eligible(pod) ||
-				    !peer_selects(ctx, pol, peer, g, pod))
-					continue;
-				err = add_pod_hosts(b, pod, ports, nports, ri);
-				if (err)
-					return err;
-			}
-		}
+		err = peer_pods(ctx, pol, peer, &sel, &nsel);
+		for (k = 0; !err && k < nsel; k++)
+			err = add_pod_hosts(b, sel[k], ports, nports, ri);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -413,8 +527,9 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 		       int ri, struct ebuf *b)
 {
 	bool named = rule_has_named(r);
+	const struct np_obj **sel;
 	struct np_port *num = NULL, *ports;
-	size_t nnum = 0, n, i, j, k;
+	size_t nnum = 0, n, nsel, i, k;
 	int err;
 
 	if (r->nports) {
@@ -453,35 +568,24 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 			}
 			continue;
 		}
-		for (j = 0; j < ctx->ngroups; j++) {
-			const struct np_nsgroup *g = &ctx->groups[j];
-
-			if (peer->ns_sel
-				    ? !np__selector_matches(peer->ns_sel,
-							    g->labels)
-				    : strcmp(g->name, pol->meta.ns))
-				continue;
-			for (k = g->first; k < g->first + g->count; k++) {
-				const struct np_obj *pod = ctx->pods[k];
-
-				if (!np__pod_eligible(pod) ||
-				    !peer_selects(ctx, pol, peer, g, pod))
+		err = peer_pods(ctx, pol, peer, &sel, &nsel);
+		if (err)
+			return err;
+		for (k = 0; k < nsel; k++) {
+			if (named) {
+				n = resolve_ports(a, r, sel[k], false, false,
+						  &ports);
+				if (!ports)
+					return -ENOMEM;
+				if (!n)
 					continue;
-				if (named) {
-					n = resolve_ports(a, r, pod, false,
-							  false, &ports);
-					if (!ports)
-						return -ENOMEM;
-					if (!n)
-						continue;
-				} else {
-					ports = num;
-					n = nnum;
-				}
-				err = add_pod_hosts(b, pod, ports, n, ri);
-				if (err)
-					return err;
+			} else {
+				ports = num;
+				n = nnum;
 			}
+			err = add_pod_hosts(b, sel[k], ports, n, ri);
+			if (err)
+				return err;
 		}
 	}
 	return 0;
@@ -520,23 +624,53 @@ static bool entries_allow(const struct np_pe_entry *v, size_t n,
 	return false;
 }
 
+/* The eligible pods behind every Service, once per snapshot. */
+static int service_backends(struct np_ctx *ctx)
+{
+	size_t s, k, cap;
+
+	if (ctx->svc_pods)
+		return 0;
+	ctx->svc_pods = calloc(ctx->nsvcs + 1, sizeof(*ctx->svc_pods));
+	ctx->nsvc_pods = calloc(ctx->nsvcs + 1, sizeof(*ctx->nsvc_pods));
+	if (!ctx->svc_pods || !ctx->nsvc_pods)
+		return -ENOMEM;
+	for (s = 0; s < ctx->nsvcs; s++) {
+		const struct np_obj *svc = ctx->svcs[s];
+		const struct np_nsgroup *g = group_of(ctx, svc->meta.ns);
+		struct np_selector sel = { .match = svc->svc.selector };
+
+		if (!g || !svc->svc.has_selector || !svc->svc.selector.n ||
+		    !svc->svc.nips)
+			continue;
+		cap = 0;
+		for (k = g->first; k < g->first + g->count; k++) {
+			const struct np_obj *pod = ctx->pods[k];
+
+			if (!np__pod_eligible(pod) ||
+			    !np__selector_matches(&sel, &pod->meta.labels))
+				continue;
+			if (NP_GROW(ctx->svc_pods[s], cap, ctx->nsvc_pods[s] + 1))
+				return -ENOMEM;
+			ctx->svc_pods[s][ctx->nsvc_pods[s]++] = pod;
+		}
+	}
+	return 0;
+}
+
 static int add_services(struct np_ctx *ctx, struct np_arena *a,
 			struct ebuf *b)
 {
-	size_t base = b->n, s, i, k, x;
+	size_t base = b->n, s, i, k, x, y;
 	int err;
 
+	err = service_backends(ctx);
+	if (err)
+		return err;
 	for (s = 0; s < ctx->nsvcs; s++) {
 		const struct np_obj *svc = ctx->svcs[s];
-		const struct np_nsgroup *g;
 
-		if (!svc->svc.has_selector || !svc->svc.selector.n ||
-		    !svc->svc.nips)
-			continue;
-		g = group_of(ctx, svc->meta.ns);
-		if (!g)
-			continue;
-		for (i = 0; i < svc->svc.nports; i++) {
+		for (i = 0; ctx->nsvc_pods[s] && i < svc->svc.nports; i++) {
 			const struct np_service_port *sp = &svc->svc.ports[i];
 
 			for (x = 0; x < svc->svc.nips; x++) {
@@ -545,19 +679,14 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 				struct np_port *port;
 				struct np_cidr h;
 
-				for (k = g->first;
-				     all && k < g->first + g->count; k++) {
-					const struct np_obj *pod = ctx->pods[k];
+				/* traffic to the ClusterIP may land on any
+				 * backend: every one must be allowed */
+				for (k = 0; all && k < ctx->nsvc_pods[s]; k++) {
+					const struct np_obj *pod =
+						ctx->svc_pods[s][k];
 					const struct np_container_port *cp;
 					uint16_t target = sp->target_port;
-					size_t y;
 
-					if (!np__pod_eligible(pod) ||
-					    !np__selector_matches(
-						    &(struct np_selector){
-							    .match = svc->svc.selector },
-						    &pod->meta.labels))
-						continue;
 					if (sp->target_name) {
 						cp = np__pod_port(pod,
 								  sp->target_name,
@@ -566,16 +695,15 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 							continue;
 						target = cp->port;
 					}
-					for (y = 0; y < pod->pod.nips; y++) {
+					for (y = 0; all && y < pod->pod.nips; y++) {
 						if (pod->pod.ips[y].family !=
 						    cip->family)
 							continue;
 						any = true;
-						if (!entries_allow(b->v, base,
-								   &pod->pod.ips[y],
-								   sp->proto,
-								   target))
-							all = false;
+						all = entries_allow(b->v, base,
+								    &pod->pod.ips[y],
+								    sp->proto,
+								    target);
 					}
 				}
 				if (!any || !all)
@@ -669,6 +797,7 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	if (!o)
 		return -ENOMEM;
 	o->kind = NP_KIND_POLICY_ENDPOINT;
+	o->serial = np__serial_next();
 	o->meta.ns = pol->meta.ns;
 	h = np__hash_str(pol->meta.name, np__hash_str(pol->meta.ns, part));
 	o->meta.name = np__arena_printf(&arena, "%s-%05llx", pol->meta.name,

@@ -160,7 +160,7 @@ struct frame {
 	long eff;	/* key an address here falls back to; -1: none */
 };
 
-static int closure(struct np_ruleset *rs, int dir)
+static int closure(struct np_rs_core *rs, int dir)
 {
 	struct np_arena *a = &rs->arena;
 	struct closure cl = { .ent = rs->entries[dir], .n = rs->nentries[dir] };
@@ -278,14 +278,12 @@ out:
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
-static void prov_format(const struct np_ruleset *rs, uint32_t p, int dir,
+static void prov_format(const struct np_rs_core *co, uint32_t p, int dir,
 			struct np_strbuf *sb)
 {
-	const struct np_prov *pv = &rs->prov[p];
+	const struct np_prov *pv = &co->prov[p];
 
-	if (!pv->pol_ns)
-		np__sb_puts(sb, "node");
-	else if (pv->rule == -2)
+	if (pv->rule == -2)
 		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns, pv->pol_name,
 			      dir_names[dir]);
 	else if (pv->rule < 0)
@@ -297,7 +295,7 @@ static void prov_format(const struct np_ruleset *rs, uint32_t p, int dir,
 }
 
 /* Distinct policies behind a key, "ns/a ingress[0], ns/b ingress[1]". */
-static void key_policies(const struct np_ruleset *rs, int dir,
+static void key_policies(const struct np_rs_core *co, int dir,
 			 const struct np_rs_key *k, uint8_t proto, int port,
 			 struct np_strbuf *sb)
 {
@@ -305,55 +303,61 @@ static void key_policies(const struct np_ruleset *rs, int dir,
 	bool first = true;
 
 	for (i = 0; i < k->nentries; i++) {
-		const struct np_rs_entry *e = &rs->entries[dir][k->entries[i]];
+		const struct np_rs_entry *e = &co->entries[dir][k->entries[i]];
 		bool dup = false;
 
 		if (port >= 0 && np__pset_find(&e->ports, proto,
 					       (uint16_t)port) < 0)
 			continue;
 		for (j = 0; j < i && !dup; j++)
-			dup = rs->entries[dir][k->entries[j]].prov == e->prov &&
+			dup = co->entries[dir][k->entries[j]].prov == e->prov &&
 			      (port < 0 ||
-			       np__pset_find(&rs->entries[dir][k->entries[j]].ports,
+			       np__pset_find(&co->entries[dir][k->entries[j]].ports,
 					     proto, (uint16_t)port) >= 0);
 		if (dup)
 			continue;
 		if (!first)
 			np__sb_puts(sb, ", ");
 		first = false;
-		prov_format(rs, e->prov, dir, sb);
+		prov_format(co, e->prov, dir, sb);
 	}
 }
 
-static uint32_t prov_add(struct np_ruleset *rs, size_t *cap, const char *ns,
+static uint32_t prov_add(struct np_rs_core *co, size_t *cap, const char *ns,
 			 const char *name, int rule)
 {
 	size_t i;
 
-	for (i = 0; i < rs->nprov; i++)
-		if (rs->prov[i].rule == rule &&
-		    ((!ns && !rs->prov[i].pol_ns) ||
-		     (ns && rs->prov[i].pol_ns &&
-		      !strcmp(rs->prov[i].pol_ns, ns) &&
-		      !strcmp(rs->prov[i].pol_name, name))))
+	for (i = 0; i < co->nprov; i++)
+		if (co->prov[i].rule == rule &&
+		    !strcmp(co->prov[i].pol_ns, ns) &&
+		    !strcmp(co->prov[i].pol_name, name))
 			return (uint32_t)i;
-	if (NP_GROW(rs->prov, *cap, rs->nprov + 1))
+	if (NP_GROW(co->prov, *cap, co->nprov + 1))
 		return UINT32_MAX;
-	rs->prov[rs->nprov].pol_ns = ns;
-	rs->prov[rs->nprov].pol_name = name;
-	rs->prov[rs->nprov].rule = rule;
-	return (uint32_t)rs->nprov++;
+	co->prov[co->nprov].pol_ns = ns;
+	co->prov[co->nprov].pol_name = name;
+	co->prov[co->nprov].rule = rule;
+	return (uint32_t)co->nprov++;
 }
 
-static int entry_from_pe(struct np_ruleset *rs, struct np_rs_entry *e,
+static int entry_from_pe(struct np_rs_core *co, struct np_rs_entry *e,
 			 const struct np_pe_entry *pe)
 {
 	size_t i;
 
 	memset(e, 0, sizeof(*e));
 	e->cidr = pe->cidr;
-	e->except = pe->except;
-	e->nexcept = pe->nexcept;
+	if (pe->nexcept) {
+		struct np_cidr *ex = np__arena_alloc(&co->arena,
+						     pe->nexcept * sizeof(*ex));
+
+		if (!ex)
+			return -ENOMEM;
+		memcpy(ex, pe->except, pe->nexcept * sizeof(*ex));
+		e->except = ex;
+		e->nexcept = pe->nexcept;
+	}
 	if (!pe->nports) {
 		e->ports.all = true;
 		return 0;
@@ -364,7 +368,7 @@ static int entry_from_pe(struct np_ruleset *rs, struct np_rs_entry *e,
 		uint16_t hi = p->has_port ? (p->end_port ? p->end_port : p->port)
 					  : 65535;
 
-		if (np__pset_add(&rs->arena, &e->ports, p->proto, lo, hi))
+		if (np__pset_add(&co->arena, &e->ports, p->proto, lo, hi))
 			return -ENOMEM;
 	}
 	np__pset_merge(&e->ports);
@@ -376,16 +380,16 @@ static void hash_mix(uint64_t *h, const void *p, size_t n)
 	*h = np__hash_bytes(p, n, *h);
 }
 
-static void ruleset_hash(struct np_ruleset *rs)
+static void core_hash(struct np_rs_core *co)
 {
 	uint64_t h = 0x6e6574706f6cULL;
-	int d;
 	size_t i, j;
+	int d;
 
 	for (d = 0; d < 2; d++) {
-		hash_mix(&h, &rs->isolated[d], sizeof(rs->isolated[d]));
-		for (i = 0; i < rs->nkeys[d]; i++) {
-			const struct np_rs_key *k = &rs->keys[d][i];
+		hash_mix(&h, &co->isolated[d], sizeof(co->isolated[d]));
+		for (i = 0; i < co->nkeys[d]; i++) {
+			const struct np_rs_key *k = &co->keys[d][i];
 			uint8_t all = k->ports.all;
 
 			hash_mix(&h, &k->cidr, sizeof(k->cidr));
@@ -399,17 +403,18 @@ static void ruleset_hash(struct np_ruleset *rs)
 			}
 		}
 	}
-	rs->hash = h;
+	co->hash = h;
 }
 
-static int check_slots(struct np_ruleset *rs, int dir, struct np_diag *diag)
+static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
+		       const char *name, struct np_diag *diag)
 {
 	struct np_strbuf sb = { 0 };
 	char cidr[64];
 	size_t i;
 
-	for (i = 0; i < rs->nkeys[dir]; i++) {
-		const struct np_rs_key *k = &rs->keys[dir][i];
+	for (i = 0; i < co->nkeys[dir]; i++) {
+		const struct np_rs_key *k = &co->keys[dir][i];
 
 		if (k->ports.n <= NP_MAX_SLOTS)
 			continue;
@@ -417,11 +422,11 @@ static int check_slots(struct np_ruleset *rs, int dir, struct np_diag *diag)
 			memset(diag, 0, sizeof(*diag));
 			diag->err = -E2BIG;
 			snprintf(diag->object, sizeof(diag->object),
-				 "Pod %s/%s", rs->ns, rs->name);
+				 "Pod %s/%s", ns, name);
 			snprintf(diag->path, sizeof(diag->path), "%s",
 				 dir_names[dir]);
 			np__cidr_format(&k->cidr, cidr, sizeof(cidr));
-			key_policies(rs, dir, k, 0, -1, &sb);
+			key_policies(co, dir, k, 0, -1, &sb);
 			snprintf(diag->message, sizeof(diag->message),
 				 "%s: Too many: %zu port ranges: must have at "
 				 "most %d (policies: %s)", cidr, k->ports.n,
@@ -433,39 +438,38 @@ static int check_slots(struct np_ruleset *rs, int dir, struct np_diag *diag)
 	return 0;
 }
 
-int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
-		      const struct np_obj *pod, const struct np_obj *const *pes,
-		      size_t npes, const struct np_pe_pod *ident,
+void np__core_put(struct np_rs_core *co)
+{
+	struct np_arena a;
+
+	if (!co || __atomic_sub_fetch(&co->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	a = co->arena;
+	np__arena_release(&a);
+}
+
+static struct np_rs_core *core_get(struct np_rs_core *co)
+{
+	__atomic_add_fetch(&co->refs, 1, __ATOMIC_RELAXED);
+	return co;
+}
+
+/* Normalize the entries of these PolicyEndpoints into a new core. */
+static int core_build(struct np_rs_core **out, const struct np_obj **pes,
+		      size_t npes, const char *ns, const char *name,
 		      struct np_diag *diag)
 {
 	struct np_arena arena = { 0 };
-	struct np_ruleset *rs;
+	struct np_rs_core *co;
 	size_t pcap = 0, i, j, n;
+	struct np_prov *p;
 	int d, err = -ENOMEM;
 
-	(void)ctx;
-	rs = np__arena_zalloc(&arena, sizeof(*rs));
-	if (!rs)
+	co = np__arena_zalloc(&arena, sizeof(*co));
+	if (!co)
 		return -ENOMEM;
-	rs->arena = arena;
-	if (pod) {
-		rs->ns = pod->meta.ns;
-		rs->name = pod->meta.name;
-		rs->nips = pod->pod.nips;
-		memcpy(rs->ips, pod->pod.ips, sizeof(rs->ips));
-		rs->node_ip[0] = pod->pod.host_ip;
-	} else {
-		rs->ns = ident->ns ? ident->ns : "";
-		rs->name = ident->name ? ident->name : "";
-		rs->nips = 1;
-		rs->ips[0] = ident->pod_ip;
-		rs->node_ip[0] = ident->host_ip;
-	}
-	/* own the strings: the snapshot may change after compile */
-	rs->ns = np__arena_strdup(&rs->arena, rs->ns);
-	rs->name = np__arena_strdup(&rs->arena, rs->name);
-	if (!rs->ns || !rs->name)
-		goto fail;
+	co->arena = arena;
+	co->refs = 1;
 	for (d = 0; d < 2; d++) {
 		n = 1;
 		for (i = 0; i < npes; i++) {
@@ -473,12 +477,12 @@ int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
 
 			if (d ? pe->iso_egress || pe->negress
 			      : pe->iso_ingress || pe->ningress)
-				rs->isolated[d] = true;
+				co->isolated[d] = true;
 			n += d ? pe->negress : pe->ningress;
 		}
-		rs->entries[d] = np__arena_zalloc(&rs->arena,
-						  n * sizeof(*rs->entries[d]));
-		if (!rs->entries[d])
+		co->entries[d] = np__arena_zalloc(&co->arena,
+						  n * sizeof(*co->entries[d]));
+		if (!co->entries[d])
 			goto fail;
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
@@ -486,77 +490,198 @@ int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
 			size_t m = d ? pe->negress : pe->ningress;
 			const char *pns, *pname;
 
-			pns = np__arena_strdup(&rs->arena, pe->ref_ns ? pe->ref_ns : "");
-			pname = np__arena_strdup(&rs->arena,
+			pns = np__arena_strdup(&co->arena,
+					       pe->ref_ns ? pe->ref_ns : "");
+			pname = np__arena_strdup(&co->arena,
 						 pe->ref_name ? pe->ref_name : "");
 			if (!pns || !pname)
 				goto fail;
 			for (j = 0; j < m; j++) {
 				struct np_rs_entry *e =
-					&rs->entries[d][rs->nentries[d]];
-				struct np_cidr *ex = NULL;
+					&co->entries[d][co->nentries[d]];
 
-				if (entry_from_pe(rs, e, &v[j]))
+				if (entry_from_pe(co, e, &v[j]))
 					goto fail;
-				if (v[j].nexcept) {
-					ex = np__arena_alloc(
-						&rs->arena,
-						v[j].nexcept * sizeof(*ex));
-					if (!ex)
-						goto fail;
-					memcpy(ex, v[j].except,
-					       v[j].nexcept * sizeof(*ex));
-					e->except = ex;
-				}
-				e->prov = prov_add(rs, &pcap, pns, pname,
+				e->prov = prov_add(co, &pcap, pns, pname,
 						   v[j].rule);
 				if (e->prov == UINT32_MAX)
 					goto fail;
-				rs->nentries[d]++;
+				co->nentries[d]++;
 			}
 		}
-		if (rs->isolated[d] && rs->node_ip[0].family) {
-			struct np_rs_entry *e = &rs->entries[d][rs->nentries[d]];
-			const struct np_ip *ip = &rs->node_ip[0];
-
-			memset(e, 0, sizeof(*e));
-			e->cidr.family = ip->family;
-			e->cidr.len = ip->family == 4 ? 32 : 128;
-			memcpy(e->cidr.addr, ip->addr, sizeof(e->cidr.addr));
-			e->ports.all = true;
-			e->prov = prov_add(rs, &pcap, NULL, NULL, -1);
-			if (e->prov == UINT32_MAX)
-				goto fail;
-			rs->nentries[d]++;
-		}
-		err = closure(rs, d);
-		if (err)
-			goto fail;
-		err = check_slots(rs, d, diag);
+		err = closure(co, d);
+		if (!err)
+			err = check_slots(co, d, ns, name, diag);
 		if (err)
 			goto fail;
 		err = -ENOMEM;
 	}
 	/* the prov array was malloc'd: move it into the arena */
-	{
-		struct np_prov *p = np__arena_alloc(&rs->arena,
-						    (rs->nprov + 1) * sizeof(*p));
-
-		if (!p)
-			goto fail;
-		if (rs->nprov)
-			memcpy(p, rs->prov, rs->nprov * sizeof(*p));
-		free(rs->prov);
-		rs->prov = p;
-	}
-	ruleset_hash(rs);
-	*out = rs;
+	p = np__arena_alloc(&co->arena, (co->nprov + 1) * sizeof(*p));
+	if (!p)
+		goto fail;
+	if (co->nprov)
+		memcpy(p, co->prov, co->nprov * sizeof(*p));
+	free(co->prov);
+	co->prov = p;
+	core_hash(co);
+	*out = co;
 	return 0;
 fail:
-	free(rs->prov);
-	arena = rs->arena;
+	free(co->prov);
+	arena = co->arena;
 	np__arena_release(&arena);
 	return err;
+}
+
+static int serial_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void np__ctx_cores_release(struct np_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->corecap; i++) {
+		if (!ctx->cores || !ctx->cores[i].core)
+			continue;
+		np__core_put(ctx->cores[i].core);
+		free(ctx->cores[i].serials);
+	}
+	free(ctx->cores);
+	ctx->cores = NULL;
+	ctx->ncores = ctx->corecap = 0;
+}
+
+/*
+ * The core for this set of PolicyEndpoints, from the context's cache when
+ * the same versions of the same endpoints built one before.
+ */
+static int core_for(struct np_ctx *ctx, const struct np_obj **pes,
+		    size_t npes, const char *ns, const char *name,
+		    struct np_rs_core **out, struct np_diag *diag)
+{
+	uint64_t *ser, key;
+	size_t i, slot;
+	int err;
+
+	ser = malloc((npes + 1) * sizeof(*ser));
+	if (!ser)
+		return -ENOMEM;
+	for (i = 0; i < npes; i++)
+		ser[i] = pes[i]->serial;
+	qsort(ser, npes, sizeof(*ser), serial_cmp);
+	key = np__hash_bytes(ser, npes * sizeof(*ser), 0x636f7265);
+	if (ctx && ctx->corecap) {
+		for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
+		     slot = (slot + 1) & (ctx->corecap - 1)) {
+			struct np_core_slot *cs = &ctx->cores[slot];
+
+			if (cs->key == key && cs->nserials == npes &&
+			    !memcmp(cs->serials, ser, npes * sizeof(*ser))) {
+				free(ser);
+				*out = core_get(cs->core);
+				return 0;
+			}
+		}
+	}
+	err = core_build(out, pes, npes, ns, name, diag);
+	if (err || !ctx) {
+		free(ser);
+		return err;
+	}
+	/* remember it; a full table starts over (old keys may be stale) */
+	if (ctx->ncores + 1 > ctx->corecap / 2) {
+		size_t cap = ctx->corecap ? ctx->corecap * 2 : 64;
+
+		if (cap > 65536) {
+			np__ctx_cores_release(ctx);
+			cap = 64;
+		} else if (ctx->corecap) {
+			struct np_core_slot *old = ctx->cores;
+			size_t oldcap = ctx->corecap, j;
+
+			ctx->cores = calloc(cap, sizeof(*ctx->cores));
+			if (!ctx->cores) {
+				ctx->cores = old;
+				free(ser);
+				return 0;
+			}
+			ctx->corecap = cap;
+			for (j = 0; j < oldcap; j++) {
+				if (!old[j].core)
+					continue;
+				for (slot = old[j].key & (cap - 1);
+				     ctx->cores[slot].core;
+				     slot = (slot + 1) & (cap - 1))
+					;
+				ctx->cores[slot] = old[j];
+			}
+			free(old);
+			cap = 0;
+		}
+		if (cap) {
+			ctx->cores = calloc(cap, sizeof(*ctx->cores));
+			if (!ctx->cores) {
+				free(ser);
+				return 0;
+			}
+			ctx->corecap = cap;
+		}
+	}
+	for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
+	     slot = (slot + 1) & (ctx->corecap - 1))
+		;
+	ctx->cores[slot].key = key;
+	ctx->cores[slot].serials = ser;
+	ctx->cores[slot].nserials = npes;
+	ctx->cores[slot].core = core_get(*out);
+	ctx->ncores++;
+	return 0;
+}
+
+int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
+		      const struct np_obj *pod, const struct np_obj **pes,
+		      size_t npes, const struct np_pe_pod *ident,
+		      struct np_diag *diag)
+{
+	struct np_arena arena = { 0 };
+	struct np_ruleset *rs;
+	const char *ns, *name;
+	int err;
+
+	ns = pod ? pod->meta.ns : ident->ns ? ident->ns : "";
+	name = pod ? pod->meta.name : ident->name ? ident->name : "";
+	rs = np__arena_zalloc(&arena, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	/* own the strings: the snapshot may change after compile */
+	rs->ns = np__arena_strdup(&arena, ns);
+	rs->name = np__arena_strdup(&arena, name);
+	if (!rs->ns || !rs->name) {
+		np__arena_release(&arena);
+		return -ENOMEM;
+	}
+	if (pod) {
+		rs->nips = pod->pod.nips;
+		memcpy(rs->ips, pod->pod.ips, sizeof(rs->ips));
+		rs->node_ip = pod->pod.host_ip;
+	} else {
+		rs->nips = 1;
+		rs->ips[0] = ident->pod_ip;
+		rs->node_ip = ident->host_ip;
+	}
+	err = core_for(ctx, pes, npes, ns, name, &rs->core, diag);
+	if (err) {
+		np__arena_release(&arena);
+		return err;
+	}
+	rs->arena = arena;
+	*out = rs;
+	return 0;
 }
 
 /* --- public: compile, free, hash ---------------------------------------- */
@@ -680,13 +805,14 @@ void np_ruleset_free(struct np_ruleset *rs)
 
 	if (!rs)
 		return;
+	np__core_put(rs->core);
 	a = rs->arena;
 	np__arena_release(&a);
 }
 
 uint64_t np_ruleset_hash(const struct np_ruleset *rs)
 {
-	return rs ? rs->hash : 0;
+	return rs ? rs->core->hash : 0;
 }
 
 /* --- verdicts ----------------------------------------------------------- */
@@ -697,8 +823,8 @@ static const struct np_rs_key *lpm(const struct np_ruleset *rs, int dir,
 	const struct np_rs_key *best = NULL;
 	size_t i;
 
-	for (i = 0; i < rs->nkeys[dir]; i++) {
-		const struct np_rs_key *k = &rs->keys[dir][i];
+	for (i = 0; i < rs->core->nkeys[dir]; i++) {
+		const struct np_rs_key *k = &rs->core->keys[dir][i];
 
 		if (np__cidr_has_ip(&k->cidr, ip) &&
 		    (!best || k->cidr.len > best->cidr.len))
@@ -718,13 +844,13 @@ static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	memset(v, 0, sizeof(*v));
 	v->direction = dir;
 	v->slot = -1;
-	if (!rs->isolated[dir]) {
+	if (!rs->core->isolated[dir]) {
 		v->allowed = true;
 		v->reason = NP_REASON_NOT_ISOLATED;
 		return 0;
 	}
-	if (rs->node_ip[0].family == ip->family &&
-	    !memcmp(rs->node_ip[0].addr, ip->addr, sizeof(ip->addr))) {
+	if (rs->node_ip.family == ip->family &&
+	    !memcmp(rs->node_ip.addr, ip->addr, sizeof(ip->addr))) {
 		v->allowed = true;
 		v->reason = NP_REASON_NODE;
 		return 0;
@@ -744,7 +870,7 @@ static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	v->allowed = true;
 	v->reason = NP_REASON_RULE;
 	v->slot = slot;
-	key_policies(rs, dir, k, proto, port, &sb);
+	key_policies(rs->core, dir, k, proto, port, &sb);
 	snprintf(v->policies, sizeof(v->policies), "%s", sb.buf ? sb.buf : "");
 	np__sb_release(&sb);
 	return sb.err;
@@ -983,19 +1109,19 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 		np__sb_printf(sb, "%s%s", i ? ", " : " (", buf);
 	}
 	np__sb_printf(sb, "%s ruleset %016llx\n", rs->nips ? ")" : "",
-		      (unsigned long long)rs->hash);
+		      (unsigned long long)rs->core->hash);
 	for (d = 0; d < 2; d++) {
 		np__sb_printf(sb, "%s: %s\n", dir_names[d],
-			      rs->isolated[d] ? "isolated"
+			      rs->core->isolated[d] ? "isolated"
 					      : "not isolated (all allowed)");
-		for (i = 0; rs->isolated[d] && i < rs->nkeys[d]; i++) {
-			const struct np_rs_key *k = &rs->keys[d][i];
+		for (i = 0; rs->core->isolated[d] && i < rs->core->nkeys[d]; i++) {
+			const struct np_rs_key *k = &rs->core->keys[d][i];
 
 			np__cidr_format(&k->cidr, buf, sizeof(buf));
 			np__sb_printf(sb, "  %-22s ", buf);
 			pset_text(sb, &k->ports);
 			np__sb_puts(sb, "  [");
-			key_policies(rs, d, k, 0, -1, sb);
+			key_policies(rs->core, d, k, 0, -1, sb);
 			np__sb_puts(sb, "]\n");
 		}
 	}
@@ -1031,13 +1157,13 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 		np__ip_format(&ip, buf, sizeof(buf));
 		TRY(np__seq_push(&a, ips, np__node_str(&a, buf)));
 	}
-	if (rs->node_ip[0].family) {
-		struct np_ip ip = rs->node_ip[0];
+	if (rs->node_ip.family) {
+		struct np_ip ip = rs->node_ip;
 
 		np__ip_format(&ip, buf, sizeof(buf));
 		TRY(np__map_put(&a, root, "nodeIP", np__node_str(&a, buf)));
 	}
-	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)rs->hash);
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)rs->core->hash);
 	TRY(np__map_put(&a, root, "hash", np__node_str(&a, buf)));
 	for (d = 0; d < 2; d++) {
 		dn = np__node_new(&a, NP_N_MAP);
@@ -1046,12 +1172,12 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			goto nomem;
 		TRY(np__map_put(&a, root, dir_names[d], dn));
 		TRY(np__map_put(&a, dn, "isolated",
-				np__node_bool(&a, rs->isolated[d])));
-		if (!rs->isolated[d])
+				np__node_bool(&a, rs->core->isolated[d])));
+		if (!rs->core->isolated[d])
 			continue;
 		TRY(np__map_put(&a, dn, "keys", keys));
-		for (i = 0; i < rs->nkeys[d]; i++) {
-			const struct np_rs_key *key = &rs->keys[d][i];
+		for (i = 0; i < rs->core->nkeys[d]; i++) {
+			const struct np_rs_key *key = &rs->core->keys[d][i];
 
 			k = np__node_new(&a, NP_N_MAP);
 			if (!k)
@@ -1060,7 +1186,7 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			np__cidr_format(&key->cidr, buf, sizeof(buf));
 			TRY(np__map_put(&a, k, "cidr", np__node_str(&a, buf)));
 			TRY(np__map_put(&a, k, "ports", pset_node(&a, &key->ports)));
-			key_policies(rs, d, key, 0, -1, &sb);
+			key_policies(rs->core, d, key, 0, -1, &sb);
 			TRY(np__map_put(&a, k, "from",
 					np__node_str(&a, sb.buf ? sb.buf : "")));
 			np__sb_release(&sb);

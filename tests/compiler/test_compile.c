@@ -157,8 +157,8 @@ Test(except, hole_key_and_no_deny_all_keys)
 	cr_expect(strstr(text, "10.0.0.0/8") != NULL);
 	cr_expect(strstr(text, "10.1.0.0/16  Value : deny") != NULL, "%s", text);
 	cr_expect(strstr(text, "10.1.2.0/24") == NULL, "%s", text);
-	/* 10/8, the hole, the node: three ingress keys */
-	cr_expect_eq(np_mapset_count(ms, 4, IN), 3);
+	/* 10/8 and the hole: the node address is the datapath's, no key */
+	cr_expect_eq(np_mapset_count(ms, 4, IN), 2);
 	np_free(text);
 	np_mapset_free(ms);
 	np_ruleset_free(rs);
@@ -475,8 +475,8 @@ Test(encode, netpol_and_eks_layouts)
 	uint32_t plen;
 
 	cr_assert_eq(np_mapset_encode(&ms, rs), 0);
-	/* 10.1/16 and the node /32; v6 2001:db8::/32 */
-	cr_assert_eq(np_mapset_count(ms, 4, IN), 2);
+	/* 10.1/16; v6 2001:db8::/32 */
+	cr_assert_eq(np_mapset_count(ms, 4, IN), 1);
 	cr_assert_eq(np_mapset_count(ms, 6, IN), 1);
 	cr_assert_eq(np_mapset_count(ms, 4, EG), 0);
 	cr_assert_eq(np_mapset_lpm(ms, 4, IN, NP_LAYOUT_NETPOL, 7, &keys, &ks,
@@ -517,15 +517,17 @@ Test(encode, netpol_and_eks_layouts)
 	cr_expect_eq(ev.slots[1].start_port, 90);
 	cr_expect_eq(ev.slots[1].end_port, 99);
 	cr_expect_eq(ev.slots[2].protocol, 0);
-	/* the node key allows any protocol: 254 */
-	memcpy(&ev, (char *)vals + vs, sizeof(ev));
-	cr_expect_eq(ev.slots[0].protocol, 254);
 	np_free(keys);
 	np_free(vals);
 	cr_assert_eq(np_mapset_lpm(ms, 6, IN, NP_LAYOUT_EKS, 0, &keys, &ks,
 				   &vals, &vs, &n), 0);
 	cr_expect_eq(ks, 20);
 	cr_expect_eq(n, 1);
+	memcpy(&plen, keys, 4);
+	cr_expect_eq(plen, 32);
+	/* no ports: any protocol, 254 */
+	memcpy(&ev, vals, sizeof(ev));
+	cr_expect_eq(ev.slots[0].protocol, 254);
 	np_free(keys);
 	np_free(vals);
 	np_mapset_free(ms);
