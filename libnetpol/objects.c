@@ -1493,13 +1493,13 @@ static void pe_from(struct np_vctx *c, struct np_obj *o,
 {
 	struct np_policyendpoint *pe = &o->pe;
 	const struct np_node *ref, *iso, *pods, *n;
-	size_t p = path_push(c, ".spec"), p2, i;
+	size_t p, p2, i;
 
 	if (!spec) {
 		err_required(c, c->objnode, "spec", NULL);
-		path_pop(c, p);
 		return;
 	}
+	p = path_push(c, ".spec");
 	if (!is_map(c, spec)) {
 		path_pop(c, p);
 		return;
@@ -1625,6 +1625,13 @@ static const char *kind_api(enum np_kind kind)
 	return "";
 }
 
+uint64_t np__serial_next(void)
+{
+	static uint64_t serial;
+
+	return __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+}
+
 void np__obj_free(struct np_obj *o)
 {
 	struct np_arena a;
@@ -1710,6 +1717,7 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 	if (!o)
 		return -ENOMEM;
 	o->kind = kinds[k].k;
+	o->serial = np__serial_next();
 	c->a = &arena;
 
 	/* metadata */

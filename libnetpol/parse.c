@@ -560,6 +560,23 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 	return 0;
 }
 
+/* Line and column (0-based, in characters) of a byte offset. */
+static yaml_mark_t offset_mark(const char *buf, size_t len, size_t off)
+{
+	yaml_mark_t m = { .index = off };
+	size_t i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			m.column++;
+		}
+	}
+	return m;
+}
+
 static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 		      const char *name, struct np_diag *diag)
 {
@@ -587,6 +604,10 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 				err = perr(ps, NULL, -ENOMEM, "out of memory");
 				break;
 			}
+			/* the reader reports an offset, not a mark */
+			if (p.error == YAML_READER_ERROR)
+				p.problem_mark = offset_mark(buf, len,
+							     p.problem_offset);
 			err = perr(ps, &p.problem_mark, -EINVAL,
 				   "syntax error: %s%s%s",
 				   p.problem ? p.problem : "invalid input",
