@@ -1,0 +1,2 @@
+def egress(s, d, proto, port):
+    return s.ns != "x"

@@ -1,0 +1,1 @@
+# every pod is selected by namespaceSelector {}: the whole matrix is open

@@ -1,0 +1,4 @@
+def ingress(d, s, proto, port):
+    if (d.ns, d.name) == ("x", "a"):
+        return s.ns in ("y", "z")
+    return True

@@ -1,0 +1,8 @@
+def egress(s, d, proto, port):
+    if (s.ns, s.name) == ("x", "a"):
+        return d.ns == "y"
+    return True
+def ingress(d, s, proto, port):
+    if (d.ns, d.name) == ("x", "b"):
+        return s.ns == "z"
+    return True

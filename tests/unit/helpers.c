@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+static void on_log(void *ctx, enum np_log_level level, const char *msg)
+{
+	struct t_log *log = ctx;
+
+	log->n++;
+	log->level = level;
+	snprintf(log->last, sizeof(log->last), "%s", msg);
+}
+
+static void on_diag(void *ctx, const struct np_diag *d)
+{
+	struct t_load *r = ctx;
+
+	if (!r->ncb++)
+		r->cb_first = *d;
+}
+
+struct np_cluster *t_cluster(struct t_log *log)
+{
+	NP_OPTS(np_cluster_opts, opts, .log = on_log, .log_ctx = log);
+	struct np_cluster *c = NULL;
+
+	if (log)
+		memset(log, 0, sizeof(*log));
+	cr_assert_eq(np_cluster_new(&c, log ? &opts : NULL), 0);
+	cr_assert_not_null(c);
+	return c;
+}
+
+void t_load_n(struct np_cluster *c, const char *text, size_t len, bool skip,
+	      struct t_load *r)
+{
+	NP_OPTS(np_load_opts, opts, .skip_invalid = skip, .on_diag = on_diag,
+		.diag_ctx = r);
+
+	memset(r, 0, sizeof(*r));
+	memset(&r->diag, 0xa5, sizeof(r->diag));	/* must be overwritten */
+	r->ret = np_cluster_load_buffer(c, text, len ? len : strlen(text),
+					"in.yaml", &opts, &r->diag);
+}
+
+void t_load(struct np_cluster *c, const char *text, bool skip,
+	    struct t_load *r)
+{
+	t_load_n(c, text, 0, skip, r);
+}
+
+char *t_export(struct np_cluster *c, enum np_kind kind, enum np_format fmt)
+{
+	char *out = NULL;
+
+	cr_assert_eq(np_cluster_export(c, kind, fmt, &out), 0);
+	cr_assert_not_null(out);
+	return out;
+}
+
+char *t_repeat(const char *s, size_t n)
+{
+	size_t len = strlen(s), i;
+	char *buf = malloc(len * n + 1);
+
+	cr_assert_not_null(buf);
+	for (i = 0; i < n; i++)
+		memcpy(buf + i * len, s, len);
+	buf[len * n] = '\0';
+	return buf;
+}

@@ -1,0 +1,1108 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Validation: every bad input is rejected with the exact field path,
+ * position and API-server-style message; valid edge cases are accepted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "helpers.h"
+#include "limits.h"
+
+/* Seven lines: a NetworkPolicy prod/web up to its podSelector. */
+#define NPH                                   \
+	"apiVersion: networking.k8s.io/v1\n"  \
+	"kind: NetworkPolicy\n"               \
+	"metadata:\n"                         \
+	"  name: web\n"                       \
+	"  namespace: prod\n"                 \
+	"spec:\n"                             \
+	"  podSelector: {}\n"
+/* Six lines: the same without the podSelector. */
+#define NPS                                   \
+	"apiVersion: networking.k8s.io/v1\n"  \
+	"kind: NetworkPolicy\n"               \
+	"metadata:\n"                         \
+	"  name: web\n"                       \
+	"  namespace: prod\n"                 \
+	"spec:\n"
+/* Nine lines: ports of the first ingress rule follow on line 10. */
+#define ING NPH "  ingress:\n  - ports:\n"
+/* Nine lines: peers of the first ingress rule follow on line 10. */
+#define FROM NPH "  ingress:\n  - from:\n"
+/* Ten lines: an ipBlock whose fields follow on line 11. */
+#define IPB FROM "    - ipBlock:\n"
+#define POD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n"
+#define SVC "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n" \
+	    "  namespace: x\nspec:\n  ports:\n"
+#define PE "apiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n" \
+	   "metadata:\n  name: pe\n  namespace: x\nspec:\n"
+#define PEREF PE "  policyRef: {name: web, namespace: x}\n"
+#define NS "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n"
+
+#define OBJ "NetworkPolicy prod/web"
+#define P0 "spec.ingress[0].ports[0]"
+#define F0 "spec.ingress[0].from[0]"
+
+#define PORTNUM "must be between 1 and 65535, inclusive"
+#define CIDRMSG \
+	"must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+#define IPMSG "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+#define LBLVAL "a valid label must be an empty string or consist of " \
+	"alphanumeric characters, '-', '_' or '.', and must start and end " \
+	"with an alphanumeric character"
+#define LBLKEY "name part must consist of alphanumeric characters, '-', '_' " \
+	"or '.', and must start and end with an alphanumeric character"
+#define SUBDOM "a lowercase RFC 1123 subdomain must consist of lower case " \
+	"alphanumeric characters, '-' or '.', and must start and end with " \
+	"an alphanumeric character"
+#define DNSLBL "a lowercase RFC 1123 label must consist of lower case " \
+	"alphanumeric characters or '-', and must start and end with an " \
+	"alphanumeric character"
+#define PNCHARS "must contain only alpha-numeric characters (a-z, 0-9), " \
+	"and hyphens (-)"
+#define NPPROTO "supported values: \"TCP\", \"UDP\", \"SCTP\""
+#define PODPROTO "supported values: \"SCTP\", \"TCP\", \"UDP\""
+#define PTYPES "supported values: \"Ingress\", \"Egress\""
+
+struct bad {
+	const char *name;
+	const char *text;
+	int err;
+	const char *object;
+	const char *path;
+	unsigned int line, col;
+	const char *message;
+};
+
+static const struct bad bad_cases[] = {
+	/* protocols */
+	{ "proto-lowercase", ING "    - protocol: tcp\n", -EINVAL, OBJ,
+	  P0 ".protocol", 10, 17,
+	  "Unsupported value: \"tcp\": " NPPROTO },
+	{ "proto-icmp", ING "    - protocol: ICMP\n      port: 8\n", -EINVAL,
+	  OBJ, P0 ".protocol", 10, 17,
+	  "Unsupported value: \"ICMP\": " NPPROTO },
+	{ "proto-int", ING "    - protocol: 6\n", -EINVAL, OBJ,
+	  P0 ".protocol", 10, 17,
+	  "Invalid type: expected string, got integer: 6" },
+	/* port numbers and names */
+	{ "port-0", ING "    - port: 0\n", -EINVAL, OBJ, P0 ".port", 10, 13,
+	  "Invalid value: 0: " PORTNUM },
+	{ "port-65536", ING "    - port: 65536\n", -EINVAL, OBJ, P0 ".port",
+	  10, 13, "Invalid value: 65536: " PORTNUM },
+	{ "port-negative", ING "    - port: -1\n", -EINVAL, OBJ, P0 ".port",
+	  10, 13, "Invalid value: -1: " PORTNUM },
+	{ "port-huge", ING "    - port: 99999999999999999999\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
+	  "Invalid value: 99999999999999999999: out of range" },
+	{ "port-name-upper", ING "    - port: HTTP\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13, "Invalid value: \"HTTP\": " PNCHARS },
+	{ "port-name-long", ING "    - port: abcdefghijklmnop\n", -EINVAL,
+	  OBJ, P0 ".port", 10, 13,
+	  "Invalid value: \"abcdefghijklmnop\": must be no more than 15 "
+	  "characters" },
+	{ "port-name-no-letter", ING "    - port: 12-34\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
+	  "Invalid value: \"12-34\": must contain at least one letter (a-z)" },
+	{ "port-name-double-hyphen", ING "    - port: a--b\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
+	  "Invalid value: \"a--b\": must not contain consecutive hyphens" },
+	{ "port-name-leading-hyphen", ING "    - port: -http\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
+	  "Invalid value: \"-http\": must not begin or end with a hyphen" },
+	{ "port-string-80", ING "    - port: \"80\"\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
+	  "Invalid value: \"80\": must contain at least one letter (a-z)" },
+	{ "port-bool", ING "    - port: true\n", -EINVAL, OBJ, P0 ".port", 10,
+	  13, "Invalid type: expected integer, got boolean: true" },
+	{ "port-float", ING "    - port: 80.5\n", -EINVAL, OBJ, P0 ".port",
+	  10, 13, "Invalid type: expected integer, got number: 80.5" },
+	/* endPort */
+	{ "endport-without-port", ING "    - endPort: 90\n", -EINVAL, OBJ,
+	  P0 ".endPort", 10, 16,
+	  "Invalid value: 90: may not be specified when `port` is not "
+	  "specified" },
+	{ "endport-named-port", ING "    - port: http\n      endPort: 90\n",
+	  -EINVAL, OBJ, P0 ".endPort", 11, 16,
+	  "Invalid value: 90: may not be specified when `port` is "
+	  "non-numeric" },
+	{ "endport-below-port", ING "    - port: 80\n      endPort: 70\n",
+	  -EINVAL, OBJ, P0 ".endPort", 11, 16,
+	  "Invalid value: 70: must be greater than or equal to `port`" },
+	{ "endport-range", ING "    - port: 80\n      endPort: 70000\n",
+	  -EINVAL, OBJ, P0 ".endPort", 11, 16,
+	  "Invalid value: 70000: " PORTNUM },
+	{ "endport-second-port",
+	  ING "    - port: 53\n      protocol: UDP\n"
+	      "    - port: 8080\n      endPort: 8000\n",
+	  -EINVAL, OBJ, "spec.ingress[0].ports[1].endPort", 13, 16,
+	  "Invalid value: 8000: must be greater than or equal to `port`" },
+	/* CIDRs */
+	{ "cidr-v4-33", IPB "        cidr: 10.0.0.0/33\n", -EINVAL, OBJ,
+	  F0 ".ipBlock.cidr", 11, 15,
+	  "Invalid value: \"10.0.0.0/33\": " CIDRMSG },
+	{ "cidr-v6-129", IPB "        cidr: fd00::/129\n", -EINVAL, OBJ,
+	  F0 ".ipBlock.cidr", 11, 15,
+	  "Invalid value: \"fd00::/129\": " CIDRMSG },
+	{ "cidr-garbage", IPB "        cidr: not-a-cidr\n", -EINVAL, OBJ,
+	  F0 ".ipBlock.cidr", 11, 15,
+	  "Invalid value: \"not-a-cidr\": " CIDRMSG },
+	{ "cidr-no-slash", IPB "        cidr: 10.0.0.1\n", -EINVAL, OBJ,
+	  F0 ".ipBlock.cidr", 11, 15,
+	  "Invalid value: \"10.0.0.1\": " CIDRMSG },
+	{ "cidr-missing", IPB "        except: [10.0.0.0/24]\n", -EINVAL, OBJ,
+	  F0 ".ipBlock.cidr", 11, 9, "Required value" },
+	{ "except-outside",
+	  IPB "        cidr: 10.0.0.0/8\n        except:\n"
+	      "        - 192.168.0.0/16\n",
+	  -EINVAL, OBJ, F0 ".ipBlock.except[0]", 13, 11,
+	  "Invalid value: \"192.168.0.0/16\": must be a strict subset of "
+	  "`cidr`" },
+	{ "except-equal",
+	  IPB "        cidr: 10.0.0.0/8\n        except:\n"
+	      "        - 10.1.0.0/24\n        - 10.0.0.0/8\n",
+	  -EINVAL, OBJ, F0 ".ipBlock.except[1]", 14, 11,
+	  "Invalid value: \"10.0.0.0/8\": must be a strict subset of "
+	  "`cidr`" },
+	{ "except-other-family",
+	  IPB "        cidr: 10.0.0.0/8\n        except: [\"fd00::/64\"]\n",
+	  -EINVAL, OBJ, F0 ".ipBlock.except[0]", 12, 18,
+	  "Invalid value: \"fd00::/64\": must be a strict subset of `cidr`" },
+	{ "except-garbage",
+	  IPB "        cidr: 10.0.0.0/8\n        except: [10.0.0.0/99]\n",
+	  -EINVAL, OBJ, F0 ".ipBlock.except[0]", 12, 18,
+	  "Invalid value: \"10.0.0.0/99\": " CIDRMSG },
+	/* peers */
+	{ "peer-empty", FROM "    - {}\n", -EINVAL, OBJ, F0, 10, 7,
+	  "Required value: must specify a peer" },
+	{ "peer-ipblock-and-selector",
+	  FROM "    - podSelector: {}\n      ipBlock:\n"
+	       "        cidr: 10.0.0.0/8\n",
+	  -EINVAL, OBJ, F0, 10, 7,
+	  "Forbidden: may not specify both ipBlock and another peer" },
+	{ "peer-string", FROM "    - everyone\n", -EINVAL, OBJ, F0, 10, 7,
+	  "Invalid type: expected object, got string: \"everyone\"" },
+	{ "egress-peer-empty", NPH "  egress:\n  - to:\n    - {}\n", -EINVAL,
+	  OBJ, "spec.egress[0].to[0]", 10, 7,
+	  "Required value: must specify a peer" },
+	/* policyTypes */
+	{ "policytypes-value", NPH "  policyTypes: [Ingress, Sideways]\n",
+	  -EINVAL, OBJ, "spec.policyTypes[1]", 8, 26,
+	  "Unsupported value: \"Sideways\": " PTYPES },
+	{ "policytypes-lowercase", NPH "  policyTypes: [ingress]\n", -EINVAL,
+	  OBJ, "spec.policyTypes[0]", 8, 17,
+	  "Unsupported value: \"ingress\": " PTYPES },
+	{ "policytypes-three",
+	  NPH "  policyTypes: [Ingress, Egress, Ingress]\n", -EINVAL, OBJ,
+	  "spec.policyTypes", 8, 16,
+	  "Invalid value: [...]: may not specify more than two policyTypes" },
+	/* labels */
+	{ "label-key", NS "  labels:\n    \"bad key!\": x\n", -EINVAL,
+	  "Namespace prod", "metadata.labels", 6, 17,
+	  "Invalid value: \"bad key!\": " LBLKEY },
+	{ "label-key-prefix", NS "  labels:\n    Example.com/app: x\n",
+	  -EINVAL, "Namespace prod", "metadata.labels", 6, 22,
+	  "Invalid value: \"Example.com/app\": prefix part " SUBDOM },
+	{ "label-value", NS "  labels:\n    app: \"-bad\"\n", -EINVAL,
+	  "Namespace prod", "metadata.labels", 6, 10,
+	  "Invalid value: \"-bad\": " LBLVAL },
+	{ "label-value-long",
+	  NS "  labels:\n    app: "
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  -EINVAL, "Namespace prod", "metadata.labels", 6, 10,
+	  "Invalid value: "
+	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+	  ": must be no more than 63 characters" },
+	{ "label-value-int", NS "  labels:\n    tier: 1\n", -EINVAL,
+	  "Namespace prod", "metadata.labels.tier", 6, 11,
+	  "Invalid type: expected string, got integer: 1" },
+	{ "labels-list", NS "  labels: [a, b]\n", -EINVAL, "Namespace prod",
+	  "metadata.labels", 5, 11,
+	  "Invalid type: expected object, got list: [...]" },
+	{ "matchlabels-value",
+	  NPS "  podSelector:\n    matchLabels:\n      app: \"a b\"\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchLabels", 9, 12,
+	  "Invalid value: \"a b\": " LBLVAL },
+	/* selector expressions */
+	{ "expr-in-no-values",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: In\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values", 9, 7,
+	  "Required value: must be specified when `operator` is 'In' or "
+	  "'NotIn'" },
+	{ "expr-notin-empty-values",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: NotIn\n      values: []\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values", 9, 7,
+	  "Required value: must be specified when `operator` is 'In' or "
+	  "'NotIn'" },
+	{ "expr-exists-values",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: Exists\n      values: [a]\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values", 11, 15,
+	  "Forbidden: may not be specified when `operator` is 'Exists' or "
+	  "'DoesNotExist'" },
+	{ "expr-bad-operator",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: Equals\n      values: [a]\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 10,
+	  17, "Invalid value: \"Equals\": not a valid selector operator" },
+	{ "expr-operator-case",
+	  FROM "    - namespaceSelector:\n        matchExpressions:\n"
+	       "        - {key: team, operator: in, values: [a]}\n",
+	  -EINVAL, OBJ, F0 ".namespaceSelector.matchExpressions[0].operator",
+	  12, 33, "Invalid value: \"in\": not a valid selector operator" },
+	{ "expr-missing-key",
+	  NPS "  podSelector:\n    matchExpressions:\n    - operator: Exists\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].key", 9, 7,
+	  "Required value" },
+	{ "expr-missing-operator",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 9,
+	  7, "Required value" },
+	{ "expr-bad-value",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: In\n      values: [ok, \"not ok\"]\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values[1]", 11,
+	  20, "Invalid value: \"not ok\": " LBLVAL },
+	/* wrong types */
+	{ "ingress-string", NPH "  ingress: everything\n", -EINVAL, OBJ,
+	  "spec.ingress", 8, 12,
+	  "Invalid type: expected list, got string: \"everything\"" },
+	{ "ports-map", NPH "  ingress:\n  - ports:\n      port: 80\n", -EINVAL,
+	  OBJ, "spec.ingress[0].ports", 10, 7,
+	  "Invalid type: expected list, got object: {...}" },
+	{ "from-map", NPH "  ingress:\n  - from:\n      podSelector: {}\n",
+	  -EINVAL, OBJ, "spec.ingress[0].from", 10, 7,
+	  "Invalid type: expected list, got object: {...}" },
+	{ "podselector-list", NPS "  podSelector: []\n", -EINVAL, OBJ,
+	  "spec.podSelector", 7, 16,
+	  "Invalid type: expected object, got list: [...]" },
+	{ "spec-string", NPS "  nothing\n", -EINVAL, OBJ, "spec", 7, 3,
+	  "Invalid type: expected object, got string: \"nothing\"" },
+	{ "rule-int", NPH "  egress: [7]\n", -EINVAL, OBJ, "spec.egress[0]", 8,
+	  12, "Invalid type: expected object, got integer: 7" },
+	{ "hostnetwork-yes", POD "spec:\n  hostNetwork: yes\n", -EINVAL,
+	  "Pod x/a", "spec.hostNetwork", 7, 16,
+	  "Invalid type: expected boolean, got string: \"yes\"" },
+	/* metadata */
+	{ "name-missing", "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+			  "  labels: {}\n",
+	  -EINVAL, "Namespace <unnamed>", "metadata.name", 4, 3,
+	  "Required value: name or generateName is required" },
+	{ "metadata-missing", "apiVersion: v1\nkind: Namespace\n", -EINVAL,
+	  "Namespace <unnamed>", "metadata", 1, 1, "Required value" },
+	{ "name-invalid",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	  "metadata:\n  name: Web_1\n  namespace: prod\n",
+	  -EINVAL, "NetworkPolicy prod/Web_1", "metadata.name", 4, 9,
+	  "Invalid value: \"Web_1\": " SUBDOM },
+	{ "name-int", NS "  namespace: x\n  labels: {}\n"
+		      "---\napiVersion: v1\nkind: Namespace\nmetadata:\n"
+		      "  name: 42\n",
+	  -EINVAL, "Namespace <unnamed>", "metadata.name", 11, 9,
+	  "Invalid type: expected string, got integer: 42" },
+	{ "namespace-name-dot", "apiVersion: v1\nkind: Namespace\n"
+				"metadata:\n  name: a.b\n",
+	  -EINVAL, "Namespace a.b", "metadata.name", 4, 9,
+	  "Invalid value: \"a.b\": " DNSLBL },
+	{ "namespace-invalid",
+	  "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	  "metadata:\n  name: web\n  namespace: Prod\n",
+	  -EINVAL, "NetworkPolicy Prod/web", "metadata.namespace", 5, 14,
+	  "Invalid value: \"Prod\": " DNSLBL },
+	{ "apiversion-wrong",
+	  "apiVersion: v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n"
+	  "  namespace: prod\n",
+	  -EINVAL, OBJ, "apiVersion", 1, 13,
+	  "Unsupported value: \"v1\": supported values: "
+	  "\"networking.k8s.io/v1\"" },
+	{ "apiversion-missing", "kind: Pod\nmetadata: {name: a}\n", -EINVAL,
+	  "Pod default/a", "apiVersion", 1, 1, "Required value" },
+	{ "kind-missing", "apiVersion: v1\nmetadata:\n  name: x\n", -EINVAL,
+	  "", "kind", 1, 1, "Required value" },
+	{ "kind-in-list-missing",
+	  "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n"
+	  "  kind: Namespace\n  metadata: {name: a}\n- apiVersion: v1\n"
+	  "  metadata: {name: b}\n",
+	  -EINVAL, "List items[1]", "kind", 7, 3, "Required value" },
+	{ "document-scalar", "just a string\n", -EINVAL, "", "", 1, 1,
+	  "Invalid type: expected an object, got string" },
+	/* Pods */
+	{ "pod-containerport-range",
+	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
+	      "    - containerPort: 70000\n",
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort",
+	  10, 22, "Invalid value: 70000: " PORTNUM },
+	{ "pod-containerport-missing",
+	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
+	      "    - name: http\n",
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort",
+	  10, 7, "Required value" },
+	{ "pod-port-name",
+	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
+	      "    - name: Web\n      containerPort: 80\n",
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].name", 10, 13,
+	  "Invalid value: \"Web\": " PNCHARS },
+	{ "pod-port-protocol",
+	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
+	      "    - containerPort: 80\n      protocol: ICMP\n",
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].protocol", 11, 17,
+	  "Unsupported value: \"ICMP\": " PODPROTO },
+	{ "pod-podip", POD "status:\n  podIP: 10.0.0.300\n", -EINVAL,
+	  "Pod x/a", "status.podIP", 7, 10,
+	  "Invalid value: \"10.0.0.300\": " IPMSG },
+	{ "pod-podips", POD "status:\n  podIPs:\n  - ip: 10.0.0.1\n"
+			    "  - ip: fd00::zz\n",
+	  -EINVAL, "Pod x/a", "status.podIPs[1].ip", 9, 9,
+	  "Invalid value: \"fd00::zz\": " IPMSG },
+	{ "pod-hostip", POD "status:\n  hostIP: host-1\n", -EINVAL, "Pod x/a",
+	  "status.hostIP", 7, 11, "Invalid value: \"host-1\": " IPMSG },
+	{ "pod-status-list", POD "status: []\n", -EINVAL, "Pod x/a", "status",
+	  6, 9, "Invalid type: expected object, got list: [...]" },
+	/* Services */
+	{ "svc-targetport-name", SVC "  - port: 80\n    targetPort: HTTP_X\n",
+	  -EINVAL, "Service x/s", "spec.ports[0].targetPort", 9, 17,
+	  "Invalid value: \"HTTP_X\": " PNCHARS },
+	{ "svc-targetport-range", SVC "  - port: 80\n    targetPort: 0\n",
+	  -EINVAL, "Service x/s", "spec.ports[0].targetPort", 9, 17,
+	  "Invalid value: 0: " PORTNUM },
+	{ "svc-port-missing", SVC "  - targetPort: 80\n", -EINVAL,
+	  "Service x/s", "spec.ports[0].port", 8, 5, "Required value" },
+	{ "svc-clusterip", SVC "  - port: 80\n  clusterIP: 10.96.0.999\n",
+	  -EINVAL, "Service x/s", "spec.clusterIP", 9, 14,
+	  "Invalid value: \"10.96.0.999\": must be a valid IP address" },
+	/* PolicyEndpoints */
+	{ "pe-policyref-missing", PE "  podIsolation: [Ingress]\n", -EINVAL,
+	  "PolicyEndpoint x/pe", "spec.policyRef", 7, 3, "Required value" },
+	{ "pe-policyref-name-missing", PE "  policyRef: {namespace: x}\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.policyRef.name", 7, 14,
+	  "Required value" },
+	{ "pe-spec-missing", PE "", -EINVAL, "PolicyEndpoint x/pe", "spec", 1,
+	  1, "Required value" },
+	{ "pe-podisolation", PEREF "  podIsolation: [Inbound]\n", -EINVAL,
+	  "PolicyEndpoint x/pe", "spec.podIsolation[0]", 8, 18,
+	  "Unsupported value: \"Inbound\": " PTYPES },
+	{ "pe-cidr", PEREF "  ingress:\n  - cidr: 10.1.0.0/40\n", -EINVAL,
+	  "PolicyEndpoint x/pe", "spec.ingress[0].cidr", 9, 11,
+	  "Invalid value: \"10.1.0.0/40\": " CIDRMSG },
+	{ "pe-cidr-missing", PEREF "  egress:\n  - ports: [{port: 80}]\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.egress[0].cidr", 9, 5,
+	  "Required value" },
+	{ "pe-except-outside",
+	  PEREF "  egress:\n  - cidr: 10.0.0.0/8\n    except: [11.0.0.0/16]\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.egress[0].except[0]", 10, 14,
+	  "Invalid value: \"11.0.0.0/16\": must be a subset of `cidr`" },
+	{ "pe-named-port",
+	  PEREF "  ingress:\n  - cidr: 10.0.0.0/8\n    ports: [{port: http}]\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.ingress[0].ports[0].port", 10,
+	  20, "Invalid type: expected integer, got string: \"http\"" },
+	{ "pe-action-deny",
+	  PEREF "  ingress:\n  - cidr: 10.0.0.0/8\n    action: Deny\n",
+	  -ENOTSUP, "PolicyEndpoint x/pe", "spec.ingress[0].action", 10, 13,
+	  "Unsupported value: \"Deny\": supported values: \"Allow\"" },
+	{ "pe-podip",
+	  PEREF "  podSelectorEndpoints:\n  - hostIP: 192.168.1.1\n"
+		"    name: a\n    namespace: x\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.podSelectorEndpoints[0].podIP",
+	  9, 5, "Required value" },
+	/* JSON */
+	{ "json-endport",
+	  "{\"apiVersion\": \"networking.k8s.io/v1\",\n"
+	  " \"kind\": \"NetworkPolicy\",\n"
+	  " \"metadata\": {\"name\": \"web\", \"namespace\": \"prod\"},\n"
+	  " \"spec\": {\"podSelector\": {},\n"
+	  "  \"egress\": [{\"ports\": [{\"port\": 80, \"endPort\": 70}]}]}}\n",
+	  -EINVAL, OBJ, "spec.egress[0].ports[0].endPort", 5, 49,
+	  "Invalid value: 70: must be greater than or equal to `port`" },
+	{ "json-port-string",
+	  "{\"apiVersion\": \"networking.k8s.io/v1\",\n"
+	  " \"kind\": \"NetworkPolicy\",\n"
+	  " \"metadata\": {\"name\": \"web\", \"namespace\": \"prod\"},\n"
+	  " \"spec\": {\"ingress\": [{\"ports\": [{\"port\": \"80\"}]}]}}\n",
+	  -EINVAL, OBJ, P0 ".port", 4, 43,
+	  "Invalid value: \"80\": must contain at least one letter (a-z)" },
+	/* syntax */
+	{ "yaml-syntax", "apiVersion: v1\nkind: [Pod\nmetadata: {}\n", -EINVAL,
+	  "", "", 3, 9,
+	  "syntax error: did not find expected ',' or ']' while parsing a "
+	  "flow sequence" },
+	{ "yaml-tab-indent", "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n",
+	  -EINVAL, "", "", 4, 1,
+	  "syntax error: found character that cannot start any token while "
+	  "scanning for the next token" },
+	{ "json-syntax", "{\"kind\": \"Pod\",\n \"apiVersion\": }\n", -EINVAL,
+	  "", "", 2, 16,
+	  "syntax error: unexpected token near '}'" },
+	{ "json-trailing-comma", "[1, 2,]\n", -EINVAL, "", "", 1, 7,
+	  "syntax error: unexpected token near ']'" },
+	{ "yaml-duplicate-key", NS "  name: prod2\n", -EINVAL, "", "", 5, 9,
+	  "syntax error: duplicate key \"name\"" },
+	{ "yaml-duplicate-key-nested",
+	  NPH "  ingress:\n  - ports: [{port: 80, port: 81}]\n", -EINVAL, "",
+	  "", 9, 30, "syntax error: duplicate key \"port\"" },
+	{ "json-duplicate-key",
+	  "{\"kind\": \"Namespace\", \"apiVersion\": \"v1\",\n"
+	  " \"kind\": \"Pod\"}\n",
+	  -EINVAL, "", "", 2, 7,
+	  "syntax error: duplicate object key near '\"kind\"'" },
+	{ "yaml-unknown-alias", "a: *nothing\n", -EINVAL, "", "", 1, 4,
+	  "syntax error: unknown alias \"nothing\"" },
+};
+
+/*
+ * Criterion runs each case in a re-executed child where addresses differ:
+ * pass the index into the (static, identical) table, not pointers.
+ */
+ParameterizedTestParameters(validate, bad)
+{
+	static size_t idx[ARRAY_LEN(bad_cases)];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(bad_cases); i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, ARRAY_LEN(idx));
+}
+
+ParameterizedTest(size_t *i, validate, bad)
+{
+	const struct bad *b = &bad_cases[*i];
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load(c, b->text, false, &r);
+	cr_expect_eq(r.ret, b->err, "%s: ret %d", b->name, r.ret);
+	cr_expect_eq(r.diag.err, b->err, "%s: diag.err %d", b->name,
+		     r.diag.err);
+	cr_expect_str_eq(r.diag.file, "in.yaml", "%s", b->name);
+	cr_expect_str_eq(r.diag.object, b->object, "%s: object \"%s\"",
+			 b->name, r.diag.object);
+	cr_expect_str_eq(r.diag.path, b->path, "%s: path \"%s\"", b->name,
+			 r.diag.path);
+	cr_expect_eq(r.diag.line, b->line, "%s: line %u", b->name,
+		     r.diag.line);
+	cr_expect_eq(r.diag.column, b->col, "%s: column %u", b->name,
+		     r.diag.column);
+	cr_expect_str_eq(r.diag.message, b->message, "%s: message \"%s\"",
+			 b->name, r.diag.message);
+	/* on_diag saw the same first problem */
+	cr_expect_geq(r.ncb, 1, "%s", b->name);
+	cr_expect_str_eq(r.cb_first.message, r.diag.message, "%s", b->name);
+	/* nothing applied */
+	for (int k = 0; k < NP_KIND__MAX; k++)
+		cr_expect_eq(np_cluster_count(c, (enum np_kind)k), 0,
+			     "%s: kind %d", b->name, k);
+	np_cluster_free(c);
+}
+
+/* --- hostile input: each limit is -E2BIG with a diagnostic -------------- */
+
+static void expect_limit(const char *text, size_t len, const char *message,
+			 unsigned int line)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load_n(c, text, len, false, &r);
+	cr_expect_eq(r.ret, -E2BIG);
+	cr_expect_eq(r.diag.err, -E2BIG);
+	cr_expect_str_eq(r.diag.message, message);
+	cr_expect_eq(r.diag.line, line);
+	cr_expect_eq(r.ncb, 1);
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
+	np_cluster_free(c);
+}
+
+Test(limits, alias_bomb)
+{
+	/* nine levels of ten aliases each: 10^9 nodes once expanded */
+	static const char bomb[] =
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+		"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+		"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+		"h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+		"i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+	char msg[128];
+
+	snprintf(msg, sizeof(msg),
+		 "too many nodes reached through aliases: more than %u",
+		 NP_MAX_ALIAS_NODES);
+	expect_limit(bomb, 0, msg, 5);
+}
+
+Test(limits, alias_small_ok)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	/* aliases are followed: a shared selector is fine */
+	t_load(c, NPS "  podSelector: &sel {matchLabels: {app: web}}\n"
+		  "  ingress:\n  - from:\n    - podSelector: *sel\n", false,
+	       &r);
+	cr_expect_eq(r.ret, 0, "%s", r.diag.message);
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
+	np_cluster_free(c);
+}
+
+Test(limits, depth_yaml)
+{
+	/* a map holding NP_MAX_DEPTH lists: one level too many */
+	char *open = t_repeat("[", NP_MAX_DEPTH);
+	char *text = malloc(NP_MAX_DEPTH + 8);
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "nesting too deep: more than %d levels",
+		 NP_MAX_DEPTH);
+	sprintf(text, "a: %s", open);
+	expect_limit(text, 0, msg, 1);
+	free(open);
+	free(text);
+}
+
+Test(limits, depth_at_limit_is_not_e2big)
+{
+	char *open = t_repeat("[", NP_MAX_DEPTH);
+	char *close = t_repeat("]", NP_MAX_DEPTH);
+	char *text = malloc(2 * NP_MAX_DEPTH + 2);
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	sprintf(text, "%s%s\n", open, close);
+	t_load(c, text, false, &r);
+	/* parses; a list is just not an object */
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_str_eq(r.diag.message,
+			 "Invalid type: expected an object, got list");
+	np_cluster_free(c);
+	free(open);
+	free(close);
+	free(text);
+}
+
+Test(limits, depth_json)
+{
+	/* deeper than jansson's own limit, and just over ours */
+	char *deep = t_repeat("[", 5000);
+	char *open = t_repeat("[", NP_MAX_DEPTH + 1);
+	char *close = t_repeat("]", NP_MAX_DEPTH + 1);
+	char *text = malloc(2 * NP_MAX_DEPTH + 4);
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "nesting too deep: more than %d levels",
+		 NP_MAX_DEPTH);
+	expect_limit(deep, 0, msg, 1);
+	sprintf(text, "%s%s\n", open, close);
+	expect_limit(text, 0, msg, 1);
+	free(deep);
+	free(open);
+	free(close);
+	free(text);
+}
+
+Test(limits, million_element_list)
+{
+	char *items = t_repeat("  - {}\n", 1000000);
+	size_t len = strlen(NPH "  ingress:\n") + strlen(items);
+	char *text = malloc(len + 1);
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	sprintf(text, "%s%s", NPH "  ingress:\n", items);
+	t_load(c, text, false, &r);
+	cr_expect_eq(r.ret, -E2BIG);
+	cr_expect_eq(r.diag.err, -E2BIG);
+	cr_expect_str_eq(r.diag.path, "spec.ingress");
+	cr_expect_eq(r.diag.line, 9);
+	cr_expect_eq(r.diag.column, 3);
+	cr_expect_str_eq(r.diag.message,
+			 "Too many: 1000000: must have at most 4096 items");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
+	np_cluster_free(c);
+	free(items);
+	free(text);
+}
+
+Test(limits, huge_scalar)
+{
+	char *big = t_repeat("a", NP_MAX_SCALAR_BYTES + 1);
+	char *text = malloc(NP_MAX_SCALAR_BYTES + 64);
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "scalar too long: %u bytes, the limit is %u",
+		 NP_MAX_SCALAR_BYTES + 1, NP_MAX_SCALAR_BYTES);
+	sprintf(text, "apiVersion: v1\nkind: %s\n", big);
+	expect_limit(text, 0, msg, 2);
+	sprintf(text, "{\"apiVersion\": \"v1\",\n \"kind\": \"%s\"}", big);
+	expect_limit(text, 0, msg, 2);
+	free(big);
+	free(text);
+}
+
+Test(limits, nul_byte)
+{
+	static const char yaml[] = "apiVersion: v1\nkind: Namespace\0\n";
+	static const char json[] = "{\"kind\": \"Namespace\"\0}";
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load_n(c, yaml, sizeof(yaml) - 1, false, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.diag.line, 2);
+	cr_expect_eq(r.diag.column, 16);
+	cr_expect_str_eq(r.diag.message,
+			 "syntax error: control characters are not allowed");
+	/* jansson stops at the NUL */
+	t_load_n(c, json, sizeof(json) - 1, false, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.diag.line, 1);
+	cr_expect_eq(r.diag.column, 21);
+	cr_expect_str_eq(r.diag.message,
+			 "syntax error: '}' expected near end of file");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 0);
+	np_cluster_free(c);
+}
+
+Test(limits, nul_escape_in_string)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load(c, "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+		  "  name: \"a\\0b\"\n", false, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.diag.line, 4);
+	cr_expect_eq(r.diag.column, 9);
+	cr_expect_str_eq(r.diag.message, "syntax error: NUL byte in a string");
+	np_cluster_free(c);
+}
+
+Test(limits, invalid_utf8)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load(c, "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+		  "  name: \xc3\x28\n", false, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.diag.line, 4);
+	cr_expect_eq(r.diag.column, 10);	/* the bad trailing byte */
+	cr_expect_str_eq(r.diag.message,
+			 "syntax error: invalid trailing UTF-8 octet");
+	t_load(c, "{\"kind\": \"\xff\"}", false, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.diag.line, 1);
+	cr_expect_eq(r.diag.column, 10);
+	cr_expect_str_eq(r.diag.message,
+			 "syntax error: unable to decode byte 0xff near '\"'");
+	np_cluster_free(c);
+}
+
+Test(limits, null_args)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct np_diag d;
+
+	cr_expect_eq(np_cluster_load_buffer(NULL, "a: b", 4, NULL, NULL, &d),
+		     -EINVAL);
+	cr_expect_eq(np_cluster_load_buffer(c, NULL, 4, NULL, NULL, &d),
+		     -EINVAL);
+	/* an empty buffer holds no objects */
+	cr_expect_eq(np_cluster_load_buffer(c, NULL, 0, NULL, NULL, &d), 0);
+	cr_expect_eq(np_cluster_load_buffer(c, "", 0, NULL, NULL, NULL), 0);
+	np_cluster_free(c);
+}
+
+/* --- valid edge cases --------------------------------------------------- */
+
+static void load_ok(struct np_cluster *c, const char *text)
+{
+	struct t_load r;
+
+	t_load(c, text, false, &r);
+	cr_assert_eq(r.ret, 0, "%s: %s: %s", text, r.diag.path,
+		     r.diag.message);
+	cr_expect_eq(r.ncb, 0);
+	cr_expect_eq(r.diag.err, 0);
+	cr_expect_str_eq(r.diag.message, "");
+}
+
+/* The one NetworkPolicy of c, exported as YAML. */
+static char *np_yaml(struct np_cluster *c)
+{
+	cr_assert_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
+	return t_export(c, NP_KIND_NETWORK_POLICY, NP_FORMAT_YAML);
+}
+
+#define LIST_HEAD "apiVersion: v1\nkind: List\nitems:\n"
+#define NPO "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n" \
+	    "  metadata:\n    name: web\n    namespace: prod\n"
+
+Test(valid, cidr_host_bits_masked)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *y;
+
+	load_ok(c, IPB "        cidr: 10.1.2.3/8\n        except:\n"
+		       "        - 10.1.2.3/16\n"
+		       "    - ipBlock: {cidr: \"fd00::1/64\"}\n");
+	y = np_yaml(c);
+	cr_expect_str_eq(y, LIST_HEAD NPO
+			 "  spec:\n    podSelector: {}\n"
+			 "    policyTypes:\n    - Ingress\n"
+			 "    ingress:\n    - from:\n"
+			 "      - ipBlock:\n          cidr: 10.0.0.0/8\n"
+			 "          except:\n          - 10.1.0.0/16\n"
+			 "      - ipBlock:\n          cidr: fd00::/64\n");
+	np_free(y);
+	np_cluster_free(c);
+}
+
+Test(valid, port_without_protocol_is_tcp)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *y;
+
+	load_ok(c, ING "    - port: 80\n    - port: 81\n      endPort: 81\n"
+		       "    - {}\n    - protocol: SCTP\n");
+	y = np_yaml(c);
+	cr_expect_str_eq(y, LIST_HEAD NPO
+			 "  spec:\n    podSelector: {}\n"
+			 "    policyTypes:\n    - Ingress\n"
+			 "    ingress:\n    - ports:\n"
+			 "      - protocol: TCP\n        port: 80\n"
+			 "      - protocol: TCP\n        port: 81\n"
+			 "        endPort: 81\n"
+			 "      - protocol: TCP\n"
+			 "      - protocol: SCTP\n");
+	np_free(y);
+	np_cluster_free(c);
+}
+
+Test(valid, ports_list_of_empty)
+{
+	struct np_cluster *c = t_cluster(NULL);
+
+	load_ok(c, NPH "  egress:\n  - ports: [{}]\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
+	np_cluster_free(c);
+}
+
+Test(valid, selectors)
+{
+	struct np_cluster *c = t_cluster(NULL);
+
+	/* empty label value, NotIn, Exists, DoesNotExist, prefixed keys */
+	load_ok(c, NPS "  podSelector:\n    matchLabels:\n      empty: \"\"\n"
+		       "      example.com/app: web\n"
+		       "    matchExpressions:\n"
+		       "    - {key: tier, operator: NotIn, values: [db, \"\"]}\n"
+		       "    - {key: x, operator: Exists}\n"
+		       "    - {key: y, operator: DoesNotExist, values: []}\n");
+	np_cluster_free(c);
+}
+
+Test(valid, policytypes_duplicated)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *y;
+
+	load_ok(c, NPH "  policyTypes: [Egress, Egress]\n");
+	y = np_yaml(c);
+	/* normalized: each type once */
+	cr_expect(strstr(y, "    policyTypes:\n    - Egress\n") ==
+			  y + strlen(y) - strlen("    policyTypes:\n    - Egress\n"),
+		  "%s", y);
+	np_free(y);
+	np_cluster_free(c);
+}
+
+Test(valid, yaml12_core_schema)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *y;
+
+	/* on, yes, no and 0777-style words stay strings */
+	load_ok(c, NS "  labels: {a: on, b: yes, c: No, d: 'true', e: \"007\"}\n");
+	y = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
+	cr_expect_str_eq(y, LIST_HEAD
+			    "- apiVersion: v1\n  kind: Namespace\n"
+			    "  metadata:\n    name: prod\n    labels:\n"
+			    "      a: 'on'\n      b: 'yes'\n      c: 'No'\n"
+			    "      d: 'true'\n      e: '007'\n"
+			    "      kubernetes.io/metadata.name: prod\n");
+	np_free(y);
+	np_cluster_free(c);
+}
+
+Test(valid, kubectl_list_and_multidoc)
+{
+	struct np_cluster *c = t_cluster(NULL);
+
+	load_ok(c, "apiVersion: v1\nkind: List\nitems:\n"
+		   "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
+		   "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n"
+		   "---\n" NS "---\n---\n"
+		   "apiVersion: v1\nkind: PodList\nitems: []\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 3);
+	load_ok(c, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
+		   " {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n"
+		   "  \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}},\n"
+		   " {\"apiVersion\": \"v1\", \"kind\": \"Service\",\n"
+		   "  \"metadata\": {\"name\": \"s\"}, \"spec\": {}}]}\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 1);
+	cr_expect_eq(np_cluster_count(c, NP_KIND_SERVICE), 1);
+	/* no namespace means "default" */
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_SERVICE, "default", "s"), 0);
+	np_cluster_free(c);
+}
+
+Test(valid, other_kinds_skipped_and_logged)
+{
+	struct t_log log;
+	struct np_cluster *c = t_cluster(&log);
+
+	load_ok(c, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+		   "  name: web\n  namespace: prod\nspec: {replicas: 3}\n"
+		   "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+		   "data: {a: b}\n");
+	cr_expect_eq(log.n, 2);
+	cr_expect_eq(log.level, NP_LOG_INFO);
+	cr_expect_str_eq(log.last,
+			 "in.yaml:8: skipping ConfigMap cm: not a policy input");
+	for (int k = 0; k < NP_KIND__MAX; k++)
+		cr_expect_eq(np_cluster_count(c, (enum np_kind)k), 0);
+	np_cluster_free(c);
+}
+
+Test(valid, deployment_log_message)
+{
+	struct t_log log;
+	struct np_cluster *c = t_cluster(&log);
+
+	load_ok(c, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+		   "  name: web\n  namespace: prod\n");
+	cr_expect_eq(log.n, 1);
+	cr_expect_str_eq(log.last, "in.yaml:1: skipping Deployment prod/web: "
+				   "not a policy input");
+	np_cluster_free(c);
+}
+
+/* --- transactional loading, upsert, delete ------------------------------ */
+
+#define NS_A "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
+#define NS_B "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n"
+#define NS_BAD "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: B!\n"
+
+Test(cluster, all_or_nothing)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+	char *before, *after;
+
+	load_ok(c, NS_A "  labels: {v: one}\n");
+	before = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
+	t_load(c, NS_A "  labels: {v: two}\n---\n" NS_B "---\n" NS_BAD, false,
+	       &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.ncb, 1);
+	cr_expect_eq(r.diag.line, 15);
+	cr_expect_str_eq(r.diag.object, "Namespace B!");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 1);
+	after = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
+	cr_expect_str_eq(after, before);
+	cr_expect(strstr(after, "\"v\": \"one\"") != NULL, "%s", after);
+	np_free(before);
+	np_free(after);
+	np_cluster_free(c);
+}
+
+Test(cluster, syntax_error_applies_nothing_even_when_skipping)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+
+	t_load(c, NS_A "---\n" NS_B "  labels: [\n", true, &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_eq(r.ncb, 1);
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 0);
+	np_cluster_free(c);
+}
+
+Test(cluster, skip_invalid)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	struct t_load r;
+	char *out;
+
+	load_ok(c, NS_A "  labels: {v: one}\n---\n" NS_B);
+	/* the new a is invalid: the old a stays; c is added; two reports */
+	t_load(c, NS_A "  labels: {v: \"t w o\"}\n---\n"
+		  "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n---\n"
+		  NS_BAD, true, &r);
+	cr_expect_eq(r.ret, 0);
+	cr_expect_eq(r.ncb, 2);
+	cr_expect_str_eq(r.diag.object, "Namespace a");
+	cr_expect_str_eq(r.diag.path, "metadata.labels");
+	cr_expect_str_eq(r.cb_first.object, "Namespace a");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 3);
+	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
+	cr_expect(strstr(out, "name: a\n    labels:\n"
+			      "      kubernetes.io/metadata.name: a\n"
+			      "      v: one\n") != NULL, "%s", out);
+	np_free(out);
+	np_cluster_free(c);
+}
+
+Test(cluster, upsert_replaces)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *out;
+
+	load_ok(c, NPH);
+	load_ok(c, NPH "  policyTypes: [Egress]\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
+	out = np_yaml(c);
+	cr_expect(strstr(out, "policyTypes:\n    - Egress\n") != NULL, "%s",
+		  out);
+	cr_expect(strstr(out, "Ingress") == NULL, "%s", out);
+	np_free(out);
+	/* the same name in another namespace is another object */
+	load_ok(c, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		   "metadata: {name: web, namespace: dev}\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 2);
+	np_cluster_free(c);
+}
+
+Test(cluster, delete)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char name[32], text[256];
+	int i;
+
+	/* enough objects to exercise the table's probing and shifting */
+	for (i = 0; i < 200; i++) {
+		snprintf(text, sizeof(text),
+			 "apiVersion: v1\nkind: Pod\n"
+			 "metadata: {name: p%d, namespace: n%d}\n", i, i % 7);
+		load_ok(c, text);
+	}
+	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 200);
+	for (i = 0; i < 200; i += 2) {
+		snprintf(name, sizeof(name), "p%d", i);
+		snprintf(text, sizeof(text), "n%d", i % 7);
+		cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, text, name), 0,
+			     "%s/%s", text, name);
+	}
+	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 100);
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		snprintf(text, sizeof(text), "n%d", i % 7);
+		cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, text, name),
+			     i % 2 ? 0 : -ENOENT, "%s/%s", text, name);
+	}
+	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 0);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, "x", "nothing"),
+		     -ENOENT);
+	load_ok(c, NS_A);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_NAMESPACE, NULL, "a"), 0);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_NAMESPACE, NULL, "a"),
+		     -ENOENT);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, NULL, "a"), -EINVAL);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, "x", NULL), -EINVAL);
+	cr_expect_eq(np_cluster_delete(c, NP_KIND__MAX, "x", "a"), -EINVAL);
+	cr_expect_eq(np_cluster_delete(NULL, NP_KIND_POD, "x", "a"), -EINVAL);
+	np_cluster_free(c);
+}
+
+Test(cluster, namespace_implied_label)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char *out;
+
+	load_ok(c, NS_B "  labels: {team: x}\n---\n" NS_A);
+	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
+	cr_expect_str_eq(out,
+		"{\n"
+		"  \"apiVersion\": \"v1\",\n"
+		"  \"kind\": \"List\",\n"
+		"  \"items\": [\n"
+		"    {\n"
+		"      \"apiVersion\": \"v1\",\n"
+		"      \"kind\": \"Namespace\",\n"
+		"      \"metadata\": {\n"
+		"        \"name\": \"a\",\n"
+		"        \"labels\": {\n"
+		"          \"kubernetes.io/metadata.name\": \"a\"\n"
+		"        }\n"
+		"      }\n"
+		"    },\n"
+		"    {\n"
+		"      \"apiVersion\": \"v1\",\n"
+		"      \"kind\": \"Namespace\",\n"
+		"      \"metadata\": {\n"
+		"        \"name\": \"b\",\n"
+		"        \"labels\": {\n"
+		"          \"kubernetes.io/metadata.name\": \"b\",\n"
+		"          \"team\": \"x\"\n"
+		"        }\n"
+		"      }\n"
+		"    }\n"
+		"  ]\n"
+		"}\n");
+	np_free(out);
+	np_cluster_free(c);
+}
+
+Test(cluster, load_file)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	char path[] = "/tmp/np-test-XXXXXX";
+	struct np_diag d;
+	size_t ncb = 0;
+	int fd;
+
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, NS_A, strlen(NS_A)), (ssize_t)strlen(NS_A));
+	close(fd);
+	cr_expect_eq(np_cluster_load_file(c, path, NULL, &d), 0);
+	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 1);
+	unlink(path);
+	cr_expect_eq(np_cluster_load_file(c, path, NULL, &d), -ENOENT);
+	cr_expect_eq(d.err, -ENOENT);
+	cr_expect_str_eq(d.file, path);
+	cr_expect_str_eq(d.message, "No such file or directory");
+	cr_expect_eq(np_cluster_load_file(NULL, path, NULL, &d), -EINVAL);
+	cr_expect_eq(np_cluster_load_file(c, NULL, NULL, &d), -EINVAL);
+	np_cluster_free(c);
+	(void)ncb;
+}
+
+static void count_diag(void *ctx, const struct np_diag *d)
+{
+	(*(size_t *)ctx)++;
+	cr_expect_eq(d->err, -ENOENT);
+}
+
+Test(cluster, load_file_reports_without_diag)
+{
+	struct np_cluster *c = t_cluster(NULL);
+	size_t n = 0;
+	NP_OPTS(np_load_opts, o, .on_diag = count_diag, .diag_ctx = &n);
+
+	cr_expect_eq(np_cluster_load_file(c, "/nonexistent/x.yaml", &o, NULL),
+		     -ENOENT);
+	cr_expect_eq(n, 1);
+	np_cluster_free(c);
+}
