@@ -146,21 +146,23 @@ static int tab_reserve(struct np_table *t, size_t n)
 	return 0;
 }
 
-/* Needs room reserved: never fails. */
-static void tab_upsert(struct np_table *t, struct np_obj *o)
+/* Needs room reserved: never fails. Returns the replaced version. */
+static struct np_obj *tab_upsert(struct np_table *t, struct np_obj *o)
 {
 	size_t i = tab_find(t, o->meta.ns, o->meta.name);
+	struct np_obj *old;
 
 	if (i != SIZE_MAX) {
-		np__obj_free(t->slots[i]);
+		old = t->slots[i];
 		t->slots[i] = o;
-		return;
+		return old;
 	}
 	i = key_hash(o->meta.ns, o->meta.name) & (t->cap - 1);
 	while (t->slots[i])
 		i = (i + 1) & (t->cap - 1);
 	t->slots[i] = o;
 	t->n++;
+	return NULL;
 }
 
 /* Backward-shift deletion keeps probe chains intact. */
@@ -168,7 +170,6 @@ static void tab_remove(struct np_table *t, size_t i)
 {
 	size_t j = i, k;
 
-	np__obj_free(t->slots[i]);
 	t->slots[i] = NULL;
 	t->n--;
 	for (;;) {
@@ -312,10 +313,18 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 		if (err)
 			goto fail;
 	}
-	for (i = 0; i < nobjs; i++)
-		tab_upsert(&c->t[objs[i]->kind], objs[i]);
-	if (nobjs)
+	for (i = 0; i < nobjs; i++) {
+		struct np_obj *old = tab_upsert(&c->t[objs[i]->kind], objs[i]);
+
+		/* the compiler's indexes follow the change, then old goes */
+		np__ctx_change(c, objs[i]->kind, old, objs[i]);
+		np__obj_free(old);
+	}
+	if (nobjs) {
 		c->gen++;
+		if (c->ctx)
+			np__ctx_synced(c->ctx, c->gen);
+	}
 	free(objs);
 	np__docset_release(&ds);
 	return 0;
@@ -408,6 +417,7 @@ diag:
 int np_cluster_delete(struct np_cluster *c, enum np_kind kind,
 		      const char *ns, const char *name)
 {
+	struct np_obj *old;
 	size_t i;
 
 	if (!c || (unsigned)kind >= NP_KIND__MAX || !name ||
@@ -416,8 +426,13 @@ int np_cluster_delete(struct np_cluster *c, enum np_kind kind,
 	i = tab_find(&c->t[kind], kind == NP_KIND_NAMESPACE ? "" : ns, name);
 	if (i == SIZE_MAX)
 		return -ENOENT;
+	old = c->t[kind].slots[i];
 	tab_remove(&c->t[kind], i);
+	np__ctx_change(c, kind, old, NULL);
+	np__obj_free(old);
 	c->gen++;
+	if (c->ctx)
+		np__ctx_synced(c->ctx, c->gen);
 	return 0;
 }
 

@@ -20,6 +20,14 @@ struct np_cluster {
 };
 
 void np__ctx_free(struct np_ctx *ctx);
+/*
+ * Object old (NULL: none) became new (NULL: deleted); the table already
+ * holds new and old is still alive. Keeps c->ctx valid, or drops it.
+ */
+void np__ctx_change(struct np_cluster *c, enum np_kind kind,
+		    const struct np_obj *old, const struct np_obj *new_);
+void np__ctx_synced(struct np_ctx *ctx, uint64_t gen);
+int np__ctx_check(struct np_cluster *c);
 
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
 				const char *ns, const char *name);

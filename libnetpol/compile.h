@@ -88,8 +88,11 @@ struct np_ctx {
 	struct np_arena arena;
 	struct np_obj **pods, **svcs, **pols, **pes, **nss;
 	size_t npods, nsvcs, npols, npes, nnss;
+	size_t podcap, polcap, pecap;
 	struct np_nsgroup *groups;	/* namespaces that have pods */
-	size_t ngroups;
+	size_t ngroups, groupcap;
+	struct np_touch *touched;	/* by policy */
+	size_t resolving;		/* policy being resolved */
 	struct np_labels *implied;	/* labels of namespaces without object */
 	/* peer expansions, by the peer's canonical text */
 	struct np_peer_slot *peers;
@@ -119,11 +122,21 @@ void np__pset_merge(struct np_pset *s);
 bool np__pset_eq(const struct np_pset *a, const struct np_pset *b);
 int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
 
+/* A selector peer's pods; kept sorted and patched as pods change. */
 struct np_peer_slot {
 	uint64_t h;
 	const char *key;
-	const struct np_obj **pods;
-	size_t n;
+	const struct np_selector *ns_sel;	/* copies, in ctx->arena */
+	const struct np_selector *pod_sel;
+	const char *ns;				/* without ns_sel */
+	const struct np_obj **pods;		/* malloc'd */
+	size_t n, cap;
+};
+
+/* Services whose backends a policy's egress allowed some of. */
+struct np_touch {
+	const struct np_obj **v;
+	size_t n, cap;
 };
 
 struct np_core_slot {

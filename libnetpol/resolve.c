@@ -71,7 +71,12 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx->pes);
 	free(ctx->nss);
 	free(ctx->groups);
+	for (i = 0; ctx->peers && i < ctx->peercap; i++)
+		free(ctx->peers[i].pods);
 	free(ctx->peers);
+	for (i = 0; ctx->touched && i < ctx->npols; i++)
+		free(ctx->touched[i].v);
+	free(ctx->touched);
 	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
 		free(ctx->svc_pods[i]);
 	free(ctx->svc_pods);
@@ -136,8 +141,15 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	ctx->npe_of = calloc(ctx->npols + 1, sizeof(*ctx->npe_of));
 	ctx->resolved = calloc(ctx->npols + 1, sizeof(*ctx->resolved));
 	ctx->groups = calloc(ctx->npods + 1, sizeof(*ctx->groups));
-	if (!ctx->pe_of || !ctx->npe_of || !ctx->resolved || !ctx->groups)
+	ctx->touched = calloc(ctx->npols + 1, sizeof(*ctx->touched));
+	if (!ctx->pe_of || !ctx->npe_of || !ctx->resolved || !ctx->groups ||
+	    !ctx->touched)
 		goto fail;
+	ctx->podcap = ctx->npods + 1;
+	ctx->polcap = ctx->npols + 1;
+	ctx->pecap = ctx->npes + 1;
+	ctx->groupcap = ctx->npods + 1;
+	ctx->resolving = SIZE_MAX;
 	/* pods are sorted by namespace: one group per namespace */
 	for (i = 0; i < ctx->npods; i = n) {
 		const char *ns = ctx->pods[i]->meta.ns;
@@ -147,7 +159,10 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 		for (n = i; n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns);
 		     n++)
 			;
-		g->name = ns;
+		/* owned: the pod it came from may go before the group */
+		g->name = np__arena_strdup(&ctx->arena, ns);
+		if (!g->name)
+			goto fail;
 		g->first = i;
 		g->count = n - i;
 		if (nso) {
@@ -162,7 +177,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 			if (!l || !v)
 				goto fail;
 			v->key = "kubernetes.io/metadata.name";
-			v->val = ns;
+			v->val = g->name;
 			l->v = v;
 			l->n = 1;
 			g->labels = l;
@@ -346,6 +361,44 @@ static int add_named_in_block(struct np_ctx *ctx, struct np_arena *a,
 	return 0;
 }
 
+static struct np_selector *sel_copy(struct np_arena *a,
+				    const struct np_selector *s)
+{
+	struct np_selector *c = np__arena_zalloc(a, sizeof(*c));
+	size_t i, j;
+
+	if (!c)
+		return NULL;
+	c->match.n = s->match.n;
+	c->match.v = np__arena_alloc(a, (s->match.n + 1) * sizeof(*c->match.v));
+	c->nexprs = s->nexprs;
+	c->exprs = np__arena_zalloc(a, (s->nexprs + 1) * sizeof(*c->exprs));
+	if (!c->match.v || !c->exprs)
+		return NULL;
+	for (i = 0; i < s->match.n; i++) {
+		c->match.v[i].key = np__arena_strdup(a, s->match.v[i].key);
+		c->match.v[i].val = np__arena_strdup(a, s->match.v[i].val);
+		if (!c->match.v[i].key || !c->match.v[i].val)
+			return NULL;
+	}
+	for (i = 0; i < s->nexprs; i++) {
+		const struct np_sel_expr *x = &s->exprs[i];
+		struct np_sel_expr *y = &c->exprs[i];
+
+		y->op = x->op;
+		y->key = np__arena_strdup(a, x->key);
+		y->nvalues = x->nvalues;
+		y->values = np__arena_alloc(a, (x->nvalues + 1) *
+						       sizeof(*y->values));
+		if (!y->key || !y->values)
+			return NULL;
+		for (j = 0; j < x->nvalues; j++)
+			if (!(y->values[j] = np__arena_strdup(a, x->values[j])))
+				return NULL;
+	}
+	return c;
+}
+
 static void selector_text(struct np_strbuf *sb, const struct np_selector *s)
 {
 	static const char *const ops[] = { "in", "notin", "exists", "!" };
@@ -459,19 +512,24 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	     slot = (slot + 1) & (ctx->peercap - 1))
 		;
 	ps = &ctx->peers[slot];
-	copy = (m + 1) * sizeof(*pods);
-	ps->pods = np__arena_alloc(&ctx->arena, copy);
+	(void)copy;
 	ps->key = np__arena_strdup(&ctx->arena, sb.buf);
-	if (!ps->pods || !ps->key) {
+	ps->ns_sel = peer->ns_sel ? sel_copy(&ctx->arena, peer->ns_sel) : NULL;
+	ps->pod_sel = peer->pod_sel ? sel_copy(&ctx->arena, peer->pod_sel)
+				    : NULL;
+	ps->ns = peer->ns_sel ? NULL : np__arena_strdup(&ctx->arena,
+							pol->meta.ns);
+	if (!ps->key || (peer->ns_sel && !ps->ns_sel) ||
+	    (peer->pod_sel && !ps->pod_sel) || (!peer->ns_sel && !ps->ns)) {
 		ps->key = NULL;
 		goto nomem;
 	}
-	if (m)
-		memcpy(ps->pods, pods, m * sizeof(*pods));
+	/* the slot owns the list: pod changes patch it in place */
+	ps->pods = pods;
+	ps->cap = m;
 	ps->h = h;
 	ps->n = m;
 	ctx->npeers++;
-	free(pods);
 	np__sb_release(&sb);
 	*out = ps->pods;
 	*n = m;
@@ -658,6 +716,24 @@ static int service_backends(struct np_ctx *ctx)
 	return 0;
 }
 
+/* Remember that the policy being resolved depends on svc's backends. */
+static int touch(struct np_ctx *ctx, const struct np_obj *svc)
+{
+	struct np_touch *t;
+	size_t i;
+
+	if (ctx->resolving == SIZE_MAX)
+		return 0;
+	t = &ctx->touched[ctx->resolving];
+	for (i = 0; i < t->n; i++)
+		if (t->v[i] == svc)
+			return 0;
+	if (NP_GROW(t->v, t->cap, t->n + 1))
+		return -ENOMEM;
+	t->v[t->n++] = svc;
+	return 0;
+}
+
 static int add_services(struct np_ctx *ctx, struct np_arena *a,
 			struct ebuf *b)
 {
@@ -679,9 +755,11 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 				struct np_port *port;
 				struct np_cidr h;
 
+				bool some = false;
+
 				/* traffic to the ClusterIP may land on any
 				 * backend: every one must be allowed */
-				for (k = 0; all && k < ctx->nsvc_pods[s]; k++) {
+				for (k = 0; k < ctx->nsvc_pods[s]; k++) {
 					const struct np_obj *pod =
 						ctx->svc_pods[s][k];
 					const struct np_container_port *cp;
@@ -695,17 +773,22 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 							continue;
 						target = cp->port;
 					}
-					for (y = 0; all && y < pod->pod.nips; y++) {
+					for (y = 0; y < pod->pod.nips; y++) {
 						if (pod->pod.ips[y].family !=
 						    cip->family)
 							continue;
 						any = true;
-						all = entries_allow(b->v, base,
-								    &pod->pod.ips[y],
-								    sp->proto,
-								    target);
+						if (entries_allow(b->v, base,
+								  &pod->pod.ips[y],
+								  sp->proto, target))
+							some = true;
+						else
+							all = false;
 					}
 				}
+				/* a backend change may flip this decision */
+				if (some && touch(ctx, svc))
+					return -ENOMEM;
 				if (!any || !all)
 					continue;
 				port = np__arena_zalloc(a, sizeof(*port));
@@ -870,6 +953,8 @@ int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 
 	if (ctx->resolved[pi])
 		return 0;
+	ctx->resolving = pi;
+	ctx->touched[pi].n = 0;
 	nnames = ingress_names(pol, names, ARRAY_SIZE(names));
 	if (g) {
 		sel = malloc((g->count + 1) * sizeof(*sel));
@@ -918,6 +1003,7 @@ int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 	}
 out:
 	(void)diag;
+	ctx->resolving = SIZE_MAX;
 	if (err) {
 		for (i = 0; i < nlist; i++)
 			np__obj_free(list[i]);
@@ -932,4 +1018,525 @@ out:
 	free(sigs);
 	free(done);
 	return err;
+}
+
+/* --- keeping the context in step with the snapshot ---------------------- */
+
+static int obj_key_cmp(const struct np_obj *o, const char *ns,
+		       const char *name)
+{
+	int r = strcmp(o->meta.ns, ns);
+
+	return r ? r : strcmp(o->meta.name, name);
+}
+
+/* First index whose object sorts at or after ns/name. */
+static size_t lower(struct np_obj *const *v, size_t n, const char *ns,
+		    const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (obj_key_cmp(v[mid], ns, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int arr_insert(void **arr, size_t *n, size_t *cap, size_t at,
+		      const void *elem, size_t size)
+{
+	char *a;
+
+	if (*n + 1 > *cap) {
+		size_t ncap = (*cap ? *cap : 8) * 2;
+
+		a = realloc(*arr, ncap * size);
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+		*cap = ncap;
+	}
+	a = *arr;
+	memmove(a + (at + 1) * size, a + at * size, (*n - at) * size);
+	memcpy(a + at * size, elem, size);
+	(*n)++;
+	return 0;
+}
+
+static void arr_remove(void *arr, size_t *n, size_t at, size_t size)
+{
+	char *a = arr;
+
+	memmove(a + at * size, a + (at + 1) * size, (*n - at - 1) * size);
+	(*n)--;
+}
+
+/* Sorted object arrays: remove old (by identity), insert new. */
+static int sorted_swap(struct np_obj ***v, size_t *n, size_t *cap,
+		       const struct np_obj *old, const struct np_obj *new_,
+		       size_t *removed_at, size_t *inserted_at)
+{
+	size_t i;
+
+	*removed_at = *inserted_at = SIZE_MAX;
+	if (old) {
+		i = lower(*v, *n, old->meta.ns, old->meta.name);
+		if (i < *n && (*v)[i] == old) {
+			arr_remove(*v, n, i, sizeof(**v));
+			*removed_at = i;
+		}
+	}
+	if (new_) {
+		i = lower(*v, *n, new_->meta.ns, new_->meta.name);
+		if (arr_insert((void **)v, n, cap, i, &new_, sizeof(**v)))
+			return -ENOMEM;
+		*inserted_at = i;
+	}
+	return 0;
+}
+
+static void invalidate(struct np_ctx *ctx, size_t pi)
+{
+	size_t j;
+
+	for (j = 0; j < ctx->npe_of[pi]; j++)
+		np__obj_free(ctx->pe_of[pi][j]);
+	free(ctx->pe_of[pi]);
+	ctx->pe_of[pi] = NULL;
+	ctx->npe_of[pi] = 0;
+	ctx->resolved[pi] = false;
+	ctx->touched[pi].n = 0;
+}
+
+static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
+		      const struct np_obj *new_)
+{
+	size_t rm, ins, n = ctx->npols, cap = ctx->polcap;
+	struct np_obj **pe = NULL;
+	struct np_touch t = { 0 };
+	size_t zero = 0;
+	bool no = false;
+	int err;
+
+	if (old) {
+		size_t i = lower(ctx->pols, ctx->npols, old->meta.ns,
+				 old->meta.name);
+
+		if (i < ctx->npols && ctx->pols[i] == old) {
+			invalidate(ctx, i);
+			free(ctx->touched[i].v);
+			arr_remove(ctx->pe_of, &n, i, sizeof(*ctx->pe_of));
+			n = ctx->npols;
+			arr_remove(ctx->npe_of, &n, i, sizeof(*ctx->npe_of));
+			n = ctx->npols;
+			arr_remove(ctx->resolved, &n, i, sizeof(*ctx->resolved));
+			n = ctx->npols;
+			arr_remove(ctx->touched, &n, i, sizeof(*ctx->touched));
+			n = ctx->npols;
+			arr_remove(ctx->pols, &ctx->npols, i, sizeof(*ctx->pols));
+		}
+	}
+	if (!new_)
+		return 0;
+	err = sorted_swap(&ctx->pols, &ctx->npols, &ctx->polcap, NULL, new_,
+			  &rm, &ins);
+	if (err)
+		return err;
+	/* the parallel arrays follow; their capacity is polcap */
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe,
+		       sizeof(pe)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->npe_of, &n, &cap, ins, &zero,
+		       sizeof(zero)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no,
+		       sizeof(no)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->touched, &n, &cap, ins, &t, sizeof(t)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A namespace's labels, also for one that has no pods (yet). */
+static const struct np_labels *ns_labels(const struct np_ctx *ctx,
+					 const char *ns, struct np_labels *tmp,
+					 struct np_label *one)
+{
+	const struct np_nsgroup *g = group_of(ctx, ns);
+	const struct np_obj *nso;
+
+	if (g)
+		return g->labels;
+	nso = find_ns(ctx, ns);
+	if (nso)
+		return &nso->meta.labels;
+	one->key = "kubernetes.io/metadata.name";
+	one->val = ns;
+	tmp->v = one;
+	tmp->n = 1;
+	return tmp;
+}
+
+static bool slot_selects(const struct np_ctx *ctx,
+			 const struct np_peer_slot *ps,
+			 const struct np_obj *pod)
+{
+	struct np_labels tmp;
+	struct np_label one;
+
+	if (!np__pod_eligible(pod))
+		return false;
+	if (ps->ns_sel) {
+		if (!np__selector_matches(ps->ns_sel,
+					  ns_labels(ctx, pod->meta.ns, &tmp,
+						    &one)))
+			return false;
+	} else if (strcmp(ps->ns, pod->meta.ns)) {
+		return false;
+	}
+	return !ps->pod_sel ||
+	       np__selector_matches(ps->pod_sel, &pod->meta.labels);
+}
+
+static bool peer_selects_pod(const struct np_ctx *ctx,
+			     const struct np_obj *pol,
+			     const struct np_peer *peer,
+			     const struct np_obj *pod)
+{
+	struct np_labels tmp;
+	struct np_label one;
+
+	if (!np__pod_eligible(pod))
+		return false;
+	if (peer->ns_sel) {
+		if (!np__selector_matches(peer->ns_sel,
+					  ns_labels(ctx, pod->meta.ns, &tmp,
+						    &one)))
+			return false;
+	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
+		return false;
+	}
+	return !peer->pod_sel ||
+	       np__selector_matches(peer->pod_sel, &pod->meta.labels);
+}
+
+static bool pod_in_block(const struct np_ipblock *b, const struct np_obj *pod)
+{
+	size_t i;
+
+	for (i = 0; i < pod->pod.nips; i++)
+		if (ip_in_block(b, &pod->pod.ips[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Could this pod's presence change what the policy resolves to? A Service
+ * backend also matters to every egress rule that can reach it, since the
+ * ClusterIP decision looks at all backends.
+ */
+static bool pol_depends_on(const struct np_ctx *ctx, size_t pi,
+			   const struct np_obj *pod, bool backend)
+{
+	const struct np_obj *pol = ctx->pols[pi];
+	size_t d, i, j;
+
+	if (!np__pod_eligible(pod))
+		return false;
+	if (!strcmp(pol->meta.ns, pod->meta.ns) &&
+	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+		return true;
+	for (d = 0; d < 2; d++) {
+		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
+		size_t nr = d ? pol->np.negress : pol->np.ningress;
+
+		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
+			continue;
+		for (i = 0; i < nr; i++) {
+			bool named = d && rule_has_named(&r[i]);
+
+			bool by_addr = named || (d && backend);
+
+			/* egress names resolve on every pod they reach */
+			if (by_addr && !r[i].npeers)
+				return true;
+			for (j = 0; j < r[i].npeers; j++) {
+				const struct np_peer *p = &r[i].peers[j];
+
+				if (p->ipblock ? by_addr &&
+							 pod_in_block(p->ipblock,
+								      pod)
+					       : peer_selects_pod(ctx, pol, p,
+								  pod))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool svc_selects(const struct np_obj *svc, const struct np_obj *pod)
+{
+	struct np_selector sel = { .match = svc->svc.selector };
+
+	return svc->svc.has_selector && svc->svc.selector.n &&
+	       !strcmp(svc->meta.ns, pod->meta.ns) &&
+	       np__selector_matches(&sel, &pod->meta.labels);
+}
+
+static void drop_service_backends(struct np_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
+		free(ctx->svc_pods[i]);
+	free(ctx->svc_pods);
+	free(ctx->nsvc_pods);
+	ctx->svc_pods = NULL;
+	ctx->nsvc_pods = NULL;
+}
+
+static int groups_insert(struct np_ctx *ctx, const struct np_obj *pod,
+			 size_t at)
+{
+	size_t i, lo = 0, hi = ctx->ngroups;
+	struct np_nsgroup g = { 0 };
+	const struct np_obj *nso;
+
+	for (i = 0; i < ctx->ngroups; i++)
+		if (ctx->groups[i].first >= at &&
+		    strcmp(ctx->groups[i].name, pod->meta.ns))
+			ctx->groups[i].first++;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->groups[mid].name, pod->meta.ns);
+
+		if (!r) {
+			ctx->groups[mid].count++;
+			if (at < ctx->groups[mid].first)
+				ctx->groups[mid].first = at;
+			return 0;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* a namespace's first pod: a new group */
+	g.name = np__arena_strdup(&ctx->arena, pod->meta.ns);
+	nso = find_ns(ctx, pod->meta.ns);
+	if (nso) {
+		g.labels = &nso->meta.labels;
+	} else {
+		struct np_labels *l = np__arena_alloc(&ctx->arena, sizeof(*l));
+		struct np_label *v = np__arena_alloc(&ctx->arena, sizeof(*v));
+
+		if (!l || !v)
+			return -ENOMEM;
+		v->key = "kubernetes.io/metadata.name";
+		v->val = g.name;
+		l->v = v;
+		l->n = 1;
+		g.labels = l;
+	}
+	if (!g.name)
+		return -ENOMEM;
+	g.first = at;
+	g.count = 1;
+	return arr_insert((void **)&ctx->groups, &ctx->ngroups,
+			  &ctx->groupcap, lo, &g, sizeof(g));
+}
+
+static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
+			  size_t at)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->ngroups; i++) {
+		if (!strcmp(ctx->groups[i].name, pod->meta.ns)) {
+			if (!--ctx->groups[i].count) {
+				arr_remove(ctx->groups, &ctx->ngroups, i,
+					   sizeof(*ctx->groups));
+				i--;
+			}
+			continue;
+		}
+		if (ctx->groups[i].first > at)
+			ctx->groups[i].first--;
+	}
+}
+
+/* Patch every cached peer expansion that selects old or new. */
+static int peers_patch(struct np_ctx *ctx, const struct np_obj *old,
+		       const struct np_obj *new_)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->peercap; i++) {
+		struct np_peer_slot *ps = &ctx->peers[i];
+
+		if (!ps->key)
+			continue;
+		if (old && slot_selects(ctx, ps, old)) {
+			j = lower((struct np_obj *const *)ps->pods, ps->n,
+				  old->meta.ns, old->meta.name);
+			if (j < ps->n && ps->pods[j] == old)
+				arr_remove(ps->pods, &ps->n, j,
+					   sizeof(*ps->pods));
+		}
+		if (new_ && slot_selects(ctx, ps, new_)) {
+			j = lower((struct np_obj *const *)ps->pods, ps->n,
+				  new_->meta.ns, new_->meta.name);
+			if (arr_insert((void **)&ps->pods, &ps->n, &ps->cap, j,
+				       &new_, sizeof(new_)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
+		      const struct np_obj *new_)
+{
+	bool bold = false, bnew = false;
+	size_t rm, ins, i, j;
+	int err;
+
+	for (i = 0; i < ctx->nsvcs; i++) {
+		bold = bold || (old && svc_selects(ctx->svcs[i], old));
+		bnew = bnew || (new_ && svc_selects(ctx->svcs[i], new_));
+	}
+	/* invalidate while the old pod is still in the indexes */
+	for (i = 0; i < ctx->npols; i++) {
+		if (!ctx->resolved[i])
+			continue;
+		if ((old && pol_depends_on(ctx, i, old, bold)) ||
+		    (new_ && pol_depends_on(ctx, i, new_, bnew))) {
+			invalidate(ctx, i);
+			continue;
+		}
+		for (j = 0; j < ctx->touched[i].n; j++)
+			if ((old && svc_selects(ctx->touched[i].v[j], old)) ||
+			    (new_ && svc_selects(ctx->touched[i].v[j], new_))) {
+				invalidate(ctx, i);
+				break;
+			}
+	}
+	if (bold || bnew)
+		drop_service_backends(ctx);
+	/* old leaves the peer lists while its namespace group exists */
+	err = peers_patch(ctx, old, NULL);
+	if (!err)
+		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, old,
+				  NULL, &rm, &ins);
+	if (!err && rm != SIZE_MAX)
+		groups_remove(ctx, old, rm);
+	if (!err)
+		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, NULL,
+				  new_, &rm, &ins);
+	if (!err && ins != SIZE_MAX)
+		err = groups_insert(ctx, new_, ins);
+	if (!err)
+		err = peers_patch(ctx, NULL, new_);
+	return err;
+}
+
+void np__ctx_change(struct np_cluster *c, enum np_kind kind,
+		    const struct np_obj *old, const struct np_obj *new_)
+{
+	struct np_ctx *ctx = c->ctx;
+	size_t rm, ins, i;
+	int err = 0;
+
+	if (!ctx)
+		return;
+	switch (kind) {
+	case NP_KIND_POD:
+		err = pod_change(ctx, old, new_);
+		break;
+	case NP_KIND_NETWORK_POLICY:
+		err = pol_change(ctx, old, new_);
+		break;
+	case NP_KIND_POLICY_ENDPOINT:
+		err = sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old,
+				  new_, &rm, &ins);
+		break;
+	case NP_KIND_SERVICE:
+		/* rare: re-read the Services, re-resolve egress policies */
+		drop_service_backends(ctx);
+		free(ctx->svcs);
+		ctx->svcs = NULL;
+		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
+					 &ctx->nsvcs);
+		for (i = 0; !err && i < ctx->npols; i++)
+			if (ctx->pols[i]->np.egress_type)
+				invalidate(ctx, i);
+		break;
+	default:
+		/* Namespaces relabel whole groups: start over */
+		err = -EAGAIN;
+	}
+	if (err) {
+		np__ctx_free(ctx);
+		c->ctx = NULL;
+	}
+}
+
+void np__ctx_synced(struct np_ctx *ctx, uint64_t gen)
+{
+	ctx->gen = gen;
+}
+
+/*
+ * Consistency of a context with its snapshot, for tests: 0 or a negative
+ * number naming the first broken invariant.
+ */
+int np__ctx_check(struct np_cluster *c)
+{
+	struct np_ctx *ctx = c->ctx;
+	size_t i, sum = 0;
+
+	if (!ctx)
+		return 0;
+	if (ctx->npods != np_cluster_count(c, NP_KIND_POD))
+		return -1;
+	for (i = 0; i < ctx->npods; i++) {
+		if (np__cluster_find(c, NP_KIND_POD, ctx->pods[i]->meta.ns,
+				     ctx->pods[i]->meta.name) != ctx->pods[i])
+			return -2;
+		if (i && obj_key_cmp(ctx->pods[i - 1], ctx->pods[i]->meta.ns,
+				     ctx->pods[i]->meta.name) >= 0)
+			return -3;
+	}
+	for (i = 0; i < ctx->ngroups; i++) {
+		const struct np_nsgroup *g = &ctx->groups[i];
+
+		if (g->first != sum || !g->count ||
+		    strcmp(ctx->pods[g->first]->meta.ns, g->name))
+			return -4;
+		sum += g->count;
+	}
+	if (sum != ctx->npods)
+		return -5;
+	if (ctx->npols != np_cluster_count(c, NP_KIND_NETWORK_POLICY))
+		return -6;
+	for (i = 0; i < ctx->npols; i++)
+		if (np__cluster_find(c, NP_KIND_NETWORK_POLICY,
+				     ctx->pols[i]->meta.ns,
+				     ctx->pols[i]->meta.name) != ctx->pols[i])
+			return -7;
+	return 0;
 }
