@@ -1,0 +1,3 @@
+module libnetpol.dev/netpol
+
+go 1.19
