@@ -13,5 +13,6 @@
 #include "netpol/cluster.h"
 #include "netpol/ruleset.h"
 #include "netpol/mapset.h"
+#include "netpol/datapath.h"
 
 #endif /* NETPOL_H */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cluster_internal.h"
-#include "limits.h"
+#include "np_limits.h"
 
 const char *np_version(void)
 {

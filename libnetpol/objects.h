@@ -7,7 +7,7 @@
 #define NP_OBJECTS_H
 
 #include "netpol/cluster.h"
-#include "limits.h"
+#include "np_limits.h"
 #include "node.h"
 
 enum np_proto {

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <yaml.h>
 
-#include "limits.h"
+#include "np_limits.h"
 #include "node.h"
 
 struct frame {
@@ -46,6 +46,13 @@ struct pstate {
 	int depth;
 	struct anchor *anchors;
 	size_t nanchors, acap;
+	/*
+	 * Anchor names, hashed: index + 1 into anchors of a name's latest
+	 * definition, 0 for an empty slot. A linear search made a document
+	 * of n anchors and aliases cost O(n^2).
+	 */
+	size_t *aslots;
+	size_t naslots;		/* 0 or a power of two, > 2 * nanchors */
 	size_t nodes;
 	size_t alias_nodes;
 	struct np_node *root;
@@ -411,15 +418,40 @@ static int attach(struct pstate *ps, struct np_node *node, size_t size,
 	return 0;
 }
 
+/* The slot of name: where it is, or the empty slot where it would go. */
+static size_t *anchor_slot(struct pstate *ps, const char *name)
+{
+	size_t mask = ps->naslots - 1, i = np__hash_str(name, 0) & mask;
+
+	while (ps->aslots[i] &&
+	       strcmp(ps->anchors[ps->aslots[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &ps->aslots[i];
+}
+
+/* The latest definition of an anchor in this document, or -1. */
+static long anchor_find(struct pstate *ps, const char *name)
+{
+	return ps->naslots ? (long)*anchor_slot(ps, name) - 1 : -1;
+}
+
 static long anchor_add(struct pstate *ps, const char *name, struct np_node *n)
 {
 	struct anchor *an;
 	size_t i;
 
-	/* a redefined anchor hides the old one */
-	for (i = 0; i < ps->nanchors; i++)
-		if (!strcmp(ps->anchors[i].name, name))
-			ps->anchors[i].name = (char *)"";
+	if (ps->naslots <= 2 * (ps->nanchors + 1)) {
+		size_t cap = ps->naslots ? ps->naslots * 2 : 64;
+
+		free(ps->aslots);
+		ps->aslots = calloc(cap, sizeof(*ps->aslots));
+		ps->naslots = ps->aslots ? cap : 0;
+		if (!ps->aslots)
+			return -1;
+		/* in order: a redefined anchor hides the old one */
+		for (i = 0; i < ps->nanchors; i++)
+			*anchor_slot(ps, ps->anchors[i].name) = i + 1;
+	}
 	if (NP_GROW(ps->anchors, ps->acap, ps->nanchors + 1))
 		return -1;
 	an = &ps->anchors[ps->nanchors];
@@ -429,6 +461,7 @@ static long anchor_add(struct pstate *ps, const char *name, struct np_node *n)
 	an->node = n;
 	an->size = 1;
 	an->done = false;
+	*anchor_slot(ps, an->name) = ps->nanchors + 1;
 	return (long)ps->nanchors++;
 }
 
@@ -438,8 +471,7 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 	struct np_node *n;
 	enum np_node_type t;
 	const char *anchor = NULL;
-	long ai = -1;
-	size_t i;
+	long ai = -1, i;
 
 	switch (ev->type) {
 	case YAML_STREAM_START_EVENT:
@@ -448,7 +480,11 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
 		ps->root = NULL;
+		/* anchors are per document; the table goes with them */
 		ps->nanchors = 0;
+		free(ps->aslots);
+		ps->aslots = NULL;
+		ps->naslots = 0;
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
 		if (ps->root && ps->root->type != NP_N_NULL) {
@@ -460,11 +496,8 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 		ps->root = NULL;
 		return 0;
 	case YAML_ALIAS_EVENT:
-		for (i = ps->nanchors; i-- > 0;)
-			if (!strcmp(ps->anchors[i].name,
-				    (const char *)ev->data.alias.anchor))
-				break;
-		if (i == (size_t)-1)
+		i = anchor_find(ps, (const char *)ev->data.alias.anchor);
+		if (i < 0)
 			return perr(ps, m, -EINVAL,
 				    "syntax error: unknown alias \"%s\"",
 				    (const char *)ev->data.alias.anchor);
@@ -621,21 +654,44 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 	}
 	yaml_parser_delete(&p);
 	free(ps->anchors);
+	free(ps->aslots);
 	free(ps);
 	return err;
 }
 
 /* --- JSON through jansson (fallback tree) ------------------------------- */
 
-static struct np_node *from_json(struct np_arena *a, json_t *j, size_t *count)
+/* Why from_json() returned NULL. */
+struct jstate {
+	size_t count;
+	const char *why;	/* a limit, or NULL: out of memory */
+};
+
+/*
+ * The same limits as the event code: nodes, depth (jansson allows 2048
+ * levels) and string length.
+ */
+static struct np_node *from_json(struct np_arena *a, json_t *j,
+				 struct jstate *js, int depth)
 {
 	struct np_node *n;
 	const char *key;
 	json_t *v;
 	size_t i;
 
-	if (++*count > NP_MAX_NODES)
+	if (++js->count > NP_MAX_NODES) {
+		js->why = "too many nodes";
 		return NULL;
+	}
+	if ((json_is_object(j) || json_is_array(j)) && depth >= NP_MAX_DEPTH) {
+		js->why = "nesting too deep";
+		return NULL;
+	}
+	if (json_is_string(j) &&
+	    json_string_length(j) > NP_MAX_SCALAR_BYTES) {
+		js->why = "scalar too long";
+		return NULL;
+	}
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		n = np__node_new(a, NP_N_MAP);
@@ -644,7 +700,8 @@ static struct np_node *from_json(struct np_arena *a, json_t *j, size_t *count)
 		json_object_foreach(j, key, v) {
 			char *k = np__arena_strdup(a, key);
 
-			if (!k || np__map_put(a, n, k, from_json(a, v, count)))
+			if (!k || np__map_put(a, n, k,
+					      from_json(a, v, js, depth + 1)))
 				return NULL;
 		}
 		return n;
@@ -653,7 +710,7 @@ static struct np_node *from_json(struct np_arena *a, json_t *j, size_t *count)
 		if (!n)
 			return NULL;
 		json_array_foreach(j, i, v)
-			if (np__seq_push(a, n, from_json(a, v, count)))
+			if (np__seq_push(a, n, from_json(a, v, js, depth + 1)))
 				return NULL;
 		return n;
 	case JSON_STRING:
@@ -741,19 +798,24 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 	}
 	err = parse_yaml(ds, buf, len, name, diag);
 	if (err && err != -E2BIG && err != -ENOMEM) {
-		size_t count = 0;
+		struct jstate js = { 0 };
 		struct np_node *root;
 
 		/* text jansson accepts but libyaml does not: use jansson's */
 		ds->ndocs = 0;
-		root = from_json(&ds->arena, j, &count);
+		root = from_json(&ds->arena, j, &js, 0);
 		if (!root) {
 			json_decref(j);
-			diag_set(diag, name, 0, 0,
-				 count > NP_MAX_NODES ? -E2BIG : -ENOMEM,
-				 count > NP_MAX_NODES ? "too many nodes"
-						      : "out of memory");
-			return count > NP_MAX_NODES ? -E2BIG : -ENOMEM;
+			err = js.why ? -E2BIG : -ENOMEM;
+			if (!js.why)
+				diag_set(diag, name, 0, 0, err, "out of memory");
+			else
+				diag_set(diag, name, 0, 0, err,
+					 "%s: the limits are %d levels, %u "
+					 "bytes per string, %u nodes", js.why,
+					 NP_MAX_DEPTH, NP_MAX_SCALAR_BYTES,
+					 NP_MAX_NODES);
+			return err;
 		}
 		err = NP_GROW(ds->docs, ds->cap, 1);
 		if (!err)

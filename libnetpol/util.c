@@ -12,6 +12,12 @@ struct np_arena_chunk {
 };
 
 #define ARENA_CHUNK (64 * 1024)
+/*
+ * Chunks start small and double up to ARENA_CHUNK: every object has an
+ * arena, and a first chunk of 64 KiB made a small object cost a page or
+ * two of memory (100 KiB of input per MiB).
+ */
+#define ARENA_FIRST 512
 
 void *np__arena_alloc(struct np_arena *a, size_t size)
 {
@@ -21,7 +27,13 @@ void *np__arena_alloc(struct np_arena *a, size_t size)
 	if (need < size)
 		return NULL;
 	if (!c || c->cap - c->used < need) {
-		size_t cap = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+		size_t cap = need;
+
+		if (need <= ARENA_CHUNK / 4) {
+			cap = c ? NP_MIN(c->cap * 2, ARENA_CHUNK) : ARENA_FIRST;
+			while (cap < need)
+				cap *= 2;
+		}
 
 		c = malloc(sizeof(*c) + cap);
 		if (!c)

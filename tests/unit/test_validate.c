@@ -13,7 +13,7 @@
 #include <criterion/parameterized.h>
 
 #include "helpers.h"
-#include "limits.h"
+#include "np_limits.h"
 
 /* Seven lines: a NetworkPolicy prod/web up to its podSelector. */
 #define NPH                                   \

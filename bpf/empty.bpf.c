@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The floor for benchmarks: a TC program that does nothing. Whatever
+ * np_tc_*_pod costs beyond this one is the cost of policy enforcement.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("tc")
+int np_tc_empty(struct __sk_buff *skb)
+{
+	return TC_ACT_OK;
+}

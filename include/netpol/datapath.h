@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * libnetpol: the eBPF datapath.
+ *
+ * TC programs on the host side of each pod's veth enforce compiled rule
+ * sets: pod egress on the veth's TC ingress hook, pod ingress on its TC
+ * egress hook, IPv4 and IPv6, with their own conntrack (replies to allowed
+ * flows always pass), per-CPU counters and a ring buffer of flow events.
+ * The programs and maps are loaded once per node and pinned under a bpffs
+ * directory; a later open (an agent restart, the netpol tool) reuses them,
+ * so enforcement and conntrack continue while no agent runs. Every call
+ * needs CAP_BPF and CAP_NET_ADMIN (root). Calls that change the datapath
+ * take a lock on the pin directory, so several processes may share it.
+ *
+ *   np_datapath_open()          load and pin, or reuse the pinned datapath
+ *   np_datapath_close()         free the handle; filters and pins stay
+ *   np_datapath_destroy()       detach every pod, unpin everything, free
+ *   np_datapath_attach()        attach the programs to a pod's host veth
+ *   np_datapath_detach()        detach them and forget the pod
+ *   np_datapath_apply()         enforce a compiled rule set, atomically
+ *   np_datapath_gc()            forget vanished veths, expire conntrack
+ *   np_datapath_set_events()    switch flow events on or off
+ *   np_datapath_set_node_ips()  the node addresses, allowed both ways
+ *   np_datapath_poll_events()   hand flow events to a callback
+ *   np_datapath_test_packet()   run the real program on a crafted frame
+ *   np_datapath_counters()      packets and bytes allowed and denied
+ *   np_datapath_pods()          the attached pods and their state
+ *   np_event_reason_name()      "ALLOW_RULE", "DENY_PORT", ...
+ */
+#ifndef NETPOL_DATAPATH_H
+#define NETPOL_DATAPATH_H
+
+#include "common.h"
+#include "diag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef NP_DIRECTION_DEFINED
+#define NP_DIRECTION_DEFINED
+/* Seen from the pod. */
+enum np_direction {
+	NP_DIRECTION_INGRESS = 0,	/* into the pod */
+	NP_DIRECTION_EGRESS = 1,	/* out of the pod */
+};
+#endif
+
+/* What a pod gets before its first rule set arrives. */
+enum np_mode {
+	NP_MODE_STANDARD = 0,	/* allow everything until rules arrive */
+	NP_MODE_STRICT = 1,	/* deny everything until rules arrive */
+};
+
+/* Enforcement state of a pod in one direction. */
+enum np_pod_state {
+	NP_POD_DEFAULT_ALLOW = 0,	/* standard mode, no rules yet */
+	NP_POD_DEFAULT_DENY = 1,	/* strict mode, no rules yet */
+	NP_POD_ENFORCED = 2,		/* its rule set decides */
+	NP_POD_UNISOLATED = 3,		/* rules known, none isolate it */
+};
+
+/* Why a flow event's packet got its verdict. */
+enum np_event_reason {
+	NP_EVENT_ALLOW_RULE = 0,	/* a rule allows the peer and port */
+	NP_EVENT_ALLOW_DEFAULT = 1,	/* standard mode, no rules yet */
+	NP_EVENT_ALLOW_UNISOLATED = 2,	/* no policy isolates this way */
+	NP_EVENT_ALLOW_NODE = 3,	/* the peer is a node IP */
+	NP_EVENT_ALLOW_CONNTRACK = 4,	/* part of a tracked flow */
+	NP_EVENT_ALLOW_RELATED = 5,	/* ICMP error of a tracked flow */
+	NP_EVENT_DENY_NO_MATCH = 16,	/* no rule covers the peer */
+	NP_EVENT_DENY_PORT = 17,	/* rules cover the peer, not the port */
+	NP_EVENT_DENY_STRICT_DEFAULT = 18, /* strict mode, no rules yet */
+	NP_EVENT_DENY_MALFORMED = 19,	/* truncated or invalid headers */
+	NP_EVENT_DENY_FRAGMENT = 20,	/* fragment of a denied datagram */
+};
+
+struct np_datapath;
+struct np_ruleset;
+
+struct np_datapath_opts {
+	size_t sz;
+	/*
+	 * A directory on a bpffs, default "/sys/fs/bpf/netpol". When the
+	 * path is under /sys/fs/bpf and no bpffs is mounted there, one is.
+	 */
+	const char *pin_root;
+	enum np_mode mode;	/* for pods attached through this handle */
+	/*
+	 * Conntrack entries per address family (default 65536). Used when
+	 * this open loads the datapath; a reused one keeps its size.
+	 */
+	uint32_t ct_size;
+	bool events;		/* switch flow events on (see set_events) */
+	np_log_fn log;		/* optional */
+	void *log_ctx;
+	/*
+	 * Node addresses, always allowed in both directions: up to two IPv4
+	 * and two IPv6 ("192.0.2.10", "2001:db8::10"). n_node_ips == 0
+	 * keeps the addresses already set on the node.
+	 */
+	const char *const *node_ips;
+	size_t n_node_ips;
+};
+
+/* A decoded flow event: the first packet of a new flow, or a drop. */
+struct np_event {
+	uint64_t time_ns;	/* CLOCK_REALTIME, nanoseconds */
+	uint64_t mono_ns;	/* CLOCK_MONOTONIC, as the kernel stamped it */
+	unsigned int ifindex;	/* host veth */
+	enum np_direction direction;
+	int family;		/* 4 or 6 */
+	uint8_t src[16];	/* network byte order; IPv4: the first 4 */
+	uint8_t dst[16];
+	char src_text[46];	/* "198.18.0.1", "fd00::1" */
+	char dst_text[46];
+	uint16_t sport;		/* 0 without ports; ICMP echo: its id */
+	uint16_t dport;
+	uint8_t protocol;	/* IPPROTO_* */
+	bool allowed;
+	enum np_event_reason reason;
+	uint32_t ruleset;	/* the direction's rule-set id, 0 if none */
+	int prefixlen;		/* the matching key's prefix, -1: none */
+	char rule_cidr[50];	/* that rule's CIDR, "" if none */
+	uint32_t length;	/* bytes */
+	const char *pod_ns;	/* NULL if unknown; valid during the call */
+	const char *pod_name;
+};
+
+/* Return 0 to go on, a negative errno to stop polling with that error. */
+typedef int (*np_event_fn)(void *ctx, const struct np_event *ev);
+
+struct np_datapath_counters {
+	uint64_t allowed_packets;
+	uint64_t allowed_bytes;
+	uint64_t denied_packets;
+	uint64_t denied_bytes;
+};
+
+struct np_datapath_pod {
+	unsigned int ifindex;
+	char ifname[16];		/* "" when the interface is gone */
+	const char *ns;			/* "" when not given */
+	const char *name;
+	enum np_pod_state state[2];	/* by enum np_direction */
+	uint32_t ruleset[2];		/* rule-set ids, 0 if none */
+};
+
+/* Return 0 to go on, a negative errno to stop with that error. */
+typedef int (*np_pod_fn)(void *ctx, const struct np_datapath_pod *pod);
+
+/*
+ * Load the programs and maps and pin them under opts->pin_root, or reuse
+ * the ones pinned there: no program is loaded again, every conntrack entry
+ * and rule set stays, and filters of known pods found pointing at another
+ * program are reported and fixed. -EEXIST when the pinned maps do not
+ * match this library's layout (destroy them first), -EPERM without
+ * privileges.
+ */
+NP_API int np_datapath_open(struct np_datapath **out,
+			    const struct np_datapath_opts *opts);
+
+/* Free the handle (NULL-safe). Pods stay enforced. */
+NP_API void np_datapath_close(struct np_datapath *dp);
+
+/*
+ * Detach the programs from every pod, remove the clsact qdiscs this
+ * library created (when nothing else is left in them), unpin every map and
+ * program and remove the pin directory, then free the handle. Nothing is
+ * left behind; other handles on the same datapath become useless.
+ */
+NP_API int np_datapath_destroy(struct np_datapath *dp);
+
+/*
+ * Attach both programs to a pod's host veth, given by name (ifindex 0) or
+ * index (ifname NULL), and remember the pod (pod_ns and pod_name may be
+ * NULL). A pod new to the datapath starts in its mode's default state;
+ * attaching an attached pod keeps its rules and repairs its filters.
+ * -ENODEV: no such interface; -E2BIG: NP_MAX_ENDPOINTS pods attached.
+ */
+NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
+			      unsigned int ifindex, const char *pod_ns,
+			      const char *pod_name);
+
+/* Detach the programs and forget the pod. -ENOENT when not attached. */
+NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex);
+
+/*
+ * Enforce a compiled rule set on an attached pod. Atomic: packets see the
+ * old rules or the new, never a mix; on error the old rules stay.
+ */
+NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
+			     const struct np_ruleset *rs,
+			     struct np_diag *diag);
+
+/*
+ * Forget pods whose interface is gone, delete expired conntrack entries
+ * and release rule sets no pod uses any more.
+ */
+NP_API int np_datapath_gc(struct np_datapath *dp);
+
+/*
+ * Flow events on or off, for the whole node. While off, the programs pay
+ * one branch. Closing a handle that switched events on switches them off.
+ */
+NP_API int np_datapath_set_events(struct np_datapath *dp, bool on);
+
+/* Replace the node addresses (see np_datapath_opts.node_ips). */
+NP_API int np_datapath_set_node_ips(struct np_datapath *dp,
+				    const char *const *ips, size_t n);
+
+/*
+ * Wait up to timeout_ms (-1: forever, 0: not at all) for flow events and
+ * hand each to cb. Returns 0, the callback's error, or -EINTR.
+ */
+NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
+				   np_event_fn cb, void *ctx);
+
+/*
+ * Run the program of direction dir on an Ethernet frame as if it crossed
+ * the host veth ifindex (which must exist), with the real maps: conntrack
+ * entries it creates stay. *verdict receives TC_ACT_OK (0) or
+ * TC_ACT_SHOT (2).
+ */
+NP_API int np_datapath_test_packet(struct np_datapath *dp,
+				   unsigned int ifindex,
+				   enum np_direction dir, const void *pkt,
+				   size_t len, int *verdict);
+
+/* Totals over all CPUs since the pod was attached. */
+NP_API int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
+				enum np_direction dir,
+				struct np_datapath_counters *out);
+
+/* Call cb for each attached pod, in ifindex order. */
+NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx);
+
+/* "ALLOW_RULE", "DENY_PORT", ...; "UNKNOWN" for other values. */
+NP_API const char *np_event_reason_name(enum np_event_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETPOL_DATAPATH_H */

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * A build without the eBPF datapath (-Dbpf=disabled, or no clang/bpftool)
+ * keeps the same ABI: every datapath call fails with -ENOTSUP.
+ */
+#include "netpol/datapath.h"
+#include "util.h"
+
+int np_datapath_open(struct np_datapath **out,
+		     const struct np_datapath_opts *opts)
+{
+	(void)opts;
+	if (out)
+		*out = NULL;
+	return -ENOTSUP;
+}
+
+void np_datapath_close(struct np_datapath *dp)
+{
+	(void)dp;
+}
+
+int np_datapath_destroy(struct np_datapath *dp)
+{
+	(void)dp;
+	return -ENOTSUP;
+}
+
+int np_datapath_attach(struct np_datapath *dp, const char *ifname,
+		       unsigned int ifindex, const char *pod_ns,
+		       const char *pod_name)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
+		      const struct np_ruleset *rs, struct np_diag *diag)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_gc(struct np_datapath *dp)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_set_events(struct np_datapath *dp, bool on)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_set_node_ips(struct np_datapath *dp, const char *const *ips,
+			     size_t n)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
+			    np_event_fn cb, void *ctx)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_test_packet(struct np_datapath *dp, unsigned int ifindex,
+			    enum np_direction dir, const void *pkt, size_t len,
+			    int *verdict)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
+			 enum np_direction dir,
+			 struct np_datapath_counters *out)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
+{
+	return -ENOTSUP;
+}

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netns.h"
+
+#define MSG "netpol-probe"
+
+static int vsh(const char *fmt, va_list ap)
+{
+	char cmd[1024];
+	int st;
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int npt_sh(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsh(fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int npt_pod_exec(const struct npt_pod *pod, const char *fmt, ...)
+{
+	char cmd[900], full[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "ip netns exec %s %s", pod->netns, cmd);
+	return npt_sh("%s", full);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+int npt_node_isolate(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	if (write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
+	    write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1") ||
+	    write_file("/proc/sys/net/ipv6/conf/default/accept_dad", "0"))
+		return -1;
+	if (npt_sh("ip link set lo up && ip addr add %s/32 dev lo && "
+		   "ip -6 addr add %s/128 dev lo", NPT_NODE_IP4, NPT_NODE_IP6))
+		return -1;
+	return 0;
+}
+
+int npt_netns_enter(const char *name)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
+}
+
+int npt_pod_create(struct npt_pod *pod, const char *tag, const char *ip4,
+		   const char *ip6)
+{
+	int pid = getpid();
+
+	memset(pod, 0, sizeof(*pod));
+	if (strlen(tag) > 4)
+		return -1;
+	snprintf(pod->netns, sizeof(pod->netns), "npt-%d-%s", pid, tag);
+	snprintf(pod->host_if, sizeof(pod->host_if), "npt%d%s", pid, tag);
+	snprintf(pod->ip4, sizeof(pod->ip4), "%s", ip4 ? ip4 : "");
+	snprintf(pod->ip6, sizeof(pod->ip6), "%s", ip6 ? ip6 : "");
+
+	if (npt_sh("ip netns add %s", pod->netns))
+		return -1;
+	if (npt_pod_exec(pod, "sh -c 'echo 0 > "
+			 "/proc/sys/net/ipv6/conf/default/accept_dad'") ||
+	    npt_sh("ip link add %s type veth peer name eth0 netns %s",
+		   pod->host_if, pod->netns) ||
+	    npt_sh("ip link set %s up", pod->host_if) ||
+	    npt_sh("ip -6 addr add fe80::1/64 dev %s nodad", pod->host_if) ||
+	    npt_pod_exec(pod, "ip link set lo up") ||
+	    npt_pod_exec(pod, "ip link set eth0 up"))
+		goto fail;
+	pod->ifindex = if_nametoindex(pod->host_if);
+	if (!pod->ifindex)
+		goto fail;
+	if (*pod->ip4 &&
+	    (npt_pod_exec(pod, "ip addr add %s/32 dev eth0", pod->ip4) ||
+	     npt_pod_exec(pod, "ip route add %s/32 dev eth0 scope link",
+			  NPT_NODE_IP4) ||
+	     npt_pod_exec(pod, "ip route add default via %s dev eth0",
+			  NPT_NODE_IP4) ||
+	     npt_sh("ip route add %s/32 dev %s", pod->ip4, pod->host_if)))
+		goto fail;
+	if (*pod->ip6 &&
+	    (npt_pod_exec(pod, "ip -6 addr add %s/128 dev eth0 nodad",
+			  pod->ip6) ||
+	     npt_pod_exec(pod, "ip -6 route add default via fe80::1 "
+			  "dev eth0") ||
+	     npt_sh("ip -6 route add %s/128 dev %s", pod->ip6, pod->host_if)))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "npt: setting up pod %s failed\n", pod->netns);
+	npt_pod_destroy(pod);
+	return -1;
+}
+
+void npt_pod_destroy(struct npt_pod *pod)
+{
+	int i;
+
+	for (i = 0; i < pod->nservers; i++) {
+		kill(-pod->servers[i], SIGKILL);
+		kill(pod->servers[i], SIGKILL);
+		waitpid(pod->servers[i], NULL, 0);
+	}
+	pod->nservers = 0;
+	if (*pod->netns)
+		npt_sh("ip netns del %s 2>/dev/null", pod->netns);
+	if (*pod->host_if)
+		npt_sh("ip link del %s 2>/dev/null", pod->host_if);
+	pod->netns[0] = '\0';
+	pod->host_if[0] = '\0';
+}
+
+void npt_cleanup_stale(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/run/netns");
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int pid;
+
+		if (sscanf(de->d_name, "npt-%d-", &pid) != 1)
+			continue;
+		if (kill(pid, 0) && errno == ESRCH)
+			npt_sh("ip netns del %s 2>/dev/null", de->d_name);
+	}
+	closedir(d);
+}
+
+static int sock_any(int proto, struct sockaddr_in6 *sa, uint16_t port)
+{
+	int type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, proto);
+	int off = 0, on = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons(port);
+	sa->sin6_addr = in6addr_any;
+	return fd;
+}
+
+static void echo_tcp(int c)
+{
+	char buf[2048];
+	ssize_t n;
+
+	while ((n = read(c, buf, sizeof(buf))) > 0)
+		if (write(c, buf, n) != n)
+			break;
+	_exit(0);
+}
+
+static void serve_child(int proto, uint16_t port, int ready)
+{
+	struct sockaddr_in6 sa;
+	char buf[2048];
+	int fd;
+
+	fd = sock_any(proto, &sa, port);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (proto == IPPROTO_TCP && listen(fd, 64)))
+		_exit(1);
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	close(ready);
+	signal(SIGCHLD, SIG_IGN);	/* no zombies of connection children */
+	for (;;) {
+		if (proto == IPPROTO_TCP) {
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			if (fork() == 0) {
+				close(fd);
+				echo_tcp(c);
+			}
+			close(c);
+		} else {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
+					     (struct sockaddr *)&from, &fl);
+
+			if (n > 0)
+				sendto(fd, buf, n, 0, (struct sockaddr *)&from,
+				       fl);
+		}
+	}
+}
+
+int npt_serve(struct npt_pod *pod, int proto, uint16_t port)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pod->nservers == NPT_MAX_SERVERS || pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(p[0]);
+		if (npt_netns_enter(pod->netns))
+			_exit(1);
+		serve_child(proto, port, p[1]);
+	}
+	close(p[1]);
+	pod->servers[pod->nservers++] = pid;
+	if (read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		fprintf(stderr, "npt: server %s:%u did not start\n",
+			pod->netns, port);
+		return -1;
+	}
+	close(p[0]);
+	return 0;
+}
+
+static int to_sockaddr(const char *dst, uint16_t port,
+		       struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, dst, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, dst, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+static int wait_fd(int fd, short ev, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return poll(&p, 1, timeout_ms) == 1 ? 0 : -1;
+}
+
+/* A connected socket to dst:port (TCP: handshake done), or -1. */
+static int dial(int proto, const char *dst, uint16_t port, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = to_sockaddr(dst, port, &ss, &len);
+	int type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	if (af < 0)
+		return -1;
+	fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		if (errno != EINPROGRESS ||
+		    wait_fd(fd, POLLOUT, timeout_ms) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int exchange(int fd, int timeout_ms)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (send(fd, MSG, sizeof(MSG), MSG_NOSIGNAL) != sizeof(MSG))
+		return 1;
+	if (wait_fd(fd, POLLIN, timeout_ms))
+		return 1;
+	n = recv(fd, buf, sizeof(buf), 0);
+	return n == sizeof(MSG) && !memcmp(buf, MSG, sizeof(MSG)) ? 0 : 1;
+}
+
+/* Reap pid within ms milliseconds (then kill it); its exit code or -1. */
+static int reap_child(pid_t pid, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int st, i;
+
+	for (i = 0; i < ms / 10 + 1; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		if (r < 0)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+int npt_probe(const struct npt_pod *pod, int proto, const char *dst,
+	      uint16_t port, int timeout_ms)
+{
+	pid_t pid = fork();
+	int r;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd;
+
+		if (npt_netns_enter(pod->netns))
+			_exit(2);
+		fd = dial(proto, dst, port, timeout_ms);
+		if (fd < 0)
+			_exit(1);
+		_exit(exchange(fd, timeout_ms));
+	}
+	r = reap_child(pid, 2 * timeout_ms + 2000);
+	return r == 0 || r == 1 ? r : -1;
+}
+
+int npt_conn_open(struct npt_conn *c, const struct npt_pod *pod, int proto,
+		  const char *dst, uint16_t port, int timeout_ms)
+{
+	int cmd[2], res[2];
+	char r;
+
+	memset(c, 0, sizeof(*c));
+	c->pid = -1;
+	if (pipe2(cmd, O_CLOEXEC))
+		return -1;
+	if (pipe2(res, O_CLOEXEC)) {
+		close(cmd[0]);
+		close(cmd[1]);
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		char b = 1, t;
+		int fd = -1;
+
+		close(cmd[1]);
+		close(res[0]);
+		if (!npt_netns_enter(pod->netns)) {
+			fd = dial(proto, dst, port, timeout_ms);
+			b = fd < 0 ? 1 : exchange(fd, timeout_ms);
+		}
+		if (write(res[1], &b, 1) != 1 || b)
+			_exit(1);
+		while (read(cmd[0], &t, 1) == 1) {
+			b = exchange(fd, t * 100);
+			if (write(res[1], &b, 1) != 1)
+				break;
+		}
+		_exit(0);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	c->cmd = cmd[1];
+	c->res = res[0];
+	if (wait_fd(c->res, POLLIN, 2 * timeout_ms + 2000) ||
+	    read(c->res, &r, 1) != 1 || r) {
+		npt_conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+int npt_conn_exchange(struct npt_conn *c, int timeout_ms)
+{
+	char t = (timeout_ms + 99) / 100, r;
+
+	if (c->pid <= 0 || write(c->cmd, &t, 1) != 1)
+		return 1;
+	if (wait_fd(c->res, POLLIN, timeout_ms + 2000) ||
+	    read(c->res, &r, 1) != 1)
+		return 1;
+	return r ? 1 : 0;
+}
+
+void npt_conn_close(struct npt_conn *c)
+{
+	if (c->pid > 0) {
+		close(c->cmd);
+		close(c->res);
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	c->pid = -1;
+}

@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The TC programs on crafted frames (BPF_PROG_TEST_RUN through
+ * np_datapath_test_packet), against hand-built map sets applied by the
+ * loader: the real programs, the real maps, one veth per test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "dp_helpers.h"
+#include "empty.skel.h"
+
+#define OK	0	/* TC_ACT_OK */
+#define SHOT	2	/* TC_ACT_SHOT */
+#define POD4	"198.18.0.10"
+#define POD6	"fd00::10"
+
+#define EG(...) dpt_verdict(ifx, NP_DIRECTION_EGRESS, \
+			    &(struct pktspec){ __VA_ARGS__ })
+#define IN(...) dpt_verdict(ifx, NP_DIRECTION_INGRESS, \
+			    &(struct pktspec){ __VA_ARGS__ })
+#define TCP4(d, p) .src = POD4, .dst = (d), .proto = IPPROTO_TCP, .dport = (p)
+#define TCP6(d, p) .family = 6, .src = POD6, .dst = (d), \
+		   .proto = IPPROTO_TCP, .dport = (p)
+
+TestSuite(prog, .init = dpt_setup, .fini = dpt_teardown, .timeout = 60);
+
+static unsigned int one_pod(enum np_mode mode)
+{
+	struct npt_pod *p = dpt_pod("a", NULL, NULL);
+
+	dpt_open(mode, false, NULL, 0);
+	cr_assert_eq(np_datapath_attach(T.dp, p->host_if, 0, "ns1", "pod-a"),
+		     0);
+	return p->ifindex;
+}
+
+Test(prog, default_standard_allows)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+
+	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
+	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(EG(TCP6("fd00:9::9", 443)), OK);
+}
+
+Test(prog, default_strict_denies_but_arp_and_nd)
+{
+	unsigned int ifx = one_pod(NP_MODE_STRICT);
+
+	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), SHOT);
+	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 53), SHOT);
+	cr_expect_eq(EG(TCP6("fd00:9::9", 443)), SHOT);
+	cr_expect_eq(EG(.ethertype = 0x0806), OK, "ARP passes");
+	cr_expect_eq(EG(.family = 6, .src = "fe80::2", .dst = "ff02::1:ff00:1",
+			.proto = IPPROTO_ICMPV6, .icmp_type = 135), OK,
+		     "neighbour solicitation passes");
+	cr_expect_eq(IN(.family = 6, .src = "fe80::1", .dst = "fe80::2",
+			.proto = IPPROTO_ICMPV6, .icmp_type = 136), OK,
+		     "neighbour advertisement passes");
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:9::9",
+			.proto = IPPROTO_ICMPV6, .icmp_type = 128,
+			.icmp_id = 7), SHOT, "echo is no ND");
+	/* an interface without an endpoint record is not ours: lo */
+	ifx = 1;
+	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
+}
+
+Test(prog, node_ip_always_allowed)
+{
+	static const char *const ips[] = { "198.18.250.1", "fd00::fa01",
+					   "198.18.250.2" };
+	struct npt_pod *p = dpt_pod("a", NULL, NULL);
+	unsigned int ifx = p->ifindex;
+	struct msb b;
+
+	dpt_open(NP_MODE_STRICT, false, ips, 3);
+	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, NULL, NULL), 0);
+	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 8080), OK);
+	cr_expect_eq(IN(.src = "198.18.250.2", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 8080), OK);
+	cr_expect_eq(EG(TCP4("198.18.250.1", 10250)), OK);
+	cr_expect_eq(IN(.family = 6, .src = "fd00::fa01", .dst = POD6,
+			.proto = IPPROTO_TCP, .dport = 8080), OK);
+	cr_expect_eq(IN(.src = "198.18.250.3", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 8080), SHOT);
+	cr_expect_eq(EG(TCP4("0.0.0.0", 1)), SHOT, "unset slots never match");
+
+	/* and under rules that allow nothing */
+	msb_init(&b, true, true);
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 9), OK);
+	cr_expect_eq(IN(.src = "198.18.250.9", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 9), SHOT);
+
+	/* replaced at run time */
+	cr_assert_eq(np_datapath_set_node_ips(T.dp, ips + 2, 1), 0);
+	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 9), SHOT);
+	cr_expect_eq(IN(.src = "198.18.250.2", .dst = POD4,
+			.proto = IPPROTO_UDP, .dport = 9), OK);
+	cr_expect_eq(np_datapath_set_node_ips(T.dp, ips, 3), 0);
+	{
+		static const char *const five[] = { "198.18.250.1",
+			"198.18.250.2", "198.18.250.3" };
+
+		cr_expect_eq(np_datapath_set_node_ips(T.dp, five, 3), -E2BIG);
+	}
+}
+
+/*
+ * A 24-slot set: TCP 1000, 1002, ... 1042 (slots 1-22), UDP 5353 (slot 23),
+ * SCTP 9000-9100 (slot 24).
+ */
+static uint32_t ps24(struct msb *b)
+{
+	uint16_t s[24][3];
+	int i;
+
+	for (i = 0; i < 22; i++) {
+		s[i][0] = IPPROTO_TCP;
+		s[i][1] = s[i][2] = 1000 + 2 * i;
+	}
+	s[22][0] = IPPROTO_UDP;
+	s[22][1] = s[22][2] = 5353;
+	s[23][0] = IPPROTO_SCTP;
+	s[23][1] = 9000;
+	s[23][2] = 9100;
+	return msb_ps(b, 0, s, 24);
+}
+
+Test(prog, lpm_and_ports_v4)
+{
+	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	static const uint16_t udp53[][3] = { { IPPROTO_UDP, 53, 53 } };
+	static const uint16_t tcp8080[][3] = { { IPPROTO_TCP, 8080, 8080 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct msb b;
+	uint32_t all;
+
+	msb_init(&b, true, true);
+	all = msb_ps(&b, NP_PS_ALL, NULL, 0);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.0/24",
+		msb_ps(&b, 0, tcp80, 1));
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.7/32",
+		msb_ps(&b, 0, udp53, 1));
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.4.0/22", all);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.8.0/24", ps24(&b));
+	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.1.0/24",
+		msb_ps(&b, 0, tcp8080, 1));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+
+	/* /24 and a more specific /32: the longest prefix decides */
+	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.8", 81)), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.8",
+			.proto = IPPROTO_UDP, .dport = 80), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7",
+			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(EG(TCP4("198.18.2.1", 80)), SHOT, "no key");
+	/* every protocol and port */
+	cr_expect_eq(EG(TCP4("198.18.7.255", 1)), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.1",
+			.proto = IPPROTO_ICMP, .icmp_type = 8, .icmp_id = 1),
+		     OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.1", .proto = 47), OK);
+	cr_expect_eq(EG(TCP4("198.18.8.0", 1)), SHOT);
+	/* slot 1, slot 22, gaps, slot 23, slot 24 */
+	cr_expect_eq(EG(TCP4("198.18.8.9", 1000)), OK, "slot 1");
+	cr_expect_eq(EG(TCP4("198.18.8.9", 1001)), SHOT, "between slots");
+	cr_expect_eq(EG(TCP4("198.18.8.9", 1042)), OK, "slot 22");
+	cr_expect_eq(EG(TCP4("198.18.8.9", 999)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.8.9", 1044)), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_UDP,
+			.dport = 5353), OK, "slot 23");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_UDP,
+			.dport = 1000), SHOT, "TCP port, UDP packet");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
+			.proto = IPPROTO_SCTP, .dport = 9000), OK, "slot 24");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
+			.proto = IPPROTO_SCTP, .dport = 9100), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
+			.proto = IPPROTO_SCTP, .dport = 9101), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
+			.proto = IPPROTO_ICMP, .icmp_type = 8), SHOT);
+	/* ingress: the peer is the source, the port the pod's own */
+	cr_expect_eq(IN(.src = "198.18.1.200", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 8080), OK);
+	cr_expect_eq(IN(.src = "198.18.1.200", .dst = POD4,
+			.proto = IPPROTO_TCP, .sport = 8080, .dport = 80),
+		     SHOT, "the source port is not the rule's port");
+	cr_expect_eq(IN(.src = "198.18.8.9", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 1000), SHOT,
+		     "egress rules do not open ingress");
+}
+
+Test(prog, lpm_and_ports_v6)
+{
+	static const uint16_t tcp443[][3] = { { IPPROTO_TCP, 443, 443 } };
+	unsigned int ifx = one_pod(NP_MODE_STRICT);
+	struct msb b;
+
+	msb_init(&b, true, true);
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::/64",
+		msb_ps(&b, 0, tcp443, 1));
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::5/128",
+		msb_ps(&b, NP_PS_ALL, NULL, 0));
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:8::/48", ps24(&b));
+	msb_add(&b, NP_DIRECTION_INGRESS, "fd00:2::/32",
+		msb_ps(&b, 0, tcp443, 1));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+
+	cr_expect_eq(EG(TCP6("fd00:1::1", 443)), OK);
+	cr_expect_eq(EG(TCP6("fd00:1::1", 444)), SHOT);
+	cr_expect_eq(EG(TCP6("fd00:1:0:1::1", 443)), SHOT, "outside the /64");
+	cr_expect_eq(EG(TCP6("fd00:1::5", 22)), OK, "the /128 allows all");
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::5",
+			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(EG(TCP6("fd00:8:0:ffff::1", 1000)), OK, "slot 1");
+	cr_expect_eq(EG(TCP6("fd00:8::1", 1001)), SHOT);
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:8::1",
+			.proto = IPPROTO_SCTP, .dport = 9050), OK, "slot 24");
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:8::1",
+			.proto = IPPROTO_UDP, .dport = 5353), OK, "slot 23");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:2:ffff::1", .dst = POD6,
+			.proto = IPPROTO_TCP, .dport = 443), OK);
+	cr_expect_eq(IN(.family = 6, .src = "fd00:3::1", .dst = POD6,
+			.proto = IPPROTO_TCP, .dport = 443), SHOT);
+	/* the IPv4 rules are empty: IPv4 is denied */
+	cr_expect_eq(EG(TCP4("198.18.1.1", 443)), SHOT);
+}
+
+Test(prog, empty_slots_and_protocol_zero_never_match)
+{
+	static const uint16_t two[][3] = { { IPPROTO_TCP, 80, 81 },
+					   { IPPROTO_UDP, 53, 53 } };
+	static const uint16_t proto0[][3] = { { 0, 0, 65535 } };
+	static const uint16_t none[][3] = { { 0, 0, 0 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_portset raw;
+	char path[128];
+	struct msb b;
+	uint32_t i, k, ps2;
+	int fd;
+
+	msb_init(&b, false, true);
+	ps2 = msb_ps(&b, 0, two, 2);
+	/* garbage beyond count: the loader must not let it count */
+	b.ps[ps2].slots[5].lo = IPPROTO_TCP << 16 | 7777;
+	b.ps[ps2].slots[5].hi = IPPROTO_TCP << 16 | 7777;
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.0/24", ps2);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.2.0/24",
+		msb_ps(&b, 0, proto0, 1));
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.3.0/24",
+		msb_ps(&b, 0, none, 0));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 7777)), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.2.1", .proto = 0), SHOT,
+		     "protocol 0 never matches, even a protocol 0 slot");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.3.1", .proto = 0), SHOT,
+		     "an empty set matches nothing");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.3.1", .proto = 0,
+			.ihl = 5), SHOT);
+
+	/*
+	 * The program itself ignores slots beyond count: write garbage
+	 * after the two slots of the set in the kernel map directly.
+	 */
+	snprintf(path, sizeof(path), "%s/portsets", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	for (i = 1, k = 0; i < NP_MAX_PORTSETS; i++) {
+		cr_assert_eq(bpf_map_lookup_elem(fd, &i, &raw), 0);
+		if (raw.count != 2 ||
+		    raw.slots[0].lo != (IPPROTO_TCP << 16 | 80))
+			continue;
+		for (k = 2; k < NP_MAX_SLOTS; k++) {
+			raw.slots[k].lo = 0;
+			raw.slots[k].hi = 0xffffffff;
+		}
+		cr_assert_eq(bpf_map_update_elem(fd, &i, &raw, BPF_EXIST), 0);
+		break;
+	}
+	close(fd);
+	cr_assert_eq(k, NP_MAX_SLOTS, "the two-slot set is in the map");
+	cr_expect_eq(EG(TCP4("198.18.1.1", 7777)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1",
+			.proto = IPPROTO_UDP, .dport = 53), OK);
+}
+
+Test(prog, unisolated_and_isolated_directions)
+{
+	unsigned int ifx = one_pod(NP_MODE_STRICT);
+	struct msb b;
+
+	msb_init(&b, true, false);	/* ingress isolated, no rules */
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
+	cr_expect_eq(EG(TCP6("fd00:9::9", 80)), OK);
+	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 80), SHOT);
+	msb_init(&b, false, false);
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 80), OK);
+}
+
+static void apply_egress_only(unsigned int ifx)
+{
+	static const uint16_t ports[][3] = { { IPPROTO_TCP, 80, 80 },
+					     { IPPROTO_UDP, 53, 53 } };
+	struct msb b;
+
+	msb_init(&b, true, true);	/* ingress: nothing */
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.0/24",
+		msb_ps(&b, 0, ports, 2));
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::/64",
+		msb_ps(&b, 0, ports, 2));
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.4.0/24",
+		msb_ps(&b, NP_PS_ALL, NULL, 0));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+}
+
+Test(prog, conntrack_replies_pass)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_datapath_counters c;
+
+	apply_egress_only(ifx);
+	/* TCP */
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 80, .dport = 40000,
+			.tcp_flags = TCPF_SYN | TCPF_ACK), OK, "reply");
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 80, .dport = 40001,
+			.tcp_flags = TCPF_SYN | TCPF_ACK), SHOT, "other flow");
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 40000, .dport = 80), SHOT,
+		     "reversed ports are another flow");
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000,
+			.tcp_flags = TCPF_ACK), OK);
+	/* a denied flow creates nothing */
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 81, .dport = 40002, .tcp_flags = TCPF_ACK),
+		     SHOT);
+	/* UDP, IPv6 */
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::53",
+			.proto = IPPROTO_UDP, .sport = 5000, .dport = 53), OK);
+	cr_expect_eq(IN(.family = 6, .src = "fd00:1::53", .dst = POD6,
+			.proto = IPPROTO_UDP, .sport = 53, .dport = 5000), OK);
+	cr_expect_eq(IN(.family = 6, .src = "fd00:1::54", .dst = POD6,
+			.proto = IPPROTO_UDP, .sport = 53, .dport = 5000),
+		     SHOT);
+	/* ICMP echo: the identifier pairs request and reply */
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.4",
+			.proto = IPPROTO_ICMP, .icmp_type = 8, .icmp_id = 77),
+		     OK);
+	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 0, .icmp_id = 77),
+		     OK);
+	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 0, .icmp_id = 78),
+		     SHOT);
+
+	cr_assert_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_INGRESS, &c),
+		     0);
+	cr_expect_eq(c.allowed_packets, 3);
+	cr_expect_eq(c.denied_packets, 5);
+	cr_expect_gt(c.denied_bytes, 5 * 40);
+	cr_assert_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_EGRESS, &c),
+		     0);
+	cr_expect_eq(c.allowed_packets, 4);
+	cr_expect_eq(c.denied_packets, 1);
+}
+
+Test(prog, tcp_closing_tuple_is_judged_again)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+
+	apply_egress_only(ifx);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000,
+			.tcp_flags = TCPF_FIN | TCPF_ACK), OK);
+	/* the peer reuses the closing tuple for a new connection inward */
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 80, .dport = 40000, .tcp_flags = TCPF_SYN),
+		     SHOT);
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 80, .dport = 40000,
+			.tcp_flags = TCPF_FIN | TCPF_ACK), OK, "closing");
+}
+
+Test(prog, icmp_errors_follow_their_flow)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pktspec flow = { TCP4("198.18.1.1", 80), .sport = 41000 };
+	struct pktspec flow6 = { .family = 6, .src = POD6,
+				 .dst = "fd00:1::1", .proto = IPPROTO_UDP,
+				 .sport = 41000, .dport = 53 };
+	uint8_t in[2048], in6[2048];
+	size_t n = pkt_build(in, sizeof(in), &flow);
+	size_t n6 = pkt_build(in6, sizeof(in6), &flow6);
+	struct pktspec unk = flow;
+
+	apply_egress_only(ifx);
+	cr_expect_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow), OK);
+	cr_expect_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow6), OK);
+	/* a router that is no allowed peer reports on the flow */
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3,
+			.inner = in + 14, .inner_len = n - 14), OK,
+		     "destination unreachable of a tracked flow");
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 11,
+			.inner = in + 14, .inner_len = 28), OK,
+		     "time exceeded, 8 bytes of L4");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 2,
+			.inner = in6 + 14, .inner_len = n6 - 14), OK,
+		     "packet too big of a tracked flow");
+	/* the same errors for a flow that never was */
+	unk.sport = 41001;
+	n = pkt_build(in, sizeof(in), &unk);
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3,
+			.inner = in + 14, .inner_len = n - 14), SHOT);
+	flow6.sport = 41001;
+	n6 = pkt_build(in6, sizeof(in6), &flow6);
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
+			.inner = in6 + 14, .inner_len = n6 - 14), SHOT);
+	/* truncated embedded header: judged as plain ICMP, denied here */
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3,
+			.inner = in + 14, .inner_len = 10), SHOT);
+}
+
+Test(prog, fragments_follow_the_first)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+
+	apply_egress_only(ifx);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.dport = 53, .frag = 0x2000, .frag_id = 11), OK,
+		     "first fragment, allowed port");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.frag = 0x2000 | 185, .frag_id = 11, .no_l4 = true),
+		     OK, "middle fragment follows the first");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.frag = 370, .frag_id = 11, .no_l4 = true), OK,
+		     "last fragment");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.frag = 185, .frag_id = 12, .no_l4 = true), SHOT,
+		     "fragment without its first");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.dport = 54, .frag = 0x2000, .frag_id = 13), SHOT,
+		     "first fragment, denied port");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.frag = 185, .frag_id = 13, .no_l4 = true), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.frag = 0x2000, .frag_id = 14, .no_l4 = true), SHOT,
+		     "first fragment too short for ports");
+	/* IPv6 fragment header */
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
+			.proto = IPPROTO_UDP, .dport = 53, .v6_frag = true,
+			.frag = 1, .frag_id = 0x01020304), OK);
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
+			.proto = IPPROTO_UDP, .v6_frag = true,
+			.frag = 1480 | 1, .frag_id = 0x01020304), OK);
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
+			.proto = IPPROTO_UDP, .v6_frag = true,
+			.frag = 1480, .frag_id = 0x01020305), SHOT);
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
+			.proto = IPPROTO_UDP, .dport = 53, .v6_frag = true,
+			.frag = 0, .frag_id = 9), OK, "atomic fragment");
+}
+
+Test(prog, strict_parsing)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	uint8_t buf[2048];
+	size_t n;
+	int v;
+
+	apply_egress_only(ifx);
+	/* options: NOP bytes 0x01 would read as port 257 if IHL were ignored */
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .ihl = 6), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .ihl = 15), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .ihl = 4), SHOT, "IHL < 5");
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .no_l4 = true), SHOT,
+		     "no TCP header");
+	/* IPv6 extension headers are walked to the TCP header */
+	cr_expect_eq(EG(TCP6("fd00:1::1", 80), .v6_ext = 2), OK);
+	cr_expect_eq(EG(TCP6("fd00:1::1", 81), .v6_ext = 2), SHOT);
+	cr_expect_eq(EG(TCP6("fd00:1::1", 80), .v6_ext = 5), OK);
+	cr_expect_eq(EG(TCP6("fd00:1::1", 80), .v6_ext = 7), SHOT,
+		     "more extension headers than walked");
+	/* an extension header whose length runs past the frame */
+	n = pkt_build(buf, sizeof(buf),
+		      &(struct pktspec){ TCP6("fd00:1::1", 80), .sport = 1,
+					 .v6_ext = 1 });
+	cr_assert_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
+					     buf, n, &v), 0);
+	cr_expect_eq(v, OK);
+	buf[14 + 40 + 1] = 50;
+	cr_assert_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
+					     buf, n, &v), 0);
+	cr_expect_eq(v, SHOT);
+	cr_expect_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
+					     buf, 10, &v), -EINVAL);
+}
+
+struct evs {
+	size_t n;
+	struct np_event ev[16];
+	char ns[16][64];
+	char name[16][64];
+};
+
+static int on_ev(void *ctx, const struct np_event *ev)
+{
+	struct evs *e = ctx;
+
+	if (e->n < 16) {
+		e->ev[e->n] = *ev;
+		snprintf(e->ns[e->n], 64, "%s", ev->pod_ns ? ev->pod_ns : "");
+		snprintf(e->name[e->n], 64, "%s",
+			 ev->pod_name ? ev->pod_name : "");
+	}
+	e->n++;
+	return 0;
+}
+
+Test(prog, flow_events)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct evs e = { 0 };
+	int i;
+
+	apply_egress_only(ifx);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
+	cr_assert_eq(np_datapath_poll_events(T.dp, 0, on_ev, &e), 0);
+	cr_expect_eq(e.n, 0, "events are off");
+
+	cr_assert_eq(np_datapath_set_events(T.dp, true), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40001), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40001,
+			.tcp_flags = TCPF_ACK), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.2.1", 81), .sport = 40003), SHOT);
+	cr_expect_eq(IN(.family = 6, .src = "fd00:5::1", .dst = POD6,
+			.proto = IPPROTO_UDP, .sport = 7, .dport = 9), SHOT);
+	for (i = 0; i < 5 && e.n < 5; i++)
+		cr_assert_eq(np_datapath_poll_events(T.dp, 100, on_ev, &e), 0);
+	cr_assert_eq(e.n, 5, "one per new flow, one per drop: %zu", e.n);
+
+	cr_expect(e.ev[0].allowed);
+	cr_expect_eq(e.ev[0].reason, NP_EVENT_ALLOW_RULE);
+	cr_expect_str_eq(e.ev[0].src_text, POD4);
+	cr_expect_str_eq(e.ev[0].dst_text, "198.18.1.1");
+	cr_expect_eq(e.ev[0].sport, 40001);
+	cr_expect_eq(e.ev[0].dport, 80);
+	cr_expect_eq(e.ev[0].protocol, IPPROTO_TCP);
+	cr_expect_eq(e.ev[0].direction, NP_DIRECTION_EGRESS);
+	cr_expect_eq(e.ev[0].ifindex, ifx);
+	cr_expect_eq(e.ev[0].prefixlen, 24);
+	cr_expect_str_eq(e.ev[0].rule_cidr, "198.18.1.0/24");
+	cr_expect_neq(e.ev[0].ruleset, 0);
+	cr_expect_str_eq(e.ns[0], "ns1");
+	cr_expect_str_eq(e.name[0], "pod-a");
+	cr_expect_gt(e.ev[0].time_ns, 1600000000ull * 1000000000ull);
+
+	cr_expect(!e.ev[1].allowed);
+	cr_expect_eq(e.ev[1].reason, NP_EVENT_DENY_PORT);
+	cr_expect_str_eq(e.ev[1].rule_cidr, "198.18.1.0/24");
+	cr_expect_eq(e.ev[2].reason, NP_EVENT_DENY_PORT, "every drop");
+	cr_expect_eq(e.ev[3].reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_eq(e.ev[3].prefixlen, -1);
+	cr_expect_str_eq(e.ev[3].rule_cidr, "");
+	cr_expect_eq(e.ev[4].family, 6);
+	cr_expect_eq(e.ev[4].direction, NP_DIRECTION_INGRESS);
+	cr_expect_eq(e.ev[4].reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_str_eq(e.ev[4].src_text, "fd00:5::1");
+	cr_expect_str_eq(np_event_reason_name(e.ev[4].reason),
+			 "DENY_NO_MATCH");
+
+	cr_assert_eq(np_datapath_set_events(T.dp, false), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
+	e.n = 0;
+	cr_assert_eq(np_datapath_poll_events(T.dp, 50, on_ev, &e), 0);
+	cr_expect_eq(e.n, 0);
+}
+
+struct pods {
+	size_t n;
+	struct np_datapath_pod p[4];
+};
+
+static int on_pod(void *ctx, const struct np_datapath_pod *p)
+{
+	struct pods *ps = ctx;
+
+	if (ps->n < 4)
+		ps->p[ps->n] = *p;
+	ps->n++;
+	return 0;
+}
+
+static void two_rulesets(struct msb *x, struct msb *y)
+{
+	static const uint16_t p80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	static const uint16_t p81[][3] = { { IPPROTO_TCP, 81, 81 } };
+
+	msb_init(x, true, true);
+	msb_add(x, NP_DIRECTION_EGRESS, "198.18.1.0/24", msb_ps(x, 0, p80, 1));
+	msb_add(x, NP_DIRECTION_EGRESS, "fd00:1::/64", msb_ps(x, 0, p80, 1));
+	msb_add(x, NP_DIRECTION_INGRESS, "198.18.1.0/24", msb_ps(x, 0, p80, 1));
+	msb_init(y, true, true);
+	msb_add(y, NP_DIRECTION_EGRESS, "198.18.1.0/24", msb_ps(y, 0, p81, 1));
+	msb_add(y, NP_DIRECTION_INGRESS, "198.18.1.0/24", msb_ps(y, 0, p80, 1));
+}
+
+Test(prog, rule_sets_are_shared_and_released)
+{
+	struct npt_pod *a = dpt_pod("a", NULL, NULL);
+	struct npt_pod *b = dpt_pod("b", NULL, NULL);
+	unsigned int ifx = a->ifindex;
+	struct pods ps = { 0 };
+	struct msb x, y;
+	uint32_t idx, idy;
+
+	two_rulesets(&x, &y);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(np_datapath_attach(T.dp, a->host_if, 0, "n", "a"), 0);
+	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
+	cr_assert_eq(dpt_apply(b->ifindex, &x, NULL), 0);
+	/* x: egress {v4, v6}, ingress {v4}: two contents, two ids */
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 2);
+	cr_expect_eq(np__datapath_nportsets(T.dp), 1, "TCP 80 once");
+	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	cr_assert_eq(ps.n, 2);
+	cr_expect_eq(ps.p[0].ruleset[0], ps.p[1].ruleset[0]);
+	cr_expect_eq(ps.p[0].ruleset[1], ps.p[1].ruleset[1]);
+	cr_expect_neq(ps.p[0].ruleset[0], ps.p[0].ruleset[1]);
+	cr_expect_eq(ps.p[0].state[0], NP_POD_ENFORCED);
+	cr_expect_str_eq(ps.p[1].name, "b");
+	idx = ps.p[0].ruleset[NP_DIRECTION_EGRESS];
+	cr_expect_eq(np__datapath_ruleset_keys(T.dp, idx), 2);
+
+	/* b moves to y: egress differs, ingress is the same content */
+	cr_assert_eq(dpt_apply(b->ifindex, &y, NULL), 0);
+	ps.n = 0;
+	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	idy = ps.p[1].ruleset[NP_DIRECTION_EGRESS];
+	cr_expect_neq(idx, idy);
+	cr_expect_eq(ps.p[0].ruleset[0], ps.p[1].ruleset[0]);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 3);
+	cr_expect_eq(np__datapath_nportsets(T.dp), 2);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	ifx = b->ifindex;
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), OK);
+
+	/* a moves too: x's egress id has no user, retired, then deleted */
+	cr_assert_eq(dpt_apply(a->ifindex, &y, NULL), 0);
+	ifx = a->ifindex;
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), OK);
+	cr_expect_eq(np_datapath_gc(T.dp), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 2);
+	cr_expect_eq(np__datapath_ruleset_keys(T.dp, idx), 0);
+	cr_expect_eq(np__datapath_nportsets(T.dp), 2);
+
+	/* ids and refcounts survive a reopen; dedup goes on */
+	dpt_close();
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 2);
+	cr_expect_eq(np__datapath_ruleset_keys(T.dp, idy), 1);
+	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 3);
+	cr_assert_eq(np_datapath_detach(T.dp, a->ifindex), 0);
+	cr_assert_eq(np_datapath_detach(T.dp, b->ifindex), 0);
+	cr_expect_eq(np_datapath_detach(T.dp, b->ifindex), -ENOENT);
+	cr_expect_eq(np_datapath_gc(T.dp), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 0);
+	cr_expect_eq(np__datapath_nportsets(T.dp), 0);
+}
+
+Test(prog, failed_apply_keeps_the_old_rules)
+{
+	static const uint16_t p80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	static struct np_portset sets[NP_MAX_PORTSETS];
+	static struct np_map_entry ents[NP_MAX_PORTSETS];
+	struct np_mapset big = { 0 };
+	struct np_diag diag;
+	struct msb x, bad;
+	size_t nrs, nps;
+	uint32_t i;
+	int err;
+
+	msb_init(&x, true, true);
+	msb_add(&x, NP_DIRECTION_EGRESS, "198.18.1.0/24",
+		msb_ps(&x, 0, p80, 1));
+	cr_assert_eq(dpt_apply(ifx, &x, NULL), 0);
+	nrs = np__datapath_nrulesets(T.dp);
+	nps = np__datapath_nportsets(T.dp);
+
+	/* malformed: a port set index out of range */
+	msb_init(&bad, true, true);
+	msb_add(&bad, NP_DIRECTION_EGRESS, "198.18.2.0/24", 3);
+	cr_expect_eq(dpt_apply(ifx, &bad, &diag), -EINVAL);
+	cr_expect_eq(diag.err, -EINVAL);
+
+	/* more distinct port sets than the map holds: fails half way */
+	for (i = 0; i < NP_MAX_PORTSETS; i++) {
+		sets[i].count = 1;
+		sets[i].slots[0].lo = IPPROTO_UDP << 16 | (i + 1);
+		sets[i].slots[0].hi = sets[i].slots[0].lo;
+		ents[i].cidr.family = 4;
+		ents[i].cidr.len = 32;
+		ents[i].cidr.addr[0] = 198;
+		ents[i].cidr.addr[1] = 19;
+		ents[i].cidr.addr[2] = i >> 8;
+		ents[i].cidr.addr[3] = i & 0xff;
+		ents[i].portset = i;
+	}
+	big.ent[0][NP_DIR_EGRESS] = ents;
+	big.nent[0][NP_DIR_EGRESS] = NP_MAX_PORTSETS;
+	big.isolated[0] = big.isolated[1] = true;
+	big.portsets = sets;
+	big.nportsets = NP_MAX_PORTSETS;
+	err = np__datapath_apply_mapset(T.dp, ifx, &big, &diag);
+	cr_expect_eq(err, -E2BIG, "%s", strerror(-err));
+	cr_expect_eq(diag.err, -E2BIG);
+	cr_expect(strstr(diag.message, "port sets"), "%s", diag.message);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), nrs);
+	cr_expect_eq(np__datapath_nportsets(T.dp), nps);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK, "old rules in force");
+	cr_expect_eq(EG(TCP4("198.18.19.1", 2)), SHOT);
+
+	/* and a half-sized one fits, then is replaced and released */
+	big.nent[0][NP_DIR_EGRESS] = 4000;
+	cr_assert_eq(np__datapath_apply_mapset(T.dp, ifx, &big, &diag), 0,
+		     "%s", diag.message);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.19.15.159",
+			.proto = IPPROTO_UDP, .dport = 3999 + 1), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
+	cr_assert_eq(dpt_apply(ifx, &x, NULL), 0);
+	cr_expect_eq(np_datapath_gc(T.dp), 0);
+	cr_expect_eq(np__datapath_nportsets(T.dp), nps);
+	cr_expect_eq(np_datapath_detach(T.dp, ifx), 0);
+	cr_expect_eq(dpt_apply(ifx, &x, &diag), -ENOENT);
+}
+
+Test(prog, reopen_keeps_rules_and_conntrack)
+{
+	unsigned int ifx = one_pod(NP_MODE_STRICT);
+	char path[128];
+
+	apply_egress_only(ifx);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
+	dpt_close();
+	snprintf(path, sizeof(path), "%s/prog_egress", T.pin_root);
+	cr_assert_eq(access(path, F_OK), 0, "pins stay after close");
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
+			.sport = 80, .dport = 40000, .tcp_flags = TCPF_ACK),
+		     OK, "conntrack entry of the first process");
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+}
+
+Test(prog, foreign_filter_is_replaced)
+{
+	struct npt_pod *p = dpt_pod("a", NULL, NULL);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = p->ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = 0x4e50, .priority = 1);
+	struct np_empty_bpf *empty;
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	unsigned int ifx = p->ifindex;
+
+	dpt_open(NP_MODE_STRICT, false, NULL, 0);
+	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, "n", "a"), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
+	dpt_close();
+
+	/* someone puts another program at our handle and priority */
+	empty = np_empty_bpf__open_and_load();
+	cr_assert_not_null(empty);
+	o.prog_fd = bpf_program__fd(empty->progs.np_tc_empty);
+	o.flags = BPF_TC_F_REPLACE;
+	cr_assert_eq(bpf_tc_attach(&hook, &o), 0);
+	memset(&info, 0, sizeof(info));
+	cr_assert_eq(bpf_obj_get_info_by_fd(o.prog_fd, &info, &len), 0);
+
+	/* the next open reports and repairs it */
+	T.log.nwarn = 0;
+	dpt_open(NP_MODE_STRICT, false, NULL, 0);
+	cr_expect_geq(T.log.nwarn, 1);
+	cr_expect(strstr(T.log.last_warn, "not ours"), "%s", T.log.last_warn);
+	memset(&o, 0, sizeof(o));
+	o.sz = sizeof(o);
+	o.handle = 0x4e50;
+	o.priority = 1;
+	cr_assert_eq(bpf_tc_query(&hook, &o), 0);
+	cr_expect_neq(o.prog_id, info.id);
+	cr_expect_eq(o.prog_id, info.id == o.prog_id ? 0 : o.prog_id);
+	np_empty_bpf__destroy(empty);
+}
+
+/*
+ * The real compiler and encoder feeding the datapath: every cell of a grid
+ * of peers, protocols and ports gets the same verdict from the kernel
+ * program as from np_ruleset_verdict().
+ */
+#define YPOD(name, app, ip)						\
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", "	\
+	"namespace: x, labels: {app: " app "}}\n"			\
+	"spec: {containers: [{name: c}]}\n"				\
+	"status: {phase: Running, hostIP: 198.19.255.1, podIP: " ip "}\n---\n"
+
+static const char cluster_yaml[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+	YPOD("a", "a", "198.18.1.1")
+	YPOD("b", "b", "198.18.1.2")
+	YPOD("c", "c", "198.18.1.3")
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: p, namespace: x}\n"
+	"spec:\n"
+	"  podSelector: {matchLabels: {app: b}}\n"
+	"  policyTypes: [Ingress, Egress]\n"
+	"  ingress:\n"
+	"  - from: [{podSelector: {matchLabels: {app: a}}}]\n"
+	"    ports: [{port: 80}, {protocol: UDP, port: 53},\n"
+	"            {port: 8000, endPort: 8100}]\n"
+	"  - from: [{ipBlock: {cidr: 198.18.64.0/18,\n"
+	"                      except: [198.18.65.0/24]}}]\n"
+	"  egress:\n"
+	"  - to: [{podSelector: {matchLabels: {app: c}}}]\n"
+	"    ports: [{protocol: SCTP, port: 80}, {port: 81}]\n";
+
+Test(prog, compiled_policy_matches_userspace_verdicts)
+{
+	static const char *const node[] = { "198.19.255.1" };
+	static const char *const peers[] = {
+		"198.18.1.1", "198.18.1.3", "198.18.64.5", "198.18.65.5",
+		"198.18.127.255", "198.18.200.1", "198.19.255.1",
+	};
+	static const struct { uint8_t proto; uint16_t port; } pp[] = {
+		{ IPPROTO_TCP, 80 }, { IPPROTO_TCP, 81 }, { IPPROTO_TCP, 7999 },
+		{ IPPROTO_TCP, 8000 }, { IPPROTO_TCP, 8100 },
+		{ IPPROTO_TCP, 8101 }, { IPPROTO_UDP, 53 },
+		{ IPPROTO_UDP, 80 }, { IPPROTO_SCTP, 80 },
+	};
+	struct npt_pod *p = dpt_pod("b", NULL, NULL);
+	unsigned int ifx = p->ifindex;
+	struct np_cluster *c = NULL;
+	struct np_ruleset *rs = NULL;
+	struct np_diag d;
+	size_t i, j, cells = 0, allowed = 0;
+	int dir, err;
+
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	err = np_cluster_load_buffer(c, cluster_yaml, strlen(cluster_yaml),
+				     "test.yaml", NULL, &d);
+	cr_assert_eq(err, 0, "%s", d.message);
+	err = np_ruleset_compile(&rs, c, "x", "b", NULL, &d);
+	cr_assert_eq(err, 0, "%s", d.message);
+	dpt_open(NP_MODE_STRICT, false, node, 1);
+	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, "x", "b"), 0);
+	err = np_datapath_apply(T.dp, ifx, rs, &d);
+	cr_assert_eq(err, 0, "%s", d.message);
+
+	for (dir = 0; dir < 2; dir++) {
+		for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+			for (j = 0; j < sizeof(pp) / sizeof(pp[0]); j++) {
+				struct pktspec s = {
+					.src = dir ? "198.18.1.2" : peers[i],
+					.dst = dir ? peers[i] : "198.18.1.2",
+					.proto = pp[j].proto,
+					.dport = pp[j].port,
+				};
+				struct np_verdict v;
+				int k;
+
+				err = np_ruleset_verdict(rs, dir, peers[i],
+					(enum np_protocol)pp[j].proto,
+					pp[j].port, &v);
+				cr_assert_eq(err, 0);
+				k = dpt_verdict(ifx, dir, &s);
+				cr_expect_eq(k == OK, v.allowed,
+					     "%s %s %u/%u: kernel %s, "
+					     "userspace %s (%s)",
+					     dir ? "egress to" : "ingress from",
+					     peers[i], pp[j].proto, pp[j].port,
+					     k == OK ? "allows" : "denies",
+					     v.allowed ? "allows" : "denies",
+					     v.key);
+				cells++;
+				allowed += v.allowed;
+			}
+		}
+	}
+	cr_expect_eq(cells, 2 * 7 * 9);
+	cr_expect_gt(allowed, 20, "a grid with both verdicts");
+	cr_expect_lt(allowed, cells - 20);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+static size_t ct4_entries(struct np_ct_key_v4 *keys, struct np_ct_value *vals,
+			  size_t max)
+{
+	struct np_ct_key_v4 k, prev;
+	char path[128];
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ct_v4", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	while (n < max && !bpf_map_get_next_key(fd, n ? &prev : NULL, &k)) {
+		cr_assert_eq(bpf_map_lookup_elem(fd, &k, &vals[n]), 0);
+		keys[n++] = k;
+		prev = k;
+	}
+	close(fd);
+	return n;
+}
+
+Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
+{
+	struct npt_pod *b = dpt_pod("b", NULL, NULL);
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_ct_key_v4 keys[8];
+	struct np_ct_value vals[8];
+	struct pods ps = { 0 };
+	struct timespec ts;
+	char path[128];
+	size_t n, i;
+	uint32_t now;
+	int fd;
+
+	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	apply_egress_only(b->ifindex);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1",
+			.proto = IPPROTO_UDP, .sport = 40001, .dport = 53), OK);
+	n = ct4_entries(keys, vals, 8);
+	cr_assert_eq(n, 2);
+	/* the program's clock is userspace's CLOCK_MONOTONIC_COARSE */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = ts.tv_sec;
+	for (i = 0; i < n; i++) {
+		cr_expect_leq(vals[i].last_seen, now);
+		cr_expect_geq(vals[i].last_seen + 2, now);
+		cr_expect_eq(keys[i].ifproto >> 8, ifx);
+	}
+	/* age the UDP entry past its 60 s */
+	snprintf(path, sizeof(path), "%s/ct_v4", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	for (i = 0; i < n; i++) {
+		if ((keys[i].ifproto & 0xff) != IPPROTO_UDP)
+			continue;
+		vals[i].last_seen = now - 61;
+		cr_assert_eq(bpf_map_update_elem(fd, &keys[i], &vals[i],
+						 BPF_EXIST), 0);
+	}
+	close(fd);
+	/* an expired entry is a miss for the program already */
+	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_UDP,
+			.sport = 53, .dport = 40001), OK, "pod a: no rules");
+	cr_expect_eq(np_datapath_gc(T.dp), 0);
+	n = ct4_entries(keys, vals, 8);
+	cr_expect_eq(n, 2, "expired UDP gone, TCP and the new reply stay");
+	for (i = 0; i < n; i++)
+		cr_expect_neq(vals[i].last_seen, now - 61);
+
+	/* pod b's interface disappears: gc forgets it and its rules */
+	cr_expect_gt(np__datapath_nrulesets(T.dp), 0);
+	cr_assert_eq(npt_sh("ip link del %s", b->host_if), 0);
+	cr_expect_eq(np_datapath_gc(T.dp), 0);
+	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	cr_expect_eq(ps.n, 1);
+	cr_expect_eq(ps.p[0].ifindex, ifx);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 0);
+
+	/* detach removes our filters */
+	cr_expect_eq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
+			    T.pods[1].host_if), 0);
+	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+	cr_expect_neq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
+			     T.pods[1].host_if), 0);
+	cr_expect_neq(npt_sh("tc qdisc show dev %s | grep -q clsact",
+			     T.pods[1].host_if), 0);
+	cr_expect_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_INGRESS,
+					  &(struct np_datapath_counters){ 0 }),
+		     -ENOENT);
+}
