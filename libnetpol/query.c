@@ -51,6 +51,8 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 	struct np_strbuf sb = { 0 };
 	struct np_node *list = NULL;
 	struct np_ctx *ctx;
+	np_matrix_fn decide = NULL;
+	void *decide_ctx = NULL;
 	int family = 4, err;
 
 	if (diag)
@@ -69,6 +71,11 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		}
 		family = o->family ? o->family : 4;
 		copts.source = o->source;
+	}
+	if (o && o->sz >= offsetof(struct np_matrix_opts, decide_ctx) +
+				  sizeof(o->decide_ctx)) {
+		decide = o->decide;
+		decide_ctx = o->decide_ctx;
 	}
 	if ((family != 4 && family != 6) || !ports || !protos)
 		return -EINVAL;
@@ -98,7 +105,7 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		ip[npods] = &pod->pod.ips[j];
 		pods[npods++] = pod;
 	}
-	for (i = 0; i < npods; i++) {
+	for (i = 0; !decide && i < npods; i++) {
 		err = np_ruleset_compile(&rs[i], c, pods[i]->meta.ns,
 					 pods[i]->meta.name, &copts, diag);
 		if (err)
@@ -133,7 +140,23 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 
 					/* a pod reaches itself: never crosses
 					 * the veth */
-					if (i != j) {
+					if (i != j && decide) {
+						char fi[64], ti[64], fn[512], tn[512];
+
+						np__ip_format(ip[i], fi, sizeof(fi));
+						np__ip_format(ip[j], ti, sizeof(ti));
+						snprintf(fn, sizeof(fn), "%s/%s",
+							 pods[i]->meta.ns,
+							 pods[i]->meta.name);
+						snprintf(tn, sizeof(tn), "%s/%s",
+							 pods[j]->meta.ns,
+							 pods[j]->meta.name);
+						err = decide(decide_ctx, fn, fi, tn,
+							     ti, protos[q], ports[p],
+							     &ok);
+						if (err)
+							goto out;
+					} else if (i != j) {
 						char buf[64];
 
 						np__ip_format(ip[j], buf, sizeof(buf));

@@ -21,6 +21,11 @@ int cmd_compile(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_verdict(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
 
 #define TOOL_COMMANDS                                                        \
 	{ "endpoints", cmd_endpoints,                                        \
@@ -32,6 +37,16 @@ int cmd_matrix(int argc, char **argv);
 	{ "verdict", cmd_verdict,                                            \
 	  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or DENY" }, \
 	{ "matrix", cmd_matrix,                                              \
-	  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] [-o table|json]" },
+	  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] [-o table|json] [--datapath]" }, \
+	{ "attach", cmd_attach,                                              \
+	  "attach --ifname IF [--pod NS/NAME] [--mode standard|strict]  enforce on a veth" }, \
+	{ "apply", cmd_apply,                                                \
+	  "apply FILE... [--pod NS/NAME]  compile and enforce on attached pods" }, \
+	{ "detach", cmd_detach,                                              \
+	  "detach --ifname IF|--ifindex N  stop enforcing" },                  \
+	{ "status", cmd_status,                                              \
+	  "status  attached pods, their state and counters" },                 \
+	{ "destroy", cmd_destroy,                                            \
+	  "destroy  detach everything and unpin the datapath" },
 
 #endif /* NETPOL_TOOL_H */

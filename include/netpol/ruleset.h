@@ -107,6 +107,16 @@ NP_API int np_cluster_verdict(struct np_cluster *cluster, const char *from,
 			      uint16_t port, const struct np_compile_opts *opts,
 			      struct np_verdict *out, struct np_diag *diag);
 
+/*
+ * Decide one cell of a matrix instead of the rule sets: from and to are
+ * "ns/pod", with their addresses of the matrix's family. Set *allowed and
+ * return 0, or a negative errno to stop.
+ */
+typedef int (*np_matrix_fn)(void *ctx, const char *from, const char *from_ip,
+			    const char *to, const char *to_ip,
+			    enum np_protocol proto, uint16_t port,
+			    bool *allowed);
+
 struct np_matrix_opts {
 	size_t sz;
 	const uint16_t *ports;		/* default: 80 */
@@ -115,6 +125,8 @@ struct np_matrix_opts {
 	size_t nprotocols;
 	int family;			/* 4 (default) or 6 */
 	enum np_source source;
+	np_matrix_fn decide;		/* optional: decides every cell */
+	void *decide_ctx;
 };
 
 /*
