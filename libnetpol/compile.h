@@ -30,20 +30,32 @@ struct np_prov {
 	int rule;
 };
 
+/* A rule entry while a core is built (scratch memory). */
 struct np_rs_entry {
 	struct np_cidr cidr;
 	const struct np_cidr *except;
 	size_t nexcept;
 	struct np_pset ports;
-	uint32_t prov;		/* index into np_ruleset.prov */
+	const struct np_pset *iports;	/* ports, interned in the core */
+	uint32_t prov;			/* index into np_rs_core.prov */
 };
 
-/* One LPM key: the longest-prefix match for an address decides. */
+/* A rule behind a key: its policy and its own ports. */
+struct np_rs_contrib {
+	uint32_t prov;
+	const struct np_pset *ports;
+};
+
+/*
+ * One LPM key: the longest-prefix match for an address decides. Port sets
+ * and contributor lists are interned per core: thousands of host keys
+ * from one peer share one of each.
+ */
 struct np_rs_key {
 	struct np_cidr cidr;
-	struct np_pset ports;	/* empty and !all: a hole, deny */
-	uint32_t *entries;	/* contributing entries, by index */
-	size_t nentries;
+	uint32_t ncontrib;
+	const struct np_pset *ports;	/* empty and !all: a hole, deny */
+	const struct np_rs_contrib *contrib;
 };
 
 /*
@@ -54,8 +66,6 @@ struct np_rs_core {
 	struct np_arena arena;
 	unsigned long refs;		/* atomic */
 	bool isolated[2];
-	struct np_rs_entry *entries[2];
-	size_t nentries[2];
 	struct np_rs_key *keys[2];	/* sorted: family, address, length */
 	size_t nkeys[2];
 	struct np_prov *prov;
@@ -103,6 +113,7 @@ struct np_ctx {
 	/* cores by the serials of the PolicyEndpoints that produced them */
 	struct np_core_slot *cores;
 	size_t ncores, corecap;
+	size_t core_bytes;		/* arena bytes of the cached cores */
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;

@@ -60,7 +60,7 @@ int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
 
 				if (k->cidr.family != fam)
 					continue;
-				portset_from(&k->ports, &ps);
+				portset_from(k->ports, &ps);
 				for (j = 0; j < ms->nportsets; j++)
 					if (!memcmp(&ms->portsets[j], &ps,
 						    sizeof(ps)))

@@ -17,4 +17,7 @@
 #define NP_MAX_POD_PORTS	1024	/* container ports of one pod */
 #define NP_MAX_IPS		16	/* podIPs, clusterIPs */
 
+/* Not input limits: bounds of the library's own caches. */
+#define NP_CORE_CACHE		(256u << 20)	/* bytes of cached rule sets */
+
 #endif /* NP_LIMITS_H */

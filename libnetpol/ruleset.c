@@ -160,16 +160,114 @@ struct frame {
 	long eff;	/* key an address here falls back to; -1: none */
 };
 
-static int closure(struct np_rs_core *rs, int dir)
+/* Interned blobs: equal content, one copy in the core's arena. */
+struct intern {
+	struct np_arena *a;
+	struct {
+		uint64_t h;
+		size_t len;
+		const void *p;
+	} *v;
+	size_t n, cap;
+};
+
+static const void *intern_blob(struct intern *in, const void *data,
+			       size_t len)
 {
-	struct np_arena *a = &rs->arena;
-	struct closure cl = { .ent = rs->entries[dir], .n = rs->nentries[dir] };
+	uint64_t h = np__hash_bytes(data, len, len);
+	size_t i, j;
+	void *copy;
+
+	if (in->n + 1 > in->cap / 2) {
+		size_t cap = in->cap ? in->cap * 2 : 64;
+		__typeof__(in->v) nv = calloc(cap, sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		for (i = 0; i < in->cap; i++) {
+			if (!in->v[i].p)
+				continue;
+			for (j = in->v[i].h & (cap - 1); nv[j].p;
+			     j = (j + 1) & (cap - 1))
+				;
+			nv[j] = in->v[i];
+		}
+		free(in->v);
+		in->v = nv;
+		in->cap = cap;
+	}
+	for (i = h & (in->cap - 1); in->v[i].p; i = (i + 1) & (in->cap - 1))
+		if (in->v[i].h == h && in->v[i].len == len &&
+		    !memcmp(in->v[i].p, data, len))
+			return in->v[i].p;
+	copy = np__arena_alloc(in->a, len ? len : 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, data, len);
+	in->v[i].h = h;
+	in->v[i].len = len;
+	in->v[i].p = copy;
+	in->n++;
+	return copy;
+}
+
+/* A merged port set, interned (ranges first, then the set itself). */
+static const struct np_pset *intern_pset(struct intern *in,
+					 const struct np_pset *s)
+{
+	struct np_pset t;
+
+	memset(&t, 0, sizeof(t));
+	t.all = s->all;
+	t.n = s->all ? 0 : s->n;
+	if (t.n) {
+		t.r = (struct np_prange *)intern_blob(in, s->r,
+						      t.n * sizeof(*s->r));
+		if (!t.r)
+			return NULL;
+	}
+	return intern_blob(in, &t, sizeof(t));
+}
+
+/* A growable scratch port set, reused for every candidate key. */
+struct scratch {
+	struct np_prange *r;
+	size_t n, cap;
+	bool all;
+};
+
+static int scratch_add(struct scratch *s, const struct np_prange *r)
+{
+	if (NP_GROW(s->r, s->cap, s->n + 1))
+		return -ENOMEM;
+	memset(&s->r[s->n], 0, sizeof(*r));	/* padding compares as bytes */
+	s->r[s->n].proto = r->proto;
+	s->r[s->n].lo = r->lo;
+	s->r[s->n].hi = r->hi;
+	s->n++;
+	return 0;
+}
+
+static int contrib_cmp(const void *a, const void *b)
+{
+	const struct np_rs_contrib *x = a, *y = b;
+
+	if (x->prov != y->prov)
+		return x->prov < y->prov ? -1 : 1;
+	return x->ports < y->ports ? -1 : x->ports > y->ports;
+}
+
+static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
+		   int dir, struct intern *in)
+{
+	struct closure cl = { .ent = ent, .n = n };
 	struct np_cidr *fam = NULL;
 	struct frame stack[130];
 	size_t nf = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0;
 	struct np_rs_key *keys = NULL;
-	uint32_t *contrib = NULL;
+	struct np_rs_contrib *contrib = NULL;
 	size_t ncontrib, ccap = 0;
+	struct scratch sc = { 0 };
 	static const struct np_pset empty;
 	int err = -ENOMEM;
 
@@ -197,16 +295,18 @@ static int closure(struct np_rs_core *rs, int dir)
 	/* sorted by address then length: a pre-order walk of the prefix tree */
 	for (i = 0; i < nf; i++) {
 		const struct np_cidr *kc = &fam[i];
-		const struct np_pset *parent;
-		struct np_pset v = { 0 };
+		const struct np_pset *parent, *ip;
+		struct np_pset v;
 		size_t s;
 
 		while (depth && !np__cidr_contains(stack[depth - 1].c, kc))
 			depth--;
 		parent = depth && stack[depth - 1].eff >= 0
-				 ? &keys[stack[depth - 1].eff].ports
+				 ? keys[stack[depth - 1].eff].ports
 				 : &empty;
 		ncontrib = 0;
+		sc.n = 0;
+		sc.all = false;
 		for (s = 0; s <= depth; s++) {
 			const struct np_cidr *anc = s < depth ? stack[s].c : kc;
 
@@ -224,18 +324,20 @@ static int closure(struct np_rs_core *rs, int dir)
 					continue;
 				if (NP_GROW(contrib, ccap, ncontrib + 1))
 					goto out;
-				contrib[ncontrib++] = cl.byc[k];
+				contrib[ncontrib].prov = e->prov;
+				contrib[ncontrib++].ports = e->iports;
 				if (e->ports.all) {
-					v.all = true;
+					sc.all = true;
 					continue;
 				}
-				for (x = 0; !v.all && x < e->ports.n; x++)
-					if (np__pset_add(a, &v, e->ports.r[x].proto,
-							 e->ports.r[x].lo,
-							 e->ports.r[x].hi))
+				for (x = 0; !sc.all && x < e->ports.n; x++)
+					if (scratch_add(&sc, &e->ports.r[x]))
 						goto out;
 			}
 		}
+		v.all = sc.all;
+		v.r = sc.r;
+		v.n = sc.n;
 		np__pset_merge(&v);
 		if (depth >= ARRAY_SIZE(stack) - 1)
 			goto out;	/* cannot happen: at most 129 levels */
@@ -247,19 +349,27 @@ static int closure(struct np_rs_core *rs, int dir)
 		}
 		if (NP_GROW(keys, kcap, nkeys + 1))
 			goto out;
-		keys[nkeys].cidr = *kc;
-		keys[nkeys].ports = v;
-		keys[nkeys].nentries = ncontrib;
-		keys[nkeys].entries = np__arena_alloc(
-			a, (ncontrib + 1) * sizeof(*keys[nkeys].entries));
-		if (!keys[nkeys].entries)
+		ip = intern_pset(in, &v);
+		if (!ip)
 			goto out;
-		if (ncontrib)
-			memcpy(keys[nkeys].entries, contrib,
-			       ncontrib * sizeof(*contrib));
+		/* one entry per rule and port set, in a stable order */
+		qsort(contrib, ncontrib, sizeof(*contrib), contrib_cmp);
+		for (j = k = 0; j < ncontrib; j++)
+			if (!k || contrib_cmp(&contrib[k - 1], &contrib[j]))
+				contrib[k++] = contrib[j];
+		ncontrib = k;
+		keys[nkeys].cidr = *kc;
+		keys[nkeys].ports = ip;
+		keys[nkeys].ncontrib = (uint32_t)ncontrib;
+		keys[nkeys].contrib = ncontrib ? intern_blob(in, contrib,
+							     ncontrib * sizeof(*contrib))
+					       : NULL;
+		if (ncontrib && !keys[nkeys].contrib)
+			goto out;
 		stack[depth++].eff = (long)nkeys++;
 	}
-	rs->keys[dir] = np__arena_alloc(a, (nkeys + 1) * sizeof(*keys));
+	rs->keys[dir] = np__arena_alloc(&rs->arena,
+					(nkeys + 1) * sizeof(*keys));
 	if (!rs->keys[dir])
 		goto out;
 	if (nkeys)
@@ -271,6 +381,7 @@ out:
 	free(cl.byc);
 	free(keys);
 	free(contrib);
+	free(sc.r);
 	return err;
 }
 
@@ -299,27 +410,24 @@ static void key_policies(const struct np_rs_core *co, int dir,
 			 const struct np_rs_key *k, uint8_t proto, int port,
 			 struct np_strbuf *sb)
 {
-	size_t i, j;
+	uint32_t last = UINT32_MAX;
 	bool first = true;
+	size_t i;
 
-	for (i = 0; i < k->nentries; i++) {
-		const struct np_rs_entry *e = &co->entries[dir][k->entries[i]];
-		bool dup = false;
+	/* contributors are sorted by provenance: skip repeats */
+	for (i = 0; i < k->ncontrib; i++) {
+		const struct np_rs_contrib *c = &k->contrib[i];
 
-		if (port >= 0 && np__pset_find(&e->ports, proto,
-					       (uint16_t)port) < 0)
+		if (port >= 0 &&
+		    np__pset_find(c->ports, proto, (uint16_t)port) < 0)
 			continue;
-		for (j = 0; j < i && !dup; j++)
-			dup = co->entries[dir][k->entries[j]].prov == e->prov &&
-			      (port < 0 ||
-			       np__pset_find(&co->entries[dir][k->entries[j]].ports,
-					     proto, (uint16_t)port) >= 0);
-		if (dup)
+		if (c->prov == last)
 			continue;
+		last = c->prov;
 		if (!first)
 			np__sb_puts(sb, ", ");
 		first = false;
-		prov_format(co, e->prov, dir, sb);
+		prov_format(co, c->prov, dir, sb);
 	}
 }
 
@@ -341,26 +449,20 @@ static uint32_t prov_add(struct np_rs_core *co, size_t *cap, const char *ns,
 	return (uint32_t)co->nprov++;
 }
 
-static int entry_from_pe(struct np_rs_core *co, struct np_rs_entry *e,
-			 const struct np_pe_entry *pe)
+static int entry_from_pe(struct np_arena *a, struct intern *in,
+			 struct np_rs_entry *e, const struct np_pe_entry *pe)
 {
 	size_t i;
 
 	memset(e, 0, sizeof(*e));
 	e->cidr = pe->cidr;
-	if (pe->nexcept) {
-		struct np_cidr *ex = np__arena_alloc(&co->arena,
-						     pe->nexcept * sizeof(*ex));
-
-		if (!ex)
-			return -ENOMEM;
-		memcpy(ex, pe->except, pe->nexcept * sizeof(*ex));
-		e->except = ex;
-		e->nexcept = pe->nexcept;
-	}
+	/* the PolicyEndpoint outlives the build: borrow its excepts */
+	e->except = pe->except;
+	e->nexcept = pe->nexcept;
 	if (!pe->nports) {
 		e->ports.all = true;
-		return 0;
+		e->iports = intern_pset(in, &e->ports);
+		return e->iports ? 0 : -ENOMEM;
 	}
 	for (i = 0; i < pe->nports; i++) {
 		const struct np_port *p = &pe->ports[i];
@@ -368,11 +470,12 @@ static int entry_from_pe(struct np_rs_core *co, struct np_rs_entry *e,
 		uint16_t hi = p->has_port ? (p->end_port ? p->end_port : p->port)
 					  : 65535;
 
-		if (np__pset_add(&co->arena, &e->ports, p->proto, lo, hi))
+		if (np__pset_add(a, &e->ports, p->proto, lo, hi))
 			return -ENOMEM;
 	}
 	np__pset_merge(&e->ports);
-	return 0;
+	e->iports = intern_pset(in, &e->ports);
+	return e->iports ? 0 : -ENOMEM;
 }
 
 static void hash_mix(uint64_t *h, const void *p, size_t n)
@@ -390,16 +493,16 @@ static void core_hash(struct np_rs_core *co)
 		hash_mix(&h, &co->isolated[d], sizeof(co->isolated[d]));
 		for (i = 0; i < co->nkeys[d]; i++) {
 			const struct np_rs_key *k = &co->keys[d][i];
-			uint8_t all = k->ports.all;
+			uint8_t all = k->ports->all;
 
 			hash_mix(&h, &k->cidr, sizeof(k->cidr));
 			hash_mix(&h, &all, 1);
-			hash_mix(&h, &k->ports.n, sizeof(k->ports.n));
+			hash_mix(&h, &k->ports->n, sizeof(k->ports->n));
 			/* field by field: np_prange has padding */
-			for (j = 0; j < k->ports.n; j++) {
-				hash_mix(&h, &k->ports.r[j].proto, 1);
-				hash_mix(&h, &k->ports.r[j].lo, 2);
-				hash_mix(&h, &k->ports.r[j].hi, 2);
+			for (j = 0; j < k->ports->n; j++) {
+				hash_mix(&h, &k->ports->r[j].proto, 1);
+				hash_mix(&h, &k->ports->r[j].lo, 2);
+				hash_mix(&h, &k->ports->r[j].hi, 2);
 			}
 		}
 	}
@@ -416,7 +519,7 @@ static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
 	for (i = 0; i < co->nkeys[dir]; i++) {
 		const struct np_rs_key *k = &co->keys[dir][i];
 
-		if (k->ports.n <= NP_MAX_SLOTS)
+		if (k->ports->n <= NP_MAX_SLOTS)
 			continue;
 		if (diag) {
 			memset(diag, 0, sizeof(*diag));
@@ -429,7 +532,7 @@ static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
 			key_policies(co, dir, k, 0, -1, &sb);
 			snprintf(diag->message, sizeof(diag->message),
 				 "%s: Too many: %zu port ranges: must have at "
-				 "most %d (policies: %s)", cidr, k->ports.n,
+				 "most %d (policies: %s)", cidr, k->ports->n,
 				 NP_MAX_SLOTS, sb.buf ? sb.buf : "");
 			np__sb_release(&sb);
 		}
@@ -459,9 +562,11 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		      size_t npes, const char *ns, const char *name,
 		      struct np_diag *diag)
 {
-	struct np_arena arena = { 0 };
+	struct np_arena arena = { 0 }, scratch = { 0 };
+	struct intern in = { 0 };
 	struct np_rs_core *co;
-	size_t pcap = 0, i, j, n;
+	struct np_rs_entry *ent;
+	size_t pcap = 0, i, j, n, nent;
 	struct np_prov *p;
 	int d, err = -ENOMEM;
 
@@ -470,8 +575,10 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		return -ENOMEM;
 	co->arena = arena;
 	co->refs = 1;
+	in.a = &co->arena;
 	for (d = 0; d < 2; d++) {
 		n = 1;
+		nent = 0;
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
 
@@ -480,9 +587,8 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 				co->isolated[d] = true;
 			n += d ? pe->negress : pe->ningress;
 		}
-		co->entries[d] = np__arena_zalloc(&co->arena,
-						  n * sizeof(*co->entries[d]));
-		if (!co->entries[d])
+		ent = np__arena_zalloc(&scratch, n * sizeof(*ent));
+		if (!ent)
 			goto fail;
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
@@ -497,19 +603,18 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 			if (!pns || !pname)
 				goto fail;
 			for (j = 0; j < m; j++) {
-				struct np_rs_entry *e =
-					&co->entries[d][co->nentries[d]];
+				struct np_rs_entry *e = &ent[nent];
 
-				if (entry_from_pe(co, e, &v[j]))
+				if (entry_from_pe(&scratch, &in, e, &v[j]))
 					goto fail;
 				e->prov = prov_add(co, &pcap, pns, pname,
 						   v[j].rule);
 				if (e->prov == UINT32_MAX)
 					goto fail;
-				co->nentries[d]++;
+				nent++;
 			}
 		}
-		err = closure(co, d);
+		err = closure(co, ent, nent, d, &in);
 		if (!err)
 			err = check_slots(co, d, ns, name, diag);
 		if (err)
@@ -525,9 +630,13 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 	free(co->prov);
 	co->prov = p;
 	core_hash(co);
+	free(in.v);
+	np__arena_release(&scratch);
 	*out = co;
 	return 0;
 fail:
+	free(in.v);
+	np__arena_release(&scratch);
 	free(co->prov);
 	arena = co->arena;
 	np__arena_release(&arena);
@@ -554,6 +663,7 @@ void np__ctx_cores_release(struct np_ctx *ctx)
 	free(ctx->cores);
 	ctx->cores = NULL;
 	ctx->ncores = ctx->corecap = 0;
+	ctx->core_bytes = 0;
 }
 
 /*
@@ -593,7 +703,13 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes,
 		free(ser);
 		return err;
 	}
-	/* remember it; a full table starts over (old keys may be stale) */
+	/*
+	 * Remember it. The cache is bounded by bytes: past NP_CORE_CACHE it
+	 * starts over (cores in use stay alive through their references),
+	 * which also drops keys of endpoints that no longer exist.
+	 */
+	if (ctx->core_bytes + (*out)->arena.used > NP_CORE_CACHE)
+		np__ctx_cores_release(ctx);
 	if (ctx->ncores + 1 > ctx->corecap / 2) {
 		size_t cap = ctx->corecap ? ctx->corecap * 2 : 64;
 
@@ -640,6 +756,7 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes,
 	ctx->cores[slot].nserials = npes;
 	ctx->cores[slot].core = core_get(*out);
 	ctx->ncores++;
+	ctx->core_bytes += (*out)->arena.used;
 	return 0;
 }
 
@@ -691,6 +808,13 @@ static bool pe_has_pod(const struct np_obj *pe, const char *ns,
 {
 	size_t i;
 
+	/*
+	 * A PolicyEndpoint governs pods of its own namespace only: one in
+	 * namespace a listing b's pods (and a hostIP of its choosing, which
+	 * is always allowed) must not open them.
+	 */
+	if (strcmp(pe->meta.ns, ns))
+		return false;
 	for (i = 0; i < pe->pe.npods; i++)
 		if (pe->pe.pods[i].ns && pe->pe.pods[i].name &&
 		    !strcmp(pe->pe.pods[i].ns, ns) &&
@@ -861,9 +985,9 @@ static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 		return 0;
 	}
 	np__cidr_format(&k->cidr, v->key, sizeof(v->key));
-	slot = np__pset_find(&k->ports, proto, port);
+	slot = np__pset_find(k->ports, proto, port);
 	if (slot < 0) {
-		v->reason = !k->ports.n && !k->ports.all ? NP_REASON_EXCEPT
+		v->reason = !k->ports->n && !k->ports->all ? NP_REASON_EXCEPT
 							 : NP_REASON_PORT;
 		return 0;
 	}
@@ -1119,7 +1243,7 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 
 			np__cidr_format(&k->cidr, buf, sizeof(buf));
 			np__sb_printf(sb, "  %-22s ", buf);
-			pset_text(sb, &k->ports);
+			pset_text(sb, k->ports);
 			np__sb_puts(sb, "  [");
 			key_policies(rs->core, d, k, 0, -1, sb);
 			np__sb_puts(sb, "]\n");
@@ -1185,7 +1309,7 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			TRY(np__seq_push(&a, keys, k));
 			np__cidr_format(&key->cidr, buf, sizeof(buf));
 			TRY(np__map_put(&a, k, "cidr", np__node_str(&a, buf)));
-			TRY(np__map_put(&a, k, "ports", pset_node(&a, &key->ports)));
+			TRY(np__map_put(&a, k, "ports", pset_node(&a, key->ports)));
 			key_policies(rs->core, d, key, 0, -1, &sb);
 			TRY(np__map_put(&a, k, "from",
 					np__node_str(&a, sb.buf ? sb.buf : "")));

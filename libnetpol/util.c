@@ -12,13 +12,13 @@ struct np_arena_chunk {
 };
 
 #define ARENA_CHUNK (64 * 1024)
-/*
- * Chunks start small and double up to ARENA_CHUNK: every object has an
- * arena, and a first chunk of 64 KiB made a small object cost a page or
- * two of memory (100 KiB of input per MiB).
- */
-#define ARENA_FIRST 512
+#define ARENA_FIRST 1024
 
+/*
+ * Chunks start small and double up to ARENA_CHUNK, so the many small
+ * arenas (one per object) stay small; a request larger than a quarter
+ * chunk gets a block of its own.
+ */
 void *np__arena_alloc(struct np_arena *a, size_t size)
 {
 	struct np_arena_chunk *c = a->head;
@@ -27,20 +27,18 @@ void *np__arena_alloc(struct np_arena *a, size_t size)
 	if (need < size)
 		return NULL;
 	if (!c || c->cap - c->used < need) {
-		size_t cap = need;
+		size_t cap = c ? NP_MIN(c->cap * 2, (size_t)ARENA_CHUNK)
+			       : ARENA_FIRST;
+		bool own = need > ARENA_CHUNK / 4;
 
-		if (need <= ARENA_CHUNK / 4) {
-			cap = c ? NP_MIN(c->cap * 2, ARENA_CHUNK) : ARENA_FIRST;
-			while (cap < need)
-				cap *= 2;
-		}
-
+		if (own || cap < need)
+			cap = own ? need : NP_MAX(cap, need);
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
 		c->cap = cap;
 		c->used = 0;
-		if (need > ARENA_CHUNK / 4 && a->head) {
+		if (own && a->head) {
 			/* big block: keep the current chunk on top */
 			c->next = a->head->next;
 			a->head->next = c;
@@ -51,6 +49,7 @@ void *np__arena_alloc(struct np_arena *a, size_t size)
 		a->total += cap;
 	}
 	c->used += need;
+	a->used += need;
 	return (char *)c->data + c->used - need;
 }
 
@@ -110,6 +109,7 @@ void np__arena_release(struct np_arena *a)
 	}
 	a->head = NULL;
 	a->total = 0;
+	a->used = 0;
 }
 
 static bool sb_reserve(struct np_strbuf *sb, size_t more)

@@ -20,7 +20,8 @@
 /* Bump allocator: everything it hands out is freed at once. */
 struct np_arena {
 	struct np_arena_chunk *head;
-	size_t total;
+	size_t total;		/* bytes of all chunks */
+	size_t used;		/* bytes handed out */
 };
 
 void *np__arena_alloc(struct np_arena *a, size_t size);
