@@ -447,7 +447,6 @@ int np_cluster_export(const struct np_cluster *c, enum np_kind kind,
 		      enum np_format fmt, char **out)
 {
 	struct np_arena a = { 0 };
-	struct np_strbuf sb = { 0 };
 	struct np_node *root, *items;
 	struct np_obj **objs;
 	size_t n, i;
@@ -460,21 +459,13 @@ int np_cluster_export(const struct np_cluster *c, enum np_kind kind,
 	if (err)
 		return err;
 	err = -ENOMEM;
-	root = np__node_new(&a, NP_N_MAP);
-	items = np__node_new(&a, NP_N_SEQ);
-	if (!root || !items ||
-	    np__map_put(&a, root, "apiVersion", np__node_str(&a, "v1")) ||
-	    np__map_put(&a, root, "kind", np__node_str(&a, "List")) ||
-	    np__map_put(&a, root, "items", items))
-		goto out;
-	for (i = 0; i < n; i++)
+	root = np__list_new(&a, &items);
+	for (i = 0; root && i < n; i++)
 		if (np__seq_push(&a, items, np__obj_to_node(&a, objs[i])))
 			goto out;
-	err = np__emit(root, fmt, &sb);
-	if (!err)
-		err = np__sb_finish(&sb, out);
+	if (root)
+		err = np__emit_string(root, fmt, out);
 out:
-	np__sb_release(&sb);
 	free(objs);
 	np__arena_release(&a);
 	return err;

@@ -327,11 +327,8 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
 			}
 		}
 	}
-	err = np__emit(root, fmt, &sb);
-	if (!err)
-		err = np__sb_finish(&sb, out);
+	err = np__emit_string(root, fmt, out);
 out:
-	np__sb_release(&sb);
 	np__arena_release(&a);
 	return err;
 }

@@ -75,6 +75,12 @@ int np__seq_push(struct np_arena *a, struct np_node *seq, struct np_node *v);
 int np__map_put(struct np_arena *a, struct np_node *map, const char *key,
 		struct np_node *v);
 
+/* A `apiVersion: v1, kind: List` object; *items receives its list. */
+struct np_node *np__list_new(struct np_arena *a, struct np_node **items);
+/* Print a tree into a new string (freed with np_free). */
+int np__emit_string(const struct np_node *root, enum np_format fmt,
+		    char **out);
+
 /* Print a tree. JSON: 2-space indented, as kubectl -o json. */
 int np__emit(const struct np_node *root, enum np_format fmt,
 	     struct np_strbuf *sb);

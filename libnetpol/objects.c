@@ -1037,12 +1037,36 @@ static void get_rules(struct np_vctx *c, const struct np_node *n,
 	}
 }
 
+/* A list of "Ingress"/"Egress" (policyTypes, podIsolation). */
+static void get_directions(struct np_vctx *c, const struct np_node *n,
+			   bool *ingress, bool *egress)
+{
+	size_t i;
+
+	if (!is_seq(c, n, NP_MAX_LIST))
+		return;
+	for (i = 0; i < n->seq.n; i++) {
+		const struct np_node *t = n->seq.v[i];
+		size_t p = path_push(c, "[%zu]", i);
+
+		if (t->type == NP_N_STR && !strcmp(t->str.s, "Ingress"))
+			*ingress = true;
+		else if (t->type == NP_N_STR && !strcmp(t->str.s, "Egress"))
+			*egress = true;
+		else
+			verr(c, t, -EINVAL,
+			     "Unsupported value: %s: supported values: "
+			     "\"Ingress\", \"Egress\"", REPR(t));
+		path_pop(c, p);
+	}
+}
+
 static void netpol_from(struct np_vctx *c, struct np_obj *o,
 			const struct np_node *spec)
 {
 	struct np_netpol *np = &o->np;
 	const struct np_node *ps, *pt, *in, *eg;
-	size_t p = path_push(c, ".spec"), p2, i;
+	size_t p = path_push(c, ".spec"), p2;
 
 	if (!spec) {
 		/* spec absent: podSelector {} and defaults */
@@ -1079,30 +1103,13 @@ static void netpol_from(struct np_vctx *c, struct np_obj *o,
 	pt = field(spec, "policyTypes");
 	if (pt) {
 		p2 = path_push(c, ".policyTypes");
-		if (is_seq(c, pt, NP_MAX_LIST)) {
-			if (pt->seq.n > 2)
-				verr(c, pt, -EINVAL,
-				     "Invalid value: [...]: may not specify "
-				     "more than two policyTypes");
-			for (i = 0; i < pt->seq.n; i++) {
-				const struct np_node *t = pt->seq.v[i];
-				size_t p3 = path_push(c, "[%zu]", i);
-
-				if (t->type == NP_N_STR &&
-				    !strcmp(t->str.s, "Ingress"))
-					np->ingress_type = true;
-				else if (t->type == NP_N_STR &&
-					 !strcmp(t->str.s, "Egress"))
-					np->egress_type = true;
-				else
-					verr(c, t, -EINVAL,
-					     "Unsupported value: %s: supported "
-					     "values: \"Ingress\", \"Egress\"",
-					     REPR(t));
-				path_pop(c, p3);
-			}
-			np->policy_types_set = pt->seq.n > 0;
-		}
+		if (pt->type == NP_N_SEQ && pt->seq.n > 2 &&
+		    pt->seq.n <= NP_MAX_LIST)
+			verr(c, pt, -EINVAL,
+			     "Invalid value: [...]: may not specify more than "
+			     "two policyTypes");
+		get_directions(c, pt, &np->ingress_type, &np->egress_type);
+		np->policy_types_set = pt->type == NP_N_SEQ && pt->seq.n > 0;
 		path_pop(c, p2);
 	}
 	if (!np->policy_types_set) {
@@ -1528,24 +1535,7 @@ static void pe_from(struct np_vctx *c, struct np_obj *o,
 	iso = field(spec, "podIsolation");
 	if (iso) {
 		p2 = path_push(c, ".podIsolation");
-		if (is_seq(c, iso, 2 * NP_MAX_LIST))
-			for (i = 0; i < iso->seq.n; i++) {
-				const struct np_node *t = iso->seq.v[i];
-				size_t p3 = path_push(c, "[%zu]", i);
-
-				if (t->type == NP_N_STR &&
-				    !strcmp(t->str.s, "Ingress"))
-					pe->iso_ingress = true;
-				else if (t->type == NP_N_STR &&
-					 !strcmp(t->str.s, "Egress"))
-					pe->iso_egress = true;
-				else
-					verr(c, t, -EINVAL,
-					     "Unsupported value: %s: supported "
-					     "values: \"Ingress\", \"Egress\"",
-					     REPR(t));
-				path_pop(c, p3);
-			}
+		get_directions(c, iso, &pe->iso_ingress, &pe->iso_egress);
 		path_pop(c, p2);
 	}
 	pods = field(spec, "podSelectorEndpoints");

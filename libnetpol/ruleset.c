@@ -1316,10 +1316,7 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			np__sb_release(&sb);
 		}
 	}
-	err = np__emit(root, fmt, &sb);
-	if (!err)
-		err = np__sb_finish(&sb, out);
-	np__sb_release(&sb);
+	err = np__emit_string(root, fmt, out);
 	np__arena_release(&a);
 	return err;
 nomem:
@@ -1332,7 +1329,6 @@ int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt,
 			 char **out, struct np_diag *diag)
 {
 	struct np_arena a = { 0 };
-	struct np_strbuf sb = { 0 };
 	struct np_node *root, *items;
 	struct np_ctx *ctx;
 	size_t i, j;
@@ -1343,32 +1339,20 @@ int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt,
 	if (!c || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON))
 		return -EINVAL;
 	err = np__ctx_get(c, &ctx);
+	for (i = 0; !err && i < ctx->npols; i++)
+		err = np__resolve_policy(ctx, i, diag);
 	if (err)
 		return err;
-	for (i = 0; i < ctx->npols; i++) {
-		err = np__resolve_policy(ctx, i, diag);
-		if (err)
-			return err;
-	}
-	root = np__node_new(&a, NP_N_MAP);
-	items = np__node_new(&a, NP_N_SEQ);
-	if (!root || !items ||
-	    np__map_put(&a, root, "apiVersion", np__node_str(&a, "v1")) ||
-	    np__map_put(&a, root, "kind", np__node_str(&a, "List")) ||
-	    np__map_put(&a, root, "items", items))
-		goto nomem;
-	for (i = 0; i < ctx->npols; i++)
+	err = -ENOMEM;
+	root = np__list_new(&a, &items);
+	for (i = 0; root && i < ctx->npols; i++)
 		for (j = 0; j < ctx->npe_of[i]; j++)
 			if (np__seq_push(&a, items,
 					 np__obj_to_node(&a, ctx->pe_of[i][j])))
-				goto nomem;
-	err = np__emit(root, fmt, &sb);
-	if (!err)
-		err = np__sb_finish(&sb, out);
-	np__sb_release(&sb);
+				goto out;
+	if (root)
+		err = np__emit_string(root, fmt, out);
+out:
 	np__arena_release(&a);
 	return err;
-nomem:
-	np__arena_release(&a);
-	return -ENOMEM;
 }
