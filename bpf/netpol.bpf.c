@@ -130,6 +130,13 @@ struct {
 	__uint(max_entries, NP_EVENTS_BYTES);
 } events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_STATS_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
 /* Userspace bookkeeping, pinned with the rest; the programs never read it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -502,8 +509,14 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 	struct np_flow_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		__u32 k = NP_STAT_EVENTS_LOST;
+		__u64 *lost = bpf_map_lookup_elem(&stats, &k);
+
+		if (lost)
+			*lost += 1;	/* per CPU: no atomic needed */
 		return;
+	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->ifindex = skb->ifindex;
 	e->ruleset = ruleset;

@@ -261,6 +261,14 @@ struct np_flow_event {
 	__u8 daddr[16];
 };
 
+/*
+ * stats: BPF_MAP_TYPE_PERCPU_ARRAY of __u64 node-wide counters, by index.
+ * Per CPU, so that a flood that fills the ring buffer does not also bounce
+ * a shared cache line between CPUs (np_rt.events_on is read per packet).
+ */
+#define NP_STAT_EVENTS_LOST	0	/* ring buffer full: event dropped */
+#define NP_STATS_N		8	/* the rest are reserved, zero */
+
 /* pods: BPF_MAP_TYPE_HASH, key ifindex; userspace bookkeeping only. */
 #define NP_POD_NS_LEN		64	/* DNS label 63 + NUL */
 #define NP_POD_NAME_LEN		256	/* DNS subdomain 253 + NUL */

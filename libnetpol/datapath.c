@@ -5,7 +5,7 @@
  * Pinned under pin_root (default /sys/fs/bpf/netpol):
  *   prog_egress, prog_ingress   the TC programs (np_tc_egress_pod, ...)
  *   endpoints lpm_v4 lpm_v6 portsets counters ct_v4 ct_v6 frags events
- *   pods rulesets bss rodata     the maps of bpf/netpol.bpf.c
+ *   pods rulesets bss rodata stats  the maps of bpf/netpol.bpf.c
  *
  * The first open loads bpf/netpol.bpf.c from the embedded skeleton and pins
  * everything; later opens, in any process, use the pins and load nothing.
@@ -103,6 +103,7 @@ enum {
 	M_RULESETS,
 	M_BSS,
 	M_RODATA,
+	M_STATS,
 	M__N,
 };
 
@@ -142,6 +143,8 @@ static const struct mapdesc maps[M__N] = {
 		    sizeof(struct np_dp_runtime) },
 	[M_RODATA] = { "rodata", BPF_MAP_TYPE_ARRAY, 4,
 		       sizeof(struct np_dp_timeouts) },
+	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+		      sizeof(uint64_t) },
 };
 
 static const char *const prog_pins[2] = {
@@ -204,6 +207,9 @@ struct np_datapath {
 	int ev_err;
 	int64_t rt_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct np_pod_value ev_pod;
+	/* ev_pod is of this ifindex (0: none), valid during one poll */
+	uint32_t ev_pod_ifindex;
+	bool ev_pod_found;
 };
 
 #define LOG(dp, lvl, ...) np__log((dp)->log, (dp)->log_ctx, (lvl), __VA_ARGS__)
@@ -932,6 +938,7 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_RULESETS] = skel->maps.rulesets;
 	m[M_BSS] = skel->maps.bss;
 	m[M_RODATA] = skel->maps.rodata;
+	m[M_STATS] = skel->maps.stats;
 	p[NP_DIR_INGRESS] = skel->progs.np_tc_ingress_pod;
 	p[NP_DIR_EGRESS] = skel->progs.np_tc_egress_pod;
 
@@ -2079,6 +2086,770 @@ NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
 	return err;
 }
 
+/* --- inspection: live maps, read without the lock ----------------------- */
+
+/* Keys of a map, counted; bounded as map_keys(). */
+static uint64_t map_count(int fd)
+{
+	unsigned char a[64], b[64], *prev = NULL, *next = a;
+	uint64_t n = 0;
+
+	while (n < NP_MAX_WALK && !bpf_map_get_next_key(fd, prev, next)) {
+		n++;
+		prev = next;
+		next = next == a ? b : a;
+	}
+	return n;
+}
+
+static uint32_t map_capacity(int fd)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
+NP_API int np_datapath_stats(struct np_datapath *dp,
+			     struct np_datapath_stats *out)
+{
+	struct np_datapath_stats s;
+	uint64_t *pc;
+	uint32_t k = NP_STAT_EVENTS_LOST;
+	int i, fam;
+
+	if (!dp || !out || out->sz < sizeof(size_t))
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	s.sz = out->sz;
+	pc = calloc(dp->ncpus, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	if (!bpf_map_lookup_elem(dp->map_fd[M_STATS], &k, pc))
+		for (i = 0; i < dp->ncpus; i++)
+			s.events_lost += pc[i];
+	free(pc);
+	for (fam = 0; fam < 2; fam++) {
+		int ct = dp->map_fd[fam ? M_CT6 : M_CT4];
+		int lpm = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+
+		s.ct_entries[fam] = map_count(ct);
+		s.ct_capacity[fam] = map_capacity(ct);
+		s.lpm_entries[fam] = map_count(lpm);
+		s.lpm_capacity[fam] = map_capacity(lpm);
+	}
+	s.pods = map_count(dp->map_fd[M_PODS]);
+	s.rulesets = map_count(dp->map_fd[M_RULESETS]);
+	k = 0;
+	if (s.rulesets && !bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &k,
+					       &(struct np_ruleset_value){ 0 }))
+		s.rulesets--;	/* key 0 is the generation counter */
+	s.events_on = __atomic_load_n(&dp->rt->events_on, __ATOMIC_ACQUIRE);
+	memcpy(out, &s, NP_MIN(out->sz, sizeof(s)));
+	out->sz = s.sz;
+	return 0;
+}
+
+/* Pod direction d's hook: the veth's TC egress for ingress, and back. */
+static enum bpf_tc_attach_point dir_hook(int d)
+{
+	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
+			     struct np_datapath_hook out[2])
+{
+	char name[IF_NAMESIZE];
+	int d, err;
+
+	if (!dp || !ifindex || !out)
+		return -EINVAL;
+	for (d = 0; d < 2; d++) {
+		enum bpf_tc_attach_point ap = dir_hook(d);
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+				    .attach_point = ap);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,
+				    .priority = NP_TC_PRIO);
+		uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
+					    ap == BPF_TC_INGRESS ?
+					    TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+		struct np_datapath_hook *h = &out[d];
+		bool ours = false;
+
+		memset(h, 0, sizeof(*h));
+		h->expected_id = dp->prog_id[d];
+		if (!if_indextoname(ifindex, name)) {
+			h->state = NP_HOOK_NO_DEVICE;
+			continue;
+		}
+		err = tc_filters(ifindex, parent, &h->filters, &ours);
+		if (err == -EINVAL || (!err && !ours)) {
+			h->state = NP_HOOK_MISSING;	/* or no clsact */
+			continue;
+		}
+		if (err)
+			return err;
+		err = bpf_tc_query(&hook, &q);
+		if (err == -ENOENT) {
+			h->state = NP_HOOK_MISSING;
+			continue;
+		}
+		if (err)
+			return err;
+		h->prog_id = q.prog_id;
+		h->state = q.prog_id == dp->prog_id[d] ? NP_HOOK_OK :
+							 NP_HOOK_STALE;
+	}
+	return 0;
+}
+
+/* One live LPM entry of one rule set. */
+struct live_ent {
+	uint8_t addr[16];
+	uint8_t len;		/* address bits of the key */
+	uint8_t tag;		/* prefix length carried in the value */
+	uint32_t psidx;
+	struct np_portset set;	/* normalized, from the live port map */
+};
+
+static int live_cmp(const void *a, const void *b)
+{
+	const struct live_ent *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ? c : (int)x->len - (int)y->len;
+}
+
+/* The live entries of rule set id in family fam, sorted. */
+static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
+		       struct live_ent **out, size_t *n)
+{
+	int fd = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	struct live_ent *v = NULL;
+	unsigned char *keys;
+	size_t nk, i, cnt = 0, cap = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = map_keys(fd, ksz, (void **)&keys, &nk);
+	if (err)
+		return err;
+	for (i = 0; i < nk; i++) {
+		const unsigned char *k = keys + i * ksz;
+		const struct np_lpm_key_v4 *k4 = (const void *)k;
+		struct np_lpm_value val;
+		struct np_portset raw;
+		struct live_ent *e;
+		size_t j;
+
+		if (ntohl(k4->ruleset) != id ||
+		    bpf_map_lookup_elem(fd, k, &val))
+			continue;
+		for (j = 0; j < cnt; j++)	/* a restarted walk repeats */
+			if (!memcmp(v[j].addr, k + 8, fam ? 16 : 4) &&
+			    v[j].len == k4->prefixlen - NP_RULESET_BITS)
+				break;
+		if (j < cnt)
+			continue;
+		if (NP_GROW(v, cap, cnt + 1)) {
+			free(keys);
+			free(v);
+			return -ENOMEM;
+		}
+		e = &v[cnt++];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->addr, k + 8, fam ? 16 : 4);
+		e->len = (uint8_t)(k4->prefixlen - NP_RULESET_BITS);
+		e->tag = (uint8_t)(val.portset >> NP_LPM_PLEN_SHIFT);
+		e->psidx = val.portset & NP_LPM_PS_MASK;
+		memset(&raw, 0, sizeof(raw));
+		if (e->psidx >= NP_MAX_PORTSETS ||
+		    bpf_map_lookup_elem(dp->map_fd[M_PORTSETS], &e->psidx,
+					&raw))
+			memset(&raw, 0, sizeof(raw));
+		ps_normalize(&e->set, &raw);
+	}
+	free(keys);
+	qsort(v, cnt, sizeof(*v), live_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static void cidr_text(int fam, const uint8_t *addr, unsigned int len,
+		      char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(fam ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	snprintf(buf, size, "%s/%u", a, len);
+}
+
+/* Users of id: pod directions whose endpoint record enforces it. */
+static size_t ruleset_users(struct np_datapath *dp, uint32_t id)
+{
+	uint32_t *ifx;
+	size_t n, i, users = 0;
+	int d;
+
+	if (map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&ifx, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct np_ep_value ep;
+
+		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifx[i], &ep))
+			continue;
+		for (d = 0; d < 2; d++)
+			if (ep.state[d] == NP_EP_POLICIES_APPLIED &&
+			    ep.ruleset[d] == id)
+				users++;
+	}
+	free(ifx);
+	return users;
+}
+
+NP_API int np_datapath_ruleset(struct np_datapath *dp, uint32_t id,
+			       struct np_datapath_ruleset *out)
+{
+	struct np_ruleset_value rv;
+	int fam;
+
+	if (!dp || !id || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &id, &rv))
+		return -ENOENT;
+	out->id = id;
+	out->direction = rv.dir ? NP_DIRECTION_EGRESS : NP_DIRECTION_INGRESS;
+	out->hash = rv.hash;
+	for (fam = 0; fam < 2; fam++) {
+		struct live_ent *v;
+		int err = lpm_collect(dp, fam, id, &v, &out->keys[fam]);
+
+		if (err)
+			return err;
+		free(v);
+	}
+	out->users = ruleset_users(dp, id);
+	return 0;
+}
+
+/* The loaded id whose digest is h, 0 when none. */
+static uint32_t id_by_hash(struct np_datapath *dp, uint64_t h)
+{
+	uint32_t *ids, best = 0;
+	size_t n, i;
+
+	if (map_keys(dp->map_fd[M_RULESETS], 4, (void **)&ids, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct np_ruleset_value rv;
+
+		if (!ids[i] ||
+		    bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &ids[i], &rv))
+			continue;
+		if (rv.hash == h && (!best || ids[i] < best))
+			best = ids[i];
+	}
+	free(ids);
+	return best;
+}
+
+NP_API int np_datapath_ruleset_id(struct np_datapath *dp,
+				  const struct np_ruleset *rs,
+				  enum np_direction dir, uint32_t *id)
+{
+	struct np_mapset *ms;
+	int err;
+
+	if (!dp || !rs || !id ||
+	    (dir != NP_DIRECTION_INGRESS && dir != NP_DIRECTION_EGRESS))
+		return -EINVAL;
+	*id = 0;
+	err = np_mapset_encode(&ms, rs);
+	if (err)
+		return err;
+	if (!ms->isolated[dir])
+		err = -ENODATA;
+	else if (ms_check(ms, NULL))
+		err = -EINVAL;
+	else
+		*id = id_by_hash(dp, dir_digest(ms, dir));
+	np_mapset_free(ms);
+	if (!err && !*id)
+		err = -ENOENT;
+	return err;
+}
+
+static void rule_from(struct np_datapath_rule *r, int fam,
+		      const struct live_ent *e)
+{
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->family = fam ? 6 : 4;
+	cidr_text(fam, e->addr, e->len, r->cidr, sizeof(r->cidr));
+	r->portset = e->psidx;
+	r->all = e->set.flags & NP_PS_ALL;
+	r->nranges = r->all ? 0 : e->set.count;
+	for (i = 0; i < r->nranges; i++) {
+		r->ranges[i].protocol = (uint8_t)(e->set.slots[i].lo >> 16);
+		r->ranges[i].first = (uint16_t)e->set.slots[i].lo;
+		r->ranges[i].last = (uint16_t)e->set.slots[i].hi;
+	}
+}
+
+NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id,
+			     np_rule_fn cb, void *ctx)
+{
+	int fam, err = 0;
+
+	if (!dp || !id || !cb)
+		return -EINVAL;
+	for (fam = 0; fam < 2 && !err; fam++) {
+		struct live_ent *v;
+		size_t n, i;
+
+		err = lpm_collect(dp, fam, id, &v, &n);
+		for (i = 0; !err && i < n; i++) {
+			struct np_datapath_rule r;
+
+			rule_from(&r, fam, &v[i]);
+			err = cb(ctx, &r);
+		}
+		free(v);
+	}
+	return err;
+}
+
+static uint32_t ct_timeout(const struct np_dp_timeouts *to, uint8_t proto,
+			   uint8_t state)
+{
+	if (proto != IPPROTO_TCP)
+		return to->other;
+	if (state == NP_CT_ESTABLISHED)
+		return to->tcp_established;
+	if (state == NP_CT_CLOSING)
+		return to->tcp_closing;
+	return to->tcp_new;
+}
+
+NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
+				 np_conn_fn cb, void *ctx)
+{
+	uint32_t now = mono_ns(CLOCK_MONOTONIC_COARSE) / 1000000000ull;
+	int fam, err = 0;
+
+	if (!dp || !cb)
+		return -EINVAL;
+	for (fam = 0; fam < 2 && !err; fam++) {
+		int fd = dp->map_fd[fam ? M_CT6 : M_CT4];
+		size_t ksz = maps[fam ? M_CT6 : M_CT4].key, n, i;
+		unsigned char *keys;
+
+		err = map_keys(fd, ksz, (void **)&keys, &n);
+		if (err)
+			break;
+		for (i = 0; i < n && !err; i++) {
+			const unsigned char *k = keys + i * ksz;
+			const uint8_t *a[2];
+			const uint16_t *port;
+			struct np_datapath_conn c;
+			struct np_ct_value v;
+			uint32_t ifproto;
+			int o;
+
+			if (fam) {
+				const struct np_ct_key_v6 *k6 = (const void *)k;
+
+				a[0] = (const uint8_t *)k6->addr[0];
+				a[1] = (const uint8_t *)k6->addr[1];
+				port = k6->port;
+				ifproto = k6->ifproto;
+			} else {
+				const struct np_ct_key_v4 *k4 = (const void *)k;
+
+				a[0] = (const uint8_t *)&k4->addr[0];
+				a[1] = (const uint8_t *)&k4->addr[1];
+				port = k4->port;
+				ifproto = k4->ifproto;
+			}
+			if (ifindex && (ifproto >> 8) != (ifindex & NP_IFX_MASK))
+				continue;
+			if (bpf_map_lookup_elem(fd, k, &v))
+				continue;	/* gone meanwhile */
+			memset(&c, 0, sizeof(c));
+			o = v.flags & NP_CTF_ORIG_HI ? 1 : 0;
+			c.ifindex = ifindex ? ifindex : ifproto >> 8;
+			c.family = fam ? 6 : 4;
+			c.protocol = (uint8_t)ifproto;
+			inet_ntop(fam ? AF_INET6 : AF_INET, a[o], c.src,
+				  sizeof(c.src));
+			inet_ntop(fam ? AF_INET6 : AF_INET, a[!o], c.dst,
+				  sizeof(c.dst));
+			c.sport = ntohs(port[o]);
+			c.dport = ntohs(port[!o]);
+			c.state = (enum np_conn_state)v.state;
+			c.age = now > v.last_seen ? now - v.last_seen : 0;
+			c.timeout = ct_timeout(&dp->to, c.protocol, v.state);
+			err = cb(ctx, &c);
+		}
+		free(keys);
+	}
+	return err;
+}
+
+static bool is_node_ip(const struct np_dp_runtime *rt, int fam,
+		       const uint8_t *a)
+{
+	uint32_t i, n;
+
+	if (!fam) {
+		n = NP_MIN(__atomic_load_n(&rt->node_ip4_n, __ATOMIC_ACQUIRE),
+			   2u);
+		for (i = 0; i < n; i++)
+			if (!memcmp(&rt->node_ip4[i], a, 4))
+				return true;
+		return false;
+	}
+	n = NP_MIN(__atomic_load_n(&rt->node_ip6_n, __ATOMIC_ACQUIRE), 2u);
+	for (i = 0; i < n; i++)
+		if (!memcmp(rt->node_ip6[i], a, 16))
+			return true;
+	return false;
+}
+
+NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
+			       enum np_direction dir, const char *peer,
+			       uint8_t protocol, uint16_t port,
+			       const struct np_ruleset *rs,
+			       struct np_datapath_verdict *out)
+{
+	uint8_t addr[16] = { 0 };
+	struct np_lpm_key_v6 key = { 0 };
+	struct np_lpm_value lv;
+	struct np_portset ps;
+	struct np_ep_value ep;
+	unsigned int plen, i;
+	uint32_t x;
+	int fam;
+
+	if (!dp || !ifindex || !peer || !out ||
+	    (dir != NP_DIRECTION_INGRESS && dir != NP_DIRECTION_EGRESS))
+		return -EINVAL;
+	if (inet_pton(AF_INET, peer, addr) == 1)
+		fam = 0;
+	else if (inet_pton(AF_INET6, peer, addr) == 1)
+		fam = 1;
+	else
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->slot = -1;
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
+		return -ENOENT;
+	out->state = (enum np_pod_state)ep.state[dir];
+	out->allowed = true;
+	if (is_node_ip(dp->rt, fam, addr)) {
+		out->reason = NP_EVENT_ALLOW_NODE;
+		return 0;
+	}
+	switch (ep.state[dir]) {
+	case NP_EP_DEFAULT_ALLOW:
+		out->reason = NP_EVENT_ALLOW_DEFAULT;
+		return 0;
+	case NP_EP_UNISOLATED:
+		out->reason = NP_EVENT_ALLOW_UNISOLATED;
+		return 0;
+	case NP_EP_POLICIES_APPLIED:
+		break;
+	default:
+		out->allowed = false;
+		out->reason = NP_EVENT_DENY_STRICT_DEFAULT;
+		return 0;
+	}
+	out->ruleset = ep.ruleset[dir];
+	out->allowed = false;
+	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
+	key.ruleset = htonl(ep.ruleset[dir]);
+	memcpy(key.addr, addr, fam ? 16 : 4);
+	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
+				&lv)) {
+		out->reason = NP_EVENT_DENY_NO_MATCH;
+		return 0;
+	}
+	plen = lv.portset >> NP_LPM_PLEN_SHIFT;
+	if (plen > (fam ? 128u : 32u))
+		plen = fam ? 128 : 32;
+	for (i = plen; i < 128; i++)
+		addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	cidr_text(fam, addr, plen, out->key, sizeof(out->key));
+	out->portset = lv.portset & NP_LPM_PS_MASK;
+	memset(&ps, 0, sizeof(ps));
+	if (out->portset >= NP_MAX_PORTSETS ||
+	    bpf_map_lookup_elem(dp->map_fd[M_PORTSETS], &out->portset, &ps))
+		memset(&ps, 0, sizeof(ps));
+	out->reason = NP_EVENT_DENY_PORT;
+	if (ps.flags & NP_PS_ALL) {
+		out->allowed = true;
+	} else if (protocol) {
+		x = (uint32_t)protocol << 16 | port;
+		for (i = 0; i < NP_MIN(ps.count, NP_MAX_SLOTS); i++)
+			if (x >= ps.slots[i].lo && x <= ps.slots[i].hi) {
+				out->allowed = true;
+				out->slot = (int)i;
+				break;
+			}
+	}
+	if (!out->allowed)
+		return 0;
+	out->reason = NP_EVENT_ALLOW_RULE;
+	if (rs && (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP ||
+		   protocol == IPPROTO_SCTP)) {
+		struct np_verdict v;
+		uint32_t id;
+
+		if (!np_datapath_ruleset_id(dp, rs, dir, &id) &&
+		    id == out->ruleset &&
+		    !np_ruleset_verdict(rs, dir, peer,
+					(enum np_protocol)protocol, port, &v))
+			snprintf(out->policies, sizeof(out->policies), "%s",
+				 v.policies);
+	}
+	return 0;
+}
+
+/* "all", "none" or "TCP 80, UDP 53-54". */
+static void ps_text(const struct np_portset *s, char *buf, size_t size)
+{
+	size_t pos = 0;
+	unsigned int i;
+
+	if (s->flags & NP_PS_ALL) {
+		snprintf(buf, size, "all");
+		return;
+	}
+	if (!s->count) {
+		snprintf(buf, size, "none");
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < s->count && pos < size; i++) {
+		unsigned int p = s->slots[i].lo >> 16;
+		unsigned int lo = s->slots[i].lo & 0xffff;
+		unsigned int hi = s->slots[i].hi & 0xffff;
+		const char *pn = p == IPPROTO_TCP ? "TCP" :
+				 p == IPPROTO_UDP ? "UDP" :
+				 p == IPPROTO_SCTP ? "SCTP" : NULL;
+		char pb[8];
+		int n;
+
+		if (!pn) {
+			snprintf(pb, sizeof(pb), "%u", p);
+			pn = pb;
+		}
+		if (lo == hi)
+			n = snprintf(buf + pos, size - pos, "%s%s %u",
+				     i ? ", " : "", pn, lo);
+		else
+			n = snprintf(buf + pos, size - pos, "%s%s %u-%u",
+				     i ? ", " : "", pn, lo, hi);
+		if (n < 0)
+			break;
+		pos += (size_t)n;
+	}
+}
+
+static const char *ep_state_name(unsigned int s)
+{
+	switch (s) {
+	case NP_EP_DEFAULT_ALLOW:
+		return "default-allow";
+	case NP_EP_DEFAULT_DENY:
+		return "default-deny";
+	case NP_EP_POLICIES_APPLIED:
+		return "enforced";
+	case NP_EP_UNISOLATED:
+		return "unisolated";
+	}
+	return "unknown";
+}
+
+static const char *const dir_names[2] = { "ingress", "egress" };
+
+/* Compare direction d's live entries with the encoded ones. */
+static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
+		       int d, uint32_t id, struct np_strbuf *sb, size_t *nd)
+{
+	size_t before = *nd;
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		const struct np_map_entry *ex = ms->ent[fam][d];
+		size_t nex = ms->nent[fam][d], nl, i = 0, j = 0;
+		struct live_ent *lv;
+		int err = lpm_collect(dp, fam, id, &lv, &nl);
+
+		if (err)
+			return err;
+		/* both sorted by address then length */
+		while (i < nex || j < nl) {
+			char cidr[64], a[160], b[160];
+			struct np_portset want;
+			int c;
+
+			if (i < nex && j < nl) {
+				uint8_t ea[16] = { 0 };
+
+				memcpy(ea, ex[i].cidr.addr, fam ? 16 : 4);
+				c = memcmp(ea, lv[j].addr, 16);
+				if (!c)
+					c = (int)ex[i].cidr.len - lv[j].len;
+			} else {
+				c = i < nex ? -1 : 1;
+			}
+			if (c < 0) {
+				cidr_text(fam, ex[i].cidr.addr,
+					  ex[i].cidr.len, cidr, sizeof(cidr));
+				ps_normalize(&want,
+					     &ms->portsets[ex[i].portset]);
+				ps_text(&want, a, sizeof(a));
+				np__sb_printf(sb, "%s: missing key %s (ports "
+					      "%s)\n", dir_names[d], cidr, a);
+				(*nd)++;
+				i++;
+				continue;
+			}
+			cidr_text(fam, lv[j].addr, lv[j].len, cidr,
+				  sizeof(cidr));
+			if (c > 0) {
+				ps_text(&lv[j].set, a, sizeof(a));
+				np__sb_printf(sb, "%s: extra key %s (ports "
+					      "%s)\n", dir_names[d], cidr, a);
+				(*nd)++;
+				j++;
+				continue;
+			}
+			ps_normalize(&want, &ms->portsets[ex[i].portset]);
+			if (memcmp(&want, &lv[j].set, sizeof(want))) {
+				ps_text(&lv[j].set, a, sizeof(a));
+				ps_text(&want, b, sizeof(b));
+				np__sb_printf(sb, "%s: key %s: port set %u "
+					      "has %s, expected %s\n",
+					      dir_names[d], cidr, lv[j].psidx,
+					      a, b);
+				(*nd)++;
+			} else if (lv[j].tag != lv[j].len) {
+				np__sb_printf(sb, "%s: key %s: value names "
+					      "prefix length %u\n",
+					      dir_names[d], cidr, lv[j].tag);
+				(*nd)++;
+			}
+			i++;
+			j++;
+		}
+		free(lv);
+	}
+	if (*nd == before) {
+		struct np_ruleset_value rv;
+
+		if (bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &id, &rv)) {
+			np__sb_printf(sb, "%s: rule set %u is not in the "
+				      "rule-set table\n", dir_names[d], id);
+			(*nd)++;
+		} else if (rv.hash != dir_digest(ms, d)) {
+			np__sb_printf(sb, "%s: rule set %u digest %016llx, "
+				      "expected %016llx\n", dir_names[d], id,
+				      (unsigned long long)rv.hash,
+				      (unsigned long long)dir_digest(ms, d));
+			(*nd)++;
+		}
+	}
+	return 0;
+}
+
+NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
+			      const struct np_ruleset *rs, char **report,
+			      size_t *ndrift)
+{
+	struct np_datapath_hook hooks[2];
+	struct np_strbuf sb = { 0 };
+	struct np_mapset *ms = NULL;
+	struct np_ep_value ep;
+	size_t nd = 0;
+	int d, err;
+
+	if (!dp || !ifindex || !rs || !report || !ndrift)
+		return -EINVAL;
+	*report = NULL;
+	*ndrift = 0;
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
+		return -ENOENT;
+	err = np_mapset_encode(&ms, rs);
+	if (!err)
+		err = ms_check(ms, NULL);
+	if (err)
+		goto out;
+	for (d = 0; d < 2; d++) {
+		unsigned int want = ms->isolated[d] ? NP_EP_POLICIES_APPLIED :
+						      NP_EP_UNISOLATED;
+
+		if (ep.state[d] != want) {
+			np__sb_printf(&sb, "%s: endpoint state %s, expected "
+				      "%s\n", dir_names[d],
+				      ep_state_name(ep.state[d]),
+				      ep_state_name(want));
+			nd++;
+			continue;
+		}
+		if (want == NP_EP_POLICIES_APPLIED) {
+			err = verify_keys(dp, ms, d, ep.ruleset[d], &sb, &nd);
+			if (err)
+				goto out;
+		}
+	}
+	err = np_datapath_hooks(dp, ifindex, hooks);
+	if (err)
+		goto out;
+	for (d = 0; d < 2; d++) {
+		const char *hk = d == NP_DIR_INGRESS ? "egress" : "ingress";
+
+		switch (hooks[d].state) {
+		case NP_HOOK_OK:
+			break;
+		case NP_HOOK_MISSING:
+			np__sb_printf(&sb, "%s: no filter of ours on the tc "
+				      "%s hook\n", dir_names[d], hk);
+			nd++;
+			break;
+		case NP_HOOK_STALE:
+			np__sb_printf(&sb, "%s: tc %s filter runs program "
+				      "%u, not ours (%u)\n", dir_names[d], hk,
+				      hooks[d].prog_id, hooks[d].expected_id);
+			nd++;
+			break;
+		case NP_HOOK_NO_DEVICE:
+			np__sb_printf(&sb, "%s: interface %u is gone\n",
+				      dir_names[d], ifindex);
+			nd++;
+			break;
+		}
+	}
+	err = np__sb_finish(&sb, report);
+	if (!err)
+		*ndrift = nd;
+out:
+	if (err)
+		np__sb_release(&sb);
+	np_mapset_free(ms);
+	return err;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct np_flow_event *fe = data;
@@ -2122,10 +2893,16 @@ static int on_event(void *ctx, void *data, size_t size)
 		snprintf(ev.rule_cidr, sizeof(ev.rule_cidr), "%s/%d", txt,
 			 fe->prefixlen);
 	}
-	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ev.ifindex,
-				 &dp->ev_pod)) {
+	/* a flood comes from few pods: one lookup per pod and poll */
+	if (dp->ev_pod_ifindex != ev.ifindex) {
+		dp->ev_pod_ifindex = ev.ifindex;
+		dp->ev_pod_found = !bpf_map_lookup_elem(dp->map_fd[M_PODS],
+							&ev.ifindex,
+							&dp->ev_pod);
 		dp->ev_pod.ns[sizeof(dp->ev_pod.ns) - 1] = '\0';
 		dp->ev_pod.name[sizeof(dp->ev_pod.name) - 1] = '\0';
+	}
+	if (dp->ev_pod_found) {
 		ev.pod_ns = dp->ev_pod.ns;
 		ev.pod_name = dp->ev_pod.name;
 	}
@@ -2153,6 +2930,7 @@ NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 	dp->ev_cb = cb;
 	dp->ev_ctx = ctx;
 	dp->ev_err = 0;
+	dp->ev_pod_ifindex = 0;
 	dp->rt_offset_ns = (int64_t)(mono_ns(CLOCK_REALTIME) -
 				     mono_ns(CLOCK_MONOTONIC));
 	n = ring_buffer__poll(dp->rb, timeout_ms);

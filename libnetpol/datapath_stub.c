@@ -84,3 +84,55 @@ int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
 {
 	return -ENOTSUP;
 }
+
+int np_datapath_stats(struct np_datapath *dp, struct np_datapath_stats *out)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
+		      struct np_datapath_hook out[2])
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_ruleset(struct np_datapath *dp, uint32_t id,
+			struct np_datapath_ruleset *out)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_ruleset_id(struct np_datapath *dp,
+			   const struct np_ruleset *rs, enum np_direction dir,
+			   uint32_t *id)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
+		      void *ctx)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
+			  np_conn_fn cb, void *ctx)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
+			enum np_direction dir, const char *peer,
+			uint8_t protocol, uint16_t port,
+			const struct np_ruleset *rs,
+			struct np_datapath_verdict *out)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
+		       const struct np_ruleset *rs, char **report,
+		       size_t *ndrift)
+{
+	return -ENOTSUP;
+}

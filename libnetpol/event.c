@@ -3,6 +3,10 @@
  * Flow events, decoded: names and formatting. No kernel access here, so
  * it builds (and is tested) without the datapath too.
  */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
 #include "netpol/datapath.h"
 #include "util.h"
 
@@ -33,4 +37,198 @@ const char *np_event_reason_name(enum np_event_reason reason)
 		return "DENY_FRAGMENT";
 	}
 	return "UNKNOWN";
+}
+
+/* A bounded writer: counts what it would write, stores what fits. */
+struct lw {
+	char *buf;
+	size_t size;
+	size_t pos;
+};
+
+static void lw_putn(struct lw *w, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, w->pos++)
+		if (w->pos + 1 < w->size)
+			w->buf[w->pos] = s[i];
+}
+
+static void lw_puts(struct lw *w, const char *s)
+{
+	lw_putn(w, s, strlen(s));
+}
+
+static void lw_printf(struct lw *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void lw_printf(struct lw *w, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		lw_putn(w, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
+			sizeof(tmp) - 1);
+}
+
+/* A JSON string, quoted and escaped. */
+static void lw_json_str(struct lw *w, const char *s)
+{
+	lw_putn(w, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			lw_putn(w, "\\", 1);
+			lw_putn(w, (const char *)&c, 1);
+		} else if (c < 0x20) {
+			lw_printf(w, "\\u%04x", c);
+		} else {
+			lw_putn(w, (const char *)&c, 1);
+		}
+	}
+	lw_putn(w, "\"", 1);
+}
+
+/* "TCP", "UDP", ...; the number for others, in tmp. */
+static const char *proto_name(uint8_t proto, char tmp[4])
+{
+	switch (proto) {
+	case 1:
+		return "ICMP";
+	case 6:
+		return "TCP";
+	case 17:
+		return "UDP";
+	case 58:
+		return "ICMPv6";
+	case 132:
+		return "SCTP";
+	}
+	snprintf(tmp, 4, "%u", proto);
+	return tmp;
+}
+
+/* RFC 3339, UTC, milliseconds: "2023-05-30T16:05:32.573Z". */
+static void rfc3339(uint64_t ns, char out[64])
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	unsigned int ms = (unsigned int)(ns % 1000000000ull / 1000000ull);
+	struct tm tm;
+
+	if (!gmtime_r(&sec, &tm)) {
+		snprintf(out, 64, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ms);
+}
+
+static const char *dir_name(enum np_direction d)
+{
+	return d == NP_DIRECTION_EGRESS ? "egress" : "ingress";
+}
+
+static bool known(const char *s)
+{
+	return s && *s;
+}
+
+static void format_json(struct lw *w, const struct np_event *ev,
+			const char *ts, const char *proto)
+{
+	lw_puts(w, "{\"level\":\"info\",\"timestamp\":\"");
+	lw_puts(w, ts);
+	lw_puts(w, "\",\"logger\":\"ebpf-client\",\"msg\":\"Flow Info: \","
+		"\"Src IP\":");
+	lw_json_str(w, ev->src_text);
+	lw_printf(w, ",\"Src Port\":%u,\"Dest IP\":", ev->sport);
+	lw_json_str(w, ev->dst_text);
+	lw_printf(w, ",\"Dest Port\":%u,\"Proto\":", ev->dport);
+	lw_json_str(w, proto);
+	lw_puts(w, ev->allowed ? ",\"Verdict\":\"ACCEPT\"" :
+				 ",\"Verdict\":\"DENY\"");
+	if (known(ev->pod_ns) || known(ev->pod_name)) {
+		lw_puts(w, ",\"Namespace\":");
+		lw_json_str(w, ev->pod_ns ? ev->pod_ns : "");
+		lw_puts(w, ",\"Pod\":");
+		lw_json_str(w, ev->pod_name ? ev->pod_name : "");
+	}
+	lw_printf(w, ",\"Direction\":\"%s\",\"Reason\":\"%s\"",
+		  dir_name(ev->direction), np_event_reason_name(ev->reason));
+	if (ev->ruleset)
+		lw_printf(w, ",\"Rule Set\":%" PRIu32, ev->ruleset);
+	if (ev->rule_cidr[0]) {
+		lw_puts(w, ",\"Rule\":");
+		lw_json_str(w, ev->rule_cidr);
+	}
+	if (known(ev->policies)) {
+		lw_puts(w, ",\"Policy\":");
+		lw_json_str(w, ev->policies);
+	}
+	lw_puts(w, "}");
+}
+
+static void text_endpoint(struct lw *w, const struct np_event *ev,
+			  const char *addr, uint16_t port)
+{
+	if (ev->family == 6)
+		lw_printf(w, "[%s]:%u", addr, port);
+	else
+		lw_printf(w, "%s:%u", addr, port);
+}
+
+static void format_text(struct lw *w, const struct np_event *ev,
+			const char *ts, const char *proto)
+{
+	lw_printf(w, "%s %s %s ", ts, ev->allowed ? "ACCEPT" : "DENY",
+		  dir_name(ev->direction));
+	if (known(ev->pod_ns) || known(ev->pod_name)) {
+		lw_puts(w, known(ev->pod_ns) ? ev->pod_ns : "-");
+		lw_puts(w, "/");
+		lw_puts(w, known(ev->pod_name) ? ev->pod_name : "-");
+	} else {
+		lw_printf(w, "ifindex:%u", ev->ifindex);
+	}
+	lw_puts(w, " ");
+	text_endpoint(w, ev, ev->src_text, ev->sport);
+	lw_puts(w, " > ");
+	text_endpoint(w, ev, ev->dst_text, ev->dport);
+	lw_printf(w, " %s %s", proto, np_event_reason_name(ev->reason));
+	if (ev->rule_cidr[0])
+		lw_printf(w, " rule %s", ev->rule_cidr);
+	if (known(ev->policies)) {
+		lw_puts(w, " policy ");
+		lw_puts(w, ev->policies);
+	}
+}
+
+NP_API int np_event_format(const struct np_event *ev, enum np_format format,
+			   char *buf, size_t size, size_t *len)
+{
+	struct lw w = { .buf = buf, .size = size };
+	char ts[64], num[4];
+	const char *proto;
+
+	if (!ev || (!buf && size) ||
+	    (format != NP_FORMAT_JSON && format != NP_FORMAT_TEXT))
+		return -EINVAL;
+	rfc3339(ev->time_ns, ts);
+	proto = proto_name(ev->protocol, num);
+	if (format == NP_FORMAT_JSON)
+		format_json(&w, ev, ts, proto);
+	else
+		format_text(&w, ev, ts, proto);
+	if (size)
+		buf[w.pos < size ? w.pos : size - 1] = '\0';
+	if (len)
+		*len = w.pos;
+	return w.pos < size ? 0 : -E2BIG;
 }

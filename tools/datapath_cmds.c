@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * netpol attach | apply | detach | status | destroy, and matrix --datapath:
- * the commands that talk to the kernel datapath.
+ * netpol attach | apply | detach | destroy, and matrix --datapath: the
+ * commands that change the kernel datapath (status and the other
+ * inspection commands are in inspect_cmds.c).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,22 +17,14 @@
 
 #include "netpol_tool.h"
 
-static void dp_log(void *ctx, enum np_log_level lvl, const char *msg)
+void dp_log(void *ctx, enum np_log_level lvl, const char *msg)
 {
 	(void)ctx;
 	if (lvl <= NP_LOG_WARN || verbose)
 		fprintf(stderr, "netpol: %s\n", msg);
 }
 
-struct dp_args {
-	const char *pin_root;
-	enum np_mode mode;
-	const char *node_ips[4];
-	size_t n_node_ips;
-};
-
-/* Options every datapath command takes; 1 when consumed, -1 bad. */
-static int dp_option(struct dp_args *a, int opt, const char *arg)
+int dp_option(struct dp_args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'R':
@@ -54,11 +47,7 @@ static int dp_option(struct dp_args *a, int opt, const char *arg)
 	return 0;
 }
 
-#define DP_LONGOPTS                                                     \
-	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },               \
-		{ "node-ip", 1, 0, 'N' }
-
-static int dp_open(struct np_datapath **dp, const struct dp_args *a)
+int dp_open(struct np_datapath **dp, const struct dp_args *a)
 {
 	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root,
 		.mode = a->mode, .log = dp_log, .node_ips = a->node_ips,
@@ -71,7 +60,7 @@ static int dp_open(struct np_datapath **dp, const struct dp_args *a)
 	return err;
 }
 
-static int split(const char *s, char *ns, size_t nsz, char *name, size_t sz)
+int split(const char *s, char *ns, size_t nsz, char *name, size_t sz)
 {
 	const char *slash = strchr(s, '/');
 
@@ -170,13 +159,7 @@ usage:
 	return 2;
 }
 
-struct pod_list {
-	struct np_datapath_pod *v;
-	char (*ns)[256], (*name)[256];
-	size_t n;
-};
-
-static int collect(void *ctx, const struct np_datapath_pod *p)
+int collect(void *ctx, const struct np_datapath_pod *p)
 {
 	struct pod_list *l = ctx;
 
@@ -194,7 +177,7 @@ static int collect(void *ctx, const struct np_datapath_pod *p)
 	return 0;
 }
 
-static void list_free(struct pod_list *l)
+void list_free(struct pod_list *l)
 {
 	free(l->v);
 	free(l->ns);
@@ -282,66 +265,6 @@ usage:
 	      "[--source policies|endpoints] [--pin-root DIR]\n",
 	      stderr);
 	return 2;
-}
-
-static const char *state_name(enum np_pod_state s)
-{
-	switch (s) {
-	case NP_POD_DEFAULT_ALLOW:
-		return "default-allow";
-	case NP_POD_DEFAULT_DENY:
-		return "default-deny";
-	case NP_POD_ENFORCED:
-		return "enforced";
-	case NP_POD_UNISOLATED:
-		return "unisolated";
-	}
-	return "?";
-}
-
-int cmd_status(int argc, char **argv)
-{
-	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
-	struct dp_args a = { 0 };
-	struct pod_list l = { 0 };
-	struct np_datapath *dp;
-	size_t i;
-	int opt, err;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol status [--pin-root DIR]\n",
-			      stderr);
-			return 2;
-		}
-	if (dp_open(&dp, &a))
-		return 2;
-	err = np_datapath_pods(dp, collect, &l);
-	printf("%-8s %-16s %-40s %-14s %-14s %s\n", "IFINDEX", "IFNAME", "POD",
-	       "INGRESS", "EGRESS", "ALLOWED/DENIED PKTS (IN, OUT)");
-	for (i = 0; !err && i < l.n; i++) {
-		struct np_datapath_counters ci = { 0 }, ce = { 0 };
-		char pod[520];
-
-		np_datapath_counters(dp, l.v[i].ifindex, NP_DIRECTION_INGRESS,
-				     &ci);
-		np_datapath_counters(dp, l.v[i].ifindex, NP_DIRECTION_EGRESS,
-				     &ce);
-		snprintf(pod, sizeof(pod), "%s%s%s", l.ns[i],
-			 l.ns[i][0] ? "/" : "", l.name[i]);
-		printf("%-8u %-16s %-40s %-14s %-14s %llu/%llu, %llu/%llu\n",
-		       l.v[i].ifindex, l.v[i].ifname[0] ? l.v[i].ifname : "-",
-		       pod[0] ? pod : "-", state_name(l.v[i].state[0]),
-		       state_name(l.v[i].state[1]),
-		       (unsigned long long)ci.allowed_packets,
-		       (unsigned long long)ci.denied_packets,
-		       (unsigned long long)ce.allowed_packets,
-		       (unsigned long long)ce.denied_packets);
-	}
-	list_free(&l);
-	np_datapath_close(dp);
-	return err ? 2 : 0;
 }
 
 int cmd_destroy(int argc, char **argv)

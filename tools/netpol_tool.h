@@ -16,6 +16,35 @@ const char *tool_reason(const struct np_verdict *v);
 int tool_matrix_datapath(struct np_cluster *c, const struct np_matrix_opts *mo,
 			 enum np_format fmt, char **out, struct np_diag *d);
 
+/* Shared by the datapath commands (datapath_cmds.c, inspect_cmds.c). */
+struct dp_args {
+	const char *pin_root;
+	enum np_mode mode;
+	const char *node_ips[4];
+	size_t n_node_ips;
+};
+
+#define DP_LONGOPTS                                                     \
+	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },               \
+		{ "node-ip", 1, 0, 'N' }
+
+/* Options every datapath command takes; 1 when consumed, -1 bad. */
+int dp_option(struct dp_args *a, int opt, const char *arg);
+int dp_open(struct np_datapath **dp, const struct dp_args *a);
+void dp_log(void *ctx, enum np_log_level lvl, const char *msg);
+/* "ns/name" into its halves; -EINVAL when malformed. */
+int split(const char *s, char *ns, size_t nsz, char *name, size_t sz);
+
+/* The attached pods, copied (np_datapath_pods' strings are borrowed). */
+struct pod_list {
+	struct np_datapath_pod *v;
+	char (*ns)[256], (*name)[256];
+	size_t n;
+};
+
+int collect(void *ctx, const struct np_datapath_pod *p);
+void list_free(struct pod_list *l);
+
 int cmd_endpoints(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
@@ -24,8 +53,14 @@ int cmd_matrix(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
-int cmd_status(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+/* inspect_cmds.c */
+int cmd_status(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #define TOOL_COMMANDS                                                        \
 	{ "endpoints", cmd_endpoints,                                        \
@@ -45,8 +80,18 @@ int cmd_destroy(int argc, char **argv);
 	{ "detach", cmd_detach,                                              \
 	  "detach --ifname IF|--ifindex N  stop enforcing" },                  \
 	{ "status", cmd_status,                                              \
-	  "status  attached pods, their state and counters" },                 \
+	  "status  attached pods: state, rule sets, hooks, counters" },       \
 	{ "destroy", cmd_destroy,                                            \
-	  "destroy  detach everything and unpin the datapath" },
+	  "destroy  detach everything and unpin the datapath" },             \
+	{ "flows", cmd_flows,                                                \
+	  "flows [--follow] [--pod NS/NAME] [--verdict accept|deny] [-o json|text] [--output FILE] [FILE...]  flow log" }, \
+	{ "metrics", cmd_metrics,                                            \
+	  "metrics  counters in the Prometheus text format" },                 \
+	{ "dump", cmd_dump,                                                  \
+	  "dump --pod NS/NAME|--ifname IF [--direction D]  live rules and conntrack" }, \
+	{ "verify", cmd_verify,                                              \
+	  "verify FILE...  compare the kernel's maps with the manifests" },    \
+	{ "explain", cmd_explain,                                            \
+	  "explain --pod NS/NAME --peer IP --port N [--protocol P] --direction D [FILE...]" },
 
 #endif /* NETPOL_TOOL_H */

@@ -26,6 +26,19 @@
  *   np_datapath_counters()      packets and bytes allowed and denied
  *   np_datapath_pods()          the attached pods and their state
  *   np_event_reason_name()      "ALLOW_RULE", "DENY_PORT", ...
+ *
+ * Flow logs and inspection (netpol flows, metrics, status, dump, verify,
+ * explain), reading the live maps:
+ *   np_event_format()           a flow event as a JSON line (EKS agent
+ *                               compatible) or a text line
+ *   np_datapath_stats()         node-wide numbers: events lost, conntrack
+ *   np_datapath_hooks()         whether a pod's tc filters run our programs
+ *   np_datapath_ruleset()       one loaded rule set: digest, keys, users
+ *   np_datapath_ruleset_id()    the loaded id holding a compiled rule set
+ *   np_datapath_rules()         a loaded rule set's LPM entries, decoded
+ *   np_datapath_conntrack()     conntrack entries, decoded
+ *   np_datapath_explain()       decide a new flow against the live maps
+ *   np_datapath_verify()        compare a pod's live maps with a rule set
  */
 #ifndef NETPOL_DATAPATH_H
 #define NETPOL_DATAPATH_H
@@ -125,6 +138,14 @@ struct np_event {
 	uint32_t length;	/* bytes */
 	const char *pod_ns;	/* NULL if unknown; valid during the call */
 	const char *pod_name;
+	/*
+	 * The policies that allowed it ("ns/name ingress[0], ..."), NULL
+	 * when unknown. The datapath knows rule sets only by content digest,
+	 * so np_datapath_poll_events() leaves it NULL; a caller holding the
+	 * pod's compiled rule set fills it from np_ruleset_verdict() (see
+	 * np_datapath_ruleset_id()) before np_event_format().
+	 */
+	const char *policies;
 };
 
 /* Return 0 to go on, a negative errno to stop polling with that error. */
@@ -237,6 +258,180 @@ NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx);
 
 /* "ALLOW_RULE", "DENY_PORT", ...; "UNKNOWN" for other values. */
 NP_API const char *np_event_reason_name(enum np_event_reason reason);
+
+/* --- flow logs and inspection ------------------------------------------- */
+
+/* A buffer this large holds any line np_event_format() writes. */
+#define NP_EVENT_LINE_MAX 4096
+
+/*
+ * One flow event as one line, without a newline, NUL-terminated in buf.
+ * NP_FORMAT_JSON: the EKS agent's network-policy-agent.log line ("level",
+ * "timestamp" RFC 3339 UTC with milliseconds, "logger" "ebpf-client",
+ * "msg" "Flow Info: ", "Src IP", "Src Port", "Dest IP", "Dest Port",
+ * "Proto", "Verdict" ACCEPT or DENY, in that order) followed by "Namespace",
+ * "Pod", "Direction", "Reason", "Rule Set", "Rule" and "Policy" when known.
+ * NP_FORMAT_TEXT: "TIME VERDICT DIRECTION NS/POD SRC:PORT > DST:PORT PROTO
+ * REASON [rule CIDR] [policy ...]". *len (optional) receives the line's
+ * length; -E2BIG when it needs more than size - 1 bytes (buf then holds
+ * as much as fits).
+ */
+NP_API int np_event_format(const struct np_event *ev, enum np_format format,
+			   char *buf, size_t size, size_t *len);
+
+/* Node-wide numbers. Set sz; fields beyond it are left alone. */
+struct np_datapath_stats {
+	size_t sz;
+	uint64_t events_lost;		/* ring buffer full, since load */
+	uint64_t ct_entries[2];		/* conntrack, [0] IPv4, [1] IPv6 */
+	uint64_t ct_capacity[2];
+	uint64_t lpm_entries[2];	/* LPM keys of every rule set */
+	uint64_t lpm_capacity[2];
+	uint64_t pods;			/* attached */
+	uint64_t rulesets;		/* distinct rule sets loaded */
+	bool events_on;			/* flow events switched on */
+};
+
+NP_API int np_datapath_stats(struct np_datapath *dp,
+			     struct np_datapath_stats *out);
+
+/* Whether a tc hook of a pod runs this datapath's program. */
+enum np_hook_state {
+	NP_HOOK_OK = 0,		/* our filter runs our program */
+	NP_HOOK_MISSING = 1,	/* no filter of ours (or no clsact qdisc) */
+	NP_HOOK_STALE = 2,	/* our handle and priority, another program */
+	NP_HOOK_NO_DEVICE = 3,	/* the interface is gone */
+};
+
+struct np_datapath_hook {
+	enum np_hook_state state;
+	uint32_t prog_id;	/* the program our filter runs, 0: none */
+	uint32_t expected_id;	/* this datapath's program */
+	size_t filters;		/* every filter on the hook, ours included */
+};
+
+/*
+ * Query the kernel for the tc filters of a pod's host veth: out[d] for
+ * pod direction d (ingress is the veth's TC egress hook). The interface
+ * need not be attached.
+ */
+NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
+			     struct np_datapath_hook out[2]);
+
+struct np_datapath_ruleset {
+	uint32_t id;
+	enum np_direction direction;
+	uint64_t hash;		/* content digest of its entries */
+	size_t keys[2];		/* live LPM keys, [0] IPv4, [1] IPv6 */
+	size_t users;		/* pod directions enforcing it */
+};
+
+/* A loaded rule set by id. -ENOENT when no such id is loaded. */
+NP_API int np_datapath_ruleset(struct np_datapath *dp, uint32_t id,
+			       struct np_datapath_ruleset *out);
+
+/*
+ * The loaded id whose content is direction dir of rs (as np_datapath_apply
+ * would write it), so that a caller can tell whether a flow event or a pod
+ * uses that rule set. -ENOENT when no loaded rule set has that content,
+ * -ENODATA when rs does not isolate dir (nothing is loaded for it).
+ */
+NP_API int np_datapath_ruleset_id(struct np_datapath *dp,
+				  const struct np_ruleset *rs,
+				  enum np_direction dir, uint32_t *id);
+
+/* A port range of one protocol. */
+struct np_port_range {
+	uint8_t protocol;	/* IPPROTO_* */
+	uint16_t first;
+	uint16_t last;
+};
+
+/* One live LPM entry, decoded. */
+struct np_datapath_rule {
+	int family;		/* 4 or 6 */
+	char cidr[50];		/* "198.18.0.0/24" */
+	uint32_t portset;	/* index in the port map */
+	bool all;		/* every protocol and port */
+	size_t nranges;		/* 0 and !all: nothing (an except hole) */
+	struct np_port_range ranges[24];
+};
+
+typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
+
+/*
+ * Call cb for every LPM entry of rule set id as the kernel holds it,
+ * IPv4 then IPv6, by address then prefix length.
+ */
+NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id,
+			     np_rule_fn cb, void *ctx);
+
+enum np_conn_state {
+	NP_CONN_NEW = 0,		/* the responder has sent nothing yet */
+	NP_CONN_ESTABLISHED = 1,	/* both sides have sent */
+	NP_CONN_CLOSING = 2,		/* TCP FIN or RST seen */
+};
+
+/* One conntrack entry, decoded. */
+struct np_datapath_conn {
+	unsigned int ifindex;	/* host veth (modulo 2^24) */
+	int family;
+	uint8_t protocol;
+	char src[46];		/* the originator */
+	char dst[46];
+	uint16_t sport;		/* ICMP echo: the identifier, both */
+	uint16_t dport;
+	enum np_conn_state state;
+	uint32_t age;		/* seconds since its last packet */
+	uint32_t timeout;	/* idle timeout of its state, seconds */
+};
+
+typedef int (*np_conn_fn)(void *ctx, const struct np_datapath_conn *conn);
+
+/*
+ * Call cb for every conntrack entry of host veth ifindex (0: of every
+ * pod), expired ones included (age > timeout), in no particular order.
+ */
+NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
+				 np_conn_fn cb, void *ctx);
+
+/* A new flow decided against the live maps. */
+struct np_datapath_verdict {
+	bool allowed;
+	enum np_event_reason reason;	/* what the program would report */
+	enum np_pod_state state;	/* the pod's, in that direction */
+	uint32_t ruleset;		/* the direction's id, 0 if none */
+	char key[50];			/* matching LPM prefix, "" if none */
+	uint32_t portset;		/* its port set, 0 if none */
+	int slot;			/* matching slot, -1 if none or all */
+	char policies[512];		/* see np_datapath_explain() */
+};
+
+/*
+ * Decide the first packet of a flow of pod ifindex in direction dir as the
+ * program would: peer is the other end's address, port the destination
+ * port (the pod's own for ingress), protocol an IPPROTO_* number. Reads the
+ * endpoint record, the node addresses, the LPM trie and the port set; not
+ * conntrack. When rs (optional) is the pod's compiled rule set and its
+ * direction is what is loaded, policies names the policies that allow the
+ * flow. -ENOENT when ifindex is not attached.
+ */
+NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
+			       enum np_direction dir, const char *peer,
+			       uint8_t protocol, uint16_t port,
+			       const struct np_ruleset *rs,
+			       struct np_datapath_verdict *out);
+
+/*
+ * Compare what the kernel enforces for pod ifindex with rule set rs:
+ * endpoint state per direction, every LPM key (missing, extra, changed
+ * port set), the rule set's digest and both tc filters. *report receives
+ * one line per drift (freed with np_free(); "" when none) and *ndrift
+ * their count. -ENOENT when ifindex is not attached.
+ */
+NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
+			      const struct np_ruleset *rs, char **report,
+			      size_t *ndrift);
 
 #ifdef __cplusplus
 }

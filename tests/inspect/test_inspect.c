@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Flow logs, metrics and inspection against the real kernel: pods are
+ * network namespaces joined to a private node namespace (tests/datapath
+ * helpers), the rules come from manifests, and the netpol tool ($NETPOL)
+ * runs against this test's own pin root.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include "dp_helpers.h"
+
+#define A4 "198.18.0.1"
+#define B4 "198.18.0.2"
+#define C4 "198.18.0.3"
+#define A6 "fd00::1"
+#define B6 "fd00::2"
+#define C6 "fd00::3"
+#define TMO 800
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static char manifest[128];
+static char workdir[64];
+static struct npt_pod *A, *B, *C;
+static struct np_cluster *cluster;
+
+static const char yaml[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: test}\n---\n"
+	"apiVersion: v1\nkind: Pod\n"
+	"metadata: {name: a, namespace: test, labels: {app: a}}\n"
+	"spec: {containers: [{name: c}]}\n"
+	"status: {phase: Running, podIP: " A4 ", podIPs: [{ip: " A4
+	"}, {ip: '" A6 "'}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\n"
+	"metadata: {name: b, namespace: test, labels: {app: b}}\n"
+	"spec: {containers: [{name: c}]}\n"
+	"status: {phase: Running, podIP: " B4 ", podIPs: [{ip: " B4
+	"}, {ip: '" B6 "'}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\n"
+	"metadata: {name: c, namespace: test, labels: {app: c}}\n"
+	"spec: {containers: [{name: c}]}\n"
+	"status: {phase: Running, podIP: " C4 ", podIPs: [{ip: " C4
+	"}, {ip: '" C6 "'}]}\n---\n"
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: allow-a, namespace: test}\n"
+	"spec:\n"
+	"  podSelector: {matchLabels: {app: b}}\n"
+	"  policyTypes: [Ingress]\n"
+	"  ingress:\n"
+	"  - from: [{podSelector: {matchLabels: {app: a}}}]\n"
+	"    ports: [{port: 8080}, {port: 5353, protocol: UDP}]\n";
+
+static void setup(void)
+{
+	FILE *f;
+
+	dpt_setup();
+	snprintf(workdir, sizeof(workdir), "/tmp/netpol-inspect-%d",
+		 (int)getpid());
+	mkdir(workdir, 0700);
+	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", workdir);
+	f = fopen(manifest, "w");
+	cr_assert_not_null(f);
+	fputs(yaml, f);
+	fclose(f);
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+
+	np_cluster_free(cluster);
+	cluster = NULL;
+	dpt_teardown();
+	if (workdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+		if (system(cmd))
+			fprintf(stderr, "cleanup of %s failed\n", workdir);
+	}
+}
+
+TestSuite(inspect, .init = setup, .fini = teardown, .timeout = 180);
+
+static const char *tool(void)
+{
+	const char *t = getenv("NETPOL");
+
+	if (!t || access(t, X_OK))
+		cr_skip_test("NETPOL does not name the netpol tool");
+	return t;
+}
+
+/* Pods a, b, c attached; b admits a on TCP 8080 and UDP 5353. */
+static void three_pods(void)
+{
+	struct pod_name {
+		struct npt_pod **p;
+		const char *name;
+	} pods[] = { { &A, "a" }, { &B, "b" }, { &C, "c" } };
+	NP_OPTS(np_compile_opts, co);
+	size_t i;
+	int err;
+
+	A = dpt_pod("a", A4, A6);
+	B = dpt_pod("b", B4, B6);
+	C = dpt_pod("c", C4, C6);
+	cr_assert_eq(npt_serve(B, TCP, 8080), 0);
+	cr_assert_eq(npt_serve(B, TCP, 8081), 0);
+	cr_assert_eq(npt_serve(B, UDP, 5353), 0);
+	cr_assert_eq(npt_serve(B, UDP, 5354), 0);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(np_cluster_new(&cluster, NULL), 0);
+	err = np_cluster_load_file(cluster, manifest, NULL, NULL);
+	cr_assert_eq(err, 0, "manifests: %s", strerror(-err));
+	for (i = 0; i < 3; i++) {
+		struct np_ruleset *rs;
+		struct np_diag d;
+
+		err = np_datapath_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
+					 pods[i].name);
+		cr_assert_eq(err, 0, "attach: %s", strerror(-err));
+		err = np_ruleset_compile(&rs, cluster, "test", pods[i].name,
+					 &co, &d);
+		cr_assert_eq(err, 0, "compile: %s", d.message);
+		err = np_datapath_apply(T.dp, (*pods[i].p)->ifindex, rs, &d);
+		np_ruleset_free(rs);
+		cr_assert_eq(err, 0, "apply: %s", d.message);
+	}
+}
+
+static int probe(struct npt_pod *from, int proto, const char *dst,
+		 uint16_t port)
+{
+	int r = npt_probe(from, proto, dst, port, TMO);
+
+	cr_assert_geq(r, 0, "probe setup failed");
+	return r;
+}
+
+/* Run the tool to completion; its stdout into out, its exit status. */
+static int run(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run(char *out, size_t size, const char *fmt, ...)
+{
+	char args[1024], cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s %s --pin-root %s", tool(),
+		 args, T.pin_root);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (n + 1 < size) {
+		size_t r = fread(out + n, 1, size - n - 1, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Start `netpol flows ARGS` with stdout into file; its pid. */
+static pid_t flows_start(const char *file, const char *const *args)
+{
+	const char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+	int i;
+
+	argv[n++] = tool();
+	argv[n++] = "flows";
+	for (i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n++] = "--pin-root";
+	argv[n++] = T.pin_root;
+	argv[n] = NULL;
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(file ? file : "/dev/null",
+			      O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		alarm(120);	/* bounded whatever happens */
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Until the reader has switched events on (the tool opened). */
+static void wait_events_on(void)
+{
+	NP_OPTS(np_datapath_stats, st);
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+		if (st.events_on)
+			return;
+		sleep_ms(10);
+	}
+	cr_assert_fail("netpol flows did not switch events on");
+}
+
+static void flows_stop(pid_t pid)
+{
+	int st, i;
+
+	kill(pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "netpol flows exited with %d", st);
+			return;
+		}
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	cr_assert_fail("netpol flows did not stop on SIGTERM");
+}
+
+static size_t file_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static bool wait_lines(const char *path, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (file_lines(path) >= n)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+static const char *jstr(json_t *j, const char *k)
+{
+	const char *s = json_string_value(json_object_get(j, k));
+
+	return s ? s : "";
+}
+
+static long jint(json_t *j, const char *k)
+{
+	json_t *v = json_object_get(j, k);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : -1;
+}
+
+/* The expected "Policy" of an accept by b's ingress. */
+static void expected_policy(const char *peer, int proto, uint16_t port,
+			    char *out, size_t size)
+{
+	struct np_ruleset *rs;
+	struct np_verdict v;
+
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
+		     0);
+	cr_assert_eq(np_ruleset_verdict(rs, NP_DIRECTION_INGRESS, peer,
+					(enum np_protocol)proto, port, &v), 0);
+	np_ruleset_free(rs);
+	cr_assert(v.allowed && v.policies[0]);
+	snprintf(out, size, "%s", v.policies);
+}
+
+Test(inspect, flow_log_json_lines)
+{
+	const char *args[] = { "--follow", "-o", "json", "--pod", "test/b",
+			       NULL, NULL };
+	char log[192], policy[512], line[8192];
+	bool accept4 = false, accept6 = false, deny_port = false,
+	     deny_peer = false;
+	size_t n = 0;
+	FILE *f;
+	pid_t pid;
+
+	three_pods();
+	args[5] = manifest;
+	snprintf(log, sizeof(log), "%s/flows.json", workdir);
+	expected_policy(A4, TCP, 8080, policy, sizeof(policy));
+	cr_expect(strstr(policy, "test/allow-a"), "%s", policy);
+	pid = flows_start(log, args);
+	wait_events_on();
+	cr_expect_eq(probe(A, TCP, B4, 8080), 0);
+	cr_expect_eq(probe(A, TCP, B6, 8080), 0);
+	cr_expect_eq(probe(A, TCP, B4, 8081), 1);
+	cr_expect_eq(probe(C, TCP, B4, 8080), 1);
+	cr_expect(wait_lines(log, 4), "flow lines: %zu", file_lines(log));
+	sleep_ms(200);
+	flows_stop(pid);
+
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+		const char *ts;
+
+		cr_assert_not_null(j, "not JSON: %s: %s", je.text, line);
+		n++;
+		/* the EKS agent's fields first, in its order */
+		cr_expect_eq(strncmp(line, "{\"level\":\"info\",\"timestamp\":\"",
+				     29), 0, "%s", line);
+		cr_expect(strstr(line, "\"logger\":\"ebpf-client\",\"msg\":"
+				 "\"Flow Info: \",\"Src IP\":"), "%s", line);
+		ts = jstr(j, "timestamp");
+		cr_expect(strlen(ts) == 24 && ts[10] == 'T' && ts[19] == '.' &&
+			  ts[23] == 'Z', "timestamp %s", ts);
+		cr_expect_str_eq(jstr(j, "Namespace"), "test");
+		cr_expect_str_eq(jstr(j, "Pod"), "b", "--pod test/b: %s", line);
+		cr_expect_str_eq(jstr(j, "Direction"), "ingress");
+		cr_expect_str_eq(jstr(j, "Proto"), "TCP");
+		if (!strcmp(jstr(j, "Verdict"), "ACCEPT") &&
+		    jint(j, "Dest Port") == 8080) {
+			cr_expect_str_eq(jstr(j, "Reason"), "ALLOW_RULE");
+			cr_expect_str_eq(jstr(j, "Policy"), policy);
+			cr_expect_gt(jint(j, "Rule Set"), 0);
+			cr_expect_gt(jint(j, "Src Port"), 0);
+			if (!strcmp(jstr(j, "Src IP"), A4)) {
+				cr_expect_str_eq(jstr(j, "Dest IP"), B4);
+				cr_expect_str_eq(jstr(j, "Rule"), A4 "/32");
+				accept4 = true;
+			} else if (!strcmp(jstr(j, "Src IP"), A6)) {
+				cr_expect_str_eq(jstr(j, "Dest IP"), B6);
+				cr_expect_str_eq(jstr(j, "Rule"), A6 "/128");
+				accept6 = true;
+			}
+		}
+		if (!strcmp(jstr(j, "Verdict"), "DENY")) {
+			cr_expect_null(json_object_get(j, "Policy"));
+			if (jint(j, "Dest Port") == 8081 &&
+			    !strcmp(jstr(j, "Src IP"), A4)) {
+				cr_expect_str_eq(jstr(j, "Reason"),
+						 "DENY_PORT");
+				deny_port = true;
+			}
+			if (!strcmp(jstr(j, "Src IP"), C4)) {
+				cr_expect_str_eq(jstr(j, "Reason"),
+						 "DENY_NO_MATCH");
+				cr_expect_null(json_object_get(j, "Rule"));
+				deny_peer = true;
+			}
+		}
+		json_decref(j);
+	}
+	fclose(f);
+	cr_expect(accept4, "no ACCEPT line for a -> b (IPv4)");
+	cr_expect(accept6, "no ACCEPT line for a -> b (IPv6)");
+	cr_expect(deny_port, "no DENY_PORT line for a -> b:8081");
+	cr_expect(deny_peer, "no DENY_NO_MATCH line for c -> b");
+	cr_expect_geq(n, 4);
+}
+
+Test(inspect, verdict_filter_and_text)
+{
+	const char *args[] = { "--follow", "-o", "text", "--verdict", "deny",
+			       NULL };
+	char log[192], buf[4096];
+	FILE *f;
+
+	three_pods();
+	snprintf(log, sizeof(log), "%s/flows.txt", workdir);
+	{
+		pid_t pid = flows_start(log, args);
+
+		wait_events_on();
+		cr_expect_eq(probe(A, UDP, B4, 5353), 0);
+		cr_expect_eq(probe(C, UDP, B4, 5353), 1);
+		cr_expect(wait_lines(log, 1));
+		sleep_ms(200);
+		flows_stop(pid);
+	}
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		cr_expect(strstr(buf, " DENY ingress test/b " C4 ":"), "%s",
+			  buf);
+		cr_expect(strstr(buf, " > " B4 ":5353 UDP DENY_NO_MATCH"),
+			  "%s", buf);
+	}
+	fclose(f);
+	cr_expect_geq(file_lines(log), 1);
+}
+
+/* One UDP datagram each way: exactly one packet of 55 bytes each. */
+Test(inspect, counters_move_exactly)
+{
+	struct np_datapath_counters in0, out0, in1, out1;
+	/* Ethernet 14 + IPv4 20 + UDP 8 + "netpol-probe\0" 13 */
+	const uint64_t len = 14 + 20 + 8 + 13;
+
+	three_pods();
+	/* a first exchange resolves neighbours; then measure */
+	cr_expect_eq(probe(A, UDP, B4, 5353), 0);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
+					  NP_DIRECTION_INGRESS, &in0), 0);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
+					  NP_DIRECTION_EGRESS, &out0), 0);
+	cr_expect_eq(probe(A, UDP, B4, 5353), 0);
+	cr_expect_eq(probe(A, UDP, B4, 5354), 1);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
+					  NP_DIRECTION_INGRESS, &in1), 0);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
+					  NP_DIRECTION_EGRESS, &out1), 0);
+	cr_expect_eq(in1.allowed_packets - in0.allowed_packets, 1);
+	cr_expect_eq(in1.allowed_bytes - in0.allowed_bytes, len);
+	cr_expect_eq(in1.denied_packets - in0.denied_packets, 1);
+	cr_expect_eq(in1.denied_bytes - in0.denied_bytes, len);
+	cr_expect_eq(out1.allowed_packets - out0.allowed_packets, 1,
+		     "the echo of the allowed datagram");
+	cr_expect_eq(out1.allowed_bytes - out0.allowed_bytes, len);
+	cr_expect_eq(out1.denied_packets, out0.denied_packets);
+}
+
+/* Read the pinned lpm_v4 behind the library's back. */
+static int pinned(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", T.pin_root, name);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+static uint32_t b_ingress_id(void)
+{
+	struct np_datapath_verdict v;
+
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex,
+					 NP_DIRECTION_INGRESS, A4, TCP, 8080,
+					 NULL, &v), 0);
+	cr_assert_neq(v.ruleset, 0);
+	return v.ruleset;
+}
+
+Test(inspect, verify_clean_then_drift)
+{
+	struct np_ruleset *rs;
+	struct np_lpm_key_v4 k4 = { 0 };
+	struct np_lpm_key_v6 k6 = { 0 };
+	struct np_lpm_value val;
+	char out[8192], *report;
+	size_t nd;
+	uint32_t id;
+	int fd, r;
+
+	three_pods();
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
+		     0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
+		     0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	cr_expect_str_eq(report, "");
+	np_free(report);
+	r = run(out, sizeof(out), "verify %s", manifest);
+	cr_expect_eq(r, 0, "netpol verify: %d: %s", r, out);
+	cr_expect(strstr(out, "3 pods"), "%s", out);
+
+	/* the port set of b's key for a, changed behind the library */
+	id = b_ingress_id();
+	fd = pinned("lpm_v4");
+	k4.prefixlen = 32 + 32;
+	k4.ruleset = htonl(id);
+	inet_pton(AF_INET, A4, k4.addr);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &k4, &val), 0);
+	val.portset = (val.portset & 0xff000000u) |
+		      ((val.portset & 0x00ffffffu) + 100);
+	cr_assert_eq(bpf_map_update_elem(fd, &k4, &val, BPF_EXIST), 0);
+	close(fd);
+	/* and a key deleted */
+	fd = pinned("lpm_v6");
+	k6.prefixlen = 32 + 128;
+	k6.ruleset = htonl(id);
+	inet_pton(AF_INET6, A6, k6.addr);
+	cr_assert_eq(bpf_map_delete_elem(fd, &k6), 0);
+	close(fd);
+
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
+		     0);
+	cr_expect_eq(nd, 2, "%s", report);
+	cr_expect(strstr(report, "ingress: key " A4 "/32: port set "),
+		  "%s", report);
+	cr_expect(strstr(report, "has none, expected TCP 8080, UDP 5353"),
+		  "%s", report);
+	cr_expect(strstr(report, "ingress: missing key " A6 "/128 (ports "
+			 "TCP 8080, UDP 5353)"), "%s", report);
+	np_free(report);
+	r = run(out, sizeof(out), "verify %s", manifest);
+	cr_expect_eq(r, 1, "netpol verify: %d: %s", r, out);
+	cr_expect(strstr(out, "test/b: ingress: key " A4 "/32: port set"),
+		  "%s", out);
+	cr_expect(strstr(out, "test/b: ingress: missing key " A6 "/128"),
+		  "%s", out);
+	/* one line per drift, nothing else */
+	{
+		size_t lines = 0;
+		char *p;
+
+		for (p = out; *p; p++)
+			lines += *p == '\n';
+		cr_expect_eq(lines, 2, "%s", out);
+	}
+
+	/* explain reads the live maps: the changed key now denies */
+	{
+		struct np_datapath_verdict v;
+
+		cr_assert_eq(np_datapath_explain(T.dp, B->ifindex,
+						 NP_DIRECTION_INGRESS, A4, TCP,
+						 8080, rs, &v), 0);
+		cr_expect(!v.allowed);
+		cr_expect_eq(v.reason, NP_EVENT_DENY_PORT);
+		cr_expect_str_eq(v.key, A4 "/32");
+	}
+
+	/* a filter removed behind the library's back */
+	cr_assert_eq(npt_sh("tc filter del dev %s egress", B->host_if), 0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
+		     0);
+	cr_expect_eq(nd, 3, "%s", report);
+	cr_expect(strstr(report, "ingress: no filter of ours on the tc "
+			 "egress hook"), "%s", report);
+	np_free(report);
+	np_ruleset_free(rs);
+}
+
+Test(inspect, sighup_reopens_the_log)
+{
+	const char *args[] = { "--follow", "-o", "json", "--output", NULL,
+			       NULL };
+	char log[192], old[200];
+	size_t before;
+	pid_t pid;
+
+	three_pods();
+	snprintf(log, sizeof(log), "%s/np.log", workdir);
+	snprintf(old, sizeof(old), "%s.1", log);
+	args[4] = log;
+	pid = flows_start(NULL, args);
+	wait_events_on();
+	cr_expect_eq(probe(C, UDP, B4, 5353), 1);
+	cr_assert(wait_lines(log, 1), "no line in %s", log);
+	sleep_ms(100);
+	cr_assert_eq(rename(log, old), 0);
+	before = file_lines(old);
+	kill(pid, SIGHUP);
+	{
+		int i;
+
+		for (i = 0; i < 500 && access(log, F_OK); i++)
+			sleep_ms(10);
+		cr_assert_eq(access(log, F_OK), 0, "SIGHUP: not reopened");
+	}
+	cr_expect_eq(probe(C, UDP, B6, 5353), 1);
+	cr_expect(wait_lines(log, 1), "no line in the new file");
+	sleep_ms(100);
+	flows_stop(pid);
+	cr_expect_eq(file_lines(old), before, "the old file got more lines");
+	{
+		char buf[4096];
+		FILE *f = fopen(log, "r");
+
+		cr_assert_not_null(f);
+		cr_assert_not_null(fgets(buf, sizeof(buf), f));
+		cr_expect(strstr(buf, "\"Src IP\":\"" C6 "\""), "%s", buf);
+		fclose(f);
+	}
+}
+
+/* A metric sample: name, labels and value. */
+static bool sample(const char *line, char *name, size_t nsz)
+{
+	static regex_t re;
+	static bool compiled;
+	regmatch_t m[4];
+
+	if (!compiled) {
+		cr_assert_eq(regcomp(&re, "^([a-zA-Z_:][a-zA-Z0-9_:]*)"
+				     "(\\{[^}]*\\})? (-?[0-9.eE+]+)$",
+				     REG_EXTENDED), 0);
+		compiled = true;
+	}
+	if (regexec(&re, line, 4, m, 0))
+		return false;
+	snprintf(name, nsz, "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
+		 line + m[1].rm_so);
+	return true;
+}
+
+Test(inspect, metrics_prometheus_text)
+{
+	static char out[65536];
+	char help[64][96], type[64][96], name[96], *line, *save = NULL;
+	size_t nh = 0, nt = 0, ns = 0, i;
+	NP_OPTS(np_datapath_stats, st);
+	int r;
+
+	three_pods();
+	cr_expect_eq(probe(C, UDP, B4, 5353), 1);
+	cr_expect_eq(probe(A, UDP, B4, 5353), 0);
+	r = run(out, sizeof(out), "metrics");
+	cr_assert_eq(r, 0, "%s", out);
+	cr_expect(strstr(out, "\nnetwork_policy_drop_count_total{namespace="
+			 "\"test\",pod=\"b\",direction=\"ingress\"} 1\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "\nnetwork_policy_drop_bytes_total{namespace="
+			 "\"test\",pod=\"b\",direction=\"ingress\"} 55\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "\nnetpol_packets_total{namespace=\"test\","
+			 "pod=\"b\",direction=\"ingress\",verdict=\"allow\"} "
+			 "1\n"), "%s", out);
+	cr_expect(strstr(out, "\nnetpol_conntrack_capacity{family=\"ipv4\"} "
+			 "65536\n"), "%s", out);
+	cr_expect(strstr(out, "\nnetpol_pods 3\n"), "%s", out);
+	cr_expect(strstr(out, "\nnetpol_hook_ok{namespace=\"test\",pod=\"c\","
+			 "direction=\"egress\"} 1\n"), "%s", out);
+	cr_expect(strstr(out, "\nnetpol_events_lost_total "), "%s", out);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_geq(st.ct_entries[0], 1, "the allowed exchange's entry");
+
+	/* every sample's name has HELP and TYPE lines before it */
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char t[32];
+
+		if (!strncmp(line, "# HELP ", 7)) {
+			cr_assert_lt(nh, 64);
+			cr_assert_eq(sscanf(line + 7, "%95s", help[nh++]), 1);
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			cr_assert_lt(nt, 64);
+			cr_assert_eq(sscanf(line + 7, "%95s %31s", type[nt],
+					    t), 2);
+			cr_expect(!strcmp(t, "counter") || !strcmp(t, "gauge"),
+				  "%s", line);
+			if (!strcmp(t, "counter"))
+				cr_expect(strstr(type[nt], "_total"), "%s",
+					  line);
+			nt++;
+			continue;
+		}
+		cr_assert(sample(line, name, sizeof(name)), "not a sample: "
+			  "'%s'", line);
+		ns++;
+		for (i = 0; i < nt; i++)
+			if (!strcmp(type[i], name))
+				break;
+		cr_expect_lt(i, nt, "%s has no TYPE", name);
+		for (i = 0; i < nh; i++)
+			if (!strcmp(help[i], name))
+				break;
+		cr_expect_lt(i, nh, "%s has no HELP", name);
+	}
+	cr_expect_eq(nh, nt);
+	cr_expect_gt(ns, 30);
+}
+
+static int count_rules(void *ctx, const struct np_datapath_rule *r)
+{
+	size_t *n = ctx;
+
+	cr_expect(!r->all);
+	cr_expect_eq(r->nranges, 2);
+	cr_expect_eq(r->ranges[0].protocol, TCP);
+	cr_expect_eq(r->ranges[0].first, 8080);
+	cr_expect_eq(r->ranges[0].last, 8080);
+	cr_expect_eq(r->ranges[1].protocol, UDP);
+	cr_expect_eq(r->ranges[1].first, 5353);
+	cr_expect_str_eq(r->cidr, (*n)++ ? A6 "/128" : A4 "/32");
+	return 0;
+}
+
+static int find_conn(void *ctx, const struct np_datapath_conn *c)
+{
+	int *found = ctx;
+
+	if (c->protocol == TCP && !strcmp(c->src, A4) &&
+	    !strcmp(c->dst, B4) && c->dport == 8080) {
+		cr_expect_eq(c->family, 4);
+		cr_expect_eq(c->ifindex, B->ifindex);
+		cr_expect_neq(c->state, NP_CONN_NEW);
+		cr_expect_leq(c->age, 5);
+		cr_expect_gt(c->timeout, 0);
+		(*found)++;
+	}
+	return 0;
+}
+
+Test(inspect, dump_explain_status)
+{
+	struct np_datapath_hook hk[2];
+	struct np_datapath_ruleset r;
+	struct np_datapath_verdict v;
+	struct np_ruleset *rs;
+	char out[16384], policy[512];
+	size_t n = 0;
+	uint32_t id;
+	int found = 0, rc;
+
+	three_pods();
+	cr_expect_eq(probe(A, TCP, B4, 8080), 0);
+
+	/* the library */
+	id = b_ingress_id();
+	cr_assert_eq(np_datapath_ruleset(T.dp, id, &r), 0);
+	cr_expect_eq(r.keys[0], 1);
+	cr_expect_eq(r.keys[1], 1);
+	cr_expect_eq(r.users, 1);
+	cr_assert_eq(np_datapath_rules(T.dp, id, count_rules, &n), 0);
+	cr_expect_eq(n, 2);
+	cr_assert_eq(np_datapath_conntrack(T.dp, B->ifindex, find_conn,
+					   &found), 0);
+	cr_expect_eq(found, 1);
+	cr_assert_eq(np_datapath_hooks(T.dp, B->ifindex, hk), 0);
+	cr_expect_eq(hk[0].state, NP_HOOK_OK);
+	cr_expect_eq(hk[1].state, NP_HOOK_OK);
+	cr_expect_eq(hk[0].prog_id, hk[0].expected_id);
+	cr_expect_neq(hk[0].prog_id, hk[1].prog_id);
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
+		     0);
+	cr_expect_eq(np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_INGRESS,
+					    &id), 0);
+	cr_expect_eq(id, r.id);
+	cr_expect_eq(np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_EGRESS,
+					    &id), -ENODATA);
+	expected_policy(A4, TCP, 8080, policy, sizeof(policy));
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 A6, TCP, 8080, rs, &v), 0);
+	cr_expect(v.allowed);
+	cr_expect_eq(v.reason, NP_EVENT_ALLOW_RULE);
+	cr_expect_str_eq(v.key, A6 "/128");
+	cr_expect_eq(v.slot, 0);
+	cr_expect_str_eq(v.policies, policy);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 A4, UDP, 5353, rs, &v), 0);
+	cr_expect(v.allowed);
+	cr_expect_eq(v.slot, 1);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 C4, TCP, 8080, rs, &v), 0);
+	cr_expect(!v.allowed);
+	cr_expect_eq(v.reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_str_eq(v.key, "");
+	cr_assert_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
+					 C4, TCP, 80, NULL, &v), 0);
+	cr_expect(v.allowed);
+	cr_expect_eq(v.reason, NP_EVENT_ALLOW_UNISOLATED);
+	cr_expect_eq(np_datapath_explain(T.dp, 999999, NP_DIRECTION_EGRESS,
+					 C4, TCP, 80, NULL, &v), -ENOENT);
+	cr_expect_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
+					 "nope", TCP, 80, NULL, &v), -EINVAL);
+	np_ruleset_free(rs);
+
+	/* the tool */
+	rc = run(out, sizeof(out), "dump --pod test/b");
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "ingress: enforced, rule set "), "%s", out);
+	cr_expect(strstr(out, A4 "/32"), "%s", out);
+	cr_expect(strstr(out, "-> TCP 8080, UDP 5353"), "%s", out);
+	cr_expect(strstr(out, "egress: unisolated"), "%s", out);
+	cr_expect(strstr(out, "TCP    " A4 ":"), "%s", out);
+	/* the probe has closed its connection by now */
+	cr_expect(strstr(out, " > " B4 ":8080 closing age "), "%s", out);
+	rc = run(out, sizeof(out), "dump --ifname %s --direction egress",
+		 B->host_if);
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(!strstr(out, A4 "/32"), "%s", out);
+
+	rc = run(out, sizeof(out), "explain --pod test/b --peer " A4
+		 " --port 8080 --protocol tcp --direction ingress %s",
+		 manifest);
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "ACCEPT test/b ingress from " A4
+			 " TCP/8080: ALLOW_RULE"), "%s", out);
+	cr_expect(strstr(out, "key " A4 "/32, port set "), "%s", out);
+	cr_expect(strstr(out, "policy test/allow-a"), "%s", out);
+	rc = run(out, sizeof(out), "explain --pod test/b --peer " A4
+		 " --port 8081 --direction ingress");
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect(strstr(out, "DENY test/b ingress from " A4
+			 " TCP/8081: DENY_PORT"), "%s", out);
+	cr_expect(strstr(out, "-> TCP 8080, UDP 5353"), "what the key allows: "
+		  "%s", out);
+	rc = run(out, sizeof(out), "explain --pod test/b --peer " C6
+		 " --port 8080 --direction ingress");
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect(strstr(out, "DENY_NO_MATCH"), "%s", out);
+
+	rc = run(out, sizeof(out), "status");
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "test/b ifindex "), "%s", out);
+	cr_expect(strstr(out, "hook tc-egress ok"), "%s", out);
+	cr_expect(strstr(out, "hook tc-ingress ok"), "%s", out);
+	cr_expect(strstr(out, "3 pods, 1 rule sets"), "%s", out);
+}
+
+/* A full ring buffer counts what it drops. */
+Test(inspect, events_lost_counted)
+{
+	struct pktspec s = { .family = 4, .src = C4, .dst = B4, .proto = TCP,
+			     .dport = 8080 };
+	NP_OPTS(np_datapath_stats, st);
+	int i;
+
+	three_pods();
+	cr_assert_eq(np_datapath_set_events(T.dp, true), 0);
+	/* 64-byte records + 8-byte headers: 256 KiB hold 3640 */
+	for (i = 0; i < 5000; i++) {
+		s.sport = (uint16_t)(10000 + i);
+		cr_assert_eq(dpt_verdict(B->ifindex, NP_DIRECTION_INGRESS, &s),
+			     2);
+	}
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_geq(st.events_lost, 5000 - 3641, "lost %llu",
+		      (unsigned long long)st.events_lost);
+	cr_expect_leq(st.events_lost, 5000);
+	cr_expect(st.events_on);
+	np_datapath_set_events(T.dp, false);
+}
