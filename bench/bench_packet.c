@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-packet cost of the real TC programs on the real maps, next to the
+ * empty TC program (bpf/empty.bpf.c) loaded in the same process: the floor.
+ * Also the verifier's cost of the node programs (once per node) and the
+ * program loads per pod (none).
+ *
+ * A private network namespace holds a veth whose host end is attached; the
+ * datapath lives under /sys/fs/bpf/netpol-bench-<pid> and is destroyed at
+ * exit. Each row is BPF_PROG_TEST_RUN of one frame, repeat 1,000,000
+ * (kernel-timed: the reported duration excludes reschedules), 5 runs, each
+ * run next to a run of the empty program on the same frame; min and median
+ * of both, and their ratio.
+ *
+ * New-flow rows set the benchmark switch np_rt.bench_no_ct_insert
+ * (np__datapath_set_bench_no_ct_insert), so that repeats of the frame do not
+ * become conntrack hits. The real first packet, with its conntrack insert,
+ * is measured separately: repeat 1 for 20,000 distinct flows, p50, next to
+ * the empty program run the same way.
+ *
+ * Events on: the ring buffer holds ~3,600 events, so those rows run in
+ * batches of 3,000 repeats drained between batches (1,000,002 packets per
+ * run, all events checked as received).
+ *
+ * Usage: bench_packet [repeat [row]]: repeat (default 1000000); only the
+ * rows whose name contains row. Prints JSON lines.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "bench_util.h"
+#include "empty.skel.h"
+
+#define RUNS		5
+#define FIRST_FLOWS	20000
+#define EV_BATCH	3000
+#define NP_TC_HANDLE	0x4e50	/* libnetpol/datapath.c */
+#define NP_TC_PRIO	1
+
+static unsigned repeat = 1000000;
+static const char *only;	/* argv[2]: rows whose name contains it */
+static struct np_datapath *dp;
+static int empty_fd;
+static unsigned ifx;
+static const uint8_t pod4[4] = { 198, 18, 0, 10 };
+static const uint8_t pod6[16] = { 0xfd, 0, [15] = 0x10 };
+static const uint8_t nomatch4[4] = { 192, 0, 2, 1 };
+static const uint8_t nomatch6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+#define SLOT1_PORT	1000
+#define SLOT24_PORT	(1000 + 23 * 10)
+
+static double test_run(int fd, const uint8_t *pkt, size_t len, unsigned rep,
+		       int expect)
+{
+	struct __sk_buff ctx = { .ifindex = ifx };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+		    .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = rep);
+	int err = bpf_prog_test_run_opts(fd, &o);
+
+	if (err)
+		bu_die("BPF_PROG_TEST_RUN: %s", strerror(-err));
+	if (expect >= 0 && (int)o.retval != expect)
+		bu_die("verdict %u, expected %d", o.retval, expect);
+	return o.duration;
+}
+
+static int count_ev(void *ctx, const struct np_event *ev)
+{
+	(void)ev;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t drain(void)
+{
+	size_t n = 0, before;
+
+	do {
+		before = n;
+		if (np_datapath_poll_events(dp, 0, count_ev, &n))
+			bu_die("polling events");
+	} while (n != before);
+	return n;
+}
+
+/* One run with events on: batches that fit in the ring buffer. */
+static double run_events(int fd, const uint8_t *pkt, size_t len, int expect)
+{
+	unsigned done = 0;
+	double sum = 0;
+	size_t got = 0;
+
+	drain();
+	while (done < repeat) {
+		sum += test_run(fd, pkt, len, EV_BATCH, expect) * EV_BATCH;
+		done += EV_BATCH;
+		got += drain();
+	}
+	if (got < done)
+		bu_die("events: %zu of %u received", got, done);
+	return sum / done;
+}
+
+static void row(const char *name, int fam, enum np_direction dir,
+		const uint8_t *pkt, size_t len, int expect, bool events,
+		unsigned keys)
+{
+	double t[RUNS], f[RUNS];
+	int fd = np__datapath_prog_fd(dp, dir), i;
+
+	if (only && !strstr(name, only))
+		return;
+	for (i = 0; i < RUNS; i++) {
+		f[i] = test_run(empty_fd, pkt, len, repeat, 0);
+		t[i] = events ? run_events(fd, pkt, len, expect)
+			      : test_run(fd, pkt, len, repeat, expect);
+	}
+	bu_json_begin("packet", name);
+	bu_json_num("family", fam);
+	bu_json_num("keys", keys);
+	bu_json_num("events", events);
+	bu_json_num("repeat", repeat);
+	bu_json_num("runs", RUNS);
+	bu_json_num("ns_min", bu_min(t, RUNS));
+	bu_json_num("ns_median", bu_pct(t, RUNS, 50));
+	bu_json_num("floor_ns_min", bu_min(f, RUNS));
+	bu_json_num("floor_ns_median", bu_pct(f, RUNS, 50));
+	bu_json_num("ratio_min", bu_min(t, RUNS) / bu_min(f, RUNS));
+	bu_json_num("ratio_median", bu_pct(t, RUNS, 50) / bu_pct(f, RUNS, 50));
+	bu_json_end();
+}
+
+/* N keys per family in the pod's egress rule set, port set of 24 slots. */
+static void apply_keys(unsigned n)
+{
+	uint16_t ports[NP_MAX_SLOTS];
+	uint8_t a[16];
+	struct bu_ms b;
+	struct np_diag d;
+	uint32_t ps;
+	unsigned i;
+	int err;
+
+	for (i = 0; i < NP_MAX_SLOTS; i++)
+		ports[i] = 1000 + i * 10;
+	bu_ms_init(&b, false, true, n, n, NP_DIRECTION_EGRESS);
+	ps = bu_ps_ports(&b, 6, ports, NP_MAX_SLOTS);
+	for (i = 0; i < n; i++) {
+		bu_peer(4, i, a);
+		bu_ms_set(&b, 4, NP_DIRECTION_EGRESS, i, a, 32, ps);
+		bu_peer(6, i, a);
+		bu_ms_set(&b, 6, NP_DIRECTION_EGRESS, i, a, 128, ps);
+	}
+	err = np__datapath_apply_mapset(dp, ifx, &b.ms, &d);
+	if (err)
+		bu_die("apply %u keys: %s", n, d.message);
+	bu_ms_free(&b);
+	/* retired rule sets deleted: only this one is in the tries */
+	np_datapath_gc(dp);
+}
+
+static const uint8_t *pod(int fam)
+{
+	return fam == 4 ? pod4 : pod6;
+}
+
+static void rows_keys(int fam, unsigned n)
+{
+	uint8_t pkt[128], peer[16];
+	char name[64];
+	size_t len;
+
+	bu_peer(fam, n / 2, peer);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40000, SLOT1_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_allowed_slot1_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40000, SLOT24_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_allowed_slot24_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	if (n != 100 && n != 10000)
+		return;
+	len = bu_frame(pkt, fam, pod(fam), fam == 4 ? nomatch4 : nomatch6,
+		       40000, SLOT1_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_denied_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, false, n);
+	if (n != 10000)
+		return;
+	np_datapath_set_events(dp, true);
+	snprintf(name, sizeof(name), "new_denied_events_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, true, n);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40000, SLOT1_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_allowed_slot1_events_v%d_%u", fam,
+		 n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, true, n);
+	np_datapath_set_events(dp, false);
+}
+
+/* Conntrack hits: a flow opened (SYN out, SYN-ACK in), then ACKs. */
+static void rows_established(int fam, unsigned n)
+{
+	uint8_t pkt[128], peer[16];
+	char name[64];
+	size_t len;
+	int eg = np__datapath_prog_fd(dp, NP_DIRECTION_EGRESS);
+	int in = np__datapath_prog_fd(dp, NP_DIRECTION_INGRESS);
+
+	bu_peer(fam, n / 2, peer);
+	np__datapath_set_bench_no_ct_insert(dp, false);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40001, SLOT1_PORT, BU_SYN);
+	test_run(eg, pkt, len, 1, 0);
+	len = bu_frame(pkt, fam, peer, pod(fam), SLOT1_PORT, 40001,
+		       BU_SYN | BU_ACK);
+	test_run(in, pkt, len, 1, 0);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40001, SLOT1_PORT, BU_ACK);
+	snprintf(name, sizeof(name), "established_v%d", fam);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	len = bu_frame(pkt, fam, peer, pod(fam), SLOT1_PORT, 40001, BU_ACK);
+	snprintf(name, sizeof(name), "reply_v%d", fam);
+	row(name, fam, NP_DIRECTION_INGRESS, pkt, len, 0, false, n);
+	np__datapath_set_bench_no_ct_insert(dp, true);
+}
+
+/* The real first packet of 20,000 flows: repeat 1, conntrack insert. */
+static void first_packets(int fam, unsigned n)
+{
+	double *t = calloc(FIRST_FLOWS, sizeof(double));
+	double *f = calloc(FIRST_FLOWS, sizeof(double));
+	int eg = np__datapath_prog_fd(dp, NP_DIRECTION_EGRESS);
+	uint8_t pkt[128], peer[16];
+	char name[64];
+	size_t len;
+	unsigned i;
+
+	if (!t || !f)
+		bu_die("out of memory");
+	snprintf(name, sizeof(name), "first_packet_v%d", fam);
+	if (only && !strstr(name, only)) {
+		free(t);
+		free(f);
+		return;
+	}
+	bu_peer(fam, n / 2, peer);
+	np__datapath_set_bench_no_ct_insert(dp, false);
+	for (i = 0; i < FIRST_FLOWS; i++) {
+		/* distinct flows: source port and peer port vary */
+		len = bu_frame(pkt, fam, pod(fam), peer,
+			       (uint16_t)(10000 + i % 50000),
+			       (uint16_t)(SLOT1_PORT + (i / 50000) * 10),
+			       BU_SYN);
+		f[i] = test_run(empty_fd, pkt, len, 1, 0);
+		t[i] = test_run(eg, pkt, len, 1, 0);
+	}
+	/* all conntrack hits now: each flow was inserted once */
+	np__datapath_set_bench_no_ct_insert(dp, true);
+	snprintf(name, sizeof(name), "first_packet_v%d", fam);
+	bu_json_begin("packet", name);
+	bu_json_num("family", fam);
+	bu_json_num("keys", n);
+	bu_json_num("flows", FIRST_FLOWS);
+	bu_json_num("ns_p50", bu_pct(t, FIRST_FLOWS, 50));
+	bu_json_num("ns_p99", bu_pct(t, FIRST_FLOWS, 99));
+	bu_json_num("floor_ns_p50", bu_pct(f, FIRST_FLOWS, 50));
+	bu_json_num("floor_ns_p99", bu_pct(f, FIRST_FLOWS, 99));
+	bu_json_num("above_floor_ns_p50",
+		    bu_pct(t, FIRST_FLOWS, 50) - bu_pct(f, FIRST_FLOWS, 50));
+	bu_json_end();
+	free(t);
+	free(f);
+}
+
+static uint32_t prog_id(int fd, uint32_t *insns)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		bu_die("bpf_obj_get_info_by_fd: %s", strerror(errno));
+	if (insns)
+		*insns = info.verified_insns;
+	return info.id;
+}
+
+/* Verifier cost and load time: the node programs vs the empty one. */
+static void verifier(void)
+{
+	double tl[RUNS], te[RUNS];
+	uint32_t ins[2], ein = 0;
+	char root[96];
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		NP_OPTS(np_datapath_opts, o, .pin_root = root);
+		struct np_empty_bpf *e;
+		struct np_datapath *d;
+		double t0;
+		int err;
+
+		snprintf(root, sizeof(root), "%s-load%d", bu_pin_root(), i);
+		t0 = bu_now();
+		err = np_datapath_open(&d, &o);
+		tl[i] = bu_now() - t0;
+		if (err)
+			bu_die("np_datapath_open: %s", strerror(-err));
+		prog_id(np__datapath_prog_fd(d, NP_DIRECTION_INGRESS), &ins[0]);
+		prog_id(np__datapath_prog_fd(d, NP_DIRECTION_EGRESS), &ins[1]);
+		np_datapath_destroy(d);
+		t0 = bu_now();
+		e = np_empty_bpf__open_and_load();
+		te[i] = bu_now() - t0;
+		if (!e)
+			bu_die("loading the empty program");
+		prog_id(bpf_program__fd(e->progs.np_tc_empty), &ein);
+		np_empty_bpf__destroy(e);
+	}
+	bu_json_begin("verifier", "node_programs");
+	bu_json_num("insns_ingress", ins[0]);
+	bu_json_num("insns_egress", ins[1]);
+	bu_json_num("insns_total", ins[0] + ins[1]);
+	bu_json_num("empty_insns", ein);
+	bu_json_num("load_s_min", bu_min(tl, RUNS));
+	bu_json_num("load_s_median", bu_pct(tl, RUNS, 50));
+	bu_json_num("empty_load_s_min", bu_min(te, RUNS));
+	bu_json_num("empty_load_s_median", bu_pct(te, RUNS, 50));
+	bu_json_end();
+}
+
+/* Attach pods: every filter runs the node's two programs. */
+static void loads_per_pod(void)
+{
+	enum { NPODS = 16 };
+	unsigned px[NPODS], i, foreign = 0;
+	uint32_t ids[2];
+	int d;
+
+	bu_veths("npl", NPODS, px);
+	ids[0] = prog_id(np__datapath_prog_fd(dp, NP_DIRECTION_INGRESS), NULL);
+	ids[1] = prog_id(np__datapath_prog_fd(dp, NP_DIRECTION_EGRESS), NULL);
+	for (i = 0; i < NPODS; i++) {
+		if (np_datapath_attach(dp, NULL, px[i], "bench", "pod"))
+			bu_die("attach");
+		for (d = 0; d < 2; d++) {
+			DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = px[i],
+				.attach_point = d ? BPF_TC_INGRESS
+						  : BPF_TC_EGRESS);
+			DECLARE_LIBBPF_OPTS(bpf_tc_opts, q,
+					    .handle = NP_TC_HANDLE,
+					    .priority = NP_TC_PRIO);
+
+			if (bpf_tc_query(&h, &q))
+				bu_die("no filter on ifindex %u", px[i]);
+			if (q.prog_id != ids[d])
+				foreign++;
+		}
+	}
+	for (i = 0; i < NPODS; i++)
+		np_datapath_detach(dp, px[i]);
+	bu_json_begin("verifier", "loads_per_pod");
+	bu_json_num("pods", NPODS);
+	bu_json_num("programs_loaded_per_pod", (double)foreign / NPODS);
+	bu_json_end();
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned keys[] = { 1, 100, 10000, 65536 };
+	struct np_empty_bpf *empty;
+	unsigned i;
+	int fam;
+
+	if (argc > 1)
+		repeat = (unsigned)atoi(argv[1]);
+	if (argc > 2)
+		only = argv[2];
+	if (repeat < EV_BATCH)
+		repeat = EV_BATCH;
+	bu_isolate();
+	if (!only)
+		verifier();
+	bu_veths("npb", 1, &ifx);
+	dp = bu_open();
+	if (np_datapath_attach(dp, NULL, ifx, "bench", "pod"))
+		bu_die("attach");
+	if (!only)
+		loads_per_pod();
+	empty = np_empty_bpf__open_and_load();
+	if (!empty)
+		bu_die("loading the empty program");
+	empty_fd = bpf_program__fd(empty->progs.np_tc_empty);
+
+	np__datapath_set_bench_no_ct_insert(dp, true);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		apply_keys(keys[i]);
+		for (fam = 4; fam <= 6; fam += 2)
+			rows_keys(fam, keys[i]);
+		if (keys[i] == 10000)
+			for (fam = 4; fam <= 6; fam += 2) {
+				rows_established(fam, keys[i]);
+				first_packets(fam, keys[i]);
+			}
+	}
+	np__datapath_set_bench_no_ct_insert(dp, false);
+	np_empty_bpf__destroy(empty);
+	return 0;
+}

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""Run every benchmark, write bench/results.json and the figures of
+bench/README.md (between its figures markers) from that run.
+
+    python3 bench/run.py --build build [--only packet,apply]
+
+Root is needed (BPF, network namespaces, memory cgroups)."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BENCHES = [
+    ("compile", ["bench_compile", "10000", "500"]),
+    ("packet", ["bench_packet"]),
+    ("apply", ["bench_apply"]),
+    ("memory", ["bench_memory"]),
+]
+BEGIN = "<!-- figures: written by bench/run.py, do not edit -->"
+END = "<!-- end of figures -->"
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine():
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"kernel": platform.release(), "cpu": model,
+            "cores": os.cpu_count(), "machine": platform.machine()}
+
+
+def run(build, name, argv):
+    exe = os.path.join(build, "bench", argv[0])
+    print("running", name, "...", file=sys.stderr, flush=True)
+    p = subprocess.run([exe] + argv[1:], capture_output=True, text=True,
+                       check=False)
+    sys.stderr.write(p.stderr)
+    rows = [json.loads(l) for l in p.stdout.splitlines()
+            if l.startswith("{")]
+    if p.returncode:
+        print("%s failed (%d)" % (name, p.returncode), file=sys.stderr)
+    return rows
+
+
+def fmt_ns(v):
+    return "%.0f ns" % v
+
+
+def fmt_ms(v):
+    return "%.2f ms" % v if v < 100 else "%.0f ms" % v
+
+
+def table(res):
+    """Rows: path, goal, figure, baseline, ratio, holds."""
+    by = {}
+    for r in res:
+        by[(r["bench"], r.get("name"))] = r
+    rows = []
+
+    def pk(n):
+        return by.get(("packet", n))
+
+    def prow(path, name, limit, goal):
+        r = pk(name)
+        if not r:
+            return
+        ratio = r["ratio_median"]
+        rows.append((path, goal,
+                     "%s (min %s)" % (fmt_ns(r["ns_median"]),
+                                      fmt_ns(r["ns_min"])),
+                     "empty program %s" % fmt_ns(r["floor_ns_median"]),
+                     "%.2fx" % ratio, ratio <= limit))
+
+    for fam in (4, 6):
+        prow("established flow (conntrack hit), v%d" % fam,
+             "established_v%d" % fam, 2.0, "<= 2.0x empty")
+        prow("reply packet, v%d" % fam, "reply_v%d" % fam, 2.1,
+             "<= 2.1x empty")
+        prow("new flow allowed, 10,000 keys, v%d" % fam,
+             "new_allowed_slot1_v%d_10000" % fam, 4.0, "<= 4x empty")
+        a, b = pk("new_allowed_slot1_v%d_10000" % fam), \
+            pk("new_allowed_slot24_v%d_10000" % fam)
+        if a and b:
+            d = b["ns_median"] - a["ns_median"]
+            rows.append(("port in slot 24 vs slot 1, 10,000 keys, v%d" % fam,
+                         "<= +10 ns", "%+.0f ns" % d,
+                         "slot 1 %s" % fmt_ns(a["ns_median"]),
+                         "%.2fx" % (b["ns_median"] / a["ns_median"]),
+                         d <= 10))
+        prow("new flow denied (no CIDR match), 10,000 keys, v%d" % fam,
+             "new_denied_v%d_10000" % fam, 3.3, "<= 3.3x empty")
+        a, b = pk("new_allowed_slot1_v%d_100" % fam), \
+            pk("new_allowed_slot1_v%d_65536" % fam)
+        if a and b:
+            ratio = b["ns_median"] / a["ns_median"]
+            rows.append(("65,536 keys vs 100 keys, new flow, v%d" % fam,
+                         "<= 1.10x", fmt_ns(b["ns_median"]),
+                         "100 keys %s" % fmt_ns(a["ns_median"]),
+                         "%.2fx" % ratio, ratio <= 1.10))
+        r = pk("first_packet_v%d" % fam)
+        if r:
+            rows.append(("first packet with conntrack insert, v%d (p50 of "
+                         "20,000 flows)" % fam, "<= 400 ns above the floor",
+                         "%s (+%.0f ns)" % (fmt_ns(r["ns_p50"]),
+                                            r["above_floor_ns_p50"]),
+                         "empty program %s" % fmt_ns(r["floor_ns_p50"]),
+                         "%.2fx" % (r["ns_p50"] / r["floor_ns_p50"]),
+                         r["above_floor_ns_p50"] <= 400))
+    for fam in (4, 6):
+        for ev in ("new_allowed_slot1_events_v%d_10000",
+                   "new_denied_events_v%d_10000"):
+            r = pk(ev % fam)
+            if r:
+                rows.append(("%s (events on)" % (ev % fam), "-",
+                             fmt_ns(r["ns_median"]),
+                             "empty program %s" %
+                             fmt_ns(r["floor_ns_median"]),
+                             "%.2fx" % r["ratio_median"], None))
+    v = by.get(("verifier", "node_programs"))
+    lp = by.get(("verifier", "loads_per_pod"))
+    if v and lp:
+        ok = lp["programs_loaded_per_pod"] == 0 and v["insns_total"] <= 50000
+        rows.append(("program loads per pod; verifier once per node",
+                     "0 per pod, <= 50,000 insns",
+                     "%g per pod; %d insns (%d + %d), load %.0f ms" %
+                     (lp["programs_loaded_per_pod"], v["insns_total"],
+                      v["insns_ingress"], v["insns_egress"],
+                      v["load_s_median"] * 1e3),
+                     "empty program %d insns, load %.2f ms" %
+                     (v["empty_insns"], v["empty_load_s_median"] * 1e3),
+                     "%.0fx insns" % (v["insns_total"] / max(1, v["empty_insns"])),
+                     ok))
+    a = by.get(("apply", "apply_pods"))
+    if a:
+        s = a["s_median"] * 1e3
+        rows.append(("apply %d pods x %d entries" % (a["pods"],
+                                                    a["entries_per_pod"]),
+                     "<= 100 ms, >= 4x EKS per-element",
+                     "%s (min %s)" % (fmt_ms(s), fmt_ms(a["s_min"] * 1e3)),
+                     "EKS layout per-element %s" %
+                     fmt_ms(a["eks_s_median"] * 1e3),
+                     "%.2fx faster" % a["speedup_median"],
+                     s <= 100 and a["speedup_median"] >= 4))
+    c = by.get(("apply", "policy_change"))
+    if c:
+        rows.append(("one policy change, %d entries (p50 / p99)" %
+                     c["entries"], "p99 <= 10 ms",
+                     "%s / %s" % (fmt_ms(c["ms_p50"]), fmt_ms(c["ms_p99"])),
+                     "EKS per-element %s / %s" % (fmt_ms(c["eks_ms_p50"]),
+                                                  fmt_ms(c["eks_ms_p99"])),
+                     "%.2fx (p99)" % (c["ms_p99"] / c["eks_ms_p99"]),
+                     c["ms_p99"] <= 10))
+    t = by.get(("apply", "attach_detach"))
+    if t:
+        rows.append(("attach / detach one pod (p50, %d pods attached)" %
+                     t["pods_attached"], "-",
+                     "%s / %s" % (fmt_ms(t["attach_ms_p50"]),
+                                  fmt_ms(t["detach_ms_p50"])),
+                     "empty program via bpf_tc_* %s / %s" %
+                     (fmt_ms(t["empty_attach_ms_p50"]),
+                      fmt_ms(t["empty_detach_ms_p50"])),
+                     "%.1fx / %.1fx" % (t["attach_ms_p50"] /
+                                        t["empty_attach_ms_p50"],
+                                        t["detach_ms_p50"] /
+                                        t["empty_detach_ms_p50"]), None))
+    c = by.get(("compile", "compile"))
+    if c:
+        rows.append(("compile %d pods / %d policies from scratch (load + "
+                     "every pod)" % (c["pods"], c["policies"]), "<= 1 s",
+                     "%.2f s (min %.2f)" % (c["scratch_all_s_median"],
+                                            c["scratch_all_s_min"]),
+                     "YAML load alone %.2f s" % c["load_s_median"],
+                     "%.1fx" % (c["scratch_all_s_median"] /
+                                c["load_s_median"]),
+                     c["scratch_all_s_median"] <= 1.0))
+        rows.append(("compile one node's 110 pods", "-",
+                     "%.3f s" % c["compile_node_110_s_median"],
+                     "YAML load alone %.2f s" % c["load_s_median"],
+                     "%.2fx" % (c["compile_node_110_s_median"] /
+                                c["load_s_median"]), None))
+        rows.append(("incremental pod add (cluster update + compile)",
+                     "<= 1 ms", "%.3f ms" % c["pod_add_ms_median"],
+                     "same compile, nothing changed %.4f ms" %
+                     c["pod_same_ms_median"],
+                     "%.0fx" % (c["pod_add_ms_median"] /
+                                max(1e-6, c["pod_same_ms_median"])),
+                     c["pod_add_ms_median"] <= 1.0))
+        rows.append(("peak RSS of the compile", "-",
+                     "%.0f MiB" % (c["peak_rss_kib"] / 1024),
+                     "after the YAML load %.0f MiB" %
+                     (c["rss_after_load_kib"] / 1024),
+                     "%.2fx" % (c["peak_rss_kib"] / c["rss_after_load_kib"]),
+                     None))
+    m, e = by.get(("memory", "lpm_entry")), by.get(("memory", "lpm_entry_eks"))
+    if m and e:
+        rows.append(("kernel memory per LPM rule entry", "<= 150 B",
+                     "%.0f B" % m["bytes_per_entry"],
+                     "EKS layout %.0f B" % e["bytes_per_entry"],
+                     "%.2fx" % (m["bytes_per_entry"] / e["bytes_per_entry"]),
+                     m["bytes_per_entry"] <= 150))
+    m, e = by.get(("memory", "ct_entry")), by.get(("memory", "ct_entry_eks"))
+    if m and e:
+        rows.append(("kernel memory per conntrack flow (v4)", "<= 88 B",
+                     "%.0f B" % m["bytes_per_entry"],
+                     "EKS layout %.0f B" % e["bytes_per_entry"],
+                     "%.2fx" % (m["bytes_per_entry"] / e["bytes_per_entry"]),
+                     m["bytes_per_entry"] <= 88))
+    return rows
+
+
+def markdown(res, rows):
+    m = res["machine"]
+    out = [BEGIN, "",
+           "Last run: %s, commit `%s`%s." % (
+               res["date"], res["commit"],
+               " plus uncommitted changes" if res["dirty"] else ""),
+           "Machine: Linux %s, %s, %d cores (%s)." % (
+               m["kernel"], m["cpu"], m["cores"], m["machine"]),
+           "Figures are medians of 5 runs unless marked; every ratio is "
+           "against a baseline measured in the same run.", "",
+           "| path | goal | figure | baseline | ratio | holds |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    for path, goal, fig, base, ratio, ok in rows:
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            path, goal, fig, base, ratio,
+            "-" if ok is None else ("yes" if ok else "no")))
+    out += ["", "All figures: [results.json](results.json).", "", END]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    only = [x for x in a.only.split(",") if x]
+    results = []
+    old = {}
+    path = os.path.join(HERE, "results.json")
+    if only and os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+        results = [r for r in old.get("results", [])
+                   if r["bench"] not in only and
+                   not (r["bench"] == "verifier" and "packet" in only)]
+    for name, argv in BENCHES:
+        if only and name not in only:
+            continue
+        results += run(a.build, name, argv)
+    res = {
+        "date": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": sh(["git", "rev-parse", "HEAD"]),
+        "dirty": bool(sh(["git", "status", "--porcelain"])),
+        "machine": machine(),
+        "results": results,
+    }
+    rows = table(res["results"])
+    res["table"] = [dict(zip(("path", "goal", "figure", "baseline", "ratio",
+                              "holds"), r)) for r in rows]
+    with open(path, "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+    readme = os.path.join(HERE, "README.md")
+    with open(readme) as f:
+        text = f.read()
+    i, j = text.find(BEGIN), text.find(END)
+    if i < 0 or j < 0:
+        sys.exit("README.md: figures markers missing")
+    text = text[:i] + markdown(res, rows) + text[j + len(END):]
+    with open(readme, "w") as f:
+        f.write(text)
+    print(markdown(res, rows))
+
+
+if __name__ == "__main__":
+    main()
