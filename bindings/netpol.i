@@ -15,7 +15,9 @@
  *
  * and a few helpers (np_swig_*) where a C signature has no natural
  * mapping: raw LPM and port-set bytes come back as hex text, so the same
- * string typemap serves both languages. Everything else (string kinds,
+ * string typemap serves both languages; the datapath's options struct
+ * becomes plain arguments (node addresses comma-separated), and its
+ * callbacks (flow events, pods) collect into JSON text. Everything else (string kinds,
  * dicts, slices, errors) lives in the hand-written layers:
  * bindings/python/netpol/__init__.py and bindings/go/netpol.go.
  */
@@ -55,6 +57,43 @@
 %ignore np_cluster_matrix;
 %ignore NP_OPTS;
 %ignore NP_DIRECTION_DEFINED;
+
+/*
+ * The datapath (netpol/datapath.h): its options struct and callbacks have
+ * np_swig_datapath_* helpers below; of the inspection calls, stats,
+ * explain and verify have helpers, the others are not bound.
+ */
+%ignore np_datapath_opts;
+%ignore np_datapath_open;
+%ignore np_datapath_close;
+%ignore np_datapath_attach;
+%ignore np_datapath_set_node_ips;
+%ignore np_datapath_poll_events;
+%ignore np_datapath_test_packet;
+%ignore np_datapath_pods;
+%ignore np_datapath_pod;
+%ignore np_event;
+%ignore np_event_fn;
+%ignore np_pod_fn;
+/* The function only: struct np_datapath_counters is bound. */
+%ignore np_datapath_counters(struct np_datapath *, unsigned int,
+			     enum np_direction, struct np_datapath_counters *);
+%ignore np_event_format;
+%ignore np_datapath_stats;
+%ignore np_datapath_hook;
+%ignore np_datapath_hooks;
+%ignore np_datapath_ruleset;
+%ignore np_datapath_ruleset_id;
+%ignore np_port_range;
+%ignore np_datapath_rule;
+%ignore np_rule_fn;
+%ignore np_datapath_rules;
+%ignore np_datapath_conn;
+%ignore np_conn_fn;
+%ignore np_datapath_conntrack;
+%ignore np_datapath_verdict;
+%ignore np_datapath_explain;
+%ignore np_datapath_verify;
 %immutable;
 %feature("immutable", "0") np_load_opts::skip_invalid;
 %feature("immutable", "0") np_load_opts::format;
@@ -72,9 +111,12 @@
 %nodefaultdtor np_ruleset;
 %nodefaultctor np_mapset;
 %nodefaultdtor np_mapset;
+%nodefaultctor np_datapath;
+%nodefaultdtor np_datapath;
 struct np_cluster {};
 struct np_ruleset {};
 struct np_mapset {};
+struct np_datapath {};
 %extend np_cluster {
 	~np_cluster() { np_cluster_free($self); }
 }
@@ -83,6 +125,13 @@ struct np_mapset {};
 }
 %extend np_mapset {
 	~np_mapset() { np_mapset_free($self); }
+}
+/*
+ * Closing leaves the datapath pinned and enforcing. np_datapath_destroy()
+ * frees the handle too: the languages drop ownership before calling it.
+ */
+%extend np_datapath {
+	~np_datapath() { np_datapath_close($self); }
 }
 
 /* Options structs: the constructor sets sz, the libbpf way. */
@@ -174,7 +223,13 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_ruleset_verdict, int np_mapset_encode, int np_mapset_export,
 	int np_mapset_diff, int np_diag_format, int np_swig_lpm,
 	int np_swig_portsets, int np_swig_matrix_opts_add_port,
-	int np_swig_matrix_opts_add_protocol
+	int np_swig_matrix_opts_add_protocol, int np_datapath_destroy,
+	int np_datapath_detach, int np_datapath_gc, int np_datapath_set_events,
+	int np_swig_datapath_open, int np_swig_datapath_attach,
+	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
+	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
+	int np_swig_datapath_stats, int np_swig_datapath_explain,
+	int np_swig_datapath_verify
 {
 	if ($1 < 0) {
 		np_swig_raise($1, NULL);
@@ -186,8 +241,26 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 /* Calls with one raise from their diagnostic's argout, below. */
 %typemap(out) int np_cluster_load_file, int np_cluster_load_buffer,
 	int np_cluster_endpoints, int np_ruleset_compile,
-	int np_cluster_verdict, int np_swig_cluster_matrix
+	int np_cluster_verdict, int np_swig_cluster_matrix, int np_datapath_apply
 %{ $result = SWIG_Py_Void(); %}
+
+/* A verdict (TC_ACT_*) or a negative errno. */
+%typemap(out) int np_swig_datapath_test_packet
+{
+	if ($1 < 0) {
+		np_swig_raise($1, NULL);
+		SWIG_fail;
+	}
+	$result = PyLong_FromLong($1);
+}
+
+/* Waiting for flow events lets other threads run. */
+%exception np_swig_datapath_poll_events
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
 
 %typemap(in, numinputs=0) struct np_diag *diag (struct np_diag tmp)
 %{
@@ -333,6 +406,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 %include <netpol/cluster.h>
 %include <netpol/ruleset.h>
 %include <netpol/mapset.h>
+%include <netpol/datapath.h>
 
 /* ---------------------------------------------------------------------
  * Helpers for signatures with no natural mapping.
@@ -497,5 +571,436 @@ static int np_swig_portsets(const struct np_mapset *ms, char **swig_out)
 		err = np_swig_hex(swig_out, sets, sz, NULL, 0, count);
 	np_free(sets);
 	return err;
+}
+%}
+
+/* ---------------------------------------------------------------------
+ * The datapath: plain arguments instead of the options struct, and the
+ * callbacks' results collected as JSON text (malloc()ed, like the hex
+ * helpers' *swig_out).
+ */
+%{
+#define NP_SWIG_MAX_IPS 16
+
+/* A growing string; err sticks at the first failure. */
+struct np_swig_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static void np_swig_put(struct np_swig_buf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (n >= b->cap - b->len || !b->s) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (n >= cap - b->len) {
+			if (cap > ((size_t)-1) / 2) {
+				b->err = -E2BIG;
+				return;
+			}
+			cap *= 2;
+		}
+		p = realloc(b->s, cap);
+		if (!p) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void np_swig_puts(struct np_swig_buf *b, const char *s)
+{
+	np_swig_put(b, s, strlen(s));
+}
+
+/* "key": after a comma unless it opens an object */
+static void np_swig_key(struct np_swig_buf *b, const char *key)
+{
+	if (b->len && b->s[b->len - 1] != '{')
+		np_swig_puts(b, ",");
+	np_swig_puts(b, "\"");
+	np_swig_puts(b, key);
+	np_swig_puts(b, "\":");
+}
+
+static void np_swig_putu(struct np_swig_buf *b, const char *key,
+			 unsigned long long v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", v);
+
+	np_swig_key(b, key);
+	np_swig_put(b, tmp, (size_t)n);
+}
+
+static void np_swig_puti(struct np_swig_buf *b, const char *key, long long v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%lld", v);
+
+	np_swig_key(b, key);
+	np_swig_put(b, tmp, (size_t)n);
+}
+
+/* "key":"text" (escaped), or "key":null for NULL */
+static void np_swig_puts_json(struct np_swig_buf *b, const char *key,
+			      const char *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	char esc[7] = "\\u00";
+
+	np_swig_key(b, key);
+	if (!s) {
+		np_swig_puts(b, "null");
+		return;
+	}
+	np_swig_puts(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			np_swig_put(b, esc, 2);
+			esc[1] = 'u';
+		} else if (c < 0x20) {
+			esc[4] = digits[c >> 4];
+			esc[5] = digits[c & 15];
+			np_swig_put(b, esc, 6);
+		} else {
+			np_swig_put(b, (const char *)&c, 1);
+		}
+	}
+	np_swig_puts(b, "\"");
+}
+
+/*
+ * Split "a,b , c" into ips[] (pointers into buf, a copy of text). NULL or
+ * "" gives none; -E2BIG past NP_SWIG_MAX_IPS (the library's own limit is
+ * lower, and it says so).
+ */
+static int np_swig_split_ips(const char *text, char *buf, size_t size,
+			     const char **ips, size_t *n)
+{
+	char *p, *tok, *save = NULL;
+
+	*n = 0;
+	if (!text || !*text)
+		return 0;
+	if (strlen(text) >= size)
+		return -E2BIG;
+	strcpy(buf, text);
+	for (p = buf; (tok = strtok_r(p, ", \t\n", &save)); p = NULL) {
+		if (*n == NP_SWIG_MAX_IPS)
+			return -E2BIG;
+		ips[(*n)++] = tok;
+	}
+	return 0;
+}
+
+struct np_swig_events {
+	struct np_swig_buf buf;
+	int max;
+	int count;
+};
+
+static int np_swig_on_event(void *ctx, const struct np_event *ev)
+{
+	struct np_swig_events *e = ctx;
+	struct np_swig_buf *b = &e->buf;
+
+	np_swig_puts(b, e->count ? ",\n{" : "{");
+	np_swig_putu(b, "time_ns", ev->time_ns);
+	np_swig_putu(b, "mono_ns", ev->mono_ns);
+	np_swig_putu(b, "ifindex", ev->ifindex);
+	np_swig_putu(b, "direction", (unsigned)ev->direction);
+	np_swig_puti(b, "family", ev->family);
+	np_swig_puts_json(b, "src", ev->src_text);
+	np_swig_puts_json(b, "dst", ev->dst_text);
+	np_swig_putu(b, "sport", ev->sport);
+	np_swig_putu(b, "dport", ev->dport);
+	np_swig_putu(b, "protocol", ev->protocol);
+	np_swig_key(b, "allowed");
+	np_swig_puts(b, ev->allowed ? "true" : "false");
+	np_swig_putu(b, "reason", (unsigned)ev->reason);
+	np_swig_puts_json(b, "reason_name",
+			  np_event_reason_name(ev->reason));
+	np_swig_putu(b, "ruleset", ev->ruleset);
+	np_swig_puti(b, "prefixlen", ev->prefixlen);
+	np_swig_puts_json(b, "rule_cidr", ev->rule_cidr);
+	np_swig_putu(b, "length", ev->length);
+	np_swig_puts_json(b, "pod_ns", ev->pod_ns);
+	np_swig_puts_json(b, "pod_name", ev->pod_name);
+	np_swig_puts_json(b, "policies", ev->policies);
+	np_swig_puts(b, "}");
+	if (b->err)
+		return b->err;
+	e->count++;
+	/* Stop after the last wanted event: the ring keeps the rest. */
+	if (e->max > 0 && e->count >= e->max)
+		return -ECANCELED;
+	return 0;
+}
+
+static int np_swig_on_pod(void *ctx, const struct np_datapath_pod *pod)
+{
+	struct np_swig_buf *b = ctx;
+	char tmp[128];
+
+	np_swig_puts(b, b->len > 1 ? ",\n{" : "{");
+	np_swig_putu(b, "ifindex", pod->ifindex);
+	np_swig_puts_json(b, "ifname", pod->ifname);
+	np_swig_puts_json(b, "ns", pod->ns ? pod->ns : "");
+	np_swig_puts_json(b, "name", pod->name ? pod->name : "");
+	snprintf(tmp, sizeof(tmp), ",\"state\":[%u,%u],\"ruleset\":[%u,%u]}",
+		 (unsigned)pod->state[0], (unsigned)pod->state[1],
+		 (unsigned)pod->ruleset[0], (unsigned)pod->ruleset[1]);
+	np_swig_puts(b, tmp);
+	return b->err;
+}
+%}
+
+%inline %{
+/*
+ * np_datapath_open() with plain arguments: pin_root NULL or "" for the
+ * default, node_ips comma-separated ("" keeps the node's).
+ */
+static int np_swig_datapath_open(struct np_datapath **out,
+				 const char *pin_root, enum np_mode mode,
+				 uint32_t ct_size, bool events,
+				 const char *node_ips)
+{
+	const char *ips[NP_SWIG_MAX_IPS];
+	char buf[1024];
+	size_t n;
+	int err;
+	NP_OPTS(np_datapath_opts, o);
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	err = np_swig_split_ips(node_ips, buf, sizeof(buf), ips, &n);
+	if (err)
+		return err;
+	o.pin_root = pin_root && *pin_root ? pin_root : NULL;
+	o.mode = mode;
+	o.ct_size = ct_size;
+	o.events = events;
+	o.node_ips = n ? ips : NULL;
+	o.n_node_ips = n;
+	return np_datapath_open(out, &o);
+}
+
+/* np_datapath_attach(), with "" for NULL (Go has no NULL string). */
+static int np_swig_datapath_attach(struct np_datapath *dp,
+				   const char *ifname, unsigned int ifindex,
+				   const char *pod_ns, const char *pod_name)
+{
+	return np_datapath_attach(dp, ifname && *ifname ? ifname : NULL,
+				  ifindex, pod_ns && *pod_ns ? pod_ns : NULL,
+				  pod_name && *pod_name ? pod_name : NULL);
+}
+
+/* np_datapath_set_node_ips() with the addresses comma-separated. */
+static int np_swig_datapath_set_node_ips(struct np_datapath *dp,
+					 const char *node_ips)
+{
+	const char *ips[NP_SWIG_MAX_IPS];
+	char buf[1024];
+	size_t n;
+	int err;
+
+	err = np_swig_split_ips(node_ips, buf, sizeof(buf), ips, &n);
+	if (err)
+		return err;
+	return np_datapath_set_node_ips(dp, n ? ips : NULL, n);
+}
+
+/* The verdict, TC_ACT_OK (0) or TC_ACT_SHOT (2), or a negative errno. */
+static int np_swig_datapath_test_packet(struct np_datapath *dp,
+					unsigned int ifindex,
+					enum np_direction dir,
+					const void *buf, size_t len)
+{
+	int verdict = -1, err;
+
+	err = np_datapath_test_packet(dp, ifindex, dir, buf, len, &verdict);
+	return err < 0 ? err : verdict;
+}
+
+static int np_swig_datapath_counters(struct np_datapath *dp,
+				     unsigned int ifindex,
+				     enum np_direction dir,
+				     struct np_datapath_counters *counters)
+{
+	return np_datapath_counters(dp, ifindex, dir, counters);
+}
+
+/*
+ * Wait up to timeout_ms for flow events, at most max of them (0: all that
+ * are there), as a JSON array of objects: time_ns, mono_ns, ifindex,
+ * direction, family, src, dst, sport, dport, protocol, allowed, reason,
+ * reason_name, ruleset, prefixlen, rule_cidr, length, pod_ns, pod_name,
+ * policies (null when unknown).
+ */
+static int np_swig_datapath_poll_events(struct np_datapath *dp,
+					int timeout_ms, int max,
+					char **swig_out)
+{
+	struct np_swig_events e = { { NULL, 0, 0, 0 }, max, 0 };
+	int err;
+
+	if (!swig_out || max < 0)
+		return -EINVAL;
+	np_swig_puts(&e.buf, "[");
+	err = np_datapath_poll_events(dp, timeout_ms, np_swig_on_event, &e);
+	if (err == -ECANCELED && max > 0 && e.count >= max)
+		err = 0;
+	np_swig_puts(&e.buf, "]");
+	if (!err)
+		err = e.buf.err;
+	if (err) {
+		free(e.buf.s);
+		return err;
+	}
+	*swig_out = e.buf.s;
+	return 0;
+}
+
+/*
+ * The attached pods as a JSON array of objects: ifindex, ifname, ns,
+ * name, state [ingress, egress] (enum np_pod_state), ruleset [ingress,
+ * egress].
+ */
+static int np_swig_datapath_pods(struct np_datapath *dp, char **swig_out)
+{
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	int err;
+
+	if (!swig_out)
+		return -EINVAL;
+	np_swig_puts(&b, "[");
+	err = np_datapath_pods(dp, np_swig_on_pod, &b);
+	np_swig_puts(&b, "]");
+	if (!err)
+		err = b.err;
+	if (err) {
+		free(b.s);
+		return err;
+	}
+	*swig_out = b.s;
+	return 0;
+}
+%}
+
+/* ---------------------------------------------------------------------
+ * Inspection of the live maps, as JSON or text.
+ */
+%inline %{
+/*
+ * np_datapath_stats() as a JSON object: events_lost, ct_entries,
+ * ct_capacity, lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods,
+ * rulesets, events_on.
+ */
+static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
+{
+	struct np_datapath_stats st;
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	char tmp[512];
+	int err;
+
+	if (!swig_out)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	st.sz = sizeof(st);
+	err = np_datapath_stats(dp, &st);
+	if (err)
+		return err;
+	snprintf(tmp, sizeof(tmp),
+		 "{\"events_lost\":%llu,\"ct_entries\":[%llu,%llu],"
+		 "\"ct_capacity\":[%llu,%llu],\"lpm_entries\":[%llu,%llu],"
+		 "\"lpm_capacity\":[%llu,%llu],\"pods\":%llu,"
+		 "\"rulesets\":%llu,\"events_on\":%s}",
+		 (unsigned long long)st.events_lost,
+		 (unsigned long long)st.ct_entries[0],
+		 (unsigned long long)st.ct_entries[1],
+		 (unsigned long long)st.ct_capacity[0],
+		 (unsigned long long)st.ct_capacity[1],
+		 (unsigned long long)st.lpm_entries[0],
+		 (unsigned long long)st.lpm_entries[1],
+		 (unsigned long long)st.lpm_capacity[0],
+		 (unsigned long long)st.lpm_capacity[1],
+		 (unsigned long long)st.pods, (unsigned long long)st.rulesets,
+		 st.events_on ? "true" : "false");
+	np_swig_puts(&b, tmp);
+	if (b.err) {
+		free(b.s);
+		return b.err;
+	}
+	*swig_out = b.s;
+	return 0;
+}
+
+/*
+ * np_datapath_explain() as a JSON object: allowed, reason, reason_name,
+ * state, ruleset, key, portset, slot, policies. rs may be NULL.
+ */
+static int np_swig_datapath_explain(struct np_datapath *dp,
+				    unsigned int ifindex,
+				    enum np_direction dir, const char *peer,
+				    int protocol, int port,
+				    const struct np_ruleset *rs,
+				    char **swig_out)
+{
+	struct np_datapath_verdict v;
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	int err;
+
+	if (!swig_out || protocol < 0 || protocol > 255 || port < 0 ||
+	    port > 65535)
+		return -EINVAL;
+	memset(&v, 0, sizeof(v));
+	err = np_datapath_explain(dp, ifindex, dir, peer, (uint8_t)protocol,
+				  (uint16_t)port, rs, &v);
+	if (err)
+		return err;
+	np_swig_puts(&b, "{");
+	np_swig_key(&b, "allowed");
+	np_swig_puts(&b, v.allowed ? "true" : "false");
+	np_swig_putu(&b, "reason", (unsigned)v.reason);
+	np_swig_puts_json(&b, "reason_name", np_event_reason_name(v.reason));
+	np_swig_putu(&b, "state", (unsigned)v.state);
+	np_swig_putu(&b, "ruleset", v.ruleset);
+	np_swig_puts_json(&b, "key", v.key);
+	np_swig_putu(&b, "portset", v.portset);
+	np_swig_puti(&b, "slot", v.slot);
+	np_swig_puts_json(&b, "policies", v.policies);
+	np_swig_puts(&b, "}");
+	if (b.err) {
+		free(b.s);
+		return b.err;
+	}
+	*swig_out = b.s;
+	return 0;
+}
+
+/* np_datapath_verify(): one line per drift, "" when none. */
+static int np_swig_datapath_verify(struct np_datapath *dp,
+				   unsigned int ifindex,
+				   const struct np_ruleset *rs, char **text)
+{
+	size_t ndrift = 0;
+
+	return np_datapath_verify(dp, ifindex, rs, text, &ndrift);
 }
 %}

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 
 // Package netpol binds libnetpol: Kubernetes NetworkPolicy compiled to
-// eBPF map contents.
+// eBPF map contents, and the eBPF datapath that enforces it (Datapath).
 //
 //	c, err := netpol.LoadCluster("policies.yaml")
 //	...
 //	defer c.Close()
 //	v, err := c.Verdict("default/client", "default/web", 80, netpol.TCP)
 //
-// Every handle (Cluster, RuleSet, MapSet) has a Close method that frees its
+// Every handle (Cluster, RuleSet, MapSet, Datapath) has a Close method that frees its
 // C memory; a finalizer does it too, but late. Errors wrap a syscall.Errno
 // (errors.Is(err, syscall.EINVAL)) and are *DiagError values with the
 // library's diagnostic. A handle must not be used from two goroutines at

@@ -6,6 +6,12 @@
     rs = c.compile('default', 'web-0')
     rs.verdict('ingress', '10.0.0.7', 80)
 
+    with netpol.Datapath(events=True) as dp:      # root: CAP_BPF, NET_ADMIN
+        dp.attach('veth1234', pod='default/web-0')
+        dp.apply(dp.pods()[0]['ifindex'], rs)
+        for ev in dp.events(timeout_ms=1000):
+            print(ev['reason'], ev['src'], ev['dst'], ev['dport'])
+
 Kinds, directions, protocols and formats are strings ('NetworkPolicy',
 'ingress', 'TCP', 'yaml'). Failures raise netpol.Error, an OSError with the
 library's errno and diagnostic. Objects free their C memory when collected.
@@ -13,12 +19,15 @@ One object must not be used from two threads at once; rule sets and map
 sets are immutable.
 """
 import json
+import errno as _errno
 import os
+import socket
 
 from ._error import Error
 from . import capi
 
-__all__ = ['Error', 'Cluster', 'RuleSet', 'MapSet', 'version', 'strerror']
+__all__ = ['Error', 'Cluster', 'RuleSet', 'MapSet', 'Datapath', 'version',
+           'strerror', 'event_reason_name', 'VERDICT_OK', 'VERDICT_SHOT']
 
 _KINDS = {
     'namespace': capi.NP_KIND_NAMESPACE,
@@ -318,3 +327,286 @@ class RuleSet:
     def portsets(self):
         """The port map's sets, as bytes."""
         return self.mapset().portsets()
+
+
+# --- the eBPF datapath -------------------------------------------------------
+
+VERDICT_OK = 0      # TC_ACT_OK: the packet passes
+VERDICT_SHOT = 2    # TC_ACT_SHOT: the packet is dropped
+
+_MODES = {'standard': capi.NP_MODE_STANDARD, 'strict': capi.NP_MODE_STRICT}
+_POD_STATES = {
+    capi.NP_POD_DEFAULT_ALLOW: 'default-allow',
+    capi.NP_POD_DEFAULT_DENY: 'default-deny',
+    capi.NP_POD_ENFORCED: 'enforced',
+    capi.NP_POD_UNISOLATED: 'unisolated',
+}
+_IP_PROTOCOLS = {1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP'}
+_DIRECTION_NAMES = {capi.NP_DIRECTION_INGRESS: 'ingress',
+                    capi.NP_DIRECTION_EGRESS: 'egress'}
+
+
+def _ips(ips):
+    if ips is None:
+        return ''
+    if isinstance(ips, str):
+        ips = [ips]
+    out = []
+    for ip in ips:
+        ip = _str('node IP', ip).strip()
+        if not ip or ',' in ip or ' ' in ip:
+            raise ValueError(f'bad node IP {ip!r}')
+        out.append(ip)
+    return ','.join(out)
+
+
+def _ifindex(ifindex):
+    return _int('ifindex', ifindex, 1, 0xffffffff)
+
+
+def _event(e):
+    ns, name = e['pod_ns'], e['pod_name']
+    policies = e['policies']
+    return {
+        'time': e['time_ns'] / 1e9,
+        'time_ns': e['time_ns'],
+        'mono_ns': e['mono_ns'],
+        'ifindex': e['ifindex'],
+        'direction': _DIRECTION_NAMES.get(e['direction'],
+                                          str(e['direction'])),
+        'family': e['family'],
+        'src': e['src'],
+        'dst': e['dst'],
+        'sport': e['sport'],
+        'dport': e['dport'],
+        'protocol': _IP_PROTOCOLS.get(e['protocol'], str(e['protocol'])),
+        'protocol_number': e['protocol'],
+        'allowed': e['allowed'],
+        'reason': e['reason_name'],
+        'ruleset': e['ruleset'],
+        'prefixlen': e['prefixlen'],
+        'rule_cidr': e['rule_cidr'],
+        'length': e['length'],
+        'pod_ns': ns,
+        'pod_name': name,
+        'pod': f'{ns}/{name}' if ns is not None and name is not None
+               else None,
+        'policies': policies.split(', ') if policies else [],
+    }
+
+
+def _pod(p):
+    def by_dir(values, names=None):
+        return {d: (names.get(values[i], str(values[i])) if names
+                    else values[i])
+                for i, d in _DIRECTION_NAMES.items()}
+    return {
+        'ifindex': p['ifindex'],
+        'ifname': p['ifname'],
+        'ns': p['ns'],
+        'name': p['name'],
+        'pod': f"{p['ns']}/{p['name']}" if p['ns'] or p['name'] else '',
+        'state': by_dir(p['state'], _POD_STATES),
+        'ruleset': by_dir(p['ruleset']),
+    }
+
+
+class Datapath:
+    """The eBPF datapath of the node: TC programs on pods' host veths
+    enforcing compiled rule sets (root: CAP_BPF and CAP_NET_ADMIN).
+
+    Opening loads and pins the programs and maps under pin_root (default
+    /sys/fs/bpf/netpol) or reuses those pinned there. close() (or leaving a
+    with block) frees the handle and leaves pods enforced; destroy()
+    detaches every pod and unpins everything. mode is 'standard' (allow
+    until rules arrive) or 'strict'; node_ips a list of addresses always
+    allowed (empty: keep the node's). In a build without the datapath every
+    call raises netpol.Error with errno ENOTSUP.
+    """
+
+    def __init__(self, pin_root=None, mode='standard', ct_size=0,
+                 events=False, node_ips=()):
+        if pin_root is not None:
+            pin_root = os.fspath(pin_root)
+            if isinstance(pin_root, bytes):
+                pin_root = os.fsdecode(pin_root)
+        self._dp = None
+        self._dp = capi.np_swig_datapath_open(
+            pin_root, _lookup(_MODES, 'mode', mode),
+            _int('ct_size', ct_size, 0, 0xffffffff), bool(events),
+            _ips(node_ips))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Free the handle; the pods stay enforced. Safe to call twice."""
+        self._dp = None
+
+    def _h(self):
+        if self._dp is None:
+            raise ValueError('datapath is closed')
+        return self._dp
+
+    def destroy(self):
+        """Detach every pod, unpin every map and program, remove the pin
+        directory and close the handle."""
+        dp = self._h()
+        self._dp = None
+        dp.this.disown()       # np_datapath_destroy() frees it, even failing
+        capi.np_datapath_destroy(dp)
+
+    def attach(self, ifname=None, ifindex=0, pod=None):
+        """Attach the programs to a pod's host veth, by name or index;
+        pod is "namespace/name". Returns the interface index."""
+        ns = name = None
+        if pod is not None:
+            ns, sep, name = _str('pod', pod).partition('/')
+            if not sep or not ns or not name:
+                raise ValueError(f'pod must be "namespace/name", not {pod!r}')
+        if ifname is not None:
+            _str('ifname', ifname)
+        ifindex = _int('ifindex', ifindex, 0, 0xffffffff)
+        if ifname is None and not ifindex:
+            raise ValueError('attach() needs an ifname or an ifindex')
+        capi.np_swig_datapath_attach(self._h(), ifname, ifindex, ns, name)
+        if ifindex:
+            return ifindex
+        try:
+            return socket.if_nametoindex(ifname)
+        except OSError:
+            return 0
+
+    def detach(self, ifindex):
+        """Detach the programs from a pod and forget it."""
+        capi.np_datapath_detach(self._h(), _ifindex(ifindex))
+
+    def apply(self, ifindex, ruleset):
+        """Enforce a RuleSet (from Cluster.compile) on an attached pod,
+        atomically."""
+        if not isinstance(ruleset, RuleSet):
+            raise TypeError('apply() takes a RuleSet, not '
+                            + type(ruleset).__name__)
+        capi.np_datapath_apply(self._h(), _ifindex(ifindex), ruleset._rs)
+
+    def gc(self):
+        """Forget vanished veths, expire conntrack, release rule sets."""
+        capi.np_datapath_gc(self._h())
+
+    def set_events(self, on):
+        """Switch flow events on or off, for the whole node."""
+        capi.np_datapath_set_events(self._h(), bool(on))
+
+    def set_node_ips(self, ips):
+        """Replace the node addresses, always allowed both ways."""
+        capi.np_swig_datapath_set_node_ips(self._h(), _ips(ips))
+
+    def counters(self, ifindex, direction):
+        """{allowed_packets, allowed_bytes, denied_packets, denied_bytes}
+        of a pod's direction since it was attached."""
+        c = capi.np_datapath_counters()
+        capi.np_swig_datapath_counters(
+            self._h(), _ifindex(ifindex),
+            _lookup(_DIRECTIONS, 'direction', direction), c)
+        return {'allowed_packets': c.allowed_packets,
+                'allowed_bytes': c.allowed_bytes,
+                'denied_packets': c.denied_packets,
+                'denied_bytes': c.denied_bytes}
+
+    def pods(self):
+        """The attached pods, in ifindex order: dicts of ifindex, ifname,
+        ns, name, pod, state and ruleset (both by direction)."""
+        return [_pod(p) for p in
+                json.loads(capi.np_swig_datapath_pods(self._h()))]
+
+    def poll_events(self, timeout_ms=0, max_events=0):
+        """One wait of up to timeout_ms (-1: forever) for flow events: a
+        list of event dicts, at most max_events (0: all there are)."""
+        text = capi.np_swig_datapath_poll_events(
+            self._h(), _int('timeout_ms', timeout_ms, -1, 0x7fffffff),
+            _int('max_events', max_events, 0, 0x7fffffff))
+        return [_event(e) for e in json.loads(text)]
+
+    def events(self, timeout_ms=1000, max_events=None):
+        """Flow events as they come, as dicts (src, dst, sport, dport,
+        protocol, direction, allowed, reason, pod, ruleset, rule_cidr,
+        time, ...). Ends after max_events, or when none came for
+        timeout_ms (-1: never)."""
+        _int('timeout_ms', timeout_ms, -1, 0x7fffffff)
+        if max_events is not None:
+            _int('max_events', max_events, 0, 0x7fffffff)
+        return self._events(timeout_ms, max_events)
+
+    def _events(self, timeout_ms, max_events):
+        left = max_events
+        while left is None or left > 0:
+            try:
+                got = self.poll_events(timeout_ms, left or 0)
+            except Error as e:
+                if e.errno == _errno.EINTR:
+                    continue
+                raise
+            if not got:
+                return
+            for ev in got:
+                yield ev
+            if left is not None:
+                left -= len(got)
+
+    def stats(self):
+        """Node-wide numbers: events_lost, ct_entries, ct_capacity,
+        lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods, rulesets,
+        events_on."""
+        return json.loads(capi.np_swig_datapath_stats(self._h()))
+
+    def explain(self, ifindex, direction, peer, port, protocol='TCP',
+                ruleset=None):
+        """Decide a new flow of a pod against the live maps (not
+        conntrack): {allowed, reason, state, ruleset, key, portset, slot,
+        policies}. protocol is 'TCP', 'UDP', 'SCTP' or an IP protocol
+        number; with the pod's RuleSet, policies names those allowing
+        it."""
+        if isinstance(protocol, str):
+            protocol = _protocol(protocol)
+        else:
+            protocol = _int('protocol', protocol, 0, 255)
+        if ruleset is not None and not isinstance(ruleset, RuleSet):
+            raise TypeError('ruleset must be a RuleSet')
+        v = json.loads(capi.np_swig_datapath_explain(
+            self._h(), _ifindex(ifindex),
+            _lookup(_DIRECTIONS, 'direction', direction),
+            _str('peer', peer), protocol, _int('port', port, 0, 65535),
+            ruleset._rs if ruleset is not None else None))
+        v['reason'] = v.pop('reason_name')
+        v['state'] = _POD_STATES.get(v['state'], str(v['state']))
+        v['policies'] = v['policies'].split(', ') if v['policies'] else []
+        return v
+
+    def verify(self, ifindex, ruleset):
+        """Compare what the kernel enforces for a pod with a RuleSet: the
+        drifts, one line each ([] when none)."""
+        if not isinstance(ruleset, RuleSet):
+            raise TypeError('verify() takes a RuleSet, not '
+                            + type(ruleset).__name__)
+        text = capi.np_swig_datapath_verify(self._h(), _ifindex(ifindex),
+                                            ruleset._rs)
+        return (text or '').splitlines()
+
+    def test_packet(self, ifindex, direction, frame):
+        """Run the program of a direction on an Ethernet frame (bytes) as
+        if it crossed the host veth: VERDICT_OK (0) or VERDICT_SHOT (2).
+        Conntrack entries it creates stay."""
+        if not isinstance(frame, (bytes, bytearray, memoryview)):
+            raise TypeError('frame must be bytes, not '
+                            + type(frame).__name__)
+        return capi.np_swig_datapath_test_packet(
+            self._h(), _ifindex(ifindex),
+            _lookup(_DIRECTIONS, 'direction', direction), frame)
+
+
+def event_reason_name(reason):
+    """"ALLOW_RULE", "DENY_PORT", ... of an enum np_event_reason value."""
+    return capi.np_event_reason_name(_int('reason', reason, 0, 0xffff))

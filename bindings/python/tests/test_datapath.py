@@ -1,0 +1,388 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""netpol.Datapath: the eBPF datapath from Python.
+
+The datapath tests run as root in a private network namespace (a thread
+that called unshare(CLONE_NEWNET): the namespace, its veth pair and the tc
+filters on it vanish with the thread, however the test ends) with their
+own pin root, /sys/fs/bpf/netpol-pytest-<pid>, destroyed at the end. They
+skip when namespaces or bpf() are refused; in a build without the datapath
+every call must fail with ENOTSUP.
+"""
+import ctypes
+import errno
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+
+import pytest
+
+import netpol
+from netpol import capi
+
+CLONE_NEWNET = 0x40000000
+BPFFS = '/sys/fs/bpf'
+PIN_PREFIX = 'netpol-pytest-'
+PIN_ROOT = os.path.join(BPFFS, f'{PIN_PREFIX}{os.getpid()}')
+HOST_IF, POD_IF = 'npy-host', 'npy-pod'
+POD_IP, PEER_IP, NODE_IP = '198.18.0.2', '198.18.0.1', '198.18.255.253'
+TIMEOUT = 60
+
+MANIFEST = f'''
+apiVersion: v1
+kind: Namespace
+metadata: {{name: x}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: b, namespace: x, labels: {{app: b}}}}
+spec: {{containers: [{{name: c}}]}}
+status: {{phase: Running, hostIP: {NODE_IP}, podIP: {POD_IP},
+          podIPs: [{{ip: {POD_IP}}}]}}
+---
+# Deny all but one: ingress TCP 80 from anywhere, egress to 198.18.1.0/24.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: only-80, namespace: x}}
+spec:
+  podSelector: {{matchLabels: {{app: b}}}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports: [{{protocol: TCP, port: 80}}]
+  egress:
+  - to: [{{ipBlock: {{cidr: 198.18.1.0/24}}}}]
+'''
+
+
+# --- frames -----------------------------------------------------------------
+
+def _csum(data):
+    if len(data) % 2:
+        data += b'\0'
+    s = sum(struct.unpack(f'!{len(data) // 2}H', data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def frame4(src, dst, proto, sport, dport, tcp_flags=0x02):
+    """An Ethernet + IPv4 + TCP (SYN by default) or UDP frame."""
+    if proto == socket.IPPROTO_TCP:
+        l4 = struct.pack('!HHIIBBHHH', sport, dport, 1, 0, 5 << 4,
+                         tcp_flags, 65535, 0, 0)
+    else:
+        l4 = struct.pack('!HHHH', sport, dport, 8, 0)
+    ip = bytearray(struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1,
+                               0x4000, 64, proto, 0, socket.inet_aton(src),
+                               socket.inet_aton(dst)))
+    struct.pack_into('!H', ip, 10, _csum(bytes(ip)))
+    eth = bytes.fromhex('020000000002' '020000000001' '0800')
+    return eth + bytes(ip) + l4
+
+
+def tcp_in(sport, dport, src=PEER_IP):
+    return frame4(src, POD_IP, socket.IPPROTO_TCP, sport, dport)
+
+
+# --- isolation --------------------------------------------------------------
+
+def _remove_tree(path):
+    """rm -r for a bpffs directory (pinned objects unlink like files)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _cleanup_stale_pins():
+    """Pin roots of test processes that died without destroying theirs."""
+    try:
+        names = os.listdir(BPFFS)
+    except OSError:
+        return
+    for n in names:
+        if not n.startswith(PIN_PREFIX):
+            continue
+        pid = n[len(PIN_PREFIX):]
+        if pid.isdigit() and not os.path.exists(f'/proc/{pid}'):
+            _remove_tree(os.path.join(BPFFS, n))
+
+
+def _ip(*args):
+    subprocess.run(['ip', *args], check=True, timeout=10,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def in_netns(fn):
+    """Run fn() in a thread of its own in a new network namespace with a
+    veth pair HOST_IF <-> POD_IF; skip when that is refused."""
+    outcome = {}
+
+    def run():
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                outcome['skip'] = ('unshare(CLONE_NEWNET): '
+                                   + os.strerror(err))
+                return
+            try:
+                _ip('link', 'set', 'lo', 'up')
+                _ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name',
+                    POD_IF)
+                _ip('link', 'set', HOST_IF, 'up')
+                _ip('link', 'set', POD_IF, 'up')
+            except (OSError, subprocess.SubprocessError) as e:
+                outcome['skip'] = f'veth pair: {e}'
+                return
+            fn()
+        except BaseException as e:   # pytest's skip and fail too
+            outcome['exc'] = e
+
+    t = threading.Thread(target=run, name='netns', daemon=True)
+    t.start()
+    t.join(TIMEOUT)
+    if t.is_alive():
+        pytest.fail(f'datapath test still running after {TIMEOUT}s')
+    if 'skip' in outcome:
+        pytest.skip(outcome['skip'])
+    if 'exc' in outcome:
+        raise outcome['exc']
+
+
+def open_or_skip(**kw):
+    try:
+        return netpol.Datapath(pin_root=PIN_ROOT, **kw)
+    except netpol.Error as e:
+        if e.errno == errno.ENOTSUP:
+            pytest.skip('built without the datapath')
+        if e.errno in (errno.EPERM, errno.EACCES):
+            pytest.skip(f'bpf() refused: {e}')
+        raise
+
+
+@pytest.fixture(name='pin_root')
+def fixture_pin_root():
+    """PIN_ROOT, gone afterwards whatever happened."""
+    _cleanup_stale_pins()
+    _remove_tree(PIN_ROOT)
+    yield PIN_ROOT
+    leftover = os.path.exists(PIN_ROOT)
+    _remove_tree(PIN_ROOT)
+    assert not leftover, 'destroy() left the pin root behind'
+
+
+def _datapath_built():
+    try:
+        dp = netpol.Datapath(pin_root=PIN_ROOT)
+    except netpol.Error as e:
+        return e.errno != errno.ENOTSUP
+    dp.destroy()
+    return True
+
+
+# --- tests ------------------------------------------------------------------
+
+def test_calls_on_no_handle_fail_cleanly():
+    """No call crashes on a NULL handle: EINVAL, or ENOTSUP without the
+    datapath."""
+    rs = netpol.Cluster.from_yaml(MANIFEST).compile('x', 'b')
+    calls = [
+        lambda: capi.np_datapath_detach(None, 1),
+        lambda: capi.np_datapath_gc(None),
+        lambda: capi.np_datapath_set_events(None, True),
+        lambda: capi.np_datapath_destroy(None),
+        lambda: capi.np_datapath_apply(None, 1, rs._rs),
+        lambda: capi.np_swig_datapath_attach(None, 'lo', 0, None, None),
+        lambda: capi.np_swig_datapath_set_node_ips(None, NODE_IP),
+        lambda: capi.np_swig_datapath_test_packet(None, 1, 0, b'x' * 64),
+        lambda: capi.np_swig_datapath_counters(
+            None, 1, 0, capi.np_datapath_counters()),
+        lambda: capi.np_swig_datapath_poll_events(None, 0, 0),
+        lambda: capi.np_swig_datapath_pods(None),
+    ]
+    for call in calls:
+        with pytest.raises(netpol.Error) as e:
+            call()
+        assert e.value.errno in (errno.EINVAL, errno.ENOTSUP)
+    assert capi.np_event_reason_name(17) == 'DENY_PORT'
+    assert netpol.event_reason_name(16) == 'DENY_NO_MATCH'
+    assert netpol.event_reason_name(999) == 'UNKNOWN'
+
+
+def test_without_datapath_everything_is_enotsup(pin_root):
+    if _datapath_built():
+        pytest.skip('the datapath is built in')
+    with pytest.raises(netpol.Error) as e:
+        netpol.Datapath(pin_root=pin_root)
+    assert e.value.errno == errno.ENOTSUP
+    assert isinstance(e.value, OSError)
+    rs = netpol.Cluster.from_yaml(MANIFEST).compile('x', 'b')
+    for call in [
+            lambda: capi.np_datapath_detach(None, 1),
+            lambda: capi.np_datapath_apply(None, 1, rs._rs),
+            lambda: capi.np_swig_datapath_pods(None),
+            lambda: capi.np_swig_datapath_poll_events(None, 0, 0),
+            lambda: capi.np_swig_datapath_test_packet(None, 1, 0, b'x')]:
+        with pytest.raises(netpol.Error) as e:
+            call()
+        assert e.value.errno == errno.ENOTSUP
+
+
+def test_argument_checks():
+    with pytest.raises(ValueError):
+        netpol.Datapath(mode='lenient')
+    with pytest.raises(ValueError):
+        netpol.Datapath(ct_size=-1)
+    with pytest.raises(ValueError):
+        netpol.Datapath(node_ips=['198.18.0.1,198.18.0.2'])
+    with pytest.raises(TypeError):
+        netpol.Datapath(node_ips=[1])
+
+
+def test_datapath_enforces_a_ruleset(pin_root):
+    rs = netpol.Cluster.from_yaml(MANIFEST).compile('x', 'b')
+
+    def body():
+        dp = open_or_skip(events=True, node_ips=[NODE_IP])
+        try:
+            scenario(dp, rs)
+        finally:
+            if dp._dp is not None:
+                dp.destroy()
+            elif os.path.exists(PIN_ROOT):
+                netpol.Datapath(pin_root=PIN_ROOT).destroy()
+        assert not os.path.exists(pin_root)
+
+    in_netns(body)
+
+
+def scenario(dp, rs):
+    ifx = dp.attach(HOST_IF, pod='x/b')
+    assert ifx == socket.if_nametoindex(HOST_IF)
+    pods = dp.pods()
+    assert [(p['ifindex'], p['ifname'], p['pod']) for p in pods] == [
+        (ifx, HOST_IF, 'x/b')]
+    assert pods[0]['state'] == {'ingress': 'default-allow',
+                                'egress': 'default-allow'}
+
+    # standard mode: everything passes until rules arrive
+    assert dp.test_packet(ifx, 'ingress', tcp_in(40000, 81)) == \
+        netpol.VERDICT_OK
+    dp.apply(ifx, rs)
+    pods = dp.pods()
+    assert pods[0]['state'] == {'ingress': 'enforced', 'egress': 'enforced'}
+    assert pods[0]['ruleset']['ingress'] != 0
+    assert list(dp.events(timeout_ms=100)) != [], 'the first, allowed flow'
+
+    before = dp.counters(ifx, 'ingress')
+    assert dp.test_packet(ifx, 'ingress', tcp_in(40001, 80)) == 0
+    assert dp.test_packet(ifx, 'ingress', tcp_in(40002, 81)) == 2
+    assert dp.test_packet(ifx, 'ingress',
+                          bytearray(tcp_in(40003, 81))) == 2
+    after = dp.counters(ifx, 'ingress')
+    assert after['allowed_packets'] == before['allowed_packets'] + 1
+    assert after['denied_packets'] == before['denied_packets'] + 2
+    assert after['denied_bytes'] > before['denied_bytes']
+    # egress: only to 198.18.1.0/24
+    assert dp.test_packet(ifx, 'egress', frame4(
+        POD_IP, '198.18.1.7', socket.IPPROTO_UDP, 5000, 53)) == 0
+    assert dp.test_packet(ifx, 'egress', frame4(
+        POD_IP, '198.19.0.1', socket.IPPROTO_TCP, 40004, 443)) == 2
+    eg = dp.counters(ifx, 'egress')
+    assert eg['allowed_packets'] == 1 and eg['denied_packets'] == 1
+    # the node is allowed whatever the rules
+    assert dp.test_packet(ifx, 'ingress',
+                          tcp_in(40005, 81, src=NODE_IP)) == 0
+
+    events = list(dp.events(timeout_ms=200))
+    drops = [e for e in events if not e['allowed']]
+    assert [(e['reason'], e['direction'], e['dport']) for e in drops] == [
+        ('DENY_PORT', 'ingress', 81), ('DENY_PORT', 'ingress', 81),
+        ('DENY_NO_MATCH', 'egress', 443)], events
+    d = drops[0]
+    assert (d['src'], d['dst'], d['sport'], d['protocol']) == (
+        PEER_IP, POD_IP, 40002, 'TCP')
+    assert (d['pod'], d['pod_ns'], d['pod_name']) == ('x/b', 'x', 'b')
+    assert d['ruleset'] == pods[0]['ruleset']['ingress']
+    assert d['rule_cidr'] == '0.0.0.0/0'
+    assert d['ifindex'] == ifx and d['family'] == 4
+    assert d['time'] > 1.6e9
+    assert drops[2]['rule_cidr'] == '' and drops[2]['prefixlen'] == -1
+    allowed = [e for e in events if e['allowed']]
+    assert ('ALLOW_RULE', 80) in [(e['reason'], e['dport'])
+                                  for e in allowed]
+    assert 'ALLOW_NODE' in [e['reason'] for e in allowed]
+
+    # max_events, and the rest stays queued
+    for port in (81, 82, 83):
+        assert dp.test_packet(ifx, 'ingress', tcp_in(41000, port)) == 2
+    assert [e['dport'] for e in dp.events(timeout_ms=200,
+                                          max_events=2)] == [81, 82]
+    assert [e['dport'] for e in dp.events(timeout_ms=200)] == [83]
+
+    dp.set_events(False)
+    assert dp.test_packet(ifx, 'ingress', tcp_in(40006, 81)) == 2
+    assert dp.poll_events(50) == []
+
+    # node addresses replaced at run time
+    dp.set_node_ips([])
+    dp.set_node_ips(['198.18.255.252'])
+    assert dp.test_packet(ifx, 'ingress',
+                          tcp_in(40007, 81, src=NODE_IP)) == 2
+    with pytest.raises(netpol.Error) as e:
+        dp.set_node_ips(['not-an-ip'])
+    assert e.value.errno == errno.EINVAL
+
+    # errors
+    with pytest.raises(netpol.Error) as e:
+        dp.attach('npy-none')
+    assert e.value.errno == errno.ENODEV
+    with pytest.raises(netpol.Error) as e:
+        dp.apply(socket.if_nametoindex(POD_IF), rs)
+    assert e.value.errno == errno.ENOENT
+    with pytest.raises(TypeError):
+        dp.test_packet(ifx, 'ingress', 'not bytes')
+    with pytest.raises(ValueError):
+        dp.attach(HOST_IF, pod='no-slash')
+
+    # inspection of the live maps
+    st = dp.stats()
+    assert st['pods'] == 1 and st['events_on'] is False
+    assert st['rulesets'] >= 2 and st['ct_capacity'][0] > 0
+    v = dp.explain(ifx, 'ingress', PEER_IP, 80, ruleset=rs)
+    assert (v['allowed'], v['reason'], v['state']) == (
+        True, 'ALLOW_RULE', 'enforced')
+    assert v['policies'] == ['x/only-80 ingress[0]'], v
+    v = dp.explain(ifx, 'ingress', PEER_IP, 81, 'TCP')
+    assert (v['allowed'], v['reason']) == (False, 'DENY_PORT')
+    v = dp.explain(ifx, 'egress', '198.19.0.1', 443, 6)
+    assert (v['allowed'], v['reason']) == (False, 'DENY_NO_MATCH')
+    assert dp.verify(ifx, rs) == []
+    other = netpol.Cluster.from_yaml(MANIFEST.replace('port: 80',
+                                                      'port: 8080'))
+    assert dp.verify(ifx, other.compile('x', 'b')) != []
+
+    dp.gc()
+    assert [p['pod'] for p in dp.pods()] == ['x/b']
+
+    # closing keeps the pod enforced; a new handle sees it
+    dp.close()
+    with pytest.raises(ValueError):
+        dp.pods()
+    with netpol.Datapath(pin_root=PIN_ROOT) as dp2:
+        assert [p['pod'] for p in dp2.pods()] == ['x/b']
+        assert dp2.test_packet(ifx, 'ingress', tcp_in(40008, 81)) == 2
+        dp2.detach(ifx)
+        assert dp2.pods() == []
+        with pytest.raises(netpol.Error) as e:
+            dp2.detach(ifx)
+        assert e.value.errno == errno.ENOENT
+        assert dp2.attach(ifindex=ifx) == ifx
+        assert dp2.pods()[0]['pod'] == ''
+        dp2.destroy()
+        with pytest.raises(ValueError):
+            dp2.destroy()
+    assert not os.path.exists(PIN_ROOT)
+    assert not [n for n in os.listdir(BPFFS)
+                if n.startswith('netpol-') and 'test' in n
+                and n.endswith(str(os.getpid()))]
