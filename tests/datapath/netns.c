@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -177,9 +180,85 @@ void npt_cleanup_stale(void)
 		if (sscanf(de->d_name, "npt-%d-", &pid) != 1)
 			continue;
 		if (kill(pid, 0) && errno == ESRCH)
-			npt_sh("ip netns del %s 2>/dev/null", de->d_name);
+			npt_sh("ip netns pids %s 2>/dev/null | xargs -r kill -9; "
+			       "ip netns del %s 2>/dev/null", de->d_name,
+			       de->d_name);
 	}
 	closedir(d);
+}
+
+static bool pin_path_ok(const char *path)
+{
+	return !strncmp(path, "/sys/fs/bpf/netpol-", 19) && path[19] &&
+	       !strchr(path, '\'') && !strstr(path, "..");
+}
+
+void npt_cleanup_stale_pins(const char *prefix)
+{
+	const char *base;
+	size_t blen;
+	struct dirent *de;
+	DIR *d;
+
+	if (!pin_path_ok(prefix))
+		return;
+	base = strrchr(prefix, '/') + 1;
+	blen = strlen(base);
+	d = opendir("/sys/fs/bpf");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, base, blen))
+			continue;
+		pid = strtol(de->d_name + blen, &end, 10);
+		if (pid <= 0 || *end)
+			continue;
+		if (kill((pid_t)pid, 0) && errno == ESRCH)
+			npt_sh("rm -rf '/sys/fs/bpf/%s'", de->d_name);
+	}
+	closedir(d);
+}
+
+int npt_reaper_start(const char *pin_root)
+{
+	pid_t parent = getpid(), pid;
+	sigset_t set;
+	int sig, fd;
+
+	if (pin_root && !pin_path_ok(pin_root))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		return 0;
+	/* the watcher: out of the test's process group and output */
+	setsid();
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
+	if (getppid() == parent)
+		sigwait(&set, &sig);
+	npt_sh("for n in $(ls /run/netns 2>/dev/null | grep '^npt-%d-'); do "
+	       "ip netns pids $n 2>/dev/null | xargs -r kill -9; "
+	       "ip netns del $n 2>/dev/null; done", (int)parent);
+	if (pin_root)
+		npt_sh("rm -rf '%s'", pin_root);
+	_exit(0);
 }
 
 static int sock_any(int proto, struct sockaddr_in6 *sa, uint16_t port)
@@ -458,4 +537,160 @@ void npt_conn_close(struct npt_conn *c)
 		waitpid(c->pid, NULL, 0);
 	}
 	c->pid = -1;
+}
+
+/* --- many probes at once ---------------------------------------------------- */
+
+enum { PR_CONNECTING, PR_WAITING, PR_DONE };
+
+struct pr_state {
+	int fd;
+	int state;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Open and start probe r in its pod's netns: its fd or -1. */
+static int pr_start(const struct npt_probe_req *r, int *state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = to_sockaddr(r->dst, r->port, &ss, &len);
+	int type = r->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int fd;
+
+	if (af < 0 || npt_netns_enter(r->from->netns))
+		return -1;
+	fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, r->proto);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		if (errno != EINPROGRESS) {
+			close(fd);
+			return -1;
+		}
+		*state = PR_CONNECTING;
+		return fd;
+	}
+	*state = PR_WAITING;
+	if (send(fd, MSG, sizeof(MSG), MSG_NOSIGNAL) != sizeof(MSG)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void pr_event(struct pr_state *st, short rev, signed char *res)
+{
+	char buf[64];
+	int err = 0;
+	socklen_t el = sizeof(err);
+	ssize_t n;
+
+	if (st->state == PR_CONNECTING) {
+		if (getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &el) ||
+		    err ||
+		    send(st->fd, MSG, sizeof(MSG), MSG_NOSIGNAL) !=
+			    sizeof(MSG)) {
+			st->state = PR_DONE;
+			return;
+		}
+		st->state = PR_WAITING;
+		return;
+	}
+	if (!(rev & (POLLIN | POLLERR | POLLHUP)))
+		return;
+	n = recv(st->fd, buf, sizeof(buf), 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	*res = n == sizeof(MSG) && !memcmp(buf, MSG, sizeof(MSG)) ? 0 : 1;
+	st->state = PR_DONE;
+}
+
+static void pr_child(struct npt_probe_req *reqs, size_t n, int timeout_ms,
+		     signed char *res)
+{
+	struct pr_state *st = calloc(n, sizeof(*st));
+	struct pollfd *pfd = calloc(n, sizeof(*pfd));
+	size_t *idx = calloc(n, sizeof(*idx));
+	struct rlimit rl;
+	long deadline;
+	size_t i;
+
+	if (!st || !pfd || !idx)
+		_exit(1);
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < n + 64) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < n; i++) {
+		st[i].fd = pr_start(&reqs[i], &st[i].state);
+		res[i] = st[i].fd < 0 ? -1 : 1;
+		if (st[i].fd < 0)
+			st[i].state = PR_DONE;
+	}
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		size_t np = 0;
+		long left = deadline - now_ms();
+		int k;
+
+		for (i = 0; i < n; i++) {
+			if (st[i].state == PR_DONE)
+				continue;
+			pfd[np].fd = st[i].fd;
+			pfd[np].events = st[i].state == PR_CONNECTING
+						 ? POLLOUT
+						 : POLLIN;
+			pfd[np].revents = 0;
+			idx[np++] = i;
+		}
+		if (!np || left <= 0)
+			break;
+		k = poll(pfd, np, (int)left);
+		if (k < 0 && errno != EINTR)
+			_exit(1);
+		for (i = 0; k > 0 && i < np; i++)
+			if (pfd[i].revents)
+				pr_event(&st[idx[i]], pfd[i].revents,
+					 &res[idx[i]]);
+	}
+	_exit(0);
+}
+
+int npt_probe_many(struct npt_probe_req *reqs, size_t n, int timeout_ms)
+{
+	signed char *res;
+	size_t i;
+	pid_t pid;
+	int r;
+
+	if (!n)
+		return 0;
+	res = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		   -1, 0);
+	if (res == MAP_FAILED)
+		return -1;
+	memset(res, -1, n);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		munmap(res, n);
+		return -1;
+	}
+	if (pid == 0)
+		pr_child(reqs, n, timeout_ms, res);
+	r = reap_child(pid, timeout_ms + 10000);
+	for (i = 0; i < n; i++)
+		reqs[i].result = r ? -1 : res[i];
+	munmap(res, n);
+	if (r)
+		fprintf(stderr, "npt: the probes did not run (%d)\n", r);
+	return r ? -1 : 0;
 }

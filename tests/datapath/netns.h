@@ -18,7 +18,11 @@
  *   npt_conn_exchange() one more round trip on it
  *   npt_conn_close()
  *   npt_netns_enter()   move the calling process into a pod's netns
+ *   npt_probe_many()    many probes at once, from many pods, in parallel
  *   npt_cleanup_stale() remove pod netns of test processes that died
+ *   npt_cleanup_stale_pins()  and their bpffs pin roots
+ *   npt_reaper_start()  remove this process's pods and pins when it dies,
+ *                       however it dies (SIGKILL included)
  *
  * Names: netns "npt-<pid>-<tag>", host end "npt<pid><tag>"; tags are at
  * most 4 characters. Every call runs `ip` (iproute2) or forks; errors are
@@ -69,6 +73,22 @@ int npt_serve(struct npt_pod *pod, int proto, uint16_t port);
 int npt_probe(const struct npt_pod *pod, int proto, const char *dst,
 	      uint16_t port, int timeout_ms);
 
+/* One probe of npt_probe_many(). */
+struct npt_probe_req {
+	const struct npt_pod *from;
+	int proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	const char *dst;	/* an IPv4 or IPv6 address */
+	uint16_t port;
+	int result;		/* out: 0 answered, 1 not, -1 setup error */
+};
+
+/*
+ * All of reqs at the same time: each a fresh connection (TCP) or datagram
+ * (UDP) from its pod, answered when its echo comes back within timeout_ms
+ * of the start. 0, or -1 when the probes could not run at all.
+ */
+int npt_probe_many(struct npt_probe_req *reqs, size_t n, int timeout_ms);
+
 /* The same, held open: 0 when the first exchange worked, else -1. */
 int npt_conn_open(struct npt_conn *c, const struct npt_pod *pod, int proto,
 		  const char *dst, uint16_t port, int timeout_ms);
@@ -87,5 +107,19 @@ int npt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int npt_netns_enter(const char *name);
 
 void npt_cleanup_stale(void);
+
+/*
+ * Remove the bpffs directories "<prefix><pid>" whose process is gone;
+ * prefix must start with "/sys/fs/bpf/netpol-".
+ */
+void npt_cleanup_stale_pins(const char *prefix);
+
+/*
+ * Start a watcher, in its own session, that outlives this process: when it
+ * exits or is killed, the watcher kills what runs in this process's pod
+ * namespaces ("npt-<pid>-*"), deletes them and removes pin_root (when not
+ * NULL; it must start with "/sys/fs/bpf/netpol-"). 0 or -1.
+ */
+int npt_reaper_start(const char *pin_root);
 
 #endif /* NPT_NETNS_H */
