@@ -432,14 +432,22 @@ static void grace_period(void)
 }
 
 /*
+ * Keys an apply or detach deletes at most on the way: a policy change
+ * retires rule sets that later calls delete, and without a bound one call
+ * would pay for all of them (its p99 latency). gc and close have none.
+ */
+#define NP_REAP_BUDGET 4096
+
+/*
  * Delete retired rule sets: those retired a second ago (no packet takes a
- * second), or all of them after a grace period when force is set.
+ * second), up to NP_REAP_BUDGET keys, or all of them after a grace period
+ * when force is set.
  */
 static void reap(struct np_datapath *dp, bool force)
 {
 	uint64_t now = mono_ns(CLOCK_MONOTONIC);
 	bool any = false, graced = false;
-	size_t i;
+	size_t i, budget = NP_REAP_BUDGET;
 
 	for (i = 0; i < dp->nrs; i++)
 		if (!dp->rs[i].refs && (force ||
@@ -458,6 +466,14 @@ static void reap(struct np_datapath *dp, bool force)
 		    now - r->retired_ns < NP_RETIRE_NS) {
 			grace_period();
 			graced = true;
+		}
+		if (!force) {
+			size_t n = r->n4 + r->n6;
+
+			/* the rest waits for a later call */
+			if (budget < n && budget < NP_REAP_BUDGET)
+				break;
+			budget -= NP_MIN(budget, n);
 		}
 		rs_destroy(dp, r);
 	}
