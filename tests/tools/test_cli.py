@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The netpol tool's compiler commands: exit codes and output, TAP.
+
+usage: test_cli.py NETPOL SRCDIR"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+netpol, src = sys.argv[1:3]
+stars = sorted(os.path.join(src, "examples", "stars", f)
+               for f in os.listdir(os.path.join(src, "examples", "stars"))
+               if f.endswith(".yaml"))
+results = []
+
+
+def run(*args, stdin=None):
+    return subprocess.run([netpol] + list(args), capture_output=True,
+                          text=True, input=stdin, timeout=60)
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+r = run("--version")
+check("version", r.returncode == 0 and r.stdout.startswith("netpol 0."))
+r = run("--help")
+check("help lists every command", r.returncode == 0 and all(
+    c in r.stdout for c in ("validate", "endpoints", "compile", "maps",
+                            "verdict", "matrix", "attach", "apply", "flows",
+                            "metrics", "verify", "explain")), r.stdout)
+r = run("no-such-command")
+check("unknown command exits 2", r.returncode == 2)
+
+r = run("validate", *stars)
+check("validate: valid manifests exit 0", r.returncode == 0 and not r.stderr,
+      r.stderr)
+bad = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+       "metadata: {name: web}\nspec:\n  podSelector: {}\n  ingress:\n"
+       "  - ports:\n    - port: 80\n      endPort: 70\n")
+with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+    f.write(bad)
+r = run("validate", f.name)
+want = (f"{f.name}:9:16: NetworkPolicy default/web: "
+        "spec.ingress[0].ports[0].endPort: Invalid value: 70: must be "
+        "greater than or equal to `port`\n")
+check("validate: bad endPort, file:line:col, path, reason, exit 1",
+      r.returncode == 1 and r.stderr == want, repr(r.stderr))
+r = run("validate", "-", stdin=bad)
+check("validate: stdin", r.returncode == 1 and r.stderr.startswith("-:9:16:"),
+      r.stderr)
+os.unlink(f.name)
+r = run("validate", "/nonexistent.yaml")
+check("validate: missing file reported", r.returncode != 0 and
+      "/nonexistent.yaml" in r.stderr, r.stderr)
+
+r = run("endpoints", "-o", "json", *stars)
+pe = json.loads(r.stdout) if r.returncode == 0 else {}
+check("endpoints: 6 PolicyEndpoints as a List",
+      pe.get("kind") == "List" and len(pe.get("items", [])) == 6 and
+      all(i["apiVersion"] == "networking.k8s.aws/v1alpha1"
+          for i in pe["items"]), r.stderr)
+
+r = run("compile", *stars, "--pod", "stars/backend-sz87q")
+check("compile: backend rule set text",
+      r.returncode == 0 and "198.18.0.12/32" in r.stdout and
+      "TCP 6379" in r.stdout and "stars/backend-policy ingress[0]" in
+      r.stdout, r.stdout)
+r = run("compile", *stars, "-o", "json")
+check("compile: every pod as JSON", r.returncode == 0 and
+      len(json.loads(r.stdout)) == 4, r.stderr)
+r = run("compile", *stars, "--pod", "stars/nope")
+check("compile: unknown pod exits 2", r.returncode == 2 and
+      "Not found" in r.stderr, r.stderr)
+
+r = run("maps", *stars, "--pod", "stars/backend-sz87q")
+check("maps: dump-maps style text", r.returncode == 0 and
+      "Key : 198.18.0.12/32  Value : TCP/6379-6379" in r.stdout, r.stdout)
+
+r = run("verdict", *stars, "--from", "client/client-xlffc", "--to",
+        "stars/frontend-cscnf", "--port", "80")
+check("verdict: allowed exits 0", r.returncode == 0 and
+      r.stdout.startswith("ALLOW"), r.stdout)
+r = run("verdict", *stars, "--from", "client/client-xlffc", "--to",
+        "stars/backend-sz87q", "--port", "6379")
+check("verdict: denied exits 1", r.returncode == 1 and
+      r.stdout.startswith("DENY"), r.stdout)
+r = run("verdict", *stars, "--from", "client/client-xlffc", "--to",
+        "stars/backend-sz87q", "--port", "6379", "--protocol", "ICMP")
+check("verdict: bad protocol exits 2", r.returncode == 2, r.stderr)
+
+r = run("matrix", *stars, "--ports", "80", "-o", "json")
+cells = json.loads(r.stdout) if r.returncode == 0 else []
+check("matrix: 16 cells, client->frontend:80 allowed",
+      len(cells) == 16 and any(
+          c["from"] == "client/client-xlffc" and
+          c["to"] == "stars/frontend-cscnf" and c["allowed"]
+          for c in cells), r.stderr)
+
+print(f"1..{len(results)}")
+for i, (name, ok, detail) in enumerate(results, 1):
+    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+    if not ok:
+        for line in str(detail).splitlines()[:6]:
+            print(f"# {line}")
+sys.exit(0 if all(ok for _, ok, _ in results) else 1)
