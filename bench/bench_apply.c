@@ -32,16 +32,16 @@
 #include "bench_util.h"
 #include "empty.skel.h"
 
-#define RUNS		5
-#define CHANGES		200
-#define CHANGE_PODS	10
-#define CHANGE_GAP_US	20000
-#define ATTACHES	20
+#define RUNS 5
+#define CHANGES 200
+#define CHANGE_PODS 10
+#define CHANGE_GAP_US 20000
+#define ATTACHES 20
 
 static unsigned npods = 1000, nent = 100;
 static struct np_datapath *dp;
 static unsigned *ifx;
-static struct bu_ms *ms;	/* one per pod */
+static struct bu_ms *ms; /* one per pod */
 
 /* Pod p's content, generation g: distinct per pod and generation. */
 static void build(struct bu_ms *b, unsigned p, unsigned g)
@@ -63,7 +63,7 @@ static void build(struct bu_ms *b, unsigned p, unsigned g)
 		uint32_t i = (g * npods + p) * nent + j;
 
 		bu_peer(4, i * 3, a);
-		if (j % 10 == 9) {	/* a /24 of its own */
+		if (j % 10 == 9) { /* a /24 of its own */
 			a[0] = 11;
 			a[1] = i >> 8;
 			a[2] = i;
@@ -153,10 +153,9 @@ static double eks_write(struct eks *e, unsigned first, unsigned maps)
 
 	for (p = first; p < first + maps; p++)
 		for (i = 0; i < e->n; i++)
-			if (bpf_map_update_elem(e->fd[p],
-						(char *)e->keys[p] + i * e->ksz,
-						(char *)e->vals[p] + i * e->vsz,
-						BPF_ANY))
+			if (bpf_map_update_elem(
+				    e->fd[p], (char *)e->keys[p] + i * e->ksz,
+				    (char *)e->vals[p] + i * e->vsz, BPF_ANY))
 				bu_die("EKS update: %s", strerror(errno));
 	return bu_now() - t0;
 }
@@ -194,11 +193,10 @@ static void bench_apply(void)
 			for (p = 0; p < npods; p++) {
 				np_free(e.keys[p]);
 				np_free(e.vals[p]);
-				if (np_mapset_lpm(&ms[p].ms, 4,
-						  NP_DIRECTION_INGRESS,
-						  NP_LAYOUT_EKS, 0, &e.keys[p],
-						  &e.ksz, &e.vals[p], &e.vsz,
-						  &e.n))
+				if (np_mapset_lpm(
+					    &ms[p].ms, 4, NP_DIRECTION_INGRESS,
+					    NP_LAYOUT_EKS, 0, &e.keys[p],
+					    &e.ksz, &e.vals[p], &e.vsz, &e.n))
 					bu_die("np_mapset_lpm");
 			}
 		}
@@ -212,7 +210,8 @@ static void bench_apply(void)
 	bu_json_num("s_median", bu_pct(t, RUNS, 50));
 	bu_json_num("eks_s_min", bu_min(te, RUNS));
 	bu_json_num("eks_s_median", bu_pct(te, RUNS, 50));
-	bu_json_num("speedup_median", bu_pct(te, RUNS, 50) / bu_pct(t, RUNS, 50));
+	bu_json_num("speedup_median",
+		    bu_pct(te, RUNS, 50) / bu_pct(t, RUNS, 50));
 	bu_json_num("speedup_min", bu_min(te, RUNS) / bu_min(t, RUNS));
 	bu_json_end();
 
@@ -234,9 +233,9 @@ static void bench_apply(void)
 			usleep(CHANGE_GAP_US);
 			t0 = bu_now();
 			for (k = 0; k < CHANGE_PODS; k++)
-				if (np__datapath_apply_mapset(dp,
-						ifx[first + k],
-						&ms[first + k].ms, &d))
+				if (np__datapath_apply_mapset(
+					    dp, ifx[first + k],
+					    &ms[first + k].ms, &d))
 					bu_die("change: %s", d.message);
 			tc[c] = bu_now() - t0;
 			/* EKS: rewrite the same entries in place */
@@ -271,11 +270,12 @@ static void bench_attach(void)
 	bu_veths("npa", ATTACHES, px);
 	for (i = 0; i < ATTACHES; i++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = px[i],
-			.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+				    .attach_point = BPF_TC_INGRESS |
+						    BPF_TC_EGRESS);
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hi, .ifindex = px[i],
-			.attach_point = BPF_TC_INGRESS);
+				    .attach_point = BPF_TC_INGRESS);
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, he, .ifindex = px[i],
-			.attach_point = BPF_TC_EGRESS);
+				    .attach_point = BPF_TC_EGRESS);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, oi, .prog_fd = efd,
 				    .handle = 1, .priority = 1);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, oe, .prog_fd = efd,

@@ -105,10 +105,11 @@ static int run(const char *text, size_t len, unsigned npods, unsigned nns,
 		return 1;
 	*t_same = now() - t0;
 	/* add a pod, then compile a pod it is a peer of (incremental) */
-	snprintf(pod, sizeof(pod),
-		 "apiVersion: v1\nkind: Pod\nmetadata: {name: new, namespace: ns1,"
-		 " labels: {app: front}}\nspec: {containers: [{name: c}]}\n"
-		 "status: {phase: Running, podIP: 198.18.250.1, hostIP: 198.19.255.1}\n");
+	snprintf(
+		pod, sizeof(pod),
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: new, namespace: ns1,"
+		" labels: {app: front}}\nspec: {containers: [{name: c}]}\n"
+		"status: {phase: Running, podIP: 198.18.250.1, hostIP: 198.19.255.1}\n");
 	t0 = now();
 	np_cluster_load_buffer(c, pod, strlen(pod), "add", NULL, NULL);
 	if (compile_range(c, 1, 1, nns))

@@ -35,8 +35,8 @@
 
 #include "bench_util.h"
 
-static unsigned n = 100000;	/* LPM entries */
-static unsigned nct = NP_CT_DEFAULT_SIZE;	/* conntrack: the real size */
+static unsigned n = 100000; /* LPM entries */
+static unsigned nct = NP_CT_DEFAULT_SIZE; /* conntrack: the real size */
 static char cg[256];
 
 static unsigned nlpm(void)
@@ -104,7 +104,8 @@ static void cg_setup(void)
 		snprintf(cg, sizeof(cg), "/sys/fs/cgroup/netpol-bench-%d",
 			 (int)getpid());
 	} else {
-		snprintf(cg, sizeof(cg), "/sys/fs/cgroup/memory/netpol-bench-%d",
+		snprintf(cg, sizeof(cg),
+			 "/sys/fs/cgroup/memory/netpol-bench-%d",
 			 (int)getpid());
 	}
 	if (mkdir(cg, 0755))
@@ -203,8 +204,7 @@ static int child(void)
 
 	none.map_flags = 0;
 	usage(&k0, &t0);
-	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "ct_eks", 20, 1, nct,
-			    &none);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "ct_eks", 20, 1, nct, &none);
 	if (fd < 0)
 		bu_die("EKS conntrack map: %s", strerror(-fd));
 	usage(&k1, &t1);

@@ -38,14 +38,14 @@
 #include "bench_util.h"
 #include "empty.skel.h"
 
-#define RUNS		5
-#define FIRST_FLOWS	20000
-#define EV_BATCH	3000
-#define NP_TC_HANDLE	0x4e50	/* libnetpol/datapath.c */
-#define NP_TC_PRIO	1
+#define RUNS 5
+#define FIRST_FLOWS 20000
+#define EV_BATCH 3000
+#define NP_TC_HANDLE 0x4e50 /* libnetpol/datapath.c */
+#define NP_TC_PRIO 1
 
 static unsigned repeat = 1000000;
-static const char *only;	/* argv[2]: rows whose name contains it */
+static const char *only; /* argv[2]: rows whose name contains it */
 static struct np_datapath *dp;
 static int empty_fd;
 static unsigned ifx;
@@ -54,16 +54,15 @@ static const uint8_t pod6[16] = { 0xfd, 0, [15] = 0x10 };
 static const uint8_t nomatch4[4] = { 192, 0, 2, 1 };
 static const uint8_t nomatch6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 
-#define SLOT1_PORT	1000
-#define SLOT24_PORT	(1000 + 23 * 10)
+#define SLOT1_PORT 1000
+#define SLOT24_PORT (1000 + 23 * 10)
 
 static double test_run(int fd, const uint8_t *pkt, size_t len, unsigned rep,
 		       int expect)
 {
 	struct __sk_buff ctx = { .ifindex = ifx };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
-		    .data_size_in = len, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = rep);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = rep);
 	int err = bpf_prog_test_run_opts(fd, &o);
 
 	if (err)
@@ -121,8 +120,8 @@ static void row(const char *name, int fam, enum np_direction dir,
 		return;
 	for (i = 0; i < RUNS; i++) {
 		f[i] = test_run(empty_fd, pkt, len, repeat, 0);
-		t[i] = events ? run_events(fd, pkt, len, expect)
-			      : test_run(fd, pkt, len, repeat, expect);
+		t[i] = events ? run_events(fd, pkt, len, expect) :
+				test_run(fd, pkt, len, repeat, expect);
 	}
 	bu_json_begin("packet", name);
 	bu_json_num("family", fam);
@@ -198,8 +197,7 @@ static void rows_keys(int fam, unsigned n)
 	snprintf(name, sizeof(name), "new_denied_events_v%d_%u", fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, true, n);
 	len = bu_frame(pkt, fam, pod(fam), peer, 40000, SLOT1_PORT, BU_SYN);
-	snprintf(name, sizeof(name), "new_allowed_slot1_events_v%d_%u", fam,
-		 n);
+	snprintf(name, sizeof(name), "new_allowed_slot1_events_v%d_%u", fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, true, n);
 	np_datapath_set_events(dp, false);
 }
@@ -350,8 +348,8 @@ static void loads_per_pod(void)
 			bu_die("attach");
 		for (d = 0; d < 2; d++) {
 			DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = px[i],
-				.attach_point = d ? BPF_TC_INGRESS
-						  : BPF_TC_EGRESS);
+					    .attach_point = d ? BPF_TC_INGRESS :
+								BPF_TC_EGRESS);
 			DECLARE_LIBBPF_OPTS(bpf_tc_opts, q,
 					    .handle = NP_TC_HANDLE,
 					    .priority = NP_TC_PRIO);

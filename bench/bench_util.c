@@ -180,8 +180,8 @@ void bu_veths(const char *prefix, unsigned n, unsigned *ifx)
 	if (fd < 0 || !(f = fdopen(fd, "w")))
 		bu_die("mkstemp: %s", strerror(errno));
 	for (i = 0; i < n; i++)
-		fprintf(f, "link add %s%u type veth peer name %sp%u\n",
-			prefix, i, prefix, i);
+		fprintf(f, "link add %s%u type veth peer name %sp%u\n", prefix,
+			i, prefix, i);
 	for (i = 0; i < n; i++)
 		fprintf(f, "link set %s%u up\nlink set %sp%u up\n", prefix, i,
 			prefix, i);
@@ -205,9 +205,8 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-size_t bu_frame(uint8_t *buf, int fam, const uint8_t *src,
-		const uint8_t *dst, uint16_t sport, uint16_t dport,
-		uint8_t flags)
+size_t bu_frame(uint8_t *buf, int fam, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport, uint8_t flags)
 {
 	uint8_t *ip = buf + 14, *tcp;
 	size_t hl = fam == 4 ? 20 : 40;
@@ -239,8 +238,8 @@ size_t bu_frame(uint8_t *buf, int fam, const uint8_t *src,
 	return 14 + hl + 20;
 }
 
-void bu_ms_init(struct bu_ms *b, bool iso_ingress, bool iso_egress,
-		size_t n4, size_t n6, enum np_direction dir)
+void bu_ms_init(struct bu_ms *b, bool iso_ingress, bool iso_egress, size_t n4,
+		size_t n6, enum np_direction dir)
 {
 	memset(b, 0, sizeof(*b));
 	b->ms.isolated[NP_DIR_INGRESS] = iso_ingress;

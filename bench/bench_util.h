@@ -17,14 +17,14 @@
 #include "datapath_internal.h"
 #include "mapset.h"
 
-double bu_now(void);			/* CLOCK_MONOTONIC, seconds */
+double bu_now(void); /* CLOCK_MONOTONIC, seconds */
 void bu_sort(double *v, size_t n);
-double bu_min(double *v, size_t n);	/* sorts v */
-double bu_pct(double *v, size_t n, double p);	/* sorts v; p in [0,100] */
+double bu_min(double *v, size_t n); /* sorts v */
+double bu_pct(double *v, size_t n, double p); /* sorts v; p in [0,100] */
 
 /* Leave on error with a message on stderr (and the cleanup done). */
-void bu_die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						 noreturn));
+void bu_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 int bu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
@@ -46,19 +46,18 @@ void bu_destroy(void);
 void bu_veths(const char *prefix, unsigned n, unsigned *ifx);
 
 /* A TCP frame: Ethernet, IPv4 or IPv6 (fam 4/6), TCP with flags. */
-size_t bu_frame(uint8_t *buf, int fam, const uint8_t *src,
-		const uint8_t *dst, uint16_t sport, uint16_t dport,
-		uint8_t flags);
-#define BU_SYN	0x02
-#define BU_ACK	0x10
+size_t bu_frame(uint8_t *buf, int fam, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport, uint8_t flags);
+#define BU_SYN 0x02
+#define BU_ACK 0x10
 
 /* Map sets built by hand: n entries per family for one direction. */
 struct bu_ms {
 	struct np_mapset ms;
 	struct np_portset ps[8];
 };
-void bu_ms_init(struct bu_ms *b, bool iso_ingress, bool iso_egress,
-		size_t n4, size_t n6, enum np_direction dir);
+void bu_ms_init(struct bu_ms *b, bool iso_ingress, bool iso_egress, size_t n4,
+		size_t n6, enum np_direction dir);
 void bu_ms_free(struct bu_ms *b);
 /* A port set of n slots {proto, port, port}; returns its index. */
 uint32_t bu_ps_ports(struct bu_ms *b, uint8_t proto, const uint16_t *ports,

@@ -45,7 +45,8 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 	for (ns = 0; ns < nns; ns++) {
 		put(&b, &n, &cap,
 		    "---\napiVersion: v1\nkind: Namespace\nmetadata:\n"
-		    "  name: ns%u\n  labels:\n    team: t%u\n", ns, ns % 20);
+		    "  name: ns%u\n  labels:\n    team: t%u\n",
+		    ns, ns % 20);
 		/* default deny + allow same-namespace frontends to 8080 */
 		put(&b, &n, &cap,
 		    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
@@ -68,7 +69,8 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 		    "spec:\n  podSelector: {}\n"
 		    "  ingress:\n  - from:\n    - namespaceSelector: {}\n"
 		    "      podSelector: {matchLabels: {app: monitor}}\n"
-		    "    ports: [{port: 9090}]\n", ns);
+		    "    ports: [{port: 9090}]\n",
+		    ns);
 		put(&b, &n, &cap,
 		    "---\napiVersion: v1\nkind: Service\n"
 		    "metadata: {name: web, namespace: ns%u}\n"

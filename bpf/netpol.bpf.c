@@ -50,20 +50,20 @@
 #include "netpol_abi.h"
 
 #ifndef IPPROTO_ICMPV6
-#define IPPROTO_ICMPV6	58
+#define IPPROTO_ICMPV6 58
 #endif
 
-#define NP_MAX_EXTHDR	6	/* IPv6 extension headers walked */
-#define NP_MAX_HDR_OFF	512	/* no header starts beyond this */
-#define NSEC_PER_SEC	1000000000ULL
+#define NP_MAX_EXTHDR 6 /* IPv6 extension headers walked */
+#define NP_MAX_HDR_OFF 512 /* no header starts beyond this */
+#define NSEC_PER_SEC 1000000000ULL
 
-#define IP_MF		0x2000
-#define IP_OFFMASK	0x1fff
+#define IP_MF 0x2000
+#define IP_OFFMASK 0x1fff
 
-#define TCPF_FIN	0x01
-#define TCPF_SYN	0x02
-#define TCPF_RST	0x04
-#define TCPF_ACK	0x10
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -168,8 +168,8 @@ struct np_dp_runtime np_rt;
 
 enum parse_res {
 	P_OK = 0,
-	P_PASS,		/* not ours to judge: let it through */
-	P_BAD,		/* malformed: drop */
+	P_PASS, /* not ours to judge: let it through */
+	P_BAD, /* malformed: drop */
 };
 
 enum frag_kind {
@@ -188,15 +188,15 @@ struct tuple {
 };
 
 struct pkt {
-	struct tuple t;		/* the packet itself */
-	struct tuple in;	/* ICMP error: the embedded header's flow */
+	struct tuple t; /* the packet itself */
+	struct tuple in; /* ICMP error: the embedded header's flow */
 	__u32 frag_id;
-	__u8 frag_proto;	/* v4 protocol; v6 next header of the frag hdr */
-	__u8 family;		/* 4 or 6 */
+	__u8 frag_proto; /* v4 protocol; v6 next header of the frag hdr */
+	__u8 family; /* 4 or 6 */
 	__u8 tcp_flags;
-	__u8 frag;		/* enum frag_kind */
-	__u8 icmp_err;		/* an ICMP error: creates no conntrack */
-	__u8 related;		/* icmp_err and .in parsed */
+	__u8 frag; /* enum frag_kind */
+	__u8 icmp_err; /* an ICMP error: creates no conntrack */
+	__u8 related; /* icmp_err and .in parsed */
 };
 
 /*
@@ -338,7 +338,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off,
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		if ((p->t.proto == IPPROTO_ICMP) != (p->family == 4))
-			return P_OK;	/* no ports, judged by address */
+			return P_OK; /* no ports, judged by address */
 		h = hdr(skb, off, 8);
 		if (!h)
 			return P_BAD;
@@ -363,7 +363,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off,
 		}
 		return P_OK;
 	}
-	return P_OK;	/* other protocols: no ports */
+	return P_OK; /* other protocols: no ports */
 }
 
 static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
@@ -412,24 +412,24 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 #pragma unroll
 	for (i = 0; i < NP_MAX_EXTHDR; i++) {
 		switch (nexthdr) {
-		case 0:		/* hop-by-hop options */
-		case 43:	/* routing */
-		case 60:	/* destination options */
-		case 135:	/* mobility */
+		case 0: /* hop-by-hop options */
+		case 43: /* routing */
+		case 60: /* destination options */
+		case 135: /* mobility */
 			h = hdr(skb, off, 2);
 			if (!h)
 				return P_BAD;
 			nexthdr = h[0];
 			off += (h[1] + 1) * 8;
 			break;
-		case 51:	/* authentication header */
+		case 51: /* authentication header */
 			h = hdr(skb, off, 2);
 			if (!h)
 				return P_BAD;
 			nexthdr = h[0];
 			off += (h[1] + 2) * 4;
 			break;
-		case 44:	/* fragment */
+		case 44: /* fragment */
 			h = hdr(skb, off, 8);
 			if (!h)
 				return P_BAD;
@@ -437,7 +437,7 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 			frag_off = bpf_ntohs(*(__u16 *)(h + 2));
 			off += 8;
 			if (!(frag_off & 0xfff9))
-				break;	/* atomic fragment (RFC 6946) */
+				break; /* atomic fragment (RFC 6946) */
 			p->frag_id = *(__u32 *)(h + 4);
 			p->frag_proto = nexthdr;
 			if (frag_off & 0xfff8) {
@@ -452,8 +452,13 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 		}
 	}
 	switch (nexthdr) {
-	case 0: case 43: case 44: case 51: case 60: case 135:
-		return P_BAD;	/* too many extension headers */
+	case 0:
+	case 43:
+	case 44:
+	case 51:
+	case 60:
+	case 135:
+		return P_BAD; /* too many extension headers */
 	}
 l4:
 	p->t.proto = nexthdr;
@@ -479,11 +484,11 @@ __attribute__((noinline)) int np_parse(struct __sk_buff *skb, struct pkt *p)
 		return parse_v4(skb, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return parse_v6(skb, p);
-	return P_PASS;	/* ARP and every non-IP frame */
+	return P_PASS; /* ARP and every non-IP frame */
 }
 
-static __always_inline void count(struct __sk_buff *skb, __u32 slot,
-				  __u32 dir, bool deny)
+static __always_inline void count(struct __sk_buff *skb, __u32 slot, __u32 dir,
+				  bool deny)
 {
 	__u32 idx = slot * 2 + dir;
 	struct np_counters *c = bpf_map_lookup_elem(&counters, &idx);
@@ -514,7 +519,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 		__u64 *lost = bpf_map_lookup_elem(&stats, &k);
 
 		if (lost)
-			*lost += 1;	/* per CPU: no atomic needed */
+			*lost += 1; /* per CPU: no atomic needed */
 		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -653,8 +658,8 @@ static __always_inline bool portset_match(const struct np_portset *ps,
 	return false;
 }
 
-static __always_inline void frag_key(struct np_frag_key *k,
-				     const struct pkt *p, __u32 ifindex)
+static __always_inline void frag_key(struct np_frag_key *k, const struct pkt *p,
+				     __u32 ifindex)
 {
 	__builtin_memcpy(k->saddr, p->t.saddr, 16);
 	__builtin_memcpy(k->daddr, p->t.daddr, 16);
@@ -747,7 +752,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 miss:
 	ep = bpf_map_lookup_elem(&endpoints, &ifindex);
 	if (!ep)
-		return TC_ACT_OK;	/* not a pod of ours */
+		return TC_ACT_OK; /* not a pod of ours */
 	nct.slot = ep->slot;
 
 	peer = dir == NP_DIR_EGRESS ? p.t.daddr : p.t.saddr;
@@ -829,7 +834,7 @@ frag_first:
 deny:
 	ep = bpf_map_lookup_elem(&endpoints, &ifindex);
 	if (!ep)
-		return TC_ACT_OK;	/* not a pod of ours */
+		return TC_ACT_OK; /* not a pod of ours */
 deny_ep:
 	count(skb, ep->slot, dir, true);
 	if (np_rt.events_on)

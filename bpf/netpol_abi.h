@@ -20,33 +20,33 @@
 #include <linux/types.h>
 #endif
 
-#define NP_MAX_SLOTS		24	/* port slots per LPM key, as on EKS */
-#define NP_RULESET_BITS		32	/* leading, always fully matched */
+#define NP_MAX_SLOTS 24 /* port slots per LPM key, as on EKS */
+#define NP_RULESET_BITS 32 /* leading, always fully matched */
 
 enum np_dir {
-	NP_DIR_INGRESS = 0,	/* into the pod: TC egress of the host veth */
-	NP_DIR_EGRESS = 1,	/* out of the pod: TC ingress of the host veth */
+	NP_DIR_INGRESS = 0, /* into the pod: TC egress of the host veth */
+	NP_DIR_EGRESS = 1, /* out of the pod: TC ingress of the host veth */
 };
 
 /* Endpoint state per direction. */
 enum np_ep_state {
-	NP_EP_DEFAULT_ALLOW = 0,	/* standard mode, no rules yet */
-	NP_EP_DEFAULT_DENY = 1,		/* strict mode, no rules yet */
-	NP_EP_POLICIES_APPLIED = 2,	/* look up ruleset[dir] */
-	NP_EP_UNISOLATED = 3,		/* rules known: no policy selects */
+	NP_EP_DEFAULT_ALLOW = 0, /* standard mode, no rules yet */
+	NP_EP_DEFAULT_DENY = 1, /* strict mode, no rules yet */
+	NP_EP_POLICIES_APPLIED = 2, /* look up ruleset[dir] */
+	NP_EP_UNISOLATED = 3, /* rules known: no policy selects */
 };
 
 /* endpoints: BPF_MAP_TYPE_HASH, key __u32 host-veth ifindex. */
 struct np_ep_value {
-	__u32 ruleset[2];	/* by enum np_dir */
-	__u8 state[2];		/* enum np_ep_state, by enum np_dir */
-	__u16 slot;		/* counters index: slot * 2 + dir */
+	__u32 ruleset[2]; /* by enum np_dir */
+	__u8 state[2]; /* enum np_ep_state, by enum np_dir */
+	__u16 slot; /* counters index: slot * 2 + dir */
 };
 
 /* lpm_v4: BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC. */
 struct np_lpm_key_v4 {
-	__u32 prefixlen;	/* NP_RULESET_BITS + address prefix */
-	__u32 ruleset;		/* big-endian, so it is matched first */
+	__u32 prefixlen; /* NP_RULESET_BITS + address prefix */
+	__u32 ruleset; /* big-endian, so it is matched first */
 	__u8 addr[4];
 };
 
@@ -58,10 +58,10 @@ struct np_lpm_key_v6 {
 };
 
 struct np_lpm_value {
-	__u32 portset;		/* index into portsets */
+	__u32 portset; /* index into portsets */
 };
 
-#define NP_PS_ALL	0x1	/* every protocol and port (ports absent) */
+#define NP_PS_ALL 0x1 /* every protocol and port (ports absent) */
 
 /* One range of one protocol: lo = proto << 16 | first, hi = ... | last. */
 struct np_slot {
@@ -71,8 +71,8 @@ struct np_slot {
 
 /* portsets: BPF_MAP_TYPE_ARRAY of sets shared by every key and rule set. */
 struct np_portset {
-	__u8 count;		/* slots in use; the rest never match */
-	__u8 flags;		/* NP_PS_* */
+	__u8 count; /* slots in use; the rest never match */
+	__u8 flags; /* NP_PS_* */
 	__u16 pad;
 	struct np_slot slots[NP_MAX_SLOTS];
 };
@@ -90,21 +90,20 @@ _Static_assert(sizeof(struct np_lpm_key_v4) == 12, "np_lpm_key_v4");
 _Static_assert(sizeof(struct np_lpm_key_v6) == 24, "np_lpm_key_v6");
 _Static_assert(sizeof(struct np_lpm_value) == 4, "np_lpm_value");
 _Static_assert(sizeof(struct np_slot) == 8, "np_slot");
-_Static_assert(sizeof(struct np_portset) == 4 + 8 * NP_MAX_SLOTS,
-	       "np_portset");
+_Static_assert(sizeof(struct np_portset) == 4 + 8 * NP_MAX_SLOTS, "np_portset");
 _Static_assert(sizeof(struct np_counters) == 32, "np_counters");
 
 /*
  * The EKS agent's layout, for the interop export only (never loaded by our
  * programs): key u32 prefixlen + 4/16 address bytes; value 24 slots.
  */
-#define NP_EKS_PROTO_ANY	254
-#define NP_EKS_PROTO_DENY	255
+#define NP_EKS_PROTO_ANY 254
+#define NP_EKS_PROTO_DENY 255
 
 struct np_eks_slot {
 	__u32 protocol;
-	__u32 start_port;	/* 0: any port */
-	__u32 end_port;		/* 0: single port */
+	__u32 start_port; /* 0: any port */
+	__u32 end_port; /* 0: single port */
 };
 
 struct np_eks_value {
@@ -116,12 +115,12 @@ _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
 /* --- datapath-private ABI (conntrack, events) --- */
 
 /* Map sizes of bpf/netpol.bpf.c (the loader may resize the conntrack). */
-#define NP_MAX_ENDPOINTS	4096	/* attached host veths per node */
-#define NP_MAX_PORTSETS		8192	/* distinct port sets, [0] unused */
-#define NP_MAX_LPM_KEYS		262144	/* per family, all rule sets */
-#define NP_CT_DEFAULT_SIZE	65536	/* conntrack entries per family */
-#define NP_FRAG_SIZE		8192	/* datagrams in reassembly */
-#define NP_EVENTS_BYTES		(256 * 1024)	/* ring buffer */
+#define NP_MAX_ENDPOINTS 4096 /* attached host veths per node */
+#define NP_MAX_PORTSETS 8192 /* distinct port sets, [0] unused */
+#define NP_MAX_LPM_KEYS 262144 /* per family, all rule sets */
+#define NP_CT_DEFAULT_SIZE 65536 /* conntrack entries per family */
+#define NP_FRAG_SIZE 8192 /* datagrams in reassembly */
+#define NP_EVENTS_BYTES (256 * 1024) /* ring buffer */
 
 /*
  * Mutable runtime switches (.bss of netpol.bpf.c, mmapable and pinned):
@@ -129,7 +128,7 @@ _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
  * zero and counted out by node_ip4_n / node_ip6_n.
  */
 struct np_dp_runtime {
-	__u32 events_on;	/* write flow events to the ring buffer */
+	__u32 events_on; /* write flow events to the ring buffer */
 	/*
 	 * Benchmarks only: never insert conntrack entries, so that repeated
 	 * BPF_PROG_TEST_RUN of one packet measures the new-flow path. Never
@@ -138,17 +137,17 @@ struct np_dp_runtime {
 	__u32 bench_no_ct_insert;
 	__u32 node_ip4_n;
 	__u32 node_ip6_n;
-	__u32 node_ip4[2];	/* network byte order */
+	__u32 node_ip4[2]; /* network byte order */
 	__u32 node_ip6[2][4];
 };
 
 /* Idle timeouts (.rodata of netpol.bpf.c, fixed at load), in seconds. */
 struct np_dp_timeouts {
-	__u32 tcp_new;		/* SYN seen, no answer yet */
+	__u32 tcp_new; /* SYN seen, no answer yet */
 	__u32 tcp_established;
-	__u32 tcp_closing;	/* FIN or RST seen */
-	__u32 other;		/* UDP, SCTP, ICMP, other protocols */
-	__u32 frag;		/* first fragment to the last */
+	__u32 tcp_closing; /* FIN or RST seen */
+	__u32 other; /* UDP, SCTP, ICMP, other protocols */
+	__u32 frag; /* first fragment to the last */
 };
 
 /*
@@ -157,8 +156,8 @@ struct np_dp_timeouts {
  * the key's address prefix length (0..128) in its top 8 bits, so that a
  * flow event can name the CIDR that matched.
  */
-#define NP_LPM_PS_MASK		0x00ffffffu
-#define NP_LPM_PLEN_SHIFT	24
+#define NP_LPM_PS_MASK 0x00ffffffu
+#define NP_LPM_PLEN_SHIFT 24
 
 /*
  * Conntrack, one LRU hash per family. The key is direction-normalized:
@@ -172,13 +171,12 @@ struct np_dp_timeouts {
  * Ports are in network byte order; ICMP echo uses its identifier as both
  * ports; protocols without ports use 0.
  */
-#define NP_CT_IFPROTO(ifindex, proto) \
-	(((__u32)(ifindex) << 8) | (__u8)(proto))
+#define NP_CT_IFPROTO(ifindex, proto) (((__u32)(ifindex) << 8) | (__u8)(proto))
 
 struct np_ct_key_v4 {
-	__u32 addr[2];		/* network byte order */
+	__u32 addr[2]; /* network byte order */
 	__u16 port[2];
-	__u32 ifproto;		/* NP_CT_IFPROTO() */
+	__u32 ifproto; /* NP_CT_IFPROTO() */
 };
 
 struct np_ct_key_v6 {
@@ -188,18 +186,18 @@ struct np_ct_key_v6 {
 };
 
 enum np_ct_state {
-	NP_CT_NEW = 0,		/* the responder has sent nothing yet */
-	NP_CT_ESTABLISHED = 1,	/* both sides have sent */
-	NP_CT_CLOSING = 2,	/* TCP FIN or RST seen */
+	NP_CT_NEW = 0, /* the responder has sent nothing yet */
+	NP_CT_ESTABLISHED = 1, /* both sides have sent */
+	NP_CT_CLOSING = 2, /* TCP FIN or RST seen */
 };
 
-#define NP_CTF_ORIG_HI	0x1	/* the originator is the key's [1] */
+#define NP_CTF_ORIG_HI 0x1 /* the originator is the key's [1] */
 
 struct np_ct_value {
-	__u32 last_seen;	/* seconds of CLOCK_MONOTONIC_COARSE */
-	__u8 state;		/* enum np_ct_state */
-	__u8 flags;		/* NP_CTF_* */
-	__u16 slot;		/* counters slot (np_ep_value.slot) */
+	__u32 last_seen; /* seconds of CLOCK_MONOTONIC_COARSE */
+	__u8 state; /* enum np_ct_state */
+	__u8 flags; /* NP_CTF_* */
+	__u16 slot; /* counters slot (np_ep_value.slot) */
 };
 
 /*
@@ -209,55 +207,55 @@ struct np_ct_value {
  * A later fragment without its first fragment is dropped.
  */
 struct np_frag_key {
-	__u32 saddr[4];		/* IPv4: [0] only, rest zero */
+	__u32 saddr[4]; /* IPv4: [0] only, rest zero */
 	__u32 daddr[4];
-	__u32 id;		/* IPv4 id (16 bit) or IPv6 fragment id */
-	__u32 ifproto;		/* NP_CT_IFPROTO(), with the IPv4 protocol or
+	__u32 id; /* IPv4 id (16 bit) or IPv6 fragment id */
+	__u32 ifproto; /* NP_CT_IFPROTO(), with the IPv4 protocol or
 				 * the fragment header's next header */
 };
 
 struct np_frag_value {
-	__u32 last_seen;	/* seconds, as np_ct_value */
+	__u32 last_seen; /* seconds, as np_ct_value */
 	__u16 slot;
 	__u16 pad;
 };
 
 /* Why a packet got its verdict; carried by flow events. */
 enum np_dp_reason {
-	NP_DPR_ALLOW_RULE = 0,	/* an LPM key and its port set matched */
-	NP_DPR_ALLOW_DEFAULT = 1,	/* standard mode, no rules yet */
-	NP_DPR_ALLOW_UNISOLATED = 2,	/* rules known, direction open */
-	NP_DPR_ALLOW_NODE = 3,	/* the peer is a node IP */
-	NP_DPR_ALLOW_CONNTRACK = 4,	/* tracked flow (not in events) */
-	NP_DPR_ALLOW_RELATED = 5,	/* ICMP error of a tracked flow */
-	NP_DPR_DENY_NO_MATCH = 16,	/* no LPM key covers the peer */
-	NP_DPR_DENY_PORT = 17,	/* a key matched, its ports did not */
+	NP_DPR_ALLOW_RULE = 0, /* an LPM key and its port set matched */
+	NP_DPR_ALLOW_DEFAULT = 1, /* standard mode, no rules yet */
+	NP_DPR_ALLOW_UNISOLATED = 2, /* rules known, direction open */
+	NP_DPR_ALLOW_NODE = 3, /* the peer is a node IP */
+	NP_DPR_ALLOW_CONNTRACK = 4, /* tracked flow (not in events) */
+	NP_DPR_ALLOW_RELATED = 5, /* ICMP error of a tracked flow */
+	NP_DPR_DENY_NO_MATCH = 16, /* no LPM key covers the peer */
+	NP_DPR_DENY_PORT = 17, /* a key matched, its ports did not */
 	NP_DPR_DENY_STRICT_DEFAULT = 18, /* strict mode, no rules yet */
-	NP_DPR_DENY_MALFORMED = 19,	/* truncated or invalid headers */
-	NP_DPR_DENY_FRAGMENT = 20,	/* later fragment, no first allowed */
+	NP_DPR_DENY_MALFORMED = 19, /* truncated or invalid headers */
+	NP_DPR_DENY_FRAGMENT = 20, /* later fragment, no first allowed */
 };
 
-#define NP_EV_ALLOW		0
-#define NP_EV_DENY		1
+#define NP_EV_ALLOW 0
+#define NP_EV_DENY 1
 
-#define NP_EV_PLEN_NONE		0xff	/* no LPM key matched */
+#define NP_EV_PLEN_NONE 0xff /* no LPM key matched */
 
 /* events: BPF_MAP_TYPE_RINGBUF, one record per new flow and per drop. */
 struct np_flow_event {
-	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 ifindex;		/* host veth */
-	__u32 ruleset;		/* ep.ruleset[dir], 0 when none applied */
-	__u32 pkt_len;		/* skb->len */
-	__u8 dir;		/* enum np_dir */
-	__u8 family;		/* 4 or 6 */
-	__u8 proto;		/* IPPROTO_* */
-	__u8 verdict;		/* NP_EV_ALLOW, NP_EV_DENY */
-	__u8 reason;		/* enum np_dp_reason */
-	__u8 prefixlen;		/* matched address bits, NP_EV_PLEN_NONE */
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex; /* host veth */
+	__u32 ruleset; /* ep.ruleset[dir], 0 when none applied */
+	__u32 pkt_len; /* skb->len */
+	__u8 dir; /* enum np_dir */
+	__u8 family; /* 4 or 6 */
+	__u8 proto; /* IPPROTO_* */
+	__u8 verdict; /* NP_EV_ALLOW, NP_EV_DENY */
+	__u8 reason; /* enum np_dp_reason */
+	__u8 prefixlen; /* matched address bits, NP_EV_PLEN_NONE */
 	__u16 pad;
-	__u16 sport;		/* host byte order; ICMP: identifier or 0 */
+	__u16 sport; /* host byte order; ICMP: identifier or 0 */
 	__u16 dport;
-	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 saddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 };
 
@@ -266,16 +264,16 @@ struct np_flow_event {
  * Per CPU, so that a flood that fills the ring buffer does not also bounce
  * a shared cache line between CPUs (np_rt.events_on is read per packet).
  */
-#define NP_STAT_EVENTS_LOST	0	/* ring buffer full: event dropped */
-#define NP_STATS_N		8	/* the rest are reserved, zero */
+#define NP_STAT_EVENTS_LOST 0 /* ring buffer full: event dropped */
+#define NP_STATS_N 8 /* the rest are reserved, zero */
 
 /* pods: BPF_MAP_TYPE_HASH, key ifindex; userspace bookkeeping only. */
-#define NP_POD_NS_LEN		64	/* DNS label 63 + NUL */
-#define NP_POD_NAME_LEN		256	/* DNS subdomain 253 + NUL */
-#define NP_PODF_QDISC		0x1	/* the loader created the clsact */
+#define NP_POD_NS_LEN 64 /* DNS label 63 + NUL */
+#define NP_POD_NAME_LEN 256 /* DNS subdomain 253 + NUL */
+#define NP_PODF_QDISC 0x1 /* the loader created the clsact */
 
 struct np_pod_value {
-	__u32 flags;		/* NP_PODF_* */
+	__u32 flags; /* NP_PODF_* */
 	__u32 pad;
 	char ns[NP_POD_NS_LEN];
 	char name[NP_POD_NAME_LEN];
@@ -283,8 +281,8 @@ struct np_pod_value {
 
 /* rulesets: BPF_MAP_TYPE_HASH, key rule-set id; userspace bookkeeping. */
 struct np_ruleset_value {
-	__u64 hash;		/* content digest of the direction's rules */
-	__u8 dir;		/* enum np_dir */
+	__u64 hash; /* content digest of the direction's rules */
+	__u8 dir; /* enum np_dir */
 	__u8 pad[7];
 };
 

@@ -15,8 +15,8 @@ struct np_cluster {
 	np_log_fn log;
 	void *log_ctx;
 	struct np_table t[NP_KIND__MAX];
-	uint64_t gen;		/* bumped on every change */
-	struct np_ctx *ctx;	/* compiler cache, valid while ctx->gen == gen */
+	uint64_t gen; /* bumped on every change */
+	struct np_ctx *ctx; /* compiler cache, valid while ctx->gen == gen */
 };
 
 void np__ctx_free(struct np_ctx *ctx);

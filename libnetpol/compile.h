@@ -18,14 +18,14 @@ struct np_prange {
 };
 
 struct np_pset {
-	bool all;		/* every protocol and port */
+	bool all; /* every protocol and port */
 	struct np_prange *r;
 	size_t n;
 };
 
 /* Where an entry came from: "ns/name ingress[2]", or the node. */
 struct np_prov {
-	const char *pol_ns;	/* NULL: the node's own address */
+	const char *pol_ns; /* NULL: the node's own address */
 	const char *pol_name;
 	int rule;
 };
@@ -36,8 +36,8 @@ struct np_rs_entry {
 	const struct np_cidr *except;
 	size_t nexcept;
 	struct np_pset ports;
-	const struct np_pset *iports;	/* ports, interned in the core */
-	uint32_t prov;			/* index into np_rs_core.prov */
+	const struct np_pset *iports; /* ports, interned in the core */
+	uint32_t prov; /* index into np_rs_core.prov */
 };
 
 /* A rule behind a key: its policy and its own ports. */
@@ -54,7 +54,7 @@ struct np_rs_contrib {
 struct np_rs_key {
 	struct np_cidr cidr;
 	uint32_t ncontrib;
-	const struct np_pset *ports;	/* empty and !all: a hole, deny */
+	const struct np_pset *ports; /* empty and !all: a hole, deny */
 	const struct np_rs_contrib *contrib;
 };
 
@@ -64,9 +64,9 @@ struct np_rs_key {
  */
 struct np_rs_core {
 	struct np_arena arena;
-	unsigned long refs;		/* atomic */
+	unsigned long refs; /* atomic */
 	bool isolated[2];
-	struct np_rs_key *keys[2];	/* sorted: family, address, length */
+	struct np_rs_key *keys[2]; /* sorted: family, address, length */
 	size_t nkeys[2];
 	struct np_prov *prov;
 	size_t nprov;
@@ -79,7 +79,7 @@ struct np_ruleset {
 	const char *ns, *name;
 	struct np_ip ips[NP_MAX_IPS];
 	size_t nips;
-	struct np_ip node_ip;		/* family 0: none */
+	struct np_ip node_ip; /* family 0: none */
 	struct np_rs_core *core;
 };
 
@@ -99,11 +99,11 @@ struct np_ctx {
 	struct np_obj **pods, **svcs, **pols, **pes, **nss;
 	size_t npods, nsvcs, npols, npes, nnss;
 	size_t podcap, polcap, pecap;
-	struct np_nsgroup *groups;	/* namespaces that have pods */
+	struct np_nsgroup *groups; /* namespaces that have pods */
 	size_t ngroups, groupcap;
-	struct np_touch *touched;	/* by policy */
-	size_t resolving;		/* policy being resolved */
-	struct np_labels *implied;	/* labels of namespaces without object */
+	struct np_touch *touched; /* by policy */
+	size_t resolving; /* policy being resolved */
+	struct np_labels *implied; /* labels of namespaces without object */
 	/* peer expansions, by the peer's canonical text */
 	struct np_peer_slot *peers;
 	size_t npeers, peercap;
@@ -113,7 +113,7 @@ struct np_ctx {
 	/* cores by the serials of the PolicyEndpoints that produced them */
 	struct np_core_slot *cores;
 	size_t ncores, corecap;
-	size_t core_bytes;		/* arena bytes of the cached cores */
+	size_t core_bytes; /* arena bytes of the cached cores */
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;
@@ -137,10 +137,10 @@ int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
 struct np_peer_slot {
 	uint64_t h;
 	const char *key;
-	const struct np_selector *ns_sel;	/* copies, in ctx->arena */
+	const struct np_selector *ns_sel; /* copies, in ctx->arena */
 	const struct np_selector *pod_sel;
-	const char *ns;				/* without ns_sel */
-	const struct np_obj **pods;		/* malloc'd */
+	const char *ns; /* without ns_sel */
+	const struct np_obj **pods; /* malloc'd */
 	size_t n, cap;
 };
 
@@ -151,7 +151,7 @@ struct np_touch {
 };
 
 struct np_core_slot {
-	uint64_t key;		/* hash of the serials */
+	uint64_t key; /* hash of the serials */
 	uint64_t *serials;
 	size_t nserials;
 	struct np_rs_core *core;

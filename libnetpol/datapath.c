@@ -65,12 +65,12 @@
 #include "../bpf/netpol_abi.h"
 #include "netpol.skel.h"
 
-#define NP_DEFAULT_PIN_ROOT	"/sys/fs/bpf/netpol"
-#define NP_BPFFS		"/sys/fs/bpf"
-#define NP_TC_HANDLE		0x4e50	/* "NP" */
-#define NP_TC_PRIO		1	/* first: filters run by priority */
-#define NP_RETIRE_NS		1000000000ull	/* retired id: kept this long */
-#define NP_IFX_MASK		0x00ffffffu	/* ifindex bits in conntrack */
+#define NP_DEFAULT_PIN_ROOT "/sys/fs/bpf/netpol"
+#define NP_BPFFS "/sys/fs/bpf"
+#define NP_TC_HANDLE 0x4e50 /* "NP" */
+#define NP_TC_PRIO 1 /* first: filters run by priority */
+#define NP_RETIRE_NS 1000000000ull /* retired id: kept this long */
+#define NP_IFX_MASK 0x00ffffffu /* ifindex bits in conntrack */
 
 _Static_assert((int)NP_DIRECTION_INGRESS == NP_DIR_INGRESS, "dir");
 _Static_assert((int)NP_DIRECTION_EGRESS == NP_DIR_EGRESS, "dir");
@@ -83,11 +83,14 @@ _Static_assert((int)NP_EVENT_ALLOW_RELATED == NP_DPR_ALLOW_RELATED, "r");
 _Static_assert((int)NP_EVENT_DENY_NO_MATCH == NP_DPR_DENY_NO_MATCH, "r");
 _Static_assert((int)NP_EVENT_DENY_FRAGMENT == NP_DPR_DENY_FRAGMENT, "r");
 _Static_assert(sizeof(((struct netpol_bpf *)0)->bss->np_rt) ==
-	       sizeof(struct np_dp_runtime), "bss layout");
+		       sizeof(struct np_dp_runtime),
+	       "bss layout");
 _Static_assert(sizeof(*((struct netpol_bpf *)0)->bss) ==
-	       sizeof(struct np_dp_runtime), "bss holds only np_rt");
+		       sizeof(struct np_dp_runtime),
+	       "bss holds only np_rt");
 _Static_assert(sizeof(*((struct netpol_bpf *)0)->rodata) ==
-	       sizeof(struct np_dp_timeouts), "rodata holds only np_timeouts");
+		       sizeof(struct np_dp_timeouts),
+	       "rodata holds only np_timeouts");
 
 enum {
 	M_ENDPOINTS,
@@ -127,10 +130,10 @@ static const struct mapdesc maps[M__N] = {
 			 sizeof(struct np_portset) },
 	[M_COUNTERS] = { "counters", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 			 sizeof(struct np_counters) },
-	[M_CT4] = { "ct_v4", BPF_MAP_TYPE_LRU_HASH,
-		    sizeof(struct np_ct_key_v4), sizeof(struct np_ct_value) },
-	[M_CT6] = { "ct_v6", BPF_MAP_TYPE_LRU_HASH,
-		    sizeof(struct np_ct_key_v6), sizeof(struct np_ct_value) },
+	[M_CT4] = { "ct_v4", BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_ct_key_v4),
+		    sizeof(struct np_ct_value) },
+	[M_CT6] = { "ct_v6", BPF_MAP_TYPE_LRU_HASH, sizeof(struct np_ct_key_v6),
+		    sizeof(struct np_ct_value) },
 	[M_FRAGS] = { "frags", BPF_MAP_TYPE_LRU_HASH,
 		      sizeof(struct np_frag_key),
 		      sizeof(struct np_frag_value) },
@@ -143,8 +146,7 @@ static const struct mapdesc maps[M__N] = {
 		    sizeof(struct np_dp_runtime) },
 	[M_RODATA] = { "rodata", BPF_MAP_TYPE_ARRAY, 4,
 		       sizeof(struct np_dp_timeouts) },
-	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-		      sizeof(uint64_t) },
+	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t) },
 };
 
 static const char *const prog_pins[2] = {
@@ -155,25 +157,25 @@ static const char *const prog_pins[2] = {
 /* One rule-set id as this handle knows it. */
 struct rs {
 	uint32_t id;
-	uint32_t refs;		/* endpoint directions using it */
-	uint64_t hash;		/* content digest */
-	uint64_t retired_ns;	/* refs fell to 0 then (CLOCK_MONOTONIC) */
+	uint32_t refs; /* endpoint directions using it */
+	uint64_t hash; /* content digest */
+	uint64_t retired_ns; /* refs fell to 0 then (CLOCK_MONOTONIC) */
 	struct np_lpm_key_v4 *k4;
 	size_t n4;
 	size_t cap4;
 	struct np_lpm_key_v6 *k6;
 	size_t n6;
 	size_t cap6;
-	uint32_t *ps;		/* distinct global port sets it holds */
+	uint32_t *ps; /* distinct global port sets it holds */
 	size_t nps;
 	size_t capps;
 };
 
 /* One global port set slot. */
 struct gps {
-	uint32_t refs;		/* rule sets holding it */
+	uint32_t refs; /* rule sets holding it */
 	uint64_t hash;
-	struct np_portset set;	/* normalized: unused slots zero */
+	struct np_portset set; /* normalized: unused slots zero */
 };
 
 struct np_datapath {
@@ -182,30 +184,30 @@ struct np_datapath {
 	enum np_mode mode;
 	np_log_fn log;
 	void *log_ctx;
-	int prog_fd[2];		/* by enum np_dir */
+	int prog_fd[2]; /* by enum np_dir */
 	uint32_t prog_id[2];
 	int map_fd[M__N];
-	struct np_dp_runtime *rt;	/* the mmaped .bss */
+	struct np_dp_runtime *rt; /* the mmaped .bss */
 	size_t rt_len;
 	struct np_dp_timeouts to;
 	bool events_mine;
 	int ncpus;
-	int lpm_batch;		/* -1 unknown, 0 unsupported, 1 works */
-	int locked;		/* flock depth */
+	int lpm_batch; /* -1 unknown, 0 unsupported, 1 works */
+	int locked; /* flock depth */
 	/* cache of the pinned state, valid while gen matches */
 	uint64_t gen;
 	bool cache_valid;
 	struct rs *rs;
 	size_t nrs;
 	size_t caprs;
-	struct gps *gps;	/* NP_MAX_PORTSETS, [0] never used */
-	uint8_t *slot_used;	/* NP_MAX_ENDPOINTS */
+	struct gps *gps; /* NP_MAX_PORTSETS, [0] never used */
+	uint8_t *slot_used; /* NP_MAX_ENDPOINTS */
 	/* events */
 	struct ring_buffer *rb;
 	np_event_fn ev_cb;
 	void *ev_ctx;
 	int ev_err;
-	int64_t rt_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	int64_t rt_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct np_pod_value ev_pod;
 	/* ev_pod is of this ifindex (0: none), valid during one poll */
 	uint32_t ev_pod_ifindex;
@@ -215,9 +217,11 @@ struct np_datapath {
 #define LOG(dp, lvl, ...) np__log((dp)->log, (dp)->log_ctx, (lvl), __VA_ARGS__)
 
 /* Option fields the caller's struct has (the libbpf way). */
-#define OPT(opts, field, def)						\
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) +	\
-			       sizeof((opts)->field) ? (opts)->field : (def))
+#define OPT(opts, field, def)                                           \
+	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + \
+					 sizeof((opts)->field) ?        \
+		 (opts)->field :                                        \
+		 (def))
 
 static uint64_t mono_ns(clockid_t clk)
 {
@@ -364,7 +368,7 @@ static uint64_t ps_hash(const struct np_portset *set)
  * when its previous key is deleted under it (conntrack): duplicates are
  * possible, and the walk is bounded.
  */
-#define NP_MAX_WALK	(4u << 20)
+#define NP_MAX_WALK (4u << 20)
 
 static int map_keys(int fd, size_t ksz, void **out, size_t *n)
 {
@@ -450,8 +454,8 @@ static void reap(struct np_datapath *dp, bool force)
 	size_t i, budget = NP_REAP_BUDGET;
 
 	for (i = 0; i < dp->nrs; i++)
-		if (!dp->rs[i].refs && (force ||
-		    now - dp->rs[i].retired_ns >= NP_RETIRE_NS))
+		if (!dp->rs[i].refs &&
+		    (force || now - dp->rs[i].retired_ns >= NP_RETIRE_NS))
 			any = true;
 	if (!any)
 		return;
@@ -462,8 +466,7 @@ static void reap(struct np_datapath *dp, bool force)
 			i++;
 			continue;
 		}
-		if (force && !graced &&
-		    now - r->retired_ns < NP_RETIRE_NS) {
+		if (force && !graced && now - r->retired_ns < NP_RETIRE_NS) {
 			grace_period();
 			graced = true;
 		}
@@ -757,8 +760,9 @@ static void find_clsact(const struct nlmsghdr *nh, void *ctx)
 {
 	const struct tcmsg *tc = NLMSG_DATA(nh);
 	struct qdisc_find *qf = ctx;
-	const struct rtattr *a = (const struct rtattr *)
-		((const char *)tc + NLMSG_ALIGN(sizeof(*tc)));
+	const struct rtattr *a =
+		(const struct rtattr *)((const char *)tc +
+					NLMSG_ALIGN(sizeof(*tc)));
 	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
 
 	if (nh->nlmsg_type != RTM_NEWQDISC ||
@@ -784,16 +788,17 @@ static bool clsact_exists(unsigned int ifindex)
 /* Our filter on a hook: 0 and q->prog_id, or -ENOENT. */
 static int filter_query(struct bpf_tc_hook *hook, struct bpf_tc_opts *q)
 {
-	uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
-				    hook->attach_point == BPF_TC_INGRESS ?
-				    TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+	uint32_t parent =
+		TC_H_MAKE(TC_H_CLSACT, hook->attach_point == BPF_TC_INGRESS ?
+					       TC_H_MIN_INGRESS :
+					       TC_H_MIN_EGRESS);
 	bool ours;
 	size_t n;
 	int err;
 
 	err = tc_filters(hook->ifindex, parent, &n, &ours);
 	if (err == -EINVAL || (!err && !ours))
-		return -ENOENT;	/* no clsact qdisc or no filter of ours */
+		return -ENOENT; /* no clsact qdisc or no filter of ours */
 	if (err)
 		return err;
 	return bpf_tc_query(hook, q);
@@ -818,8 +823,9 @@ static int filter_ensure(struct np_datapath *dp, unsigned int ifindex,
 			return 0;
 		LOG(dp, NP_LOG_WARN,
 		    "ifindex %u: tc %s filter %#x prio %u runs BPF program %u, "
-		    "not ours (%u): replacing it", ifindex, hook_name(ap),
-		    NP_TC_HANDLE, NP_TC_PRIO, q.prog_id, dp->prog_id[dir]);
+		    "not ours (%u): replacing it",
+		    ifindex, hook_name(ap), NP_TC_HANDLE, NP_TC_PRIO, q.prog_id,
+		    dp->prog_id[dir]);
 		o.flags = BPF_TC_F_REPLACE;
 	} else if (err != -ENOENT) {
 		return err;
@@ -841,9 +847,10 @@ static int filter_remove(struct np_datapath *dp, unsigned int ifindex,
 	if (err)
 		return err == -ENOENT || err == -ENODEV ? 0 : err;
 	if (q.prog_id != dp->prog_id[dir]) {
-		LOG(dp, NP_LOG_WARN, "ifindex %u: tc %s filter %#x runs "
-		    "program %u, not ours: left alone", ifindex,
-		    hook_name(ap), NP_TC_HANDLE, q.prog_id);
+		LOG(dp, NP_LOG_WARN,
+		    "ifindex %u: tc %s filter %#x runs "
+		    "program %u, not ours: left alone",
+		    ifindex, hook_name(ap), NP_TC_HANDLE, q.prog_id);
 		return 0;
 	}
 	q.prog_id = 0;
@@ -865,8 +872,10 @@ static void qdisc_release(struct np_datapath *dp, unsigned int ifindex)
 		       NULL))
 		return;
 	if (in || eg) {
-		LOG(dp, NP_LOG_INFO, "ifindex %u: clsact qdisc kept: %zu "
-		    "other filters", ifindex, in + eg);
+		LOG(dp, NP_LOG_INFO,
+		    "ifindex %u: clsact qdisc kept: %zu "
+		    "other filters",
+		    ifindex, in + eg);
 		return;
 	}
 	bpf_tc_hook_destroy(&hook);
@@ -874,8 +883,7 @@ static void qdisc_release(struct np_datapath *dp, unsigned int ifindex)
 
 /* --- open, close, destroy ------------------------------------------------ */
 
-static int pin_path(char *buf, size_t size, const char *root,
-		    const char *name)
+static int pin_path(char *buf, size_t size, const char *root, const char *name)
 {
 	int n = snprintf(buf, size, "%s/%s", root, name);
 
@@ -907,7 +915,7 @@ static int ensure_bpffs(struct np_datapath *dp)
 	struct statfs st;
 
 	if (strncmp(dp->pin_root, NP_BPFFS "/", n + 1))
-		return 0;	/* elsewhere: the caller's business */
+		return 0; /* elsewhere: the caller's business */
 	if (!statfs(NP_BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpf", NP_BPFFS, "bpf", 0, "mode=0700"))
@@ -1037,10 +1045,10 @@ static int open_pinned(struct np_datapath *dp)
 		err = bpf_obj_get_info_by_fd(dp->map_fd[i], &info, &len);
 		if (err)
 			return err;
-		if (info.type != maps[i].type ||
-		    info.key_size != maps[i].key ||
+		if (info.type != maps[i].type || info.key_size != maps[i].key ||
 		    info.value_size != maps[i].value) {
-			LOG(dp, NP_LOG_ERROR, "%s does not match this "
+			LOG(dp, NP_LOG_ERROR,
+			    "%s does not match this "
 			    "library's layout: destroy the datapath first",
 			    path);
 			return -EEXIST;
@@ -1103,7 +1111,8 @@ NP_API int np_datapath_set_node_ips(struct np_datapath *dp,
 		return -EINVAL;
 	err = parse_node_ips(ips, n, &nr);
 	if (err) {
-		LOG(dp, NP_LOG_ERROR, "node IPs: up to two IPv4 and two IPv6 "
+		LOG(dp, NP_LOG_ERROR,
+		    "node IPs: up to two IPv4 and two IPv6 "
 		    "addresses");
 		return err;
 	}
@@ -1185,15 +1194,14 @@ static void filters_check(struct np_datapath *dp)
 		int err;
 
 		if (!if_indextoname(ifx[i], name))
-			continue;	/* gone: np_datapath_gc() forgets it */
-		err = filter_ensure(dp, ifx[i], BPF_TC_INGRESS,
-				    NP_DIR_EGRESS);
+			continue; /* gone: np_datapath_gc() forgets it */
+		err = filter_ensure(dp, ifx[i], BPF_TC_INGRESS, NP_DIR_EGRESS);
 		if (!err)
 			err = filter_ensure(dp, ifx[i], BPF_TC_EGRESS,
 					    NP_DIR_INGRESS);
 		if (err)
-			LOG(dp, NP_LOG_ERROR, "%s: restoring filters: %s",
-			    name, strerror(-err));
+			LOG(dp, NP_LOG_ERROR, "%s: restoring filters: %s", name,
+			    strerror(-err));
 	}
 	free(ifx);
 }
@@ -1265,7 +1273,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	err = pin_path(path, sizeof(path), dp->pin_root,
 		       prog_pins[NP_DIR_EGRESS]);
 	if (!err && access(path, F_OK)) {
-		unpin_all(dp);	/* left by an interrupted first load */
+		unpin_all(dp); /* left by an interrupted first load */
 		err = load_and_pin(dp, OPT(opts, ct_size, 0));
 	}
 	if (!err)
@@ -1362,8 +1370,7 @@ static void counters_zero(struct np_datapath *dp, uint32_t slot)
 }
 
 /* Conntrack entries of one ifindex (or all expired ones): delete them. */
-static void ct_sweep(struct np_datapath *dp, bool by_ifindex,
-		     uint32_t ifindex)
+static void ct_sweep(struct np_datapath *dp, bool by_ifindex, uint32_t ifindex)
 {
 	uint32_t now = mono_ns(CLOCK_MONOTONIC_COARSE) / 1000000000ull;
 	int fam;
@@ -1383,9 +1390,9 @@ static void ct_sweep(struct np_datapath *dp, bool by_ifindex,
 			struct np_ct_value v;
 			bool del;
 
-			ifproto = fam ?
-				((const struct np_ct_key_v6 *)k)->ifproto :
-				((const struct np_ct_key_v4 *)k)->ifproto;
+			ifproto =
+				fam ? ((const struct np_ct_key_v6 *)k)->ifproto :
+				      ((const struct np_ct_key_v4 *)k)->ifproto;
 			if (by_ifindex) {
 				del = (ifproto >> 8) == (ifindex & NP_IFX_MASK);
 			} else {
@@ -1426,8 +1433,10 @@ static int check_alias(struct np_datapath *dp, uint32_t ifindex)
 			err = -EADDRINUSE;
 	free(ifx);
 	if (err)
-		LOG(dp, NP_LOG_ERROR, "ifindex %u aliases an attached one "
-		    "modulo 2^24 in conntrack keys", ifindex);
+		LOG(dp, NP_LOG_ERROR,
+		    "ifindex %u aliases an attached one "
+		    "modulo 2^24 in conntrack keys",
+		    ifindex);
 	return err;
 }
 
@@ -1476,8 +1485,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 			if (!dp->slot_used[slot])
 				break;
 		if (slot == NP_MAX_ENDPOINTS) {
-			LOG(dp, NP_LOG_ERROR, "ifindex %u: %d pods attached "
-			    "already", ifindex, NP_MAX_ENDPOINTS);
+			LOG(dp, NP_LOG_ERROR,
+			    "ifindex %u: %d pods attached "
+			    "already",
+			    ifindex, NP_MAX_ENDPOINTS);
 			err = -E2BIG;
 			goto out;
 		}
@@ -1485,7 +1496,8 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 		memset(&ep, 0, sizeof(ep));
 		ep.slot = slot;
 		ep.state[0] = ep.state[1] = dp->mode == NP_MODE_STRICT ?
-			NP_EP_DEFAULT_DENY : NP_EP_DEFAULT_ALLOW;
+						    NP_EP_DEFAULT_DENY :
+						    NP_EP_DEFAULT_ALLOW;
 		/* the record exists before the filters: no unjudged packet */
 		err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
 					  &ep, BPF_NOEXIST);
@@ -1517,8 +1529,8 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 		err = filter_ensure(dp, ifindex, BPF_TC_EGRESS, NP_DIR_INGRESS);
 	if (err)
 		goto fail;
-	LOG(dp, NP_LOG_DEBUG, "ifindex %u attached (%s/%s)", ifindex,
-	    pod.ns, pod.name);
+	LOG(dp, NP_LOG_DEBUG, "ifindex %u attached (%s/%s)", ifindex, pod.ns,
+	    pod.name);
 	dp_end(dp, true);
 	return 0;
 fail:
@@ -1642,7 +1654,8 @@ static int ms_check(const struct np_mapset *ms, struct np_diag *diag)
 	}
 	return 0;
 bad:
-	diag_set(diag, -EINVAL, "malformed map set: entries, port set indexes "
+	diag_set(diag, -EINVAL,
+		 "malformed map set: entries, port set indexes "
 		 "or slots (sorted, disjoint, at most %d) out of order",
 		 NP_MAX_SLOTS);
 	return -EINVAL;
@@ -1651,7 +1664,7 @@ bad:
 /* The content digest of one direction: its entries and their port sets. */
 static uint64_t dir_digest(const struct np_mapset *ms, int d)
 {
-	uint64_t h = 0x6e70646972ull;	/* "npdir" */
+	uint64_t h = 0x6e70646972ull; /* "npdir" */
 	struct np_portset set;
 	int fam;
 	size_t i;
@@ -1709,7 +1722,7 @@ static int gps_get(struct np_datapath *dp, struct rs *r,
 	*out = i;
 	for (j = 0; j < r->nps; j++)
 		if (r->ps[j] == i)
-			return 0;	/* r holds it already */
+			return 0; /* r holds it already */
 	err = rs_hold_ps(r, i);
 	if (err)
 		return err;
@@ -1772,8 +1785,8 @@ static uint32_t id_alloc(struct np_datapath *dp)
 }
 
 /* Write direction d of ms under a fresh id; *out gets it with one ref. */
-static int rs_create(struct np_datapath *dp, const struct np_mapset *ms,
-		     int d, uint64_t hash, uint32_t *out, struct np_diag *diag)
+static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
+		     uint64_t hash, uint32_t *out, struct np_diag *diag)
 {
 	struct np_ruleset_value rv = { .hash = hash, .dir = d };
 	struct np_lpm_value *v4 = NULL, *v6 = NULL;
@@ -1808,8 +1821,8 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms,
 	r->cap6 = n6 ? n6 : 1;
 	for (i = 0; i < n4 + n6; i++) {
 		bool six = i >= n4;
-		const struct np_map_entry *e =
-			six ? &ms->ent[1][d][i - n4] : &ms->ent[0][d][i];
+		const struct np_map_entry *e = six ? &ms->ent[1][d][i - n4] :
+						     &ms->ent[0][d][i];
 
 		err = gps_get(dp, r, &ms->portsets[e->portset], &gidx);
 		if (err) {
@@ -1824,15 +1837,16 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms,
 			k->ruleset = htonl(id);
 			memcpy(k->addr, e->cidr.addr, 16);
 			v6[i - n4].portset = gidx |
-				(uint32_t)e->cidr.len << NP_LPM_PLEN_SHIFT;
+					     (uint32_t)e->cidr.len
+						     << NP_LPM_PLEN_SHIFT;
 		} else {
 			struct np_lpm_key_v4 *k = &r->k4[i];
 
 			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
 			k->ruleset = htonl(id);
 			memcpy(k->addr, e->cidr.addr, 4);
-			v4[i].portset = gidx |
-				(uint32_t)e->cidr.len << NP_LPM_PLEN_SHIFT;
+			v4[i].portset = gidx | (uint32_t)e->cidr.len
+						       << NP_LPM_PLEN_SHIFT;
 		}
 	}
 	/* keys are recorded first so that a failure deletes what was sent */
@@ -1863,8 +1877,7 @@ fail:
 }
 
 int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
-			      const struct np_mapset *ms,
-			      struct np_diag *diag)
+			      const struct np_mapset *ms, struct np_diag *diag)
 {
 	struct np_ep_value old, nep;
 	uint32_t got[2] = { 0, 0 };
@@ -1935,7 +1948,7 @@ rollback:
 			if (r->retired_ns)
 				r->retired_ns = mono_ns(CLOCK_MONOTONIC);
 			else
-				rs_destroy(dp, r);	/* never published */
+				rs_destroy(dp, r); /* never published */
 		}
 	}
 	LOG(dp, NP_LOG_ERROR, "ifindex %u: rules not applied: %s", ifindex,
@@ -1945,8 +1958,7 @@ rollback:
 }
 
 NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
-			     const struct np_ruleset *rs,
-			     struct np_diag *diag)
+			     const struct np_ruleset *rs, struct np_diag *diag)
 {
 	struct np_mapset *ms;
 	int err;
@@ -2007,8 +2019,7 @@ size_t np__datapath_nportsets(struct np_datapath *dp)
 
 /* --- observing ----------------------------------------------------------- */
 
-NP_API int np_datapath_test_packet(struct np_datapath *dp,
-				   unsigned int ifindex,
+NP_API int np_datapath_test_packet(struct np_datapath *dp, unsigned int ifindex,
 				   enum np_direction dir, const void *pkt,
 				   size_t len, int *verdict)
 {
@@ -2162,7 +2173,7 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 	k = 0;
 	if (s.rulesets && !bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &k,
 					       &(struct np_ruleset_value){ 0 }))
-		s.rulesets--;	/* key 0 is the generation counter */
+		s.rulesets--; /* key 0 is the generation counter */
 	s.events_on = __atomic_load_n(&dp->rt->events_on, __ATOMIC_ACQUIRE);
 	memcpy(out, &s, NP_MIN(out->sz, sizeof(s)));
 	out->sz = s.sz;
@@ -2189,9 +2200,9 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 				    .attach_point = ap);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,
 				    .priority = NP_TC_PRIO);
-		uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
-					    ap == BPF_TC_INGRESS ?
-					    TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+		uint32_t parent = TC_H_MAKE(
+			TC_H_CLSACT, ap == BPF_TC_INGRESS ? TC_H_MIN_INGRESS :
+							    TC_H_MIN_EGRESS);
 		struct np_datapath_hook *h = &out[d];
 		bool ours = false;
 
@@ -2203,7 +2214,7 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 		}
 		err = tc_filters(ifindex, parent, &h->filters, &ours);
 		if (err == -EINVAL || (!err && !ours)) {
-			h->state = NP_HOOK_MISSING;	/* or no clsact */
+			h->state = NP_HOOK_MISSING; /* or no clsact */
 			continue;
 		}
 		if (err)
@@ -2225,10 +2236,10 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 /* One live LPM entry of one rule set. */
 struct live_ent {
 	uint8_t addr[16];
-	uint8_t len;		/* address bits of the key */
-	uint8_t tag;		/* prefix length carried in the value */
+	uint8_t len; /* address bits of the key */
+	uint8_t tag; /* prefix length carried in the value */
 	uint32_t psidx;
-	struct np_portset set;	/* normalized, from the live port map */
+	struct np_portset set; /* normalized, from the live port map */
 };
 
 static int live_cmp(const void *a, const void *b)
@@ -2267,7 +2278,7 @@ static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
 		if (ntohl(k4->ruleset) != id ||
 		    bpf_map_lookup_elem(fd, k, &val))
 			continue;
-		for (j = 0; j < cnt; j++)	/* a restarted walk repeats */
+		for (j = 0; j < cnt; j++) /* a restarted walk repeats */
 			if (!memcmp(v[j].addr, k + 8, fam ? 16 : 4) &&
 			    v[j].len == k4->prefixlen - NP_RULESET_BITS)
 				break;
@@ -2298,8 +2309,8 @@ static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
 	return 0;
 }
 
-static void cidr_text(int fam, const uint8_t *addr, unsigned int len,
-		      char *buf, size_t size)
+static void cidr_text(int fam, const uint8_t *addr, unsigned int len, char *buf,
+		      size_t size)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -2421,8 +2432,8 @@ static void rule_from(struct np_datapath_rule *r, int fam,
 	}
 }
 
-NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id,
-			     np_rule_fn cb, void *ctx)
+NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
+			     void *ctx)
 {
 	int fam, err = 0;
 
@@ -2496,10 +2507,11 @@ NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
 				port = k4->port;
 				ifproto = k4->ifproto;
 			}
-			if (ifindex && (ifproto >> 8) != (ifindex & NP_IFX_MASK))
+			if (ifindex &&
+			    (ifproto >> 8) != (ifindex & NP_IFX_MASK))
 				continue;
 			if (bpf_map_lookup_elem(fd, k, &v))
-				continue;	/* gone meanwhile */
+				continue; /* gone meanwhile */
 			memset(&c, 0, sizeof(c));
 			o = v.flags & NP_CTF_ORIG_HI ? 1 : 0;
 			c.ifindex = ifindex ? ifindex : ifproto >> 8;
@@ -2594,8 +2606,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
 	key.ruleset = htonl(ep.ruleset[dir]);
 	memcpy(key.addr, addr, fam ? 16 : 4);
-	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
-				&lv)) {
+	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key, &lv)) {
 		out->reason = NP_EVENT_DENY_NO_MATCH;
 		return 0;
 	}
@@ -2603,7 +2614,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	if (plen > (fam ? 128u : 32u))
 		plen = fam ? 128 : 32;
 	for (i = plen; i < 128; i++)
-		addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 	cidr_text(fam, addr, plen, out->key, sizeof(out->key));
 	out->portset = lv.portset & NP_LPM_PS_MASK;
 	memset(&ps, 0, sizeof(ps));
@@ -2659,9 +2670,10 @@ static void ps_text(const struct np_portset *s, char *buf, size_t size)
 		unsigned int p = s->slots[i].lo >> 16;
 		unsigned int lo = s->slots[i].lo & 0xffff;
 		unsigned int hi = s->slots[i].hi & 0xffff;
-		const char *pn = p == IPPROTO_TCP ? "TCP" :
-				 p == IPPROTO_UDP ? "UDP" :
-				 p == IPPROTO_SCTP ? "SCTP" : NULL;
+		const char *pn = p == IPPROTO_TCP  ? "TCP" :
+				 p == IPPROTO_UDP  ? "UDP" :
+				 p == IPPROTO_SCTP ? "SCTP" :
+						     NULL;
 		char pb[8];
 		int n;
 
@@ -2730,13 +2742,15 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 				c = i < nex ? -1 : 1;
 			}
 			if (c < 0) {
-				cidr_text(fam, ex[i].cidr.addr,
-					  ex[i].cidr.len, cidr, sizeof(cidr));
+				cidr_text(fam, ex[i].cidr.addr, ex[i].cidr.len,
+					  cidr, sizeof(cidr));
 				ps_normalize(&want,
 					     &ms->portsets[ex[i].portset]);
 				ps_text(&want, a, sizeof(a));
-				np__sb_printf(sb, "%s: missing key %s (ports "
-					      "%s)\n", dir_names[d], cidr, a);
+				np__sb_printf(sb,
+					      "%s: missing key %s (ports "
+					      "%s)\n",
+					      dir_names[d], cidr, a);
 				(*nd)++;
 				i++;
 				continue;
@@ -2745,8 +2759,10 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 				  sizeof(cidr));
 			if (c > 0) {
 				ps_text(&lv[j].set, a, sizeof(a));
-				np__sb_printf(sb, "%s: extra key %s (ports "
-					      "%s)\n", dir_names[d], cidr, a);
+				np__sb_printf(sb,
+					      "%s: extra key %s (ports "
+					      "%s)\n",
+					      dir_names[d], cidr, a);
 				(*nd)++;
 				j++;
 				continue;
@@ -2755,13 +2771,15 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 			if (memcmp(&want, &lv[j].set, sizeof(want))) {
 				ps_text(&lv[j].set, a, sizeof(a));
 				ps_text(&want, b, sizeof(b));
-				np__sb_printf(sb, "%s: key %s: port set %u "
+				np__sb_printf(sb,
+					      "%s: key %s: port set %u "
 					      "has %s, expected %s\n",
 					      dir_names[d], cidr, lv[j].psidx,
 					      a, b);
 				(*nd)++;
 			} else if (lv[j].tag != lv[j].len) {
-				np__sb_printf(sb, "%s: key %s: value names "
+				np__sb_printf(sb,
+					      "%s: key %s: value names "
 					      "prefix length %u\n",
 					      dir_names[d], cidr, lv[j].tag);
 				(*nd)++;
@@ -2775,12 +2793,16 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 		struct np_ruleset_value rv;
 
 		if (bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &id, &rv)) {
-			np__sb_printf(sb, "%s: rule set %u is not in the "
-				      "rule-set table\n", dir_names[d], id);
+			np__sb_printf(sb,
+				      "%s: rule set %u is not in the "
+				      "rule-set table\n",
+				      dir_names[d], id);
 			(*nd)++;
 		} else if (rv.hash != dir_digest(ms, d)) {
-			np__sb_printf(sb, "%s: rule set %u digest %016llx, "
-				      "expected %016llx\n", dir_names[d], id,
+			np__sb_printf(sb,
+				      "%s: rule set %u digest %016llx, "
+				      "expected %016llx\n",
+				      dir_names[d], id,
 				      (unsigned long long)rv.hash,
 				      (unsigned long long)dir_digest(ms, d));
 			(*nd)++;
@@ -2816,9 +2838,10 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 						      NP_EP_UNISOLATED;
 
 		if (ep.state[d] != want) {
-			np__sb_printf(&sb, "%s: endpoint state %s, expected "
-				      "%s\n", dir_names[d],
-				      ep_state_name(ep.state[d]),
+			np__sb_printf(&sb,
+				      "%s: endpoint state %s, expected "
+				      "%s\n",
+				      dir_names[d], ep_state_name(ep.state[d]),
 				      ep_state_name(want));
 			nd++;
 			continue;
@@ -2839,14 +2862,18 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 		case NP_HOOK_OK:
 			break;
 		case NP_HOOK_MISSING:
-			np__sb_printf(&sb, "%s: no filter of ours on the tc "
-				      "%s hook\n", dir_names[d], hk);
+			np__sb_printf(&sb,
+				      "%s: no filter of ours on the tc "
+				      "%s hook\n",
+				      dir_names[d], hk);
 			nd++;
 			break;
 		case NP_HOOK_STALE:
-			np__sb_printf(&sb, "%s: tc %s filter runs program "
-				      "%u, not ours (%u)\n", dir_names[d], hk,
-				      hooks[d].prog_id, hooks[d].expected_id);
+			np__sb_printf(&sb,
+				      "%s: tc %s filter runs program "
+				      "%u, not ours (%u)\n",
+				      dir_names[d], hk, hooks[d].prog_id,
+				      hooks[d].expected_id);
 			nd++;
 			break;
 		case NP_HOOK_NO_DEVICE:
@@ -2897,7 +2924,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (fe->prefixlen != NP_EV_PLEN_NONE &&
 	    fe->prefixlen <= (fe->family == 6 ? 128 : 32)) {
 		const uint8_t *peer = fe->dir == NP_DIR_EGRESS ? ev.dst :
-								ev.src;
+								 ev.src;
 		uint8_t net[16] = { 0 };
 		char txt[46];
 		int b;
@@ -2912,9 +2939,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* a flood comes from few pods: one lookup per pod and poll */
 	if (dp->ev_pod_ifindex != ev.ifindex) {
 		dp->ev_pod_ifindex = ev.ifindex;
-		dp->ev_pod_found = !bpf_map_lookup_elem(dp->map_fd[M_PODS],
-							&ev.ifindex,
-							&dp->ev_pod);
+		dp->ev_pod_found = !bpf_map_lookup_elem(
+			dp->map_fd[M_PODS], &ev.ifindex, &dp->ev_pod);
 		dp->ev_pod.ns[sizeof(dp->ev_pod.ns) - 1] = '\0';
 		dp->ev_pod.name[sizeof(dp->ev_pod.name) - 1] = '\0';
 	}
@@ -2947,8 +2973,8 @@ NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 	dp->ev_ctx = ctx;
 	dp->ev_err = 0;
 	dp->ev_pod_ifindex = 0;
-	dp->rt_offset_ns = (int64_t)(mono_ns(CLOCK_REALTIME) -
-				     mono_ns(CLOCK_MONOTONIC));
+	dp->rt_offset_ns =
+		(int64_t)(mono_ns(CLOCK_REALTIME) - mono_ns(CLOCK_MONOTONIC));
 	n = ring_buffer__poll(dp->rb, timeout_ms);
 	if (dp->ev_err)
 		return dp->ev_err;

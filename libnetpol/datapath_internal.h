@@ -16,8 +16,7 @@
  * map is full. On error the previous rules stay and diag says why.
  */
 int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
-			      const struct np_mapset *ms,
-			      struct np_diag *diag);
+			      const struct np_mapset *ms, struct np_diag *diag);
 
 /*
  * Benchmarks only: the programs stop inserting conntrack entries, so that

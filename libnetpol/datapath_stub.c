@@ -102,9 +102,8 @@ int np_datapath_ruleset(struct np_datapath *dp, uint32_t id,
 	return -ENOTSUP;
 }
 
-int np_datapath_ruleset_id(struct np_datapath *dp,
-			   const struct np_ruleset *rs, enum np_direction dir,
-			   uint32_t *id)
+int np_datapath_ruleset_id(struct np_datapath *dp, const struct np_ruleset *rs,
+			   enum np_direction dir, uint32_t *id)
 {
 	return -ENOTSUP;
 }

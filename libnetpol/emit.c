@@ -118,8 +118,8 @@ static int yaml_write(void *data, unsigned char *buf, size_t size)
 static bool yaml11_word(const char *s, size_t len)
 {
 	static const char *const words[] = {
-		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-		"on", "On", "ON", "off", "Off", "OFF",
+		"y",  "Y",  "yes", "Yes", "YES", "n",	"N",   "no",
+		"No", "NO", "on",  "On",  "ON",	 "off", "Off", "OFF",
 	};
 	size_t i;
 
@@ -147,9 +147,8 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, size_t len,
 {
 	yaml_event_t ev;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-					  (yaml_char_t *)s, (int)len, 1, 1,
-					  style))
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+					  (int)len, 1, 1, style))
 		return -ENOMEM;
 	return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
 }
@@ -182,14 +181,14 @@ static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
 	}
 	case NP_N_STR:
 		return emit_scalar(e, n->str.s, n->str.len,
-				   needs_quotes(n->str.s, n->str.len)
-					   ? YAML_SINGLE_QUOTED_SCALAR_STYLE
-					   : YAML_ANY_SCALAR_STYLE);
+				   needs_quotes(n->str.s, n->str.len) ?
+					   YAML_SINGLE_QUOTED_SCALAR_STYLE :
+					   YAML_ANY_SCALAR_STYLE);
 	case NP_N_SEQ:
 		if (!yaml_sequence_start_event_initialize(
 			    &ev, NULL, NULL, 1,
-			    n->seq.n ? YAML_BLOCK_SEQUENCE_STYLE
-				     : YAML_FLOW_SEQUENCE_STYLE) ||
+			    n->seq.n ? YAML_BLOCK_SEQUENCE_STYLE :
+				       YAML_FLOW_SEQUENCE_STYLE) ||
 		    !yaml_emitter_emit(e, &ev))
 			return -EINVAL;
 		for (i = 0; i < n->seq.n; i++) {
@@ -202,17 +201,18 @@ static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
 	case NP_N_MAP:
 		if (!yaml_mapping_start_event_initialize(
 			    &ev, NULL, NULL, 1,
-			    n->map.n ? YAML_BLOCK_MAPPING_STYLE
-				     : YAML_FLOW_MAPPING_STYLE) ||
+			    n->map.n ? YAML_BLOCK_MAPPING_STYLE :
+				       YAML_FLOW_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(e, &ev))
 			return -EINVAL;
 		for (i = 0; i < n->map.n; i++) {
 			const char *k = n->map.k[i];
 
-			err = emit_scalar(e, k, strlen(k),
-					  needs_quotes(k, strlen(k))
-						  ? YAML_SINGLE_QUOTED_SCALAR_STYLE
-						  : YAML_ANY_SCALAR_STYLE);
+			err = emit_scalar(
+				e, k, strlen(k),
+				needs_quotes(k, strlen(k)) ?
+					YAML_SINGLE_QUOTED_SCALAR_STYLE :
+					YAML_ANY_SCALAR_STYLE);
 			if (!err)
 				err = emit_yaml(e, n->map.v[i]);
 			if (err)
@@ -277,8 +277,7 @@ struct np_node *np__list_new(struct np_arena *a, struct np_node **items)
 	return root;
 }
 
-int np__emit_string(const struct np_node *root, enum np_format fmt,
-		    char **out)
+int np__emit_string(const struct np_node *root, enum np_format fmt, char **out)
 {
 	struct np_strbuf sb = { 0 };
 	int err = np__emit(root, fmt, &sb);

@@ -73,8 +73,8 @@ static void lw_printf(struct lw *w, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		lw_putn(w, tmp, (size_t)n < sizeof(tmp) ? (size_t)n :
-			sizeof(tmp) - 1);
+		lw_putn(w, tmp,
+			(size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* A JSON string, quoted and escaped. */
@@ -141,13 +141,13 @@ static bool known(const char *s)
 	return s && *s;
 }
 
-static void format_json(struct lw *w, const struct np_event *ev,
-			const char *ts, const char *proto)
+static void format_json(struct lw *w, const struct np_event *ev, const char *ts,
+			const char *proto)
 {
 	lw_puts(w, "{\"level\":\"info\",\"timestamp\":\"");
 	lw_puts(w, ts);
 	lw_puts(w, "\",\"logger\":\"ebpf-client\",\"msg\":\"Flow Info: \","
-		"\"Src IP\":");
+		   "\"Src IP\":");
 	lw_json_str(w, ev->src_text);
 	lw_printf(w, ",\"Src Port\":%u,\"Dest IP\":", ev->sport);
 	lw_json_str(w, ev->dst_text);
@@ -185,8 +185,8 @@ static void text_endpoint(struct lw *w, const struct np_event *ev,
 		lw_printf(w, "%s:%u", addr, port);
 }
 
-static void format_text(struct lw *w, const struct np_event *ev,
-			const char *ts, const char *proto)
+static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
+			const char *proto)
 {
 	lw_printf(w, "%s %s %s ", ts, ev->allowed ? "ACCEPT" : "DENY",
 		  dir_name(ev->direction));

@@ -51,7 +51,8 @@ int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
 
 			for (i = 0; i < co->nkeys[d]; i++)
 				n += co->keys[d][i].cidr.family == fam;
-			ms->ent[fi][d] = calloc(n + 1, sizeof(struct np_map_entry));
+			ms->ent[fi][d] =
+				calloc(n + 1, sizeof(struct np_map_entry));
 			if (!ms->ent[fi][d])
 				goto nomem;
 			for (i = 0; co->isolated[d] && i < co->nkeys[d]; i++) {
@@ -132,16 +133,16 @@ static void eks_value(const struct np_portset *ps, struct np_eks_value *v)
 
 		v->slots[i].protocol = ps->slots[i].lo >> 16;
 		if (lo == 0 && hi == 65535)
-			continue;	/* start 0: any port */
+			continue; /* start 0: any port */
 		v->slots[i].start_port = lo;
 		v->slots[i].end_port = hi == lo ? 0 : hi;
 	}
 }
 
-int np_mapset_lpm(const struct np_mapset *ms, int family,
-		  enum np_direction dir, enum np_layout layout,
-		  uint32_t ruleset_id, void **keys, size_t *key_size,
-		  void **values, size_t *value_size, size_t *count)
+int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
+		  enum np_layout layout, uint32_t ruleset_id, void **keys,
+		  size_t *key_size, void **values, size_t *value_size,
+		  size_t *count)
 {
 	int f = fam_index(family);
 	size_t n, i, ks, vs, alen;
@@ -154,8 +155,8 @@ int np_mapset_lpm(const struct np_mapset *ms, int family,
 	n = ms->nent[f][dir];
 	alen = f ? 16 : 4;
 	if (layout == NP_LAYOUT_NETPOL) {
-		ks = f ? sizeof(struct np_lpm_key_v6)
-		       : sizeof(struct np_lpm_key_v4);
+		ks = f ? sizeof(struct np_lpm_key_v6) :
+			 sizeof(struct np_lpm_key_v4);
 		vs = sizeof(struct np_lpm_value);
 	} else {
 		ks = 4 + alen;
@@ -242,8 +243,7 @@ static void portset_text(struct np_strbuf *sb, const struct np_portset *ps)
 	}
 }
 
-int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
-		     char **out)
+int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
 {
 	struct np_strbuf sb = { 0 };
 	struct np_arena a = { 0 };
@@ -265,10 +265,12 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
 
 					np__cidr_format(&me->cidr, buf,
 							sizeof(buf));
-					np__sb_printf(&sb, "  Key : %s  Value :",
-						      buf);
-					portset_text(&sb,
-						     &ms->portsets[me->portset]);
+					np__sb_printf(
+						&sb,
+						"  Key : %s  Value :", buf);
+					portset_text(
+						&sb,
+						&ms->portsets[me->portset]);
 					np__sb_putc(&sb, '\n');
 				}
 		}
@@ -294,7 +296,8 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
 			if (!fn || np__map_put(&a, dn, f ? "ipv6" : "ipv4", fn))
 				goto out;
 			for (i = 0; i < ms->nent[f][d]; i++) {
-				const struct np_map_entry *me = &ms->ent[f][d][i];
+				const struct np_map_entry *me =
+					&ms->ent[f][d][i];
 				const struct np_portset *ps =
 					&ms->portsets[me->portset];
 
@@ -305,23 +308,40 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt,
 				    np__map_put(&a, e, "prefix",
 						np__node_str(&a, buf)) ||
 				    np__map_put(&a, e, "portset",
-						np__node_int(&a, me->portset)) ||
-				    np__map_put(&a, e, "all",
-						np__node_bool(&a, ps->flags &
-								       NP_PS_ALL)) ||
+						np__node_int(&a,
+							     me->portset)) ||
+				    np__map_put(
+					    &a, e, "all",
+					    np__node_bool(&a,
+							  ps->flags &
+								  NP_PS_ALL)) ||
 				    np__map_put(&a, e, "slots", sl))
 					goto out;
 				for (j = 0; j < ps->count; j++) {
-					struct np_node *s = np__node_new(&a, NP_N_MAP);
+					struct np_node *s =
+						np__node_new(&a, NP_N_MAP);
 
 					if (!s || np__seq_push(&a, sl, s) ||
-					    np__map_put(&a, s, "protocol",
-							np__node_str(&a,
-								     np__proto_name((uint8_t)(ps->slots[j].lo >> 16)))) ||
-					    np__map_put(&a, s, "first",
-							np__node_int(&a, ps->slots[j].lo & 0xffff)) ||
-					    np__map_put(&a, s, "last",
-							np__node_int(&a, ps->slots[j].hi & 0xffff)))
+					    np__map_put(
+						    &a, s, "protocol",
+						    np__node_str(
+							    &a,
+							    np__proto_name((
+								    uint8_t)(ps->slots[j]
+										     .lo >>
+									     16)))) ||
+					    np__map_put(
+						    &a, s, "first",
+						    np__node_int(
+							    &a,
+							    ps->slots[j].lo &
+								    0xffff)) ||
+					    np__map_put(
+						    &a, s, "last",
+						    np__node_int(
+							    &a,
+							    ps->slots[j].hi &
+								    0xffff)))
 						goto out;
 				}
 			}
@@ -361,18 +381,21 @@ int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
 
 			/* both sorted by address, length: merge */
 			while (i < na || j < nb) {
-				int r = i == na ? 1 : j == nb ? -1
-						     : key_cmp(&a[i], &b[j]);
+				int r = i == na ? 1 :
+					j == nb ? -1 :
+						  key_cmp(&a[i], &b[j]);
 
 				if (r < 0) {
 					st->removed++;
-					np__cidr_format(&a[i].cidr, buf, sizeof(buf));
+					np__cidr_format(&a[i].cidr, buf,
+							sizeof(buf));
 					np__sb_printf(&sb, "- %s %s\n",
 						      dir_names[d], buf);
 					i++;
 				} else if (r > 0) {
 					st->added++;
-					np__cidr_format(&b[j].cidr, buf, sizeof(buf));
+					np__cidr_format(&b[j].cidr, buf,
+							sizeof(buf));
 					np__sb_printf(&sb, "+ %s %s\n",
 						      dir_names[d], buf);
 					j++;
@@ -384,7 +407,8 @@ int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
 						np__cidr_format(&a[i].cidr, buf,
 								sizeof(buf));
 						np__sb_printf(&sb, "~ %s %s\n",
-							      dir_names[d], buf);
+							      dir_names[d],
+							      buf);
 					}
 					i++;
 					j++;

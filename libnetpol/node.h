@@ -23,7 +23,7 @@ enum np_node_type {
 
 struct np_node {
 	uint8_t type;
-	bool overflow;		/* NP_N_INT out of int64 range */
+	bool overflow; /* NP_N_INT out of int64 range */
 	unsigned int line, col;
 	/* Scalars: the text as written (also for numbers and booleans). */
 	struct {
@@ -78,8 +78,7 @@ int np__map_put(struct np_arena *a, struct np_node *map, const char *key,
 /* A `apiVersion: v1, kind: List` object; *items receives its list. */
 struct np_node *np__list_new(struct np_arena *a, struct np_node **items);
 /* Print a tree into a new string (freed with np_free). */
-int np__emit_string(const struct np_node *root, enum np_format fmt,
-		    char **out);
+int np__emit_string(const struct np_node *root, enum np_format fmt, char **out);
 
 /* Print a tree. JSON: 2-space indented, as kubectl -o json. */
 int np__emit(const struct np_node *root, enum np_format fmt,

@@ -180,8 +180,7 @@ static int get_int(struct np_vctx *c, const struct np_node *n, int64_t *out)
 		return -1;
 	}
 	if (n->overflow) {
-		verr(c, n, -EINVAL, "Invalid value: %s: out of range",
-		     REPR(n));
+		verr(c, n, -EINVAL, "Invalid value: %s: out of range", REPR(n));
 		return -1;
 	}
 	*out = n->i;
@@ -406,8 +405,8 @@ static void get_labels(struct np_vctx *c, const struct np_node *n,
  * The API server lists the supported protocols in declaration order for
  * NetworkPolicy ports and sorted for Pod and Service ports.
  */
-static int get_proto(struct np_vctx *c, const struct np_node *map,
-		     uint8_t *out, bool netpol)
+static int get_proto(struct np_vctx *c, const struct np_node *map, uint8_t *out,
+		     bool netpol)
 {
 	const struct np_node *n = field(map, "protocol");
 	size_t p;
@@ -427,10 +426,10 @@ static int get_proto(struct np_vctx *c, const struct np_node *map,
 	} else if (!strcmp(n->str.s, "SCTP")) {
 		*out = NP_PROTO_SCTP;
 	} else {
-		verr(c, n, -EINVAL, "Unsupported value: %s: supported values: %s",
-		     REPR(n),
-		     netpol ? "\"TCP\", \"UDP\", \"SCTP\""
-			    : "\"SCTP\", \"TCP\", \"UDP\"");
+		verr(c, n, -EINVAL,
+		     "Unsupported value: %s: supported values: %s", REPR(n),
+		     netpol ? "\"TCP\", \"UDP\", \"SCTP\"" :
+			      "\"SCTP\", \"TCP\", \"UDP\"");
 		ret = -1;
 	}
 	path_pop(c, p);
@@ -449,7 +448,8 @@ static int get_port_num(struct np_vctx *c, const struct np_node *n,
 	if (v < 1 || v > 65535) {
 		verr(c, n, -EINVAL,
 		     "Invalid value: %lld: must be between 1 and 65535, "
-		     "inclusive", (long long)v);
+		     "inclusive",
+		     (long long)v);
 		return -1;
 	}
 	*out = (uint16_t)v;
@@ -478,7 +478,7 @@ static void cidr_mask(struct np_cidr *c)
 	unsigned bits = c->family == 4 ? 32 : 128, i;
 
 	for (i = c->len; i < bits; i++)
-		c->addr[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		c->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 int np__cidr_parse(const char *s, struct np_cidr *c, bool bare_ip_ok)
@@ -531,8 +531,7 @@ void np__cidr_format(const struct np_cidr *c, char *buf, size_t size)
 
 	memcpy(ip.addr, c->addr, sizeof(ip.addr));
 	np__ip_format(&ip, a, sizeof(a));
-	snprintf(buf, size, "%.*s/%u", (int)NP_MIN(sizeof(a), size), a,
-		 c->len);
+	snprintf(buf, size, "%.*s/%u", (int)NP_MIN(sizeof(a), size), a, c->len);
 }
 
 static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned len)
@@ -588,14 +587,16 @@ static bool get_ip(struct np_vctx *c, const struct np_node *map,
 		p = path_push(c, ".%s", key);
 		verr(c, n, -EINVAL,
 		     "Invalid value: \"%s\": must be a valid IP address, (e.g. "
-		     "10.9.8.7 or 2001:db8::ffff)", s);
+		     "10.9.8.7 or 2001:db8::ffff)",
+		     s);
 		path_pop(c, p);
 		return false;
 	}
 	return true;
 }
 
-#define CIDR_HINT "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+#define CIDR_HINT \
+	"must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 
 static bool get_cidr(struct np_vctx *c, const struct np_node *n,
 		     struct np_cidr *out, bool bare_ok)
@@ -681,7 +682,8 @@ static struct np_selector *get_selector(struct np_vctx *c,
 
 			verr(c, opn, -EINVAL,
 			     "Invalid value: \"%s\": not a valid selector "
-			     "operator", op);
+			     "operator",
+			     op);
 			path_pop(c, p3);
 			op = NULL;
 			ok = false;
@@ -699,13 +701,15 @@ static struct np_selector *get_selector(struct np_vctx *c,
 				if (!x->values)
 					ok = false;
 				for (j = 0; x->values && j < vals->seq.n; j++) {
-					const struct np_node *v = vals->seq.v[j];
+					const struct np_node *v =
+						vals->seq.v[j];
 					size_t p4 = path_push(c, "[%zu]", j);
 
 					if (v->type != NP_N_STR) {
 						err_type(c, v, "string");
 						ok = false;
-					} else if ((why = label_value(v->str.s))) {
+					} else if ((why = label_value(
+							    v->str.s))) {
 						verr(c, v, -EINVAL,
 						     "Invalid value: \"%s\": %s",
 						     v->str.s, why);
@@ -726,8 +730,8 @@ static struct np_selector *get_selector(struct np_vctx *c,
 				     "'In' or 'NotIn'");
 			ok = false;
 		}
-		if (op && (x->op == NP_OP_EXISTS ||
-			   x->op == NP_OP_DOESNOTEXIST) &&
+		if (op &&
+		    (x->op == NP_OP_EXISTS || x->op == NP_OP_DOESNOTEXIST) &&
 		    vals && vals->type == NP_N_SEQ && vals->seq.n) {
 			size_t p3 = path_push(c, ".values");
 
@@ -873,21 +877,24 @@ static void get_ports(struct np_vctx *c, const struct np_node *n,
 				p2 = path_push(c, ".endPort");
 				verr(c, en, -EINVAL,
 				     "Invalid value: %u: may not be specified "
-				     "when `port` is not specified", end);
+				     "when `port` is not specified",
+				     end);
 				path_pop(c, p2);
 				ok = false;
 			} else if (pt->name || pn->type == NP_N_STR) {
 				p2 = path_push(c, ".endPort");
 				verr(c, en, -EINVAL,
 				     "Invalid value: %u: may not be specified "
-				     "when `port` is non-numeric", end);
+				     "when `port` is non-numeric",
+				     end);
 				path_pop(c, p2);
 				ok = false;
 			} else if (pt->has_port && end < pt->port) {
 				p2 = path_push(c, ".endPort");
 				verr(c, en, -EINVAL,
 				     "Invalid value: %u: must be greater than "
-				     "or equal to `port`", end);
+				     "or equal to `port`",
+				     end);
 				path_pop(c, p2);
 				ok = false;
 			} else if (pt->has_port) {
@@ -923,15 +930,16 @@ static struct np_ipblock *get_ipblock(struct np_vctx *c,
 		return b;
 	p = path_push(c, ".except");
 	if (is_seq(c, ex, NP_MAX_LIST)) {
-		b->except = np__arena_zalloc(c->a,
-					     (ex->seq.n + 1) * sizeof(*b->except));
+		b->except = np__arena_zalloc(c->a, (ex->seq.n + 1) *
+							   sizeof(*b->except));
 		for (i = 0; b->except && i < ex->seq.n; i++) {
 			struct np_cidr *e = &b->except[b->nexcept];
 			size_t p2 = path_push(c, "[%zu]", i);
 
 			if (get_cidr(c, ex->seq.v[i], e, false)) {
-				if (have_cidr && (!np__cidr_contains(&b->cidr, e) ||
-						  e->len == b->cidr.len))
+				if (have_cidr &&
+				    (!np__cidr_contains(&b->cidr, e) ||
+				     e->len == b->cidr.len))
 					verr(c, ex->seq.v[i], -EINVAL,
 					     "Invalid value: %s: must be a "
 					     "strict subset of `cidr`",
@@ -947,8 +955,7 @@ static struct np_ipblock *get_ipblock(struct np_vctx *c,
 }
 
 static void get_rules(struct np_vctx *c, const struct np_node *n,
-		      const char *peers_key, struct np_rule **out,
-		      size_t *nout)
+		      const char *peers_key, struct np_rule **out, size_t *nout)
 {
 	size_t i, j;
 
@@ -1011,19 +1018,24 @@ static void get_rules(struct np_vctx *c, const struct np_node *n,
 						     "peer");
 					}
 					if (ps) {
-						p4 = path_push(c, ".podSelector");
-						peer->pod_sel = get_selector(c, ps);
+						p4 = path_push(c,
+							       ".podSelector");
+						peer->pod_sel =
+							get_selector(c, ps);
 						path_pop(c, p4);
 					}
 					if (ns) {
-						p4 = path_push(c,
-							       ".namespaceSelector");
-						peer->ns_sel = get_selector(c, ns);
+						p4 = path_push(
+							c,
+							".namespaceSelector");
+						peer->ns_sel =
+							get_selector(c, ns);
 						path_pop(c, p4);
 					}
 					if (ib) {
 						p4 = path_push(c, ".ipBlock");
-						peer->ipblock = get_ipblock(c, ib);
+						peer->ipblock =
+							get_ipblock(c, ib);
 						path_pop(c, p4);
 					}
 					rule->npeers++;
@@ -1056,7 +1068,8 @@ static void get_directions(struct np_vctx *c, const struct np_node *n,
 		else
 			verr(c, t, -EINVAL,
 			     "Unsupported value: %s: supported values: "
-			     "\"Ingress\", \"Egress\"", REPR(t));
+			     "\"Ingress\", \"Egress\"",
+			     REPR(t));
 		path_pop(c, p);
 	}
 }
@@ -1141,9 +1154,9 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 					const struct np_node *cp =
 						conts->seq.v[i];
 					const struct np_node *pl =
-						cp->type == NP_N_MAP
-							? field(cp, "ports")
-							: NULL;
+						cp->type == NP_N_MAP ?
+							field(cp, "ports") :
+							NULL;
 
 					if (pl && pl->type == NP_N_SEQ)
 						total += pl->seq.n;
@@ -1151,7 +1164,8 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 			if (total > NP_MAX_POD_PORTS) {
 				verr(c, conts, -E2BIG,
 				     "Too many: %zu: container ports must be "
-				     "at most %d", total, NP_MAX_POD_PORTS);
+				     "at most %d",
+				     total, NP_MAX_POD_PORTS);
 				total = 0;
 			}
 			pod->ports = np__arena_zalloc(
@@ -1161,21 +1175,22 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 				const struct np_node *cp = conts->seq.v[i], *pl;
 				size_t p3 = path_push(c, "[%zu].ports", i);
 
-				pl = cp->type == NP_N_MAP ? field(cp, "ports")
-							  : NULL;
+				pl = cp->type == NP_N_MAP ? field(cp, "ports") :
+							    NULL;
 				if (cp->type != NP_N_MAP) {
 					path_pop(c, p3);
 					p3 = path_push(c, "[%zu]", i);
 					err_type(c, cp, "object");
-				} else if (pl && is_seq(c, pl, NP_MAX_POD_PORTS)) {
+				} else if (pl &&
+					   is_seq(c, pl, NP_MAX_POD_PORTS)) {
 					for (j = 0; j < pl->seq.n; j++) {
 						const struct np_node *e =
 							pl->seq.v[j];
 						struct np_container_port *cport =
 							&pod->ports[pod->nports];
 						const struct np_node *nn;
-						size_t p4 = path_push(c, "[%zu]",
-								      j);
+						size_t p4 = path_push(
+							c, "[%zu]", j);
 						size_t p5;
 						bool ok = true;
 						const char *why;
@@ -1184,11 +1199,13 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 							path_pop(c, p4);
 							continue;
 						}
-						cport->name = get_str(c, e, "name",
-								      &nn);
+						cport->name = get_str(
+							c, e, "name", &nn);
 						if (cport->name &&
-						    (why = port_name(cport->name))) {
-							p5 = path_push(c, ".name");
+						    (why = port_name(
+							     cport->name))) {
+							p5 = path_push(c,
+								       ".name");
 							verr(c, nn, -EINVAL,
 							     "Invalid value: "
 							     "\"%s\": %s",
@@ -1196,9 +1213,10 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 							path_pop(c, p5);
 							ok = false;
 						}
-						p5 = path_push(c,
-							       ".containerPort");
-						if (!field(e, "containerPort")) {
+						p5 = path_push(
+							c, ".containerPort");
+						if (!field(e,
+							   "containerPort")) {
 							path_pop(c, p5);
 							err_required(
 								c, e,
@@ -1208,12 +1226,16 @@ static void pod_from(struct np_vctx *c, struct np_obj *o,
 						} else {
 							if (get_port_num(
 								    c,
-								    field(e, "containerPort"),
-								    &cport->port) <= 0)
+								    field(e,
+									  "containerPort"),
+								    &cport->port) <=
+							    0)
 								ok = false;
 							path_pop(c, p5);
 						}
-						if (get_proto(c, e, &cport->proto, false))
+						if (get_proto(c, e,
+							      &cport->proto,
+							      false))
 							ok = false;
 						if (ok)
 							pod->nports++;
@@ -1354,7 +1376,8 @@ static void service_from(struct np_vctx *c, struct np_obj *o,
 					}
 					sp->target_name = str_dup(c, tp);
 				} else if (get_port_num(c, tp,
-							&sp->target_port) <= 0) {
+							&sp->target_port) <=
+					   0) {
 					ok = false;
 				}
 				path_pop(c, p4);
@@ -1381,7 +1404,8 @@ static void service_from(struct np_vctx *c, struct np_obj *o,
 						      &svc->ips[svc->nips]))
 					verr(c, v, -EINVAL,
 					     "Invalid value: %s: must be a "
-					     "valid IP address", REPR(v));
+					     "valid IP address",
+					     REPR(v));
 				else if (strcmp(v->str.s, "None"))
 					svc->nips++;
 				path_pop(c, p3);
@@ -1395,7 +1419,8 @@ static void service_from(struct np_vctx *c, struct np_obj *o,
 
 			verr(c, field(spec, "clusterIP"), -EINVAL,
 			     "Invalid value: \"%s\": must be a valid IP "
-			     "address", cip);
+			     "address",
+			     cip);
 			path_pop(c, p2);
 		} else {
 			svc->nips = 1;
@@ -1425,12 +1450,13 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 			continue;
 		}
 		act = field(e, "action");
-		if (act && (act->type != NP_N_STR ||
-			    strcmp(act->str.s, "Allow"))) {
+		if (act &&
+		    (act->type != NP_N_STR || strcmp(act->str.s, "Allow"))) {
 			p2 = path_push(c, ".action");
 			verr(c, act, -ENOTSUP,
 			     "Unsupported value: %s: supported values: "
-			     "\"Allow\"", REPR(act));
+			     "\"Allow\"",
+			     REPR(act));
 			path_pop(c, p2);
 			ok = false;
 		}
@@ -1448,16 +1474,19 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 			p2 = path_push(c, ".except");
 			if (is_seq(c, ex, NP_MAX_LIST)) {
 				pe->except = np__arena_zalloc(
-					c->a, (ex->seq.n + 1) * sizeof(*pe->except));
+					c->a,
+					(ex->seq.n + 1) * sizeof(*pe->except));
 				for (j = 0; pe->except && j < ex->seq.n; j++) {
 					size_t p3 = path_push(c, "[%zu]", j);
 
 					if (get_cidr(c, ex->seq.v[j],
 						     &pe->except[pe->nexcept],
 						     true)) {
-						if (ok && !np__cidr_contains(
-								  &pe->cidr,
-								  &pe->except[pe->nexcept])) {
+						if (ok &&
+						    !np__cidr_contains(
+							    &pe->cidr,
+							    &pe->except
+								     [pe->nexcept])) {
 							verr(c, ex->seq.v[j],
 							     -EINVAL,
 							     "Invalid value: %s: "
@@ -1551,12 +1580,15 @@ static void pe_from(struct np_vctx *c, struct np_obj *o,
 				size_t before = c->nerr;
 
 				if (is_map(c, e)) {
-					if (!get_ip(c, e, "podIP", &pp->pod_ip) &&
+					if (!get_ip(c, e, "podIP",
+						    &pp->pod_ip) &&
 					    c->nerr == before)
-						err_required(c, e, "podIP", NULL);
+						err_required(c, e, "podIP",
+							     NULL);
 					get_ip(c, e, "hostIP", &pp->host_ip);
 					pp->name = get_str(c, e, "name", NULL);
-					pp->ns = get_str(c, e, "namespace", NULL);
+					pp->ns = get_str(c, e, "namespace",
+							 NULL);
 					if (c->nerr == before)
 						pe->npods++;
 				}
@@ -1679,9 +1711,10 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 		return 0;
 	}
 	snprintf(c->object, sizeof(c->object), "%s %s%s%s", kind,
-		 kinds[k].k != NP_KIND_NAMESPACE && nsn && nsn->type == NP_N_STR
-			 ? nsn->str.s
-			 : (kinds[k].k != NP_KIND_NAMESPACE ? "default" : ""),
+		 kinds[k].k != NP_KIND_NAMESPACE && nsn &&
+				 nsn->type == NP_N_STR ?
+			 nsn->str.s :
+			 (kinds[k].k != NP_KIND_NAMESPACE ? "default" : ""),
 		 kinds[k].k != NP_KIND_NAMESPACE ? "/" : "",
 		 nn && nn->type == NP_N_STR ? nn->str.s : "<unnamed>");
 	api = an && an->type == NP_N_STR ? an->str.s : NULL;
@@ -1724,21 +1757,25 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 				     "Required value: name or generateName is "
 				     "required");
 			else if (o->meta.name &&
-				 (why = o->kind == NP_KIND_NAMESPACE
-						? dns1123_label(o->meta.name,
-								strlen(o->meta.name))
-						: dns1123_subdomain(
-							  o->meta.name,
-							  strlen(o->meta.name))))
-				verr(c, nn, -EINVAL, "Invalid value: \"%s\": %s",
-				     o->meta.name, why);
+				 (why = o->kind == NP_KIND_NAMESPACE ?
+						dns1123_label(
+							o->meta.name,
+							strlen(o->meta.name)) :
+						dns1123_subdomain(
+							o->meta.name,
+							strlen(o->meta.name))))
+				verr(c, nn, -EINVAL,
+				     "Invalid value: \"%s\": %s", o->meta.name,
+				     why);
 			path_pop(c, p2);
 			if (o->kind != NP_KIND_NAMESPACE) {
-				o->meta.ns = get_str(c, meta, "namespace", NULL);
+				o->meta.ns =
+					get_str(c, meta, "namespace", NULL);
 				if (!o->meta.ns)
 					o->meta.ns = "default";
-				else if ((why = dns1123_label(o->meta.ns,
-							      strlen(o->meta.ns)))) {
+				else if ((why = dns1123_label(
+						  o->meta.ns,
+						  strlen(o->meta.ns)))) {
 					p2 = path_push(c, ".namespace");
 					verr(c, nsn, -EINVAL,
 					     "Invalid value: \"%s\": %s",
@@ -1849,15 +1886,15 @@ int np__objects_from_doc(struct np_vctx *c, const struct np_node *doc,
 
 /* --- back to documents -------------------------------------------------- */
 
-#define PUT(m, k, v)                                                \
-	do {                                                        \
-		if (np__map_put(a, (m), (k), (v)))                  \
-			return NULL;                                \
+#define PUT(m, k, v)                               \
+	do {                                       \
+		if (np__map_put(a, (m), (k), (v))) \
+			return NULL;               \
 	} while (0)
-#define PUSH(s, v)                                                  \
-	do {                                                        \
-		if (np__seq_push(a, (s), (v)))                      \
-			return NULL;                                \
+#define PUSH(s, v)                             \
+	do {                                   \
+		if (np__seq_push(a, (s), (v))) \
+			return NULL;           \
 	} while (0)
 
 static struct np_node *labels_node(struct np_arena *a,
@@ -1895,11 +1932,13 @@ static struct np_node *selector_node(struct np_arena *a,
 		PUSH(ex, e);
 		PUT(e, "key", np__node_str(a, s->exprs[i].key));
 		PUT(e, "operator", np__node_str(a, op_names[s->exprs[i].op]));
-		if (s->exprs[i].op == NP_OP_IN || s->exprs[i].op == NP_OP_NOTIN) {
+		if (s->exprs[i].op == NP_OP_IN ||
+		    s->exprs[i].op == NP_OP_NOTIN) {
 			vals = np__node_new(a, NP_N_SEQ);
 			PUT(e, "values", vals);
 			for (j = 0; j < s->exprs[i].nvalues; j++)
-				PUSH(vals, np__node_str(a, s->exprs[i].values[j]));
+				PUSH(vals,
+				     np__node_str(a, s->exprs[i].values[j]));
 		}
 	}
 	return m;
@@ -1972,13 +2011,16 @@ static struct np_node *rules_node(struct np_arena *a, const struct np_rule *r,
 					continue;
 				ib = np__node_new(a, NP_N_MAP);
 				PUT(pe, "ipBlock", ib);
-				PUT(ib, "cidr", cidr_node(a, &p->ipblock->cidr));
+				PUT(ib, "cidr",
+				    cidr_node(a, &p->ipblock->cidr));
 				if (!p->ipblock->nexcept)
 					continue;
 				ex = np__node_new(a, NP_N_SEQ);
 				PUT(ib, "except", ex);
 				for (k = 0; k < p->ipblock->nexcept; k++)
-					PUSH(ex, cidr_node(a, &p->ipblock->except[k]));
+					PUSH(ex,
+					     cidr_node(a,
+						       &p->ipblock->except[k]));
 			}
 		}
 		if (r[i].nports)
@@ -2006,15 +2048,16 @@ static struct np_node *pe_entries_node(struct np_arena *a,
 				PUSH(ex, cidr_node(a, &en[i].except[k]));
 		}
 		if (en[i].nports)
-			PUT(e, "ports", ports_node(a, en[i].ports, en[i].nports));
+			PUT(e, "ports",
+			    ports_node(a, en[i].ports, en[i].nports));
 	}
 	return s;
 }
 
 struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 {
-	struct np_node *root = np__node_new(a, NP_N_MAP), *meta, *spec, *st,
-		       *s, *e;
+	struct np_node *root = np__node_new(a, NP_N_MAP), *meta, *spec, *st, *s,
+		       *e;
 	size_t i;
 
 	if (!root)
@@ -2037,7 +2080,8 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 		if (o->pod.host_network)
 			PUT(spec, "hostNetwork", np__node_bool(a, true));
 		if (o->pod.node_name)
-			PUT(spec, "nodeName", np__node_str(a, o->pod.node_name));
+			PUT(spec, "nodeName",
+			    np__node_str(a, o->pod.node_name));
 		s = np__node_new(a, NP_N_SEQ);
 		PUT(spec, "containers", s);
 		e = np__node_new(a, NP_N_MAP);
@@ -2053,12 +2097,14 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 				PUSH(pl, pe);
 				if (o->pod.ports[i].name)
 					PUT(pe, "name",
-					    np__node_str(a, o->pod.ports[i].name));
+					    np__node_str(a,
+							 o->pod.ports[i].name));
 				PUT(pe, "containerPort",
 				    np__node_int(a, o->pod.ports[i].port));
 				PUT(pe, "protocol",
-				    np__node_str(a, np__proto_name(
-							    o->pod.ports[i].proto)));
+				    np__node_str(
+					    a, np__proto_name(
+						       o->pod.ports[i].proto)));
 			}
 		}
 		st = np__node_new(a, NP_N_MAP);
@@ -2105,8 +2151,8 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 			    np__node_str(a, np__proto_name(sp->proto)));
 			PUT(e, "port", np__node_int(a, sp->port));
 			PUT(e, "targetPort",
-			    sp->target_name ? np__node_str(a, sp->target_name)
-					    : np__node_int(a, sp->target_port));
+			    sp->target_name ? np__node_str(a, sp->target_name) :
+					      np__node_int(a, sp->target_port));
 		}
 		break;
 	case NP_KIND_NETWORK_POLICY:
@@ -2121,7 +2167,8 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 			PUSH(s, np__node_str(a, "Egress"));
 		if (o->np.ningress)
 			PUT(spec, "ingress",
-			    rules_node(a, o->np.ingress, o->np.ningress, "from"));
+			    rules_node(a, o->np.ingress, o->np.ningress,
+				       "from"));
 		if (o->np.negress)
 			PUT(spec, "egress",
 			    rules_node(a, o->np.egress, o->np.negress, "to"));
@@ -2130,7 +2177,8 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 		spec = np__node_new(a, NP_N_MAP);
 		PUT(root, "spec", spec);
 		if (o->pe.pod_sel)
-			PUT(spec, "podSelector", selector_node(a, o->pe.pod_sel));
+			PUT(spec, "podSelector",
+			    selector_node(a, o->pe.pod_sel));
 		e = np__node_new(a, NP_N_MAP);
 		PUT(spec, "policyRef", e);
 		PUT(e, "name", np__node_str(a, o->pe.ref_name));
@@ -2151,11 +2199,13 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 
 				e = np__node_new(a, NP_N_MAP);
 				PUSH(s, e);
-				PUT(e, "hostIP", pp->host_ip.family
-							 ? ip_node(a, &pp->host_ip)
-							 : np__node_str(a, ""));
+				PUT(e, "hostIP",
+				    pp->host_ip.family ?
+					    ip_node(a, &pp->host_ip) :
+					    np__node_str(a, ""));
 				PUT(e, "podIP", ip_node(a, &pp->pod_ip));
-				PUT(e, "name", np__node_str(a, pp->name ? pp->name : ""));
+				PUT(e, "name",
+				    np__node_str(a, pp->name ? pp->name : ""));
 				PUT(e, "namespace",
 				    np__node_str(a, pp->ns ? pp->ns : ""));
 			}

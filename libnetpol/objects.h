@@ -11,7 +11,7 @@
 #include "node.h"
 
 enum np_proto {
-	NP_PROTO_ANY = 0,	/* internal: every protocol */
+	NP_PROTO_ANY = 0, /* internal: every protocol */
 	NP_PROTO_TCP = 6,
 	NP_PROTO_UDP = 17,
 	NP_PROTO_SCTP = 132,
@@ -58,16 +58,16 @@ struct np_ip {
 struct np_cidr {
 	uint8_t family;
 	uint8_t len;
-	uint8_t addr[16];	/* host bits masked */
+	uint8_t addr[16]; /* host bits masked */
 };
 
 /* One NetworkPolicyPort / PolicyEndpoint port. */
 struct np_port {
-	uint8_t proto;		/* NP_PROTO_TCP/UDP/SCTP */
-	bool has_port;		/* false: every port of proto */
-	const char *name;	/* named port (NetworkPolicy only) */
+	uint8_t proto; /* NP_PROTO_TCP/UDP/SCTP */
+	bool has_port; /* false: every port of proto */
+	const char *name; /* named port (NetworkPolicy only) */
 	uint16_t port;
-	uint16_t end_port;	/* 0: none */
+	uint16_t end_port; /* 0: none */
 };
 
 struct np_ipblock {
@@ -77,34 +77,34 @@ struct np_ipblock {
 };
 
 struct np_peer {
-	struct np_selector *pod_sel;	/* NULL: absent */
-	struct np_selector *ns_sel;	/* NULL: absent */
-	struct np_ipblock *ipblock;	/* NULL: absent */
+	struct np_selector *pod_sel; /* NULL: absent */
+	struct np_selector *ns_sel; /* NULL: absent */
+	struct np_ipblock *ipblock; /* NULL: absent */
 };
 
 struct np_rule {
-	struct np_peer *peers;	/* npeers == 0: every peer */
+	struct np_peer *peers; /* npeers == 0: every peer */
 	size_t npeers;
-	struct np_port *ports;	/* nports == 0: every port, every protocol */
+	struct np_port *ports; /* nports == 0: every port, every protocol */
 	size_t nports;
 };
 
 struct np_meta {
-	const char *ns;		/* "" for Namespaces */
+	const char *ns; /* "" for Namespaces */
 	const char *name;
 	struct np_labels labels;
 };
 
 struct np_netpol {
 	struct np_selector pod_sel;
-	bool ingress_type, egress_type;	/* after policyTypes defaulting */
+	bool ingress_type, egress_type; /* after policyTypes defaulting */
 	bool policy_types_set;
 	struct np_rule *ingress, *egress;
 	size_t ningress, negress;
 };
 
 struct np_container_port {
-	const char *name;	/* may be NULL */
+	const char *name; /* may be NULL */
 	uint16_t port;
 	uint8_t proto;
 };
@@ -120,11 +120,11 @@ enum np_pod_phase {
 struct np_pod {
 	bool host_network;
 	enum np_pod_phase phase;
-	const char *phase_text;		/* as written, NULL when absent */
+	const char *phase_text; /* as written, NULL when absent */
 	const char *node_name;
 	struct np_ip ips[NP_MAX_IPS];
 	size_t nips;
-	struct np_ip host_ip;		/* family 0: absent */
+	struct np_ip host_ip; /* family 0: absent */
 	struct np_container_port *ports;
 	size_t nports;
 };
@@ -133,7 +133,7 @@ struct np_service_port {
 	const char *name;
 	uint16_t port;
 	uint8_t proto;
-	uint16_t target_port;		/* 0 when named */
+	uint16_t target_port; /* 0 when named */
 	const char *target_name;
 };
 
@@ -158,15 +158,15 @@ struct np_pe_entry {
 	struct np_cidr cidr;
 	struct np_cidr *except;
 	size_t nexcept;
-	struct np_port *ports;		/* nports == 0: every port */
+	struct np_port *ports; /* nports == 0: every port */
 	size_t nports;
-	int rule;			/* source rule index; -1: unknown */
+	int rule; /* source rule index; -1: unknown */
 };
 
 struct np_policyendpoint {
 	const char *ref_ns, *ref_name;
 	bool iso_ingress, iso_egress;
-	struct np_selector *pod_sel;	/* optional */
+	struct np_selector *pod_sel; /* optional */
 	struct np_pe_pod *pods;
 	size_t npods;
 	struct np_pe_entry *ingress, *egress;
@@ -175,7 +175,7 @@ struct np_policyendpoint {
 
 struct np_obj {
 	enum np_kind kind;
-	uint64_t serial;	/* unique in the process: names this version */
+	uint64_t serial; /* unique in the process: names this version */
 	struct np_arena arena;
 	struct np_meta meta;
 	union {

@@ -8,8 +8,7 @@
 
 #include "compile.h"
 
-int np_cluster_names(const struct np_cluster *c, enum np_kind kind,
-		     char **out)
+int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
 {
 	struct np_strbuf sb = { 0 };
 	struct np_obj **objs;
@@ -80,7 +79,8 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 	if ((family != 4 && family != 6) || !ports || !protos)
 		return -EINVAL;
 	for (i = 0; i < nprotos; i++)
-		if (protos[i] != NP_PROTOCOL_TCP && protos[i] != NP_PROTOCOL_UDP &&
+		if (protos[i] != NP_PROTOCOL_TCP &&
+		    protos[i] != NP_PROTOCOL_UDP &&
 		    protos[i] != NP_PROTOCOL_SCTP)
 			return -EINVAL;
 	err = np__ctx_get(c, &ctx);
@@ -121,8 +121,8 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 	for (q = 0; q < nprotos; q++)
 		for (p = 0; p < nports; p++) {
 			if (fmt == NP_FORMAT_TEXT) {
-				np__sb_printf(&sb, "%s/%u\n-", proto_text(protos[q]),
-					      ports[p]);
+				np__sb_printf(&sb, "%s/%u\n-",
+					      proto_text(protos[q]), ports[p]);
 				for (j = 0; j < npods; j++)
 					np__sb_printf(&sb, "\t%s/%s",
 						      pods[j]->meta.ns,
@@ -141,34 +141,43 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 					/* a pod reaches itself: never crosses
 					 * the veth */
 					if (i != j && decide) {
-						char fi[64], ti[64], fn[512], tn[512];
+						char fi[64], ti[64], fn[512],
+							tn[512];
 
-						np__ip_format(ip[i], fi, sizeof(fi));
-						np__ip_format(ip[j], ti, sizeof(ti));
-						snprintf(fn, sizeof(fn), "%s/%s",
+						np__ip_format(ip[i], fi,
+							      sizeof(fi));
+						np__ip_format(ip[j], ti,
+							      sizeof(ti));
+						snprintf(fn, sizeof(fn),
+							 "%s/%s",
 							 pods[i]->meta.ns,
 							 pods[i]->meta.name);
-						snprintf(tn, sizeof(tn), "%s/%s",
+						snprintf(tn, sizeof(tn),
+							 "%s/%s",
 							 pods[j]->meta.ns,
 							 pods[j]->meta.name);
-						err = decide(decide_ctx, fn, fi, tn,
-							     ti, protos[q], ports[p],
-							     &ok);
+						err = decide(decide_ctx, fn, fi,
+							     tn, ti, protos[q],
+							     ports[p], &ok);
 						if (err)
 							goto out;
 					} else if (i != j) {
 						char buf[64];
 
-						np__ip_format(ip[j], buf, sizeof(buf));
-						np_ruleset_verdict(rs[i],
-								   NP_DIRECTION_EGRESS,
-								   buf, protos[q],
-								   ports[p], &ve);
-						np__ip_format(ip[i], buf, sizeof(buf));
-						np_ruleset_verdict(rs[j],
-								   NP_DIRECTION_INGRESS,
-								   buf, protos[q],
-								   ports[p], &vi);
+						np__ip_format(ip[j], buf,
+							      sizeof(buf));
+						np_ruleset_verdict(
+							rs[i],
+							NP_DIRECTION_EGRESS,
+							buf, protos[q],
+							ports[p], &ve);
+						np__ip_format(ip[i], buf,
+							      sizeof(buf));
+						np_ruleset_verdict(
+							rs[j],
+							NP_DIRECTION_INGRESS,
+							buf, protos[q],
+							ports[p], &vi);
 						ok = ve.allowed && vi.allowed;
 					}
 					if (fmt == NP_FORMAT_TEXT) {
@@ -177,32 +186,51 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 						continue;
 					}
 					{
-						struct np_node *e = np__node_new(&a, NP_N_MAP);
-						char *f = np__arena_printf(&a, "%s/%s",
-									   pods[i]->meta.ns,
-									   pods[i]->meta.name);
-						char *t = np__arena_printf(&a, "%s/%s",
-									   pods[j]->meta.ns,
-									   pods[j]->meta.name);
+						struct np_node *e =
+							np__node_new(&a,
+								     NP_N_MAP);
+						char *f = np__arena_printf(
+							&a, "%s/%s",
+							pods[i]->meta.ns,
+							pods[i]->meta.name);
+						char *t = np__arena_printf(
+							&a, "%s/%s",
+							pods[j]->meta.ns,
+							pods[j]->meta.name);
 
 						if (!e || !f || !t ||
 						    np__seq_push(&a, list, e) ||
-						    np__map_put(&a, e, "from", np__node_str(&a, f)) ||
-						    np__map_put(&a, e, "to", np__node_str(&a, t)) ||
-						    np__map_put(&a, e, "protocol",
-								np__node_str(&a, proto_text(protos[q]))) ||
-						    np__map_put(&a, e, "port",
-								np__node_int(&a, ports[p])) ||
-						    np__map_put(&a, e, "allowed",
-								np__node_bool(&a, ok)))
+						    np__map_put(
+							    &a, e, "from",
+							    np__node_str(&a,
+									 f)) ||
+						    np__map_put(
+							    &a, e, "to",
+							    np__node_str(&a,
+									 t)) ||
+						    np__map_put(
+							    &a, e, "protocol",
+							    np__node_str(
+								    &a,
+								    proto_text(
+									    protos[q]))) ||
+						    np__map_put(
+							    &a, e, "port",
+							    np__node_int(
+								    &a,
+								    ports[p])) ||
+						    np__map_put(
+							    &a, e, "allowed",
+							    np__node_bool(&a,
+									  ok)))
 							goto nomem;
 					}
 				}
 				if (fmt == NP_FORMAT_TEXT)
 					np__sb_putc(&sb, '\n');
 			}
-			if (fmt == NP_FORMAT_TEXT && (p + 1 < nports ||
-						      q + 1 < nprotos))
+			if (fmt == NP_FORMAT_TEXT &&
+			    (p + 1 < nports || q + 1 < nprotos))
 				np__sb_putc(&sb, '\n');
 		}
 	if (list) {

@@ -86,8 +86,7 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx);
 }
 
-static const struct np_obj *find_ns(const struct np_ctx *ctx,
-				    const char *name)
+static const struct np_obj *find_ns(const struct np_ctx *ctx, const char *name)
 {
 	size_t lo = 0, hi = ctx->nnss;
 
@@ -156,8 +155,8 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 		struct np_nsgroup *g = &ctx->groups[ctx->ngroups++];
 		const struct np_obj *nso = find_ns(ctx, ns);
 
-		for (n = i; n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns);
-		     n++)
+		for (n = i;
+		     n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns); n++)
 			;
 		/* owned: the pod it came from may go before the group */
 		g->name = np__arena_strdup(&ctx->arena, ns);
@@ -169,10 +168,10 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 			g->labels = &nso->meta.labels;
 		} else {
 			/* no Namespace object: only the implied label */
-			struct np_labels *l = np__arena_alloc(&ctx->arena,
-							      sizeof(*l));
-			struct np_label *v = np__arena_alloc(&ctx->arena,
-							     sizeof(*v));
+			struct np_labels *l =
+				np__arena_alloc(&ctx->arena, sizeof(*l));
+			struct np_label *v =
+				np__arena_alloc(&ctx->arena, sizeof(*v));
 
 			if (!l || !v)
 				goto fail;
@@ -405,9 +404,11 @@ static void selector_text(struct np_strbuf *sb, const struct np_selector *s)
 	size_t i, j;
 
 	for (i = 0; i < s->match.n; i++)
-		np__sb_printf(sb, "%s=%s,", s->match.v[i].key, s->match.v[i].val);
+		np__sb_printf(sb, "%s=%s,", s->match.v[i].key,
+			      s->match.v[i].val);
 	for (i = 0; i < s->nexprs; i++) {
-		np__sb_printf(sb, "%s %s(", s->exprs[i].key, ops[s->exprs[i].op]);
+		np__sb_printf(sb, "%s %s(", s->exprs[i].key,
+			      ops[s->exprs[i].op]);
 		for (j = 0; j < s->exprs[i].nvalues; j++)
 			np__sb_printf(sb, "%s,", s->exprs[i].values[j]);
 		np__sb_puts(sb, "),");
@@ -424,8 +425,9 @@ static int peer_expand(struct np_ctx *ctx, const struct np_obj *pol,
 	for (j = 0; j < ctx->ngroups; j++) {
 		const struct np_nsgroup *g = &ctx->groups[j];
 
-		if (peer->ns_sel ? !np__selector_matches(peer->ns_sel, g->labels)
-				 : strcmp(g->name, pol->meta.ns))
+		if (peer->ns_sel ?
+			    !np__selector_matches(peer->ns_sel, g->labels) :
+			    strcmp(g->name, pol->meta.ns))
 			continue;
 		for (k = g->first; k < g->first + g->count; k++) {
 			const struct np_obj *pod = ctx->pods[k];
@@ -515,10 +517,10 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	(void)copy;
 	ps->key = np__arena_strdup(&ctx->arena, sb.buf);
 	ps->ns_sel = peer->ns_sel ? sel_copy(&ctx->arena, peer->ns_sel) : NULL;
-	ps->pod_sel = peer->pod_sel ? sel_copy(&ctx->arena, peer->pod_sel)
-				    : NULL;
-	ps->ns = peer->ns_sel ? NULL : np__arena_strdup(&ctx->arena,
-							pol->meta.ns);
+	ps->pod_sel = peer->pod_sel ? sel_copy(&ctx->arena, peer->pod_sel) :
+				      NULL;
+	ps->ns = peer->ns_sel ? NULL :
+				np__arena_strdup(&ctx->arena, pol->meta.ns);
 	if (!ps->key || (peer->ns_sel && !ps->ns_sel) ||
 	    (peer->pod_sel && !ps->pod_sel) || (!peer->ns_sel && !ps->ns)) {
 		ps->key = NULL;
@@ -553,11 +555,11 @@ static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
 	if (r->nports && !ports)
 		return -ENOMEM;
 	if (r->nports && !nports)
-		return 0;	/* every port named, none on this pod */
+		return 0; /* every port named, none on this pod */
 	if (!r->npeers) {
 		err = ebuf_add(b, &all4, NULL, 0, ports, nports, ri);
-		return err ? err : ebuf_add(b, &all6, NULL, 0, ports, nports,
-					    ri);
+		return err ? err :
+			     ebuf_add(b, &all6, NULL, 0, ports, nports, ri);
 	}
 	for (i = 0; i < r->npeers; i++) {
 		const struct np_peer *peer = &r->peers[i];
@@ -600,7 +602,8 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 		if (!r->nports || nnum) {
 			err = ebuf_add(b, &all4, NULL, 0, num, nnum, ri);
 			if (!err)
-				err = ebuf_add(b, &all6, NULL, 0, num, nnum, ri);
+				err = ebuf_add(b, &all6, NULL, 0, num, nnum,
+					       ri);
 			if (err)
 				return err;
 		}
@@ -613,8 +616,8 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 			if (!r->nports || nnum) {
 				err = ebuf_add(b, &peer->ipblock->cidr,
 					       peer->ipblock->except,
-					       peer->ipblock->nexcept, num, nnum,
-					       ri);
+					       peer->ipblock->nexcept, num,
+					       nnum, ri);
 				if (err)
 					return err;
 			}
@@ -651,8 +654,7 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 
 /* Does this list of entries allow ip:proto/port? */
 static bool entries_allow(const struct np_pe_entry *v, size_t n,
-			  const struct np_ip *ip, uint8_t proto,
-			  uint16_t port)
+			  const struct np_ip *ip, uint8_t proto, uint16_t port)
 {
 	size_t i, j;
 	bool out;
@@ -708,7 +710,8 @@ static int service_backends(struct np_ctx *ctx)
 			if (!np__pod_eligible(pod) ||
 			    !np__selector_matches(&sel, &pod->meta.labels))
 				continue;
-			if (NP_GROW(ctx->svc_pods[s], cap, ctx->nsvc_pods[s] + 1))
+			if (NP_GROW(ctx->svc_pods[s], cap,
+				    ctx->nsvc_pods[s] + 1))
 				return -ENOMEM;
 			ctx->svc_pods[s][ctx->nsvc_pods[s]++] = pod;
 		}
@@ -734,8 +737,7 @@ static int touch(struct np_ctx *ctx, const struct np_obj *svc)
 	return 0;
 }
 
-static int add_services(struct np_ctx *ctx, struct np_arena *a,
-			struct ebuf *b)
+static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
 {
 	size_t base = b->n, s, i, k, x, y;
 	int err;
@@ -766,9 +768,9 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 					uint16_t target = sp->target_port;
 
 					if (sp->target_name) {
-						cp = np__pod_port(pod,
-								  sp->target_name,
-								  sp->proto);
+						cp = np__pod_port(
+							pod, sp->target_name,
+							sp->proto);
 						if (!cp)
 							continue;
 						target = cp->port;
@@ -778,9 +780,10 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a,
 						    cip->family)
 							continue;
 						any = true;
-						if (entries_allow(b->v, base,
-								  &pod->pod.ips[y],
-								  sp->proto, target))
+						if (entries_allow(
+							    b->v, base,
+							    &pod->pod.ips[y],
+							    sp->proto, target))
 							some = true;
 						else
 							all = false;
@@ -866,8 +869,8 @@ static void signature(const struct np_obj *pod, const struct pname *names,
 }
 
 static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
-		    const struct np_obj *const *sel, size_t nsel,
-		    unsigned part, struct np_obj **out)
+		    const struct np_obj *const *sel, size_t nsel, unsigned part,
+		    struct np_obj **out)
 {
 	struct np_arena arena = { 0 };
 	struct ebuf b = { 0 };
@@ -892,7 +895,8 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	o->pe.pod_sel = (struct np_selector *)&pol->np.pod_sel;
 	for (i = 0; i < nsel; i++)
 		npods += sel[i]->pod.nips;
-	o->pe.pods = np__arena_zalloc(&arena, (npods + 1) * sizeof(*o->pe.pods));
+	o->pe.pods =
+		np__arena_zalloc(&arena, (npods + 1) * sizeof(*o->pe.pods));
 	if (!o->meta.name || !o->pe.pods)
 		goto fail;
 	for (i = 0; i < nsel; i++)
@@ -906,8 +910,9 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 		}
 	if (pol->np.ingress_type) {
 		for (i = 0; i < pol->np.ningress; i++) {
-			err = ingress_rule(ctx, &arena, pol, &pol->np.ingress[i],
-					   (int)i, nsel ? sel[0] : NULL, &b);
+			err = ingress_rule(ctx, &arena, pol,
+					   &pol->np.ingress[i], (int)i,
+					   nsel ? sel[0] : NULL, &b);
 			if (err)
 				goto fail;
 		}
@@ -1022,8 +1027,7 @@ out:
 
 /* --- keeping the context in step with the snapshot ---------------------- */
 
-static int obj_key_cmp(const struct np_obj *o, const char *ns,
-		       const char *name)
+static int obj_key_cmp(const struct np_obj *o, const char *ns, const char *name)
 {
 	int r = strcmp(o->meta.ns, ns);
 
@@ -1134,11 +1138,13 @@ static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 			n = ctx->npols;
 			arr_remove(ctx->npe_of, &n, i, sizeof(*ctx->npe_of));
 			n = ctx->npols;
-			arr_remove(ctx->resolved, &n, i, sizeof(*ctx->resolved));
+			arr_remove(ctx->resolved, &n, i,
+				   sizeof(*ctx->resolved));
 			n = ctx->npols;
 			arr_remove(ctx->touched, &n, i, sizeof(*ctx->touched));
 			n = ctx->npols;
-			arr_remove(ctx->pols, &ctx->npols, i, sizeof(*ctx->pols));
+			arr_remove(ctx->pols, &ctx->npols, i,
+				   sizeof(*ctx->pols));
 		}
 	}
 	if (!new_)
@@ -1150,8 +1156,7 @@ static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 	/* the parallel arrays follow; their capacity is polcap */
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe,
-		       sizeof(pe)))
+	if (arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe, sizeof(pe)))
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
@@ -1160,8 +1165,7 @@ static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no,
-		       sizeof(no)))
+	if (arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no, sizeof(no)))
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
@@ -1211,8 +1215,7 @@ static bool slot_selects(const struct np_ctx *ctx,
 	       np__selector_matches(ps->pod_sel, &pod->meta.labels);
 }
 
-static bool peer_selects_pod(const struct np_ctx *ctx,
-			     const struct np_obj *pol,
+static bool peer_selects_pod(const struct np_ctx *ctx, const struct np_obj *pol,
 			     const struct np_peer *peer,
 			     const struct np_obj *pod)
 {
@@ -1276,11 +1279,10 @@ static bool pol_depends_on(const struct np_ctx *ctx, size_t pi,
 			for (j = 0; j < r[i].npeers; j++) {
 				const struct np_peer *p = &r[i].peers[j];
 
-				if (p->ipblock ? by_addr &&
-							 pod_in_block(p->ipblock,
-								      pod)
-					       : peer_selects_pod(ctx, pol, p,
-								  pod))
+				if (p->ipblock ?
+					    by_addr && pod_in_block(p->ipblock,
+								    pod) :
+					    peer_selects_pod(ctx, pol, p, pod))
 					return true;
 			}
 		}
@@ -1356,8 +1358,8 @@ static int groups_insert(struct np_ctx *ctx, const struct np_obj *pod,
 		return -ENOMEM;
 	g.first = at;
 	g.count = 1;
-	return arr_insert((void **)&ctx->groups, &ctx->ngroups,
-			  &ctx->groupcap, lo, &g, sizeof(g));
+	return arr_insert((void **)&ctx->groups, &ctx->ngroups, &ctx->groupcap,
+			  lo, &g, sizeof(g));
 }
 
 static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
@@ -1471,8 +1473,8 @@ void np__ctx_change(struct np_cluster *c, enum np_kind kind,
 		err = pol_change(ctx, old, new_);
 		break;
 	case NP_KIND_POLICY_ENDPOINT:
-		err = sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old,
-				  new_, &rm, &ins);
+		err = sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old, new_,
+				  &rm, &ins);
 		break;
 	case NP_KIND_SERVICE:
 		/* rare: re-read the Services, re-resolve egress policies */

@@ -86,8 +86,8 @@ bool np__pset_eq(const struct np_pset *a, const struct np_pset *b)
 	if (a->all != b->all || a->n != b->n)
 		return false;
 	for (i = 0; i < a->n; i++)
-		if (a->r[i].proto != b->r[i].proto || a->r[i].lo != b->r[i].lo ||
-		    a->r[i].hi != b->r[i].hi)
+		if (a->r[i].proto != b->r[i].proto ||
+		    a->r[i].lo != b->r[i].lo || a->r[i].hi != b->r[i].hi)
 			return false;
 	return true;
 }
@@ -127,7 +127,7 @@ static int cidr_qcmp(const void *a, const void *b)
 
 struct closure {
 	struct np_rs_entry *ent;
-	uint32_t *byc;		/* entry indexes sorted by cidr */
+	uint32_t *byc; /* entry indexes sorted by cidr */
 	size_t n;
 };
 
@@ -157,7 +157,7 @@ static size_t byc_lower(const struct closure *cl, const struct np_cidr *c)
 
 struct frame {
 	const struct np_cidr *c;
-	long eff;	/* key an address here falls back to; -1: none */
+	long eff; /* key an address here falls back to; -1: none */
 };
 
 /* Interned blobs: equal content, one copy in the core's arena. */
@@ -167,12 +167,11 @@ struct intern {
 		uint64_t h;
 		size_t len;
 		const void *p;
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
-static const void *intern_blob(struct intern *in, const void *data,
-			       size_t len)
+static const void *intern_blob(struct intern *in, const void *data, size_t len)
 {
 	uint64_t h = np__hash_bytes(data, len, len);
 	size_t i, j;
@@ -240,7 +239,7 @@ static int scratch_add(struct scratch *s, const struct np_prange *r)
 {
 	if (NP_GROW(s->r, s->cap, s->n + 1))
 		return -ENOMEM;
-	memset(&s->r[s->n], 0, sizeof(*r));	/* padding compares as bytes */
+	memset(&s->r[s->n], 0, sizeof(*r)); /* padding compares as bytes */
 	s->r[s->n].proto = r->proto;
 	s->r[s->n].lo = r->lo;
 	s->r[s->n].hi = r->hi;
@@ -301,9 +300,9 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 
 		while (depth && !np__cidr_contains(stack[depth - 1].c, kc))
 			depth--;
-		parent = depth && stack[depth - 1].eff >= 0
-				 ? keys[stack[depth - 1].eff].ports
-				 : &empty;
+		parent = depth && stack[depth - 1].eff >= 0 ?
+				 keys[stack[depth - 1].eff].ports :
+				 &empty;
 		ncontrib = 0;
 		sc.n = 0;
 		sc.all = false;
@@ -311,9 +310,11 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 			const struct np_cidr *anc = s < depth ? stack[s].c : kc;
 
 			for (k = byc_lower(&cl, anc);
-			     k < cl.n && !cidr_cmp(&cl.ent[cl.byc[k]].cidr, anc);
+			     k < cl.n &&
+			     !cidr_cmp(&cl.ent[cl.byc[k]].cidr, anc);
 			     k++) {
-				const struct np_rs_entry *e = &cl.ent[cl.byc[k]];
+				const struct np_rs_entry *e =
+					&cl.ent[cl.byc[k]];
 				size_t x;
 				bool out = false;
 
@@ -340,7 +341,7 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 		v.n = sc.n;
 		np__pset_merge(&v);
 		if (depth >= ARRAY_SIZE(stack) - 1)
-			goto out;	/* cannot happen: at most 129 levels */
+			goto out; /* cannot happen: at most 129 levels */
 		stack[depth].c = kc;
 		if (np__pset_eq(&v, parent)) {
 			stack[depth].eff = depth ? stack[depth - 1].eff : -1;
@@ -361,15 +362,16 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 		keys[nkeys].cidr = *kc;
 		keys[nkeys].ports = ip;
 		keys[nkeys].ncontrib = (uint32_t)ncontrib;
-		keys[nkeys].contrib = ncontrib ? intern_blob(in, contrib,
-							     ncontrib * sizeof(*contrib))
-					       : NULL;
+		keys[nkeys].contrib =
+			ncontrib ? intern_blob(in, contrib,
+					       ncontrib * sizeof(*contrib)) :
+				   NULL;
 		if (ncontrib && !keys[nkeys].contrib)
 			goto out;
 		stack[depth++].eff = (long)nkeys++;
 	}
-	rs->keys[dir] = np__arena_alloc(&rs->arena,
-					(nkeys + 1) * sizeof(*keys));
+	rs->keys[dir] =
+		np__arena_alloc(&rs->arena, (nkeys + 1) * sizeof(*keys));
 	if (!rs->keys[dir])
 		goto out;
 	if (nkeys)
@@ -395,8 +397,8 @@ static void prov_format(const struct np_rs_core *co, uint32_t p, int dir,
 	const struct np_prov *pv = &co->prov[p];
 
 	if (pv->rule == -2)
-		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns, pv->pol_name,
-			      dir_names[dir]);
+		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns,
+			      pv->pol_name, dir_names[dir]);
 	else if (pv->rule < 0)
 		np__sb_printf(sb, "%s/%s %s", pv->pol_ns, pv->pol_name,
 			      dir_names[dir]);
@@ -467,8 +469,9 @@ static int entry_from_pe(struct np_arena *a, struct intern *in,
 	for (i = 0; i < pe->nports; i++) {
 		const struct np_port *p = &pe->ports[i];
 		uint16_t lo = p->has_port ? p->port : 0;
-		uint16_t hi = p->has_port ? (p->end_port ? p->end_port : p->port)
-					  : 65535;
+		uint16_t hi = p->has_port ?
+				      (p->end_port ? p->end_port : p->port) :
+				      65535;
 
 		if (np__pset_add(a, &e->ports, p->proto, lo, hi))
 			return -ENOMEM;
@@ -532,8 +535,9 @@ static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
 			key_policies(co, dir, k, 0, -1, &sb);
 			snprintf(diag->message, sizeof(diag->message),
 				 "%s: Too many: %zu port ranges: must have at "
-				 "most %d (policies: %s)", cidr, k->ports->n,
-				 NP_MAX_SLOTS, sb.buf ? sb.buf : "");
+				 "most %d (policies: %s)",
+				 cidr, k->ports->n, NP_MAX_SLOTS,
+				 sb.buf ? sb.buf : "");
 			np__sb_release(&sb);
 		}
 		return -E2BIG;
@@ -582,8 +586,8 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
 
-			if (d ? pe->iso_egress || pe->negress
-			      : pe->iso_ingress || pe->ningress)
+			if (d ? pe->iso_egress || pe->negress :
+				pe->iso_ingress || pe->ningress)
 				co->isolated[d] = true;
 			n += d ? pe->negress : pe->ningress;
 		}
@@ -592,14 +596,15 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 			goto fail;
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
-			const struct np_pe_entry *v = d ? pe->egress : pe->ingress;
+			const struct np_pe_entry *v = d ? pe->egress :
+							  pe->ingress;
 			size_t m = d ? pe->negress : pe->ningress;
 			const char *pns, *pname;
 
 			pns = np__arena_strdup(&co->arena,
 					       pe->ref_ns ? pe->ref_ns : "");
-			pname = np__arena_strdup(&co->arena,
-						 pe->ref_name ? pe->ref_name : "");
+			pname = np__arena_strdup(
+				&co->arena, pe->ref_name ? pe->ref_name : "");
 			if (!pns || !pname)
 				goto fail;
 			for (j = 0; j < m; j++) {
@@ -670,9 +675,9 @@ void np__ctx_cores_release(struct np_ctx *ctx)
  * The core for this set of PolicyEndpoints, from the context's cache when
  * the same versions of the same endpoints built one before.
  */
-static int core_for(struct np_ctx *ctx, const struct np_obj **pes,
-		    size_t npes, const char *ns, const char *name,
-		    struct np_rs_core **out, struct np_diag *diag)
+static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
+		    const char *ns, const char *name, struct np_rs_core **out,
+		    struct np_diag *diag)
 {
 	uint64_t *ser, key;
 	size_t i, slot;
@@ -844,8 +849,7 @@ static size_t pols_lower(const struct np_ctx *ctx, const char *ns)
 
 int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		       const char *ns, const char *name,
-		       const struct np_compile_opts *opts,
-		       struct np_diag *diag)
+		       const struct np_compile_opts *opts, struct np_diag *diag)
 {
 	enum np_source src = NP_SOURCE_POLICIES;
 	const struct np_obj **pes = NULL, *pod;
@@ -914,10 +918,10 @@ noent:
 		snprintf(diag->object, sizeof(diag->object), "Pod %s/%s", ns,
 			 name);
 		snprintf(diag->message, sizeof(diag->message), "%s",
-			 src == NP_SOURCE_POLICIES
-				 ? "Not found: no such pod in the snapshot"
-				 : "Not found: no PolicyEndpoint or Pod names "
-				   "it");
+			 src == NP_SOURCE_POLICIES ?
+				 "Not found: no such pod in the snapshot" :
+				 "Not found: no PolicyEndpoint or Pod names "
+				 "it");
 	}
 	free(pes);
 	return -ENOENT;
@@ -987,8 +991,8 @@ static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	np__cidr_format(&k->cidr, v->key, sizeof(v->key));
 	slot = np__pset_find(k->ports, proto, port);
 	if (slot < 0) {
-		v->reason = !k->ports->n && !k->ports->all ? NP_REASON_EXCEPT
-							 : NP_REASON_PORT;
+		v->reason = !k->ports->n && !k->ports->all ? NP_REASON_EXCEPT :
+							     NP_REASON_PORT;
 		return 0;
 	}
 	v->allowed = true;
@@ -1012,8 +1016,8 @@ int np_ruleset_verdict(const struct np_ruleset *rs, enum np_direction dir,
 {
 	struct np_ip ip;
 
-	if (!rs || !peer || !out || (dir != NP_DIRECTION_INGRESS &&
-				     dir != NP_DIRECTION_EGRESS) ||
+	if (!rs || !peer || !out ||
+	    (dir != NP_DIRECTION_INGRESS && dir != NP_DIRECTION_EGRESS) ||
 	    !proto_ok(proto) || np__ip_parse(peer, &ip))
 		return -EINVAL;
 	return verdict_ip(rs, dir, &ip, (uint8_t)proto, port, out);
@@ -1062,7 +1066,8 @@ static int endpoint_parse(struct np_cluster *c, const char *s,
 			diag->err = -EINVAL;
 			snprintf(diag->message, sizeof(diag->message),
 				 "Invalid value: \"%s\": must be NAMESPACE/POD "
-				 "or an IP address", s);
+				 "or an IP address",
+				 s);
 		}
 		return -EINVAL;
 	}
@@ -1164,10 +1169,10 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 
 /* --- output ------------------------------------------------------------- */
 
-#define TRY(x)                          \
-	do {                            \
-		if (x)                  \
-			goto nomem;     \
+#define TRY(x)                      \
+	do {                        \
+		if (x)              \
+			goto nomem; \
 	} while (0)
 
 static struct np_node *pset_node(struct np_arena *a, const struct np_pset *s)
@@ -1236,9 +1241,11 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 		      (unsigned long long)rs->core->hash);
 	for (d = 0; d < 2; d++) {
 		np__sb_printf(sb, "%s: %s\n", dir_names[d],
-			      rs->core->isolated[d] ? "isolated"
-					      : "not isolated (all allowed)");
-		for (i = 0; rs->core->isolated[d] && i < rs->core->nkeys[d]; i++) {
+			      rs->core->isolated[d] ?
+				      "isolated" :
+				      "not isolated (all allowed)");
+		for (i = 0; rs->core->isolated[d] && i < rs->core->nkeys[d];
+		     i++) {
 			const struct np_rs_key *k = &rs->core->keys[d][i];
 
 			np__cidr_format(&k->cidr, buf, sizeof(buf));
@@ -1261,8 +1268,9 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 	size_t i;
 	int d, err = -ENOMEM;
 
-	if (!rs || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON &&
-			    fmt != NP_FORMAT_TEXT))
+	if (!rs || !out ||
+	    (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON &&
+	     fmt != NP_FORMAT_TEXT))
 		return -EINVAL;
 	if (fmt == NP_FORMAT_TEXT) {
 		ruleset_text(rs, &sb);
@@ -1287,7 +1295,8 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 		np__ip_format(&ip, buf, sizeof(buf));
 		TRY(np__map_put(&a, root, "nodeIP", np__node_str(&a, buf)));
 	}
-	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)rs->core->hash);
+	snprintf(buf, sizeof(buf), "%016llx",
+		 (unsigned long long)rs->core->hash);
 	TRY(np__map_put(&a, root, "hash", np__node_str(&a, buf)));
 	for (d = 0; d < 2; d++) {
 		dn = np__node_new(&a, NP_N_MAP);
@@ -1309,10 +1318,12 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			TRY(np__seq_push(&a, keys, k));
 			np__cidr_format(&key->cidr, buf, sizeof(buf));
 			TRY(np__map_put(&a, k, "cidr", np__node_str(&a, buf)));
-			TRY(np__map_put(&a, k, "ports", pset_node(&a, key->ports)));
+			TRY(np__map_put(&a, k, "ports",
+					pset_node(&a, key->ports)));
 			key_policies(rs->core, d, key, 0, -1, &sb);
 			TRY(np__map_put(&a, k, "from",
-					np__node_str(&a, sb.buf ? sb.buf : "")));
+					np__node_str(&a,
+						     sb.buf ? sb.buf : "")));
 			np__sb_release(&sb);
 		}
 	}
@@ -1325,8 +1336,8 @@ nomem:
 	return -ENOMEM;
 }
 
-int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt,
-			 char **out, struct np_diag *diag)
+int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
+			 struct np_diag *diag)
 {
 	struct np_arena a = { 0 };
 	struct np_node *root, *items;

@@ -27,8 +27,8 @@ void *np__arena_alloc(struct np_arena *a, size_t size)
 	if (need < size)
 		return NULL;
 	if (!c || c->cap - c->used < need) {
-		size_t cap = c ? NP_MIN(c->cap * 2, (size_t)ARENA_CHUNK)
-			       : ARENA_FIRST;
+		size_t cap = c ? NP_MIN(c->cap * 2, (size_t)ARENA_CHUNK) :
+				 ARENA_FIRST;
 		bool own = need > ARENA_CHUNK / 4;
 
 		if (own || cap < need)

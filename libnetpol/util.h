@@ -20,8 +20,8 @@
 /* Bump allocator: everything it hands out is freed at once. */
 struct np_arena {
 	struct np_arena_chunk *head;
-	size_t total;		/* bytes of all chunks */
-	size_t used;		/* bytes handed out */
+	size_t total; /* bytes of all chunks */
+	size_t used; /* bytes handed out */
 };
 
 void *np__arena_alloc(struct np_arena *a, size_t size);
@@ -52,7 +52,8 @@ void np__sb_release(struct np_strbuf *sb);
 
 /* Grow *arr (of elem-sized items, capacity *cap) to hold at least n. */
 int np__grow(void **arr, size_t *cap, size_t n, size_t elem);
-#define NP_GROW(arr, cap, n) np__grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+#define NP_GROW(arr, cap, n) \
+	np__grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 uint64_t np__hash_bytes(const void *data, size_t len, uint64_t seed);
 static inline uint64_t np__hash_str(const char *s, uint64_t seed)

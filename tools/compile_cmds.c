@@ -38,8 +38,9 @@ int tool_parse_protocol(const char *s, enum np_protocol *out)
 
 const char *tool_protocol_name(enum np_protocol p)
 {
-	return p == NP_PROTOCOL_TCP ? "TCP" : p == NP_PROTOCOL_UDP ? "UDP"
-								   : "SCTP";
+	return p == NP_PROTOCOL_TCP ? "TCP" :
+	       p == NP_PROTOCOL_UDP ? "UDP" :
+				      "SCTP";
 }
 
 static void print_diag(const struct np_diag *d)
@@ -252,9 +253,9 @@ int cmd_maps(int argc, char **argv)
 			pod = optarg;
 			break;
 		case 's':
-			copts.source = !strcmp(optarg, "endpoints")
-					       ? NP_SOURCE_ENDPOINTS
-					       : NP_SOURCE_POLICIES;
+			copts.source = !strcmp(optarg, "endpoints") ?
+					       NP_SOURCE_ENDPOINTS :
+					       NP_SOURCE_POLICIES;
 			break;
 		default:
 			goto usage;
@@ -293,7 +294,8 @@ static const char *const reasons[] = {
 	[NP_REASON_NODE] = "the pod's node is always allowed",
 	[NP_REASON_SELF] = "a pod may always reach itself",
 	[NP_REASON_NO_MATCH] = "no rule matches the peer",
-	[NP_REASON_EXCEPT] = "the peer is in an except of every rule covering it",
+	[NP_REASON_EXCEPT] =
+		"the peer is in an except of every rule covering it",
 	[NP_REASON_PORT] = "no rule for the peer allows this port",
 };
 
@@ -304,12 +306,11 @@ const char *tool_reason(const struct np_verdict *v)
 
 int cmd_verdict(int argc, char **argv)
 {
-	static const struct option lo[] = { { "from", 1, 0, 'f' },
-					    { "to", 1, 0, 't' },
-					    { "port", 1, 0, 'p' },
-					    { "protocol", 1, 0, 'P' },
-					    { "source", 1, 0, 's' },
-					    { 0, 0, 0, 0 } };
+	static const struct option lo[] = {
+		{ "from", 1, 0, 'f' },	 { "to", 1, 0, 't' },
+		{ "port", 1, 0, 'p' },	 { "protocol", 1, 0, 'P' },
+		{ "source", 1, 0, 's' }, { 0, 0, 0, 0 }
+	};
 	NP_OPTS(np_compile_opts, copts);
 	enum np_protocol proto = NP_PROTOCOL_TCP;
 	const char *from = NULL, *to = NULL;
@@ -336,9 +337,9 @@ int cmd_verdict(int argc, char **argv)
 				goto usage;
 			break;
 		case 's':
-			copts.source = !strcmp(optarg, "endpoints")
-					       ? NP_SOURCE_ENDPOINTS
-					       : NP_SOURCE_POLICIES;
+			copts.source = !strcmp(optarg, "endpoints") ?
+					       NP_SOURCE_ENDPOINTS :
+					       NP_SOURCE_POLICIES;
 			break;
 		default:
 			goto usage;
@@ -348,20 +349,21 @@ int cmd_verdict(int argc, char **argv)
 		goto usage;
 	if (load_args(&c, argc, argv))
 		return 2;
-	err = np_cluster_verdict(c, from, to, proto, (uint16_t)port, &copts,
-				 &v, &d);
+	err = np_cluster_verdict(c, from, to, proto, (uint16_t)port, &copts, &v,
+				 &d);
 	np_cluster_free(c);
 	if (err) {
 		print_diag(&d);
 		return 2;
 	}
-	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from,
-	       to, tool_protocol_name(proto), port, reasons[v.reason]);
+	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from, to,
+	       tool_protocol_name(proto), port, reasons[v.reason]);
 	if (v.reason == NP_REASON_RULE)
 		printf(" %s (key %s, slot %d)", v.policies, v.key, v.slot + 1);
 	else if (!v.allowed)
 		printf(" (%s of %s%s%s)",
-		       v.direction == NP_DIRECTION_INGRESS ? "ingress" : "egress",
+		       v.direction == NP_DIRECTION_INGRESS ? "ingress" :
+							     "egress",
 		       v.direction == NP_DIRECTION_INGRESS ? to : from,
 		       v.key[0] ? ", key " : "", v.key);
 	printf("\n");
@@ -375,13 +377,12 @@ usage:
 
 int cmd_matrix(int argc, char **argv)
 {
-	static const struct option lo[] = { { "ports", 1, 0, 'p' },
-					    { "protocols", 1, 0, 'P' },
-					    { "family", 1, 0, 'f' },
-					    { "output", 1, 0, 'o' },
-					    { "source", 1, 0, 's' },
-					    { "datapath", 0, 0, 'd' },
-					    { 0, 0, 0, 0 } };
+	static const struct option lo[] = {
+		{ "ports", 1, 0, 'p' },	 { "protocols", 1, 0, 'P' },
+		{ "family", 1, 0, 'f' }, { "output", 1, 0, 'o' },
+		{ "source", 1, 0, 's' }, { "datapath", 0, 0, 'd' },
+		{ 0, 0, 0, 0 }
+	};
 	NP_OPTS(np_matrix_opts, mo);
 	enum np_format fmt = NP_FORMAT_TEXT;
 	enum np_protocol protos[3];
@@ -412,8 +413,8 @@ int cmd_matrix(int argc, char **argv)
 			for (tok = strtok_r(optarg, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save))
 				if (mo.nprotocols >= 3 ||
-				    tool_parse_protocol(tok,
-							&protos[mo.nprotocols++]))
+				    tool_parse_protocol(
+					    tok, &protos[mo.nprotocols++]))
 					goto usage;
 			mo.protocols = protos;
 			break;
@@ -427,9 +428,9 @@ int cmd_matrix(int argc, char **argv)
 				goto usage;
 			break;
 		case 's':
-			mo.source = !strcmp(optarg, "endpoints")
-					    ? NP_SOURCE_ENDPOINTS
-					    : NP_SOURCE_POLICIES;
+			mo.source = !strcmp(optarg, "endpoints") ?
+					    NP_SOURCE_ENDPOINTS :
+					    NP_SOURCE_POLICIES;
 			break;
 		case 'd':
 			datapath = true;
@@ -449,7 +450,8 @@ int cmd_matrix(int argc, char **argv)
 		if (d.message[0])
 			print_diag(&d);
 		else
-			fprintf(stderr, "netpol: matrix: %s\n", np_strerror(err));
+			fprintf(stderr, "netpol: matrix: %s\n",
+				np_strerror(err));
 		return 2;
 	}
 	fputs(out, stdout);

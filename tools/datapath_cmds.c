@@ -49,8 +49,8 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 
 int dp_open(struct np_datapath **dp, const struct dp_args *a)
 {
-	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root,
-		.mode = a->mode, .log = dp_log, .node_ips = a->node_ips,
+	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root, .mode = a->mode,
+		.log = dp_log, .node_ips = a->node_ips,
 		.n_node_ips = a->n_node_ips);
 	int err = np_datapath_open(dp, &o);
 
@@ -107,8 +107,8 @@ int cmd_attach(int argc, char **argv)
 				 pod ? name : NULL);
 	np_datapath_close(dp);
 	if (err) {
-		fprintf(stderr, "netpol: attach %s: %s\n",
-			ifname ? ifname : "", np_strerror(err));
+		fprintf(stderr, "netpol: attach %s: %s\n", ifname ? ifname : "",
+			np_strerror(err));
 		return 2;
 	}
 	return 0;
@@ -206,9 +206,9 @@ int cmd_apply(int argc, char **argv)
 		if (opt == 'p')
 			pod = optarg;
 		else if (opt == 's')
-			copts.source = !strcmp(optarg, "endpoints")
-					       ? NP_SOURCE_ENDPOINTS
-					       : NP_SOURCE_POLICIES;
+			copts.source = !strcmp(optarg, "endpoints") ?
+					       NP_SOURCE_ENDPOINTS :
+					       NP_SOURCE_POLICIES;
 		else
 			goto usage;
 	}
@@ -277,7 +277,8 @@ int cmd_destroy(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
 		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol destroy [--pin-root DIR]\n", stderr);
+			fputs("usage: netpol destroy [--pin-root DIR]\n",
+			      stderr);
 			return 2;
 		}
 	if (dp_open(&dp, &a))
@@ -332,23 +333,24 @@ static size_t craft(uint8_t *f, const char *src, const char *dst,
 
 	memset(f, 0, 128);
 	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
-	len4 = proto == NP_PROTOCOL_TCP ? 20 : proto == NP_PROTOCOL_UDP ? 16
-									  : 32;
+	len4 = proto == NP_PROTOCOL_TCP ? 20 :
+	       proto == NP_PROTOCOL_UDP ? 16 :
+					  32;
 	f[l4] = (uint8_t)(sport >> 8);
 	f[l4 + 1] = (uint8_t)sport;
 	f[l4 + 2] = (uint8_t)(dport >> 8);
 	f[l4 + 3] = (uint8_t)dport;
 	if (proto == NP_PROTOCOL_TCP) {
-		f[l4 + 12] = 5 << 4;	/* data offset */
-		f[l4 + 13] = 0x02;	/* SYN */
-		f[l4 + 14] = 0xff;	/* window */
+		f[l4 + 12] = 5 << 4; /* data offset */
+		f[l4 + 13] = 0x02; /* SYN */
+		f[l4 + 14] = 0xff; /* window */
 	} else if (proto == NP_PROTOCOL_UDP) {
 		f[l4 + 4] = 0;
 		f[l4 + 5] = (uint8_t)len4;
 	} else {
-		f[l4 + 4] = 0x12;	/* verification tag */
-		f[l4 + 12] = 1;		/* INIT chunk */
-		f[l4 + 15] = 20;	/* chunk length */
+		f[l4 + 4] = 0x12; /* verification tag */
+		f[l4 + 12] = 1; /* INIT chunk */
+		f[l4 + 15] = 20; /* chunk length */
 	}
 	if (v6) {
 		f[12] = 0x86;

@@ -30,7 +30,7 @@ static const char *const dirs[2] = { "ingress", "egress" };
 static int dp_open_existing(struct np_datapath **dp, const struct dp_args *a)
 {
 	const char *root = a->pin_root && *a->pin_root ? a->pin_root :
-							  DEFAULT_PIN_ROOT;
+							 DEFAULT_PIN_ROOT;
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/prog_egress", root);
@@ -93,7 +93,7 @@ static const char *proto_name(unsigned int p, char buf[8])
 static int parse_proto(const char *s, uint8_t *out)
 {
 	static const char *const names[] = { "ICMP", "TCP", "UDP", "ICMPv6",
-					      "SCTP" };
+					     "SCTP" };
 	static const uint8_t nums[] = { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP,
 					IPPROTO_ICMPV6, IPPROTO_SCTP };
 	char *end;
@@ -225,8 +225,8 @@ int cmd_status(int argc, char **argv)
 					 r.id, r.hash, r.keys[0], r.keys[1]);
 			print_bytes(c.allowed_bytes, ab, sizeof(ab));
 			print_bytes(c.denied_bytes, db, sizeof(db));
-			printf("  %-7s %-13s %-48s hook tc-%s %s",
-			       dirs[d], state_name(l.v[i].state[d]), rs,
+			printf("  %-7s %-13s %-48s hook tc-%s %s", dirs[d],
+			       state_name(l.v[i].state[d]), rs,
 			       d ? "ingress" : "egress",
 			       hook_state_name(hk[d].state));
 			if (hk[d].state == NP_HOOK_STALE)
@@ -234,9 +234,9 @@ int cmd_status(int argc, char **argv)
 				       hk[d].expected_id);
 			if (hk[d].state != NP_HOOK_OK)
 				bad = 1;
-			printf("  allowed %" PRIu64 " pkts %s B, denied %"
-			       PRIu64 " pkts %s B\n", c.allowed_packets, ab,
-			       c.denied_packets, db);
+			printf("  allowed %" PRIu64
+			       " pkts %s B, denied %" PRIu64 " pkts %s B\n",
+			       c.allowed_packets, ab, c.denied_packets, db);
 		}
 	}
 	list_free(&l);
@@ -272,7 +272,7 @@ static uint64_t now_ns(clockid_t clk)
 struct named {
 	unsigned int ifindex;
 	struct np_ruleset *rs;
-	uint32_t id[2];		/* loaded ids holding rs, 0: none */
+	uint32_t id[2]; /* loaded ids holding rs, 0: none */
 };
 
 struct flows {
@@ -280,24 +280,24 @@ struct flows {
 	FILE *out;
 	const char *path;
 	enum np_format fmt;
-	const char *pod;	/* NS/NAME filter */
-	int verdict;		/* -1 any, 0 deny, 1 accept */
-	uint64_t count;		/* stop after this many lines, 0: never */
+	const char *pod; /* NS/NAME filter */
+	int verdict; /* -1 any, 0 deny, 1 accept */
+	uint64_t count; /* stop after this many lines, 0: never */
 	uint64_t lines;
 	/* rate limit: token bucket of lines, and a budget of reads */
 	double rate, burst, tokens;
 	uint64_t last_ns;
-	uint64_t read_budget;	/* events read per window */
+	uint64_t read_budget; /* events read per window */
 	uint64_t window_ns;
 	uint64_t window_start;
 	uint64_t window_reads;
-	uint64_t suppressed;	/* not printed: rate limit */
+	uint64_t suppressed; /* not printed: rate limit */
 	/* names */
 	struct np_cluster *cluster;
 	struct np_compile_opts copts;
 	struct named *named;
 	size_t nnamed;
-	uint64_t named_at;	/* last refresh, CLOCK_MONOTONIC */
+	uint64_t named_at; /* last refresh, CLOCK_MONOTONIC */
 };
 
 /* (Re)compile the rule set of every attached pod found in the manifests. */
@@ -339,8 +339,8 @@ out:
 static const char *flows_policies(struct flows *f, const struct np_event *ev,
 				  struct np_verdict *v)
 {
-	const char *peer = ev->direction == NP_DIRECTION_EGRESS ?
-				   ev->dst_text : ev->src_text;
+	const char *peer = ev->direction == NP_DIRECTION_EGRESS ? ev->dst_text :
+								  ev->src_text;
 	size_t i;
 
 	if (ev->reason != NP_EVENT_ALLOW_RULE || !f->cluster ||
@@ -400,8 +400,8 @@ static int flows_on_event(void *ctx, const struct np_event *ev)
 	if (f->pod) {
 		char full[520];
 
-		snprintf(full, sizeof(full), "%s/%s",
-			 e.pod_ns ? e.pod_ns : "", e.pod_name ? e.pod_name : "");
+		snprintf(full, sizeof(full), "%s/%s", e.pod_ns ? e.pod_ns : "",
+			 e.pod_name ? e.pod_name : "");
 		if (strcmp(full, f->pod))
 			return 0;
 	}
@@ -430,14 +430,18 @@ static void flows_report(struct flows *f, uint64_t suppressed, uint64_t lost)
 	if (t)
 		*t = '\0';
 	if (f->fmt == NP_FORMAT_JSON)
-		fprintf(f->out, "{\"level\":\"warn\",\"timestamp\":\"%s\","
+		fprintf(f->out,
+			"{\"level\":\"warn\",\"timestamp\":\"%s\","
 			"\"logger\":\"netpol\",\"msg\":\"Flow events not "
 			"logged\",\"Suppressed\":%" PRIu64 ",\"Lost\":%" PRIu64
-			"}\n", buf, suppressed, lost);
+			"}\n",
+			buf, suppressed, lost);
 	else
-		fprintf(f->out, "%s WARN flow events not logged: %" PRIu64
+		fprintf(f->out,
+			"%s WARN flow events not logged: %" PRIu64
 			" suppressed by the rate limit, %" PRIu64
-			" lost (ring buffer full)\n", buf, suppressed, lost);
+			" lost (ring buffer full)\n",
+			buf, suppressed, lost);
 	fflush(f->out);
 }
 
@@ -480,9 +484,12 @@ int cmd_flows(int argc, char **argv)
 					    { "duration", 1, 0, 'd' },
 					    { "source", 1, 0, 's' },
 					    { 0, 0, 0, 0 } };
-	struct flows f = { .fmt = NP_FORMAT_JSON, .verdict = -1,
-			   .rate = 1000, .burst = 2000,
-			   .read_budget = 2000, .window_ns = 100000000ull };
+	struct flows f = { .fmt = NP_FORMAT_JSON,
+			   .verdict = -1,
+			   .rate = 1000,
+			   .burst = 2000,
+			   .read_budget = 2000,
+			   .window_ns = 100000000ull };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t deadline = 0, start, next_report, lost0, lost_seen;
 	uint64_t supp_seen = 0;
@@ -609,8 +616,9 @@ int cmd_flows(int argc, char **argv)
 		}
 		if (f.window_reads >= f.read_budget) {
 			/* over budget: let the kernel queue (or drop) */
-			struct timespec ts = { 0, (long)(f.window_ns -
-					       (now - f.window_start)) };
+			struct timespec ts = {
+				0, (long)(f.window_ns - (now - f.window_start))
+			};
 
 			nanosleep(&ts, NULL);
 			continue;
@@ -638,14 +646,15 @@ int cmd_flows(int argc, char **argv)
 		flows_report(&f, f.suppressed - supp_seen,
 			     lost_now(f.dp) - lost_seen);
 	if (verbose)
-		fprintf(stderr, "netpol: flows: %" PRIu64 " lines, %" PRIu64
-			" suppressed, %" PRIu64 " lost\n", f.lines,
-			f.suppressed, lost_now(f.dp) - lost0);
+		fprintf(stderr,
+			"netpol: flows: %" PRIu64 " lines, %" PRIu64
+			" suppressed, %" PRIu64 " lost\n",
+			f.lines, f.suppressed, lost_now(f.dp) - lost0);
 out:
 	for (i = 0; i < f.nnamed; i++)
 		np_ruleset_free(f.named[i].rs);
 	free(f.named);
-	np_datapath_close(f.dp);	/* switches events off */
+	np_datapath_close(f.dp); /* switches events off */
 	np_cluster_free(f.cluster);
 	if (f.out && f.out != stdout)
 		fclose(f.out);
@@ -655,7 +664,8 @@ usage:
 	      "[--verdict accept|deny] [-o json|text] [--output FILE]\n"
 	      "       [--rate LINES/S] [--burst LINES] [--count N] "
 	      "[--duration SEC] [--source policies|endpoints]\n"
-	      "       [--pin-root DIR] [FILE...]\n", stderr);
+	      "       [--pin-root DIR] [FILE...]\n",
+	      stderr);
 	return 2;
 }
 
@@ -699,8 +709,8 @@ int cmd_metrics(int argc, char **argv)
 	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	static const char *const fams[2] = { "ipv4", "ipv6" };
 	NP_OPTS(np_datapath_stats, st);
-	struct np_datapath_counters (*c)[2] = NULL;
-	struct np_datapath_hook (*hk)[2] = NULL;
+	struct np_datapath_counters(*c)[2] = NULL;
+	struct np_datapath_hook(*hk)[2] = NULL;
 	struct dp_args a = { 0 };
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;
@@ -801,8 +811,8 @@ int cmd_metrics(int argc, char **argv)
 	prom_head("netpol_conntrack_capacity", "gauge",
 		  "Conntrack entries the map holds.");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_conntrack_capacity{family=\"%s\"} %" PRIu64
-		       "\n", fams[fam], st.ct_capacity[fam]);
+		printf("netpol_conntrack_capacity{family=\"%s\"} %" PRIu64 "\n",
+		       fams[fam], st.ct_capacity[fam]);
 	prom_head("netpol_lpm_entries", "gauge",
 		  "LPM trie keys of every loaded rule set.");
 	for (fam = 0; fam < 2; fam++)
@@ -820,8 +830,9 @@ int cmd_metrics(int argc, char **argv)
 	printf("netpol_events_enabled %d\n", st.events_on ? 1 : 0);
 	prom_head("netpol_pods", "gauge", "Pods attached.");
 	printf("netpol_pods %" PRIu64 "\n", st.pods);
-	prom_head("netpol_rulesets", "gauge",
-		  "Distinct rule sets loaded (pods with equal rules share one).");
+	prom_head(
+		"netpol_rulesets", "gauge",
+		"Distinct rule sets loaded (pods with equal rules share one).");
 	printf("netpol_rulesets %" PRIu64 "\n", st.rulesets);
 out:
 	free(c);
@@ -935,7 +946,9 @@ int cmd_dump(int argc, char **argv)
 		err = find_pod(&l, pod, ifname, ifindex, &i);
 	if (err) {
 		fprintf(stderr, "netpol: dump: %s: %s\n",
-			pod ? pod : ifname ? ifname : "ifindex",
+			pod    ? pod :
+			ifname ? ifname :
+				 "ifindex",
 			err == -ENOENT ? "not attached" : np_strerror(err));
 		goto out;
 	}
@@ -958,8 +971,8 @@ int cmd_dump(int argc, char **argv)
 			continue;
 		}
 		printf(", rule set %u digest %016" PRIx64 ", %zu IPv4 + %zu "
-		       "IPv6 keys, %zu users\n", r.id, r.hash, r.keys[0],
-		       r.keys[1], r.users);
+		       "IPv6 keys, %zu users\n",
+		       r.id, r.hash, r.keys[0], r.keys[1], r.users);
 		err = np_datapath_rules(dp, r.id, print_rule, NULL);
 	}
 	if (!err) {
@@ -977,7 +990,8 @@ out:
 	return err ? 2 : 0;
 usage:
 	fputs("usage: netpol dump --pod NS/NAME|--ifname IF|--ifindex N "
-	      "[--direction ingress|egress] [--pin-root DIR]\n", stderr);
+	      "[--direction ingress|egress] [--pin-root DIR]\n",
+	      stderr);
 	return 2;
 }
 
@@ -1029,15 +1043,18 @@ int cmd_verify(int argc, char **argv)
 		pod_label(&l, i, label, sizeof(label));
 		if (!l.ns[i][0]) {
 			printf("ifindex %u: attached without a pod name: not "
-			       "verified\n", l.v[i].ifindex);
+			       "verified\n",
+			       l.v[i].ifindex);
 			drift++;
 			continue;
 		}
 		e = np_ruleset_compile(&rs, c, l.ns[i], l.name[i], &copts, &d);
 		if (e) {
-			printf("%s: %s\n", label, e == -ENOENT ?
-			       "attached, but not in the manifests" :
-			       d.message[0] ? d.message : np_strerror(e));
+			printf("%s: %s\n", label,
+			       e == -ENOENT ?
+				       "attached, but not in the manifests" :
+			       d.message[0] ? d.message :
+					      np_strerror(e));
 			drift++;
 			continue;
 		}
@@ -1063,11 +1080,13 @@ int cmd_verify(int argc, char **argv)
 		return 2;
 	if (!drift)
 		printf("%zu pods: the kernel enforces what the manifests "
-		       "say\n", checked);
+		       "say\n",
+		       checked);
 	return drift ? 1 : 0;
 usage:
 	fputs("usage: netpol verify FILE... [--source policies|endpoints] "
-	      "[--pin-root DIR]\n", stderr);
+	      "[--pin-root DIR]\n",
+	      stderr);
 	return 2;
 }
 
@@ -1199,6 +1218,7 @@ usage:
 	fputs("usage: netpol explain --pod NS/NAME|--ifname IF --peer IP "
 	      "--port N [--protocol P]\n"
 	      "       --direction ingress|egress [--source "
-	      "policies|endpoints] [--pin-root DIR] [FILE...]\n", stderr);
+	      "policies|endpoints] [--pin-root DIR] [FILE...]\n",
+	      stderr);
 	return 2;
 }

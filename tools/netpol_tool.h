@@ -24,9 +24,11 @@ struct dp_args {
 	size_t n_node_ips;
 };
 
-#define DP_LONGOPTS                                                     \
-	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },               \
-		{ "node-ip", 1, 0, 'N' }
+#define DP_LONGOPTS                                       \
+	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' }, \
+	{                                                 \
+		"node-ip", 1, 0, 'N'                      \
+	}
 
 /* Options every datapath command takes; 1 when consumed, -1 bad. */
 int dp_option(struct dp_args *a, int opt, const char *arg);
@@ -62,36 +64,36 @@ int cmd_dump(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 
-#define TOOL_COMMANDS                                                        \
-	{ "endpoints", cmd_endpoints,                                        \
-	  "endpoints FILE... [-o yaml|json]  PolicyEndpoints of every policy" }, \
-	{ "compile", cmd_compile,                                            \
-	  "compile FILE... [--pod NS/NAME] [-o text|yaml|json]  rule sets" },  \
-	{ "maps", cmd_maps,                                                  \
-	  "maps FILE... --pod NS/NAME [-o text|json]  eBPF map contents" },    \
-	{ "verdict", cmd_verdict,                                            \
-	  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or DENY" }, \
-	{ "matrix", cmd_matrix,                                              \
-	  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] [-o table|json] [--datapath]" }, \
-	{ "attach", cmd_attach,                                              \
-	  "attach --ifname IF [--pod NS/NAME] [--mode standard|strict]  enforce on a veth" }, \
-	{ "apply", cmd_apply,                                                \
-	  "apply FILE... [--pod NS/NAME]  compile and enforce on attached pods" }, \
-	{ "detach", cmd_detach,                                              \
-	  "detach --ifname IF|--ifindex N  stop enforcing" },                  \
-	{ "status", cmd_status,                                              \
-	  "status  attached pods: state, rule sets, hooks, counters" },       \
-	{ "destroy", cmd_destroy,                                            \
-	  "destroy  detach everything and unpin the datapath" },             \
-	{ "flows", cmd_flows,                                                \
-	  "flows [--follow] [--pod NS/NAME] [--verdict accept|deny] [-o json|text] [--output FILE] [FILE...]  flow log" }, \
-	{ "metrics", cmd_metrics,                                            \
-	  "metrics  counters in the Prometheus text format" },                 \
-	{ "dump", cmd_dump,                                                  \
-	  "dump --pod NS/NAME|--ifname IF [--direction D]  live rules and conntrack" }, \
-	{ "verify", cmd_verify,                                              \
-	  "verify FILE...  compare the kernel's maps with the manifests" },    \
-	{ "explain", cmd_explain,                                            \
-	  "explain --pod NS/NAME --peer IP --port N [--protocol P] --direction D [FILE...]" },
+#define TOOL_COMMANDS                                                                                                              \
+	{ "endpoints", cmd_endpoints,                                                                                              \
+	  "endpoints FILE... [-o yaml|json]  PolicyEndpoints of every policy" },                                                   \
+		{ "compile", cmd_compile,                                                                                          \
+		  "compile FILE... [--pod NS/NAME] [-o text|yaml|json]  rule sets" },                                              \
+		{ "maps", cmd_maps,                                                                                                \
+		  "maps FILE... --pod NS/NAME [-o text|json]  eBPF map contents" },                                                \
+		{ "verdict", cmd_verdict,                                                                                          \
+		  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or DENY" },                                      \
+		{ "matrix", cmd_matrix,                                                                                            \
+		  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] [-o table|json] [--datapath]" },                    \
+		{ "attach", cmd_attach,                                                                                            \
+		  "attach --ifname IF [--pod NS/NAME] [--mode standard|strict]  enforce on a veth" },                              \
+		{ "apply", cmd_apply,                                                                                              \
+		  "apply FILE... [--pod NS/NAME]  compile and enforce on attached pods" },                                         \
+		{ "detach", cmd_detach,                                                                                            \
+		  "detach --ifname IF|--ifindex N  stop enforcing" },                                                              \
+		{ "status", cmd_status,                                                                                            \
+		  "status  attached pods: state, rule sets, hooks, counters" },                                                    \
+		{ "destroy", cmd_destroy,                                                                                          \
+		  "destroy  detach everything and unpin the datapath" },                                                           \
+		{ "flows", cmd_flows,                                                                                              \
+		  "flows [--follow] [--pod NS/NAME] [--verdict accept|deny] [-o json|text] [--output FILE] [FILE...]  flow log" }, \
+		{ "metrics", cmd_metrics,                                                                                          \
+		  "metrics  counters in the Prometheus text format" },                                                             \
+		{ "dump", cmd_dump,                                                                                                \
+		  "dump --pod NS/NAME|--ifname IF [--direction D]  live rules and conntrack" },                                    \
+		{ "verify", cmd_verify,                                                                                            \
+		  "verify FILE...  compare the kernel's maps with the manifests" },                                                \
+		{ "explain", cmd_explain,                                                                                          \
+		  "explain --pod NS/NAME --peer IP --port N [--protocol P] --direction D [FILE...]" },
 
 #endif /* NETPOL_TOOL_H */

@@ -30,7 +30,7 @@ struct np_cluster;
 
 struct np_cluster_opts {
 	size_t sz;
-	np_log_fn log;	/* optional: skipped kinds, warnings */
+	np_log_fn log; /* optional: skipped kinds, warnings */
 	void *log_ctx;
 };
 
@@ -44,8 +44,8 @@ struct np_load_opts {
 	 * 0. A syntax error always rejects the whole input.
 	 */
 	bool skip_invalid;
-	enum np_format format;	/* NP_FORMAT_AUTO by default */
-	np_diag_fn on_diag;	/* optional: every problem, not just the first */
+	enum np_format format; /* NP_FORMAT_AUTO by default */
+	np_diag_fn on_diag; /* optional: every problem, not just the first */
 	void *diag_ctx;
 };
 
@@ -80,8 +80,8 @@ NP_API int np_cluster_export(const struct np_cluster *cluster,
  * One line per object of a kind, "namespace/name" (Namespaces: "name"),
  * sorted. *out is freed with np_free().
  */
-NP_API int np_cluster_names(const struct np_cluster *cluster,
-			    enum np_kind kind, char **out);
+NP_API int np_cluster_names(const struct np_cluster *cluster, enum np_kind kind,
+			    char **out);
 
 #ifdef __cplusplus
 }

@@ -55,8 +55,8 @@ enum np_format {
 /* Traffic direction, seen from the pod. */
 #define NP_DIRECTION_DEFINED 1
 enum np_direction {
-	NP_DIRECTION_INGRESS = 0,	/* into the pod */
-	NP_DIRECTION_EGRESS = 1,	/* out of the pod */
+	NP_DIRECTION_INGRESS = 0, /* into the pod */
+	NP_DIRECTION_EGRESS = 1, /* out of the pod */
 };
 
 /* Transport protocols NetworkPolicy knows, by IP protocol number. */
@@ -74,8 +74,7 @@ enum np_log_level {
 };
 
 /* The library never prints; it hands log lines to this callback. */
-typedef void (*np_log_fn)(void *ctx, enum np_log_level level,
-			  const char *msg);
+typedef void (*np_log_fn)(void *ctx, enum np_log_level level, const char *msg);
 
 NP_API const char *np_version(void);
 NP_API const char *np_strerror(int err);

@@ -54,38 +54,38 @@ extern "C" {
 #define NP_DIRECTION_DEFINED
 /* Seen from the pod. */
 enum np_direction {
-	NP_DIRECTION_INGRESS = 0,	/* into the pod */
-	NP_DIRECTION_EGRESS = 1,	/* out of the pod */
+	NP_DIRECTION_INGRESS = 0, /* into the pod */
+	NP_DIRECTION_EGRESS = 1, /* out of the pod */
 };
 #endif
 
 /* What a pod gets before its first rule set arrives. */
 enum np_mode {
-	NP_MODE_STANDARD = 0,	/* allow everything until rules arrive */
-	NP_MODE_STRICT = 1,	/* deny everything until rules arrive */
+	NP_MODE_STANDARD = 0, /* allow everything until rules arrive */
+	NP_MODE_STRICT = 1, /* deny everything until rules arrive */
 };
 
 /* Enforcement state of a pod in one direction. */
 enum np_pod_state {
-	NP_POD_DEFAULT_ALLOW = 0,	/* standard mode, no rules yet */
-	NP_POD_DEFAULT_DENY = 1,	/* strict mode, no rules yet */
-	NP_POD_ENFORCED = 2,		/* its rule set decides */
-	NP_POD_UNISOLATED = 3,		/* rules known, none isolate it */
+	NP_POD_DEFAULT_ALLOW = 0, /* standard mode, no rules yet */
+	NP_POD_DEFAULT_DENY = 1, /* strict mode, no rules yet */
+	NP_POD_ENFORCED = 2, /* its rule set decides */
+	NP_POD_UNISOLATED = 3, /* rules known, none isolate it */
 };
 
 /* Why a flow event's packet got its verdict. */
 enum np_event_reason {
-	NP_EVENT_ALLOW_RULE = 0,	/* a rule allows the peer and port */
-	NP_EVENT_ALLOW_DEFAULT = 1,	/* standard mode, no rules yet */
-	NP_EVENT_ALLOW_UNISOLATED = 2,	/* no policy isolates this way */
-	NP_EVENT_ALLOW_NODE = 3,	/* the peer is a node IP */
-	NP_EVENT_ALLOW_CONNTRACK = 4,	/* part of a tracked flow */
-	NP_EVENT_ALLOW_RELATED = 5,	/* ICMP error of a tracked flow */
-	NP_EVENT_DENY_NO_MATCH = 16,	/* no rule covers the peer */
-	NP_EVENT_DENY_PORT = 17,	/* rules cover the peer, not the port */
+	NP_EVENT_ALLOW_RULE = 0, /* a rule allows the peer and port */
+	NP_EVENT_ALLOW_DEFAULT = 1, /* standard mode, no rules yet */
+	NP_EVENT_ALLOW_UNISOLATED = 2, /* no policy isolates this way */
+	NP_EVENT_ALLOW_NODE = 3, /* the peer is a node IP */
+	NP_EVENT_ALLOW_CONNTRACK = 4, /* part of a tracked flow */
+	NP_EVENT_ALLOW_RELATED = 5, /* ICMP error of a tracked flow */
+	NP_EVENT_DENY_NO_MATCH = 16, /* no rule covers the peer */
+	NP_EVENT_DENY_PORT = 17, /* rules cover the peer, not the port */
 	NP_EVENT_DENY_STRICT_DEFAULT = 18, /* strict mode, no rules yet */
-	NP_EVENT_DENY_MALFORMED = 19,	/* truncated or invalid headers */
-	NP_EVENT_DENY_FRAGMENT = 20,	/* fragment of a denied datagram */
+	NP_EVENT_DENY_MALFORMED = 19, /* truncated or invalid headers */
+	NP_EVENT_DENY_FRAGMENT = 20, /* fragment of a denied datagram */
 };
 
 struct np_datapath;
@@ -98,14 +98,14 @@ struct np_datapath_opts {
 	 * path is under /sys/fs/bpf and no bpffs is mounted there, one is.
 	 */
 	const char *pin_root;
-	enum np_mode mode;	/* for pods attached through this handle */
+	enum np_mode mode; /* for pods attached through this handle */
 	/*
 	 * Conntrack entries per address family (default 65536). Used when
 	 * this open loads the datapath; a reused one keeps its size.
 	 */
 	uint32_t ct_size;
-	bool events;		/* switch flow events on (see set_events) */
-	np_log_fn log;		/* optional */
+	bool events; /* switch flow events on (see set_events) */
+	np_log_fn log; /* optional */
 	void *log_ctx;
 	/*
 	 * Node addresses, always allowed in both directions: up to two IPv4
@@ -118,25 +118,25 @@ struct np_datapath_opts {
 
 /* A decoded flow event: the first packet of a new flow, or a drop. */
 struct np_event {
-	uint64_t time_ns;	/* CLOCK_REALTIME, nanoseconds */
-	uint64_t mono_ns;	/* CLOCK_MONOTONIC, as the kernel stamped it */
-	unsigned int ifindex;	/* host veth */
+	uint64_t time_ns; /* CLOCK_REALTIME, nanoseconds */
+	uint64_t mono_ns; /* CLOCK_MONOTONIC, as the kernel stamped it */
+	unsigned int ifindex; /* host veth */
 	enum np_direction direction;
-	int family;		/* 4 or 6 */
-	uint8_t src[16];	/* network byte order; IPv4: the first 4 */
+	int family; /* 4 or 6 */
+	uint8_t src[16]; /* network byte order; IPv4: the first 4 */
 	uint8_t dst[16];
-	char src_text[46];	/* "198.18.0.1", "fd00::1" */
+	char src_text[46]; /* "198.18.0.1", "fd00::1" */
 	char dst_text[46];
-	uint16_t sport;		/* 0 without ports; ICMP echo: its id */
+	uint16_t sport; /* 0 without ports; ICMP echo: its id */
 	uint16_t dport;
-	uint8_t protocol;	/* IPPROTO_* */
+	uint8_t protocol; /* IPPROTO_* */
 	bool allowed;
 	enum np_event_reason reason;
-	uint32_t ruleset;	/* the direction's rule-set id, 0 if none */
-	int prefixlen;		/* the matching key's prefix, -1: none */
-	char rule_cidr[50];	/* that rule's CIDR, "" if none */
-	uint32_t length;	/* bytes */
-	const char *pod_ns;	/* NULL if unknown; valid during the call */
+	uint32_t ruleset; /* the direction's rule-set id, 0 if none */
+	int prefixlen; /* the matching key's prefix, -1: none */
+	char rule_cidr[50]; /* that rule's CIDR, "" if none */
+	uint32_t length; /* bytes */
+	const char *pod_ns; /* NULL if unknown; valid during the call */
 	const char *pod_name;
 	/*
 	 * The policies that allowed it ("ns/name ingress[0], ..."), NULL
@@ -160,11 +160,11 @@ struct np_datapath_counters {
 
 struct np_datapath_pod {
 	unsigned int ifindex;
-	char ifname[16];		/* "" when the interface is gone */
-	const char *ns;			/* "" when not given */
+	char ifname[16]; /* "" when the interface is gone */
+	const char *ns; /* "" when not given */
 	const char *name;
-	enum np_pod_state state[2];	/* by enum np_direction */
-	uint32_t ruleset[2];		/* rule-set ids, 0 if none */
+	enum np_pod_state state[2]; /* by enum np_direction */
+	uint32_t ruleset[2]; /* rule-set ids, 0 if none */
 };
 
 /* Return 0 to go on, a negative errno to stop with that error. */
@@ -211,8 +211,7 @@ NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex);
  * old rules or the new, never a mix; on error the old rules stay.
  */
 NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
-			     const struct np_ruleset *rs,
-			     struct np_diag *diag);
+			     const struct np_ruleset *rs, struct np_diag *diag);
 
 /*
  * Forget pods whose interface is gone, delete expired conntrack entries
@@ -243,8 +242,7 @@ NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
  * entries it creates stay. *verdict receives TC_ACT_OK (0) or
  * TC_ACT_SHOT (2).
  */
-NP_API int np_datapath_test_packet(struct np_datapath *dp,
-				   unsigned int ifindex,
+NP_API int np_datapath_test_packet(struct np_datapath *dp, unsigned int ifindex,
 				   enum np_direction dir, const void *pkt,
 				   size_t len, int *verdict);
 
@@ -282,14 +280,14 @@ NP_API int np_event_format(const struct np_event *ev, enum np_format format,
 /* Node-wide numbers. Set sz; fields beyond it are left alone. */
 struct np_datapath_stats {
 	size_t sz;
-	uint64_t events_lost;		/* ring buffer full, since load */
-	uint64_t ct_entries[2];		/* conntrack, [0] IPv4, [1] IPv6 */
+	uint64_t events_lost; /* ring buffer full, since load */
+	uint64_t ct_entries[2]; /* conntrack, [0] IPv4, [1] IPv6 */
 	uint64_t ct_capacity[2];
-	uint64_t lpm_entries[2];	/* LPM keys of every rule set */
+	uint64_t lpm_entries[2]; /* LPM keys of every rule set */
 	uint64_t lpm_capacity[2];
-	uint64_t pods;			/* attached */
-	uint64_t rulesets;		/* distinct rule sets loaded */
-	bool events_on;			/* flow events switched on */
+	uint64_t pods; /* attached */
+	uint64_t rulesets; /* distinct rule sets loaded */
+	bool events_on; /* flow events switched on */
 };
 
 NP_API int np_datapath_stats(struct np_datapath *dp,
@@ -297,17 +295,17 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 
 /* Whether a tc hook of a pod runs this datapath's program. */
 enum np_hook_state {
-	NP_HOOK_OK = 0,		/* our filter runs our program */
-	NP_HOOK_MISSING = 1,	/* no filter of ours (or no clsact qdisc) */
-	NP_HOOK_STALE = 2,	/* our handle and priority, another program */
-	NP_HOOK_NO_DEVICE = 3,	/* the interface is gone */
+	NP_HOOK_OK = 0, /* our filter runs our program */
+	NP_HOOK_MISSING = 1, /* no filter of ours (or no clsact qdisc) */
+	NP_HOOK_STALE = 2, /* our handle and priority, another program */
+	NP_HOOK_NO_DEVICE = 3, /* the interface is gone */
 };
 
 struct np_datapath_hook {
 	enum np_hook_state state;
-	uint32_t prog_id;	/* the program our filter runs, 0: none */
-	uint32_t expected_id;	/* this datapath's program */
-	size_t filters;		/* every filter on the hook, ours included */
+	uint32_t prog_id; /* the program our filter runs, 0: none */
+	uint32_t expected_id; /* this datapath's program */
+	size_t filters; /* every filter on the hook, ours included */
 };
 
 /*
@@ -321,9 +319,9 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 struct np_datapath_ruleset {
 	uint32_t id;
 	enum np_direction direction;
-	uint64_t hash;		/* content digest of its entries */
-	size_t keys[2];		/* live LPM keys, [0] IPv4, [1] IPv6 */
-	size_t users;		/* pod directions enforcing it */
+	uint64_t hash; /* content digest of its entries */
+	size_t keys[2]; /* live LPM keys, [0] IPv4, [1] IPv6 */
+	size_t users; /* pod directions enforcing it */
 };
 
 /* A loaded rule set by id. -ENOENT when no such id is loaded. */
@@ -342,18 +340,18 @@ NP_API int np_datapath_ruleset_id(struct np_datapath *dp,
 
 /* A port range of one protocol. */
 struct np_port_range {
-	uint8_t protocol;	/* IPPROTO_* */
+	uint8_t protocol; /* IPPROTO_* */
 	uint16_t first;
 	uint16_t last;
 };
 
 /* One live LPM entry, decoded. */
 struct np_datapath_rule {
-	int family;		/* 4 or 6 */
-	char cidr[50];		/* "198.18.0.0/24" */
-	uint32_t portset;	/* index in the port map */
-	bool all;		/* every protocol and port */
-	size_t nranges;		/* 0 and !all: nothing (an except hole) */
+	int family; /* 4 or 6 */
+	char cidr[50]; /* "198.18.0.0/24" */
+	uint32_t portset; /* index in the port map */
+	bool all; /* every protocol and port */
+	size_t nranges; /* 0 and !all: nothing (an except hole) */
 	struct np_port_range ranges[24];
 };
 
@@ -363,27 +361,27 @@ typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
  * Call cb for every LPM entry of rule set id as the kernel holds it,
  * IPv4 then IPv6, by address then prefix length.
  */
-NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id,
-			     np_rule_fn cb, void *ctx);
+NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
+			     void *ctx);
 
 enum np_conn_state {
-	NP_CONN_NEW = 0,		/* the responder has sent nothing yet */
-	NP_CONN_ESTABLISHED = 1,	/* both sides have sent */
-	NP_CONN_CLOSING = 2,		/* TCP FIN or RST seen */
+	NP_CONN_NEW = 0, /* the responder has sent nothing yet */
+	NP_CONN_ESTABLISHED = 1, /* both sides have sent */
+	NP_CONN_CLOSING = 2, /* TCP FIN or RST seen */
 };
 
 /* One conntrack entry, decoded. */
 struct np_datapath_conn {
-	unsigned int ifindex;	/* host veth (modulo 2^24) */
+	unsigned int ifindex; /* host veth (modulo 2^24) */
 	int family;
 	uint8_t protocol;
-	char src[46];		/* the originator */
+	char src[46]; /* the originator */
 	char dst[46];
-	uint16_t sport;		/* ICMP echo: the identifier, both */
+	uint16_t sport; /* ICMP echo: the identifier, both */
 	uint16_t dport;
 	enum np_conn_state state;
-	uint32_t age;		/* seconds since its last packet */
-	uint32_t timeout;	/* idle timeout of its state, seconds */
+	uint32_t age; /* seconds since its last packet */
+	uint32_t timeout; /* idle timeout of its state, seconds */
 };
 
 typedef int (*np_conn_fn)(void *ctx, const struct np_datapath_conn *conn);
@@ -398,13 +396,13 @@ NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
 /* A new flow decided against the live maps. */
 struct np_datapath_verdict {
 	bool allowed;
-	enum np_event_reason reason;	/* what the program would report */
-	enum np_pod_state state;	/* the pod's, in that direction */
-	uint32_t ruleset;		/* the direction's id, 0 if none */
-	char key[50];			/* matching LPM prefix, "" if none */
-	uint32_t portset;		/* its port set, 0 if none */
-	int slot;			/* matching slot, -1 if none or all */
-	char policies[512];		/* see np_datapath_explain() */
+	enum np_event_reason reason; /* what the program would report */
+	enum np_pod_state state; /* the pod's, in that direction */
+	uint32_t ruleset; /* the direction's id, 0 if none */
+	char key[50]; /* matching LPM prefix, "" if none */
+	uint32_t portset; /* its port set, 0 if none */
+	int slot; /* matching slot, -1 if none or all */
+	char policies[512]; /* see np_datapath_explain() */
 };
 
 /*

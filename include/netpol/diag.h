@@ -21,13 +21,13 @@ extern "C" {
 #endif
 
 struct np_diag {
-	int err;		/* negative errno of the problem */
-	unsigned int line;	/* 1-based; 0 when unknown */
-	unsigned int column;	/* 1-based; 0 when unknown */
-	char file[256];		/* input name, "-" for stdin, "" when none */
-	char object[256];	/* "NetworkPolicy default/web", or "" */
-	char path[256];		/* field path, or "" */
-	char message[512];	/* reason, API-server style */
+	int err; /* negative errno of the problem */
+	unsigned int line; /* 1-based; 0 when unknown */
+	unsigned int column; /* 1-based; 0 when unknown */
+	char file[256]; /* input name, "-" for stdin, "" when none */
+	char object[256]; /* "NetworkPolicy default/web", or "" */
+	char path[256]; /* field path, or "" */
+	char message[512]; /* reason, API-server style */
 };
 
 /* Receives every problem of a call that can find several. */

@@ -61,29 +61,29 @@ NP_API int np_ruleset_compile(struct np_ruleset **out,
 			      const struct np_compile_opts *opts,
 			      struct np_diag *diag);
 NP_API void np_ruleset_free(struct np_ruleset *rs);
-NP_API int np_ruleset_export(const struct np_ruleset *rs,
-			     enum np_format format, char **out);
+NP_API int np_ruleset_export(const struct np_ruleset *rs, enum np_format format,
+			     char **out);
 NP_API uint64_t np_ruleset_hash(const struct np_ruleset *rs);
 
 /* Why a flow was allowed or denied. */
 enum np_reason {
-	NP_REASON_RULE = 0,	/* allowed by a rule (see policies) */
-	NP_REASON_NOT_ISOLATED,	/* no policy isolates this direction */
-	NP_REASON_NODE,		/* the pod's own node is always allowed */
-	NP_REASON_SELF,		/* a pod to itself never crosses the veth */
-	NP_REASON_NO_MATCH,	/* no rule covers the peer address */
-	NP_REASON_EXCEPT,	/* the address is in an except of every rule
+	NP_REASON_RULE = 0, /* allowed by a rule (see policies) */
+	NP_REASON_NOT_ISOLATED, /* no policy isolates this direction */
+	NP_REASON_NODE, /* the pod's own node is always allowed */
+	NP_REASON_SELF, /* a pod to itself never crosses the veth */
+	NP_REASON_NO_MATCH, /* no rule covers the peer address */
+	NP_REASON_EXCEPT, /* the address is in an except of every rule
 				 * covering it */
-	NP_REASON_PORT,		/* the address matches, the port does not */
+	NP_REASON_PORT, /* the address matches, the port does not */
 };
 
 struct np_verdict {
 	bool allowed;
 	enum np_reason reason;
-	enum np_direction direction;	/* the side that decided */
-	char key[64];		/* matched prefix, "" when none */
-	int slot;		/* matched port slot, -1 when none */
-	char policies[512];	/* "ns/name ingress[0], ..." that allowed it */
+	enum np_direction direction; /* the side that decided */
+	char key[64]; /* matched prefix, "" when none */
+	int slot; /* matched port slot, -1 when none */
+	char policies[512]; /* "ns/name ingress[0], ..." that allowed it */
 };
 
 /*
@@ -119,13 +119,13 @@ typedef int (*np_matrix_fn)(void *ctx, const char *from, const char *from_ip,
 
 struct np_matrix_opts {
 	size_t sz;
-	const uint16_t *ports;		/* default: 80 */
+	const uint16_t *ports; /* default: 80 */
 	size_t nports;
 	const enum np_protocol *protocols; /* default: TCP */
 	size_t nprotocols;
-	int family;			/* 4 (default) or 6 */
+	int family; /* 4 (default) or 6 */
 	enum np_source source;
-	np_matrix_fn decide;		/* optional: decides every cell */
+	np_matrix_fn decide; /* optional: decides every cell */
 	void *decide_ctx;
 };
 

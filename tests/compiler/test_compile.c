@@ -32,14 +32,13 @@ static struct np_cluster *load(const char *yaml)
 	return c;
 }
 
-#define NS(n) \
-	"apiVersion: v1\nkind: Namespace\nmetadata: {name: " n "}\n---\n"
+#define NS(n) "apiVersion: v1\nkind: Namespace\nmetadata: {name: " n "}\n---\n"
 
 /* A running pod; ports is a flow list of container ports. */
-#define POD(ns, name, labels, ip, ports)                                  \
-	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name              \
-	", namespace: " ns ", labels: " labels "}\n"                      \
-	"spec: {containers: [{name: c, ports: " ports "}]}\n"             \
+#define POD(ns, name, labels, ip, ports)                                       \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: " labels "}\n"                                              \
+	"spec: {containers: [{name: c, ports: " ports "}]}\n"                  \
 	"status: {phase: Running, hostIP: 198.19.255.1, podIP: " ip "}\n---\n"
 
 static struct np_ruleset *compile(struct np_cluster *c, const char *ns,
@@ -68,9 +67,8 @@ static bool allows(const struct np_ruleset *rs, enum np_direction dir,
 #define UDP NP_PROTOCOL_UDP
 #define SCTP NP_PROTOCOL_SCTP
 
-static const char *base =
-	NS("x") POD("x", "a", "{pod: a}", "198.18.1.1",
-		    "[{name: http, containerPort: 8080}]")
+static const char *base = NS("x") POD("x", "a", "{pod: a}", "198.18.1.1",
+				      "[{name: http, containerPort: 8080}]")
 	POD("x", "b", "{pod: b}", "198.18.1.2",
 	    "[{name: http, containerPort: 9090}]");
 
@@ -86,18 +84,19 @@ static struct np_cluster *with(const char *policies)
 	return c;
 }
 
-#define NETPOL(name, spec)                                               \
-	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"       \
+#define NETPOL(name, spec)                                        \
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
 	"metadata: {name: " name ", namespace: x}\nspec: " spec "\n---\n"
 
 Test(except, another_rule_still_allows_the_excepted_range)
 {
 	/* rule 0: 10/8 except 10.1/16, TCP 80; rule 1: 10.1/16 TCP 443 */
 	struct np_cluster *c = with(NETPOL(
-		"p", "{podSelector: {matchLabels: {pod: a}}, ingress: ["
-		     "{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}],"
-		     " ports: [{port: 80}]},"
-		     "{from: [{ipBlock: {cidr: 10.1.0.0/16}}], ports: [{port: 443}]}]}"));
+		"p",
+		"{podSelector: {matchLabels: {pod: a}}, ingress: ["
+		"{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}],"
+		" ports: [{port: 80}]},"
+		"{from: [{ipBlock: {cidr: 10.1.0.0/16}}], ports: [{port: 443}]}]}"));
 	struct np_ruleset *rs = compile(c, "x", "a");
 
 	cr_expect(allows(rs, IN, "10.2.3.4", TCP, 80));
@@ -115,10 +114,12 @@ Test(except, excepted_range_reallowed_by_other_policy_and_nested)
 	struct np_cluster *c = with(
 		NETPOL("p1", "{podSelector: {}, ingress: [{from: [{ipBlock: "
 			     "{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]}]}")
-		NETPOL("p2", "{podSelector: {}, ingress: [{from: [{ipBlock: "
-			     "{cidr: 10.0.0.0/8}}], ports: [{port: 53, protocol: UDP}]}]}")
-		NETPOL("p3", "{podSelector: {}, ingress: [{from: [{ipBlock: "
-			     "{cidr: 10.1.2.0/24}}]}]}"));
+			NETPOL("p2",
+			       "{podSelector: {}, ingress: [{from: [{ipBlock: "
+			       "{cidr: 10.0.0.0/8}}], ports: [{port: 53, protocol: UDP}]}]}")
+				NETPOL("p3",
+				       "{podSelector: {}, ingress: [{from: [{ipBlock: "
+				       "{cidr: 10.1.2.0/24}}]}]}"));
 	struct np_ruleset *rs = compile(c, "x", "a");
 	struct np_verdict v;
 
@@ -141,8 +142,9 @@ Test(except, hole_key_and_no_deny_all_keys)
 {
 	/* only one rule: the except is a hole under its cidr */
 	struct np_cluster *c = with(NETPOL(
-		"p", "{podSelector: {}, ingress: [{from: [{ipBlock: "
-		     "{cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.1.2.0/24]}}]}]}"));
+		"p",
+		"{podSelector: {}, ingress: [{from: [{ipBlock: "
+		"{cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.1.2.0/24]}}]}]}"));
 	struct np_ruleset *rs = compile(c, "x", "a");
 	struct np_mapset *ms;
 	struct np_verdict v;
@@ -155,7 +157,8 @@ Test(except, hole_key_and_no_deny_all_keys)
 	cr_assert_eq(np_mapset_encode(&ms, rs), 0);
 	cr_assert_eq(np_mapset_export(ms, NP_FORMAT_TEXT, &text), 0);
 	cr_expect(strstr(text, "10.0.0.0/8") != NULL);
-	cr_expect(strstr(text, "10.1.0.0/16  Value : deny") != NULL, "%s", text);
+	cr_expect(strstr(text, "10.1.0.0/16  Value : deny") != NULL, "%s",
+		  text);
 	cr_expect(strstr(text, "10.1.2.0/24") == NULL, "%s", text);
 	/* 10/8 and the hole: the node address is the datapath's, no key */
 	cr_expect_eq(np_mapset_count(ms, 4, IN), 2);
@@ -168,10 +171,11 @@ Test(except, hole_key_and_no_deny_all_keys)
 Test(ports, merged_and_coalesced)
 {
 	struct np_cluster *c = with(NETPOL(
-		"p", "{podSelector: {matchLabels: {pod: a}}, ingress: [{ports: ["
-		     "{port: 80}, {port: 81}, {port: 82, endPort: 90},"
-		     "{port: 85, endPort: 100}, {port: 53, protocol: UDP},"
-		     "{port: 200, protocol: SCTP}]}]}"));
+		"p",
+		"{podSelector: {matchLabels: {pod: a}}, ingress: [{ports: ["
+		"{port: 80}, {port: 81}, {port: 82, endPort: 90},"
+		"{port: 85, endPort: 100}, {port: 53, protocol: UDP},"
+		"{port: 200, protocol: SCTP}]}]}"));
 	struct np_ruleset *rs = compile(c, "x", "a");
 	char *text;
 
@@ -191,23 +195,27 @@ Test(ports, merged_and_coalesced)
 Test(ports, any_port_and_any_protocol_subsume)
 {
 	struct np_cluster *c = with(
-		NETPOL("p1", "{podSelector: {}, ingress: [{ports: [{protocol: UDP},"
-			     "{port: 80}]}]}")
-		NETPOL("p2", "{podSelector: {}, ingress: [{ports: [{port: 53, protocol: UDP}]}]}"));
+		NETPOL("p1",
+		       "{podSelector: {}, ingress: [{ports: [{protocol: UDP},"
+		       "{port: 80}]}]}")
+			NETPOL("p2",
+			       "{podSelector: {}, ingress: [{ports: [{port: 53, protocol: UDP}]}]}"));
 	struct np_ruleset *rs = compile(c, "x", "a");
 	char *text;
 
 	cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_TEXT, &text), 0);
-	cr_expect(strstr(text, "0.0.0.0/0              TCP 80, UDP any") != NULL,
+	cr_expect(strstr(text, "0.0.0.0/0              TCP 80, UDP any") !=
+			  NULL,
 		  "%s", text);
 	np_free(text);
 	np_ruleset_free(rs);
 	np_cluster_free(c);
-	c = with(NETPOL("p1", "{podSelector: {}, ingress: [{}]}")
-		 NETPOL("p2", "{podSelector: {}, ingress: [{ports: [{port: 53}]}]}"));
+	c = with(NETPOL("p1", "{podSelector: {}, ingress: [{}]}") NETPOL(
+		"p2", "{podSelector: {}, ingress: [{ports: [{port: 53}]}]}"));
 	rs = compile(c, "x", "a");
 	cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_TEXT, &text), 0);
-	cr_expect(strstr(text, "0.0.0.0/0              all") != NULL, "%s", text);
+	cr_expect(strstr(text, "0.0.0.0/0              all") != NULL, "%s",
+		  text);
 	cr_expect(allows(rs, IN, "::1", SCTP, 9));
 	np_free(text);
 	np_ruleset_free(rs);
@@ -221,19 +229,22 @@ static char *many_ports(int n)
 	int i, off;
 
 	off = snprintf(buf, cap,
-		       NETPOL("wide", "{podSelector: {}, ingress: [{ports: [%s]}]}"),
+		       NETPOL("wide",
+			      "{podSelector: {}, ingress: [{ports: [%s]}]}"),
 		       "%s");
 	(void)off;
 	{
 		char *list = malloc(cap), *p = list;
 
 		for (i = 0; i < n; i++)
-			p += sprintf(p, "%s{port: %d}", i ? "," : "", 1000 + 2 * i);
-		snprintf(buf, cap,
-			 "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-			 "metadata: {name: wide, namespace: x}\n"
-			 "spec: {podSelector: {}, ingress: [{ports: [%s]}]}\n",
-			 list);
+			p += sprintf(p, "%s{port: %d}", i ? "," : "",
+				     1000 + 2 * i);
+		snprintf(
+			buf, cap,
+			"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+			"metadata: {name: wide, namespace: x}\n"
+			"spec: {podSelector: {}, ingress: [{ports: [%s]}]}\n",
+			list);
 		free(list);
 	}
 	return buf;
@@ -300,8 +311,9 @@ Test(named, protocol_must_match_and_egress_uses_peer)
 	struct np_cluster *c = with(
 		NETPOL("in", "{podSelector: {matchLabels: {pod: a}}, ingress: "
 			     "[{ports: [{port: http, protocol: UDP}]}]}")
-		NETPOL("out", "{podSelector: {matchLabels: {pod: a}}, policyTypes: [Egress],"
-			      " egress: [{ports: [{port: http}]}]}"));
+			NETPOL("out",
+			       "{podSelector: {matchLabels: {pod: a}}, policyTypes: [Egress],"
+			       " egress: [{ports: [{port: http}]}]}"));
 	struct np_ruleset *a = compile(c, "x", "a");
 
 	/* http is TCP on a: a UDP rule named http matches nothing */
@@ -320,20 +332,22 @@ Test(services, clusterip_allowed_only_when_every_backend_is)
 	const char *svc =
 		"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: x}\n"
 		"spec: {clusterIP: 198.18.128.1, selector: {app: web},"
-		" ports: [{port: 80, targetPort: http}]}\n---\n"
-		NS("y") POD("y", "w1", "{app: web}", "198.18.2.1",
+		" ports: [{port: 80, targetPort: http}]}\n---\n" NS("y")
+			POD("y", "w1", "{app: web}", "198.18.2.1",
 			    "[{name: http, containerPort: 8080}]")
-		POD("x", "w2", "{app: web}", "198.18.1.9",
-		    "[{name: http, containerPort: 8080}]");
+				POD("x", "w2", "{app: web}", "198.18.1.9",
+				    "[{name: http, containerPort: 8080}]");
 	char buf[8192];
 	struct np_cluster *c;
 	struct np_ruleset *a;
 
 	/* a may reach x's web pods on 8080: the ClusterIP on 80 too */
-	snprintf(buf, sizeof(buf), "%s%s", svc,
-		 NETPOL("out", "{podSelector: {matchLabels: {pod: a}}, "
-			       "policyTypes: [Egress], egress: [{to: [{podSelector: "
-			       "{matchLabels: {app: web}}}], ports: [{port: 8080}]}]}"));
+	snprintf(
+		buf, sizeof(buf), "%s%s", svc,
+		NETPOL("out",
+		       "{podSelector: {matchLabels: {pod: a}}, "
+		       "policyTypes: [Egress], egress: [{to: [{podSelector: "
+		       "{matchLabels: {app: web}}}], ports: [{port: 8080}]}]}"));
 	c = with(buf);
 	a = compile(c, "x", "a");
 	cr_expect(allows(a, EG, "198.18.1.9", TCP, 8080));
@@ -343,13 +357,15 @@ Test(services, clusterip_allowed_only_when_every_backend_is)
 	np_cluster_free(c);
 
 	/* a Service in y whose backend a may not reach: no ClusterIP */
-	snprintf(buf, sizeof(buf), "%s%s%s", svc,
-		 "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: y}\n"
-		 "spec: {clusterIP: 198.18.128.2, selector: {app: web},"
-		 " ports: [{port: 80, targetPort: 8080}]}\n---\n",
-		 NETPOL("out", "{podSelector: {matchLabels: {pod: a}}, "
-			       "policyTypes: [Egress], egress: [{to: [{podSelector: "
-			       "{matchLabels: {app: web}}}], ports: [{port: 8080}]}]}"));
+	snprintf(
+		buf, sizeof(buf), "%s%s%s", svc,
+		"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: y}\n"
+		"spec: {clusterIP: 198.18.128.2, selector: {app: web},"
+		" ports: [{port: 80, targetPort: 8080}]}\n---\n",
+		NETPOL("out",
+		       "{podSelector: {matchLabels: {pod: a}}, "
+		       "policyTypes: [Egress], egress: [{to: [{podSelector: "
+		       "{matchLabels: {app: web}}}], ports: [{port: 8080}]}]}"));
 	c = with(buf);
 	a = compile(c, "x", "a");
 	cr_expect(!allows(a, EG, "198.18.2.1", TCP, 8080));
@@ -364,8 +380,9 @@ Test(types, defaulting_and_explicit)
 	struct np_cluster *c = with(
 		NETPOL("e", "{podSelector: {matchLabels: {pod: a}}, egress: "
 			    "[{to: [{ipBlock: {cidr: 203.0.113.0/24}}]}]}")
-		NETPOL("i", "{podSelector: {matchLabels: {pod: b}}, policyTypes: [Egress],"
-			    " ingress: [{}]}"));
+			NETPOL("i",
+			       "{podSelector: {matchLabels: {pod: b}}, policyTypes: [Egress],"
+			       " ingress: [{}]}"));
 	struct np_ruleset *a = compile(c, "x", "a"), *b = compile(c, "x", "b");
 	struct np_verdict v;
 
@@ -396,22 +413,28 @@ Test(verdict, reasons_node_self_and_cluster)
 	cr_assert_eq(np_ruleset_verdict(a, IN, "198.18.1.2", TCP, 80, &v), 0);
 	cr_expect(!v.allowed);
 	cr_expect_eq(v.reason, NP_REASON_NO_MATCH);
-	cr_assert_eq(np_cluster_verdict(c, "x/a", "x/a", TCP, 80, NULL, &v, &d), 0);
+	cr_assert_eq(np_cluster_verdict(c, "x/a", "x/a", TCP, 80, NULL, &v, &d),
+		     0);
 	cr_expect(v.allowed);
 	cr_expect_eq(v.reason, NP_REASON_SELF);
-	cr_assert_eq(np_cluster_verdict(c, "x/a", "x/b", TCP, 80, NULL, &v, &d), 0);
+	cr_assert_eq(np_cluster_verdict(c, "x/a", "x/b", TCP, 80, NULL, &v, &d),
+		     0);
 	cr_expect(!v.allowed);
 	cr_expect_eq(v.direction, NP_DIRECTION_INGRESS);
 	/* egress is open: a pod reaches an external address */
 	cr_assert_eq(np_cluster_verdict(c, "x/a", "203.0.113.1", UDP, 53, NULL,
-					&v, &d), 0);
+					&v, &d),
+		     0);
 	cr_expect(v.allowed);
-	cr_expect_eq(np_cluster_verdict(c, "x/nope", "x/a", TCP, 80, NULL, &v, &d),
+	cr_expect_eq(np_cluster_verdict(c, "x/nope", "x/a", TCP, 80, NULL, &v,
+					&d),
 		     -ENOENT);
 	cr_expect_str_eq(d.object, "Pod x/nope");
 	cr_expect_eq(np_cluster_verdict(c, "1.2.3.4", "5.6.7.8", TCP, 80, NULL,
-					&v, &d), -EINVAL);
-	cr_expect_eq(np_ruleset_verdict(a, IN, "not-an-ip", TCP, 80, &v), -EINVAL);
+					&v, &d),
+		     -EINVAL);
+	cr_expect_eq(np_ruleset_verdict(a, IN, "not-an-ip", TCP, 80, &v),
+		     -EINVAL);
 	cr_expect_eq(np_ruleset_verdict(a, IN, "1.2.3.4", 1, 80, &v), -EINVAL);
 	np_ruleset_free(a);
 	np_cluster_free(c);
@@ -425,8 +448,9 @@ Test(selection, hostnetwork_and_finished_pods_are_not_selected)
 		"status: {phase: Running, podIP: 198.19.255.1, hostIP: 198.19.255.1}\n---\n"
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: done, namespace: x, labels: {pod: d}}\n"
 		"spec: {containers: [{name: c}]}\n"
-		"status: {phase: Succeeded, podIP: 198.18.1.7}\n---\n"
-		NETPOL("p", "{podSelector: {}, ingress: [{from: [{podSelector: {}}]}]}");
+		"status: {phase: Succeeded, podIP: 198.18.1.7}\n---\n" NETPOL(
+			"p",
+			"{podSelector: {}, ingress: [{from: [{podSelector: {}}]}]}");
 	struct np_cluster *c = with(extra);
 	struct np_ruleset *a = compile(c, "x", "a"), *h = compile(c, "x", "h");
 	struct np_verdict v;
@@ -480,7 +504,8 @@ Test(encode, netpol_and_eks_layouts)
 	cr_assert_eq(np_mapset_count(ms, 6, IN), 1);
 	cr_assert_eq(np_mapset_count(ms, 4, EG), 0);
 	cr_assert_eq(np_mapset_lpm(ms, 4, IN, NP_LAYOUT_NETPOL, 7, &keys, &ks,
-				   &vals, &vs, &n), 0);
+				   &vals, &vs, &n),
+		     0);
 	cr_assert_eq(ks, sizeof(k4));
 	cr_assert_eq(vs, sizeof(lv));
 	memcpy(&k4, keys, sizeof(k4));
@@ -504,7 +529,8 @@ Test(encode, netpol_and_eks_layouts)
 	np_free(sets);
 
 	cr_assert_eq(np_mapset_lpm(ms, 4, IN, NP_LAYOUT_EKS, 0, &keys, &ks,
-				   &vals, &vs, &n), 0);
+				   &vals, &vs, &n),
+		     0);
 	cr_assert_eq(ks, 8);
 	cr_assert_eq(vs, 288);
 	memcpy(&plen, keys, 4);
@@ -520,7 +546,8 @@ Test(encode, netpol_and_eks_layouts)
 	np_free(keys);
 	np_free(vals);
 	cr_assert_eq(np_mapset_lpm(ms, 6, IN, NP_LAYOUT_EKS, 0, &keys, &ks,
-				   &vals, &vs, &n), 0);
+				   &vals, &vs, &n),
+		     0);
 	cr_expect_eq(ks, 20);
 	cr_expect_eq(n, 1);
 	memcpy(&plen, keys, 4);
@@ -538,18 +565,22 @@ Test(encode, netpol_and_eks_layouts)
 Test(encode, diff_counts_added_changed_removed)
 {
 	struct np_cluster *c = with(NETPOL(
-		"p", "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}},"
-		     "{ipBlock: {cidr: 11.0.0.0/8}}], ports: [{port: 80}]}]}"));
+		"p",
+		"{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}},"
+		"{ipBlock: {cidr: 11.0.0.0/8}}], ports: [{port: 80}]}]}"));
 	struct np_ruleset *r1 = compile(c, "x", "a"), *r2;
 	struct np_mapset *m1, *m2;
 	struct np_mapset_diff_stats st;
 	char *text;
 	const char *upd = NETPOL(
-		"p", "{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}],"
-		     " ports: [{port: 81}]}, {from: [{ipBlock: {cidr: 12.0.0.0/8}}],"
-		     " ports: [{port: 80}]}]}");
+		"p",
+		"{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}],"
+		" ports: [{port: 81}]}, {from: [{ipBlock: {cidr: 12.0.0.0/8}}],"
+		" ports: [{port: 80}]}]}");
 
-	cr_assert_eq(np_cluster_load_buffer(c, upd, strlen(upd), "u", NULL, NULL), 0);
+	cr_assert_eq(np_cluster_load_buffer(c, upd, strlen(upd), "u", NULL,
+					    NULL),
+		     0);
 	r2 = compile(c, "x", "a");
 	cr_assert_eq(np_mapset_encode(&m1, r1), 0);
 	cr_assert_eq(np_mapset_encode(&m2, r2), 0);
@@ -602,8 +633,10 @@ Test(endpoints, agent_view_from_policyendpoints)
 
 Test(query, names_and_matrix)
 {
-	struct np_cluster *c = with(NETPOL("p", "{podSelector: {matchLabels: {pod: b}},"
-						"ingress: [{from: [{podSelector: {}}], ports: [{port: 80}]}]}"));
+	struct np_cluster *c = with(NETPOL(
+		"p",
+		"{podSelector: {matchLabels: {pod: b}},"
+		"ingress: [{from: [{podSelector: {}}], ports: [{port: 80}]}]}"));
 	NP_OPTS(np_matrix_opts, mo);
 	char *names, *m;
 
@@ -621,8 +654,10 @@ Test(query, names_and_matrix)
 
 		mo.ports = ports;
 		mo.nports = 1;
-		cr_assert_eq(np_cluster_matrix(c, &mo, NP_FORMAT_TEXT, &m, NULL), 0);
-		cr_expect_str_eq(m, "TCP/81\n-\tx/a\tx/b\nx/a\t.\tX\nx/b\t.\t.\n");
+		cr_assert_eq(
+			np_cluster_matrix(c, &mo, NP_FORMAT_TEXT, &m, NULL), 0);
+		cr_expect_str_eq(m,
+				 "TCP/81\n-\tx/a\tx/b\nx/a\t.\tX\nx/b\t.\t.\n");
 		np_free(m);
 	}
 	np_cluster_free(c);
@@ -638,19 +673,26 @@ Test(api, null_arguments)
 	void *k, *val;
 	size_t a, b, n;
 
-	cr_expect_eq(np_ruleset_compile(NULL, NULL, "x", "a", NULL, NULL), -EINVAL);
-	cr_expect_eq(np_ruleset_compile(&rs, NULL, "x", "a", NULL, NULL), -EINVAL);
+	cr_expect_eq(np_ruleset_compile(NULL, NULL, "x", "a", NULL, NULL),
+		     -EINVAL);
+	cr_expect_eq(np_ruleset_compile(&rs, NULL, "x", "a", NULL, NULL),
+		     -EINVAL);
 	cr_expect_eq(np_ruleset_export(NULL, NP_FORMAT_JSON, &s), -EINVAL);
 	cr_expect_eq(np_ruleset_hash(NULL), 0);
-	cr_expect_eq(np_ruleset_verdict(NULL, IN, "1.2.3.4", TCP, 1, &v), -EINVAL);
-	cr_expect_eq(np_cluster_verdict(NULL, "a", "b", TCP, 1, NULL, &v, NULL), -EINVAL);
-	cr_expect_eq(np_cluster_endpoints(NULL, NP_FORMAT_JSON, &s, NULL), -EINVAL);
-	cr_expect_eq(np_cluster_matrix(NULL, NULL, NP_FORMAT_TEXT, &s, NULL), -EINVAL);
+	cr_expect_eq(np_ruleset_verdict(NULL, IN, "1.2.3.4", TCP, 1, &v),
+		     -EINVAL);
+	cr_expect_eq(np_cluster_verdict(NULL, "a", "b", TCP, 1, NULL, &v, NULL),
+		     -EINVAL);
+	cr_expect_eq(np_cluster_endpoints(NULL, NP_FORMAT_JSON, &s, NULL),
+		     -EINVAL);
+	cr_expect_eq(np_cluster_matrix(NULL, NULL, NP_FORMAT_TEXT, &s, NULL),
+		     -EINVAL);
 	cr_expect_eq(np_cluster_names(NULL, NP_KIND_POD, &s), -EINVAL);
 	cr_expect_eq(np_mapset_encode(&ms, NULL), -EINVAL);
 	cr_expect_eq(np_mapset_count(NULL, 4, IN), 0);
 	cr_expect_eq(np_mapset_lpm(NULL, 4, IN, NP_LAYOUT_EKS, 0, &k, &a, &val,
-				   &b, &n), -EINVAL);
+				   &b, &n),
+		     -EINVAL);
 	cr_expect_eq(np_mapset_portsets(NULL, &k, &a, &n), -EINVAL);
 	cr_expect_eq(np_mapset_export(NULL, NP_FORMAT_TEXT, &s), -EINVAL);
 	cr_expect_eq(np_mapset_diff(NULL, NULL, &st, NULL), -EINVAL);

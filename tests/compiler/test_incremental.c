@@ -18,7 +18,6 @@
 
 static unsigned long long rng = 88172645463325252ULL;
 
-
 static unsigned rnd(unsigned n)
 {
 	rng ^= rng << 13;
@@ -42,15 +41,16 @@ static void pod(struct np_cluster *c, unsigned ns, unsigned i)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf),
-		 "apiVersion: v1\nkind: Pod\nmetadata: {name: p%u, namespace: n%u,"
-		 " labels: {app: %s%s}}\nspec:\n  hostNetwork: %s\n  containers:\n"
-		 "  - name: c\n    ports: [{name: http, containerPort: %u},"
-		 " {name: dns, containerPort: 53, protocol: UDP}]\n"
-		 "status: {phase: %s, hostIP: 198.19.255.1, podIP: 198.18.%u.%u}\n",
-		 i, ns, apps[rnd(4)], rnd(3) ? ", tier: a" : "",
-		 rnd(12) ? "false" : "true", 8080 + rnd(3),
-		 rnd(10) ? "Running" : "Succeeded", ns, i + 1);
+	snprintf(
+		buf, sizeof(buf),
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p%u, namespace: n%u,"
+		" labels: {app: %s%s}}\nspec:\n  hostNetwork: %s\n  containers:\n"
+		"  - name: c\n    ports: [{name: http, containerPort: %u},"
+		" {name: dns, containerPort: 53, protocol: UDP}]\n"
+		"status: {phase: %s, hostIP: 198.19.255.1, podIP: 198.18.%u.%u}\n",
+		i, ns, apps[rnd(4)], rnd(3) ? ", tier: a" : "",
+		rnd(12) ? "false" : "true", 8080 + rnd(3),
+		rnd(10) ? "Running" : "Succeeded", ns, i + 1);
 	apply(c, buf);
 }
 
@@ -67,7 +67,9 @@ static const char *const peers[] = {
 };
 
 static const char *const ports[] = {
-	"", ", ports: [{port: http}]", ", ports: [{port: 80}, {port: dns, protocol: UDP}]",
+	"",
+	", ports: [{port: http}]",
+	", ports: [{port: 80}, {port: dns, protocol: UDP}]",
 	", ports: [{port: 8080, endPort: 8082}]",
 };
 
@@ -92,11 +94,12 @@ static void service(struct np_cluster *c, unsigned ns, unsigned i)
 {
 	char buf[1024];
 
-	snprintf(buf, sizeof(buf),
-		 "apiVersion: v1\nkind: Service\nmetadata: {name: s%u, namespace: n%u}\n"
-		 "spec: {clusterIP: 198.18.200.%u, selector: {app: %s},"
-		 " ports: [{port: 80, targetPort: %s}]}\n",
-		 i, ns, ns * 10 + i + 1, apps[rnd(2)], rnd(2) ? "http" : "8080");
+	snprintf(
+		buf, sizeof(buf),
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s%u, namespace: n%u}\n"
+		"spec: {clusterIP: 198.18.200.%u, selector: {app: %s},"
+		" ports: [{port: 80, targetPort: %s}]}\n",
+		i, ns, ns * 10 + i + 1, apps[rnd(2)], rnd(2) ? "http" : "8080");
 	apply(c, buf);
 }
 
@@ -107,9 +110,11 @@ static void namespaces(struct np_cluster *c)
 	unsigned ns;
 
 	for (ns = 0; ns < 4; ns++) {
-		snprintf(buf, sizeof(buf),
-			 "apiVersion: v1\nkind: Namespace\nmetadata: {name: n%u,"
-			 " labels: {team: %s}}\n", ns, teams[ns]);
+		snprintf(
+			buf, sizeof(buf),
+			"apiVersion: v1\nkind: Namespace\nmetadata: {name: n%u,"
+			" labels: {team: %s}}\n",
+			ns, teams[ns]);
 		apply(c, buf);
 	}
 }
@@ -158,8 +163,10 @@ static void compare(struct np_cluster *c, int step)
 		*slash = '\0';
 		a = rules(c, line, slash + 1);
 		b = rules(f, line, slash + 1);
-		cr_assert_str_eq(a, b, "step %d, pod %s/%s:\nincremental:\n%s\n"
-				       "fresh:\n%s", step, line, slash + 1, a, b);
+		cr_assert_str_eq(a, b,
+				 "step %d, pod %s/%s:\nincremental:\n%s\n"
+				 "fresh:\n%s",
+				 step, line, slash + 1, a, b);
 		free(a);
 		free(b);
 	}
@@ -187,7 +194,8 @@ static void run(unsigned long long seed_value)
 		char name[16];
 
 		if (getenv("NP_TRACE"))
-			fprintf(stderr, "step %d op %u ns %u i %u\n", step, op, ns, i);
+			fprintf(stderr, "step %d op %u ns %u i %u\n", step, op,
+				ns, i);
 		if (op < 9) {
 			pod(c, ns, i);
 		} else if (op < 13) {

@@ -220,7 +220,8 @@ static int parse_args(const char *path, struct args *a, struct report *r)
 			     item = strtok_r(NULL, ",", &s2)) {
 				long v = strtol(item, NULL, 10);
 
-				if (v < 1 || v > 65535 || a->nports == MAX_PORTS) {
+				if (v < 1 || v > 65535 ||
+				    a->nports == MAX_PORTS) {
 					err = -EINVAL;
 					break;
 				}
@@ -230,7 +231,8 @@ static int parse_args(const char *path, struct args *a, struct report *r)
 			for (item = strtok_r(val, ",", &s2); item;
 			     item = strtok_r(NULL, ",", &s2)) {
 				if (a->nprotos == MAX_PROTOS ||
-				    parse_protocol(item, &a->protos[a->nprotos])) {
+				    parse_protocol(item,
+						   &a->protos[a->nprotos])) {
 					err = -EINVAL;
 					break;
 				}
@@ -343,7 +345,8 @@ static int parse_matrix(const char *text, struct matrix *m, const char *what,
 			continue;
 		}
 		if (!t) {
-			rep_fail(r, "%s: line %d: row before a PROTO/PORT title",
+			rep_fail(r,
+				 "%s: line %d: row before a PROTO/PORT title",
 				 what, lineno);
 			err = -EINVAL;
 			break;
@@ -441,14 +444,19 @@ static void compare_matrix(const struct matrix *exp, const struct matrix *got,
 				if (gc < 0)
 					continue;
 				ec = e->cells[j * e->ncols + k];
-				gv = g->cells[(size_t)gr * g->ncols + (size_t)gc];
+				gv = g->cells[(size_t)gr * g->ncols +
+					      (size_t)gc];
 				if (ec != gv) {
 					diffs++;
-					rep_fail(r, "%s%s %s -> %s: expected %s, got %s",
-						 ctx, e->title, e->rows[j],
-						 e->cols[k],
-						 ec == '.' ? "allow (.)" : "deny (X)",
-						 gv == '.' ? "allow (.)" : "deny (X)");
+					rep_fail(
+						r,
+						"%s%s %s -> %s: expected %s, got %s",
+						ctx, e->title, e->rows[j],
+						e->cols[k],
+						ec == '.' ? "allow (.)" :
+							    "deny (X)",
+						gv == '.' ? "allow (.)" :
+							    "deny (X)");
 				}
 			}
 		}
@@ -530,11 +538,12 @@ static int load_buffer(struct np_cluster *c, const char *buf, const char *name,
  * (after the model, which the exported objects then overwrite).
  */
 static struct np_cluster *endpoints_cluster(struct np_cluster *c,
-					    const char *model,
-					    struct report *r)
+					    const char *model, struct report *r)
 {
 	static const enum np_kind kinds[] = {
-		NP_KIND_NAMESPACE, NP_KIND_POD, NP_KIND_SERVICE,
+		NP_KIND_NAMESPACE,
+		NP_KIND_POD,
+		NP_KIND_SERVICE,
 	};
 	struct np_cluster *e = cluster_new();
 	struct np_diag d;
@@ -634,8 +643,8 @@ static void check_verdicts(struct np_cluster *c, enum np_source src,
 		if (!*line || *line == '#')
 			continue;
 		if (sscanf(line, "%255s %255s %15s %u %15s", from, to, proto,
-			   &port, want) != 5 || parse_protocol(proto, &p) ||
-		    port < 1 || port > 65535 ||
+			   &port, want) != 5 ||
+		    parse_protocol(proto, &p) || port < 1 || port > 65535 ||
 		    (strcmp(want, "ALLOW") && strcmp(want, "DENY"))) {
 			rep_fail(r, "verdicts.txt:%d: cannot parse \"%s\"",
 				 lineno, line);
@@ -650,12 +659,13 @@ static void check_verdicts(struct np_cluster *c, enum np_source src,
 			continue;
 		}
 		if (v.allowed != !strcmp(want, "ALLOW"))
-			rep_fail(r, "verdict %s -> %s %s/%u: expected %s, got %s "
+			rep_fail(r,
+				 "verdict %s -> %s %s/%u: expected %s, got %s "
 				 "(%s side, key \"%s\", policies \"%s\")",
 				 from, to, protocol_name(p), port, want,
 				 v.allowed ? "ALLOW" : "DENY",
-				 v.direction == NP_DIRECTION_EGRESS ? "egress"
-								    : "ingress",
+				 v.direction == NP_DIRECTION_EGRESS ? "egress" :
+								      "ingress",
 				 v.key, v.policies);
 	}
 	free(text);

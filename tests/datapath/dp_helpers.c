@@ -55,8 +55,7 @@ void dpt_setup(void)
 	/* one tiny map: is bpf() allowed here at all? */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "npt_probe", 4, 4, 1, &mo);
 	if (fd < 0 && (fd == -EPERM || fd == -EACCES))
-		cr_skip_test("bpf() refused (%s): run as root",
-			     strerror(-fd));
+		cr_skip_test("bpf() refused (%s): run as root", strerror(-fd));
 	cr_assert(fd >= 0, "bpf(BPF_MAP_CREATE): %s", strerror(-fd));
 	close(fd);
 	if (npt_node_isolate()) {
@@ -65,8 +64,8 @@ void dpt_setup(void)
 		cr_assert_fail("setting up the node netns: %s",
 			       strerror(errno));
 	}
-	snprintf(T.pin_root, sizeof(T.pin_root),
-		 "/sys/fs/bpf/netpol-test-%d", (int)getpid());
+	snprintf(T.pin_root, sizeof(T.pin_root), "/sys/fs/bpf/netpol-test-%d",
+		 (int)getpid());
 }
 
 void dpt_teardown(void)
@@ -166,7 +165,7 @@ static size_t l4_build(uint8_t *p, const struct pktspec *s)
 		}
 		return n;
 	}
-	memset(p, 0, 8);	/* some payload */
+	memset(p, 0, 8); /* some payload */
 	return 8;
 }
 
@@ -182,7 +181,8 @@ size_t pkt_build(uint8_t *buf, size_t cap, const struct pktspec *s)
 	memcpy(buf, "\x02\0\0\0\0\x01", 6);
 	memcpy(buf + 6, "\x02\0\0\0\0\x02", 6);
 	put16(buf + 12, s->ethertype ? s->ethertype :
-			fam == 4 ? 0x0800 : 0x86dd);
+			fam == 4     ? 0x0800 :
+				       0x86dd);
 	if (s->ethertype == 0x0806) {
 		memset(buf + 14, 0, 28);
 		return 14 + 28;
@@ -191,7 +191,7 @@ size_t pkt_build(uint8_t *buf, size_t cap, const struct pktspec *s)
 		int ihl = s->ihl ? s->ihl : 5;
 
 		hl = ihl >= 5 ? ihl * 4 : 20;
-		memset(ip, 1, hl);	/* options: NOPs */
+		memset(ip, 1, hl); /* options: NOPs */
 		ip[0] = 0x40 | (ihl & 0xf);
 		ip[1] = 0;
 		put16(ip + 4, s->frag_id);
@@ -218,10 +218,10 @@ size_t pkt_build(uint8_t *buf, size_t cap, const struct pktspec *s)
 		int i;
 
 		for (i = 0; i < s->v6_ext; i++) {
-			*nh = 60;	/* destination options, 8 bytes */
+			*nh = 60; /* destination options, 8 bytes */
 			memset(p, 0, 8);
 			p[1] = 0;
-			p[2] = 1;	/* PadN */
+			p[2] = 1; /* PadN */
 			p[3] = 4;
 			nh = p;
 			p += 8;
@@ -238,7 +238,7 @@ size_t pkt_build(uint8_t *buf, size_t cap, const struct pktspec *s)
 	}
 	l4 = (s->v6_frag && (s->frag & 0xfff8)) ? 8 : l4_build(p, s);
 	if (s->v6_frag && (s->frag & 0xfff8))
-		memset(p, 0xab, 8);	/* middle of a datagram */
+		memset(p, 0xab, 8); /* middle of a datagram */
 	p += l4;
 	put16(ip + 4, p - ip - 40);
 	return p - buf;
@@ -313,8 +313,8 @@ void msb_add(struct msb *b, enum np_direction dir, const char *cidr,
 	memset(e, 0, sizeof(*e));
 	e->cidr.family = fam ? 6 : 4;
 	e->cidr.len = atoi(slash + 1);
-	cr_assert_eq(inet_pton(fam ? AF_INET6 : AF_INET, addr, e->cidr.addr),
-		     1, "%s", cidr);
+	cr_assert_eq(inet_pton(fam ? AF_INET6 : AF_INET, addr, e->cidr.addr), 1,
+		     "%s", cidr);
 	bits = e->cidr.len;
 	for (i = bits; i < (fam ? 128 : 32); i++)
 		e->cidr.addr[i / 8] &= ~(0x80 >> (i % 8));

@@ -18,7 +18,7 @@
 #include "datapath_internal.h"
 #include "netns.h"
 
-#define DPT_MAX_PODS	4
+#define DPT_MAX_PODS 4
 
 struct dpt_log {
 	size_t n;
@@ -51,24 +51,24 @@ struct npt_pod *dpt_pod(const char *tag, const char *ip4, const char *ip6);
 
 /* A crafted frame. Unset fields: IPv4, TCP SYN, IHL 5, no fragments. */
 struct pktspec {
-	int family;		/* 4 or 6 */
+	int family; /* 4 or 6 */
 	const char *src;
 	const char *dst;
 	uint8_t proto;
 	uint16_t sport;
 	uint16_t dport;
-	uint8_t tcp_flags;	/* 0: SYN */
+	uint8_t tcp_flags; /* 0: SYN */
 	uint8_t icmp_type;
 	uint16_t icmp_id;
-	int ihl;		/* IPv4 header words, 0: 5 (options: NOPs) */
-	uint16_t frag;		/* v4: MF | offset; v6: offset << 3 | M */
+	int ihl; /* IPv4 header words, 0: 5 (options: NOPs) */
+	uint16_t frag; /* v4: MF | offset; v6: offset << 3 | M */
 	uint32_t frag_id;
-	bool v6_frag;		/* IPv6: add a fragment header */
-	int v6_ext;		/* IPv6: destination options headers */
-	bool no_l4;		/* stop after the IP header */
-	const uint8_t *inner;	/* ICMP error: embedded IP packet */
+	bool v6_frag; /* IPv6: add a fragment header */
+	int v6_ext; /* IPv6: destination options headers */
+	bool no_l4; /* stop after the IP header */
+	const uint8_t *inner; /* ICMP error: embedded IP packet */
 	size_t inner_len;
-	uint16_t ethertype;	/* 0: from family */
+	uint16_t ethertype; /* 0: from family */
 };
 
 #define TCPF_SYN 0x02
@@ -85,7 +85,7 @@ int dpt_verdict(unsigned int ifindex, enum np_direction dir,
 #define MSB_MAX 64
 struct msb {
 	struct np_mapset ms;
-	struct np_map_entry ent[2][2][MSB_MAX];	/* [fam][dir] */
+	struct np_map_entry ent[2][2][MSB_MAX]; /* [fam][dir] */
 	struct np_portset ps[MSB_MAX];
 };
 

@@ -81,7 +81,8 @@ int npt_node_isolate(void)
 	    write_file("/proc/sys/net/ipv6/conf/default/accept_dad", "0"))
 		return -1;
 	if (npt_sh("ip link set lo up && ip addr add %s/32 dev lo && "
-		   "ip -6 addr add %s/128 dev lo", NPT_NODE_IP4, NPT_NODE_IP6))
+		   "ip -6 addr add %s/128 dev lo",
+		   NPT_NODE_IP4, NPT_NODE_IP6))
 		return -1;
 	return 0;
 }
@@ -116,7 +117,7 @@ int npt_pod_create(struct npt_pod *pod, const char *tag, const char *ip4,
 	if (npt_sh("ip netns add %s", pod->netns))
 		return -1;
 	if (npt_pod_exec(pod, "sh -c 'echo 0 > "
-			 "/proc/sys/net/ipv6/conf/default/accept_dad'") ||
+			      "/proc/sys/net/ipv6/conf/default/accept_dad'") ||
 	    npt_sh("ip link add %s type veth peer name eth0 netns %s",
 		   pod->host_if, pod->netns) ||
 	    npt_sh("ip link set %s up", pod->host_if) ||
@@ -139,7 +140,7 @@ int npt_pod_create(struct npt_pod *pod, const char *tag, const char *ip4,
 	    (npt_pod_exec(pod, "ip -6 addr add %s/128 dev eth0 nodad",
 			  pod->ip6) ||
 	     npt_pod_exec(pod, "ip -6 route add default via fe80::1 "
-			  "dev eth0") ||
+			       "dev eth0") ||
 	     npt_sh("ip -6 route add %s/128 dev %s", pod->ip6, pod->host_if)))
 		goto fail;
 	return 0;
@@ -181,8 +182,8 @@ void npt_cleanup_stale(void)
 			continue;
 		if (kill(pid, 0) && errno == ESRCH)
 			npt_sh("ip netns pids %s 2>/dev/null | xargs -r kill -9; "
-			       "ip netns del %s 2>/dev/null", de->d_name,
-			       de->d_name);
+			       "ip netns del %s 2>/dev/null",
+			       de->d_name, de->d_name);
 	}
 	closedir(d);
 }
@@ -255,7 +256,8 @@ int npt_reaper_start(const char *pin_root)
 		sigwait(&set, &sig);
 	npt_sh("for n in $(ls /run/netns 2>/dev/null | grep '^npt-%d-'); do "
 	       "ip netns pids $n 2>/dev/null | xargs -r kill -9; "
-	       "ip netns del $n 2>/dev/null; done", (int)parent);
+	       "ip netns del $n 2>/dev/null; done",
+	       (int)parent);
 	if (pin_root)
 		npt_sh("rm -rf '%s'", pin_root);
 	_exit(0);
@@ -302,7 +304,7 @@ static void serve_child(int proto, uint16_t port, int ready)
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
 	close(ready);
-	signal(SIGCHLD, SIG_IGN);	/* no zombies of connection children */
+	signal(SIGCHLD, SIG_IGN); /* no zombies of connection children */
 	for (;;) {
 		if (proto == IPPROTO_TCP) {
 			int c = accept(fd, NULL, NULL);
@@ -349,8 +351,8 @@ int npt_serve(struct npt_pod *pod, int proto, uint16_t port)
 	pod->servers[pod->nservers++] = pid;
 	if (read(p[0], &c, 1) != 1) {
 		close(p[0]);
-		fprintf(stderr, "npt: server %s:%u did not start\n",
-			pod->netns, port);
+		fprintf(stderr, "npt: server %s:%u did not start\n", pod->netns,
+			port);
 		return -1;
 	}
 	close(p[0]);
@@ -402,8 +404,7 @@ static int dial(int proto, const char *dst, uint16_t port, int timeout_ms)
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&ss, len)) {
-		if (errno != EINPROGRESS ||
-		    wait_fd(fd, POLLOUT, timeout_ms) ||
+		if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, timeout_ms) ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
 			close(fd);
 			return -1;
@@ -645,9 +646,8 @@ static void pr_child(struct npt_probe_req *reqs, size_t n, int timeout_ms,
 			if (st[i].state == PR_DONE)
 				continue;
 			pfd[np].fd = st[i].fd;
-			pfd[np].events = st[i].state == PR_CONNECTING
-						 ? POLLOUT
-						 : POLLIN;
+			pfd[np].events =
+				st[i].state == PR_CONNECTING ? POLLOUT : POLLIN;
 			pfd[np].revents = 0;
 			idx[np++] = i;
 		}

@@ -35,15 +35,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define NPT_NODE_IP4	"198.18.255.253"
-#define NPT_NODE_IP6	"fd00::fffd"
-#define NPT_MAX_SERVERS	8
+#define NPT_NODE_IP4 "198.18.255.253"
+#define NPT_NODE_IP6 "fd00::fffd"
+#define NPT_MAX_SERVERS 8
 
 struct npt_pod {
 	char netns[32];
 	char host_if[16];
-	unsigned int ifindex;	/* of host_if, in the node netns */
-	char ip4[16];		/* "" when none */
+	unsigned int ifindex; /* of host_if, in the node netns */
+	char ip4[16]; /* "" when none */
 	char ip6[48];
 	pid_t servers[NPT_MAX_SERVERS];
 	int nservers;
@@ -51,8 +51,8 @@ struct npt_pod {
 
 struct npt_conn {
 	pid_t pid;
-	int cmd;		/* write a byte: one exchange */
-	int res;		/* read a byte: 0 ok, 1 failed */
+	int cmd; /* write a byte: one exchange */
+	int res; /* read a byte: 0 ok, 1 failed */
 };
 
 /* 0, or -1 with errno (EPERM when namespaces are refused). */
@@ -76,10 +76,10 @@ int npt_probe(const struct npt_pod *pod, int proto, const char *dst,
 /* One probe of npt_probe_many(). */
 struct npt_probe_req {
 	const struct npt_pod *from;
-	int proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	const char *dst;	/* an IPv4 or IPv6 address */
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	const char *dst; /* an IPv4 or IPv6 address */
 	uint16_t port;
-	int result;		/* out: 0 answered, 1 not, -1 setup error */
+	int result; /* out: 0 answered, 1 not, -1 setup error */
 };
 
 /*

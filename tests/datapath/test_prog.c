@@ -19,18 +19,18 @@
 #include "dp_helpers.h"
 #include "empty.skel.h"
 
-#define OK	0	/* TC_ACT_OK */
-#define SHOT	2	/* TC_ACT_SHOT */
-#define POD4	"198.18.0.10"
-#define POD6	"fd00::10"
+#define OK 0 /* TC_ACT_OK */
+#define SHOT 2 /* TC_ACT_SHOT */
+#define POD4 "198.18.0.10"
+#define POD6 "fd00::10"
 
-#define EG(...) dpt_verdict(ifx, NP_DIRECTION_EGRESS, \
-			    &(struct pktspec){ __VA_ARGS__ })
-#define IN(...) dpt_verdict(ifx, NP_DIRECTION_INGRESS, \
-			    &(struct pktspec){ __VA_ARGS__ })
+#define EG(...) \
+	dpt_verdict(ifx, NP_DIRECTION_EGRESS, &(struct pktspec){ __VA_ARGS__ })
+#define IN(...) \
+	dpt_verdict(ifx, NP_DIRECTION_INGRESS, &(struct pktspec){ __VA_ARGS__ })
 #define TCP4(d, p) .src = POD4, .dst = (d), .proto = IPPROTO_TCP, .dport = (p)
-#define TCP6(d, p) .family = 6, .src = POD6, .dst = (d), \
-		   .proto = IPPROTO_TCP, .dport = (p)
+#define TCP6(d, p) \
+	.family = 6, .src = POD6, .dst = (d), .proto = IPPROTO_TCP, .dport = (p)
 
 TestSuite(prog, .init = dpt_setup, .fini = dpt_teardown, .timeout = 60);
 
@@ -49,8 +49,9 @@ Test(prog, default_standard_allows)
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
 
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
-	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4, .proto = IPPROTO_UDP,
+			.dport = 53),
+		     OK);
 	cr_expect_eq(EG(TCP6("fd00:9::9", 443)), OK);
 }
 
@@ -59,19 +60,21 @@ Test(prog, default_strict_denies_but_arp_and_nd)
 	unsigned int ifx = one_pod(NP_MODE_STRICT);
 
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), SHOT);
-	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 53), SHOT);
+	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4, .proto = IPPROTO_UDP,
+			.dport = 53),
+		     SHOT);
 	cr_expect_eq(EG(TCP6("fd00:9::9", 443)), SHOT);
 	cr_expect_eq(EG(.ethertype = 0x0806), OK, "ARP passes");
 	cr_expect_eq(EG(.family = 6, .src = "fe80::2", .dst = "ff02::1:ff00:1",
-			.proto = IPPROTO_ICMPV6, .icmp_type = 135), OK,
-		     "neighbour solicitation passes");
+			.proto = IPPROTO_ICMPV6, .icmp_type = 135),
+		     OK, "neighbour solicitation passes");
 	cr_expect_eq(IN(.family = 6, .src = "fe80::1", .dst = "fe80::2",
-			.proto = IPPROTO_ICMPV6, .icmp_type = 136), OK,
-		     "neighbour advertisement passes");
+			.proto = IPPROTO_ICMPV6, .icmp_type = 136),
+		     OK, "neighbour advertisement passes");
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:9::9",
 			.proto = IPPROTO_ICMPV6, .icmp_type = 128,
-			.icmp_id = 7), SHOT, "echo is no ND");
+			.icmp_id = 7),
+		     SHOT, "echo is no ND");
 	/* an interface without an endpoint record is not ours: lo */
 	ifx = 1;
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
@@ -88,34 +91,43 @@ Test(prog, node_ip_always_allowed)
 	dpt_open(NP_MODE_STRICT, false, ips, 3);
 	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, NULL, NULL), 0);
 	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 8080), OK);
+			.proto = IPPROTO_TCP, .dport = 8080),
+		     OK);
 	cr_expect_eq(IN(.src = "198.18.250.2", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 8080), OK);
+			.proto = IPPROTO_TCP, .dport = 8080),
+		     OK);
 	cr_expect_eq(EG(TCP4("198.18.250.1", 10250)), OK);
 	cr_expect_eq(IN(.family = 6, .src = "fd00::fa01", .dst = POD6,
-			.proto = IPPROTO_TCP, .dport = 8080), OK);
+			.proto = IPPROTO_TCP, .dport = 8080),
+		     OK);
 	cr_expect_eq(IN(.src = "198.18.250.3", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 8080), SHOT);
+			.proto = IPPROTO_TCP, .dport = 8080),
+		     SHOT);
 	cr_expect_eq(EG(TCP4("0.0.0.0", 1)), SHOT, "unset slots never match");
 
 	/* and under rules that allow nothing */
 	msb_init(&b, true, true);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 9), OK);
+			.proto = IPPROTO_UDP, .dport = 9),
+		     OK);
 	cr_expect_eq(IN(.src = "198.18.250.9", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 9), SHOT);
+			.proto = IPPROTO_UDP, .dport = 9),
+		     SHOT);
 
 	/* replaced at run time */
 	cr_assert_eq(np_datapath_set_node_ips(T.dp, ips + 2, 1), 0);
 	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 9), SHOT);
+			.proto = IPPROTO_UDP, .dport = 9),
+		     SHOT);
 	cr_expect_eq(IN(.src = "198.18.250.2", .dst = POD4,
-			.proto = IPPROTO_UDP, .dport = 9), OK);
+			.proto = IPPROTO_UDP, .dport = 9),
+		     OK);
 	cr_expect_eq(np_datapath_set_node_ips(T.dp, ips, 3), 0);
 	{
 		static const char *const five[] = { "198.18.250.1",
-			"198.18.250.2", "198.18.250.3" };
+						    "198.18.250.2",
+						    "198.18.250.3" };
 
 		cr_expect_eq(np_datapath_set_node_ips(T.dp, five, 3), -E2BIG);
 	}
@@ -166,16 +178,18 @@ Test(prog, lpm_and_ports_v4)
 	/* /24 and a more specific /32: the longest prefix decides */
 	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.8", 81)), SHOT);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.8",
-			.proto = IPPROTO_UDP, .dport = 80), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.8", .proto = IPPROTO_UDP,
+			.dport = 80),
+		     SHOT);
 	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), SHOT);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7",
-			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
+			.dport = 53),
+		     OK);
 	cr_expect_eq(EG(TCP4("198.18.2.1", 80)), SHOT, "no key");
 	/* every protocol and port */
 	cr_expect_eq(EG(TCP4("198.18.7.255", 1)), OK);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.1",
-			.proto = IPPROTO_ICMP, .icmp_type = 8, .icmp_id = 1),
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.1", .proto = IPPROTO_ICMP,
+			.icmp_type = 8, .icmp_id = 1),
 		     OK);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.1", .proto = 47), OK);
 	cr_expect_eq(EG(TCP4("198.18.8.0", 1)), SHOT);
@@ -186,26 +200,33 @@ Test(prog, lpm_and_ports_v4)
 	cr_expect_eq(EG(TCP4("198.18.8.9", 999)), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.8.9", 1044)), SHOT);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_UDP,
-			.dport = 5353), OK, "slot 23");
+			.dport = 5353),
+		     OK, "slot 23");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_UDP,
-			.dport = 1000), SHOT, "TCP port, UDP packet");
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
-			.proto = IPPROTO_SCTP, .dport = 9000), OK, "slot 24");
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
-			.proto = IPPROTO_SCTP, .dport = 9100), OK);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
-			.proto = IPPROTO_SCTP, .dport = 9101), SHOT);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9",
-			.proto = IPPROTO_ICMP, .icmp_type = 8), SHOT);
+			.dport = 1000),
+		     SHOT, "TCP port, UDP packet");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_SCTP,
+			.dport = 9000),
+		     OK, "slot 24");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_SCTP,
+			.dport = 9100),
+		     OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_SCTP,
+			.dport = 9101),
+		     SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.8.9", .proto = IPPROTO_ICMP,
+			.icmp_type = 8),
+		     SHOT);
 	/* ingress: the peer is the source, the port the pod's own */
 	cr_expect_eq(IN(.src = "198.18.1.200", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 8080), OK);
+			.proto = IPPROTO_TCP, .dport = 8080),
+		     OK);
 	cr_expect_eq(IN(.src = "198.18.1.200", .dst = POD4,
 			.proto = IPPROTO_TCP, .sport = 8080, .dport = 80),
 		     SHOT, "the source port is not the rule's port");
-	cr_expect_eq(IN(.src = "198.18.8.9", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 1000), SHOT,
-		     "egress rules do not open ingress");
+	cr_expect_eq(IN(.src = "198.18.8.9", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 1000),
+		     SHOT, "egress rules do not open ingress");
 }
 
 Test(prog, lpm_and_ports_v6)
@@ -229,17 +250,22 @@ Test(prog, lpm_and_ports_v6)
 	cr_expect_eq(EG(TCP6("fd00:1:0:1::1", 443)), SHOT, "outside the /64");
 	cr_expect_eq(EG(TCP6("fd00:1::5", 22)), OK, "the /128 allows all");
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::5",
-			.proto = IPPROTO_UDP, .dport = 53), OK);
+			.proto = IPPROTO_UDP, .dport = 53),
+		     OK);
 	cr_expect_eq(EG(TCP6("fd00:8:0:ffff::1", 1000)), OK, "slot 1");
 	cr_expect_eq(EG(TCP6("fd00:8::1", 1001)), SHOT);
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:8::1",
-			.proto = IPPROTO_SCTP, .dport = 9050), OK, "slot 24");
+			.proto = IPPROTO_SCTP, .dport = 9050),
+		     OK, "slot 24");
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:8::1",
-			.proto = IPPROTO_UDP, .dport = 5353), OK, "slot 23");
+			.proto = IPPROTO_UDP, .dport = 5353),
+		     OK, "slot 23");
 	cr_expect_eq(IN(.family = 6, .src = "fd00:2:ffff::1", .dst = POD6,
-			.proto = IPPROTO_TCP, .dport = 443), OK);
+			.proto = IPPROTO_TCP, .dport = 443),
+		     OK);
 	cr_expect_eq(IN(.family = 6, .src = "fd00:3::1", .dst = POD6,
-			.proto = IPPROTO_TCP, .dport = 443), SHOT);
+			.proto = IPPROTO_TCP, .dport = 443),
+		     SHOT);
 	/* the IPv4 rules are empty: IPv4 is denied */
 	cr_expect_eq(EG(TCP4("198.18.1.1", 443)), SHOT);
 }
@@ -275,8 +301,8 @@ Test(prog, empty_slots_and_protocol_zero_never_match)
 		     "protocol 0 never matches, even a protocol 0 slot");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.3.1", .proto = 0), SHOT,
 		     "an empty set matches nothing");
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.3.1", .proto = 0,
-			.ihl = 5), SHOT);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.3.1", .proto = 0, .ihl = 5),
+		     SHOT);
 
 	/*
 	 * The program itself ignores slots beyond count: write garbage
@@ -301,8 +327,9 @@ Test(prog, empty_slots_and_protocol_zero_never_match)
 	cr_assert_eq(k, NP_MAX_SLOTS, "the two-slot set is in the map");
 	cr_expect_eq(EG(TCP4("198.18.1.1", 7777)), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1",
-			.proto = IPPROTO_UDP, .dport = 53), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_UDP,
+			.dport = 53),
+		     OK);
 }
 
 Test(prog, unisolated_and_isolated_directions)
@@ -310,16 +337,18 @@ Test(prog, unisolated_and_isolated_directions)
 	unsigned int ifx = one_pod(NP_MODE_STRICT);
 	struct msb b;
 
-	msb_init(&b, true, false);	/* ingress isolated, no rules */
+	msb_init(&b, true, false); /* ingress isolated, no rules */
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
 	cr_expect_eq(EG(TCP6("fd00:9::9", 80)), OK);
-	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 80), SHOT);
+	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 80),
+		     SHOT);
 	msb_init(&b, false, false);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
-	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4,
-			.proto = IPPROTO_TCP, .dport = 80), OK);
+	cr_expect_eq(IN(.src = "198.18.9.8", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 80),
+		     OK);
 }
 
 static void apply_egress_only(unsigned int ifx)
@@ -328,7 +357,7 @@ static void apply_egress_only(unsigned int ifx)
 					     { IPPROTO_UDP, 53, 53 } };
 	struct msb b;
 
-	msb_init(&b, true, true);	/* ingress: nothing */
+	msb_init(&b, true, true); /* ingress: nothing */
 	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.0/24",
 		msb_ps(&b, 0, ports, 2));
 	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::/64",
@@ -348,15 +377,18 @@ Test(prog, conntrack_replies_pass)
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
 			.sport = 80, .dport = 40000,
-			.tcp_flags = TCPF_SYN | TCPF_ACK), OK, "reply");
+			.tcp_flags = TCPF_SYN | TCPF_ACK),
+		     OK, "reply");
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
 			.sport = 80, .dport = 40001,
-			.tcp_flags = TCPF_SYN | TCPF_ACK), SHOT, "other flow");
+			.tcp_flags = TCPF_SYN | TCPF_ACK),
+		     SHOT, "other flow");
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
-			.sport = 40000, .dport = 80), SHOT,
-		     "reversed ports are another flow");
+			.sport = 40000, .dport = 80),
+		     SHOT, "reversed ports are another flow");
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000,
-			.tcp_flags = TCPF_ACK), OK);
+			.tcp_flags = TCPF_ACK),
+		     OK);
 	/* a denied flow creates nothing */
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
@@ -364,21 +396,23 @@ Test(prog, conntrack_replies_pass)
 		     SHOT);
 	/* UDP, IPv6 */
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::53",
-			.proto = IPPROTO_UDP, .sport = 5000, .dport = 53), OK);
+			.proto = IPPROTO_UDP, .sport = 5000, .dport = 53),
+		     OK);
 	cr_expect_eq(IN(.family = 6, .src = "fd00:1::53", .dst = POD6,
-			.proto = IPPROTO_UDP, .sport = 53, .dport = 5000), OK);
+			.proto = IPPROTO_UDP, .sport = 53, .dport = 5000),
+		     OK);
 	cr_expect_eq(IN(.family = 6, .src = "fd00:1::54", .dst = POD6,
 			.proto = IPPROTO_UDP, .sport = 53, .dport = 5000),
 		     SHOT);
 	/* ICMP echo: the identifier pairs request and reply */
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.4",
-			.proto = IPPROTO_ICMP, .icmp_type = 8, .icmp_id = 77),
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.4", .proto = IPPROTO_ICMP,
+			.icmp_type = 8, .icmp_id = 77),
 		     OK);
-	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4,
-			.proto = IPPROTO_ICMP, .icmp_type = 0, .icmp_id = 77),
+	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4, .proto = IPPROTO_ICMP,
+			.icmp_type = 0, .icmp_id = 77),
 		     OK);
-	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4,
-			.proto = IPPROTO_ICMP, .icmp_type = 0, .icmp_id = 78),
+	cr_expect_eq(IN(.src = "198.18.4.4", .dst = POD4, .proto = IPPROTO_ICMP,
+			.icmp_type = 0, .icmp_id = 78),
 		     SHOT);
 
 	cr_assert_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_INGRESS, &c),
@@ -399,23 +433,28 @@ Test(prog, tcp_closing_tuple_is_judged_again)
 	apply_egress_only(ifx);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000,
-			.tcp_flags = TCPF_FIN | TCPF_ACK), OK);
+			.tcp_flags = TCPF_FIN | TCPF_ACK),
+		     OK);
 	/* the peer reuses the closing tuple for a new connection inward */
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
 			.sport = 80, .dport = 40000, .tcp_flags = TCPF_SYN),
 		     SHOT);
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_TCP,
 			.sport = 80, .dport = 40000,
-			.tcp_flags = TCPF_FIN | TCPF_ACK), OK, "closing");
+			.tcp_flags = TCPF_FIN | TCPF_ACK),
+		     OK, "closing");
 }
 
 Test(prog, icmp_errors_follow_their_flow)
 {
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
 	struct pktspec flow = { TCP4("198.18.1.1", 80), .sport = 41000 };
-	struct pktspec flow6 = { .family = 6, .src = POD6,
-				 .dst = "fd00:1::1", .proto = IPPROTO_UDP,
-				 .sport = 41000, .dport = 53 };
+	struct pktspec flow6 = { .family = 6,
+				 .src = POD6,
+				 .dst = "fd00:1::1",
+				 .proto = IPPROTO_UDP,
+				 .sport = 41000,
+				 .dport = 53 };
 	uint8_t in[2048], in6[2048];
 	size_t n = pkt_build(in, sizeof(in), &flow);
 	size_t n6 = pkt_build(in6, sizeof(in6), &flow6);
@@ -426,32 +465,35 @@ Test(prog, icmp_errors_follow_their_flow)
 	cr_expect_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow6), OK);
 	/* a router that is no allowed peer reports on the flow */
 	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
-			.proto = IPPROTO_ICMP, .icmp_type = 3,
-			.inner = in + 14, .inner_len = n - 14), OK,
-		     "destination unreachable of a tracked flow");
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = n - 14),
+		     OK, "destination unreachable of a tracked flow");
 	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
 			.proto = IPPROTO_ICMP, .icmp_type = 11,
-			.inner = in + 14, .inner_len = 28), OK,
-		     "time exceeded, 8 bytes of L4");
+			.inner = in + 14, .inner_len = 28),
+		     OK, "time exceeded, 8 bytes of L4");
 	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
 			.proto = IPPROTO_ICMPV6, .icmp_type = 2,
-			.inner = in6 + 14, .inner_len = n6 - 14), OK,
-		     "packet too big of a tracked flow");
+			.inner = in6 + 14, .inner_len = n6 - 14),
+		     OK, "packet too big of a tracked flow");
 	/* the same errors for a flow that never was */
 	unk.sport = 41001;
 	n = pkt_build(in, sizeof(in), &unk);
 	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
-			.proto = IPPROTO_ICMP, .icmp_type = 3,
-			.inner = in + 14, .inner_len = n - 14), SHOT);
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = n - 14),
+		     SHOT);
 	flow6.sport = 41001;
 	n6 = pkt_build(in6, sizeof(in6), &flow6);
 	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
 			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
-			.inner = in6 + 14, .inner_len = n6 - 14), SHOT);
+			.inner = in6 + 14, .inner_len = n6 - 14),
+		     SHOT);
 	/* truncated embedded header: judged as plain ICMP, denied here */
 	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
-			.proto = IPPROTO_ICMP, .icmp_type = 3,
-			.inner = in + 14, .inner_len = 10), SHOT);
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = 10),
+		     SHOT);
 }
 
 Test(prog, fragments_follow_the_first)
@@ -460,38 +502,43 @@ Test(prog, fragments_follow_the_first)
 
 	apply_egress_only(ifx);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.dport = 53, .frag = 0x2000, .frag_id = 11), OK,
-		     "first fragment, allowed port");
+			.dport = 53, .frag = 0x2000, .frag_id = 11),
+		     OK, "first fragment, allowed port");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
 			.frag = 0x2000 | 185, .frag_id = 11, .no_l4 = true),
 		     OK, "middle fragment follows the first");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.frag = 370, .frag_id = 11, .no_l4 = true), OK,
-		     "last fragment");
+			.frag = 370, .frag_id = 11, .no_l4 = true),
+		     OK, "last fragment");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.frag = 185, .frag_id = 12, .no_l4 = true), SHOT,
-		     "fragment without its first");
+			.frag = 185, .frag_id = 12, .no_l4 = true),
+		     SHOT, "fragment without its first");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.dport = 54, .frag = 0x2000, .frag_id = 13), SHOT,
-		     "first fragment, denied port");
+			.dport = 54, .frag = 0x2000, .frag_id = 13),
+		     SHOT, "first fragment, denied port");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.frag = 185, .frag_id = 13, .no_l4 = true), SHOT);
+			.frag = 185, .frag_id = 13, .no_l4 = true),
+		     SHOT);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
-			.frag = 0x2000, .frag_id = 14, .no_l4 = true), SHOT,
-		     "first fragment too short for ports");
+			.frag = 0x2000, .frag_id = 14, .no_l4 = true),
+		     SHOT, "first fragment too short for ports");
 	/* IPv6 fragment header */
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
 			.proto = IPPROTO_UDP, .dport = 53, .v6_frag = true,
-			.frag = 1, .frag_id = 0x01020304), OK);
+			.frag = 1, .frag_id = 0x01020304),
+		     OK);
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
-			.proto = IPPROTO_UDP, .v6_frag = true,
-			.frag = 1480 | 1, .frag_id = 0x01020304), OK);
+			.proto = IPPROTO_UDP, .v6_frag = true, .frag = 1480 | 1,
+			.frag_id = 0x01020304),
+		     OK);
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
-			.proto = IPPROTO_UDP, .v6_frag = true,
-			.frag = 1480, .frag_id = 0x01020305), SHOT);
+			.proto = IPPROTO_UDP, .v6_frag = true, .frag = 1480,
+			.frag_id = 0x01020305),
+		     SHOT);
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
 			.proto = IPPROTO_UDP, .dport = 53, .v6_frag = true,
-			.frag = 0, .frag_id = 9), OK, "atomic fragment");
+			.frag = 0, .frag_id = 9),
+		     OK, "atomic fragment");
 }
 
 Test(prog, strict_parsing)
@@ -519,14 +566,17 @@ Test(prog, strict_parsing)
 		      &(struct pktspec){ TCP6("fd00:1::1", 80), .sport = 1,
 					 .v6_ext = 1 });
 	cr_assert_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
-					     buf, n, &v), 0);
+					     buf, n, &v),
+		     0);
 	cr_expect_eq(v, OK);
 	buf[14 + 40 + 1] = 50;
 	cr_assert_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
-					     buf, n, &v), 0);
+					     buf, n, &v),
+		     0);
 	cr_expect_eq(v, SHOT);
 	cr_expect_eq(np_datapath_test_packet(T.dp, ifx, NP_DIRECTION_EGRESS,
-					     buf, 10, &v), -EINVAL);
+					     buf, 10, &v),
+		     -EINVAL);
 }
 
 struct evs {
@@ -564,12 +614,14 @@ Test(prog, flow_events)
 	cr_assert_eq(np_datapath_set_events(T.dp, true), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40001), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40001,
-			.tcp_flags = TCPF_ACK), OK);
+			.tcp_flags = TCPF_ACK),
+		     OK);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40002), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.2.1", 81), .sport = 40003), SHOT);
 	cr_expect_eq(IN(.family = 6, .src = "fd00:5::1", .dst = POD6,
-			.proto = IPPROTO_UDP, .sport = 7, .dport = 9), SHOT);
+			.proto = IPPROTO_UDP, .sport = 7, .dport = 9),
+		     SHOT);
 	for (i = 0; i < 5 && e.n < 5; i++)
 		cr_assert_eq(np_datapath_poll_events(T.dp, 100, on_ev, &e), 0);
 	cr_assert_eq(e.n, 5, "one per new flow, one per drop: %zu", e.n);
@@ -601,8 +653,7 @@ Test(prog, flow_events)
 	cr_expect_eq(e.ev[4].direction, NP_DIRECTION_INGRESS);
 	cr_expect_eq(e.ev[4].reason, NP_EVENT_DENY_NO_MATCH);
 	cr_expect_str_eq(e.ev[4].src_text, "fd00:5::1");
-	cr_expect_str_eq(np_event_reason_name(e.ev[4].reason),
-			 "DENY_NO_MATCH");
+	cr_expect_str_eq(np_event_reason_name(e.ev[4].reason), "DENY_NO_MATCH");
 
 	cr_assert_eq(np_datapath_set_events(T.dp, false), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
@@ -761,10 +812,11 @@ Test(prog, failed_apply_keeps_the_old_rules)
 
 	/* and a half-sized one fits, then is replaced and released */
 	big.nent[0][NP_DIR_EGRESS] = 4000;
-	cr_assert_eq(np__datapath_apply_mapset(T.dp, ifx, &big, &diag), 0,
-		     "%s", diag.message);
+	cr_assert_eq(np__datapath_apply_mapset(T.dp, ifx, &big, &diag), 0, "%s",
+		     diag.message);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.19.15.159",
-			.proto = IPPROTO_UDP, .dport = 3999 + 1), OK);
+			.proto = IPPROTO_UDP, .dport = 3999 + 1),
+		     OK);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
 	cr_assert_eq(dpt_apply(ifx, &x, NULL), 0);
 	cr_expect_eq(np_datapath_gc(T.dp), 0);
@@ -836,44 +888,47 @@ Test(prog, foreign_filter_is_replaced)
  * of peers, protocols and ports gets the same verdict from the kernel
  * program as from np_ruleset_verdict().
  */
-#define YPOD(name, app, ip)						\
-	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", "	\
-	"namespace: x, labels: {app: " app "}}\n"			\
-	"spec: {containers: [{name: c}]}\n"				\
+#define YPOD(name, app, ip)                                      \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", " \
+	"namespace: x, labels: {app: " app "}}\n"                \
+	"spec: {containers: [{name: c}]}\n"                      \
 	"status: {phase: Running, hostIP: 198.19.255.1, podIP: " ip "}\n---\n"
 
 static const char cluster_yaml[] =
-	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
-	YPOD("a", "a", "198.18.1.1")
-	YPOD("b", "b", "198.18.1.2")
-	YPOD("c", "c", "198.18.1.3")
-	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-	"metadata: {name: p, namespace: x}\n"
-	"spec:\n"
-	"  podSelector: {matchLabels: {app: b}}\n"
-	"  policyTypes: [Ingress, Egress]\n"
-	"  ingress:\n"
-	"  - from: [{podSelector: {matchLabels: {app: a}}}]\n"
-	"    ports: [{port: 80}, {protocol: UDP, port: 53},\n"
-	"            {port: 8000, endPort: 8100}]\n"
-	"  - from: [{ipBlock: {cidr: 198.18.64.0/18,\n"
-	"                      except: [198.18.65.0/24]}}]\n"
-	"  egress:\n"
-	"  - to: [{podSelector: {matchLabels: {app: c}}}]\n"
-	"    ports: [{protocol: SCTP, port: 80}, {port: 81}]\n";
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n" YPOD(
+		"a", "a", "198.18.1.1") YPOD("b", "b", "198.18.1.2")
+		YPOD("c", "c",
+		     "198.18.1.3") "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				   "metadata: {name: p, namespace: x}\n"
+				   "spec:\n"
+				   "  podSelector: {matchLabels: {app: b}}\n"
+				   "  policyTypes: [Ingress, Egress]\n"
+				   "  ingress:\n"
+				   "  - from: [{podSelector: {matchLabels: {app: a}}}]\n"
+				   "    ports: [{port: 80}, {protocol: UDP, port: 53},\n"
+				   "            {port: 8000, endPort: 8100}]\n"
+				   "  - from: [{ipBlock: {cidr: 198.18.64.0/18,\n"
+				   "                      except: [198.18.65.0/24]}}]\n"
+				   "  egress:\n"
+				   "  - to: [{podSelector: {matchLabels: {app: c}}}]\n"
+				   "    ports: [{protocol: SCTP, port: 80}, {port: 81}]\n";
 
 Test(prog, compiled_policy_matches_userspace_verdicts)
 {
 	static const char *const node[] = { "198.19.255.1" };
 	static const char *const peers[] = {
-		"198.18.1.1", "198.18.1.3", "198.18.64.5", "198.18.65.5",
+		"198.18.1.1",	  "198.18.1.3",	  "198.18.64.5",  "198.18.65.5",
 		"198.18.127.255", "198.18.200.1", "198.19.255.1",
 	};
-	static const struct { uint8_t proto; uint16_t port; } pp[] = {
-		{ IPPROTO_TCP, 80 }, { IPPROTO_TCP, 81 }, { IPPROTO_TCP, 7999 },
-		{ IPPROTO_TCP, 8000 }, { IPPROTO_TCP, 8100 },
-		{ IPPROTO_TCP, 8101 }, { IPPROTO_UDP, 53 },
-		{ IPPROTO_UDP, 80 }, { IPPROTO_SCTP, 80 },
+	static const struct {
+		uint8_t proto;
+		uint16_t port;
+	} pp[] = {
+		{ IPPROTO_TCP, 80 },   { IPPROTO_TCP, 81 },
+		{ IPPROTO_TCP, 7999 }, { IPPROTO_TCP, 8000 },
+		{ IPPROTO_TCP, 8100 }, { IPPROTO_TCP, 8101 },
+		{ IPPROTO_UDP, 53 },   { IPPROTO_UDP, 80 },
+		{ IPPROTO_SCTP, 80 },
 	};
 	struct npt_pod *p = dpt_pod("b", NULL, NULL);
 	unsigned int ifx = p->ifindex;
@@ -906,7 +961,8 @@ Test(prog, compiled_policy_matches_userspace_verdicts)
 				struct np_verdict v;
 				int k;
 
-				err = np_ruleset_verdict(rs, dir, peers[i],
+				err = np_ruleset_verdict(
+					rs, dir, peers[i],
 					(enum np_protocol)pp[j].proto,
 					pp[j].port, &v);
 				cr_assert_eq(err, 0);
@@ -967,8 +1023,9 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
 	apply_egress_only(b->ifindex);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
-	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1",
-			.proto = IPPROTO_UDP, .sport = 40001, .dport = 53), OK);
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_UDP,
+			.sport = 40001, .dport = 53),
+		     OK);
 	n = ct4_entries(keys, vals, 8);
 	cr_assert_eq(n, 2);
 	/* the program's clock is userspace's CLOCK_MONOTONIC_COARSE */
@@ -988,12 +1045,14 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 			continue;
 		vals[i].last_seen = now - 61;
 		cr_assert_eq(bpf_map_update_elem(fd, &keys[i], &vals[i],
-						 BPF_EXIST), 0);
+						 BPF_EXIST),
+			     0);
 	}
 	close(fd);
 	/* an expired entry is a miss for the program already */
 	cr_expect_eq(IN(.src = "198.18.1.1", .dst = POD4, .proto = IPPROTO_UDP,
-			.sport = 53, .dport = 40001), OK, "pod a: no rules");
+			.sport = 53, .dport = 40001),
+		     OK, "pod a: no rules");
 	cr_expect_eq(np_datapath_gc(T.dp), 0);
 	n = ct4_entries(keys, vals, 8);
 	cr_expect_eq(n, 2, "expired UDP gone, TCP and the new reply stay");
@@ -1011,12 +1070,15 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 
 	/* detach removes our filters */
 	cr_expect_eq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
-			    T.pods[1].host_if), 0);
+			    T.pods[1].host_if),
+		     0);
 	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
 	cr_expect_neq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
-			     T.pods[1].host_if), 0);
+			     T.pods[1].host_if),
+		      0);
 	cr_expect_neq(npt_sh("tc qdisc show dev %s | grep -q clsact",
-			     T.pods[1].host_if), 0);
+			     T.pods[1].host_if),
+		      0);
 	cr_expect_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_INGRESS,
 					  &(struct np_datapath_counters){ 0 }),
 		     -ENOENT);

@@ -31,7 +31,7 @@
 #define A6 "fd00::1"
 #define B6 "fd00::2"
 #define C6 "fd00::3"
-#define TMO 800		/* ms: a denied probe costs this much */
+#define TMO 800 /* ms: a denied probe costs this much */
 
 #define ALLOWED 0
 #define DENIED 1
@@ -39,8 +39,7 @@
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 
-TestSuite(traffic, .init = dpt_setup, .fini = dpt_teardown,
-	  .timeout = 120);
+TestSuite(traffic, .init = dpt_setup, .fini = dpt_teardown, .timeout = 120);
 
 static struct npt_pod *A, *B, *C;
 
@@ -112,7 +111,7 @@ static void b_admits_a(uint16_t extra_tcp)
 	msb_init(&m, true, false);
 	if (!extra_tcp)
 		memmove(ports[1], ports[2], sizeof(ports[1]));
-	ps = msb_ps(&m, 0, (const uint16_t (*)[3])ports, extra_tcp ? 3 : 2);
+	ps = msb_ps(&m, 0, (const uint16_t(*)[3])ports, extra_tcp ? 3 : 2);
 	msb_add(&m, NP_DIRECTION_INGRESS, A4 "/32", ps);
 	msb_add(&m, NP_DIRECTION_INGRESS, A6 "/128", ps);
 	err = dpt_apply(B->ifindex, &m, NULL);
@@ -141,7 +140,8 @@ Test(traffic, rules_allow_and_deny)
 	cr_expect_eq(probe(B, TCP, C4, 8080), ALLOWED, "b egress is open");
 
 	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_INGRESS, &c), 0);
+					  NP_DIRECTION_INGRESS, &c),
+		     0);
 	cr_expect_geq(c.denied_packets, 5);
 	cr_expect_geq(c.allowed_packets, 8);
 	cr_expect_gt(c.allowed_bytes, c.allowed_packets * 40);
@@ -159,7 +159,7 @@ Test(traffic, reply_passes_when_reverse_is_denied)
 	attach(B, "b");
 	/* a: egress to b on two ports; ingress isolated, nothing admitted */
 	msb_init(&m, true, true);
-	ps = msb_ps(&m, 0, (const uint16_t (*)[3])ports, 2);
+	ps = msb_ps(&m, 0, (const uint16_t(*)[3])ports, 2);
 	msb_add(&m, NP_DIRECTION_EGRESS, B4 "/32", ps);
 	msb_add(&m, NP_DIRECTION_EGRESS, B6 "/128", ps);
 	cr_assert_eq(dpt_apply(A->ifindex, &m, NULL), 0);
@@ -208,13 +208,13 @@ Test(traffic, close_and_reopen_keep_enforcement_and_conntrack)
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	attach(A, "a");
 	msb_init(&m, true, true);
-	ps = msb_ps(&m, 0, (const uint16_t (*)[3])ports, 1);
+	ps = msb_ps(&m, 0, (const uint16_t(*)[3])ports, 1);
 	msb_add(&m, NP_DIRECTION_EGRESS, B4 "/32", ps);
 	cr_assert_eq(dpt_apply(A->ifindex, &m, NULL), 0);
 	/* a admits nothing: this connection lives on conntrack alone */
 	cr_assert_eq(npt_conn_open(&conn, A, TCP, B4, 8080, TMO), 0);
 
-	dpt_close();	/* no process holds the datapath now */
+	dpt_close(); /* no process holds the datapath now */
 	cr_expect_eq(npt_conn_exchange(&conn, TMO), ALLOWED);
 	cr_expect_eq(probe(B, TCP, A4, 9000), DENIED);
 	cr_expect_eq(probe(A, TCP, B4, 8081), DENIED);
@@ -235,8 +235,8 @@ static bool has_clsact(const char *ifname)
 
 static bool has_filters(const char *ifname, const char *hook)
 {
-	return npt_sh("tc filter show dev %s %s | grep -q .", ifname,
-		      hook) == 0;
+	return npt_sh("tc filter show dev %s %s | grep -q .", ifname, hook) ==
+	       0;
 }
 
 Test(traffic, destroy_leaves_no_pin_and_no_filter)
@@ -257,7 +257,7 @@ Test(traffic, destroy_leaves_no_pin_and_no_filter)
 	hook.ifindex = C->ifindex;
 	o.prog_fd = bpf_program__fd(empty->progs.np_tc_empty);
 	cr_assert_eq(bpf_tc_attach(&hook, &o), 0);
-	np_empty_bpf__destroy(empty);	/* the filter holds the program */
+	np_empty_bpf__destroy(empty); /* the filter holds the program */
 	memset(&o, 0, sizeof(o));
 	o.sz = sizeof(o);
 
@@ -290,9 +290,13 @@ Test(traffic, destroy_leaves_no_pin_and_no_filter)
 	cr_expect(has_filters(C->host_if, "ingress"), "and its filter");
 	cr_expect(!has_filters(C->host_if, "egress"));
 	cr_expect_neq(npt_sh("tc filter show dev %s ingress | grep -q "
-			     "'handle 0x4e50'", C->host_if), 0);
+			     "'handle 0x4e50'",
+			     C->host_if),
+		      0);
 	cr_expect_eq(npt_sh("tc filter show dev %s ingress | grep -q "
-			    "'handle 0x7'", C->host_if), 0);
+			    "'handle 0x7'",
+			    C->host_if),
+		     0);
 	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
 	cr_expect_neq(stat(path, &st), 0);
 	/* the programs are gone once the kernel frees them */
@@ -341,9 +345,9 @@ static pid_t traffic_start(int *stop, int *result)
 			struct pollfd stopped = { .fd = s[0],
 						  .events = POLLIN };
 
-			if (fd < 0 || sendto(fd, "x", 1, 0,
-					     (struct sockaddr *)&dst,
-					     sizeof(dst)) != 1)
+			if (fd < 0 ||
+			    sendto(fd, "x", 1, 0, (struct sockaddr *)&dst,
+				   sizeof(dst)) != 1)
 				_exit(1);
 			pf[0].fd = fd;
 			pf[0].events = POLLIN;
@@ -386,7 +390,7 @@ Test(traffic, rule_swaps_under_traffic_lose_nothing)
 	for (i = 0; i < 1000; i++) {
 		/* a new content each time: new keys, a flip, a retired id */
 		b_admits_a(8081 + i);
-		if (i % 100 == 99)	/* delete the retired ones meanwhile */
+		if (i % 100 == 99) /* delete the retired ones meanwhile */
 			cr_assert_eq(np_datapath_gc(T.dp), 0);
 	}
 	usleep(50000);
@@ -399,7 +403,8 @@ Test(traffic, rule_swaps_under_traffic_lose_nothing)
 	cr_expect_gt(ok, 100, "%ld exchanges during the swaps", ok);
 	cr_log_info("%ld exchanges, %ld failed, during 1000 swaps", ok, bad);
 	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_INGRESS, &c), 0);
+					  NP_DIRECTION_INGRESS, &c),
+		     0);
 	cr_expect_eq(c.denied_packets, 0);
 	cr_expect_eq(np_datapath_gc(T.dp), 0);
 	cr_expect_eq(np__datapath_nrulesets(T.dp), 1, "retired ids deleted");

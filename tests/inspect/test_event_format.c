@@ -83,7 +83,8 @@ Test(event_format, v4_accept_rule_json)
 	e.prefixlen = 24;
 	strcpy(e.rule_cidr, "198.18.0.0/24");
 	e.policies = "test/allow-a ingress[0]";
-	expect_line(&e, NP_FORMAT_JSON,
+	expect_line(
+		&e, NP_FORMAT_JSON,
 		"{\"level\":\"info\",\"timestamp\":\"2023-05-30T16:05:32.573Z\","
 		"\"logger\":\"ebpf-client\",\"msg\":\"Flow Info: \","
 		"\"Src IP\":\"198.18.0.1\",\"Src Port\":38971,"
@@ -94,9 +95,9 @@ Test(event_format, v4_accept_rule_json)
 		"\"Rule Set\":3,\"Rule\":\"198.18.0.0/24\","
 		"\"Policy\":\"test/allow-a ingress[0]\"}");
 	expect_line(&e, NP_FORMAT_TEXT,
-		"2023-05-30T16:05:32.573Z ACCEPT ingress test/b "
-		"198.18.0.1:38971 > 198.18.0.2:8080 TCP ALLOW_RULE "
-		"rule 198.18.0.0/24 policy test/allow-a ingress[0]");
+		    "2023-05-30T16:05:32.573Z ACCEPT ingress test/b "
+		    "198.18.0.1:38971 > 198.18.0.2:8080 TCP ALLOW_RULE "
+		    "rule 198.18.0.0/24 policy test/allow-a ingress[0]");
 }
 
 Test(event_format, v6_deny_json)
@@ -104,7 +105,8 @@ Test(event_format, v6_deny_json)
 	struct np_event e = ev6(false, NP_EVENT_DENY_NO_MATCH);
 
 	e.ruleset = 12;
-	expect_line(&e, NP_FORMAT_JSON,
+	expect_line(
+		&e, NP_FORMAT_JSON,
 		"{\"level\":\"info\",\"timestamp\":\"2023-05-30T16:05:32.573Z\","
 		"\"logger\":\"ebpf-client\",\"msg\":\"Flow Info: \","
 		"\"Src IP\":\"fd00::2\",\"Src Port\":40000,"
@@ -114,8 +116,8 @@ Test(event_format, v6_deny_json)
 		"\"Direction\":\"egress\",\"Reason\":\"DENY_NO_MATCH\","
 		"\"Rule Set\":12}");
 	expect_line(&e, NP_FORMAT_TEXT,
-		"2023-05-30T16:05:32.573Z DENY egress test/b "
-		"[fd00::2]:40000 > [fd00:1::53]:53 UDP DENY_NO_MATCH");
+		    "2023-05-30T16:05:32.573Z DENY egress test/b "
+		    "[fd00::2]:40000 > [fd00:1::53]:53 UDP DENY_NO_MATCH");
 }
 
 /* Every reason, v4 and v6: the line names it, the verdict follows it. */
@@ -143,8 +145,9 @@ Test(event_format, every_reason)
 
 	for (i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
 		for (fam = 4; fam <= 6; fam += 2) {
-			struct np_event e = fam == 4 ? ev4(rs[i].allowed, rs[i].r)
-						     : ev6(rs[i].allowed, rs[i].r);
+			struct np_event e =
+				fam == 4 ? ev4(rs[i].allowed, rs[i].r) :
+					   ev6(rs[i].allowed, rs[i].r);
 			char want[1024], text[512];
 
 			snprintf(want, sizeof(want),
@@ -187,7 +190,7 @@ Test(event_format, protocols)
 	static const struct {
 		uint8_t p;
 		const char *name;
-	} ps[] = { { 1, "ICMP" }, { 6, "TCP" }, { 17, "UDP" },
+	} ps[] = { { 1, "ICMP" },    { 6, "TCP" },    { 17, "UDP" },
 		   { 58, "ICMPv6" }, { 132, "SCTP" }, { 47, "47" } };
 	char buf[NP_EVENT_LINE_MAX], want[64];
 	size_t i;
@@ -197,7 +200,8 @@ Test(event_format, protocols)
 
 		e.protocol = ps[i].p;
 		cr_assert_eq(np_event_format(&e, NP_FORMAT_JSON, buf,
-					     sizeof(buf), NULL), 0);
+					     sizeof(buf), NULL),
+			     0);
 		snprintf(want, sizeof(want), "\"Proto\":\"%s\"", ps[i].name);
 		cr_expect(strstr(buf, want), "%s not in %s", want, buf);
 	}
@@ -211,14 +215,16 @@ Test(event_format, unknown_pod)
 	e.pod_ns = NULL;
 	e.pod_name = NULL;
 	e.time_ns = 0;
-	expect_line(&e, NP_FORMAT_JSON,
+	expect_line(
+		&e, NP_FORMAT_JSON,
 		"{\"level\":\"info\",\"timestamp\":\"1970-01-01T00:00:00.000Z\","
 		"\"logger\":\"ebpf-client\",\"msg\":\"Flow Info: \","
 		"\"Src IP\":\"198.18.0.1\",\"Src Port\":38971,"
 		"\"Dest IP\":\"198.18.0.2\",\"Dest Port\":8080,"
 		"\"Proto\":\"TCP\",\"Verdict\":\"DENY\","
 		"\"Direction\":\"ingress\",\"Reason\":\"DENY_STRICT_DEFAULT\"}");
-	expect_line(&e, NP_FORMAT_TEXT,
+	expect_line(
+		&e, NP_FORMAT_TEXT,
 		"1970-01-01T00:00:00.000Z DENY ingress ifindex:7 "
 		"198.18.0.1:38971 > 198.18.0.2:8080 TCP DENY_STRICT_DEFAULT");
 }
@@ -229,8 +235,8 @@ Test(event_format, escaping)
 	char buf[NP_EVENT_LINE_MAX];
 
 	e.policies = "a\"b\\c\nd";
-	cr_assert_eq(np_event_format(&e, NP_FORMAT_JSON, buf, sizeof(buf),
-				     NULL), 0);
+	cr_assert_eq(
+		np_event_format(&e, NP_FORMAT_JSON, buf, sizeof(buf), NULL), 0);
 	cr_expect(strstr(buf, "\"Policy\":\"a\\\"b\\\\c\\u000ad\"}"), "%s",
 		  buf);
 }
@@ -242,9 +248,11 @@ Test(event_format, small_buffer_and_errors)
 	size_t len = 0, need = 0;
 
 	cr_assert_eq(np_event_format(&e, NP_FORMAT_JSON, full, sizeof(full),
-				     &need), 0);
+				     &need),
+		     0);
 	cr_expect_eq(np_event_format(&e, NP_FORMAT_JSON, small, sizeof(small),
-				     &len), -E2BIG);
+				     &len),
+		     -E2BIG);
 	cr_expect_eq(len, need, "the length it needs");
 	cr_expect_eq(strlen(small), sizeof(small) - 1);
 	cr_expect_eq(strncmp(small, full, sizeof(small) - 1), 0);
@@ -256,7 +264,9 @@ Test(event_format, small_buffer_and_errors)
 	cr_expect_eq(np_event_format(&e, NP_FORMAT_JSON, full, need + 1, &len),
 		     0);
 	cr_expect_eq(np_event_format(NULL, NP_FORMAT_JSON, full, sizeof(full),
-				     NULL), -EINVAL);
+				     NULL),
+		     -EINVAL);
 	cr_expect_eq(np_event_format(&e, NP_FORMAT_YAML, full, sizeof(full),
-				     NULL), -EINVAL);
+				     NULL),
+		     -EINVAL);
 }

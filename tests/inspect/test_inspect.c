@@ -209,7 +209,7 @@ static pid_t flows_start(const char *file, const char *const *args)
 
 		if (fd < 0 || dup2(fd, 1) < 0)
 			_exit(127);
-		alarm(120);	/* bounded whatever happens */
+		alarm(120); /* bounded whatever happens */
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -306,7 +306,8 @@ static void expected_policy(const char *peer, int proto, uint16_t port,
 	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
 		     0);
 	cr_assert_eq(np_ruleset_verdict(rs, NP_DIRECTION_INGRESS, peer,
-					(enum np_protocol)proto, port, &v), 0);
+					(enum np_protocol)proto, port, &v),
+		     0);
 	np_ruleset_free(rs);
 	cr_assert(v.allowed && v.policies[0]);
 	snprintf(out, size, "%s", v.policies);
@@ -314,8 +315,8 @@ static void expected_policy(const char *peer, int proto, uint16_t port,
 
 Test(inspect, flow_log_json_lines)
 {
-	const char *args[] = { "--follow", "-o", "json", "--pod", "test/b",
-			       NULL, NULL };
+	const char *args[] = { "--follow", "-o", "json", "--pod",
+			       "test/b",   NULL, NULL };
 	char log[192], policy[512], line[8192];
 	bool accept4 = false, accept6 = false, deny_port = false,
 	     deny_peer = false;
@@ -348,13 +349,17 @@ Test(inspect, flow_log_json_lines)
 		cr_assert_not_null(j, "not JSON: %s: %s", je.text, line);
 		n++;
 		/* the EKS agent's fields first, in its order */
-		cr_expect_eq(strncmp(line, "{\"level\":\"info\",\"timestamp\":\"",
-				     29), 0, "%s", line);
+		cr_expect_eq(strncmp(line,
+				     "{\"level\":\"info\",\"timestamp\":\"",
+				     29),
+			     0, "%s", line);
 		cr_expect(strstr(line, "\"logger\":\"ebpf-client\",\"msg\":"
-				 "\"Flow Info: \",\"Src IP\":"), "%s", line);
+				       "\"Flow Info: \",\"Src IP\":"),
+			  "%s", line);
 		ts = jstr(j, "timestamp");
 		cr_expect(strlen(ts) == 24 && ts[10] == 'T' && ts[19] == '.' &&
-			  ts[23] == 'Z', "timestamp %s", ts);
+				  ts[23] == 'Z',
+			  "timestamp %s", ts);
 		cr_expect_str_eq(jstr(j, "Namespace"), "test");
 		cr_expect_str_eq(jstr(j, "Pod"), "b", "--pod test/b: %s", line);
 		cr_expect_str_eq(jstr(j, "Direction"), "ingress");
@@ -402,8 +407,8 @@ Test(inspect, flow_log_json_lines)
 
 Test(inspect, verdict_filter_and_text)
 {
-	const char *args[] = { "--follow", "-o", "text", "--verdict", "deny",
-			       NULL };
+	const char *args[] = { "--follow",  "-o",   "text",
+			       "--verdict", "deny", NULL };
 	char log[192], buf[4096];
 	FILE *f;
 
@@ -424,8 +429,8 @@ Test(inspect, verdict_filter_and_text)
 	while (fgets(buf, sizeof(buf), f)) {
 		cr_expect(strstr(buf, " DENY ingress test/b " C4 ":"), "%s",
 			  buf);
-		cr_expect(strstr(buf, " > " B4 ":5353 UDP DENY_NO_MATCH"),
-			  "%s", buf);
+		cr_expect(strstr(buf, " > " B4 ":5353 UDP DENY_NO_MATCH"), "%s",
+			  buf);
 	}
 	fclose(f);
 	cr_expect_geq(file_lines(log), 1);
@@ -442,15 +447,19 @@ Test(inspect, counters_move_exactly)
 	/* a first exchange resolves neighbours; then measure */
 	cr_expect_eq(probe(A, UDP, B4, 5353), 0);
 	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_INGRESS, &in0), 0);
-	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_EGRESS, &out0), 0);
+					  NP_DIRECTION_INGRESS, &in0),
+		     0);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex, NP_DIRECTION_EGRESS,
+					  &out0),
+		     0);
 	cr_expect_eq(probe(A, UDP, B4, 5353), 0);
 	cr_expect_eq(probe(A, UDP, B4, 5354), 1);
 	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_INGRESS, &in1), 0);
-	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex,
-					  NP_DIRECTION_EGRESS, &out1), 0);
+					  NP_DIRECTION_INGRESS, &in1),
+		     0);
+	cr_assert_eq(np_datapath_counters(T.dp, B->ifindex, NP_DIRECTION_EGRESS,
+					  &out1),
+		     0);
 	cr_expect_eq(in1.allowed_packets - in0.allowed_packets, 1);
 	cr_expect_eq(in1.allowed_bytes - in0.allowed_bytes, len);
 	cr_expect_eq(in1.denied_packets - in0.denied_packets, 1);
@@ -477,9 +486,9 @@ static uint32_t b_ingress_id(void)
 {
 	struct np_datapath_verdict v;
 
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex,
-					 NP_DIRECTION_INGRESS, A4, TCP, 8080,
-					 NULL, &v), 0);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 A4, TCP, 8080, NULL, &v),
+		     0);
 	cr_assert_neq(v.ruleset, 0);
 	return v.ruleset;
 }
@@ -498,8 +507,7 @@ Test(inspect, verify_clean_then_drift)
 	three_pods();
 	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
 		     0);
-	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
-		     0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
 	cr_expect_eq(nd, 0, "drift: %s", report);
 	cr_expect_str_eq(report, "");
 	np_free(report);
@@ -526,22 +534,22 @@ Test(inspect, verify_clean_then_drift)
 	cr_assert_eq(bpf_map_delete_elem(fd, &k6), 0);
 	close(fd);
 
-	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
-		     0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
 	cr_expect_eq(nd, 2, "%s", report);
-	cr_expect(strstr(report, "ingress: key " A4 "/32: port set "),
-		  "%s", report);
-	cr_expect(strstr(report, "has none, expected TCP 8080, UDP 5353"),
-		  "%s", report);
+	cr_expect(strstr(report, "ingress: key " A4 "/32: port set "), "%s",
+		  report);
+	cr_expect(strstr(report, "has none, expected TCP 8080, UDP 5353"), "%s",
+		  report);
 	cr_expect(strstr(report, "ingress: missing key " A6 "/128 (ports "
-			 "TCP 8080, UDP 5353)"), "%s", report);
+				 "TCP 8080, UDP 5353)"),
+		  "%s", report);
 	np_free(report);
 	r = run(out, sizeof(out), "verify %s", manifest);
 	cr_expect_eq(r, 1, "netpol verify: %d: %s", r, out);
-	cr_expect(strstr(out, "test/b: ingress: key " A4 "/32: port set"),
-		  "%s", out);
-	cr_expect(strstr(out, "test/b: ingress: missing key " A6 "/128"),
-		  "%s", out);
+	cr_expect(strstr(out, "test/b: ingress: key " A4 "/32: port set"), "%s",
+		  out);
+	cr_expect(strstr(out, "test/b: ingress: missing key " A6 "/128"), "%s",
+		  out);
 	/* one line per drift, nothing else */
 	{
 		size_t lines = 0;
@@ -558,7 +566,8 @@ Test(inspect, verify_clean_then_drift)
 
 		cr_assert_eq(np_datapath_explain(T.dp, B->ifindex,
 						 NP_DIRECTION_INGRESS, A4, TCP,
-						 8080, rs, &v), 0);
+						 8080, rs, &v),
+			     0);
 		cr_expect(!v.allowed);
 		cr_expect_eq(v.reason, NP_EVENT_DENY_PORT);
 		cr_expect_str_eq(v.key, A4 "/32");
@@ -566,19 +575,20 @@ Test(inspect, verify_clean_then_drift)
 
 	/* a filter removed behind the library's back */
 	cr_assert_eq(npt_sh("tc filter del dev %s egress", B->host_if), 0);
-	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd),
-		     0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
 	cr_expect_eq(nd, 3, "%s", report);
 	cr_expect(strstr(report, "ingress: no filter of ours on the tc "
-			 "egress hook"), "%s", report);
+				 "egress hook"),
+		  "%s", report);
 	np_free(report);
 	np_ruleset_free(rs);
 }
 
 Test(inspect, sighup_reopens_the_log)
 {
-	const char *args[] = { "--follow", "-o", "json", "--output", NULL,
-			       NULL };
+	const char *args[] = {
+		"--follow", "-o", "json", "--output", NULL, NULL
+	};
 	char log[192], old[200];
 	size_t before;
 	pid_t pid;
@@ -626,9 +636,11 @@ static bool sample(const char *line, char *name, size_t nsz)
 	regmatch_t m[4];
 
 	if (!compiled) {
-		cr_assert_eq(regcomp(&re, "^([a-zA-Z_:][a-zA-Z0-9_:]*)"
+		cr_assert_eq(regcomp(&re,
+				     "^([a-zA-Z_:][a-zA-Z0-9_:]*)"
 				     "(\\{[^}]*\\})? (-?[0-9.eE+]+)$",
-				     REG_EXTENDED), 0);
+				     REG_EXTENDED),
+			     0);
 		compiled = true;
 	}
 	if (regexec(&re, line, 4, m, 0))
@@ -652,19 +664,23 @@ Test(inspect, metrics_prometheus_text)
 	r = run(out, sizeof(out), "metrics");
 	cr_assert_eq(r, 0, "%s", out);
 	cr_expect(strstr(out, "\nnetwork_policy_drop_count_total{namespace="
-			 "\"test\",pod=\"b\",direction=\"ingress\"} 1\n"),
+			      "\"test\",pod=\"b\",direction=\"ingress\"} 1\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\nnetwork_policy_drop_bytes_total{namespace="
-			 "\"test\",pod=\"b\",direction=\"ingress\"} 55\n"),
+			      "\"test\",pod=\"b\",direction=\"ingress\"} 55\n"),
 		  "%s", out);
-	cr_expect(strstr(out, "\nnetpol_packets_total{namespace=\"test\","
+	cr_expect(strstr(out,
+			 "\nnetpol_packets_total{namespace=\"test\","
 			 "pod=\"b\",direction=\"ingress\",verdict=\"allow\"} "
-			 "1\n"), "%s", out);
+			 "1\n"),
+		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_conntrack_capacity{family=\"ipv4\"} "
-			 "65536\n"), "%s", out);
+			      "65536\n"),
+		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_pods 3\n"), "%s", out);
 	cr_expect(strstr(out, "\nnetpol_hook_ok{namespace=\"test\",pod=\"c\","
-			 "direction=\"egress\"} 1\n"), "%s", out);
+			      "direction=\"egress\"} 1\n"),
+		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_events_lost_total "), "%s", out);
 	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
 	cr_expect_geq(st.ct_entries[0], 1, "the allowed exchange's entry");
@@ -681,8 +697,8 @@ Test(inspect, metrics_prometheus_text)
 		}
 		if (!strncmp(line, "# TYPE ", 7)) {
 			cr_assert_lt(nt, 64);
-			cr_assert_eq(sscanf(line + 7, "%95s %31s", type[nt],
-					    t), 2);
+			cr_assert_eq(sscanf(line + 7, "%95s %31s", type[nt], t),
+				     2);
 			cr_expect(!strcmp(t, "counter") || !strcmp(t, "gauge"),
 				  "%s", line);
 			if (!strcmp(t, "counter"))
@@ -691,8 +707,10 @@ Test(inspect, metrics_prometheus_text)
 			nt++;
 			continue;
 		}
-		cr_assert(sample(line, name, sizeof(name)), "not a sample: "
-			  "'%s'", line);
+		cr_assert(sample(line, name, sizeof(name)),
+			  "not a sample: "
+			  "'%s'",
+			  line);
 		ns++;
 		for (i = 0; i < nt; i++)
 			if (!strcmp(type[i], name))
@@ -726,8 +744,8 @@ static int find_conn(void *ctx, const struct np_datapath_conn *c)
 {
 	int *found = ctx;
 
-	if (c->protocol == TCP && !strcmp(c->src, A4) &&
-	    !strcmp(c->dst, B4) && c->dport == 8080) {
+	if (c->protocol == TCP && !strcmp(c->src, A4) && !strcmp(c->dst, B4) &&
+	    c->dport == 8080) {
 		cr_expect_eq(c->family, 4);
 		cr_expect_eq(c->ifindex, B->ifindex);
 		cr_expect_neq(c->state, NP_CONN_NEW);
@@ -760,8 +778,8 @@ Test(inspect, dump_explain_status)
 	cr_expect_eq(r.users, 1);
 	cr_assert_eq(np_datapath_rules(T.dp, id, count_rules, &n), 0);
 	cr_expect_eq(n, 2);
-	cr_assert_eq(np_datapath_conntrack(T.dp, B->ifindex, find_conn,
-					   &found), 0);
+	cr_assert_eq(np_datapath_conntrack(T.dp, B->ifindex, find_conn, &found),
+		     0);
 	cr_expect_eq(found, 1);
 	cr_assert_eq(np_datapath_hooks(T.dp, B->ifindex, hk), 0);
 	cr_expect_eq(hk[0].state, NP_HOOK_OK);
@@ -770,36 +788,42 @@ Test(inspect, dump_explain_status)
 	cr_expect_neq(hk[0].prog_id, hk[1].prog_id);
 	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
 		     0);
-	cr_expect_eq(np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_INGRESS,
-					    &id), 0);
+	cr_expect_eq(
+		np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_INGRESS, &id), 0);
 	cr_expect_eq(id, r.id);
-	cr_expect_eq(np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_EGRESS,
-					    &id), -ENODATA);
+	cr_expect_eq(np_datapath_ruleset_id(T.dp, rs, NP_DIRECTION_EGRESS, &id),
+		     -ENODATA);
 	expected_policy(A4, TCP, 8080, policy, sizeof(policy));
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 A6, TCP, 8080, rs, &v), 0);
+					 A6, TCP, 8080, rs, &v),
+		     0);
 	cr_expect(v.allowed);
 	cr_expect_eq(v.reason, NP_EVENT_ALLOW_RULE);
 	cr_expect_str_eq(v.key, A6 "/128");
 	cr_expect_eq(v.slot, 0);
 	cr_expect_str_eq(v.policies, policy);
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 A4, UDP, 5353, rs, &v), 0);
+					 A4, UDP, 5353, rs, &v),
+		     0);
 	cr_expect(v.allowed);
 	cr_expect_eq(v.slot, 1);
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 C4, TCP, 8080, rs, &v), 0);
+					 C4, TCP, 8080, rs, &v),
+		     0);
 	cr_expect(!v.allowed);
 	cr_expect_eq(v.reason, NP_EVENT_DENY_NO_MATCH);
 	cr_expect_str_eq(v.key, "");
 	cr_assert_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
-					 C4, TCP, 80, NULL, &v), 0);
+					 C4, TCP, 80, NULL, &v),
+		     0);
 	cr_expect(v.allowed);
 	cr_expect_eq(v.reason, NP_EVENT_ALLOW_UNISOLATED);
-	cr_expect_eq(np_datapath_explain(T.dp, 999999, NP_DIRECTION_EGRESS,
-					 C4, TCP, 80, NULL, &v), -ENOENT);
+	cr_expect_eq(np_datapath_explain(T.dp, 999999, NP_DIRECTION_EGRESS, C4,
+					 TCP, 80, NULL, &v),
+		     -ENOENT);
 	cr_expect_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
-					 "nope", TCP, 80, NULL, &v), -EINVAL);
+					 "nope", TCP, 80, NULL, &v),
+		     -EINVAL);
 	np_ruleset_free(rs);
 
 	/* the tool */
@@ -817,22 +841,29 @@ Test(inspect, dump_explain_status)
 	cr_expect_eq(rc, 0, "%s", out);
 	cr_expect(!strstr(out, A4 "/32"), "%s", out);
 
-	rc = run(out, sizeof(out), "explain --pod test/b --peer " A4
+	rc = run(out, sizeof(out),
+		 "explain --pod test/b --peer " A4
 		 " --port 8080 --protocol tcp --direction ingress %s",
 		 manifest);
 	cr_expect_eq(rc, 0, "%s", out);
 	cr_expect(strstr(out, "ACCEPT test/b ingress from " A4
-			 " TCP/8080: ALLOW_RULE"), "%s", out);
+			      " TCP/8080: ALLOW_RULE"),
+		  "%s", out);
 	cr_expect(strstr(out, "key " A4 "/32, port set "), "%s", out);
 	cr_expect(strstr(out, "policy test/allow-a"), "%s", out);
-	rc = run(out, sizeof(out), "explain --pod test/b --peer " A4
+	rc = run(out, sizeof(out),
+		 "explain --pod test/b --peer " A4
 		 " --port 8081 --direction ingress");
 	cr_expect_eq(rc, 1, "%s", out);
-	cr_expect(strstr(out, "DENY test/b ingress from " A4
-			 " TCP/8081: DENY_PORT"), "%s", out);
-	cr_expect(strstr(out, "-> TCP 8080, UDP 5353"), "what the key allows: "
+	cr_expect(strstr(out,
+			 "DENY test/b ingress from " A4 " TCP/8081: DENY_PORT"),
 		  "%s", out);
-	rc = run(out, sizeof(out), "explain --pod test/b --peer " C6
+	cr_expect(strstr(out, "-> TCP 8080, UDP 5353"),
+		  "what the key allows: "
+		  "%s",
+		  out);
+	rc = run(out, sizeof(out),
+		 "explain --pod test/b --peer " C6
 		 " --port 8080 --direction ingress");
 	cr_expect_eq(rc, 1, "%s", out);
 	cr_expect(strstr(out, "DENY_NO_MATCH"), "%s", out);
@@ -848,8 +879,9 @@ Test(inspect, dump_explain_status)
 /* A full ring buffer counts what it drops. */
 Test(inspect, events_lost_counted)
 {
-	struct pktspec s = { .family = 4, .src = C4, .dst = B4, .proto = TCP,
-			     .dport = 8080 };
+	struct pktspec s = {
+		.family = 4, .src = C4, .dst = B4, .proto = TCP, .dport = 8080
+	};
 	NP_OPTS(np_datapath_stats, st);
 	int i;
 

@@ -28,12 +28,12 @@
 
 #include "netns.h"
 
-#define MAXPODS	16
-#define TMO	400	/* ms: the first try of every probe */
-#define RETRY	2000	/* ms: the second try of a cell that looks wrong */
+#define MAXPODS 16
+#define TMO 400 /* ms: the first try of every probe */
+#define RETRY 2000 /* ms: the second try of a cell that looks wrong */
 
 struct mpod {
-	char name[64];		/* ns/name */
+	char name[64]; /* ns/name */
 	char ip4[16], ip6[48];
 	struct npt_pod p;
 	bool created;
@@ -210,7 +210,7 @@ static char lookup(const char *text, const char *table, const char *from,
 			state = !strcmp(line, head);
 			continue;
 		}
-		if (state == 1) {	/* "-\tx/a\tx/b..." */
+		if (state == 1) { /* "-\tx/a\tx/b..." */
 			for (tok = strtok_r(line, "\t", &s2), ncols = 0;
 			     tok && ncols < MAXPODS;
 			     tok = strtok_r(NULL, "\t", &s2))
@@ -219,7 +219,7 @@ static char lookup(const char *text, const char *table, const char *from,
 			continue;
 		}
 		if (!strchr(line, '\t'))
-			break;		/* the next table */
+			break; /* the next table */
 		tok = strtok_r(line, "\t", &s2);
 		if (strcmp(tok, from))
 			continue;
@@ -246,7 +246,7 @@ struct cell {
 struct run {
 	struct cell *cells;
 	size_t n, cap;
-	bool replay;		/* second pass: answer from the probes */
+	bool replay; /* second pass: answer from the probes */
 	size_t next;
 };
 
@@ -397,8 +397,8 @@ static bool run_case(int nr, const char *name)
 				 pname(ce->proto), ce->port);
 			u = lookup(user, table, ce->from->name, ce->to->name);
 			e = expect ? lookup(expect, table, ce->from->name,
-					    ce->to->name)
-				   : 0;
+					    ce->to->name) :
+				     0;
 			if ((got != u || (e && got != e)) &&
 			    npt_probe_many(&ce->req, 1, RETRY))
 				err = -EIO;
@@ -416,16 +416,17 @@ static bool run_case(int nr, const char *name)
 	}
 	for (i = 0; i < r.n; i++) {
 		struct cell *ce = &r.cells[i];
-		char got = ce->req.result == 0 ? '.'
-			   : ce->req.result == 1 ? 'X' : '?';
+		char got = ce->req.result == 0 ? '.' :
+			   ce->req.result == 1 ? 'X' :
+						 '?';
 		char u, e;
 
 		snprintf(table, sizeof(table), "%s/%u", pname(ce->proto),
 			 ce->port);
 		u = lookup(user, table, ce->from->name, ce->to->name);
 		e = expect ? lookup(expect, table, ce->from->name,
-				    ce->to->name)
-			   : 0;
+				    ce->to->name) :
+			     0;
 		compared += e != 0;
 		if (got == u && (!e || got == e))
 			continue;
@@ -444,8 +445,8 @@ static bool run_case(int nr, const char *name)
 		ok = false;
 	}
 	if (ok && !compared) {
-		printf("not ok %d - %s # no table of expect.txt compared\n",
-		       nr, name);
+		printf("not ok %d - %s # no table of expect.txt compared\n", nr,
+		       name);
 		ok = false;
 	}
 	if (ok)

@@ -29,9 +29,9 @@
 
 #include "netns.h"
 
-#define NPODS	4
-#define TMO	500	/* ms: the first try of every probe */
-#define RETRY	2000	/* ms: the second try of a cell that looks wrong */
+#define NPODS 4
+#define TMO 500 /* ms: the first try of every probe */
+#define RETRY 2000 /* ms: the second try of a cell that looks wrong */
 
 /* In the order of the management UI: client, front-end, back-end, UI. */
 static const struct spod {
@@ -141,8 +141,9 @@ static int predict(size_t s, int from, int to, int proto, bool *allowed)
 	snprintf(b, sizeof(b), "%s/%s", spods[to].ns, spods[to].name);
 	if (!err)
 		err = np_cluster_verdict(c, a, b,
-					 proto == IPPROTO_TCP ? NP_PROTOCOL_TCP
-							      : NP_PROTOCOL_UDP,
+					 proto == IPPROTO_TCP ?
+						 NP_PROTOCOL_TCP :
+						 NP_PROTOCOL_UDP,
 					 spods[to].port, &copts, &v, &d);
 	np_cluster_free(c);
 	*allowed = !err && v.allowed;
@@ -223,7 +224,9 @@ static bool run_step(size_t s)
 		       "userspace verdict %c\n",
 		       spods[fi].letter, spods[ti].letter, proto, r->port,
 		       cell(r->result), want[fi][ti],
-		       err ? '?' : pred ? '.' : 'X');
+		       err  ? '?' :
+		       pred ? '.' :
+			      'X');
 	}
 	if (ok)
 		printf("ok %zu - %s\n", s + 1, steps[s].title);

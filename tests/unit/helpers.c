@@ -43,13 +43,12 @@ void t_load_n(struct np_cluster *c, const char *text, size_t len, bool skip,
 		.diag_ctx = r);
 
 	memset(r, 0, sizeof(*r));
-	memset(&r->diag, 0xa5, sizeof(r->diag));	/* must be overwritten */
+	memset(&r->diag, 0xa5, sizeof(r->diag)); /* must be overwritten */
 	r->ret = np_cluster_load_buffer(c, text, len ? len : strlen(text),
 					"in.yaml", &opts, &r->diag);
 }
 
-void t_load(struct np_cluster *c, const char *text, bool skip,
-	    struct t_load *r)
+void t_load(struct np_cluster *c, const char *text, bool skip, struct t_load *r)
 {
 	t_load_n(c, text, 0, skip, r);
 }

@@ -13,9 +13,9 @@
 /* What one load call reported. */
 struct t_load {
 	int ret;
-	struct np_diag diag;		/* the diag out-parameter */
-	struct np_diag cb_first;	/* first on_diag report */
-	size_t ncb;			/* on_diag calls */
+	struct np_diag diag; /* the diag out-parameter */
+	struct np_diag cb_first; /* first on_diag report */
+	size_t ncb; /* on_diag calls */
 };
 
 /* Log lines the cluster's log callback received. */

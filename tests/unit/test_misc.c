@@ -36,7 +36,7 @@ Test(misc, strerror)
 Test(misc, kind_name)
 {
 	static const char *const names[] = {
-		"Namespace", "Pod", "Service", "NetworkPolicy",
+		"Namespace",	  "Pod", "Service", "NetworkPolicy",
 		"PolicyEndpoint",
 	};
 	int k;
@@ -45,7 +45,7 @@ Test(misc, kind_name)
 	for (k = 0; k < NP_KIND__MAX; k++)
 		cr_expect_str_eq(np_kind_name((enum np_kind)k), names[k]);
 	cr_expect_null(np_kind_name(NP_KIND__MAX));
-	cr_expect_null(np_kind_name((enum np_kind)-1));
+	cr_expect_null(np_kind_name((enum np_kind) - 1));
 }
 
 static struct np_diag full(void)
@@ -88,7 +88,7 @@ Test(diag, format_missing_parts)
 			      "value: 70: must be greater than or equal to "
 			      "`port`");
 	d.line = 0;
-	d.column = 3;	/* a column without a line means nothing */
+	d.column = 3; /* a column without a line means nothing */
 	d.object[0] = '\0';
 	cr_expect_eq(np_diag_format(&d, buf, sizeof(buf)), 0);
 	cr_expect_str_eq(buf, "web.yaml: spec.ingress[0].ports[1].endPort: "
@@ -144,10 +144,12 @@ Test(diag, from_load_formats)
 	struct t_load r;
 	char buf[512];
 
-	t_load(c, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-		  "metadata:\n  name: web\n"
-		  "spec:\n  ingress:\n  - ports:\n    - port: 80\n"
-		  "      endPort: 70\n", false, &r);
+	t_load(c,
+	       "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	       "metadata:\n  name: web\n"
+	       "spec:\n  ingress:\n  - ports:\n    - port: 80\n"
+	       "      endPort: 70\n",
+	       false, &r);
 	cr_assert_eq(r.ret, -EINVAL);
 	cr_expect_eq(np_diag_format(&r.diag, buf, sizeof(buf)), 0);
 	cr_expect_str_eq(buf, "in.yaml:9:16: NetworkPolicy default/web: "
@@ -181,8 +183,8 @@ Test(misc, null_args)
 	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, NULL, "b"), -EINVAL);
 	cr_expect_eq(np_cluster_count(NULL, NP_KIND_POD), 0);
 	cr_expect_eq(np_cluster_count(c, NP_KIND__MAX), 0);
-	cr_expect_eq(np_cluster_export(NULL, NP_KIND_POD, NP_FORMAT_YAML,
-				       &out), -EINVAL);
+	cr_expect_eq(np_cluster_export(NULL, NP_KIND_POD, NP_FORMAT_YAML, &out),
+		     -EINVAL);
 	cr_expect_eq(np_cluster_export(c, NP_KIND_POD, NP_FORMAT_YAML, NULL),
 		     -EINVAL);
 	cr_expect_eq(np_cluster_export(c, NP_KIND__MAX, NP_FORMAT_YAML, &out),
@@ -210,10 +212,12 @@ Test(misc, opts_sz)
 	cr_expect_eq(np_cluster_new(&c, &copts), 0);
 	lopts.format = NP_FORMAT_TEXT;
 	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
-					    &lopts, &d), 0);
+					    &lopts, &d),
+		     0);
 	lopts.sz = sizeof(lopts);
 	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
-					    &lopts, &d), -EINVAL);
+					    &lopts, &d),
+		     -EINVAL);
 	/* forced JSON on YAML text is a syntax error */
 	lopts.format = NP_FORMAT_JSON;
 	cr_expect_eq(np_cluster_load_buffer(c, "a: b\n", 5, "f", &lopts, &d),

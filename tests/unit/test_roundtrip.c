@@ -171,8 +171,9 @@ Test(roundtrip, empty_kind)
 
 /* --- the normalized form ------------------------------------------------ */
 
-#define NPH "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
-	    "metadata: {name: p, namespace: n}\n"
+#define NPH                                                       \
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
+	"metadata: {name: p, namespace: n}\n"
 
 static char *export_one(const char *text)
 {
@@ -213,8 +214,8 @@ Test(normalized, policytypes_default_no_spec)
 {
 	char *out = export_one(NPH);
 
-	cr_expect(strstr(out, "\"podSelector\": {},\n        "
-			      TYPES("          \"Ingress\"\n")) != NULL,
+	cr_expect(strstr(out, "\"podSelector\": {},\n        " TYPES(
+				      "          \"Ingress\"\n")) != NULL,
 		  "%s", out);
 	np_free(out);
 }
@@ -228,7 +229,8 @@ Test(normalized, policytypes_explicit_wins)
 	cr_expect(strstr(out, TYPES("          \"Egress\"\n")) != NULL, "%s",
 		  out);
 	cr_expect(strstr(out, "\"ingress\": [\n          {}\n        ]") !=
-			  NULL, "%s", out);
+			  NULL,
+		  "%s", out);
 	np_free(out);
 }
 
@@ -252,12 +254,15 @@ Test(normalized, pod_ips_and_containers)
 	char *out;
 
 	/* podIP alone becomes podIPs; containers merge into one */
-	t_load(c, "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
-		  "spec:\n  containers:\n  - {name: x, ports: [{containerPort: 1}]}\n"
-		  "  - {name: y}\nstatus: {podIP: \"fd00::0:1\"}\n", false, &r);
+	t_load(c,
+	       "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+	       "spec:\n  containers:\n  - {name: x, ports: [{containerPort: 1}]}\n"
+	       "  - {name: y}\nstatus: {podIP: \"fd00::0:1\"}\n",
+	       false, &r);
 	cr_assert_eq(r.ret, 0, "%s", r.diag.message);
 	out = t_export(c, NP_KIND_POD, NP_FORMAT_YAML);
-	cr_expect_str_eq(out,
+	cr_expect_str_eq(
+		out,
 		"apiVersion: v1\nkind: List\nitems:\n"
 		"- apiVersion: v1\n  kind: Pod\n"
 		"  metadata:\n    name: a\n    namespace: default\n"

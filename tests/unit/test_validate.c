@@ -16,21 +16,21 @@
 #include "np_limits.h"
 
 /* Seven lines: a NetworkPolicy prod/web up to its podSelector. */
-#define NPH                                   \
-	"apiVersion: networking.k8s.io/v1\n"  \
-	"kind: NetworkPolicy\n"               \
-	"metadata:\n"                         \
-	"  name: web\n"                       \
-	"  namespace: prod\n"                 \
-	"spec:\n"                             \
+#define NPH                                  \
+	"apiVersion: networking.k8s.io/v1\n" \
+	"kind: NetworkPolicy\n"              \
+	"metadata:\n"                        \
+	"  name: web\n"                      \
+	"  namespace: prod\n"                \
+	"spec:\n"                            \
 	"  podSelector: {}\n"
 /* Six lines: the same without the podSelector. */
-#define NPS                                   \
-	"apiVersion: networking.k8s.io/v1\n"  \
-	"kind: NetworkPolicy\n"               \
-	"metadata:\n"                         \
-	"  name: web\n"                       \
-	"  namespace: prod\n"                 \
+#define NPS                                  \
+	"apiVersion: networking.k8s.io/v1\n" \
+	"kind: NetworkPolicy\n"              \
+	"metadata:\n"                        \
+	"  name: web\n"                      \
+	"  namespace: prod\n"                \
 	"spec:\n"
 /* Nine lines: ports of the first ingress rule follow on line 10. */
 #define ING NPH "  ingress:\n  - ports:\n"
@@ -39,10 +39,12 @@
 /* Ten lines: an ipBlock whose fields follow on line 11. */
 #define IPB FROM "    - ipBlock:\n"
 #define POD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n"
-#define SVC "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n" \
-	    "  namespace: x\nspec:\n  ports:\n"
-#define PE "apiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n" \
-	   "metadata:\n  name: pe\n  namespace: x\nspec:\n"
+#define SVC                                                     \
+	"apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n" \
+	"  namespace: x\nspec:\n  ports:\n"
+#define PE                                                                \
+	"apiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n" \
+	"metadata:\n  name: pe\n  namespace: x\nspec:\n"
 #define PEREF PE "  policyRef: {name: web, namespace: x}\n"
 #define NS "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n"
 
@@ -54,18 +56,23 @@
 #define CIDRMSG \
 	"must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 #define IPMSG "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
-#define LBLVAL "a valid label must be an empty string or consist of " \
+#define LBLVAL                                                              \
+	"a valid label must be an empty string or consist of "              \
 	"alphanumeric characters, '-', '_' or '.', and must start and end " \
 	"with an alphanumeric character"
-#define LBLKEY "name part must consist of alphanumeric characters, '-', '_' " \
+#define LBLKEY                                                         \
+	"name part must consist of alphanumeric characters, '-', '_' " \
 	"or '.', and must start and end with an alphanumeric character"
-#define SUBDOM "a lowercase RFC 1123 subdomain must consist of lower case " \
+#define SUBDOM                                                              \
+	"a lowercase RFC 1123 subdomain must consist of lower case "        \
 	"alphanumeric characters, '-' or '.', and must start and end with " \
 	"an alphanumeric character"
-#define DNSLBL "a lowercase RFC 1123 label must consist of lower case " \
+#define DNSLBL                                                            \
+	"a lowercase RFC 1123 label must consist of lower case "          \
 	"alphanumeric characters or '-', and must start and end with an " \
 	"alphanumeric character"
-#define PNCHARS "must contain only alpha-numeric characters (a-z, 0-9), " \
+#define PNCHARS                                                   \
+	"must contain only alpha-numeric characters (a-z, 0-9), " \
 	"and hyphens (-)"
 #define NPPROTO "supported values: \"TCP\", \"UDP\", \"SCTP\""
 #define PODPROTO "supported values: \"SCTP\", \"TCP\", \"UDP\""
@@ -84,28 +91,26 @@ struct bad {
 static const struct bad bad_cases[] = {
 	/* protocols */
 	{ "proto-lowercase", ING "    - protocol: tcp\n", -EINVAL, OBJ,
-	  P0 ".protocol", 10, 17,
-	  "Unsupported value: \"tcp\": " NPPROTO },
+	  P0 ".protocol", 10, 17, "Unsupported value: \"tcp\": " NPPROTO },
 	{ "proto-icmp", ING "    - protocol: ICMP\n      port: 8\n", -EINVAL,
 	  OBJ, P0 ".protocol", 10, 17,
 	  "Unsupported value: \"ICMP\": " NPPROTO },
-	{ "proto-int", ING "    - protocol: 6\n", -EINVAL, OBJ,
-	  P0 ".protocol", 10, 17,
-	  "Invalid type: expected string, got integer: 6" },
+	{ "proto-int", ING "    - protocol: 6\n", -EINVAL, OBJ, P0 ".protocol",
+	  10, 17, "Invalid type: expected string, got integer: 6" },
 	/* port numbers and names */
 	{ "port-0", ING "    - port: 0\n", -EINVAL, OBJ, P0 ".port", 10, 13,
 	  "Invalid value: 0: " PORTNUM },
-	{ "port-65536", ING "    - port: 65536\n", -EINVAL, OBJ, P0 ".port",
-	  10, 13, "Invalid value: 65536: " PORTNUM },
-	{ "port-negative", ING "    - port: -1\n", -EINVAL, OBJ, P0 ".port",
-	  10, 13, "Invalid value: -1: " PORTNUM },
+	{ "port-65536", ING "    - port: 65536\n", -EINVAL, OBJ, P0 ".port", 10,
+	  13, "Invalid value: 65536: " PORTNUM },
+	{ "port-negative", ING "    - port: -1\n", -EINVAL, OBJ, P0 ".port", 10,
+	  13, "Invalid value: -1: " PORTNUM },
 	{ "port-huge", ING "    - port: 99999999999999999999\n", -EINVAL, OBJ,
 	  P0 ".port", 10, 13,
 	  "Invalid value: 99999999999999999999: out of range" },
-	{ "port-name-upper", ING "    - port: HTTP\n", -EINVAL, OBJ,
-	  P0 ".port", 10, 13, "Invalid value: \"HTTP\": " PNCHARS },
-	{ "port-name-long", ING "    - port: abcdefghijklmnop\n", -EINVAL,
-	  OBJ, P0 ".port", 10, 13,
+	{ "port-name-upper", ING "    - port: HTTP\n", -EINVAL, OBJ, P0 ".port",
+	  10, 13, "Invalid value: \"HTTP\": " PNCHARS },
+	{ "port-name-long", ING "    - port: abcdefghijklmnop\n", -EINVAL, OBJ,
+	  P0 ".port", 10, 13,
 	  "Invalid value: \"abcdefghijklmnop\": must be no more than 15 "
 	  "characters" },
 	{ "port-name-no-letter", ING "    - port: 12-34\n", -EINVAL, OBJ,
@@ -122,8 +127,8 @@ static const struct bad bad_cases[] = {
 	  "Invalid value: \"80\": must contain at least one letter (a-z)" },
 	{ "port-bool", ING "    - port: true\n", -EINVAL, OBJ, P0 ".port", 10,
 	  13, "Invalid type: expected integer, got boolean: true" },
-	{ "port-float", ING "    - port: 80.5\n", -EINVAL, OBJ, P0 ".port",
-	  10, 13, "Invalid type: expected integer, got number: 80.5" },
+	{ "port-float", ING "    - port: 80.5\n", -EINVAL, OBJ, P0 ".port", 10,
+	  13, "Invalid type: expected integer, got number: 80.5" },
 	/* endPort */
 	{ "endport-without-port", ING "    - endPort: 90\n", -EINVAL, OBJ,
 	  P0 ".endPort", 10, 16,
@@ -155,8 +160,7 @@ static const struct bad bad_cases[] = {
 	  F0 ".ipBlock.cidr", 11, 15,
 	  "Invalid value: \"not-a-cidr\": " CIDRMSG },
 	{ "cidr-no-slash", IPB "        cidr: 10.0.0.1\n", -EINVAL, OBJ,
-	  F0 ".ipBlock.cidr", 11, 15,
-	  "Invalid value: \"10.0.0.1\": " CIDRMSG },
+	  F0 ".ipBlock.cidr", 11, 15, "Invalid value: \"10.0.0.1\": " CIDRMSG },
 	{ "cidr-missing", IPB "        except: [10.0.0.0/24]\n", -EINVAL, OBJ,
 	  F0 ".ipBlock.cidr", 11, 9, "Required value" },
 	{ "except-outside",
@@ -207,15 +211,16 @@ static const struct bad bad_cases[] = {
 	{ "label-key", NS "  labels:\n    \"bad key!\": x\n", -EINVAL,
 	  "Namespace prod", "metadata.labels", 6, 17,
 	  "Invalid value: \"bad key!\": " LBLKEY },
-	{ "label-key-prefix", NS "  labels:\n    Example.com/app: x\n",
-	  -EINVAL, "Namespace prod", "metadata.labels", 6, 22,
+	{ "label-key-prefix", NS "  labels:\n    Example.com/app: x\n", -EINVAL,
+	  "Namespace prod", "metadata.labels", 6, 22,
 	  "Invalid value: \"Example.com/app\": prefix part " SUBDOM },
 	{ "label-value", NS "  labels:\n    app: \"-bad\"\n", -EINVAL,
 	  "Namespace prod", "metadata.labels", 6, 10,
 	  "Invalid value: \"-bad\": " LBLVAL },
 	{ "label-value-long",
-	  NS "  labels:\n    app: "
-	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  NS
+	  "  labels:\n    app: "
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	  -EINVAL, "Namespace prod", "metadata.labels", 6, 10,
 	  "Invalid value: "
 	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
@@ -227,8 +232,8 @@ static const struct bad bad_cases[] = {
 	  "metadata.labels", 5, 11,
 	  "Invalid type: expected object, got list: [...]" },
 	{ "matchlabels-value",
-	  NPS "  podSelector:\n    matchLabels:\n      app: \"a b\"\n",
-	  -EINVAL, OBJ, "spec.podSelector.matchLabels", 9, 12,
+	  NPS "  podSelector:\n    matchLabels:\n      app: \"a b\"\n", -EINVAL,
+	  OBJ, "spec.podSelector.matchLabels", 9, 12,
 	  "Invalid value: \"a b\": " LBLVAL },
 	/* selector expressions */
 	{ "expr-in-no-values",
@@ -252,8 +257,8 @@ static const struct bad bad_cases[] = {
 	{ "expr-bad-operator",
 	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
 	      "      operator: Equals\n      values: [a]\n",
-	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 10,
-	  17, "Invalid value: \"Equals\": not a valid selector operator" },
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 10, 17,
+	  "Invalid value: \"Equals\": not a valid selector operator" },
 	{ "expr-operator-case",
 	  FROM "    - namespaceSelector:\n        matchExpressions:\n"
 	       "        - {key: team, operator: in, values: [a]}\n",
@@ -265,8 +270,8 @@ static const struct bad bad_cases[] = {
 	  "Required value" },
 	{ "expr-missing-operator",
 	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n",
-	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 9,
-	  7, "Required value" },
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].operator", 9, 7,
+	  "Required value" },
 	{ "expr-bad-value",
 	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
 	      "      operator: In\n      values: [ok, \"not ok\"]\n",
@@ -293,8 +298,9 @@ static const struct bad bad_cases[] = {
 	  "Pod x/a", "spec.hostNetwork", 7, 16,
 	  "Invalid type: expected boolean, got string: \"yes\"" },
 	/* metadata */
-	{ "name-missing", "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-			  "  labels: {}\n",
+	{ "name-missing",
+	  "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+	  "  labels: {}\n",
 	  -EINVAL, "Namespace <unnamed>", "metadata.name", 4, 3,
 	  "Required value: name or generateName is required" },
 	{ "metadata-missing", "apiVersion: v1\nkind: Namespace\n", -EINVAL,
@@ -304,13 +310,15 @@ static const struct bad bad_cases[] = {
 	  "metadata:\n  name: Web_1\n  namespace: prod\n",
 	  -EINVAL, "NetworkPolicy prod/Web_1", "metadata.name", 4, 9,
 	  "Invalid value: \"Web_1\": " SUBDOM },
-	{ "name-int", NS "  namespace: x\n  labels: {}\n"
-		      "---\napiVersion: v1\nkind: Namespace\nmetadata:\n"
-		      "  name: 42\n",
+	{ "name-int",
+	  NS "  namespace: x\n  labels: {}\n"
+	     "---\napiVersion: v1\nkind: Namespace\nmetadata:\n"
+	     "  name: 42\n",
 	  -EINVAL, "Namespace <unnamed>", "metadata.name", 11, 9,
 	  "Invalid type: expected string, got integer: 42" },
-	{ "namespace-name-dot", "apiVersion: v1\nkind: Namespace\n"
-				"metadata:\n  name: a.b\n",
+	{ "namespace-name-dot",
+	  "apiVersion: v1\nkind: Namespace\n"
+	  "metadata:\n  name: a.b\n",
 	  -EINVAL, "Namespace a.b", "metadata.name", 4, 9,
 	  "Invalid value: \"a.b\": " DNSLBL },
 	{ "namespace-invalid",
@@ -326,8 +334,8 @@ static const struct bad bad_cases[] = {
 	  "\"networking.k8s.io/v1\"" },
 	{ "apiversion-missing", "kind: Pod\nmetadata: {name: a}\n", -EINVAL,
 	  "Pod default/a", "apiVersion", 1, 1, "Required value" },
-	{ "kind-missing", "apiVersion: v1\nmetadata:\n  name: x\n", -EINVAL,
-	  "", "kind", 1, 1, "Required value" },
+	{ "kind-missing", "apiVersion: v1\nmetadata:\n  name: x\n", -EINVAL, "",
+	  "kind", 1, 1, "Required value" },
 	{ "kind-in-list-missing",
 	  "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n"
 	  "  kind: Namespace\n  metadata: {name: a}\n- apiVersion: v1\n"
@@ -339,13 +347,13 @@ static const struct bad bad_cases[] = {
 	{ "pod-containerport-range",
 	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
 	      "    - containerPort: 70000\n",
-	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort",
-	  10, 22, "Invalid value: 70000: " PORTNUM },
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort", 10,
+	  22, "Invalid value: 70000: " PORTNUM },
 	{ "pod-containerport-missing",
 	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
 	      "    - name: http\n",
-	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort",
-	  10, 7, "Required value" },
+	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].containerPort", 10,
+	  7, "Required value" },
 	{ "pod-port-name",
 	  POD "spec:\n  containers:\n  - name: c\n    ports:\n"
 	      "    - name: Web\n      containerPort: 80\n",
@@ -356,11 +364,11 @@ static const struct bad bad_cases[] = {
 	      "    - containerPort: 80\n      protocol: ICMP\n",
 	  -EINVAL, "Pod x/a", "spec.containers[0].ports[0].protocol", 11, 17,
 	  "Unsupported value: \"ICMP\": " PODPROTO },
-	{ "pod-podip", POD "status:\n  podIP: 10.0.0.300\n", -EINVAL,
-	  "Pod x/a", "status.podIP", 7, 10,
-	  "Invalid value: \"10.0.0.300\": " IPMSG },
-	{ "pod-podips", POD "status:\n  podIPs:\n  - ip: 10.0.0.1\n"
-			    "  - ip: fd00::zz\n",
+	{ "pod-podip", POD "status:\n  podIP: 10.0.0.300\n", -EINVAL, "Pod x/a",
+	  "status.podIP", 7, 10, "Invalid value: \"10.0.0.300\": " IPMSG },
+	{ "pod-podips",
+	  POD "status:\n  podIPs:\n  - ip: 10.0.0.1\n"
+	      "  - ip: fd00::zz\n",
 	  -EINVAL, "Pod x/a", "status.podIPs[1].ip", 9, 9,
 	  "Invalid value: \"fd00::zz\": " IPMSG },
 	{ "pod-hostip", POD "status:\n  hostIP: host-1\n", -EINVAL, "Pod x/a",
@@ -434,13 +442,13 @@ static const struct bad bad_cases[] = {
 	  "", "", 3, 9,
 	  "syntax error: did not find expected ',' or ']' while parsing a "
 	  "flow sequence" },
-	{ "yaml-tab-indent", "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n",
-	  -EINVAL, "", "", 4, 1,
+	{ "yaml-tab-indent",
+	  "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: a\n", -EINVAL, "", "",
+	  4, 1,
 	  "syntax error: found character that cannot start any token while "
 	  "scanning for the next token" },
 	{ "json-syntax", "{\"kind\": \"Pod\",\n \"apiVersion\": }\n", -EINVAL,
-	  "", "", 2, 16,
-	  "syntax error: unexpected token near '}'" },
+	  "", "", 2, 16, "syntax error: unexpected token near '}'" },
 	{ "json-trailing-comma", "[1, 2,]\n", -EINVAL, "", "", 1, 7,
 	  "syntax error: unexpected token near ']'" },
 	{ "yaml-duplicate-key", NS "  name: prod2\n", -EINVAL, "", "", 5, 9,
@@ -482,12 +490,11 @@ ParameterizedTest(size_t *i, validate, bad)
 	cr_expect_eq(r.diag.err, b->err, "%s: diag.err %d", b->name,
 		     r.diag.err);
 	cr_expect_str_eq(r.diag.file, "in.yaml", "%s", b->name);
-	cr_expect_str_eq(r.diag.object, b->object, "%s: object \"%s\"",
-			 b->name, r.diag.object);
+	cr_expect_str_eq(r.diag.object, b->object, "%s: object \"%s\"", b->name,
+			 r.diag.object);
 	cr_expect_str_eq(r.diag.path, b->path, "%s: path \"%s\"", b->name,
 			 r.diag.path);
-	cr_expect_eq(r.diag.line, b->line, "%s: line %u", b->name,
-		     r.diag.line);
+	cr_expect_eq(r.diag.line, b->line, "%s: line %u", b->name, r.diag.line);
 	cr_expect_eq(r.diag.column, b->col, "%s: column %u", b->name,
 		     r.diag.column);
 	cr_expect_str_eq(r.diag.message, b->message, "%s: message \"%s\"",
@@ -547,9 +554,10 @@ Test(limits, alias_small_ok)
 	struct t_load r;
 
 	/* aliases are followed: a shared selector is fine */
-	t_load(c, NPS "  podSelector: &sel {matchLabels: {app: web}}\n"
-		  "  ingress:\n  - from:\n    - podSelector: *sel\n", false,
-	       &r);
+	t_load(c,
+	       NPS "  podSelector: &sel {matchLabels: {app: web}}\n"
+		   "  ingress:\n  - from:\n    - podSelector: *sel\n",
+	       false, &r);
 	cr_expect_eq(r.ret, 0, "%s", r.diag.message);
 	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
 	np_cluster_free(c);
@@ -678,8 +686,10 @@ Test(limits, nul_escape_in_string)
 	struct np_cluster *c = t_cluster(NULL);
 	struct t_load r;
 
-	t_load(c, "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-		  "  name: \"a\\0b\"\n", false, &r);
+	t_load(c,
+	       "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+	       "  name: \"a\\0b\"\n",
+	       false, &r);
 	cr_expect_eq(r.ret, -EINVAL);
 	cr_expect_eq(r.diag.line, 4);
 	cr_expect_eq(r.diag.column, 9);
@@ -692,11 +702,13 @@ Test(limits, invalid_utf8)
 	struct np_cluster *c = t_cluster(NULL);
 	struct t_load r;
 
-	t_load(c, "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-		  "  name: \xc3\x28\n", false, &r);
+	t_load(c,
+	       "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+	       "  name: \xc3\x28\n",
+	       false, &r);
 	cr_expect_eq(r.ret, -EINVAL);
 	cr_expect_eq(r.diag.line, 4);
-	cr_expect_eq(r.diag.column, 10);	/* the bad trailing byte */
+	cr_expect_eq(r.diag.column, 10); /* the bad trailing byte */
 	cr_expect_str_eq(r.diag.message,
 			 "syntax error: invalid trailing UTF-8 octet");
 	t_load(c, "{\"kind\": \"\xff\"}", false, &r);
@@ -730,8 +742,7 @@ static void load_ok(struct np_cluster *c, const char *text)
 	struct t_load r;
 
 	t_load(c, text, false, &r);
-	cr_assert_eq(r.ret, 0, "%s: %s: %s", text, r.diag.path,
-		     r.diag.message);
+	cr_assert_eq(r.ret, 0, "%s: %s: %s", text, r.diag.path, r.diag.message);
 	cr_expect_eq(r.ncb, 0);
 	cr_expect_eq(r.diag.err, 0);
 	cr_expect_str_eq(r.diag.message, "");
@@ -745,8 +756,9 @@ static char *np_yaml(struct np_cluster *c)
 }
 
 #define LIST_HEAD "apiVersion: v1\nkind: List\nitems:\n"
-#define NPO "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n" \
-	    "  metadata:\n    name: web\n    namespace: prod\n"
+#define NPO                                                           \
+	"- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n" \
+	"  metadata:\n    name: web\n    namespace: prod\n"
 
 Test(valid, cidr_host_bits_masked)
 {
@@ -803,12 +815,13 @@ Test(valid, selectors)
 	struct np_cluster *c = t_cluster(NULL);
 
 	/* empty label value, NotIn, Exists, DoesNotExist, prefixed keys */
-	load_ok(c, NPS "  podSelector:\n    matchLabels:\n      empty: \"\"\n"
-		       "      example.com/app: web\n"
-		       "    matchExpressions:\n"
-		       "    - {key: tier, operator: NotIn, values: [db, \"\"]}\n"
-		       "    - {key: x, operator: Exists}\n"
-		       "    - {key: y, operator: DoesNotExist, values: []}\n");
+	load_ok(c,
+		NPS "  podSelector:\n    matchLabels:\n      empty: \"\"\n"
+		    "      example.com/app: web\n"
+		    "    matchExpressions:\n"
+		    "    - {key: tier, operator: NotIn, values: [db, \"\"]}\n"
+		    "    - {key: x, operator: Exists}\n"
+		    "    - {key: y, operator: DoesNotExist, values: []}\n");
 	np_cluster_free(c);
 }
 
@@ -821,7 +834,8 @@ Test(valid, policytypes_duplicated)
 	y = np_yaml(c);
 	/* normalized: each type once */
 	cr_expect(strstr(y, "    policyTypes:\n    - Egress\n") ==
-			  y + strlen(y) - strlen("    policyTypes:\n    - Egress\n"),
+			  y + strlen(y) -
+				  strlen("    policyTypes:\n    - Egress\n"),
 		  "%s", y);
 	np_free(y);
 	np_cluster_free(c);
@@ -833,14 +847,15 @@ Test(valid, yaml12_core_schema)
 	char *y;
 
 	/* on, yes, no and 0777-style words stay strings */
-	load_ok(c, NS "  labels: {a: on, b: yes, c: No, d: 'true', e: \"007\"}\n");
+	load_ok(c,
+		NS "  labels: {a: on, b: yes, c: No, d: 'true', e: \"007\"}\n");
 	y = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
 	cr_expect_str_eq(y, LIST_HEAD
-			    "- apiVersion: v1\n  kind: Namespace\n"
-			    "  metadata:\n    name: prod\n    labels:\n"
-			    "      a: 'on'\n      b: 'yes'\n      c: 'No'\n"
-			    "      d: 'true'\n      e: '007'\n"
-			    "      kubernetes.io/metadata.name: prod\n");
+			 "- apiVersion: v1\n  kind: Namespace\n"
+			 "  metadata:\n    name: prod\n    labels:\n"
+			 "      a: 'on'\n      b: 'yes'\n      c: 'No'\n"
+			 "      d: 'true'\n      e: '007'\n"
+			 "      kubernetes.io/metadata.name: prod\n");
 	np_free(y);
 	np_cluster_free(c);
 }
@@ -849,11 +864,12 @@ Test(valid, kubectl_list_and_multidoc)
 {
 	struct np_cluster *c = t_cluster(NULL);
 
-	load_ok(c, "apiVersion: v1\nkind: List\nitems:\n"
-		   "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
-		   "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n"
-		   "---\n" NS "---\n---\n"
-		   "apiVersion: v1\nkind: PodList\nitems: []\n");
+	load_ok(c,
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
+		"- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n"
+		"---\n" NS "---\n---\n"
+		"apiVersion: v1\nkind: PodList\nitems: []\n");
 	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 3);
 	load_ok(c, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
 		   " {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n"
@@ -872,14 +888,16 @@ Test(valid, other_kinds_skipped_and_logged)
 	struct t_log log;
 	struct np_cluster *c = t_cluster(&log);
 
-	load_ok(c, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-		   "  name: web\n  namespace: prod\nspec: {replicas: 3}\n"
-		   "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
-		   "data: {a: b}\n");
+	load_ok(c,
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+		"  name: web\n  namespace: prod\nspec: {replicas: 3}\n"
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+		"data: {a: b}\n");
 	cr_expect_eq(log.n, 2);
 	cr_expect_eq(log.level, NP_LOG_INFO);
-	cr_expect_str_eq(log.last,
-			 "in.yaml:8: skipping ConfigMap cm: not a policy input");
+	cr_expect_str_eq(
+		log.last,
+		"in.yaml:8: skipping ConfigMap cm: not a policy input");
 	for (int k = 0; k < NP_KIND__MAX; k++)
 		cr_expect_eq(np_cluster_count(c, (enum np_kind)k), 0);
 	np_cluster_free(c);
@@ -947,9 +965,11 @@ Test(cluster, skip_invalid)
 
 	load_ok(c, NS_A "  labels: {v: one}\n---\n" NS_B);
 	/* the new a is invalid: the old a stays; c is added; two reports */
-	t_load(c, NS_A "  labels: {v: \"t w o\"}\n---\n"
-		  "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n---\n"
-		  NS_BAD, true, &r);
+	t_load(c,
+	       NS_A
+	       "  labels: {v: \"t w o\"}\n---\n"
+	       "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n---\n" NS_BAD,
+	       true, &r);
 	cr_expect_eq(r.ret, 0);
 	cr_expect_eq(r.ncb, 2);
 	cr_expect_str_eq(r.diag.object, "Namespace a");
@@ -959,7 +979,8 @@ Test(cluster, skip_invalid)
 	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
 	cr_expect(strstr(out, "name: a\n    labels:\n"
 			      "      kubernetes.io/metadata.name: a\n"
-			      "      v: one\n") != NULL, "%s", out);
+			      "      v: one\n") != NULL,
+		  "%s", out);
 	np_free(out);
 	np_cluster_free(c);
 }
@@ -994,7 +1015,8 @@ Test(cluster, delete)
 	for (i = 0; i < 200; i++) {
 		snprintf(text, sizeof(text),
 			 "apiVersion: v1\nkind: Pod\n"
-			 "metadata: {name: p%d, namespace: n%d}\n", i, i % 7);
+			 "metadata: {name: p%d, namespace: n%d}\n",
+			 i, i % 7);
 		load_ok(c, text);
 	}
 	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 200);
@@ -1033,33 +1055,33 @@ Test(cluster, namespace_implied_label)
 	load_ok(c, NS_B "  labels: {team: x}\n---\n" NS_A);
 	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
 	cr_expect_str_eq(out,
-		"{\n"
-		"  \"apiVersion\": \"v1\",\n"
-		"  \"kind\": \"List\",\n"
-		"  \"items\": [\n"
-		"    {\n"
-		"      \"apiVersion\": \"v1\",\n"
-		"      \"kind\": \"Namespace\",\n"
-		"      \"metadata\": {\n"
-		"        \"name\": \"a\",\n"
-		"        \"labels\": {\n"
-		"          \"kubernetes.io/metadata.name\": \"a\"\n"
-		"        }\n"
-		"      }\n"
-		"    },\n"
-		"    {\n"
-		"      \"apiVersion\": \"v1\",\n"
-		"      \"kind\": \"Namespace\",\n"
-		"      \"metadata\": {\n"
-		"        \"name\": \"b\",\n"
-		"        \"labels\": {\n"
-		"          \"kubernetes.io/metadata.name\": \"b\",\n"
-		"          \"team\": \"x\"\n"
-		"        }\n"
-		"      }\n"
-		"    }\n"
-		"  ]\n"
-		"}\n");
+			 "{\n"
+			 "  \"apiVersion\": \"v1\",\n"
+			 "  \"kind\": \"List\",\n"
+			 "  \"items\": [\n"
+			 "    {\n"
+			 "      \"apiVersion\": \"v1\",\n"
+			 "      \"kind\": \"Namespace\",\n"
+			 "      \"metadata\": {\n"
+			 "        \"name\": \"a\",\n"
+			 "        \"labels\": {\n"
+			 "          \"kubernetes.io/metadata.name\": \"a\"\n"
+			 "        }\n"
+			 "      }\n"
+			 "    },\n"
+			 "    {\n"
+			 "      \"apiVersion\": \"v1\",\n"
+			 "      \"kind\": \"Namespace\",\n"
+			 "      \"metadata\": {\n"
+			 "        \"name\": \"b\",\n"
+			 "        \"labels\": {\n"
+			 "          \"kubernetes.io/metadata.name\": \"b\",\n"
+			 "          \"team\": \"x\"\n"
+			 "        }\n"
+			 "      }\n"
+			 "    }\n"
+			 "  ]\n"
+			 "}\n");
 	np_free(out);
 	np_cluster_free(c);
 }
