@@ -161,9 +161,11 @@ struct rs {
 	uint64_t hash; /* content digest */
 	uint64_t retired_ns; /* refs fell to 0 then (CLOCK_MONOTONIC) */
 	struct np_lpm_key_v4 *k4;
+	uint32_t *g4; /* global port set of each k4, parallel */
 	size_t n4;
 	size_t cap4;
 	struct np_lpm_key_v6 *k6;
+	uint32_t *g6;
 	size_t n6;
 	size_t cap6;
 	uint32_t *ps; /* distinct global port sets it holds */
@@ -297,6 +299,8 @@ static void rs_free_one(struct rs *r)
 {
 	free(r->k4);
 	free(r->k6);
+	free(r->g4);
+	free(r->g6);
 	free(r->ps);
 }
 
@@ -493,6 +497,72 @@ static void rs_put(struct np_datapath *dp, uint32_t id)
 		r->retired_ns = mono_ns(CLOCK_MONOTONIC);
 }
 
+struct keyed4 {
+	struct np_lpm_key_v4 k;
+	uint32_t g;
+};
+
+struct keyed6 {
+	struct np_lpm_key_v6 k;
+	uint32_t g;
+};
+
+/* Mapset order: by address, then prefix length (ids are all equal). */
+static int keyed4_cmp(const void *a, const void *b)
+{
+	const struct keyed4 *x = a, *y = b;
+	int r = memcmp(x->k.addr, y->k.addr, 4);
+
+	return r ? r :
+		   (x->k.prefixlen > y->k.prefixlen) -
+			       (x->k.prefixlen < y->k.prefixlen);
+}
+
+static int keyed6_cmp(const void *a, const void *b)
+{
+	const struct keyed6 *x = a, *y = b;
+	int r = memcmp(x->k.addr, y->k.addr, 16);
+
+	return r ? r :
+		   (x->k.prefixlen > y->k.prefixlen) -
+			       (x->k.prefixlen < y->k.prefixlen);
+}
+
+/*
+ * Keys read back from the trie come in its order: sort them (with their
+ * port sets) the way np_mapset_encode orders entries, so rs_equal can
+ * compare element by element.
+ */
+static int rs_sort_keys(struct rs *r)
+{
+	struct keyed4 *a4 = calloc(r->n4 + 1, sizeof(*a4));
+	struct keyed6 *a6 = calloc(r->n6 + 1, sizeof(*a6));
+	size_t i;
+
+	if (!a4 || !a6) {
+		free(a4);
+		free(a6);
+		return -ENOMEM;
+	}
+	for (i = 0; i < r->n4; i++)
+		a4[i] = (struct keyed4){ .k = r->k4[i], .g = r->g4[i] };
+	for (i = 0; i < r->n6; i++)
+		a6[i] = (struct keyed6){ .k = r->k6[i], .g = r->g6[i] };
+	qsort(a4, r->n4, sizeof(*a4), keyed4_cmp);
+	qsort(a6, r->n6, sizeof(*a6), keyed6_cmp);
+	for (i = 0; i < r->n4; i++) {
+		r->k4[i] = a4[i].k;
+		r->g4[i] = a4[i].g;
+	}
+	for (i = 0; i < r->n6; i++) {
+		r->k6[i] = a6[i].k;
+		r->g6[i] = a6[i].g;
+	}
+	free(a4);
+	free(a6);
+	return 0;
+}
+
 static int lpm_walk(struct np_datapath *dp, int fam)
 {
 	int fd = dp->map_fd[fam ? M_LPM6 : M_LPM4];
@@ -524,15 +594,25 @@ static int lpm_walk(struct np_datapath *dp, int fam)
 		if (err)
 			break;
 		if (fam) {
-			if (NP_GROW(r->k6, r->cap6, r->n6 + 1))
+			size_t cap = r->cap6;
+
+			if (NP_GROW(r->k6, r->cap6, r->n6 + 1) ||
+			    NP_GROW(r->g6, cap, r->n6 + 1))
 				err = -ENOMEM;
-			else
-				memcpy(&r->k6[r->n6++], k, ksz);
+			else {
+				memcpy(&r->k6[r->n6], k, ksz);
+				r->g6[r->n6++] = gidx;
+			}
 		} else {
-			if (NP_GROW(r->k4, r->cap4, r->n4 + 1))
+			size_t cap = r->cap4;
+
+			if (NP_GROW(r->k4, r->cap4, r->n4 + 1) ||
+			    NP_GROW(r->g4, cap, r->n4 + 1))
 				err = -ENOMEM;
-			else
-				memcpy(&r->k4[r->n4++], k, ksz);
+			else {
+				memcpy(&r->k4[r->n4], k, ksz);
+				r->g4[r->n4++] = gidx;
+			}
 		}
 	}
 	free(keys);
@@ -567,6 +647,8 @@ static int cache_rebuild(struct np_datapath *dp)
 	err = lpm_walk(dp, 0);
 	if (!err)
 		err = lpm_walk(dp, 1);
+	for (i = 0; !err && i < dp->nrs; i++)
+		err = rs_sort_keys(&dp->rs[i]);
 	if (err)
 		goto out;
 
@@ -1661,6 +1743,9 @@ bad:
 	return -EINVAL;
 }
 
+/* Tests set 0 here to make every digest collide (see rs_equal). */
+uint64_t np__datapath_digest_mask = ~0ULL;
+
 /* The content digest of one direction: its entries and their port sets. */
 static uint64_t dir_digest(const struct np_mapset *ms, int d)
 {
@@ -1682,7 +1767,43 @@ static uint64_t dir_digest(const struct np_mapset *ms, int d)
 			h = np__hash_bytes(&set, sizeof(set), h);
 		}
 	}
-	return h;
+	return h & np__datapath_digest_mask;
+}
+
+/*
+ * Does rule set r hold exactly direction d of ms? Equal digests are not
+ * enough: the digest is a 64-bit hash of content tenants write, so two
+ * different rule sets could be made to collide and one pod would get
+ * another's rules. Sharing an id needs equal keys and equal port sets.
+ */
+static bool rs_equal(const struct np_datapath *dp, const struct rs *r,
+		     const struct np_mapset *ms, int d)
+{
+	struct np_portset set;
+	size_t i, fam;
+
+	if (r->n4 != ms->nent[0][d] || r->n6 != ms->nent[1][d])
+		return false;
+	for (fam = 0; fam < 2; fam++)
+		for (i = 0; i < ms->nent[fam][d]; i++) {
+			const struct np_map_entry *e = &ms->ent[fam][d][i];
+			uint32_t plen = NP_RULESET_BITS + e->cidr.len, g;
+
+			if (fam ? r->k6[i].prefixlen != plen ||
+					    memcmp(r->k6[i].addr, e->cidr.addr,
+						   16) :
+				  r->k4[i].prefixlen != plen ||
+					    memcmp(r->k4[i].addr, e->cidr.addr,
+						   4))
+				return false;
+			g = fam ? r->g6[i] : r->g4[i];
+			if (!g || g >= NP_MAX_PORTSETS)
+				return false;
+			ps_normalize(&set, &ms->portsets[e->portset]);
+			if (memcmp(&dp->gps[g].set, &set, sizeof(set)))
+				return false;
+		}
+	return true;
 }
 
 /* A global slot holding set, shared or new; takes a reference for r. */
@@ -1811,9 +1932,11 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	r->refs = 1;
 	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));
 	r->k6 = calloc(n6 ? n6 : 1, sizeof(*r->k6));
+	r->g4 = calloc(n4 ? n4 : 1, sizeof(*r->g4));
+	r->g6 = calloc(n6 ? n6 : 1, sizeof(*r->g6));
 	v4 = calloc(n4 ? n4 : 1, sizeof(*v4));
 	v6 = calloc(n6 ? n6 : 1, sizeof(*v6));
-	if (!r->k4 || !r->k6 || !v4 || !v6) {
+	if (!r->k4 || !r->k6 || !r->g4 || !r->g6 || !v4 || !v6) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -1836,6 +1959,7 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
 			k->ruleset = htonl(id);
 			memcpy(k->addr, e->cidr.addr, 16);
+			r->g6[i - n4] = gidx;
 			v6[i - n4].portset = gidx |
 					     (uint32_t)e->cidr.len
 						     << NP_LPM_PLEN_SHIFT;
@@ -1845,6 +1969,7 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
 			k->ruleset = htonl(id);
 			memcpy(k->addr, e->cidr.addr, 4);
+			r->g4[i] = gidx;
 			v4[i].portset = gidx | (uint32_t)e->cidr.len
 						       << NP_LPM_PLEN_SHIFT;
 		}
@@ -1912,7 +2037,8 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		}
 		h = dir_digest(ms, d);
 		for (i = 0; i < dp->nrs; i++)
-			if (dp->rs[i].hash == h)
+			if (dp->rs[i].hash == h &&
+			    rs_equal(dp, &dp->rs[i], ms, d))
 				break;
 		if (i < dp->nrs) {
 			/* shared, perhaps revived from retirement */

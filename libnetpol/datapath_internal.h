@@ -35,4 +35,7 @@ size_t np__datapath_ruleset_keys(struct np_datapath *dp, uint32_t id);
 /* Port sets in use (refcount > 0). */
 size_t np__datapath_nportsets(struct np_datapath *dp);
 
+/* Tests: AND-ed into every rule-set digest (0 makes all collide). */
+extern uint64_t np__datapath_digest_mask;
+
 #endif /* NP_DATAPATH_INTERNAL_H */

@@ -757,6 +757,43 @@ Test(prog, rule_sets_are_shared_and_released)
 	cr_expect_eq(np__datapath_nportsets(T.dp), 0);
 }
 
+/*
+ * Rule sets share an id only when their content is equal, not merely their
+ * digest: with every digest forced to collide, two pods with different
+ * rules must still be enforced by their own, also after a reopen.
+ */
+Test(prog, colliding_digests_do_not_share_rules)
+{
+	struct npt_pod *a = dpt_pod("a", NULL, NULL);
+	struct npt_pod *b = dpt_pod("b", NULL, NULL);
+	unsigned int ifx;
+	struct msb x, y;
+
+	two_rulesets(&x, &y);
+	np__datapath_digest_mask = 0;
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(np_datapath_attach(T.dp, a->host_if, 0, "n", "a"), 0);
+	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
+	cr_assert_eq(dpt_apply(b->ifindex, &y, NULL), 0);
+	/* x egress, x ingress (= y ingress, shared), y egress */
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 3);
+	ifx = a->ifindex;
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
+	ifx = b->ifindex;
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), OK);
+	/* rebuilt from the pins, equal content still shares */
+	dpt_close();
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_apply(b->ifindex, &x, NULL), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 3);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
+	np__datapath_digest_mask = ~0ULL;
+}
+
 Test(prog, failed_apply_keeps_the_old_rules)
 {
 	static const uint16_t p80[][3] = { { IPPROTO_TCP, 80, 80 } };
