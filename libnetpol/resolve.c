@@ -810,10 +810,28 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
 	return 0;
 }
 
-/* Copy a built entry list into the object's arena. */
+static int pe_entry_cmp(const void *a, const void *b)
+{
+	const struct np_cidr *x = &((const struct np_pe_entry *)a)->cidr;
+	const struct np_cidr *y = &((const struct np_pe_entry *)b)->cidr;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/*
+ * Copy a built entry list into the object's arena, sorted by CIDR: sorted
+ * once here, every rule set built from this PolicyEndpoint merges it.
+ */
 static int ebuf_take(struct np_arena *a, struct ebuf *b,
 		     struct np_pe_entry **out, size_t *n)
 {
+	qsort(b->v, b->n, sizeof(*b->v), pe_entry_cmp);
 	*n = b->n;
 	*out = np__arena_alloc(a, (b->n + 1) * sizeof(**out));
 	if (!*out)

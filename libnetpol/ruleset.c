@@ -125,29 +125,22 @@ static int cidr_qcmp(const void *a, const void *b)
 	return cidr_cmp(a, b);
 }
 
-struct closure {
-	struct np_rs_entry *ent;
-	uint32_t *byc; /* entry indexes sorted by cidr */
-	size_t n;
-};
-
-static const struct np_rs_entry *qsort_ent;
-
-static int byc_cmp(const void *a, const void *b)
+static int entry_cmp(const void *a, const void *b)
 {
-	return cidr_cmp(&qsort_ent[*(const uint32_t *)a].cidr,
-			&qsort_ent[*(const uint32_t *)b].cidr);
+	return cidr_cmp(&((const struct np_rs_entry *)a)->cidr,
+			&((const struct np_rs_entry *)b)->cidr);
 }
 
-/* First index in byc whose entry's cidr is >= c. */
-static size_t byc_lower(const struct closure *cl, const struct np_cidr *c)
+/* First entry whose cidr is >= c (entries sorted by cidr). */
+static size_t ent_lower(const struct np_rs_entry *ent, size_t n,
+			const struct np_cidr *c)
 {
-	size_t lo = 0, hi = cl->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (cidr_cmp(&cl->ent[cl->byc[mid]].cidr, c) < 0)
+		if (cidr_cmp(&ent[mid].cidr, c) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -256,13 +249,17 @@ static int contrib_cmp(const void *a, const void *b)
 	return x->ports < y->ports ? -1 : x->ports > y->ports;
 }
 
-static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
-		   int dir, struct intern *in)
+/*
+ * The keys of one direction. ent must be sorted by cidr: the family is the
+ * sorted entry prefixes merged with the sorted excepts, no sort over all
+ * of them.
+ */
+static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
+		   size_t n, int dir, struct intern *in)
 {
-	struct closure cl = { .ent = ent, .n = n };
-	struct np_cidr *fam = NULL;
+	struct np_cidr *fam = NULL, *exc = NULL;
 	struct frame stack[130];
-	size_t nf = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0;
+	size_t nf = 0, ne = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0;
 	struct np_rs_key *keys = NULL;
 	struct np_rs_contrib *contrib = NULL;
 	size_t ncontrib, ccap = 0;
@@ -270,26 +267,28 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 	static const struct np_pset empty;
 	int err = -ENOMEM;
 
-	for (i = 0; i < cl.n; i++)
-		nf += 1 + cl.ent[i].nexcept;
-	fam = malloc((nf + 1) * sizeof(*fam));
-	cl.byc = malloc((cl.n + 1) * sizeof(*cl.byc));
-	if (!fam || !cl.byc)
+	for (i = 0; i < n; i++)
+		ne += ent[i].nexcept;
+	fam = malloc((n + ne + 1) * sizeof(*fam));
+	exc = malloc((ne + 1) * sizeof(*exc));
+	if (!fam || !exc)
 		goto out;
-	nf = 0;
-	for (i = 0; i < cl.n; i++) {
-		cl.byc[i] = (uint32_t)i;
-		fam[nf++] = cl.ent[i].cidr;
-		for (j = 0; j < cl.ent[i].nexcept; j++)
-			fam[nf++] = cl.ent[i].except[j];
+	ne = 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ent[i].nexcept; j++)
+			exc[ne++] = ent[i].except[j];
+	qsort(exc, ne, sizeof(*exc), cidr_qcmp);
+	/* merge the sorted prefixes and excepts, dropping repeats */
+	for (i = j = 0; i < n || j < ne;) {
+		const struct np_cidr *c;
+
+		if (j == ne || (i < n && cidr_cmp(&ent[i].cidr, &exc[j]) <= 0))
+			c = &ent[i++].cidr;
+		else
+			c = &exc[j++];
+		if (!nf || cidr_cmp(&fam[nf - 1], c))
+			fam[nf++] = *c;
 	}
-	qsort_ent = cl.ent;
-	qsort(cl.byc, cl.n, sizeof(*cl.byc), byc_cmp);
-	qsort(fam, nf, sizeof(*fam), cidr_qcmp);
-	for (i = j = 0; i < nf; i++)
-		if (!j || cidr_cmp(&fam[j - 1], &fam[i]))
-			fam[j++] = fam[i];
-	nf = j;
 
 	/* sorted by address then length: a pre-order walk of the prefix tree */
 	for (i = 0; i < nf; i++) {
@@ -309,12 +308,9 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 		for (s = 0; s <= depth; s++) {
 			const struct np_cidr *anc = s < depth ? stack[s].c : kc;
 
-			for (k = byc_lower(&cl, anc);
-			     k < cl.n &&
-			     !cidr_cmp(&cl.ent[cl.byc[k]].cidr, anc);
-			     k++) {
-				const struct np_rs_entry *e =
-					&cl.ent[cl.byc[k]];
+			for (k = ent_lower(ent, n, anc);
+			     k < n && !cidr_cmp(&ent[k].cidr, anc); k++) {
+				const struct np_rs_entry *e = &ent[k];
 				size_t x;
 				bool out = false;
 
@@ -380,7 +376,7 @@ static int closure(struct np_rs_core *rs, struct np_rs_entry *ent, size_t n,
 	err = 0;
 out:
 	free(fam);
-	free(cl.byc);
+	free(exc);
 	free(keys);
 	free(contrib);
 	free(sc.r);
@@ -561,6 +557,48 @@ static struct np_rs_core *core_get(struct np_rs_core *co)
 	return co;
 }
 
+/*
+ * Entries come in runs, one per PolicyEndpoint (run[i] is where run i
+ * starts). Resolution sorts each PolicyEndpoint's entries by CIDR once, so
+ * the runs are usually sorted and merging them is linear; a run that is
+ * not (a PolicyEndpoint object as written) is sorted first.
+ */
+static int sort_runs(struct np_arena *a, struct np_rs_entry *ent,
+		     const size_t *run, size_t nrun, size_t n)
+{
+	struct np_rs_entry *tmp;
+	size_t r, i, lo, mid, hi, o;
+
+	for (r = 0; r < nrun; r++) {
+		lo = run[r];
+		hi = r + 1 < nrun ? run[r + 1] : n;
+		for (i = lo + 1; i < hi; i++)
+			if (entry_cmp(&ent[i - 1], &ent[i]) > 0)
+				break;
+		if (i < hi)
+			qsort(ent + lo, hi - lo, sizeof(*ent), entry_cmp);
+	}
+	if (nrun < 2)
+		return 0;
+	tmp = np__arena_alloc(a, n * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	/* fold the runs in one by one: [0, mid) is merged, [mid, hi) next */
+	for (r = 1; r < nrun; r++) {
+		mid = run[r];
+		hi = r + 1 < nrun ? run[r + 1] : n;
+		for (i = 0, lo = mid, o = 0; i < mid || lo < hi;) {
+			if (lo == hi ||
+			    (i < mid && entry_cmp(&ent[i], &ent[lo]) <= 0))
+				tmp[o++] = ent[i++];
+			else
+				tmp[o++] = ent[lo++];
+		}
+		memcpy(ent, tmp, hi * sizeof(*ent));
+	}
+	return 0;
+}
+
 /* Normalize the entries of these PolicyEndpoints into a new core. */
 static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		      size_t npes, const char *ns, const char *name,
@@ -570,7 +608,7 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 	struct intern in = { 0 };
 	struct np_rs_core *co;
 	struct np_rs_entry *ent;
-	size_t pcap = 0, i, j, n, nent;
+	size_t pcap = 0, i, j, n, nent, *run, nrun;
 	struct np_prov *p;
 	int d, err = -ENOMEM;
 
@@ -592,7 +630,9 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 			n += d ? pe->negress : pe->ningress;
 		}
 		ent = np__arena_zalloc(&scratch, n * sizeof(*ent));
-		if (!ent)
+		run = np__arena_alloc(&scratch, (npes + 1) * sizeof(*run));
+		nrun = 0;
+		if (!ent || !run)
 			goto fail;
 		for (i = 0; i < npes; i++) {
 			const struct np_policyendpoint *pe = &pes[i]->pe;
@@ -607,6 +647,7 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 				&co->arena, pe->ref_name ? pe->ref_name : "");
 			if (!pns || !pname)
 				goto fail;
+			run[nrun++] = nent;
 			for (j = 0; j < m; j++) {
 				struct np_rs_entry *e = &ent[nent];
 
@@ -619,7 +660,9 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 				nent++;
 			}
 		}
-		err = closure(co, ent, nent, d, &in);
+		err = sort_runs(&scratch, ent, run, nrun, nent);
+		if (!err)
+			err = closure(co, ent, nent, d, &in);
 		if (!err)
 			err = check_slots(co, d, ns, name, diag);
 		if (err)
