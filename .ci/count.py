@@ -1,33 +1,40 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Count results in meson's test log: every result line of a TAP test, one
-result for any other test. Prints 'N passed, N failed, N skipped'.
+"""Count results in meson's test logs: every result line of a TAP test, one
+result for any other test, summed over the build directories given.
+Prints 'N passed, N failed, N skipped'.
 
-usage: count.py BUILD_DIR"""
+usage: count.py BUILD_DIR[:LOG]...   (LOG default testlog.json)"""
 import json
 import os
 import re
 import subprocess
 import sys
 
-build = sys.argv[1]
-tests = json.loads(subprocess.run(
-    ["meson", "introspect", "--tests", build],
-    capture_output=True, text=True, check=True).stdout)
-protocol = {}
-for t in tests:
-    protocol[t["name"]] = t.get("protocol", "exitcode")
-    protocol[f'{t.get("project_name", "libnetpol")}:'
-             f'{t["suite"][0].split(":")[-1] if t.get("suite") else ""} / '
-             f'{t["name"]}'] = t.get("protocol", "exitcode")
-
 passed = failed = skipped = 0
-log = os.path.join(build, "meson-logs", "testlog.json")
-for line in open(log, encoding="utf-8"):
-    t = json.loads(line)
+
+
+def lines(arg):
+    """The test log's records, each with the protocol of its test."""
+    build, _, logname = arg.partition(":")
+    r = subprocess.run(["meson", "introspect", "--tests", build],
+                       capture_output=True, text=True)
+    if r.returncode:
+        yield {"name": build, "result": "FAIL"}, "exitcode"
+        return
+    tests = json.loads(r.stdout)
+    protocol = {t["name"]: t.get("protocol", "exitcode") for t in tests}
+    log = os.path.join(build, "meson-logs", logname or "testlog.json")
+    if not os.path.exists(log):
+        yield {"name": build, "result": "FAIL"}, "exitcode"
+        return
+    for line in open(log, encoding="utf-8"):
+        t = json.loads(line)
+        yield t, protocol.get(t["name"].split(" / ")[-1], "exitcode")
+
+
+for t, proto in (x for b in sys.argv[1:] for x in lines(b)):
     res = t.get("result")
-    short = t["name"].split(" / ")[-1]
-    proto = protocol.get(t["name"], protocol.get(short, "exitcode"))
     if proto == "tap":
         n_ok = n_bad = n_skip = 0
         for out in (t.get("stdout") or "").splitlines():

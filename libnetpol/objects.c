@@ -647,6 +647,8 @@ static struct np_selector *get_selector(struct np_vctx *c,
 		size_t p2 = path_push(c, "[%zu]", i);
 		bool ok = true;
 
+		/* an invalid entry leaves this slot to the next one: start clean */
+		memset(x, 0, sizeof(*x));
 		if (!is_map(c, e)) {
 			path_pop(c, p2);
 			continue;
@@ -723,8 +725,8 @@ static struct np_selector *get_selector(struct np_vctx *c,
 			}
 			path_pop(c, p3);
 		}
-		if (op && (x->op == NP_OP_IN || x->op == NP_OP_NOTIN) &&
-		    (!vals || !vals->seq.n) && ok) {
+		if (ok && op && (x->op == NP_OP_IN || x->op == NP_OP_NOTIN) &&
+		    (!vals || !vals->seq.n)) {
 			err_required(c, e, "values",
 				     "must be specified when `operator` is "
 				     "'In' or 'NotIn'");

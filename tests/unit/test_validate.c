@@ -254,6 +254,14 @@ static const struct bad bad_cases[] = {
 	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values", 11, 15,
 	  "Forbidden: may not be specified when `operator` is 'Exists' or "
 	  "'DoesNotExist'" },
+	/* an invalid entry, then a valid one (the fuzz-regress corpus holds
+	 * the reproducers of the slot-reuse overflow this once caused) */
+	{ "expr-invalid-then-valid",
+	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
+	      "      operator: In\n      values: [a, b, \"c d\"]\n"
+	      "    - key: tier\n      operator: In\n      values: [x]\n",
+	  -EINVAL, OBJ, "spec.podSelector.matchExpressions[0].values[2]", 11,
+	  22, "Invalid value: \"c d\": " LBLVAL },
 	{ "expr-bad-operator",
 	  NPS "  podSelector:\n    matchExpressions:\n    - key: app\n"
 	      "      operator: Equals\n      values: [a]\n",
@@ -647,6 +655,7 @@ Test(limits, huge_scalar)
 	char *text = malloc(NP_MAX_SCALAR_BYTES + 64);
 	char msg[128];
 
+	cr_assert_not_null(text);
 	snprintf(msg, sizeof(msg), "scalar too long: %u bytes, the limit is %u",
 		 NP_MAX_SCALAR_BYTES + 1, NP_MAX_SCALAR_BYTES);
 	sprintf(text, "apiVersion: v1\nkind: %s\n", big);
