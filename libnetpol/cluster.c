@@ -29,7 +29,8 @@ void np_free(void *ptr)
 
 const char *np_strerror(int err)
 {
-	switch (err < 0 ? -err : err) {
+	/* long: -INT_MIN does not fit an int */
+	switch (err < 0 ? -(long)err : (long)err) {
 	case 0:
 		return "success";
 	case EINVAL:
@@ -336,29 +337,33 @@ fail:
 	return err;
 }
 
+/*
+ * The whole of fd, up to NP_MAX_INPUT_BYTES: past it, -E2BIG. The buffer
+ * never grows beyond the limit (a last doubling to limit + 1 would copy
+ * 256 MiB into 512); one byte read into the stack says there is more.
+ */
 static int read_all(int fd, char **out, size_t *len)
 {
 	size_t cap = 64 * 1024, n = 0;
-	char *buf = malloc(cap), *p;
+	char *buf = malloc(cap), *p, more;
 	ssize_t r;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		if (n == cap) {
-			if (cap > NP_MAX_INPUT_BYTES) {
-				free(buf);
-				return -E2BIG;
-			}
-			p = realloc(buf, cap * 2);
+		if (n == cap && cap < NP_MAX_INPUT_BYTES) {
+			size_t ncap = NP_MIN(cap * 2,
+					     (size_t)NP_MAX_INPUT_BYTES);
+
+			p = realloc(buf, ncap);
 			if (!p) {
 				free(buf);
 				return -ENOMEM;
 			}
 			buf = p;
-			cap *= 2;
+			cap = ncap;
 		}
-		r = read(fd, buf + n, cap - n);
+		r = n < cap ? read(fd, buf + n, cap - n) : read(fd, &more, 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -368,6 +373,10 @@ static int read_all(int fd, char **out, size_t *len)
 		}
 		if (!r)
 			break;
+		if (n == cap) {
+			free(buf);
+			return -E2BIG;
+		}
 		n += (size_t)r;
 	}
 	*out = buf;

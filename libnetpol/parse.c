@@ -664,7 +664,8 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 /* Why from_json() returned NULL. */
 struct jstate {
 	size_t count;
-	const char *why;	/* a limit, or NULL: out of memory */
+	enum { J_NOMEM = 0, J_NODES, J_DEPTH, J_SCALAR } why;
+	size_t len;		/* J_SCALAR: the string's length */
 };
 
 /*
@@ -680,16 +681,17 @@ static struct np_node *from_json(struct np_arena *a, json_t *j,
 	size_t i;
 
 	if (++js->count > NP_MAX_NODES) {
-		js->why = "too many nodes";
+		js->why = J_NODES;
 		return NULL;
 	}
 	if ((json_is_object(j) || json_is_array(j)) && depth >= NP_MAX_DEPTH) {
-		js->why = "nesting too deep";
+		js->why = J_DEPTH;
 		return NULL;
 	}
 	if (json_is_string(j) &&
 	    json_string_length(j) > NP_MAX_SCALAR_BYTES) {
-		js->why = "scalar too long";
+		js->why = J_SCALAR;
+		js->len = json_string_length(j);
 		return NULL;
 	}
 	switch (json_typeof(j)) {
@@ -759,6 +761,78 @@ static bool looks_like_json(const char *buf, size_t len)
 	return false;
 }
 
+/*
+ * jansson builds its whole tree before anything can count it, and knows no
+ * limit but a depth of 2048: 256 MiB of "[1,1,..." would take gigabytes.
+ * So count the values and the nesting of the text first, without
+ * allocating. Exact for valid JSON (keys are not nodes, as in the event
+ * code); text that is not JSON jansson rejects afterwards.
+ */
+static int json_prescan(struct np_diag *diag, const char *name,
+			const char *buf, size_t len)
+{
+	char stack[NP_MAX_DEPTH];
+	size_t nodes = 1, i, j;
+	yaml_mark_t m;
+	int depth = 0;
+	bool str = false;
+
+	for (i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				str = false;
+			continue;
+		}
+		switch (ch) {
+		case '"':
+			str = true;
+			break;
+		case '[':
+		case '{':
+			if (depth == NP_MAX_DEPTH) {
+				m = offset_mark(buf, len, i);
+				diag_set(diag, name, (unsigned)m.line + 1,
+					 (unsigned)m.column + 1, -E2BIG,
+					 "nesting too deep: more than %d levels",
+					 NP_MAX_DEPTH);
+				return -E2BIG;
+			}
+			stack[depth++] = ch;
+			for (j = i + 1; j < len && (buf[j] == ' ' ||
+				buf[j] == '\t' || buf[j] == '\r' ||
+				buf[j] == '\n'); j++)
+				;
+			if (ch == '[' && j < len && buf[j] != ']')
+				nodes++;
+			break;
+		case ']':
+		case '}':
+			if (depth)
+				depth--;
+			break;
+		case ',':
+			nodes += depth && stack[depth - 1] == '[';
+			break;
+		case ':':
+			nodes += depth && stack[depth - 1] == '{';
+			break;
+		}
+		if (nodes > NP_MAX_NODES) {
+			m = offset_mark(buf, len, i);
+			diag_set(diag, name, (unsigned)m.line + 1,
+				 (unsigned)m.column + 1, -E2BIG,
+				 "too many nodes: more than %u in one input",
+				 NP_MAX_NODES);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
 int np__parse(struct np_docset *ds, const char *buf, size_t len,
 	      const char *name, enum np_format fmt, struct np_diag *diag)
 {
@@ -778,6 +852,9 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 	if (fmt != NP_FORMAT_JSON)
 		return parse_yaml(ds, buf, len, name, diag);
 
+	err = json_prescan(diag, name, buf, len);
+	if (err)
+		return err;
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 		       &jerr);
 	if (!j) {
@@ -796,6 +873,8 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 			 jerr.text);
 		return -EINVAL;
 	}
+	/* valid JSON: not two trees at once */
+	json_decref(j);
 	err = parse_yaml(ds, buf, len, name, diag);
 	if (err && err != -E2BIG && err != -ENOMEM) {
 		struct jstate js = { 0 };
@@ -803,18 +882,32 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 
 		/* text jansson accepts but libyaml does not: use jansson's */
 		ds->ndocs = 0;
+		j = json_loadb(buf, len,
+			       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+		if (!j) {
+			diag_set(diag, name, 0, 0, -ENOMEM, "out of memory");
+			return -ENOMEM;
+		}
 		root = from_json(&ds->arena, j, &js, 0);
 		if (!root) {
 			json_decref(j);
-			err = js.why ? -E2BIG : -ENOMEM;
-			if (!js.why)
-				diag_set(diag, name, 0, 0, err, "out of memory");
+			/* the messages of the event code, without positions */
+			err = js.why == J_NOMEM ? -ENOMEM : -E2BIG;
+			if (js.why == J_NODES)
+				diag_set(diag, name, 0, 0, err,
+					 "too many nodes: more than %u in one "
+					 "input", NP_MAX_NODES);
+			else if (js.why == J_DEPTH)
+				diag_set(diag, name, 0, 0, err,
+					 "nesting too deep: more than %d "
+					 "levels", NP_MAX_DEPTH);
+			else if (js.why == J_SCALAR)
+				diag_set(diag, name, 0, 0, err,
+					 "scalar too long: %zu bytes, the limit "
+					 "is %u", js.len, NP_MAX_SCALAR_BYTES);
 			else
 				diag_set(diag, name, 0, 0, err,
-					 "%s: the limits are %d levels, %u "
-					 "bytes per string, %u nodes", js.why,
-					 NP_MAX_DEPTH, NP_MAX_SCALAR_BYTES,
-					 NP_MAX_NODES);
+					 "out of memory");
 			return err;
 		}
 		err = NP_GROW(ds->docs, ds->cap, 1);
@@ -822,8 +915,8 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 			ds->docs[ds->ndocs++] = root;
 		if (diag && !err)
 			memset(diag, 0, sizeof(*diag));
+		json_decref(j);
 	}
-	json_decref(j);
 	return err;
 }
 

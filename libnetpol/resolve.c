@@ -831,7 +831,9 @@ static int pe_entry_cmp(const void *a, const void *b)
 static int ebuf_take(struct np_arena *a, struct ebuf *b,
 		     struct np_pe_entry **out, size_t *n)
 {
-	qsort(b->v, b->n, sizeof(*b->v), pe_entry_cmp);
+	/* qsort(NULL, 0) is undefined (UBSan stops on it) */
+	if (b->n)
+		qsort(b->v, b->n, sizeof(*b->v), pe_entry_cmp);
 	*n = b->n;
 	*out = np__arena_alloc(a, (b->n + 1) * sizeof(**out));
 	if (!*out)
@@ -893,7 +895,7 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	struct np_arena arena = { 0 };
 	struct ebuf b = { 0 };
 	struct np_obj *o;
-	size_t i, j, npods = 0;
+	size_t i, j, npods = 0, base;
 	uint64_t h;
 	int err = -ENOMEM;
 
@@ -904,7 +906,16 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	o->serial = np__serial_next();
 	o->meta.ns = pol->meta.ns;
 	h = np__hash_str(pol->meta.name, np__hash_str(pol->meta.ns, part));
-	o->meta.name = np__arena_printf(&arena, "%s-%05llx", pol->meta.name,
+	/*
+	 * As generateName does: the name stays within 63 characters, or a
+	 * long policy name (or its last label) would make an invalid one.
+	 * A cut that ends in '.' would start a label with '-'.
+	 */
+	base = NP_MIN(strlen(pol->meta.name), (size_t)57);
+	while (base && pol->meta.name[base - 1] == '.')
+		base--;
+	o->meta.name = np__arena_printf(&arena, "%.*s-%05llx", (int)base,
+					pol->meta.name,
 					(unsigned long long)(h & 0xfffff));
 	o->pe.ref_ns = pol->meta.ns;
 	o->pe.ref_name = pol->meta.name;

@@ -38,7 +38,12 @@ int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
 			memcpy(r, s->r, s->n * sizeof(*r));
 		s->r = r;
 	}
-	s->r[s->n++] = (struct np_prange){ .proto = proto, .lo = lo, .hi = hi };
+	/* field by field: the padding byte is hashed and compared too */
+	memset(&s->r[s->n], 0, sizeof(*s->r));
+	s->r[s->n].proto = proto;
+	s->r[s->n].lo = lo;
+	s->r[s->n].hi = hi;
+	s->n++;
 	return 0;
 }
 
@@ -321,6 +326,9 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 					continue;
 				if (NP_GROW(contrib, ccap, ncontrib + 1))
 					goto out;
+				/* interned as bytes: no stray padding */
+				memset(&contrib[ncontrib], 0,
+				       sizeof(*contrib));
 				contrib[ncontrib].prov = e->prov;
 				contrib[ncontrib++].ports = e->iports;
 				if (e->ports.all) {
