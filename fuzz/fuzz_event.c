@@ -156,7 +156,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(len2 == len);
 		FZ_CHECK(err == (len < small ? 0 : -E2BIG));
 		if (small) {
-			FZ_CHECK(strlen(cut) == (len < small ? len : small - 1));
+			size_t want = len < small ? len : small - 1;
+
+			FZ_CHECK(strlen(cut) == want);
 			FZ_CHECK(!strncmp(cut, full, strlen(cut)));
 		}
 	}
