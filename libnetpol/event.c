@@ -60,6 +60,19 @@ static void lw_puts(struct lw *w, const char *s)
 	lw_putn(w, s, strlen(s));
 }
 
+/*
+ * Text that came from outside (pod names given to attach, policy names):
+ * a control character would let it forge log lines, so it becomes '?'.
+ */
+static void lw_puts_safe(struct lw *w, const char *s)
+{
+	for (; *s; s++) {
+		char ch = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+
+		lw_putn(w, &ch, 1);
+	}
+}
+
 static void lw_printf(struct lw *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -191,9 +204,9 @@ static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
 	lw_printf(w, "%s %s %s ", ts, ev->allowed ? "ACCEPT" : "DENY",
 		  dir_name(ev->direction));
 	if (known(ev->pod_ns) || known(ev->pod_name)) {
-		lw_puts(w, known(ev->pod_ns) ? ev->pod_ns : "-");
+		lw_puts_safe(w, known(ev->pod_ns) ? ev->pod_ns : "-");
 		lw_puts(w, "/");
-		lw_puts(w, known(ev->pod_name) ? ev->pod_name : "-");
+		lw_puts_safe(w, known(ev->pod_name) ? ev->pod_name : "-");
 	} else {
 		lw_printf(w, "ifindex:%u", ev->ifindex);
 	}
@@ -206,7 +219,7 @@ static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
 		lw_printf(w, " rule %s", ev->rule_cidr);
 	if (known(ev->policies)) {
 		lw_puts(w, " policy ");
-		lw_puts(w, ev->policies);
+		lw_puts_safe(w, ev->policies);
 	}
 }
 

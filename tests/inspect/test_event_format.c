@@ -241,6 +241,21 @@ Test(event_format, escaping)
 		  buf);
 }
 
+/* Text lines: names from outside cannot forge a second log line. */
+Test(event_format, text_control_characters)
+{
+	struct np_event e = ev4(false, NP_EVENT_DENY_PORT);
+	char buf[NP_EVENT_LINE_MAX];
+
+	e.pod_ns = "ns\nFAKE";
+	e.pod_name = "pod\r\x1b[31m";
+	e.policies = "p\n2026-01-01 ACCEPT";
+	cr_assert_eq(
+		np_event_format(&e, NP_FORMAT_TEXT, buf, sizeof(buf), NULL), 0);
+	cr_expect(!strpbrk(buf, "\n\r\x1b"), "%s", buf);
+	cr_expect(strstr(buf, "ns?FAKE/pod??[31m") != NULL, "%s", buf);
+}
+
 Test(event_format, small_buffer_and_errors)
 {
 	struct np_event e = ev4(true, NP_EVENT_ALLOW_RULE);
