@@ -20,30 +20,30 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Stop on a broken invariant: libFuzzer reports the abort as a crash. */
-#define FZ_CHECK(cond)                                                  \
-	do {                                                            \
-		if (!(cond)) {                                          \
+#define FZ_CHECK(cond)                                                   \
+	do {                                                             \
+		if (!(cond)) {                                           \
 			fprintf(stderr, "%s:%d: invariant failed: %s\n", \
-				__FILE__, __LINE__, #cond);             \
-			abort();                                        \
-		}                                                       \
+				__FILE__, __LINE__, #cond);              \
+			abort();                                         \
+		}                                                        \
 	} while (0)
 
 /* FZ_TRACE=1 in the environment: say what a harness reached. */
-#define FZ_TRACE(...)                                                   \
-	do {                                                            \
-		static int on_ = -1;                                    \
-		if (on_ < 0)                                            \
-			on_ = getenv("FZ_TRACE") != NULL;               \
-		if (on_)                                                \
-			fprintf(stderr, __VA_ARGS__);                   \
+#define FZ_TRACE(...)                                     \
+	do {                                              \
+		static int on_ = -1;                      \
+		if (on_ < 0)                              \
+			on_ = getenv("FZ_TRACE") != NULL; \
+		if (on_)                                  \
+			fprintf(stderr, __VA_ARGS__);     \
 	} while (0)
 
 /* An error a public call may return on hostile input. */
 static inline int fz_expected_err(int err)
 {
-	return err == 0 || err == -EINVAL || err == -E2BIG ||
-	       err == -ENOENT || err == -ENOMEM || err == -ENOTSUP;
+	return err == 0 || err == -EINVAL || err == -E2BIG || err == -ENOENT ||
+	       err == -ENOMEM || err == -ENOTSUP;
 }
 
 /* Exercise the diagnostic of a failed call: it must format. */
@@ -68,8 +68,7 @@ static inline void fz_on_diag(void *ctx, const struct np_diag *d)
 	fz_diag(d);
 }
 
-static inline void fz_log(void *ctx, enum np_log_level level,
-			  const char *msg)
+static inline void fz_log(void *ctx, enum np_log_level level, const char *msg)
 {
 	(void)ctx;
 	(void)level;

@@ -77,14 +77,14 @@ static char *build(char **l, size_t n, size_t *len)
 	buf = malloc(cap);
 	if (!buf)
 		return NULL;
-	*len = (size_t)snprintf(buf, cap,
+	*len = (size_t)snprintf(
+		buf, cap,
 		"%s        cidr: %s\n%s%s%s    ports:\n    - port: %s\n"
 		"%s%s%s%s%s",
 		head, n > 0 ? l[0] : "",
 		n > 1 && *l[1] ? "        except:\n        - " : "",
 		n > 1 && *l[1] ? l[1] : "", n > 1 && *l[1] ? "\n" : "",
-		n > 2 ? l[2] : "80",
-		n > 3 && *l[3] ? "      endPort: " : "",
+		n > 2 ? l[2] : "80", n > 3 && *l[3] ? "      endPort: " : "",
 		n > 3 && *l[3] ? l[3] : "", n > 3 && *l[3] ? "\n" : "",
 		n > 4 && *l[4] ? "      protocol: " : "",
 		n > 4 && *l[4] ? l[4] : "");
@@ -93,8 +93,8 @@ static char *build(char **l, size_t n, size_t *len)
 
 static void check(struct np_cluster *c)
 {
-	const struct np_obj *pol = np__cluster_find(c, NP_KIND_NETWORK_POLICY,
-						    "a", "p");
+	const struct np_obj *pol =
+		np__cluster_find(c, NP_KIND_NETWORK_POLICY, "a", "p");
 	const struct np_ipblock *ib;
 	const struct np_port *pt;
 	struct np_ruleset *rs = NULL;
@@ -143,11 +143,10 @@ static void check(struct np_cluster *c)
 		uint16_t last = pt->end_port ? pt->end_port : pt->port;
 
 		if (last < 65535) {
-			FZ_CHECK(np_ruleset_verdict(rs, NP_DIRECTION_INGRESS,
-						    peer,
-						    (enum np_protocol)pt->proto,
-						    (uint16_t)(last + 1),
-						    &v) == 0);
+			FZ_CHECK(np_ruleset_verdict(
+					 rs, NP_DIRECTION_INGRESS, peer,
+					 (enum np_protocol)pt->proto,
+					 (uint16_t)(last + 1), &v) == 0);
 			FZ_CHECK(!v.allowed && v.reason == NP_REASON_PORT);
 		}
 	}

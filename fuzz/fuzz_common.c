@@ -74,8 +74,8 @@ void fz_compile_pod(struct np_cluster *c, const char *ns, const char *name,
 		FZ_CHECK(!rs);
 		if (d.err != err)
 			fprintf(stderr, "compile %s/%s: %d, diag %d: %s\n",
-				ns ? ns : "(null)", name ? name : "(null)",
-				err, d.err, d.message);
+				ns ? ns : "(null)", name ? name : "(null)", err,
+				d.err, d.message);
 		FZ_CHECK(d.err == err);
 		fz_diag(&d);
 		return;
@@ -95,8 +95,8 @@ void fz_compile_pod(struct np_cluster *c, const char *ns, const char *name,
 
 	for (dir = 0; dir < 2; dir++) {
 		static const char *const peers[] = {
-			"10.0.0.1", "0.0.0.0", "255.255.255.255", "::",
-			"fd00::1", "::ffff:10.0.0.1",
+			"10.0.0.1", "0.0.0.0", "255.255.255.255",
+			"::",	    "fd00::1", "::ffff:10.0.0.1",
 		};
 
 		for (l = 0; l < sizeof(peers) / sizeof(peers[0]); l++) {
@@ -105,8 +105,7 @@ void fz_compile_pod(struct np_cluster *c, const char *ns, const char *name,
 						 (uint16_t)(80 + l), &v);
 			FZ_CHECK(err == 0);
 			FZ_CHECK(memchr(v.key, '\0', sizeof(v.key)));
-			FZ_CHECK(memchr(v.policies, '\0',
-					sizeof(v.policies)));
+			FZ_CHECK(memchr(v.policies, '\0', sizeof(v.policies)));
 		}
 	}
 

@@ -16,8 +16,8 @@
 #define FZ_MAX_PODS 32
 
 /* Compile every pod from source; hashes into h (0: an error). */
-static void hashes(struct np_cluster *c, enum np_source source,
-		   uint64_t *h, char **ids, size_t n)
+static void hashes(struct np_cluster *c, enum np_source source, uint64_t *h,
+		   char **ids, size_t n)
 {
 	NP_OPTS(np_compile_opts, co, .source = source);
 	size_t i;
@@ -27,9 +27,10 @@ static void hashes(struct np_cluster *c, enum np_source source,
 		char *slash = strchr(ids[i], '/');
 
 		*slash = '\0';
-		h[i] = np_ruleset_compile(&rs, c, ids[i], slash + 1, &co, NULL)
-			       ? 0
-			       : np_ruleset_hash(rs);
+		h[i] = np_ruleset_compile(&rs, c, ids[i], slash + 1, &co,
+					  NULL) ?
+			       0 :
+			       np_ruleset_hash(rs);
 		*slash = '/';
 		np_ruleset_free(rs);
 	}
@@ -54,8 +55,7 @@ static void two_views(struct np_cluster *c)
 	hashes(c, NP_SOURCE_POLICIES, want, ids, n);
 	if (np_cluster_endpoints(c, NP_FORMAT_YAML, &pes, NULL))
 		goto out;
-	err = np_cluster_load_buffer(c, pes, strlen(pes), "endpoints", &o,
-				     &d);
+	err = np_cluster_load_buffer(c, pes, strlen(pes), "endpoints", &o, &d);
 	FZ_CHECK(err == 0);
 	hashes(c, NP_SOURCE_ENDPOINTS, got, ids, n);
 	for (i = 0; i < n; i++) {
@@ -82,21 +82,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	if (!np_cluster_count(c, NP_KIND_POLICY_ENDPOINT))
 		two_views(c);
-	FZ_CHECK(np__cluster_sorted(c, NP_KIND_POLICY_ENDPOINT, &pes,
-				    &npes) == 0);
+	FZ_CHECK(np__cluster_sorted(c, NP_KIND_POLICY_ENDPOINT, &pes, &npes) ==
+		 0);
 	for (i = 0; i < npes && n < FZ_MAX_PODS; i++) {
 		const struct np_policyendpoint *pe = &pes[i]->pe;
 
 		for (j = 0; j < pe->npods && n < FZ_MAX_PODS; j++, n++) {
-			const char *ns = pe->pods[j].ns ? pe->pods[j].ns
-							: pes[i]->meta.ns;
+			const char *ns = pe->pods[j].ns ? pe->pods[j].ns :
+							  pes[i]->meta.ns;
 			struct np_ruleset *rs = NULL;
 
 			/* name is optional in a PolicyEndpoint */
 			if (!pe->pods[j].name) {
 				FZ_CHECK(np_ruleset_compile(&rs, c, ns, NULL,
-							    NULL, NULL) ==
-					 -EINVAL);
+							    NULL,
+							    NULL) == -EINVAL);
 				continue;
 			}
 			fz_compile_pod(c, ns, pe->pods[j].name,

@@ -29,16 +29,20 @@ static void fz_roundtrip(struct np_cluster *c, enum np_format fmt)
 					     &d);
 		if (err) {
 			fz_diag(&d);
-			fprintf(stderr, "export does not load back: %s: %s\n"
-				"%s\n", d.path, d.message, a);
+			fprintf(stderr,
+				"export does not load back: %s: %s\n"
+				"%s\n",
+				d.path, d.message, a);
 		}
 		FZ_CHECK(err == 0);
 		FZ_CHECK(np_cluster_count(c2, (enum np_kind)k) ==
 			 np_cluster_count(c, (enum np_kind)k));
 		FZ_CHECK(np_cluster_export(c2, (enum np_kind)k, fmt, &b) == 0);
 		if (strcmp(a, b))
-			fprintf(stderr, "export changes on reload:\n%s\n---\n"
-				"%s\n", a, b);
+			fprintf(stderr,
+				"export changes on reload:\n%s\n---\n"
+				"%s\n",
+				a, b);
 		FZ_CHECK(!strcmp(a, b));
 		np_free(a);
 		np_free(b);
@@ -47,8 +51,7 @@ static void fz_roundtrip(struct np_cluster *c, enum np_format fmt)
 }
 
 /* Load as fmt; whatever was accepted must round-trip in both formats. */
-static int fz_parse_target(const uint8_t *data, size_t size,
-			   enum np_format fmt)
+static int fz_parse_target(const uint8_t *data, size_t size, enum np_format fmt)
 {
 	struct np_cluster *c = NULL;
 	char *names = NULL;
@@ -66,8 +69,8 @@ static int fz_parse_target(const uint8_t *data, size_t size,
 	}
 	if (!err) {
 		for (k = 0; k < NP_KIND__MAX; k++) {
-			FZ_CHECK(np_cluster_names(c, (enum np_kind)k,
-						  &names) == 0);
+			FZ_CHECK(np_cluster_names(c, (enum np_kind)k, &names) ==
+				 0);
 			np_free(names);
 		}
 		fz_roundtrip(c, NP_FORMAT_YAML);

@@ -19,21 +19,22 @@ static const char head[] =
 	"---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n"
 	"  labels: {team: y, env: dev, tier: \"\"}\n"
 	"---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n"
-#define POD(ns, name, labels, ip)                                          \
-	"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: " name "\n"    \
-	"  namespace: " ns "\n  labels: " labels "\n"                      \
-	"spec:\n  containers:\n  - name: c\n    ports:\n"                  \
-	"    - {name: http, containerPort: 80}\n"                          \
+#define POD(ns, name, labels, ip)                                       \
+	"---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: " name "\n" \
+	"  namespace: " ns "\n  labels: " labels "\n"                   \
+	"spec:\n  containers:\n  - name: c\n    ports:\n"               \
+	"    - {name: http, containerPort: 80}\n"                       \
 	"status:\n  phase: Running\n  podIP: " ip "\n"
-	POD("a", "p1", "{app: web, tier: fe}", "10.0.0.1")
-	POD("a", "p2", "{app: db, version: v1.2}", "10.0.0.2")
-	POD("a", "p3", "{}", "10.0.0.3")
-	POD("b", "q1", "{app: web}", "10.0.1.1")
-	POD("b", "q2", "{app: web, env: prod, x.io/k: v}", "10.0.1.2")
-	POD("c", "r1", "{x.io/k: v, tier: \"\"}", "10.0.2.1")
-	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-	"metadata: {name: p, namespace: a}\nspec:\n"
-	"  podSelector: &sel\n";
+	POD("a", "p1", "{app: web, tier: fe}", "10.0.0.1") POD(
+		"a", "p2", "{app: db, version: v1.2}",
+		"10.0.0.2") POD("a", "p3", "{}", "10.0.0.3") POD("b", "q1",
+								 "{app: web}",
+								 "10.0.1.1")
+		POD("b", "q2", "{app: web, env: prod, x.io/k: v}", "10.0.1.2") POD(
+			"c", "r1", "{x.io/k: v, tier: \"\"}",
+			"10.0.2.1") "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				    "metadata: {name: p, namespace: a}\nspec:\n"
+				    "  podSelector: &sel\n";
 static const char tail[] =
 	"\n  ingress:\n"
 	"  - from: [{namespaceSelector: *sel, podSelector: *sel}]\n";

@@ -299,7 +299,8 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	vc.log = c->log;
 	vc.log_ctx = c->log_ctx;
 	for (i = 0; i < ds.ndocs; i++) {
-		err = np__objects_from_doc(&vc, ds.docs[i], &objs, &nobjs, &cap);
+		err = np__objects_from_doc(&vc, ds.docs[i], &objs, &nobjs,
+					   &cap);
 		if (err)
 			goto fail;
 	}
@@ -352,8 +353,8 @@ static int read_all(int fd, char **out, size_t *len)
 		return -ENOMEM;
 	for (;;) {
 		if (n == cap && cap < NP_MAX_INPUT_BYTES) {
-			size_t ncap = NP_MIN(cap * 2,
-					     (size_t)NP_MAX_INPUT_BYTES);
+			size_t ncap =
+				NP_MIN(cap * 2, (size_t)NP_MAX_INPUT_BYTES);
 
 			p = realloc(buf, ncap);
 			if (!p) {
@@ -416,15 +417,16 @@ diag:
 	snprintf(diag->file, sizeof(diag->file), "%s", path);
 	snprintf(diag->message, sizeof(diag->message), "%s",
 		 err == -E2BIG ? "input too large" : strerror(-err));
-	if (opts && opts->sz >= offsetof(struct np_load_opts, diag_ctx) +
-					sizeof(void *) &&
+	if (opts &&
+	    opts->sz >=
+		    offsetof(struct np_load_opts, diag_ctx) + sizeof(void *) &&
 	    opts->on_diag)
 		opts->on_diag(opts->diag_ctx, diag);
 	return err;
 }
 
-int np_cluster_delete(struct np_cluster *c, enum np_kind kind,
-		      const char *ns, const char *name)
+int np_cluster_delete(struct np_cluster *c, enum np_kind kind, const char *ns,
+		      const char *name)
 {
 	struct np_obj *old;
 	size_t i;

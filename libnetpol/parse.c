@@ -26,8 +26,8 @@
 struct frame {
 	struct np_node *node;
 	const char *key;
-	size_t size;		/* nodes below, aliases expanded */
-	long anchor;		/* index in anchors, or -1 */
+	size_t size; /* nodes below, aliases expanded */
+	long anchor; /* index in anchors, or -1 */
 };
 
 struct anchor {
@@ -52,7 +52,7 @@ struct pstate {
 	 * of n anchors and aliases cost O(n^2).
 	 */
 	size_t *aslots;
-	size_t naslots;		/* 0 or a power of two, > 2 * nanchors */
+	size_t naslots; /* 0 or a power of two, > 2 * nanchors */
 	size_t nodes;
 	size_t alias_nodes;
 	struct np_node *root;
@@ -185,9 +185,9 @@ struct np_node *np__map_get(const struct np_node *map, const char *key)
 const char *np__node_type_name(const struct np_node *n)
 {
 	static const char *const names[] = {
-		[NP_N_NULL] = "null",	 [NP_N_BOOL] = "boolean",
-		[NP_N_INT] = "integer",	 [NP_N_FLOAT] = "number",
-		[NP_N_STR] = "string",	 [NP_N_SEQ] = "list",
+		[NP_N_NULL] = "null",	[NP_N_BOOL] = "boolean",
+		[NP_N_INT] = "integer", [NP_N_FLOAT] = "number",
+		[NP_N_STR] = "string",	[NP_N_SEQ] = "list",
 		[NP_N_MAP] = "object",
 	};
 
@@ -209,9 +209,9 @@ static bool all_digits(const char *s, size_t n, int base)
 			return false;
 		if (base == 8 && !(c >= '0' && c <= '7'))
 			return false;
-		if (base == 16 && !((c >= '0' && c <= '9') ||
-				    (c >= 'a' && c <= 'f') ||
-				    (c >= 'A' && c <= 'F')))
+		if (base == 16 &&
+		    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F')))
 			return false;
 	}
 	return true;
@@ -223,9 +223,9 @@ static bool is_float(const char *s, size_t n)
 
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		i++;
-	if (n - i == 4 && (!strncmp(s + i, ".inf", 4) ||
-			   !strncmp(s + i, ".Inf", 4) ||
-			   !strncmp(s + i, ".INF", 4)))
+	if (n - i == 4 &&
+	    (!strncmp(s + i, ".inf", 4) || !strncmp(s + i, ".Inf", 4) ||
+	     !strncmp(s + i, ".INF", 4)))
 		return true;
 	if (n == 4 && (!strncmp(s, ".nan", 4) || !strncmp(s, ".NaN", 4) ||
 		       !strncmp(s, ".NAN", 4)))
@@ -272,8 +272,7 @@ void np__resolve_plain(struct np_node *n)
 		n->b = true;
 		return;
 	}
-	if (!strcmp(s, "false") || !strcmp(s, "False") ||
-	    !strcmp(s, "FALSE")) {
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
 		n->type = NP_N_BOOL;
 		n->b = false;
 		return;
@@ -282,8 +281,8 @@ void np__resolve_plain(struct np_node *n)
 		neg = s[0] == '-';
 		off = 1;
 	}
-	if (len - off > 2 && s[off] == '0' && (s[off + 1] == 'x' ||
-					      s[off + 1] == 'o')) {
+	if (len - off > 2 && s[off] == '0' &&
+	    (s[off + 1] == 'x' || s[off + 1] == 'o')) {
 		base = s[off + 1] == 'x' ? 16 : 8;
 		off += 2;
 		if (off != 2 && off != 3)
@@ -295,8 +294,9 @@ void np__resolve_plain(struct np_node *n)
 		lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 		n->type = NP_N_INT;
 		for (i = off; i < len; i++) {
-			unsigned d = s[i] <= '9' ? (unsigned)(s[i] - '0')
-				   : (unsigned)((s[i] | 0x20) - 'a' + 10);
+			unsigned d = s[i] <= '9' ? (unsigned)(s[i] - '0') :
+						   (unsigned)((s[i] | 0x20) -
+							      'a' + 10);
 
 			if (v > (lim - d) / (unsigned)base) {
 				n->overflow = true;
@@ -371,16 +371,14 @@ static int check_dup_keys(struct pstate *ps, struct np_node *map,
 		free(slots);
 		return 0;
 	}
-dup:
-	{
-		struct np_node *v = map->map.v[i];
-		yaml_mark_t vm = { .line = v->line ? v->line - 1 : m->line,
-				   .column = v->col ? v->col - 1 : m->column };
+dup : {
+	struct np_node *v = map->map.v[i];
+	yaml_mark_t vm = { .line = v->line ? v->line - 1 : m->line,
+			   .column = v->col ? v->col - 1 : m->column };
 
-		return perr(ps, &vm, -EINVAL,
-			    "syntax error: duplicate key \"%s\"",
-			    map->map.k[i]);
-	}
+	return perr(ps, &vm, -EINVAL, "syntax error: duplicate key \"%s\"",
+		    map->map.k[i]);
+}
 }
 
 static int attach(struct pstate *ps, struct np_node *node, size_t size,
@@ -400,13 +398,14 @@ static int attach(struct pstate *ps, struct np_node *node, size_t size,
 	f = &ps->stack[ps->depth - 1];
 	f->size += size;
 	if (f->node->type == NP_N_SEQ)
-		return np__seq_push(ps->a, f->node, node)
-			       ? perr(ps, m, -ENOMEM, "out of memory")
-			       : 0;
+		return np__seq_push(ps->a, f->node, node) ?
+			       perr(ps, m, -ENOMEM, "out of memory") :
+			       0;
 	if (!f->key) {
 		if (node->type == NP_N_SEQ || node->type == NP_N_MAP)
-			return perr(ps, m, -EINVAL,
-				    "syntax error: a mapping key must be a scalar");
+			return perr(
+				ps, m, -EINVAL,
+				"syntax error: a mapping key must be a scalar");
 		f->key = node->str.s;
 		f->size -= size;
 		ps->nodes -= size;
@@ -507,25 +506,25 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 				    (const char *)ev->data.alias.anchor);
 		ps->alias_nodes += ps->anchors[i].size;
 		if (ps->alias_nodes > NP_MAX_ALIAS_NODES)
-			return perr(ps, m, -E2BIG,
-				    "too many nodes reached through aliases: more than %u",
-				    NP_MAX_ALIAS_NODES);
+			return perr(
+				ps, m, -E2BIG,
+				"too many nodes reached through aliases: more than %u",
+				NP_MAX_ALIAS_NODES);
 		return attach(ps, ps->anchors[i].node, ps->anchors[i].size, m);
 	case YAML_SCALAR_EVENT:
 		if (ev->data.scalar.length > NP_MAX_SCALAR_BYTES)
-			return perr(ps, m, -E2BIG,
-				    "scalar too long: %zu bytes, the limit is %u",
-				    ev->data.scalar.length,
-				    NP_MAX_SCALAR_BYTES);
+			return perr(
+				ps, m, -E2BIG,
+				"scalar too long: %zu bytes, the limit is %u",
+				ev->data.scalar.length, NP_MAX_SCALAR_BYTES);
 		n = np__node_new(ps->a, NP_N_STR);
 		if (!n)
 			return perr(ps, m, -ENOMEM, "out of memory");
 		n->line = (unsigned)m->line + 1;
 		n->col = (unsigned)m->column + 1;
 		n->str.len = ev->data.scalar.length;
-		n->str.s = np__arena_strndup(ps->a,
-					     (const char *)ev->data.scalar.value,
-					     n->str.len);
+		n->str.s = np__arena_strndup(
+			ps->a, (const char *)ev->data.scalar.value, n->str.len);
 		if (!n->str.s)
 			return perr(ps, m, -ENOMEM, "out of memory");
 		if (memchr(n->str.s, '\0', n->str.len))
@@ -533,12 +532,11 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 				    "syntax error: NUL byte in a string");
 		if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		    !(ev->data.scalar.tag &&
-		      !strcmp((const char *)ev->data.scalar.tag,
-			      YAML_STR_TAG)))
+		      !strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG)))
 			np__resolve_plain(n);
 		if (ev->data.scalar.anchor) {
-			ai = anchor_add(ps, (const char *)ev->data.scalar.anchor,
-					n);
+			ai = anchor_add(
+				ps, (const char *)ev->data.scalar.anchor, n);
 			if (ai < 0)
 				return perr(ps, m, -ENOMEM, "out of memory");
 			ps->anchors[ai].done = true;
@@ -547,18 +545,19 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		t = ev->type == YAML_SEQUENCE_START_EVENT ? NP_N_SEQ : NP_N_MAP;
-		anchor = (const char *)(t == NP_N_SEQ
-						? ev->data.sequence_start.anchor
-						: ev->data.mapping_start.anchor);
+		anchor = (const char *)(t == NP_N_SEQ ?
+						ev->data.sequence_start.anchor :
+						ev->data.mapping_start.anchor);
 		if (ps->depth >= NP_MAX_DEPTH)
 			return perr(ps, m, -E2BIG,
 				    "nesting too deep: more than %d levels",
 				    NP_MAX_DEPTH);
-		if (ps->depth && ps->stack[ps->depth - 1].node->type ==
-					 NP_N_MAP &&
+		if (ps->depth &&
+		    ps->stack[ps->depth - 1].node->type == NP_N_MAP &&
 		    !ps->stack[ps->depth - 1].key)
-			return perr(ps, m, -EINVAL,
-				    "syntax error: a mapping key must be a scalar");
+			return perr(
+				ps, m, -EINVAL,
+				"syntax error: a mapping key must be a scalar");
 		n = np__node_new(ps->a, t);
 		if (!n)
 			return perr(ps, m, -ENOMEM, "out of memory");
@@ -570,7 +569,8 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 				return perr(ps, m, -ENOMEM, "out of memory");
 		}
 		ps->stack[ps->depth++] = (struct frame){
-			.node = n, .key = NULL, .size = 1, .anchor = ai };
+			.node = n, .key = NULL, .size = 1, .anchor = ai
+		};
 		return 0;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT: {
@@ -639,8 +639,8 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 			}
 			/* the reader reports an offset, not a mark */
 			if (p.error == YAML_READER_ERROR)
-				p.problem_mark = offset_mark(buf, len,
-							     p.problem_offset);
+				p.problem_mark =
+					offset_mark(buf, len, p.problem_offset);
 			err = perr(ps, &p.problem_mark, -EINVAL,
 				   "syntax error: %s%s%s",
 				   p.problem ? p.problem : "invalid input",
@@ -665,7 +665,7 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 struct jstate {
 	size_t count;
 	enum { J_NOMEM = 0, J_NODES, J_DEPTH, J_SCALAR } why;
-	size_t len;		/* J_SCALAR: the string's length */
+	size_t len; /* J_SCALAR: the string's length */
 };
 
 /*
@@ -688,8 +688,7 @@ static struct np_node *from_json(struct np_arena *a, json_t *j,
 		js->why = J_DEPTH;
 		return NULL;
 	}
-	if (json_is_string(j) &&
-	    json_string_length(j) > NP_MAX_SCALAR_BYTES) {
+	if (json_is_string(j) && json_string_length(j) > NP_MAX_SCALAR_BYTES) {
 		js->why = J_SCALAR;
 		js->len = json_string_length(j);
 		return NULL;
@@ -699,7 +698,8 @@ static struct np_node *from_json(struct np_arena *a, json_t *j,
 		n = np__node_new(a, NP_N_MAP);
 		if (!n)
 			return NULL;
-		json_object_foreach(j, key, v) {
+		json_object_foreach(j, key, v)
+		{
 			char *k = np__arena_strdup(a, key);
 
 			if (!k || np__map_put(a, n, k,
@@ -711,17 +711,19 @@ static struct np_node *from_json(struct np_arena *a, json_t *j,
 		n = np__node_new(a, NP_N_SEQ);
 		if (!n)
 			return NULL;
-		json_array_foreach(j, i, v)
-			if (np__seq_push(a, n, from_json(a, v, js, depth + 1)))
-				return NULL;
+		json_array_foreach(
+			j, i,
+			v) if (np__seq_push(a, n,
+					    from_json(a, v, js,
+						      depth + 1))) return NULL;
 		return n;
 	case JSON_STRING:
 		n = np__node_new(a, NP_N_STR);
 		if (!n)
 			return NULL;
 		n->str.len = json_string_length(j);
-		n->str.s = np__arena_strndup(a, json_string_value(j),
-					     n->str.len);
+		n->str.s =
+			np__arena_strndup(a, json_string_value(j), n->str.len);
 		return n->str.s ? n : NULL;
 	case JSON_INTEGER:
 		return np__node_int(a, json_integer_value(j));
@@ -768,8 +770,8 @@ static bool looks_like_json(const char *buf, size_t len)
  * allocating. Exact for valid JSON (keys are not nodes, as in the event
  * code); text that is not JSON jansson rejects afterwards.
  */
-static int json_prescan(struct np_diag *diag, const char *name,
-			const char *buf, size_t len)
+static int json_prescan(struct np_diag *diag, const char *name, const char *buf,
+			size_t len)
 {
 	char stack[NP_MAX_DEPTH];
 	size_t nodes = 1, i, j;
@@ -795,16 +797,18 @@ static int json_prescan(struct np_diag *diag, const char *name,
 		case '{':
 			if (depth == NP_MAX_DEPTH) {
 				m = offset_mark(buf, len, i);
-				diag_set(diag, name, (unsigned)m.line + 1,
-					 (unsigned)m.column + 1, -E2BIG,
-					 "nesting too deep: more than %d levels",
-					 NP_MAX_DEPTH);
+				diag_set(
+					diag, name, (unsigned)m.line + 1,
+					(unsigned)m.column + 1, -E2BIG,
+					"nesting too deep: more than %d levels",
+					NP_MAX_DEPTH);
 				return -E2BIG;
 			}
 			stack[depth++] = ch;
-			for (j = i + 1; j < len && (buf[j] == ' ' ||
-				buf[j] == '\t' || buf[j] == '\r' ||
-				buf[j] == '\n'); j++)
+			for (j = i + 1;
+			     j < len && (buf[j] == ' ' || buf[j] == '\t' ||
+					 buf[j] == '\r' || buf[j] == '\n');
+			     j++)
 				;
 			if (ch == '[' && j < len && buf[j] != ']')
 				nodes++;
@@ -847,8 +851,8 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 		return -E2BIG;
 	}
 	if (fmt == NP_FORMAT_AUTO)
-		fmt = looks_like_json(buf, len) ? NP_FORMAT_JSON
-						: NP_FORMAT_YAML;
+		fmt = looks_like_json(buf, len) ? NP_FORMAT_JSON :
+						  NP_FORMAT_YAML;
 	if (fmt != NP_FORMAT_JSON)
 		return parse_yaml(ds, buf, len, name, diag);
 
@@ -859,8 +863,8 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 		       &jerr);
 	if (!j) {
 		unsigned int line = jerr.line > 0 ? (unsigned int)jerr.line : 0;
-		unsigned int col = jerr.column > 0 ? (unsigned int)jerr.column
-						   : 0;
+		unsigned int col = jerr.column > 0 ? (unsigned int)jerr.column :
+						     0;
 
 		/* jansson's own depth limit (2048) is a limit, not a typo */
 		if (json_error_code(&jerr) == json_error_stack_overflow) {
@@ -896,15 +900,19 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 			if (js.why == J_NODES)
 				diag_set(diag, name, 0, 0, err,
 					 "too many nodes: more than %u in one "
-					 "input", NP_MAX_NODES);
+					 "input",
+					 NP_MAX_NODES);
 			else if (js.why == J_DEPTH)
 				diag_set(diag, name, 0, 0, err,
 					 "nesting too deep: more than %d "
-					 "levels", NP_MAX_DEPTH);
+					 "levels",
+					 NP_MAX_DEPTH);
 			else if (js.why == J_SCALAR)
-				diag_set(diag, name, 0, 0, err,
-					 "scalar too long: %zu bytes, the limit "
-					 "is %u", js.len, NP_MAX_SCALAR_BYTES);
+				diag_set(
+					diag, name, 0, 0, err,
+					"scalar too long: %zu bytes, the limit "
+					"is %u",
+					js.len, NP_MAX_SCALAR_BYTES);
 			else
 				diag_set(diag, name, 0, 0, err,
 					 "out of memory");

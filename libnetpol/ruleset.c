@@ -327,8 +327,7 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 				if (NP_GROW(contrib, ccap, ncontrib + 1))
 					goto out;
 				/* interned as bytes: no stray padding */
-				memset(&contrib[ncontrib], 0,
-				       sizeof(*contrib));
+				memset(&contrib[ncontrib], 0, sizeof(*contrib));
 				contrib[ncontrib].prov = e->prov;
 				contrib[ncontrib++].ports = e->iports;
 				if (e->ports.all) {

@@ -38,9 +38,9 @@ double h_now(void);
 struct h_load {
 	int ret;
 	struct np_diag diag;
-	size_t ndiag;		/* on_diag calls */
-	struct np_diag first;	/* the first on_diag report */
-	size_t mem_kib;		/* peak growth during the call */
+	size_t ndiag; /* on_diag calls */
+	struct np_diag first; /* the first on_diag report */
+	size_t mem_kib; /* peak growth during the call */
 	double secs;
 };
 

@@ -19,15 +19,15 @@
 #include "np_limits.h"
 
 /* A NetworkPolicy prod/web up to "spec:" (six lines). */
-#define NP_HEAD                                   \
-	"apiVersion: networking.k8s.io/v1\n"      \
-	"kind: NetworkPolicy\n"                   \
-	"metadata:\n"                             \
-	"  name: web\n"                           \
-	"  namespace: prod\n"                     \
+#define NP_HEAD                              \
+	"apiVersion: networking.k8s.io/v1\n" \
+	"kind: NetworkPolicy\n"              \
+	"metadata:\n"                        \
+	"  name: web\n"                      \
+	"  namespace: prod\n"                \
 	"spec:\n"
 #define NP_OBJ "NetworkPolicy prod/web"
-#define JSON_HEAD \
+#define JSON_HEAD                                               \
 	"{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": " \
 	"\"NetworkPolicy\", \"metadata\": {\"name\": \"web\", " \
 	"\"namespace\": \"prod\"}, \"spec\": "
@@ -37,11 +37,11 @@ struct hcase {
 	void (*gen)(struct h_buf *b);
 	enum np_format fmt;
 	int err;
-	const char *object;	/* NULL: not checked */
-	const char *path;	/* exact; NULL: not checked */
-	const char *message;	/* prefix; NULL: not checked */
-	unsigned int line, col;	/* 0: not checked */
-	size_t mem_mib;		/* 0: h_mem_bound_mib() */
+	const char *object; /* NULL: not checked */
+	const char *path; /* exact; NULL: not checked */
+	const char *message; /* prefix; NULL: not checked */
+	unsigned int line, col; /* 0: not checked */
+	size_t mem_mib; /* 0: h_mem_bound_mib() */
 };
 
 /* --- generators --------------------------------------------------------- */
@@ -54,10 +54,11 @@ static void g_alias_bomb(struct h_buf *b)
 	h_printf(b, "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, "
 		    "lol]\n");
 	for (i = 1; i < 10; i++)
-		h_printf(b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
-			    "*a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1, i - 1,
-			 i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
-			 i - 1);
+		h_printf(b,
+			 "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+			 "*a%d, *a%d, *a%d, *a%d]\n",
+			 i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+			 i - 1, i - 1, i - 1);
 }
 
 /* The same inside a Pod's labels, where a tenant would put it. */
@@ -69,10 +70,11 @@ static void g_alias_bomb_labels(struct h_buf *b)
 		    "  namespace: a\n  annotations:\n");
 	h_printf(b, "    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
 	for (i = 1; i < 10; i++)
-		h_printf(b, "    a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, "
-			    "*a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1,
-			 i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
-			 i - 1, i - 1);
+		h_printf(b,
+			 "    a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, "
+			 "*a%d, *a%d, *a%d, *a%d, *a%d]\n",
+			 i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+			 i - 1, i - 1, i - 1);
 	h_printf(b, "  labels: *a9\n");
 }
 
@@ -162,8 +164,8 @@ static void g_string_json_fallback(struct h_buf *b)
 static void g_huge(struct h_buf *b)
 {
 	b->cap = (size_t)NP_MAX_INPUT_BYTES + 4096;
-	b->p = mmap(NULL, b->cap, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
+	b->p = mmap(NULL, b->cap, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	cr_assert_neq(b->p, MAP_FAILED);
 	b->mapped = true;
 	b->len = (size_t)NP_MAX_INPUT_BYTES + 1;
@@ -200,7 +202,7 @@ static void g_list_1e6_top(struct h_buf *b)
 static void g_list_1e5_except(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  ingress:\n  - from:\n    - ipBlock:\n"
-		    "        cidr: 10.0.0.0/8\n        except: [");
+			    "        cidr: 10.0.0.0/8\n        except: [");
 	h_repeat(b, "10.1.0.0/16, ", 99999);
 	h_printf(b, "10.1.0.0/16]\n");
 }
@@ -208,7 +210,7 @@ static void g_list_1e5_except(struct h_buf *b)
 static void g_list_1e6_except(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  ingress:\n  - from:\n    - ipBlock:\n"
-		    "        cidr: 10.0.0.0/8\n        except: [");
+			    "        cidr: 10.0.0.0/8\n        except: [");
 	h_repeat(b, "10.1.0.0/16, ", 999999);
 	h_printf(b, "10.1.0.0/16]\n");
 }
@@ -229,8 +231,10 @@ static void g_list_100k_objects(struct h_buf *b)
 
 	h_printf(b, "apiVersion: v1\nkind: List\nitems:\n");
 	for (i = 0; i < 100000; i++)
-		h_printf(b, "- {apiVersion: v1, kind: Namespace, metadata: "
-			    "{name: n%zu}}\n", i);
+		h_printf(b,
+			 "- {apiVersion: v1, kind: Namespace, metadata: "
+			 "{name: n%zu}}\n",
+			 i);
 	h_printf(b, "- {apiVersion: v1, kind: Namespace, metadata: "
 		    "{name: Bad}}\n");
 }
@@ -332,7 +336,7 @@ static void g_dup_yaml_big(struct h_buf *b)
 static void g_dup_yaml_alias_key(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  podSelector:\n    matchLabels:\n"
-		    "      &k app: web\n      *k : db\n");
+			    "      &k app: web\n      *k : db\n");
 }
 
 static void g_dup_json(struct h_buf *b)
@@ -340,11 +344,11 @@ static void g_dup_json(struct h_buf *b)
 	h_printf(b, JSON_HEAD "{\"podSelector\": {}, \"podSelector\": {}}}");
 }
 
-#define G_PORT(fn, text)                                                 \
-	static void fn(struct h_buf *b)                                  \
-	{                                                                \
-		h_printf(b, NP_HEAD "  ingress:\n  - ports:\n"           \
-			    "    - port: " text "\n");                   \
+#define G_PORT(fn, text)                                       \
+	static void fn(struct h_buf *b)                        \
+	{                                                      \
+		h_printf(b, NP_HEAD "  ingress:\n  - ports:\n" \
+				    "    - port: " text "\n"); \
 	}
 G_PORT(g_port_0, "0")
 G_PORT(g_port_65536, "65536")
@@ -361,31 +365,31 @@ G_PORT(g_port_big_hex, "0xffffffffffffffffff")
 static void g_endport_below(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  ingress:\n  - ports:\n    - port: 80\n"
-		    "      endPort: 70\n");
+			    "      endPort: 70\n");
 }
 
 static void g_endport_65536(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  ingress:\n  - ports:\n    - port: 80\n"
-		    "      endPort: 65536\n");
+			    "      endPort: 65536\n");
 }
 
 static void g_json_port_1e400(struct h_buf *b)
 {
 	h_printf(b, JSON_HEAD "{\"ingress\": [{\"ports\": [{\"port\": "
-		    "1e400}]}]}}");
+			      "1e400}]}]}}");
 }
 
 static void g_json_port_2_63(struct h_buf *b)
 {
 	h_printf(b, JSON_HEAD "{\"ingress\": [{\"ports\": [{\"port\": "
-		    "9223372036854775808}]}]}}");
+			      "9223372036854775808}]}]}}");
 }
 
 static void g_json_port_float(struct h_buf *b)
 {
 	h_printf(b, JSON_HEAD "{\"ingress\": [{\"ports\": [{\"port\": "
-		    "80.0}]}]}}");
+			      "80.0}]}]}}");
 }
 
 static void g_exprs_2000(struct h_buf *b)
@@ -441,8 +445,9 @@ static void g_labels_1025(struct h_buf *b)
 
 static void g_values_5000(struct h_buf *b)
 {
-	h_printf(b, NP_HEAD "  podSelector:\n    matchExpressions:\n"
-		    "    - key: app\n      operator: In\n      values: [");
+	h_printf(b,
+		 NP_HEAD "  podSelector:\n    matchExpressions:\n"
+			 "    - key: app\n      operator: In\n      values: [");
 	h_repeat(b, "v, ", 4999);
 	h_printf(b, "v]\n");
 }
@@ -452,7 +457,7 @@ static void g_peer_exprs_2000(struct h_buf *b)
 	size_t i;
 
 	h_printf(b, NP_HEAD "  ingress:\n  - from:\n    - namespaceSelector:\n"
-		    "        matchExpressions:\n");
+			    "        matchExpressions:\n");
 	for (i = 0; i < 2000; i++)
 		h_printf(b, "        - {key: k%zu, operator: DoesNotExist}\n",
 			 i);
@@ -518,7 +523,7 @@ static void g_many_docs(struct h_buf *b)
 static void g_tag_binary(struct h_buf *b)
 {
 	h_printf(b, NP_HEAD "  ingress:\n  - ports:\n"
-		    "    - port: !!binary AAAA\n");
+			    "    - port: !!binary AAAA\n");
 }
 
 /* --- the table ---------------------------------------------------------- */
@@ -535,8 +540,8 @@ static void g_tag_binary(struct h_buf *b)
 static const struct hcase cases[] = {
 	/* aliases */
 	{ "alias-bomb", g_alias_bomb, Y, -E2BIG, "", "", ALIASES, 0, 0, 0 },
-	{ "alias-bomb-labels", g_alias_bomb_labels, Y, -E2BIG, "", "",
-	  ALIASES, 0, 0, 0 },
+	{ "alias-bomb-labels", g_alias_bomb_labels, Y, -E2BIG, "", "", ALIASES,
+	  0, 0, 0 },
 	{ "many-anchors", g_many_anchors, Y, -EINVAL, "", "",
 	  "Invalid type: expected an object, got list", 1, 1, 0 },
 	{ "anchor-redefined", g_anchor_redefined, Y, -EINVAL,
@@ -549,16 +554,16 @@ static const struct hcase cases[] = {
 	{ "alias-across-documents", g_alias_across_docs, Y, -EINVAL, "", "",
 	  "syntax error: unknown alias \"a\"", 3, 4, 0 },
 	/* nesting */
-	{ "deep-yaml-flow", g_deep_yaml_flow, Y, -E2BIG, "", "", DEEP, 1,
-	  65, 0 },
+	{ "deep-yaml-flow", g_deep_yaml_flow, Y, -E2BIG, "", "", DEEP, 1, 65,
+	  0 },
 	{ "deep-yaml-block", g_deep_yaml_block, Y, -E2BIG, "", "", DEEP, 65,
 	  129, 0 },
 	{ "depth-64", g_depth_64, Y, -EINVAL, "", "",
 	  "Invalid type: expected an object, got list", 1, 1, 0 },
 	{ "depth-65", g_depth_65, Y, -E2BIG, "", "", DEEP, 1, 65, 0 },
 	{ "deep-json", g_deep_json, J, -E2BIG, "", "", DEEP, 1, 65, 0 },
-	{ "deep-json-objects", g_deep_json_objects, J, -E2BIG, "", "", DEEP,
-	  1, 385, 0 },
+	{ "deep-json-objects", g_deep_json_objects, J, -E2BIG, "", "", DEEP, 1,
+	  385, 0 },
 	{ "deep-json-fallback", g_deep_json_fallback, J, -E2BIG, "", "", DEEP,
 	  1, 2069, 0 },
 	{ "long-string-json-fallback", g_string_json_fallback, J, -E2BIG, "",
@@ -577,28 +582,27 @@ static const struct hcase cases[] = {
 	 * lower it.
 	 */
 	{ "yaml-8Mi-nodes", g_yaml_many_nodes, Y, -E2BIG, "", "",
-	  "too many nodes: more than 8388608 in one input", 1, 0,
-	  1024 },
+	  "too many nodes: more than 8388608 in one input", 1, 0, 1024 },
 	{ "list-1e6-ingress", g_list_1e6_ingress, Y, -E2BIG, NP_OBJ,
 	  "spec.ingress", TOO_MANY_4096("1000000"), 7, 12, 0 },
 	{ "list-1e6-top", g_list_1e6_top, Y, -EINVAL, "", "",
 	  "Invalid type: expected an object, got list", 1, 1, 0 },
 	{ "list-1e5-except", g_list_1e5_except, Y, -E2BIG, NP_OBJ,
-	  "spec.ingress[0].from[0].ipBlock.except",
-	  TOO_MANY_4096("100000"), 11, 17, 0 },
+	  "spec.ingress[0].from[0].ipBlock.except", TOO_MANY_4096("100000"), 11,
+	  17, 0 },
 	{ "list-1e6-except", g_list_1e6_except, Y, -E2BIG, "", "",
 	  "too many nodes: more than 8388608 in one input", 12, 1, 0 },
 	{ "list-1e6-labels", g_list_1e6_labels, Y, -E2BIG, NP_OBJ,
 	  "spec.podSelector.matchLabels", TOO_MANY_1024("1000000"), 9, 7, 0 },
-	{ "list-100k-objects", g_list_100k_objects, Y, -EINVAL,
-	  "Namespace Bad", "metadata.name", "Invalid value: \"Bad\"", 0, 0, 0 },
+	{ "list-100k-objects", g_list_100k_objects, Y, -EINVAL, "Namespace Bad",
+	  "metadata.name", "Invalid value: \"Bad\"", 0, 0, 0 },
 	{ "many-documents", g_many_docs, Y, -EINVAL, "Namespace A",
 	  "metadata.name", "Invalid value: \"A\"", 0, 0, 0 },
 	/* strings */
 	{ "scalar-too-long", g_scalar_too_long, Y, -E2BIG, "", "",
 	  "scalar too long: 1048577 bytes, the limit is 1048576", 9, 10, 0 },
-	{ "name-1mib", g_name_1mib, Y, -EINVAL, NULL, "metadata.name",
-	  NULL, 4, 9, 0 },
+	{ "name-1mib", g_name_1mib, Y, -EINVAL, NULL, "metadata.name", NULL, 4,
+	  9, 0 },
 	{ "label-value-long", g_label_value_long, Y, -EINVAL, NP_OBJ,
 	  "spec.podSelector.matchLabels", NULL, 9, 10, 0 },
 	{ "key-1mib", g_key_1mib, Y, -EINVAL, NP_OBJ,
@@ -617,8 +621,8 @@ static const struct hcase cases[] = {
 	{ "nul-escaped-yaml", g_nul_escaped_yaml, Y, -EINVAL, "", "",
 	  "syntax error: NUL byte in a string", 4, 9, 0 },
 	{ "nul-json", g_nul_json, J, -EINVAL, "", "",
-	  "syntax error: \\u0000 is not allowed without JSON_ALLOW_NUL", 1,
-	  0, 0 },
+	  "syntax error: \\u0000 is not allowed without JSON_ALLOW_NUL", 1, 0,
+	  0 },
 	{ "nul-json-key", g_nul_json_key, J, -EINVAL, "", "",
 	  "syntax error: NUL byte in object key not supported", 1, 89, 0 },
 	/* duplicate keys */
@@ -661,31 +665,30 @@ static const struct hcase cases[] = {
 	  "Invalid value: 0xffffffffffffffffff: out of range", 9, 13, 0 },
 	{ "endport-below-port", g_endport_below, Y, -EINVAL, NP_OBJ,
 	  P0 ".endPort",
-	  "Invalid value: 70: must be greater than or equal to `port`", 10,
-	  16, 0 },
+	  "Invalid value: 70: must be greater than or equal to `port`", 10, 16,
+	  0 },
 	{ "endport-65536", g_endport_65536, Y, -EINVAL, NP_OBJ, P0 ".endPort",
 	  "Invalid value: 65536: " PORTNUM, 10, 16, 0 },
 	{ "json-port-1e400", g_json_port_1e400, J, -EINVAL, "", "",
 	  "syntax error: real number overflow", 1, 0, 0 },
 	{ "json-port-2^63", g_json_port_2_63, J, -EINVAL, "", "",
 	  "syntax error: too big integer", 1, 0, 0 },
-	{ "json-port-float", g_json_port_float, J, -EINVAL, NP_OBJ,
-	  P0 ".port", "Invalid type: expected integer, got number: 80.0", 1,
-	  0, 0 },
+	{ "json-port-float", g_json_port_float, J, -EINVAL, NP_OBJ, P0 ".port",
+	  "Invalid type: expected integer, got number: 80.0", 1, 0, 0 },
 	/* selectors and other counted lists */
 	{ "selector-2000-expressions", g_exprs_2000, Y, -E2BIG, NP_OBJ,
 	  "spec.podSelector.matchExpressions", TOO_MANY_1024("2000"), 9, 5, 0 },
 	{ "selector-1024-expressions", g_exprs_1024_ok, Y, -EINVAL, NP_OBJ,
-	  "spec.policyTypes[0]", "Unsupported value: \"Sideways\"", 1033,
-	  17, 0 },
+	  "spec.policyTypes[0]", "Unsupported value: \"Sideways\"", 1033, 17,
+	  0 },
 	{ "selector-expression-slot-reuse", g_expr_slot_reuse, Y, -EINVAL,
 	  NP_OBJ, "spec.podSelector.matchExpressions[0].key",
 	  "Invalid value: \"\": name part must be non-empty", 9, 12, 0 },
 	{ "selector-1025-labels", g_labels_1025, Y, -E2BIG, NP_OBJ,
 	  "spec.podSelector.matchLabels", TOO_MANY_1024("1025"), 9, 7, 0 },
 	{ "selector-5000-values", g_values_5000, Y, -E2BIG, NP_OBJ,
-	  "spec.podSelector.matchExpressions[0].values",
-	  TOO_MANY_4096("5000"), 11, 15, 0 },
+	  "spec.podSelector.matchExpressions[0].values", TOO_MANY_4096("5000"),
+	  11, 15, 0 },
 	{ "peer-2000-expressions", g_peer_exprs_2000, Y, -E2BIG, NP_OBJ,
 	  "spec.ingress[0].from[0].namespaceSelector.matchExpressions",
 	  TOO_MANY_1024("2000"), 11, 9, 0 },
@@ -743,8 +746,8 @@ ParameterizedTest(size_t *i, hostile, input, .timeout = 20)
 		cr_expect_str_eq(r.diag.object, tc->object, "%s: object %s",
 				 tc->name, r.diag.object);
 	if (tc->path)
-		cr_expect_str_eq(r.diag.path, tc->path, "%s: path %s",
-				 tc->name, r.diag.path);
+		cr_expect_str_eq(r.diag.path, tc->path, "%s: path %s", tc->name,
+				 r.diag.path);
 	if (tc->message)
 		cr_expect(!strncmp(r.diag.message, tc->message,
 				   strlen(tc->message)),

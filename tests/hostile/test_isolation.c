@@ -22,25 +22,29 @@ static void cluster_text(struct h_buf *b)
 	size_t n, p;
 
 	for (n = 0; n < 3; n++) {
-		h_printf(b, "---\n{apiVersion: v1, kind: Namespace, metadata: "
-			    "{name: %s, labels: {team: %s}}}\n", nss[n],
-			 nss[n]);
+		h_printf(b,
+			 "---\n{apiVersion: v1, kind: Namespace, metadata: "
+			 "{name: %s, labels: {team: %s}}}\n",
+			 nss[n], nss[n]);
 		for (p = 0; p < NPODS; p++)
-			h_printf(b, "---\n{apiVersion: v1, kind: Pod, "
-				    "metadata: {name: %s%zu, namespace: %s, "
-				    "labels: {app: x%zu, tier: t%zu}}, spec: "
-				    "{containers: [{name: c, ports: [{name: "
-				    "http, containerPort: 8080}, {name: dns, "
-				    "containerPort: 53, protocol: UDP}]}]}, "
-				    "status: {phase: Running, hostIP: "
-				    "192.0.2.%zu, podIPs: [{ip: 10.%zu.0.%zu},"
-				    " {ip: \"fd00::%zu:%zu\"}]}}\n",
-				 nss[n], p, nss[n], p % 3, p % 2, n + 1,
-				 n + 1, p + 1, n + 1, p + 1);
-		h_printf(b, "---\n{apiVersion: v1, kind: Service, metadata: "
-			    "{name: s, namespace: %s}, spec: {selector: "
-			    "{app: x0}, clusterIP: 10.96.%zu.1, ports: "
-			    "[{port: 80, targetPort: http}]}}\n", nss[n], n);
+			h_printf(b,
+				 "---\n{apiVersion: v1, kind: Pod, "
+				 "metadata: {name: %s%zu, namespace: %s, "
+				 "labels: {app: x%zu, tier: t%zu}}, spec: "
+				 "{containers: [{name: c, ports: [{name: "
+				 "http, containerPort: 8080}, {name: dns, "
+				 "containerPort: 53, protocol: UDP}]}]}, "
+				 "status: {phase: Running, hostIP: "
+				 "192.0.2.%zu, podIPs: [{ip: 10.%zu.0.%zu},"
+				 " {ip: \"fd00::%zu:%zu\"}]}}\n",
+				 nss[n], p, nss[n], p % 3, p % 2, n + 1, n + 1,
+				 p + 1, n + 1, p + 1);
+		h_printf(b,
+			 "---\n{apiVersion: v1, kind: Service, metadata: "
+			 "{name: s, namespace: %s}, spec: {selector: "
+			 "{app: x0}, clusterIP: 10.96.%zu.1, ports: "
+			 "[{port: 80, targetPort: http}]}}\n",
+			 nss[n], n);
 	}
 }
 
@@ -92,8 +96,8 @@ static void hashes(struct np_cluster *c, uint64_t *out)
 
 			snprintf(name, sizeof(name), "%s%zu", nss[n], p);
 			cr_assert_eq(np_ruleset_compile(&rs, c, nss[n], name,
-							NULL, &d), 0,
-				     "%s/%s: %s", nss[n], name, d.message);
+							NULL, &d),
+				     0, "%s/%s: %s", nss[n], name, d.message);
 			out[k++] = np_ruleset_hash(rs);
 			np_ruleset_free(rs);
 		}
@@ -112,7 +116,7 @@ static unsigned rnd(unsigned n)
 static void rnd_selector(struct h_buf *b)
 {
 	static const char *const keys[] = { "app", "tier", "team",
-					     "kubernetes.io/metadata.name" };
+					    "kubernetes.io/metadata.name" };
 	static const char *const vals[] = { "x0", "x1", "t0", "a", "b", "c" };
 	static const char *const ops[] = { "In", "NotIn", "Exists",
 					   "DoesNotExist" };
@@ -134,8 +138,7 @@ static void rnd_selector(struct h_buf *b)
 			h_printf(b, "%s{key: %s, operator: %s%s%s%s}",
 				 i ? ", " : "", keys[rnd(4)], ops[op],
 				 op < 2 ? ", values: [" : "",
-				 op < 2 ? vals[rnd(6)] : "",
-				 op < 2 ? "]" : "");
+				 op < 2 ? vals[rnd(6)] : "", op < 2 ? "]" : "");
 		}
 		h_printf(b, "]}");
 	}
@@ -144,9 +147,10 @@ static void rnd_selector(struct h_buf *b)
 static void rnd_peer(struct h_buf *b)
 {
 	static const char *const cidrs[] = {
-		"0.0.0.0/0", "10.0.0.0/8", "10.2.0.0/16", "10.2.0.1/32",
-		"10.3.0.0/24", "::/0", "fd00::/16", "fd00::2:0/112",
-		"192.0.2.0/24", "::ffff:10.2.0.0/112",
+		"0.0.0.0/0",	       "10.0.0.0/8",	"10.2.0.0/16",
+		"10.2.0.1/32",	       "10.3.0.0/24",	"::/0",
+		"fd00::/16",	       "fd00::2:0/112", "192.0.2.0/24",
+		"::ffff:10.2.0.0/112",
 	};
 
 	switch (rnd(5)) {
@@ -171,11 +175,11 @@ static void rnd_peer(struct h_buf *b)
 		const char *c = cidrs[rnd(10)];
 
 		h_printf(b, "{ipBlock: {cidr: \"%s\"%s}}", c,
-			 !strcmp(c, "0.0.0.0/0") && rnd(2)
-				 ? ", except: [10.2.0.0/16, 10.1.0.0/24]"
-			 : !strcmp(c, "::/0") && rnd(2)
-				 ? ", except: [\"fd00::2:0/112\"]"
-				 : "");
+			 !strcmp(c, "0.0.0.0/0") && rnd(2) ?
+				 ", except: [10.2.0.0/16, 10.1.0.0/24]" :
+			 !strcmp(c, "::/0") && rnd(2) ?
+				 ", except: [\"fd00::2:0/112\"]" :
+				 "");
 	}
 	}
 }
@@ -184,9 +188,13 @@ static void rnd_peer(struct h_buf *b)
 static void rnd_ports(struct h_buf *b, bool first)
 {
 	static const char *const ports[] = {
-		"{port: http}", "{port: dns, protocol: UDP}", "{port: 80}",
-		"{port: 8080, endPort: 8090}", "{protocol: SCTP}",
-		"{port: 1, endPort: 65535}", "{port: 53, protocol: UDP}",
+		"{port: http}",
+		"{port: dns, protocol: UDP}",
+		"{port: 80}",
+		"{port: 8080, endPort: 8090}",
+		"{protocol: SCTP}",
+		"{port: 1, endPort: 65535}",
+		"{port: 53, protocol: UDP}",
 		"{protocol: UDP}",
 	};
 	unsigned i, n = rnd(4);
@@ -227,13 +235,17 @@ static void rnd_rules(struct h_buf *b, const char *dir, const char *peers)
 static void rnd_policy(struct h_buf *b, unsigned k)
 {
 	static const char *const types[] = {
-		"", "  policyTypes: [Ingress]\n", "  policyTypes: [Egress]\n",
+		"",
+		"  policyTypes: [Ingress]\n",
+		"  policyTypes: [Egress]\n",
 		"  policyTypes: [Ingress, Egress]\n",
 	};
 
-	h_printf(b, "---\napiVersion: networking.k8s.io/v1\n"
-		    "kind: NetworkPolicy\nmetadata: {name: p%u, namespace: "
-		    "a}\nspec:\n  podSelector: ", k);
+	h_printf(b,
+		 "---\napiVersion: networking.k8s.io/v1\n"
+		 "kind: NetworkPolicy\nmetadata: {name: p%u, namespace: "
+		 "a}\nspec:\n  podSelector: ",
+		 k);
 	rnd_selector(b);
 	h_printf(b, "\n%s", types[rnd(4)]);
 	rnd_rules(b, "ingress", "from");
@@ -271,7 +283,8 @@ Test(isolation, policies_in_a_never_change_b_or_c, .timeout = 60)
 			hashes(c, now);
 			cr_assert_arr_eq(base, now, sizeof(base),
 					 "seed %u policy %u changed another "
-					 "namespace:\n%s", seed, k, b.p);
+					 "namespace:\n%s",
+					 seed, k, b.p);
 			if (!rnd(5))
 				np_cluster_delete(c, NP_KIND_NETWORK_POLICY,
 						  "a", "p0");
@@ -311,9 +324,11 @@ Test(isolation, hostile_policy_text_in_a)
 		struct h_buf b = { 0 };
 		struct h_load r;
 
-		h_printf(&b, "apiVersion: networking.k8s.io/v1\nkind: "
-			     "NetworkPolicy\nmetadata: {name: h%zu, namespace: "
-			     "a}\nspec:\n%s", i, bodies[i]);
+		h_printf(&b,
+			 "apiVersion: networking.k8s.io/v1\nkind: "
+			 "NetworkPolicy\nmetadata: {name: h%zu, namespace: "
+			 "a}\nspec:\n%s",
+			 i, bodies[i]);
 		h_load(c, &b, NP_FORMAT_YAML, true, &r);
 		cr_assert_eq(r.ret, 0);
 		hashes(c, now);
@@ -330,9 +345,8 @@ static bool allowed(struct np_cluster *c, const char *src, const char *dst,
 	struct np_verdict v;
 	struct np_diag d;
 
-	cr_assert_eq(np_cluster_verdict(c, src, dst, proto, port, NULL, &v,
-					&d), 0, "%s -> %s: %s", src, dst,
-		     d.message);
+	cr_assert_eq(np_cluster_verdict(c, src, dst, proto, port, NULL, &v, &d),
+		     0, "%s -> %s: %s", src, dst, d.message);
 	return v.allowed;
 }
 
@@ -396,8 +410,7 @@ Test(isolation, invalid_policy_skipped_others_enforced)
 	cr_assert_eq(ds.n, 1);
 	cr_expect_eq(ds.d[0].err, -EINVAL);
 	cr_expect_str_eq(ds.d[0].object, "NetworkPolicy a/bad");
-	cr_expect_str_eq(ds.d[0].path,
-			 "spec.ingress[0].from[0].ipBlock.cidr");
+	cr_expect_str_eq(ds.d[0].path, "spec.ingress[0].from[0].ipBlock.cidr");
 	cr_expect_str_eq(ds.d[0].file, "mixed");
 	cr_expect_eq(ds.d[0].line, 16);
 	/* the first problem also lands in diag */
@@ -518,9 +531,9 @@ Test(isolation, policyendpoint_in_a_naming_b_pods)
 	after = np_ruleset_hash(rs);
 	cr_assert_eq(np_ruleset_verdict(rs, NP_DIRECTION_INGRESS,
 					"198.51.100.7", NP_PROTOCOL_TCP, 22,
-					&v), 0);
-	cr_expect(!v.allowed, "a's PolicyEndpoint opened b/b1: %s",
-		  v.policies);
+					&v),
+		     0);
+	cr_expect(!v.allowed, "a's PolicyEndpoint opened b/b1: %s", v.policies);
 	cr_expect_eq(before, after,
 		     "a PolicyEndpoint in a changed the rules of b/b1");
 	np_ruleset_free(rs);

@@ -42,15 +42,24 @@ static const char base_policy[] =
 /* A field and the type it takes. */
 struct field {
 	const char *path;
-	const char *want;	/* "string", "object", "list", "integer" */
-	bool int_or_string;	/* ports: a number or a name */
-	bool enumerated;	/* a string from a set: "Unsupported value" */
+	const char *want; /* "string", "object", "list", "integer" */
+	bool int_or_string; /* ports: a number or a name */
+	bool enumerated; /* a string from a set: "Unsupported value" */
 };
 
 /* A plain field, an enumerated string, a number-or-name port. */
-#define F(p, w) { p, w, false, false }
-#define E(p, w) { p, w, false, true }
-#define N(p, w) { p, w, true, false }
+#define F(p, w)                    \
+	{                          \
+		p, w, false, false \
+	}
+#define E(p, w)                   \
+	{                         \
+		p, w, false, true \
+	}
+#define N(p, w)                   \
+	{                         \
+		p, w, true, false \
+	}
 
 static const struct field fields[] = {
 	F("apiVersion", "string"),
@@ -221,19 +230,18 @@ Test(types, every_field, .timeout = 20)
 			if (fd->enumerated)
 				snprintf(want, sizeof(want),
 					 "Unsupported value: %s: supported "
-					 "values: ", subs[s].repr);
+					 "values: ",
+					 subs[s].repr);
 			else
 				snprintf(want, sizeof(want),
 					 "Invalid type: expected %s, got %s: "
-					 "%s", fd->want, subs[s].type,
-					 subs[s].repr);
+					 "%s",
+					 fd->want, subs[s].type, subs[s].repr);
 			cr_expect(!strncmp(r.diag.message, want, strlen(want)),
 				  "%s = %s: message \"%s\", want \"%s\"",
-				  fd->path, subs[s].json, r.diag.message,
-				  want);
-			cr_expect_eq(np_cluster_count(c,
-						      NP_KIND_NETWORK_POLICY),
-				     0);
+				  fd->path, subs[s].json, r.diag.message, want);
+			cr_expect_eq(
+				np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
 			np_cluster_free(c);
 			h_free(&b);
 		}
@@ -245,7 +253,7 @@ Test(types, every_field, .timeout = 20)
 
 struct cidr_case {
 	const char *cidr;
-	const char *norm;	/* NULL: rejected */
+	const char *norm; /* NULL: rejected */
 };
 
 static const struct cidr_case cidrs[] = {
@@ -318,10 +326,11 @@ ParameterizedTest(size_t *i, cidr, edges)
 	bool nul = strstr(tc->cidr, "\\u0000") != NULL;
 
 	/* JSON so that every character reaches the parser as written */
-	h_printf(&b, "{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": "
-		     "\"NetworkPolicy\", \"metadata\": {\"name\": \"web\", "
-		     "\"namespace\": \"prod\"}, \"spec\": {\"ingress\": "
-		     "[{\"from\": [{\"ipBlock\": {\"cidr\": \"%s\"}}]}]}}",
+	h_printf(&b,
+		 "{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": "
+		 "\"NetworkPolicy\", \"metadata\": {\"name\": \"web\", "
+		 "\"namespace\": \"prod\"}, \"spec\": {\"ingress\": "
+		 "[{\"from\": [{\"ipBlock\": {\"cidr\": \"%s\"}}]}]}}",
 		 tc->cidr);
 	h_load(c, &b, NP_FORMAT_JSON, false, &r);
 	if (nul) {
@@ -332,15 +341,18 @@ ParameterizedTest(size_t *i, cidr, edges)
 		cr_expect_eq(r.ret, -EINVAL, "%s: %d", tc->cidr, r.ret);
 		cr_expect_str_eq(r.diag.path,
 				 "spec.ingress[0].from[0].ipBlock.cidr");
-		snprintf(want, sizeof(want), "Invalid value: \"%s\": must be "
-			 "a valid CIDR value", tc->cidr);
+		snprintf(want, sizeof(want),
+			 "Invalid value: \"%s\": must be "
+			 "a valid CIDR value",
+			 tc->cidr);
 		cr_expect(!strncmp(r.diag.message, want, strlen(want)),
 			  "%s: %s", tc->cidr, r.diag.message);
 	} else {
 		cr_assert_eq(r.ret, 0, "%s: %s: %s", tc->cidr, r.diag.path,
 			     r.diag.message);
 		cr_assert_eq(np_cluster_export(c, NP_KIND_NETWORK_POLICY,
-					       NP_FORMAT_JSON, &out), 0);
+					       NP_FORMAT_JSON, &out),
+			     0);
 		snprintf(want, sizeof(want), "\"%s\"", tc->norm);
 		cr_expect(strstr(out, want), "%s: want %s in\n%s", tc->cidr,
 			  tc->norm, out);
@@ -360,7 +372,7 @@ Test(cidr, except_edges)
 		{ "10.0.0.0/8", "10.0.0.0/9", true },
 		{ "10.0.0.0/8", "10.255.255.255/32", true },
 		{ "10.0.0.0/8", "10.0.0.0/8", false },
-		{ "10.0.0.0/8", "10.9.9.9/8", false },	/* masked: equal */
+		{ "10.0.0.0/8", "10.9.9.9/8", false }, /* masked: equal */
 		{ "10.0.0.0/8", "11.0.0.0/9", false },
 		{ "10.0.0.0/8", "0.0.0.0/0", false },
 		{ "10.0.0.0/8", "::ffff:10.0.0.0/104", false },
@@ -375,19 +387,21 @@ Test(cidr, except_edges)
 		struct h_buf b = { 0 };
 		struct h_load r;
 
-		h_printf(&b, "{\"apiVersion\": \"networking.k8s.io/v1\", "
-			     "\"kind\": \"NetworkPolicy\", \"metadata\": "
-			     "{\"name\": \"web\", \"namespace\": \"prod\"}, "
-			     "\"spec\": {\"ingress\": [{\"from\": "
-			     "[{\"ipBlock\": {\"cidr\": \"%s\", \"except\": "
-			     "[\"%s\"]}}]}]}}", t[i].cidr, t[i].except);
+		h_printf(&b,
+			 "{\"apiVersion\": \"networking.k8s.io/v1\", "
+			 "\"kind\": \"NetworkPolicy\", \"metadata\": "
+			 "{\"name\": \"web\", \"namespace\": \"prod\"}, "
+			 "\"spec\": {\"ingress\": [{\"from\": "
+			 "[{\"ipBlock\": {\"cidr\": \"%s\", \"except\": "
+			 "[\"%s\"]}}]}]}}",
+			 t[i].cidr, t[i].except);
 		h_load(c, &b, NP_FORMAT_JSON, false, &r);
 		if (t[i].ok) {
 			cr_expect_eq(r.ret, 0, "%s except %s: %s", t[i].cidr,
 				     t[i].except, r.diag.message);
 		} else {
-			cr_expect_eq(r.ret, -EINVAL, "%s except %s",
-				     t[i].cidr, t[i].except);
+			cr_expect_eq(r.ret, -EINVAL, "%s except %s", t[i].cidr,
+				     t[i].except);
 			cr_expect_str_eq(r.diag.path,
 					 "spec.ingress[0].from[0].ipBlock."
 					 "except[0]");
@@ -412,18 +426,20 @@ static void big_cluster(struct h_buf *b, const char *policies)
 	size_t n, p;
 
 	for (n = 0; n < NNS; n++) {
-		h_printf(b, "---\n{apiVersion: v1, kind: Namespace, metadata: "
-			    "{name: ns%zu, labels: {team: t%zu}}}\n", n,
-			 n % 7);
+		h_printf(b,
+			 "---\n{apiVersion: v1, kind: Namespace, metadata: "
+			 "{name: ns%zu, labels: {team: t%zu}}}\n",
+			 n, n % 7);
 		for (p = 0; p < PODS_PER_NS; p++)
-			h_printf(b, "---\n{apiVersion: v1, kind: Pod, "
-				    "metadata: {name: p%zu, namespace: ns%zu, "
-				    "labels: {app: a%zu}}, spec: {containers: "
-				    "[{name: c, ports: [{name: http, "
-				    "containerPort: 8080}]}]}, status: {phase: "
-				    "Running, hostIP: 192.0.2.%zu, podIPs: "
-				    "[{ip: 10.%zu.%zu.1}, {ip: "
-				    "\"fd00::%zu:%zu\"}]}}\n",
+			h_printf(b,
+				 "---\n{apiVersion: v1, kind: Pod, "
+				 "metadata: {name: p%zu, namespace: ns%zu, "
+				 "labels: {app: a%zu}}, spec: {containers: "
+				 "[{name: c, ports: [{name: http, "
+				 "containerPort: 8080}]}]}, status: {phase: "
+				 "Running, hostIP: 192.0.2.%zu, podIPs: "
+				 "[{ip: 10.%zu.%zu.1}, {ip: "
+				 "\"fd00::%zu:%zu\"}]}}\n",
 				 p, n, p % 5, n % 200 + 1, n, p, n, p);
 	}
 	h_printf(b, "%s", policies);
@@ -442,7 +458,8 @@ Test(compile, peers_expand_to_every_pod, .timeout = 20)
 
 	if (h_valgrind())
 		cr_skip_test("10000 pods take minutes under valgrind");
-	big_cluster(&b,
+	big_cluster(
+		&b,
 		"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
 		"metadata: {name: all, namespace: ns0}\nspec:\n"
 		"  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
@@ -472,8 +489,8 @@ Test(compile, peers_expand_to_every_pod, .timeout = 20)
 			snprintf(ns, sizeof(ns), "ns%zu", n);
 			snprintf(name, sizeof(name), "p%zu", p);
 			cr_assert_eq(np_ruleset_compile(&rs, c, ns, name, NULL,
-							&d), 0, "%s/%s: %s",
-				     ns, name, d.message);
+							&d),
+				     0, "%s/%s: %s", ns, name, d.message);
 			/* the policed ones: encode their maps */
 			if (n < 2) {
 				cr_assert_eq(np_mapset_encode(&ms, rs), 0);
@@ -483,17 +500,23 @@ Test(compile, peers_expand_to_every_pod, .timeout = 20)
 			}
 			if (n == 0 && p == 0) {
 				/* from anywhere in the cluster, on http */
-				cr_assert_eq(np_ruleset_verdict(rs,
-					NP_DIRECTION_INGRESS, "10.99.99.1",
-					NP_PROTOCOL_TCP, 8080, &v), 0);
+				cr_assert_eq(np_ruleset_verdict(
+						     rs, NP_DIRECTION_INGRESS,
+						     "10.99.99.1",
+						     NP_PROTOCOL_TCP, 8080, &v),
+					     0);
 				cr_expect(v.allowed);
-				cr_assert_eq(np_ruleset_verdict(rs,
-					NP_DIRECTION_INGRESS, "10.99.99.1",
-					NP_PROTOCOL_TCP, 8081, &v), 0);
+				cr_assert_eq(np_ruleset_verdict(
+						     rs, NP_DIRECTION_INGRESS,
+						     "10.99.99.1",
+						     NP_PROTOCOL_TCP, 8081, &v),
+					     0);
 				cr_expect(!v.allowed);
-				cr_assert_eq(np_ruleset_verdict(rs,
-					NP_DIRECTION_INGRESS, "203.0.113.1",
-					NP_PROTOCOL_TCP, 8080, &v), 0);
+				cr_assert_eq(np_ruleset_verdict(
+						     rs, NP_DIRECTION_INGRESS,
+						     "203.0.113.1",
+						     NP_PROTOCOL_TCP, 8080, &v),
+					     0);
 				cr_expect(!v.allowed);
 			}
 			np_ruleset_free(rs);
@@ -501,7 +524,8 @@ Test(compile, peers_expand_to_every_pod, .timeout = 20)
 	}
 	t = h_now() - t;
 	cr_log_info("10000 pods compiled in %.2fs, %zu v4 ingress keys in "
-		    "ns0..ns1, +%zu KiB", t, keys, h_growth_kib(before));
+		    "ns0..ns1, +%zu KiB",
+		    t, keys, h_growth_kib(before));
 	cr_expect_lt(t, 15.0);
 	cr_expect_lt(h_growth_kib(before) / 1024, h_mem_bound_mib());
 	np_cluster_free(c);
@@ -526,7 +550,8 @@ Test(compile, matrix_over_many_pods, .timeout = 20, .disabled = true)
 
 	if (h_valgrind())
 		cr_skip_test("10000 pods take minutes under valgrind");
-	big_cluster(&b,
+	big_cluster(
+		&b,
 		"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
 		"metadata: {name: all, namespace: ns0}\nspec:\n"
 		"  podSelector: {}\n"
@@ -602,8 +627,8 @@ Test(compile, more_than_24_port_ranges)
 		h_printf(&b, "    - {port: %d, protocol: UDP}\n", 2000 + 2 * i);
 	h_load(c, &b, NP_FORMAT_YAML, false, &r);
 	cr_assert_eq(r.ret, 0);
-	cr_expect_eq(np_ruleset_compile(&rs, c, "prod", "p", NULL, &d), 0,
-		     "%s", d.message);
+	cr_expect_eq(np_ruleset_compile(&rs, c, "prod", "p", NULL, &d), 0, "%s",
+		     d.message);
 	np_ruleset_free(rs);
 	np_cluster_free(c);
 	h_free(&b);
@@ -629,12 +654,13 @@ Test(compile, many_policies_one_pod, .timeout = 20, .disabled = true)
 		     "namespace: a}, status: {phase: Running, podIP: "
 		     "10.0.0.1}}\n");
 	for (i = 0; i < 200000; i++)
-		h_printf(&b, "---\n{apiVersion: networking.k8s.io/v1, kind: "
-			     "NetworkPolicy, metadata: {name: p%zu, namespace: "
-			     "a}, spec: {podSelector: {}, ingress: [{from: "
-			     "[{ipBlock: {cidr: %zu.%zu.%zu.0/24}}], ports: "
-			     "[{port: 80}]}]}}\n", i, 11 + (i >> 16),
-			 (i >> 8) & 255, i & 255);
+		h_printf(&b,
+			 "---\n{apiVersion: networking.k8s.io/v1, kind: "
+			 "NetworkPolicy, metadata: {name: p%zu, namespace: "
+			 "a}, spec: {podSelector: {}, ingress: [{from: "
+			 "[{ipBlock: {cidr: %zu.%zu.%zu.0/24}}], ports: "
+			 "[{port: 80}]}]}}\n",
+			 i, 11 + (i >> 16), (i >> 8) & 255, i & 255);
 	h_load(c, &b, NP_FORMAT_YAML, false, &r);
 	cr_assert_eq(r.ret, 0, "%s", r.diag.message);
 	t = h_now();
@@ -679,9 +705,10 @@ Test(compile, endpoint_names_of_long_policy_names)
 		     "namespace: a}, status: {phase: Running, podIP: "
 		     "10.0.0.1}}\n");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		h_printf(&b, "---\n{apiVersion: networking.k8s.io/v1, kind: "
-			     "NetworkPolicy, metadata: {name: \"%s\", "
-			     "namespace: a}, spec: {podSelector: {}}}\n",
+		h_printf(&b,
+			 "---\n{apiVersion: networking.k8s.io/v1, kind: "
+			 "NetworkPolicy, metadata: {name: \"%s\", "
+			 "namespace: a}, spec: {podSelector: {}}}\n",
 			 names[i]);
 	h_load(c, &b, NP_FORMAT_YAML, false, &r);
 	cr_assert_eq(r.ret, 0, "%s: %s", r.diag.object, r.diag.message);
