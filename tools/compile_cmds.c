@@ -23,6 +23,18 @@ static int parse_format(const char *s, enum np_format *out)
 	return 0;
 }
 
+/* --source policies|endpoints, as every compiling command takes it. */
+int tool_parse_source(const char *s, enum np_source *out)
+{
+	if (!strcmp(s, "policies"))
+		*out = NP_SOURCE_POLICIES;
+	else if (!strcmp(s, "endpoints"))
+		*out = NP_SOURCE_ENDPOINTS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int tool_parse_protocol(const char *s, enum np_protocol *out)
 {
 	if (!strcasecmp(s, "TCP"))
@@ -196,11 +208,7 @@ int cmd_compile(int argc, char **argv)
 			pod = optarg;
 			break;
 		case 's':
-			if (!strcmp(optarg, "policies"))
-				cc.opts.source = NP_SOURCE_POLICIES;
-			else if (!strcmp(optarg, "endpoints"))
-				cc.opts.source = NP_SOURCE_ENDPOINTS;
-			else
+			if (tool_parse_source(optarg, &cc.opts.source))
 				goto usage;
 			break;
 		default:
@@ -252,11 +260,10 @@ int cmd_maps(int argc, char **argv)
 		case 'p':
 			pod = optarg;
 			break;
-		case 's':
-			copts.source = !strcmp(optarg, "endpoints") ?
-					       NP_SOURCE_ENDPOINTS :
-					       NP_SOURCE_POLICIES;
-			break;
+		case 's': {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} break;
 		default:
 			goto usage;
 		}
@@ -336,11 +343,10 @@ int cmd_verdict(int argc, char **argv)
 			if (tool_parse_protocol(optarg, &proto))
 				goto usage;
 			break;
-		case 's':
-			copts.source = !strcmp(optarg, "endpoints") ?
-					       NP_SOURCE_ENDPOINTS :
-					       NP_SOURCE_POLICIES;
-			break;
+		case 's': {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} break;
 		default:
 			goto usage;
 		}
@@ -427,11 +433,10 @@ int cmd_matrix(int argc, char **argv)
 			if (parse_format(optarg, &fmt))
 				goto usage;
 			break;
-		case 's':
-			mo.source = !strcmp(optarg, "endpoints") ?
-					    NP_SOURCE_ENDPOINTS :
-					    NP_SOURCE_POLICIES;
-			break;
+		case 's': {
+			if (tool_parse_source(optarg, &mo.source))
+				goto usage;
+		} break;
 		case 'd':
 			datapath = true;
 			break;

@@ -205,11 +205,10 @@ int cmd_apply(int argc, char **argv)
 			continue;
 		if (opt == 'p')
 			pod = optarg;
-		else if (opt == 's')
-			copts.source = !strcmp(optarg, "endpoints") ?
-					       NP_SOURCE_ENDPOINTS :
-					       NP_SOURCE_POLICIES;
-		else
+		else if (opt == 's') {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} else
 			goto usage;
 	}
 	if (optind >= argc)

@@ -543,11 +543,10 @@ int cmd_flows(int argc, char **argv)
 		case 'd':
 			duration = strtod(optarg, NULL);
 			break;
-		case 's':
-			f.copts.source = !strcmp(optarg, "endpoints") ?
-						 NP_SOURCE_ENDPOINTS :
-						 NP_SOURCE_POLICIES;
-			break;
+		case 's': {
+			if (tool_parse_source(optarg, &f.copts.source))
+				goto usage;
+		} break;
 		default:
 			goto usage;
 		}
@@ -704,6 +703,15 @@ static void prom_pod(const struct pod_list *l, size_t i, int d,
 	fputs("}", stdout);
 }
 
+/* One series of a pod and direction: name{labels} value. */
+static void prom_line(const char *name, const struct pod_list *l, size_t i,
+		      int d, const char *verdict, uint64_t v)
+{
+	fputs(name, stdout);
+	prom_pod(l, i, d, verdict);
+	printf(" %" PRIu64 "\n", v);
+}
+
 int cmd_metrics(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
@@ -751,39 +759,33 @@ int cmd_metrics(int argc, char **argv)
 		  "Packets dropped by network policy.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("network_policy_drop_count_total", stdout);
-			prom_pod(&l, i, d, NULL);
-			printf(" %" PRIu64 "\n", c[i][d].denied_packets);
+			prom_line("network_policy_drop_count_total", &l, i, d,
+				  NULL, c[i][d].denied_packets);
 		}
 	prom_head("network_policy_drop_bytes_total", "counter",
 		  "Bytes dropped by network policy.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("network_policy_drop_bytes_total", stdout);
-			prom_pod(&l, i, d, NULL);
-			printf(" %" PRIu64 "\n", c[i][d].denied_bytes);
+			prom_line("network_policy_drop_bytes_total", &l, i, d,
+				  NULL, c[i][d].denied_bytes);
 		}
 	prom_head("netpol_packets_total", "counter",
 		  "Packets judged by network policy, by verdict.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("netpol_packets_total", stdout);
-			prom_pod(&l, i, d, "allow");
-			printf(" %" PRIu64 "\n", c[i][d].allowed_packets);
-			fputs("netpol_packets_total", stdout);
-			prom_pod(&l, i, d, "deny");
-			printf(" %" PRIu64 "\n", c[i][d].denied_packets);
+			prom_line("netpol_packets_total", &l, i, d, "allow",
+				  c[i][d].allowed_packets);
+			prom_line("netpol_packets_total", &l, i, d, "deny",
+				  c[i][d].denied_packets);
 		}
 	prom_head("netpol_bytes_total", "counter",
 		  "Bytes judged by network policy, by verdict.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("netpol_bytes_total", stdout);
-			prom_pod(&l, i, d, "allow");
-			printf(" %" PRIu64 "\n", c[i][d].allowed_bytes);
-			fputs("netpol_bytes_total", stdout);
-			prom_pod(&l, i, d, "deny");
-			printf(" %" PRIu64 "\n", c[i][d].denied_bytes);
+			prom_line("netpol_bytes_total", &l, i, d, "allow",
+				  c[i][d].allowed_bytes);
+			prom_line("netpol_bytes_total", &l, i, d, "deny",
+				  c[i][d].denied_bytes);
 		}
 	prom_head("netpol_pod_enforced", "gauge",
 		  "1 when a rule set decides the pod's traffic in that "
@@ -1014,11 +1016,10 @@ int cmd_verify(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (dp_option(&a, opt, optarg) > 0)
 			continue;
-		if (opt == 's')
-			copts.source = !strcmp(optarg, "endpoints") ?
-					       NP_SOURCE_ENDPOINTS :
-					       NP_SOURCE_POLICIES;
-		else
+		if (opt == 's') {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} else
 			goto usage;
 	}
 	if (optind >= argc)
@@ -1145,11 +1146,10 @@ int cmd_explain(int argc, char **argv)
 				goto usage;
 			have_dir = true;
 			break;
-		case 's':
-			copts.source = !strcmp(optarg, "endpoints") ?
-					       NP_SOURCE_ENDPOINTS :
-					       NP_SOURCE_POLICIES;
-			break;
+		case 's': {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} break;
 		default:
 			goto usage;
 		}

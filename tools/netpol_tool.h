@@ -9,6 +9,7 @@ extern int verbose;
 int tool_load(struct np_cluster **out, char **files, int nfiles,
 	      bool skip_invalid, size_t *problems);
 
+int tool_parse_source(const char *s, enum np_source *out);
 int tool_parse_protocol(const char *s, enum np_protocol *out);
 const char *tool_protocol_name(enum np_protocol p);
 const char *tool_reason(const struct np_verdict *v);
