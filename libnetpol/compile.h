@@ -85,6 +85,12 @@ struct np_ruleset {
 
 void np__core_put(struct np_rs_core *co);
 
+/* An address of a backend of ctx->svcs[svc]. */
+struct np_backend {
+	struct np_ip ip;
+	size_t svc;
+};
+
 /* A namespace with its pods (a range of ctx->pods). */
 struct np_nsgroup {
 	const char *name;
@@ -110,6 +116,9 @@ struct np_ctx {
 	/* eligible backends of each Service (ctx->svcs order), lazily */
 	const struct np_obj ***svc_pods;
 	size_t *nsvc_pods;
+	/* and every backend address, sorted: which Services a CIDR reaches */
+	struct np_backend *bk;
+	size_t nbk;
 	/* cores by the serials of the PolicyEndpoints that produced them */
 	struct np_core_slot *cores;
 	size_t ncores, corecap;
@@ -142,12 +151,26 @@ struct np_peer_slot {
 	const char *ns; /* without ns_sel */
 	const struct np_obj **pods; /* malloc'd */
 	size_t n, cap;
+	size_t id; /* stable: 0, 1, ... in order of creation */
+	/* pods by address (ties: as in pods), lazily; NULL when stale */
+	const struct np_obj **by_ip;
 };
 
-/* Services whose backends a policy's egress allowed some of. */
+/*
+ * Services whose backends a policy's egress allowed some of; and, once
+ * indexed, what else a resolved policy depends on, so that a pod change
+ * looks closely only at the policies it can matter to: the peer slots
+ * (ids) of its selector peers, and whether a rule looks at addresses
+ * (ipBlock or no peers in egress: always with named ports, else for
+ * Service backends).
+ */
 struct np_touch {
 	const struct np_obj **v;
 	size_t n, cap;
+	bool indexed;
+	bool addr_named, addr_any;
+	size_t *slots;
+	size_t nslots, slotcap;
 };
 
 struct np_core_slot {

@@ -534,15 +534,36 @@ void np__cidr_format(const struct np_cidr *c, char *buf, size_t size)
 	snprintf(buf, size, "%.*s/%u", (int)NP_MIN(sizeof(a), size), a, c->len);
 }
 
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * The first len bits of two 16-byte addresses agree. Two big-endian words
+ * instead of memcmp: this runs for every address against every rule.
+ */
 static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned len)
 {
-	unsigned bytes = len / 8, rem = len % 8;
+	uint64_t x;
 
-	if (memcmp(a, b, bytes))
-		return false;
-	if (!rem)
+	if (!len)
 		return true;
-	return !((a[bytes] ^ b[bytes]) & (uint8_t)(0xff00u >> rem));
+	x = load_be64(a) ^ load_be64(b);
+	if (len <= 64)
+		return !(x >> (64 - len));
+	if (x)
+		return false;
+	if (len > 128)
+		len = 128;
+	x = load_be64(a + 8) ^ load_be64(b + 8);
+	return !(x >> (128 - len));
 }
 
 bool np__cidr_contains(const struct np_cidr *outer, const struct np_cidr *in)

@@ -171,6 +171,12 @@ struct np_policyendpoint {
 	size_t npods;
 	struct np_pe_entry *ingress, *egress;
 	size_t ningress, negress;
+	/*
+	 * Resolved ones: the serial of the PolicyEndpoint that first had
+	 * exactly these rules (a new version that only selects other pods
+	 * keeps it, and so its compiled cores). 0: the object's own serial.
+	 */
+	uint64_t rules_id;
 };
 
 struct np_obj {

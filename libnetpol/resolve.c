@@ -71,16 +71,21 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx->pes);
 	free(ctx->nss);
 	free(ctx->groups);
-	for (i = 0; ctx->peers && i < ctx->peercap; i++)
+	for (i = 0; ctx->peers && i < ctx->peercap; i++) {
 		free(ctx->peers[i].pods);
+		free(ctx->peers[i].by_ip);
+	}
 	free(ctx->peers);
-	for (i = 0; ctx->touched && i < ctx->npols; i++)
+	for (i = 0; ctx->touched && i < ctx->npols; i++) {
 		free(ctx->touched[i].v);
+		free(ctx->touched[i].slots);
+	}
 	free(ctx->touched);
 	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
 		free(ctx->svc_pods[i]);
 	free(ctx->svc_pods);
 	free(ctx->nsvc_pods);
+	free(ctx->bk);
 	np__ctx_cores_release(ctx);
 	np__arena_release(&ctx->arena);
 	free(ctx);
@@ -456,7 +461,7 @@ static int peer_expand(struct np_ctx *ctx, const struct np_obj *pol,
  */
 static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 		     const struct np_peer *peer, const struct np_obj ***out,
-		     size_t *n)
+		     size_t *n, struct np_peer_slot **slotp)
 {
 	struct np_strbuf sb = { 0 };
 	struct np_peer_slot *ps;
@@ -485,6 +490,8 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 				np__sb_release(&sb);
 				*out = ctx->peers[slot].pods;
 				*n = ctx->peers[slot].n;
+				if (slotp)
+					*slotp = &ctx->peers[slot];
 				return 0;
 			}
 	err = peer_expand(ctx, pol, peer, &pods, &m);
@@ -531,15 +538,76 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	ps->cap = m;
 	ps->h = h;
 	ps->n = m;
-	ctx->npeers++;
+	ps->id = ctx->npeers++;
 	np__sb_release(&sb);
 	*out = ps->pods;
 	*n = m;
+	if (slotp)
+		*slotp = ps;
 	return 0;
 nomem:
 	free(pods);
 	np__sb_release(&sb);
 	return -ENOMEM;
+}
+
+struct ipord {
+	const struct np_obj *pod;
+	size_t at;
+};
+
+static int ipord_cmp(const void *a, const void *b)
+{
+	const struct ipord *x = a, *y = b;
+	const struct np_ip *p = &x->pod->pod.ips[0], *q = &y->pod->pod.ips[0];
+	int r;
+
+	if (p->family != q->family)
+		return p->family < q->family ? -1 : 1;
+	r = memcmp(p->addr, q->addr, p->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/*
+ * A selector peer's pods in address order, so that their host entries
+ * come sorted (ebuf_take() then has nothing to sort): sorted once per
+ * snapshot, not once per PolicyEndpoint. Equal addresses keep their order,
+ * so a stable sort of the entries comes out the same either way.
+ */
+static int peer_pods_by_ip(struct np_ctx *ctx, const struct np_obj *pol,
+			   const struct np_peer *peer,
+			   const struct np_obj ***out, size_t *n)
+{
+	struct np_peer_slot *ps;
+	struct ipord *t;
+	size_t i;
+	int err;
+
+	err = peer_pods(ctx, pol, peer, out, n, &ps);
+	if (err || ps->n < 2)
+		return err;
+	if (!ps->by_ip) {
+		t = malloc(ps->n * sizeof(*t));
+		ps->by_ip = malloc(ps->n * sizeof(*ps->by_ip));
+		if (!t || !ps->by_ip) {
+			free(t);
+			free(ps->by_ip);
+			ps->by_ip = NULL;
+			return -ENOMEM;
+		}
+		for (i = 0; i < ps->n; i++) {
+			t[i].pod = ps->pods[i];
+			t[i].at = i;
+		}
+		qsort(t, ps->n, sizeof(*t), ipord_cmp);
+		for (i = 0; i < ps->n; i++)
+			ps->by_ip[i] = t[i].pod;
+		free(t);
+	}
+	*out = ps->by_ip;
+	return 0;
 }
 
 static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
@@ -573,7 +641,7 @@ static int ingress_rule(struct np_ctx *ctx, struct np_arena *a,
 				return err;
 			continue;
 		}
-		err = peer_pods(ctx, pol, peer, &sel, &nsel);
+		err = peer_pods_by_ip(ctx, pol, peer, &sel, &nsel);
 		for (k = 0; !err && k < nsel; k++)
 			err = add_pod_hosts(b, sel[k], ports, nports, ri);
 		if (err)
@@ -629,7 +697,9 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 			}
 			continue;
 		}
-		err = peer_pods(ctx, pol, peer, &sel, &nsel);
+		/* named ports resolve pod by pod: keep that order */
+		err = named ? peer_pods(ctx, pol, peer, &sel, &nsel, NULL) :
+			      peer_pods_by_ip(ctx, pol, peer, &sel, &nsel);
 		if (err)
 			return err;
 		for (k = 0; k < nsel; k++) {
@@ -652,42 +722,145 @@ static int egress_rule(struct np_ctx *ctx, struct np_arena *a,
 	return 0;
 }
 
-/* Does this list of entries allow ip:proto/port? */
-static bool entries_allow(const struct np_pe_entry *v, size_t n,
-			  const struct np_ip *ip, uint8_t proto, uint16_t port)
+/* Does this entry allow ip:proto/port? */
+static bool entry_allows(const struct np_pe_entry *e, const struct np_ip *ip,
+			 uint8_t proto, uint16_t port)
 {
-	size_t i, j;
-	bool out;
+	size_t j;
 
-	for (i = 0; i < n; i++) {
-		if (!np__cidr_has_ip(&v[i].cidr, ip))
+	if (!np__cidr_has_ip(&e->cidr, ip))
+		return false;
+	for (j = 0; j < e->nexcept; j++)
+		if (np__cidr_has_ip(&e->except[j], ip))
+			return false;
+	if (!e->nports)
+		return true;
+	for (j = 0; j < e->nports; j++) {
+		const struct np_port *p = &e->ports[j];
+
+		if (p->proto != proto)
 			continue;
-		out = false;
-		for (j = 0; j < v[i].nexcept && !out; j++)
-			out = np__cidr_has_ip(&v[i].except[j], ip);
-		if (out)
-			continue;
-		if (!v[i].nports)
+		if (!p->has_port)
 			return true;
-		for (j = 0; j < v[i].nports; j++) {
-			const struct np_port *p = &v[i].ports[j];
-
-			if (p->proto != proto)
-				continue;
-			if (!p->has_port)
-				return true;
-			if (port >= p->port &&
-			    port <= (p->end_port ? p->end_port : p->port))
-				return true;
-		}
+		if (port >= p->port &&
+		    port <= (p->end_port ? p->end_port : p->port))
+			return true;
 	}
 	return false;
 }
 
+/*
+ * The entries built so far, for "does any allow ip:proto/port": host
+ * entries (the bulk, one per peer pod address) sorted by address, found by
+ * binary search; the wider ones checked one by one.
+ */
+struct ehost {
+	struct np_ip ip;
+	size_t i;
+};
+
+struct eindex {
+	const struct ebuf *b; /* grows while the index is used: indices */
+	struct ehost *host;
+	size_t *wide;
+	size_t nhost, nwide;
+};
+
+static bool is_host(const struct np_cidr *c)
+{
+	return c->len == (c->family == 4 ? 32 : 128);
+}
+
+static int addr_cmp(uint8_t fx, const uint8_t *x, uint8_t fy, const uint8_t *y)
+{
+	if (fx != fy)
+		return fx < fy ? -1 : 1;
+	return memcmp(x, y, fx == 4 ? 4 : 16);
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+	const struct np_ip *x = &((const struct ehost *)a)->ip;
+	const struct np_ip *y = &((const struct ehost *)b)->ip;
+
+	return addr_cmp(x->family, x->addr, y->family, y->addr);
+}
+
+static int eindex_build(struct eindex *x, const struct ebuf *b)
+{
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	x->b = b;
+	x->host = malloc((b->n + 1) * sizeof(*x->host));
+	x->wide = malloc((b->n + 1) * sizeof(*x->wide));
+	if (!x->host || !x->wide)
+		return -ENOMEM;
+	for (i = 0; i < b->n; i++) {
+		struct ehost *h;
+
+		if (!is_host(&b->v[i].cidr)) {
+			x->wide[x->nwide++] = i;
+			continue;
+		}
+		h = &x->host[x->nhost++];
+		h->ip.family = b->v[i].cidr.family;
+		memcpy(h->ip.addr, b->v[i].cidr.addr, sizeof(h->ip.addr));
+		h->i = i;
+	}
+	if (x->nhost)
+		qsort(x->host, x->nhost, sizeof(*x->host), host_cmp);
+	return 0;
+}
+
+static void eindex_release(struct eindex *x)
+{
+	free(x->host);
+	free(x->wide);
+}
+
+/* Does any indexed entry allow ip:proto/port? */
+static bool entries_allow(const struct eindex *x, const struct np_ip *ip,
+			  uint8_t proto, uint16_t port)
+{
+	const struct np_pe_entry *v = x->b->v;
+	size_t lo = 0, hi = x->nhost, i;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct np_ip *c = &x->host[mid].ip;
+
+		if (addr_cmp(c->family, c->addr, ip->family, ip->addr) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < x->nhost; i++) {
+		const struct np_ip *c = &x->host[i].ip;
+
+		if (addr_cmp(c->family, c->addr, ip->family, ip->addr))
+			break;
+		if (entry_allows(&v[x->host[i].i], ip, proto, port))
+			return true;
+	}
+	for (i = 0; i < x->nwide; i++)
+		if (entry_allows(&v[x->wide[i]], ip, proto, port))
+			return true;
+	return false;
+}
+
 /* The eligible pods behind every Service, once per snapshot. */
+static int backend_cmp(const void *a, const void *b)
+{
+	const struct np_ip *x = &((const struct np_backend *)a)->ip;
+	const struct np_ip *y = &((const struct np_backend *)b)->ip;
+
+	return addr_cmp(x->family, x->addr, y->family, y->addr);
+}
+
 static int service_backends(struct np_ctx *ctx)
 {
-	size_t s, k, cap;
+	size_t s, k, y, cap, n = 0;
 
 	if (ctx->svc_pods)
 		return 0;
@@ -714,7 +887,57 @@ static int service_backends(struct np_ctx *ctx)
 				    ctx->nsvc_pods[s] + 1))
 				return -ENOMEM;
 			ctx->svc_pods[s][ctx->nsvc_pods[s]++] = pod;
+			n += pod->pod.nips;
 		}
+	}
+	ctx->bk = malloc((n + 1) * sizeof(*ctx->bk));
+	if (!ctx->bk)
+		return -ENOMEM;
+	for (s = 0; s < ctx->nsvcs; s++)
+		for (k = 0; k < ctx->nsvc_pods[s]; k++) {
+			const struct np_obj *pod = ctx->svc_pods[s][k];
+
+			for (y = 0; y < pod->pod.nips; y++) {
+				ctx->bk[ctx->nbk].ip = pod->pod.ips[y];
+				ctx->bk[ctx->nbk++].svc = s;
+			}
+		}
+	if (ctx->nbk)
+		qsort(ctx->bk, ctx->nbk, sizeof(*ctx->bk), backend_cmp);
+	return 0;
+}
+
+/*
+ * The Services with a backend address inside some entry's CIDR: only
+ * those can have a backend that the entries allow.
+ */
+static int reached_services(const struct np_ctx *ctx, const struct ebuf *b,
+			    bool **out)
+{
+	bool *cand = calloc(ctx->nsvcs + 1, sizeof(*cand));
+	size_t i, k;
+
+	*out = cand;
+	if (!cand)
+		return -ENOMEM;
+	for (i = 0; i < b->n; i++) {
+		const struct np_cidr *c = &b->v[i].cidr;
+		size_t lo = 0, hi = ctx->nbk;
+
+		/* host bits are masked: the CIDR starts at its address */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			const struct np_ip *ip = &ctx->bk[mid].ip;
+
+			if (addr_cmp(ip->family, ip->addr, c->family, c->addr) <
+			    0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (k = lo; k < ctx->nbk && np__cidr_has_ip(c, &ctx->bk[k].ip);
+		     k++)
+			cand[ctx->bk[k].svc] = true;
 	}
 	return 0;
 }
@@ -737,15 +960,17 @@ static int touch(struct np_ctx *ctx, const struct np_obj *svc)
 	return 0;
 }
 
-static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
+static int add_services_idx(struct np_ctx *ctx, struct np_arena *a,
+			    struct ebuf *b, const struct eindex *idx,
+			    const bool *cand)
 {
-	size_t base = b->n, s, i, k, x, y;
+	size_t s, i, k, x, y;
 	int err;
 
-	err = service_backends(ctx);
-	if (err)
-		return err;
 	for (s = 0; s < ctx->nsvcs; s++) {
+		if (!cand[s])
+			continue; /* no backend allowed: not touched, not added */
+
 		const struct np_obj *svc = ctx->svcs[s];
 
 		for (i = 0; ctx->nsvc_pods[s] && i < svc->svc.nports; i++) {
@@ -781,7 +1006,7 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
 							continue;
 						any = true;
 						if (entries_allow(
-							    b->v, base,
+							    idx,
 							    &pod->pod.ips[y],
 							    sp->proto, target))
 							some = true;
@@ -810,18 +1035,77 @@ static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
 	return 0;
 }
 
-static int pe_entry_cmp(const void *a, const void *b)
+static int add_services(struct np_ctx *ctx, struct np_arena *a, struct ebuf *b)
 {
-	const struct np_cidr *x = &((const struct np_pe_entry *)a)->cidr;
-	const struct np_cidr *y = &((const struct np_pe_entry *)b)->cidr;
-	int r;
+	struct eindex idx = { 0 };
+	bool *cand;
+	int err;
 
+	err = service_backends(ctx);
+	if (err)
+		return err;
+	/* the entries of the rules: those the ClusterIP decision looks at */
+	err = reached_services(ctx, b, &cand);
+	if (!err)
+		err = eindex_build(&idx, b);
+	if (!err)
+		err = add_services_idx(ctx, a, b, &idx, cand);
+	eindex_release(&idx);
+	free(cand);
+	return err;
+}
+
+/* An entry's sort key: family, address, length; then where it was. */
+struct skey {
+	uint64_t hi, lo;
+	uint32_t at;
+	uint8_t family, len;
+};
+
+static inline uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static void skey_of(const struct np_cidr *c, uint32_t at, struct skey *k)
+{
+	k->family = c->family;
+	k->len = c->len;
+	k->at = at;
+	if (c->family == 4) {
+		/* memcmp over 4 bytes orders as this big-endian word */
+		k->hi = be64_at(c->addr) & 0xffffffff00000000ULL;
+		k->lo = 0;
+	} else {
+		k->hi = be64_at(c->addr);
+		k->lo = be64_at(c->addr + 8);
+	}
+}
+
+static int skey_cmp_nostable(const struct skey *x, const struct skey *y)
+{
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
-	if (r)
-		return r;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
 	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Stable: equal CIDRs keep the order they were added in. */
+static int skey_cmp(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	int r = skey_cmp_nostable(x, y);
+
+	return r ? r : (x->at < y->at ? -1 : x->at > y->at);
 }
 
 /*
@@ -831,15 +1115,34 @@ static int pe_entry_cmp(const void *a, const void *b)
 static int ebuf_take(struct np_arena *a, struct ebuf *b,
 		     struct np_pe_entry **out, size_t *n)
 {
-	/* qsort(NULL, 0) is undefined (UBSan stops on it) */
-	if (b->n)
-		qsort(b->v, b->n, sizeof(*b->v), pe_entry_cmp);
+	struct skey *k = NULL;
+	size_t i;
+
 	*n = b->n;
 	*out = np__arena_alloc(a, (b->n + 1) * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	if (b->n)
-		memcpy(*out, b->v, b->n * sizeof(**out));
+	/*
+	 * A stable sort by CIDR: keys sorted (qsort on small keys, the
+	 * position breaking ties), then the entries copied in that order.
+	 */
+	if (b->n > 1) {
+		k = malloc(b->n * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		for (i = 0; i < b->n; i++)
+			skey_of(&b->v[i].cidr, (uint32_t)i, &k[i]);
+		for (i = 1; i < b->n; i++)
+			if (skey_cmp_nostable(&k[i - 1], &k[i]) > 0)
+				break;
+		if (i < b->n)
+			qsort(k, b->n, sizeof(*k), skey_cmp);
+		for (i = 0; i < b->n; i++)
+			(*out)[i] = b->v[k[i].at];
+		free(k);
+	} else if (b->n) {
+		(*out)[0] = b->v[0];
+	}
 	free(b->v);
 	b->v = NULL;
 	b->n = b->cap = 0;
@@ -888,6 +1191,99 @@ static void signature(const struct np_obj *pod, const struct pname *names,
 	}
 }
 
+/* The podSelectorEndpoints: every address of the selected pods. */
+static int pe_pods(struct np_arena *a, struct np_obj *o,
+		   const struct np_obj *const *sel, size_t nsel)
+{
+	size_t i, j, npods = 0;
+
+	for (i = 0; i < nsel; i++)
+		npods += sel[i]->pod.nips;
+	o->pe.npods = 0;
+	o->pe.pods = np__arena_zalloc(a, (npods + 1) * sizeof(*o->pe.pods));
+	if (!o->pe.pods)
+		return -ENOMEM;
+	for (i = 0; i < nsel; i++)
+		for (j = 0; j < sel[i]->pod.nips; j++) {
+			struct np_pe_pod *pp = &o->pe.pods[o->pe.npods++];
+
+			pp->pod_ip = sel[i]->pod.ips[j];
+			pp->host_ip = sel[i]->pod.host_ip;
+			pp->name = sel[i]->meta.name;
+			pp->ns = sel[i]->meta.ns;
+		}
+	return 0;
+}
+
+/* Entries into arena a; the ports arrays they share stay shared. */
+static int entries_copy(struct np_arena *a, const struct np_pe_entry *v,
+			size_t n, struct np_pe_entry **out)
+{
+	const struct np_port *last = NULL;
+	struct np_port *copy = NULL;
+	size_t i;
+
+	*out = np__arena_alloc(a, (n + 1) * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	if (n)
+		memcpy(*out, v, n * sizeof(**out));
+	for (i = 0; i < n; i++) {
+		if (!v[i].ports)
+			continue;
+		if (!i || v[i].ports != last ||
+		    v[i].nports != v[i - 1].nports) {
+			last = v[i].ports;
+			copy = np__arena_zalloc(a, (v[i].nports + 1) *
+							   sizeof(*copy));
+			if (!copy)
+				return -ENOMEM;
+			if (v[i].nports)
+				memcpy(copy, v[i].ports,
+				       v[i].nports * sizeof(*copy));
+		}
+		(*out)[i].ports = copy;
+	}
+	return 0;
+}
+
+/*
+ * A new version of old that selects other pods: the rules do not depend on
+ * which pods a policy without ingress named ports selects, so they are
+ * copied, and keep their rules_id (and with it the compiled cores).
+ */
+static int pe_reselect(const struct np_obj *old,
+		       const struct np_obj *const *sel, size_t nsel,
+		       struct np_obj **out)
+{
+	struct np_arena arena = { 0 };
+	struct np_obj *o;
+
+	o = np__arena_zalloc(&arena, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->kind = NP_KIND_POLICY_ENDPOINT;
+	o->serial = np__serial_next();
+	o->meta.ns = old->meta.ns;
+	o->meta.name = np__arena_strdup(&arena, old->meta.name);
+	o->pe = old->pe;
+	if (!o->meta.name || pe_pods(&arena, o, sel, nsel) ||
+	    entries_copy(&arena, old->pe.ingress, old->pe.ningress,
+			 &o->pe.ingress) ||
+	    entries_copy(&arena, old->pe.egress, old->pe.negress,
+			 &o->pe.egress)) {
+		np__arena_release(&arena);
+		return -ENOMEM;
+	}
+	if (!old->pe.ingress)
+		o->pe.ingress = NULL;
+	if (!old->pe.egress)
+		o->pe.egress = NULL;
+	o->arena = arena;
+	*out = o;
+	return 0;
+}
+
 static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 		    const struct np_obj *const *sel, size_t nsel, unsigned part,
 		    struct np_obj **out)
@@ -895,7 +1291,7 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	struct np_arena arena = { 0 };
 	struct ebuf b = { 0 };
 	struct np_obj *o;
-	size_t i, j, npods = 0, base;
+	size_t i, base;
 	uint64_t h;
 	int err = -ENOMEM;
 
@@ -922,21 +1318,9 @@ static int build_pe(struct np_ctx *ctx, const struct np_obj *pol,
 	o->pe.iso_ingress = pol->np.ingress_type;
 	o->pe.iso_egress = pol->np.egress_type;
 	o->pe.pod_sel = (struct np_selector *)&pol->np.pod_sel;
-	for (i = 0; i < nsel; i++)
-		npods += sel[i]->pod.nips;
-	o->pe.pods =
-		np__arena_zalloc(&arena, (npods + 1) * sizeof(*o->pe.pods));
-	if (!o->meta.name || !o->pe.pods)
+	o->pe.rules_id = o->serial;
+	if (!o->meta.name || pe_pods(&arena, o, sel, nsel))
 		goto fail;
-	for (i = 0; i < nsel; i++)
-		for (j = 0; j < sel[i]->pod.nips; j++) {
-			struct np_pe_pod *pp = &o->pe.pods[o->pe.npods++];
-
-			pp->pod_ip = sel[i]->pod.ips[j];
-			pp->host_ip = sel[i]->pod.host_ip;
-			pp->name = sel[i]->meta.name;
-			pp->ns = sel[i]->meta.ns;
-		}
 	if (pol->np.ingress_type) {
 		for (i = 0; i < pol->np.ningress; i++) {
 			err = ingress_rule(ctx, &arena, pol,
@@ -972,6 +1356,54 @@ fail:
 	return err;
 }
 
+/*
+ * Record what a freshly resolved policy depends on (struct np_touch). Left
+ * unindexed on failure: then every pod change looks at it closely.
+ */
+static void index_deps(struct np_ctx *ctx, size_t pi)
+{
+	const struct np_obj *pol = ctx->pols[pi];
+	struct np_touch *t = &ctx->touched[pi];
+	const struct np_obj **pods;
+	struct np_peer_slot *ps;
+	size_t d, i, j, n;
+
+	t->indexed = false;
+	t->addr_named = false;
+	t->addr_any = false;
+	t->nslots = 0;
+	for (d = 0; d < 2; d++) {
+		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
+		size_t nr = d ? pol->np.negress : pol->np.ningress;
+
+		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
+			continue;
+		for (i = 0; i < nr; i++) {
+			bool named = d && rule_has_named(&r[i]);
+
+			if (d && !r[i].npeers) {
+				t->addr_any = true;
+				t->addr_named |= named;
+			}
+			for (j = 0; j < r[i].npeers; j++) {
+				const struct np_peer *p = &r[i].peers[j];
+
+				if (p->ipblock) {
+					t->addr_any |= d;
+					t->addr_named |= named;
+					continue;
+				}
+				if (peer_pods(ctx, pol, p, &pods, &n, &ps) ||
+				    NP_GROW(t->slots, t->slotcap,
+					    t->nslots + 1))
+					return;
+				t->slots[t->nslots++] = ps->id;
+			}
+		}
+	}
+	t->indexed = true;
+}
+
 int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 {
 	const struct np_obj *pol = ctx->pols[pi];
@@ -983,12 +1415,11 @@ int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 	bool *done = NULL;
 	struct np_obj *pe, **list = NULL;
 	size_t nlist = 0, cap = 0;
+	bool reused = false;
 	int err = 0;
 
 	if (ctx->resolved[pi])
 		return 0;
-	ctx->resolving = pi;
-	ctx->touched[pi].n = 0;
 	nnames = ingress_names(pol, names, ARRAY_SIZE(names));
 	if (g) {
 		sel = malloc((g->count + 1) * sizeof(*sel));
@@ -1005,6 +1436,31 @@ int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 						 &ctx->pods[k]->meta.labels))
 				sel[nsel++] = ctx->pods[k];
 	}
+	if (ctx->pe_of[pi]) {
+		/* left by reselect(): rules still valid, pods to redo */
+		struct np_obj **stale = ctx->pe_of[pi];
+		size_t nstale = ctx->npe_of[pi];
+
+		ctx->pe_of[pi] = NULL;
+		ctx->npe_of[pi] = 0;
+		if (!nnames && nstale == 1) {
+			err = pe_reselect(stale[0], sel, nsel, &pe);
+			if (!err && NP_GROW(list, cap, 1)) {
+				np__obj_free(pe);
+				err = -ENOMEM;
+			}
+			if (!err)
+				list[nlist++] = pe;
+			reused = true;
+		}
+		for (i = 0; i < nstale; i++)
+			np__obj_free(stale[i]);
+		free(stale);
+		if (nlist || err)
+			goto out;
+	}
+	ctx->resolving = pi;
+	ctx->touched[pi].n = 0;
 	for (i = 0; i < nsel; i++)
 		signature(sel[i], names, nnames, sigs + i * (nnames + 1));
 	/* one PolicyEndpoint per distinct named-port resolution */
@@ -1042,10 +1498,14 @@ out:
 		for (i = 0; i < nlist; i++)
 			np__obj_free(list[i]);
 		free(list);
+		ctx->touched[pi].n = 0;
 	} else {
 		ctx->pe_of[pi] = list;
 		ctx->npe_of[pi] = nlist;
 		ctx->resolved[pi] = true;
+		/* a reused stale list keeps its index: same rules */
+		if (!reused)
+			index_deps(ctx, pi);
 	}
 	free(sel);
 	free(part);
@@ -1133,6 +1593,25 @@ static int sorted_swap(struct np_obj ***v, size_t *n, size_t *cap,
 	return 0;
 }
 
+/*
+ * Only the pods the policy selects changed, and its rules do not depend on
+ * them (no ingress named ports): keep its PolicyEndpoints as stale, for
+ * np__resolve_policy() to reuse their rules. The Services it touched stay.
+ */
+static void invalidate(struct np_ctx *ctx, size_t pi);
+
+static void reselect(struct np_ctx *ctx, size_t pi)
+{
+	struct pname one;
+
+	if (ctx->pe_of[pi] && ctx->npe_of[pi] == 1 &&
+	    !ingress_names(ctx->pols[pi], &one, 1)) {
+		ctx->resolved[pi] = false;
+		return;
+	}
+	invalidate(ctx, pi);
+}
+
 static void invalidate(struct np_ctx *ctx, size_t pi)
 {
 	size_t j;
@@ -1144,6 +1623,7 @@ static void invalidate(struct np_ctx *ctx, size_t pi)
 	ctx->npe_of[pi] = 0;
 	ctx->resolved[pi] = false;
 	ctx->touched[pi].n = 0;
+	ctx->touched[pi].indexed = false;
 }
 
 static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
@@ -1163,6 +1643,7 @@ static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 		if (i < ctx->npols && ctx->pols[i] == old) {
 			invalidate(ctx, i);
 			free(ctx->touched[i].v);
+			free(ctx->touched[i].slots);
 			arr_remove(ctx->pe_of, &n, i, sizeof(*ctx->pe_of));
 			n = ctx->npols;
 			arr_remove(ctx->npe_of, &n, i, sizeof(*ctx->npe_of));
@@ -1223,19 +1704,29 @@ static const struct np_labels *ns_labels(const struct np_ctx *ctx,
 	return tmp;
 }
 
-static bool slot_selects(const struct np_ctx *ctx,
-			 const struct np_peer_slot *ps,
-			 const struct np_obj *pod)
-{
+/* A changed pod with its namespace's labels, looked up once per change. */
+struct cpod {
+	const struct np_obj *pod;
+	const struct np_labels *nsl;
 	struct np_labels tmp;
 	struct np_label one;
+};
+
+static void cpod_init(const struct np_ctx *ctx, const struct np_obj *pod,
+		      struct cpod *cp)
+{
+	cp->pod = pod;
+	cp->nsl = pod ? ns_labels(ctx, pod->meta.ns, &cp->tmp, &cp->one) : NULL;
+}
+
+static bool slot_selects(const struct np_peer_slot *ps, const struct cpod *cp)
+{
+	const struct np_obj *pod = cp->pod;
 
 	if (!np__pod_eligible(pod))
 		return false;
 	if (ps->ns_sel) {
-		if (!np__selector_matches(ps->ns_sel,
-					  ns_labels(ctx, pod->meta.ns, &tmp,
-						    &one)))
+		if (!np__selector_matches(ps->ns_sel, cp->nsl))
 			return false;
 	} else if (strcmp(ps->ns, pod->meta.ns)) {
 		return false;
@@ -1244,19 +1735,15 @@ static bool slot_selects(const struct np_ctx *ctx,
 	       np__selector_matches(ps->pod_sel, &pod->meta.labels);
 }
 
-static bool peer_selects_pod(const struct np_ctx *ctx, const struct np_obj *pol,
-			     const struct np_peer *peer,
-			     const struct np_obj *pod)
+static bool peer_selects_pod(const struct np_obj *pol,
+			     const struct np_peer *peer, const struct cpod *cp)
 {
-	struct np_labels tmp;
-	struct np_label one;
+	const struct np_obj *pod = cp->pod;
 
 	if (!np__pod_eligible(pod))
 		return false;
 	if (peer->ns_sel) {
-		if (!np__selector_matches(peer->ns_sel,
-					  ns_labels(ctx, pod->meta.ns, &tmp,
-						    &one)))
+		if (!np__selector_matches(peer->ns_sel, cp->nsl))
 			return false;
 	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
 		return false;
@@ -1280,17 +1767,25 @@ static bool pod_in_block(const struct np_ipblock *b, const struct np_obj *pod)
  * backend also matters to every egress rule that can reach it, since the
  * ClusterIP decision looks at all backends.
  */
-static bool pol_depends_on(const struct np_ctx *ctx, size_t pi,
-			   const struct np_obj *pod, bool backend)
+enum dep {
+	DEP_NONE = 0,
+	DEP_SELECTED, /* only as a pod the policy selects */
+	DEP_RULES, /* what its rules resolve to */
+};
+
+static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
+			       const struct cpod *cp, bool backend)
 {
 	const struct np_obj *pol = ctx->pols[pi];
+	const struct np_obj *pod = cp->pod;
+	enum dep sel = DEP_NONE;
 	size_t d, i, j;
 
 	if (!np__pod_eligible(pod))
-		return false;
+		return DEP_NONE;
 	if (!strcmp(pol->meta.ns, pod->meta.ns) &&
 	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
-		return true;
+		sel = DEP_SELECTED;
 	for (d = 0; d < 2; d++) {
 		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
 		size_t nr = d ? pol->np.negress : pol->np.ningress;
@@ -1304,19 +1799,19 @@ static bool pol_depends_on(const struct np_ctx *ctx, size_t pi,
 
 			/* egress names resolve on every pod they reach */
 			if (by_addr && !r[i].npeers)
-				return true;
+				return DEP_RULES;
 			for (j = 0; j < r[i].npeers; j++) {
 				const struct np_peer *p = &r[i].peers[j];
 
 				if (p->ipblock ?
 					    by_addr && pod_in_block(p->ipblock,
 								    pod) :
-					    peer_selects_pod(ctx, pol, p, pod))
-					return true;
+					    peer_selects_pod(pol, p, cp))
+					return DEP_RULES;
 			}
 		}
 	}
-	return false;
+	return sel;
 }
 
 static bool svc_selects(const struct np_obj *svc, const struct np_obj *pod)
@@ -1336,8 +1831,11 @@ static void drop_service_backends(struct np_ctx *ctx)
 		free(ctx->svc_pods[i]);
 	free(ctx->svc_pods);
 	free(ctx->nsvc_pods);
+	free(ctx->bk);
 	ctx->svc_pods = NULL;
 	ctx->nsvc_pods = NULL;
+	ctx->bk = NULL;
+	ctx->nbk = 0;
 }
 
 static int groups_insert(struct np_ctx *ctx, const struct np_obj *pod,
@@ -1411,8 +1909,31 @@ static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
 }
 
 /* Patch every cached peer expansion that selects old or new. */
-static int peers_patch(struct np_ctx *ctx, const struct np_obj *old,
-		       const struct np_obj *new_)
+/* hit[id] of each peer slot: 1, it selects old; 2, new. */
+static unsigned char *slots_hit(const struct np_ctx *ctx,
+				const struct cpod *cold,
+				const struct cpod *cnew)
+{
+	unsigned char *hit = calloc(ctx->npeers + 1, 1);
+	size_t i;
+
+	if (!hit)
+		return NULL;
+	for (i = 0; i < ctx->peercap; i++) {
+		const struct np_peer_slot *ps = &ctx->peers[i];
+
+		if (!ps->key)
+			continue;
+		if (cold->pod && slot_selects(ps, cold))
+			hit[ps->id] |= 1;
+		if (cnew->pod && slot_selects(ps, cnew))
+			hit[ps->id] |= 2;
+	}
+	return hit;
+}
+
+static int peers_patch(struct np_ctx *ctx, const unsigned char *hit,
+		       const struct np_obj *old, const struct np_obj *new_)
 {
 	size_t i, j;
 
@@ -1421,14 +1942,18 @@ static int peers_patch(struct np_ctx *ctx, const struct np_obj *old,
 
 		if (!ps->key)
 			continue;
-		if (old && slot_selects(ctx, ps, old)) {
+		if (hit[ps->id]) {
+			free(ps->by_ip);
+			ps->by_ip = NULL;
+		}
+		if (old && (hit[ps->id] & 1)) {
 			j = lower((struct np_obj *const *)ps->pods, ps->n,
 				  old->meta.ns, old->meta.name);
 			if (j < ps->n && ps->pods[j] == old)
 				arr_remove(ps->pods, &ps->n, j,
 					   sizeof(*ps->pods));
 		}
-		if (new_ && slot_selects(ctx, ps, new_)) {
+		if (new_ && (hit[ps->id] & 2)) {
 			j = lower((struct np_obj *const *)ps->pods, ps->n,
 				  new_->meta.ns, new_->meta.name);
 			if (arr_insert((void **)&ps->pods, &ps->n, &ps->cap, j,
@@ -1439,37 +1964,94 @@ static int peers_patch(struct np_ctx *ctx, const struct np_obj *old,
 	return 0;
 }
 
+/* The policies of pod's namespace: [*lo, *hi) of ctx->pols. */
+static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
+		     size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = ctx->npols, mid;
+
+	*lo = *hi = 0;
+	if (!pod)
+		return;
+	while (l < h) {
+		mid = (l + h) / 2;
+		if (strcmp(ctx->pols[mid]->meta.ns, pod->meta.ns) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	for (h = l;
+	     h < ctx->npols && !strcmp(ctx->pols[h]->meta.ns, pod->meta.ns);
+	     h++)
+		;
+	*hi = h;
+}
+
 static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 		      const struct np_obj *new_)
 {
 	bool bold = false, bnew = false;
-	size_t rm, ins, i, j;
+	struct cpod cold, cnew;
+	size_t rm, ins, i, j, k, olo, ohi, nlo, nhi;
+	unsigned char *hit;
 	int err;
 
+	/* the same labels before and after: from the group or the object */
+	cpod_init(ctx, old, &cold);
+	cpod_init(ctx, new_, &cnew);
 	for (i = 0; i < ctx->nsvcs; i++) {
 		bold = bold || (old && svc_selects(ctx->svcs[i], old));
 		bnew = bnew || (new_ && svc_selects(ctx->svcs[i], new_));
 	}
+	hit = slots_hit(ctx, &cold, &cnew);
+	if (!hit)
+		return -ENOMEM;
+	/* the policies of the pods' namespaces: they may select them */
+	ns_range(ctx, old, &olo, &ohi);
+	ns_range(ctx, new_, &nlo, &nhi);
 	/* invalidate while the old pod is still in the indexes */
 	for (i = 0; i < ctx->npols; i++) {
-		if (!ctx->resolved[i])
+		const struct np_touch *t = &ctx->touched[i];
+		enum dep d = DEP_NONE, e = DEP_NONE;
+
+		/* unresolved, but with stale endpoints whose rules count */
+		if (!ctx->resolved[i] && !ctx->pe_of[i])
 			continue;
-		if ((old && pol_depends_on(ctx, i, old, bold)) ||
-		    (new_ && pol_depends_on(ctx, i, new_, bnew))) {
+		/*
+		 * The index says where to look closer; what it leaves out
+		 * cannot depend on these pods (see pol_depends_on()).
+		 */
+		if (t->indexed && !((bold || bnew) && t->n) &&
+		    !(i >= olo && i < ohi) && !(i >= nlo && i < nhi) &&
+		    !t->addr_named && !(t->addr_any && (bold || bnew))) {
+			for (k = 0; k < t->nslots && !hit[t->slots[k]]; k++)
+				;
+			if (k == t->nslots)
+				continue;
+		}
+		if (old)
+			d = pol_depends_on(ctx, i, &cold, bold);
+		if (new_ && d != DEP_RULES)
+			e = pol_depends_on(ctx, i, &cnew, bnew);
+		d = NP_MAX(d, e);
+		if (d == DEP_RULES) {
 			invalidate(ctx, i);
 			continue;
 		}
 		for (j = 0; j < ctx->touched[i].n; j++)
 			if ((old && svc_selects(ctx->touched[i].v[j], old)) ||
-			    (new_ && svc_selects(ctx->touched[i].v[j], new_))) {
-				invalidate(ctx, i);
+			    (new_ && svc_selects(ctx->touched[i].v[j], new_)))
 				break;
-			}
+		if (j < ctx->touched[i].n)
+			invalidate(ctx, i);
+		else if (d == DEP_SELECTED)
+			reselect(ctx, i);
 	}
 	if (bold || bnew)
 		drop_service_backends(ctx);
 	/* old leaves the peer lists while its namespace group exists */
-	err = peers_patch(ctx, old, NULL);
+	err = peers_patch(ctx, hit, old, NULL);
 	if (!err)
 		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, old,
 				  NULL, &rm, &ins);
@@ -1481,7 +2063,8 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	if (!err && ins != SIZE_MAX)
 		err = groups_insert(ctx, new_, ins);
 	if (!err)
-		err = peers_patch(ctx, NULL, new_);
+		err = peers_patch(ctx, hit, NULL, new_);
+	free(hit);
 	return err;
 }
 

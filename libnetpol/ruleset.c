@@ -113,15 +113,51 @@ int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
 
 /* --- the closure -------------------------------------------------------- */
 
-static int cidr_cmp(const struct np_cidr *x, const struct np_cidr *y)
+static inline uint64_t be64(const uint8_t *p)
 {
-	int r;
+	uint64_t v;
 
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+/*
+ * Family, then address (as memcmp over 4 or 16 bytes would order it), then
+ * length: big-endian words, no memcmp call.
+ */
+static inline int cidr_cmp(const struct np_cidr *x, const struct np_cidr *y)
+{
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
-	if (r)
-		return r;
+	if (x->family == 4) {
+		uint32_t a = be32(x->addr), b = be32(y->addr);
+
+		if (a != b)
+			return a < b ? -1 : 1;
+	} else {
+		uint64_t a = be64(x->addr), b = be64(y->addr);
+
+		if (a == b) {
+			a = be64(x->addr + 8);
+			b = be64(y->addr + 8);
+		}
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
@@ -136,26 +172,10 @@ static int entry_cmp(const void *a, const void *b)
 			&((const struct np_rs_entry *)b)->cidr);
 }
 
-/* First entry whose cidr is >= c (entries sorted by cidr). */
-static size_t ent_lower(const struct np_rs_entry *ent, size_t n,
-			const struct np_cidr *c)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (cidr_cmp(&ent[mid].cidr, c) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct frame {
 	const struct np_cidr *c;
 	long eff; /* key an address here falls back to; -1: none */
+	size_t elo, ehi; /* the entries whose cidr is c */
 };
 
 /* Interned blobs: equal content, one copy in the core's arena. */
@@ -171,7 +191,7 @@ struct intern {
 
 static const void *intern_blob(struct intern *in, const void *data, size_t len)
 {
-	uint64_t h = np__hash_bytes(data, len, len);
+	uint64_t h = np__hash_fast(data, len, len);
 	size_t i, j;
 	void *copy;
 
@@ -264,7 +284,7 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 {
 	struct np_cidr *fam = NULL, *exc = NULL;
 	struct frame stack[130];
-	size_t nf = 0, ne = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0;
+	size_t nf = 0, ne = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0, ep = 0;
 	struct np_rs_key *keys = NULL;
 	struct np_rs_contrib *contrib = NULL;
 	size_t ncontrib, ccap = 0;
@@ -307,14 +327,24 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 		parent = depth && stack[depth - 1].eff >= 0 ?
 				 keys[stack[depth - 1].eff].ports :
 				 &empty;
+		if (depth >= ARRAY_SIZE(stack) - 1)
+			goto out; /* cannot happen: at most 129 levels */
+		/*
+		 * The entries of kc itself: fam holds every entry's cidr and
+		 * both are sorted, so one cursor walks them; an ancestor's
+		 * range was found when it was kc.
+		 */
+		while (ep < n && cidr_cmp(&ent[ep].cidr, kc) < 0)
+			ep++;
+		stack[depth].elo = ep;
+		while (ep < n && !cidr_cmp(&ent[ep].cidr, kc))
+			ep++;
+		stack[depth].ehi = ep;
 		ncontrib = 0;
 		sc.n = 0;
 		sc.all = false;
 		for (s = 0; s <= depth; s++) {
-			const struct np_cidr *anc = s < depth ? stack[s].c : kc;
-
-			for (k = ent_lower(ent, n, anc);
-			     k < n && !cidr_cmp(&ent[k].cidr, anc); k++) {
+			for (k = stack[s].elo; k < stack[s].ehi; k++) {
 				const struct np_rs_entry *e = &ent[k];
 				size_t x;
 				bool out = false;
@@ -343,8 +373,6 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 		v.r = sc.r;
 		v.n = sc.n;
 		np__pset_merge(&v);
-		if (depth >= ARRAY_SIZE(stack) - 1)
-			goto out; /* cannot happen: at most 129 levels */
 		stack[depth].c = kc;
 		if (np__pset_eq(&v, parent)) {
 			stack[depth].eff = depth ? stack[depth - 1].eff : -1;
@@ -353,7 +381,11 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 		}
 		if (NP_GROW(keys, kcap, nkeys + 1))
 			goto out;
-		ip = intern_pset(in, &v);
+		/* runs of keys share a set: skip the hash of the same again */
+		if (nkeys && np__pset_eq(&v, keys[nkeys - 1].ports))
+			ip = keys[nkeys - 1].ports;
+		else
+			ip = intern_pset(in, &v);
 		if (!ip)
 			goto out;
 		/* one entry per rule and port set, in a stable order */
@@ -365,10 +397,15 @@ static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
 		keys[nkeys].cidr = *kc;
 		keys[nkeys].ports = ip;
 		keys[nkeys].ncontrib = (uint32_t)ncontrib;
-		keys[nkeys].contrib =
-			ncontrib ? intern_blob(in, contrib,
-					       ncontrib * sizeof(*contrib)) :
-				   NULL;
+		if (!ncontrib)
+			keys[nkeys].contrib = NULL;
+		else if (nkeys && keys[nkeys - 1].ncontrib == ncontrib &&
+			 !memcmp(keys[nkeys - 1].contrib, contrib,
+				 ncontrib * sizeof(*contrib)))
+			keys[nkeys].contrib = keys[nkeys - 1].contrib;
+		else
+			keys[nkeys].contrib = intern_blob(
+				in, contrib, ncontrib * sizeof(*contrib));
 		if (ncontrib && !keys[nkeys].contrib)
 			goto out;
 		stack[depth++].eff = (long)nkeys++;
@@ -484,9 +521,18 @@ static int entry_from_pe(struct np_arena *a, struct intern *in,
 	return e->iports ? 0 : -ENOMEM;
 }
 
-static void hash_mix(uint64_t *h, const void *p, size_t n)
+/* *h = np__hash_bytes(p, n, *h), inline: the same value. */
+static inline void hash_mix(uint64_t *h, const void *p, size_t n)
 {
-	*h = np__hash_bytes(p, n, *h);
+	const unsigned char *b = p;
+	uint64_t x = 0xcbf29ce484222325ULL ^ *h;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= b[i];
+		x *= 0x100000001b3ULL;
+	}
+	*h = x;
 }
 
 static void core_hash(struct np_rs_core *co)
@@ -658,10 +704,26 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 			for (j = 0; j < m; j++) {
 				struct np_rs_entry *e = &ent[nent];
 
-				if (entry_from_pe(&scratch, &in, e, &v[j]))
+				/*
+				 * Resolution hands every host of a peer one
+				 * ports array: the same array, the same set.
+				 */
+				if (j && v[j].ports == v[j - 1].ports &&
+				    v[j].nports == v[j - 1].nports) {
+					*e = ent[nent - 1];
+					e->cidr = v[j].cidr;
+					e->except = v[j].except;
+					e->nexcept = v[j].nexcept;
+				} else if (entry_from_pe(&scratch, &in, e,
+							 &v[j])) {
 					goto fail;
-				e->prov = prov_add(co, &pcap, pns, pname,
-						   v[j].rule);
+				}
+				/* one policy per endpoint: same rule, same */
+				if (j && v[j].rule == v[j - 1].rule)
+					e->prov = ent[nent - 1].prov;
+				else
+					e->prov = prov_add(co, &pcap, pns,
+							   pname, v[j].rule);
 				if (e->prov == UINT32_MAX)
 					goto fail;
 				nent++;
@@ -736,10 +798,12 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 	ser = malloc((npes + 1) * sizeof(*ser));
 	if (!ser)
 		return -ENOMEM;
+	/* by rules, not by version: a core depends on the rules only */
 	for (i = 0; i < npes; i++)
-		ser[i] = pes[i]->serial;
+		ser[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
+					       pes[i]->serial;
 	qsort(ser, npes, sizeof(*ser), serial_cmp);
-	key = np__hash_bytes(ser, npes * sizeof(*ser), 0x636f7265);
+	key = np__hash_fast(ser, npes * sizeof(*ser), 0x636f7265);
 	if (ctx && ctx->corecap) {
 		for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
 		     slot = (slot + 1) & (ctx->corecap - 1)) {

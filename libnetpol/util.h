@@ -56,6 +56,11 @@ int np__grow(void **arr, size_t *cap, size_t n, size_t elem);
 	np__grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
 
 uint64_t np__hash_bytes(const void *data, size_t len, uint64_t seed);
+/*
+ * A faster hash for in-memory tables only (8 bytes a step): its values
+ * never reach any output, unlike np__hash_bytes (names, rule set hashes).
+ */
+uint64_t np__hash_fast(const void *data, size_t len, uint64_t seed);
 static inline uint64_t np__hash_str(const char *s, uint64_t seed)
 {
 	return np__hash_bytes(s, strlen(s), seed);
