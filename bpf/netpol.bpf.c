@@ -17,8 +17,10 @@
  *   3. Otherwise the endpoint record of skb->ifindex decides: none (not a
  *      pod of ours) passes; a node IP peer is allowed; DEFAULT_ALLOW and
  *      UNISOLATED allow; DEFAULT_DENY drops; POLICIES_APPLIED looks the peer
- *      up in the LPM trie under the direction's rule-set id and the packet's
- *      destination port in the port set the key points to.
+ *      up under the direction's rule-set id, as a host key in an exact-match
+ *      hash and, on a miss, in the LPM trie of shorter prefixes (only when
+ *      the rule set has any), and the packet's destination port in the port
+ *      set the key points to.
  *   4. An allowed packet creates a conntrack entry; a new flow and every drop
  *      emit a flow event while events are switched on.
  *
@@ -55,7 +57,6 @@
 
 #define NP_MAX_EXTHDR 6 /* IPv6 extension headers walked */
 #define NP_MAX_HDR_OFF 512 /* no header starts beyond this */
-#define NSEC_PER_SEC 1000000000ULL
 
 #define IP_MF 0x2000
 #define IP_OFFMASK 0x1fff
@@ -89,6 +90,22 @@ struct {
 	__type(key, struct np_lpm_key_v6);
 	__type(value, struct np_lpm_value);
 } lpm_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_MAX_LPM_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_host_key_v4);
+	__type(value, struct np_lpm_value);
+} host_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_MAX_LPM_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_host_key_v6);
+	__type(value, struct np_lpm_value);
+} host_v6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -154,17 +171,11 @@ struct {
 	__type(value, struct np_ruleset_value);
 } rulesets SEC(".maps");
 
-/* Fixed at load: the verifier folds them into the code. */
-const volatile struct np_dp_timeouts np_timeouts = {
-	.tcp_new = 60,
-	.tcp_established = 3600,
-	.tcp_closing = 10,
-	.other = 60,
-	.frag = 30,
-};
-
 /* Mutable at run time through the pinned, mmapable .bss map. */
 struct np_dp_runtime np_rt;
+
+/* From the kernel's config when libbpf finds it; 0 otherwise. */
+extern unsigned int CONFIG_HZ __kconfig __weak;
 
 enum parse_res {
 	P_OK = 0,
@@ -543,12 +554,12 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 static __always_inline __u32 ct_timeout(__u8 proto, __u8 state)
 {
 	if (proto != IPPROTO_TCP)
-		return np_timeouts.other;
+		return np_rt.to.other;
 	if (state == NP_CT_ESTABLISHED)
-		return np_timeouts.tcp_established;
+		return np_rt.to.tcp_established;
 	if (state == NP_CT_CLOSING)
-		return np_timeouts.tcp_closing;
-	return np_timeouts.tcp_new;
+		return np_rt.to.tcp_closing;
+	return np_rt.to.tcp_new;
 }
 
 /*
@@ -667,16 +678,17 @@ static __always_inline void frag_key(struct np_frag_key *k, const struct pkt *p,
 	k->ifproto = NP_CT_IFPROTO(ifindex, p->frag_proto);
 }
 
-static __always_inline __u32 now_sec(void)
+static __always_inline __u32 now_jiffies(void)
 {
-	return bpf_ktime_get_coarse_ns() / NSEC_PER_SEC;
+	return (__u32)bpf_jiffies64();
 }
 
 static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 {
-	struct np_ct_key_v4 k4 = {};
-	struct np_ct_key_v6 k6 = {};
-	struct np_frag_key fk = {};
+	/* every byte of these keys is written before use: no padding */
+	struct np_ct_key_v4 k4;
+	struct np_ct_key_v6 k6;
+	struct np_frag_key fk;
 	struct np_ct_value *ct, nct;
 	struct np_frag_value *fv, nfv;
 	struct np_ep_value *ep;
@@ -698,11 +710,11 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 		goto deny;
 	}
 
-	now = now_sec();
+	now = now_jiffies();
 	if (p.frag == FRAG_LATER) {
 		frag_key(&fk, &p, ifindex);
 		fv = bpf_map_lookup_elem(&frags, &fk);
-		if (fv && now - fv->last_seen <= np_timeouts.frag) {
+		if (fv && now - fv->last_seen <= np_rt.to.frag) {
 			count(skb, fv->slot, dir, false);
 			return TC_ACT_OK;
 		}
@@ -775,6 +787,7 @@ miss:
 	}
 
 	ruleset = ep->ruleset[dir & 1];
+	/* the host key first: when there is one, it is the longest prefix */
 	if (p.family == 4) {
 		struct np_lpm_key_v4 lk = {
 			.prefixlen = NP_RULESET_BITS + 32,
@@ -782,7 +795,9 @@ miss:
 		};
 
 		__builtin_memcpy(lk.addr, peer, 4);
-		lv = bpf_map_lookup_elem(&lpm_v4, &lk);
+		lv = bpf_map_lookup_elem(&host_v4, &lk.ruleset);
+		if (!lv && (ep->lpm[dir & 1] & NP_EPL_V4))
+			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
 	} else {
 		struct np_lpm_key_v6 lk = {
 			.prefixlen = NP_RULESET_BITS + 128,
@@ -790,7 +805,9 @@ miss:
 		};
 
 		__builtin_memcpy(lk.addr, peer, 16);
-		lv = bpf_map_lookup_elem(&lpm_v6, &lk);
+		lv = bpf_map_lookup_elem(&host_v6, &lk.ruleset);
+		if (!lv && (ep->lpm[dir & 1] & NP_EPL_V6))
+			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
 	}
 	if (!lv) {
 		reason = NP_DPR_DENY_NO_MATCH;
@@ -852,4 +869,17 @@ SEC("tc")
 int np_tc_ingress_pod(struct __sk_buff *skb)
 {
 	return handle(skb, NP_DIR_INGRESS);
+}
+
+/*
+ * The programs' clock for userspace, by BPF_PROG_TEST_RUN: the low 32 bits
+ * of jiffies, or with skb->mark 1 the kernel's HZ (0 when unknown). Never
+ * attached.
+ */
+SEC("tc")
+int np_tc_clock(struct __sk_buff *skb)
+{
+	if (skb->mark == 1)
+		return CONFIG_HZ;
+	return (__u32)bpf_jiffies64();
 }

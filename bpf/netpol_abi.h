@@ -6,6 +6,8 @@
  *
  * Policy lookup for a new flow of endpoint E in direction D:
  *   ep   = endpoints[ifindex]                  (rule-set id per direction)
+ *   v    = host_v4|host_v6[{ep.ruleset[D], peer address}]     (exact)
+ *   else, when ep.lpm[D] has the family's bit,
  *   v    = lpm_v4|lpm_v6[{prefixlen, ep.ruleset[D], peer address}]
  *   set  = portsets[v.portset]
  *   allow iff set.flags & NP_PS_ALL, or (proto << 16 | port) falls in one
@@ -36,11 +38,37 @@ enum np_ep_state {
 	NP_EP_UNISOLATED = 3, /* rules known: no policy selects */
 };
 
+/* np_ep_value.lpm[dir]: the rule set has prefix keys in that family */
+#define NP_EPL_V4 0x1
+#define NP_EPL_V6 0x2
+
 /* endpoints: BPF_MAP_TYPE_HASH, key __u32 host-veth ifindex. */
 struct np_ep_value {
 	__u32 ruleset[2]; /* by enum np_dir */
 	__u8 state[2]; /* enum np_ep_state, by enum np_dir */
 	__u16 slot; /* counters index: slot * 2 + dir */
+	__u8 lpm[2]; /* NP_EPL_*, by enum np_dir */
+	__u16 pad;
+};
+
+/*
+ * A rule set's keys are split by prefix length. Host keys (/32, /128: pod
+ * IPs, the common case) live in an exact-match hash, one probe whatever the
+ * number of keys; the longest prefix of an address is its host key when
+ * there is one, so it is looked up first. Shorter prefixes (ipBlock CIDRs)
+ * live in the LPM trie, looked up only on a host miss and only when the
+ * rule set has any (np_ep_value.lpm), so a rule set of pod IPs alone never
+ * walks the trie.
+ */
+/* host_v4, host_v6: BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC; np_lpm_value. */
+struct np_host_key_v4 {
+	__u32 ruleset; /* big-endian, as in np_lpm_key_v4 */
+	__u8 addr[4];
+};
+
+struct np_host_key_v6 {
+	__u32 ruleset;
+	__u8 addr[16];
 };
 
 /* lpm_v4: BPF_MAP_TYPE_LPM_TRIE, BPF_F_NO_PREALLOC. */
@@ -85,7 +113,9 @@ struct np_counters {
 	__u64 deny_bytes;
 };
 
-_Static_assert(sizeof(struct np_ep_value) == 12, "np_ep_value");
+_Static_assert(sizeof(struct np_ep_value) == 16, "np_ep_value");
+_Static_assert(sizeof(struct np_host_key_v4) == 8, "np_host_key_v4");
+_Static_assert(sizeof(struct np_host_key_v6) == 20, "np_host_key_v6");
 _Static_assert(sizeof(struct np_lpm_key_v4) == 12, "np_lpm_key_v4");
 _Static_assert(sizeof(struct np_lpm_key_v6) == 24, "np_lpm_key_v6");
 _Static_assert(sizeof(struct np_lpm_value) == 4, "np_lpm_value");
@@ -117,10 +147,32 @@ _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
 /* Map sizes of bpf/netpol.bpf.c (the loader may resize the conntrack). */
 #define NP_MAX_ENDPOINTS 4096 /* attached host veths per node */
 #define NP_MAX_PORTSETS 8192 /* distinct port sets, [0] unused */
-#define NP_MAX_LPM_KEYS 262144 /* per family, all rule sets */
+#define NP_MAX_LPM_KEYS 262144 /* per family and map, all rule sets */
 #define NP_CT_DEFAULT_SIZE 65536 /* conntrack entries per family */
 #define NP_FRAG_SIZE 8192 /* datagrams in reassembly */
 #define NP_EVENTS_BYTES (256 * 1024) /* ring buffer */
+
+/*
+ * Conntrack and fragment entries are stamped with the low 32 bits of
+ * jiffies (bpf_jiffies64(), which the verifier inlines into one load: a
+ * clock read costs nothing per packet). Userspace reads the same clock
+ * through the np_tc_clock program (BPF_PROG_TEST_RUN) and converts with
+ * np_dp_runtime.hz. Timeouts are in jiffies, written by the loader.
+ */
+struct np_dp_timeouts {
+	__u32 tcp_new; /* SYN seen, no answer yet */
+	__u32 tcp_established;
+	__u32 tcp_closing; /* FIN or RST seen */
+	__u32 other; /* UDP, SCTP, ICMP, other protocols */
+	__u32 frag; /* first fragment to the last */
+};
+
+/* Idle timeouts in seconds (the loader multiplies by hz). */
+#define NP_TMO_TCP_NEW 60
+#define NP_TMO_TCP_ESTABLISHED 3600
+#define NP_TMO_TCP_CLOSING 10
+#define NP_TMO_OTHER 60
+#define NP_TMO_FRAG 30
 
 /*
  * Mutable runtime switches (.bss of netpol.bpf.c, mmapable and pinned):
@@ -139,15 +191,8 @@ struct np_dp_runtime {
 	__u32 node_ip6_n;
 	__u32 node_ip4[2]; /* network byte order */
 	__u32 node_ip6[2][4];
-};
-
-/* Idle timeouts (.rodata of netpol.bpf.c, fixed at load), in seconds. */
-struct np_dp_timeouts {
-	__u32 tcp_new; /* SYN seen, no answer yet */
-	__u32 tcp_established;
-	__u32 tcp_closing; /* FIN or RST seen */
-	__u32 other; /* UDP, SCTP, ICMP, other protocols */
-	__u32 frag; /* first fragment to the last */
+	struct np_dp_timeouts to; /* jiffies; set once, before any attach */
+	__u32 hz; /* jiffies per second */
 };
 
 /*
@@ -194,7 +239,7 @@ enum np_ct_state {
 #define NP_CTF_ORIG_HI 0x1 /* the originator is the key's [1] */
 
 struct np_ct_value {
-	__u32 last_seen; /* seconds of CLOCK_MONOTONIC_COARSE */
+	__u32 last_seen; /* jiffies, low 32 bits */
 	__u8 state; /* enum np_ct_state */
 	__u8 flags; /* NP_CTF_* */
 	__u16 slot; /* counters slot (np_ep_value.slot) */
@@ -215,7 +260,7 @@ struct np_frag_key {
 };
 
 struct np_frag_value {
-	__u32 last_seen; /* seconds, as np_ct_value */
+	__u32 last_seen; /* jiffies, as np_ct_value */
 	__u16 slot;
 	__u16 pad;
 };
@@ -286,7 +331,7 @@ struct np_ruleset_value {
 	__u8 pad[7];
 };
 
-_Static_assert(sizeof(struct np_dp_runtime) == 56, "np_dp_runtime");
+_Static_assert(sizeof(struct np_dp_runtime) == 80, "np_dp_runtime");
 _Static_assert(sizeof(struct np_dp_timeouts) == 20, "np_dp_timeouts");
 _Static_assert(sizeof(struct np_ct_key_v4) == 16, "np_ct_key_v4");
 _Static_assert(sizeof(struct np_ct_key_v6) == 40, "np_ct_key_v6");

@@ -88,14 +88,13 @@ _Static_assert(sizeof(((struct netpol_bpf *)0)->bss->np_rt) ==
 _Static_assert(sizeof(*((struct netpol_bpf *)0)->bss) ==
 		       sizeof(struct np_dp_runtime),
 	       "bss holds only np_rt");
-_Static_assert(sizeof(*((struct netpol_bpf *)0)->rodata) ==
-		       sizeof(struct np_dp_timeouts),
-	       "rodata holds only np_timeouts");
 
 enum {
 	M_ENDPOINTS,
 	M_LPM4,
 	M_LPM6,
+	M_HOST4,
+	M_HOST6,
 	M_PORTSETS,
 	M_COUNTERS,
 	M_CT4,
@@ -105,7 +104,6 @@ enum {
 	M_PODS,
 	M_RULESETS,
 	M_BSS,
-	M_RODATA,
 	M_STATS,
 	M__N,
 };
@@ -126,6 +124,12 @@ static const struct mapdesc maps[M__N] = {
 	[M_LPM6] = { "lpm_v6", BPF_MAP_TYPE_LPM_TRIE,
 		     sizeof(struct np_lpm_key_v6),
 		     sizeof(struct np_lpm_value) },
+	[M_HOST4] = { "host_v4", BPF_MAP_TYPE_HASH,
+		      sizeof(struct np_host_key_v4),
+		      sizeof(struct np_lpm_value) },
+	[M_HOST6] = { "host_v6", BPF_MAP_TYPE_HASH,
+		      sizeof(struct np_host_key_v6),
+		      sizeof(struct np_lpm_value) },
 	[M_PORTSETS] = { "portsets", BPF_MAP_TYPE_ARRAY, 4,
 			 sizeof(struct np_portset) },
 	[M_COUNTERS] = { "counters", BPF_MAP_TYPE_PERCPU_ARRAY, 4,
@@ -144,14 +148,17 @@ static const struct mapdesc maps[M__N] = {
 			 sizeof(struct np_ruleset_value) },
 	[M_BSS] = { "bss", BPF_MAP_TYPE_ARRAY, 4,
 		    sizeof(struct np_dp_runtime) },
-	[M_RODATA] = { "rodata", BPF_MAP_TYPE_ARRAY, 4,
-		       sizeof(struct np_dp_timeouts) },
 	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t) },
 };
 
-static const char *const prog_pins[2] = {
+#define P_CLOCK 2 /* np_tc_clock, after the two by enum np_dir */
+#define NPROGS 3
+
+/* The last one is pinned last: its pin says the load completed. */
+static const char *const prog_pins[NPROGS] = {
 	[NP_DIR_INGRESS] = "prog_ingress",
 	[NP_DIR_EGRESS] = "prog_egress",
+	[P_CLOCK] = "prog_clock",
 };
 
 /* One rule-set id as this handle knows it. */
@@ -186,12 +193,11 @@ struct np_datapath {
 	enum np_mode mode;
 	np_log_fn log;
 	void *log_ctx;
-	int prog_fd[2]; /* by enum np_dir */
-	uint32_t prog_id[2];
+	int prog_fd[NPROGS]; /* by enum np_dir, then P_CLOCK */
+	uint32_t prog_id[NPROGS];
 	int map_fd[M__N];
 	struct np_dp_runtime *rt; /* the mmaped .bss */
 	size_t rt_len;
-	struct np_dp_timeouts to;
 	bool events_mine;
 	int ncpus;
 	int lpm_batch; /* -1 unknown, 0 unsupported, 1 works */
@@ -405,14 +411,102 @@ static int map_keys(int fd, size_t ksz, void **out, size_t *n)
 	return 0;
 }
 
+/*
+ * Rule keys. Userspace keeps every key in the LPM trie's form (struct
+ * np_lpm_key_v4/v6); host keys (/32, /128) live in host_v4/host_v6, whose
+ * key is the LPM key without its prefixlen (netpol_abi.h).
+ */
+static bool key_is_host(int fam, const void *k)
+{
+	uint32_t pl = ((const struct np_lpm_key_v4 *)k)->prefixlen;
+
+	return pl == NP_RULESET_BITS + (fam ? 128u : 32u);
+}
+
+static int key_fd(const struct np_datapath *dp, int fam, const void *k)
+{
+	if (key_is_host(fam, k))
+		return dp->map_fd[fam ? M_HOST6 : M_HOST4];
+	return dp->map_fd[fam ? M_LPM6 : M_LPM4];
+}
+
+static const void *key_in_map(int fam, const void *k)
+{
+	return key_is_host(fam, k) ? (const char *)k + 4 : k;
+}
+
+static int rule_lookup(const struct np_datapath *dp, int fam, const void *k,
+		       struct np_lpm_value *v)
+{
+	return bpf_map_lookup_elem(key_fd(dp, fam, k), key_in_map(fam, k), v);
+}
+
+static void rule_delete(const struct np_datapath *dp, int fam, const void *k)
+{
+	bpf_map_delete_elem(key_fd(dp, fam, k), key_in_map(fam, k));
+}
+
+/* Every rule key of family fam, host keys included, in the LPM form. */
+static int rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	unsigned char *lk, *hk, *all;
+	size_t nl, nh, i;
+	int err;
+
+	err = map_keys(dp->map_fd[fam ? M_LPM6 : M_LPM4], ksz, (void **)&lk,
+		       &nl);
+	if (err)
+		return err;
+	err = map_keys(dp->map_fd[fam ? M_HOST6 : M_HOST4], ksz - 4,
+		       (void **)&hk, &nh);
+	if (err) {
+		free(lk);
+		return err;
+	}
+	all = realloc(lk, (nl + nh + 1) * ksz);
+	if (!all) {
+		free(lk);
+		free(hk);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nh; i++) {
+		unsigned char *k = all + (nl + i) * ksz;
+		uint32_t pl = NP_RULESET_BITS + (fam ? 128 : 32);
+
+		memcpy(k, &pl, 4);
+		memcpy(k + 4, hk + i * (ksz - 4), ksz - 4);
+	}
+	free(hk);
+	*out = all;
+	*n = nl + nh;
+	return 0;
+}
+
+/* NP_EPL_* of a rule set: the families it has prefix keys in. */
+static uint8_t rs_lpm_flags(const struct rs *r)
+{
+	uint8_t f = 0;
+	size_t i;
+
+	for (i = 0; i < r->n4 && !(f & NP_EPL_V4); i++)
+		if (!key_is_host(0, &r->k4[i]))
+			f |= NP_EPL_V4;
+	for (i = 0; i < r->n6 && !(f & NP_EPL_V6); i++)
+		if (!key_is_host(1, &r->k6[i]))
+			f |= NP_EPL_V6;
+	return f;
+}
+
 static void rs_delete_entries(struct np_datapath *dp, struct rs *r)
 {
 	size_t i;
 
 	for (i = 0; i < r->n4; i++)
-		bpf_map_delete_elem(dp->map_fd[M_LPM4], &r->k4[i]);
+		rule_delete(dp, 0, &r->k4[i]);
 	for (i = 0; i < r->n6; i++)
-		bpf_map_delete_elem(dp->map_fd[M_LPM6], &r->k6[i]);
+		rule_delete(dp, 1, &r->k6[i]);
 	bpf_map_delete_elem(dp->map_fd[M_RULESETS], &r->id);
 	for (i = 0; i < r->nps; i++) {
 		struct gps *g = &dp->gps[r->ps[i]];
@@ -565,14 +659,13 @@ static int rs_sort_keys(struct rs *r)
 
 static int lpm_walk(struct np_datapath *dp, int fam)
 {
-	int fd = dp->map_fd[fam ? M_LPM6 : M_LPM4];
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
 	unsigned char *keys;
 	size_t n, i;
 	int err;
 
-	err = map_keys(fd, ksz, (void **)&keys, &n);
+	err = rule_keys(dp, fam, (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n && !err; i++) {
@@ -583,9 +676,9 @@ static int lpm_walk(struct np_datapath *dp, int fam)
 
 		id = ntohl(((const struct np_lpm_key_v4 *)k)->ruleset);
 		r = rs_by_id(dp, id);
-		if (!r || bpf_map_lookup_elem(fd, k, &v)) {
+		if (!r || rule_lookup(dp, fam, k, &v)) {
 			/* no owner: a crash mid-apply; nobody points at it */
-			bpf_map_delete_elem(fd, k);
+			rule_delete(dp, fam, k);
 			continue;
 		}
 		gidx = v.portset & NP_LPM_PS_MASK;
@@ -1011,7 +1104,7 @@ static void unpin_all(struct np_datapath *dp)
 	char path[PATH_MAX];
 	int i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NPROGS; i++)
 		if (!pin_path(path, sizeof(path), dp->pin_root, prog_pins[i]))
 			unlink(path);
 	for (i = 0; i < M__N; i++)
@@ -1019,12 +1112,106 @@ static void unpin_all(struct np_datapath *dp)
 			unlink(path);
 }
 
+/* --- the programs' clock ------------------------------------------------ */
+
+/* One run of np_tc_clock: jiffies, or HZ with mark 1. */
+static int clock_run(int fd, uint32_t mark, uint32_t *out)
+{
+	static const unsigned char frame[ETH_HLEN];
+	struct __sk_buff ctx = { .mark = mark };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = sizeof(frame), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int err = bpf_prog_test_run_opts(fd, &o);
+
+	if (err)
+		return err;
+	*out = o.retval;
+	return 0;
+}
+
+/*
+ * HZ when libbpf could not read the kernel config: time two jiffy edges
+ * against CLOCK_MONOTONIC (busy, at most ~25 ms at HZ 100) and take the
+ * nearest usual value.
+ */
+static int clock_calibrate(int fd, uint32_t *hz)
+{
+	static const uint32_t usual[] = { 24,  32,  48,	  64,	100,
+					  128, 200, 250,  256,	300,
+					  500, 512, 1000, 1024, 1200 };
+	uint32_t j0, j, j1 = 0;
+	uint64_t t0 = 0, t, start = mono_ns(CLOCK_MONOTONIC);
+	double best = 1e300, est;
+	size_t i;
+	int err, edges = 0;
+
+	err = clock_run(fd, 0, &j0);
+	while (!err && edges < 3) {
+		if (mono_ns(CLOCK_MONOTONIC) - start > 1000000000ull)
+			return -ETIME; /* jiffies do not move */
+		err = clock_run(fd, 0, &j);
+		if (err || j == j0)
+			continue;
+		t = mono_ns(CLOCK_MONOTONIC);
+		if (++edges == 1) {
+			t0 = t;
+			j1 = j;
+		}
+		j0 = j;
+	}
+	if (err)
+		return err;
+	est = (double)(j - j1) * 1e9 / (double)(t - t0);
+	for (i = 0; i < sizeof(usual) / sizeof(usual[0]); i++) {
+		double d = usual[i] > est ? usual[i] - est : est - usual[i];
+
+		if (d < best) {
+			best = d;
+			*hz = usual[i];
+		}
+	}
+	return 0;
+}
+
+/* HZ and the timeouts in jiffies, before anything is attached. */
+static int clock_setup(struct np_datapath *dp, int fd, struct np_dp_runtime *rt)
+{
+	uint32_t hz = 0;
+	int err = clock_run(fd, 1, &hz);
+
+	if (!err && !hz) {
+		err = clock_calibrate(fd, &hz);
+		if (!err)
+			LOG(dp, NP_LOG_INFO, "no kernel config: HZ %u measured",
+			    hz);
+	}
+	if (err) {
+		LOG(dp, NP_LOG_ERROR, "reading the kernel's clock: %s",
+		    strerror(-err));
+		return err;
+	}
+	rt->hz = hz;
+	rt->to.tcp_new = NP_TMO_TCP_NEW * hz;
+	rt->to.tcp_established = NP_TMO_TCP_ESTABLISHED * hz;
+	rt->to.tcp_closing = NP_TMO_TCP_CLOSING * hz;
+	rt->to.other = NP_TMO_OTHER * hz;
+	rt->to.frag = NP_TMO_FRAG * hz;
+	return 0;
+}
+
+/* Now on the programs' clock (jiffies, low 32 bits). */
+static int clock_now(const struct np_datapath *dp, uint32_t *now)
+{
+	return clock_run(dp->prog_fd[P_CLOCK], 0, now);
+}
+
 /* Load the programs from the embedded skeleton and pin everything. */
 static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 {
 	struct netpol_bpf *skel;
 	struct bpf_map *m[M__N];
-	struct bpf_program *p[2];
+	struct bpf_program *p[NPROGS];
 	char path[PATH_MAX];
 	int i, err;
 
@@ -1034,6 +1221,8 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_ENDPOINTS] = skel->maps.endpoints;
 	m[M_LPM4] = skel->maps.lpm_v4;
 	m[M_LPM6] = skel->maps.lpm_v6;
+	m[M_HOST4] = skel->maps.host_v4;
+	m[M_HOST6] = skel->maps.host_v6;
 	m[M_PORTSETS] = skel->maps.portsets;
 	m[M_COUNTERS] = skel->maps.counters;
 	m[M_CT4] = skel->maps.ct_v4;
@@ -1043,10 +1232,10 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_PODS] = skel->maps.pods;
 	m[M_RULESETS] = skel->maps.rulesets;
 	m[M_BSS] = skel->maps.bss;
-	m[M_RODATA] = skel->maps.rodata;
 	m[M_STATS] = skel->maps.stats;
 	p[NP_DIR_INGRESS] = skel->progs.np_tc_ingress_pod;
 	p[NP_DIR_EGRESS] = skel->progs.np_tc_egress_pod;
+	p[P_CLOCK] = skel->progs.np_tc_clock;
 
 	if (ct_size) {
 		err = bpf_map__set_max_entries(skel->maps.ct_v4, ct_size);
@@ -1067,7 +1256,14 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 		if (!err)
 			err = bpf_map__pin(m[i], path);
 	}
-	for (i = 0; i < 2 && !err; i++) {
+	if (err) {
+		LOG(dp, NP_LOG_ERROR, "pinning under %s: %s", dp->pin_root,
+		    strerror(-err));
+		unpin_all(dp);
+		goto out;
+	}
+	err = clock_setup(dp, bpf_program__fd(p[P_CLOCK]), &skel->bss->np_rt);
+	for (i = 0; i < NPROGS && !err; i++) {
 		err = pin_path(path, sizeof(path), dp->pin_root, prog_pins[i]);
 		if (!err)
 			err = bpf_program__pin(p[i], path);
@@ -1090,7 +1286,7 @@ static int open_pinned(struct np_datapath *dp)
 	char path[PATH_MAX];
 	int i, err;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < NPROGS; i++) {
 		struct bpf_prog_info info;
 		uint32_t len = sizeof(info);
 
@@ -1144,7 +1340,6 @@ static int open_pinned(struct np_datapath *dp)
 static int map_runtime(struct np_datapath *dp)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	uint32_t k = 0;
 	void *p;
 
 	dp->rt_len = (dp->rt_len + pg - 1) / pg * pg;
@@ -1153,8 +1348,11 @@ static int map_runtime(struct np_datapath *dp)
 	if (p == MAP_FAILED)
 		return -errno;
 	dp->rt = p;
-	if (bpf_map_lookup_elem(dp->map_fd[M_RODATA], &k, &dp->to))
-		return -errno;
+	if (!dp->rt->hz) {
+		LOG(dp, NP_LOG_ERROR, "%s: no clock rate: destroy the datapath",
+		    dp->pin_root);
+		return -EEXIST;
+	}
 	return 0;
 }
 
@@ -1217,6 +1415,12 @@ NP_API int np_datapath_set_events(struct np_datapath *dp, bool on)
 	return 0;
 }
 
+int np__datapath_clock(struct np_datapath *dp, uint32_t *now, uint32_t *hz)
+{
+	*hz = dp->rt->hz;
+	return clock_now(dp, now);
+}
+
 int np__datapath_set_bench_no_ct_insert(struct np_datapath *dp, bool on)
 {
 	if (!dp)
@@ -1240,7 +1444,7 @@ static void dp_free(struct np_datapath *dp)
 	ring_buffer__free(dp->rb);
 	if (dp->rt)
 		munmap(dp->rt, dp->rt_len);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NPROGS; i++)
 		if (dp->prog_fd[i] >= 0)
 			close(dp->prog_fd[i]);
 	for (i = 0; i < M__N; i++)
@@ -1311,7 +1515,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (!dp)
 		return -ENOMEM;
 	dp->dirfd = -1;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NPROGS; i++)
 		dp->prog_fd[i] = -1;
 	for (i = 0; i < M__N; i++)
 		dp->map_fd[i] = -1;
@@ -1352,8 +1556,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (err)
 		goto fail;
 
-	err = pin_path(path, sizeof(path), dp->pin_root,
-		       prog_pins[NP_DIR_EGRESS]);
+	err = pin_path(path, sizeof(path), dp->pin_root, prog_pins[NPROGS - 1]);
 	if (!err && access(path, F_OK)) {
 		unpin_all(dp); /* left by an interrupted first load */
 		err = load_and_pin(dp, OPT(opts, ct_size, 0));
@@ -1454,8 +1657,11 @@ static void counters_zero(struct np_datapath *dp, uint32_t slot)
 /* Conntrack entries of one ifindex (or all expired ones): delete them. */
 static void ct_sweep(struct np_datapath *dp, bool by_ifindex, uint32_t ifindex)
 {
-	uint32_t now = mono_ns(CLOCK_MONOTONIC_COARSE) / 1000000000ull;
+	uint32_t now = 0;
 	int fam;
+
+	if (!by_ifindex && clock_now(dp, &now))
+		return;
 
 	for (fam = 0; fam < 2; fam++) {
 		int fd = dp->map_fd[fam ? M_CT6 : M_CT4];
@@ -1481,13 +1687,13 @@ static void ct_sweep(struct np_datapath *dp, bool by_ifindex, uint32_t ifindex)
 				if (bpf_map_lookup_elem(fd, k, &v))
 					continue;
 				if ((ifproto & 0xff) != IPPROTO_TCP)
-					tmo = dp->to.other;
+					tmo = dp->rt->to.other;
 				else if (v.state == NP_CT_ESTABLISHED)
-					tmo = dp->to.tcp_established;
+					tmo = dp->rt->to.tcp_established;
 				else if (v.state == NP_CT_CLOSING)
-					tmo = dp->to.tcp_closing;
+					tmo = dp->rt->to.tcp_closing;
 				else
-					tmo = dp->to.tcp_new;
+					tmo = dp->rt->to.tcp_new;
 				del = now - v.last_seen > tmo;
 			}
 			if (del)
@@ -1853,7 +2059,7 @@ static int gps_get(struct np_datapath *dp, struct rs *r,
 }
 
 /* Write keys[0..n) with values; batch when the kernel can. */
-static int lpm_write(struct np_datapath *dp, int fd, const void *keys,
+static int map_write(struct np_datapath *dp, int fd, const void *keys,
 		     const struct np_lpm_value *vals, size_t n, size_t ksz)
 {
 	/* generic batch updates take no BPF_NOEXIST; the id is fresh */
@@ -1877,7 +2083,7 @@ static int lpm_write(struct np_datapath *dp, int fd, const void *keys,
 		if (dp->lpm_batch == 1 && err == -EINVAL)
 			return err;
 		dp->lpm_batch = 0;
-		LOG(dp, NP_LOG_INFO, "LPM trie batch update: %s; one by one",
+		LOG(dp, NP_LOG_INFO, "batch map update: %s; one by one",
 		    strerror(-err));
 	}
 	for (i = 0; i < n; i++) {
@@ -1887,6 +2093,52 @@ static int lpm_write(struct np_datapath *dp, int fd, const void *keys,
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Write family fam's rule keys (LPM form) with their values: host keys
+ * into the exact-match hash, shorter prefixes into the trie.
+ */
+static int rules_write(struct np_datapath *dp, int fam, const void *keys,
+		       const struct np_lpm_value *vals, size_t n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	struct np_lpm_value *hv, *lv;
+	unsigned char *hk, *lk;
+	size_t nh = 0, nl = 0, i;
+	int err = -ENOMEM;
+
+	if (!n)
+		return 0;
+	hk = malloc(n * ksz);
+	lk = malloc(n * ksz);
+	hv = malloc(n * sizeof(*hv));
+	lv = malloc(n * sizeof(*lv));
+	if (!hk || !lk || !hv || !lv)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)keys + i * ksz;
+
+		if (key_is_host(fam, k)) {
+			memcpy(hk + nh * (ksz - 4), k + 4, ksz - 4);
+			hv[nh++] = vals[i];
+		} else {
+			memcpy(lk + nl * ksz, k, ksz);
+			lv[nl++] = vals[i];
+		}
+	}
+	err = map_write(dp, dp->map_fd[fam ? M_HOST6 : M_HOST4], hk, hv, nh,
+			ksz - 4);
+	if (!err)
+		err = map_write(dp, dp->map_fd[fam ? M_LPM6 : M_LPM4], lk, lv,
+				nl, ksz);
+out:
+	free(hk);
+	free(lk);
+	free(hv);
+	free(lv);
+	return err;
 }
 
 static uint32_t id_alloc(struct np_datapath *dp)
@@ -1977,14 +2229,13 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	/* keys are recorded first so that a failure deletes what was sent */
 	r->n4 = n4;
 	r->n6 = n6;
-	err = lpm_write(dp, dp->map_fd[M_LPM4], r->k4, v4, n4, sizeof(*r->k4));
+	err = rules_write(dp, 0, r->k4, v4, n4);
 	if (!err)
-		err = lpm_write(dp, dp->map_fd[M_LPM6], r->k6, v6, n6,
-				sizeof(*r->k6));
+		err = rules_write(dp, 1, r->k6, v6, n6);
 	if (err) {
 		diag_set(diag, err == -ENOSPC ? -E2BIG : err,
 			 "writing %zu IPv4 and %zu IPv6 keys: %s", n4, n6,
-			 err == -ENOSPC ? "LPM trie full" : strerror(-err));
+			 err == -ENOSPC ? "rule maps full" : strerror(-err));
 		if (err == -ENOSPC)
 			err = -E2BIG;
 		goto fail;
@@ -2033,6 +2284,7 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		if (!ms->isolated[d]) {
 			nep.state[d] = NP_EP_UNISOLATED;
 			nep.ruleset[d] = 0;
+			nep.lpm[d] = 0;
 			continue;
 		}
 		h = dir_digest(ms, d);
@@ -2051,6 +2303,7 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		}
 		nep.state[d] = NP_EP_POLICIES_APPLIED;
 		nep.ruleset[d] = got[d];
+		nep.lpm[d] = rs_lpm_flags(rs_by_id(dp, got[d]));
 	}
 	/* the flip: one update, the packet reads ids and states at once */
 	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
@@ -2288,11 +2541,13 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 	for (fam = 0; fam < 2; fam++) {
 		int ct = dp->map_fd[fam ? M_CT6 : M_CT4];
 		int lpm = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+		int host = dp->map_fd[fam ? M_HOST6 : M_HOST4];
 
 		s.ct_entries[fam] = map_count(ct);
 		s.ct_capacity[fam] = map_capacity(ct);
-		s.lpm_entries[fam] = map_count(lpm);
-		s.lpm_capacity[fam] = map_capacity(lpm);
+		s.lpm_entries[fam] = map_count(lpm) + map_count(host);
+		s.lpm_capacity[fam] =
+			(uint64_t)map_capacity(lpm) + map_capacity(host);
 	}
 	s.pods = map_count(dp->map_fd[M_PODS]);
 	s.rulesets = map_count(dp->map_fd[M_RULESETS]);
@@ -2380,7 +2635,6 @@ static int live_cmp(const void *a, const void *b)
 static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
 		       struct live_ent **out, size_t *n)
 {
-	int fd = dp->map_fd[fam ? M_LPM6 : M_LPM4];
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
 	struct live_ent *v = NULL;
@@ -2390,7 +2644,7 @@ static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
 
 	*out = NULL;
 	*n = 0;
-	err = map_keys(fd, ksz, (void **)&keys, &nk);
+	err = rule_keys(dp, fam, (void **)&keys, &nk);
 	if (err)
 		return err;
 	for (i = 0; i < nk; i++) {
@@ -2401,8 +2655,7 @@ static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
 		struct live_ent *e;
 		size_t j;
 
-		if (ntohl(k4->ruleset) != id ||
-		    bpf_map_lookup_elem(fd, k, &val))
+		if (ntohl(k4->ruleset) != id || rule_lookup(dp, fam, k, &val))
 			continue;
 		for (j = 0; j < cnt; j++) /* a restarted walk repeats */
 			if (!memcmp(v[j].addr, k + 8, fam ? 16 : 4) &&
@@ -2581,6 +2834,12 @@ NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
 	return err;
 }
 
+/* Jiffies to seconds, rounded to the nearest. */
+static uint32_t jiffies_s(const struct np_datapath *dp, uint32_t j)
+{
+	return (uint32_t)(((uint64_t)j + dp->rt->hz / 2) / dp->rt->hz);
+}
+
 static uint32_t ct_timeout(const struct np_dp_timeouts *to, uint8_t proto,
 			   uint8_t state)
 {
@@ -2596,11 +2855,12 @@ static uint32_t ct_timeout(const struct np_dp_timeouts *to, uint8_t proto,
 NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
 				 np_conn_fn cb, void *ctx)
 {
-	uint32_t now = mono_ns(CLOCK_MONOTONIC_COARSE) / 1000000000ull;
+	uint32_t now;
 	int fam, err = 0;
 
 	if (!dp || !cb)
 		return -EINVAL;
+	err = clock_now(dp, &now);
 	for (fam = 0; fam < 2 && !err; fam++) {
 		int fd = dp->map_fd[fam ? M_CT6 : M_CT4];
 		size_t ksz = maps[fam ? M_CT6 : M_CT4].key, n, i;
@@ -2650,8 +2910,11 @@ NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
 			c.sport = ntohs(port[o]);
 			c.dport = ntohs(port[!o]);
 			c.state = (enum np_conn_state)v.state;
-			c.age = now > v.last_seen ? now - v.last_seen : 0;
-			c.timeout = ct_timeout(&dp->to, c.protocol, v.state);
+			/* jiffies wrap: the difference is right, not > */
+			c.age = jiffies_s(dp, now - v.last_seen);
+			c.timeout =
+				jiffies_s(dp, ct_timeout(&dp->rt->to,
+							 c.protocol, v.state));
 			err = cb(ctx, &c);
 		}
 		free(keys);
@@ -2732,7 +2995,12 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
 	key.ruleset = htonl(ep.ruleset[dir]);
 	memcpy(key.addr, addr, fam ? 16 : 4);
-	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key, &lv)) {
+	/* as the program: the host key, then the trie when it has keys */
+	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
+				&key.ruleset, &lv) &&
+	    (!(ep.lpm[dir] & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
+	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
+				 &lv))) {
 		out->reason = NP_EVENT_DENY_NO_MATCH;
 		return 0;
 	}
@@ -2837,6 +3105,21 @@ static const char *ep_state_name(unsigned int s)
 static const char *const dir_names[2] = { "ingress", "egress" };
 
 /* Compare direction d's live entries with the encoded ones. */
+/* NP_EPL_* of direction d of ms: the families with prefix keys. */
+static uint8_t ms_lpm_flags(const struct np_mapset *ms, int d)
+{
+	uint8_t f = 0;
+	size_t i;
+
+	for (i = 0; i < ms->nent[0][d]; i++)
+		if (ms->ent[0][d][i].cidr.len < 32)
+			f |= NP_EPL_V4;
+	for (i = 0; i < ms->nent[1][d]; i++)
+		if (ms->ent[1][d][i].cidr.len < 128)
+			f |= NP_EPL_V6;
+	return f;
+}
+
 static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 		       int d, uint32_t id, struct np_strbuf *sb, size_t *nd)
 {
@@ -2971,6 +3254,16 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				      ep_state_name(want));
 			nd++;
 			continue;
+		}
+		if (want == NP_EP_POLICIES_APPLIED &&
+		    ep.lpm[d] != ms_lpm_flags(ms, d)) {
+			/* the program would skip (or walk) the trie wrongly */
+			np__sb_printf(&sb,
+				      "%s: endpoint prefix-key flags 0x%x, "
+				      "expected 0x%x\n",
+				      dir_names[d], ep.lpm[d],
+				      ms_lpm_flags(ms, d));
+			nd++;
 		}
 		if (want == NP_EP_POLICIES_APPLIED) {
 			err = verify_keys(dp, ms, d, ep.ruleset[d], &sb, &nd);

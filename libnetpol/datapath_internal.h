@@ -28,6 +28,12 @@ int np__datapath_set_bench_no_ct_insert(struct np_datapath *dp, bool on);
 /* The program fd of a direction (borrowed), for benchmarks. */
 int np__datapath_prog_fd(struct np_datapath *dp, enum np_direction dir);
 
+/*
+ * The programs' clock, for tests: now (jiffies, low 32 bits, the unit of
+ * conntrack and fragment last_seen) and jiffies per second.
+ */
+int np__datapath_clock(struct np_datapath *dp, uint32_t *now, uint32_t *hz);
+
 /* The rule-set ids in use and their reference counts, for tests. */
 size_t np__datapath_nrulesets(struct np_datapath *dp);
 /* Entries (v4 + v6) written under a rule-set id; 0 when unknown. */

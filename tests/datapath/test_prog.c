@@ -270,6 +270,109 @@ Test(prog, lpm_and_ports_v6)
 	cr_expect_eq(EG(TCP4("198.18.1.1", 443)), SHOT);
 }
 
+static struct np_ep_value ep_of(unsigned int ifx)
+{
+	struct np_ep_value ep;
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &ep), 0);
+	close(fd);
+	return ep;
+}
+
+static size_t pinned_count(const char *map)
+{
+	unsigned char k[2][64];
+	char path[128];
+	size_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", T.pin_root, map);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	while (!bpf_map_get_next_key(fd, n ? k[(n - 1) & 1] : NULL, k[n & 1]))
+		n++;
+	close(fd);
+	return n;
+}
+
+/*
+ * Host keys go to the exact-match maps, shorter prefixes to the tries, and
+ * the endpoint record says per direction which families have any: a rule
+ * set of host keys alone never walks the trie, one with prefixes does.
+ */
+Test(prog, host_keys_exact_prefixes_in_the_trie)
+{
+	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_ep_value ep;
+	struct msb b;
+	uint32_t ps;
+
+	/* hosts only, both families, both directions */
+	msb_init(&b, true, true);
+	ps = msb_ps(&b, 0, tcp80, 1);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.7/32", ps);
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::7/128", ps);
+	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.1.9/32", ps);
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	ep = ep_of(ifx);
+	cr_expect_eq(ep.lpm[NP_DIR_EGRESS], 0);
+	cr_expect_eq(ep.lpm[NP_DIR_INGRESS], 0);
+	cr_expect_eq(pinned_count("host_v4"), 2);
+	cr_expect_eq(pinned_count("host_v6"), 1);
+	cr_expect_eq(pinned_count("lpm_v4"), 0);
+	cr_expect_eq(pinned_count("lpm_v6"), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 81)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
+	cr_expect_eq(EG(TCP6("fd00:1::7", 80)), OK);
+	cr_expect_eq(EG(TCP6("fd00:1::8", 80)), SHOT);
+	cr_expect_eq(IN(.src = "198.18.1.9", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 80),
+		     OK);
+
+	/* a v6 prefix in egress: only that family and direction walk it */
+	msb_init(&b, true, true);
+	ps = msb_ps(&b, 0, tcp80, 1);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.7/32", ps);
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::/64", ps);
+	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.2.0/24", ps);
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	ep = ep_of(ifx);
+	cr_expect_eq(ep.lpm[NP_DIR_EGRESS], NP_EPL_V6);
+	cr_expect_eq(ep.lpm[NP_DIR_INGRESS], NP_EPL_V4);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
+	cr_expect_eq(EG(TCP6("fd00:1::8", 80)), OK, "the /64");
+	cr_expect_eq(EG(TCP6("fd00:2::8", 80)), SHOT);
+	cr_expect_eq(IN(.src = "198.18.2.200", .dst = POD4,
+			.proto = IPPROTO_TCP, .dport = 80),
+		     OK, "the /24");
+	cr_expect_eq(IN(.src = "198.18.1.9", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 80),
+		     SHOT);
+
+	/* the flag is what the program trusts: cleared, the trie is skipped */
+	{
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
+		fd = bpf_obj_get(path);
+		cr_assert_geq(fd, 0);
+		ep.lpm[NP_DIR_EGRESS] = 0;
+		cr_assert_eq(bpf_map_update_elem(fd, &ifx, &ep, BPF_EXIST), 0);
+		close(fd);
+		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT);
+		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK, "host keys stay");
+	}
+}
+
 Test(prog, empty_slots_and_protocol_zero_never_match)
 {
 	static const uint16_t two[][3] = { { IPPROTO_TCP, 80, 81 },
@@ -1051,7 +1154,7 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	struct np_ct_key_v4 keys[8];
 	struct np_ct_value vals[8];
 	struct pods ps = { 0 };
-	struct timespec ts;
+	uint32_t hz;
 	char path[128];
 	size_t n, i;
 	uint32_t now;
@@ -1065,12 +1168,12 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 		     OK);
 	n = ct4_entries(keys, vals, 8);
 	cr_assert_eq(n, 2);
-	/* the program's clock is userspace's CLOCK_MONOTONIC_COARSE */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = ts.tv_sec;
+	/* stamped with the programs' clock (jiffies), just now */
+	cr_assert_eq(np__datapath_clock(T.dp, &now, &hz), 0);
+	cr_assert_geq(hz, 24);
+	cr_assert_leq(hz, 1200);
 	for (i = 0; i < n; i++) {
-		cr_expect_leq(vals[i].last_seen, now);
-		cr_expect_geq(vals[i].last_seen + 2, now);
+		cr_expect_leq(now - vals[i].last_seen, 2 * hz);
 		cr_expect_eq(keys[i].ifproto >> 8, ifx);
 	}
 	/* age the UDP entry past its 60 s */
@@ -1080,7 +1183,7 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	for (i = 0; i < n; i++) {
 		if ((keys[i].ifproto & 0xff) != IPPROTO_UDP)
 			continue;
-		vals[i].last_seen = now - 61;
+		vals[i].last_seen = now - 61 * hz;
 		cr_assert_eq(bpf_map_update_elem(fd, &keys[i], &vals[i],
 						 BPF_EXIST),
 			     0);
@@ -1094,7 +1197,7 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	n = ct4_entries(keys, vals, 8);
 	cr_expect_eq(n, 2, "expired UDP gone, TCP and the new reply stay");
 	for (i = 0; i < n; i++)
-		cr_expect_neq(vals[i].last_seen, now - 61);
+		cr_expect_neq(vals[i].last_seen, now - 61 * hz);
 
 	/* pod b's interface disappears: gc forgets it and its rules */
 	cr_expect_gt(np__datapath_nrulesets(T.dp), 0);

@@ -496,8 +496,8 @@ static uint32_t b_ingress_id(void)
 Test(inspect, verify_clean_then_drift)
 {
 	struct np_ruleset *rs;
-	struct np_lpm_key_v4 k4 = { 0 };
-	struct np_lpm_key_v6 k6 = { 0 };
+	struct np_host_key_v4 k4 = { 0 };
+	struct np_host_key_v6 k6 = { 0 };
 	struct np_lpm_value val;
 	char out[8192], *report;
 	size_t nd;
@@ -517,8 +517,8 @@ Test(inspect, verify_clean_then_drift)
 
 	/* the port set of b's key for a, changed behind the library */
 	id = b_ingress_id();
-	fd = pinned("lpm_v4");
-	k4.prefixlen = 32 + 32;
+	/* host keys (/32, /128) live in the exact-match maps */
+	fd = pinned("host_v4");
 	k4.ruleset = htonl(id);
 	inet_pton(AF_INET, A4, k4.addr);
 	cr_assert_eq(bpf_map_lookup_elem(fd, &k4, &val), 0);
@@ -527,8 +527,7 @@ Test(inspect, verify_clean_then_drift)
 	cr_assert_eq(bpf_map_update_elem(fd, &k4, &val, BPF_EXIST), 0);
 	close(fd);
 	/* and a key deleted */
-	fd = pinned("lpm_v6");
-	k6.prefixlen = 32 + 128;
+	fd = pinned("host_v6");
 	k6.ruleset = htonl(id);
 	inet_pton(AF_INET6, A6, k6.addr);
 	cr_assert_eq(bpf_map_delete_elem(fd, &k6), 0);
@@ -580,6 +579,39 @@ Test(inspect, verify_clean_then_drift)
 	cr_expect(strstr(report, "ingress: no filter of ours on the tc "
 				 "egress hook"),
 		  "%s", report);
+	np_free(report);
+	np_ruleset_free(rs);
+}
+
+/* The endpoint's prefix-key flags steer the program: verify checks them. */
+Test(inspect, verify_names_wrong_prefix_flags)
+{
+	struct np_ruleset *rs;
+	struct np_ep_value ep;
+	char *report, want[96];
+	unsigned int ifx;
+	size_t nd;
+	int fd;
+
+	three_pods();
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, NULL),
+		     0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	np_free(report);
+
+	fd = pinned("endpoints");
+	ifx = B->ifindex;
+	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &ep), 0);
+	snprintf(want, sizeof(want),
+		 "ingress: endpoint prefix-key flags 0x%x, expected 0x%x\n",
+		 ep.lpm[NP_DIR_INGRESS] ^ NP_EPL_V4, ep.lpm[NP_DIR_INGRESS]);
+	ep.lpm[NP_DIR_INGRESS] ^= NP_EPL_V4;
+	cr_assert_eq(bpf_map_update_elem(fd, &ifx, &ep, BPF_EXIST), 0);
+	close(fd);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 1, "%s", report);
+	cr_expect_str_eq(report, want);
 	np_free(report);
 	np_ruleset_free(rs);
 }
