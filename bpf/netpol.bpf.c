@@ -92,6 +92,13 @@ struct {
 } lpm_v6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_EPA_SIZE);
+	__type(key, __u32);
+	__type(value, struct np_epa);
+} ep_cache SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NP_MAX_LPM_KEYS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -683,6 +690,37 @@ static __always_inline __u32 now_jiffies(void)
 	return (__u32)bpf_jiffies64();
 }
 
+union ep_word {
+	__u64 w;
+	struct np_ep_dir d;
+};
+
+/*
+ * Direction dir of ifindex's endpoint record, into *out: from ep_cache when
+ * the entry is ifindex's, else from the endpoints hash. False: not a pod of
+ * ours.
+ */
+static __always_inline bool ep_get(__u32 ifindex, __u32 dir, union ep_word *out)
+{
+	__u32 idx = ifindex & (NP_EPA_SIZE - 1);
+	struct np_epa *ea = bpf_map_lookup_elem(&ep_cache, &idx);
+	struct np_ep_value *ev;
+
+	if (ea && ea->ifindex == ifindex) {
+		/* one 8-byte load: one generation of the word */
+		out->w = *(volatile __u64 *)&ea->dir[dir & 1];
+		return true;
+	}
+	ev = bpf_map_lookup_elem(&endpoints, &ifindex);
+	if (!ev)
+		return false;
+	out->d.ruleset = ev->ruleset[dir & 1];
+	out->d.state = ev->state[dir & 1];
+	out->d.lpm = ev->lpm[dir & 1];
+	out->d.slot = ev->slot;
+	return true;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 {
 	/* every byte of these keys is written before use: no padding */
@@ -691,7 +729,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	struct np_frag_key fk;
 	struct np_ct_value *ct, nct;
 	struct np_frag_value *fv, nfv;
-	struct np_ep_value *ep;
+	union ep_word ep;
 	struct np_portset *ps;
 	struct np_lpm_value *lv;
 	const struct tuple *t;
@@ -762,17 +800,16 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	}
 
 miss:
-	ep = bpf_map_lookup_elem(&endpoints, &ifindex);
-	if (!ep)
+	if (!ep_get(ifindex, dir, &ep))
 		return TC_ACT_OK; /* not a pod of ours */
-	nct.slot = ep->slot;
+	nct.slot = ep.d.slot;
 
 	peer = dir == NP_DIR_EGRESS ? p.t.daddr : p.t.saddr;
 	if (is_node_ip(&p, peer)) {
 		reason = NP_DPR_ALLOW_NODE;
 		goto allow;
 	}
-	switch (ep->state[dir & 1]) {
+	switch (ep.d.state) {
 	case NP_EP_DEFAULT_ALLOW:
 		reason = NP_DPR_ALLOW_DEFAULT;
 		goto allow;
@@ -786,7 +823,7 @@ miss:
 		goto deny_ep;
 	}
 
-	ruleset = ep->ruleset[dir & 1];
+	ruleset = ep.d.ruleset;
 	/* the host key first: when there is one, it is the longest prefix */
 	if (p.family == 4) {
 		struct np_lpm_key_v4 lk = {
@@ -796,7 +833,7 @@ miss:
 
 		__builtin_memcpy(lk.addr, peer, 4);
 		lv = bpf_map_lookup_elem(&host_v4, &lk.ruleset);
-		if (!lv && (ep->lpm[dir & 1] & NP_EPL_V4))
+		if (!lv && (ep.d.lpm & NP_EPL_V4))
 			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
 	} else {
 		struct np_lpm_key_v6 lk = {
@@ -806,7 +843,7 @@ miss:
 
 		__builtin_memcpy(lk.addr, peer, 16);
 		lv = bpf_map_lookup_elem(&host_v6, &lk.ruleset);
-		if (!lv && (ep->lpm[dir & 1] & NP_EPL_V6))
+		if (!lv && (ep.d.lpm & NP_EPL_V6))
 			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
 	}
 	if (!lv) {
@@ -849,11 +886,10 @@ frag_first:
 	return TC_ACT_OK;
 
 deny:
-	ep = bpf_map_lookup_elem(&endpoints, &ifindex);
-	if (!ep)
+	if (!ep_get(ifindex, dir, &ep))
 		return TC_ACT_OK; /* not a pod of ours */
 deny_ep:
-	count(skb, ep->slot, dir, true);
+	count(skb, ep.d.slot, dir, true);
 	if (np_rt.events_on)
 		emit(skb, &p, dir, NP_EV_DENY, reason, ruleset, plen);
 	return TC_ACT_SHOT;
@@ -882,4 +918,42 @@ int np_tc_clock(struct __sk_buff *skb)
 	if (skb->mark == 1)
 		return CONFIG_HZ;
 	return (__u32)bpf_jiffies64();
+}
+
+/*
+ * The loader's writer of ep_cache (BPF_PROG_TYPE_SYSCALL, run with
+ * BPF_PROG_TEST_RUN): userspace map updates copy bytes in an unspecified
+ * order, a program's 8-byte store is single-copy atomic. Returns 0, or -1
+ * for an unknown op.
+ */
+SEC("syscall")
+int np_epa_set(struct np_epa_args *a)
+{
+	__u32 idx = a->ifindex & (NP_EPA_SIZE - 1);
+	struct np_epa *e = bpf_map_lookup_elem(&ep_cache, &idx);
+	__u32 op = a->op;
+
+	if (!e)
+		return -1;
+	switch (op) {
+	case NP_EPA_CLAIM:
+		e->dir[0] = a->dir[0];
+		e->dir[1] = a->dir[1];
+		__sync_lock_test_and_set(&e->ifindex, a->ifindex);
+		return 0;
+	case NP_EPA_UPDATE:
+		if (e->ifindex != a->ifindex)
+			return -1;
+		e->dir[0] = a->dir[0];
+		e->dir[1] = a->dir[1];
+		return 0;
+	case NP_EPA_RELEASE:
+		if (e->ifindex != a->ifindex)
+			return -1;
+		__sync_lock_test_and_set(&e->ifindex, 0);
+		e->dir[0] = 0;
+		e->dir[1] = 0;
+		return 0;
+	}
+	return -1;
 }

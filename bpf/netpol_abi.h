@@ -52,6 +52,44 @@ struct np_ep_value {
 };
 
 /*
+ * ep_cache: BPF_MAP_TYPE_ARRAY of NP_EPA_SIZE, index ifindex % NP_EPA_SIZE.
+ * A copy of endpoint records the programs read without a hash lookup (an
+ * array lookup is inlined; a hash lookup costs ~25 ns). An entry serves
+ * the ifindex it names; another ifindex with the same index (rare: live
+ * pods whose ifindexes differ by a multiple of NP_EPA_SIZE) falls back to
+ * the endpoints hash, which stays the truth. Each direction is one 8-byte
+ * word (struct np_ep_dir), written by the np_epa_set program with a single
+ * store, so a packet sees a direction's rule-set id, state and flags of
+ * one generation, as with the hash's atomic replace. The owner is set after
+ * the words and cleared before them (BPF_XCHG: ordered).
+ */
+#define NP_EPA_SIZE 65536
+
+struct np_ep_dir {
+	__u32 ruleset;
+	__u8 state; /* enum np_ep_state */
+	__u8 lpm; /* NP_EPL_* */
+	__u16 slot;
+};
+
+struct np_epa {
+	__u32 ifindex; /* the owner; 0: free */
+	__u32 pad;
+	__u64 dir[2]; /* struct np_ep_dir, by enum np_dir */
+};
+
+/* The context of np_epa_set (BPF_PROG_TYPE_SYSCALL, BPF_PROG_TEST_RUN). */
+#define NP_EPA_CLAIM 1 /* write both words, then the owner */
+#define NP_EPA_UPDATE 2 /* the owner's words, one store each */
+#define NP_EPA_RELEASE 3 /* clear the owner, then the words */
+
+struct np_epa_args {
+	__u32 op; /* NP_EPA_* */
+	__u32 ifindex;
+	__u64 dir[2];
+};
+
+/*
  * A rule set's keys are split by prefix length. Host keys (/32, /128: pod
  * IPs, the common case) live in an exact-match hash, one probe whatever the
  * number of keys; the longest prefix of an address is its host key when
@@ -115,6 +153,9 @@ struct np_counters {
 
 _Static_assert(sizeof(struct np_ep_value) == 16, "np_ep_value");
 _Static_assert(sizeof(struct np_host_key_v4) == 8, "np_host_key_v4");
+_Static_assert(sizeof(struct np_ep_dir) == 8, "np_ep_dir");
+_Static_assert(sizeof(struct np_epa) == 24, "np_epa");
+_Static_assert(sizeof(struct np_epa_args) == 24, "np_epa_args");
 _Static_assert(sizeof(struct np_host_key_v6) == 20, "np_host_key_v6");
 _Static_assert(sizeof(struct np_lpm_key_v4) == 12, "np_lpm_key_v4");
 _Static_assert(sizeof(struct np_lpm_key_v6) == 24, "np_lpm_key_v6");

@@ -91,6 +91,7 @@ _Static_assert(sizeof(*((struct netpol_bpf *)0)->bss) ==
 
 enum {
 	M_ENDPOINTS,
+	M_EPA,
 	M_LPM4,
 	M_LPM6,
 	M_HOST4,
@@ -124,6 +125,7 @@ static const struct mapdesc maps[M__N] = {
 	[M_LPM6] = { "lpm_v6", BPF_MAP_TYPE_LPM_TRIE,
 		     sizeof(struct np_lpm_key_v6),
 		     sizeof(struct np_lpm_value) },
+	[M_EPA] = { "ep_cache", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_epa) },
 	[M_HOST4] = { "host_v4", BPF_MAP_TYPE_HASH,
 		      sizeof(struct np_host_key_v4),
 		      sizeof(struct np_lpm_value) },
@@ -151,13 +153,15 @@ static const struct mapdesc maps[M__N] = {
 	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t) },
 };
 
-#define P_CLOCK 2 /* np_tc_clock, after the two by enum np_dir */
-#define NPROGS 3
+#define P_EPA 2 /* np_epa_set, after the two by enum np_dir */
+#define P_CLOCK 3 /* np_tc_clock */
+#define NPROGS 4
 
 /* The last one is pinned last: its pin says the load completed. */
 static const char *const prog_pins[NPROGS] = {
 	[NP_DIR_INGRESS] = "prog_ingress",
 	[NP_DIR_EGRESS] = "prog_egress",
+	[P_EPA] = "prog_epa",
 	[P_CLOCK] = "prog_clock",
 };
 
@@ -823,6 +827,126 @@ static void dp_end(struct np_datapath *dp, bool changed)
 	dp_unlock(dp);
 }
 
+/* --- ep_cache: the programs' copy of endpoint records -------------------- */
+
+static uint64_t ep_word(const struct np_ep_value *ep, int d)
+{
+	struct np_ep_dir w = {
+		.ruleset = ep->ruleset[d],
+		.state = ep->state[d],
+		.lpm = ep->lpm[d],
+		.slot = ep->slot,
+	};
+	uint64_t x;
+
+	memcpy(&x, &w, sizeof(x));
+	return x;
+}
+
+static int epa_run(struct np_datapath *dp, uint32_t op, uint32_t ifindex,
+		   const struct np_ep_value *ep)
+{
+	struct np_epa_args a = { .op = op, .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &a,
+		    .ctx_size_in = sizeof(a));
+	int err;
+
+	if (ep) {
+		a.dir[0] = ep_word(ep, 0);
+		a.dir[1] = ep_word(ep, 1);
+	}
+	err = bpf_prog_test_run_opts(dp->prog_fd[P_EPA], &o);
+	if (err)
+		return err;
+	return o.retval ? -ESTALE : 0;
+}
+
+/* Drop ifindex's entry from ep_cache, if it has one. */
+static int epa_release(struct np_datapath *dp, uint32_t ifindex)
+{
+	uint32_t idx = ifindex & (NP_EPA_SIZE - 1);
+	struct np_epa e;
+	int err;
+
+	if (bpf_map_lookup_elem(dp->map_fd[M_EPA], &idx, &e))
+		return -errno;
+	if (e.ifindex != ifindex)
+		return 0;
+	err = epa_run(dp, NP_EPA_RELEASE, ifindex, NULL);
+	if (err)
+		LOG(dp, NP_LOG_ERROR, "ifindex %u: endpoint cache: %s", ifindex,
+		    strerror(-err));
+	return err;
+}
+
+/*
+ * Mirror ifindex's record (just written to the endpoints hash) into
+ * ep_cache: update its entry, or claim a free one; another pod's entry
+ * leaves this one on the hash. A failed write releases the entry, so a
+ * packet never reads a stale copy; only when that fails too is the copy
+ * stale, and the error returned.
+ */
+static int epa_sync(struct np_datapath *dp, uint32_t ifindex,
+		    const struct np_ep_value *ep)
+{
+	uint32_t idx = ifindex & (NP_EPA_SIZE - 1);
+	struct np_epa e;
+	int err;
+
+	if (bpf_map_lookup_elem(dp->map_fd[M_EPA], &idx, &e))
+		return -errno;
+	if (e.ifindex && e.ifindex != ifindex)
+		return 0; /* shared index: the hash serves this pod */
+	err = epa_run(dp, e.ifindex ? NP_EPA_UPDATE : NP_EPA_CLAIM, ifindex,
+		      ep);
+	if (!err)
+		return 0;
+	LOG(dp, NP_LOG_WARN, "ifindex %u: endpoint cache: %s; released",
+	    ifindex, strerror(-err));
+	return e.ifindex ? epa_release(dp, ifindex) : 0;
+}
+
+/*
+ * Make ep_cache agree with the endpoints hash (a process may have died
+ * between the two): entries of vanished records are released, every record
+ * is written again. At open, under the lock.
+ */
+static int epa_reconcile(struct np_datapath *dp)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t *keys = calloc(NP_EPA_SIZE, sizeof(*keys)), *eps = NULL;
+	struct np_epa *vals = calloc(NP_EPA_SIZE, sizeof(*vals));
+	uint32_t cnt = NP_EPA_SIZE, out = 0, i;
+	struct np_ep_value ep;
+	size_t neps, j;
+	int err = -ENOMEM;
+
+	if (!keys || !vals)
+		goto out;
+	err = bpf_map_lookup_batch(dp->map_fd[M_EPA], NULL, &out, keys, vals,
+				   &cnt, &bo);
+	if (err && err != -ENOENT)
+		goto out;
+	for (i = 0; i < cnt; i++)
+		if (vals[i].ifindex &&
+		    bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS],
+					&vals[i].ifindex, &ep)) {
+			err = epa_run(dp, NP_EPA_RELEASE, vals[i].ifindex,
+				      NULL);
+			if (err)
+				goto out;
+		}
+	err = map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &neps);
+	for (j = 0; !err && j < neps; j++)
+		if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[j], &ep))
+			err = epa_sync(dp, eps[j], &ep);
+out:
+	free(keys);
+	free(vals);
+	free(eps);
+	return err;
+}
+
 /* --- tc ------------------------------------------------------------------ */
 
 static const char *hook_name(enum bpf_tc_attach_point ap)
@@ -1219,6 +1343,7 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	if (!skel)
 		return -errno;
 	m[M_ENDPOINTS] = skel->maps.endpoints;
+	m[M_EPA] = skel->maps.ep_cache;
 	m[M_LPM4] = skel->maps.lpm_v4;
 	m[M_LPM6] = skel->maps.lpm_v6;
 	m[M_HOST4] = skel->maps.host_v4;
@@ -1235,6 +1360,7 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_STATS] = skel->maps.stats;
 	p[NP_DIR_INGRESS] = skel->progs.np_tc_ingress_pod;
 	p[NP_DIR_EGRESS] = skel->progs.np_tc_egress_pod;
+	p[P_EPA] = skel->progs.np_epa_set;
 	p[P_CLOCK] = skel->progs.np_tc_clock;
 
 	if (ct_size) {
@@ -1300,8 +1426,9 @@ static int open_pinned(struct np_datapath *dp)
 		err = bpf_obj_get_info_by_fd(dp->prog_fd[i], &info, &len);
 		if (err)
 			return err;
-		if (info.type != BPF_PROG_TYPE_SCHED_CLS) {
-			LOG(dp, NP_LOG_ERROR, "%s is not a TC program", path);
+		if (info.type != (i == P_EPA ? BPF_PROG_TYPE_SYSCALL :
+					       BPF_PROG_TYPE_SCHED_CLS)) {
+			LOG(dp, NP_LOG_ERROR, "%s is not our program", path);
 			return -EEXIST;
 		}
 		dp->prog_id[i] = info.id;
@@ -1572,6 +1699,8 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (!err)
 		err = cache_rebuild(dp);
 	if (!err)
+		err = epa_reconcile(dp);
+	if (!err)
 		filters_check(dp);
 	dp_unlock(dp);
 	if (err)
@@ -1793,6 +1922,9 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 			goto out;
 		dp->slot_used[slot] = 1;
 		new_ep = true;
+		err = epa_sync(dp, ifindex, &ep);
+		if (err)
+			goto fail;
 	}
 	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &old))
 		pod.flags = old.flags;
@@ -1830,6 +1962,7 @@ fail:
 		if (new_qdisc)
 			qdisc_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
+		epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
 		dp->slot_used[ep.slot] = 0;
 	}
@@ -1845,6 +1978,7 @@ static void pod_forget(struct np_datapath *dp, uint32_t ifindex)
 	int d;
 
 	if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
+		epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
 		for (d = 0; d < 2; d++)
 			if (ep.state[d] == NP_EP_POLICIES_APPLIED)
@@ -2308,6 +2442,12 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 	/* the flip: one update, the packet reads ids and states at once */
 	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
 				  BPF_EXIST);
+	if (!err) {
+		err = epa_sync(dp, ifindex, &nep);
+		if (err) /* the cache is stale: put the old record back */
+			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
+					    &old, BPF_EXIST);
+	}
 	if (err) {
 		diag_set(diag, err, "updating the endpoint: %s",
 			 strerror(-err));
@@ -3228,6 +3368,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 	struct np_strbuf sb = { 0 };
 	struct np_mapset *ms = NULL;
 	struct np_ep_value ep;
+	struct np_epa epa;
 	size_t nd = 0;
 	int d, err;
 
@@ -3271,6 +3412,19 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				goto out;
 		}
 	}
+	if (!bpf_map_lookup_elem(dp->map_fd[M_EPA],
+				 &(uint32_t){ ifindex & (NP_EPA_SIZE - 1) },
+				 &epa) &&
+	    epa.ifindex == ifindex)
+		for (d = 0; d < 2; d++)
+			if (epa.dir[d] != ep_word(&ep, d)) {
+				/* the programs read the copy */
+				np__sb_printf(&sb,
+					      "%s: endpoint cache differs "
+					      "from the endpoint record\n",
+					      dir_names[d]);
+				nd++;
+			}
 	err = np_datapath_hooks(dp, ifindex, hooks);
 	if (err)
 		goto out;

@@ -284,6 +284,37 @@ static struct np_ep_value ep_of(unsigned int ifx)
 	return ep;
 }
 
+static void apply_egress_only(unsigned int ifx);
+
+static struct np_epa epa_of(unsigned int ifx)
+{
+	uint32_t idx = ifx & (NP_EPA_SIZE - 1);
+	struct np_epa e;
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ep_cache", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &idx, &e), 0);
+	close(fd);
+	return e;
+}
+
+/* Tests only: a userspace write (the library writes through np_epa_set) */
+static void epa_put(unsigned int ifx, const struct np_epa *e)
+{
+	uint32_t idx = ifx & (NP_EPA_SIZE - 1);
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ep_cache", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bpf_map_update_elem(fd, &idx, e, BPF_ANY), 0);
+	close(fd);
+}
+
 static size_t pinned_count(const char *map)
 {
 	unsigned char k[2][64];
@@ -359,18 +390,88 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 
 	/* the flag is what the program trusts: cleared, the trie is skipped */
 	{
-		char path[128];
-		int fd;
+		struct np_epa e = epa_of(ifx);
+		struct np_ep_dir w;
 
-		snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
-		fd = bpf_obj_get(path);
-		cr_assert_geq(fd, 0);
-		ep.lpm[NP_DIR_EGRESS] = 0;
-		cr_assert_eq(bpf_map_update_elem(fd, &ifx, &ep, BPF_EXIST), 0);
-		close(fd);
+		cr_assert_eq(e.ifindex, ifx);
+		memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+		cr_expect_eq(w.lpm, NP_EPL_V6);
+		w.lpm = 0;
+		memcpy(&e.dir[NP_DIR_EGRESS], &w, sizeof(w));
+		epa_put(ifx, &e);
 		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT);
 		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK, "host keys stay");
 	}
+}
+
+/*
+ * The programs read endpoint records from ep_cache, an array indexed by
+ * ifindex % NP_EPA_SIZE, when the entry is the pod's; otherwise from the
+ * endpoints hash. Opening the datapath makes the cache agree with the hash.
+ */
+Test(prog, endpoint_cache_serves_and_falls_back)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_ep_value ep;
+	struct np_ep_dir w;
+	struct np_epa e;
+	int d;
+
+	apply_egress_only(ifx);
+	cr_assert_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	cr_assert_eq(EG(TCP4("198.18.2.2", 80), .sport = 41001), SHOT);
+	/* the pod's entry mirrors its record, word by word */
+	ep = ep_of(ifx);
+	e = epa_of(ifx);
+	cr_expect_eq(e.ifindex, ifx);
+	for (d = 0; d < 2; d++) {
+		memcpy(&w, &e.dir[d], sizeof(w));
+		cr_expect_eq(w.ruleset, ep.ruleset[d]);
+		cr_expect_eq(w.state, ep.state[d]);
+		cr_expect_eq(w.lpm, ep.lpm[d]);
+		cr_expect_eq(w.slot, ep.slot);
+	}
+	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	cr_expect_eq(w.state, NP_EP_POLICIES_APPLIED);
+
+	/* the programs read the cache: a changed copy changes verdicts */
+	w.state = NP_EP_DEFAULT_ALLOW;
+	memcpy(&e.dir[NP_DIR_EGRESS], &w, sizeof(w));
+	epa_put(ifx, &e);
+	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41002), OK,
+		     "read from the cache");
+
+	/* an entry of another ifindex: this pod is served by the hash */
+	e.ifindex = ifx + NP_EPA_SIZE;
+	epa_put(ifx, &e);
+	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41003), SHOT,
+		     "read from the hash");
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+
+	/* reopening reconciles: the stray owner goes, the pod's entry is back */
+	dpt_close();
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	e = epa_of(ifx);
+	cr_expect_eq(e.ifindex, ifx);
+	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	cr_expect_eq(w.state, NP_EP_POLICIES_APPLIED);
+	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41004), SHOT);
+
+	/* a new rule set flips the copy too */
+	cr_assert_eq(np__datapath_apply_mapset(T.dp, ifx,
+					       &(struct np_mapset){ 0 }, NULL),
+		     0);
+	e = epa_of(ifx);
+	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	cr_expect_eq(w.state, NP_EP_UNISOLATED);
+	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41005), OK);
+
+	/* detached: released */
+	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+	e = epa_of(ifx);
+	cr_expect_eq(e.ifindex, 0);
+	cr_expect_eq(e.dir[0], 0);
+	cr_expect_eq(e.dir[1], 0);
 }
 
 Test(prog, empty_slots_and_protocol_zero_never_match)
