@@ -100,16 +100,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NP_MAX_LPM_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, NP_MAX_HOST_KEYS);
 	__type(key, struct np_host_key_v4);
 	__type(value, struct np_lpm_value);
 } host_v4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, NP_MAX_LPM_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, NP_MAX_HOST_KEYS);
 	__type(key, struct np_host_key_v6);
 	__type(value, struct np_lpm_value);
 } host_v6 SEC(".maps");
@@ -923,8 +921,7 @@ int np_tc_clock(struct __sk_buff *skb)
 /*
  * The loader's writer of ep_cache (BPF_PROG_TYPE_SYSCALL, run with
  * BPF_PROG_TEST_RUN): userspace map updates copy bytes in an unspecified
- * order, a program's 8-byte store is single-copy atomic. Returns 0, or -1
- * for an unknown op.
+ * order, a program's 8-byte store is single-copy atomic. Returns NP_EPA_*.
  */
 SEC("syscall")
 int np_epa_set(struct np_epa_args *a)
@@ -934,26 +931,28 @@ int np_epa_set(struct np_epa_args *a)
 	__u32 op = a->op;
 
 	if (!e)
-		return -1;
+		return NP_EPA_BAD;
 	switch (op) {
 	case NP_EPA_CLAIM:
+		if (e->ifindex)
+			return NP_EPA_NOT_OWNER;
 		e->dir[0] = a->dir[0];
 		e->dir[1] = a->dir[1];
 		__sync_lock_test_and_set(&e->ifindex, a->ifindex);
-		return 0;
+		return NP_EPA_OK;
 	case NP_EPA_UPDATE:
 		if (e->ifindex != a->ifindex)
-			return -1;
+			return NP_EPA_NOT_OWNER;
 		e->dir[0] = a->dir[0];
 		e->dir[1] = a->dir[1];
-		return 0;
+		return NP_EPA_OK;
 	case NP_EPA_RELEASE:
 		if (e->ifindex != a->ifindex)
-			return -1;
+			return NP_EPA_NOT_OWNER;
 		__sync_lock_test_and_set(&e->ifindex, 0);
 		e->dir[0] = 0;
 		e->dir[1] = 0;
-		return 0;
+		return NP_EPA_OK;
 	}
-	return -1;
+	return NP_EPA_BAD;
 }

@@ -290,13 +290,16 @@ static uint64_t gen_read(struct np_datapath *dp)
 	return v.hash;
 }
 
-/* After a change: tell other processes their caches are stale. */
+/*
+ * After a change: tell other processes their caches are stale. Under the
+ * lock, with the cache valid, dp->gen is the pinned value (dp_begin).
+ */
 static void gen_bump(struct np_datapath *dp)
 {
 	struct np_ruleset_value v = { 0 };
 	uint32_t k = 0;
 
-	v.hash = gen_read(dp) + 1;
+	v.hash = (dp->cache_valid ? dp->gen : gen_read(dp)) + 1;
 	if (!bpf_map_update_elem(dp->map_fd[M_RULESETS], &k, &v, BPF_ANY))
 		dp->gen = v.hash;
 	else
@@ -503,14 +506,60 @@ static uint8_t rs_lpm_flags(const struct rs *r)
 	return f;
 }
 
+/* Delete n keys of ksz bytes from fd: one batch when the kernel can. */
+static void map_delete_many(int fd, const unsigned char *keys, size_t n,
+			    size_t ksz)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t cnt = n;
+	size_t i;
+
+	if (!n)
+		return;
+	if (bpf_map_delete_batch(fd, keys, &cnt, &bo)) {
+		/* stopped at a missing key (a crash mid-apply) or unsupported:
+		 * the rest one by one */
+		for (i = cnt < n ? cnt : 0; i < n; i++)
+			bpf_map_delete_elem(fd, keys + i * ksz);
+	}
+}
+
+/* Family fam's keys (LPM form) out of both maps, in batches. */
+static void rules_delete(struct np_datapath *dp, int fam, const void *keys,
+			 size_t n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	unsigned char *hk = malloc(n * ksz + 1), *lk = malloc(n * ksz + 1);
+	size_t nh = 0, nl = 0, i;
+
+	if (!hk || !lk) {
+		for (i = 0; i < n; i++)
+			rule_delete(dp, fam,
+				    (const unsigned char *)keys + i * ksz);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)keys + i * ksz;
+
+		if (key_is_host(fam, k))
+			memcpy(hk + nh++ * (ksz - 4), k + 4, ksz - 4);
+		else
+			memcpy(lk + nl++ * ksz, k, ksz);
+	}
+	map_delete_many(dp->map_fd[fam ? M_HOST6 : M_HOST4], hk, nh, ksz - 4);
+	map_delete_many(dp->map_fd[fam ? M_LPM6 : M_LPM4], lk, nl, ksz);
+out:
+	free(hk);
+	free(lk);
+}
+
 static void rs_delete_entries(struct np_datapath *dp, struct rs *r)
 {
 	size_t i;
 
-	for (i = 0; i < r->n4; i++)
-		rule_delete(dp, 0, &r->k4[i]);
-	for (i = 0; i < r->n6; i++)
-		rule_delete(dp, 1, &r->k6[i]);
+	rules_delete(dp, 0, r->k4, r->n4);
+	rules_delete(dp, 1, r->k6, r->n6);
 	bpf_map_delete_elem(dp->map_fd[M_RULESETS], &r->id);
 	for (i = 0; i < r->nps; i++) {
 		struct gps *g = &dp->gps[r->ps[i]];
@@ -858,7 +907,9 @@ static int epa_run(struct np_datapath *dp, uint32_t op, uint32_t ifindex,
 	err = bpf_prog_test_run_opts(dp->prog_fd[P_EPA], &o);
 	if (err)
 		return err;
-	return o.retval ? -ESTALE : 0;
+	return o.retval == NP_EPA_OK	    ? 0 :
+	       o.retval == NP_EPA_NOT_OWNER ? -ESTALE :
+					      -EINVAL;
 }
 
 /* Drop ifindex's entry from ep_cache, if it has one. */
@@ -893,6 +944,10 @@ static int epa_sync(struct np_datapath *dp, uint32_t ifindex,
 	struct np_epa e;
 	int err;
 
+	/* the common case first: the entry is the pod's */
+	err = epa_run(dp, NP_EPA_UPDATE, ifindex, ep);
+	if (!err)
+		return 0;
 	if (bpf_map_lookup_elem(dp->map_fd[M_EPA], &idx, &e))
 		return -errno;
 	if (e.ifindex && e.ifindex != ifindex)
@@ -1048,40 +1103,6 @@ static int tc_filters(unsigned int ifindex, uint32_t parent, size_t *n,
 	if (ours)
 		*ours = fc.ours;
 	return err;
-}
-
-struct qdisc_find {
-	unsigned int ifindex;
-	bool found;
-};
-
-static void find_clsact(const struct nlmsghdr *nh, void *ctx)
-{
-	const struct tcmsg *tc = NLMSG_DATA(nh);
-	struct qdisc_find *qf = ctx;
-	const struct rtattr *a =
-		(const struct rtattr *)((const char *)tc +
-					NLMSG_ALIGN(sizeof(*tc)));
-	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
-
-	if (nh->nlmsg_type != RTM_NEWQDISC ||
-	    (unsigned int)tc->tcm_ifindex != qf->ifindex ||
-	    tc->tcm_parent != TC_H_CLSACT)
-		return;
-	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
-		if (a->rta_type == TCA_KIND &&
-		    !strncmp(RTA_DATA(a), "clsact", RTA_PAYLOAD(a)))
-			qf->found = true;
-}
-
-/* Whether ifindex has a clsact qdisc. */
-static bool clsact_exists(unsigned int ifindex)
-{
-	struct qdisc_find qf = { .ifindex = ifindex };
-
-	if (tc_dump(RTM_GETQDISC, ifindex, 0, find_clsact, &qf))
-		return false;
-	return qf.found;
 }
 
 /* Our filter on a hook: 0 and q->prog_id, or -ENOENT. */
@@ -1929,14 +1950,13 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &old))
 		pod.flags = old.flags;
 
+	/* -EEXIST: a clsact qdisc is there (not ours to remove) */
 	hook.ifindex = ifindex;
-	if (!clsact_exists(ifindex)) {
-		err = bpf_tc_hook_create(&hook);
-		if (!err)
-			new_qdisc = true;
-		else if (err != -EEXIST)
-			goto fail;
-	}
+	err = bpf_tc_hook_create(&hook);
+	if (!err)
+		new_qdisc = true;
+	else if (err != -EEXIST)
+		goto fail;
 	if (new_qdisc)
 		pod.flags |= NP_PODF_QDISC;
 	copy_name(pod.ns, sizeof(pod.ns), pod_ns);
@@ -2090,6 +2110,8 @@ uint64_t np__datapath_digest_mask = ~0ULL;
 static uint64_t dir_digest(const struct np_mapset *ms, int d)
 {
 	uint64_t h = 0x6e70646972ull; /* "npdir" */
+	/* each port set hashed once: a map set has few, its entries many */
+	uint64_t *psh = calloc(ms->nportsets + 1, sizeof(*psh));
 	struct np_portset set;
 	int fam;
 	size_t i;
@@ -2100,13 +2122,22 @@ static uint64_t dir_digest(const struct np_mapset *ms, int d)
 		h = np__hash_bytes(&n, sizeof(n), h);
 		for (i = 0; i < n; i++) {
 			const struct np_map_entry *e = &ms->ent[fam][d][i];
+			uint64_t ph;
 
 			h = np__hash_bytes(&e->cidr.len, 1, h);
 			h = np__hash_bytes(e->cidr.addr, fam ? 16 : 4, h);
-			ps_normalize(&set, &ms->portsets[e->portset]);
-			h = np__hash_bytes(&set, sizeof(set), h);
+			if (psh && psh[e->portset]) {
+				ph = psh[e->portset];
+			} else {
+				ps_normalize(&set, &ms->portsets[e->portset]);
+				ph = ps_hash(&set) | 1; /* never 0: "not yet" */
+				if (psh)
+					psh[e->portset] = ph;
+			}
+			h = np__hash_bytes(&ph, sizeof(ph), h);
 		}
 	}
+	free(psh);
 	return h & np__datapath_digest_mask;
 }
 
@@ -2119,6 +2150,7 @@ static uint64_t dir_digest(const struct np_mapset *ms, int d)
 static bool rs_equal(const struct np_datapath *dp, const struct rs *r,
 		     const struct np_mapset *ms, int d)
 {
+	uint32_t last_ps = UINT32_MAX, last_g = 0;
 	struct np_portset set;
 	size_t i, fam;
 
@@ -2139,9 +2171,13 @@ static bool rs_equal(const struct np_datapath *dp, const struct rs *r,
 			g = fam ? r->g6[i] : r->g4[i];
 			if (!g || g >= NP_MAX_PORTSETS)
 				return false;
+			if (e->portset == last_ps && g == last_g)
+				continue; /* the pair compared equal already */
 			ps_normalize(&set, &ms->portsets[e->portset]);
 			if (memcmp(&dp->gps[g].set, &set, sizeof(set)))
 				return false;
+			last_ps = e->portset;
+			last_g = g;
 		}
 	return true;
 }
@@ -2298,7 +2334,7 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	struct np_ruleset_value rv = { .hash = hash, .dir = d };
 	struct np_lpm_value *v4 = NULL, *v6 = NULL;
 	size_t n4 = ms->nent[0][d], n6 = ms->nent[1][d], i;
-	uint32_t id = id_alloc(dp), gidx;
+	uint32_t id = id_alloc(dp), gidx, *memo = NULL;
 	struct rs *r;
 	int err;
 
@@ -2322,7 +2358,9 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	r->g6 = calloc(n6 ? n6 : 1, sizeof(*r->g6));
 	v4 = calloc(n4 ? n4 : 1, sizeof(*v4));
 	v6 = calloc(n6 ? n6 : 1, sizeof(*v6));
-	if (!r->k4 || !r->k6 || !r->g4 || !r->g6 || !v4 || !v6) {
+	/* the global slot of each of ms's port sets, once found */
+	memo = calloc(ms->nportsets + 1, sizeof(*memo));
+	if (!r->k4 || !r->k6 || !r->g4 || !r->g6 || !v4 || !v6 || !memo) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -2333,12 +2371,15 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 		const struct np_map_entry *e = six ? &ms->ent[1][d][i - n4] :
 						     &ms->ent[0][d][i];
 
-		err = gps_get(dp, r, &ms->portsets[e->portset], &gidx);
+		gidx = memo[e->portset];
+		err = gidx ? 0 :
+			     gps_get(dp, r, &ms->portsets[e->portset], &gidx);
 		if (err) {
 			diag_set(diag, err, "port sets: %s",
 				 err == -E2BIG ? "table full" : strerror(-err));
 			goto fail;
 		}
+		memo[e->portset] = gidx;
 		if (six) {
 			struct np_lpm_key_v6 *k = &r->k6[i - n4];
 
@@ -2367,20 +2408,23 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	if (!err)
 		err = rules_write(dp, 1, r->k6, v6, n6);
 	if (err) {
-		diag_set(diag, err == -ENOSPC ? -E2BIG : err,
-			 "writing %zu IPv4 and %zu IPv6 keys: %s", n4, n6,
-			 err == -ENOSPC ? "rule maps full" : strerror(-err));
+		/* full: -ENOSPC from the trie, -E2BIG from the hash */
 		if (err == -ENOSPC)
 			err = -E2BIG;
+		diag_set(diag, err, "writing %zu IPv4 and %zu IPv6 keys: %s",
+			 n4, n6,
+			 err == -E2BIG ? "rule maps full" : strerror(-err));
 		goto fail;
 	}
 	free(v4);
 	free(v6);
+	free(memo);
 	*out = id;
 	return 0;
 fail:
 	free(v4);
 	free(v6);
+	free(memo);
 	/* never published: no packet can see it, delete at once */
 	rs_destroy(dp, rs_by_id(dp, id));
 	return err;

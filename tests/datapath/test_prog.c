@@ -474,6 +474,54 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	cr_expect_eq(e.dir[1], 0);
 }
 
+/*
+ * More host keys than the node's maps hold: -E2BIG naming the maps, the
+ * previous rules stay in force and nothing of the failed rule set is left.
+ */
+Test(prog, full_rule_maps_fail_cleanly, .timeout = 120)
+{
+	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	/* with the key already there, one more than the maps hold */
+	size_t n = NP_MAX_HOST_KEYS, i, before;
+	struct np_mapset big = { 0 };
+	struct np_portset ps = { 0 };
+	struct np_diag d;
+	struct msb b;
+
+	msb_init(&b, true, true);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.1.7/32",
+		msb_ps(&b, 0, tcp80, 1));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	before = pinned_count("host_v4");
+
+	ps.count = 1;
+	ps.slots[0].lo = ps.slots[0].hi = IPPROTO_TCP << 16 | 443;
+	big.portsets = &ps;
+	big.nportsets = 1;
+	big.isolated[NP_DIR_EGRESS] = true;
+	big.ent[0][NP_DIR_EGRESS] = calloc(n, sizeof(struct np_map_entry));
+	cr_assert_not_null(big.ent[0][NP_DIR_EGRESS]);
+	big.nent[0][NP_DIR_EGRESS] = n;
+	for (i = 0; i < n; i++) {
+		struct np_map_entry *e = &big.ent[0][NP_DIR_EGRESS][i];
+		/* 198.18.0.0/15 holds exactly NP_MAX_HOST_KEYS */
+		uint32_t a = htonl(0xc6120000u + (uint32_t)i);
+
+		e->cidr.family = 4;
+		e->cidr.len = 32;
+		memcpy(e->cidr.addr, &a, 4);
+	}
+	cr_expect_eq(np__datapath_apply_mapset(T.dp, ifx, &big, &d), -E2BIG);
+	cr_expect(strstr(d.message, "rule maps full"), "%s", d.message);
+	free(big.ent[0][NP_DIR_EGRESS]);
+	/* the old rules, and only their keys */
+	cr_expect_eq(pinned_count("host_v4"), before);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.200.1", 443)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
+}
+
 Test(prog, empty_slots_and_protocol_zero_never_match)
 {
 	static const uint16_t two[][3] = { { IPPROTO_TCP, 80, 81 },
