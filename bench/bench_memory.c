@@ -7,11 +7,17 @@
  * every map it creates and every element written into one is charged
  * there; it reads the cgroup's kernel memory before and after:
  *
- *   lpm        N IPv4 entries (/32 pod peers, every 10th a /24) written by
- *              the loader (np__datapath_apply_mapset) into the real lpm_v4
- *              of a datapath opened in the child;
+ *   host       host keys (/32 pod peers) live in host_v4, a preallocated
+ *              hash: a map with its attributes (read from the pinned map)
+ *              is created, its memory taken at creation, divided by its
+ *              capacity (what a key costs when the map is full; a node
+ *              pays the whole map from load);
+ *   lpm        N IPv4 prefix keys (/24s) written by the loader
+ *              (np__datapath_apply_mapset) into the real lpm_v4 of a
+ *              datapath opened in the child;
  *   lpm_eks    the same N entries in the EKS agent's layout (LPM trie,
- *              key 8 bytes, value 288 bytes), one update each;
+ *              key 8 bytes, value 288 bytes), one update each; the EKS
+ *              agent keeps /32s in the same kind of trie;
  *   ct         a conntrack map with the real ct_v4's attributes (read from
  *              the pinned map: LRU hash, preallocated) and its default
  *              size, NP_CT_DEFAULT_SIZE entries: its memory is taken when
@@ -37,6 +43,7 @@
 
 static unsigned n = 100000; /* LPM entries */
 static unsigned nct = NP_CT_DEFAULT_SIZE; /* conntrack: the real size */
+static unsigned nhost; /* host_v4's capacity */
 static char cg[256];
 
 static unsigned nlpm(void)
@@ -126,7 +133,9 @@ static void cg_join(void)
 static void report(const char *name, const char *what, long long k0,
 		   long long k1, long long t0, long long t1)
 {
-	unsigned cnt = strncmp(name, "ct_", 3) ? nlpm() : nct;
+	unsigned cnt = !strncmp(name, "ct_", 3)	  ? nct :
+		       !strncmp(name, "host_", 5) ? nhost :
+						    nlpm();
 
 	bu_json_begin("memory", name);
 	bu_json_str("what", what);
@@ -149,14 +158,12 @@ static void entries(struct bu_ms *b)
 	bu_ms_init(b, true, false, n, 0, NP_DIRECTION_INGRESS);
 	ps = bu_ps_ports(b, 6, web, 3);
 	for (j = 0; j < n; j++) {
-		bu_peer(4, j * 3, a);
-		if (j % 10 == 9) {
-			a[0] = 11;
-			a[1] = j >> 8;
-			a[2] = j;
-		}
-		bu_ms_set(b, 4, NP_DIRECTION_INGRESS, j, a,
-			  j % 10 == 9 ? 24 : 32, ps);
+		/* distinct /24s: the trie's keys (host keys go to the hash) */
+		a[0] = 11 + (j >> 16);
+		a[1] = j >> 8;
+		a[2] = j;
+		a[3] = 0;
+		bu_ms_set(b, 4, NP_DIRECTION_INGRESS, j, a, 24, ps);
 	}
 }
 
@@ -202,6 +209,26 @@ static int child(void)
 	       k0, k1, t0, t1);
 	close(ctfd);
 
+	/* host keys: the real host_v4's attributes, per key of capacity */
+	snprintf(path, sizeof(path), "%s/host_v4", bu_pin_root());
+	ctfd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	if (ctfd < 0 || bpf_obj_get_info_by_fd(ctfd, &info, &ilen))
+		bu_die("%s: %s", path, strerror(errno));
+	none.map_flags = info.map_flags;
+	usage(&k0, &t0);
+	fd = bpf_map_create(info.type, "host_bench", info.key_size,
+			    info.value_size, info.max_entries, &none);
+	if (fd < 0)
+		bu_die("host map: %s", strerror(-fd));
+	usage(&k1, &t1);
+	nhost = info.max_entries;
+	report("host_entry",
+	       "libnetpol host_v4 (hash, preallocated, key 8 B, value 4 B), "
+	       "per key of capacity",
+	       k0, k1, t0, t1);
+	close(ctfd);
+
 	none.map_flags = 0;
 	usage(&k0, &t0);
 	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "ct_eks", 20, 1, nct, &none);
@@ -215,7 +242,8 @@ static int child(void)
 	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
 		bu_die("apply: %s", d.message);
 	usage(&k1, &t1);
-	report("lpm_entry", "libnetpol lpm_v4 (key 12 B, value 4 B)", k0, k1,
+	report("lpm_entry",
+	       "libnetpol lpm_v4 (key 12 B, value 4 B), prefix keys", k0, k1,
 	       t0, t1);
 
 	/* EKS layout, per-element writes */

@@ -207,11 +207,18 @@ def table(res):
                      (c["rss_after_load_kib"] / 1024),
                      "%.2fx" % (c["peak_rss_kib"] / c["rss_after_load_kib"]),
                      None))
-    m, e = by.get(("memory", "lpm_entry")), by.get(("memory", "lpm_entry_eks"))
-    if m and e:
-        rows.append(("kernel memory per LPM rule entry", "<= 150 B",
+    e = by.get(("memory", "lpm_entry_eks"))
+    for name, what in (("host_entry", "host key (/32, hash, preallocated: "
+                        "per key of capacity, %.0f MiB from load)"),
+                       ("lpm_entry", "prefix key (LPM trie)")):
+        m = by.get(("memory", name))
+        if not (m and e):
+            continue
+        if "%" in what:
+            what = what % (m["kernel_bytes"] / 2**20)
+        rows.append(("kernel memory per rule entry: " + what, "<= 150 B",
                      "%.0f B" % m["bytes_per_entry"],
-                     "EKS layout %.0f B" % e["bytes_per_entry"],
+                     "EKS LPM layout %.0f B" % e["bytes_per_entry"],
                      "%.2fx" % (m["bytes_per_entry"] / e["bytes_per_entry"]),
                      m["bytes_per_entry"] <= 150))
     m, e = by.get(("memory", "ct_entry")), by.get(("memory", "ct_entry_eks"))
