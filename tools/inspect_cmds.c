@@ -816,11 +816,13 @@ int cmd_metrics(int argc, char **argv)
 		printf("netpol_conntrack_capacity{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.ct_capacity[fam]);
 	prom_head("netpol_lpm_entries", "gauge",
-		  "LPM trie keys of every loaded rule set.");
+		  "Rule keys of every loaded rule set (host hash and LPM "
+		  "trie).");
 	for (fam = 0; fam < 2; fam++)
 		printf("netpol_lpm_entries{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.lpm_entries[fam]);
-	prom_head("netpol_lpm_capacity", "gauge", "LPM trie keys it holds.");
+	prom_head("netpol_lpm_capacity", "gauge",
+		  "Rule keys the host hash and the LPM trie hold.");
 	for (fam = 0; fam < 2; fam++)
 		printf("netpol_lpm_capacity{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.lpm_capacity[fam]);
