@@ -534,17 +534,6 @@ void np__cidr_format(const struct np_cidr *c, char *buf, size_t size)
 	snprintf(buf, size, "%.*s/%u", (int)NP_MIN(sizeof(a), size), a, c->len);
 }
 
-static inline uint64_t load_be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 /*
  * The first len bits of two 16-byte addresses agree. Two big-endian words
  * instead of memcmp: this runs for every address against every rule.
@@ -555,14 +544,14 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned len)
 
 	if (!len)
 		return true;
-	x = load_be64(a) ^ load_be64(b);
+	x = np__be64(a) ^ np__be64(b);
 	if (len <= 64)
 		return !(x >> (64 - len));
 	if (x)
 		return false;
 	if (len > 128)
 		len = 128;
-	x = load_be64(a + 8) ^ load_be64(b + 8);
+	x = np__be64(a + 8) ^ np__be64(b + 8);
 	return !(x >> (128 - len));
 }
 

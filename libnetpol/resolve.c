@@ -1062,17 +1062,6 @@ struct skey {
 	uint8_t family, len;
 };
 
-static inline uint64_t be64_at(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 static void skey_of(const struct np_cidr *c, uint32_t at, struct skey *k)
 {
 	k->family = c->family;
@@ -1080,11 +1069,11 @@ static void skey_of(const struct np_cidr *c, uint32_t at, struct skey *k)
 	k->at = at;
 	if (c->family == 4) {
 		/* memcmp over 4 bytes orders as this big-endian word */
-		k->hi = be64_at(c->addr) & 0xffffffff00000000ULL;
+		k->hi = np__be64(c->addr) & 0xffffffff00000000ULL;
 		k->lo = 0;
 	} else {
-		k->hi = be64_at(c->addr);
-		k->lo = be64_at(c->addr + 8);
+		k->hi = np__be64(c->addr);
+		k->lo = np__be64(c->addr + 8);
 	}
 }
 

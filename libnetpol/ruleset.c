@@ -113,28 +113,6 @@ int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
 
 /* --- the closure -------------------------------------------------------- */
 
-static inline uint64_t be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap32(v);
-#endif
-	return v;
-}
-
 /*
  * Family, then address (as memcmp over 4 or 16 bytes would order it), then
  * length: big-endian words, no memcmp call.
@@ -144,16 +122,16 @@ static inline int cidr_cmp(const struct np_cidr *x, const struct np_cidr *y)
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	if (x->family == 4) {
-		uint32_t a = be32(x->addr), b = be32(y->addr);
+		uint32_t a = np__be32(x->addr), b = np__be32(y->addr);
 
 		if (a != b)
 			return a < b ? -1 : 1;
 	} else {
-		uint64_t a = be64(x->addr), b = be64(y->addr);
+		uint64_t a = np__be64(x->addr), b = np__be64(y->addr);
 
 		if (a == b) {
-			a = be64(x->addr + 8);
-			b = be64(y->addr + 8);
+			a = np__be64(x->addr + 8);
+			b = np__be64(y->addr + 8);
 		}
 		if (a != b)
 			return a < b ? -1 : 1;

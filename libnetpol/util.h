@@ -69,4 +69,27 @@ static inline uint64_t np__hash_str(const char *s, uint64_t seed)
 void np__log(np_log_fn fn, void *ctx, enum np_log_level lvl, const char *fmt,
 	     ...) __attribute__((format(printf, 4, 5)));
 
+/* Big-endian loads from unaligned bytes (addresses compared as words). */
+static inline uint64_t np__be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint32_t np__be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
 #endif /* NP_UTIL_H */
