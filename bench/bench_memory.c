@@ -167,21 +167,52 @@ static void entries(struct bu_ms *b)
 	}
 }
 
+/*
+ * Create a map with the attributes of the datapath's pinned map pin (and
+ * entries, or its own size when 0), report what its creation charged.
+ * Returns its size.
+ */
+static unsigned like_pinned(const char *pin, unsigned entries, const char *name,
+			    const char *what)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	struct bpf_map_info info;
+	uint32_t ilen = sizeof(info);
+	long long k0, k1, t0, t1;
+	char path[256];
+	int pfd, fd;
+
+	snprintf(path, sizeof(path), "%s/%s", bu_pin_root(), pin);
+	pfd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	if (pfd < 0 || bpf_obj_get_info_by_fd(pfd, &info, &ilen))
+		bu_die("%s: %s", path, strerror(errno));
+	close(pfd);
+	o.map_flags = info.map_flags;
+	if (!entries)
+		entries = info.max_entries;
+	usage(&k0, &t0);
+	fd = bpf_map_create(info.type, name, info.key_size, info.value_size,
+			    entries, &o);
+	if (fd < 0)
+		bu_die("a map like %s: %s", pin, strerror(-fd));
+	usage(&k1, &t1);
+	report(name, what, k0, k1, t0, t1); /* fd stays open */
+	return entries;
+}
+
 static int child(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, np, .map_flags = BPF_F_NO_PREALLOC);
 	LIBBPF_OPTS(bpf_map_create_opts, none);
 	long long k0, k1, t0, t1;
 	struct np_datapath *dp;
-	struct bpf_map_info info;
-	uint32_t ilen = sizeof(info);
-	char path[256];
 	struct np_diag d;
 	struct bu_ms b;
 	unsigned ifx;
 	void *keys, *vals;
 	size_t ksz, vsz, cnt, i;
-	int fd, ctfd;
+	int fd;
 
 	cg_join();
 	bu_isolate();
@@ -192,42 +223,13 @@ static int child(void)
 	entries(&b);
 
 	/* maps stay open: a freed map's memory returns late */
-	/* conntrack: the real ct_v4's attributes, n entries */
-	snprintf(path, sizeof(path), "%s/ct_v4", bu_pin_root());
-	ctfd = bpf_obj_get(path);
-	memset(&info, 0, sizeof(info));
-	if (ctfd < 0 || bpf_obj_get_info_by_fd(ctfd, &info, &ilen))
-		bu_die("%s: %s", path, strerror(errno));
-	none.map_flags = info.map_flags;
-	usage(&k0, &t0);
-	fd = bpf_map_create(info.type, "ct_bench", info.key_size,
-			    info.value_size, nct, &none);
-	if (fd < 0)
-		bu_die("conntrack map: %s", strerror(-fd));
-	usage(&k1, &t1);
-	report("ct_entry", "libnetpol ct_v4 (LRU hash, key 16 B, value 8 B)",
-	       k0, k1, t0, t1);
-	close(ctfd);
-
+	/* conntrack: the real ct_v4's attributes, its default size */
+	like_pinned("ct_v4", nct, "ct_entry",
+		    "libnetpol ct_v4 (LRU hash, key 16 B, value 8 B)");
 	/* host keys: the real host_v4's attributes, per key of capacity */
-	snprintf(path, sizeof(path), "%s/host_v4", bu_pin_root());
-	ctfd = bpf_obj_get(path);
-	memset(&info, 0, sizeof(info));
-	if (ctfd < 0 || bpf_obj_get_info_by_fd(ctfd, &info, &ilen))
-		bu_die("%s: %s", path, strerror(errno));
-	none.map_flags = info.map_flags;
-	usage(&k0, &t0);
-	fd = bpf_map_create(info.type, "host_bench", info.key_size,
-			    info.value_size, info.max_entries, &none);
-	if (fd < 0)
-		bu_die("host map: %s", strerror(-fd));
-	usage(&k1, &t1);
-	nhost = info.max_entries;
-	report("host_entry",
-	       "libnetpol host_v4 (hash, preallocated, key 8 B, value 4 B), "
-	       "per key of capacity",
-	       k0, k1, t0, t1);
-	close(ctfd);
+	nhost = like_pinned("host_v4", 0, "host_entry",
+			    "libnetpol host_v4 (hash, preallocated, key 8 B, "
+			    "value 4 B), per key of capacity");
 
 	none.map_flags = 0;
 	usage(&k0, &t0);

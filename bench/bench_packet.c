@@ -138,8 +138,12 @@ static void row(const char *name, int fam, enum np_direction dir,
 	bu_json_end();
 }
 
-/* N keys per family in the pod's egress rule set, port set of 24 slots. */
-static void apply_keys(unsigned n)
+/*
+ * N keys per family in the pod's egress rule set, port set of 24 slots:
+ * pod-like host keys, or with mixed every 10th a prefix (a /24 in 11/8, a
+ * /64 in fd00:11::/32: the LPM trie, consulted when the host key misses).
+ */
+static void apply_keys(unsigned n, bool mixed)
 {
 	uint16_t ports[NP_MAX_SLOTS];
 	uint8_t a[16];
@@ -147,29 +151,65 @@ static void apply_keys(unsigned n)
 	struct np_diag d;
 	uint32_t ps;
 	unsigned i;
-	int err;
 
 	for (i = 0; i < NP_MAX_SLOTS; i++)
 		ports[i] = 1000 + i * 10;
 	bu_ms_init(&b, false, true, n, n, NP_DIRECTION_EGRESS);
 	ps = bu_ps_ports(&b, 6, ports, NP_MAX_SLOTS);
 	for (i = 0; i < n; i++) {
+		bool pfx = mixed && i % 10 == 9;
+
 		bu_peer(4, i, a);
-		bu_ms_set(&b, 4, NP_DIRECTION_EGRESS, i, a, 32, ps);
+		if (pfx) {
+			a[0] = 11; /* 11.(i >> 8).(i & 255).0/24 */
+			a[1] = i >> 8;
+			a[2] = i;
+			a[3] = 0;
+		}
+		bu_ms_set(&b, 4, NP_DIRECTION_EGRESS, i, a, pfx ? 24 : 32, ps);
 		bu_peer(6, i, a);
-		bu_ms_set(&b, 6, NP_DIRECTION_EGRESS, i, a, 128, ps);
+		if (pfx) {
+			memset(a, 0, 16);
+			a[0] = 0xfd;
+			a[3] = 0x11;
+			a[4] = i >> 24;
+			a[5] = i >> 16;
+			a[6] = i >> 8;
+			a[7] = i;
+		}
+		bu_ms_set(&b, 6, NP_DIRECTION_EGRESS, i, a, pfx ? 64 : 128, ps);
 	}
-	err = np__datapath_apply_mapset(dp, ifx, &b.ms, &d);
-	if (err)
+	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
 		bu_die("apply %u keys: %s", n, d.message);
 	bu_ms_free(&b);
-	/* retired rule sets deleted: only this one is in the tries */
+	/* retired rule sets deleted: only this one is in the maps */
 	np_datapath_gc(dp);
 }
 
 static const uint8_t *pod(int fam)
 {
 	return fam == 4 ? pod4 : pod6;
+}
+
+/* New flows through the trie: a peer inside a prefix, a peer outside. */
+static void rows_prefix(int fam, unsigned n)
+{
+	static const uint8_t in4[4] = { 11, 0, 9, 5 }; /* key i = 9 */
+	static const uint8_t in6[16] = {
+		0xfd, 0, 0, 0x11, 0, 0, 0, 9, [15] = 5
+	};
+	uint8_t pkt[128];
+	char name[64];
+	size_t len;
+
+	len = bu_frame(pkt, fam, pod(fam), fam == 4 ? in4 : in6, 40000,
+		       SLOT1_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_allowed_prefix_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	len = bu_frame(pkt, fam, pod(fam), fam == 4 ? nomatch4 : nomatch6,
+		       40000, SLOT1_PORT, BU_SYN);
+	snprintf(name, sizeof(name), "new_denied_prefix_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, false, n);
 }
 
 static void rows_keys(int fam, unsigned n)
@@ -397,7 +437,7 @@ int main(int argc, char **argv)
 
 	np__datapath_set_bench_no_ct_insert(dp, true);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		apply_keys(keys[i]);
+		apply_keys(keys[i], false);
 		for (fam = 4; fam <= 6; fam += 2)
 			rows_keys(fam, keys[i]);
 		if (keys[i] == 10000)
@@ -406,6 +446,10 @@ int main(int argc, char **argv)
 				first_packets(fam, keys[i]);
 			}
 	}
+	/* rule sets with prefixes: the trie's share */
+	apply_keys(10000, true);
+	for (fam = 4; fam <= 6; fam += 2)
+		rows_prefix(fam, 10000);
 	np__datapath_set_bench_no_ct_insert(dp, false);
 	np_empty_bpf__destroy(empty);
 	return 0;

@@ -123,6 +123,20 @@ def table(res):
                          "%.2fx" % (r["ns_p50"] / r["floor_ns_p50"]),
                          r["above_floor_ns_p50"] <= 400))
     for fam in (4, 6):
+        for name, what in (("new_allowed_prefix_v%d_10000",
+                            "new flow allowed by a prefix key (LPM trie), "),
+                           ("new_denied_prefix_v%d_10000",
+                            "new flow denied, rule set with prefixes, ")):
+            r = pk(name % fam)
+            if r:
+                rows.append((what + "10,000 keys (1 in 10 a prefix), v%d" %
+                             fam, "-",
+                             "%s (min %s)" % (fmt_ns(r["ns_median"]),
+                                              fmt_ns(r["ns_min"])),
+                             "empty program %s" %
+                             fmt_ns(r["floor_ns_median"]),
+                             "%.2fx" % r["ratio_median"], None))
+    for fam in (4, 6):
         for ev in ("new_allowed_slot1_events_v%d_10000",
                    "new_denied_events_v%d_10000"):
             r = pk(ev % fam)
