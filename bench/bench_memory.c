@@ -43,13 +43,8 @@
 
 static unsigned n = 100000; /* LPM entries */
 static unsigned nct = NP_CT_DEFAULT_SIZE; /* conntrack: the real size */
-static unsigned nhost; /* host_v4's capacity */
 static char cg[256];
 
-static unsigned nlpm(void)
-{
-	return n;
-}
 static bool v2;
 
 static long long read_num(const char *file, const char *key)
@@ -130,13 +125,9 @@ static void cg_join(void)
 		bu_die("joining %s: %s", cg, strerror(errno));
 }
 
-static void report(const char *name, const char *what, long long k0,
-		   long long k1, long long t0, long long t1)
+static void report(const char *name, const char *what, unsigned cnt,
+		   long long k0, long long k1, long long t0, long long t1)
 {
-	unsigned cnt = !strncmp(name, "ct_", 3)	  ? nct :
-		       !strncmp(name, "host_", 5) ? nhost :
-						    nlpm();
-
 	bu_json_begin("memory", name);
 	bu_json_str("what", what);
 	bu_json_str("cgroup", v2 ? "v2" : "v1");
@@ -197,7 +188,7 @@ static unsigned like_pinned(const char *pin, unsigned entries, const char *name,
 	if (fd < 0)
 		bu_die("a map like %s: %s", pin, strerror(-fd));
 	usage(&k1, &t1);
-	report(name, what, k0, k1, t0, t1); /* fd stays open */
+	report(name, what, entries, k0, k1, t0, t1); /* fd stays open */
 	return entries;
 }
 
@@ -227,9 +218,9 @@ static int child(void)
 	like_pinned("ct_v4", nct, "ct_entry",
 		    "libnetpol ct_v4 (LRU hash, key 16 B, value 8 B)");
 	/* host keys: the real host_v4's attributes, per key of capacity */
-	nhost = like_pinned("host_v4", 0, "host_entry",
-			    "libnetpol host_v4 (hash, preallocated, key 8 B, "
-			    "value 4 B), per key of capacity");
+	like_pinned("host_v4", 0, "host_entry",
+		    "libnetpol host_v4 (hash, preallocated, key 8 B, "
+		    "value 4 B), per key of capacity");
 
 	none.map_flags = 0;
 	usage(&k0, &t0);
@@ -238,14 +229,14 @@ static int child(void)
 		bu_die("EKS conntrack map: %s", strerror(-fd));
 	usage(&k1, &t1);
 	report("ct_entry_eks", "EKS conntrack (LRU hash, key 20 B, value 1 B)",
-	       k0, k1, t0, t1);
+	       nct, k0, k1, t0, t1);
 	/* libnetpol: the loader writes the real trie */
 	usage(&k0, &t0);
 	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
 		bu_die("apply: %s", d.message);
 	usage(&k1, &t1);
 	report("lpm_entry",
-	       "libnetpol lpm_v4 (key 12 B, value 4 B), prefix keys", k0, k1,
+	       "libnetpol lpm_v4 (key 12 B, value 4 B), prefix keys", n, k0, k1,
 	       t0, t1);
 
 	/* EKS layout, per-element writes */
@@ -262,8 +253,8 @@ static int child(void)
 					(char *)vals + i * vsz, BPF_ANY))
 			bu_die("EKS update: %s", strerror(errno));
 	usage(&k1, &t1);
-	report("lpm_entry_eks", "EKS LPM trie (key 8 B, value 288 B)", k0, k1,
-	       t0, t1);
+	report("lpm_entry_eks", "EKS LPM trie (key 8 B, value 288 B)", n, k0,
+	       k1, t0, t1);
 	np_free(keys);
 	np_free(vals);
 

@@ -336,7 +336,11 @@ void bu_json_begin(const char *bench, const char *name)
 
 void bu_json_num(const char *key, double v)
 {
-	printf("%s\"%s\": %.6g", json_n++ ? ", " : "", key, v);
+	/* JSON has no inf or nan: a figure that is not one is null */
+	if (v != v || v > 1e308 || v < -1e308)
+		printf("%s\"%s\": null", json_n++ ? ", " : "", key);
+	else
+		printf("%s\"%s\": %.6g", json_n++ ? ", " : "", key, v);
 }
 
 void bu_json_str(const char *key, const char *v)
