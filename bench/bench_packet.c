@@ -10,7 +10,9 @@
  * exit. Each row is BPF_PROG_TEST_RUN of one frame, repeat 1,000,000
  * (kernel-timed: the reported duration excludes reschedules), 5 runs, each
  * run next to a run of the empty program on the same frame; min and median
- * of both, and their ratio.
+ * of both, their ratio, and the median of the ratios of adjacent runs (the
+ * figure judged: a shared VM's speed drifts between runs, not within a
+ * pair).
  *
  * New-flow rows set the benchmark switch np_rt.bench_no_ct_insert
  * (np__datapath_set_bench_no_ct_insert), so that repeats of the frame do not
@@ -113,7 +115,7 @@ static void row(const char *name, int fam, enum np_direction dir,
 		const uint8_t *pkt, size_t len, int expect, bool events,
 		unsigned keys)
 {
-	double t[RUNS], f[RUNS];
+	double t[RUNS], f[RUNS], r[RUNS];
 	int fd = np__datapath_prog_fd(dp, dir), i;
 
 	if (only && !strstr(name, only))
@@ -122,6 +124,7 @@ static void row(const char *name, int fam, enum np_direction dir,
 		f[i] = test_run(empty_fd, pkt, len, repeat, 0);
 		t[i] = events ? run_events(fd, pkt, len, expect) :
 				test_run(fd, pkt, len, repeat, expect);
+		r[i] = t[i] / f[i]; /* adjacent runs: the VM's drift cancels */
 	}
 	bu_json_begin("packet", name);
 	bu_json_num("family", fam);
@@ -135,6 +138,7 @@ static void row(const char *name, int fam, enum np_direction dir,
 	bu_json_num("floor_ns_median", bu_pct(f, RUNS, 50));
 	bu_json_num("ratio_min", bu_min(t, RUNS) / bu_min(f, RUNS));
 	bu_json_num("ratio_median", bu_pct(t, RUNS, 50) / bu_pct(f, RUNS, 50));
+	bu_json_num("ratio_pair_median", bu_pct(r, RUNS, 50));
 	bu_json_end();
 }
 

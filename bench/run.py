@@ -80,7 +80,7 @@ def table(res):
         r = pk(name)
         if not r:
             return
-        ratio = r["ratio_median"]
+        ratio = r.get("ratio_pair_median", r["ratio_median"])
         rows.append((path, goal,
                      "%s (min %s)" % (fmt_ns(r["ns_median"]),
                                       fmt_ns(r["ns_min"])),
