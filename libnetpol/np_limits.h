@@ -16,6 +16,7 @@
 #define NP_MAX_LABELS 1024 /* labels or selector terms */
 #define NP_MAX_POD_PORTS 1024 /* container ports of one pod */
 #define NP_MAX_IPS 16 /* podIPs, clusterIPs */
+#define NP_MAX_MATRIX_CELLS (1u << 22) /* np_cluster_matrix: pods^2 x ports */
 
 /* Not input limits: bounds of the library's own caches. */
 #define NP_CORE_CACHE (256u << 20) /* bytes of cached rule sets */

@@ -381,12 +381,18 @@ dup : {
 }
 }
 
+/*
+ * Attach node to the open container. size: the nodes of its subtree (what
+ * an alias to it would reach); count: the nodes not counted yet (1 for a
+ * scalar or a closed container, whose children were counted as they came;
+ * the subtree's size for an alias).
+ */
 static int attach(struct pstate *ps, struct np_node *node, size_t size,
-		  const yaml_mark_t *m)
+		  size_t count, const yaml_mark_t *m)
 {
 	struct frame *f;
 
-	ps->nodes += size;
+	ps->nodes += count;
 	if (ps->nodes > NP_MAX_NODES)
 		return perr(ps, m, -E2BIG,
 			    "too many nodes: more than %u in one input",
@@ -408,7 +414,7 @@ static int attach(struct pstate *ps, struct np_node *node, size_t size,
 				"syntax error: a mapping key must be a scalar");
 		f->key = node->str.s;
 		f->size -= size;
-		ps->nodes -= size;
+		ps->nodes -= count;
 		return 0;
 	}
 	if (np__map_put(ps->a, f->node, f->key, node))
@@ -510,7 +516,8 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 				ps, m, -E2BIG,
 				"too many nodes reached through aliases: more than %u",
 				NP_MAX_ALIAS_NODES);
-		return attach(ps, ps->anchors[i].node, ps->anchors[i].size, m);
+		return attach(ps, ps->anchors[i].node, ps->anchors[i].size,
+			      ps->anchors[i].size, m);
 	case YAML_SCALAR_EVENT:
 		if (ev->data.scalar.length > NP_MAX_SCALAR_BYTES)
 			return perr(
@@ -541,7 +548,7 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 				return perr(ps, m, -ENOMEM, "out of memory");
 			ps->anchors[ai].done = true;
 		}
-		return attach(ps, n, 1, m);
+		return attach(ps, n, 1, 1, m);
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		t = ev->type == YAML_SEQUENCE_START_EVENT ? NP_N_SEQ : NP_N_MAP;
@@ -586,8 +593,8 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 			ps->anchors[f.anchor].size = f.size;
 			ps->anchors[f.anchor].done = true;
 		}
-		/* the node itself was not counted yet */
-		return attach(ps, f.node, f.size, m);
+		/* the node itself was not counted yet, its children were */
+		return attach(ps, f.node, f.size, 1, m);
 	}
 	}
 	return 0;

@@ -105,6 +105,20 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		ip[npods] = &pod->pod.ips[j];
 		pods[npods++] = pod;
 	}
+	/* pods^2 x ports x protocols, without overflow */
+	if ((npods && npods > NP_MAX_MATRIX_CELLS / npods) ||
+	    (npods &&
+	     nports * nprotos > NP_MAX_MATRIX_CELLS / (npods * npods))) {
+		err = -E2BIG;
+		if (diag) {
+			diag->err = err;
+			snprintf(diag->message, sizeof(diag->message),
+				 "matrix: %zu pods, %zu ports, %zu protocols: "
+				 "Too many cells: must have at most %u",
+				 npods, nports, nprotos, NP_MAX_MATRIX_CELLS);
+		}
+		goto out;
+	}
 	for (i = 0; !decide && i < npods; i++) {
 		err = np_ruleset_compile(&rs[i], c, pods[i]->meta.ns,
 					 pods[i]->meta.name, &copts, diag);
