@@ -643,7 +643,7 @@ Test(compile, more_than_24_port_ranges)
  * prov_add), so compiling was quadratic: 20000 took 1.2 s, 65000 12 s,
  * 200000 minutes. It is hashed now.
  */
-Test(compile, many_policies_one_pod, .timeout = 60)
+Test(compile, many_policies_one_pod, .timeout = 20)
 {
 	struct np_cluster *c = h_cluster();
 	struct np_ruleset *rs = NULL;
