@@ -491,21 +491,6 @@ static int rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
 	return 0;
 }
 
-/* NP_EPL_* of a rule set: the families it has prefix keys in. */
-static uint8_t rs_lpm_flags(const struct rs *r)
-{
-	uint8_t f = 0;
-	size_t i;
-
-	for (i = 0; i < r->n4 && !(f & NP_EPL_V4); i++)
-		if (!key_is_host(0, &r->k4[i]))
-			f |= NP_EPL_V4;
-	for (i = 0; i < r->n6 && !(f & NP_EPL_V6); i++)
-		if (!key_is_host(1, &r->k6[i]))
-			f |= NP_EPL_V6;
-	return f;
-}
-
 /* Delete n keys of ksz bytes from fd: one batch when the kernel can. */
 static void map_delete_many(int fd, const unsigned char *keys, size_t n,
 			    size_t ksz)
@@ -524,34 +509,85 @@ static void map_delete_many(int fd, const unsigned char *keys, size_t n,
 	}
 }
 
+/*
+ * Family fam's rule keys (LPM form) split by the map they live in: [0] the
+ * host keys, in the hash's form (no prefixlen), [1] the prefix keys; with
+ * their values when vals is given.
+ */
+struct rules_split {
+	unsigned char *k[2];
+	struct np_lpm_value *v[2];
+	size_t n[2];
+	size_t ksz[2];
+	int fd[2];
+};
+
+static void rules_split_free(struct rules_split *s)
+{
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		free(s->k[m]);
+		free(s->v[m]);
+		s->k[m] = NULL;
+		s->v[m] = NULL;
+	}
+}
+
+static int rules_split(const struct np_datapath *dp, int fam, const void *keys,
+		       const struct np_lpm_value *vals, size_t n,
+		       struct rules_split *s)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	size_t i;
+	int m;
+
+	memset(s, 0, sizeof(*s));
+	s->ksz[0] = ksz - 4;
+	s->ksz[1] = ksz;
+	s->fd[0] = dp->map_fd[fam ? M_HOST6 : M_HOST4];
+	s->fd[1] = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+	for (m = 0; m < 2; m++) {
+		s->k[m] = malloc(n * ksz + 1);
+		s->v[m] = vals ? malloc((n + 1) * sizeof(*vals)) : NULL;
+		if (!s->k[m] || (vals && !s->v[m])) {
+			rules_split_free(s);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)keys + i * ksz;
+
+		m = key_is_host(fam, k) ? 0 : 1;
+		memcpy(s->k[m] + s->n[m] * s->ksz[m], k + ksz - s->ksz[m],
+		       s->ksz[m]);
+		if (vals)
+			s->v[m][s->n[m]] = vals[i];
+		s->n[m]++;
+	}
+	return 0;
+}
+
 /* Family fam's keys (LPM form) out of both maps, in batches. */
 static void rules_delete(struct np_datapath *dp, int fam, const void *keys,
 			 size_t n)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
-	unsigned char *hk = malloc(n * ksz + 1), *lk = malloc(n * ksz + 1);
-	size_t nh = 0, nl = 0, i;
+	struct rules_split s;
+	size_t i;
+	int m;
 
-	if (!hk || !lk) {
+	if (rules_split(dp, fam, keys, NULL, n, &s)) {
 		for (i = 0; i < n; i++)
 			rule_delete(dp, fam,
 				    (const unsigned char *)keys + i * ksz);
-		goto out;
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		const unsigned char *k = (const unsigned char *)keys + i * ksz;
-
-		if (key_is_host(fam, k))
-			memcpy(hk + nh++ * (ksz - 4), k + 4, ksz - 4);
-		else
-			memcpy(lk + nl++ * ksz, k, ksz);
-	}
-	map_delete_many(dp->map_fd[fam ? M_HOST6 : M_HOST4], hk, nh, ksz - 4);
-	map_delete_many(dp->map_fd[fam ? M_LPM6 : M_LPM4], lk, nl, ksz);
-out:
-	free(hk);
-	free(lk);
+	for (m = 0; m < 2; m++)
+		map_delete_many(s.fd[m], s.k[m], s.n[m], s.ksz[m]);
+	rules_split_free(&s);
 }
 
 static void rs_delete_entries(struct np_datapath *dp, struct rs *r)
@@ -932,33 +968,23 @@ static int epa_release(struct np_datapath *dp, uint32_t ifindex)
 
 /*
  * Mirror ifindex's record (just written to the endpoints hash) into
- * ep_cache: update its entry, or claim a free one; another pod's entry
- * leaves this one on the hash. A failed write releases the entry, so a
- * packet never reads a stale copy; only when that fails too is the copy
- * stale, and the error returned.
+ * ep_cache: update the pod's entry, or claim it when free; an entry of
+ * another pod (np_epa_set refuses both) leaves this one on the hash. A
+ * failed write releases the entry, so a packet never reads a stale copy;
+ * only when that fails too is the copy stale, and the error returned.
  */
 static int epa_sync(struct np_datapath *dp, uint32_t ifindex,
 		    const struct np_ep_value *ep)
 {
-	uint32_t idx = ifindex & (NP_EPA_SIZE - 1);
-	struct np_epa e;
-	int err;
+	int err = epa_run(dp, NP_EPA_UPDATE, ifindex, ep);
 
-	/* the common case first: the entry is the pod's */
-	err = epa_run(dp, NP_EPA_UPDATE, ifindex, ep);
-	if (!err)
-		return 0;
-	if (bpf_map_lookup_elem(dp->map_fd[M_EPA], &idx, &e))
-		return -errno;
-	if (e.ifindex && e.ifindex != ifindex)
-		return 0; /* shared index: the hash serves this pod */
-	err = epa_run(dp, e.ifindex ? NP_EPA_UPDATE : NP_EPA_CLAIM, ifindex,
-		      ep);
-	if (!err)
+	if (err == -ESTALE)
+		err = epa_run(dp, NP_EPA_CLAIM, ifindex, ep);
+	if (!err || err == -ESTALE)
 		return 0;
 	LOG(dp, NP_LOG_WARN, "ifindex %u: endpoint cache: %s; released",
 	    ifindex, strerror(-err));
-	return e.ifindex ? epa_release(dp, ifindex) : 0;
+	return epa_release(dp, ifindex);
 }
 
 /*
@@ -2272,42 +2298,15 @@ static int map_write(struct np_datapath *dp, int fd, const void *keys,
 static int rules_write(struct np_datapath *dp, int fam, const void *keys,
 		       const struct np_lpm_value *vals, size_t n)
 {
-	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
-			   sizeof(struct np_lpm_key_v4);
-	struct np_lpm_value *hv, *lv;
-	unsigned char *hk, *lk;
-	size_t nh = 0, nl = 0, i;
-	int err = -ENOMEM;
+	struct rules_split s;
+	int m, err;
 
 	if (!n)
 		return 0;
-	hk = malloc(n * ksz);
-	lk = malloc(n * ksz);
-	hv = malloc(n * sizeof(*hv));
-	lv = malloc(n * sizeof(*lv));
-	if (!hk || !lk || !hv || !lv)
-		goto out;
-	for (i = 0; i < n; i++) {
-		const unsigned char *k = (const unsigned char *)keys + i * ksz;
-
-		if (key_is_host(fam, k)) {
-			memcpy(hk + nh * (ksz - 4), k + 4, ksz - 4);
-			hv[nh++] = vals[i];
-		} else {
-			memcpy(lk + nl * ksz, k, ksz);
-			lv[nl++] = vals[i];
-		}
-	}
-	err = map_write(dp, dp->map_fd[fam ? M_HOST6 : M_HOST4], hk, hv, nh,
-			ksz - 4);
-	if (!err)
-		err = map_write(dp, dp->map_fd[fam ? M_LPM6 : M_LPM4], lk, lv,
-				nl, ksz);
-out:
-	free(hk);
-	free(lk);
-	free(hv);
-	free(lv);
+	err = rules_split(dp, fam, keys, vals, n, &s);
+	for (m = 0; m < 2 && !err; m++)
+		err = map_write(dp, s.fd[m], s.k[m], s.v[m], s.n[m], s.ksz[m]);
+	rules_split_free(&s);
 	return err;
 }
 
@@ -2325,6 +2324,21 @@ static uint32_t id_alloc(struct np_datapath *dp)
 		if (!rs_by_id(dp, id))
 			return id;
 	return 0;
+}
+
+/* NP_EPL_* of direction d of ms: the families with prefix keys. */
+static uint8_t ms_lpm_flags(const struct np_mapset *ms, int d)
+{
+	uint8_t f = 0;
+	size_t i;
+
+	for (i = 0; i < ms->nent[0][d]; i++)
+		if (ms->ent[0][d][i].cidr.len < 32)
+			f |= NP_EPL_V4;
+	for (i = 0; i < ms->nent[1][d]; i++)
+		if (ms->ent[1][d][i].cidr.len < 128)
+			f |= NP_EPL_V6;
+	return f;
 }
 
 /* Write direction d of ms under a fresh id; *out gets it with one ref. */
@@ -2481,7 +2495,7 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		}
 		nep.state[d] = NP_EP_POLICIES_APPLIED;
 		nep.ruleset[d] = got[d];
-		nep.lpm[d] = rs_lpm_flags(rs_by_id(dp, got[d]));
+		nep.lpm[d] = ms_lpm_flags(ms, d);
 	}
 	/* the flip: one update, the packet reads ids and states at once */
 	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
@@ -3289,21 +3303,6 @@ static const char *ep_state_name(unsigned int s)
 static const char *const dir_names[2] = { "ingress", "egress" };
 
 /* Compare direction d's live entries with the encoded ones. */
-/* NP_EPL_* of direction d of ms: the families with prefix keys. */
-static uint8_t ms_lpm_flags(const struct np_mapset *ms, int d)
-{
-	uint8_t f = 0;
-	size_t i;
-
-	for (i = 0; i < ms->nent[0][d]; i++)
-		if (ms->ent[0][d][i].cidr.len < 32)
-			f |= NP_EPL_V4;
-	for (i = 0; i < ms->nent[1][d]; i++)
-		if (ms->ent[1][d][i].cidr.len < 128)
-			f |= NP_EPL_V6;
-	return f;
-}
-
 static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 		       int d, uint32_t id, struct np_strbuf *sb, size_t *nd)
 {
