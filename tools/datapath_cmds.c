@@ -60,6 +60,21 @@ int dp_open(struct np_datapath **dp, const struct dp_args *a)
 	return err;
 }
 
+int dp_load_open(char **files, int nfiles,
+		 int (*open)(struct np_datapath **, const struct dp_args *),
+		 const struct dp_args *a, struct np_cluster **c,
+		 size_t *problems, struct np_datapath **dp)
+{
+	int err = nfiles ? tool_load(c, files, nfiles, true, problems) : 0;
+
+	/* -EINVAL: some objects were invalid, the valid ones are kept */
+	if ((!err || err == -EINVAL) && !open(dp, a))
+		return 0;
+	np_cluster_free(*c);
+	*c = NULL;
+	return 2;
+}
+
 int split(const char *s, char *ns, size_t nsz, char *name, size_t sz)
 {
 	const char *slash = strchr(s, '/');
@@ -214,15 +229,9 @@ int cmd_apply(int argc, char **argv)
 	if (optind >= argc)
 		goto usage;
 	/* an agent keeps the valid objects of a file with invalid ones */
-	err = tool_load(&c, argv + optind, argc - optind, true, &problems);
-	if (err && err != -EINVAL) {
-		np_cluster_free(c);
+	if (dp_load_open(argv + optind, argc - optind, dp_open, &a, &c,
+			 &problems, &dp))
 		return 2;
-	}
-	if (dp_open(&dp, &a)) {
-		np_cluster_free(c);
-		return 2;
-	}
 	err = np_datapath_pods(dp, collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		char full[520];

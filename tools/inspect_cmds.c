@@ -1026,15 +1026,9 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (optind >= argc)
 		goto usage;
-	err = tool_load(&c, argv + optind, argc - optind, true, &problems);
-	if (err && err != -EINVAL) {
-		np_cluster_free(c);
+	if (dp_load_open(argv + optind, argc - optind, dp_open_existing, &a, &c,
+			 &problems, &dp))
 		return 2;
-	}
-	if (dp_open_existing(&dp, &a)) {
-		np_cluster_free(c);
-		return 2;
-	}
 	err = np_datapath_pods(dp, collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		struct np_ruleset *rs;
@@ -1159,18 +1153,9 @@ int cmd_explain(int argc, char **argv)
 	if (!!pod + !!ifname != 1 || !peer || !have_dir || port < 0 ||
 	    port > 65535)
 		goto usage;
-	if (optind < argc) {
-		err = tool_load(&c, argv + optind, argc - optind, true,
-				&problems);
-		if (err && err != -EINVAL) {
-			np_cluster_free(c);
-			return 2;
-		}
-	}
-	if (dp_open_existing(&dp, &a)) {
-		np_cluster_free(c);
+	if (dp_load_open(argv + optind, argc - optind, dp_open_existing, &a, &c,
+			 &problems, &dp))
 		return 2;
-	}
 	err = np_datapath_pods(dp, collect, &l);
 	if (!err)
 		err = find_pod(&l, pod, ifname, 0, &i);

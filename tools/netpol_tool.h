@@ -34,6 +34,16 @@ struct dp_args {
 /* Options every datapath command takes; 1 when consumed, -1 bad. */
 int dp_option(struct dp_args *a, int opt, const char *arg);
 int dp_open(struct np_datapath **dp, const struct dp_args *a);
+/*
+ * The prologue of the commands that hold manifests against the kernel:
+ * load files (the valid objects of each, problems counted; none when
+ * nfiles is 0), then open the datapath with open. 0, or the exit status 2
+ * with nothing left open (the load's problems are printed already).
+ */
+int dp_load_open(char **files, int nfiles,
+		 int (*open)(struct np_datapath **, const struct dp_args *),
+		 const struct dp_args *a, struct np_cluster **c,
+		 size_t *problems, struct np_datapath **dp);
 void dp_log(void *ctx, enum np_log_level lvl, const char *msg);
 /* "ns/name" into its halves; -EINVAL when malformed. */
 int split(const char *s, char *ns, size_t nsz, char *name, size_t sz);
