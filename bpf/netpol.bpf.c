@@ -719,19 +719,18 @@ static __always_inline bool ep_get(__u32 ifindex, __u32 dir, union ep_word *out)
 	__u32 idx = ifindex & (NP_EPA_SIZE - 1);
 	struct np_epa *ea = bpf_map_lookup_elem(&ep_cache, &idx);
 	struct np_ep_value *ev;
+	const void *w;
 
 	if (ea && ea->ifindex == ifindex) {
-		/* one 8-byte load: one generation of the word */
-		out->w = *(volatile __u64 *)&ea->dir[dir & 1];
-		return true;
+		w = &ea->dir[dir & 1];
+	} else {
+		ev = bpf_map_lookup_elem(&endpoints, &ifindex);
+		if (!ev)
+			return false;
+		w = &ev->dir[dir & 1];
 	}
-	ev = bpf_map_lookup_elem(&endpoints, &ifindex);
-	if (!ev)
-		return false;
-	out->d.ruleset = ev->ruleset[dir & 1];
-	out->d.state = ev->state[dir & 1];
-	out->d.lpm = ev->lpm[dir & 1];
-	out->d.slot = ev->slot;
+	/* one 8-byte load: one generation of the word */
+	out->w = *(volatile const __u64 *)w;
 	return true;
 }
 

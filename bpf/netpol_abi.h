@@ -38,17 +38,24 @@ enum np_ep_state {
 	NP_EP_UNISOLATED = 3, /* rules known: no policy selects */
 };
 
-/* np_ep_value.lpm[dir]: the rule set has prefix keys in that family */
+/* np_ep_dir.lpm: the rule set has prefix keys in that family */
 #define NP_EPL_V4 0x1
 #define NP_EPL_V6 0x2
 
+/*
+ * One direction of an endpoint, read by the programs as one 8-byte word
+ * (from the endpoints hash or from ep_cache: one layout for both).
+ */
+struct np_ep_dir {
+	__u32 ruleset;
+	__u8 state; /* enum np_ep_state */
+	__u8 lpm; /* NP_EPL_* */
+	__u16 slot; /* counters index: slot * 2 + dir; equal in both */
+} __attribute__((aligned(8)));
+
 /* endpoints: BPF_MAP_TYPE_HASH, key __u32 host-veth ifindex. */
 struct np_ep_value {
-	__u32 ruleset[2]; /* by enum np_dir */
-	__u8 state[2]; /* enum np_ep_state, by enum np_dir */
-	__u16 slot; /* counters index: slot * 2 + dir */
-	__u8 lpm[2]; /* NP_EPL_*, by enum np_dir */
-	__u16 pad;
+	struct np_ep_dir dir[2]; /* by enum np_dir */
 };
 
 /*
@@ -64,13 +71,6 @@ struct np_ep_value {
  * the words and cleared before them (BPF_XCHG: ordered).
  */
 #define NP_EPA_SIZE 65536
-
-struct np_ep_dir {
-	__u32 ruleset;
-	__u8 state; /* enum np_ep_state */
-	__u8 lpm; /* NP_EPL_* */
-	__u16 slot;
-};
 
 struct np_epa {
 	__u32 ifindex; /* the owner; 0: free */
@@ -100,7 +100,7 @@ struct np_epa_args {
  * number of keys; the longest prefix of an address is its host key when
  * there is one, so it is looked up first. Shorter prefixes (ipBlock CIDRs)
  * live in the LPM trie, looked up only on a host miss and only when the
- * rule set has any (np_ep_value.lpm), so a rule set of pod IPs alone never
+ * rule set has any (np_ep_dir.lpm), so a rule set of pod IPs alone never
  * walks the trie.
  */
 /*
@@ -294,7 +294,7 @@ struct np_ct_value {
 	__u32 last_seen; /* jiffies, low 32 bits */
 	__u8 state; /* enum np_ct_state */
 	__u8 flags; /* NP_CTF_* */
-	__u16 slot; /* counters slot (np_ep_value.slot) */
+	__u16 slot; /* counters slot (np_ep_dir.slot) */
 };
 
 /*

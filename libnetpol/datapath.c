@@ -840,14 +840,14 @@ static int cache_rebuild(struct np_datapath *dp)
 	for (i = 0; i < neps; i++) {
 		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[i], &ep))
 			continue;
-		if (ep.slot < NP_MAX_ENDPOINTS)
-			dp->slot_used[ep.slot] = 1;
+		if (ep.dir[0].slot < NP_MAX_ENDPOINTS)
+			dp->slot_used[ep.dir[0].slot] = 1;
 		for (j = 0; j < 2; j++) {
 			struct rs *r;
 
-			if (ep.state[j] != NP_EP_POLICIES_APPLIED)
+			if (ep.dir[j].state != NP_EP_POLICIES_APPLIED)
 				continue;
-			r = rs_by_id(dp, ep.ruleset[j]);
+			r = rs_by_id(dp, ep.dir[j].ruleset);
 			if (r)
 				r->refs++;
 		}
@@ -914,17 +914,12 @@ static void dp_end(struct np_datapath *dp, bool changed)
 
 /* --- ep_cache: the programs' copy of endpoint records -------------------- */
 
+/* A direction of the record as ep_cache holds it: the same 8 bytes. */
 static uint64_t ep_word(const struct np_ep_value *ep, int d)
 {
-	struct np_ep_dir w = {
-		.ruleset = ep->ruleset[d],
-		.state = ep->state[d],
-		.lpm = ep->lpm[d],
-		.slot = ep->slot,
-	};
 	uint64_t x;
 
-	memcpy(&x, &w, sizeof(x));
+	memcpy(&x, &ep->dir[d], sizeof(x));
 	return x;
 }
 
@@ -1958,10 +1953,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 		}
 		counters_zero(dp, slot);
 		memset(&ep, 0, sizeof(ep));
-		ep.slot = slot;
-		ep.state[0] = ep.state[1] = dp->mode == NP_MODE_STRICT ?
-						    NP_EP_DEFAULT_DENY :
-						    NP_EP_DEFAULT_ALLOW;
+		ep.dir[0].slot = ep.dir[1].slot = slot;
+		ep.dir[0].state = ep.dir[1].state = dp->mode == NP_MODE_STRICT ?
+							    NP_EP_DEFAULT_DENY :
+							    NP_EP_DEFAULT_ALLOW;
 		/* the record exists before the filters: no unjudged packet */
 		err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
 					  &ep, BPF_NOEXIST);
@@ -2010,7 +2005,7 @@ fail:
 		bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
 		epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
-		dp->slot_used[ep.slot] = 0;
+		dp->slot_used[ep.dir[0].slot] = 0;
 	}
 out:
 	dp_end(dp, new_ep);
@@ -2027,10 +2022,10 @@ static void pod_forget(struct np_datapath *dp, uint32_t ifindex)
 		epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
 		for (d = 0; d < 2; d++)
-			if (ep.state[d] == NP_EP_POLICIES_APPLIED)
-				rs_put(dp, ep.ruleset[d]);
-		if (ep.slot < NP_MAX_ENDPOINTS)
-			dp->slot_used[ep.slot] = 0;
+			if (ep.dir[d].state == NP_EP_POLICIES_APPLIED)
+				rs_put(dp, ep.dir[d].ruleset);
+		if (ep.dir[0].slot < NP_MAX_ENDPOINTS)
+			dp->slot_used[ep.dir[0].slot] = 0;
 	}
 	bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
 	ct_sweep(dp, true, ifindex);
@@ -2474,9 +2469,9 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		size_t i;
 
 		if (!ms->isolated[d]) {
-			nep.state[d] = NP_EP_UNISOLATED;
-			nep.ruleset[d] = 0;
-			nep.lpm[d] = 0;
+			nep.dir[d].state = NP_EP_UNISOLATED;
+			nep.dir[d].ruleset = 0;
+			nep.dir[d].lpm = 0;
 			continue;
 		}
 		h = dir_digest(ms, d);
@@ -2493,9 +2488,9 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 			if (err)
 				goto rollback;
 		}
-		nep.state[d] = NP_EP_POLICIES_APPLIED;
-		nep.ruleset[d] = got[d];
-		nep.lpm[d] = ms_lpm_flags(ms, d);
+		nep.dir[d].state = NP_EP_POLICIES_APPLIED;
+		nep.dir[d].ruleset = got[d];
+		nep.dir[d].lpm = ms_lpm_flags(ms, d);
 	}
 	/* the flip: one update, the packet reads ids and states at once */
 	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
@@ -2512,8 +2507,8 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		goto rollback;
 	}
 	for (d = 0; d < 2; d++)
-		if (old.state[d] == NP_EP_POLICIES_APPLIED)
-			rs_put(dp, old.ruleset[d]);
+		if (old.dir[d].state == NP_EP_POLICIES_APPLIED)
+			rs_put(dp, old.dir[d].ruleset);
 	reap(dp, false);
 	dp_end(dp, true);
 	return 0;
@@ -2634,7 +2629,7 @@ NP_API int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
 	pc = calloc(dp->ncpus, sizeof(*pc));
 	if (!pc)
 		return -ENOMEM;
-	k = ep.slot * 2 + dir;
+	k = ep.dir[0].slot * 2 + dir;
 	err = bpf_map_lookup_elem(dp->map_fd[M_COUNTERS], &k, pc);
 	for (i = 0; !err && i < dp->ncpus; i++) {
 		out->allowed_packets += pc[i].allow_pkts;
@@ -2681,8 +2676,8 @@ NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
 		p.ns = pod.ns;
 		p.name = pod.name;
 		for (d = 0; d < 2; d++) {
-			p.state[d] = (enum np_pod_state)ep.state[d];
-			p.ruleset[d] = ep.ruleset[d];
+			p.state[d] = (enum np_pod_state)ep.dir[d].state;
+			p.ruleset[d] = ep.dir[d].ruleset;
 		}
 		err = cb(ctx, &p);
 	}
@@ -2910,8 +2905,8 @@ static size_t ruleset_users(struct np_datapath *dp, uint32_t id)
 		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifx[i], &ep))
 			continue;
 		for (d = 0; d < 2; d++)
-			if (ep.state[d] == NP_EP_POLICIES_APPLIED &&
-			    ep.ruleset[d] == id)
+			if (ep.dir[d].state == NP_EP_POLICIES_APPLIED &&
+			    ep.dir[d].ruleset == id)
 				users++;
 	}
 	free(ifx);
@@ -3168,13 +3163,13 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	out->slot = -1;
 	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
 		return -ENOENT;
-	out->state = (enum np_pod_state)ep.state[dir];
+	out->state = (enum np_pod_state)ep.dir[dir].state;
 	out->allowed = true;
 	if (is_node_ip(dp->rt, fam, addr)) {
 		out->reason = NP_EVENT_ALLOW_NODE;
 		return 0;
 	}
-	switch (ep.state[dir]) {
+	switch (ep.dir[dir].state) {
 	case NP_EP_DEFAULT_ALLOW:
 		out->reason = NP_EVENT_ALLOW_DEFAULT;
 		return 0;
@@ -3188,15 +3183,15 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 		out->reason = NP_EVENT_DENY_STRICT_DEFAULT;
 		return 0;
 	}
-	out->ruleset = ep.ruleset[dir];
+	out->ruleset = ep.dir[dir].ruleset;
 	out->allowed = false;
 	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
-	key.ruleset = htonl(ep.ruleset[dir]);
+	key.ruleset = htonl(ep.dir[dir].ruleset);
 	memcpy(key.addr, addr, fam ? 16 : 4);
 	/* as the program: the host key, then the trie when it has keys */
 	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
 				&key.ruleset, &lv) &&
-	    (!(ep.lpm[dir] & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
+	    (!(ep.dir[dir].lpm & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
 	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
 				 &lv))) {
 		out->reason = NP_EVENT_DENY_NO_MATCH;
@@ -3430,27 +3425,29 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 		unsigned int want = ms->isolated[d] ? NP_EP_POLICIES_APPLIED :
 						      NP_EP_UNISOLATED;
 
-		if (ep.state[d] != want) {
+		if (ep.dir[d].state != want) {
 			np__sb_printf(&sb,
 				      "%s: endpoint state %s, expected "
 				      "%s\n",
-				      dir_names[d], ep_state_name(ep.state[d]),
+				      dir_names[d],
+				      ep_state_name(ep.dir[d].state),
 				      ep_state_name(want));
 			nd++;
 			continue;
 		}
 		if (want == NP_EP_POLICIES_APPLIED &&
-		    ep.lpm[d] != ms_lpm_flags(ms, d)) {
+		    ep.dir[d].lpm != ms_lpm_flags(ms, d)) {
 			/* the program would skip (or walk) the trie wrongly */
 			np__sb_printf(&sb,
 				      "%s: endpoint prefix-key flags 0x%x, "
 				      "expected 0x%x\n",
-				      dir_names[d], ep.lpm[d],
+				      dir_names[d], ep.dir[d].lpm,
 				      ms_lpm_flags(ms, d));
 			nd++;
 		}
 		if (want == NP_EP_POLICIES_APPLIED) {
-			err = verify_keys(dp, ms, d, ep.ruleset[d], &sb, &nd);
+			err = verify_keys(dp, ms, d, ep.dir[d].ruleset, &sb,
+					  &nd);
 			if (err)
 				goto out;
 		}

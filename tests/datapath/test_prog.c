@@ -352,8 +352,8 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.1.9/32", ps);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	ep = ep_of(ifx);
-	cr_expect_eq(ep.lpm[NP_DIR_EGRESS], 0);
-	cr_expect_eq(ep.lpm[NP_DIR_INGRESS], 0);
+	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, 0);
+	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, 0);
 	cr_expect_eq(pinned_count("host_v4"), 2);
 	cr_expect_eq(pinned_count("host_v6"), 1);
 	cr_expect_eq(pinned_count("lpm_v4"), 0);
@@ -375,8 +375,8 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.2.0/24", ps);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	ep = ep_of(ifx);
-	cr_expect_eq(ep.lpm[NP_DIR_EGRESS], NP_EPL_V6);
-	cr_expect_eq(ep.lpm[NP_DIR_INGRESS], NP_EPL_V4);
+	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, NP_EPL_V6);
+	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, NP_EPL_V4);
 	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
 	cr_expect_eq(EG(TCP6("fd00:1::8", 80)), OK, "the /64");
@@ -426,10 +426,10 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	cr_expect_eq(e.ifindex, ifx);
 	for (d = 0; d < 2; d++) {
 		memcpy(&w, &e.dir[d], sizeof(w));
-		cr_expect_eq(w.ruleset, ep.ruleset[d]);
-		cr_expect_eq(w.state, ep.state[d]);
-		cr_expect_eq(w.lpm, ep.lpm[d]);
-		cr_expect_eq(w.slot, ep.slot);
+		cr_expect_eq(w.ruleset, ep.dir[d].ruleset);
+		cr_expect_eq(w.state, ep.dir[d].state);
+		cr_expect_eq(w.lpm, ep.dir[d].lpm);
+		cr_expect_eq(w.slot, ep.dir[d].slot);
 	}
 	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
 	cr_expect_eq(w.state, NP_EP_POLICIES_APPLIED);

@@ -608,8 +608,9 @@ Test(inspect, verify_names_wrong_prefix_flags)
 	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &ep), 0);
 	snprintf(want, sizeof(want),
 		 "ingress: endpoint prefix-key flags 0x%x, expected 0x%x\n",
-		 ep.lpm[NP_DIR_INGRESS] ^ NP_EPL_V4, ep.lpm[NP_DIR_INGRESS]);
-	ep.lpm[NP_DIR_INGRESS] ^= NP_EPL_V4;
+		 ep.dir[NP_DIR_INGRESS].lpm ^ NP_EPL_V4,
+		 ep.dir[NP_DIR_INGRESS].lpm);
+	ep.dir[NP_DIR_INGRESS].lpm ^= NP_EPL_V4;
 	cr_assert_eq(bpf_map_update_elem(fd, &ifx, &ep, BPF_EXIST), 0);
 	close(fd);
 	/* the record changed, not the programs' copy of it: both named */
