@@ -984,8 +984,9 @@ static int epa_sync(struct np_datapath *dp, uint32_t ifindex,
 
 /*
  * Make ep_cache agree with the endpoints hash (a process may have died
- * between the two): entries of vanished records are released, every record
- * is written again. At open, under the lock.
+ * between the two): entries of vanished records are released, records the
+ * cache lacks or holds otherwise are written again. At open, under the
+ * lock; when they agree (always, but after a crash) it writes nothing.
  */
 static int epa_reconcile(struct np_datapath *dp)
 {
@@ -1011,11 +1012,22 @@ static int epa_reconcile(struct np_datapath *dp)
 				      NULL);
 			if (err)
 				goto out;
+			memset(&vals[i], 0, sizeof(vals[i])); /* free now */
 		}
 	err = map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &neps);
-	for (j = 0; !err && j < neps; j++)
-		if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[j], &ep))
-			err = epa_sync(dp, eps[j], &ep);
+	for (j = 0; !err && j < neps; j++) {
+		/* the array's keys are its indexes, all of them returned */
+		const struct np_epa *e = &vals[eps[j] & (NP_EPA_SIZE - 1)];
+
+		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[j], &ep))
+			continue;
+		/* in agreement (or another pod's): nothing to write */
+		if (cnt == NP_EPA_SIZE && e->ifindex &&
+		    (e->ifindex != eps[j] || (e->dir[0] == ep_word(&ep, 0) &&
+					      e->dir[1] == ep_word(&ep, 1))))
+			continue;
+		err = epa_sync(dp, eps[j], &ep);
+	}
 out:
 	free(keys);
 	free(vals);
