@@ -746,7 +746,7 @@ static int rs_sort_keys(struct rs *r)
 	return 0;
 }
 
-static int lpm_walk(struct np_datapath *dp, int fam)
+static int rules_walk(struct np_datapath *dp, int fam)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
@@ -826,9 +826,9 @@ static int cache_rebuild(struct np_datapath *dp)
 			goto out;
 		}
 	}
-	err = lpm_walk(dp, 0);
+	err = rules_walk(dp, 0);
 	if (!err)
-		err = lpm_walk(dp, 1);
+		err = rules_walk(dp, 1);
 	for (i = 0; !err && i < dp->nrs; i++)
 		err = rs_sort_keys(&dp->rs[i]);
 	if (err)
@@ -2837,8 +2837,8 @@ static int live_cmp(const void *a, const void *b)
 }
 
 /* The live entries of rule set id in family fam, sorted. */
-static int lpm_collect(struct np_datapath *dp, int fam, uint32_t id,
-		       struct live_ent **out, size_t *n)
+static int rules_collect(struct np_datapath *dp, int fam, uint32_t id,
+			 struct live_ent **out, size_t *n)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
@@ -2941,7 +2941,7 @@ NP_API int np_datapath_ruleset(struct np_datapath *dp, uint32_t id,
 	out->hash = rv.hash;
 	for (fam = 0; fam < 2; fam++) {
 		struct live_ent *v;
-		int err = lpm_collect(dp, fam, id, &v, &out->keys[fam]);
+		int err = rules_collect(dp, fam, id, &v, &out->keys[fam]);
 
 		if (err)
 			return err;
@@ -3027,7 +3027,7 @@ NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
 		struct live_ent *v;
 		size_t n, i;
 
-		err = lpm_collect(dp, fam, id, &v, &n);
+		err = rules_collect(dp, fam, id, &v, &n);
 		for (i = 0; !err && i < n; i++) {
 			struct np_datapath_rule r;
 
@@ -3320,7 +3320,7 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 		const struct np_map_entry *ex = ms->ent[fam][d];
 		size_t nex = ms->nent[fam][d], nl, i = 0, j = 0;
 		struct live_ent *lv;
-		int err = lpm_collect(dp, fam, id, &lv, &nl);
+		int err = rules_collect(dp, fam, id, &lv, &nl);
 
 		if (err)
 			return err;

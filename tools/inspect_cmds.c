@@ -33,7 +33,8 @@ static int dp_open_existing(struct np_datapath **dp, const struct dp_args *a)
 							 DEFAULT_PIN_ROOT;
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/prog_egress", root);
+	/* the library pins this program last: a completed load */
+	snprintf(path, sizeof(path), "%s/prog_clock", root);
 	if (access(path, F_OK)) {
 		fprintf(stderr, "netpol: no datapath under %s\n", root);
 		return -ENOENT;
