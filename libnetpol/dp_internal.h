@@ -35,8 +35,8 @@
 #define NP_IFX_MASK 0x00ffffffu /* ifindex bits in conntrack */
 
 /*
- * A map's keys are walked at most this many times (np__map_keys, map_count):
- * a walk restarts when its previous key is deleted under it.
+ * Keys a map walk visits at most (np__map_keys, map_count): a walk
+ * restarts when its previous key is deleted under it.
  */
 #define NP_MAX_WALK (4u << 20)
 

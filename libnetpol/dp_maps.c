@@ -15,6 +15,11 @@
 
 #include "dp_internal.h"
 
+/*
+ * A map's keys into a malloc'd array of ksz-byte keys. A walk restarts
+ * when its previous key is deleted under it (conntrack): duplicates are
+ * possible, and the walk is bounded (NP_MAX_WALK).
+ */
 int np__map_keys(int fd, size_t ksz, void **out, size_t *n)
 {
 	unsigned char prev[64], *keys = NULL;
@@ -340,7 +345,7 @@ int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 	return 0;
 }
 
-/* The pods map, for the callers below. */
+/* The pods map: the ifindexes of attached pods. */
 int np__pods_list(struct np_datapath *dp, uint32_t **ifx, size_t *n)
 {
 	return np__map_keys(dp->map_fd[M_PODS], 4, (void **)ifx, n);
