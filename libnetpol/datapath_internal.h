@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The datapath's internal entry points: the compiler, tests, benchmarks. */
+/*
+ * The datapath's internal entry points: the compiler, tests, benchmarks.
+ * (What the datapath files share among themselves is dp_internal.h.)
+ */
 #ifndef NP_DATAPATH_INTERNAL_H
 #define NP_DATAPATH_INTERNAL_H
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Encoding: a rule set's keys become LPM entries pointing at distinct port
- * sets (DESIGN §4), in a deterministic order: entries sorted by address
- * and length; port sets numbered in order of first use (ingress v4, v6,
- * then egress v4, v6). The same keys can also be written in the EKS
- * agent's layout for comparison with its maps.
+ * Map sets. Encoding: a rule set's keys become LPM entries pointing at
+ * distinct port sets (DESIGN §4), in a deterministic order: entries sorted
+ * by address and length; port sets numbered in order of first use
+ * (ingress v4, v6, then egress v4, v6). The same keys can also be written
+ * in the EKS agent's layout for comparison with its maps. Export and diff
+ * as text. And the datapath's pure maths over map sets (mapset.h): port
+ * sets normalized, hashed and printed, digests, equality, prefix flags.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -221,25 +224,42 @@ int np_mapset_portsets(const struct np_mapset *ms, void **sets,
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
-static void portset_text(struct np_strbuf *sb, const struct np_portset *ps)
+void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
+		      enum np_pstext style)
 {
-	size_t i;
+	bool list = style == NP_PSTEXT_LIST;
+	unsigned int i;
 
 	if (ps->flags & NP_PS_ALL) {
-		np__sb_puts(sb, " proto=ANY");
+		np__sb_puts(sb, list ? "all" : " proto=ANY");
 		return;
 	}
 	if (!ps->count) {
-		np__sb_puts(sb, " deny");
+		np__sb_puts(sb, list ? "none" : " deny");
 		return;
 	}
 	for (i = 0; i < ps->count; i++) {
-		uint16_t lo = ps->slots[i].lo & 0xffff;
-		uint16_t hi = ps->slots[i].hi & 0xffff;
+		unsigned int p = ps->slots[i].lo >> 16;
+		unsigned int lo = ps->slots[i].lo & 0xffff;
+		unsigned int hi = ps->slots[i].hi & 0xffff;
 
-		np__sb_printf(sb, " %s/%u-%u",
-			      np__proto_name((uint8_t)(ps->slots[i].lo >> 16)),
-			      lo, hi);
+		if (!list) {
+			np__sb_printf(sb, " %s/%u-%u",
+				      np__proto_name((uint8_t)p), lo, hi);
+			continue;
+		}
+		if (i)
+			np__sb_puts(sb, ", ");
+		if (p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP)
+			np__sb_puts(sb, p == IPPROTO_TCP ? "TCP" :
+					p == IPPROTO_UDP ? "UDP" :
+							   "SCTP");
+		else
+			np__sb_printf(sb, "%u", p);
+		if (lo == hi)
+			np__sb_printf(sb, " %u", lo);
+		else
+			np__sb_printf(sb, " %u-%u", lo, hi);
 	}
 }
 
@@ -268,9 +288,9 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
 					np__sb_printf(
 						&sb,
 						"  Key : %s  Value :", buf);
-					portset_text(
-						&sb,
-						&ms->portsets[me->portset]);
+					np__portset_text(
+						&sb, &ms->portsets[me->portset],
+						NP_PSTEXT_MAP);
 					np__sb_putc(&sb, '\n');
 				}
 		}
@@ -419,4 +439,141 @@ int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
 		return np__sb_finish(&sb, text);
 	np__sb_release(&sb);
 	return sb.err;
+}
+
+/* --- the datapath's map-set maths ---------------------------------------- */
+
+void np__portset_normalize(struct np_portset *out, const struct np_portset *in)
+{
+	unsigned int n = in->count > NP_MAX_SLOTS ? NP_MAX_SLOTS : in->count;
+
+	memset(out, 0, sizeof(*out));
+	out->count = n;
+	out->flags = in->flags;
+	memcpy(out->slots, in->slots, n * sizeof(in->slots[0]));
+}
+
+uint64_t np__portset_hash(const struct np_portset *set)
+{
+	return np__hash_bytes(set, sizeof(*set), 0x9e3779b97f4a7c15ull);
+}
+
+int np__mapset_check(const struct np_mapset *ms)
+{
+	int fam, d;
+	size_t i;
+
+	if (ms->nportsets > NP_MAX_PORTSETS || (ms->nportsets && !ms->portsets))
+		return -EINVAL;
+	for (i = 0; i < ms->nportsets; i++) {
+		const struct np_portset *ps = &ms->portsets[i];
+		unsigned int j;
+
+		if (ps->count > NP_MAX_SLOTS)
+			return -EINVAL;
+		/* sorted and disjoint: the program searches them binarily */
+		for (j = 0; j < ps->count; j++)
+			if (ps->slots[j].lo > ps->slots[j].hi ||
+			    (j && ps->slots[j].lo <= ps->slots[j - 1].hi))
+				return -EINVAL;
+	}
+	for (fam = 0; fam < 2; fam++) {
+		for (d = 0; d < 2; d++) {
+			const struct np_map_entry *e = ms->ent[fam][d];
+
+			if (ms->nent[fam][d] && !e)
+				return -EINVAL;
+			for (i = 0; i < ms->nent[fam][d]; i++)
+				if (e[i].cidr.family != (fam ? 6 : 4) ||
+				    e[i].cidr.len > (fam ? 128 : 32) ||
+				    e[i].portset >= ms->nportsets)
+					return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+uint64_t np__mapset_digest(const struct np_mapset *ms, int d)
+{
+	uint64_t h = 0x6e70646972ull; /* "npdir" */
+	/* each port set hashed once: a map set has few, its entries many */
+	uint64_t *psh = calloc(ms->nportsets + 1, sizeof(*psh));
+	struct np_portset set;
+	int fam;
+	size_t i;
+
+	for (fam = 0; fam < 2; fam++) {
+		uint64_t n = ms->nent[fam][d];
+
+		h = np__hash_bytes(&n, sizeof(n), h);
+		for (i = 0; i < n; i++) {
+			const struct np_map_entry *e = &ms->ent[fam][d][i];
+			uint64_t ph;
+
+			h = np__hash_bytes(&e->cidr.len, 1, h);
+			h = np__hash_bytes(e->cidr.addr, fam ? 16 : 4, h);
+			if (psh && psh[e->portset]) {
+				ph = psh[e->portset];
+			} else {
+				np__portset_normalize(
+					&set, &ms->portsets[e->portset]);
+				/* never 0: "not yet" */
+				ph = np__portset_hash(&set) | 1;
+				if (psh)
+					psh[e->portset] = ph;
+			}
+			h = np__hash_bytes(&ph, sizeof(ph), h);
+		}
+	}
+	free(psh);
+	return h;
+}
+
+uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)
+{
+	uint8_t f = 0;
+	size_t i;
+
+	for (i = 0; i < ms->nent[0][d]; i++)
+		if (ms->ent[0][d][i].cidr.len < 32)
+			f |= NP_EPL_V4;
+	for (i = 0; i < ms->nent[1][d]; i++)
+		if (ms->ent[1][d][i].cidr.len < 128)
+			f |= NP_EPL_V6;
+	return f;
+}
+
+bool np__mapset_dir_equal(const struct np_mapset *ms, int d,
+			  const struct np_rule_keys *rk)
+{
+	uint32_t last_ps = UINT32_MAX, last_g = 0;
+	struct np_portset set;
+	size_t i, fam;
+
+	if (rk->n4 != ms->nent[0][d] || rk->n6 != ms->nent[1][d])
+		return false;
+	for (fam = 0; fam < 2; fam++)
+		for (i = 0; i < ms->nent[fam][d]; i++) {
+			const struct np_map_entry *e = &ms->ent[fam][d][i];
+			uint32_t plen = NP_RULESET_BITS + e->cidr.len, g;
+
+			if (fam ? rk->k6[i].prefixlen != plen ||
+					    memcmp(rk->k6[i].addr, e->cidr.addr,
+						   16) :
+				  rk->k4[i].prefixlen != plen ||
+					    memcmp(rk->k4[i].addr, e->cidr.addr,
+						   4))
+				return false;
+			g = fam ? rk->g6[i] : rk->g4[i];
+			if (!g || g >= NP_MAX_PORTSETS)
+				return false;
+			if (e->portset == last_ps && g == last_g)
+				continue; /* the pair compared equal already */
+			np__portset_normalize(&set, &ms->portsets[e->portset]);
+			if (memcmp(rk->set(rk->ctx, g), &set, sizeof(set)))
+				return false;
+			last_ps = e->portset;
+			last_g = g;
+		}
+	return true;
 }

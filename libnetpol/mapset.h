@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Encoded map contents of one rule set (DESIGN §4): what the datapath
- * writes under a rule-set id. Built by encode.c, consumed by datapath.c.
+ * writes under a rule-set id. Built by mapset.c, consumed by datapath.c and
+ * the dp_*.c files. Also the pure maths over map sets the datapath needs:
+ * port-set normalisation, hashes and text, per-direction digests, equality
+ * with a rule set's keys, prefix flags, well-formedness.
  */
 #ifndef NP_MAPSET_H
 #define NP_MAPSET_H
@@ -23,5 +26,63 @@ struct np_mapset {
 	size_t nportsets;
 	uint64_t hash; /* content hash: equal sets share ids */
 };
+
+struct np_strbuf;
+
+/*
+ * A port set as the datapath stores it: count clamped to NP_MAX_SLOTS, the
+ * slots past it and every other byte zero, so equal sets compare (and
+ * hash) equal byte for byte.
+ */
+void np__portset_normalize(struct np_portset *out, const struct np_portset *in);
+/* The hash of a normalized port set (its global slot's dedup key). */
+uint64_t np__portset_hash(const struct np_portset *set);
+
+enum np_pstext {
+	/* np_mapset_export's text: " proto=ANY", " deny", " TCP/80-80" */
+	NP_PSTEXT_MAP,
+	/* np_datapath_verify's text: "all", "none", "TCP 80, UDP 53-54" */
+	NP_PSTEXT_LIST,
+};
+/* A port set as text, appended to sb in the given style. */
+void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
+		      enum np_pstext style);
+
+/*
+ * 0 if ms is well-formed for the datapath, else -EINVAL: port-set indexes
+ * in range, at most NP_MAX_SLOTS slots, sorted and disjoint (the program
+ * searches them binarily), entries of the right family and length.
+ */
+int np__mapset_check(const struct np_mapset *ms);
+
+/*
+ * The content digest of direction d (enum np_dir) of ms: its entries and
+ * their port sets, normalized. Equal content gives equal digests whatever
+ * the port sets' indexes; it is what the rule-set table records.
+ */
+uint64_t np__mapset_digest(const struct np_mapset *ms, int d);
+
+/* NP_EPL_* of direction d of ms: the families with prefix (non-host) keys. */
+uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d);
+
+/*
+ * One direction's keys as a rule set holds them: LPM form, in mapset order
+ * (address, then length), each with the global index of its port set; set()
+ * gives the port set (normalized) at a valid index 1..NP_MAX_PORTSETS-1.
+ */
+struct np_rule_keys {
+	const struct np_lpm_key_v4 *k4;
+	const uint32_t *g4;
+	size_t n4;
+	const struct np_lpm_key_v6 *k6;
+	const uint32_t *g6;
+	size_t n6;
+	const struct np_portset *(*set)(const void *ctx, uint32_t g);
+	const void *ctx;
+};
+
+/* Do rk hold exactly direction d of ms: equal keys and equal port sets? */
+bool np__mapset_dir_equal(const struct np_mapset *ms, int d,
+			  const struct np_rule_keys *rk);
 
 #endif /* NP_MAPSET_H */

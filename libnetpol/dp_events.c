@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Flow events: the programs' ring buffer, polled through libbpf, each
+ * record turned into a struct np_event with the pod's name.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp_internal.h"
+
+_Static_assert((int)NP_EVENT_ALLOW_RULE == NP_DPR_ALLOW_RULE, "reason");
+_Static_assert((int)NP_EVENT_ALLOW_RELATED == NP_DPR_ALLOW_RELATED, "r");
+_Static_assert((int)NP_EVENT_DENY_NO_MATCH == NP_DPR_DENY_NO_MATCH, "r");
+_Static_assert((int)NP_EVENT_DENY_FRAGMENT == NP_DPR_DENY_FRAGMENT, "r");
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct np_flow_event *fe = data;
+	struct np_datapath *dp = ctx;
+	struct np_event ev;
+	int af, err;
+
+	if (size < sizeof(*fe))
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.mono_ns = fe->ts_ns;
+	ev.time_ns = fe->ts_ns + dp->rt_offset_ns;
+	ev.ifindex = fe->ifindex;
+	ev.direction = fe->dir ? NP_DIRECTION_EGRESS : NP_DIRECTION_INGRESS;
+	ev.family = fe->family;
+	af = fe->family == 6 ? AF_INET6 : AF_INET;
+	memcpy(ev.src, fe->saddr, 16);
+	memcpy(ev.dst, fe->daddr, 16);
+	inet_ntop(af, ev.src, ev.src_text, sizeof(ev.src_text));
+	inet_ntop(af, ev.dst, ev.dst_text, sizeof(ev.dst_text));
+	ev.sport = fe->sport;
+	ev.dport = fe->dport;
+	ev.protocol = fe->proto;
+	ev.allowed = fe->verdict == NP_EV_ALLOW;
+	ev.reason = (enum np_event_reason)fe->reason;
+	ev.ruleset = fe->ruleset;
+	ev.length = fe->pkt_len;
+	ev.prefixlen = -1;
+	if (fe->prefixlen != NP_EV_PLEN_NONE &&
+	    fe->prefixlen <= (fe->family == 6 ? 128 : 32)) {
+		const uint8_t *peer = fe->dir == NP_DIR_EGRESS ? ev.dst :
+								 ev.src;
+		uint8_t net[16] = { 0 };
+		char txt[46];
+		int b;
+
+		ev.prefixlen = fe->prefixlen;
+		for (b = 0; b < fe->prefixlen; b++)
+			net[b / 8] |= peer[b / 8] & (0x80 >> (b % 8));
+		inet_ntop(af, net, txt, sizeof(txt));
+		snprintf(ev.rule_cidr, sizeof(ev.rule_cidr), "%s/%d", txt,
+			 fe->prefixlen);
+	}
+	/* a flood comes from few pods: one lookup per pod and poll */
+	if (dp->ev_pod_ifindex != ev.ifindex) {
+		dp->ev_pod_ifindex = ev.ifindex;
+		dp->ev_pod_found = !bpf_map_lookup_elem(
+			dp->map_fd[M_PODS], &ev.ifindex, &dp->ev_pod);
+		dp->ev_pod.ns[sizeof(dp->ev_pod.ns) - 1] = '\0';
+		dp->ev_pod.name[sizeof(dp->ev_pod.name) - 1] = '\0';
+	}
+	if (dp->ev_pod_found) {
+		ev.pod_ns = dp->ev_pod.ns;
+		ev.pod_name = dp->ev_pod.name;
+	}
+	err = dp->ev_cb(dp->ev_ctx, &ev);
+	if (err < 0) {
+		dp->ev_err = err;
+		return err;
+	}
+	return 0;
+}
+
+NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
+				   np_event_fn cb, void *ctx)
+{
+	int n;
+
+	if (!dp || !cb)
+		return -EINVAL;
+	if (!dp->rb) {
+		dp->rb = ring_buffer__new(dp->map_fd[M_EVENTS], on_event, dp,
+					  NULL);
+		if (!dp->rb)
+			return -errno;
+	}
+	dp->ev_cb = cb;
+	dp->ev_ctx = ctx;
+	dp->ev_err = 0;
+	dp->ev_pod_ifindex = 0;
+	dp->rt_offset_ns =
+		(int64_t)(mono_ns(CLOCK_REALTIME) - mono_ns(CLOCK_MONOTONIC));
+	n = ring_buffer__poll(dp->rb, timeout_ms);
+	if (dp->ev_err)
+		return dp->ev_err;
+	return n < 0 ? n : 0;
+}

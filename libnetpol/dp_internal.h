@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the datapath files (datapath.c, dp_*.c) share and nobody else sees:
+ * the handle, the table of pinned maps and programs, the userspace mirror
+ * of a rule set, and the prototypes each dp_*.c offers the others. Who
+ * calls whom (no file calls back up):
+ *   datapath.c (lifecycle, pods, apply)  -> dp_cache, dp_maps, dp_tc, dp_load
+ *   dp_inspect.c, dp_events.c           -> dp_maps, dp_tc, dp_load
+ *   dp_cache.c                          -> dp_maps
+ *   dp_maps.c, dp_tc.c, dp_load.c       -> libbpf only
+ * Tests and benchmarks use datapath_internal.h instead.
+ */
+#ifndef NP_DP_INTERNAL_H
+#define NP_DP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/libbpf.h>
+
+#include "netpol/datapath.h"
+
+#include "../bpf/netpol_abi.h"
+#include "datapath_internal.h"
+#include "mapset.h"
+#include "util.h"
+
+#define NP_DEFAULT_PIN_ROOT "/sys/fs/bpf/netpol"
+#define NP_BPFFS "/sys/fs/bpf"
+#define NP_TC_HANDLE 0x4e50 /* "NP" */
+#define NP_TC_PRIO 1 /* first: filters run by priority */
+#define NP_RETIRE_NS 1000000000ull /* retired id: kept this long */
+#define NP_IFX_MASK 0x00ffffffu /* ifindex bits in conntrack */
+
+/*
+ * Keys a map walk visits at most (np__map_keys, map_count): a walk
+ * restarts when its previous key is deleted under it.
+ */
+#define NP_MAX_WALK (4u << 20)
+
+enum {
+	M_ENDPOINTS,
+	M_EPA,
+	M_LPM4,
+	M_LPM6,
+	M_HOST4,
+	M_HOST6,
+	M_PORTSETS,
+	M_COUNTERS,
+	M_CT4,
+	M_CT6,
+	M_FRAGS,
+	M_EVENTS,
+	M_PODS,
+	M_RULESETS,
+	M_BSS,
+	M_STATS,
+	M__N,
+};
+
+struct mapdesc {
+	const char *pin;
+	uint32_t type;
+	uint32_t key;
+	uint32_t value;
+};
+
+/* The pinned maps: pin name, type, key and value sizes (dp_load.c). */
+extern const struct mapdesc np__maps[M__N];
+
+#define P_EPA 2 /* np_epa_set, after the two by enum np_dir */
+#define P_CLOCK 3 /* np_tc_clock */
+#define NPROGS 4
+
+/* One rule-set id as this handle knows it. */
+struct rs {
+	uint32_t id;
+	uint32_t refs; /* endpoint directions using it */
+	uint64_t hash; /* content digest */
+	uint64_t retired_ns; /* refs fell to 0 then (CLOCK_MONOTONIC) */
+	struct np_lpm_key_v4 *k4;
+	uint32_t *g4; /* global port set of each k4, parallel */
+	size_t n4;
+	size_t cap4;
+	struct np_lpm_key_v6 *k6;
+	uint32_t *g6;
+	size_t n6;
+	size_t cap6;
+	uint32_t *ps; /* distinct global port sets it holds */
+	size_t nps;
+	size_t capps;
+};
+
+/* One global port set slot. */
+struct gps {
+	uint32_t refs; /* rule sets holding it */
+	uint64_t hash;
+	struct np_portset set; /* normalized: unused slots zero */
+};
+
+struct np_datapath {
+	char *pin_root;
+	int dirfd;
+	enum np_mode mode;
+	np_log_fn log;
+	void *log_ctx;
+	int prog_fd[NPROGS]; /* by enum np_dir, then P_CLOCK */
+	uint32_t prog_id[NPROGS];
+	int map_fd[M__N];
+	struct np_dp_runtime *rt; /* the mmaped .bss */
+	size_t rt_len;
+	bool events_mine;
+	int ncpus;
+	int lpm_batch; /* -1 unknown, 0 unsupported, 1 works */
+	int locked; /* flock depth */
+	/* cache of the pinned state, valid while gen matches */
+	uint64_t gen;
+	bool cache_valid;
+	struct rs *rs;
+	size_t nrs;
+	size_t caprs;
+	struct gps *gps; /* NP_MAX_PORTSETS, [0] never used */
+	uint8_t *slot_used; /* NP_MAX_ENDPOINTS */
+	/* events */
+	struct ring_buffer *rb;
+	np_event_fn ev_cb;
+	void *ev_ctx;
+	int ev_err;
+	int64_t rt_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	struct np_pod_value ev_pod;
+	/* ev_pod is of this ifindex (0: none), valid during one poll */
+	uint32_t ev_pod_ifindex;
+	bool ev_pod_found;
+};
+
+#define LOG(dp, lvl, ...) np__log((dp)->log, (dp)->log_ctx, (lvl), __VA_ARGS__)
+
+static inline uint64_t mono_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A direction of the record as ep_cache holds it: the same 8 bytes. */
+static inline uint64_t ep_word(const struct np_ep_value *ep, int d)
+{
+	uint64_t x;
+
+	memcpy(&x, &ep->dir[d], sizeof(x));
+	return x;
+}
+
+/* One live LPM entry of one rule set. */
+struct live_ent {
+	uint8_t addr[16];
+	uint8_t len; /* address bits of the key */
+	uint8_t tag; /* prefix length carried in the value */
+	uint32_t psidx;
+	struct np_portset set; /* normalized, from the live port map */
+};
+
+/* --- dp_maps.c: map helpers, rule keys over the host hash and the trie -- */
+
+int np__map_keys(int fd, size_t ksz, void **out, size_t *n);
+int np__pods_list(struct np_datapath *dp, uint32_t **ifx, size_t *n);
+int np__rule_lookup(const struct np_datapath *dp, int fam, const void *k,
+		    struct np_lpm_value *v);
+void np__rule_delete(const struct np_datapath *dp, int fam, const void *k);
+int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n);
+void np__rules_delete(struct np_datapath *dp, int fam, const void *keys,
+		      size_t n);
+int np__rules_write(struct np_datapath *dp, int fam, const void *keys,
+		    const struct np_lpm_value *vals, size_t n);
+int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
+		      struct live_ent **out, size_t *n);
+
+/* --- dp_tc.c: TC filters and the clsact qdisc --------------------------- */
+
+int np__tc_filters(unsigned int ifindex, uint32_t parent, size_t *n,
+		   bool *ours);
+int np__tc_qdisc_create(unsigned int ifindex);
+int np__tc_filter_ensure(struct np_datapath *dp, unsigned int ifindex,
+			 enum bpf_tc_attach_point ap, int dir);
+int np__tc_filter_remove(struct np_datapath *dp, unsigned int ifindex,
+			 enum bpf_tc_attach_point ap, int dir);
+void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex);
+
+/* --- dp_load.c: bpffs, load and pin, open, the clock, runtime ----------- */
+
+int np__ensure_bpffs(struct np_datapath *dp);
+int np__mkdir_p(const char *path);
+void np__unpin_all(struct np_datapath *dp);
+int np__dp_load(struct np_datapath *dp, uint32_t ct_size);
+int np__clock_now(const struct np_datapath *dp, uint32_t *now);
+
+/* --- dp_cache.c: the mirror of pinned state, ep_cache ------------------- */
+
+uint64_t np__gen_read(struct np_datapath *dp);
+void np__gen_bump(struct np_datapath *dp);
+void np__cache_clear(struct np_datapath *dp);
+int np__cache_rebuild(struct np_datapath *dp);
+struct rs *np__rs_by_id(struct np_datapath *dp, uint32_t id);
+struct rs *np__rs_add(struct np_datapath *dp, uint32_t id, uint64_t hash);
+uint32_t np__rs_id_alloc(struct np_datapath *dp);
+bool np__rs_holds(const struct np_datapath *dp, const struct rs *r,
+		  const struct np_mapset *ms, int d);
+void np__rs_destroy(struct np_datapath *dp, struct rs *r);
+void np__rs_put(struct np_datapath *dp, uint32_t id);
+void np__reap(struct np_datapath *dp, bool force);
+int np__gps_get(struct np_datapath *dp, struct rs *r,
+		const struct np_portset *in, uint32_t *out);
+uint64_t np__dp_digest(const struct np_mapset *ms, int d);
+int np__epa_release(struct np_datapath *dp, uint32_t ifindex);
+int np__epa_sync(struct np_datapath *dp, uint32_t ifindex,
+		 const struct np_ep_value *ep);
+int np__epa_reconcile(struct np_datapath *dp);
+
+#endif /* NP_DP_INTERNAL_H */

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Map helpers: a map's keys, and the rule keys of the rule sets. Userspace
+ * keeps every rule key in the LPM trie's form; host keys (/32, /128) live
+ * in the exact-match hashes. Here they are split by map, written and
+ * deleted in batches when the kernel can, walked and collected per id.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp_internal.h"
+
+/*
+ * A map's keys into a malloc'd array of ksz-byte keys. A walk restarts
+ * when its previous key is deleted under it (conntrack): duplicates are
+ * possible, and the walk is bounded (NP_MAX_WALK).
+ */
+int np__map_keys(int fd, size_t ksz, void **out, size_t *n)
+{
+	unsigned char prev[64], *keys = NULL;
+	size_t cnt = 0, cap = 0;
+	bool first = true;
+	int err;
+
+	while (cnt < NP_MAX_WALK) {
+		unsigned char *k;
+
+		if (NP_GROW(keys, cap, (cnt + 1) * ksz)) {
+			free(keys);
+			return -ENOMEM;
+		}
+		k = keys + cnt * ksz;
+		err = bpf_map_get_next_key(fd, first ? NULL : prev, k);
+		if (err == -ENOENT)
+			break;
+		if (err) {
+			free(keys);
+			return err;
+		}
+		memcpy(prev, k, ksz);
+		first = false;
+		cnt++;
+	}
+	*out = keys;
+	*n = cnt;
+	return 0;
+}
+
+/*
+ * Rule keys. Userspace keeps every key in the LPM trie's form (struct
+ * np_lpm_key_v4/v6); host keys (/32, /128) live in host_v4/host_v6, whose
+ * key is the LPM key without its prefixlen (netpol_abi.h).
+ */
+static bool key_is_host(int fam, const void *k)
+{
+	uint32_t pl = ((const struct np_lpm_key_v4 *)k)->prefixlen;
+
+	return pl == NP_RULESET_BITS + (fam ? 128u : 32u);
+}
+
+static int key_fd(const struct np_datapath *dp, int fam, const void *k)
+{
+	if (key_is_host(fam, k))
+		return dp->map_fd[fam ? M_HOST6 : M_HOST4];
+	return dp->map_fd[fam ? M_LPM6 : M_LPM4];
+}
+
+static const void *key_in_map(int fam, const void *k)
+{
+	return key_is_host(fam, k) ? (const char *)k + 4 : k;
+}
+
+int np__rule_lookup(const struct np_datapath *dp, int fam, const void *k,
+		    struct np_lpm_value *v)
+{
+	return bpf_map_lookup_elem(key_fd(dp, fam, k), key_in_map(fam, k), v);
+}
+
+void np__rule_delete(const struct np_datapath *dp, int fam, const void *k)
+{
+	bpf_map_delete_elem(key_fd(dp, fam, k), key_in_map(fam, k));
+}
+
+/* Every rule key of family fam, host keys included, in the LPM form. */
+int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	unsigned char *lk, *hk, *all;
+	size_t nl, nh, i;
+	int err;
+
+	err = np__map_keys(dp->map_fd[fam ? M_LPM6 : M_LPM4], ksz, (void **)&lk,
+			   &nl);
+	if (err)
+		return err;
+	err = np__map_keys(dp->map_fd[fam ? M_HOST6 : M_HOST4], ksz - 4,
+			   (void **)&hk, &nh);
+	if (err) {
+		free(lk);
+		return err;
+	}
+	all = realloc(lk, (nl + nh + 1) * ksz);
+	if (!all) {
+		free(lk);
+		free(hk);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nh; i++) {
+		unsigned char *k = all + (nl + i) * ksz;
+		uint32_t pl = NP_RULESET_BITS + (fam ? 128 : 32);
+
+		memcpy(k, &pl, 4);
+		memcpy(k + 4, hk + i * (ksz - 4), ksz - 4);
+	}
+	free(hk);
+	*out = all;
+	*n = nl + nh;
+	return 0;
+}
+
+/* Delete n keys of ksz bytes from fd: one batch when the kernel can. */
+static void map_delete_many(int fd, const unsigned char *keys, size_t n,
+			    size_t ksz)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	uint32_t cnt = n;
+	size_t i;
+
+	if (!n)
+		return;
+	if (bpf_map_delete_batch(fd, keys, &cnt, &bo)) {
+		/* stopped at a missing key (a crash mid-apply) or unsupported:
+		 * the rest one by one */
+		for (i = cnt < n ? cnt : 0; i < n; i++)
+			bpf_map_delete_elem(fd, keys + i * ksz);
+	}
+}
+
+/*
+ * Family fam's rule keys (LPM form) split by the map they live in: [0] the
+ * host keys, in the hash's form (no prefixlen), [1] the prefix keys; with
+ * their values when vals is given.
+ */
+struct rules_split {
+	unsigned char *k[2];
+	struct np_lpm_value *v[2];
+	size_t n[2];
+	size_t ksz[2];
+	int fd[2];
+};
+
+static void rules_split_free(struct rules_split *s)
+{
+	int m;
+
+	for (m = 0; m < 2; m++) {
+		free(s->k[m]);
+		free(s->v[m]);
+		s->k[m] = NULL;
+		s->v[m] = NULL;
+	}
+}
+
+static int rules_split(const struct np_datapath *dp, int fam, const void *keys,
+		       const struct np_lpm_value *vals, size_t n,
+		       struct rules_split *s)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	size_t i;
+	int m;
+
+	memset(s, 0, sizeof(*s));
+	s->ksz[0] = ksz - 4;
+	s->ksz[1] = ksz;
+	s->fd[0] = dp->map_fd[fam ? M_HOST6 : M_HOST4];
+	s->fd[1] = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+	for (m = 0; m < 2; m++) {
+		s->k[m] = malloc(n * ksz + 1);
+		s->v[m] = vals ? malloc((n + 1) * sizeof(*vals)) : NULL;
+		if (!s->k[m] || (vals && !s->v[m])) {
+			rules_split_free(s);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned char *k = (const unsigned char *)keys + i * ksz;
+
+		m = key_is_host(fam, k) ? 0 : 1;
+		memcpy(s->k[m] + s->n[m] * s->ksz[m], k + ksz - s->ksz[m],
+		       s->ksz[m]);
+		if (vals)
+			s->v[m][s->n[m]] = vals[i];
+		s->n[m]++;
+	}
+	return 0;
+}
+
+/* Family fam's keys (LPM form) out of both maps, in batches. */
+void np__rules_delete(struct np_datapath *dp, int fam, const void *keys,
+		      size_t n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	struct rules_split s;
+	size_t i;
+	int m;
+
+	if (rules_split(dp, fam, keys, NULL, n, &s)) {
+		for (i = 0; i < n; i++)
+			np__rule_delete(dp, fam,
+					(const unsigned char *)keys + i * ksz);
+		return;
+	}
+	for (m = 0; m < 2; m++)
+		map_delete_many(s.fd[m], s.k[m], s.n[m], s.ksz[m]);
+	rules_split_free(&s);
+}
+
+/* Write keys[0..n) with values; batch when the kernel can. */
+static int map_write(struct np_datapath *dp, int fd, const void *keys,
+		     const struct np_lpm_value *vals, size_t n, size_t ksz)
+{
+	/* generic batch updates take no BPF_NOEXIST; the id is fresh */
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = 0);
+	size_t i;
+	int err;
+
+	if (!n)
+		return 0;
+	if (dp->lpm_batch != 0) {
+		uint32_t cnt = n;
+
+		err = bpf_map_update_batch(fd, keys, vals, &cnt, &bo);
+		if (!err) {
+			dp->lpm_batch = 1;
+			return 0;
+		}
+		if (err != -EINVAL && err != -ENOTSUP && err != -EOPNOTSUPP &&
+		    err != -524 /* ENOTSUPP */)
+			return err;
+		if (dp->lpm_batch == 1 && err == -EINVAL)
+			return err;
+		dp->lpm_batch = 0;
+		LOG(dp, NP_LOG_INFO, "batch map update: %s; one by one",
+		    strerror(-err));
+	}
+	for (i = 0; i < n; i++) {
+		err = bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					  &vals[i], BPF_NOEXIST);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Write family fam's rule keys (LPM form) with their values: host keys
+ * into the exact-match hash, shorter prefixes into the trie.
+ */
+int np__rules_write(struct np_datapath *dp, int fam, const void *keys,
+		    const struct np_lpm_value *vals, size_t n)
+{
+	struct rules_split s;
+	int m, err;
+
+	if (!n)
+		return 0;
+	err = rules_split(dp, fam, keys, vals, n, &s);
+	for (m = 0; m < 2 && !err; m++)
+		err = map_write(dp, s.fd[m], s.k[m], s.v[m], s.n[m], s.ksz[m]);
+	rules_split_free(&s);
+	return err;
+}
+
+static int live_cmp(const void *a, const void *b)
+{
+	const struct live_ent *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ? c : (int)x->len - (int)y->len;
+}
+
+/* The live entries of rule set id in family fam, sorted. */
+int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
+		      struct live_ent **out, size_t *n)
+{
+	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
+			   sizeof(struct np_lpm_key_v4);
+	struct live_ent *v = NULL;
+	unsigned char *keys;
+	size_t nk, i, cnt = 0, cap = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = np__rule_keys(dp, fam, (void **)&keys, &nk);
+	if (err)
+		return err;
+	for (i = 0; i < nk; i++) {
+		const unsigned char *k = keys + i * ksz;
+		const struct np_lpm_key_v4 *k4 = (const void *)k;
+		struct np_lpm_value val;
+		struct np_portset raw;
+		struct live_ent *e;
+		size_t j;
+
+		if (ntohl(k4->ruleset) != id ||
+		    np__rule_lookup(dp, fam, k, &val))
+			continue;
+		for (j = 0; j < cnt; j++) /* a restarted walk repeats */
+			if (!memcmp(v[j].addr, k + 8, fam ? 16 : 4) &&
+			    v[j].len == k4->prefixlen - NP_RULESET_BITS)
+				break;
+		if (j < cnt)
+			continue;
+		if (NP_GROW(v, cap, cnt + 1)) {
+			free(keys);
+			free(v);
+			return -ENOMEM;
+		}
+		e = &v[cnt++];
+		memset(e, 0, sizeof(*e));
+		memcpy(e->addr, k + 8, fam ? 16 : 4);
+		e->len = (uint8_t)(k4->prefixlen - NP_RULESET_BITS);
+		e->tag = (uint8_t)(val.portset >> NP_LPM_PLEN_SHIFT);
+		e->psidx = val.portset & NP_LPM_PS_MASK;
+		memset(&raw, 0, sizeof(raw));
+		if (e->psidx >= NP_MAX_PORTSETS ||
+		    bpf_map_lookup_elem(dp->map_fd[M_PORTSETS], &e->psidx,
+					&raw))
+			memset(&raw, 0, sizeof(raw));
+		np__portset_normalize(&e->set, &raw);
+	}
+	free(keys);
+	qsort(v, cnt, sizeof(*v), live_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* The pods map: the ifindexes of attached pods. */
+int np__pods_list(struct np_datapath *dp, uint32_t **ifx, size_t *n)
+{
+	return np__map_keys(dp->map_fd[M_PODS], 4, (void **)ifx, n);
+}
