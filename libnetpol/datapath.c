@@ -1679,6 +1679,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	const char *root = OPT(opts, pin_root, NULL);
 	const char *const *ips = OPT(opts, node_ips, NULL);
 	size_t nips = OPT(opts, n_node_ips, 0);
+	bool existing = OPT(opts, existing_only, false);
 	struct np_datapath *dp;
 	char path[PATH_MAX];
 	int i, err;
@@ -1717,13 +1718,13 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		goto fail;
 	}
 
-	err = ensure_bpffs(dp);
+	err = existing ? 0 : ensure_bpffs(dp);
 	if (err) {
 		LOG(dp, NP_LOG_ERROR, "mounting bpffs at %s: %s", NP_BPFFS,
 		    strerror(-err));
 		goto fail;
 	}
-	err = mkdir_p(dp->pin_root);
+	err = existing ? 0 : mkdir_p(dp->pin_root);
 	if (err) {
 		LOG(dp, NP_LOG_ERROR, "%s: %s", dp->pin_root, strerror(-err));
 		goto fail;
@@ -1738,6 +1739,8 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		goto fail;
 
 	err = pin_path(path, sizeof(path), dp->pin_root, prog_pins[NPROGS - 1]);
+	if (!err && existing && access(path, F_OK))
+		err = -ENOENT; /* none, or an interrupted first load */
 	if (!err && access(path, F_OK)) {
 		unpin_all(dp); /* left by an interrupted first load */
 		err = load_and_pin(dp, OPT(opts, ct_size, 0));
