@@ -86,7 +86,7 @@ int tool_load_args(struct np_cluster **c, int argc, char **argv)
 	return 0;
 }
 
-/* --- option values --------------------------------------------------------- */
+/* --- option values -------------------------------------------------------- */
 
 int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
 		    size_t namesz)
@@ -179,7 +179,7 @@ const char *tool_name(const char *name)
 	return name ? name : "?";
 }
 
-/* --- the datapath ---------------------------------------------------------- */
+/* --- the datapath --------------------------------------------------------- */
 
 int dp_option(struct dp_args *a, int opt, const char *arg)
 {
@@ -250,7 +250,7 @@ int dp_load_open(char **files, int nfiles,
 	return 2;
 }
 
-/* --- the attached pods ----------------------------------------------------- */
+/* --- the attached pods ---------------------------------------------------- */
 
 int pod_list_collect(void *ctx, const struct np_datapath_pod *p)
 {

@@ -18,8 +18,6 @@
 
 #include "main.h"
 
-/* --- flows ----------------------------------------------------------------- */
-
 static volatile sig_atomic_t flows_stop, flows_reopen;
 
 static void on_signal(int sig)

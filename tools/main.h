@@ -18,7 +18,7 @@
 
 extern int verbose; /* -v: log callbacks print every level */
 
-/* --- manifests and diagnostics (common.c) -------------------------------- */
+/* --- manifests and diagnostics (common.c) --------------------------------- */
 
 /* Log callback of every library handle: warnings, and more with -v. */
 void tool_log(void *ctx, enum np_log_level lvl, const char *msg);
@@ -36,7 +36,7 @@ int tool_load(struct np_cluster **out, char **files, int nfiles,
  */
 int tool_load_args(struct np_cluster **c, int argc, char **argv);
 
-/* --- option values (common.c) -------------------------------------------- */
+/* --- option values (common.c) --------------------------------------------- */
 
 /* "ns/name" into its halves; -EINVAL when malformed. */
 int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
@@ -52,7 +52,7 @@ const char *tool_ip_proto_name(unsigned int p, char buf[8]);
 /* A name function's answer, "?" for a value it does not know. */
 const char *tool_name(const char *name);
 
-/* --- the datapath (common.c) --------------------------------------------- */
+/* --- the datapath (common.c) ---------------------------------------------- */
 
 /* The options every datapath command takes. */
 struct dp_args {
@@ -103,7 +103,7 @@ int pod_list_find(const struct pod_list *l, const char *pod, const char *ifname,
 /* np_datapath_rules' callback: every rule, or only that of CIDR ctx. */
 int tool_print_rule(void *ctx, const struct np_datapath_rule *r);
 
-/* --- the commands -------------------------------------------------------- */
+/* --- the commands --------------------------------------------------------- */
 
 /* cluster.c: the manifests alone */
 int cmd_validate(int argc, char **argv);

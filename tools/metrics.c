@@ -12,8 +12,6 @@
 
 #include "main.h"
 
-/* --- metrics --------------------------------------------------------------- */
-
 /* A label value: backslash, double quote and newline escaped. */
 static void prom_label(FILE *o, const char *s)
 {

@@ -106,7 +106,7 @@ int cmd_status(int argc, char **argv)
 	return bad;
 }
 
-/* --- dump ------------------------------------------------------------------ */
+/* --- dump ----------------------------------------------------------------- */
 
 static int print_conn(void *ctx, const struct np_datapath_conn *c)
 {
