@@ -186,6 +186,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	const char *root = OPT(opts, pin_root, NULL);
 	const char *const *ips = OPT(opts, node_ips, NULL);
 	size_t nips = OPT(opts, n_node_ips, 0);
+	bool existing = OPT(opts, existing_only, false);
 	struct np_datapath *dp;
 	int i, err;
 
@@ -223,13 +224,13 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		goto fail;
 	}
 
-	err = np__ensure_bpffs(dp);
+	err = existing ? 0 : np__ensure_bpffs(dp);
 	if (err) {
 		LOG(dp, NP_LOG_ERROR, "mounting bpffs at %s: %s", NP_BPFFS,
 		    strerror(-err));
 		goto fail;
 	}
-	err = np__mkdir_p(dp->pin_root);
+	err = existing ? 0 : np__mkdir_p(dp->pin_root);
 	if (err) {
 		LOG(dp, NP_LOG_ERROR, "%s: %s", dp->pin_root, strerror(-err));
 		goto fail;
@@ -243,7 +244,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (err)
 		goto fail;
 
-	err = np__dp_load(dp, OPT(opts, ct_size, 0));
+	err = np__dp_load(dp, OPT(opts, ct_size, 0), existing);
 	if (!err && nips)
 		err = np_datapath_set_node_ips(dp, ips, nips);
 	if (!err && OPT(opts, events, false))

@@ -3,16 +3,35 @@
  * A build without the eBPF datapath (-Dbpf=disabled, or no clang/bpftool)
  * keeps the same ABI: every datapath call fails with -ENOTSUP.
  */
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "netpol/datapath.h"
 #include "util.h"
 
+/*
+ * existing_only answers as the real open would up to the load: -ENOENT
+ * when no completed load (its pinned prog_clock) is under pin_root.
+ */
 int np_datapath_open(struct np_datapath **out,
 		     const struct np_datapath_opts *opts)
 {
-	(void)opts;
+	size_t end = offsetof(struct np_datapath_opts, existing_only) +
+		     sizeof(opts->existing_only);
+	const char *root = "/sys/fs/bpf/netpol";
+	char path[PATH_MAX];
+
 	if (out)
 		*out = NULL;
-	return -ENOTSUP;
+	if (!opts || opts->sz < end || !opts->existing_only)
+		return -ENOTSUP;
+	if (opts->pin_root && *opts->pin_root)
+		root = opts->pin_root;
+	if ((size_t)snprintf(path, sizeof(path), "%s/prog_clock", root) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	return access(path, F_OK) ? -ENOENT : -ENOTSUP;
 }
 
 void np_datapath_close(struct np_datapath *dp)

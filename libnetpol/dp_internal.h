@@ -194,7 +194,7 @@ void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex);
 int np__ensure_bpffs(struct np_datapath *dp);
 int np__mkdir_p(const char *path);
 void np__unpin_all(struct np_datapath *dp);
-int np__dp_load(struct np_datapath *dp, uint32_t ct_size);
+int np__dp_load(struct np_datapath *dp, uint32_t ct_size, bool existing);
 int np__clock_now(const struct np_datapath *dp, uint32_t *now);
 
 /* --- dp_cache.c: the mirror of pinned state, ep_cache ------------------- */

@@ -387,12 +387,14 @@ static int map_runtime(struct np_datapath *dp)
  * completed load is there (what an interrupted one left is removed first),
  * open the pins, map the runtime settings. With the lock held.
  */
-int np__dp_load(struct np_datapath *dp, uint32_t ct_size)
+int np__dp_load(struct np_datapath *dp, uint32_t ct_size, bool existing)
 {
 	char path[PATH_MAX];
 	int err;
 
 	err = pin_path(path, sizeof(path), dp->pin_root, prog_pins[NPROGS - 1]);
+	if (!err && existing && access(path, F_OK))
+		err = -ENOENT; /* none, or an interrupted first load */
 	if (!err && access(path, F_OK)) {
 		np__unpin_all(dp); /* left by an interrupted first load */
 		err = load_and_pin(dp, ct_size);

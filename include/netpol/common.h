@@ -6,6 +6,14 @@
  *   np_strerror()    static text for a negative errno returned by np_*()
  *   np_free()        free memory the library handed to the caller
  *   np_kind_name()   "NetworkPolicy", "Pod", ... for an enum np_kind
+ *   np_protocol_name()    "TCP", "UDP" or "SCTP" for an enum np_protocol
+ *   np_protocol_parse()   the enum np_protocol of "TCP", "udp", ...
+ *   np_direction_name()   "ingress" or "egress" for an enum np_direction
+ *   np_direction_parse()  the enum np_direction of "ingress" or "egress"
+ *
+ * The name functions return a static string, or NULL for a value that is
+ * not one of the enum's; the parse functions return 0, or -EINVAL for
+ * NULL arguments or a name they do not know, and leave *out unchanged then.
  */
 #ifndef NETPOL_COMMON_H
 #define NETPOL_COMMON_H
@@ -80,6 +88,14 @@ NP_API const char *np_version(void);
 NP_API const char *np_strerror(int err);
 NP_API void np_free(void *ptr);
 NP_API const char *np_kind_name(enum np_kind kind);
+/* "TCP", "UDP", "SCTP"; NULL for any other value (ICMP included). */
+NP_API const char *np_protocol_name(enum np_protocol p);
+/* "TCP", "UDP" or "SCTP", in any case. */
+NP_API int np_protocol_parse(const char *s, enum np_protocol *out);
+/* "ingress", "egress"; NULL for any other value. */
+NP_API const char *np_direction_name(enum np_direction d);
+/* "ingress" or "egress", lower case only. */
+NP_API int np_direction_parse(const char *s, enum np_direction *out);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,11 @@
  *   np_datapath_counters()      packets and bytes allowed and denied
  *   np_datapath_pods()          the attached pods and their state
  *   np_event_reason_name()      "ALLOW_RULE", "DENY_PORT", ...
+ *   np_mode_name()              "standard" or "strict"
+ *   np_pod_state_name()         "default-allow", "enforced", ...
+ *   np_hook_state_name()        "ok", "missing", "stale", "no-device"
+ *   np_conn_state_name()        "new", "established", "closing"
+ *   (each a static string, NULL for a value that is not the enum's)
  *
  * Flow logs and inspection (netpol flows, metrics, status, dump, verify,
  * explain), reading the live maps:
@@ -114,6 +119,13 @@ struct np_datapath_opts {
 	 */
 	const char *const *node_ips;
 	size_t n_node_ips;
+	/*
+	 * Open a datapath that is already loaded and pinned under pin_root;
+	 * -ENOENT when none is (a completed load is marked by the pinned
+	 * prog_clock, which the library pins last). Never mounts, creates,
+	 * loads or pins anything.
+	 */
+	bool existing_only;
 };
 
 /* A decoded flow event: the first packet of a new flow, or a drop. */
@@ -256,6 +268,13 @@ NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx);
 
 /* "ALLOW_RULE", "DENY_PORT", ...; "UNKNOWN" for other values. */
 NP_API const char *np_event_reason_name(enum np_event_reason reason);
+/* "standard", "strict"; NULL for any other value. */
+NP_API const char *np_mode_name(enum np_mode m);
+/*
+ * "default-allow", "default-deny", "enforced", "unisolated"; NULL for any
+ * other value.
+ */
+NP_API const char *np_pod_state_name(enum np_pod_state s);
 
 /* --- flow logs and inspection ------------------------------------------- */
 
@@ -316,6 +335,8 @@ struct np_datapath_hook {
  */
 NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			     struct np_datapath_hook out[2]);
+/* "ok", "missing", "stale", "no-device"; NULL for any other value. */
+NP_API const char *np_hook_state_name(enum np_hook_state s);
 
 struct np_datapath_ruleset {
 	uint32_t id;
@@ -393,6 +414,8 @@ typedef int (*np_conn_fn)(void *ctx, const struct np_datapath_conn *conn);
  */
 NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
 				 np_conn_fn cb, void *ctx);
+/* "new", "established", "closing"; NULL for any other value. */
+NP_API const char *np_conn_state_name(enum np_conn_state s);
 
 /* A new flow decided against the live maps. */
 struct np_datapath_verdict {

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * netpol validate | endpoints | compile | maps: the manifests alone, no
+ * kernel. What the compiler makes of them: problems, PolicyEndpoints, rule
+ * sets and eBPF map contents.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "main.h"
+
+int cmd_validate(int argc, char **argv)
+{
+	struct np_cluster *c = NULL;
+	size_t problems = 0;
+	int err;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: netpol validate FILE...\n");
+		return 2;
+	}
+	err = tool_load(&c, argv + 1, argc - 1, true, &problems);
+	np_cluster_free(c);
+	if (err == -ENOMEM)
+		return 2;
+	return problems || err ? 1 : 0;
+}
+
+int cmd_endpoints(int argc, char **argv)
+{
+	static const struct option lo[] = { { "output", 1, 0, 'o' },
+					    { 0, 0, 0, 0 } };
+	enum np_format fmt = NP_FORMAT_YAML;
+	struct np_cluster *c = NULL;
+	struct np_diag d;
+	char *out;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+		if (opt != 'o' || tool_parse_format(optarg, &fmt) ||
+		    fmt == NP_FORMAT_TEXT) {
+			fprintf(stderr,
+				"usage: netpol endpoints FILE... [-o yaml|json]\n");
+			return 2;
+		}
+	}
+	if (tool_load_args(&c, argc, argv))
+		return 2;
+	err = np_cluster_endpoints(c, fmt, &out, &d);
+	if (err) {
+		tool_print_diag(&d);
+		np_cluster_free(c);
+		return 2;
+	}
+	fputs(out, stdout);
+	np_free(out);
+	np_cluster_free(c);
+	return 0;
+}
+
+static const char *const compile_usage =
+	"usage: netpol compile FILE... [--pod NS/NAME] [-o json|yaml|text]\n"
+	"                      [--source policies|endpoints]\n";
+
+/* Call fn for every pod of the snapshot. */
+static int each_pod(struct np_cluster *c,
+		    int (*fn)(void *, const char *, const char *), void *ctx)
+{
+	char *text, *line, *save = NULL, ns[256], name[256];
+	int err;
+
+	err = np_cluster_names(c, NP_KIND_POD, &text);
+	if (err)
+		return err;
+	for (line = strtok_r(text, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!tool_split_name(line, ns, sizeof(ns), name, sizeof(name)))
+			err = fn(ctx, ns, name);
+	np_free(text);
+	return err;
+}
+
+struct compile_ctx {
+	struct np_cluster *c;
+	struct np_compile_opts opts;
+	enum np_format fmt;
+	int failed;
+	int count;
+};
+
+static int compile_one(void *p, const char *ns, const char *name)
+{
+	struct compile_ctx *cc = p;
+	struct np_ruleset *rs;
+	struct np_diag d;
+	char *out;
+	int err;
+
+	err = np_ruleset_compile(&rs, cc->c, ns, name, &cc->opts, &d);
+	if (err) {
+		tool_print_diag(&d);
+		cc->failed++;
+		return 0;
+	}
+	err = np_ruleset_export(rs, cc->fmt, &out);
+	np_ruleset_free(rs);
+	if (err)
+		return err;
+	if (cc->fmt == NP_FORMAT_YAML)
+		fputs("---\n", stdout);
+	else if (cc->fmt == NP_FORMAT_JSON && cc->count)
+		fputs(",\n", stdout);
+	fputs(out, stdout);
+	cc->count++;
+	np_free(out);
+	return 0;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+	static const struct option lo[] = { { "output", 1, 0, 'o' },
+					    { "pod", 1, 0, 'p' },
+					    { "source", 1, 0, 's' },
+					    { 0, 0, 0, 0 } };
+	struct compile_ctx cc = { .fmt = NP_FORMAT_TEXT };
+	const char *pod = NULL;
+	char ns[256], name[256];
+	int opt, err;
+
+	cc.opts.sz = sizeof(cc.opts);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:p:s:", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			if (tool_parse_format(optarg, &cc.fmt))
+				goto usage;
+			break;
+		case 'p':
+			pod = optarg;
+			break;
+		case 's':
+			if (tool_parse_source(optarg, &cc.opts.source))
+				goto usage;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (pod && tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
+		goto usage;
+	if (tool_load_args(&cc.c, argc, argv))
+		return 2;
+	if (cc.fmt == NP_FORMAT_JSON && !pod)
+		fputs("[\n", stdout);
+	if (pod)
+		err = compile_one(&cc, ns, name);
+	else
+		err = each_pod(cc.c, compile_one, &cc);
+	if (cc.fmt == NP_FORMAT_JSON && !pod)
+		fputs("]\n", stdout);
+	np_cluster_free(cc.c);
+	return err || cc.failed ? 2 : 0;
+usage:
+	fputs(compile_usage, stderr);
+	return 2;
+}
+
+int cmd_maps(int argc, char **argv)
+{
+	static const struct option lo[] = { { "output", 1, 0, 'o' },
+					    { "pod", 1, 0, 'p' },
+					    { "source", 1, 0, 's' },
+					    { 0, 0, 0, 0 } };
+	NP_OPTS(np_compile_opts, copts);
+	enum np_format fmt = NP_FORMAT_TEXT;
+	struct np_cluster *c = NULL;
+	struct np_ruleset *rs;
+	struct np_mapset *ms;
+	const char *pod = NULL;
+	char ns[256], name[256], *out;
+	struct np_diag d;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:p:s:", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			if (tool_parse_format(optarg, &fmt) ||
+			    fmt == NP_FORMAT_YAML)
+				goto usage;
+			break;
+		case 'p':
+			pod = optarg;
+			break;
+		case 's': {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} break;
+		default:
+			goto usage;
+		}
+	}
+	if (!pod || tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
+		goto usage;
+	if (tool_load_args(&c, argc, argv))
+		return 2;
+	err = np_ruleset_compile(&rs, c, ns, name, &copts, &d);
+	if (err) {
+		tool_print_diag(&d);
+		np_cluster_free(c);
+		return 2;
+	}
+	err = np_mapset_encode(&ms, rs);
+	if (!err)
+		err = np_mapset_export(ms, fmt, &out);
+	if (!err) {
+		fputs(out, stdout);
+		np_free(out);
+	}
+	np_mapset_free(ms);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+	return err ? 2 : 0;
+usage:
+	fputs("usage: netpol maps FILE... --pod NS/NAME [-o json|text]\n",
+	      stderr);
+	return 2;
+}

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What more than one netpol command uses: loading manifests, printing
+ * diagnostics and log lines, option values (NS/NAME, format, source, IP
+ * protocol), opening the datapath (existing only, or loading it), the
+ * attached pods and a live rule printed. Calls no command.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "main.h"
+
+int verbose;
+
+void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
+{
+	(void)ctx;
+	if (lvl <= NP_LOG_WARN || verbose)
+		fprintf(stderr, "netpol: %s\n", msg);
+}
+
+void tool_print_diag(const struct np_diag *d)
+{
+	char buf[2048];
+
+	np_diag_format(d, buf, sizeof(buf));
+	fprintf(stderr, "netpol: %s\n", buf);
+}
+
+/* A load's problem: one line, no "netpol: " (it starts with file:line). */
+static void on_diag(void *ctx, const struct np_diag *d)
+{
+	char buf[2048];
+	size_t *count = ctx;
+
+	np_diag_format(d, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+	if (count)
+		(*count)++;
+}
+
+int tool_load(struct np_cluster **out, char **files, int nfiles,
+	      bool skip_invalid, size_t *problems)
+{
+	NP_OPTS(np_cluster_opts, copts, .log = tool_log);
+	NP_OPTS(np_load_opts, lopts, .skip_invalid = skip_invalid,
+		.on_diag = on_diag, .diag_ctx = problems);
+	struct np_cluster *c;
+	int i, err, ret = 0;
+
+	err = np_cluster_new(&c, &copts);
+	if (err) {
+		fprintf(stderr, "netpol: %s\n", np_strerror(err));
+		return err;
+	}
+	for (i = 0; i < nfiles; i++) {
+		err = np_cluster_load_file(c, files[i], &lopts, NULL);
+		if (err && !ret)
+			ret = err;
+	}
+	*out = c;
+	return ret;
+}
+
+int tool_load_args(struct np_cluster **c, int argc, char **argv)
+{
+	size_t problems = 0;
+	int err;
+
+	if (optind >= argc) {
+		fprintf(stderr, "netpol: no input files\n");
+		return -EINVAL;
+	}
+	err = tool_load(c, argv + optind, argc - optind, true, &problems);
+	if (err && err != -EINVAL) {
+		np_cluster_free(*c);
+		*c = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* --- option values -------------------------------------------------------- */
+
+int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
+		    size_t namesz)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || slash == s || !slash[1])
+		return -EINVAL;
+	snprintf(ns, nsz, "%.*s", (int)(slash - s), s);
+	snprintf(name, namesz, "%s", slash + 1);
+	return 0;
+}
+
+int tool_parse_format(const char *s, enum np_format *out)
+{
+	if (!strcmp(s, "yaml"))
+		*out = NP_FORMAT_YAML;
+	else if (!strcmp(s, "json"))
+		*out = NP_FORMAT_JSON;
+	else if (!strcmp(s, "text") || !strcmp(s, "table"))
+		*out = NP_FORMAT_TEXT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int tool_parse_source(const char *s, enum np_source *out)
+{
+	if (!strcmp(s, "policies"))
+		*out = NP_SOURCE_POLICIES;
+	else if (!strcmp(s, "endpoints"))
+		*out = NP_SOURCE_ENDPOINTS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The IP protocols a flow, a conntrack entry or a rule may carry besides
+ * those of a NetworkPolicy (np_protocol_name()).
+ */
+static const struct {
+	const char *name;
+	uint8_t num;
+} icmp_protos[] = {
+	{ "ICMP", IPPROTO_ICMP },
+	{ "ICMPv6", IPPROTO_ICMPV6 },
+};
+
+int tool_parse_ip_proto(const char *s, uint8_t *out)
+{
+	enum np_protocol p;
+	char *end;
+	unsigned long v;
+	size_t i;
+
+	if (!np_protocol_parse(s, &p)) {
+		*out = (uint8_t)p;
+		return 0;
+	}
+	for (i = 0; i < sizeof(icmp_protos) / sizeof(icmp_protos[0]); i++)
+		if (!strcasecmp(s, icmp_protos[i].name)) {
+			*out = icmp_protos[i].num;
+			return 0;
+		}
+	v = strtoul(s, &end, 10);
+	if (*s && !*end && v >= 1 && v <= 255) {
+		*out = (uint8_t)v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *tool_ip_proto_name(unsigned int p, char buf[8])
+{
+	const char *name = np_protocol_name((enum np_protocol)p);
+	size_t i;
+
+	if (name)
+		return name;
+	for (i = 0; i < sizeof(icmp_protos) / sizeof(icmp_protos[0]); i++)
+		if (icmp_protos[i].num == p)
+			return icmp_protos[i].name;
+	snprintf(buf, 8, "%u", p);
+	return buf;
+}
+
+const char *tool_name(const char *name)
+{
+	return name ? name : "?";
+}
+
+/* --- the datapath --------------------------------------------------------- */
+
+int dp_option(struct dp_args *a, int opt, const char *arg)
+{
+	static const enum np_mode modes[] = { NP_MODE_STANDARD,
+					      NP_MODE_STRICT };
+	size_t i;
+
+	switch (opt) {
+	case 'R':
+		a->pin_root = arg;
+		return 1;
+	case 'm':
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+			if (!strcmp(arg, np_mode_name(modes[i]))) {
+				a->mode = modes[i];
+				return 1;
+			}
+		return -1;
+	case 'N':
+		if (a->n_node_ips >= 4)
+			return -1;
+		a->node_ips[a->n_node_ips++] = arg;
+		return 1;
+	}
+	return 0;
+}
+
+static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
+			 bool existing_only)
+{
+	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root, .mode = a->mode,
+		.log = tool_log, .node_ips = a->node_ips,
+		.n_node_ips = a->n_node_ips, .existing_only = existing_only);
+	int err = np_datapath_open(dp, &o);
+
+	if (err == -ENOENT && existing_only)
+		fprintf(stderr, "netpol: no datapath under %s\n",
+			a->pin_root && *a->pin_root ? a->pin_root :
+						      DEFAULT_PIN_ROOT);
+	else if (err)
+		fprintf(stderr, "netpol: cannot open the datapath: %s\n",
+			np_strerror(err));
+	return err;
+}
+
+int dp_open(struct np_datapath **dp, const struct dp_args *a)
+{
+	return open_datapath(dp, a, false);
+}
+
+int dp_open_existing(struct np_datapath **dp, const struct dp_args *a)
+{
+	return open_datapath(dp, a, true);
+}
+
+int dp_load_open(char **files, int nfiles,
+		 int (*open)(struct np_datapath **, const struct dp_args *),
+		 const struct dp_args *a, struct np_cluster **c,
+		 size_t *problems, struct np_datapath **dp)
+{
+	int err = nfiles ? tool_load(c, files, nfiles, true, problems) : 0;
+
+	/* -EINVAL: some objects were invalid, the valid ones are kept */
+	if ((!err || err == -EINVAL) && !open(dp, a))
+		return 0;
+	np_cluster_free(*c);
+	*c = NULL;
+	return 2;
+}
+
+/* --- the attached pods ---------------------------------------------------- */
+
+int pod_list_collect(void *ctx, const struct np_datapath_pod *p)
+{
+	struct pod_list *l = ctx;
+
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->ns = realloc(l->ns, (l->n + 1) * sizeof(*l->ns));
+	l->name = realloc(l->name, (l->n + 1) * sizeof(*l->name));
+	if (!l->v || !l->ns || !l->name)
+		return -ENOMEM;
+	l->v[l->n] = *p;
+	snprintf(l->ns[l->n], 256, "%s", p->ns ? p->ns : "");
+	snprintf(l->name[l->n], 256, "%s", p->name ? p->name : "");
+	l->v[l->n].ns = l->ns[l->n];
+	l->v[l->n].name = l->name[l->n];
+	l->n++;
+	return 0;
+}
+
+void pod_list_free(struct pod_list *l)
+{
+	free(l->v);
+	free(l->ns);
+	free(l->name);
+}
+
+void pod_list_label(const struct pod_list *l, size_t i, char *buf, size_t size)
+{
+	if (l->ns[i][0] || l->name[i][0])
+		snprintf(buf, size, "%s/%s", l->ns[i], l->name[i]);
+	else
+		snprintf(buf, size, "-");
+}
+
+int pod_list_find(const struct pod_list *l, const char *pod, const char *ifname,
+		  unsigned int ifindex, size_t *out)
+{
+	char full[520];
+	size_t i;
+
+	if (ifname) {
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex)
+			return -ENODEV;
+	}
+	for (i = 0; i < l->n; i++) {
+		snprintf(full, sizeof(full), "%s/%s", l->ns[i], l->name[i]);
+		if ((pod && !strcmp(pod, full)) ||
+		    (!pod && l->v[i].ifindex == ifindex)) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int tool_print_rule(void *ctx, const struct np_datapath_rule *r)
+{
+	const char *only = ctx;
+	size_t i;
+	char pb[8];
+
+	if (only && strcmp(only, r->cidr))
+		return 0;
+	printf("    %-43s ->", r->cidr);
+	if (r->all)
+		printf(" any protocol, any port");
+	else if (!r->nranges)
+		printf(" nothing (except)");
+	for (i = 0; i < r->nranges; i++) {
+		const struct np_port_range *p = &r->ranges[i];
+
+		printf("%s %s", i ? "," : "",
+		       tool_ip_proto_name(p->protocol, pb));
+		if (p->first == 0 && p->last == 65535)
+			printf(" any port");
+		else if (p->first == p->last)
+			printf(" %u", p->first);
+		else
+			printf(" %u-%u", p->first, p->last);
+	}
+	printf("   [port set %u]\n", r->portset);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * netpol attach | detach | apply | destroy: the commands that change the
+ * kernel datapath (loading and pinning it when it is not there).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "main.h"
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "ifname", 1, 0, 'i' },
+					    { "ifindex", 1, 0, 'x' },
+					    { "pod", 1, 0, 'p' },
+					    { 0, 0, 0, 0 } };
+	struct dp_args a = { 0 };
+	const char *ifname = NULL, *pod = NULL;
+	char ns[256] = "", name[256] = "";
+	struct np_datapath *dp;
+	unsigned ifindex = 0;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (dp_option(&a, opt, optarg) > 0)
+			continue;
+		if (opt == 'i')
+			ifname = optarg;
+		else if (opt == 'x')
+			ifindex = (unsigned)strtoul(optarg, NULL, 10);
+		else if (opt == 'p')
+			pod = optarg;
+		else
+			goto usage;
+	}
+	if ((!ifname && !ifindex) || (ifname && ifindex) ||
+	    (pod && tool_split_name(pod, ns, sizeof(ns), name, sizeof(name))))
+		goto usage;
+	if (dp_open(&dp, &a))
+		return 2;
+	err = np_datapath_attach(dp, ifname, ifindex, pod ? ns : NULL,
+				 pod ? name : NULL);
+	np_datapath_close(dp);
+	if (err) {
+		fprintf(stderr, "netpol: attach %s: %s\n", ifname ? ifname : "",
+			np_strerror(err));
+		return 2;
+	}
+	return 0;
+usage:
+	fputs("usage: netpol attach --ifname IF|--ifindex N [--pod NS/NAME] "
+	      "[--mode standard|strict] [--node-ip IP]... [--pin-root DIR]\n",
+	      stderr);
+	return 2;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "ifname", 1, 0, 'i' },
+					    { "ifindex", 1, 0, 'x' },
+					    { 0, 0, 0, 0 } };
+	struct dp_args a = { 0 };
+	struct np_datapath *dp;
+	unsigned ifindex = 0;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (dp_option(&a, opt, optarg) > 0)
+			continue;
+		if (opt == 'i')
+			ifindex = if_nametoindex(optarg);
+		else if (opt == 'x')
+			ifindex = (unsigned)strtoul(optarg, NULL, 10);
+		else
+			goto usage;
+	}
+	if (!ifindex)
+		goto usage;
+	if (dp_open(&dp, &a))
+		return 2;
+	err = np_datapath_detach(dp, ifindex);
+	np_datapath_close(dp);
+	if (err) {
+		fprintf(stderr, "netpol: detach %u: %s\n", ifindex,
+			np_strerror(err));
+		return 2;
+	}
+	return 0;
+usage:
+	fputs("usage: netpol detach --ifname IF|--ifindex N [--pin-root DIR]\n",
+	      stderr);
+	return 2;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "pod", 1, 0, 'p' },
+					    { "source", 1, 0, 's' },
+					    { 0, 0, 0, 0 } };
+	NP_OPTS(np_compile_opts, copts);
+	struct dp_args a = { 0 };
+	struct pod_list l = { 0 };
+	struct np_cluster *c = NULL;
+	struct np_datapath *dp;
+	const char *pod = NULL;
+	size_t problems = 0, i, applied = 0;
+	int opt, err, ret = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (dp_option(&a, opt, optarg) > 0)
+			continue;
+		if (opt == 'p')
+			pod = optarg;
+		else if (opt == 's') {
+			if (tool_parse_source(optarg, &copts.source))
+				goto usage;
+		} else
+			goto usage;
+	}
+	if (optind >= argc)
+		goto usage;
+	/* an agent keeps the valid objects of a file with invalid ones */
+	if (dp_load_open(argv + optind, argc - optind, dp_open, &a, &c,
+			 &problems, &dp))
+		return 2;
+	err = np_datapath_pods(dp, pod_list_collect, &l);
+	for (i = 0; !err && i < l.n; i++) {
+		char full[520];
+		struct np_ruleset *rs;
+		struct np_diag d;
+
+		snprintf(full, sizeof(full), "%s/%s", l.ns[i], l.name[i]);
+		if (!l.ns[i][0] || (pod && strcmp(pod, full)))
+			continue;
+		err = np_ruleset_compile(&rs, c, l.ns[i], l.name[i], &copts,
+					 &d);
+		if (!err) {
+			err = np_datapath_apply(dp, l.v[i].ifindex, rs, &d);
+			np_ruleset_free(rs);
+		}
+		if (err) {
+			char buf[2048];
+
+			np_diag_format(&d, buf, sizeof(buf));
+			fprintf(stderr, "netpol: apply %s: %s\n", full,
+				d.message[0] ? buf : np_strerror(err));
+			/* this pod keeps its last good rules; go on */
+			ret = 2;
+			err = 0;
+			continue;
+		}
+		applied++;
+	}
+	if (pod && !applied && !ret) {
+		fprintf(stderr, "netpol: apply: %s is not attached\n", pod);
+		ret = 2;
+	}
+	pod_list_free(&l);
+	np_datapath_close(dp);
+	np_cluster_free(c);
+	return err ? 2 : ret;
+usage:
+	fputs("usage: netpol apply FILE... [--pod NS/NAME] "
+	      "[--source policies|endpoints] [--pin-root DIR]\n",
+	      stderr);
+	return 2;
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
+	struct dp_args a = { 0 };
+	struct np_datapath *dp;
+	int opt, err;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if (dp_option(&a, opt, optarg) <= 0) {
+			fputs("usage: netpol destroy [--pin-root DIR]\n",
+			      stderr);
+			return 2;
+		}
+	if (dp_open(&dp, &a))
+		return 2;
+	err = np_datapath_destroy(dp);
+	if (err) {
+		fprintf(stderr, "netpol: destroy: %s\n", np_strerror(err));
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * netpol flows: the flow log of an existing datapath, filtered, rate
+ * limited and with the policies of each accept named from the manifests.
+ * Changes nothing but the events switch, which closing turns off.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "main.h"
+
+static volatile sig_atomic_t flows_stop, flows_reopen;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		flows_reopen = 1;
+	else
+		flows_stop = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A pod's compiled rule set, to name the policies of its accepts. */
+struct named {
+	unsigned int ifindex;
+	struct np_ruleset *rs;
+	uint32_t id[2]; /* loaded ids holding rs, 0: none */
+};
+
+struct flows {
+	struct np_datapath *dp;
+	FILE *out;
+	const char *path;
+	enum np_format fmt;
+	const char *pod; /* NS/NAME filter */
+	int verdict; /* -1 any, 0 deny, 1 accept */
+	uint64_t count; /* stop after this many lines, 0: never */
+	uint64_t lines;
+	/* rate limit: token bucket of lines, and a budget of reads */
+	double rate, burst, tokens;
+	uint64_t last_ns;
+	uint64_t read_budget; /* events read per window */
+	uint64_t window_ns;
+	uint64_t window_start;
+	uint64_t window_reads;
+	uint64_t suppressed; /* not printed: rate limit */
+	/* names */
+	struct np_cluster *cluster;
+	struct np_compile_opts copts;
+	struct named *named;
+	size_t nnamed;
+	uint64_t named_at; /* last refresh, CLOCK_MONOTONIC */
+};
+
+/* (Re)compile the rule set of every attached pod found in the manifests. */
+static void flows_refresh_names(struct flows *f)
+{
+	struct pod_list l = { 0 };
+	size_t i;
+	int d;
+
+	for (i = 0; i < f->nnamed; i++)
+		np_ruleset_free(f->named[i].rs);
+	free(f->named);
+	f->named = NULL;
+	f->nnamed = 0;
+	f->named_at = now_ns(CLOCK_MONOTONIC);
+	if (!f->cluster || np_datapath_pods(f->dp, pod_list_collect, &l))
+		goto out;
+	f->named = calloc(l.n ? l.n : 1, sizeof(*f->named));
+	if (!f->named)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		struct named *n = &f->named[f->nnamed];
+
+		if (!l.ns[i][0] ||
+		    np_ruleset_compile(&n->rs, f->cluster, l.ns[i], l.name[i],
+				       &f->copts, NULL))
+			continue;
+		n->ifindex = l.v[i].ifindex;
+		for (d = 0; d < 2; d++)
+			if (np_datapath_ruleset_id(f->dp, n->rs, d, &n->id[d]))
+				n->id[d] = 0;
+		f->nnamed++;
+	}
+out:
+	pod_list_free(&l);
+}
+
+/* The policies behind an accept, when the manifests name its rule set. */
+static const char *flows_policies(struct flows *f, const struct np_event *ev,
+				  struct np_verdict *v)
+{
+	const char *peer = ev->direction == NP_DIRECTION_EGRESS ? ev->dst_text :
+								  ev->src_text;
+	size_t i;
+
+	if (ev->reason != NP_EVENT_ALLOW_RULE || !f->cluster ||
+	    (ev->protocol != IPPROTO_TCP && ev->protocol != IPPROTO_UDP &&
+	     ev->protocol != IPPROTO_SCTP))
+		return NULL;
+	for (i = 0; i < f->nnamed; i++)
+		if (f->named[i].ifindex == ev->ifindex)
+			break;
+	/* a rule set applied since: look again, at most once a second */
+	if ((i == f->nnamed || f->named[i].id[ev->direction] != ev->ruleset) &&
+	    now_ns(CLOCK_MONOTONIC) - f->named_at > 1000000000ull) {
+		flows_refresh_names(f);
+		for (i = 0; i < f->nnamed; i++)
+			if (f->named[i].ifindex == ev->ifindex)
+				break;
+	}
+	if (i == f->nnamed || f->named[i].id[ev->direction] != ev->ruleset)
+		return NULL;
+	if (np_ruleset_verdict(f->named[i].rs, ev->direction, peer,
+			       (enum np_protocol)ev->protocol, ev->dport, v) ||
+	    !v->allowed || !v->policies[0])
+		return NULL;
+	return v->policies;
+}
+
+/* One token per line: rate per second, at most burst saved up. */
+static bool flows_take_token(struct flows *f)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	f->tokens += (double)(now - f->last_ns) * f->rate / 1e9;
+	if (f->tokens > f->burst)
+		f->tokens = f->burst;
+	f->last_ns = now;
+	if (f->tokens < 1.0)
+		return false;
+	f->tokens -= 1.0;
+	return true;
+}
+
+static int flows_on_event(void *ctx, const struct np_event *ev)
+{
+	struct flows *f = ctx;
+	char line[NP_EVENT_LINE_MAX];
+	struct np_event e = *ev;
+	struct np_verdict v;
+	size_t len;
+
+	if (++f->window_reads > f->read_budget) {
+		/* this one is consumed: count it, leave the rest queued */
+		f->suppressed++;
+		return -EAGAIN;
+	}
+	if (f->verdict >= 0 && e.allowed != (f->verdict == 1))
+		return 0;
+	if (f->pod) {
+		char full[520];
+
+		snprintf(full, sizeof(full), "%s/%s", e.pod_ns ? e.pod_ns : "",
+			 e.pod_name ? e.pod_name : "");
+		if (strcmp(full, f->pod))
+			return 0;
+	}
+	if (!flows_take_token(f)) {
+		f->suppressed++;
+		return 0;
+	}
+	e.policies = flows_policies(f, &e, &v);
+	np_event_format(&e, f->fmt, line, sizeof(line), &len);
+	fputs(line, f->out);
+	fputc('\n', f->out);
+	if (f->count && ++f->lines >= f->count)
+		return -ECANCELED;
+	return 0;
+}
+
+/* The rate limiter's report, as a line of the log's own format. */
+static void flows_report(struct flows *f, uint64_t suppressed, uint64_t lost)
+{
+	struct np_event ts = { .time_ns = now_ns(CLOCK_REALTIME) };
+	char buf[NP_EVENT_LINE_MAX], *t;
+
+	/* borrow the event formatter's timestamp: the line's first field */
+	np_event_format(&ts, NP_FORMAT_TEXT, buf, sizeof(buf), NULL);
+	t = strchr(buf, ' ');
+	if (t)
+		*t = '\0';
+	if (f->fmt == NP_FORMAT_JSON)
+		fprintf(f->out,
+			"{\"level\":\"warn\",\"timestamp\":\"%s\","
+			"\"logger\":\"netpol\",\"msg\":\"Flow events not "
+			"logged\",\"Suppressed\":%" PRIu64 ",\"Lost\":%" PRIu64
+			"}\n",
+			buf, suppressed, lost);
+	else
+		fprintf(f->out,
+			"%s WARN flow events not logged: %" PRIu64
+			" suppressed by the rate limit, %" PRIu64
+			" lost (ring buffer full)\n",
+			buf, suppressed, lost);
+	fflush(f->out);
+}
+
+static int flows_open_output(struct flows *f)
+{
+	FILE *o;
+
+	if (!f->path) {
+		f->out = stdout;
+		return 0;
+	}
+	o = fopen(f->path, "ae");
+	if (!o) {
+		fprintf(stderr, "netpol: %s: %s\n", f->path, strerror(errno));
+		return -errno;
+	}
+	if (f->out && f->out != stdout)
+		fclose(f->out);
+	f->out = o;
+	return 0;
+}
+
+static uint64_t lost_now(struct np_datapath *dp)
+{
+	NP_OPTS(np_datapath_stats, st);
+
+	return np_datapath_stats(dp, &st) ? 0 : st.events_lost;
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "follow", 0, 0, 'f' },
+					    { "pod", 1, 0, 'p' },
+					    { "verdict", 1, 0, 'V' },
+					    { "output", 1, 0, 'O' },
+					    { "rate", 1, 0, 'r' },
+					    { "burst", 1, 0, 'b' },
+					    { "count", 1, 0, 'c' },
+					    { "duration", 1, 0, 'd' },
+					    { "source", 1, 0, 's' },
+					    { 0, 0, 0, 0 } };
+	struct flows f = { .fmt = NP_FORMAT_JSON,
+			   .verdict = -1,
+			   .rate = 1000,
+			   .burst = 2000,
+			   .read_budget = 2000,
+			   .window_ns = 100000000ull };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t deadline = 0, start, next_report, lost0, lost_seen;
+	uint64_t supp_seen = 0;
+	struct dp_args a = { 0 };
+	double duration = 1.0;
+	bool follow = false;
+	size_t problems = 0, i;
+	int opt, err = 0, ret = 0;
+
+	f.copts.sz = sizeof(f.copts);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "fo:", lo, NULL)) != -1) {
+		if (dp_option(&a, opt, optarg) > 0)
+			continue;
+		switch (opt) {
+		case 'f':
+			follow = true;
+			break;
+		case 'p':
+			f.pod = optarg;
+			break;
+		case 'V':
+			if (!strcasecmp(optarg, "accept") ||
+			    !strcasecmp(optarg, "allow"))
+				f.verdict = 1;
+			else if (!strcasecmp(optarg, "deny"))
+				f.verdict = 0;
+			else
+				goto usage;
+			break;
+		case 'o':
+			if (!strcmp(optarg, "json"))
+				f.fmt = NP_FORMAT_JSON;
+			else if (!strcmp(optarg, "text"))
+				f.fmt = NP_FORMAT_TEXT;
+			else
+				goto usage;
+			break;
+		case 'O':
+			f.path = optarg;
+			break;
+		case 'r':
+			f.rate = strtod(optarg, NULL);
+			break;
+		case 'b':
+			f.burst = strtod(optarg, NULL);
+			break;
+		case 'c':
+			f.count = strtoull(optarg, NULL, 10);
+			break;
+		case 'd':
+			duration = strtod(optarg, NULL);
+			break;
+		case 's': {
+			if (tool_parse_source(optarg, &f.copts.source))
+				goto usage;
+		} break;
+		default:
+			goto usage;
+		}
+	}
+	if (f.rate <= 0 || f.rate > 1e6 || f.burst < 1 || f.burst > 1e7 ||
+	    duration < 0)
+		goto usage;
+	if (optind < argc) {
+		err = tool_load(&f.cluster, argv + optind, argc - optind, true,
+				&problems);
+		if (err && err != -EINVAL) {
+			np_cluster_free(f.cluster);
+			return 2;
+		}
+	}
+	if (flows_open_output(&f) || dp_open_existing(&f.dp, &a)) {
+		np_cluster_free(f.cluster);
+		return 2;
+	}
+	flows_refresh_names(&f);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	err = np_datapath_set_events(f.dp, true);
+	if (err) {
+		fprintf(stderr, "netpol: flows: %s\n", np_strerror(err));
+		ret = 2;
+		goto out;
+	}
+	start = now_ns(CLOCK_MONOTONIC);
+	f.last_ns = start;
+	f.tokens = f.burst;
+	f.window_start = start;
+	next_report = start + 10000000000ull;
+	lost0 = lost_seen = lost_now(f.dp);
+	if (!follow)
+		deadline = start + (uint64_t)(duration * 1e9);
+	while (!flows_stop) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int tmo = 100;
+
+		if (flows_reopen) {
+			flows_reopen = 0;
+			fflush(f.out);
+			if (flows_open_output(&f)) {
+				ret = 2;
+				break;
+			}
+		}
+		if (deadline && now >= deadline)
+			break;
+		if (now - f.window_start >= f.window_ns) {
+			f.window_start = now;
+			f.window_reads = 0;
+		}
+		if (now >= next_report) {
+			uint64_t lost = lost_now(f.dp);
+
+			if (f.suppressed != supp_seen || lost != lost_seen)
+				flows_report(&f, f.suppressed - supp_seen,
+					     lost - lost_seen);
+			supp_seen = f.suppressed;
+			lost_seen = lost;
+			next_report = now + 10000000000ull;
+		}
+		if (f.window_reads >= f.read_budget) {
+			/* over budget: let the kernel queue (or drop) */
+			struct timespec ts = {
+				0, (long)(f.window_ns - (now - f.window_start))
+			};
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (deadline && (deadline - now) / 1000000 < (uint64_t)tmo)
+			tmo = (int)((deadline - now) / 1000000);
+		err = np_datapath_poll_events(f.dp, tmo, flows_on_event, &f);
+		fflush(f.out);
+		if (err == -EINTR || err == -EAGAIN) {
+			err = 0;
+			continue;
+		}
+		if (err == -ECANCELED) {
+			err = 0;
+			break;
+		}
+		if (err) {
+			fprintf(stderr, "netpol: flows: %s\n",
+				np_strerror(err));
+			ret = 2;
+			break;
+		}
+	}
+	if (f.suppressed != supp_seen || lost_now(f.dp) != lost_seen)
+		flows_report(&f, f.suppressed - supp_seen,
+			     lost_now(f.dp) - lost_seen);
+	if (verbose)
+		fprintf(stderr,
+			"netpol: flows: %" PRIu64 " lines, %" PRIu64
+			" suppressed, %" PRIu64 " lost\n",
+			f.lines, f.suppressed, lost_now(f.dp) - lost0);
+out:
+	for (i = 0; i < f.nnamed; i++)
+		np_ruleset_free(f.named[i].rs);
+	free(f.named);
+	np_datapath_close(f.dp); /* switches events off */
+	np_cluster_free(f.cluster);
+	if (f.out && f.out != stdout)
+		fclose(f.out);
+	return ret;
+usage:
+	fputs("usage: netpol flows [--follow] [--pod NS/NAME] "
+	      "[--verdict accept|deny] [-o json|text] [--output FILE]\n"
+	      "       [--rate LINES/S] [--burst LINES] [--count N] "
+	      "[--duration SEC] [--source policies|endpoints]\n"
+	      "       [--pin-root DIR] [FILE...]\n",
+	      stderr);
+	return 2;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The netpol tool's one header: what more than one command file uses
+ * (defined in common.c) and the commands main.c dispatches to (one file
+ * per command family). The tool uses libnetpol's public API only.
+ */
+#ifndef NETPOL_TOOL_MAIN_H
+#define NETPOL_TOOL_MAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netpol.h>
+
+/* The default of np_datapath_opts.pin_root, as status prints it. */
+#define DEFAULT_PIN_ROOT "/sys/fs/bpf/netpol"
+
+extern int verbose; /* -v: log callbacks print every level */
+
+/* --- manifests and diagnostics (common.c) --------------------------------- */
+
+/* Log callback of every library handle: warnings, and more with -v. */
+void tool_log(void *ctx, enum np_log_level lvl, const char *msg);
+/* "netpol: <file:line:col: ...>" on stderr. */
+void tool_print_diag(const struct np_diag *d);
+/*
+ * Load every file (or "-") into one snapshot. With skip_invalid the valid
+ * objects are kept and every problem printed and counted in *problems.
+ */
+int tool_load(struct np_cluster **out, char **files, int nfiles,
+	      bool skip_invalid, size_t *problems);
+/*
+ * Load the files given after the options (argv[optind]...): problems are
+ * printed, the valid objects kept. -EINVAL with no files.
+ */
+int tool_load_args(struct np_cluster **c, int argc, char **argv);
+
+/* --- option values (common.c) --------------------------------------------- */
+
+/* "ns/name" into its halves; -EINVAL when malformed. */
+int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
+		    size_t namesz);
+/* -o yaml|json|text|table */
+int tool_parse_format(const char *s, enum np_format *out);
+/* --source policies|endpoints, as every compiling command takes it. */
+int tool_parse_source(const char *s, enum np_source *out);
+/* An IP protocol: TCP, UDP, SCTP, ICMP, ICMPv6 or a number 1..255. */
+int tool_parse_ip_proto(const char *s, uint8_t *out);
+/* The name of IP protocol p, or its number written into buf. */
+const char *tool_ip_proto_name(unsigned int p, char buf[8]);
+/* A name function's answer, "?" for a value it does not know. */
+const char *tool_name(const char *name);
+
+/* --- the datapath (common.c) ---------------------------------------------- */
+
+/* The options every datapath command takes. */
+struct dp_args {
+	const char *pin_root;
+	enum np_mode mode;
+	const char *node_ips[4];
+	size_t n_node_ips;
+};
+
+#define DP_LONGOPTS                                       \
+	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' }, \
+	{                                                 \
+		"node-ip", 1, 0, 'N'                      \
+	}
+
+/* One of DP_LONGOPTS; 1 when consumed, 0 not one of them, -1 bad. */
+int dp_option(struct dp_args *a, int opt, const char *arg);
+/* Open, loading and pinning the datapath when it is not there. */
+int dp_open(struct np_datapath **dp, const struct dp_args *a);
+/* Open an existing datapath only: inspection never loads one. */
+int dp_open_existing(struct np_datapath **dp, const struct dp_args *a);
+/*
+ * The prologue of the commands that hold manifests against the kernel:
+ * load files (the valid objects of each, problems counted; none when
+ * nfiles is 0), then open the datapath with open. 0, or the exit status 2
+ * with nothing left open (the load's problems are printed already).
+ */
+int dp_load_open(char **files, int nfiles,
+		 int (*open)(struct np_datapath **, const struct dp_args *),
+		 const struct dp_args *a, struct np_cluster **c,
+		 size_t *problems, struct np_datapath **dp);
+
+/* The attached pods, copied (np_datapath_pods' strings are borrowed). */
+struct pod_list {
+	struct np_datapath_pod *v;
+	char (*ns)[256], (*name)[256];
+	size_t n;
+};
+
+/* np_datapath_pods' callback: append a pod to the pod_list ctx. */
+int pod_list_collect(void *ctx, const struct np_datapath_pod *p);
+void pod_list_free(struct pod_list *l);
+/* "ns/name" of pod i, "-" when it was attached without one. */
+void pod_list_label(const struct pod_list *l, size_t i, char *buf, size_t size);
+/* The index in l of --pod NS/NAME, --ifname IF or --ifindex N. */
+int pod_list_find(const struct pod_list *l, const char *pod, const char *ifname,
+		  unsigned int ifindex, size_t *out);
+/* np_datapath_rules' callback: every rule, or only that of CIDR ctx. */
+int tool_print_rule(void *ctx, const struct np_datapath_rule *r);
+
+/* --- the commands --------------------------------------------------------- */
+
+/* cluster.c: the manifests alone */
+int cmd_validate(int argc, char **argv);
+int cmd_endpoints(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+/* verdict.c: decisions, by the compiler or (matrix --datapath) the kernel */
+int cmd_verdict(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
+/* datapath.c: what changes the kernel datapath */
+int cmd_attach(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+/* status.c */
+int cmd_status(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+/* flows.c */
+int cmd_flows(int argc, char **argv);
+/* metrics.c */
+int cmd_metrics(int argc, char **argv);
+/* verify.c: the manifests against the live maps */
+int cmd_verify(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+#endif /* NETPOL_TOOL_MAIN_H */
