@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the datapath fixture, crafted frames, hand-built map sets. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

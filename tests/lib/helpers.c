@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the unit suites' loaders, exporters and checks (helpers.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
