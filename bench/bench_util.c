@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "pins.h"
 
 static char pin_root[64];
 static struct np_datapath *the_dp;
@@ -63,24 +63,6 @@ double bu_pct(double *v, size_t n, double p)
 	return v[r - 1];
 }
 
-static void rm_pins(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 void bu_destroy(void)
 {
 	if (getpid() != owner)
@@ -89,7 +71,7 @@ void bu_destroy(void)
 		np_datapath_destroy(the_dp);
 	the_dp = NULL;
 	if (*pin_root)
-		rm_pins(pin_root);
+		npt_rm_pins(pin_root);
 }
 
 static void on_signal(int sig)

@@ -3,6 +3,9 @@
  * Golden tests: for each tests/data/golden/<case>/input.yaml, the
  * PolicyEndpoints, every pod's rule set, and every pod's map bytes (both
  * layouts, hex) must equal the files under <case>/expected/. TAP output.
+ * A case whose input lives elsewhere (the Stars demo: examples/stars) has
+ * <case>/inputs instead: one path per line, relative to <case>, loaded in
+ * order into one cluster ('#' lines are comments).
  * NP_GOLDEN_UPDATE=1 rewrites the expected files (review the diff!).
  */
 #include <dirent.h>
@@ -159,6 +162,30 @@ static int check(const char *dir, const char *file, const char *got,
 	return ok ? 0 : 1;
 }
 
+/* Load <dir>/inputs (when present) or <dir>/input.yaml into c. */
+static int load_case(struct np_cluster *c, const char *dir,
+		     struct np_diag *diag)
+{
+	char path[4096], *list, *line, *save = NULL;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/inputs", dir);
+	list = slurp(path);
+	if (!list) {
+		snprintf(path, sizeof(path), "%s/input.yaml", dir);
+		return np_cluster_load_file(c, path, NULL, diag);
+	}
+	for (line = strtok_r(list, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, line);
+		err = np_cluster_load_file(c, path, NULL, diag);
+	}
+	free(list);
+	return err;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -168,7 +195,7 @@ int main(int argc, char **argv)
 {
 	const char *root = argc > 1 ? argv[1] : "tests/data/golden";
 	bool update = getenv("NP_GOLDEN_UPDATE") != NULL;
-	char *names[256], path[4096];
+	char *names[256];
 	int n = 0, nc = 0, failed = 0, i;
 	struct dirent *de;
 	DIR *d = opendir(root);
@@ -190,9 +217,8 @@ int main(int argc, char **argv)
 		struct np_diag diag;
 
 		snprintf(dir, sizeof(dir), "%s/%s", root, names[i]);
-		snprintf(path, sizeof(path), "%s/input.yaml", dir);
 		np_cluster_new(&c, NULL);
-		if (np_cluster_load_file(c, path, NULL, &diag)) {
+		if (load_case(c, dir, &diag)) {
 			printf("not ok %d - %s load: %s\n", ++n, names[i],
 			       diag.message);
 			n += 2;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Round trips: load, export (YAML and JSON), load the export into a new
- * cluster, export again: byte-identical, for every kind and every form.
+ * cluster, export again: byte-identical, for every kind and every form;
+ * the normalized form; the kinds' names.
  */
 #include <errno.h>
 #include <string.h>
@@ -271,4 +272,21 @@ Test(normalized, pod_ips_and_containers)
 		"  status:\n    podIP: fd00::1\n    podIPs:\n    - ip: fd00::1\n");
 	np_free(out);
 	np_cluster_free(c);
+}
+
+/* --- the kinds' names ---------------------------------------------------- */
+
+Test(misc, kind_name)
+{
+	static const char *const names[] = {
+		"Namespace",	  "Pod", "Service", "NetworkPolicy",
+		"PolicyEndpoint",
+	};
+	int k;
+
+	cr_assert_eq(ARRAY_LEN(names), NP_KIND__MAX);
+	for (k = 0; k < NP_KIND__MAX; k++)
+		cr_expect_str_eq(np_kind_name((enum np_kind)k), names[k]);
+	cr_expect_null(np_kind_name(NP_KIND__MAX));
+	cr_expect_null(np_kind_name((enum np_kind) - 1));
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the unit suites' loaders, exporters and checks (helpers.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,23 @@ void t_load_n(struct np_cluster *c, const char *text, size_t len, bool skip,
 void t_load(struct np_cluster *c, const char *text, bool skip, struct t_load *r)
 {
 	t_load_n(c, text, 0, skip, r);
+}
+
+void t_load_ok(struct np_cluster *c, const char *text)
+{
+	struct t_load r;
+
+	t_load(c, text, false, &r);
+	cr_assert_eq(r.ret, 0, "%s: %s: %s", text, r.diag.path, r.diag.message);
+	cr_expect_eq(r.ncb, 0);
+	cr_expect_eq(r.diag.err, 0);
+	cr_expect_str_eq(r.diag.message, "");
+}
+
+char *t_np_yaml(struct np_cluster *c)
+{
+	cr_assert_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
+	return t_export(c, NP_KIND_NETWORK_POLICY, NP_FORMAT_YAML);
 }
 
 char *t_export(struct np_cluster *c, enum np_kind kind, enum np_format fmt)

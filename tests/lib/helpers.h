@@ -34,6 +34,12 @@ void t_load_n(struct np_cluster *c, const char *text, size_t len, bool skip,
 void t_load(struct np_cluster *c, const char *text, bool skip,
 	    struct t_load *r);
 
+/* Load text into c and expect success without any diagnostic. */
+void t_load_ok(struct np_cluster *c, const char *text);
+
+/* The one NetworkPolicy of c, exported as YAML (np_free() it). */
+char *t_np_yaml(struct np_cluster *c);
+
 /* Export a kind; the caller np_free()s the result. */
 char *t_export(struct np_cluster *c, enum np_kind kind, enum np_format fmt);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the datapath fixture, crafted frames, hand-built map sets. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "dp_helpers.h"
+#include "pins.h"
 
 struct dpt T;
 
@@ -25,24 +26,6 @@ static void on_log(void *ctx, enum np_log_level level, const char *msg)
 		l->nwarn++;
 		snprintf(l->last_warn, sizeof(l->last_warn), "%s", msg);
 	}
-}
-
-static void rm_pins(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
 }
 
 void dpt_setup(void)
@@ -79,7 +62,7 @@ void dpt_teardown(void)
 		npt_pod_destroy(&T.pods[i]);
 	T.npods = 0;
 	if (*T.pin_root)
-		rm_pins(T.pin_root);
+		npt_rm_pins(T.pin_root);
 }
 
 struct np_datapath *dpt_open(enum np_mode mode, bool events,

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Owns the traffic tests' pods: network namespaces and veths. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Small public functions and argument checking. */
+/* The library's version, its error strings and the np_diag text. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,21 +31,6 @@ Test(misc, strerror)
 	cr_expect_str_eq(np_strerror(-ENOSPC), "no space left");
 	cr_expect_str_eq(np_strerror(-99999), "unknown error");
 	cr_expect_str_eq(np_strerror(-2147483647 - 1), "unknown error");
-}
-
-Test(misc, kind_name)
-{
-	static const char *const names[] = {
-		"Namespace",	  "Pod", "Service", "NetworkPolicy",
-		"PolicyEndpoint",
-	};
-	int k;
-
-	cr_assert_eq(ARRAY_LEN(names), NP_KIND__MAX);
-	for (k = 0; k < NP_KIND__MAX; k++)
-		cr_expect_str_eq(np_kind_name((enum np_kind)k), names[k]);
-	cr_expect_null(np_kind_name(NP_KIND__MAX));
-	cr_expect_null(np_kind_name((enum np_kind) - 1));
 }
 
 static struct np_diag full(void)
@@ -156,73 +141,5 @@ Test(diag, from_load_formats)
 			      "spec.ingress[0].ports[0].endPort: Invalid "
 			      "value: 70: must be greater than or equal to "
 			      "`port`");
-	np_cluster_free(c);
-}
-
-Test(misc, free_null)
-{
-	np_cluster_free(NULL);
-	np_free(NULL);
-}
-
-Test(misc, null_args)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct np_diag d;
-	char *out = (char *)"untouched";
-
-	cr_expect_eq(np_cluster_new(NULL, NULL), -EINVAL);
-	cr_expect_eq(np_cluster_load_buffer(NULL, "", 0, NULL, NULL, NULL),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_load_buffer(c, NULL, 1, NULL, NULL, &d),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_load_file(NULL, "x", NULL, NULL), -EINVAL);
-	cr_expect_eq(np_cluster_load_file(c, NULL, NULL, &d), -EINVAL);
-	cr_expect_eq(np_cluster_delete(NULL, NP_KIND_POD, "a", "b"), -EINVAL);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, "a", NULL), -EINVAL);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, NULL, "b"), -EINVAL);
-	cr_expect_eq(np_cluster_count(NULL, NP_KIND_POD), 0);
-	cr_expect_eq(np_cluster_count(c, NP_KIND__MAX), 0);
-	cr_expect_eq(np_cluster_export(NULL, NP_KIND_POD, NP_FORMAT_YAML, &out),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_export(c, NP_KIND_POD, NP_FORMAT_YAML, NULL),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_export(c, NP_KIND__MAX, NP_FORMAT_YAML, &out),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_export(c, NP_KIND_POD, NP_FORMAT_AUTO, &out),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_export(c, NP_KIND_POD, NP_FORMAT_TEXT, &out),
-		     -EINVAL);
-	cr_expect_str_eq(out, "untouched");
-	cr_expect_eq(np_diag_format(NULL, out, 1), -EINVAL);
-	np_cluster_free(c);
-}
-
-#define SKIPPED "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
-
-Test(misc, opts_sz)
-{
-	struct np_cluster *c = NULL;
-	struct np_cluster_opts copts = { 0 };
-	struct np_load_opts lopts = { 0 };
-	struct np_diag d;
-
-	/* sz 0: the fields are not read (a call to log would crash) */
-	copts.log = (np_log_fn)1;
-	cr_expect_eq(np_cluster_new(&c, &copts), 0);
-	lopts.format = NP_FORMAT_TEXT;
-	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
-					    &lopts, &d),
-		     0);
-	lopts.sz = sizeof(lopts);
-	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
-					    &lopts, &d),
-		     -EINVAL);
-	/* forced JSON on YAML text is a syntax error */
-	lopts.format = NP_FORMAT_JSON;
-	cr_expect_eq(np_cluster_load_buffer(c, "a: b\n", 5, "f", &lopts, &d),
-		     -EINVAL);
-	cr_expect_str_eq(d.file, "f");
-	cr_expect_eq(d.line, 1);
 	np_cluster_free(c);
 }

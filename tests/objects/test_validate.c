@@ -13,25 +13,9 @@
 #include <criterion/parameterized.h>
 
 #include "helpers.h"
+#include "manifests.h"
 #include "np_limits.h"
 
-/* Seven lines: a NetworkPolicy prod/web up to its podSelector. */
-#define NPH                                  \
-	"apiVersion: networking.k8s.io/v1\n" \
-	"kind: NetworkPolicy\n"              \
-	"metadata:\n"                        \
-	"  name: web\n"                      \
-	"  namespace: prod\n"                \
-	"spec:\n"                            \
-	"  podSelector: {}\n"
-/* Six lines: the same without the podSelector. */
-#define NPS                                  \
-	"apiVersion: networking.k8s.io/v1\n" \
-	"kind: NetworkPolicy\n"              \
-	"metadata:\n"                        \
-	"  name: web\n"                      \
-	"  namespace: prod\n"                \
-	"spec:\n"
 /* Nine lines: ports of the first ingress rule follow on line 10. */
 #define ING NPH "  ingress:\n  - ports:\n"
 /* Nine lines: peers of the first ingress rule follow on line 10. */
@@ -46,7 +30,6 @@
 	"apiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n" \
 	"metadata:\n  name: pe\n  namespace: x\nspec:\n"
 #define PEREF PE "  policyRef: {name: web, namespace: x}\n"
-#define NS "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n"
 
 #define OBJ "NetworkPolicy prod/web"
 #define P0 "spec.ingress[0].ports[0]"
@@ -517,254 +500,8 @@ ParameterizedTest(size_t *i, validate, bad)
 	np_cluster_free(c);
 }
 
-/* --- hostile input: each limit is -E2BIG with a diagnostic -------------- */
-
-static void expect_limit(const char *text, size_t len, const char *message,
-			 unsigned int line)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	t_load_n(c, text, len, false, &r);
-	cr_expect_eq(r.ret, -E2BIG);
-	cr_expect_eq(r.diag.err, -E2BIG);
-	cr_expect_str_eq(r.diag.message, message);
-	cr_expect_eq(r.diag.line, line);
-	cr_expect_eq(r.ncb, 1);
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
-	np_cluster_free(c);
-}
-
-Test(limits, alias_bomb)
-{
-	/* nine levels of ten aliases each: 10^9 nodes once expanded */
-	static const char bomb[] =
-		"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-		"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-		"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-		"h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-		"i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
-	char msg[128];
-
-	snprintf(msg, sizeof(msg),
-		 "too many nodes reached through aliases: more than %u",
-		 NP_MAX_ALIAS_NODES);
-	expect_limit(bomb, 0, msg, 5);
-}
-
-Test(limits, alias_small_ok)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	/* aliases are followed: a shared selector is fine */
-	t_load(c,
-	       NPS "  podSelector: &sel {matchLabels: {app: web}}\n"
-		   "  ingress:\n  - from:\n    - podSelector: *sel\n",
-	       false, &r);
-	cr_expect_eq(r.ret, 0, "%s", r.diag.message);
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
-	np_cluster_free(c);
-}
-
-Test(limits, depth_yaml)
-{
-	/* a map holding NP_MAX_DEPTH lists: one level too many */
-	char *open = t_repeat("[", NP_MAX_DEPTH);
-	char *text = malloc(NP_MAX_DEPTH + 8);
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "nesting too deep: more than %d levels",
-		 NP_MAX_DEPTH);
-	sprintf(text, "a: %s", open);
-	expect_limit(text, 0, msg, 1);
-	free(open);
-	free(text);
-}
-
-Test(limits, depth_at_limit_is_not_e2big)
-{
-	char *open = t_repeat("[", NP_MAX_DEPTH);
-	char *close = t_repeat("]", NP_MAX_DEPTH);
-	char *text = malloc(2 * NP_MAX_DEPTH + 2);
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	sprintf(text, "%s%s\n", open, close);
-	t_load(c, text, false, &r);
-	/* parses; a list is just not an object */
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_str_eq(r.diag.message,
-			 "Invalid type: expected an object, got list");
-	np_cluster_free(c);
-	free(open);
-	free(close);
-	free(text);
-}
-
-Test(limits, depth_json)
-{
-	/* deeper than jansson's own limit, and just over ours */
-	char *deep = t_repeat("[", 5000);
-	char *open = t_repeat("[", NP_MAX_DEPTH + 1);
-	char *close = t_repeat("]", NP_MAX_DEPTH + 1);
-	char *text = malloc(2 * NP_MAX_DEPTH + 4);
-	char msg[64];
-
-	snprintf(msg, sizeof(msg), "nesting too deep: more than %d levels",
-		 NP_MAX_DEPTH);
-	expect_limit(deep, 0, msg, 1);
-	sprintf(text, "%s%s\n", open, close);
-	expect_limit(text, 0, msg, 1);
-	free(deep);
-	free(open);
-	free(close);
-	free(text);
-}
-
-Test(limits, million_element_list)
-{
-	char *items = t_repeat("  - {}\n", 1000000);
-	size_t len = strlen(NPH "  ingress:\n") + strlen(items);
-	char *text = malloc(len + 1);
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	sprintf(text, "%s%s", NPH "  ingress:\n", items);
-	t_load(c, text, false, &r);
-	cr_expect_eq(r.ret, -E2BIG);
-	cr_expect_eq(r.diag.err, -E2BIG);
-	cr_expect_str_eq(r.diag.path, "spec.ingress");
-	cr_expect_eq(r.diag.line, 9);
-	cr_expect_eq(r.diag.column, 3);
-	cr_expect_str_eq(r.diag.message,
-			 "Too many: 1000000: must have at most 4096 items");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
-	np_cluster_free(c);
-	free(items);
-	free(text);
-}
-
-Test(limits, huge_scalar)
-{
-	char *big = t_repeat("a", NP_MAX_SCALAR_BYTES + 1);
-	char *text = malloc(NP_MAX_SCALAR_BYTES + 64);
-	char msg[128];
-
-	cr_assert_not_null(text);
-	snprintf(msg, sizeof(msg), "scalar too long: %u bytes, the limit is %u",
-		 NP_MAX_SCALAR_BYTES + 1, NP_MAX_SCALAR_BYTES);
-	sprintf(text, "apiVersion: v1\nkind: %s\n", big);
-	expect_limit(text, 0, msg, 2);
-	sprintf(text, "{\"apiVersion\": \"v1\",\n \"kind\": \"%s\"}", big);
-	expect_limit(text, 0, msg, 2);
-	free(big);
-	free(text);
-}
-
-Test(limits, nul_byte)
-{
-	static const char yaml[] = "apiVersion: v1\nkind: Namespace\0\n";
-	static const char json[] = "{\"kind\": \"Namespace\"\0}";
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	t_load_n(c, yaml, sizeof(yaml) - 1, false, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.diag.line, 2);
-	cr_expect_eq(r.diag.column, 16);
-	cr_expect_str_eq(r.diag.message,
-			 "syntax error: control characters are not allowed");
-	/* jansson stops at the NUL */
-	t_load_n(c, json, sizeof(json) - 1, false, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.diag.line, 1);
-	cr_expect_eq(r.diag.column, 21);
-	cr_expect_str_eq(r.diag.message,
-			 "syntax error: '}' expected near end of file");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 0);
-	np_cluster_free(c);
-}
-
-Test(limits, nul_escape_in_string)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	t_load(c,
-	       "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-	       "  name: \"a\\0b\"\n",
-	       false, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.diag.line, 4);
-	cr_expect_eq(r.diag.column, 9);
-	cr_expect_str_eq(r.diag.message, "syntax error: NUL byte in a string");
-	np_cluster_free(c);
-}
-
-Test(limits, invalid_utf8)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	t_load(c,
-	       "apiVersion: v1\nkind: Namespace\nmetadata:\n"
-	       "  name: \xc3\x28\n",
-	       false, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.diag.line, 4);
-	cr_expect_eq(r.diag.column, 10); /* the bad trailing byte */
-	cr_expect_str_eq(r.diag.message,
-			 "syntax error: invalid trailing UTF-8 octet");
-	t_load(c, "{\"kind\": \"\xff\"}", false, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.diag.line, 1);
-	cr_expect_eq(r.diag.column, 10);
-	cr_expect_str_eq(r.diag.message,
-			 "syntax error: unable to decode byte 0xff near '\"'");
-	np_cluster_free(c);
-}
-
-Test(limits, null_args)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct np_diag d;
-
-	cr_expect_eq(np_cluster_load_buffer(NULL, "a: b", 4, NULL, NULL, &d),
-		     -EINVAL);
-	cr_expect_eq(np_cluster_load_buffer(c, NULL, 4, NULL, NULL, &d),
-		     -EINVAL);
-	/* an empty buffer holds no objects */
-	cr_expect_eq(np_cluster_load_buffer(c, NULL, 0, NULL, NULL, &d), 0);
-	cr_expect_eq(np_cluster_load_buffer(c, "", 0, NULL, NULL, NULL), 0);
-	np_cluster_free(c);
-}
-
 /* --- valid edge cases --------------------------------------------------- */
 
-static void load_ok(struct np_cluster *c, const char *text)
-{
-	struct t_load r;
-
-	t_load(c, text, false, &r);
-	cr_assert_eq(r.ret, 0, "%s: %s: %s", text, r.diag.path, r.diag.message);
-	cr_expect_eq(r.ncb, 0);
-	cr_expect_eq(r.diag.err, 0);
-	cr_expect_str_eq(r.diag.message, "");
-}
-
-/* The one NetworkPolicy of c, exported as YAML. */
-static char *np_yaml(struct np_cluster *c)
-{
-	cr_assert_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
-	return t_export(c, NP_KIND_NETWORK_POLICY, NP_FORMAT_YAML);
-}
-
-#define LIST_HEAD "apiVersion: v1\nkind: List\nitems:\n"
 #define NPO                                                           \
 	"- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n" \
 	"  metadata:\n    name: web\n    namespace: prod\n"
@@ -774,10 +511,10 @@ Test(valid, cidr_host_bits_masked)
 	struct np_cluster *c = t_cluster(NULL);
 	char *y;
 
-	load_ok(c, IPB "        cidr: 10.1.2.3/8\n        except:\n"
-		       "        - 10.1.2.3/16\n"
-		       "    - ipBlock: {cidr: \"fd00::1/64\"}\n");
-	y = np_yaml(c);
+	t_load_ok(c, IPB "        cidr: 10.1.2.3/8\n        except:\n"
+			 "        - 10.1.2.3/16\n"
+			 "    - ipBlock: {cidr: \"fd00::1/64\"}\n");
+	y = t_np_yaml(c);
 	cr_expect_str_eq(y, LIST_HEAD NPO
 			 "  spec:\n    podSelector: {}\n"
 			 "    policyTypes:\n    - Ingress\n"
@@ -794,9 +531,9 @@ Test(valid, port_without_protocol_is_tcp)
 	struct np_cluster *c = t_cluster(NULL);
 	char *y;
 
-	load_ok(c, ING "    - port: 80\n    - port: 81\n      endPort: 81\n"
-		       "    - {}\n    - protocol: SCTP\n");
-	y = np_yaml(c);
+	t_load_ok(c, ING "    - port: 80\n    - port: 81\n      endPort: 81\n"
+			 "    - {}\n    - protocol: SCTP\n");
+	y = t_np_yaml(c);
 	cr_expect_str_eq(y, LIST_HEAD NPO
 			 "  spec:\n    podSelector: {}\n"
 			 "    policyTypes:\n    - Ingress\n"
@@ -814,7 +551,7 @@ Test(valid, ports_list_of_empty)
 {
 	struct np_cluster *c = t_cluster(NULL);
 
-	load_ok(c, NPH "  egress:\n  - ports: [{}]\n");
+	t_load_ok(c, NPH "  egress:\n  - ports: [{}]\n");
 	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
 	np_cluster_free(c);
 }
@@ -824,13 +561,13 @@ Test(valid, selectors)
 	struct np_cluster *c = t_cluster(NULL);
 
 	/* empty label value, NotIn, Exists, DoesNotExist, prefixed keys */
-	load_ok(c,
-		NPS "  podSelector:\n    matchLabels:\n      empty: \"\"\n"
-		    "      example.com/app: web\n"
-		    "    matchExpressions:\n"
-		    "    - {key: tier, operator: NotIn, values: [db, \"\"]}\n"
-		    "    - {key: x, operator: Exists}\n"
-		    "    - {key: y, operator: DoesNotExist, values: []}\n");
+	t_load_ok(c,
+		  NPS "  podSelector:\n    matchLabels:\n      empty: \"\"\n"
+		      "      example.com/app: web\n"
+		      "    matchExpressions:\n"
+		      "    - {key: tier, operator: NotIn, values: [db, \"\"]}\n"
+		      "    - {key: x, operator: Exists}\n"
+		      "    - {key: y, operator: DoesNotExist, values: []}\n");
 	np_cluster_free(c);
 }
 
@@ -839,8 +576,8 @@ Test(valid, policytypes_duplicated)
 	struct np_cluster *c = t_cluster(NULL);
 	char *y;
 
-	load_ok(c, NPH "  policyTypes: [Egress, Egress]\n");
-	y = np_yaml(c);
+	t_load_ok(c, NPH "  policyTypes: [Egress, Egress]\n");
+	y = t_np_yaml(c);
 	/* normalized: each type once */
 	cr_expect(strstr(y, "    policyTypes:\n    - Egress\n") ==
 			  y + strlen(y) -
@@ -850,58 +587,16 @@ Test(valid, policytypes_duplicated)
 	np_cluster_free(c);
 }
 
-Test(valid, yaml12_core_schema)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	char *y;
-
-	/* on, yes, no and 0777-style words stay strings */
-	load_ok(c,
-		NS "  labels: {a: on, b: yes, c: No, d: 'true', e: \"007\"}\n");
-	y = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
-	cr_expect_str_eq(y, LIST_HEAD
-			 "- apiVersion: v1\n  kind: Namespace\n"
-			 "  metadata:\n    name: prod\n    labels:\n"
-			 "      a: 'on'\n      b: 'yes'\n      c: 'No'\n"
-			 "      d: 'true'\n      e: '007'\n"
-			 "      kubernetes.io/metadata.name: prod\n");
-	np_free(y);
-	np_cluster_free(c);
-}
-
-Test(valid, kubectl_list_and_multidoc)
-{
-	struct np_cluster *c = t_cluster(NULL);
-
-	load_ok(c,
-		"apiVersion: v1\nkind: List\nitems:\n"
-		"- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
-		"- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n"
-		"---\n" NS "---\n---\n"
-		"apiVersion: v1\nkind: PodList\nitems: []\n");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 3);
-	load_ok(c, "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
-		   " {\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n"
-		   "  \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"}},\n"
-		   " {\"apiVersion\": \"v1\", \"kind\": \"Service\",\n"
-		   "  \"metadata\": {\"name\": \"s\"}, \"spec\": {}}]}\n");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 1);
-	cr_expect_eq(np_cluster_count(c, NP_KIND_SERVICE), 1);
-	/* no namespace means "default" */
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_SERVICE, "default", "s"), 0);
-	np_cluster_free(c);
-}
-
 Test(valid, other_kinds_skipped_and_logged)
 {
 	struct t_log log;
 	struct np_cluster *c = t_cluster(&log);
 
-	load_ok(c,
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-		"  name: web\n  namespace: prod\nspec: {replicas: 3}\n"
-		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
-		"data: {a: b}\n");
+	t_load_ok(c,
+		  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+		  "  name: web\n  namespace: prod\nspec: {replicas: 3}\n"
+		  "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+		  "data: {a: b}\n");
 	cr_expect_eq(log.n, 2);
 	cr_expect_eq(log.level, NP_LOG_INFO);
 	cr_expect_str_eq(
@@ -917,223 +612,10 @@ Test(valid, deployment_log_message)
 	struct t_log log;
 	struct np_cluster *c = t_cluster(&log);
 
-	load_ok(c, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-		   "  name: web\n  namespace: prod\n");
+	t_load_ok(c, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+		     "  name: web\n  namespace: prod\n");
 	cr_expect_eq(log.n, 1);
 	cr_expect_str_eq(log.last, "in.yaml:1: skipping Deployment prod/web: "
 				   "not a policy input");
-	np_cluster_free(c);
-}
-
-/* --- transactional loading, upsert, delete ------------------------------ */
-
-#define NS_A "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n"
-#define NS_B "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n"
-#define NS_BAD "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: B!\n"
-
-Test(cluster, all_or_nothing)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-	char *before, *after;
-
-	load_ok(c, NS_A "  labels: {v: one}\n");
-	before = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
-	t_load(c, NS_A "  labels: {v: two}\n---\n" NS_B "---\n" NS_BAD, false,
-	       &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.ncb, 1);
-	cr_expect_eq(r.diag.line, 15);
-	cr_expect_str_eq(r.diag.object, "Namespace B!");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 1);
-	after = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
-	cr_expect_str_eq(after, before);
-	cr_expect(strstr(after, "\"v\": \"one\"") != NULL, "%s", after);
-	np_free(before);
-	np_free(after);
-	np_cluster_free(c);
-}
-
-Test(cluster, syntax_error_applies_nothing_even_when_skipping)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-
-	t_load(c, NS_A "---\n" NS_B "  labels: [\n", true, &r);
-	cr_expect_eq(r.ret, -EINVAL);
-	cr_expect_eq(r.ncb, 1);
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 0);
-	np_cluster_free(c);
-}
-
-Test(cluster, skip_invalid)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	struct t_load r;
-	char *out;
-
-	load_ok(c, NS_A "  labels: {v: one}\n---\n" NS_B);
-	/* the new a is invalid: the old a stays; c is added; two reports */
-	t_load(c,
-	       NS_A
-	       "  labels: {v: \"t w o\"}\n---\n"
-	       "apiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n---\n" NS_BAD,
-	       true, &r);
-	cr_expect_eq(r.ret, 0);
-	cr_expect_eq(r.ncb, 2);
-	cr_expect_str_eq(r.diag.object, "Namespace a");
-	cr_expect_str_eq(r.diag.path, "metadata.labels");
-	cr_expect_str_eq(r.cb_first.object, "Namespace a");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 3);
-	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_YAML);
-	cr_expect(strstr(out, "name: a\n    labels:\n"
-			      "      kubernetes.io/metadata.name: a\n"
-			      "      v: one\n") != NULL,
-		  "%s", out);
-	np_free(out);
-	np_cluster_free(c);
-}
-
-Test(cluster, upsert_replaces)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	char *out;
-
-	load_ok(c, NPH);
-	load_ok(c, NPH "  policyTypes: [Egress]\n");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 1);
-	out = np_yaml(c);
-	cr_expect(strstr(out, "policyTypes:\n    - Egress\n") != NULL, "%s",
-		  out);
-	cr_expect(strstr(out, "Ingress") == NULL, "%s", out);
-	np_free(out);
-	/* the same name in another namespace is another object */
-	load_ok(c, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-		   "metadata: {name: web, namespace: dev}\n");
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 2);
-	np_cluster_free(c);
-}
-
-Test(cluster, delete)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	char name[32], text[256];
-	int i;
-
-	/* enough objects to exercise the table's probing and shifting */
-	for (i = 0; i < 200; i++) {
-		snprintf(text, sizeof(text),
-			 "apiVersion: v1\nkind: Pod\n"
-			 "metadata: {name: p%d, namespace: n%d}\n",
-			 i, i % 7);
-		load_ok(c, text);
-	}
-	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 200);
-	for (i = 0; i < 200; i += 2) {
-		snprintf(name, sizeof(name), "p%d", i);
-		snprintf(text, sizeof(text), "n%d", i % 7);
-		cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, text, name), 0,
-			     "%s/%s", text, name);
-	}
-	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 100);
-	for (i = 0; i < 200; i++) {
-		snprintf(name, sizeof(name), "p%d", i);
-		snprintf(text, sizeof(text), "n%d", i % 7);
-		cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, text, name),
-			     i % 2 ? 0 : -ENOENT, "%s/%s", text, name);
-	}
-	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 0);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, "x", "nothing"),
-		     -ENOENT);
-	load_ok(c, NS_A);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_NAMESPACE, NULL, "a"), 0);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_NAMESPACE, NULL, "a"),
-		     -ENOENT);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, NULL, "a"), -EINVAL);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND_POD, "x", NULL), -EINVAL);
-	cr_expect_eq(np_cluster_delete(c, NP_KIND__MAX, "x", "a"), -EINVAL);
-	cr_expect_eq(np_cluster_delete(NULL, NP_KIND_POD, "x", "a"), -EINVAL);
-	np_cluster_free(c);
-}
-
-Test(cluster, namespace_implied_label)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	char *out;
-
-	load_ok(c, NS_B "  labels: {team: x}\n---\n" NS_A);
-	out = t_export(c, NP_KIND_NAMESPACE, NP_FORMAT_JSON);
-	cr_expect_str_eq(out,
-			 "{\n"
-			 "  \"apiVersion\": \"v1\",\n"
-			 "  \"kind\": \"List\",\n"
-			 "  \"items\": [\n"
-			 "    {\n"
-			 "      \"apiVersion\": \"v1\",\n"
-			 "      \"kind\": \"Namespace\",\n"
-			 "      \"metadata\": {\n"
-			 "        \"name\": \"a\",\n"
-			 "        \"labels\": {\n"
-			 "          \"kubernetes.io/metadata.name\": \"a\"\n"
-			 "        }\n"
-			 "      }\n"
-			 "    },\n"
-			 "    {\n"
-			 "      \"apiVersion\": \"v1\",\n"
-			 "      \"kind\": \"Namespace\",\n"
-			 "      \"metadata\": {\n"
-			 "        \"name\": \"b\",\n"
-			 "        \"labels\": {\n"
-			 "          \"kubernetes.io/metadata.name\": \"b\",\n"
-			 "          \"team\": \"x\"\n"
-			 "        }\n"
-			 "      }\n"
-			 "    }\n"
-			 "  ]\n"
-			 "}\n");
-	np_free(out);
-	np_cluster_free(c);
-}
-
-Test(cluster, load_file)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	char path[] = "/tmp/np-test-XXXXXX";
-	struct np_diag d;
-	size_t ncb = 0;
-	int fd;
-
-	fd = mkstemp(path);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, NS_A, strlen(NS_A)), (ssize_t)strlen(NS_A));
-	close(fd);
-	cr_expect_eq(np_cluster_load_file(c, path, NULL, &d), 0);
-	cr_expect_eq(np_cluster_count(c, NP_KIND_NAMESPACE), 1);
-	unlink(path);
-	cr_expect_eq(np_cluster_load_file(c, path, NULL, &d), -ENOENT);
-	cr_expect_eq(d.err, -ENOENT);
-	cr_expect_str_eq(d.file, path);
-	cr_expect_str_eq(d.message, "No such file or directory");
-	cr_expect_eq(np_cluster_load_file(NULL, path, NULL, &d), -EINVAL);
-	cr_expect_eq(np_cluster_load_file(c, NULL, NULL, &d), -EINVAL);
-	np_cluster_free(c);
-	(void)ncb;
-}
-
-static void count_diag(void *ctx, const struct np_diag *d)
-{
-	(*(size_t *)ctx)++;
-	cr_expect_eq(d->err, -ENOENT);
-}
-
-Test(cluster, load_file_reports_without_diag)
-{
-	struct np_cluster *c = t_cluster(NULL);
-	size_t n = 0;
-	NP_OPTS(np_load_opts, o, .on_diag = count_diag, .diag_ctx = &n);
-
-	cr_expect_eq(np_cluster_load_file(c, "/nonexistent/x.yaml", &o, NULL),
-		     -ENOENT);
-	cr_expect_eq(n, 1);
 	np_cluster_free(c);
 }
