@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The map layout shared by the TC programs (bpf/netpol.bpf.c) and
- * userspace (libnetpol/encode.c, libnetpol/datapath.c). Fixed-width types,
+ * userspace (libnetpol/mapset.c, libnetpol/datapath.c). Fixed-width types,
  * explicit padding, every size asserted.
  *
  * Policy lookup for a new flow of endpoint E in direction D:
