@@ -14,8 +14,9 @@
  *   lib/config.h     np_rt (.bss), CONFIG_HZ (.kconfig), the clock
  *   lib/parse.h      packet parsing, the inner header of an ICMP error
  *   lib/events.h     counters, flow events to the ring buffer
- *   lib/conntrack.h  conntrack keys and timeouts, fragment keys
- *   lib/policy.h     endpoint record, node IPs, port sets
+ *   lib/conntrack.h  conntrack keys, entry states, timeouts; fragment keys
+ *   lib/policy.h     endpoint record, node IPs, host hash and LPM lookup,
+ *                    port sets
  * and the layouts they share with userspace in netpol_abi.h.
  *
  * Per packet:
@@ -122,24 +123,8 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 			count(skb, ct->slot, dir, false);
 			return TC_ACT_OK;
 		}
-		if (p.t.proto == IPPROTO_TCP) {
-			/* A new connection on a closing tuple: judge it */
-			if ((p.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
-			    ct->state == NP_CT_CLOSING)
-				goto miss;
-			if (p.tcp_flags & (TCPF_FIN | TCPF_RST)) {
-				if (ct->state != NP_CT_CLOSING)
-					ct->state = NP_CT_CLOSING;
-			} else if (ct->state == NP_CT_NEW &&
-				   hi != !!(ct->flags & NP_CTF_ORIG_HI)) {
-				ct->state = NP_CT_ESTABLISHED;
-			}
-		} else if (ct->state == NP_CT_NEW &&
-			   hi != !!(ct->flags & NP_CTF_ORIG_HI)) {
-			ct->state = NP_CT_ESTABLISHED;
-		}
-		if (ct->last_seen != now)
-			ct->last_seen = now;
+		if (!ct_refresh(ct, &p, hi, now))
+			goto miss;
 		nfv.slot = ct->slot;
 		count(skb, ct->slot, dir, false);
 		if (p.frag == FRAG_FIRST)
@@ -172,28 +157,7 @@ miss:
 	}
 
 	ruleset = ep.d.ruleset;
-	/* the host key first: when there is one, it is the longest prefix */
-	if (p.family == 4) {
-		struct np_lpm_key_v4 lk = {
-			.prefixlen = NP_RULESET_BITS + 32,
-			.ruleset = bpf_htonl(ruleset),
-		};
-
-		__builtin_memcpy(lk.addr, peer, 4);
-		lv = bpf_map_lookup_elem(&host_v4, &lk.ruleset);
-		if (!lv && (ep.d.lpm & NP_EPL_V4))
-			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
-	} else {
-		struct np_lpm_key_v6 lk = {
-			.prefixlen = NP_RULESET_BITS + 128,
-			.ruleset = bpf_htonl(ruleset),
-		};
-
-		__builtin_memcpy(lk.addr, peer, 16);
-		lv = bpf_map_lookup_elem(&host_v6, &lk.ruleset);
-		if (!lv && (ep.d.lpm & NP_EPL_V6))
-			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
-	}
+	lv = rule_lookup(&p, peer, ruleset, ep.d.lpm);
 	if (!lv) {
 		reason = NP_DPR_DENY_NO_MATCH;
 		goto deny_ep;
@@ -210,12 +174,7 @@ miss:
 allow:
 	count(skb, nct.slot, dir, false);
 	if (!p.icmp_err && !np_rt.bench_no_ct_insert) {
-		nct.last_seen = now;
-		nct.state = NP_CT_NEW;
-		nct.flags = hi ? NP_CTF_ORIG_HI : 0;
-		if (p.t.proto == IPPROTO_TCP &&
-		    (p.tcp_flags & (TCPF_FIN | TCPF_RST)))
-			nct.state = NP_CT_CLOSING;
+		ct_init(&nct, &p, hi, now);
 		if (p.family == 4)
 			bpf_map_update_elem(&ct_v4, &k4, &nct, BPF_ANY);
 		else

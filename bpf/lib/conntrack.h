@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Conntrack and fragment tracking: the direction-normalized conntrack keys
- * and the idle timeout of an entry by protocol and state; the key that
- * lets the later fragments of an allowed datagram follow its first.
+ * Conntrack and fragment tracking: a new entry and how a live one follows
+ * the packets of its flow (state, last seen), the idle timeout of an entry
+ * by protocol and state, the direction-normalized conntrack keys; the key
+ * that lets the later fragments of an allowed datagram follow its first.
  */
 #ifndef NETPOL_BPF_LIB_CONNTRACK_H
 #define NETPOL_BPF_LIB_CONNTRACK_H
@@ -27,6 +28,49 @@ static __always_inline __u32 ct_timeout(__u8 proto, __u8 state)
 	if (state == NP_CT_CLOSING)
 		return np_rt.to.tcp_closing;
 	return np_rt.to.tcp_new;
+}
+
+/*
+ * A live entry meets another packet of its flow (hi: the packet's source is
+ * the key's [1]): its state and time follow the packet. False, and the
+ * entry untouched, when the packet opens a new TCP connection on a closing
+ * tuple: that one is judged anew.
+ */
+static __always_inline bool ct_refresh(struct np_ct_value *ct,
+				       const struct pkt *p, bool hi, __u32 now)
+{
+	if (p->t.proto == IPPROTO_TCP) {
+		if ((p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN &&
+		    ct->state == NP_CT_CLOSING)
+			return false;
+		if (p->tcp_flags & (TCPF_FIN | TCPF_RST)) {
+			if (ct->state != NP_CT_CLOSING)
+				ct->state = NP_CT_CLOSING;
+		} else if (ct->state == NP_CT_NEW &&
+			   hi != !!(ct->flags & NP_CTF_ORIG_HI)) {
+			ct->state = NP_CT_ESTABLISHED;
+		}
+	} else if (ct->state == NP_CT_NEW &&
+		   hi != !!(ct->flags & NP_CTF_ORIG_HI)) {
+		ct->state = NP_CT_ESTABLISHED;
+	}
+	if (ct->last_seen != now)
+		ct->last_seen = now;
+	return true;
+}
+
+/*
+ * The new entry of an allowed packet's flow, its counters slot already set
+ * (hi as for ct_refresh).
+ */
+static __always_inline void ct_init(struct np_ct_value *v, const struct pkt *p,
+				    bool hi, __u32 now)
+{
+	v->last_seen = now;
+	v->state = NP_CT_NEW;
+	v->flags = hi ? NP_CTF_ORIG_HI : 0;
+	if (p->t.proto == IPPROTO_TCP && (p->tcp_flags & (TCPF_FIN | TCPF_RST)))
+		v->state = NP_CT_CLOSING;
 }
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Policy: the endpoint record of a host veth (from ep_cache, else the
- * endpoints hash), node IP peers, and port sets.
+ * Policy: whether a peer is a node IP, the key of a rule set that covers a
+ * peer (host hash, then LPM trie), whether a port set holds a port, and the
+ * endpoint record of a host veth (from ep_cache, else the endpoints hash).
  */
 #ifndef NETPOL_BPF_LIB_POLICY_H
 #define NETPOL_BPF_LIB_POLICY_H
@@ -35,6 +36,41 @@ static __always_inline bool is_node_ip(const struct pkt *p, const __u32 *a)
 		    np_rt.node_ip6[i][3] == a[3])
 			return true;
 	return false;
+}
+
+/*
+ * The value of the key that covers peer in rule set ruleset: the host key
+ * first (when there is one, it is the longest prefix), then, when the rule
+ * set has prefix keys in the family (lpm: NP_EPL_*), the LPM trie. NULL:
+ * no key covers the peer.
+ */
+static __always_inline struct np_lpm_value *
+rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
+{
+	struct np_lpm_value *lv;
+
+	if (p->family == 4) {
+		struct np_lpm_key_v4 lk = {
+			.prefixlen = NP_RULESET_BITS + 32,
+			.ruleset = bpf_htonl(ruleset),
+		};
+
+		__builtin_memcpy(lk.addr, peer, 4);
+		lv = bpf_map_lookup_elem(&host_v4, &lk.ruleset);
+		if (!lv && (lpm & NP_EPL_V4))
+			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
+	} else {
+		struct np_lpm_key_v6 lk = {
+			.prefixlen = NP_RULESET_BITS + 128,
+			.ruleset = bpf_htonl(ruleset),
+		};
+
+		__builtin_memcpy(lk.addr, peer, 16);
+		lv = bpf_map_lookup_elem(&host_v6, &lk.ruleset);
+		if (!lv && (lpm & NP_EPL_V6))
+			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
+	}
+	return lv;
 }
 
 /* Whether (proto, port) falls in one of ps->slots[0 .. count). */
