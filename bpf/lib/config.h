@@ -19,6 +19,7 @@ struct np_dp_runtime np_rt;
 /* From the kernel's config when libbpf finds it; 0 otherwise. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
+/* The clock of conntrack and fragment entries: jiffies, low 32 bits. */
 static __always_inline __u32 now_jiffies(void)
 {
 	return (__u32)bpf_jiffies64();

@@ -2,8 +2,8 @@
 /*
  * What the programs report: the per-endpoint, per-direction allow and deny
  * counters, and flow events to the ring buffer (np_emit, a global function
- * the verifier checks once) with the node-wide count of events lost.
- * Included by netpol.bpf.c only.
+ * the verifier checks once, so one object only includes this) with the
+ * node-wide count of events lost.
  */
 #ifndef NETPOL_BPF_LIB_EVENTS_H
 #define NETPOL_BPF_LIB_EVENTS_H

@@ -3,7 +3,7 @@
  * The maps of the TC programs, every one of them: definitions only, in the
  * order the object has always declared them (the skeleton and the pinned
  * maps are named after them). Their key and value layouts are the ABI in
- * netpol_abi.h; which header reads which map is said where it is read.
+ * netpol_abi.h.
  */
 #ifndef NETPOL_BPF_LIB_MAPS_H
 #define NETPOL_BPF_LIB_MAPS_H

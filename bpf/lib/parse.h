@@ -3,7 +3,7 @@
  * Packet parsing: the flow of one packet (struct pkt) from its Ethernet,
  * IPv4 or IPv6 (with extension headers), and L4 headers; fragment kind;
  * the inner header an ICMP error quotes (np_parse_inner, a global
- * function the verifier checks once). Included by netpol.bpf.c only.
+ * function the verifier checks once, so one object only includes this).
  */
 #ifndef NETPOL_BPF_LIB_PARSE_H
 #define NETPOL_BPF_LIB_PARSE_H
