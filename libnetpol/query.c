@@ -6,28 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
-
-int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
-{
-	struct np_strbuf sb = { 0 };
-	struct np_obj **objs;
-	size_t n, i;
-	int err;
-
-	if (!c || !out || (unsigned)kind >= NP_KIND__MAX)
-		return -EINVAL;
-	err = np__cluster_sorted(c, kind, &objs, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++) {
-		if (kind != NP_KIND_NAMESPACE)
-			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
-		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
-	}
-	free(objs);
-	return np__sb_finish(&sb, out);
-}
+#include "ruleset_internal.h"
 
 static const char *proto_text(enum np_protocol p)
 {

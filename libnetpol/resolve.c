@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
+#include "resolve.h"
 
 static const struct np_cidr all4 = { .family = 4, .len = 0 };
 static const struct np_cidr all6 = { .family = 6, .len = 0 };
@@ -51,7 +51,7 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
 
 /* --- the context: indexes over the snapshot ----------------------------- */
 
-void np__ctx_free(struct np_ctx *ctx)
+static void ctx_free(struct np_ctx *ctx)
 {
 	size_t i, j;
 
@@ -71,11 +71,15 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx->pes);
 	free(ctx->nss);
 	free(ctx->groups);
-	for (i = 0; ctx->peers && i < ctx->peercap; i++) {
-		free(ctx->peers[i].pods);
-		free(ctx->peers[i].by_ip);
+	for (i = 0; i < ctx->peers.cap; i++) {
+		struct np_peer_slot *ps = ctx->peers.slots[i].val;
+
+		if (ps) {
+			free(ps->pods);
+			free(ps->by_ip);
+		}
 	}
-	free(ctx->peers);
+	np__hashmap_release(&ctx->peers);
 	for (i = 0; ctx->touched && i < ctx->npols; i++) {
 		free(ctx->touched[i].v);
 		free(ctx->touched[i].slots);
@@ -86,7 +90,8 @@ void np__ctx_free(struct np_ctx *ctx)
 	free(ctx->svc_pods);
 	free(ctx->nsvc_pods);
 	free(ctx->bk);
-	np__ctx_cores_release(ctx);
+	if (ctx->rs_cache_free)
+		ctx->rs_cache_free(ctx->rs_cache);
 	np__arena_release(&ctx->arena);
 	free(ctx);
 }
@@ -109,9 +114,24 @@ static const struct np_obj *find_ns(const struct np_ctx *ctx, const char *name)
 	return NULL;
 }
 
+static const struct np_cluster_hooks ctx_hooks;
+
+/* The context the cluster keeps for the compiler, if any. */
+static struct np_ctx *ctx_of(const struct np_cluster *c)
+{
+	return c->hooks == &ctx_hooks ? c->hooks_ctx : NULL;
+}
+
+/* Drop the cluster's context: the next compile builds a new one. */
+static void ctx_drop(struct np_cluster *c)
+{
+	ctx_free(ctx_of(c));
+	np__cluster_set_hooks(c, NULL, NULL);
+}
+
 int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 {
-	struct np_ctx *ctx = c->ctx;
+	struct np_ctx *ctx = ctx_of(c);
 	size_t i, n;
 	int err;
 
@@ -119,8 +139,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 		*out = ctx;
 		return 0;
 	}
-	np__ctx_free(ctx);
-	c->ctx = NULL;
+	ctx_drop(c);
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
@@ -187,11 +206,12 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 			g->labels = l;
 		}
 	}
-	c->ctx = ctx;
+	/* the snapshot tells the context of every change from now on */
+	np__cluster_set_hooks(c, &ctx_hooks, ctx);
 	*out = ctx;
 	return 0;
 fail:
-	np__ctx_free(ctx);
+	ctx_free(ctx);
 	return err;
 }
 
@@ -459,6 +479,11 @@ static int peer_expand(struct np_ctx *ctx, const struct np_obj *pol,
  * (namespaceSelector: {} with the same podSelector, say) expand once per
  * snapshot.
  */
+static bool peer_key_eq(const void *val, const void *key)
+{
+	return !strcmp(((const struct np_peer_slot *)val)->key, key);
+}
+
 static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 		     const struct np_peer *peer, const struct np_obj ***out,
 		     size_t *n, struct np_peer_slot **slotp)
@@ -466,7 +491,7 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	struct np_strbuf sb = { 0 };
 	struct np_peer_slot *ps;
 	const struct np_obj **pods;
-	size_t slot, m, copy;
+	size_t m;
 	uint64_t h;
 	int err;
 
@@ -482,46 +507,24 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	if (sb.err)
 		return sb.err;
 	h = np__hash_str(sb.buf, 0);
-	if (ctx->peercap)
-		for (slot = h & (ctx->peercap - 1); ctx->peers[slot].key;
-		     slot = (slot + 1) & (ctx->peercap - 1))
-			if (ctx->peers[slot].h == h &&
-			    !strcmp(ctx->peers[slot].key, sb.buf)) {
-				np__sb_release(&sb);
-				*out = ctx->peers[slot].pods;
-				*n = ctx->peers[slot].n;
-				if (slotp)
-					*slotp = &ctx->peers[slot];
-				return 0;
-			}
+	ps = np__hashmap_get(&ctx->peers, h, peer_key_eq, sb.buf);
+	if (ps) {
+		np__sb_release(&sb);
+		*out = ps->pods;
+		*n = ps->n;
+		if (slotp)
+			*slotp = ps;
+		return 0;
+	}
 	err = peer_expand(ctx, pol, peer, &pods, &m);
 	if (err) {
 		np__sb_release(&sb);
 		return err;
 	}
-	if (ctx->npeers + 1 > ctx->peercap / 2) {
-		size_t cap = ctx->peercap ? ctx->peercap * 2 : 64, j;
-		struct np_peer_slot *nt = calloc(cap, sizeof(*nt));
-
-		if (!nt)
-			goto nomem;
-		for (j = 0; j < ctx->peercap; j++) {
-			if (!ctx->peers[j].key)
-				continue;
-			for (slot = ctx->peers[j].h & (cap - 1); nt[slot].key;
-			     slot = (slot + 1) & (cap - 1))
-				;
-			nt[slot] = ctx->peers[j];
-		}
-		free(ctx->peers);
-		ctx->peers = nt;
-		ctx->peercap = cap;
-	}
-	for (slot = h & (ctx->peercap - 1); ctx->peers[slot].key;
-	     slot = (slot + 1) & (ctx->peercap - 1))
-		;
-	ps = &ctx->peers[slot];
-	(void)copy;
+	/* in the arena: the slot stays where it is as the table grows */
+	ps = np__arena_zalloc(&ctx->arena, sizeof(*ps));
+	if (!ps)
+		goto nomem;
 	ps->key = np__arena_strdup(&ctx->arena, sb.buf);
 	ps->ns_sel = peer->ns_sel ? sel_copy(&ctx->arena, peer->ns_sel) : NULL;
 	ps->pod_sel = peer->pod_sel ? sel_copy(&ctx->arena, peer->pod_sel) :
@@ -529,10 +532,9 @@ static int peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	ps->ns = peer->ns_sel ? NULL :
 				np__arena_strdup(&ctx->arena, pol->meta.ns);
 	if (!ps->key || (peer->ns_sel && !ps->ns_sel) ||
-	    (peer->pod_sel && !ps->pod_sel) || (!peer->ns_sel && !ps->ns)) {
-		ps->key = NULL;
+	    (peer->pod_sel && !ps->pod_sel) || (!peer->ns_sel && !ps->ns) ||
+	    np__hashmap_add(&ctx->peers, h, ps, 64))
 		goto nomem;
-	}
 	/* the slot owns the list: pod changes patch it in place */
 	ps->pods = pods;
 	ps->cap = m;
@@ -1908,10 +1910,10 @@ static unsigned char *slots_hit(const struct np_ctx *ctx,
 
 	if (!hit)
 		return NULL;
-	for (i = 0; i < ctx->peercap; i++) {
-		const struct np_peer_slot *ps = &ctx->peers[i];
+	for (i = 0; i < ctx->peers.cap; i++) {
+		const struct np_peer_slot *ps = ctx->peers.slots[i].val;
 
-		if (!ps->key)
+		if (!ps)
 			continue;
 		if (cold->pod && slot_selects(ps, cold))
 			hit[ps->id] |= 1;
@@ -1926,10 +1928,10 @@ static int peers_patch(struct np_ctx *ctx, const unsigned char *hit,
 {
 	size_t i, j;
 
-	for (i = 0; i < ctx->peercap; i++) {
-		struct np_peer_slot *ps = &ctx->peers[i];
+	for (i = 0; i < ctx->peers.cap; i++) {
+		struct np_peer_slot *ps = ctx->peers.slots[i].val;
 
-		if (!ps->key)
+		if (!ps)
 			continue;
 		if (hit[ps->id]) {
 			free(ps->by_ip);
@@ -2057,15 +2059,18 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	return err;
 }
 
-void np__ctx_change(struct np_cluster *c, enum np_kind kind,
-		    const struct np_obj *old, const struct np_obj *new_)
+/*
+ * The snapshot's hook: object old (NULL: none) became new (NULL: deleted);
+ * the table already holds new and old is still alive. Keeps the context
+ * valid, or drops it.
+ */
+static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
+		       const struct np_obj *old, const struct np_obj *new_)
 {
-	struct np_ctx *ctx = c->ctx;
+	struct np_ctx *ctx = hctx;
 	size_t rm, ins, i;
 	int err = 0;
 
-	if (!ctx)
-		return;
 	switch (kind) {
 	case NP_KIND_POD:
 		err = pod_change(ctx, old, new_);
@@ -2092,24 +2097,29 @@ void np__ctx_change(struct np_cluster *c, enum np_kind kind,
 		/* Namespaces relabel whole groups: start over */
 		err = -EAGAIN;
 	}
-	if (err) {
-		np__ctx_free(ctx);
-		c->ctx = NULL;
-	}
+	if (err)
+		ctx_drop(c);
 }
 
-void np__ctx_synced(struct np_ctx *ctx, uint64_t gen)
+static void ctx_synced(void *hctx, uint64_t gen)
 {
-	ctx->gen = gen;
+	((struct np_ctx *)hctx)->gen = gen;
 }
 
-/*
- * Consistency of a context with its snapshot, for tests: 0 or a negative
- * number naming the first broken invariant.
- */
+static void ctx_on_free(void *hctx)
+{
+	ctx_free(hctx);
+}
+
+static const struct np_cluster_hooks ctx_hooks = {
+	.on_change = ctx_change,
+	.on_synced = ctx_synced,
+	.on_free = ctx_on_free,
+};
+
 int np__ctx_check(struct np_cluster *c)
 {
-	struct np_ctx *ctx = c->ctx;
+	struct np_ctx *ctx = ctx_of(c);
 	size_t i, sum = 0;
 
 	if (!ctx)

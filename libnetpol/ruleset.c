@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
+/* NP_MAX_SLOTS: the datapath's port slots per key, a limit of the format */
+#include "../bpf/netpol_abi.h"
+#include "ruleset_internal.h"
 
 /* --- port sets ---------------------------------------------------------- */
 
@@ -813,20 +815,73 @@ static int serial_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void np__ctx_cores_release(struct np_ctx *ctx)
+/* A cached core, by the rules of the PolicyEndpoints that built it. */
+struct core_ent {
+	struct np_rs_core *core;
+	size_t nserials;
+	uint64_t serials[]; /* sorted */
+};
+
+struct core_key {
+	const uint64_t *serials;
+	size_t n;
+};
+
+/*
+ * The cache of cores, this stage's own: it hangs on the resolution context
+ * (which lives as long as the snapshot is unchanged in what it indexes)
+ * and goes with it, through the release function installed beside it.
+ */
+struct core_cache {
+	struct np_hashmap map; /* struct core_ent, by hash of the serials */
+	size_t bytes; /* arena bytes of the cached cores */
+};
+
+static bool core_key_eq(const void *val, const void *key)
+{
+	const struct core_ent *ce = val;
+	const struct core_key *k = key;
+
+	return ce->nserials == k->n &&
+	       !memcmp(ce->serials, k->serials, k->n * sizeof(*k->serials));
+}
+
+static void cache_clear(struct core_cache *cc)
 {
 	size_t i;
 
-	for (i = 0; i < ctx->corecap; i++) {
-		if (!ctx->cores || !ctx->cores[i].core)
+	for (i = 0; i < cc->map.cap; i++) {
+		struct core_ent *ce = cc->map.slots[i].val;
+
+		if (!ce)
 			continue;
-		np__core_put(ctx->cores[i].core);
-		free(ctx->cores[i].serials);
+		np__core_put(ce->core);
+		free(ce);
 	}
-	free(ctx->cores);
-	ctx->cores = NULL;
-	ctx->ncores = ctx->corecap = 0;
-	ctx->core_bytes = 0;
+	np__hashmap_release(&cc->map);
+	cc->bytes = 0;
+}
+
+static void cache_free(void *cc)
+{
+	if (!cc)
+		return;
+	cache_clear(cc);
+	free(cc);
+}
+
+static struct core_cache *cache_of(struct np_ctx *ctx)
+{
+	struct core_cache *cc;
+
+	if (ctx->rs_cache)
+		return ctx->rs_cache;
+	cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return NULL;
+	ctx->rs_cache = cc;
+	ctx->rs_cache_free = cache_free;
+	return cc;
 }
 
 /*
@@ -837,91 +892,55 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		    const char *ns, const char *name, struct np_rs_core **out,
 		    struct np_diag *diag)
 {
-	uint64_t *ser, key;
-	size_t i, slot;
+	struct core_cache *cc = ctx ? ctx->rs_cache : NULL;
+	struct core_ent *ce, *hit;
+	struct core_key k;
+	uint64_t key;
+	size_t i;
 	int err;
 
-	ser = malloc((npes + 1) * sizeof(*ser));
-	if (!ser)
+	ce = malloc(sizeof(*ce) + (npes + 1) * sizeof(ce->serials[0]));
+	if (!ce)
 		return -ENOMEM;
 	/* by rules, not by version: a core depends on the rules only */
 	for (i = 0; i < npes; i++)
-		ser[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
-					       pes[i]->serial;
-	qsort(ser, npes, sizeof(*ser), serial_cmp);
-	key = np__hash_fast(ser, npes * sizeof(*ser), 0x636f7265);
-	if (ctx && ctx->corecap) {
-		for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
-		     slot = (slot + 1) & (ctx->corecap - 1)) {
-			struct np_core_slot *cs = &ctx->cores[slot];
-
-			if (cs->key == key && cs->nserials == npes &&
-			    !memcmp(cs->serials, ser, npes * sizeof(*ser))) {
-				free(ser);
-				*out = core_get(cs->core);
-				return 0;
-			}
+		ce->serials[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
+						       pes[i]->serial;
+	qsort(ce->serials, npes, sizeof(ce->serials[0]), serial_cmp);
+	ce->nserials = npes;
+	key = np__hash_fast(ce->serials, npes * sizeof(ce->serials[0]),
+			    0x636f7265);
+	k.serials = ce->serials;
+	k.n = npes;
+	if (cc) {
+		hit = np__hashmap_get(&cc->map, key, core_key_eq, &k);
+		if (hit) {
+			free(ce);
+			*out = core_get(hit->core);
+			return 0;
 		}
 	}
 	err = core_build(out, pes, npes, ns, name, diag);
-	if (err || !ctx) {
-		free(ser);
+	if (err || !ctx || !(cc = cache_of(ctx))) {
+		free(ce);
 		return err;
 	}
 	/*
 	 * Remember it. The cache is bounded by bytes: past NP_CORE_CACHE it
 	 * starts over (cores in use stay alive through their references),
-	 * which also drops keys of endpoints that no longer exist.
+	 * which also drops keys of endpoints that no longer exist; and by
+	 * entries: it starts over rather than grow past 65536 slots.
 	 */
-	if (ctx->core_bytes + (*out)->arena.used > NP_CORE_CACHE)
-		np__ctx_cores_release(ctx);
-	if (ctx->ncores + 1 > ctx->corecap / 2) {
-		size_t cap = ctx->corecap ? ctx->corecap * 2 : 64;
-
-		if (cap > 65536) {
-			np__ctx_cores_release(ctx);
-			cap = 64;
-		} else if (ctx->corecap) {
-			struct np_core_slot *old = ctx->cores;
-			size_t oldcap = ctx->corecap, j;
-
-			ctx->cores = calloc(cap, sizeof(*ctx->cores));
-			if (!ctx->cores) {
-				ctx->cores = old;
-				free(ser);
-				return 0;
-			}
-			ctx->corecap = cap;
-			for (j = 0; j < oldcap; j++) {
-				if (!old[j].core)
-					continue;
-				for (slot = old[j].key & (cap - 1);
-				     ctx->cores[slot].core;
-				     slot = (slot + 1) & (cap - 1))
-					;
-				ctx->cores[slot] = old[j];
-			}
-			free(old);
-			cap = 0;
-		}
-		if (cap) {
-			ctx->cores = calloc(cap, sizeof(*ctx->cores));
-			if (!ctx->cores) {
-				free(ser);
-				return 0;
-			}
-			ctx->corecap = cap;
-		}
+	if (cc->bytes + (*out)->arena.used > NP_CORE_CACHE)
+		cache_clear(cc);
+	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
+		cache_clear(cc);
+	if (np__hashmap_add(&cc->map, key, ce, 64)) {
+		free(ce);
+		return 0;
 	}
-	for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
-	     slot = (slot + 1) & (ctx->corecap - 1))
-		;
-	ctx->cores[slot].key = key;
-	ctx->cores[slot].serials = ser;
-	ctx->cores[slot].nserials = npes;
-	ctx->cores[slot].core = core_get(*out);
-	ctx->ncores++;
-	ctx->core_bytes += (*out)->arena.used;
+	ce->core = core_get(*out);
+	cc->bytes += (*out)->arena.used;
 	return 0;
 }
 
