@@ -161,50 +161,48 @@ struct frame {
 /* Interned blobs: equal content, one copy in the core's arena. */
 struct intern {
 	struct np_arena *a;
-	struct {
-		uint64_t h;
-		size_t len;
-		const void *p;
-	} * v;
-	size_t n, cap;
+	struct np_arena recs; /* struct blob, scratch */
+	struct np_hashmap map; /* struct blob, by np__hash_fast of content */
 };
+
+struct blob {
+	size_t len;
+	const void *p;
+};
+
+static bool blob_eq(const void *val, const void *key)
+{
+	const struct blob *x = val, *y = key;
+
+	return x->len == y->len && !memcmp(x->p, y->p, y->len);
+}
+
+static void intern_release(struct intern *in)
+{
+	np__hashmap_release(&in->map);
+	np__arena_release(&in->recs);
+}
 
 static const void *intern_blob(struct intern *in, const void *data, size_t len)
 {
+	struct blob k = { len, data }, *b;
 	uint64_t h = np__hash_fast(data, len, len);
-	size_t i, j;
+	size_t i;
 	void *copy;
 
-	if (in->n + 1 > in->cap / 2) {
-		size_t cap = in->cap ? in->cap * 2 : 64;
-		__typeof__(in->v) nv = calloc(cap, sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		for (i = 0; i < in->cap; i++) {
-			if (!in->v[i].p)
-				continue;
-			for (j = in->v[i].h & (cap - 1); nv[j].p;
-			     j = (j + 1) & (cap - 1))
-				;
-			nv[j] = in->v[i];
-		}
-		free(in->v);
-		in->v = nv;
-		in->cap = cap;
-	}
-	for (i = h & (in->cap - 1); in->v[i].p; i = (i + 1) & (in->cap - 1))
-		if (in->v[i].h == h && in->v[i].len == len &&
-		    !memcmp(in->v[i].p, data, len))
-			return in->v[i].p;
+	if (np__hashmap_reserve(&in->map, in->map.n + 1, 64))
+		return NULL;
+	i = np__hashmap_probe(&in->map, h, blob_eq, &k);
+	if (in->map.slots[i].val)
+		return ((struct blob *)in->map.slots[i].val)->p;
+	b = np__arena_alloc(&in->recs, sizeof(*b));
 	copy = np__arena_alloc(in->a, len ? len : 1);
-	if (!copy)
+	if (!b || !copy)
 		return NULL;
 	memcpy(copy, data, len);
-	in->v[i].h = h;
-	in->v[i].len = len;
-	in->v[i].p = copy;
-	in->n++;
+	b->len = len;
+	b->p = copy;
+	np__hashmap_fill(&in->map, i, h, b);
 	return copy;
 }
 
@@ -458,10 +456,21 @@ static void key_policies(const struct np_rs_core *co, int dir,
  * pod selected by 200,000 policies must not make core_build quadratic.
  * Indexes keep the order of first appearance (the output depends on it).
  */
-struct prov_tab {
-	uint32_t *slot; /* index + 1; 0: empty */
-	size_t cap; /* a power of two, more than twice co->nprov */
+struct prov_key {
+	const struct np_rs_core *co;
+	const char *ns, *name;
+	int rule;
 };
+
+/* Values are indexes + 1 into co->prov, which grows (and moves). */
+static bool prov_eq(const void *val, const void *key)
+{
+	const struct prov_key *k = key;
+	const struct np_prov *p = &k->co->prov[(uintptr_t)val - 1];
+
+	return p->rule == k->rule && !strcmp(p->pol_ns, k->ns) &&
+	       !strcmp(p->pol_name, k->name);
+}
 
 static uint64_t prov_hash(const char *ns, const char *name, int rule)
 {
@@ -471,49 +480,26 @@ static uint64_t prov_hash(const char *ns, const char *name, int rule)
 	return np__hash_fast(&rule, sizeof(rule), h);
 }
 
-static int prov_grow(struct prov_tab *t, const struct np_rs_core *co)
+static uint32_t prov_add(struct np_rs_core *co, size_t *cap,
+			 struct np_hashmap *t, const char *ns, const char *name,
+			 int rule)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64, i, k;
-	uint32_t *s = calloc(cap, sizeof(*s));
+	struct prov_key k = { co, ns, name, rule };
+	uint64_t h = prov_hash(ns, name, rule);
+	size_t i;
 
-	if (!s)
-		return -ENOMEM;
-	for (i = 0; i < co->nprov; i++) {
-		const struct np_prov *p = &co->prov[i];
-
-		k = prov_hash(p->pol_ns, p->pol_name, p->rule) & (cap - 1);
-		while (s[k])
-			k = (k + 1) & (cap - 1);
-		s[k] = (uint32_t)i + 1;
-	}
-	free(t->slot);
-	t->slot = s;
-	t->cap = cap;
-	return 0;
-}
-
-static uint32_t prov_add(struct np_rs_core *co, size_t *cap, struct prov_tab *t,
-			 const char *ns, const char *name, int rule)
-{
-	size_t k;
-
-	if (2 * (co->nprov + 1) > t->cap && prov_grow(t, co))
+	if (np__hashmap_reserve(t, co->nprov + 1, 64))
 		return UINT32_MAX;
-	for (k = prov_hash(ns, name, rule) & (t->cap - 1); t->slot[k];
-	     k = (k + 1) & (t->cap - 1)) {
-		const struct np_prov *p = &co->prov[t->slot[k] - 1];
-
-		if (p->rule == rule && !strcmp(p->pol_ns, ns) &&
-		    !strcmp(p->pol_name, name))
-			return t->slot[k] - 1;
-	}
+	i = np__hashmap_probe(t, h, prov_eq, &k);
+	if (t->slots[i].val)
+		return (uint32_t)((uintptr_t)t->slots[i].val - 1);
 	if (co->nprov >= UINT32_MAX - 1 ||
 	    NP_GROW(co->prov, *cap, co->nprov + 1))
 		return UINT32_MAX;
 	co->prov[co->nprov].pol_ns = ns;
 	co->prov[co->nprov].pol_name = name;
 	co->prov[co->nprov].rule = rule;
-	t->slot[k] = (uint32_t)co->nprov + 1;
+	np__hashmap_fill(t, i, h, (void *)(uintptr_t)(co->nprov + 1));
 	return (uint32_t)co->nprov++;
 }
 
@@ -703,7 +689,7 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		      struct np_diag *diag)
 {
 	struct np_arena arena = { 0 }, scratch = { 0 };
-	struct prov_tab pt = { 0 };
+	struct np_hashmap pt = { 0 };
 	struct intern in = { 0 };
 	struct np_rs_core *co;
 	struct np_rs_entry *ent;
@@ -793,14 +779,14 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 	free(co->prov);
 	co->prov = p;
 	core_hash(co);
-	free(in.v);
-	free(pt.slot);
+	intern_release(&in);
+	np__hashmap_release(&pt);
 	np__arena_release(&scratch);
 	*out = co;
 	return 0;
 fail:
-	free(in.v);
-	free(pt.slot);
+	intern_release(&in);
+	np__hashmap_release(&pt);
 	np__arena_release(&scratch);
 	free(co->prov);
 	arena = co->arena;
