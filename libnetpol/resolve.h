@@ -110,4 +110,42 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
  */
 int np__ctx_check(struct np_cluster *c);
 
+/*
+ * Between the stage's files: resolve.c resolves rules into entries,
+ * endpoints.c groups them into PolicyEndpoints, resolve_ctx.c keeps the
+ * context in step (and asks what a rule looks at).
+ */
+
+/* A growing list of PolicyEndpoint entries. */
+struct np_ebuf {
+	struct np_pe_entry *v;
+	size_t n, cap;
+};
+
+/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
+struct np_pname {
+	const char *name;
+	uint8_t proto;
+};
+
+const struct np_nsgroup *np__group_of(const struct np_ctx *ctx, const char *ns);
+bool np__rule_has_named(const struct np_rule *r);
+bool np__ip_in_block(const struct np_ipblock *b, const struct np_ip *ip);
+size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
+			 size_t max);
+int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
+		  const struct np_peer *peer, const struct np_obj ***out,
+		  size_t *n, struct np_peer_slot **slotp);
+int np__ingress_rule(struct np_ctx *ctx, struct np_arena *a,
+		     const struct np_obj *pol, const struct np_rule *r, int ri,
+		     const struct np_obj *rep, struct np_ebuf *b);
+int np__egress_rule(struct np_ctx *ctx, struct np_arena *a,
+		    const struct np_obj *pol, const struct np_rule *r, int ri,
+		    struct np_ebuf *b);
+/* Entries to the ClusterIPs of Services every backend of which b allows. */
+int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b);
+/* b's entries sorted and deduplicated into a, b emptied. */
+int np__ebuf_take(struct np_arena *a, struct np_ebuf *b,
+		  struct np_pe_entry **out, size_t *n);
+
 #endif /* NP_RESOLVE_H */

@@ -8,6 +8,7 @@
 #define NP_RULESET_INTERNAL_H
 
 #include "netpol/ruleset.h"
+#include "hashmap.h"
 #include "resolve.h"
 
 /* A port range of one protocol; a merged set is sorted and disjoint. */
@@ -95,5 +96,33 @@ int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
 		      const struct np_obj *pod, const struct np_obj **pes,
 		      size_t npes, const struct np_pe_pod *ident,
 		      struct np_diag *diag);
+
+/* Interned blobs while a core is built: equal content, one copy in *a. */
+struct np_intern {
+	struct np_arena *a; /* the core's */
+	struct np_arena recs; /* scratch: what the table points to */
+	struct np_hashmap map; /* by np__hash_fast of the content */
+};
+
+/* A merged port set, interned (ranges first, then the set itself). */
+const struct np_pset *np__intern_pset(struct np_intern *in,
+				      const struct np_pset *s);
+void np__intern_release(struct np_intern *in);
+/*
+ * Sort entries given in runs (run[i]: where run i starts), merging sorted
+ * runs; scratch memory from a.
+ */
+int np__sort_runs(struct np_arena *a, struct np_rs_entry *ent,
+		  const size_t *run, size_t nrun, size_t n);
+/* The keys of direction dir of core rs from entries ent, sorted by cidr. */
+int np__closure(struct np_rs_core *rs, const struct np_rs_entry *ent, size_t n,
+		int dir, struct np_intern *in);
+
+/* Whether a protocol is one a verdict can be asked about. */
+bool np__proto_ok(int proto);
+/* The verdict of rs on a connection with address ip, in direction dir. */
+int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
+			   const struct np_ip *ip, uint8_t proto, uint16_t port,
+			   struct np_verdict *v);
 
 #endif /* NP_RULESET_INTERNAL_H */
