@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The cluster snapshot: objects by kind, namespace and name.
+ * The cluster snapshot: objects by kind, namespace and name; loading,
+ * deleting, counting, listing and exporting them; and the hooks through
+ * which the compiler follows every change (it registers itself: the
+ * snapshot calls nothing above it).
  *
  * Loading is transactional per call (np_load_opts.skip_invalid false): the
  * input is parsed and every object validated before anything changes, and
@@ -17,83 +20,6 @@
 #include "cluster_internal.h"
 #include "np_limits.h"
 
-const char *np_version(void)
-{
-	return "0.1.0";
-}
-
-void np_free(void *ptr)
-{
-	free(ptr);
-}
-
-const char *np_strerror(int err)
-{
-	/* long: -INT_MIN does not fit an int */
-	switch (err < 0 ? -(long)err : (long)err) {
-	case 0:
-		return "success";
-	case EINVAL:
-		return "invalid input";
-	case E2BIG:
-		return "over a limit";
-	case ENOENT:
-		return "no such object";
-	case ENOMEM:
-		return "out of memory";
-	case EPERM:
-		return "operation not permitted";
-	case EACCES:
-		return "permission denied";
-	case ENOTSUP:
-		return "not supported";
-	case EEXIST:
-		return "already exists";
-	case EBUSY:
-		return "busy";
-	case ENODEV:
-		return "no such device";
-	case EIO:
-		return "input/output error";
-	case ENOSPC:
-		return "no space left";
-	case EAGAIN:
-		return "try again";
-	}
-	return "unknown error";
-}
-
-int np_diag_format(const struct np_diag *d, char *buf, size_t size)
-{
-	struct np_strbuf sb = { 0 };
-	char *s;
-	int err;
-
-	if (!d || !buf || !size)
-		return -EINVAL;
-	if (d->file[0]) {
-		np__sb_puts(&sb, d->file);
-		if (d->line) {
-			np__sb_printf(&sb, ":%u", d->line);
-			if (d->column)
-				np__sb_printf(&sb, ":%u", d->column);
-		}
-		np__sb_puts(&sb, ": ");
-	}
-	if (d->object[0])
-		np__sb_printf(&sb, "%s: ", d->object);
-	if (d->path[0])
-		np__sb_printf(&sb, "%s: ", d->path);
-	np__sb_puts(&sb, d->message[0] ? d->message : np_strerror(d->err));
-	err = np__sb_finish(&sb, &s);
-	if (err)
-		return err;
-	snprintf(buf, size, "%s", s);
-	err = strlen(s) >= size ? -ENOSPC : 0;
-	free(s);
-	return err;
-}
-
 /* --- tables ------------------------------------------------------------- */
 
 static uint64_t key_hash(const char *ns, const char *name)
@@ -101,91 +27,48 @@ static uint64_t key_hash(const char *ns, const char *name)
 	return np__hash_str(name, np__hash_str(ns, 0x9e3779b97f4a7c15ULL));
 }
 
-static bool key_eq(const struct np_obj *o, const char *ns, const char *name)
+struct obj_key {
+	const char *ns, *name;
+};
+
+static bool key_eq(const void *val, const void *key)
 {
-	return !strcmp(o->meta.ns, ns) && !strcmp(o->meta.name, name);
+	const struct np_obj *o = val;
+	const struct obj_key *k = key;
+
+	return !strcmp(o->meta.ns, k->ns) && !strcmp(o->meta.name, k->name);
 }
 
-static size_t tab_find(const struct np_table *t, const char *ns,
+static size_t tab_find(const struct np_hashmap *t, const char *ns,
 		       const char *name)
 {
+	struct obj_key k = { ns, name };
 	size_t i;
 
 	if (!t->cap)
 		return SIZE_MAX;
-	i = key_hash(ns, name) & (t->cap - 1);
-	for (; t->slots[i]; i = (i + 1) & (t->cap - 1))
-		if (key_eq(t->slots[i], ns, name))
-			return i;
-	return SIZE_MAX;
+	i = np__hashmap_probe(t, key_hash(ns, name), key_eq, &k);
+	return t->slots[i].val ? i : SIZE_MAX;
 }
 
-static int tab_reserve(struct np_table *t, size_t n)
+static int tab_reserve(struct np_hashmap *t, size_t n)
 {
-	struct np_obj **old = t->slots;
-	size_t oldcap = t->cap, cap = t->cap ? t->cap : 16, i, j;
-
-	while (cap / 2 < n)
-		cap *= 2;
-	if (cap == t->cap)
-		return 0;
-	t->slots = calloc(cap, sizeof(*t->slots));
-	if (!t->slots) {
-		t->slots = old;
-		return -ENOMEM;
-	}
-	t->cap = cap;
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i])
-			continue;
-		j = key_hash(old[i]->meta.ns, old[i]->meta.name) & (cap - 1);
-		while (t->slots[j])
-			j = (j + 1) & (cap - 1);
-		t->slots[j] = old[i];
-	}
-	free(old);
-	return 0;
+	return np__hashmap_reserve(t, n, 16);
 }
 
 /* Needs room reserved: never fails. Returns the replaced version. */
-static struct np_obj *tab_upsert(struct np_table *t, struct np_obj *o)
+static struct np_obj *tab_upsert(struct np_hashmap *t, struct np_obj *o)
 {
-	size_t i = tab_find(t, o->meta.ns, o->meta.name);
-	struct np_obj *old;
+	struct obj_key k = { o->meta.ns, o->meta.name };
+	uint64_t h = key_hash(k.ns, k.name);
+	size_t i = np__hashmap_probe(t, h, key_eq, &k);
+	struct np_obj *old = t->slots[i].val;
 
-	if (i != SIZE_MAX) {
-		old = t->slots[i];
-		t->slots[i] = o;
-		return old;
-	}
-	i = key_hash(o->meta.ns, o->meta.name) & (t->cap - 1);
-	while (t->slots[i])
-		i = (i + 1) & (t->cap - 1);
-	t->slots[i] = o;
-	t->n++;
-	return NULL;
-}
-
-/* Backward-shift deletion keeps probe chains intact. */
-static void tab_remove(struct np_table *t, size_t i)
-{
-	size_t j = i, k;
-
-	t->slots[i] = NULL;
-	t->n--;
-	for (;;) {
-		j = (j + 1) & (t->cap - 1);
-		if (!t->slots[j])
-			return;
-		k = key_hash(t->slots[j]->meta.ns, t->slots[j]->meta.name) &
-		    (t->cap - 1);
-		/* move j back to i unless k lies cyclically in (i, j] */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		t->slots[i] = t->slots[j];
-		t->slots[j] = NULL;
-		i = j;
-	}
+	if (old)
+		t->slots[i].val = o;
+	else
+		np__hashmap_fill(t, i, h, o);
+	return old;
 }
 
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
@@ -193,7 +76,7 @@ struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
 {
 	size_t i = tab_find(&c->t[k], k == NP_KIND_NAMESPACE ? "" : ns, name);
 
-	return i == SIZE_MAX ? NULL : c->t[k].slots[i];
+	return i == SIZE_MAX ? NULL : c->t[k].slots[i].val;
 }
 
 static int obj_cmp(const void *a, const void *b)
@@ -208,18 +91,42 @@ static int obj_cmp(const void *a, const void *b)
 int np__cluster_sorted(const struct np_cluster *c, enum np_kind k,
 		       struct np_obj ***out, size_t *n)
 {
-	const struct np_table *t = &c->t[k];
+	const struct np_hashmap *t = &c->t[k];
 	size_t i, m = 0;
 
 	*out = malloc((t->n + 1) * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
 	for (i = 0; i < t->cap; i++)
-		if (t->slots[i])
-			(*out)[m++] = t->slots[i];
+		if (t->slots[i].val)
+			(*out)[m++] = t->slots[i].val;
 	qsort(*out, m, sizeof(**out), obj_cmp);
 	*n = m;
 	return 0;
+}
+
+/* --- hooks ------------------------------------------------------------- */
+
+void np__cluster_set_hooks(struct np_cluster *c,
+			   const struct np_cluster_hooks *hooks, void *ctx)
+{
+	c->hooks = hooks;
+	c->hooks_ctx = ctx;
+}
+
+/* A hook may unregister itself: read c->hooks again for every call. */
+static void changed(struct np_cluster *c, enum np_kind kind,
+		    const struct np_obj *old, const struct np_obj *new_)
+{
+	if (c->hooks && c->hooks->on_change)
+		c->hooks->on_change(c->hooks_ctx, c, kind, old, new_);
+}
+
+static void synced(struct np_cluster *c)
+{
+	c->gen++;
+	if (c->hooks && c->hooks->on_synced)
+		c->hooks->on_synced(c->hooks_ctx, c->gen);
 }
 
 /* --- public ------------------------------------------------------------- */
@@ -250,10 +157,11 @@ void np_cluster_free(struct np_cluster *c)
 		return;
 	for (k = 0; k < NP_KIND__MAX; k++) {
 		for (i = 0; i < c->t[k].cap; i++)
-			np__obj_free(c->t[k].slots[i]);
-		free(c->t[k].slots);
+			np__obj_free(c->t[k].slots[i].val);
+		np__hashmap_release(&c->t[k]);
 	}
-	np__ctx_free(c->ctx);
+	if (c->hooks && c->hooks->on_free)
+		c->hooks->on_free(c->hooks_ctx);
 	free(c);
 }
 
@@ -318,15 +226,12 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	for (i = 0; i < nobjs; i++) {
 		struct np_obj *old = tab_upsert(&c->t[objs[i]->kind], objs[i]);
 
-		/* the compiler's indexes follow the change, then old goes */
-		np__ctx_change(c, objs[i]->kind, old, objs[i]);
+		/* whoever watches follows the change, then old goes */
+		changed(c, objs[i]->kind, old, objs[i]);
 		np__obj_free(old);
 	}
-	if (nobjs) {
-		c->gen++;
-		if (c->ctx)
-			np__ctx_synced(c->ctx, c->gen);
-	}
+	if (nobjs)
+		synced(c);
 	free(objs);
 	np__docset_release(&ds);
 	return 0;
@@ -437,13 +342,11 @@ int np_cluster_delete(struct np_cluster *c, enum np_kind kind, const char *ns,
 	i = tab_find(&c->t[kind], kind == NP_KIND_NAMESPACE ? "" : ns, name);
 	if (i == SIZE_MAX)
 		return -ENOENT;
-	old = c->t[kind].slots[i];
-	tab_remove(&c->t[kind], i);
-	np__ctx_change(c, kind, old, NULL);
+	old = c->t[kind].slots[i].val;
+	np__hashmap_remove_at(&c->t[kind], i);
+	changed(c, kind, old, NULL);
 	np__obj_free(old);
-	c->gen++;
-	if (c->ctx)
-		np__ctx_synced(c->ctx, c->gen);
+	synced(c);
 	return 0;
 }
 
@@ -452,6 +355,27 @@ size_t np_cluster_count(const struct np_cluster *c, enum np_kind kind)
 	if (!c || (unsigned)kind >= NP_KIND__MAX)
 		return 0;
 	return c->t[kind].n;
+}
+
+int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
+{
+	struct np_strbuf sb = { 0 };
+	struct np_obj **objs;
+	size_t n, i;
+	int err;
+
+	if (!c || !out || (unsigned)kind >= NP_KIND__MAX)
+		return -EINVAL;
+	err = np__cluster_sorted(c, kind, &objs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (kind != NP_KIND_NAMESPACE)
+			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
+		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
+	}
+	free(objs);
+	return np__sb_finish(&sb, out);
 }
 
 int np_cluster_export(const struct np_cluster *c, enum np_kind kind,

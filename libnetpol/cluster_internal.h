@@ -1,33 +1,42 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The cluster snapshot's internals (cluster.c): its tables, lookups, and
+ * the hooks through which the stages above it follow its changes.
+ */
 #ifndef NP_CLUSTER_INTERNAL_H
 #define NP_CLUSTER_INTERNAL_H
 
+#include "hashmap.h"
 #include "objects.h"
 
-/* Objects of one kind: open addressing on (namespace, name). */
-struct np_table {
-	struct np_obj **slots;
-	size_t cap;
-	size_t n;
+/*
+ * Who watches the snapshot (the compiler, which sits above it): the
+ * snapshot calls these and knows nothing else of it. on_change: object old
+ * (NULL: none) became new_ (NULL: deleted); the table already holds new_
+ * and old is still alive. on_synced: every change of one call is in, the
+ * snapshot's generation is now gen. on_free: the cluster goes. A hook may
+ * replace or clear the registration (np__cluster_set_hooks()) from inside.
+ */
+struct np_cluster_hooks {
+	void (*on_change)(void *ctx, struct np_cluster *c, enum np_kind kind,
+			  const struct np_obj *old, const struct np_obj *new_);
+	void (*on_synced)(void *ctx, uint64_t gen);
+	void (*on_free)(void *ctx);
 };
 
 struct np_cluster {
 	np_log_fn log;
 	void *log_ctx;
-	struct np_table t[NP_KIND__MAX];
+	/* objects of one kind by (namespace, name) */
+	struct np_hashmap t[NP_KIND__MAX];
 	uint64_t gen; /* bumped on every change */
-	struct np_ctx *ctx; /* compiler cache, valid while ctx->gen == gen */
+	const struct np_cluster_hooks *hooks; /* NULL: nobody watches */
+	void *hooks_ctx;
 };
 
-void np__ctx_free(struct np_ctx *ctx);
-/*
- * Object old (NULL: none) became new (NULL: deleted); the table already
- * holds new and old is still alive. Keeps c->ctx valid, or drops it.
- */
-void np__ctx_change(struct np_cluster *c, enum np_kind kind,
-		    const struct np_obj *old, const struct np_obj *new_);
-void np__ctx_synced(struct np_ctx *ctx, uint64_t gen);
-int np__ctx_check(struct np_cluster *c);
+/* One watcher at a time: hooks NULL unregisters. */
+void np__cluster_set_hooks(struct np_cluster *c,
+			   const struct np_cluster_hooks *hooks, void *ctx);
 
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
 				const char *ns, const char *name);

@@ -1,32 +1,156 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Questions about a whole snapshot: names of its objects, and the
+ * The query stage, on top of the rule sets: questions about a whole
+ * snapshot, the verdict on one connection between two endpoints and the
  * reachability matrix over its pods.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
+#include "ruleset_internal.h"
 
-int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
+/* An endpoint of a connection: a pod of the snapshot or an address. */
+struct endpoint {
+	const struct np_obj *pod;
+	struct np_ip ip[NP_MAX_IPS];
+	size_t nips;
+	char ns[254], name[254];
+};
+
+static int endpoint_parse(struct np_cluster *c, const char *s,
+			  struct endpoint *e, struct np_diag *diag)
 {
-	struct np_strbuf sb = { 0 };
-	struct np_obj **objs;
-	size_t n, i;
+	const char *slash = strchr(s, '/');
+	struct np_ctx *ctx;
+	size_t i, j;
 	int err;
 
-	if (!c || !out || (unsigned)kind >= NP_KIND__MAX)
+	memset(e, 0, sizeof(*e));
+	if (slash && !strchr(s, ':') && !strchr(s, '.')) {
+		snprintf(e->ns, sizeof(e->ns), "%.*s", (int)(slash - s), s);
+		snprintf(e->name, sizeof(e->name), "%s", slash + 1);
+		e->pod = np__cluster_find(c, NP_KIND_POD, e->ns, e->name);
+		if (!e->pod) {
+			if (diag) {
+				memset(diag, 0, sizeof(*diag));
+				diag->err = -ENOENT;
+				snprintf(diag->object, sizeof(diag->object),
+					 "Pod %s", s);
+				snprintf(diag->message, sizeof(diag->message),
+					 "Not found: no such pod in the "
+					 "snapshot");
+			}
+			return -ENOENT;
+		}
+		e->nips = e->pod->pod.nips;
+		memcpy(e->ip, e->pod->pod.ips, sizeof(e->ip));
+		return 0;
+	}
+	if (np__ip_parse(s, &e->ip[0])) {
+		if (diag) {
+			memset(diag, 0, sizeof(*diag));
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: \"%s\": must be NAMESPACE/POD "
+				 "or an IP address",
+				 s);
+		}
 		return -EINVAL;
-	err = np__cluster_sorted(c, kind, &objs, &n);
+	}
+	e->nips = 1;
+	/* an address that belongs to a pod is that pod */
+	err = np__ctx_get(c, &ctx);
 	if (err)
 		return err;
-	for (i = 0; i < n; i++) {
-		if (kind != NP_KIND_NAMESPACE)
-			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
-		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
+	for (i = 0; i < ctx->npods; i++)
+		for (j = 0; j < ctx->pods[i]->pod.nips; j++)
+			if (!memcmp(&ctx->pods[i]->pod.ips[j], &e->ip[0],
+				    sizeof(e->ip[0])) &&
+			    np__pod_eligible(ctx->pods[i])) {
+				e->pod = ctx->pods[i];
+				snprintf(e->ns, sizeof(e->ns), "%s",
+					 e->pod->meta.ns);
+				snprintf(e->name, sizeof(e->name), "%s",
+					 e->pod->meta.name);
+				return 0;
+			}
+	return 0;
+}
+
+int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
+		       enum np_protocol proto, uint16_t port,
+		       const struct np_compile_opts *opts,
+		       struct np_verdict *out, struct np_diag *diag)
+{
+	struct endpoint a, b;
+	struct np_ruleset *rs = NULL;
+	const struct np_ip *ia = NULL, *ib = NULL;
+	size_t i, j;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !from || !to || !out || !np__proto_ok(proto))
+		return -EINVAL;
+	err = endpoint_parse(c, from, &a, diag);
+	if (!err)
+		err = endpoint_parse(c, to, &b, diag);
+	if (err)
+		return err;
+	if (!a.pod && !b.pod) {
+		if (diag) {
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: neither end is a pod of the "
+				 "snapshot");
+		}
+		return -EINVAL;
 	}
-	free(objs);
-	return np__sb_finish(&sb, out);
+	memset(out, 0, sizeof(*out));
+	out->slot = -1;
+	/* hostNetwork pods are the node: nothing to check on their side */
+	out->allowed = true;
+	out->reason = NP_REASON_NOT_ISOLATED;
+	if (a.pod && a.pod == b.pod) {
+		out->allowed = true;
+		out->reason = NP_REASON_SELF;
+		return 0;
+	}
+	/* the first address family both ends have, IPv4 first */
+	for (i = 0; i < a.nips && !ia; i++)
+		for (j = 0; j < b.nips && !ia; j++)
+			if (a.ip[i].family == b.ip[j].family) {
+				ia = &a.ip[i];
+				ib = &b.ip[j];
+			}
+	if (!ia) {
+		if (diag) {
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: the two ends share no address "
+				 "family");
+		}
+		return -EINVAL;
+	}
+	if (a.pod && np__pod_eligible(a.pod)) {
+		err = np_ruleset_compile(&rs, c, a.ns, a.name, opts, diag);
+		if (err)
+			return err;
+		err = np__ruleset_verdict_ip(rs, NP_DIRECTION_EGRESS, ib,
+					     (uint8_t)proto, port, out);
+		np_ruleset_free(rs);
+		if (err || !out->allowed)
+			return err;
+	}
+	if (b.pod && np__pod_eligible(b.pod)) {
+		err = np_ruleset_compile(&rs, c, b.ns, b.name, opts, diag);
+		if (err)
+			return err;
+		err = np__ruleset_verdict_ip(rs, NP_DIRECTION_INGRESS, ia,
+					     (uint8_t)proto, port, out);
+		np_ruleset_free(rs);
+	}
+	return err;
 }
 
 static const char *proto_text(enum np_protocol p)

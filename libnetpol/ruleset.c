@@ -16,394 +16,18 @@
  * under a key that allows something is a hole (it denies), the only
  * deny-like key there is. More than NP_MAX_SLOTS merged ranges under one
  * key is -E2BIG, never a truncation.
+ *
+ * This file owns building a core from PolicyEndpoints (provenance, the
+ * per-pod rule set over a shared core), the core cache it hangs on the
+ * resolution context, np_ruleset_compile/free/hash/verdict/export.
+ * closure.c has the port sets and the closure itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
-
-/* --- port sets ---------------------------------------------------------- */
-
-int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
-		 uint16_t lo, uint16_t hi)
-{
-	struct np_prange *r;
-
-	/* capacity doubles at powers of two; the arena keeps old arrays */
-	if (!s->n || (s->n >= 4 && !(s->n & (s->n - 1)))) {
-		r = np__arena_alloc(a, (s->n ? s->n * 2 : 4) * sizeof(*r));
-		if (!r)
-			return -ENOMEM;
-		if (s->n)
-			memcpy(r, s->r, s->n * sizeof(*r));
-		s->r = r;
-	}
-	/* field by field: the padding byte is hashed and compared too */
-	memset(&s->r[s->n], 0, sizeof(*s->r));
-	s->r[s->n].proto = proto;
-	s->r[s->n].lo = lo;
-	s->r[s->n].hi = hi;
-	s->n++;
-	return 0;
-}
-
-static int prange_cmp(const void *a, const void *b)
-{
-	const struct np_prange *x = a, *y = b;
-
-	if (x->proto != y->proto)
-		return x->proto < y->proto ? -1 : 1;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return x->hi < y->hi ? -1 : x->hi > y->hi;
-}
-
-/* Sort, then coalesce overlapping and adjacent ranges of a protocol. */
-void np__pset_merge(struct np_pset *s)
-{
-	size_t i, n = 0;
-
-	if (s->all) {
-		s->n = 0;
-		return;
-	}
-	if (s->n < 2)
-		return;
-	qsort(s->r, s->n, sizeof(*s->r), prange_cmp);
-	for (i = 1; i < s->n; i++) {
-		struct np_prange *cur = &s->r[n];
-
-		if (s->r[i].proto == cur->proto &&
-		    (uint32_t)s->r[i].lo <= (uint32_t)cur->hi + 1) {
-			if (s->r[i].hi > cur->hi)
-				cur->hi = s->r[i].hi;
-			continue;
-		}
-		s->r[++n] = s->r[i];
-	}
-	s->n = n + 1;
-}
-
-bool np__pset_eq(const struct np_pset *a, const struct np_pset *b)
-{
-	size_t i;
-
-	if (a->all != b->all || a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (a->r[i].proto != b->r[i].proto ||
-		    a->r[i].lo != b->r[i].lo || a->r[i].hi != b->r[i].hi)
-			return false;
-	return true;
-}
-
-/* The slot that allows proto/port, or -1. */
-int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
-{
-	size_t i;
-
-	if (s->all)
-		return 0;
-	for (i = 0; i < s->n; i++)
-		if (s->r[i].proto == proto && port >= s->r[i].lo &&
-		    port <= s->r[i].hi)
-			return (int)i;
-	return -1;
-}
-
-/* --- the closure -------------------------------------------------------- */
-
-/*
- * Family, then address (as memcmp over 4 or 16 bytes would order it), then
- * length: big-endian words, no memcmp call.
- */
-static inline int cidr_cmp(const struct np_cidr *x, const struct np_cidr *y)
-{
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if (x->family == 4) {
-		uint32_t a = np__be32(x->addr), b = np__be32(y->addr);
-
-		if (a != b)
-			return a < b ? -1 : 1;
-	} else {
-		uint64_t a = np__be64(x->addr), b = np__be64(y->addr);
-
-		if (a == b) {
-			a = np__be64(x->addr + 8);
-			b = np__be64(y->addr + 8);
-		}
-		if (a != b)
-			return a < b ? -1 : 1;
-	}
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-static int cidr_qcmp(const void *a, const void *b)
-{
-	return cidr_cmp(a, b);
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	return cidr_cmp(&((const struct np_rs_entry *)a)->cidr,
-			&((const struct np_rs_entry *)b)->cidr);
-}
-
-struct frame {
-	const struct np_cidr *c;
-	long eff; /* key an address here falls back to; -1: none */
-	size_t elo, ehi; /* the entries whose cidr is c */
-};
-
-/* Interned blobs: equal content, one copy in the core's arena. */
-struct intern {
-	struct np_arena *a;
-	struct {
-		uint64_t h;
-		size_t len;
-		const void *p;
-	} * v;
-	size_t n, cap;
-};
-
-static const void *intern_blob(struct intern *in, const void *data, size_t len)
-{
-	uint64_t h = np__hash_fast(data, len, len);
-	size_t i, j;
-	void *copy;
-
-	if (in->n + 1 > in->cap / 2) {
-		size_t cap = in->cap ? in->cap * 2 : 64;
-		__typeof__(in->v) nv = calloc(cap, sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		for (i = 0; i < in->cap; i++) {
-			if (!in->v[i].p)
-				continue;
-			for (j = in->v[i].h & (cap - 1); nv[j].p;
-			     j = (j + 1) & (cap - 1))
-				;
-			nv[j] = in->v[i];
-		}
-		free(in->v);
-		in->v = nv;
-		in->cap = cap;
-	}
-	for (i = h & (in->cap - 1); in->v[i].p; i = (i + 1) & (in->cap - 1))
-		if (in->v[i].h == h && in->v[i].len == len &&
-		    !memcmp(in->v[i].p, data, len))
-			return in->v[i].p;
-	copy = np__arena_alloc(in->a, len ? len : 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, data, len);
-	in->v[i].h = h;
-	in->v[i].len = len;
-	in->v[i].p = copy;
-	in->n++;
-	return copy;
-}
-
-/* A merged port set, interned (ranges first, then the set itself). */
-static const struct np_pset *intern_pset(struct intern *in,
-					 const struct np_pset *s)
-{
-	struct np_pset t;
-
-	memset(&t, 0, sizeof(t));
-	t.all = s->all;
-	t.n = s->all ? 0 : s->n;
-	if (t.n) {
-		t.r = (struct np_prange *)intern_blob(in, s->r,
-						      t.n * sizeof(*s->r));
-		if (!t.r)
-			return NULL;
-	}
-	return intern_blob(in, &t, sizeof(t));
-}
-
-/* A growable scratch port set, reused for every candidate key. */
-struct scratch {
-	struct np_prange *r;
-	size_t n, cap;
-	bool all;
-};
-
-static int scratch_add(struct scratch *s, const struct np_prange *r)
-{
-	if (NP_GROW(s->r, s->cap, s->n + 1))
-		return -ENOMEM;
-	memset(&s->r[s->n], 0, sizeof(*r)); /* padding compares as bytes */
-	s->r[s->n].proto = r->proto;
-	s->r[s->n].lo = r->lo;
-	s->r[s->n].hi = r->hi;
-	s->n++;
-	return 0;
-}
-
-static int contrib_cmp(const void *a, const void *b)
-{
-	const struct np_rs_contrib *x = a, *y = b;
-
-	if (x->prov != y->prov)
-		return x->prov < y->prov ? -1 : 1;
-	return x->ports < y->ports ? -1 : x->ports > y->ports;
-}
-
-/*
- * The keys of one direction. ent must be sorted by cidr: the family is the
- * sorted entry prefixes merged with the sorted excepts, no sort over all
- * of them.
- */
-static int closure(struct np_rs_core *rs, const struct np_rs_entry *ent,
-		   size_t n, int dir, struct intern *in)
-{
-	struct np_cidr *fam = NULL, *exc = NULL;
-	struct frame stack[130];
-	size_t nf = 0, ne = 0, i, j, k, depth = 0, nkeys = 0, kcap = 0, ep = 0;
-	struct np_rs_key *keys = NULL;
-	struct np_rs_contrib *contrib = NULL;
-	size_t ncontrib, ccap = 0;
-	struct scratch sc = { 0 };
-	static const struct np_pset empty;
-	int err = -ENOMEM;
-
-	for (i = 0; i < n; i++)
-		ne += ent[i].nexcept;
-	fam = malloc((n + ne + 1) * sizeof(*fam));
-	exc = malloc((ne + 1) * sizeof(*exc));
-	if (!fam || !exc)
-		goto out;
-	ne = 0;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < ent[i].nexcept; j++)
-			exc[ne++] = ent[i].except[j];
-	qsort(exc, ne, sizeof(*exc), cidr_qcmp);
-	/* merge the sorted prefixes and excepts, dropping repeats */
-	for (i = j = 0; i < n || j < ne;) {
-		const struct np_cidr *c;
-
-		if (j == ne || (i < n && cidr_cmp(&ent[i].cidr, &exc[j]) <= 0))
-			c = &ent[i++].cidr;
-		else
-			c = &exc[j++];
-		if (!nf || cidr_cmp(&fam[nf - 1], c))
-			fam[nf++] = *c;
-	}
-
-	/* sorted by address then length: a pre-order walk of the prefix tree */
-	for (i = 0; i < nf; i++) {
-		const struct np_cidr *kc = &fam[i];
-		const struct np_pset *parent, *ip;
-		struct np_pset v;
-		size_t s;
-
-		while (depth && !np__cidr_contains(stack[depth - 1].c, kc))
-			depth--;
-		parent = depth && stack[depth - 1].eff >= 0 ?
-				 keys[stack[depth - 1].eff].ports :
-				 &empty;
-		if (depth >= ARRAY_SIZE(stack) - 1)
-			goto out; /* cannot happen: at most 129 levels */
-		/*
-		 * The entries of kc itself: fam holds every entry's cidr and
-		 * both are sorted, so one cursor walks them; an ancestor's
-		 * range was found when it was kc.
-		 */
-		while (ep < n && cidr_cmp(&ent[ep].cidr, kc) < 0)
-			ep++;
-		stack[depth].elo = ep;
-		while (ep < n && !cidr_cmp(&ent[ep].cidr, kc))
-			ep++;
-		stack[depth].ehi = ep;
-		ncontrib = 0;
-		sc.n = 0;
-		sc.all = false;
-		for (s = 0; s <= depth; s++) {
-			for (k = stack[s].elo; k < stack[s].ehi; k++) {
-				const struct np_rs_entry *e = &ent[k];
-				size_t x;
-				bool out = false;
-
-				for (x = 0; x < e->nexcept && !out; x++)
-					out = np__cidr_contains(&e->except[x],
-								kc);
-				if (out)
-					continue;
-				if (NP_GROW(contrib, ccap, ncontrib + 1))
-					goto out;
-				/* interned as bytes: no stray padding */
-				memset(&contrib[ncontrib], 0, sizeof(*contrib));
-				contrib[ncontrib].prov = e->prov;
-				contrib[ncontrib++].ports = e->iports;
-				if (e->ports.all) {
-					sc.all = true;
-					continue;
-				}
-				for (x = 0; !sc.all && x < e->ports.n; x++)
-					if (scratch_add(&sc, &e->ports.r[x]))
-						goto out;
-			}
-		}
-		v.all = sc.all;
-		v.r = sc.r;
-		v.n = sc.n;
-		np__pset_merge(&v);
-		stack[depth].c = kc;
-		if (np__pset_eq(&v, parent)) {
-			stack[depth].eff = depth ? stack[depth - 1].eff : -1;
-			depth++;
-			continue;
-		}
-		if (NP_GROW(keys, kcap, nkeys + 1))
-			goto out;
-		/* runs of keys share a set: skip the hash of the same again */
-		if (nkeys && np__pset_eq(&v, keys[nkeys - 1].ports))
-			ip = keys[nkeys - 1].ports;
-		else
-			ip = intern_pset(in, &v);
-		if (!ip)
-			goto out;
-		/* one entry per rule and port set, in a stable order */
-		qsort(contrib, ncontrib, sizeof(*contrib), contrib_cmp);
-		for (j = k = 0; j < ncontrib; j++)
-			if (!k || contrib_cmp(&contrib[k - 1], &contrib[j]))
-				contrib[k++] = contrib[j];
-		ncontrib = k;
-		keys[nkeys].cidr = *kc;
-		keys[nkeys].ports = ip;
-		keys[nkeys].ncontrib = (uint32_t)ncontrib;
-		if (!ncontrib)
-			keys[nkeys].contrib = NULL;
-		else if (nkeys && keys[nkeys - 1].ncontrib == ncontrib &&
-			 !memcmp(keys[nkeys - 1].contrib, contrib,
-				 ncontrib * sizeof(*contrib)))
-			keys[nkeys].contrib = keys[nkeys - 1].contrib;
-		else
-			keys[nkeys].contrib = intern_blob(
-				in, contrib, ncontrib * sizeof(*contrib));
-		if (ncontrib && !keys[nkeys].contrib)
-			goto out;
-		stack[depth++].eff = (long)nkeys++;
-	}
-	rs->keys[dir] =
-		np__arena_alloc(&rs->arena, (nkeys + 1) * sizeof(*keys));
-	if (!rs->keys[dir])
-		goto out;
-	if (nkeys)
-		memcpy(rs->keys[dir], keys, nkeys * sizeof(*keys));
-	rs->nkeys[dir] = nkeys;
-	err = 0;
-out:
-	free(fam);
-	free(exc);
-	free(keys);
-	free(contrib);
-	free(sc.r);
-	return err;
-}
+/* NP_MAX_SLOTS: the datapath's port slots per key, a limit of the format */
+#include "../bpf/netpol_abi.h"
+#include "ruleset_internal.h"
 
 /* --- building a rule set ------------------------------------------------ */
 
@@ -456,10 +80,21 @@ static void key_policies(const struct np_rs_core *co, int dir,
  * pod selected by 200,000 policies must not make core_build quadratic.
  * Indexes keep the order of first appearance (the output depends on it).
  */
-struct prov_tab {
-	uint32_t *slot; /* index + 1; 0: empty */
-	size_t cap; /* a power of two, more than twice co->nprov */
+struct prov_key {
+	const struct np_rs_core *co;
+	const char *ns, *name;
+	int rule;
 };
+
+/* Values are indexes + 1 into co->prov, which grows (and moves). */
+static bool prov_eq(const void *val, const void *key)
+{
+	const struct prov_key *k = key;
+	const struct np_prov *p = &k->co->prov[(uintptr_t)val - 1];
+
+	return p->rule == k->rule && !strcmp(p->pol_ns, k->ns) &&
+	       !strcmp(p->pol_name, k->name);
+}
 
 static uint64_t prov_hash(const char *ns, const char *name, int rule)
 {
@@ -469,53 +104,30 @@ static uint64_t prov_hash(const char *ns, const char *name, int rule)
 	return np__hash_fast(&rule, sizeof(rule), h);
 }
 
-static int prov_grow(struct prov_tab *t, const struct np_rs_core *co)
+static uint32_t prov_add(struct np_rs_core *co, size_t *cap,
+			 struct np_hashmap *t, const char *ns, const char *name,
+			 int rule)
 {
-	size_t cap = t->cap ? t->cap * 2 : 64, i, k;
-	uint32_t *s = calloc(cap, sizeof(*s));
+	struct prov_key k = { co, ns, name, rule };
+	uint64_t h = prov_hash(ns, name, rule);
+	size_t i;
 
-	if (!s)
-		return -ENOMEM;
-	for (i = 0; i < co->nprov; i++) {
-		const struct np_prov *p = &co->prov[i];
-
-		k = prov_hash(p->pol_ns, p->pol_name, p->rule) & (cap - 1);
-		while (s[k])
-			k = (k + 1) & (cap - 1);
-		s[k] = (uint32_t)i + 1;
-	}
-	free(t->slot);
-	t->slot = s;
-	t->cap = cap;
-	return 0;
-}
-
-static uint32_t prov_add(struct np_rs_core *co, size_t *cap, struct prov_tab *t,
-			 const char *ns, const char *name, int rule)
-{
-	size_t k;
-
-	if (2 * (co->nprov + 1) > t->cap && prov_grow(t, co))
+	if (np__hashmap_reserve(t, co->nprov + 1, 64))
 		return UINT32_MAX;
-	for (k = prov_hash(ns, name, rule) & (t->cap - 1); t->slot[k];
-	     k = (k + 1) & (t->cap - 1)) {
-		const struct np_prov *p = &co->prov[t->slot[k] - 1];
-
-		if (p->rule == rule && !strcmp(p->pol_ns, ns) &&
-		    !strcmp(p->pol_name, name))
-			return t->slot[k] - 1;
-	}
+	i = np__hashmap_probe(t, h, prov_eq, &k);
+	if (t->slots[i].val)
+		return (uint32_t)((uintptr_t)t->slots[i].val - 1);
 	if (co->nprov >= UINT32_MAX - 1 ||
 	    NP_GROW(co->prov, *cap, co->nprov + 1))
 		return UINT32_MAX;
 	co->prov[co->nprov].pol_ns = ns;
 	co->prov[co->nprov].pol_name = name;
 	co->prov[co->nprov].rule = rule;
-	t->slot[k] = (uint32_t)co->nprov + 1;
+	np__hashmap_fill(t, i, h, (void *)(uintptr_t)(co->nprov + 1));
 	return (uint32_t)co->nprov++;
 }
 
-static int entry_from_pe(struct np_arena *a, struct intern *in,
+static int entry_from_pe(struct np_arena *a, struct np_intern *in,
 			 struct np_rs_entry *e, const struct np_pe_entry *pe)
 {
 	size_t i;
@@ -527,7 +139,7 @@ static int entry_from_pe(struct np_arena *a, struct intern *in,
 	e->nexcept = pe->nexcept;
 	if (!pe->nports) {
 		e->ports.all = true;
-		e->iports = intern_pset(in, &e->ports);
+		e->iports = np__intern_pset(in, &e->ports);
 		return e->iports ? 0 : -ENOMEM;
 	}
 	for (i = 0; i < pe->nports; i++) {
@@ -541,7 +153,7 @@ static int entry_from_pe(struct np_arena *a, struct intern *in,
 			return -ENOMEM;
 	}
 	np__pset_merge(&e->ports);
-	e->iports = intern_pset(in, &e->ports);
+	e->iports = np__intern_pset(in, &e->ports);
 	return e->iports ? 0 : -ENOMEM;
 }
 
@@ -634,75 +246,14 @@ static struct np_rs_core *core_get(struct np_rs_core *co)
 	return co;
 }
 
-/*
- * Entries come in runs, one per PolicyEndpoint (run[i] is where run i
- * starts). Resolution sorts each PolicyEndpoint's entries by CIDR once, so
- * the runs are usually sorted and only need merging; a run that is not (a
- * PolicyEndpoint object as written) is sorted first.
- */
-static int sort_runs(struct np_arena *a, struct np_rs_entry *ent,
-		     const size_t *run, size_t nrun, size_t n)
-{
-	struct np_rs_entry *tmp, *src, *dst, *swap;
-	size_t r, i, j, lo, mid, hi, o, nr, w, *b;
-
-	for (r = 0; r < nrun; r++) {
-		lo = run[r];
-		hi = r + 1 < nrun ? run[r + 1] : n;
-		for (i = lo + 1; i < hi; i++)
-			if (entry_cmp(&ent[i - 1], &ent[i]) > 0)
-				break;
-		if (i < hi)
-			qsort(ent + lo, hi - lo, sizeof(*ent), entry_cmp);
-	}
-	if (nrun < 2)
-		return 0;
-	tmp = np__arena_alloc(a, n * sizeof(*tmp));
-	b = np__arena_alloc(a, (nrun + 1) * sizeof(*b));
-	if (!tmp || !b)
-		return -ENOMEM;
-	/*
-	 * Merge neighbouring runs pairwise, round after round: n log(runs),
-	 * where folding them in one by one was n * runs (200,000 policies
-	 * selecting one pod took minutes). Stable: ties keep run order.
-	 */
-	memcpy(b, run, nrun * sizeof(*b));
-	b[nrun] = n;
-	src = ent;
-	dst = tmp;
-	for (nr = nrun; nr > 1; nr = w) {
-		for (r = 0, w = 0; r < nr; r += 2) {
-			lo = b[r];
-			mid = b[r + 1];
-			hi = r + 2 <= nr ? b[r + 2] : mid;
-			for (i = lo, j = mid, o = lo; i < mid || j < hi;) {
-				if (j == hi ||
-				    (i < mid &&
-				     entry_cmp(&src[i], &src[j]) <= 0))
-					dst[o++] = src[i++];
-				else
-					dst[o++] = src[j++];
-			}
-			b[w++] = lo;
-		}
-		b[w] = n;
-		swap = src;
-		src = dst;
-		dst = swap;
-	}
-	if (src != ent)
-		memcpy(ent, src, n * sizeof(*ent));
-	return 0;
-}
-
 /* Normalize the entries of these PolicyEndpoints into a new core. */
 static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		      size_t npes, const char *ns, const char *name,
 		      struct np_diag *diag)
 {
 	struct np_arena arena = { 0 }, scratch = { 0 };
-	struct prov_tab pt = { 0 };
-	struct intern in = { 0 };
+	struct np_hashmap pt = { 0 };
+	struct np_intern in = { 0 };
 	struct np_rs_core *co;
 	struct np_rs_entry *ent;
 	size_t pcap = 0, i, j, n, nent, *run, nrun;
@@ -773,9 +324,9 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 				nent++;
 			}
 		}
-		err = sort_runs(&scratch, ent, run, nrun, nent);
+		err = np__sort_runs(&scratch, ent, run, nrun, nent);
 		if (!err)
-			err = closure(co, ent, nent, d, &in);
+			err = np__closure(co, ent, nent, d, &in);
 		if (!err)
 			err = check_slots(co, d, ns, name, diag);
 		if (err)
@@ -791,14 +342,14 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 	free(co->prov);
 	co->prov = p;
 	core_hash(co);
-	free(in.v);
-	free(pt.slot);
+	np__intern_release(&in);
+	np__hashmap_release(&pt);
 	np__arena_release(&scratch);
 	*out = co;
 	return 0;
 fail:
-	free(in.v);
-	free(pt.slot);
+	np__intern_release(&in);
+	np__hashmap_release(&pt);
 	np__arena_release(&scratch);
 	free(co->prov);
 	arena = co->arena;
@@ -813,20 +364,73 @@ static int serial_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void np__ctx_cores_release(struct np_ctx *ctx)
+/* A cached core, by the rules of the PolicyEndpoints that built it. */
+struct core_ent {
+	struct np_rs_core *core;
+	size_t nserials;
+	uint64_t serials[]; /* sorted */
+};
+
+struct core_key {
+	const uint64_t *serials;
+	size_t n;
+};
+
+/*
+ * The cache of cores, this stage's own: it hangs on the resolution context
+ * (which lives as long as the snapshot is unchanged in what it indexes)
+ * and goes with it, through the release function installed beside it.
+ */
+struct core_cache {
+	struct np_hashmap map; /* struct core_ent, by hash of the serials */
+	size_t bytes; /* arena bytes of the cached cores */
+};
+
+static bool core_key_eq(const void *val, const void *key)
+{
+	const struct core_ent *ce = val;
+	const struct core_key *k = key;
+
+	return ce->nserials == k->n &&
+	       !memcmp(ce->serials, k->serials, k->n * sizeof(*k->serials));
+}
+
+static void cache_clear(struct core_cache *cc)
 {
 	size_t i;
 
-	for (i = 0; i < ctx->corecap; i++) {
-		if (!ctx->cores || !ctx->cores[i].core)
+	for (i = 0; i < cc->map.cap; i++) {
+		struct core_ent *ce = cc->map.slots[i].val;
+
+		if (!ce)
 			continue;
-		np__core_put(ctx->cores[i].core);
-		free(ctx->cores[i].serials);
+		np__core_put(ce->core);
+		free(ce);
 	}
-	free(ctx->cores);
-	ctx->cores = NULL;
-	ctx->ncores = ctx->corecap = 0;
-	ctx->core_bytes = 0;
+	np__hashmap_release(&cc->map);
+	cc->bytes = 0;
+}
+
+static void cache_free(void *cc)
+{
+	if (!cc)
+		return;
+	cache_clear(cc);
+	free(cc);
+}
+
+static struct core_cache *cache_of(struct np_ctx *ctx)
+{
+	struct core_cache *cc;
+
+	if (ctx->rs_cache)
+		return ctx->rs_cache;
+	cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return NULL;
+	ctx->rs_cache = cc;
+	ctx->rs_cache_free = cache_free;
+	return cc;
 }
 
 /*
@@ -837,91 +441,55 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		    const char *ns, const char *name, struct np_rs_core **out,
 		    struct np_diag *diag)
 {
-	uint64_t *ser, key;
-	size_t i, slot;
+	struct core_cache *cc = ctx ? ctx->rs_cache : NULL;
+	struct core_ent *ce, *hit;
+	struct core_key k;
+	uint64_t key;
+	size_t i;
 	int err;
 
-	ser = malloc((npes + 1) * sizeof(*ser));
-	if (!ser)
+	ce = malloc(sizeof(*ce) + (npes + 1) * sizeof(ce->serials[0]));
+	if (!ce)
 		return -ENOMEM;
 	/* by rules, not by version: a core depends on the rules only */
 	for (i = 0; i < npes; i++)
-		ser[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
-					       pes[i]->serial;
-	qsort(ser, npes, sizeof(*ser), serial_cmp);
-	key = np__hash_fast(ser, npes * sizeof(*ser), 0x636f7265);
-	if (ctx && ctx->corecap) {
-		for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
-		     slot = (slot + 1) & (ctx->corecap - 1)) {
-			struct np_core_slot *cs = &ctx->cores[slot];
-
-			if (cs->key == key && cs->nserials == npes &&
-			    !memcmp(cs->serials, ser, npes * sizeof(*ser))) {
-				free(ser);
-				*out = core_get(cs->core);
-				return 0;
-			}
+		ce->serials[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
+						       pes[i]->serial;
+	qsort(ce->serials, npes, sizeof(ce->serials[0]), serial_cmp);
+	ce->nserials = npes;
+	key = np__hash_fast(ce->serials, npes * sizeof(ce->serials[0]),
+			    0x636f7265);
+	k.serials = ce->serials;
+	k.n = npes;
+	if (cc) {
+		hit = np__hashmap_get(&cc->map, key, core_key_eq, &k);
+		if (hit) {
+			free(ce);
+			*out = core_get(hit->core);
+			return 0;
 		}
 	}
 	err = core_build(out, pes, npes, ns, name, diag);
-	if (err || !ctx) {
-		free(ser);
+	if (err || !ctx || !(cc = cache_of(ctx))) {
+		free(ce);
 		return err;
 	}
 	/*
 	 * Remember it. The cache is bounded by bytes: past NP_CORE_CACHE it
 	 * starts over (cores in use stay alive through their references),
-	 * which also drops keys of endpoints that no longer exist.
+	 * which also drops keys of endpoints that no longer exist; and by
+	 * entries: it starts over rather than grow past 65536 slots.
 	 */
-	if (ctx->core_bytes + (*out)->arena.used > NP_CORE_CACHE)
-		np__ctx_cores_release(ctx);
-	if (ctx->ncores + 1 > ctx->corecap / 2) {
-		size_t cap = ctx->corecap ? ctx->corecap * 2 : 64;
-
-		if (cap > 65536) {
-			np__ctx_cores_release(ctx);
-			cap = 64;
-		} else if (ctx->corecap) {
-			struct np_core_slot *old = ctx->cores;
-			size_t oldcap = ctx->corecap, j;
-
-			ctx->cores = calloc(cap, sizeof(*ctx->cores));
-			if (!ctx->cores) {
-				ctx->cores = old;
-				free(ser);
-				return 0;
-			}
-			ctx->corecap = cap;
-			for (j = 0; j < oldcap; j++) {
-				if (!old[j].core)
-					continue;
-				for (slot = old[j].key & (cap - 1);
-				     ctx->cores[slot].core;
-				     slot = (slot + 1) & (cap - 1))
-					;
-				ctx->cores[slot] = old[j];
-			}
-			free(old);
-			cap = 0;
-		}
-		if (cap) {
-			ctx->cores = calloc(cap, sizeof(*ctx->cores));
-			if (!ctx->cores) {
-				free(ser);
-				return 0;
-			}
-			ctx->corecap = cap;
-		}
+	if (cc->bytes + (*out)->arena.used > NP_CORE_CACHE)
+		cache_clear(cc);
+	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
+		cache_clear(cc);
+	if (np__hashmap_add(&cc->map, key, ce, 64)) {
+		free(ce);
+		return 0;
 	}
-	for (slot = key & (ctx->corecap - 1); ctx->cores[slot].core;
-	     slot = (slot + 1) & (ctx->corecap - 1))
-		;
-	ctx->cores[slot].key = key;
-	ctx->cores[slot].serials = ser;
-	ctx->cores[slot].nserials = npes;
-	ctx->cores[slot].core = core_get(*out);
-	ctx->ncores++;
-	ctx->core_bytes += (*out)->arena.used;
+	ce->core = core_get(*out);
+	cc->bytes += (*out)->arena.used;
 	return 0;
 }
 
@@ -1121,9 +689,9 @@ static const struct np_rs_key *lpm(const struct np_ruleset *rs, int dir,
 	return best;
 }
 
-static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
-		      const struct np_ip *ip, uint8_t proto, uint16_t port,
-		      struct np_verdict *v)
+int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
+			   const struct np_ip *ip, uint8_t proto, uint16_t port,
+			   struct np_verdict *v)
 {
 	const struct np_rs_key *k;
 	struct np_strbuf sb = { 0 };
@@ -1164,7 +732,7 @@ static int verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	return sb.err;
 }
 
-static bool proto_ok(int proto)
+bool np__proto_ok(int proto)
 {
 	return proto == NP_PROTOCOL_TCP || proto == NP_PROTOCOL_UDP ||
 	       proto == NP_PROTOCOL_SCTP;
@@ -1178,153 +746,9 @@ int np_ruleset_verdict(const struct np_ruleset *rs, enum np_direction dir,
 
 	if (!rs || !peer || !out ||
 	    (dir != NP_DIRECTION_INGRESS && dir != NP_DIRECTION_EGRESS) ||
-	    !proto_ok(proto) || np__ip_parse(peer, &ip))
+	    !np__proto_ok(proto) || np__ip_parse(peer, &ip))
 		return -EINVAL;
-	return verdict_ip(rs, dir, &ip, (uint8_t)proto, port, out);
-}
-
-/* An endpoint of a connection: a pod of the snapshot or an address. */
-struct endpoint {
-	const struct np_obj *pod;
-	struct np_ip ip[NP_MAX_IPS];
-	size_t nips;
-	char ns[254], name[254];
-};
-
-static int endpoint_parse(struct np_cluster *c, const char *s,
-			  struct endpoint *e, struct np_diag *diag)
-{
-	const char *slash = strchr(s, '/');
-	struct np_ctx *ctx;
-	size_t i, j;
-	int err;
-
-	memset(e, 0, sizeof(*e));
-	if (slash && !strchr(s, ':') && !strchr(s, '.')) {
-		snprintf(e->ns, sizeof(e->ns), "%.*s", (int)(slash - s), s);
-		snprintf(e->name, sizeof(e->name), "%s", slash + 1);
-		e->pod = np__cluster_find(c, NP_KIND_POD, e->ns, e->name);
-		if (!e->pod) {
-			if (diag) {
-				memset(diag, 0, sizeof(*diag));
-				diag->err = -ENOENT;
-				snprintf(diag->object, sizeof(diag->object),
-					 "Pod %s", s);
-				snprintf(diag->message, sizeof(diag->message),
-					 "Not found: no such pod in the "
-					 "snapshot");
-			}
-			return -ENOENT;
-		}
-		e->nips = e->pod->pod.nips;
-		memcpy(e->ip, e->pod->pod.ips, sizeof(e->ip));
-		return 0;
-	}
-	if (np__ip_parse(s, &e->ip[0])) {
-		if (diag) {
-			memset(diag, 0, sizeof(*diag));
-			diag->err = -EINVAL;
-			snprintf(diag->message, sizeof(diag->message),
-				 "Invalid value: \"%s\": must be NAMESPACE/POD "
-				 "or an IP address",
-				 s);
-		}
-		return -EINVAL;
-	}
-	e->nips = 1;
-	/* an address that belongs to a pod is that pod */
-	err = np__ctx_get(c, &ctx);
-	if (err)
-		return err;
-	for (i = 0; i < ctx->npods; i++)
-		for (j = 0; j < ctx->pods[i]->pod.nips; j++)
-			if (!memcmp(&ctx->pods[i]->pod.ips[j], &e->ip[0],
-				    sizeof(e->ip[0])) &&
-			    np__pod_eligible(ctx->pods[i])) {
-				e->pod = ctx->pods[i];
-				snprintf(e->ns, sizeof(e->ns), "%s",
-					 e->pod->meta.ns);
-				snprintf(e->name, sizeof(e->name), "%s",
-					 e->pod->meta.name);
-				return 0;
-			}
-	return 0;
-}
-
-int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
-		       enum np_protocol proto, uint16_t port,
-		       const struct np_compile_opts *opts,
-		       struct np_verdict *out, struct np_diag *diag)
-{
-	struct endpoint a, b;
-	struct np_ruleset *rs = NULL;
-	const struct np_ip *ia = NULL, *ib = NULL;
-	size_t i, j;
-	int err;
-
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
-	if (!c || !from || !to || !out || !proto_ok(proto))
-		return -EINVAL;
-	err = endpoint_parse(c, from, &a, diag);
-	if (!err)
-		err = endpoint_parse(c, to, &b, diag);
-	if (err)
-		return err;
-	if (!a.pod && !b.pod) {
-		if (diag) {
-			diag->err = -EINVAL;
-			snprintf(diag->message, sizeof(diag->message),
-				 "Invalid value: neither end is a pod of the "
-				 "snapshot");
-		}
-		return -EINVAL;
-	}
-	memset(out, 0, sizeof(*out));
-	out->slot = -1;
-	/* hostNetwork pods are the node: nothing to check on their side */
-	out->allowed = true;
-	out->reason = NP_REASON_NOT_ISOLATED;
-	if (a.pod && a.pod == b.pod) {
-		out->allowed = true;
-		out->reason = NP_REASON_SELF;
-		return 0;
-	}
-	/* the first address family both ends have, IPv4 first */
-	for (i = 0; i < a.nips && !ia; i++)
-		for (j = 0; j < b.nips && !ia; j++)
-			if (a.ip[i].family == b.ip[j].family) {
-				ia = &a.ip[i];
-				ib = &b.ip[j];
-			}
-	if (!ia) {
-		if (diag) {
-			diag->err = -EINVAL;
-			snprintf(diag->message, sizeof(diag->message),
-				 "Invalid value: the two ends share no address "
-				 "family");
-		}
-		return -EINVAL;
-	}
-	if (a.pod && np__pod_eligible(a.pod)) {
-		err = np_ruleset_compile(&rs, c, a.ns, a.name, opts, diag);
-		if (err)
-			return err;
-		err = verdict_ip(rs, NP_DIRECTION_EGRESS, ib, (uint8_t)proto,
-				 port, out);
-		np_ruleset_free(rs);
-		if (err || !out->allowed)
-			return err;
-	}
-	if (b.pod && np__pod_eligible(b.pod)) {
-		err = np_ruleset_compile(&rs, c, b.ns, b.name, opts, diag);
-		if (err)
-			return err;
-		err = verdict_ip(rs, NP_DIRECTION_INGRESS, ia, (uint8_t)proto,
-				 port, out);
-		np_ruleset_free(rs);
-	}
-	return err;
+	return np__ruleset_verdict_ip(rs, dir, &ip, (uint8_t)proto, port, out);
 }
 
 /* --- output ------------------------------------------------------------- */
@@ -1494,36 +918,4 @@ nomem:
 	np__sb_release(&sb);
 	np__arena_release(&a);
 	return -ENOMEM;
-}
-
-int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
-			 struct np_diag *diag)
-{
-	struct np_arena a = { 0 };
-	struct np_node *root, *items;
-	struct np_ctx *ctx;
-	size_t i, j;
-	int err;
-
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
-	if (!c || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON))
-		return -EINVAL;
-	err = np__ctx_get(c, &ctx);
-	for (i = 0; !err && i < ctx->npols; i++)
-		err = np__resolve_policy(ctx, i, diag);
-	if (err)
-		return err;
-	err = -ENOMEM;
-	root = np__list_new(&a, &items);
-	for (i = 0; root && i < ctx->npols; i++)
-		for (j = 0; j < ctx->npe_of[i]; j++)
-			if (np__seq_push(&a, items,
-					 np__obj_to_node(&a, ctx->pe_of[i][j])))
-				goto out;
-	if (root)
-		err = np__emit_string(root, fmt, out);
-out:
-	np__arena_release(&a);
-	return err;
 }

@@ -14,7 +14,7 @@
 
 #include <netpol.h>
 
-#include "cluster_internal.h"
+#include "resolve.h"
 
 static unsigned long long rng = 88172645463325252ULL;
 

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The resolution stage's internals (resolve.c, resolve_ctx.c,
+ * endpoints.c): the context of indexes over a snapshot that the compiler
+ * keeps and patches as the snapshot changes, peer expansions, Service
+ * backends, and the resolution of a NetworkPolicy into PolicyEndpoints.
+ */
+#ifndef NP_RESOLVE_H
+#define NP_RESOLVE_H
+
+#include "cluster_internal.h"
+#include "hashmap.h"
+
+/* An address of a backend of ctx->svcs[svc]. */
+struct np_backend {
+	struct np_ip ip;
+	size_t svc;
+};
+
+/* A namespace with its pods (a range of ctx->pods). */
+struct np_nsgroup {
+	const char *name;
+	const struct np_labels *labels;
+	size_t first, count;
+};
+
+/* A snapshot's indexes and resolution results, rebuilt on change. */
+struct np_ctx {
+	uint64_t gen;
+	struct np_arena arena;
+	struct np_obj **pods, **svcs, **pols, **pes, **nss;
+	size_t npods, nsvcs, npols, npes, nnss;
+	size_t podcap, polcap, pecap;
+	struct np_nsgroup *groups; /* namespaces that have pods */
+	size_t ngroups, groupcap;
+	struct np_touch *touched; /* by policy */
+	size_t resolving; /* policy being resolved */
+	struct np_labels *implied; /* labels of namespaces without object */
+	/* peer expansions (struct np_peer_slot, in arena), by canonical text */
+	struct np_hashmap peers;
+	size_t npeers;
+	/* eligible backends of each Service (ctx->svcs order), lazily */
+	const struct np_obj ***svc_pods;
+	size_t *nsvc_pods;
+	/* and every backend address, sorted: which Services a CIDR reaches */
+	struct np_backend *bk;
+	size_t nbk;
+	/*
+	 * The rule-set stage's cache (ruleset.c's own, opaque here): it
+	 * installs it with its release function on first use, and the
+	 * context releases it with the rest.
+	 */
+	void *rs_cache;
+	void (*rs_cache_free)(void *rs_cache);
+	/* resolved PolicyEndpoints, per policy, lazily */
+	struct np_obj ***pe_of;
+	size_t *npe_of;
+	bool *resolved;
+};
+
+int np__ctx_get(struct np_cluster *c, struct np_ctx **out);
+int np__resolve_policy(struct np_ctx *ctx, size_t pol, struct np_diag *diag);
+bool np__pod_eligible(const struct np_obj *pod);
+const struct np_container_port *np__pod_port(const struct np_obj *pod,
+					     const char *name, uint8_t proto);
+
+/* A selector peer's pods; kept sorted and patched as pods change. */
+struct np_peer_slot {
+	uint64_t h;
+	const char *key;
+	const struct np_selector *ns_sel; /* copies, in ctx->arena */
+	const struct np_selector *pod_sel;
+	const char *ns; /* without ns_sel */
+	const struct np_obj **pods; /* malloc'd */
+	size_t n, cap;
+	size_t id; /* stable: 0, 1, ... in order of creation */
+	/* pods by address (ties: as in pods), lazily; NULL when stale */
+	const struct np_obj **by_ip;
+};
+
+/*
+ * Services whose backends a policy's egress allowed some of; and, once
+ * indexed, what else a resolved policy depends on, so that a pod change
+ * looks closely only at the policies it can matter to: the peer slots
+ * (ids) of its selector peers, and whether a rule looks at addresses
+ * (ipBlock or no peers in egress: always with named ports, else for
+ * Service backends).
+ */
+struct np_touch {
+	const struct np_obj **v;
+	size_t n, cap;
+	bool indexed;
+	bool addr_named, addr_any;
+	size_t *slots;
+	size_t nslots, slotcap;
+};
+
+/*
+ * The snapshot's context, built or brought up to date; it stays the
+ * cluster's (freed with it or when a change drops it).
+ */
+int np__ctx_get(struct np_cluster *c, struct np_ctx **out);
+int np__resolve_policy(struct np_ctx *ctx, size_t pol, struct np_diag *diag);
+bool np__pod_eligible(const struct np_obj *pod);
+const struct np_container_port *np__pod_port(const struct np_obj *pod,
+					     const char *name, uint8_t proto);
+/*
+ * Consistency of the cluster's context with its snapshot, for tests: 0 or a
+ * negative number naming the first broken invariant.
+ */
+int np__ctx_check(struct np_cluster *c);
+
+/*
+ * Between the stage's files: resolve.c resolves rules into entries,
+ * endpoints.c groups them into PolicyEndpoints, resolve_ctx.c keeps the
+ * context in step (and asks what a rule looks at).
+ */
+
+/* A growing list of PolicyEndpoint entries. */
+struct np_ebuf {
+	struct np_pe_entry *v;
+	size_t n, cap;
+};
+
+/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
+struct np_pname {
+	const char *name;
+	uint8_t proto;
+};
+
+const struct np_nsgroup *np__group_of(const struct np_ctx *ctx, const char *ns);
+bool np__rule_has_named(const struct np_rule *r);
+bool np__ip_in_block(const struct np_ipblock *b, const struct np_ip *ip);
+size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
+			 size_t max);
+int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
+		  const struct np_peer *peer, const struct np_obj ***out,
+		  size_t *n, struct np_peer_slot **slotp);
+int np__ingress_rule(struct np_ctx *ctx, struct np_arena *a,
+		     const struct np_obj *pol, const struct np_rule *r, int ri,
+		     const struct np_obj *rep, struct np_ebuf *b);
+int np__egress_rule(struct np_ctx *ctx, struct np_arena *a,
+		    const struct np_obj *pol, const struct np_rule *r, int ri,
+		    struct np_ebuf *b);
+/* Entries to the ClusterIPs of Services every backend of which b allows. */
+int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b);
+/* b's entries sorted and deduplicated into a, b emptied. */
+int np__ebuf_take(struct np_arena *a, struct np_ebuf *b,
+		  struct np_pe_entry **out, size_t *n);
+
+#endif /* NP_RESOLVE_H */

@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The resolution stage's context: the indexes over a snapshot (pods,
+ * Services, policies and PolicyEndpoints sorted, pods grouped by
+ * namespace) that the compiler builds once and then keeps in step with
+ * every change of the snapshot, through the hooks it registers with it,
+ * invalidating only what a change can affect.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "resolve.h"
+
+bool np__pod_eligible(const struct np_obj *pod)
+{
+	return !pod->pod.host_network && pod->pod.nips &&
+	       pod->pod.phase != NP_PHASE_SUCCEEDED &&
+	       pod->pod.phase != NP_PHASE_FAILED;
+}
+
+/* The first container port with this name and protocol. */
+const struct np_container_port *np__pod_port(const struct np_obj *pod,
+					     const char *name, uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < pod->pod.nports; i++)
+		if (pod->pod.ports[i].name &&
+		    pod->pod.ports[i].proto == proto &&
+		    !strcmp(pod->pod.ports[i].name, name))
+			return &pod->pod.ports[i];
+	return NULL;
+}
+
+/* --- the context: indexes over the snapshot ----------------------------- */
+
+static void ctx_free(struct np_ctx *ctx)
+{
+	size_t i, j;
+
+	if (!ctx)
+		return;
+	for (i = 0; ctx->pe_of && i < ctx->npols; i++) {
+		for (j = 0; j < ctx->npe_of[i]; j++)
+			np__obj_free(ctx->pe_of[i][j]);
+		free(ctx->pe_of[i]);
+	}
+	free(ctx->pe_of);
+	free(ctx->npe_of);
+	free(ctx->resolved);
+	free(ctx->pods);
+	free(ctx->svcs);
+	free(ctx->pols);
+	free(ctx->pes);
+	free(ctx->nss);
+	free(ctx->groups);
+	for (i = 0; i < ctx->peers.cap; i++) {
+		struct np_peer_slot *ps = ctx->peers.slots[i].val;
+
+		if (ps) {
+			free(ps->pods);
+			free(ps->by_ip);
+		}
+	}
+	np__hashmap_release(&ctx->peers);
+	for (i = 0; ctx->touched && i < ctx->npols; i++) {
+		free(ctx->touched[i].v);
+		free(ctx->touched[i].slots);
+	}
+	free(ctx->touched);
+	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
+		free(ctx->svc_pods[i]);
+	free(ctx->svc_pods);
+	free(ctx->nsvc_pods);
+	free(ctx->bk);
+	if (ctx->rs_cache_free)
+		ctx->rs_cache_free(ctx->rs_cache);
+	np__arena_release(&ctx->arena);
+	free(ctx);
+}
+
+static const struct np_obj *find_ns(const struct np_ctx *ctx, const char *name)
+{
+	size_t lo = 0, hi = ctx->nnss;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->nss[mid]->meta.name, name);
+
+		if (!r)
+			return ctx->nss[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const struct np_cluster_hooks ctx_hooks;
+
+/* The context the cluster keeps for the compiler, if any. */
+static struct np_ctx *ctx_of(const struct np_cluster *c)
+{
+	return c->hooks == &ctx_hooks ? c->hooks_ctx : NULL;
+}
+
+/* Drop the cluster's context: the next compile builds a new one. */
+static void ctx_drop(struct np_cluster *c)
+{
+	ctx_free(ctx_of(c));
+	np__cluster_set_hooks(c, NULL, NULL);
+}
+
+int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
+{
+	struct np_ctx *ctx = ctx_of(c);
+	size_t i, n;
+	int err;
+
+	if (ctx && ctx->gen == c->gen) {
+		*out = ctx;
+		return 0;
+	}
+	ctx_drop(c);
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->gen = c->gen;
+	err = np__cluster_sorted(c, NP_KIND_POD, &ctx->pods, &ctx->npods);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
+					 &ctx->nsvcs);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_NETWORK_POLICY, &ctx->pols,
+					 &ctx->npols);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_POLICY_ENDPOINT, &ctx->pes,
+					 &ctx->npes);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_NAMESPACE, &ctx->nss,
+					 &ctx->nnss);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	ctx->pe_of = calloc(ctx->npols + 1, sizeof(*ctx->pe_of));
+	ctx->npe_of = calloc(ctx->npols + 1, sizeof(*ctx->npe_of));
+	ctx->resolved = calloc(ctx->npols + 1, sizeof(*ctx->resolved));
+	ctx->groups = calloc(ctx->npods + 1, sizeof(*ctx->groups));
+	ctx->touched = calloc(ctx->npols + 1, sizeof(*ctx->touched));
+	if (!ctx->pe_of || !ctx->npe_of || !ctx->resolved || !ctx->groups ||
+	    !ctx->touched)
+		goto fail;
+	ctx->podcap = ctx->npods + 1;
+	ctx->polcap = ctx->npols + 1;
+	ctx->pecap = ctx->npes + 1;
+	ctx->groupcap = ctx->npods + 1;
+	ctx->resolving = SIZE_MAX;
+	/* pods are sorted by namespace: one group per namespace */
+	for (i = 0; i < ctx->npods; i = n) {
+		const char *ns = ctx->pods[i]->meta.ns;
+		struct np_nsgroup *g = &ctx->groups[ctx->ngroups++];
+		const struct np_obj *nso = find_ns(ctx, ns);
+
+		for (n = i;
+		     n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns); n++)
+			;
+		/* owned: the pod it came from may go before the group */
+		g->name = np__arena_strdup(&ctx->arena, ns);
+		if (!g->name)
+			goto fail;
+		g->first = i;
+		g->count = n - i;
+		if (nso) {
+			g->labels = &nso->meta.labels;
+		} else {
+			/* no Namespace object: only the implied label */
+			struct np_labels *l =
+				np__arena_alloc(&ctx->arena, sizeof(*l));
+			struct np_label *v =
+				np__arena_alloc(&ctx->arena, sizeof(*v));
+
+			if (!l || !v)
+				goto fail;
+			v->key = "kubernetes.io/metadata.name";
+			v->val = g->name;
+			l->v = v;
+			l->n = 1;
+			g->labels = l;
+		}
+	}
+	/* the snapshot tells the context of every change from now on */
+	np__cluster_set_hooks(c, &ctx_hooks, ctx);
+	*out = ctx;
+	return 0;
+fail:
+	ctx_free(ctx);
+	return err;
+}
+
+const struct np_nsgroup *np__group_of(const struct np_ctx *ctx, const char *ns)
+{
+	size_t lo = 0, hi = ctx->ngroups;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->groups[mid].name, ns);
+
+		if (!r)
+			return &ctx->groups[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* --- keeping the context in step with the snapshot ---------------------- */
+
+static int obj_key_cmp(const struct np_obj *o, const char *ns, const char *name)
+{
+	int r = strcmp(o->meta.ns, ns);
+
+	return r ? r : strcmp(o->meta.name, name);
+}
+
+/* First index whose object sorts at or after ns/name. */
+static size_t lower(struct np_obj *const *v, size_t n, const char *ns,
+		    const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (obj_key_cmp(v[mid], ns, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int arr_insert(void **arr, size_t *n, size_t *cap, size_t at,
+		      const void *elem, size_t size)
+{
+	char *a;
+
+	if (*n + 1 > *cap) {
+		size_t ncap = (*cap ? *cap : 8) * 2;
+
+		a = realloc(*arr, ncap * size);
+		if (!a)
+			return -ENOMEM;
+		*arr = a;
+		*cap = ncap;
+	}
+	a = *arr;
+	memmove(a + (at + 1) * size, a + at * size, (*n - at) * size);
+	memcpy(a + at * size, elem, size);
+	(*n)++;
+	return 0;
+}
+
+static void arr_remove(void *arr, size_t *n, size_t at, size_t size)
+{
+	char *a = arr;
+
+	memmove(a + at * size, a + (at + 1) * size, (*n - at - 1) * size);
+	(*n)--;
+}
+
+/* Sorted object arrays: remove old (by identity), insert new. */
+static int sorted_swap(struct np_obj ***v, size_t *n, size_t *cap,
+		       const struct np_obj *old, const struct np_obj *new_,
+		       size_t *removed_at, size_t *inserted_at)
+{
+	size_t i;
+
+	*removed_at = *inserted_at = SIZE_MAX;
+	if (old) {
+		i = lower(*v, *n, old->meta.ns, old->meta.name);
+		if (i < *n && (*v)[i] == old) {
+			arr_remove(*v, n, i, sizeof(**v));
+			*removed_at = i;
+		}
+	}
+	if (new_) {
+		i = lower(*v, *n, new_->meta.ns, new_->meta.name);
+		if (arr_insert((void **)v, n, cap, i, &new_, sizeof(**v)))
+			return -ENOMEM;
+		*inserted_at = i;
+	}
+	return 0;
+}
+
+/*
+ * Only the pods the policy selects changed, and its rules do not depend on
+ * them (no ingress named ports): keep its PolicyEndpoints as stale, for
+ * np__resolve_policy() to reuse their rules. The Services it touched stay.
+ */
+static void invalidate(struct np_ctx *ctx, size_t pi);
+
+static void reselect(struct np_ctx *ctx, size_t pi)
+{
+	struct np_pname one;
+
+	if (ctx->pe_of[pi] && ctx->npe_of[pi] == 1 &&
+	    !np__ingress_names(ctx->pols[pi], &one, 1)) {
+		ctx->resolved[pi] = false;
+		return;
+	}
+	invalidate(ctx, pi);
+}
+
+static void invalidate(struct np_ctx *ctx, size_t pi)
+{
+	size_t j;
+
+	for (j = 0; j < ctx->npe_of[pi]; j++)
+		np__obj_free(ctx->pe_of[pi][j]);
+	free(ctx->pe_of[pi]);
+	ctx->pe_of[pi] = NULL;
+	ctx->npe_of[pi] = 0;
+	ctx->resolved[pi] = false;
+	ctx->touched[pi].n = 0;
+	ctx->touched[pi].indexed = false;
+}
+
+static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
+		      const struct np_obj *new_)
+{
+	size_t rm, ins, n = ctx->npols, cap = ctx->polcap;
+	struct np_obj **pe = NULL;
+	struct np_touch t = { 0 };
+	size_t zero = 0;
+	bool no = false;
+	int err;
+
+	if (old) {
+		size_t i = lower(ctx->pols, ctx->npols, old->meta.ns,
+				 old->meta.name);
+
+		if (i < ctx->npols && ctx->pols[i] == old) {
+			invalidate(ctx, i);
+			free(ctx->touched[i].v);
+			free(ctx->touched[i].slots);
+			arr_remove(ctx->pe_of, &n, i, sizeof(*ctx->pe_of));
+			n = ctx->npols;
+			arr_remove(ctx->npe_of, &n, i, sizeof(*ctx->npe_of));
+			n = ctx->npols;
+			arr_remove(ctx->resolved, &n, i,
+				   sizeof(*ctx->resolved));
+			n = ctx->npols;
+			arr_remove(ctx->touched, &n, i, sizeof(*ctx->touched));
+			n = ctx->npols;
+			arr_remove(ctx->pols, &ctx->npols, i,
+				   sizeof(*ctx->pols));
+		}
+	}
+	if (!new_)
+		return 0;
+	err = sorted_swap(&ctx->pols, &ctx->npols, &ctx->polcap, NULL, new_,
+			  &rm, &ins);
+	if (err)
+		return err;
+	/* the parallel arrays follow; their capacity is polcap */
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe, sizeof(pe)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->npe_of, &n, &cap, ins, &zero,
+		       sizeof(zero)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no, sizeof(no)))
+		return -ENOMEM;
+	n = ctx->npols - 1;
+	cap = n;
+	if (arr_insert((void **)&ctx->touched, &n, &cap, ins, &t, sizeof(t)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A namespace's labels, also for one that has no pods (yet). */
+static const struct np_labels *ns_labels(const struct np_ctx *ctx,
+					 const char *ns, struct np_labels *tmp,
+					 struct np_label *one)
+{
+	const struct np_nsgroup *g = np__group_of(ctx, ns);
+	const struct np_obj *nso;
+
+	if (g)
+		return g->labels;
+	nso = find_ns(ctx, ns);
+	if (nso)
+		return &nso->meta.labels;
+	one->key = "kubernetes.io/metadata.name";
+	one->val = ns;
+	tmp->v = one;
+	tmp->n = 1;
+	return tmp;
+}
+
+/* A changed pod with its namespace's labels, looked up once per change. */
+struct cpod {
+	const struct np_obj *pod;
+	const struct np_labels *nsl;
+	struct np_labels tmp;
+	struct np_label one;
+};
+
+static void cpod_init(const struct np_ctx *ctx, const struct np_obj *pod,
+		      struct cpod *cp)
+{
+	cp->pod = pod;
+	cp->nsl = pod ? ns_labels(ctx, pod->meta.ns, &cp->tmp, &cp->one) : NULL;
+}
+
+static bool slot_selects(const struct np_peer_slot *ps, const struct cpod *cp)
+{
+	const struct np_obj *pod = cp->pod;
+
+	if (!np__pod_eligible(pod))
+		return false;
+	if (ps->ns_sel) {
+		if (!np__selector_matches(ps->ns_sel, cp->nsl))
+			return false;
+	} else if (strcmp(ps->ns, pod->meta.ns)) {
+		return false;
+	}
+	return !ps->pod_sel ||
+	       np__selector_matches(ps->pod_sel, &pod->meta.labels);
+}
+
+static bool peer_selects_pod(const struct np_obj *pol,
+			     const struct np_peer *peer, const struct cpod *cp)
+{
+	const struct np_obj *pod = cp->pod;
+
+	if (!np__pod_eligible(pod))
+		return false;
+	if (peer->ns_sel) {
+		if (!np__selector_matches(peer->ns_sel, cp->nsl))
+			return false;
+	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
+		return false;
+	}
+	return !peer->pod_sel ||
+	       np__selector_matches(peer->pod_sel, &pod->meta.labels);
+}
+
+static bool pod_in_block(const struct np_ipblock *b, const struct np_obj *pod)
+{
+	size_t i;
+
+	for (i = 0; i < pod->pod.nips; i++)
+		if (np__ip_in_block(b, &pod->pod.ips[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Could this pod's presence change what the policy resolves to? A Service
+ * backend also matters to every egress rule that can reach it, since the
+ * ClusterIP decision looks at all backends.
+ */
+enum dep {
+	DEP_NONE = 0,
+	DEP_SELECTED, /* only as a pod the policy selects */
+	DEP_RULES, /* what its rules resolve to */
+};
+
+static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
+			       const struct cpod *cp, bool backend)
+{
+	const struct np_obj *pol = ctx->pols[pi];
+	const struct np_obj *pod = cp->pod;
+	enum dep sel = DEP_NONE;
+	size_t d, i, j;
+
+	if (!np__pod_eligible(pod))
+		return DEP_NONE;
+	if (!strcmp(pol->meta.ns, pod->meta.ns) &&
+	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+		sel = DEP_SELECTED;
+	for (d = 0; d < 2; d++) {
+		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
+		size_t nr = d ? pol->np.negress : pol->np.ningress;
+
+		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
+			continue;
+		for (i = 0; i < nr; i++) {
+			bool named = d && np__rule_has_named(&r[i]);
+
+			bool by_addr = named || (d && backend);
+
+			/* egress names resolve on every pod they reach */
+			if (by_addr && !r[i].npeers)
+				return DEP_RULES;
+			for (j = 0; j < r[i].npeers; j++) {
+				const struct np_peer *p = &r[i].peers[j];
+
+				if (p->ipblock ?
+					    by_addr && pod_in_block(p->ipblock,
+								    pod) :
+					    peer_selects_pod(pol, p, cp))
+					return DEP_RULES;
+			}
+		}
+	}
+	return sel;
+}
+
+static bool svc_selects(const struct np_obj *svc, const struct np_obj *pod)
+{
+	struct np_selector sel = { .match = svc->svc.selector };
+
+	return svc->svc.has_selector && svc->svc.selector.n &&
+	       !strcmp(svc->meta.ns, pod->meta.ns) &&
+	       np__selector_matches(&sel, &pod->meta.labels);
+}
+
+static void drop_service_backends(struct np_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; ctx->svc_pods && i < ctx->nsvcs; i++)
+		free(ctx->svc_pods[i]);
+	free(ctx->svc_pods);
+	free(ctx->nsvc_pods);
+	free(ctx->bk);
+	ctx->svc_pods = NULL;
+	ctx->nsvc_pods = NULL;
+	ctx->bk = NULL;
+	ctx->nbk = 0;
+}
+
+static int groups_insert(struct np_ctx *ctx, const struct np_obj *pod,
+			 size_t at)
+{
+	size_t i, lo = 0, hi = ctx->ngroups;
+	struct np_nsgroup g = { 0 };
+	const struct np_obj *nso;
+
+	for (i = 0; i < ctx->ngroups; i++)
+		if (ctx->groups[i].first >= at &&
+		    strcmp(ctx->groups[i].name, pod->meta.ns))
+			ctx->groups[i].first++;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->groups[mid].name, pod->meta.ns);
+
+		if (!r) {
+			ctx->groups[mid].count++;
+			if (at < ctx->groups[mid].first)
+				ctx->groups[mid].first = at;
+			return 0;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* a namespace's first pod: a new group */
+	g.name = np__arena_strdup(&ctx->arena, pod->meta.ns);
+	nso = find_ns(ctx, pod->meta.ns);
+	if (nso) {
+		g.labels = &nso->meta.labels;
+	} else {
+		struct np_labels *l = np__arena_alloc(&ctx->arena, sizeof(*l));
+		struct np_label *v = np__arena_alloc(&ctx->arena, sizeof(*v));
+
+		if (!l || !v)
+			return -ENOMEM;
+		v->key = "kubernetes.io/metadata.name";
+		v->val = g.name;
+		l->v = v;
+		l->n = 1;
+		g.labels = l;
+	}
+	if (!g.name)
+		return -ENOMEM;
+	g.first = at;
+	g.count = 1;
+	return arr_insert((void **)&ctx->groups, &ctx->ngroups, &ctx->groupcap,
+			  lo, &g, sizeof(g));
+}
+
+static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
+			  size_t at)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->ngroups; i++) {
+		if (!strcmp(ctx->groups[i].name, pod->meta.ns)) {
+			if (!--ctx->groups[i].count) {
+				arr_remove(ctx->groups, &ctx->ngroups, i,
+					   sizeof(*ctx->groups));
+				i--;
+			}
+			continue;
+		}
+		if (ctx->groups[i].first > at)
+			ctx->groups[i].first--;
+	}
+}
+
+/* Patch every cached peer expansion that selects old or new. */
+/* hit[id] of each peer slot: 1, it selects old; 2, new. */
+static unsigned char *slots_hit(const struct np_ctx *ctx,
+				const struct cpod *cold,
+				const struct cpod *cnew)
+{
+	unsigned char *hit = calloc(ctx->npeers + 1, 1);
+	size_t i;
+
+	if (!hit)
+		return NULL;
+	for (i = 0; i < ctx->peers.cap; i++) {
+		const struct np_peer_slot *ps = ctx->peers.slots[i].val;
+
+		if (!ps)
+			continue;
+		if (cold->pod && slot_selects(ps, cold))
+			hit[ps->id] |= 1;
+		if (cnew->pod && slot_selects(ps, cnew))
+			hit[ps->id] |= 2;
+	}
+	return hit;
+}
+
+static int peers_patch(struct np_ctx *ctx, const unsigned char *hit,
+		       const struct np_obj *old, const struct np_obj *new_)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->peers.cap; i++) {
+		struct np_peer_slot *ps = ctx->peers.slots[i].val;
+
+		if (!ps)
+			continue;
+		if (hit[ps->id]) {
+			free(ps->by_ip);
+			ps->by_ip = NULL;
+		}
+		if (old && (hit[ps->id] & 1)) {
+			j = lower((struct np_obj *const *)ps->pods, ps->n,
+				  old->meta.ns, old->meta.name);
+			if (j < ps->n && ps->pods[j] == old)
+				arr_remove(ps->pods, &ps->n, j,
+					   sizeof(*ps->pods));
+		}
+		if (new_ && (hit[ps->id] & 2)) {
+			j = lower((struct np_obj *const *)ps->pods, ps->n,
+				  new_->meta.ns, new_->meta.name);
+			if (arr_insert((void **)&ps->pods, &ps->n, &ps->cap, j,
+				       &new_, sizeof(new_)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The policies of pod's namespace: [*lo, *hi) of ctx->pols. */
+static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
+		     size_t *lo, size_t *hi)
+{
+	size_t l = 0, h = ctx->npols, mid;
+
+	*lo = *hi = 0;
+	if (!pod)
+		return;
+	while (l < h) {
+		mid = (l + h) / 2;
+		if (strcmp(ctx->pols[mid]->meta.ns, pod->meta.ns) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	for (h = l;
+	     h < ctx->npols && !strcmp(ctx->pols[h]->meta.ns, pod->meta.ns);
+	     h++)
+		;
+	*hi = h;
+}
+
+static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
+		      const struct np_obj *new_)
+{
+	bool bold = false, bnew = false;
+	struct cpod cold, cnew;
+	size_t rm, ins, i, j, k, olo, ohi, nlo, nhi;
+	unsigned char *hit;
+	int err;
+
+	/* the same labels before and after: from the group or the object */
+	cpod_init(ctx, old, &cold);
+	cpod_init(ctx, new_, &cnew);
+	for (i = 0; i < ctx->nsvcs; i++) {
+		bold = bold || (old && svc_selects(ctx->svcs[i], old));
+		bnew = bnew || (new_ && svc_selects(ctx->svcs[i], new_));
+	}
+	hit = slots_hit(ctx, &cold, &cnew);
+	if (!hit)
+		return -ENOMEM;
+	/* the policies of the pods' namespaces: they may select them */
+	ns_range(ctx, old, &olo, &ohi);
+	ns_range(ctx, new_, &nlo, &nhi);
+	/* invalidate while the old pod is still in the indexes */
+	for (i = 0; i < ctx->npols; i++) {
+		const struct np_touch *t = &ctx->touched[i];
+		enum dep d = DEP_NONE, e = DEP_NONE;
+
+		/* unresolved, but with stale endpoints whose rules count */
+		if (!ctx->resolved[i] && !ctx->pe_of[i])
+			continue;
+		/*
+		 * The index says where to look closer; what it leaves out
+		 * cannot depend on these pods (see pol_depends_on()).
+		 */
+		if (t->indexed && !((bold || bnew) && t->n) &&
+		    !(i >= olo && i < ohi) && !(i >= nlo && i < nhi) &&
+		    !t->addr_named && !(t->addr_any && (bold || bnew))) {
+			for (k = 0; k < t->nslots && !hit[t->slots[k]]; k++)
+				;
+			if (k == t->nslots)
+				continue;
+		}
+		if (old)
+			d = pol_depends_on(ctx, i, &cold, bold);
+		if (new_ && d != DEP_RULES)
+			e = pol_depends_on(ctx, i, &cnew, bnew);
+		d = NP_MAX(d, e);
+		if (d == DEP_RULES) {
+			invalidate(ctx, i);
+			continue;
+		}
+		for (j = 0; j < ctx->touched[i].n; j++)
+			if ((old && svc_selects(ctx->touched[i].v[j], old)) ||
+			    (new_ && svc_selects(ctx->touched[i].v[j], new_)))
+				break;
+		if (j < ctx->touched[i].n)
+			invalidate(ctx, i);
+		else if (d == DEP_SELECTED)
+			reselect(ctx, i);
+	}
+	if (bold || bnew)
+		drop_service_backends(ctx);
+	/* old leaves the peer lists while its namespace group exists */
+	err = peers_patch(ctx, hit, old, NULL);
+	if (!err)
+		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, old,
+				  NULL, &rm, &ins);
+	if (!err && rm != SIZE_MAX)
+		groups_remove(ctx, old, rm);
+	if (!err)
+		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, NULL,
+				  new_, &rm, &ins);
+	if (!err && ins != SIZE_MAX)
+		err = groups_insert(ctx, new_, ins);
+	if (!err)
+		err = peers_patch(ctx, hit, NULL, new_);
+	free(hit);
+	return err;
+}
+
+/*
+ * The snapshot's hook: object old (NULL: none) became new (NULL: deleted);
+ * the table already holds new and old is still alive. Keeps the context
+ * valid, or drops it.
+ */
+static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
+		       const struct np_obj *old, const struct np_obj *new_)
+{
+	struct np_ctx *ctx = hctx;
+	size_t rm, ins, i;
+	int err = 0;
+
+	switch (kind) {
+	case NP_KIND_POD:
+		err = pod_change(ctx, old, new_);
+		break;
+	case NP_KIND_NETWORK_POLICY:
+		err = pol_change(ctx, old, new_);
+		break;
+	case NP_KIND_POLICY_ENDPOINT:
+		err = sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old, new_,
+				  &rm, &ins);
+		break;
+	case NP_KIND_SERVICE:
+		/* rare: re-read the Services, re-resolve egress policies */
+		drop_service_backends(ctx);
+		free(ctx->svcs);
+		ctx->svcs = NULL;
+		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
+					 &ctx->nsvcs);
+		for (i = 0; !err && i < ctx->npols; i++)
+			if (ctx->pols[i]->np.egress_type)
+				invalidate(ctx, i);
+		break;
+	default:
+		/* Namespaces relabel whole groups: start over */
+		err = -EAGAIN;
+	}
+	if (err)
+		ctx_drop(c);
+}
+
+static void ctx_synced(void *hctx, uint64_t gen)
+{
+	((struct np_ctx *)hctx)->gen = gen;
+}
+
+static void ctx_on_free(void *hctx)
+{
+	ctx_free(hctx);
+}
+
+static const struct np_cluster_hooks ctx_hooks = {
+	.on_change = ctx_change,
+	.on_synced = ctx_synced,
+	.on_free = ctx_on_free,
+};
+
+int np__ctx_check(struct np_cluster *c)
+{
+	struct np_ctx *ctx = ctx_of(c);
+	size_t i, sum = 0;
+
+	if (!ctx)
+		return 0;
+	if (ctx->npods != np_cluster_count(c, NP_KIND_POD))
+		return -1;
+	for (i = 0; i < ctx->npods; i++) {
+		if (np__cluster_find(c, NP_KIND_POD, ctx->pods[i]->meta.ns,
+				     ctx->pods[i]->meta.name) != ctx->pods[i])
+			return -2;
+		if (i && obj_key_cmp(ctx->pods[i - 1], ctx->pods[i]->meta.ns,
+				     ctx->pods[i]->meta.name) >= 0)
+			return -3;
+	}
+	for (i = 0; i < ctx->ngroups; i++) {
+		const struct np_nsgroup *g = &ctx->groups[i];
+
+		if (g->first != sum || !g->count ||
+		    strcmp(ctx->pods[g->first]->meta.ns, g->name))
+			return -4;
+		sum += g->count;
+	}
+	if (sum != ctx->npods)
+		return -5;
+	if (ctx->npols != np_cluster_count(c, NP_KIND_NETWORK_POLICY))
+		return -6;
+	for (i = 0; i < ctx->npols; i++)
+		if (np__cluster_find(c, NP_KIND_NETWORK_POLICY,
+				     ctx->pols[i]->meta.ns,
+				     ctx->pols[i]->meta.name) != ctx->pols[i])
+			return -7;
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The rule-set stage's internals (ruleset.c, closure.c): port sets,
+ * provenance, the immutable shared cores of LPM keys and the per-pod rule
+ * sets over them, as the map-set encoder and the queries read them.
+ */
+#ifndef NP_RULESET_INTERNAL_H
+#define NP_RULESET_INTERNAL_H
+
+#include "netpol/ruleset.h"
+#include "hashmap.h"
+#include "resolve.h"
+
+/* A port range of one protocol; a merged set is sorted and disjoint. */
+struct np_prange {
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+struct np_pset {
+	bool all; /* every protocol and port */
+	struct np_prange *r;
+	size_t n;
+};
+
+/* Where an entry came from: "ns/name ingress[2]", or the node. */
+struct np_prov {
+	const char *pol_ns; /* NULL: the node's own address */
+	const char *pol_name;
+	int rule;
+};
+
+/* A rule entry while a core is built (scratch memory). */
+struct np_rs_entry {
+	struct np_cidr cidr;
+	const struct np_cidr *except;
+	size_t nexcept;
+	struct np_pset ports;
+	const struct np_pset *iports; /* ports, interned in the core */
+	uint32_t prov; /* index into np_rs_core.prov */
+};
+
+/* A rule behind a key: its policy and its own ports. */
+struct np_rs_contrib {
+	uint32_t prov;
+	const struct np_pset *ports;
+};
+
+/*
+ * One LPM key: the longest-prefix match for an address decides. Port sets
+ * and contributor lists are interned per core: thousands of host keys
+ * from one peer share one of each.
+ */
+struct np_rs_key {
+	struct np_cidr cidr;
+	uint32_t ncontrib;
+	const struct np_pset *ports; /* empty and !all: a hole, deny */
+	const struct np_rs_contrib *contrib;
+};
+
+/*
+ * The rules of a set of PolicyEndpoints: shared, immutable once built, and
+ * refcounted, so pods selected by the same endpoints share one core.
+ */
+struct np_rs_core {
+	struct np_arena arena;
+	unsigned long refs; /* atomic */
+	bool isolated[2];
+	struct np_rs_key *keys[2]; /* sorted: family, address, length */
+	size_t nkeys[2];
+	struct np_prov *prov;
+	size_t nprov;
+	uint64_t hash;
+};
+
+/* One pod's rule set: its identity and a core. */
+struct np_ruleset {
+	struct np_arena arena;
+	const char *ns, *name;
+	struct np_ip ips[NP_MAX_IPS];
+	size_t nips;
+	struct np_ip node_ip; /* family 0: none */
+	struct np_rs_core *core;
+};
+
+void np__core_put(struct np_rs_core *co);
+
+/* Port sets. */
+int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
+		 uint16_t lo, uint16_t hi);
+void np__pset_merge(struct np_pset *s);
+bool np__pset_eq(const struct np_pset *a, const struct np_pset *b);
+int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
+
+int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
+		      const struct np_obj *pod, const struct np_obj **pes,
+		      size_t npes, const struct np_pe_pod *ident,
+		      struct np_diag *diag);
+
+/* Interned blobs while a core is built: equal content, one copy in *a. */
+struct np_intern {
+	struct np_arena *a; /* the core's */
+	struct np_arena recs; /* scratch: what the table points to */
+	struct np_hashmap map; /* by np__hash_fast of the content */
+};
+
+/* A merged port set, interned (ranges first, then the set itself). */
+const struct np_pset *np__intern_pset(struct np_intern *in,
+				      const struct np_pset *s);
+void np__intern_release(struct np_intern *in);
+/*
+ * Sort entries given in runs (run[i]: where run i starts), merging sorted
+ * runs; scratch memory from a.
+ */
+int np__sort_runs(struct np_arena *a, struct np_rs_entry *ent,
+		  const size_t *run, size_t nrun, size_t n);
+/* The keys of direction dir of core rs from entries ent, sorted by cidr. */
+int np__closure(struct np_rs_core *rs, const struct np_rs_entry *ent, size_t n,
+		int dir, struct np_intern *in);
+
+/* Whether a protocol is one a verdict can be asked about. */
+bool np__proto_ok(int proto);
+/* The verdict of rs on a connection with address ip, in direction dir. */
+int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
+			   const struct np_ip *ip, uint8_t proto, uint16_t port,
+			   struct np_verdict *v);
+
+#endif /* NP_RULESET_INTERNAL_H */
