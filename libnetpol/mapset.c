@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "compile.h"
+#include "netpol/mapset.h"
+#include "mapset.h"
+#include "ruleset_internal.h"
 
 static void portset_from(const struct np_pset *s, struct np_portset *ps)
 {
