@@ -99,6 +99,41 @@ int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
 	return -1;
 }
 
+void np__pset_text(struct np_strbuf *sb, const struct np_pset *s,
+		   enum np_pset_style style)
+{
+	static const char *const all[] = { "all", "all", " proto=ANY" };
+	static const char *const none[] = { "none (except)", "none", " deny" };
+	const struct np_prange *r;
+	size_t i;
+
+	if (s->all || !s->n) {
+		np__sb_puts(sb, s->all ? all[style] : none[style]);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		r = &s->r[i];
+		if (style == NP_PSET_TEXT_MAP) {
+			np__sb_printf(sb, " %s/%u-%u", np__proto_name(r->proto),
+				      r->lo, r->hi);
+			continue;
+		}
+		if (i)
+			np__sb_puts(sb, ", ");
+		if (style == NP_PSET_TEXT_LIST && r->proto != NP_PROTO_TCP &&
+		    r->proto != NP_PROTO_UDP && r->proto != NP_PROTO_SCTP)
+			np__sb_printf(sb, "%u", r->proto);
+		else
+			np__sb_puts(sb, np__proto_name(r->proto));
+		if (style == NP_PSET_TEXT_RULES && r->lo == 0 && r->hi == 65535)
+			np__sb_puts(sb, " any");
+		else if (r->lo == r->hi)
+			np__sb_printf(sb, " %u", r->lo);
+		else
+			np__sb_printf(sb, " %u-%u", r->lo, r->hi);
+	}
+}
+
 /* --- the closure -------------------------------------------------------- */
 
 /*

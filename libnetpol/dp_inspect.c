@@ -604,7 +604,7 @@ static void ps_text(const struct np_portset *s, char *buf, size_t size)
 	struct np_strbuf sb = { 0 };
 	char *txt;
 
-	np__portset_text(&sb, s, NP_PSTEXT_LIST);
+	np__portset_text(&sb, s, NP_PSET_TEXT_LIST);
 	if (np__sb_finish(&sb, &txt)) {
 		snprintf(buf, size, "%s", "?");
 		return;

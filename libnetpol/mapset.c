@@ -17,20 +17,24 @@
 #include "mapset.h"
 #include "ruleset_internal.h"
 
-static void portset_from(const struct np_pset *s, struct np_portset *ps)
+/* -E2BIG past the slots (compiling refuses that first: never truncate). */
+static int portset_from(const struct np_pset *s, struct np_portset *ps)
 {
 	size_t i;
 
 	memset(ps, 0, sizeof(*ps));
 	if (s->all) {
 		ps->flags = NP_PS_ALL;
-		return;
+		return 0;
 	}
+	if (s->n > NP_MAX_SLOTS)
+		return -E2BIG;
 	ps->count = (uint8_t)s->n;
 	for (i = 0; i < s->n && i < NP_MAX_SLOTS; i++) {
 		ps->slots[i].lo = (uint32_t)s->r[i].proto << 16 | s->r[i].lo;
 		ps->slots[i].hi = (uint32_t)s->r[i].proto << 16 | s->r[i].hi;
 	}
+	return 0;
 }
 
 int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
@@ -66,7 +70,10 @@ int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
 
 				if (k->cidr.family != fam)
 					continue;
-				portset_from(k->ports, &ps);
+				if (portset_from(k->ports, &ps)) {
+					np_mapset_free(ms);
+					return -E2BIG;
+				}
 				for (j = 0; j < ms->nportsets; j++)
 					if (!memcmp(&ms->portsets[j], &ps,
 						    sizeof(ps)))
@@ -227,42 +234,17 @@ int np_mapset_portsets(const struct np_mapset *ms, void **sets,
 static const char *const dir_names[] = { "ingress", "egress" };
 
 void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
-		      enum np_pstext style)
+		      enum np_pset_style style)
 {
-	bool list = style == NP_PSTEXT_LIST;
-	unsigned int i;
+	struct np_prange r[NP_MAX_SLOTS];
+	struct np_pset s = { .all = ps->flags & NP_PS_ALL, .r = r };
 
-	if (ps->flags & NP_PS_ALL) {
-		np__sb_puts(sb, list ? "all" : " proto=ANY");
-		return;
+	for (; s.n < ps->count && s.n < NP_MAX_SLOTS; s.n++) {
+		r[s.n].proto = (uint8_t)(ps->slots[s.n].lo >> 16);
+		r[s.n].lo = ps->slots[s.n].lo & 0xffff;
+		r[s.n].hi = ps->slots[s.n].hi & 0xffff;
 	}
-	if (!ps->count) {
-		np__sb_puts(sb, list ? "none" : " deny");
-		return;
-	}
-	for (i = 0; i < ps->count; i++) {
-		unsigned int p = ps->slots[i].lo >> 16;
-		unsigned int lo = ps->slots[i].lo & 0xffff;
-		unsigned int hi = ps->slots[i].hi & 0xffff;
-
-		if (!list) {
-			np__sb_printf(sb, " %s/%u-%u",
-				      np__proto_name((uint8_t)p), lo, hi);
-			continue;
-		}
-		if (i)
-			np__sb_puts(sb, ", ");
-		if (p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP)
-			np__sb_puts(sb, p == IPPROTO_TCP ? "TCP" :
-					p == IPPROTO_UDP ? "UDP" :
-							   "SCTP");
-		else
-			np__sb_printf(sb, "%u", p);
-		if (lo == hi)
-			np__sb_printf(sb, " %u", lo);
-		else
-			np__sb_printf(sb, " %u-%u", lo, hi);
-	}
+	np__pset_text(sb, &s, style);
 }
 
 int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
@@ -292,7 +274,7 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
 						"  Key : %s  Value :", buf);
 					np__portset_text(
 						&sb, &ms->portsets[me->portset],
-						NP_PSTEXT_MAP);
+						NP_PSET_TEXT_MAP);
 					np__sb_putc(&sb, '\n');
 				}
 		}

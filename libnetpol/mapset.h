@@ -11,6 +11,7 @@
 
 #include "../bpf/netpol_abi.h"
 #include "objects.h"
+#include "ruleset_internal.h"
 
 struct np_map_entry {
 	struct np_cidr cidr; /* masked; family 4 or 6 */
@@ -38,15 +39,12 @@ void np__portset_normalize(struct np_portset *out, const struct np_portset *in);
 /* The hash of a normalized port set (its global slot's dedup key). */
 uint64_t np__portset_hash(const struct np_portset *set);
 
-enum np_pstext {
-	/* np_mapset_export's text: " proto=ANY", " deny", " TCP/80-80" */
-	NP_PSTEXT_MAP,
-	/* np_datapath_verify's text: "all", "none", "TCP 80, UDP 53-54" */
-	NP_PSTEXT_LIST,
-};
-/* A port set as text, appended to sb in the given style. */
+/*
+ * A port set as text, appended to sb in the given style (ruleset_internal.h:
+ * the one port-set text, shared with the compiler's output).
+ */
 void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
-		      enum np_pstext style);
+		      enum np_pset_style style);
 
 /*
  * 0 if ms is well-formed for the datapath, else -EINVAL: port-set indexes

@@ -784,30 +784,6 @@ static struct np_node *pset_node(struct np_arena *a, const struct np_pset *s)
 	return seq;
 }
 
-static void pset_text(struct np_strbuf *sb, const struct np_pset *s)
-{
-	size_t i;
-
-	if (s->all) {
-		np__sb_puts(sb, "all");
-		return;
-	}
-	if (!s->n) {
-		np__sb_puts(sb, "none (except)");
-		return;
-	}
-	for (i = 0; i < s->n; i++) {
-		np__sb_printf(sb, "%s%s", i ? ", " : "",
-			      np__proto_name(s->r[i].proto));
-		if (s->r[i].lo == 0 && s->r[i].hi == 65535)
-			np__sb_puts(sb, " any");
-		else if (s->r[i].lo == s->r[i].hi)
-			np__sb_printf(sb, " %u", s->r[i].lo);
-		else
-			np__sb_printf(sb, " %u-%u", s->r[i].lo, s->r[i].hi);
-	}
-}
-
 static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 {
 	char buf[64];
@@ -834,7 +810,7 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 
 			np__cidr_format(&k->cidr, buf, sizeof(buf));
 			np__sb_printf(sb, "  %-22s ", buf);
-			pset_text(sb, k->ports);
+			np__pset_text(sb, k->ports, NP_PSET_TEXT_RULES);
 			np__sb_puts(sb, "  [");
 			key_policies(rs->core, d, k, 0, -1, sb);
 			np__sb_puts(sb, "]\n");

@@ -92,6 +92,20 @@ void np__pset_merge(struct np_pset *s);
 bool np__pset_eq(const struct np_pset *a, const struct np_pset *b);
 int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port);
 
+/* The one text of a port set, in the style of the output it goes to. */
+enum np_pset_style {
+	/* rule sets (compile, explain): "all", "none (except)",
+	 * "TCP any, UDP 53-54" */
+	NP_PSET_TEXT_RULES,
+	/* the datapath's drift lines: "all", "none", "TCP 80, UDP 53-54"
+	 * (an unnamed protocol as its number) */
+	NP_PSET_TEXT_LIST,
+	/* np_mapset_export's text: " proto=ANY", " deny", " TCP/80-80" */
+	NP_PSET_TEXT_MAP,
+};
+void np__pset_text(struct np_strbuf *sb, const struct np_pset *s,
+		   enum np_pset_style style);
+
 int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
 		      const struct np_obj *pod, const struct np_obj **pes,
 		      size_t npes, const struct np_pe_pod *ident,

@@ -77,7 +77,7 @@ static void ms_init(struct np_mapset *ms, struct np_portset *ps, size_t nps,
 	ms->isolated[NP_DIR_INGRESS] = true;
 }
 
-static char *text(const struct np_portset *ps, enum np_pstext style)
+static char *text(const struct np_portset *ps, enum np_pset_style style)
 {
 	struct np_strbuf sb = { 0 };
 	char *out = NULL;
@@ -164,13 +164,13 @@ Test(portset, text_list)
 	char *t;
 
 	all.flags = NP_PS_ALL;
-	t = text(&ps, NP_PSTEXT_LIST);
+	t = text(&ps, NP_PSET_TEXT_LIST);
 	cr_expect_str_eq(t, "TCP 80, UDP 53-54, SCTP 1000-2000, 47 0");
 	free(t);
-	t = text(&all, NP_PSTEXT_LIST);
+	t = text(&all, NP_PSET_TEXT_LIST);
 	cr_expect_str_eq(t, "all");
 	free(t);
-	t = text(&none, NP_PSTEXT_LIST);
+	t = text(&none, NP_PSET_TEXT_LIST);
 	cr_expect_str_eq(t, "none");
 	free(t);
 }
@@ -184,13 +184,13 @@ Test(portset, text_map)
 	char *t;
 
 	all.flags = NP_PS_ALL;
-	t = text(&ps, NP_PSTEXT_MAP);
+	t = text(&ps, NP_PSET_TEXT_MAP);
 	cr_expect_str_eq(t, " TCP/80-80 UDP/53-54 SCTP/0-65535 ?/0-0");
 	free(t);
-	t = text(&all, NP_PSTEXT_MAP);
+	t = text(&all, NP_PSET_TEXT_MAP);
 	cr_expect_str_eq(t, " proto=ANY");
 	free(t);
-	t = text(&none, NP_PSTEXT_MAP);
+	t = text(&none, NP_PSET_TEXT_MAP);
 	cr_expect_str_eq(t, " deny");
 	free(t);
 }
