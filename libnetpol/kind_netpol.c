@@ -60,10 +60,66 @@ static struct np_ipblock *get_ipblock(struct np_vctx *c,
 	return b;
 }
 
+/* One NetworkPolicyPeer: a pod and/or namespace selector, or an ipBlock. */
+static void get_peer(struct np_vctx *c, const struct np_node *pe,
+		     struct np_peer *peer)
+{
+	const struct np_node *ps, *ns, *ib;
+	size_t p;
+	int kinds;
+
+	ps = np__field(pe, "podSelector");
+	ns = np__field(pe, "namespaceSelector");
+	ib = np__field(pe, "ipBlock");
+	kinds = !!ps + !!ns + !!ib;
+	if (!kinds) {
+		np__verr(c, pe, -EINVAL, "Required value: must specify a peer");
+	} else if (ib && kinds > 1) {
+		np__verr(c, pe, -EINVAL,
+			 "Forbidden: may not specify both ipBlock and another "
+			 "peer");
+	}
+	if (ps) {
+		p = np__path_push(c, ".podSelector");
+		peer->pod_sel = np__get_selector(c, ps);
+		np__path_pop(c, p);
+	}
+	if (ns) {
+		p = np__path_push(c, ".namespaceSelector");
+		peer->ns_sel = np__get_selector(c, ns);
+		np__path_pop(c, p);
+	}
+	if (ib) {
+		p = np__path_push(c, ".ipBlock");
+		peer->ipblock = get_ipblock(c, ib);
+		np__path_pop(c, p);
+	}
+}
+
+/* The peers of a rule (from, to). */
+static void get_peers(struct np_vctx *c, const struct np_node *pl,
+		      struct np_rule *rule)
+{
+	size_t j, p;
+
+	if (!np__is_seq(c, pl, NP_MAX_LIST))
+		return;
+	rule->peers =
+		np__arena_zalloc(c->a, (pl->seq.n + 1) * sizeof(*rule->peers));
+	for (j = 0; rule->peers && j < pl->seq.n; j++) {
+		p = np__path_push(c, "[%zu]", j);
+		if (np__is_map(c, pl->seq.v[j])) {
+			get_peer(c, pl->seq.v[j], &rule->peers[rule->npeers]);
+			rule->npeers++;
+		}
+		np__path_pop(c, p);
+	}
+}
+
 static void get_rules(struct np_vctx *c, const struct np_node *n,
 		      const char *peers_key, struct np_rule **out, size_t *nout)
 {
-	size_t i, j;
+	size_t i;
 
 	*out = NULL;
 	*nout = 0;
@@ -93,65 +149,7 @@ static void get_rules(struct np_vctx *c, const struct np_node *n,
 		if (pl) {
 			size_t p2 = np__path_push(c, ".%s", peers_key);
 
-			if (np__is_seq(c, pl, NP_MAX_LIST)) {
-				rule->peers = np__arena_zalloc(
-					c->a,
-					(pl->seq.n + 1) * sizeof(*rule->peers));
-				for (j = 0; rule->peers && j < pl->seq.n; j++) {
-					const struct np_node *pe = pl->seq.v[j];
-					const struct np_node *ps, *ns, *ib;
-					struct np_peer *peer =
-						&rule->peers[rule->npeers];
-					size_t p3 =
-						np__path_push(c, "[%zu]", j);
-					size_t p4;
-					int kinds;
-
-					if (!np__is_map(c, pe)) {
-						np__path_pop(c, p3);
-						continue;
-					}
-					ps = np__field(pe, "podSelector");
-					ns = np__field(pe, "namespaceSelector");
-					ib = np__field(pe, "ipBlock");
-					kinds = !!ps + !!ns + !!ib;
-					if (!kinds) {
-						np__verr(c, pe, -EINVAL,
-							 "Required value: must "
-							 "specify a peer");
-					} else if (ib && kinds > 1) {
-						np__verr(
-							c, pe, -EINVAL,
-							"Forbidden: may not specify "
-							"both ipBlock and another "
-							"peer");
-					}
-					if (ps) {
-						p4 = np__path_push(
-							c, ".podSelector");
-						peer->pod_sel =
-							np__get_selector(c, ps);
-						np__path_pop(c, p4);
-					}
-					if (ns) {
-						p4 = np__path_push(
-							c,
-							".namespaceSelector");
-						peer->ns_sel =
-							np__get_selector(c, ns);
-						np__path_pop(c, p4);
-					}
-					if (ib) {
-						p4 = np__path_push(c,
-								   ".ipBlock");
-						peer->ipblock =
-							get_ipblock(c, ib);
-						np__path_pop(c, p4);
-					}
-					rule->npeers++;
-					np__path_pop(c, p3);
-				}
-			}
+			get_peers(c, pl, rule);
 			np__path_pop(c, p2);
 		}
 		(*nout)++;

@@ -13,10 +13,45 @@
 #include "ports.h"
 #include "selector.h"
 
+/*
+ * The except list of an entry, each a subset of its cidr. ok: the entry
+ * is valid so far (only then is the cidr there to compare with); returns
+ * whether it still is.
+ */
+static bool pe_except(struct np_vctx *c, const struct np_node *ex,
+		      struct np_pe_entry *pe, bool ok)
+{
+	struct np_cidr *x;
+	size_t j, p;
+
+	if (!np__is_seq(c, ex, NP_MAX_LIST))
+		return false;
+	pe->except =
+		np__arena_zalloc(c->a, (ex->seq.n + 1) * sizeof(*pe->except));
+	for (j = 0; pe->except && j < ex->seq.n; j++) {
+		p = np__path_push(c, "[%zu]", j);
+		x = &pe->except[pe->nexcept];
+		if (!np__get_cidr(c, ex->seq.v[j], x, true)) {
+			ok = false;
+		} else if (ok && !np__cidr_contains(&pe->cidr, x)) {
+			np__verr(c, ex->seq.v[j], -EINVAL,
+				 "Invalid value: %s: must be a subset of "
+				 "`cidr`",
+				 NP_REPR(ex->seq.v[j]));
+			ok = false;
+		} else {
+			pe->nexcept++;
+		}
+		np__path_pop(c, p);
+	}
+	return ok;
+}
+
+/* The ingress or egress entries of a PolicyEndpoint. */
 static void pe_entries(struct np_vctx *c, const struct np_node *n,
 		       struct np_pe_entry **out, size_t *nout)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!np__is_seq(c, n, NP_MAX_LIST * 16))
 		return;
@@ -54,43 +89,7 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 		ex = np__field(e, "except");
 		if (ex) {
 			p2 = np__path_push(c, ".except");
-			if (np__is_seq(c, ex, NP_MAX_LIST)) {
-				pe->except = np__arena_zalloc(
-					c->a,
-					(ex->seq.n + 1) * sizeof(*pe->except));
-				for (j = 0; pe->except && j < ex->seq.n; j++) {
-					size_t p3 =
-						np__path_push(c, "[%zu]", j);
-
-					if (np__get_cidr(
-						    c, ex->seq.v[j],
-						    &pe->except[pe->nexcept],
-						    true)) {
-						if (ok &&
-						    !np__cidr_contains(
-							    &pe->cidr,
-							    &pe->except
-								     [pe->nexcept])) {
-							np__verr(
-								c, ex->seq.v[j],
-								-EINVAL,
-								"Invalid value: %s: "
-								"must be a subset of "
-								"`cidr`",
-								NP_REPR(ex->seq.v
-										[j]));
-							ok = false;
-						} else {
-							pe->nexcept++;
-						}
-					} else {
-						ok = false;
-					}
-					np__path_pop(c, p3);
-				}
-			} else {
-				ok = false;
-			}
+			ok = pe_except(c, ex, pe, ok);
 			np__path_pop(c, p2);
 		}
 		ports = np__field(e, "ports");
