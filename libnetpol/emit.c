@@ -264,19 +264,6 @@ out:
 	return err ? err : sb->err;
 }
 
-struct np_node *np__list_new(struct np_arena *a, struct np_node **items)
-{
-	struct np_node *root = np__node_new(a, NP_N_MAP);
-
-	*items = np__node_new(a, NP_N_SEQ);
-	if (!root || !*items ||
-	    np__map_put(a, root, "apiVersion", np__node_str(a, "v1")) ||
-	    np__map_put(a, root, "kind", np__node_str(a, "List")) ||
-	    np__map_put(a, root, "items", *items))
-		return NULL;
-	return root;
-}
-
 int np__emit_string(const struct np_node *root, enum np_format fmt, char **out)
 {
 	struct np_strbuf sb = { 0 };

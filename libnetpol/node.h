@@ -53,6 +53,8 @@ struct np_docset {
 	size_t ndocs, cap;
 };
 
+/* --- the readers (parse.c) --- */
+
 /*
  * Parse YAML or JSON text into docs. On a syntax error or a limit, fills
  * diag (file, line, column, message) and returns -EINVAL or -E2BIG.
@@ -61,12 +63,24 @@ int np__parse(struct np_docset *ds, const char *buf, size_t len,
 	      const char *name, enum np_format fmt, struct np_diag *diag);
 void np__docset_release(struct np_docset *ds);
 
-/* Give a plain (unquoted) scalar its YAML 1.2 core-schema type. */
+/*
+ * Give a plain (unquoted) scalar its YAML 1.2 core-schema type (also what
+ * the YAML emitter asks before printing a string plain).
+ */
 void np__resolve_plain(struct np_node *n);
+
+/* --- nodes (node.c) --- */
+
+/* "string", "object", ...; "nothing" for NULL. */
 const char *np__node_type_name(const struct np_node *n);
+/* A map's value for key; NULL when absent or map is not a map. */
 struct np_node *np__map_get(const struct np_node *map, const char *key);
 
-/* Builders, used by the emitters of the library's own output. */
+/*
+ * Builders, used by the readers and the emitters of the library's own
+ * output. NULL or -ENOMEM when out of memory; np__seq_push and np__map_put
+ * take a NULL v as that failure, so calls can nest.
+ */
 struct np_node *np__node_new(struct np_arena *a, enum np_node_type t);
 struct np_node *np__node_str(struct np_arena *a, const char *s);
 struct np_node *np__node_int(struct np_arena *a, int64_t v);
@@ -77,6 +91,9 @@ int np__map_put(struct np_arena *a, struct np_node *map, const char *key,
 
 /* A `apiVersion: v1, kind: List` object; *items receives its list. */
 struct np_node *np__list_new(struct np_arena *a, struct np_node **items);
+
+/* --- the writers (emit.c) --- */
+
 /* Print a tree into a new string (freed with np_free). */
 int np__emit_string(const struct np_node *root, enum np_format fmt, char **out);
 

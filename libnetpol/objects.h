@@ -1,74 +1,21 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Typed Kubernetes objects, validated. Each object owns one arena holding
- * all of its strings and arrays, so upsert and delete free it in one go.
+ * Typed Kubernetes objects, validated: the types of every kind and the
+ * umbrella over the headers of their parts (cidr.h, names.h, selector.h,
+ * ports.h, fields.h). Each object owns one arena holding all of its
+ * strings and arrays, so upsert and delete free it in one go.
  */
 #ifndef NP_OBJECTS_H
 #define NP_OBJECTS_H
 
 #include "netpol/cluster.h"
-#include "np_limits.h"
+#include "cidr.h"
+#include "fields.h"
+#include "names.h"
 #include "node.h"
-
-enum np_proto {
-	NP_PROTO_ANY = 0, /* internal: every protocol */
-	NP_PROTO_TCP = 6,
-	NP_PROTO_UDP = 17,
-	NP_PROTO_SCTP = 132,
-};
-
-struct np_label {
-	const char *key;
-	const char *val;
-};
-
-/* Sorted by key, keys unique. */
-struct np_labels {
-	struct np_label *v;
-	size_t n;
-};
-
-enum np_sel_op {
-	NP_OP_IN = 0,
-	NP_OP_NOTIN,
-	NP_OP_EXISTS,
-	NP_OP_DOESNOTEXIST,
-};
-
-struct np_sel_expr {
-	const char *key;
-	enum np_sel_op op;
-	const char **values;
-	size_t nvalues;
-};
-
-/* A label selector. An empty one matches everything. */
-struct np_selector {
-	struct np_labels match;
-	struct np_sel_expr *exprs;
-	size_t nexprs;
-};
-
-/* An address: family 4 uses addr[0..3]. */
-struct np_ip {
-	uint8_t family;
-	uint8_t addr[16];
-};
-
-struct np_cidr {
-	uint8_t family;
-	uint8_t len;
-	uint8_t addr[16]; /* host bits masked */
-};
-
-/* One NetworkPolicyPort / PolicyEndpoint port. */
-struct np_port {
-	uint8_t proto; /* NP_PROTO_TCP/UDP/SCTP */
-	bool has_port; /* false: every port of proto */
-	const char *name; /* named port (NetworkPolicy only) */
-	uint16_t port;
-	uint16_t end_port; /* 0: none */
-};
+#include "np_limits.h"
+#include "ports.h"
+#include "selector.h"
 
 struct np_ipblock {
 	struct np_cidr cidr;
@@ -192,23 +139,6 @@ struct np_obj {
 	};
 };
 
-/* Where objects come from, for diagnostics and the skip log. */
-struct np_vctx {
-	const char *file;
-	np_diag_fn cb;
-	void *cbctx;
-	struct np_diag *first;
-	np_log_fn log;
-	void *log_ctx;
-	size_t nerr;
-	/* per object */
-	struct np_arena *a;
-	char object[256];
-	char path[256];
-	size_t plen;
-	const struct np_node *objnode;
-};
-
 /*
  * Convert one document (an object, or a List whose items are objects) into
  * validated objects. Valid ones are appended to *objs; each invalid one is
@@ -223,17 +153,7 @@ uint64_t np__serial_next(void);
 /* The object back as a document tree (normalized), built in arena a. */
 struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o);
 
-/* Helpers shared with the compiler. */
-int np__ip_parse(const char *s, struct np_ip *ip);
-int np__cidr_parse(const char *s, struct np_cidr *c, bool bare_ip_ok);
-void np__cidr_format(const struct np_cidr *c, char *buf, size_t size);
-void np__ip_format(const struct np_ip *ip, char *buf, size_t size);
-bool np__cidr_contains(const struct np_cidr *outer, const struct np_cidr *in);
-bool np__cidr_has_ip(const struct np_cidr *c, const struct np_ip *ip);
-const char *np__proto_name(uint8_t proto);
-const char *np__labels_get(const struct np_labels *l, const char *key);
-bool np__selector_matches(const struct np_selector *s,
-			  const struct np_labels *labels);
-bool np__selector_empty(const struct np_selector *s);
+/* The apiVersion of a kind ("" for none), as np_kind_name names it. */
+const char *np__kind_api(enum np_kind kind);
 
 #endif /* NP_OBJECTS_H */
