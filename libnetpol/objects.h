@@ -148,6 +148,18 @@ struct np_obj {
 int np__objects_from_doc(struct np_vctx *ctx, const struct np_node *doc,
 			 struct np_obj ***objs, size_t *nobjs, size_t *cap);
 void np__obj_free(struct np_obj *o);
+
+/* Questions about a decoded NetworkPolicy (kind_netpol.c). */
+bool np__rule_has_named(const struct np_rule *r);
+/* In the block's CIDR and in none of its excepts. */
+bool np__ip_in_block(const struct np_ipblock *b, const struct np_ip *ip);
+/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
+struct np_pname {
+	const char *name;
+	uint8_t proto;
+};
+size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
+			 size_t max);
 uint64_t np__serial_next(void);
 
 /* The object back as a document tree (normalized), built in arena a. */

@@ -120,28 +120,6 @@ static size_t resolve_ports(struct np_arena *a, const struct np_rule *r,
 	return n;
 }
 
-bool np__rule_has_named(const struct np_rule *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->nports; i++)
-		if (r->ports[i].name)
-			return true;
-	return false;
-}
-
-bool np__ip_in_block(const struct np_ipblock *b, const struct np_ip *ip)
-{
-	size_t i;
-
-	if (!np__cidr_has_ip(&b->cidr, ip))
-		return false;
-	for (i = 0; i < b->nexcept; i++)
-		if (np__cidr_has_ip(&b->except[i], ip))
-			return false;
-	return true;
-}
-
 /* Every eligible pod with an address inside the block (NULL: anywhere). */
 static int add_named_in_block(struct np_ctx *ctx, struct np_arena *a,
 			      struct np_ebuf *b, const struct np_rule *r,
@@ -933,26 +911,3 @@ int np__ebuf_take(struct np_arena *a, struct np_ebuf *b,
 	return 0;
 }
 
-/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
-size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
-			 size_t max)
-{
-	size_t n = 0, i, j, k;
-
-	for (i = 0; i < pol->np.ningress; i++)
-		for (j = 0; j < pol->np.ingress[i].nports; j++) {
-			const struct np_port *p = &pol->np.ingress[i].ports[j];
-
-			if (!p->name)
-				continue;
-			for (k = 0; k < n; k++)
-				if (v[k].proto == p->proto &&
-				    !strcmp(v[k].name, p->name))
-					break;
-			if (k == n && n < max) {
-				v[n].name = p->name;
-				v[n++].proto = p->proto;
-			}
-		}
-	return n;
-}

@@ -122,17 +122,7 @@ struct np_ebuf {
 	size_t n, cap;
 };
 
-/* The distinct (name, protocol) pairs of a policy's ingress named ports. */
-struct np_pname {
-	const char *name;
-	uint8_t proto;
-};
-
 const struct np_nsgroup *np__group_of(const struct np_ctx *ctx, const char *ns);
-bool np__rule_has_named(const struct np_rule *r);
-bool np__ip_in_block(const struct np_ipblock *b, const struct np_ip *ip);
-size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
-			 size_t max);
 int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 		  const struct np_peer *peer, const struct np_obj ***out,
 		  size_t *n, struct np_peer_slot **slotp);
