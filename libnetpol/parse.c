@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <yaml.h>
 
+#include "hashmap.h"
 #include "np_limits.h"
 #include "node.h"
 
@@ -49,11 +50,10 @@ struct pstate {
 	size_t nanchors, acap;
 	/*
 	 * Anchor names, hashed: index + 1 into anchors of a name's latest
-	 * definition, 0 for an empty slot. A linear search made a document
-	 * of n anchors and aliases cost O(n^2).
+	 * definition. A linear search made a document of n anchors and
+	 * aliases cost O(n^2).
 	 */
-	size_t *aslots;
-	size_t naslots; /* 0 or a power of two, > 2 * nanchors */
+	struct np_hashmap aslots;
 	size_t nodes;
 	size_t alias_nodes;
 	struct np_node *root;
@@ -219,6 +219,12 @@ static int perr(struct pstate *ps, const yaml_mark_t *m, int err,
 	return err;
 }
 
+/* A slot's value points at a map key (a C string). */
+static bool key_eq(const void *val, const void *key)
+{
+	return !strcmp(*(const char *const *)val, key);
+}
+
 static int check_dup_keys(struct pstate *ps, struct np_node *map,
 			  const yaml_mark_t *m)
 {
@@ -233,28 +239,23 @@ static int check_dup_keys(struct pstate *ps, struct np_node *map,
 					goto dup;
 		return 0;
 	} else {
-		/* large maps: open-addressing hash of the keys */
-		size_t cap = 1, k;
-		uint32_t *slots;
+		/* large maps: a hash of the keys */
+		struct np_hashmap seen = { 0 };
+		uint64_t h;
+		size_t k;
 
-		while (cap < n * 2)
-			cap <<= 1;
-		slots = calloc(cap, sizeof(*slots));
-		if (!slots)
+		if (np__hashmap_reserve(&seen, n, 64))
 			return perr(ps, m, -ENOMEM, "out of memory");
 		for (i = 0; i < n; i++) {
-			k = np__hash_str(map->map.k[i], 0) & (cap - 1);
-			while (slots[k]) {
-				if (!strcmp(map->map.k[slots[k] - 1],
-					    map->map.k[i])) {
-					free(slots);
-					goto dup;
-				}
-				k = (k + 1) & (cap - 1);
+			h = np__hash_str(map->map.k[i], 0);
+			k = np__hashmap_probe(&seen, h, key_eq, map->map.k[i]);
+			if (seen.slots[k].val) {
+				np__hashmap_release(&seen);
+				goto dup;
 			}
-			slots[k] = (uint32_t)i + 1;
+			np__hashmap_fill(&seen, k, h, &map->map.k[i]);
 		}
-		free(slots);
+		np__hashmap_release(&seen);
 		return 0;
 	}
 dup : {
@@ -309,40 +310,46 @@ static int attach(struct pstate *ps, struct np_node *node, size_t size,
 	return 0;
 }
 
-/* The slot of name: where it is, or the empty slot where it would go. */
-static size_t *anchor_slot(struct pstate *ps, const char *name)
-{
-	size_t mask = ps->naslots - 1, i = np__hash_str(name, 0) & mask;
+struct anchor_key {
+	const struct pstate *ps;
+	const char *name;
+};
 
-	while (ps->aslots[i] &&
-	       strcmp(ps->anchors[ps->aslots[i] - 1].name, name))
-		i = (i + 1) & mask;
-	return &ps->aslots[i];
+/* A slot's value is the index + 1 of an anchor. */
+static bool anchor_eq(const void *val, const void *key)
+{
+	const struct anchor_key *k = key;
+
+	return !strcmp(k->ps->anchors[(uintptr_t)val - 1].name, k->name);
+}
+
+/* The slot of name: where it is, or the empty slot where it would go. */
+static size_t anchor_slot(struct pstate *ps, const char *name, uint64_t h)
+{
+	struct anchor_key k = { ps, name };
+
+	return np__hashmap_probe(&ps->aslots, h, anchor_eq, &k);
 }
 
 /* The latest definition of an anchor in this document, or -1. */
 static long anchor_find(struct pstate *ps, const char *name)
 {
-	return ps->naslots ? (long)*anchor_slot(ps, name) - 1 : -1;
+	uint64_t h = np__hash_str(name, 0);
+
+	if (!ps->aslots.cap)
+		return -1;
+	return (long)(uintptr_t)ps->aslots.slots[anchor_slot(ps, name, h)].val -
+	       1;
 }
 
 static long anchor_add(struct pstate *ps, const char *name, struct np_node *n)
 {
 	struct anchor *an;
+	uint64_t h;
 	size_t i;
 
-	if (ps->naslots <= 2 * (ps->nanchors + 1)) {
-		size_t cap = ps->naslots ? ps->naslots * 2 : 64;
-
-		free(ps->aslots);
-		ps->aslots = calloc(cap, sizeof(*ps->aslots));
-		ps->naslots = ps->aslots ? cap : 0;
-		if (!ps->aslots)
-			return -1;
-		/* in order: a redefined anchor hides the old one */
-		for (i = 0; i < ps->nanchors; i++)
-			*anchor_slot(ps, ps->anchors[i].name) = i + 1;
-	}
+	if (np__hashmap_reserve(&ps->aslots, ps->nanchors + 1, 64))
+		return -1;
 	if (NP_GROW(ps->anchors, ps->acap, ps->nanchors + 1))
 		return -1;
 	an = &ps->anchors[ps->nanchors];
@@ -352,7 +359,14 @@ static long anchor_add(struct pstate *ps, const char *name, struct np_node *n)
 	an->node = n;
 	an->size = 1;
 	an->done = false;
-	*anchor_slot(ps, an->name) = ps->nanchors + 1;
+	/* a redefined anchor hides the old one */
+	h = np__hash_str(an->name, 0);
+	i = anchor_slot(ps, an->name, h);
+	if (ps->aslots.slots[i].val)
+		ps->aslots.slots[i].val = (void *)(uintptr_t)(ps->nanchors + 1);
+	else
+		np__hashmap_fill(&ps->aslots, i, h,
+				 (void *)(uintptr_t)(ps->nanchors + 1));
 	return (long)ps->nanchors++;
 }
 
@@ -373,9 +387,7 @@ static int on_event(struct pstate *ps, yaml_event_t *ev)
 		ps->root = NULL;
 		/* anchors are per document; the table goes with them */
 		ps->nanchors = 0;
-		free(ps->aslots);
-		ps->aslots = NULL;
-		ps->naslots = 0;
+		np__hashmap_release(&ps->aslots);
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
 		if (ps->root && ps->root->type != NP_N_NULL) {
@@ -547,7 +559,7 @@ static int parse_yaml(struct np_docset *ds, const char *buf, size_t len,
 	}
 	yaml_parser_delete(&p);
 	free(ps->anchors);
-	free(ps->aslots);
+	np__hashmap_release(&ps->aslots);
 	free(ps);
 	return err;
 }
