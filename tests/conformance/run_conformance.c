@@ -170,32 +170,6 @@ static char *read_text(const char *path)
 
 /* --- args ---------------------------------------------------------------- */
 
-static int parse_protocol(const char *s, enum np_protocol *p)
-{
-	if (!strcasecmp(s, "TCP"))
-		*p = NP_PROTOCOL_TCP;
-	else if (!strcasecmp(s, "UDP"))
-		*p = NP_PROTOCOL_UDP;
-	else if (!strcasecmp(s, "SCTP"))
-		*p = NP_PROTOCOL_SCTP;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static const char *protocol_name(enum np_protocol p)
-{
-	switch (p) {
-	case NP_PROTOCOL_TCP:
-		return "TCP";
-	case NP_PROTOCOL_UDP:
-		return "UDP";
-	case NP_PROTOCOL_SCTP:
-		return "SCTP";
-	}
-	return "?";
-}
-
 static int parse_args(const char *path, struct args *a, struct report *r)
 {
 	char *text = read_text(path), *tok, *save = NULL, *item, *s2;
@@ -231,8 +205,8 @@ static int parse_args(const char *path, struct args *a, struct report *r)
 			for (item = strtok_r(val, ",", &s2); item;
 			     item = strtok_r(NULL, ",", &s2)) {
 				if (a->nprotos == MAX_PROTOS ||
-				    parse_protocol(item,
-						   &a->protos[a->nprotos])) {
+				    np_protocol_parse(item,
+						      &a->protos[a->nprotos])) {
 					err = -EINVAL;
 					break;
 				}
@@ -644,7 +618,7 @@ static void check_verdicts(struct np_cluster *c, enum np_source src,
 			continue;
 		if (sscanf(line, "%255s %255s %15s %u %15s", from, to, proto,
 			   &port, want) != 5 ||
-		    parse_protocol(proto, &p) || port < 1 || port > 65535 ||
+		    np_protocol_parse(proto, &p) || port < 1 || port > 65535 ||
 		    (strcmp(want, "ALLOW") && strcmp(want, "DENY"))) {
 			rep_fail(r, "verdicts.txt:%d: cannot parse \"%s\"",
 				 lineno, line);
@@ -662,7 +636,7 @@ static void check_verdicts(struct np_cluster *c, enum np_source src,
 			rep_fail(r,
 				 "verdict %s -> %s %s/%u: expected %s, got %s "
 				 "(%s side, key \"%s\", policies \"%s\")",
-				 from, to, protocol_name(p), port, want,
+				 from, to, np_protocol_name(p), port, want,
 				 v.allowed ? "ALLOW" : "DENY",
 				 v.direction == NP_DIRECTION_EGRESS ? "egress" :
 								      "ingress",
