@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The map layout shared by the TC programs (bpf/netpol.bpf.c) and
- * userspace (libnetpol/mapset.c, libnetpol/datapath.c). Fixed-width types,
+ * userspace (libnetpol/mapset.c, the libnetpol/dp_*.c loader). Fixed-width types,
  * explicit padding, every size asserted.
  *
  * Policy lookup for a new flow of endpoint E in direction D:
@@ -248,7 +248,7 @@ struct np_dp_runtime {
 };
 
 /*
- * Written by the loader (libnetpol/datapath.c) only, never by the encoder:
+ * Written by the loader (libnetpol/datapath.c, dp_cache.c) only, never by the encoder:
  * np_lpm_value.portset carries the portsets index in its low 24 bits and
  * the key's address prefix length (0..128) in its top 8 bits, so that a
  * flow event can name the CIDR that matched.
