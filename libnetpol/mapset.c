@@ -252,10 +252,8 @@ void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
 		}
 		if (i)
 			np__sb_puts(sb, ", ");
-		if (p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP)
-			np__sb_puts(sb, p == IPPROTO_TCP ? "TCP" :
-					p == IPPROTO_UDP ? "UDP" :
-							   "SCTP");
+		if (np_protocol_name((enum np_protocol)p))
+			np__sb_puts(sb, np_protocol_name((enum np_protocol)p));
 		else
 			np__sb_printf(sb, "%u", p);
 		if (lo == hi)
