@@ -402,6 +402,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 #endif /* SWIGGO */
 
 %include <netpol/common.h>
+%include <netpol/limits.h>
 %include <netpol/diag.h>
 %include <netpol/cluster.h>
 %include <netpol/ruleset.h>

@@ -49,6 +49,7 @@
 
 #include "common.h"
 #include "diag.h"
+#include "limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -357,7 +358,7 @@ struct np_datapath_rule {
 	uint32_t portset; /* index in the port map */
 	bool all; /* every protocol and port */
 	size_t nranges; /* 0 and !all: nothing (an except hole) */
-	struct np_port_range ranges[24];
+	struct np_port_range ranges[NP_MAX_PORT_SLOTS];
 };
 
 typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
