@@ -70,7 +70,7 @@
 %ignore np_datapath_set_node_ips;
 %ignore np_datapath_poll_events;
 %ignore np_datapath_test_packet;
-%ignore np_datapath_pods;
+%ignore np_datapath_pod_foreach;
 %ignore np_datapath_pod;
 %ignore np_event;
 %ignore np_event_fn;
@@ -87,10 +87,10 @@
 %ignore np_port_range;
 %ignore np_datapath_rule;
 %ignore np_rule_fn;
-%ignore np_datapath_rules;
+%ignore np_datapath_rule_foreach;
 %ignore np_datapath_conn;
 %ignore np_conn_fn;
-%ignore np_datapath_conntrack;
+%ignore np_datapath_conn_foreach;
 %ignore np_datapath_verdict;
 %ignore np_datapath_explain;
 %ignore np_datapath_verify;
@@ -402,6 +402,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 #endif /* SWIGGO */
 
 %include <netpol/common.h>
+%include <netpol/limits.h>
 %include <netpol/diag.h>
 %include <netpol/cluster.h>
 %include <netpol/ruleset.h>
@@ -734,7 +735,7 @@ static int np_swig_on_event(void *ctx, const struct np_event *ev)
 	np_swig_puts(b, ev->allowed ? "true" : "false");
 	np_swig_putu(b, "reason", (unsigned)ev->reason);
 	np_swig_puts_json(b, "reason_name",
-			  np_event_reason_name(ev->reason));
+			  np_reason_name(ev->reason));
 	np_swig_putu(b, "ruleset", ev->ruleset);
 	np_swig_puti(b, "prefixlen", ev->prefixlen);
 	np_swig_puts_json(b, "rule_cidr", ev->rule_cidr);
@@ -890,7 +891,7 @@ static int np_swig_datapath_pods(struct np_datapath *dp, char **swig_out)
 	if (!swig_out)
 		return -EINVAL;
 	np_swig_puts(&b, "[");
-	err = np_datapath_pods(dp, np_swig_on_pod, &b);
+	err = np_datapath_pod_foreach(dp, np_swig_on_pod, &b);
 	np_swig_puts(&b, "]");
 	if (!err)
 		err = b.err;
@@ -978,7 +979,7 @@ static int np_swig_datapath_explain(struct np_datapath *dp,
 	np_swig_key(&b, "allowed");
 	np_swig_puts(&b, v.allowed ? "true" : "false");
 	np_swig_putu(&b, "reason", (unsigned)v.reason);
-	np_swig_puts_json(&b, "reason_name", np_event_reason_name(v.reason));
+	np_swig_puts_json(&b, "reason_name", np_reason_name(v.reason));
 	np_swig_putu(&b, "state", (unsigned)v.state);
 	np_swig_putu(&b, "ruleset", v.ruleset);
 	np_swig_puts_json(&b, "key", v.key);

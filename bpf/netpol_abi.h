@@ -22,7 +22,10 @@
 #include <linux/types.h>
 #endif
 
-#define NP_MAX_SLOTS 24 /* port slots per LPM key, as on EKS */
+/* The public limits (NP_MAX_PORT_SLOTS, NP_MAX_ENDPOINTS, ...). */
+#include "../include/netpol/limits.h"
+
+#define NP_MAX_SLOTS NP_MAX_PORT_SLOTS /* port slots per LPM key */
 #define NP_RULESET_BITS 32 /* leading, always fully matched */
 
 enum np_dir {
@@ -196,10 +199,11 @@ _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
 /* --- datapath-private ABI (conntrack, events) --- */
 
 /* Map sizes of bpf/netpol.bpf.c (the loader may resize the conntrack). */
-#define NP_MAX_ENDPOINTS 4096 /* attached host veths per node */
-#define NP_MAX_PORTSETS 8192 /* distinct port sets, [0] unused */
-#define NP_MAX_LPM_KEYS 262144 /* prefix keys per family, all rule sets */
-#define NP_MAX_HOST_KEYS 131072 /* host keys per family, all rule sets */
+/*
+ * The capacity limits NP_MAX_ENDPOINTS (endpoints), NP_MAX_PORTSETS
+ * (portsets, [0] unused), NP_MAX_LPM_KEYS (lpm_v4, lpm_v6) and
+ * NP_MAX_HOST_KEYS (host_v4, host_v6) come from netpol/limits.h.
+ */
 #define NP_CT_DEFAULT_SIZE 65536 /* conntrack entries per family */
 #define NP_FRAG_SIZE 8192 /* datagrams in reassembly */
 #define NP_EVENTS_BYTES (256 * 1024) /* ring buffer */

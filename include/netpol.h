@@ -9,6 +9,7 @@
 #define NETPOL_H
 
 #include "netpol/common.h"
+#include "netpol/limits.h"
 #include "netpol/diag.h"
 #include "netpol/cluster.h"
 #include "netpol/ruleset.h"

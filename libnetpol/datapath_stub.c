@@ -99,7 +99,7 @@ int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
 	return -ENOTSUP;
 }
 
-int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
+int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb, void *ctx)
 {
 	return -ENOTSUP;
 }
@@ -127,14 +127,14 @@ int np_datapath_ruleset_id(struct np_datapath *dp, const struct np_ruleset *rs,
 	return -ENOTSUP;
 }
 
-int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
-		      void *ctx)
+int np_datapath_rule_foreach(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
+			     void *ctx)
 {
 	return -ENOTSUP;
 }
 
-int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
-			  np_conn_fn cb, void *ctx)
+int np_datapath_conn_foreach(struct np_datapath *dp, unsigned int ifindex,
+			     np_conn_fn cb, void *ctx)
 {
 	return -ENOTSUP;
 }

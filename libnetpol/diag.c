@@ -4,6 +4,7 @@
  * np_free() for what it hands out, and the text of an error
  * (np_strerror() of netpol/common.h, np_diag_format() of netpol/diag.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +21,11 @@ void np_free(void *ptr)
 	free(ptr);
 }
 
+/*
+ * Every code a libnetpol function returns, its own or passed through from
+ * libbpf and the kernel, with what it means here. EOPNOTSUPP is ENOTSUP on
+ * Linux. libnetpol(3), section ERRORS, lists the same codes.
+ */
 const char *np_strerror(int err)
 {
 	/* long: -INT_MIN does not fit an int */
@@ -37,21 +43,49 @@ const char *np_strerror(int err)
 	case EPERM:
 		return "operation not permitted";
 	case EACCES:
-		return "permission denied";
+		return "permission denied: the datapath needs CAP_BPF and "
+		       "CAP_NET_ADMIN, files need read access";
 	case ENOTSUP:
 		return "not supported";
 	case EEXIST:
-		return "already exists";
+		return "already exists, or pinned maps of another layout";
 	case EBUSY:
-		return "busy";
+		return "busy: the pin directory or a tc hook is in use";
 	case ENODEV:
-		return "no such device";
+		return "no such network interface";
 	case EIO:
-		return "input/output error";
+		return "input/output error reading a file or the kernel";
 	case ENOSPC:
 		return "no space left";
 	case EAGAIN:
-		return "try again";
+		return "try again: nothing ready, or the kernel is short of "
+		       "resources";
+	case EADDRINUSE:
+		return "interface index aliases an attached pod's "
+		       "(modulo 2^24)";
+	case ENODATA:
+		return "no data: the rule set does not isolate that direction";
+	case EINTR:
+		return "interrupted by a signal";
+	case ENAMETOOLONG:
+		return "path too long";
+	case ETIME:
+		return "timed out: the kernel's clock does not advance";
+	case ESTALE:
+		return "stale: another pod owns the entry";
+	case EBADF:
+		return "bad file descriptor: a pinned object is not a map or "
+		       "program";
+	case ENOTDIR:
+		return "not a directory: the pin root";
+	case EROFS:
+		return "read-only file system: the pin root";
+	case EMFILE:
+		return "too many open files";
+	case EFAULT:
+		return "bad address";
+	case ENOEXEC:
+		return "the kernel refused the BPF program";
 	}
 	return "unknown error";
 }

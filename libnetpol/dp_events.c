@@ -14,10 +14,39 @@
 
 #include "dp_internal.h"
 
-_Static_assert((int)NP_EVENT_ALLOW_RULE == NP_DPR_ALLOW_RULE, "reason");
-_Static_assert((int)NP_EVENT_ALLOW_RELATED == NP_DPR_ALLOW_RELATED, "r");
-_Static_assert((int)NP_EVENT_DENY_NO_MATCH == NP_DPR_DENY_NO_MATCH, "r");
-_Static_assert((int)NP_EVENT_DENY_FRAGMENT == NP_DPR_DENY_FRAGMENT, "r");
+/*
+ * The kernel's reason code (enum np_dp_reason, bpf/netpol_abi.h) as the
+ * public enum np_reason. A code this library does not know (a newer
+ * program) becomes 256 + code, which np_reason_name() does not name.
+ */
+static enum np_reason reason_of(uint8_t code)
+{
+	switch (code) {
+	case NP_DPR_ALLOW_RULE:
+		return NP_REASON_RULE;
+	case NP_DPR_ALLOW_DEFAULT:
+		return NP_REASON_DEFAULT_ALLOW;
+	case NP_DPR_ALLOW_UNISOLATED:
+		return NP_REASON_NOT_ISOLATED;
+	case NP_DPR_ALLOW_NODE:
+		return NP_REASON_NODE;
+	case NP_DPR_ALLOW_CONNTRACK:
+		return NP_REASON_CONNTRACK;
+	case NP_DPR_ALLOW_RELATED:
+		return NP_REASON_RELATED;
+	case NP_DPR_DENY_NO_MATCH:
+		return NP_REASON_NO_MATCH;
+	case NP_DPR_DENY_PORT:
+		return NP_REASON_PORT;
+	case NP_DPR_DENY_STRICT_DEFAULT:
+		return NP_REASON_DEFAULT_DENY;
+	case NP_DPR_DENY_MALFORMED:
+		return NP_REASON_MALFORMED;
+	case NP_DPR_DENY_FRAGMENT:
+		return NP_REASON_FRAGMENT;
+	}
+	return (enum np_reason)(256 + code);
+}
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -43,7 +72,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	ev.dport = fe->dport;
 	ev.protocol = fe->proto;
 	ev.allowed = fe->verdict == NP_EV_ALLOW;
-	ev.reason = (enum np_event_reason)fe->reason;
+	ev.reason = reason_of(fe->reason);
 	ev.ruleset = fe->ruleset;
 	ev.length = fe->pkt_len;
 	ev.prefixlen = -1;

@@ -82,7 +82,8 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx)
+NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
+				   void *ctx)
 {
 	uint32_t *ifx;
 	size_t n, i;
@@ -364,8 +365,8 @@ static void rule_from(struct np_datapath_rule *r, int fam,
 	}
 }
 
-NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
-			     void *ctx)
+NP_API int np_datapath_rule_foreach(struct np_datapath *dp, uint32_t id,
+				    np_rule_fn cb, void *ctx)
 {
 	int fam, err = 0;
 
@@ -405,8 +406,9 @@ static uint32_t ct_timeout(const struct np_dp_timeouts *to, uint8_t proto,
 	return to->tcp_new;
 }
 
-NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
-				 np_conn_fn cb, void *ctx)
+NP_API int np_datapath_conn_foreach(struct np_datapath *dp,
+				    unsigned int ifindex, np_conn_fn cb,
+				    void *ctx)
 {
 	uint32_t now;
 	int fam, err = 0;
@@ -526,21 +528,21 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	out->state = (enum np_pod_state)ep.dir[dir].state;
 	out->allowed = true;
 	if (is_node_ip(dp->rt, fam, addr)) {
-		out->reason = NP_EVENT_ALLOW_NODE;
+		out->reason = NP_REASON_NODE;
 		return 0;
 	}
 	switch (ep.dir[dir].state) {
 	case NP_EP_DEFAULT_ALLOW:
-		out->reason = NP_EVENT_ALLOW_DEFAULT;
+		out->reason = NP_REASON_DEFAULT_ALLOW;
 		return 0;
 	case NP_EP_UNISOLATED:
-		out->reason = NP_EVENT_ALLOW_UNISOLATED;
+		out->reason = NP_REASON_NOT_ISOLATED;
 		return 0;
 	case NP_EP_POLICIES_APPLIED:
 		break;
 	default:
 		out->allowed = false;
-		out->reason = NP_EVENT_DENY_STRICT_DEFAULT;
+		out->reason = NP_REASON_DEFAULT_DENY;
 		return 0;
 	}
 	out->ruleset = ep.dir[dir].ruleset;
@@ -554,7 +556,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	    (!(ep.dir[dir].lpm & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
 	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
 				 &lv))) {
-		out->reason = NP_EVENT_DENY_NO_MATCH;
+		out->reason = NP_REASON_NO_MATCH;
 		return 0;
 	}
 	plen = lv.portset >> NP_LPM_PLEN_SHIFT;
@@ -568,7 +570,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	if (out->portset >= NP_MAX_PORTSETS ||
 	    bpf_map_lookup_elem(dp->map_fd[M_PORTSETS], &out->portset, &ps))
 		memset(&ps, 0, sizeof(ps));
-	out->reason = NP_EVENT_DENY_PORT;
+	out->reason = NP_REASON_PORT;
 	if (ps.flags & NP_PS_ALL) {
 		out->allowed = true;
 	} else if (protocol) {
@@ -582,7 +584,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	}
 	if (!out->allowed)
 		return 0;
-	out->reason = NP_EVENT_ALLOW_RULE;
+	out->reason = NP_REASON_RULE;
 	if (rs && (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP ||
 		   protocol == IPPROTO_SCTP)) {
 		struct np_verdict v;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Names of the public enums, both ways: protocol and direction (common.h),
+ * Names of the public enums, both ways: protocol, direction and the
+ * verdict reason (common.h),
  * datapath mode, pod state, hook state and conntrack state (datapath.h).
  * Every name function returns a static string, or NULL for a value that is
  * not the enum's; every parse function returns 0 or -EINVAL.
@@ -65,6 +66,39 @@ NP_API int np_direction_parse(const char *s, enum np_direction *out)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+NP_API const char *np_reason_name(enum np_reason r)
+{
+	switch (r) {
+	case NP_REASON_RULE:
+		return "rule";
+	case NP_REASON_NOT_ISOLATED:
+		return "not-isolated";
+	case NP_REASON_NODE:
+		return "node";
+	case NP_REASON_SELF:
+		return "self";
+	case NP_REASON_NO_MATCH:
+		return "no-match";
+	case NP_REASON_EXCEPT:
+		return "except";
+	case NP_REASON_PORT:
+		return "port";
+	case NP_REASON_DEFAULT_ALLOW:
+		return "default-allow";
+	case NP_REASON_DEFAULT_DENY:
+		return "default-deny";
+	case NP_REASON_CONNTRACK:
+		return "conntrack";
+	case NP_REASON_RELATED:
+		return "related";
+	case NP_REASON_MALFORMED:
+		return "malformed";
+	case NP_REASON_FRAGMENT:
+		return "fragment";
+	}
+	return NULL;
 }
 
 NP_API const char *np_mode_name(enum np_mode m)

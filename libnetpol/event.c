@@ -1,7 +1,8 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Flow events, decoded: names and formatting. No kernel access here, so
- * it builds (and is tested) without the datapath too.
+ * Flow events, decoded: np_event_format(), EKS JSON and text lines, with
+ * the reason and protocol names of enums.c. No kernel access here, so it
+ * builds (and is tested) without the datapath too.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,33 +11,12 @@
 #include "netpol/datapath.h"
 #include "util.h"
 
-const char *np_event_reason_name(enum np_event_reason reason)
+/* The reason's token; "unknown" for a value that is not one. */
+static const char *reason_name(enum np_reason r)
 {
-	switch (reason) {
-	case NP_EVENT_ALLOW_RULE:
-		return "ALLOW_RULE";
-	case NP_EVENT_ALLOW_DEFAULT:
-		return "ALLOW_DEFAULT";
-	case NP_EVENT_ALLOW_UNISOLATED:
-		return "ALLOW_UNISOLATED";
-	case NP_EVENT_ALLOW_NODE:
-		return "ALLOW_NODE";
-	case NP_EVENT_ALLOW_CONNTRACK:
-		return "ALLOW_CONNTRACK";
-	case NP_EVENT_ALLOW_RELATED:
-		return "ALLOW_RELATED";
-	case NP_EVENT_DENY_NO_MATCH:
-		return "DENY_NO_MATCH";
-	case NP_EVENT_DENY_PORT:
-		return "DENY_PORT";
-	case NP_EVENT_DENY_STRICT_DEFAULT:
-		return "DENY_STRICT_DEFAULT";
-	case NP_EVENT_DENY_MALFORMED:
-		return "DENY_MALFORMED";
-	case NP_EVENT_DENY_FRAGMENT:
-		return "DENY_FRAGMENT";
-	}
-	return "UNKNOWN";
+	const char *s = np_reason_name(r);
+
+	return s ? s : "unknown";
 }
 
 /* A bounded writer: counts what it would write, stores what fits. */
@@ -109,20 +89,21 @@ static void lw_json_str(struct lw *w, const char *s)
 	lw_putn(w, "\"", 1);
 }
 
-/* "TCP", "UDP", ...; the number for others, in tmp. */
+/*
+ * "TCP", "UDP", "SCTP" (np_protocol_name()), "ICMP", "ICMPv6"; the number
+ * for others, in tmp.
+ */
 static const char *proto_name(uint8_t proto, char tmp[4])
 {
+	const char *s = np_protocol_name((enum np_protocol)proto);
+
+	if (s)
+		return s;
 	switch (proto) {
 	case 1:
 		return "ICMP";
-	case 6:
-		return "TCP";
-	case 17:
-		return "UDP";
 	case 58:
 		return "ICMPv6";
-	case 132:
-		return "SCTP";
 	}
 	snprintf(tmp, 4, "%u", proto);
 	return tmp;
@@ -146,7 +127,9 @@ static void rfc3339(uint64_t ns, char out[64])
 
 static const char *dir_name(enum np_direction d)
 {
-	return d == NP_DIRECTION_EGRESS ? "egress" : "ingress";
+	return np_direction_name(d == NP_DIRECTION_EGRESS ?
+					 NP_DIRECTION_EGRESS :
+					 NP_DIRECTION_INGRESS);
 }
 
 static bool known(const char *s)
@@ -175,7 +158,7 @@ static void format_json(struct lw *w, const struct np_event *ev, const char *ts,
 		lw_json_str(w, ev->pod_name ? ev->pod_name : "");
 	}
 	lw_printf(w, ",\"Direction\":\"%s\",\"Reason\":\"%s\"",
-		  dir_name(ev->direction), np_event_reason_name(ev->reason));
+		  dir_name(ev->direction), reason_name(ev->reason));
 	if (ev->ruleset)
 		lw_printf(w, ",\"Rule Set\":%" PRIu32, ev->ruleset);
 	if (ev->rule_cidr[0]) {
@@ -201,7 +184,7 @@ static void text_endpoint(struct lw *w, const struct np_event *ev,
 static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
 			const char *proto)
 {
-	lw_printf(w, "%s %s %s ", ts, ev->allowed ? "ACCEPT" : "DENY",
+	lw_printf(w, "%s %s %s ", ts, ev->allowed ? "ALLOW" : "DENY",
 		  dir_name(ev->direction));
 	if (known(ev->pod_ns) || known(ev->pod_name)) {
 		lw_puts_safe(w, known(ev->pod_ns) ? ev->pod_ns : "-");
@@ -214,7 +197,7 @@ static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
 	text_endpoint(w, ev, ev->src_text, ev->sport);
 	lw_puts(w, " > ");
 	text_endpoint(w, ev, ev->dst_text, ev->dport);
-	lw_printf(w, " %s %s", proto, np_event_reason_name(ev->reason));
+	lw_printf(w, " %s %s", proto, reason_name(ev->reason));
 	if (ev->rule_cidr[0])
 		lw_printf(w, " rule %s", ev->rule_cidr);
 	if (known(ev->policies)) {

@@ -153,11 +153,6 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	return err;
 }
 
-static const char *proto_text(enum np_protocol p)
-{
-	return np__proto_name((uint8_t)p);
-}
-
 int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		      enum np_format fmt, char **out, struct np_diag *diag)
 {
@@ -260,7 +255,8 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		for (p = 0; p < nports; p++) {
 			if (fmt == NP_FORMAT_TEXT) {
 				np__sb_printf(&sb, "%s/%u\n-",
-					      proto_text(protos[q]), ports[p]);
+					      np_protocol_name(protos[q]),
+					      ports[p]);
 				for (j = 0; j < npods; j++)
 					np__sb_printf(&sb, "\t%s/%s",
 						      pods[j]->meta.ns,
@@ -350,7 +346,7 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 							    &a, e, "protocol",
 							    np__node_str(
 								    &a,
-								    proto_text(
+								    np_protocol_name(
 									    protos[q]))) ||
 						    np__map_put(
 							    &a, e, "port",

@@ -133,7 +133,7 @@ int cmd_apply(int argc, char **argv)
 	if (dp_load_open(argv + optind, argc - optind, dp_open, &a, &c,
 			 &problems, &dp))
 		return 2;
-	err = np_datapath_pods(dp, pod_list_collect, &l);
+	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		char full[520];
 		struct np_ruleset *rs;

@@ -81,7 +81,7 @@ static void flows_refresh_names(struct flows *f)
 	f->named = NULL;
 	f->nnamed = 0;
 	f->named_at = now_ns(CLOCK_MONOTONIC);
-	if (!f->cluster || np_datapath_pods(f->dp, pod_list_collect, &l))
+	if (!f->cluster || np_datapath_pod_foreach(f->dp, pod_list_collect, &l))
 		goto out;
 	f->named = calloc(l.n ? l.n : 1, sizeof(*f->named));
 	if (!f->named)
@@ -111,7 +111,7 @@ static const char *flows_policies(struct flows *f, const struct np_event *ev,
 								  ev->src_text;
 	size_t i;
 
-	if (ev->reason != NP_EVENT_ALLOW_RULE || !f->cluster ||
+	if (ev->reason != NP_REASON_RULE || !f->cluster ||
 	    (ev->protocol != IPPROTO_TCP && ev->protocol != IPPROTO_UDP &&
 	     ev->protocol != IPPROTO_SCTP))
 		return NULL;
@@ -428,7 +428,7 @@ out:
 	return ret;
 usage:
 	fputs("usage: netpol flows [--follow] [--pod NS/NAME] "
-	      "[--verdict accept|deny] [-o json|text] [--output FILE]\n"
+	      "[--verdict allow|deny] [-o json|text] [--output FILE]\n"
 	      "       [--rate LINES/S] [--burst LINES] [--count N] "
 	      "[--duration SEC] [--source policies|endpoints]\n"
 	      "       [--pin-root DIR] [FILE...]\n",

@@ -41,7 +41,7 @@ static const struct command {
 	{ "destroy", cmd_destroy,
 	  "destroy  detach everything and unpin the datapath" },
 	{ "flows", cmd_flows,
-	  "flows [--follow] [--pod NS/NAME] [--verdict accept|deny] "
+	  "flows [--follow] [--pod NS/NAME] [--verdict allow|deny] "
 	  "[-o json|text] [--output FILE] [FILE...]  flow log" },
 	{ "metrics", cmd_metrics,
 	  "metrics  counters in the Prometheus text format" },

@@ -85,14 +85,14 @@ int dp_load_open(char **files, int nfiles,
 		 const struct dp_args *a, struct np_cluster **c,
 		 size_t *problems, struct np_datapath **dp);
 
-/* The attached pods, copied (np_datapath_pods' strings are borrowed). */
+/* The attached pods, copied (np_datapath_pod_foreach' strings are borrowed). */
 struct pod_list {
 	struct np_datapath_pod *v;
 	char (*ns)[256], (*name)[256];
 	size_t n;
 };
 
-/* np_datapath_pods' callback: append a pod to the pod_list ctx. */
+/* np_datapath_pod_foreach' callback: append a pod to the pod_list ctx. */
 int pod_list_collect(void *ctx, const struct np_datapath_pod *p);
 void pod_list_free(struct pod_list *l);
 /* "ns/name" of pod i, "-" when it was attached without one. */
@@ -100,7 +100,7 @@ void pod_list_label(const struct pod_list *l, size_t i, char *buf, size_t size);
 /* The index in l of --pod NS/NAME, --ifname IF or --ifindex N. */
 int pod_list_find(const struct pod_list *l, const char *pod, const char *ifname,
 		  unsigned int ifindex, size_t *out);
-/* np_datapath_rules' callback: every rule, or only that of CIDR ctx. */
+/* np_datapath_rule_foreach' callback: every rule, or only that of CIDR ctx. */
 int tool_print_rule(void *ctx, const struct np_datapath_rule *r);
 
 /* --- the commands --------------------------------------------------------- */

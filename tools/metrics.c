@@ -78,7 +78,7 @@ int cmd_metrics(int argc, char **argv)
 		return 2;
 	err = np_datapath_stats(dp, &st);
 	if (!err)
-		err = np_datapath_pods(dp, pod_list_collect, &l);
+		err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	if (!err) {
 		c = calloc(l.n + 1, sizeof(*c));
 		hk = calloc(l.n + 1, sizeof(*hk));

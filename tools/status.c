@@ -58,7 +58,7 @@ int cmd_status(int argc, char **argv)
 		       st.ct_capacity[0], st.ct_entries[1], st.ct_capacity[1],
 		       st.events_on ? "on" : "off", st.events_lost);
 	if (!err)
-		err = np_datapath_pods(dp, pod_list_collect, &l);
+		err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		struct np_datapath_hook hk[2];
 		char pod[520];
@@ -163,7 +163,7 @@ int cmd_dump(int argc, char **argv)
 		goto usage;
 	if (dp_open_existing(&dp, &a))
 		return 2;
-	err = np_datapath_pods(dp, pod_list_collect, &l);
+	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	if (!err)
 		err = pod_list_find(&l, pod, ifname, ifindex, &i);
 	if (err) {
@@ -196,12 +196,12 @@ int cmd_dump(int argc, char **argv)
 		printf(", rule set %u digest %016" PRIx64 ", %zu IPv4 + %zu "
 		       "IPv6 keys, %zu users\n",
 		       r.id, r.hash, r.keys[0], r.keys[1], r.users);
-		err = np_datapath_rules(dp, r.id, tool_print_rule, NULL);
+		err = np_datapath_rule_foreach(dp, r.id, tool_print_rule, NULL);
 	}
 	if (!err) {
 		printf("  conntrack:\n");
-		err = np_datapath_conntrack(dp, l.v[i].ifindex, print_conn,
-					    &nconn);
+		err = np_datapath_conn_foreach(dp, l.v[i].ifindex, print_conn,
+					       &nconn);
 		if (!nconn)
 			printf("    (none)\n");
 	}

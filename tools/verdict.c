@@ -17,17 +17,6 @@
 
 #include "main.h"
 
-static const char *const reasons[] = {
-	[NP_REASON_RULE] = "allowed by",
-	[NP_REASON_NOT_ISOLATED] = "no policy isolates it",
-	[NP_REASON_NODE] = "the pod's node is always allowed",
-	[NP_REASON_SELF] = "a pod may always reach itself",
-	[NP_REASON_NO_MATCH] = "no rule matches the peer",
-	[NP_REASON_EXCEPT] =
-		"the peer is in an except of every rule covering it",
-	[NP_REASON_PORT] = "no rule for the peer allows this port",
-};
-
 int cmd_verdict(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -80,7 +69,8 @@ int cmd_verdict(int argc, char **argv)
 		return 2;
 	}
 	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from, to,
-	       np_protocol_name(proto), port, reasons[v.reason]);
+	       np_protocol_name(proto), port,
+	       tool_name(np_reason_name(v.reason)));
 	if (v.reason == NP_REASON_RULE)
 		printf(" %s (key %s, slot %d)", v.policies, v.key, v.slot + 1);
 	else if (!v.allowed)

@@ -43,7 +43,7 @@ int cmd_verify(int argc, char **argv)
 	if (dp_load_open(argv + optind, argc - optind, dp_open_existing, &a, &c,
 			 &problems, &dp))
 		return 2;
-	err = np_datapath_pods(dp, pod_list_collect, &l);
+	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		struct np_ruleset *rs;
 		struct np_diag d;
@@ -170,7 +170,7 @@ int cmd_explain(int argc, char **argv)
 	if (dp_load_open(argv + optind, argc - optind, dp_open_existing, &a, &c,
 			 &problems, &dp))
 		return 2;
-	err = np_datapath_pods(dp, pod_list_collect, &l);
+	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	if (!err)
 		err = pod_list_find(&l, pod, ifname, 0, &i);
 	if (err) {
@@ -188,11 +188,11 @@ int cmd_explain(int argc, char **argv)
 		fprintf(stderr, "netpol: explain: %s\n", np_strerror(err));
 		goto out;
 	}
-	printf("%s %s %s %s %s %s/%ld: %s\n", v.allowed ? "ACCEPT" : "DENY",
+	printf("%s %s %s %s %s %s/%ld: %s\n", v.allowed ? "ALLOW" : "DENY",
 	       label, np_direction_name(dir),
 	       dir == NP_DIRECTION_INGRESS ? "from" : "to", peer,
 	       tool_ip_proto_name(proto, pb), port,
-	       np_event_reason_name(v.reason));
+	       tool_name(np_reason_name(v.reason)));
 	printf("  state %s", tool_name(np_pod_state_name(v.state)));
 	if (v.ruleset)
 		printf(", rule set %u", v.ruleset);
@@ -202,11 +202,11 @@ int cmd_explain(int argc, char **argv)
 		if (v.slot >= 0)
 			printf(", slot %d", v.slot);
 		printf("\n");
-		np_datapath_rules(dp, v.ruleset, tool_print_rule, v.key);
+		np_datapath_rule_foreach(dp, v.ruleset, tool_print_rule, v.key);
 	}
 	if (v.policies[0])
 		printf("  policy %s\n", v.policies);
-	else if (v.reason == NP_EVENT_ALLOW_RULE && c)
+	else if (v.reason == NP_REASON_RULE && c)
 		printf("  policy unknown: the manifests do not compile to "
 		       "the loaded rule set\n");
 	ret = v.allowed ? 0 : 1;

@@ -62,38 +62,6 @@ func (s PodState) String() string {
 	return podStateNames[s]
 }
 
-// EventReason says why a flow event's packet got its verdict.
-type EventReason int
-
-// Event reasons, with the values of enum np_event_reason.
-const (
-	EventAllowRule         EventReason = 0
-	EventAllowDefault      EventReason = 1
-	EventAllowUnisolated   EventReason = 2
-	EventAllowNode         EventReason = 3
-	EventAllowConntrack    EventReason = 4
-	EventAllowRelated      EventReason = 5
-	EventDenyNoMatch       EventReason = 16
-	EventDenyPort          EventReason = 17
-	EventDenyStrictDefault EventReason = 18
-	EventDenyMalformed     EventReason = 19
-	EventDenyFragment      EventReason = 20
-	maxEventReason                     = 0xffff
-)
-
-// String gives the library's name: "ALLOW_RULE", "DENY_PORT", ...
-func (r EventReason) String() string {
-	if r < 0 || r > maxEventReason {
-		return "UNKNOWN"
-	}
-	return capi.Np_event_reason_name(capi.Enum_SS_np_event_reason(r))
-}
-
-// MarshalText writes the reason's name.
-func (r EventReason) MarshalText() ([]byte, error) {
-	return []byte(r.String()), nil
-}
-
 // DatapathOptions configures OpenDatapath; the zero value opens the
 // node's datapath under /sys/fs/bpf/netpol in standard mode.
 type DatapathOptions struct {
@@ -147,7 +115,7 @@ type Event struct {
 	DstPort   uint16
 	Protocol  int // IPPROTO_*
 	Allowed   bool
-	Reason    EventReason
+	Reason    Reason
 	RuleSet   uint32 // the direction's rule-set id, 0 if none
 	PrefixLen int    // of the matching key, -1 when none
 	RuleCIDR  string // "" when none
@@ -385,25 +353,25 @@ func (d *Datapath) Pods() ([]DatapathPod, error) {
 }
 
 type rawEvent struct {
-	TimeNs    int64       `json:"time_ns"`
-	MonoNs    uint64      `json:"mono_ns"`
-	Ifindex   int         `json:"ifindex"`
-	Direction Direction   `json:"direction"`
-	Family    int         `json:"family"`
-	Src       string      `json:"src"`
-	Dst       string      `json:"dst"`
-	Sport     uint16      `json:"sport"`
-	Dport     uint16      `json:"dport"`
-	Protocol  int         `json:"protocol"`
-	Allowed   bool        `json:"allowed"`
-	Reason    EventReason `json:"reason"`
-	RuleSet   uint32      `json:"ruleset"`
-	PrefixLen int         `json:"prefixlen"`
-	RuleCIDR  string      `json:"rule_cidr"`
-	Length    uint32      `json:"length"`
-	PodNS     *string     `json:"pod_ns"`
-	PodName   *string     `json:"pod_name"`
-	Policies  *string     `json:"policies"`
+	TimeNs    int64     `json:"time_ns"`
+	MonoNs    uint64    `json:"mono_ns"`
+	Ifindex   int       `json:"ifindex"`
+	Direction Direction `json:"direction"`
+	Family    int       `json:"family"`
+	Src       string    `json:"src"`
+	Dst       string    `json:"dst"`
+	Sport     uint16    `json:"sport"`
+	Dport     uint16    `json:"dport"`
+	Protocol  int       `json:"protocol"`
+	Allowed   bool      `json:"allowed"`
+	Reason    Reason    `json:"reason"`
+	RuleSet   uint32    `json:"ruleset"`
+	PrefixLen int       `json:"prefixlen"`
+	RuleCIDR  string    `json:"rule_cidr"`
+	Length    uint32    `json:"length"`
+	PodNS     *string   `json:"pod_ns"`
+	PodName   *string   `json:"pod_name"`
+	Policies  *string   `json:"policies"`
 }
 
 // PollEvents waits up to timeout (negative: forever, 0: not at all) for
@@ -543,14 +511,14 @@ func (d *Datapath) Stats() (DatapathStats, error) {
 
 // Explanation is a new flow decided against the live maps.
 type Explanation struct {
-	Allowed  bool        `json:"allowed"`
-	Reason   EventReason `json:"reason"`
-	State    PodState    `json:"state"`   // the pod's, in that direction
-	RuleSet  uint32      `json:"ruleset"` // the direction's id, 0 if none
-	Key      string      `json:"key"`     // matching LPM prefix, "" if none
-	PortSet  uint32      `json:"portset"` // its port set, 0 if none
-	Slot     int         `json:"slot"`    // matching slot, -1 if none/all
-	Policies []string    `json:"-"`       // allowing it, when rs is given
+	Allowed  bool     `json:"allowed"`
+	Reason   Reason   `json:"reason"`
+	State    PodState `json:"state"`   // the pod's, in that direction
+	RuleSet  uint32   `json:"ruleset"` // the direction's id, 0 if none
+	Key      string   `json:"key"`     // matching LPM prefix, "" if none
+	PortSet  uint32   `json:"portset"` // its port set, 0 if none
+	Slot     int      `json:"slot"`    // matching slot, -1 if none/all
+	Policies []string `json:"-"`       // allowing it, when rs is given
 }
 
 // Explain decides the first packet of a flow of pod ifindex in direction

@@ -218,11 +218,11 @@ func TestDatapathNoHandle(t *testing.T) {
 	if err := dp.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := netpol.EventDenyPort.String(); got != "DENY_PORT" {
-		t.Fatalf("EventDenyPort = %q", got)
+	if got := netpol.ReasonPort.String(); got != "port" {
+		t.Fatalf("ReasonPort = %q", got)
 	}
-	if got := netpol.EventReason(999).String(); got != "UNKNOWN" {
-		t.Fatalf("EventReason(999) = %q", got)
+	if got := netpol.Reason(999).String(); got != "Reason(999)" {
+		t.Fatalf("Reason(999) = %q", got)
 	}
 	_, err := netpol.OpenDatapath(netpol.DatapathOptions{
 		NodeIPs: []string{"198.18.0.1,198.18.0.2"}})
@@ -357,16 +357,16 @@ func TestDatapathEnforces(t *testing.T) {
 		t.Fatal(err)
 	}
 	var drops []netpol.Event
-	reasons := map[netpol.EventReason]bool{}
+	reasons := map[netpol.Reason]bool{}
 	for _, e := range evs {
 		reasons[e.Reason] = true
 		if !e.Allowed {
 			drops = append(drops, e)
 		}
 	}
-	if len(drops) != 3 || drops[0].Reason != netpol.EventDenyPort ||
-		drops[1].Reason != netpol.EventDenyPort ||
-		drops[2].Reason != netpol.EventDenyNoMatch ||
+	if len(drops) != 3 || drops[0].Reason != netpol.ReasonPort ||
+		drops[1].Reason != netpol.ReasonPort ||
+		drops[2].Reason != netpol.ReasonNoMatch ||
 		drops[2].Direction != netpol.Egress || drops[2].DstPort != 443 {
 		t.Fatalf("drops %+v", drops)
 	}
@@ -384,7 +384,7 @@ func TestDatapathEnforces(t *testing.T) {
 	if drops[2].PrefixLen != -1 || drops[2].RuleCIDR != "" {
 		t.Fatalf("no-match drop %+v", drops[2])
 	}
-	if !reasons[netpol.EventAllowRule] || !reasons[netpol.EventAllowNode] {
+	if !reasons[netpol.ReasonRule] || !reasons[netpol.ReasonNode] {
 		t.Fatalf("allowed events %+v", evs)
 	}
 
@@ -446,13 +446,13 @@ func TestDatapathEnforces(t *testing.T) {
 		t.Fatalf("Stats() = %+v, %v", st, err)
 	}
 	ex, err := dp.Explain(ifx, netpol.Ingress, peerIP, netpol.TCP, 80, rs)
-	if err != nil || !ex.Allowed || ex.Reason != netpol.EventAllowRule ||
+	if err != nil || !ex.Allowed || ex.Reason != netpol.ReasonRule ||
 		ex.State != netpol.PodEnforced || !reflect.DeepEqual(ex.Policies,
 		[]string{"x/only-80 ingress[0]"}) {
 		t.Fatalf("Explain(80) = %+v, %v", ex, err)
 	}
 	ex, err = dp.Explain(ifx, netpol.Ingress, peerIP, netpol.TCP, 81, nil)
-	if err != nil || ex.Allowed || ex.Reason != netpol.EventDenyPort {
+	if err != nil || ex.Allowed || ex.Reason != netpol.ReasonPort {
 		t.Fatalf("Explain(81) = %+v, %v", ex, err)
 	}
 	if drift, err := dp.Verify(ifx, rs); err != nil || len(drift) != 0 {

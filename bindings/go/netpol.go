@@ -140,28 +140,42 @@ const (
 	LayoutEKS
 )
 
-// Reason says why a flow was allowed or denied.
+// Reason says why a flow was allowed or denied: one vocabulary for
+// compiler verdicts, datapath verdicts and flow events.
 type Reason int
 
 // Reasons, with the values of enum np_reason.
 const (
-	ReasonRule        Reason = iota // allowed by a rule
-	ReasonNotIsolated               // no policy isolates this direction
-	ReasonNode                      // the pod's own node
-	ReasonSelf                      // a pod to itself
-	ReasonNoMatch                   // no rule covers the peer
-	ReasonExcept                    // in an except of every covering rule
-	ReasonPort                      // the address matches, the port not
+	ReasonRule         Reason = iota // allowed by a rule
+	ReasonNotIsolated                // no policy isolates this direction
+	ReasonNode                       // the pod's own node
+	ReasonSelf                       // a pod to itself
+	ReasonNoMatch                    // no rule covers the peer
+	ReasonExcept                     // in an except of every covering rule
+	ReasonPort                       // the address matches, the port not
+	ReasonDefaultAllow               // standard mode, no rules yet
+	ReasonDefaultDeny                // strict mode, no rules yet
+	ReasonConntrack                  // part of a tracked flow
+	ReasonRelated                    // ICMP error of a tracked flow
+	ReasonMalformed                  // truncated or invalid headers
+	ReasonFragment                   // fragment of a datagram not allowed
+	maxReason          = 0xffff
 )
 
-var reasonNames = []string{"rule", "not-isolated", "node", "self",
-	"no-match", "except", "port"}
-
+// String gives the library's name (np_reason_name): "rule", "no-match",
+// "port", ...; "Reason(N)" for a value that is not one.
 func (r Reason) String() string {
-	if r < 0 || int(r) >= len(reasonNames) {
-		return fmt.Sprintf("Reason(%d)", int(r))
+	if r >= 0 && r <= maxReason {
+		if s := capi.Np_reason_name(capi.Enum_SS_np_reason(r)); s != "" {
+			return s
+		}
 	}
-	return reasonNames[r]
+	return fmt.Sprintf("Reason(%d)", int(r))
+}
+
+// MarshalText writes the reason's name.
+func (r Reason) MarshalText() ([]byte, error) {
+	return []byte(r.String()), nil
 }
 
 // DiagError is a failed call: its errno and where and why it failed.

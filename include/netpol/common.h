@@ -10,6 +10,7 @@
  *   np_protocol_parse()   the enum np_protocol of "TCP", "udp", ...
  *   np_direction_name()   "ingress" or "egress" for an enum np_direction
  *   np_direction_parse()  the enum np_direction of "ingress" or "egress"
+ *   np_reason_name()      "rule", "no-match", ... for an enum np_reason
  *
  * The name functions return a static string, or NULL for a value that is
  * not one of the enum's; the parse functions return 0, or -EINVAL for
@@ -74,6 +75,31 @@ enum np_protocol {
 	NP_PROTOCOL_SCTP = 132,
 };
 
+/*
+ * Why a flow was allowed or denied: one vocabulary for the compiler
+ * (np_verdict), the datapath (np_datapath_verdict, np_event), flow logs
+ * and the bindings. The verdict itself is allowed or denied; the reason
+ * says which rule of the model decided it. The kernel reports its own
+ * codes (bpf/netpol_abi.h), which the library maps to these.
+ */
+enum np_reason {
+	NP_REASON_RULE = 0, /* allowed by a rule (see policies) */
+	NP_REASON_NOT_ISOLATED = 1, /* no policy isolates this direction */
+	NP_REASON_NODE = 2, /* the peer is the pod's node: always allowed */
+	NP_REASON_SELF = 3, /* a pod to itself never crosses the veth */
+	NP_REASON_NO_MATCH = 4, /* no rule covers the peer address */
+	/* the address is in an except of every rule covering it */
+	NP_REASON_EXCEPT = 5,
+	NP_REASON_PORT = 6, /* the address matches, the port does not */
+	NP_REASON_DEFAULT_ALLOW = 7, /* standard mode, no rules yet */
+	NP_REASON_DEFAULT_DENY = 8, /* strict mode, no rules yet */
+	NP_REASON_CONNTRACK = 9, /* part of a tracked, allowed flow */
+	NP_REASON_RELATED = 10, /* ICMP error of a tracked flow */
+	NP_REASON_MALFORMED = 11, /* truncated or invalid headers: denied */
+	/* a later fragment whose first fragment was not allowed: denied */
+	NP_REASON_FRAGMENT = 12,
+};
+
 enum np_log_level {
 	NP_LOG_ERROR = 0,
 	NP_LOG_WARN,
@@ -96,6 +122,12 @@ NP_API int np_protocol_parse(const char *s, enum np_protocol *out);
 NP_API const char *np_direction_name(enum np_direction d);
 /* "ingress" or "egress", lower case only. */
 NP_API int np_direction_parse(const char *s, enum np_direction *out);
+/*
+ * "rule", "not-isolated", "node", "self", "no-match", "except", "port",
+ * "default-allow", "default-deny", "conntrack", "related", "malformed",
+ * "fragment"; NULL for any other value.
+ */
+NP_API const char *np_reason_name(enum np_reason r);
 
 #ifdef __cplusplus
 }

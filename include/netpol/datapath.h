@@ -24,8 +24,7 @@
  *   np_datapath_poll_events()   hand flow events to a callback
  *   np_datapath_test_packet()   run the real program on a crafted frame
  *   np_datapath_counters()      packets and bytes allowed and denied
- *   np_datapath_pods()          the attached pods and their state
- *   np_event_reason_name()      "ALLOW_RULE", "DENY_PORT", ...
+ *   np_datapath_pod_foreach()   call back for each attached pod
  *   np_mode_name()              "standard" or "strict"
  *   np_pod_state_name()         "default-allow", "enforced", ...
  *   np_hook_state_name()        "ok", "missing", "stale", "no-device"
@@ -40,8 +39,8 @@
  *   np_datapath_hooks()         whether a pod's tc filters run our programs
  *   np_datapath_ruleset()       one loaded rule set: digest, keys, users
  *   np_datapath_ruleset_id()    the loaded id holding a compiled rule set
- *   np_datapath_rules()         a loaded rule set's LPM entries, decoded
- *   np_datapath_conntrack()     conntrack entries, decoded
+ *   np_datapath_rule_foreach()  call back for each LPM entry of a rule set
+ *   np_datapath_conn_foreach()  call back for each conntrack entry
  *   np_datapath_explain()       decide a new flow against the live maps
  *   np_datapath_verify()        compare a pod's live maps with a rule set
  */
@@ -50,6 +49,7 @@
 
 #include "common.h"
 #include "diag.h"
+#include "limits.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,21 +76,6 @@ enum np_pod_state {
 	NP_POD_DEFAULT_DENY = 1, /* strict mode, no rules yet */
 	NP_POD_ENFORCED = 2, /* its rule set decides */
 	NP_POD_UNISOLATED = 3, /* rules known, none isolate it */
-};
-
-/* Why a flow event's packet got its verdict. */
-enum np_event_reason {
-	NP_EVENT_ALLOW_RULE = 0, /* a rule allows the peer and port */
-	NP_EVENT_ALLOW_DEFAULT = 1, /* standard mode, no rules yet */
-	NP_EVENT_ALLOW_UNISOLATED = 2, /* no policy isolates this way */
-	NP_EVENT_ALLOW_NODE = 3, /* the peer is a node IP */
-	NP_EVENT_ALLOW_CONNTRACK = 4, /* part of a tracked flow */
-	NP_EVENT_ALLOW_RELATED = 5, /* ICMP error of a tracked flow */
-	NP_EVENT_DENY_NO_MATCH = 16, /* no rule covers the peer */
-	NP_EVENT_DENY_PORT = 17, /* rules cover the peer, not the port */
-	NP_EVENT_DENY_STRICT_DEFAULT = 18, /* strict mode, no rules yet */
-	NP_EVENT_DENY_MALFORMED = 19, /* truncated or invalid headers */
-	NP_EVENT_DENY_FRAGMENT = 20, /* fragment of a denied datagram */
 };
 
 struct np_datapath;
@@ -143,7 +128,7 @@ struct np_event {
 	uint16_t dport;
 	uint8_t protocol; /* IPPROTO_* */
 	bool allowed;
-	enum np_event_reason reason;
+	enum np_reason reason;
 	uint32_t ruleset; /* the direction's rule-set id, 0 if none */
 	int prefixlen; /* the matching key's prefix, -1: none */
 	char rule_cidr[50]; /* that rule's CIDR, "" if none */
@@ -264,10 +249,9 @@ NP_API int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
 				struct np_datapath_counters *out);
 
 /* Call cb for each attached pod, in ifindex order. */
-NP_API int np_datapath_pods(struct np_datapath *dp, np_pod_fn cb, void *ctx);
+NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
+				   void *ctx);
 
-/* "ALLOW_RULE", "DENY_PORT", ...; "UNKNOWN" for other values. */
-NP_API const char *np_event_reason_name(enum np_event_reason reason);
 /* "standard", "strict"; NULL for any other value. */
 NP_API const char *np_mode_name(enum np_mode m);
 /*
@@ -374,7 +358,7 @@ struct np_datapath_rule {
 	uint32_t portset; /* index in the port map */
 	bool all; /* every protocol and port */
 	size_t nranges; /* 0 and !all: nothing (an except hole) */
-	struct np_port_range ranges[24];
+	struct np_port_range ranges[NP_MAX_PORT_SLOTS];
 };
 
 typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
@@ -383,8 +367,8 @@ typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
  * Call cb for every LPM entry of rule set id as the kernel holds it,
  * IPv4 then IPv6, by address then prefix length.
  */
-NP_API int np_datapath_rules(struct np_datapath *dp, uint32_t id, np_rule_fn cb,
-			     void *ctx);
+NP_API int np_datapath_rule_foreach(struct np_datapath *dp, uint32_t id,
+				    np_rule_fn cb, void *ctx);
 
 enum np_conn_state {
 	NP_CONN_NEW = 0, /* the responder has sent nothing yet */
@@ -412,15 +396,16 @@ typedef int (*np_conn_fn)(void *ctx, const struct np_datapath_conn *conn);
  * Call cb for every conntrack entry of host veth ifindex (0: of every
  * pod), expired ones included (age > timeout), in no particular order.
  */
-NP_API int np_datapath_conntrack(struct np_datapath *dp, unsigned int ifindex,
-				 np_conn_fn cb, void *ctx);
+NP_API int np_datapath_conn_foreach(struct np_datapath *dp,
+				    unsigned int ifindex, np_conn_fn cb,
+				    void *ctx);
 /* "new", "established", "closing"; NULL for any other value. */
 NP_API const char *np_conn_state_name(enum np_conn_state s);
 
 /* A new flow decided against the live maps. */
 struct np_datapath_verdict {
 	bool allowed;
-	enum np_event_reason reason; /* what the program would report */
+	enum np_reason reason; /* what the program would report */
 	enum np_pod_state state; /* the pod's, in that direction */
 	uint32_t ruleset; /* the direction's id, 0 if none */
 	char key[50]; /* matching LPM prefix, "" if none */

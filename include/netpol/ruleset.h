@@ -51,9 +51,10 @@ NP_API int np_cluster_endpoints(struct np_cluster *cluster,
 /*
  * The rule set of pod ns/name. -ENOENT when there is no such pod (or, for
  * NP_SOURCE_ENDPOINTS, no PolicyEndpoint names it and no Pod object has
- * it); -E2BIG with a diagnostic when a prefix needs more than 24 port
- * slots. Compiling caches resolution results inside the cluster, so one
- * cluster must not be compiled from two threads at once.
+ * it); -E2BIG with a diagnostic when a prefix needs more than
+ * NP_MAX_PORT_SLOTS (24) port slots. Compiling caches resolution results
+ * inside the cluster, so one cluster must not be compiled from two threads
+ * at once.
  */
 NP_API int np_ruleset_compile(struct np_ruleset **out,
 			      struct np_cluster *cluster, const char *ns,
@@ -64,18 +65,6 @@ NP_API void np_ruleset_free(struct np_ruleset *rs);
 NP_API int np_ruleset_export(const struct np_ruleset *rs, enum np_format format,
 			     char **out);
 NP_API uint64_t np_ruleset_hash(const struct np_ruleset *rs);
-
-/* Why a flow was allowed or denied. */
-enum np_reason {
-	NP_REASON_RULE = 0, /* allowed by a rule (see policies) */
-	NP_REASON_NOT_ISOLATED, /* no policy isolates this direction */
-	NP_REASON_NODE, /* the pod's own node is always allowed */
-	NP_REASON_SELF, /* a pod to itself never crosses the veth */
-	NP_REASON_NO_MATCH, /* no rule covers the peer address */
-	NP_REASON_EXCEPT, /* the address is in an except of every rule
-				 * covering it */
-	NP_REASON_PORT, /* the address matches, the port does not */
-};
 
 struct np_verdict {
 	bool allowed;

@@ -33,6 +33,33 @@ Test(misc, strerror)
 	cr_expect_str_eq(np_strerror(-2147483647 - 1), "unknown error");
 }
 
+/*
+ * Every code the library returns or passes through from libbpf and the
+ * kernel (grep 'return -E' and 'err = -E' in libnetpol/, and the codes
+ * the headers and man pages name) has its own text.
+ */
+Test(misc, strerror_every_code)
+{
+	static const int codes[] = {
+		EINVAL,	 E2BIG,	     ENOENT,	 ENOMEM,  EPERM,  EACCES,
+		ENOTSUP, EOPNOTSUPP, EEXIST,	 EBUSY,	  ENODEV, EIO,
+		ENOSPC,	 EAGAIN,     EADDRINUSE, ENODATA, EINTR,  ENAMETOOLONG,
+		ETIME,	 ESTALE,     EBADF,	 ENOTDIR, EROFS,  EMFILE,
+		EFAULT,	 ENOEXEC,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *s = np_strerror(-codes[i]);
+
+		cr_expect(s && *s && strcmp(s, "unknown error"),
+			  "np_strerror(-%d) is \"%s\"", codes[i], s);
+		cr_expect_str_eq(np_strerror(codes[i]), s, "%d", codes[i]);
+	}
+	cr_expect_str_eq(np_strerror(-ENOTTY), "unknown error", "%d", ENOTTY);
+	cr_expect_str_eq(np_strerror(-4095), "unknown error", "%d", -4095);
+}
+
 static struct np_diag full(void)
 {
 	struct np_diag d;

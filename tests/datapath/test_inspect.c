@@ -366,7 +366,7 @@ Test(inspect, flow_log_json_lines)
 		cr_expect_str_eq(jstr(j, "Proto"), "TCP");
 		if (!strcmp(jstr(j, "Verdict"), "ACCEPT") &&
 		    jint(j, "Dest Port") == 8080) {
-			cr_expect_str_eq(jstr(j, "Reason"), "ALLOW_RULE");
+			cr_expect_str_eq(jstr(j, "Reason"), "rule");
 			cr_expect_str_eq(jstr(j, "Policy"), policy);
 			cr_expect_gt(jint(j, "Rule Set"), 0);
 			cr_expect_gt(jint(j, "Src Port"), 0);
@@ -384,13 +384,11 @@ Test(inspect, flow_log_json_lines)
 			cr_expect_null(json_object_get(j, "Policy"));
 			if (jint(j, "Dest Port") == 8081 &&
 			    !strcmp(jstr(j, "Src IP"), A4)) {
-				cr_expect_str_eq(jstr(j, "Reason"),
-						 "DENY_PORT");
+				cr_expect_str_eq(jstr(j, "Reason"), "port");
 				deny_port = true;
 			}
 			if (!strcmp(jstr(j, "Src IP"), C4)) {
-				cr_expect_str_eq(jstr(j, "Reason"),
-						 "DENY_NO_MATCH");
+				cr_expect_str_eq(jstr(j, "Reason"), "no-match");
 				cr_expect_null(json_object_get(j, "Rule"));
 				deny_peer = true;
 			}
@@ -400,8 +398,8 @@ Test(inspect, flow_log_json_lines)
 	fclose(f);
 	cr_expect(accept4, "no ACCEPT line for a -> b (IPv4)");
 	cr_expect(accept6, "no ACCEPT line for a -> b (IPv6)");
-	cr_expect(deny_port, "no DENY_PORT line for a -> b:8081");
-	cr_expect(deny_peer, "no DENY_NO_MATCH line for c -> b");
+	cr_expect(deny_port, "no port line for a -> b:8081");
+	cr_expect(deny_peer, "no no-match line for c -> b");
 	cr_expect_geq(n, 4);
 }
 
@@ -429,7 +427,7 @@ Test(inspect, verdict_filter_and_text)
 	while (fgets(buf, sizeof(buf), f)) {
 		cr_expect(strstr(buf, " DENY ingress test/b " C4 ":"), "%s",
 			  buf);
-		cr_expect(strstr(buf, " > " B4 ":5353 UDP DENY_NO_MATCH"), "%s",
+		cr_expect(strstr(buf, " > " B4 ":5353 UDP no-match"), "%s",
 			  buf);
 	}
 	fclose(f);
@@ -568,7 +566,7 @@ Test(inspect, verify_clean_then_drift)
 						 8080, rs, &v),
 			     0);
 		cr_expect(!v.allowed);
-		cr_expect_eq(v.reason, NP_EVENT_DENY_PORT);
+		cr_expect_eq(v.reason, NP_REASON_PORT);
 		cr_expect_str_eq(v.key, A4 "/32");
 	}
 
@@ -816,9 +814,10 @@ Test(inspect, dump_explain_status)
 	cr_expect_eq(r.keys[0], 1);
 	cr_expect_eq(r.keys[1], 1);
 	cr_expect_eq(r.users, 1);
-	cr_assert_eq(np_datapath_rules(T.dp, id, count_rules, &n), 0);
+	cr_assert_eq(np_datapath_rule_foreach(T.dp, id, count_rules, &n), 0);
 	cr_expect_eq(n, 2);
-	cr_assert_eq(np_datapath_conntrack(T.dp, B->ifindex, find_conn, &found),
+	cr_assert_eq(np_datapath_conn_foreach(T.dp, B->ifindex, find_conn,
+					      &found),
 		     0);
 	cr_expect_eq(found, 1);
 	cr_assert_eq(np_datapath_hooks(T.dp, B->ifindex, hk), 0);
@@ -838,7 +837,7 @@ Test(inspect, dump_explain_status)
 					 A6, TCP, 8080, rs, &v),
 		     0);
 	cr_expect(v.allowed);
-	cr_expect_eq(v.reason, NP_EVENT_ALLOW_RULE);
+	cr_expect_eq(v.reason, NP_REASON_RULE);
 	cr_expect_str_eq(v.key, A6 "/128");
 	cr_expect_eq(v.slot, 0);
 	cr_expect_str_eq(v.policies, policy);
@@ -851,13 +850,13 @@ Test(inspect, dump_explain_status)
 					 C4, TCP, 8080, rs, &v),
 		     0);
 	cr_expect(!v.allowed);
-	cr_expect_eq(v.reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_eq(v.reason, NP_REASON_NO_MATCH);
 	cr_expect_str_eq(v.key, "");
 	cr_assert_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
 					 C4, TCP, 80, NULL, &v),
 		     0);
 	cr_expect(v.allowed);
-	cr_expect_eq(v.reason, NP_EVENT_ALLOW_UNISOLATED);
+	cr_expect_eq(v.reason, NP_REASON_NOT_ISOLATED);
 	cr_expect_eq(np_datapath_explain(T.dp, 999999, NP_DIRECTION_EGRESS, C4,
 					 TCP, 80, NULL, &v),
 		     -ENOENT);
@@ -886,8 +885,8 @@ Test(inspect, dump_explain_status)
 		 " --port 8080 --protocol tcp --direction ingress %s",
 		 manifest);
 	cr_expect_eq(rc, 0, "%s", out);
-	cr_expect(strstr(out, "ACCEPT test/b ingress from " A4
-			      " TCP/8080: ALLOW_RULE"),
+	cr_expect(strstr(out,
+			 "ALLOW test/b ingress from " A4 " TCP/8080: rule"),
 		  "%s", out);
 	cr_expect(strstr(out, "key " A4 "/32, port set "), "%s", out);
 	cr_expect(strstr(out, "policy test/allow-a"), "%s", out);
@@ -895,8 +894,7 @@ Test(inspect, dump_explain_status)
 		 "explain --pod test/b --peer " A4
 		 " --port 8081 --direction ingress");
 	cr_expect_eq(rc, 1, "%s", out);
-	cr_expect(strstr(out,
-			 "DENY test/b ingress from " A4 " TCP/8081: DENY_PORT"),
+	cr_expect(strstr(out, "DENY test/b ingress from " A4 " TCP/8081: port"),
 		  "%s", out);
 	cr_expect(strstr(out, "-> TCP 8080, UDP 5353"),
 		  "what the key allows: "
@@ -906,7 +904,7 @@ Test(inspect, dump_explain_status)
 		 "explain --pod test/b --peer " C6
 		 " --port 8080 --direction ingress");
 	cr_expect_eq(rc, 1, "%s", out);
-	cr_expect(strstr(out, "DENY_NO_MATCH"), "%s", out);
+	cr_expect(strstr(out, "no-match"), "%s", out);
 
 	rc = run(out, sizeof(out), "status");
 	cr_expect_eq(rc, 0, "%s", out);

@@ -879,7 +879,7 @@ Test(prog, flow_events)
 	cr_assert_eq(e.n, 5, "one per new flow, one per drop: %zu", e.n);
 
 	cr_expect(e.ev[0].allowed);
-	cr_expect_eq(e.ev[0].reason, NP_EVENT_ALLOW_RULE);
+	cr_expect_eq(e.ev[0].reason, NP_REASON_RULE);
 	cr_expect_str_eq(e.ev[0].src_text, POD4);
 	cr_expect_str_eq(e.ev[0].dst_text, "198.18.1.1");
 	cr_expect_eq(e.ev[0].sport, 40001);
@@ -895,17 +895,17 @@ Test(prog, flow_events)
 	cr_expect_gt(e.ev[0].time_ns, 1600000000ull * 1000000000ull);
 
 	cr_expect(!e.ev[1].allowed);
-	cr_expect_eq(e.ev[1].reason, NP_EVENT_DENY_PORT);
+	cr_expect_eq(e.ev[1].reason, NP_REASON_PORT);
 	cr_expect_str_eq(e.ev[1].rule_cidr, "198.18.1.0/24");
-	cr_expect_eq(e.ev[2].reason, NP_EVENT_DENY_PORT, "every drop");
-	cr_expect_eq(e.ev[3].reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_eq(e.ev[2].reason, NP_REASON_PORT, "every drop");
+	cr_expect_eq(e.ev[3].reason, NP_REASON_NO_MATCH);
 	cr_expect_eq(e.ev[3].prefixlen, -1);
 	cr_expect_str_eq(e.ev[3].rule_cidr, "");
 	cr_expect_eq(e.ev[4].family, 6);
 	cr_expect_eq(e.ev[4].direction, NP_DIRECTION_INGRESS);
-	cr_expect_eq(e.ev[4].reason, NP_EVENT_DENY_NO_MATCH);
+	cr_expect_eq(e.ev[4].reason, NP_REASON_NO_MATCH);
 	cr_expect_str_eq(e.ev[4].src_text, "fd00:5::1");
-	cr_expect_str_eq(np_event_reason_name(e.ev[4].reason), "DENY_NO_MATCH");
+	cr_expect_str_eq(np_reason_name(e.ev[4].reason), "no-match");
 
 	cr_assert_eq(np_datapath_set_events(T.dp, false), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
@@ -961,7 +961,7 @@ Test(prog, rule_sets_are_shared_and_released)
 	/* x: egress {v4, v6}, ingress {v4}: two contents, two ids */
 	cr_expect_eq(np__datapath_nrulesets(T.dp), 2);
 	cr_expect_eq(np__datapath_nportsets(T.dp), 1, "TCP 80 once");
-	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, on_pod, &ps), 0);
 	cr_assert_eq(ps.n, 2);
 	cr_expect_eq(ps.p[0].ruleset[0], ps.p[1].ruleset[0]);
 	cr_expect_eq(ps.p[0].ruleset[1], ps.p[1].ruleset[1]);
@@ -974,7 +974,7 @@ Test(prog, rule_sets_are_shared_and_released)
 	/* b moves to y: egress differs, ingress is the same content */
 	cr_assert_eq(dpt_apply(b->ifindex, &y, NULL), 0);
 	ps.n = 0;
-	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, on_pod, &ps), 0);
 	idy = ps.p[1].ruleset[NP_DIRECTION_EGRESS];
 	cr_expect_neq(idx, idy);
 	cr_expect_eq(ps.p[0].ruleset[0], ps.p[1].ruleset[0]);
@@ -1352,7 +1352,7 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	cr_expect_gt(np__datapath_nrulesets(T.dp), 0);
 	cr_assert_eq(npt_sh("ip link del %s", b->host_if), 0);
 	cr_expect_eq(np_datapath_gc(T.dp), 0);
-	cr_assert_eq(np_datapath_pods(T.dp, on_pod, &ps), 0);
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, on_pod, &ps), 0);
 	cr_expect_eq(ps.n, 1);
 	cr_expect_eq(ps.p[0].ifindex, ifx);
 	cr_expect_eq(np__datapath_nrulesets(T.dp), 0);

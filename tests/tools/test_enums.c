@@ -64,6 +64,23 @@ Test(enums, direction)
 	cr_expect_eq(np_direction_parse("egress", NULL), -EINVAL);
 }
 
+Test(enums, reason)
+{
+	static const char *const want[] = {
+		"rule",		"not-isolated", "node",	   "self",
+		"no-match",	"except",	"port",	   "default-allow",
+		"default-deny", "conntrack",	"related", "malformed",
+		"fragment",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect_str_eq(np_reason_name((enum np_reason)i), want[i]);
+	cr_expect_eq(NP_REASON_FRAGMENT + 1, (int)i, "one name per reason");
+	cr_expect_null(np_reason_name((enum np_reason)i));
+	cr_expect_null(np_reason_name((enum np_reason) - 1));
+}
+
 Test(enums, mode)
 {
 	cr_expect_str_eq(np_mode_name(NP_MODE_STANDARD), "standard");

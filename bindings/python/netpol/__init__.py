@@ -27,7 +27,7 @@ from ._error import Error
 from . import capi
 
 __all__ = ['Error', 'Cluster', 'RuleSet', 'MapSet', 'Datapath', 'version',
-           'strerror', 'event_reason_name', 'VERDICT_OK', 'VERDICT_SHOT']
+           'strerror', 'reason_name', 'VERDICT_OK', 'VERDICT_SHOT']
 
 _KINDS = {
     'namespace': capi.NP_KIND_NAMESPACE,
@@ -45,15 +45,6 @@ _FORMATS = {'yaml': capi.NP_FORMAT_YAML, 'json': capi.NP_FORMAT_JSON,
 _SOURCES = {'policies': capi.NP_SOURCE_POLICIES,
             'endpoints': capi.NP_SOURCE_ENDPOINTS}
 _LAYOUTS = {'netpol': capi.NP_LAYOUT_NETPOL, 'eks': capi.NP_LAYOUT_EKS}
-_REASONS = {
-    capi.NP_REASON_RULE: 'rule',
-    capi.NP_REASON_NOT_ISOLATED: 'not-isolated',
-    capi.NP_REASON_NODE: 'node',
-    capi.NP_REASON_SELF: 'self',
-    capi.NP_REASON_NO_MATCH: 'no-match',
-    capi.NP_REASON_EXCEPT: 'except',
-    capi.NP_REASON_PORT: 'port',
-}
 
 
 def _lookup(table, what, value, fold=str.lower):
@@ -88,10 +79,14 @@ def _int(what, value, lo, hi):
     return value
 
 
+def _reason(r):
+    return capi.np_reason_name(r) or str(r)
+
+
 def _verdict(v):
     return {
         'allowed': bool(v.allowed),
-        'reason': _REASONS.get(v.reason, str(v.reason)),
+        'reason': _reason(v.reason),
         'direction': 'egress' if v.direction else 'ingress',
         'key': v.key,
         'slot': v.slot,
@@ -382,7 +377,7 @@ def _event(e):
         'protocol': _IP_PROTOCOLS.get(e['protocol'], str(e['protocol'])),
         'protocol_number': e['protocol'],
         'allowed': e['allowed'],
-        'reason': e['reason_name'],
+        'reason': e['reason_name'] or str(e['reason']),
         'ruleset': e['ruleset'],
         'prefixlen': e['prefixlen'],
         'rule_cidr': e['rule_cidr'],
@@ -580,7 +575,7 @@ class Datapath:
             _lookup(_DIRECTIONS, 'direction', direction),
             _str('peer', peer), protocol, _int('port', port, 0, 65535),
             ruleset._rs if ruleset is not None else None))
-        v['reason'] = v.pop('reason_name')
+        v['reason'] = v.pop('reason_name') or str(v['reason'])
         v['state'] = _POD_STATES.get(v['state'], str(v['state']))
         v['policies'] = v['policies'].split(', ') if v['policies'] else []
         return v
@@ -607,6 +602,7 @@ class Datapath:
             _lookup(_DIRECTIONS, 'direction', direction), frame)
 
 
-def event_reason_name(reason):
-    """"ALLOW_RULE", "DENY_PORT", ... of an enum np_event_reason value."""
-    return capi.np_event_reason_name(_int('reason', reason, 0, 0xffff))
+def reason_name(reason):
+    """"rule", "no-match", "port", ... of an enum np_reason value (the
+    'reason' of every verdict and flow event); None for another value."""
+    return capi.np_reason_name(_int('reason', reason, 0, 0xffff))
