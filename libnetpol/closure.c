@@ -120,8 +120,8 @@ void np__pset_text(struct np_strbuf *sb, const struct np_pset *s,
 		}
 		if (i)
 			np__sb_puts(sb, ", ");
-		if (style == NP_PSET_TEXT_LIST && r->proto != NP_PROTO_TCP &&
-		    r->proto != NP_PROTO_UDP && r->proto != NP_PROTO_SCTP)
+		if (style == NP_PSET_TEXT_LIST &&
+		    !np_protocol_name((enum np_protocol)r->proto))
 			np__sb_printf(sb, "%u", r->proto);
 		else
 			np__sb_puts(sb, np__proto_name(r->proto));

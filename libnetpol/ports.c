@@ -66,17 +66,11 @@ int np__get_port_num(struct np_vctx *c, const struct np_node *n, uint16_t *out)
 
 const char *np__proto_name(uint8_t proto)
 {
-	switch (proto) {
-	case NP_PROTO_TCP:
-		return "TCP";
-	case NP_PROTO_UDP:
-		return "UDP";
-	case NP_PROTO_SCTP:
-		return "SCTP";
-	case NP_PROTO_ANY:
-		return "ANY";
-	}
-	return "?";
+	const char *name = np_protocol_name((enum np_protocol)proto);
+
+	if (name)
+		return name;
+	return proto == NP_PROTO_ANY ? "ANY" : "?";
 }
 
 void np__get_ports(struct np_vctx *c, const struct np_node *n,
