@@ -133,7 +133,7 @@ static void three_pods(void)
 		struct np_ruleset *rs;
 		struct np_diag d;
 
-		err = np_datapath_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
+		err = dpt_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
 					 pods[i].name);
 		cr_assert_eq(err, 0, "attach: %s", strerror(-err));
 		err = np_ruleset_compile(&rs, cluster, "test", pods[i].name,
@@ -226,7 +226,7 @@ static void sleep_ms(int ms)
 /* Until the reader has switched events on (the tool opened). */
 static void wait_events_on(void)
 {
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int i;
 
 	for (i = 0; i < 500; i++) {
@@ -695,7 +695,7 @@ Test(inspect, metrics_prometheus_text)
 	static char out[65536];
 	char help[64][96], type[64][96], name[96], *line, *save = NULL;
 	size_t nh = 0, nt = 0, ns = 0, i;
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int r;
 
 	three_pods();
@@ -922,7 +922,7 @@ Test(inspect, events_lost_counted)
 	struct pktspec s = {
 		.family = 4, .src = C4, .dst = B4, .proto = TCP, .dport = 8080
 	};
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int i;
 
 	three_pods();
