@@ -134,7 +134,7 @@ static void three_pods(void)
 		struct np_diag d;
 
 		err = dpt_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
-					 pods[i].name);
+				 pods[i].name);
 		cr_assert_eq(err, 0, "attach: %s", strerror(-err));
 		err = np_ruleset_compile(&rs, cluster, "test", pods[i].name,
 					 &co, &d);

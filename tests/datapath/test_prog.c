@@ -39,8 +39,7 @@ static unsigned int one_pod(enum np_mode mode)
 	struct npt_pod *p = dpt_pod("a", NULL, NULL);
 
 	dpt_open(mode, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, p->host_if, 0, "ns1", "pod-a"),
-		     0);
+	cr_assert_eq(dpt_attach(T.dp, p->host_if, 0, "ns1", "pod-a"), 0);
 	return p->ifindex;
 }
 
