@@ -17,9 +17,9 @@
  * mapping: raw LPM and port-set bytes come back as hex text, so the same
  * string typemap serves both languages; the datapath's options structs
  * (open, attach) become plain arguments (node addresses comma-separated),
- * and its
- * callbacks (flow events, pods) collect into JSON text. Everything else (string kinds,
- * dicts, slices, errors) lives in the hand-written layers:
+ * and its callbacks (flow events, pods) collect into JSON text. Everything
+ * else (string kinds, dicts, slices, errors) lives in the hand-written
+ * layers:
  * bindings/python/netpol/__init__.py and bindings/go/netpol.go.
  */
 #ifdef SWIGPYTHON
