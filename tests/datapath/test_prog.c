@@ -79,6 +79,33 @@ Test(prog, default_strict_denies_but_arp_and_nd)
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
 }
 
+/* np_datapath_attach()'s diagnostic names the interface and says why. */
+Test(prog, attach_diag)
+{
+	struct npt_pod *p = dpt_pod("a", NULL, NULL);
+	NP_OPTS(np_attach_opts, o, .ifname = "np-none");
+	struct np_diag d;
+
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -ENODEV);
+	cr_expect_eq(d.err, -ENODEV);
+	cr_expect_str_eq(d.object, "interface np-none");
+	cr_expect_str_eq(d.message, "no such interface");
+	o.ifname = p->host_if;
+	o.ifindex = p->ifindex + 1000;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -EINVAL);
+	cr_expect_eq(d.err, -EINVAL);
+	cr_expect(strstr(d.message, "the interface is ifindex"), "%s",
+		  d.message);
+	o.ifname = NULL;
+	o.ifindex = 0;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -EINVAL);
+	cr_expect_str_eq(d.message,
+			 "Required value: an interface name or index");
+	o.ifname = p->host_if;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), 0);
+}
+
 Test(prog, node_ip_always_allowed)
 {
 	static const char *const ips[] = { "198.18.250.1", "fd00::fa01",
