@@ -110,6 +110,21 @@ struct eks {
 	size_t ksz, vsz, n;
 };
 
+/* Map p's entries in the EKS layout. */
+static void eks_lpm(const struct np_mapset *m, struct eks *e, unsigned p)
+{
+	NP_OPTS(np_mapset_lpm_opts, o, .layout = NP_LAYOUT_EKS);
+	struct np_mapset_lpm_data d;
+
+	if (np_mapset_lpm(m, 4, NP_DIRECTION_INGRESS, &o, &d))
+		bu_die("np_mapset_lpm");
+	e->keys[p] = d.keys;
+	e->vals[p] = d.values;
+	e->ksz = d.key_size;
+	e->vsz = d.value_size;
+	e->n = d.count;
+}
+
 static void eks_prepare(struct eks *e, unsigned maps)
 {
 	unsigned p;
@@ -120,10 +135,7 @@ static void eks_prepare(struct eks *e, unsigned maps)
 	if (!e->fd || !e->keys || !e->vals)
 		bu_die("out of memory");
 	for (p = 0; p < maps; p++) {
-		if (np_mapset_lpm(&ms[p].ms, 4, NP_DIRECTION_INGRESS,
-				  NP_LAYOUT_EKS, 0, &e->keys[p], &e->ksz,
-				  &e->vals[p], &e->vsz, &e->n))
-			bu_die("np_mapset_lpm");
+		eks_lpm(&ms[p].ms, e, p);
 		e->fd[p] = -1;
 	}
 }
@@ -193,11 +205,7 @@ static void bench_apply(void)
 			for (p = 0; p < npods; p++) {
 				np_free(e.keys[p]);
 				np_free(e.vals[p]);
-				if (np_mapset_lpm(
-					    &ms[p].ms, 4, NP_DIRECTION_INGRESS,
-					    NP_LAYOUT_EKS, 0, &e.keys[p],
-					    &e.ksz, &e.vals[p], &e.vsz, &e.n))
-					bu_die("np_mapset_lpm");
+				eks_lpm(&ms[p].ms, &e, p);
 			}
 		}
 		eks_create(&e, npods);
@@ -297,7 +305,7 @@ static void bench_attach(void)
 		ed[i] = bu_now() - t0;
 
 		t0 = bu_now();
-		if (np_datapath_attach(dp, NULL, px[i], "bench", "pod"))
+		if (bu_attach(dp, px[i]))
 			bu_die("attach");
 		ta[i] = bu_now() - t0;
 		t0 = bu_now();
@@ -333,7 +341,7 @@ int main(int argc, char **argv)
 	bu_veths("npv", npods, ifx);
 	dp = bu_open();
 	for (p = 0; p < npods; p++)
-		if (np_datapath_attach(dp, NULL, ifx[p], "bench", "pod"))
+		if (bu_attach(dp, ifx[p]))
 			bu_die("attach pod %u", p);
 	bench_apply();
 	bench_attach();

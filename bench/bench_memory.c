@@ -196,6 +196,8 @@ static int child(void)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, np, .map_flags = BPF_F_NO_PREALLOC);
 	LIBBPF_OPTS(bpf_map_create_opts, none);
+	NP_OPTS(np_mapset_lpm_opts, lo, .layout = NP_LAYOUT_EKS);
+	struct np_mapset_lpm_data ld;
 	long long k0, k1, t0, t1;
 	struct np_datapath *dp;
 	struct np_diag d;
@@ -209,7 +211,7 @@ static int child(void)
 	bu_isolate();
 	bu_veths("npm", 1, &ifx);
 	dp = bu_open();
-	if (np_datapath_attach(dp, NULL, ifx, "bench", "pod"))
+	if (bu_attach(dp, ifx))
 		bu_die("attach");
 	entries(&b);
 
@@ -240,9 +242,13 @@ static int child(void)
 	       t0, t1);
 
 	/* EKS layout, per-element writes */
-	if (np_mapset_lpm(&b.ms, 4, NP_DIRECTION_INGRESS, NP_LAYOUT_EKS, 0,
-			  &keys, &ksz, &vals, &vsz, &cnt))
+	if (np_mapset_lpm(&b.ms, 4, NP_DIRECTION_INGRESS, &lo, &ld))
 		bu_die("np_mapset_lpm");
+	keys = ld.keys;
+	vals = ld.values;
+	ksz = ld.key_size;
+	vsz = ld.value_size;
+	cnt = ld.count;
 	usage(&k0, &t0);
 	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "eks_lpm", ksz, vsz, n + 1,
 			    &np);

@@ -388,7 +388,7 @@ static void loads_per_pod(void)
 	ids[0] = prog_id(np__datapath_prog_fd(dp, NP_DIRECTION_INGRESS), NULL);
 	ids[1] = prog_id(np__datapath_prog_fd(dp, NP_DIRECTION_EGRESS), NULL);
 	for (i = 0; i < NPODS; i++) {
-		if (np_datapath_attach(dp, NULL, px[i], "bench", "pod"))
+		if (bu_attach(dp, px[i]))
 			bu_die("attach");
 		for (d = 0; d < 2; d++) {
 			DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = px[i],
@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 		verifier();
 	bu_veths("npb", 1, &ifx);
 	dp = bu_open();
-	if (np_datapath_attach(dp, NULL, ifx, "bench", "pod"))
+	if (bu_attach(dp, ifx))
 		bu_die("attach");
 	if (!only)
 		loads_per_pod();

@@ -151,6 +151,14 @@ struct np_datapath *bu_open(void)
 	return the_dp;
 }
 
+int bu_attach(struct np_datapath *dp, unsigned ifindex)
+{
+	NP_OPTS(np_attach_opts, o, .ifindex = ifindex, .pod_ns = "bench",
+		.pod_name = "pod");
+
+	return np_datapath_attach(dp, &o, NULL);
+}
+
 void bu_veths(const char *prefix, unsigned n, unsigned *ifx)
 {
 	char path[] = "/tmp/netpol-bench-ipXXXXXX";

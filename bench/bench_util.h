@@ -36,6 +36,8 @@ void bu_isolate(void);
 const char *bu_pin_root(void);
 /* Open (load) the datapath under the private pin root. */
 struct np_datapath *bu_open(void);
+/* Attach host veth ifindex as pod bench/pod: np_datapath_attach(). */
+int bu_attach(struct np_datapath *dp, unsigned ifindex);
 /* The datapath bu_open() gave, destroyed at exit (or now). */
 void bu_destroy(void);
 

@@ -15,10 +15,11 @@
  *
  * and a few helpers (np_swig_*) where a C signature has no natural
  * mapping: raw LPM and port-set bytes come back as hex text, so the same
- * string typemap serves both languages; the datapath's options struct
- * becomes plain arguments (node addresses comma-separated), and its
- * callbacks (flow events, pods) collect into JSON text. Everything else (string kinds,
- * dicts, slices, errors) lives in the hand-written layers:
+ * string typemap serves both languages; the datapath's options structs
+ * (open, attach) become plain arguments (node addresses comma-separated),
+ * and its callbacks (flow events, pods) collect into JSON text. Everything
+ * else (string kinds, dicts, slices, errors) lives in the hand-written
+ * layers:
  * bindings/python/netpol/__init__.py and bindings/go/netpol.go.
  */
 #ifdef SWIGPYTHON
@@ -45,6 +46,8 @@
 %ignore np_ruleset_free;
 %ignore np_mapset_free;
 %ignore np_mapset_lpm;
+%ignore np_mapset_lpm_opts;
+%ignore np_mapset_lpm_data;
 %ignore np_mapset_portsets;
 %ignore np_cluster_opts;
 %ignore np_log_fn;
@@ -67,6 +70,7 @@
 %ignore np_datapath_open;
 %ignore np_datapath_close;
 %ignore np_datapath_attach;
+%ignore np_attach_opts;
 %ignore np_datapath_set_node_ips;
 %ignore np_datapath_poll_events;
 %ignore np_datapath_test_packet;
@@ -94,6 +98,8 @@
 %ignore np_datapath_verdict;
 %ignore np_datapath_explain;
 %ignore np_datapath_verify;
+/* Reserved tails of the output structs (netpol/common.h) stay hidden. */
+%ignore *::reserved;
 %immutable;
 %feature("immutable", "0") np_load_opts::skip_invalid;
 %feature("immutable", "0") np_load_opts::format;
@@ -225,7 +231,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_portsets, int np_swig_matrix_opts_add_port,
 	int np_swig_matrix_opts_add_protocol, int np_datapath_destroy,
 	int np_datapath_detach, int np_datapath_gc, int np_datapath_set_events,
-	int np_swig_datapath_open, int np_swig_datapath_attach,
+	int np_swig_datapath_open,
 	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
 	int np_swig_datapath_stats, int np_swig_datapath_explain,
@@ -543,18 +549,20 @@ static int np_swig_lpm(const struct np_mapset *ms, int family,
 		       enum np_direction dir, enum np_layout layout,
 		       uint32_t ruleset_id, char **swig_out)
 {
-	void *keys = NULL, *values = NULL;
-	size_t ksz = 0, vsz = 0, count = 0;
+	NP_OPTS(np_mapset_lpm_opts, o, .layout = layout,
+		.ruleset_id = ruleset_id);
+	struct np_mapset_lpm_data d;
 	int err;
 
 	if (!swig_out)
 		return -EINVAL;
-	err = np_mapset_lpm(ms, family, dir, layout, ruleset_id, &keys, &ksz,
-			    &values, &vsz, &count);
+	memset(&d, 0, sizeof(d));
+	err = np_mapset_lpm(ms, family, dir, &o, &d);
 	if (!err)
-		err = np_swig_hex(swig_out, keys, ksz, values, vsz, count);
-	np_free(keys);
-	np_free(values);
+		err = np_swig_hex(swig_out, d.keys, d.key_size, d.values,
+				  d.value_size, d.count);
+	np_free(d.keys);
+	np_free(d.values);
 	return err;
 }
 
@@ -802,14 +810,21 @@ static int np_swig_datapath_open(struct np_datapath **out,
 	return np_datapath_open(out, &o);
 }
 
-/* np_datapath_attach(), with "" for NULL (Go has no NULL string). */
+/*
+ * np_datapath_attach() with plain arguments instead of struct
+ * np_attach_opts, "" for NULL (Go has no NULL string).
+ */
 static int np_swig_datapath_attach(struct np_datapath *dp,
 				   const char *ifname, unsigned int ifindex,
-				   const char *pod_ns, const char *pod_name)
+				   const char *pod_ns, const char *pod_name,
+				   struct np_diag *diag)
 {
-	return np_datapath_attach(dp, ifname && *ifname ? ifname : NULL,
-				  ifindex, pod_ns && *pod_ns ? pod_ns : NULL,
-				  pod_name && *pod_name ? pod_name : NULL);
+	NP_OPTS(np_attach_opts, o, .ifindex = ifindex);
+
+	o.ifname = ifname && *ifname ? ifname : NULL;
+	o.pod_ns = pod_ns && *pod_ns ? pod_ns : NULL;
+	o.pod_name = pod_name && *pod_name ? pod_name : NULL;
+	return np_datapath_attach(dp, &o, diag);
 }
 
 /* np_datapath_set_node_ips() with the addresses comma-separated. */
@@ -923,7 +938,6 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 	if (!swig_out)
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
-	st.sz = sizeof(st);
 	err = np_datapath_stats(dp, &st);
 	if (err)
 		return err;

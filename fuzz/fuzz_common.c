@@ -29,13 +29,19 @@ int fz_load(struct np_cluster *c, const void *data, size_t size,
 static void fz_lpm(const struct np_mapset *ms, int family,
 		   enum np_direction dir, enum np_layout layout)
 {
-	void *keys = NULL, *values = NULL;
-	size_t ksz = 0, vsz = 0, n = 0;
+	NP_OPTS(np_mapset_lpm_opts, o, .layout = layout, .ruleset_id = 7);
+	struct np_mapset_lpm_data d = { 0 };
+	void *keys, *values;
+	size_t ksz, vsz, n;
 	int err;
 
-	err = np_mapset_lpm(ms, family, dir, layout, 7, &keys, &ksz, &values,
-			    &vsz, &n);
+	err = np_mapset_lpm(ms, family, dir, &o, &d);
 	FZ_CHECK(err == 0);
+	keys = d.keys;
+	values = d.values;
+	ksz = d.key_size;
+	vsz = d.value_size;
+	n = d.count;
 	FZ_CHECK(n == np_mapset_count(ms, family, dir));
 	if (n) {
 		/* touch every byte: ASan checks the sizes */

@@ -19,6 +19,7 @@
 
 #include "cluster_internal.h"
 #include "np_limits.h"
+#include "opts.h"
 
 /* --- tables ------------------------------------------------------------- */
 
@@ -135,16 +136,13 @@ int np_cluster_new(struct np_cluster **out, const struct np_cluster_opts *opts)
 {
 	struct np_cluster *c;
 
-	if (!out)
+	if (!out || !NP_OPTS_VALID(opts, np_cluster_opts))
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (opts && opts->sz >= offsetof(struct np_cluster_opts, log_ctx) +
-					sizeof(void *)) {
-		c->log = opts->log;
-		c->log_ctx = opts->log_ctx;
-	}
+	c->log = NP_OPTS_GET(opts, log, NULL);
+	c->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
 	*out = c;
 	return 0;
 }
@@ -184,13 +182,13 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	memset(diag, 0, sizeof(*diag));
 	if (!c || (!buf && len))
 		return -EINVAL;
-	if (opts && opts->sz >= offsetof(struct np_load_opts, diag_ctx) +
-					sizeof(void *)) {
-		skip = opts->skip_invalid;
-		fmt = opts->format;
-		vc.cb = opts->on_diag;
-		vc.cbctx = opts->diag_ctx;
-	}
+	err = NP_OPTS_CHECK(opts, np_load_opts, diag);
+	if (err)
+		return err;
+	skip = NP_OPTS_GET(opts, skip_invalid, false);
+	fmt = NP_OPTS_GET(opts, format, NP_FORMAT_AUTO);
+	vc.cb = NP_OPTS_GET(opts, on_diag, NULL);
+	vc.cbctx = NP_OPTS_GET(opts, diag_ctx, NULL);
 	if (fmt == NP_FORMAT_TEXT)
 		return -EINVAL;
 	if (!name)
@@ -294,6 +292,7 @@ int np_cluster_load_file(struct np_cluster *c, const char *path,
 			 const struct np_load_opts *opts, struct np_diag *diag)
 {
 	struct np_diag local;
+	np_diag_fn on_diag;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, err;
@@ -304,6 +303,10 @@ int np_cluster_load_file(struct np_cluster *c, const char *path,
 	memset(diag, 0, sizeof(*diag));
 	if (!c || !path)
 		return -EINVAL;
+	err = NP_OPTS_CHECK(opts, np_load_opts, diag);
+	if (err)
+		return err;
+	on_diag = NP_OPTS_GET(opts, on_diag, NULL);
 	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
 	if (fd < 0) {
 		err = -errno;
@@ -322,11 +325,8 @@ diag:
 	snprintf(diag->file, sizeof(diag->file), "%s", path);
 	snprintf(diag->message, sizeof(diag->message), "%s",
 		 err == -E2BIG ? "input too large" : strerror(-err));
-	if (opts &&
-	    opts->sz >=
-		    offsetof(struct np_load_opts, diag_ctx) + sizeof(void *) &&
-	    opts->on_diag)
-		opts->on_diag(opts->diag_ctx, diag);
+	if (on_diag)
+		on_diag(NP_OPTS_GET(opts, diag_ctx, NULL), diag);
 	return err;
 }
 

@@ -51,6 +51,7 @@
 #include "netpol/mapset.h"
 
 #include "dp_internal.h"
+#include "opts.h"
 
 _Static_assert((int)NP_DIRECTION_INGRESS == NP_DIR_INGRESS, "dir");
 _Static_assert((int)NP_DIRECTION_EGRESS == NP_DIR_EGRESS, "dir");
@@ -58,13 +59,6 @@ _Static_assert((int)NP_POD_DEFAULT_ALLOW == NP_EP_DEFAULT_ALLOW, "state");
 _Static_assert((int)NP_POD_DEFAULT_DENY == NP_EP_DEFAULT_DENY, "state");
 _Static_assert((int)NP_POD_ENFORCED == NP_EP_POLICIES_APPLIED, "state");
 _Static_assert((int)NP_POD_UNISOLATED == NP_EP_UNISOLATED, "state");
-
-/* Option fields the caller's struct has (the libbpf way). */
-#define OPT(opts, field, def)                                           \
-	((opts) && (opts)->sz >= offsetof(__typeof__(*(opts)), field) + \
-					 sizeof((opts)->field) ?        \
-		 (opts)->field :                                        \
-		 (def))
 
 static void diag_set(struct np_diag *diag, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -183,18 +177,18 @@ static void filters_check(struct np_datapath *dp)
 NP_API int np_datapath_open(struct np_datapath **out,
 			    const struct np_datapath_opts *opts)
 {
-	const char *root = OPT(opts, pin_root, NULL);
-	const char *const *ips = OPT(opts, node_ips, NULL);
-	size_t nips = OPT(opts, n_node_ips, 0);
-	bool existing = OPT(opts, existing_only, false);
+	const char *root = NP_OPTS_GET(opts, pin_root, NULL);
+	const char *const *ips = NP_OPTS_GET(opts, node_ips, NULL);
+	size_t nips = NP_OPTS_GET(opts, n_node_ips, 0);
+	bool existing = NP_OPTS_GET(opts, existing_only, false);
 	struct np_datapath *dp;
 	int i, err;
 
-	if (!out || (opts && opts->sz < sizeof(size_t)))
+	if (!out || !NP_OPTS_VALID(opts, np_datapath_opts))
 		return -EINVAL;
 	*out = NULL;
-	if (OPT(opts, mode, NP_MODE_STANDARD) != NP_MODE_STANDARD &&
-	    OPT(opts, mode, NP_MODE_STANDARD) != NP_MODE_STRICT)
+	if (NP_OPTS_GET(opts, mode, NP_MODE_STANDARD) != NP_MODE_STANDARD &&
+	    NP_OPTS_GET(opts, mode, NP_MODE_STANDARD) != NP_MODE_STRICT)
 		return -EINVAL;
 	if (nips && !ips)
 		return -EINVAL;
@@ -207,9 +201,9 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		dp->prog_fd[i] = -1;
 	for (i = 0; i < M__N; i++)
 		dp->map_fd[i] = -1;
-	dp->mode = OPT(opts, mode, NP_MODE_STANDARD);
-	dp->log = OPT(opts, log, NULL);
-	dp->log_ctx = OPT(opts, log_ctx, NULL);
+	dp->mode = NP_OPTS_GET(opts, mode, NP_MODE_STANDARD);
+	dp->log = NP_OPTS_GET(opts, log, NULL);
+	dp->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
 	dp->lpm_batch = -1;
 	dp->pin_root = strdup(root && *root ? root : NP_DEFAULT_PIN_ROOT);
 	dp->gps = calloc(NP_MAX_PORTSETS, sizeof(*dp->gps));
@@ -244,10 +238,10 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (err)
 		goto fail;
 
-	err = np__dp_load(dp, OPT(opts, ct_size, 0), existing);
+	err = np__dp_load(dp, NP_OPTS_GET(opts, ct_size, 0), existing);
 	if (!err && nips)
 		err = np_datapath_set_node_ips(dp, ips, nips);
-	if (!err && OPT(opts, events, false))
+	if (!err && NP_OPTS_GET(opts, events, false))
 		err = np_datapath_set_events(dp, true);
 	if (!err)
 		err = np__cache_rebuild(dp);
@@ -417,38 +411,107 @@ static void copy_name(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
-			      unsigned int ifindex, const char *pod_ns,
-			      const char *pod_name)
+/* diag for attach: the interface as the caller named it, and why. */
+static void attach_diag(struct np_diag *diag, int err, const char *ifname,
+			unsigned int ifindex, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void attach_diag(struct np_diag *diag, int err, const char *ifname,
+			unsigned int ifindex, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!diag)
+		return;
+	memset(diag, 0, sizeof(*diag));
+	diag->err = err;
+	if (ifname)
+		snprintf(diag->object, sizeof(diag->object), "interface %s",
+			 ifname);
+	else
+		snprintf(diag->object, sizeof(diag->object), "ifindex %u",
+			 ifindex);
+	va_start(ap, fmt);
+	vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+	va_end(ap);
+}
+
+NP_API int np_datapath_attach(struct np_datapath *dp,
+			      const struct np_attach_opts *opts,
+			      struct np_diag *diag)
 {
 	struct np_pod_value pod = { 0 }, old;
 	struct np_ep_value ep = { 0 };
 	bool new_ep = false, new_qdisc = false;
+	const char *ifname, *pod_ns, *pod_name;
+	unsigned int ifindex;
 	uint32_t slot;
 	int err;
 
-	if (!dp || (!ifname && !ifindex) || (ifname && !*ifname))
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	err = NP_OPTS_CHECK(opts, np_attach_opts, diag);
+	if (err)
+		return err;
+	ifname = NP_OPTS_GET(opts, ifname, NULL);
+	ifindex = NP_OPTS_GET(opts, ifindex, 0);
+	pod_ns = NP_OPTS_GET(opts, pod_ns, NULL);
+	pod_name = NP_OPTS_GET(opts, pod_name, NULL);
+	if (!dp) {
+		diag_set(diag, -EINVAL, "invalid argument: no datapath");
 		return -EINVAL;
+	}
+	if ((!ifname && !ifindex) || (ifname && !*ifname)) {
+		diag_set(diag, -EINVAL,
+			 "Required value: an interface name or index");
+		return -EINVAL;
+	}
 	if (ifname) {
 		unsigned int i = if_nametoindex(ifname);
 
-		if (!i || (ifindex && i != ifindex))
-			return i ? -EINVAL : -ENODEV;
+		if (!i) {
+			attach_diag(diag, -ENODEV, ifname, ifindex,
+				    "no such interface");
+			return -ENODEV;
+		}
+		if (ifindex && i != ifindex) {
+			attach_diag(diag, -EINVAL, ifname, ifindex,
+				    "Invalid value: ifindex %u: the interface "
+				    "is ifindex %u",
+				    ifindex, i);
+			return -EINVAL;
+		}
 		ifindex = i;
 	} else {
 		char name[IF_NAMESIZE];
 
-		if (!if_indextoname(ifindex, name))
+		if (!if_indextoname(ifindex, name)) {
+			attach_diag(diag, -ENODEV, NULL, ifindex,
+				    "no such interface");
 			return -ENODEV;
+		}
 	}
 	err = dp_begin(dp);
-	if (err)
+	if (err) {
+		attach_diag(diag, err, ifname, ifindex, "datapath: %s",
+			    strerror(-err));
 		return err;
+	}
 
 	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
 		err = check_alias(dp, ifindex);
-		if (err)
+		if (err) {
+			if (err == -EADDRINUSE)
+				attach_diag(diag, err, ifname, ifindex,
+					    "ifindex %u aliases an attached "
+					    "one modulo 2^24 in conntrack keys",
+					    ifindex);
+			else
+				attach_diag(diag, err, ifname, ifindex,
+					    "reading the attached pods: %s",
+					    strerror(-err));
 			goto out;
+		}
 		for (slot = 0; slot < NP_MAX_ENDPOINTS; slot++)
 			if (!dp->slot_used[slot])
 				break;
@@ -457,6 +520,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 			    "ifindex %u: %d pods attached "
 			    "already",
 			    ifindex, NP_MAX_ENDPOINTS);
+			attach_diag(diag, -E2BIG, ifname, ifindex,
+				    "Too many: %d pods attached already: "
+				    "must have at most %d",
+				    NP_MAX_ENDPOINTS, NP_MAX_ENDPOINTS);
 			err = -E2BIG;
 			goto out;
 		}
@@ -469,8 +536,11 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 		/* the record exists before the filters: no unjudged packet */
 		err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
 					  &ep, BPF_NOEXIST);
-		if (err)
+		if (err) {
+			attach_diag(diag, err, ifname, ifindex,
+				    "adding the endpoint: %s", strerror(-err));
 			goto out;
+		}
 		dp->slot_used[slot] = 1;
 		new_ep = true;
 		err = np__epa_sync(dp, ifindex, &ep);
@@ -506,6 +576,8 @@ NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
 fail:
 	LOG(dp, NP_LOG_ERROR, "ifindex %u: attaching: %s", ifindex,
 	    strerror(-err));
+	attach_diag(diag, err, ifname, ifindex, "attaching: %s",
+		    strerror(-err));
 	if (new_ep) {
 		np__tc_filter_remove(dp, ifindex, BPF_TC_INGRESS,
 				     NP_DIR_EGRESS);

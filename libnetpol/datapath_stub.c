@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "netpol/datapath.h"
+#include "opts.h"
 #include "util.h"
 
 /*
@@ -17,17 +18,16 @@
 int np_datapath_open(struct np_datapath **out,
 		     const struct np_datapath_opts *opts)
 {
-	size_t end = offsetof(struct np_datapath_opts, existing_only) +
-		     sizeof(opts->existing_only);
-	const char *root = "/sys/fs/bpf/netpol";
+	const char *root = NP_OPTS_GET(opts, pin_root, NULL);
 	char path[PATH_MAX];
 
-	if (out)
-		*out = NULL;
-	if (!opts || opts->sz < end || !opts->existing_only)
+	if (!out || !NP_OPTS_VALID(opts, np_datapath_opts))
+		return -EINVAL;
+	*out = NULL;
+	if (!NP_OPTS_GET(opts, existing_only, false))
 		return -ENOTSUP;
-	if (opts->pin_root && *opts->pin_root)
-		root = opts->pin_root;
+	if (!root || !*root)
+		root = "/sys/fs/bpf/netpol";
 	if ((size_t)snprintf(path, sizeof(path), "%s/prog_clock", root) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
@@ -45,11 +45,12 @@ int np_datapath_destroy(struct np_datapath *dp)
 	return -ENOTSUP;
 }
 
-int np_datapath_attach(struct np_datapath *dp, const char *ifname,
-		       unsigned int ifindex, const char *pod_ns,
-		       const char *pod_name)
+int np_datapath_attach(struct np_datapath *dp,
+		       const struct np_attach_opts *opts, struct np_diag *diag)
 {
-	return -ENOTSUP;
+	int err = NP_OPTS_CHECK(opts, np_attach_opts, diag);
+
+	return err ? err : -ENOTSUP;
 }
 
 int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)

@@ -155,10 +155,9 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 	uint32_t k = NP_STAT_EVENTS_LOST;
 	int i, fam;
 
-	if (!dp || !out || out->sz < sizeof(size_t))
+	if (!dp || !out)
 		return -EINVAL;
 	memset(&s, 0, sizeof(s));
-	s.sz = out->sz;
 	pc = calloc(dp->ncpus, sizeof(*pc));
 	if (!pc)
 		return -ENOMEM;
@@ -184,8 +183,7 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 					       &(struct np_ruleset_value){ 0 }))
 		s.rulesets--; /* key 0 is the generation counter */
 	s.events_on = __atomic_load_n(&dp->rt->events_on, __ATOMIC_ACQUIRE);
-	memcpy(out, &s, NP_MIN(out->sz, sizeof(s)));
-	out->sz = s.sz;
+	*out = s;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "netpol/mapset.h"
 #include "mapset.h"
+#include "opts.h"
 #include "ruleset_internal.h"
 
 /* -E2BIG past the slots (compiling refuses that first: never truncate). */
@@ -152,16 +153,17 @@ static void eks_value(const struct np_portset *ps, struct np_eks_value *v)
 }
 
 int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
-		  enum np_layout layout, uint32_t ruleset_id, void **keys,
-		  size_t *key_size, void **values, size_t *value_size,
-		  size_t *count)
+		  const struct np_mapset_lpm_opts *opts,
+		  struct np_mapset_lpm_data *out)
 {
+	enum np_layout layout = NP_OPTS_GET(opts, layout, NP_LAYOUT_NETPOL);
+	uint32_t ruleset_id = NP_OPTS_GET(opts, ruleset_id, 0);
 	int f = fam_index(family);
 	size_t n, i, ks, vs, alen;
 	uint8_t *k, *v;
 
-	if (!ms || f < 0 || (unsigned)dir > 1 || !keys || !key_size ||
-	    !values || !value_size || !count ||
+	if (!ms || f < 0 || (unsigned)dir > 1 || !out ||
+	    !NP_OPTS_VALID(opts, np_mapset_lpm_opts) ||
 	    (layout != NP_LAYOUT_NETPOL && layout != NP_LAYOUT_EKS))
 		return -EINVAL;
 	n = ms->nent[f][dir];
@@ -205,11 +207,12 @@ int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
 			memcpy(v + i * vs, &ev, sizeof(ev));
 		}
 	}
-	*keys = k;
-	*values = v;
-	*key_size = ks;
-	*value_size = vs;
-	*count = n;
+	memset(out, 0, sizeof(*out));
+	out->keys = k;
+	out->values = v;
+	out->key_size = ks;
+	out->value_size = vs;
+	out->count = n;
 	return 0;
 }
 

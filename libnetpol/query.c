@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "opts.h"
 #include "ruleset_internal.h"
 
 /* An endpoint of a connection: a pod of the snapshot or an address. */
@@ -92,6 +93,9 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 		memset(diag, 0, sizeof(*diag));
 	if (!c || !from || !to || !out || !np__proto_ok(proto))
 		return -EINVAL;
+	err = NP_OPTS_CHECK(opts, np_compile_opts, diag);
+	if (err)
+		return err;
 	err = endpoint_parse(c, from, &a, diag);
 	if (!err)
 		err = endpoint_parse(c, to, &b, diag);
@@ -177,24 +181,23 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		memset(diag, 0, sizeof(*diag));
 	if (!c || !out || fmt == NP_FORMAT_AUTO)
 		return -EINVAL;
-	if (o && o->sz >= offsetof(struct np_matrix_opts, source) +
-				  sizeof(o->source)) {
-		if (o->nports) {
-			ports = o->ports;
-			nports = o->nports;
-		}
-		if (o->nprotocols) {
-			protos = o->protocols;
-			nprotos = o->nprotocols;
-		}
-		family = o->family ? o->family : 4;
-		copts.source = o->source;
+	err = NP_OPTS_CHECK(o, np_matrix_opts, diag);
+	if (err)
+		return err;
+	if (NP_OPTS_GET(o, nports, 0)) {
+		ports = o->ports;
+		nports = o->nports;
 	}
-	if (o && o->sz >= offsetof(struct np_matrix_opts, decide_ctx) +
-				  sizeof(o->decide_ctx)) {
-		decide = o->decide;
-		decide_ctx = o->decide_ctx;
+	if (NP_OPTS_GET(o, nprotocols, 0)) {
+		protos = o->protocols;
+		nprotos = o->nprotocols;
 	}
+	family = NP_OPTS_GET(o, family, 0);
+	if (!family)
+		family = 4;
+	copts.source = NP_OPTS_GET(o, source, NP_SOURCE_POLICIES);
+	decide = NP_OPTS_GET(o, decide, NULL);
+	decide_ctx = NP_OPTS_GET(o, decide_ctx, NULL);
 	if ((family != 4 && family != 6) || !ports || !protos)
 		return -EINVAL;
 	for (i = 0; i < nprotos; i++)

@@ -27,6 +27,7 @@
 
 /* NP_MAX_SLOTS: the datapath's port slots per key, a limit of the format */
 #include "../bpf/netpol_abi.h"
+#include "opts.h"
 #include "ruleset_internal.h"
 
 /* --- building a rule set ------------------------------------------------ */
@@ -590,9 +591,10 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		memset(diag, 0, sizeof(*diag));
 	if (!out || !c || !ns || !name)
 		return -EINVAL;
-	if (opts && opts->sz >= offsetof(struct np_compile_opts, source) +
-					sizeof(opts->source))
-		src = opts->source;
+	err = NP_OPTS_CHECK(opts, np_compile_opts, diag);
+	if (err)
+		return err;
+	src = NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES);
 	err = np__ctx_get(c, &ctx);
 	if (err)
 		return err;

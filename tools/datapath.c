@@ -19,6 +19,7 @@ int cmd_attach(int argc, char **argv)
 					    { "ifindex", 1, 0, 'x' },
 					    { "pod", 1, 0, 'p' },
 					    { 0, 0, 0, 0 } };
+	NP_OPTS(np_attach_opts, aopts);
 	struct dp_args a = { 0 };
 	const char *ifname = NULL, *pod = NULL;
 	char ns[256] = "", name[256] = "";
@@ -42,10 +43,13 @@ int cmd_attach(int argc, char **argv)
 	if ((!ifname && !ifindex) || (ifname && ifindex) ||
 	    (pod && tool_split_name(pod, ns, sizeof(ns), name, sizeof(name))))
 		goto usage;
+	aopts.ifname = ifname;
+	aopts.ifindex = ifindex;
+	aopts.pod_ns = pod ? ns : NULL;
+	aopts.pod_name = pod ? name : NULL;
 	if (dp_open(&dp, &a))
 		return 2;
-	err = np_datapath_attach(dp, ifname, ifindex, pod ? ns : NULL,
-				 pod ? name : NULL);
+	err = np_datapath_attach(dp, &aopts, NULL);
 	np_datapath_close(dp);
 	if (err) {
 		fprintf(stderr, "netpol: attach %s: %s\n", ifname ? ifname : "",

@@ -234,7 +234,7 @@ static int flows_open_output(struct flows *f)
 
 static uint64_t lost_now(struct np_datapath *dp)
 {
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 
 	return np_datapath_stats(dp, &st) ? 0 : st.events_lost;
 }

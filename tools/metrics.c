@@ -58,7 +58,7 @@ int cmd_metrics(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	static const char *const fams[2] = { "ipv4", "ipv6" };
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	struct np_datapath_counters(*c)[2] = NULL;
 	struct np_datapath_hook(*hk)[2] = NULL;
 	struct dp_args a = { 0 };

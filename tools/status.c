@@ -30,7 +30,7 @@ static void print_bytes(uint64_t b, char *buf, size_t size)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	struct dp_args a = { 0 };
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;

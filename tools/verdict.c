@@ -270,13 +270,16 @@ static int matrix_datapath(struct np_cluster *c,
 		char ifname[32], ns[256], name[256];
 		struct np_ruleset *rs;
 		NP_OPTS(np_compile_opts, copts, .source = mo->source);
+		NP_OPTS(np_attach_opts, aopts, .ifindex = 0);
 
 		snprintf(ifname, sizeof(ifname), "npm%zu", i);
 		m.pods[i].ifindex = if_nametoindex(ifname);
 		tool_split_name(m.pods[i].name, ns, sizeof(ns), name,
 				sizeof(name));
-		err = np_datapath_attach(m.dp, NULL, m.pods[i].ifindex, ns,
-					 name);
+		aopts.ifindex = m.pods[i].ifindex;
+		aopts.pod_ns = ns;
+		aopts.pod_name = name;
+		err = np_datapath_attach(m.dp, &aopts, d);
 		if (!err)
 			err = np_ruleset_compile(&rs, c, ns, name, &copts, d);
 		if (!err) {

@@ -206,8 +206,10 @@ func (d *Datapath) Attach(ifname string, ifindex int, namespace,
 		return 0, &DiagError{Errno: syscall.EINVAL,
 			Message: "netpol: Attach needs an ifname or an ifindex"}
 	}
+	dg := newDiag()
+	defer dg.free()
 	err = check(capi.Np_swig_datapath_attach(h, ifname, uint(ifindex),
-		namespace, name), nil)
+		namespace, name, dg.d), &dg)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return 0, err

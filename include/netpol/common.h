@@ -36,9 +36,23 @@ extern "C" {
 #define NP_VERSION_PATCH 0
 
 /*
- * Extensible options, the libbpf way: every options struct starts with
- * size_t sz, which the library uses to know which fields the caller has.
- *   NP_OPTS(np_load_opts, o, .skip_invalid = true);
+ * Public structs grow without a soname bump:
+ *   - Input structs (options, struct np_*_opts) start with size_t sz, the
+ *     caller's sizeof, which tells the library which fields the caller
+ *     has; NP_OPTS() sets it. NULL means defaults. A call returns -EINVAL
+ *     when sz is smaller than the end of the first field after it, or when
+ *     the caller's struct is larger than the library's and a byte past the
+ *     library's last field is not zero (an option this version does not
+ *     know).
+ *       NP_OPTS(np_load_opts, o, .skip_invalid = true);
+ *   - Output structs the caller allocates (struct np_diag, np_verdict,
+ *     np_mapset_diff_stats, np_mapset_lpm_data, np_datapath_counters,
+ *     np_datapath_stats, np_datapath_hook, np_datapath_ruleset,
+ *     np_datapath_verdict) and structs the library hands to callbacks
+ *     (np_event, np_datapath_pod, np_datapath_rule, np_datapath_conn) have
+ *     a fixed size and end in a reserved tail, which the library zeroes
+ *     and later versions take new fields from. Their fields are never
+ *     reordered.
  */
 #define NP_OPTS(TYPE, NAME, ...) \
 	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }

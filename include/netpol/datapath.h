@@ -16,6 +16,7 @@
  *   np_datapath_close()         free the handle; filters and pins stay
  *   np_datapath_destroy()       detach every pod, unpin everything, free
  *   np_datapath_attach()        attach the programs to a pod's host veth
+ *                               (struct np_attach_opts)
  *   np_datapath_detach()        detach them and forget the pod
  *   np_datapath_apply()         enforce a compiled rule set, atomically
  *   np_datapath_gc()            forget vanished veths, expire conntrack
@@ -143,6 +144,7 @@ struct np_event {
 	 * np_datapath_ruleset_id()) before np_event_format().
 	 */
 	const char *policies;
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /* Return 0 to go on, a negative errno to stop polling with that error. */
@@ -153,6 +155,7 @@ struct np_datapath_counters {
 	uint64_t allowed_bytes;
 	uint64_t denied_packets;
 	uint64_t denied_bytes;
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 struct np_datapath_pod {
@@ -162,6 +165,7 @@ struct np_datapath_pod {
 	const char *name;
 	enum np_pod_state state[2]; /* by enum np_direction */
 	uint32_t ruleset[2]; /* rule-set ids, 0 if none */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /* Return 0 to go on, a negative errno to stop with that error. */
@@ -189,16 +193,26 @@ NP_API void np_datapath_close(struct np_datapath *dp);
  */
 NP_API int np_datapath_destroy(struct np_datapath *dp);
 
+/* Which interface np_datapath_attach() attaches to, and for which pod. */
+struct np_attach_opts {
+	size_t sz;
+	const char *ifname; /* the pod's host veth by name, or NULL */
+	unsigned int ifindex; /* or by index (0: by name); both: must agree */
+	const char *pod_ns; /* optional */
+	const char *pod_name; /* optional */
+};
+
 /*
- * Attach both programs to a pod's host veth, given by name (ifindex 0) or
- * index (ifname NULL), and remember the pod (pod_ns and pod_name may be
- * NULL). A pod new to the datapath starts in its mode's default state;
- * attaching an attached pod keeps its rules and repairs its filters.
- * -ENODEV: no such interface; -E2BIG: NP_MAX_ENDPOINTS pods attached.
+ * Attach both programs to a pod's host veth, given by opts->ifname or
+ * opts->ifindex (opts is required), and remember the pod (pod_ns and
+ * pod_name may be NULL). A pod new to the datapath starts in its mode's
+ * default state; attaching an attached pod keeps its rules and repairs
+ * its filters. -ENODEV: no such interface; -E2BIG: NP_MAX_ENDPOINTS pods
+ * attached. diag (optional) names the interface and says why.
  */
-NP_API int np_datapath_attach(struct np_datapath *dp, const char *ifname,
-			      unsigned int ifindex, const char *pod_ns,
-			      const char *pod_name);
+NP_API int np_datapath_attach(struct np_datapath *dp,
+			      const struct np_attach_opts *opts,
+			      struct np_diag *diag);
 
 /* Detach the programs and forget the pod. -ENOENT when not attached. */
 NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex);
@@ -280,9 +294,8 @@ NP_API const char *np_pod_state_name(enum np_pod_state s);
 NP_API int np_event_format(const struct np_event *ev, enum np_format format,
 			   char *buf, size_t size, size_t *len);
 
-/* Node-wide numbers. Set sz; fields beyond it are left alone. */
+/* Node-wide numbers. */
 struct np_datapath_stats {
-	size_t sz;
 	uint64_t events_lost; /* ring buffer full, since load */
 	uint64_t ct_entries[2]; /* conntrack, [0] IPv4, [1] IPv6 */
 	uint64_t ct_capacity[2];
@@ -292,6 +305,7 @@ struct np_datapath_stats {
 	uint64_t pods; /* attached */
 	uint64_t rulesets; /* distinct rule sets loaded */
 	bool events_on; /* flow events switched on */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 NP_API int np_datapath_stats(struct np_datapath *dp,
@@ -310,6 +324,7 @@ struct np_datapath_hook {
 	uint32_t prog_id; /* the program our filter runs, 0: none */
 	uint32_t expected_id; /* this datapath's program */
 	size_t filters; /* every filter on the hook, ours included */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /*
@@ -328,6 +343,7 @@ struct np_datapath_ruleset {
 	uint64_t hash; /* content digest of its entries */
 	size_t keys[2]; /* live LPM keys, [0] IPv4, [1] IPv6 */
 	size_t users; /* pod directions enforcing it */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /* A loaded rule set by id. -ENOENT when no such id is loaded. */
@@ -359,6 +375,7 @@ struct np_datapath_rule {
 	bool all; /* every protocol and port */
 	size_t nranges; /* 0 and !all: nothing (an except hole) */
 	struct np_port_range ranges[NP_MAX_PORT_SLOTS];
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
@@ -388,6 +405,7 @@ struct np_datapath_conn {
 	enum np_conn_state state;
 	uint32_t age; /* seconds since its last packet */
 	uint32_t timeout; /* idle timeout of its state, seconds */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 typedef int (*np_conn_fn)(void *ctx, const struct np_datapath_conn *conn);
@@ -412,6 +430,7 @@ struct np_datapath_verdict {
 	uint32_t portset; /* its port set, 0 if none */
 	int slot; /* matching slot, -1 if none or all */
 	char policies[512]; /* see np_datapath_explain() */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /*

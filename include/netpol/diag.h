@@ -28,6 +28,7 @@ struct np_diag {
 	char object[256]; /* "NetworkPolicy default/web", or "" */
 	char path[256]; /* field path, or "" */
 	char message[512]; /* reason, API-server style */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /* Receives every problem of a call that can find several. */

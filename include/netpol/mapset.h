@@ -7,6 +7,8 @@
  *   np_mapset_count()    LPM entries of one family and direction
  *   np_mapset_lpm()      those entries as packed key and value bytes, in
  *                        libnetpol's layout or the EKS agent's
+ *                        (struct np_mapset_lpm_opts in,
+ *                        struct np_mapset_lpm_data out)
  *   np_mapset_portsets() the distinct port sets, as packed bytes
  *   np_mapset_export()   the contents as text (like the EKS dump-maps) or
  *                        JSON
@@ -36,6 +38,23 @@ struct np_mapset_diff_stats {
 	size_t added;
 	size_t changed;
 	size_t removed;
+	uint64_t reserved[4]; /* zeroed; for later fields */
+};
+
+struct np_mapset_lpm_opts {
+	size_t sz;
+	enum np_layout layout; /* NP_LAYOUT_NETPOL by default */
+	uint32_t ruleset_id; /* NP_LAYOUT_NETPOL only: the key's id */
+};
+
+/* Packed arrays of count keys and count values. */
+struct np_mapset_lpm_data {
+	void *keys; /* freed with np_free() */
+	size_t key_size;
+	void *values; /* freed with np_free() */
+	size_t value_size;
+	size_t count;
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 NP_API int np_mapset_encode(struct np_mapset **out,
@@ -45,13 +64,14 @@ NP_API void np_mapset_free(struct np_mapset *ms);
 NP_API size_t np_mapset_count(const struct np_mapset *ms, int family,
 			      enum np_direction dir);
 /*
- * Packed arrays of count keys and count values; *keys and *values are
- * freed with np_free(). ruleset_id only matters for NP_LAYOUT_NETPOL.
+ * The LPM entries of one family and direction into *out (every field
+ * set); out->keys and out->values are freed with np_free(). opts may be
+ * NULL (libnetpol's layout, rule-set id 0).
  */
 NP_API int np_mapset_lpm(const struct np_mapset *ms, int family,
-			 enum np_direction dir, enum np_layout layout,
-			 uint32_t ruleset_id, void **keys, size_t *key_size,
-			 void **values, size_t *value_size, size_t *count);
+			 enum np_direction dir,
+			 const struct np_mapset_lpm_opts *opts,
+			 struct np_mapset_lpm_data *out);
 NP_API int np_mapset_portsets(const struct np_mapset *ms, void **sets,
 			      size_t *set_size, size_t *count);
 NP_API int np_mapset_export(const struct np_mapset *ms, enum np_format format,

@@ -73,6 +73,7 @@ struct np_verdict {
 	char key[64]; /* matched prefix, "" when none */
 	int slot; /* matched port slot, -1 when none */
 	char policies[512]; /* "ns/name ingress[0], ..." that allowed it */
+	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
 /*

@@ -278,13 +278,18 @@ Test(misc, opts_sz)
 	struct np_load_opts lopts = { 0 };
 	struct np_diag d;
 
-	/* sz 0: the fields are not read (a call to log would crash) */
+	/*
+	 * sz 0 is too small: -EINVAL, and the fields are not read (a call to
+	 * log would crash)
+	 */
 	copts.log = (np_log_fn)1;
-	cr_expect_eq(np_cluster_new(&c, &copts), 0);
+	cr_expect_eq(np_cluster_new(&c, &copts), -EINVAL);
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
 	lopts.format = NP_FORMAT_TEXT;
 	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
 					    &lopts, &d),
-		     0);
+		     -EINVAL);
+	cr_expect_str_eq(d.message, "np_load_opts: sz too small");
 	lopts.sz = sizeof(lopts);
 	cr_expect_eq(np_cluster_load_buffer(c, SKIPPED, strlen(SKIPPED), NULL,
 					    &lopts, &d),

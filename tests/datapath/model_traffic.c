@@ -184,7 +184,10 @@ static void setup_pods(void)
 			if (npt_serve(&m->p, k & 1 ? IPPROTO_UDP : IPPROTO_TCP,
 				      ports[k / 2]))
 				bail("cannot serve in ", m->name, 0);
-		err = np_datapath_attach(dp, m->p.host_if, 0, ns, name);
+		NP_OPTS(np_attach_opts, ao, .ifname = m->p.host_if,
+			.pod_ns = ns, .pod_name = name);
+
+		err = np_datapath_attach(dp, &ao, NULL);
 		if (err)
 			bail("np_datapath_attach: ", NULL, err);
 	}

@@ -133,8 +133,8 @@ static void three_pods(void)
 		struct np_ruleset *rs;
 		struct np_diag d;
 
-		err = np_datapath_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
-					 pods[i].name);
+		err = dpt_attach(T.dp, (*pods[i].p)->host_if, 0, "test",
+				 pods[i].name);
 		cr_assert_eq(err, 0, "attach: %s", strerror(-err));
 		err = np_ruleset_compile(&rs, cluster, "test", pods[i].name,
 					 &co, &d);
@@ -226,7 +226,7 @@ static void sleep_ms(int ms)
 /* Until the reader has switched events on (the tool opened). */
 static void wait_events_on(void)
 {
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int i;
 
 	for (i = 0; i < 500; i++) {
@@ -693,7 +693,7 @@ Test(inspect, metrics_prometheus_text)
 	static char out[65536];
 	char help[64][96], type[64][96], name[96], *line, *save = NULL;
 	size_t nh = 0, nt = 0, ns = 0, i;
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int r;
 
 	three_pods();
@@ -920,7 +920,7 @@ Test(inspect, events_lost_counted)
 	struct pktspec s = {
 		.family = 4, .src = C4, .dst = B4, .proto = TCP, .dport = 8080
 	};
-	NP_OPTS(np_datapath_stats, st);
+	struct np_datapath_stats st;
 	int i;
 
 	three_pods();

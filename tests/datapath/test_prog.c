@@ -39,8 +39,7 @@ static unsigned int one_pod(enum np_mode mode)
 	struct npt_pod *p = dpt_pod("a", NULL, NULL);
 
 	dpt_open(mode, false, NULL, 0);
-	cr_assert_eq(np_datapath_attach(T.dp, p->host_if, 0, "ns1", "pod-a"),
-		     0);
+	cr_assert_eq(dpt_attach(T.dp, p->host_if, 0, "ns1", "pod-a"), 0);
 	return p->ifindex;
 }
 
@@ -80,6 +79,33 @@ Test(prog, default_strict_denies_but_arp_and_nd)
 	cr_expect_eq(EG(TCP4("198.18.9.9", 80)), OK);
 }
 
+/* np_datapath_attach()'s diagnostic names the interface and says why. */
+Test(prog, attach_diag)
+{
+	struct npt_pod *p = dpt_pod("a", NULL, NULL);
+	NP_OPTS(np_attach_opts, o, .ifname = "np-none");
+	struct np_diag d;
+
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -ENODEV);
+	cr_expect_eq(d.err, -ENODEV);
+	cr_expect_str_eq(d.object, "interface np-none");
+	cr_expect_str_eq(d.message, "no such interface");
+	o.ifname = p->host_if;
+	o.ifindex = p->ifindex + 1000;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -EINVAL);
+	cr_expect_eq(d.err, -EINVAL);
+	cr_expect(strstr(d.message, "the interface is ifindex"), "%s",
+		  d.message);
+	o.ifname = NULL;
+	o.ifindex = 0;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), -EINVAL);
+	cr_expect_str_eq(d.message,
+			 "Required value: an interface name or index");
+	o.ifname = p->host_if;
+	cr_expect_eq(np_datapath_attach(T.dp, &o, &d), 0);
+}
+
 Test(prog, node_ip_always_allowed)
 {
 	static const char *const ips[] = { "198.18.250.1", "fd00::fa01",
@@ -89,7 +115,7 @@ Test(prog, node_ip_always_allowed)
 	struct msb b;
 
 	dpt_open(NP_MODE_STRICT, false, ips, 3);
-	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, NULL, NULL), 0);
+	cr_assert_eq(dpt_attach(T.dp, NULL, ifx, NULL, NULL), 0);
 	cr_expect_eq(IN(.src = "198.18.250.1", .dst = POD4,
 			.proto = IPPROTO_TCP, .dport = 8080),
 		     OK);
@@ -954,8 +980,8 @@ Test(prog, rule_sets_are_shared_and_released)
 
 	two_rulesets(&x, &y);
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(np_datapath_attach(T.dp, a->host_if, 0, "n", "a"), 0);
-	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "n", "a"), 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "n", "b"), 0);
 	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
 	cr_assert_eq(dpt_apply(b->ifindex, &x, NULL), 0);
 	/* x: egress {v4, v6}, ingress {v4}: two contents, two ids */
@@ -1024,8 +1050,8 @@ Test(prog, colliding_digests_do_not_share_rules)
 	two_rulesets(&x, &y);
 	np__datapath_digest_mask = 0;
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(np_datapath_attach(T.dp, a->host_if, 0, "n", "a"), 0);
-	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "n", "a"), 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "n", "b"), 0);
 	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
 	cr_assert_eq(dpt_apply(b->ifindex, &y, NULL), 0);
 	/* x egress, x ingress (= y ingress, shared), y egress */
@@ -1144,7 +1170,7 @@ Test(prog, foreign_filter_is_replaced)
 	unsigned int ifx = p->ifindex;
 
 	dpt_open(NP_MODE_STRICT, false, NULL, 0);
-	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, "n", "a"), 0);
+	cr_assert_eq(dpt_attach(T.dp, NULL, ifx, "n", "a"), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
 	dpt_close();
 
@@ -1234,7 +1260,7 @@ Test(prog, compiled_policy_matches_userspace_verdicts)
 	err = np_ruleset_compile(&rs, c, "x", "b", NULL, &d);
 	cr_assert_eq(err, 0, "%s", d.message);
 	dpt_open(NP_MODE_STRICT, false, node, 1);
-	cr_assert_eq(np_datapath_attach(T.dp, NULL, ifx, "x", "b"), 0);
+	cr_assert_eq(dpt_attach(T.dp, NULL, ifx, "x", "b"), 0);
 	err = np_datapath_apply(T.dp, ifx, rs, &d);
 	cr_assert_eq(err, 0, "%s", d.message);
 
@@ -1309,7 +1335,7 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	uint32_t now;
 	int fd;
 
-	cr_assert_eq(np_datapath_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "n", "b"), 0);
 	apply_egress_only(b->ifindex);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80), .sport = 40000), OK);
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_UDP,

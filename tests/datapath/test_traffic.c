@@ -59,7 +59,7 @@ static void three_pods(void)
 
 static void attach(struct npt_pod *p, const char *name)
 {
-	int err = np_datapath_attach(T.dp, p->host_if, 0, "test", name);
+	int err = dpt_attach(T.dp, p->host_if, 0, "test", name);
 
 	cr_assert_eq(err, 0, "attach %s: %s", name, strerror(-err));
 }

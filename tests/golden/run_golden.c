@@ -87,13 +87,20 @@ static int maps_of(struct np_cluster *c, const char *ns, const char *name,
 	for (d = 0; d < 2; d++)
 		for (fam = 4; fam <= 6; fam += 2)
 			for (lay = 0; lay < 2; lay++) {
+				NP_OPTS(np_mapset_lpm_opts, lo, .layout = lay,
+					.ruleset_id = 1);
+				struct np_mapset_lpm_data ld;
 				void *k, *v;
 				size_t ks, vs, n, i;
 
-				err = np_mapset_lpm(ms, fam, d, lay, 1, &k, &ks,
-						    &v, &vs, &n);
+				err = np_mapset_lpm(ms, fam, d, &lo, &ld);
 				if (err)
 					goto out;
+				k = ld.keys;
+				v = ld.values;
+				ks = ld.key_size;
+				vs = ld.value_size;
+				n = ld.count;
 				for (i = 0; i < n; i++) {
 					snprintf(line, sizeof(line),
 						 "%s v%d %s key=", dirs[d], fam,

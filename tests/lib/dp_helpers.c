@@ -304,6 +304,15 @@ void msb_add(struct msb *b, enum np_direction dir, const char *cidr,
 	e->portset = ps;
 }
 
+int dpt_attach(struct np_datapath *dp, const char *ifname, unsigned int ifindex,
+	       const char *ns, const char *name)
+{
+	NP_OPTS(np_attach_opts, o, .ifname = ifname, .ifindex = ifindex,
+		.pod_ns = ns, .pod_name = name);
+
+	return np_datapath_attach(dp, &o, NULL);
+}
+
 int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag)
 {
 	struct np_diag d;

@@ -96,5 +96,8 @@ uint32_t msb_ps(struct msb *b, uint8_t flags, const uint16_t (*slots)[3],
 void msb_add(struct msb *b, enum np_direction dir, const char *cidr,
 	     uint32_t ps);
 int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag);
+/* np_datapath_attach() of host veth ifname (or ifindex) as pod ns/name. */
+int dpt_attach(struct np_datapath *dp, const char *ifname, unsigned int ifindex,
+	       const char *ns, const char *name);
 
 #endif /* DPT_HELPERS_H */

@@ -481,6 +481,23 @@ Test(sharing, equal_rules_equal_hash_and_deterministic)
 	np_cluster_free(c);
 }
 
+/* np_mapset_lpm() into separate out-params. */
+static int lpm(const struct np_mapset *ms, int family, enum np_direction dir,
+	       enum np_layout layout, uint32_t id, void **keys, size_t *ks,
+	       void **vals, size_t *vs, size_t *n)
+{
+	NP_OPTS(np_mapset_lpm_opts, o, .layout = layout, .ruleset_id = id);
+	struct np_mapset_lpm_data d = { 0 };
+	int err = np_mapset_lpm(ms, family, dir, &o, &d);
+
+	*keys = d.keys;
+	*ks = d.key_size;
+	*vals = d.values;
+	*vs = d.value_size;
+	*n = d.count;
+	return err;
+}
+
 Test(encode, netpol_and_eks_layouts)
 {
 	struct np_cluster *c = with(NETPOL(
@@ -503,8 +520,8 @@ Test(encode, netpol_and_eks_layouts)
 	cr_assert_eq(np_mapset_count(ms, 4, IN), 1);
 	cr_assert_eq(np_mapset_count(ms, 6, IN), 1);
 	cr_assert_eq(np_mapset_count(ms, 4, EG), 0);
-	cr_assert_eq(np_mapset_lpm(ms, 4, IN, NP_LAYOUT_NETPOL, 7, &keys, &ks,
-				   &vals, &vs, &n),
+	cr_assert_eq(lpm(ms, 4, IN, NP_LAYOUT_NETPOL, 7, &keys, &ks, &vals, &vs,
+			 &n),
 		     0);
 	cr_assert_eq(ks, sizeof(k4));
 	cr_assert_eq(vs, sizeof(lv));
@@ -528,8 +545,8 @@ Test(encode, netpol_and_eks_layouts)
 	np_free(vals);
 	np_free(sets);
 
-	cr_assert_eq(np_mapset_lpm(ms, 4, IN, NP_LAYOUT_EKS, 0, &keys, &ks,
-				   &vals, &vs, &n),
+	cr_assert_eq(lpm(ms, 4, IN, NP_LAYOUT_EKS, 0, &keys, &ks, &vals, &vs,
+			 &n),
 		     0);
 	cr_assert_eq(ks, 8);
 	cr_assert_eq(vs, 288);
@@ -545,8 +562,8 @@ Test(encode, netpol_and_eks_layouts)
 	cr_expect_eq(ev.slots[2].protocol, 0);
 	np_free(keys);
 	np_free(vals);
-	cr_assert_eq(np_mapset_lpm(ms, 6, IN, NP_LAYOUT_EKS, 0, &keys, &ks,
-				   &vals, &vs, &n),
+	cr_assert_eq(lpm(ms, 6, IN, NP_LAYOUT_EKS, 0, &keys, &ks, &vals, &vs,
+			 &n),
 		     0);
 	cr_expect_eq(ks, 20);
 	cr_expect_eq(n, 1);
@@ -690,8 +707,7 @@ Test(api, null_arguments)
 	cr_expect_eq(np_cluster_names(NULL, NP_KIND_POD, &s), -EINVAL);
 	cr_expect_eq(np_mapset_encode(&ms, NULL), -EINVAL);
 	cr_expect_eq(np_mapset_count(NULL, 4, IN), 0);
-	cr_expect_eq(np_mapset_lpm(NULL, 4, IN, NP_LAYOUT_EKS, 0, &k, &a, &val,
-				   &b, &n),
+	cr_expect_eq(lpm(NULL, 4, IN, NP_LAYOUT_EKS, 0, &k, &a, &val, &b, &n),
 		     -EINVAL);
 	cr_expect_eq(np_mapset_portsets(NULL, &k, &a, &n), -EINVAL);
 	cr_expect_eq(np_mapset_export(NULL, NP_FORMAT_TEXT, &s), -EINVAL);
