@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The shared stage's memory and text helpers (util.h): arenas of small
+ * allocations freed at once, growable string buffers, growable arrays,
+ * string hashing and the log callback's formatting.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
