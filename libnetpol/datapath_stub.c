@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "netpol/datapath.h"
@@ -50,7 +51,15 @@ int np_datapath_attach(struct np_datapath *dp,
 {
 	int err = NP_OPTS_CHECK(opts, np_attach_opts, diag);
 
-	return err ? err : -ENOTSUP;
+	if (err)
+		return err;
+	if (diag) {
+		memset(diag, 0, sizeof(*diag));
+		diag->err = -ENOTSUP;
+		snprintf(diag->message, sizeof(diag->message),
+			 "libnetpol was built without the eBPF datapath");
+	}
+	return -ENOTSUP;
 }
 
 int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)
