@@ -11,11 +11,21 @@
 
 #include "resolve.h"
 
+/*
+ * A pod a policy can select: not on the host's network, not finished.
+ * Selection does not wait for an address (a pod the CNI has not addressed
+ * yet is isolated from its first packet); being a peer does.
+ */
+bool np__pod_selectable(const struct np_obj *pod)
+{
+	return !pod->pod.host_network && pod->pod.phase != NP_PHASE_SUCCEEDED &&
+	       pod->pod.phase != NP_PHASE_FAILED;
+}
+
+/* A pod that can be a peer: selectable and with an address. */
 bool np__pod_eligible(const struct np_obj *pod)
 {
-	return !pod->pod.host_network && pod->pod.nips &&
-	       pod->pod.phase != NP_PHASE_SUCCEEDED &&
-	       pod->pod.phase != NP_PHASE_FAILED;
+	return np__pod_selectable(pod) && pod->pod.nips;
 }
 
 /* The first container port with this name and protocol. */
@@ -483,7 +493,7 @@ static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
 	enum dep sel = DEP_NONE;
 	size_t d, i, j;
 
-	if (!np__pod_eligible(pod))
+	if (!np__pod_selectable(pod))
 		return DEP_NONE;
 	if (!strcmp(pol->meta.ns, pod->meta.ns) &&
 	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))

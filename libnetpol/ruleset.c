@@ -603,7 +603,7 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		if (!pod)
 			goto noent;
 		for (i = pols_lower(ctx, ns);
-		     np__pod_eligible(pod) && i < ctx->npols &&
+		     np__pod_selectable(pod) && i < ctx->npols &&
 		     !strcmp(ctx->pols[i]->meta.ns, ns);
 		     i++) {
 			if (!np__selector_matches(&ctx->pols[i]->np.pod_sel,

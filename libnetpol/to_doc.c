@@ -315,12 +315,18 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 			if (o->pe.iso_egress)
 				PUSH(s, np__node_str(a, "Egress"));
 		}
-		if (o->pe.npods) {
+		/* entries without an address are the compiler's own */
+		for (i = 0; i < o->pe.npods && !o->pe.pods[i].pod_ip.family;
+		     i++)
+			;
+		if (i < o->pe.npods) {
 			s = np__node_new(a, NP_N_SEQ);
 			PUT(spec, "podSelectorEndpoints", s);
 			for (i = 0; i < o->pe.npods; i++) {
 				const struct np_pe_pod *pp = &o->pe.pods[i];
 
+				if (!pp->pod_ip.family)
+					continue;
 				e = np__node_new(a, NP_N_MAP);
 				PUSH(s, e);
 				PUT(e, "hostIP",

@@ -715,3 +715,59 @@ Test(api, null_arguments)
 	np_ruleset_free(NULL);
 	np_mapset_free(NULL);
 }
+
+/* A pod the scheduler placed but the CNI has not given an address yet. */
+#define POD_NOIP(ns, name, labels)                                             \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: " labels "}\n"                                              \
+	"spec: {containers: [{name: c, ports: "                                \
+	"[{name: http, containerPort: 8080}]}]}\n"                             \
+	"status: {phase: Pending, hostIP: 198.19.255.1}\n---\n"
+
+/* Issue 13 item 5: selection does not wait for the pod's address. */
+static void expect_isolated(struct np_ruleset *rs)
+{
+	struct np_verdict v;
+
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "198.18.1.1", TCP, 80, &v), 0);
+	cr_expect(!v.allowed, "a selected pod without an IP is unisolated");
+	cr_expect_neq(v.reason, NP_REASON_NOT_ISOLATED);
+	cr_assert_eq(np_ruleset_verdict(rs, EG, "198.18.1.1", TCP, 80, &v), 0);
+	cr_expect(!v.allowed, "a selected pod without an IP is unisolated");
+}
+
+Test(selection, pod_without_ip_is_isolated)
+{
+	struct np_cluster *c = with(POD_NOIP("x", "n", "{pod: a}") NETPOL(
+		"deny", "{podSelector: {matchLabels: "
+			"{pod: a}}, policyTypes: [Ingress, "
+			"Egress]}") NETPOL("web", "{podSelector: "
+						  "{matchLabels: {pod: a}}, "
+						  "ingress: [{ports: [{port: "
+						  "http}]}]}"));
+	struct np_ruleset *rs = compile(c, "x", "n");
+
+	expect_isolated(rs);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+Test(selection, pod_without_ip_is_isolated_incrementally)
+{
+	static const char pod[] = POD_NOIP("x", "n", "{pod: a}");
+	struct np_cluster *c = with(NETPOL(
+		"deny", "{podSelector: {matchLabels: {pod: a}}, policyTypes: "
+			"[Ingress, Egress]}"));
+	struct np_ruleset *rs = compile(c, "x", "a");
+	struct np_diag d;
+
+	np_ruleset_free(rs);
+	/* the pod arrives after the context was built */
+	cr_assert_eq(np_cluster_load_buffer(c, pod, strlen(pod), "n.yaml", NULL,
+					    &d),
+		     0);
+	rs = compile(c, "x", "n");
+	expect_isolated(rs);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
