@@ -26,8 +26,8 @@ static void signature(const struct np_obj *pod, const struct np_pname *names,
 
 /*
  * The podSelectorEndpoints: every address of the selected pods, and one
- * entry without an address (pod_ip.family 0, never emitted) for a selected
- * pod that has none yet, so that the compiler still finds it selected.
+ * entry without an address (pod_ip.family 0, podIP "" in documents) for a
+ * selected pod that has none yet: it is selected all the same.
  */
 static int pe_pods(struct np_arena *a, struct np_obj *o,
 		   const struct np_obj *const *sel, size_t nsel)

@@ -315,25 +315,23 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 			if (o->pe.iso_egress)
 				PUSH(s, np__node_str(a, "Egress"));
 		}
-		/* entries without an address are the compiler's own */
-		for (i = 0; i < o->pe.npods && !o->pe.pods[i].pod_ip.family;
-		     i++)
-			;
-		if (i < o->pe.npods) {
+		if (o->pe.npods) {
 			s = np__node_new(a, NP_N_SEQ);
 			PUT(spec, "podSelectorEndpoints", s);
 			for (i = 0; i < o->pe.npods; i++) {
 				const struct np_pe_pod *pp = &o->pe.pods[i];
 
-				if (!pp->pod_ip.family)
-					continue;
 				e = np__node_new(a, NP_N_MAP);
 				PUSH(s, e);
 				PUT(e, "hostIP",
 				    pp->host_ip.family ?
 					    ip_node(a, &pp->host_ip) :
 					    np__node_str(a, ""));
-				PUT(e, "podIP", ip_node(a, &pp->pod_ip));
+				/* "": selected, no address yet */
+				PUT(e, "podIP",
+				    pp->pod_ip.family ?
+					    ip_node(a, &pp->pod_ip) :
+					    np__node_str(a, ""));
 				PUT(e, "name",
 				    np__node_str(a, pp->name ? pp->name : ""));
 				PUT(e, "namespace",
