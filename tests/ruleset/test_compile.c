@@ -771,3 +771,36 @@ Test(selection, pod_without_ip_is_isolated_incrementally)
 	np_ruleset_free(rs);
 	np_cluster_free(c);
 }
+
+/*
+ * Issue 13 item 4(a): the API server accepts 4,097 ipBlocks in one rule
+ * (far within its 1.5 MiB per object); so must we, and enforce them all.
+ */
+Test(limits, rule_with_4097_ipblocks_loads_and_is_enforced)
+{
+	static const char head[] =
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: wide, namespace: x}\n"
+		"spec:\n  podSelector: {matchLabels: {pod: a}}\n"
+		"  ingress:\n  - ports: [{port: 80}]\n    from:\n";
+	size_t i, n = 4097, cap = sizeof(head) + n * 64;
+	char *pol = malloc(cap), *p;
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+
+	cr_assert(pol);
+	p = pol + sprintf(pol, "%s", head);
+	/* 198.18.16.0 upwards, one /32 each: 198.18.16.0 .. 198.18.32.0 */
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "    - ipBlock: {cidr: 198.18.%zu.%zu/32}\n",
+			     16 + i / 256, i % 256);
+	c = with(pol);
+	free(pol);
+	rs = compile(c, "x", "a");
+	cr_expect(allows(rs, IN, "198.18.16.0", TCP, 80));
+	cr_expect(allows(rs, IN, "198.18.32.0", TCP, 80), "the 4097th block");
+	cr_expect(!allows(rs, IN, "198.18.32.1", TCP, 80));
+	cr_expect(!allows(rs, IN, "198.18.32.0", TCP, 81));
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
