@@ -57,6 +57,21 @@ r = run("validate", "/nonexistent.yaml")
 check("validate: missing file reported", r.returncode != 0 and
       "/nonexistent.yaml" in r.stderr, r.stderr)
 
+# issue 13 item 4: the 24-slot overflow apply hits, validate reports
+wide = ("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, "
+        "labels: {pod: a}}\nspec: {containers: [{name: c}]}\n"
+        "status: {phase: Running, podIP: 198.18.1.1}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: wide, namespace: x}\nspec:\n"
+        "  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - ports:\n" +
+        "".join(f"    - port: {1000 + 2 * i}\n" for i in range(25)))
+r = run("validate", "-", stdin=wide)
+check("validate: 25 port ranges under one prefix: exit 1, names policy, "
+      "pod and prefix",
+      r.returncode == 1 and "x/wide" in r.stderr and "x/a" in r.stderr and
+      "0.0.0.0/0" in r.stderr and "24" in r.stderr, repr(r.stderr))
+
 r = run("endpoints", "-o", "json", *stars)
 pe = json.loads(r.stdout) if r.returncode == 0 else {}
 check("endpoints: 6 PolicyEndpoints as a List",
