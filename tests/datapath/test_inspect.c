@@ -666,6 +666,54 @@ Test(inspect, sighup_reopens_the_log)
 	}
 }
 
+/*
+ * Issue 13 item 10: the log reopened on SIGHUP is opened as at start: a
+ * new file mode 0600, and a symbolic link put in its place refused (the
+ * reader stops with 2 rather than write through it).
+ */
+Test(inspect, sighup_reopen_refuses_a_symlink)
+{
+	const char *args[] = {
+		"--follow", "-o", "json", "--output", NULL, NULL
+	};
+	char log[192], old[200], target[200];
+	struct stat sb;
+	pid_t pid;
+	int st, i;
+
+	three_pods();
+	snprintf(log, sizeof(log), "%s/np.log", workdir);
+	snprintf(old, sizeof(old), "%s.1", log);
+	snprintf(target, sizeof(target), "%s/elsewhere", workdir);
+	args[4] = log;
+	umask(0);
+	pid = flows_start(NULL, args);
+	umask(022);
+	wait_events_on();
+	cr_assert_eq(stat(log, &sb), 0);
+	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	/* rotated: the new file comes back 0600 */
+	cr_assert_eq(rename(log, old), 0);
+	kill(pid, SIGHUP);
+	for (i = 0; i < 500 && access(log, F_OK); i++)
+		sleep_ms(10);
+	cr_assert_eq(stat(log, &sb), 0, "SIGHUP: not reopened");
+	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	/* rotated again, and a symlink in the log's place */
+	cr_assert_eq(rename(log, old), 0);
+	cr_assert_eq(symlink(target, log), 0);
+	kill(pid, SIGHUP);
+	for (i = 0; i < 500 && waitpid(pid, &st, WNOHANG) != pid; i++)
+		sleep_ms(10);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_assert_fail("netpol flows went on through a symlink");
+	}
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit %d", st);
+	cr_expect_neq(access(target, F_OK), 0, "written through the link");
+}
+
 /* A metric sample: name, labels and value. */
 static bool sample(const char *line, char *name, size_t nsz)
 {

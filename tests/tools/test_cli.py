@@ -16,9 +16,12 @@ stars = sorted(os.path.join(src, "examples", "stars", f)
 results = []
 
 
-def run(*args, stdin=None):
-    return subprocess.run([netpol] + list(args), capture_output=True,
-                          text=True, input=stdin, timeout=60)
+def run(*args, stdin=None, timeout=60):
+    try:
+        return subprocess.run([netpol] + list(args), capture_output=True,
+                              text=True, input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, -1, "", "timed out")
 
 
 def check(name, cond, detail=""):
@@ -71,6 +74,32 @@ check("validate: 25 port ranges under one prefix: exit 1, names policy, "
       "pod and prefix",
       r.returncode == 1 and "x/wide" in r.stderr and "x/a" in r.stderr and
       "0.0.0.0/0" in r.stderr and "24" in r.stderr, repr(r.stderr))
+
+# issue 13 item 10: flows --output refuses a symlink, creates 0600
+with tempfile.TemporaryDirectory() as d:
+    target, link = os.path.join(d, "target"), os.path.join(d, "flows.log")
+    os.symlink(target, link)
+    r = run("flows", "--output", link, "--pin-root",
+            os.path.join(d, "no-datapath"))
+    check("flows --output: a symlink is refused, nothing created through it",
+          r.returncode == 2 and "flows.log" in r.stderr and
+          "symbolic link" in r.stderr and not os.path.exists(target),
+          repr(r.stderr))
+    new = os.path.join(d, "new.log")
+    old_umask = os.umask(0)
+    try:
+        r = run("flows", "--output", new, "--pin-root",
+                os.path.join(d, "no-datapath"))
+    finally:
+        os.umask(old_umask)
+    mode = os.stat(new).st_mode & 0o777 if os.path.exists(new) else None
+    check("flows --output: a new file is created mode 0600",
+          mode == 0o600, f"mode {mode and oct(mode)}")
+    os.mkfifo(os.path.join(d, "fifo"))
+    r = run("flows", "--output", os.path.join(d, "fifo"), "--pin-root",
+            os.path.join(d, "no-datapath"), timeout=5)
+    check("flows --output: not a regular file, refused",
+          r.returncode == 2 and "regular file" in r.stderr, repr(r.stderr))
 
 r = run("endpoints", "-o", "json", *stars)
 pe = json.loads(r.stdout) if r.returncode == 0 else {}
