@@ -804,3 +804,50 @@ Test(limits, rule_with_4097_ipblocks_loads_and_is_enforced)
 	np_ruleset_free(rs);
 	np_cluster_free(c);
 }
+
+/* Issue 13 item 6: two pods with one address are worth a warning. */
+static char warned[4096];
+
+static void log_warn(void *ctx, enum np_log_level lvl, const char *msg)
+{
+	(void)ctx;
+	if (lvl <= NP_LOG_WARN)
+		snprintf(warned + strlen(warned),
+			 sizeof(warned) - strlen(warned), "%s\n", msg);
+}
+
+Test(addresses, two_pods_one_ip_warn_naming_both)
+{
+	static const char more[] =
+		POD("y", "dup", "{pod: d}", "198.18.1.2", "[]");
+	static const char third[] =
+		POD("x", "late", "{pod: l}", "198.18.1.1", "[]");
+	NP_OPTS(np_cluster_opts, co, .log = log_warn);
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+	char buf[1024];
+
+	warned[0] = '\0';
+	cr_assert_eq(np_cluster_new(&c, &co), 0);
+	snprintf(buf, sizeof(buf), "%s%s", base, more);
+	cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t.yaml", NULL,
+					    NULL),
+		     0);
+	rs = compile(c, "x", "a");
+	np_ruleset_free(rs);
+	cr_expect(strstr(warned, "x/b") && strstr(warned, "y/dup") &&
+			  strstr(warned, "198.18.1.2"),
+		  "warned: %s", warned);
+	cr_expect(!strstr(warned, "x/a"), "warned: %s", warned);
+	/* a pod that arrives later with a taken address: warned too */
+	warned[0] = '\0';
+	cr_assert_eq(np_cluster_load_buffer(c, third, strlen(third), "l.yaml",
+					    NULL, NULL),
+		     0);
+	rs = compile(c, "x", "a");
+	np_ruleset_free(rs);
+	cr_expect(strstr(warned, "x/a") && strstr(warned, "x/late") &&
+			  strstr(warned, "198.18.1.1"),
+		  "warned: %s", warned);
+	np_cluster_free(c);
+}

@@ -75,6 +75,18 @@ check("validate: 25 port ranges under one prefix: exit 1, names policy, "
       r.returncode == 1 and "x/wide" in r.stderr and "x/a" in r.stderr and
       "0.0.0.0/0" in r.stderr and "24" in r.stderr, repr(r.stderr))
 
+# issue 13 item 6: two pods with one address, validate warns naming both
+dup = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"
+       "spec: {containers: [{name: c}]}\n"
+       "status: {phase: Running, podIP: 198.18.1.1}\n---\n"
+       "apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: y}\n"
+       "spec: {containers: [{name: c}]}\n"
+       "status: {phase: Running, podIP: 198.18.1.1}\n")
+r = run("validate", "-", stdin=dup)
+check("validate: two pods with one IP, a warning naming both",
+      "x/a" in r.stderr and "y/b" in r.stderr and "198.18.1.1" in r.stderr,
+      repr(r.stderr))
+
 # issue 13 item 10: flows --output refuses a symlink, creates 0600
 with tempfile.TemporaryDirectory() as d:
     target, link = os.path.join(d, "target"), os.path.join(d, "flows.log")
