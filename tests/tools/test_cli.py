@@ -87,6 +87,22 @@ check("validate: two pods with one IP, a warning naming both",
       "x/a" in r.stderr and "y/b" in r.stderr and "198.18.1.1" in r.stderr,
       repr(r.stderr))
 
+# issue 13 item 9: names from manifests are escaped in diagnostics
+hostile = ('apiVersion: v1\nkind: Namespace\n'
+           'metadata: {name: "a\\u0085b\\nFAKE\\e[31m\\\\"}\n')
+r = subprocess.run([netpol, "validate", "-"], capture_output=True,
+                   input=hostile.encode(), timeout=60)
+try:
+    err = r.stderr.decode("utf-8")
+except UnicodeDecodeError:
+    err = None
+check("validate: a hostile name is escaped: one line, no control, UTF-8",
+      r.returncode == 1 and err is not None and
+      err.count("\n") == 1 and err.endswith("\n") and
+      not any(ord(ch) < 0x20 and ch != "\n" or 0x7f <= ord(ch) <= 0x9f
+              for ch in err) and "a\\xc2\\x85b\\x0aFAKE\\x1b[31m\\\\"
+      in err, repr(r.stderr))
+
 # issue 13 item 10: flows --output refuses a symlink, creates 0600
 with tempfile.TemporaryDirectory() as d:
     target, link = os.path.join(d, "target"), os.path.join(d, "flows.log")
