@@ -736,6 +736,59 @@ static bool sample(const char *line, char *name, size_t nsz)
 	return true;
 }
 
+/* Valid UTF-8, and no control byte but newline (and C1 not at all)? */
+static bool clean_output(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f)) {
+			p++;
+		} else if (*p >= 0xc2 && *p <= 0xdf && (p[1] & 0xc0) == 0x80) {
+			if (*p == 0xc2 && p[1] < 0xa0)
+				return false; /* C1 */
+			p += 2;
+		} else if (*p >= 0xe0 && *p <= 0xef && (p[1] & 0xc0) == 0x80 &&
+			   (p[2] & 0xc0) == 0x80) {
+			p += 3;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Issue 13 item 9: a pod attached under a hostile name (newline, C1,
+ * invalid UTF-8, quote, backslash): status, dump and metrics escape it.
+ */
+Test(inspect, hostile_pod_name_escaped)
+{
+	static const char hname[] = "h\nFAKE 1\xc2\x85\xff\"q\\";
+	static char out[65536];
+	struct npt_pod *h;
+	int err, r;
+
+	three_pods();
+	h = dpt_pod("h", "198.18.0.9", "fd00::9");
+	err = dpt_attach(T.dp, h->host_if, 0, "test", hname);
+	cr_assert_eq(err, 0, "attach: %s", strerror(-err));
+	r = run(out, sizeof(out), "status");
+	cr_expect(clean_output(out), "status: %s", out);
+	cr_expect(strstr(out, "test/h\\x0aFAKE 1\\xc2\\x85\\xff\"q\\\\ "),
+		  "status: %s", out);
+	(void)r;
+	r = run(out, sizeof(out), "dump --ifname %s", h->host_if);
+	cr_expect(clean_output(out), "dump: %s", out);
+	cr_expect(strstr(out, "test/h\\x0aFAKE"), "dump: %s", out);
+	r = run(out, sizeof(out), "metrics");
+	cr_expect_eq(r, 0, "%s", out);
+	cr_expect(clean_output(out), "metrics: %s", out);
+	cr_expect(strstr(out, "pod=\"h\\\\x0aFAKE 1\\\\xc2\\\\x85\\\\xff"
+			      "\\\"q\\\\\\\\\""),
+		  "metrics: %s", out);
+}
+
 Test(inspect, metrics_prometheus_text)
 {
 	static char out[65536];
