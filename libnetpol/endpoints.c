@@ -24,23 +24,28 @@ static void signature(const struct np_obj *pod, const struct np_pname *names,
 	}
 }
 
-/* The podSelectorEndpoints: every address of the selected pods. */
+/*
+ * The podSelectorEndpoints: every address of the selected pods, and one
+ * entry without an address (pod_ip.family 0, podIP "" in documents) for a
+ * selected pod that has none yet: it is selected all the same.
+ */
 static int pe_pods(struct np_arena *a, struct np_obj *o,
 		   const struct np_obj *const *sel, size_t nsel)
 {
 	size_t i, j, npods = 0;
 
 	for (i = 0; i < nsel; i++)
-		npods += sel[i]->pod.nips;
+		npods += NP_MAX(sel[i]->pod.nips, (size_t)1);
 	o->pe.npods = 0;
 	o->pe.pods = np__arena_zalloc(a, (npods + 1) * sizeof(*o->pe.pods));
 	if (!o->pe.pods)
 		return -ENOMEM;
 	for (i = 0; i < nsel; i++)
-		for (j = 0; j < sel[i]->pod.nips; j++) {
+		for (j = 0; j < NP_MAX(sel[i]->pod.nips, (size_t)1); j++) {
 			struct np_pe_pod *pp = &o->pe.pods[o->pe.npods++];
 
-			pp->pod_ip = sel[i]->pod.ips[j];
+			if (j < sel[i]->pod.nips)
+				pp->pod_ip = sel[i]->pod.ips[j];
 			pp->host_ip = sel[i]->pod.host_ip;
 			pp->name = sel[i]->meta.name;
 			pp->ns = sel[i]->meta.ns;
@@ -266,7 +271,7 @@ int np__resolve_policy(struct np_ctx *ctx, size_t pi, struct np_diag *diag)
 			goto out;
 		}
 		for (k = g->first; k < g->first + g->count; k++)
-			if (np__pod_eligible(ctx->pods[k]) &&
+			if (np__pod_selectable(ctx->pods[k]) &&
 			    np__selector_matches(&pol->np.pod_sel,
 						 &ctx->pods[k]->meta.labels))
 				sel[nsel++] = ctx->pods[k];

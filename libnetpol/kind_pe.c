@@ -165,9 +165,11 @@ void np__pe_from(struct np_vctx *c, struct np_obj *o,
 				size_t before = c->nerr;
 
 				if (np__is_map(c, e)) {
+					/* "": a selected pod not addressed yet */
 					if (!np__get_ip(c, e, "podIP",
 							&pp->pod_ip) &&
-					    c->nerr == before)
+					    c->nerr == before &&
+					    !np__get_str(c, e, "podIP", NULL))
 						np__err_required(c, e, "podIP",
 								 NULL);
 					np__get_ip(c, e, "hostIP",

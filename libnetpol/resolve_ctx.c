@@ -11,11 +11,21 @@
 
 #include "resolve.h"
 
+/*
+ * A pod a policy can select: not on the host's network, not finished.
+ * Selection does not wait for an address (a pod the CNI has not addressed
+ * yet is isolated from its first packet); being a peer does.
+ */
+bool np__pod_selectable(const struct np_obj *pod)
+{
+	return !pod->pod.host_network && pod->pod.phase != NP_PHASE_SUCCEEDED &&
+	       pod->pod.phase != NP_PHASE_FAILED;
+}
+
+/* A pod that can be a peer: selectable and with an address. */
 bool np__pod_eligible(const struct np_obj *pod)
 {
-	return !pod->pod.host_network && pod->pod.nips &&
-	       pod->pod.phase != NP_PHASE_SUCCEEDED &&
-	       pod->pod.phase != NP_PHASE_FAILED;
+	return np__pod_selectable(pod) && pod->pod.nips;
 }
 
 /* The first container port with this name and protocol. */
@@ -30,6 +40,90 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
 		    !strcmp(pod->pod.ports[i].name, name))
 			return &pod->pod.ports[i];
 	return NULL;
+}
+
+/* --- pods sharing an address -------------------------------------------- */
+
+/*
+ * Two peers with one address cannot be told apart by the datapath, which
+ * decides by address: a warning names both (libnetpol(3), ADDRESSES, says
+ * which verdicts follow). Only pods that can be peers count.
+ */
+static void warn_shared(const struct np_cluster *c, const struct np_obj *x,
+			const struct np_obj *y, const struct np_ip *ip)
+{
+	char a[64];
+
+	np__ip_format(ip, a, sizeof(a));
+	np__log(c->log, c->log_ctx, NP_LOG_WARN,
+		"Pods %s/%s and %s/%s share the address %s: as peers they "
+		"are one (an address one of them is allowed is allowed for "
+		"both)",
+		x->meta.ns, x->meta.name, y->meta.ns, y->meta.name, a);
+}
+
+struct pod_ip {
+	const struct np_obj *pod;
+	const struct np_ip *ip;
+};
+
+static int pod_ip_cmp(const void *a, const void *b)
+{
+	const struct pod_ip *x = a, *y = b;
+
+	if (x->ip->family != y->ip->family)
+		return x->ip->family < y->ip->family ? -1 : 1;
+	return memcmp(x->ip->addr, y->ip->addr, sizeof(x->ip->addr));
+}
+
+/* Every address two eligible pods share, once per pair; O(n log n). */
+static int warn_shared_all(const struct np_cluster *c, const struct np_ctx *ctx)
+{
+	struct pod_ip *v;
+	size_t n = 0, i, j;
+
+	if (!c->log)
+		return 0;
+	v = malloc((ctx->npods * NP_MAX_IPS + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < ctx->npods; i++)
+		for (j = 0; np__pod_eligible(ctx->pods[i]) &&
+			    j < ctx->pods[i]->pod.nips;
+		     j++) {
+			v[n].pod = ctx->pods[i];
+			v[n++].ip = &ctx->pods[i]->pod.ips[j];
+		}
+	qsort(v, n, sizeof(*v), pod_ip_cmp);
+	for (i = 1; i < n; i++)
+		if (!pod_ip_cmp(&v[i - 1], &v[i]) && v[i - 1].pod != v[i].pod)
+			warn_shared(c, v[i - 1].pod, v[i].pod, v[i].ip);
+	free(v);
+	return 0;
+}
+
+/* A pod that comes or changes: the pods it shares an address with. */
+static void warn_shared_one(const struct np_cluster *c,
+			    const struct np_ctx *ctx, const struct np_obj *pod)
+{
+	size_t i, j, k;
+
+	if (!c->log || !pod || !np__pod_eligible(pod))
+		return;
+	for (i = 0; i < ctx->npods; i++) {
+		const struct np_obj *o = ctx->pods[i];
+
+		if (!np__pod_eligible(o) ||
+		    (!strcmp(o->meta.ns, pod->meta.ns) &&
+		     !strcmp(o->meta.name, pod->meta.name)))
+			continue;
+		for (j = 0; j < pod->pod.nips; j++)
+			for (k = 0; k < o->pod.nips; k++)
+				if (!memcmp(&pod->pod.ips[j], &o->pod.ips[k],
+					    sizeof(pod->pod.ips[j])))
+					warn_shared(c, o, pod,
+						    &pod->pod.ips[j]);
+	}
 }
 
 /* --- the context: indexes over the snapshot ----------------------------- */
@@ -189,6 +283,9 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 			g->labels = l;
 		}
 	}
+	err = warn_shared_all(c, ctx);
+	if (err)
+		goto fail;
 	/* the snapshot tells the context of every change from now on */
 	np__cluster_set_hooks(c, &ctx_hooks, ctx);
 	*out = ctx;
@@ -483,7 +580,7 @@ static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
 	enum dep sel = DEP_NONE;
 	size_t d, i, j;
 
-	if (!np__pod_eligible(pod))
+	if (!np__pod_selectable(pod))
 		return DEP_NONE;
 	if (!strcmp(pol->meta.ns, pod->meta.ns) &&
 	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
@@ -785,6 +882,13 @@ static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
 	switch (kind) {
 	case NP_KIND_POD:
 		err = pod_change(ctx, old, new_);
+		/* a new address, or a pod that became a peer */
+		if (!err && new_ &&
+		    (!old || !np__pod_eligible(old) ||
+		     old->pod.nips != new_->pod.nips ||
+		     memcmp(old->pod.ips, new_->pod.ips,
+			    new_->pod.nips * sizeof(new_->pod.ips[0]))))
+			warn_shared_one(c, ctx, new_);
 		break;
 	case NP_KIND_NETWORK_POLICY:
 		err = pol_change(ctx, old, new_);

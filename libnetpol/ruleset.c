@@ -521,7 +521,7 @@ int np__ruleset_build(struct np_ruleset **out, struct np_ctx *ctx,
 		memcpy(rs->ips, pod->pod.ips, sizeof(rs->ips));
 		rs->node_ip = pod->pod.host_ip;
 	} else {
-		rs->nips = 1;
+		rs->nips = ident->pod_ip.family ? 1 : 0;
 		rs->ips[0] = ident->pod_ip;
 		rs->node_ip = ident->host_ip;
 	}
@@ -603,7 +603,7 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		if (!pod)
 			goto noent;
 		for (i = pols_lower(ctx, ns);
-		     np__pod_eligible(pod) && i < ctx->npols &&
+		     np__pod_selectable(pod) && i < ctx->npols &&
 		     !strcmp(ctx->pols[i]->meta.ns, ns);
 		     i++) {
 			if (!np__selector_matches(&ctx->pols[i]->np.pod_sel,

@@ -327,7 +327,11 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 				    pp->host_ip.family ?
 					    ip_node(a, &pp->host_ip) :
 					    np__node_str(a, ""));
-				PUT(e, "podIP", ip_node(a, &pp->pod_ip));
+				/* "": selected, no address yet */
+				PUT(e, "podIP",
+				    pp->pod_ip.family ?
+					    ip_node(a, &pp->pod_ip) :
+					    np__node_str(a, ""));
 				PUT(e, "name",
 				    np__node_str(a, pp->name ? pp->name : ""));
 				PUT(e, "namespace",

@@ -12,21 +12,54 @@
 
 #include "main.h"
 
+static int each_pod(struct np_cluster *c,
+		    int (*fn)(void *, const char *, const char *), void *ctx);
+
+/*
+ * What apply would refuse: a pod whose rule set cannot be compiled (a
+ * prefix over the datapath's port slots, say). The diagnostic names the
+ * pod, the policies and the limit.
+ */
+struct validate_ctx {
+	struct np_cluster *c;
+	size_t problems;
+};
+
+static int validate_pod(void *p, const char *ns, const char *name)
+{
+	struct validate_ctx *v = p;
+	struct np_ruleset *rs = NULL;
+	struct np_diag d;
+	int err;
+
+	err = np_ruleset_compile(&rs, v->c, ns, name, NULL, &d);
+	np_ruleset_free(rs);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		tool_print_diag(&d);
+		v->problems++;
+	}
+	return 0;
+}
+
 int cmd_validate(int argc, char **argv)
 {
-	struct np_cluster *c = NULL;
-	size_t problems = 0;
-	int err;
+	struct validate_ctx v = { 0 };
+	int err, err2 = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: netpol validate FILE...\n");
 		return 2;
 	}
-	err = tool_load(&c, argv + 1, argc - 1, true, &problems);
-	np_cluster_free(c);
-	if (err == -ENOMEM)
+	err = tool_load(&v.c, argv + 1, argc - 1, true, &v.problems);
+	/* then what apply would refuse, pod by pod */
+	if (v.c && err != -ENOMEM)
+		err2 = each_pod(v.c, validate_pod, &v);
+	np_cluster_free(v.c);
+	if (err == -ENOMEM || err2)
 		return 2;
-	return problems || err ? 1 : 0;
+	return v.problems || err ? 1 : 0;
 }
 
 int cmd_endpoints(int argc, char **argv)

@@ -20,27 +20,89 @@ int verbose;
 
 void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
 {
+	char esc[4096];
+
 	(void)ctx;
 	if (lvl <= NP_LOG_WARN || verbose)
-		fprintf(stderr, "netpol: %s\n", msg);
+		fprintf(stderr, "netpol: %s\n",
+			tool_esc(msg, esc, sizeof(esc)));
+}
+
+/* The length of the valid UTF-8 character at s, not a control; 0: none. */
+static size_t u8_len(const unsigned char *s)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 1, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 2, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 3, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || c <= 0x9f)
+		return 0;
+	return n + 1;
+}
+
+const char *tool_esc(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	if (!size)
+		return buf;
+	while (*p) {
+		char tmp[8];
+		const char *w = tmp;
+
+		n = u8_len(p);
+		if (*p == '\\') {
+			w = "\\\\";
+			n = 1;
+		} else if (n) {
+			memcpy(tmp, p, n);
+			tmp[n] = '\0';
+		} else {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
+			n = 1;
+		}
+		if (o + strlen(w) >= size)
+			break;
+		memcpy(buf + o, w, strlen(w));
+		o += strlen(w);
+		p += n;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 void tool_print_diag(const struct np_diag *d)
 {
-	char buf[2048];
+	char buf[2048], esc[4096];
 
 	np_diag_format(d, buf, sizeof(buf));
-	fprintf(stderr, "netpol: %s\n", buf);
+	fprintf(stderr, "netpol: %s\n", tool_esc(buf, esc, sizeof(esc)));
 }
 
 /* A load's problem: one line, no "netpol: " (it starts with file:line). */
 static void on_diag(void *ctx, const struct np_diag *d)
 {
-	char buf[2048];
+	char buf[2048], esc[4096];
 	size_t *count = ctx;
 
 	np_diag_format(d, buf, sizeof(buf));
-	fprintf(stderr, "%s\n", buf);
+	fprintf(stderr, "%s\n", tool_esc(buf, esc, sizeof(esc)));
 	if (count)
 		(*count)++;
 }
@@ -277,12 +339,17 @@ void pod_list_free(struct pod_list *l)
 	free(l->name);
 }
 
+/* Escaped (tool_esc): the names are whatever attach was given. */
 void pod_list_label(const struct pod_list *l, size_t i, char *buf, size_t size)
 {
-	if (l->ns[i][0] || l->name[i][0])
-		snprintf(buf, size, "%s/%s", l->ns[i], l->name[i]);
-	else
+	char raw[520];
+
+	if (l->ns[i][0] || l->name[i][0]) {
+		snprintf(raw, sizeof(raw), "%s/%s", l->ns[i], l->name[i]);
+		tool_esc(raw, buf, size);
+	} else {
 		snprintf(buf, size, "-");
+	}
 }
 
 int pod_list_find(const struct pod_list *l, const char *pod, const char *ifname,

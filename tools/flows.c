@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "main.h"
 
@@ -213,18 +216,57 @@ static void flows_report(struct flows *f, uint64_t suppressed, uint64_t lost)
 	fflush(f->out);
 }
 
+/*
+ * The --output file, at start and again on SIGHUP (log rotation): opened
+ * for appending, created mode 0600; a symbolic link (O_NOFOLLOW) or
+ * anything but a regular file is refused, so that whoever can write the
+ * log's directory cannot point the log at another file.
+ */
 static int flows_open_output(struct flows *f)
 {
+	struct stat st;
 	FILE *o;
+	int fd, err;
 
 	if (!f->path) {
 		f->out = stdout;
 		return 0;
 	}
-	o = fopen(f->path, "ae");
-	if (!o) {
-		fprintf(stderr, "netpol: %s: %s\n", f->path, strerror(errno));
-		return -errno;
+	/* O_NONBLOCK: a FIFO must not block the open */
+	fd = open(f->path,
+		  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+			  O_NOCTTY | O_NONBLOCK,
+		  0600);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ELOOP)
+			fprintf(stderr,
+				"netpol: %s: a symbolic link: refused\n",
+				f->path);
+		else if (err == -ENXIO) /* a FIFO without reader, a socket */
+			fprintf(stderr,
+				"netpol: %s: not a regular file: refused\n",
+				f->path);
+		else
+			fprintf(stderr, "netpol: %s: %s\n", f->path,
+				strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "netpol: %s: not a regular file: refused\n",
+			f->path);
+		close(fd);
+		return -EINVAL;
+	}
+	o = fdopen(fd, "a");
+	if (!o || fcntl(fd, F_SETFL, O_WRONLY | O_APPEND)) {
+		err = -errno;
+		fprintf(stderr, "netpol: %s: %s\n", f->path, strerror(-err));
+		if (o)
+			fclose(o);
+		else
+			close(fd);
+		return err;
 	}
 	if (f->out && f->out != stdout)
 		fclose(f->out);

@@ -51,6 +51,13 @@ int tool_parse_ip_proto(const char *s, uint8_t *out);
 const char *tool_ip_proto_name(unsigned int p, char buf[8]);
 /* A name function's answer, "?" for a value it does not know. */
 const char *tool_name(const char *name);
+/*
+ * Text from outside (names from manifests or given to attach, diagnostics
+ * quoting them) made safe for a terminal or a log line, into buf: every
+ * control (C0, DEL, C1) and every byte of invalid UTF-8 as \xNN, a
+ * backslash as \\; valid UTF-8 passes. Returns buf.
+ */
+const char *tool_esc(const char *s, char *buf, size_t size);
 
 /* --- the datapath (common.c) ---------------------------------------------- */
 

@@ -12,9 +12,16 @@
 
 #include "main.h"
 
-/* A label value: backslash, double quote and newline escaped. */
-static void prom_label(FILE *o, const char *s)
+/*
+ * A label value: made safe first (tool_esc: controls and invalid UTF-8 as
+ * \xNN, so the value is valid UTF-8 on one line), then Prometheus's
+ * escapes: backslash, double quote and newline.
+ */
+static void prom_label(FILE *o, const char *raw)
 {
+	char esc[1024];
+	const char *s = tool_esc(raw, esc, sizeof(esc));
+
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fputc('\\', o);

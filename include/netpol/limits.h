@@ -21,7 +21,12 @@
 #define NP_MAX_ALIAS_NODES 100000 /* nodes reached through aliases */
 #define NP_MAX_SCALAR_BYTES (1u << 20) /* one string */
 #define NP_MAX_OBJECTS (1u << 20) /* objects in one input */
-#define NP_MAX_LIST 4096 /* any list inside a policy object */
+/*
+ * Any list inside a policy object: as many items as an object the API
+ * server accepts (1.5 MiB) can hold at two bytes an item, so no object
+ * Kubernetes stores is refused; memory stays bounded by NP_MAX_NODES.
+ */
+#define NP_MAX_LIST 786432
 #define NP_MAX_LABELS 1024 /* labels of an object, terms of a selector */
 #define NP_MAX_POD_PORTS 1024 /* container ports of one pod */
 #define NP_MAX_IPS 16 /* podIPs, clusterIPs */

@@ -283,3 +283,73 @@ Test(event_format, small_buffer_and_errors)
 				     NULL),
 		     -EINVAL);
 }
+
+/* Is s valid UTF-8 with no C0, DEL or C1 control in it? */
+static bool clean_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned int c, n, i;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1, c = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2, c = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3, c = *p & 0x07;
+		else
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
+		    (c >= 0x80 && c <= 0x9f))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/*
+ * Issue 13 item 9: hostile names (C1 controls, invalid UTF-8, overlong
+ * and surrogate encodings, quotes, newlines) in both formats: JSON stays
+ * valid UTF-8 (U+FFFD for invalid bytes, C1 escaped), text lines carry no
+ * control and no invalid byte; valid UTF-8 passes through.
+ */
+Test(event_format, hostile_names_utf8_and_c1)
+{
+	struct np_event e = ev4(false, NP_REASON_PORT);
+	char buf[NP_EVENT_LINE_MAX];
+	json_error_t je;
+	json_t *j;
+
+	e.pod_ns = "ns\xc2\x85NEL\xc2\x9b"
+		   "31m";
+	e.pod_name = "caf\xc3\xa9\xff\xc3\"q\nx\x7f";
+	e.policies = "p\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80z";
+	cr_assert_eq(
+		np_event_format(&e, NP_FORMAT_JSON, buf, sizeof(buf), NULL), 0);
+	j = json_loads(buf, 0, &je);
+	cr_expect_not_null(j, "not JSON: %s: %s", je.text, buf);
+	json_decref(j);
+	cr_expect(strstr(buf, "\"Namespace\":\"ns\\u0085NEL\\u009b31m\""), "%s",
+		  buf);
+	cr_expect(strstr(buf, "\"Pod\":\"caf\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd"
+			      "\\\"q\\u000ax\\u007f\""),
+		  "%s", buf);
+	cr_expect(strstr(buf, "\"Policy\":\"p\xef\xbf\xbd"), "%s", buf);
+	cr_assert_eq(
+		np_event_format(&e, NP_FORMAT_TEXT, buf, sizeof(buf), NULL), 0);
+	cr_expect(clean_utf8(buf), "text line not clean: %s", buf);
+	cr_expect(strstr(buf, "caf\xc3\xa9"), "%s", buf);
+}

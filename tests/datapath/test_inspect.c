@@ -666,6 +666,54 @@ Test(inspect, sighup_reopens_the_log)
 	}
 }
 
+/*
+ * Issue 13 item 10: the log reopened on SIGHUP is opened as at start: a
+ * new file mode 0600, and a symbolic link put in its place refused (the
+ * reader stops with 2 rather than write through it).
+ */
+Test(inspect, sighup_reopen_refuses_a_symlink)
+{
+	const char *args[] = {
+		"--follow", "-o", "json", "--output", NULL, NULL
+	};
+	char log[192], old[200], target[200];
+	struct stat sb;
+	pid_t pid;
+	int st, i;
+
+	three_pods();
+	snprintf(log, sizeof(log), "%s/np.log", workdir);
+	snprintf(old, sizeof(old), "%s.1", log);
+	snprintf(target, sizeof(target), "%s/elsewhere", workdir);
+	args[4] = log;
+	umask(0);
+	pid = flows_start(NULL, args);
+	umask(022);
+	wait_events_on();
+	cr_assert_eq(stat(log, &sb), 0);
+	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	/* rotated: the new file comes back 0600 */
+	cr_assert_eq(rename(log, old), 0);
+	kill(pid, SIGHUP);
+	for (i = 0; i < 500 && access(log, F_OK); i++)
+		sleep_ms(10);
+	cr_assert_eq(stat(log, &sb), 0, "SIGHUP: not reopened");
+	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	/* rotated again, and a symlink in the log's place */
+	cr_assert_eq(rename(log, old), 0);
+	cr_assert_eq(symlink(target, log), 0);
+	kill(pid, SIGHUP);
+	for (i = 0; i < 500 && waitpid(pid, &st, WNOHANG) != pid; i++)
+		sleep_ms(10);
+	if (i == 500) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		cr_assert_fail("netpol flows went on through a symlink");
+	}
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "exit %d", st);
+	cr_expect_neq(access(target, F_OK), 0, "written through the link");
+}
+
 /* A metric sample: name, labels and value. */
 static bool sample(const char *line, char *name, size_t nsz)
 {
@@ -686,6 +734,59 @@ static bool sample(const char *line, char *name, size_t nsz)
 	snprintf(name, nsz, "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
 		 line + m[1].rm_so);
 	return true;
+}
+
+/* Valid UTF-8, and no control byte but newline (and C1 not at all)? */
+static bool clean_output(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f)) {
+			p++;
+		} else if (*p >= 0xc2 && *p <= 0xdf && (p[1] & 0xc0) == 0x80) {
+			if (*p == 0xc2 && p[1] < 0xa0)
+				return false; /* C1 */
+			p += 2;
+		} else if (*p >= 0xe0 && *p <= 0xef && (p[1] & 0xc0) == 0x80 &&
+			   (p[2] & 0xc0) == 0x80) {
+			p += 3;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Issue 13 item 9: a pod attached under a hostile name (newline, C1,
+ * invalid UTF-8, quote, backslash): status, dump and metrics escape it.
+ */
+Test(inspect, hostile_pod_name_escaped)
+{
+	static const char hname[] = "h\nFAKE 1\xc2\x85\xff\"q\\";
+	static char out[65536];
+	struct npt_pod *h;
+	int err, r;
+
+	three_pods();
+	h = dpt_pod("h", "198.18.0.9", "fd00::9");
+	err = dpt_attach(T.dp, h->host_if, 0, "test", hname);
+	cr_assert_eq(err, 0, "attach: %s", strerror(-err));
+	r = run(out, sizeof(out), "status");
+	cr_expect(clean_output(out), "status: %s", out);
+	cr_expect(strstr(out, "test/h\\x0aFAKE 1\\xc2\\x85\\xff\"q\\\\ "),
+		  "status: %s", out);
+	(void)r;
+	r = run(out, sizeof(out), "dump --ifname %s", h->host_if);
+	cr_expect(clean_output(out), "dump: %s", out);
+	cr_expect(strstr(out, "test/h\\x0aFAKE"), "dump: %s", out);
+	r = run(out, sizeof(out), "metrics");
+	cr_expect_eq(r, 0, "%s", out);
+	cr_expect(clean_output(out), "metrics: %s", out);
+	cr_expect(strstr(out, "pod=\"h\\\\x0aFAKE 1\\\\xc2\\\\x85\\\\xff"
+			      "\\\"q\\\\\\\\\""),
+		  "metrics: %s", out);
 }
 
 Test(inspect, metrics_prometheus_text)

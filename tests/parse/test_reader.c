@@ -141,7 +141,7 @@ Test(limits, million_element_list)
 	cr_expect_eq(r.diag.line, 9);
 	cr_expect_eq(r.diag.column, 3);
 	cr_expect_str_eq(r.diag.message,
-			 "Too many: 1000000: must have at most 4096 items");
+			 "Too many: 1000000: must have at most 786432 items");
 	cr_expect_eq(np_cluster_count(c, NP_KIND_NETWORK_POLICY), 0);
 	np_cluster_free(c);
 	free(items);

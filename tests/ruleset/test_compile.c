@@ -715,3 +715,139 @@ Test(api, null_arguments)
 	np_ruleset_free(NULL);
 	np_mapset_free(NULL);
 }
+
+/* A pod the scheduler placed but the CNI has not given an address yet. */
+#define POD_NOIP(ns, name, labels)                                             \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: " labels "}\n"                                              \
+	"spec: {containers: [{name: c, ports: "                                \
+	"[{name: http, containerPort: 8080}]}]}\n"                             \
+	"status: {phase: Pending, hostIP: 198.19.255.1}\n---\n"
+
+/* Issue 13 item 5: selection does not wait for the pod's address. */
+static void expect_isolated(struct np_ruleset *rs)
+{
+	struct np_verdict v;
+
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "198.18.1.1", TCP, 80, &v), 0);
+	cr_expect(!v.allowed, "a selected pod without an IP is unisolated");
+	cr_expect_neq(v.reason, NP_REASON_NOT_ISOLATED);
+	cr_assert_eq(np_ruleset_verdict(rs, EG, "198.18.1.1", TCP, 80, &v), 0);
+	cr_expect(!v.allowed, "a selected pod without an IP is unisolated");
+}
+
+Test(selection, pod_without_ip_is_isolated)
+{
+	struct np_cluster *c = with(POD_NOIP("x", "n", "{pod: a}") NETPOL(
+		"deny", "{podSelector: {matchLabels: "
+			"{pod: a}}, policyTypes: [Ingress, "
+			"Egress]}") NETPOL("web", "{podSelector: "
+						  "{matchLabels: {pod: a}}, "
+						  "ingress: [{ports: [{port: "
+						  "http}]}]}"));
+	struct np_ruleset *rs = compile(c, "x", "n");
+
+	expect_isolated(rs);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+Test(selection, pod_without_ip_is_isolated_incrementally)
+{
+	static const char pod[] = POD_NOIP("x", "n", "{pod: a}");
+	struct np_cluster *c = with(NETPOL(
+		"deny", "{podSelector: {matchLabels: {pod: a}}, policyTypes: "
+			"[Ingress, Egress]}"));
+	struct np_ruleset *rs = compile(c, "x", "a");
+	struct np_diag d;
+
+	np_ruleset_free(rs);
+	/* the pod arrives after the context was built */
+	cr_assert_eq(np_cluster_load_buffer(c, pod, strlen(pod), "n.yaml", NULL,
+					    &d),
+		     0);
+	rs = compile(c, "x", "n");
+	expect_isolated(rs);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+/*
+ * Issue 13 item 4(a): the API server accepts 4,097 ipBlocks in one rule
+ * (far within its 1.5 MiB per object); so must we, and enforce them all.
+ */
+Test(limits, rule_with_4097_ipblocks_loads_and_is_enforced)
+{
+	static const char head[] =
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: wide, namespace: x}\n"
+		"spec:\n  podSelector: {matchLabels: {pod: a}}\n"
+		"  ingress:\n  - ports: [{port: 80}]\n    from:\n";
+	size_t i, n = 4097, cap = sizeof(head) + n * 64;
+	char *pol = malloc(cap), *p;
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+
+	cr_assert(pol);
+	p = pol + sprintf(pol, "%s", head);
+	/* 198.18.16.0 upwards, one /32 each: 198.18.16.0 .. 198.18.32.0 */
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "    - ipBlock: {cidr: 198.18.%zu.%zu/32}\n",
+			     16 + i / 256, i % 256);
+	c = with(pol);
+	free(pol);
+	rs = compile(c, "x", "a");
+	cr_expect(allows(rs, IN, "198.18.16.0", TCP, 80));
+	cr_expect(allows(rs, IN, "198.18.32.0", TCP, 80), "the 4097th block");
+	cr_expect(!allows(rs, IN, "198.18.32.1", TCP, 80));
+	cr_expect(!allows(rs, IN, "198.18.32.0", TCP, 81));
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+/* Issue 13 item 6: two pods with one address are worth a warning. */
+static char warned[4096];
+
+static void log_warn(void *ctx, enum np_log_level lvl, const char *msg)
+{
+	(void)ctx;
+	if (lvl <= NP_LOG_WARN)
+		snprintf(warned + strlen(warned),
+			 sizeof(warned) - strlen(warned), "%s\n", msg);
+}
+
+Test(addresses, two_pods_one_ip_warn_naming_both)
+{
+	static const char more[] =
+		POD("y", "dup", "{pod: d}", "198.18.1.2", "[]");
+	static const char third[] =
+		POD("x", "late", "{pod: l}", "198.18.1.1", "[]");
+	NP_OPTS(np_cluster_opts, co, .log = log_warn);
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+	char buf[1024];
+
+	warned[0] = '\0';
+	cr_assert_eq(np_cluster_new(&c, &co), 0);
+	snprintf(buf, sizeof(buf), "%s%s", base, more);
+	cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t.yaml", NULL,
+					    NULL),
+		     0);
+	rs = compile(c, "x", "a");
+	np_ruleset_free(rs);
+	cr_expect(strstr(warned, "x/b") && strstr(warned, "y/dup") &&
+			  strstr(warned, "198.18.1.2"),
+		  "warned: %s", warned);
+	cr_expect(!strstr(warned, "x/a"), "warned: %s", warned);
+	/* a pod that arrives later with a taken address: warned too */
+	warned[0] = '\0';
+	cr_assert_eq(np_cluster_load_buffer(c, third, strlen(third), "l.yaml",
+					    NULL, NULL),
+		     0);
+	rs = compile(c, "x", "a");
+	np_ruleset_free(rs);
+	cr_expect(strstr(warned, "x/a") && strstr(warned, "x/late") &&
+			  strstr(warned, "198.18.1.1"),
+		  "warned: %s", warned);
+	np_cluster_free(c);
+}

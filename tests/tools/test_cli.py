@@ -16,9 +16,12 @@ stars = sorted(os.path.join(src, "examples", "stars", f)
 results = []
 
 
-def run(*args, stdin=None):
-    return subprocess.run([netpol] + list(args), capture_output=True,
-                          text=True, input=stdin, timeout=60)
+def run(*args, stdin=None, timeout=60):
+    try:
+        return subprocess.run([netpol] + list(args), capture_output=True,
+                              text=True, input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, -1, "", "timed out")
 
 
 def check(name, cond, detail=""):
@@ -56,6 +59,75 @@ os.unlink(f.name)
 r = run("validate", "/nonexistent.yaml")
 check("validate: missing file reported", r.returncode != 0 and
       "/nonexistent.yaml" in r.stderr, r.stderr)
+
+# issue 13 item 4: the 24-slot overflow apply hits, validate reports
+wide = ("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, "
+        "labels: {pod: a}}\nspec: {containers: [{name: c}]}\n"
+        "status: {phase: Running, podIP: 198.18.1.1}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: wide, namespace: x}\nspec:\n"
+        "  podSelector: {matchLabels: {pod: a}}\n  ingress:\n  - ports:\n" +
+        "".join(f"    - port: {1000 + 2 * i}\n" for i in range(25)))
+r = run("validate", "-", stdin=wide)
+check("validate: 25 port ranges under one prefix: exit 1, names policy, "
+      "pod and prefix",
+      r.returncode == 1 and "x/wide" in r.stderr and "x/a" in r.stderr and
+      "0.0.0.0/0" in r.stderr and "24" in r.stderr, repr(r.stderr))
+
+# issue 13 item 6: two pods with one address, validate warns naming both
+dup = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\n"
+       "spec: {containers: [{name: c}]}\n"
+       "status: {phase: Running, podIP: 198.18.1.1}\n---\n"
+       "apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: y}\n"
+       "spec: {containers: [{name: c}]}\n"
+       "status: {phase: Running, podIP: 198.18.1.1}\n")
+r = run("validate", "-", stdin=dup)
+check("validate: two pods with one IP, a warning naming both",
+      "x/a" in r.stderr and "y/b" in r.stderr and "198.18.1.1" in r.stderr,
+      repr(r.stderr))
+
+# issue 13 item 9: names from manifests are escaped in diagnostics
+hostile = ('apiVersion: v1\nkind: Namespace\n'
+           'metadata: {name: "a\\u0085b\\nFAKE\\e[31m\\\\"}\n')
+r = subprocess.run([netpol, "validate", "-"], capture_output=True,
+                   input=hostile.encode(), timeout=60)
+try:
+    err = r.stderr.decode("utf-8")
+except UnicodeDecodeError:
+    err = None
+check("validate: a hostile name is escaped: one line, no control, UTF-8",
+      r.returncode == 1 and err is not None and
+      err.count("\n") == 1 and err.endswith("\n") and
+      not any(ord(ch) < 0x20 and ch != "\n" or 0x7f <= ord(ch) <= 0x9f
+              for ch in err) and "a\\xc2\\x85b\\x0aFAKE\\x1b[31m\\\\"
+      in err, repr(r.stderr))
+
+# issue 13 item 10: flows --output refuses a symlink, creates 0600
+with tempfile.TemporaryDirectory() as d:
+    target, link = os.path.join(d, "target"), os.path.join(d, "flows.log")
+    os.symlink(target, link)
+    r = run("flows", "--output", link, "--pin-root",
+            os.path.join(d, "no-datapath"))
+    check("flows --output: a symlink is refused, nothing created through it",
+          r.returncode == 2 and "flows.log" in r.stderr and
+          "symbolic link" in r.stderr and not os.path.exists(target),
+          repr(r.stderr))
+    new = os.path.join(d, "new.log")
+    old_umask = os.umask(0)
+    try:
+        r = run("flows", "--output", new, "--pin-root",
+                os.path.join(d, "no-datapath"))
+    finally:
+        os.umask(old_umask)
+    mode = os.stat(new).st_mode & 0o777 if os.path.exists(new) else None
+    check("flows --output: a new file is created mode 0600",
+          mode == 0o600, f"mode {mode and oct(mode)}")
+    os.mkfifo(os.path.join(d, "fifo"))
+    r = run("flows", "--output", os.path.join(d, "fifo"), "--pin-root",
+            os.path.join(d, "no-datapath"), timeout=5)
+    check("flows --output: not a regular file, refused",
+          r.returncode == 2 and "regular file" in r.stderr, repr(r.stderr))
 
 r = run("endpoints", "-o", "json", *stars)
 pe = json.loads(r.stdout) if r.returncode == 0 else {}
