@@ -47,11 +47,17 @@
  *
  * ICMP errors (v4: destination unreachable, time exceeded, parameter
  * problem; v6: destination unreachable, packet too big, time exceeded,
- * parameter problem) are related to the flow of the header they embed:
- * allowed when that flow is in conntrack. Otherwise they are judged as any
- * other ICMP packet of their sender (so an unisolated pod still gets them,
- * an isolated one only from a peer allowed every protocol), and they never
- * create conntrack entries.
+ * parameter problem) are related to the flow of the header they embed, and
+ * allowed when that flow is in conntrack on this veth, only when they go
+ * to the sender of the quoted packet (outer destination == quoted source)
+ * and are no larger than a router may send (576 bytes of IPv4, 1280 of
+ * IPv6; lib/parse.h). So an error can answer a flow but cannot carry data
+ * to anyone else: an error from a pod to a third party, quoting one of the
+ * pod's allowed flows, is no longer related. Errors that are not related
+ * are judged as the new flows they are: any other ICMP packet of their
+ * sender (so an unisolated pod still gets them, an isolated one only from
+ * a peer allowed every protocol), dropped and logged when denied. They
+ * never create conntrack entries.
  */
 #include <stdbool.h>
 

@@ -774,6 +774,72 @@ Test(prog, icmp_errors_follow_their_flow)
 		     SHOT);
 }
 
+/*
+ * Issue 13 item 1: an ICMP error is related to the flow it quotes only when
+ * it goes to the quoted packet's sender and is no larger than a router may
+ * send (576 bytes of IPv4, 1280 of IPv6); otherwise it is a new flow.
+ */
+Test(prog, icmp_errors_only_to_the_quoted_sender)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pktspec flow = { TCP4("198.18.1.1", 80), .sport = 41000 };
+	struct pktspec flow6 = { TCP6("fd00:1::1", 80), .sport = 41000 };
+	struct pktspec back = { .src = "198.18.1.1",
+				.dst = POD4,
+				.proto = IPPROTO_TCP,
+				.sport = 80,
+				.dport = 41000,
+				.tcp_flags = TCPF_ACK };
+	uint8_t in[2048], in6[2048], bk[2048];
+	size_t n = pkt_build(in, sizeof(in), &flow);
+	size_t n6 = pkt_build(in6, sizeof(in6), &flow6);
+	size_t nb = pkt_build(bk, sizeof(bk), &back);
+
+	apply_egress_only(ifx);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow), OK);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow6), OK);
+	memset(in + n, 'x', sizeof(in) - n);
+	memset(in6 + n6, 'x', sizeof(in6) - n6);
+
+	/* into the pod, from a router: up to the bound */
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = 576 - 28),
+		     OK, "576 bytes: related");
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = 577 - 28),
+		     SHOT, "577 bytes: a new flow, denied");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
+			.inner = in6 + 14, .inner_len = 1280 - 48),
+		     OK, "1280 bytes: related");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 2,
+			.inner = in6 + 14, .inner_len = 1281 - 48),
+		     SHOT, "1281 bytes: a new flow, denied");
+
+	/* out of the pod: to the quoted packet's sender only */
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = bk + 14, .inner_len = nb - 14),
+		     OK, "an error back to the flow's peer is related");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.9.9", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = in + 14, .inner_len = n - 14),
+		     SHOT, "quoting its own flow to a denied third party");
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:9::9",
+			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
+			.inner = in6 + 14, .inner_len = n6 - 14),
+		     SHOT, "the same in IPv6");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.4", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = in + 14, .inner_len = n - 14),
+		     OK,
+		     "a third party the policy allows: a new flow, allowed");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = bk + 14,
+			.inner_len = 577 - 28),
+		     SHOT, "oversized: a new flow, ICMP not allowed there");
+}
+
 Test(prog, fragments_follow_the_first)
 {
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
