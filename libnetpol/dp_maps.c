@@ -350,6 +350,38 @@ int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 	return 0;
 }
 
+uint64_t np__stat_sum(struct np_datapath *dp, uint32_t k)
+{
+	uint64_t *pc = calloc(dp->ncpus, sizeof(*pc)), sum = 0;
+	int i;
+
+	if (pc && !bpf_map_lookup_elem(dp->map_fd[M_STATS], &k, pc))
+		for (i = 0; i < dp->ncpus; i++)
+			sum += pc[i];
+	free(pc);
+	return sum;
+}
+
+/*
+ * Userspace's counters (NP_STAT_CT_DELETED) live on CPU 0's copy; the
+ * programs never write them, and writers hold the datapath lock.
+ */
+void np__stat_add(struct np_datapath *dp, uint32_t k, uint64_t n)
+{
+	uint64_t *pc;
+
+	if (!n)
+		return;
+	pc = calloc(dp->ncpus, sizeof(*pc));
+	if (!pc)
+		return;
+	if (!bpf_map_lookup_elem(dp->map_fd[M_STATS], &k, pc)) {
+		pc[0] += n;
+		bpf_map_update_elem(dp->map_fd[M_STATS], &k, pc, BPF_ANY);
+	}
+	free(pc);
+}
+
 /* The pods map: the ifindexes of attached pods. */
 int np__pods_list(struct np_datapath *dp, uint32_t **ifx, size_t *n)
 {

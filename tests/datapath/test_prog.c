@@ -1553,3 +1553,64 @@ Test(prog, reading_65536_keys_is_not_quadratic, .timeout = 120)
 		     "8,192 keys: %.3f s, 65,536: %.3f s", small, big);
 	cr_expect_lt(big, 20.0, "65,536 keys: %.3f s", big);
 }
+
+/*
+ * Issue 13 item 13: conntrack holds NP_CT_DEFAULT_SIZE (524,288, the EKS
+ * agent's) flows per family by default, ct_size changes it, and a flood
+ * past a full table shows as evictions (created - deleted - present).
+ */
+Test(prog, conntrack_size_and_evictions, .timeout = 120)
+{
+	enum { CT = 1024, FLOWS = 4096 };
+	NP_OPTS(np_datapath_opts, o, .pin_root = T.pin_root, .ct_size = CT);
+	struct np_datapath_stats st;
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	uint64_t before;
+	int i, v6;
+
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], 524288, "default: %llu",
+		     (unsigned long long)st.ct_capacity[0]);
+	cr_expect_eq(st.ct_capacity[1], 524288);
+	cr_expect_eq(st.ct_evictions[0], 0);
+
+	cr_assert_eq(np_datapath_destroy(T.dp), 0);
+	T.dp = NULL;
+	cr_assert_eq(np_datapath_open(&T.dp, &o), 0);
+	cr_assert_eq(dpt_attach(T.dp, T.pods[0].host_if, 0, "ns1", "pod-a"), 0);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], CT);
+	cr_expect_eq(st.ct_capacity[1], CT);
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (i = 0; i < FLOWS; i++) {
+			char dst[48];
+			struct pktspec s = { .family = v6 ? 6 : 4,
+					     .src = v6 ? POD6 : POD4,
+					     .dst = dst,
+					     .proto = IPPROTO_TCP,
+					     .sport = 10000 + i,
+					     .dport = 80 };
+
+			snprintf(dst, sizeof(dst),
+				 v6 ? "fd00:7::%x" : "198.18.7.%d", i % 200);
+			cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &s),
+				     OK);
+		}
+	}
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	for (v6 = 0; v6 < 2; v6++) {
+		cr_expect_leq(st.ct_entries[v6], CT);
+		cr_expect_eq(st.ct_entries[v6] + st.ct_evictions[v6], FLOWS,
+			     "IPv%d: %llu present + %llu evicted", v6 ? 6 : 4,
+			     (unsigned long long)st.ct_entries[v6],
+			     (unsigned long long)st.ct_evictions[v6]);
+		cr_expect_geq(st.ct_evictions[v6], FLOWS - CT);
+	}
+	/* entries deleted by detach are no evictions */
+	before = st.ct_evictions[0];
+	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_entries[0], 0);
+	cr_expect_eq(st.ct_evictions[0], before);
+}
