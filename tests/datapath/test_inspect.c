@@ -713,7 +713,10 @@ Test(inspect, metrics_prometheus_text)
 			 "1\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_conntrack_capacity{family=\"ipv4\"} "
-			      "65536\n"),
+			      "524288\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "\nnetpol_conntrack_evictions_total{family="
+			      "\"ipv6\"} 0\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_pods 3\n"), "%s", out);
 	cr_expect(strstr(out, "\nnetpol_hook_ok{namespace=\"test\",pod=\"c\","
