@@ -2,8 +2,10 @@
 /*
  * Per-packet cost of the real TC programs on the real maps, next to the
  * empty TC program (bpf/empty.bpf.c) loaded in the same process: the floor.
- * Also the verifier's cost of the node programs (once per node) and the
- * program loads per pod (none).
+ * Also the verifier's cost of the node programs (once per node), the
+ * program loads per pod (none), and the read-back of a rule set of 10,000
+ * and 65,536 keys per family that status, dump and verify do (readback_N:
+ * seconds, 5 runs; the 10,000-key run is the baseline, per key).
  *
  * A private network namespace holds a veth whose host end is attached; the
  * datapath lives under /sys/fs/bpf/netpol-bench-<pid> and is destroyed at
@@ -412,6 +414,57 @@ static void loads_per_pod(void)
 	bu_json_end();
 }
 
+static int rb_pod(void *ctx, const struct np_datapath_pod *p)
+{
+	if (p->ifindex == ifx)
+		*(uint32_t *)ctx = p->ruleset[NP_DIRECTION_EGRESS];
+	return 0;
+}
+
+static int rb_rule(void *ctx, const struct np_datapath_rule *r)
+{
+	(void)r;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/*
+ * What status, dump and verify read for the pod's egress rule set of n
+ * keys per family: np_datapath_ruleset() and np_datapath_rule_foreach()
+ * (each reads both families back and de-duplicates them), 5 runs.
+ */
+static void readback(unsigned n)
+{
+	struct np_datapath_ruleset rs;
+	double t[RUNS];
+	char name[32];
+	uint32_t id = 0;
+	size_t cnt;
+	int i;
+
+	snprintf(name, sizeof(name), "readback_%u", n);
+	if (only && !strstr(name, only))
+		return;
+	if (np_datapath_pod_foreach(dp, rb_pod, &id) || !id)
+		bu_die("readback: no rule set");
+	for (i = 0; i < RUNS; i++) {
+		cnt = 0;
+		t[i] = bu_now();
+		if (np_datapath_ruleset(dp, id, &rs) ||
+		    np_datapath_rule_foreach(dp, id, rb_rule, &cnt))
+			bu_die("readback of %u keys", n);
+		t[i] = bu_now() - t[i];
+		if (cnt != 2 * (size_t)n)
+			bu_die("readback: %zu keys of %u", cnt, 2 * n);
+	}
+	bu_json_begin("packet", name);
+	bu_json_num("keys", n);
+	bu_json_num("runs", RUNS);
+	bu_json_num("s_min", bu_min(t, RUNS));
+	bu_json_num("s_median", bu_pct(t, RUNS, 50));
+	bu_json_end();
+}
+
 int main(int argc, char **argv)
 {
 	static const unsigned keys[] = { 1, 100, 10000, 65536 };
@@ -444,6 +497,8 @@ int main(int argc, char **argv)
 		apply_keys(keys[i], false);
 		for (fam = 4; fam <= 6; fam += 2)
 			rows_keys(fam, keys[i]);
+		if (keys[i] >= 10000)
+			readback(keys[i]);
 		if (keys[i] == 10000)
 			for (fam = 4; fam <= 6; fam += 2) {
 				rows_established(fam, keys[i]);

@@ -926,7 +926,7 @@ static int np_swig_datapath_pods(struct np_datapath *dp, char **swig_out)
 /*
  * np_datapath_stats() as a JSON object: events_lost, ct_entries,
  * ct_capacity, lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods,
- * rulesets, events_on.
+ * rulesets, events_on, ct_evictions ([IPv4, IPv6]).
  */
 static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 {
@@ -945,7 +945,8 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 		 "{\"events_lost\":%llu,\"ct_entries\":[%llu,%llu],"
 		 "\"ct_capacity\":[%llu,%llu],\"lpm_entries\":[%llu,%llu],"
 		 "\"lpm_capacity\":[%llu,%llu],\"pods\":%llu,"
-		 "\"rulesets\":%llu,\"events_on\":%s}",
+		 "\"rulesets\":%llu,\"events_on\":%s,"
+		 "\"ct_evictions\":[%llu,%llu]}",
 		 (unsigned long long)st.events_lost,
 		 (unsigned long long)st.ct_entries[0],
 		 (unsigned long long)st.ct_entries[1],
@@ -956,7 +957,9 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 		 (unsigned long long)st.lpm_capacity[0],
 		 (unsigned long long)st.lpm_capacity[1],
 		 (unsigned long long)st.pods, (unsigned long long)st.rulesets,
-		 st.events_on ? "true" : "false");
+		 st.events_on ? "true" : "false",
+		 (unsigned long long)st.ct_evictions[0],
+		 (unsigned long long)st.ct_evictions[1]);
 	np_swig_puts(&b, tmp);
 	if (b.err) {
 		free(b.s);

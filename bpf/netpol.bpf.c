@@ -35,7 +35,11 @@
  *      the rule set has any), and the packet's destination port in the port
  *      set the key points to.
  *   4. An allowed packet creates a conntrack entry; a new flow and every drop
- *      emit a flow event while events are switched on.
+ *      emit a flow event while events are switched on. Conntrack is an LRU
+ *      hash per family (NP_CT_DEFAULT_SIZE, 524,288 entries, or the open's
+ *      ct_size): when full, an insert evicts the least recently used entry,
+ *      whatever its pod. Inserts of new entries are counted per CPU
+ *      (NP_STAT_CT_INSERTED) so that userspace can tell evictions apart.
  *
  * Fragments: a non-first fragment has no ports. The first fragment gets the
  * full decision and, when allowed, records (ifindex, proto, addresses, IP
@@ -47,11 +51,17 @@
  *
  * ICMP errors (v4: destination unreachable, time exceeded, parameter
  * problem; v6: destination unreachable, packet too big, time exceeded,
- * parameter problem) are related to the flow of the header they embed:
- * allowed when that flow is in conntrack. Otherwise they are judged as any
- * other ICMP packet of their sender (so an unisolated pod still gets them,
- * an isolated one only from a peer allowed every protocol), and they never
- * create conntrack entries.
+ * parameter problem) are related to the flow of the header they embed, and
+ * allowed when that flow is in conntrack on this veth, only when they go
+ * to the sender of the quoted packet (outer destination == quoted source)
+ * and are no larger than a router may send (576 bytes of IPv4, 1280 of
+ * IPv6; lib/parse.h). So an error can answer a flow but cannot carry data
+ * to anyone else: an error from a pod to a third party, quoting one of the
+ * pod's allowed flows, is no longer related. Errors that are not related
+ * are judged as the new flows they are: any other ICMP packet of their
+ * sender (so an unisolated pod still gets them, an isolated one only from
+ * a peer allowed every protocol), dropped and logged when denied. They
+ * never create conntrack entries.
  */
 #include <stdbool.h>
 
@@ -175,10 +185,8 @@ allow:
 	count(skb, nct.slot, dir, false);
 	if (!p.icmp_err && !np_rt.bench_no_ct_insert) {
 		ct_init(&nct, &p, hi, now);
-		if (p.family == 4)
-			bpf_map_update_elem(&ct_v4, &k4, &nct, BPF_ANY);
-		else
-			bpf_map_update_elem(&ct_v6, &k6, &nct, BPF_ANY);
+		if (ct_insert(&p, &k4, &k6, &nct))
+			count_ct_insert(p.family);
 	}
 	if (np_rt.events_on)
 		np_emit(skb, &p, EV_META(dir, NP_EV_ALLOW, reason, plen),

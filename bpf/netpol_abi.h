@@ -204,7 +204,7 @@ _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
  * (portsets, [0] unused), NP_MAX_LPM_KEYS (lpm_v4, lpm_v6) and
  * NP_MAX_HOST_KEYS (host_v4, host_v6) come from netpol/limits.h.
  */
-#define NP_CT_DEFAULT_SIZE 65536 /* conntrack entries per family */
+#define NP_CT_DEFAULT_SIZE 524288 /* conntrack entries per family */
 #define NP_FRAG_SIZE 8192 /* datagrams in reassembly */
 #define NP_EVENTS_BYTES (256 * 1024) /* ring buffer */
 
@@ -366,6 +366,16 @@ struct np_flow_event {
  * a shared cache line between CPUs (np_rt.events_on is read per packet).
  */
 #define NP_STAT_EVENTS_LOST 0 /* ring buffer full: event dropped */
+/*
+ * Conntrack entries created where none was (a lookup that found no entry
+ * for the flow, then an insert), [+0] IPv4, [+1] IPv6: written by the
+ * programs. Entries deleted by userspace (gc, detach), by family: written
+ * by the library, on CPU 0's copy, under the datapath lock. The programs
+ * never delete an entry, so inserted - deleted - present is what the LRU
+ * evicted (np_datapath_stats).
+ */
+#define NP_STAT_CT_INSERTED 1
+#define NP_STAT_CT_DELETED 3
 #define NP_STATS_N 8 /* the rest are reserved, zero */
 
 /* pods: BPF_MAP_TYPE_HASH, key ifindex; userspace bookkeeping only. */

@@ -345,6 +345,7 @@ static void ct_sweep(struct np_datapath *dp, bool by_ifindex, uint32_t ifindex)
 				   sizeof(struct np_ct_key_v4);
 		unsigned char *keys;
 		size_t n, i;
+		uint64_t ndel = 0;
 
 		if (np__map_keys(fd, ksz, (void **)&keys, &n))
 			continue;
@@ -372,10 +373,11 @@ static void ct_sweep(struct np_datapath *dp, bool by_ifindex, uint32_t ifindex)
 					tmo = dp->rt->to.tcp_new;
 				del = now - v.last_seen > tmo;
 			}
-			if (del)
-				bpf_map_delete_elem(fd, k);
+			if (del && !bpf_map_delete_elem(fd, k))
+				ndel++;
 		}
 		free(keys);
+		np__stat_add(dp, NP_STAT_CT_DELETED + fam, ndel);
 	}
 }
 

@@ -170,8 +170,15 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 		int lpm = dp->map_fd[fam ? M_LPM6 : M_LPM4];
 		int host = dp->map_fd[fam ? M_HOST6 : M_HOST4];
 
+		uint64_t made, gone;
+
 		s.ct_entries[fam] = map_count(ct);
 		s.ct_capacity[fam] = map_capacity(ct);
+		/* the programs never delete: the rest the LRU evicted */
+		made = np__stat_sum(dp, NP_STAT_CT_INSERTED + fam);
+		gone = np__stat_sum(dp, NP_STAT_CT_DELETED + fam) +
+		       s.ct_entries[fam];
+		s.ct_evictions[fam] = made > gone ? made - gone : 0;
 		s.lpm_entries[fam] = map_count(lpm) + map_count(host);
 		s.lpm_capacity[fam] =
 			(uint64_t)map_capacity(lpm) + map_capacity(host);

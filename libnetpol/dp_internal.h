@@ -177,6 +177,9 @@ int np__rules_write(struct np_datapath *dp, int fam, const void *keys,
 		    const struct np_lpm_value *vals, size_t n);
 int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 		      struct live_ent **out, size_t *n);
+/* Node-wide counter k of the stats map (NP_STAT_*): sum over CPUs; add. */
+uint64_t np__stat_sum(struct np_datapath *dp, uint32_t k);
+void np__stat_add(struct np_datapath *dp, uint32_t k, uint64_t n);
 
 /* --- dp_tc.c: TC filters and the clsact qdisc --------------------------- */
 

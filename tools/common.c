@@ -274,7 +274,8 @@ static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 {
 	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root, .mode = a->mode,
 		.log = tool_log, .node_ips = a->node_ips,
-		.n_node_ips = a->n_node_ips, .existing_only = existing_only);
+		.n_node_ips = a->n_node_ips, .existing_only = existing_only,
+		.ct_size = a->ct_size);
 	int err = np_datapath_open(dp, &o);
 
 	if (err == -ENOENT && existing_only)

@@ -12,14 +12,21 @@
 
 #include "main.h"
 
+/* --ct-size: 64 Mi entries per family is some 6 GiB of kernel memory */
+#define CT_SIZE_MAX (64u << 20)
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS,
 					    { "ifname", 1, 0, 'i' },
 					    { "ifindex", 1, 0, 'x' },
 					    { "pod", 1, 0, 'p' },
+					    { "ct-size", 1, 0, 'C' },
 					    { 0, 0, 0, 0 } };
 	NP_OPTS(np_attach_opts, aopts);
+	struct np_datapath_stats st;
+	unsigned long long ct;
+	char *end;
 	struct dp_args a = { 0 };
 	const char *ifname = NULL, *pod = NULL;
 	char ns[256] = "", name[256] = "";
@@ -37,7 +44,14 @@ int cmd_attach(int argc, char **argv)
 			ifindex = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'p')
 			pod = optarg;
-		else
+		else if (opt == 'C') {
+			errno = 0;
+			ct = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || !ct ||
+			    ct > CT_SIZE_MAX)
+				goto usage;
+			a.ct_size = (uint32_t)ct;
+		} else
 			goto usage;
 	}
 	if ((!ifname && !ifindex) || (ifname && ifindex) ||
@@ -49,6 +63,13 @@ int cmd_attach(int argc, char **argv)
 	aopts.pod_name = pod ? name : NULL;
 	if (dp_open(&dp, &a))
 		return 2;
+	if (a.ct_size && !np_datapath_stats(dp, &st) &&
+	    st.ct_capacity[0] != a.ct_size)
+		fprintf(stderr,
+			"netpol: the loaded datapath keeps its conntrack size "
+			"%llu per family; --ct-size takes effect after "
+			"destroy\n",
+			(unsigned long long)st.ct_capacity[0]);
 	err = np_datapath_attach(dp, &aopts, NULL);
 	np_datapath_close(dp);
 	if (err) {
@@ -59,7 +80,8 @@ int cmd_attach(int argc, char **argv)
 	return 0;
 usage:
 	fputs("usage: netpol attach --ifname IF|--ifindex N [--pod NS/NAME] "
-	      "[--mode standard|strict] [--node-ip IP]... [--pin-root DIR]\n",
+	      "[--mode standard|strict] [--node-ip IP]... [--ct-size N] "
+	      "[--pin-root DIR]\n",
 	      stderr);
 	return 2;
 }

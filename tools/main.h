@@ -67,6 +67,7 @@ struct dp_args {
 	enum np_mode mode;
 	const char *node_ips[4];
 	size_t n_node_ips;
+	uint32_t ct_size; /* attach --ct-size; 0: the default */
 };
 
 #define DP_LONGOPTS                                       \

@@ -164,6 +164,13 @@ int cmd_metrics(int argc, char **argv)
 	for (fam = 0; fam < 2; fam++)
 		printf("netpol_conntrack_capacity{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.ct_capacity[fam]);
+	prom_head("netpol_conntrack_evictions_total", "counter",
+		  "Conntrack entries evicted to make room for new flows (the "
+		  "table was full): created - deleted by gc - present.");
+	for (fam = 0; fam < 2; fam++)
+		printf("netpol_conntrack_evictions_total{family=\"%s\"} %" PRIu64
+		       "\n",
+		       fams[fam], st.ct_evictions[fam]);
 	prom_head("netpol_lpm_entries", "gauge",
 		  "Rule keys of every loaded rule set (host hash and LPM "
 		  "trie).");

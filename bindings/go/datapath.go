@@ -490,6 +490,8 @@ type DatapathStats struct {
 	Pods        uint64    `json:"pods"`
 	RuleSets    uint64    `json:"rulesets"`
 	EventsOn    bool      `json:"events_on"`
+	// CTEvictions: conntrack entries evicted because the table was full.
+	CTEvictions [2]uint64 `json:"ct_evictions"`
 }
 
 // Stats gives node-wide numbers: events lost, conntrack and LPM use.

@@ -17,6 +17,7 @@
 
 #include "netpol_abi.h"
 #include "config.h"
+#include "maps.h"
 #include "parse.h"
 
 static __always_inline __u32 ct_timeout(__u8 proto, __u8 state)
@@ -126,6 +127,28 @@ order:
 	}
 	k->ifproto = NP_CT_IFPROTO(ifindex, t->proto);
 	return hi;
+}
+
+/*
+ * Write the entry of the packet's flow: true when it is a new element, not
+ * one replacing an expired or closing entry of the same key (an LRU map
+ * that is full evicts another entry for it).
+ */
+static __always_inline bool ct_insert(const struct pkt *p,
+				      const struct np_ct_key_v4 *k4,
+				      const struct np_ct_key_v6 *k6,
+				      const struct np_ct_value *v)
+{
+	if (p->family == 4) {
+		if (!bpf_map_update_elem(&ct_v4, k4, v, BPF_NOEXIST))
+			return true;
+		bpf_map_update_elem(&ct_v4, k4, v, BPF_ANY);
+		return false;
+	}
+	if (!bpf_map_update_elem(&ct_v6, k6, v, BPF_NOEXIST))
+		return true;
+	bpf_map_update_elem(&ct_v6, k6, v, BPF_ANY);
+	return false;
 }
 
 static __always_inline void frag_key(struct np_frag_key *k, const struct pkt *p,

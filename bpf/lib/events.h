@@ -81,4 +81,14 @@ np_emit(struct __sk_buff *skb, const struct pkt *p, __u32 meta, __u32 ruleset)
 	return 0;
 }
 
+/* A conntrack entry created where none was (NP_STAT_CT_INSERTED). */
+static __always_inline void count_ct_insert(__u8 family)
+{
+	__u32 k = NP_STAT_CT_INSERTED + (family == 6);
+	__u64 *n = bpf_map_lookup_elem(&stats, &k);
+
+	if (n)
+		*n += 1; /* per CPU: no atomic needed */
+}
+
 #endif /* NETPOL_BPF_LIB_EVENTS_H */

@@ -140,17 +140,34 @@ static __always_inline bool parse_ports(struct __sk_buff *skb, __u32 off,
 }
 
 /*
- * The header embedded in an ICMP error at off. Only its first fragment (or
- * an unfragmented one) and no IPv6 extension headers: anything else is not
- * related to a flow, and the error is judged on its own.
+ * The largest ICMP error (IP packet, bytes) that can be related to a flow:
+ * what a router may send, RFC 1812 4.3.2.3 (576) and RFC 4443 2.4 (c)
+ * (1280, the IPv6 minimum MTU).
+ */
+#define NP_ICMP4_ERR_MAX 576
+#define NP_ICMP6_ERR_MAX 1280
+
+/*
+ * The header embedded in an ICMP error at off. The error is related to the
+ * flow of that header (p->related) only when it goes back to the quoted
+ * packet's sender (outer destination == inner source: whoever reports on a
+ * packet reports to the packet's source), is no larger than a router may
+ * send (NP_ICMP*_ERR_MAX), and quotes a first fragment (or an unfragmented
+ * packet) with no IPv6 extension headers. Anything else is not related to a
+ * flow, and the error is judged on its own, as the new flow it is. The
+ * same veth is the conntrack key's: the caller probes with its ifindex.
  */
 __attribute__((noinline)) int np_parse_inner(struct __sk_buff *skb, __u32 off,
 					     struct pkt *p)
 {
 	__u8 *h;
 	__u32 l4;
+	int i;
 
 	if (!p)
+		return 0;
+	if (skb->len - ETH_HLEN >
+	    (p->family == 4 ? NP_ICMP4_ERR_MAX : NP_ICMP6_ERR_MAX))
 		return 0;
 
 	if (p->family == 4) {
@@ -176,6 +193,9 @@ __attribute__((noinline)) int np_parse_inner(struct __sk_buff *skb, __u32 off,
 		return 0;
 	if (p->in.proto == IPPROTO_ICMPV6 && p->family == 4)
 		return 0;
+	for (i = 0; i < (p->family == 4 ? 1 : 4); i++)
+		if (p->in.saddr[i] != p->t.daddr[i])
+			return 0; /* not to the quoted packet's sender */
 	p->related = parse_ports(skb, l4, &p->in);
 	return 0;
 }

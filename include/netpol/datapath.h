@@ -37,6 +37,7 @@
  *   np_event_format()           a flow event as a JSON line (EKS agent
  *                               compatible) or a text line
  *   np_datapath_stats()         node-wide numbers: events lost, conntrack
+ *                               occupancy, capacity and evictions
  *   np_datapath_hooks()         whether a pod's tc filters run our programs
  *   np_datapath_ruleset()       one loaded rule set: digest, keys, users
  *   np_datapath_ruleset_id()    the loaded id holding a compiled rule set
@@ -91,8 +92,10 @@ struct np_datapath_opts {
 	const char *pin_root;
 	enum np_mode mode; /* for pods attached through this handle */
 	/*
-	 * Conntrack entries per address family (default 65536). Used when
-	 * this open loads the datapath; a reused one keeps its size.
+	 * Conntrack entries per address family (default 524288, the EKS
+	 * agent's). Used when this open loads the datapath; a reused one
+	 * keeps its size. When full, a new flow evicts the least recently
+	 * used entry of any pod (np_datapath_stats().ct_evictions).
 	 */
 	uint32_t ct_size;
 	bool events; /* switch flow events on (see set_events) */
@@ -305,7 +308,14 @@ struct np_datapath_stats {
 	uint64_t pods; /* attached */
 	uint64_t rulesets; /* distinct rule sets loaded */
 	bool events_on; /* flow events switched on */
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * Conntrack entries the kernel evicted to make room (the table was
+	 * full), since load: entries created - deleted by gc or detach -
+	 * present. Counted per CPU, so a packet racing the read may move it
+	 * by a few.
+	 */
+	uint64_t ct_evictions[2];
+	uint64_t reserved[2]; /* zeroed; for later fields */
 };
 
 NP_API int np_datapath_stats(struct np_datapath *dp,

@@ -814,7 +814,10 @@ Test(inspect, metrics_prometheus_text)
 			 "1\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_conntrack_capacity{family=\"ipv4\"} "
-			      "65536\n"),
+			      "524288\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "\nnetpol_conntrack_evictions_total{family="
+			      "\"ipv6\"} 0\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\nnetpol_pods 3\n"), "%s", out);
 	cr_expect(strstr(out, "\nnetpol_hook_ok{namespace=\"test\",pod=\"c\","
@@ -1038,4 +1041,34 @@ Test(inspect, events_lost_counted)
 	cr_expect_leq(st.events_lost, 5000);
 	cr_expect(st.events_on);
 	np_datapath_set_events(T.dp, false);
+}
+
+/*
+ * Issue 13 item 13: `netpol attach --ct-size N` sizes the conntrack of the
+ * datapath it loads; bad sizes are refused; a loaded one keeps its size.
+ */
+Test(inspect, attach_ct_size)
+{
+	static char out[4096];
+	struct np_datapath_stats st;
+
+	A = dpt_pod("a", A4, A6);
+	cr_expect_eq(run(out, sizeof(out), "attach --ifname %s --ct-size 0",
+			 A->host_if),
+		     2);
+	cr_expect_eq(run(out, sizeof(out), "attach --ifname %s --ct-size 12x",
+			 A->host_if),
+		     2);
+	cr_assert_eq(run(out, sizeof(out), "attach --ifname %s --ct-size 2048",
+			 A->host_if),
+		     0, "%s", out);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], 2048);
+	cr_expect_eq(st.ct_capacity[1], 2048);
+	cr_expect_eq(run(out, sizeof(out), "attach --ifname %s --ct-size 4096",
+			 A->host_if),
+		     0, "a loaded datapath keeps its size, and says so");
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], 2048);
 }

@@ -774,6 +774,72 @@ Test(prog, icmp_errors_follow_their_flow)
 		     SHOT);
 }
 
+/*
+ * Issue 13 item 1: an ICMP error is related to the flow it quotes only when
+ * it goes to the quoted packet's sender and is no larger than a router may
+ * send (576 bytes of IPv4, 1280 of IPv6); otherwise it is a new flow.
+ */
+Test(prog, icmp_errors_only_to_the_quoted_sender)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pktspec flow = { TCP4("198.18.1.1", 80), .sport = 41000 };
+	struct pktspec flow6 = { TCP6("fd00:1::1", 80), .sport = 41000 };
+	struct pktspec back = { .src = "198.18.1.1",
+				.dst = POD4,
+				.proto = IPPROTO_TCP,
+				.sport = 80,
+				.dport = 41000,
+				.tcp_flags = TCPF_ACK };
+	uint8_t in[2048], in6[2048], bk[2048];
+	size_t n = pkt_build(in, sizeof(in), &flow);
+	size_t n6 = pkt_build(in6, sizeof(in6), &flow6);
+	size_t nb = pkt_build(bk, sizeof(bk), &back);
+
+	apply_egress_only(ifx);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow), OK);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow6), OK);
+	memset(in + n, 'x', sizeof(in) - n);
+	memset(in6 + n6, 'x', sizeof(in6) - n6);
+
+	/* into the pod, from a router: up to the bound */
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = 576 - 28),
+		     OK, "576 bytes: related");
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = 577 - 28),
+		     SHOT, "577 bytes: a new flow, denied");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
+			.inner = in6 + 14, .inner_len = 1280 - 48),
+		     OK, "1280 bytes: related");
+	cr_expect_eq(IN(.family = 6, .src = "fd00:200::1", .dst = POD6,
+			.proto = IPPROTO_ICMPV6, .icmp_type = 2,
+			.inner = in6 + 14, .inner_len = 1281 - 48),
+		     SHOT, "1281 bytes: a new flow, denied");
+
+	/* out of the pod: to the quoted packet's sender only */
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = bk + 14, .inner_len = nb - 14),
+		     OK, "an error back to the flow's peer is related");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.9.9", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = in + 14, .inner_len = n - 14),
+		     SHOT, "quoting its own flow to a denied third party");
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:9::9",
+			.proto = IPPROTO_ICMPV6, .icmp_type = 1,
+			.inner = in6 + 14, .inner_len = n6 - 14),
+		     SHOT, "the same in IPv6");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.4.4", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = in + 14, .inner_len = n - 14),
+		     OK,
+		     "a third party the policy allows: a new flow, allowed");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.1", .proto = IPPROTO_ICMP,
+			.icmp_type = 3, .inner = bk + 14,
+			.inner_len = 577 - 28),
+		     SHOT, "oversized: a new flow, ICMP not allowed there");
+}
+
 Test(prog, fragments_follow_the_first)
 {
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
@@ -1397,4 +1463,154 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	cr_expect_eq(np_datapath_counters(T.dp, ifx, NP_DIRECTION_INGRESS,
 					  &(struct np_datapath_counters){ 0 }),
 		     -ENOENT);
+}
+
+static int count_rule(void *ctx, const struct np_datapath_rule *r)
+{
+	(void)r;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read back rule set id of n host keys per family (the egress of pod ifx)
+ * as status, dump and verify do; seconds taken.
+ */
+static double read_back(unsigned int ifx, size_t n)
+{
+	struct np_map_entry *e4 = calloc(n, sizeof(*e4));
+	struct np_map_entry *e6 = calloc(n, sizeof(*e6));
+	struct np_datapath_ruleset rs;
+	struct pods pods = { 0 };
+	struct np_diag d;
+	struct msb b;
+	size_t i, cnt = 0;
+	uint32_t ps, id;
+	double t;
+
+	cr_assert(e4 && e6);
+	msb_init(&b, false, true);
+	ps = msb_ps(&b, NP_PS_ALL, NULL, 0);
+	for (i = 0; i < n; i++) {
+		e4[i].cidr.family = 4;
+		e4[i].cidr.len = 32;
+		e4[i].cidr.addr[0] = 198;
+		e4[i].cidr.addr[1] = 19;
+		e4[i].cidr.addr[2] = i >> 8;
+		e4[i].cidr.addr[3] = i;
+		e4[i].portset = ps;
+		e6[i].cidr.family = 6;
+		e6[i].cidr.len = 128;
+		e6[i].cidr.addr[0] = 0xfd;
+		e6[i].cidr.addr[14] = i >> 8;
+		e6[i].cidr.addr[15] = i;
+		e6[i].portset = ps;
+	}
+	b.ms.ent[0][NP_DIRECTION_EGRESS] = e4;
+	b.ms.ent[1][NP_DIRECTION_EGRESS] = e6;
+	b.ms.nent[0][NP_DIRECTION_EGRESS] = n;
+	b.ms.nent[1][NP_DIRECTION_EGRESS] = n;
+	cr_assert_eq(np__datapath_apply_mapset(T.dp, ifx, &b.ms, &d), 0, "%s",
+		     d.message);
+	free(e4);
+	free(e6);
+	cr_assert_eq(np_datapath_gc(T.dp), 0);
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, on_pod, &pods), 0);
+	id = pods.p[0].ruleset[NP_DIRECTION_EGRESS];
+	t = mono_s();
+	cr_assert_eq(np_datapath_ruleset(T.dp, id, &rs), 0);
+	cr_assert_eq(np_datapath_rule_foreach(T.dp, id, count_rule, &cnt), 0);
+	t = mono_s() - t;
+	cr_expect_eq(rs.keys[0], n);
+	cr_expect_eq(rs.keys[1], n);
+	cr_expect_eq(cnt, 2 * n);
+	return t;
+}
+
+/*
+ * Issue 13 item 12: reading back a rule set of 65,536 host keys per family
+ * (what status, dump and verify do) grows as n log n: 8 times the keys
+ * take well under 24 times as long (n log n: 10x, n^2: 64x). The
+ * quadratic de-duplication took a minute here.
+ */
+Test(prog, reading_65536_keys_is_not_quadratic, .timeout = 120)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	double small = read_back(ifx, 8192), big = read_back(ifx, 65536);
+
+	cr_log_info("read back 2 x 2 x 8,192 keys in %.3f s, "
+		    "2 x 2 x 65,536 in %.3f s\n",
+		    small, big);
+	cr_expect_lt(big, 24 * small + 0.5,
+		     "8,192 keys: %.3f s, 65,536: %.3f s", small, big);
+	cr_expect_lt(big, 20.0, "65,536 keys: %.3f s", big);
+}
+
+/*
+ * Issue 13 item 13: conntrack holds NP_CT_DEFAULT_SIZE (524,288, the EKS
+ * agent's) flows per family by default, ct_size changes it, and a flood
+ * past a full table shows as evictions (created - deleted - present).
+ */
+Test(prog, conntrack_size_and_evictions, .timeout = 120)
+{
+	enum { CT = 1024, FLOWS = 4096 };
+	NP_OPTS(np_datapath_opts, o, .pin_root = T.pin_root, .ct_size = CT);
+	struct np_datapath_stats st;
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	uint64_t before;
+	int i, v6;
+
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], 524288, "default: %llu",
+		     (unsigned long long)st.ct_capacity[0]);
+	cr_expect_eq(st.ct_capacity[1], 524288);
+	cr_expect_eq(st.ct_evictions[0], 0);
+
+	cr_assert_eq(np_datapath_destroy(T.dp), 0);
+	T.dp = NULL;
+	cr_assert_eq(np_datapath_open(&T.dp, &o), 0);
+	cr_assert_eq(dpt_attach(T.dp, T.pods[0].host_if, 0, "ns1", "pod-a"), 0);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_capacity[0], CT);
+	cr_expect_eq(st.ct_capacity[1], CT);
+
+	for (v6 = 0; v6 < 2; v6++) {
+		for (i = 0; i < FLOWS; i++) {
+			char dst[48];
+			struct pktspec s = { .family = v6 ? 6 : 4,
+					     .src = v6 ? POD6 : POD4,
+					     .dst = dst,
+					     .proto = IPPROTO_TCP,
+					     .sport = 10000 + i,
+					     .dport = 80 };
+
+			snprintf(dst, sizeof(dst),
+				 v6 ? "fd00:7::%x" : "198.18.7.%d", i % 200);
+			cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &s),
+				     OK);
+		}
+	}
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	for (v6 = 0; v6 < 2; v6++) {
+		cr_expect_leq(st.ct_entries[v6], CT);
+		cr_expect_eq(st.ct_entries[v6] + st.ct_evictions[v6], FLOWS,
+			     "IPv%d: %llu present + %llu evicted", v6 ? 6 : 4,
+			     (unsigned long long)st.ct_entries[v6],
+			     (unsigned long long)st.ct_evictions[v6]);
+		cr_expect_geq(st.ct_evictions[v6], FLOWS - CT);
+	}
+	/* entries deleted by detach are no evictions */
+	before = st.ct_evictions[0];
+	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_eq(st.ct_entries[0], 0);
+	cr_expect_eq(st.ct_evictions[0], before);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -408,4 +409,280 @@ Test(traffic, rule_swaps_under_traffic_lose_nothing)
 	cr_expect_eq(c.denied_packets, 0);
 	cr_expect_eq(np_datapath_gc(T.dp), 0);
 	cr_expect_eq(np__datapath_nrulesets(T.dp), 1, "retired ids deleted");
+}
+
+/* --- issue 13 item 1: ICMP errors are no tunnel ---------------------- */
+
+#define D4 "198.18.0.4"
+#define D6 "fd00::4"
+#define ICMP_WAIT_MS 1500
+
+static uint16_t csum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/*
+ * An ICMP error (v4 type 3 / v6 type 1) into buf: quoting a TCP packet
+ * qsrc:qsport > qdst:qdport with pad bytes of payload. Its length.
+ */
+static size_t icmp_error(uint8_t *buf, int fam, const char *qsrc,
+			 uint16_t qsport, const char *qdst, uint16_t qdport,
+			 size_t pad)
+{
+	size_t ih = fam == 4 ? 20 : 40, q = ih + 20 + pad;
+	uint8_t *ip = buf + 8, *tcp = ip + ih;
+
+	memset(buf, 0, 8 + q);
+	buf[0] = fam == 4 ? 3 : 1; /* destination unreachable */
+	buf[1] = fam == 4 ? 3 : 4; /* port unreachable */
+	if (fam == 4) {
+		ip[0] = 0x45;
+		ip[2] = q >> 8;
+		ip[3] = q;
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		inet_pton(AF_INET, qsrc, ip + 12);
+		inet_pton(AF_INET, qdst, ip + 16);
+	} else {
+		ip[0] = 0x60;
+		ip[4] = (q - 40) >> 8;
+		ip[5] = q - 40;
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		inet_pton(AF_INET6, qsrc, ip + 8);
+		inet_pton(AF_INET6, qdst, ip + 24);
+	}
+	tcp[0] = qsport >> 8;
+	tcp[1] = qsport;
+	tcp[2] = qdport >> 8;
+	tcp[3] = qdport;
+	tcp[12] = 5 << 4;
+	tcp[13] = TCPF_ACK;
+	memset(tcp + 20, 'x', pad);
+	if (fam == 4) {
+		uint16_t c = csum16(buf, 8 + q);
+
+		buf[2] = c >> 8;
+		buf[3] = c;
+	}
+	return 8 + q;
+}
+
+/*
+ * A child in pod's netns counting the ICMP errors (v4 type 3, v6 type 1)
+ * from src that arrive within ICMP_WAIT_MS; the count comes back on *rfd.
+ * Returns once its raw socket is open.
+ */
+static pid_t icmp_listen(struct npt_pod *pod, int fam, const char *src,
+			 int *rfd)
+{
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		struct timespec t0, t1;
+		uint8_t want[16], buf[4096];
+		int s, n = 0;
+
+		close(pfd[0]);
+		alarm(10);
+		if (npt_netns_enter(pod->netns))
+			_exit(1);
+		s = socket(fam == 4 ? AF_INET : AF_INET6, SOCK_RAW,
+			   fam == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		if (s < 0)
+			_exit(1);
+		inet_pton(fam == 4 ? AF_INET : AF_INET6, src, want);
+		c = 1;
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			struct sockaddr_in6 from;
+			socklen_t fl = sizeof(from);
+			struct pollfd p = { .fd = s, .events = POLLIN };
+			long ms;
+			ssize_t r;
+
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+			     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (ms >= ICMP_WAIT_MS ||
+			    poll(&p, 1, ICMP_WAIT_MS - ms) <= 0)
+				break;
+			r = recvfrom(s, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &fl);
+			if (fam == 4 && r >= 21 && !memcmp(buf + 12, want, 4) &&
+			    buf[(buf[0] & 0xf) * 4] == 3)
+				n++;
+			if (fam == 6 && r >= 1 &&
+			    !memcmp(&from.sin6_addr, want, 16) && buf[0] == 1)
+				n++;
+		}
+		c = (char)n;
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	cr_assert_eq(read(pfd[0], &c, 1), 1, "listener in %s", pod->netns);
+	*rfd = pfd[0];
+	return pid;
+}
+
+static int icmp_count(pid_t pid, int rfd)
+{
+	char c = -1;
+	int st;
+
+	if (read(rfd, &c, 1) != 1)
+		c = -1;
+	close(rfd);
+	waitpid(pid, &st, 0);
+	return c;
+}
+
+/*
+ * From C's netns: a TCP connection C:41000 > B:8080 (allowed, now in
+ * conntrack), held while C sends, n times each, an error to D quoting
+ * that flow with 1,200 bytes of its own, and an error to B quoting B's
+ * side of the flow (a port unreachable from C, as a kernel would send).
+ */
+static int icmp_send(int fam, int n)
+{
+	pid_t pid = fork();
+	int st;
+
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		const char *c = fam == 4 ? C4 : C6, *b = fam == 4 ? B4 : B6;
+		const char *d = fam == 4 ? D4 : D6;
+		int af = fam == 4 ? AF_INET : AF_INET6;
+		struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+		struct sockaddr_in sa4 = { .sin_family = AF_INET };
+		struct sockaddr *sa = fam == 4 ? (void *)&sa4 : (void *)&sa6;
+		socklen_t sl = fam == 4 ? sizeof(sa4) : sizeof(sa6);
+		static uint8_t buf[2048];
+		size_t len;
+		int t, r, i, one = 1;
+
+		alarm(10);
+		if (npt_netns_enter(C->netns))
+			_exit(10);
+		t = socket(af, SOCK_STREAM, 0);
+		setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		inet_pton(af, c,
+			  fam == 4 ? (void *)&sa4.sin_addr :
+				     (void *)&sa6.sin6_addr);
+		sa4.sin_port = sa6.sin6_port = htons(41000);
+		if (t < 0 || bind(t, sa, sl))
+			_exit(11);
+		inet_pton(af, b,
+			  fam == 4 ? (void *)&sa4.sin_addr :
+				     (void *)&sa6.sin6_addr);
+		sa4.sin_port = sa6.sin6_port = htons(8080);
+		if (connect(t, sa, sl))
+			_exit(12);
+		r = socket(af, SOCK_RAW,
+			   fam == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+		if (r < 0)
+			_exit(13);
+		sa4.sin_port = sa6.sin6_port = 0;
+		for (i = 0; i < n; i++) {
+			len = icmp_error(buf, fam, c, 41000, b, 8080, 1200);
+			inet_pton(af, d,
+				  fam == 4 ? (void *)&sa4.sin_addr :
+					     (void *)&sa6.sin6_addr);
+			if (sendto(r, buf, len, 0, sa, sl) != (ssize_t)len)
+				_exit(14);
+			len = icmp_error(buf, fam, b, 8080, c, 41000, 8);
+			inet_pton(af, b,
+				  fam == 4 ? (void *)&sa4.sin_addr :
+					     (void *)&sa6.sin6_addr);
+			if (sendto(r, buf, len, 0, sa, sl) != (ssize_t)len)
+				_exit(15);
+			usleep(20000);
+		}
+		usleep(100000);
+		close(t);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct icmp_evs {
+	size_t denied[2]; /* [0] v4, [1] v6: C > D ICMP drops */
+};
+
+static int on_icmp_ev(void *ctx, const struct np_event *ev)
+{
+	struct icmp_evs *e = ctx;
+
+	if (!ev->allowed && ev->direction == NP_DIRECTION_EGRESS &&
+	    ev->ifindex == C->ifindex &&
+	    ev->protocol == (ev->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) &&
+	    !strcmp(ev->dst_text, ev->family == 4 ? D4 : D6))
+		e->denied[ev->family == 6]++;
+	return 0;
+}
+
+Test(traffic, icmp_errors_are_no_tunnel)
+{
+	static const uint16_t tcp8080[][3] = { { TCP, 8080, 8080 } };
+	struct npt_pod *D;
+	struct icmp_evs e = { { 0 } };
+	struct msb m;
+	int fam, i, err;
+
+	three_pods();
+	D = dpt_pod("d", D4, D6);
+	dpt_open(NP_MODE_STANDARD, true, NULL, 0);
+	attach(B, "b");
+	attach(C, "c");
+	attach(D, "d");
+	/* c may send to b:8080 and nothing else */
+	msb_init(&m, false, true);
+	i = msb_ps(&m, 0, tcp8080, 1);
+	msb_add(&m, NP_DIRECTION_EGRESS, B4 "/32", i);
+	msb_add(&m, NP_DIRECTION_EGRESS, B6 "/128", i);
+	err = dpt_apply(C->ifindex, &m, NULL);
+	cr_assert_eq(err, 0, "%s", strerror(-err));
+	cr_expect_eq(probe(C, TCP, D4, 8080), DENIED, "c > d denied");
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		int rd, rb, nd, nb, st;
+		pid_t pd = icmp_listen(D, fam, fam == 4 ? C4 : C6, &rd);
+		pid_t pb = icmp_listen(B, fam, fam == 4 ? C4 : C6, &rb);
+
+		st = icmp_send(fam, 3);
+		nd = icmp_count(pd, rd);
+		nb = icmp_count(pb, rb);
+		cr_expect_eq(st, 0, "IPv%d sender failed: %d", fam, st);
+		cr_expect_eq(nd, 0,
+			     "IPv%d: d received %d ICMP errors quoting c > b",
+			     fam, nd);
+		cr_expect_eq(nb, 3,
+			     "IPv%d: b received %d of 3 errors on its flow",
+			     fam, nb);
+	}
+	for (i = 0; i < 10 && (e.denied[0] < 3 || e.denied[1] < 3); i++)
+		cr_assert_eq(np_datapath_poll_events(T.dp, 100, on_icmp_ev, &e),
+			     0);
+	cr_expect_eq(e.denied[0], 3, "IPv4 drops logged: %zu", e.denied[0]);
+	cr_expect_eq(e.denied[1], 3, "IPv6 drops logged: %zu", e.denied[1]);
 }

@@ -554,7 +554,8 @@ class Datapath:
     def stats(self):
         """Node-wide numbers: events_lost, ct_entries, ct_capacity,
         lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods, rulesets,
-        events_on."""
+        events_on, ct_evictions ([IPv4, IPv6]: conntrack entries evicted
+        because the table was full)."""
         return json.loads(capi.np_swig_datapath_stats(self._h()))
 
     def explain(self, ifindex, direction, peer, port, protocol='TCP',

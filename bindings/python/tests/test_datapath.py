@@ -349,6 +349,7 @@ def scenario(dp, rs):
     st = dp.stats()
     assert st['pods'] == 1 and st['events_on'] is False
     assert st['rulesets'] >= 2 and st['ct_capacity'][0] > 0
+    assert st['ct_evictions'] == [0, 0]
     v = dp.explain(ifx, 'ingress', PEER_IP, 80, ruleset=rs)
     assert (v['allowed'], v['reason'], v['state']) == (
         True, 'rule', 'enforced')
