@@ -254,6 +254,20 @@ Test(harden, inspection_is_read_only)
 		rmdir(missing);
 		rmdir(fmt);
 	}
+
+	/* the explicit repair puts it back and says so, once */
+	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+		    tool(), T.pin_root);
+	cr_expect_eq(rc, 0, "repair: %s", out);
+	cr_expect_not_null(strstr(out, "repaired: "), "repair: %s", out);
+	cr_expect_not_null(strstr(out, a->host_if), "repair: %s", out);
+	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+		    T.pin_root);
+	cr_expect_eq(rc, 0, "status after the repair: %s", out);
+	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+		    tool(), T.pin_root);
+	cr_expect_eq(rc, 0, "repair: %s", out);
+	cr_expect_str_eq(out, "nothing to repair\n");
 }
 
 /* Counting conntrack entries. */
