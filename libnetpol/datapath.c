@@ -11,6 +11,10 @@
  *   prog_egress, prog_ingress   the TC programs (np_tc_egress_pod, ...)
  *   endpoints lpm_v4 lpm_v6 portsets counters ct_v4 ct_v6 frags events
  *   pods rulesets bss rodata stats  the maps of bpf/netpol.bpf.c
+ *   netns ifids     made by userspace: the datapath's network namespace
+ *                   (every open outside it fails, -EXDEV), and what each
+ *                   attached interface was (a new one on a reused ifindex
+ *                   is a new pod; stale records go at writing opens)
  *
  * The first open loads bpf/netpol.bpf.c from the embedded skeleton and pins
  * everything; later opens, in any process, use the pins and load nothing.
@@ -35,6 +39,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/limits.h>
+#include <linux/pkt_sched.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +84,7 @@ static void diag_set(struct np_diag *diag, int err, const char *fmt, ...)
 
 /* --- the lock ----------------------------------------------------------- */
 
+/* While locked, libbpf's messages go to the log callback (item 11). */
 static int dp_lock(struct np_datapath *dp)
 {
 	if (dp->locked++)
@@ -88,13 +95,16 @@ static int dp_lock(struct np_datapath *dp)
 			return -errno;
 		}
 	}
+	np__print_begin(dp);
 	return 0;
 }
 
 static void dp_unlock(struct np_datapath *dp)
 {
-	if (--dp->locked == 0)
+	if (--dp->locked == 0) {
+		np__print_end(dp);
 		flock(dp->dirfd, LOCK_UN);
+	}
 }
 
 /* Lock, and make sure the cache reflects the maps. */
@@ -148,6 +158,46 @@ static void dp_free(struct np_datapath *dp)
 	free(dp);
 }
 
+static void pod_forget(struct np_datapath *dp, uint32_t ifindex);
+
+/* Forget ifindex's record if its interface is gone or another one now. */
+static bool stale_one(struct np_datapath *dp, uint32_t ifindex)
+{
+	struct np_pod_value pod = { 0 };
+
+	if (np__ifid_check(dp, ifindex) != 0)
+		return false;
+	bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &pod);
+	pod.ns[sizeof(pod.ns) - 1] = '\0';
+	pod.name[sizeof(pod.name) - 1] = '\0';
+	LOG(dp, NP_LOG_INFO,
+	    "ifindex %u (%s/%s): the interface is gone or another one: "
+	    "record forgotten",
+	    ifindex, pod.ns, pod.name);
+	pod_forget(dp, ifindex);
+	return true;
+}
+
+/*
+ * Forget the records whose interface is gone or is another one now (a new
+ * veth on a reused ifindex): at every writing open (and attach checks its
+ * own ifindex), so nobody needs to call np_datapath_gc() for it. True if
+ * any was.
+ */
+static bool stale_collect(struct np_datapath *dp)
+{
+	uint32_t *ifx;
+	size_t n, i;
+	bool any = false;
+
+	if (np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&ifx, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		any |= stale_one(dp, ifx[i]);
+	free(ifx);
+	return any;
+}
+
 /* At open: every known pod's filters run our programs. */
 static void filters_check(struct np_datapath *dp)
 {
@@ -158,10 +208,27 @@ static void filters_check(struct np_datapath *dp)
 		return;
 	for (i = 0; i < n; i++) {
 		char name[IF_NAMESIZE];
-		int err;
+		int err, h;
 
 		if (!if_indextoname(ifx[i], name))
 			continue; /* gone: np_datapath_gc() forgets it */
+		/* a writing command repairs, and says so */
+		for (h = 0; h < 2; h++) {
+			uint32_t parent =
+				TC_H_MAKE(TC_H_CLSACT, h ? TC_H_MIN_EGRESS :
+							   TC_H_MIN_INGRESS);
+			bool ours = false;
+			size_t nf;
+
+			err = np__tc_filters(ifx[i], parent, &nf, &ours);
+			if (err == -EINVAL) /* no clsact qdisc */
+				np__tc_qdisc_create(ifx[i]);
+			if (!ours)
+				LOG(dp, NP_LOG_WARN,
+				    "%s: no filter of ours on the tc %s hook: "
+				    "putting it back",
+				    name, h ? "egress" : "ingress");
+		}
 		err = np__tc_filter_ensure(dp, ifx[i], BPF_TC_INGRESS,
 					   NP_DIR_EGRESS);
 		if (!err)
@@ -218,15 +285,17 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		goto fail;
 	}
 
+	np__print_begin(dp);
 	err = existing ? 0 : np__ensure_bpffs(dp);
 	if (err) {
-		LOG(dp, NP_LOG_ERROR, "mounting bpffs at %s: %s", NP_BPFFS,
-		    strerror(-err));
+		LOG(dp, NP_LOG_ERROR, "mounting bpffs at %s: %s%s", NP_BPFFS,
+		    strerror(-err), np__cap_hint(err, "CAP_SYS_ADMIN"));
 		goto fail;
 	}
-	err = existing ? 0 : np__mkdir_p(dp->pin_root);
+	err = existing ? 0 : np__mkdir_p(dp->pin_root, &dp->dirs_made);
 	if (err) {
-		LOG(dp, NP_LOG_ERROR, "%s: %s", dp->pin_root, strerror(-err));
+		LOG(dp, NP_LOG_ERROR, "%s: %s%s", dp->pin_root, strerror(-err),
+		    np__cap_hint(err, "CAP_DAC_OVERRIDE or the bpffs's owner"));
 		goto fail;
 	}
 	dp->dirfd = open(dp->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -245,16 +314,26 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		err = np_datapath_set_events(dp, true);
 	if (!err)
 		err = np__cache_rebuild(dp);
-	if (!err)
+	/* existing_only opens are for inspection: they repair nothing */
+	dp->read_only = existing;
+	if (!err && !existing && stale_collect(dp))
+		np__gen_bump(dp);
+	if (!err && !existing)
 		err = np__epa_reconcile(dp);
-	if (!err)
+	if (!err && !existing)
 		filters_check(dp);
 	dp_unlock(dp);
 	if (err)
 		goto fail;
+	np__print_end(dp);
 	*out = dp;
 	return 0;
 fail:
+	/* what this open created goes: no empty pin directory left */
+	if (dp->dirs_made)
+		np__rmdir_made(dp->pin_root, dp->dirs_made);
+	if (dp->print_depth)
+		np__print_end(dp);
 	dp_free(dp);
 	return err;
 }
@@ -265,7 +344,7 @@ NP_API void np_datapath_close(struct np_datapath *dp)
 		return;
 	if (dp->events_mine && dp->rt)
 		__atomic_store_n(&dp->rt->events_on, 0, __ATOMIC_RELEASE);
-	if (dp->dirfd >= 0 && !dp_begin(dp)) {
+	if (dp->dirfd >= 0 && !dp->read_only && !dp_begin(dp)) {
 		np__reap(dp, true);
 		dp_end(dp, false);
 	}
@@ -444,7 +523,9 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 {
 	struct np_pod_value pod = { 0 }, old;
 	struct np_ep_value ep = { 0 };
-	bool new_ep = false, new_qdisc = false;
+	struct np_ifid id;
+	char other[PATH_MAX];
+	bool new_ep = false, new_qdisc = false, made = false;
 	const char *ifname, *pod_ns, *pod_name;
 	unsigned int ifindex;
 	uint32_t slot;
@@ -499,6 +580,19 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			    strerror(-err));
 		return err;
 	}
+	/* a record of a vanished interface on this ifindex is not this one's */
+	if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep) &&
+	    stale_one(dp, ifindex))
+		new_ep = true; /* the generation moves at the end */
+	if (np__tc_owner(dp, ifindex, BPF_TC_INGRESS, other, sizeof(other)) ||
+	    np__tc_owner(dp, ifindex, BPF_TC_EGRESS, other, sizeof(other))) {
+		attach_diag(diag, -EBUSY, ifname, ifindex,
+			    "held by another datapath, pinned under %s: "
+			    "detach it there first",
+			    other);
+		err = -EBUSY;
+		goto out;
+	}
 
 	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
 		err = check_alias(dp, ifindex);
@@ -544,7 +638,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			goto out;
 		}
 		dp->slot_used[slot] = 1;
-		new_ep = true;
+		new_ep = made = true;
 		err = np__epa_sync(dp, ifindex, &ep);
 		if (err)
 			goto fail;
@@ -569,6 +663,11 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	if (!err)
 		err = np__tc_filter_ensure(dp, ifindex, BPF_TC_EGRESS,
 					   NP_DIR_INGRESS);
+	if (!err)
+		err = np__link_ident(ifindex, &id);
+	if (!err)
+		err = bpf_map_update_elem(dp->map_fd[M_IFID], &ifindex, &id,
+					  BPF_ANY);
 	if (err)
 		goto fail;
 	LOG(dp, NP_LOG_DEBUG, "ifindex %u attached (%s/%s)", ifindex, pod.ns,
@@ -578,9 +677,16 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 fail:
 	LOG(dp, NP_LOG_ERROR, "ifindex %u: attaching: %s", ifindex,
 	    strerror(-err));
-	attach_diag(diag, err, ifname, ifindex, "attaching: %s",
-		    strerror(-err));
-	if (new_ep) {
+	if (err == -EBUSY &&
+	    (np__tc_owner(dp, ifindex, BPF_TC_INGRESS, other, sizeof(other)) ||
+	     np__tc_owner(dp, ifindex, BPF_TC_EGRESS, other, sizeof(other))))
+		attach_diag(diag, err, ifname, ifindex,
+			    "held by another datapath, pinned under %s", other);
+	else
+		attach_diag(diag, err, ifname, ifindex, "attaching: %s%s",
+			    strerror(-err),
+			    np__cap_hint(err, "CAP_NET_ADMIN and CAP_BPF"));
+	if (made) {
 		np__tc_filter_remove(dp, ifindex, BPF_TC_INGRESS,
 				     NP_DIR_EGRESS);
 		np__tc_filter_remove(dp, ifindex, BPF_TC_EGRESS,
@@ -588,6 +694,7 @@ fail:
 		if (new_qdisc)
 			np__tc_qdisc_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
+		bpf_map_delete_elem(dp->map_fd[M_IFID], &ifindex);
 		np__epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
 		dp->slot_used[ep.dir[0].slot] = 0;
@@ -613,6 +720,7 @@ static void pod_forget(struct np_datapath *dp, uint32_t ifindex)
 			dp->slot_used[ep.dir[0].slot] = 0;
 	}
 	bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
+	bpf_map_delete_elem(dp->map_fd[M_IFID], &ifindex);
 	ct_sweep(dp, true, ifindex);
 }
 
@@ -639,9 +747,6 @@ NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)
 
 NP_API int np_datapath_gc(struct np_datapath *dp)
 {
-	char name[IF_NAMESIZE];
-	uint32_t *ifx;
-	size_t n, i;
 	int err;
 
 	if (!dp)
@@ -649,17 +754,7 @@ NP_API int np_datapath_gc(struct np_datapath *dp)
 	err = dp_begin(dp);
 	if (err)
 		return err;
-	err = np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&ifx, &n);
-	if (!err) {
-		for (i = 0; i < n; i++) {
-			if (if_indextoname(ifx[i], name) || errno != ENXIO)
-				continue;
-			LOG(dp, NP_LOG_INFO, "ifindex %u is gone: forgotten",
-			    ifx[i]);
-			pod_forget(dp, ifx[i]);
-		}
-		free(ifx);
-	}
+	stale_collect(dp);
 	ct_sweep(dp, false, 0);
 	np__reap(dp, true);
 	dp_end(dp, true);

@@ -106,7 +106,9 @@ NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
 			continue;
 		pod.ns[sizeof(pod.ns) - 1] = '\0';
 		pod.name[sizeof(pod.name) - 1] = '\0';
-		if (!if_indextoname(ifx[i], p.ifname))
+		/* a new interface on a dead pod's ifindex is not that pod's */
+		if (!if_indextoname(ifx[i], p.ifname) ||
+		    np__ifid_check(dp, ifx[i]) == 0)
 			p.ifname[0] = '\0';
 		p.ns = pod.ns;
 		p.name = pod.name;
@@ -218,6 +220,7 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			TC_H_CLSACT, ap == BPF_TC_INGRESS ? TC_H_MIN_INGRESS :
 							    TC_H_MIN_EGRESS);
 		struct np_datapath_hook *h = &out[d];
+		struct np_ahead ah;
 		bool ours = false;
 
 		memset(h, 0, sizeof(*h));
@@ -243,6 +246,16 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 		h->prog_id = q.prog_id;
 		h->state = q.prog_id == dp->prog_id[d] ? NP_HOOK_OK :
 							 NP_HOOK_STALE;
+		err = np__tc_ahead(ifindex, ap, &ah);
+		if (err)
+			return err;
+		h->ahead = ah.n > 0xffff ? 0xffff : (uint16_t)ah.n;
+		h->ahead_prog_id = ah.prog_id;
+		h->ahead_handle = ah.handle;
+		h->ahead_prio = ah.prio;
+		memcpy(h->ahead_kind, ah.kind, sizeof(h->ahead_kind));
+		if (ah.n && h->state == NP_HOOK_OK)
+			h->state = NP_HOOK_PRECEDED;
 	}
 	return 0;
 }
@@ -833,6 +846,25 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 		case NP_HOOK_NO_DEVICE:
 			np__sb_printf(&sb, "%s: interface %u is gone\n",
 				      dir_names[d], ifindex);
+			nd++;
+			break;
+		case NP_HOOK_PRECEDED:
+			if (!strcmp(hooks[d].ahead_kind, "tcx"))
+				np__sb_printf(&sb,
+					      "%s: tcx program %u runs before "
+					      "ours on the %s hook\n",
+					      dir_names[d],
+					      hooks[d].ahead_prog_id, hk);
+			else
+				np__sb_printf(&sb,
+					      "%s: tc %s filter %s prio %u "
+					      "handle %#x (program %u) runs "
+					      "before ours\n",
+					      dir_names[d], hk,
+					      hooks[d].ahead_kind,
+					      hooks[d].ahead_prio,
+					      hooks[d].ahead_handle,
+					      hooks[d].ahead_prog_id);
 			nd++;
 			break;
 		}

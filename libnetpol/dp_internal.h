@@ -57,7 +57,44 @@ enum {
 	M_RULESETS,
 	M_BSS,
 	M_STATS,
+	/* made and pinned by userspace, not in the skeleton (dp_load.c) */
+	M_NETNS,
+	M_IFID,
 	M__N,
+};
+
+#define M__SKEL M_NETNS /* the skeleton's maps come first */
+
+/* netns, key 0: the network namespace the datapath was made in. */
+struct np_netns_rec {
+	uint64_t ino; /* of /proc/self/ns/net */
+	uint64_t dev;
+	uint64_t cookie; /* SO_NETNS_COOKIE, 0 where the kernel has none */
+};
+
+/*
+ * ifids, key ifindex: what the attached interface was at attach, as
+ * RTM_GETLINK tells it. The kernel has no creation counter for a netdev;
+ * a veth's MAC address is drawn at random when it is made (unless the CNI
+ * sets one), so with the name and the peer it tells a new veth on a reused
+ * ifindex from the one attached (dp_tc.c, np__ifid_check()).
+ */
+struct np_ifid {
+	char name[16];
+	uint8_t mac[8];
+	uint32_t mac_len;
+	uint32_t link; /* IFLA_LINK: the veth peer's ifindex */
+	int32_t link_nsid; /* IFLA_LINK_NETNSID, -1: none */
+	uint32_t pad;
+};
+
+/* What runs before our program on a hook (dp_tc.c, np__tc_ahead()). */
+struct np_ahead {
+	uint32_t n; /* tc filters and TCX programs ahead of ours */
+	uint32_t prog_id; /* the first one's program, 0: not BPF */
+	uint32_t handle; /* tc filter: its handle; TCX: 0 */
+	uint16_t prio; /* tc filter: its priority; TCX: 0 */
+	char kind[12]; /* "tcx" or the tc filter's kind */
 };
 
 struct mapdesc {
@@ -115,6 +152,10 @@ struct np_datapath {
 	int ncpus;
 	int lpm_batch; /* -1 unknown, 0 unsupported, 1 works */
 	int locked; /* flock depth */
+	bool read_only; /* existing_only: no repair at open, no reap at close */
+	int dirs_made; /* trailing pin_root components this open created */
+	int print_depth; /* np__print_begin() nesting */
+	libbpf_print_fn_t print_prev; /* libbpf's print before ours */
 	/* cache of the pinned state, valid while gen matches */
 	uint64_t gen;
 	bool cache_valid;
@@ -191,11 +232,21 @@ int np__tc_filter_ensure(struct np_datapath *dp, unsigned int ifindex,
 int np__tc_filter_remove(struct np_datapath *dp, unsigned int ifindex,
 			 enum bpf_tc_attach_point ap, int dir);
 void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex);
+int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		 struct np_ahead *out);
+int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
+		 enum bpf_tc_attach_point ap, char *root, size_t size);
+int np__link_ident(unsigned int ifindex, struct np_ifid *out);
+int np__ifid_check(struct np_datapath *dp, uint32_t ifindex);
 
 /* --- dp_load.c: bpffs, load and pin, open, the clock, runtime ----------- */
 
 int np__ensure_bpffs(struct np_datapath *dp);
-int np__mkdir_p(const char *path);
+int np__mkdir_p(const char *path, int *made);
+void np__rmdir_made(const char *path, int made);
+void np__print_begin(struct np_datapath *dp);
+void np__print_end(struct np_datapath *dp);
+const char *np__cap_hint(int err, const char *cap);
 void np__unpin_all(struct np_datapath *dp);
 int np__dp_load(struct np_datapath *dp, uint32_t ct_size, bool existing);
 int np__clock_now(const struct np_datapath *dp, uint32_t *now);

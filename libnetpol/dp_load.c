@@ -3,19 +3,23 @@
  * Loading: bpffs, the pin layout, loading bpf/netpol.bpf.c from the
  * embedded skeleton and pinning it, opening the pins (checked against the
  * map table), the programs' clock (jiffies and HZ, through np_tc_clock)
- * and the runtime settings in the mmaped .bss. The only file that includes
- * the skeleton.
+ * and the runtime settings in the mmaped .bss; the two maps userspace makes
+ * itself: netns (the network namespace the datapath belongs to, checked at
+ * every open) and ifids (what each attached interface was). The only file
+ * that includes the skeleton.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/limits.h>
 #include <linux/magic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -67,6 +71,9 @@ const struct mapdesc np__maps[M__N] = {
 	[M_BSS] = { "bss", BPF_MAP_TYPE_ARRAY, 4,
 		    sizeof(struct np_dp_runtime) },
 	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t) },
+	[M_NETNS] = { "netns", BPF_MAP_TYPE_ARRAY, 4,
+		      sizeof(struct np_netns_rec) },
+	[M_IFID] = { "ifids", BPF_MAP_TYPE_HASH, 4, sizeof(struct np_ifid) },
 };
 
 /* The last one is pinned last: its pin says the load completed. */
@@ -84,11 +91,13 @@ static int pin_path(char *buf, size_t size, const char *root, const char *name)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int np__mkdir_p(const char *path)
+/* mkdir -p; *made: how many trailing components it created. */
+int np__mkdir_p(const char *path, int *made)
 {
 	char tmp[PATH_MAX];
 	size_t i, len = strlen(path);
 
+	*made = 0;
 	if (len >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	memcpy(tmp, path, len + 1);
@@ -96,11 +105,91 @@ int np__mkdir_p(const char *path)
 		if (tmp[i] != '/' && tmp[i] != '\0')
 			continue;
 		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
+		if (!mkdir(tmp, 0700))
+			(*made)++;
+		else if (errno != EEXIST)
 			return -errno;
 		tmp[i] = path[i];
 	}
 	return 0;
+}
+
+/* Undo np__mkdir_p(): remove the made trailing components, if empty. */
+void np__rmdir_made(const char *path, int made)
+{
+	char tmp[PATH_MAX];
+	char *slash;
+
+	if (strlen(path) >= sizeof(tmp))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	while (made-- > 0) {
+		if (rmdir(tmp))
+			return;
+		slash = strrchr(tmp, '/');
+		if (!slash || slash == tmp)
+			return;
+		*slash = '\0';
+	}
+}
+
+/*
+ * A permission error's hint: the capability the call needs. "" for any
+ * other error.
+ */
+const char *np__cap_hint(int err, const char *cap)
+{
+	static __thread char buf[96];
+
+	if (err != -EPERM && err != -EACCES)
+		return "";
+	snprintf(buf, sizeof(buf), " (needs %s)", cap);
+	return buf;
+}
+
+/* --- libbpf's messages, through the log callback ----------------------- */
+
+static __thread struct np_datapath *print_dp;
+
+static int print_fwd(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	struct np_datapath *dp = print_dp;
+	char msg[1024];
+	size_t n;
+
+	if (!dp || !dp->log)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	LOG(dp,
+	    level == LIBBPF_WARN ? NP_LOG_WARN :
+	    level == LIBBPF_INFO ? NP_LOG_INFO :
+				   NP_LOG_DEBUG,
+	    "libbpf: %s", msg);
+	return 0;
+}
+
+/*
+ * libbpf prints through one process-wide function: while the library
+ * calls libbpf for dp, libbpf's messages go to dp's log callback (or
+ * nowhere), and the previous function is restored afterwards.
+ */
+void np__print_begin(struct np_datapath *dp)
+{
+	if (dp->print_depth++)
+		return;
+	print_dp = dp;
+	dp->print_prev = libbpf_set_print(print_fwd);
+}
+
+void np__print_end(struct np_datapath *dp)
+{
+	if (--dp->print_depth)
+		return;
+	libbpf_set_print(dp->print_prev);
+	print_dp = NULL;
 }
 
 int np__ensure_bpffs(struct np_datapath *dp)
@@ -130,6 +219,97 @@ void np__unpin_all(struct np_datapath *dp)
 		if (!pin_path(path, sizeof(path), dp->pin_root,
 			      np__maps[i].pin))
 			unlink(path);
+}
+
+/* --- the network namespace ------------------------------------------- */
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* The network namespace this process runs in. */
+static int netns_self(struct np_netns_rec *r)
+{
+	socklen_t len = sizeof(r->cookie);
+	struct stat st;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	r->ino = st.st_ino;
+	r->dev = st.st_dev;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &r->cookie,
+			       &len))
+			r->cookie = 0;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Refuse to run in another network namespace than the datapath's: the
+ * ifindexes in its maps name interfaces of that namespace only.
+ */
+static int netns_check(struct np_datapath *dp)
+{
+	struct np_netns_rec rec, self;
+	uint32_t k = 0;
+	bool same;
+	int err;
+
+	err = netns_self(&self);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(dp->map_fd[M_NETNS], &k, &rec))
+		return -errno;
+	if (!rec.ino) {
+		LOG(dp, NP_LOG_ERROR,
+		    "%s: no network namespace recorded: destroy the datapath",
+		    dp->pin_root);
+		return -EEXIST;
+	}
+	same = rec.cookie && self.cookie ?
+		       rec.cookie == self.cookie :
+		       rec.ino == self.ino && rec.dev == self.dev;
+	if (same)
+		return 0;
+	LOG(dp, NP_LOG_ERROR,
+	    "%s belongs to network namespace net:[%llu], this process runs in "
+	    "net:[%llu]: refusing (run it in the datapath's network namespace)",
+	    dp->pin_root, (unsigned long long)rec.ino,
+	    (unsigned long long)self.ino);
+	return -EXDEV;
+}
+
+/* The maps userspace makes (netns, ifids): made and pinned. */
+static int own_maps_pin(struct np_datapath *dp)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, mo);
+	struct np_netns_rec self;
+	char path[PATH_MAX];
+	uint32_t k = 0;
+	int i, fd, err;
+
+	err = netns_self(&self);
+	for (i = M__SKEL; i < M__N && !err; i++) {
+		fd = bpf_map_create(np__maps[i].type, np__maps[i].pin,
+				    np__maps[i].key, np__maps[i].value,
+				    i == M_NETNS ? 1 : NP_MAX_ENDPOINTS, &mo);
+		if (fd < 0)
+			return fd;
+		if (i == M_NETNS)
+			err = bpf_map_update_elem(fd, &k, &self, BPF_ANY);
+		if (!err)
+			err = pin_path(path, sizeof(path), dp->pin_root,
+				       np__maps[i].pin);
+		if (!err)
+			err = bpf_obj_pin(fd, path);
+		close(fd);
+	}
+	return err;
 }
 
 /* --- the programs' clock ------------------------------------------------ */
@@ -236,8 +416,12 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	int i, err;
 
 	skel = netpol_bpf__open();
-	if (!skel)
-		return -errno;
+	if (!skel) {
+		err = -errno;
+		LOG(dp, NP_LOG_ERROR, "opening the BPF object: %s%s",
+		    strerror(-err), np__cap_hint(err, "CAP_BPF"));
+		return err;
+	}
 	m[M_ENDPOINTS] = skel->maps.endpoints;
 	m[M_EPA] = skel->maps.ep_cache;
 	m[M_LPM4] = skel->maps.lpm_v4;
@@ -269,16 +453,18 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	}
 	err = netpol_bpf__load(skel);
 	if (err) {
-		LOG(dp, NP_LOG_ERROR, "loading the BPF programs: %s",
-		    strerror(-err));
+		LOG(dp, NP_LOG_ERROR, "loading the BPF programs: %s%s",
+		    strerror(-err), np__cap_hint(err, "CAP_BPF"));
 		goto out;
 	}
-	for (i = 0; i < M__N && !err; i++) {
+	for (i = 0; i < M__SKEL && !err; i++) {
 		err = pin_path(path, sizeof(path), dp->pin_root,
 			       np__maps[i].pin);
 		if (!err)
 			err = bpf_map__pin(m[i], path);
 	}
+	if (!err)
+		err = own_maps_pin(dp);
 	if (err) {
 		LOG(dp, NP_LOG_ERROR, "pinning under %s: %s", dp->pin_root,
 		    strerror(-err));
@@ -401,6 +587,8 @@ int np__dp_load(struct np_datapath *dp, uint32_t ct_size, bool existing)
 	}
 	if (!err)
 		err = open_pinned(dp);
+	if (!err)
+		err = netns_check(dp);
 	if (!err)
 		err = map_runtime(dp);
 	return err;

@@ -2,22 +2,36 @@
 /*
  * TC: our filter (handle NP_TC_HANDLE, priority NP_TC_PRIO) on a pod's
  * clsact hooks, attached, replaced and removed through libbpf; the filters
- * on a hook counted by a raw rtnetlink dump; the clsact qdisc created and
- * released.
+ * on a hook counted by a raw rtnetlink dump, and what runs ahead of ours
+ * (tc filters, TCX programs); which other datapath holds a hook; the
+ * clsact qdisc created and released; an interface's identity (RTM_GETLINK)
+ * against the one recorded at attach.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <linux/if_link.h>
+#include <linux/limits.h>
 #include <linux/netlink.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "dp_internal.h"
+
+/* libbpf 1.1's headers predate TCX (kernel 6.6) */
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
 
 static const char *hook_name(enum bpf_tc_attach_point ap)
 {
@@ -119,6 +133,89 @@ int np__tc_filters(unsigned int ifindex, uint32_t parent, size_t *n, bool *ours)
 	return err;
 }
 
+/* The first attribute of type t in [a, a + len), or NULL. */
+static const struct rtattr *attr_find(const struct rtattr *a, int len, int t)
+{
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == t)
+			return a;
+	return NULL;
+}
+
+struct ahead_ctx {
+	unsigned int ifindex;
+	struct np_ahead *out;
+};
+
+/*
+ * A filter runs before ours when it is in chain 0 at a lower priority
+ * number, or at ours but not ours: cls_bpf runs the filters of one
+ * priority newest first.
+ */
+static void ahead_filter(const struct nlmsghdr *nh, void *ctx)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const struct rtattr *a =
+		(const void *)((const char *)tc + NLMSG_ALIGN(sizeof(*tc)));
+	int len = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
+	const struct rtattr *kind, *chain, *opt, *id;
+	struct ahead_ctx *c = ctx;
+	uint32_t prio = TC_H_MAJ(tc->tcm_info) >> 16;
+
+	if (nh->nlmsg_type != RTM_NEWTFILTER ||
+	    (unsigned int)tc->tcm_ifindex != c->ifindex || !tc->tcm_handle)
+		return; /* not a filter (a priority's header has handle 0) */
+	if (prio > NP_TC_PRIO ||
+	    (prio == NP_TC_PRIO && tc->tcm_handle == NP_TC_HANDLE))
+		return;
+	chain = attr_find(a, len, TCA_CHAIN);
+	if (chain && *(const uint32_t *)RTA_DATA(chain))
+		return; /* only reached through a filter of chain 0 */
+	if (c->out->n++)
+		return;
+	c->out->prio = prio;
+	c->out->handle = tc->tcm_handle;
+	kind = attr_find(a, len, TCA_KIND);
+	if (kind)
+		snprintf(c->out->kind, sizeof(c->out->kind), "%.*s",
+			 (int)RTA_PAYLOAD(kind), (const char *)RTA_DATA(kind));
+	opt = attr_find(a, len, TCA_OPTIONS);
+	id = opt ? attr_find(RTA_DATA(opt), RTA_PAYLOAD(opt), TCA_BPF_ID) :
+		   NULL;
+	if (id && kind && !strcmp(c->out->kind, "bpf"))
+		c->out->prog_id = *(const uint32_t *)RTA_DATA(id);
+}
+
+/*
+ * What runs before our filter on hook ap: TCX programs (they run before
+ * any tc filter), then tc filters ahead of ours in chain 0.
+ */
+int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		 struct np_ahead *out)
+{
+	struct ahead_ctx c = { .ifindex = ifindex, .out = out };
+	uint32_t ids[8], cnt = 8, flags = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = bpf_prog_query((int)ifindex,
+			     ap == BPF_TC_INGRESS ? BPF_TCX_INGRESS :
+						    BPF_TCX_EGRESS,
+			     0, &flags, ids, &cnt);
+	if (!err && cnt) {
+		out->n = cnt;
+		out->prog_id = ids[0];
+		snprintf(out->kind, sizeof(out->kind), "tcx");
+		return 0;
+	}
+	err = tc_dump(RTM_GETTFILTER, ifindex,
+		      TC_H_MAKE(TC_H_CLSACT, ap == BPF_TC_INGRESS ?
+						     TC_H_MIN_INGRESS :
+						     TC_H_MIN_EGRESS),
+		      ahead_filter, &c);
+	return err == -EINVAL ? 0 : err; /* -EINVAL: no clsact qdisc */
+}
+
 /* Our filter on a hook: 0 and q->prog_id, or -ENOENT. */
 static int filter_query(struct bpf_tc_hook *hook, struct bpf_tc_opts *q)
 {
@@ -147,6 +244,88 @@ int np__tc_qdisc_create(unsigned int ifindex)
 	return bpf_tc_hook_create(&hook);
 }
 
+/* Whether the pinned program at root/name has id. */
+static bool pin_is(const char *root, const char *name, uint32_t id)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	bool is;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, name) >=
+	    (int)sizeof(path))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	is = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.id == id;
+	close(fd);
+	return is;
+}
+
+/* A datapath directory in dir (one level down) pinning program id. */
+static bool owner_in(const char *dir, const char *mine, uint32_t id, char *root,
+		     size_t size)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char sub[PATH_MAX];
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >=
+			    (int)sizeof(sub) ||
+		    !strcmp(sub, mine))
+			continue;
+		if (pin_is(sub, "prog_ingress", id) ||
+		    pin_is(sub, "prog_egress", id)) {
+			snprintf(root, size, "%s", sub);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Another live datapath holding hook ap: our handle and priority running a
+ * program pinned under another pin root (looked for in the bpffs root and
+ * beside ours). 1 and its pin root, or 0: free, ours, or a program no
+ * datapath pins any more (a left-over, replaced by attach).
+ */
+int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
+		 enum bpf_tc_attach_point ap, char *root, size_t size)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = ap);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,
+			    .priority = NP_TC_PRIO);
+	char parent[PATH_MAX];
+	char *slash;
+	int i;
+
+	if (filter_query(&hook, &q))
+		return 0;
+	for (i = 0; i < NPROGS; i++)
+		if (q.prog_id == dp->prog_id[i])
+			return 0;
+	snprintf(parent, sizeof(parent), "%s", dp->pin_root);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (owner_in(NP_BPFFS, dp->pin_root, q.prog_id, root, size) ||
+	    (strcmp(parent, NP_BPFFS) &&
+	     owner_in(parent, dp->pin_root, q.prog_id, root, size)))
+		return 1;
+	return 0;
+}
+
 /* Make the filter at our handle/prio on hook ap run prog dir. */
 int np__tc_filter_ensure(struct np_datapath *dp, unsigned int ifindex,
 			 enum bpf_tc_attach_point ap, int dir)
@@ -162,8 +341,17 @@ int np__tc_filter_ensure(struct np_datapath *dp, unsigned int ifindex,
 
 	err = filter_query(&hook, &q);
 	if (!err) {
+		char other[PATH_MAX];
+
 		if (q.prog_id == dp->prog_id[dir])
 			return 0;
+		if (np__tc_owner(dp, ifindex, ap, other, sizeof(other))) {
+			LOG(dp, NP_LOG_ERROR,
+			    "ifindex %u: tc %s hook held by the datapath "
+			    "under %s",
+			    ifindex, hook_name(ap), other);
+			return -EBUSY;
+		}
 		LOG(dp, NP_LOG_WARN,
 		    "ifindex %u: tc %s filter %#x prio %u runs BPF program %u, "
 		    "not ours (%u): replacing it",
@@ -222,4 +410,115 @@ void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex)
 		return;
 	}
 	bpf_tc_hook_destroy(&hook);
+}
+
+/* --- interface identity ------------------------------------------------- */
+
+/* The interface's identity now: -ENODEV when it is gone. */
+int np__link_ident(unsigned int ifindex, struct np_ifid *out)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.nh.nlmsg_type = RTM_GETLINK,
+		.nh.nlmsg_flags = NLM_F_REQUEST,
+		.nh.nlmsg_seq = 1,
+		.ifi.ifi_family = AF_UNSPEC,
+		.ifi.ifi_index = (int)ifindex,
+	};
+	const size_t bufsz = 32768;
+	char *buf = malloc(bufsz);
+	const struct nlmsghdr *nh = (const void *)buf;
+	const struct ifinfomsg *ifi;
+	const struct rtattr *a, *x;
+	ssize_t len;
+	int fd, alen, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->link_nsid = -1;
+	if (!buf)
+		return -ENOMEM;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
+	}
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	do
+		len = recv(fd, buf, bufsz, 0);
+	while (len < 0 && errno == EINTR);
+	if (len < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(nh, (size_t)len)) {
+		err = -EIO;
+		goto out;
+	}
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		err = ((const struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		err = err ? err : -EIO;
+		goto out;
+	}
+	ifi = NLMSG_DATA(nh);
+	a = (const void *)((const char *)ifi + NLMSG_ALIGN(sizeof(*ifi)));
+	alen = (int)nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	x = attr_find(a, alen, IFLA_IFNAME);
+	if (x)
+		snprintf(out->name, sizeof(out->name), "%.*s",
+			 (int)RTA_PAYLOAD(x), (const char *)RTA_DATA(x));
+	x = attr_find(a, alen, IFLA_ADDRESS);
+	if (x && RTA_PAYLOAD(x) <= sizeof(out->mac)) {
+		out->mac_len = RTA_PAYLOAD(x);
+		memcpy(out->mac, RTA_DATA(x), out->mac_len);
+	}
+	x = attr_find(a, alen, IFLA_LINK);
+	if (x && RTA_PAYLOAD(x) >= 4)
+		out->link = *(const uint32_t *)RTA_DATA(x);
+	x = attr_find(a, alen, IFLA_LINK_NETNSID);
+	if (x && RTA_PAYLOAD(x) >= 4)
+		out->link_nsid = *(const int32_t *)RTA_DATA(x);
+out:
+	close(fd);
+	free(buf);
+	return err;
+}
+
+/*
+ * Whether ifindex is still the interface attached there: 1 yes, 0 gone or
+ * another one (a new veth that got the ifindex), or a negative errno. The
+ * identity recorded at attach decides; when it differs, a filter of ours
+ * still on a hook says it is the same interface renamed or given another
+ * address (filters die with their interface, a new one has none).
+ */
+int np__ifid_check(struct np_datapath *dp, uint32_t ifindex)
+{
+	struct np_ifid rec, cur;
+	int err, d;
+
+	err = np__link_ident(ifindex, &cur);
+	if (err == -ENODEV)
+		return 0;
+	if (err)
+		return err;
+	if (!bpf_map_lookup_elem(dp->map_fd[M_IFID], &ifindex, &rec) &&
+	    !memcmp(&rec, &cur, sizeof(rec)))
+		return 1;
+	for (d = 0; d < 2; d++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+				    .attach_point = d == NP_DIR_INGRESS ?
+							    BPF_TC_EGRESS :
+							    BPF_TC_INGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,
+				    .priority = NP_TC_PRIO);
+
+		if (!filter_query(&hook, &q) && q.prog_id == dp->prog_id[d])
+			return 1;
+	}
+	return 0;
 }

@@ -138,6 +138,8 @@ NP_API const char *np_hook_state_name(enum np_hook_state s)
 		return "stale";
 	case NP_HOOK_NO_DEVICE:
 		return "no-device";
+	case NP_HOOK_PRECEDED:
+		return "preceded";
 	}
 	return NULL;
 }

@@ -270,10 +270,10 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 }
 
 static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
-			 bool existing_only)
+			 bool existing_only, np_log_fn log, void *ctx)
 {
 	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root, .mode = a->mode,
-		.log = tool_log, .node_ips = a->node_ips,
+		.log = log, .log_ctx = ctx, .node_ips = a->node_ips,
 		.n_node_ips = a->n_node_ips, .existing_only = existing_only,
 		.ct_size = a->ct_size);
 	int err = np_datapath_open(dp, &o);
@@ -290,12 +290,18 @@ static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 
 int dp_open(struct np_datapath **dp, const struct dp_args *a)
 {
-	return open_datapath(dp, a, false);
+	return open_datapath(dp, a, false, tool_log, NULL);
 }
 
 int dp_open_existing(struct np_datapath **dp, const struct dp_args *a)
 {
-	return open_datapath(dp, a, true);
+	return open_datapath(dp, a, true, tool_log, NULL);
+}
+
+int dp_open_log(struct np_datapath **dp, const struct dp_args *a, np_log_fn log,
+		void *ctx)
+{
+	return open_datapath(dp, a, false, log, ctx);
 }
 
 int dp_load_open(char **files, int nfiles,

@@ -38,6 +38,8 @@ static const struct command {
 	  "detach --ifname IF|--ifindex N  stop enforcing" },
 	{ "status", cmd_status,
 	  "status  attached pods: state, rule sets, hooks, counters" },
+	{ "repair", cmd_repair,
+	  "repair  put back filters, forget stale records; lists each fix" },
 	{ "destroy", cmd_destroy,
 	  "destroy  detach everything and unpin the datapath" },
 	{ "flows", cmd_flows,

@@ -82,6 +82,9 @@ int dp_option(struct dp_args *a, int opt, const char *arg);
 int dp_open(struct np_datapath **dp, const struct dp_args *a);
 /* Open an existing datapath only: inspection never loads one. */
 int dp_open_existing(struct np_datapath **dp, const struct dp_args *a);
+/* dp_open() with the library's log lines going to log instead. */
+int dp_open_log(struct np_datapath **dp, const struct dp_args *a, np_log_fn log,
+		void *ctx);
 /*
  * The prologue of the commands that hold manifests against the kernel:
  * load files (the valid objects of each, problems counted; none when
@@ -128,6 +131,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
 /* status.c */
 int cmd_status(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 /* flows.c */
 int cmd_flows(int argc, char **argv);

@@ -90,6 +90,15 @@ int cmd_status(int argc, char **argv)
 			if (hk[d].state == NP_HOOK_STALE)
 				printf(" (prog %u, ours %u)", hk[d].prog_id,
 				       hk[d].expected_id);
+			if (hk[d].ahead && !strcmp(hk[d].ahead_kind, "tcx"))
+				printf(" (tcx program %u runs first)",
+				       hk[d].ahead_prog_id);
+			else if (hk[d].ahead)
+				printf(" (tc filter %s prio %u handle %#x, "
+				       "program %u, runs first)",
+				       tool_name(hk[d].ahead_kind),
+				       hk[d].ahead_prio, hk[d].ahead_handle,
+				       hk[d].ahead_prog_id);
 			if (hk[d].state != NP_HOOK_OK)
 				bad = 1;
 			printf("  allowed %" PRIu64

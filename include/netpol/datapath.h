@@ -11,6 +11,13 @@
  * so enforcement and conntrack continue while no agent runs. Every call
  * needs CAP_BPF and CAP_NET_ADMIN (root). Calls that change the datapath
  * take a lock on the pin directory, so several processes may share it.
+ * A datapath belongs to the network namespace it was loaded in: an open
+ * from another one fails with -EXDEV. An attach records what the
+ * interface is (name, MAC, veth peer): a new interface on a reused
+ * ifindex starts as a new pod, and stale records are forgotten by every
+ * writing open and attach. A second datapath cannot take a hook another
+ * one holds (-EBUSY). An existing_only open is read-only: it repairs
+ * nothing.
  *
  *   np_datapath_open()          load and pin, or reuse the pinned datapath
  *   np_datapath_close()         free the handle; filters and pins stay
@@ -28,7 +35,8 @@
  *   np_datapath_pod_foreach()   call back for each attached pod
  *   np_mode_name()              "standard" or "strict"
  *   np_pod_state_name()         "default-allow", "enforced", ...
- *   np_hook_state_name()        "ok", "missing", "stale", "no-device"
+ *   np_hook_state_name()        "ok", "missing", "stale", "no-device",
+ *                               "preceded"
  *   np_conn_state_name()        "new", "established", "closing"
  *   (each a static string, NULL for a value that is not the enum's)
  *
@@ -112,7 +120,8 @@ struct np_datapath_opts {
 	 * Open a datapath that is already loaded and pinned under pin_root;
 	 * -ENOENT when none is (a completed load is marked by the pinned
 	 * prog_clock, which the library pins last). Never mounts, creates,
-	 * loads or pins anything.
+	 * loads or pins anything, and neither the open nor the close
+	 * repairs or reaps anything: a handle for inspection.
 	 */
 	bool existing_only;
 };
@@ -177,10 +186,13 @@ typedef int (*np_pod_fn)(void *ctx, const struct np_datapath_pod *pod);
 /*
  * Load the programs and maps and pin them under opts->pin_root, or reuse
  * the ones pinned there: no program is loaded again, every conntrack entry
- * and rule set stays, and filters of known pods found pointing at another
- * program are reported and fixed. -EEXIST when the pinned maps do not
- * match this library's layout (destroy them first), -EPERM without
- * privileges.
+ * and rule set stays; unless existing_only, filters of known pods found
+ * missing or pointing at another program are reported and fixed, and
+ * records of vanished or replaced interfaces forgotten. -EEXIST when the
+ * pinned maps do not match this library's layout (destroy them first),
+ * -EXDEV from another network namespace than the datapath's, -EPERM
+ * without privileges (logged naming the capability). A failed open
+ * removes the pin directory it created.
  */
 NP_API int np_datapath_open(struct np_datapath **out,
 			    const struct np_datapath_opts *opts);
@@ -210,8 +222,12 @@ struct np_attach_opts {
  * opts->ifindex (opts is required), and remember the pod (pod_ns and
  * pod_name may be NULL). A pod new to the datapath starts in its mode's
  * default state; attaching an attached pod keeps its rules and repairs
- * its filters. -ENODEV: no such interface; -E2BIG: NP_MAX_ENDPOINTS pods
- * attached. diag (optional) names the interface and says why.
+ * its filters, but a record of another interface that had this ifindex
+ * (its name, MAC or veth peer differ and no filter of ours is on it) is
+ * dropped with its conntrack and counters: a new pod. -ENODEV: no such
+ * interface; -E2BIG: NP_MAX_ENDPOINTS pods attached; -EBUSY: a datapath
+ * under another pin root holds the veth (diag names it). diag (optional)
+ * names the interface and says why.
  */
 NP_API int np_datapath_attach(struct np_datapath *dp,
 			      const struct np_attach_opts *opts,
@@ -327,6 +343,12 @@ enum np_hook_state {
 	NP_HOOK_MISSING = 1, /* no filter of ours (or no clsact qdisc) */
 	NP_HOOK_STALE = 2, /* our handle and priority, another program */
 	NP_HOOK_NO_DEVICE = 3, /* the interface is gone */
+	/*
+	 * Ours runs, but something runs before it and may let a packet
+	 * through unjudged: a TCX program, or a tc filter at a lower
+	 * priority number or at ours (ahead_* name the first one).
+	 */
+	NP_HOOK_PRECEDED = 4,
 };
 
 struct np_datapath_hook {
@@ -334,7 +356,13 @@ struct np_datapath_hook {
 	uint32_t prog_id; /* the program our filter runs, 0: none */
 	uint32_t expected_id; /* this datapath's program */
 	size_t filters; /* every filter on the hook, ours included */
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/* what runs before ours (whatever the state); 0 and "": nothing */
+	uint16_t ahead; /* TCX programs, or tc filters, ahead of ours */
+	uint16_t ahead_prio; /* a tc filter's priority, 0 for TCX */
+	uint32_t ahead_prog_id; /* the first one's BPF program, 0: none */
+	uint32_t ahead_handle; /* a tc filter's handle, 0 for TCX */
+	char ahead_kind[12]; /* "tcx", or the tc filter's kind ("bpf") */
+	uint64_t reserved[1]; /* zeroed; for later fields */
 };
 
 /*
@@ -344,7 +372,10 @@ struct np_datapath_hook {
  */
 NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			     struct np_datapath_hook out[2]);
-/* "ok", "missing", "stale", "no-device"; NULL for any other value. */
+/*
+ * "ok", "missing", "stale", "no-device", "preceded"; NULL for any other
+ * value.
+ */
 NP_API const char *np_hook_state_name(enum np_hook_state s);
 
 struct np_datapath_ruleset {

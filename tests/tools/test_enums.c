@@ -105,7 +105,8 @@ Test(enums, hook_state)
 	cr_expect_str_eq(np_hook_state_name(NP_HOOK_MISSING), "missing");
 	cr_expect_str_eq(np_hook_state_name(NP_HOOK_STALE), "stale");
 	cr_expect_str_eq(np_hook_state_name(NP_HOOK_NO_DEVICE), "no-device");
-	cr_expect_null(np_hook_state_name((enum np_hook_state)4));
+	cr_expect_str_eq(np_hook_state_name(NP_HOOK_PRECEDED), "preceded");
+	cr_expect_null(np_hook_state_name((enum np_hook_state)5));
 	cr_expect_null(np_hook_state_name((enum np_hook_state) - 1));
 }
 

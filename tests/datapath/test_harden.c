@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Owns the regression tests of issue 13's datapath items, against the
+ * real kernel in network namespaces: inspection is read-only (7), a reused
+ * ifindex is a new endpoint (2), the wrong network namespace is refused
+ * (8), what runs ahead of our program on the hook is reported and a second
+ * datapath on the same veth is refused (3). The netpol tool is $NETPOL.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "dp_helpers.h"
+#include "empty.skel.h"
+#include "pins.h"
+
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+#define A4 "198.18.1.1"
+#define B4 "198.18.1.2"
+#define P4 "198.18.1.3"
+#define TMO 800
+#define TCP IPPROTO_TCP
+
+static char workdir[64];
+static char manifest[128];
+static char other_ns[32]; /* a namespace not made by npt_pod_create */
+static struct np_empty_bpf *skel;
+static unsigned int tcx_ifindex;
+
+static const char yaml[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: test}\n---\n"
+	"apiVersion: v1\nkind: Pod\n"
+	"metadata: {name: a, namespace: test, labels: {app: a}}\n"
+	"spec: {containers: [{name: c}]}\n"
+	"status: {phase: Running, podIP: " A4 ", podIPs: [{ip: " A4 "}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\n"
+	"metadata: {name: b, namespace: test, labels: {app: b}}\n"
+	"spec: {containers: [{name: c}]}\n"
+	"status: {phase: Running, podIP: " B4 ", podIPs: [{ip: " B4 "}]}\n---\n"
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: deny-b, namespace: test}\n"
+	"spec:\n"
+	"  podSelector: {matchLabels: {app: b}}\n"
+	"  policyTypes: [Ingress]\n";
+
+static void setup(void)
+{
+	FILE *f;
+
+	dpt_setup();
+	snprintf(workdir, sizeof(workdir), "/tmp/netpol-harden-%d",
+		 (int)getpid());
+	mkdir(workdir, 0700);
+	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", workdir);
+	f = fopen(manifest, "w");
+	cr_assert_not_null(f);
+	fputs(yaml, f);
+	fclose(f);
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+
+	if (tcx_ifindex && skel)
+		bpf_prog_detach2(bpf_program__fd(skel->progs.np_tc_empty),
+				 tcx_ifindex, BPF_TCX_EGRESS);
+	tcx_ifindex = 0;
+	np_empty_bpf__destroy(skel);
+	skel = NULL;
+	if (other_ns[0])
+		npt_sh("ip netns del %s 2>/dev/null", other_ns);
+	other_ns[0] = '\0';
+	dpt_teardown();
+	if (workdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+		if (system(cmd))
+			fprintf(stderr, "cleanup of %s failed\n", workdir);
+	}
+}
+
+TestSuite(harden, .init = setup, .fini = teardown, .timeout = 240);
+
+static const char *tool(void)
+{
+	const char *t = getenv("NETPOL");
+
+	if (!t || access(t, X_OK))
+		cr_skip_test("NETPOL does not name the netpol tool");
+	return t;
+}
+
+/* Run a shell command line; stdout and stderr into out, the exit status. */
+static int run_sh(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int run_sh(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (n + 1 < size) {
+		size_t r = fread(out + n, 1, size - n - 1, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int probe(struct npt_pod *from, const char *dst, uint16_t port)
+{
+	int r = npt_probe(from, TCP, dst, port, TMO);
+
+	cr_assert_geq(r, 0, "probe setup failed");
+	return r;
+}
+
+/* Compile pod name from the manifest and apply it to ifindex. */
+static void apply_manifest(const char *name, unsigned int ifindex)
+{
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+	struct np_diag d;
+	int err;
+
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	err = np_cluster_load_file(c, manifest, NULL, NULL);
+	cr_assert_eq(err, 0, "manifests: %s", strerror(-err));
+	err = np_ruleset_compile(&rs, c, "test", name, NULL, &d);
+	cr_assert_eq(err, 0, "compile: %s", d.message);
+	err = np_datapath_apply(T.dp, ifindex, rs, &d);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+	cr_assert_eq(err, 0, "apply: %s", d.message);
+}
+
+/* What an inspection must not change: pins, filters, the ep_cache slot. */
+static void snapshot(char *out, size_t size, const struct npt_pod *p)
+{
+	char path[128];
+	uint32_t k = 0;
+	int fd, n;
+
+	n = run_sh(out, size,
+		   "ls %s; tc filter show dev %s ingress; "
+		   "tc filter show dev %s egress; tc qdisc show dev %s",
+		   T.pin_root, p->host_if, p->host_if, p->host_if);
+	cr_assert_eq(n, 0, "%s", out);
+	/* the ep_cache map holds one slot per endpoint: count live ones */
+	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	n = 0;
+	{
+		uint32_t key, next;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			n++;
+		}
+	}
+	close(fd);
+	k = strlen(out);
+	snprintf(out + k, size - k, "endpoints %d\n", n);
+}
+
+/*
+ * Item 7: status, dump, explain, verify, metrics and flows change nothing
+ * on a node whose state is broken (a filter of ours deleted), and create no
+ * directory under a pin root that does not exist.
+ */
+Test(harden, inspection_is_read_only)
+{
+	static const char *const cmds[] = {
+		"status",
+		"dump --pod test/a",
+		"explain --pod test/a --peer " B4 " --port 80 "
+		"--direction ingress @",
+		"verify @",
+		"metrics",
+		"flows --duration 1 @",
+	};
+	char before[8192], after[8192], out[8192], fmt[256], args[512];
+	char missing[96];
+	struct npt_pod *a;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	tool();
+	a = dpt_pod("a", A4, NULL);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+	dpt_close();
+	/* break it: our filter on the veth's ingress hook (pod egress) */
+	cr_assert_eq(npt_sh("tc filter del dev %s ingress", a->host_if), 0);
+	snapshot(before, sizeof(before), a);
+	snprintf(missing, sizeof(missing), "%s-none/x", T.pin_root);
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *at = strchr(cmds[i], '@');
+
+		snprintf(args, sizeof(args), "%.*s%s",
+			 at ? (int)(at - cmds[i]) : (int)strlen(cmds[i]),
+			 cmds[i], at ? manifest : "");
+		rc = run_sh(out, sizeof(out), "timeout 60 %s %s --pin-root %s",
+			    tool(), args, T.pin_root);
+		if (i == 0 || i == 3) /* status and verify see the hole */
+			cr_expect_neq(rc, 0,
+				      "netpol %s exits %d on a broken state",
+				      args, rc);
+		snapshot(after, sizeof(after), a);
+		cr_expect_str_eq(after, before, "netpol %s changed the node",
+				 args);
+		rc = run_sh(out, sizeof(out), "timeout 60 %s %s --pin-root %s",
+			    tool(), args, missing);
+		cr_expect_neq(rc, 0, "netpol %s: no datapath: exit %d", args,
+			      rc);
+		cr_expect(stat(missing, &st) && errno == ENOENT,
+			  "netpol %s created %s", args, missing);
+		snprintf(fmt, sizeof(fmt), "%s-none", T.pin_root);
+		rmdir(missing);
+		rmdir(fmt);
+	}
+
+	/* the explicit repair puts it back and says so, once */
+	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+		    tool(), T.pin_root);
+	cr_expect_eq(rc, 0, "repair: %s", out);
+	cr_expect_not_null(strstr(out, "repaired: "), "repair: %s", out);
+	cr_expect_not_null(strstr(out, a->host_if), "repair: %s", out);
+	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+		    T.pin_root);
+	cr_expect_eq(rc, 0, "status after the repair: %s", out);
+	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+		    tool(), T.pin_root);
+	cr_expect_eq(rc, 0, "repair: %s", out);
+	cr_expect_str_eq(out, "nothing to repair\n");
+}
+
+/* Counting conntrack entries. */
+static int count_conn(void *ctx, const struct np_datapath_conn *c)
+{
+	size_t *n = ctx;
+
+	(void)c;
+	(*n)++;
+	return 0;
+}
+
+static size_t conns(unsigned int ifindex)
+{
+	size_t n = 0;
+
+	cr_assert_eq(np_datapath_conn_foreach(T.dp, ifindex, count_conn, &n),
+		     0);
+	return n;
+}
+
+/* A pod whose host veth gets ifindex idx (the kernel lets us choose). */
+static struct npt_pod *pod_at_index(const char *tag, const char *ip4,
+				    unsigned int idx)
+{
+	struct npt_pod *p;
+	int pid = getpid();
+
+	cr_assert_lt(T.npods, DPT_MAX_PODS);
+	p = &T.pods[T.npods++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->netns, sizeof(p->netns), "npt-%d-%s", pid, tag);
+	snprintf(p->host_if, sizeof(p->host_if), "npt%d%s", pid, tag);
+	snprintf(p->ip4, sizeof(p->ip4), "%s", ip4);
+	cr_assert_eq(npt_sh("ip netns add %s", p->netns), 0);
+	cr_assert_eq(npt_sh("ip link add %s index %u type veth peer name eth0 "
+			    "netns %s",
+			    p->host_if, idx, p->netns),
+		     0);
+	cr_assert_eq(npt_sh("ip link set %s up", p->host_if), 0);
+	cr_assert_eq(npt_pod_exec(p, "ip link set lo up"), 0);
+	cr_assert_eq(npt_pod_exec(p, "ip link set eth0 up"), 0);
+	cr_assert_eq(npt_pod_exec(p, "ip addr add %s/32 dev eth0", ip4), 0);
+	cr_assert_eq(npt_pod_exec(p, "ip route add %s/32 dev eth0 scope link",
+				  NPT_NODE_IP4),
+		     0);
+	cr_assert_eq(npt_pod_exec(p, "ip route add default via %s dev eth0",
+				  NPT_NODE_IP4),
+		     0);
+	cr_assert_eq(npt_sh("ip route add %s/32 dev %s", ip4, p->host_if), 0);
+	p->ifindex = if_nametoindex(p->host_if);
+	cr_assert_eq(p->ifindex, idx);
+	return p;
+}
+
+/*
+ * Item 2: pod A (strict, admits P on TCP 8080) dies without a detach; a
+ * new veth gets A's ifindex and pod B is attached there in strict mode: P
+ * cannot reach B, and A's conntrack and counters are gone.
+ */
+Test(harden, reused_ifindex_is_a_new_endpoint)
+{
+	struct np_datapath_counters c;
+	struct npt_conn conn;
+	struct npt_pod *a, *b, *p;
+	struct msb mb;
+	struct np_diag d;
+	char out[8192], line[128];
+	unsigned int idx;
+	char a_if[IF_NAMESIZE];
+	uint32_t ps;
+	int i, rc;
+	static const uint16_t tcp8080[][3] = { { TCP, 8080, 8080 } };
+
+	tool();
+	p = dpt_pod("p", P4, NULL);
+	a = dpt_pod("a", A4, NULL);
+	idx = a->ifindex;
+	snprintf(a_if, sizeof(a_if), "%s", a->host_if);
+	cr_assert_eq(npt_serve(a, TCP, 8080), 0);
+	dpt_open(NP_MODE_STRICT, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+	msb_init(&mb, true, false);
+	ps = msb_ps(&mb, 0, tcp8080, 1);
+	msb_add(&mb, NP_DIRECTION_INGRESS, P4 "/32", ps);
+	cr_assert_eq(dpt_apply(idx, &mb, &d), 0, "%s", d.message);
+	cr_assert_eq(probe(p, A4, 8080), 0, "P reaches A");
+	cr_assert_eq(npt_conn_open(&conn, p, TCP, A4, 8080, TMO), 0);
+	cr_assert_geq(conns(idx), 1);
+	dpt_close();
+
+	/* A's namespace goes away without a detach: its veth with it */
+	npt_conn_close(&conn);
+	npt_pod_destroy(a);
+	for (i = 0; i < 200 && if_nametoindex(a_if); i++)
+		usleep(10000);
+	b = pod_at_index("b", B4, idx);
+	cr_assert_eq(npt_serve(b, TCP, 8080), 0);
+
+	/* before any attach, status does not show b's veth as test/a's */
+	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+		    T.pin_root);
+	snprintf(line, sizeof(line), "test/a ifindex %u %s", idx, b->host_if);
+	cr_expect_null(strstr(out, line), "status (%d): %s", rc, out);
+
+	dpt_open(NP_MODE_STRICT, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "test", "b"), 0);
+	cr_expect_eq(conns(idx), 0, "A's conntrack entries are gone");
+	cr_assert_eq(np_datapath_counters(T.dp, idx, NP_DIRECTION_INGRESS, &c),
+		     0);
+	cr_expect_eq(c.allowed_packets, 0, "A's counters are gone");
+	cr_expect_eq(probe(p, B4, 8080), 1, "P must not reach B");
+}
+
+/*
+ * Item 8: a datapath made in the node's namespace; from another one, where
+ * an unrelated interface has the attached pod's ifindex, every command is
+ * refused naming the namespace it expected, and nothing is attached there.
+ */
+Test(harden, wrong_netns_refused)
+{
+	static const char *const cmds[] = {
+		"status",
+		"metrics",
+		"attach --ifname npxdummy --pod test/x",
+		"detach --ifname npxdummy",
+	};
+	char out[8192], nspath[96];
+	struct npt_pod *a;
+	size_t i;
+	int rc;
+
+	tool();
+	a = dpt_pod("a", A4, NULL);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+	dpt_close();
+	snprintf(other_ns, sizeof(other_ns), "npt-%d-o", (int)getpid());
+	cr_assert_eq(npt_sh("ip netns add %s", other_ns), 0);
+	cr_assert_eq(npt_sh("ip -n %s link add npxdummy index %u type veth "
+			    "peer name npxpeer index %u",
+			    other_ns, a->ifindex, a->ifindex + 100),
+		     0);
+	cr_assert_eq(npt_sh("ip -n %s link set npxdummy up", other_ns), 0);
+	snprintf(nspath, sizeof(nspath), "/run/netns/%s", other_ns);
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		rc = run_sh(out, sizeof(out),
+			    "nsenter --net=%s timeout 60 %s %s --pin-root %s",
+			    nspath, tool(), cmds[i], T.pin_root);
+		cr_expect_neq(rc, 0, "netpol %s ran: %s", cmds[i], out);
+		cr_expect_not_null(strstr(out, "network namespace"),
+				   "netpol %s: %s", cmds[i], out);
+		rc = run_sh(out, sizeof(out),
+			    "ip -n %s -o link show npxdummy; "
+			    "tc -n %s filter show dev npxdummy ingress; "
+			    "tc -n %s filter show dev npxdummy egress",
+			    other_ns, other_ns, other_ns);
+		cr_expect_null(strstr(out, "bpf"), "netpol %s attached: %s",
+			       cmds[i], out);
+		cr_expect_null(strstr(out, "clsact"), "netpol %s: %s", cmds[i],
+			       out);
+	}
+}
+
+/*
+ * Item 3: b isolated (deny all ingress); a program that passes everything
+ * run ahead of ours (a TCX program, then a tc filter at our priority added
+ * after ours) lets a in: status and verify exit 1 and name it.
+ */
+Test(harden, foreign_program_ahead_is_reported)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, fo, .handle = 7, .priority = 1);
+	struct npt_pod *a, *b;
+	char out[16384];
+	int rc, fd;
+
+	tool();
+	a = dpt_pod("a", A4, NULL);
+	b = dpt_pod("b", B4, NULL);
+	cr_assert_eq(npt_serve(b, TCP, 8080), 0);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "test", "b"), 0);
+	apply_manifest("b", b->ifindex);
+	cr_assert_eq(probe(a, B4, 8080), 1, "a is denied");
+	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+		    T.pin_root);
+	cr_assert_eq(rc, 0, "clean status: %s", out);
+	rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s", tool(),
+		    manifest, T.pin_root);
+	cr_assert_eq(rc, 0, "clean verify: %s", out);
+
+	skel = np_empty_bpf__open_and_load();
+	cr_assert_not_null(skel);
+	fd = bpf_program__fd(skel->progs.np_tc_empty);
+
+	/* a TCX program on the veth's egress (the pod's ingress) */
+	rc = bpf_prog_attach(fd, b->ifindex, BPF_TCX_EGRESS, 0);
+	if (rc)
+		cr_log_warn("no TCX here (%s): that case skipped",
+			    strerror(-rc));
+	if (!rc) {
+		tcx_ifindex = b->ifindex;
+		cr_expect_eq(probe(a, B4, 8080), 0, "the TCX program bypasses");
+		rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+			    T.pin_root);
+		cr_expect_eq(rc, 1, "status with a TCX program ahead: %s", out);
+		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
+		rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+			    tool(), manifest, T.pin_root);
+		cr_expect_eq(rc, 1, "verify with a TCX program ahead: %s", out);
+		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
+		bpf_prog_detach2(fd, b->ifindex, BPF_TCX_EGRESS);
+		tcx_ifindex = 0;
+	}
+
+	/* a tc filter at our priority, added after ours: it runs first */
+	hook.ifindex = b->ifindex;
+	fo.prog_fd = fd;
+	cr_assert_eq(bpf_tc_attach(&hook, &fo), 0);
+	cr_expect_eq(probe(a, B4, 8080), 0, "the filter ahead bypasses");
+	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
+		    T.pin_root);
+	cr_expect_eq(rc, 1, "status with a filter ahead: %s", out);
+	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
+	rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s", tool(),
+		    manifest, T.pin_root);
+	cr_expect_eq(rc, 1, "verify with a filter ahead: %s", out);
+	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
+}
+
+/*
+ * Item 3: a second datapath under another pin root attaching to a veth
+ * that the first one holds fails, naming the first one's pin root.
+ */
+Test(harden, second_datapath_on_a_veth_refused)
+{
+	NP_OPTS(np_datapath_opts, o, .mode = NP_MODE_STANDARD);
+	NP_OPTS(np_attach_opts, ao);
+	struct np_datapath *dp2 = NULL;
+	struct np_datapath_hook hk[2];
+	char root2[96];
+	struct np_diag d;
+	struct npt_pod *a;
+	int err;
+
+	a = dpt_pod("a", A4, NULL);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+	snprintf(root2, sizeof(root2), "%s-2", T.pin_root);
+	o.pin_root = root2;
+	err = np_datapath_open(&dp2, &o);
+	cr_assert_eq(err, 0, "second open: %s", strerror(-err));
+	ao.ifname = a->host_if;
+	err = np_datapath_attach(dp2, &ao, &d);
+	cr_expect_neq(err, 0, "the second datapath took the veth over");
+	cr_expect_not_null(strstr(d.message, T.pin_root), "diag: %s",
+			   d.message);
+	np_datapath_destroy(dp2);
+	npt_rm_pins(root2);
+	cr_assert_eq(np_datapath_hooks(T.dp, a->ifindex, hk), 0);
+	cr_expect_eq(hk[0].state, NP_HOOK_OK);
+	cr_expect_eq(hk[1].state, NP_HOOK_OK);
+}
+
+/*
+ * Item 11: libbpf's own messages (here the kernel's answer to creating a
+ * clsact qdisc that exists) reach the log callback, never stderr.
+ */
+Test(harden, libbpf_messages_go_to_the_log)
+{
+	char path[128], buf[4096];
+	struct npt_pod *a;
+	size_t n = 0;
+	FILE *f;
+	int saved, fd, err;
+
+	a = dpt_pod("a", A4, NULL);
+	cr_assert_eq(npt_sh("tc qdisc add dev %s clsact", a->host_if), 0);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	snprintf(path, sizeof(path), "%s/stderr", workdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	close(fd);
+	err = dpt_attach(T.dp, a->host_if, 0, "test", "a");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	cr_assert_eq(err, 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	cr_expect_eq(n, 0, "the library printed: %s", buf);
+	cr_expect_not_null(strstr(T.log.last_warn, "libbpf: "),
+			   "last warning: %s", T.log.last_warn);
+}
+
+/*
+ * Item 11: an open that fails for want of CAP_BPF removes the pin
+ * directory it made, and says which capability is missing.
+ */
+Test(harden, failed_open_cleans_up_and_names_the_capability)
+{
+	char out[8192], root[128];
+	struct npt_pod *a;
+	struct stat st;
+	int rc;
+
+	tool();
+	a = dpt_pod("a", A4, NULL);
+	snprintf(root, sizeof(root), "%s-cap", T.pin_root);
+	rc = run_sh(out, sizeof(out),
+		    "capsh --drop=cap_bpf,cap_sys_admin,cap_perfmon,"
+		    "cap_net_admin -- -c 'timeout 60 %s attach --ifname %s "
+		    "--pin-root %s/sub'",
+		    tool(), a->host_if, root);
+	cr_expect_neq(rc, 0, "attach without CAP_BPF: %s", out);
+	cr_expect_not_null(strstr(out, "CAP_BPF"), "%s", out);
+	cr_expect(stat(root, &st) && errno == ENOENT, "%s was left behind",
+		  root);
+	if (!stat(root, &st))
+		npt_sh("rm -rf '%s'", root);
+}
