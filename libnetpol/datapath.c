@@ -65,6 +65,7 @@ _Static_assert((int)NP_POD_DEFAULT_ALLOW == NP_EP_DEFAULT_ALLOW, "state");
 _Static_assert((int)NP_POD_DEFAULT_DENY == NP_EP_DEFAULT_DENY, "state");
 _Static_assert((int)NP_POD_ENFORCED == NP_EP_POLICIES_APPLIED, "state");
 _Static_assert((int)NP_POD_UNISOLATED == NP_EP_UNISOLATED, "state");
+_Static_assert((int)NP_POD_FAIL_CLOSED == NP_EP_FAIL_CLOSED, "state");
 
 static void diag_set(struct np_diag *diag, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -867,6 +868,25 @@ fail:
 	return err;
 }
 
+/*
+ * The flip: one update of the endpoint record (a packet reads ids and
+ * states at once), then its ep_cache words. On error the old record stays.
+ */
+static int ep_flip(struct np_datapath *dp, uint32_t ifindex,
+		   const struct np_ep_value *old, const struct np_ep_value *nep)
+{
+	int err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, nep,
+				      BPF_EXIST);
+
+	if (!err) {
+		err = np__epa_sync(dp, ifindex, nep);
+		if (err) /* the cache is stale: put the old record back */
+			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
+					    old, BPF_EXIST);
+	}
+	return err;
+}
+
 int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 			      const struct np_mapset *ms, struct np_diag *diag)
 {
@@ -925,15 +945,7 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		nep.dir[d].ruleset = got[d];
 		nep.dir[d].lpm = np__mapset_lpm_flags(ms, d);
 	}
-	/* the flip: one update, the packet reads ids and states at once */
-	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
-				  BPF_EXIST);
-	if (!err) {
-		err = np__epa_sync(dp, ifindex, &nep);
-		if (err) /* the cache is stale: put the old record back */
-			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
-					    &old, BPF_EXIST);
-	}
+	err = ep_flip(dp, ifindex, &old, &nep);
 	if (err) {
 		diag_set(diag, err, "updating the endpoint: %s",
 			 strerror(-err));
@@ -958,8 +970,57 @@ rollback:
 	}
 	LOG(dp, NP_LOG_ERROR, "ifindex %u: rules not applied: %s", ifindex,
 	    diag ? diag->message : strerror(-err));
+	if (err == -E2BIG && diag) /* a map is full: what it isolates */
+		diag->fail_closed_dirs = (ms->isolated[0] ? 1u : 0) |
+					 (ms->isolated[1] ? 2u : 0);
 	dp_end(dp, true);
 	return err;
+}
+
+NP_API int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
+				   unsigned int dirs, struct np_diag *diag)
+{
+	struct np_ep_value old, nep;
+	int d, err;
+
+	if (!dp || !ifindex || !dirs || (dirs & ~3u)) {
+		diag_set(diag, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	err = dp_begin(dp);
+	if (err) {
+		diag_set(diag, err, "datapath: %s", strerror(-err));
+		return err;
+	}
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
+		diag_set(diag, -ENOENT, "ifindex %u is not attached", ifindex);
+		dp_end(dp, false);
+		return -ENOENT;
+	}
+	nep = old;
+	for (d = 0; d < 2; d++)
+		if (dirs & (1u << d)) {
+			nep.dir[d].state = NP_EP_FAIL_CLOSED;
+			nep.dir[d].ruleset = 0;
+			nep.dir[d].lpm = 0;
+		}
+	err = ep_flip(dp, ifindex, &old, &nep);
+	if (err) {
+		diag_set(diag, err, "updating the endpoint: %s",
+			 strerror(-err));
+		dp_end(dp, false);
+		return err;
+	}
+	for (d = 0; d < 2; d++)
+		if ((dirs & (1u << d)) &&
+		    old.dir[d].state == NP_EP_POLICIES_APPLIED)
+			np__rs_put(dp, old.dir[d].ruleset);
+	np__reap(dp, false);
+	LOG(dp, NP_LOG_WARN, "ifindex %u: failing closed (%s%s%s)", ifindex,
+	    dirs & 1 ? "ingress" : "", dirs == 3 ? ", " : "",
+	    dirs & 2 ? "egress" : "");
+	dp_end(dp, true);
+	return 0;
 }
 
 NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,

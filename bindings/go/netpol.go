@@ -159,6 +159,7 @@ const (
 	ReasonRelated                    // ICMP error of a tracked flow
 	ReasonMalformed                  // truncated or invalid headers
 	ReasonFragment                   // fragment of a datagram not allowed
+	ReasonUnenforceable              // rules cannot be enforced: fail closed
 	maxReason          = 0xffff
 )
 
