@@ -224,6 +224,12 @@ Test(failclosed, oversized_policy_fails_closed)
 		    tool(), T.pin_root);
 	cr_expect_not_null(strstr(out, "ingress: fail-closed"), "dump: %s",
 			   out);
+	rc = run_sh(out, sizeof(out),
+		    "%s explain --pod test/a --peer " B4 " --port 80 "
+		    "--direction ingress --pin-root %s",
+		    tool(), T.pin_root);
+	cr_expect_eq(rc, 1, "explain: %s", out);
+	cr_expect_not_null(strstr(out, "unenforceable"), "explain: %s", out);
 
 	/* a manifest that fits: verify sees the state, apply enforces it */
 	m = manifest("fixed.yaml", 2);
