@@ -247,7 +247,8 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 /* Calls with one raise from their diagnostic's argout, below. */
 %typemap(out) int np_cluster_load_file, int np_cluster_load_buffer,
 	int np_cluster_endpoints, int np_ruleset_compile,
-	int np_cluster_verdict, int np_swig_cluster_matrix, int np_datapath_apply
+	int np_cluster_verdict, int np_swig_cluster_matrix, int np_datapath_apply,
+	int np_datapath_fail_closed
 %{ $result = SWIG_Py_Void(); %}
 
 /* A verdict (TC_ACT_*) or a negative errno. */

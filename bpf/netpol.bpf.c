@@ -29,7 +29,8 @@
  *      conntrack entry and the per-CPU counters.
  *   3. Otherwise the endpoint record of skb->ifindex decides: none (not a
  *      pod of ours) passes; a node IP peer is allowed; DEFAULT_ALLOW and
- *      UNISOLATED allow; DEFAULT_DENY drops; POLICIES_APPLIED looks the peer
+ *      UNISOLATED allow; DEFAULT_DENY drops; FAIL_CLOSED (a policy that
+ *      cannot be enforced) drops with its own reason; POLICIES_APPLIED looks the peer
  *      up under the direction's rule-set id, as a host key in an exact-match
  *      hash and, on a miss, in the LPM trie of shorter prefixes (only when
  *      the rule set has any), and the packet's destination port in the port
@@ -161,6 +162,9 @@ miss:
 		goto allow;
 	case NP_EP_POLICIES_APPLIED:
 		break;
+	case NP_EP_FAIL_CLOSED:
+		reason = NP_DPR_DENY_UNENFORCEABLE;
+		goto deny_ep;
 	default:
 		reason = NP_DPR_DENY_STRICT_DEFAULT;
 		goto deny_ep;

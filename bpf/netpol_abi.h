@@ -39,6 +39,7 @@ enum np_ep_state {
 	NP_EP_DEFAULT_DENY = 1, /* strict mode, no rules yet */
 	NP_EP_POLICIES_APPLIED = 2, /* look up ruleset[dir] */
 	NP_EP_UNISOLATED = 3, /* rules known: no policy selects */
+	NP_EP_FAIL_CLOSED = 4, /* rules cannot be enforced: deny new flows */
 };
 
 /* np_ep_dir.lpm: the rule set has prefix keys in that family */
@@ -334,6 +335,7 @@ enum np_dp_reason {
 	NP_DPR_DENY_STRICT_DEFAULT = 18, /* strict mode, no rules yet */
 	NP_DPR_DENY_MALFORMED = 19, /* truncated or invalid headers */
 	NP_DPR_DENY_FRAGMENT = 20, /* later fragment, no first allowed */
+	NP_DPR_DENY_UNENFORCEABLE = 21, /* fail closed: rules too large */
 };
 
 #define NP_EV_ALLOW 0

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The datapath: handle lifecycle (open, close, destroy), the lock, pods
- * (attach, detach, gc) and apply. The only files that touch the kernel are
- * this one and the dp_*.c files it calls (see dp_internal.h): dp_load.c
- * loads and pins, dp_tc.c attaches, dp_maps.c reads and writes maps,
- * dp_cache.c mirrors the pinned state; dp_inspect.c and dp_events.c
- * observe.
+ * (attach, detach, gc). The only files that touch the kernel are this one
+ * and the dp_*.c files it calls (see dp_internal.h): dp_apply.c enforces
+ * rule sets and fails pods closed, dp_load.c loads and pins, dp_tc.c
+ * attaches, dp_maps.c reads and writes maps, dp_cache.c mirrors the pinned
+ * state; dp_inspect.c and dp_events.c observe.
  *
  * Pinned under pin_root (default /sys/fs/bpf/netpol):
  *   prog_egress, prog_ingress   the TC programs (np_tc_egress_pod, ...)
@@ -65,11 +65,9 @@ _Static_assert((int)NP_POD_DEFAULT_ALLOW == NP_EP_DEFAULT_ALLOW, "state");
 _Static_assert((int)NP_POD_DEFAULT_DENY == NP_EP_DEFAULT_DENY, "state");
 _Static_assert((int)NP_POD_ENFORCED == NP_EP_POLICIES_APPLIED, "state");
 _Static_assert((int)NP_POD_UNISOLATED == NP_EP_UNISOLATED, "state");
+_Static_assert((int)NP_POD_FAIL_CLOSED == NP_EP_FAIL_CLOSED, "state");
 
-static void diag_set(struct np_diag *diag, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void diag_set(struct np_diag *diag, int err, const char *fmt, ...)
+void np__dp_diag_set(struct np_diag *diag, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,7 +106,7 @@ static void dp_unlock(struct np_datapath *dp)
 }
 
 /* Lock, and make sure the cache reflects the maps. */
-static int dp_begin(struct np_datapath *dp)
+int np__dp_begin(struct np_datapath *dp)
 {
 	int err = dp_lock(dp);
 
@@ -125,7 +123,7 @@ static int dp_begin(struct np_datapath *dp)
 	return err;
 }
 
-static void dp_end(struct np_datapath *dp, bool changed)
+void np__dp_end(struct np_datapath *dp, bool changed)
 {
 	if (changed)
 		np__gen_bump(dp);
@@ -344,9 +342,9 @@ NP_API void np_datapath_close(struct np_datapath *dp)
 		return;
 	if (dp->events_mine && dp->rt)
 		__atomic_store_n(&dp->rt->events_on, 0, __ATOMIC_RELEASE);
-	if (dp->dirfd >= 0 && !dp->read_only && !dp_begin(dp)) {
+	if (dp->dirfd >= 0 && !dp->read_only && !np__dp_begin(dp)) {
 		np__reap(dp, true);
-		dp_end(dp, false);
+		np__dp_end(dp, false);
 	}
 	dp_free(dp);
 }
@@ -541,12 +539,12 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	pod_ns = NP_OPTS_GET(opts, pod_ns, NULL);
 	pod_name = NP_OPTS_GET(opts, pod_name, NULL);
 	if (!dp) {
-		diag_set(diag, -EINVAL, "invalid argument: no datapath");
+		np__dp_diag_set(diag, -EINVAL, "invalid argument: no datapath");
 		return -EINVAL;
 	}
 	if ((!ifname && !ifindex) || (ifname && !*ifname)) {
-		diag_set(diag, -EINVAL,
-			 "Required value: an interface name or index");
+		np__dp_diag_set(diag, -EINVAL,
+				"Required value: an interface name or index");
 		return -EINVAL;
 	}
 	if (ifname) {
@@ -574,7 +572,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			return -ENODEV;
 		}
 	}
-	err = dp_begin(dp);
+	err = np__dp_begin(dp);
 	if (err) {
 		attach_diag(diag, err, ifname, ifindex, "datapath: %s",
 			    strerror(-err));
@@ -672,7 +670,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		goto fail;
 	LOG(dp, NP_LOG_DEBUG, "ifindex %u attached (%s/%s)", ifindex, pod.ns,
 	    pod.name);
-	dp_end(dp, true);
+	np__dp_end(dp, true);
 	return 0;
 fail:
 	LOG(dp, NP_LOG_ERROR, "ifindex %u: attaching: %s", ifindex,
@@ -700,7 +698,7 @@ fail:
 		dp->slot_used[ep.dir[0].slot] = 0;
 	}
 out:
-	dp_end(dp, new_ep);
+	np__dp_end(dp, new_ep);
 	return err;
 }
 
@@ -731,17 +729,17 @@ NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)
 
 	if (!dp || !ifindex)
 		return -EINVAL;
-	err = dp_begin(dp);
+	err = np__dp_begin(dp);
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
-		dp_end(dp, false);
+		np__dp_end(dp, false);
 		return -ENOENT;
 	}
 	pod_teardown(dp, ifindex);
 	pod_forget(dp, ifindex);
 	np__reap(dp, false);
-	dp_end(dp, true);
+	np__dp_end(dp, true);
 	return 0;
 }
 
@@ -751,273 +749,12 @@ NP_API int np_datapath_gc(struct np_datapath *dp)
 
 	if (!dp)
 		return -EINVAL;
-	err = dp_begin(dp);
+	err = np__dp_begin(dp);
 	if (err)
 		return err;
 	stale_collect(dp);
 	ct_sweep(dp, false, 0);
 	np__reap(dp, true);
-	dp_end(dp, true);
+	np__dp_end(dp, true);
 	return err;
-}
-
-/* --- apply --------------------------------------------------------------- */
-
-/* Write direction d of ms under a fresh id; *out gets it with one ref. */
-static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
-		     uint64_t hash, uint32_t *out, struct np_diag *diag)
-{
-	struct np_ruleset_value rv = { .hash = hash, .dir = d };
-	struct np_lpm_value *v4 = NULL, *v6 = NULL;
-	size_t n4 = ms->nent[0][d], n6 = ms->nent[1][d], i;
-	uint32_t id = np__rs_id_alloc(dp), gidx, *memo = NULL;
-	struct rs *r;
-	int err;
-
-	if (!id)
-		return -E2BIG;
-	err = bpf_map_update_elem(dp->map_fd[M_RULESETS], &id, &rv,
-				  BPF_NOEXIST);
-	if (err) {
-		diag_set(diag, err, "rule-set table: %s", strerror(-err));
-		return err == -ENOSPC ? -E2BIG : err;
-	}
-	r = np__rs_add(dp, id, hash);
-	if (!r) {
-		bpf_map_delete_elem(dp->map_fd[M_RULESETS], &id);
-		return -ENOMEM;
-	}
-	r->refs = 1;
-	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));
-	r->k6 = calloc(n6 ? n6 : 1, sizeof(*r->k6));
-	r->g4 = calloc(n4 ? n4 : 1, sizeof(*r->g4));
-	r->g6 = calloc(n6 ? n6 : 1, sizeof(*r->g6));
-	v4 = calloc(n4 ? n4 : 1, sizeof(*v4));
-	v6 = calloc(n6 ? n6 : 1, sizeof(*v6));
-	/* the global slot of each of ms's port sets, once found */
-	memo = calloc(ms->nportsets + 1, sizeof(*memo));
-	if (!r->k4 || !r->k6 || !r->g4 || !r->g6 || !v4 || !v6 || !memo) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	r->cap4 = n4 ? n4 : 1;
-	r->cap6 = n6 ? n6 : 1;
-	for (i = 0; i < n4 + n6; i++) {
-		bool six = i >= n4;
-		const struct np_map_entry *e = six ? &ms->ent[1][d][i - n4] :
-						     &ms->ent[0][d][i];
-
-		gidx = memo[e->portset];
-		err = gidx ? 0 :
-			     np__gps_get(dp, r, &ms->portsets[e->portset],
-					 &gidx);
-		if (err) {
-			diag_set(diag, err, "port sets: %s",
-				 err == -E2BIG ? "table full" : strerror(-err));
-			goto fail;
-		}
-		memo[e->portset] = gidx;
-		if (six) {
-			struct np_lpm_key_v6 *k = &r->k6[i - n4];
-
-			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
-			k->ruleset = htonl(id);
-			memcpy(k->addr, e->cidr.addr, 16);
-			r->g6[i - n4] = gidx;
-			v6[i - n4].portset = gidx |
-					     (uint32_t)e->cidr.len
-						     << NP_LPM_PLEN_SHIFT;
-		} else {
-			struct np_lpm_key_v4 *k = &r->k4[i];
-
-			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
-			k->ruleset = htonl(id);
-			memcpy(k->addr, e->cidr.addr, 4);
-			r->g4[i] = gidx;
-			v4[i].portset = gidx | (uint32_t)e->cidr.len
-						       << NP_LPM_PLEN_SHIFT;
-		}
-	}
-	/* keys are recorded first so that a failure deletes what was sent */
-	r->n4 = n4;
-	r->n6 = n6;
-	err = np__rules_write(dp, 0, r->k4, v4, n4);
-	if (!err)
-		err = np__rules_write(dp, 1, r->k6, v6, n6);
-	if (err) {
-		/* full: -ENOSPC from the trie, -E2BIG from the hash */
-		if (err == -ENOSPC)
-			err = -E2BIG;
-		diag_set(diag, err, "writing %zu IPv4 and %zu IPv6 keys: %s",
-			 n4, n6,
-			 err == -E2BIG ? "rule maps full" : strerror(-err));
-		goto fail;
-	}
-	free(v4);
-	free(v6);
-	free(memo);
-	*out = id;
-	return 0;
-fail:
-	free(v4);
-	free(v6);
-	free(memo);
-	/* never published: no packet can see it, delete at once */
-	np__rs_destroy(dp, np__rs_by_id(dp, id));
-	return err;
-}
-
-int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
-			      const struct np_mapset *ms, struct np_diag *diag)
-{
-	struct np_ep_value old, nep;
-	uint32_t got[2] = { 0, 0 };
-	int d, err;
-
-	if (!dp || !ifindex || !ms) {
-		diag_set(diag, -EINVAL, "invalid argument");
-		return -EINVAL;
-	}
-	err = np__mapset_check(ms);
-	if (err) {
-		diag_set(diag, -EINVAL,
-			 "malformed map set: entries, port set indexes "
-			 "or slots (sorted, disjoint, at most %d) out of order",
-			 NP_MAX_SLOTS);
-		return err;
-	}
-	err = dp_begin(dp);
-	if (err) {
-		diag_set(diag, err, "datapath: %s", strerror(-err));
-		return err;
-	}
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
-		diag_set(diag, -ENOENT, "ifindex %u is not attached", ifindex);
-		dp_end(dp, false);
-		return -ENOENT;
-	}
-	nep = old;
-	for (d = 0; d < 2; d++) {
-		uint64_t h;
-		size_t i;
-
-		if (!ms->isolated[d]) {
-			nep.dir[d].state = NP_EP_UNISOLATED;
-			nep.dir[d].ruleset = 0;
-			nep.dir[d].lpm = 0;
-			continue;
-		}
-		h = np__dp_digest(ms, d);
-		for (i = 0; i < dp->nrs; i++)
-			if (dp->rs[i].hash == h &&
-			    np__rs_holds(dp, &dp->rs[i], ms, d))
-				break;
-		if (i < dp->nrs) {
-			/* shared, perhaps revived from retirement */
-			dp->rs[i].refs++;
-			got[d] = dp->rs[i].id;
-		} else {
-			err = rs_create(dp, ms, d, h, &got[d], diag);
-			if (err)
-				goto rollback;
-		}
-		nep.dir[d].state = NP_EP_POLICIES_APPLIED;
-		nep.dir[d].ruleset = got[d];
-		nep.dir[d].lpm = np__mapset_lpm_flags(ms, d);
-	}
-	/* the flip: one update, the packet reads ids and states at once */
-	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &nep,
-				  BPF_EXIST);
-	if (!err) {
-		err = np__epa_sync(dp, ifindex, &nep);
-		if (err) /* the cache is stale: put the old record back */
-			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
-					    &old, BPF_EXIST);
-	}
-	if (err) {
-		diag_set(diag, err, "updating the endpoint: %s",
-			 strerror(-err));
-		goto rollback;
-	}
-	for (d = 0; d < 2; d++)
-		if (old.dir[d].state == NP_EP_POLICIES_APPLIED)
-			np__rs_put(dp, old.dir[d].ruleset);
-	np__reap(dp, false);
-	dp_end(dp, true);
-	return 0;
-rollback:
-	for (d = 0; d < 2; d++) {
-		struct rs *r = got[d] ? np__rs_by_id(dp, got[d]) : NULL;
-
-		if (r && --r->refs == 0) {
-			if (r->retired_ns)
-				r->retired_ns = mono_ns(CLOCK_MONOTONIC);
-			else
-				np__rs_destroy(dp, r); /* never published */
-		}
-	}
-	LOG(dp, NP_LOG_ERROR, "ifindex %u: rules not applied: %s", ifindex,
-	    diag ? diag->message : strerror(-err));
-	dp_end(dp, true);
-	return err;
-}
-
-NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
-			     const struct np_ruleset *rs, struct np_diag *diag)
-{
-	struct np_mapset *ms;
-	int err;
-
-	if (!dp || !ifindex || !rs) {
-		diag_set(diag, -EINVAL, "invalid argument");
-		return -EINVAL;
-	}
-	err = np_mapset_encode(&ms, rs);
-	if (err) {
-		diag_set(diag, err, "encoding the rule set: %s",
-			 strerror(-err));
-		return err;
-	}
-	err = np__datapath_apply_mapset(dp, ifindex, ms, diag);
-	np_mapset_free(ms);
-	return err;
-}
-
-size_t np__datapath_nrulesets(struct np_datapath *dp)
-{
-	size_t i, n = 0;
-
-	if (!dp || dp_begin(dp))
-		return 0;
-	for (i = 0; i < dp->nrs; i++)
-		n++;
-	dp_end(dp, false);
-	return n;
-}
-
-size_t np__datapath_ruleset_keys(struct np_datapath *dp, uint32_t id)
-{
-	struct rs *r;
-	size_t n = 0;
-
-	if (!dp || dp_begin(dp))
-		return 0;
-	r = np__rs_by_id(dp, id);
-	if (r)
-		n = r->n4 + r->n6;
-	dp_end(dp, false);
-	return n;
-}
-
-size_t np__datapath_nportsets(struct np_datapath *dp)
-{
-	size_t i, n = 0;
-
-	if (!dp || dp_begin(dp))
-		return 0;
-	for (i = 1; i < NP_MAX_PORTSETS; i++)
-		if (dp->gps[i].refs)
-			n++;
-	dp_end(dp, false);
-	return n;
 }

@@ -73,6 +73,12 @@ int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 	return -ENOTSUP;
 }
 
+int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
+			    unsigned int dirs, struct np_diag *diag)
+{
+	return -ENOTSUP;
+}
+
 int np_datapath_gc(struct np_datapath *dp)
 {
 	return -ENOTSUP;

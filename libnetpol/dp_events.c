@@ -44,6 +44,8 @@ static enum np_reason reason_of(uint8_t code)
 		return NP_REASON_MALFORMED;
 	case NP_DPR_DENY_FRAGMENT:
 		return NP_REASON_FRAGMENT;
+	case NP_DPR_DENY_UNENFORCEABLE:
+		return NP_REASON_UNENFORCEABLE;
 	}
 	return (enum np_reason)(256 + code);
 }

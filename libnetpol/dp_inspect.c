@@ -558,6 +558,10 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 		return 0;
 	case NP_EP_POLICIES_APPLIED:
 		break;
+	case NP_EP_FAIL_CLOSED:
+		out->allowed = false;
+		out->reason = NP_REASON_UNENFORCEABLE;
+		return 0;
 	default:
 		out->allowed = false;
 		out->reason = NP_REASON_DEFAULT_DENY;
@@ -644,6 +648,8 @@ static const char *ep_state_name(unsigned int s)
 		return "enforced";
 	case NP_EP_UNISOLATED:
 		return "unisolated";
+	case NP_EP_FAIL_CLOSED:
+		return "fail-closed";
 	}
 	return "unknown";
 }

@@ -239,6 +239,14 @@ int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 int np__link_ident(unsigned int ifindex, struct np_ifid *out);
 int np__ifid_check(struct np_datapath *dp, uint32_t ifindex);
 
+/* --- datapath.c: the lock, diagnostics --------------------------------- */
+
+/* Lock and rebuild the cache when stale; np__dp_end() bumps and unlocks. */
+int np__dp_begin(struct np_datapath *dp);
+void np__dp_end(struct np_datapath *dp, bool changed);
+void np__dp_diag_set(struct np_diag *diag, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* --- dp_load.c: bpffs, load and pin, open, the clock, runtime ----------- */
 
 int np__ensure_bpffs(struct np_datapath *dp);

@@ -97,6 +97,8 @@ NP_API const char *np_reason_name(enum np_reason r)
 		return "malformed";
 	case NP_REASON_FRAGMENT:
 		return "fragment";
+	case NP_REASON_UNENFORCEABLE:
+		return "unenforceable";
 	}
 	return NULL;
 }
@@ -123,6 +125,8 @@ NP_API const char *np_pod_state_name(enum np_pod_state s)
 		return "enforced";
 	case NP_POD_UNISOLATED:
 		return "unisolated";
+	case NP_POD_FAIL_CLOSED:
+		return "fail-closed";
 	}
 	return NULL;
 }

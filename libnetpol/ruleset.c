@@ -259,6 +259,7 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 	struct np_rs_entry *ent;
 	size_t pcap = 0, i, j, n, nent, *run, nrun;
 	struct np_prov *p;
+	unsigned int big = 0;
 	int d, err = -ENOMEM;
 
 	co = np__arena_zalloc(&arena, sizeof(*co));
@@ -328,11 +329,23 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		err = np__sort_runs(&scratch, ent, run, nrun, nent);
 		if (!err)
 			err = np__closure(co, ent, nent, d, &in);
-		if (!err)
-			err = check_slots(co, d, ns, name, diag);
+		if (!err) {
+			/* the first overflow's diag; both directions checked */
+			err = check_slots(co, d, ns, name, big ? NULL : diag);
+			if (err == -E2BIG) {
+				big |= 1u << d;
+				err = 0;
+			}
+		}
 		if (err)
 			goto fail;
 		err = -ENOMEM;
+	}
+	if (big) {
+		if (diag)
+			diag->fail_closed_dirs = big;
+		err = -E2BIG;
+		goto fail;
 	}
 	/* the prov array was malloc'd: move it into the arena */
 	p = np__arena_alloc(&co->arena, (co->nprov + 1) * sizeof(*p));

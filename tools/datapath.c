@@ -126,6 +126,37 @@ usage:
 	return 2;
 }
 
+/*
+ * A pod whose rules cannot be enforced (-E2BIG: a limit, a full map) fails
+ * closed in the directions the diag names; on any other error it keeps its
+ * last good rules. Either way one line on stderr names the pod and why.
+ */
+static void apply_failed(struct np_datapath *dp, const char *pod,
+			 unsigned int ifindex, int err, const struct np_diag *d)
+{
+	static const char *const dn[4] = { "", "ingress", "egress",
+					   "ingress and egress" };
+	unsigned int dirs = err == -E2BIG ? d->fail_closed_dirs & 3 : 0;
+	char buf[2048];
+	int fc = 0;
+
+	if (dirs)
+		fc = np_datapath_fail_closed(dp, ifindex, dirs, NULL);
+	np_diag_format(d, buf, sizeof(buf));
+	if (!d->message[0])
+		snprintf(buf, sizeof(buf), "%s", np_strerror(err));
+	if (dirs && !fc)
+		fprintf(stderr, "netpol: apply %s: %s; failing closed (%s)\n",
+			pod, buf, dn[dirs]);
+	else if (dirs)
+		fprintf(stderr,
+			"netpol: apply %s: %s; cannot fail closed (%s), "
+			"its last good rules stay\n",
+			pod, buf, np_strerror(fc));
+	else
+		fprintf(stderr, "netpol: apply %s: %s\n", pod, buf);
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS,
@@ -175,12 +206,7 @@ int cmd_apply(int argc, char **argv)
 			np_ruleset_free(rs);
 		}
 		if (err) {
-			char buf[2048];
-
-			np_diag_format(&d, buf, sizeof(buf));
-			fprintf(stderr, "netpol: apply %s: %s\n", full,
-				d.message[0] ? buf : np_strerror(err));
-			/* this pod keeps its last good rules; go on */
+			apply_failed(dp, full, l.v[i].ifindex, err, &d);
 			ret = 2;
 			err = 0;
 			continue;

@@ -50,10 +50,11 @@ const (
 	PodDefaultDeny                  // strict mode, no rules yet
 	PodEnforced                     // its rule set decides
 	PodUnisolated                   // rules known, none isolate it
+	PodFailClosed                   // rules cannot be enforced: deny
 )
 
 var podStateNames = []string{"default-allow", "default-deny", "enforced",
-	"unisolated"}
+	"unisolated", "fail-closed"}
 
 func (s PodState) String() string {
 	if s < 0 || int(s) >= len(podStateNames) {
@@ -257,6 +258,32 @@ func (d *Datapath) Apply(ifindex int, rs *RuleSet) error {
 	err = check(capi.Np_datapath_apply(h, ifx, r, dg.d), &dg)
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(rs)
+	return err
+}
+
+// FailClosed denies every new flow of the given directions of an attached
+// pod (node IPs stay allowed), for rules that cannot be enforced; a later
+// Apply replaces it.
+func (d *Datapath) FailClosed(ifindex int, dirs ...Direction) error {
+	h, err := d.handle()
+	if err != nil {
+		return err
+	}
+	ifx, err := ifindexArg(ifindex)
+	if err != nil {
+		return err
+	}
+	var mask uint
+	for _, dir := range dirs {
+		if dir != Ingress && dir != Egress {
+			return fmt.Errorf("netpol: invalid direction %d", int(dir))
+		}
+		mask |= 1 << uint(dir)
+	}
+	dg := newDiag()
+	defer dg.free()
+	err = check(capi.Np_datapath_fail_closed(h, ifx, mask, dg.d), &dg)
+	runtime.KeepAlive(d)
 	return err
 }
 

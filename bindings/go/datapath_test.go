@@ -204,6 +204,7 @@ func TestDatapathNoHandle(t *testing.T) {
 		capi.Np_swig_datapath_counters(null, 1, 0, c),
 		capi.Np_swig_datapath_poll_events(null, 0, 0, &s),
 		capi.Np_swig_datapath_pods(null, &s),
+		capi.Np_datapath_fail_closed(null, 1, 1, capi.SwigcptrNp_diag(0)),
 	} {
 		if rc != -int(syscall.EINVAL) && rc != -int(syscall.ENOTSUP) {
 			t.Errorf("call %d on NULL: %d", i, rc)
@@ -412,6 +413,32 @@ func TestDatapathEnforces(t *testing.T) {
 	if p := ports(dp.PollEvents(200*time.Millisecond, 0)); !reflect.DeepEqual(
 		p, []uint16{83}) {
 		t.Fatalf("PollEvents: %v", p)
+	}
+
+	// fail closed: new flows denied, the node still allowed; Apply undoes
+	wantErrno(t, "FailClosed of no direction", dp.FailClosed(ifx),
+		syscall.EINVAL)
+	if err := dp.FailClosed(ifx, netpol.Ingress); err != nil {
+		t.Fatal(err)
+	}
+	if pods, err := dp.Pods(); err != nil || len(pods) != 1 ||
+		pods[0].State != [2]netpol.PodState{netpol.PodFailClosed,
+			netpol.PodEnforced} {
+		t.Fatalf("Pods() after FailClosed = %+v, %v", pods, err)
+	}
+	verdict(netpol.Ingress, tcpIn(peerIP, 42000, 80), netpol.VerdictShot)
+	verdict(netpol.Ingress, tcpIn(nodeIP, 42001, 80), netpol.VerdictOK)
+	if evs, err := dp.Events(200*time.Millisecond, 0); err != nil ||
+		len(evs) == 0 || evs[0].Reason != netpol.ReasonUnenforceable ||
+		evs[0].Reason.String() != "unenforceable" {
+		t.Fatalf("fail-closed drop: %+v, %v", evs, err)
+	}
+	if err := dp.Apply(ifx, rs); err != nil {
+		t.Fatal(err)
+	}
+	verdict(netpol.Ingress, tcpIn(peerIP, 42002, 80), netpol.VerdictOK)
+	if _, err := dp.Events(200*time.Millisecond, 0); err != nil {
+		t.Fatal(err)
 	}
 
 	if err := dp.SetEvents(false); err != nil {

@@ -146,20 +146,21 @@ type Reason int
 
 // Reasons, with the values of enum np_reason.
 const (
-	ReasonRule         Reason = iota // allowed by a rule
-	ReasonNotIsolated                // no policy isolates this direction
-	ReasonNode                       // the pod's own node
-	ReasonSelf                       // a pod to itself
-	ReasonNoMatch                    // no rule covers the peer
-	ReasonExcept                     // in an except of every covering rule
-	ReasonPort                       // the address matches, the port not
-	ReasonDefaultAllow               // standard mode, no rules yet
-	ReasonDefaultDeny                // strict mode, no rules yet
-	ReasonConntrack                  // part of a tracked flow
-	ReasonRelated                    // ICMP error of a tracked flow
-	ReasonMalformed                  // truncated or invalid headers
-	ReasonFragment                   // fragment of a datagram not allowed
-	maxReason          = 0xffff
+	ReasonRule          Reason = iota // allowed by a rule
+	ReasonNotIsolated                 // no policy isolates this direction
+	ReasonNode                        // the pod's own node
+	ReasonSelf                        // a pod to itself
+	ReasonNoMatch                     // no rule covers the peer
+	ReasonExcept                      // in an except of every covering rule
+	ReasonPort                        // the address matches, the port not
+	ReasonDefaultAllow                // standard mode, no rules yet
+	ReasonDefaultDeny                 // strict mode, no rules yet
+	ReasonConntrack                   // part of a tracked flow
+	ReasonRelated                     // ICMP error of a tracked flow
+	ReasonMalformed                   // truncated or invalid headers
+	ReasonFragment                    // fragment of a datagram not allowed
+	ReasonUnenforceable               // rules cannot be enforced: fail closed
+	maxReason           = 0xffff
 )
 
 // String gives the library's name (np_reason_name): "rule", "no-match",

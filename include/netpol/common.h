@@ -112,6 +112,8 @@ enum np_reason {
 	NP_REASON_MALFORMED = 11, /* truncated or invalid headers: denied */
 	/* a later fragment whose first fragment was not allowed: denied */
 	NP_REASON_FRAGMENT = 12,
+	/* the pod's rules cannot be enforced: the direction fails closed */
+	NP_REASON_UNENFORCEABLE = 13,
 };
 
 enum np_log_level {

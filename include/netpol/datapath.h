@@ -26,6 +26,8 @@
  *                               (struct np_attach_opts)
  *   np_datapath_detach()        detach them and forget the pod
  *   np_datapath_apply()         enforce a compiled rule set, atomically
+ *   np_datapath_fail_closed()   deny a pod's new flows in some directions,
+ *                               for rules that cannot be enforced
  *   np_datapath_gc()            forget vanished veths, expire conntrack
  *   np_datapath_set_events()    switch flow events on or off
  *   np_datapath_set_node_ips()  the node addresses, allowed both ways
@@ -86,6 +88,8 @@ enum np_pod_state {
 	NP_POD_DEFAULT_DENY = 1, /* strict mode, no rules yet */
 	NP_POD_ENFORCED = 2, /* its rule set decides */
 	NP_POD_UNISOLATED = 3, /* rules known, none isolate it */
+	/* its rules cannot be enforced: new flows denied, but node IPs */
+	NP_POD_FAIL_CLOSED = 4,
 };
 
 struct np_datapath;
@@ -238,10 +242,25 @@ NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex);
 
 /*
  * Enforce a compiled rule set on an attached pod. Atomic: packets see the
- * old rules or the new, never a mix; on error the old rules stay.
+ * old rules or the new, never a mix; on error the old rules stay. -E2BIG
+ * when a map is full: diag->fail_closed_dirs then holds the directions the
+ * rule set isolates (pass them to np_datapath_fail_closed()).
  */
 NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 			     const struct np_ruleset *rs, struct np_diag *diag);
+
+/*
+ * Fail closed: put directions dirs (bit 1u << enum np_direction; nonzero,
+ * no other bits) of an attached pod in state NP_POD_FAIL_CLOSED, for a
+ * pod whose rules cannot be enforced (np_ruleset_compile() or
+ * np_datapath_apply() -E2BIG, diag->fail_closed_dirs). Every new flow of
+ * such a direction is dropped (reason NP_REASON_UNENFORCEABLE), but those
+ * of node IPs; flows already in conntrack go on. The other direction keeps
+ * its state. Atomic, like apply; a later successful np_datapath_apply()
+ * replaces it. -EINVAL for bad arguments, -ENOENT when not attached.
+ */
+NP_API int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
+				   unsigned int dirs, struct np_diag *diag);
 
 /*
  * Forget pods whose interface is gone, delete expired conntrack entries
@@ -288,8 +307,8 @@ NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
 /* "standard", "strict"; NULL for any other value. */
 NP_API const char *np_mode_name(enum np_mode m);
 /*
- * "default-allow", "default-deny", "enforced", "unisolated"; NULL for any
- * other value.
+ * "default-allow", "default-deny", "enforced", "unisolated", "fail-closed";
+ * NULL for any other value.
  */
 NP_API const char *np_pod_state_name(enum np_pod_state s);
 

@@ -28,7 +28,14 @@ struct np_diag {
 	char object[256]; /* "NetworkPolicy default/web", or "" */
 	char path[256]; /* field path, or "" */
 	char message[512]; /* reason, API-server style */
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * -E2BIG of np_ruleset_compile() or np_datapath_apply(): the
+	 * directions that cannot be enforced, bit 1u << enum np_direction,
+	 * for np_datapath_fail_closed(); 0 otherwise.
+	 */
+	uint32_t fail_closed_dirs;
+	uint32_t reserved32; /* zeroed */
+	uint64_t reserved[3]; /* zeroed; for later fields */
 };
 
 /* Receives every problem of a call that can find several. */

@@ -52,7 +52,8 @@ NP_API int np_cluster_endpoints(struct np_cluster *cluster,
  * The rule set of pod ns/name. -ENOENT when there is no such pod (or, for
  * NP_SOURCE_ENDPOINTS, no PolicyEndpoint names it and no Pod object has
  * it); -E2BIG with a diagnostic when a prefix needs more than
- * NP_MAX_PORT_SLOTS (24) port slots. Compiling caches resolution results
+ * NP_MAX_PORT_SLOTS (24) port slots (diag->fail_closed_dirs: each
+ * direction that has such a prefix, for np_datapath_fail_closed()). Compiling caches resolution results
  * inside the cluster, so one cluster must not be compiled from two threads
  * at once.
  */

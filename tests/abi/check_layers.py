@@ -27,7 +27,8 @@ STAGES = [
     ('ruleset', ['closure', 'ruleset', 'query']),
     ('mapset', ['mapset', 'event']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
-                  'dp_inspect', 'datapath', 'datapath_stub']),
+                  'dp_inspect', 'datapath', 'dp_apply',
+                  'datapath_stub']),
 ]
 RANK = {f: i for i, (_, fs) in enumerate(STAGES) for f in fs}
 

@@ -139,6 +139,7 @@ Test(event_format, every_reason)
 		{ NP_REASON_DEFAULT_DENY, "default-deny", false },
 		{ NP_REASON_MALFORMED, "malformed", false },
 		{ NP_REASON_FRAGMENT, "fragment", false },
+		{ NP_REASON_UNENFORCEABLE, "unenforceable", false },
 	};
 	size_t i;
 	int fam;

@@ -67,16 +67,17 @@ Test(enums, direction)
 Test(enums, reason)
 {
 	static const char *const want[] = {
-		"rule",		"not-isolated", "node",	   "self",
-		"no-match",	"except",	"port",	   "default-allow",
-		"default-deny", "conntrack",	"related", "malformed",
-		"fragment",
+		"rule",		"not-isolated",	 "node",    "self",
+		"no-match",	"except",	 "port",    "default-allow",
+		"default-deny", "conntrack",	 "related", "malformed",
+		"fragment",	"unenforceable",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect_str_eq(np_reason_name((enum np_reason)i), want[i]);
-	cr_expect_eq(NP_REASON_FRAGMENT + 1, (int)i, "one name per reason");
+	cr_expect_eq(NP_REASON_UNENFORCEABLE + 1, (int)i,
+		     "one name per reason");
 	cr_expect_null(np_reason_name((enum np_reason)i));
 	cr_expect_null(np_reason_name((enum np_reason) - 1));
 }
@@ -96,7 +97,8 @@ Test(enums, pod_state)
 			 "default-deny");
 	cr_expect_str_eq(np_pod_state_name(NP_POD_ENFORCED), "enforced");
 	cr_expect_str_eq(np_pod_state_name(NP_POD_UNISOLATED), "unisolated");
-	cr_expect_null(np_pod_state_name((enum np_pod_state)4));
+	cr_expect_str_eq(np_pod_state_name(NP_POD_FAIL_CLOSED), "fail-closed");
+	cr_expect_null(np_pod_state_name((enum np_pod_state)5));
 }
 
 Test(enums, hook_state)

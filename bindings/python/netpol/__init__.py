@@ -335,6 +335,7 @@ _POD_STATES = {
     capi.NP_POD_DEFAULT_DENY: 'default-deny',
     capi.NP_POD_ENFORCED: 'enforced',
     capi.NP_POD_UNISOLATED: 'unisolated',
+    capi.NP_POD_FAIL_CLOSED: 'fail-closed',
 }
 _IP_PROTOCOLS = {1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP'}
 _DIRECTION_NAMES = {capi.NP_DIRECTION_INGRESS: 'ingress',
@@ -486,6 +487,18 @@ class Datapath:
             raise TypeError('apply() takes a RuleSet, not '
                             + type(ruleset).__name__)
         capi.np_datapath_apply(self._h(), _ifindex(ifindex), ruleset._rs)
+
+    def fail_closed(self, ifindex, directions=('ingress', 'egress')):
+        """Deny every new flow of these directions of an attached pod
+        (node IPs stay allowed): for rules that cannot be enforced. A later
+        apply() replaces it."""
+        dirs = 0
+        for d in directions:
+            if d not in ('ingress', 'egress'):
+                raise ValueError('direction must be ingress or egress, not '
+                                 + repr(d))
+            dirs |= 1 << (0 if d == 'ingress' else 1)
+        capi.np_datapath_fail_closed(self._h(), _ifindex(ifindex), dirs)
 
     def gc(self):
         """Forget vanished veths, expire conntrack, release rule sets."""

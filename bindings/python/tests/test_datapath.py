@@ -199,6 +199,7 @@ def test_calls_on_no_handle_fail_cleanly():
             None, 1, 0, capi.np_datapath_counters()),
         lambda: capi.np_swig_datapath_poll_events(None, 0, 0),
         lambda: capi.np_swig_datapath_pods(None),
+        lambda: capi.np_datapath_fail_closed(None, 1, 1),
     ]
     for call in calls:
         with pytest.raises(netpol.Error) as e:
@@ -319,6 +320,24 @@ def scenario(dp, rs):
     assert [e['dport'] for e in dp.events(timeout_ms=200,
                                           max_events=2)] == [81, 82]
     assert [e['dport'] for e in dp.events(timeout_ms=200)] == [83]
+
+    # fail closed: new flows denied, the node still allowed; apply undoes
+    with pytest.raises(ValueError):
+        dp.fail_closed(ifx, ['sideways'])
+    with pytest.raises(netpol.Error) as e:
+        dp.fail_closed(ifx, [])
+    assert e.value.errno == errno.EINVAL
+    dp.fail_closed(ifx, ['ingress'])
+    assert dp.pods()[0]['state'] == {'ingress': 'fail-closed',
+                                     'egress': 'enforced'}
+    assert dp.test_packet(ifx, 'ingress', tcp_in(42000, 80)) == 2
+    assert dp.test_packet(ifx, 'ingress',
+                          tcp_in(42001, 80, src=NODE_IP)) == 0
+    assert [e['reason'] for e in dp.events(timeout_ms=200)
+            if not e['allowed']] == ['unenforceable']
+    dp.apply(ifx, rs)
+    assert dp.test_packet(ifx, 'ingress', tcp_in(42002, 80)) == 0
+    list(dp.events(timeout_ms=200))
 
     dp.set_events(False)
     assert dp.test_packet(ifx, 'ingress', tcp_in(40006, 81)) == 2

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Enforcing rule sets (np_datapath_apply) and failing pods closed
+ * (np_datapath_fail_closed), under the datapath lock of datapath.c.
+ *
+ * Rule sets (DESIGN §4): each isolated direction's content gets a rule-set
+ * id, shared by content (see datapath.c); a new content is written under a
+ * fresh id, then the endpoint record is flipped with one update (ep_flip)
+ * and its ep_cache words follow. Failing closed is the same flip to
+ * NP_EP_FAIL_CLOSED, which the programs drop (but node IPs).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "netpol/mapset.h"
+
+#include "dp_internal.h"
+
+/* --- apply --------------------------------------------------------------- */
+
+/* Write direction d of ms under a fresh id; *out gets it with one ref. */
+static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
+		     uint64_t hash, uint32_t *out, struct np_diag *diag)
+{
+	struct np_ruleset_value rv = { .hash = hash, .dir = d };
+	struct np_lpm_value *v4 = NULL, *v6 = NULL;
+	size_t n4 = ms->nent[0][d], n6 = ms->nent[1][d], i;
+	uint32_t id = np__rs_id_alloc(dp), gidx, *memo = NULL;
+	struct rs *r;
+	int err;
+
+	if (!id)
+		return -E2BIG;
+	err = bpf_map_update_elem(dp->map_fd[M_RULESETS], &id, &rv,
+				  BPF_NOEXIST);
+	if (err) {
+		np__dp_diag_set(diag, err, "rule-set table: %s",
+				strerror(-err));
+		return err == -ENOSPC ? -E2BIG : err;
+	}
+	r = np__rs_add(dp, id, hash);
+	if (!r) {
+		bpf_map_delete_elem(dp->map_fd[M_RULESETS], &id);
+		return -ENOMEM;
+	}
+	r->refs = 1;
+	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));
+	r->k6 = calloc(n6 ? n6 : 1, sizeof(*r->k6));
+	r->g4 = calloc(n4 ? n4 : 1, sizeof(*r->g4));
+	r->g6 = calloc(n6 ? n6 : 1, sizeof(*r->g6));
+	v4 = calloc(n4 ? n4 : 1, sizeof(*v4));
+	v6 = calloc(n6 ? n6 : 1, sizeof(*v6));
+	/* the global slot of each of ms's port sets, once found */
+	memo = calloc(ms->nportsets + 1, sizeof(*memo));
+	if (!r->k4 || !r->k6 || !r->g4 || !r->g6 || !v4 || !v6 || !memo) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	r->cap4 = n4 ? n4 : 1;
+	r->cap6 = n6 ? n6 : 1;
+	for (i = 0; i < n4 + n6; i++) {
+		bool six = i >= n4;
+		const struct np_map_entry *e = six ? &ms->ent[1][d][i - n4] :
+						     &ms->ent[0][d][i];
+
+		gidx = memo[e->portset];
+		err = gidx ? 0 :
+			     np__gps_get(dp, r, &ms->portsets[e->portset],
+					 &gidx);
+		if (err) {
+			np__dp_diag_set(diag, err, "port sets: %s",
+					err == -E2BIG ? "table full" :
+							strerror(-err));
+			goto fail;
+		}
+		memo[e->portset] = gidx;
+		if (six) {
+			struct np_lpm_key_v6 *k = &r->k6[i - n4];
+
+			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
+			k->ruleset = htonl(id);
+			memcpy(k->addr, e->cidr.addr, 16);
+			r->g6[i - n4] = gidx;
+			v6[i - n4].portset = gidx |
+					     (uint32_t)e->cidr.len
+						     << NP_LPM_PLEN_SHIFT;
+		} else {
+			struct np_lpm_key_v4 *k = &r->k4[i];
+
+			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
+			k->ruleset = htonl(id);
+			memcpy(k->addr, e->cidr.addr, 4);
+			r->g4[i] = gidx;
+			v4[i].portset = gidx | (uint32_t)e->cidr.len
+						       << NP_LPM_PLEN_SHIFT;
+		}
+	}
+	/* keys are recorded first so that a failure deletes what was sent */
+	r->n4 = n4;
+	r->n6 = n6;
+	err = np__rules_write(dp, 0, r->k4, v4, n4);
+	if (!err)
+		err = np__rules_write(dp, 1, r->k6, v6, n6);
+	if (err) {
+		/* full: -ENOSPC from the trie, -E2BIG from the hash */
+		if (err == -ENOSPC)
+			err = -E2BIG;
+		np__dp_diag_set(
+			diag, err, "writing %zu IPv4 and %zu IPv6 keys: %s", n4,
+			n6, err == -E2BIG ? "rule maps full" : strerror(-err));
+		goto fail;
+	}
+	free(v4);
+	free(v6);
+	free(memo);
+	*out = id;
+	return 0;
+fail:
+	free(v4);
+	free(v6);
+	free(memo);
+	/* never published: no packet can see it, delete at once */
+	np__rs_destroy(dp, np__rs_by_id(dp, id));
+	return err;
+}
+
+/*
+ * The flip: one update of the endpoint record (a packet reads ids and
+ * states at once), then its ep_cache words. On error the old record stays.
+ */
+static int ep_flip(struct np_datapath *dp, uint32_t ifindex,
+		   const struct np_ep_value *old, const struct np_ep_value *nep)
+{
+	int err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, nep,
+				      BPF_EXIST);
+
+	if (!err) {
+		err = np__epa_sync(dp, ifindex, nep);
+		if (err) /* the cache is stale: put the old record back */
+			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
+					    old, BPF_EXIST);
+	}
+	return err;
+}
+
+int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
+			      const struct np_mapset *ms, struct np_diag *diag)
+{
+	struct np_ep_value old, nep;
+	uint32_t got[2] = { 0, 0 };
+	int d, err;
+
+	if (!dp || !ifindex || !ms) {
+		np__dp_diag_set(diag, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	err = np__mapset_check(ms);
+	if (err) {
+		np__dp_diag_set(
+			diag, -EINVAL,
+			"malformed map set: entries, port set indexes "
+			"or slots (sorted, disjoint, at most %d) out of order",
+			NP_MAX_SLOTS);
+		return err;
+	}
+	err = np__dp_begin(dp);
+	if (err) {
+		np__dp_diag_set(diag, err, "datapath: %s", strerror(-err));
+		return err;
+	}
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
+		np__dp_diag_set(diag, -ENOENT, "ifindex %u is not attached",
+				ifindex);
+		np__dp_end(dp, false);
+		return -ENOENT;
+	}
+	nep = old;
+	for (d = 0; d < 2; d++) {
+		uint64_t h;
+		size_t i;
+
+		if (!ms->isolated[d]) {
+			nep.dir[d].state = NP_EP_UNISOLATED;
+			nep.dir[d].ruleset = 0;
+			nep.dir[d].lpm = 0;
+			continue;
+		}
+		h = np__dp_digest(ms, d);
+		for (i = 0; i < dp->nrs; i++)
+			if (dp->rs[i].hash == h &&
+			    np__rs_holds(dp, &dp->rs[i], ms, d))
+				break;
+		if (i < dp->nrs) {
+			/* shared, perhaps revived from retirement */
+			dp->rs[i].refs++;
+			got[d] = dp->rs[i].id;
+		} else {
+			err = rs_create(dp, ms, d, h, &got[d], diag);
+			if (err)
+				goto rollback;
+		}
+		nep.dir[d].state = NP_EP_POLICIES_APPLIED;
+		nep.dir[d].ruleset = got[d];
+		nep.dir[d].lpm = np__mapset_lpm_flags(ms, d);
+	}
+	err = ep_flip(dp, ifindex, &old, &nep);
+	if (err) {
+		np__dp_diag_set(diag, err, "updating the endpoint: %s",
+				strerror(-err));
+		goto rollback;
+	}
+	for (d = 0; d < 2; d++)
+		if (old.dir[d].state == NP_EP_POLICIES_APPLIED)
+			np__rs_put(dp, old.dir[d].ruleset);
+	np__reap(dp, false);
+	np__dp_end(dp, true);
+	return 0;
+rollback:
+	for (d = 0; d < 2; d++) {
+		struct rs *r = got[d] ? np__rs_by_id(dp, got[d]) : NULL;
+
+		if (r && --r->refs == 0) {
+			if (r->retired_ns)
+				r->retired_ns = mono_ns(CLOCK_MONOTONIC);
+			else
+				np__rs_destroy(dp, r); /* never published */
+		}
+	}
+	LOG(dp, NP_LOG_ERROR, "ifindex %u: rules not applied: %s", ifindex,
+	    diag ? diag->message : strerror(-err));
+	if (err == -E2BIG && diag) /* a map is full: what it isolates */
+		diag->fail_closed_dirs = (ms->isolated[0] ? 1u : 0) |
+					 (ms->isolated[1] ? 2u : 0);
+	np__dp_end(dp, true);
+	return err;
+}
+
+NP_API int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
+				   unsigned int dirs, struct np_diag *diag)
+{
+	struct np_ep_value old, nep;
+	int d, err;
+
+	if (!dp || !ifindex || !dirs || (dirs & ~3u)) {
+		np__dp_diag_set(diag, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	err = np__dp_begin(dp);
+	if (err) {
+		np__dp_diag_set(diag, err, "datapath: %s", strerror(-err));
+		return err;
+	}
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
+		np__dp_diag_set(diag, -ENOENT, "ifindex %u is not attached",
+				ifindex);
+		np__dp_end(dp, false);
+		return -ENOENT;
+	}
+	nep = old;
+	for (d = 0; d < 2; d++)
+		if (dirs & (1u << d)) {
+			nep.dir[d].state = NP_EP_FAIL_CLOSED;
+			nep.dir[d].ruleset = 0;
+			nep.dir[d].lpm = 0;
+		}
+	err = ep_flip(dp, ifindex, &old, &nep);
+	if (err) {
+		np__dp_diag_set(diag, err, "updating the endpoint: %s",
+				strerror(-err));
+		np__dp_end(dp, false);
+		return err;
+	}
+	for (d = 0; d < 2; d++)
+		if ((dirs & (1u << d)) &&
+		    old.dir[d].state == NP_EP_POLICIES_APPLIED)
+			np__rs_put(dp, old.dir[d].ruleset);
+	np__reap(dp, false);
+	LOG(dp, NP_LOG_WARN, "ifindex %u: failing closed (%s%s%s)", ifindex,
+	    dirs & 1 ? "ingress" : "", dirs == 3 ? ", " : "",
+	    dirs & 2 ? "egress" : "");
+	np__dp_end(dp, true);
+	return 0;
+}
+
+NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
+			     const struct np_ruleset *rs, struct np_diag *diag)
+{
+	struct np_mapset *ms;
+	int err;
+
+	if (!dp || !ifindex || !rs) {
+		np__dp_diag_set(diag, -EINVAL, "invalid argument");
+		return -EINVAL;
+	}
+	err = np_mapset_encode(&ms, rs);
+	if (err) {
+		np__dp_diag_set(diag, err, "encoding the rule set: %s",
+				strerror(-err));
+		return err;
+	}
+	err = np__datapath_apply_mapset(dp, ifindex, ms, diag);
+	np_mapset_free(ms);
+	return err;
+}
+
+size_t np__datapath_nrulesets(struct np_datapath *dp)
+{
+	size_t i, n = 0;
+
+	if (!dp || np__dp_begin(dp))
+		return 0;
+	for (i = 0; i < dp->nrs; i++)
+		n++;
+	np__dp_end(dp, false);
+	return n;
+}
+
+size_t np__datapath_ruleset_keys(struct np_datapath *dp, uint32_t id)
+{
+	struct rs *r;
+	size_t n = 0;
+
+	if (!dp || np__dp_begin(dp))
+		return 0;
+	r = np__rs_by_id(dp, id);
+	if (r)
+		n = r->n4 + r->n6;
+	np__dp_end(dp, false);
+	return n;
+}
+
+size_t np__datapath_nportsets(struct np_datapath *dp)
+{
+	size_t i, n = 0;
+
+	if (!dp || np__dp_begin(dp))
+		return 0;
+	for (i = 1; i < NP_MAX_PORTSETS; i++)
+		if (dp->gps[i].refs)
+			n++;
+	np__dp_end(dp, false);
+	return n;
+}
