@@ -910,4 +910,3 @@ int np__ebuf_take(struct np_arena *a, struct np_ebuf *b,
 	b->n = b->cap = 0;
 	return 0;
 }
-
