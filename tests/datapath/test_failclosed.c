@@ -51,45 +51,6 @@ static void teardown(void)
 
 TestSuite(failclosed, .init = setup, .fini = teardown, .timeout = 240);
 
-static const char *tool(void)
-{
-	const char *t = getenv("NETPOL");
-
-	if (!t || access(t, X_OK))
-		cr_skip_test("NETPOL does not name the netpol tool");
-	return t;
-}
-
-/* Run a shell command line; stdout and stderr into out, the exit status. */
-static int run_sh(char *out, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int run_sh(char *out, size_t size, const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t n = 0;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	while (n + 1 < size) {
-		size_t r = fread(out + n, 1, size - n - 1, p);
-
-		if (!r)
-			break;
-		n += r;
-	}
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /*
  * Pods a and b of namespace test, and policy test/wide selecting a: ingress
  * from 198.18.0.0/15 on TCP 80 and nports - 1 more single ports, each its
@@ -181,7 +142,7 @@ Test(failclosed, oversized_policy_fails_closed)
 	const char *m;
 	int rc;
 
-	tool();
+	dpt_tool();
 	a = dpt_pod("a", A4, NULL);
 	b = dpt_pod("b", B4, NULL);
 	n = dpt_pod("n", N4, NULL);
@@ -193,8 +154,9 @@ Test(failclosed, oversized_policy_fails_closed)
 	cr_assert_eq(npt_conn_open(&conn, b, TCP, A4, 80, TMO), 0);
 
 	m = manifest("wide.yaml", 25);
-	rc = run_sh(out, sizeof(out), "timeout 60 %s apply %s --pin-root %s",
-		    tool(), m, T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out),
+			"timeout 60 %s apply %s --pin-root %s", dpt_tool(), m,
+			T.pin_root);
 	cr_expect_neq(rc, 0, "apply of an oversized policy exits 0: %s", out);
 	cr_expect_not_null(strstr(out, "test/wide"), "no policy: %s", out);
 	cr_expect_not_null(strstr(out, "test/a"), "no pod: %s", out);
@@ -216,33 +178,34 @@ Test(failclosed, oversized_policy_fails_closed)
 		     "no flow event with reason unenforceable (%zu others)",
 		     s.other);
 
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	cr_expect_not_null(strstr(out, "ingress fail-closed"), "status: %s",
 			   out);
-	rc = run_sh(out, sizeof(out), "%s dump --pod test/a --pin-root %s",
-		    tool(), T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s dump --pod test/a --pin-root %s",
+			dpt_tool(), T.pin_root);
 	cr_expect_not_null(strstr(out, "ingress: fail-closed"), "dump: %s",
 			   out);
-	rc = run_sh(out, sizeof(out),
-		    "%s explain --pod test/a --peer " B4 " --port 80 "
-		    "--direction ingress --pin-root %s",
-		    tool(), T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out),
+			"%s explain --pod test/a --peer " B4 " --port 80 "
+			"--direction ingress --pin-root %s",
+			dpt_tool(), T.pin_root);
 	cr_expect_eq(rc, 1, "explain: %s", out);
 	cr_expect_not_null(strstr(out, "unenforceable"), "explain: %s", out);
 
 	/* a manifest that fits: verify sees the state, apply enforces it */
 	m = manifest("fixed.yaml", 2);
-	rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s", tool(), m,
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+			dpt_tool(), m, T.pin_root);
 	cr_expect_neq(rc, 0, "verify of a fail-closed pod: %s", out);
 	cr_expect_not_null(strstr(out, "endpoint state fail-closed"),
 			   "verify: %s", out);
-	rc = run_sh(out, sizeof(out), "timeout 60 %s apply %s --pin-root %s",
-		    tool(), m, T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out),
+			"timeout 60 %s apply %s --pin-root %s", dpt_tool(), m,
+			T.pin_root);
 	cr_expect_eq(rc, 0, "apply of the fixed manifest: %s", out);
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	cr_expect_not_null(strstr(out, "ingress enforced"), "status: %s", out);
 	cr_expect_eq(probe(b, A4, 80), 0, "the fixed policy admits the peer");
 }

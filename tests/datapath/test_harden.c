@@ -98,45 +98,6 @@ static void teardown(void)
 
 TestSuite(harden, .init = setup, .fini = teardown, .timeout = 240);
 
-static const char *tool(void)
-{
-	const char *t = getenv("NETPOL");
-
-	if (!t || access(t, X_OK))
-		cr_skip_test("NETPOL does not name the netpol tool");
-	return t;
-}
-
-/* Run a shell command line; stdout and stderr into out, the exit status. */
-static int run_sh(char *out, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int run_sh(char *out, size_t size, const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t n = 0;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	while (n + 1 < size) {
-		size_t r = fread(out + n, 1, size - n - 1, p);
-
-		if (!r)
-			break;
-		n += r;
-	}
-	out[n] = '\0';
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int probe(struct npt_pod *from, const char *dst, uint16_t port)
 {
 	int r = npt_probe(from, TCP, dst, port, TMO);
@@ -171,10 +132,10 @@ static void snapshot(char *out, size_t size, const struct npt_pod *p)
 	uint32_t k = 0;
 	int fd, n;
 
-	n = run_sh(out, size,
-		   "ls %s; tc filter show dev %s ingress; "
-		   "tc filter show dev %s egress; tc qdisc show dev %s",
-		   T.pin_root, p->host_if, p->host_if, p->host_if);
+	n = dpt_run_sh(out, size,
+		       "ls %s; tc filter show dev %s ingress; "
+		       "tc filter show dev %s egress; tc qdisc show dev %s",
+		       T.pin_root, p->host_if, p->host_if, p->host_if);
 	cr_assert_eq(n, 0, "%s", out);
 	/* the ep_cache map holds one slot per endpoint: count live ones */
 	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
@@ -219,7 +180,7 @@ Test(harden, inspection_is_read_only)
 	size_t i;
 	int rc;
 
-	tool();
+	dpt_tool();
 	a = dpt_pod("a", A4, NULL);
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
@@ -235,8 +196,9 @@ Test(harden, inspection_is_read_only)
 		snprintf(args, sizeof(args), "%.*s%s",
 			 at ? (int)(at - cmds[i]) : (int)strlen(cmds[i]),
 			 cmds[i], at ? manifest : "");
-		rc = run_sh(out, sizeof(out), "timeout 60 %s %s --pin-root %s",
-			    tool(), args, T.pin_root);
+		rc = dpt_run_sh(out, sizeof(out),
+				"timeout 60 %s %s --pin-root %s", dpt_tool(),
+				args, T.pin_root);
 		if (i == 0 || i == 3) /* status and verify see the hole */
 			cr_expect_neq(rc, 0,
 				      "netpol %s exits %d on a broken state",
@@ -244,8 +206,9 @@ Test(harden, inspection_is_read_only)
 		snapshot(after, sizeof(after), a);
 		cr_expect_str_eq(after, before, "netpol %s changed the node",
 				 args);
-		rc = run_sh(out, sizeof(out), "timeout 60 %s %s --pin-root %s",
-			    tool(), args, missing);
+		rc = dpt_run_sh(out, sizeof(out),
+				"timeout 60 %s %s --pin-root %s", dpt_tool(),
+				args, missing);
 		cr_expect_neq(rc, 0, "netpol %s: no datapath: exit %d", args,
 			      rc);
 		cr_expect(stat(missing, &st) && errno == ENOENT,
@@ -256,16 +219,16 @@ Test(harden, inspection_is_read_only)
 	}
 
 	/* the explicit repair puts it back and says so, once */
-	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
-		    tool(), T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+			dpt_tool(), T.pin_root);
 	cr_expect_eq(rc, 0, "repair: %s", out);
 	cr_expect_not_null(strstr(out, "repaired: "), "repair: %s", out);
 	cr_expect_not_null(strstr(out, a->host_if), "repair: %s", out);
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	cr_expect_eq(rc, 0, "status after the repair: %s", out);
-	rc = run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
-		    tool(), T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "timeout 60 %s repair --pin-root %s",
+			dpt_tool(), T.pin_root);
 	cr_expect_eq(rc, 0, "repair: %s", out);
 	cr_expect_str_eq(out, "nothing to repair\n");
 }
@@ -342,7 +305,7 @@ Test(harden, reused_ifindex_is_a_new_endpoint)
 	int i, rc;
 	static const uint16_t tcp8080[][3] = { { TCP, 8080, 8080 } };
 
-	tool();
+	dpt_tool();
 	p = dpt_pod("p", P4, NULL);
 	a = dpt_pod("a", A4, NULL);
 	idx = a->ifindex;
@@ -368,8 +331,8 @@ Test(harden, reused_ifindex_is_a_new_endpoint)
 	cr_assert_eq(npt_serve(b, TCP, 8080), 0);
 
 	/* before any attach, status does not show b's veth as test/a's */
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	snprintf(line, sizeof(line), "test/a ifindex %u %s", idx, b->host_if);
 	cr_expect_null(strstr(out, line), "status (%d): %s", rc, out);
 
@@ -400,7 +363,7 @@ Test(harden, wrong_netns_refused)
 	size_t i;
 	int rc;
 
-	tool();
+	dpt_tool();
 	a = dpt_pod("a", A4, NULL);
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
@@ -415,17 +378,18 @@ Test(harden, wrong_netns_refused)
 	snprintf(nspath, sizeof(nspath), "/run/netns/%s", other_ns);
 
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		rc = run_sh(out, sizeof(out),
-			    "nsenter --net=%s timeout 60 %s %s --pin-root %s",
-			    nspath, tool(), cmds[i], T.pin_root);
+		rc = dpt_run_sh(
+			out, sizeof(out),
+			"nsenter --net=%s timeout 60 %s %s --pin-root %s",
+			nspath, dpt_tool(), cmds[i], T.pin_root);
 		cr_expect_neq(rc, 0, "netpol %s ran: %s", cmds[i], out);
 		cr_expect_not_null(strstr(out, "network namespace"),
 				   "netpol %s: %s", cmds[i], out);
-		rc = run_sh(out, sizeof(out),
-			    "ip -n %s -o link show npxdummy; "
-			    "tc -n %s filter show dev npxdummy ingress; "
-			    "tc -n %s filter show dev npxdummy egress",
-			    other_ns, other_ns, other_ns);
+		rc = dpt_run_sh(out, sizeof(out),
+				"ip -n %s -o link show npxdummy; "
+				"tc -n %s filter show dev npxdummy ingress; "
+				"tc -n %s filter show dev npxdummy egress",
+				other_ns, other_ns, other_ns);
 		cr_expect_null(strstr(out, "bpf"), "netpol %s attached: %s",
 			       cmds[i], out);
 		cr_expect_null(strstr(out, "clsact"), "netpol %s: %s", cmds[i],
@@ -446,7 +410,7 @@ Test(harden, foreign_program_ahead_is_reported)
 	char out[16384];
 	int rc, fd;
 
-	tool();
+	dpt_tool();
 	a = dpt_pod("a", A4, NULL);
 	b = dpt_pod("b", B4, NULL);
 	cr_assert_eq(npt_serve(b, TCP, 8080), 0);
@@ -454,11 +418,11 @@ Test(harden, foreign_program_ahead_is_reported)
 	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "test", "b"), 0);
 	apply_manifest("b", b->ifindex);
 	cr_assert_eq(probe(a, B4, 8080), 1, "a is denied");
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	cr_assert_eq(rc, 0, "clean status: %s", out);
-	rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s", tool(),
-		    manifest, T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+			dpt_tool(), manifest, T.pin_root);
 	cr_assert_eq(rc, 0, "clean verify: %s", out);
 
 	skel = np_empty_bpf__open_and_load();
@@ -473,12 +437,12 @@ Test(harden, foreign_program_ahead_is_reported)
 	if (!rc) {
 		tcx_ifindex = b->ifindex;
 		cr_expect_eq(probe(a, B4, 8080), 0, "the TCX program bypasses");
-		rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-			    T.pin_root);
+		rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s",
+				dpt_tool(), T.pin_root);
 		cr_expect_eq(rc, 1, "status with a TCX program ahead: %s", out);
 		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
-		rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
-			    tool(), manifest, T.pin_root);
+		rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+				dpt_tool(), manifest, T.pin_root);
 		cr_expect_eq(rc, 1, "verify with a TCX program ahead: %s", out);
 		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
 		bpf_prog_detach2(fd, b->ifindex, BPF_TCX_EGRESS);
@@ -490,12 +454,12 @@ Test(harden, foreign_program_ahead_is_reported)
 	fo.prog_fd = fd;
 	cr_assert_eq(bpf_tc_attach(&hook, &fo), 0);
 	cr_expect_eq(probe(a, B4, 8080), 0, "the filter ahead bypasses");
-	rc = run_sh(out, sizeof(out), "%s status --pin-root %s", tool(),
-		    T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
 	cr_expect_eq(rc, 1, "status with a filter ahead: %s", out);
 	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
-	rc = run_sh(out, sizeof(out), "%s verify %s --pin-root %s", tool(),
-		    manifest, T.pin_root);
+	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+			dpt_tool(), manifest, T.pin_root);
 	cr_expect_eq(rc, 1, "verify with a filter ahead: %s", out);
 	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
 }
@@ -582,14 +546,14 @@ Test(harden, failed_open_cleans_up_and_names_the_capability)
 	struct stat st;
 	int rc;
 
-	tool();
+	dpt_tool();
 	a = dpt_pod("a", A4, NULL);
 	snprintf(root, sizeof(root), "%s-cap", T.pin_root);
-	rc = run_sh(out, sizeof(out),
-		    "capsh --drop=cap_bpf,cap_sys_admin,cap_perfmon,"
-		    "cap_net_admin -- -c 'timeout 60 %s attach --ifname %s "
-		    "--pin-root %s/sub'",
-		    tool(), a->host_if, root);
+	rc = dpt_run_sh(out, sizeof(out),
+			"capsh --drop=cap_bpf,cap_sys_admin,cap_perfmon,"
+			"cap_net_admin -- -c 'timeout 60 %s attach --ifname %s "
+			"--pin-root %s/sub'",
+			dpt_tool(), a->host_if, root);
 	cr_expect_neq(rc, 0, "attach without CAP_BPF: %s", out);
 	cr_expect_not_null(strstr(out, "CAP_BPF"), "%s", out);
 	cr_expect(stat(root, &st) && errno == ENOENT, "%s was left behind",

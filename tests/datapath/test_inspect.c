@@ -98,15 +98,6 @@ static void teardown(void)
 
 TestSuite(inspect, .init = setup, .fini = teardown, .timeout = 180);
 
-static const char *tool(void)
-{
-	const char *t = getenv("NETPOL");
-
-	if (!t || access(t, X_OK))
-		cr_skip_test("NETPOL does not name the netpol tool");
-	return t;
-}
-
 /* Pods a, b, c attached; b admits a on TCP 8080 and UDP 5353. */
 static void three_pods(void)
 {
@@ -169,7 +160,7 @@ static int run(char *out, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "timeout 60 %s %s --pin-root %s", tool(),
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s %s --pin-root %s", dpt_tool(),
 		 args, T.pin_root);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
@@ -193,7 +184,7 @@ static pid_t flows_start(const char *file, const char *const *args)
 	pid_t pid;
 	int i;
 
-	argv[n++] = tool();
+	argv[n++] = dpt_tool();
 	argv[n++] = "flows";
 	for (i = 0; args[i]; i++)
 		argv[n++] = args[i];

@@ -2,6 +2,8 @@
 /* Owns the datapath fixture, crafted frames, hand-built map sets. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,4 +321,39 @@ int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag)
 
 	return np__datapath_apply_mapset(T.dp, ifindex, &b->ms,
 					 diag ? diag : &d);
+}
+
+const char *dpt_tool(void)
+{
+	const char *t = getenv("NETPOL");
+
+	if (!t || access(t, X_OK))
+		cr_skip_test("NETPOL does not name the netpol tool");
+	return t;
+}
+
+int dpt_run_sh(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[2048];
+	size_t n = 0;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (n + 1 < size) {
+		size_t r = fread(out + n, 1, size - n - 1, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -100,4 +100,10 @@ int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag);
 int dpt_attach(struct np_datapath *dp, const char *ifname, unsigned int ifindex,
 	       const char *ns, const char *name);
 
+/* The netpol tool under test ($NETPOL); skips the test when it is not set. */
+const char *dpt_tool(void);
+/* Run a shell command line; its stdout and stderr into out; exit status. */
+int dpt_run_sh(char *out, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* DPT_HELPERS_H */
