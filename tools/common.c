@@ -269,6 +269,21 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 	return 0;
 }
 
+int dp_args_only(int argc, char **argv, const char *cmd, struct dp_args *a)
+{
+	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if (dp_option(a, opt, optarg) <= 0) {
+			fprintf(stderr, "usage: netpol %s [--pin-root DIR]\n",
+				cmd);
+			return 2;
+		}
+	return 0;
+}
+
 static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 			 bool existing_only, np_log_fn log, void *ctx)
 {

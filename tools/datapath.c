@@ -230,18 +230,12 @@ usage:
 
 int cmd_destroy(int argc, char **argv)
 {
-	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	struct dp_args a = { 0 };
 	struct np_datapath *dp;
-	int opt, err;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol destroy [--pin-root DIR]\n",
-			      stderr);
-			return 2;
-		}
+	if (dp_args_only(argc, argv, "destroy", &a))
+		return 2;
 	if (dp_open(&dp, &a))
 		return 2;
 	err = np_datapath_destroy(dp);

@@ -78,6 +78,11 @@ struct dp_args {
 
 /* One of DP_LONGOPTS; 1 when consumed, 0 not one of them, -1 bad. */
 int dp_option(struct dp_args *a, int opt, const char *arg);
+/*
+ * Parse argv for a command that takes only the datapath options: 0, or
+ * 2 (its exit status) after printing "usage: netpol CMD [--pin-root DIR]".
+ */
+int dp_args_only(int argc, char **argv, const char *cmd, struct dp_args *a);
 /* Open, loading and pinning the datapath when it is not there. */
 int dp_open(struct np_datapath **dp, const struct dp_args *a);
 /* Open an existing datapath only: inspection never loads one. */

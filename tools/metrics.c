@@ -63,7 +63,6 @@ static void prom_line(const char *name, const struct pod_list *l, size_t i,
 
 int cmd_metrics(int argc, char **argv)
 {
-	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	static const char *const fams[2] = { "ipv4", "ipv6" };
 	struct np_datapath_stats st;
 	struct np_datapath_counters(*c)[2] = NULL;
@@ -72,15 +71,10 @@ int cmd_metrics(int argc, char **argv)
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;
 	size_t i;
-	int opt, err, d, fam;
+	int err, d, fam;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol metrics [--pin-root DIR]\n",
-			      stderr);
-			return 2;
-		}
+	if (dp_args_only(argc, argv, "metrics", &a))
+		return 2;
 	if (dp_open_existing(&dp, &a))
 		return 2;
 	err = np_datapath_stats(dp, &st);

@@ -33,19 +33,13 @@ static void repair_log(void *ctx, enum np_log_level lvl, const char *msg)
 
 int cmd_repair(int argc, char **argv)
 {
-	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	struct repair_log r = { 0 };
 	struct dp_args a = { 0 };
 	struct np_datapath *dp;
-	int opt, err;
+	int err;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol repair [--pin-root DIR]\n",
-			      stderr);
-			return 2;
-		}
+	if (dp_args_only(argc, argv, "repair", &a))
+		return 2;
 	/* never load one: there must be a datapath to repair */
 	if (dp_open_existing(&dp, &a))
 		return 2;

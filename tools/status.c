@@ -29,21 +29,15 @@ static void print_bytes(uint64_t b, char *buf, size_t size)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
 	struct np_datapath_stats st;
 	struct dp_args a = { 0 };
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;
 	size_t i;
-	int opt, err, d, bad = 0;
+	int err, d, bad = 0;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(&a, opt, optarg) <= 0) {
-			fputs("usage: netpol status [--pin-root DIR]\n",
-			      stderr);
-			return 2;
-		}
+	if (dp_args_only(argc, argv, "status", &a))
+		return 2;
 	if (dp_open_existing(&dp, &a))
 		return 2;
 	err = np_datapath_stats(dp, &st);
