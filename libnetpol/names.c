@@ -67,25 +67,29 @@ bad:
 	       "with an alphanumeric character";
 }
 
-/* Qualified-name part: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63. */
-static const char *name_part(const char *s, size_t n, const char *what)
+/* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?: a name part, a label value. */
+static bool qualified_chars(const char *s, size_t n)
 {
 	size_t i;
 
-	(void)what;
+	for (i = 0; i < n; i++)
+		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return alnum(s[0]) && alnum(s[n - 1]);
+}
+
+/* Qualified-name part: qualified characters, 1 to 63 of them. */
+static const char *name_part(const char *s, size_t n)
+{
 	if (!n)
 		return "name part must be non-empty";
 	if (n > 63)
 		return "name part must be no more than 63 characters";
-	for (i = 0; i < n; i++)
-		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			goto bad;
-	if (!alnum(s[0]) || !alnum(s[n - 1]))
-		goto bad;
+	if (!qualified_chars(s, n))
+		return "name part must consist of alphanumeric characters, "
+		       "'-', '_' or '.', and must start and end with an "
+		       "alphanumeric character";
 	return NULL;
-bad:
-	return "name part must consist of alphanumeric characters, '-', '_' "
-	       "or '.', and must start and end with an alphanumeric character";
 }
 
 const char *np__label_key(const char *s)
@@ -100,27 +104,22 @@ const char *np__label_key(const char *s)
 			       "alphanumeric character";
 		s = slash + 1;
 	}
-	return name_part(s, strlen(s), "key");
+	return name_part(s, strlen(s));
 }
 
 const char *np__label_value(const char *s)
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s);
 
 	if (!n)
 		return NULL;
 	if (n > 63)
 		return "must be no more than 63 characters";
-	for (i = 0; i < n; i++)
-		if (!alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			goto bad;
-	if (!alnum(s[0]) || !alnum(s[n - 1]))
-		goto bad;
+	if (!qualified_chars(s, n))
+		return "a valid label must be an empty string or consist of "
+		       "alphanumeric characters, '-', '_' or '.', and must "
+		       "start and end with an alphanumeric character";
 	return NULL;
-bad:
-	return "a valid label must be an empty string or consist of "
-	       "alphanumeric characters, '-', '_' or '.', and must start and "
-	       "end with an alphanumeric character";
 }
 
 /* IANA_SVC_NAME, as the API server checks named ports. */
