@@ -384,6 +384,7 @@ struct np_flow_event {
 #define NP_POD_NS_LEN 64 /* DNS label 63 + NUL */
 #define NP_POD_NAME_LEN 256 /* DNS subdomain 253 + NUL */
 #define NP_PODF_QDISC 0x1 /* the loader created the clsact */
+#define NP_PODF_TCX 0x2 /* attached by TCX links, not tc filters */
 
 struct np_pod_value {
 	__u32 flags; /* NP_PODF_* */

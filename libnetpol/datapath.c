@@ -196,8 +196,44 @@ static bool stale_collect(struct np_datapath *dp)
 	return any;
 }
 
-/* At open: every known pod's filters run our programs. */
-static void filters_check(struct np_datapath *dp)
+/* A pod direction's hook: its egress is the veth's TC ingress, and back. */
+static enum bpf_tc_attach_point dir_hook(int d)
+{
+	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* Our program on both hooks of ifindex, by TCX links or tc filters. */
+static int hooks_ensure(struct np_datapath *dp, uint32_t ifindex, bool tcx)
+{
+	int d, err = 0;
+
+	for (d = 0; d < 2 && !err; d++)
+		err = tcx ? np__tcx_ensure(dp, ifindex, dir_hook(d), d) :
+			    np__tc_filter_ensure(dp, ifindex, dir_hook(d), d);
+	return err;
+}
+
+/* Remove what attaches our programs to ifindex the other way than tcx
+ * says (both ways when all): the pod's flags say what is left. */
+static void hooks_drop(struct np_datapath *dp, uint32_t ifindex, bool tcx,
+		       bool all, uint32_t *flags)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (!tcx || all)
+			np__tcx_remove(dp, ifindex, dir_hook(d));
+		if (tcx || all)
+			np__tc_filter_remove(dp, ifindex, dir_hook(d), d);
+	}
+	if ((tcx || all) && (*flags & NP_PODF_QDISC)) {
+		np__tc_qdisc_release(dp, ifindex);
+		*flags &= ~NP_PODF_QDISC;
+	}
+}
+
+/* At open: every known pod's hooks run our programs, first. */
+static void hooks_check(struct np_datapath *dp)
 {
 	uint32_t *ifx;
 	size_t n, i;
@@ -205,35 +241,44 @@ static void filters_check(struct np_datapath *dp)
 	if (np__pods_list(dp, &ifx, &n))
 		return;
 	for (i = 0; i < n; i++) {
+		struct np_pod_value pod = { 0 };
 		char name[IF_NAMESIZE];
-		int err, h;
+		bool tcx;
+		int err, d;
 
 		if (!if_indextoname(ifx[i], name))
-			continue; /* gone: np_datapath_gc() forgets it */
+			continue; /* gone: stale_collect() forgets it */
+		bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifx[i], &pod);
+		tcx = pod.flags & NP_PODF_TCX;
 		/* a writing command repairs, and says so */
-		for (h = 0; h < 2; h++) {
-			uint32_t parent =
-				TC_H_MAKE(TC_H_CLSACT, h ? TC_H_MIN_EGRESS :
-							   TC_H_MIN_INGRESS);
+		for (d = 0; d < 2; d++) {
+			enum bpf_tc_attach_point ap = dir_hook(d);
+			uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
+						    ap == BPF_TC_EGRESS ?
+							    TC_H_MIN_EGRESS :
+							    TC_H_MIN_INGRESS);
 			bool ours = false;
 			size_t nf;
 
-			err = np__tc_filters(ifx[i], parent, &nf, &ours);
-			if (err == -EINVAL) /* no clsact qdisc */
-				np__tc_qdisc_create(ifx[i]);
+			if (tcx) {
+				ours = np__tcx_pos(ifx[i], ap, dp->prog_id[d],
+						   NULL, NULL) >= 0;
+			} else {
+				err = np__tc_filters(ifx[i], parent, &nf,
+						     &ours);
+				if (err == -EINVAL) /* no clsact qdisc */
+					np__tc_qdisc_create(ifx[i]);
+			}
 			if (!ours)
 				LOG(dp, NP_LOG_WARN,
-				    "%s: no filter of ours on the tc %s hook: "
+				    "%s: no program of ours on the %s %s hook: "
 				    "putting it back",
-				    name, h ? "egress" : "ingress");
+				    name, tcx ? "TCX" : "tc",
+				    ap == BPF_TC_EGRESS ? "egress" : "ingress");
 		}
-		err = np__tc_filter_ensure(dp, ifx[i], BPF_TC_INGRESS,
-					   NP_DIR_EGRESS);
-		if (!err)
-			err = np__tc_filter_ensure(dp, ifx[i], BPF_TC_EGRESS,
-						   NP_DIR_INGRESS);
+		err = hooks_ensure(dp, ifx[i], tcx);
 		if (err)
-			LOG(dp, NP_LOG_ERROR, "%s: restoring filters: %s", name,
+			LOG(dp, NP_LOG_ERROR, "%s: restoring hooks: %s", name,
 			    strerror(-err));
 	}
 	free(ifx);
@@ -319,7 +364,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (!err && !existing)
 		err = np__epa_reconcile(dp);
 	if (!err && !existing)
-		filters_check(dp);
+		hooks_check(dp);
 	dp_unlock(dp);
 	if (err)
 		goto fail;
@@ -351,16 +396,13 @@ NP_API void np_datapath_close(struct np_datapath *dp)
 
 static void pod_teardown(struct np_datapath *dp, uint32_t ifindex)
 {
-	struct np_pod_value pod;
+	struct np_pod_value pod = { 0 };
 	char name[IF_NAMESIZE];
 
 	if (!if_indextoname(ifindex, name))
 		return;
-	np__tc_filter_remove(dp, ifindex, BPF_TC_INGRESS, NP_DIR_EGRESS);
-	np__tc_filter_remove(dp, ifindex, BPF_TC_EGRESS, NP_DIR_INGRESS);
-	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &pod) &&
-	    (pod.flags & NP_PODF_QDISC))
-		np__tc_qdisc_release(dp, ifindex);
+	bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &pod);
+	hooks_drop(dp, ifindex, false, true, &pod.flags);
 }
 
 NP_API int np_datapath_destroy(struct np_datapath *dp)
@@ -525,8 +567,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	char other[PATH_MAX];
 	bool new_ep = false, new_qdisc = false, made = false;
 	const char *ifname, *pod_ns, *pod_name;
+	enum np_hook_kind want;
 	unsigned int ifindex;
 	uint32_t slot;
+	bool tcx;
 	int err;
 
 	if (diag)
@@ -538,9 +582,25 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	ifindex = NP_OPTS_GET(opts, ifindex, 0);
 	pod_ns = NP_OPTS_GET(opts, pod_ns, NULL);
 	pod_name = NP_OPTS_GET(opts, pod_name, NULL);
+	want = NP_OPTS_GET(opts, hook, NP_HOOK_KIND_NONE);
 	if (!dp) {
 		np__dp_diag_set(diag, -EINVAL, "invalid argument: no datapath");
 		return -EINVAL;
+	}
+	if (!np_hook_kind_name(want)) {
+		np__dp_diag_set(diag, -EINVAL,
+				"hook: Unsupported value: %d: supported values: "
+				"\"none\" (choose), \"tc\", \"tcx\"",
+				(int)want);
+		return -EINVAL;
+	}
+	tcx = want == NP_HOOK_KIND_TCX ||
+	      (want == NP_HOOK_KIND_NONE && np__tcx_available());
+	if (tcx && !np__tcx_available()) {
+		np__dp_diag_set(diag, -EOPNOTSUPP,
+				"hook: Unsupported value: \"tcx\": this kernel "
+				"has no TCX (Linux 6.6 or later): use \"tc\"");
+		return -EOPNOTSUPP;
 	}
 	if ((!ifname && !ifindex) || (ifname && !*ifname)) {
 		np__dp_diag_set(diag, -EINVAL,
@@ -644,23 +704,27 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &old))
 		pod.flags = old.flags;
 
-	/* -EEXIST: a clsact qdisc is there (not ours to remove) */
-	err = np__tc_qdisc_create(ifindex);
-	if (!err)
-		new_qdisc = true;
-	else if (err != -EEXIST)
-		goto fail;
-	if (new_qdisc)
-		pod.flags |= NP_PODF_QDISC;
+	if (!tcx) {
+		/* -EEXIST: a clsact qdisc is there (not ours to remove) */
+		err = np__tc_qdisc_create(ifindex);
+		if (!err)
+			new_qdisc = true;
+		else if (err != -EEXIST)
+			goto fail;
+		if (new_qdisc)
+			pod.flags |= NP_PODF_QDISC;
+	}
 	copy_name(pod.ns, sizeof(pod.ns), pod_ns);
 	copy_name(pod.name, sizeof(pod.name), pod_name);
-	err = bpf_map_update_elem(dp->map_fd[M_PODS], &ifindex, &pod, BPF_ANY);
-	if (err)
-		goto fail;
-	err = np__tc_filter_ensure(dp, ifindex, BPF_TC_INGRESS, NP_DIR_EGRESS);
-	if (!err)
-		err = np__tc_filter_ensure(dp, ifindex, BPF_TC_EGRESS,
-					   NP_DIR_INGRESS);
+	err = hooks_ensure(dp, ifindex, tcx);
+	if (!err) {
+		/* attached the other way before: that goes only now */
+		hooks_drop(dp, ifindex, tcx, false, &pod.flags);
+		pod.flags = tcx ? pod.flags | NP_PODF_TCX :
+				  pod.flags & ~NP_PODF_TCX;
+		err = bpf_map_update_elem(dp->map_fd[M_PODS], &ifindex, &pod,
+					  BPF_ANY);
+	}
 	if (!err)
 		err = np__link_ident(ifindex, &id);
 	if (!err)
@@ -685,12 +749,9 @@ fail:
 			    strerror(-err),
 			    np__cap_hint(err, "CAP_NET_ADMIN and CAP_BPF"));
 	if (made) {
-		np__tc_filter_remove(dp, ifindex, BPF_TC_INGRESS,
-				     NP_DIR_EGRESS);
-		np__tc_filter_remove(dp, ifindex, BPF_TC_EGRESS,
-				     NP_DIR_INGRESS);
-		if (new_qdisc)
-			np__tc_qdisc_release(dp, ifindex);
+		uint32_t fl = new_qdisc ? NP_PODF_QDISC : 0;
+
+		hooks_drop(dp, ifindex, false, true, &fl);
 		bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_IFID], &ifindex);
 		np__epa_release(dp, ifindex);
@@ -719,6 +780,9 @@ static void pod_forget(struct np_datapath *dp, uint32_t ifindex)
 	}
 	bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
 	bpf_map_delete_elem(dp->map_fd[M_IFID], &ifindex);
+	/* pinned links of a gone interface are dead: unpin them */
+	np__tcx_remove(dp, ifindex, BPF_TC_INGRESS);
+	np__tcx_remove(dp, ifindex, BPF_TC_EGRESS);
 	ct_sweep(dp, true, ifindex);
 }
 

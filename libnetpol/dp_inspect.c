@@ -222,6 +222,8 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 		struct np_datapath_hook *h = &out[d];
 		struct np_ahead ah;
 		bool ours = false;
+		uint32_t ntcx = 0;
+		int pos;
 
 		memset(h, 0, sizeof(*h));
 		h->expected_id = dp->prog_id[d];
@@ -229,24 +231,36 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			h->state = NP_HOOK_NO_DEVICE;
 			continue;
 		}
+		pos = np__tcx_pos(ifindex, ap, dp->prog_id[d], &ntcx, NULL);
+		if (pos < -1)
+			return pos;
 		err = np__tc_filters(ifindex, parent, &h->filters, &ours);
-		if (err == -EINVAL || (!err && !ours)) {
-			h->state = NP_HOOK_MISSING; /* or no clsact */
-			continue;
-		}
-		if (err)
+		if (err && err != -EINVAL) /* -EINVAL: no clsact qdisc */
 			return err;
-		err = bpf_tc_query(&hook, &q);
-		if (err == -ENOENT) {
+		h->filters += ntcx;
+		if (pos >= 0) {
+			h->kind = NP_HOOK_KIND_TCX;
+			h->prog_id = dp->prog_id[d];
+			h->state = NP_HOOK_OK;
+		} else if (!err && ours) {
+			err = bpf_tc_query(&hook, &q);
+			if (err && err != -ENOENT)
+				return err;
+			if (!err) {
+				h->kind = NP_HOOK_KIND_TC;
+				h->prog_id = q.prog_id;
+				h->state = q.prog_id == dp->prog_id[d] ?
+						   NP_HOOK_OK :
+						   NP_HOOK_STALE;
+			} else {
+				h->state = NP_HOOK_MISSING;
+			}
+		} else {
 			h->state = NP_HOOK_MISSING;
-			continue;
 		}
-		if (err)
-			return err;
-		h->prog_id = q.prog_id;
-		h->state = q.prog_id == dp->prog_id[d] ? NP_HOOK_OK :
-							 NP_HOOK_STALE;
-		err = np__tc_ahead(ifindex, ap, &ah);
+		if (h->state == NP_HOOK_MISSING)
+			continue;
+		err = np__tc_ahead(ifindex, ap, dp->prog_id[d], &ah);
 		if (err)
 			return err;
 		h->ahead = ah.n > 0xffff ? 0xffff : (uint16_t)ah.n;
@@ -836,8 +850,8 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 			break;
 		case NP_HOOK_MISSING:
 			np__sb_printf(&sb,
-				      "%s: no filter of ours on the tc "
-				      "%s hook\n",
+				      "%s: no program of ours on the %s "
+				      "hook\n",
 				      dir_names[d], hk);
 			nd++;
 			break;

@@ -222,7 +222,15 @@ int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 uint64_t np__stat_sum(struct np_datapath *dp, uint32_t k);
 void np__stat_add(struct np_datapath *dp, uint32_t k, uint64_t n);
 
-/* --- dp_tc.c: TC filters and the clsact qdisc --------------------------- */
+/* --- dp_tc.c: TCX links, TC filters and the clsact qdisc ---------------- */
+
+bool np__tcx_available(void);
+int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		uint32_t id, uint32_t *n, uint32_t *first);
+int np__tcx_ensure(struct np_datapath *dp, unsigned int ifindex,
+		   enum bpf_tc_attach_point ap, int dir);
+void np__tcx_remove(struct np_datapath *dp, unsigned int ifindex,
+		    enum bpf_tc_attach_point ap);
 
 int np__tc_filters(unsigned int ifindex, uint32_t parent, size_t *n,
 		   bool *ours);
@@ -233,7 +241,7 @@ int np__tc_filter_remove(struct np_datapath *dp, unsigned int ifindex,
 			 enum bpf_tc_attach_point ap, int dir);
 void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex);
 int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		 struct np_ahead *out);
+		 uint32_t id, struct np_ahead *out);
 int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 		 enum bpf_tc_attach_point ap, char *root, size_t size);
 int np__link_ident(unsigned int ifindex, struct np_ifid *out);

@@ -9,6 +9,7 @@
  * that includes the skeleton.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/limits.h>
@@ -210,6 +211,8 @@ int np__ensure_bpffs(struct np_datapath *dp)
 void np__unpin_all(struct np_datapath *dp)
 {
 	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 	int i;
 
 	for (i = 0; i < NPROGS; i++)
@@ -219,6 +222,14 @@ void np__unpin_all(struct np_datapath *dp)
 		if (!pin_path(path, sizeof(path), dp->pin_root,
 			      np__maps[i].pin))
 			unlink(path);
+	/* TCX links of pods no record names any more (dp_tc.c) */
+	d = opendir(dp->pin_root);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "link_", 5) &&
+		    !pin_path(path, sizeof(path), dp->pin_root, de->d_name))
+			unlink(path);
+	if (d)
+		closedir(d);
 }
 
 /* --- the network namespace ------------------------------------------- */

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * TC: our filter (handle NP_TC_HANDLE, priority NP_TC_PRIO) on a pod's
- * clsact hooks, attached, replaced and removed through libbpf; the filters
- * on a hook counted by a raw rtnetlink dump, and what runs ahead of ours
- * (tc filters, TCX programs); which other datapath holds a hook; the
- * clsact qdisc created and released; an interface's identity (RTM_GETLINK)
- * against the one recorded at attach.
+ * The hooks of a pod's host veth. Two ways to own one:
+ *   - TCX (kernel 6.6+): a bpf_link per hook, created first in the hook's
+ *     program list (BPF_F_BEFORE) and pinned as pin_root/link_IFINDEX_HOOK.
+ *     Links cannot be replaced or deleted over netlink, and every tc filter
+ *     runs after them.
+ *   - tc: our filter (handle NP_TC_HANDLE, priority NP_TC_PRIO) on the
+ *     clsact qdisc, attached, replaced and removed through libbpf; the
+ *     qdisc created and released.
+ * Also: the filters on a hook counted by a raw rtnetlink dump, and what runs
+ * ahead of ours (TCX programs, tc filters); which other datapath holds a
+ * hook; an interface's identity (RTM_GETLINK) against the one recorded at
+ * attach.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +38,13 @@
 #define BPF_TCX_INGRESS 46
 #define BPF_TCX_EGRESS 47
 #endif
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE (1U << 3)
+#endif
+#define NP_LINK_TYPE_TCX 11 /* BPF_LINK_TYPE_TCX */
+
+/* The TCX programs one query reads; a hook with more is an error. */
+#define NP_TCX_MAX 64
 
 static const char *hook_name(enum bpf_tc_attach_point ap)
 {
@@ -113,8 +126,8 @@ static void count_filter(const struct nlmsghdr *nh, void *ctx)
 	struct filter_count *fc = ctx;
 
 	if (nh->nlmsg_type != RTM_NEWTFILTER ||
-	    (unsigned int)tc->tcm_ifindex != fc->ifindex)
-		return;
+	    (unsigned int)tc->tcm_ifindex != fc->ifindex || !tc->tcm_handle)
+		return; /* not a filter (a priority's header has handle 0) */
 	fc->n++;
 	if (tc->tcm_handle == NP_TC_HANDLE &&
 	    TC_H_MAJ(tc->tcm_info) >> 16 == NP_TC_PRIO)
@@ -186,26 +199,75 @@ static void ahead_filter(const struct nlmsghdr *nh, void *ctx)
 		c->out->prog_id = *(const uint32_t *)RTA_DATA(id);
 }
 
-/*
- * What runs before our filter on hook ap: TCX programs (they run before
- * any tc filter), then tc filters ahead of ours in chain 0.
- */
-int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		 struct np_ahead *out)
+static uint32_t tcx_type(enum bpf_tc_attach_point ap)
 {
-	struct ahead_ctx c = { .ifindex = ifindex, .out = out };
-	uint32_t ids[8], cnt = 8, flags = 0;
+	return ap == BPF_TC_INGRESS ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
+}
+
+/* The programs on TCX hook ap, in the order they run: 0 and *n, or -errno. */
+static int tcx_list(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		    uint32_t ids[NP_TCX_MAX], uint32_t *n)
+{
+	uint32_t flags = 0;
 	int err;
 
+	*n = NP_TCX_MAX;
+	err = bpf_prog_query((int)ifindex, tcx_type(ap), 0, &flags, ids, n);
+	if (err == -EINVAL) /* a kernel without TCX: no programs */
+		*n = 0;
+	return err == -EINVAL ? 0 : err;
+}
+
+/* Whether the kernel has TCX: a query of lo's hook answers (6.6+). */
+bool np__tcx_available(void)
+{
+	uint32_t cnt = 0, flags = 0;
+
+	return !bpf_prog_query(1, BPF_TCX_INGRESS, 0, &flags, NULL, &cnt);
+}
+
+/* Where program id runs on TCX hook ap: its position, or -1; n: all. */
+int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		uint32_t id, uint32_t *n, uint32_t *first)
+{
+	uint32_t ids[NP_TCX_MAX], cnt, i;
+	int err = tcx_list(ifindex, ap, ids, &cnt);
+
+	if (n)
+		*n = err ? 0 : cnt;
+	if (first)
+		*first = !err && cnt ? ids[0] : 0;
+	if (err)
+		return err == -ENOSPC ? -E2BIG : err;
+	for (i = 0; i < cnt; i++)
+		if (ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * What runs before our program on hook ap (id: ours). Attached by TCX: the
+ * TCX programs before it (tc filters run after every TCX program). Else,
+ * by tc: every TCX program, or when there is none, the tc filters ahead of
+ * ours in chain 0.
+ */
+int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
+		 uint32_t id, struct np_ahead *out)
+{
+	struct ahead_ctx c = { .ifindex = ifindex, .out = out };
+	uint32_t n = 0, first = 0;
+	int pos, err;
+
 	memset(out, 0, sizeof(*out));
-	err = bpf_prog_query((int)ifindex,
-			     ap == BPF_TC_INGRESS ? BPF_TCX_INGRESS :
-						    BPF_TCX_EGRESS,
-			     0, &flags, ids, &cnt);
-	if (!err && cnt) {
-		out->n = cnt;
-		out->prog_id = ids[0];
-		snprintf(out->kind, sizeof(out->kind), "tcx");
+	pos = np__tcx_pos(ifindex, ap, id, &n, &first);
+	if (pos < -1)
+		return pos;
+	if (pos >= 0 || n) {
+		out->n = pos >= 0 ? (uint32_t)pos : n;
+		if (out->n) {
+			out->prog_id = first;
+			snprintf(out->kind, sizeof(out->kind), "tcx");
+		}
 		return 0;
 	}
 	err = tc_dump(RTM_GETTFILTER, ifindex,
@@ -293,11 +355,41 @@ static bool owner_in(const char *dir, const char *mine, uint32_t id, char *root,
 	return found;
 }
 
+/* Whether id is one of this datapath's programs. */
+static bool prog_mine(const struct np_datapath *dp, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < NPROGS; i++)
+		if (id == dp->prog_id[i])
+			return true;
+	return false;
+}
+
+/* Another datapath's pin root pinning program id, looked for in the bpffs
+ * root and beside ours: 1 and root, or 0. */
+static int owner_of(struct np_datapath *dp, uint32_t id, char *root,
+		    size_t size)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (!id || prog_mine(dp, id))
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", dp->pin_root);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	return owner_in(NP_BPFFS, dp->pin_root, id, root, size) ||
+	       (strcmp(parent, NP_BPFFS) &&
+		owner_in(parent, dp->pin_root, id, root, size));
+}
+
 /*
- * Another live datapath holding hook ap: our handle and priority running a
- * program pinned under another pin root (looked for in the bpffs root and
- * beside ours). 1 and its pin root, or 0: free, ours, or a program no
- * datapath pins any more (a left-over, replaced by attach).
+ * Another live datapath holding hook ap: a TCX program, or the program at
+ * our tc handle and priority, pinned under another pin root. 1 and its pin
+ * root, or 0: free, ours, or a program no datapath pins any more (a
+ * left-over, replaced by attach).
  */
 int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 		 enum bpf_tc_attach_point ap, char *root, size_t size)
@@ -306,24 +398,15 @@ int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 			    .attach_point = ap);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,
 			    .priority = NP_TC_PRIO);
-	char parent[PATH_MAX];
-	char *slash;
-	int i;
+	uint32_t ids[NP_TCX_MAX], n = 0, i;
 
+	if (!tcx_list(ifindex, ap, ids, &n))
+		for (i = 0; i < n; i++)
+			if (owner_of(dp, ids[i], root, size))
+				return 1;
 	if (filter_query(&hook, &q))
 		return 0;
-	for (i = 0; i < NPROGS; i++)
-		if (q.prog_id == dp->prog_id[i])
-			return 0;
-	snprintf(parent, sizeof(parent), "%s", dp->pin_root);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent)
-		*slash = '\0';
-	if (owner_in(NP_BPFFS, dp->pin_root, q.prog_id, root, size) ||
-	    (strcmp(parent, NP_BPFFS) &&
-	     owner_in(parent, dp->pin_root, q.prog_id, root, size)))
-		return 1;
-	return 0;
+	return owner_of(dp, q.prog_id, root, size);
 }
 
 /* Make the filter at our handle/prio on hook ap run prog dir. */
@@ -412,6 +495,104 @@ void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex)
 	bpf_tc_hook_destroy(&hook);
 }
 
+/* --- TCX links ----------------------------------------------------------- */
+
+static int link_path(const struct np_datapath *dp, unsigned int ifindex,
+		     enum bpf_tc_attach_point ap, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/link_%u_%s", dp->pin_root, ifindex,
+			 hook_name(ap));
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Whether path pins a live TCX link running program id on ifindex (a link
+ * whose interface went away has ifindex 0). The kernel's bpf_link_info
+ * carries tcx.ifindex first in its union; libbpf 1.1's header predates it.
+ */
+static bool link_live(const char *path, unsigned int ifindex, uint32_t id)
+{
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info), lif;
+	bool live;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	live = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       info.type == NP_LINK_TYPE_TCX && info.prog_id == id;
+	if (live) {
+		memcpy(&lif, &info.raw_tracepoint, sizeof(lif));
+		live = lif == ifindex;
+	}
+	close(fd);
+	return live;
+}
+
+/*
+ * Make program dir run first on TCX hook ap through a pinned link of ours.
+ * 0 when it does (already, or now); -EBUSY when another datapath holds the
+ * hook. A link of ours that is pinned but dead (its interface gone) is
+ * replaced.
+ */
+int np__tcx_ensure(struct np_datapath *dp, unsigned int ifindex,
+		   enum bpf_tc_attach_point ap, int dir)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = BPF_F_BEFORE);
+	char path[PATH_MAX], other[PATH_MAX];
+	int fd, err, pos;
+
+	err = link_path(dp, ifindex, ap, path, sizeof(path));
+	if (err)
+		return err;
+	pos = np__tcx_pos(ifindex, ap, dp->prog_id[dir], NULL, NULL);
+	if (pos < -1)
+		return pos;
+	if (pos >= 0 && link_live(path, ifindex, dp->prog_id[dir]))
+		return 0;
+	if (np__tc_owner(dp, ifindex, ap, other, sizeof(other))) {
+		LOG(dp, NP_LOG_ERROR,
+		    "ifindex %u: %s hook held by the datapath under %s",
+		    ifindex, hook_name(ap), other);
+		return -EBUSY;
+	}
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	fd = bpf_link_create(dp->prog_fd[dir], (int)ifindex, tcx_type(ap), &lo);
+	if (fd < 0) {
+		if (fd == -EEXIST)
+			LOG(dp, NP_LOG_ERROR,
+			    "ifindex %u: our program is on the TCX %s hook "
+			    "through a link that is not pinned under %s",
+			    ifindex, hook_name(ap), dp->pin_root);
+		return fd;
+	}
+	/* the pin keeps the link; without it the link goes with the fd */
+	err = bpf_obj_pin(fd, path);
+	close(fd);
+	return err;
+}
+
+/* Detach and unpin our TCX link on hook ap, if there is one. */
+void np__tcx_remove(struct np_datapath *dp, unsigned int ifindex,
+		    enum bpf_tc_attach_point ap)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (link_path(dp, ifindex, ap, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	/* detached now, whoever else holds the link (a dead one: no-op) */
+	bpf_link_detach(fd);
+	close(fd);
+	unlink(path);
+}
+
 /* --- interface identity ------------------------------------------------- */
 
 /* The interface's identity now: -ENODEV when it is gone. */
@@ -494,7 +675,8 @@ out:
  * another one (a new veth that got the ifindex), or a negative errno. The
  * identity recorded at attach decides; when it differs, a filter of ours
  * still on a hook says it is the same interface renamed or given another
- * address (filters die with their interface, a new one has none).
+ * address (filters and TCX links die with their interface, a new one
+ * has none).
  */
 int np__ifid_check(struct np_datapath *dp, uint32_t ifindex)
 {
@@ -518,6 +700,9 @@ int np__ifid_check(struct np_datapath *dp, uint32_t ifindex)
 				    .priority = NP_TC_PRIO);
 
 		if (!filter_query(&hook, &q) && q.prog_id == dp->prog_id[d])
+			return 1;
+		if (np__tcx_pos(ifindex, hook.attach_point, dp->prog_id[d],
+				NULL, NULL) >= 0)
 			return 1;
 	}
 	return 0;

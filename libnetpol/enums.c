@@ -148,6 +148,19 @@ NP_API const char *np_hook_state_name(enum np_hook_state s)
 	return NULL;
 }
 
+NP_API const char *np_hook_kind_name(enum np_hook_kind k)
+{
+	switch (k) {
+	case NP_HOOK_KIND_NONE:
+		return "none";
+	case NP_HOOK_KIND_TC:
+		return "tc";
+	case NP_HOOK_KIND_TCX:
+		return "tcx";
+	}
+	return NULL;
+}
+
 NP_API const char *np_conn_state_name(enum np_conn_state s)
 {
 	switch (s) {

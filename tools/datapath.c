@@ -22,8 +22,10 @@ int cmd_attach(int argc, char **argv)
 					    { "ifindex", 1, 0, 'x' },
 					    { "pod", 1, 0, 'p' },
 					    { "ct-size", 1, 0, 'C' },
+					    { "hook", 1, 0, 'H' },
 					    { 0, 0, 0, 0 } };
 	NP_OPTS(np_attach_opts, aopts);
+	struct np_diag diag;
 	struct np_datapath_stats st;
 	unsigned long long ct;
 	char *end;
@@ -51,6 +53,20 @@ int cmd_attach(int argc, char **argv)
 			    ct > CT_SIZE_MAX)
 				goto usage;
 			a.ct_size = (uint32_t)ct;
+		} else if (opt == 'H') {
+			if (!strcmp(optarg, "auto"))
+				aopts.hook = NP_HOOK_KIND_NONE;
+			else if (!strcmp(optarg, "tcx"))
+				aopts.hook = NP_HOOK_KIND_TCX;
+			else if (!strcmp(optarg, "tc"))
+				aopts.hook = NP_HOOK_KIND_TC;
+			else {
+				fprintf(stderr,
+					"netpol: attach: --hook %s: must be "
+					"auto, tcx or tc\n",
+					optarg);
+				return 2;
+			}
 		} else
 			goto usage;
 	}
@@ -70,18 +86,18 @@ int cmd_attach(int argc, char **argv)
 			"%llu per family; --ct-size takes effect after "
 			"destroy\n",
 			(unsigned long long)st.ct_capacity[0]);
-	err = np_datapath_attach(dp, &aopts, NULL);
+	err = np_datapath_attach(dp, &aopts, &diag);
 	np_datapath_close(dp);
 	if (err) {
 		fprintf(stderr, "netpol: attach %s: %s\n", ifname ? ifname : "",
-			np_strerror(err));
+			diag.message[0] ? diag.message : np_strerror(err));
 		return 2;
 	}
 	return 0;
 usage:
 	fputs("usage: netpol attach --ifname IF|--ifindex N [--pod NS/NAME] "
 	      "[--mode standard|strict] [--node-ip IP]... [--ct-size N] "
-	      "[--pin-root DIR]\n",
+	      "[--hook auto|tcx|tc] [--pin-root DIR]\n",
 	      stderr);
 	return 2;
 }

@@ -76,10 +76,14 @@ int cmd_status(int argc, char **argv)
 					 r.id, r.hash, r.keys[0], r.keys[1]);
 			print_bytes(c.allowed_bytes, ab, sizeof(ab));
 			print_bytes(c.denied_bytes, db, sizeof(db));
-			printf("  %-7s %-13s %-48s hook tc-%s %s",
+			printf("  %-7s %-13s %-48s hook %s%s%s %s",
 			       np_direction_name(d),
 			       tool_name(np_pod_state_name(l.v[i].state[d])),
-			       rs, d ? "ingress" : "egress",
+			       rs,
+			       hk[d].kind ? tool_name(np_hook_kind_name(
+						    hk[d].kind)) :
+					    "",
+			       hk[d].kind ? "-" : "", d ? "ingress" : "egress",
 			       tool_name(np_hook_state_name(hk[d].state)));
 			if (hk[d].state == NP_HOOK_STALE)
 				printf(" (prog %u, ours %u)", hk[d].prog_id,

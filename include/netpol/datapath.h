@@ -19,6 +19,13 @@
  * one holds (-EBUSY). An existing_only open is read-only: it repairs
  * nothing.
  *
+ * Owning the hook: where the kernel has TCX (6.6+), attach creates one
+ * bpf_link per hook, first in the hook's program list, pinned under the
+ * pin root; nothing can replace or delete it over netlink, and every tc
+ * filter runs after it. Elsewhere (or with NP_HOOK_KIND_TC) it adds a tc
+ * filter at priority 1 on a clsact qdisc. Either way np_datapath_hooks()
+ * reports anything that runs before our program.
+ *
  *   np_datapath_open()          load and pin, or reuse the pinned datapath
  *   np_datapath_close()         free the handle; filters and pins stay
  *   np_datapath_destroy()       detach every pod, unpin everything, free
@@ -39,6 +46,7 @@
  *   np_pod_state_name()         "default-allow", "enforced", ...
  *   np_hook_state_name()        "ok", "missing", "stale", "no-device",
  *                               "preceded"
+ *   np_hook_kind_name()         "none", "tc", "tcx"
  *   np_conn_state_name()        "new", "established", "closing"
  *   (each a static string, NULL for a value that is not the enum's)
  *
@@ -48,7 +56,8 @@
  *                               compatible) or a text line
  *   np_datapath_stats()         node-wide numbers: events lost, conntrack
  *                               occupancy, capacity and evictions
- *   np_datapath_hooks()         whether a pod's tc filters run our programs
+ *   np_datapath_hooks()         whether a pod's hooks run our programs
+ *                               first, and how they are attached
  *   np_datapath_ruleset()       one loaded rule set: digest, keys, users
  *   np_datapath_ruleset_id()    the loaded id holding a compiled rule set
  *   np_datapath_rule_foreach()  call back for each LPM entry of a rule set
@@ -90,6 +99,17 @@ enum np_pod_state {
 	NP_POD_UNISOLATED = 3, /* rules known, none isolate it */
 	/* its rules cannot be enforced: new flows denied, but node IPs */
 	NP_POD_FAIL_CLOSED = 4,
+};
+
+/* How our program is attached to a hook of a pod's host veth. */
+enum np_hook_kind {
+	/*
+	 * In np_attach_opts: let the library choose, TCX where the kernel
+	 * has it, else tc. In np_datapath_hook: nothing of ours attached.
+	 */
+	NP_HOOK_KIND_NONE = 0,
+	NP_HOOK_KIND_TC = 1, /* a tc filter on the clsact qdisc */
+	NP_HOOK_KIND_TCX = 2, /* a pinned TCX link (kernel 6.6+) */
 };
 
 struct np_datapath;
@@ -219,6 +239,13 @@ struct np_attach_opts {
 	unsigned int ifindex; /* or by index (0: by name); both: must agree */
 	const char *pod_ns; /* optional */
 	const char *pod_name; /* optional */
+	/*
+	 * How to attach: NP_HOOK_KIND_NONE (the default) for TCX where the
+	 * kernel has it, else tc; NP_HOOK_KIND_TCX fails with -EOPNOTSUPP
+	 * where it has not. A pod attached the other way is moved over
+	 * without a gap: the new hook is attached before the old goes.
+	 */
+	enum np_hook_kind hook;
 };
 
 /*
@@ -226,12 +253,13 @@ struct np_attach_opts {
  * opts->ifindex (opts is required), and remember the pod (pod_ns and
  * pod_name may be NULL). A pod new to the datapath starts in its mode's
  * default state; attaching an attached pod keeps its rules and repairs
- * its filters, but a record of another interface that had this ifindex
- * (its name, MAC or veth peer differ and no filter of ours is on it) is
+ * its hooks, but a record of another interface that had this ifindex
+ * (its name, MAC or veth peer differ and no program of ours is on it) is
  * dropped with its conntrack and counters: a new pod. -ENODEV: no such
  * interface; -E2BIG: NP_MAX_ENDPOINTS pods attached; -EBUSY: a datapath
- * under another pin root holds the veth (diag names it). diag (optional)
- * names the interface and says why.
+ * under another pin root holds the veth (diag names it); -EOPNOTSUPP:
+ * NP_HOOK_KIND_TCX on a kernel without TCX. diag (optional) names the
+ * interface and says why.
  */
 NP_API int np_datapath_attach(struct np_datapath *dp,
 			      const struct np_attach_opts *opts,
@@ -356,38 +384,41 @@ struct np_datapath_stats {
 NP_API int np_datapath_stats(struct np_datapath *dp,
 			     struct np_datapath_stats *out);
 
-/* Whether a tc hook of a pod runs this datapath's program. */
+/* Whether a hook of a pod runs this datapath's program first. */
 enum np_hook_state {
-	NP_HOOK_OK = 0, /* our filter runs our program */
-	NP_HOOK_MISSING = 1, /* no filter of ours (or no clsact qdisc) */
-	NP_HOOK_STALE = 2, /* our handle and priority, another program */
+	NP_HOOK_OK = 0, /* our program runs first */
+	NP_HOOK_MISSING = 1, /* no program of ours on the hook */
+	NP_HOOK_STALE = 2, /* our tc handle and priority, another program */
 	NP_HOOK_NO_DEVICE = 3, /* the interface is gone */
 	/*
 	 * Ours runs, but something runs before it and may let a packet
-	 * through unjudged: a TCX program, or a tc filter at a lower
-	 * priority number or at ours (ahead_* name the first one).
+	 * through unjudged: a TCX program before our link; when ours is a
+	 * tc filter, any TCX program, or a tc filter at a lower priority
+	 * number or at ours (ahead_* name the first one).
 	 */
 	NP_HOOK_PRECEDED = 4,
 };
 
 struct np_datapath_hook {
 	enum np_hook_state state;
-	uint32_t prog_id; /* the program our filter runs, 0: none */
+	uint32_t prog_id; /* the program our link or filter runs, 0: none */
 	uint32_t expected_id; /* this datapath's program */
-	size_t filters; /* every filter on the hook, ours included */
+	/* every TCX program and tc filter on the hook, ours included */
+	size_t filters;
 	/* what runs before ours (whatever the state); 0 and "": nothing */
 	uint16_t ahead; /* TCX programs, or tc filters, ahead of ours */
 	uint16_t ahead_prio; /* a tc filter's priority, 0 for TCX */
 	uint32_t ahead_prog_id; /* the first one's BPF program, 0: none */
 	uint32_t ahead_handle; /* a tc filter's handle, 0 for TCX */
 	char ahead_kind[12]; /* "tcx", or the tc filter's kind ("bpf") */
-	uint64_t reserved[1]; /* zeroed; for later fields */
+	enum np_hook_kind kind; /* how ours is attached; NONE: it is not */
+	uint32_t reserved; /* zeroed; for later fields */
 };
 
 /*
- * Query the kernel for the tc filters of a pod's host veth: out[d] for
- * pod direction d (ingress is the veth's TC egress hook). The interface
- * need not be attached.
+ * Query the kernel for the hooks of a pod's host veth (TCX programs and
+ * tc filters): out[d] for pod direction d (ingress is the veth's egress
+ * hook). The interface need not be attached.
  */
 NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			     struct np_datapath_hook out[2]);
@@ -396,6 +427,8 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
  * value.
  */
 NP_API const char *np_hook_state_name(enum np_hook_state s);
+/* "none", "tc", "tcx"; NULL for any other value. */
+NP_API const char *np_hook_kind_name(enum np_hook_kind k);
 
 struct np_datapath_ruleset {
 	uint32_t id;

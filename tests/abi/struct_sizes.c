@@ -18,7 +18,7 @@ SIZE(np_load_opts, 32);
 SIZE(np_compile_opts, 16);
 SIZE(np_matrix_opts, 64);
 SIZE(np_datapath_opts, 72);
-SIZE(np_attach_opts, 40);
+SIZE(np_attach_opts, 48);
 SIZE(np_mapset_lpm_opts, 16);
 SIZE(np_diag, 1328);
 SIZE(np_verdict, 624);

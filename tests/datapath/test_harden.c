@@ -3,13 +3,15 @@
  * Owns the regression tests of issue 13's datapath items, against the
  * real kernel in network namespaces: inspection is read-only (7), a reused
  * ifindex is a new endpoint (2), the wrong network namespace is refused
- * (8), what runs ahead of our program on the hook is reported and a second
- * datapath on the same veth is refused (3). The netpol tool is $NETPOL.
+ * (8), the hook is owned by a TCX link where the kernel has one, what runs
+ * ahead of our program is reported and a second datapath on the same veth
+ * is refused (3). The netpol tool is $NETPOL.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46
 #define BPF_TCX_EGRESS 47
+#endif
+#ifndef BPF_F_BEFORE
+#define BPF_F_BEFORE (1U << 3)
 #endif
 
 #define A4 "198.18.1.1"
@@ -154,7 +159,31 @@ static void snapshot(char *out, size_t size, const struct npt_pod *p)
 	}
 	close(fd);
 	k = strlen(out);
-	snprintf(out + k, size - k, "endpoints %d\n", n);
+	snprintf(out + k, size - k, "endpoints %d\ntcx %u %u\n", n,
+		 dpt_tcx_progs(p->ifindex, false),
+		 dpt_tcx_progs(p->ifindex, true));
+}
+
+/* TCX programs on both hooks of interface name in network namespace ns. */
+static unsigned int tcx_in_netns(const char *ns, const char *name)
+{
+	char path[96];
+	unsigned int n = 0, ifx;
+	int self, fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(self >= 0 && fd >= 0);
+	cr_assert_eq(setns(fd, CLONE_NEWNET), 0);
+	ifx = if_nametoindex(name);
+	if (ifx)
+		n = dpt_tcx_progs(ifx, false) + dpt_tcx_progs(ifx, true);
+	cr_assert_eq(setns(self, CLONE_NEWNET), 0);
+	close(fd);
+	close(self);
+	cr_assert_neq(ifx, 0, "%s in %s", name, ns);
+	return n;
 }
 
 /*
@@ -185,8 +214,8 @@ Test(harden, inspection_is_read_only)
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
 	dpt_close();
-	/* break it: our filter on the veth's ingress hook (pod egress) */
-	cr_assert_eq(npt_sh("tc filter del dev %s ingress", a->host_if), 0);
+	/* break it: our program off the veth's ingress hook (pod egress) */
+	dpt_unhook(a->ifindex, false);
 	snapshot(before, sizeof(before), a);
 	snprintf(missing, sizeof(missing), "%s-none/x", T.pin_root);
 
@@ -394,39 +423,132 @@ Test(harden, wrong_netns_refused)
 			       cmds[i], out);
 		cr_expect_null(strstr(out, "clsact"), "netpol %s: %s", cmds[i],
 			       out);
+		cr_expect_eq(tcx_in_netns(other_ns, "npxdummy"), 0,
+			     "netpol %s attached a TCX program", cmds[i]);
 	}
 }
 
-/*
- * Item 3: b isolated (deny all ingress); a program that passes everything
- * run ahead of ours (a TCX program, then a tc filter at our priority added
- * after ours) lets a in: status and verify exit 1 and name it.
- */
-Test(harden, foreign_program_ahead_is_reported)
+/* Attach b, isolate it, and check that a is denied and all reads clean. */
+static void ahead_setup(struct npt_pod **a, struct npt_pod **b)
 {
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, fo, .handle = 7, .priority = 1);
-	struct npt_pod *a, *b;
 	char out[16384];
-	int rc, fd;
+	int rc;
 
 	dpt_tool();
-	a = dpt_pod("a", A4, NULL);
-	b = dpt_pod("b", B4, NULL);
-	cr_assert_eq(npt_serve(b, TCP, 8080), 0);
+	*a = dpt_pod("a", A4, NULL);
+	*b = dpt_pod("b", B4, NULL);
+	cr_assert_eq(npt_serve(*b, TCP, 8080), 0);
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "test", "b"), 0);
-	apply_manifest("b", b->ifindex);
-	cr_assert_eq(probe(a, B4, 8080), 1, "a is denied");
+	cr_assert_eq(dpt_attach(T.dp, (*b)->host_if, 0, "test", "b"), 0);
+	apply_manifest("b", (*b)->ifindex);
+	cr_assert_eq(probe(*a, B4, 8080), 1, "a is denied");
 	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
 			T.pin_root);
 	cr_assert_eq(rc, 0, "clean status: %s", out);
 	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
 			dpt_tool(), manifest, T.pin_root);
 	cr_assert_eq(rc, 0, "clean verify: %s", out);
-
 	skel = np_empty_bpf__open_and_load();
 	cr_assert_not_null(skel);
+}
+
+/* status and verify both exit want, and name what (when want is 1). */
+static void expect_reads(int want, const char *what, const char *when)
+{
+	char out[16384];
+	int rc;
+
+	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
+			T.pin_root);
+	cr_expect_eq(rc, want, "status %s: %s", when, out);
+	if (want)
+		cr_expect_not_null(strstr(out, what), "status %s: %s", when,
+				   out);
+	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
+			dpt_tool(), manifest, T.pin_root);
+	cr_expect_eq(rc, want, "verify %s: %s", when, out);
+	if (want)
+		cr_expect_not_null(strstr(out, what), "verify %s: %s", when,
+				   out);
+}
+
+/*
+ * Item 3, owned by TCX (the default where the kernel has it): our link
+ * runs first, so a TCX program appended after it and a tc filter at any
+ * priority never see what we judge: b stays closed and the reads stay
+ * clean. Nobody can replace our program on the hook. A TCX program put
+ * before ours (BPF_F_BEFORE) does let a in: status and verify exit 1 and
+ * name it.
+ */
+Test(harden, tcx_link_owns_the_hook)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, fo, .handle = 7, .priority = 1);
+	DECLARE_LIBBPF_OPTS(bpf_prog_attach_opts, ro,
+			    .flags = BPF_F_REPLACE);
+	struct np_datapath_hook hk[2];
+	struct npt_pod *a, *b;
+	int fd, rc;
+
+	ahead_setup(&a, &b);
+	cr_assert_eq(np_datapath_hooks(T.dp, b->ifindex, hk), 0);
+	if (hk[0].kind != NP_HOOK_KIND_TCX)
+		cr_skip_test("no TCX on this kernel: owned by tc");
+	cr_expect_eq(hk[1].kind, NP_HOOK_KIND_TCX);
+	fd = bpf_program__fd(skel->progs.np_tc_empty);
+
+	/* a pass-all TCX program appended on the veth's egress hook */
+	cr_assert_eq(bpf_prog_attach(fd, b->ifindex, BPF_TCX_EGRESS, 0), 0);
+	tcx_ifindex = b->ifindex;
+	cr_expect_eq(probe(a, B4, 8080), 1, "a TCX program after ours");
+	expect_reads(0, NULL, "with a TCX program after ours");
+
+	/* a pass-all tc filter at our old priority */
+	cr_assert_eq(npt_sh("tc qdisc add dev %s clsact", b->host_if), 0);
+	hook.ifindex = b->ifindex;
+	fo.prog_fd = fd;
+	cr_assert_eq(bpf_tc_attach(&hook, &fo), 0);
+	cr_expect_eq(probe(a, B4, 8080), 1, "a tc filter at priority 1");
+	expect_reads(0, NULL, "with a tc filter");
+
+	/* replacing our program on the hook is refused by the kernel */
+	ro.replace_prog_fd = np__datapath_prog_fd(T.dp, NP_DIRECTION_INGRESS);
+	rc = bpf_prog_attach_opts(fd, b->ifindex, BPF_TCX_EGRESS, &ro);
+	cr_expect_neq(rc, 0, "our link was replaced");
+	cr_expect_eq(probe(a, B4, 8080), 1, "after the replace attempt");
+
+	/* the same program put before ours: it bypasses, and is named */
+	cr_assert_eq(bpf_prog_detach2(fd, b->ifindex, BPF_TCX_EGRESS), 0);
+	cr_assert_eq(bpf_prog_attach(fd, b->ifindex, BPF_TCX_EGRESS,
+				     BPF_F_BEFORE),
+		     0);
+	cr_assert_eq(np_datapath_hooks(T.dp, b->ifindex, hk), 0);
+	cr_expect_eq(hk[NP_DIRECTION_INGRESS].state, NP_HOOK_PRECEDED);
+	cr_expect_eq(hk[NP_DIRECTION_INGRESS].ahead, 1);
+	cr_expect_str_eq(hk[NP_DIRECTION_INGRESS].ahead_kind, "tcx");
+	cr_expect_eq(probe(a, B4, 8080), 0, "the TCX program ahead bypasses");
+	expect_reads(1, "tcx", "with a TCX program ahead");
+}
+
+/*
+ * Item 3, owned by a tc filter (kernels without TCX, or NP_HOOK_KIND_TC):
+ * a program that passes everything run ahead of ours (any TCX program,
+ * then a tc filter at our priority added after ours) lets a in: status
+ * and verify exit 1 and name it.
+ */
+Test(harden, foreign_program_ahead_of_tc_filter_is_reported)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, fo, .handle = 7, .priority = 1);
+	struct np_datapath_hook hk[2];
+	struct npt_pod *a, *b;
+	int rc, fd;
+
+	T.hook = NP_HOOK_KIND_TC;
+	ahead_setup(&a, &b);
+	cr_assert_eq(np_datapath_hooks(T.dp, b->ifindex, hk), 0);
+	cr_expect_eq(hk[0].kind, NP_HOOK_KIND_TC);
+	cr_expect_eq(hk[1].kind, NP_HOOK_KIND_TC);
 	fd = bpf_program__fd(skel->progs.np_tc_empty);
 
 	/* a TCX program on the veth's egress (the pod's ingress) */
@@ -437,14 +559,7 @@ Test(harden, foreign_program_ahead_is_reported)
 	if (!rc) {
 		tcx_ifindex = b->ifindex;
 		cr_expect_eq(probe(a, B4, 8080), 0, "the TCX program bypasses");
-		rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s",
-				dpt_tool(), T.pin_root);
-		cr_expect_eq(rc, 1, "status with a TCX program ahead: %s", out);
-		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
-		rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
-				dpt_tool(), manifest, T.pin_root);
-		cr_expect_eq(rc, 1, "verify with a TCX program ahead: %s", out);
-		cr_expect_not_null(strstr(out, "tcx"), "%s", out);
+		expect_reads(1, "tcx", "with a TCX program ahead");
 		bpf_prog_detach2(fd, b->ifindex, BPF_TCX_EGRESS);
 		tcx_ifindex = 0;
 	}
@@ -454,14 +569,51 @@ Test(harden, foreign_program_ahead_is_reported)
 	fo.prog_fd = fd;
 	cr_assert_eq(bpf_tc_attach(&hook, &fo), 0);
 	cr_expect_eq(probe(a, B4, 8080), 0, "the filter ahead bypasses");
-	rc = dpt_run_sh(out, sizeof(out), "%s status --pin-root %s", dpt_tool(),
-			T.pin_root);
-	cr_expect_eq(rc, 1, "status with a filter ahead: %s", out);
-	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
-	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
-			dpt_tool(), manifest, T.pin_root);
-	cr_expect_eq(rc, 1, "verify with a filter ahead: %s", out);
-	cr_expect_not_null(strstr(out, "handle 0x7"), "%s", out);
+	expect_reads(1, "handle 0x7", "with a filter ahead");
+}
+
+/*
+ * Moving a pod from a tc filter to a TCX link and back leaves no gap (the
+ * new hook is attached before the old goes) and nothing behind.
+ */
+Test(harden, hook_kind_moves_without_a_gap)
+{
+	struct np_datapath_hook hk[2];
+	struct npt_pod *a, *b;
+	int d;
+
+	T.hook = NP_HOOK_KIND_TC;
+	ahead_setup(&a, &b);
+	T.hook = NP_HOOK_KIND_TCX;
+	d = dpt_attach(T.dp, b->host_if, 0, "test", "b");
+	if (d == -EOPNOTSUPP)
+		cr_skip_test("no TCX on this kernel");
+	cr_assert_eq(d, 0, "%s", strerror(-d));
+	cr_assert_eq(np_datapath_hooks(T.dp, b->ifindex, hk), 0);
+	for (d = 0; d < 2; d++) {
+		cr_expect_eq(hk[d].kind, NP_HOOK_KIND_TCX);
+		cr_expect_eq(hk[d].state, NP_HOOK_OK);
+		cr_expect_eq(hk[d].filters, 1, "only our link is left");
+	}
+	cr_expect_neq(npt_sh("tc qdisc show dev %s | grep -q clsact",
+			     b->host_if),
+		      0, "our clsact qdisc went");
+	cr_expect_eq(probe(a, B4, 8080), 1, "a is still denied");
+	expect_reads(0, NULL, "after moving to TCX");
+
+	T.hook = NP_HOOK_KIND_TC;
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "test", "b"), 0);
+	cr_assert_eq(np_datapath_hooks(T.dp, b->ifindex, hk), 0);
+	for (d = 0; d < 2; d++) {
+		cr_expect_eq(hk[d].kind, NP_HOOK_KIND_TC);
+		cr_expect_eq(hk[d].state, NP_HOOK_OK);
+		cr_expect_eq(hk[d].filters, 1, "only our filter is left");
+	}
+	cr_expect_eq(dpt_tcx_progs(b->ifindex, false) +
+			     dpt_tcx_progs(b->ifindex, true),
+		     0);
+	cr_expect_eq(probe(a, B4, 8080), 1, "a is still denied");
+	expect_reads(0, NULL, "after moving back to tc");
 }
 
 /*
@@ -474,6 +626,7 @@ Test(harden, second_datapath_on_a_veth_refused)
 	NP_OPTS(np_attach_opts, ao);
 	struct np_datapath *dp2 = NULL;
 	struct np_datapath_hook hk[2];
+	enum np_hook_kind k;
 	char root2[96];
 	struct np_diag d;
 	struct npt_pod *a;
@@ -487,10 +640,18 @@ Test(harden, second_datapath_on_a_veth_refused)
 	err = np_datapath_open(&dp2, &o);
 	cr_assert_eq(err, 0, "second open: %s", strerror(-err));
 	ao.ifname = a->host_if;
-	err = np_datapath_attach(dp2, &ao, &d);
-	cr_expect_neq(err, 0, "the second datapath took the veth over");
-	cr_expect_not_null(strstr(d.message, T.pin_root), "diag: %s",
-			   d.message);
+	for (k = NP_HOOK_KIND_NONE; k <= NP_HOOK_KIND_TCX; k++) {
+		ao.hook = k;
+		err = np_datapath_attach(dp2, &ao, &d);
+		if (err == -EOPNOTSUPP)
+			continue; /* no TCX here */
+		cr_expect_neq(err, 0, "the second datapath took the veth over "
+				      "(hook %s)",
+			      np_hook_kind_name(k));
+		cr_expect_not_null(strstr(d.message, T.pin_root),
+				   "hook %s: diag: %s", np_hook_kind_name(k),
+				   d.message);
+	}
 	np_datapath_destroy(dp2);
 	npt_rm_pins(root2);
 	cr_assert_eq(np_datapath_hooks(T.dp, a->ifindex, hk), 0);
@@ -512,6 +673,7 @@ Test(harden, libbpf_messages_go_to_the_log)
 
 	a = dpt_pod("a", A4, NULL);
 	cr_assert_eq(npt_sh("tc qdisc add dev %s clsact", a->host_if), 0);
+	T.hook = NP_HOOK_KIND_TC; /* libbpf says the qdisc exists */
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	snprintf(path, sizeof(path), "%s/stderr", workdir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -1235,6 +1235,7 @@ Test(prog, foreign_filter_is_replaced)
 	uint32_t len = sizeof(info);
 	unsigned int ifx = p->ifindex;
 
+	T.hook = NP_HOOK_KIND_TC; /* owned by a tc filter */
 	dpt_open(NP_MODE_STRICT, false, NULL, 0);
 	cr_assert_eq(dpt_attach(T.dp, NULL, ifx, "n", "a"), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), SHOT);
@@ -1449,11 +1450,25 @@ Test(prog, gc_expires_conntrack_and_forgets_vanished_pods)
 	cr_expect_eq(ps.p[0].ifindex, ifx);
 	cr_expect_eq(np__datapath_nrulesets(T.dp), 0);
 
-	/* detach removes our filters */
-	cr_expect_eq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
-			    T.pods[1].host_if),
-		     0);
-	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+	/* detach removes our hooks (TCX links here, else tc filters) */
+	{
+		struct np_datapath_hook hk[2];
+		char lp[160];
+
+		cr_assert_eq(np_datapath_hooks(T.dp, ifx, hk), 0);
+		cr_expect_eq(hk[0].state, NP_HOOK_OK);
+		cr_expect_eq(hk[1].state, NP_HOOK_OK);
+		cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
+		cr_assert_eq(np_datapath_hooks(T.dp, ifx, hk), 0);
+		cr_expect_eq(hk[0].state, NP_HOOK_MISSING);
+		cr_expect_eq(hk[1].state, NP_HOOK_MISSING);
+		cr_expect_eq(hk[0].filters + hk[1].filters, 0);
+		cr_expect_eq(dpt_tcx_progs(ifx, false) +
+				     dpt_tcx_progs(ifx, true),
+			     0);
+		snprintf(lp, sizeof(lp), "%s/link_%u_ingress", T.pin_root, ifx);
+		cr_expect_neq(access(lp, F_OK), 0, "%s left", lp);
+	}
 	cr_expect_neq(npt_sh("tc filter show dev %s ingress | grep -q 0x4e50",
 			     T.pods[1].host_if),
 		      0);

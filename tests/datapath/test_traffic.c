@@ -240,6 +240,10 @@ static bool has_filters(const char *ifname, const char *hook)
 	       0;
 }
 
+/*
+ * Owned by tc filters: destroy removes our filters and the clsact qdiscs
+ * we made, and leaves someone else's qdisc and filter alone.
+ */
 Test(traffic, destroy_leaves_no_pin_and_no_filter)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
@@ -262,6 +266,7 @@ Test(traffic, destroy_leaves_no_pin_and_no_filter)
 	memset(&o, 0, sizeof(o));
 	o.sz = sizeof(o);
 
+	T.hook = NP_HOOK_KIND_TC;
 	dpt_open(NP_MODE_STRICT, false, NULL, 0);
 	attach(A, "a");
 	attach(B, "b");
@@ -301,6 +306,74 @@ Test(traffic, destroy_leaves_no_pin_and_no_filter)
 	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
 	cr_expect_neq(stat(path, &st), 0);
 	/* the programs are gone once the kernel frees them */
+	for (i = 0; i < 2; i++) {
+		int fd = -1, tries;
+
+		for (tries = 0; tries < 100; tries++) {
+			fd = bpf_prog_get_fd_by_id(ids[i]);
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(20000);
+		}
+		cr_expect_lt(fd, 0, "program %u still loaded", ids[i]);
+	}
+	cr_expect_eq(probe(A, TCP, B4, 8080), ALLOWED, "no enforcement left");
+}
+
+/*
+ * Owned by TCX links (the default where the kernel has them): attach makes
+ * no clsact qdisc; destroy detaches and unpins every link, leaves another
+ * program's TCX attachment alone, and the programs go.
+ */
+Test(traffic, destroy_leaves_no_link)
+{
+	struct np_empty_bpf *empty;
+	struct np_datapath_hook hk[2];
+	struct stat st;
+	uint32_t ids[2];
+	int i, efd;
+
+	three_pods();
+	dpt_open(NP_MODE_STRICT, false, NULL, 0);
+	attach(A, "a");
+	attach(B, "b");
+	cr_assert_eq(np_datapath_hooks(T.dp, A->ifindex, hk), 0);
+	if (hk[0].kind != NP_HOOK_KIND_TCX)
+		cr_skip_test("no TCX on this kernel");
+	cr_expect_eq(probe(A, TCP, B4, 8080), DENIED);
+	cr_expect(!has_clsact(A->host_if), "no clsact qdisc with TCX");
+	cr_expect_eq(dpt_tcx_progs(A->ifindex, false), 1);
+	cr_expect_eq(dpt_tcx_progs(A->ifindex, true), 1);
+	/* someone else's TCX program on b, after ours */
+	empty = np_empty_bpf__open_and_load();
+	cr_assert_not_null(empty);
+	efd = bpf_program__fd(empty->progs.np_tc_empty);
+	cr_assert_eq(bpf_prog_attach(efd, B->ifindex, 46 /* TCX ingress */, 0),
+		     0);
+	for (i = 0; i < 2; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		cr_assert_eq(bpf_obj_get_info_by_fd(
+				     np__datapath_prog_fd(T.dp, i), &info,
+				     &len),
+			     0);
+		ids[i] = info.id;
+	}
+
+	cr_assert_eq(np_datapath_destroy(T.dp), 0);
+	T.dp = NULL;
+	cr_expect_neq(stat(T.pin_root, &st), 0, "pin root removed");
+	cr_expect_eq(dpt_tcx_progs(A->ifindex, false) +
+			     dpt_tcx_progs(A->ifindex, true),
+		     0, "our links detached");
+	cr_expect_eq(dpt_tcx_progs(B->ifindex, false), 1,
+		     "the other program stays");
+	cr_expect_eq(dpt_tcx_progs(B->ifindex, true), 0);
+	bpf_prog_detach2(efd, B->ifindex, 46);
+	np_empty_bpf__destroy(empty);
 	for (i = 0; i < 2; i++) {
 		int fd = -1, tries;
 

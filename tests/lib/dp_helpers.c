@@ -2,6 +2,7 @@
 /* Owns the datapath fixture, crafted frames, hand-built map sets. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -310,9 +311,40 @@ int dpt_attach(struct np_datapath *dp, const char *ifname, unsigned int ifindex,
 	       const char *ns, const char *name)
 {
 	NP_OPTS(np_attach_opts, o, .ifname = ifname, .ifindex = ifindex,
-		.pod_ns = ns, .pod_name = name);
+		.pod_ns = ns, .pod_name = name, .hook = T.hook);
 
 	return np_datapath_attach(dp, &o, NULL);
+}
+
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
+
+unsigned int dpt_tcx_progs(unsigned int ifindex, bool egress)
+{
+	uint32_t cnt = 0, flags = 0;
+
+	if (bpf_prog_query((int)ifindex,
+			   egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, 0, &flags,
+			   NULL, &cnt))
+		return 0;
+	return cnt;
+}
+
+void dpt_unhook(unsigned int ifindex, bool egress)
+{
+	char path[160], name[IF_NAMESIZE];
+	const char *hook = egress ? "egress" : "ingress";
+
+	snprintf(path, sizeof(path), "%s/link_%u_%s", T.pin_root, ifindex,
+		 hook);
+	if (!access(path, F_OK)) {
+		cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+		return;
+	}
+	cr_assert_not_null(if_indextoname(ifindex, name));
+	cr_assert_eq(npt_sh("tc filter del dev %s %s", name, hook), 0);
 }
 
 int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag)

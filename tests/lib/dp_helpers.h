@@ -33,6 +33,8 @@ struct dpt {
 	struct npt_pod pods[DPT_MAX_PODS];
 	int npods;
 	struct dpt_log log;
+	/* how dpt_attach() attaches (0: the library's choice, TCX here) */
+	enum np_hook_kind hook;
 };
 
 extern struct dpt T;
@@ -96,9 +98,20 @@ uint32_t msb_ps(struct msb *b, uint8_t flags, const uint16_t (*slots)[3],
 void msb_add(struct msb *b, enum np_direction dir, const char *cidr,
 	     uint32_t ps);
 int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag);
-/* np_datapath_attach() of host veth ifname (or ifindex) as pod ns/name. */
+/*
+ * np_datapath_attach() of host veth ifname (or ifindex) as pod ns/name,
+ * the way T.hook says.
+ */
 int dpt_attach(struct np_datapath *dp, const char *ifname, unsigned int ifindex,
 	       const char *ns, const char *name);
+/* TCX programs on a veth's ingress (or egress) hook, as the kernel says. */
+unsigned int dpt_tcx_progs(unsigned int ifindex, bool egress);
+/*
+ * Take our program off one hook of ifindex behind the datapath's back, the
+ * way an operator could: delete our tc filter, or unpin our TCX link (the
+ * pin is its only reference, so it goes).
+ */
+void dpt_unhook(unsigned int ifindex, bool egress);
 
 /* The netpol tool under test ($NETPOL); skips the test when it is not set. */
 const char *dpt_tool(void);

@@ -37,6 +37,10 @@ check("help lists every command", r.returncode == 0 and all(
                             "metrics", "verify", "explain")), r.stdout)
 r = run("no-such-command")
 check("unknown command exits 2", r.returncode == 2)
+r = run("attach", "--ifname", "npt-none", "--hook", "xdp")
+check("attach --hook: a bad value is named with the accepted ones, exit 2",
+      r.returncode == 2 and "--hook xdp" in r.stderr and "tcx" in r.stderr
+      and "tc" in r.stderr, r.stderr)
 
 r = run("validate", *stars)
 check("validate: valid manifests exit 0", r.returncode == 0 and not r.stderr,

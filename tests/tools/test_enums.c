@@ -112,6 +112,15 @@ Test(enums, hook_state)
 	cr_expect_null(np_hook_state_name((enum np_hook_state) - 1));
 }
 
+Test(enums, hook_kind)
+{
+	cr_expect_str_eq(np_hook_kind_name(NP_HOOK_KIND_NONE), "none");
+	cr_expect_str_eq(np_hook_kind_name(NP_HOOK_KIND_TC), "tc");
+	cr_expect_str_eq(np_hook_kind_name(NP_HOOK_KIND_TCX), "tcx");
+	cr_expect_null(np_hook_kind_name((enum np_hook_kind)3));
+	cr_expect_null(np_hook_kind_name((enum np_hook_kind) - 1));
+}
+
 Test(enums, conn_state)
 {
 	cr_expect_str_eq(np_conn_state_name(NP_CONN_NEW), "new");
