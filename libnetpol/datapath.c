@@ -588,10 +588,11 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		return -EINVAL;
 	}
 	if (!np_hook_kind_name(want)) {
-		np__dp_diag_set(diag, -EINVAL,
-				"hook: Unsupported value: %d: supported values: "
-				"\"none\" (choose), \"tc\", \"tcx\"",
-				(int)want);
+		np__dp_diag_set(
+			diag, -EINVAL,
+			"hook: Unsupported value: %d: supported values: "
+			"\"none\" (choose), \"tc\", \"tcx\"",
+			(int)want);
 		return -EINVAL;
 	}
 	tcx = want == NP_HOOK_KIND_TCX ||

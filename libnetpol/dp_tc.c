@@ -227,8 +227,8 @@ bool np__tcx_available(void)
 }
 
 /* Where program id runs on TCX hook ap: its position, or -1; n: all. */
-int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		uint32_t id, uint32_t *n, uint32_t *first)
+int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap, uint32_t id,
+		uint32_t *n, uint32_t *first)
 {
 	uint32_t ids[NP_TCX_MAX], cnt, i;
 	int err = tcx_list(ifindex, ap, ids, &cnt);
@@ -251,8 +251,8 @@ int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap,
  * by tc: every TCX program, or when there is none, the tc filters ahead of
  * ours in chain 0.
  */
-int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		 uint32_t id, struct np_ahead *out)
+int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap, uint32_t id,
+		 struct np_ahead *out)
 {
 	struct ahead_ctx c = { .ifindex = ifindex, .out = out };
 	uint32_t n = 0, first = 0;

@@ -484,8 +484,7 @@ Test(harden, tcx_link_owns_the_hook)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, fo, .handle = 7, .priority = 1);
-	DECLARE_LIBBPF_OPTS(bpf_prog_attach_opts, ro,
-			    .flags = BPF_F_REPLACE);
+	DECLARE_LIBBPF_OPTS(bpf_prog_attach_opts, ro, .flags = BPF_F_REPLACE);
 	struct np_datapath_hook hk[2];
 	struct npt_pod *a, *b;
 	int fd, rc;
@@ -645,8 +644,9 @@ Test(harden, second_datapath_on_a_veth_refused)
 		err = np_datapath_attach(dp2, &ao, &d);
 		if (err == -EOPNOTSUPP)
 			continue; /* no TCX here */
-		cr_expect_neq(err, 0, "the second datapath took the veth over "
-				      "(hook %s)",
+		cr_expect_neq(err, 0,
+			      "the second datapath took the veth over "
+			      "(hook %s)",
 			      np_hook_kind_name(k));
 		cr_expect_not_null(strstr(d.message, T.pin_root),
 				   "hook %s: diag: %s", np_hook_kind_name(k),

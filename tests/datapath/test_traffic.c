@@ -356,10 +356,10 @@ Test(traffic, destroy_leaves_no_link)
 		uint32_t len = sizeof(info);
 
 		memset(&info, 0, sizeof(info));
-		cr_assert_eq(bpf_obj_get_info_by_fd(
-				     np__datapath_prog_fd(T.dp, i), &info,
-				     &len),
-			     0);
+		cr_assert_eq(
+			bpf_obj_get_info_by_fd(np__datapath_prog_fd(T.dp, i),
+					       &info, &len),
+			0);
 		ids[i] = info.id;
 	}
 
