@@ -105,9 +105,16 @@ static void dp_unlock(struct np_datapath *dp)
 	}
 }
 
-/* Lock, and make sure the cache reflects the maps. */
+static bool stale_collect(struct np_datapath *dp);
+
+/*
+ * Lock, and make sure the cache reflects the maps. A writing handle that
+ * lives long (an agent's) forgets the records of vanished or replaced
+ * interfaces here too, at most every stale_ns, as every writing open does.
+ */
 int np__dp_begin(struct np_datapath *dp)
 {
+	uint64_t now;
 	int err = dp_lock(dp);
 
 	if (err)
@@ -118,9 +125,17 @@ int np__dp_begin(struct np_datapath *dp)
 			LOG(dp, NP_LOG_ERROR, "reading the pinned state: %s",
 			    strerror(-err));
 			dp_unlock(dp);
+			return err;
 		}
 	}
-	return err;
+	now = mono_ns(CLOCK_MONOTONIC);
+	if (!dp->read_only && dp->locked == 1 &&
+	    now - dp->stale_last_ns >= dp->stale_ns) {
+		dp->stale_last_ns = now;
+		if (stale_collect(dp))
+			np__gen_bump(dp);
+	}
+	return 0;
 }
 
 void np__dp_end(struct np_datapath *dp, bool changed)
@@ -315,6 +330,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	dp->log = NP_OPTS_GET(opts, log, NULL);
 	dp->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
 	dp->lpm_batch = -1;
+	dp->stale_ns = NP_STALE_NS;
 	dp->pin_root = strdup(root && *root ? root : NP_DEFAULT_PIN_ROOT);
 	dp->gps = calloc(NP_MAX_PORTSETS, sizeof(*dp->gps));
 	dp->slot_used = calloc(NP_MAX_ENDPOINTS, 1);
@@ -359,6 +375,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		err = np__cache_rebuild(dp);
 	/* existing_only opens are for inspection: they repair nothing */
 	dp->read_only = existing;
+	dp->stale_last_ns = mono_ns(CLOCK_MONOTONIC);
 	if (!err && !existing && stale_collect(dp))
 		np__gen_bump(dp);
 	if (!err && !existing)

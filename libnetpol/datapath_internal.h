@@ -37,6 +37,11 @@ int np__datapath_prog_fd(struct np_datapath *dp, enum np_direction dir);
  */
 int np__datapath_clock(struct np_datapath *dp, uint32_t *now, uint32_t *hz);
 
+/*
+ * How often a writing handle collects stale records in its calls (default
+ * 30 s; 0: at every call), for tests.
+ */
+void np__datapath_set_stale_interval(struct np_datapath *dp, uint64_t ns);
 /* The rule-set ids in use and their reference counts, for tests. */
 size_t np__datapath_nrulesets(struct np_datapath *dp);
 /* Entries (v4 + v6) written under a rule-set id; 0 when unknown. */

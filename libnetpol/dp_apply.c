@@ -309,6 +309,12 @@ NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 	return err;
 }
 
+void np__datapath_set_stale_interval(struct np_datapath *dp, uint64_t ns)
+{
+	if (dp)
+		dp->stale_ns = ns;
+}
+
 size_t np__datapath_nrulesets(struct np_datapath *dp)
 {
 	size_t i, n = 0;

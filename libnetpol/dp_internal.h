@@ -33,6 +33,8 @@
 #define NP_TC_PRIO 1 /* first: filters run by priority */
 #define NP_RETIRE_NS 1000000000ull /* retired id: kept this long */
 #define NP_IFX_MASK 0x00ffffffu /* ifindex bits in conntrack */
+/* a long-lived writing handle collects stale records this often */
+#define NP_STALE_NS (30 * 1000000000ull)
 
 /*
  * Keys a map walk visits at most (np__map_keys, map_count): a walk
@@ -154,6 +156,8 @@ struct np_datapath {
 	int locked; /* flock depth */
 	bool read_only; /* existing_only: no repair at open, no reap at close */
 	int dirs_made; /* trailing pin_root components this open created */
+	uint64_t stale_ns; /* stale records collected at most this often */
+	uint64_t stale_last_ns; /* and last then (CLOCK_MONOTONIC) */
 	int print_depth; /* np__print_begin() nesting */
 	libbpf_print_fn_t print_prev; /* libbpf's print before ours */
 	/* cache of the pinned state, valid while gen matches */

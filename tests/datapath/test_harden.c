@@ -374,6 +374,52 @@ Test(harden, reused_ifindex_is_a_new_endpoint)
 	cr_expect_eq(probe(p, B4, 8080), 1, "P must not reach B");
 }
 
+static int find_pod(void *ctx, const struct np_datapath_pod *pod)
+{
+	unsigned int *want = ctx;
+
+	if (pod->ifindex == *want)
+		*want = 0;
+	return 0;
+}
+
+/*
+ * Item 2, for an agent that keeps one handle open: a pod's veth vanishes
+ * without a detach; the handle's next writing call (here an attach of
+ * another pod) forgets the record, with its conntrack, without gc.
+ */
+Test(harden, long_lived_handle_collects_stale_records)
+{
+	struct npt_pod *a, *p;
+	struct npt_conn conn;
+	char a_if[IF_NAMESIZE];
+	unsigned int idx, want;
+	int i;
+
+	p = dpt_pod("p", P4, NULL);
+	a = dpt_pod("a", A4, NULL);
+	idx = a->ifindex;
+	snprintf(a_if, sizeof(a_if), "%s", a->host_if);
+	cr_assert_eq(npt_serve(a, TCP, 8080), 0);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	np__datapath_set_stale_interval(T.dp, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+	cr_assert_eq(npt_conn_open(&conn, p, TCP, A4, 8080, TMO), 0);
+	cr_assert_geq(conns(idx), 1);
+	npt_conn_close(&conn);
+	npt_pod_destroy(a);
+	for (i = 0; i < 200 && if_nametoindex(a_if); i++)
+		usleep(10000);
+	want = idx;
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, find_pod, &want), 0);
+	cr_assert_eq(want, 0, "the record is there before a writing call");
+	cr_assert_eq(dpt_attach(T.dp, p->host_if, 0, "test", "p"), 0);
+	want = idx;
+	cr_assert_eq(np_datapath_pod_foreach(T.dp, find_pod, &want), 0);
+	cr_expect_eq(want, idx, "the stale record was not collected");
+	cr_expect_eq(conns(idx), 0, "its conntrack entries are gone");
+}
+
 /*
  * Item 8: a datapath made in the node's namespace; from another one, where
  * an unrelated interface has the attached pod's ifindex, every command is
