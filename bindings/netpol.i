@@ -64,7 +64,7 @@
 /*
  * The datapath (netpol/datapath.h): its options struct and callbacks have
  * np_swig_datapath_* helpers below; of the inspection calls, stats,
- * explain and verify have helpers, the others are not bound.
+ * hooks, explain and verify have helpers, the others are not bound.
  */
 %ignore np_datapath_opts;
 %ignore np_datapath_open;
@@ -234,8 +234,8 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_datapath_open,
 	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
-	int np_swig_datapath_stats, int np_swig_datapath_explain,
-	int np_swig_datapath_verify
+	int np_swig_datapath_stats, int np_swig_datapath_hooks,
+	int np_swig_datapath_explain, int np_swig_datapath_verify
 {
 	if ($1 < 0) {
 		np_swig_raise($1, NULL);
@@ -813,14 +813,17 @@ static int np_swig_datapath_open(struct np_datapath **out,
 
 /*
  * np_datapath_attach() with plain arguments instead of struct
- * np_attach_opts, "" for NULL (Go has no NULL string).
+ * np_attach_opts, "" for NULL (Go has no NULL string); hook is an enum
+ * np_hook_kind value (NP_HOOK_KIND_NONE: the library's choice), which the
+ * library checks.
  */
 static int np_swig_datapath_attach(struct np_datapath *dp,
 				   const char *ifname, unsigned int ifindex,
 				   const char *pod_ns, const char *pod_name,
-				   struct np_diag *diag)
+				   int hook, struct np_diag *diag)
 {
-	NP_OPTS(np_attach_opts, o, .ifindex = ifindex);
+	NP_OPTS(np_attach_opts, o, .ifindex = ifindex,
+		.hook = (enum np_hook_kind)hook);
 
 	o.ifname = ifname && *ifname ? ifname : NULL;
 	o.pod_ns = pod_ns && *pod_ns ? pod_ns : NULL;
@@ -962,6 +965,56 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 		 (unsigned long long)st.ct_evictions[0],
 		 (unsigned long long)st.ct_evictions[1]);
 	np_swig_puts(&b, tmp);
+	if (b.err) {
+		free(b.s);
+		return b.err;
+	}
+	*swig_out = b.s;
+	return 0;
+}
+
+/*
+ * np_datapath_hooks() as a JSON object {"ingress": {...}, "egress": {...}}
+ * by pod direction, each with state and kind (their names: "ok", ...;
+ * "none", "tc", "tcx"), prog_id, expected_id, filters, ahead, ahead_kind
+ * ("" when nothing is ahead), ahead_prio, ahead_handle, ahead_prog_id.
+ */
+static int np_swig_datapath_hooks(struct np_datapath *dp,
+				  unsigned int ifindex, char **swig_out)
+{
+	static const char *const dirs[2] = { "ingress", "egress" };
+	struct np_datapath_hook h[2];
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	int d, err;
+
+	if (!swig_out)
+		return -EINVAL;
+	memset(h, 0, sizeof(h));
+	err = np_datapath_hooks(dp, ifindex, h);
+	if (err)
+		return err;
+	np_swig_puts(&b, "{");
+	for (d = 0; d < 2; d++) {
+		/* ahead_kind need not end in a NUL when it is full */
+		char kind[sizeof(h[d].ahead_kind) + 1];
+
+		memcpy(kind, h[d].ahead_kind, sizeof(h[d].ahead_kind));
+		kind[sizeof(h[d].ahead_kind)] = '\0';
+		np_swig_key(&b, dirs[d]);
+		np_swig_puts(&b, "{");
+		np_swig_puts_json(&b, "state", np_hook_state_name(h[d].state));
+		np_swig_puts_json(&b, "kind", np_hook_kind_name(h[d].kind));
+		np_swig_putu(&b, "prog_id", h[d].prog_id);
+		np_swig_putu(&b, "expected_id", h[d].expected_id);
+		np_swig_putu(&b, "filters", h[d].filters);
+		np_swig_putu(&b, "ahead", h[d].ahead);
+		np_swig_puts_json(&b, "ahead_kind", kind);
+		np_swig_putu(&b, "ahead_prio", h[d].ahead_prio);
+		np_swig_putu(&b, "ahead_handle", h[d].ahead_handle);
+		np_swig_putu(&b, "ahead_prog_id", h[d].ahead_prog_id);
+		np_swig_puts(&b, "}");
+	}
+	np_swig_puts(&b, "}");
 	if (b.err) {
 		free(b.s);
 		return b.err;

@@ -63,6 +63,73 @@ func (s PodState) String() string {
 	return podStateNames[s]
 }
 
+// HookKind is how the programs are attached to a pod's host veth.
+type HookKind string
+
+// Hook kinds: AttachHook takes HookAuto, HookTCX or HookTC; Hooks reports
+// HookTCX, HookTC or HookNone.
+const (
+	// HookAuto lets the library choose: TCX where the kernel has it
+	// (6.6+), else tc.
+	HookAuto HookKind = "auto"
+	// HookTCX is a pinned TCX link, first on the hook; attaching with it
+	// fails with EOPNOTSUPP on a kernel without TCX.
+	HookTCX HookKind = "tcx"
+	// HookTC is a tc filter at priority 1 on a clsact qdisc.
+	HookTC HookKind = "tc"
+	// HookNone, only reported by Hooks: nothing of ours is attached.
+	HookNone HookKind = "none"
+)
+
+// HookState says whether a hook of a pod runs this datapath's program
+// first.
+type HookState string
+
+// Hook states, the names of enum np_hook_state.
+const (
+	HookOK       HookState = "ok"        // our program runs first
+	HookMissing  HookState = "missing"   // no program of ours on it
+	HookStale    HookState = "stale"     // our tc filter, another program
+	HookNoDevice HookState = "no-device" // the interface is gone
+	// HookPreceded: ours runs, but something runs before it (Ahead*).
+	HookPreceded HookState = "preceded"
+)
+
+// Hook is a pod's hook in one direction as the kernel has it.
+type Hook struct {
+	State HookState `json:"state"`
+	Kind  HookKind  `json:"kind"` // how ours is attached; HookNone: not
+	// ProgID is the program our link or filter runs, 0 when none;
+	// ExpectedID this datapath's program.
+	ProgID     uint32 `json:"prog_id"`
+	ExpectedID uint32 `json:"expected_id"`
+	// Filters counts every TCX program and tc filter on the hook, ours
+	// included.
+	Filters int `json:"filters"`
+	// What runs before ours: how many TCX programs or tc filters, and the
+	// first one's kind ("tcx", or the tc filter's kind such as "bpf"; ""
+	// when nothing), tc priority and handle (0 for TCX) and BPF program.
+	Ahead       int    `json:"ahead"`
+	AheadKind   string `json:"ahead_kind"`
+	AheadPrio   uint16 `json:"ahead_prio"`
+	AheadHandle uint32 `json:"ahead_handle"`
+	AheadProgID uint32 `json:"ahead_prog_id"`
+}
+
+func hookArg(hook HookKind) (int, error) {
+	switch hook {
+	case HookAuto:
+		return int(capi.NP_HOOK_KIND_NONE), nil
+	case HookTCX:
+		return int(capi.NP_HOOK_KIND_TCX), nil
+	case HookTC:
+		return int(capi.NP_HOOK_KIND_TC), nil
+	}
+	return 0, &DiagError{Errno: syscall.EINVAL,
+		Message: fmt.Sprintf("netpol: unknown hook %q; expected one "+
+			"of auto, tc, tcx", string(hook))}
+}
+
 // DatapathOptions configures OpenDatapath; the zero value opens the
 // node's datapath under /sys/fs/bpf/netpol in standard mode.
 type DatapathOptions struct {
@@ -195,10 +262,23 @@ func (d *Datapath) Destroy() error {
 
 // Attach attaches the programs to a pod's host veth, by name (ifindex 0)
 // or index (ifname ""), and remembers the pod (namespace and name may be
-// ""). It returns the interface's index.
+// ""). It returns the interface's index. The library chooses how
+// (HookAuto); AttachHook says.
 func (d *Datapath) Attach(ifname string, ifindex int, namespace,
 	name string) (int, error) {
+	return d.AttachHook(ifname, ifindex, namespace, name, HookAuto)
+}
+
+// AttachHook is Attach by a given kind of hook: HookAuto, HookTCX
+// (EOPNOTSUPP on a kernel without TCX) or HookTC; another value is
+// EINVAL. A pod attached the other way is moved over without a gap.
+func (d *Datapath) AttachHook(ifname string, ifindex int, namespace,
+	name string, hook HookKind) (int, error) {
 	h, err := d.handle()
+	if err != nil {
+		return 0, err
+	}
+	kind, err := hookArg(hook)
 	if err != nil {
 		return 0, err
 	}
@@ -210,7 +290,7 @@ func (d *Datapath) Attach(ifname string, ifindex int, namespace,
 	dg := newDiag()
 	defer dg.free()
 	err = check(capi.Np_swig_datapath_attach(h, ifname, uint(ifindex),
-		namespace, name, dg.d), &dg)
+		namespace, name, kind, dg.d), &dg)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return 0, err
@@ -538,6 +618,38 @@ func (d *Datapath) Stats() (DatapathStats, error) {
 		return DatapathStats{}, fmt.Errorf("netpol: stats: %w", err)
 	}
 	return st, nil
+}
+
+// Hooks queries the kernel for the hooks of a pod's host veth, indexed
+// by Direction (the pod's ingress is the veth's egress hook): whether they
+// run this datapath's programs first, and how they are attached. The
+// interface need not be attached.
+func (d *Datapath) Hooks(ifindex int) ([2]Hook, error) {
+	h, err := d.handle()
+	if err != nil {
+		return [2]Hook{}, err
+	}
+	ifx, err := ifindexArg(ifindex)
+	if err != nil {
+		return [2]Hook{}, err
+	}
+	var s string
+	err = check(capi.Np_swig_datapath_hooks(h, ifx, &s), nil)
+	runtime.KeepAlive(d)
+	if err != nil {
+		return [2]Hook{}, err
+	}
+	var raw struct {
+		Ingress Hook `json:"ingress"`
+		Egress  Hook `json:"egress"`
+	}
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return [2]Hook{}, fmt.Errorf("netpol: hooks: %w", err)
+	}
+	var out [2]Hook
+	out[Ingress] = raw.Ingress
+	out[Egress] = raw.Egress
+	return out, nil
 }
 
 // Explanation is a new flow decided against the live maps.

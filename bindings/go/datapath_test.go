@@ -198,7 +198,8 @@ func TestDatapathNoHandle(t *testing.T) {
 		capi.Np_datapath_set_events(null, true),
 		capi.Np_datapath_destroy(null),
 		capi.Np_swig_datapath_attach(null, "lo", 0, "", "",
-			capi.SwigcptrNp_diag(0)),
+			int(capi.NP_HOOK_KIND_NONE), capi.SwigcptrNp_diag(0)),
+		capi.Np_swig_datapath_hooks(null, 1, &s),
 		capi.Np_swig_datapath_set_node_ips(null, nodeIP),
 		capi.Np_swig_datapath_test_packet(null, 1, 0, "xxxxxxxxxxxxxxxx"),
 		capi.Np_swig_datapath_counters(null, 1, 0, c),
@@ -216,6 +217,9 @@ func TestDatapathNoHandle(t *testing.T) {
 	}
 	if _, err := dp.Pods(); err != netpol.ErrClosed {
 		t.Fatalf("Pods on a zero Datapath: %v", err)
+	}
+	if _, err := dp.Hooks(1); err != netpol.ErrClosed {
+		t.Fatalf("Hooks on a zero Datapath: %v", err)
 	}
 	if err := dp.Close(); err != nil {
 		t.Fatal(err)
@@ -246,6 +250,144 @@ func TestDatapathUnsupported(t *testing.T) {
 	wantErrno(t, "OpenDatapath", err, syscall.ENOTSUP)
 	if _, err := os.Stat(pinRoot()); err == nil {
 		t.Fatal("a pin root without a datapath")
+	}
+}
+
+// kernelHasTCX: TCX came with Linux 6.6.
+func kernelHasTCX() bool {
+	var u syscall.Utsname
+	if syscall.Uname(&u) != nil {
+		return false
+	}
+	var b []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		b = append(b, byte(c))
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(string(b), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 6 || (major == 6 && minor >= 6)
+}
+
+// AttachHook chooses how the programs own the veth's hooks, and Hooks
+// reports it.
+func TestDatapathHooks(t *testing.T) {
+	cleanupStalePins()
+	root := pinRoot()
+	os.RemoveAll(root)
+	watchdog := time.AfterFunc(90*time.Second, func() {
+		os.RemoveAll(root)
+		panic("TestDatapathHooks still running after 90s")
+	})
+	defer watchdog.Stop()
+	defer func() {
+		_, err := os.Stat(root)
+		os.RemoveAll(root)
+		if err == nil {
+			t.Error("the pin root was left behind")
+		}
+	}()
+
+	privateNetns(t)
+	dp := openOrSkip(t, netpol.DatapathOptions{PinRoot: root})
+	defer dp.Destroy() // on failure; ErrClosed after the one below
+
+	hooks := func(ifx int) [2]netpol.Hook {
+		t.Helper()
+		h, err := dp.Hooks(ifx)
+		if err != nil {
+			t.Fatalf("Hooks(%d): %v", ifx, err)
+		}
+		return h
+	}
+	check := func(h [2]netpol.Hook, kind netpol.HookKind) {
+		t.Helper()
+		for dir, x := range h {
+			if x.State != netpol.HookOK || x.Kind != kind ||
+				x.ProgID == 0 || x.ProgID != x.ExpectedID ||
+				x.Filters < 1 || x.Ahead != 0 || x.AheadKind != "" ||
+				x.AheadProgID != 0 || x.AheadPrio != 0 ||
+				x.AheadHandle != 0 {
+				t.Fatalf("%v hook %+v, want ok %s",
+					netpol.Direction(dir), x, kind)
+			}
+		}
+		if h[netpol.Ingress].ProgID == h[netpol.Egress].ProgID {
+			t.Fatalf("one program both ways: %+v", h)
+		}
+	}
+	auto := netpol.HookTC
+	if kernelHasTCX() {
+		auto = netpol.HookTCX
+	}
+
+	// the library's choice: TCX where the kernel has it
+	ifx, err := dp.Attach(hostIf, 0, "x", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(hooks(ifx), auto)
+	// moved to a tc filter, and back, keeping the pod
+	if i, err := dp.AttachHook(hostIf, 0, "x", "b",
+		netpol.HookTC); err != nil || i != ifx {
+		t.Fatalf("AttachHook(tc) = %d, %v", i, err)
+	}
+	check(hooks(ifx), netpol.HookTC)
+	_, err = dp.AttachHook("", ifx, "x", "b", netpol.HookTCX)
+	if kernelHasTCX() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(hooks(ifx), netpol.HookTCX)
+	} else {
+		wantErrno(t, "AttachHook(tcx)", err, syscall.EOPNOTSUPP)
+	}
+	if pods, err := dp.Pods(); err != nil || len(pods) != 1 ||
+		pods[0].Name != "b" {
+		t.Fatalf("Pods() = %+v, %v", pods, err)
+	}
+
+	// only auto, tcx and tc
+	for _, bad := range []netpol.HookKind{"xdp", "", netpol.HookNone,
+		"TCX"} {
+		_, err := dp.AttachHook(hostIf, 0, "", "", bad)
+		wantErrno(t, fmt.Sprintf("AttachHook(%q)", bad), err,
+			syscall.EINVAL)
+		if !strings.Contains(err.Error(), "auto, tc, tcx") {
+			t.Fatalf("AttachHook(%q): %v", bad, err)
+		}
+	}
+
+	// an interface not attached: nothing of ours on it
+	podIfx, err := net.InterfaceByName(podIf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, x := range hooks(podIfx.Index) {
+		if x.State != netpol.HookMissing || x.Kind != netpol.HookNone ||
+			x.ProgID != 0 || x.ExpectedID == 0 {
+			t.Fatalf("%v hook of %s: %+v", netpol.Direction(dir),
+				podIf, x)
+		}
+	}
+	_, err = dp.Hooks(0)
+	wantErrno(t, "Hooks(0)", err, syscall.EINVAL)
+
+	// detached: missing too
+	if err := dp.Detach(ifx); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range hooks(ifx) {
+		if x.State != netpol.HookMissing || x.Kind != netpol.HookNone {
+			t.Fatalf("after Detach: %+v", x)
+		}
+	}
+	if err := dp.Destroy(); err != nil {
+		t.Fatal(err)
 	}
 }
 

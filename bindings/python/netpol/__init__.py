@@ -330,6 +330,8 @@ VERDICT_OK = 0      # TC_ACT_OK: the packet passes
 VERDICT_SHOT = 2    # TC_ACT_SHOT: the packet is dropped
 
 _MODES = {'standard': capi.NP_MODE_STANDARD, 'strict': capi.NP_MODE_STRICT}
+_HOOKS = {'auto': capi.NP_HOOK_KIND_NONE, 'tc': capi.NP_HOOK_KIND_TC,
+          'tcx': capi.NP_HOOK_KIND_TCX}
 _POD_STATES = {
     capi.NP_POD_DEFAULT_ALLOW: 'default-allow',
     capi.NP_POD_DEFAULT_DENY: 'default-deny',
@@ -455,9 +457,15 @@ class Datapath:
         dp.this.disown()       # np_datapath_destroy() frees it, even failing
         capi.np_datapath_destroy(dp)
 
-    def attach(self, ifname=None, ifindex=0, pod=None):
+    def attach(self, ifname=None, ifindex=0, pod=None, hook='auto'):
         """Attach the programs to a pod's host veth, by name or index;
-        pod is "namespace/name". Returns the interface index."""
+        pod is "namespace/name". Returns the interface index.
+
+        hook says how: 'auto' (TCX links where the kernel has them, 6.6+,
+        else tc filters), 'tcx' (errno EOPNOTSUPP without TCX) or 'tc';
+        anything else raises ValueError. Attaching an attached pod the
+        other way moves it over without a gap (see hooks())."""
+        hook = _lookup(_HOOKS, 'hook', hook)
         ns = name = None
         if pod is not None:
             ns, sep, name = _str('pod', pod).partition('/')
@@ -468,7 +476,8 @@ class Datapath:
         ifindex = _int('ifindex', ifindex, 0, 0xffffffff)
         if ifname is None and not ifindex:
             raise ValueError('attach() needs an ifname or an ifindex')
-        capi.np_swig_datapath_attach(self._h(), ifname, ifindex, ns, name)
+        capi.np_swig_datapath_attach(self._h(), ifname, ifindex, ns, name,
+                                     hook)
         if ifindex:
             return ifindex
         try:
@@ -570,6 +579,20 @@ class Datapath:
         events_on, ct_evictions ([IPv4, IPv6]: conntrack entries evicted
         because the table was full)."""
         return json.loads(capi.np_swig_datapath_stats(self._h()))
+
+    def hooks(self, ifindex):
+        """Whether a pod's hooks run this datapath's programs first, as
+        the kernel has them (the interface need not be attached):
+        {'ingress': {...}, 'egress': {...}} by pod direction, each with
+        state ('ok', 'missing', 'stale', 'no-device', 'preceded'), kind
+        (how ours is attached: 'tcx', 'tc', or 'none'), prog_id (the
+        program ours runs, 0: none), expected_id (this datapath's),
+        filters (TCX programs and tc filters on the hook, ours included),
+        and what runs before ours: ahead (how many), ahead_kind ('tcx' or
+        the tc filter's kind, '' when nothing), ahead_prio, ahead_handle
+        (a tc filter's, 0 for TCX) and ahead_prog_id."""
+        return json.loads(capi.np_swig_datapath_hooks(self._h(),
+                                                      _ifindex(ifindex)))
 
     def explain(self, ifindex, direction, peer, port, protocol='TCP',
                 ruleset=None):

@@ -192,7 +192,9 @@ def test_calls_on_no_handle_fail_cleanly():
         lambda: capi.np_datapath_set_events(None, True),
         lambda: capi.np_datapath_destroy(None),
         lambda: capi.np_datapath_apply(None, 1, rs._rs),
-        lambda: capi.np_swig_datapath_attach(None, 'lo', 0, None, None),
+        lambda: capi.np_swig_datapath_attach(None, 'lo', 0, None, None,
+                                             capi.NP_HOOK_KIND_NONE),
+        lambda: capi.np_swig_datapath_hooks(None, 1),
         lambda: capi.np_swig_datapath_set_node_ips(None, NODE_IP),
         lambda: capi.np_swig_datapath_test_packet(None, 1, 0, b'x' * 64),
         lambda: capi.np_swig_datapath_counters(
@@ -238,6 +240,89 @@ def test_argument_checks():
         netpol.Datapath(node_ips=['198.18.0.1,198.18.0.2'])
     with pytest.raises(TypeError):
         netpol.Datapath(node_ips=[1])
+
+
+def _kernel_has_tcx():
+    """TCX came with Linux 6.6."""
+    try:
+        major, minor = os.uname().release.split('.')[:2]
+        return (int(major), int(minor.split('-')[0])) >= (6, 6)
+    except ValueError:
+        return False
+
+
+def test_hooks(pin_root):
+    """attach(hook=...) chooses how the programs own the veth's hooks,
+    and hooks() reports it."""
+
+    def body():
+        dp = open_or_skip()
+        try:
+            hooks_scenario(dp)
+        finally:
+            if dp._dp is not None:
+                dp.destroy()
+            elif os.path.exists(PIN_ROOT):
+                netpol.Datapath(pin_root=PIN_ROOT).destroy()
+        assert not os.path.exists(pin_root)
+
+    in_netns(body)
+
+
+def hooks_scenario(dp):
+    keys = {'state', 'kind', 'prog_id', 'expected_id', 'filters', 'ahead',
+            'ahead_kind', 'ahead_prio', 'ahead_handle', 'ahead_prog_id'}
+
+    def check(h, kind):
+        assert set(h) == {'ingress', 'egress'}, h
+        for d in ('ingress', 'egress'):
+            assert set(h[d]) == keys, h[d]
+            assert (h[d]['state'], h[d]['kind']) == ('ok', kind), h
+            assert h[d]['prog_id'] == h[d]['expected_id'] != 0, h
+            assert h[d]['filters'] >= 1, h
+            assert (h[d]['ahead'], h[d]['ahead_kind'],
+                    h[d]['ahead_prog_id']) == (0, '', 0), h
+        assert h['ingress']['prog_id'] != h['egress']['prog_id'], h
+
+    # the library's choice: TCX where the kernel has it
+    ifx = dp.attach(HOST_IF, pod='x/b')
+    check(dp.hooks(ifx), 'tcx' if _kernel_has_tcx() else 'tc')
+    # moved to a tc filter, and back, keeping the pod
+    assert dp.attach(HOST_IF, pod='x/b', hook='tc') == ifx
+    h = dp.hooks(ifx)
+    check(h, 'tc')
+    assert h['ingress']['ahead_prio'] == h['ingress']['ahead_handle'] == 0
+    if _kernel_has_tcx():
+        assert dp.attach(ifindex=ifx, pod='x/b', hook='tcx') == ifx
+        check(dp.hooks(ifx), 'tcx')
+    else:
+        with pytest.raises(netpol.Error) as e:
+            dp.attach(ifindex=ifx, hook='tcx')
+        assert e.value.errno == errno.EOPNOTSUPP
+    assert [p['pod'] for p in dp.pods()] == ['x/b']
+
+    # only auto, tcx and tc
+    for bad in ('xdp', '', 'none'):
+        with pytest.raises(ValueError) as e:
+            dp.attach(HOST_IF, hook=bad)
+        assert 'auto, tc, tcx' in str(e.value), e.value
+    with pytest.raises(TypeError):
+        dp.attach(HOST_IF, hook=2)
+
+    # an interface not attached: nothing of ours on it
+    other = socket.if_nametoindex(POD_IF)
+    h = dp.hooks(other)
+    for d in ('ingress', 'egress'):
+        assert (h[d]['state'], h[d]['kind'], h[d]['prog_id']) == (
+            'missing', 'none', 0), h
+        assert h[d]['expected_id'] != 0, h
+    with pytest.raises(ValueError):
+        dp.hooks(0)
+
+    # detached: missing too
+    dp.detach(ifx)
+    assert {d: (v['state'], v['kind']) for d, v in dp.hooks(ifx).items()} \
+        == {'ingress': ('missing', 'none'), 'egress': ('missing', 'none')}
 
 
 def test_datapath_enforces_a_ruleset(pin_root):
