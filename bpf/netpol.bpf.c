@@ -87,24 +87,37 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	struct np_ct_key_v4 k4;
 	struct np_ct_key_v6 k6;
 	struct np_frag_key fk;
-	struct np_ct_value *ct, nct;
+	struct np_ct_value *ct = NULL, nct;
 	struct np_frag_value *fv, nfv;
+	const struct np_ep_rec *e;
 	union ep_word ep;
 	struct np_portset *ps;
 	struct np_lpm_value *lv;
 	const struct tuple *t;
 	struct pkt p = {};
 	__u32 ifindex = skb->ifindex;
-	__u32 ruleset = 0, now, psidx, *peer;
+	__u32 ruleset = 0, now, psidx, g, jdir = dir, judged;
+	const __u32 *peer;
+	__u16 jport;
 	__u8 reason, plen = NP_EV_PLEN_NONE;
-	bool hi = false;
+	bool hi = false, rejudge = false;
 	int res;
 
 	res = np_parse(skb, &p);
 	if (res == P_PASS)
 		return TC_ACT_OK;
+	e = ep_find(ifindex);
+	if (!e)
+		return TC_ACT_OK; /* not a pod of ours */
+	/* one generation of the node's endpoint records for this packet */
+	g = *(volatile const __u32 *)&np_rt.gen;
 	if (res == P_BAD) {
 		reason = NP_DPR_DENY_MALFORMED;
+		goto deny;
+	}
+	/* a pod sends from its own addresses, on every path */
+	if (dir == NP_DIR_EGRESS && !np_rt.src_check_off && !src_ok(e, &p)) {
+		reason = NP_DPR_DENY_SPOOFED;
 		goto deny;
 	}
 
@@ -134,6 +147,24 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 			count(skb, ct->slot, dir, false);
 			return TC_ACT_OK;
 		}
+		if (!np_rt.revoke_off) {
+			/* the flow's originating direction, as it is now */
+			if (hi != !!(ct->flags & NP_CTF_ORIG_HI))
+				jdir = dir ^ 1;
+			ep_word(e, g, jdir, &ep);
+			judged = ep_judged(&ep);
+			if (judged != ct->judged) {
+				/* its rules changed: judge it again */
+				rejudge = true;
+				goto judge;
+			}
+			if (ct->flags & NP_CTF_REVOKED) {
+				reason = NP_DPR_DENY_REVOKED;
+				ruleset = ep.d.ruleset;
+				goto deny_ep;
+			}
+		}
+hit:
 		if (!ct_refresh(ct, &p, hi, now))
 			goto miss;
 		nfv.slot = ct->slot;
@@ -144,11 +175,23 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	}
 
 miss:
-	if (!ep_get(ifindex, dir, &ep))
-		return TC_ACT_OK; /* not a pod of ours */
+	jdir = dir;
+	ep_word(e, g, dir, &ep);
+	judged = ep_judged(&ep);
+	rejudge = false;
+judge:
+	/*
+	 * The flow as its first packet was: from the originator, the peer
+	 * is the far end in direction jdir and the port the destination's.
+	 */
+	if (jdir == dir) {
+		peer = dir == NP_DIR_EGRESS ? p.t.daddr : p.t.saddr;
+		jport = p.t.dport;
+	} else {
+		peer = jdir == NP_DIR_EGRESS ? p.t.saddr : p.t.daddr;
+		jport = p.t.sport;
+	}
 	nct.slot = ep.d.slot;
-
-	peer = dir == NP_DIR_EGRESS ? p.t.daddr : p.t.saddr;
 	if (is_node_ip(&p, peer)) {
 		reason = NP_DPR_ALLOW_NODE;
 		goto allow;
@@ -179,16 +222,25 @@ miss:
 	plen = lv->portset >> NP_LPM_PLEN_SHIFT;
 	psidx = lv->portset & NP_LPM_PS_MASK;
 	ps = bpf_map_lookup_elem(&portsets, &psidx);
-	if (!ps || !portset_match(ps, p.t.proto, bpf_ntohs(p.t.dport))) {
+	if (!ps || !portset_match(ps, p.t.proto, bpf_ntohs(jport))) {
 		reason = NP_DPR_DENY_PORT;
 		goto deny_ep;
 	}
 	reason = NP_DPR_ALLOW_RULE;
 
 allow:
+	if (rejudge && ct) {
+		/* still allowed under the new rules: the flow goes on */
+		ct->judged = judged;
+		if (ct->flags & NP_CTF_REVOKED)
+			ct->flags &= ~NP_CTF_REVOKED;
+		rejudge = false;
+		goto hit;
+	}
 	count(skb, nct.slot, dir, false);
 	if (!p.icmp_err && !np_rt.bench_no_ct_insert) {
 		ct_init(&nct, &p, hi, now);
+		nct.judged = judged;
 		if (ct_insert(&p, &k4, &k6, &nct))
 			count_ct_insert(p.family);
 	}
@@ -206,9 +258,15 @@ frag_first:
 	return TC_ACT_OK;
 
 deny:
-	if (!ep_get(ifindex, dir, &ep))
-		return TC_ACT_OK; /* not a pod of ours */
+	ep_word(e, g, dir, &ep);
 deny_ep:
+	if (rejudge && ct) {
+		/* its new rules deny it: every packet of it from now on */
+		ct->judged = judged;
+		if (!(ct->flags & NP_CTF_REVOKED))
+			ct->flags |= NP_CTF_REVOKED;
+		reason = NP_DPR_DENY_REVOKED;
+	}
 	count(skb, ep.d.slot, dir, true);
 	if (np_rt.events_on)
 		np_emit(skb, &p, EV_META(dir, NP_EV_DENY, reason, plen),
@@ -249,9 +307,9 @@ int np_tc_clock(struct __sk_buff *skb)
 SEC("syscall")
 int np_epa_set(struct np_epa_args *a)
 {
-	__u32 idx = a->ifindex & (NP_EPA_SIZE - 1);
-	struct np_epa *e = bpf_map_lookup_elem(&ep_cache, &idx);
-	__u32 op = a->op;
+	__u32 idx = a->rec.ifindex & (NP_EPA_SIZE - 1);
+	struct np_ep_rec *e = bpf_map_lookup_elem(&ep_cache, &idx);
+	__u32 op = a->op, mask = a->mask, i;
 
 	if (!e)
 		return NP_EPA_BAD;
@@ -259,23 +317,31 @@ int np_epa_set(struct np_epa_args *a)
 	case NP_EPA_CLAIM:
 		if (e->ifindex)
 			return NP_EPA_NOT_OWNER;
-		e->dir[0] = a->dir[0];
-		e->dir[1] = a->dir[1];
-		__sync_lock_test_and_set(&e->ifindex, a->ifindex);
-		return NP_EPA_OK;
+		mask = 0xf;
+		break;
 	case NP_EPA_UPDATE:
-		if (e->ifindex != a->ifindex)
+		if (e->ifindex != a->rec.ifindex)
 			return NP_EPA_NOT_OWNER;
-		e->dir[0] = a->dir[0];
-		e->dir[1] = a->dir[1];
-		return NP_EPA_OK;
+		break;
 	case NP_EPA_RELEASE:
-		if (e->ifindex != a->ifindex)
+		if (e->ifindex != a->rec.ifindex)
 			return NP_EPA_NOT_OWNER;
 		__sync_lock_test_and_set(&e->ifindex, 0);
-		e->dir[0] = 0;
-		e->dir[1] = 0;
+		e->src_flags = 0;
+		for (i = 0; i < 4; i++)
+			e->w[i >> 1][i & 1] = 0;
 		return NP_EPA_OK;
+	default:
+		return NP_EPA_BAD;
 	}
-	return NP_EPA_BAD;
+	/* addresses first: they never loosen a word written after them */
+	e->ip4 = a->rec.ip4;
+	__builtin_memcpy(e->ip6, a->rec.ip6, 16);
+	e->src_flags = a->rec.src_flags;
+	for (i = 0; i < 4; i++)
+		if (mask & (1u << i))
+			e->w[i >> 1][i & 1] = a->rec.w[i >> 1][i & 1];
+	if (op == NP_EPA_CLAIM)
+		__sync_lock_test_and_set(&e->ifindex, a->rec.ifindex);
+	return NP_EPA_OK;
 }

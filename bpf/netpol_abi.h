@@ -57,9 +57,40 @@ struct np_ep_dir {
 	__u16 slot; /* counters index: slot * 2 + dir; equal in both */
 } __attribute__((aligned(8)));
 
-/* endpoints: BPF_MAP_TYPE_HASH, key __u32 host-veth ifindex. */
+/* One generation of an endpoint record: both directions' words. */
 struct np_ep_value {
 	struct np_ep_dir dir[2]; /* by enum np_dir */
+};
+
+/* np_ep_rec.src_flags: the pod's source addresses known (see below) */
+#define NP_SRC_V4 0x1 /* ip4 is the pod's IPv4 address */
+#define NP_SRC_V6 0x2 /* ip6 is the pod's IPv6 address */
+
+/*
+ * endpoints: BPF_MAP_TYPE_HASH, key __u32 host-veth ifindex, value this
+ * record; ep_cache (below) holds copies of the same record.
+ *
+ * Double-buffered: w[g][d] is direction d's word (struct np_ep_dir) of
+ * generation g, and a packet uses generation np_dp_runtime.gen & 1, read
+ * once. Outside a transaction both generations are equal, and a change of
+ * one pod writes both. A transaction (np_datapath_begin()) writes the
+ * other generation of every pod it changes, then flips np_rt.gen with one
+ * store: every packet is judged by the whole old node state or the whole
+ * new one. After an RCU grace period the commit copies the new generation
+ * over the old; a writer that finds them different (a transaction that
+ * died before or after its flip) copies the live one over the other.
+ *
+ * Source addresses: on pod egress, when src_flags has any bit, a packet's
+ * source must be ip4 (IPv4; none allowed without NP_SRC_V4) or ip6 or a
+ * link-local address (IPv6; the host never forwards link-local sources).
+ */
+struct np_ep_rec {
+	__u32 ifindex; /* ep_cache: the owner, 0: free; endpoints: 0 */
+	__u32 ip4; /* network byte order */
+	__u64 w[2][2]; /* [generation][enum np_dir]: struct np_ep_dir */
+	__u8 ip6[16];
+	__u32 src_flags; /* NP_SRC_* */
+	__u32 pad;
 };
 
 /*
@@ -68,23 +99,17 @@ struct np_ep_value {
  * array lookup is inlined; a hash lookup costs ~25 ns). An entry serves
  * the ifindex it names; another ifindex with the same index (rare: live
  * pods whose ifindexes differ by a multiple of NP_EPA_SIZE) falls back to
- * the endpoints hash, which stays the truth. Each direction is one 8-byte
- * word (struct np_ep_dir), written by the np_epa_set program with a single
- * store, so a packet sees a direction's rule-set id, state and flags of
- * one generation, as with the hash's atomic replace. The owner is set after
- * the words and cleared before them (BPF_XCHG: ordered).
+ * the endpoints hash, which stays the truth. Each word is written by the
+ * np_epa_set program with a single store, so a packet sees a direction's
+ * rule-set id, state and flags of one generation, as with the hash's
+ * atomic replace. The owner is set after the words and cleared before
+ * them (BPF_XCHG: ordered).
  */
 #define NP_EPA_SIZE 65536
 
-struct np_epa {
-	__u32 ifindex; /* the owner; 0: free */
-	__u32 pad;
-	__u64 dir[2]; /* struct np_ep_dir, by enum np_dir */
-};
-
 /* The context of np_epa_set (BPF_PROG_TYPE_SYSCALL, BPF_PROG_TEST_RUN). */
-#define NP_EPA_CLAIM 1 /* write both words, then the owner */
-#define NP_EPA_UPDATE 2 /* the owner's words, one store each */
+#define NP_EPA_CLAIM 1 /* write the words and addresses, then the owner */
+#define NP_EPA_UPDATE 2 /* the owner's words in mask, and addresses */
 #define NP_EPA_RELEASE 3 /* clear the owner, then the words */
 
 /* Its return values. */
@@ -94,8 +119,8 @@ struct np_epa {
 
 struct np_epa_args {
 	__u32 op; /* NP_EPA_* */
-	__u32 ifindex;
-	__u64 dir[2];
+	__u32 mask; /* UPDATE: words to write, bit g * 2 + d */
+	struct np_ep_rec rec; /* its ifindex is the entry's */
 };
 
 /*
@@ -168,8 +193,8 @@ struct np_counters {
 _Static_assert(sizeof(struct np_ep_value) == 16, "np_ep_value");
 _Static_assert(sizeof(struct np_host_key_v4) == 8, "np_host_key_v4");
 _Static_assert(sizeof(struct np_ep_dir) == 8, "np_ep_dir");
-_Static_assert(sizeof(struct np_epa) == 24, "np_epa");
-_Static_assert(sizeof(struct np_epa_args) == 24, "np_epa_args");
+_Static_assert(sizeof(struct np_ep_rec) == 64, "np_ep_rec");
+_Static_assert(sizeof(struct np_epa_args) == 72, "np_epa_args");
 _Static_assert(sizeof(struct np_host_key_v6) == 20, "np_host_key_v6");
 _Static_assert(sizeof(struct np_lpm_key_v4) == 12, "np_lpm_key_v4");
 _Static_assert(sizeof(struct np_lpm_key_v6) == 24, "np_lpm_key_v6");
@@ -250,6 +275,15 @@ struct np_dp_runtime {
 	__u32 node_ip6[2][4];
 	struct np_dp_timeouts to; /* jiffies; set once, before any attach */
 	__u32 hz; /* jiffies per second */
+	/*
+	 * The live generation of the endpoint records (low bit), flipped by
+	 * a transaction's commit with one store.
+	 */
+	__u32 gen;
+	/* established flows are not judged again when their rules change */
+	__u32 revoke_off;
+	/* pod source addresses are not checked */
+	__u32 src_check_off;
 };
 
 /*
@@ -294,12 +328,24 @@ enum np_ct_state {
 };
 
 #define NP_CTF_ORIG_HI 0x1 /* the originator is the key's [1] */
+/* judged again under the rules of judged and denied: dropped */
+#define NP_CTF_REVOKED 0x2
+
+/*
+ * What a flow's first packet was judged under: the rule-set id of the
+ * originating direction when rules decide (ids are never reused while an
+ * entry can hold them: they grow, np__rs_id_alloc()), else
+ * NP_JUDGED_STATE | state. A packet of an entry whose direction now says
+ * something else is judged again (np_rt.revoke_off: never).
+ */
+#define NP_JUDGED_STATE 0x80000000u
 
 struct np_ct_value {
 	__u32 last_seen; /* jiffies, low 32 bits */
 	__u8 state; /* enum np_ct_state */
 	__u8 flags; /* NP_CTF_* */
 	__u16 slot; /* counters slot (np_ep_dir.slot) */
+	__u32 judged; /* NP_JUDGED_* */
 };
 
 /*
@@ -336,6 +382,8 @@ enum np_dp_reason {
 	NP_DPR_DENY_MALFORMED = 19, /* truncated or invalid headers */
 	NP_DPR_DENY_FRAGMENT = 20, /* later fragment, no first allowed */
 	NP_DPR_DENY_UNENFORCEABLE = 21, /* fail closed: rules too large */
+	NP_DPR_DENY_REVOKED = 22, /* tracked flow its new rules deny */
+	NP_DPR_DENY_SPOOFED = 23, /* pod egress from another address */
 };
 
 #define NP_EV_ALLOW 0
@@ -400,11 +448,11 @@ struct np_ruleset_value {
 	__u8 pad[7];
 };
 
-_Static_assert(sizeof(struct np_dp_runtime) == 80, "np_dp_runtime");
+_Static_assert(sizeof(struct np_dp_runtime) == 92, "np_dp_runtime");
 _Static_assert(sizeof(struct np_dp_timeouts) == 20, "np_dp_timeouts");
 _Static_assert(sizeof(struct np_ct_key_v4) == 16, "np_ct_key_v4");
 _Static_assert(sizeof(struct np_ct_key_v6) == 40, "np_ct_key_v6");
-_Static_assert(sizeof(struct np_ct_value) == 8, "np_ct_value");
+_Static_assert(sizeof(struct np_ct_value) == 12, "np_ct_value");
 _Static_assert(sizeof(struct np_frag_key) == 40, "np_frag_key");
 _Static_assert(sizeof(struct np_frag_value) == 8, "np_frag_value");
 _Static_assert(sizeof(struct np_flow_event) == 64, "np_flow_event");

@@ -83,21 +83,27 @@ void np__dp_diag_set(struct np_diag *diag, int err, const char *fmt, ...)
 /* --- the lock ----------------------------------------------------------- */
 
 /* While locked, libbpf's messages go to the log callback (item 11). */
-static int dp_lock(struct np_datapath *dp)
+/* The datapath lock (nestable): nowait fails with -EAGAIN when held. */
+int np__dp_lock_opts(struct np_datapath *dp, bool nowait)
 {
 	if (dp->locked++)
 		return 0;
-	while (flock(dp->dirfd, LOCK_EX)) {
+	while (flock(dp->dirfd, LOCK_EX | (nowait ? LOCK_NB : 0))) {
 		if (errno != EINTR) {
 			dp->locked--;
-			return -errno;
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 		}
 	}
 	np__print_begin(dp);
 	return 0;
 }
 
-static void dp_unlock(struct np_datapath *dp)
+static int dp_lock(struct np_datapath *dp)
+{
+	return np__dp_lock_opts(dp, false);
+}
+
+void np__dp_unlock(struct np_datapath *dp)
 {
 	if (--dp->locked == 0) {
 		np__print_end(dp);
@@ -106,6 +112,8 @@ static void dp_unlock(struct np_datapath *dp)
 }
 
 static bool stale_collect(struct np_datapath *dp);
+static void txn_abort(struct np_datapath *dp);
+static void txn_forget(struct np_datapath *dp, uint32_t ifindex);
 
 /*
  * Lock, and make sure the cache reflects the maps. A writing handle that
@@ -124,7 +132,7 @@ int np__dp_begin(struct np_datapath *dp)
 		if (err) {
 			LOG(dp, NP_LOG_ERROR, "reading the pinned state: %s",
 			    strerror(-err));
-			dp_unlock(dp);
+			np__dp_unlock(dp);
 			return err;
 		}
 	}
@@ -142,7 +150,7 @@ void np__dp_end(struct np_datapath *dp, bool changed)
 {
 	if (changed)
 		np__gen_bump(dp);
-	dp_unlock(dp);
+	np__dp_unlock(dp);
 }
 
 /* --- open, close, destroy ------------------------------------------------ */
@@ -165,6 +173,7 @@ static void dp_free(struct np_datapath *dp)
 	if (dp->gps)
 		np__cache_clear(dp);
 	free(dp->rs);
+	free(dp->txe);
 	free(dp->gps);
 	free(dp->slot_used);
 	free(dp->pin_root);
@@ -317,6 +326,12 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		return -EINVAL;
 	if (nips && !ips)
 		return -EINVAL;
+	if (existing && (nips || NP_OPTS_GET(opts, revoke, NP_SWITCH_KEEP) ||
+			 NP_OPTS_GET(opts, source_check, NP_SWITCH_KEEP)))
+		return -EINVAL; /* an inspection handle writes nothing */
+	if (NP_OPTS_GET(opts, revoke, NP_SWITCH_KEEP) > NP_SWITCH_OFF ||
+	    NP_OPTS_GET(opts, source_check, NP_SWITCH_KEEP) > NP_SWITCH_OFF)
+		return -EINVAL;
 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
@@ -371,10 +386,19 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		err = np_datapath_set_node_ips(dp, ips, nips);
 	if (!err && NP_OPTS_GET(opts, events, false))
 		err = np_datapath_set_events(dp, true);
-	if (!err)
-		err = np__cache_rebuild(dp);
+	if (!err && NP_OPTS_GET(opts, revoke, NP_SWITCH_KEEP))
+		__atomic_store_n(&dp->rt->revoke_off,
+				 NP_OPTS_GET(opts, revoke, 0) == NP_SWITCH_OFF,
+				 __ATOMIC_RELEASE);
+	if (!err && NP_OPTS_GET(opts, source_check, NP_SWITCH_KEEP))
+		__atomic_store_n(&dp->rt->src_check_off,
+				 NP_OPTS_GET(opts, source_check, 0) ==
+					 NP_SWITCH_OFF,
+				 __ATOMIC_RELEASE);
 	/* existing_only opens are for inspection: they repair nothing */
 	dp->read_only = existing;
+	if (!err)
+		err = np__cache_rebuild(dp);
 	dp->stale_last_ns = mono_ns(CLOCK_MONOTONIC);
 	if (!err && !existing && stale_collect(dp))
 		np__gen_bump(dp);
@@ -382,7 +406,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 		err = np__epa_reconcile(dp);
 	if (!err && !existing)
 		hooks_check(dp);
-	dp_unlock(dp);
+	np__dp_unlock(dp);
 	if (err)
 		goto fail;
 	np__print_end(dp);
@@ -402,6 +426,7 @@ NP_API void np_datapath_close(struct np_datapath *dp)
 {
 	if (!dp)
 		return;
+	txn_abort(dp); /* a transaction not committed never happened */
 	if (dp->events_mine && dp->rt)
 		__atomic_store_n(&dp->rt->events_on, 0, __ATOMIC_RELEASE);
 	if (dp->dirfd >= 0 && !dp->read_only && !np__dp_begin(dp)) {
@@ -430,6 +455,7 @@ NP_API int np_datapath_destroy(struct np_datapath *dp)
 
 	if (!dp)
 		return -EINVAL;
+	txn_abort(dp);
 	err = dp_lock(dp);
 	if (err)
 		goto out;
@@ -440,7 +466,7 @@ NP_API int np_datapath_destroy(struct np_datapath *dp)
 	if (dp->rt)
 		__atomic_store_n(&dp->rt->events_on, 0, __ATOMIC_RELEASE);
 	np__unpin_all(dp);
-	dp_unlock(dp);
+	np__dp_unlock(dp);
 	if (rmdir(dp->pin_root) && errno != ENOENT) {
 		err = -errno;
 		LOG(dp, NP_LOG_WARN, "%s: %s", dp->pin_root, strerror(errno));
@@ -549,6 +575,55 @@ static void copy_name(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/* A pod's own addresses: at most one per family (Kubernetes podIPs). */
+struct pod_src {
+	uint32_t flags; /* NP_SRC_* */
+	uint32_t ip4;
+	uint8_t ip6[16];
+};
+
+static int src_parse(const char *const *ips, size_t n, struct pod_src *out,
+		     struct np_diag *diag)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (n && !ips) {
+		np__dp_diag_set(diag, -EINVAL, "ips: Required value");
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		const char *ip = ips[i] ? ips[i] : "";
+		uint8_t a6[16];
+		uint32_t a4;
+
+		if (inet_pton(AF_INET, ip, &a4) == 1 &&
+		    !(out->flags & NP_SRC_V4)) {
+			out->ip4 = a4;
+			out->flags |= NP_SRC_V4;
+		} else if (inet_pton(AF_INET6, ip, a6) == 1 &&
+			   !(out->flags & NP_SRC_V6)) {
+			memcpy(out->ip6, a6, 16);
+			out->flags |= NP_SRC_V6;
+		} else {
+			np__dp_diag_set(diag, -EINVAL,
+					"ips[%zu]: Invalid value: \"%.64s\": "
+					"must be an IP address, at most one "
+					"IPv4 and one IPv6",
+					i, ip);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void src_set(struct np_ep_rec *rec, const struct pod_src *src)
+{
+	rec->src_flags = src->flags;
+	rec->ip4 = src->ip4;
+	memcpy(rec->ip6, src->ip6, 16);
+}
+
 /* diag for attach: the interface as the caller named it, and why. */
 static void attach_diag(struct np_diag *diag, int err, const char *ifname,
 			unsigned int ifindex, const char *fmt, ...)
@@ -578,8 +653,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			      const struct np_attach_opts *opts,
 			      struct np_diag *diag)
 {
-	struct np_pod_value pod = { 0 }, old;
+	struct np_pod_value pod = { 0 }, old = { 0 };
 	struct np_ep_value ep = { 0 };
+	struct np_ep_rec rec;
+	struct pod_src src;
 	struct np_ifid id;
 	char other[PATH_MAX];
 	bool new_ep = false, new_qdisc = false, made = false;
@@ -587,6 +664,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	enum np_hook_kind want;
 	unsigned int ifindex;
 	uint32_t slot;
+	size_t nsrc;
 	bool tcx;
 	int err;
 
@@ -600,6 +678,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	pod_ns = NP_OPTS_GET(opts, pod_ns, NULL);
 	pod_name = NP_OPTS_GET(opts, pod_name, NULL);
 	want = NP_OPTS_GET(opts, hook, NP_HOOK_KIND_NONE);
+	nsrc = NP_OPTS_GET(opts, n_ips, 0);
 	if (!dp) {
 		np__dp_diag_set(diag, -EINVAL, "invalid argument: no datapath");
 		return -EINVAL;
@@ -612,6 +691,9 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			(int)want);
 		return -EINVAL;
 	}
+	err = src_parse(NP_OPTS_GET(opts, ips, NULL), nsrc, &src, diag);
+	if (err)
+		return err;
 	tcx = want == NP_HOOK_KIND_TCX ||
 	      (want == NP_HOOK_KIND_NONE && np__tcx_available());
 	if (tcx && !np__tcx_available()) {
@@ -657,8 +739,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		return err;
 	}
 	/* a record of a vanished interface on this ifindex is not this one's */
-	if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep) &&
-	    stale_one(dp, ifindex))
+	if (!np__ep_read(dp, ifindex, NULL, NULL) && stale_one(dp, ifindex))
 		new_ep = true; /* the generation moves at the end */
 	if (np__tc_owner(dp, ifindex, BPF_TC_INGRESS, other, sizeof(other)) ||
 	    np__tc_owner(dp, ifindex, BPF_TC_EGRESS, other, sizeof(other))) {
@@ -670,7 +751,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		goto out;
 	}
 
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
+	if (np__ep_read(dp, ifindex, &rec, &ep)) {
 		err = check_alias(dp, ifindex);
 		if (err) {
 			if (err == -EADDRINUSE)
@@ -705,9 +786,14 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		ep.dir[0].state = ep.dir[1].state = dp->mode == NP_MODE_STRICT ?
 							    NP_EP_DEFAULT_DENY :
 							    NP_EP_DEFAULT_ALLOW;
-		/* the record exists before the filters: no unjudged packet */
+		memset(&rec, 0, sizeof(rec));
+		np__ep_rec_set(&rec, 0, &ep);
+		np__ep_rec_set(&rec, 1, &ep);
+		if (nsrc)
+			src_set(&rec, &src);
+		/* the record exists before the hooks: no unjudged packet */
 		err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
-					  &ep, BPF_NOEXIST);
+					  &rec, BPF_NOEXIST);
 		if (err) {
 			attach_diag(diag, err, ifname, ifindex,
 				    "adding the endpoint: %s", strerror(-err));
@@ -715,9 +801,16 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		}
 		dp->slot_used[slot] = 1;
 		new_ep = made = true;
-		err = np__epa_sync(dp, ifindex, &ep);
+		err = np__epa_sync(dp, ifindex, &rec, 0xf);
 		if (err)
 			goto fail;
+	} else if (nsrc) {
+		/* the pod's addresses, as the caller knows them now */
+		src_set(&rec, &src);
+		err = np__ep_write(dp, ifindex, &rec, BPF_EXIST, 0);
+		if (err)
+			goto fail;
+		new_ep = true;
 	}
 	if (!bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &old))
 		pod.flags = old.flags;
@@ -732,8 +825,14 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		if (new_qdisc)
 			pod.flags |= NP_PODF_QDISC;
 	}
-	copy_name(pod.ns, sizeof(pod.ns), pod_ns);
-	copy_name(pod.name, sizeof(pod.name), pod_name);
+	/* a re-attach without a name keeps the one it has */
+	if (pod_ns || pod_name || made) {
+		copy_name(pod.ns, sizeof(pod.ns), pod_ns);
+		copy_name(pod.name, sizeof(pod.name), pod_name);
+	} else {
+		memcpy(pod.ns, old.ns, sizeof(pod.ns));
+		memcpy(pod.name, old.name, sizeof(pod.name));
+	}
 	err = hooks_ensure(dp, ifindex, tcx);
 	if (!err) {
 		/* attached the other way before: that goes only now */
@@ -787,7 +886,8 @@ static void pod_forget(struct np_datapath *dp, uint32_t ifindex)
 	struct np_ep_value ep;
 	int d;
 
-	if (!bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
+	txn_forget(dp, ifindex);
+	if (!np__ep_read(dp, ifindex, NULL, &ep)) {
 		np__epa_release(dp, ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_ENDPOINTS], &ifindex);
 		for (d = 0; d < 2; d++)
@@ -814,7 +914,7 @@ NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex)
 	err = np__dp_begin(dp);
 	if (err)
 		return err;
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep)) {
+	if (np__ep_read(dp, ifindex, NULL, &ep)) {
 		np__dp_end(dp, false);
 		return -ENOENT;
 	}
@@ -839,4 +939,124 @@ NP_API int np_datapath_gc(struct np_datapath *dp)
 	np__reap(dp, true);
 	np__dp_end(dp, true);
 	return err;
+}
+
+/* --- transactions ---------------------------------------------------------- */
+
+NP_API int np_datapath_begin(struct np_datapath *dp,
+			     const struct np_txn_opts *opts)
+{
+	int err;
+
+	if (!dp || !NP_OPTS_VALID(opts, np_txn_opts))
+		return -EINVAL;
+	if (dp->txn)
+		return -EALREADY;
+	if (dp->read_only)
+		return -EROFS;
+	err = np__dp_lock_opts(dp, NP_OPTS_GET(opts, nowait, false));
+	if (err)
+		return err;
+	err = np__dp_begin(dp); /* nested: the cache, settled */
+	if (err) {
+		np__dp_unlock(dp);
+		return err;
+	}
+	dp->txn = true;
+	dp->ntxe = 0;
+	np__dp_end(dp, false); /* the outer lock stays until commit */
+	return 0;
+}
+
+static void txn_end(struct np_datapath *dp, bool changed)
+{
+	dp->txn = false;
+	dp->ntxe = 0;
+	np__reap(dp, false);
+	if (changed)
+		np__gen_bump(dp);
+	np__dp_unlock(dp);
+}
+
+NP_API int np_datapath_commit(struct np_datapath *dp, struct np_diag *diag)
+{
+	uint32_t g;
+	size_t i;
+	int err = 0;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!dp || !dp->txn) {
+		np__dp_diag_set(diag, -EINVAL, "no transaction: begin one");
+		return -EINVAL;
+	}
+	if (!dp->ntxe) {
+		txn_end(dp, false);
+		return 0;
+	}
+	/* the flip: every pod's staged words at once */
+	g = __atomic_load_n(&dp->rt->gen, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&dp->rt->gen, g + 1, __ATOMIC_RELEASE);
+	g = (g + 1) & 1;
+	/* no packet reads the old generation after this */
+	np__grace_period();
+	for (i = 0; i < dp->ntxe; i++) {
+		struct txn_ent *t = &dp->txe[i];
+		struct np_ep_rec rec;
+		int e;
+
+		if (np__ep_read(dp, t->ifindex, &rec, NULL))
+			continue; /* forgotten since: nothing to copy */
+		memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
+		e = np__ep_write(dp, t->ifindex, &rec, BPF_EXIST,
+				 3u << ((g ^ 1) * 2));
+		if (e && !err) {
+			err = e;
+			np__dp_diag_set(diag, e,
+					"ifindex %u: committed, but copying "
+					"its words: %s (the next writer does)",
+					t->ifindex, strerror(-e));
+		}
+		np__words_put(dp, &t->old, 3);
+	}
+	LOG(dp, NP_LOG_DEBUG, "transaction of %zu pods committed", dp->ntxe);
+	txn_end(dp, true);
+	return err;
+}
+
+static void txn_abort(struct np_datapath *dp)
+{
+	uint32_t g;
+	size_t i;
+
+	if (!dp || !dp->txn)
+		return;
+	g = np__ep_live(dp);
+	for (i = 0; i < dp->ntxe; i++) {
+		struct txn_ent *t = &dp->txe[i];
+		struct np_ep_rec rec;
+
+		if (!np__ep_read(dp, t->ifindex, &rec, NULL)) {
+			memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
+			np__ep_write(dp, t->ifindex, &rec, BPF_EXIST,
+				     3u << ((g ^ 1) * 2));
+		}
+		np__words_put(dp, &t->nep, 3);
+	}
+	txn_end(dp, dp->ntxe > 0);
+}
+
+NP_API void np_datapath_abort(struct np_datapath *dp)
+{
+	txn_abort(dp);
+}
+
+static void txn_forget(struct np_datapath *dp, uint32_t ifindex)
+{
+	struct txn_ent *t;
+
+	if (!dp->txn || !(t = np__txn_find(dp, ifindex)))
+		return;
+	np__words_put(dp, &t->nep, 3);
+	*t = dp->txe[--dp->ntxe];
 }

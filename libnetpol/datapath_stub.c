@@ -79,6 +79,20 @@ int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
 	return -ENOTSUP;
 }
 
+int np_datapath_begin(struct np_datapath *dp, const struct np_txn_opts *opts)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_commit(struct np_datapath *dp, struct np_diag *diag)
+{
+	return -ENOTSUP;
+}
+
+void np_datapath_abort(struct np_datapath *dp)
+{
+}
+
 int np_datapath_gc(struct np_datapath *dp)
 {
 	return -ENOTSUP;

@@ -21,6 +21,7 @@
 #include "netpol/mapset.h"
 
 #include "dp_internal.h"
+#include "ruleset_internal.h"
 
 /* --- apply --------------------------------------------------------------- */
 
@@ -131,17 +132,28 @@ fail:
 }
 
 /*
- * The flip: one update of the endpoint record (a packet reads ids and
- * states at once), then its ep_cache words. On error the old record stays.
+ * The flip of one pod outside a transaction: one update of the endpoint
+ * record with both generations (a packet reads ids and states at once),
+ * then its ep_cache words. On error the old record stays.
  */
 static int ep_flip(struct np_datapath *dp, uint32_t ifindex,
-		   const struct np_ep_value *old, const struct np_ep_value *nep)
+		   const struct np_ep_rec *old, const struct np_ep_value *nep,
+		   const struct np_ep_rec *src)
 {
-	int err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, nep,
-				      BPF_EXIST);
+	struct np_ep_rec rec = *old;
+	int err;
 
+	np__ep_rec_set(&rec, 0, nep);
+	np__ep_rec_set(&rec, 1, nep);
+	if (src) {
+		rec.src_flags = src->src_flags;
+		rec.ip4 = src->ip4;
+		memcpy(rec.ip6, src->ip6, 16);
+	}
+	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &rec,
+				  BPF_EXIST);
 	if (!err) {
-		err = np__epa_sync(dp, ifindex, nep);
+		err = np__epa_sync(dp, ifindex, &rec, 0xf);
 		if (err) /* the cache is stale: put the old record back */
 			bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
 					    old, BPF_EXIST);
@@ -149,10 +161,95 @@ static int ep_flip(struct np_datapath *dp, uint32_t ifindex,
 	return err;
 }
 
+/*
+ * Change pod ifindex's words from live (what packets see now) to nep:
+ * at once outside a transaction, else into the other generation (the
+ * staged words of a pod staged before are replaced). The references of
+ * nep's rule sets are taken by the caller; this drops live's (at once, or
+ * at commit) and a replaced staging's. src: new source addresses or NULL.
+ */
+static int ep_change(struct np_datapath *dp, uint32_t ifindex,
+		     const struct np_ep_rec *rec,
+		     const struct np_ep_value *live,
+		     const struct np_ep_value *nep, const struct np_ep_rec *src)
+{
+	struct np_ep_rec r = *rec;
+	struct txn_ent *t;
+	uint32_t g;
+	int err;
+
+	if (!dp->txn) {
+		err = ep_flip(dp, ifindex, rec, nep, src);
+		if (!err)
+			np__words_put(dp, live, 3);
+		return err;
+	}
+	g = np__ep_live(dp) ^ 1;
+	np__ep_rec_set(&r, g, nep);
+	if (src) {
+		r.src_flags = src->src_flags;
+		r.ip4 = src->ip4;
+		memcpy(r.ip6, src->ip6, 16);
+	}
+	t = np__txn_find(dp, ifindex);
+	if (!t) {
+		if (NP_GROW(dp->txe, dp->captxe, dp->ntxe + 1))
+			return -ENOMEM;
+		t = &dp->txe[dp->ntxe];
+		t->ifindex = ifindex;
+		t->old = *live;
+		t->nep = *live;
+	}
+	err = np__ep_write(dp, ifindex, &r, BPF_EXIST, 3u << (g * 2));
+	if (err)
+		return err;
+	if (t == &dp->txe[dp->ntxe])
+		dp->ntxe++;
+	else
+		np__words_put(dp, &t->nep, 3); /* the staging it replaces */
+	t->nep = *nep;
+	return 0;
+}
+
+/*
+ * The source addresses of rs's pod for its record: NULL when it has
+ * none (the record keeps what it has).
+ */
+static const struct np_ep_rec *rs_src(const struct np_ruleset *rs,
+				      struct np_ep_rec *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; rs && i < rs->nips; i++) {
+		if (rs->ips[i].family == 4 && !(out->src_flags & NP_SRC_V4)) {
+			memcpy(&out->ip4, rs->ips[i].addr, 4);
+			out->src_flags |= NP_SRC_V4;
+		} else if (rs->ips[i].family == 6 &&
+			   !(out->src_flags & NP_SRC_V6)) {
+			memcpy(out->ip6, rs->ips[i].addr, 16);
+			out->src_flags |= NP_SRC_V6;
+		}
+	}
+	return out->src_flags ? out : NULL;
+}
+
+static int apply_mapset(struct np_datapath *dp, unsigned int ifindex,
+			const struct np_mapset *ms, const struct np_ep_rec *src,
+			struct np_diag *diag);
+
 int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 			      const struct np_mapset *ms, struct np_diag *diag)
 {
+	return apply_mapset(dp, ifindex, ms, NULL, diag);
+}
+
+static int apply_mapset(struct np_datapath *dp, unsigned int ifindex,
+			const struct np_mapset *ms, const struct np_ep_rec *src,
+			struct np_diag *diag)
+{
 	struct np_ep_value old, nep;
+	struct np_ep_rec rec;
 	uint32_t got[2] = { 0, 0 };
 	int d, err;
 
@@ -174,7 +271,7 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		np__dp_diag_set(diag, err, "datapath: %s", strerror(-err));
 		return err;
 	}
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
+	if (np__ep_read(dp, ifindex, &rec, &old)) {
 		np__dp_diag_set(diag, -ENOENT, "ifindex %u is not attached",
 				ifindex);
 		np__dp_end(dp, false);
@@ -209,15 +306,12 @@ int np__datapath_apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		nep.dir[d].ruleset = got[d];
 		nep.dir[d].lpm = np__mapset_lpm_flags(ms, d);
 	}
-	err = ep_flip(dp, ifindex, &old, &nep);
+	err = ep_change(dp, ifindex, &rec, &old, &nep, src);
 	if (err) {
 		np__dp_diag_set(diag, err, "updating the endpoint: %s",
 				strerror(-err));
 		goto rollback;
 	}
-	for (d = 0; d < 2; d++)
-		if (old.dir[d].state == NP_EP_POLICIES_APPLIED)
-			np__rs_put(dp, old.dir[d].ruleset);
 	np__reap(dp, false);
 	np__dp_end(dp, true);
 	return 0;
@@ -245,6 +339,7 @@ NP_API int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
 				   unsigned int dirs, struct np_diag *diag)
 {
 	struct np_ep_value old, nep;
+	struct np_ep_rec rec;
 	int d, err;
 
 	if (!dp || !ifindex || !dirs || (dirs & ~3u)) {
@@ -256,30 +351,31 @@ NP_API int np_datapath_fail_closed(struct np_datapath *dp, unsigned int ifindex,
 		np__dp_diag_set(diag, err, "datapath: %s", strerror(-err));
 		return err;
 	}
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &old)) {
+	if (np__ep_read(dp, ifindex, &rec, &old)) {
 		np__dp_diag_set(diag, -ENOENT, "ifindex %u is not attached",
 				ifindex);
 		np__dp_end(dp, false);
 		return -ENOENT;
 	}
+	/* staged in this transaction: fail closed from there */
 	nep = old;
+	if (dp->txn && np__txn_find(dp, ifindex))
+		nep = np__txn_find(dp, ifindex)->nep;
+	np__words_hold(dp, &nep, 3u & ~dirs);
 	for (d = 0; d < 2; d++)
 		if (dirs & (1u << d)) {
 			nep.dir[d].state = NP_EP_FAIL_CLOSED;
 			nep.dir[d].ruleset = 0;
 			nep.dir[d].lpm = 0;
 		}
-	err = ep_flip(dp, ifindex, &old, &nep);
+	err = ep_change(dp, ifindex, &rec, &old, &nep, NULL);
 	if (err) {
 		np__dp_diag_set(diag, err, "updating the endpoint: %s",
 				strerror(-err));
+		np__words_put(dp, &nep, 3);
 		np__dp_end(dp, false);
 		return err;
 	}
-	for (d = 0; d < 2; d++)
-		if ((dirs & (1u << d)) &&
-		    old.dir[d].state == NP_EP_POLICIES_APPLIED)
-			np__rs_put(dp, old.dir[d].ruleset);
 	np__reap(dp, false);
 	LOG(dp, NP_LOG_WARN, "ifindex %u: failing closed (%s%s%s)", ifindex,
 	    dirs & 1 ? "ingress" : "", dirs == 3 ? ", " : "",
@@ -304,7 +400,11 @@ NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 				strerror(-err));
 		return err;
 	}
-	err = np__datapath_apply_mapset(dp, ifindex, ms, diag);
+	{
+		struct np_ep_rec srcbuf;
+
+		err = apply_mapset(dp, ifindex, ms, rs_src(rs, &srcbuf), diag);
+	}
 	np_mapset_free(ms);
 	return err;
 }

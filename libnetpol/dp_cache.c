@@ -132,7 +132,7 @@ void np__rs_destroy(struct np_datapath *dp, struct rs *r)
 	dp->rs[i] = dp->rs[--dp->nrs];
 }
 
-static void grace_period(void)
+void np__grace_period(void)
 {
 	/* synchronize_rcu(): TC programs run in RCU read-side sections */
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
@@ -171,7 +171,7 @@ void np__reap(struct np_datapath *dp, bool force)
 			continue;
 		}
 		if (force && !graced && now - r->retired_ns < NP_RETIRE_NS) {
-			grace_period();
+			np__grace_period();
 			graced = true;
 		}
 		if (!force) {
@@ -351,20 +351,37 @@ int np__cache_rebuild(struct np_datapath *dp)
 	if (err)
 		goto out;
 
+	/* a transaction that died: its staged words go (not in our own) */
+	if (!dp->read_only && !dp->txn) {
+		err = np__ep_settle(dp);
+		if (err)
+			goto out;
+	}
 	err = np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &neps);
 	if (err)
 		goto out;
 	for (i = 0; i < neps; i++) {
-		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[i], &ep))
+		struct np_ep_rec rec;
+		struct np_ep_value other;
+		uint32_t g = np__ep_live(dp);
+
+		if (np__ep_read(dp, eps[i], &rec, &ep))
 			continue;
+		np__ep_rec_get(&rec, g ^ 1, &other);
 		if (ep.dir[0].slot < NP_MAX_ENDPOINTS)
 			dp->slot_used[ep.dir[0].slot] = 1;
-		for (j = 0; j < 2; j++) {
+		/* a rule set either generation enforces is in use */
+		for (j = 0; j < 4; j++) {
+			const struct np_ep_dir *w = j < 2 ? &ep.dir[j] :
+							    &other.dir[j - 2];
 			struct rs *r;
 
-			if (ep.dir[j].state != NP_EP_POLICIES_APPLIED)
+			if (w->state != NP_EP_POLICIES_APPLIED ||
+			    (j >= 2 &&
+			     ep.dir[j - 2].state == NP_EP_POLICIES_APPLIED &&
+			     ep.dir[j - 2].ruleset == w->ruleset))
 				continue;
-			r = np__rs_by_id(dp, ep.dir[j].ruleset);
+			r = np__rs_by_id(dp, w->ruleset);
 			if (r)
 				r->refs++;
 		}
@@ -510,17 +527,16 @@ int np__gps_get(struct np_datapath *dp, struct rs *r,
 /* --- ep_cache: the programs' copy of endpoint records -------------------- */
 
 static int epa_run(struct np_datapath *dp, uint32_t op, uint32_t ifindex,
-		   const struct np_ep_value *ep)
+		   const struct np_ep_rec *rec, uint32_t mask)
 {
-	struct np_epa_args a = { .op = op, .ifindex = ifindex };
+	struct np_epa_args a = { .op = op, .mask = mask };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &a,
 		    .ctx_size_in = sizeof(a));
 	int err;
 
-	if (ep) {
-		a.dir[0] = ep_word(ep, 0);
-		a.dir[1] = ep_word(ep, 1);
-	}
+	if (rec)
+		a.rec = *rec;
+	a.rec.ifindex = ifindex;
 	err = bpf_prog_test_run_opts(dp->prog_fd[P_EPA], &o);
 	if (err)
 		return err;
@@ -533,14 +549,14 @@ static int epa_run(struct np_datapath *dp, uint32_t op, uint32_t ifindex,
 int np__epa_release(struct np_datapath *dp, uint32_t ifindex)
 {
 	uint32_t idx = ifindex & (NP_EPA_SIZE - 1);
-	struct np_epa e;
+	struct np_ep_rec e;
 	int err;
 
 	if (bpf_map_lookup_elem(dp->map_fd[M_EPA], &idx, &e))
 		return -errno;
 	if (e.ifindex != ifindex)
 		return 0;
-	err = epa_run(dp, NP_EPA_RELEASE, ifindex, NULL);
+	err = epa_run(dp, NP_EPA_RELEASE, ifindex, NULL, 0);
 	if (err)
 		LOG(dp, NP_LOG_ERROR, "ifindex %u: endpoint cache: %s", ifindex,
 		    strerror(-err));
@@ -549,18 +565,19 @@ int np__epa_release(struct np_datapath *dp, uint32_t ifindex)
 
 /*
  * Mirror ifindex's record (just written to the endpoints hash) into
- * ep_cache: update the pod's entry, or claim it when free; an entry of
+ * ep_cache: update the pod's entry (the words in mask, bit g * 2 + d, and
+ * the addresses), or claim it when free (all of it); an entry of
  * another pod (np_epa_set refuses both) leaves this one on the hash. A
  * failed write releases the entry, so a packet never reads a stale copy;
  * only when that fails too is the copy stale, and the error returned.
  */
 int np__epa_sync(struct np_datapath *dp, uint32_t ifindex,
-		 const struct np_ep_value *ep)
+		 const struct np_ep_rec *rec, uint32_t mask)
 {
-	int err = epa_run(dp, NP_EPA_UPDATE, ifindex, ep);
+	int err = epa_run(dp, NP_EPA_UPDATE, ifindex, rec, mask);
 
 	if (err == -ESTALE)
-		err = epa_run(dp, NP_EPA_CLAIM, ifindex, ep);
+		err = epa_run(dp, NP_EPA_CLAIM, ifindex, rec, 0xf);
 	if (!err || err == -ESTALE)
 		return 0;
 	LOG(dp, NP_LOG_WARN, "ifindex %u: endpoint cache: %s; released",
@@ -578,9 +595,9 @@ int np__epa_reconcile(struct np_datapath *dp)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	uint32_t *keys = calloc(NP_EPA_SIZE, sizeof(*keys)), *eps = NULL;
-	struct np_epa *vals = calloc(NP_EPA_SIZE, sizeof(*vals));
+	struct np_ep_rec *vals = calloc(NP_EPA_SIZE, sizeof(*vals));
 	uint32_t cnt = NP_EPA_SIZE, out = 0, i;
-	struct np_ep_value ep;
+	struct np_ep_rec ep;
 	size_t neps, j;
 	int err = -ENOMEM;
 
@@ -594,8 +611,8 @@ int np__epa_reconcile(struct np_datapath *dp)
 		if (vals[i].ifindex &&
 		    bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS],
 					&vals[i].ifindex, &ep)) {
-			err = epa_run(dp, NP_EPA_RELEASE, vals[i].ifindex,
-				      NULL);
+			err = epa_run(dp, NP_EPA_RELEASE, vals[i].ifindex, NULL,
+				      0);
 			if (err)
 				goto out;
 			memset(&vals[i], 0, sizeof(vals[i])); /* free now */
@@ -603,20 +620,139 @@ int np__epa_reconcile(struct np_datapath *dp)
 	err = np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &neps);
 	for (j = 0; !err && j < neps; j++) {
 		/* the array's keys are its indexes, all of them returned */
-		const struct np_epa *e = &vals[eps[j] & (NP_EPA_SIZE - 1)];
+		const struct np_ep_rec *e = &vals[eps[j] & (NP_EPA_SIZE - 1)];
 
 		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &eps[j], &ep))
 			continue;
+		ep.ifindex = e->ifindex;
 		/* in agreement (or another pod's): nothing to write */
 		if (cnt == NP_EPA_SIZE && e->ifindex &&
-		    (e->ifindex != eps[j] || (e->dir[0] == ep_word(&ep, 0) &&
-					      e->dir[1] == ep_word(&ep, 1))))
+		    (e->ifindex != eps[j] || !memcmp(e, &ep, sizeof(ep))))
 			continue;
-		err = np__epa_sync(dp, eps[j], &ep);
+		err = np__epa_sync(dp, eps[j], &ep, 0xf);
 	}
 out:
 	free(keys);
 	free(vals);
 	free(eps);
 	return err;
+}
+
+/* --- endpoint records: the live generation and its copy ----------------- */
+
+uint32_t np__ep_live(const struct np_datapath *dp)
+{
+	return __atomic_load_n(&dp->rt->gen, __ATOMIC_ACQUIRE) & 1;
+}
+
+void np__ep_rec_get(const struct np_ep_rec *rec, uint32_t g,
+		    struct np_ep_value *out)
+{
+	memcpy(&out->dir[0], &rec->w[g & 1][0], sizeof(out->dir[0]));
+	memcpy(&out->dir[1], &rec->w[g & 1][1], sizeof(out->dir[1]));
+}
+
+void np__ep_rec_set(struct np_ep_rec *rec, uint32_t g,
+		    const struct np_ep_value *v)
+{
+	memcpy(&rec->w[g & 1][0], &v->dir[0], sizeof(v->dir[0]));
+	memcpy(&rec->w[g & 1][1], &v->dir[1], sizeof(v->dir[1]));
+}
+
+int np__ep_read(struct np_datapath *dp, uint32_t ifindex, struct np_ep_rec *rec,
+		struct np_ep_value *live)
+{
+	struct np_ep_rec r;
+
+	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &r))
+		return -ENOENT;
+	if (rec)
+		*rec = r;
+	if (live)
+		np__ep_rec_get(&r, np__ep_live(dp), live);
+	return 0;
+}
+
+int np__ep_write(struct np_datapath *dp, uint32_t ifindex,
+		 const struct np_ep_rec *rec, uint64_t flags, uint32_t mask)
+{
+	struct np_ep_rec r = *rec;
+	int err;
+
+	r.ifindex = 0;
+	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &r, flags);
+	if (!err)
+		err = np__epa_sync(dp, ifindex, &r, mask);
+	return err;
+}
+
+/*
+ * Make every record's other generation equal to its live one: what a
+ * transaction that died left behind (staged words before its flip, the
+ * old generation after it). Writing opens and rebuilds, outside a
+ * transaction, under the lock.
+ */
+int np__ep_settle(struct np_datapath *dp)
+{
+	uint32_t *eps, g = np__ep_live(dp);
+	size_t n, i;
+	int err;
+
+	err = np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		struct np_ep_rec rec;
+
+		if (np__ep_read(dp, eps[i], &rec, NULL) ||
+		    !memcmp(rec.w[0], rec.w[1], sizeof(rec.w[0])))
+			continue;
+		LOG(dp, NP_LOG_WARN,
+		    "ifindex %u: a transaction left its generations apart: "
+		    "the live one stays",
+		    eps[i]);
+		memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
+		err = np__ep_write(dp, eps[i], &rec, BPF_EXIST,
+				   3u << ((g ^ 1) * 2));
+	}
+	free(eps);
+	return err;
+}
+
+/* --- transactions: staged pods, rule-set references of words ------------ */
+
+struct txn_ent *np__txn_find(struct np_datapath *dp, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < dp->ntxe; i++)
+		if (dp->txe[i].ifindex == ifindex)
+			return &dp->txe[i];
+	return NULL;
+}
+
+/* Take a reference on the rule sets of nep's directions in dirs. */
+void np__words_hold(struct np_datapath *dp, const struct np_ep_value *v,
+		    unsigned int dirs)
+{
+	struct rs *r;
+	int d;
+
+	for (d = 0; d < 2; d++)
+		if ((dirs & (1u << d)) &&
+		    v->dir[d].state == NP_EP_POLICIES_APPLIED &&
+		    (r = np__rs_by_id(dp, v->dir[d].ruleset)))
+			r->refs++;
+}
+
+/* The rule sets a direction word holds a reference on. */
+void np__words_put(struct np_datapath *dp, const struct np_ep_value *v,
+		   unsigned int dirs)
+{
+	int d;
+
+	for (d = 0; d < 2; d++)
+		if ((dirs & (1u << d)) &&
+		    v->dir[d].state == NP_EP_POLICIES_APPLIED)
+			np__rs_put(dp, v->dir[d].ruleset);
 }

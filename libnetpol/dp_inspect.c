@@ -58,7 +58,7 @@ NP_API int np_datapath_counters(struct np_datapath *dp, unsigned int ifindex,
 	    (dir != NP_DIRECTION_INGRESS && dir != NP_DIRECTION_EGRESS))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
+	if (np__ep_read(dp, ifindex, NULL, &ep))
 		return -ENOENT;
 	pc = calloc(dp->ncpus, sizeof(*pc));
 	if (!pc)
@@ -102,7 +102,7 @@ NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
 		int d;
 
 		if (bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifx[i], &pod) ||
-		    bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifx[i], &ep))
+		    np__ep_read(dp, ifx[i], NULL, &ep))
 			continue;
 		pod.ns[sizeof(pod.ns) - 1] = '\0';
 		pod.name[sizeof(pod.name) - 1] = '\0';
@@ -295,7 +295,7 @@ static size_t ruleset_users(struct np_datapath *dp, uint32_t id)
 	for (i = 0; i < n; i++) {
 		struct np_ep_value ep;
 
-		if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifx[i], &ep))
+		if (np__ep_read(dp, ifx[i], NULL, &ep))
 			continue;
 		for (d = 0; d < 2; d++)
 			if (ep.dir[d].state == NP_EP_POLICIES_APPLIED &&
@@ -555,7 +555,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->slot = -1;
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
+	if (np__ep_read(dp, ifindex, NULL, &ep))
 		return -ENOENT;
 	out->state = (enum np_pod_state)ep.dir[dir].state;
 	out->allowed = true;
@@ -780,7 +780,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 	struct np_strbuf sb = { 0 };
 	struct np_mapset *ms = NULL;
 	struct np_ep_value ep;
-	struct np_epa epa;
+	struct np_ep_rec epa, rec;
 	size_t nd = 0;
 	int d, err;
 
@@ -788,7 +788,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 		return -EINVAL;
 	*report = NULL;
 	*ndrift = 0;
-	if (bpf_map_lookup_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &ep))
+	if (np__ep_read(dp, ifindex, NULL, &ep))
 		return -ENOENT;
 	err = np_mapset_encode(&ms, rs);
 	if (!err)
@@ -826,12 +826,27 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				goto out;
 		}
 	}
+	if (np__ep_read(dp, ifindex, &rec, NULL)) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* outside a transaction both generations are the same words */
+	for (d = 0; d < 2; d++)
+		if (!dp->txn && rec.w[0][d] != rec.w[1][d]) {
+			np__sb_printf(&sb,
+				      "%s: endpoint generations differ "
+				      "(a transaction did not finish)\n",
+				      dir_names[d]);
+			nd++;
+		}
 	if (!bpf_map_lookup_elem(dp->map_fd[M_EPA],
 				 &(uint32_t){ ifindex & (NP_EPA_SIZE - 1) },
 				 &epa) &&
-	    epa.ifindex == ifindex)
+	    epa.ifindex == ifindex) {
+		uint32_t g = np__ep_live(dp);
+
 		for (d = 0; d < 2; d++)
-			if (epa.dir[d] != ep_word(&ep, d)) {
+			if (epa.w[g][d] != rec.w[g][d]) {
 				/* the programs read the copy */
 				np__sb_printf(&sb,
 					      "%s: endpoint cache differs "
@@ -839,6 +854,14 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 					      dir_names[d]);
 				nd++;
 			}
+		if (epa.src_flags != rec.src_flags || epa.ip4 != rec.ip4 ||
+		    memcmp(epa.ip6, rec.ip6, 16)) {
+			np__sb_printf(&sb,
+				      "egress: endpoint cache source "
+				      "addresses differ from the record\n");
+			nd++;
+		}
+	}
 	err = np_datapath_hooks(dp, ifindex, hooks);
 	if (err)
 		goto out;

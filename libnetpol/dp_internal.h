@@ -139,6 +139,13 @@ struct gps {
 	struct np_portset set; /* normalized: unused slots zero */
 };
 
+/* One pod a transaction changes: its live words then, and the staged. */
+struct txn_ent {
+	uint32_t ifindex;
+	struct np_ep_value old;
+	struct np_ep_value nep;
+};
+
 struct np_datapath {
 	char *pin_root;
 	int dirfd;
@@ -155,6 +162,11 @@ struct np_datapath {
 	int lpm_batch; /* -1 unknown, 0 unsupported, 1 works */
 	int locked; /* flock depth */
 	bool read_only; /* existing_only: no repair at open, no reap at close */
+	/* a transaction (np_datapath_begin()): the pods it staged */
+	bool txn;
+	struct txn_ent *txe;
+	size_t ntxe;
+	size_t captxe;
 	int dirs_made; /* trailing pin_root components this open created */
 	uint64_t stale_ns; /* stale records collected at most this often */
 	uint64_t stale_last_ns; /* and last then (CLOCK_MONOTONIC) */
@@ -253,6 +265,8 @@ int np__ifid_check(struct np_datapath *dp, uint32_t ifindex);
 
 /* --- datapath.c: the lock, diagnostics --------------------------------- */
 
+int np__dp_lock_opts(struct np_datapath *dp, bool nowait);
+void np__dp_unlock(struct np_datapath *dp);
 /* Lock and rebuild the cache when stale; np__dp_end() bumps and unlocks. */
 int np__dp_begin(struct np_datapath *dp);
 void np__dp_end(struct np_datapath *dp, bool changed);
@@ -285,12 +299,38 @@ bool np__rs_holds(const struct np_datapath *dp, const struct rs *r,
 void np__rs_destroy(struct np_datapath *dp, struct rs *r);
 void np__rs_put(struct np_datapath *dp, uint32_t id);
 void np__reap(struct np_datapath *dp, bool force);
+/* Wait until no packet can be reading what was replaced (synchronize_rcu). */
+void np__grace_period(void);
 int np__gps_get(struct np_datapath *dp, struct rs *r,
 		const struct np_portset *in, uint32_t *out);
 uint64_t np__dp_digest(const struct np_mapset *ms, int d);
 int np__epa_release(struct np_datapath *dp, uint32_t ifindex);
 int np__epa_sync(struct np_datapath *dp, uint32_t ifindex,
-		 const struct np_ep_value *ep);
+		 const struct np_ep_rec *rec, uint32_t mask);
 int np__epa_reconcile(struct np_datapath *dp);
+/*
+ * Endpoint records (netpol_abi.h, struct np_ep_rec): the live generation
+ * (np_rt.gen & 1), one generation's words as a struct np_ep_value, the
+ * record of an ifindex (-ENOENT) with its live words, a record written to
+ * the hash and ep_cache (mask: the words ep_cache takes, bit g * 2 + d),
+ * and the generations made equal again after a dead transaction.
+ */
+uint32_t np__ep_live(const struct np_datapath *dp);
+void np__ep_rec_get(const struct np_ep_rec *rec, uint32_t g,
+		    struct np_ep_value *out);
+void np__ep_rec_set(struct np_ep_rec *rec, uint32_t g,
+		    const struct np_ep_value *v);
+int np__ep_read(struct np_datapath *dp, uint32_t ifindex,
+		struct np_ep_rec *rec, struct np_ep_value *live);
+int np__ep_write(struct np_datapath *dp, uint32_t ifindex,
+		 const struct np_ep_rec *rec, uint64_t flags, uint32_t mask);
+int np__ep_settle(struct np_datapath *dp);
+/* The pod a transaction staged, or NULL. */
+struct txn_ent *np__txn_find(struct np_datapath *dp, uint32_t ifindex);
+/* Take or drop the rule-set references of v's directions in dirs. */
+void np__words_hold(struct np_datapath *dp, const struct np_ep_value *v,
+		    unsigned int dirs);
+void np__words_put(struct np_datapath *dp, const struct np_ep_value *v,
+		   unsigned int dirs);
 
 #endif /* NP_DP_INTERNAL_H */

@@ -39,14 +39,14 @@ _Static_assert(sizeof(*((struct netpol_bpf *)0)->bss) ==
 
 const struct mapdesc np__maps[M__N] = {
 	[M_ENDPOINTS] = { "endpoints", BPF_MAP_TYPE_HASH, 4,
-			  sizeof(struct np_ep_value) },
+			  sizeof(struct np_ep_rec) },
 	[M_LPM4] = { "lpm_v4", BPF_MAP_TYPE_LPM_TRIE,
 		     sizeof(struct np_lpm_key_v4),
 		     sizeof(struct np_lpm_value) },
 	[M_LPM6] = { "lpm_v6", BPF_MAP_TYPE_LPM_TRIE,
 		     sizeof(struct np_lpm_key_v6),
 		     sizeof(struct np_lpm_value) },
-	[M_EPA] = { "ep_cache", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_epa) },
+	[M_EPA] = { "ep_cache", BPF_MAP_TYPE_ARRAY, 4, sizeof(struct np_ep_rec) },
 	[M_HOST4] = { "host_v4", BPF_MAP_TYPE_HASH,
 		      sizeof(struct np_host_key_v4),
 		      sizeof(struct np_lpm_value) },

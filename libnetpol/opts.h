@@ -39,6 +39,7 @@
 #define np_datapath_opts__first pin_root
 #define np_attach_opts__first ifname
 #define np_mapset_lpm_opts__first layout
+#define np_txn_opts__first nowait
 
 #define np__offsetofend(TYPE, FIELD) \
 	(offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))

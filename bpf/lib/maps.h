@@ -17,7 +17,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NP_MAX_ENDPOINTS);
 	__type(key, __u32);
-	__type(value, struct np_ep_value);
+	__type(value, struct np_ep_rec);
 } endpoints SEC(".maps");
 
 struct {
@@ -40,7 +40,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NP_EPA_SIZE);
 	__type(key, __u32);
-	__type(value, struct np_epa);
+	__type(value, struct np_ep_rec);
 } ep_cache SEC(".maps");
 
 struct {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Policy: whether a peer is a node IP, the key of a rule set that covers a
- * peer (host hash, then LPM trie), whether a port set holds a port, and the
- * endpoint record of a host veth (from ep_cache, else the endpoints hash).
+ * peer (host hash, then LPM trie), whether a port set holds a port, the
+ * endpoint record of a host veth (from ep_cache, else the endpoints hash),
+ * its words by generation, and whether a pod's packet has its source.
  */
 #ifndef NETPOL_BPF_LIB_POLICY_H
 #define NETPOL_BPF_LIB_POLICY_H
@@ -110,28 +111,55 @@ union ep_word {
 };
 
 /*
- * Direction dir of ifindex's endpoint record, into *out: from ep_cache when
- * the entry is ifindex's, else from the endpoints hash. False: not a pod of
- * ours.
+ * ifindex's endpoint record: from ep_cache when the entry is ifindex's,
+ * else from the endpoints hash. NULL: not a pod of ours.
  */
-static __always_inline bool ep_get(__u32 ifindex, __u32 dir, union ep_word *out)
+static __always_inline const struct np_ep_rec *ep_find(__u32 ifindex)
 {
 	__u32 idx = ifindex & (NP_EPA_SIZE - 1);
-	struct np_epa *ea = bpf_map_lookup_elem(&ep_cache, &idx);
-	struct np_ep_value *ev;
-	const void *w;
+	const struct np_ep_rec *ea = bpf_map_lookup_elem(&ep_cache, &idx);
 
-	if (ea && ea->ifindex == ifindex) {
-		w = &ea->dir[dir & 1];
-	} else {
-		ev = bpf_map_lookup_elem(&endpoints, &ifindex);
-		if (!ev)
-			return false;
-		w = &ev->dir[dir & 1];
-	}
-	/* one 8-byte load: one generation of the word */
-	out->w = *(volatile const __u64 *)w;
-	return true;
+	if (ea && ea->ifindex == ifindex)
+		return ea;
+	return bpf_map_lookup_elem(&endpoints, &ifindex);
+}
+
+/* Direction dir's word of generation g: one 8-byte load, one generation. */
+static __always_inline void ep_word(const struct np_ep_rec *e, __u32 g,
+				    __u32 dir, union ep_word *out)
+{
+	out->w = *(volatile const __u64 *)&e->w[g & 1][dir & 1];
+}
+
+/* What a flow judged under word w records (np_ct_value.judged). */
+static __always_inline __u32 ep_judged(const union ep_word *w)
+{
+	if (w->d.state == NP_EP_POLICIES_APPLIED)
+		return w->d.ruleset;
+	return NP_JUDGED_STATE | w->d.state;
+}
+
+/*
+ * Whether a packet leaving pod e may carry its source address: always
+ * when the pod's addresses are not known; else IPv4 from ip4 only, IPv6
+ * from ip6 or a link-local address (fe80::/10).
+ */
+static __always_inline bool src_ok(const struct np_ep_rec *e,
+				   const struct pkt *p)
+{
+	__u32 f = e->src_flags;
+	const __u32 *a6;
+
+	if (!(f & (NP_SRC_V4 | NP_SRC_V6)))
+		return true;
+	if (p->family == 4)
+		return (f & NP_SRC_V4) && p->t.saddr[0] == e->ip4;
+	if ((p->t.saddr[0] & bpf_htonl(0xffc00000)) == bpf_htonl(0xfe800000))
+		return true;
+	a6 = (const __u32 *)e->ip6;
+	return (f & NP_SRC_V6) && p->t.saddr[0] == a6[0] &&
+	       p->t.saddr[1] == a6[1] && p->t.saddr[2] == a6[2] &&
+	       p->t.saddr[3] == a6[3];
 }
 
 #endif /* NETPOL_BPF_LIB_POLICY_H */

@@ -33,6 +33,9 @@
  *                               (struct np_attach_opts)
  *   np_datapath_detach()        detach them and forget the pod
  *   np_datapath_apply()         enforce a compiled rule set, atomically
+ *   np_datapath_begin()         start a node-wide transaction (lock held)
+ *   np_datapath_commit()        make its staged changes at once
+ *   np_datapath_abort()         drop them
  *   np_datapath_fail_closed()   deny a pod's new flows in some directions,
  *                               for rules that cannot be enforced
  *   np_datapath_gc()            forget vanished veths, expire conntrack
@@ -101,6 +104,13 @@ enum np_pod_state {
 	NP_POD_FAIL_CLOSED = 4,
 };
 
+/* A node-wide switch in np_datapath_opts. */
+enum np_switch {
+	NP_SWITCH_KEEP = 0, /* as the loaded datapath has it */
+	NP_SWITCH_ON = 1,
+	NP_SWITCH_OFF = 2,
+};
+
 /* How our program is attached to a hook of a pod's host veth. */
 enum np_hook_kind {
 	/*
@@ -145,9 +155,23 @@ struct np_datapath_opts {
 	 * -ENOENT when none is (a completed load is marked by the pinned
 	 * prog_clock, which the library pins last). Never mounts, creates,
 	 * loads or pins anything, and neither the open nor the close
-	 * repairs or reaps anything: a handle for inspection.
+	 * repairs or reaps anything: a handle for inspection (node_ips,
+	 * revoke and source_check must be unset: -EINVAL).
 	 */
 	bool existing_only;
+	/*
+	 * Established flows judged again when the rules of their pod change
+	 * (on, the default of a new datapath): a packet of a tracked flow
+	 * whose rules now deny it is dropped (reason "revoked"), and so is
+	 * the rest of the flow. Off: a flow is judged once, at its first
+	 * packet, as the EKS agent does. Node-wide.
+	 */
+	enum np_switch revoke;
+	/*
+	 * Pod source addresses enforced on egress (on, the default): see
+	 * np_attach_opts.ips. Node-wide.
+	 */
+	enum np_switch source_check;
 };
 
 /* A decoded flow event: the first packet of a new flow, or a drop. */
@@ -246,6 +270,15 @@ struct np_attach_opts {
 	 * without a gap: the new hook is attached before the old goes.
 	 */
 	enum np_hook_kind hook;
+	/*
+	 * The pod's own addresses ("198.18.0.5", "fd00::5"; at most one
+	 * IPv4 and one IPv6, as Kubernetes podIPs): packets leaving the pod
+	 * from any other source are dropped (reason "spoofed"; IPv6
+	 * link-local sources pass). n_ips 0 keeps the ones the pod has
+	 * (none: its sources are not checked until an apply brings them).
+	 */
+	const char *const *ips;
+	size_t n_ips;
 };
 
 /*
@@ -264,6 +297,31 @@ struct np_attach_opts {
 NP_API int np_datapath_attach(struct np_datapath *dp,
 			      const struct np_attach_opts *opts,
 			      struct np_diag *diag);
+
+/* How np_datapath_begin() waits for the datapath lock. */
+struct np_txn_opts {
+	size_t sz;
+	bool nowait; /* -EAGAIN at once when another writer holds it */
+};
+
+/*
+ * Node-wide transactions. np_datapath_begin() takes the datapath lock
+ * (other writers, in any process, wait until the commit) and from then on
+ * np_datapath_apply() and np_datapath_fail_closed() on this handle stage
+ * their change instead of making it: packets keep the node's old state.
+ * np_datapath_commit() makes every staged change at once (one store flips
+ * the generation of every endpoint record: each packet is judged wholly
+ * by the old state or wholly by the new), waits an RCU grace period and
+ * releases the lock. np_datapath_abort(), np_datapath_close() or a crash
+ * before the commit leave the old state everywhere (the next writer
+ * removes what was staged). Attach and detach inside a transaction take
+ * effect at once. -EALREADY: a transaction is open; -EROFS: an
+ * existing_only handle.
+ */
+NP_API int np_datapath_begin(struct np_datapath *dp,
+			     const struct np_txn_opts *opts);
+NP_API int np_datapath_commit(struct np_datapath *dp, struct np_diag *diag);
+NP_API void np_datapath_abort(struct np_datapath *dp);
 
 /* Detach the programs and forget the pod. -ENOENT when not attached. */
 NP_API int np_datapath_detach(struct np_datapath *dp, unsigned int ifindex);

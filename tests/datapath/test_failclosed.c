@@ -169,8 +169,9 @@ Test(failclosed, oversized_policy_fails_closed)
 		     "a peer reaches the pod its policy "
 		     "could not be enforced on");
 	cr_expect_eq(probe(n, A4, 80), 0, "the node IP is cut off");
-	cr_expect_eq(npt_conn_exchange(&conn, TMO), 0,
-		     "a tracked connection was cut (issue 14 revokes them)");
+	cr_expect_eq(npt_conn_exchange(&conn, TMO), 1,
+		     "a tracked connection its pod now fails closed on goes on "
+		     "(revoked: the rules it was judged under changed)");
 	npt_conn_close(&conn);
 	cr_assert_eq(np_datapath_poll_events(T.dp, 200, on_event, &s), 0);
 	cr_assert_eq(np_datapath_poll_events(T.dp, 0, on_event, &s), 0);

@@ -579,7 +579,8 @@ Test(inspect, verify_clean_then_drift)
 Test(inspect, verify_names_wrong_prefix_flags)
 {
 	struct np_ruleset *rs;
-	struct np_ep_value ep;
+	struct np_ep_rec ep;
+	struct np_ep_dir w;
 	char *report, want[96];
 	unsigned int ifx;
 	size_t nd;
@@ -595,11 +596,13 @@ Test(inspect, verify_names_wrong_prefix_flags)
 	fd = pinned("endpoints");
 	ifx = B->ifindex;
 	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &ep), 0);
+	memcpy(&w, &ep.w[0][NP_DIR_INGRESS], sizeof(w));
 	snprintf(want, sizeof(want),
 		 "ingress: endpoint prefix-key flags 0x%x, expected 0x%x\n",
-		 ep.dir[NP_DIR_INGRESS].lpm ^ NP_EPL_V4,
-		 ep.dir[NP_DIR_INGRESS].lpm);
-	ep.dir[NP_DIR_INGRESS].lpm ^= NP_EPL_V4;
+		 w.lpm ^ NP_EPL_V4, w.lpm);
+	w.lpm ^= NP_EPL_V4;
+	memcpy(&ep.w[0][NP_DIR_INGRESS], &w, sizeof(w));
+	memcpy(&ep.w[1][NP_DIR_INGRESS], &w, sizeof(w));
 	cr_assert_eq(bpf_map_update_elem(fd, &ifx, &ep, BPF_EXIST), 0);
 	close(fd);
 	/* the record changed, not the programs' copy of it: both named */

@@ -296,26 +296,30 @@ Test(prog, lpm_and_ports_v6)
 	cr_expect_eq(EG(TCP4("198.18.1.1", 443)), SHOT);
 }
 
+/* The pod's endpoint words (both generations are equal here: checked). */
 static struct np_ep_value ep_of(unsigned int ifx)
 {
 	struct np_ep_value ep;
+	struct np_ep_rec rec;
 	char path[128];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
 	fd = bpf_obj_get(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &ep), 0);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &ifx, &rec), 0);
 	close(fd);
+	cr_assert_eq(memcmp(rec.w[0], rec.w[1], sizeof(rec.w[0])), 0);
+	memcpy(&ep, rec.w[0], sizeof(ep));
 	return ep;
 }
 
 static void apply_egress_only(unsigned int ifx);
 
-static struct np_epa epa_of(unsigned int ifx)
+static struct np_ep_rec epa_of(unsigned int ifx)
 {
 	uint32_t idx = ifx & (NP_EPA_SIZE - 1);
-	struct np_epa e;
+	struct np_ep_rec e;
 	char path[128];
 	int fd;
 
@@ -328,7 +332,7 @@ static struct np_epa epa_of(unsigned int ifx)
 }
 
 /* Tests only: a userspace write (the library writes through np_epa_set) */
-static void epa_put(unsigned int ifx, const struct np_epa *e)
+static void epa_put(unsigned int ifx, const struct np_ep_rec *e)
 {
 	uint32_t idx = ifx & (NP_EPA_SIZE - 1);
 	char path[128];
@@ -416,14 +420,15 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 
 	/* the flag is what the program trusts: cleared, the trie is skipped */
 	{
-		struct np_epa e = epa_of(ifx);
+		struct np_ep_rec e = epa_of(ifx);
 		struct np_ep_dir w;
 
 		cr_assert_eq(e.ifindex, ifx);
-		memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+		memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
 		cr_expect_eq(w.lpm, NP_EPL_V6);
 		w.lpm = 0;
-		memcpy(&e.dir[NP_DIR_EGRESS], &w, sizeof(w));
+		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
+		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
 		epa_put(ifx, &e);
 		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT);
 		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK, "host keys stay");
@@ -440,7 +445,7 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
 	struct np_ep_value ep;
 	struct np_ep_dir w;
-	struct np_epa e;
+	struct np_ep_rec e;
 	int d;
 
 	apply_egress_only(ifx);
@@ -451,18 +456,19 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	e = epa_of(ifx);
 	cr_expect_eq(e.ifindex, ifx);
 	for (d = 0; d < 2; d++) {
-		memcpy(&w, &e.dir[d], sizeof(w));
+		memcpy(&w, &e.w[0][d], sizeof(w));
 		cr_expect_eq(w.ruleset, ep.dir[d].ruleset);
 		cr_expect_eq(w.state, ep.dir[d].state);
 		cr_expect_eq(w.lpm, ep.dir[d].lpm);
 		cr_expect_eq(w.slot, ep.dir[d].slot);
 	}
-	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
 	cr_expect_eq(w.state, NP_EP_POLICIES_APPLIED);
 
 	/* the programs read the cache: a changed copy changes verdicts */
 	w.state = NP_EP_DEFAULT_ALLOW;
-	memcpy(&e.dir[NP_DIR_EGRESS], &w, sizeof(w));
+	memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
+	memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
 	epa_put(ifx, &e);
 	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41002), OK,
 		     "read from the cache");
@@ -479,7 +485,7 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
 	e = epa_of(ifx);
 	cr_expect_eq(e.ifindex, ifx);
-	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
 	cr_expect_eq(w.state, NP_EP_POLICIES_APPLIED);
 	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41004), SHOT);
 
@@ -488,7 +494,7 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 					       &(struct np_mapset){ 0 }, NULL),
 		     0);
 	e = epa_of(ifx);
-	memcpy(&w, &e.dir[NP_DIR_EGRESS], sizeof(w));
+	memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
 	cr_expect_eq(w.state, NP_EP_UNISOLATED);
 	cr_expect_eq(EG(TCP4("198.18.2.2", 80), .sport = 41005), OK);
 
@@ -496,8 +502,7 @@ Test(prog, endpoint_cache_serves_and_falls_back)
 	cr_assert_eq(np_datapath_detach(T.dp, ifx), 0);
 	e = epa_of(ifx);
 	cr_expect_eq(e.ifindex, 0);
-	cr_expect_eq(e.dir[0], 0);
-	cr_expect_eq(e.dir[1], 0);
+	cr_expect_eq(e.w[0][0] | e.w[0][1] | e.w[1][0] | e.w[1][1], 0);
 }
 
 /*

@@ -176,25 +176,54 @@ Test(traffic, reply_passes_when_reverse_is_denied)
 	cr_expect_eq(probe(A, TCP, B4, 8081), DENIED);
 }
 
-Test(traffic, established_connection_survives_rule_updates)
+/*
+ * Issue 14 item 2: an established connection is judged again when its
+ * pod's rules change. Rules that still allow it: it goes on, through
+ * 1,000 changes. Rules that deny it: its next packet is dropped (reason
+ * "revoked") and so is the rest of it; allowed again, it resumes. With
+ * revoke off (the EKS agent's behaviour) it goes on under any rules.
+ */
+Test(traffic, established_connection_judged_again_on_rule_changes)
 {
+	NP_OPTS(np_datapath_opts, off, .revoke = NP_SWITCH_OFF);
 	struct npt_conn conn;
 	struct msb none;
+	int i;
 
 	three_pods();
 	dpt_open(NP_MODE_STRICT, false, NULL, 0);
 	attach(B, "b");
 	b_admits_a(0);
 	cr_assert_eq(npt_conn_open(&conn, A, TCP, B4, 8080, TMO), 0);
-	/* new content that still allows the connection */
-	b_admits_a(8081);
+	/* new contents that still allow the connection */
+	for (i = 0; i < 1000; i++)
+		b_admits_a(i % 2 ? 8081 : 8082);
 	cr_expect_eq(npt_conn_exchange(&conn, TMO), ALLOWED);
 	cr_expect_eq(probe(A, TCP, B4, 8081), ALLOWED);
-	/* rules that deny it: new connections stop, this one is tracked */
+	/* rules that deny it: new connections stop, and this one */
 	msb_init(&none, true, true);
 	cr_assert_eq(dpt_apply(B->ifindex, &none, NULL), 0);
 	cr_expect_eq(probe(A, TCP, B4, 8080), DENIED);
+	cr_expect_eq(npt_conn_exchange(&conn, TMO), DENIED, "not revoked");
+	/* allowed again: the same connection resumes */
+	b_admits_a(8081);
 	cr_expect_eq(npt_conn_exchange(&conn, TMO), ALLOWED);
+	npt_conn_close(&conn);
+
+	/* revoke off: a flow is judged once, at its first packet */
+	dpt_close();
+	{
+		struct np_datapath *dp2;
+
+		off.pin_root = T.pin_root;
+		cr_assert_eq(np_datapath_open(&dp2, &off), 0);
+		T.dp = dp2;
+	}
+	cr_assert_eq(npt_conn_open(&conn, A, TCP, B4, 8080, TMO), 0);
+	cr_assert_eq(dpt_apply(B->ifindex, &none, NULL), 0);
+	cr_expect_eq(probe(A, TCP, B4, 8080), DENIED);
+	cr_expect_eq(npt_conn_exchange(&conn, TMO), ALLOWED,
+		     "revoke off cut a tracked connection");
 	npt_conn_close(&conn);
 }
 

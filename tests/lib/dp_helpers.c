@@ -340,7 +340,15 @@ void dpt_unhook(unsigned int ifindex, bool egress)
 	snprintf(path, sizeof(path), "%s/link_%u_%s", T.pin_root, ifindex,
 		 hook);
 	if (!access(path, F_OK)) {
+		unsigned int n = dpt_tcx_progs(ifindex, egress);
+		int i;
+
 		cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+		/* the kernel releases an unpinned link a little later */
+		for (i = 0; i < 200 && dpt_tcx_progs(ifindex, egress) >= n; i++)
+			usleep(10000);
+		cr_assert_lt(dpt_tcx_progs(ifindex, egress), n,
+			     "%s: the link stays", path);
 		return;
 	}
 	cr_assert_not_null(if_indextoname(ifindex, name));
