@@ -96,7 +96,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	const struct tuple *t;
 	struct pkt p = {};
 	__u32 ifindex = skb->ifindex;
-	__u32 ruleset = 0, now, psidx, g, jdir = dir, judged;
+	__u32 ruleset = 0, now, psidx, g, jdir = dir, judged, mark;
 	const __u32 *peer;
 	__u16 jport;
 	__u8 reason, plen = NP_EV_PLEN_NONE;
@@ -109,8 +109,21 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	e = ep_find(ifindex);
 	if (!e)
 		return TC_ACT_OK; /* not a pod of ours */
-	/* one generation of the node's endpoint records for this packet */
-	g = *(volatile const __u32 *)&np_rt.gen;
+	/*
+	 * One generation of the node's endpoint records for this packet: the
+	 * one its sending pod's hook stamped, else the live one, stamped for
+	 * the receiving pod's hook.
+	 */
+	mark = skb->mark;
+	if (dir == NP_DIR_INGRESS && (mark & NP_MARK_SEEN)) {
+		g = !!(mark & NP_MARK_GEN);
+		skb->mark = mark & ~(NP_MARK_SEEN | NP_MARK_GEN);
+	} else {
+		g = *(volatile const __u32 *)&np_rt.gen & 1;
+		if (dir == NP_DIR_EGRESS)
+			skb->mark = (mark & ~NP_MARK_GEN) | NP_MARK_SEEN |
+				    (g ? NP_MARK_GEN : 0);
+	}
 	if (res == P_BAD) {
 		reason = NP_DPR_DENY_MALFORMED;
 		goto deny;

@@ -340,6 +340,19 @@ enum np_ct_state {
  */
 #define NP_JUDGED_STATE 0x80000000u
 
+/*
+ * skb->mark bits that carry a packet's generation from the hook of the pod
+ * that sends it (set there: entering the node's namespace scrubbed the
+ * mark, so a pod cannot forge them) to the hook of the pod that receives
+ * it on the same node (read and cleared there), so that both hooks judge
+ * it under one generation even when a commit flips np_rt.gen between them
+ * (the two hooks run in one RCU read-side section: the commit's grace
+ * period covers the packet). Node-side rules that match these bits of the
+ * mark (fwmark policy routing, iptables) see them on pod egress.
+ */
+#define NP_MARK_SEEN 0x00400000u
+#define NP_MARK_GEN 0x00800000u
+
 struct np_ct_value {
 	__u32 last_seen; /* jiffies, low 32 bits */
 	__u8 state; /* enum np_ct_state */

@@ -291,8 +291,15 @@ static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 		.log = log, .log_ctx = ctx, .node_ips = a->node_ips,
 		.n_node_ips = a->n_node_ips, .existing_only = existing_only,
 		.ct_size = a->ct_size);
-	int err = np_datapath_open(dp, &o);
+	int err;
 
+	if (existing_only && a->n_node_ips) {
+		fprintf(stderr, "netpol: --node-ip changes the node: use it "
+				"with attach or apply, not with a command that "
+				"reads\n");
+		return -EINVAL;
+	}
+	err = np_datapath_open(dp, &o);
 	if (err == -ENOENT && existing_only)
 		fprintf(stderr, "netpol: no datapath under %s\n",
 			a->pin_root && *a->pin_root ? a->pin_root :

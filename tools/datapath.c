@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "main.h"
 
@@ -206,7 +207,16 @@ int cmd_apply(int argc, char **argv)
 	if (dp_load_open(argv + optind, argc - optind, dp_open, &a, &c,
 			 &problems, &dp))
 		return 2;
-	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
+	/* one transaction: the node goes from the old state to the new */
+	err = np_datapath_begin(dp, NULL);
+	if (err) {
+		fprintf(stderr, "netpol: apply: %s\n", np_strerror(err));
+		np_datapath_close(dp);
+		np_cluster_free(c);
+		return 2;
+	}
+	if (!err)
+		err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		char full[520];
 		struct np_ruleset *rs;
@@ -228,6 +238,20 @@ int cmd_apply(int argc, char **argv)
 			continue;
 		}
 		applied++;
+	}
+	if (!err) {
+		struct np_diag d;
+		const char *pause = getenv("NETPOL_TEST_PAUSE_BEFORE_COMMIT");
+
+		/* tests only: hold the staged state (milliseconds) */
+		if (pause)
+			usleep((useconds_t)strtoul(pause, NULL, 10) * 1000);
+		err = np_datapath_commit(dp, &d);
+		if (err)
+			fprintf(stderr, "netpol: apply: commit: %s\n",
+				d.message[0] ? d.message : np_strerror(err));
+	} else {
+		np_datapath_abort(dp);
 	}
 	if (pod && !applied && !ret) {
 		fprintf(stderr, "netpol: apply: %s is not attached\n", pod);
