@@ -378,7 +378,8 @@ static void verifier(void)
 	bu_json_end();
 }
 
-/* Attach pods: every filter runs the node's two programs. */
+/* Attach pods: every hook (TCX link or tc filter) runs the node's two
+ * programs. */
 static void loads_per_pod(void)
 {
 	enum { NPODS = 16 };
@@ -392,17 +393,15 @@ static void loads_per_pod(void)
 	for (i = 0; i < NPODS; i++) {
 		if (bu_attach(dp, px[i]))
 			bu_die("attach");
-		for (d = 0; d < 2; d++) {
-			DECLARE_LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = px[i],
-					    .attach_point = d ? BPF_TC_INGRESS :
-								BPF_TC_EGRESS);
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, q,
-					    .handle = NP_TC_HANDLE,
-					    .priority = NP_TC_PRIO);
+		struct np_datapath_hook hk[2];
 
-			if (bpf_tc_query(&h, &q))
-				bu_die("no filter on ifindex %u", px[i]);
-			if (q.prog_id != ids[d])
+		if (np_datapath_hooks(dp, px[i], hk))
+			bu_die("hooks of ifindex %u", px[i]);
+		for (d = 0; d < 2; d++) {
+			if (hk[d].state != NP_HOOK_OK)
+				bu_die("no program of ours on ifindex %u",
+				       px[i]);
+			if (hk[d].prog_id != ids[d])
 				foreign++;
 		}
 	}

@@ -81,6 +81,61 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * The decision for the first packet of a flow (a new one, or one judged
+ * again), in direction jdir of the pod whose word for it is w: the packet
+ * p travels in direction dir, so when jdir differs it is a reply and the
+ * flow's peer and port are its source's. Returns allowed (bit 0), the
+ * reason (bits 8-15) and the matched prefix length (bits 16-23).
+ * A global function: the verifier checks it once, for both callers.
+ */
+__noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir)
+{
+	union ep_word ep = { .w = w };
+	const __u32 *peer;
+	struct np_lpm_value *lv;
+	struct np_portset *ps;
+	__u32 psidx, plen;
+	__u16 port;
+
+	if (!p)
+		return NP_DPR_DENY_MALFORMED << 8;
+	/*
+	 * The flow as its first packet was: from the originator, the peer
+	 * is the far end in direction jdir and the port the destination's.
+	 */
+	if (jdir == dir) {
+		peer = dir == NP_DIR_EGRESS ? p->t.daddr : p->t.saddr;
+		port = p->t.dport;
+	} else {
+		peer = jdir == NP_DIR_EGRESS ? p->t.saddr : p->t.daddr;
+		port = p->t.sport;
+	}
+	if (is_node_ip(p, peer))
+		return NP_DPR_ALLOW_NODE << 8 | NP_EV_PLEN_NONE << 16 | 1;
+	switch (ep.d.state) {
+	case NP_EP_DEFAULT_ALLOW:
+		return NP_DPR_ALLOW_DEFAULT << 8 | NP_EV_PLEN_NONE << 16 | 1;
+	case NP_EP_UNISOLATED:
+		return NP_DPR_ALLOW_UNISOLATED << 8 | NP_EV_PLEN_NONE << 16 | 1;
+	case NP_EP_POLICIES_APPLIED:
+		break;
+	case NP_EP_FAIL_CLOSED:
+		return NP_DPR_DENY_UNENFORCEABLE << 8 | NP_EV_PLEN_NONE << 16;
+	default:
+		return NP_DPR_DENY_STRICT_DEFAULT << 8 | NP_EV_PLEN_NONE << 16;
+	}
+	lv = rule_lookup(p, peer, ep.d.ruleset, ep.d.lpm);
+	if (!lv)
+		return NP_DPR_DENY_NO_MATCH << 8 | NP_EV_PLEN_NONE << 16;
+	plen = (lv->portset >> NP_LPM_PLEN_SHIFT) & 0xff;
+	psidx = lv->portset & NP_LPM_PS_MASK;
+	ps = bpf_map_lookup_elem(&portsets, &psidx);
+	if (!ps || !portset_match(ps, p->t.proto, bpf_ntohs(port)))
+		return NP_DPR_DENY_PORT << 8 | plen << 16;
+	return NP_DPR_ALLOW_RULE << 8 | plen << 16 | 1;
+}
+
 static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 {
 	/* every byte of these keys is written before use: no padding */
@@ -91,14 +146,10 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	struct np_frag_value *fv, nfv;
 	const struct np_ep_rec *e;
 	union ep_word ep;
-	struct np_portset *ps;
-	struct np_lpm_value *lv;
 	const struct tuple *t;
 	struct pkt p = {};
 	__u32 ifindex = skb->ifindex;
-	__u32 ruleset = 0, now, psidx, g, jdir = dir, judged, mark;
-	const __u32 *peer;
-	__u16 jport;
+	__u32 ruleset = 0, now, g, jdir = dir, judged, mark;
 	__u8 reason, plen = NP_EV_PLEN_NONE;
 	bool hi = false, rejudge = false;
 	int res;
@@ -193,55 +244,14 @@ miss:
 	judged = ep_judged(&ep);
 	rejudge = false;
 judge:
-	/*
-	 * The flow as its first packet was: from the originator, the peer
-	 * is the far end in direction jdir and the port the destination's.
-	 */
-	if (jdir == dir) {
-		peer = dir == NP_DIR_EGRESS ? p.t.daddr : p.t.saddr;
-		jport = p.t.dport;
-	} else {
-		peer = jdir == NP_DIR_EGRESS ? p.t.saddr : p.t.daddr;
-		jport = p.t.sport;
-	}
 	nct.slot = ep.d.slot;
-	if (is_node_ip(&p, peer)) {
-		reason = NP_DPR_ALLOW_NODE;
-		goto allow;
-	}
-	switch (ep.d.state) {
-	case NP_EP_DEFAULT_ALLOW:
-		reason = NP_DPR_ALLOW_DEFAULT;
-		goto allow;
-	case NP_EP_UNISOLATED:
-		reason = NP_DPR_ALLOW_UNISOLATED;
-		goto allow;
-	case NP_EP_POLICIES_APPLIED:
-		break;
-	case NP_EP_FAIL_CLOSED:
-		reason = NP_DPR_DENY_UNENFORCEABLE;
+	ruleset = ep.d.state == NP_EP_POLICIES_APPLIED ? ep.d.ruleset : 0;
+	res = np_judge(&p, ep.w, jdir, dir);
+	reason = (__u8)(res >> 8);
+	plen = (__u8)(res >> 16);
+	if (!(res & 1))
 		goto deny_ep;
-	default:
-		reason = NP_DPR_DENY_STRICT_DEFAULT;
-		goto deny_ep;
-	}
-
-	ruleset = ep.d.ruleset;
-	lv = rule_lookup(&p, peer, ruleset, ep.d.lpm);
-	if (!lv) {
-		reason = NP_DPR_DENY_NO_MATCH;
-		goto deny_ep;
-	}
-	plen = lv->portset >> NP_LPM_PLEN_SHIFT;
-	psidx = lv->portset & NP_LPM_PS_MASK;
-	ps = bpf_map_lookup_elem(&portsets, &psidx);
-	if (!ps || !portset_match(ps, p.t.proto, bpf_ntohs(jport))) {
-		reason = NP_DPR_DENY_PORT;
-		goto deny_ep;
-	}
-	reason = NP_DPR_ALLOW_RULE;
-
-allow:
+	/* allowed */
 	if (rejudge && ct) {
 		/* still allowed under the new rules: the flow goes on */
 		ct->judged = judged;
