@@ -71,6 +71,9 @@
 %ignore np_datapath_close;
 %ignore np_datapath_attach;
 %ignore np_attach_opts;
+/* np_swig_datapath_begin() below: nowait as a plain argument. */
+%ignore np_txn_opts;
+%ignore np_datapath_begin;
 %ignore np_datapath_set_node_ips;
 %ignore np_datapath_poll_events;
 %ignore np_datapath_test_packet;
@@ -231,7 +234,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_portsets, int np_swig_matrix_opts_add_port,
 	int np_swig_matrix_opts_add_protocol, int np_datapath_destroy,
 	int np_datapath_detach, int np_datapath_gc, int np_datapath_set_events,
-	int np_swig_datapath_open,
+	int np_swig_datapath_open, int np_swig_datapath_begin,
 	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
 	int np_swig_datapath_stats, int np_swig_datapath_hooks,
@@ -248,7 +251,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 %typemap(out) int np_cluster_load_file, int np_cluster_load_buffer,
 	int np_cluster_endpoints, int np_ruleset_compile,
 	int np_cluster_verdict, int np_swig_cluster_matrix, int np_datapath_apply,
-	int np_datapath_fail_closed
+	int np_datapath_fail_closed, int np_datapath_commit
 %{ $result = SWIG_Py_Void(); %}
 
 /* A verdict (TC_ACT_*) or a negative errno. */
@@ -783,12 +786,15 @@ static int np_swig_on_pod(void *ctx, const struct np_datapath_pod *pod)
 %inline %{
 /*
  * np_datapath_open() with plain arguments: pin_root NULL or "" for the
- * default, node_ips comma-separated ("" keeps the node's).
+ * default, node_ips comma-separated ("" keeps the node's), revoke and
+ * source_check enum np_switch values (NP_SWITCH_KEEP: as the node has
+ * them), which the library checks.
  */
 static int np_swig_datapath_open(struct np_datapath **out,
 				 const char *pin_root, enum np_mode mode,
 				 uint32_t ct_size, bool events,
-				 const char *node_ips)
+				 const char *node_ips, int revoke,
+				 int source_check)
 {
 	const char *ips[NP_SWIG_MAX_IPS];
 	char buf[1024];
@@ -808,6 +814,8 @@ static int np_swig_datapath_open(struct np_datapath **out,
 	o.events = events;
 	o.node_ips = n ? ips : NULL;
 	o.n_node_ips = n;
+	o.revoke = (enum np_switch)revoke;
+	o.source_check = (enum np_switch)source_check;
 	return np_datapath_open(out, &o);
 }
 
@@ -815,20 +823,41 @@ static int np_swig_datapath_open(struct np_datapath **out,
  * np_datapath_attach() with plain arguments instead of struct
  * np_attach_opts, "" for NULL (Go has no NULL string); hook is an enum
  * np_hook_kind value (NP_HOOK_KIND_NONE: the library's choice), which the
- * library checks.
+ * library checks; ips the pod's addresses comma-separated ("" keeps the
+ * pod's).
  */
 static int np_swig_datapath_attach(struct np_datapath *dp,
 				   const char *ifname, unsigned int ifindex,
 				   const char *pod_ns, const char *pod_name,
-				   int hook, struct np_diag *diag)
+				   int hook, const char *ips,
+				   struct np_diag *diag)
 {
+	const char *ipv[NP_SWIG_MAX_IPS];
+	char buf[1024];
+	size_t n;
+	int err;
 	NP_OPTS(np_attach_opts, o, .ifindex = ifindex,
 		.hook = (enum np_hook_kind)hook);
 
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	err = np_swig_split_ips(ips, buf, sizeof(buf), ipv, &n);
+	if (err)
+		return err;
 	o.ifname = ifname && *ifname ? ifname : NULL;
 	o.pod_ns = pod_ns && *pod_ns ? pod_ns : NULL;
 	o.pod_name = pod_name && *pod_name ? pod_name : NULL;
+	o.ips = n ? ipv : NULL;
+	o.n_ips = n;
 	return np_datapath_attach(dp, &o, diag);
+}
+
+/* np_datapath_begin() with nowait as a plain argument. */
+static int np_swig_datapath_begin(struct np_datapath *dp, bool nowait)
+{
+	NP_OPTS(np_txn_opts, o, .nowait = nowait);
+
+	return np_datapath_begin(dp, &o);
 }
 
 /* np_datapath_set_node_ips() with the addresses comma-separated. */

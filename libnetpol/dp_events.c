@@ -46,6 +46,10 @@ static enum np_reason reason_of(uint8_t code)
 		return NP_REASON_FRAGMENT;
 	case NP_DPR_DENY_UNENFORCEABLE:
 		return NP_REASON_UNENFORCEABLE;
+	case NP_DPR_DENY_REVOKED:
+		return NP_REASON_REVOKED;
+	case NP_DPR_DENY_SPOOFED:
+		return NP_REASON_SPOOFED;
 	}
 	return (enum np_reason)(256 + code);
 }

@@ -99,6 +99,10 @@ NP_API const char *np_reason_name(enum np_reason r)
 		return "fragment";
 	case NP_REASON_UNENFORCEABLE:
 		return "unenforceable";
+	case NP_REASON_REVOKED:
+		return "revoked";
+	case NP_REASON_SPOOFED:
+		return "spoofed";
 	}
 	return NULL;
 }

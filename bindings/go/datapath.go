@@ -130,6 +130,29 @@ func hookArg(hook HookKind) (int, error) {
 			"of auto, tc, tcx", string(hook))}
 }
 
+// Switch is a node-wide setting of DatapathOptions; the zero value keeps
+// what the loaded datapath has (a new datapath has every switch on).
+type Switch int
+
+// Switch values, those of enum np_switch.
+const (
+	SwitchKeep Switch = iota // as the loaded datapath has it
+	SwitchOn
+	SwitchOff
+)
+
+func (s Switch) String() string {
+	switch s {
+	case SwitchKeep:
+		return "keep"
+	case SwitchOn:
+		return "on"
+	case SwitchOff:
+		return "off"
+	}
+	return fmt.Sprintf("Switch(%d)", int(s))
+}
+
 // DatapathOptions configures OpenDatapath; the zero value opens the
 // node's datapath under /sys/fs/bpf/netpol in standard mode.
 type DatapathOptions struct {
@@ -138,6 +161,30 @@ type DatapathOptions struct {
 	CTSize  uint32   // conntrack entries per family, 0 for the default
 	Events  bool     // switch flow events on
 	NodeIPs []string // always allowed both ways; nil keeps the node's
+	// Revoke: tracked flows are judged again when their pod's rules
+	// change, and dropped (ReasonRevoked) when the new rules deny them.
+	// Off: a flow is judged once, at its first packet. Node-wide.
+	Revoke Switch
+	// SourceCheck: packets a pod sends from an address not its own
+	// (AttachOptions.IPs, or the rule set's pod IPs at Apply) are
+	// dropped (ReasonSpoofed). Node-wide.
+	SourceCheck Switch
+}
+
+// AttachOptions says which host veth AttachWith attaches, and how.
+type AttachOptions struct {
+	Ifname  string // the host veth by name, or
+	Ifindex int    // by index; both given: they must agree
+	// The pod's namespace and name ("": none; a re-attach without them
+	// keeps the pod's).
+	Namespace string
+	Name      string
+	Hook      HookKind // "" or HookAuto: the library's choice
+	// IPs are the pod's own addresses (at most one IPv4 and one IPv6,
+	// as Kubernetes podIPs): packets leaving the pod from another
+	// source are dropped (ReasonSpoofed; IPv6 link-local sources pass).
+	// Empty keeps the addresses the pod has.
+	IPs []string
 }
 
 // Datapath is the node's eBPF datapath: TC programs on pods' host veths
@@ -228,7 +275,7 @@ func OpenDatapath(opts DatapathOptions) (*Datapath, error) {
 	p := []uintptr{0}
 	err = check(capi.Np_swig_datapath_open(p, opts.PinRoot,
 		capi.Enum_SS_np_mode(opts.Mode), uint(opts.CTSize), opts.Events,
-		ips), nil)
+		ips, int(opts.Revoke), int(opts.SourceCheck)), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -274,23 +321,47 @@ func (d *Datapath) Attach(ifname string, ifindex int, namespace,
 // EINVAL. A pod attached the other way is moved over without a gap.
 func (d *Datapath) AttachHook(ifname string, ifindex int, namespace,
 	name string, hook HookKind) (int, error) {
+	if _, err := hookArg(hook); err != nil {
+		return 0, err
+	}
+	return d.AttachWith(AttachOptions{Ifname: ifname, Ifindex: ifindex,
+		Namespace: namespace, Name: name, Hook: hook})
+}
+
+// AttachWith is Attach with every option, the pod's addresses among them
+// (an address that does not parse, or two of one family, is EINVAL with
+// the library's diagnostic). It returns the interface's index.
+func (d *Datapath) AttachWith(opts AttachOptions) (int, error) {
 	h, err := d.handle()
 	if err != nil {
 		return 0, err
+	}
+	hook := opts.Hook
+	if hook == "" {
+		hook = HookAuto
 	}
 	kind, err := hookArg(hook)
 	if err != nil {
 		return 0, err
 	}
+	ifname, ifindex := opts.Ifname, opts.Ifindex
 	if ifindex < 0 || uint64(ifindex) > 0xffffffff ||
 		(ifname == "" && ifindex == 0) {
 		return 0, &DiagError{Errno: syscall.EINVAL,
 			Message: "netpol: Attach needs an ifname or an ifindex"}
 	}
+	for _, ip := range opts.IPs {
+		if ip == "" || strings.ContainsAny(ip, ", \t\n") {
+			return 0, &DiagError{Errno: syscall.EINVAL,
+				Message: fmt.Sprintf("netpol: bad pod IP %q",
+					ip)}
+		}
+	}
 	dg := newDiag()
 	defer dg.free()
 	err = check(capi.Np_swig_datapath_attach(h, ifname, uint(ifindex),
-		namespace, name, kind, dg.d), &dg)
+		opts.Namespace, opts.Name, kind, strings.Join(opts.IPs, ","),
+		dg.d), &dg)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return 0, err
@@ -339,6 +410,49 @@ func (d *Datapath) Apply(ifindex int, rs *RuleSet) error {
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(rs)
 	return err
+}
+
+// Begin starts a node-wide transaction: it takes the datapath lock
+// (writers through other handles wait; with nowait, EAGAIN when another
+// writer holds it) and from then on Apply and FailClosed on this handle
+// are staged, packets keeping the old state, until Commit or Abort.
+// EALREADY when a transaction is open on this handle, EROFS on a handle
+// for inspection. Attach, Detach, GC, SetEvents and SetNodeIPs take
+// effect at once. See np_datapath_begin(3).
+func (d *Datapath) Begin(nowait bool) error {
+	h, err := d.handle()
+	if err != nil {
+		return err
+	}
+	err = check(capi.Np_swig_datapath_begin(h, nowait), nil)
+	runtime.KeepAlive(d)
+	return err
+}
+
+// Commit makes every staged change at once (each packet is judged by the
+// whole old state or the whole new one) and releases the lock. EINVAL
+// without a transaction. An error after the switch still commits: the
+// error says so.
+func (d *Datapath) Commit() error {
+	h, err := d.handle()
+	if err != nil {
+		return err
+	}
+	dg := newDiag()
+	defer dg.free()
+	err = check(capi.Np_datapath_commit(h, dg.d), &dg)
+	runtime.KeepAlive(d)
+	return err
+}
+
+// Abort drops what the transaction staged and releases the lock: the
+// node keeps its old state. It does nothing without a transaction, or on
+// a closed Datapath (Close aborts).
+func (d *Datapath) Abort() {
+	if h, err := d.handle(); err == nil {
+		capi.Np_datapath_abort(h)
+		runtime.KeepAlive(d)
+	}
 }
 
 // FailClosed denies every new flow of the given directions of an attached

@@ -198,7 +198,9 @@ func TestDatapathNoHandle(t *testing.T) {
 		capi.Np_datapath_set_events(null, true),
 		capi.Np_datapath_destroy(null),
 		capi.Np_swig_datapath_attach(null, "lo", 0, "", "",
-			int(capi.NP_HOOK_KIND_NONE), capi.SwigcptrNp_diag(0)),
+			int(capi.NP_HOOK_KIND_NONE), "", capi.SwigcptrNp_diag(0)),
+		capi.Np_swig_datapath_begin(null, false),
+		capi.Np_datapath_commit(null, capi.SwigcptrNp_diag(0)),
 		capi.Np_swig_datapath_hooks(null, 1, &s),
 		capi.Np_swig_datapath_set_node_ips(null, nodeIP),
 		capi.Np_swig_datapath_test_packet(null, 1, 0, "xxxxxxxxxxxxxxxx"),
@@ -680,5 +682,214 @@ func TestDatapathEnforces(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(bpffs, "netpol-*test*-"+
 		strconv.Itoa(os.Getpid()))); len(m) != 0 {
 		t.Fatalf("left behind: %v", m)
+	}
+}
+
+// Begin, Commit and Abort change pods at once or not at all; AttachWith
+// gives the pod's addresses; flows the new rules deny are revoked and
+// packets from another address spoofed, as events say.
+func TestDatapathTransactions(t *testing.T) {
+	cleanupStalePins()
+	root := pinRoot()
+	os.RemoveAll(root)
+	watchdog := time.AfterFunc(90*time.Second, func() {
+		os.RemoveAll(root)
+		panic("TestDatapathTransactions still running after 90s")
+	})
+	defer watchdog.Stop()
+	defer func() {
+		_, err := os.Stat(root)
+		os.RemoveAll(root)
+		if err == nil {
+			t.Error("the pin root was left behind")
+		}
+	}()
+
+	compile := func(manifest string) *netpol.RuleSet {
+		t.Helper()
+		c := load(t)
+		if err := c.Apply(manifest); err != nil {
+			t.Fatal(err)
+		}
+		rs, err := c.Compile("x", "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	rs := compile(dpManifest)
+	defer rs.Close()
+	rs8080 := compile(strings.Replace(dpManifest, "port: 80", "port: 8080",
+		1))
+	defer rs8080.Close()
+
+	privateNetns(t)
+	dp := openOrSkip(t, netpol.DatapathOptions{PinRoot: root,
+		Events: true})
+	defer dp.Destroy() // on failure; ErrClosed after the one below
+
+	// the pod's addresses: bad ones are refused, nothing attached
+	for _, bad := range [][]string{{"not-an-ip"}, {"198.18.0.2,x"},
+		{"198.18.0.2", "198.18.0.3"}, {""}} {
+		_, err := dp.AttachWith(netpol.AttachOptions{Ifname: hostIf,
+			IPs: bad})
+		wantErrno(t, fmt.Sprintf("AttachWith(IPs %q)", bad), err,
+			syscall.EINVAL)
+	}
+	_, err := dp.AttachWith(netpol.AttachOptions{Ifname: hostIf,
+		IPs: []string{"not-an-ip"}})
+	if !strings.Contains(err.Error(), "ips[0]") {
+		t.Fatalf("AttachWith(not-an-ip): %v", err)
+	}
+	if pods, err := dp.Pods(); err != nil || len(pods) != 0 {
+		t.Fatalf("Pods after refused attaches: %+v, %v", pods, err)
+	}
+	ifx, err := dp.AttachWith(netpol.AttachOptions{Ifname: hostIf,
+		Namespace: "x", Name: "b", IPs: []string{podIP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	verdict := func(dir netpol.Direction, frame []byte, want int) {
+		t.Helper()
+		v, err := dp.TestPacket(ifx, dir, frame)
+		if err != nil || v != want {
+			t.Fatalf("TestPacket = %d, %v; want %d", v, err, want)
+		}
+	}
+	egress := func(src string) []byte {
+		return frame4(src, "198.18.1.7", syscall.IPPROTO_UDP, 5000, 53)
+	}
+	// tcpFlags: a TCP frame of frame4 with other flags than SYN
+	tcpFlags := func(f []byte, flags byte) []byte {
+		f[14+20+13] = flags
+		return f
+	}
+	drops := func() []netpol.Reason {
+		t.Helper()
+		evs, err := dp.Events(200*time.Millisecond, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r []netpol.Reason
+		for _, e := range evs {
+			if !e.Allowed {
+				r = append(r, e.Reason)
+			}
+		}
+		return r
+	}
+	state := func() (netpol.PodState, uint32) {
+		t.Helper()
+		pods, err := dp.Pods()
+		if err != nil || len(pods) != 1 {
+			t.Fatalf("Pods() = %+v, %v", pods, err)
+		}
+		return pods[0].State[netpol.Ingress],
+			pods[0].RuleSet[netpol.Ingress]
+	}
+
+	verdict(netpol.Egress, egress(podIP), netpol.VerdictOK)
+	verdict(netpol.Egress, egress("198.18.0.99"), netpol.VerdictShot)
+	if r := drops(); !reflect.DeepEqual(r, []netpol.Reason{
+		netpol.ReasonSpoofed}) || r[0].String() != "spoofed" {
+		t.Fatalf("spoofed drop: %v", r)
+	}
+
+	// no transaction: Commit is EINVAL, Abort does nothing
+	wantErrno(t, "Commit without Begin", dp.Commit(), syscall.EINVAL)
+	dp.Abort()
+
+	// Begin + Apply + Commit: staged, then in force
+	if err := dp.Begin(false); err != nil {
+		t.Fatal(err)
+	}
+	if err := dp.Apply(ifx, rs); err != nil {
+		t.Fatal(err)
+	}
+	if st, id := state(); st != netpol.PodDefaultAllow || id != 0 {
+		t.Fatalf("staged, yet live: %v %d", st, id)
+	}
+	verdict(netpol.Ingress, tcpIn(peerIP, 45000, 81), netpol.VerdictOK)
+	if err := dp.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st, id := state()
+	if st != netpol.PodEnforced || id == 0 {
+		t.Fatalf("after Commit: %v %d", st, id)
+	}
+	verdict(netpol.Ingress, tcpIn(peerIP, 45001, 81), netpol.VerdictShot)
+
+	// Begin + Apply + Abort: the old rules stay
+	if err := dp.Begin(true); err != nil {
+		t.Fatal(err)
+	}
+	if err := dp.Apply(ifx, rs8080); err != nil {
+		t.Fatal(err)
+	}
+	dp.Abort()
+	if st2, id2 := state(); st2 != st || id2 != id {
+		t.Fatalf("after Abort: %v %d, want %v %d", st2, id2, st, id)
+	}
+	verdict(netpol.Ingress, tcpIn(peerIP, 45002, 8080), netpol.VerdictShot)
+
+	// Begin twice: EALREADY; another handle: EAGAIN with nowait
+	dp2 := openOrSkip(t, netpol.DatapathOptions{PinRoot: root})
+	defer dp2.Close()
+	if err := dp.Begin(false); err != nil {
+		t.Fatal(err)
+	}
+	wantErrno(t, "Begin twice", dp.Begin(false), syscall.EALREADY)
+	wantErrno(t, "Begin(nowait) of another handle", dp2.Begin(true),
+		syscall.EAGAIN)
+	dp.Abort()
+	if err := dp2.Begin(true); err != nil {
+		t.Fatal(err)
+	}
+	dp2.Close() // aborts
+	drops()
+
+	// revoked: a tracked flow the new rules deny, reply included
+	syn := tcpIn(peerIP, 46000, 80)
+	ack := tcpFlags(tcpIn(peerIP, 46000, 80), 0x10)
+	reply := tcpFlags(frame4(podIP, peerIP, syscall.IPPROTO_TCP, 80,
+		46000), 0x12)
+	verdict(netpol.Ingress, syn, netpol.VerdictOK)
+	verdict(netpol.Egress, reply, netpol.VerdictOK)
+	if err := dp.Apply(ifx, rs8080); err != nil {
+		t.Fatal(err)
+	}
+	verdict(netpol.Ingress, ack, netpol.VerdictShot)
+	verdict(netpol.Egress, reply, netpol.VerdictShot)
+	if r := drops(); !reflect.DeepEqual(r, []netpol.Reason{
+		netpol.ReasonRevoked, netpol.ReasonRevoked}) ||
+		r[0].String() != "revoked" {
+		t.Fatalf("revoked drops: %v", r)
+	}
+
+	// revoke and source checks off, node-wide, through another handle
+	dp3 := openOrSkip(t, netpol.DatapathOptions{PinRoot: root,
+		Revoke: netpol.SwitchOff, SourceCheck: netpol.SwitchOff})
+	dp3.Close()
+	syn = tcpIn(peerIP, 47000, 8080)
+	ack = tcpFlags(tcpIn(peerIP, 47000, 8080), 0x10)
+	verdict(netpol.Ingress, syn, netpol.VerdictOK)
+	if err := dp.Apply(ifx, rs); err != nil {
+		t.Fatal(err)
+	}
+	verdict(netpol.Ingress, ack, netpol.VerdictOK)
+	verdict(netpol.Egress, egress("198.18.0.99"), netpol.VerdictOK)
+	if r := drops(); len(r) != 0 {
+		t.Fatalf("drops with the checks off: %v", r)
+	}
+	if netpol.SwitchOff.String() != "off" ||
+		netpol.Switch(7).String() != "Switch(7)" {
+		t.Fatal("Switch names")
+	}
+	_, err = netpol.OpenDatapath(netpol.DatapathOptions{PinRoot: root,
+		Revoke: netpol.Switch(3)})
+	wantErrno(t, "Revoke: Switch(3)", err, syscall.EINVAL)
+	if err := dp.Destroy(); err != nil {
+		t.Fatal(err)
 	}
 }

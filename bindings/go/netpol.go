@@ -160,6 +160,8 @@ const (
 	ReasonMalformed                   // truncated or invalid headers
 	ReasonFragment                    // fragment of a datagram not allowed
 	ReasonUnenforceable               // rules cannot be enforced: fail closed
+	ReasonRevoked                     // tracked flow its new rules deny
+	ReasonSpoofed                     // the pod sent from another address
 	maxReason           = 0xffff
 )
 

@@ -114,6 +114,14 @@ enum np_reason {
 	NP_REASON_FRAGMENT = 12,
 	/* the pod's rules cannot be enforced: the direction fails closed */
 	NP_REASON_UNENFORCEABLE = 13,
+	/*
+	 * a tracked flow judged again after its pod's rules changed, and
+	 * denied by them: every packet of it is dropped (np_datapath_opts
+	 * .revoke)
+	 */
+	NP_REASON_REVOKED = 14,
+	/* the pod sent from an address not its own (np_attach_opts.ips) */
+	NP_REASON_SPOOFED = 15,
 };
 
 enum np_log_level {
@@ -141,7 +149,8 @@ NP_API int np_direction_parse(const char *s, enum np_direction *out);
 /*
  * "rule", "not-isolated", "node", "self", "no-match", "except", "port",
  * "default-allow", "default-deny", "conntrack", "related", "malformed",
- * "fragment"; NULL for any other value.
+ * "fragment", "unenforceable", "revoked", "spoofed"; NULL for any other
+ * value.
  */
 NP_API const char *np_reason_name(enum np_reason r);
 

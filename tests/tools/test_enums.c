@@ -70,14 +70,13 @@ Test(enums, reason)
 		"rule",		"not-isolated",	 "node",    "self",
 		"no-match",	"except",	 "port",    "default-allow",
 		"default-deny", "conntrack",	 "related", "malformed",
-		"fragment",	"unenforceable",
+		"fragment",	"unenforceable", "revoked", "spoofed",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		cr_expect_str_eq(np_reason_name((enum np_reason)i), want[i]);
-	cr_expect_eq(NP_REASON_UNENFORCEABLE + 1, (int)i,
-		     "one name per reason");
+	cr_expect_eq(NP_REASON_SPOOFED + 1, (int)i, "one name per reason");
 	cr_expect_null(np_reason_name((enum np_reason)i));
 	cr_expect_null(np_reason_name((enum np_reason) - 1));
 }

@@ -18,6 +18,8 @@ library's errno and diagnostic. Objects free their C memory when collected.
 One object must not be used from two threads at once; rule sets and map
 sets are immutable.
 """
+import contextlib
+import ipaddress
 import json
 import errno as _errno
 import os
@@ -358,6 +360,41 @@ def _ips(ips):
     return ','.join(out)
 
 
+def _pod_ips(ips):
+    """A pod's own addresses for attach(): at most one IPv4 and one IPv6,
+    as text; ValueError for anything else."""
+    if ips is None:
+        return ''
+    if isinstance(ips, str):
+        ips = [ips]
+    out, families = [], set()
+    for ip in ips:
+        ip = _str('pod IP', ip)
+        try:
+            addr = ipaddress.ip_address(ip)
+        except ValueError:
+            raise ValueError(f'bad pod IP {ip!r}: must be an IPv4 or IPv6 '
+                             'address') from None
+        if getattr(addr, 'scope_id', None):
+            raise ValueError(f'bad pod IP {ip!r}: no zone index')
+        if addr.version in families:
+            raise ValueError(f'bad pod IPs {list(ips)!r}: at most one '
+                             'IPv4 and one IPv6 address')
+        families.add(addr.version)
+        out.append(str(addr))
+    return ','.join(out)
+
+
+def _switch(what, value):
+    """None: as the node has it; True or False: on or off."""
+    if value is None:
+        return capi.NP_SWITCH_KEEP
+    if not isinstance(value, bool):
+        raise TypeError(f'{what} must be None, True or False, not '
+                        f'{type(value).__name__}')
+    return capi.NP_SWITCH_ON if value else capi.NP_SWITCH_OFF
+
+
 def _ifindex(ifindex):
     return _int('ifindex', ifindex, 1, 0xffffffff)
 
@@ -420,10 +457,20 @@ class Datapath:
     until rules arrive) or 'strict'; node_ips a list of addresses always
     allowed (empty: keep the node's). In a build without the datapath every
     call raises netpol.Error with errno ENOTSUP.
+
+    revoke and source_check are switches of the whole node: None keeps
+    what the loaded datapath has (a new one has both on), True or False
+    sets them. revoke: tracked flows are judged again when their pod's
+    rules change, and dropped (reason 'revoked') when the new rules deny
+    them. source_check: packets a pod sends from an address not its own
+    are dropped (reason 'spoofed'); see attach(ips=...).
+
+    begin(), commit() and abort(), or a with transaction() block, change
+    many pods at once (see np_datapath_begin(3)).
     """
 
     def __init__(self, pin_root=None, mode='standard', ct_size=0,
-                 events=False, node_ips=()):
+                 events=False, node_ips=(), revoke=None, source_check=None):
         if pin_root is not None:
             pin_root = os.fspath(pin_root)
             if isinstance(pin_root, bytes):
@@ -432,7 +479,8 @@ class Datapath:
         self._dp = capi.np_swig_datapath_open(
             pin_root, _lookup(_MODES, 'mode', mode),
             _int('ct_size', ct_size, 0, 0xffffffff), bool(events),
-            _ips(node_ips))
+            _ips(node_ips), _switch('revoke', revoke),
+            _switch('source_check', source_check))
 
     def __enter__(self):
         return self
@@ -457,15 +505,23 @@ class Datapath:
         dp.this.disown()       # np_datapath_destroy() frees it, even failing
         capi.np_datapath_destroy(dp)
 
-    def attach(self, ifname=None, ifindex=0, pod=None, hook='auto'):
+    def attach(self, ifname=None, ifindex=0, pod=None, hook='auto',
+               ips=None):
         """Attach the programs to a pod's host veth, by name or index;
         pod is "namespace/name". Returns the interface index.
 
         hook says how: 'auto' (TCX links where the kernel has them, 6.6+,
         else tc filters), 'tcx' (errno EOPNOTSUPP without TCX) or 'tc';
         anything else raises ValueError. Attaching an attached pod the
-        other way moves it over without a gap (see hooks())."""
+        other way moves it over without a gap (see hooks()).
+
+        ips are the pod's own addresses (['198.18.0.5', 'fd00::5']: at
+        most one IPv4 and one IPv6, else ValueError): packets leaving the
+        pod from another source are dropped (reason 'spoofed'; IPv6
+        link-local sources pass). None or [] keeps the addresses the pod
+        has; apply() also takes them from the rule set."""
         hook = _lookup(_HOOKS, 'hook', hook)
+        ips = _pod_ips(ips)
         ns = name = None
         if pod is not None:
             ns, sep, name = _str('pod', pod).partition('/')
@@ -477,7 +533,7 @@ class Datapath:
         if ifname is None and not ifindex:
             raise ValueError('attach() needs an ifname or an ifindex')
         capi.np_swig_datapath_attach(self._h(), ifname, ifindex, ns, name,
-                                     hook)
+                                     hook, ips)
         if ifindex:
             return ifindex
         try:
@@ -508,6 +564,44 @@ class Datapath:
                                  + repr(d))
             dirs |= 1 << (0 if d == 'ingress' else 1)
         capi.np_datapath_fail_closed(self._h(), _ifindex(ifindex), dirs)
+
+    def begin(self, nowait=False):
+        """Start a node-wide transaction: take the datapath lock (other
+        writers wait; with nowait, errno EAGAIN when one holds it) and
+        stage every apply() and fail_closed() of this handle until
+        commit() or abort(). Packets keep the old state meanwhile. errno
+        EALREADY when a transaction is open."""
+        capi.np_swig_datapath_begin(self._h(), bool(nowait))
+
+    def commit(self):
+        """Make every staged change at once (each packet sees the whole
+        old state or the whole new one) and release the lock. errno
+        EINVAL without a transaction."""
+        capi.np_datapath_commit(self._h())
+
+    def abort(self):
+        """Drop what the transaction staged and release the lock; the
+        node keeps its old state. Does nothing without a transaction, or
+        on a closed handle (closing aborts)."""
+        if self._dp is not None:
+            capi.np_datapath_abort(self._dp)
+
+    @contextlib.contextmanager
+    def transaction(self, nowait=False):
+        """begin(), then commit() when the with block ends normally or
+        abort() when it raises:
+
+            with dp.transaction():
+                dp.apply(a, rs_a)
+                dp.apply(b, rs_b)     # both at once, or neither
+        """
+        self.begin(nowait)
+        try:
+            yield self
+        except BaseException:
+            self.abort()
+            raise
+        self.commit()
 
     def gc(self):
         """Forget vanished veths, expire conntrack, release rule sets."""

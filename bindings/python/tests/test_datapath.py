@@ -82,8 +82,18 @@ def frame4(src, dst, proto, sport, dport, tcp_flags=0x02):
     return eth + bytes(ip) + l4
 
 
-def tcp_in(sport, dport, src=PEER_IP):
-    return frame4(src, POD_IP, socket.IPPROTO_TCP, sport, dport)
+def tcp_in(sport, dport, src=PEER_IP, tcp_flags=0x02):
+    return frame4(src, POD_IP, socket.IPPROTO_TCP, sport, dport, tcp_flags)
+
+
+def udp6(src, dst, sport, dport):
+    """An Ethernet + IPv6 + UDP frame (the checksum is not checked)."""
+    l4 = struct.pack('!HHHH', sport, dport, 8, 0)
+    ip = struct.pack('!IHBB16s16s', 6 << 28, len(l4), socket.IPPROTO_UDP,
+                     64, socket.inet_pton(socket.AF_INET6, src),
+                     socket.inet_pton(socket.AF_INET6, dst))
+    eth = bytes.fromhex('020000000002' '020000000001' '86dd')
+    return eth + ip + l4
 
 
 # --- isolation --------------------------------------------------------------
@@ -193,7 +203,9 @@ def test_calls_on_no_handle_fail_cleanly():
         lambda: capi.np_datapath_destroy(None),
         lambda: capi.np_datapath_apply(None, 1, rs._rs),
         lambda: capi.np_swig_datapath_attach(None, 'lo', 0, None, None,
-                                             capi.NP_HOOK_KIND_NONE),
+                                             capi.NP_HOOK_KIND_NONE, ''),
+        lambda: capi.np_swig_datapath_begin(None, False),
+        lambda: capi.np_datapath_commit(None),
         lambda: capi.np_swig_datapath_hooks(None, 1),
         lambda: capi.np_swig_datapath_set_node_ips(None, NODE_IP),
         lambda: capi.np_swig_datapath_test_packet(None, 1, 0, b'x' * 64),
@@ -207,7 +219,10 @@ def test_calls_on_no_handle_fail_cleanly():
         with pytest.raises(netpol.Error) as e:
             call()
         assert e.value.errno in (errno.EINVAL, errno.ENOTSUP)
+    capi.np_datapath_abort(None)     # nothing to abort: no error
     assert capi.np_reason_name(capi.NP_REASON_PORT) == 'port'
+    assert netpol.reason_name(capi.NP_REASON_REVOKED) == 'revoked'
+    assert netpol.reason_name(capi.NP_REASON_SPOOFED) == 'spoofed'
     assert netpol.reason_name(capi.NP_REASON_NO_MATCH) == 'no-match'
     assert netpol.reason_name(999) is None
 
@@ -240,6 +255,11 @@ def test_argument_checks():
         netpol.Datapath(node_ips=['198.18.0.1,198.18.0.2'])
     with pytest.raises(TypeError):
         netpol.Datapath(node_ips=[1])
+    for bad in ('yes', 1, 0):
+        with pytest.raises(TypeError):
+            netpol.Datapath(revoke=bad)
+        with pytest.raises(TypeError):
+            netpol.Datapath(source_check=bad)
 
 
 def _kernel_has_tcx():
@@ -491,3 +511,211 @@ def scenario(dp, rs):
     assert not [n for n in os.listdir(BPFFS)
                 if n.startswith('netpol-') and 'test' in n
                 and n.endswith(str(os.getpid()))]
+
+
+# --- transactions, revocation, source addresses -----------------------------
+
+def _rulesets():
+    """The pod's rule set (ingress TCP 80) and another (TCP 8080 only)."""
+    rs = netpol.Cluster.from_yaml(MANIFEST).compile('x', 'b')
+    rs8080 = netpol.Cluster.from_yaml(
+        MANIFEST.replace('port: 80', 'port: 8080')).compile('x', 'b')
+    return rs, rs8080
+
+
+def _in_netns_with(scenario_fn, **kw):
+    def body():
+        dp = open_or_skip(**kw)
+        try:
+            scenario_fn(dp)
+        finally:
+            if dp._dp is not None:
+                dp.destroy()
+            elif os.path.exists(PIN_ROOT):
+                netpol.Datapath(pin_root=PIN_ROOT).destroy()
+        assert not os.path.exists(PIN_ROOT)
+
+    in_netns(body)
+
+
+def _drops(dp):
+    return [(e['reason'], e['direction'], e['src'], e['dport'])
+            for e in dp.events(timeout_ms=200) if not e['allowed']]
+
+
+def test_transactions(pin_root):
+    """begin/commit changes the pods at once, abort leaves them, and the
+    context manager commits or aborts."""
+    rs, rs8080 = _rulesets()
+    _in_netns_with(lambda dp: transactions_scenario(dp, rs, rs8080))
+
+
+def transactions_scenario(dp, rs, rs8080):
+    ifx = dp.attach(HOST_IF, pod='x/b')
+    sport = iter(range(45000, 46000))
+
+    def state():
+        p = dp.pods()[0]
+        return p['state']['ingress'], p['ruleset']['ingress']
+
+    def verdict(port):
+        return dp.test_packet(ifx, 'ingress', tcp_in(next(sport), port))
+
+    assert state() == ('default-allow', 0)
+    # no transaction: commit is EINVAL, abort does nothing
+    with pytest.raises(netpol.Error) as e:
+        dp.commit()
+    assert e.value.errno == errno.EINVAL
+    dp.abort()
+
+    # begin + apply + commit: staged until the commit, then in force
+    dp.begin()
+    dp.apply(ifx, rs)
+    assert state() == ('default-allow', 0), 'staged, not live'
+    assert verdict(81) == netpol.VERDICT_OK
+    dp.commit()
+    st, rid = state()
+    assert st == 'enforced' and rid != 0
+    assert verdict(81) == netpol.VERDICT_SHOT
+    assert verdict(80) == netpol.VERDICT_OK
+
+    # begin + apply + abort: the pod keeps its rules
+    dp.begin()
+    dp.apply(ifx, rs8080)
+    dp.abort()
+    assert state() == ('enforced', rid)
+    assert verdict(80) == netpol.VERDICT_OK
+    assert verdict(8080) == netpol.VERDICT_SHOT
+
+    # begin twice: EALREADY, and the first stays open
+    dp.begin()
+    with pytest.raises(netpol.Error) as e:
+        dp.begin()
+    assert e.value.errno == errno.EALREADY
+    dp.abort()
+    with pytest.raises(netpol.Error) as e:
+        dp.commit()
+    assert e.value.errno == errno.EINVAL, 'the abort ended it'
+
+    # the context manager aborts on an exception, and passes it on
+    with pytest.raises(RuntimeError, match='midway'):
+        with dp.transaction() as t:
+            assert t is dp
+            dp.apply(ifx, rs8080)
+            raise RuntimeError('midway')
+    assert state() == ('enforced', rid)
+    assert verdict(8080) == netpol.VERDICT_SHOT
+    # ... and commits when the block ends normally
+    with dp.transaction():
+        dp.apply(ifx, rs8080)
+        dp.fail_closed(ifx, ['egress'])
+        assert state() == ('enforced', rid)
+    st, rid2 = state()
+    assert st == 'enforced' and rid2 not in (0, rid)
+    assert dp.pods()[0]['state']['egress'] == 'fail-closed'
+    assert verdict(8080) == netpol.VERDICT_OK
+    assert verdict(80) == netpol.VERDICT_SHOT
+
+    # the lock: another handle waits, or with nowait gets EAGAIN
+    other = netpol.Datapath(pin_root=PIN_ROOT)
+    try:
+        with dp.transaction(nowait=True):
+            with pytest.raises(netpol.Error) as e:
+                other.begin(nowait=True)
+            assert e.value.errno == errno.EAGAIN
+        other.begin(nowait=True)
+        other.abort()
+    finally:
+        other.close()
+    # closing a handle aborts its transaction
+    third = netpol.Datapath(pin_root=PIN_ROOT)
+    third.begin()
+    third.apply(ifx, rs)
+    third.close()
+    third.abort()   # closed: nothing to do
+    assert state() == ('enforced', rid2)
+    dp.begin(nowait=True)   # the lock is free again
+    dp.abort()
+
+
+def test_revoked_and_spoofed(pin_root):
+    """Flows the new rules deny are dropped as revoked; a pod sending from
+    another address is dropped as spoofed; both come out as events."""
+    rs, rs8080 = _rulesets()
+    _in_netns_with(lambda dp: revoke_scenario(dp, rs, rs8080), events=True)
+
+
+def revoke_scenario(dp, rs, rs8080):
+    other_ip = '198.18.0.99'
+    for bad in (['not-an-ip'], 'not-an-ip', ['198.18.0.2', '198.18.0.3'],
+                ['fd00::1', 'fd00::2'], ['fe80::1%eth0'], ['198.18.0.2,x']):
+        with pytest.raises(ValueError):
+            dp.attach(HOST_IF, ips=bad)
+    with pytest.raises(TypeError):
+        dp.attach(HOST_IF, ips=[1])
+    assert dp.pods() == [], 'a refused attach attaches nothing'
+
+    # source addresses from attach(ips=...)
+    ifx = dp.attach(HOST_IF, pod='x/b', ips=[POD_IP])
+
+    def egress(src, dst='198.18.1.7'):
+        return dp.test_packet(ifx, 'egress', frame4(
+            src, dst, socket.IPPROTO_UDP, 5000, 53))
+
+    assert egress(POD_IP) == netpol.VERDICT_OK
+    assert egress(other_ip) == netpol.VERDICT_SHOT
+    # only IPv4 known: IPv6 from the pod is spoofed, but link-local
+    assert dp.test_packet(ifx, 'egress', udp6(
+        'fd00::2', 'fd00:1::53', 5000, 53)) == netpol.VERDICT_SHOT
+    assert dp.test_packet(ifx, 'egress', udp6(
+        'fe80::2', 'ff02::1:2', 546, 547)) == netpol.VERDICT_OK
+    assert _drops(dp) == [('spoofed', 'egress', other_ip, 53),
+                          ('spoofed', 'egress', 'fd00::2', 53)]
+    # a re-attach with addresses replaces them; without, keeps them
+    dp.attach(HOST_IF, pod='x/b', ips=(other_ip, 'fd00::2'))
+    assert egress(POD_IP) == netpol.VERDICT_SHOT
+    assert egress(other_ip) == netpol.VERDICT_OK
+    assert dp.attach(HOST_IF) == ifx
+    assert dp.pods()[0]['pod'] == 'x/b'
+    assert egress(other_ip) == netpol.VERDICT_OK
+    # apply takes the pod's addresses from the rule set (podIPs)
+    dp.apply(ifx, rs)
+    assert egress(POD_IP) == netpol.VERDICT_OK
+    assert egress(other_ip) == netpol.VERDICT_SHOT
+    assert [d[0] for d in _drops(dp)] == ['spoofed', 'spoofed']
+
+    # revocation: a tracked flow the new rules deny is dropped
+    syn = tcp_in(46000, 80)
+    ack = tcp_in(46000, 80, tcp_flags=0x10)
+    reply = frame4(POD_IP, PEER_IP, socket.IPPROTO_TCP, 80, 46000, 0x12)
+    assert dp.test_packet(ifx, 'ingress', syn) == netpol.VERDICT_OK
+    assert dp.test_packet(ifx, 'egress', reply) == netpol.VERDICT_OK
+    assert dp.test_packet(ifx, 'ingress', ack) == netpol.VERDICT_OK
+    list(dp.events(timeout_ms=200))
+    dp.apply(ifx, rs8080)
+    assert dp.test_packet(ifx, 'ingress', ack) == netpol.VERDICT_SHOT
+    assert dp.test_packet(ifx, 'egress', reply) == netpol.VERDICT_SHOT
+    assert _drops(dp) == [('revoked', 'ingress', PEER_IP, 80),
+                          ('revoked', 'egress', POD_IP, 46000)]
+    # allowed again by the next rules: the flow goes on
+    dp.apply(ifx, rs)
+    assert dp.test_packet(ifx, 'ingress', ack) == netpol.VERDICT_OK
+    assert dp.test_packet(ifx, 'egress', reply) == netpol.VERDICT_OK
+    assert _drops(dp) == []
+
+    # revoke off (node-wide, through another handle): judged once
+    with netpol.Datapath(pin_root=PIN_ROOT, revoke=False,
+                         source_check=False):
+        pass
+    dp.apply(ifx, rs8080)
+    assert dp.test_packet(ifx, 'ingress', ack) == netpol.VERDICT_OK
+    assert egress(other_ip) == netpol.VERDICT_OK, 'source check off'
+    assert _drops(dp) == []
+    # None keeps the node's switches; True puts them back
+    with netpol.Datapath(pin_root=PIN_ROOT):
+        pass
+    assert egress(other_ip) == netpol.VERDICT_OK, 'still off'
+    with netpol.Datapath(pin_root=PIN_ROOT, revoke=True,
+                         source_check=True):
+        pass
+    assert egress(other_ip) == netpol.VERDICT_SHOT
