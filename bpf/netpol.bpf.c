@@ -208,6 +208,21 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	}
 	if (ct && now - ct->last_seen <= ct_timeout(t->proto, ct->state)) {
 		if (p.related) {
+			/*
+			 * An error is related to a flow as its rules judge it
+			 * now: of a revoked flow, or one whose rules changed
+			 * since, it is judged as the new flow it is. The
+			 * quoted packet went the other way than the error.
+			 */
+			if (!np_rt.revoke_off) {
+				jdir = hi != !!(ct->flags & NP_CTF_ORIG_HI) ?
+					       dir :
+					       dir ^ 1;
+				ep_word(e, g, jdir, &ep);
+				if ((ct->flags & NP_CTF_REVOKED) ||
+				    ep_judged(&ep) != ct->judged)
+					goto miss;
+			}
 			count(skb, ct->slot, dir, false);
 			return TC_ACT_OK;
 		}

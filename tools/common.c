@@ -265,6 +265,16 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 			return -1;
 		a->node_ips[a->n_node_ips++] = arg;
 		return 1;
+	case 'V':
+	case 'S':
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			fprintf(stderr, "netpol: --%s %s: must be on or off\n",
+				opt == 'V' ? "revoke" : "source-check", arg);
+			return -1;
+		}
+		*(opt == 'V' ? &a->revoke : &a->source_check) =
+			strcmp(arg, "on") ? NP_SWITCH_OFF : NP_SWITCH_ON;
+		return 1;
 	}
 	return 0;
 }
@@ -290,13 +300,15 @@ static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 	NP_OPTS(np_datapath_opts, o, .pin_root = a->pin_root, .mode = a->mode,
 		.log = log, .log_ctx = ctx, .node_ips = a->node_ips,
 		.n_node_ips = a->n_node_ips, .existing_only = existing_only,
-		.ct_size = a->ct_size);
+		.ct_size = a->ct_size, .revoke = a->revoke,
+		.source_check = a->source_check);
 	int err;
 
-	if (existing_only && a->n_node_ips) {
-		fprintf(stderr, "netpol: --node-ip changes the node: use it "
-				"with attach or apply, not with a command that "
-				"reads\n");
+	if (existing_only && (a->n_node_ips || a->revoke || a->source_check)) {
+		fprintf(stderr,
+			"netpol: --node-ip, --revoke and --source-check "
+			"change the node: use them with attach or "
+			"apply, not with a command that reads\n");
 		return -EINVAL;
 	}
 	err = np_datapath_open(dp, &o);

@@ -98,7 +98,8 @@ int cmd_attach(int argc, char **argv)
 usage:
 	fputs("usage: netpol attach --ifname IF|--ifindex N [--pod NS/NAME] "
 	      "[--mode standard|strict] [--node-ip IP]... [--ct-size N] "
-	      "[--hook auto|tcx|tc] [--pin-root DIR]\n",
+	      "[--hook auto|tcx|tc] [--revoke on|off] "
+	      "[--source-check on|off] [--pin-root DIR]\n",
 	      stderr);
 	return 2;
 }
@@ -263,7 +264,8 @@ int cmd_apply(int argc, char **argv)
 	return err ? 2 : ret;
 usage:
 	fputs("usage: netpol apply FILE... [--pod NS/NAME] "
-	      "[--source policies|endpoints] [--pin-root DIR]\n",
+	      "[--source policies|endpoints] [--revoke on|off] "
+	      "[--source-check on|off] [--pin-root DIR]\n",
 	      stderr);
 	return 2;
 }

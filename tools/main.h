@@ -68,12 +68,15 @@ struct dp_args {
 	const char *node_ips[4];
 	size_t n_node_ips;
 	uint32_t ct_size; /* attach --ct-size; 0: the default */
+	enum np_switch revoke; /* --revoke on|off */
+	enum np_switch source_check; /* --source-check on|off */
 };
 
-#define DP_LONGOPTS                                       \
-	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' }, \
-	{                                                 \
-		"node-ip", 1, 0, 'N'                      \
+#define DP_LONGOPTS                                                  \
+	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },            \
+		{ "node-ip", 1, 0, 'N' }, { "revoke", 1, 0, 'V' },   \
+	{                                                            \
+		"source-check", 1, 0, 'S'                            \
 	}
 
 /* One of DP_LONGOPTS; 1 when consumed, 0 not one of them, -1 bad. */

@@ -341,7 +341,8 @@ NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
  * pod whose rules cannot be enforced (np_ruleset_compile() or
  * np_datapath_apply() -E2BIG, diag->fail_closed_dirs). Every new flow of
  * such a direction is dropped (reason NP_REASON_UNENFORCEABLE), but those
- * of node IPs; flows already in conntrack go on. The other direction keeps
+ * of node IPs; flows already in conntrack are revoked (with revoke on, the
+ * default: np_datapath_opts). The other direction keeps
  * its state. Atomic, like apply; a later successful np_datapath_apply()
  * replaces it. -EINVAL for bad arguments, -ENOENT when not attached.
  */

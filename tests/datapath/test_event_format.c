@@ -140,6 +140,8 @@ Test(event_format, every_reason)
 		{ NP_REASON_MALFORMED, "malformed", false },
 		{ NP_REASON_FRAGMENT, "fragment", false },
 		{ NP_REASON_UNENFORCEABLE, "unenforceable", false },
+		{ NP_REASON_REVOKED, "revoked", false },
+		{ NP_REASON_SPOOFED, "spoofed", false },
 	};
 	size_t i;
 	int fam;

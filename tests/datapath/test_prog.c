@@ -780,6 +780,39 @@ Test(prog, icmp_errors_follow_their_flow)
 }
 
 /*
+ * Issue 14: an ICMP error quoting a flow whose rules changed (here: now
+ * denied, so revoked) is no longer related to it: it is judged as the new
+ * flow it is, and denied into an isolated pod.
+ */
+Test(prog, icmp_errors_of_a_revoked_flow_are_not_related)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pktspec flow = { TCP4("198.18.1.1", 80), .sport = 41000 };
+	uint8_t in[2048];
+	size_t n = pkt_build(in, sizeof(in), &flow);
+	struct msb none;
+
+	apply_egress_only(ifx);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow), OK);
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = n - 14),
+		     OK, "related while the flow is allowed");
+	msb_init(&none, true, true);
+	cr_assert_eq(dpt_apply(ifx, &none, NULL), 0);
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = n - 14),
+		     SHOT, "an error of a flow its rules now deny");
+	cr_expect_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &flow), SHOT,
+		     "the flow itself is revoked");
+	cr_expect_eq(IN(.src = "198.18.200.1", .dst = POD4,
+			.proto = IPPROTO_ICMP, .icmp_type = 3, .inner = in + 14,
+			.inner_len = n - 14),
+		     SHOT, "an error of a revoked flow");
+}
+
+/*
  * Issue 13 item 1: an ICMP error is related to the flow it quotes only when
  * it goes to the quoted packet's sender and is no larger than a router may
  * send (576 bytes of IPv4, 1280 of IPv6); otherwise it is a new flow.

@@ -37,6 +37,14 @@ check("help lists every command", r.returncode == 0 and all(
                             "metrics", "verify", "explain")), r.stdout)
 r = run("no-such-command")
 check("unknown command exits 2", r.returncode == 2)
+r = run("attach", "--ifname", "npt-none", "--revoke", "maybe")
+check("--revoke: a bad value is named with the accepted ones, exit 2",
+      r.returncode == 2 and "--revoke maybe" in r.stderr and "on or off" in
+      r.stderr, r.stderr)
+r = run("status", "--source-check", "off", "--pin-root",
+        "/sys/fs/bpf/netpol-none-%d" % os.getpid())
+check("status refuses the options that change the node, exit 2",
+      r.returncode == 2 and "--source-check" in r.stderr, r.stderr)
 r = run("attach", "--ifname", "npt-none", "--hook", "xdp")
 check("attach --hook: a bad value is named with the accepted ones, exit 2",
       r.returncode == 2 and "--hook xdp" in r.stderr and "tcx" in r.stderr
