@@ -88,6 +88,32 @@ static void apply_all(unsigned g, double *secs)
 	*secs = bu_now() - t0;
 }
 
+/*
+ * The same in one node-wide transaction (what `netpol apply` does): the
+ * whole, and the commit alone (the flip, a grace period, the copy of
+ * every pod's new words over the old).
+ */
+static void apply_all_txn(unsigned g, double *secs, double *commit)
+{
+	struct np_diag d;
+	unsigned p;
+	double t0, t1;
+
+	for (p = 0; p < npods; p++)
+		build(&ms[p], p, g);
+	t0 = bu_now();
+	if (np_datapath_begin(dp, NULL))
+		bu_die("begin");
+	for (p = 0; p < npods; p++)
+		if (np__datapath_apply_mapset(dp, ifx[p], &ms[p].ms, &d))
+			bu_die("apply pod %u: %s", p, d.message);
+	t1 = bu_now();
+	if (np_datapath_commit(dp, &d))
+		bu_die("commit: %s", d.message);
+	*commit = bu_now() - t1;
+	*secs = bu_now() - t0;
+}
+
 /* Back to unisolated, retired rule sets deleted: a clean node. */
 static void clear_all(void)
 {
@@ -222,6 +248,24 @@ static void bench_apply(void)
 		    bu_pct(te, RUNS, 50) / bu_pct(t, RUNS, 50));
 	bu_json_num("speedup_min", bu_min(te, RUNS) / bu_min(t, RUNS));
 	bu_json_end();
+
+	/* one transaction: the same contents, staged, then one commit */
+	{
+		double tt[RUNS], tcm[RUNS];
+
+		for (r = 0; r < RUNS; r++) {
+			clear_all();
+			apply_all_txn(50 + r, &tt[r], &tcm[r]);
+		}
+		bu_json_begin("apply", "apply_pods_txn");
+		bu_json_num("pods", npods);
+		bu_json_num("entries_per_pod", nent);
+		bu_json_num("s_median", bu_pct(tt, RUNS, 50));
+		bu_json_num("s_min", bu_min(tt, RUNS));
+		bu_json_num("commit_ms_median", bu_pct(tcm, RUNS, 50) * 1e3);
+		bu_json_num("per_pod_s_median", bu_pct(t, RUNS, 50));
+		bu_json_end();
+	}
 
 	/* one policy change: CHANGE_PODS pods, new contents */
 	{

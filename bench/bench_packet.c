@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -248,6 +249,32 @@ static void rows_keys(int fam, unsigned n)
 	np_datapath_set_events(dp, false);
 }
 
+/* Every conntrack entry of family fam: judged under rule set 1, none. */
+static void ct_misjudge(int fam)
+{
+	char path[160];
+	uint8_t key[64], next[64];
+	struct np_ct_value v;
+	void *prev = NULL;
+	size_t ksz = fam == 4 ? sizeof(struct np_ct_key_v4) :
+				sizeof(struct np_ct_key_v6);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ct_v%d", bu_pin_root(), fam);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		bu_die("%s: %s", path, strerror(errno));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (!bpf_map_lookup_elem(fd, key, &v)) {
+			v.judged = 1;
+			bpf_map_update_elem(fd, key, &v, BPF_EXIST);
+		}
+	}
+	close(fd);
+}
+
 /* Conntrack hits: a flow opened (SYN out, SYN-ACK in), then ACKs. */
 static void rows_established(int fam, unsigned n)
 {
@@ -271,6 +298,15 @@ static void rows_established(int fam, unsigned n)
 	snprintf(name, sizeof(name), "reply_v%d", fam);
 	row(name, fam, NP_DIRECTION_INGRESS, pkt, len, 0, false, n);
 	np__datapath_set_bench_no_ct_insert(dp, true);
+	/*
+	 * The flow's rules changed: its entry says it was judged under
+	 * another rule set, and (the benchmark switch) keeps saying so, so
+	 * every repeat judges it again, allowed.
+	 */
+	ct_misjudge(fam);
+	len = bu_frame(pkt, fam, pod(fam), peer, 40001, SLOT1_PORT, BU_ACK);
+	snprintf(name, sizeof(name), "rejudged_v%d", fam);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
 }
 
 /* The real first packet of 20,000 flows: repeat 1, conntrack insert. */

@@ -269,7 +269,8 @@ judge:
 	/* allowed */
 	if (rejudge && ct) {
 		/* still allowed under the new rules: the flow goes on */
-		ct->judged = judged;
+		if (!np_rt.bench_no_ct_insert)
+			ct->judged = judged;
 		if (ct->flags & NP_CTF_REVOKED)
 			ct->flags &= ~NP_CTF_REVOKED;
 		rejudge = false;

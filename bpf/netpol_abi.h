@@ -265,8 +265,10 @@ struct np_dp_runtime {
 	__u32 events_on; /* write flow events to the ring buffer */
 	/*
 	 * Benchmarks only: never insert conntrack entries, so that repeated
-	 * BPF_PROG_TEST_RUN of one packet measures the new-flow path. Never
-	 * set it on a node: replies to allowed flows would be dropped.
+	 * BPF_PROG_TEST_RUN of one packet measures the new-flow path, and
+	 * never record a re-judged flow's new rules, so that it measures the
+	 * re-judge path. Never set it on a node: replies to allowed flows
+	 * would be dropped.
 	 */
 	__u32 bench_no_ct_insert;
 	__u32 node_ip4_n;
