@@ -145,13 +145,13 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	struct np_ct_value *ct = NULL, nct;
 	struct np_frag_value *fv, nfv;
 	const struct np_ep_rec *e;
-	union ep_word ep;
+	union ep_word ep, epd, epo;
 	const struct tuple *t;
 	struct pkt p = {};
 	__u32 ifindex = skb->ifindex;
 	__u32 ruleset = 0, now, g, jdir = dir, judged, mark;
 	__u8 reason, plen = NP_EV_PLEN_NONE;
-	bool hi = false, rejudge = false;
+	bool hi = false, rejudge = false, spoofed;
 	int res;
 
 	res = np_parse(skb, &p);
@@ -175,12 +175,21 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 			skb->mark = (mark & ~NP_MARK_GEN) | NP_MARK_SEEN |
 				    (g ? NP_MARK_GEN : 0);
 	}
+	/*
+	 * All this packet needs of the record, read now: the words of both
+	 * directions and whether its source is the pod's (a pod sends from
+	 * its own addresses, on every path). e is dead below, so the
+	 * verifier merges the ep_cache and the hash paths.
+	 */
+	ep_word(e, g, dir, &epd);
+	ep_word(e, g, dir ^ 1, &epo);
+	spoofed = dir == NP_DIR_EGRESS && !np_rt.src_check_off &&
+		  !src_ok(e, &p);
 	if (res == P_BAD) {
 		reason = NP_DPR_DENY_MALFORMED;
 		goto deny;
 	}
-	/* a pod sends from its own addresses, on every path */
-	if (dir == NP_DIR_EGRESS && !np_rt.src_check_off && !src_ok(e, &p)) {
+	if (spoofed) {
 		reason = NP_DPR_DENY_SPOOFED;
 		goto deny;
 	}
@@ -218,7 +227,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 				jdir = hi != !!(ct->flags & NP_CTF_ORIG_HI) ?
 					       dir :
 					       dir ^ 1;
-				ep_word(e, g, jdir, &ep);
+				ep = jdir == dir ? epd : epo;
 				if ((ct->flags & NP_CTF_REVOKED) ||
 				    ep_judged(&ep) != ct->judged)
 					goto miss;
@@ -230,7 +239,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 			/* the flow's originating direction, as it is now */
 			if (hi != !!(ct->flags & NP_CTF_ORIG_HI))
 				jdir = dir ^ 1;
-			ep_word(e, g, jdir, &ep);
+			ep = jdir == dir ? epd : epo;
 			judged = ep_judged(&ep);
 			if (judged != ct->judged) {
 				/* its rules changed: judge it again */
@@ -255,7 +264,7 @@ hit:
 
 miss:
 	jdir = dir;
-	ep_word(e, g, dir, &ep);
+	ep = epd;
 	judged = ep_judged(&ep);
 	rejudge = false;
 judge:
@@ -297,7 +306,7 @@ frag_first:
 	return TC_ACT_OK;
 
 deny:
-	ep_word(e, g, dir, &ep);
+	ep = epd;
 deny_ep:
 	if (rejudge && ct) {
 		/* its new rules deny it: every packet of it from now on */

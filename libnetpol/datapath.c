@@ -220,94 +220,6 @@ static bool stale_collect(struct np_datapath *dp)
 	return any;
 }
 
-/* A pod direction's hook: its egress is the veth's TC ingress, and back. */
-static enum bpf_tc_attach_point dir_hook(int d)
-{
-	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-}
-
-/* Our program on both hooks of ifindex, by TCX links or tc filters. */
-static int hooks_ensure(struct np_datapath *dp, uint32_t ifindex, bool tcx)
-{
-	int d, err = 0;
-
-	for (d = 0; d < 2 && !err; d++)
-		err = tcx ? np__tcx_ensure(dp, ifindex, dir_hook(d), d) :
-			    np__tc_filter_ensure(dp, ifindex, dir_hook(d), d);
-	return err;
-}
-
-/* Remove what attaches our programs to ifindex the other way than tcx
- * says (both ways when all): the pod's flags say what is left. */
-static void hooks_drop(struct np_datapath *dp, uint32_t ifindex, bool tcx,
-		       bool all, uint32_t *flags)
-{
-	int d;
-
-	for (d = 0; d < 2; d++) {
-		if (!tcx || all)
-			np__tcx_remove(dp, ifindex, dir_hook(d));
-		if (tcx || all)
-			np__tc_filter_remove(dp, ifindex, dir_hook(d), d);
-	}
-	if ((tcx || all) && (*flags & NP_PODF_QDISC)) {
-		np__tc_qdisc_release(dp, ifindex);
-		*flags &= ~NP_PODF_QDISC;
-	}
-}
-
-/* At open: every known pod's hooks run our programs, first. */
-static void hooks_check(struct np_datapath *dp)
-{
-	uint32_t *ifx;
-	size_t n, i;
-
-	if (np__pods_list(dp, &ifx, &n))
-		return;
-	for (i = 0; i < n; i++) {
-		struct np_pod_value pod = { 0 };
-		char name[IF_NAMESIZE];
-		bool tcx;
-		int err, d;
-
-		if (!if_indextoname(ifx[i], name))
-			continue; /* gone: stale_collect() forgets it */
-		bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifx[i], &pod);
-		tcx = pod.flags & NP_PODF_TCX;
-		/* a writing command repairs, and says so */
-		for (d = 0; d < 2; d++) {
-			enum bpf_tc_attach_point ap = dir_hook(d);
-			uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
-						    ap == BPF_TC_EGRESS ?
-							    TC_H_MIN_EGRESS :
-							    TC_H_MIN_INGRESS);
-			bool ours = false;
-			size_t nf;
-
-			if (tcx) {
-				ours = np__tcx_pos(ifx[i], ap, dp->prog_id[d],
-						   NULL, NULL) >= 0;
-			} else {
-				err = np__tc_filters(ifx[i], parent, &nf,
-						     &ours);
-				if (err == -EINVAL) /* no clsact qdisc */
-					np__tc_qdisc_create(ifx[i]);
-			}
-			if (!ours)
-				LOG(dp, NP_LOG_WARN,
-				    "%s: no program of ours on the %s %s hook: "
-				    "putting it back",
-				    name, tcx ? "TCX" : "tc",
-				    ap == BPF_TC_EGRESS ? "egress" : "ingress");
-		}
-		err = hooks_ensure(dp, ifx[i], tcx);
-		if (err)
-			LOG(dp, NP_LOG_ERROR, "%s: restoring hooks: %s", name,
-			    strerror(-err));
-	}
-	free(ifx);
-}
-
 NP_API int np_datapath_open(struct np_datapath **out,
 			    const struct np_datapath_opts *opts)
 {
@@ -405,7 +317,7 @@ NP_API int np_datapath_open(struct np_datapath **out,
 	if (!err && !existing)
 		err = np__epa_reconcile(dp);
 	if (!err && !existing)
-		hooks_check(dp);
+		np__hooks_check(dp);
 	np__dp_unlock(dp);
 	if (err)
 		goto fail;
@@ -444,7 +356,7 @@ static void pod_teardown(struct np_datapath *dp, uint32_t ifindex)
 	if (!if_indextoname(ifindex, name))
 		return;
 	bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifindex, &pod);
-	hooks_drop(dp, ifindex, false, true, &pod.flags);
+	np__hooks_drop(dp, ifindex, false, true, &pod.flags);
 }
 
 NP_API int np_datapath_destroy(struct np_datapath *dp)
@@ -833,10 +745,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		memcpy(pod.ns, old.ns, sizeof(pod.ns));
 		memcpy(pod.name, old.name, sizeof(pod.name));
 	}
-	err = hooks_ensure(dp, ifindex, tcx);
+	err = np__hooks_ensure(dp, ifindex, tcx);
 	if (!err) {
 		/* attached the other way before: that goes only now */
-		hooks_drop(dp, ifindex, tcx, false, &pod.flags);
+		np__hooks_drop(dp, ifindex, tcx, false, &pod.flags);
 		pod.flags = tcx ? pod.flags | NP_PODF_TCX :
 				  pod.flags & ~NP_PODF_TCX;
 		err = bpf_map_update_elem(dp->map_fd[M_PODS], &ifindex, &pod,
@@ -868,7 +780,7 @@ fail:
 	if (made) {
 		uint32_t fl = new_qdisc ? NP_PODF_QDISC : 0;
 
-		hooks_drop(dp, ifindex, false, true, &fl);
+		np__hooks_drop(dp, ifindex, false, true, &fl);
 		bpf_map_delete_elem(dp->map_fd[M_PODS], &ifindex);
 		bpf_map_delete_elem(dp->map_fd[M_IFID], &ifindex);
 		np__epa_release(dp, ifindex);

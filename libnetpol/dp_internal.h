@@ -7,7 +7,8 @@
  *   datapath.c (lifecycle, pods, apply)  -> dp_cache, dp_maps, dp_tc, dp_load
  *   dp_inspect.c, dp_events.c           -> dp_maps, dp_tc, dp_load
  *   dp_cache.c                          -> dp_maps
- *   dp_maps.c, dp_tc.c, dp_load.c       -> libbpf only
+ *   dp_tc.c                             -> dp_maps
+ *   dp_maps.c, dp_load.c                -> libbpf only
  * Tests and benchmarks use datapath_internal.h instead.
  */
 #ifndef NP_DP_INTERNAL_H
@@ -260,6 +261,16 @@ int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
 		 uint32_t id, struct np_ahead *out);
 int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 		 enum bpf_tc_attach_point ap, char *root, size_t size);
+/*
+ * A pod's two hooks: our program on both (TCX links when tcx, else tc
+ * filters); the other kind removed (both when all; *flags loses
+ * NP_PODF_QDISC when the qdisc goes); at a writing open, every known
+ * pod's hooks checked and put back, with a warning each.
+ */
+int np__hooks_ensure(struct np_datapath *dp, uint32_t ifindex, bool tcx);
+void np__hooks_drop(struct np_datapath *dp, uint32_t ifindex, bool tcx,
+		    bool all, uint32_t *flags);
+void np__hooks_check(struct np_datapath *dp);
 int np__link_ident(unsigned int ifindex, struct np_ifid *out);
 int np__ifid_check(struct np_datapath *dp, uint32_t ifindex);
 

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <linux/limits.h>
 #include <linux/netlink.h>
 #include <linux/pkt_cls.h>
@@ -591,6 +592,96 @@ void np__tcx_remove(struct np_datapath *dp, unsigned int ifindex,
 	bpf_link_detach(fd);
 	close(fd);
 	unlink(path);
+}
+
+/* --- a pod's two hooks ------------------------------------------------ */
+
+/* A pod direction's hook: its egress is the veth's TC ingress, and back. */
+static enum bpf_tc_attach_point dir_hook(int d)
+{
+	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+/* Our program on both hooks of ifindex, by TCX links or tc filters. */
+int np__hooks_ensure(struct np_datapath *dp, uint32_t ifindex, bool tcx)
+{
+	int d, err = 0;
+
+	for (d = 0; d < 2 && !err; d++)
+		err = tcx ? np__tcx_ensure(dp, ifindex, dir_hook(d), d) :
+			    np__tc_filter_ensure(dp, ifindex, dir_hook(d), d);
+	return err;
+}
+
+/* Remove what attaches our programs to ifindex the other way than tcx
+ * says (both ways when all): the pod's flags say what is left. */
+void np__hooks_drop(struct np_datapath *dp, uint32_t ifindex, bool tcx,
+		    bool all, uint32_t *flags)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (!tcx || all)
+			np__tcx_remove(dp, ifindex, dir_hook(d));
+		if (tcx || all)
+			np__tc_filter_remove(dp, ifindex, dir_hook(d), d);
+	}
+	if ((tcx || all) && (*flags & NP_PODF_QDISC)) {
+		np__tc_qdisc_release(dp, ifindex);
+		*flags &= ~NP_PODF_QDISC;
+	}
+}
+
+/* At open: every known pod's hooks run our programs, first. */
+void np__hooks_check(struct np_datapath *dp)
+{
+	uint32_t *ifx;
+	size_t n, i;
+
+	if (np__pods_list(dp, &ifx, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		struct np_pod_value pod = { 0 };
+		char name[IF_NAMESIZE];
+		bool tcx;
+		int err, d;
+
+		if (!if_indextoname(ifx[i], name))
+			continue; /* gone: stale_collect() forgets it */
+		bpf_map_lookup_elem(dp->map_fd[M_PODS], &ifx[i], &pod);
+		tcx = pod.flags & NP_PODF_TCX;
+		/* a writing command repairs, and says so */
+		for (d = 0; d < 2; d++) {
+			enum bpf_tc_attach_point ap = dir_hook(d);
+			uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
+						    ap == BPF_TC_EGRESS ?
+							    TC_H_MIN_EGRESS :
+							    TC_H_MIN_INGRESS);
+			bool ours = false;
+			size_t nf;
+
+			if (tcx) {
+				ours = np__tcx_pos(ifx[i], ap, dp->prog_id[d],
+						   NULL, NULL) >= 0;
+			} else {
+				err = np__tc_filters(ifx[i], parent, &nf,
+						     &ours);
+				if (err == -EINVAL) /* no clsact qdisc */
+					np__tc_qdisc_create(ifx[i]);
+			}
+			if (!ours)
+				LOG(dp, NP_LOG_WARN,
+				    "%s: no program of ours on the %s %s hook: "
+				    "putting it back",
+				    name, tcx ? "TCX" : "tc",
+				    ap == BPF_TC_EGRESS ? "egress" : "ingress");
+		}
+		err = np__hooks_ensure(dp, ifx[i], tcx);
+		if (err)
+			LOG(dp, NP_LOG_ERROR, "%s: restoring hooks: %s", name,
+			    strerror(-err));
+	}
+	free(ifx);
 }
 
 /* --- interface identity ------------------------------------------------- */
