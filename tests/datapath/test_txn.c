@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <criterion/criterion.h>
 
 #include "dp_helpers.h"
@@ -432,6 +433,30 @@ Test(txn, concurrent_applies_serialize)
 	cr_expect_eq(npt_probe(C, UDP, B4, 81, TMO), 1);
 }
 
+/* Pods whose endpoint record holds two different generations. */
+static int records_apart(void)
+{
+	char path[160];
+	uint32_t key, next;
+	void *prev = NULL;
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/endpoints", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "%s", path);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct np_ep_rec rec;
+
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &rec) &&
+		    memcmp(rec.w[0], rec.w[1], sizeof(rec.w[0])))
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
 /*
  * kill -9 of `netpol apply` between staging and commit: the old state
  * holds on every pod, and the next writer removes what was staged.
@@ -469,10 +494,12 @@ Test(txn, kill_before_commit_keeps_the_old_state)
 	waitpid(p, &st, 0);
 	cr_expect_eq(verify(m1), 0, "the old state does not hold");
 	cr_expect_eq(npt_probe(C, UDP, B4, 81, TMO), 1);
+	cr_expect_eq(records_apart(), 2, "what the dead apply staged");
 	/* the next writer settles the records: no generation apart */
 	rc = dpt_run_sh(out, sizeof(out), "%s apply %s --pin-root %s",
 			dpt_tool(), m1, T.pin_root);
 	cr_expect_eq(rc, 0, "apply 1 again: %s", out);
+	cr_expect_eq(records_apart(), 0, "staged leftovers stay");
 	rc = dpt_run_sh(out, sizeof(out), "%s verify %s --pin-root %s",
 			dpt_tool(), m1, T.pin_root);
 	cr_expect_eq(rc, 0, "verify: %s", out);
