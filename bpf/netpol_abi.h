@@ -335,8 +335,8 @@ enum np_ct_state {
 
 /*
  * What a flow's first packet was judged under: the rule-set id of the
- * originating direction when rules decide (ids are never reused while an
- * entry can hold them: they grow, np__rs_id_alloc()), else
+ * originating direction when rules decide (ids are not given again: they
+ * grow past deleted ones, np__rs_id_alloc()), else
  * NP_JUDGED_STATE | state. A packet of an entry whose direction now says
  * something else is judged again (np_rt.revoke_off: never).
  */
@@ -458,9 +458,9 @@ struct np_pod_value {
 
 /* rulesets: BPF_MAP_TYPE_HASH, key rule-set id; userspace bookkeeping. */
 struct np_ruleset_value {
-	__u64 hash; /* content digest of the direction's rules */
+	__u64 hash; /* content digest; key 0: the generation counter */
 	__u8 dir; /* enum np_dir */
-	__u8 pad[7];
+	__u8 pad[7]; /* key 0: pad[0..3], the next rule-set id */
 };
 
 _Static_assert(sizeof(struct np_dp_runtime) == 92, "np_dp_runtime");

@@ -41,6 +41,8 @@ void np__gen_bump(struct np_datapath *dp)
 	struct np_ruleset_value v = { 0 };
 	uint32_t k = 0;
 
+	/* its pad keeps the next rule-set id (np__rs_id_alloc()) */
+	bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &k, &v);
 	v.hash = (dp->cache_valid ? dp->gen : np__gen_read(dp)) + 1;
 	if (!bpf_map_update_elem(dp->map_fd[M_RULESETS], &k, &v, BPF_ANY))
 		dp->gen = v.hash;
@@ -462,20 +464,37 @@ bool np__rs_holds(const struct np_datapath *dp, const struct rs *r,
 	return np__mapset_dir_equal(ms, d, &rk);
 }
 
+/*
+ * A fresh rule-set id. Ids grow, also past ones deleted since: a
+ * conntrack entry records the id its flow was judged under, and an id
+ * given again to other rules would pass for the same rules. The next id
+ * is kept in the pad of the generation counter's value (key 0). After
+ * 2^31 - 1 ids they wrap to the lowest free one.
+ */
 uint32_t np__rs_id_alloc(struct np_datapath *dp)
 {
-	uint32_t id, max = 0;
+	struct np_ruleset_value v = { 0 };
+	uint32_t id, max = 0, next = 0, k = 0;
 	size_t i;
 
 	for (i = 0; i < dp->nrs; i++)
 		if (dp->rs[i].id > max)
 			max = dp->rs[i].id;
-	if (max < 0x7fffffff)
-		return max + 1;
-	for (id = 1; id; id++)
-		if (!np__rs_by_id(dp, id))
-			return id;
-	return 0;
+	if (!bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &k, &v))
+		memcpy(&next, v.pad, sizeof(next));
+	id = max + 1 > next ? max + 1 : next;
+	if (id >= 0x7fffffff || !id) {
+		for (id = 1; id < 0x7fffffff; id++)
+			if (!np__rs_by_id(dp, id))
+				break;
+		if (id >= 0x7fffffff)
+			return 0;
+	}
+	next = id + 1;
+	memcpy(v.pad, &next, sizeof(next));
+	if (bpf_map_update_elem(dp->map_fd[M_RULESETS], &k, &v, BPF_ANY))
+		return 0;
+	return id;
 }
 
 /* A global slot holding set, shared or new; takes a reference for r. */

@@ -650,6 +650,36 @@ static void apply_egress_only(unsigned int ifx)
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 }
 
+/*
+ * Issue 14: a conntrack entry records the rule-set id its flow was judged
+ * under, so an id must never come back for other rules. The flow's rule
+ * set goes (the pod unisolated, the id deleted by gc); new rules that deny
+ * the flow must get a new id, or the flow's next packet would pass as
+ * judged under them.
+ */
+Test(prog, rule_set_ids_are_not_given_again)
+{
+	static const uint16_t p81[][3] = { { IPPROTO_TCP, 81, 81 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pktspec f = { TCP4("198.18.1.1", 80), .sport = 42000 };
+	struct msb open, only81;
+
+	apply_egress_only(ifx);
+	cr_assert_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &f), OK);
+	msb_init(&open, false, false);
+	cr_assert_eq(dpt_apply(ifx, &open, NULL), 0);
+	cr_assert_eq(np_datapath_gc(T.dp), 0);
+	cr_assert_eq(np__datapath_nrulesets(T.dp), 0, "the old id deleted");
+	msb_init(&only81, false, true);
+	msb_add(&only81, NP_DIRECTION_EGRESS, "198.18.1.0/24",
+		msb_ps(&only81, 0, p81, 1));
+	cr_assert_eq(dpt_apply(ifx, &only81, NULL), 0);
+	f.tcp_flags = TCPF_ACK;
+	cr_expect_eq(dpt_verdict(ifx, NP_DIRECTION_EGRESS, &f), SHOT,
+		     "a tracked flow passed as judged under rules that deny "
+		     "it (its rule-set id came back)");
+}
+
 Test(prog, conntrack_replies_pass)
 {
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
