@@ -670,7 +670,7 @@ Test(prog, rule_set_ids_are_not_given_again)
 	cr_assert_eq(dpt_apply(ifx, &open, NULL), 0);
 	cr_assert_eq(np_datapath_gc(T.dp), 0);
 	cr_assert_eq(np__datapath_nrulesets(T.dp), 0, "the old id deleted");
-	msb_init(&only81, false, true);
+	msb_init(&only81, true, true); /* ids as before: ingress, egress */
 	msb_add(&only81, NP_DIRECTION_EGRESS, "198.18.1.0/24",
 		msb_ps(&only81, 0, p81, 1));
 	cr_assert_eq(dpt_apply(ifx, &only81, NULL), 0);
