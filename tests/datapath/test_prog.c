@@ -551,6 +551,19 @@ Test(prog, full_rule_maps_fail_cleanly, .timeout = 120)
 	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
 	cr_expect_eq(EG(TCP4("198.18.200.1", 443)), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
+	/*
+	 * Issue 13 item 4(b): a full map is a policy that cannot be
+	 * enforced: the diag names the direction it isolates, which `netpol
+	 * apply` fails closed (np_datapath_fail_closed()): then nothing new
+	 * passes there, the old rules' flow neither.
+	 */
+	cr_expect_eq(d.fail_closed_dirs, 1u << NP_DIRECTION_EGRESS);
+	cr_assert_eq(np_datapath_fail_closed(T.dp, ifx, d.fail_closed_dirs, &d),
+		     0, "%s", d.message);
+	cr_expect_eq(EG(TCP4("198.18.1.7", 80), .sport = 40555), SHOT);
+	cr_expect_eq(IN(.src = "198.18.9.9", .dst = POD4, .proto = IPPROTO_TCP,
+			.dport = 80),
+		     SHOT, "ingress keeps its rules (nothing admitted)");
 }
 
 Test(prog, empty_slots_and_protocol_zero_never_match)
