@@ -167,6 +167,11 @@ void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
 	}
 }
 
+void np__sb_puts_text(struct np_strbuf *sb, const char *s)
+{
+	np__sb_escape(sb, s, strlen(s), NP_ESCAPE_TEXT);
+}
+
 char *np__arena_escape(struct np_arena *a, const char *s, unsigned int flags)
 {
 	struct np_strbuf sb = { 0 };

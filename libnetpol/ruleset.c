@@ -34,20 +34,25 @@
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
+/*
+ * "ns/name ingress[0]": the names escaped (np_escape(), TEXT), as a
+ * PolicyEndpoint's policyRef may carry any bytes and every reader of this
+ * text (exports, verdicts, flow events, diagnostics) prints it.
+ */
 static void prov_format(const struct np_rs_core *co, uint32_t p, int dir,
 			struct np_strbuf *sb)
 {
 	const struct np_prov *pv = &co->prov[p];
 
+	np__sb_puts_text(sb, pv->pol_ns);
+	np__sb_putc(sb, '/');
+	np__sb_puts_text(sb, pv->pol_name);
 	if (pv->rule == -2)
-		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns,
-			      pv->pol_name, dir_names[dir]);
+		np__sb_printf(sb, " %s (Service)", dir_names[dir]);
 	else if (pv->rule < 0)
-		np__sb_printf(sb, "%s/%s %s", pv->pol_ns, pv->pol_name,
-			      dir_names[dir]);
+		np__sb_printf(sb, " %s", dir_names[dir]);
 	else
-		np__sb_printf(sb, "%s/%s %s[%d]", pv->pol_ns, pv->pol_name,
-			      dir_names[dir], pv->rule);
+		np__sb_printf(sb, " %s[%d]", dir_names[dir], pv->rule);
 }
 
 /* Distinct policies behind a key, "ns/a ingress[0], ns/b ingress[1]". */
@@ -805,7 +810,10 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 	size_t i;
 	int d;
 
-	np__sb_printf(sb, "pod %s/%s", rs->ns, rs->name);
+	np__sb_puts(sb, "pod ");
+	np__sb_puts_text(sb, rs->ns);
+	np__sb_putc(sb, '/');
+	np__sb_puts_text(sb, rs->name);
 	for (i = 0; i < rs->nips; i++) {
 		struct np_ip ip = rs->ips[i];
 

@@ -88,6 +88,8 @@ bool np__needs_escape(const char *s, size_t n, unsigned int flags);
 void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
 		   unsigned int flags);
 char *np__arena_escape(struct np_arena *a, const char *s, unsigned int flags);
+/* np__sb_escape(sb, s, strlen(s), NP_ESCAPE_TEXT): a name in a text line. */
+void np__sb_puts_text(struct np_strbuf *sb, const char *s);
 
 void np__log(np_log_fn fn, void *ctx, enum np_log_level lvl, const char *fmt,
 	     ...) __attribute__((format(printf, 4, 5)));
