@@ -4,6 +4,8 @@
  * U+2028/U+2029, invalid, truncated, overlong and surrogate UTF-8; every
  * buffer size, where the output must stay a clean prefix of whole
  * characters and escapes; and the JSON it makes read back by jansson.
+ * The library's JSON and YAML writer (emit.c) with the same strings, as
+ * values and keys: valid UTF-8, no raw control, reading back.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +16,9 @@
 #include <jansson.h>
 
 #include <netpol.h>
+
+#include "node.h"
+#include <yaml.h>
 
 /* Every hostile thing at once, with valid UTF-8 between. */
 static const char hostile[] =
@@ -225,4 +230,82 @@ Test(escape, bad_arguments)
 	cr_expect_str_eq(buf, "");
 	cr_expect_eq(len, 0);
 	cr_expect_eq(np_escape("ab", NP_ESCAPE_TEXT, NULL, 0, NULL), -E2BIG);
+}
+
+/* The value of key "k" of the one-document YAML in s; NULL if unreadable. */
+static char *yaml_value(const char *s)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	char *val = NULL;
+	bool next = false, done = false;
+
+	if (!yaml_parser_initialize(&p))
+		return NULL;
+	yaml_parser_set_input_string(&p, (const unsigned char *)s, strlen(s));
+	while (!done) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			free(val);
+			val = NULL;
+			break;
+		}
+		if (ev.type == YAML_SCALAR_EVENT) {
+			if (next && !val)
+				val = strdup(
+					(const char *)ev.data.scalar.value);
+			next = !strcmp((const char *)ev.data.scalar.value, "k");
+		}
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return val;
+}
+
+Test(escape, emit_json_and_yaml)
+{
+	struct np_arena a = { 0 };
+	struct np_node *root = np__node_new(&a, NP_N_MAP);
+	char *out = NULL, *v;
+	size_t lines;
+	json_error_t je;
+	json_t *j;
+
+	cr_assert_not_null(root);
+	cr_assert_eq(np__map_put(&a, root, "k", np__node_str(&a, hostile)), 0);
+	cr_assert_eq(np__map_put(&a, root, hostile, np__node_str(&a, "v")), 0);
+
+	cr_assert_eq(np__emit_string(root, NP_FORMAT_JSON, &out), 0);
+	/* the line ends and indentation of the document are its own */
+	for (v = out; *v; v++)
+		if (*v == '\n')
+			*v = ' ';
+	cr_expect(clean_utf8(out, false), "%s", out);
+	j = json_loads(out, 0, &je);
+	cr_expect_not_null(j, "not JSON: %s: %s", je.text, out);
+	if (j)
+		cr_expect(!strncmp(json_string_value(json_object_get(j, "k")),
+				   hostile, 10));
+	json_decref(j);
+	np_free(out);
+
+	cr_assert_eq(np__emit_string(root, NP_FORMAT_YAML, &out), 0);
+	/* a line for each entry, at most "---" and "..." more: no line
+	 * break inside a value */
+	for (v = out, lines = 0; *v; v++)
+		if (*v == '\n') {
+			*v = ' ';
+			lines++;
+		}
+	cr_expect_leq(lines, 4, "%s", out);
+	cr_expect(clean_utf8(out, true), "%s", out);
+	np_free(out);
+	cr_assert_eq(np__emit_string(root, NP_FORMAT_YAML, &out), 0);
+	v = yaml_value(out);
+	cr_expect_not_null(v, "not YAML: %s", out);
+	if (v)
+		cr_expect(!strncmp(v, hostile, 10), "%s", v);
+	free(v);
+	np_free(out);
+	np__arena_release(&a);
 }
