@@ -141,28 +141,23 @@ size_t np__escape_unit(const char *s, size_t n, unsigned int flags,
 	return len;
 }
 
-bool np__needs_escape(const char *s, size_t n, unsigned int flags)
-{
-	char u[NP__ESCAPE_UNIT_MAX];
-	size_t i = 0, k, m;
-
-	while (i < n) {
-		k = np__escape_unit(s + i, n - i, flags, u, &m);
-		if (k != m || memcmp(u, s + i, k))
-			return true;
-		i += k;
-	}
-	return false;
-}
-
 void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
 		   unsigned int flags)
 {
 	char u[NP__ESCAPE_UNIT_MAX];
-	size_t i = 0, m;
+	size_t i = 0, j, m;
 
 	while (i < n) {
-		i += np__escape_unit(s + i, n - i, flags, u, &m);
+		/* a run of printable ASCII that no mode changes, at once */
+		for (j = i; j < n && s[j] >= 0x20 && s[j] < 0x7f &&
+			    s[j] != '"' && s[j] != '\\';
+		     j++)
+			;
+		if (j > i)
+			np__sb_putn(sb, s + i, j - i);
+		if (j == n)
+			break;
+		i = j + np__escape_unit(s + j, n - j, flags, u, &m);
 		np__sb_putn(sb, u, m);
 	}
 }
@@ -170,19 +165,6 @@ void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
 void np__sb_puts_text(struct np_strbuf *sb, const char *s)
 {
 	np__sb_escape(sb, s, strlen(s), NP_ESCAPE_TEXT);
-}
-
-char *np__arena_escape(struct np_arena *a, const char *s, unsigned int flags)
-{
-	struct np_strbuf sb = { 0 };
-	char *out;
-
-	if (!s || !np__needs_escape(s, strlen(s), flags))
-		return (char *)s;
-	np__sb_escape(&sb, s, strlen(s), flags);
-	out = sb.err ? NULL : np__arena_strdup(a, sb.buf ? sb.buf : "");
-	np__sb_release(&sb);
-	return out;
 }
 
 NP_API int np_escape(const char *s, unsigned int flags, char *buf, size_t size,

@@ -71,10 +71,8 @@ static inline uint64_t np__hash_str(const char *s, uint64_t seed)
  * character of the n bytes at s (NP__U8_INVALID, 1 byte, for invalid
  * UTF-8); np__has_control() finds a control, U+2028, U+2029 or invalid
  * UTF-8; np__escape_unit() escapes one into out (NP__ESCAPE_UTF8: only
- * invalid bytes, as U+FFFD); np__needs_escape()
- * tells whether escaping changes anything; np__sb_escape() and
- * np__arena_escape() (s itself when nothing changes; NULL: no memory)
- * escape a whole string.
+ * invalid bytes, as U+FFFD); np__sb_escape() escapes n bytes of s into
+ * sb.
  */
 #define NP__U8_INVALID 0x110000u
 #define NP__ESCAPE_UNIT_MAX 17
@@ -84,10 +82,8 @@ bool np__is_control(uint32_t c);
 bool np__has_control(const char *s, size_t n);
 size_t np__escape_unit(const char *s, size_t n, unsigned int flags,
 		       char out[NP__ESCAPE_UNIT_MAX], size_t *outlen);
-bool np__needs_escape(const char *s, size_t n, unsigned int flags);
 void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
 		   unsigned int flags);
-char *np__arena_escape(struct np_arena *a, const char *s, unsigned int flags);
 /* np__sb_escape(sb, s, strlen(s), NP_ESCAPE_TEXT): a name in a text line. */
 void np__sb_puts_text(struct np_strbuf *sb, const char *s);
 
