@@ -60,6 +60,8 @@
 %ignore np_cluster_matrix;
 %ignore NP_OPTS;
 %ignore NP_DIRECTION_DEFINED;
+/* Python and Go escape with their own (json.dumps, repr, strconv.Quote). */
+%ignore np_escape;
 
 /*
  * The datapath (netpol/datapath.h): its options struct and callbacks have

@@ -9,37 +9,11 @@
 
 #include "node.h"
 
+/* A JSON string: always valid UTF-8, every control escaped (np_escape()). */
 static void json_string(struct np_strbuf *sb, const char *s, size_t n)
 {
-	size_t i;
-
 	np__sb_putc(sb, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"':
-			np__sb_puts(sb, "\\\"");
-			break;
-		case '\\':
-			np__sb_puts(sb, "\\\\");
-			break;
-		case '\n':
-			np__sb_puts(sb, "\\n");
-			break;
-		case '\t':
-			np__sb_puts(sb, "\\t");
-			break;
-		case '\r':
-			np__sb_puts(sb, "\\r");
-			break;
-		default:
-			if (c < 0x20)
-				np__sb_printf(sb, "\\u%04x", c);
-			else
-				np__sb_putc(sb, (char)c);
-		}
-	}
+	np__sb_escape(sb, s, n, NP_ESCAPE_JSON);
 	np__sb_putc(sb, '"');
 }
 
@@ -142,13 +116,31 @@ static bool needs_quotes(const char *s, size_t len)
 	return probe.type != NP_N_STR;
 }
 
+/*
+ * A string with a control, U+2028, U+2029 or invalid UTF-8 in it is
+ * double-quoted, where libyaml escapes every control and line break
+ * (\t, \n, \N, \L, \x7F...); invalid bytes become U+FFFD first, as
+ * libyaml refuses them.
+ */
 static int emit_scalar(yaml_emitter_t *e, const char *s, size_t len,
 		       yaml_scalar_style_t style)
 {
+	struct np_strbuf sb = { 0 };
 	yaml_event_t ev;
+	int ok;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-					  (int)len, 1, 1, style))
+	if (np__has_control(s, len)) {
+		np__sb_escape(&sb, s, len, NP__ESCAPE_UTF8);
+		if (sb.err)
+			return sb.err;
+		s = sb.buf ? sb.buf : "";
+		len = sb.len;
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	}
+	ok = yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+					  (int)len, 1, 1, style);
+	np__sb_release(&sb);
+	if (!ok)
 		return -ENOMEM;
 	return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
 }

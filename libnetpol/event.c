@@ -40,94 +40,26 @@ static void lw_puts(struct lw *w, const char *s)
 	lw_putn(w, s, strlen(s));
 }
 
-/*
- * The next character of s, as a code point in *cp, and its length in
- * bytes: an invalid, overlong or surrogate sequence, or one past
- * U+10FFFF, is one byte of U+FFFD, so that what is written is UTF-8.
- */
-static size_t u8_next(const unsigned char *s, uint32_t *cp)
+/* s escaped as np_escape() does with flags. */
+static void lw_escape(struct lw *w, const char *s, unsigned int flags)
 {
-	static const uint32_t min[] = { 0, 0x80, 0x800, 0x10000 };
-	uint32_t c;
-	size_t n, i;
+	char u[NP__ESCAPE_UNIT_MAX];
+	size_t i = 0, n = strlen(s), m;
 
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
+	while (i < n) {
+		i += np__escape_unit(s + i, n - i, flags, u, &m);
+		lw_putn(w, u, m);
 	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 1, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 2, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 3, c = s[0] & 0x07;
-	else
-		goto bad;
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min[n] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		goto bad;
-	*cp = c;
-	return n + 1;
-bad:
-	*cp = 0xfffd;
-	return 1;
-}
-
-/* C0, DEL and C1 controls: never written as they are. */
-static bool is_control(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
-}
-
-/* Code point c (not a control) as UTF-8. */
-static void lw_put_cp(struct lw *w, uint32_t c)
-{
-	char u[4];
-	size_t n;
-
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xc0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xe0 | c >> 12);
-		u[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | c >> 18);
-		u[1] = (char)(0x80 | (c >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (c >> 6 & 0x3f));
-		u[3] = (char)(0x80 | (c & 0x3f));
-		n = 4;
-	}
-	lw_putn(w, u, n);
 }
 
 /*
  * Text that came from outside (pod names given to attach, policy names):
  * a control character (C0, DEL or C1) would let it forge log lines, so it
- * becomes '?'; invalid UTF-8 becomes U+FFFD.
+ * becomes '?'; invalid UTF-8 becomes U+FFFD (np_escape(), LOSSY).
  */
 static void lw_puts_safe(struct lw *w, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t c;
-
-	while (*p) {
-		p += u8_next(p, &c);
-		if (is_control(c))
-			lw_putn(w, "?", 1);
-		else
-			lw_put_cp(w, c);
-	}
+	lw_escape(w, s, NP_ESCAPE_TEXT | NP_ESCAPE_LOSSY);
 }
 
 static void lw_printf(struct lw *w, const char *fmt, ...)
@@ -147,27 +79,11 @@ static void lw_printf(struct lw *w, const char *fmt, ...)
 			(size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/*
- * A JSON string, quoted and escaped: always valid UTF-8 (U+FFFD for
- * invalid bytes), every control (C0, DEL, C1) and U+2028/U+2029 as \u.
- */
+/* A JSON string, quoted and escaped (np_escape(), JSON). */
 static void lw_json_str(struct lw *w, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t c;
-
 	lw_putn(w, "\"", 1);
-	while (*p) {
-		p += u8_next(p, &c);
-		if (c == '"' || c == '\\') {
-			lw_putn(w, "\\", 1);
-			lw_put_cp(w, c);
-		} else if (is_control(c) || c == 0x2028 || c == 0x2029) {
-			lw_printf(w, "\\u%04x", (unsigned int)c);
-		} else {
-			lw_put_cp(w, c);
-		}
-	}
+	lw_escape(w, s, NP_ESCAPE_JSON);
 	lw_putn(w, "\"", 1);
 }
 

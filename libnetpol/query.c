@@ -157,6 +157,14 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	return err;
 }
 
+/* "ns/name" of a pod in the text matrix, escaped (np_escape(), TEXT). */
+static void pod_text(struct np_strbuf *sb, const struct np_obj *pod)
+{
+	np__sb_puts_text(sb, pod->meta.ns);
+	np__sb_putc(sb, '/');
+	np__sb_puts_text(sb, pod->meta.name);
+}
+
 int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 		      enum np_format fmt, char **out, struct np_diag *diag)
 {
@@ -260,17 +268,15 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 				np__sb_printf(&sb, "%s/%u\n-",
 					      np_protocol_name(protos[q]),
 					      ports[p]);
-				for (j = 0; j < npods; j++)
-					np__sb_printf(&sb, "\t%s/%s",
-						      pods[j]->meta.ns,
-						      pods[j]->meta.name);
+				for (j = 0; j < npods; j++) {
+					np__sb_putc(&sb, '\t');
+					pod_text(&sb, pods[j]);
+				}
 				np__sb_putc(&sb, '\n');
 			}
 			for (i = 0; i < npods; i++) {
 				if (fmt == NP_FORMAT_TEXT)
-					np__sb_printf(&sb, "%s/%s",
-						      pods[i]->meta.ns,
-						      pods[i]->meta.name);
+					pod_text(&sb, pods[i]);
 				for (j = 0; j < npods; j++) {
 					struct np_verdict ve, vi;
 					bool ok = true;

@@ -34,26 +34,36 @@
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
+/*
+ * "ns/name ingress[0]": with esc, the names escaped (np_escape(), TEXT),
+ * as a PolicyEndpoint's policyRef may carry any bytes and every reader of
+ * this text (exports, verdicts, flow events) prints it; without, as they
+ * are, for a diagnostic's message (its caller escapes the whole).
+ */
 static void prov_format(const struct np_rs_core *co, uint32_t p, int dir,
-			struct np_strbuf *sb)
+			bool esc, struct np_strbuf *sb)
 {
 	const struct np_prov *pv = &co->prov[p];
 
+	if (esc) {
+		np__sb_puts_text(sb, pv->pol_ns);
+		np__sb_putc(sb, '/');
+		np__sb_puts_text(sb, pv->pol_name);
+	} else {
+		np__sb_printf(sb, "%s/%s", pv->pol_ns, pv->pol_name);
+	}
 	if (pv->rule == -2)
-		np__sb_printf(sb, "%s/%s %s (Service)", pv->pol_ns,
-			      pv->pol_name, dir_names[dir]);
+		np__sb_printf(sb, " %s (Service)", dir_names[dir]);
 	else if (pv->rule < 0)
-		np__sb_printf(sb, "%s/%s %s", pv->pol_ns, pv->pol_name,
-			      dir_names[dir]);
+		np__sb_printf(sb, " %s", dir_names[dir]);
 	else
-		np__sb_printf(sb, "%s/%s %s[%d]", pv->pol_ns, pv->pol_name,
-			      dir_names[dir], pv->rule);
+		np__sb_printf(sb, " %s[%d]", dir_names[dir], pv->rule);
 }
 
 /* Distinct policies behind a key, "ns/a ingress[0], ns/b ingress[1]". */
 static void key_policies(const struct np_rs_core *co, int dir,
 			 const struct np_rs_key *k, uint8_t proto, int port,
-			 struct np_strbuf *sb)
+			 bool esc, struct np_strbuf *sb)
 {
 	uint32_t last = UINT32_MAX;
 	bool first = true;
@@ -72,7 +82,7 @@ static void key_policies(const struct np_rs_core *co, int dir,
 		if (!first)
 			np__sb_puts(sb, ", ");
 		first = false;
-		prov_format(co, c->prov, dir, sb);
+		prov_format(co, c->prov, dir, esc, sb);
 	}
 }
 
@@ -218,7 +228,7 @@ static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
 			snprintf(diag->path, sizeof(diag->path), "%s",
 				 dir_names[dir]);
 			np__cidr_format(&k->cidr, cidr, sizeof(cidr));
-			key_policies(co, dir, k, 0, -1, &sb);
+			key_policies(co, dir, k, 0, -1, false, &sb);
 			snprintf(diag->message, sizeof(diag->message),
 				 "%s: Too many: %zu port ranges: must have at "
 				 "most %d (policies: %s)",
@@ -741,7 +751,7 @@ int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	v->allowed = true;
 	v->reason = NP_REASON_RULE;
 	v->slot = slot;
-	key_policies(rs->core, dir, k, proto, port, &sb);
+	key_policies(rs->core, dir, k, proto, port, true, &sb);
 	snprintf(v->policies, sizeof(v->policies), "%s", sb.buf ? sb.buf : "");
 	np__sb_release(&sb);
 	return sb.err;
@@ -805,7 +815,10 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 	size_t i;
 	int d;
 
-	np__sb_printf(sb, "pod %s/%s", rs->ns, rs->name);
+	np__sb_puts(sb, "pod ");
+	np__sb_puts_text(sb, rs->ns);
+	np__sb_putc(sb, '/');
+	np__sb_puts_text(sb, rs->name);
 	for (i = 0; i < rs->nips; i++) {
 		struct np_ip ip = rs->ips[i];
 
@@ -827,7 +840,7 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 			np__sb_printf(sb, "  %-22s ", buf);
 			np__pset_text(sb, k->ports, NP_PSET_TEXT_RULES);
 			np__sb_puts(sb, "  [");
-			key_policies(rs->core, d, k, 0, -1, sb);
+			key_policies(rs->core, d, k, 0, -1, true, sb);
 			np__sb_puts(sb, "]\n");
 		}
 	}
@@ -895,7 +908,7 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			TRY(np__map_put(&a, k, "cidr", np__node_str(&a, buf)));
 			TRY(np__map_put(&a, k, "ports",
 					pset_node(&a, key->ports)));
-			key_policies(rs->core, d, key, 0, -1, &sb);
+			key_policies(rs->core, d, key, 0, -1, true, &sb);
 			TRY(np__map_put(&a, k, "from",
 					np__node_str(&a,
 						     sb.buf ? sb.buf : "")));

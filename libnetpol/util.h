@@ -66,6 +66,27 @@ static inline uint64_t np__hash_str(const char *s, uint64_t seed)
 	return np__hash_bytes(s, strlen(s), seed);
 }
 
+/*
+ * Escaping (escape.c), behind np_escape(): np__u8_next() decodes one
+ * character of the n bytes at s (NP__U8_INVALID, 1 byte, for invalid
+ * UTF-8); np__has_control() finds a control, U+2028, U+2029 or invalid
+ * UTF-8; np__escape_unit() escapes one into out (NP__ESCAPE_UTF8: only
+ * invalid bytes, as U+FFFD); np__sb_escape() escapes n bytes of s into
+ * sb.
+ */
+#define NP__U8_INVALID 0x110000u
+#define NP__ESCAPE_UNIT_MAX 17
+#define NP__ESCAPE_UTF8 0x100u
+size_t np__u8_next(const char *s, size_t n, uint32_t *cp);
+bool np__is_control(uint32_t c);
+bool np__has_control(const char *s, size_t n);
+size_t np__escape_unit(const char *s, size_t n, unsigned int flags,
+		       char out[NP__ESCAPE_UNIT_MAX], size_t *outlen);
+void np__sb_escape(struct np_strbuf *sb, const char *s, size_t n,
+		   unsigned int flags);
+/* np__sb_escape(sb, s, strlen(s), NP_ESCAPE_TEXT): a name in a text line. */
+void np__sb_puts_text(struct np_strbuf *sb, const char *s);
+
 void np__log(np_log_fn fn, void *ctx, enum np_log_level lvl, const char *fmt,
 	     ...) __attribute__((format(printf, 4, 5)));
 

@@ -28,62 +28,12 @@ void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
 			tool_esc(msg, esc, sizeof(esc)));
 }
 
-/* The length of the valid UTF-8 character at s, not a control; 0: none. */
-static size_t u8_len(const unsigned char *s)
-{
-	uint32_t c;
-	size_t n, i;
-
-	if (s[0] >= 0x20 && s[0] < 0x7f)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 1, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 2, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 3, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff || c <= 0x9f)
-		return 0;
-	return n + 1;
-}
-
 const char *tool_esc(const char *s, char *buf, size_t size)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0, n;
-
-	if (!size)
-		return buf;
-	while (*p) {
-		char tmp[8];
-		const char *w = tmp;
-
-		n = u8_len(p);
-		if (*p == '\\') {
-			w = "\\\\";
-			n = 1;
-		} else if (n) {
-			memcpy(tmp, p, n);
-			tmp[n] = '\0';
-		} else {
-			snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
-			n = 1;
-		}
-		if (o + strlen(w) >= size)
-			break;
-		memcpy(buf + o, w, strlen(w));
-		o += strlen(w);
-		p += n;
-	}
-	buf[o] = '\0';
+	/* -E2BIG: cut at a whole character or escape, still terminated */
+	if (np_escape(s ? s : "", NP_ESCAPE_TEXT, buf, size, NULL) == -EINVAL &&
+	    size)
+		buf[0] = '\0';
 	return buf;
 }
 

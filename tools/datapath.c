@@ -90,8 +90,13 @@ int cmd_attach(int argc, char **argv)
 	err = np_datapath_attach(dp, &aopts, &diag);
 	np_datapath_close(dp);
 	if (err) {
-		fprintf(stderr, "netpol: attach %s: %s\n", ifname ? ifname : "",
-			diag.message[0] ? diag.message : np_strerror(err));
+		char e1[256], e2[4096];
+
+		fprintf(stderr, "netpol: attach %s: %s\n",
+			tool_esc(ifname ? ifname : "", e1, sizeof(e1)),
+			tool_esc(diag.message[0] ? diag.message :
+						   np_strerror(err),
+				 e2, sizeof(e2)));
 		return 2;
 	}
 	return 0;
@@ -155,14 +160,16 @@ static void apply_failed(struct np_datapath *dp, const char *pod,
 	static const char *const dn[4] = { "", "ingress", "egress",
 					   "ingress and egress" };
 	unsigned int dirs = err == -E2BIG ? d->fail_closed_dirs & 3 : 0;
-	char buf[2048];
+	char raw[2048], buf[4096], name[1040];
 	int fc = 0;
 
 	if (dirs)
 		fc = np_datapath_fail_closed(dp, ifindex, dirs, NULL);
-	np_diag_format(d, buf, sizeof(buf));
+	np_diag_format(d, raw, sizeof(raw));
 	if (!d->message[0])
-		snprintf(buf, sizeof(buf), "%s", np_strerror(err));
+		snprintf(raw, sizeof(raw), "%s", np_strerror(err));
+	tool_esc(raw, buf, sizeof(buf));
+	pod = tool_esc(pod, name, sizeof(name));
 	if (dirs && !fc)
 		fprintf(stderr, "netpol: apply %s: %s; failing closed (%s)\n",
 			pod, buf, dn[dirs]);
@@ -187,6 +194,7 @@ int cmd_apply(int argc, char **argv)
 	struct np_cluster *c = NULL;
 	struct np_datapath *dp;
 	const char *pod = NULL;
+	char esc[2048];
 	size_t problems = 0, i, applied = 0;
 	int opt, err, ret = 0;
 
@@ -250,12 +258,15 @@ int cmd_apply(int argc, char **argv)
 		err = np_datapath_commit(dp, &d);
 		if (err)
 			fprintf(stderr, "netpol: apply: commit: %s\n",
-				d.message[0] ? d.message : np_strerror(err));
+				tool_esc(d.message[0] ? d.message :
+							np_strerror(err),
+					 esc, sizeof(esc)));
 	} else {
 		np_datapath_abort(dp);
 	}
 	if (pod && !applied && !ret) {
-		fprintf(stderr, "netpol: apply: %s is not attached\n", pod);
+		fprintf(stderr, "netpol: apply: %s is not attached\n",
+			tool_esc(pod, esc, sizeof(esc)));
 		ret = 2;
 	}
 	pod_list_free(&l);

@@ -53,9 +53,10 @@ const char *tool_ip_proto_name(unsigned int p, char buf[8]);
 const char *tool_name(const char *name);
 /*
  * Text from outside (names from manifests or given to attach, diagnostics
- * quoting them) made safe for a terminal or a log line, into buf: every
- * control (C0, DEL, C1) and every byte of invalid UTF-8 as \xNN, a
- * backslash as \\; valid UTF-8 passes. Returns buf.
+ * quoting them) made safe for a terminal or a log line, into buf:
+ * np_escape() with NP_ESCAPE_TEXT (every control (C0, DEL, C1) and every
+ * byte of invalid UTF-8 as \xNN, a backslash as \\; valid UTF-8 passes),
+ * cut at a whole character when buf is short. Returns buf.
  */
 const char *tool_esc(const char *s, char *buf, size_t size);
 

@@ -20,7 +20,9 @@ struct repair_log {
 static void repair_log(void *ctx, enum np_log_level lvl, const char *msg)
 {
 	struct repair_log *r = ctx;
+	char esc[4096];
 
+	msg = tool_esc(msg, esc, sizeof(esc));
 	if (lvl == NP_LOG_ERROR) {
 		fprintf(stderr, "netpol: %s\n", msg);
 		return;

@@ -55,11 +55,13 @@ int cmd_status(int argc, char **argv)
 		err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	for (i = 0; !err && i < l.n; i++) {
 		struct np_datapath_hook hk[2];
-		char pod[520];
+		char pod[1040], ifn[80];
 
 		pod_list_label(&l, i, pod, sizeof(pod));
 		printf("\n%s ifindex %u %s\n", pod, l.v[i].ifindex,
-		       l.v[i].ifname[0] ? l.v[i].ifname : "(gone)");
+		       l.v[i].ifname[0] ?
+			       tool_esc(l.v[i].ifname, ifn, sizeof(ifn)) :
+			       "(gone)");
 		if (np_datapath_hooks(dp, l.v[i].ifindex, hk))
 			memset(hk, 0, sizeof(hk));
 		for (d = 0; d < 2; d++) {
@@ -145,7 +147,7 @@ int cmd_dump(int argc, char **argv)
 	unsigned int ifindex = 0;
 	int opt, err, d, only = -1;
 	size_t i, nconn = 0;
-	char label[520];
+	char label[1040], ifn[520];
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -175,15 +177,17 @@ int cmd_dump(int argc, char **argv)
 		err = pod_list_find(&l, pod, ifname, ifindex, &i);
 	if (err) {
 		fprintf(stderr, "netpol: dump: %s: %s\n",
-			pod    ? pod :
-			ifname ? ifname :
-				 "ifindex",
+			tool_esc(pod	? pod :
+				 ifname ? ifname :
+					  "ifindex",
+				 ifn, sizeof(ifn)),
 			err == -ENOENT ? "not attached" : np_strerror(err));
 		goto out;
 	}
 	pod_list_label(&l, i, label, sizeof(label));
 	printf("%s ifindex %u %s\n", label, l.v[i].ifindex,
-	       l.v[i].ifname[0] ? l.v[i].ifname : "(gone)");
+	       l.v[i].ifname[0] ? tool_esc(l.v[i].ifname, ifn, sizeof(ifn)) :
+				  "(gone)");
 	for (d = 0; d < 2 && !err; d++) {
 		struct np_datapath_ruleset r;
 

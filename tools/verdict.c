@@ -27,6 +27,7 @@ int cmd_verdict(int argc, char **argv)
 	NP_OPTS(np_compile_opts, copts);
 	enum np_protocol proto = NP_PROTOCOL_TCP;
 	const char *from = NULL, *to = NULL;
+	char fe[1040], te[1040];
 	struct np_cluster *c = NULL;
 	struct np_verdict v;
 	struct np_diag d;
@@ -68,6 +69,9 @@ int cmd_verdict(int argc, char **argv)
 		tool_print_diag(&d);
 		return 2;
 	}
+	/* names escaped; those in v.policies are already */
+	from = tool_esc(from, fe, sizeof(fe));
+	to = tool_esc(to, te, sizeof(te));
 	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from, to,
 	       np_protocol_name(proto), port,
 	       tool_name(np_reason_name(v.reason)));

@@ -47,7 +47,8 @@ int cmd_verify(int argc, char **argv)
 	for (i = 0; !err && i < l.n; i++) {
 		struct np_ruleset *rs;
 		struct np_diag d;
-		char label[520], *report = NULL, *line, *save = NULL;
+		char label[1040], *report = NULL, *line, *save = NULL;
+		char esc[4096];
 		size_t n = 0;
 		int e;
 
@@ -64,8 +65,9 @@ int cmd_verify(int argc, char **argv)
 			printf("%s: %s\n", label,
 			       e == -ENOENT ?
 				       "attached, but not in the manifests" :
-			       d.message[0] ? d.message :
-					      np_strerror(e));
+			       d.message[0] ?
+				       tool_esc(d.message, esc, sizeof(esc)) :
+				       np_strerror(e));
 			drift++;
 			continue;
 		}
@@ -79,7 +81,8 @@ int cmd_verify(int argc, char **argv)
 		}
 		for (line = strtok_r(report, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
-			printf("%s: %s\n", label, line);
+			printf("%s: %s\n", label,
+			       tool_esc(line, esc, sizeof(esc)));
 		np_free(report);
 		drift += n;
 		checked++;
@@ -127,7 +130,7 @@ int cmd_explain(int argc, char **argv)
 	long port = -1;
 	bool have_dir = false;
 	size_t problems = 0, i;
-	char label[520], pb[8];
+	char label[1040], pb[8], esc[1040];
 	int opt, err, ret = 2;
 
 	optind = 1;
@@ -174,7 +177,8 @@ int cmd_explain(int argc, char **argv)
 	if (!err)
 		err = pod_list_find(&l, pod, ifname, 0, &i);
 	if (err) {
-		fprintf(stderr, "netpol: explain: %s: %s\n", pod ? pod : ifname,
+		fprintf(stderr, "netpol: explain: %s: %s\n",
+			tool_esc(pod ? pod : ifname, esc, sizeof(esc)),
 			err == -ENOENT ? "not attached" : np_strerror(err));
 		goto out;
 	}
@@ -204,6 +208,7 @@ int cmd_explain(int argc, char **argv)
 		printf("\n");
 		np_datapath_rule_foreach(dp, v.ruleset, tool_print_rule, v.key);
 	}
+	/* the names in it are escaped already (np_escape(), TEXT) */
 	if (v.policies[0])
 		printf("  policy %s\n", v.policies);
 	else if (v.reason == NP_REASON_RULE && c)

@@ -11,6 +11,7 @@
  *   np_direction_name()   "ingress" or "egress" for an enum np_direction
  *   np_direction_parse()  the enum np_direction of "ingress" or "egress"
  *   np_reason_name()      "rule", "no-match", ... for an enum np_reason
+ *   np_escape()      text from outside made safe for a terminal or JSON
  *
  * The name functions return a static string, or NULL for a value that is
  * not one of the enum's; the parse functions return 0, or -EINVAL for
@@ -153,6 +154,32 @@ NP_API int np_direction_parse(const char *s, enum np_direction *out);
  * value.
  */
 NP_API const char *np_reason_name(enum np_reason r);
+
+/*
+ * np_escape() flags: exactly one of NP_ESCAPE_TEXT and NP_ESCAPE_JSON.
+ *   NP_ESCAPE_TEXT   for a terminal or a log line: every control (C0,
+ *                    DEL, C1 = U+0080..U+009F) and every byte of invalid
+ *                    UTF-8 as \xNN, each byte of it (U+0085 is \xc2\x85),
+ *                    a backslash as \\; valid UTF-8 passes.
+ *   NP_ESCAPE_LOSSY  with TEXT: a control as '?', an invalid byte as
+ *                    U+FFFD, a backslash as it is (the flow log's text).
+ *   NP_ESCAPE_JSON   the inside of a JSON string: '"' and '\' backslashed,
+ *                    controls, U+2028 and U+2029 as \u00XX / \u2028,
+ *                    invalid bytes as U+FFFD.
+ * The output is always valid UTF-8 with no control character in it.
+ */
+#define NP_ESCAPE_TEXT 0x1u
+#define NP_ESCAPE_JSON 0x2u
+#define NP_ESCAPE_LOSSY 0x4u
+/*
+ * s escaped into buf (size bytes, NUL-terminated when size > 0); *len (if
+ * not NULL) is the length of the whole escaped string, without the NUL.
+ * -E2BIG when it did not fit: buf holds as many whole characters and
+ * escapes as fit, never part of one. -EINVAL for a NULL s, a NULL buf
+ * with a size, or flags not as above.
+ */
+NP_API int np_escape(const char *s, unsigned int flags, char *buf, size_t size,
+		     size_t *len);
 
 #ifdef __cplusplus
 }

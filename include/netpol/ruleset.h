@@ -73,7 +73,12 @@ struct np_verdict {
 	enum np_direction direction; /* the side that decided */
 	char key[64]; /* matched prefix, "" when none */
 	int slot; /* matched port slot, -1 when none */
-	char policies[512]; /* "ns/name ingress[0], ..." that allowed it */
+	/*
+	 * "ns/name ingress[0], ..." that allowed it; the names escaped as
+	 * np_escape() does with NP_ESCAPE_TEXT (a PolicyEndpoint's policyRef
+	 * may carry any bytes), so the text prints as it is
+	 */
+	char policies[512];
 	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 

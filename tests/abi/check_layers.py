@@ -17,7 +17,7 @@ import sys
 # Lower first. A file may call files of its own stage and of the stages
 # before it.
 STAGES = [
-    ('shared', ['util', 'hashmap', 'diag', 'enums', 'opts']),
+    ('shared', ['util', 'hashmap', 'diag', 'enums', 'opts', 'escape']),
     ('parse', ['node', 'parse', 'emit']),
     ('objects', ['fields', 'names', 'cidr', 'ports', 'selector', 'kind_meta',
                  'kind_pod', 'kind_service', 'kind_netpol', 'kind_pe',

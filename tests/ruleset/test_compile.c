@@ -648,6 +648,42 @@ Test(endpoints, agent_view_from_policyendpoints)
 	np_cluster_free(c);
 }
 
+/*
+ * Issue 13 item 9: a policyRef is not a validated name, and the policies
+ * text of a verdict (printed by netpol verdict and explain, by flow
+ * events, in exports) escapes it: C0, ESC, DEL, C1, a backslash.
+ */
+Test(endpoints, hostile_policy_ref_is_escaped)
+{
+	const char *pe =
+		"apiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n"
+		"metadata: {name: web-abcde, namespace: x}\n"
+		"spec:\n  policyRef: {name: \"w\\u0085b\\nX\\e[31m\\x7f\\\\\", "
+		"namespace: x}\n"
+		"  podIsolation: [Ingress]\n"
+		"  podSelectorEndpoints: [{podIP: 198.18.1.1, name: a, "
+		"namespace: x}]\n"
+		"  ingress: [{cidr: 198.18.1.2, ports: [{protocol: TCP, port: 80}]}]\n";
+	NP_OPTS(np_compile_opts, o, .source = NP_SOURCE_ENDPOINTS);
+	struct np_cluster *c = load(pe);
+	struct np_ruleset *rs;
+	struct np_verdict v;
+	struct np_diag d;
+	char *text = NULL;
+
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", &o, &d), 0);
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "198.18.1.2", TCP, 80, &v), 0);
+	cr_expect_str_eq(v.policies,
+			 "x/w\\xc2\\x85b\\x0aX\\x1b[31m\\x7f\\\\ ingress[0]");
+	cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_TEXT, &text), 0);
+	cr_expect(strstr(text, "[x/w\\xc2\\x85b\\x0aX\\x1b[31m\\x7f\\\\ "
+			       "ingress[0]]\n"),
+		  "%s", text);
+	np_free(text);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
 Test(query, names_and_matrix)
 {
 	struct np_cluster *c = with(NETPOL(

@@ -184,6 +184,75 @@ check("matrix: 16 cells, client->frontend:80 allowed",
           c["to"] == "stars/frontend-cscnf" and c["allowed"]
           for c in cells), r.stderr)
 
+# issue 13 item 9: a PolicyEndpoint's policyRef is not a validated name,
+# so hostile bytes reach every output that names the policy (compile,
+# verdict; the same text as explain and flow events): C0, ESC, DEL, C1
+# (NEL), U+2028, a backslash and a quote
+hostile_pe = (
+    "apiVersion: v1\nkind: Pod\n"
+    "metadata: {name: a, namespace: x, labels: {app: web}}\n"
+    "spec: {containers: [{name: c}]}\n"
+    "status: {phase: Running, hostIP: 198.19.255.1, podIP: 198.18.1.1}\n"
+    "---\napiVersion: networking.k8s.aws/v1alpha1\nkind: PolicyEndpoint\n"
+    "metadata: {name: pe1, namespace: x}\nspec:\n"
+    '  policyRef: {name: "p\\u0085ol\\nFAKE\\e[31m\\u2028\\x7f\\\\\\"", '
+    "namespace: x}\n"
+    "  podSelector: {matchLabels: {app: web}}\n"
+    "  podSelectorEndpoints: [{podIP: 198.18.1.1, name: a, namespace: x}]\n"
+    "  podIsolation: [Ingress]\n"
+    "  ingress: [{cidr: 198.18.1.0/24, ports: [{port: 80, protocol: TCP}]}]"
+    "\n")
+hostile_name = "p\u0085ol\nFAKE\x1b[31m\u2028\x7f\\\""
+hostile_text = "x/p\\xc2\\x85ol\\x0aFAKE\\x1b[31m\u2028\\x7f\\\\\" ingress[0]"
+
+
+def raw_bytes(*args):
+    r = subprocess.run([netpol] + list(args), capture_output=True,
+                       input=hostile_pe.encode(), timeout=60)
+    try:
+        return r.returncode, r.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return r.returncode, None
+
+
+def clean_text(out, json_too=False):
+    """UTF-8, no control but the line ends (JSON: no U+2028/9 either)."""
+    return out is not None and not any(
+        (ord(ch) < 0x20 and ch != "\n") or 0x7f <= ord(ch) <= 0x9f or
+        (json_too and ch in "\u2028\u2029") for ch in out)
+
+
+rc, out = raw_bytes("compile", "--source", "endpoints", "-")
+check("compile text: a hostile policy name is escaped",
+      rc == 0 and clean_text(out) and hostile_text in out, repr(out))
+rc, out = raw_bytes("compile", "--source", "endpoints", "-o", "json", "-")
+try:
+    doc = json.loads(out)
+    src = doc[0]["ingress"]["keys"][0]["from"]
+except (TypeError, ValueError, LookupError):
+    src = None
+check("compile -o json: a hostile policy name, escaped, valid JSON",
+      rc == 0 and clean_text(out, True) and src == hostile_text,
+      repr(out))
+rc, out = raw_bytes("compile", "--source", "endpoints", "-o", "yaml", "-")
+try:
+    import yaml
+    ydoc = yaml.safe_load(out)
+    ysrc = ydoc["ingress"]["keys"][0]["from"]
+except ImportError:
+    ysrc = hostile_text
+except Exception:
+    ysrc = None
+check("compile -o yaml: a hostile policy name, escaped, valid YAML",
+      rc == 0 and clean_text(out) and ysrc == hostile_text, repr(out))
+rc, out = raw_bytes("verdict", "--source", "endpoints", "--from",
+                    "198.18.1.9", "--to", "x/a", "--port", "80", "-")
+check("verdict: a hostile policy name is escaped, one line",
+      rc == 0 and clean_text(out) and out.count("\n") == 1 and
+      hostile_text in out, repr(out))
+check("the hostile manifest loads (the name is really hostile)",
+      "\x1b" in hostile_name and "\u0085" in hostile_name)
+
 print(f"1..{len(results)}")
 for i, (name, ok, detail) in enumerate(results, 1):
     print(f"{'ok' if ok else 'not ok'} {i} - {name}")
