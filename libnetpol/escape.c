@@ -54,6 +54,17 @@ bool np__is_control(uint32_t c)
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f);
 }
 
+/*
+ * Not controls, but they move or break text on a terminal or in a log
+ * viewer (a line or paragraph separator, a bidirectional mark, embedding,
+ * override or isolate): text output escapes them too ("Trojan source").
+ */
+static bool text_hazard(uint32_t c)
+{
+	return c == 0x2028 || c == 0x2029 || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
 bool np__has_control(const char *s, size_t n)
 {
 	uint32_t c;
@@ -123,7 +134,7 @@ size_t np__escape_unit(const char *s, size_t n, unsigned int flags,
 			*outlen = put_cp(out, bad ? 0xfffd : c);
 		}
 	} else if (flags & NP_ESCAPE_LOSSY) {
-		if (np__is_control(c)) {
+		if (np__is_control(c) || text_hazard(c)) {
 			out[0] = '?';
 			*outlen = 1;
 		} else {
@@ -132,7 +143,7 @@ size_t np__escape_unit(const char *s, size_t n, unsigned int flags,
 	} else if (c == '\\') {
 		out[0] = out[1] = '\\';
 		*outlen = 2;
-	} else if (bad || np__is_control(c)) {
+	} else if (bad || np__is_control(c) || text_hazard(c)) {
 		*outlen = put_hex(out, s, len);
 	} else {
 		memcpy(out, s, len);

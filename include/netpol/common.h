@@ -158,11 +158,14 @@ NP_API const char *np_reason_name(enum np_reason r);
 /*
  * np_escape() flags: exactly one of NP_ESCAPE_TEXT and NP_ESCAPE_JSON.
  *   NP_ESCAPE_TEXT   for a terminal or a log line: every control (C0,
- *                    DEL, C1 = U+0080..U+009F) and every byte of invalid
- *                    UTF-8 as \xNN, each byte of it (U+0085 is \xc2\x85),
- *                    a backslash as \\; valid UTF-8 passes.
- *   NP_ESCAPE_LOSSY  with TEXT: a control as '?', an invalid byte as
- *                    U+FFFD, a backslash as it is (the flow log's text).
+ *                    DEL, C1 = U+0080..U+009F), every character that
+ *                    breaks or reorders a line (U+2028, U+2029, the
+ *                    bidirectional marks, embeddings, overrides and
+ *                    isolates) and every byte of invalid UTF-8 as \xNN,
+ *                    each byte of it (U+0085 is \xc2\x85), a backslash as
+ *                    \\; other valid UTF-8 passes.
+ *   NP_ESCAPE_LOSSY  with TEXT: those characters as '?', an invalid byte
+ *                    as U+FFFD, a backslash as it is (the flow log's text).
  *   NP_ESCAPE_JSON   the inside of a JSON string: '"' and '\' backslashed,
  *                    controls, U+2028 and U+2029 as \u00XX / \u2028,
  *                    invalid bytes as U+FFFD.

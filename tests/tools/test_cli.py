@@ -203,7 +203,8 @@ hostile_pe = (
     "  ingress: [{cidr: 198.18.1.0/24, ports: [{port: 80, protocol: TCP}]}]"
     "\n")
 hostile_name = "p\u0085ol\nFAKE\x1b[31m\u2028\x7f\\\""
-hostile_text = "x/p\\xc2\\x85ol\\x0aFAKE\\x1b[31m\u2028\\x7f\\\\\" ingress[0]"
+hostile_text = ("x/p\\xc2\\x85ol\\x0aFAKE\\x1b[31m\\xe2\\x80\\xa8\\x7f\\\\\" "
+                "ingress[0]")
 
 
 def raw_bytes(*args):

@@ -87,7 +87,7 @@ Test(escape, text)
 	cr_expect(clean_utf8(buf, true), "%s", buf);
 	cr_expect_str_eq(buf, "a\\x01\\x0a\\x09\\x1b[31m\\x7f\\\\\""
 			      "\\xc2\\x85\\xc2\\x9b\\xc2\\x80"
-			      "\xe2\x80\xa8\xe2\x80\xa9"
+			      "\\xe2\\x80\\xa8\\xe2\\x80\\xa9"
 			      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
 			      "\\xff\\xc3\\xc0\\xaf\\xed\\xa0\\x80"
 			      "\\xf4\\x90\\x80\\x80\\xe2\\x82z");
@@ -107,12 +107,36 @@ Test(escape, text_lossy)
 		     0);
 	cr_expect(clean_utf8(buf, true), "%s", buf);
 	cr_expect_str_eq(buf, "a????[31m?\\\"???"
-			      "\xe2\x80\xa8\xe2\x80\xa9"
+			      "??"
 			      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
 			      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 			      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 			      "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
 			      "\xef\xbf\xbdz");
+}
+
+/*
+ * Bidirectional marks, embeddings, overrides and isolates reorder what a
+ * terminal shows ("Trojan source"): text output escapes them, JSON (for
+ * programs) keeps them.
+ */
+Test(escape, bidi_controls_in_text)
+{
+	static const char bidi[] = "pod\xe2\x80\xae"
+				   "1gpj.exe\xe2\x81\xa6x\xe2\x80\x8f";
+	char buf[256];
+
+	cr_assert_eq(np_escape(bidi, NP_ESCAPE_TEXT, buf, sizeof(buf), NULL),
+		     0);
+	cr_expect_str_eq(buf, "pod\\xe2\\x80\\xae1gpj.exe\\xe2\\x81\\xa6x"
+			      "\\xe2\\x80\\x8f");
+	cr_assert_eq(np_escape(bidi, NP_ESCAPE_TEXT | NP_ESCAPE_LOSSY, buf,
+			       sizeof(buf), NULL),
+		     0);
+	cr_expect_str_eq(buf, "pod?1gpj.exe?x?");
+	cr_assert_eq(np_escape(bidi, NP_ESCAPE_JSON, buf, sizeof(buf), NULL),
+		     0);
+	cr_expect_str_eq(buf, bidi);
 }
 
 Test(escape, json)
@@ -188,7 +212,8 @@ Test(escape, truncation_at_every_size)
 					  "mode %u size %zu: %s", modes[m],
 					  size, buf);
 			cr_expect_geq(strlen(buf), prev);
-			cr_expect(size < 9 || strlen(buf) + 7 >= size - 1,
+			/* the longest unit: a 3-byte character as \\xNN x 3 */
+			cr_expect(size < 13 || strlen(buf) + 11 >= size - 1,
 				  "mode %u size %zu: too short: %s", modes[m],
 				  size, buf);
 			prev = strlen(buf);
