@@ -118,15 +118,24 @@ int cmd_detach(int argc, char **argv)
 	struct dp_args a = { 0 };
 	struct np_datapath *dp;
 	unsigned ifindex = 0;
+	char esc[256];
 	int opt, err;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (dp_option(&a, opt, optarg) > 0)
 			continue;
-		if (opt == 'i')
+		if (opt == 'i') {
 			ifindex = if_nametoindex(optarg);
-		else if (opt == 'x')
+			if (!ifindex) {
+				fprintf(stderr,
+					"netpol: detach: no interface %s (a "
+					"pod whose veth is gone needs no "
+					"detach: its record is forgotten)\n",
+					tool_esc(optarg, esc, sizeof(esc)));
+				return 2;
+			}
+		} else if (opt == 'x')
 			ifindex = (unsigned)strtoul(optarg, NULL, 10);
 		else
 			goto usage;
@@ -137,6 +146,14 @@ int cmd_detach(int argc, char **argv)
 		return 2;
 	err = np_datapath_detach(dp, ifindex);
 	np_datapath_close(dp);
+	if (err == -ENOENT) {
+		fprintf(stderr,
+			"netpol: detach: ifindex %u is not attached (a record "
+			"of a vanished interface is forgotten by every "
+			"writing command)\n",
+			ifindex);
+		return 2;
+	}
 	if (err) {
 		fprintf(stderr, "netpol: detach %u: %s\n", ifindex,
 			np_strerror(err));

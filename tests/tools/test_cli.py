@@ -37,6 +37,10 @@ check("help lists every command", r.returncode == 0 and all(
                             "metrics", "verify", "explain")), r.stdout)
 r = run("no-such-command")
 check("unknown command exits 2", r.returncode == 2)
+r = run("detach", "--ifname", "npt-none-\x1b")
+check("detach of an interface that is not there says so (escaped), exit 2",
+      r.returncode == 2 and "no interface npt-none-\\x1b" in r.stderr and
+      "usage" not in r.stderr, r.stderr)
 r = run("attach", "--ifname", "npt-none", "--revoke", "maybe")
 check("--revoke: a bad value is named with the accepted ones, exit 2",
       r.returncode == 2 and "--revoke maybe" in r.stderr and "on or off" in
