@@ -27,7 +27,7 @@
  * reports anything that runs before our program.
  *
  *   np_datapath_open()          load and pin, or reuse the pinned datapath
- *   np_datapath_close()         free the handle; filters and pins stay
+ *   np_datapath_close()         free the handle; hooks and pins stay
  *   np_datapath_destroy()       detach every pod, unpin everything, free
  *   np_datapath_attach()        attach the programs to a pod's host veth
  *                               (struct np_attach_opts)
@@ -249,8 +249,8 @@ NP_API int np_datapath_open(struct np_datapath **out,
 NP_API void np_datapath_close(struct np_datapath *dp);
 
 /*
- * Detach the programs from every pod, remove the clsact qdiscs this
- * library created (when nothing else is left in them), unpin every map and
+ * Detach the programs from every pod (their TCX links, or tc filters),
+ * remove the clsact qdiscs this library created (when nothing else is left in them), unpin every map and
  * program and remove the pin directory, then free the handle. Nothing is
  * left behind; other handles on the same datapath become useless.
  */
@@ -603,7 +603,8 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 /*
  * Compare what the kernel enforces for pod ifindex with rule set rs:
  * endpoint state per direction, every LPM key (missing, extra, changed
- * port set), the rule set's digest and both tc filters. *report receives
+ * port set), the rule set's digest and both hooks (our program missing,
+ * replaced, or something running before it). *report receives
  * one line per drift (freed with np_free(); "" when none) and *ndrift
  * their count. -ENOENT when ifindex is not attached.
  */
