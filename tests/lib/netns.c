@@ -414,17 +414,27 @@ static int dial(int proto, const char *dst, uint16_t port, int timeout_ms)
 	return fd;
 }
 
+/*
+ * One round trip. On a held connection an earlier exchange that timed out
+ * (its message dropped, then retransmitted once allowed) may have its echo
+ * arrive with this one's: whole echoes, one or more, are an answer.
+ */
 static int exchange(int fd, int timeout_ms)
 {
-	char buf[64];
-	ssize_t n;
+	char buf[64 * sizeof(MSG)];
+	ssize_t n, i;
 
 	if (send(fd, MSG, sizeof(MSG), MSG_NOSIGNAL) != sizeof(MSG))
 		return 1;
 	if (wait_fd(fd, POLLIN, timeout_ms))
 		return 1;
 	n = recv(fd, buf, sizeof(buf), 0);
-	return n == sizeof(MSG) && !memcmp(buf, MSG, sizeof(MSG)) ? 0 : 1;
+	if (n <= 0 || n % (ssize_t)sizeof(MSG))
+		return 1;
+	for (i = 0; i < n; i += sizeof(MSG))
+		if (memcmp(buf + i, MSG, sizeof(MSG)))
+			return 1;
+	return 0;
 }
 
 /* Reap pid within ms milliseconds (then kill it); its exit code or -1. */
