@@ -487,14 +487,9 @@ static void copy_name(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-/* A pod's own addresses: at most one per family (Kubernetes podIPs). */
-struct pod_src {
-	uint32_t flags; /* NP_SRC_* */
-	uint32_t ip4;
-	uint8_t ip6[16];
-};
-
-static int src_parse(const char *const *ips, size_t n, struct pod_src *out,
+/* A pod's own addresses, into out's source fields: at most one per
+ * family (Kubernetes podIPs). */
+static int src_parse(const char *const *ips, size_t n, struct np_ep_rec *out,
 		     struct np_diag *diag)
 {
 	size_t i;
@@ -510,13 +505,13 @@ static int src_parse(const char *const *ips, size_t n, struct pod_src *out,
 		uint32_t a4;
 
 		if (inet_pton(AF_INET, ip, &a4) == 1 &&
-		    !(out->flags & NP_SRC_V4)) {
+		    !(out->src_flags & NP_SRC_V4)) {
 			out->ip4 = a4;
-			out->flags |= NP_SRC_V4;
+			out->src_flags |= NP_SRC_V4;
 		} else if (inet_pton(AF_INET6, ip, a6) == 1 &&
-			   !(out->flags & NP_SRC_V6)) {
+			   !(out->src_flags & NP_SRC_V6)) {
 			memcpy(out->ip6, a6, 16);
-			out->flags |= NP_SRC_V6;
+			out->src_flags |= NP_SRC_V6;
 		} else {
 			np__dp_diag_set(diag, -EINVAL,
 					"ips[%zu]: Invalid value: \"%.64s\": "
@@ -527,13 +522,6 @@ static int src_parse(const char *const *ips, size_t n, struct pod_src *out,
 		}
 	}
 	return 0;
-}
-
-static void src_set(struct np_ep_rec *rec, const struct pod_src *src)
-{
-	rec->src_flags = src->flags;
-	rec->ip4 = src->ip4;
-	memcpy(rec->ip6, src->ip6, 16);
 }
 
 /* diag for attach: the interface as the caller named it, and why. */
@@ -568,7 +556,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	struct np_pod_value pod = { 0 }, old = { 0 };
 	struct np_ep_value ep = { 0 };
 	struct np_ep_rec rec;
-	struct pod_src src;
+	struct np_ep_rec src;
 	struct np_ifid id;
 	char other[PATH_MAX];
 	bool new_ep = false, new_qdisc = false, made = false;
@@ -577,7 +565,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	unsigned int ifindex;
 	uint32_t slot;
 	size_t nsrc;
-	bool tcx;
+	bool tcx, have_tcx;
 	int err;
 
 	if (diag)
@@ -606,9 +594,10 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 	err = src_parse(NP_OPTS_GET(opts, ips, NULL), nsrc, &src, diag);
 	if (err)
 		return err;
+	have_tcx = np__tcx_available();
 	tcx = want == NP_HOOK_KIND_TCX ||
-	      (want == NP_HOOK_KIND_NONE && np__tcx_available());
-	if (tcx && !np__tcx_available()) {
+	      (want == NP_HOOK_KIND_NONE && have_tcx);
+	if (tcx && !have_tcx) {
 		np__dp_diag_set(diag, -EOPNOTSUPP,
 				"hook: Unsupported value: \"tcx\": this kernel "
 				"has no TCX (Linux 6.6 or later): use \"tc\"");
@@ -702,7 +691,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 		np__ep_rec_set(&rec, 0, &ep);
 		np__ep_rec_set(&rec, 1, &ep);
 		if (nsrc)
-			src_set(&rec, &src);
+			np__ep_rec_src(&rec, &src);
 		/* the record exists before the hooks: no unjudged packet */
 		err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex,
 					  &rec, BPF_NOEXIST);
@@ -718,7 +707,7 @@ NP_API int np_datapath_attach(struct np_datapath *dp,
 			goto fail;
 	} else if (nsrc) {
 		/* the pod's addresses, as the caller knows them now */
-		src_set(&rec, &src);
+		np__ep_rec_src(&rec, &src);
 		err = np__ep_write(dp, ifindex, &rec, BPF_EXIST, 0);
 		if (err)
 			goto fail;
@@ -914,15 +903,9 @@ NP_API int np_datapath_commit(struct np_datapath *dp, struct np_diag *diag)
 	np__grace_period();
 	for (i = 0; i < dp->ntxe; i++) {
 		struct txn_ent *t = &dp->txe[i];
-		struct np_ep_rec rec;
-		int e;
+		int e = np__ep_align(dp, t->ifindex, g);
 
-		if (np__ep_read(dp, t->ifindex, &rec, NULL))
-			continue; /* forgotten since: nothing to copy */
-		memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
-		e = np__ep_write(dp, t->ifindex, &rec, BPF_EXIST,
-				 3u << ((g ^ 1) * 2));
-		if (e && !err) {
+		if (e < 0 && !err) {
 			err = e;
 			np__dp_diag_set(diag, e,
 					"ifindex %u: committed, but copying "
@@ -945,15 +928,8 @@ static void txn_abort(struct np_datapath *dp)
 		return;
 	g = np__ep_live(dp);
 	for (i = 0; i < dp->ntxe; i++) {
-		struct txn_ent *t = &dp->txe[i];
-		struct np_ep_rec rec;
-
-		if (!np__ep_read(dp, t->ifindex, &rec, NULL)) {
-			memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
-			np__ep_write(dp, t->ifindex, &rec, BPF_EXIST,
-				     3u << ((g ^ 1) * 2));
-		}
-		np__words_put(dp, &t->nep, 3);
+		np__ep_align(dp, dp->txe[i].ifindex, g);
+		np__words_put(dp, &dp->txe[i].nep, 3);
 	}
 	txn_end(dp, dp->ntxe > 0);
 }

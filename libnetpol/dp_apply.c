@@ -145,11 +145,8 @@ static int ep_flip(struct np_datapath *dp, uint32_t ifindex,
 
 	np__ep_rec_set(&rec, 0, nep);
 	np__ep_rec_set(&rec, 1, nep);
-	if (src) {
-		rec.src_flags = src->src_flags;
-		rec.ip4 = src->ip4;
-		memcpy(rec.ip6, src->ip6, 16);
-	}
+	if (src)
+		np__ep_rec_src(&rec, src);
 	err = bpf_map_update_elem(dp->map_fd[M_ENDPOINTS], &ifindex, &rec,
 				  BPF_EXIST);
 	if (!err) {
@@ -186,11 +183,8 @@ static int ep_change(struct np_datapath *dp, uint32_t ifindex,
 	}
 	g = np__ep_live(dp) ^ 1;
 	np__ep_rec_set(&r, g, nep);
-	if (src) {
-		r.src_flags = src->src_flags;
-		r.ip4 = src->ip4;
-		memcpy(r.ip6, src->ip6, 16);
-	}
+	if (src)
+		np__ep_rec_src(&r, src);
 	t = np__txn_find(dp, ifindex);
 	if (!t) {
 		if (NP_GROW(dp->txe, dp->captxe, dp->ntxe + 1))

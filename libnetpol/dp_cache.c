@@ -720,22 +720,37 @@ int np__ep_settle(struct np_datapath *dp)
 	err = np__map_keys(dp->map_fd[M_ENDPOINTS], 4, (void **)&eps, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n && !err; i++) {
-		struct np_ep_rec rec;
-
-		if (np__ep_read(dp, eps[i], &rec, NULL) ||
-		    !memcmp(rec.w[0], rec.w[1], sizeof(rec.w[0])))
-			continue;
-		LOG(dp, NP_LOG_WARN,
-		    "ifindex %u: a transaction left its generations apart: "
-		    "the live one stays",
-		    eps[i]);
-		memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
-		err = np__ep_write(dp, eps[i], &rec, BPF_EXIST,
-				   3u << ((g ^ 1) * 2));
+	for (i = 0; i < n && err >= 0; i++) {
+		err = np__ep_align(dp, eps[i], g);
+		if (err > 0)
+			LOG(dp, NP_LOG_WARN,
+			    "ifindex %u: a transaction left its generations "
+			    "apart: the live one stays",
+			    eps[i]);
 	}
 	free(eps);
-	return err;
+	return err < 0 ? err : 0;
+}
+
+int np__ep_align(struct np_datapath *dp, uint32_t ifindex, uint32_t live)
+{
+	struct np_ep_rec rec;
+	uint32_t g = live & 1;
+	int err;
+
+	if (np__ep_read(dp, ifindex, &rec, NULL) ||
+	    !memcmp(rec.w[0], rec.w[1], sizeof(rec.w[0])))
+		return 0;
+	memcpy(rec.w[g ^ 1], rec.w[g], sizeof(rec.w[g]));
+	err = np__ep_write(dp, ifindex, &rec, BPF_EXIST, 3u << ((g ^ 1) * 2));
+	return err ? err : 1;
+}
+
+void np__ep_rec_src(struct np_ep_rec *rec, const struct np_ep_rec *src)
+{
+	rec->src_flags = src->src_flags;
+	rec->ip4 = src->ip4;
+	memcpy(rec->ip6, src->ip6, sizeof(rec->ip6));
 }
 
 /* --- transactions: staged pods, rule-set references of words ------------ */

@@ -196,12 +196,6 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 	return 0;
 }
 
-/* Pod direction d's hook: the veth's TC egress for ingress, and back. */
-static enum bpf_tc_attach_point dir_hook(int d)
-{
-	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-}
-
 NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 			     struct np_datapath_hook out[2])
 {
@@ -211,7 +205,7 @@ NP_API int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 	if (!dp || !ifindex || !out)
 		return -EINVAL;
 	for (d = 0; d < 2; d++) {
-		enum bpf_tc_attach_point ap = dir_hook(d);
+		enum bpf_tc_attach_point ap = np__dir_hook(d);
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 				    .attach_point = ap);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE,

@@ -91,6 +91,12 @@ struct np_ifid {
 	uint32_t pad;
 };
 
+/* Pod direction d's hook: its ingress is the veth's TC egress, and back. */
+static inline enum bpf_tc_attach_point np__dir_hook(int d)
+{
+	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
 /* What runs before our program on a hook (dp_tc.c, np__tc_ahead()). */
 struct np_ahead {
 	uint32_t n; /* tc filters and TCX programs ahead of ours */
@@ -242,8 +248,8 @@ void np__stat_add(struct np_datapath *dp, uint32_t k, uint64_t n);
 /* --- dp_tc.c: TCX links, TC filters and the clsact qdisc ---------------- */
 
 bool np__tcx_available(void);
-int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		uint32_t id, uint32_t *n, uint32_t *first);
+int np__tcx_pos(unsigned int ifindex, enum bpf_tc_attach_point ap, uint32_t id,
+		uint32_t *n, uint32_t *first);
 int np__tcx_ensure(struct np_datapath *dp, unsigned int ifindex,
 		   enum bpf_tc_attach_point ap, int dir);
 void np__tcx_remove(struct np_datapath *dp, unsigned int ifindex,
@@ -257,8 +263,8 @@ int np__tc_filter_ensure(struct np_datapath *dp, unsigned int ifindex,
 int np__tc_filter_remove(struct np_datapath *dp, unsigned int ifindex,
 			 enum bpf_tc_attach_point ap, int dir);
 void np__tc_qdisc_release(struct np_datapath *dp, unsigned int ifindex);
-int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap,
-		 uint32_t id, struct np_ahead *out);
+int np__tc_ahead(unsigned int ifindex, enum bpf_tc_attach_point ap, uint32_t id,
+		 struct np_ahead *out);
 int np__tc_owner(struct np_datapath *dp, unsigned int ifindex,
 		 enum bpf_tc_attach_point ap, char *root, size_t size);
 /*
@@ -331,11 +337,18 @@ void np__ep_rec_get(const struct np_ep_rec *rec, uint32_t g,
 		    struct np_ep_value *out);
 void np__ep_rec_set(struct np_ep_rec *rec, uint32_t g,
 		    const struct np_ep_value *v);
-int np__ep_read(struct np_datapath *dp, uint32_t ifindex,
-		struct np_ep_rec *rec, struct np_ep_value *live);
+int np__ep_read(struct np_datapath *dp, uint32_t ifindex, struct np_ep_rec *rec,
+		struct np_ep_value *live);
 int np__ep_write(struct np_datapath *dp, uint32_t ifindex,
 		 const struct np_ep_rec *rec, uint64_t flags, uint32_t mask);
 int np__ep_settle(struct np_datapath *dp);
+/*
+ * Make ifindex's other generation equal to generation live: 1 when it
+ * was written, 0 when they were equal (or no record), or a negative errno.
+ */
+int np__ep_align(struct np_datapath *dp, uint32_t ifindex, uint32_t live);
+/* The source addresses of src (flags, IPv4, IPv6) into rec. */
+void np__ep_rec_src(struct np_ep_rec *rec, const struct np_ep_rec *src);
 /* The pod a transaction staged, or NULL. */
 struct txn_ent *np__txn_find(struct np_datapath *dp, uint32_t ifindex);
 /* Take or drop the rule-set references of v's directions in dirs. */

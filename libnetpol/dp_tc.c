@@ -596,20 +596,15 @@ void np__tcx_remove(struct np_datapath *dp, unsigned int ifindex,
 
 /* --- a pod's two hooks ------------------------------------------------ */
 
-/* A pod direction's hook: its egress is the veth's TC ingress, and back. */
-static enum bpf_tc_attach_point dir_hook(int d)
-{
-	return d == NP_DIR_INGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-}
-
 /* Our program on both hooks of ifindex, by TCX links or tc filters. */
 int np__hooks_ensure(struct np_datapath *dp, uint32_t ifindex, bool tcx)
 {
 	int d, err = 0;
 
 	for (d = 0; d < 2 && !err; d++)
-		err = tcx ? np__tcx_ensure(dp, ifindex, dir_hook(d), d) :
-			    np__tc_filter_ensure(dp, ifindex, dir_hook(d), d);
+		err = tcx ? np__tcx_ensure(dp, ifindex, np__dir_hook(d), d) :
+			    np__tc_filter_ensure(dp, ifindex, np__dir_hook(d),
+						 d);
 	return err;
 }
 
@@ -622,9 +617,9 @@ void np__hooks_drop(struct np_datapath *dp, uint32_t ifindex, bool tcx,
 
 	for (d = 0; d < 2; d++) {
 		if (!tcx || all)
-			np__tcx_remove(dp, ifindex, dir_hook(d));
+			np__tcx_remove(dp, ifindex, np__dir_hook(d));
 		if (tcx || all)
-			np__tc_filter_remove(dp, ifindex, dir_hook(d), d);
+			np__tc_filter_remove(dp, ifindex, np__dir_hook(d), d);
 	}
 	if ((tcx || all) && (*flags & NP_PODF_QDISC)) {
 		np__tc_qdisc_release(dp, ifindex);
@@ -652,7 +647,7 @@ void np__hooks_check(struct np_datapath *dp)
 		tcx = pod.flags & NP_PODF_TCX;
 		/* a writing command repairs, and says so */
 		for (d = 0; d < 2; d++) {
-			enum bpf_tc_attach_point ap = dir_hook(d);
+			enum bpf_tc_attach_point ap = np__dir_hook(d);
 			uint32_t parent = TC_H_MAKE(TC_H_CLSACT,
 						    ap == BPF_TC_EGRESS ?
 							    TC_H_MIN_EGRESS :
