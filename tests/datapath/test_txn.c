@@ -215,6 +215,17 @@ static long counter_stop(struct prober *pr)
 
 static struct npt_pod *B, *C;
 
+/* Pods b and c attached, unisolated, with a UDP echo server on b:port. */
+static void two_pods(uint16_t port)
+{
+	B = dpt_pod("b", B4, NULL);
+	C = dpt_pod("c", C4, NULL);
+	cr_assert_eq(npt_serve(B, UDP, port), 0);
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, B->host_if, 0, "t", "b"), 0);
+	cr_assert_eq(dpt_attach(T.dp, C->host_if, 0, "t", "c"), 0);
+}
+
 /*
  * State 1: b's ingress admits c on UDP 80 only; c's egress is open.
  * State 2: b's ingress is open; c's egress reaches b on UDP 80 only.
@@ -257,12 +268,7 @@ Test(txn, no_packet_sees_a_mix_of_states)
 	long sent, got80, got81;
 	int i, err;
 
-	B = dpt_pod("b", B4, NULL);
-	C = dpt_pod("c", C4, NULL);
-	cr_assert_eq(npt_serve(B, UDP, 80), 0);
-	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, B->host_if, 0, "t", "b"), 0);
-	cr_assert_eq(dpt_attach(T.dp, C->host_if, 0, "t", "c"), 0);
+	two_pods(80);
 	/* what reaches b:81 is counted there (answers could be revoked) */
 	counter_start(&rx, B, 81);
 	cr_assert_eq(npt_probe(C, UDP, B4, 81, TMO), 1); /* no echo */
@@ -299,12 +305,7 @@ Test(txn, no_packet_sees_a_mix_of_states)
 /* A transaction not committed never happened, nor one aborted. */
 Test(txn, abort_and_close_leave_the_old_state)
 {
-	B = dpt_pod("b", B4, NULL);
-	C = dpt_pod("c", C4, NULL);
-	cr_assert_eq(npt_serve(B, UDP, 81), 0);
-	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, B->host_if, 0, "t", "b"), 0);
-	cr_assert_eq(dpt_attach(T.dp, C->host_if, 0, "t", "c"), 0);
+	two_pods(81);
 	stage(1, true);
 	cr_assert_eq(np_datapath_begin(T.dp, NULL), 0);
 	cr_expect_eq(np_datapath_begin(T.dp, NULL), -EALREADY);
@@ -401,12 +402,7 @@ Test(txn, concurrent_applies_serialize)
 	int st, rc;
 
 	dpt_tool();
-	B = dpt_pod("b", B4, NULL);
-	C = dpt_pod("c", C4, NULL);
-	cr_assert_eq(npt_serve(B, UDP, 81), 0);
-	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, B->host_if, 0, "t", "b"), 0);
-	cr_assert_eq(dpt_attach(T.dp, C->host_if, 0, "t", "c"), 0);
+	two_pods(81);
 	dpt_close();
 	write_manifest(1, m1, sizeof(m1));
 	write_manifest(2, m2, sizeof(m2));
@@ -468,12 +464,7 @@ Test(txn, kill_before_commit_keeps_the_old_state)
 	int st, rc;
 
 	dpt_tool();
-	B = dpt_pod("b", B4, NULL);
-	C = dpt_pod("c", C4, NULL);
-	cr_assert_eq(npt_serve(B, UDP, 81), 0);
-	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	cr_assert_eq(dpt_attach(T.dp, B->host_if, 0, "t", "b"), 0);
-	cr_assert_eq(dpt_attach(T.dp, C->host_if, 0, "t", "c"), 0);
+	two_pods(81);
 	dpt_close();
 	write_manifest(1, m1, sizeof(m1));
 	write_manifest(2, m2, sizeof(m2));

@@ -91,3 +91,41 @@ char *t_repeat(const char *s, size_t n)
 	buf[len * n] = '\0';
 	return buf;
 }
+
+/* Is s valid UTF-8 with no C0, DEL or C1 control in it? */
+bool t_clean_utf8(const char *s, bool allow_2028)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned int c, n, i;
+
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return false;
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1, c = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2, c = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3, c = *p & 0x07;
+		else
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
+		    (c >= 0x80 && c <= 0x9f))
+			return false;
+		if (!allow_2028 && (c == 0x2028 || c == 0x2029))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}

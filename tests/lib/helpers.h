@@ -46,4 +46,10 @@ char *t_export(struct np_cluster *c, enum np_kind kind, enum np_format fmt);
 /* A malloc'd string of n copies of s. */
 char *t_repeat(const char *s, size_t n);
 
+/*
+ * Is s valid UTF-8 with no C0, DEL or C1 control in it (nor U+2028/9,
+ * unless allow_2028)?
+ */
+bool t_clean_utf8(const char *s, bool allow_2028);
+
 #endif /* NP_TEST_HELPERS_H */

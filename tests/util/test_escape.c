@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+
+#include "helpers.h"
 #include <jansson.h>
 
 #include <netpol.h>
@@ -28,44 +30,6 @@ static const char hostile[] =
 	"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" /* é, €, 😀 */
 	"\xff\xc3\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82" /* invalid */
 	"z";
-
-/* Is s valid UTF-8 with no C0, DEL or C1 control in it? */
-static bool clean_utf8(const char *s, bool allow_2028)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned int c, n, i;
-
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == 0x7f)
-				return false;
-			p++;
-			continue;
-		}
-		if (*p >= 0xc2 && *p <= 0xdf)
-			n = 1, c = *p & 0x1f;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			n = 2, c = *p & 0x0f;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			n = 3, c = *p & 0x07;
-		else
-			return false;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-		    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff ||
-		    (c >= 0x80 && c <= 0x9f))
-			return false;
-		if (!allow_2028 && (c == 0x2028 || c == 0x2029))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
 
 static size_t trailing_backslashes(const char *s)
 {
@@ -84,7 +48,7 @@ Test(escape, text)
 	cr_assert_eq(np_escape(hostile, NP_ESCAPE_TEXT, buf, sizeof(buf), &len),
 		     0);
 	cr_expect_eq(len, strlen(buf));
-	cr_expect(clean_utf8(buf, true), "%s", buf);
+	cr_expect(t_clean_utf8(buf, true), "%s", buf);
 	cr_expect_str_eq(buf, "a\\x01\\x0a\\x09\\x1b[31m\\x7f\\\\\""
 			      "\\xc2\\x85\\xc2\\x9b\\xc2\\x80"
 			      "\\xe2\\x80\\xa8\\xe2\\x80\\xa9"
@@ -105,7 +69,7 @@ Test(escape, text_lossy)
 	cr_assert_eq(np_escape(hostile, NP_ESCAPE_TEXT | NP_ESCAPE_LOSSY, buf,
 			       sizeof(buf), NULL),
 		     0);
-	cr_expect(clean_utf8(buf, true), "%s", buf);
+	cr_expect(t_clean_utf8(buf, true), "%s", buf);
 	cr_expect_str_eq(buf, "a????[31m?\\\"???"
 			      "??"
 			      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
@@ -148,7 +112,7 @@ Test(escape, json)
 
 	cr_assert_eq(np_escape(hostile, NP_ESCAPE_JSON, buf, sizeof(buf), NULL),
 		     0);
-	cr_expect(clean_utf8(buf, false), "%s", buf);
+	cr_expect(t_clean_utf8(buf, false), "%s", buf);
 	cr_expect(strstr(buf, "a\\u0001\\u000a\\u0009\\u001b[31m\\u007f\\\\"
 			      "\\\"\\u0085\\u009b\\u0080\\u2028\\u2029caf"),
 		  "%s", buf);
@@ -200,7 +164,7 @@ Test(escape, truncation_at_every_size)
 			cr_expect_eq(buf[size], 'Z', "wrote past size %zu",
 				     size);
 			cr_expect_eq(strncmp(buf, full, strlen(buf)), 0);
-			cr_expect(clean_utf8(buf, modes[m] != NP_ESCAPE_JSON),
+			cr_expect(t_clean_utf8(buf, modes[m] != NP_ESCAPE_JSON),
 				  "mode %u size %zu: %s", modes[m], size, buf);
 			/*
 			 * never the start of an escape without its end: a
@@ -305,7 +269,7 @@ Test(escape, emit_json_and_yaml)
 	for (v = out; *v; v++)
 		if (*v == '\n')
 			*v = ' ';
-	cr_expect(clean_utf8(out, false), "%s", out);
+	cr_expect(t_clean_utf8(out, false), "%s", out);
 	j = json_loads(out, 0, &je);
 	cr_expect_not_null(j, "not JSON: %s: %s", je.text, out);
 	if (j)
@@ -323,7 +287,7 @@ Test(escape, emit_json_and_yaml)
 			lines++;
 		}
 	cr_expect_leq(lines, 4, "%s", out);
-	cr_expect(clean_utf8(out, true), "%s", out);
+	cr_expect(t_clean_utf8(out, true), "%s", out);
 	np_free(out);
 	cr_assert_eq(np__emit_string(root, NP_FORMAT_YAML, &out), 0);
 	v = yaml_value(out);
