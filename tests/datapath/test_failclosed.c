@@ -32,21 +32,13 @@ static char workdir[64];
 static void setup(void)
 {
 	dpt_setup();
-	snprintf(workdir, sizeof(workdir), "/tmp/netpol-failclosed-%d",
-		 (int)getpid());
-	mkdir(workdir, 0700);
+	dpt_workdir(workdir, sizeof(workdir), "failclosed");
 }
 
 static void teardown(void)
 {
-	char cmd[256];
-
 	dpt_teardown();
-	if (workdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-		if (system(cmd))
-			fprintf(stderr, "cleanup of %s failed\n", workdir);
-	}
+	dpt_workdir_rm(workdir);
 }
 
 TestSuite(failclosed, .init = setup, .fini = teardown, .timeout = 240);

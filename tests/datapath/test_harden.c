@@ -70,9 +70,7 @@ static void setup(void)
 	FILE *f;
 
 	dpt_setup();
-	snprintf(workdir, sizeof(workdir), "/tmp/netpol-harden-%d",
-		 (int)getpid());
-	mkdir(workdir, 0700);
+	dpt_workdir(workdir, sizeof(workdir), "harden");
 	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", workdir);
 	f = fopen(manifest, "w");
 	cr_assert_not_null(f);
@@ -82,8 +80,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[256];
-
 	if (tcx_ifindex && skel)
 		bpf_prog_detach2(bpf_program__fd(skel->progs.np_tc_empty),
 				 tcx_ifindex, BPF_TCX_EGRESS);
@@ -94,11 +90,7 @@ static void teardown(void)
 		npt_sh("ip netns del %s 2>/dev/null", other_ns);
 	other_ns[0] = '\0';
 	dpt_teardown();
-	if (workdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-		if (system(cmd))
-			fprintf(stderr, "cleanup of %s failed\n", workdir);
-	}
+	dpt_workdir_rm(workdir);
 }
 
 TestSuite(harden, .init = setup, .fini = teardown, .timeout = 240);

@@ -72,9 +72,7 @@ static void setup(void)
 	FILE *f;
 
 	dpt_setup();
-	snprintf(workdir, sizeof(workdir), "/tmp/netpol-inspect-%d",
-		 (int)getpid());
-	mkdir(workdir, 0700);
+	dpt_workdir(workdir, sizeof(workdir), "inspect");
 	snprintf(manifest, sizeof(manifest), "%s/cluster.yaml", workdir);
 	f = fopen(manifest, "w");
 	cr_assert_not_null(f);
@@ -84,16 +82,10 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[256];
-
 	np_cluster_free(cluster);
 	cluster = NULL;
 	dpt_teardown();
-	if (workdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-		if (system(cmd))
-			fprintf(stderr, "cleanup of %s failed\n", workdir);
-	}
+	dpt_workdir_rm(workdir);
 }
 
 TestSuite(inspect, .init = setup, .fini = teardown, .timeout = 180);

@@ -43,18 +43,13 @@ static char workdir[64];
 static void setup(void)
 {
 	dpt_setup();
-	snprintf(workdir, sizeof(workdir), "/tmp/netpol-txn-%d", (int)getpid());
-	mkdir(workdir, 0700);
+	dpt_workdir(workdir, sizeof(workdir), "txn");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	dpt_teardown();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
-	if (system(cmd))
-		fprintf(stderr, "cleanup of %s failed\n", workdir);
+	dpt_workdir_rm(workdir);
 }
 
 TestSuite(txn, .init = setup, .fini = teardown, .timeout = 300);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <stdio.h>
@@ -361,6 +362,24 @@ int dpt_apply(unsigned int ifindex, struct msb *b, struct np_diag *diag)
 
 	return np__datapath_apply_mapset(T.dp, ifindex, &b->ms,
 					 diag ? diag : &d);
+}
+
+void dpt_workdir(char *dir, size_t size, const char *tag)
+{
+	snprintf(dir, size, "/tmp/netpol-%s-%d", tag, (int)getpid());
+	mkdir(dir, 0700);
+}
+
+void dpt_workdir_rm(char *dir)
+{
+	char cmd[256];
+
+	if (!dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cleanup of %s failed\n", dir);
+	dir[0] = '\0';
 }
 
 const char *dpt_tool(void)

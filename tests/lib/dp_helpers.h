@@ -113,6 +113,10 @@ unsigned int dpt_tcx_progs(unsigned int ifindex, bool egress);
  */
 void dpt_unhook(unsigned int ifindex, bool egress);
 
+/* A fresh /tmp/netpol-TAG-PID into dir (mode 0700), and its removal. */
+void dpt_workdir(char *dir, size_t size, const char *tag);
+void dpt_workdir_rm(char *dir);
+
 /* The netpol tool under test ($NETPOL); skips the test when it is not set. */
 const char *dpt_tool(void);
 /* Run a shell command line; its stdout and stderr into out; exit status. */
