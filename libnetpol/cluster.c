@@ -75,7 +75,8 @@ static struct np_obj *tab_upsert(struct np_hashmap *t, struct np_obj *o)
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,
 				const char *ns, const char *name)
 {
-	size_t i = tab_find(&c->t[k], k == NP_KIND_NAMESPACE ? "" : ns, name);
+	size_t i =
+		tab_find(&c->t[k], np__kind_cluster_scoped(k) ? "" : ns, name);
 
 	return i == SIZE_MAX ? NULL : c->t[k].slots[i].val;
 }
@@ -337,9 +338,10 @@ int np_cluster_delete(struct np_cluster *c, enum np_kind kind, const char *ns,
 	size_t i;
 
 	if (!c || (unsigned)kind >= NP_KIND__MAX || !name ||
-	    (kind != NP_KIND_NAMESPACE && !ns))
+	    (!np__kind_cluster_scoped(kind) && !ns))
 		return -EINVAL;
-	i = tab_find(&c->t[kind], kind == NP_KIND_NAMESPACE ? "" : ns, name);
+	i = tab_find(&c->t[kind], np__kind_cluster_scoped(kind) ? "" : ns,
+		     name);
 	if (i == SIZE_MAX)
 		return -ENOENT;
 	old = c->t[kind].slots[i].val;
@@ -370,7 +372,7 @@ int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (kind != NP_KIND_NAMESPACE)
+		if (!np__kind_cluster_scoped(kind))
 			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
 		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
 	}

@@ -11,6 +11,15 @@
 #include "names.h"
 #include "objects.h"
 
+/* Namespaces and the cluster policies have no namespace. */
+bool np__kind_cluster_scoped(enum np_kind kind)
+{
+	return kind == NP_KIND_NAMESPACE ||
+	       kind == NP_KIND_CLUSTER_NETWORK_POLICY ||
+	       kind == NP_KIND_AWS_CLUSTER_NETWORK_POLICY ||
+	       kind == NP_KIND_CLUSTER_POLICY_ENDPOINT;
+}
+
 void np__meta_from(struct np_vctx *c, struct np_obj *o,
 		   const struct np_node *doc, const struct np_node *meta)
 {
@@ -45,7 +54,8 @@ void np__meta_from(struct np_vctx *c, struct np_obj *o,
 					 "Invalid value: \"%s\": %s",
 					 o->meta.name, why);
 			np__path_pop(c, p2);
-			if (o->kind != NP_KIND_NAMESPACE) {
+			/* cluster-scoped: the API server drops a namespace */
+			if (!np__kind_cluster_scoped(o->kind)) {
 				o->meta.ns =
 					np__get_str(c, meta, "namespace", NULL);
 				if (!o->meta.ns)

@@ -3,7 +3,7 @@
  * The decoder of each kind, called by objects.c once it knows the kind:
  * each reads its part of the document into o and reports every problem
  * through c (kind_meta.c, kind_pod.c, kind_service.c, kind_netpol.c,
- * kind_pe.c).
+ * kind_pe.c, kind_cnp.c, kind_cpe.c).
  */
 #ifndef NP_KINDS_H
 #define NP_KINDS_H
@@ -25,5 +25,11 @@ void np__netpol_from(struct np_vctx *c, struct np_obj *o,
 		     const struct np_node *spec);
 void np__pe_from(struct np_vctx *c, struct np_obj *o,
 		 const struct np_node *spec);
+
+/* Both ClusterNetworkPolicy kinds (o->kind tells which). */
+void np__cnp_from(struct np_vctx *c, struct np_obj *o,
+		  const struct np_node *spec);
+void np__cpe_from(struct np_vctx *c, struct np_obj *o,
+		  const struct np_node *spec);
 
 #endif /* NP_KINDS_H */

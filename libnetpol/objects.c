@@ -15,7 +15,8 @@
  * Where the rest lives: fields.c (field paths, diagnostics, typed
  * access), names.c (names, label keys and values, label sets), cidr.c,
  * ports.c, selector.c, kind_*.c (one kind each; kind_meta.c has the
- * metadata of all of them and Namespace), to_doc.c (objects back to
+ * metadata of all of them and Namespace; kind_cnp.c has both
+ * ClusterNetworkPolicy kinds), to_doc.c (objects back to
  * documents).
  */
 #include <stdio.h>
@@ -36,6 +37,15 @@ static const struct {
 	{ "NetworkPolicy", "networking.k8s.io/v1", NP_KIND_NETWORK_POLICY },
 	{ "PolicyEndpoint", "networking.k8s.aws/v1alpha1",
 	  NP_KIND_POLICY_ENDPOINT },
+	/* the first row of a kind gives the apiVersion of its export */
+	{ "ClusterNetworkPolicy", "policy.networking.k8s.io/v1beta1",
+	  NP_KIND_CLUSTER_NETWORK_POLICY },
+	{ "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2",
+	  NP_KIND_CLUSTER_NETWORK_POLICY },
+	{ "ClusterNetworkPolicy", "networking.k8s.aws/v1alpha1",
+	  NP_KIND_AWS_CLUSTER_NETWORK_POLICY },
+	{ "ClusterPolicyEndpoint", "networking.k8s.aws/v1alpha1",
+	  NP_KIND_CLUSTER_POLICY_ENDPOINT },
 };
 
 const char *np_kind_name(enum np_kind kind)
@@ -84,6 +94,7 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 	struct np_obj *o;
 	const char *kind, *api;
 	size_t i, before = c->nerr;
+	bool scoped;
 	int k = -1;
 
 	c->objnode = doc;
@@ -106,8 +117,11 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 		return 0;
 	}
 	kind = kn->str.s;
+	api = an && an->type == NP_N_STR ? an->str.s : NULL;
+	/* the row of this kind and apiVersion, else its first row */
 	for (i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kinds[i].kind, kind))
+		if (!strcmp(kinds[i].kind, kind) &&
+		    (k < 0 || (api && !strcmp(kinds[i].api, api))))
 			k = (int)i;
 	meta = np__field(doc, "metadata");
 	nn = meta && meta->type == NP_N_MAP ? np__field(meta, "name") : NULL;
@@ -122,14 +136,13 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 			nn && nn->type == NP_N_STR ? nn->str.s : "?");
 		return 0;
 	}
+	scoped = np__kind_cluster_scoped(kinds[k].k);
 	snprintf(c->object, sizeof(c->object), "%s %s%s%s", kind,
-		 kinds[k].k != NP_KIND_NAMESPACE && nsn &&
-				 nsn->type == NP_N_STR ?
+		 !scoped && nsn && nsn->type == NP_N_STR ?
 			 nsn->str.s :
-			 (kinds[k].k != NP_KIND_NAMESPACE ? "default" : ""),
-		 kinds[k].k != NP_KIND_NAMESPACE ? "/" : "",
+			 (!scoped ? "default" : ""),
+		 !scoped ? "/" : "",
 		 nn && nn->type == NP_N_STR ? nn->str.s : "<unnamed>");
-	api = an && an->type == NP_N_STR ? an->str.s : NULL;
 	if (!api) {
 		if (an) {
 			size_t p = np__path_push(c, "apiVersion");
@@ -140,11 +153,19 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 			np__err_required(c, doc, "apiVersion", NULL);
 		}
 	} else if (strcmp(api, kinds[k].api)) {
-		size_t p = np__path_push(c, "apiVersion");
+		size_t p = np__path_push(c, "apiVersion"), len = 0;
+		char list[256] = "";
 
+		for (i = 0; i < ARRAY_SIZE(kinds); i++)
+			if (!strcmp(kinds[i].kind, kind) && len < sizeof(list))
+				len += (size_t)snprintf(list + len,
+							sizeof(list) - len,
+							"%s\"%s\"",
+							len ? ", " : "",
+							kinds[i].api);
 		np__verr(c, an, -EINVAL,
-			 "Unsupported value: \"%s\": supported values: \"%s\"",
-			 api, kinds[k].api);
+			 "Unsupported value: \"%s\": supported values: %s", api,
+			 list);
 		np__path_pop(c, p);
 	}
 
@@ -174,6 +195,13 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 		break;
 	case NP_KIND_POLICY_ENDPOINT:
 		np__pe_from(c, o, np__field(doc, "spec"));
+		break;
+	case NP_KIND_CLUSTER_NETWORK_POLICY:
+	case NP_KIND_AWS_CLUSTER_NETWORK_POLICY:
+		np__cnp_from(c, o, np__field(doc, "spec"));
+		break;
+	case NP_KIND_CLUSTER_POLICY_ENDPOINT:
+		np__cpe_from(c, o, np__field(doc, "spec"));
 		break;
 	default:
 		break;

@@ -126,6 +126,91 @@ struct np_policyendpoint {
 	uint64_t rules_id;
 };
 
+/*
+ * ClusterNetworkPolicy: policy.networking.k8s.io/v1alpha2 and v1beta1
+ * (one shape) and networking.k8s.aws/v1alpha1 (kind_cnp.c), and the AWS
+ * ClusterPolicyEndpoint (kind_cpe.c). Cluster-scoped: meta.ns is "".
+ */
+enum np_cnp_tier {
+	NP_CNP_TIER_ADMIN = 0,
+	NP_CNP_TIER_BASELINE,
+};
+
+enum np_cnp_action {
+	NP_CNP_ACCEPT = 0,
+	NP_CNP_DENY,
+	NP_CNP_PASS,
+};
+
+enum np_cnp_peer_kind {
+	NP_CNP_PEER_NAMESPACES = 0, /* sel: the namespaces */
+	NP_CNP_PEER_PODS, /* sel: pods, ns_sel: their namespaces */
+	NP_CNP_PEER_NODES, /* sel: the Nodes (upstream egress only) */
+	NP_CNP_PEER_NETWORKS, /* nets */
+	NP_CNP_PEER_DOMAINS, /* domains (not enforceable without DNS) */
+	/*
+	 * Only fields this version does not know (a newer API): upstream says
+	 * fail closed (an Accept matches nothing, a Deny or Pass denies all).
+	 */
+	NP_CNP_PEER_UNKNOWN,
+};
+
+/* A subject or a peer: exactly one kind. */
+struct np_cnp_peer {
+	enum np_cnp_peer_kind kind;
+	struct np_selector *sel;
+	struct np_selector *ns_sel; /* pods: NULL means every namespace */
+	struct np_cidr *nets;
+	size_t nnets;
+	const char **domains;
+	size_t ndomains;
+	const char *unknown; /* UNKNOWN: the first field, exported as {} */
+};
+
+struct np_cnp_rule {
+	const char *name; /* NULL: none */
+	enum np_cnp_action action;
+	struct np_cnp_peer *peers; /* at least one */
+	size_t npeers;
+	/*
+	 * nports == 0: every protocol and port. A range is port..end_port
+	 * (port < end_port); a named port has name set and proto
+	 * NP_PROTO_ANY (upstream destinationNamedPort, AWS namedPort).
+	 */
+	struct np_port *ports;
+	size_t nports;
+};
+
+struct np_cnp {
+	bool aws; /* networking.k8s.aws/v1alpha1 */
+	enum np_cnp_tier tier;
+	int32_t priority; /* 0..1000, lower first */
+	struct np_cnp_peer subject; /* NAMESPACES or PODS */
+	struct np_cnp_rule *ingress, *egress;
+	size_t ningress, negress;
+};
+
+/* One ingress or egress entry of a ClusterPolicyEndpoint. */
+struct np_cpe_entry {
+	enum np_cnp_action action;
+	struct np_cidr cidr; /* family 0: none (a domainName entry) */
+	const char *domain; /* egress only; NULL: none */
+	struct np_port *ports; /* nports == 0: every port */
+	size_t nports;
+};
+
+struct np_cpe {
+	const char *ref_name;
+	enum np_cnp_tier tier;
+	int32_t priority;
+	bool has_subject;
+	struct np_cnp_peer subject;
+	struct np_pe_pod *pods;
+	size_t npods;
+	struct np_cpe_entry *ingress, *egress;
+	size_t ningress, negress;
+};
+
 struct np_obj {
 	enum np_kind kind;
 	uint64_t serial; /* unique in the process: names this version */
@@ -136,6 +221,8 @@ struct np_obj {
 		struct np_service svc;
 		struct np_netpol np;
 		struct np_policyendpoint pe;
+		struct np_cnp cnp; /* both ClusterNetworkPolicy kinds */
+		struct np_cpe cpe;
 	};
 };
 
@@ -160,10 +247,25 @@ struct np_pname {
 };
 size_t np__ingress_names(const struct np_obj *pol, struct np_pname *v,
 			 size_t max);
+/* Tier (Admin, Baseline) and priority 0..max (kind_cnp.c, kind_cpe.c). */
+void np__cnp_tier_priority(struct np_vctx *c, const struct np_node *spec,
+			   int64_t max, enum np_cnp_tier *tier,
+			   int32_t *priority);
+/* A subject (namespaces or pods) at .subject. */
+void np__cnp_subject(struct np_vctx *c, const struct np_node *n, bool aws,
+		     struct np_cnp_peer *out);
+/* A ClusterNetworkPolicy rule with a named port (kind_cnp.c). */
+bool np__cnp_rule_has_named(const struct np_cnp_rule *r);
 uint64_t np__serial_next(void);
 
 /* The object back as a document tree (normalized), built in arena a. */
 struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o);
+
+/* Cluster-scoped kinds: no namespace (Namespace, cluster policies). */
+bool np__kind_cluster_scoped(enum np_kind kind);
+/* Text of a tier, of an action. */
+const char *np__cnp_tier_name(enum np_cnp_tier t);
+const char *np__cnp_action_name(enum np_cnp_action a);
 
 /* The apiVersion of a kind ("" for none), as np_kind_name names it. */
 const char *np__kind_api(enum np_kind kind);

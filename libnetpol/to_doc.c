@@ -178,6 +178,233 @@ static struct np_node *pe_entries_node(struct np_arena *a,
 	return s;
 }
 
+/* --- ClusterNetworkPolicy, ClusterPolicyEndpoint ------------------------ */
+
+static struct np_node *cpeer_node(struct np_arena *a,
+				  const struct np_cnp_peer *pe)
+{
+	static const char *const keys[] = {
+		[NP_CNP_PEER_NAMESPACES] = "namespaces",
+		[NP_CNP_PEER_PODS] = "pods",
+		[NP_CNP_PEER_NODES] = "nodes",
+		[NP_CNP_PEER_NETWORKS] = "networks",
+		[NP_CNP_PEER_DOMAINS] = "domainNames",
+	};
+	struct np_node *m = np__node_new(a, NP_N_MAP), *v;
+	size_t i;
+
+	if (!m)
+		return NULL;
+	switch (pe->kind) {
+	case NP_CNP_PEER_NAMESPACES:
+	case NP_CNP_PEER_NODES:
+		PUT(m, keys[pe->kind], selector_node(a, pe->sel));
+		break;
+	case NP_CNP_PEER_PODS:
+		v = np__node_new(a, NP_N_MAP);
+		PUT(m, "pods", v);
+		if (pe->ns_sel)
+			PUT(v, "namespaceSelector",
+			    selector_node(a, pe->ns_sel));
+		PUT(v, "podSelector", selector_node(a, pe->sel));
+		break;
+	case NP_CNP_PEER_NETWORKS:
+		v = np__node_new(a, NP_N_SEQ);
+		PUT(m, "networks", v);
+		for (i = 0; i < pe->nnets; i++)
+			PUSH(v, cidr_node(a, &pe->nets[i]));
+		break;
+	case NP_CNP_PEER_DOMAINS:
+		v = np__node_new(a, NP_N_SEQ);
+		PUT(m, "domainNames", v);
+		for (i = 0; i < pe->ndomains; i++)
+			PUSH(v, np__node_str(a, pe->domains[i]));
+		break;
+	default:
+		if (pe->unknown)
+			PUT(m, pe->unknown, np__node_new(a, NP_N_MAP));
+		break;
+	}
+	return m;
+}
+
+/* Upstream protocols: [{tcp: {destinationPort: ...}}, ...]. */
+static struct np_node *protocols_node(struct np_arena *a,
+				      const struct np_port *p, size_t n)
+{
+	struct np_node *s = np__node_new(a, NP_N_SEQ), *e, *l4, *dp, *r;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = np__node_new(a, NP_N_MAP);
+		PUSH(s, e);
+		if (p[i].name) {
+			PUT(e, "destinationNamedPort",
+			    np__node_str(a, p[i].name));
+			continue;
+		}
+		l4 = np__node_new(a, NP_N_MAP);
+		PUT(e,
+		    p[i].proto == NP_PROTO_UDP	? "udp" :
+		    p[i].proto == NP_PROTO_SCTP ? "sctp" :
+						  "tcp",
+		    l4);
+		dp = np__node_new(a, NP_N_MAP);
+		PUT(l4, "destinationPort", dp);
+		if (!p[i].end_port) {
+			PUT(dp, "number", np__node_int(a, p[i].port));
+			continue;
+		}
+		r = np__node_new(a, NP_N_MAP);
+		PUT(dp, "range", r);
+		PUT(r, "start", np__node_int(a, p[i].port));
+		PUT(r, "end", np__node_int(a, p[i].end_port));
+	}
+	return s;
+}
+
+/* AWS ports: [{portNumber: ...} | {portRange: ...} | {namedPort}]. */
+static struct np_node *aws_ports_node(struct np_arena *a,
+				      const struct np_port *p, size_t n)
+{
+	struct np_node *s = np__node_new(a, NP_N_SEQ), *e, *v;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = np__node_new(a, NP_N_MAP);
+		PUSH(s, e);
+		if (p[i].name) {
+			PUT(e, "namedPort", np__node_str(a, p[i].name));
+			continue;
+		}
+		v = np__node_new(a, NP_N_MAP);
+		PUT(e, p[i].end_port ? "portRange" : "portNumber", v);
+		PUT(v, "protocol", np__node_str(a, np__proto_name(p[i].proto)));
+		if (!p[i].end_port) {
+			PUT(v, "port", np__node_int(a, p[i].port));
+			continue;
+		}
+		PUT(v, "start", np__node_int(a, p[i].port));
+		PUT(v, "end", np__node_int(a, p[i].end_port));
+	}
+	return s;
+}
+
+static struct np_node *cnp_rules_node(struct np_arena *a,
+				      const struct np_cnp_rule *r, size_t n,
+				      bool aws, const char *peers_key)
+{
+	struct np_node *s = np__node_new(a, NP_N_SEQ), *e, *pl;
+	size_t i, j;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = np__node_new(a, NP_N_MAP);
+		PUSH(s, e);
+		if (r[i].name)
+			PUT(e, "name", np__node_str(a, r[i].name));
+		PUT(e, "action",
+		    np__node_str(a, np__cnp_action_name(r[i].action)));
+		pl = np__node_new(a, NP_N_SEQ);
+		PUT(e, peers_key, pl);
+		for (j = 0; j < r[i].npeers; j++)
+			PUSH(pl, cpeer_node(a, &r[i].peers[j]));
+		if (r[i].nports)
+			PUT(e, aws ? "ports" : "protocols",
+			    aws ? aws_ports_node(a, r[i].ports, r[i].nports) :
+				  protocols_node(a, r[i].ports, r[i].nports));
+	}
+	return s;
+}
+
+static struct np_node *cpe_entries_node(struct np_arena *a,
+					const struct np_cpe_entry *en, size_t n)
+{
+	struct np_node *s = np__node_new(a, NP_N_SEQ), *e;
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		e = np__node_new(a, NP_N_MAP);
+		PUSH(s, e);
+		PUT(e, "action",
+		    np__node_str(a, np__cnp_action_name(en[i].action)));
+		if (en[i].domain)
+			PUT(e, "domainName", np__node_str(a, en[i].domain));
+		else
+			PUT(e, "cidr", cidr_node(a, &en[i].cidr));
+		if (en[i].nports)
+			PUT(e, "ports",
+			    ports_node(a, en[i].ports, en[i].nports));
+	}
+	return s;
+}
+
+/* spec of both ClusterNetworkPolicy kinds; of a ClusterPolicyEndpoint. */
+static struct np_node *cnp_spec_node(struct np_arena *a, const struct np_obj *o)
+{
+	struct np_node *spec = np__node_new(a, NP_N_MAP), *e, *s;
+	const struct np_cnp *p = &o->cnp;
+	const struct np_cpe *q = &o->cpe;
+	size_t i;
+
+	if (!spec)
+		return NULL;
+	if (o->kind != NP_KIND_CLUSTER_POLICY_ENDPOINT) {
+		PUT(spec, "tier", np__node_str(a, np__cnp_tier_name(p->tier)));
+		PUT(spec, "priority", np__node_int(a, p->priority));
+		PUT(spec, "subject", cpeer_node(a, &p->subject));
+		if (p->ningress)
+			PUT(spec, "ingress",
+			    cnp_rules_node(a, p->ingress, p->ningress, p->aws,
+					   "from"));
+		if (p->negress)
+			PUT(spec, "egress",
+			    cnp_rules_node(a, p->egress, p->negress, p->aws,
+					   "to"));
+		return spec;
+	}
+	e = np__node_new(a, NP_N_MAP);
+	PUT(spec, "policyRef", e);
+	PUT(e, "name", np__node_str(a, q->ref_name));
+	PUT(spec, "tier", np__node_str(a, np__cnp_tier_name(q->tier)));
+	PUT(spec, "priority", np__node_int(a, q->priority));
+	if (q->has_subject)
+		PUT(spec, "subject", cpeer_node(a, &q->subject));
+	if (q->npods) {
+		s = np__node_new(a, NP_N_SEQ);
+		PUT(spec, "podSelectorEndpoints", s);
+		for (i = 0; i < q->npods; i++) {
+			const struct np_pe_pod *pp = &q->pods[i];
+
+			e = np__node_new(a, NP_N_MAP);
+			PUSH(s, e);
+			PUT(e, "hostIP",
+			    pp->host_ip.family ? ip_node(a, &pp->host_ip) :
+						 np__node_str(a, ""));
+			PUT(e, "podIP",
+			    pp->pod_ip.family ? ip_node(a, &pp->pod_ip) :
+						np__node_str(a, ""));
+			PUT(e, "name",
+			    np__node_str(a, pp->name ? pp->name : ""));
+			PUT(e, "namespace",
+			    np__node_str(a, pp->ns ? pp->ns : ""));
+		}
+	}
+	if (q->ningress)
+		PUT(spec, "ingress",
+		    cpe_entries_node(a, q->ingress, q->ningress));
+	if (q->negress)
+		PUT(spec, "egress", cpe_entries_node(a, q->egress, q->negress));
+	return spec;
+}
+
 struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 {
 	struct np_node *root = np__node_new(a, NP_N_MAP), *meta, *spec, *st, *s,
@@ -191,7 +418,7 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 	meta = np__node_new(a, NP_N_MAP);
 	PUT(root, "metadata", meta);
 	PUT(meta, "name", np__node_str(a, o->meta.name));
-	if (o->kind != NP_KIND_NAMESPACE)
+	if (!np__kind_cluster_scoped(o->kind))
 		PUT(meta, "namespace", np__node_str(a, o->meta.ns));
 	if (o->meta.labels.n)
 		PUT(meta, "labels", labels_node(a, &o->meta.labels));
@@ -344,6 +571,11 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 		if (o->pe.negress)
 			PUT(spec, "egress",
 			    pe_entries_node(a, o->pe.egress, o->pe.negress));
+		break;
+	case NP_KIND_CLUSTER_NETWORK_POLICY:
+	case NP_KIND_AWS_CLUSTER_NETWORK_POLICY:
+	case NP_KIND_CLUSTER_POLICY_ENDPOINT:
+		PUT(root, "spec", cnp_spec_node(a, o));
 		break;
 	default:
 		break;

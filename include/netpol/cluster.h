@@ -61,7 +61,10 @@ NP_API int np_cluster_load_buffer(struct np_cluster *cluster, const void *buf,
 				  const struct np_load_opts *opts,
 				  struct np_diag *diag);
 
-/* ns is ignored for Namespaces. -ENOENT when absent. */
+/*
+ * ns is ignored for cluster-scoped kinds (Namespace, both
+ * ClusterNetworkPolicy kinds, ClusterPolicyEndpoint). -ENOENT when absent.
+ */
 NP_API int np_cluster_delete(struct np_cluster *cluster, enum np_kind kind,
 			     const char *ns, const char *name);
 NP_API size_t np_cluster_count(const struct np_cluster *cluster,

@@ -65,6 +65,12 @@ enum np_kind {
 	NP_KIND_SERVICE,
 	NP_KIND_NETWORK_POLICY,
 	NP_KIND_POLICY_ENDPOINT,
+	/* policy.networking.k8s.io v1alpha2, v1beta1 (parsed, not enforced) */
+	NP_KIND_CLUSTER_NETWORK_POLICY,
+	/* networking.k8s.aws/v1alpha1 ClusterNetworkPolicy (not enforced) */
+	NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
+	/* networking.k8s.aws/v1alpha1 (parsed, not enforced) */
+	NP_KIND_CLUSTER_POLICY_ENDPOINT,
 	NP_KIND__MAX,
 };
 

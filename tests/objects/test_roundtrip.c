@@ -280,7 +280,8 @@ Test(misc, kind_name)
 {
 	static const char *const names[] = {
 		"Namespace",	  "Pod", "Service", "NetworkPolicy",
-		"PolicyEndpoint",
+		"PolicyEndpoint", "ClusterNetworkPolicy", "ClusterNetworkPolicy",
+		"ClusterPolicyEndpoint",
 	};
 	int k;
 
