@@ -41,6 +41,12 @@ const (
 	KindService
 	KindNetworkPolicy
 	KindPolicyEndpoint
+	// KindClusterNetworkPolicy is policy.networking.k8s.io v1alpha2 or
+	// v1beta1; it and the two below are validated, not enforced yet.
+	KindClusterNetworkPolicy
+	// KindAWSClusterNetworkPolicy is networking.k8s.aws/v1alpha1.
+	KindAWSClusterNetworkPolicy
+	KindClusterPolicyEndpoint
 	kindMax
 )
 

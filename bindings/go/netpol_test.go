@@ -53,12 +53,16 @@ func TestVersionAndNames(t *testing.T) {
 	}
 	got := []string{netpol.KindNamespace.String(), netpol.KindPod.String(),
 		netpol.KindService.String(), netpol.KindNetworkPolicy.String(),
-		netpol.KindPolicyEndpoint.String(), netpol.Kind(9).String(),
+		netpol.KindPolicyEndpoint.String(),
+		netpol.KindClusterNetworkPolicy.String(),
+		netpol.KindAWSClusterNetworkPolicy.String(),
+		netpol.KindClusterPolicyEndpoint.String(), netpol.Kind(9).String(),
 		netpol.Ingress.String(), netpol.Egress.String(),
 		netpol.TCP.String(), netpol.UDP.String(), netpol.SCTP.String(),
 		netpol.ReasonExcept.String()}
 	want := []string{"Namespace", "Pod", "Service", "NetworkPolicy",
-		"PolicyEndpoint", "Kind(9)", "ingress", "egress", "TCP", "UDP",
+		"PolicyEndpoint", "ClusterNetworkPolicy", "ClusterNetworkPolicy",
+		"ClusterPolicyEndpoint", "Kind(9)", "ingress", "egress", "TCP", "UDP",
 		"SCTP", "except"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("names %v, want %v", got, want)

@@ -3,7 +3,10 @@
  * libnetpol: the cluster snapshot.
  *
  * A struct np_cluster holds Namespaces, Pods, Services, NetworkPolicies
- * (networking.k8s.io/v1) and PolicyEndpoints (networking.k8s.aws/v1alpha1).
+ * (networking.k8s.io/v1) and PolicyEndpoints (networking.k8s.aws/v1alpha1),
+ * and ClusterNetworkPolicies (policy.networking.k8s.io v1alpha2/v1beta1,
+ * networking.k8s.aws/v1alpha1) and ClusterPolicyEndpoints, which are
+ * validated but not enforced yet (cluster-scoped: no namespace).
  * Load whole files or buffers (YAML with several documents, JSON, kind: List)
  * or upsert and delete single objects, as a controller watching the API does.
  *

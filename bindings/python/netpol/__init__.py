@@ -37,6 +37,10 @@ _KINDS = {
     'service': capi.NP_KIND_SERVICE,
     'networkpolicy': capi.NP_KIND_NETWORK_POLICY,
     'policyendpoint': capi.NP_KIND_POLICY_ENDPOINT,
+    # validated, not enforced yet
+    'clusternetworkpolicy': capi.NP_KIND_CLUSTER_NETWORK_POLICY,
+    'aws-clusternetworkpolicy': capi.NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
+    'clusterpolicyendpoint': capi.NP_KIND_CLUSTER_POLICY_ENDPOINT,
 }
 _DIRECTIONS = {'ingress': capi.NP_DIRECTION_INGRESS,
                'egress': capi.NP_DIRECTION_EGRESS}
@@ -167,7 +171,9 @@ class Cluster:
                                     opts)
 
     def delete(self, kind, ns, name):
-        """Remove one object (ns is ignored for Namespaces)."""
+        """Remove one object (ns is ignored for cluster-scoped kinds:
+        Namespace, ClusterNetworkPolicy, AWS-ClusterNetworkPolicy,
+        ClusterPolicyEndpoint)."""
         capi.np_cluster_delete(self._h(), _kind(kind),
                                _str('ns', ns or ''), _str('name', name))
 

@@ -112,6 +112,30 @@ def test_from_yaml_apply_delete(simple):
     assert c.count('Namespace') == 0
 
 
+def test_cluster_network_policies_validated_not_enforced():
+    up = {'apiVersion': 'policy.networking.k8s.io/v1beta1',
+          'kind': 'ClusterNetworkPolicy', 'metadata': {'name': 'c'},
+          'spec': {'tier': 'Admin', 'priority': 1,
+                   'subject': {'namespaces': {}}}}
+    aws = dict(up, apiVersion='networking.k8s.aws/v1alpha1')
+    cpe = {'apiVersion': 'networking.k8s.aws/v1alpha1',
+           'kind': 'ClusterPolicyEndpoint', 'metadata': {'name': 'c'},
+           'spec': {'tier': 'Baseline', 'priority': 1,
+                    'policyRef': {'name': 'c'}}}
+    c = netpol.Cluster.from_yaml(open(SIMPLE).read())
+    before = c.endpoints()
+    c.apply({'apiVersion': 'v1', 'kind': 'List', 'items': [up, aws, cpe]})
+    assert c.names('ClusterNetworkPolicy') == ['c']
+    assert c.count('AWS-ClusterNetworkPolicy') == 1
+    assert c.count('ClusterPolicyEndpoint') == 1
+    assert c.endpoints() == before
+    c.delete('ClusterNetworkPolicy', None, 'c')
+    assert c.count('ClusterNetworkPolicy') == 0
+    with pytest.raises(netpol.Error) as e:
+        c.apply(dict(up, spec=dict(up['spec'], priority=1001)))
+    assert e.value.errno == errno.EINVAL
+
+
 def test_export_round_trips(stars):
     text = stars.export('NetworkPolicy')
     assert text.startswith('apiVersion: v1\nkind: List\n')
