@@ -85,6 +85,27 @@ void np__obj_free(struct np_obj *o)
 	np__arena_release(&a);
 }
 
+/*
+ * A cluster policy kind of an API group none of its rows has (Antrea's
+ * crd.antrea.io ClusterNetworkPolicy): another project's kind, skipped
+ * like any other. The older kinds keep rejecting a wrong apiVersion.
+ */
+static bool other_group(enum np_kind k, const char *kind, const char *api)
+{
+	const char *slash = strchr(api, '/');
+	size_t i, n = slash ? (size_t)(slash - api) : 0;
+
+	if (k != NP_KIND_CLUSTER_NETWORK_POLICY &&
+	    k != NP_KIND_AWS_CLUSTER_NETWORK_POLICY &&
+	    k != NP_KIND_CLUSTER_POLICY_ENDPOINT)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(kinds[i].kind, kind) && slash &&
+		    !strncmp(kinds[i].api, api, n) && kinds[i].api[n] == '/')
+			return false;
+	return true;
+}
+
 static int one_object(struct np_vctx *c, const struct np_node *doc,
 		      const char *where, struct np_obj ***objs, size_t *nobjs,
 		      size_t *cap)
@@ -127,6 +148,8 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 	nn = meta && meta->type == NP_N_MAP ? np__field(meta, "name") : NULL;
 	nsn = meta && meta->type == NP_N_MAP ? np__field(meta, "namespace") :
 					       NULL;
+	if (k >= 0 && api && other_group(kinds[k].k, kind, api))
+		k = -1;
 	if (k < 0) {
 		np__log(c->log, c->log_ctx, NP_LOG_INFO,
 			"%s:%u: skipping %s %s%s%s: not a policy input",

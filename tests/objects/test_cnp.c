@@ -53,13 +53,14 @@
 #define RULE "{action: Deny, from: [{namespaces: {}}]},"
 #define PEER "{namespaces: {}},"
 #define NET(i) "10.0.0." #i "/32,"
-#define NETS25                                                            \
-	NET(1)                                                            \
-	NET(2)                                                            \
-	NET(3)                                                            \
-	NET(4) NET(5) NET(6) NET(7) NET(8) NET(9) NET(10) NET(11) NET(12) \
-		NET(13) NET(14) NET(15) NET(16) NET(17) NET(18) NET(19)   \
-			NET(20) NET(21) NET(22) NET(23) NET(24) NET(25)
+#define NETS25                                                             \
+	NET(1)                                                             \
+	NET(2)                                                             \
+	NET(3)                                                             \
+	NET(4)                                                             \
+	NET(5) NET(6) NET(7) NET(8) NET(9) NET(10) NET(11) NET(12) NET(13) \
+		NET(14) NET(15) NET(16) NET(17) NET(18) NET(19) NET(20)    \
+			NET(21) NET(22) NET(23) NET(24) NET(25)
 #define TCP80 "{tcp: {destinationPort: {number: 80}}},"
 #define N10 "abcdefghij"
 #define NAME100 X5(N10) X5(N10)
@@ -633,6 +634,31 @@ Test(cnp, cluster_scoped)
 	cr_expect_eq(np_cluster_delete(c, NP_KIND_CLUSTER_POLICY_ENDPOINT, NULL,
 				       "c"),
 		     -ENOENT);
+	np_cluster_free(c);
+}
+
+Test(cnp, other_groups_skipped)
+{
+	struct t_log log;
+	struct np_cluster *c = t_cluster(&log);
+	struct t_load r;
+
+	/* Antrea's kind of the same name is not an error, as before */
+	t_load_ok(c, "apiVersion: crd.antrea.io/v1beta1\n"
+		     "kind: ClusterNetworkPolicy\nmetadata: {name: a}\n"
+		     "spec: {priority: 5}\n---\n"
+		     "apiVersion: v1\nkind: ClusterPolicyEndpoint\n"
+		     "metadata: {name: b}\n");
+	cr_expect_eq(log.n, 2);
+	cr_expect_str_eq(log.last, "in.yaml:6: skipping ClusterPolicyEndpoint "
+				   "b: not a policy input");
+	for (int k = 0; k < NP_KIND__MAX; k++)
+		cr_expect_eq(np_cluster_count(c, (enum np_kind)k), 0);
+	/* a version of one of ours that does not exist is */
+	t_load(c, HEAD("networking.k8s.aws/v1", "ClusterPolicyEndpoint"), false,
+	       &r);
+	cr_expect_eq(r.ret, -EINVAL);
+	cr_expect_str_eq(r.diag.path, "apiVersion");
 	np_cluster_free(c);
 }
 
