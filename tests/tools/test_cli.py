@@ -72,6 +72,25 @@ r = run("validate", "-", stdin=bad)
 check("validate: stdin", r.returncode == 1 and r.stderr.startswith("-:9:16:"),
       r.stderr)
 os.unlink(f.name)
+# issue 15: ClusterNetworkPolicies are validated, every problem reported
+cnp = ("apiVersion: policy.networking.k8s.io/v1alpha2\n"
+       "kind: ClusterNetworkPolicy\nmetadata: {name: block}\nspec:\n"
+       "  tier: Admin\n  priority: 1001\n  subject: {namespaces: {}}\n"
+       "  egress:\n  - action: Deny\n    to: [{networks: [10.0.0.0/8]}]\n"
+       "    protocols: [{destinationNamedPort: http}]\n")
+r = run("validate", "-", stdin=cnp)
+want = ("-:6:13: ClusterNetworkPolicy block: spec.priority: Invalid value: "
+        "1001: spec.priority in body should be less than or equal to "
+        "1000\n"
+        "-:9:5: ClusterNetworkPolicy block: spec.egress[0]: Invalid value: "
+        "\"object\": destinationNamedPort cannot be used with networks, "
+        "nodes or domainNames peers\n")
+check("validate: ClusterNetworkPolicy bounds and CEL rules, exit 1",
+      r.returncode == 1 and r.stderr == want, repr(r.stderr))
+r = run("validate", "-", stdin=cnp.replace("1001", "1000").replace(
+    "destinationNamedPort: http", "tcp: {destinationPort: {number: 53}}"))
+check("validate: a valid ClusterNetworkPolicy exits 0",
+      r.returncode == 0 and not r.stderr, r.stderr)
 r = run("validate", "/nonexistent.yaml")
 check("validate: missing file reported", r.returncode != 0 and
       "/nonexistent.yaml" in r.stderr, r.stderr)
