@@ -80,6 +80,7 @@ bool np__pset_eq(const struct np_pset *a, const struct np_pset *b)
 		return false;
 	for (i = 0; i < a->n; i++)
 		if (a->r[i].proto != b->r[i].proto ||
+		    a->r[i].xproto != b->r[i].xproto ||
 		    a->r[i].lo != b->r[i].lo || a->r[i].hi != b->r[i].hi)
 			return false;
 	return true;
@@ -92,10 +93,15 @@ int np__pset_find(const struct np_pset *s, uint8_t proto, uint16_t port)
 
 	if (s->all)
 		return 0;
-	for (i = 0; i < s->n; i++)
-		if (s->r[i].proto == proto && port >= s->r[i].lo &&
-		    port <= s->r[i].hi)
+	for (i = 0; i < s->n; i++) {
+		uint32_t x = (uint32_t)proto << 16 | port;
+		uint32_t lo = (uint32_t)s->r[i].proto << 16 | s->r[i].lo;
+		uint32_t hi = (uint32_t)(s->r[i].proto + s->r[i].xproto) << 16 |
+			      s->r[i].hi;
+
+		if (x >= lo && x <= hi)
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -113,6 +119,21 @@ void np__pset_text(struct np_strbuf *sb, const struct np_pset *s,
 	}
 	for (i = 0; i < s->n; i++) {
 		r = &s->r[i];
+		if (r->xproto) {
+			/* a span across protocols: "TCP 81 - UDP 52" */
+			const char *p1 = np__proto_name(r->proto);
+			const char *p2 =
+				np__proto_name((uint8_t)(r->proto + r->xproto));
+
+			if (style == NP_PSET_TEXT_MAP)
+				np__sb_printf(sb, " %s/%u-%s/%u", p1, r->lo, p2,
+					      r->hi);
+			else
+				np__sb_printf(sb, "%s%s %u - %s %u",
+					      i ? ", " : "", p1, r->lo, p2,
+					      r->hi);
+			continue;
+		}
 		if (style == NP_PSET_TEXT_MAP) {
 			np__sb_printf(sb, " %s/%u-%u", np__proto_name(r->proto),
 				      r->lo, r->hi);

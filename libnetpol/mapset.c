@@ -33,7 +33,9 @@ static int portset_from(const struct np_pset *s, struct np_portset *ps)
 	ps->count = (uint8_t)s->n;
 	for (i = 0; i < s->n && i < NP_MAX_SLOTS; i++) {
 		ps->slots[i].lo = (uint32_t)s->r[i].proto << 16 | s->r[i].lo;
-		ps->slots[i].hi = (uint32_t)s->r[i].proto << 16 | s->r[i].hi;
+		ps->slots[i].hi = (uint32_t)(s->r[i].proto + s->r[i].xproto)
+					  << 16 |
+				  s->r[i].hi;
 	}
 	return 0;
 }
@@ -168,6 +170,19 @@ int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
 		return -EINVAL;
 	n = ms->nent[f][dir];
 	alen = f ? 16 : 4;
+	/*
+	 * An EKS slot has one protocol: a folded tier's span across
+	 * protocols (tier.c) cannot be exported, never truncated.
+	 */
+	for (i = 0; layout == NP_LAYOUT_EKS && i < n; i++) {
+		const struct np_portset *ps =
+			&ms->portsets[ms->ent[f][dir][i].portset];
+		size_t j;
+
+		for (j = 0; j < ps->count; j++)
+			if (ps->slots[j].lo >> 16 != ps->slots[j].hi >> 16)
+				return -ENOTSUP;
+	}
 	if (layout == NP_LAYOUT_NETPOL) {
 		ks = f ? sizeof(struct np_lpm_key_v6) :
 			 sizeof(struct np_lpm_key_v4);
@@ -244,6 +259,8 @@ void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
 
 	for (; s.n < ps->count && s.n < NP_MAX_SLOTS; s.n++) {
 		r[s.n].proto = (uint8_t)(ps->slots[s.n].lo >> 16);
+		r[s.n].xproto = (uint8_t)((ps->slots[s.n].hi >> 16) -
+					  (ps->slots[s.n].lo >> 16));
 		r[s.n].lo = ps->slots[s.n].lo & 0xffff;
 		r[s.n].hi = ps->slots[s.n].hi & 0xffff;
 	}

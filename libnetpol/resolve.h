@@ -110,6 +110,10 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
  * negative number naming the first broken invariant.
  */
 int np__ctx_check(struct np_cluster *c);
+/* A namespace's labels, also without pods or object (tmp, one: scratch). */
+const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
+				      struct np_labels *tmp,
+				      struct np_label *one);
 
 /*
  * Between the stage's files: resolve.c resolves rules into entries,

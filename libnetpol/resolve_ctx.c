@@ -503,6 +503,13 @@ static const struct np_labels *ns_labels(const struct np_ctx *ctx,
 	return tmp;
 }
 
+const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
+				      struct np_labels *tmp,
+				      struct np_label *one)
+{
+	return ns_labels(ctx, ns, tmp, one);
+}
+
 /* A changed pod with its namespace's labels, looked up once per change. */
 struct cpod {
 	const struct np_obj *pod;

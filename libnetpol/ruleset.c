@@ -45,6 +45,20 @@ static void prov_format(const struct np_rs_core *co, uint32_t p, int dir,
 {
 	const struct np_prov *pv = &co->prov[p];
 
+	if (pv->tier == NP_TIER_DEFAULT) {
+		np__sb_puts(sb, "default (no tier decided)");
+		return;
+	}
+	if (pv->tier == NP_TIER_ADMIN || pv->tier == NP_TIER_BASELINE) {
+		np__sb_puts(sb, "cnp/");
+		if (esc)
+			np__sb_puts_text(sb, pv->pol_name);
+		else
+			np__sb_puts(sb, pv->pol_name);
+		np__sb_printf(sb, " %s[%d] (%s)", dir_names[dir], pv->rule,
+			      pv->tier == NP_TIER_ADMIN ? "Admin" : "Baseline");
+		return;
+	}
 	if (esc) {
 		np__sb_puts_text(sb, pv->pol_ns);
 		np__sb_putc(sb, '/');
@@ -134,6 +148,7 @@ static uint32_t prov_add(struct np_rs_core *co, size_t *cap,
 	co->prov[co->nprov].pol_ns = ns;
 	co->prov[co->nprov].pol_name = name;
 	co->prov[co->nprov].rule = rule;
+	co->prov[co->nprov].tier = NP_TIER_NETWORK_POLICY;
 	np__hashmap_fill(t, i, h, (void *)(uintptr_t)(co->nprov + 1));
 	return (uint32_t)co->nprov++;
 }
@@ -182,7 +197,7 @@ static inline void hash_mix(uint64_t *h, const void *p, size_t n)
 	*h = x;
 }
 
-static void core_hash(struct np_rs_core *co)
+void np__core_hash(struct np_rs_core *co)
 {
 	uint64_t h = 0x6e6574706f6cULL;
 	size_t i, j;
@@ -200,6 +215,9 @@ static void core_hash(struct np_rs_core *co)
 			/* field by field: np_prange has padding */
 			for (j = 0; j < k->ports->n; j++) {
 				hash_mix(&h, &k->ports->r[j].proto, 1);
+				/* only when set: NP-only hashes unchanged */
+				if (k->ports->r[j].xproto)
+					hash_mix(&h, &k->ports->r[j].xproto, 1);
 				hash_mix(&h, &k->ports->r[j].lo, 2);
 				hash_mix(&h, &k->ports->r[j].hi, 2);
 			}
@@ -208,8 +226,8 @@ static void core_hash(struct np_rs_core *co)
 	co->hash = h;
 }
 
-static int check_slots(const struct np_rs_core *co, int dir, const char *ns,
-		       const char *name, struct np_diag *diag)
+int np__check_slots(const struct np_rs_core *co, int dir, const char *ns,
+		    const char *name, struct np_diag *diag)
 {
 	struct np_strbuf sb = { 0 };
 	char cidr[64];
@@ -341,7 +359,8 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 			err = np__closure(co, ent, nent, d, &in);
 		if (!err) {
 			/* the first overflow's diag; both directions checked */
-			err = check_slots(co, d, ns, name, big ? NULL : diag);
+			err = np__check_slots(co, d, ns, name,
+					      big ? NULL : diag);
 			if (err == -E2BIG) {
 				big |= 1u << d;
 				err = 0;
@@ -365,7 +384,7 @@ static int core_build(struct np_rs_core **out, const struct np_obj **pes,
 		memcpy(p, co->prov, co->nprov * sizeof(*p));
 	free(co->prov);
 	co->prov = p;
-	core_hash(co);
+	np__core_hash(co);
 	np__intern_release(&in);
 	np__hashmap_release(&pt);
 	np__arena_release(&scratch);
@@ -599,9 +618,11 @@ static size_t pols_lower(const struct np_ctx *ctx, const char *ns)
 	return lo;
 }
 
-int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
-		       const char *ns, const char *name,
-		       const struct np_compile_opts *opts, struct np_diag *diag)
+/* np_ruleset_compile (tier.c) is this and the tiers folded in. */
+int np__ruleset_compile_np(struct np_ruleset **out, struct np_cluster *c,
+			   const char *ns, const char *name,
+			   const struct np_compile_opts *opts,
+			   struct np_diag *diag)
 {
 	enum np_source src = NP_SOURCE_POLICIES;
 	const struct np_obj **pes = NULL, *pod;
@@ -798,7 +819,17 @@ static struct np_node *pset_node(struct np_arena *a, const struct np_pset *s)
 		    np__map_put(a, e, "protocol",
 				np__node_str(a, np__proto_name(s->r[i].proto))))
 			return NULL;
-		if (s->r[i].lo == 0 && s->r[i].hi == 65535)
+		if (s->r[i].xproto &&
+		    (np__map_put(
+			     a, e, "endProtocol",
+			     np__node_str(a,
+					  np__proto_name((
+						  uint8_t)(s->r[i].proto +
+							   s->r[i].xproto)))) ||
+		     np__map_put(a, e, "port", np__node_int(a, s->r[i].lo)) ||
+		     np__map_put(a, e, "endPort", np__node_int(a, s->r[i].hi))))
+			return NULL;
+		if (s->r[i].xproto || (s->r[i].lo == 0 && s->r[i].hi == 65535))
 			continue;
 		if (np__map_put(a, e, "port", np__node_int(a, s->r[i].lo)))
 			return NULL;

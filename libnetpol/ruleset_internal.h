@@ -11,9 +11,15 @@
 #include "hashmap.h"
 #include "resolve.h"
 
-/* A port range of one protocol; a merged set is sorted and disjoint. */
+/*
+ * A port range of one protocol; a merged set is sorted and disjoint. A
+ * range may span protocols (the folded tiers' complements, tier.c): xproto
+ * more protocols, from proto/lo to (proto + xproto)/hi on the axis
+ * proto << 16 | port that the datapath's slots use. Zero everywhere else.
+ */
 struct np_prange {
 	uint8_t proto;
+	uint8_t xproto;
 	uint16_t lo, hi;
 };
 
@@ -23,11 +29,24 @@ struct np_pset {
 	size_t n;
 };
 
-/* Where an entry came from: "ns/name ingress[2]", or the node. */
+/* Which step of the tiers decided (tier.c); 0: NetworkPolicy alone. */
+enum np_tier {
+	NP_TIER_NETWORK_POLICY = 0,
+	NP_TIER_ADMIN,
+	NP_TIER_BASELINE,
+	NP_TIER_DEFAULT,
+	NP_TIER_NODE,
+};
+
+/*
+ * Where an entry came from: "ns/name ingress[2]", the node, or a cluster
+ * policy's rule (tier ADMIN, BASELINE: pol_name, rule), or the default.
+ */
 struct np_prov {
 	const char *pol_ns; /* NULL: the node's own address */
 	const char *pol_name;
 	int rule;
+	enum np_tier tier;
 };
 
 /* A rule entry while a core is built (scratch memory). */
@@ -84,6 +103,11 @@ struct np_ruleset {
 };
 
 void np__core_put(struct np_rs_core *co);
+/* co->hash from its keys. */
+void np__core_hash(struct np_rs_core *co);
+/* -E2BIG (diag, when not NULL) when a key of dir has too many slots. */
+int np__check_slots(const struct np_rs_core *co, int dir, const char *ns,
+		    const char *name, struct np_diag *diag);
 
 /* Port sets. */
 int np__pset_add(struct np_arena *a, struct np_pset *s, uint8_t proto,
@@ -131,6 +155,12 @@ int np__sort_runs(struct np_arena *a, struct np_rs_entry *ent,
 /* The keys of direction dir of core rs from entries ent, sorted by cidr. */
 int np__closure(struct np_rs_core *rs, const struct np_rs_entry *ent, size_t n,
 		int dir, struct np_intern *in);
+
+/* np_ruleset_compile without the cluster-policy tiers (tier.c's input). */
+int np__ruleset_compile_np(struct np_ruleset **out, struct np_cluster *c,
+			   const char *ns, const char *name,
+			   const struct np_compile_opts *opts,
+			   struct np_diag *diag);
 
 /* Whether a protocol is one a verdict can be asked about. */
 bool np__proto_ok(int proto);

@@ -176,7 +176,8 @@ static void apply_failed(struct np_datapath *dp, const char *pod,
 {
 	static const char *const dn[4] = { "", "ingress", "egress",
 					   "ingress and egress" };
-	unsigned int dirs = err == -E2BIG ? d->fail_closed_dirs & 3 : 0;
+	unsigned int dirs =
+		err == -E2BIG || err == -ENOTSUP ? d->fail_closed_dirs & 3 : 0;
 	char raw[2048], buf[4096], name[1040];
 	int fc = 0;
 

@@ -1,0 +1,1098 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ClusterNetworkPolicy tiers (issue 15), folded at compile time into the
+ * one rule set per pod that the datapath already enforces with one lookup.
+ *
+ * Per pod and direction, a flow is judged as the upstream API says:
+ *
+ *   1. Admin tier: the Admin policies whose subject selects the pod, by
+ *      priority (0 first); at equal priority by policy name (byte order),
+ *      then the policy.networking.k8s.io group before networking.k8s.aws;
+ *      inside a policy, rules in written order. The first rule whose peers
+ *      hold the remote address and whose ports hold the flow decides:
+ *      Accept allows, Deny denies, Pass goes to step 2.
+ *   2. NetworkPolicy: when one isolates the pod in this direction, its
+ *      union of allows is final.
+ *   3. Baseline tier: as step 1 (Pass goes to step 4).
+ *   4. Allowed.
+ *
+ * Two evaluators live here. np__tier_eval() is the reference: it walks the
+ * lists for one flow, straight from the text above. np__tier_fold() turns
+ * the same lists into LPM keys: every prefix of every rule and every key of
+ * the NetworkPolicy rule set forms a laminar family, and for the addresses
+ * whose longest prefix is k the rules that can match are exactly those
+ * with a prefix containing k; the decision list is then run over the whole
+ * (protocol << 16 | port) axis with interval sets. "Allow by default with
+ * exceptions" needs no datapath change: the fold always considers
+ * 0.0.0.0/0 and ::/0 keys, kept when they allow something (the cost: an
+ * LPM walk on a host-key miss for such pods).
+ *
+ * Peers that cannot be enforced (domainNames, nodes: the snapshot has no
+ * Node objects, a peer of a newer API): in an Accept rule the peer matches
+ * nothing (a warning through the cluster's log); in a Deny or Pass rule
+ * the pod's direction cannot be compiled: -ENOTSUP with a diag naming the
+ * policy, the rule and the pod, and diag->fail_closed_dirs set, so that
+ * the caller fails that direction closed (upstream's fail-closed reading).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "opts.h"
+#include "ruleset_internal.h"
+#include "tier.h"
+
+#define AXMAX ((uint32_t)255 << 16 | 65535)
+
+static const char *const dir_names[] = { "ingress", "egress" };
+
+/* --- the ordered rules of a pod ----------------------------------------- */
+
+bool np__tier_any(const struct np_cluster *c)
+{
+	return c->t[NP_KIND_CLUSTER_NETWORK_POLICY].n ||
+	       c->t[NP_KIND_AWS_CLUSTER_NETWORK_POLICY].n;
+}
+
+static bool subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
+			const struct np_obj *pod)
+{
+	struct np_labels tmp;
+	struct np_label one;
+	const struct np_labels *nsl;
+
+	if (!np__pod_selectable(pod))
+		return false;
+	nsl = np__ns_labels(ctx, pod->meta.ns, &tmp, &one);
+	if (p->subject.kind == NP_CNP_PEER_NAMESPACES)
+		return p->subject.sel &&
+		       np__selector_matches(p->subject.sel, nsl);
+	if (p->subject.kind != NP_CNP_PEER_PODS || !p->subject.sel)
+		return false;
+	if (p->subject.ns_sel && !np__selector_matches(p->subject.ns_sel, nsl))
+		return false;
+	return np__selector_matches(p->subject.sel, &pod->meta.labels);
+}
+
+static int trule_cmp(const void *a, const void *b)
+{
+	const struct np_trule *x = a, *y = b;
+	const struct np_cnp *p = &x->pol->cnp, *q = &y->pol->cnp;
+	int r;
+
+	if (p->tier != q->tier)
+		return p->tier < q->tier ? -1 : 1;
+	if (p->priority != q->priority)
+		return p->priority < q->priority ? -1 : 1;
+	r = strcmp(x->pol->meta.name, y->pol->meta.name);
+	if (r)
+		return r;
+	if (p->aws != q->aws)
+		return p->aws ? 1 : -1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static bool peer_enforceable(const struct np_cnp_peer *p)
+{
+	return p->kind == NP_CNP_PEER_NAMESPACES ||
+	       p->kind == NP_CNP_PEER_PODS || p->kind == NP_CNP_PEER_NETWORKS;
+}
+
+int np__tier_rules(struct np_cluster *c, struct np_ctx *ctx,
+		   const struct np_obj *pod, int dir, struct np_trule **out,
+		   size_t *n)
+{
+	static const enum np_kind kinds[] = {
+		NP_KIND_CLUSTER_NETWORK_POLICY,
+		NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
+	};
+	struct np_trule *v = NULL;
+	size_t cap = 0, m = 0, i, j, k, nobj;
+	struct np_obj **objs;
+	int err;
+
+	for (k = 0; k < 2; k++) {
+		err = np__cluster_sorted(c, kinds[k], &objs, &nobj);
+		if (err) {
+			free(v);
+			return err;
+		}
+		for (i = 0; i < nobj; i++) {
+			const struct np_cnp *p = &objs[i]->cnp;
+			const struct np_cnp_rule *r = dir ? p->egress :
+							    p->ingress;
+			size_t nr = dir ? p->negress : p->ningress;
+
+			if (!nr || !subject_has(ctx, p, pod))
+				continue;
+			for (j = 0; j < nr; j++) {
+				if (NP_GROW(v, cap, m + 1)) {
+					free(objs);
+					free(v);
+					return -ENOMEM;
+				}
+				v[m].pol = objs[i];
+				v[m].r = &r[j];
+				v[m].idx = (int)j;
+				m++;
+			}
+		}
+		free(objs);
+	}
+	if (m)
+		qsort(v, m, sizeof(*v), trule_cmp);
+	*out = v;
+	*n = m;
+	return 0;
+}
+
+/*
+ * Unenforceable peers of the pod's rules in dir: Accept ones are logged,
+ * the first Deny or Pass one is an error (diag names it).
+ */
+static int check_enforceable(struct np_cluster *c, const struct np_obj *pod,
+			     int dir, const struct np_trule *tr, size_t n,
+			     struct np_diag *diag)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct np_cnp_rule *r = tr[i].r;
+
+		for (j = 0; j < r->npeers; j++) {
+			if (peer_enforceable(&r->peers[j]))
+				continue;
+			if (r->action == NP_CNP_ACCEPT) {
+				np__log(c->log, c->log_ctx, NP_LOG_WARN,
+					"cnp/%s %s[%d]: peer %zu not enforced "
+					"(needs %s) for pod %s/%s: it matches "
+					"nothing",
+					tr[i].pol->meta.name, dir_names[dir],
+					tr[i].idx, j,
+					r->peers[j].kind ==
+							NP_CNP_PEER_DOMAINS ?
+						"DNS awareness" :
+					r->peers[j].kind == NP_CNP_PEER_NODES ?
+						"Node objects" :
+						"a newer API version",
+					pod->meta.ns, pod->meta.name);
+				continue;
+			}
+			if (diag) {
+				memset(diag, 0, sizeof(*diag));
+				diag->err = -ENOTSUP;
+				diag->fail_closed_dirs = 1u << dir;
+				snprintf(diag->object, sizeof(diag->object),
+					 "Pod %s/%s", pod->meta.ns,
+					 pod->meta.name);
+				snprintf(diag->path, sizeof(diag->path), "%s",
+					 dir_names[dir]);
+				snprintf(
+					diag->message, sizeof(diag->message),
+					"cnp/%s spec.%s[%d].%s[%zu]: Not "
+					"supported: a %s rule with a peer that "
+					"cannot be enforced (%s): failing "
+					"closed",
+					tr[i].pol->meta.name, dir_names[dir],
+					tr[i].idx, dir ? "to" : "from", j,
+					np__cnp_action_name(r->action),
+					r->peers[j].kind ==
+							NP_CNP_PEER_DOMAINS ?
+						"domainNames" :
+					r->peers[j].kind == NP_CNP_PEER_NODES ?
+						"nodes" :
+						"unknown peer type");
+			}
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+/* --- the reference evaluator -------------------------------------------- */
+
+static bool peer_pod_match(const struct np_ctx *ctx,
+			   const struct np_cnp_peer *p,
+			   const struct np_obj *peer)
+{
+	struct np_labels tmp;
+	struct np_label one;
+	const struct np_labels *nsl;
+
+	if (!peer || !np__pod_eligible(peer))
+		return false;
+	nsl = np__ns_labels(ctx, peer->meta.ns, &tmp, &one);
+	if (p->kind == NP_CNP_PEER_NAMESPACES)
+		return p->sel && np__selector_matches(p->sel, nsl);
+	if (p->ns_sel && !np__selector_matches(p->ns_sel, nsl))
+		return false;
+	return p->sel && np__selector_matches(p->sel, &peer->meta.labels);
+}
+
+/* Whether the rule's ports hold proto/port; named ones on pod named_on. */
+static bool ports_hold(const struct np_cnp_rule *r,
+		       const struct np_obj *named_on, uint8_t proto,
+		       uint16_t port)
+{
+	size_t i, j;
+
+	if (!r->nports)
+		return true;
+	for (i = 0; i < r->nports; i++) {
+		const struct np_port *p = &r->ports[i];
+
+		if (p->name) {
+			for (j = 0; named_on && j < named_on->pod.nports; j++) {
+				const struct np_container_port *cp =
+					&named_on->pod.ports[j];
+
+				if (cp->name && !strcmp(cp->name, p->name) &&
+				    cp->proto == proto && cp->port == port)
+					return true;
+			}
+			continue;
+		}
+		if (p->proto != proto)
+			continue;
+		if (!p->has_port ||
+		    (port >= p->port &&
+		     port <= (p->end_port ? p->end_port : p->port)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether rule r matches the flow (unenforceable peers never do). */
+static bool rule_matches(const struct np_ctx *ctx, const struct np_obj *pod,
+			 int dir, const struct np_cnp_rule *r,
+			 const struct np_ip *ip, const struct np_obj *peer,
+			 uint8_t proto, uint16_t port)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->npeers; i++) {
+		const struct np_cnp_peer *p = &r->peers[i];
+		bool hit = false;
+		const struct np_obj *named_on = NULL;
+
+		switch (p->kind) {
+		case NP_CNP_PEER_NAMESPACES:
+		case NP_CNP_PEER_PODS:
+			hit = peer_pod_match(ctx, p, peer);
+			named_on = dir ? peer : pod;
+			break;
+		case NP_CNP_PEER_NETWORKS:
+			for (j = 0; j < p->nnets && !hit; j++)
+				hit = np__cidr_has_ip(&p->nets[j], ip);
+			/* named ports: on the subject pod for ingress */
+			named_on = dir ? NULL : pod;
+			break;
+		default:
+			break;
+		}
+		if (hit && ports_hold(r, named_on, proto, port))
+			return true;
+	}
+	return false;
+}
+
+int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
+		  const struct np_ruleset *nprs, enum np_direction dir,
+		  const struct np_ip *ip, const struct np_obj *peer,
+		  uint8_t proto, uint16_t port, struct np_tier_verdict *v,
+		  struct np_diag *diag)
+{
+	struct np_trule *tr = NULL;
+	struct np_verdict nv;
+	struct np_ctx *ctx;
+	size_t n = 0, i;
+	bool pass = false;
+	int d = dir == NP_DIRECTION_EGRESS, err;
+
+	memset(v, 0, sizeof(*v));
+	v->rule = -1;
+	err = np__ctx_get(c, &ctx);
+	if (!err)
+		err = np__tier_rules(c, ctx, pod, d, &tr, &n);
+	if (!err)
+		err = check_enforceable(c, pod, d, tr, n, diag);
+	if (err)
+		goto out;
+	if (nprs->node_ip.family == ip->family &&
+	    !memcmp(nprs->node_ip.addr, ip->addr, sizeof(ip->addr))) {
+		v->allowed = true;
+		v->tier = NP_TIER_NODE;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct np_trule *t = &tr[i];
+
+		if (t->pol->cnp.tier != NP_CNP_TIER_ADMIN)
+			break;
+		if (pass ||
+		    !rule_matches(ctx, pod, d, t->r, ip, peer, proto, port))
+			continue;
+		if (t->r->action == NP_CNP_PASS) {
+			pass = true;
+			continue;
+		}
+		v->allowed = t->r->action == NP_CNP_ACCEPT;
+		v->tier = NP_TIER_ADMIN;
+		goto decided;
+	}
+	if (nprs->core->isolated[d]) {
+		err = np__ruleset_verdict_ip(nprs, dir, ip, proto, port, &nv);
+		if (err)
+			goto out;
+		v->allowed = nv.allowed;
+		v->tier = NP_TIER_NETWORK_POLICY;
+		goto out;
+	}
+	for (; i < n; i++) {
+		const struct np_trule *t = &tr[i];
+
+		if (!rule_matches(ctx, pod, d, t->r, ip, peer, proto, port))
+			continue;
+		if (t->r->action == NP_CNP_PASS)
+			break;
+		v->allowed = t->r->action == NP_CNP_ACCEPT;
+		v->tier = NP_TIER_BASELINE;
+		goto decided;
+	}
+	v->allowed = true;
+	v->tier = NP_TIER_DEFAULT;
+	goto out;
+decided:
+	v->pol = tr[i].pol;
+	v->rule = tr[i].idx;
+	v->action = tr[i].r->action;
+out:
+	free(tr);
+	return err;
+}
+
+/* --- interval sets over (protocol << 16 | port) ------------------------- */
+
+struct iv {
+	uint32_t lo, hi;
+};
+
+/* sorted, disjoint, not adjacent */
+struct ivs {
+	struct iv *v;
+	size_t n;
+};
+
+static int iv_cmp(const void *a, const void *b)
+{
+	const struct iv *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort and coalesce in place. */
+static void ivs_norm(struct ivs *s)
+{
+	size_t i, n = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), iv_cmp);
+	for (i = 1; i < s->n; i++) {
+		if ((uint64_t)s->v[i].lo <= (uint64_t)s->v[n].hi + 1) {
+			if (s->v[i].hi > s->v[n].hi)
+				s->v[n].hi = s->v[i].hi;
+			continue;
+		}
+		s->v[++n] = s->v[i];
+	}
+	s->n = n + 1;
+}
+
+static int ivs_or(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		  struct ivs *out)
+{
+	struct ivs r;
+
+	r.n = x->n + y->n;
+	r.v = np__arena_alloc(a, (r.n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	if (x->n)
+		memcpy(r.v, x->v, x->n * sizeof(*r.v));
+	if (y->n)
+		memcpy(r.v + x->n, y->v, y->n * sizeof(*r.v));
+	ivs_norm(&r);
+	*out = r;
+	return 0;
+}
+
+static int ivs_and(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		   struct ivs *out)
+{
+	struct ivs r = { 0 };
+	size_t i = 0, j = 0;
+
+	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	while (i < x->n && j < y->n) {
+		uint32_t lo = x->v[i].lo > y->v[j].lo ? x->v[i].lo : y->v[j].lo;
+		uint32_t hi = x->v[i].hi < y->v[j].hi ? x->v[i].hi : y->v[j].hi;
+
+		if (lo <= hi) {
+			r.v[r.n].lo = lo;
+			r.v[r.n].hi = hi;
+			r.n++;
+		}
+		if (x->v[i].hi < y->v[j].hi)
+			i++;
+		else
+			j++;
+	}
+	*out = r;
+	return 0;
+}
+
+/* x minus y */
+static int ivs_sub(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		   struct ivs *out)
+{
+	struct ivs r = { 0 };
+	size_t i, j = 0;
+
+	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	for (i = 0; i < x->n; i++) {
+		uint64_t lo = x->v[i].lo, hi = x->v[i].hi;
+
+		while (j < y->n && y->v[j].hi < lo)
+			j++;
+		for (size_t k = j; k < y->n && y->v[k].lo <= hi; k++) {
+			if (y->v[k].lo > lo) {
+				r.v[r.n].lo = (uint32_t)lo;
+				r.v[r.n].hi = y->v[k].lo - 1;
+				r.n++;
+			}
+			lo = (uint64_t)y->v[k].hi + 1;
+			if (lo > hi)
+				break;
+		}
+		if (lo <= hi) {
+			r.v[r.n].lo = (uint32_t)lo;
+			r.v[r.n].hi = (uint32_t)hi;
+			r.n++;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+static const struct iv full_iv = { 0, AXMAX };
+static const struct ivs full_ivs = { (struct iv *)&full_iv, 1 };
+
+static bool ivs_full(const struct ivs *s)
+{
+	return s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == AXMAX;
+}
+
+static int ivs_from_pset(struct np_arena *a, const struct np_pset *p,
+			 struct ivs *out)
+{
+	size_t i;
+
+	if (p->all) {
+		*out = full_ivs;
+		return 0;
+	}
+	out->n = p->n;
+	out->v = np__arena_alloc(a, (p->n + 1) * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		out->v[i].lo = (uint32_t)p->r[i].proto << 16 | p->r[i].lo;
+		out->v[i].hi = (uint32_t)(p->r[i].proto + p->r[i].xproto)
+				       << 16 |
+			       p->r[i].hi;
+	}
+	ivs_norm(out);
+	return 0;
+}
+
+/* The per-protocol port set of an interval set, in scratch memory. */
+static int pset_from_ivs(struct np_arena *a, const struct ivs *s,
+			 struct np_pset *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (ivs_full(s)) {
+		out->all = true;
+		return 0;
+	}
+	/* one range per interval, spanning protocols: one slot each */
+	for (i = 0; i < s->n; i++) {
+		uint32_t p0 = s->v[i].lo >> 16, p1 = s->v[i].hi >> 16;
+
+		if (np__pset_add(a, out, (uint8_t)p0, s->v[i].lo & 0xffff,
+				 s->v[i].hi & 0xffff))
+			return -ENOMEM;
+		out->r[out->n - 1].xproto = (uint8_t)(p1 - p0);
+	}
+	return 0;
+}
+
+/* --- the fold ------------------------------------------------------------ */
+
+/* One prefix of one rule with the rule's ports for it. */
+struct tent {
+	struct np_cidr cidr;
+	size_t rule; /* index into the ordered rules */
+	struct ivs ports;
+};
+
+struct tbuf {
+	struct tent *v;
+	size_t n, cap;
+};
+
+/* The rule's ports as intervals; named ones resolved on named_on. */
+static int rule_ivs(struct np_arena *a, const struct np_cnp_rule *r,
+		    const struct np_obj *named_on, struct ivs *out)
+{
+	size_t i, j, n = 0;
+
+	if (!r->nports) {
+		*out = full_ivs;
+		return 0;
+	}
+	for (i = 0; i < r->nports; i++)
+		n += r->ports[i].name && named_on ? named_on->pod.nports : 1;
+	out->v = np__arena_alloc(a, (n + 1) * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	out->n = 0;
+	for (i = 0; i < r->nports; i++) {
+		const struct np_port *p = &r->ports[i];
+		uint32_t base = (uint32_t)p->proto << 16;
+
+		if (p->name) {
+			for (j = 0; named_on && j < named_on->pod.nports; j++) {
+				const struct np_container_port *cp =
+					&named_on->pod.ports[j];
+
+				if (!cp->name || strcmp(cp->name, p->name))
+					continue;
+				out->v[out->n].lo = out->v[out->n].hi =
+					(uint32_t)cp->proto << 16 | cp->port;
+				out->n++;
+			}
+			continue;
+		}
+		out->v[out->n].lo = base | (p->has_port ? p->port : 0);
+		out->v[out->n].hi =
+			base |
+			(p->has_port ? (p->end_port ? p->end_port : p->port) :
+				       65535);
+		out->n++;
+	}
+	ivs_norm(out);
+	return 0;
+}
+
+static int tent_add(struct tbuf *b, const struct np_cidr *cidr, size_t rule,
+		    const struct ivs *ports)
+{
+	if (NP_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
+	b->v[b->n].cidr = *cidr;
+	b->v[b->n].rule = rule;
+	b->v[b->n].ports = *ports;
+	b->n++;
+	return 0;
+}
+
+static void host_cidr(const struct np_ip *ip, struct np_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = ip->family;
+	c->len = ip->family == 4 ? 32 : 128;
+	memcpy(c->addr, ip->addr, sizeof(c->addr));
+}
+
+/* Every prefix of the ordered rules, with its ports. */
+static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
+			const struct np_obj *pod, int dir,
+			const struct np_trule *tr, size_t n, struct tbuf *b)
+{
+	struct ivs own, peer_ports;
+	size_t i, j, k, x;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct np_cnp_rule *r = tr[i].r;
+
+		err = rule_ivs(a, r, dir ? NULL : pod, &own);
+		if (err)
+			return err;
+		for (j = 0; j < r->npeers; j++) {
+			const struct np_cnp_peer *p = &r->peers[j];
+
+			if (p->kind == NP_CNP_PEER_NETWORKS) {
+				for (k = 0; k < p->nnets; k++)
+					if (tent_add(b, &p->nets[k], i, &own))
+						return -ENOMEM;
+				continue;
+			}
+			if (p->kind != NP_CNP_PEER_NAMESPACES &&
+			    p->kind != NP_CNP_PEER_PODS)
+				continue;
+			for (k = 0; k < ctx->npods; k++) {
+				const struct np_obj *q = ctx->pods[k];
+				struct np_cidr hc;
+
+				if (!peer_pod_match(ctx, p, q))
+					continue;
+				peer_ports = own;
+				if (dir) {
+					err = rule_ivs(a, r, q, &peer_ports);
+					if (err)
+						return err;
+				}
+				for (x = 0; x < q->pod.nips; x++) {
+					host_cidr(&q->pod.ips[x], &hc);
+					if (tent_add(b, &hc, i, &peer_ports))
+						return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int cidr_sort_cmp(const void *a, const void *b)
+{
+	const struct np_cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* A decided piece: ports and who decided them. */
+struct piece {
+	uint32_t prov;
+	struct ivs ports;
+};
+
+struct pbuf {
+	struct piece *v;
+	size_t n, cap;
+};
+
+static int piece_add(struct pbuf *b, uint32_t prov, const struct ivs *s)
+{
+	if (!s->n)
+		return 0;
+	if (NP_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
+	b->v[b->n].prov = prov;
+	b->v[b->n].ports = *s;
+	b->n++;
+	return 0;
+}
+
+static int piece_cmp(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	return x->prov < y->prov ? -1 : x->prov > y->prov;
+}
+
+/* What the fold needs besides the prefix. */
+struct fold {
+	struct np_arena *a; /* scratch */
+	const struct np_trule *tr;
+	size_t n, nadmin;
+	const struct tent *ent;
+	size_t nent;
+	const struct np_rs_core *np; /* the NetworkPolicy core */
+	int dir;
+	/* provenance: rule i is i; NP contribution j of the NP core is
+	 * np_prov0 + j; the default is def_prov */
+	uint32_t np_prov0, def_prov;
+};
+
+/*
+ * The NetworkPolicy step at prefix k: when the NP core isolates the
+ * direction, u's part it allows is allowed (pieces by its contributors),
+ * the rest denied, and nothing is left undecided.
+ */
+static int np_step(const struct fold *f, const struct np_cidr *k, struct ivs *u,
+		   struct ivs *acc, struct pbuf *pieces)
+{
+	const struct np_rs_key *nk = NULL;
+	struct ivs npset = { 0 }, m, t;
+	size_t j;
+	int err;
+
+	for (j = 0; j < f->np->nkeys[f->dir]; j++) {
+		const struct np_rs_key *q = &f->np->keys[f->dir][j];
+
+		if (np__cidr_contains(&q->cidr, k) &&
+		    (!nk || q->cidr.len > nk->cidr.len))
+			nk = q;
+	}
+	if (nk) {
+		err = ivs_from_pset(f->a, nk->ports, &npset);
+		if (err)
+			return err;
+	}
+	err = ivs_and(f->a, u, &npset, &m);
+	if (!err)
+		err = ivs_or(f->a, acc, &m, acc);
+	for (j = 0; !err && nk && j < nk->ncontrib; j++) {
+		err = ivs_from_pset(f->a, nk->contrib[j].ports, &t);
+		if (!err)
+			err = ivs_and(f->a, &t, &m, &t);
+		if (!err)
+			err = piece_add(pieces,
+					f->np_prov0 + nk->contrib[j].prov, &t);
+	}
+	u->n = 0;
+	return err;
+}
+
+/* The allowed set at prefix k, and the pieces that allowed it. */
+static int fold_at(const struct fold *f, const struct np_cidr *k,
+		   struct ivs *acc, struct pbuf *pieces)
+{
+	struct ivs u = full_ivs, pass = { 0 }, m, rp;
+	size_t i, e;
+	int err;
+
+	pieces->n = 0;
+	*acc = (struct ivs){ 0 };
+	for (i = 0; i <= f->n; i++) {
+		if (i == f->nadmin) {
+			/* Admin Pass goes on to the NetworkPolicy step */
+			err = ivs_or(f->a, &u, &pass, &u);
+			if (err)
+				return err;
+			pass.n = 0;
+			if (f->np->isolated[f->dir]) {
+				err = np_step(f, k, &u, acc, pieces);
+				if (err)
+					return err;
+				break;
+			}
+		}
+		if (i == f->n || (!u.n && !pass.n))
+			break;
+		/* the ports of rule i at k: all its prefixes containing k */
+		rp.n = 0;
+		rp.v = NULL;
+		for (e = 0; e < f->nent; e++) {
+			if (f->ent[e].rule != i ||
+			    !np__cidr_contains(&f->ent[e].cidr, k))
+				continue;
+			err = ivs_or(f->a, &rp, &f->ent[e].ports, &rp);
+			if (err)
+				return err;
+		}
+		if (!rp.n)
+			continue;
+		err = ivs_and(f->a, &u, &rp, &m);
+		if (err)
+			return err;
+		if (!m.n)
+			continue;
+		err = ivs_sub(f->a, &u, &m, &u);
+		if (err)
+			return err;
+		if (f->tr[i].r->action == NP_CNP_ACCEPT) {
+			err = ivs_or(f->a, acc, &m, acc);
+			if (!err)
+				err = piece_add(pieces, (uint32_t)i, &m);
+		} else if (f->tr[i].r->action == NP_CNP_PASS) {
+			err = ivs_or(f->a, &pass, &m, &pass);
+		}
+		if (err)
+			return err;
+	}
+	/* what is left, or passed by Baseline: the default, allowed */
+	err = ivs_or(f->a, &u, &pass, &u);
+	if (!err)
+		err = ivs_or(f->a, acc, &u, acc);
+	if (!err)
+		err = piece_add(pieces, f->def_prov, &u);
+	return err;
+}
+
+/* A new provenance entry in co (malloc'd array, moved later). */
+static uint32_t prov_push(struct np_rs_core *co, size_t *cap,
+			  const struct np_prov *p)
+{
+	if (NP_GROW(co->prov, *cap, co->nprov + 1))
+		return UINT32_MAX;
+	co->prov[co->nprov] = *p;
+	return (uint32_t)co->nprov++;
+}
+
+/* The keys of direction dir of the new core co. */
+static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
+		    const struct np_obj *pod, const struct np_rs_core *np,
+		    int dir, struct np_rs_core *co, size_t *pcap,
+		    struct np_intern *in, struct np_arena *a,
+		    struct np_diag *diag)
+{
+	struct np_trule *tr = NULL;
+	struct tbuf b = { 0 };
+	struct pbuf pieces = { 0 };
+	struct np_cidr *pre = NULL, *stack[130];
+	const struct np_pset **val = NULL;
+	struct np_rs_key *keys = NULL;
+	struct fold f = { 0 };
+	size_t n = 0, npre, i, j, nkeys = 0, sp = 0, *sidx = NULL;
+	int err;
+
+	err = np__tier_rules(c, ctx, pod, dir, &tr, &n);
+	if (!err)
+		err = check_enforceable(c, pod, dir, tr, n, diag);
+	if (!err)
+		err = tier_entries(ctx, a, pod, dir, tr, n, &b);
+	if (err)
+		goto out;
+	f.a = a;
+	f.tr = tr;
+	f.n = n;
+	for (f.nadmin = 0; f.nadmin < n; f.nadmin++)
+		if (tr[f.nadmin].pol->cnp.tier != NP_CNP_TIER_ADMIN)
+			break;
+	f.ent = b.v;
+	f.nent = b.n;
+	f.np = np;
+	f.dir = dir;
+	/* provenance: the rules, the NP core's, the default */
+	for (i = 0; i < n; i++) {
+		struct np_prov p = { 0 };
+
+		p.pol_ns = "";
+		p.pol_name = np__arena_strdup(&co->arena, tr[i].pol->meta.name);
+		p.rule = tr[i].idx;
+		p.tier = tr[i].pol->cnp.tier == NP_CNP_TIER_ADMIN ?
+				 NP_TIER_ADMIN :
+				 NP_TIER_BASELINE;
+		if (!p.pol_name || prov_push(co, pcap, &p) == UINT32_MAX)
+			goto nomem;
+	}
+	f.np_prov0 = (uint32_t)co->nprov;
+	for (i = 0; i < np->nprov; i++) {
+		struct np_prov p = np->prov[i];
+
+		p.pol_ns = p.pol_ns ? np__arena_strdup(&co->arena, p.pol_ns) :
+				      NULL;
+		p.pol_name = np__arena_strdup(&co->arena, p.pol_name);
+		if (!p.pol_name || prov_push(co, pcap, &p) == UINT32_MAX)
+			goto nomem;
+	}
+	{
+		struct np_prov p = { .pol_ns = "",
+				     .pol_name = "default",
+				     .rule = -1,
+				     .tier = NP_TIER_DEFAULT };
+
+		f.def_prov = prov_push(co, pcap, &p);
+		if (f.def_prov == UINT32_MAX)
+			goto nomem;
+	}
+	/* the prefixes: rules', NP keys', and /0 of both families */
+	npre = b.n + np->nkeys[dir] + 2;
+	pre = np__arena_zalloc(a, npre * sizeof(*pre));
+	val = np__arena_zalloc(a, npre * sizeof(*val));
+	sidx = np__arena_zalloc(a, npre * sizeof(*sidx));
+	keys = np__arena_zalloc(&co->arena, npre * sizeof(*keys));
+	if (!pre || !val || !sidx || !keys)
+		goto nomem;
+	for (i = 0; i < b.n; i++)
+		pre[i] = b.v[i].cidr;
+	for (j = 0; j < np->nkeys[dir]; j++)
+		pre[i++] = np->keys[dir][j].cidr;
+	pre[i++].family = 4;
+	pre[i++].family = 6;
+	qsort(pre, npre, sizeof(*pre), cidr_sort_cmp);
+	for (i = j = 0; i < npre; i++)
+		if (!j || cidr_sort_cmp(&pre[j - 1], &pre[i]))
+			pre[j++] = pre[i];
+	npre = j;
+	for (i = 0; i < npre; i++) {
+		const struct np_pset *parent;
+		struct np_rs_contrib *ct;
+		struct np_pset ps;
+		struct ivs acc;
+
+		/* the nearest containing prefix: its value, else the miss */
+		while (sp && !np__cidr_contains(stack[sp - 1], &pre[i]))
+			sp--;
+		parent = sp ? val[sidx[sp - 1]] : NULL;
+		err = fold_at(&f, &pre[i], &acc, &pieces);
+		if (!err)
+			err = pset_from_ivs(a, &acc, &ps);
+		if (err)
+			goto out;
+		val[i] = np__intern_pset(in, &ps);
+		if (!val[i])
+			goto nomem;
+		if (sp < sizeof(stack) / sizeof(stack[0])) {
+			sidx[sp] = i;
+			stack[sp++] = &pre[i];
+		}
+		/* equal to where a lookup falls back: no key */
+		if (parent ? np__pset_eq(parent, val[i]) :
+			     !val[i]->all && !val[i]->n)
+			continue;
+		qsort(pieces.v, pieces.n, sizeof(*pieces.v), piece_cmp);
+		ct = np__arena_zalloc(&co->arena, (pieces.n + 1) * sizeof(*ct));
+		if (!ct)
+			goto nomem;
+		for (j = 0; j < pieces.n; j++) {
+			err = pset_from_ivs(a, &pieces.v[j].ports, &ps);
+			if (err)
+				goto out;
+			ct[j].prov = pieces.v[j].prov;
+			ct[j].ports = np__intern_pset(in, &ps);
+			if (!ct[j].ports)
+				goto nomem;
+		}
+		keys[nkeys].cidr = pre[i];
+		keys[nkeys].ports = val[i];
+		keys[nkeys].contrib = ct;
+		keys[nkeys].ncontrib = (uint32_t)pieces.n;
+		nkeys++;
+	}
+	co->keys[dir] = keys;
+	co->nkeys[dir] = nkeys;
+	co->isolated[dir] = true;
+	/* only /0 keys that allow everything: not isolated at all */
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].cidr.len || !keys[i].ports->all)
+			break;
+	if (i == nkeys && nkeys == 2) {
+		co->isolated[dir] = false;
+		co->nkeys[dir] = 0;
+	}
+	err = 0;
+	goto out;
+nomem:
+	err = -ENOMEM;
+out:
+	free(pieces.v);
+	free(b.v);
+	free(tr);
+	return err;
+}
+
+int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
+		  struct np_ruleset *rs, struct np_diag *diag)
+{
+	struct np_arena arena = { 0 }, scratch = { 0 };
+	struct np_intern in = { 0 };
+	struct np_rs_core *co;
+	struct np_trule *tr;
+	struct np_ctx *ctx;
+	size_t pcap = 0, n;
+	struct np_prov *p;
+	unsigned int big = 0;
+	bool any = false;
+	int d, err;
+
+	if (!np__tier_any(c))
+		return 0;
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	/* no cluster policy rule for this pod: the rule set as it is */
+	for (d = 0; d < 2 && !any; d++) {
+		err = np__tier_rules(c, ctx, pod, d, &tr, &n);
+		if (err)
+			return err;
+		any = n;
+		free(tr);
+	}
+	if (!any)
+		return 0;
+	co = np__arena_zalloc(&arena, sizeof(*co));
+	if (!co)
+		return -ENOMEM;
+	co->arena = arena;
+	co->refs = 1;
+	in.a = &co->arena;
+	for (d = 0; d < 2; d++) {
+		err = fold_dir(c, ctx, pod, rs->core, d, co, &pcap, &in,
+			       &scratch, diag);
+		if (!err) {
+			err = np__check_slots(co, d, pod->meta.ns,
+					      pod->meta.name,
+					      big ? NULL : diag);
+			if (err == -E2BIG) {
+				big |= 1u << d;
+				err = 0;
+			}
+		}
+		if (err)
+			goto fail;
+	}
+	if (big) {
+		if (diag)
+			diag->fail_closed_dirs = big;
+		err = -E2BIG;
+		goto fail;
+	}
+	err = -ENOMEM;
+	p = np__arena_alloc(&co->arena, (co->nprov + 1) * sizeof(*p));
+	if (!p)
+		goto fail;
+	if (co->nprov)
+		memcpy(p, co->prov, co->nprov * sizeof(*p));
+	free(co->prov);
+	co->prov = p;
+	np__core_hash(co);
+	np__intern_release(&in);
+	np__arena_release(&scratch);
+	np__core_put(rs->core);
+	rs->core = co;
+	return 0;
+fail:
+	np__intern_release(&in);
+	np__arena_release(&scratch);
+	free(co->prov);
+	arena = co->arena;
+	np__arena_release(&arena);
+	return err;
+}
+
+int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
+		       const char *ns, const char *name,
+		       const struct np_compile_opts *opts, struct np_diag *diag)
+{
+	const struct np_obj *pod;
+	int err;
+
+	err = np__ruleset_compile_np(out, c, ns, name, opts, diag);
+	if (err ||
+	    NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES) != NP_SOURCE_POLICIES)
+		return err;
+	pod = np__cluster_find(c, NP_KIND_POD, ns, name);
+	if (!pod)
+		return 0;
+	err = np__tier_fold(c, pod, *out, diag);
+	if (err) {
+		np_ruleset_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
