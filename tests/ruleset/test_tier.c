@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * ClusterNetworkPolicy tiers folded into rule sets (libnetpol/tier.c):
+ * hand-written cases from the upstream semantics, and the folded rule set
+ * against the reference evaluator over random small clusters (seeded).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netpol.h>
+
+#include "resolve.h"
+#include "tier.h"
+
+static struct np_cluster *load(const char *yaml)
+{
+	struct np_cluster *c;
+	struct np_diag d;
+	int err;
+
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	err = np_cluster_load_buffer(c, yaml, strlen(yaml), "test.yaml", NULL,
+				     &d);
+	if (err) {
+		char buf[1024];
+
+		np_diag_format(&d, buf, sizeof(buf));
+		cr_assert_fail("load failed: %s\n%s", buf, yaml);
+	}
+	return c;
+}
+
+#define NS(n, l)                                                              \
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: " n ", labels: " l \
+	"}\n---\n"
+#define POD(ns, name, labels, ip, ports)                                       \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: " labels "}\n"                                              \
+	"spec: {containers: [{name: c, ports: " ports "}]}\n"                  \
+	"status: {phase: Running, hostIP: 198.19.255.1, podIP: " ip "}\n---\n"
+#define CNPH(name, tier, prio, subj)                                       \
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"                  \
+	"kind: ClusterNetworkPolicy\nmetadata: {name: " name "}\n"         \
+	"spec:\n  tier: " tier "\n  priority: " #prio "\n  subject: " subj \
+	"\n"
+#define ALL "{namespaces: {}}"
+#define FROM_Y "[{namespaces: {matchLabels: {ns: y}}}]"
+#define TCP80 ", protocols: [{tcp: {destinationPort: {number: 80}}}]"
+#define NPOL(name, body)                                          \
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
+	"metadata: {name: " name ", namespace: x}\nspec:\n" body "---\n"
+
+static const char base[] = NS("x", "{ns: x}") NS("y", "{ns: y}")
+	POD("x", "a", "{app: a}", "10.1.0.1",
+	    "[{name: http, containerPort: 8080}]")
+		POD("x", "b", "{app: b}", "10.1.0.2", "[]")
+			POD("y", "c", "{app: c}", "10.2.0.1", "[]");
+
+static struct np_cluster *with(const char *more)
+{
+	size_t n = strlen(base) + strlen(more) + 8;
+	char *buf = malloc(n);
+	struct np_cluster *c;
+
+	snprintf(buf, n, "%s%s", base, more);
+	c = load(buf);
+	free(buf);
+	return c;
+}
+
+/* The verdict of pod x/a's folded rule set. */
+static bool a_allows(struct np_cluster *c, enum np_direction dir,
+		     const char *peer, enum np_protocol proto, uint16_t port)
+{
+	struct np_ruleset *rs = NULL;
+	struct np_verdict v;
+	struct np_diag d;
+	int err = np_ruleset_compile(&rs, c, "x", "a", NULL, &d);
+
+	cr_assert_eq(err, 0, "compile: %d %s", err, d.message);
+	cr_assert_eq(np_ruleset_verdict(rs, dir, peer, proto, port, &v), 0);
+	np_ruleset_free(rs);
+	return v.allowed;
+}
+
+#define IN NP_DIRECTION_INGRESS
+#define EG NP_DIRECTION_EGRESS
+#define TCP NP_PROTOCOL_TCP
+#define UDP NP_PROTOCOL_UDP
+
+Test(tier, admin_deny_over_networkpolicy_allow)
+{
+	struct np_cluster *c = with(
+		NPOL("np", "  podSelector: {matchLabels: {app: a}}\n"
+			   "  ingress: [{ports: [{port: 80}]}]\n")
+			CNPH("deny-y", "Admin", 5,
+			     ALL) "  ingress:\n"
+				  "  - {action: Deny, from: " FROM_Y "}\n");
+
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	cr_expect(a_allows(c, IN, "10.1.0.2", TCP, 80));
+	cr_expect(!a_allows(c, IN, "10.1.0.2", TCP, 81), "NP still isolates");
+	/* egress untouched: no rules in that direction */
+	cr_expect(a_allows(c, EG, "10.2.0.1", UDP, 53));
+	np_cluster_free(c);
+}
+
+Test(tier, admin_pass_goes_to_networkpolicy_then_baseline)
+{
+	static const char pols[] = CNPH(
+		"pass-y", "Admin", 1,
+		ALL) "  ingress:\n"
+		     "  - {action: Pass, from: " FROM_Y "}\n---\n" CNPH(
+			     "deny-y", "Admin", 2,
+			     ALL) "  ingress:\n"
+				  "  - {action: Deny, from: " FROM_Y
+				  "}\n---\n" CNPH(
+					  "base-deny", "Baseline", 1,
+					  ALL) "  ingress:\n"
+					       "  - {action: Deny, from: " FROM_Y
+					       "}\n---\n";
+	struct np_cluster *c = with(pols);
+
+	/* Pass skips the Admin Deny; no NP isolates: Baseline denies */
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+	c = with(
+		NPOL("np", "  podSelector: {}\n"
+			   "  ingress: [{from: [{namespaceSelector: {}}]}]\n")
+			CNPH("pass-y", "Admin", 1,
+			     ALL) "  ingress:\n"
+				  "  - {action: Pass, from: " FROM_Y
+				  "}\n---\n" CNPH(
+					  "deny-y", "Admin", 2,
+					  ALL) "  ingress:\n"
+					       "  - {action: Deny, from: " FROM_Y
+					       "}\n---\n" CNPH(
+						       "base-deny", "Baseline",
+						       1,
+						       ALL) "  ingress:\n"
+							    "  - {action: Deny, from: " FROM_Y
+							    "}\n");
+	/* the NetworkPolicy isolates and allows: final, Baseline unused */
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+Test(tier, priority_decides)
+{
+	struct np_cluster *c = with(CNPH(
+		"z-accept", "Admin", 5,
+		ALL) "  ingress:\n"
+		     "  - {action: Accept, from: " FROM_Y
+		     "}\n---\n" CNPH("a-deny", "Admin", 3,
+				     ALL) "  ingress:\n"
+					  "  - {action: Deny, from: " FROM_Y
+					  "}\n");
+
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+	c = with(CNPH("z-accept", "Admin", 2,
+		      ALL) "  ingress:\n"
+			   "  - {action: Accept, from: " FROM_Y "}\n---\n" CNPH(
+				   "a-deny", "Admin", 3,
+				   ALL) "  ingress:\n"
+					"  - {action: Deny, from: " FROM_Y
+					"}\n");
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+/* Equal priority: the policy whose name sorts first decides (documented). */
+Test(tier, equal_priority_by_name)
+{
+	struct np_cluster *c = with(CNPH(
+		"aaa", "Admin", 7,
+		ALL) "  ingress:\n"
+		     "  - {action: Accept, from: " FROM_Y
+		     "}\n---\n" CNPH("bbb", "Admin", 7,
+				     ALL) "  ingress:\n"
+					  "  - {action: Deny, from: " FROM_Y
+					  "}\n");
+
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+	c = with(CNPH("bbb", "Admin", 7,
+		      ALL) "  ingress:\n"
+			   "  - {action: Accept, from: " FROM_Y "}\n---\n" CNPH(
+				   "aaa", "Admin", 7,
+				   ALL) "  ingress:\n"
+					"  - {action: Deny, from: " FROM_Y
+					"}\n");
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+Test(tier, rule_order_inside_a_policy)
+{
+	struct np_cluster *c =
+		with(CNPH("p", "Admin", 1,
+			  ALL) "  ingress:\n"
+			       "  - {action: Accept, from: " FROM_Y TCP80 "}\n"
+			       "  - {action: Deny, from: " FROM_Y "}\n");
+
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 81));
+	cr_expect(!a_allows(c, IN, "10.2.0.1", UDP, 80));
+	cr_expect(a_allows(c, IN, "10.1.0.2", TCP, 81), "other peers: default");
+	np_cluster_free(c);
+	c = with(CNPH("p", "Admin", 1,
+		      ALL) "  ingress:\n"
+			   "  - {action: Deny, from: " FROM_Y "}\n"
+			   "  - {action: Accept, from: " FROM_Y TCP80 "}\n");
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+Test(tier, baseline_only_without_isolating_networkpolicy)
+{
+	static const char bdeny[] =
+		CNPH("b", "Baseline", 1, ALL) "  ingress:\n"
+					      "  - {action: Deny, from: " FROM_Y
+					      "}\n";
+	struct np_cluster *c = with(bdeny);
+
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	cr_expect(a_allows(c, IN, "10.1.0.2", TCP, 80));
+	np_cluster_free(c);
+	/* an egress-only NetworkPolicy does not isolate ingress */
+	c = with(
+		NPOL("eg", "  podSelector: {}\n  policyTypes: [Egress]\n") "---\n" CNPH(
+			"b", "Baseline", 1,
+			ALL) "  ingress:\n"
+			     "  - {action: Deny, from: " FROM_Y "}\n");
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	cr_expect(!a_allows(c, EG, "10.2.0.1", TCP, 80), "NP egress deny");
+	np_cluster_free(c);
+	c = with(NPOL("in", "  podSelector: {}\n"
+			    "  ingress: [{from: [{namespaceSelector: {}}]}]\n")
+			 CNPH("b", "Baseline", 1,
+			      ALL) "  ingress:\n"
+				   "  - {action: Deny, from: " FROM_Y "}\n");
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+Test(tier, baseline_pass_is_default_allow)
+{
+	struct np_cluster *c = with(CNPH(
+		"b1", "Baseline", 1,
+		ALL) "  ingress:\n"
+		     "  - {action: Pass, from: " FROM_Y
+		     "}\n---\n" CNPH("b2", "Baseline", 2,
+				     ALL) "  ingress:\n"
+					  "  - {action: Deny, from: " FROM_Y
+					  "}\n");
+
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80));
+	np_cluster_free(c);
+}
+
+/* Allow by default with one exception: spans across protocols, few slots. */
+Test(tier, default_allow_with_port_exception)
+{
+	struct np_cluster *c =
+		with(CNPH("no-http-out", "Admin", 1,
+			  ALL) "  egress:\n"
+			       "  - {action: Deny, to: [{networks: [0.0.0.0/0, "
+			       "\"::/0\"]}]" TCP80 "}\n");
+	struct np_ruleset *rs = NULL;
+	struct np_mapset *ms = NULL;
+	char *text = NULL;
+
+	cr_expect(!a_allows(c, EG, "8.8.8.8", TCP, 80));
+	cr_expect(!a_allows(c, EG, "10.2.0.1", TCP, 80));
+	cr_expect(!a_allows(c, EG, "2001:db8::1", TCP, 80));
+	cr_expect(a_allows(c, EG, "8.8.8.8", TCP, 81));
+	cr_expect(a_allows(c, EG, "8.8.8.8", TCP, 79));
+	cr_expect(a_allows(c, EG, "8.8.8.8", UDP, 80));
+	cr_expect(a_allows(c, EG, "2001:db8::1", NP_PROTOCOL_SCTP, 80));
+	cr_expect(a_allows(c, IN, "8.8.8.8", TCP, 80), "ingress untouched");
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_TEXT, &text), 0);
+	cr_expect(strstr(text, "0.0.0.0/0"), "%s", text);
+	cr_expect(strstr(text, "::/0"), "%s", text);
+	cr_expect(strstr(text, "cnp/no-http-out") == NULL,
+		  "a Deny allows nothing: %s", text);
+	cr_expect(strstr(text, "default (no tier decided)"), "%s", text);
+	np_free(text);
+	/* the map set encodes it: two slots per family key */
+	cr_assert_eq(np_mapset_encode(&ms, rs), 0);
+	np_mapset_free(ms);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+Test(tier, accept_provenance)
+{
+	struct np_cluster *c = with(
+		NPOL("np", "  podSelector: {}\n  ingress: []\n")
+			CNPH("acc", "Admin", 1,
+			     ALL) "  ingress:\n"
+				  "  - {action: Accept, from: " FROM_Y TCP80
+				  "}\n");
+	struct np_ruleset *rs = NULL;
+	struct np_verdict v;
+
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "10.2.0.1", TCP, 80, &v), 0);
+	cr_expect(v.allowed);
+	cr_expect_str_eq(v.policies, "cnp/acc ingress[0] (Admin)");
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "10.2.0.1", TCP, 81, &v), 0);
+	cr_expect(!v.allowed, "the NetworkPolicy isolates");
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+/* No cluster policy for the pod: the NetworkPolicy rule set, same hash. */
+Test(tier, no_cost_without_rules_for_the_pod)
+{
+	struct np_cluster *c = with(
+		NPOL("np",
+		     "  podSelector: {}\n  ingress: [{ports: [{port: 80}]}]\n")
+			CNPH("other", "Admin", 1,
+			     "{pods: {podSelector: {matchLabels: {app: c}}}}") "  ingress:\n"
+									       "  - {action: Deny, from: " FROM_Y
+									       "}\n");
+	struct np_ruleset *rs = NULL, *np = NULL;
+
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np__ruleset_compile_np(&np, c, "x", "a", NULL, NULL), 0);
+	cr_expect_eq(np_ruleset_hash(rs), np_ruleset_hash(np));
+	np_ruleset_free(rs);
+	np_ruleset_free(np);
+	np_cluster_free(c);
+}
+
+Test(tier, domain_names)
+{
+	struct np_cluster *c = with(CNPH(
+		"dns-ok", "Admin", 1,
+		ALL) "  egress:\n"
+		     "  - {action: Accept, to: [{domainNames: [example.com]}, "
+		     "{pods: {podSelector: {matchLabels: {app: c}}}}]}\n"
+		     "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n");
+	struct np_ruleset *rs = NULL;
+	struct np_diag d;
+	int err;
+
+	/* Accept: the domain matches nothing, the rest is enforced */
+	cr_expect(a_allows(c, EG, "10.2.0.1", TCP, 443));
+	cr_expect(!a_allows(c, EG, "93.184.216.34", TCP, 443));
+	np_cluster_free(c);
+	c = with(CNPH(
+		"dns-deny", "Admin", 1,
+		ALL) "  egress:\n"
+		     "  - {action: Accept, to: [{networks: [10.0.0.0/8]}]}\n"
+		     "  - {action: Deny, to: [{domainNames: [example.com]}]}\n");
+	err = np_ruleset_compile(&rs, c, "x", "a", NULL, &d);
+	cr_expect_eq(err, -ENOTSUP);
+	cr_expect_null(rs);
+	cr_expect_eq(d.fail_closed_dirs, 2u, "egress fails closed");
+	cr_expect(strstr(d.message, "cnp/dns-deny spec.egress[1].to[0]"), "%s",
+		  d.message);
+	cr_expect(strstr(d.message, "domainNames"), "%s", d.message);
+	cr_expect_str_eq(d.object, "Pod x/a");
+	np_cluster_free(c);
+}
+
+/* --- differential: the fold against the reference ------------------------ */
+
+static uint64_t rng;
+
+static unsigned int rnd(unsigned int n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned int)(rng % n);
+}
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void put(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+		va_end(ap);
+		if ((size_t)n < b->cap - b->n)
+			break;
+		b->cap = b->cap * 2 + n + 64;
+		b->p = realloc(b->p, b->cap);
+		cr_assert_not_null(b->p);
+	}
+	b->n += (size_t)n;
+}
+
+static const char *const apps[] = { "a", "b", "c" };
+static const char *const nss[] = { "x", "y", "z" };
+
+static void rand_sel(struct sbuf *b)
+{
+	switch (rnd(3)) {
+	case 0:
+		put(b, "{}");
+		break;
+	default:
+		put(b, "{matchLabels: {app: %s}}", apps[rnd(3)]);
+	}
+}
+
+static void rand_peer(struct sbuf *b, bool egress, bool *nets)
+{
+	static const char *const cidrs[] = {
+		"10.0.0.0/8", "10.1.0.0/16",	"10.1.0.2/32",
+		"0.0.0.0/0",  "192.168.0.0/16", "\"::/0\"",
+	};
+	unsigned int i, j;
+
+	switch (rnd(egress ? 4 : 3)) {
+	case 0:
+		put(b, "{namespaces: {matchLabels: {ns: %s}}}", nss[rnd(3)]);
+		break;
+	case 1:
+		put(b, "{pods: {podSelector: ");
+		rand_sel(b);
+		put(b, "}}");
+		break;
+	case 2:
+		put(b,
+		    "{pods: {namespaceSelector: {matchLabels: {ns: %s}}, "
+		    "podSelector: ",
+		    nss[rnd(3)]);
+		rand_sel(b);
+		put(b, "}}");
+		break;
+	default:
+		*nets = true;
+		i = rnd(6);
+		put(b, "{networks: [%s", cidrs[i]);
+		j = rnd(3) + 3;
+		if (rnd(2) && j != i)
+			put(b, ", %s", cidrs[j]);
+		put(b, "]}");
+	}
+}
+
+static void rand_ports(struct sbuf *b, bool named_ok)
+{
+	unsigned int n = rnd(3), i;
+
+	if (!n)
+		return;
+	put(b, ", protocols: [");
+	for (i = 0; i < n; i++) {
+		if (i)
+			put(b, ", ");
+		switch (rnd(named_ok ? 5 : 4)) {
+		case 0:
+			put(b, "{tcp: {destinationPort: {number: 80}}}");
+			break;
+		case 1:
+			put(b, "{tcp: {destinationPort: {range: {start: 79, "
+			       "end: 81}}}}");
+			break;
+		case 2:
+			put(b, "{udp: {destinationPort: {number: 53}}}");
+			break;
+		case 3:
+			put(b, "{sctp: {destinationPort: {number: 80}}}");
+			break;
+		default:
+			put(b, "{destinationNamedPort: http}");
+		}
+	}
+	put(b, "]");
+}
+
+static void rand_rule(struct sbuf *b, bool egress)
+{
+	static const char *const actions[] = { "Accept", "Deny", "Pass" };
+	struct sbuf peers = { 0 };
+	unsigned int n = rnd(2) + 1, i;
+	bool nets = false;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			put(&peers, ", ");
+		rand_peer(&peers, egress, &nets);
+	}
+	put(b, "  - {action: %s, %s: [%s]", actions[rnd(3)],
+	    egress ? "to" : "from", peers.p);
+	/* upstream: no named port with networks peers */
+	rand_ports(b, !nets);
+	put(b, "}\n");
+	free(peers.p);
+}
+
+static char *rand_cluster(void)
+{
+	struct sbuf b = { 0 };
+	unsigned int i, j, n;
+
+	for (i = 0; i < 3; i++)
+		put(&b,
+		    "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s, "
+		    "labels: {ns: %s}}\n---\n",
+		    nss[i], nss[i]);
+	for (i = 0; i < 6; i++) {
+		unsigned int ns = rnd(3);
+
+		put(&b,
+		    "apiVersion: v1\nkind: Pod\nmetadata: {name: p%u, "
+		    "namespace: %s, labels: {app: %s}}\n"
+		    "spec: {containers: [{name: c, ports: [%s]}]}\n"
+		    "status: {phase: Running, hostIP: 198.19.255.1, "
+		    "podIP: 10.%u.0.%u}\n---\n",
+		    i, nss[ns], apps[rnd(3)],
+		    rnd(3) == 0 ? "" :
+		    rnd(2)	? "{name: http, containerPort: 80}" :
+				  "{name: http, containerPort: 8080}, "
+				  "{name: dns, containerPort: 53, protocol: UDP}",
+		    ns, i + 1);
+	}
+	n = rnd(3);
+	for (i = 0; i < n; i++) {
+		put(&b,
+		    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		    "metadata: {name: np%u, namespace: %s}\nspec:\n"
+		    "  podSelector: ",
+		    i, nss[rnd(3)]);
+		rand_sel(&b);
+		put(&b, "\n  policyTypes: [%s]\n",
+		    (const char *[]){ "Ingress", "Egress",
+				      "Ingress, Egress" }[rnd(3)]);
+		put(&b,
+		    "  ingress: [{from: [{podSelector: {matchLabels: "
+		    "{app: %s}}, namespaceSelector: {}}, {ipBlock: "
+		    "{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]%s}]\n",
+		    apps[rnd(3)],
+		    rnd(2) ? ", ports: [{port: 80}, {port: http}]" : "");
+		put(&b,
+		    "  egress: [{to: [{podSelector: {matchLabels: "
+		    "{app: %s}}, namespaceSelector: {}}]%s}]\n---\n",
+		    apps[rnd(3)], rnd(2) ? ", ports: [{port: 80}]" : "");
+	}
+	n = rnd(4) + 1;
+	for (i = 0; i < n; i++) {
+		unsigned int k;
+
+		put(&b,
+		    "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		    "kind: ClusterNetworkPolicy\nmetadata: {name: c%u}\n"
+		    "spec:\n  tier: %s\n  priority: %u\n  subject: ",
+		    rnd(10) * 10 + i, rnd(2) ? "Admin" : "Baseline", rnd(3));
+		switch (rnd(3)) {
+		case 0:
+			put(&b, "{namespaces: {}}");
+			break;
+		case 1:
+			put(&b, "{namespaces: {matchLabels: {ns: %s}}}",
+			    nss[rnd(3)]);
+			break;
+		default:
+			put(&b, "{pods: {podSelector: ");
+			rand_sel(&b);
+			put(&b, "}}");
+		}
+		put(&b, "\n");
+		for (j = 0; j < 2; j++) {
+			k = rnd(4);
+			if (!k)
+				continue;
+			put(&b, "  %s:\n", j ? "egress" : "ingress");
+			while (k--)
+				rand_rule(&b, j);
+		}
+		put(&b, "---\n");
+	}
+	return b.p;
+}
+
+static const char *const probes[] = {
+	"10.0.0.1", "10.0.0.2",	    "10.1.0.3",	   "10.1.0.4", "10.2.0.5",
+	"10.2.0.6", "10.1.0.2",	    "10.1.0.200",  "10.3.3.3", "192.168.1.1",
+	"8.8.8.8",  "198.19.255.1", "2001:db8::1", "fd00::1",
+};
+static const uint16_t ports[] = { 1, 52, 53, 54, 79, 80, 81, 8080, 65535 };
+static const enum np_protocol protos[] = { NP_PROTOCOL_TCP, NP_PROTOCOL_UDP,
+					   NP_PROTOCOL_SCTP };
+
+static const struct np_obj *pod_at(struct np_ctx *ctx, const struct np_ip *ip)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->npods; i++)
+		for (j = 0; j < ctx->pods[i]->pod.nips; j++)
+			if (np__pod_eligible(ctx->pods[i]) &&
+			    !memcmp(&ctx->pods[i]->pod.ips[j], ip, sizeof(*ip)))
+				return ctx->pods[i];
+	return NULL;
+}
+
+Test(tier, fold_equals_reference, .timeout = 120)
+{
+	unsigned int seed, compared = 0, big = 0, tiers[5][2] = { { 0 } };
+
+	for (seed = 1; seed <= 150; seed++) {
+		char *yaml;
+		struct np_cluster *c;
+		struct np_ctx *ctx;
+		size_t i;
+
+		rng = 0x9e3779b97f4a7c15ULL * seed;
+		yaml = rand_cluster();
+		c = load(yaml);
+		cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		for (i = 0; i < ctx->npods; i++) {
+			const struct np_obj *pod = ctx->pods[i];
+			struct np_ruleset *rs = NULL, *np = NULL;
+			struct np_diag d;
+			size_t p, q, r;
+			int err;
+			int dir;
+
+			err = np_ruleset_compile(&rs, c, pod->meta.ns,
+						 pod->meta.name, NULL, &d);
+			if (err == -E2BIG) {
+				big++;
+				continue;
+			}
+			cr_assert_eq(err, 0, "seed %u %s/%s: %d %s\n%s", seed,
+				     pod->meta.ns, pod->meta.name, err,
+				     d.message, yaml);
+			cr_assert_eq(np__ruleset_compile_np(
+					     &np, c, pod->meta.ns,
+					     pod->meta.name, NULL, &d),
+				     0);
+			/* the context may have been rebuilt: ask again */
+			cr_assert_eq(np__ctx_get(c, &ctx), 0);
+			for (dir = 0; dir < 2; dir++)
+				for (p = 0;
+				     p < sizeof(probes) / sizeof(*probes); p++)
+					for (q = 0; q < 3; q++)
+						for (r = 0;
+						     r < sizeof(ports) /
+								 sizeof(*ports);
+						     r++) {
+							struct np_verdict v;
+							struct np_tier_verdict t;
+							struct np_ip ip;
+
+							cr_assert_eq(
+								np_ruleset_verdict(
+									rs, dir,
+									probes[p],
+									protos[q],
+									ports[r],
+									&v),
+								0);
+							cr_assert_eq(
+								np__ip_parse(
+									probes[p],
+									&ip),
+								0);
+							cr_assert_eq(
+								np__tier_eval(
+									c, pod,
+									np, dir,
+									&ip,
+									pod_at(ctx,
+									       &ip),
+									(uint8_t)protos
+										[q],
+									ports[r],
+									&t,
+									NULL),
+								0);
+							cr_assert_eq(
+								v.allowed,
+								t.allowed,
+								"seed %u pod "
+								"%s/%s %s "
+								"peer %s %s/"
+								"%u: fold %d "
+								"reference %d "
+								"(tier %d)\n%s",
+								seed,
+								pod->meta.ns,
+								pod->meta.name,
+								dir ? "egress" :
+								      "ingress",
+								probes[p],
+								np_protocol_name(
+									protos[q]),
+								ports[r],
+								v.allowed,
+								t.allowed,
+								t.tier, yaml);
+							compared++;
+							tiers[t.tier]
+							     [t.allowed]++;
+						}
+			{
+				/* and the map set encodes it */
+				struct np_mapset *ms = NULL;
+
+				cr_assert_eq(np_mapset_encode(&ms, rs), 0);
+				np_mapset_free(ms);
+			}
+			np_ruleset_free(rs);
+			np_ruleset_free(np);
+		}
+		np_cluster_free(c);
+		free(yaml);
+	}
+	cr_log_info("%u verdicts compared, %u rule sets over the slots",
+		    compared, big);
+	for (seed = 0; seed < 5; seed++)
+		cr_log_info("tier %u: %u allowed, %u denied", seed,
+			    tiers[seed][1], tiers[seed][0]);
+	/* every step decided some flows both ways (not for NODE, DEFAULT) */
+	for (seed = 0; seed < 3; seed++)
+		cr_expect(tiers[seed][0] && tiers[seed][1], "tier %u", seed);
+	cr_expect_gt(compared, 100000u);
+	cr_expect_eq(big, 0u);
+}
