@@ -120,18 +120,25 @@ void np__pset_text(struct np_strbuf *sb, const struct np_pset *s,
 	for (i = 0; i < s->n; i++) {
 		r = &s->r[i];
 		if (r->xproto) {
-			/* a span across protocols: "TCP 81 - UDP 52" */
-			const char *p1 = np__proto_name(r->proto);
-			const char *p2 =
-				np__proto_name((uint8_t)(r->proto + r->xproto));
+			/*
+			 * A span across protocols (tier.c): "TCP 81 - UDP 52",
+			 * a protocol without a name as its number.
+			 */
+			uint8_t p2 = (uint8_t)(r->proto + r->xproto);
+			const char *n1 =
+				np_protocol_name((enum np_protocol)r->proto);
+			const char *n2 = np_protocol_name((enum np_protocol)p2);
+			char b1[8], b2[8];
 
+			snprintf(b1, sizeof(b1), "%u", r->proto);
+			snprintf(b2, sizeof(b2), "%u", p2);
 			if (style == NP_PSET_TEXT_MAP)
-				np__sb_printf(sb, " %s/%u-%s/%u", p1, r->lo, p2,
-					      r->hi);
+				np__sb_printf(sb, " %s/%u-%s/%u", n1 ? n1 : b1,
+					      r->lo, n2 ? n2 : b2, r->hi);
 			else
 				np__sb_printf(sb, "%s%s %u - %s %u",
-					      i ? ", " : "", p1, r->lo, p2,
-					      r->hi);
+					      i ? ", " : "", n1 ? n1 : b1,
+					      r->lo, n2 ? n2 : b2, r->hi);
 			continue;
 		}
 		if (style == NP_PSET_TEXT_MAP) {

@@ -167,7 +167,8 @@ usage:
 }
 
 /*
- * A pod whose rules cannot be enforced (-E2BIG: a limit, a full map) fails
+ * A pod whose rules cannot be enforced (-E2BIG: a limit, a full map;
+ * -ENOTSUP: a cluster-policy Deny or Pass with a peer it cannot enforce) fails
  * closed in the directions the diag names; on any other error it keeps its
  * last good rules. Either way one line on stderr names the pod and why.
  */
