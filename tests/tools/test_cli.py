@@ -91,6 +91,32 @@ r = run("validate", "-", stdin=cnp.replace("1001", "1000").replace(
     "destinationNamedPort: http", "tcp: {destinationPort: {number: 53}}"))
 check("validate: a valid ClusterNetworkPolicy exits 0",
       r.returncode == 0 and not r.stderr, r.stderr)
+# issue 15: the tiers are folded into the rule set compile and verdict use
+tiered = ("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+          "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, "
+          "labels: {pod: a}}\nspec: {containers: [{name: c}]}\n"
+          "status: {phase: Running, podIP: 198.18.1.1}\n---\n"
+          "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+          "kind: ClusterNetworkPolicy\nmetadata: {name: no-http}\nspec:\n"
+          "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n"
+          "  egress:\n  - action: Deny\n    to: [{networks: [0.0.0.0/0]}]\n"
+          "    protocols: [{tcp: {destinationPort: {number: 80}}}]\n")
+r = run("compile", "-", "--pod", "x/a", stdin=tiered)
+check("compile: an Admin port Deny is a default-allow /0 key with spans",
+      r.returncode == 0 and "0.0.0.0/0" in r.stdout and
+      "TCP 81 - 255 65535" in r.stdout and
+      "default (no tier decided)" in r.stdout, r.stdout + r.stderr)
+r = run("verdict", "-", "--from", "x/a", "--to", "192.0.2.1", "--port", "80",
+        stdin=tiered)
+r2 = run("verdict", "-", "--from", "x/a", "--to", "192.0.2.1", "--port", "81",
+         stdin=tiered)
+check("verdict: the Admin Deny denies TCP 80, TCP 81 is allowed",
+      r.returncode != 0 and r2.returncode == 0, r.stdout + r2.stdout)
+r = run("compile", "-", "--pod", "x/a", stdin=tiered.replace(
+    "networks: [0.0.0.0/0]", "domainNames: [example.com]"))
+check("compile: a Deny with domainNames fails closed, named, exit 2",
+      r.returncode == 2 and "cnp/no-http spec.egress[0].to[0]" in r.stderr
+      and "domainNames" in r.stderr and "Pod x/a" in r.stderr, r.stderr)
 r = run("validate", "/nonexistent.yaml")
 check("validate: missing file reported", r.returncode != 0 and
       "/nonexistent.yaml" in r.stderr, r.stderr)
