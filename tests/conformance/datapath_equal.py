@@ -20,6 +20,12 @@ for d in sorted(glob.glob(os.path.join(conf, "cases", "*", ""))):
     cases.append((os.path.basename(d.rstrip("/")),
                   [os.path.join(conf, "model.yaml"),
                    os.path.join(d, "policy.yaml")] + args))
+# ClusterNetworkPolicy tiers folded into rule sets (not in cases/: those
+# also run from PolicyEndpoints, which carry no cluster policy)
+for f in sorted(glob.glob(os.path.join(conf, "tiers", "*.yaml"))):
+    cases.append(("tiers/" + os.path.basename(f),
+                  [os.path.join(conf, "model.yaml"), f, "--ports", "80,81",
+                   "--protocols", "TCP,UDP"]))
 cases.append(("stars", sorted(glob.glob(os.path.join(stars, "*.yaml"))) +
               ["--ports", "80,6379,9000,9001"]))
 
