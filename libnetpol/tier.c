@@ -771,12 +771,24 @@ static int np_step(const struct fold *f, const struct np_cidr *k, struct ivs *u,
 static int fold_at(const struct fold *f, const struct np_cidr *k,
 		   struct ivs *acc, struct pbuf *pieces)
 {
-	struct ivs u = full_ivs, pass = { 0 }, m, rp;
+	struct ivs u = full_ivs, pass = { 0 }, m, rp, *rps;
 	size_t i, e;
 	int err;
 
 	pieces->n = 0;
 	*acc = (struct ivs){ 0 };
+	/* the ports of each rule at k: all its prefixes containing k */
+	rps = np__arena_zalloc(f->a, (f->n + 1) * sizeof(*rps));
+	if (!rps)
+		return -ENOMEM;
+	for (e = 0; e < f->nent; e++) {
+		if (!np__cidr_contains(&f->ent[e].cidr, k))
+			continue;
+		err = ivs_or(f->a, &rps[f->ent[e].rule], &f->ent[e].ports,
+			     &rps[f->ent[e].rule]);
+		if (err)
+			return err;
+	}
 	for (i = 0; i <= f->n; i++) {
 		if (i == f->nadmin) {
 			/* Admin Pass goes on to the NetworkPolicy step */
@@ -793,17 +805,7 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 		}
 		if (i == f->n || (!u.n && !pass.n))
 			break;
-		/* the ports of rule i at k: all its prefixes containing k */
-		rp.n = 0;
-		rp.v = NULL;
-		for (e = 0; e < f->nent; e++) {
-			if (f->ent[e].rule != i ||
-			    !np__cidr_contains(&f->ent[e].cidr, k))
-				continue;
-			err = ivs_or(f->a, &rp, &f->ent[e].ports, &rp);
-			if (err)
-				return err;
-		}
+		rp = rps[i];
 		if (!rp.n)
 			continue;
 		err = ivs_and(f->a, &u, &rp, &m);

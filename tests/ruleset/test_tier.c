@@ -736,3 +736,33 @@ Test(tier, fold_equals_reference, .timeout = 120)
 	cr_expect_gt(compared, 100000u);
 	cr_expect_eq(big, 0u);
 }
+
+/* networking.k8s.aws: the same model; at equal name, upstream goes first. */
+Test(tier, aws_group)
+{
+	static const char aws[] =
+		"apiVersion: networking.k8s.aws/v1alpha1\n"
+		"kind: ClusterNetworkPolicy\nmetadata: {name: same}\n"
+		"spec:\n  tier: Admin\n  priority: 4\n"
+		"  subject: {namespaces: {}}\n  ingress:\n"
+		"  - {action: Deny, from: " FROM_Y
+		", ports: [{portNumber: {protocol: TCP, port: 80}}]}\n---\n";
+	struct np_cluster *c = with(aws);
+
+	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 81));
+	cr_expect(a_allows(c, IN, "10.1.0.2", TCP, 80));
+	np_cluster_free(c);
+	{
+		char buf[4096];
+
+		snprintf(buf, sizeof(buf), "%s%s", aws,
+			 CNPH("same", "Admin", 4,
+			      ALL) "  ingress:\n"
+				   "  - {action: Accept, from: " FROM_Y "}\n");
+		c = with(buf);
+	}
+	cr_expect(a_allows(c, IN, "10.2.0.1", TCP, 80),
+		  "policy.networking.k8s.io before networking.k8s.aws");
+	np_cluster_free(c);
+}
