@@ -291,6 +291,9 @@ Test(tier, default_allow_with_port_exception)
 		  "a Deny allows nothing: %s", text);
 	cr_expect(strstr(text, "default (no tier decided)"), "%s", text);
 	np_free(text);
+	cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_YAML, &text), 0);
+	cr_expect(strstr(text, "endProtocol: TCP"), "%s", text);
+	np_free(text);
 	/* the map set encodes it: two slots per family key */
 	cr_assert_eq(np_mapset_encode(&ms, rs), 0);
 	np_mapset_free(ms);
