@@ -208,6 +208,31 @@ static int check_enforceable(struct np_cluster *c, const struct np_obj *pod,
 	return 0;
 }
 
+/*
+ * Two policies of one tier at one priority with rules for the pod in dir:
+ * the API leaves their order to the implementation; say which goes first.
+ */
+static void warn_ties(struct np_cluster *c, const struct np_obj *pod, int dir,
+		      const struct np_trule *tr, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		const struct np_obj *p = tr[i - 1].pol, *q = tr[i].pol;
+
+		if (p == q || p->cnp.tier != q->cnp.tier ||
+		    p->cnp.priority != q->cnp.priority)
+			continue;
+		np__log(c->log, c->log_ctx, NP_LOG_WARN,
+			"cnp/%s and cnp/%s: both %s priority %d with %s rules "
+			"for pod %s/%s: cnp/%s goes first (name order)",
+			p->meta.name, q->meta.name,
+			np__cnp_tier_name(p->cnp.tier), (int)p->cnp.priority,
+			dir_names[dir], pod->meta.ns, pod->meta.name,
+			p->meta.name);
+	}
+}
+
 /* --- the reference evaluator -------------------------------------------- */
 
 static bool peer_pod_match(const struct np_ctx *ctx,
@@ -865,6 +890,8 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	err = np__tier_rules(c, ctx, pod, dir, &tr, &n);
 	if (!err)
 		err = check_enforceable(c, pod, dir, tr, n, diag);
+	if (!err)
+		warn_ties(c, pod, dir, tr, n);
 	if (!err)
 		err = tier_entries(ctx, a, pod, dir, tr, n, &b);
 	if (err)

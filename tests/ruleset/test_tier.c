@@ -173,6 +173,17 @@ Test(tier, priority_decides)
 	np_cluster_free(c);
 }
 
+static char logged[4096];
+
+static void log_keep(void *ctx, enum np_log_level lvl, const char *msg)
+{
+	size_t n = strlen(logged);
+
+	(void)ctx;
+	if (lvl <= NP_LOG_WARN)
+		snprintf(logged + n, sizeof(logged) - n, "%s\n", msg);
+}
+
 /* Equal priority: the policy whose name sorts first decides (documented). */
 Test(tier, equal_priority_by_name)
 {
@@ -196,6 +207,36 @@ Test(tier, equal_priority_by_name)
 					"}\n");
 	cr_expect(!a_allows(c, IN, "10.2.0.1", TCP, 80));
 	np_cluster_free(c);
+	{
+		static const char y[] = CNPH(
+			"bbb", "Admin", 7,
+			ALL) "  ingress:\n"
+			     "  - {action: Accept, from: " FROM_Y
+			     "}\n---\n" CNPH(
+				     "aaa", "Admin", 7,
+				     ALL) "  ingress:\n"
+					  "  - {action: Deny, from: " FROM_Y
+					  "}\n";
+		NP_OPTS(np_cluster_opts, o, .log = log_keep);
+		struct np_ruleset *rs = NULL;
+		char buf[8192];
+
+		snprintf(buf, sizeof(buf), "%s%s", base, y);
+		logged[0] = 0;
+		cr_assert_eq(np_cluster_new(&c, &o), 0);
+		cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t",
+						    NULL, NULL),
+			     0);
+		cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL),
+			     0);
+		cr_expect(strstr(logged,
+				 "cnp/aaa and cnp/bbb: both Admin priority 7 "
+				 "with ingress rules for pod x/a: cnp/aaa goes "
+				 "first (name order)"),
+			  "%s", logged);
+		np_ruleset_free(rs);
+		np_cluster_free(c);
+	}
 }
 
 Test(tier, rule_order_inside_a_policy)
