@@ -631,7 +631,7 @@ static int backend_cmp(const void *a, const void *b)
 	return addr_cmp(x->family, x->addr, y->family, y->addr);
 }
 
-static int service_backends(struct np_ctx *ctx)
+int np__service_backends(struct np_ctx *ctx)
 {
 	size_t s, k, y, cap, n = 0;
 
@@ -814,7 +814,7 @@ int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b)
 	bool *cand;
 	int err;
 
-	err = service_backends(ctx);
+	err = np__service_backends(ctx);
 	if (err)
 		return err;
 	/* the entries of the rules: those the ClusterIP decision looks at */

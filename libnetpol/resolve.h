@@ -137,6 +137,8 @@ int np__ingress_rule(struct np_ctx *ctx, struct np_arena *a,
 int np__egress_rule(struct np_ctx *ctx, struct np_arena *a,
 		    const struct np_obj *pol, const struct np_rule *r, int ri,
 		    struct np_ebuf *b);
+/* ctx->svc_pods, nsvc_pods and bk, once (lazily). */
+int np__service_backends(struct np_ctx *ctx);
 /* Entries to the ClusterIPs of Services every backend of which b allows. */
 int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b);
 /* b's entries sorted and deduplicated into a, b emptied. */

@@ -320,6 +320,75 @@ static bool rule_matches(const struct np_ctx *ctx, const struct np_obj *pod,
 	return false;
 }
 
+/*
+ * Whether egress rule r matches a flow to Service port sp of ctx->svcs[s]
+ * by its backends (the datapath sees the ClusterIP, before DNAT): for an
+ * Accept every backend must match (at least one), for a Deny or Pass one
+ * is enough, so that a Service is no way around a Deny.
+ */
+static bool svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
+		    const struct np_cnp_rule *r, size_t s,
+		    const struct np_service_port *sp, int family)
+{
+	bool any = false, all = true;
+	size_t k, y;
+
+	for (k = 0; k < ctx->nsvc_pods[s]; k++) {
+		const struct np_obj *bp = ctx->svc_pods[s][k];
+		uint16_t target = sp->target_port;
+		bool hit = false;
+
+		if (sp->target_name) {
+			const struct np_container_port *cp =
+				np__pod_port(bp, sp->target_name, sp->proto);
+
+			target = cp ? cp->port : 0;
+		}
+		for (y = 0; target && y < bp->pod.nips; y++)
+			if (bp->pod.ips[y].family == family &&
+			    rule_matches(ctx, pod, 1, r, &bp->pod.ips[y], bp,
+					 sp->proto, target))
+				hit = true;
+		any |= hit;
+		all &= hit;
+	}
+	return r->action == NP_CNP_ACCEPT ? any && all : any;
+}
+
+/* Whether egress rule r matches a flow to a ClusterIP ip. */
+static bool svc_matches(const struct np_ctx *ctx, const struct np_obj *pod,
+			const struct np_cnp_rule *r, const struct np_ip *ip,
+			uint8_t proto, uint16_t port)
+{
+	size_t s, i, x;
+
+	for (s = 0; ctx->svc_pods && s < ctx->nsvcs; s++) {
+		const struct np_service *sv = &ctx->svcs[s]->svc;
+
+		for (x = 0; x < sv->nips; x++) {
+			if (memcmp(&sv->ips[x], ip, sizeof(*ip)))
+				continue;
+			for (i = 0; i < sv->nports; i++)
+				if (sv->ports[i].proto == proto &&
+				    sv->ports[i].port == port &&
+				    svc_hit(ctx, pod, r, s, &sv->ports[i],
+					    ip->family))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* The reference's match: by the address, or egress by a Service's. */
+static bool flow_matches(const struct np_ctx *ctx, const struct np_obj *pod,
+			 int dir, const struct np_cnp_rule *r,
+			 const struct np_ip *ip, const struct np_obj *peer,
+			 uint8_t proto, uint16_t port)
+{
+	return rule_matches(ctx, pod, dir, r, ip, peer, proto, port) ||
+	       (dir && svc_matches(ctx, pod, r, ip, proto, port));
+}
+
 int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 		  const struct np_ruleset *nprs, enum np_direction dir,
 		  const struct np_ip *ip, const struct np_obj *peer,
@@ -336,6 +405,8 @@ int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 	memset(v, 0, sizeof(*v));
 	v->rule = -1;
 	err = np__ctx_get(c, &ctx);
+	if (!err)
+		err = np__service_backends(ctx);
 	if (!err)
 		err = np__tier_rules(c, ctx, pod, d, &tr, &n);
 	if (!err)
@@ -354,7 +425,7 @@ int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 		if (t->pol->cnp.tier != NP_CNP_TIER_ADMIN)
 			break;
 		if (pass ||
-		    !rule_matches(ctx, pod, d, t->r, ip, peer, proto, port))
+		    !flow_matches(ctx, pod, d, t->r, ip, peer, proto, port))
 			continue;
 		if (t->r->action == NP_CNP_PASS) {
 			pass = true;
@@ -375,7 +446,7 @@ int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 	for (; i < n; i++) {
 		const struct np_trule *t = &tr[i];
 
-		if (!rule_matches(ctx, pod, d, t->r, ip, peer, proto, port))
+		if (!flow_matches(ctx, pod, d, t->r, ip, peer, proto, port))
 			continue;
 		if (t->r->action == NP_CNP_PASS)
 			break;
@@ -654,12 +725,45 @@ static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
 	size_t i, j, k, x;
 	int err;
 
+	if (dir) {
+		err = np__service_backends(ctx);
+		if (err)
+			return err;
+	}
 	for (i = 0; i < n; i++) {
 		const struct np_cnp_rule *r = tr[i].r;
 
 		err = rule_ivs(a, r, dir ? NULL : pod, &own);
 		if (err)
 			return err;
+		/* egress: the ClusterIPs of Services by their backends */
+		for (k = 0; dir && k < ctx->nsvcs; k++) {
+			const struct np_service *sv = &ctx->svcs[k]->svc;
+			size_t y;
+
+			for (x = 0; x < sv->nips; x++)
+				for (y = 0; y < sv->nports; y++) {
+					const struct np_service_port *sp =
+						&sv->ports[y];
+					struct np_cidr hc;
+					struct ivs pt;
+
+					if (!svc_hit(ctx, pod, r, k, sp,
+						     sv->ips[x].family))
+						continue;
+					pt.v = np__arena_alloc(a,
+							       sizeof(*pt.v));
+					if (!pt.v)
+						return -ENOMEM;
+					pt.n = 1;
+					pt.v->lo = pt.v->hi =
+						(uint32_t)sp->proto << 16 |
+						sp->port;
+					host_cidr(&sv->ips[x], &hc);
+					if (tent_add(b, &hc, i, &pt))
+						return -ENOMEM;
+				}
+		}
 		for (j = 0; j < r->npeers; j++) {
 			const struct np_cnp_peer *p = &r->peers[j];
 

@@ -415,6 +415,26 @@ Test(tier, domain_names)
 	np_cluster_free(c);
 }
 
+/* A Service is no way around a Deny: its ClusterIP is judged by backends. */
+Test(tier, deny_covers_service_cluster_ip)
+{
+	struct np_cluster *c = with(
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: y}\n"
+		"spec: {selector: {app: c}, clusterIP: 10.96.0.1, ports: [{name: "
+		"w, port: 80, targetPort: 8080}, {name: v, port: 81}]}\n---\n" CNPH(
+			"no-c", "Admin", 1,
+			ALL) "  egress:\n"
+			     "  - {action: Deny, to: [{pods: {podSelector: "
+			     "{matchLabels: {app: c}}}}], protocols: [{tcp: "
+			     "{destinationPort: {number: 8080}}}]}\n");
+
+	cr_expect(!a_allows(c, EG, "10.2.0.1", TCP, 8080));
+	cr_expect(!a_allows(c, EG, "10.96.0.1", TCP, 80), "to 8080 after DNAT");
+	cr_expect(a_allows(c, EG, "10.96.0.1", TCP, 81));
+	cr_expect(a_allows(c, EG, "10.96.0.1", TCP, 8080));
+	np_cluster_free(c);
+}
+
 /* --- differential: the fold against the reference ------------------------ */
 
 static uint64_t rng;
@@ -578,6 +598,15 @@ static char *rand_cluster(void)
 		    ns, i + 1);
 	}
 	n = rnd(3);
+	for (i = 0; i < n; i++)
+		put(&b,
+		    "apiVersion: v1\nkind: Service\nmetadata: {name: s%u, "
+		    "namespace: %s}\nspec: {selector: {app: %s}, clusterIP: "
+		    "10.96.0.%u, ports: [{name: a, port: 80, targetPort: %s}, "
+		    "{name: b, port: 53, protocol: UDP}]}\n---\n",
+		    i, nss[rnd(3)], apps[rnd(3)], i + 1,
+		    rnd(2) ? "http" : "8080");
+	n = rnd(3);
 	for (i = 0; i < n; i++) {
 		put(&b,
 		    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
@@ -636,9 +665,10 @@ static char *rand_cluster(void)
 }
 
 static const char *const probes[] = {
-	"10.0.0.1", "10.0.0.2",	    "10.1.0.3",	   "10.1.0.4", "10.2.0.5",
-	"10.2.0.6", "10.1.0.2",	    "10.1.0.200",  "10.3.3.3", "192.168.1.1",
-	"8.8.8.8",  "198.19.255.1", "2001:db8::1", "fd00::1",
+	"10.0.0.1",    "10.0.0.2",    "10.1.0.3",  "10.1.0.4",
+	"10.2.0.5",    "10.2.0.6",    "10.1.0.2",  "10.1.0.200",
+	"10.3.3.3",    "192.168.1.1", "8.8.8.8",   "198.19.255.1",
+	"2001:db8::1", "fd00::1",     "10.96.0.1", "10.96.0.2",
 };
 static const uint16_t ports[] = { 1, 52, 53, 54, 79, 80, 81, 8080, 65535 };
 static const enum np_protocol protos[] = { NP_PROTOCOL_TCP, NP_PROTOCOL_UDP,
