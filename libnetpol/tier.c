@@ -1208,6 +1208,37 @@ fail:
 	return err;
 }
 
+/*
+ * The agent's view (NP_SOURCE_ENDPOINTS) does not compile
+ * ClusterPolicyEndpoints yet: say so for each one that names the pod,
+ * never silently.
+ */
+static void cpe_not_enforced(struct np_cluster *c, const char *ns,
+			     const char *name)
+{
+	struct np_obj **objs;
+	size_t n, i, j;
+
+	if (!c->t[NP_KIND_CLUSTER_POLICY_ENDPOINT].n ||
+	    np__cluster_sorted(c, NP_KIND_CLUSTER_POLICY_ENDPOINT, &objs, &n))
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < objs[i]->cpe.npods; j++) {
+			const struct np_pe_pod *p = &objs[i]->cpe.pods[j];
+
+			if (!p->ns || !p->name || strcmp(p->ns, ns) ||
+			    strcmp(p->name, name))
+				continue;
+			np__log(c->log, c->log_ctx, NP_LOG_WARN,
+				"ClusterPolicyEndpoint %s names pod %s/%s: "
+				"not enforced from endpoints yet (compile "
+				"from the ClusterNetworkPolicies)",
+				objs[i]->meta.name, ns, name);
+			break;
+		}
+	free(objs);
+}
+
 int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		       const char *ns, const char *name,
 		       const struct np_compile_opts *opts, struct np_diag *diag)
@@ -1216,6 +1247,9 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 	int err;
 
 	err = np__ruleset_compile_np(out, c, ns, name, opts, diag);
+	if (!err &&
+	    NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES) != NP_SOURCE_POLICIES)
+		cpe_not_enforced(c, ns, name);
 	if (err ||
 	    NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES) != NP_SOURCE_POLICIES)
 		return err;

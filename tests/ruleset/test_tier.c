@@ -840,3 +840,33 @@ Test(tier, aws_group)
 		  "policy.networking.k8s.io before networking.k8s.aws");
 	np_cluster_free(c);
 }
+
+/* The agent's view does not compile ClusterPolicyEndpoints: it says so. */
+Test(tier, cpe_not_enforced_is_logged)
+{
+	static const char cpe[] =
+		"apiVersion: networking.k8s.aws/v1alpha1\n"
+		"kind: ClusterPolicyEndpoint\nmetadata: {name: cpe1}\n"
+		"spec:\n  tier: Admin\n  priority: 1\n  policyRef: {name: c}\n"
+		"  podSelectorEndpoints: [{hostIP: 198.19.255.1, podIP: "
+		"10.1.0.1, name: a, namespace: x}]\n"
+		"  ingress: [{action: Deny, cidr: 0.0.0.0/0}]\n";
+	NP_OPTS(np_cluster_opts, o, .log = log_keep);
+	NP_OPTS(np_compile_opts, co, .source = NP_SOURCE_ENDPOINTS);
+	struct np_ruleset *rs = NULL;
+	struct np_cluster *c;
+	char buf[8192];
+
+	snprintf(buf, sizeof(buf), "%s%s", base, cpe);
+	logged[0] = 0;
+	cr_assert_eq(np_cluster_new(&c, &o), 0);
+	cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t", NULL,
+					    NULL),
+		     0);
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", &co, NULL), 0);
+	cr_expect(strstr(logged, "ClusterPolicyEndpoint cpe1 names pod x/a: "
+				 "not enforced from endpoints yet"),
+		  "%s", logged);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
