@@ -27,6 +27,13 @@
  * 0.0.0.0/0 and ::/0 keys, kept when they allow something (the cost: an
  * LPM walk on a host-key miss for such pods).
  *
+ * Egress rules also judge a Service's ClusterIP (the datapath sees it
+ * before DNAT) by its backends: an Accept when every backend matches, a
+ * Deny or Pass when one does, so that a Service is no way around a Deny.
+ *
+ * np_ruleset_compile() lives here: the NetworkPolicy rule set
+ * (np__ruleset_compile_np(), ruleset.c) with the tiers folded in.
+ *
  * Peers that cannot be enforced (domainNames, nodes: the snapshot has no
  * Node objects, a peer of a newer API): in an Accept rule the peer matches
  * nothing (a warning through the cluster's log); in a Deny or Pass rule
