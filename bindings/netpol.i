@@ -757,6 +757,7 @@ static int np_swig_on_event(void *ctx, const struct np_event *ev)
 	np_swig_puts_json(b, "pod_ns", ev->pod_ns);
 	np_swig_puts_json(b, "pod_name", ev->pod_name);
 	np_swig_puts_json(b, "policies", ev->policies);
+	np_swig_putu(b, "tier", (unsigned)ev->tier);
 	np_swig_puts(b, "}");
 	if (b->err)
 		return b->err;
@@ -1088,6 +1089,7 @@ static int np_swig_datapath_explain(struct np_datapath *dp,
 	np_swig_putu(&b, "portset", v.portset);
 	np_swig_puti(&b, "slot", v.slot);
 	np_swig_puts_json(&b, "policies", v.policies);
+	np_swig_putu(&b, "tier", (unsigned)v.tier);
 	np_swig_puts(&b, "}");
 	if (b.err) {
 		free(b.s);

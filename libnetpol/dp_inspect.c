@@ -560,9 +560,11 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	switch (ep.dir[dir].state) {
 	case NP_EP_DEFAULT_ALLOW:
 		out->reason = NP_REASON_DEFAULT_ALLOW;
+		out->tier = NP_TIER_DEFAULT;
 		return 0;
 	case NP_EP_UNISOLATED:
 		out->reason = NP_REASON_NOT_ISOLATED;
+		out->tier = NP_TIER_DEFAULT;
 		return 0;
 	case NP_EP_POLICIES_APPLIED:
 		break;
@@ -587,7 +589,7 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
 				 &lv))) {
 		out->reason = NP_REASON_NO_MATCH;
-		return 0;
+		goto attribute;
 	}
 	plen = lv.portset >> NP_LPM_PLEN_SHIFT;
 	if (plen > (fam ? 128u : 32u))
@@ -612,9 +614,10 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 				break;
 			}
 	}
-	if (!out->allowed)
-		return 0;
-	out->reason = NP_REASON_RULE;
+	if (out->allowed)
+		out->reason = NP_REASON_RULE;
+attribute:
+	/* who decided: from rs, when it is what is loaded and agrees */
 	if (rs && (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP ||
 		   protocol == IPPROTO_SCTP)) {
 		struct np_verdict v;
@@ -623,9 +626,12 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 		if (!np_datapath_ruleset_id(dp, rs, dir, &id) &&
 		    id == out->ruleset &&
 		    !np_ruleset_verdict(rs, dir, peer,
-					(enum np_protocol)protocol, port, &v))
+					(enum np_protocol)protocol, port, &v) &&
+		    v.allowed == out->allowed) {
 			snprintf(out->policies, sizeof(out->policies), "%s",
 				 v.policies);
+			out->tier = v.tier;
+		}
 	}
 	return 0;
 }

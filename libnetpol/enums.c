@@ -2,7 +2,8 @@
 /*
  * Names of the public enums, both ways: protocol, direction and the
  * verdict reason (common.h),
- * datapath mode, pod state, hook state and conntrack state (datapath.h).
+ * datapath mode, pod state, hook state and conntrack state (datapath.h),
+ * the tier that decided a verdict (common.h).
  * Every name function returns a static string, or NULL for a value that is
  * not the enum's; every parse function returns 0 or -EINVAL.
  */
@@ -174,6 +175,23 @@ NP_API const char *np_conn_state_name(enum np_conn_state s)
 		return "established";
 	case NP_CONN_CLOSING:
 		return "closing";
+	}
+	return NULL;
+}
+
+NP_API const char *np_tier_name(enum np_tier tier)
+{
+	switch (tier) {
+	case NP_TIER_UNKNOWN:
+		return "UNKNOWN";
+	case NP_TIER_ADMIN:
+		return "ADMIN";
+	case NP_TIER_NETWORK_POLICY:
+		return "NETWORK_POLICY";
+	case NP_TIER_BASELINE:
+		return "BASELINE";
+	case NP_TIER_DEFAULT:
+		return "DEFAULT";
 	}
 	return NULL;
 }

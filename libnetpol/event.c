@@ -167,6 +167,8 @@ static void format_json(struct lw *w, const struct np_event *ev, const char *ts,
 		lw_puts(w, ",\"Policy\":");
 		lw_json_str(w, ev->policies);
 	}
+	if (np_tier_name(ev->tier) && ev->tier != NP_TIER_UNKNOWN)
+		lw_printf(w, ",\"Tier\":\"%s\"", np_tier_name(ev->tier));
 	lw_puts(w, "}");
 }
 
@@ -202,6 +204,8 @@ static void format_text(struct lw *w, const struct np_event *ev, const char *ts,
 		lw_puts(w, " policy ");
 		lw_puts_safe(w, ev->policies);
 	}
+	if (np_tier_name(ev->tier) && ev->tier != NP_TIER_UNKNOWN)
+		lw_printf(w, " tier %s", np_tier_name(ev->tier));
 }
 
 NP_API int np_event_format(const struct np_event *ev, enum np_format format,

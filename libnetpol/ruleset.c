@@ -735,6 +735,60 @@ static const struct np_rs_key *lpm(const struct np_ruleset *rs, int dir,
 	return best;
 }
 
+/* The public tier of a provenance. */
+static enum np_tier prov_tier(const struct np_prov *pv)
+{
+	switch (pv->tier) {
+	case NP_TIER_ADMIN:
+	case NP_TIER_BASELINE:
+	case NP_TIER_NETWORK_POLICY:
+		return pv->tier;
+	default:
+		return NP_TIER_DEFAULT;
+	}
+}
+
+/*
+ * Who decided a flow of a rule set with tiers: the contributors holding
+ * it at the longest prefix the fold decided at that holds ip (one rule of
+ * a tier, the default, or the NetworkPolicies that allowed it); none: the
+ * NetworkPolicies isolating the direction denied it.
+ */
+static int tier_attribute(const struct np_rs_core *co, int dir,
+			  const struct np_ip *ip, uint8_t proto, uint16_t port,
+			  struct np_verdict *v)
+{
+	const struct np_rs_key *best = NULL;
+	struct np_strbuf sb = { 0 };
+	uint32_t last = UINT32_MAX;
+	size_t i;
+
+	v->tier = NP_TIER_NETWORK_POLICY;
+	v->policies[0] = '\0';
+	for (i = 0; i < co->nvkeys[dir]; i++) {
+		const struct np_rs_key *k = &co->vkeys[dir][i];
+
+		if (np__cidr_has_ip(&k->cidr, ip) &&
+		    (!best || k->cidr.len > best->cidr.len))
+			best = k;
+	}
+	for (i = 0; best && i < best->ncontrib; i++) {
+		const struct np_rs_contrib *c = &best->contrib[i];
+
+		if (c->prov == last || np__pset_find(c->ports, proto, port) < 0)
+			continue;
+		if (last == UINT32_MAX)
+			v->tier = prov_tier(&co->prov[c->prov]);
+		else
+			np__sb_puts(&sb, ", ");
+		last = c->prov;
+		prov_format(co, c->prov, dir, true, &sb);
+	}
+	snprintf(v->policies, sizeof(v->policies), "%s", sb.buf ? sb.buf : "");
+	np__sb_release(&sb);
+	return sb.err;
+}
+
 int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 			   const struct np_ip *ip, uint8_t proto, uint16_t port,
 			   struct np_verdict *v)
@@ -746,7 +800,8 @@ int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 	memset(v, 0, sizeof(*v));
 	v->direction = dir;
 	v->slot = -1;
-	if (!rs->core->isolated[dir]) {
+	v->tier = NP_TIER_DEFAULT;
+	if (!rs->core->isolated[dir] && !rs->core->nvkeys[dir]) {
 		v->allowed = true;
 		v->reason = NP_REASON_NOT_ISOLATED;
 		return 0;
@@ -757,21 +812,33 @@ int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 		v->reason = NP_REASON_NODE;
 		return 0;
 	}
+	if (!rs->core->isolated[dir]) {
+		/* the tiers allow everything (an Admin Accept of all): who */
+		v->allowed = true;
+		v->reason = NP_REASON_NOT_ISOLATED;
+		return tier_attribute(rs->core, dir, ip, proto, port, v);
+	}
+	v->tier = NP_TIER_NETWORK_POLICY;
 	k = lpm(rs, dir, ip);
 	if (!k) {
 		v->reason = NP_REASON_NO_MATCH;
-		return 0;
+		goto attribute;
 	}
 	np__cidr_format(&k->cidr, v->key, sizeof(v->key));
 	slot = np__pset_find(k->ports, proto, port);
 	if (slot < 0) {
 		v->reason = !k->ports->n && !k->ports->all ? NP_REASON_EXCEPT :
 							     NP_REASON_PORT;
-		return 0;
+		goto attribute;
 	}
 	v->allowed = true;
 	v->reason = NP_REASON_RULE;
 	v->slot = slot;
+attribute:
+	if (rs->core->nvkeys[dir])
+		return tier_attribute(rs->core, dir, ip, proto, port, v);
+	if (!v->allowed)
+		return 0;
 	key_policies(rs->core, dir, k, proto, port, true, &sb);
 	snprintf(v->policies, sizeof(v->policies), "%s", sb.buf ? sb.buf : "");
 	np__sb_release(&sb);

@@ -29,14 +29,11 @@ struct np_pset {
 	size_t n;
 };
 
-/* Which step of the tiers decided (tier.c); 0: NetworkPolicy alone. */
-enum np_tier {
-	NP_TIER_NETWORK_POLICY = 0,
-	NP_TIER_ADMIN,
-	NP_TIER_BASELINE,
-	NP_TIER_DEFAULT,
-	NP_TIER_NODE,
-};
+/*
+ * Which step of the tiers decided (tier.c): enum np_tier, and internally
+ * the node's own address (reported as NP_TIER_DEFAULT).
+ */
+#define NP_TIER_NODE ((enum np_tier)5)
 
 /*
  * Where an entry came from: "ns/name ingress[2]", the node, or a cluster
@@ -87,6 +84,14 @@ struct np_rs_core {
 	bool isolated[2];
 	struct np_rs_key *keys[2]; /* sorted: family, address, length */
 	size_t nkeys[2];
+	/*
+	 * Tiers only (tier.c), for verdicts, never in the maps nor the hash:
+	 * every prefix the fold decided at (keys[] leaves out those equal to
+	 * their parent), its contributors every rule that allowed or denied
+	 * ports there, sorted by provenance (ports NULL).
+	 */
+	struct np_rs_key *vkeys[2];
+	size_t nvkeys[2];
 	struct np_prov *prov;
 	size_t nprov;
 	uint64_t hash;

@@ -858,9 +858,9 @@ struct fold {
 	size_t nent;
 	const struct np_rs_core *np; /* the NetworkPolicy core */
 	int dir;
-	/* provenance: rule i is i; NP contribution j of the NP core is
-	 * np_prov0 + j; the default is def_prov */
-	uint32_t np_prov0, def_prov;
+	/* provenance: rule i is rule_prov0 + i; NP contribution j of the
+	 * NP core is np_prov0 + j; the default is def_prov */
+	uint32_t rule_prov0, np_prov0, def_prov;
 };
 
 /*
@@ -903,15 +903,19 @@ static int np_step(const struct fold *f, const struct np_cidr *k, struct ivs *u,
 	return err;
 }
 
-/* The allowed set at prefix k, and the pieces that allowed it. */
+/*
+ * The allowed set at prefix k, the pieces that allowed it, and the pieces
+ * a Deny rule denied (for verdicts: never in the maps).
+ */
 static int fold_at(const struct fold *f, const struct np_cidr *k,
-		   struct ivs *acc, struct pbuf *pieces)
+		   struct ivs *acc, struct pbuf *pieces, struct pbuf *denied)
 {
 	struct ivs u = full_ivs, pass = { 0 }, m, rp, *rps;
 	size_t i, e;
 	int err;
 
 	pieces->n = 0;
+	denied->n = 0;
 	*acc = (struct ivs){ 0 };
 	/* the ports of each rule at k: all its prefixes containing k */
 	rps = np__arena_zalloc(f->a, (f->n + 1) * sizeof(*rps));
@@ -955,9 +959,14 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 		if (f->tr[i].r->action == NP_CNP_ACCEPT) {
 			err = ivs_or(f->a, acc, &m, acc);
 			if (!err)
-				err = piece_add(pieces, (uint32_t)i, &m);
+				err = piece_add(pieces,
+						f->rule_prov0 + (uint32_t)i,
+						&m);
 		} else if (f->tr[i].r->action == NP_CNP_PASS) {
 			err = ivs_or(f->a, &pass, &m, &pass);
+		} else {
+			err = piece_add(denied, f->rule_prov0 + (uint32_t)i,
+					&m);
 		}
 		if (err)
 			return err;
@@ -981,6 +990,43 @@ static uint32_t prov_push(struct np_rs_core *co, size_t *cap,
 	return (uint32_t)co->nprov++;
 }
 
+/* pieces as a key's contributors, sorted by provenance, in co's arena. */
+static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
+			  struct np_intern *in, struct pbuf *pieces,
+			  struct np_rs_contrib **out)
+{
+	struct np_rs_contrib *ct;
+	struct np_pset ps;
+	size_t j;
+	int err;
+
+	qsort(pieces->v, pieces->n, sizeof(*pieces->v), piece_cmp);
+	ct = np__arena_zalloc(&co->arena, (pieces->n + 1) * sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	for (j = 0; j < pieces->n; j++) {
+		err = pset_from_ivs(a, &pieces->v[j].ports, &ps);
+		if (err)
+			return err;
+		ct[j].prov = pieces->v[j].prov;
+		ct[j].ports = np__intern_pset(in, &ps);
+		if (!ct[j].ports)
+			return -ENOMEM;
+	}
+	*out = ct;
+	return 0;
+}
+
+/* d gets the pieces of p too. */
+static int pieces_join(struct pbuf *d, const struct pbuf *p)
+{
+	if (NP_GROW(d->v, d->cap, d->n + p->n))
+		return -ENOMEM;
+	memcpy(d->v + d->n, p->v, p->n * sizeof(*p->v));
+	d->n += p->n;
+	return 0;
+}
+
 /* The keys of direction dir of the new core co. */
 static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 		    const struct np_obj *pod, const struct np_rs_core *np,
@@ -990,8 +1036,9 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 {
 	struct np_trule *tr = NULL;
 	struct tbuf b = { 0 };
-	struct pbuf pieces = { 0 };
+	struct pbuf pieces = { 0 }, denied = { 0 };
 	struct np_cidr *pre = NULL, *stack[130];
+	struct np_rs_key *vkeys = NULL;
 	const struct np_pset **val = NULL;
 	struct np_rs_key *keys = NULL;
 	struct fold f = { 0 };
@@ -1018,6 +1065,7 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	f.np = np;
 	f.dir = dir;
 	/* provenance: the rules, the NP core's, the default */
+	f.rule_prov0 = (uint32_t)co->nprov;
 	for (i = 0; i < n; i++) {
 		struct np_prov p = { 0 };
 
@@ -1056,7 +1104,8 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	val = np__arena_zalloc(a, npre * sizeof(*val));
 	sidx = np__arena_zalloc(a, npre * sizeof(*sidx));
 	keys = np__arena_zalloc(&co->arena, npre * sizeof(*keys));
-	if (!pre || !val || !sidx || !keys)
+	vkeys = np__arena_zalloc(&co->arena, npre * sizeof(*vkeys));
+	if (!pre || !val || !sidx || !keys || !vkeys)
 		goto nomem;
 	for (i = 0; i < b.n; i++)
 		pre[i] = b.v[i].cidr;
@@ -1071,7 +1120,7 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	npre = j;
 	for (i = 0; i < npre; i++) {
 		const struct np_pset *parent;
-		struct np_rs_contrib *ct;
+		struct np_rs_contrib *ct, *vct;
 		struct np_pset ps;
 		struct ivs acc;
 
@@ -1079,7 +1128,7 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 		while (sp && !np__cidr_contains(stack[sp - 1], &pre[i]))
 			sp--;
 		parent = sp ? val[sidx[sp - 1]] : NULL;
-		err = fold_at(&f, &pre[i], &acc, &pieces);
+		err = fold_at(&f, &pre[i], &acc, &pieces, &denied);
 		if (!err)
 			err = pset_from_ivs(a, &acc, &ps);
 		if (err)
@@ -1091,23 +1140,21 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 			sidx[sp] = i;
 			stack[sp++] = &pre[i];
 		}
+		/* every prefix, with who allowed and who denied what */
+		err = pieces_contrib(a, co, in, &pieces, &ct);
+		if (!err)
+			err = pieces_join(&denied, &pieces);
+		if (!err)
+			err = pieces_contrib(a, co, in, &denied, &vct);
+		if (err)
+			goto out;
+		vkeys[i].cidr = pre[i];
+		vkeys[i].contrib = vct;
+		vkeys[i].ncontrib = (uint32_t)denied.n;
 		/* equal to where a lookup falls back: no key */
 		if (parent ? np__pset_eq(parent, val[i]) :
 			     !val[i]->all && !val[i]->n)
 			continue;
-		qsort(pieces.v, pieces.n, sizeof(*pieces.v), piece_cmp);
-		ct = np__arena_zalloc(&co->arena, (pieces.n + 1) * sizeof(*ct));
-		if (!ct)
-			goto nomem;
-		for (j = 0; j < pieces.n; j++) {
-			err = pset_from_ivs(a, &pieces.v[j].ports, &ps);
-			if (err)
-				goto out;
-			ct[j].prov = pieces.v[j].prov;
-			ct[j].ports = np__intern_pset(in, &ps);
-			if (!ct[j].ports)
-				goto nomem;
-		}
 		keys[nkeys].cidr = pre[i];
 		keys[nkeys].ports = val[i];
 		keys[nkeys].contrib = ct;
@@ -1116,6 +1163,8 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	}
 	co->keys[dir] = keys;
 	co->nkeys[dir] = nkeys;
+	co->vkeys[dir] = vkeys;
+	co->nvkeys[dir] = npre;
 	co->isolated[dir] = true;
 	/* only /0 keys that allow everything: not isolated at all */
 	for (i = 0; i < nkeys; i++)
@@ -1131,6 +1180,7 @@ nomem:
 	err = -ENOMEM;
 out:
 	free(pieces.v);
+	free(denied.v);
 	free(b.v);
 	free(tr);
 	return err;

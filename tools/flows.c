@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * netpol flows: the flow log of an existing datapath, filtered, rate
- * limited and with the policies of each accept named from the manifests.
+ * limited, and with who decided each new flow (the policies and the tier)
+ * named from the manifests.
  * Changes nothing but the events switch, which closing turns off.
  */
 #define _GNU_SOURCE
@@ -106,18 +107,30 @@ out:
 	pod_list_free(&l);
 }
 
-/* The policies behind an accept, when the manifests name its rule set. */
-static const char *flows_policies(struct flows *f, const struct np_event *ev,
-				  struct np_verdict *v)
+/*
+ * Who decided a new flow (ev->policies, ev->tier), when the manifests name
+ * its rule set and their verdict is the kernel's: the rule of a cluster
+ * policy tier that allowed or denied it, the NetworkPolicies that allowed
+ * it or isolate the pod.
+ */
+static void flows_attribute(struct flows *f, struct np_event *ev,
+			    struct np_verdict *v)
 {
 	const char *peer = ev->direction == NP_DIRECTION_EGRESS ? ev->dst_text :
 								  ev->src_text;
 	size_t i;
 
-	if (ev->reason != NP_REASON_RULE || !f->cluster ||
+	if (ev->reason == NP_REASON_NOT_ISOLATED ||
+	    ev->reason == NP_REASON_DEFAULT_ALLOW) {
+		ev->tier = NP_TIER_DEFAULT;
+		return;
+	}
+	if ((ev->reason != NP_REASON_RULE && ev->reason != NP_REASON_NO_MATCH &&
+	     ev->reason != NP_REASON_EXCEPT && ev->reason != NP_REASON_PORT) ||
+	    !f->cluster ||
 	    (ev->protocol != IPPROTO_TCP && ev->protocol != IPPROTO_UDP &&
 	     ev->protocol != IPPROTO_SCTP))
-		return NULL;
+		return;
 	for (i = 0; i < f->nnamed; i++)
 		if (f->named[i].ifindex == ev->ifindex)
 			break;
@@ -130,12 +143,14 @@ static const char *flows_policies(struct flows *f, const struct np_event *ev,
 				break;
 	}
 	if (i == f->nnamed || f->named[i].id[ev->direction] != ev->ruleset)
-		return NULL;
+		return;
 	if (np_ruleset_verdict(f->named[i].rs, ev->direction, peer,
 			       (enum np_protocol)ev->protocol, ev->dport, v) ||
-	    !v->allowed || !v->policies[0])
-		return NULL;
-	return v->policies;
+	    v->allowed != ev->allowed)
+		return;
+	ev->tier = v->tier;
+	if (v->policies[0])
+		ev->policies = v->policies;
 }
 
 /* One token per line: rate per second, at most burst saved up. */
@@ -180,7 +195,7 @@ static int flows_on_event(void *ctx, const struct np_event *ev)
 		f->suppressed++;
 		return 0;
 	}
-	e.policies = flows_policies(f, &e, &v);
+	flows_attribute(f, &e, &v);
 	np_event_format(&e, f->fmt, line, sizeof(line), &len);
 	fputs(line, f->out);
 	fputc('\n', f->out);

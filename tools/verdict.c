@@ -81,7 +81,9 @@ int cmd_verdict(int argc, char **argv)
 		printf(" (%s of %s%s%s)", np_direction_name(v.direction),
 		       v.direction == NP_DIRECTION_INGRESS ? to : from,
 		       v.key[0] ? ", key " : "", v.key);
-	printf("\n");
+	if (!v.allowed && v.policies[0])
+		printf(" by %s", v.policies);
+	printf(" tier %s\n", tool_name(np_tier_name(v.tier)));
 	return v.allowed ? 0 : 1;
 usage:
 	fputs("usage: netpol verdict FILE... --from NS/POD|IP --to NS/POD|IP "

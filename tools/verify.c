@@ -211,6 +211,8 @@ int cmd_explain(int argc, char **argv)
 	/* the names in it are escaped already (np_escape(), TEXT) */
 	if (v.policies[0])
 		printf("  policy %s\n", v.policies);
+	if (v.tier != NP_TIER_UNKNOWN)
+		printf("  tier %s\n", tool_name(np_tier_name(v.tier)));
 	else if (v.reason == NP_REASON_RULE && c)
 		printf("  policy unknown: the manifests do not compile to "
 		       "the loaded rule set\n");

@@ -237,7 +237,8 @@ type Event struct {
 	Length    uint32 // bytes
 	Namespace string // the pod's, "" when unknown
 	Pod       string
-	Policies  []string
+	Policies  []string // filled by the caller (np_event_format(3))
+	Tier      Tier     // likewise; TierUnknown from PollEvents
 }
 
 func (d *Datapath) handle() (capi.Np_datapath, error) {
@@ -595,6 +596,7 @@ type rawEvent struct {
 	PodNS     *string   `json:"pod_ns"`
 	PodName   *string   `json:"pod_name"`
 	Policies  *string   `json:"policies"`
+	Tier      Tier      `json:"tier"`
 }
 
 // PollEvents waits up to timeout (negative: forever, 0: not at all) for
@@ -635,7 +637,7 @@ func (d *Datapath) PollEvents(timeout time.Duration, max int) ([]Event,
 			DstPort: e.Dport, Protocol: e.Protocol,
 			Allowed: e.Allowed, Reason: e.Reason,
 			RuleSet: e.RuleSet, PrefixLen: e.PrefixLen,
-			RuleCIDR: e.RuleCIDR, Length: e.Length}
+			RuleCIDR: e.RuleCIDR, Length: e.Length, Tier: e.Tier}
 		if e.PodNS != nil {
 			ev.Namespace = *e.PodNS
 		}
@@ -775,7 +777,8 @@ type Explanation struct {
 	Key      string   `json:"key"`     // matching LPM prefix, "" if none
 	PortSet  uint32   `json:"portset"` // its port set, 0 if none
 	Slot     int      `json:"slot"`    // matching slot, -1 if none/all
-	Policies []string `json:"-"`       // allowing it, when rs is given
+	Policies []string `json:"-"`       // who decided, when rs is given
+	Tier     Tier     `json:"tier"`    // the tier, when rs names it
 }
 
 // Explain decides the first packet of a flow of pod ifindex in direction

@@ -187,6 +187,36 @@ func (r Reason) MarshalText() ([]byte, error) {
 	return []byte(r.String()), nil
 }
 
+// Tier is the step that decided a flow (enum np_tier): the numbers and
+// names of the EKS agent's flow-log "Tier" field.
+type Tier int
+
+// Tiers, with the values of enum np_tier.
+const (
+	TierUnknown       Tier = iota // not known
+	TierAdmin                     // an Admin ClusterNetworkPolicy rule
+	TierNetworkPolicy             // NetworkPolicies isolate the direction
+	TierBaseline                  // a Baseline ClusterNetworkPolicy rule
+	TierDefault                   // nothing decided: allowed
+)
+
+// String gives the library's name (np_tier_name): "ADMIN",
+// "NETWORK_POLICY", "BASELINE", "DEFAULT", "UNKNOWN"; "Tier(N)" for a
+// value that is not one.
+func (t Tier) String() string {
+	if t >= TierUnknown && t <= TierDefault {
+		if s := capi.Np_tier_name(capi.Enum_SS_np_tier(t)); s != "" {
+			return s
+		}
+	}
+	return fmt.Sprintf("Tier(%d)", int(t))
+}
+
+// MarshalText writes the tier's name.
+func (t Tier) MarshalText() ([]byte, error) {
+	return []byte(t.String()), nil
+}
+
 // DiagError is a failed call: its errno and where and why it failed.
 type DiagError struct {
 	Errno   syscall.Errno
@@ -527,7 +557,11 @@ type Verdict struct {
 	Direction Direction // the side that decided
 	Key       string    // matched prefix, "" when none
 	Slot      int       // matched port slot, -1 when none
-	Policies  []string  // "ns/name ingress[0]" that allowed it
+	// who decided: "ns/name ingress[0]" that allowed it, or the
+	// ClusterNetworkPolicy rule, "cnp/name egress[1] (Admin)", that
+	// allowed or denied it
+	Policies []string
+	Tier     Tier // the tier that decided
 }
 
 func verdictOf(v capi.Np_verdict) Verdict {
@@ -537,6 +571,7 @@ func verdictOf(v capi.Np_verdict) Verdict {
 		Direction: Direction(v.GetDirection()),
 		Key:       v.GetKey(),
 		Slot:      v.GetSlot(),
+		Tier:      Tier(v.GetTier()),
 	}
 	if p := v.GetPolicies(); p != "" {
 		out.Policies = strings.Split(p, ", ")

@@ -199,9 +199,56 @@ func TestStarsVerdicts(t *testing.T) {
 	v, _ := c.Verdict(client, frontend, 80, netpol.TCP)
 	want := netpol.Verdict{Allowed: true, Reason: netpol.ReasonRule,
 		Direction: netpol.Ingress, Key: "198.18.0.13/32", Slot: 0,
-		Policies: []string{"stars/frontend-policy ingress[0]"}}
+		Policies: []string{"stars/frontend-policy ingress[0]"},
+		Tier:     netpol.TierNetworkPolicy}
 	if !reflect.DeepEqual(v, want) {
 		t.Fatalf("verdict %+v, want %+v", v, want)
+	}
+}
+
+// A ClusterNetworkPolicy rule is named with its tier, allowed or denied.
+func TestVerdictTier(t *testing.T) {
+	names := []string{netpol.TierUnknown.String(),
+		netpol.TierAdmin.String(), netpol.TierNetworkPolicy.String(),
+		netpol.TierBaseline.String(), netpol.TierDefault.String(),
+		netpol.Tier(5).String()}
+	if !reflect.DeepEqual(names, []string{"UNKNOWN", "ADMIN",
+		"NETWORK_POLICY", "BASELINE", "DEFAULT", "Tier(5)"}) {
+		t.Fatalf("tier names %v", names)
+	}
+	c := load(t, starsFiles(t)...)
+	if err := c.Apply(`apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-redis}
+spec:
+  tier: Admin
+  priority: 3
+  subject: {namespaces: {}}
+  ingress:
+  - action: Deny
+    from: [{namespaces: {}}]
+    protocols: [{tcp: {destinationPort: {number: 6379}}}]
+`); err != nil {
+		t.Fatal(err)
+	}
+	client := "client/client-xlffc"
+	backend := "stars/backend-sz87q"
+	frontend := "stars/frontend-cscnf"
+	// the Admin Deny over the backend's NetworkPolicy allowing it
+	v, err := c.Verdict(frontend, backend, 6379, netpol.TCP)
+	if err != nil || v.Allowed || v.Tier != netpol.TierAdmin ||
+		!reflect.DeepEqual(v.Policies,
+			[]string{"cnp/no-redis ingress[0] (Admin)"}) {
+		t.Fatalf("frontend -> backend %+v %v", v, err)
+	}
+	// anything else: the NetworkPolicies
+	v, err = c.Verdict(client, frontend, 80, netpol.TCP)
+	if err != nil || !v.Allowed || v.Tier != netpol.TierNetworkPolicy {
+		t.Fatalf("client -> frontend %+v %v", v, err)
+	}
+	v, err = c.Verdict(client, backend, 6380, netpol.TCP)
+	if err != nil || v.Allowed || v.Tier != netpol.TierNetworkPolicy {
+		t.Fatalf("client -> backend:6380 %+v %v", v, err)
 	}
 }
 

@@ -11,6 +11,7 @@
  *   np_direction_name()   "ingress" or "egress" for an enum np_direction
  *   np_direction_parse()  the enum np_direction of "ingress" or "egress"
  *   np_reason_name()      "rule", "no-match", ... for an enum np_reason
+ *   np_tier_name()   "ADMIN", "NETWORK_POLICY", ... for an enum np_tier
  *   np_escape()      text from outside made safe for a terminal or JSON
  *
  * The name functions return a static string, or NULL for a value that is
@@ -138,6 +139,20 @@ enum np_log_level {
 	NP_LOG_DEBUG,
 };
 
+/*
+ * Which step decided a flow (np_verdict.tier, np_event.tier): the Admin
+ * tier of ClusterNetworkPolicies, the NetworkPolicies, the Baseline tier,
+ * or none of them (the default: allowed). The numbers and names are the
+ * EKS agent's flow-log "Tier" field; 0 is "not known".
+ */
+enum np_tier {
+	NP_TIER_UNKNOWN = 0,
+	NP_TIER_ADMIN = 1,
+	NP_TIER_NETWORK_POLICY = 2,
+	NP_TIER_BASELINE = 3,
+	NP_TIER_DEFAULT = 4,
+};
+
 /* The library never prints; it hands log lines to this callback. */
 typedef void (*np_log_fn)(void *ctx, enum np_log_level level, const char *msg);
 
@@ -160,6 +175,8 @@ NP_API int np_direction_parse(const char *s, enum np_direction *out);
  * value.
  */
 NP_API const char *np_reason_name(enum np_reason r);
+/* "ADMIN", "NETWORK_POLICY", "BASELINE", "DEFAULT", "UNKNOWN"; else NULL. */
+NP_API const char *np_tier_name(enum np_tier tier);
 
 /*
  * np_escape() flags: exactly one of NP_ESCAPE_TEXT and NP_ESCAPE_JSON.

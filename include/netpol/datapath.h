@@ -204,7 +204,13 @@ struct np_event {
 	 * np_datapath_ruleset_id()) before np_event_format().
 	 */
 	const char *policies;
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * The tier that decided (the flow log's "Tier"), NP_TIER_UNKNOWN
+	 * (0) when unknown: filled like policies, from np_verdict.tier.
+	 */
+	enum np_tier tier;
+	uint32_t reserved32; /* zeroed */
+	uint64_t reserved[3]; /* zeroed; for later fields */
 };
 
 /* Return 0 to go on, a negative errno to stop polling with that error. */
@@ -582,7 +588,10 @@ struct np_datapath_verdict {
 	uint32_t portset; /* its port set, 0 if none */
 	int slot; /* matching slot, -1 if none or all */
 	char policies[512]; /* see np_datapath_explain() */
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/* the tier that decided, when policies can be named; else UNKNOWN */
+	enum np_tier tier;
+	uint32_t reserved32; /* zeroed */
+	uint64_t reserved[3]; /* zeroed; for later fields */
 };
 
 /*

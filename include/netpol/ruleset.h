@@ -79,7 +79,15 @@ struct np_verdict {
 	 * may carry any bytes), so the text prints as it is
 	 */
 	char policies[512];
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * The tier that decided: ADMIN or BASELINE when a cluster policy's
+	 * rule did (policies names it, allowed or denied), NETWORK_POLICY
+	 * when a NetworkPolicy isolates the direction, DEFAULT when nothing
+	 * did (not isolated, the node's address, or every tier passed).
+	 */
+	enum np_tier tier;
+	uint32_t reserved32; /* zeroed */
+	uint64_t reserved[3]; /* zeroed; for later fields */
 };
 
 /*

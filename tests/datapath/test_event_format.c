@@ -102,6 +102,50 @@ Test(event_format, v4_accept_rule_json)
 		    "rule 198.18.0.0/24 policy test/allow-a ingress[0]");
 }
 
+/* The tier (EKS "Tier"): after Policy; not written when unknown. */
+Test(event_format, tier)
+{
+	static const char *const names[] = { "", "ADMIN", "NETWORK_POLICY",
+					     "BASELINE", "DEFAULT" };
+	struct np_event e = ev4(false, NP_REASON_PORT);
+	char buf[NP_EVENT_LINE_MAX], want[64];
+	int t;
+
+	e.policies = "cnp/no-http egress[0] (Admin)";
+	for (t = NP_TIER_UNKNOWN; t <= NP_TIER_DEFAULT; t++) {
+		e.tier = (enum np_tier)t;
+		cr_assert_eq(np_event_format(&e, NP_FORMAT_JSON, buf,
+					     sizeof(buf), NULL),
+			     0);
+		snprintf(want, sizeof(want), "(Admin)\",\"Tier\":\"%s\"}",
+			 names[t]);
+		if (t == NP_TIER_UNKNOWN)
+			cr_expect(!strstr(buf, "Tier") &&
+					  strstr(buf, "(Admin)\"}"),
+				  "%s", buf);
+		else
+			cr_expect(strstr(buf, want), "%s", buf);
+		cr_assert_eq(np_event_format(&e, NP_FORMAT_TEXT, buf,
+					     sizeof(buf), NULL),
+			     0);
+		snprintf(want, sizeof(want), "(Admin) tier %s", names[t]);
+		if (t == NP_TIER_UNKNOWN)
+			cr_expect(!strstr(buf, "tier") &&
+					  strstr(buf, "(Admin)") &&
+					  !strstr(buf, "(Admin) "),
+				  "%s", buf);
+		else
+			cr_expect(strstr(buf, want) &&
+					  !strcmp(strstr(buf, want), want),
+				  "%s", buf);
+	}
+	/* a value the library does not know: not written */
+	e.tier = (enum np_tier)9;
+	cr_assert_eq(
+		np_event_format(&e, NP_FORMAT_JSON, buf, sizeof(buf), NULL), 0);
+	cr_expect(!strstr(buf, "Tier"), "%s", buf);
+}
+
 Test(event_format, v6_deny_json)
 {
 	struct np_event e = ev6(false, NP_REASON_NO_MATCH);

@@ -351,6 +351,7 @@ Test(inspect, flow_log_json_lines)
 		    jint(j, "Dest Port") == 8080) {
 			cr_expect_str_eq(jstr(j, "Reason"), "rule");
 			cr_expect_str_eq(jstr(j, "Policy"), policy);
+			cr_expect_str_eq(jstr(j, "Tier"), "NETWORK_POLICY");
 			cr_expect_gt(jint(j, "Rule Set"), 0);
 			cr_expect_gt(jint(j, "Src Port"), 0);
 			if (!strcmp(jstr(j, "Src IP"), A4)) {
@@ -364,7 +365,9 @@ Test(inspect, flow_log_json_lines)
 			}
 		}
 		if (!strcmp(jstr(j, "Verdict"), "DENY")) {
+			/* b's NetworkPolicy isolates it; none allowed this */
 			cr_expect_null(json_object_get(j, "Policy"));
+			cr_expect_str_eq(jstr(j, "Tier"), "NETWORK_POLICY");
 			if (jint(j, "Dest Port") == 8081 &&
 			    !strcmp(jstr(j, "Src IP"), A4)) {
 				cr_expect_str_eq(jstr(j, "Reason"), "port");

@@ -363,6 +363,82 @@ Test(tier, accept_provenance)
 	np_cluster_free(c);
 }
 
+/* One flow of x/a: allowed or not, the tier, who (policies). */
+static void expect_who(struct np_ruleset *rs, enum np_direction dir,
+		       const char *peer, enum np_protocol proto, uint16_t port,
+		       bool allowed, enum np_tier tier, const char *who)
+{
+	struct np_verdict v;
+
+	cr_assert_eq(np_ruleset_verdict(rs, dir, peer, proto, port, &v), 0);
+	cr_expect_eq(v.allowed, allowed, "%s %s/%u", peer,
+		     np_protocol_name(proto), port);
+	cr_expect_eq(v.tier, tier, "%s %s/%u: tier %s, want %s", peer,
+		     np_protocol_name(proto), port, np_tier_name(v.tier),
+		     np_tier_name(tier));
+	cr_expect_str_eq(v.policies, who, "%s %s/%u", peer,
+			 np_protocol_name(proto), port);
+}
+
+/*
+ * Every verdict names its tier, and the rule that decided it, allowed or
+ * denied; egress rules after ingress ones name the egress rule.
+ */
+Test(tier, verdict_names_tier_and_rule)
+{
+	struct np_cluster *c = with(NPOL("np", "  podSelector: {}\n  ingress: []\n") CNPH(
+		"adm", "Admin", 1,
+		ALL) "  ingress:\n"
+		     "  - {action: Accept, from: " FROM_Y TCP80 "}\n"
+		     "  egress:\n"
+		     "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]" TCP80
+		     "}\n"
+		     "  - {action: Accept, to: " FROM_Y "}\n"
+		     "  - {action: Pass, to: [{networks: [192.0.2.0/24]}]}\n"
+		     "---\n" CNPH(
+			     "base", "Baseline", 1,
+			     ALL) "  egress:\n"
+				  "  - {action: Deny, to: [{networks: [192.0.2.0/25]}]}\n");
+	struct np_ruleset *rs = NULL;
+
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	expect_who(rs, IN, "10.2.0.1", TCP, 80, true, NP_TIER_ADMIN,
+		   "cnp/adm ingress[0] (Admin)");
+	expect_who(rs, IN, "10.2.0.1", TCP, 81, false, NP_TIER_NETWORK_POLICY,
+		   "");
+	expect_who(rs, IN, "10.1.0.2", TCP, 80, false, NP_TIER_NETWORK_POLICY,
+		   "");
+	expect_who(rs, EG, "10.2.0.1", TCP, 80, false, NP_TIER_ADMIN,
+		   "cnp/adm egress[0] (Admin)");
+	expect_who(rs, EG, "10.2.0.1", TCP, 81, true, NP_TIER_ADMIN,
+		   "cnp/adm egress[1] (Admin)");
+	expect_who(rs, EG, "192.0.2.1", UDP, 53, false, NP_TIER_BASELINE,
+		   "cnp/base egress[0] (Baseline)");
+	expect_who(rs, EG, "192.0.2.1", TCP, 80, false, NP_TIER_ADMIN,
+		   "cnp/adm egress[0] (Admin)");
+	expect_who(rs, EG, "192.0.2.200", UDP, 53, true, NP_TIER_DEFAULT,
+		   "default (no tier decided)");
+	expect_who(rs, EG, "198.51.100.1", TCP, 81, true, NP_TIER_DEFAULT,
+		   "default (no tier decided)");
+	/* the node's own address: before any tier */
+	expect_who(rs, EG, "198.19.255.1", TCP, 80, true, NP_TIER_DEFAULT, "");
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+
+	/* without cluster policies: NetworkPolicy or nothing */
+	c = with(NPOL("np", "  podSelector: {}\n  ingress:\n"
+			    "  - from: [{podSelector: {matchLabels: {app: b}}}]"
+			    "\n"));
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	expect_who(rs, IN, "10.1.0.2", TCP, 80, true, NP_TIER_NETWORK_POLICY,
+		   "x/np ingress[0]");
+	expect_who(rs, IN, "10.2.0.1", TCP, 80, false, NP_TIER_NETWORK_POLICY,
+		   "");
+	expect_who(rs, EG, "10.2.0.1", TCP, 80, true, NP_TIER_DEFAULT, "");
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
 /* No cluster policy for the pod: the NetworkPolicy rule set, same hash. */
 Test(tier, no_cost_without_rules_for_the_pod)
 {
@@ -686,9 +762,57 @@ static const struct np_obj *pod_at(struct np_ctx *ctx, const struct np_ip *ip)
 	return NULL;
 }
 
+/*
+ * One probe: the folded rule set's verdict equals the reference's, and so
+ * do the tier and, for a cluster policy's rule, which rule decided.
+ */
+static void check_probe(struct np_cluster *c, struct np_ctx *ctx,
+			const struct np_obj *pod, const struct np_ruleset *rs,
+			const struct np_ruleset *np, int dir, const char *peer,
+			enum np_protocol proto, uint16_t port,
+			unsigned int seed, const char *yaml,
+			unsigned int tiers[6][2])
+{
+	struct np_tier_verdict t;
+	struct np_verdict v;
+	enum np_tier want;
+	struct np_ip ip;
+	char who[600];
+
+	cr_assert_eq(np_ruleset_verdict(rs, dir, peer, proto, port, &v), 0);
+	cr_assert_eq(np__ip_parse(peer, &ip), 0);
+	cr_assert_eq(np__tier_eval(c, pod, np, dir, &ip, pod_at(ctx, &ip),
+				   (uint8_t)proto, port, &t, NULL),
+		     0);
+	cr_assert_eq(v.allowed, t.allowed,
+		     "seed %u pod %s/%s %s peer %s %s/%u: fold %d reference "
+		     "%d (tier %d)\n%s",
+		     seed, pod->meta.ns, pod->meta.name,
+		     dir ? "egress" : "ingress", peer, np_protocol_name(proto),
+		     port, v.allowed, t.allowed, t.tier, yaml);
+	want = t.tier == NP_TIER_NODE ? NP_TIER_DEFAULT : t.tier;
+	cr_assert_eq(v.tier, want,
+		     "seed %u pod %s/%s %s peer %s %s/%u: tier %s, reference "
+		     "%s (%s)\n%s",
+		     seed, pod->meta.ns, pod->meta.name,
+		     dir ? "egress" : "ingress", peer, np_protocol_name(proto),
+		     port, np_tier_name(v.tier), np_tier_name(want), v.policies,
+		     yaml);
+	if (t.tier == NP_TIER_ADMIN || t.tier == NP_TIER_BASELINE) {
+		snprintf(who, sizeof(who), "cnp/%s %s[%d] (%s)",
+			 t.pol->meta.name, dir ? "egress" : "ingress", t.rule,
+			 t.tier == NP_TIER_ADMIN ? "Admin" : "Baseline");
+		cr_assert_str_eq(v.policies, who,
+				 "seed %u pod %s/%s peer %s %s/%u\n%s", seed,
+				 pod->meta.ns, pod->meta.name, peer,
+				 np_protocol_name(proto), port, yaml);
+	}
+	tiers[t.tier][t.allowed]++;
+}
+
 Test(tier, fold_equals_reference, .timeout = 120)
 {
-	unsigned int seed, compared = 0, big = 0, tiers[5][2] = { { 0 } };
+	unsigned int seed, compared = 0, big = 0, tiers[6][2] = { { 0 } };
 
 	for (seed = 1; seed <= 150; seed++) {
 		char *yaml;
@@ -703,6 +827,7 @@ Test(tier, fold_equals_reference, .timeout = 120)
 		for (i = 0; i < ctx->npods; i++) {
 			const struct np_obj *pod = ctx->pods[i];
 			struct np_ruleset *rs = NULL, *np = NULL;
+			struct np_mapset *ms = NULL;
 			struct np_diag d;
 			size_t p, q, r;
 			int err;
@@ -730,69 +855,17 @@ Test(tier, fold_equals_reference, .timeout = 120)
 						for (r = 0;
 						     r < sizeof(ports) /
 								 sizeof(*ports);
-						     r++) {
-							struct np_verdict v;
-							struct np_tier_verdict t;
-							struct np_ip ip;
-
-							cr_assert_eq(
-								np_ruleset_verdict(
-									rs, dir,
-									probes[p],
-									protos[q],
-									ports[r],
-									&v),
-								0);
-							cr_assert_eq(
-								np__ip_parse(
-									probes[p],
-									&ip),
-								0);
-							cr_assert_eq(
-								np__tier_eval(
-									c, pod,
-									np, dir,
-									&ip,
-									pod_at(ctx,
-									       &ip),
-									(uint8_t)protos
-										[q],
-									ports[r],
-									&t,
-									NULL),
-								0);
-							cr_assert_eq(
-								v.allowed,
-								t.allowed,
-								"seed %u pod "
-								"%s/%s %s "
-								"peer %s %s/"
-								"%u: fold %d "
-								"reference %d "
-								"(tier %d)\n%s",
-								seed,
-								pod->meta.ns,
-								pod->meta.name,
-								dir ? "egress" :
-								      "ingress",
-								probes[p],
-								np_protocol_name(
-									protos[q]),
-								ports[r],
-								v.allowed,
-								t.allowed,
-								t.tier, yaml);
-							compared++;
-							tiers[t.tier]
-							     [t.allowed]++;
-						}
-			{
-				/* and the map set encodes it */
-				struct np_mapset *ms = NULL;
-
-				cr_assert_eq(np_mapset_encode(&ms, rs), 0);
-				np_mapset_free(ms);
-			}
+						     r++, compared++)
+							check_probe(c, ctx, pod,
+								    rs, np, dir,
+								    probes[p],
+								    protos[q],
+								    ports[r],
+								    seed, yaml,
+								    tiers);
+			/* and the map set encodes it */
+			cr_assert_eq(np_mapset_encode(&ms, rs), 0);
+			np_mapset_free(ms);
 			np_ruleset_free(rs);
 			np_ruleset_free(np);
 		}
@@ -801,12 +874,14 @@ Test(tier, fold_equals_reference, .timeout = 120)
 	}
 	cr_log_info("%u verdicts compared, %u rule sets over the slots",
 		    compared, big);
-	for (seed = 0; seed < 5; seed++)
+	for (seed = 0; seed < 6; seed++)
 		cr_log_info("tier %u: %u allowed, %u denied", seed,
 			    tiers[seed][1], tiers[seed][0]);
-	/* every step decided some flows both ways (not for NODE, DEFAULT) */
-	for (seed = 0; seed < 3; seed++)
-		cr_expect(tiers[seed][0] && tiers[seed][1], "tier %u", seed);
+	/* every step decided some flows both ways (not NODE, DEFAULT) */
+	cr_expect(tiers[NP_TIER_ADMIN][0] && tiers[NP_TIER_ADMIN][1]);
+	cr_expect(tiers[NP_TIER_NETWORK_POLICY][0] &&
+		  tiers[NP_TIER_NETWORK_POLICY][1]);
+	cr_expect(tiers[NP_TIER_BASELINE][0] && tiers[NP_TIER_BASELINE][1]);
 	cr_expect_gt(compared, 100000u);
 	cr_expect_eq(big, 0u);
 }

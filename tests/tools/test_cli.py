@@ -112,6 +112,10 @@ r2 = run("verdict", "-", "--from", "x/a", "--to", "192.0.2.1", "--port", "81",
          stdin=tiered)
 check("verdict: the Admin Deny denies TCP 80, TCP 81 is allowed",
       r.returncode != 0 and r2.returncode == 0, r.stdout + r2.stdout)
+check("verdict: a denied flow names the cnp rule and the tier",
+      r.stdout.rstrip().endswith(
+          "by cnp/no-http egress[0] (Admin) tier ADMIN") and
+      r2.stdout.rstrip().endswith("tier DEFAULT"), r.stdout + r2.stdout)
 r = run("compile", "-", "--pod", "x/a", stdin=tiered.replace(
     "networks: [0.0.0.0/0]", "domainNames: [example.com]"))
 check("compile: a Deny with domainNames fails closed, named, exit 2",

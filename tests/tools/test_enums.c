@@ -81,6 +81,24 @@ Test(enums, reason)
 	cr_expect_null(np_reason_name((enum np_reason) - 1));
 }
 
+Test(enums, tier)
+{
+	/* the EKS agent's numbers and names */
+	cr_expect_eq(NP_TIER_UNKNOWN, 0);
+	cr_expect_eq(NP_TIER_ADMIN, 1);
+	cr_expect_eq(NP_TIER_NETWORK_POLICY, 2);
+	cr_expect_eq(NP_TIER_BASELINE, 3);
+	cr_expect_eq(NP_TIER_DEFAULT, 4);
+	cr_expect_str_eq(np_tier_name(NP_TIER_UNKNOWN), "UNKNOWN");
+	cr_expect_str_eq(np_tier_name(NP_TIER_ADMIN), "ADMIN");
+	cr_expect_str_eq(np_tier_name(NP_TIER_NETWORK_POLICY),
+			 "NETWORK_POLICY");
+	cr_expect_str_eq(np_tier_name(NP_TIER_BASELINE), "BASELINE");
+	cr_expect_str_eq(np_tier_name(NP_TIER_DEFAULT), "DEFAULT");
+	cr_expect_null(np_tier_name((enum np_tier)5));
+	cr_expect_null(np_tier_name((enum np_tier) - 1));
+}
+
 Test(enums, mode)
 {
 	cr_expect_str_eq(np_mode_name(NP_MODE_STANDARD), "standard");

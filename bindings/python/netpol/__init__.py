@@ -89,6 +89,14 @@ def _reason(r):
     return capi.np_reason_name(r) or str(r)
 
 
+def _tier(t):
+    """'ADMIN', 'NETWORK_POLICY', 'BASELINE', 'DEFAULT', or None when
+    not known."""
+    if t == capi.NP_TIER_UNKNOWN:
+        return None
+    return capi.np_tier_name(t) or str(t)
+
+
 def _verdict(v):
     return {
         'allowed': bool(v.allowed),
@@ -97,6 +105,7 @@ def _verdict(v):
         'key': v.key,
         'slot': v.slot,
         'policies': v.policies.split(', ') if v.policies else [],
+        'tier': _tier(v.tier),
     }
 
 
@@ -308,7 +317,11 @@ class RuleSet:
 
     def verdict(self, direction, peer, port, protocol='TCP'):
         """Decide a flow: peer is the other end's address, port the
-        destination port."""
+        destination port. A dict {allowed, reason, direction, key, slot,
+        policies, tier}: policies names who decided (the policies that
+        allowed it, or the ClusterNetworkPolicy rule that allowed or
+        denied it), tier 'ADMIN', 'NETWORK_POLICY', 'BASELINE' or
+        'DEFAULT'."""
         v = capi.np_verdict()
         capi.np_ruleset_verdict(self._rs,
                                 _lookup(_DIRECTIONS, 'direction', direction),
@@ -433,6 +446,7 @@ def _event(e):
         'pod': f'{ns}/{name}' if ns is not None and name is not None
                else None,
         'policies': policies.split(', ') if policies else [],
+        'tier': _tier(e['tier']),
     }
 
 
@@ -698,9 +712,10 @@ class Datapath:
                 ruleset=None):
         """Decide a new flow of a pod against the live maps (not
         conntrack): {allowed, reason, state, ruleset, key, portset, slot,
-        policies}. protocol is 'TCP', 'UDP', 'SCTP' or an IP protocol
-        number; with the pod's RuleSet, policies names those allowing
-        it."""
+        policies, tier}. protocol is 'TCP', 'UDP', 'SCTP' or an IP
+        protocol number; with the pod's RuleSet, policies names who
+        decided it and tier the tier ('ADMIN', 'NETWORK_POLICY',
+        'BASELINE', 'DEFAULT'; None when not known)."""
         if isinstance(protocol, str):
             protocol = _protocol(protocol)
         else:
@@ -715,6 +730,7 @@ class Datapath:
         v['reason'] = v.pop('reason_name') or str(v['reason'])
         v['state'] = _POD_STATES.get(v['state'], str(v['state']))
         v['policies'] = v['policies'].split(', ') if v['policies'] else []
+        v['tier'] = _tier(v['tier'])
         return v
 
     def verify(self, ifindex, ruleset):

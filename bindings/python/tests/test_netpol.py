@@ -169,7 +169,8 @@ def test_stars_verdicts(stars):
     v = stars.verdict(CLIENT, FRONTEND, 80)
     assert v == {'allowed': True, 'reason': 'rule', 'direction': 'ingress',
                  'key': '198.18.0.13/32', 'slot': 0,
-                 'policies': ['stars/frontend-policy ingress[0]']}
+                 'policies': ['stars/frontend-policy ingress[0]'],
+                 'tier': 'NETWORK_POLICY'}
     v = stars.verdict(CLIENT, BACKEND, 6379)
     assert v['allowed'] is False
     assert v['reason'] == 'no-match' and v['direction'] == 'ingress'
@@ -232,7 +233,8 @@ def test_ruleset_verdicts(simple):
     v = rs.verdict('ingress', '192.168.1.7', 80)
     assert v == {'allowed': True, 'reason': 'rule', 'direction': 'ingress',
                  'key': '192.168.1.0/24', 'slot': 0,
-                 'policies': ['x/web ingress[0]']}
+                 'policies': ['x/web ingress[0]'],
+                 'tier': 'NETWORK_POLICY'}
     v = rs.verdict('ingress', '192.168.1.7', 443, 'UDP')
     assert (v['allowed'], v['slot']) == (True, 1)
     v = rs.verdict('ingress', '192.168.1.7', 443)
@@ -495,3 +497,24 @@ def test_readme_python_snippet_runs_as_shown(monkeypatch):
     with contextlib.redirect_stdout(out):
         exec(compile(snippet, 'README.md', 'exec'), {})  # noqa: S102
     assert out.getvalue() == expected
+
+
+def test_verdict_tier_and_rule():
+    """A ClusterNetworkPolicy rule is named with its tier, allowed or
+    denied; a pod no policy isolates is DEFAULT."""
+    c = netpol.Cluster.from_yaml(open(SIMPLE).read())
+    c.apply({'apiVersion': 'policy.networking.k8s.io/v1alpha2',
+             'kind': 'ClusterNetworkPolicy', 'metadata': {'name': 'no-dns'},
+             'spec': {'tier': 'Admin', 'priority': 5,
+                      'subject': {'namespaces': {}},
+                      'egress': [{'action': 'Deny',
+                                  'to': [{'networks': ['0.0.0.0/0']}],
+                                  'protocols': [{'udp': {
+                                      'destinationPort': {'number': 53}}}]
+                                  }]}})
+    rs = c.compile('x', 'a')
+    v = rs.verdict('egress', '192.0.2.53', 53, 'UDP')
+    assert (v['allowed'], v['tier'], v['policies']) == (
+        False, 'ADMIN', ['cnp/no-dns egress[0] (Admin)']), v
+    v = rs.verdict('egress', '192.0.2.53', 54, 'UDP')
+    assert (v['allowed'], v['tier']) == (True, 'DEFAULT'), v
