@@ -1320,3 +1320,18 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 	}
 	return err;
 }
+
+/* --- for np_cluster_check() (tier_check.c) -------------------------------- */
+
+bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
+			 const struct np_obj *pod)
+{
+	return subject_has(ctx, p, pod);
+}
+
+bool np__cnp_peer_enforceable(const struct np_ctx *ctx,
+			      const struct np_cnp_peer *p)
+{
+	(void)ctx;
+	return peer_enforceable(p);
+}

@@ -59,4 +59,11 @@ int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
 		  struct np_ruleset *rs, struct np_diag *diag);
 
+/* Whether policy p's subject selects pod (the fold's own test). */
+bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
+			 const struct np_obj *pod);
+/* Whether peer p of a rule can be enforced in this snapshot. */
+bool np__cnp_peer_enforceable(const struct np_ctx *ctx,
+			      const struct np_cnp_peer *p);
+
 #endif /* NP_TIER_H */

@@ -43,6 +43,30 @@ static int validate_pod(void *p, const char *ns, const char *name)
 	return 0;
 }
 
+/*
+ * What is valid yet worth saying (np_cluster_check()): one "warning:" line
+ * each on stderr; they do not change the exit status.
+ */
+static int validate_warnings(struct np_cluster *c)
+{
+	char *report, *line, *next;
+	int err = np_cluster_check(c, &report, NULL);
+
+	if (err)
+		return err;
+	for (line = report; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		/* the names in it are escaped already */
+		fprintf(stderr, "netpol: warning: %s\n", line);
+	}
+	np_free(report);
+	return 0;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	struct validate_ctx v = { 0 };
@@ -53,9 +77,14 @@ int cmd_validate(int argc, char **argv)
 		return 2;
 	}
 	err = tool_load(&v.c, argv + 1, argc - 1, true, &v.problems);
-	/* then what apply would refuse, pod by pod */
+	/* warnings once for the snapshot, not once per pod compiled */
 	if (v.c && err != -ENOMEM)
+		err2 = validate_warnings(v.c);
+	/* then what apply would refuse, pod by pod */
+	tool_quiet_warnings = true;
+	if (v.c && err != -ENOMEM && !err2)
 		err2 = each_pod(v.c, validate_pod, &v);
+	tool_quiet_warnings = false;
 	np_cluster_free(v.c);
 	if (err == -ENOMEM || err2)
 		return 2;

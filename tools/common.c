@@ -17,13 +17,15 @@
 #include "main.h"
 
 int verbose;
+bool tool_quiet_warnings;
 
 void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
 {
 	char esc[4096];
 
 	(void)ctx;
-	if (lvl <= NP_LOG_WARN || verbose)
+	if ((lvl < NP_LOG_WARN || verbose ||
+	     (lvl == NP_LOG_WARN && !tool_quiet_warnings)))
 		fprintf(stderr, "netpol: %s\n",
 			tool_esc(msg, esc, sizeof(esc)));
 }

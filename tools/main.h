@@ -17,6 +17,8 @@
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf/netpol"
 
 extern int verbose; /* -v: log callbacks print every level */
+/* tool_log() leaves out warnings (validate prints np_cluster_check()). */
+extern bool tool_quiet_warnings;
 
 /* --- manifests and diagnostics (common.c) --------------------------------- */
 

@@ -15,6 +15,8 @@
  *   np_ruleset_verdict()    decide one flow against a rule set
  *   np_cluster_verdict()    decide a connection between two endpoints
  *   np_cluster_matrix()     the reachability matrix over every pod
+ *   np_cluster_check()      warnings: ClusterNetworkPolicy ties, peers
+ *                           that cannot be enforced
  */
 #ifndef NETPOL_RULESET_H
 #define NETPOL_RULESET_H
@@ -47,6 +49,18 @@ struct np_compile_opts {
 NP_API int np_cluster_endpoints(struct np_cluster *cluster,
 				enum np_format format, char **out,
 				struct np_diag *diag);
+
+/*
+ * What is valid yet worth a warning in the snapshot's
+ * ClusterNetworkPolicies: two policies of one tier at one priority with
+ * rules in one direction for a pod both select (their order is the
+ * implementation's: by name), and peers that cannot be enforced (in an
+ * Accept rule they match nothing; in a Deny or Pass rule the pods the
+ * policy selects fail closed). *report gets one line per warning ("" when
+ * none), freed with np_free(); *nwarn (optional) their count.
+ */
+NP_API int np_cluster_check(struct np_cluster *cluster, char **report,
+			    size_t *nwarn);
 
 /*
  * The rule set of pod ns/name. -ENOENT when there is no such pod (or, for

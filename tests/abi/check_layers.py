@@ -25,7 +25,7 @@ STAGES = [
                  'objects', 'to_doc']),
     ('cluster', ['cluster']),
     ('resolve', ['resolve_ctx', 'resolve', 'endpoints']),
-    ('ruleset', ['closure', 'ruleset', 'tier', 'query']),
+    ('ruleset', ['closure', 'ruleset', 'tier', 'tier_check', 'query']),
     ('mapset', ['mapset', 'event']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
                   'dp_inspect', 'datapath', 'dp_apply',

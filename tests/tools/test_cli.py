@@ -116,6 +116,16 @@ check("verdict: a denied flow names the cnp rule and the tier",
       r.stdout.rstrip().endswith(
           "by cnp/no-http egress[0] (Admin) tier ADMIN") and
       r2.stdout.rstrip().endswith("tier DEFAULT"), r.stdout + r2.stdout)
+tie = tiered.replace("name: no-http", "name: b-second") + "---\n" + \
+    tiered[tiered.index("apiVersion: policy"):].replace(
+        "name: no-http", "name: a-first")
+r = run("validate", "-", stdin=tie)
+warns = [l for l in r.stderr.splitlines() if "warning:" in l]
+check("validate: two Admin policies at one priority, one warning, exit 0",
+      r.returncode == 0 and len(warns) == 1 and
+      "cnp/a-first and cnp/b-second: both Admin priority 1 with egress "
+      "rules for x/a" in warns[0] and
+      warns[0].endswith("cnp/a-first goes first (name order)"), r.stderr)
 r = run("compile", "-", "--pod", "x/a", stdin=tiered.replace(
     "networks: [0.0.0.0/0]", "domainNames: [example.com]"))
 check("compile: a Deny with domainNames fails closed, named, exit 2",
