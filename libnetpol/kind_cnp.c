@@ -242,9 +242,8 @@ static void get_networks(struct np_vctx *c, const struct np_node *n,
 			 * enforced, so it is rejected here too.
 			 */
 			np__verr(c, x, -EINVAL,
-				 "Invalid value: %s: Invalid CIDR format "
-				 "provided",
-				 NP_REPR(x));
+				 "Invalid value: \"string\": Invalid CIDR "
+				 "format provided");
 		} else {
 			pe->nnets++;
 		}
@@ -375,8 +374,8 @@ static void get_range(struct np_vctx *c, const struct np_node *n,
 	np__path_pop(c, p);
 	if (ok && start >= end)
 		np__verr(c, n, -EINVAL,
-			 "Invalid value: \"object\": start must be less than "
-			 "end");
+			 "Invalid value: \"object\": Start port must be less "
+			 "than End port");
 	pt->has_port = true;
 	pt->port = (uint16_t)start;
 	pt->end_port = (uint16_t)end;
@@ -610,8 +609,9 @@ static void get_rules(struct np_vctx *c, const struct np_node *n, bool aws,
 		     rule_has_peer(r, NP_CNP_PEER_DOMAINS)))
 			np__verr(c, x, -EINVAL,
 				 "Invalid value: \"object\": "
-				 "destinationNamedPort cannot be used with "
-				 "networks, nodes or domainNames peers");
+				 "networks/nodes/domainNames peer cannot be set "
+				 "with namedPorts since there are no namedPorts "
+				 "for networks/nodes/domainNames");
 		/*
 		 * AWS: the CRD copies disagree (not Accept, or Deny); the
 		 * permissive reading is taken, Accept and Pass are allowed.
@@ -620,8 +620,10 @@ static void get_rules(struct np_vctx *c, const struct np_node *n, bool aws,
 		    r->action == NP_CNP_DENY &&
 		    rule_has_peer(r, NP_CNP_PEER_DOMAINS))
 			np__verr(c, x, -EINVAL,
-				 "Invalid value: \"object\": domainNames "
-				 "peers cannot be used in Deny rules");
+				 "Invalid value: \"object\": domainNames peer "
+				 "cannot be used with Deny action, only Accept "
+				 "and Pass actions are supported for "
+				 "domainNames");
 		(*nout)++;
 		np__path_pop(c, p);
 	}

@@ -53,15 +53,16 @@
 #define RULE "{action: Deny, from: [{namespaces: {}}]},"
 #define PEER "{namespaces: {}},"
 #define NET(i) "10.0.0." #i "/32,"
-#define NETS25                                                              \
-	NET(1)                                                              \
-	NET(2)                                                              \
-	NET(3)                                                              \
-	NET(4)                                                              \
-	NET(5)                                                              \
-	NET(6) NET(7) NET(8) NET(9) NET(10) NET(11) NET(12) NET(13) NET(14) \
-		NET(15) NET(16) NET(17) NET(18) NET(19) NET(20) NET(21)     \
-			NET(22) NET(23) NET(24) NET(25)
+#define NETS25                                                               \
+	NET(1)                                                               \
+	NET(2)                                                               \
+	NET(3)                                                               \
+	NET(4)                                                               \
+	NET(5)                                                               \
+	NET(6)                                                               \
+	NET(7) NET(8) NET(9) NET(10) NET(11) NET(12) NET(13) NET(14) NET(15) \
+		NET(16) NET(17) NET(18) NET(19) NET(20) NET(21) NET(22)      \
+			NET(23) NET(24) NET(25)
 #define TCP80 "{tcp: {destinationPort: {number: 80}}},"
 #define N10 "abcdefghij"
 #define NAME100 X5(N10) X5(N10)
@@ -72,10 +73,12 @@
 	"Invalid value: 2: " p " in body should have at most 1 properties"
 #define ACTIONS "supported values: \"Accept\", \"Deny\", \"Pass\""
 #define TIERS "supported values: \"Admin\", \"Baseline\""
-#define NAMEDMSG                                                          \
-	"Invalid value: \"object\": destinationNamedPort cannot be used " \
-	"with networks, nodes or domainNames peers"
-#define RANGEMSG "Invalid value: \"object\": start must be less than end"
+#define NAMEDMSG                                                       \
+	"Invalid value: \"object\": networks/nodes/domainNames peer "  \
+	"cannot be set with namedPorts since there are no namedPorts " \
+	"for networks/nodes/domainNames"
+#define RANGEMSG \
+	"Invalid value: \"object\": Start port must be less than End port"
 #define DOMMSG(v, p)                                                       \
 	"Invalid value: \"" v "\": " p " in body should be a domain name " \
 	"such as example.com or *.example.com"
@@ -179,10 +182,10 @@ static const struct bad bad_cases[] = {
 	  E0 ".to[0].networks", "Too many: 26: must have at most 25 items" },
 	{ "networks-cidr", UP EG("Deny", "[{networks: [10.0.0.0/33]}]", ""),
 	  OBJ, E0 ".to[0].networks[0]",
-	  "Invalid value: \"10.0.0.0/33\": Invalid CIDR format provided" },
+	  "Invalid value: \"string\": Invalid CIDR format provided" },
 	{ "networks-bare-ip", UP EG("Deny", "[{networks: [10.0.0.1]}]", ""),
 	  OBJ, E0 ".to[0].networks[0]",
-	  "Invalid value: \"10.0.0.1\": Invalid CIDR format provided" },
+	  "Invalid value: \"string\": Invalid CIDR format provided" },
 	{ "networks-duplicate",
 	  UP EG("Deny", "[{networks: [10.0.0.0/8, 10.0.0.0/8]}]", ""), OBJ,
 	  E0 ".to[0].networks[1]", "Duplicate value: \"10.0.0.0/8\"" },
@@ -285,11 +288,12 @@ static const struct bad bad_cases[] = {
 	  PROP0(E0 ".to[0]") },
 	{ "aws-deny-domains", AWS EG("Deny", "[{domainNames: [a.io]}]", ""),
 	  OBJ, E0,
-	  "Invalid value: \"object\": domainNames peers cannot be used in "
-	  "Deny rules" },
+	  "Invalid value: \"object\": domainNames peer cannot be used with "
+	  "Deny action, only Accept and Pass actions are supported for "
+	  "domainNames" },
 	{ "aws-networks-cidr", AWS EG("Deny", "[{networks: [10.0.0/8]}]", ""),
 	  OBJ, E0 ".to[0].networks[0]",
-	  "Invalid value: \"10.0.0/8\": Invalid CIDR format provided" },
+	  "Invalid value: \"string\": Invalid CIDR format provided" },
 	{ "aws-ports-min", AWS IN(NSP, AP("")), OBJ, I0 ".ports",
 	  MIN1(I0 ".ports") },
 	{ "aws-ports-max",

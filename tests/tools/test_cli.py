@@ -83,8 +83,9 @@ want = ("-:6:13: ClusterNetworkPolicy block: spec.priority: Invalid value: "
         "1001: spec.priority in body should be less than or equal to "
         "1000\n"
         "-:9:5: ClusterNetworkPolicy block: spec.egress[0]: Invalid value: "
-        "\"object\": destinationNamedPort cannot be used with networks, "
-        "nodes or domainNames peers\n")
+        "\"object\": networks/nodes/domainNames peer cannot be set with "
+        "namedPorts since there are no namedPorts for "
+        "networks/nodes/domainNames\n")
 check("validate: ClusterNetworkPolicy bounds and CEL rules, exit 1",
       r.returncode == 1 and r.stderr == want, repr(r.stderr))
 r = run("validate", "-", stdin=cnp.replace("1001", "1000").replace(
