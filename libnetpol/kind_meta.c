@@ -11,10 +11,10 @@
 #include "names.h"
 #include "objects.h"
 
-/* Namespaces and the cluster policies have no namespace. */
+/* Namespaces, Nodes and the cluster policies have no namespace. */
 bool np__kind_cluster_scoped(enum np_kind kind)
 {
-	return kind == NP_KIND_NAMESPACE ||
+	return kind == NP_KIND_NAMESPACE || kind == NP_KIND_NODE ||
 	       kind == NP_KIND_CLUSTER_NETWORK_POLICY ||
 	       kind == NP_KIND_AWS_CLUSTER_NETWORK_POLICY ||
 	       kind == NP_KIND_CLUSTER_POLICY_ENDPOINT;

@@ -3,7 +3,7 @@
  * The decoder of each kind, called by objects.c once it knows the kind:
  * each reads its part of the document into o and reports every problem
  * through c (kind_meta.c, kind_pod.c, kind_service.c, kind_netpol.c,
- * kind_pe.c, kind_cnp.c, kind_cpe.c).
+ * kind_pe.c, kind_cnp.c, kind_cpe.c, kind_node.c).
  */
 #ifndef NP_KINDS_H
 #define NP_KINDS_H
@@ -31,5 +31,8 @@ void np__cnp_from(struct np_vctx *c, struct np_obj *o,
 		  const struct np_node *spec);
 void np__cpe_from(struct np_vctx *c, struct np_obj *o,
 		  const struct np_node *spec);
+/* v1 Node (a document node is struct np_node; a Kubernetes one, kube). */
+void np__kube_node_from(struct np_vctx *c, struct np_obj *o,
+			const struct np_node *status);
 
 #endif /* NP_KINDS_H */

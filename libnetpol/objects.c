@@ -16,7 +16,7 @@
  * access), names.c (names, label keys and values, label sets), cidr.c,
  * ports.c, selector.c, kind_*.c (one kind each; kind_meta.c has the
  * metadata of all of them and Namespace; kind_cnp.c has both
- * ClusterNetworkPolicy kinds), to_doc.c (objects back to
+ * ClusterNetworkPolicy kinds; kind_node.c has Node), to_doc.c (objects back to
  * documents).
  */
 #include <stdio.h>
@@ -46,6 +46,7 @@ static const struct {
 	  NP_KIND_AWS_CLUSTER_NETWORK_POLICY },
 	{ "ClusterPolicyEndpoint", "networking.k8s.aws/v1alpha1",
 	  NP_KIND_CLUSTER_POLICY_ENDPOINT },
+	{ "Node", "v1", NP_KIND_NODE },
 };
 
 const char *np_kind_name(enum np_kind kind)
@@ -225,6 +226,9 @@ static int one_object(struct np_vctx *c, const struct np_node *doc,
 		break;
 	case NP_KIND_CLUSTER_POLICY_ENDPOINT:
 		np__cpe_from(c, o, np__field(doc, "spec"));
+		break;
+	case NP_KIND_NODE:
+		np__kube_node_from(c, o, np__field(doc, "status"));
 		break;
 	default:
 		break;

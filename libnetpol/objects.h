@@ -211,6 +211,21 @@ struct np_cpe {
 	size_t ningress, negress;
 };
 
+/*
+ * A Node: its InternalIP and ExternalIP addresses (status.addresses), as
+ * the egress nodes peer of a ClusterNetworkPolicy selects them. Other
+ * address types (Hostname, InternalDNS, ...) are not kept.
+ */
+struct np_node_addr {
+	struct np_ip ip;
+	bool external; /* ExternalIP, else InternalIP */
+};
+
+struct np_kube_node {
+	struct np_node_addr *addrs;
+	size_t naddrs;
+};
+
 struct np_obj {
 	enum np_kind kind;
 	uint64_t serial; /* unique in the process: names this version */
@@ -223,6 +238,7 @@ struct np_obj {
 		struct np_policyendpoint pe;
 		struct np_cnp cnp; /* both ClusterNetworkPolicy kinds */
 		struct np_cpe cpe;
+		struct np_kube_node node; /* NP_KIND_NODE */
 	};
 };
 

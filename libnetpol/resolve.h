@@ -30,6 +30,10 @@ struct np_ctx {
 	struct np_arena arena;
 	struct np_obj **pods, **svcs, **pols, **pes, **nss;
 	size_t npods, nsvcs, npols, npes, nnss;
+	/* Nodes, by name: ClusterNetworkPolicy nodes peers (tier.c) */
+	struct np_obj **nodes;
+	size_t nnodes;
+	bool nodes_stale; /* a Node changed: sort them again */
 	size_t podcap, polcap, pecap;
 	struct np_nsgroup *groups; /* namespaces that have pods */
 	size_t ngroups, groupcap;

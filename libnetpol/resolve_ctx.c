@@ -147,6 +147,7 @@ static void ctx_free(struct np_ctx *ctx)
 	free(ctx->pols);
 	free(ctx->pes);
 	free(ctx->nss);
+	free(ctx->nodes);
 	free(ctx->groups);
 	for (i = 0; i < ctx->peers.cap; i++) {
 		struct np_peer_slot *ps = ctx->peers.slots[i].val;
@@ -213,6 +214,13 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	int err;
 
 	if (ctx && ctx->gen == c->gen) {
+		if (ctx->nodes_stale) {
+			err = np__cluster_sorted(c, NP_KIND_NODE, &ctx->nodes,
+						 &ctx->nnodes);
+			if (err)
+				return err;
+			ctx->nodes_stale = false;
+		}
 		*out = ctx;
 		return 0;
 	}
@@ -234,6 +242,9 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	if (!err)
 		err = np__cluster_sorted(c, NP_KIND_NAMESPACE, &ctx->nss,
 					 &ctx->nnss);
+	if (!err)
+		err = np__cluster_sorted(c, NP_KIND_NODE, &ctx->nodes,
+					 &ctx->nnodes);
 	if (err)
 		goto fail;
 	err = -ENOMEM;
@@ -914,6 +925,16 @@ static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
 		for (i = 0; !err && i < ctx->npols; i++)
 			if (ctx->pols[i]->np.egress_type)
 				invalidate(ctx, i);
+		break;
+	case NP_KIND_NODE:
+		/*
+		 * Only the tiers read them (tier.c), never from a cache:
+		 * sorted again on the next np__ctx_get(), once per load.
+		 */
+		free(ctx->nodes);
+		ctx->nodes = NULL;
+		ctx->nnodes = 0;
+		ctx->nodes_stale = true;
 		break;
 	default:
 		/* Namespaces relabel whole groups: start over */

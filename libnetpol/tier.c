@@ -34,6 +34,11 @@
  * np_ruleset_compile() lives here: the NetworkPolicy rule set
  * (np__ruleset_compile_np(), ruleset.c) with the tiers folded in.
  *
+ * An egress nodes peer is the selected Nodes' InternalIP and ExternalIP
+ * addresses, as hosts. The pod's own node address (its hostIP) is allowed
+ * before any tier, as for NetworkPolicy (kubelet probes): a Deny of nodes
+ * selecting it is not enforced for that address, and a warning says so.
+ *
  * Peers that cannot be enforced (domainNames, nodes: the snapshot has no
  * Node objects, a peer of a newer API): in an Accept rule the peer matches
  * nothing (a warning through the cluster's log); in a Deny or Pass rule
@@ -98,10 +103,37 @@ static int trule_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static bool peer_enforceable(const struct np_cnp_peer *p)
+/* nodes: only with Node objects (none at all: selecting none would weaken
+ * a Deny, so the peer is not enforced). */
+static bool peer_enforceable(const struct np_cluster *c,
+			     const struct np_cnp_peer *p)
 {
 	return p->kind == NP_CNP_PEER_NAMESPACES ||
-	       p->kind == NP_CNP_PEER_PODS || p->kind == NP_CNP_PEER_NETWORKS;
+	       p->kind == NP_CNP_PEER_PODS || p->kind == NP_CNP_PEER_NETWORKS ||
+	       (p->kind == NP_CNP_PEER_NODES && c->t[NP_KIND_NODE].n);
+}
+
+/* Whether Node n is one of nodes peer p's. */
+static bool node_selected(const struct np_cnp_peer *p, const struct np_obj *n)
+{
+	return p->sel && np__selector_matches(p->sel, &n->meta.labels);
+}
+
+/* Whether ip is an address of a Node that nodes peer p selects. */
+static bool node_peer_has(const struct np_ctx *ctx, const struct np_cnp_peer *p,
+			  const struct np_ip *ip)
+{
+	size_t i, j;
+
+	for (i = 0; i < ctx->nnodes; i++) {
+		const struct np_kube_node *kn = &ctx->nodes[i]->node;
+
+		for (j = 0; j < kn->naddrs; j++)
+			if (!memcmp(&kn->addrs[j].ip, ip, sizeof(*ip)) &&
+			    node_selected(p, ctx->nodes[i]))
+				return true;
+	}
+	return false;
 }
 
 int np__tier_rules(struct np_cluster *c, struct np_ctx *ctx,
@@ -166,7 +198,7 @@ static int check_enforceable(struct np_cluster *c, const struct np_obj *pod,
 		const struct np_cnp_rule *r = tr[i].r;
 
 		for (j = 0; j < r->npeers; j++) {
-			if (peer_enforceable(&r->peers[j]))
+			if (peer_enforceable(c, &r->peers[j]))
 				continue;
 			if (r->action == NP_CNP_ACCEPT) {
 				np__log(c->log, c->log_ctx, NP_LOG_WARN,
@@ -237,6 +269,38 @@ static void warn_ties(struct np_cluster *c, const struct np_obj *pod, int dir,
 			np__cnp_tier_name(p->cnp.tier), (int)p->cnp.priority,
 			dir_names[dir], pod->meta.ns, pod->meta.name,
 			p->meta.name);
+	}
+}
+
+/*
+ * A Deny of nodes that selects the pod's own node: its address (the pod's
+ * hostIP) stays allowed before any tier, for kubelet probes; say so.
+ */
+static void warn_own_node(struct np_cluster *c, const struct np_ctx *ctx,
+			  const struct np_obj *pod, int dir,
+			  const struct np_trule *tr, size_t n)
+{
+	const struct np_ip *hip = &pod->pod.host_ip;
+	char buf[64];
+	size_t i, j;
+
+	if (!hip->family)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct np_cnp_rule *r = tr[i].r;
+
+		for (j = 0; r->action == NP_CNP_DENY && j < r->npeers; j++) {
+			if (r->peers[j].kind != NP_CNP_PEER_NODES ||
+			    !node_peer_has(ctx, &r->peers[j], hip))
+				continue;
+			np__ip_format(hip, buf, sizeof(buf));
+			np__log(c->log, c->log_ctx, NP_LOG_WARN,
+				"cnp/%s %s[%d]: peer %zu denies the node of "
+				"pod %s/%s: its address %s stays allowed "
+				"(kubelet probes), not enforced",
+				tr[i].pol->meta.name, dir_names[dir], tr[i].idx,
+				j, pod->meta.ns, pod->meta.name, buf);
+		}
 	}
 }
 
@@ -317,6 +381,10 @@ static bool rule_matches(const struct np_ctx *ctx, const struct np_obj *pod,
 				hit = np__cidr_has_ip(&p->nets[j], ip);
 			/* named ports: on the subject pod for ingress */
 			named_on = dir ? NULL : pod;
+			break;
+		case NP_CNP_PEER_NODES:
+			/* egress only, no named ports (the CRD's rule) */
+			hit = node_peer_has(ctx, p, ip);
 			break;
 		default:
 			break;
@@ -780,6 +848,22 @@ static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
 						return -ENOMEM;
 				continue;
 			}
+			/* the selected Nodes' addresses, as hosts */
+			for (k = 0;
+			     p->kind == NP_CNP_PEER_NODES && k < ctx->nnodes;
+			     k++) {
+				const struct np_kube_node *kn =
+					&ctx->nodes[k]->node;
+				struct np_cidr hc;
+
+				if (!node_selected(p, ctx->nodes[k]))
+					continue;
+				for (x = 0; x < kn->naddrs; x++) {
+					host_cidr(&kn->addrs[x].ip, &hc);
+					if (tent_add(b, &hc, i, &own))
+						return -ENOMEM;
+				}
+			}
 			if (p->kind != NP_CNP_PEER_NAMESPACES &&
 			    p->kind != NP_CNP_PEER_PODS)
 				continue;
@@ -1048,8 +1132,10 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	err = np__tier_rules(c, ctx, pod, dir, &tr, &n);
 	if (!err)
 		err = check_enforceable(c, pod, dir, tr, n, diag);
-	if (!err)
+	if (!err) {
 		warn_ties(c, pod, dir, tr, n);
+		warn_own_node(c, ctx, pod, dir, tr, n);
+	}
 	if (!err)
 		err = tier_entries(ctx, a, pod, dir, tr, n, &b);
 	if (err)
@@ -1329,9 +1415,8 @@ bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
 	return subject_has(ctx, p, pod);
 }
 
-bool np__cnp_peer_enforceable(const struct np_ctx *ctx,
+bool np__cnp_peer_enforceable(const struct np_cluster *c,
 			      const struct np_cnp_peer *p)
 {
-	(void)ctx;
-	return peer_enforceable(p);
+	return peer_enforceable(c, p);
 }

@@ -63,7 +63,7 @@ int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
 bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
 			 const struct np_obj *pod);
 /* Whether peer p of a rule can be enforced in this snapshot. */
-bool np__cnp_peer_enforceable(const struct np_ctx *ctx,
+bool np__cnp_peer_enforceable(const struct np_cluster *c,
 			      const struct np_cnp_peer *p);
 
 #endif /* NP_TIER_H */

@@ -112,7 +112,7 @@ static const char *peer_need(enum np_cnp_peer_kind k, const char **field)
 }
 
 /* The peers of p's rules that cannot be enforced. */
-static void check_peers(struct np_ctx *ctx, const struct np_obj *p,
+static void check_peers(const struct np_cluster *c, const struct np_obj *p,
 			struct np_strbuf *sb, size_t *n)
 {
 	size_t dir, i, j;
@@ -125,8 +125,7 @@ static void check_peers(struct np_ctx *ctx, const struct np_obj *p,
 			for (j = 0; j < r[i].npeers; j++) {
 				const char *field, *need;
 
-				if (np__cnp_peer_enforceable(ctx,
-							     &r[i].peers[j]))
+				if (np__cnp_peer_enforceable(c, &r[i].peers[j]))
 					continue;
 				need = peer_need(r[i].peers[j].kind, &field);
 				put_name(sb, p);
@@ -192,7 +191,7 @@ int np_cluster_check(struct np_cluster *cluster, char **report, size_t *nwarn)
 	if (m)
 		qsort(v, m, sizeof(*v), cpol_cmp);
 	for (i = 0; i < m; i++) {
-		check_peers(ctx, v[i].o, &sb, &n);
+		check_peers(cluster, v[i].o, &sb, &n);
 		for (j = i + 1; j < m && v[j].o->cnp.tier == v[i].o->cnp.tier &&
 				v[j].o->cnp.priority == v[i].o->cnp.priority;
 		     j++)

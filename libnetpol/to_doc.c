@@ -577,6 +577,22 @@ struct np_node *np__obj_to_node(struct np_arena *a, const struct np_obj *o)
 	case NP_KIND_CLUSTER_POLICY_ENDPOINT:
 		PUT(root, "spec", cnp_spec_node(a, o));
 		break;
+	case NP_KIND_NODE:
+		/* the IP addresses, the only ones kept */
+		st = np__node_new(a, NP_N_MAP);
+		PUT(root, "status", st);
+		s = np__node_new(a, NP_N_SEQ);
+		PUT(st, "addresses", s);
+		for (i = 0; i < o->node.naddrs; i++) {
+			e = np__node_new(a, NP_N_MAP);
+			PUSH(s, e);
+			PUT(e, "type",
+			    np__node_str(a, o->node.addrs[i].external ?
+						    "ExternalIP" :
+						    "InternalIP"));
+			PUT(e, "address", ip_node(a, &o->node.addrs[i].ip));
+		}
+		break;
 	default:
 		break;
 	}

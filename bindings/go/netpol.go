@@ -47,6 +47,9 @@ const (
 	// KindAWSClusterNetworkPolicy is networking.k8s.aws/v1alpha1.
 	KindAWSClusterNetworkPolicy
 	KindClusterPolicyEndpoint
+	// KindNode is a v1 Node: its labels and InternalIP/ExternalIP
+	// addresses, for the nodes peers of ClusterNetworkPolicies.
+	KindNode
 	kindMax
 )
 

@@ -56,14 +56,15 @@ func TestVersionAndNames(t *testing.T) {
 		netpol.KindPolicyEndpoint.String(),
 		netpol.KindClusterNetworkPolicy.String(),
 		netpol.KindAWSClusterNetworkPolicy.String(),
-		netpol.KindClusterPolicyEndpoint.String(), netpol.Kind(9).String(),
+		netpol.KindClusterPolicyEndpoint.String(),
+		netpol.KindNode.String(), netpol.Kind(9).String(),
 		netpol.Ingress.String(), netpol.Egress.String(),
 		netpol.TCP.String(), netpol.UDP.String(), netpol.SCTP.String(),
 		netpol.ReasonExcept.String()}
 	want := []string{"Namespace", "Pod", "Service", "NetworkPolicy",
 		"PolicyEndpoint", "ClusterNetworkPolicy", "ClusterNetworkPolicy",
-		"ClusterPolicyEndpoint", "Kind(9)", "ingress", "egress", "TCP", "UDP",
-		"SCTP", "except"}
+		"ClusterPolicyEndpoint", "Node", "Kind(9)", "ingress", "egress",
+		"TCP", "UDP", "SCTP", "except"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("names %v, want %v", got, want)
 	}

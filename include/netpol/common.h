@@ -72,6 +72,8 @@ enum np_kind {
 	NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
 	/* networking.k8s.aws/v1alpha1 (parsed, not enforced) */
 	NP_KIND_CLUSTER_POLICY_ENDPOINT,
+	/* v1 Node: labels and IP addresses, for ClusterNetworkPolicy nodes */
+	NP_KIND_NODE,
 	NP_KIND__MAX,
 };
 

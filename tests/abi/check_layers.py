@@ -21,7 +21,7 @@ STAGES = [
     ('parse', ['node', 'parse', 'emit']),
     ('objects', ['fields', 'names', 'cidr', 'ports', 'selector', 'kind_meta',
                  'kind_pod', 'kind_service', 'kind_netpol', 'kind_pe',
-                 'kind_cnp', 'kind_cpe',
+                 'kind_cnp', 'kind_cpe', 'kind_node',
                  'objects', 'to_doc']),
     ('cluster', ['cluster']),
     ('resolve', ['resolve_ctx', 'resolve', 'endpoints']),

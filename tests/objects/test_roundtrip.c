@@ -281,7 +281,7 @@ Test(misc, kind_name)
 	static const char *const names[] = {
 		"Namespace",	  "Pod", "Service", "NetworkPolicy",
 		"PolicyEndpoint", "ClusterNetworkPolicy", "ClusterNetworkPolicy",
-		"ClusterPolicyEndpoint",
+		"ClusterPolicyEndpoint", "Node",
 	};
 	int k;
 

@@ -511,6 +511,173 @@ Test(tier, deny_covers_service_cluster_ip)
 	np_cluster_free(c);
 }
 
+/* --- nodes peers ---------------------------------------------------------- */
+
+#define KNODE(name, labels, addrs)                           \
+	"apiVersion: v1\nkind: Node\nmetadata: {name: " name \
+	", labels: " labels "}\nstatus: {addresses: " addrs "}\n---\n"
+#define NODES                                                     \
+	KNODE("n1", "{role: db}",                                 \
+	      "[{type: InternalIP, address: 198.18.0.7}, {type: " \
+	      "ExternalIP, address: \"fd00::7\"}]")               \
+	KNODE("n2", "{role: web}",                                \
+	      "[{type: InternalIP, address: 198.18.0.8}, {type: " \
+	      "Hostname, address: n2}]")
+#define TO_DB "[{nodes: {matchLabels: {role: db}}}]"
+
+/* a_allows() with the cluster's log kept in logged */
+static struct np_cluster *with_log(const char *more)
+{
+	NP_OPTS(np_cluster_opts, o, .log = log_keep);
+	size_t n = strlen(base) + strlen(more) + 8;
+	char *buf = malloc(n);
+	struct np_cluster *c;
+
+	logged[0] = 0;
+	snprintf(buf, n, "%s%s", base, more);
+	cr_assert_eq(np_cluster_new(&c, &o), 0);
+	cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t", NULL,
+					    NULL),
+		     0);
+	free(buf);
+	return c;
+}
+
+Test(tier, nodes_deny)
+{
+	struct np_cluster *c =
+		with(NODES CNPH("no-db", "Admin", 1,
+				ALL) "  egress:\n  - {action: Deny, to: " TO_DB
+				     "}\n");
+
+	/* InternalIP and ExternalIP, both families, as hosts */
+	cr_expect(!a_allows(c, EG, "198.18.0.7", TCP, 22));
+	cr_expect(!a_allows(c, EG, "fd00::7", UDP, 53));
+	cr_expect(a_allows(c, EG, "198.18.0.6", TCP, 22), "a /32 only");
+	cr_expect(a_allows(c, EG, "198.18.0.8", TCP, 22), "not selected");
+	cr_expect(a_allows(c, EG, "10.2.0.1", TCP, 22));
+	cr_expect(a_allows(c, IN, "198.18.0.7", TCP, 22), "egress only");
+	np_cluster_free(c);
+	/* a Baseline Deny, under a NetworkPolicy that isolates egress only */
+	c = with(NODES CNPH(
+		"base", "Baseline", 1,
+		ALL) "  egress:\n  - {action: Deny, to: [{nodes: {}}]}\n");
+	cr_expect(!a_allows(c, EG, "198.18.0.8", TCP, 22), "{}: every Node");
+	cr_expect(!a_allows(c, EG, "198.18.0.7", TCP, 22));
+	cr_expect(a_allows(c, EG, "198.18.0.9", TCP, 22));
+	np_cluster_free(c);
+}
+
+Test(tier, nodes_accept)
+{
+	struct np_cluster *c = with(NODES CNPH(
+		"db-only", "Admin", 1,
+		ALL) "  egress:\n  - {action: Accept, to: " TO_DB TCP80 "}\n"
+		     "  - {action: Deny, to: [{networks: [0.0.0.0/0, \"::/0\"]}]}\n");
+
+	cr_expect(a_allows(c, EG, "198.18.0.7", TCP, 80));
+	cr_expect(a_allows(c, EG, "fd00::7", TCP, 80));
+	cr_expect(!a_allows(c, EG, "198.18.0.7", TCP, 81), "its ports only");
+	cr_expect(!a_allows(c, EG, "198.18.0.8", TCP, 80));
+	cr_expect(!a_allows(c, EG, "8.8.8.8", TCP, 80));
+	np_cluster_free(c);
+}
+
+/* No Node object at all: a nodes peer cannot be enforced (as before). */
+Test(tier, nodes_without_node_objects)
+{
+	struct np_cluster *c = with_log(CNPH(
+		"db-only", "Admin", 1,
+		ALL) "  egress:\n  - {action: Accept, to: " TO_DB "}\n"
+		     "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n");
+	struct np_ruleset *rs = NULL;
+	struct np_diag d;
+	int err;
+
+	/* Accept: matches nothing, and says so */
+	cr_expect(!a_allows(c, EG, "198.18.0.7", TCP, 80));
+	cr_expect(strstr(logged, "cnp/db-only egress[0]: peer 0 not enforced "
+				 "(needs Node objects) for pod x/a"),
+		  "%s", logged);
+	np_cluster_free(c);
+	/* Deny: the direction cannot be compiled, and fails closed */
+	c = with(CNPH("no-db", "Admin", 1,
+		      ALL) "  egress:\n  - {action: Deny, to: " TO_DB "}\n");
+	err = np_ruleset_compile(&rs, c, "x", "a", NULL, &d);
+	cr_expect_eq(err, -ENOTSUP);
+	cr_expect_null(rs);
+	cr_expect_eq(d.fail_closed_dirs, 2u);
+	cr_expect(strstr(d.message, "cnp/no-db spec.egress[0].to[0]: Not "
+				    "supported: a Deny rule"),
+		  "%s", d.message);
+	cr_expect(strstr(d.message, "(nodes)"), "%s", d.message);
+	np_cluster_free(c);
+	/* the first Node makes it enforceable */
+	c = with(NODES CNPH("no-db", "Admin", 1,
+			    ALL) "  egress:\n  - {action: Pass, to: " TO_DB
+				 "}\n");
+	cr_expect_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, &d), 0);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+/* The pod's own node address stays allowed, and a warning says so. */
+Test(tier, nodes_deny_own_node)
+{
+	struct np_cluster *c = with_log(
+		KNODE("self", "{role: db}",
+		      "[{type: InternalIP, address: 198.19.255.1}, {type: "
+		      "ExternalIP, address: 198.18.0.9}]")
+			CNPH("no-db", "Admin", 1,
+			     ALL) "  egress:\n"
+				  "  - {action: Deny, to: " TO_DB "}\n");
+	struct np_ruleset *rs = NULL;
+	struct np_tier_verdict t;
+	struct np_ctx *ctx;
+	struct np_ip ip;
+
+	cr_expect(a_allows(c, EG, "198.19.255.1", TCP, 10250));
+	cr_expect(!a_allows(c, EG, "198.18.0.9", TCP, 10250),
+		  "its other addresses are denied");
+	cr_expect(strstr(logged, "cnp/no-db egress[0]: peer 0 denies the node "
+				 "of pod x/a: its address 198.19.255.1 stays "
+				 "allowed"),
+		  "%s", logged);
+	/* the reference says the same */
+	cr_assert_eq(np__ruleset_compile_np(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np__ctx_get(c, &ctx), 0);
+	cr_assert_eq(np__ip_parse("198.19.255.1", &ip), 0);
+	cr_assert_eq(np__tier_eval(c,
+				   np__cluster_find(c, NP_KIND_POD, "x", "a"),
+				   rs, EG, &ip, NULL, TCP, 10250, &t, NULL),
+		     0);
+	cr_expect(t.allowed);
+	cr_expect_eq(t.tier, NP_TIER_NODE);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+}
+
+/* Nodes change incrementally: the peer follows them. */
+Test(tier, nodes_follow_changes)
+{
+	struct np_cluster *c =
+		with(NODES CNPH("no-db", "Admin", 1,
+				ALL) "  egress:\n  - {action: Deny, to: " TO_DB
+				     "}\n");
+	static const char moved[] =
+		KNODE("n2", "{role: db}",
+		      "[{type: InternalIP, address: 198.18.0.8}]");
+
+	cr_expect(a_allows(c, EG, "198.18.0.8", TCP, 22));
+	cr_assert_eq(np_cluster_load_buffer(c, moved, strlen(moved), "t", NULL,
+					    NULL),
+		     0);
+	cr_expect(!a_allows(c, EG, "198.18.0.8", TCP, 22), "relabelled");
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_NODE, NULL, "n1"), 0);
+	cr_expect(a_allows(c, EG, "198.18.0.7", TCP, 22), "deleted");
+	np_cluster_free(c);
+}
+
 /* --- differential: the fold against the reference ------------------------ */
 
 static uint64_t rng;
@@ -568,7 +735,7 @@ static void rand_peer(struct sbuf *b, bool egress, bool *nets)
 	};
 	unsigned int i, j;
 
-	switch (rnd(egress ? 4 : 3)) {
+	switch (rnd(egress ? 5 : 3)) {
 	case 0:
 		put(b, "{namespaces: {matchLabels: {ns: %s}}}", nss[rnd(3)]);
 		break;
@@ -584,6 +751,13 @@ static void rand_peer(struct sbuf *b, bool egress, bool *nets)
 		    nss[rnd(3)]);
 		rand_sel(b);
 		put(b, "}}");
+		break;
+	case 3:
+		/* no named port with nodes peers either */
+		*nets = true;
+		put(b, "{nodes: ");
+		rand_sel(b);
+		put(b, "}");
 		break;
 	default:
 		*nets = true;
@@ -673,6 +847,21 @@ static char *rand_cluster(void)
 				  "{name: dns, containerPort: 53, protocol: UDP}",
 		    ns, i + 1);
 	}
+	/* no Node at all, sometimes: nodes peers are not enforceable then */
+	n = rnd(3);
+	for (i = 0; i < n; i++) {
+		static const char *const addrs[] = {
+			"10.3.3.3",    "8.8.8.8",    "198.19.255.1",
+			"\"fd00::1\"", "10.1.0.200",
+		};
+
+		put(&b,
+		    "apiVersion: v1\nkind: Node\nmetadata: {name: n%u, "
+		    "labels: {app: %s}}\nstatus: {addresses: [{type: "
+		    "InternalIP, address: %s}, {type: ExternalIP, address: "
+		    "%s}]}\n---\n",
+		    i, apps[rnd(3)], addrs[rnd(5)], addrs[rnd(5)]);
+	}
 	n = rnd(3);
 	for (i = 0; i < n; i++)
 		put(&b,
@@ -741,10 +930,10 @@ static char *rand_cluster(void)
 }
 
 static const char *const probes[] = {
-	"10.0.0.1",    "10.0.0.2",    "10.1.0.3",  "10.1.0.4",
-	"10.2.0.5",    "10.2.0.6",    "10.1.0.2",  "10.1.0.200",
-	"10.3.3.3",    "192.168.1.1", "8.8.8.8",   "198.19.255.1",
-	"2001:db8::1", "fd00::1",     "10.96.0.1", "10.96.0.2",
+	"10.0.0.1",  "10.0.0.2",     "10.1.0.3",    "10.1.0.4", "10.2.0.5",
+	"10.2.0.6",  "10.1.0.2",     "10.1.0.200",  "10.3.3.3", "192.168.1.1",
+	"8.8.8.8",   "198.19.255.1", "2001:db8::1", "fd00::1",	"10.96.0.1",
+	"10.96.0.2", "10.1.0.200",   "fd00::2",
 };
 static const uint16_t ports[] = { 1, 52, 53, 54, 79, 80, 81, 8080, 65535 };
 static const enum np_protocol protos[] = { NP_PROTOCOL_TCP, NP_PROTOCOL_UDP,
@@ -813,6 +1002,7 @@ static void check_probe(struct np_cluster *c, struct np_ctx *ctx,
 Test(tier, fold_equals_reference, .timeout = 120)
 {
 	unsigned int seed, compared = 0, big = 0, tiers[6][2] = { { 0 } };
+	unsigned int unenforceable = 0;
 
 	for (seed = 1; seed <= 150; seed++) {
 		char *yaml;
@@ -837,6 +1027,30 @@ Test(tier, fold_equals_reference, .timeout = 120)
 						 pod->meta.name, NULL, &d);
 			if (err == -E2BIG) {
 				big++;
+				continue;
+			}
+			if (err == -ENOTSUP) {
+				/* nodes peers, no Node: the reference too */
+				unsigned int fc = d.fail_closed_dirs;
+				struct np_tier_verdict t;
+				struct np_ip ip;
+
+				cr_assert(!np_cluster_count(c, NP_KIND_NODE),
+					  "seed %u: %s", seed, d.message);
+				cr_assert_eq(np__ruleset_compile_np(
+						     &np, c, pod->meta.ns,
+						     pod->meta.name, NULL, &d),
+					     0);
+				cr_assert_eq(np__ip_parse("10.3.3.3", &ip), 0);
+				cr_assert_eq(np__tier_eval(c, pod, np,
+							   fc & 2 ? EG : IN,
+							   &ip, NULL,
+							   NP_PROTOCOL_TCP, 80,
+							   &t, NULL),
+					     -ENOTSUP);
+				np_ruleset_free(np);
+				unenforceable++;
+				cr_assert_eq(np__ctx_get(c, &ctx), 0);
 				continue;
 			}
 			cr_assert_eq(err, 0, "seed %u %s/%s: %d %s\n%s", seed,
@@ -872,8 +1086,9 @@ Test(tier, fold_equals_reference, .timeout = 120)
 		np_cluster_free(c);
 		free(yaml);
 	}
-	cr_log_info("%u verdicts compared, %u rule sets over the slots",
-		    compared, big);
+	cr_log_info("%u verdicts compared, %u rule sets over the slots, %u "
+		    "with nodes peers and no Node",
+		    compared, big, unenforceable);
 	for (seed = 0; seed < 6; seed++)
 		cr_log_info("tier %u: %u allowed, %u denied", seed,
 			    tiers[seed][1], tiers[seed][0]);

@@ -41,6 +41,8 @@ _KINDS = {
     'clusternetworkpolicy': capi.NP_KIND_CLUSTER_NETWORK_POLICY,
     'aws-clusternetworkpolicy': capi.NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
     'clusterpolicyendpoint': capi.NP_KIND_CLUSTER_POLICY_ENDPOINT,
+    # labels and IP addresses, for ClusterNetworkPolicy nodes peers
+    'node': capi.NP_KIND_NODE,
 }
 _DIRECTIONS = {'ingress': capi.NP_DIRECTION_INGRESS,
                'egress': capi.NP_DIRECTION_EGRESS}
@@ -182,7 +184,7 @@ class Cluster:
     def delete(self, kind, ns, name):
         """Remove one object (ns is ignored for cluster-scoped kinds:
         Namespace, ClusterNetworkPolicy, AWS-ClusterNetworkPolicy,
-        ClusterPolicyEndpoint)."""
+        ClusterPolicyEndpoint, Node)."""
         capi.np_cluster_delete(self._h(), _kind(kind),
                                _str('ns', ns or ''), _str('name', name))
 

@@ -136,6 +136,43 @@ def test_cluster_network_policies_validated_not_enforced():
     assert e.value.errno == errno.EINVAL
 
 
+def test_node_kind_and_nodes_peer():
+    node = {'apiVersion': 'v1', 'kind': 'Node',
+            'metadata': {'name': 'n1', 'labels': {'role': 'db'}},
+            'status': {'addresses': [
+                {'type': 'Hostname', 'address': 'n1'},
+                {'type': 'InternalIP', 'address': '198.18.0.7'},
+                {'type': 'ExternalIP', 'address': 'fd00::7'}]}}
+    cnp = {'apiVersion': 'policy.networking.k8s.io/v1alpha2',
+           'kind': 'ClusterNetworkPolicy', 'metadata': {'name': 'no-db'},
+           'spec': {'tier': 'Admin', 'priority': 1,
+                    'subject': {'namespaces': {}},
+                    'egress': [{'action': 'Deny', 'to': [
+                        {'nodes': {'matchLabels': {'role': 'db'}}}]}]}}
+    c = netpol.Cluster()
+    c.apply(POD)
+    # no Node at all: a Deny of nodes cannot be enforced, fails closed
+    c.apply(cnp)
+    with pytest.raises(netpol.Error) as e:
+        c.compile('x', 'b')
+    assert e.value.errno == errno.ENOTSUP
+    c.apply(node)
+    assert c.names('Node') == ['n1']
+    assert 'ExternalIP' in c.export('Node')
+    assert 'Hostname' not in c.export('Node')
+    rs = c.compile('x', 'b')
+    assert rs.verdict('egress', '198.18.0.7', 22)['allowed'] is False
+    assert rs.verdict('egress', 'fd00::7', 22)['allowed'] is False
+    assert rs.verdict('egress', '198.18.0.8', 22)['allowed'] is True
+    c.delete('Node', None, 'n1')
+    assert c.count('Node') == 0
+    with pytest.raises(netpol.Error) as e:
+        c.apply(dict(node, status={'addresses': [
+            {'type': 'InternalIP', 'address': '198.18.0.999'}]}))
+    assert e.value.errno == errno.EINVAL
+    assert 'status.addresses[0].address' in str(e.value)
+
+
 def test_export_round_trips(stars):
     text = stars.export('NetworkPolicy')
     assert text.startswith('apiVersion: v1\nkind: List\n')
