@@ -942,8 +942,9 @@ struct fold {
 	size_t nent;
 	const struct np_rs_core *np; /* the NetworkPolicy core */
 	int dir;
-	/* provenance: rule i is rule_prov0 + i; NP contribution j of the
-	 * NP core is np_prov0 + j; the default is def_prov */
+	/* provenance: rule i is rule_prov0 + i (after the other
+	 * direction's); NP contribution j of the NP core is np_prov0 + j;
+	 * the default is def_prov */
 	uint32_t rule_prov0, np_prov0, def_prov;
 };
 

@@ -361,6 +361,18 @@ Test(tier, accept_provenance)
 	cr_expect(!v.allowed, "the NetworkPolicy isolates");
 	np_ruleset_free(rs);
 	np_cluster_free(c);
+	/* egress: its provenance comes after ingress's */
+	c = with(CNPH(
+		"eg", "Admin", 1,
+		ALL) "  egress:\n"
+		     "  - {action: Accept, to: [{networks: [198.18.0.8/32]}]" TCP80
+		     "}\n  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n");
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_verdict(rs, EG, "198.18.0.8", TCP, 80, &v), 0);
+	cr_expect(v.allowed);
+	cr_expect_str_eq(v.policies, "cnp/eg egress[0] (Admin)");
+	np_ruleset_free(rs);
+	np_cluster_free(c);
 }
 
 /* One flow of x/a: allowed or not, the tier, who (policies). */
