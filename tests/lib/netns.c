@@ -264,9 +264,194 @@ int npt_reaper_start(const char *pin_root)
 	_exit(0);
 }
 
+static int to_sockaddr(const char *dst, uint16_t port,
+		       struct sockaddr_storage *ss, socklen_t *len);
+static int wait_fd(int fd, short ev, int timeout_ms);
+
+/* TCP and SCTP (one-to-one style) stream, UDP datagrams. */
+static int sock_type(int proto)
+{
+	return proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+}
+
+bool npt_sctp_native(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+				IPPROTO_SCTP);
+
+		have = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return have;
+}
+
+/* --- SCTP without the kernel's SCTP: INIT and INIT-ACK on raw sockets ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+/* CRC32c (Castagnoli), as SCTP checksums its packets. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = ~0u;
+	int k;
+
+	while (n--) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = c >> 1 ^ (0x82f63b78u & -(c & 1));
+	}
+	return ~c;
+}
+
+/*
+ * An SCTP packet of one chunk: INIT (type 1; vtag 0) or INIT-ACK (type 2,
+ * with a State Cookie parameter), initiate tag itag. Its length.
+ */
+static size_t sctp_pkt(uint8_t *b, uint16_t sport, uint16_t dport,
+		       uint32_t vtag, uint8_t type, uint32_t itag)
+{
+	size_t n = type == 1 ? 32 : 40;
+	uint32_t crc;
+
+	memset(b, 0, n);
+	put16(b, sport);
+	put16(b + 2, dport);
+	put32(b + 4, vtag);
+	b[12] = type;
+	put16(b + 14, (uint16_t)(n - 12));
+	put32(b + 16, itag); /* initiate tag */
+	put32(b + 20, 65536); /* a_rwnd */
+	put16(b + 24, 1); /* outbound streams */
+	put16(b + 26, 1); /* inbound streams */
+	put32(b + 28, itag); /* initial TSN */
+	if (type == 2) {
+		put16(b + 32, 7); /* State Cookie */
+		put16(b + 34, 8);
+		put32(b + 36, itag);
+	}
+	crc = crc32c(b, n);
+	/* stored least significant byte first (RFC 9260, appendix A) */
+	b[8] = crc & 0xff;
+	b[9] = crc >> 8 & 0xff;
+	b[10] = crc >> 16 & 0xff;
+	b[11] = crc >> 24;
+	return n;
+}
+
+/* The SCTP packet in what a raw socket of family af read (v4: after IP). */
+static const uint8_t *sctp_of(int af, const uint8_t *b, ssize_t n)
+{
+	ssize_t off = af == AF_INET && n > 0 ? (b[0] & 0xf) * 4 : 0;
+
+	return n - off >= 32 ? b + off : NULL;
+}
+
+/* Answer every INIT to port with an INIT-ACK, v4 and v6. */
+static void __attribute__((noreturn)) sctp_raw_serve(uint16_t port, int ready)
+{
+	int fds[2] = { socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_SCTP),
+		       socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC,
+			      IPPROTO_SCTP) };
+	uint8_t buf[2048], out[64];
+
+	if (fds[0] < 0 || fds[1] < 0 || write(ready, "r", 1) != 1)
+		_exit(1);
+	close(ready);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN },
+				       { .fd = fds[1], .events = POLLIN } };
+		int i;
+
+		if (poll(p, 2, -1) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof(from);
+			const uint8_t *s;
+			ssize_t n;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			n = recvfrom(fds[i], buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &fl);
+			s = sctp_of(i ? AF_INET6 : AF_INET, buf, n);
+			if (!s || get16(s + 2) != port || s[12] != 1)
+				continue;
+			n = (ssize_t)sctp_pkt(out, port, get16(s),
+					      get32(s + 16), 2,
+					      get32(s + 16) ^ 0x5a5a5a5a);
+			sendto(fds[i], out, (size_t)n, 0,
+			       (struct sockaddr *)&from, fl);
+		}
+	}
+}
+
+/* Send an INIT to dst:port, wait for its INIT-ACK: 0, else 1. */
+static int sctp_raw_probe(const char *dst, uint16_t port, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = to_sockaddr(dst, 0, &ss, &len), fd;
+	uint16_t sport = (uint16_t)(32768 + getpid() % 28000);
+	uint32_t itag = (uint32_t)getpid() * 2654435761u | 1;
+	struct timespec t0, t;
+	uint8_t out[64], buf[2048];
+	size_t n;
+
+	if (af < 0)
+		return 1;
+	fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_SCTP);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len))
+		return 1;
+	n = sctp_pkt(out, sport, port, 0, 1, itag);
+	if (send(fd, out, n, 0) != (ssize_t)n)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		const uint8_t *s;
+		long left;
+		ssize_t r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
+				     (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || wait_fd(fd, POLLIN, (int)left))
+			return 1;
+		r = recv(fd, buf, sizeof(buf), 0);
+		s = sctp_of(af, buf, r);
+		if (s && get16(s) == port && get16(s + 2) == sport &&
+		    s[12] == 2 && get32(s + 4) == itag)
+			return 0;
+	}
+}
+
 static int sock_any(int proto, struct sockaddr_in6 *sa, uint16_t port)
 {
-	int type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int type = sock_type(proto);
 	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, proto);
 	int off = 0, on = 1;
 
@@ -298,16 +483,18 @@ static void serve_child(int proto, uint16_t port, int ready)
 	char buf[2048];
 	int fd;
 
+	if (proto == IPPROTO_SCTP && !npt_sctp_native())
+		sctp_raw_serve(port, ready);
 	fd = sock_any(proto, &sa, port);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    (proto == IPPROTO_TCP && listen(fd, 64)))
+	    (proto != IPPROTO_UDP && listen(fd, 64)))
 		_exit(1);
 	if (write(ready, "r", 1) != 1)
 		_exit(1);
 	close(ready);
 	signal(SIGCHLD, SIG_IGN); /* no zombies of connection children */
 	for (;;) {
-		if (proto == IPPROTO_TCP) {
+		if (proto != IPPROTO_UDP) {
 			int c = accept(fd, NULL, NULL);
 
 			if (c < 0)
@@ -344,7 +531,10 @@ int npt_serve(struct npt_pod *pod, int proto, uint16_t port)
 	if (pid == 0) {
 		setpgid(0, 0);
 		close(p[0]);
-		if (npt_netns_enter(pod->netns))
+		/* the node's: no netns to clean up, so die with the caller */
+		if (!*pod->netns && prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(1);
+		if (*pod->netns && npt_netns_enter(pod->netns))
 			_exit(1);
 		serve_child(proto, port, p[1]);
 	}
@@ -395,7 +585,7 @@ static int dial(int proto, const char *dst, uint16_t port, int timeout_ms)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int af = to_sockaddr(dst, port, &ss, &len);
-	int type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int type = sock_type(proto);
 	int fd, err = 0;
 	socklen_t el = sizeof(err);
 
@@ -468,8 +658,10 @@ int npt_probe(const struct npt_pod *pod, int proto, const char *dst,
 	if (pid == 0) {
 		int fd;
 
-		if (npt_netns_enter(pod->netns))
+		if (pod && npt_netns_enter(pod->netns))
 			_exit(2);
+		if (proto == IPPROTO_SCTP && !npt_sctp_native())
+			_exit(sctp_raw_probe(dst, port, timeout_ms));
 		fd = dial(proto, dst, port, timeout_ms);
 		if (fd < 0)
 			_exit(1);
@@ -704,4 +896,76 @@ int npt_probe_many(struct npt_probe_req *reqs, size_t n, int timeout_ms)
 	if (r)
 		fprintf(stderr, "npt: the probes did not run (%d)\n", r);
 	return r ? -1 : 0;
+}
+
+/* --- ICMP echo ------------------------------------------------------------ */
+
+static uint16_t inet_csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += get16(p + i);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static int ping_child(const char *dst, int timeout_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int af = to_sockaddr(dst, 0, &ss, &len), fd, i;
+	uint16_t id = (uint16_t)getpid();
+	uint8_t pkt[16] = { 0 }, buf[2048];
+
+	if (af < 0)
+		return 1;
+	fd = socket(af, SOCK_RAW | SOCK_CLOEXEC,
+		    af == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len))
+		return 1;
+	pkt[0] = af == AF_INET ? 8 : 128; /* echo request */
+	put16(pkt + 4, id);
+	put16(pkt + 6, 1);
+	memcpy(pkt + 8, "netpol!", 8);
+	if (af == AF_INET) /* the kernel sums ICMPv6 */
+		put16(pkt + 2, inet_csum(pkt, sizeof(pkt)));
+	if (send(fd, pkt, sizeof(pkt), 0) != sizeof(pkt))
+		return 1;
+	for (i = 0; i < 16; i++) {
+		const uint8_t *r = buf;
+		ssize_t n;
+
+		if (wait_fd(fd, POLLIN, timeout_ms))
+			return 1;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (af == AF_INET && n > 0) {
+			n -= (buf[0] & 0xf) * 4;
+			r += (buf[0] & 0xf) * 4;
+		}
+		if (n >= 8 && r[0] == (af == AF_INET ? 0 : 129) &&
+		    get16(r + 4) == id)
+			return 0;
+	}
+	return 1;
+}
+
+int npt_ping(const struct npt_pod *pod, const char *dst, int timeout_ms)
+{
+	pid_t pid = fork();
+	int r;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (pod && npt_netns_enter(pod->netns))
+			_exit(2);
+		_exit(ping_child(dst, timeout_ms));
+	}
+	r = reap_child(pid, timeout_ms + 2000);
+	return r == 0 || r == 1 ? r : -1;
 }

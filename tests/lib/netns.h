@@ -12,8 +12,10 @@
  *                       with forwarding on and the node addresses on lo
  *   npt_pod_create()    a pod: netns, veth, addresses, routes
  *   npt_pod_destroy()   stop its servers, delete the netns (and veth)
- *   npt_serve()         an echo server (TCP or UDP, v4 and v6) in a pod
- *   npt_probe()         one exchange from a pod, bounded in time
+ *   npt_serve()         an echo server (TCP, UDP or SCTP, v4 and v6) in a pod
+ *   npt_probe()         one exchange from a pod (or the node), bounded
+ *   npt_ping()          one ICMP or ICMPv6 echo, bounded in time
+ *   npt_sctp_native()   whether the kernel has SCTP sockets
  *   npt_conn_open()     a connection held open by a child process
  *   npt_conn_exchange() one more round trip on it
  *   npt_conn_close()
@@ -62,16 +64,35 @@ int npt_pod_create(struct npt_pod *pod, const char *tag, const char *ip4,
 		   const char *ip6);
 void npt_pod_destroy(struct npt_pod *pod);
 
-/* Start an echo server on port for proto (IPPROTO_TCP or IPPROTO_UDP). */
+/*
+ * Start an echo server on port for proto (IPPROTO_TCP, IPPROTO_UDP or
+ * IPPROTO_SCTP). SCTP without the kernel's SCTP (npt_sctp_native() false,
+ * CONFIG_IP_SCTP off): a raw-socket responder that answers each INIT to
+ * port with an INIT-ACK, which is what a datapath sees of an association's
+ * start (the first packet, judged by its ports, and the answer). A pod
+ * with an empty netns name (a zeroed struct) serves in the caller's netns,
+ * the node, and dies with the caller; npt_pod_destroy() stops its servers.
+ */
 int npt_serve(struct npt_pod *pod, int proto, uint16_t port);
 
 /*
- * From pod, send a message to dst:port and wait for its echo, at most
- * timeout_ms for the connect and as much for the answer. 0 when it came
- * back, 1 when it did not (refused, timed out), -1 on a setup error.
+ * From pod (NULL: the caller's netns, the node), send a message to
+ * dst:port and wait for its echo, at most timeout_ms for the connect and
+ * as much for the answer. 0 when it came back, 1 when it did not
+ * (refused, timed out), -1 on a setup error. SCTP without the kernel's
+ * SCTP: an INIT and its INIT-ACK, from raw sockets.
  */
 int npt_probe(const struct npt_pod *pod, int proto, const char *dst,
 	      uint16_t port, int timeout_ms);
+
+/* Whether socket(IPPROTO_SCTP) works (else SCTP is raw INIT, INIT-ACK). */
+bool npt_sctp_native(void);
+
+/*
+ * One ICMP (ICMPv6) echo from pod (NULL: the node) to dst: 0 when the
+ * reply came within timeout_ms, 1 when not, -1 on a setup error.
+ */
+int npt_ping(const struct npt_pod *pod, const char *dst, int timeout_ms);
 
 /* One probe of npt_probe_many(). */
 struct npt_probe_req {
