@@ -132,6 +132,25 @@ r = run("compile", "-", "--pod", "x/a", stdin=tiered.replace(
 check("compile: a Deny with domainNames fails closed, named, exit 2",
       r.returncode == 2 and "cnp/no-http spec.egress[0].to[0]" in r.stderr
       and "domainNames" in r.stderr and "Pod x/a" in r.stderr, r.stderr)
+nodes = tiered.replace("networks: [0.0.0.0/0]",
+                       "nodes: {matchLabels: {role: db}}")
+r = run("compile", "-", "--pod", "x/a", stdin=nodes)
+check("compile: a Deny of nodes without any Node fails closed, exit 2",
+      r.returncode == 2 and "(nodes)" in r.stderr and "Pod x/a" in r.stderr,
+      r.stderr)
+node = ("apiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: "
+        "{role: db}}\nstatus: {addresses: [{type: InternalIP, address: "
+        "198.18.0.7}, {type: ExternalIP, address: 198.19.0.300}]}\n---\n")
+r = run("validate", "-", stdin=node)
+check("validate: a Node's address is checked, with its path",
+      r.returncode != 0 and "Node n1: status.addresses[1].address: "
+      "Invalid value: \"198.19.0.300\"" in r.stderr, r.stderr)
+r = run("verdict", "-", "--from", "x/a", "--to", "198.18.0.7", "--port",
+        "80", stdin=node.replace("198.19.0.300", "198.19.0.7") + nodes)
+r2 = run("verdict", "-", "--from", "x/a", "--to", "198.18.0.8", "--port",
+         "80", stdin=node.replace("198.19.0.300", "198.19.0.7") + nodes)
+check("verdict: a Deny of nodes denies the Node's address, not another",
+      r.returncode != 0 and r2.returncode == 0, r.stdout + r2.stdout)
 r = run("validate", "/nonexistent.yaml")
 check("validate: missing file reported", r.returncode != 0 and
       "/nonexistent.yaml" in r.stderr, r.stderr)
