@@ -103,8 +103,10 @@ static int trule_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* nodes: only with Node objects (none at all: selecting none would weaken
- * a Deny, so the peer is not enforced). */
+/*
+ * nodes: only with Node objects (with none at all, selecting none would
+ * silently weaken a Deny: the peer is not enforced).
+ */
 static bool peer_enforceable(const struct np_cluster *c,
 			     const struct np_cnp_peer *p)
 {
