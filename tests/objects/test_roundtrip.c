@@ -279,9 +279,15 @@ Test(normalized, pod_ips_and_containers)
 Test(misc, kind_name)
 {
 	static const char *const names[] = {
-		"Namespace",	  "Pod", "Service", "NetworkPolicy",
-		"PolicyEndpoint", "ClusterNetworkPolicy", "ClusterNetworkPolicy",
-		"ClusterPolicyEndpoint", "Node",
+		"Namespace",
+		"Pod",
+		"Service",
+		"NetworkPolicy",
+		"PolicyEndpoint",
+		"ClusterNetworkPolicy",
+		"ClusterNetworkPolicy",
+		"ClusterPolicyEndpoint",
+		"Node",
 	};
 	int k;
 
