@@ -42,7 +42,8 @@ const (
 	KindNetworkPolicy
 	KindPolicyEndpoint
 	// KindClusterNetworkPolicy is policy.networking.k8s.io v1alpha2 or
-	// v1beta1; it and the two below are validated, not enforced yet.
+	// v1beta1; its Admin and Baseline tiers are folded into each pod's
+	// rule set (np_ruleset_compile(3)).
 	KindClusterNetworkPolicy
 	// KindAWSClusterNetworkPolicy is networking.k8s.aws/v1alpha1.
 	KindAWSClusterNetworkPolicy

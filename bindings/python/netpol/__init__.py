@@ -37,7 +37,7 @@ _KINDS = {
     'service': capi.NP_KIND_SERVICE,
     'networkpolicy': capi.NP_KIND_NETWORK_POLICY,
     'policyendpoint': capi.NP_KIND_POLICY_ENDPOINT,
-    # validated, not enforced yet
+    # the Admin and Baseline tiers, folded into each pod's rule set
     'clusternetworkpolicy': capi.NP_KIND_CLUSTER_NETWORK_POLICY,
     'aws-clusternetworkpolicy': capi.NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
     'clusterpolicyendpoint': capi.NP_KIND_CLUSTER_POLICY_ENDPOINT,
