@@ -389,6 +389,98 @@ Test(inspect, flow_log_json_lines)
 	cr_expect_geq(n, 4);
 }
 
+/*
+ * A ClusterNetworkPolicy over b: the flow log names the rule that decided
+ * and the tier, for accepts and for drops, with real packets.
+ */
+Test(inspect, flow_log_names_cluster_policy_tier)
+{
+	static const char cnp[] =
+		"---\napiVersion: policy.networking.k8s.io/v1alpha2\n"
+		"kind: ClusterNetworkPolicy\nmetadata: {name: tiers}\n"
+		"spec:\n  tier: Admin\n  priority: 3\n"
+		"  subject: {pods: {namespaceSelector: {}, podSelector: "
+		"{matchLabels: {app: b}}}}\n  ingress:\n"
+		"  - action: Accept\n"
+		"    from: [{pods: {namespaceSelector: {}, podSelector: "
+		"{matchLabels: {app: c}}}}]\n"
+		"    protocols: [{tcp: {destinationPort: {number: 8080}}}]\n"
+		"  - action: Deny\n"
+		"    from: [{pods: {namespaceSelector: {}, podSelector: "
+		"{matchLabels: {app: a}}}}]\n"
+		"    protocols: [{udp: {destinationPort: {number: 5353}}}]\n";
+	const char *args[] = { "--follow", "-o",     "json",
+			       "--pod",	   "test/b", "--source",
+			       "policies", NULL,     NULL };
+	bool seen[4] = { false };
+	char log[192], line[8192];
+	FILE *f;
+	pid_t pid;
+
+	f = fopen(manifest, "w");
+	cr_assert_not_null(f);
+	fputs(yaml, f);
+	fputs(cnp, f);
+	fclose(f);
+	three_pods();
+	args[7] = manifest;
+	snprintf(log, sizeof(log), "%s/flows.json", workdir);
+	pid = flows_start(log, args);
+	wait_events_on();
+	cr_expect_eq(probe(C, TCP, B4, 8080), 0, "Admin Accept");
+	cr_expect_eq(probe(A, TCP, B4, 8080), 0, "NetworkPolicy");
+	cr_expect_eq(probe(A, UDP, B4, 5353), 1, "Admin Deny");
+	cr_expect_eq(probe(C, TCP, B4, 8081), 1, "isolated");
+	cr_expect(wait_lines(log, 4), "flow lines: %zu", file_lines(log));
+	sleep_ms(200);
+	flows_stop(pid);
+
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+		const char *src, *verdict, *tier;
+		json_t *pol;
+		long port;
+
+		cr_assert_not_null(j, "not JSON: %s", line);
+		src = jstr(j, "Src IP");
+		verdict = jstr(j, "Verdict");
+		tier = jstr(j, "Tier");
+		pol = json_object_get(j, "Policy");
+		port = jint(j, "Dest Port");
+		if (!strcmp(src, C4) && port == 8080) {
+			cr_expect_str_eq(verdict, "ACCEPT");
+			cr_expect_str_eq(tier, "ADMIN", "%s", line);
+			cr_expect_str_eq(json_string_value(pol),
+					 "cnp/tiers ingress[0] (Admin)");
+			seen[0] = true;
+		} else if (!strcmp(src, A4) && port == 8080) {
+			cr_expect_str_eq(verdict, "ACCEPT");
+			cr_expect_str_eq(tier, "NETWORK_POLICY", "%s", line);
+			cr_expect_str_eq(json_string_value(pol),
+					 "test/allow-a ingress[0]");
+			seen[1] = true;
+		} else if (!strcmp(src, A4) && port == 5353) {
+			cr_expect_str_eq(verdict, "DENY");
+			cr_expect_str_eq(tier, "ADMIN", "%s", line);
+			cr_expect_str_eq(json_string_value(pol),
+					 "cnp/tiers ingress[1] (Admin)");
+			seen[2] = true;
+		} else if (!strcmp(src, C4) && port == 8081) {
+			cr_expect_str_eq(verdict, "DENY");
+			cr_expect_str_eq(tier, "NETWORK_POLICY", "%s", line);
+			cr_expect_null(pol, "%s", line);
+			seen[3] = true;
+		}
+		json_decref(j);
+	}
+	fclose(f);
+	cr_expect(seen[0] && seen[1] && seen[2] && seen[3],
+		  "lines: c:8080 %d a:8080 %d a:5353 %d c:8081 %d", seen[0],
+		  seen[1], seen[2], seen[3]);
+}
+
 Test(inspect, verdict_filter_and_text)
 {
 	const char *args[] = { "--follow",  "-o",   "text",
