@@ -2,8 +2,8 @@
 /*
  * The resolution stage's output: each NetworkPolicy becomes one or more
  * PolicyEndpoints (split by how its selected pods resolve named ports),
- * resolved lazily per policy and reused until a change invalidates them;
- * and np_cluster_endpoints(), every policy resolved.
+ * resolved lazily per policy and reused until a change invalidates them.
+ * np_cluster_endpoints() (endpoints_cpe.c) writes them all out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,39 +351,5 @@ out:
 	free(part);
 	free(sigs);
 	free(done);
-	return err;
-}
-
-/* --- public ------------------------------------------------------------- */
-
-int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
-			 struct np_diag *diag)
-{
-	struct np_arena a = { 0 };
-	struct np_node *root, *items;
-	struct np_ctx *ctx;
-	size_t i, j;
-	int err;
-
-	if (diag)
-		memset(diag, 0, sizeof(*diag));
-	if (!c || !out || (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON))
-		return -EINVAL;
-	err = np__ctx_get(c, &ctx);
-	for (i = 0; !err && i < ctx->npols; i++)
-		err = np__resolve_policy(ctx, i, diag);
-	if (err)
-		return err;
-	err = -ENOMEM;
-	root = np__list_new(&a, &items);
-	for (i = 0; root && i < ctx->npols; i++)
-		for (j = 0; j < ctx->npe_of[i]; j++)
-			if (np__seq_push(&a, items,
-					 np__obj_to_node(&a, ctx->pe_of[i][j])))
-				goto out;
-	if (root)
-		err = np__emit_string(root, fmt, out);
-out:
-	np__arena_release(&a);
 	return err;
 }

@@ -31,8 +31,10 @@
  * before DNAT) by its backends: an Accept when every backend matches, a
  * Deny or Pass when one does, so that a Service is no way around a Deny.
  *
- * np_ruleset_compile() lives here: the NetworkPolicy rule set
- * (np__ruleset_compile_np(), ruleset.c) with the tiers folded in.
+ * np_ruleset_compile() (tier_cpe.c) is the NetworkPolicy rule set
+ * (np__ruleset_compile_np(), ruleset.c) with the tiers folded in: from the
+ * policies here, or from ClusterPolicyEndpoints through the same fold
+ * (np__tier_fold_with()).
  *
  * An egress nodes peer is the selected Nodes' InternalIP and ExternalIP
  * addresses, as hosts. The pod's own node address (its hostIP) is allowed
@@ -53,7 +55,7 @@
 #include "ruleset_internal.h"
 #include "tier.h"
 
-#define AXMAX ((uint32_t)255 << 16 | 65535)
+#define AXMAX NP_TIV_MAX
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
@@ -136,6 +138,18 @@ static bool node_peer_has(const struct np_ctx *ctx, const struct np_cnp_peer *p,
 				return true;
 	}
 	return false;
+}
+
+bool np__tier_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
+			  const struct np_obj *pod)
+{
+	return subject_has(ctx, p, pod);
+}
+
+bool np__tier_peer_enforceable(const struct np_cluster *c,
+			       const struct np_cnp_peer *p)
+{
+	return peer_enforceable(c, p);
 }
 
 int np__tier_rules(struct np_cluster *c, struct np_ctx *ctx,
@@ -545,19 +559,15 @@ out:
 
 /* --- interval sets over (protocol << 16 | port) ------------------------- */
 
-struct iv {
-	uint32_t lo, hi;
-};
-
 /* sorted, disjoint, not adjacent */
 struct ivs {
-	struct iv *v;
+	struct np_tiv *v;
 	size_t n;
 };
 
 static int iv_cmp(const void *a, const void *b)
 {
-	const struct iv *x = a, *y = b;
+	const struct np_tiv *x = a, *y = b;
 
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
@@ -661,8 +671,8 @@ static int ivs_sub(struct np_arena *a, const struct ivs *x, const struct ivs *y,
 	return 0;
 }
 
-static const struct iv full_iv = { 0, AXMAX };
-static const struct ivs full_ivs = { (struct iv *)&full_iv, 1 };
+static const struct np_tiv full_iv = { 0, AXMAX };
+static const struct ivs full_ivs = { (struct np_tiv *)&full_iv, 1 };
 
 static bool ivs_full(const struct ivs *s)
 {
@@ -938,9 +948,9 @@ static int piece_cmp(const void *a, const void *b)
 /* What the fold needs besides the prefix. */
 struct fold {
 	struct np_arena *a; /* scratch */
-	const struct np_trule *tr;
+	const struct np_frule *tr;
 	size_t n, nadmin;
-	const struct tent *ent;
+	const struct np_tent *ent;
 	size_t nent;
 	const struct np_rs_core *np; /* the NetworkPolicy core */
 	int dir;
@@ -1009,9 +1019,12 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 	if (!rps)
 		return -ENOMEM;
 	for (e = 0; e < f->nent; e++) {
+		struct ivs ep = { (struct np_tiv *)f->ent[e].iv,
+				  f->ent[e].niv };
+
 		if (!np__cidr_contains(&f->ent[e].cidr, k))
 			continue;
-		err = ivs_or(f->a, &rps[f->ent[e].rule], &f->ent[e].ports,
+		err = ivs_or(f->a, &rps[f->ent[e].rule], &ep,
 			     &rps[f->ent[e].rule]);
 		if (err)
 			return err;
@@ -1043,13 +1056,13 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 		err = ivs_sub(f->a, &u, &m, &u);
 		if (err)
 			return err;
-		if (f->tr[i].r->action == NP_CNP_ACCEPT) {
+		if (f->tr[i].action == NP_CNP_ACCEPT) {
 			err = ivs_or(f->a, acc, &m, acc);
 			if (!err)
 				err = piece_add(pieces,
 						f->rule_prov0 + (uint32_t)i,
 						&m);
-		} else if (f->tr[i].r->action == NP_CNP_PASS) {
+		} else if (f->tr[i].action == NP_CNP_PASS) {
 			err = ivs_or(f->a, &pass, &m, &pass);
 		} else {
 			err = piece_add(denied, f->rule_prov0 + (uint32_t)i,
@@ -1115,42 +1128,28 @@ static int pieces_join(struct pbuf *d, const struct pbuf *p)
 }
 
 /* The keys of direction dir of the new core co. */
-static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
-		    const struct np_obj *pod, const struct np_rs_core *np,
+static int fold_dir(const struct np_fsrc *src, const struct np_rs_core *np,
 		    int dir, struct np_rs_core *co, size_t *pcap,
-		    struct np_intern *in, struct np_arena *a,
-		    struct np_diag *diag)
+		    struct np_intern *in, struct np_arena *a)
 {
-	struct np_trule *tr = NULL;
-	struct tbuf b = { 0 };
+	const struct np_frule *tr = src->r;
 	struct pbuf pieces = { 0 }, denied = { 0 };
 	struct np_cidr *pre = NULL, *stack[130];
 	struct np_rs_key *vkeys = NULL;
 	const struct np_pset **val = NULL;
 	struct np_rs_key *keys = NULL;
 	struct fold f = { 0 };
-	size_t n = 0, npre, i, j, nkeys = 0, sp = 0, *sidx = NULL;
+	size_t n = src->n, npre, i, j, nkeys = 0, sp = 0, *sidx = NULL;
 	int err;
 
-	err = np__tier_rules(c, ctx, pod, dir, &tr, &n);
-	if (!err)
-		err = check_enforceable(c, pod, dir, tr, n, diag);
-	if (!err) {
-		warn_ties(c, pod, dir, tr, n);
-		warn_own_node(c, ctx, pod, dir, tr, n);
-	}
-	if (!err)
-		err = tier_entries(ctx, a, pod, dir, tr, n, &b);
-	if (err)
-		goto out;
 	f.a = a;
 	f.tr = tr;
 	f.n = n;
 	for (f.nadmin = 0; f.nadmin < n; f.nadmin++)
-		if (tr[f.nadmin].pol->cnp.tier != NP_CNP_TIER_ADMIN)
+		if (tr[f.nadmin].tier != NP_CNP_TIER_ADMIN)
 			break;
-	f.ent = b.v;
-	f.nent = b.n;
+	f.ent = src->e;
+	f.nent = src->ne;
 	f.np = np;
 	f.dir = dir;
 	/* provenance: the rules, the NP core's, the default */
@@ -1159,11 +1158,10 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 		struct np_prov p = { 0 };
 
 		p.pol_ns = "";
-		p.pol_name = np__arena_strdup(&co->arena, tr[i].pol->meta.name);
-		p.rule = tr[i].idx;
-		p.tier = tr[i].pol->cnp.tier == NP_CNP_TIER_ADMIN ?
-				 NP_TIER_ADMIN :
-				 NP_TIER_BASELINE;
+		p.pol_name = np__arena_strdup(&co->arena, tr[i].pol);
+		p.rule = tr[i].rule;
+		p.tier = tr[i].tier == NP_CNP_TIER_ADMIN ? NP_TIER_ADMIN :
+							   NP_TIER_BASELINE;
 		if (!p.pol_name || prov_push(co, pcap, &p) == UINT32_MAX)
 			goto nomem;
 	}
@@ -1188,7 +1186,7 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 			goto nomem;
 	}
 	/* the prefixes: rules', NP keys', and /0 of both families */
-	npre = b.n + np->nkeys[dir] + 2;
+	npre = src->ne + np->nkeys[dir] + 2;
 	pre = np__arena_zalloc(a, npre * sizeof(*pre));
 	val = np__arena_zalloc(a, npre * sizeof(*val));
 	sidx = np__arena_zalloc(a, npre * sizeof(*sidx));
@@ -1196,8 +1194,8 @@ static int fold_dir(struct np_cluster *c, struct np_ctx *ctx,
 	vkeys = np__arena_zalloc(&co->arena, npre * sizeof(*vkeys));
 	if (!pre || !val || !sidx || !keys || !vkeys)
 		goto nomem;
-	for (i = 0; i < b.n; i++)
-		pre[i] = b.v[i].cidr;
+	for (i = 0; i < src->ne; i++)
+		pre[i] = src->e[i].cidr;
 	for (j = 0; j < np->nkeys[dir]; j++)
 		pre[i++] = np->keys[dir][j].cidr;
 	pre[i++].family = 4;
@@ -1270,52 +1268,118 @@ nomem:
 out:
 	free(pieces.v);
 	free(denied.v);
+	return err;
+}
+
+/* The policies' side of a fold: tier_rules, checked, expanded. */
+struct cnp_arg {
+	struct np_cluster *c;
+	struct np_ctx *ctx;
+	const struct np_obj *pod;
+};
+
+int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
+		     const struct np_obj *pod, int dir,
+		     const struct np_trule *tr, size_t n, struct np_tent **out,
+		     size_t *nout)
+{
+	struct tbuf b = { 0 };
+	size_t i;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	err = tier_entries(ctx, a, pod, dir, tr, n, &b);
+	if (!err && b.n) {
+		*out = np__arena_alloc(a, b.n * sizeof(**out));
+		if (!*out)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < b.n; i++) {
+		(*out)[i].cidr = b.v[i].cidr;
+		(*out)[i].rule = b.v[i].rule;
+		(*out)[i].iv = b.v[i].ports.v;
+		(*out)[i].niv = b.v[i].ports.n;
+	}
+	if (!err)
+		*nout = b.n;
 	free(b.v);
+	return err;
+}
+
+static int cnp_src(void *arg, int dir, struct np_arena *a, struct np_fsrc *src,
+		   struct np_diag *diag)
+{
+	struct cnp_arg *x = arg;
+	struct np_trule *tr = NULL;
+	size_t n = 0, i;
+	int err;
+
+	err = np__tier_rules(x->c, x->ctx, x->pod, dir, &tr, &n);
+	if (!err)
+		err = check_enforceable(x->c, x->pod, dir, tr, n, diag);
+	if (!err) {
+		warn_ties(x->c, x->pod, dir, tr, n);
+		warn_own_node(x->c, x->ctx, x->pod, dir, tr, n);
+	}
+	if (!err)
+		err = np__tier_entries(x->ctx, a, x->pod, dir, tr, n, &src->e,
+				       &src->ne);
+	if (!err && n) {
+		src->r = np__arena_alloc(a, n * sizeof(*src->r));
+		if (!src->r)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < n; i++) {
+		src->r[i].action = tr[i].r->action;
+		src->r[i].tier = tr[i].pol->cnp.tier;
+		src->r[i].pol = tr[i].pol->meta.name;
+		src->r[i].rule = tr[i].idx;
+	}
+	if (!err)
+		src->n = n;
 	free(tr);
 	return err;
 }
 
-int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
-		  struct np_ruleset *rs, struct np_diag *diag)
+int np__tier_fold_with(struct np_cluster *c, const char *ns, const char *name,
+		       struct np_ruleset *rs, np__fsrc_fn fn, void *arg,
+		       struct np_diag *diag)
 {
 	struct np_arena arena = { 0 }, scratch = { 0 };
 	struct np_intern in = { 0 };
+	struct np_fsrc src[2] = { { 0 } };
 	struct np_rs_core *co;
-	struct np_trule *tr;
-	struct np_ctx *ctx;
-	size_t pcap = 0, n;
+	size_t pcap = 0;
 	struct np_prov *p;
 	unsigned int big = 0;
-	bool any = false;
 	int d, err;
 
-	if (!np__tier_any(c))
-		return 0;
-	err = np__ctx_get(c, &ctx);
-	if (err)
-		return err;
-	/* no cluster policy rule for this pod: the rule set as it is */
-	for (d = 0; d < 2 && !any; d++) {
-		err = np__tier_rules(c, ctx, pod, d, &tr, &n);
-		if (err)
+	(void)c;
+	for (d = 0; d < 2; d++) {
+		err = fn(arg, d, &scratch, &src[d], diag);
+		if (err) {
+			np__arena_release(&scratch);
 			return err;
-		any = n;
-		free(tr);
+		}
 	}
-	if (!any)
+	/* no cluster policy rule for this pod: the rule set as it is */
+	if (!src[0].n && !src[1].n) {
+		np__arena_release(&scratch);
 		return 0;
+	}
 	co = np__arena_zalloc(&arena, sizeof(*co));
-	if (!co)
+	if (!co) {
+		np__arena_release(&scratch);
 		return -ENOMEM;
+	}
 	co->arena = arena;
 	co->refs = 1;
 	in.a = &co->arena;
 	for (d = 0; d < 2; d++) {
-		err = fold_dir(c, ctx, pod, rs->core, d, co, &pcap, &in,
-			       &scratch, diag);
+		err = fold_dir(&src[d], rs->core, d, co, &pcap, &in, &scratch);
 		if (!err) {
-			err = np__check_slots(co, d, pod->meta.ns,
-					      pod->meta.name,
+			err = np__check_slots(co, d, ns, name,
 					      big ? NULL : diag);
 			if (err == -E2BIG) {
 				big |= 1u << d;
@@ -1354,72 +1418,17 @@ fail:
 	return err;
 }
 
-/*
- * The agent's view (NP_SOURCE_ENDPOINTS) does not compile
- * ClusterPolicyEndpoints yet: say so for each one that names the pod,
- * never silently.
- */
-static void cpe_not_enforced(struct np_cluster *c, const char *ns,
-			     const char *name)
+int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
+		  struct np_ruleset *rs, struct np_diag *diag)
 {
-	struct np_obj **objs;
-	size_t n, i, j;
-
-	if (!c->t[NP_KIND_CLUSTER_POLICY_ENDPOINT].n ||
-	    np__cluster_sorted(c, NP_KIND_CLUSTER_POLICY_ENDPOINT, &objs, &n))
-		return;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < objs[i]->cpe.npods; j++) {
-			const struct np_pe_pod *p = &objs[i]->cpe.pods[j];
-
-			if (!p->ns || !p->name || strcmp(p->ns, ns) ||
-			    strcmp(p->name, name))
-				continue;
-			np__log(c->log, c->log_ctx, NP_LOG_WARN,
-				"ClusterPolicyEndpoint %s names pod %s/%s: "
-				"not enforced from endpoints yet (compile "
-				"from the ClusterNetworkPolicies)",
-				objs[i]->meta.name, ns, name);
-			break;
-		}
-	free(objs);
-}
-
-int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
-		       const char *ns, const char *name,
-		       const struct np_compile_opts *opts, struct np_diag *diag)
-{
-	const struct np_obj *pod;
+	struct cnp_arg x = { c, NULL, pod };
 	int err;
 
-	err = np__ruleset_compile_np(out, c, ns, name, opts, diag);
-	if (!err &&
-	    NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES) != NP_SOURCE_POLICIES)
-		cpe_not_enforced(c, ns, name);
-	if (err ||
-	    NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES) != NP_SOURCE_POLICIES)
-		return err;
-	pod = np__cluster_find(c, NP_KIND_POD, ns, name);
-	if (!pod)
+	if (!np__tier_any(c))
 		return 0;
-	err = np__tier_fold(c, pod, *out, diag);
-	if (err) {
-		np_ruleset_free(*out);
-		*out = NULL;
-	}
-	return err;
-}
-
-/* --- for np_cluster_check() (tier_check.c) -------------------------------- */
-
-bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
-			 const struct np_obj *pod)
-{
-	return subject_has(ctx, p, pod);
-}
-
-bool np__cnp_peer_enforceable(const struct np_cluster *c,
-			      const struct np_cnp_peer *p)
-{
-	return peer_enforceable(c, p);
+	err = np__ctx_get(c, &x.ctx);
+	if (err)
+		return err;
+	return np__tier_fold_with(c, pod->meta.ns, pod->meta.name, rs, cnp_src,
+				  &x, diag);
 }

@@ -25,6 +25,71 @@ struct np_tier_verdict {
 	enum np_cnp_action action;
 };
 
+/* Port intervals over the axis proto << 16 | port, lo <= hi. */
+struct np_tiv {
+	uint32_t lo, hi;
+};
+
+#define NP_TIV_MAX ((uint32_t)255 << 16 | 65535)
+
+/* One rule of a fold, in evaluation order, and its provenance. */
+struct np_frule {
+	enum np_cnp_action action;
+	enum np_cnp_tier tier;
+	const char *pol; /* the policy's name (or a CPE's policyRef) */
+	int rule; /* its rule index (or the CPE's entry index) */
+};
+
+/* One prefix of rule np_fsrc.r[rule] with the rule's ports there. */
+struct np_tent {
+	struct np_cidr cidr;
+	size_t rule;
+	const struct np_tiv *iv; /* sorted, disjoint; niv 0: nothing */
+	size_t niv;
+};
+
+/* What one direction of a pod folds: its ordered rules, their prefixes. */
+struct np_fsrc {
+	struct np_frule *r;
+	size_t n;
+	struct np_tent *e;
+	size_t ne;
+};
+
+/*
+ * Fill *src for direction dir (0 ingress, 1 egress) in memory from a. An
+ * error stops the fold (diag, fail_closed_dirs as np__tier_fold).
+ */
+typedef int (*np__fsrc_fn)(void *arg, int dir, struct np_arena *a,
+			   struct np_fsrc *src, struct np_diag *diag);
+
+/*
+ * The fold of what fn gives into rs (the pod ns/name's NetworkPolicy rule
+ * set), as np__tier_fold: rs unchanged when neither direction has a rule.
+ */
+int np__tier_fold_with(struct np_cluster *c, const char *ns, const char *name,
+		       struct np_ruleset *rs, np__fsrc_fn fn, void *arg,
+		       struct np_diag *diag);
+
+/* Whether the subject of cluster policy p selects pod. */
+bool np__tier_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
+			  const struct np_obj *pod);
+
+/* Whether a peer can be enforced (else: Accept matches nothing, etc.). */
+bool np__tier_peer_enforceable(const struct np_cluster *c,
+			       const struct np_cnp_peer *p);
+
+/*
+ * The peer expansion of the ordered rules tr[0..n) of pod (the subject;
+ * NULL: none, ingress named ports resolve to nothing) in dir: every prefix
+ * each rule reaches with its ports there, egress Service ClusterIPs judged
+ * by their backends included. np_tent.rule indexes tr. Memory from a.
+ */
+int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
+		     const struct np_obj *pod, int dir,
+		     const struct np_trule *tr, size_t n, struct np_tent **out,
+		     size_t *nout);
+
 /* Whether the snapshot has any ClusterNetworkPolicy. */
 bool np__tier_any(const struct np_cluster *c);
 
@@ -59,11 +124,21 @@ int np__tier_eval(struct np_cluster *c, const struct np_obj *pod,
 int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
 		  struct np_ruleset *rs, struct np_diag *diag);
 
-/* Whether policy p's subject selects pod (the fold's own test). */
-bool np__cnp_subject_has(const struct np_ctx *ctx, const struct np_cnp *p,
-			 const struct np_obj *pod);
-/* Whether peer p of a rule can be enforced in this snapshot. */
-bool np__cnp_peer_enforceable(const struct np_cluster *c,
-			      const struct np_cnp_peer *p);
+/*
+ * The agent's view (tier_cpe.c): fold the ClusterPolicyEndpoints that name
+ * pod ns/name into rs (built from its PolicyEndpoints), as np__tier_fold
+ * does with the policies: list order is rule order; tier and priority from
+ * each object; order across them as np__tier_rules (priority, policyRef
+ * name, then the object's name).
+ */
+int np__tier_fold_cpe(struct np_cluster *c, const char *ns, const char *name,
+		      struct np_ruleset *rs, struct np_diag *diag);
+
+/*
+ * The identity (addresses) of pod ns/name from the first
+ * ClusterPolicyEndpoint naming it, or NULL.
+ */
+const struct np_pe_pod *np__cpe_ident(struct np_cluster *c, const char *ns,
+				      const char *name);
 
 #endif /* NP_TIER_H */

@@ -71,8 +71,8 @@ static void check_tie(struct np_ctx *ctx, const struct np_obj *p,
 	if (!nrules(p, dir) || !nrules(q, dir))
 		return;
 	for (i = 0; i < ctx->npods; i++) {
-		if (!np__cnp_subject_has(ctx, &p->cnp, ctx->pods[i]) ||
-		    !np__cnp_subject_has(ctx, &q->cnp, ctx->pods[i]))
+		if (!np__tier_subject_has(ctx, &p->cnp, ctx->pods[i]) ||
+		    !np__tier_subject_has(ctx, &q->cnp, ctx->pods[i]))
 			continue;
 		if (!shared++)
 			first = ctx->pods[i];
@@ -125,7 +125,8 @@ static void check_peers(const struct np_cluster *c, const struct np_obj *p,
 			for (j = 0; j < r[i].npeers; j++) {
 				const char *field, *need;
 
-				if (np__cnp_peer_enforceable(c, &r[i].peers[j]))
+				if (np__tier_peer_enforceable(c,
+							      &r[i].peers[j]))
 					continue;
 				need = peer_need(r[i].peers[j].kind, &field);
 				put_name(sb, p);

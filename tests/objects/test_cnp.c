@@ -681,9 +681,9 @@ Test(cnp, newer_peer_kept)
 	np_cluster_free(c);
 }
 
-/* --- enforced by the rule set, not by PolicyEndpoints -------------------- */
+/* --- enforced by the rule set; endpoints add ClusterPolicyEndpoints ------ */
 
-Test(cnp, enforced_in_ruleset_not_endpoints)
+Test(cnp, enforced_in_ruleset_endpoints_appended)
 {
 	static const char base[] = NS
 		"---\napiVersion: v1\nkind: Pod\n"
@@ -717,7 +717,9 @@ Test(cnp, enforced_in_ruleset_not_endpoints)
 	cr_expect_neq(np_ruleset_hash(rs), h1);
 	np_ruleset_free(rs);
 	cr_assert_eq(np_cluster_endpoints(c, NP_FORMAT_YAML, &ep2, NULL), 0);
-	cr_expect_str_eq(ep2, ep1);
+	/* the PolicyEndpoints first, unchanged; then ClusterPolicyEndpoints */
+	cr_expect(!strncmp(ep2, ep1, strlen(ep1) - 1), "%s", ep2);
+	cr_expect(strstr(ep2, "kind: ClusterPolicyEndpoint"), "%s", ep2);
 	np_free(ep1);
 	np_free(ep2);
 	np_cluster_free(c);

@@ -1113,6 +1113,121 @@ Test(tier, fold_equals_reference, .timeout = 120)
 	cr_expect_eq(big, 0u);
 }
 
+/*
+ * The agent's view: np_cluster_endpoints() loaded into a fresh cluster
+ * (no Pod, no policy: PolicyEndpoints and ClusterPolicyEndpoints alone)
+ * compiles, from endpoints, to the verdicts the policies give.
+ */
+static void same_verdicts(const struct np_ruleset *a,
+			  const struct np_ruleset *b, unsigned int seed,
+			  const struct np_obj *pod, const char *yaml,
+			  unsigned int *compared)
+{
+	size_t p, q, r;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++)
+		for (p = 0; p < sizeof(probes) / sizeof(*probes); p++)
+			for (q = 0; q < 3; q++)
+				for (r = 0; r < sizeof(ports) / sizeof(*ports);
+				     r++) {
+					struct np_verdict v, w;
+
+					cr_assert_eq(np_ruleset_verdict(
+							     a, dir, probes[p],
+							     protos[q],
+							     ports[r], &v),
+						     0);
+					cr_assert_eq(np_ruleset_verdict(
+							     b, dir, probes[p],
+							     protos[q],
+							     ports[r], &w),
+						     0);
+					cr_assert_eq(
+						v.allowed, w.allowed,
+						"seed %u pod %s/%s %s peer %s "
+						"%s/%u: policies %d endpoints "
+						"%d\n%s",
+						seed, pod->meta.ns,
+						pod->meta.name,
+						dir ? "egress" : "ingress",
+						probes[p],
+						np_protocol_name(protos[q]),
+						ports[r], v.allowed, w.allowed,
+						yaml);
+					(*compared)++;
+				}
+}
+
+Test(tier, endpoints_view_equals_policies, .timeout = 120)
+{
+	NP_OPTS(np_compile_opts, eo, .source = NP_SOURCE_ENDPOINTS);
+	unsigned int seed, compared = 0, same_hash = 0, pods = 0;
+
+	for (seed = 1; seed <= 150; seed++) {
+		enum np_format fmt = seed % 2 ? NP_FORMAT_YAML : NP_FORMAT_JSON;
+		struct np_cluster *c, *e;
+		struct np_ctx *ctx;
+		struct np_diag d;
+		char *yaml, *text;
+		size_t i;
+		int err;
+
+		rng = 0x9e3779b97f4a7c15ULL * seed;
+		yaml = rand_cluster();
+		c = load(yaml);
+		err = np_cluster_endpoints(c, fmt, &text, &d);
+		cr_assert_eq(err, 0, "seed %u: %d %s", seed, err, d.message);
+		cr_assert_eq(np_cluster_new(&e, NULL), 0);
+		err = np_cluster_load_buffer(e, text, strlen(text), "pe", NULL,
+					     &d);
+		cr_assert_eq(err, 0, "seed %u: %s\n%s", seed, d.message, text);
+		cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		for (i = 0; i < ctx->npods; i++) {
+			const struct np_obj *pod = ctx->pods[i];
+			struct np_ruleset *rs = NULL, *rse = NULL;
+			int err2;
+
+			err = np_ruleset_compile(&rs, c, pod->meta.ns,
+						 pod->meta.name, NULL, &d);
+			err2 = np_ruleset_compile(&rse, e, pod->meta.ns,
+						  pod->meta.name, &eo, &d);
+			cr_assert_eq(err2 == -ENOENT ? err : err2, err,
+				     "seed %u %s/%s: %d vs %d %s\n%s", seed,
+				     pod->meta.ns, pod->meta.name, err, err2,
+				     d.message, text);
+			if (err2 == -ENOENT) {
+				/* named by no endpoint: not isolated */
+				cr_assert_eq(err, 0);
+				cr_expect(!rs->core->isolated[0] &&
+						  !rs->core->isolated[1],
+					  "seed %u %s/%s", seed, pod->meta.ns,
+					  pod->meta.name);
+				np_ruleset_free(rs);
+				cr_assert_eq(np__ctx_get(c, &ctx), 0);
+				continue;
+			}
+			if (!err) {
+				pods++;
+				if (np_ruleset_hash(rs) == np_ruleset_hash(rse))
+					same_hash++;
+				same_verdicts(rs, rse, seed, pod, yaml,
+					      &compared);
+			}
+			np_ruleset_free(rs);
+			np_ruleset_free(rse);
+			cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		}
+		np_free(text);
+		np_cluster_free(e);
+		np_cluster_free(c);
+		free(yaml);
+	}
+	cr_log_info("%u pods, %u verdicts compared, %u equal hashes", pods,
+		    compared, same_hash);
+	cr_expect_gt(compared, 100000u);
+}
+
 /* networking.k8s.aws: the same model; at equal name, upstream goes first. */
 Test(tier, aws_group)
 {
@@ -1143,8 +1258,8 @@ Test(tier, aws_group)
 	np_cluster_free(c);
 }
 
-/* The agent's view does not compile ClusterPolicyEndpoints: it says so. */
-Test(tier, cpe_not_enforced_is_logged)
+/* The agent's view compiles ClusterPolicyEndpoints: the Deny holds. */
+Test(tier, cpe_enforced_from_endpoints)
 {
 	static const char cpe[] =
 		"apiVersion: networking.k8s.aws/v1alpha1\n"
@@ -1153,22 +1268,24 @@ Test(tier, cpe_not_enforced_is_logged)
 		"  podSelectorEndpoints: [{hostIP: 198.19.255.1, podIP: "
 		"10.1.0.1, name: a, namespace: x}]\n"
 		"  ingress: [{action: Deny, cidr: 0.0.0.0/0}]\n";
-	NP_OPTS(np_cluster_opts, o, .log = log_keep);
 	NP_OPTS(np_compile_opts, co, .source = NP_SOURCE_ENDPOINTS);
 	struct np_ruleset *rs = NULL;
+	struct np_verdict v;
 	struct np_cluster *c;
 	char buf[8192];
 
 	snprintf(buf, sizeof(buf), "%s%s", base, cpe);
-	logged[0] = 0;
-	cr_assert_eq(np_cluster_new(&c, &o), 0);
-	cr_assert_eq(np_cluster_load_buffer(c, buf, strlen(buf), "t", NULL,
-					    NULL),
-		     0);
+	c = load(buf);
 	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", &co, NULL), 0);
-	cr_expect(strstr(logged, "ClusterPolicyEndpoint cpe1 names pod x/a: "
-				 "not enforced from endpoints yet"),
-		  "%s", logged);
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "10.2.0.1", TCP, 80, &v), 0);
+	cr_expect(!v.allowed);
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "2001:db8::1", TCP, 80, &v), 0);
+	cr_expect(v.allowed);
+	np_ruleset_free(rs);
+	/* the policies' view ignores them */
+	cr_assert_eq(np_ruleset_compile(&rs, c, "x", "a", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_verdict(rs, IN, "10.2.0.1", TCP, 80, &v), 0);
+	cr_expect(v.allowed);
 	np_ruleset_free(rs);
 	np_cluster_free(c);
 }

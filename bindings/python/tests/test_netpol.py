@@ -112,7 +112,7 @@ def test_from_yaml_apply_delete(simple):
     assert c.count('Namespace') == 0
 
 
-def test_cluster_network_policies_validated_not_enforced():
+def test_cluster_network_policies_resolved_into_endpoints():
     up = {'apiVersion': 'policy.networking.k8s.io/v1beta1',
           'kind': 'ClusterNetworkPolicy', 'metadata': {'name': 'c'},
           'spec': {'tier': 'Admin', 'priority': 1,
@@ -128,7 +128,15 @@ def test_cluster_network_policies_validated_not_enforced():
     assert c.names('ClusterNetworkPolicy') == ['c']
     assert c.count('AWS-ClusterNetworkPolicy') == 1
     assert c.count('ClusterPolicyEndpoint') == 1
-    assert c.endpoints() == before
+    after = c.endpoints()
+    # the PolicyEndpoints unchanged, then one ClusterPolicyEndpoint per
+    # ClusterNetworkPolicy (both groups), names sorting upstream first
+    assert after[:len(before)] == before
+    cpes = after[len(before):]
+    assert [e['kind'] for e in cpes] == ['ClusterPolicyEndpoint'] * 2
+    assert [e['spec']['policyRef']['name'] for e in cpes] == ['c', 'c']
+    assert cpes[0]['metadata']['name'] < cpes[1]['metadata']['name']
+    assert '-aws-' in cpes[1]['metadata']['name']
     c.delete('ClusterNetworkPolicy', None, 'c')
     assert c.count('ClusterNetworkPolicy') == 0
     with pytest.raises(netpol.Error) as e:
