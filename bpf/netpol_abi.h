@@ -222,6 +222,28 @@ struct np_eks_value {
 
 _Static_assert(sizeof(struct np_eks_value) == 288, "np_eks_value");
 
+/*
+ * The agent's cluster-policy maps (cp_ingress_map, cp_egress_map): per
+ * slot a priority, rank * 10 + action; the agent takes the matching slot
+ * with the least (priority / 10, action).
+ */
+#define NP_EKS_CP_DENY 0
+#define NP_EKS_CP_ACCEPT 1
+#define NP_EKS_CP_PASS 2
+
+struct np_eks_cp_slot {
+	__u32 protocol; /* 6, 17, 132, or NP_EKS_PROTO_ANY */
+	__u32 priority;
+	__u32 start_port; /* 0: any port */
+	__u32 end_port; /* 0: single port */
+};
+
+struct np_eks_cp_value {
+	struct np_eks_cp_slot slots[NP_MAX_SLOTS];
+};
+
+_Static_assert(sizeof(struct np_eks_cp_value) == 384, "np_eks_cp_value");
+
 /* --- datapath-private ABI (conntrack, events) --- */
 
 /* Map sizes of bpf/netpol.bpf.c (the loader may resize the conntrack). */

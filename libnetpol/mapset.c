@@ -94,6 +94,11 @@ int np_mapset_encode(struct np_mapset **out, const struct np_ruleset *rs)
 		}
 	}
 	ms->hash = h;
+	for (i = 0; i < co->nprov; i++)
+		if (co->prov[i].tier == NP_TIER_ADMIN ||
+		    co->prov[i].tier == NP_TIER_BASELINE ||
+		    co->prov[i].tier == NP_TIER_DEFAULT)
+			ms->tiered = true;
 	*out = ms;
 	return 0;
 nomem:
@@ -129,29 +134,300 @@ size_t np_mapset_count(const struct np_mapset *ms, int family,
 	return ms->nent[f][dir];
 }
 
-static void eks_value(const struct np_portset *ps, struct np_eks_value *v)
+/* --- the EKS agent's layouts -------------------------------------------- */
+
+/*
+ * The agent's slots name one protocol (TCP, UDP, SCTP) or any, so a port
+ * set is said one of four ways: everything (ALL), nothing (HOLE), allowed
+ * ranges of the three protocols and nothing else (FINITE), or everything
+ * but denied ranges of the three (COMPLEMENT, what a folded "allow by
+ * default with exceptions" is). Protocols other than the three (ICMP, ...)
+ * must then be all allowed or all denied; protocol 0 never matches.
+ */
+enum eks_class {
+	EKS_ALL,
+	EKS_HOLE,
+	EKS_FINITE,
+	EKS_COMPLEMENT,
+};
+
+struct eks_range {
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+struct eks_split {
+	enum eks_class cls;
+	/* FINITE: the allowed ranges; COMPLEMENT: the denied ones */
+	struct eks_range r[3 * (NP_MAX_SLOTS + 1)];
+	size_t n;
+};
+
+static const uint8_t eks_protos[] = { NP_PROTO_TCP, NP_PROTO_UDP,
+				      NP_PROTO_SCTP };
+
+static bool eks_known(uint32_t p)
+{
+	return p == NP_PROTO_TCP || p == NP_PROTO_UDP || p == NP_PROTO_SCTP;
+}
+
+/* How much of protocol p the set allows: 0 none, 2 all, 1 some. */
+static int eks_cover(const struct np_portset *ps, uint32_t p)
+{
+	uint32_t lo = p << 16, hi = p << 16 | 0xffff;
+	unsigned int i;
+
+	for (i = 0; i < ps->count; i++) {
+		if (ps->slots[i].hi < lo || ps->slots[i].lo > hi)
+			continue;
+		return ps->slots[i].lo <= lo && ps->slots[i].hi >= hi ? 2 : 1;
+	}
+	return 0;
+}
+
+static int eks_split(const struct np_portset *ps, struct eks_split *sp)
+{
+	bool simple = true, others;
+	unsigned int i, k;
+	uint32_t p;
+	int c0 = -1;
+
+	memset(sp, 0, sizeof(*sp));
+	if (ps->flags & NP_PS_ALL) {
+		sp->cls = EKS_ALL;
+		return 0;
+	}
+	if (!ps->count) {
+		sp->cls = EKS_HOLE;
+		return 0;
+	}
+	for (i = 0; i < ps->count; i++)
+		if (ps->slots[i].lo >> 16 != ps->slots[i].hi >> 16 ||
+		    !eks_known(ps->slots[i].lo >> 16))
+			simple = false;
+	/* the other protocols: all allowed or all denied */
+	for (p = 1; !simple && p < 256; p++) {
+		int c;
+
+		if (eks_known(p))
+			continue;
+		c = eks_cover(ps, p);
+		if (c == 1 || (c0 >= 0 && c != c0))
+			return -ENOTSUP;
+		c0 = c;
+	}
+	others = c0 == 2;
+	sp->cls = others ? EKS_COMPLEMENT : EKS_FINITE;
+	for (k = 0; k < 3; k++) {
+		uint32_t base = (uint32_t)eks_protos[k] << 16, next = 0;
+
+		/* the allowed ranges of this protocol, in order */
+		for (i = 0; i < ps->count; i++) {
+			uint32_t lo = ps->slots[i].lo, hi = ps->slots[i].hi;
+
+			if (hi < base || lo > (base | 0xffff))
+				continue;
+			lo = lo < base ? 0 : lo & 0xffff;
+			hi = hi > (base | 0xffff) ? 0xffff : hi & 0xffff;
+			if (!others) {
+				sp->r[sp->n++] =
+					(struct eks_range){ eks_protos[k],
+							    (uint16_t)lo,
+							    (uint16_t)hi };
+				continue;
+			}
+			if (lo > next)
+				sp->r[sp->n++] = (struct eks_range){
+					eks_protos[k], (uint16_t)next,
+					(uint16_t)(lo - 1)
+				};
+			next = hi + 1;
+		}
+		if (others && next <= 0xffff)
+			sp->r[sp->n++] = (struct eks_range){ eks_protos[k],
+							     (uint16_t)next,
+							     0xffff };
+	}
+	if (!sp->n)
+		sp->cls = others ? EKS_ALL : EKS_HOLE;
+	return 0;
+}
+
+/*
+ * A range as the agent's start and end: start 0 is any port, end 0 a
+ * single port. Port 0 cannot be named: a range from 0 starts at 1 (no
+ * flow has destination port 0), port 0 alone is -ENOTSUP.
+ */
+static int eks_ports(const struct eks_range *r, uint32_t *start, uint32_t *end)
+{
+	uint32_t lo = r->lo;
+
+	*start = *end = 0;
+	if (!r->lo && r->hi == 0xffff)
+		return 0;
+	if (!lo) {
+		if (!r->hi)
+			return -ENOTSUP;
+		lo = 1;
+	}
+	*start = lo;
+	*end = r->hi > lo ? r->hi : 0;
+	return 0;
+}
+
+/* ingress_map / egress_map: what is allowed; COMPLEMENT is the cp map's. */
+static int eks_value(const struct eks_split *sp, struct np_eks_value *v)
 {
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
-	if (ps->flags & NP_PS_ALL) {
+	switch (sp->cls) {
+	case EKS_ALL:
 		v->slots[0].protocol = NP_EKS_PROTO_ANY;
-		return;
-	}
-	if (!ps->count) {
+		return 0;
+	case EKS_HOLE:
+	case EKS_COMPLEMENT:
 		v->slots[0].protocol = NP_EKS_PROTO_DENY;
-		return;
+		return 0;
+	default:
+		break;
 	}
-	for (i = 0; i < ps->count; i++) {
-		uint16_t lo = ps->slots[i].lo & 0xffff;
-		uint16_t hi = ps->slots[i].hi & 0xffff;
+	if (sp->n > NP_MAX_SLOTS)
+		return -E2BIG;
+	for (i = 0; i < sp->n; i++) {
+		v->slots[i].protocol = sp->r[i].proto;
+		if (eks_ports(&sp->r[i], &v->slots[i].start_port,
+			      &v->slots[i].end_port))
+			return -ENOTSUP;
+	}
+	return 0;
+}
 
-		v->slots[i].protocol = ps->slots[i].lo >> 16;
-		if (lo == 0 && hi == 65535)
-			continue; /* start 0: any port */
-		v->slots[i].start_port = lo;
-		v->slots[i].end_port = hi == lo ? 0 : hi;
+static void cp_slot(struct np_eks_cp_slot *s, uint32_t proto, unsigned rank,
+		    unsigned action)
+{
+	s->protocol = proto;
+	s->priority = rank * 10 + action;
+}
+
+/*
+ * cp_ingress_map / cp_egress_map: the whole decision at Admin ranks 0 and
+ * 1, so the agent's least (rank, action) among matching slots is ours:
+ * ALL an Accept of any, HOLE a Deny of any, COMPLEMENT the denied ranges
+ * at rank 0 over an Accept of any at rank 1, FINITE the allowed ranges at
+ * rank 0 over a Deny of any at rank 1, or, when that needs more than the
+ * 24 slots, no slot: the agent goes on to the same key of the
+ * ingress_map / egress_map, which holds the allowed ranges.
+ */
+static int eks_cp_value(const struct eks_split *sp, struct np_eks_cp_value *v)
+{
+	unsigned act = sp->cls == EKS_COMPLEMENT ? NP_EKS_CP_DENY :
+						   NP_EKS_CP_ACCEPT;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	switch (sp->cls) {
+	case EKS_ALL:
+		cp_slot(&v->slots[0], NP_EKS_PROTO_ANY, 0, NP_EKS_CP_ACCEPT);
+		return 0;
+	case EKS_HOLE:
+		cp_slot(&v->slots[0], NP_EKS_PROTO_ANY, 0, NP_EKS_CP_DENY);
+		return 0;
+	case EKS_FINITE:
+		if (sp->n + 1 > NP_MAX_SLOTS)
+			return 0;
+		break;
+	default:
+		if (sp->n + 1 > NP_MAX_SLOTS)
+			return -E2BIG;
+		break;
 	}
+	for (i = 0; i < sp->n; i++) {
+		cp_slot(&v->slots[i], sp->r[i].proto, 0, act);
+		if (eks_ports(&sp->r[i], &v->slots[i].start_port,
+			      &v->slots[i].end_port))
+			return -ENOTSUP;
+	}
+	cp_slot(&v->slots[i], NP_EKS_PROTO_ANY, 1,
+		act == NP_EKS_CP_DENY ? NP_EKS_CP_ACCEPT : NP_EKS_CP_DENY);
+	return 0;
+}
+
+static int eks_lpm(const struct np_mapset *ms, int f, int dir, bool cp,
+		   struct np_mapset_lpm_data *out)
+{
+	const struct np_map_entry *ent = ms->ent[f][dir];
+	size_t n = ms->nent[f][dir], alen = f ? 16 : 4, ks = 4 + alen, vs, i;
+	size_t m = 0;
+	bool zero = false;
+	uint8_t *k, *v;
+	int err = 0;
+
+	/*
+	 * The cp map of a rule set with tiers has a key for every address:
+	 * a /0 where the rule set has none (a miss denies when isolated; a
+	 * direction that is not isolated is one /0 allowing everything), so
+	 * the agent's pod state never decides.
+	 */
+	if (cp && ms->tiered)
+		zero = !ms->isolated[dir] || !n || ent[0].cidr.len;
+	if (cp && !ms->tiered)
+		n = 0;
+	if (cp && !ms->isolated[dir])
+		n = 0;
+	vs = cp ? sizeof(struct np_eks_cp_value) : sizeof(struct np_eks_value);
+	k = calloc(n + 2, ks);
+	v = calloc(n + 2, vs);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	if (zero) {
+		struct eks_split sp = { .cls = ms->isolated[dir] ? EKS_HOLE :
+								   EKS_ALL };
+		struct np_eks_cp_value cv;
+
+		eks_cp_value(&sp, &cv);
+		memcpy(v, &cv, sizeof(cv));
+		m++;
+	}
+	for (i = 0; !err && i < n; i++, m++) {
+		const struct np_map_entry *e = &ent[i];
+		uint32_t plen = e->cidr.len;
+		struct eks_split sp;
+
+		memcpy(k + m * ks, &plen, 4);
+		memcpy(k + m * ks + 4, e->cidr.addr, alen);
+		err = eks_split(&ms->portsets[e->portset], &sp);
+		if (!err && cp) {
+			struct np_eks_cp_value cv;
+
+			err = eks_cp_value(&sp, &cv);
+			memcpy(v + m * vs, &cv, sizeof(cv));
+		} else if (!err) {
+			struct np_eks_value ev;
+
+			/* without tiers a set is never a complement */
+			if (sp.cls == EKS_COMPLEMENT && !ms->tiered)
+				err = -ENOTSUP;
+			if (!err)
+				err = eks_value(&sp, &ev);
+			memcpy(v + m * vs, &ev, sizeof(ev));
+		}
+	}
+	if (err) {
+		free(k);
+		free(v);
+		return err;
+	}
+	memset(out, 0, sizeof(*out));
+	out->keys = k;
+	out->values = v;
+	out->key_size = ks;
+	out->value_size = vs;
+	out->count = m;
+	return 0;
 }
 
 int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
@@ -166,31 +442,15 @@ int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
 
 	if (!ms || f < 0 || (unsigned)dir > 1 || !out ||
 	    !NP_OPTS_VALID(opts, np_mapset_lpm_opts) ||
-	    (layout != NP_LAYOUT_NETPOL && layout != NP_LAYOUT_EKS))
+	    (layout != NP_LAYOUT_NETPOL && layout != NP_LAYOUT_EKS &&
+	     layout != NP_LAYOUT_EKS_CP))
 		return -EINVAL;
+	if (layout != NP_LAYOUT_NETPOL)
+		return eks_lpm(ms, f, dir, layout == NP_LAYOUT_EKS_CP, out);
 	n = ms->nent[f][dir];
 	alen = f ? 16 : 4;
-	/*
-	 * An EKS slot has one protocol: a folded tier's span across
-	 * protocols (tier.c) cannot be exported, never truncated.
-	 */
-	for (i = 0; layout == NP_LAYOUT_EKS && i < n; i++) {
-		const struct np_portset *ps =
-			&ms->portsets[ms->ent[f][dir][i].portset];
-		size_t j;
-
-		for (j = 0; j < ps->count; j++)
-			if (ps->slots[j].lo >> 16 != ps->slots[j].hi >> 16)
-				return -ENOTSUP;
-	}
-	if (layout == NP_LAYOUT_NETPOL) {
-		ks = f ? sizeof(struct np_lpm_key_v6) :
-			 sizeof(struct np_lpm_key_v4);
-		vs = sizeof(struct np_lpm_value);
-	} else {
-		ks = 4 + alen;
-		vs = sizeof(struct np_eks_value);
-	}
+	ks = f ? sizeof(struct np_lpm_key_v6) : sizeof(struct np_lpm_key_v4);
+	vs = sizeof(struct np_lpm_value);
 	k = calloc(n + 1, ks);
 	v = calloc(n + 1, vs);
 	if (!k || !v) {
@@ -201,26 +461,14 @@ int np_mapset_lpm(const struct np_mapset *ms, int family, enum np_direction dir,
 	for (i = 0; i < n; i++) {
 		const struct np_map_entry *e = &ms->ent[f][dir][i];
 		uint8_t *kp = k + i * ks;
-		uint32_t plen;
+		uint32_t id = htonl(ruleset_id), plen;
+		struct np_lpm_value lv = { .portset = e->portset };
 
-		if (layout == NP_LAYOUT_NETPOL) {
-			uint32_t id = htonl(ruleset_id);
-			struct np_lpm_value lv = { .portset = e->portset };
-
-			plen = NP_RULESET_BITS + e->cidr.len;
-			memcpy(kp, &plen, 4);
-			memcpy(kp + 4, &id, 4);
-			memcpy(kp + 8, e->cidr.addr, alen);
-			memcpy(v + i * vs, &lv, sizeof(lv));
-		} else {
-			struct np_eks_value ev;
-
-			plen = e->cidr.len;
-			memcpy(kp, &plen, 4);
-			memcpy(kp + 4, e->cidr.addr, alen);
-			eks_value(&ms->portsets[e->portset], &ev);
-			memcpy(v + i * vs, &ev, sizeof(ev));
-		}
+		plen = NP_RULESET_BITS + e->cidr.len;
+		memcpy(kp, &plen, 4);
+		memcpy(kp + 4, &id, 4);
+		memcpy(kp + 8, e->cidr.addr, alen);
+		memcpy(v + i * vs, &lv, sizeof(lv));
 	}
 	memset(out, 0, sizeof(*out));
 	out->keys = k;

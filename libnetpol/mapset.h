@@ -26,6 +26,7 @@ struct np_mapset {
 	struct np_portset *portsets; /* distinct sets, deterministic order */
 	size_t nportsets;
 	uint64_t hash; /* content hash: equal sets share ids */
+	bool tiered; /* cluster tiers folded in: NP_LAYOUT_EKS_CP has it */
 };
 
 struct np_strbuf;

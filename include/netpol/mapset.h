@@ -29,9 +29,14 @@ enum np_layout {
 	/* key {u32 prefixlen, u32 rule-set id (big-endian), addr},
 	 * value {u32 port-set index} */
 	NP_LAYOUT_NETPOL = 0,
-	/* the EKS agent's: key {u32 prefixlen, addr}, value 24 x
-	 * {u32 protocol, u32 start_port, u32 end_port} */
+	/* the EKS agent's ingress_map / egress_map: key {u32 prefixlen,
+	 * addr}, value 24 x {u32 protocol, u32 start_port, u32 end_port} */
 	NP_LAYOUT_EKS,
+	/* the EKS agent's cp_ingress_map / cp_egress_map (cluster tiers):
+	 * key {u32 prefixlen, addr}, value 24 x {u32 protocol, u32 priority,
+	 * u32 start_port, u32 end_port}; no entry for a rule set without
+	 * cluster tiers */
+	NP_LAYOUT_EKS_CP,
 };
 
 struct np_mapset_diff_stats {
@@ -66,7 +71,9 @@ NP_API size_t np_mapset_count(const struct np_mapset *ms, int family,
 /*
  * The LPM entries of one family and direction into *out (every field
  * set); out->keys and out->values are freed with np_free(). opts may be
- * NULL (libnetpol's layout, rule-set id 0).
+ * NULL (libnetpol's layout, rule-set id 0). -ENOTSUP when the EKS layouts
+ * cannot say the set exactly, -E2BIG past the EKS slots (never a
+ * truncation).
  */
 NP_API int np_mapset_lpm(const struct np_mapset *ms, int family,
 			 enum np_direction dir,

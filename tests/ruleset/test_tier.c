@@ -13,6 +13,9 @@
 
 #include <netpol.h>
 
+#include <arpa/inet.h>
+
+#include "eks_agent.h"
 #include "resolve.h"
 #include "tier.h"
 
@@ -1226,6 +1229,126 @@ Test(tier, endpoints_view_equals_policies, .timeout = 120)
 	cr_log_info("%u pods, %u verdicts compared, %u equal hashes", pods,
 		    compared, same_hash);
 	cr_expect_gt(compared, 100000u);
+}
+
+/*
+ * The EKS export: the agent's decision over the ingress_map/egress_map and
+ * cp_ingress_map/cp_egress_map contents (eks_agent.h, from the design
+ * note) equals the rule set's verdict on every probe; with tiers, whatever
+ * the agent's pod state (the cp map decides every address).
+ */
+static void eks_same(const struct np_ruleset *rs, unsigned int seed,
+		     const struct np_obj *pod, unsigned int *compared,
+		     unsigned int *tiered)
+{
+	NP_OPTS(np_mapset_lpm_opts, eo, .layout = NP_LAYOUT_EKS);
+	NP_OPTS(np_mapset_lpm_opts, co, .layout = NP_LAYOUT_EKS_CP);
+	struct np_mapset *ms = NULL;
+	uint8_t node[16];
+	size_t p, q, r;
+	int dir, st;
+
+	cr_assert_eq(np_mapset_encode(&ms, rs), 0);
+	cr_assert_eq(inet_pton(AF_INET, "198.19.255.1", node), 1);
+	for (dir = 0; dir < 2; dir++)
+		for (p = 0; p < sizeof(probes) / sizeof(*probes); p++) {
+			int fam = strchr(probes[p], ':') ? 6 : 4;
+			struct agent_maps m;
+			uint8_t ip[16];
+			int err;
+
+			cr_assert_eq(inet_pton(fam == 6 ? AF_INET6 : AF_INET,
+					       probes[p], ip),
+				     1);
+			err = np_mapset_lpm(ms, fam, dir, &eo, &m.np);
+			cr_assert_eq(err, 0, "seed %u %s/%s: %d", seed,
+				     pod->meta.ns, pod->meta.name, err);
+			err = np_mapset_lpm(ms, fam, dir, &co, &m.cp);
+			cr_assert_eq(err, 0, "seed %u %s/%s: cp %d", seed,
+				     pod->meta.ns, pod->meta.name, err);
+			if (m.cp.count)
+				(*tiered)++;
+			for (st = 0; st < (m.cp.count ? 2 : 1); st++) {
+				m.applied = rs->core->isolated[dir] ^ st;
+				for (q = 0; q < 3; q++)
+					for (r = 0;
+					     r < sizeof(ports) / sizeof(*ports);
+					     r++) {
+						struct np_verdict v;
+						bool a;
+
+						cr_assert_eq(np_ruleset_verdict(
+								     rs, dir,
+								     probes[p],
+								     protos[q],
+								     ports[r],
+								     &v),
+							     0);
+						a = agent_decide(
+							&m, ip,
+							fam == 6 ? 16 : 4,
+							fam == 4 ? node : NULL,
+							(uint8_t)protos[q],
+							ports[r]);
+						cr_assert_eq(
+							a, v.allowed,
+							"seed %u %s/%s %s %s "
+							"%s/%u: agent %d ours "
+							"%d (state %d)",
+							seed, pod->meta.ns,
+							pod->meta.name,
+							dir ? "egress" :
+							      "ingress",
+							probes[p],
+							np_protocol_name(
+								protos[q]),
+							ports[r], a, v.allowed,
+							st);
+						(*compared)++;
+					}
+			}
+			np_free(m.np.keys);
+			np_free(m.np.values);
+			np_free(m.cp.keys);
+			np_free(m.cp.values);
+		}
+	np_mapset_free(ms);
+}
+
+Test(tier, eks_maps_equal_verdicts, .timeout = 120)
+{
+	unsigned int seed, compared = 0, tiered = 0;
+
+	for (seed = 1; seed <= 150; seed++) {
+		struct np_cluster *c;
+		struct np_ctx *ctx;
+		char *yaml;
+		size_t i;
+
+		rng = 0x9e3779b97f4a7c15ULL * seed;
+		yaml = rand_cluster();
+		c = load(yaml);
+		cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		for (i = 0; i < ctx->npods; i++) {
+			const struct np_obj *pod = ctx->pods[i];
+			struct np_ruleset *rs = NULL;
+			struct np_diag d;
+			int err;
+
+			err = np_ruleset_compile(&rs, c, pod->meta.ns,
+						 pod->meta.name, NULL, &d);
+			cr_assert_eq(err, 0, "seed %u: %s", seed, d.message);
+			eks_same(rs, seed, pod, &compared, &tiered);
+			np_ruleset_free(rs);
+			cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		}
+		np_cluster_free(c);
+		free(yaml);
+	}
+	cr_log_info("%u verdicts compared, %u cp lookups with entries",
+		    compared, tiered);
+	cr_expect_gt(compared, 100000u);
+	cr_expect_gt(tiered, 1000u);
 }
 
 /* networking.k8s.aws: the same model; at equal name, upstream goes first. */
