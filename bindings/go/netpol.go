@@ -148,6 +148,10 @@ const (
 	// LayoutEKS is the EKS agent's: key {u32 prefixlen, address}, value
 	// 24 x {u32 protocol, u32 start_port, u32 end_port}.
 	LayoutEKS
+	// LayoutEKSCP is the EKS agent's cp_ingress_map / cp_egress_map: key
+	// {u32 prefixlen, address}, value 24 x {u32 protocol, u32 priority,
+	// u32 start_port, u32 end_port}; no entry without cluster tiers.
+	LayoutEKSCP
 )
 
 // Reason says why a flow was allowed or denied: one vocabulary for

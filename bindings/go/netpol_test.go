@@ -387,6 +387,11 @@ func TestLPMEntries(t *testing.T) {
 	if p := binary.LittleEndian.Uint32(e[0].Value[12:]); p != 17 {
 		t.Fatalf("EKS slot 1 protocol %d", p)
 	}
+	// no cluster tiers: no cp_ingress_map entry
+	e, err = ms.LPMEntries(4, netpol.Ingress, netpol.LayoutEKSCP, 0)
+	if err != nil || len(e) != 0 {
+		t.Fatalf("EKS cp layout: %x %v", e, err)
+	}
 	if n := ms.Count(4, netpol.Ingress); n != 1 {
 		t.Fatalf("Count = %d", n)
 	}

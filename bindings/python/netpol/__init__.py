@@ -52,7 +52,8 @@ _FORMATS = {'yaml': capi.NP_FORMAT_YAML, 'json': capi.NP_FORMAT_JSON,
             'text': capi.NP_FORMAT_TEXT}
 _SOURCES = {'policies': capi.NP_SOURCE_POLICIES,
             'endpoints': capi.NP_SOURCE_ENDPOINTS}
-_LAYOUTS = {'netpol': capi.NP_LAYOUT_NETPOL, 'eks': capi.NP_LAYOUT_EKS}
+_LAYOUTS = {'netpol': capi.NP_LAYOUT_NETPOL, 'eks': capi.NP_LAYOUT_EKS,
+            'eks-cp': capi.NP_LAYOUT_EKS_CP}
 
 
 def _lookup(table, what, value, fold=str.lower):
@@ -268,7 +269,12 @@ class MapSet:
             _lookup(_DIRECTIONS, 'direction', direction))
 
     def lpm_entries(self, family, direction, layout='netpol', ruleset_id=1):
-        """[(key, value), ...] as the kernel map holds them (bytes)."""
+        """[(key, value), ...] as the kernel map holds them (bytes).
+
+        layout: 'netpol', 'eks' (the agent's ingress_map/egress_map) or
+        'eks-cp' (its cp_ingress_map/cp_egress_map: empty without
+        ClusterNetworkPolicy tiers).
+        """
         text = capi.np_swig_lpm(
             self._ms, _int('family', family, 4, 6),
             _lookup(_DIRECTIONS, 'direction', direction),

@@ -313,6 +313,28 @@ def test_lpm_entries_bytes(simple):
     assert len(value) == 24 * 12
     assert struct.unpack('=6I', value[:24]) == (6, 80, 0, 17, 443, 0)
     assert value[24:] == bytes(22 * 12)
+    # no cluster tiers: no cp_ingress_map entry
+    assert rs.lpm_entries(4, 'ingress', layout='eks-cp') == []
+
+
+def test_eks_cp_layout():
+    c = netpol.Cluster.from_yaml(open(SIMPLE).read())
+    c.apply({'apiVersion': 'policy.networking.k8s.io/v1alpha2',
+             'kind': 'ClusterNetworkPolicy', 'metadata': {'name': 'no80'},
+             'spec': {'tier': 'Admin', 'priority': 1,
+                      'subject': {'namespaces': {}},
+                      'egress': [{'action': 'Deny',
+                                  'to': [{'networks': ['0.0.0.0/0']}],
+                                  'protocols': [{'tcp': {'destinationPort':
+                                                         {'number': 80}}}]}]}})
+    rs = c.compile('x', 'a')
+    (key, value), = rs.lpm_entries(4, 'egress', layout='eks-cp')
+    assert key == struct.pack('=I', 0) + bytes(4)
+    assert len(value) == 24 * 16
+    # Deny TCP 80 at rank 0, over Accept any at rank 1 (priority 11)
+    assert struct.unpack('=8I', value[:32]) == (6, 0, 80, 0, 254, 11, 0, 0)
+    with pytest.raises(ValueError):
+        rs.lpm_entries(4, 'egress', layout='eks-cpx')
 
 
 def test_portsets_and_mapset(simple):
