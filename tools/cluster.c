@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * netpol validate | endpoints | compile | maps: the manifests alone, no
- * kernel. What the compiler makes of them: problems, PolicyEndpoints, rule
- * sets and eBPF map contents.
+ * netpol validate | endpoints | compile: the manifests alone, no kernel.
+ * What the compiler makes of them: problems, PolicyEndpoints and
+ * ClusterPolicyEndpoints, rule sets (maps: maps.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -228,67 +228,5 @@ int cmd_compile(int argc, char **argv)
 	return err || cc.failed ? 2 : 0;
 usage:
 	fputs(compile_usage, stderr);
-	return 2;
-}
-
-int cmd_maps(int argc, char **argv)
-{
-	static const struct option lo[] = { { "output", 1, 0, 'o' },
-					    { "pod", 1, 0, 'p' },
-					    { "source", 1, 0, 's' },
-					    { 0, 0, 0, 0 } };
-	NP_OPTS(np_compile_opts, copts);
-	enum np_format fmt = NP_FORMAT_TEXT;
-	struct np_cluster *c = NULL;
-	struct np_ruleset *rs;
-	struct np_mapset *ms;
-	const char *pod = NULL;
-	char ns[256], name[256], *out;
-	struct np_diag d;
-	int opt, err;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:p:s:", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			if (tool_parse_format(optarg, &fmt) ||
-			    fmt == NP_FORMAT_YAML)
-				goto usage;
-			break;
-		case 'p':
-			pod = optarg;
-			break;
-		case 's': {
-			if (tool_parse_source(optarg, &copts.source))
-				goto usage;
-		} break;
-		default:
-			goto usage;
-		}
-	}
-	if (!pod || tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
-		goto usage;
-	if (tool_load_args(&c, argc, argv))
-		return 2;
-	err = np_ruleset_compile(&rs, c, ns, name, &copts, &d);
-	if (err) {
-		tool_print_diag(&d);
-		np_cluster_free(c);
-		return 2;
-	}
-	err = np_mapset_encode(&ms, rs);
-	if (!err)
-		err = np_mapset_export(ms, fmt, &out);
-	if (!err) {
-		fputs(out, stdout);
-		np_free(out);
-	}
-	np_mapset_free(ms);
-	np_ruleset_free(rs);
-	np_cluster_free(c);
-	return err ? 2 : 0;
-usage:
-	fputs("usage: netpol maps FILE... --pod NS/NAME [-o json|text]\n",
-	      stderr);
 	return 2;
 }

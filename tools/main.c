@@ -21,7 +21,8 @@ static const struct command {
 	{ "compile", cmd_compile,
 	  "compile FILE... [--pod NS/NAME] [-o text|yaml|json]  rule sets" },
 	{ "maps", cmd_maps,
-	  "maps FILE... --pod NS/NAME [-o text|json]  eBPF map contents" },
+	  "maps FILE... --pod NS/NAME [-o text|json] [--layout netpol|eks] "
+	  "[--diff]  eBPF map contents" },
 	{ "verdict", cmd_verdict,
 	  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or "
 	  "DENY" },
