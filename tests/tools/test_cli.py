@@ -247,6 +247,75 @@ r = run("maps", *stars, "--pod", "stars/backend-sz87q")
 check("maps: dump-maps style text", r.returncode == 0 and
       "Key : 198.18.0.12/32  Value : TCP/6379-6379" in r.stdout, r.stdout)
 
+# ClusterNetworkPolicy: endpoints append ClusterPolicyEndpoints; maps
+# --layout eks shows the agent's cp maps; --diff holds the policies against
+# the endpoints
+cnp = ("apiVersion: policy.networking.k8s.io/v1alpha2\n"
+       "kind: ClusterNetworkPolicy\nmetadata: {name: no-redis}\n"
+       "spec:\n  tier: Admin\n  priority: 1\n"
+       "  subject: {pods: {podSelector: {}}}\n  ingress:\n"
+       "  - {action: Deny, from: [{namespaces: {}}], protocols: "
+       "[{tcp: {destinationPort: {range: {start: 6379, end: 6380}}}}]}\n")
+agent_cpe = ("apiVersion: networking.k8s.aws/v1alpha1\n"
+             "kind: ClusterPolicyEndpoint\nmetadata: {name: by-hand}\n"
+             "spec:\n  policyRef: {name: no-redis}\n  tier: Admin\n"
+             "  priority: 1\n  podSelectorEndpoints: [{hostIP: 198.19.0.1, "
+             "podIP: 198.18.0.11, name: backend-sz87q, namespace: stars}]\n"
+             "  ingress: [{action: Deny, cidr: 0.0.0.0/0}]\n")
+with tempfile.TemporaryDirectory() as d:
+    cnp_file = os.path.join(d, "cnp.yaml")
+    with open(cnp_file, "w") as f:
+        f.write(cnp)
+    cpe_file = os.path.join(d, "cpe.yaml")
+    with open(cpe_file, "w") as f:
+        f.write(agent_cpe)
+    r = run("endpoints", "-o", "json", *stars, cnp_file)
+    items = json.loads(r.stdout).get("items", []) if r.returncode == 0 else []
+    cpes = [i for i in items if i["kind"] == "ClusterPolicyEndpoint"]
+    check("endpoints: PolicyEndpoints, then one ClusterPolicyEndpoint",
+          len(items) == 7 and items[-1] is (cpes or [None])[0] and
+          cpes[0]["spec"]["policyRef"] == {"name": "no-redis"} and
+          cpes[0]["spec"]["tier"] == "Admin" and
+          cpes[0]["spec"]["priority"] == 1 and
+          len(cpes[0]["spec"]["podSelectorEndpoints"]) == 4 and
+          all(e["action"] == "Deny" and e["ports"] == [
+              {"protocol": "TCP", "port": 6379, "endPort": 6380}]
+              for e in cpes[0]["spec"]["ingress"]), r.stdout + r.stderr)
+    r = run("maps", *stars, cnp_file, "--pod", "stars/backend-sz87q",
+            "--layout", "eks")
+    cp = r.stdout.split("cp_ingress_map\n")[-1].split("cp_egress_map")[0]
+    check("maps --layout eks: the cp maps, Deny ranges at rank 0",
+          r.returncode == 0 and "ingress_map\n  Key : " in r.stdout and
+          "TCP 6379-6380 Deny@0" in cp and "ANY Accept@1" in cp and
+          "\ncp_egress_map\n  Key : 0.0.0.0/0  Value : ANY Accept@0"
+          in r.stdout, r.stdout + r.stderr)
+    r = run("maps", *stars, cnp_file, "--pod", "stars/backend-sz87q",
+            "--layout", "eks", "-o", "json")
+    m = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("maps --layout eks -o json: four maps, cp slots with priority",
+          sorted(m) == ["cp_egress_map", "cp_ingress_map", "egress_map",
+                        "ingress_map"] and
+          {"protocol": 6, "priority": 0, "start_port": 6379,
+           "end_port": 6380} in [e for e in m["cp_ingress_map"] if
+                                 e["key"] == "198.18.0.10/32"][0]["slots"],
+          r.stdout + r.stderr)
+    r = run("maps", *stars, "--pod", "stars/backend-sz87q", "--layout", "eks")
+    check("maps --layout eks: no tiers, no cp entry",
+          r.returncode == 0 and
+          r.stdout.endswith("cp_ingress_map\ncp_egress_map\n"), r.stdout)
+    r = run("maps", *stars, cnp_file, "--pod", "stars/backend-sz87q",
+            "--diff", "--layout", "eks")
+    check("maps --diff: the resolved endpoints agree, exit 0",
+          r.returncode == 0 and r.stdout == "", r.stdout + r.stderr)
+    r = run("maps", *stars, cnp_file, cpe_file, "--pod",
+            "stars/backend-sz87q", "--diff", "--layout", "eks")
+    check("maps --diff: endpoints given that disagree, exit 1",
+          r.returncode == 1 and "cp_ingress_map 198.18.0.10/32" in r.stdout,
+          r.stdout + r.stderr)
+    r = run("maps", *stars, "--pod", "stars/backend-sz87q", "--layout", "x")
+    check("maps --layout: a bad value exits 2", r.returncode == 2 and
+          "--layout netpol|eks" in r.stderr, r.stderr)
+
 r = run("verdict", *stars, "--from", "client/client-xlffc", "--to",
         "stars/frontend-cscnf", "--port", "80")
 check("verdict: allowed exits 0", r.returncode == 0 and
