@@ -6,7 +6,8 @@
  * pods and ordered ingress and egress entries, each with an action, a CIDR
  * (or, egress, a domain name) and ports. List order is rule order.
  *
- * Not enforced yet: the compiler ignores this kind (README, status).
+ * Enforced with NP_SOURCE_ENDPOINTS (tier_cpe.c); np_cluster_endpoints()
+ * writes them (endpoints_cpe.c).
  */
 #include <stdint.h>
 

@@ -7,7 +7,9 @@
  * set per pod (what the node agent enforces): isolation per direction and
  * a canonical list of prefixes, each with its merged port set.
  *
- *   np_cluster_endpoints()  every NetworkPolicy resolved into PolicyEndpoints
+ *   np_cluster_endpoints()  every NetworkPolicy resolved into PolicyEndpoints,
+ *                           every ClusterNetworkPolicy into
+ *                           ClusterPolicyEndpoints
  *   np_ruleset_compile()    the rule set of one pod
  *   np_ruleset_free()       free it (NULL-safe)
  *   np_ruleset_export()     a rule set as YAML, JSON or text
@@ -33,7 +35,8 @@ struct np_ruleset;
 enum np_source {
 	/* resolve the snapshot's NetworkPolicies (the controller's view) */
 	NP_SOURCE_POLICIES = 0,
-	/* the snapshot's PolicyEndpoint objects alone (the agent's view) */
+	/* the snapshot's PolicyEndpoint and ClusterPolicyEndpoint objects
+	 * alone (the agent's view) */
 	NP_SOURCE_ENDPOINTS,
 };
 
@@ -44,7 +47,10 @@ struct np_compile_opts {
 
 /*
  * Every NetworkPolicy resolved into networking.k8s.aws/v1alpha1
- * PolicyEndpoints, as a kind: List. *out is freed with np_free().
+ * PolicyEndpoints, then every ClusterNetworkPolicy (both API groups) into
+ * ClusterPolicyEndpoints, as a kind: List. *out is freed with np_free().
+ * -ENOTSUP (diag) for a Deny or Pass rule with a peer no
+ * ClusterPolicyEndpoint can carry.
  */
 NP_API int np_cluster_endpoints(struct np_cluster *cluster,
 				enum np_format format, char **out,
