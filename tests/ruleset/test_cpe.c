@@ -600,3 +600,55 @@ Test(cpe, eks_refuses_mixed_other_protocols)
 	np_free(d.keys);
 	np_free(d.values);
 }
+
+/*
+ * The cp split never needs more slots than the rule set has: 23 denied
+ * ports of a default allow are 24 ranges here and 23 Deny + 1 Accept
+ * there; 24 denied ports are 25 ranges, which compiling refuses first
+ * (-E2BIG, the diag names the pod), so nothing is truncated.
+ */
+Test(cpe, eks_cp_fits_what_compiles)
+{
+	char buf[8192], prot[4096];
+	struct np_ruleset *rs = NULL;
+	struct np_cluster *c;
+	struct np_diag d;
+	struct maps m;
+	size_t n, i, k;
+
+	for (k = 23; k <= 24; k++) {
+		n = 0;
+		for (i = 0; i < k; i++)
+			n += (size_t)snprintf(
+				prot + n, sizeof(prot) - n,
+				"%s{tcp: {destinationPort: {number: %zu}}}",
+				i ? ", " : "", 1000 + 2 * i);
+		snprintf(buf, sizeof(buf),
+			 CNPH("many", "Admin", 1,
+			      "{namespaces: {}}") "  egress:\n"
+						  "  - {action: Deny, to: "
+						  "[{networks: [0.0.0.0/0]}], "
+						  "protocols: [%s]}\n",
+			 prot);
+		c = with(buf);
+		if (k == 24) {
+			cr_expect_eq(np_ruleset_compile(&rs, c, "x", "a", NULL,
+							&d),
+				     -E2BIG);
+			cr_expect_str_eq(d.object, "Pod x/a");
+			cr_expect(strstr(d.message, "Too many: 25 port ranges"),
+				  "%s", d.message);
+			np_cluster_free(c);
+			continue;
+		}
+		maps_of(c, "a", 4, EG, &m);
+		cr_assert_eq(m.m.cp.count, 1);
+		cr_expect_eq(cp_slots(&m, 0)[22 * 4 + 2], 1044);
+		cr_expect_eq(cp_slots(&m, 0)[23 * 4], 254);
+		cr_expect_eq(cp_slots(&m, 0)[23 * 4 + 1], 11);
+		cr_expect(!agent(&m, "8.8.8.8", 6, 1044));
+		cr_expect(agent(&m, "8.8.8.8", 6, 1045));
+		maps_free(&m);
+		np_cluster_free(c);
+	}
+}
