@@ -445,7 +445,8 @@ func (c *Cluster) Export(kind Kind, f Format) (string, error) {
 }
 
 // EndpointsText gives every NetworkPolicy resolved into PolicyEndpoints,
-// as a kind: List in YAML or JSON.
+// then every ClusterNetworkPolicy into ClusterPolicyEndpoints, as a
+// kind: List in YAML or JSON.
 func (c *Cluster) EndpointsText(f Format) (string, error) {
 	h, err := c.handle()
 	if err != nil {
@@ -513,6 +514,7 @@ func (c *Cluster) Endpoints() ([]PolicyEndpoint, error) {
 	}
 	var list struct {
 		Items []struct {
+			Kind     string             `json:"kind"`
 			Metadata ObjectRef          `json:"metadata"`
 			Spec     PolicyEndpointSpec `json:"spec"`
 		} `json:"items"`
@@ -522,8 +524,66 @@ func (c *Cluster) Endpoints() ([]PolicyEndpoint, error) {
 	}
 	out := make([]PolicyEndpoint, 0, len(list.Items))
 	for _, it := range list.Items {
+		if it.Kind != "PolicyEndpoint" {
+			continue
+		}
 		out = append(out, PolicyEndpoint{Name: it.Metadata.Name,
 			Namespace: it.Metadata.Namespace, Spec: it.Spec})
+	}
+	return out, nil
+}
+
+// ClusterPolicyEndpoint is a networking.k8s.aws/v1alpha1
+// ClusterPolicyEndpoint (cluster-scoped).
+type ClusterPolicyEndpoint struct {
+	Name string
+	Spec ClusterPolicyEndpointSpec
+}
+
+// ClusterPolicyEndpointSpec is the spec of a ClusterPolicyEndpoint: its
+// entries in rule order (the first that matches decides).
+type ClusterPolicyEndpointSpec struct {
+	PolicyRef            ObjectRef             `json:"policyRef"`
+	Tier                 string                `json:"tier"`
+	Priority             int32                 `json:"priority"`
+	Subject              json.RawMessage       `json:"subject,omitempty"`
+	PodSelectorEndpoints []PodEndpoint         `json:"podSelectorEndpoints"`
+	Ingress              []ClusterEndpointInfo `json:"ingress"`
+	Egress               []ClusterEndpointInfo `json:"egress"`
+}
+
+// ClusterEndpointInfo is one entry: an action for a CIDR (or a domain
+// name) and ports (none: every protocol and port).
+type ClusterEndpointInfo struct {
+	Action     string `json:"action"`
+	CIDR       string `json:"cidr,omitempty"`
+	DomainName string `json:"domainName,omitempty"`
+	Ports      []Port `json:"ports,omitempty"`
+}
+
+// ClusterEndpoints gives every ClusterNetworkPolicy (both API groups)
+// resolved into ClusterPolicyEndpoints.
+func (c *Cluster) ClusterEndpoints() ([]ClusterPolicyEndpoint, error) {
+	s, err := c.EndpointsText(JSON)
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Items []struct {
+			Kind     string                    `json:"kind"`
+			Metadata ObjectRef                 `json:"metadata"`
+			Spec     ClusterPolicyEndpointSpec `json:"spec"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, fmt.Errorf("netpol: endpoints: %w", err)
+	}
+	var out []ClusterPolicyEndpoint
+	for _, it := range list.Items {
+		if it.Kind == "ClusterPolicyEndpoint" {
+			out = append(out, ClusterPolicyEndpoint{
+				Name: it.Metadata.Name, Spec: it.Spec})
+		}
 	}
 	return out, nil
 }

@@ -173,6 +173,36 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
+func TestClusterEndpoints(t *testing.T) {
+	c := load(t, starsFiles(t)...)
+	err := c.Apply("apiVersion: policy.networking.k8s.io/v1alpha2\n" +
+		"kind: ClusterNetworkPolicy\nmetadata: {name: no-redis}\n" +
+		"spec:\n  tier: Admin\n  priority: 2\n" +
+		"  subject: {pods: {podSelector: {}}}\n  ingress:\n" +
+		"  - {action: Deny, from: [{namespaces: {}}], protocols: " +
+		"[{tcp: {destinationPort: {range: {start: 6379, end: 6380}}}}]}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pes, err := c.Endpoints()
+	if err != nil || len(pes) != 6 {
+		t.Fatalf("Endpoints() = %d, %v", len(pes), err)
+	}
+	cpes, err := c.ClusterEndpoints()
+	if err != nil || len(cpes) != 1 {
+		t.Fatalf("ClusterEndpoints() = %+v, %v", cpes, err)
+	}
+	s := cpes[0].Spec
+	lo, hi := int32(6379), int32(6380)
+	want := []netpol.Port{{Protocol: netpol.TCP, Port: &lo, EndPort: &hi}}
+	if s.PolicyRef.Name != "no-redis" || s.Tier != "Admin" ||
+		s.Priority != 2 || len(s.PodSelectorEndpoints) != 4 ||
+		len(s.Ingress) == 0 || s.Ingress[0].Action != "Deny" ||
+		!reflect.DeepEqual(s.Ingress[0].Ports, want) {
+		t.Fatalf("ClusterPolicyEndpoint: %+v", s)
+	}
+}
+
 func TestStarsVerdicts(t *testing.T) {
 	c := load(t, starsFiles(t)...)
 	for _, tc := range []struct {

@@ -204,8 +204,10 @@ class Cluster:
                                       _lookup(_FORMATS, 'format', fmt))
 
     def endpoints(self, fmt=None):
-        """Every NetworkPolicy resolved into PolicyEndpoints: a list of
-        dicts, or the kind: List as text when fmt is 'yaml' or 'json'."""
+        """Every NetworkPolicy resolved into PolicyEndpoints, then every
+        ClusterNetworkPolicy into ClusterPolicyEndpoints: a list of dicts
+        (each with its 'kind'), or the kind: List as text when fmt is
+        'yaml' or 'json'."""
         if fmt is not None:
             return capi.np_cluster_endpoints(
                 self._h(), _lookup(_FORMATS, 'format', fmt))
