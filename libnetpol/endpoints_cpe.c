@@ -283,11 +283,47 @@ static bool entries_eq(const struct np_cpe_entry *x, size_t nx,
 
 /* One resolution of a policy's ingress and the subject pods that have it. */
 struct part {
+	char *sig; /* what the ingress named ports are on these pods */
 	struct np_cpe_entry *in;
 	size_t nin;
 	const struct np_obj **pods;
 	size_t npods;
 };
+
+/*
+ * What the ingress named ports of rules tr[0..n) are on pod: the only
+ * thing the ingress entries take from the subject pod. Into arena a.
+ */
+static char *named_sig(struct np_arena *a, const struct np_trule *tr, size_t n,
+		       const struct np_obj *pod)
+{
+	struct np_strbuf sb = { 0 };
+	size_t i, j, k;
+	char *out = NULL;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < tr[i].r->nports; j++) {
+			const char *name = tr[i].r->ports[j].name;
+
+			if (!name)
+				continue;
+			np__sb_printf(&sb, "%zu.%zu:", i, j);
+			for (k = 0; pod && k < pod->pod.nports; k++) {
+				const struct np_container_port *cp =
+					&pod->pod.ports[k];
+
+				if (cp->name && !strcmp(cp->name, name))
+					np__sb_printf(&sb, "%u/%u,", cp->proto,
+						      cp->port);
+			}
+			np__sb_putc(&sb, ';');
+		}
+	np__sb_putc(&sb, 0);
+	if (!sb.err)
+		out = np__arena_strdup(a, sb.buf);
+	np__sb_release(&sb);
+	return out;
+}
 
 static int cpe_obj(struct np_arena *a, const struct np_obj *pol, unsigned k,
 		   const struct part *pt, const struct np_cpe_entry *eg,
@@ -394,22 +430,37 @@ static int cnp_cpes(const struct np_cluster *c, struct np_ctx *ctx,
 		goto out;
 	for (i = 0; i < ntr[0]; i++)
 		named |= np__cnp_rule_has_named(tr[0][i].r);
-	/* ingress: one part, or one per distinct named-port resolution */
+	/*
+	 * ingress: one part, or one per distinct named-port resolution
+	 * (the same resolution, the same entries: computed once per part)
+	 */
 	for (i = 0; i < nsel || (!i && !nsel); i++) {
+		const struct np_obj *pod = nsel ? sel[i] : NULL;
 		struct part cur = { 0 };
 
 		if (i && !named) {
 			parts[0].pods[parts[0].npods++] = sel[i];
 			continue;
 		}
-		err = dir_entries(c, ctx, a, pol, nsel ? sel[i] : NULL, 0,
-				  tr[0], ntr[0], nsel, &cur.in, &cur.nin, diag);
-		if (err)
+		cur.sig = named ? named_sig(a, tr[0], ntr[0], pod) : "";
+		if (!cur.sig) {
+			err = -ENOMEM;
 			goto out;
+		}
 		for (j = 0; j < nparts; j++)
-			if (entries_eq(parts[j].in, parts[j].nin, cur.in,
-				       cur.nin))
+			if (!strcmp(parts[j].sig, cur.sig))
 				break;
+		if (j == nparts) {
+			err = dir_entries(c, ctx, a, pol, pod, 0, tr[0], ntr[0],
+					  nsel, &cur.in, &cur.nin, diag);
+			if (err)
+				goto out;
+			/* resolutions that differ may still give one list */
+			for (j = 0; j < nparts; j++)
+				if (entries_eq(parts[j].in, parts[j].nin,
+					       cur.in, cur.nin))
+					break;
+		}
 		if (j == nparts) {
 			cur.pods = np__arena_alloc(
 				a, (nsel + 1) * sizeof(*cur.pods));
