@@ -56,6 +56,9 @@ struct np_ctx {
 	 */
 	void *rs_cache;
 	void (*rs_cache_free)(void *rs_cache);
+	/* the same for tier_cpe.c's index of ClusterPolicyEndpoints by pod */
+	void *cpe_index;
+	void (*cpe_index_free)(void *cpe_index);
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;

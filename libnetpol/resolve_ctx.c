@@ -170,6 +170,8 @@ static void ctx_free(struct np_ctx *ctx)
 	free(ctx->bk);
 	if (ctx->rs_cache_free)
 		ctx->rs_cache_free(ctx->rs_cache);
+	if (ctx->cpe_index_free)
+		ctx->cpe_index_free(ctx->cpe_index);
 	np__arena_release(&ctx->arena);
 	free(ctx);
 }

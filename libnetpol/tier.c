@@ -945,6 +945,40 @@ static int piece_cmp(const void *a, const void *b)
 	return x->prov < y->prov ? -1 : x->prov > y->prov;
 }
 
+/* An entry by its prefix, masked; groups of one family and length. */
+struct eix {
+	struct np_cidr cidr;
+	size_t e;
+};
+
+struct egroup {
+	uint8_t family, len;
+	size_t lo, hi; /* in the sorted eix array */
+};
+
+static void mask_to(struct np_cidr *out, const struct np_cidr *in,
+		    unsigned int len)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = in->family;
+	out->len = (uint8_t)len;
+	memcpy(out->addr, in->addr, len / 8);
+	if (len % 8)
+		out->addr[len / 8] = in->addr[len / 8] &
+				     (uint8_t)(0xff << (8 - len % 8));
+}
+
+static int eix_cmp(const void *a, const void *b)
+{
+	const struct eix *x = a, *y = b;
+
+	if (x->cidr.family != y->cidr.family)
+		return x->cidr.family < y->cidr.family ? -1 : 1;
+	if (x->cidr.len != y->cidr.len)
+		return x->cidr.len < y->cidr.len ? -1 : 1;
+	return memcmp(x->cidr.addr, y->cidr.addr, sizeof(x->cidr.addr));
+}
+
 /* What the fold needs besides the prefix. */
 struct fold {
 	struct np_arena *a; /* scratch */
@@ -958,6 +992,17 @@ struct fold {
 	 * direction's); NP contribution j of the NP core is np_prov0 + j;
 	 * the default is def_prov */
 	uint32_t rule_prov0, np_prov0, def_prov;
+	/*
+	 * fold_at's scratch, n + 1 each, zero between prefixes: the ports
+	 * of each rule at the prefix, and the rules that have some (a
+	 * prefix meets few of thousands of ClusterPolicyEndpoint entries)
+	 */
+	struct ivs *rps;
+	size_t *hit;
+	/* the entries by family, length and (masked) address, in groups */
+	const struct eix *ex;
+	const struct egroup *grp;
+	size_t ngrp;
 };
 
 /*
@@ -1000,6 +1045,13 @@ static int np_step(const struct fold *f, const struct np_cidr *k, struct ivs *u,
 	return err;
 }
 
+static int size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * The allowed set at prefix k, the pieces that allowed it, and the pieces
  * a Deny rule denied (for verdicts: never in the maps).
@@ -1007,55 +1059,81 @@ static int np_step(const struct fold *f, const struct np_cidr *k, struct ivs *u,
 static int fold_at(const struct fold *f, const struct np_cidr *k,
 		   struct ivs *acc, struct pbuf *pieces, struct pbuf *denied)
 {
-	struct ivs u = full_ivs, pass = { 0 }, m, rp, *rps;
-	size_t i, e;
-	int err;
+	struct ivs u = full_ivs, pass = { 0 }, m, rp, *rps = f->rps;
+	size_t i, g, h, nhit = 0;
+	bool npdone = false;
+	int err = 0;
 
 	pieces->n = 0;
 	denied->n = 0;
 	*acc = (struct ivs){ 0 };
-	/* the ports of each rule at k: all its prefixes containing k */
-	rps = np__arena_zalloc(f->a, (f->n + 1) * sizeof(*rps));
-	if (!rps)
-		return -ENOMEM;
-	for (e = 0; e < f->nent; e++) {
-		struct ivs ep = { (struct np_tiv *)f->ent[e].iv,
-				  f->ent[e].niv };
+	/*
+	 * the ports of each rule at k: all its prefixes containing k, found
+	 * by length (a few) and address (a binary search), not by a scan
+	 */
+	for (g = 0; g < f->ngrp; g++) {
+		const struct egroup *gr = &f->grp[g];
+		struct np_cidr key;
+		size_t lo = gr->lo, hi = gr->hi;
 
-		if (!np__cidr_contains(&f->ent[e].cidr, k))
+		if (gr->family != k->family || gr->len > k->len)
 			continue;
-		err = ivs_or(f->a, &rps[f->ent[e].rule], &ep,
-			     &rps[f->ent[e].rule]);
-		if (err)
-			return err;
+		mask_to(&key, k, gr->len);
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (memcmp(f->ex[mid].cidr.addr, key.addr,
+				   sizeof(key.addr)) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < gr->hi &&
+		       !memcmp(f->ex[lo].cidr.addr, key.addr, sizeof(key.addr));
+		     lo++) {
+			const struct np_tent *t = &f->ent[f->ex[lo].e];
+			struct ivs ep = { (struct np_tiv *)t->iv, t->niv };
+			size_t r = t->rule;
+
+			if (!ep.n)
+				continue;
+			if (!rps[r].n)
+				f->hit[nhit++] = r;
+			err = ivs_or(f->a, &rps[r], &ep, &rps[r]);
+			if (err)
+				goto out;
+		}
 	}
-	for (i = 0; i <= f->n; i++) {
-		if (i == f->nadmin) {
+	if (nhit > 1)
+		qsort(f->hit, nhit, sizeof(*f->hit), size_cmp);
+	/* the rules in order; those with no ports at k change nothing */
+	for (h = 0; h <= nhit; h++) {
+		i = h < nhit ? f->hit[h] : f->n;
+		if (!npdone && i >= f->nadmin) {
+			npdone = true;
 			/* Admin Pass goes on to the NetworkPolicy step */
 			err = ivs_or(f->a, &u, &pass, &u);
 			if (err)
-				return err;
+				goto out;
 			pass.n = 0;
 			if (f->np->isolated[f->dir]) {
 				err = np_step(f, k, &u, acc, pieces);
 				if (err)
-					return err;
+					goto out;
 				break;
 			}
 		}
 		if (i == f->n || (!u.n && !pass.n))
 			break;
 		rp = rps[i];
-		if (!rp.n)
-			continue;
 		err = ivs_and(f->a, &u, &rp, &m);
 		if (err)
-			return err;
+			goto out;
 		if (!m.n)
 			continue;
 		err = ivs_sub(f->a, &u, &m, &u);
 		if (err)
-			return err;
+			goto out;
 		if (f->tr[i].action == NP_CNP_ACCEPT) {
 			err = ivs_or(f->a, acc, &m, acc);
 			if (!err)
@@ -1069,7 +1147,7 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 					&m);
 		}
 		if (err)
-			return err;
+			goto out;
 	}
 	/* what is left, or passed by Baseline: the default, allowed */
 	err = ivs_or(f->a, &u, &pass, &u);
@@ -1077,6 +1155,9 @@ static int fold_at(const struct fold *f, const struct np_cidr *k,
 		err = ivs_or(f->a, acc, &u, acc);
 	if (!err)
 		err = piece_add(pieces, f->def_prov, &u);
+out:
+	for (h = 0; h < nhit; h++)
+		rps[f->hit[h]] = (struct ivs){ 0 };
 	return err;
 }
 
@@ -1152,6 +1233,36 @@ static int fold_dir(const struct np_fsrc *src, const struct np_rs_core *np,
 	f.nent = src->ne;
 	f.np = np;
 	f.dir = dir;
+	f.rps = np__arena_zalloc(a, (n + 1) * sizeof(*f.rps));
+	f.hit = np__arena_zalloc(a, (n + 1) * sizeof(*f.hit));
+	{
+		struct eix *ex =
+			np__arena_alloc(a, (src->ne + 1) * sizeof(*ex));
+		struct egroup *grp =
+			np__arena_alloc(a, (src->ne + 1) * sizeof(*grp));
+
+		if (!f.rps || !f.hit || !ex || !grp)
+			goto nomem;
+		for (i = 0; i < src->ne; i++) {
+			mask_to(&ex[i].cidr, &src->e[i].cidr,
+				src->e[i].cidr.len);
+			ex[i].e = i;
+		}
+		if (src->ne)
+			qsort(ex, src->ne, sizeof(*ex), eix_cmp);
+		for (i = 0; i < src->ne; i++) {
+			if (!i || ex[i].cidr.family != ex[i - 1].cidr.family ||
+			    ex[i].cidr.len != ex[i - 1].cidr.len) {
+				grp[f.ngrp].family = ex[i].cidr.family;
+				grp[f.ngrp].len = ex[i].cidr.len;
+				grp[f.ngrp].lo = i;
+				f.ngrp++;
+			}
+			grp[f.ngrp - 1].hi = i + 1;
+		}
+		f.ex = ex;
+		f.grp = grp;
+	}
 	/* provenance: the rules, the NP core's, the default */
 	f.rule_prov0 = (uint32_t)co->nprov;
 	for (i = 0; i < n; i++) {

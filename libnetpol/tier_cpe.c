@@ -26,21 +26,6 @@
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
-static const struct np_pe_pod *cpe_pod(const struct np_obj *o, const char *ns,
-				       const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < o->cpe.npods; i++) {
-		const struct np_pe_pod *p = &o->cpe.pods[i];
-
-		if (p->ns && p->name && !strcmp(p->ns, ns) &&
-		    !strcmp(p->name, name))
-			return p;
-	}
-	return NULL;
-}
-
 static int cpe_cmp(const void *a, const void *b)
 {
 	const struct np_obj *x = *(const struct np_obj *const *)a;
@@ -55,28 +40,144 @@ static int cpe_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->meta.name, y->meta.name);
 }
 
+/*
+ * Which ClusterPolicyEndpoints name which pod: every (namespace, name,
+ * object) of their podSelectorEndpoints, sorted by pod then evaluation
+ * order, built once per resolution context (a change of any cluster
+ * policy kind drops the context, and this with it).
+ */
+struct cpe_ref {
+	const char *ns, *name;
+	const struct np_obj *o;
+	const struct np_pe_pod *pp;
+};
+
+struct cpe_index {
+	struct cpe_ref *v;
+	size_t n;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct cpe_ref *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	if (!r)
+		r = strcmp(x->name, y->name);
+	if (!r)
+		r = cpe_cmp(&x->o, &y->o);
+	if (!r && x->pp != y->pp)
+		r = x->pp < y->pp ? -1 : 1;
+	return r;
+}
+
+static void index_free(void *p)
+{
+	struct cpe_index *ix = p;
+
+	if (ix)
+		free(ix->v);
+	free(ix);
+}
+
+static int index_of(struct np_cluster *c, struct cpe_index **out)
+{
+	struct np_obj **objs = NULL;
+	struct cpe_index *ix;
+	struct np_ctx *ctx;
+	size_t nobj = 0, i, j, n = 0;
+	int err;
+
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	if (ctx->cpe_index) {
+		*out = ctx->cpe_index;
+		return 0;
+	}
+	err = np__cluster_sorted(c, NP_KIND_CLUSTER_POLICY_ENDPOINT, &objs,
+				 &nobj);
+	if (err)
+		return err;
+	for (i = 0; i < nobj; i++)
+		n += objs[i]->cpe.npods;
+	ix = calloc(1, sizeof(*ix));
+	if (ix)
+		ix->v = calloc(n + 1, sizeof(*ix->v));
+	if (!ix || !ix->v) {
+		index_free(ix);
+		free(objs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nobj; i++)
+		for (j = 0; j < objs[i]->cpe.npods; j++) {
+			const struct np_pe_pod *p = &objs[i]->cpe.pods[j];
+
+			if (!p->ns || !p->name)
+				continue;
+			ix->v[ix->n++] =
+				(struct cpe_ref){ p->ns, p->name, objs[i], p };
+		}
+	free(objs);
+	if (ix->n)
+		qsort(ix->v, ix->n, sizeof(*ix->v), ref_cmp);
+	ctx->cpe_index = ix;
+	ctx->cpe_index_free = index_free;
+	*out = ix;
+	return 0;
+}
+
+/* The first reference to pod ns/name, or ix->n. */
+static size_t index_find(const struct cpe_index *ix, const char *ns,
+			 const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ix->v[mid].ns, ns);
+
+		if (!r)
+			r = strcmp(ix->v[mid].name, name);
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ix->n && !strcmp(ix->v[lo].ns, ns) &&
+	    !strcmp(ix->v[lo].name, name))
+		return lo;
+	return ix->n;
+}
+
 /* The objects naming pod ns/name, in evaluation order; *out malloc'd. */
 static int cpes_of(struct np_cluster *c, const char *ns, const char *name,
 		   struct np_obj ***out, size_t *n)
 {
-	struct np_obj **objs;
-	size_t nobj, i, m = 0;
+	struct cpe_index *ix;
+	size_t i, m = 0;
 	int err;
 
 	*out = NULL;
 	*n = 0;
 	if (!c->t[NP_KIND_CLUSTER_POLICY_ENDPOINT].n)
 		return 0;
-	err = np__cluster_sorted(c, NP_KIND_CLUSTER_POLICY_ENDPOINT, &objs,
-				 &nobj);
+	err = index_of(c, &ix);
 	if (err)
 		return err;
-	for (i = 0; i < nobj; i++)
-		if (cpe_pod(objs[i], ns, name))
-			objs[m++] = objs[i];
-	if (m)
-		qsort(objs, m, sizeof(*objs), cpe_cmp);
-	*out = objs;
+	i = index_find(ix, ns, name);
+	for (; i < ix->n && !strcmp(ix->v[i].ns, ns) &&
+	       !strcmp(ix->v[i].name, name);
+	     i++) {
+		if (m && (*out)[m - 1] == ix->v[i].o)
+			continue; /* the pod's second address */
+		if (!*out) {
+			*out = calloc(ix->n - i + 1, sizeof(**out));
+			if (!*out)
+				return -ENOMEM;
+		}
+		(*out)[m++] = (struct np_obj *)ix->v[i].o;
+	}
 	*n = m;
 	return 0;
 }
@@ -84,16 +185,13 @@ static int cpes_of(struct np_cluster *c, const char *ns, const char *name,
 const struct np_pe_pod *np__cpe_ident(struct np_cluster *c, const char *ns,
 				      const char *name)
 {
-	const struct np_pe_pod *p = NULL;
-	struct np_obj **objs;
-	size_t n;
+	struct cpe_index *ix;
+	size_t i;
 
-	if (cpes_of(c, ns, name, &objs, &n))
+	if (!c->t[NP_KIND_CLUSTER_POLICY_ENDPOINT].n || index_of(c, &ix))
 		return NULL;
-	if (n)
-		p = cpe_pod(objs[0], ns, name);
-	free(objs);
-	return p;
+	i = index_find(ix, ns, name);
+	return i < ix->n ? ix->v[i].pp : NULL;
 }
 
 static int tiv_cmp(const void *a, const void *b)
