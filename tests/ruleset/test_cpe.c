@@ -260,6 +260,63 @@ Test(cpe, endpoints_groups_order)
 	np_cluster_free(c);
 }
 
+/*
+ * A Service's ClusterIP is judged by its backends (the datapath sees it
+ * before DNAT): a Deny of b covers the Service whose one backend is b, on
+ * the Service port; an Accept of b does not cover a Service that also has
+ * c behind it.
+ */
+Test(cpe, endpoints_service_cluster_ips)
+{
+	static const char svc[] =
+		"apiVersion: v1\nkind: Service\nmetadata: {name: sb, "
+		"namespace: x}\nspec: {selector: {app: b}, clusterIP: "
+		"10.96.0.1, ports: [{port: 8000, targetPort: 80}]}\n---\n"
+		"apiVersion: v1\nkind: Service\nmetadata: {name: sbc, "
+		"namespace: x}\nspec: {selector: {svc: bc}, clusterIP: "
+		"10.96.0.2, ports: [{port: 8000, targetPort: 80}]}\n---\n";
+	static const char cnp[] = CNPH(
+		"s", "Admin", 1,
+		"{pods: {podSelector: {matchLabels: {app: a}}}}") "  egress:\n"
+								  "  - {action: Deny, to: [{pods: {podSelector: {matchLabels: "
+								  "{app: b}}}}]}\n";
+	static const char acc[] = CNPH(
+		"s", "Admin", 1,
+		"{pods: {podSelector: {matchLabels: {app: a}}}}") "  egress:\n"
+								  "  - {action: Accept, to: [{pods: {podSelector: {matchLabels: "
+								  "{app: b}}}}]}\n";
+	char *more = cat(svc, cnp), *y;
+	struct np_cluster *c;
+
+	c = with(more);
+	y = endpoints(c, NP_FORMAT_YAML);
+	cr_expect(strstr(y, "    egress:\n"
+			    "    - action: Deny\n      cidr: 10.1.0.2/32\n"
+			    "    - action: Deny\n      cidr: 10.96.0.1/32\n"
+			    "      ports:\n      - protocol: TCP\n"
+			    "        port: 8000\n"),
+		  "%s", y);
+	np_free(y);
+	np_cluster_free(c);
+	free(more);
+	/* b and c behind sbc: an Accept of b alone does not cover it */
+	more = cat("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+		   "---\n" POD("x", "a", "{app: a}", "10.1.0.1", "[]") POD(
+			   "x", "b", "{app: b, svc: bc}", "10.1.0.2", "[]")
+			   POD("x", "c", "{app: c, svc: bc}", "10.1.0.3", "[]"),
+		   svc);
+	y = cat(more, acc);
+	c = load(y);
+	free(y);
+	y = endpoints(c, NP_FORMAT_YAML);
+	cr_expect(strstr(y, "cidr: 10.96.0.1/32") &&
+			  !strstr(y, "cidr: 10.96.0.2/32"),
+		  "%s", y);
+	np_free(y);
+	np_cluster_free(c);
+	free(more);
+}
+
 /* A Deny with a peer no CPE can carry (nodes, no Node objects): an error. */
 Test(cpe, endpoints_refuse_unenforceable_deny)
 {
