@@ -694,8 +694,8 @@ noent:
 		snprintf(diag->message, sizeof(diag->message), "%s",
 			 src == NP_SOURCE_POLICIES ?
 				 "Not found: no such pod in the snapshot" :
-				 "Not found: no PolicyEndpoint or Pod names "
-				 "it");
+				 "Not found: no PolicyEndpoint, "
+				 "ClusterPolicyEndpoint or Pod names it");
 	}
 	free(pes);
 	return -ENOENT;

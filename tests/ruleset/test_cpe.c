@@ -469,6 +469,8 @@ Test(cpe, consume_identity_from_cpe)
 	np_ruleset_free(rs);
 	cr_expect_eq(np_ruleset_compile(&rs, c, "x", "nobody", &eo, &d),
 		     -ENOENT);
+	cr_expect_str_eq(d.message, "Not found: no PolicyEndpoint, "
+				    "ClusterPolicyEndpoint or Pod names it");
 	np_cluster_free(c);
 }
 
