@@ -11,6 +11,12 @@ Reachability with ExpectPeer/ExpectAllIngress/ExpectAllEgress:
     def ingress(dst, src, proto, port):  may dst receive from src? (default: yes)
 
 src and dst have .ns and .name ("x", "a"); proto is "TCP", "UDP" or "SCTP".
+Cases with ClusterNetworkPolicies state the tier walk of the API text
+(the comments of clusternetworkpolicy_types.go upstream) with walk(), which
+this script hands to every reach.py: the case lists, for one pod, one
+direction and one flow, the Admin rules that apply in evaluation order
+(priority, then the order written) and whether each matches, whether a
+NetworkPolicy isolates the pod and allows the flow, and the Baseline rules.
 A cell is "." iff egress(src, dst) and ingress(dst, src); a pod to itself is
 always ".". The tables cover the protocols and ports of the case's args, in
 the text format of np_cluster_matrix().
@@ -59,8 +65,35 @@ def tables(pods, ports, protos, egress, ingress):
     return "\n".join(out)
 
 
+def first_match(rules):
+    """The action of the first matching rule, None when none matches."""
+    for action, hit in rules:
+        assert action in ("Accept", "Deny", "Pass"), action
+        if hit:
+            return action
+    return None
+
+
+def walk(admin=(), np=None, baseline=()):
+    """One pod, one direction, one flow, as the ClusterNetworkPolicy API
+    says: the Admin rules (action, matches) in order, the first match
+    decides (Accept: allowed, Deny: denied, Pass: leave the Admin tier);
+    then, when a NetworkPolicy isolates the pod in this direction (np is
+    not None), its verdict np is final; then the Baseline rules likewise
+    (Pass: leave the tier); then allowed."""
+    a = first_match(admin)
+    if a in ("Accept", "Deny"):
+        return a == "Accept"
+    if np is not None:
+        return np
+    b = first_match(baseline)
+    if b in ("Accept", "Deny"):
+        return b == "Accept"
+    return True
+
+
 def load_reach(path):
-    env = {"Pod": Pod}
+    env = {"Pod": Pod, "walk": walk}
     exec(compile(open(path).read(), path, "exec"), env)
     allow = lambda *a: True
     return (env.get("egress", allow), env.get("ingress", allow),
@@ -68,6 +101,8 @@ def load_reach(path):
 
 
 def gen_case(cdir):
+    if not os.path.exists(os.path.join(cdir, "policy.yaml")):
+        return  # an invalid-object case: invalid.yaml, expect-errors.txt
     ports, protos, family = parse_args(os.path.join(cdir, "args"))
     egress, ingress, pods, _ = load_reach(os.path.join(cdir, "reach.py"))
     with open(os.path.join(cdir, "expect.txt"), "w") as f:
