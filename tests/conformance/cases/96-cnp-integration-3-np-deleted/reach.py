@@ -1,0 +1,8 @@
+# Ingress of the pods of z.
+# Admin admin-x-z: Pass from x
+# Baseline base-x-z: Deny from x
+def ingress(d, s, proto, port):
+    if d.ns != "z":
+        return True
+    return walk(admin=[("Pass", s.ns == "x")],
+                baseline=[("Deny", s.ns == "x")])
