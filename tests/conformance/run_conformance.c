@@ -17,6 +17,20 @@
  * fresh cluster (the agent's view). Both must give the expected tables and
  * verdicts.
  *
+ * A directory with invalid.yaml instead of policy.yaml is an invalid-object
+ * scenario, one test point: loading invalid.yaml after the model must fail
+ * with -EINVAL (or -E2BIG when a count is over its limit), apply nothing,
+ * and report through np_load_opts.on_diag
+ * exactly the problems listed in expect-errors.txt, one per line as
+ * np_diag_format() writes them without the file position
+ * ("OBJECT: PATH: MESSAGE"), in any order.
+ *
+ * An optional file "todo" in a case directory marks a known bug of the
+ * library (its first line says which): the test point (for a scenario, the
+ * one from the NetworkPolicies) gets a TAP TODO directive, so it is an
+ * expected failure, and an unexpected pass when the bug is fixed (then
+ * delete the file).
+ *
  * stars/ replays the Stars demo: stars/steps lists "EXPECT FILE" lines, FILE
  * relative to DIR; the files are applied cumulatively and the matrix is
  * compared with EXPECT (in stars/) after each step, with stars/args.
@@ -109,14 +123,17 @@ static void rep_fail(struct report *r, const char *fmt, ...)
 	free(s);
 }
 
-static void tap_result(const char *name, struct report *r)
+/* todo: NULL, or the reason of a TAP TODO directive (a known bug). */
+static void tap_result_todo(const char *name, struct report *r,
+			    const char *todo)
 {
 	char *line, *save = NULL;
 
 	test_no++;
-	if (r->failures)
+	if (r->failures && !todo)
 		test_failed++;
-	printf("%s %d - %s\n", r->failures ? "not ok" : "ok", test_no, name);
+	printf("%s %d - %s%s%s\n", r->failures ? "not ok" : "ok", test_no, name,
+	       todo ? " # TODO " : "", todo ? todo : "");
 	if (r->buf) {
 		for (line = strtok_r(r->buf, "\n", &save); line;
 		     line = strtok_r(NULL, "\n", &save))
@@ -125,6 +142,11 @@ static void tap_result(const char *name, struct report *r)
 	fflush(stdout);
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
+}
+
+static void tap_result(const char *name, struct report *r)
+{
+	tap_result_todo(name, r, NULL);
 }
 
 static char *path_join(const char *a, const char *b)
@@ -652,6 +674,138 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A growing list of strings. */
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_add(struct lines *l, const char *s)
+{
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	if (!l->v)
+		abort();
+	l->v[l->n] = strdup(s);
+	if (!l->v[l->n])
+		abort();
+	l->n++;
+}
+
+static void lines_free(struct lines *l)
+{
+	free_vec(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+/* np_load_opts.on_diag: every problem, formatted without file position. */
+static void collect_diag(void *ctx, const struct np_diag *d)
+{
+	struct np_diag copy = *d;
+	char buf[1200];
+
+	copy.file[0] = '\0';
+	copy.line = copy.column = 0;
+	if (np_diag_format(&copy, buf, sizeof(buf)) == -EINVAL)
+		snprintf(buf, sizeof(buf), "(np_diag_format failed)");
+	lines_add(ctx, buf);
+}
+
+/* The first line of a case's "todo" file, or NULL when there is none. */
+static char *read_todo(const char *cdir)
+{
+	char *path = path_join(cdir, "todo"), *text = read_text(path), *nl;
+
+	free(path);
+	if (!text)
+		return NULL;
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	if (!*text) {
+		free(text);
+		return strdup("known bug");
+	}
+	return text;
+}
+
+/* Report lines of a that b lacks (as multisets; both sorted). */
+static void missing_lines(const struct lines *a, const struct lines *b,
+			  const char *what, struct report *r)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n) {
+		int c = j < b->n ? strcmp(a->v[i], b->v[j]) : -1;
+
+		if (!c) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			rep_fail(r, "%s: %s", what, a->v[i++]);
+		} else {
+			j++;
+		}
+	}
+}
+
+static void run_invalid(const char *dir, const char *model, const char *name)
+{
+	char *cdir = path_join(dir, name);
+	char *invalid = path_join(cdir, "invalid.yaml");
+	char *expectf = path_join(cdir, "expect-errors.txt");
+	char *text = read_text(expectf), *line, *save = NULL, *todo;
+	NP_OPTS(np_load_opts, lo, .on_diag = collect_diag);
+	struct lines want = { 0 }, got = { 0 };
+	struct report r = { 0 };
+	struct np_cluster *c = cluster_new();
+	struct np_diag d;
+	size_t before[NP_KIND__MAX], k;
+	int err;
+
+	todo = read_todo(cdir);
+	if (!text) {
+		rep_fail(&r, "cannot read %s: %s", expectf, strerror(errno));
+		goto out;
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (*line && *line != '#')
+			lines_add(&want, line);
+	if (!want.n)
+		rep_fail(&r, "%s lists no error", expectf);
+	if (load_file(c, model, &r))
+		goto out;
+	for (k = 0; k < NP_KIND__MAX; k++)
+		before[k] = np_cluster_count(c, (enum np_kind)k);
+	memset(&d, 0, sizeof(d));
+	lo.diag_ctx = &got;
+	err = np_cluster_load_file(c, invalid, &lo, &d);
+	if (err != -EINVAL && err != -E2BIG)
+		rep_fail(&r,
+			 "loading %s returned %d (%s), expected -EINVAL or "
+			 "-E2BIG",
+			 invalid, err, np_strerror(err));
+	for (k = 0; k < NP_KIND__MAX; k++)
+		if (np_cluster_count(c, (enum np_kind)k) != before[k])
+			rep_fail(&r, "%s: some %s applied (all or nothing)",
+				 invalid, np_kind_name((enum np_kind)k));
+	qsort(want.v, want.n, sizeof(*want.v), cmp_str);
+	if (got.n)
+		qsort(got.v, got.n, sizeof(*got.v), cmp_str);
+	missing_lines(&want, &got, "expected, not reported", &r);
+	missing_lines(&got, &want, "reported, not expected", &r);
+out:
+	tap_result_todo(name, &r, todo);
+	lines_free(&want);
+	lines_free(&got);
+	np_cluster_free(c);
+	free(todo);
+	free(text);
+	free(cdir);
+	free(invalid);
+	free(expectf);
+}
+
 static void run_case(const char *dir, const char *model, const char *name)
 {
 	char *cdir = path_join(dir, name);
@@ -659,7 +813,7 @@ static void run_case(const char *dir, const char *model, const char *name)
 	char *argsf = path_join(cdir, "args");
 	char *expect = path_join(cdir, "expect.txt");
 	char *verdicts = path_join(cdir, "verdicts.txt");
-	char *tname = NULL;
+	char *tname = NULL, *todo = read_todo(cdir);
 	struct report r = { 0 };
 	struct np_cluster *c = cluster_new(), *e = NULL;
 	struct args a;
@@ -673,7 +827,8 @@ static void run_case(const char *dir, const char *model, const char *name)
 		if (have_verdicts)
 			check_verdicts(c, NP_SOURCE_POLICIES, verdicts, &r);
 	}
-	tap_result(name, &r);
+	tap_result_todo(name, &r, todo);
+	free(todo);
 
 	if (ok_setup) {
 		e = endpoints_cluster(c, model, &r);
@@ -735,7 +890,15 @@ static void run_cases(const char *srcdir, const char *model)
 	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		run_case(dir, model, names[i]);
+		char *cdir = path_join(dir, names[i]);
+		char *inv = path_join(cdir, "invalid.yaml");
+
+		if (file_exists(inv))
+			run_invalid(dir, model, names[i]);
+		else
+			run_case(dir, model, names[i]);
+		free(inv);
+		free(cdir);
 		free(names[i]);
 	}
 	free(names);
