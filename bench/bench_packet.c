@@ -26,6 +26,13 @@
  * batches of 3,000 repeats drained between batches (1,000,002 packets per
  * run, all events checked as received).
  *
+ * Cluster policies (issue 15): the pod under 10 NetworkPolicies alone
+ * (np10_*), then under the same and 10 Admin and 10 Baseline
+ * ClusterNetworkPolicies (tiers_*), compiled by np_ruleset_compile and
+ * applied with np_datapath_apply: a new flow allowed (an Admin Pass, then a
+ * NetworkPolicy allows) and one denied (an Admin Deny), v4 and v6. The
+ * tiers fold into the one rule set per pod: same program path, same maps.
+ *
  * Usage: bench_packet [repeat [row]]: repeat (default 1000000); only the
  * rows whose name contains row. Prints JSON lines.
  */
@@ -247,6 +254,170 @@ static void rows_keys(int fam, unsigned n)
 	snprintf(name, sizeof(name), "new_allowed_slot1_events_v%d_%u", fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, true, n);
 	np_datapath_set_events(dp, false);
+}
+
+/*
+ * The pod bench/pod (pod4, pod6) under 10 NetworkPolicies, each allowing
+ * egress to 10.0.i.0/24 and fd00:10::i:0/112 on TCP 1000 + 10 i. With
+ * tiers, 10 Admin policies, each in egress: Deny TCP 1000-1009 to
+ * 10.0.i.128/25 and fd00:10::i:8000/113 (a hole in the NetworkPolicy's
+ * allow), Accept UDP 53 to 172.20.i.0/24 and fd00:20:i::/48, Pass to
+ * 10.0.0.0/16 and fd00:10::/96; and 10 Baseline policies (Accept UDP to
+ * 172.16.i.0/24, the last a Deny of 0.0.0.0/0 and ::/0: shadowed in egress,
+ * which the NetworkPolicies isolate; in ingress Accept from the pod's
+ * namespace on one port, the last a Deny from every namespace).
+ */
+static char *tiers_yaml(bool tiers)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap);
+	unsigned i;
+
+	if (!b)
+		bu_die("out of memory");
+#define PUT(...)                                                \
+	do {                                                    \
+		int k_ = snprintf(b + n, cap - n, __VA_ARGS__); \
+		if (k_ < 0 || (size_t)k_ >= cap - n)            \
+			bu_die("tiers_yaml: too long");         \
+		n += (size_t)k_;                                \
+	} while (0)
+	PUT("apiVersion: v1\nkind: Namespace\nmetadata: {name: bench, "
+	    "labels: {team: b}}\n---\n"
+	    "apiVersion: v1\nkind: Pod\nmetadata: {name: pod, namespace: "
+	    "bench, labels: {app: bench}}\nspec: {nodeName: n1, containers: "
+	    "[{name: c}]}\nstatus: {phase: Running, hostIP: 198.19.255.1, "
+	    "podIPs: [{ip: 198.18.0.10}, {ip: \"fd00::10\"}]}\n---\n");
+	for (i = 0; i < 10; i++)
+		PUT("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		    "metadata: {name: np%u, namespace: bench}\n"
+		    "spec:\n  podSelector: {matchLabels: {app: bench}}\n"
+		    "  policyTypes: [Egress]\n  egress:\n  - to:\n"
+		    "    - ipBlock: {cidr: 10.0.%u.0/24}\n"
+		    "    - ipBlock: {cidr: \"fd00:10::%x:0/112\"}\n"
+		    "    ports: [{port: %u}]\n---\n",
+		    i, i, i, 1000 + 10 * i);
+	for (i = 0; tiers && i < 10; i++)
+		PUT("apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		    "kind: ClusterNetworkPolicy\nmetadata: {name: admin%u}\n"
+		    "spec:\n  tier: Admin\n  priority: %u\n"
+		    "  subject: {pods: {namespaceSelector: {matchLabels: "
+		    "{team: b}}, podSelector: {matchLabels: {app: bench}}}}\n"
+		    "  egress:\n"
+		    "  - {action: Deny, to: [{networks: [10.0.%u.128/25, "
+		    "\"fd00:10::%x:8000/113\"]}], protocols: [{tcp: "
+		    "{destinationPort: {range: {start: 1000, end: 1009}}}}]}\n"
+		    "  - {action: Accept, to: [{networks: [172.20.%u.0/24, "
+		    "\"fd00:20:%x::/48\"]}], protocols: [{udp: "
+		    "{destinationPort: {number: 53}}}]}\n"
+		    "  - {action: Pass, to: [{networks: [10.0.0.0/16, "
+		    "\"fd00:10::/96\"]}]}\n---\n",
+		    i, 10 * i, i, i, i, i);
+	for (i = 0; tiers && i < 10; i++) {
+		PUT("apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		    "kind: ClusterNetworkPolicy\nmetadata: {name: base%u}\n"
+		    "spec:\n  tier: Baseline\n  priority: %u\n"
+		    "  subject: {namespaces: {matchLabels: {team: b}}}\n",
+		    i, 10 * i);
+		if (i < 9)
+			PUT("  egress:\n  - {action: Accept, to: [{networks: "
+			    "[172.16.%u.0/24]}], protocols: [{udp: "
+			    "{destinationPort: {number: %u}}}]}\n"
+			    "  ingress:\n  - {action: Accept, from: "
+			    "[{namespaces: {matchLabels: {team: b}}}], "
+			    "protocols: [{tcp: {destinationPort: {number: "
+			    "%u}}}]}\n---\n",
+			    i, 5000 + i, 8000 + i);
+		else
+			PUT("  egress:\n  - {action: Deny, to: [{networks: "
+			    "[0.0.0.0/0, \"::/0\"]}]}\n"
+			    "  ingress:\n  - {action: Deny, from: "
+			    "[{namespaces: {}}]}\n---\n");
+	}
+#undef PUT
+	return b;
+}
+
+/*
+ * The pod's rule set compiled from tiers_yaml(tiers), applied; keys[0],
+ * keys[1]: its egress LPM entries, v4 and v6.
+ */
+static void apply_tiers(bool tiers, unsigned *keys)
+{
+	struct np_cluster *c;
+	struct np_ruleset *rs;
+	struct np_mapset *ms;
+	struct np_diag d;
+	char *y = tiers_yaml(tiers);
+
+	if (np_cluster_new(&c, NULL) ||
+	    np_cluster_load_buffer(c, y, strlen(y), "tiers", NULL, &d))
+		bu_die("tiers: load: %s %s", d.path, d.message);
+	if (np_ruleset_compile(&rs, c, "bench", "pod", NULL, &d))
+		bu_die("tiers: compile: %s", d.message);
+	if (np_datapath_apply(dp, ifx, rs, &d))
+		bu_die("tiers: apply: %s", d.message);
+	if (np_mapset_encode(&ms, rs))
+		bu_die("tiers: encode");
+	keys[0] = np_mapset_count(ms, 4, NP_DIRECTION_EGRESS);
+	keys[1] = np_mapset_count(ms, 6, NP_DIRECTION_EGRESS);
+	np_mapset_free(ms);
+	np_datapath_gc(dp);
+	np_ruleset_free(rs);
+	np_cluster_free(c);
+	free(y);
+}
+
+/*
+ * New flows of the pod under 10 NetworkPolicies (prefix np10), or under
+ * them and 10 Admin and 10 Baseline policies (prefix tiers), TCP port
+ * 1000: allowed to 10.0.0.5 / fd00:10::5 (with tiers: an Admin Pass, then
+ * NetworkPolicy np0 allows); denied, without tiers to 192.0.2.1 /
+ * 2001:db8::1 (no NetworkPolicy allows it: no key), with tiers to
+ * 10.0.0.200 / fd00:10::8005 (an Admin Deny carves it out of np0's
+ * allow: the longer key of the two).
+ */
+static void rows_tiers(bool tiers)
+{
+	static const uint8_t ok4[4] = { 10, 0, 0, 5 };
+	static const uint8_t ok6[16] = { 0xfd, 0, 0, 0x10, [15] = 5 };
+	static const uint8_t hole4[4] = { 10, 0, 0, 200 };
+	static const uint8_t hole6[16] = { 0xfd, 0,	      0,
+					   0x10, [14] = 0x80, [15] = 5 };
+	static const char *const rows_[] = { "_new_allowed_v4",
+					     "_new_denied_v4",
+					     "_new_allowed_v6",
+					     "_new_denied_v6" };
+	const char *pfx = tiers ? "tiers" : "np10";
+	uint8_t pkt[128];
+	char name[64];
+	unsigned i, keys[2];
+	size_t len;
+	int fam;
+
+	for (i = 0; only && i < 4; i++) {
+		snprintf(name, sizeof(name), "%s%s", pfx, rows_[i]);
+		if (strstr(name, only))
+			break;
+	}
+	if (only && i == 4)
+		return;
+	apply_tiers(tiers, keys);
+	for (fam = 4; fam <= 6; fam += 2) {
+		len = bu_frame(pkt, fam, pod(fam), fam == 4 ? ok4 : ok6, 40000,
+			       1000, BU_SYN);
+		snprintf(name, sizeof(name), "%s_new_allowed_v%d", pfx, fam);
+		row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false,
+		    keys[fam == 6]);
+		len = bu_frame(pkt, fam, pod(fam),
+			       !tiers	? (fam == 4 ? nomatch4 : nomatch6) :
+			       fam == 4 ? hole4 :
+					  hole6,
+			       40000, 1000, BU_SYN);
+		snprintf(name, sizeof(name), "%s_new_denied_v%d", pfx, fam);
+		row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, false,
+		    keys[fam == 6]);
+	}
 }
 
 /* Every conntrack entry of family fam: judged under rule set 1, none. */
@@ -544,6 +715,9 @@ int main(int argc, char **argv)
 	apply_keys(10000, true);
 	for (fam = 4; fam <= 6; fam += 2)
 		rows_prefix(fam, 10000);
+	/* cluster policies: the same pod without, then with the tiers */
+	rows_tiers(false);
+	rows_tiers(true);
 	np__datapath_set_bench_no_ct_insert(dp, false);
 	np_empty_bpf__destroy(empty);
 	return 0;

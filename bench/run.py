@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BENCHES = [
-    ("compile", ["bench_compile", "10000", "500"]),
+    ("compile", ["bench_compile", "10000", "500", "100"]),
     ("packet", ["bench_packet"]),
     ("apply", ["bench_apply"]),
     ("memory", ["bench_memory"]),
@@ -167,6 +167,27 @@ def table(res):
                              fmt_ns(r["floor_ns_median"]),
                              "%.2fx" % r["ratio_median"], None))
     for fam in (4, 6):
+        # issue 15: a pod under 10 Admin + 10 NetworkPolicy + 10 Baseline
+        # policies, within the new-flow goal; beside, the same pod under
+        # the 10 NetworkPolicies alone
+        for what, name in (("allowed (Admin Pass, NP allows)", "allowed"),
+                           ("denied (Admin Deny inside an NP allow)",
+                            "denied")):
+            r = pk("tiers_new_%s_v%d" % (name, fam))
+            b = pk("np10_new_%s_v%d" % (name, fam))
+            if not r:
+                continue
+            ratio = rpm(r)
+            rows.append(("new flow %s, 10 Admin + 10 NP + 10 Baseline "
+                         "policies, v%d" % (what, fam), "<= 4x empty",
+                         "%s (min %s)" % (fmt_ns(r["ns_median"]),
+                                          fmt_ns(r["ns_min"])),
+                         "empty program %s; the 10 NPs alone %s (%.2fx)" %
+                         (fmt_ns(r["floor_ns_median"]),
+                          fmt_ns(b["ns_median"]) if b else "-",
+                          rpm(b) if b else 0),
+                         "%.2fx" % ratio, ratio <= 4.0))
+    for fam in (4, 6):
         for ev in ("new_allowed_slot1_events_v%d_10000",
                    "new_denied_events_v%d_10000"):
             r = pk(ev % fam)
@@ -244,6 +265,36 @@ def table(res):
                      "%.1fx" % (c["scratch_all_s_median"] /
                                 c["load_s_median"]),
                      c["scratch_all_s_median"] <= 1.0))
+        t = by.get(("compile", "compile_cnp"))
+        if t:
+            # issue 15: the same cluster and 100 ClusterNetworkPolicies
+            rows.append(("compile %d pods / %d policies / %d cluster "
+                         "policies (%d Admin, %d Baseline) from scratch "
+                         "(load + every pod)" %
+                         (t["pods"], t["policies"],
+                          t["admin"] + t["baseline"], t["admin"],
+                          t["baseline"]), "<= 1 s",
+                         "%.2f s (min %.2f; %.0f us a pod, %d distinct "
+                         "rule sets)" % (t["scratch_all_s_median"],
+                                         t["scratch_all_s_min"],
+                                         t["per_pod_us_median"],
+                                         t["distinct_rulesets"]),
+                         "without cluster policies %.2f s" %
+                         c["scratch_all_s_median"],
+                         "%.1fx" % (t["scratch_all_s_median"] /
+                                    c["scratch_all_s_median"]),
+                         t["scratch_all_s_median"] <= 1.0))
+            if "pod_add_ms_median" in t:
+                # the tiers' cache starts over at a change: no goal yet
+                rows.append(("incremental pod add with %d cluster policies "
+                             "(cluster update + compile)" %
+                             (t["admin"] + t["baseline"]), "-",
+                             "%.1f ms" % t["pod_add_ms_median"],
+                             "without cluster policies %.3f ms" %
+                             c["pod_add_ms_median"],
+                             "%.0fx" % (t["pod_add_ms_median"] /
+                                        max(1e-6, c["pod_add_ms_median"])),
+                             None))
         rows.append(("compile one node's 110 pods", "-",
                      "%.3f s" % c["compile_node_110_s_median"],
                      "YAML load alone %.2f s" % c["load_s_median"],

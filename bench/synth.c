@@ -3,7 +3,15 @@
  * A synthetic cluster for the control-plane benchmarks: P pods in N
  * namespaces, two policies per namespace (1,000 for 500 namespaces), a
  * Service per app, and peers that use namespaceSelector: {}.
+ *
+ * With struct synth_cnp, Admin and Baseline ClusterNetworkPolicies too,
+ * drawn from a seed (the same seed, the same text): subjects by namespace
+ * (a team, or every namespace) or by pods (an app, in a team or anywhere);
+ * 1 to 2 rules a direction, mixed Accept, Deny and Pass; peers namespaces,
+ * pods and (egress) networks; no ports, or port numbers, ranges and the
+ * pods' named port http-alt (not beside networks, as upstream requires).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +40,190 @@ static void put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	*len += (size_t)n;
 }
 
+/* xorshift32: the same sequence from the same seed everywhere */
+static unsigned rnd(unsigned *st, unsigned n)
+{
+	unsigned x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*st = x;
+	return x % n;
+}
+
+static const char *const apps[] = { "web", "front", "db",
+				    "web", "front", "monitor" };
+
+static void put_peer(char **b, size_t *n, size_t *cap, unsigned *st,
+		     bool egress, bool *nets)
+{
+	switch (rnd(st, egress ? 5 : 4)) {
+	case 0:
+		put(b, n, cap, "{namespaces: {matchLabels: {team: t%u}}}",
+		    rnd(st, 20));
+		break;
+	case 1:
+		put(b, n, cap,
+		    "{pods: {namespaceSelector: {matchLabels: {team: t%u}}, "
+		    "podSelector: {matchLabels: {app: %s}}}}",
+		    rnd(st, 20), apps[rnd(st, 6)]);
+		break;
+	case 2:
+		/* namespaceSelector omitted: every namespace */
+		put(b, n, cap,
+		    "{pods: {podSelector: {matchLabels: {app: %s}}}}",
+		    apps[rnd(st, 6)]);
+		break;
+	case 3:
+		put(b, n, cap,
+		    "{namespaces: {matchLabels: "
+		    "{kubernetes.io/metadata.name: ns%u}}}",
+		    rnd(st, 500));
+		break;
+	default:
+		*nets = true;
+		switch (rnd(st, 3)) {
+		case 0:
+			put(b, n, cap, "{networks: [\"0.0.0.0/0\", \"::/0\"]}");
+			break;
+		case 1:
+			put(b, n, cap,
+			    "{networks: [10.%u.0.0/16, 192.168.%u.0/24]}",
+			    rnd(st, 256), rnd(st, 256));
+			break;
+		default:
+			/* a range of pod addresses: 198.18.0.0/15 */
+			put(b, n, cap, "{networks: [198.18.%u.0/24]}",
+			    rnd(st, 40));
+		}
+	}
+}
+
+static void put_ports(char **b, size_t *n, size_t *cap, unsigned *st,
+		      bool named_ok)
+{
+	unsigned k = rnd(st, 4), i;
+
+	if (!k)
+		return;
+	put(b, n, cap, ", protocols: [");
+	for (i = 0; i < k; i++) {
+		unsigned p = 1000 + rnd(st, 9000);
+
+		if (i)
+			put(b, n, cap, ", ");
+		switch (rnd(st, named_ok ? 5 : 4)) {
+		case 0:
+			put(b, n, cap, "{tcp: {destinationPort: {number: %u}}}",
+			    p);
+			break;
+		case 1:
+			put(b, n, cap,
+			    "{tcp: {destinationPort: {range: {start: %u, "
+			    "end: %u}}}}",
+			    p, p + 1 + rnd(st, 100));
+			break;
+		case 2:
+			put(b, n, cap, "{udp: {destinationPort: {number: %u}}}",
+			    p);
+			break;
+		case 3:
+			put(b, n, cap,
+			    "{tcp: {destinationPort: {number: 8080}}}");
+			break;
+		default:
+			put(b, n, cap, "{destinationNamedPort: http-alt}");
+		}
+	}
+	put(b, n, cap, "]");
+}
+
+static void put_rule(char **b, size_t *n, size_t *cap, unsigned *st,
+		     bool egress)
+{
+	static const char *const actions[] = { "Accept", "Deny", "Pass" };
+	unsigned k = 1 + rnd(st, 2), i;
+	bool nets = false;
+
+	put(b, n, cap, "  - {action: %s, %s: [", actions[rnd(st, 3)],
+	    egress ? "to" : "from");
+	for (i = 0; i < k; i++) {
+		if (i)
+			put(b, n, cap, ", ");
+		put_peer(b, n, cap, st, egress, &nets);
+	}
+	put(b, n, cap, "]");
+	/* a named port never beside networks (upstream's CEL rule) */
+	put_ports(b, n, cap, st, !nets);
+	put(b, n, cap, "}\n");
+}
+
+static void put_cnps(char **b, size_t *n, size_t *cap,
+		     const struct synth_cnp *cnp)
+{
+	unsigned st = cnp->seed ? cnp->seed : 1, i, d, k, any;
+
+	for (i = 0; i < cnp->admin + cnp->baseline; i++) {
+		bool admin = i < cnp->admin;
+
+		put(b, n, cap,
+		    "---\napiVersion: policy.networking.k8s.io/v1alpha2\n"
+		    "kind: ClusterNetworkPolicy\n"
+		    "metadata: {name: %s-%u}\n"
+		    "spec:\n  tier: %s\n  priority: %u\n  subject: ",
+		    admin ? "admin" : "baseline", i,
+		    admin ? "Admin" : "Baseline", (i * 37) % 1001);
+		switch (rnd(&st, 10)) {
+		case 0:
+		case 1:
+		case 2:
+		case 3:
+		case 4:
+			put(b, n, cap,
+			    "{namespaces: {matchLabels: {team: t%u}}}",
+			    rnd(&st, 20));
+			break;
+		case 5:
+			put(b, n, cap, "{namespaces: {}}");
+			break;
+		case 6:
+		case 7:
+			put(b, n, cap,
+			    "{pods: {namespaceSelector: {matchLabels: "
+			    "{team: t%u}}, podSelector: {matchLabels: "
+			    "{app: %s}}}}",
+			    rnd(&st, 20), apps[rnd(&st, 6)]);
+			break;
+		default:
+			put(b, n, cap,
+			    "{pods: {podSelector: {matchLabels: {app: %s}}}}",
+			    apps[rnd(&st, 6)]);
+		}
+		put(b, n, cap, "\n");
+		for (d = any = 0; d < 2; d++) {
+			/* 0 to 2 rules; at least one in some direction */
+			k = rnd(&st, 3);
+			if (!k && d && !any)
+				k = 1;
+			if (!k)
+				continue;
+			any += k;
+			put(b, n, cap, "  %s:\n", d ? "egress" : "ingress");
+			while (k--)
+				put_rule(b, n, cap, &st, d);
+		}
+	}
+}
+
 char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 		    size_t *len)
+{
+	return synth_cluster_cnp(npods, nns, node_pods, NULL, len);
+}
+
+char *synth_cluster_cnp(unsigned npods, unsigned nns, unsigned node_pods,
+			const struct synth_cnp *cnp, size_t *len)
 {
 	size_t cap = 1 << 20, n = 0;
 	char *b = malloc(cap);
@@ -79,8 +269,6 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 		    ns, 128 + ns / 250, ns % 250 + 1);
 	}
 	for (i = 0; i < npods; i++) {
-		static const char *const apps[] = { "web", "front", "db",
-						    "web", "front", "monitor" };
 		const char *app = apps[i % 6];
 
 		ns = i % nns;
@@ -96,6 +284,8 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 		    i, ns, app, i, i / node_pods, 8000 + i % 3,
 		    i / node_pods % 250 + 1, i / 250, i % 250 + 1);
 	}
+	if (cnp)
+		put_cnps(&b, &n, &cap, cnp);
 	*len = n;
 	return b;
 }
