@@ -640,9 +640,18 @@ func TestCompileLoopMemoryFlat(t *testing.T) {
 		debug.FreeOSMemory() // hand the Go heap back: measure C memory
 	}
 	burst(2000)
-	before := rssKiB(t)
-	burst(10000)
-	if grown := rssKiB(t) - before; grown > 1024 {
-		t.Fatalf("RSS grew by %d KiB over 10000 compiles", grown)
+	// a leak grows every burst; a one-off (a runtime thread started
+	// while the machine is loaded) does not: take the least of three
+	least := -1
+	for i := 0; i < 3; i++ {
+		before := rssKiB(t)
+		burst(10000)
+		if g := rssKiB(t) - before; least < 0 || g < least {
+			least = g
+		}
+	}
+	if least > 1024 {
+		t.Fatalf("RSS grew by %d KiB over each of 3 x 10000 compiles",
+			least)
 	}
 }
