@@ -59,6 +59,9 @@ struct np_ctx {
 	/* the same for tier_cpe.c's index of ClusterPolicyEndpoints by pod */
 	void *cpe_index;
 	void (*cpe_index_free)(void *cpe_index);
+	/* and the tiers' (tier.c), the same way */
+	void *tier_cache;
+	void (*tier_cache_free)(void *tier_cache);
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;

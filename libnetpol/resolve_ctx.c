@@ -172,6 +172,8 @@ static void ctx_free(struct np_ctx *ctx)
 		ctx->rs_cache_free(ctx->rs_cache);
 	if (ctx->cpe_index_free)
 		ctx->cpe_index_free(ctx->cpe_index);
+	if (ctx->tier_cache_free)
+		ctx->tier_cache_free(ctx->tier_cache);
 	np__arena_release(&ctx->arena);
 	free(ctx);
 }

@@ -261,12 +261,18 @@ int np__check_slots(const struct np_rs_core *co, int dir, const char *ns,
 
 void np__core_put(struct np_rs_core *co)
 {
+	struct np_rs_core *sh[2];
 	struct np_arena a;
 
 	if (!co || __atomic_sub_fetch(&co->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* co lives in its arena: read what it holds first */
+	sh[0] = co->shared[0];
+	sh[1] = co->shared[1];
 	a = co->arena;
 	np__arena_release(&a);
+	np__core_put(sh[0]);
+	np__core_put(sh[1]);
 }
 
 static struct np_rs_core *core_get(struct np_rs_core *co)

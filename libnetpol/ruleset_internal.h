@@ -95,6 +95,14 @@ struct np_rs_core {
 	struct np_prov *prov;
 	size_t nprov;
 	uint64_t hash;
+	/*
+	 * keys[d] and vkeys[d] (and what they point to) borrowed from
+	 * shared[d], a core holding one direction's keys for many (tier.c:
+	 * the folds of pods whose cluster policies and NetworkPolicy keys
+	 * agree; contributors index prov, laid out alike in each borrower);
+	 * a reference, or NULL: keys[d] is in this core's arena.
+	 */
+	struct np_rs_core *shared[2];
 };
 
 /* One pod's rule set: its identity and a core. */
