@@ -1117,6 +1117,127 @@ Test(tier, fold_equals_reference, .timeout = 120)
 }
 
 /*
+ * Every pod's rule set as text (keys, ports, provenance, hash); a pod that
+ * does not compile (-E2BIG, -ENOTSUP: nodes peers without Node objects)
+ * as its error.
+ */
+static char *all_text(struct np_cluster *c, size_t *npods)
+{
+	struct np_ctx *ctx;
+	size_t i, len = 0;
+	char *all = NULL;
+
+	cr_assert_eq(np__ctx_get(c, &ctx), 0);
+	*npods = ctx->npods;
+	for (i = 0; i < *npods; i++) {
+		const struct np_obj *pod;
+		struct np_ruleset *rs = NULL;
+		char *t = NULL, *n;
+		int err;
+
+		/* compiling may rebuild the context: ask each time */
+		cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		pod = ctx->pods[i];
+		err = np_ruleset_compile(&rs, c, pod->meta.ns, pod->meta.name,
+					 NULL, NULL);
+		if (err == -E2BIG || err == -ENOTSUP) {
+			n = realloc(all, len + 40);
+			cr_assert(n);
+			all = n;
+			len += (size_t)sprintf(all + len, "error %d\n", err);
+			continue;
+		}
+		cr_assert_eq(err, 0);
+		cr_assert_eq(np_ruleset_export(rs, NP_FORMAT_TEXT, &t), 0);
+		n = realloc(all, len + strlen(t) + 40);
+		cr_assert(n);
+		all = n;
+		len += (size_t)sprintf(all + len, "%016llx\n%s",
+				       (unsigned long long)np_ruleset_hash(rs),
+				       t);
+		np_free(t);
+		np_ruleset_free(rs);
+	}
+	return all ? all : strdup("");
+}
+
+/*
+ * The fold's caches (the tier cache on the resolution context: rule
+ * entries, folded cores, per-direction shares, shares by content) give
+ * what a fresh cluster gives: compiled twice in a row, and after pods
+ * change (labels, an address, a pod added and one deleted), which the
+ * context follows without starting over.
+ */
+/* The same changes to a cluster: the first pod relabeled, moved to
+ * another address, with a named port; the second deleted; one added. */
+static void change_pods(struct np_cluster *c, const char *ns0,
+			const char *name0, const char *ns1, const char *name1)
+{
+	char buf[1024];
+	struct np_diag d;
+	int err;
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: v1\nkind: Pod\nmetadata: {name: %s, "
+		 "namespace: %s, labels: {app: b}}\n"
+		 "spec: {containers: [{name: c, ports: [{name: http, "
+		 "containerPort: 8080}]}]}\n"
+		 "status: {phase: Running, hostIP: 198.19.255.1, "
+		 "podIP: 10.0.0.77}\n---\n"
+		 "apiVersion: v1\nkind: Pod\nmetadata: {name: p9, "
+		 "namespace: y, labels: {app: a}}\n"
+		 "spec: {containers: [{name: c}]}\n"
+		 "status: {phase: Running, hostIP: 198.19.255.1, "
+		 "podIP: 10.1.0.99}\n",
+		 name0, ns0);
+	err = np_cluster_load_buffer(c, buf, strlen(buf), "update", NULL, &d);
+	cr_assert_eq(err, 0, "%s", d.message);
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_POD, ns1, name1), 0);
+}
+
+Test(tier, caches_follow_the_snapshot, .timeout = 60)
+{
+	unsigned int seed;
+
+	for (seed = 1; seed <= 40; seed++) {
+		char ns0[64], name0[64], ns1[64], name1[64];
+		char *yaml, *a, *b, *fresh;
+		struct np_cluster *c, *f;
+		struct np_ctx *ctx;
+		size_t n, m;
+
+		rng = 0x9e3779b97f4a7c15ULL * seed;
+		yaml = rand_cluster();
+		c = load(yaml);
+		a = all_text(c, &n);
+		b = all_text(c, &m);
+		cr_assert_str_eq(a, b, "seed %u: compiled again", seed);
+		cr_assert_eq(np__ctx_get(c, &ctx), 0);
+		cr_assert_geq(ctx->npods, 2u);
+		snprintf(ns0, sizeof(ns0), "%s", ctx->pods[0]->meta.ns);
+		snprintf(name0, sizeof(name0), "%s", ctx->pods[0]->meta.name);
+		snprintf(ns1, sizeof(ns1), "%s", ctx->pods[1]->meta.ns);
+		snprintf(name1, sizeof(name1), "%s", ctx->pods[1]->meta.name);
+		change_pods(c, ns0, name0, ns1, name1);
+		free(a);
+		a = all_text(c, &n);
+		/* the same snapshot, never compiled before */
+		f = load(yaml);
+		change_pods(f, ns0, name0, ns1, name1);
+		fresh = all_text(f, &m);
+		cr_assert_eq(n, m);
+		cr_assert_str_eq(a, fresh, "seed %u: after changes\n%s", seed,
+				 yaml);
+		free(a);
+		free(b);
+		free(fresh);
+		np_cluster_free(f);
+		np_cluster_free(c);
+		free(yaml);
+	}
+}
+
+/*
  * The agent's view: np_cluster_endpoints() loaded into a fresh cluster
  * (no Pod, no policy: PolicyEndpoints and ClusterPolicyEndpoints alone)
  * compiles, from endpoints, to the verdicts the policies give.
