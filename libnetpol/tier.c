@@ -743,7 +743,7 @@ static int pset_from_ivs(struct np_arena *a, const struct ivs *s,
 	return 0;
 }
 
-/* --- the fold ------------------------------------------------------------ */
+/* --- the entries of the ordered rules ----------------------------------- */
 
 /* One prefix of one rule with the rule's ports for it. */
 struct tent {
@@ -963,7 +963,7 @@ static int piece_cmp(const void *a, const void *b)
 	return x->prov < y->prov ? -1 : x->prov > y->prov;
 }
 
-/* --- the fold's caches ---------------------------------------------- */
+/* --- the fold's caches -------------------------------------------------- */
 
 /* One word into h: the caches' hashes of pointers and small words. */
 static inline uint64_t mix(uint64_t h, uint64_t x)
@@ -975,13 +975,14 @@ static inline uint64_t mix(uint64_t h, uint64_t x)
 /*
  * The stage's cache, hung on the resolution context beside the core cache
  * (struct np_ctx tier_cache) and gone with it; a change of the snapshot
- * the context follows (pods, Services) empties it, and one it does not
- * (cluster policies, namespaces) drops the context. It keeps:
+ * the context follows (pods, Services, Nodes) empties it, and one it does
+ * not (cluster policies, namespaces) drops the context. It keeps:
  *
  *   - the cluster policies in (kind, name) order;
  *   - per rule and direction, its entries: the addresses of its peers
- *     (selector peers expanded through the context's patched peer lists)
- *     and egress Services judged by their backends, with their ports
+ *     (selector peers expanded through the context's patched peer lists,
+ *     nodes peers as the selected Nodes' addresses) and egress Services
+ *     judged by their backends, with their ports
  *     (ingress: the rule's own, resolved on each subject pod);
  *   - folded cores by their inputs: the NetworkPolicy core, the cluster
  *     policies selecting the pod and (when one of them has an ingress
@@ -1640,7 +1641,8 @@ static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
 	size_t j;
 	int err;
 
-	qsort(pieces->v, pieces->n, sizeof(*pieces->v), piece_cmp);
+	if (pieces->n > 1)
+		qsort(pieces->v, pieces->n, sizeof(*pieces->v), piece_cmp);
 	ct = np__arena_zalloc(&co->arena, (pieces->n + 1) * sizeof(*ct));
 	if (!ct)
 		return -ENOMEM;
@@ -1660,6 +1662,8 @@ static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
 /* d gets the pieces of p too. */
 static int pieces_join(struct pbuf *d, const struct pbuf *p)
 {
+	if (!p->n)
+		return 0;
 	if (NP_GROW(d->v, d->cap, d->n + p->n))
 		return -ENOMEM;
 	memcpy(d->v + d->n, p->v, p->n * sizeof(*p->v));
@@ -1667,7 +1671,7 @@ static int pieces_join(struct pbuf *d, const struct pbuf *p)
 	return 0;
 }
 
-/* --- the fold ------------------------------------------------------------ */
+/* --- the fold ----------------------------------------------------------- */
 
 /* What the fold needs besides the prefix. */
 struct fold {
@@ -3042,7 +3046,7 @@ out:
 	return err;
 }
 
-/* --- other sources (tier_cpe.c) ------------------------------------------ */
+/* --- other sources (tier_cpe.c) ----------------------------------------- */
 
 int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
 		     const struct np_obj *pod, int dir,
