@@ -90,6 +90,40 @@ int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
 		     const struct np_trule *tr, size_t n, struct np_tent **out,
 		     size_t *nout);
 
+/*
+ * tier.c's helpers that the fold (tier_fold.c) shares with the reference
+ * evaluator, as there: the subject test with the namespace's labels nsl;
+ * the order of np__tier_rules (qsort of struct np_trule); the checks and
+ * warnings of a pod's rules; a selector peer's match of a pod; a rule's
+ * ports; svc_hit: whether egress rule r matches a flow to Service port sp
+ * of ctx->svcs[s] by its backends; Node selection and addresses.
+ */
+bool np__tier_subject_nsl(const struct np_cnp *p, const struct np_labels *nsl,
+			  const struct np_obj *pod);
+int np__tier_check_enforceable(struct np_cluster *c, const struct np_obj *pod,
+			       int dir, const struct np_trule *tr, size_t n,
+			       struct np_diag *diag);
+void np__tier_warn_ties(struct np_cluster *c, const struct np_obj *pod, int dir,
+			const struct np_trule *tr, size_t n);
+void np__tier_warn_own_node(struct np_cluster *c, const struct np_ctx *ctx,
+			    const struct np_obj *pod, int dir,
+			    const struct np_trule *tr, size_t n);
+bool np__tier_peer_pod_match(const struct np_ctx *ctx,
+			     const struct np_cnp_peer *p,
+			     const struct np_obj *peer);
+bool np__tier_ports_hold(const struct np_cnp_rule *r,
+			 const struct np_obj *named_on, uint8_t proto,
+			 uint16_t port);
+bool np__tier_svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
+		      const struct np_cnp_rule *r, size_t s,
+		      const struct np_service_port *sp, int family);
+bool np__tier_node_selected(const struct np_cnp_peer *p,
+			    const struct np_obj *n);
+bool np__tier_node_peer_has(const struct np_ctx *ctx,
+			    const struct np_cnp_peer *p,
+			    const struct np_ip *ip);
+int np__tier_trule_cmp(const void *a, const void *b);
+
 /* Whether the snapshot has any ClusterNetworkPolicy. */
 bool np__tier_any(const struct np_cluster *c);
 

@@ -1,0 +1,2600 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The fold of ClusterNetworkPolicy tiers into a pod's rule set (tier.c
+ * has the model, the ordered rules and the reference evaluator): interval
+ * sets over (protocol << 16 | port), the rules' entries, the walk over
+ * their prefixes and the caches that share it.
+ *
+ * The fold is shared as far as its inputs are (struct tier_cache): each
+ * rule's entries are resolved once per snapshot (selector peers through
+ * the context's peer lists); the prefixes of all rules of a direction form
+ * one sorted universe, so a pod's walk places its rules' entries by
+ * counting; along the walk, prefixes whose matching rules (and ports) and
+ * nearest NP key agree fold once (memo); a direction's keys and verdict
+ * keys (vkeys) are shared by every pod whose selecting cluster policies
+ * and NP keys of that direction agree, and by content between such groups;
+ * a pod's core borrows them (np_rs_core.shared) and owns only its
+ * provenance, laid out alike in every core that borrows one share
+ * (prov_layout()). A ClusterPolicyEndpoint source (np__tier_fold_with())
+ * goes through the same walk over a universe of its own entries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ruleset_internal.h"
+#include "tier.h"
+
+#define AXMAX NP_TIV_MAX
+
+/* --- interval sets over (protocol << 16 | port) ------------------------- */
+
+/* sorted, disjoint, not adjacent */
+struct ivs {
+	struct np_tiv *v;
+	size_t n;
+};
+
+static int iv_cmp(const void *a, const void *b)
+{
+	const struct np_tiv *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Sort and coalesce in place. */
+static void ivs_norm(struct ivs *s)
+{
+	size_t i, n = 0;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), iv_cmp);
+	for (i = 1; i < s->n; i++) {
+		if ((uint64_t)s->v[i].lo <= (uint64_t)s->v[n].hi + 1) {
+			if (s->v[i].hi > s->v[n].hi)
+				s->v[n].hi = s->v[i].hi;
+			continue;
+		}
+		s->v[++n] = s->v[i];
+	}
+	s->n = n + 1;
+}
+
+static int ivs_or(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		  struct ivs *out)
+{
+	struct ivs r;
+
+	r.n = x->n + y->n;
+	r.v = np__arena_alloc(a, (r.n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	if (x->n)
+		memcpy(r.v, x->v, x->n * sizeof(*r.v));
+	if (y->n)
+		memcpy(r.v + x->n, y->v, y->n * sizeof(*r.v));
+	ivs_norm(&r);
+	*out = r;
+	return 0;
+}
+
+static int ivs_and(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		   struct ivs *out)
+{
+	struct ivs r = { 0 };
+	size_t i = 0, j = 0;
+
+	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	while (i < x->n && j < y->n) {
+		uint32_t lo = x->v[i].lo > y->v[j].lo ? x->v[i].lo : y->v[j].lo;
+		uint32_t hi = x->v[i].hi < y->v[j].hi ? x->v[i].hi : y->v[j].hi;
+
+		if (lo <= hi) {
+			r.v[r.n].lo = lo;
+			r.v[r.n].hi = hi;
+			r.n++;
+		}
+		if (x->v[i].hi < y->v[j].hi)
+			i++;
+		else
+			j++;
+	}
+	*out = r;
+	return 0;
+}
+
+/* x minus y */
+static int ivs_sub(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		   struct ivs *out)
+{
+	struct ivs r = { 0 };
+	size_t i, j = 0;
+
+	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
+	if (!r.v)
+		return -ENOMEM;
+	for (i = 0; i < x->n; i++) {
+		uint64_t lo = x->v[i].lo, hi = x->v[i].hi;
+
+		while (j < y->n && y->v[j].hi < lo)
+			j++;
+		for (size_t k = j; k < y->n && y->v[k].lo <= hi; k++) {
+			if (y->v[k].lo > lo) {
+				r.v[r.n].lo = (uint32_t)lo;
+				r.v[r.n].hi = y->v[k].lo - 1;
+				r.n++;
+			}
+			lo = (uint64_t)y->v[k].hi + 1;
+			if (lo > hi)
+				break;
+		}
+		if (lo <= hi) {
+			r.v[r.n].lo = (uint32_t)lo;
+			r.v[r.n].hi = (uint32_t)hi;
+			r.n++;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+static const struct np_tiv full_iv = { 0, AXMAX };
+static const struct ivs full_ivs = { (struct np_tiv *)&full_iv, 1 };
+
+static bool ivs_full(const struct ivs *s)
+{
+	return s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == AXMAX;
+}
+
+static int ivs_from_pset(struct np_arena *a, const struct np_pset *p,
+			 struct ivs *out)
+{
+	size_t i;
+
+	if (p->all) {
+		*out = full_ivs;
+		return 0;
+	}
+	out->n = p->n;
+	out->v = np__arena_alloc(a, (p->n + 1) * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		out->v[i].lo = (uint32_t)p->r[i].proto << 16 | p->r[i].lo;
+		out->v[i].hi = (uint32_t)(p->r[i].proto + p->r[i].xproto)
+				       << 16 |
+			       p->r[i].hi;
+	}
+	ivs_norm(out);
+	return 0;
+}
+
+/* The per-protocol port set of an interval set, in scratch memory. */
+static int pset_from_ivs(struct np_arena *a, const struct ivs *s,
+			 struct np_pset *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (ivs_full(s)) {
+		out->all = true;
+		return 0;
+	}
+	/* one range per interval, spanning protocols: one slot each */
+	for (i = 0; i < s->n; i++) {
+		uint32_t p0 = s->v[i].lo >> 16, p1 = s->v[i].hi >> 16;
+
+		if (np__pset_add(a, out, (uint8_t)p0, s->v[i].lo & 0xffff,
+				 s->v[i].hi & 0xffff))
+			return -ENOMEM;
+		out->r[out->n - 1].xproto = (uint8_t)(p1 - p0);
+	}
+	return 0;
+}
+
+/* --- the entries of the ordered rules ----------------------------------- */
+
+/* One prefix of one rule with the rule's ports for it. */
+struct tent {
+	struct np_cidr cidr;
+	size_t rule; /* index into the ordered rules */
+	struct ivs ports;
+};
+
+struct tbuf {
+	struct tent *v;
+	size_t n, cap;
+};
+
+/* The rule's ports as intervals; named ones resolved on named_on. */
+static int rule_ivs(struct np_arena *a, const struct np_cnp_rule *r,
+		    const struct np_obj *named_on, struct ivs *out)
+{
+	size_t i, j, n = 0;
+
+	if (!r->nports) {
+		*out = full_ivs;
+		return 0;
+	}
+	for (i = 0; i < r->nports; i++)
+		n += r->ports[i].name && named_on ? named_on->pod.nports : 1;
+	out->v = np__arena_alloc(a, (n + 1) * sizeof(*out->v));
+	if (!out->v)
+		return -ENOMEM;
+	out->n = 0;
+	for (i = 0; i < r->nports; i++) {
+		const struct np_port *p = &r->ports[i];
+		uint32_t base = (uint32_t)p->proto << 16;
+
+		if (p->name) {
+			for (j = 0; named_on && j < named_on->pod.nports; j++) {
+				const struct np_container_port *cp =
+					&named_on->pod.ports[j];
+
+				if (!cp->name || strcmp(cp->name, p->name))
+					continue;
+				out->v[out->n].lo = out->v[out->n].hi =
+					(uint32_t)cp->proto << 16 | cp->port;
+				out->n++;
+			}
+			continue;
+		}
+		out->v[out->n].lo = base | (p->has_port ? p->port : 0);
+		out->v[out->n].hi =
+			base |
+			(p->has_port ? (p->end_port ? p->end_port : p->port) :
+				       65535);
+		out->n++;
+	}
+	ivs_norm(out);
+	return 0;
+}
+
+static int tent_add(struct tbuf *b, const struct np_cidr *cidr, size_t rule,
+		    const struct ivs *ports)
+{
+	if (NP_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
+	b->v[b->n].cidr = *cidr;
+	b->v[b->n].rule = rule;
+	b->v[b->n].ports = *ports;
+	b->n++;
+	return 0;
+}
+
+static void host_cidr(const struct np_ip *ip, struct np_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = ip->family;
+	c->len = ip->family == 4 ? 32 : 128;
+	memcpy(c->addr, ip->addr, sizeof(c->addr));
+}
+
+/* Every prefix of the ordered rules, with its ports. */
+static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
+			const struct np_obj *pod, int dir,
+			const struct np_trule *tr, size_t n, struct tbuf *b)
+{
+	struct ivs own, peer_ports;
+	size_t i, j, k, x;
+	int err;
+
+	if (dir) {
+		err = np__service_backends(ctx);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < n; i++) {
+		const struct np_cnp_rule *r = tr[i].r;
+
+		err = rule_ivs(a, r, dir ? NULL : pod, &own);
+		if (err)
+			return err;
+		/* egress: the ClusterIPs of Services by their backends */
+		for (k = 0; dir && k < ctx->nsvcs; k++) {
+			const struct np_service *sv = &ctx->svcs[k]->svc;
+			size_t y;
+
+			for (x = 0; x < sv->nips; x++)
+				for (y = 0; y < sv->nports; y++) {
+					const struct np_service_port *sp =
+						&sv->ports[y];
+					struct np_cidr hc;
+					struct ivs pt;
+
+					if (!np__tier_svc_hit(
+						    ctx, pod, r, k, sp,
+						    sv->ips[x].family))
+						continue;
+					pt.v = np__arena_alloc(a,
+							       sizeof(*pt.v));
+					if (!pt.v)
+						return -ENOMEM;
+					pt.n = 1;
+					pt.v->lo = pt.v->hi =
+						(uint32_t)sp->proto << 16 |
+						sp->port;
+					host_cidr(&sv->ips[x], &hc);
+					if (tent_add(b, &hc, i, &pt))
+						return -ENOMEM;
+				}
+		}
+		for (j = 0; j < r->npeers; j++) {
+			const struct np_cnp_peer *p = &r->peers[j];
+
+			if (p->kind == NP_CNP_PEER_NETWORKS) {
+				for (k = 0; k < p->nnets; k++)
+					if (tent_add(b, &p->nets[k], i, &own))
+						return -ENOMEM;
+				continue;
+			}
+			/* the selected Nodes' addresses, as hosts */
+			for (k = 0;
+			     p->kind == NP_CNP_PEER_NODES && k < ctx->nnodes;
+			     k++) {
+				const struct np_kube_node *kn =
+					&ctx->nodes[k]->node;
+				struct np_cidr hc;
+
+				if (!np__tier_node_selected(p, ctx->nodes[k]))
+					continue;
+				for (x = 0; x < kn->naddrs; x++) {
+					host_cidr(&kn->addrs[x].ip, &hc);
+					if (tent_add(b, &hc, i, &own))
+						return -ENOMEM;
+				}
+			}
+			if (p->kind != NP_CNP_PEER_NAMESPACES &&
+			    p->kind != NP_CNP_PEER_PODS)
+				continue;
+			for (k = 0; k < ctx->npods; k++) {
+				const struct np_obj *q = ctx->pods[k];
+				struct np_cidr hc;
+
+				if (!np__tier_peer_pod_match(ctx, p, q))
+					continue;
+				peer_ports = own;
+				if (dir) {
+					err = rule_ivs(a, r, q, &peer_ports);
+					if (err)
+						return err;
+				}
+				for (x = 0; x < q->pod.nips; x++) {
+					host_cidr(&q->pod.ips[x], &hc);
+					if (tent_add(b, &hc, i, &peer_ports))
+						return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int cidr_sort_cmp(const void *a, const void *b)
+{
+	const struct np_cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* A decided piece: ports and who decided them. */
+struct piece {
+	uint32_t prov;
+	struct ivs ports;
+};
+
+struct pbuf {
+	struct piece *v;
+	size_t n, cap;
+};
+
+static int piece_add(struct pbuf *b, uint32_t prov, const struct ivs *s)
+{
+	if (!s->n)
+		return 0;
+	if (NP_GROW(b->v, b->cap, b->n + 1))
+		return -ENOMEM;
+	b->v[b->n].prov = prov;
+	b->v[b->n].ports = *s;
+	b->n++;
+	return 0;
+}
+
+static int piece_cmp(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	return x->prov < y->prov ? -1 : x->prov > y->prov;
+}
+
+/* --- the fold's caches -------------------------------------------------- */
+
+/* One word into h: the caches' hashes of pointers and small words. */
+static inline uint64_t mix(uint64_t h, uint64_t x)
+{
+	h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * The stage's cache, hung on the resolution context beside the core cache
+ * (struct np_ctx tier_cache) and gone with it; a change of the snapshot
+ * the context follows (pods, Services, Nodes) empties it, and one it does
+ * not (cluster policies, namespaces) drops the context. It keeps:
+ *
+ *   - the cluster policies in (kind, name) order;
+ *   - per rule and direction, its entries: the addresses of its peers
+ *     (selector peers expanded through the context's patched peer lists,
+ *     nodes peers as the selected Nodes' addresses) and egress Services
+ *     judged by their backends, with their ports
+ *     (ingress: the rule's own, resolved on each subject pod);
+ *   - folded cores by their inputs: the NetworkPolicy core, the cluster
+ *     policies selecting the pod and (when one of them has an ingress
+ *     named port) the pod's container ports. Pods with the same inputs
+ *     share one folded core.
+ */
+struct act;
+struct np_rs_key;
+
+struct tier_cache {
+	uint64_t gen;
+	struct np_arena arena; /* rule entries */
+	struct np_obj **cnps;
+	size_t ncnps;
+	struct np_hashmap rules; /* struct rule_ents */
+	struct np_hashmap folds; /* struct fold_ent */
+	size_t bytes; /* arena bytes of the cached folded cores */
+	struct np_hashmap shares; /* struct share_ent */
+	struct np_hashmap canon; /* struct canon_ent: shares by content */
+	struct np_hashmap pairs; /* struct pair_ent */
+	size_t share_bytes;
+	/*
+	 * Per direction, the universe: every prefix of every rule's
+	 * entries and /0 of both families, sorted (a prefix before those
+	 * it contains), built with the first fold.
+	 */
+	struct np_cidr *uni[2];
+	size_t nuni[2];
+	/* a fold's buffers, kept for the next */
+	struct act *own;
+	uint32_t *start;
+	size_t owncap, startcap;
+};
+
+static void fold_cache_clear(struct tier_cache *tc);
+static void share_cache_clear(struct tier_cache *tc);
+
+static void rule_ents_free(struct tier_cache *tc);
+
+static void tier_cache_clear(struct tier_cache *tc)
+{
+	fold_cache_clear(tc);
+	share_cache_clear(tc);
+	rule_ents_free(tc);
+	np__arena_release(&tc->arena);
+	free(tc->cnps);
+	tc->cnps = NULL;
+	tc->ncnps = 0;
+}
+
+static void tier_cache_free(void *p)
+{
+	struct tier_cache *tc = p;
+
+	if (!tc)
+		return;
+	tier_cache_clear(tc);
+	free(tc->own);
+	free(tc->start);
+	free(tc);
+}
+
+/* The context's cache, as of the context's snapshot. */
+static int tier_cache_of(struct np_cluster *c, struct np_ctx *ctx,
+			 struct tier_cache **out)
+{
+	static const enum np_kind kinds[] = {
+		NP_KIND_CLUSTER_NETWORK_POLICY,
+		NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
+	};
+	struct tier_cache *tc = ctx->tier_cache;
+	struct np_obj **objs;
+	size_t k, nobj;
+	int err;
+
+	if (tc && tc->gen == ctx->gen && tc->cnps) {
+		*out = tc;
+		return 0;
+	}
+	if (!tc) {
+		tc = calloc(1, sizeof(*tc));
+		if (!tc)
+			return -ENOMEM;
+		ctx->tier_cache = tc;
+		ctx->tier_cache_free = tier_cache_free;
+	}
+	tier_cache_clear(tc);
+	tc->cnps = malloc((c->t[kinds[0]].n + c->t[kinds[1]].n + 1) *
+			  sizeof(*tc->cnps));
+	if (!tc->cnps)
+		return -ENOMEM;
+	for (k = 0; k < 2; k++) {
+		err = np__cluster_sorted(c, kinds[k], &objs, &nobj);
+		if (err) {
+			free(tc->cnps);
+			tc->cnps = NULL;
+			return err;
+		}
+		if (nobj)
+			memcpy(tc->cnps + tc->ncnps, objs,
+			       nobj * sizeof(*objs));
+		tc->ncnps += nobj;
+		free(objs);
+	}
+	tc->gen = ctx->gen;
+	*out = tc;
+	return 0;
+}
+
+/* The cluster policies with rules whose subject selects pod (malloc'd). */
+static int pod_cnps(const struct np_ctx *ctx, const struct tier_cache *tc,
+		    const struct np_obj *pod, const struct np_obj ***out,
+		    size_t *n)
+{
+	const struct np_obj **v;
+	const struct np_labels *nsl;
+	struct np_labels tmp;
+	struct np_label one;
+	size_t i, m = 0;
+
+	v = malloc((tc->ncnps + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (np__pod_selectable(pod)) {
+		nsl = np__ns_labels(ctx, pod->meta.ns, &tmp, &one);
+		for (i = 0; i < tc->ncnps; i++) {
+			const struct np_cnp *p = &tc->cnps[i]->cnp;
+
+			if ((p->ningress || p->negress) &&
+			    np__tier_subject_nsl(p, nsl, pod))
+				v[m++] = tc->cnps[i];
+		}
+	}
+	*out = v;
+	*n = m;
+	return 0;
+}
+
+/* The rules of cluster policies sel in dir, in evaluation order. */
+static int rules_of(const struct np_obj *const *sel, size_t nsel, int dir,
+		    struct np_trule **out, size_t *n)
+{
+	struct np_trule *v;
+	size_t m = 0, i, j;
+
+	for (i = 0; i < nsel; i++)
+		m += dir ? sel[i]->cnp.negress : sel[i]->cnp.ningress;
+	v = malloc((m + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m = 0;
+	for (i = 0; i < nsel; i++) {
+		const struct np_cnp *p = &sel[i]->cnp;
+		const struct np_cnp_rule *r = dir ? p->egress : p->ingress;
+		size_t nr = dir ? p->negress : p->ningress;
+
+		for (j = 0; j < nr; j++) {
+			v[m].pol = sel[i];
+			v[m].r = &r[j];
+			v[m].idx = (int)j;
+			m++;
+		}
+	}
+	if (m)
+		qsort(v, m, sizeof(*v), np__tier_trule_cmp);
+	*out = v;
+	*n = m;
+	return 0;
+}
+
+/*
+ * A rule's entries in a direction (the tier cache's): the addresses of its
+ * peers and (egress) of the Services it matches, with their ports; ports
+ * NULL: each entry has the rule's own ports, resolved on the subject pod
+ * (ingress, where named ports are the pod's).
+ */
+struct rule_ents {
+	const struct np_cnp_rule *r;
+	int dir;
+	size_t n, cap;
+	struct np_cidr *cidr;
+	struct ivs *ports;
+	/* once the direction's universe is built: sorted, and where */
+	uint32_t *uidx;
+};
+
+static bool rule_ents_eq(const void *val, const void *key)
+{
+	const struct rule_ents *e = val, *k = key;
+
+	return e->r == k->r && e->dir == k->dir;
+}
+
+static uint64_t rule_ents_hash(const struct np_cnp_rule *r, int dir)
+{
+	uintptr_t k[2] = { (uintptr_t)r, (uintptr_t)dir };
+
+	return np__hash_fast(k, sizeof(k), 0x7275);
+}
+
+/* malloc'd arrays: the entries are many, the arena keeps the ports */
+static int ents_add(struct rule_ents *e, const struct np_cidr *cidr,
+		    const struct ivs *ports)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 16;
+		struct np_cidr *c = realloc(e->cidr, cap * sizeof(*c));
+		struct ivs *p;
+
+		if (!c)
+			return -ENOMEM;
+		e->cidr = c;
+		if (e->dir) {
+			p = realloc(e->ports, cap * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			e->ports = p;
+		}
+		e->cap = cap;
+	}
+	e->cidr[e->n] = *cidr;
+	if (e->dir)
+		e->ports[e->n] = *ports;
+	e->n++;
+	return 0;
+}
+
+/* A selector peer's pods: the context's expansion, patched as pods change. */
+static int peer_slot_pods(struct np_ctx *ctx, const struct np_cnp_peer *p,
+			  const struct np_obj ***out, size_t *n)
+{
+	static const struct np_selector every = { 0 };
+	struct np_peer np = { 0 };
+
+	*n = 0;
+	if (!p->sel)
+		return 0;
+	if (p->kind == NP_CNP_PEER_NAMESPACES) {
+		np.ns_sel = p->sel;
+	} else {
+		/* pods: namespaceSelector omitted is every namespace */
+		np.ns_sel = p->ns_sel ? p->ns_sel :
+					(struct np_selector *)&every;
+		np.pod_sel = p->sel;
+	}
+	return np__peer_pods(ctx, NULL, &np, out, n, NULL);
+}
+
+/*
+ * Egress rule r's match of a flow to backend bp at ip, as rule_matches()
+ * (the reference) decides it, with the pods of r's selector peers in the
+ * set pods (by pointer) instead of matching their selectors again.
+ */
+static bool pod_eq(const void *val, const void *key)
+{
+	return val == key;
+}
+
+static bool backend_matches(const struct np_ctx *ctx,
+			    const struct np_cnp_rule *r,
+			    const struct np_hashmap *pods,
+			    const struct np_obj *bp, const struct np_ip *ip,
+			    uint8_t proto, uint16_t port)
+{
+	size_t i, j;
+
+	if (np__hashmap_get(pods, mix(0x706f64, (uintptr_t)bp), pod_eq, bp) &&
+	    np__tier_ports_hold(r, bp, proto, port))
+		return true;
+	/* networks and nodes peers: named ports resolve to nothing */
+	for (i = 0; i < r->npeers; i++) {
+		const struct np_cnp_peer *p = &r->peers[i];
+
+		if (p->kind == NP_CNP_PEER_NODES &&
+		    np__tier_node_peer_has(ctx, p, ip))
+			return np__tier_ports_hold(r, NULL, proto, port);
+		if (p->kind != NP_CNP_PEER_NETWORKS)
+			continue;
+		for (j = 0; j < p->nnets; j++)
+			if (np__cidr_has_ip(&p->nets[j], ip))
+				return np__tier_ports_hold(r, NULL, proto,
+							   port);
+	}
+	return false;
+}
+
+/* np__tier_svc_hit() (the reference's) through backend_matches(). */
+static bool svc_hit_set(const struct np_ctx *ctx, const struct np_cnp_rule *r,
+			const struct np_hashmap *pods, size_t s,
+			const struct np_service_port *sp, int family)
+{
+	bool any = false, all = true;
+	size_t k, y;
+
+	for (k = 0; k < ctx->nsvc_pods[s]; k++) {
+		const struct np_obj *bp = ctx->svc_pods[s][k];
+		uint16_t target = sp->target_port;
+		bool hit = false;
+
+		if (sp->target_name) {
+			const struct np_container_port *cp =
+				np__pod_port(bp, sp->target_name, sp->proto);
+
+			target = cp ? cp->port : 0;
+		}
+		for (y = 0; target && y < bp->pod.nips; y++)
+			if (bp->pod.ips[y].family == family &&
+			    backend_matches(ctx, r, pods, bp, &bp->pod.ips[y],
+					    sp->proto, target))
+				hit = true;
+		any |= hit;
+		all &= hit;
+	}
+	return r->action == NP_CNP_ACCEPT ? any && all : any;
+}
+
+/* The pods of r's selector peers, as a set. */
+static int rule_pod_set(struct np_ctx *ctx, const struct np_cnp_rule *r,
+			struct np_hashmap *set)
+{
+	size_t j, k;
+	int err;
+
+	for (j = 0; j < r->npeers; j++) {
+		const struct np_cnp_peer *p = &r->peers[j];
+		const struct np_obj **pods;
+		size_t npods;
+
+		if (p->kind != NP_CNP_PEER_NAMESPACES &&
+		    p->kind != NP_CNP_PEER_PODS)
+			continue;
+		err = peer_slot_pods(ctx, p, &pods, &npods);
+		for (k = 0; !err && k < npods; k++) {
+			uint64_t h = mix(0x706f64, (uintptr_t)pods[k]);
+			size_t at;
+
+			err = np__hashmap_reserve(set, set->n + 1, 64);
+			if (err)
+				break;
+			at = np__hashmap_probe(set, h, pod_eq, pods[k]);
+			if (!set->slots[at].val)
+				np__hashmap_fill(set, at, h, (void *)pods[k]);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The entries of rule r in dir, built. */
+static int rule_ents_build(struct np_ctx *ctx, struct np_arena *a,
+			   struct rule_ents *e)
+{
+	const struct np_cnp_rule *r = e->r;
+	struct ivs own = { 0 }, peer_ports;
+	struct np_hashmap set = { 0 };
+	size_t j, k, x;
+	int dir = e->dir, err;
+
+	if (dir) {
+		err = np__service_backends(ctx);
+		if (!err)
+			err = rule_ivs(a, r, NULL, &own);
+		if (!err && ctx->nsvcs)
+			err = rule_pod_set(ctx, r, &set);
+		if (err) {
+			np__hashmap_release(&set);
+			return err;
+		}
+	}
+	/* egress: the ClusterIPs of Services by their backends */
+	for (k = 0; dir && k < ctx->nsvcs; k++) {
+		const struct np_service *sv = &ctx->svcs[k]->svc;
+		size_t y;
+
+		for (x = 0; x < sv->nips; x++)
+			for (y = 0; y < sv->nports; y++) {
+				const struct np_service_port *sp =
+					&sv->ports[y];
+				struct np_cidr hc;
+				struct ivs pt;
+
+				if (!svc_hit_set(ctx, r, &set, k, sp,
+						 sv->ips[x].family))
+					continue;
+				pt.v = np__arena_alloc(a, sizeof(*pt.v));
+				host_cidr(&sv->ips[x], &hc);
+				if (!pt.v) {
+					np__hashmap_release(&set);
+					return -ENOMEM;
+				}
+				pt.n = 1;
+				pt.v->lo = pt.v->hi =
+					(uint32_t)sp->proto << 16 | sp->port;
+				if (ents_add(e, &hc, &pt)) {
+					np__hashmap_release(&set);
+					return -ENOMEM;
+				}
+			}
+	}
+	np__hashmap_release(&set);
+	for (j = 0; j < r->npeers; j++) {
+		const struct np_cnp_peer *p = &r->peers[j];
+		const struct np_obj **pods;
+		size_t npods;
+
+		if (p->kind == NP_CNP_PEER_NETWORKS) {
+			for (k = 0; k < p->nnets; k++)
+				if (ents_add(e, &p->nets[k], &own))
+					return -ENOMEM;
+			continue;
+		}
+		/* the selected Nodes' addresses, as hosts */
+		for (k = 0; p->kind == NP_CNP_PEER_NODES && k < ctx->nnodes;
+		     k++) {
+			const struct np_kube_node *kn = &ctx->nodes[k]->node;
+			struct np_cidr hc;
+
+			if (!np__tier_node_selected(p, ctx->nodes[k]))
+				continue;
+			for (x = 0; x < kn->naddrs; x++) {
+				host_cidr(&kn->addrs[x].ip, &hc);
+				if (ents_add(e, &hc, &own))
+					return -ENOMEM;
+			}
+		}
+		if (p->kind != NP_CNP_PEER_NAMESPACES &&
+		    p->kind != NP_CNP_PEER_PODS)
+			continue;
+		err = peer_slot_pods(ctx, p, &pods, &npods);
+		if (err)
+			return err;
+		for (k = 0; k < npods; k++) {
+			const struct np_obj *q = pods[k];
+			struct np_cidr hc;
+
+			peer_ports = own;
+			if (dir && np__cnp_rule_has_named(r)) {
+				err = rule_ivs(a, r, q, &peer_ports);
+				if (err)
+					return err;
+			}
+			for (x = 0; x < q->pod.nips; x++) {
+				host_cidr(&q->pod.ips[x], &hc);
+				if (ents_add(e, &hc, &peer_ports))
+					return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+static void rule_ents_free(struct tier_cache *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->rules.cap; i++) {
+		struct rule_ents *e = tc->rules.slots[i].val;
+
+		if (e) {
+			free(e->cidr);
+			free(e->ports);
+			free(e->uidx);
+		}
+	}
+	np__hashmap_release(&tc->rules);
+	free(tc->uni[0]);
+	free(tc->uni[1]);
+	tc->uni[0] = tc->uni[1] = NULL;
+	tc->nuni[0] = tc->nuni[1] = 0;
+}
+
+/* The entries of rule r in dir, from the cache or built into it. */
+static int rule_ents_get(struct np_ctx *ctx, struct tier_cache *tc,
+			 const struct np_cnp_rule *r, int dir,
+			 const struct rule_ents **out)
+{
+	struct rule_ents key = { .r = r, .dir = dir }, *e;
+	uint64_t h = rule_ents_hash(r, dir);
+	int err;
+
+	e = np__hashmap_get(&tc->rules, h, rule_ents_eq, &key);
+	if (e) {
+		*out = e;
+		return 0;
+	}
+	e = np__arena_zalloc(&tc->arena, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->r = r;
+	e->dir = dir;
+	err = rule_ents_build(ctx, &tc->arena, e);
+	if (!err)
+		err = np__hashmap_add(&tc->rules, h, e, 64);
+	if (err) {
+		free(e->cidr);
+		free(e->ports);
+		return err;
+	}
+	*out = e;
+	return 0;
+}
+
+static int key_ptr_cmp(const void *a, const void *b)
+{
+	const struct np_rs_key *const *x = a, *const *y = b;
+
+	return cidr_sort_cmp(&(*x)->cidr, &(*y)->cidr);
+}
+
+/* An entry of rule `rule` (at: its index there) while the universe sorts. */
+struct uent {
+	struct np_cidr cidr;
+	uint32_t rule, at;
+};
+
+static int uent_cmp(const void *a, const void *b)
+{
+	const struct uent *x = a, *y = b;
+
+	return cidr_sort_cmp(&x->cidr, &y->cidr);
+}
+
+/* e's arrays for its n entries, in the order the universe walk fills. */
+static int ents_alloc(struct rule_ents *e, struct np_cidr **c, struct ivs **p)
+{
+	*c = malloc((e->n + 1) * sizeof(**c));
+	*p = e->dir ? malloc((e->n + 1) * sizeof(**p)) : NULL;
+	e->uidx = malloc((e->n + 1) * sizeof(*e->uidx));
+	if (!*c || (e->dir && !*p) || !e->uidx) {
+		free(*c);
+		free(*p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * The universe of direction dir: every rule's entries of every cluster
+ * policy built, their prefixes sorted, and each rule's entries placed.
+ */
+static int universe(struct np_ctx *ctx, struct tier_cache *tc, int dir)
+{
+	struct rule_ents **all = NULL;
+	struct np_cidr *u = NULL, **nc = NULL;
+	struct ivs **np = NULL;
+	struct uent *v = NULL;
+	size_t i, j, m = 0, nr = 0, k, *pos = NULL;
+	int err = 0;
+
+	if (tc->uni[dir])
+		return 0;
+	for (i = 0; i < tc->ncnps; i++)
+		nr += dir ? tc->cnps[i]->cnp.negress :
+			    tc->cnps[i]->cnp.ningress;
+	all = calloc(nr + 1, sizeof(*all));
+	nc = calloc(nr + 1, sizeof(*nc));
+	np = calloc(nr + 1, sizeof(*np));
+	pos = calloc(nr + 1, sizeof(*pos));
+	if (!all || !nc || !np || !pos) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr = 0;
+	for (i = 0; !err && i < tc->ncnps; i++) {
+		const struct np_cnp *p = &tc->cnps[i]->cnp;
+		size_t n = dir ? p->negress : p->ningress;
+
+		for (j = 0; !err && j < n; j++) {
+			const struct rule_ents *e;
+
+			err = rule_ents_get(
+				ctx, tc, dir ? &p->egress[j] : &p->ingress[j],
+				dir, &e);
+			if (!err) {
+				all[nr++] = (struct rule_ents *)e;
+				m += e->n;
+			}
+		}
+	}
+	if (!err) {
+		v = malloc((m + 2) * sizeof(*v));
+		u = malloc((m + 2) * sizeof(*u));
+		err = v && u ? 0 : -ENOMEM;
+	}
+	for (i = 0; !err && i < nr; i++)
+		err = ents_alloc(all[i], &nc[i], &np[i]);
+	if (err)
+		goto out;
+	/*
+	 * Every entry with its rule, sorted by prefix (and the /0s, rule
+	 * nr: none); walked in that order, each rule's entries come in
+	 * universe order.
+	 */
+	for (i = m = 0; i < nr; i++)
+		for (j = 0; j < all[i]->n; j++, m++) {
+			v[m].cidr = all[i]->cidr[j];
+			v[m].rule = (uint32_t)i;
+			v[m].at = (uint32_t)j;
+		}
+	memset(v + m, 0, 2 * sizeof(*v));
+	v[m].cidr.family = 4;
+	v[m++].rule = (uint32_t)nr;
+	v[m].cidr.family = 6;
+	v[m++].rule = (uint32_t)nr;
+	qsort(v, m, sizeof(*v), uent_cmp);
+	for (i = k = 0; i < m; i++) {
+		struct rule_ents *e;
+		size_t at;
+
+		if (!k || cidr_sort_cmp(&u[k - 1], &v[i].cidr))
+			u[k++] = v[i].cidr;
+		if (v[i].rule == nr)
+			continue;
+		e = all[v[i].rule];
+		at = pos[v[i].rule]++;
+		e->uidx[at] = (uint32_t)(k - 1);
+		nc[v[i].rule][at] = v[i].cidr;
+		if (e->dir)
+			np[v[i].rule][at] = e->ports[v[i].at];
+	}
+	for (i = 0; i < nr; i++) {
+		free(all[i]->cidr);
+		free(all[i]->ports);
+		all[i]->cidr = nc[i];
+		all[i]->ports = np[i];
+		nc[i] = NULL;
+		np[i] = NULL;
+	}
+	tc->uni[dir] = u;
+	tc->nuni[dir] = k;
+	u = NULL;
+out:
+	for (i = 0; nc && np && i < nr; i++) {
+		free(nc[i]);
+		free(np[i]);
+		if (err) {
+			free(all[i]->uidx);
+			all[i]->uidx = NULL;
+		}
+	}
+	free(u);
+	free(v);
+	free(all);
+	free(nc);
+	free(np);
+	free(pos);
+	return err;
+}
+
+/* pieces as a key's contributors, sorted by provenance, in co's arena. */
+static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
+			  struct np_intern *in, struct pbuf *pieces,
+			  struct np_rs_contrib **out)
+{
+	struct np_rs_contrib *ct;
+	struct np_pset ps;
+	size_t j;
+	int err;
+
+	if (pieces->n > 1)
+		qsort(pieces->v, pieces->n, sizeof(*pieces->v), piece_cmp);
+	ct = np__arena_zalloc(&co->arena, (pieces->n + 1) * sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	for (j = 0; j < pieces->n; j++) {
+		err = pset_from_ivs(a, &pieces->v[j].ports, &ps);
+		if (err)
+			return err;
+		ct[j].prov = pieces->v[j].prov;
+		ct[j].ports = np__intern_pset(in, &ps);
+		if (!ct[j].ports)
+			return -ENOMEM;
+	}
+	*out = ct;
+	return 0;
+}
+
+/* d gets the pieces of p too. */
+static int pieces_join(struct pbuf *d, const struct pbuf *p)
+{
+	if (!p->n)
+		return 0;
+	if (NP_GROW(d->v, d->cap, d->n + p->n))
+		return -ENOMEM;
+	memcpy(d->v + d->n, p->v, p->n * sizeof(*p->v));
+	d->n += p->n;
+	return 0;
+}
+
+/* --- the fold ----------------------------------------------------------- */
+
+/* What the fold needs besides the prefix. */
+struct fold {
+	struct np_arena *a; /* scratch */
+	const struct np_frule *tr;
+	size_t n, nadmin;
+	const struct np_rs_core *np; /* the NetworkPolicy core */
+	int dir;
+	/* provenance: rule i is rule_prov0 + i; NP contribution j of the
+	 * NP core is np_prov0 + j; the default is def_prov */
+	uint32_t rule_prov0, np_prov0, def_prov;
+};
+
+/*
+ * A rule that can match at a prefix: its ports there (the union over its
+ * prefixes that contain it). A prefix's list is sorted by rule; it is its
+ * parent's list with its own prefixes' rules merged in.
+ */
+struct act {
+	size_t rule;
+	struct ivs ports;
+};
+
+/*
+ * The NetworkPolicy step at a prefix whose nearest NP key is nk (NULL:
+ * none): when the NP core isolates the direction, u's part it allows is
+ * allowed (pieces by its contributors), the rest denied, and nothing is
+ * left undecided.
+ */
+static int np_step(const struct fold *f, const struct np_rs_key *nk,
+		   struct ivs *u, struct ivs *acc, struct pbuf *pieces)
+{
+	struct ivs npset = { 0 }, m, t;
+	size_t j;
+	int err;
+
+	if (nk) {
+		err = ivs_from_pset(f->a, nk->ports, &npset);
+		if (err)
+			return err;
+	}
+	err = ivs_and(f->a, u, &npset, &m);
+	if (!err)
+		err = ivs_or(f->a, acc, &m, acc);
+	for (j = 0; !err && nk && j < nk->ncontrib; j++) {
+		err = ivs_from_pset(f->a, nk->contrib[j].ports, &t);
+		if (!err)
+			err = ivs_and(f->a, &t, &m, &t);
+		if (!err)
+			err = piece_add(pieces,
+					f->np_prov0 + nk->contrib[j].prov, &t);
+	}
+	u->n = 0;
+	return err;
+}
+
+/*
+ * Rule act->rule on the undecided u: what it decides leaves u (an Accept's
+ * into acc and pieces, a Pass's into pass, a Deny's into denied).
+ */
+static int fold_rule(const struct fold *f, const struct act *act, struct ivs *u,
+		     struct ivs *pass, struct ivs *acc, struct pbuf *pieces,
+		     struct pbuf *denied)
+{
+	uint32_t prov = f->rule_prov0 + (uint32_t)act->rule;
+	struct ivs m;
+	int err;
+
+	err = ivs_and(f->a, u, &act->ports, &m);
+	if (err || !m.n)
+		return err;
+	err = ivs_sub(f->a, u, &m, u);
+	if (err)
+		return err;
+	switch (f->tr[act->rule].action) {
+	case NP_CNP_ACCEPT:
+		err = ivs_or(f->a, acc, &m, acc);
+		if (!err)
+			err = piece_add(pieces, prov, &m);
+		break;
+	case NP_CNP_PASS:
+		err = ivs_or(f->a, pass, &m, pass);
+		break;
+	default:
+		err = piece_add(denied, prov, &m);
+		break;
+	}
+	return err;
+}
+
+/*
+ * The allowed set at a prefix whose matching rules are act (nact, sorted)
+ * and whose nearest NP key is nk, the pieces that allowed it, and the
+ * pieces a Deny rule denied (for verdicts: never in the maps).
+ */
+static int fold_at(const struct fold *f, const struct act *act, size_t nact,
+		   const struct np_rs_key *nk, struct ivs *acc,
+		   struct pbuf *pieces, struct pbuf *denied)
+{
+	struct ivs u = full_ivs, pass = { 0 };
+	size_t j = 0;
+	int err;
+
+	pieces->n = 0;
+	denied->n = 0;
+	*acc = (struct ivs){ 0 };
+	/* Admin */
+	for (; j < nact && act[j].rule < f->nadmin && u.n; j++) {
+		err = fold_rule(f, &act[j], &u, &pass, acc, pieces, denied);
+		if (err)
+			return err;
+	}
+	while (j < nact && act[j].rule < f->nadmin)
+		j++;
+	/* Admin Pass goes on to the NetworkPolicy step */
+	err = ivs_or(f->a, &u, &pass, &u);
+	if (err)
+		return err;
+	pass.n = 0;
+	if (f->np->isolated[f->dir]) {
+		err = np_step(f, nk, &u, acc, pieces);
+		if (err)
+			return err;
+	}
+	/* Baseline */
+	for (; j < nact && u.n; j++) {
+		err = fold_rule(f, &act[j], &u, &pass, acc, pieces, denied);
+		if (err)
+			return err;
+	}
+	/* what is left, or passed by Baseline: the default, allowed */
+	err = ivs_or(f->a, &u, &pass, &u);
+	if (!err)
+		err = ivs_or(f->a, acc, &u, acc);
+	if (!err)
+		err = piece_add(pieces, f->def_prov, &u);
+	return err;
+}
+
+static int act_merge(struct np_arena *a, const struct act *par, size_t npar,
+		     const struct act *own, size_t nown, const struct act **out,
+		     size_t *nout)
+{
+	struct act *v;
+	size_t i = 0, j = 0, n = 0;
+	int err;
+
+	if (!nown) {
+		*out = par;
+		*nout = npar;
+		return 0;
+	}
+	v = np__arena_alloc(a, (npar + nown + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (i < npar || j < nown) {
+		if (j == nown || (i < npar && par[i].rule < own[j].rule)) {
+			v[n++] = par[i++];
+			continue;
+		}
+		if (n && v[n - 1].rule == own[j].rule) {
+			err = ivs_or(a, &v[n - 1].ports, &own[j].ports,
+				     &v[n - 1].ports);
+			if (err)
+				return err;
+		} else if (i < npar && par[i].rule == own[j].rule) {
+			v[n] = par[i++];
+			err = ivs_or(a, &v[n].ports, &own[j].ports,
+				     &v[n].ports);
+			if (err)
+				return err;
+			n++;
+		} else {
+			v[n++] = own[j];
+		}
+		j++;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/*
+ * What a fold at one prefix gave: its key value and contributors (ct) and
+ * the verdicts' contributors (vct: who allowed and who denied), the same
+ * for every prefix with the same matching rules (and ports) and the same
+ * nearest NP key, which host prefixes of one kind of peer share.
+ */
+struct memo {
+	const struct act *act;
+	size_t nact;
+	const struct np_rs_key *nk;
+	const struct np_pset *val;
+	struct np_rs_contrib *ct, *vct;
+	uint32_t nct, nvct;
+};
+
+struct memo_key {
+	const struct act *act;
+	size_t nact;
+	const struct np_rs_key *nk;
+};
+
+/* Keys with the same ports and contributors fold alike. */
+static bool nk_same(const struct np_rs_key *x, const struct np_rs_key *y)
+{
+	if (!x || !y)
+		return x == y;
+	return x->ports == y->ports && x->contrib == y->contrib &&
+	       x->ncontrib == y->ncontrib;
+}
+
+/* By content: merged lists of one rule are new arrays of the same ports. */
+static bool memo_eq(const void *val, const void *key)
+{
+	const struct memo *m = val;
+	const struct memo_key *k = key;
+	size_t i;
+
+	if (!nk_same(m->nk, k->nk) || m->nact != k->nact)
+		return false;
+	for (i = 0; i < k->nact; i++) {
+		const struct act *x = &m->act[i], *y = &k->act[i];
+
+		if (x->rule != y->rule || x->ports.n != y->ports.n ||
+		    (x->ports.v != y->ports.v &&
+		     memcmp(x->ports.v, y->ports.v,
+			    y->ports.n * sizeof(*y->ports.v))))
+			return false;
+	}
+	return true;
+}
+
+static uint64_t memo_hash(const struct memo_key *k)
+{
+	uint64_t h = 0x6d656d6f;
+	size_t i, j;
+
+	if (k->nk) {
+		h = mix(h, (uintptr_t)k->nk->ports);
+		h = mix(h, (uintptr_t)k->nk->contrib);
+		h = mix(h, k->nk->ncontrib);
+	}
+	for (i = 0; i < k->nact; i++) {
+		const struct ivs *p = &k->act[i].ports;
+
+		h = mix(h, (uint64_t)k->act[i].rule << 32 | p->n);
+		for (j = 0; j < p->n; j++)
+			h = mix(h, (uint64_t)p->v[j].lo << 32 | p->v[j].hi);
+	}
+	return h;
+}
+
+/* The fold at a prefix, remembered. */
+static int fold_memo(struct fold *f, struct np_hashmap *memos,
+		     struct np_rs_core *co, struct np_intern *in,
+		     struct pbuf *pieces, struct pbuf *denied,
+		     const struct memo_key *k, const struct memo **out)
+{
+	uint64_t h = memo_hash(k);
+	struct memo *m;
+	struct np_pset ps;
+	struct ivs acc;
+	int err;
+
+	m = np__hashmap_get(memos, h, memo_eq, k);
+	if (m) {
+		*out = m;
+		return 0;
+	}
+	err = fold_at(f, k->act, k->nact, k->nk, &acc, pieces, denied);
+	if (!err)
+		err = pset_from_ivs(f->a, &acc, &ps);
+	if (err)
+		return err;
+	m = np__arena_zalloc(f->a, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->act = k->act;
+	m->nact = k->nact;
+	m->nk = k->nk;
+	m->val = np__intern_pset(in, &ps);
+	if (!m->val)
+		return -ENOMEM;
+	/* the key's, then every prefix's: who allowed and who denied */
+	err = pieces_contrib(f->a, co, in, pieces, &m->ct);
+	if (!err)
+		err = pieces_join(denied, pieces);
+	if (!err)
+		err = pieces_contrib(f->a, co, in, denied, &m->vct);
+	if (err)
+		return err;
+	m->nct = (uint32_t)pieces->n;
+	m->nvct = (uint32_t)denied->n;
+	if (np__hashmap_add(memos, h, m, 64))
+		return -ENOMEM;
+	*out = m;
+	return 0;
+}
+
+/*
+ * The rules' own entries at each prefix of the universe, by counting: own
+ * (sorted by prefix, then rule) and where each prefix's run starts (start,
+ * nu + 1 of them).
+ */
+static int own_entries(struct np_ctx *ctx, struct tier_cache *tc,
+		       struct np_arena *a, const struct np_obj *pod, int dir,
+		       const struct np_trule *tr, size_t n)
+{
+	size_t nu = tc->nuni[dir], i, k, m = 0;
+	const struct rule_ents *e;
+	uint32_t *st;
+	struct act *v;
+	struct ivs mine;
+	int err;
+
+	if (NP_GROW(tc->start, tc->startcap, nu + 2))
+		return -ENOMEM;
+	st = tc->start;
+	memset(st, 0, (nu + 2) * sizeof(*st));
+	for (i = 0; i < n; i++) {
+		err = rule_ents_get(ctx, tc, tr[i].r, dir, &e);
+		if (err)
+			return err;
+		for (k = 0; k < e->n; k++)
+			st[e->uidx[k] + 2]++;
+		m += e->n;
+	}
+	/* st[u + 1]: where u's run starts, moved to its end as it fills */
+	for (i = 1; i <= nu; i++)
+		st[i + 1] += st[i];
+	if (NP_GROW(tc->own, tc->owncap, m + 1))
+		return -ENOMEM;
+	v = tc->own;
+	/* rule by rule: each prefix's run comes sorted by rule */
+	for (i = 0; i < n; i++) {
+		err = rule_ents_get(ctx, tc, tr[i].r, dir, &e);
+		/* ingress: the rule's ports, named ones on the pod */
+		if (!err && !dir)
+			err = rule_ivs(a, tr[i].r, pod, &mine);
+		if (err)
+			return err;
+		for (k = 0; k < e->n; k++) {
+			struct act *x = &v[st[e->uidx[k] + 1]++];
+
+			x->rule = i;
+			x->ports = dir ? e->ports[k] : mine;
+		}
+	}
+	/* now st[u] .. st[u + 1]: u's run */
+	return 0;
+}
+
+/*
+ * The walk's shortcut to a memo: the parent's memo, the prefix's own
+ * entries (by content) and its nearest NP key (by content).
+ */
+struct link {
+	const struct memo *par;
+	const struct act *own;
+	size_t nown;
+	const struct np_rs_key *nk;
+	const struct memo *m;
+};
+
+/* By pointer: the own entries' ports are the rules' (shared) arrays. */
+static bool link_eq(const void *val, const void *key)
+{
+	const struct link *l = val, *k = key;
+	size_t i;
+
+	if (l->par != k->par || l->nown != k->nown || !nk_same(l->nk, k->nk))
+		return false;
+	for (i = 0; i < k->nown; i++)
+		if (l->own[i].rule != k->own[i].rule ||
+		    l->own[i].ports.v != k->own[i].ports.v ||
+		    l->own[i].ports.n != k->own[i].ports.n)
+			return false;
+	return true;
+}
+
+static uint64_t link_hash(const struct link *k)
+{
+	uint64_t h = mix(0x6c696e6b, (uintptr_t)k->par);
+	size_t i;
+
+	if (k->nk) {
+		h = mix(h, (uintptr_t)k->nk->ports);
+		h = mix(h, (uintptr_t)k->nk->contrib);
+	}
+	for (i = 0; i < k->nown; i++) {
+		h = mix(h, k->own[i].rule);
+		h = mix(h, (uintptr_t)k->own[i].ports.v);
+	}
+	return h;
+}
+
+/* np__cidr_contains(), inline: the walk asks it twice a prefix. */
+static inline bool contains(const struct np_cidr *outer,
+			    const struct np_cidr *in)
+{
+	uint64_t x;
+	unsigned int len = outer->len;
+
+	if (outer->family != in->family || len > in->len)
+		return false;
+	if (!len)
+		return true;
+	x = np__be64(outer->addr) ^ np__be64(in->addr);
+	if (len <= 64)
+		return !(x >> (64 - len));
+	if (x)
+		return false;
+	x = np__be64(outer->addr + 8) ^ np__be64(in->addr + 8);
+	return !(x >> (128 - len));
+}
+
+/* A prefix on the walk's stack: what its descendants inherit. */
+struct frame {
+	const struct np_cidr *cidr;
+	const struct memo *m;
+	const struct np_pset *val;
+	const struct act *act;
+	size_t nact;
+	const struct np_rs_key *nk; /* the nearest NP key, or NULL */
+};
+
+/*
+ * The keys of direction dir of core co (a share: tier_cache shares), with
+ * provenance as fold_new() lays it out (prov: rule_prov0, np_prov0,
+ * def_prov of struct fold).
+ */
+
+/*
+ * A direction's prefixes, sorted (a prefix before those it contains, /0 of
+ * both families among them), and the rules' own entries at each: those of
+ * uni[u] are own[start[u] .. start[u + 1]), sorted by rule.
+ */
+struct walk {
+	const struct np_cidr *uni;
+	size_t nu;
+	const uint32_t *start;
+	const struct act *own;
+};
+
+/*
+ * The keys and verdict keys of direction f->dir of core co: the prefixes
+ * of w that have own entries (and the /0s) and the NP keys, walked in
+ * order with a stack; each folds through the memo.
+ */
+static int fold_walk(struct fold *f, const struct walk *w,
+		     struct np_rs_core *co, struct np_intern *in)
+{
+	struct pbuf pieces = { 0 }, denied = { 0 };
+	struct np_hashmap memos = { 0 }, links = { 0 };
+	struct frame stack[130];
+	const struct np_rs_key **npk = NULL;
+	struct np_rs_key *keys = NULL, *vkeys = NULL;
+	const struct np_rs_core *np = f->np;
+	struct np_arena *a = f->a;
+	int dir = f->dir, err;
+	size_t i, j, nkeys = 0, nvkeys = 0, sp = 0, ui = 0, ke = 0;
+	size_t nu = w->nu, nnp = np->nkeys[dir], kcap;
+
+	/*
+	 * The prefixes: the universe's that have entries of these rules
+	 * (and the /0s), and the NP keys', walked in order (a prefix before
+	 * those it contains) with the NP keys in the same order.
+	 */
+	npk = np__arena_zalloc(a, (nnp + 1) * sizeof(*npk));
+	kcap = 2 + nnp;
+	for (i = 0; i < nu; i++)
+		kcap += w->start[i + 1] != w->start[i];
+	keys = np__arena_alloc(a, kcap * sizeof(*keys));
+	vkeys = np__arena_alloc(a, kcap * sizeof(*vkeys));
+	if (!npk || !keys || !vkeys)
+		goto nomem;
+	for (j = 0; j < nnp; j++)
+		npk[j] = &np->keys[dir][j];
+	if (nnp)
+		qsort(npk, nnp, sizeof(*npk), key_ptr_cmp);
+	for (;;) {
+		const struct np_cidr *pre;
+		const struct frame *par;
+		const struct memo *m;
+		struct memo_key mk;
+		struct link lk, *l;
+		struct frame fr = { 0 };
+		size_t o0 = 0, o1 = 0;
+		uint64_t h;
+		int c;
+
+		/* the next prefix of either list */
+		while (ui < nu && w->start[ui + 1] == w->start[ui] &&
+		       w->uni[ui].len)
+			ui++;
+		if (ui == nu && ke == nnp)
+			break;
+		if (ui == nu)
+			c = 1;
+		else if (ke == nnp)
+			c = -1;
+		else
+			c = cidr_sort_cmp(&w->uni[ui], &npk[ke]->cidr);
+		pre = c <= 0 ? &w->uni[ui] : &npk[ke]->cidr;
+		/* the nearest containing prefix: its value, else the miss */
+		while (sp && !contains(stack[sp - 1].cidr, pre))
+			sp--;
+		par = sp ? &stack[sp - 1] : NULL;
+		fr.cidr = pre;
+		fr.nk = par ? par->nk : NULL;
+		if (c <= 0) {
+			o0 = w->start[ui];
+			o1 = w->start[ui + 1];
+			ui++;
+		}
+		if (c >= 0)
+			fr.nk = npk[ke++];
+		lk.par = par ? par->m : NULL;
+		lk.own = w->own + o0;
+		lk.nown = o1 - o0;
+		lk.nk = fr.nk;
+		h = link_hash(&lk);
+		l = np__hashmap_get(&links, h, link_eq, &lk);
+		if (l) {
+			m = l->m;
+		} else {
+			err = act_merge(a, par ? par->act : NULL,
+					par ? par->nact : 0, lk.own, lk.nown,
+					&mk.act, &mk.nact);
+			mk.nk = fr.nk;
+			if (!err)
+				err = fold_memo(f, &memos, co, in, &pieces,
+						&denied, &mk, &m);
+			l = err ? NULL : np__arena_alloc(a, sizeof(*l));
+			if (!err && !l)
+				err = -ENOMEM;
+			if (!err) {
+				*l = lk;
+				l->m = m;
+				err = np__hashmap_add(&links, h, l, 64);
+			}
+			if (err)
+				goto out;
+		}
+		fr.m = m;
+		fr.act = m->act;
+		fr.nact = m->nact;
+		fr.val = m->val;
+		if (sp < sizeof(stack) / sizeof(stack[0]))
+			stack[sp++] = fr;
+		/* every prefix, with who allowed and who denied what */
+		vkeys[nvkeys].cidr = *pre;
+		vkeys[nvkeys].ports = NULL;
+		vkeys[nvkeys].contrib = m->vct;
+		vkeys[nvkeys].ncontrib = m->nvct;
+		nvkeys++;
+		/* equal to where a lookup falls back: no key */
+		if (par ? par->val == fr.val || np__pset_eq(par->val, fr.val) :
+			  !fr.val->all && !fr.val->n)
+			continue;
+		keys[nkeys].cidr = *pre;
+		keys[nkeys].ports = fr.val;
+		keys[nkeys].contrib = m->ct;
+		keys[nkeys].ncontrib = m->nct;
+		nkeys++;
+	}
+	/* the keys, exactly as many */
+	co->keys[dir] =
+		np__arena_alloc(&co->arena, (nkeys + 1) * sizeof(*keys));
+	co->vkeys[dir] =
+		np__arena_alloc(&co->arena, (nvkeys + 1) * sizeof(*vkeys));
+	if (!co->keys[dir] || !co->vkeys[dir])
+		goto nomem;
+	if (nkeys)
+		memcpy(co->keys[dir], keys, nkeys * sizeof(*keys));
+	if (nvkeys)
+		memcpy(co->vkeys[dir], vkeys, nvkeys * sizeof(*vkeys));
+	keys = co->keys[dir];
+	co->nkeys[dir] = nkeys;
+	co->nvkeys[dir] = nvkeys;
+	co->isolated[dir] = true;
+	/* only /0 keys that allow everything: not isolated at all */
+	for (i = 0; i < nkeys; i++)
+		if (keys[i].cidr.len || !keys[i].ports->all)
+			break;
+	if (i == nkeys && nkeys == 2) {
+		co->isolated[dir] = false;
+		co->nkeys[dir] = 0;
+	}
+	err = 0;
+	goto out;
+nomem:
+	err = -ENOMEM;
+out:
+	np__hashmap_release(&links);
+	np__hashmap_release(&memos);
+	free(pieces.v);
+	free(denied.v);
+	return err;
+}
+
+static void fold_init(struct fold *f, struct np_arena *a,
+		      const struct np_frule *fr, size_t n,
+		      const struct np_rs_core *np, int dir,
+		      const uint32_t prov[3])
+{
+	memset(f, 0, sizeof(*f));
+	f->a = a;
+	f->tr = fr;
+	f->n = n;
+	for (f->nadmin = 0; f->nadmin < n; f->nadmin++)
+		if (fr[f->nadmin].tier != NP_CNP_TIER_ADMIN)
+			break;
+	f->np = np;
+	f->dir = dir;
+	f->rule_prov0 = prov[0];
+	f->np_prov0 = prov[1];
+	f->def_prov = prov[2];
+}
+
+/*
+ * The keys of direction dir of core co (a share: tier_cache shares) from
+ * the cluster policies' rules tr (fr: the same as the fold sees them),
+ * with provenance as prov_layout() lays it out (prov: rule_prov0,
+ * np_prov0, def_prov of struct fold).
+ */
+static int fold_dir(struct np_ctx *ctx, struct tier_cache *tc,
+		    const struct np_obj *pod, const struct np_rs_core *np,
+		    int dir, const struct np_trule *tr,
+		    const struct np_frule *fr, size_t n, const uint32_t prov[3],
+		    struct np_rs_core *co, struct np_intern *in,
+		    struct np_arena *a)
+{
+	struct fold f;
+	struct walk w;
+	int err;
+
+	err = universe(ctx, tc, dir);
+	if (!err)
+		err = own_entries(ctx, tc, a, pod, dir, tr, n);
+	if (err)
+		return err;
+	w.uni = tc->uni[dir];
+	w.nu = tc->nuni[dir];
+	w.start = tc->start;
+	w.own = tc->own;
+	fold_init(&f, a, fr, n, np, dir, prov);
+	return fold_walk(&f, &w, co, in);
+}
+
+static int uent_rule_cmp(const void *a, const void *b)
+{
+	const struct uent *x = a, *y = b;
+	int r = cidr_sort_cmp(&x->cidr, &y->cidr);
+
+	if (r)
+		return r;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/*
+ * The same from a source's entries (ClusterPolicyEndpoints): its own
+ * universe, sorted here.
+ */
+static int fold_dir_src(const struct np_fsrc *src, const struct np_rs_core *np,
+			int dir, const uint32_t prov[3], struct np_rs_core *co,
+			struct np_intern *in, struct np_arena *a)
+{
+	struct np_cidr *uni;
+	struct uent *v;
+	struct act *own;
+	uint32_t *start;
+	struct fold f;
+	struct walk w;
+	size_t i, m = src->ne, k, o = 0;
+
+	v = np__arena_alloc(a, (m + 2) * sizeof(*v));
+	uni = np__arena_alloc(a, (m + 2) * sizeof(*uni));
+	start = np__arena_alloc(a, (m + 3) * sizeof(*start));
+	own = np__arena_alloc(a, (m + 1) * sizeof(*own));
+	if (!v || !uni || !start || !own)
+		return -ENOMEM;
+	for (i = 0; i < m; i++) {
+		v[i].cidr = src->e[i].cidr;
+		v[i].rule = (uint32_t)src->e[i].rule;
+		v[i].at = (uint32_t)i;
+	}
+	memset(v + m, 0, 2 * sizeof(*v));
+	v[m].cidr.family = 4;
+	v[m++].rule = UINT32_MAX;
+	v[m].cidr.family = 6;
+	v[m++].rule = UINT32_MAX;
+	qsort(v, m, sizeof(*v), uent_rule_cmp);
+	for (i = k = 0; i < m; i++) {
+		const struct np_tent *t;
+
+		if (!k || cidr_sort_cmp(&uni[k - 1], &v[i].cidr)) {
+			start[k] = (uint32_t)o;
+			uni[k++] = v[i].cidr;
+		}
+		if (v[i].rule == UINT32_MAX)
+			continue;
+		t = &src->e[v[i].at];
+		own[o].rule = t->rule;
+		own[o].ports.v = (struct np_tiv *)t->iv;
+		own[o].ports.n = t->niv;
+		o++;
+	}
+	start[k] = (uint32_t)o;
+	w.uni = uni;
+	w.nu = k;
+	w.start = start;
+	w.own = own;
+	fold_init(&f, a, src->r, src->n, np, dir, prov);
+	return fold_walk(&f, &w, co, in);
+}
+
+/* A folded core, by its inputs. */
+struct fold_ent {
+	struct np_rs_core *np; /* the NetworkPolicy core (a reference) */
+	struct np_rs_core *core; /* the fold (a reference) */
+	const struct np_obj **sel; /* the cluster policies selecting */
+	size_t nsel;
+	/* with ingress named ports: the pod's container ports */
+	const struct np_container_port *ports;
+	size_t nports;
+	bool named;
+};
+
+static bool fold_ent_eq(const void *val, const void *key)
+{
+	const struct fold_ent *e = val, *k = key;
+	size_t i;
+
+	if (e->np != k->np || e->nsel != k->nsel || e->named != k->named ||
+	    memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)))
+		return false;
+	if (!k->named)
+		return true;
+	if (e->nports != k->nports)
+		return false;
+	for (i = 0; i < k->nports; i++) {
+		const struct np_container_port *x = &e->ports[i],
+					       *y = &k->ports[i];
+
+		if (x->proto != y->proto || x->port != y->port ||
+		    !x->name != !y->name ||
+		    (x->name && strcmp(x->name, y->name)))
+			return false;
+	}
+	return true;
+}
+
+static uint64_t fold_ent_hash(const struct fold_ent *k)
+{
+	uint64_t h = np__hash_fast(&k->np, sizeof(k->np), 0x666f6c64);
+	size_t i;
+
+	h = np__hash_fast(k->sel, k->nsel * sizeof(*k->sel), h);
+	for (i = 0; k->named && i < k->nports; i++) {
+		const struct np_container_port *p = &k->ports[i];
+		uint32_t pp = (uint32_t)p->proto << 16 | p->port;
+
+		h = np__hash_fast(&pp, sizeof(pp), h);
+		if (p->name)
+			h = np__hash_fast(p->name, strlen(p->name), h);
+	}
+	return h;
+}
+
+static void fold_cache_clear(struct tier_cache *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->folds.cap; i++) {
+		struct fold_ent *e = tc->folds.slots[i].val;
+
+		if (!e)
+			continue;
+		np__core_put(e->np);
+		np__core_put(e->core);
+		free(e);
+	}
+	np__hashmap_release(&tc->folds);
+	tc->bytes = 0;
+}
+
+/*
+ * Remember core as the fold of key's inputs. Bounded like the core cache:
+ * past NP_CORE_CACHE bytes, or 65536 slots, it starts over.
+ */
+static void fold_cache_add(struct tier_cache *tc, const struct fold_ent *key,
+			   uint64_t h, struct np_rs_core *core)
+{
+	struct fold_ent *e;
+
+	if (tc->bytes + core->arena.used > NP_CORE_CACHE ||
+	    (tc->folds.n + 1 > tc->folds.cap / 2 && tc->folds.cap * 2 > 65536))
+		fold_cache_clear(tc);
+	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	if (!e)
+		return;
+	*e = *key;
+	e->sel = (const struct np_obj **)(e + 1);
+	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	if (np__hashmap_add(&tc->folds, h, e, 64)) {
+		free(e);
+		return;
+	}
+	__atomic_add_fetch(&e->np->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&core->refs, 1, __ATOMIC_RELAXED);
+	e->core = core;
+	tc->bytes += core->arena.used;
+}
+
+/* Whether an ingress rule of the cluster policies sel has a named port. */
+static bool sel_named(const struct np_obj *const *sel, size_t nsel)
+{
+	size_t i, j;
+
+	for (i = 0; i < nsel; i++)
+		for (j = 0; j < sel[i]->cnp.ningress; j++)
+			if (np__cnp_rule_has_named(&sel[i]->cnp.ingress[j]))
+				return true;
+	return false;
+}
+
+/* Whether NP cores x and y give direction d's fold the same input. */
+static bool np_dir_eq(const struct np_rs_core *x, const struct np_rs_core *y,
+		      int d)
+{
+	size_t i, j;
+
+	if (x == y)
+		return true;
+	if (x->isolated[d] != y->isolated[d] || x->nkeys[d] != y->nkeys[d] ||
+	    x->nprov != y->nprov)
+		return false;
+	for (i = 0; i < x->nkeys[d]; i++) {
+		const struct np_rs_key *p = &x->keys[d][i], *q = &y->keys[d][i];
+
+		if (cidr_sort_cmp(&p->cidr, &q->cidr) ||
+		    p->ncontrib != q->ncontrib ||
+		    !np__pset_eq(p->ports, q->ports))
+			return false;
+		for (j = 0; j < p->ncontrib; j++)
+			if (p->contrib[j].prov != q->contrib[j].prov ||
+			    !np__pset_eq(p->contrib[j].ports,
+					 q->contrib[j].ports))
+				return false;
+	}
+	return true;
+}
+
+static uint64_t np_dir_hash(const struct np_rs_core *x, int d)
+{
+	uint64_t h = mix(mix(0x6e70, x->isolated[d]), x->nprov);
+	size_t i;
+
+	h = mix(h, x->nkeys[d]);
+	for (i = 0; i < x->nkeys[d]; i++) {
+		const struct np_rs_key *k = &x->keys[d][i];
+		uint64_t a[2];
+
+		memcpy(a, k->cidr.addr, sizeof(a));
+		h = mix(mix(mix(h, a[0]), a[1]),
+			(uint64_t)k->cidr.len << 32 | k->ncontrib);
+		h = mix(h, (uint64_t)k->ports->n << 1 | k->ports->all);
+	}
+	return h;
+}
+
+/*
+ * One direction's fold, shared by the cores of pods with the same inputs
+ * there: the selecting cluster policies, the NP keys of that direction
+ * (by content), and for ingress with a named port the pod's ports.
+ */
+struct share_ent {
+	const struct np_obj **sel;
+	size_t nsel;
+	int dir;
+	struct np_rs_core *np; /* a reference: compared by content */
+	const struct np_container_port *ports;
+	size_t nports;
+	bool named;
+	struct np_rs_core *sh; /* a reference */
+};
+
+static bool ports_eq(const struct np_container_port *x,
+		     const struct np_container_port *y, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (x[i].proto != y[i].proto || x[i].port != y[i].port ||
+		    !x[i].name != !y[i].name ||
+		    (x[i].name && strcmp(x[i].name, y[i].name)))
+			return false;
+	return true;
+}
+
+static bool share_eq(const void *val, const void *key)
+{
+	const struct share_ent *e = val, *k = key;
+
+	return e->dir == k->dir && e->nsel == k->nsel && e->named == k->named &&
+	       !memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) &&
+	       (!k->named || (e->nports == k->nports &&
+			      ports_eq(e->ports, k->ports, k->nports))) &&
+	       np_dir_eq(e->np, k->np, k->dir);
+}
+
+static uint64_t share_hash(const struct share_ent *k)
+{
+	uint64_t h = mix(np_dir_hash(k->np, k->dir), (uint64_t)k->dir);
+	size_t i;
+
+	for (i = 0; i < k->nsel; i++)
+		h = mix(h, (uintptr_t)k->sel[i]);
+	for (i = 0; k->named && i < k->nports; i++)
+		h = mix(h,
+			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
+	return h;
+}
+
+static void share_cache_clear(struct tier_cache *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->shares.cap; i++) {
+		struct share_ent *e = tc->shares.slots[i].val;
+
+		if (!e)
+			continue;
+		np__core_put(e->np);
+		np__core_put(e->sh);
+		free(e);
+	}
+	np__hashmap_release(&tc->shares);
+	for (i = 0; i < tc->canon.cap; i++)
+		free(tc->canon.slots[i].val);
+	np__hashmap_release(&tc->canon);
+	for (i = 0; i < tc->pairs.cap; i++)
+		free(tc->pairs.slots[i].val);
+	np__hashmap_release(&tc->pairs);
+	tc->share_bytes = 0;
+}
+
+/*
+ * Remember sh as the fold of key's inputs, bounded as the fold cache
+ * (bytes: sh's, 0 when the cache holds it already).
+ */
+static bool share_cache_add(struct tier_cache *tc, const struct share_ent *key,
+			    uint64_t h, struct np_rs_core *sh, size_t bytes)
+{
+	struct share_ent *e;
+
+	if (tc->share_bytes + bytes > NP_CORE_CACHE || tc->shares.n >= 32768)
+		return false;
+	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	if (!e)
+		return false;
+	*e = *key;
+	e->sel = (const struct np_obj **)(e + 1);
+	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	if (np__hashmap_add(&tc->shares, h, e, 64)) {
+		free(e);
+		return false;
+	}
+	__atomic_add_fetch(&e->np->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	e->sh = sh;
+	tc->share_bytes += bytes;
+	return true;
+}
+
+/* A core's hash by its two shares (both cached: their addresses hold). */
+struct pair_ent {
+	const struct np_rs_core *sh[2];
+	uint64_t hash;
+};
+
+static bool pair_eq(const void *val, const void *key)
+{
+	const struct pair_ent *e = val, *k = key;
+
+	return e->sh[0] == k->sh[0] && e->sh[1] == k->sh[1];
+}
+
+/*
+ * Shares by content: folds of different inputs often give the same keys
+ * (an Admin rule that decides everything the NetworkPolicies differ in);
+ * one copy of them, and their pairs' hashes computed once.
+ */
+struct canon_ent {
+	struct np_rs_core *sh; /* a share in the cache (it holds it) */
+	int dir;
+};
+
+/* Whether key arrays p and q (n each) are equal, contributors too. */
+static bool key_array_eq(const struct np_rs_key *p, const struct np_rs_key *q,
+			 size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++, p++, q++) {
+		if (cidr_sort_cmp(&p->cidr, &q->cidr) ||
+		    p->ncontrib != q->ncontrib ||
+		    (p->ports != q->ports &&
+		     (!p->ports || !q->ports ||
+		      !np__pset_eq(p->ports, q->ports))))
+			return false;
+		if (p->contrib == q->contrib)
+			continue;
+		for (j = 0; j < p->ncontrib; j++)
+			if (p->contrib[j].prov != q->contrib[j].prov ||
+			    !np__pset_eq(p->contrib[j].ports,
+					 q->contrib[j].ports))
+				return false;
+	}
+	return true;
+}
+
+/* The keys and the verdict keys (exact attribution) of direction d. */
+static bool keys_eq(const struct np_rs_core *x, const struct np_rs_core *y,
+		    int d)
+{
+	return x->isolated[d] == y->isolated[d] && x->nkeys[d] == y->nkeys[d] &&
+	       x->nvkeys[d] == y->nvkeys[d] &&
+	       key_array_eq(x->keys[d], y->keys[d], x->nkeys[d]) &&
+	       key_array_eq(x->vkeys[d], y->vkeys[d], x->nvkeys[d]);
+}
+
+static bool canon_eq(const void *val, const void *key)
+{
+	const struct canon_ent *e = val, *k = key;
+
+	return e->dir == k->dir && keys_eq(e->sh, k->sh, k->dir);
+}
+
+static uint64_t canon_hash(const struct np_rs_core *sh, int d)
+{
+	uint64_t h = mix(mix(0x63616e6f, (uint64_t)d), sh->isolated[d]);
+	size_t i, j;
+
+	h = mix(mix(h, sh->nkeys[d]), sh->nvkeys[d]);
+	for (i = 0; i < sh->nvkeys[d]; i++)
+		h = mix(h, sh->vkeys[d][i].ncontrib);
+	for (i = 0; i < sh->nkeys[d]; i++) {
+		const struct np_rs_key *k = &sh->keys[d][i];
+		uint64_t a[2];
+
+		memcpy(a, k->cidr.addr, sizeof(a));
+		h = mix(mix(mix(h, a[0]), a[1]),
+			(uint64_t)k->cidr.len << 32 | k->ncontrib);
+		h = mix(h, (uint64_t)k->ports->n << 1 | k->ports->all);
+		for (j = 0; j < k->ports->n; j++)
+			h = mix(h,
+				(uint64_t)k->ports->r[j].proto << 40 |
+					(uint64_t)k->ports->r[j].xproto << 32 |
+					(uint64_t)k->ports->r[j].lo << 16 |
+					k->ports->r[j].hi);
+	}
+	return h;
+}
+
+/* The share with sh's content in the cache (a reference), or NULL. */
+static struct np_rs_core *canon_find(struct tier_cache *tc,
+				     struct np_rs_core *sh, int d, uint64_t h)
+{
+	struct canon_ent k = { sh, d }, *e;
+
+	e = np__hashmap_get(&tc->canon, h, canon_eq, &k);
+	if (!e)
+		return NULL;
+	__atomic_add_fetch(&e->sh->refs, 1, __ATOMIC_RELAXED);
+	return e->sh;
+}
+
+/* sh, which the cache holds, as the share of its content. */
+static void canon_add(struct tier_cache *tc, struct np_rs_core *sh, int d,
+		      uint64_t h)
+{
+	struct canon_ent *e = malloc(sizeof(*e));
+
+	if (!e)
+		return;
+	e->sh = sh;
+	e->dir = d;
+	if (np__hashmap_add(&tc->canon, h, e, 64))
+		free(e);
+}
+
+/* Direction d's fold for pod: a share from the cache, or built. */
+static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
+		     const struct np_obj *pod, const struct np_rs_core *np,
+		     const struct np_obj **sel, size_t nsel, int d,
+		     const struct np_trule *tr, const struct np_frule *fr,
+		     size_t n, const uint32_t prov[3], struct np_rs_core **out,
+		     bool *cached)
+{
+	struct np_arena arena = { 0 }, scratch = { 0 };
+	struct share_ent key = { 0 }, *hit;
+	struct np_intern in = { 0 };
+	struct np_rs_core *sh, *canon;
+	uint64_t h, ch;
+	int err;
+
+	key.sel = sel;
+	key.nsel = nsel;
+	key.dir = d;
+	key.np = (struct np_rs_core *)np;
+	key.named = !d && sel_named(sel, nsel);
+	key.ports = pod->pod.ports;
+	key.nports = pod->pod.nports;
+	h = share_hash(&key);
+	hit = np__hashmap_get(&tc->shares, h, share_eq, &key);
+	if (hit) {
+		__atomic_add_fetch(&hit->sh->refs, 1, __ATOMIC_RELAXED);
+		*out = hit->sh;
+		*cached = true;
+		return 0;
+	}
+	sh = np__arena_zalloc(&arena, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	sh->arena = arena;
+	sh->refs = 1;
+	in.a = &sh->arena;
+	err = fold_dir(ctx, tc, pod, np, d, tr, fr, n, prov, sh, &in, &scratch);
+	np__intern_release(&in);
+	np__arena_release(&scratch);
+	if (err) {
+		np__core_put(sh);
+		return err;
+	}
+	/* a copy of a cached share's keys: that share instead */
+	ch = canon_hash(sh, d);
+	canon = canon_find(tc, sh, d, ch);
+	if (canon) {
+		np__core_put(sh);
+		sh = canon;
+		*cached = share_cache_add(tc, &key, h, sh, 0);
+	} else {
+		*cached = share_cache_add(tc, &key, h, sh, sh->arena.used);
+		if (*cached)
+			canon_add(tc, sh, d, ch);
+	}
+	*out = sh;
+	return 0;
+}
+
+/*
+ * Core co's provenance: the rules fr[0] of ingress, fr[1] of egress, the
+ * NP core's, the default. prov[d]: rule_prov0, np_prov0 and def_prov of
+ * direction d's fold.
+ */
+static int prov_layout(struct np_rs_core *co,
+		       const struct np_frule *const fr[2], const size_t n[2],
+		       const struct np_rs_core *np, uint32_t prov[2][3])
+{
+	size_t i, m;
+	int d;
+
+	co->nprov = n[0] + n[1] + np->nprov + 1;
+	co->prov = np__arena_zalloc(&co->arena, co->nprov * sizeof(*co->prov));
+	if (!co->prov)
+		return -ENOMEM;
+	for (d = m = 0; d < 2; d++)
+		for (i = 0; i < n[d]; i++, m++) {
+			struct np_prov *p = &co->prov[m];
+
+			p->pol_ns = "";
+			p->pol_name =
+				np__arena_strdup(&co->arena, fr[d][i].pol);
+			p->rule = fr[d][i].rule;
+			p->tier = fr[d][i].tier == NP_CNP_TIER_ADMIN ?
+					  NP_TIER_ADMIN :
+					  NP_TIER_BASELINE;
+			if (!p->pol_name)
+				return -ENOMEM;
+		}
+	for (i = 0; i < np->nprov; i++, m++) {
+		struct np_prov *p = &co->prov[m];
+
+		*p = np->prov[i];
+		p->pol_ns = p->pol_ns ?
+				    np__arena_strdup(&co->arena, p->pol_ns) :
+				    NULL;
+		p->pol_name = np__arena_strdup(&co->arena, p->pol_name);
+		if (!p->pol_name || (np->prov[i].pol_ns && !p->pol_ns))
+			return -ENOMEM;
+	}
+	co->prov[m].pol_ns = "";
+	co->prov[m].pol_name = "default";
+	co->prov[m].rule = -1;
+	co->prov[m].tier = NP_TIER_DEFAULT;
+	for (d = 0; d < 2; d++) {
+		prov[d][0] = d ? (uint32_t)n[0] : 0;
+		prov[d][1] = (uint32_t)(n[0] + n[1]);
+		prov[d][2] = (uint32_t)m;
+	}
+	return 0;
+}
+
+/* The rules tr as the fold sees them (malloc'd). */
+static struct np_frule *frules_of(const struct np_trule *tr, size_t n)
+{
+	struct np_frule *fr = malloc((n + 1) * sizeof(*fr));
+	size_t i;
+
+	for (i = 0; fr && i < n; i++) {
+		fr[i].action = tr[i].r->action;
+		fr[i].tier = tr[i].pol->cnp.tier;
+		fr[i].pol = tr[i].pol->meta.name;
+		fr[i].rule = tr[i].idx;
+	}
+	return fr;
+}
+
+/*
+ * A new core: rs's NetworkPolicy core with the rules tr[d] folded in,
+ * provenance as prov_layout(); the keys of each direction are a share's.
+ */
+static int fold_new(struct np_ctx *ctx, struct tier_cache *tc,
+		    const struct np_obj *pod, struct np_ruleset *rs,
+		    const struct np_obj **sel, size_t nsel,
+		    struct np_trule *const tr[2], const size_t n[2],
+		    struct np_rs_core **out, struct np_diag *diag)
+{
+	const struct np_rs_core *np = rs->core;
+	struct np_frule *fr[2] = { NULL, NULL };
+	struct np_arena arena = { 0 };
+	struct pair_ent pk, *pe;
+	struct np_rs_core *co;
+	uint32_t prov[2][3];
+	unsigned int big = 0;
+	bool cached[2] = { false, false };
+	uint64_t h;
+	int d, err;
+
+	co = np__arena_zalloc(&arena, sizeof(*co));
+	if (!co)
+		return -ENOMEM;
+	co->arena = arena;
+	co->refs = 1;
+	fr[0] = frules_of(tr[0], n[0]);
+	fr[1] = frules_of(tr[1], n[1]);
+	err = fr[0] && fr[1] ? 0 : -ENOMEM;
+	if (!err)
+		err = prov_layout(co, (const struct np_frule *const *)fr, n, np,
+				  prov);
+	if (err)
+		goto fail;
+	for (d = 0; d < 2; d++) {
+		err = share_for(ctx, tc, pod, np, sel, nsel, d, tr[d], fr[d],
+				n[d], prov[d], &co->shared[d], &cached[d]);
+		if (err)
+			goto fail;
+		co->keys[d] = co->shared[d]->keys[d];
+		co->nkeys[d] = co->shared[d]->nkeys[d];
+		co->vkeys[d] = co->shared[d]->vkeys[d];
+		co->nvkeys[d] = co->shared[d]->nvkeys[d];
+		co->isolated[d] = co->shared[d]->isolated[d];
+		err = np__check_slots(co, d, pod->meta.ns, pod->meta.name,
+				      big ? NULL : diag);
+		if (err == -E2BIG) {
+			big |= 1u << d;
+			err = 0;
+		}
+		if (err)
+			goto fail;
+	}
+	if (big) {
+		if (diag)
+			diag->fail_closed_dirs = big;
+		err = -E2BIG;
+		goto fail;
+	}
+	/* the hash is the keys': once per pair of shares */
+	pk.sh[0] = co->shared[0];
+	pk.sh[1] = co->shared[1];
+	h = mix((uintptr_t)pk.sh[0], (uintptr_t)pk.sh[1]);
+	pe = cached[0] && cached[1] ?
+		     np__hashmap_get(&tc->pairs, h, pair_eq, &pk) :
+		     NULL;
+	if (pe) {
+		co->hash = pe->hash;
+	} else {
+		np__core_hash(co);
+		pe = cached[0] && cached[1] ? malloc(sizeof(*pe)) : NULL;
+		if (pe) {
+			*pe = pk;
+			pe->hash = co->hash;
+			if (np__hashmap_add(&tc->pairs, h, pe, 64))
+				free(pe);
+		}
+	}
+	free(fr[0]);
+	free(fr[1]);
+	*out = co;
+	return 0;
+fail:
+	free(fr[0]);
+	free(fr[1]);
+	np__core_put(co);
+	return err;
+}
+
+int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
+		  struct np_ruleset *rs, struct np_diag *diag)
+{
+	struct np_trule *tr[2] = { NULL, NULL };
+	const struct np_obj **sel = NULL;
+	struct fold_ent key = { 0 }, *hit;
+	struct tier_cache *tc;
+	struct np_rs_core *co;
+	struct np_ctx *ctx;
+	size_t n[2] = { 0, 0 }, nsel;
+	uint64_t h;
+	int d, err;
+
+	if (!np__tier_any(c))
+		return 0;
+	err = np__ctx_get(c, &ctx);
+	if (!err)
+		err = tier_cache_of(c, ctx, &tc);
+	if (!err)
+		err = pod_cnps(ctx, tc, pod, &sel, &nsel);
+	if (err)
+		return err;
+	/* no cluster policy rule for this pod: the rule set as it is */
+	if (!nsel)
+		goto out;
+	key.np = rs->core;
+	key.sel = sel;
+	key.nsel = nsel;
+	key.named = sel_named(sel, nsel);
+	key.ports = pod->pod.ports;
+	key.nports = pod->pod.nports;
+	h = fold_ent_hash(&key);
+	hit = np__hashmap_get(&tc->folds, h, fold_ent_eq, &key);
+	/*
+	 * What is said about the pod (warnings, through the log), said for
+	 * each pod; a cached fold passed the checks (the same rules).
+	 */
+	for (d = 0; d < 2 && (!hit || c->log); d++) {
+		err = rules_of(sel, nsel, d, &tr[d], &n[d]);
+		if (!err)
+			err = np__tier_check_enforceable(c, pod, d, tr[d], n[d],
+							 diag);
+		if (err)
+			goto out;
+		np__tier_warn_ties(c, pod, d, tr[d], n[d]);
+		np__tier_warn_own_node(c, ctx, pod, d, tr[d], n[d]);
+	}
+	if (hit) {
+		co = hit->core;
+		__atomic_add_fetch(&co->refs, 1, __ATOMIC_RELAXED);
+	} else {
+		err = fold_new(ctx, tc, pod, rs, sel, nsel, tr, n, &co, diag);
+		if (err)
+			goto out;
+		fold_cache_add(tc, &key, h, co);
+	}
+	np__core_put(rs->core);
+	rs->core = co;
+out:
+	free(tr[0]);
+	free(tr[1]);
+	free(sel);
+	return err;
+}
+
+/* --- other sources (tier_cpe.c) ----------------------------------------- */
+
+int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
+		     const struct np_obj *pod, int dir,
+		     const struct np_trule *tr, size_t n, struct np_tent **out,
+		     size_t *nout)
+{
+	struct tbuf b = { 0 };
+	size_t i;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	err = tier_entries(ctx, a, pod, dir, tr, n, &b);
+	if (!err && b.n) {
+		*out = np__arena_alloc(a, b.n * sizeof(**out));
+		if (!*out)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < b.n; i++) {
+		(*out)[i].cidr = b.v[i].cidr;
+		(*out)[i].rule = b.v[i].rule;
+		(*out)[i].iv = b.v[i].ports.v;
+		(*out)[i].niv = b.v[i].ports.n;
+	}
+	if (!err)
+		*nout = b.n;
+	free(b.v);
+	return err;
+}
+
+int np__tier_fold_with(struct np_cluster *c, const char *ns, const char *name,
+		       struct np_ruleset *rs, np__fsrc_fn fn, void *arg,
+		       struct np_diag *diag)
+{
+	struct np_arena arena = { 0 }, scratch = { 0 };
+	struct np_intern in = { 0 };
+	struct np_fsrc src[2] = { { 0 } };
+	const struct np_frule *fr[2];
+	struct np_rs_core *co;
+	uint32_t prov[2][3];
+	size_t n[2];
+	unsigned int big = 0;
+	int d, err;
+
+	(void)c;
+	for (d = 0; d < 2; d++) {
+		err = fn(arg, d, &scratch, &src[d], diag);
+		if (err) {
+			np__arena_release(&scratch);
+			return err;
+		}
+		fr[d] = src[d].r;
+		n[d] = src[d].n;
+	}
+	/* no cluster policy rule for this pod: the rule set as it is */
+	if (!src[0].n && !src[1].n) {
+		np__arena_release(&scratch);
+		return 0;
+	}
+	co = np__arena_zalloc(&arena, sizeof(*co));
+	if (!co) {
+		np__arena_release(&scratch);
+		return -ENOMEM;
+	}
+	co->arena = arena;
+	co->refs = 1;
+	in.a = &co->arena;
+	err = prov_layout(co, fr, n, rs->core, prov);
+	for (d = 0; !err && d < 2; d++) {
+		err = fold_dir_src(&src[d], rs->core, d, prov[d], co, &in,
+				   &scratch);
+		if (!err) {
+			err = np__check_slots(co, d, ns, name,
+					      big ? NULL : diag);
+			if (err == -E2BIG) {
+				big |= 1u << d;
+				err = 0;
+			}
+		}
+	}
+	if (!err && big) {
+		if (diag)
+			diag->fail_closed_dirs = big;
+		err = -E2BIG;
+	}
+	np__intern_release(&in);
+	np__arena_release(&scratch);
+	if (err) {
+		np__core_put(co);
+		return err;
+	}
+	np__core_hash(co);
+	np__core_put(rs->core);
+	rs->core = co;
+	return 0;
+}
