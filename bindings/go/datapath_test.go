@@ -620,11 +620,13 @@ func TestDatapathEnforces(t *testing.T) {
 	ex, err := dp.Explain(ifx, netpol.Ingress, peerIP, netpol.TCP, 80, rs)
 	if err != nil || !ex.Allowed || ex.Reason != netpol.ReasonRule ||
 		ex.State != netpol.PodEnforced || !reflect.DeepEqual(ex.Policies,
-		[]string{"x/only-80 ingress[0]"}) {
+		[]string{"x/only-80 ingress[0]"}) ||
+		ex.Tier != netpol.TierNetworkPolicy {
 		t.Fatalf("Explain(80) = %+v, %v", ex, err)
 	}
 	ex, err = dp.Explain(ifx, netpol.Ingress, peerIP, netpol.TCP, 81, nil)
-	if err != nil || ex.Allowed || ex.Reason != netpol.ReasonPort {
+	if err != nil || ex.Allowed || ex.Reason != netpol.ReasonPort ||
+		ex.Tier != netpol.TierUnknown {
 		t.Fatalf("Explain(81) = %+v, %v", ex, err)
 	}
 	if drift, err := dp.Verify(ifx, rs); err != nil || len(drift) != 0 {

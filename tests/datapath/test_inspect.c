@@ -1026,6 +1026,7 @@ Test(inspect, dump_explain_status)
 	cr_expect_str_eq(v.key, A6 "/128");
 	cr_expect_eq(v.slot, 0);
 	cr_expect_str_eq(v.policies, policy);
+	cr_expect_eq(v.tier, NP_TIER_NETWORK_POLICY);
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
 					 A4, UDP, 5353, rs, &v),
 		     0);
@@ -1037,6 +1038,9 @@ Test(inspect, dump_explain_status)
 	cr_expect(!v.allowed);
 	cr_expect_eq(v.reason, NP_REASON_NO_MATCH);
 	cr_expect_str_eq(v.key, "");
+	/* b's NetworkPolicy isolates it: no policy named, its tier */
+	cr_expect_str_eq(v.policies, "");
+	cr_expect_eq(v.tier, NP_TIER_NETWORK_POLICY);
 	cr_assert_eq(np_datapath_explain(T.dp, A->ifindex, NP_DIRECTION_EGRESS,
 					 C4, TCP, 80, NULL, &v),
 		     0);

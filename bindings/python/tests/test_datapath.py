@@ -478,8 +478,10 @@ def scenario(dp, rs):
     assert (v['allowed'], v['reason'], v['state']) == (
         True, 'rule', 'enforced')
     assert v['policies'] == ['x/only-80 ingress[0]'], v
+    assert v['tier'] == 'NETWORK_POLICY', v
     v = dp.explain(ifx, 'ingress', PEER_IP, 81, 'TCP')
     assert (v['allowed'], v['reason']) == (False, 'port')
+    assert v['tier'] is None, v  # without the rule set: not known
     v = dp.explain(ifx, 'egress', '198.19.0.1', 443, 6)
     assert (v['allowed'], v['reason']) == (False, 'no-match')
     assert dp.verify(ifx, rs) == []
