@@ -42,9 +42,14 @@ enum np_ep_state {
 	NP_EP_FAIL_CLOSED = 4, /* rules cannot be enforced: deny new flows */
 };
 
-/* np_ep_dir.lpm: the rule set has prefix keys in that family */
+/*
+ * np_ep_dir.lpm: the rule set has prefix keys in that family (the LPM
+ * trie), and none of host keys (no exact-match lookup needed)
+ */
 #define NP_EPL_V4 0x1
 #define NP_EPL_V6 0x2
+#define NP_EPL_NOHOST_V4 0x4
+#define NP_EPL_NOHOST_V6 0x8
 
 /*
  * One direction of an endpoint, read by the programs as one 8-byte word

@@ -582,9 +582,11 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
 	key.ruleset = htonl(ep.dir[dir].ruleset);
 	memcpy(key.addr, addr, fam ? 16 : 4);
-	/* as the program: the host key, then the trie when it has keys */
-	if (bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
-				&key.ruleset, &lv) &&
+	/* as the program: the host key (when there are some), then the
+	 * trie when it has keys */
+	if (((ep.dir[dir].lpm & (fam ? NP_EPL_NOHOST_V6 : NP_EPL_NOHOST_V4)) ||
+	     bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
+				 &key.ruleset, &lv)) &&
 	    (!(ep.dir[dir].lpm & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
 	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
 				 &lv))) {

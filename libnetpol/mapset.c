@@ -783,15 +783,18 @@ uint64_t np__mapset_digest(const struct np_mapset *ms, int d)
 
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)
 {
-	uint8_t f = 0;
+	static const uint8_t lpm[2] = { NP_EPL_V4, NP_EPL_V6 };
+	static const uint8_t nohost[2] = { NP_EPL_NOHOST_V4, NP_EPL_NOHOST_V6 };
+	uint8_t f = NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6;
 	size_t i;
+	int fam;
 
-	for (i = 0; i < ms->nent[0][d]; i++)
-		if (ms->ent[0][d][i].cidr.len < 32)
-			f |= NP_EPL_V4;
-	for (i = 0; i < ms->nent[1][d]; i++)
-		if (ms->ent[1][d][i].cidr.len < 128)
-			f |= NP_EPL_V6;
+	/* prefix keys: the trie; no host key: the program skips the hash */
+	for (fam = 0; fam < 2; fam++)
+		for (i = 0; i < ms->nent[fam][d]; i++)
+			f = ms->ent[fam][d][i].cidr.len < (fam ? 128 : 32) ?
+				    f | lpm[fam] :
+				    f & (uint8_t)~nohost[fam];
 	return f;
 }
 

@@ -57,7 +57,9 @@ rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
 		};
 
 		__builtin_memcpy(lk.addr, peer, 4);
-		lv = bpf_map_lookup_elem(&host_v4, &lk.ruleset);
+		lv = lpm & NP_EPL_NOHOST_V4 ?
+			     NULL :
+			     bpf_map_lookup_elem(&host_v4, &lk.ruleset);
 		if (!lv && (lpm & NP_EPL_V4))
 			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
 	} else {
@@ -67,7 +69,9 @@ rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
 		};
 
 		__builtin_memcpy(lk.addr, peer, 16);
-		lv = bpf_map_lookup_elem(&host_v6, &lk.ruleset);
+		lv = lpm & NP_EPL_NOHOST_V6 ?
+			     NULL :
+			     bpf_map_lookup_elem(&host_v6, &lk.ruleset);
 		if (!lv && (lpm & NP_EPL_V6))
 			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
 	}

@@ -383,7 +383,7 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	ep = ep_of(ifx);
 	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, 0);
-	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, 0);
+	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, NP_EPL_NOHOST_V6);
 	cr_expect_eq(pinned_count("host_v4"), 2);
 	cr_expect_eq(pinned_count("host_v6"), 1);
 	cr_expect_eq(pinned_count("lpm_v4"), 0);
@@ -405,8 +405,9 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.2.0/24", ps);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	ep = ep_of(ifx);
-	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, NP_EPL_V6);
-	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, NP_EPL_V4);
+	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, NP_EPL_V6 | NP_EPL_NOHOST_V6);
+	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm,
+		     NP_EPL_V4 | NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
 	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
 	cr_expect_eq(EG(TCP6("fd00:1::8", 80)), OK, "the /64");
@@ -425,13 +426,20 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 
 		cr_assert_eq(e.ifindex, ifx);
 		memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
-		cr_expect_eq(w.lpm, NP_EPL_V6);
+		cr_expect_eq(w.lpm, NP_EPL_V6 | NP_EPL_NOHOST_V6);
 		w.lpm = 0;
 		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
 		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
 		epa_put(ifx, &e);
 		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT);
 		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK, "host keys stay");
+		/* no-host set: the host keys are skipped, the trie is not */
+		w.lpm = NP_EPL_NOHOST_V4 | NP_EPL_V6;
+		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
+		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
+		epa_put(ifx, &e);
+		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), SHOT, "host skipped");
+		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), OK, "the /64");
 	}
 }
 

@@ -302,18 +302,23 @@ Test(lpm_flags, sample_sets)
 	struct np_map_entry any4[] = { v4(0, 0, 0, 0, 0, 0) };
 	struct np_mapset ms;
 
+	/* no key of a family: no host key to look up either */
 	ms_init(&ms, ps, 1, NULL, 0, NULL, 0);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), 0);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
+		     NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
 	ms_init(&ms, ps, 1, host4, 1, host6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), 0);
 	ms_init(&ms, ps, 1, net4, 2, host6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), NP_EPL_V4);
 	ms_init(&ms, ps, 1, host4, 1, net6, 1);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), NP_EPL_V6);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
+		     NP_EPL_V6 | NP_EPL_NOHOST_V6);
 	ms_init(&ms, ps, 1, any4, 1, net6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
-		     NP_EPL_V4 | NP_EPL_V6);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_EGRESS), 0);
+		     NP_EPL_V4 | NP_EPL_V6 | NP_EPL_NOHOST_V4 |
+			     NP_EPL_NOHOST_V6);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_EGRESS),
+		     NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
 }
 
 /* --- well-formedness ------------------------------------------------------ */
