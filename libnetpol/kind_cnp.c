@@ -607,11 +607,12 @@ static void get_rules(struct np_vctx *c, const struct np_node *n, bool aws,
 		    (rule_has_peer(r, NP_CNP_PEER_NETWORKS) ||
 		     rule_has_peer(r, NP_CNP_PEER_NODES) ||
 		     rule_has_peer(r, NP_CNP_PEER_DOMAINS)))
-			np__verr(c, x, -EINVAL,
-				 "Invalid value: \"object\": "
-				 "networks/nodes/domainNames peer cannot be set "
-				 "with namedPorts since there are no namedPorts "
-				 "for networks/nodes/domainNames");
+			np__verr(
+				c, x, -EINVAL,
+				"Invalid value: \"object\": "
+				"networks/nodes/domainNames peer cannot be set "
+				"with namedPorts since there are no namedPorts "
+				"for networks/nodes/domainNames");
 		/*
 		 * AWS: the CRD copies disagree (not Accept, or Deny); the
 		 * permissive reading is taken, Accept and Pass are allowed.
