@@ -79,36 +79,6 @@ static void cpe_entries(struct np_vctx *c, const struct np_node *n, bool egress,
 	}
 }
 
-static void cpe_pods(struct np_vctx *c, const struct np_node *pods,
-		     struct np_cpe *cpe)
-{
-	size_t i;
-
-	if (!np__is_seq(c, pods, NP_MAX_OBJECTS))
-		return;
-	cpe->pods =
-		np__arena_zalloc(c->a, (pods->seq.n + 1) * sizeof(*cpe->pods));
-	for (i = 0; cpe->pods && i < pods->seq.n; i++) {
-		const struct np_node *e = pods->seq.v[i];
-		struct np_pe_pod *pp = &cpe->pods[cpe->npods];
-		size_t p = np__path_push(c, "[%zu]", i);
-		size_t before = c->nerr;
-
-		if (np__is_map(c, e)) {
-			if (!np__get_ip(c, e, "podIP", &pp->pod_ip) &&
-			    c->nerr == before &&
-			    !np__get_str(c, e, "podIP", NULL))
-				np__err_required(c, e, "podIP", NULL);
-			np__get_ip(c, e, "hostIP", &pp->host_ip);
-			pp->name = np__get_str(c, e, "name", NULL);
-			pp->ns = np__get_str(c, e, "namespace", NULL);
-			if (c->nerr == before)
-				cpe->npods++;
-		}
-		np__path_pop(c, p);
-	}
-}
-
 void np__cpe_from(struct np_vctx *c, struct np_obj *o,
 		  const struct np_node *spec)
 {
@@ -147,7 +117,7 @@ void np__cpe_from(struct np_vctx *c, struct np_obj *o,
 	n = np__field(spec, "podSelectorEndpoints");
 	if (n) {
 		p2 = np__path_push(c, ".podSelectorEndpoints");
-		cpe_pods(c, n, cpe);
+		np__pe_pods(c, n, &cpe->pods, &cpe->npods);
 		np__path_pop(c, p2);
 	}
 	n = np__field(spec, "ingress");

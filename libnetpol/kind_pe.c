@@ -109,12 +109,46 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 	}
 }
 
+/*
+ * podSelectorEndpoints (PolicyEndpoint and ClusterPolicyEndpoint): the
+ * valid items into *out, their count in *n.
+ */
+void np__pe_pods(struct np_vctx *c, const struct np_node *pods,
+		 struct np_pe_pod **out, size_t *n)
+{
+	size_t i;
+
+	if (!np__is_seq(c, pods, NP_MAX_OBJECTS))
+		return;
+	*out = np__arena_zalloc(c->a, (pods->seq.n + 1) * sizeof(**out));
+	for (i = 0; *out && i < pods->seq.n; i++) {
+		const struct np_node *e = pods->seq.v[i];
+		struct np_pe_pod *pp = &(*out)[*n];
+		size_t p = np__path_push(c, "[%zu]", i);
+		size_t before = c->nerr;
+
+		if (np__is_map(c, e)) {
+			/* "": a selected pod not addressed yet */
+			if (!np__get_ip(c, e, "podIP", &pp->pod_ip) &&
+			    c->nerr == before &&
+			    !np__get_str(c, e, "podIP", NULL))
+				np__err_required(c, e, "podIP", NULL);
+			np__get_ip(c, e, "hostIP", &pp->host_ip);
+			pp->name = np__get_str(c, e, "name", NULL);
+			pp->ns = np__get_str(c, e, "namespace", NULL);
+			if (c->nerr == before)
+				(*n)++;
+		}
+		np__path_pop(c, p);
+	}
+}
+
 void np__pe_from(struct np_vctx *c, struct np_obj *o,
 		 const struct np_node *spec)
 {
 	struct np_policyendpoint *pe = &o->pe;
 	const struct np_node *ref, *iso, *pods, *n;
-	size_t p, p2, i;
+	size_t p, p2;
 
 	if (!spec) {
 		np__err_required(c, c->objnode, "spec", NULL);
@@ -155,35 +189,7 @@ void np__pe_from(struct np_vctx *c, struct np_obj *o,
 	pods = np__field(spec, "podSelectorEndpoints");
 	if (pods) {
 		p2 = np__path_push(c, ".podSelectorEndpoints");
-		if (np__is_seq(c, pods, NP_MAX_OBJECTS)) {
-			pe->pods = np__arena_zalloc(
-				c->a, (pods->seq.n + 1) * sizeof(*pe->pods));
-			for (i = 0; pe->pods && i < pods->seq.n; i++) {
-				const struct np_node *e = pods->seq.v[i];
-				struct np_pe_pod *pp = &pe->pods[pe->npods];
-				size_t p3 = np__path_push(c, "[%zu]", i);
-				size_t before = c->nerr;
-
-				if (np__is_map(c, e)) {
-					/* "": a selected pod not addressed yet */
-					if (!np__get_ip(c, e, "podIP",
-							&pp->pod_ip) &&
-					    c->nerr == before &&
-					    !np__get_str(c, e, "podIP", NULL))
-						np__err_required(c, e, "podIP",
-								 NULL);
-					np__get_ip(c, e, "hostIP",
-						   &pp->host_ip);
-					pp->name =
-						np__get_str(c, e, "name", NULL);
-					pp->ns = np__get_str(c, e, "namespace",
-							     NULL);
-					if (c->nerr == before)
-						pe->npods++;
-				}
-				np__path_pop(c, p3);
-			}
-		}
+		np__pe_pods(c, pods, &pe->pods, &pe->npods);
 		np__path_pop(c, p2);
 	}
 	n = np__field(spec, "ingress");

@@ -252,6 +252,9 @@ int np__objects_from_doc(struct np_vctx *ctx, const struct np_node *doc,
 			 struct np_obj ***objs, size_t *nobjs, size_t *cap);
 void np__obj_free(struct np_obj *o);
 
+/* podSelectorEndpoints items, valid ones into *out (kind_pe.c). */
+void np__pe_pods(struct np_vctx *c, const struct np_node *pods,
+		 struct np_pe_pod **out, size_t *n);
 /* Questions about a decoded NetworkPolicy (kind_netpol.c). */
 bool np__rule_has_named(const struct np_rule *r);
 /* In the block's CIDR and in none of its excepts. */
