@@ -26,15 +26,11 @@
 
 static const char *const dir_names[] = { "ingress", "egress" };
 
-/* The policies of both groups, in the fold's order. */
-struct cpol {
-	const struct np_obj *o;
-};
-
+/* Policies in the fold's order: tier, priority, name, group. */
 static int cpol_cmp(const void *a, const void *b)
 {
-	const struct np_obj *x = ((const struct cpol *)a)->o;
-	const struct np_obj *y = ((const struct cpol *)b)->o;
+	const struct np_obj *x = *(const struct np_obj *const *)a;
+	const struct np_obj *y = *(const struct np_obj *const *)b;
 	int r;
 
 	if (x->cnp.tier != y->cnp.tier)
@@ -163,7 +159,7 @@ int np_cluster_check(struct np_cluster *cluster, char **report, size_t *nwarn)
 		NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
 	};
 	struct np_strbuf sb = { 0 };
-	struct cpol *v = NULL;
+	const struct np_obj **v = NULL;
 	struct np_ctx *ctx;
 	size_t cap = 0, m = 0, n = 0, i, j, k, nobj;
 	struct np_obj **objs;
@@ -185,19 +181,19 @@ int np_cluster_check(struct np_cluster *cluster, char **report, size_t *nwarn)
 				err = -ENOMEM;
 				goto out;
 			}
-			v[m++].o = objs[i];
+			v[m++] = objs[i];
 		}
 		free(objs);
 	}
 	if (m)
 		qsort(v, m, sizeof(*v), cpol_cmp);
 	for (i = 0; i < m; i++) {
-		check_peers(cluster, v[i].o, &sb, &n);
-		for (j = i + 1; j < m && v[j].o->cnp.tier == v[i].o->cnp.tier &&
-				v[j].o->cnp.priority == v[i].o->cnp.priority;
+		check_peers(cluster, v[i], &sb, &n);
+		for (j = i + 1; j < m && v[j]->cnp.tier == v[i]->cnp.tier &&
+				v[j]->cnp.priority == v[i]->cnp.priority;
 		     j++)
 			for (dir = 0; dir < 2; dir++)
-				check_tie(ctx, v[i].o, v[j].o, dir, &sb, &n);
+				check_tie(ctx, v[i], v[j], dir, &sb, &n);
 	}
 	if (!sb.buf)
 		np__sb_puts(&sb, "");
