@@ -216,7 +216,7 @@ static void eks_free(struct eks *e, unsigned maps)
 static void bench_apply(void)
 {
 	double t[RUNS], te[RUNS];
-	struct eks e;
+	struct eks e = { 0 };
 	int r;
 
 	for (r = 0; r < RUNS; r++) {

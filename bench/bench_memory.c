@@ -13,8 +13,11 @@
  *              capacity (what a key costs when the map is full; a node
  *              pays the whole map from load);
  *   lpm        N IPv4 prefix keys (/24s) written by the loader
- *              (np__datapath_apply_mapset) into the real lpm_v4 of a
- *              datapath opened in the child;
+ *              (np__datapath_apply_mapset) into the real pfx_v4 of a
+ *              datapath opened in the child (one length: the per-length
+ *              hash);
+ *   trie       N prefix keys of 8 lengths (/24 to /31), so the loader
+ *              writes them into the real lpm_v4 (the LPM trie);
  *   lpm_eks    the same N entries in the EKS agent's layout (LPM trie,
  *              key 8 bytes, value 288 bytes), one update each; the EKS
  *              agent keeps /32s in the same kind of trie;
@@ -139,7 +142,7 @@ static void report(const char *name, const char *what, unsigned cnt,
 	bu_json_end();
 }
 
-static void entries(struct bu_ms *b)
+static void entries(struct bu_ms *b, bool spread)
 {
 	static const uint16_t web[] = { 80, 443, 8080 };
 	uint8_t a[16];
@@ -149,12 +152,16 @@ static void entries(struct bu_ms *b)
 	bu_ms_init(b, true, false, n, 0, NP_DIRECTION_INGRESS);
 	ps = bu_ps_ports(b, 6, web, 3);
 	for (j = 0; j < n; j++) {
-		/* distinct /24s: the trie's keys (host keys go to the hash) */
+		/*
+		 * distinct /24s, one length: the per-length hash's keys;
+		 * spread over /24 to /31, 8 lengths: the trie's
+		 */
 		a[0] = 11 + (j >> 16);
 		a[1] = j >> 8;
 		a[2] = j;
 		a[3] = 0;
-		bu_ms_set(b, 4, NP_DIRECTION_INGRESS, j, a, 24, ps);
+		bu_ms_set(b, 4, NP_DIRECTION_INGRESS, j, a,
+			  spread ? 24 + j % 8 : 24, ps);
 	}
 }
 
@@ -213,7 +220,7 @@ static int child(void)
 	dp = bu_open();
 	if (bu_attach(dp, ifx))
 		bu_die("attach");
-	entries(&b);
+	entries(&b, false);
 
 	/* maps stay open: a freed map's memory returns late */
 	/* conntrack: the real ct_v4's attributes, its default size */
@@ -232,14 +239,15 @@ static int child(void)
 	usage(&k1, &t1);
 	report("ct_entry_eks", "EKS conntrack (LRU hash, key 20 B, value 1 B)",
 	       nct, k0, k1, t0, t1);
-	/* libnetpol: the loader writes the real trie */
+	/* libnetpol: the loader writes the real per-length hash */
 	usage(&k0, &t0);
 	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
 		bu_die("apply: %s", d.message);
 	usage(&k1, &t1);
 	report("lpm_entry",
-	       "libnetpol lpm_v4 (key 12 B, value 4 B), prefix keys", n, k0, k1,
-	       t0, t1);
+	       "libnetpol pfx_v4 (hash, key 12 B, value 4 B), prefix keys "
+	       "of one length",
+	       n, k0, k1, t0, t1);
 
 	/* EKS layout, per-element writes */
 	if (np_mapset_lpm(&b.ms, 4, NP_DIRECTION_INGRESS, &lo, &ld))
@@ -263,7 +271,18 @@ static int child(void)
 	       k1, t0, t1);
 	np_free(keys);
 	np_free(vals);
+	bu_ms_free(&b);
 
+	/* prefix keys of 8 lengths: the real trie (the old set stays) */
+	entries(&b, true);
+	usage(&k0, &t0);
+	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
+		bu_die("apply: %s", d.message);
+	usage(&k1, &t1);
+	report("trie_entry",
+	       "libnetpol lpm_v4 (LPM trie, key 12 B, value 4 B), prefix "
+	       "keys of 8 lengths",
+	       n, k0, k1, t0, t1);
 	bu_ms_free(&b);
 	return 0;
 }

@@ -155,9 +155,11 @@ static void row(const char *name, int fam, enum np_direction dir,
 /*
  * N keys per family in the pod's egress rule set, port set of 24 slots:
  * pod-like host keys, or with mixed every 10th a prefix (a /24 in 11/8, a
- * /64 in fd00:11::/32: the LPM trie, consulted when the host key misses).
+ * /64 in fd00:11::/32, consulted when the host key misses): with mixed 1
+ * all of one length (the per-length hash: one probe), with mixed 2 of 8
+ * lengths (/24 to /31, /64 to /71: more than NP_PLH_MAX, the LPM trie).
  */
-static void apply_keys(unsigned n, bool mixed)
+static void apply_keys(unsigned n, int mixed)
 {
 	uint16_t ports[NP_MAX_SLOTS];
 	uint8_t a[16];
@@ -172,6 +174,8 @@ static void apply_keys(unsigned n, bool mixed)
 	ps = bu_ps_ports(&b, 6, ports, NP_MAX_SLOTS);
 	for (i = 0; i < n; i++) {
 		bool pfx = mixed && i % 10 == 9;
+		/* key 9 (the allowed row's) is a /24 and a /64 either way */
+		unsigned sh = mixed == 2 ? (i / 10) % 8 : 0;
 
 		bu_peer(4, i, a);
 		if (pfx) {
@@ -180,7 +184,8 @@ static void apply_keys(unsigned n, bool mixed)
 			a[2] = i;
 			a[3] = 0;
 		}
-		bu_ms_set(&b, 4, NP_DIRECTION_EGRESS, i, a, pfx ? 24 : 32, ps);
+		bu_ms_set(&b, 4, NP_DIRECTION_EGRESS, i, a, pfx ? 24 + sh : 32,
+			  ps);
 		bu_peer(6, i, a);
 		if (pfx) {
 			memset(a, 0, 16);
@@ -191,7 +196,8 @@ static void apply_keys(unsigned n, bool mixed)
 			a[6] = i >> 8;
 			a[7] = i;
 		}
-		bu_ms_set(&b, 6, NP_DIRECTION_EGRESS, i, a, pfx ? 64 : 128, ps);
+		bu_ms_set(&b, 6, NP_DIRECTION_EGRESS, i, a, pfx ? 64 + sh : 128,
+			  ps);
 	}
 	if (np__datapath_apply_mapset(dp, ifx, &b.ms, &d))
 		bu_die("apply %u keys: %s", n, d.message);
@@ -205,8 +211,11 @@ static const uint8_t *pod(int fam)
 	return fam == 4 ? pod4 : pod6;
 }
 
-/* New flows through the trie: a peer inside a prefix, a peer outside. */
-static void rows_prefix(int fam, unsigned n)
+/*
+ * New flows through the prefixes (kind "prefix": the per-length hash,
+ * "trie": the LPM trie): a peer inside a prefix, a peer outside.
+ */
+static void rows_prefix(int fam, unsigned n, const char *kind)
 {
 	static const uint8_t in4[4] = { 11, 0, 9, 5 }; /* key i = 9 */
 	static const uint8_t in6[16] = {
@@ -218,11 +227,11 @@ static void rows_prefix(int fam, unsigned n)
 
 	len = bu_frame(pkt, fam, pod(fam), fam == 4 ? in4 : in6, 40000,
 		       SLOT1_PORT, BU_SYN);
-	snprintf(name, sizeof(name), "new_allowed_prefix_v%d_%u", fam, n);
+	snprintf(name, sizeof(name), "new_allowed_%s_v%d_%u", kind, fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
 	len = bu_frame(pkt, fam, pod(fam), fam == 4 ? nomatch4 : nomatch6,
 		       40000, SLOT1_PORT, BU_SYN);
-	snprintf(name, sizeof(name), "new_denied_prefix_v%d_%u", fam, n);
+	snprintf(name, sizeof(name), "new_denied_%s_v%d_%u", kind, fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 2, false, n);
 }
 
@@ -711,10 +720,13 @@ int main(int argc, char **argv)
 				first_packets(fam, keys[i]);
 			}
 	}
-	/* rule sets with prefixes: the trie's share */
-	apply_keys(10000, true);
+	/* rule sets with prefixes: the per-length hash's share, the trie's */
+	apply_keys(10000, 1);
 	for (fam = 4; fam <= 6; fam += 2)
-		rows_prefix(fam, 10000);
+		rows_prefix(fam, 10000, "prefix");
+	apply_keys(10000, 2);
+	for (fam = 4; fam <= 6; fam += 2)
+		rows_prefix(fam, 10000, "trie");
 	/* cluster policies: the same pod without, then with the tiers */
 	rows_tiers(false);
 	rows_tiers(true);

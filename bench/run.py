@@ -154,9 +154,17 @@ def table(res):
                          j["ns_median"] <= r["ns_p50"]))
     for fam in (4, 6):
         for name, what in (("new_allowed_prefix_v%d_10000",
-                            "new flow allowed by a prefix key (LPM trie), "),
+                            "new flow allowed by a prefix key (per-length "
+                            "hash, 1 length), "),
                            ("new_denied_prefix_v%d_10000",
-                            "new flow denied, rule set with prefixes, ")):
+                            "new flow denied, rule set with prefixes of 1 "
+                            "length, "),
+                           ("new_allowed_trie_v%d_10000",
+                            "new flow allowed by a prefix key (LPM trie, 8 "
+                            "lengths), "),
+                           ("new_denied_trie_v%d_10000",
+                            "new flow denied, rule set with prefixes of 8 "
+                            "lengths (LPM trie), ")):
             r = pk(name % fam)
             if r:
                 rows.append((what + "10,000 keys (1 in 10 a prefix), v%d" %
@@ -316,7 +324,8 @@ def table(res):
     e = by.get(("memory", "lpm_entry_eks"))
     for name, what in (("host_entry", "host key (/32, hash, preallocated: "
                         "per key of capacity, %.0f MiB from load)"),
-                       ("lpm_entry", "prefix key (LPM trie)")):
+                       ("lpm_entry", "prefix key (per-length hash)"),
+                       ("trie_entry", "prefix key (LPM trie, > 6 lengths)")):
         m = by.get(("memory", name))
         if not (m and e):
             continue

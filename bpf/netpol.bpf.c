@@ -30,11 +30,12 @@
  *   3. Otherwise the endpoint record of skb->ifindex decides: none (not a
  *      pod of ours) passes; a node IP peer is allowed; DEFAULT_ALLOW and
  *      UNISOLATED allow; DEFAULT_DENY drops; FAIL_CLOSED (a policy that
- *      cannot be enforced) drops with its own reason; POLICIES_APPLIED looks the peer
- *      up under the direction's rule-set id, as a host key in an exact-match
- *      hash and, on a miss, in the LPM trie of shorter prefixes (only when
- *      the rule set has any), and the packet's destination port in the port
- *      set the key points to.
+ *      cannot be enforced) drops with its own reason; POLICIES_APPLIED looks
+ *      the peer up under the direction's rule-set id, as a host key in an
+ *      exact-match hash and, on a miss, among the shorter prefixes (only
+ *      when the rule set has any): one hash probe per prefix length when
+ *      they have few lengths, else the LPM trie; and the packet's
+ *      destination port in the port set the key points to.
  *   4. An allowed packet creates a conntrack entry; a new flow and every drop
  *      emit a flow event while events are switched on. Conntrack is an LRU
  *      hash per family (NP_CT_DEFAULT_SIZE, 524,288 entries, or the open's

@@ -7,8 +7,13 @@
  * Policy lookup for a new flow of endpoint E in direction D:
  *   ep   = endpoints[ifindex]                  (rule-set id per direction)
  *   v    = host_v4|host_v6[{ep.ruleset[D], peer address}]     (exact)
- *   else, when ep.lpm[D] has the family's bit,
- *   v    = lpm_v4|lpm_v6[{prefixlen, ep.ruleset[D], peer address}]
+ *   else, when ep.lpm[D] has the family's bit (NP_EPL_V4/V6),
+ *     with NP_EPL_PLH_V4/V6: for each length L of
+ *       m = rs_plens[ep.ruleset[D] % NP_RS_PLENS_SIZE] (m.ruleset must
+ *       be ep.ruleset[D]), longest first, until one is found:
+ *     v  = pfx_v4|pfx_v6[{L, ep.ruleset[D], peer address masked to L}]
+ *     else
+ *     v  = lpm_v4|lpm_v6[{prefixlen, ep.ruleset[D], peer address}]
  *   set  = portsets[v.portset]
  *   allow iff set.flags & NP_PS_ALL, or (proto << 16 | port) falls in one
  *   of set.slots[0 .. set.count) (sorted, disjoint: binary search).
@@ -43,13 +48,18 @@ enum np_ep_state {
 };
 
 /*
- * np_ep_dir.lpm: the rule set has prefix keys in that family (the LPM
- * trie), and none of host keys (no exact-match lookup needed)
+ * np_ep_dir.lpm: the rule set has prefix keys in that family (V4, V6),
+ * none of host keys (NOHOST: no exact-match lookup needed), and its
+ * prefix keys are in the per-length hash instead of the LPM trie (PLH:
+ * they have at most NP_PLH_MAX distinct lengths, listed in rs_plens).
  */
 #define NP_EPL_V4 0x1
 #define NP_EPL_V6 0x2
 #define NP_EPL_NOHOST_V4 0x4
 #define NP_EPL_NOHOST_V6 0x8
+#define NP_EPL_PLH_V4 0x10
+#define NP_EPL_PLH_V6 0x20
+#define NP_EPL_PLH (NP_EPL_PLH_V4 | NP_EPL_PLH_V6)
 
 /*
  * One direction of an endpoint, read by the programs as one 8-byte word
@@ -169,6 +179,35 @@ struct np_lpm_key_v6 {
 
 struct np_lpm_value {
 	__u32 portset; /* index into portsets */
+};
+
+/*
+ * The per-length hash (PLH). A trie walk costs a new flow ~30 ns even on a
+ * small trie, more than two hash probes; most rule sets have few distinct
+ * prefix lengths (an ipBlock /24 and its except /25, a cluster policy's
+ * /0). A rule set whose prefix keys of a family have at most NP_PLH_MAX
+ * distinct lengths keeps them in pfx_v4/pfx_v6 instead of the trie: a hash
+ * (BPF_F_NO_PREALLOC) whose key is the LPM key with the address masked to
+ * its length, probed once per length, longest first; the first hit is the
+ * longest prefix that covers the peer, as the trie's answer. More lengths
+ * keep the trie (a miss costs one probe per length).
+ *
+ * The lengths are in rs_plens, an array indexed by rule-set id modulo
+ * NP_RS_PLENS_SIZE: ids are given so that no two live rule sets share an
+ * index (there are at most NP_RS_PLENS_SIZE - 1: the rulesets table's
+ * size). An entry is written before any endpoint word names its id and
+ * cleared after the id is retired; a program that finds another id there
+ * denies (no key).
+ */
+#define NP_PLH_MAX 6
+#define NP_RS_PLENS_SIZE (4 * NP_MAX_ENDPOINTS)
+
+struct np_rs_plens {
+	__u32 ruleset; /* the id the entry is for; 0: free */
+	__u8 n[2]; /* lengths per family [0] v4, [1] v6 */
+	__u8 pad[2];
+	__u8 len[2][NP_PLH_MAX]; /* address prefix lengths, longest first */
+	__u8 pad2[4];
 };
 
 #define NP_PS_ALL 0x1 /* every protocol and port (ports absent) */
@@ -500,5 +539,8 @@ _Static_assert(sizeof(struct np_frag_value) == 8, "np_frag_value");
 _Static_assert(sizeof(struct np_flow_event) == 64, "np_flow_event");
 _Static_assert(sizeof(struct np_pod_value) == 8 + 64 + 256, "np_pod_value");
 _Static_assert(sizeof(struct np_ruleset_value) == 16, "np_ruleset_value");
+_Static_assert(sizeof(struct np_rs_plens) == 24, "np_rs_plens");
+_Static_assert((NP_RS_PLENS_SIZE & (NP_RS_PLENS_SIZE - 1)) == 0,
+	       "NP_RS_PLENS_SIZE: a power of two");
 
 #endif /* NETPOL_ABI_H */

@@ -33,6 +33,8 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	struct np_lpm_value *v4 = NULL, *v6 = NULL;
 	size_t n4 = ms->nent[0][d], n6 = ms->nent[1][d], i;
 	uint32_t id = np__rs_id_alloc(dp), gidx, *memo = NULL;
+	uint32_t x = id & (NP_RS_PLENS_SIZE - 1);
+	struct np_rs_plens plens;
 	struct rs *r;
 	int err;
 
@@ -51,6 +53,10 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 		return -ENOMEM;
 	}
 	r->refs = 1;
+	/* few prefix lengths: their keys go to the per-length hash */
+	np__mapset_plens(ms, d, &plens);
+	r->plh = (plens.n[0] ? NP_EPL_PLH_V4 : 0) |
+		 (plens.n[1] ? NP_EPL_PLH_V6 : 0);
 	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));
 	r->k6 = calloc(n6 ? n6 : 1, sizeof(*r->k6));
 	r->g4 = calloc(n4 ? n4 : 1, sizeof(*r->g4));
@@ -105,9 +111,16 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	/* keys are recorded first so that a failure deletes what was sent */
 	r->n4 = n4;
 	r->n6 = n6;
-	err = np__rules_write(dp, 0, r->k4, v4, n4);
+	err = np__rules_write(dp, 0, r->k4, v4, n4, r->plh & NP_EPL_PLH_V4);
 	if (!err)
-		err = np__rules_write(dp, 1, r->k6, v6, n6);
+		err = np__rules_write(dp, 1, r->k6, v6, n6,
+				      r->plh & NP_EPL_PLH_V6);
+	/* the lengths before any endpoint word names the id */
+	if (!err && r->plh) {
+		plens.ruleset = id;
+		err = bpf_map_update_elem(dp->map_fd[M_PLENS], &x, &plens,
+					  BPF_ANY);
+	}
 	if (err) {
 		/* full: -ENOSPC from the trie, -E2BIG from the hash */
 		if (err == -ENOSPC)
@@ -298,7 +311,9 @@ static int apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 		}
 		nep.dir[d].state = NP_EP_POLICIES_APPLIED;
 		nep.dir[d].ruleset = got[d];
-		nep.dir[d].lpm = np__mapset_lpm_flags(ms, d);
+		/* where its prefix keys are is the rule set's: made so */
+		nep.dir[d].lpm = (np__mapset_lpm_flags(ms, d) & ~NP_EPL_PLH) |
+				 np__rs_by_id(dp, got[d])->plh;
 	}
 	err = ep_change(dp, ifindex, &rec, &old, &nep, src);
 	if (err) {

@@ -111,10 +111,18 @@ static int rs_hold_ps(struct rs *r, uint32_t gidx)
 
 static void rs_delete_entries(struct np_datapath *dp, struct rs *r)
 {
+	uint32_t x = r->id & (NP_RS_PLENS_SIZE - 1);
+	struct np_rs_plens m;
 	size_t i;
 
-	np__rules_delete(dp, 0, r->k4, r->n4);
-	np__rules_delete(dp, 1, r->k6, r->n6);
+	np__rules_delete(dp, 0, r->k4, r->n4, r->plh & NP_EPL_PLH_V4);
+	np__rules_delete(dp, 1, r->k6, r->n6, r->plh & NP_EPL_PLH_V6);
+	/* its lengths, unless another id has the index (a rebuilt cache) */
+	if (!bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &m) &&
+	    m.ruleset == r->id) {
+		memset(&m, 0, sizeof(m));
+		bpf_map_update_elem(dp->map_fd[M_PLENS], &x, &m, BPF_ANY);
+	}
 	bpf_map_delete_elem(dp->map_fd[M_RULESETS], &r->id);
 	for (i = 0; i < r->nps; i++) {
 		struct gps *g = &dp->gps[r->ps[i]];
@@ -335,15 +343,24 @@ int np__cache_rebuild(struct np_datapath *dp)
 	if (err)
 		goto out;
 	for (i = 0; i < nids; i++) {
+		uint32_t x = ids[i] & (NP_RS_PLENS_SIZE - 1);
 		struct np_ruleset_value v;
+		struct np_rs_plens m;
+		struct rs *r;
 
 		if (!ids[i] ||
 		    bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &ids[i], &v))
 			continue;
-		if (!np__rs_add(dp, ids[i], v.hash)) {
+		r = np__rs_add(dp, ids[i], v.hash);
+		if (!r) {
 			err = -ENOMEM;
 			goto out;
 		}
+		/* where its prefix keys are: its rs_plens entry says */
+		if (!bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &m) &&
+		    m.ruleset == ids[i])
+			r->plh = (m.n[0] ? NP_EPL_PLH_V4 : 0) |
+				 (m.n[1] ? NP_EPL_PLH_V6 : 0);
 	}
 	err = rules_walk(dp, 0);
 	if (!err)
@@ -468,28 +485,48 @@ bool np__rs_holds(const struct np_datapath *dp, const struct rs *r,
  * A fresh rule-set id. Ids grow, also past ones deleted since: a
  * conntrack entry records the id its flow was judged under, and an id
  * given again to other rules would pass for the same rules. The next id
- * is kept in the pad of the generation counter's value (key 0). After
- * 2^31 - 1 ids they wrap to the lowest free one.
+ * is kept in the pad of the generation counter's value (key 0). No two
+ * live ids share an rs_plens index (id % NP_RS_PLENS_SIZE): an id whose
+ * index is taken is skipped. After 2^31 - 1 ids they wrap to the lowest
+ * free one.
  */
 uint32_t np__rs_id_alloc(struct np_datapath *dp)
 {
 	struct np_ruleset_value v = { 0 };
-	uint32_t id, max = 0, next = 0, k = 0;
+	uint32_t id, max = 0, next = 0, k = 0, tries;
+	uint8_t *used = calloc(NP_RS_PLENS_SIZE / 8, 1);
 	size_t i;
 
-	for (i = 0; i < dp->nrs; i++)
+	if (!used)
+		return 0;
+	for (i = 0; i < dp->nrs; i++) {
+		uint32_t x = dp->rs[i].id & (NP_RS_PLENS_SIZE - 1);
+
+		used[x / 8] |= (uint8_t)(1u << (x % 8));
 		if (dp->rs[i].id > max)
 			max = dp->rs[i].id;
+	}
+#define USED(id_)                                     \
+	(used[((id_) & (NP_RS_PLENS_SIZE - 1)) / 8] & \
+	 (1u << (((id_) & (NP_RS_PLENS_SIZE - 1)) % 8)))
 	if (!bpf_map_lookup_elem(dp->map_fd[M_RULESETS], &k, &v))
 		memcpy(&next, v.pad, sizeof(next));
 	id = max + 1 > next ? max + 1 : next;
-	if (id >= 0x7fffffff || !id) {
+	for (tries = 0;
+	     tries < NP_RS_PLENS_SIZE && id && id < 0x7fffffff && USED(id);
+	     tries++)
+		id++;
+	if (id >= 0x7fffffff || !id || USED(id)) {
 		for (id = 1; id < 0x7fffffff; id++)
-			if (!np__rs_by_id(dp, id))
+			if (!np__rs_by_id(dp, id) && !USED(id))
 				break;
-		if (id >= 0x7fffffff)
+		if (id >= 0x7fffffff) {
+			free(used);
 			return 0;
+		}
 	}
+#undef USED
+	free(used);
 	next = id + 1;
 	memcpy(v.pad, &next, sizeof(next));
 	if (bpf_map_update_elem(dp->map_fd[M_RULESETS], &k, &v, BPF_ANY))

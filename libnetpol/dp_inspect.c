@@ -171,7 +171,7 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 		int ct = dp->map_fd[fam ? M_CT6 : M_CT4];
 		int lpm = dp->map_fd[fam ? M_LPM6 : M_LPM4];
 		int host = dp->map_fd[fam ? M_HOST6 : M_HOST4];
-
+		int pfx = dp->map_fd[fam ? M_PFX6 : M_PFX4];
 		uint64_t made, gone;
 
 		s.ct_entries[fam] = map_count(ct);
@@ -181,9 +181,10 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 		gone = np__stat_sum(dp, NP_STAT_CT_DELETED + fam) +
 		       s.ct_entries[fam];
 		s.ct_evictions[fam] = made > gone ? made - gone : 0;
-		s.lpm_entries[fam] = map_count(lpm) + map_count(host);
-		s.lpm_capacity[fam] =
-			(uint64_t)map_capacity(lpm) + map_capacity(host);
+		s.lpm_entries[fam] =
+			map_count(lpm) + map_count(host) + map_count(pfx);
+		s.lpm_capacity[fam] = (uint64_t)map_capacity(lpm) +
+				      map_capacity(host) + map_capacity(pfx);
 	}
 	s.pods = map_count(dp->map_fd[M_PODS]);
 	s.rulesets = map_count(dp->map_fd[M_RULESETS]);
@@ -530,7 +531,6 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 			       struct np_datapath_verdict *out)
 {
 	uint8_t addr[16] = { 0 };
-	struct np_lpm_key_v6 key = { 0 };
 	struct np_lpm_value lv;
 	struct np_portset ps;
 	struct np_ep_value ep;
@@ -579,17 +579,9 @@ NP_API int np_datapath_explain(struct np_datapath *dp, unsigned int ifindex,
 	}
 	out->ruleset = ep.dir[dir].ruleset;
 	out->allowed = false;
-	key.prefixlen = NP_RULESET_BITS + (fam ? 128 : 32);
-	key.ruleset = htonl(ep.dir[dir].ruleset);
-	memcpy(key.addr, addr, fam ? 16 : 4);
-	/* as the program: the host key (when there are some), then the
-	 * trie when it has keys */
-	if (((ep.dir[dir].lpm & (fam ? NP_EPL_NOHOST_V6 : NP_EPL_NOHOST_V4)) ||
-	     bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
-				 &key.ruleset, &lv)) &&
-	    (!(ep.dir[dir].lpm & (fam ? NP_EPL_V6 : NP_EPL_V4)) ||
-	     bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], &key,
-				 &lv))) {
+	/* as the program: the host key, then the per-length hash or trie */
+	if (np__rule_find(dp, fam, ep.dir[dir].ruleset, ep.dir[dir].lpm, addr,
+			  &lv)) {
 		out->reason = NP_REASON_NO_MATCH;
 		goto attribute;
 	}
@@ -671,6 +663,64 @@ static const char *ep_state_name(unsigned int s)
 }
 
 static const char *const dir_names[2] = { "ingress", "egress" };
+
+/*
+ * Whether the programs find direction d's prefix keys where they are: a
+ * family the endpoint word sends to the per-length hash has its rule
+ * set's rs_plens entry, listing the lengths of ms's prefix keys, and each
+ * of them is in the hash (np__rule_lookup() finds a key in either map).
+ */
+static void plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
+		      const struct np_ep_dir *w, struct np_strbuf *sb,
+		      size_t *nd)
+{
+	uint32_t x = w->ruleset & (NP_RS_PLENS_SIZE - 1);
+	struct np_rs_plens want, have;
+	struct np_lpm_value v;
+	int fam;
+
+	np__mapset_plens(ms, d, &want);
+	if (bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &have) ||
+	    have.ruleset != w->ruleset)
+		memset(&have, 0, sizeof(have));
+	for (fam = 0; fam < 2; fam++) {
+		uint8_t bit = fam ? NP_EPL_PLH_V6 : NP_EPL_PLH_V4;
+		size_t i, miss = 0;
+
+		if (!(w->lpm & bit))
+			continue;
+		if (have.n[fam] != want.n[fam] ||
+		    memcmp(have.len[fam], want.len[fam], NP_PLH_MAX)) {
+			np__sb_printf(sb,
+				      "%s: IPv%d prefix lengths of rule set "
+				      "%u not as its keys need\n",
+				      dir_names[d], fam ? 6 : 4, w->ruleset);
+			(*nd)++;
+			continue;
+		}
+		for (i = 0; i < ms->nent[fam][d]; i++) {
+			const struct np_map_entry *e = &ms->ent[fam][d][i];
+			struct np_lpm_key_v6 k = { 0 };
+
+			if (e->cidr.len >= (fam ? 128 : 32))
+				continue;
+			k.prefixlen = NP_RULESET_BITS + e->cidr.len;
+			k.ruleset = htonl(w->ruleset);
+			memcpy(k.addr, e->cidr.addr, fam ? 16 : 4);
+			if (bpf_map_lookup_elem(
+				    dp->map_fd[fam ? M_PFX6 : M_PFX4], &k, &v))
+				miss++;
+		}
+		if (miss) {
+			np__sb_printf(sb,
+				      "%s: %zu IPv%d prefix keys of rule set "
+				      "%u not in the per-length hash\n",
+				      dir_names[d], miss, fam ? 6 : 4,
+				      w->ruleset);
+			(*nd)++;
+		}
+	}
+}
 
 /* Compare direction d's live entries with the encoded ones. */
 static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
@@ -800,6 +850,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 	for (d = 0; d < 2; d++) {
 		unsigned int want = ms->isolated[d] ? NP_EP_POLICIES_APPLIED :
 						      NP_EP_UNISOLATED;
+		uint8_t wantf;
 
 		if (ep.dir[d].state != want) {
 			np__sb_printf(&sb,
@@ -811,15 +862,18 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 			nd++;
 			continue;
 		}
-		if (want == NP_EP_POLICIES_APPLIED &&
-		    ep.dir[d].lpm != np__mapset_lpm_flags(ms, d)) {
+		/* where the prefixes are (PLH) is the rule set's: checked below */
+		wantf = (np__mapset_lpm_flags(ms, d) & ~NP_EPL_PLH) |
+			(ep.dir[d].lpm & NP_EPL_PLH);
+		if (want == NP_EP_POLICIES_APPLIED && ep.dir[d].lpm != wantf) {
 			/* the program would skip (or walk) the trie wrongly */
 			np__sb_printf(&sb,
 				      "%s: endpoint prefix-key flags 0x%x, "
 				      "expected 0x%x\n",
-				      dir_names[d], ep.dir[d].lpm,
-				      np__mapset_lpm_flags(ms, d));
+				      dir_names[d], ep.dir[d].lpm, wantf);
 			nd++;
+		} else if (want == NP_EP_POLICIES_APPLIED) {
+			plh_drift(dp, ms, d, &ep.dir[d], &sb, &nd);
 		}
 		if (want == NP_EP_POLICIES_APPLIED) {
 			err = verify_keys(dp, ms, d, ep.dir[d].ruleset, &sb,

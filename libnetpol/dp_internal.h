@@ -60,6 +60,9 @@ enum {
 	M_RULESETS,
 	M_BSS,
 	M_STATS,
+	M_PFX4,
+	M_PFX6,
+	M_PLENS,
 	/* made and pinned by userspace, not in the skeleton (dp_load.c) */
 	M_NETNS,
 	M_IFID,
@@ -137,6 +140,11 @@ struct rs {
 	uint32_t *ps; /* distinct global port sets it holds */
 	size_t nps;
 	size_t capps;
+	/*
+	 * NP_EPL_PLH_V4/V6: the families whose prefix keys are in the
+	 * per-length hash (its rs_plens entry), not in the trie
+	 */
+	uint8_t plh;
 };
 
 /* One global port set slot. */
@@ -235,10 +243,12 @@ int np__rule_lookup(const struct np_datapath *dp, int fam, const void *k,
 		    struct np_lpm_value *v);
 void np__rule_delete(const struct np_datapath *dp, int fam, const void *k);
 int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n);
+int np__rule_find(const struct np_datapath *dp, int fam, uint32_t id,
+		  uint8_t lpm, const uint8_t *addr, struct np_lpm_value *v);
 void np__rules_delete(struct np_datapath *dp, int fam, const void *keys,
-		      size_t n);
+		      size_t n, bool plh);
 int np__rules_write(struct np_datapath *dp, int fam, const void *keys,
-		    const struct np_lpm_value *vals, size_t n);
+		    const struct np_lpm_value *vals, size_t n, bool plh);
 int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 		      struct live_ent **out, size_t *n);
 /* Node-wide counter k of the stats map (NP_STAT_*): sum over CPUs; add. */

@@ -73,6 +73,12 @@ const struct mapdesc np__maps[M__N] = {
 	[M_BSS] = { "bss", BPF_MAP_TYPE_ARRAY, 4,
 		    sizeof(struct np_dp_runtime) },
 	[M_STATS] = { "stats", BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t) },
+	[M_PFX4] = { "pfx_v4", BPF_MAP_TYPE_HASH, sizeof(struct np_lpm_key_v4),
+		     sizeof(struct np_lpm_value) },
+	[M_PFX6] = { "pfx_v6", BPF_MAP_TYPE_HASH, sizeof(struct np_lpm_key_v6),
+		     sizeof(struct np_lpm_value) },
+	[M_PLENS] = { "rs_plens", BPF_MAP_TYPE_ARRAY, 4,
+		      sizeof(struct np_rs_plens) },
 	[M_NETNS] = { "netns", BPF_MAP_TYPE_ARRAY, 4,
 		      sizeof(struct np_netns_rec) },
 	[M_IFID] = { "ifids", BPF_MAP_TYPE_HASH, 4, sizeof(struct np_ifid) },
@@ -450,6 +456,9 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_RULESETS] = skel->maps.rulesets;
 	m[M_BSS] = skel->maps.bss;
 	m[M_STATS] = skel->maps.stats;
+	m[M_PFX4] = skel->maps.pfx_v4;
+	m[M_PFX6] = skel->maps.pfx_v6;
+	m[M_PLENS] = skel->maps.rs_plens;
 	p[NP_DIR_INGRESS] = skel->progs.np_tc_ingress_pod;
 	p[NP_DIR_EGRESS] = skel->progs.np_tc_egress_pod;
 	p[P_EPA] = skel->progs.np_epa_set;

@@ -2,8 +2,10 @@
 /*
  * Map helpers: a map's keys, and the rule keys of the rule sets. Userspace
  * keeps every rule key in the LPM trie's form; host keys (/32, /128) live
- * in the exact-match hashes. Here they are split by map, written and
- * deleted in batches when the kernel can, walked and collected per id.
+ * in the exact-match hashes, prefix keys in the trie or, for a rule set
+ * with few prefix lengths, in the per-length hash (pfx_v4/v6: the same
+ * key). Here they are split by map, written and deleted in batches when
+ * the kernel can, walked and collected per id.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,36 +65,93 @@ static bool key_is_host(int fam, const void *k)
 	return pl == NP_RULESET_BITS + (fam ? 128u : 32u);
 }
 
-static int key_fd(const struct np_datapath *dp, int fam, const void *k)
-{
-	if (key_is_host(fam, k))
-		return dp->map_fd[fam ? M_HOST6 : M_HOST4];
-	return dp->map_fd[fam ? M_LPM6 : M_LPM4];
-}
-
 static const void *key_in_map(int fam, const void *k)
 {
 	return key_is_host(fam, k) ? (const char *)k + 4 : k;
 }
 
+/*
+ * A key of unknown placement: a host key is in the host hash, a prefix
+ * key in the per-length hash or else in the trie.
+ */
 int np__rule_lookup(const struct np_datapath *dp, int fam, const void *k,
 		    struct np_lpm_value *v)
 {
-	return bpf_map_lookup_elem(key_fd(dp, fam, k), key_in_map(fam, k), v);
+	if (key_is_host(fam, k))
+		return bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
+					   key_in_map(fam, k), v);
+	if (!bpf_map_lookup_elem(dp->map_fd[fam ? M_PFX6 : M_PFX4], k, v))
+		return 0;
+	return bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], k, v);
 }
 
 void np__rule_delete(const struct np_datapath *dp, int fam, const void *k)
 {
-	bpf_map_delete_elem(key_fd(dp, fam, k), key_in_map(fam, k));
+	if (key_is_host(fam, k)) {
+		bpf_map_delete_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
+				    key_in_map(fam, k));
+		return;
+	}
+	bpf_map_delete_elem(dp->map_fd[fam ? M_PFX6 : M_PFX4], k);
+	bpf_map_delete_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4], k);
 }
 
-/* Every rule key of family fam, host keys included, in the LPM form. */
+/*
+ * The value of the key of rule set id that covers addr (family fam: 0 v4,
+ * 1 v6), found as the programs find it (bpf/lib/policy.h) under the
+ * endpoint flags lpm (NP_EPL_*): the host key, then the per-length hash or
+ * the trie. -ENOENT when none covers it.
+ */
+int np__rule_find(const struct np_datapath *dp, int fam, uint32_t id,
+		  uint8_t lpm, const uint8_t *addr, struct np_lpm_value *v)
+{
+	uint8_t nohost = fam ? NP_EPL_NOHOST_V6 : NP_EPL_NOHOST_V4;
+	uint8_t any = fam ? NP_EPL_V6 : NP_EPL_V4;
+	uint8_t plh = fam ? NP_EPL_PLH_V6 : NP_EPL_PLH_V4;
+	unsigned int bits = fam ? 128 : 32, i, b;
+	uint32_t x = id & (NP_RS_PLENS_SIZE - 1);
+	struct np_lpm_key_v6 key; /* v4: its first 12 bytes */
+	struct np_rs_plens m;
+
+	memset(&key, 0, sizeof(key));
+	key.prefixlen = NP_RULESET_BITS + bits;
+	key.ruleset = htonl(id);
+	memcpy(key.addr, addr, bits / 8);
+	if (!(lpm & nohost) &&
+	    !bpf_map_lookup_elem(dp->map_fd[fam ? M_HOST6 : M_HOST4],
+				 &key.ruleset, v))
+		return 0;
+	if (!(lpm & any))
+		return -ENOENT;
+	if (!(lpm & plh))
+		return bpf_map_lookup_elem(dp->map_fd[fam ? M_LPM6 : M_LPM4],
+					   &key, v) ?
+			       -ENOENT :
+			       0;
+	if (bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &m) || m.ruleset != id)
+		return -ENOENT;
+	for (i = 0; i < m.n[fam] && i < NP_PLH_MAX; i++) {
+		key.prefixlen = NP_RULESET_BITS + m.len[fam][i];
+		memcpy(key.addr, addr, bits / 8);
+		for (b = m.len[fam][i]; b < bits; b++)
+			key.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+		if (!bpf_map_lookup_elem(dp->map_fd[fam ? M_PFX6 : M_PFX4],
+					 &key, v))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Every rule key of family fam, host keys and the per-length hash's
+ * included, in the LPM form.
+ */
 int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
-	unsigned char *lk, *hk, *all;
-	size_t nl, nh, i;
+	unsigned char *lk, *hk, *pk, *all;
+	size_t nl, nh, np, i;
 	int err;
 
 	err = np__map_keys(dp->map_fd[fam ? M_LPM6 : M_LPM4], ksz, (void **)&lk,
@@ -105,10 +164,18 @@ int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
 		free(lk);
 		return err;
 	}
-	all = realloc(lk, (nl + nh + 1) * ksz);
+	err = np__map_keys(dp->map_fd[fam ? M_PFX6 : M_PFX4], ksz, (void **)&pk,
+			   &np);
+	if (err) {
+		free(lk);
+		free(hk);
+		return err;
+	}
+	all = realloc(lk, (nl + nh + np + 1) * ksz);
 	if (!all) {
 		free(lk);
 		free(hk);
+		free(pk);
 		return -ENOMEM;
 	}
 	for (i = 0; i < nh; i++) {
@@ -118,9 +185,12 @@ int np__rule_keys(struct np_datapath *dp, int fam, void **out, size_t *n)
 		memcpy(k, &pl, 4);
 		memcpy(k + 4, hk + i * (ksz - 4), ksz - 4);
 	}
+	if (np)
+		memcpy(all + (nl + nh) * ksz, pk, np * ksz);
 	free(hk);
+	free(pk);
 	*out = all;
-	*n = nl + nh;
+	*n = nl + nh + np;
 	return 0;
 }
 
@@ -144,8 +214,9 @@ static void map_delete_many(int fd, const unsigned char *keys, size_t n,
 
 /*
  * Family fam's rule keys (LPM form) split by the map they live in: [0] the
- * host keys, in the hash's form (no prefixlen), [1] the prefix keys; with
- * their values when vals is given.
+ * host keys, in the hash's form (no prefixlen), [1] the prefix keys (the
+ * per-length hash when plh, else the trie); with their values when vals is
+ * given.
  */
 struct rules_split {
 	unsigned char *k[2];
@@ -168,7 +239,7 @@ static void rules_split_free(struct rules_split *s)
 }
 
 static int rules_split(const struct np_datapath *dp, int fam, const void *keys,
-		       const struct np_lpm_value *vals, size_t n,
+		       const struct np_lpm_value *vals, size_t n, bool plh,
 		       struct rules_split *s)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
@@ -180,7 +251,8 @@ static int rules_split(const struct np_datapath *dp, int fam, const void *keys,
 	s->ksz[0] = ksz - 4;
 	s->ksz[1] = ksz;
 	s->fd[0] = dp->map_fd[fam ? M_HOST6 : M_HOST4];
-	s->fd[1] = dp->map_fd[fam ? M_LPM6 : M_LPM4];
+	s->fd[1] = plh ? dp->map_fd[fam ? M_PFX6 : M_PFX4] :
+			 dp->map_fd[fam ? M_LPM6 : M_LPM4];
 	for (m = 0; m < 2; m++) {
 		s->k[m] = malloc(n * ksz + 1);
 		s->v[m] = vals ? malloc((n + 1) * sizeof(*vals)) : NULL;
@@ -202,9 +274,12 @@ static int rules_split(const struct np_datapath *dp, int fam, const void *keys,
 	return 0;
 }
 
-/* Family fam's keys (LPM form) out of both maps, in batches. */
+/*
+ * Family fam's keys (LPM form) out of their maps (prefix keys: the
+ * per-length hash when plh, else the trie), in batches.
+ */
 void np__rules_delete(struct np_datapath *dp, int fam, const void *keys,
-		      size_t n)
+		      size_t n, bool plh)
 {
 	size_t ksz = fam ? sizeof(struct np_lpm_key_v6) :
 			   sizeof(struct np_lpm_key_v4);
@@ -212,7 +287,7 @@ void np__rules_delete(struct np_datapath *dp, int fam, const void *keys,
 	size_t i;
 	int m;
 
-	if (rules_split(dp, fam, keys, NULL, n, &s)) {
+	if (rules_split(dp, fam, keys, NULL, n, plh, &s)) {
 		for (i = 0; i < n; i++)
 			np__rule_delete(dp, fam,
 					(const unsigned char *)keys + i * ksz);
@@ -262,17 +337,18 @@ static int map_write(struct np_datapath *dp, int fd, const void *keys,
 
 /*
  * Write family fam's rule keys (LPM form) with their values: host keys
- * into the exact-match hash, shorter prefixes into the trie.
+ * into the exact-match hash, shorter prefixes into the per-length hash
+ * (plh; their addresses are masked to their lengths) or else the trie.
  */
 int np__rules_write(struct np_datapath *dp, int fam, const void *keys,
-		    const struct np_lpm_value *vals, size_t n)
+		    const struct np_lpm_value *vals, size_t n, bool plh)
 {
 	struct rules_split s;
 	int m, err;
 
 	if (!n)
 		return 0;
-	err = rules_split(dp, fam, keys, vals, n, &s);
+	err = rules_split(dp, fam, keys, vals, n, plh, &s);
 	for (m = 0; m < 2 && !err; m++)
 		err = map_write(dp, s.fd[m], s.k[m], s.v[m], s.n[m], s.ksz[m]);
 	rules_split_free(&s);

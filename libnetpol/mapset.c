@@ -710,6 +710,17 @@ uint64_t np__portset_hash(const struct np_portset *set)
 	return np__hash_bytes(set, sizeof(*set), 0x9e3779b97f4a7c15ull);
 }
 
+/* Whether c has no address bit set past its length. */
+static bool cidr_masked(const struct np_cidr *c)
+{
+	unsigned int i, bits = c->family == 6 ? 128 : 32;
+
+	for (i = c->len; i < bits; i++)
+		if (c->addr[i / 8] & (0x80u >> (i % 8)))
+			return false;
+	return true;
+}
+
 int np__mapset_check(const struct np_mapset *ms)
 {
 	int fam, d;
@@ -738,7 +749,8 @@ int np__mapset_check(const struct np_mapset *ms)
 			for (i = 0; i < ms->nent[fam][d]; i++)
 				if (e[i].cidr.family != (fam ? 6 : 4) ||
 				    e[i].cidr.len > (fam ? 128 : 32) ||
-				    e[i].portset >= ms->nportsets)
+				    e[i].portset >= ms->nportsets ||
+				    !cidr_masked(&e[i].cidr))
 					return -EINVAL;
 		}
 	}
@@ -781,11 +793,40 @@ uint64_t np__mapset_digest(const struct np_mapset *ms, int d)
 	return h;
 }
 
+void np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
+{
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		unsigned int host = fam ? 128 : 32, l, n = 0;
+		uint8_t seen[129] = { 0 };
+		size_t i;
+
+		for (i = 0; i < ms->nent[fam][d]; i++)
+			if (ms->ent[fam][d][i].cidr.len < host)
+				seen[ms->ent[fam][d][i].cidr.len] = 1;
+		memset(m->len[fam], 0, sizeof(m->len[fam]));
+		for (l = host; l-- > 0;) {
+			if (!seen[l])
+				continue;
+			if (n == NP_PLH_MAX) {
+				n = 0; /* too many: the trie */
+				memset(m->len[fam], 0, sizeof(m->len[fam]));
+				break;
+			}
+			m->len[fam][n++] = (uint8_t)l;
+		}
+		m->n[fam] = (uint8_t)n;
+	}
+}
+
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)
 {
 	static const uint8_t lpm[2] = { NP_EPL_V4, NP_EPL_V6 };
 	static const uint8_t nohost[2] = { NP_EPL_NOHOST_V4, NP_EPL_NOHOST_V6 };
+	static const uint8_t plh[2] = { NP_EPL_PLH_V4, NP_EPL_PLH_V6 };
 	uint8_t f = NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6;
+	struct np_rs_plens m;
 	size_t i;
 	int fam;
 
@@ -795,6 +836,11 @@ uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)
 			f = ms->ent[fam][d][i].cidr.len < (fam ? 128 : 32) ?
 				    f | lpm[fam] :
 				    f & (uint8_t)~nohost[fam];
+	/* few prefix lengths: the per-length hash instead of the trie */
+	np__mapset_plens(ms, d, &m);
+	for (fam = 0; fam < 2; fam++)
+		if (m.n[fam])
+			f |= plh[fam];
 	return f;
 }
 

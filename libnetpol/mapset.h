@@ -50,7 +50,8 @@ void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
 /*
  * 0 if ms is well-formed for the datapath, else -EINVAL: port-set indexes
  * in range, at most NP_MAX_SLOTS slots, sorted and disjoint (the program
- * searches them binarily), entries of the right family and length.
+ * searches them binarily), entries of the right family and length, no
+ * address bit set past the length (the per-length hash matches them whole).
  */
 int np__mapset_check(const struct np_mapset *ms);
 
@@ -61,8 +62,19 @@ int np__mapset_check(const struct np_mapset *ms);
  */
 uint64_t np__mapset_digest(const struct np_mapset *ms, int d);
 
-/* NP_EPL_* of direction d of ms: the families with prefix (non-host) keys. */
+/*
+ * NP_EPL_* of direction d of ms: the families with prefix (non-host) keys,
+ * without host keys, and whose prefix keys go to the per-length hash.
+ */
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d);
+
+/*
+ * The distinct prefix (non-host) lengths of direction d of ms per family,
+ * longest first, into m->n and m->len (m->ruleset untouched); a family
+ * with more than NP_PLH_MAX gets n = 0 (it keeps the trie).
+ */
+void np__mapset_plens(const struct np_mapset *ms, int d,
+		      struct np_rs_plens *m);
 
 /*
  * One direction's keys as a rule set holds them: LPM form, in mapset order

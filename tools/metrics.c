@@ -166,13 +166,14 @@ int cmd_metrics(int argc, char **argv)
 		       "\n",
 		       fams[fam], st.ct_evictions[fam]);
 	prom_head("netpol_lpm_entries", "gauge",
-		  "Rule keys of every loaded rule set (host hash and LPM "
-		  "trie).");
+		  "Rule keys of every loaded rule set (host hash, "
+		  "per-length hash and LPM trie).");
 	for (fam = 0; fam < 2; fam++)
 		printf("netpol_lpm_entries{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.lpm_entries[fam]);
 	prom_head("netpol_lpm_capacity", "gauge",
-		  "Rule keys the host hash and the LPM trie hold.");
+		  "Rule keys the host hash, the per-length hash and the LPM "
+		  "trie hold.");
 	for (fam = 0; fam < 2; fam++)
 		printf("netpol_lpm_capacity{family=\"%s\"} %" PRIu64 "\n",
 		       fams[fam], st.lpm_capacity[fam]);

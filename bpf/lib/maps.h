@@ -121,4 +121,28 @@ struct {
 	__type(value, struct np_ruleset_value);
 } rulesets SEC(".maps");
 
+/* The per-length hash of prefix keys and its lengths (netpol_abi.h, PLH). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_MAX_LPM_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_lpm_key_v4);
+	__type(value, struct np_lpm_value);
+} pfx_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_MAX_LPM_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_lpm_key_v6);
+	__type(value, struct np_lpm_value);
+} pfx_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_RS_PLENS_SIZE);
+	__type(key, __u32);
+	__type(value, struct np_rs_plens);
+} rs_plens SEC(".maps");
+
 #endif /* NETPOL_BPF_LIB_MAPS_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Policy: whether a peer is a node IP, the key of a rule set that covers a
- * peer (host hash, then LPM trie), whether a port set holds a port, the
- * endpoint record of a host veth (from ep_cache, else the endpoints hash),
- * its words by generation, and whether a pod's packet has its source.
+ * peer (host hash, then the per-length hash or the LPM trie), whether a
+ * port set holds a port, the endpoint record of a host veth (from
+ * ep_cache, else the endpoints hash), its words by generation, and whether
+ * a pod's packet has its source.
  */
 #ifndef NETPOL_BPF_LIB_POLICY_H
 #define NETPOL_BPF_LIB_POLICY_H
@@ -39,15 +40,86 @@ static __always_inline bool is_node_ip(const struct pkt *p, const __u32 *a)
 	return false;
 }
 
+/* The lengths of rule set ruleset's prefix keys (PLH); NULL: none. */
+static __always_inline const struct np_rs_plens *plens_of(__u32 ruleset)
+{
+	__u32 idx = ruleset & (NP_RS_PLENS_SIZE - 1);
+	const struct np_rs_plens *m = bpf_map_lookup_elem(&rs_plens, &idx);
+
+	/* another id's entry: none of this rule set's keys can be found */
+	return m && m->ruleset == ruleset ? m : NULL;
+}
+
+/* The network-order mask of the address word i (of 32 bits) at length l. */
+static __always_inline __u32 mask_word(__u32 l, __u32 i)
+{
+	if (l >= 32 * (i + 1))
+		return 0xffffffffu;
+	if (l <= 32 * i)
+		return 0;
+	return bpf_htonl(0xffffffffu << (32 * (i + 1) - l));
+}
+
+/*
+ * The per-length hash: lk holds the rule set and the peer; probe each of
+ * the family's lengths in m, longest first. The first hit is the longest
+ * prefix that covers the peer.
+ */
+static __always_inline struct np_lpm_value *
+plh_lookup4(struct np_lpm_key_v4 *lk, const struct np_rs_plens *m)
+{
+	struct np_lpm_value *lv;
+	__u32 a, i, l, w;
+
+	__builtin_memcpy(&a, lk->addr, 4);
+	for (i = 0; i < NP_PLH_MAX; i++) {
+		if (i >= m->n[0])
+			break;
+		l = m->len[0][i];
+		lk->prefixlen = NP_RULESET_BITS + l;
+		w = a & mask_word(l, 0);
+		__builtin_memcpy(lk->addr, &w, 4);
+		lv = bpf_map_lookup_elem(&pfx_v4, lk);
+		if (lv)
+			return lv;
+	}
+	return NULL;
+}
+
+static __always_inline struct np_lpm_value *
+plh_lookup6(struct np_lpm_key_v6 *lk, const __u32 *peer,
+	    const struct np_rs_plens *m)
+{
+	struct np_lpm_value *lv;
+	__u32 i, l, w[4];
+
+	for (i = 0; i < NP_PLH_MAX; i++) {
+		if (i >= m->n[1])
+			break;
+		l = m->len[1][i];
+		lk->prefixlen = NP_RULESET_BITS + l;
+		w[0] = peer[0] & mask_word(l, 0);
+		w[1] = peer[1] & mask_word(l, 1);
+		w[2] = peer[2] & mask_word(l, 2);
+		w[3] = peer[3] & mask_word(l, 3);
+		__builtin_memcpy(lk->addr, w, 16);
+		lv = bpf_map_lookup_elem(&pfx_v6, lk);
+		if (lv)
+			return lv;
+	}
+	return NULL;
+}
+
 /*
  * The value of the key that covers peer in rule set ruleset: the host key
  * first (when there is one, it is the longest prefix), then, when the rule
- * set has prefix keys in the family (lpm: NP_EPL_*), the LPM trie. NULL:
- * no key covers the peer.
+ * set has prefix keys in the family (lpm: NP_EPL_*), the per-length hash
+ * or the LPM trie. NULL: no key covers the peer.
  */
 static __always_inline struct np_lpm_value *
 rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
 {
+	const struct np_rs_plens *m;
 	struct np_lpm_value *lv;
 
 	if (p->family == 4) {
@@ -60,8 +132,12 @@ rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
 		lv = lpm & NP_EPL_NOHOST_V4 ?
 			     NULL :
 			     bpf_map_lookup_elem(&host_v4, &lk.ruleset);
-		if (!lv && (lpm & NP_EPL_V4))
-			lv = bpf_map_lookup_elem(&lpm_v4, &lk);
+		if (lv || !(lpm & NP_EPL_V4))
+			return lv;
+		if (!(lpm & NP_EPL_PLH_V4))
+			return bpf_map_lookup_elem(&lpm_v4, &lk);
+		m = plens_of(ruleset);
+		return m ? plh_lookup4(&lk, m) : NULL;
 	} else {
 		struct np_lpm_key_v6 lk = {
 			.prefixlen = NP_RULESET_BITS + 128,
@@ -72,10 +148,13 @@ rule_lookup(const struct pkt *p, const __u32 *peer, __u32 ruleset, __u8 lpm)
 		lv = lpm & NP_EPL_NOHOST_V6 ?
 			     NULL :
 			     bpf_map_lookup_elem(&host_v6, &lk.ruleset);
-		if (!lv && (lpm & NP_EPL_V6))
-			lv = bpf_map_lookup_elem(&lpm_v6, &lk);
+		if (lv || !(lpm & NP_EPL_V6))
+			return lv;
+		if (!(lpm & NP_EPL_PLH_V6))
+			return bpf_map_lookup_elem(&lpm_v6, &lk);
+		m = plens_of(ruleset);
+		return m ? plh_lookup6(&lk, peer, m) : NULL;
 	}
-	return lv;
 }
 
 /* Whether (proto, port) falls in one of ps->slots[0 .. count). */

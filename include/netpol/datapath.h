@@ -430,9 +430,12 @@ struct np_datapath_stats {
 	uint64_t events_lost; /* ring buffer full, since load */
 	uint64_t ct_entries[2]; /* conntrack, [0] IPv4, [1] IPv6 */
 	uint64_t ct_capacity[2];
-	/* rule keys of every rule set: host keys (hash) + prefixes (trie) */
+	/*
+	 * rule keys of every rule set: host keys (hash) + prefixes (the
+	 * per-length hash or the trie)
+	 */
 	uint64_t lpm_entries[2];
-	uint64_t lpm_capacity[2]; /* of both maps */
+	uint64_t lpm_capacity[2]; /* of the three maps */
 	uint64_t pods; /* attached */
 	uint64_t rulesets; /* distinct rule sets loaded */
 	bool events_on; /* flow events switched on */

@@ -660,6 +660,93 @@ Test(inspect, verify_clean_then_drift)
 }
 
 /*
+ * Prefix keys of few lengths live in the per-length hash, found through
+ * their rule set's lengths entry: verify names a lengths entry that does
+ * not list what the keys need and a key missing from the hash, and
+ * explain, reading the live maps as the program does, follows them.
+ */
+Test(inspect, verify_checks_the_per_length_hash)
+{
+	static const char more[] =
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: nets, namespace: test}\n"
+		"spec:\n"
+		"  podSelector: {matchLabels: {app: b}}\n"
+		"  policyTypes: [Ingress]\n"
+		"  ingress:\n"
+		"  - from: [{ipBlock: {cidr: 198.18.64.0/18, except: "
+		"[198.18.65.0/24]}}]\n"
+		"    ports: [{port: 8080}]\n";
+	struct np_datapath_verdict v;
+	struct np_lpm_key_v4 k = { 0 };
+	struct np_ruleset *rs;
+	struct np_rs_plens m;
+	struct np_diag d;
+	char *report;
+	uint32_t id, x;
+	size_t nd;
+	int fd;
+
+	three_pods();
+	cr_assert_eq(np_cluster_load_buffer(cluster, more, strlen(more),
+					    "more.yaml", NULL, &d),
+		     0, "%s", d.message);
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, &d), 0,
+		     "%s", d.message);
+	cr_assert_eq(np_datapath_apply(T.dp, B->ifindex, rs, &d), 0, "%s",
+		     d.message);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	np_free(report);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.70.1", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(v.allowed);
+	cr_expect_str_eq(v.key, "198.18.64.0/18");
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.65.1", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(!v.allowed, "the except");
+	id = v.ruleset;
+
+	/* the lengths entry without the except's /24 */
+	fd = pinned("rs_plens");
+	x = id & (NP_RS_PLENS_SIZE - 1);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &x, &m), 0);
+	cr_assert_eq(m.ruleset, id);
+	cr_assert_geq(m.n[0], 2, "the /24 and the /18, at least");
+	cr_expect_eq(m.len[0][0], 24, "longest first");
+	m.len[0][0] = 25;
+	cr_assert_eq(bpf_map_update_elem(fd, &x, &m, BPF_ANY), 0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 1, "%s", report);
+	cr_expect(strstr(report, "ingress: IPv4 prefix lengths of rule set"),
+		  "%s", report);
+	np_free(report);
+	/* as the program would: the except is not found, the /18 allows */
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.65.1", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(v.allowed);
+	m.len[0][0] = 24;
+	cr_assert_eq(bpf_map_update_elem(fd, &x, &m, BPF_ANY), 0);
+	close(fd);
+
+	/* a key gone from the hash */
+	fd = pinned("pfx_v4");
+	k.prefixlen = NP_RULESET_BITS + 24;
+	k.ruleset = htonl(id);
+	inet_pton(AF_INET, "198.18.65.0", k.addr);
+	cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+	close(fd);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_geq(nd, 1, "%s", report);
+	cr_expect(strstr(report, "ingress: 1 IPv4 prefix keys of rule set"),
+		  "%s", report);
+	np_free(report);
+	np_ruleset_free(rs);
+}
+/*
  * The endpoint's prefix-key flags steer the program, and the programs read
  * a copy of the record: verify checks both.
  */

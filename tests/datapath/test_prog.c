@@ -5,6 +5,7 @@
  * loader: the real programs, the real maps, one veth per test.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -362,11 +363,12 @@ static size_t pinned_count(const char *map)
 }
 
 /*
- * Host keys go to the exact-match maps, shorter prefixes to the tries, and
- * the endpoint record says per direction which families have any: a rule
- * set of host keys alone never walks the trie, one with prefixes does.
+ * Host keys go to the exact-match maps, shorter prefixes of few lengths to
+ * the per-length hash, and the endpoint record says per direction which
+ * families have any: a rule set of host keys alone never looks further,
+ * one with prefixes probes its lengths.
  */
-Test(prog, host_keys_exact_prefixes_in_the_trie)
+Test(prog, host_keys_exact_prefixes_by_length)
 {
 	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
@@ -405,9 +407,15 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 	msb_add(&b, NP_DIRECTION_INGRESS, "198.18.2.0/24", ps);
 	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	ep = ep_of(ifx);
-	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm, NP_EPL_V6 | NP_EPL_NOHOST_V6);
-	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm,
-		     NP_EPL_V4 | NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
+	cr_expect_eq(ep.dir[NP_DIR_EGRESS].lpm,
+		     NP_EPL_V6 | NP_EPL_NOHOST_V6 | NP_EPL_PLH_V6);
+	cr_expect_eq(ep.dir[NP_DIR_INGRESS].lpm, NP_EPL_V4 | NP_EPL_NOHOST_V4 |
+							 NP_EPL_NOHOST_V6 |
+							 NP_EPL_PLH_V4);
+	cr_expect_eq(pinned_count("pfx_v4"), 1);
+	cr_expect_eq(pinned_count("pfx_v6"), 1);
+	cr_expect_eq(pinned_count("lpm_v4"), 0);
+	cr_expect_eq(pinned_count("lpm_v6"), 0);
 	cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK);
 	cr_expect_eq(EG(TCP4("198.18.1.8", 80)), SHOT);
 	cr_expect_eq(EG(TCP6("fd00:1::8", 80)), OK, "the /64");
@@ -419,28 +427,273 @@ Test(prog, host_keys_exact_prefixes_in_the_trie)
 			.dport = 80),
 		     SHOT);
 
-	/* the flag is what the program trusts: cleared, the trie is skipped */
+	/* the flag is what the program trusts: cleared, prefixes are skipped */
 	{
 		struct np_ep_rec e = epa_of(ifx);
 		struct np_ep_dir w;
 
 		cr_assert_eq(e.ifindex, ifx);
 		memcpy(&w, &e.w[0][NP_DIR_EGRESS], sizeof(w));
-		cr_expect_eq(w.lpm, NP_EPL_V6 | NP_EPL_NOHOST_V6);
+		cr_expect_eq(w.lpm,
+			     NP_EPL_V6 | NP_EPL_NOHOST_V6 | NP_EPL_PLH_V6);
 		w.lpm = 0;
 		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
 		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
 		epa_put(ifx, &e);
 		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT);
 		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), OK, "host keys stay");
-		/* no-host set: the host keys are skipped, the trie is not */
-		w.lpm = NP_EPL_NOHOST_V4 | NP_EPL_V6;
+		/* no-host set: the host keys are skipped, the prefixes not */
+		w.lpm = NP_EPL_NOHOST_V4 | NP_EPL_V6 | NP_EPL_PLH_V6;
 		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
 		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
 		epa_put(ifx, &e);
 		cr_expect_eq(EG(TCP4("198.18.1.7", 80)), SHOT, "host skipped");
 		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), OK, "the /64");
+		/* sent to the trie, the hash's keys are not found there */
+		w.lpm = NP_EPL_V6;
+		memcpy(&e.w[0][NP_DIR_EGRESS], &w, sizeof(w));
+		memcpy(&e.w[1][NP_DIR_EGRESS], &w, sizeof(w));
+		epa_put(ifx, &e);
+		cr_expect_eq(EG(TCP6("fd00:1::9", 80)), SHOT,
+			     "not in the trie");
 	}
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static bool covers(const uint8_t *net, unsigned int len, const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if ((net[i / 8] ^ a[i / 8]) & (0x80u >> (i % 8)))
+			return false;
+	return true;
+}
+
+/* The longest of b's entries (family fam, egress) covering a; -1: none. */
+static int longest(const struct msb *b, int fam, const uint8_t *a)
+{
+	int best = -1, blen = -1;
+	size_t i;
+
+	for (i = 0; i < b->ms.nent[fam][NP_DIR_EGRESS]; i++) {
+		const struct np_map_entry *e = &b->ent[fam][NP_DIR_EGRESS][i];
+
+		if ((int)e->cidr.len > blen &&
+		    covers(e->cidr.addr, e->cidr.len, a)) {
+			best = (int)i;
+			blen = e->cidr.len;
+		}
+	}
+	return best;
+}
+
+/*
+ * Random rule sets of nested prefixes with 1 to 10 distinct lengths per
+ * family, some of them holes (an empty port set inside an allow): up to
+ * NP_PLH_MAX lengths the keys go to the per-length hash, more to the
+ * trie, and either way the program decides every probe (inside each
+ * prefix, and just outside it) as a longest-prefix match in the test does.
+ */
+Test(prog, prefix_lengths_hash_and_trie_agree_with_longest_match,
+     .timeout = 120)
+{
+	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t checked = 0, allowed = 0, plh = 0, trie = 0;
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		uint8_t anchor[2][3][16], lens[2][10];
+		uint32_t ps[2];
+		struct msb b;
+		int fam, nlen = 1 + round % 10, i, j;
+		size_t distinct[2] = { 0, 0 };
+
+		msb_init(&b, false, true);
+		ps[0] = msb_ps(&b, 0, tcp80, 1);
+		ps[1] = msb_ps(&b, 0, NULL, 0); /* a hole */
+		for (fam = 0; fam < 2; fam++) {
+			unsigned int bits = fam ? 128 : 32;
+			bool seen[129] = { false };
+
+			for (i = 0; i < 3; i++) {
+				for (j = 0; j < 16; j++)
+					anchor[fam][i][j] =
+						(uint8_t)rng_next(&x);
+				/* inside 198.18.0.0/15 and fd00::/8 */
+				if (fam) {
+					anchor[fam][i][0] = 0xfd;
+				} else {
+					anchor[fam][i][0] = 198;
+					anchor[fam][i][1] =
+						18 | (anchor[fam][i][1] & 1);
+				}
+			}
+			/* nlen distinct lengths, from the family's range */
+			for (i = 0; i < nlen; i++) {
+				unsigned int l;
+
+				do
+					l = (fam ? 8 : 15) +
+					    rng_next(&x) %
+						    (bits - (fam ? 8 : 15));
+				while (seen[l]);
+				seen[l] = true;
+				lens[fam][i] = (uint8_t)l;
+			}
+			for (i = 0; i < 40; i++) {
+				const uint8_t *a =
+					anchor[fam][rng_next(&x) % 3];
+				unsigned int l = lens[fam][rng_next(&x) % nlen];
+				char buf[64], cidr[80];
+				size_t k, n = b.ms.nent[fam][NP_DIR_EGRESS];
+				uint8_t net[16];
+				bool dup = false;
+
+				memcpy(net, a, 16);
+				for (k = l; k < bits; k++)
+					net[k / 8] &=
+						(uint8_t) ~(0x80u >> (k % 8));
+				for (k = 0; k < n; k++)
+					dup |= b.ent[fam][NP_DIR_EGRESS][k]
+							       .cidr.len == l &&
+					       !memcmp(b.ent[fam][NP_DIR_EGRESS]
+							    [k]
+								    .cidr.addr,
+						       net, bits / 8);
+				if (dup)
+					continue;
+				inet_ntop(fam ? AF_INET6 : AF_INET, net, buf,
+					  sizeof(buf));
+				snprintf(cidr, sizeof(cidr), "%s/%u", buf, l);
+				/* the first nlen allow, then one in 3 is a hole */
+				msb_add(&b, NP_DIRECTION_EGRESS, cidr,
+					ps[i >= nlen && rng_next(&x) % 3 == 0]);
+			}
+			for (i = 0; i < 129; i++)
+				distinct[fam] += seen[i];
+		}
+		cr_assert_eq(dpt_apply(ifx, &b, NULL), 0, "round %d", round);
+		for (fam = 0; fam < 2; fam++) {
+			uint8_t bit = fam ? NP_EPL_PLH_V6 : NP_EPL_PLH_V4;
+			struct np_ep_value ep = ep_of(ifx);
+			bool want = distinct[fam] <= NP_PLH_MAX;
+
+			cr_expect_eq(!!(ep.dir[NP_DIR_EGRESS].lpm & bit), want,
+				     "round %d IPv%d: %zu lengths", round,
+				     fam ? 6 : 4, distinct[fam]);
+			plh += want;
+			trie += !want;
+		}
+		for (fam = 0; fam < 2; fam++) {
+			unsigned int bits = fam ? 128 : 32;
+
+			for (i = 0; i < 60; i++) {
+				const uint8_t *a =
+					anchor[fam][rng_next(&x) % 3];
+				unsigned int l = lens[fam][rng_next(&x) % nlen];
+				uint8_t probe[16];
+				char buf[64];
+				unsigned int k;
+				int best, v, want;
+
+				/* inside the anchor's /l; sometimes just out */
+				memcpy(probe, a, 16);
+				for (k = l; k < bits; k++)
+					if (rng_next(&x) & 1)
+						probe[k / 8] ^=
+							(uint8_t)(0x80u >>
+								  (k % 8));
+				if (l > (fam ? 8u : 15u) &&
+				    rng_next(&x) % 4 == 0)
+					probe[(l - 1) / 8] ^=
+						(uint8_t)(0x80u >>
+							  ((l - 1) % 8));
+				best = longest(&b, fam, probe);
+				want = best >= 0 && b.ent[fam][NP_DIR_EGRESS]
+							 [best]
+								       .portset ==
+							       ps[0] ?
+					       OK :
+					       SHOT;
+				inet_ntop(fam ? AF_INET6 : AF_INET, probe, buf,
+					  sizeof(buf));
+				v = fam ? EG(TCP6(buf, 80)) : EG(TCP4(buf, 80));
+				cr_expect_eq(v, want,
+					     "round %d: %s: kernel %s, longest "
+					     "match %s",
+					     round, buf,
+					     v == OK ? "allows" : "denies",
+					     want == OK ? "allows" : "denies");
+				checked++;
+				allowed += want == OK;
+			}
+		}
+	}
+	cr_expect_gt(plh, 4, "rule sets in the per-length hash");
+	cr_expect_gt(trie, 4, "rule sets in the trie");
+	cr_expect_gt(allowed, checked / 5, "%zu of %zu allowed", allowed,
+		     checked);
+	cr_expect_lt(allowed, checked - checked / 5);
+}
+
+/*
+ * The lengths entry is read only for its own rule set: another id's entry
+ * there (a corrupted or stale map) finds no key, so the flow is denied,
+ * never decided by a shorter prefix.
+ */
+Test(prog, lengths_of_another_rule_set_fail_closed)
+{
+	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct np_rs_plens m;
+	struct np_ep_value ep;
+	char path[128];
+	uint32_t k;
+	struct msb b;
+	uint32_t ps;
+	int fd;
+
+	msb_init(&b, false, true);
+	ps = msb_ps(&b, 0, tcp80, 1);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.0.0/16", ps);
+	msb_add(&b, NP_DIRECTION_EGRESS, "198.18.7.0/24",
+		msb_ps(&b, 0, NULL, 0));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.7.1", 80)), SHOT, "the hole");
+	ep = ep_of(ifx);
+	cr_assert(ep.dir[NP_DIR_EGRESS].lpm & NP_EPL_PLH_V4);
+	snprintf(path, sizeof(path), "%s/rs_plens", T.pin_root);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0);
+	k = ep.dir[NP_DIR_EGRESS].ruleset & (NP_RS_PLENS_SIZE - 1);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &k, &m), 0);
+	cr_expect_eq(m.ruleset, ep.dir[NP_DIR_EGRESS].ruleset);
+	cr_expect_eq(m.n[0], 2);
+	cr_expect_eq(m.len[0][0], 24, "longest first");
+	cr_expect_eq(m.len[0][1], 16);
+	/* the hole's length dropped: its flow falls to the /16 */
+	m.n[0] = 1;
+	m.len[0][0] = 16;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &m, BPF_ANY), 0);
+	cr_expect_eq(EG(TCP4("198.18.7.2", 80)), OK,
+		     "the program follows the entry");
+	/* another id's entry: nothing is found */
+	m.ruleset++;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &m, BPF_ANY), 0);
+	cr_expect_eq(EG(TCP4("198.18.1.2", 80)), SHOT);
+	cr_expect_eq(EG(TCP4("198.18.7.3", 80)), SHOT);
+	close(fd);
 }
 
 /*

@@ -309,16 +309,59 @@ Test(lpm_flags, sample_sets)
 	ms_init(&ms, ps, 1, host4, 1, host6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), 0);
 	ms_init(&ms, ps, 1, net4, 2, host6, 1);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), NP_EPL_V4);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
+		     NP_EPL_V4 | NP_EPL_PLH_V4);
 	ms_init(&ms, ps, 1, host4, 1, net6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
-		     NP_EPL_V6 | NP_EPL_NOHOST_V6);
+		     NP_EPL_V6 | NP_EPL_NOHOST_V6 | NP_EPL_PLH_V6);
 	ms_init(&ms, ps, 1, any4, 1, net6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
 		     NP_EPL_V4 | NP_EPL_V6 | NP_EPL_NOHOST_V4 |
-			     NP_EPL_NOHOST_V6);
+			     NP_EPL_NOHOST_V6 | NP_EPL_PLH);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_EGRESS),
 		     NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
+}
+
+/*
+ * The per-length hash takes a family's prefix keys of at most NP_PLH_MAX
+ * distinct lengths, listed longest first (host keys are not among them);
+ * one length more keeps the trie.
+ */
+Test(lpm_flags, prefix_lengths)
+{
+	struct np_slot s[] = { SLOT(IPPROTO_TCP, 80, 80) };
+	struct np_portset ps[] = { pset(1, s) };
+	struct np_map_entry e4[NP_PLH_MAX + 3];
+	struct np_map_entry e6[] = { v6(0xfd, 0, 8, 0), v6(0xfd, 0, 113, 0),
+				     v6(0xfd, 1, 128, 0), v6(0xfd, 0, 64, 0),
+				     v6(0xfd, 0, 113, 0) };
+	struct np_rs_plens m;
+	struct np_mapset ms;
+	int i;
+
+	/* /32, then /8, /9, ... : NP_PLH_MAX + 1 distinct prefix lengths */
+	e4[0] = v4(10, 0, 0, 1, 32, 0);
+	for (i = 1; i < NP_PLH_MAX + 3; i++)
+		e4[i] = v4(10, 0, 0, 0, (uint8_t)(6 + i), 0);
+	e4[NP_PLH_MAX + 2] = v4(10, 0, 0, 0, 8, 0); /* a repeat */
+	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 1, e6, 5);
+	np__mapset_plens(&ms, NP_DIR_INGRESS, &m);
+	cr_expect_eq(m.n[0], NP_PLH_MAX);
+	for (i = 0; i < NP_PLH_MAX; i++)
+		cr_expect_eq(m.len[0][i], 6 + NP_PLH_MAX - i, "longest first");
+	cr_expect_eq(m.n[1], 3);
+	cr_expect_eq(m.len[1][0], 113);
+	cr_expect_eq(m.len[1][1], 64);
+	cr_expect_eq(m.len[1][2], 8);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS) & NP_EPL_PLH,
+		     NP_EPL_PLH);
+	/* one length more: the trie */
+	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 3, e6, 5);
+	np__mapset_plens(&ms, NP_DIR_INGRESS, &m);
+	cr_expect_eq(m.n[0], 0);
+	cr_expect_eq(m.n[1], 3);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS) & NP_EPL_PLH,
+		     NP_EPL_PLH_V6);
 }
 
 /* --- well-formedness ------------------------------------------------------ */
@@ -367,6 +410,13 @@ Test(check, malformed_sets)
 	cr_expect_eq(np__mapset_check(&ms), -EINVAL);
 	RESET();
 	e6[0].cidr.len = 129;
+	cr_expect_eq(np__mapset_check(&ms), -EINVAL);
+	/* an address bit past the length: the per-length hash misses it */
+	RESET();
+	e4[0].cidr.addr[1] = 1;
+	cr_expect_eq(np__mapset_check(&ms), -EINVAL);
+	RESET();
+	e6[0].cidr.addr[15] = 0x80;
 	cr_expect_eq(np__mapset_check(&ms), -EINVAL);
 	RESET();
 	ms.ent[1][NP_DIR_INGRESS] = NULL;
