@@ -192,7 +192,9 @@ struct np_lpm_value {
  * longest prefix that covers the peer, as the trie's answer. More lengths
  * keep the trie (a miss costs one probe per length).
  *
- * The lengths are in rs_plens, an array indexed by rule-set id modulo
+ * The lengths are in rs_plens, with the address mask of each (so that the
+ * program masks with one AND a word, without branches the verifier would
+ * walk per length), an array indexed by rule-set id modulo
  * NP_RS_PLENS_SIZE: ids are given so that no two live rule sets share an
  * index (there are at most NP_RS_PLENS_SIZE - 1: the rulesets table's
  * size). An entry is written before any endpoint word names its id and
@@ -208,6 +210,9 @@ struct np_rs_plens {
 	__u8 pad[2];
 	__u8 len[2][NP_PLH_MAX]; /* address prefix lengths, longest first */
 	__u8 pad2[4];
+	/* the masks of those lengths, network byte order */
+	__u32 mask4[NP_PLH_MAX];
+	__u32 mask6[NP_PLH_MAX][4];
 };
 
 #define NP_PS_ALL 0x1 /* every protocol and port (ports absent) */
@@ -539,7 +544,7 @@ _Static_assert(sizeof(struct np_frag_value) == 8, "np_frag_value");
 _Static_assert(sizeof(struct np_flow_event) == 64, "np_flow_event");
 _Static_assert(sizeof(struct np_pod_value) == 8 + 64 + 256, "np_pod_value");
 _Static_assert(sizeof(struct np_ruleset_value) == 16, "np_ruleset_value");
-_Static_assert(sizeof(struct np_rs_plens) == 24, "np_rs_plens");
+_Static_assert(sizeof(struct np_rs_plens) == 144, "np_rs_plens");
 _Static_assert((NP_RS_PLENS_SIZE & (NP_RS_PLENS_SIZE - 1)) == 0,
 	       "NP_RS_PLENS_SIZE: a power of two");
 

@@ -690,7 +690,10 @@ static void plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
 		if (!(w->lpm & bit))
 			continue;
 		if (have.n[fam] != want.n[fam] ||
-		    memcmp(have.len[fam], want.len[fam], NP_PLH_MAX)) {
+		    memcmp(have.len[fam], want.len[fam], NP_PLH_MAX) ||
+		    (fam ? memcmp(have.mask6, want.mask6, sizeof(want.mask6)) :
+			   memcmp(have.mask4, want.mask4,
+				  sizeof(want.mask4)))) {
 			np__sb_printf(sb,
 				      "%s: IPv%d prefix lengths of rule set "
 				      "%u not as its keys need\n",

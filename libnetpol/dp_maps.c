@@ -131,10 +131,16 @@ int np__rule_find(const struct np_datapath *dp, int fam, uint32_t id,
 	if (bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &m) || m.ruleset != id)
 		return -ENOENT;
 	for (i = 0; i < m.n[fam] && i < NP_PLH_MAX; i++) {
+		const uint32_t *mask = fam ? m.mask6[i] : &m.mask4[i];
+		uint32_t w;
+
 		key.prefixlen = NP_RULESET_BITS + m.len[fam][i];
-		memcpy(key.addr, addr, bits / 8);
-		for (b = m.len[fam][i]; b < bits; b++)
-			key.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+		/* the entry's masks, as the program applies them */
+		for (b = 0; b < bits / 32; b++) {
+			memcpy(&w, addr + 4 * b, 4);
+			w &= mask[b];
+			memcpy(key.addr + 4 * b, &w, 4);
+		}
 		if (!bpf_map_lookup_elem(dp->map_fd[fam ? M_PFX6 : M_PFX4],
 					 &key, v))
 			return 0;

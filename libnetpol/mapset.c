@@ -818,6 +818,26 @@ void np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
 		}
 		m->n[fam] = (uint8_t)n;
 	}
+	/* each length's mask, as the program applies it */
+	memset(m->mask4, 0, sizeof(m->mask4));
+	memset(m->mask6, 0, sizeof(m->mask6));
+	for (fam = 0; fam < 2; fam++) {
+		unsigned int i, w;
+
+		for (i = 0; i < m->n[fam]; i++)
+			for (w = 0; w < (fam ? 4u : 1u); w++) {
+				unsigned int l = m->len[fam][i], b = 32 * w;
+				uint32_t k = l >= b + 32 ? 0xffffffffu :
+					     l <= b	 ? 0 :
+							   0xffffffffu
+							      << (b + 32 - l);
+
+				if (fam)
+					m->mask6[i][w] = htonl(k);
+				else
+					m->mask4[i] = htonl(k);
+			}
+	}
 }
 
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)

@@ -70,8 +70,9 @@ uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d);
 
 /*
  * The distinct prefix (non-host) lengths of direction d of ms per family,
- * longest first, into m->n and m->len (m->ruleset untouched); a family
- * with more than NP_PLH_MAX gets n = 0 (it keeps the trie).
+ * longest first, into m->n, m->len and their masks (m->ruleset
+ * untouched); a family with more than NP_PLH_MAX gets n = 0 (it keeps the
+ * trie).
  */
 void np__mapset_plens(const struct np_mapset *ms, int d,
 		      struct np_rs_plens *m);

@@ -50,34 +50,23 @@ static __always_inline const struct np_rs_plens *plens_of(__u32 ruleset)
 	return m && m->ruleset == ruleset ? m : NULL;
 }
 
-/* The network-order mask of the address word i (of 32 bits) at length l. */
-static __always_inline __u32 mask_word(__u32 l, __u32 i)
-{
-	if (l >= 32 * (i + 1))
-		return 0xffffffffu;
-	if (l <= 32 * i)
-		return 0;
-	return bpf_htonl(0xffffffffu << (32 * (i + 1) - l));
-}
-
 /*
  * The per-length hash: lk holds the rule set and the peer; probe each of
- * the family's lengths in m, longest first. The first hit is the longest
- * prefix that covers the peer.
+ * the family's lengths in m, longest first, the peer masked with the
+ * length's mask. The first hit is the longest prefix that covers the peer.
  */
 static __always_inline struct np_lpm_value *
 plh_lookup4(struct np_lpm_key_v4 *lk, const struct np_rs_plens *m)
 {
 	struct np_lpm_value *lv;
-	__u32 a, i, l, w;
+	__u32 a, i, w;
 
 	__builtin_memcpy(&a, lk->addr, 4);
 	for (i = 0; i < NP_PLH_MAX; i++) {
 		if (i >= m->n[0])
 			break;
-		l = m->len[0][i];
-		lk->prefixlen = NP_RULESET_BITS + l;
-		w = a & mask_word(l, 0);
+		lk->prefixlen = NP_RULESET_BITS + m->len[0][i];
+		w = a & m->mask4[i];
 		__builtin_memcpy(lk->addr, &w, 4);
 		lv = bpf_map_lookup_elem(&pfx_v4, lk);
 		if (lv)
@@ -91,17 +80,16 @@ plh_lookup6(struct np_lpm_key_v6 *lk, const __u32 *peer,
 	    const struct np_rs_plens *m)
 {
 	struct np_lpm_value *lv;
-	__u32 i, l, w[4];
+	__u32 i, w[4];
 
 	for (i = 0; i < NP_PLH_MAX; i++) {
 		if (i >= m->n[1])
 			break;
-		l = m->len[1][i];
-		lk->prefixlen = NP_RULESET_BITS + l;
-		w[0] = peer[0] & mask_word(l, 0);
-		w[1] = peer[1] & mask_word(l, 1);
-		w[2] = peer[2] & mask_word(l, 2);
-		w[3] = peer[3] & mask_word(l, 3);
+		lk->prefixlen = NP_RULESET_BITS + m->len[1][i];
+		w[0] = peer[0] & m->mask6[i][0];
+		w[1] = peer[1] & m->mask6[i][1];
+		w[2] = peer[2] & m->mask6[i][2];
+		w[3] = peer[3] & m->mask6[i][3];
 		__builtin_memcpy(lk->addr, w, 16);
 		lv = bpf_map_lookup_elem(&pfx_v6, lk);
 		if (lv)

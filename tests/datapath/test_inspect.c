@@ -717,6 +717,7 @@ Test(inspect, verify_checks_the_per_length_hash)
 	cr_assert_geq(m.n[0], 2, "the /24 and the /18, at least");
 	cr_expect_eq(m.len[0][0], 24, "longest first");
 	m.len[0][0] = 25;
+	m.mask4[0] = htonl(0xffffff80u);
 	cr_assert_eq(bpf_map_update_elem(fd, &x, &m, BPF_ANY), 0);
 	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
 	cr_expect_eq(nd, 1, "%s", report);
@@ -729,6 +730,7 @@ Test(inspect, verify_checks_the_per_length_hash)
 		     0);
 	cr_expect(v.allowed);
 	m.len[0][0] = 24;
+	m.mask4[0] = htonl(0xffffff00u);
 	cr_assert_eq(bpf_map_update_elem(fd, &x, &m, BPF_ANY), 0);
 	close(fd);
 

@@ -685,6 +685,7 @@ Test(prog, lengths_of_another_rule_set_fail_closed)
 	/* the hole's length dropped: its flow falls to the /16 */
 	m.n[0] = 1;
 	m.len[0][0] = 16;
+	m.mask4[0] = m.mask4[1];
 	cr_assert_eq(bpf_map_update_elem(fd, &k, &m, BPF_ANY), 0);
 	cr_expect_eq(EG(TCP4("198.18.7.2", 80)), OK,
 		     "the program follows the entry");
