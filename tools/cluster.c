@@ -69,14 +69,18 @@ static int validate_warnings(struct np_cluster *c)
 
 int cmd_validate(int argc, char **argv)
 {
+	static const struct option lo[] = { { 0, 0, 0, 0 } };
 	struct validate_ctx v = { 0 };
 	int err, err2 = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: netpol validate FILE...\n");
-		return 2;
+	optind = 1;
+	if (getopt_long(argc, argv, "", lo, NULL) != -1)
+		return tool_usage();
+	if (optind >= argc) {
+		fprintf(stderr, "netpol: validate: no input files\n");
+		return tool_usage();
 	}
-	err = tool_load(&v.c, argv + 1, argc - 1, true, &v.problems);
+	err = tool_load(&v.c, argv + optind, argc - optind, true, &v.problems);
 	/* warnings once for the snapshot, not once per pod compiled */
 	if (v.c && err != -ENOMEM)
 		err2 = validate_warnings(v.c);
@@ -103,10 +107,16 @@ int cmd_endpoints(int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-		if (opt != 'o' || tool_parse_format(optarg, &fmt) ||
-		    fmt == NP_FORMAT_TEXT) {
-			fprintf(stderr,
-				"usage: netpol endpoints FILE... [-o yaml|json]\n");
+		if (opt != 'o')
+			return tool_usage();
+		switch (tool_enum("-o", V_FMT_ENDPOINTS, optarg)) {
+		case 0:
+			fmt = NP_FORMAT_YAML;
+			break;
+		case 1:
+			fmt = NP_FORMAT_JSON;
+			break;
+		default:
 			return 2;
 		}
 	}
@@ -123,10 +133,6 @@ int cmd_endpoints(int argc, char **argv)
 	np_cluster_free(c);
 	return 0;
 }
-
-static const char *const compile_usage =
-	"usage: netpol compile FILE... [--pod NS/NAME] [-o json|yaml|text]\n"
-	"                      [--source policies|endpoints]\n";
 
 /* Call fn for every pod of the snapshot. */
 static int each_pod(struct np_cluster *c,
@@ -197,23 +203,29 @@ int cmd_compile(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:p:s:", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'o':
-			if (tool_parse_format(optarg, &cc.fmt))
-				goto usage;
-			break;
+		case 'o': {
+			static const enum np_format f[] = { NP_FORMAT_TEXT,
+							    NP_FORMAT_YAML,
+							    NP_FORMAT_JSON };
+			int i = tool_enum("-o", V_FMT_COMPILE, optarg);
+
+			if (i < 0)
+				return 2;
+			cc.fmt = f[i];
+		} break;
 		case 'p':
 			pod = optarg;
 			break;
 		case 's':
 			if (tool_parse_source(optarg, &cc.opts.source))
-				goto usage;
+				return 2;
 			break;
 		default:
 			goto usage;
 		}
 	}
 	if (pod && tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
-		goto usage;
+		return tool_bad_value("--pod", pod, "NS/NAME");
 	if (tool_load_args(&cc.c, argc, argv))
 		return 2;
 	if (cc.fmt == NP_FORMAT_JSON && !pod)
@@ -227,6 +239,5 @@ int cmd_compile(int argc, char **argv)
 	np_cluster_free(cc.c);
 	return err || cc.failed ? 2 : 0;
 usage:
-	fputs(compile_usage, stderr);
-	return 2;
+	return tool_usage();
 }

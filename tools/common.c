@@ -14,9 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "main.h"
 
 int verbose;
+const char *tool_cmd = "netpol";
 bool tool_quiet_warnings;
 
 void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
@@ -88,7 +91,7 @@ int tool_load_args(struct np_cluster **c, int argc, char **argv)
 	int err;
 
 	if (optind >= argc) {
-		fprintf(stderr, "netpol: no input files\n");
+		fprintf(stderr, "netpol: %s: no input files\n", tool_cmd);
 		return -EINVAL;
 	}
 	err = tool_load(c, argv + optind, argc - optind, true, &problems);
@@ -129,12 +132,11 @@ int tool_parse_format(const char *s, enum np_format *out)
 
 int tool_parse_source(const char *s, enum np_source *out)
 {
-	if (!strcmp(s, "policies"))
-		*out = NP_SOURCE_POLICIES;
-	else if (!strcmp(s, "endpoints"))
-		*out = NP_SOURCE_ENDPOINTS;
-	else
+	int i = tool_enum("--source", V_SOURCE, s);
+
+	if (i < 0)
 		return -EINVAL;
+	*out = i ? NP_SOURCE_ENDPOINTS : NP_SOURCE_POLICIES;
 	return 0;
 }
 
@@ -193,39 +195,71 @@ const char *tool_name(const char *name)
 	return name ? name : "?";
 }
 
+/* --- JSON ----------------------------------------------------------------- */
+
+json_t *tool_json_str(const char *s)
+{
+	char esc[4096];
+
+	return json_string(tool_esc(s, esc, sizeof(esc)));
+}
+
+json_t *tool_json_u64(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+int tool_json_print(json_t *root)
+{
+	char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+
+	json_decref(root);
+	if (!text) {
+		fprintf(stderr, "netpol: %s: %s\n", tool_cmd,
+			np_strerror(-ENOMEM));
+		return -ENOMEM;
+	}
+	puts(text);
+	free(text);
+	return 0;
+}
+
 /* --- the datapath --------------------------------------------------------- */
 
 int dp_option(struct dp_args *a, int opt, const char *arg)
 {
 	static const enum np_mode modes[] = { NP_MODE_STANDARD,
 					      NP_MODE_STRICT };
-	size_t i;
+	int i;
 
 	switch (opt) {
 	case 'R':
 		a->pin_root = arg;
 		return 1;
 	case 'm':
-		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-			if (!strcmp(arg, np_mode_name(modes[i]))) {
-				a->mode = modes[i];
-				return 1;
-			}
-		return -1;
-	case 'N':
-		if (a->n_node_ips >= 4)
+		i = tool_enum("--mode", V_MODE, arg);
+		if (i < 0)
 			return -1;
+		a->mode = modes[i];
+		return 1;
+	case 'N':
+		if (a->n_node_ips >= 4) {
+			fprintf(stderr,
+				"netpol: %s: --node-ip: at most 4 addresses "
+				"(two IPv4 and two IPv6)\n",
+				tool_cmd);
+			return -1;
+		}
 		a->node_ips[a->n_node_ips++] = arg;
 		return 1;
 	case 'V':
 	case 'S':
-		if (strcmp(arg, "on") && strcmp(arg, "off")) {
-			fprintf(stderr, "netpol: --%s %s: must be on or off\n",
-				opt == 'V' ? "revoke" : "source-check", arg);
+		i = tool_enum(opt == 'V' ? "--revoke" : "--source-check",
+			      V_ONOFF, arg);
+		if (i < 0)
 			return -1;
-		}
 		*(opt == 'V' ? &a->revoke : &a->source_check) =
-			strcmp(arg, "on") ? NP_SWITCH_OFF : NP_SWITCH_ON;
+			i == 0 ? NP_SWITCH_ON : NP_SWITCH_OFF;
 		return 1;
 	}
 	return 0;
@@ -234,15 +268,24 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 int dp_args_only(int argc, char **argv, const char *cmd, struct dp_args *a)
 {
 	static const struct option lo[] = { DP_LONGOPTS, { 0, 0, 0, 0 } };
-	int opt;
+	int opt, r;
 
+	(void)cmd;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if (dp_option(a, opt, optarg) <= 0) {
-			fprintf(stderr, "usage: netpol %s [--pin-root DIR]\n",
-				cmd);
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		r = dp_option(a, opt, optarg);
+		if (r < 0)
 			return 2;
-		}
+		if (!r)
+			return tool_usage();
+	}
+	if (optind < argc) {
+		char esc[256];
+
+		fprintf(stderr, "netpol: %s: unexpected argument '%s'\n",
+			tool_cmd, tool_esc(argv[optind], esc, sizeof(esc)));
+		return tool_usage();
+	}
 	return 0;
 }
 

@@ -1,78 +1,77 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * netpol: the command-line face of libnetpol. See netpol(8). This file
- * owns main(): the global options (--help, --version, -v), the command
- * table with its usage lines, and the dispatch to the command files.
+ * owns main(): the global options (--help, --version, -v), `netpol help`,
+ * the command table and the dispatch to the command files, after the
+ * options of the command are checked against its description (help.c).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "help.h"
 #include "main.h"
 
 static const struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *help;
 } commands[] = {
-	{ "validate", cmd_validate,
-	  "validate FILE...            check manifests; one line per problem" },
-	{ "endpoints", cmd_endpoints,
-	  "endpoints FILE... [-o yaml|json]  PolicyEndpoints of every policy" },
-	{ "compile", cmd_compile,
-	  "compile FILE... [--pod NS/NAME] [-o text|yaml|json]  rule sets" },
-	{ "maps", cmd_maps,
-	  "maps FILE... --pod NS/NAME [-o text|json] [--layout netpol|eks] "
-	  "[--diff]  eBPF map contents" },
-	{ "verdict", cmd_verdict,
-	  "verdict FILE... --from A --to B --port N [--protocol P]  ALLOW or "
-	  "DENY" },
-	{ "matrix", cmd_matrix,
-	  "matrix FILE... [--ports ..] [--protocols ..] [--family 4|6] "
-	  "[-o table|json] [--datapath]" },
-	{ "attach", cmd_attach,
-	  "attach --ifname IF [--pod NS/NAME] [--mode standard|strict]  "
-	  "enforce on a veth" },
-	{ "apply", cmd_apply,
-	  "apply FILE... [--pod NS/NAME]  compile and enforce on attached "
-	  "pods" },
-	{ "detach", cmd_detach,
-	  "detach --ifname IF|--ifindex N  stop enforcing" },
-	{ "status", cmd_status,
-	  "status  attached pods: state, rule sets, hooks, counters" },
-	{ "repair", cmd_repair,
-	  "repair  put back filters, forget stale records; lists each fix" },
-	{ "destroy", cmd_destroy,
-	  "destroy  detach everything and unpin the datapath" },
-	{ "flows", cmd_flows,
-	  "flows [--follow] [--pod NS/NAME] [--verdict allow|deny] "
-	  "[-o json|text] [--output FILE] [FILE...]  flow log" },
-	{ "metrics", cmd_metrics,
-	  "metrics  counters in the Prometheus text format" },
-	{ "dump", cmd_dump,
-	  "dump --pod NS/NAME|--ifname IF [--direction D]  live rules and "
-	  "conntrack" },
-	{ "verify", cmd_verify,
-	  "verify FILE...  compare the kernel's maps with the manifests" },
-	{ "explain", cmd_explain,
-	  "explain --pod NS/NAME --peer IP --port N [--protocol P] "
-	  "--direction D [FILE...]" },
+	{ "validate", cmd_validate }, { "endpoints", cmd_endpoints },
+	{ "compile", cmd_compile },   { "maps", cmd_maps },
+	{ "verdict", cmd_verdict },   { "matrix", cmd_matrix },
+	{ "attach", cmd_attach },     { "apply", cmd_apply },
+	{ "detach", cmd_detach },     { "status", cmd_status },
+	{ "repair", cmd_repair },     { "destroy", cmd_destroy },
+	{ "flows", cmd_flows },	      { "metrics", cmd_metrics },
+	{ "dump", cmd_dump },	      { "verify", cmd_verify },
+	{ "explain", cmd_explain },
 };
 
 static void usage(FILE *f)
 {
-	size_t i;
+	const struct cmd_help *h;
+	size_t i, n;
 
-	fprintf(f, "usage: netpol [--version] [--help] [-v] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: netpol [--version] [--help] [-v] COMMAND [ARGS]\n"
+		   "       netpol help [COMMAND]\n\n"
 		   "Kubernetes NetworkPolicy compiled to eBPF.\n\n"
 		   "commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\nFILE may be - for standard input. See netpol(8).\n");
+	h = help_commands(&n);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-10s %s\n", h[i].name, h[i].summary);
+	fprintf(f, "\n'netpol COMMAND --help' or 'netpol help COMMAND' "
+		   "prints a command's options.\n"
+		   "FILE may be - for standard input. See netpol(8).\n");
+}
+
+/* netpol help [COMMAND] */
+static int help(int argc, char **argv)
+{
+	const struct cmd_help *h;
+	char esc[256];
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	h = help_find(argv[1]);
+	if (!h || argc > 2) {
+		if (!h)
+			fprintf(stderr, "netpol: help: unknown command '%s'\n",
+				tool_esc(argv[1], esc, sizeof(esc)));
+		else
+			fprintf(stderr, "usage: netpol help [COMMAND]\n");
+		return 2;
+	}
+	help_print(stdout, h);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	const struct cmd_help *h;
+	char prog[64], esc[256];
 	size_t i;
+	int r;
 
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -95,10 +94,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "netpol: unknown command '%s'\n", argv[1]);
+	if (!strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		tool_cmd = commands[i].name;
+		h = help_find(tool_cmd);
+		if (h) {
+			r = help_check(h, argc - 1, argv + 1);
+			if (r)
+				return r == 1 ? 0 : r;
+		}
+		/* getopt's messages: "netpol: compile: unrecognized option" */
+		snprintf(prog, sizeof(prog), "netpol: %s", tool_cmd);
+		argv[1] = prog;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "netpol: unknown command '%s'\n",
+		tool_esc(argv[1], esc, sizeof(esc)));
 	usage(stderr);
 	return 2;
 }

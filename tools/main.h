@@ -11,12 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <netpol.h>
 
 /* The default of np_datapath_opts.pin_root, as status prints it. */
 #define DEFAULT_PIN_ROOT "/sys/fs/bpf/netpol"
 
 extern int verbose; /* -v: log callbacks print every level */
+/* The command running ("compile"), for messages; "netpol" before one. */
+extern const char *tool_cmd;
 /* tool_log() leaves out warnings (validate prints np_cluster_check()). */
 extern bool tool_quiet_warnings;
 
@@ -38,7 +41,44 @@ int tool_load(struct np_cluster **out, char **files, int nfiles,
  */
 int tool_load_args(struct np_cluster **c, int argc, char **argv);
 
-/* --- option values (common.c) --------------------------------------------- */
+/* --- option values (common.c, help.c) ------------------------------------ */
+
+/*
+ * The accepted values of the enum-like options, '|'-separated, in the
+ * order of the enum the command maps them to (tool_enum_index()). The
+ * help and the check of every value (help.c) use the same strings.
+ */
+#define V_ONOFF "on|off"
+#define V_MODE "standard|strict" /* NP_MODE_STANDARD, NP_MODE_STRICT */
+#define V_SOURCE "policies|endpoints"
+#define V_DIRECTION "ingress|egress" /* enum np_direction */
+#define V_HOOK "auto|tcx|tc"
+#define V_LAYOUT "netpol|eks"
+#define V_PROTOCOLS "TCP|UDP|SCTP"
+#define V_FLOW_VERDICT "allow|deny|accept"
+#define V_FMT_TEXT_JSON "text|json"
+#define V_FMT_COMPILE "text|yaml|json"
+#define V_FMT_ENDPOINTS "yaml|json"
+#define V_FMT_MATRIX "table|text|json|yaml"
+#define V_FMT_FLOWS "json|text"
+
+/*
+ * The index of s among values ("a|b|c"), compared exactly or in any case;
+ * -1 when it is none of them.
+ */
+int tool_enum_index(const char *values, const char *s, bool icase);
+/*
+ * "netpol: CMD: OPT: invalid value 'S' (expected EXPECTED)" on stderr,
+ * S escaped; returns 2, the exit status of a usage error.
+ */
+int tool_bad_value(const char *opt, const char *s, const char *expected);
+/*
+ * tool_enum_index(values, s, false), or -1 after tool_bad_value() named
+ * option opt ("--mode"), s and the values.
+ */
+int tool_enum(const char *opt, const char *values, const char *s);
+/* The running command's usage lines and where to read more; returns 2. */
+int tool_usage(void);
 
 /* "ns/name" into its halves; -EINVAL when malformed. */
 int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
@@ -61,6 +101,15 @@ const char *tool_name(const char *name);
  * cut at a whole character when buf is short. Returns buf.
  */
 const char *tool_esc(const char *s, char *buf, size_t size);
+
+/* --- JSON (common.c): the -o json outputs, with jansson -------------------- */
+
+/* A JSON string of s escaped as tool_esc() does (valid UTF-8). */
+json_t *tool_json_str(const char *s);
+/* A JSON integer (values past INT64_MAX are clamped). */
+json_t *tool_json_u64(uint64_t v);
+/* Print root, indented, on stdout and release it; -ENOMEM (printed). */
+int tool_json_print(json_t *root);
 
 /* --- the datapath (common.c) ---------------------------------------------- */
 
@@ -86,7 +135,8 @@ struct dp_args {
 int dp_option(struct dp_args *a, int opt, const char *arg);
 /*
  * Parse argv for a command that takes only the datapath options: 0, or
- * 2 (its exit status) after printing "usage: netpol CMD [--pin-root DIR]".
+ * 2 (its exit status) after naming what is wrong and the usage. cmd is
+ * unused (tool_cmd names the command).
  */
 int dp_args_only(int argc, char **argv, const char *cmd, struct dp_args *a);
 /* Open, loading and pinning the datapath when it is not there. */

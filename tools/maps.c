@@ -20,11 +20,6 @@
 
 #include "main.h"
 
-static const char usage[] =
-	"usage: netpol maps FILE... --pod NS/NAME [-o text|json]\n"
-	"                   [--layout netpol|eks] [--source policies|endpoints]"
-	"\n                   [--diff]\n";
-
 /* The maps of one layout: [map][family][dir]. */
 struct eks_maps {
 	struct np_mapset_lpm_data d[2][2][2];
@@ -385,22 +380,35 @@ int cmd_maps(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "o:p:s:l:d", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			if (tool_parse_format(optarg, &fmt) ||
-			    fmt == NP_FORMAT_YAML)
-				goto usage;
+			switch (tool_enum("-o", V_FMT_TEXT_JSON, optarg)) {
+			case 0:
+				fmt = NP_FORMAT_TEXT;
+				break;
+			case 1:
+				fmt = NP_FORMAT_JSON;
+				break;
+			default:
+				return 2;
+			}
 			break;
 		case 'p':
 			pod = optarg;
 			break;
 		case 's':
 			if (tool_parse_source(optarg, &copts.source))
-				goto usage;
+				return 2;
 			break;
 		case 'l':
-			if (!strcmp(optarg, "eks"))
+			switch (tool_enum("--layout", V_LAYOUT, optarg)) {
+			case 0:
+				eks = false;
+				break;
+			case 1:
 				eks = true;
-			else if (strcmp(optarg, "netpol"))
-				goto usage;
+				break;
+			default:
+				return 2;
+			}
 			break;
 		case 'd':
 			diff = true;
@@ -409,8 +417,12 @@ int cmd_maps(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (!pod || tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
+	if (!pod) {
+		fprintf(stderr, "netpol: maps: --pod is required\n");
 		goto usage;
+	}
+	if (tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
+		return tool_bad_value("--pod", pod, "NS/NAME");
 	if (tool_load_args(&c, argc, argv))
 		return 2;
 	if (diff) {
@@ -441,6 +453,5 @@ int cmd_maps(int argc, char **argv)
 	np_cluster_free(c);
 	return err ? 2 : 0;
 usage:
-	fputs(usage, stderr);
-	return 2;
+	return tool_usage();
 }
