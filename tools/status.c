@@ -419,6 +419,84 @@ static int print_conn(void *ctx, const struct np_datapath_conn *c)
 	return 0;
 }
 
+static int conn_json(void *ctx, const struct np_datapath_conn *c)
+{
+	char pb[8];
+
+	return json_array_append_new(
+		       ctx,
+		       json_pack("{s:i, s:s, s:s, s:i, s:s, s:i, s:o, s:I, "
+				 "s:I, s:b}",
+				 "family", c->family, "protocol",
+				 tool_ip_proto_name(c->protocol, pb), "src",
+				 c->src, "sport", (int)c->sport, "dst", c->dst,
+				 "dport", (int)c->dport, "state",
+				 tool_json_str(tool_name(
+					 np_conn_state_name(c->state))),
+				 "age", (json_int_t)c->age, "timeout",
+				 (json_int_t)c->timeout, "expired",
+				 c->age > c->timeout)) ?
+		       -ENOMEM :
+		       0;
+}
+
+static int rule_json(void *ctx, const struct np_datapath_rule *r)
+{
+	json_t *ports = json_array();
+	size_t i;
+	char pb[8];
+
+	for (i = 0; i < r->nranges; i++)
+		json_array_append_new(
+			ports,
+			json_pack("{s:s, s:i, s:i}", "protocol",
+				  tool_ip_proto_name(r->ranges[i].protocol, pb),
+				  "first", (int)r->ranges[i].first, "last",
+				  (int)r->ranges[i].last));
+	return json_array_append_new(
+		       ctx, json_pack("{s:i, s:s, s:I, s:b, s:o}", "family",
+				      r->family, "cidr", r->cidr, "portset",
+				      (json_int_t)r->portset, "all",
+				      (int)r->all, "ports", ports)) ?
+		       -ENOMEM :
+		       0;
+}
+
+/* One direction of the pod in dump -o json. */
+static int dump_dir_json(struct np_datapath *dp,
+			 const struct np_datapath_pod *p, int d, json_t *root)
+{
+	struct np_datapath_ruleset r;
+	json_t *o = json_object(), *rules = json_array();
+	char digest[17];
+	int err = 0;
+
+	json_object_set_new(root, dir_names[d], o);
+	json_object_set_new(
+		o, "state",
+		tool_json_str(tool_name(np_pod_state_name(p->state[d]))));
+	if (p->state[d] != NP_POD_ENFORCED || !p->ruleset[d]) {
+		json_object_set_new(o, "ruleset", json_null());
+	} else if (np_datapath_ruleset(dp, p->ruleset[d], &r)) {
+		json_object_set_new(o, "ruleset",
+				    json_pack("{s:I, s:b}", "id",
+					      (json_int_t)p->ruleset[d],
+					      "loaded", 0));
+	} else {
+		snprintf(digest, sizeof(digest), "%016" PRIx64, r.hash);
+		json_object_set_new(
+			o, "ruleset",
+			json_pack("{s:I, s:b, s:s, s:{s:I, s:I}, s:I}", "id",
+				  (json_int_t)r.id, "loaded", 1, "digest",
+				  digest, "keys", "ipv4", (json_int_t)r.keys[0],
+				  "ipv6", (json_int_t)r.keys[1], "users",
+				  (json_int_t)r.users));
+		err = np_datapath_rule_foreach(dp, r.id, rule_json, rules);
+	}
+	json_object_set_new(o, "rules", rules);
+	return err;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option lo[] = { DP_LONGOPTS,
@@ -426,49 +504,103 @@ int cmd_dump(int argc, char **argv)
 					    { "ifname", 1, 0, 'i' },
 					    { "ifindex", 1, 0, 'x' },
 					    { "direction", 1, 0, 'D' },
+					    { "output", 1, 0, 'o' },
 					    { 0, 0, 0, 0 } };
 	const char *pod = NULL, *ifname = NULL;
 	struct dp_args a = { 0 };
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;
+	json_t *root = NULL, *conns;
 	unsigned int ifindex = 0;
-	int opt, err, d, only = -1;
+	int opt, err, d, only = -1, k;
 	size_t i, nconn = 0;
-	char label[1040], ifn[520];
+	bool json = false;
+	char label[1040], ifn[520], *end;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (dp_option(&a, opt, optarg) > 0)
+	while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+		k = dp_option(&a, opt, optarg);
+		if (k < 0)
+			return 2;
+		if (k > 0)
 			continue;
-		if (opt == 'p')
+		switch (opt) {
+		case 'p':
 			pod = optarg;
-		else if (opt == 'i')
+			break;
+		case 'i':
 			ifname = optarg;
-		else if (opt == 'x')
-			ifindex = (unsigned int)strtoul(optarg, NULL, 10);
-		else if (opt == 'D') {
-			enum np_direction dd;
-
-			if (np_direction_parse(optarg, &dd))
-				goto usage;
-			only = dd;
-		} else
-			goto usage;
+			break;
+		case 'x':
+			ifindex = (unsigned int)strtoul(optarg, &end, 10);
+			if (!ifindex || *end)
+				return tool_bad_value("--ifindex", optarg,
+						      "an interface index");
+			break;
+		case 'D':
+			only = tool_enum("--direction", V_DIRECTION, optarg);
+			if (only < 0)
+				return 2;
+			break;
+		case 'o':
+			k = tool_enum("-o", V_FMT_TEXT_JSON, optarg);
+			if (k < 0)
+				return 2;
+			json = k == 1;
+			break;
+		default:
+			return tool_usage();
+		}
 	}
-	if (!!pod + !!ifname + !!ifindex != 1 || optind < argc)
-		goto usage;
+	if (!!pod + !!ifname + !!ifindex != 1) {
+		fprintf(stderr, "netpol: dump: give one of --pod, --ifname and "
+				"--ifindex\n");
+		return tool_usage();
+	}
+	if (optind < argc) {
+		fprintf(stderr, "netpol: dump: unexpected argument '%s'\n",
+			tool_esc(argv[optind], ifn, sizeof(ifn)));
+		return tool_usage();
+	}
 	if (dp_open_existing(&dp, &a))
 		return 2;
 	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
 	if (!err)
 		err = pod_list_find(&l, pod, ifname, ifindex, &i);
 	if (err) {
-		fprintf(stderr, "netpol: dump: %s: %s\n",
-			tool_esc(pod	? pod :
-				 ifname ? ifname :
-					  "ifindex",
-				 ifn, sizeof(ifn)),
-			err == -ENOENT ? "not attached" : np_strerror(err));
+		if (pod || ifname)
+			tool_esc(pod ? pod : ifname, ifn, sizeof(ifn));
+		else
+			snprintf(ifn, sizeof(ifn), "ifindex %u", ifindex);
+		fprintf(stderr, "netpol: dump: %s: %s\n", ifn,
+			err == -ENOENT ? "not attached" :
+			err == -ENODEV ? "no such interface" :
+					 np_strerror(err));
+		goto out;
+	}
+	if (json) {
+		const struct np_datapath_pod *p = &l.v[i];
+
+		root = json_pack(
+			"{s:s, s:o, s:o, s:I, s:o}", "schema", "netpol.dump/v1",
+			"namespace", tool_json_str(p->ns), "name",
+			tool_json_str(p->name), "ifindex",
+			(json_int_t)p->ifindex, "ifname",
+			p->ifname[0] ? tool_json_str(p->ifname) : json_null());
+		for (d = 0; d < 2 && !err; d++)
+			if (only < 0 || d == only)
+				err = dump_dir_json(dp, p, d, root);
+		conns = json_array();
+		json_object_set_new(root, "conntrack", conns);
+		if (!err)
+			err = np_datapath_conn_foreach(dp, p->ifindex,
+						       conn_json, conns);
+		if (!err)
+			err = tool_json_print(root);
+		else
+			json_decref(root);
+		if (err)
+			fprintf(stderr, "netpol: dump: %s\n", np_strerror(err));
 		goto out;
 	}
 	pod_list_label(&l, i, label, sizeof(label));
@@ -509,9 +641,4 @@ out:
 	pod_list_free(&l);
 	np_datapath_close(dp);
 	return err ? 2 : 0;
-usage:
-	fputs("usage: netpol dump --pod NS/NAME|--ifname IF|--ifindex N "
-	      "[--direction ingress|egress] [--pin-root DIR]\n",
-	      stderr);
-	return 2;
 }
