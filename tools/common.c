@@ -252,13 +252,14 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 		}
 		a->node_ips[a->n_node_ips++] = arg;
 		return 1;
-	case 'V':
+	case DP_OPT_REVOKE:
 	case 'S':
-		i = tool_enum(opt == 'V' ? "--revoke" : "--source-check",
+		i = tool_enum(opt == DP_OPT_REVOKE ? "--revoke" :
+						     "--source-check",
 			      V_ONOFF, arg);
 		if (i < 0)
 			return -1;
-		*(opt == 'V' ? &a->revoke : &a->source_check) =
+		*(opt == DP_OPT_REVOKE ? &a->revoke : &a->source_check) =
 			i == 0 ? NP_SWITCH_ON : NP_SWITCH_OFF;
 		return 1;
 	}

@@ -124,11 +124,17 @@ struct dp_args {
 	enum np_switch source_check; /* --source-check on|off */
 };
 
-#define DP_LONGOPTS                                                \
-	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },          \
-		{ "node-ip", 1, 0, 'N' }, { "revoke", 1, 0, 'V' }, \
-	{                                                          \
-		"source-check", 1, 0, 'S'                          \
+/*
+ * getopt values of the datapath options: --revoke's is past every letter,
+ * so that no command's own option shares it (flows --verdict is 'V').
+ */
+#define DP_OPT_REVOKE 0x100
+
+#define DP_LONGOPTS                                                          \
+	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },                    \
+		{ "node-ip", 1, 0, 'N' }, { "revoke", 1, 0, DP_OPT_REVOKE }, \
+	{                                                                    \
+		"source-check", 1, 0, 'S'                                    \
 	}
 
 /* One of DP_LONGOPTS; 1 when consumed, 0 not one of them, -1 bad. */

@@ -54,6 +54,125 @@ check("attach --hook: a bad value is named with the accepted ones, exit 2",
       r.returncode == 2 and r.stderr == "netpol: attach: --hook: invalid "
       "value 'xdp' (expected auto, tcx or tc)\n", r.stderr)
 
+# issue 16: help for every command, bad values and unknown options named
+r = run("--help")
+commands = [line.split()[0] for line in
+            r.stdout.split("commands:\n", 1)[-1].split("\n\n", 1)[0]
+            .splitlines() if line.strip()]
+check("--help lists the 17 commands", len(commands) == 17, commands)
+check("help alone is --help", run("help").stdout == r.stdout and
+      run("help").returncode == 0)
+META_VALUE = {"NS/NAME": "a/b", "N": "1", "N,...": "80", "P,...": "TCP",
+              "P": "TCP", "SEC": "1", "IP": "198.18.0.1", "IF": "lo"}
+for c in commands:
+    h = run(c, "--help")
+    h2 = run("help", c)
+    h3 = run(c, "-h")
+    lines = h.stdout.splitlines()
+    check(f"{c} --help: usage, a paragraph, exit 0, nothing on stderr",
+          h.returncode == 0 and not h.stderr and
+          lines[0].startswith(f"usage: netpol {c}") and
+          len(lines) > 3 and "See netpol(8)." in lines, h.stdout + h.stderr)
+    check(f"help {c} and {c} -h print the same as {c} --help",
+          h2.stdout == h.stdout and h3.stdout == h.stdout and
+          h2.returncode == 0 and h3.returncode == 0)
+    # --help wins over anything else, even a bad value
+    h4 = run(c, "--pin-root", "/nonexistent", "-o", "xml", "--help")
+    check(f"{c} ... --help: only the help, exit 0",
+          h4.returncode == 0 and h4.stdout == h.stdout and not h4.stderr,
+          h4.stderr)
+    u = run(c, "--bogus-option")
+    check(f"{c}: an unknown option is named, exit 2",
+          u.returncode == 2 and
+          f"netpol: {c}: unrecognized option '--bogus-option'" in u.stderr,
+          u.stderr)
+    # every option the help lists is one the command parses: given with
+    # a valid value before an unknown option, only the unknown is named
+    opts = [l.split()[:3] for l in lines if l.startswith("  -")]
+    for o in opts:
+        name = o[1] if o[0].endswith(",") else o[0]
+        meta = o[2] if o[0].endswith(",") and len(o) > 2 else \
+            (o[1] if not o[0].endswith(",") and len(o) > 1 else None)
+        args = [name]
+        if meta:
+            args.append(meta.split("|")[0] if "|" in meta and
+                        meta != "NS/POD|IP" else META_VALUE.get(meta, "x"))
+        u = run(c, *args, "--zz-unknown", timeout=10)
+        check(f"{c} {' '.join(args)}: the command parses it",
+              u.returncode == 2 and "'--zz-unknown'" in u.stderr and
+              f"'{name}'" not in u.stderr and "invalid value" not in
+              u.stderr, u.stderr)
+r = run("help", "nosuch")
+check("help NOSUCH: names the command, exit 2",
+      r.returncode == 2 and not r.stdout and
+      r.stderr == "netpol: help: unknown command 'nosuch'\n", r.stderr)
+bad_values = [
+    (("compile", "-o", "xml"), "-o", "xml", "text, yaml or json"),
+    (("compile", "--output=xml"), "--output", "xml", "text, yaml or json"),
+    (("compile", "--pod", "nope"), "--pod", "nope",
+     "NS/NAME: a namespace, a slash and a name"),
+    (("compile", "--source", "x"), "--source", "x", "policies or endpoints"),
+    (("endpoints", "-o", "text"), "-o", "text", "yaml or json"),
+    (("maps", "-o", "yaml"), "-o", "yaml", "text or json"),
+    (("verdict", "--protocol", "ICMP"), "--protocol", "ICMP",
+     "TCP, UDP or SCTP (any case)"),
+    (("verdict", "--port", "80x"), "--port", "80x",
+     "a whole number from 1 to 65535"),
+    (("matrix", "--family", "5"), "--family", "5", "4 or 6"),
+    (("matrix", "--ports", "80,0"), "--ports", "80,0",
+     "a comma-separated list of at most 64 numbers from 1 to 65535"),
+    (("matrix", "-P", "TCP,ICMP"), "-P", "TCP,ICMP",
+     "a comma-separated list of at most 3 of TCP, UDP or SCTP (any case)"),
+    (("attach", "--mode", "lenient"), "--mode", "lenient",
+     "standard or strict"),
+    (("attach", "--ct-size", "0"), "--ct-size", "0",
+     "a whole number from 1 to 67108864"),
+    (("apply", "--source-check", "yes"), "--source-check", "yes",
+     "on or off"),
+    (("detach", "--ifindex", "abc"), "--ifindex", "abc",
+     "a whole number from 1 to 2147483647"),
+    (("status", "-o", "yaml"), "-o", "yaml", "text or json"),
+    (("status", "--pod", "x"), "--pod", "x",
+     "NS/NAME: a namespace, a slash and a name"),
+    (("dump", "--direction", "up"), "--direction", "up", "ingress or egress"),
+    (("verify", "-o", "xml"), "-o", "xml", "text or json"),
+    (("flows", "--verdict", "maybe"), "--verdict", "maybe",
+     "allow, deny or accept (any case)"),
+    (("flows", "--rate", "0"), "--rate", "0",
+     "a number above 0, at most 1000000"),
+    (("flows", "-o", "yaml"), "-o", "yaml", "json or text"),
+    (("explain", "--port", "70000"), "--port", "70000",
+     "a whole number from 0 to 65535"),
+    (("explain", "--protocol", "GRE"), "--protocol", "GRE",
+     "TCP, UDP, SCTP, ICMP or ICMPv6 (any case), or a protocol number "
+     "from 1 to 255"),
+    (("repair", "--pin-root"), None, None, None),
+]
+for args, opt, val, exp in bad_values:
+    r = run(*args)
+    if opt is None:
+        check(f"{' '.join(args)}: a missing value is named, exit 2",
+              r.returncode == 2 and "requires an argument" in r.stderr and
+              "pin-root" in r.stderr, r.stderr)
+        continue
+    want = (f"netpol: {args[0]}: {opt}: invalid value '{val}' "
+            f"(expected {exp})\n")
+    check(f"{' '.join(args)}: the option, the value and what it accepts, "
+          "exit 2", r.returncode == 2 and r.stderr == want and not r.stdout,
+          r.stderr)
+r = run("validate", "--bogus")
+check("validate: an option is not taken for a file",
+      r.returncode == 2 and "unrecognized option '--bogus'" in r.stderr,
+      r.stderr)
+r = run("status", "extra", "--pin-root", "/nonexistent")
+check("status: an extra argument is named, exit 2",
+      r.returncode == 2 and "unexpected argument 'extra'" in r.stderr,
+      r.stderr)
+r = run("status", "--pod", "x/nope", "--pin-root",
+        "/sys/fs/bpf/netpol-none-%d" % os.getpid())
+check("status --pod without a datapath: no datapath, exit 2",
+      r.returncode == 2 and "no datapath" in r.stderr, r.stderr)
+
 r = run("validate", *stars)
 check("validate: valid manifests exit 0", r.returncode == 0 and not r.stderr,
       r.stderr)
