@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+"""The netpol tool's datapath commands against the real kernel (issue 16):
+the summary lines of attach, apply, detach and destroy and -q; status,
+dump and verify -o json; --pod naming a pod that is not attached. TAP.
+
+The process moves itself into a new network namespace first (the veth
+pair and everything attached to it vanish with it) and uses its own pin
+root, /sys/fs/bpf/netpol-clitest-<pid>, destroyed at the end; pin roots
+of earlier runs that died are removed. It skips (1..0 # SKIP) where
+namespaces or bpf() are refused. Run as root, under the lock of the
+integration suite.
+
+usage: test_cli_datapath.py NETPOL"""
+import ctypes
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+CLONE_NEWNET = 0x40000000
+BPFFS = "/sys/fs/bpf"
+PREFIX = "netpol-clitest-"
+PIN = os.path.join(BPFFS, f"{PREFIX}{os.getpid()}")
+HOST_IF, POD_IF = "npc-host", "npc-pod"
+POD4, POD6 = "198.18.0.2", "fd00::2"
+netpol = os.path.abspath(sys.argv[1])
+results = []
+
+MANIFEST = f"""apiVersion: v1
+kind: Namespace
+metadata: {{name: x}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: b, namespace: x, labels: {{app: b}}}}
+spec: {{containers: [{{name: c}}]}}
+status: {{phase: Running, podIP: {POD4}, podIPs: [{{ip: {POD4}}}, {{ip: '{POD6}'}}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: only-80, namespace: x}}
+spec:
+  podSelector: {{matchLabels: {{app: b}}}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{{ipBlock: {{cidr: 198.18.1.0/24}}}}]
+    ports: [{{protocol: TCP, port: 80}}]
+"""
+
+
+def skip(why):
+    print(f"1..0 # SKIP {why}")
+    sys.exit(0)
+
+
+def run(*args, timeout=60):
+    try:
+        return subprocess.run([netpol, *args, "--pin-root", PIN],
+                              capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, -1, "", "timed out")
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+def ip(*args):
+    subprocess.run(["ip", *args], check=True, timeout=10,
+                   capture_output=True)
+
+
+def stale_pins():
+    try:
+        names = os.listdir(BPFFS)
+    except OSError:
+        return
+    for n in names:
+        pid = n[len(PREFIX):]
+        if n.startswith(PREFIX) and pid.isdigit() and \
+                not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(os.path.join(BPFFS, n), ignore_errors=True)
+
+
+def setup():
+    if os.geteuid() != 0:
+        skip("not root")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        skip("unshare(CLONE_NEWNET): " + os.strerror(ctypes.get_errno()))
+    try:
+        ip("link", "set", "lo", "up")
+        ip("link", "add", HOST_IF, "type", "veth", "peer", "name", POD_IF)
+        ip("link", "set", HOST_IF, "up")
+        ip("link", "set", POD_IF, "up")
+        # the routes a CNI sets up: what status shows as the pod's IPs
+        ip("route", "add", f"{POD4}/32", "dev", HOST_IF)
+        ip("-6", "route", "add", f"{POD6}/128", "dev", HOST_IF)
+    except (OSError, subprocess.SubprocessError) as e:
+        skip(f"veth pair: {e}")
+    stale_pins()
+
+
+SUMMARY = r", keys \+(\d+) -(\d+), \d+ ms\n"
+
+
+def scenario(manifest, changed):
+    ifindex = socket.if_nametoindex(HOST_IF)
+    r = run("attach", "--ifname", HOST_IF, "--pod", "x/b")
+    if r.returncode and ("Operation not permitted" in r.stderr or
+                         "not supported" in r.stderr.lower()):
+        skip("attach refused: " + r.stderr.strip())
+    m = re.fullmatch(rf"attach: {HOST_IF} \(ifindex (\d+)\) x/b: 1 pod "
+                     rf"changed{SUMMARY}", r.stdout)
+    check("attach: one summary line naming the veth and the pod, 1 pod "
+          "changed, no key", r.returncode == 0 and m and
+          m.group(2, 3) == ("0", "0"), r.stdout + r.stderr)
+    check("attach: the ifindex is the veth's",
+          m and int(m.group(1)) == ifindex, r.stdout)
+    r = run("attach", "--ifname", HOST_IF, "--pod", "x/b")
+    check("attach again: 0 pods changed",
+          r.returncode == 0 and re.fullmatch(
+              rf"attach: {HOST_IF} \(ifindex \d+\) x/b: 0 pods changed"
+              rf"{SUMMARY}", r.stdout), r.stdout + r.stderr)
+    r = run("attach", "-q", "--ifname", HOST_IF, "--pod", "x/b")
+    check("attach -q: nothing on stdout", r.returncode == 0 and
+          r.stdout == "", r.stdout + r.stderr)
+
+    r = run("apply", manifest)
+    m = re.fullmatch(rf"apply: 1 pod applied, 1 pod changed{SUMMARY}",
+                     r.stdout)
+    check("apply: 1 pod applied and changed, its keys added",
+          r.returncode == 0 and m and int(m.group(1)) > 0 and
+          m.group(2) == "0", r.stdout + r.stderr)
+    keys = int(m.group(1)) if m else -1
+    r = run("apply", manifest)
+    check("apply again: 0 pods changed, no key added or removed",
+          r.returncode == 0 and re.fullmatch(
+              rf"apply: 1 pod applied, 0 pods changed, keys \+0 -0, \d+ ms"
+              r"\n", r.stdout), r.stdout + r.stderr)
+    r = run("apply", "--quiet", manifest)
+    check("apply --quiet: nothing on stdout",
+          r.returncode == 0 and r.stdout == "", r.stdout + r.stderr)
+    r = run("apply", "--pod", "x/nope", manifest)
+    check("apply --pod of a pod not attached: named, exit 2",
+          r.returncode == 2 and "x/nope is not attached" in r.stderr,
+          r.stderr)
+
+    r = run("status", "-o", "json")
+    try:
+        st = json.loads(r.stdout)
+        pod = st["pods"][0]
+    except (ValueError, LookupError, TypeError):
+        st, pod = {}, {}
+    hooks = [pod.get(d, {}).get("hook", {}) for d in ("ingress", "egress")]
+    check("status -o json: schema, the pod, its IPs, its state and rule set",
+          r.returncode == 0 and st.get("schema") == "netpol.status/v1" and
+          st.get("ok") is True and len(st.get("pods", [])) == 1 and
+          pod.get("namespace") == "x" and pod.get("name") == "b" and
+          pod.get("ifname") == HOST_IF and pod.get("ifindex") == ifindex and
+          sorted(pod.get("ips", [])) == sorted([POD4, POD6]) and
+          pod["ingress"]["state"] == "enforced" and
+          pod["ingress"]["ruleset"]["keys"]["ipv4"] +
+          pod["ingress"]["ruleset"]["keys"]["ipv6"] == keys and
+          pod["egress"]["state"] == "unisolated" and
+          pod["egress"]["ruleset"] is None and
+          set(pod["ingress"]["counters"]) == {
+              "allowed_packets", "allowed_bytes", "denied_packets",
+              "denied_bytes"} and
+          isinstance(st["conntrack"]["ipv4"]["capacity"], int) and
+          isinstance(st["events"]["on"], bool), r.stdout + r.stderr)
+    check("status -o json: both hooks ours and first, with their kind",
+          all(h.get("ours") is True and h.get("first") is True and
+              h.get("state") == "ok" and h.get("kind") in ("tcx", "tc") and
+              h.get("prog_id") == h.get("expected_prog_id") and
+              h.get("ahead") is None for h in hooks) and
+          [h.get("point") for h in hooks] == ["egress", "ingress"],
+          json.dumps(hooks))
+    r = run("status")
+    check("status: the pod's line shows its IPs",
+          r.returncode == 0 and re.search(
+              rf"^x/b ifindex \d+ {HOST_IF} ips ({POD4},{POD6}|"
+              rf"{POD6},{POD4})$", r.stdout, flags=re.M), r.stdout)
+    r = run("status", "--pod", "x/b", "-o", "json")
+    check("status --pod x/b -o json: that pod only",
+          r.returncode == 0 and len(json.loads(r.stdout)["pods"]) == 1,
+          r.stdout + r.stderr)
+    for cmd in (("status", "--pod", "x/nope"), ("dump", "--pod", "x/nope"),
+                ("status", "--pod", "x/nope", "-o", "json")):
+        r = run(*cmd)
+        check(f"{' '.join(cmd)}: a pod not attached is an error naming it",
+              r.returncode == 2 and not r.stdout and
+              f"netpol: {cmd[0]}: x/nope: not attached" in r.stderr,
+              r.stdout + r.stderr)
+
+    r = run("dump", "--pod", "x/b", "-o", "json")
+    try:
+        dj = json.loads(r.stdout)
+    except ValueError:
+        dj = {}
+    rules = dj.get("ingress", {}).get("rules", [])
+    check("dump -o json: schema, the pod, the ingress rules as the kernel "
+          "holds them, conntrack",
+          r.returncode == 0 and dj.get("schema") == "netpol.dump/v1" and
+          dj.get("namespace") == "x" and dj.get("name") == "b" and
+          dj["ingress"]["state"] == "enforced" and
+          dj["ingress"]["ruleset"]["loaded"] is True and
+          any(x["cidr"] == "198.18.1.0/24" and x["family"] == 4 and
+              {"protocol": "TCP", "first": 80, "last": 80} in x["ports"]
+              for x in rules) and
+          dj["egress"]["ruleset"] is None and dj["egress"]["rules"] == []
+          and dj.get("conntrack") == [], r.stdout + r.stderr)
+    r = run("dump", "--ifname", HOST_IF, "--direction", "egress", "-o",
+            "json")
+    check("dump --direction egress -o json: only egress",
+          r.returncode == 0 and "egress" in json.loads(r.stdout) and
+          "ingress" not in json.loads(r.stdout), r.stdout + r.stderr)
+
+    r = run("verify", manifest, "-o", "json")
+    try:
+        vj = json.loads(r.stdout)
+    except ValueError:
+        vj = {}
+    check("verify -o json: no drift",
+          r.returncode == 0 and vj.get("schema") == "netpol.verify/v1" and
+          vj.get("ok") is True and vj.get("checked") == 1 and
+          vj.get("drifts") == 0 and vj["pods"][0]["verified"] is True and
+          vj["pods"][0]["drift"] == [] and vj["pods"][0]["name"] == "b",
+          r.stdout + r.stderr)
+    r = run("verify", changed, "-o", "json")
+    try:
+        vj = json.loads(r.stdout)
+    except ValueError:
+        vj = {}
+    check("verify -o json: a drift, listed for the pod, exit 1",
+          r.returncode == 1 and vj.get("ok") is False and
+          vj.get("drifts", 0) >= 1 and
+          len(vj["pods"][0]["drift"]) == vj["drifts"] and
+          all(d.startswith("ingress") for d in vj["pods"][0]["drift"]),
+          r.stdout + r.stderr)
+    r = run("verify", changed)
+    check("verify text: the same drift lines, with the pod's name",
+          r.returncode == 1 and all(
+              f"x/b: {d}" in r.stdout for d in vj.get("pods", [{}])[0]
+              .get("drift", ["?"])), r.stdout)
+
+    r = run("detach", "--ifname", HOST_IF)
+    m = re.fullmatch(rf"detach: {HOST_IF} \(ifindex \d+\) x/b: 1 pod "
+                     rf"changed{SUMMARY}", r.stdout)
+    check("detach: 1 pod changed, its rule set's keys removed",
+          r.returncode == 0 and m and m.group(1, 2) == ("0", str(keys)),
+          r.stdout + r.stderr)
+    r = run("attach", "-q", "--ifname", HOST_IF, "--pod", "x/b")
+    r2 = run("destroy")
+    check("destroy: 1 pod changed",
+          r.returncode == 0 and r2.returncode == 0 and re.fullmatch(
+              rf"destroy: 1 pod changed{SUMMARY}", r2.stdout),
+          r.stdout + r.stderr + r2.stdout + r2.stderr)
+    r = run("destroy", "-q")
+    check("destroy -q on a clean node: nothing on stdout",
+          r.returncode == 0 and r.stdout == "", r.stdout + r.stderr)
+
+
+def main():
+    setup()
+    with tempfile.TemporaryDirectory() as d:
+        manifest = os.path.join(d, "cluster.yaml")
+        changed = os.path.join(d, "changed.yaml")
+        with open(manifest, "w") as f:
+            f.write(MANIFEST)
+        with open(changed, "w") as f:
+            f.write(MANIFEST.replace("port: 80", "port: 8080"))
+        try:
+            scenario(manifest, changed)
+        finally:
+            subprocess.run([netpol, "destroy", "-q", "--pin-root", PIN],
+                           capture_output=True, timeout=60)
+            shutil.rmtree(PIN, ignore_errors=True)
+    print(f"1..{len(results)}")
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+        if not ok:
+            for line in str(detail).splitlines()[:12]:
+                print(f"# {line}")
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
