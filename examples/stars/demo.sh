@@ -71,7 +71,7 @@ cleanup() {
 	trap - EXIT
 	[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 	if [ -e "/run/netns/$node" ]; then
-		nsenter --net="/run/netns/$node" "$netpol" destroy \
+		nsenter --net="/run/netns/$node" "$netpol" destroy -q \
 			--pin-root "$pin" 2>/dev/null || true
 	fi
 	remove "$id"
@@ -126,7 +126,7 @@ for i in "${!pods[@]}"; do
 done
 in_node "$python" "$podnet" wait 10 "${servers[@]}"
 for i in "${!pods[@]}"; do
-	in_node "$netpol" attach --ifname "nps$id${tags[i]}" \
+	in_node "$netpol" attach -q --ifname "nps$id${tags[i]}" \
 		--pod "${pods[i]}" --mode standard --node-ip "$node_ip" \
 		--pin-root "$pin"
 done

@@ -170,7 +170,7 @@ static bool run_step(size_t s)
 		snprintf(files + len, sizeof(files) - len, " '%s/%s'", dir,
 			 steps[i].file);
 	}
-	if (npt_sh("%s apply%s --pin-root %s", netpol, files, pin_root)) {
+	if (npt_sh("%s apply -q%s --pin-root %s", netpol, files, pin_root)) {
 		printf("not ok %zu - %s # netpol apply failed\n", s + 1,
 		       steps[s].title);
 		return false;
@@ -240,7 +240,7 @@ static bool run_destroy(size_t nr)
 	bool ok = true;
 	int i;
 
-	if (npt_sh("%s destroy --pin-root %s", netpol, pin_root)) {
+	if (npt_sh("%s destroy -q --pin-root %s", netpol, pin_root)) {
 		printf("# netpol destroy failed\n");
 		ok = false;
 	}
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 		if (npt_serve(&pods[i], IPPROTO_TCP, p->port) ||
 		    npt_serve(&pods[i], IPPROTO_UDP, p->port))
 			bail("cannot start a server");
-		if (npt_sh("%s attach --ifname %s --pod %s/%s --pin-root %s "
+		if (npt_sh("%s attach -q --ifname %s --pod %s/%s --pin-root %s "
 			   "--node-ip %s",
 			   netpol, pods[i].host_if, p->ns, p->name, pin_root,
 			   NPT_NODE_IP4))

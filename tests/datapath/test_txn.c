@@ -407,7 +407,7 @@ Test(txn, concurrent_applies_serialize)
 	cr_assert_geq(p1, 0);
 	if (p1 == 0) {
 		setenv("NETPOL_TEST_PAUSE_BEFORE_COMMIT", "1500", 1);
-		execl(dpt_tool(), "netpol", "apply", m1, "--pin-root",
+		execl(dpt_tool(), "netpol", "apply", "-q", m1, "--pin-root",
 		      T.pin_root, (char *)NULL);
 		_exit(127);
 	}
@@ -471,7 +471,7 @@ Test(txn, kill_before_commit_keeps_the_old_state)
 	cr_assert_geq(p, 0);
 	if (p == 0) {
 		setenv("NETPOL_TEST_PAUSE_BEFORE_COMMIT", "10000", 1);
-		execl(dpt_tool(), "netpol", "apply", m2, "--pin-root",
+		execl(dpt_tool(), "netpol", "apply", "-q", m2, "--pin-root",
 		      T.pin_root, (char *)NULL);
 		_exit(127);
 	}
