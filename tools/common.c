@@ -20,6 +20,7 @@
 
 int verbose;
 const char *tool_cmd = "netpol";
+char tool_usage_text[1024];
 bool tool_quiet_warnings;
 
 void tool_log(void *ctx, enum np_log_level lvl, const char *msg)
@@ -115,6 +116,69 @@ int tool_split_name(const char *s, char *ns, size_t nsz, char *name,
 	snprintf(ns, nsz, "%.*s", (int)(slash - s), s);
 	snprintf(name, namesz, "%s", slash + 1);
 	return 0;
+}
+
+/* "a, b or c" from "a|b|c". */
+void tool_enum_text(const char *values, char *buf, size_t size)
+{
+	const char *p = values, *bar;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	while (p && *p && len < size) {
+		bar = strchr(p, '|');
+		len += (size_t)snprintf(buf + len, size - len, "%s%.*s",
+					p == values ? "" :
+					bar	    ? ", " :
+						      " or ",
+					bar ? (int)(bar - p) : (int)strlen(p),
+					p);
+		p = bar ? bar + 1 : NULL;
+	}
+}
+
+int tool_enum_index(const char *values, const char *s, bool icase)
+{
+	const char *p = values, *bar;
+	size_t len;
+	int i = 0;
+
+	for (; p; p = bar ? bar + 1 : NULL, i++) {
+		bar = strchr(p, '|');
+		len = bar ? (size_t)(bar - p) : strlen(p);
+		if (strlen(s) == len &&
+		    !(icase ? strncasecmp(s, p, len) : strncmp(s, p, len)))
+			return i;
+	}
+	return -1;
+}
+
+int tool_bad_value(const char *opt, const char *s, const char *expected)
+{
+	char esc[1024];
+
+	fprintf(stderr, "netpol: %s: %s: invalid value '%s' (expected %s)\n",
+		tool_cmd, opt, tool_esc(s, esc, sizeof(esc)), expected);
+	return 2;
+}
+
+int tool_enum(const char *opt, const char *values, const char *s)
+{
+	int i = tool_enum_index(values, s, false);
+	char e[256];
+
+	if (i < 0) {
+		tool_enum_text(values, e, sizeof(e));
+		tool_bad_value(opt, s, e);
+	}
+	return i;
+}
+
+int tool_usage(void)
+{
+	fprintf(stderr, "%sTry 'netpol %s --help' or 'netpol help %s'.\n",
+		tool_usage_text, tool_cmd, tool_cmd);
+	return 2;
 }
 
 int tool_parse_format(const char *s, enum np_format *out)

@@ -384,27 +384,25 @@ static const struct cmd_help commands[] = {
 	  verdict_opts },
 	{ "matrix", "every pod against every pod",
 	  "matrix FILE... [--ports N,...] [--protocols P,...] [--family 4|6]\n"
-	  "[-o table|text|json|yaml] "
-	  "[--source policies|endpoints] [--datapath]",
+	  "[-o table|text|json|yaml] [--source policies|endpoints]\n"
+	  "[--datapath]",
 	  "Decide every pod that has an address of the family against "
 	  "every pod, for every protocol and port, and print the tables the "
 	  "Kubernetes e2e tests print (. allowed, X denied) or a list.",
 	  matrix_opts },
 	{ "attach", "enforce on a pod's veth",
-	  "attach --ifname IF|--ifindex N [--pod NS/NAME] "
-	  "[--mode standard|strict]\n"
-	  "[--node-ip IP]... [--ct-size N] [--hook auto|tcx|tc]\n"
-	  "[--revoke on|off] [--source-check on|off] "
-	  "[--pin-root DIR] [-q]",
+	  "attach --ifname IF|--ifindex N [--pod NS/NAME]\n"
+	  "[--mode standard|strict] [--node-ip IP]... [--ct-size N]\n"
+	  "[--hook auto|tcx|tc] [--revoke on|off]\n"
+	  "[--source-check on|off] [--pin-root DIR] [-q]",
 	  "Attach the datapath's programs to both hooks of a pod's host veth "
 	  "and record the pod, loading and pinning the datapath when none "
 	  "is there. Prints one summary line: the pods changed, the keys "
 	  "added and removed and the time taken.",
 	  attach_opts },
 	{ "apply", "compile and enforce on attached pods",
-	  "apply FILE... [--pod NS/NAME] [--source policies|endpoints] "
-	  "[--node-ip IP]...\n"
-	  "[--revoke on|off] [--source-check on|off] "
+	  "apply FILE... [--pod NS/NAME] [--source policies|endpoints]\n"
+	  "[--node-ip IP]... [--revoke on|off] [--source-check on|off]\n"
 	  "[--pin-root DIR] [-q]",
 	  "Compile the rule set of every attached pod and enforce them all "
 	  "in one node-wide transaction; a pod whose rules cannot be "
@@ -440,12 +438,10 @@ static const struct cmd_help commands[] = {
 	  "line.",
 	  destroy_opts },
 	{ "flows", "the flow log",
-	  "flows [--follow] [--pod NS/NAME] [--verdict allow|deny] "
-	  "[-o json|text]\n"
-	  "[--output FILE] [--rate N] [--burst N] [--count N] "
-	  "[--duration SEC]\n"
-	  "[--source policies|endpoints] [--pin-root DIR] "
-	  "[FILE...]",
+	  "flows [--follow] [--pod NS/NAME] [--verdict allow|deny]\n"
+	  "[-o json|text] [--output FILE] [--rate N] [--burst N]\n"
+	  "[--count N] [--duration SEC] [--source policies|endpoints]\n"
+	  "[--pin-root DIR] [FILE...]",
 	  "Switch flow events on and print one line per new flow and per "
 	  "dropped packet, as the EKS agent's flow log; with manifests the "
 	  "lines name the policies that decided.",
@@ -456,26 +452,23 @@ static const struct cmd_help commands[] = {
 	  "format, with the EKS agent's metric names.",
 	  metrics_opts },
 	{ "dump", "a pod's live rules and conntrack",
-	  "dump --pod NS/NAME|--ifname IF|--ifindex N "
-	  "[--direction ingress|egress]\n"
-	  "[-o text|json] [--pin-root DIR]",
+	  "dump --pod NS/NAME|--ifname IF|--ifindex N\n"
+	  "[--direction ingress|egress] [-o text|json] [--pin-root DIR]",
 	  "Print one attached pod's live maps, decoded: per direction its "
 	  "state, rule set and every rule as the kernel holds it, then its "
 	  "conntrack entries.",
 	  dump_opts },
 	{ "verify", "compare the kernel's maps with the manifests",
-	  "verify FILE... [--source policies|endpoints] [-o text|json] "
+	  "verify FILE... [--source policies|endpoints] [-o text|json]\n"
 	  "[--pin-root DIR]",
 	  "Compile the rule set of every attached pod from the manifests "
 	  "and compare it with what the kernel enforces, hooks included; "
 	  "one line per drift. Exit 1 when there is a drift.",
 	  verify_opts },
 	{ "explain", "why the kernel allows or denies one flow",
-	  "explain --pod NS/NAME|--ifname IF --peer IP --port N "
-	  "[--protocol P]\n"
-	  "--direction ingress|egress "
-	  "[--source policies|endpoints]\n"
-	  "[--pin-root DIR] [FILE...]",
+	  "explain --pod NS/NAME|--ifname IF --peer IP --port N\n"
+	  "[--protocol P] --direction ingress|egress\n"
+	  "[--source policies|endpoints] [--pin-root DIR] [FILE...]",
 	  "Decide the first packet of a flow against the live maps as the "
 	  "program would, and print the verdict, the reason, the key, port "
 	  "set and slot and, with manifests, the policies that decided. "
@@ -509,25 +502,6 @@ static void num_text(double v, char *buf, size_t size)
 		snprintf(buf, size, "%g", v);
 }
 
-/* "a, b or c" from "a|b|c". */
-static void enum_text(const char *values, char *buf, size_t size)
-{
-	const char *p = values, *bar;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	while (p && *p && len < size) {
-		bar = strchr(p, '|');
-		len += (size_t)snprintf(buf + len, size - len, "%s%.*s",
-					p == values ? "" :
-					bar	    ? ", " :
-						      " or ",
-					bar ? (int)(bar - p) : (int)strlen(p),
-					p);
-		p = bar ? bar + 1 : NULL;
-	}
-}
-
 /* What an option accepts, in words; "" for ARG_ANY and flags. */
 static void expect_text(const struct opt_help *o, char *buf, size_t size)
 {
@@ -538,12 +512,12 @@ static void expect_text(const struct opt_help *o, char *buf, size_t size)
 	switch (o->kind) {
 	case ARG_ENUM:
 	case ARG_ENUM_ICASE:
-		enum_text(o->values, e, sizeof(e));
+		tool_enum_text(o->values, e, sizeof(e));
 		snprintf(buf, size, "%s%s", e,
 			 o->kind == ARG_ENUM_ICASE ? " (any case)" : "");
 		break;
 	case ARG_ENUM_LIST:
-		enum_text(o->values, e, sizeof(e));
+		tool_enum_text(o->values, e, sizeof(e));
 		snprintf(buf, size,
 			 "a comma-separated list of at most %u of %s (any "
 			 "case)",
@@ -653,36 +627,25 @@ void help_print(FILE *f, const struct cmd_help *c)
 		wrap(f, line, 6);
 	}
 files:
-	if (strstr(c->usage, "FILE..."))
-		fprintf(f, "\nFILE may be - for standard input.\n");
-	fprintf(f, "See netpol(8).\n");
+	fprintf(f, "\n%sSee netpol(8).\n",
+		strstr(c->usage, "FILE...") ?
+			"FILE may be - for standard input. " :
+			"");
 }
 
-int help_usage(const struct cmd_help *c)
+void help_usage_text(const struct cmd_help *c, char *buf, size_t size)
 {
-	print_usage(stderr, c);
-	fprintf(stderr, "Try 'netpol %s --help' or 'netpol help %s'.\n",
-		c->name, c->name);
-	return 2;
+	FILE *f = fmemopen(buf, size, "w");
+
+	if (!f) {
+		snprintf(buf, size, "usage: netpol %s ...\n", c->name);
+		return;
+	}
+	print_usage(f, c);
+	fclose(f);
 }
 
 /* --- checking ------------------------------------------------------------- */
-
-int tool_enum_index(const char *values, const char *s, bool icase)
-{
-	const char *p = values, *bar;
-	size_t len;
-	int i = 0;
-
-	for (; p; p = bar ? bar + 1 : NULL, i++) {
-		bar = strchr(p, '|');
-		len = bar ? (size_t)(bar - p) : strlen(p);
-		if (strlen(s) == len &&
-		    !(icase ? strncasecmp(s, p, len) : strncmp(s, p, len)))
-			return i;
-	}
-	return -1;
-}
 
 static bool uint_ok(const char *s, double min, double max)
 {
@@ -736,38 +699,6 @@ static bool value_ok(const struct opt_help *o, const char *s)
 	default:
 		return true;
 	}
-}
-
-int tool_bad_value(const char *opt, const char *s, const char *expected)
-{
-	char esc[1024];
-
-	fprintf(stderr, "netpol: %s: %s: invalid value '%s' (expected %s)\n",
-		tool_cmd, opt, tool_esc(s, esc, sizeof(esc)), expected);
-	return 2;
-}
-
-int tool_enum(const char *opt, const char *values, const char *s)
-{
-	int i = tool_enum_index(values, s, false);
-	char e[256];
-
-	if (i < 0) {
-		enum_text(values, e, sizeof(e));
-		tool_bad_value(opt, s, e);
-	}
-	return i;
-}
-
-int tool_usage(void)
-{
-	const struct cmd_help *c = help_find(tool_cmd);
-
-	if (!c) {
-		fprintf(stderr, "usage: netpol %s ...\n", tool_cmd);
-		return 2;
-	}
-	return help_usage(c);
 }
 
 int help_check(const struct cmd_help *c, int argc, char **argv)

@@ -50,8 +50,8 @@ const struct cmd_help *help_find(const char *name);
 const struct cmd_help *help_commands(size_t *n);
 /* `netpol CMD --help`: usage, paragraph, options. */
 void help_print(FILE *f, const struct cmd_help *c);
-/* "usage: netpol ..." and where to read more, on stderr; returns 2. */
-int help_usage(const struct cmd_help *c);
+/* Its usage lines, "usage: netpol CMD ...\n", into buf. */
+void help_usage_text(const struct cmd_help *c, char *buf, size_t size);
 /*
  * Before the command runs: 1 when its arguments ask for --help (printed
  * on stdout), 2 after printing the first bad option value (named with the

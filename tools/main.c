@@ -102,6 +102,8 @@ int main(int argc, char **argv)
 		tool_cmd = commands[i].name;
 		h = help_find(tool_cmd);
 		if (h) {
+			help_usage_text(h, tool_usage_text,
+					sizeof(tool_usage_text));
 			r = help_check(h, argc - 1, argv + 1);
 			if (r)
 				return r == 1 ? 0 : r;

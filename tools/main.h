@@ -20,6 +20,8 @@
 extern int verbose; /* -v: log callbacks print every level */
 /* The command running ("compile"), for messages; "netpol" before one. */
 extern const char *tool_cmd;
+/* Its usage lines, "usage: netpol CMD ...\n" (main.c sets them). */
+extern char tool_usage_text[1024];
 /* tool_log() leaves out warnings (validate prints np_cluster_check()). */
 extern bool tool_quiet_warnings;
 
@@ -67,6 +69,8 @@ int tool_load_args(struct np_cluster **c, int argc, char **argv);
  * -1 when it is none of them.
  */
 int tool_enum_index(const char *values, const char *s, bool icase);
+/* "a, b or c" from values "a|b|c", into buf. */
+void tool_enum_text(const char *values, char *buf, size_t size);
 /*
  * "netpol: CMD: OPT: invalid value 'S' (expected EXPECTED)" on stderr,
  * S escaped; returns 2, the exit status of a usage error.

@@ -72,7 +72,7 @@ for c in commands:
     check(f"{c} --help: usage, a paragraph, exit 0, nothing on stderr",
           h.returncode == 0 and not h.stderr and
           lines[0].startswith(f"usage: netpol {c}") and
-          len(lines) > 3 and "See netpol(8)." in lines, h.stdout + h.stderr)
+          len(lines) > 3 and "See netpol(8)." in h.stdout, h.stdout + h.stderr)
     check(f"help {c} and {c} -h print the same as {c} --help",
           h2.stdout == h.stdout and h3.stdout == h.stdout and
           h2.returncode == 0 and h3.returncode == 0)
