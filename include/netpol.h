@@ -13,6 +13,7 @@
 #include "netpol/diag.h"
 #include "netpol/cluster.h"
 #include "netpol/ruleset.h"
+#include "netpol/attrib.h"
 #include "netpol/mapset.h"
 #include "netpol/datapath.h"
 

@@ -10,16 +10,8 @@
 #include "opts.h"
 #include "ruleset_internal.h"
 
-/* An endpoint of a connection: a pod of the snapshot or an address. */
-struct endpoint {
-	const struct np_obj *pod;
-	struct np_ip ip[NP_MAX_IPS];
-	size_t nips;
-	char ns[254], name[254];
-};
-
-static int endpoint_parse(struct np_cluster *c, const char *s,
-			  struct endpoint *e, struct np_diag *diag)
+int np__endpoint_parse(struct np_cluster *c, const char *s,
+		       struct np_endpoint *e, struct np_diag *diag)
 {
 	const char *slash = strchr(s, '/');
 	struct np_ctx *ctx;
@@ -83,7 +75,7 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 		       const struct np_compile_opts *opts,
 		       struct np_verdict *out, struct np_diag *diag)
 {
-	struct endpoint a, b;
+	struct np_endpoint a, b;
 	struct np_ruleset *rs = NULL;
 	const struct np_ip *ia = NULL, *ib = NULL;
 	size_t i, j;
@@ -96,9 +88,9 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	err = NP_OPTS_CHECK(opts, np_compile_opts, diag);
 	if (err)
 		return err;
-	err = endpoint_parse(c, from, &a, diag);
+	err = np__endpoint_parse(c, from, &a, diag);
 	if (!err)
-		err = endpoint_parse(c, to, &b, diag);
+		err = np__endpoint_parse(c, to, &b, diag);
 	if (err)
 		return err;
 	if (!a.pod && !b.pod) {

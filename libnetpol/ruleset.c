@@ -851,6 +851,41 @@ attribute:
 	return sb.err;
 }
 
+size_t np__ruleset_verdict_provs(const struct np_ruleset *rs,
+				 enum np_direction dir, const struct np_ip *ip,
+				 uint8_t proto, uint16_t port,
+				 const struct np_prov **out, size_t max)
+{
+	const struct np_rs_core *co = rs->core;
+	const struct np_rs_key *best = NULL;
+	uint32_t last = UINT32_MAX;
+	size_t i, n = 0;
+
+	if (co->nvkeys[dir]) {
+		for (i = 0; i < co->nvkeys[dir]; i++) {
+			const struct np_rs_key *k = &co->vkeys[dir][i];
+
+			if (np__cidr_has_ip(&k->cidr, ip) &&
+			    (!best || k->cidr.len > best->cidr.len))
+				best = k;
+		}
+	} else if (co->isolated[dir]) {
+		best = lpm(rs, dir, ip);
+	}
+	/* contributors are sorted by provenance: skip repeats */
+	for (i = 0; best && i < best->ncontrib; i++) {
+		const struct np_rs_contrib *c = &best->contrib[i];
+
+		if (c->prov == last || np__pset_find(c->ports, proto, port) < 0)
+			continue;
+		last = c->prov;
+		if (n < max)
+			out[n] = &co->prov[c->prov];
+		n++;
+	}
+	return n;
+}
+
 bool np__proto_ok(int proto)
 {
 	return proto == NP_PROTOCOL_TCP || proto == NP_PROTOCOL_UDP ||

@@ -182,4 +182,31 @@ int np__ruleset_verdict_ip(const struct np_ruleset *rs, enum np_direction dir,
 			   const struct np_ip *ip, uint8_t proto, uint16_t port,
 			   struct np_verdict *v);
 
+/*
+ * The provenances behind the verdict of rs on ip in dir (query.c's
+ * attribution): at the longest prefix holding ip (the tiers' decision
+ * prefixes when the rule set has tiers), every distinct rule whose ports
+ * there hold proto/port, in provenance order, at most max into out.
+ * Returns how many there are (more than max: only max stored).
+ */
+size_t np__ruleset_verdict_provs(const struct np_ruleset *rs,
+				 enum np_direction dir, const struct np_ip *ip,
+				 uint8_t proto, uint16_t port,
+				 const struct np_prov **out, size_t max);
+
+/* An endpoint of a connection: a pod of the snapshot or an address. */
+struct np_endpoint {
+	const struct np_obj *pod;
+	struct np_ip ip[NP_MAX_IPS];
+	size_t nips;
+	char ns[254], name[254];
+};
+
+/*
+ * "ns/pod" (-ENOENT, diag: not in the snapshot) or an IP address (-EINVAL,
+ * diag: neither); an address of an eligible pod is that pod (query.c).
+ */
+int np__endpoint_parse(struct np_cluster *c, const char *s,
+		       struct np_endpoint *e, struct np_diag *diag);
+
 #endif /* NP_RULESET_INTERNAL_H */
