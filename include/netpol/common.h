@@ -50,7 +50,7 @@ extern "C" {
  *   - Output structs the caller allocates (struct np_diag, np_verdict,
  *     np_mapset_diff_stats, np_mapset_lpm_data, np_datapath_counters,
  *     np_datapath_stats, np_datapath_hook, np_datapath_ruleset,
- *     np_datapath_verdict) and structs the library hands to callbacks
+ *     np_datapath_verdict, np_attrib_item) and structs the library hands to callbacks
  *     (np_event, np_datapath_pod, np_datapath_rule, np_datapath_conn) have
  *     a fixed size and end in a reserved tail, which the library zeroes
  *     and later versions take new fields from. Their fields are never
