@@ -879,6 +879,20 @@ int np_attrib_verdict(const struct np_attrib *a, enum np_direction dir,
 	return 0;
 }
 
+const char *np_attrib_pod(const struct np_attrib *a, enum np_direction dir)
+{
+	if (!a || !dir_ok(dir))
+		return NULL;
+	return dir == NP_DIRECTION_EGRESS ? a->from_pod : a->to_pod;
+}
+
+const char *np_attrib_ip(const struct np_attrib *a, enum np_direction dir)
+{
+	if (!a || !dir_ok(dir))
+		return NULL;
+	return dir == NP_DIRECTION_EGRESS ? a->from_ip : a->to_ip;
+}
+
 size_t np_attrib_count(const struct np_attrib *a, enum np_direction dir)
 {
 	if (!a || !dir_ok(dir))

@@ -14,6 +14,8 @@
  *   np_attrib_free()            free it (NULL-safe)
  *   np_attrib_allowed()         the connection's verdict
  *   np_attrib_verdict()         the verdict of one side (direction)
+ *   np_attrib_pod()             the pod of one end, as resolved
+ *   np_attrib_ip()              the address of one end it judged
  *   np_attrib_count()           how many findings a direction has
  *   np_attrib_get()             one finding
  *   np_attrib_format()          the whole as text, JSON or YAML
@@ -134,6 +136,18 @@ NP_API bool np_attrib_allowed(const struct np_attrib *a);
  */
 NP_API int np_attrib_verdict(const struct np_attrib *a, enum np_direction dir,
 			     struct np_verdict *out);
+
+/*
+ * The end whose side is dir (NP_DIRECTION_EGRESS: the source,
+ * NP_DIRECTION_INGRESS: the destination): np_attrib_pod() its pod
+ * "ns/name" (escaped; also when it was given as the pod's address), NULL
+ * for an address that is no pod; np_attrib_ip() the address the verdicts
+ * used ("" for a pod to itself). NULL for bad arguments. Borrowed.
+ */
+NP_API const char *np_attrib_pod(const struct np_attrib *a,
+				 enum np_direction dir);
+NP_API const char *np_attrib_ip(const struct np_attrib *a,
+				enum np_direction dir);
 
 /*
  * The findings of direction dir: allowed by rules, the rules that allowed

@@ -265,6 +265,8 @@ Test(attrib, ip_peer_ipblock_cidr_except_ports_named)
 	cr_assert_eq(np_attrib_verdict(a, NP_DIRECTION_EGRESS,
 				       &(struct np_verdict){ 0 }),
 		     -ENOENT);
+	cr_assert_null(np_attrib_pod(a, NP_DIRECTION_EGRESS));
+	cr_assert_str_eq(np_attrib_ip(a, NP_DIRECTION_EGRESS), "198.20.0.1");
 	cr_assert_eq(np_attrib_count(a, NP_DIRECTION_INGRESS), 5);
 	it = item(a, NP_DIRECTION_INGRESS, 0);
 	cr_assert_eq(it.reason, NP_ATTRIB_IPBLOCK_CIDR);
@@ -510,6 +512,11 @@ Test(attrib, ipv6_pod_address_is_the_pod_and_self)
 	struct np_attrib_item it;
 	char *s;
 
+	cr_assert_str_eq(np_attrib_pod(a, NP_DIRECTION_EGRESS), "shop/web-1");
+	cr_assert_str_eq(np_attrib_ip(a, NP_DIRECTION_EGRESS), "fd00::3");
+	cr_assert_str_eq(np_attrib_pod(a, NP_DIRECTION_INGRESS), "shop/db-1");
+	cr_assert_str_eq(np_attrib_ip(a, NP_DIRECTION_INGRESS), "fd00::2");
+	cr_assert_null(np_attrib_pod(a, (enum np_direction)2));
 	/* the address is web-1's: its egress judges too */
 	cr_assert_eq(np_attrib_verdict(a, NP_DIRECTION_EGRESS,
 				       &(struct np_verdict){ 0 }),
