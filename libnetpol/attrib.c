@@ -15,6 +15,7 @@
 #include "node.h"
 #include "opts.h"
 #include "ruleset_internal.h"
+#include "tier.h"
 
 /* Pods named per selector by default. */
 #define ATTRIB_MAX_PODS 3
@@ -627,26 +628,45 @@ static int prov_items(struct actx *x, struct side *s,
 	return 0;
 }
 
+/* Whether NetworkPolicy pol isolates pod in direction dir. */
+static bool isolates(const struct np_obj *pol, const struct np_obj *pod,
+		     enum np_direction dir)
+{
+	return !strcmp(pol->meta.ns, pod->meta.ns) && np__pod_selectable(pod) &&
+	       np__selector_matches(&pol->np.pod_sel, &pod->meta.labels) &&
+	       (dir == NP_DIRECTION_INGRESS ? pol->np.ingress_type :
+					      pol->np.egress_type);
+}
+
+/* Whether PolicyEndpoint pe names pod ns/name and isolates it in dir. */
+static bool pe_isolates(const struct np_policyendpoint *pe, const char *ns,
+			const char *name, enum np_direction dir)
+{
+	size_t k;
+
+	if (!(dir == NP_DIRECTION_INGRESS ? pe->iso_ingress : pe->iso_egress))
+		return false;
+	for (k = 0; k < pe->npods; k++)
+		if (pe->pods[k].ns && pe->pods[k].name &&
+		    !strcmp(pe->pods[k].ns, ns) &&
+		    !strcmp(pe->pods[k].name, name))
+			return true;
+	return false;
+}
+
 /* The PolicyEndpoints isolating the pod (rules not known from them). */
 static int pe_items(struct actx *x, struct side *s, struct np_ctx *ctx,
 		    const struct judge *j)
 {
 	struct np_strbuf sb = { 0 };
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < ctx->npes; i++) {
 		const struct np_policyendpoint *pe = &ctx->pes[i]->pe;
 		const char *pname;
 
-		if (!(j->dir == NP_DIRECTION_INGRESS ? pe->iso_ingress :
-						       pe->iso_egress))
-			continue;
-		for (k = 0; k < pe->npods; k++)
-			if (pe->pods[k].ns && pe->pods[k].name &&
-			    !strcmp(pe->pods[k].ns, j->pod->meta.ns) &&
-			    !strcmp(pe->pods[k].name, j->pod->meta.name))
-				break;
-		if (k == pe->npods)
+		if (!pe_isolates(pe, j->pod->meta.ns, j->pod->meta.name,
+				 j->dir))
 			continue;
 		np__sb_puts_text(&sb, pe->ref_ns ? pe->ref_ns : "");
 		np__sb_putc(&sb, '/');
@@ -708,18 +728,9 @@ static int judge_side(struct actx *x, const struct judge *j)
 		err = pe_items(x, s, ctx, j);
 		goto out;
 	}
-	for (i = 0; !err && i < ctx->npols; i++) {
-		const struct np_obj *pol = ctx->pols[i];
-
-		if (strcmp(pol->meta.ns, j->pod->meta.ns) ||
-		    !np__pod_selectable(j->pod) ||
-		    !np__selector_matches(&pol->np.pod_sel,
-					  &j->pod->meta.labels) ||
-		    !(j->dir == NP_DIRECTION_INGRESS ? pol->np.ingress_type :
-						       pol->np.egress_type))
-			continue;
-		err = policy_check(x, s, ctx, pol, j);
-	}
+	for (i = 0; !err && i < ctx->npols; i++)
+		if (isolates(ctx->pols[i], j->pod, j->dir))
+			err = policy_check(x, s, ctx, ctx->pols[i], j);
 out:
 	np_ruleset_free(rs);
 	return err;
@@ -909,6 +920,89 @@ int np_attrib_get(const struct np_attrib *a, enum np_direction dir, size_t i,
 		return -ENOENT;
 	*out = a->side[dir].items[i].pub;
 	return 0;
+}
+
+/* --- what applies to a pod ------------------------------------------- */
+
+int np_cluster_isolating(struct np_cluster *c, const char *ns, const char *name,
+			 enum np_direction dir,
+			 const struct np_attrib_opts *opts, char **out,
+			 struct np_diag *diag)
+{
+	enum np_source src;
+	struct np_strbuf sb = { 0 };
+	struct np_trule *tr = NULL;
+	const struct np_obj *pod, *last = NULL;
+	struct np_ctx *ctx;
+	size_t i, n = 0;
+	bool first = true;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !ns || !name || !out || !dir_ok(dir))
+		return -EINVAL;
+	err = NP_OPTS_CHECK(opts, np_attrib_opts, diag);
+	if (err)
+		return err;
+	src = NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES);
+	if (src != NP_SOURCE_POLICIES && src != NP_SOURCE_ENDPOINTS)
+		return -EINVAL;
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	pod = np__cluster_find(c, NP_KIND_POD, ns, name);
+	if (!pod && src == NP_SOURCE_POLICIES) {
+		if (diag) {
+			diag->err = -ENOENT;
+			snprintf(diag->object, sizeof(diag->object),
+				 "Pod %s/%s", ns, name);
+			snprintf(diag->message, sizeof(diag->message),
+				 "Not found: no such pod in the snapshot");
+		}
+		return -ENOENT;
+	}
+	for (i = 0; src == NP_SOURCE_POLICIES && i < ctx->npols; i++) {
+		if (!isolates(ctx->pols[i], pod, dir))
+			continue;
+		np__sb_puts(&sb, first ? "" : ", ");
+		first = false;
+		np__sb_puts_text(&sb, ctx->pols[i]->meta.ns);
+		np__sb_putc(&sb, '/');
+		np__sb_puts_text(&sb, ctx->pols[i]->meta.name);
+	}
+	for (i = 0; src == NP_SOURCE_ENDPOINTS && i < ctx->npes; i++) {
+		const struct np_policyendpoint *pe = &ctx->pes[i]->pe;
+
+		if (!pe_isolates(pe, ns, name, dir))
+			continue;
+		np__sb_puts(&sb, first ? "" : ", ");
+		first = false;
+		np__sb_puts_text(&sb, pe->ref_ns ? pe->ref_ns : "");
+		np__sb_putc(&sb, '/');
+		np__sb_puts_text(&sb, pe->ref_name ? pe->ref_name : "");
+	}
+	if (src == NP_SOURCE_POLICIES && np__tier_any(c) &&
+	    np__pod_selectable(pod)) {
+		err = np__tier_rules(c, ctx, pod, dir, &tr, &n);
+		for (i = 0; !err && i < n; i++) {
+			if (tr[i].pol == last)
+				continue;
+			last = tr[i].pol;
+			np__sb_puts(&sb, first ? "cnp/" : ", cnp/");
+			first = false;
+			np__sb_puts_text(&sb, last->meta.name);
+			np__sb_puts(&sb, last->cnp.tier == NP_CNP_TIER_ADMIN ?
+						 " (Admin)" :
+						 " (Baseline)");
+		}
+		free(tr);
+		if (err) {
+			np__sb_release(&sb);
+			return err;
+		}
+	}
+	return np__sb_finish(&sb, out);
 }
 
 /* --- output ------------------------------------------------------------- */

@@ -19,6 +19,8 @@
  *   np_attrib_count()           how many findings a direction has
  *   np_attrib_get()             one finding
  *   np_attrib_format()          the whole as text, JSON or YAML
+ *   np_cluster_isolating()      the policies that apply to a pod in one
+ *                               direction, whatever the peer
  *   np_attrib_reason_name()     "match", "pod-selector-none", ... for an
  *                               enum np_attrib_reason
  */
@@ -169,6 +171,20 @@ NP_API int np_attrib_get(const struct np_attrib *a, enum np_direction dir,
  */
 NP_API int np_attrib_format(const struct np_attrib *a, enum np_format format,
 			    char **out);
+
+/*
+ * The policies that apply to pod ns/name in direction dir, whatever the
+ * peer, as one line (escaped): the NetworkPolicies that isolate it
+ * ("shop/a, shop/b"; with NP_SOURCE_ENDPOINTS the policyRefs of its
+ * PolicyEndpoints), then the ClusterNetworkPolicies with rules for it in
+ * that direction, in evaluation order ("cnp/x (Admin), cnp/y
+ * (Baseline)"); "" when none. opts: source only. -ENOENT (diag) for a pod
+ * not in the snapshot. *out is freed with np_free().
+ */
+NP_API int np_cluster_isolating(struct np_cluster *cluster, const char *ns,
+				const char *name, enum np_direction dir,
+				const struct np_attrib_opts *opts, char **out,
+				struct np_diag *diag);
 
 /*
  * "match", "pod-selector-none", "pod-selector-others",

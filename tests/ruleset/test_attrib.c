@@ -597,3 +597,52 @@ Test(attrib, errors_and_names)
 	cr_assert_null(np_attrib_reason_name((enum np_attrib_reason) - 1));
 	np_cluster_free(c);
 }
+
+Test(attrib, isolating_per_direction)
+{
+	struct np_cluster *c = load(shop);
+	NP_OPTS(np_attrib_opts, o, .source = NP_SOURCE_ENDPOINTS);
+	struct np_diag d;
+	char *s = NULL;
+
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  NP_DIRECTION_INGRESS, NULL, &s, &d),
+		     0);
+	cr_assert_str_eq(s, "shop/db-from-web");
+	np_free(s);
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  NP_DIRECTION_EGRESS, NULL, &s, &d),
+		     0);
+	cr_assert_str_eq(s, "");
+	np_free(s);
+	/* no PolicyEndpoint in the snapshot */
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  NP_DIRECTION_INGRESS, &o, &s, &d),
+		     0);
+	cr_assert_str_eq(s, "");
+	np_free(s);
+	cr_assert_eq(np_cluster_isolating(c, "shop", "nope",
+					  NP_DIRECTION_INGRESS, NULL, &s, &d),
+		     -ENOENT);
+	cr_assert_str_eq(d.object, "Pod shop/nope");
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  (enum np_direction)7, NULL, &s, &d),
+		     -EINVAL);
+	np_cluster_free(c);
+
+	c = load(tiers);
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  NP_DIRECTION_INGRESS, NULL, &s, &d),
+		     0);
+	cr_assert_str_eq(s, "cnp/block-ops (Admin), cnp/base (Baseline)");
+	np_free(s);
+	np_cluster_free(c);
+
+	c = load(pe_yaml);
+	cr_assert_eq(np_cluster_isolating(c, "shop", "db-1",
+					  NP_DIRECTION_INGRESS, &o, &s, &d),
+		     0);
+	cr_assert_str_eq(s, "shop/db-from-web");
+	np_free(s);
+	np_cluster_free(c);
+}
