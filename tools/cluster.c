@@ -160,6 +160,28 @@ struct compile_ctx {
 	int count;
 };
 
+/*
+ * Text only, after the rule set: "ingress isolated by shop/db-from-web"
+ * for each direction some policy applies to (np_cluster_isolating()).
+ */
+static void compile_isolating(struct compile_ctx *cc, const char *ns,
+			      const char *name)
+{
+	NP_OPTS(np_attrib_opts, ao, .source = cc->opts.source);
+	enum np_direction d;
+	char *who;
+
+	for (d = NP_DIRECTION_INGRESS; d <= NP_DIRECTION_EGRESS; d++) {
+		if (np_cluster_isolating(cc->c, ns, name, d, &ao, &who, NULL))
+			continue;
+		/* the names in it are escaped already (np_escape(), TEXT) */
+		if (who[0])
+			printf("%s isolated by %s\n", np_direction_name(d),
+			       who);
+		np_free(who);
+	}
+}
+
 static int compile_one(void *p, const char *ns, const char *name)
 {
 	struct compile_ctx *cc = p;
@@ -185,6 +207,8 @@ static int compile_one(void *p, const char *ns, const char *name)
 	fputs(out, stdout);
 	cc->count++;
 	np_free(out);
+	if (cc->fmt == NP_FORMAT_TEXT)
+		compile_isolating(cc, ns, name);
 	return 0;
 }
 

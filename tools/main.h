@@ -192,9 +192,13 @@ int cmd_validate(int argc, char **argv);
 int cmd_endpoints(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
-/* verdict.c: decisions, by the compiler or (matrix --datapath) the kernel */
+/*
+ * verdict.c: decisions and why, by the compiler or (--datapath) the
+ * kernel; explain: the live maps against the manifests
+ */
 int cmd_verdict(int argc, char **argv);
 int cmd_matrix(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 /* datapath.c: what changes the kernel datapath */
 int cmd_attach(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
@@ -210,6 +214,5 @@ int cmd_flows(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 /* verify.c: the manifests against the live maps */
 int cmd_verify(int argc, char **argv);
-int cmd_explain(int argc, char **argv);
 
 #endif /* NETPOL_TOOL_MAIN_H */

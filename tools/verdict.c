@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * netpol verdict | matrix: which connections the manifests allow, decided
- * by the compiler or, with matrix --datapath, by the kernel program on
- * crafted packets (in a private network namespace, one veth per pod).
+ * netpol verdict | matrix | explain: which connections the manifests
+ * allow and why (np_cluster_attribute()), decided by the compiler or, with
+ * --datapath, by the kernel program on crafted packets (in a private
+ * network namespace, one veth per pod); explain holds the live maps of
+ * the node's datapath against the manifests.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -16,81 +19,6 @@
 #include <unistd.h>
 
 #include "main.h"
-
-int cmd_verdict(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "from", 1, 0, 'f' },	 { "to", 1, 0, 't' },
-		{ "port", 1, 0, 'p' },	 { "protocol", 1, 0, 'P' },
-		{ "source", 1, 0, 's' }, { 0, 0, 0, 0 }
-	};
-	NP_OPTS(np_compile_opts, copts);
-	enum np_protocol proto = NP_PROTOCOL_TCP;
-	const char *from = NULL, *to = NULL;
-	char fe[1040], te[1040];
-	struct np_cluster *c = NULL;
-	struct np_verdict v;
-	struct np_diag d;
-	long port = -1;
-	int opt, err;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:t:p:P:s:", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'p':
-			port = strtol(optarg, NULL, 10);
-			break;
-		case 'P':
-			if (np_protocol_parse(optarg, &proto))
-				goto usage;
-			break;
-		case 's': {
-			if (tool_parse_source(optarg, &copts.source))
-				goto usage;
-		} break;
-		default:
-			goto usage;
-		}
-	}
-	if (!from || !to || port < 1 || port > 65535)
-		goto usage;
-	if (tool_load_args(&c, argc, argv))
-		return 2;
-	err = np_cluster_verdict(c, from, to, proto, (uint16_t)port, &copts, &v,
-				 &d);
-	np_cluster_free(c);
-	if (err) {
-		tool_print_diag(&d);
-		return 2;
-	}
-	/* names escaped; those in v.policies are already */
-	from = tool_esc(from, fe, sizeof(fe));
-	to = tool_esc(to, te, sizeof(te));
-	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from, to,
-	       np_protocol_name(proto), port,
-	       tool_name(np_reason_name(v.reason)));
-	if (v.reason == NP_REASON_RULE)
-		printf(" %s (key %s, slot %d)", v.policies, v.key, v.slot + 1);
-	else if (!v.allowed)
-		printf(" (%s of %s%s%s)", np_direction_name(v.direction),
-		       v.direction == NP_DIRECTION_INGRESS ? to : from,
-		       v.key[0] ? ", key " : "", v.key);
-	if (!v.allowed && v.policies[0])
-		printf(" by %s", v.policies);
-	printf(" tier %s\n", tool_name(np_tier_name(v.tier)));
-	return v.allowed ? 0 : 1;
-usage:
-	fputs("usage: netpol verdict FILE... --from NS/POD|IP --to NS/POD|IP "
-	      "--port N [--protocol TCP|UDP|SCTP]\n",
-	      stderr);
-	return 2;
-}
 
 /* --- matrix --datapath ---------------------------------------------------- */
 
@@ -390,5 +318,677 @@ usage:
 	      "[--protocols TCP,UDP,SCTP] [--family 4|6] [-o table|json] "
 	      "[--datapath]\n",
 	      stderr);
+	return 2;
+}
+
+/* --- attribution, shared by verdict and explain --------------------------- */
+
+/* s as a JSON string (np_escape(), JSON), or null. */
+static void json_str(const char *s)
+{
+	char buf[4096];
+
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	np_escape(s, NP_ESCAPE_JSON, buf, sizeof(buf), NULL);
+	printf("\"%s\"", buf);
+}
+
+/* The attribution's text without its first line (the caller's own). */
+static int print_attrib_body(const struct np_attrib *a)
+{
+	char *text, *nl;
+	int err = np_attrib_format(a, NP_FORMAT_TEXT, &text);
+
+	if (err)
+		return err;
+	nl = strchr(text, '\n');
+	if (nl)
+		fputs(nl + 1, stdout);
+	np_free(text);
+	return 0;
+}
+
+/*
+ * The attribution document with more keys first: its text after the
+ * opening of the top-level mapping ("{\n" in JSON, nothing in YAML).
+ */
+static int print_attrib_doc(const struct np_attrib *a, enum np_format fmt,
+			    const char *more)
+{
+	char *doc;
+	int err = np_attrib_format(a, fmt, &doc);
+
+	if (err)
+		return err;
+	if (fmt == NP_FORMAT_JSON && more) {
+		fputs("{\n", stdout);
+		fputs(more, stdout);
+		fputs(doc + 2, stdout);
+	} else {
+		if (more)
+			fputs(more, stdout);
+		fputs(doc, stdout);
+	}
+	np_free(doc);
+	return 0;
+}
+
+/* --- verdict --datapath --------------------------------------------------- */
+
+/*
+ * The kernel's verdict on the first packet of the attributed connection:
+ * in a private network namespace, each end that is a pod gets a veth
+ * with its programs and compiled rule set (under a private pin root,
+ * destroyed afterwards); a crafted first packet crosses the source's
+ * egress hook and the destination's ingress hook. kv[dir]: -1 that side
+ * is no pod, 0 accepted (TC_ACT_OK), 1 dropped.
+ */
+static int verdict_datapath(struct np_cluster *c, const struct np_attrib *a,
+			    enum np_protocol proto, uint16_t port,
+			    enum np_source src, int kv[2], struct np_diag *d)
+{
+	static const enum np_direction sides[2] = { NP_DIRECTION_EGRESS,
+						    NP_DIRECTION_INGRESS };
+	char root[128];
+	NP_OPTS(np_datapath_opts, dopts, .pin_root = root, .log = tool_log);
+	NP_OPTS(np_compile_opts, copts, .source = src);
+	struct np_datapath *dp = NULL;
+	struct np_verdict v;
+	unsigned int ifi[2] = { 0, 0 };
+	uint8_t frame[128];
+	size_t len, k;
+	FILE *ip;
+	int err = 0;
+
+	memset(d, 0, sizeof(*d));
+	kv[0] = kv[1] = -1;
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "netpol: verdict --datapath needs root: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	snprintf(root, sizeof(root), "/sys/fs/bpf/netpol-verdict-%d",
+		 (int)getpid());
+	ip = popen("ip -batch -", "w");
+	if (!ip)
+		return -errno;
+	fputs("link add npv0 type veth peer name npw0\nlink set npv0 up\n"
+	      "link set npw0 up\nlink add npv1 type veth peer name npw1\n"
+	      "link set npv1 up\nlink set npw1 up\n",
+	      ip);
+	if (pclose(ip)) {
+		fprintf(stderr, "netpol: cannot create interfaces (ip)\n");
+		return -EIO;
+	}
+	err = np_datapath_open(&dp, &dopts);
+	for (k = 0; !err && k < 2; k++) {
+		NP_OPTS(np_attach_opts, aopts, .ifindex = 0);
+		const char *pod = np_attrib_pod(a, sides[k]);
+		char ifname[16], ns[256], name[256];
+		struct np_ruleset *rs;
+
+		/* only the sides that judge: pods of the snapshot */
+		if (np_attrib_verdict(a, sides[k], &v) || !pod ||
+		    tool_split_name(pod, ns, sizeof(ns), name, sizeof(name)))
+			continue;
+		snprintf(ifname, sizeof(ifname), "npv%zu", k);
+		ifi[k] = if_nametoindex(ifname);
+		aopts.ifindex = ifi[k];
+		aopts.pod_ns = ns;
+		aopts.pod_name = name;
+		err = np_datapath_attach(dp, &aopts, d);
+		if (!err)
+			err = np_ruleset_compile(&rs, c, ns, name, &copts, d);
+		if (!err) {
+			err = np_datapath_apply(dp, ifi[k], rs, d);
+			np_ruleset_free(rs);
+		}
+	}
+	len = craft(frame, np_attrib_ip(a, NP_DIRECTION_EGRESS),
+		    np_attrib_ip(a, NP_DIRECTION_INGRESS), proto, 40000, port);
+	for (k = 0; !err && k < 2; k++) {
+		int tc = 2;
+
+		if (!ifi[k])
+			continue;
+		err = np_datapath_test_packet(dp, ifi[k], sides[k], frame, len,
+					      &tc);
+		kv[sides[k]] = tc != 0;
+	}
+	if (dp)
+		np_datapath_destroy(dp);
+	return err;
+}
+
+/* "ALLOW", "DENY" or "-" (no pod on that side) of a kernel verdict. */
+static const char *kv_name(int kv)
+{
+	return kv < 0 ? "-" : kv ? "DENY" : "ALLOW";
+}
+
+/* --- verdict -------------------------------------------------------------- */
+
+static const char verdict_usage[] =
+	"usage: netpol verdict FILE... --from NS/POD|IP --to NS/POD|IP "
+	"--port N [--protocol TCP|UDP|SCTP]\n"
+	"       [--source policies|endpoints] [-o text|json|yaml] "
+	"[--datapath]\n";
+
+/* A port number option: 1..65535, else a message naming it. */
+static int parse_port(const char *cmd, const char *s, long min, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > 65535) {
+		fprintf(stderr,
+			"netpol %s: --port %s: must be a number %ld..65535\n",
+			cmd, s, min);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_verdict(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "from", 1, 0, 'f' },	   { "to", 1, 0, 't' },
+		{ "port", 1, 0, 'p' },	   { "protocol", 1, 0, 'P' },
+		{ "source", 1, 0, 's' },   { "output", 1, 0, 'o' },
+		{ "datapath", 0, 0, 'd' }, { 0, 0, 0, 0 }
+	};
+	NP_OPTS(np_compile_opts, copts);
+	NP_OPTS(np_attrib_opts, aopts);
+	enum np_protocol proto = NP_PROTOCOL_TCP;
+	enum np_format fmt = NP_FORMAT_TEXT;
+	const char *from = NULL, *to = NULL;
+	char fe[1040], te[1040], more[256];
+	struct np_attrib *a = NULL;
+	struct np_cluster *c = NULL;
+	bool datapath = false, allowed;
+	int opt, err, kv[2] = { -1, -1 };
+	struct np_verdict v;
+	struct np_diag d;
+	long port = -1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:t:p:P:s:o:", lo, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'p':
+			if (parse_port("verdict", optarg, 1, &port))
+				return 2;
+			break;
+		case 'P':
+			if (np_protocol_parse(optarg, &proto)) {
+				fprintf(stderr,
+					"netpol verdict: --protocol %s: must "
+					"be TCP, UDP or SCTP\n",
+					tool_esc(optarg, fe, sizeof(fe)));
+				return 2;
+			}
+			break;
+		case 's':
+			if (tool_parse_source(optarg, &copts.source)) {
+				fprintf(stderr,
+					"netpol verdict: --source %s: must be "
+					"policies or endpoints\n",
+					tool_esc(optarg, fe, sizeof(fe)));
+				return 2;
+			}
+			break;
+		case 'o':
+			if (tool_parse_format(optarg, &fmt)) {
+				fprintf(stderr,
+					"netpol verdict: -o %s: must be text, "
+					"json or yaml\n",
+					tool_esc(optarg, fe, sizeof(fe)));
+				return 2;
+			}
+			break;
+		case 'd':
+			datapath = true;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (!from || !to || port < 0)
+		goto usage;
+	if (tool_load_args(&c, argc, argv))
+		return 2;
+	aopts.source = copts.source;
+	err = np_cluster_attribute(&a, c, from, to, proto, (uint16_t)port,
+				   &aopts, &d);
+	if (!err && fmt == NP_FORMAT_TEXT)
+		err = np_cluster_verdict(c, from, to, proto, (uint16_t)port,
+					 &copts, &v, &d);
+	if (!err && datapath)
+		err = verdict_datapath(c, a, proto, (uint16_t)port,
+				       copts.source, kv, &d);
+	np_cluster_free(c);
+	if (err) {
+		if (d.message[0])
+			tool_print_diag(&d);
+		else
+			fprintf(stderr, "netpol: verdict: %s\n",
+				np_strerror(err));
+		np_attrib_free(a);
+		return 2;
+	}
+	allowed = np_attrib_allowed(a);
+	if (datapath)
+		allowed = kv[0] < 1 && kv[1] < 1;
+	if (fmt != NP_FORMAT_TEXT) {
+		if (!datapath)
+			more[0] = '\0';
+		else if (fmt == NP_FORMAT_JSON)
+			snprintf(more, sizeof(more),
+				 "  \"datapath\": {\n    \"allowed\": %s,\n"
+				 "    \"egress\": %s,\n    \"ingress\": %s,\n"
+				 "    \"agrees\": %s\n  },\n",
+				 allowed ? "true" : "false",
+				 kv[1] < 0 ? "null" :
+				 kv[1]	   ? "false" :
+					     "true",
+				 kv[0] < 0 ? "null" :
+				 kv[0]	   ? "false" :
+					     "true",
+				 allowed == np_attrib_allowed(a) ? "true" :
+								   "false");
+		else
+			snprintf(more, sizeof(more),
+				 "datapath:\n  allowed: %s\n  egress: %s\n"
+				 "  ingress: %s\n  agrees: %s\n",
+				 allowed ? "true" : "false",
+				 kv[1] < 0 ? "null" :
+				 kv[1]	   ? "false" :
+					     "true",
+				 kv[0] < 0 ? "null" :
+				 kv[0]	   ? "false" :
+					     "true",
+				 allowed == np_attrib_allowed(a) ? "true" :
+								   "false");
+		err = print_attrib_doc(a, fmt, more[0] ? more : NULL);
+		np_attrib_free(a);
+		return err ? 2 : allowed ? 0 : 1;
+	}
+	/* names escaped; those in v.policies are already */
+	from = tool_esc(from, fe, sizeof(fe));
+	to = tool_esc(to, te, sizeof(te));
+	printf("%s %s -> %s %s/%ld: %s", v.allowed ? "ALLOW" : "DENY", from, to,
+	       np_protocol_name(proto), port,
+	       tool_name(np_reason_name(v.reason)));
+	if (v.reason == NP_REASON_RULE)
+		printf(" %s (key %s, slot %d)", v.policies, v.key, v.slot + 1);
+	else if (!v.allowed)
+		printf(" (%s of %s%s%s)", np_direction_name(v.direction),
+		       v.direction == NP_DIRECTION_INGRESS ? to : from,
+		       v.key[0] ? ", key " : "", v.key);
+	if (!v.allowed && v.policies[0])
+		printf(" by %s", v.policies);
+	printf(" tier %s\n", tool_name(np_tier_name(v.tier)));
+	print_attrib_body(a);
+	if (datapath)
+		printf("  kernel: %s (egress %s, ingress %s): %s the "
+		       "manifests\n",
+		       allowed ? "ALLOW" : "DENY", kv_name(kv[1]),
+		       kv_name(kv[0]),
+		       allowed == np_attrib_allowed(a) ? "agrees with" :
+							 "DISAGREES with");
+	np_attrib_free(a);
+	return allowed ? 0 : 1;
+usage:
+	fputs(verdict_usage, stderr);
+	return 2;
+}
+
+/* --- explain -------------------------------------------------------------- */
+
+static const char explain_usage[] =
+	"usage: netpol explain --pod NS/NAME|IP|--ifname IF --peer NS/NAME|IP "
+	"--port N [--protocol P]\n"
+	"       --direction ingress|egress [--source policies|endpoints] "
+	"[-o text|json]\n"
+	"       [--pin-root DIR] [FILE...]\n";
+
+/* Whether s names a pod ("ns/name") rather than an address. */
+static bool is_pod_name(const char *s)
+{
+	return strchr(s, '/') && !strchr(s, ':') && !strchr(s, '.');
+}
+
+/* The kernel's answer and the manifests', as one JSON object. */
+static void explain_json(const char *label, unsigned int ifindex,
+			 enum np_direction dir, const char *peer,
+			 const char *peer_pod, const char *proto, long port,
+			 const struct np_datapath_verdict *v,
+			 const struct np_attrib *a)
+{
+	char *doc = NULL;
+
+	fputs("{\n  \"pod\": ", stdout);
+	json_str(label);
+	printf(",\n  \"ifindex\": %u,\n  \"direction\": \"%s\",\n"
+	       "  \"peer\": ",
+	       ifindex, np_direction_name(dir));
+	json_str(peer);
+	fputs(",\n  \"peerPod\": ", stdout);
+	json_str(peer_pod);
+	fputs(",\n  \"protocol\": ", stdout);
+	json_str(proto);
+	printf(",\n  \"port\": %ld,\n  \"allowed\": %s,\n  \"reason\": ", port,
+	       v->allowed ? "true" : "false");
+	json_str(tool_name(np_reason_name(v->reason)));
+	fputs(",\n  \"state\": ", stdout);
+	json_str(tool_name(np_pod_state_name(v->state)));
+	if (v->ruleset)
+		printf(",\n  \"ruleSet\": %u", v->ruleset);
+	else
+		fputs(",\n  \"ruleSet\": null", stdout);
+	fputs(",\n  \"key\": ", stdout);
+	json_str(v->key[0] ? v->key : NULL);
+	if (v->key[0])
+		printf(",\n  \"portSet\": %u", v->portset);
+	else
+		fputs(",\n  \"portSet\": null", stdout);
+	if (v->slot >= 0)
+		printf(",\n  \"slot\": %d", v->slot);
+	else
+		fputs(",\n  \"slot\": null", stdout);
+	fputs(",\n  \"policies\": ", stdout);
+	json_str(v->policies);
+	fputs(",\n  \"tier\": ", stdout);
+	json_str(v->tier != NP_TIER_UNKNOWN ? np_tier_name(v->tier) : NULL);
+	fputs(",\n  \"attribution\": ", stdout);
+	if (a && !np_attrib_format(a, NP_FORMAT_JSON, &doc)) {
+		char *line, *save = NULL;
+		bool first = true;
+
+		/* nested two more spaces in */
+		for (line = strtok_r(doc, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			printf("%s%s", first ? "" : "\n  ", line);
+			first = false;
+		}
+		np_free(doc);
+		printf(",\n  \"agrees\": %s\n}\n",
+		       np_attrib_allowed(a) == v->allowed ? "true" : "false");
+		return;
+	}
+	fputs("null,\n  \"agrees\": null\n}\n", stdout);
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "pod", 1, 0, 'p' },
+					    { "ifname", 1, 0, 'i' },
+					    { "peer", 1, 0, 'P' },
+					    { "port", 1, 0, 'n' },
+					    { "protocol", 1, 0, 't' },
+					    { "direction", 1, 0, 'D' },
+					    { "source", 1, 0, 's' },
+					    { "output", 1, 0, 'o' },
+					    { 0, 0, 0, 0 } };
+	NP_OPTS(np_compile_opts, copts);
+	NP_OPTS(np_attrib_opts, aopts);
+	const char *pod = NULL, *ifname = NULL, *peer = NULL;
+	const char *peer_ip = NULL, *peer_pod = NULL, *pod_name = NULL;
+	enum np_direction dir = NP_DIRECTION_INGRESS;
+	enum np_format fmt = NP_FORMAT_TEXT;
+	struct np_datapath_verdict v;
+	struct np_ruleset *rs = NULL;
+	struct np_cluster *c = NULL;
+	struct np_attrib *a = NULL;
+	struct dp_args da = { 0 };
+	struct pod_list l = { 0 };
+	struct np_datapath *dp;
+	struct np_diag d;
+	uint8_t proto = IPPROTO_TCP;
+	long port = -1;
+	bool have_dir = false, attrib_proto;
+	size_t problems = 0, i;
+	char label[1040], pb[8], esc[1040], attrib_err[1040] = "";
+	int opt, err, ret = 2;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+		int r = dp_option(&da, opt, optarg);
+
+		if (r > 0)
+			continue;
+		if (r < 0)
+			goto usage;
+		switch (opt) {
+		case 'p':
+			pod = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'P':
+			peer = optarg;
+			break;
+		case 'n':
+			if (parse_port("explain", optarg, 0, &port))
+				return 2;
+			break;
+		case 't':
+			if (tool_parse_ip_proto(optarg, &proto)) {
+				fprintf(stderr,
+					"netpol explain: --protocol %s: must "
+					"be TCP, UDP, SCTP, ICMP, ICMPv6 or a "
+					"number 1..255\n",
+					tool_esc(optarg, esc, sizeof(esc)));
+				return 2;
+			}
+			break;
+		case 'D':
+			if (np_direction_parse(optarg, &dir)) {
+				fprintf(stderr,
+					"netpol explain: --direction %s: must "
+					"be ingress or egress\n",
+					tool_esc(optarg, esc, sizeof(esc)));
+				return 2;
+			}
+			have_dir = true;
+			break;
+		case 's':
+			if (tool_parse_source(optarg, &copts.source)) {
+				fprintf(stderr,
+					"netpol explain: --source %s: must be "
+					"policies or endpoints\n",
+					tool_esc(optarg, esc, sizeof(esc)));
+				return 2;
+			}
+			break;
+		case 'o':
+			if (tool_parse_format(optarg, &fmt) ||
+			    fmt == NP_FORMAT_YAML) {
+				fprintf(stderr,
+					"netpol explain: -o %s: must be text "
+					"or json\n",
+					tool_esc(optarg, esc, sizeof(esc)));
+				return 2;
+			}
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (!!pod + !!ifname != 1 || !peer || !have_dir || port < 0)
+		goto usage;
+	if (dp_load_open(argv + optind, argc - optind, dp_open_existing, &da,
+			 &c, &problems, &dp))
+		return 2;
+	err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
+	if (err) {
+		fprintf(stderr, "netpol: explain: %s\n", np_strerror(err));
+		goto out;
+	}
+	if (ifname) {
+		err = pod_list_find(&l, NULL, ifname, 0, &i);
+		if (err) {
+			fprintf(stderr, "netpol: explain: %s: %s\n",
+				tool_esc(ifname, esc, sizeof(esc)),
+				err == -ENOENT ? "not attached" :
+						 np_strerror(err));
+			goto out;
+		}
+		if (l.ns[i][0]) {
+			snprintf(label, sizeof(label), "%s/%s", l.ns[i],
+				 l.name[i]);
+			pod = label;
+		}
+	}
+	/*
+	 * The manifests resolve either end, pod or address, and say why;
+	 * the attribution of other protocols (ICMP) only names the ends.
+	 */
+	attrib_proto = proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+		       proto == IPPROTO_SCTP;
+	if (c && pod) {
+		aopts.source = copts.source;
+		aopts.directions = 1u << dir;
+		err = np_cluster_attribute(
+			&a, c, dir == NP_DIRECTION_INGRESS ? peer : pod,
+			dir == NP_DIRECTION_INGRESS ? pod : peer,
+			attrib_proto ? (enum np_protocol)proto :
+				       NP_PROTOCOL_TCP,
+			(uint16_t)port, &aopts, &d);
+		if (err && (!is_pod_name(pod) || is_pod_name(peer))) {
+			tool_print_diag(&d);
+			goto out;
+		}
+		/* an address peer: the kernel still answers */
+		if (err && fmt == NP_FORMAT_TEXT) {
+			char msg[1024];
+
+			np_diag_format(&d, msg, sizeof(msg));
+			snprintf(attrib_err, sizeof(attrib_err), "%s",
+				 tool_esc(msg, esc, sizeof(esc)));
+		}
+		if (!err) {
+			enum np_direction other = dir == NP_DIRECTION_INGRESS ?
+							  NP_DIRECTION_EGRESS :
+							  NP_DIRECTION_INGRESS;
+
+			pod_name =
+				np_attrib_pod(a, dir == NP_DIRECTION_INGRESS ?
+							 NP_DIRECTION_INGRESS :
+							 NP_DIRECTION_EGRESS);
+			peer_ip = np_attrib_ip(a, other);
+			peer_pod = np_attrib_pod(a, other);
+			if (!pod_name) {
+				fprintf(stderr,
+					"netpol: explain: --pod %s: no pod of "
+					"the manifests has that address\n",
+					tool_esc(pod, esc, sizeof(esc)));
+				goto out;
+			}
+		}
+	}
+	if (!peer_ip) {
+		if (is_pod_name(peer)) {
+			fprintf(stderr,
+				"netpol: explain: --peer %s: a pod peer needs "
+				"the manifests (FILE...) to find its address\n",
+				tool_esc(peer, esc, sizeof(esc)));
+			goto out;
+		}
+		peer_ip = peer;
+	}
+	if (!pod_name && pod && !is_pod_name(pod)) {
+		fprintf(stderr,
+			"netpol: explain: --pod %s: an address needs the "
+			"manifests (FILE...) to find its pod\n",
+			tool_esc(pod, esc, sizeof(esc)));
+		goto out;
+	}
+	if (!ifname) {
+		err = pod_list_find(&l, pod_name ? pod_name : pod, NULL, 0, &i);
+		if (err) {
+			fprintf(stderr, "netpol: explain: %s: %s\n",
+				tool_esc(pod_name ? pod_name : pod, esc,
+					 sizeof(esc)),
+				err == -ENOENT ? "not attached" :
+						 np_strerror(err));
+			goto out;
+		}
+	}
+	pod_list_label(&l, i, label, sizeof(label));
+	if (c && l.ns[i][0] &&
+	    np_ruleset_compile(&rs, c, l.ns[i], l.name[i], &copts, NULL))
+		rs = NULL;
+	err = np_datapath_explain(dp, l.v[i].ifindex, dir, peer_ip, proto,
+				  (uint16_t)port, rs, &v);
+	if (err) {
+		fprintf(stderr, "netpol: explain: %s\n", np_strerror(err));
+		goto out;
+	}
+	ret = v.allowed ? 0 : 1;
+	if (fmt == NP_FORMAT_JSON) {
+		explain_json(label, l.v[i].ifindex, dir, peer_ip, peer_pod,
+			     tool_ip_proto_name(proto, pb), port, &v,
+			     attrib_proto ? a : NULL);
+		goto out;
+	}
+	printf("%s %s %s %s %s %s/%ld: %s\n", v.allowed ? "ALLOW" : "DENY",
+	       label, np_direction_name(dir),
+	       dir == NP_DIRECTION_INGRESS ? "from" : "to", peer_ip,
+	       tool_ip_proto_name(proto, pb), port,
+	       tool_name(np_reason_name(v.reason)));
+	printf("  state %s", tool_name(np_pod_state_name(v.state)));
+	if (v.ruleset)
+		printf(", rule set %u", v.ruleset);
+	printf("\n");
+	if (v.key[0]) {
+		printf("  key %s, port set %u", v.key, v.portset);
+		if (v.slot >= 0)
+			printf(", slot %d", v.slot);
+		printf("\n");
+		np_datapath_rule_foreach(dp, v.ruleset, tool_print_rule, v.key);
+	}
+	/* the names in it are escaped already (np_escape(), TEXT) */
+	if (v.policies[0])
+		printf("  policy %s\n", v.policies);
+	if (v.tier != NP_TIER_UNKNOWN)
+		printf("  tier %s\n", tool_name(np_tier_name(v.tier)));
+	else if (v.reason == NP_REASON_RULE && c)
+		printf("  policy unknown: the manifests do not compile to "
+		       "the loaded rule set\n");
+	if (a && attrib_proto) {
+		printf("  the manifests: %s\n",
+		       np_attrib_allowed(a) == v.allowed ?
+			       "the same verdict" :
+			       "a DIFFERENT verdict (netpol verify, netpol "
+			       "apply)");
+		/* the peer and the pod's side, as the manifests say */
+		print_attrib_body(a);
+	} else if (attrib_err[0]) {
+		printf("  the manifests: %s\n", attrib_err);
+	}
+out:
+	np_attrib_free(a);
+	np_ruleset_free(rs);
+	pod_list_free(&l);
+	np_datapath_close(dp);
+	np_cluster_free(c);
+	return ret;
+usage:
+	fputs(explain_usage, stderr);
 	return 2;
 }

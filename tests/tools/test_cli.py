@@ -233,9 +233,11 @@ r2 = run("verdict", "-", "--from", "x/a", "--to", "192.0.2.1", "--port", "81",
 check("verdict: the Admin Deny denies TCP 80, TCP 81 is allowed",
       r.returncode != 0 and r2.returncode == 0, r.stdout + r2.stdout)
 check("verdict: a denied flow names the cnp rule and the tier",
-      r.stdout.rstrip().endswith(
+      r.stdout.split("\n")[0].endswith(
           "by cnp/no-http egress[0] (Admin) tier ADMIN") and
-      r2.stdout.rstrip().endswith("tier DEFAULT"), r.stdout + r2.stdout)
+      r2.stdout.split("\n")[0].endswith("tier DEFAULT") and
+      "    cnp/no-http egress[0]: cluster-deny: Admin tier, action Deny\n"
+      in r.stdout, r.stdout + r2.stdout)
 tie = tiered.replace("name: no-http", "name: b-second") + "---\n" + \
     tiered[tiered.index("apiVersion: policy"):].replace(
         "name: no-http", "name: a-first")
@@ -449,6 +451,106 @@ r = run("verdict", *stars, "--from", "client/client-xlffc", "--to",
         "stars/backend-sz87q", "--port", "6379", "--protocol", "ICMP")
 check("verdict: bad protocol exits 2", r.returncode == 2, r.stderr)
 
+# issue 16: attribution. The scenario: db-1 allows pg from app=web, the
+# web pod is labelled app=frontend by mistake.
+shop = (
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+    "apiVersion: v1\nkind: Pod\n"
+    "metadata: {name: db-1, namespace: shop, labels: {app: db}}\n"
+    "spec: {containers: [{name: pg, ports: [{name: pg, "
+    "containerPort: 5432}]}]}\n"
+    "status: {phase: Running, podIP: 198.18.0.2}\n---\n"
+    "apiVersion: v1\nkind: Pod\n"
+    "metadata: {name: web-1, namespace: shop, labels: {app: frontend}}\n"
+    "spec: {containers: [{name: web}]}\n"
+    "status: {phase: Running, podIP: 198.18.0.3}\n---\n"
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: db-from-web, namespace: shop}\nspec:\n"
+    "  podSelector: {matchLabels: {app: db}}\n"
+    "  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n"
+    "    ports: [{port: pg}]\n")
+why = ("    shop/db-from-web ingress[0] from[0]: pod-selector-none: "
+       "podSelector app=web matches no pod in namespace shop\n")
+r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
+        "--port", "5432", stdin=shop)
+check("verdict: a deny names the isolating policy and why its rule missed",
+      r.returncode == 1 and r.stdout.startswith(
+          "DENY shop/web-1 -> shop/db-1 TCP/5432: no-match (ingress of "
+          "shop/db-1) tier NETWORK_POLICY\n") and
+      "  ingress of shop/db-1: DENY no-match tier NETWORK_POLICY\n"
+      "    isolated by shop/db-from-web\n" + why in r.stdout and
+      "  egress of shop/web-1: ALLOW not-isolated tier DEFAULT\n"
+      in r.stdout, r.stdout + r.stderr)
+r = run("verdict", "-", "--from", "198.18.0.3", "--to", "198.18.0.2",
+        "--port", "5432", stdin=shop)
+check("verdict: pod addresses are the pods", r.returncode == 1 and
+      why in r.stdout, r.stdout + r.stderr)
+r = run("verdict", "-", "--from", "203.0.113.9", "--to", "shop/db-1",
+        "--port", "5432", stdin=shop)
+check("verdict: an outside address is not a pod of the selector",
+      r.returncode == 1 and "from[0]: not-a-pod: podSelector app=web "
+      "selects pods; 203.0.113.9 is not a pod of the snapshot" in r.stdout
+      and "egress of" not in r.stdout, r.stdout + r.stderr)
+r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
+        "--port", "5432", "-o", "json", stdin=shop)
+try:
+    doc = json.loads(r.stdout)
+    side = doc["sides"][1]
+    f = side["findings"][0]
+    ok = (doc["allowed"] is False and doc["from"] == {
+        "endpoint": "shop/web-1", "pod": "shop/web-1", "ip": "198.18.0.3"}
+        and doc["protocol"] == "TCP" and doc["port"] == 5432 and
+        doc["sides"][0]["direction"] == "egress" and
+        side["direction"] == "ingress" and side["pod"] == "shop/db-1" and
+        side["allowed"] is False and side["reason"] == "no-match" and
+        side["tier"] == "NETWORK_POLICY" and
+        side["isolatedBy"] == ["shop/db-from-web"] and
+        f["policy"] == "shop/db-from-web" and f["rule"] == 0 and
+        f["peer"] == 0 and f["ruleName"] is None and
+        f["reason"] == "pod-selector-none" and f["pods"] == [] and
+        f["podCount"] == 0 and "matches no pod" in f["detail"])
+except (ValueError, LookupError, TypeError):
+    ok = False
+check("verdict -o json: the ATTRIBUTION schema of netpol(8), exit 1",
+      ok and r.returncode == 1, r.stdout + r.stderr)
+r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
+        "--port", "5432", "-o", "yaml", stdin=shop)
+check("verdict -o yaml", r.returncode == 1 and
+      "reason: pod-selector-none" in r.stdout, r.stdout + r.stderr)
+fixed = shop.replace("app: frontend", "app: web")
+r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
+        "--port", "5432", stdin=fixed)
+check("verdict: an allow names the policy and rule", r.returncode == 0 and
+      "    allowed by shop/db-from-web ingress[0]\n" in r.stdout,
+      r.stdout + r.stderr)
+for args, msg in ((("--port", "0"), "--port 0: must be a number 1..65535"),
+                  (("--port", "80x"), "--port 80x: must be a number"),
+                  (("--port", "80", "--protocol", "ICMP"),
+                   "--protocol ICMP: must be TCP, UDP or SCTP"),
+                  (("--port", "80", "-o", "xml"),
+                   "-o xml: must be text, json or yaml"),
+                  (("--port", "80", "--source", "x"),
+                   "--source x: must be policies or endpoints")):
+    r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
+            *args, stdin=shop)
+    check("verdict: bad %s is named with the accepted values" % args[-2],
+          r.returncode == 2 and msg in r.stderr, r.stderr)
+r = run("compile", "-", "--pod", "shop/db-1", stdin=shop)
+check("compile --pod: a line names the isolating policy per direction",
+      r.returncode == 0 and r.stdout.startswith(
+          "pod shop/db-1 (198.18.0.2) ruleset ") and
+      "ingress: isolated\negress: not isolated (all allowed)\n"
+      "ingress isolated by shop/db-from-web\n" in r.stdout and
+      "egress isolated by" not in r.stdout, r.stdout + r.stderr)
+r = run("compile", "-", "--pod", "x/a", stdin=tiered)
+check("compile --pod: cluster policies named with their tier",
+      "egress isolated by cnp/no-http (Admin)\n" in r.stdout, r.stdout)
+r = run("explain", "--pod", "shop/db-1", "--peer", "shop/web-1", "--port",
+        "5432", "--direction", "sideways")
+check("explain: a bad --direction is named with the accepted values",
+      r.returncode == 2 and "--direction sideways: must be ingress or "
+      "egress" in r.stderr, r.stderr)
+
 r = run("matrix", *stars, "--ports", "80", "-o", "json")
 cells = json.loads(r.stdout) if r.returncode == 0 else []
 check("matrix: 16 cells, client->frontend:80 allowed",
@@ -521,9 +623,10 @@ check("compile -o yaml: a hostile policy name, escaped, valid YAML",
       rc == 0 and clean_text(out) and ysrc == hostile_text, repr(out))
 rc, out = raw_bytes("verdict", "--source", "endpoints", "--from",
                     "198.18.1.9", "--to", "x/a", "--port", "80", "-")
-check("verdict: a hostile policy name is escaped, one line",
-      rc == 0 and clean_text(out) and out.count("\n") == 1 and
-      hostile_text in out, repr(out))
+check("verdict: a hostile policy name is escaped, one line each",
+      rc == 0 and clean_text(out) and
+      hostile_text in out.split("\n")[0] and
+      "    allowed by " + hostile_text + "\n" in out, repr(out))
 check("the hostile manifest loads (the name is really hostile)",
       "\x1b" in hostile_name and "\u0085" in hostile_name)
 
