@@ -153,6 +153,147 @@ static void flows_attribute(struct flows *f, struct np_event *ev,
 		ev->policies = v->policies;
 }
 
+/*
+ * Who the peer is and, for a deny, which policies isolate the pod: from
+ * the manifests (np_cluster_attribute() on the event's addresses), kept
+ * for the last few flows (a burst of drops repeats one flow).
+ */
+#define PEER_CACHE 64
+
+struct peer_note {
+	unsigned int ifindex;
+	enum np_direction dir;
+	uint8_t proto;
+	uint16_t port;
+	char src[46], dst[46];
+	bool allowed;
+	char peer[520]; /* "" when no pod */
+	char isolated[1024]; /* "" when none or not a deny */
+};
+
+static struct peer_note peer_cache[PEER_CACHE];
+static size_t peer_next;
+
+/* Distinct policies of the findings of a denying side, in order. */
+static void isolating_of(const struct np_attrib *a, enum np_direction dir,
+			 char *buf, size_t size)
+{
+	struct np_attrib_item it;
+	size_t i, n = np_attrib_count(a, dir), len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && !np_attrib_get(a, dir, i, &it); i++) {
+		size_t pl = strlen(it.policy);
+		const char *at = strstr(buf, it.policy);
+
+		/* already listed: the whole name, between separators */
+		if (at && (at == buf || at[-1] == ' ') &&
+		    (at[pl] == ',' || at[pl] == '\0'))
+			continue;
+		if (len + pl + 3 >= size)
+			break;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					len ? ", " : "", it.policy);
+	}
+}
+
+static const struct peer_note *flows_peer(struct flows *f,
+					  const struct np_event *ev)
+{
+	NP_OPTS(np_attrib_opts, ao, .source = f->copts.source,
+		.directions = 1u << ev->direction);
+	bool l4 = ev->protocol == IPPROTO_TCP || ev->protocol == IPPROTO_UDP ||
+		  ev->protocol == IPPROTO_SCTP;
+	enum np_direction other = ev->direction == NP_DIRECTION_INGRESS ?
+					  NP_DIRECTION_EGRESS :
+					  NP_DIRECTION_INGRESS;
+	struct peer_note *n;
+	struct np_attrib *a;
+	struct np_verdict v;
+	const char *pod;
+	size_t i;
+
+	if (!f->cluster)
+		return NULL;
+	for (i = 0; i < PEER_CACHE; i++) {
+		n = &peer_cache[i];
+		if (n->ifindex == ev->ifindex && n->dir == ev->direction &&
+		    n->proto == ev->protocol && n->port == ev->dport &&
+		    n->allowed == ev->allowed &&
+		    !strcmp(n->src, ev->src_text) &&
+		    !strcmp(n->dst, ev->dst_text))
+			return n;
+	}
+	n = &peer_cache[peer_next++ % PEER_CACHE];
+	memset(n, 0, sizeof(*n));
+	n->ifindex = ev->ifindex;
+	n->dir = ev->direction;
+	n->proto = ev->protocol;
+	n->port = ev->dport;
+	n->allowed = ev->allowed;
+	snprintf(n->src, sizeof(n->src), "%s", ev->src_text);
+	snprintf(n->dst, sizeof(n->dst), "%s", ev->dst_text);
+	/* other protocols (ICMP): the ends only, judged as TCP */
+	if (np_cluster_attribute(&a, f->cluster, ev->src_text, ev->dst_text,
+				 l4 ? (enum np_protocol)ev->protocol :
+				      NP_PROTOCOL_TCP,
+				 l4 ? ev->dport : 0, &ao, NULL))
+		return n;
+	pod = np_attrib_pod(a, other);
+	if (pod)
+		snprintf(n->peer, sizeof(n->peer), "%s", pod);
+	/* a new flow the manifests deny as the kernel did */
+	if (!ev->allowed && l4 &&
+	    (ev->reason == NP_REASON_NO_MATCH ||
+	     ev->reason == NP_REASON_EXCEPT || ev->reason == NP_REASON_PORT) &&
+	    !np_attrib_verdict(a, ev->direction, &v) && !v.allowed)
+		isolating_of(a, ev->direction, n->isolated,
+			     sizeof(n->isolated));
+	np_attrib_free(a);
+	return n;
+}
+
+/*
+ * The new fields after the EKS agent's and the existing ones: "Peer" (the
+ * other end's pod) and "Isolated By" (a deny: the policies isolating the
+ * pod in that direction); in text " peer NS/NAME isolated-by P, ...".
+ * The names are escaped already (np_escape(), TEXT).
+ */
+static void flows_append(const struct flows *f, const struct peer_note *n,
+			 char *line, size_t size, size_t *len)
+{
+	char esc[1100];
+	size_t l = *len;
+
+	if (!n || l >= size - 1)
+		return;
+	if (f->fmt == NP_FORMAT_JSON && l && line[l - 1] == '}') {
+		l--;
+		if (n->peer[0]) {
+			np_escape(n->peer, NP_ESCAPE_JSON, esc, sizeof(esc),
+				  NULL);
+			l += (size_t)snprintf(line + l, size - l,
+					      ",\"Peer\":\"%s\"", esc);
+		}
+		if (n->isolated[0] && l < size) {
+			np_escape(n->isolated, NP_ESCAPE_JSON, esc, sizeof(esc),
+				  NULL);
+			l += (size_t)snprintf(line + l, size - l,
+					      ",\"Isolated By\":\"%s\"", esc);
+		}
+		if (l < size)
+			l += (size_t)snprintf(line + l, size - l, "}");
+	} else if (f->fmt == NP_FORMAT_TEXT) {
+		if (n->peer[0])
+			l += (size_t)snprintf(line + l, size - l, " peer %s",
+					      n->peer);
+		if (n->isolated[0] && l < size)
+			l += (size_t)snprintf(line + l, size - l,
+					      " isolated-by %s", n->isolated);
+	}
+	*len = l < size ? l : size - 1;
+}
+
 /* One token per line: rate per second, at most burst saved up. */
 static bool flows_take_token(struct flows *f)
 {
@@ -197,6 +338,8 @@ static int flows_on_event(void *ctx, const struct np_event *ev)
 	}
 	flows_attribute(f, &e, &v);
 	np_event_format(&e, f->fmt, line, sizeof(line), &len);
+	if (e.reason != NP_REASON_CONNTRACK && e.reason != NP_REASON_RELATED)
+		flows_append(f, flows_peer(f, &e), line, sizeof(line), &len);
 	fputs(line, f->out);
 	fputc('\n', f->out);
 	if (f->count && ++f->lines >= f->count)
