@@ -60,6 +60,24 @@
 %ignore np_cluster_matrix;
 %ignore NP_OPTS;
 %ignore NP_DIRECTION_DEFINED;
+/*
+ * Attribution (netpol/attrib.h): the object and its accessors become one
+ * JSON document (np_swig_cluster_attribute() below), which the languages
+ * parse; the reasons' enum and name function are bound as they are.
+ */
+%ignore np_attrib;
+%ignore np_attrib_item;
+%ignore np_attrib_opts;
+%ignore np_cluster_attribute;
+%ignore np_attrib_free;
+%ignore np_attrib_allowed;
+%ignore np_attrib_verdict;
+%ignore np_attrib_pod;
+%ignore np_attrib_ip;
+%ignore np_attrib_count;
+%ignore np_attrib_get;
+%ignore np_attrib_format;
+%ignore np_cluster_isolating;
 /* Python and Go escape with their own (json.dumps, repr, strconv.Quote). */
 %ignore np_escape;
 
@@ -252,7 +270,9 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 /* Calls with one raise from their diagnostic's argout, below. */
 %typemap(out) int np_cluster_load_file, int np_cluster_load_buffer,
 	int np_cluster_endpoints, int np_ruleset_compile,
-	int np_cluster_verdict, int np_swig_cluster_matrix, int np_datapath_apply,
+	int np_cluster_verdict, int np_swig_cluster_matrix,
+	int np_swig_cluster_attribute, int np_swig_cluster_isolating,
+	int np_datapath_apply,
 	int np_datapath_fail_closed, int np_datapath_commit
 %{ $result = SWIG_Py_Void(); %}
 
@@ -418,6 +438,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 %include <netpol/diag.h>
 %include <netpol/cluster.h>
 %include <netpol/ruleset.h>
+%include <netpol/attrib.h>
 %include <netpol/mapset.h>
 %include <netpol/datapath.h>
 
@@ -1107,5 +1128,51 @@ static int np_swig_datapath_verify(struct np_datapath *dp,
 	size_t ndrift = 0;
 
 	return np_datapath_verify(dp, ifindex, rs, text, &ndrift);
+}
+%}
+
+/* ---------------------------------------------------------------------
+ * Attribution: np_cluster_attribute() as its JSON document.
+ */
+%inline %{
+/*
+ * The attribution of a connection (np_cluster_attribute()) as the JSON
+ * document of np_attrib_format() (netpol(8), ATTRIBUTION); directions:
+ * bits 1 << enum np_direction, 0 both; max_pods 0: 3.
+ */
+static int np_swig_cluster_attribute(struct np_cluster *cluster,
+				     const char *from, const char *to,
+				     enum np_protocol proto, int port,
+				     enum np_source source,
+				     unsigned int directions,
+				     unsigned int max_pods, char **out,
+				     struct np_diag *diag)
+{
+	NP_OPTS(np_attrib_opts, o, .source = source,
+		.directions = directions, .max_pods = max_pods);
+	struct np_attrib *a = NULL;
+	int err;
+
+	if (port < 0 || port > 65535)
+		return -EINVAL;
+	err = np_cluster_attribute(&a, cluster, from, to, proto,
+				   (uint16_t)port, &o, diag);
+	if (err)
+		return err;
+	err = np_attrib_format(a, NP_FORMAT_JSON, out);
+	np_attrib_free(a);
+	return err;
+}
+
+/* np_cluster_isolating() with the source as a plain argument. */
+static int np_swig_cluster_isolating(struct np_cluster *cluster,
+				     const char *ns, const char *name,
+				     enum np_direction dir,
+				     enum np_source source, char **out,
+				     struct np_diag *diag)
+{
+	NP_OPTS(np_attrib_opts, o, .source = source);
+
+	return np_cluster_isolating(cluster, ns, name, dir, &o, out, diag);
 }
 %}

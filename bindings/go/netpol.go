@@ -668,6 +668,207 @@ func (c *Cluster) Verdict(from, to string, port uint16,
 	return verdictOf(v), nil
 }
 
+// AttribReason says why a rule did or did not match a connection's peer
+// (enum np_attrib_reason).
+type AttribReason int
+
+// Attribution reasons, with the values of enum np_attrib_reason.
+const (
+	AttribMatch             AttribReason = iota // the rule allows it
+	AttribPodSelectorNone                       // selects no pod at all
+	AttribPodSelectorOthers                     // selects other pods
+	AttribNamespaceSelector                     // not the peer's namespace
+	AttribNamespace                             // peer in another namespace
+	AttribNotAPod                               // peer is an outside address
+	AttribIPBlockCIDR                           // cidr does not contain it
+	AttribIPBlockExcept                         // an except covers it
+	AttribPort                                  // port or protocol not listed
+	AttribNamedPort                             // named port not on the pod
+	AttribNoRules                               // no rule in that direction
+	AttribClusterDeny                           // a cluster policy Deny rule
+	AttribUnknown                               // from PolicyEndpoints
+	maxAttribReason         = 0xffff
+)
+
+// String gives the library's name (np_attrib_reason_name): "match",
+// "pod-selector-none", ...; "AttribReason(N)" for a value that is not one.
+func (r AttribReason) String() string {
+	if r >= 0 && r <= maxAttribReason {
+		s := capi.Np_attrib_reason_name(capi.Enum_SS_np_attrib_reason(r))
+		if s != "" {
+			return s
+		}
+	}
+	return fmt.Sprintf("AttribReason(%d)", int(r))
+}
+
+// MarshalText writes the reason's name.
+func (r AttribReason) MarshalText() ([]byte, error) {
+	return []byte(r.String()), nil
+}
+
+// UnmarshalText reads a reason's name.
+func (r *AttribReason) UnmarshalText(b []byte) error {
+	for v := AttribMatch; v <= AttribUnknown; v++ {
+		if v.String() == string(b) {
+			*r = v
+			return nil
+		}
+	}
+	return fmt.Errorf("netpol: unknown attribution reason %q", b)
+}
+
+// AttribEnd is one end of an attributed connection.
+type AttribEnd struct {
+	Endpoint string `json:"endpoint"` // as given
+	Pod      string `json:"pod"`      // "ns/name", "" for an address
+	IP       string `json:"ip"`       // the address judged
+}
+
+// AttribFinding is one rule and why it matched the peer or not, or a
+// policy as a whole (Rule -1).
+type AttribFinding struct {
+	Policy   string       // "ns/name", "cnp/name"
+	Tier     string       // "NETWORK_POLICY", "ADMIN", "BASELINE"
+	Rule     int          // index in the policy's rules; -1: the policy
+	RuleName string       // as written, "" when none
+	Peer     int          // index in the rule's from/to; -1: ports, rule
+	Reason   AttribReason // why
+	Detail   string       // a sentence
+	Pods     []string     // PodSelectorOthers: some pods it selects
+	PodCount int          // how many pods the selector selects
+}
+
+// UnmarshalJSON reads a finding of the ATTRIBUTION document (a null
+// rule or peer is -1).
+func (f *AttribFinding) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Policy   string       `json:"policy"`
+		Tier     string       `json:"tier"`
+		Rule     *int         `json:"rule"`
+		RuleName *string      `json:"ruleName"`
+		Peer     *int         `json:"peer"`
+		Reason   AttribReason `json:"reason"`
+		Detail   string       `json:"detail"`
+		Pods     []string     `json:"pods"`
+		PodCount int          `json:"podCount"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*f = AttribFinding{Policy: raw.Policy, Tier: raw.Tier, Rule: -1,
+		Peer: -1, Reason: raw.Reason, Detail: raw.Detail, Pods: raw.Pods,
+		PodCount: raw.PodCount}
+	if raw.Rule != nil {
+		f.Rule = *raw.Rule
+	}
+	if raw.Peer != nil {
+		f.Peer = *raw.Peer
+	}
+	if raw.RuleName != nil {
+		f.RuleName = *raw.RuleName
+	}
+	return nil
+}
+
+// AttribSide is the verdict of one side (the source's egress, the
+// destination's ingress) and who decided.
+type AttribSide struct {
+	Direction  string          `json:"direction"`
+	Pod        string          `json:"pod"`
+	Allowed    bool            `json:"allowed"`
+	Reason     string          `json:"reason"`
+	Tier       string          `json:"tier"`
+	Key        string          `json:"key"`
+	Policies   string          `json:"policies"`
+	IsolatedBy []string        `json:"isolatedBy"`
+	Findings   []AttribFinding `json:"findings"`
+}
+
+// Attribution says why a connection is allowed or denied
+// (np_cluster_attribute(3); the schema of netpol(8), ATTRIBUTION).
+type Attribution struct {
+	Allowed  bool         `json:"allowed"`
+	From     AttribEnd    `json:"from"`
+	To       AttribEnd    `json:"to"`
+	Protocol Protocol     `json:"protocol"`
+	Port     uint16       `json:"port"`
+	Self     bool         `json:"self"`
+	Sides    []AttribSide `json:"sides"`
+	// JSON is the document as the library wrote it.
+	JSON string `json:"-"`
+}
+
+// AttribOptions chooses the sides judged and how many pods a finding
+// names; the zero value judges both, from the NetworkPolicies, naming 3.
+type AttribOptions struct {
+	Source     Source
+	Directions []Direction // the sides: Egress the source's, Ingress the destination's
+	MaxPods    uint
+}
+
+// Attribute says why a connection from one endpoint to another ("ns/pod"
+// or an IP address) is allowed or denied: each side's verdict, the
+// policies isolating the pod and, rule by rule, why none matched, or the
+// rules that allowed it. opts may be nil.
+func (c *Cluster) Attribute(from, to string, port uint16, proto Protocol,
+	opts *AttribOptions) (*Attribution, error) {
+	h, err := c.handle()
+	if err != nil {
+		return nil, err
+	}
+	var src Source
+	var dirs, maxPods uint
+	if opts != nil {
+		src = opts.Source
+		for _, d := range opts.Directions {
+			if d != Ingress && d != Egress {
+				return nil, fmt.Errorf("netpol: direction %d", d)
+			}
+			dirs |= 1 << uint(d)
+		}
+		maxPods = opts.MaxPods
+	}
+	d := newDiag()
+	defer d.free()
+	var s string
+	err = check(capi.Np_swig_cluster_attribute(h, from, to,
+		capi.Enum_SS_np_protocol(proto), int(port),
+		capi.Enum_SS_np_source(src), dirs, maxPods, &s, d.d), &d)
+	runtime.KeepAlive(c)
+	if err != nil {
+		return nil, err
+	}
+	a := &Attribution{JSON: s}
+	if err := json.Unmarshal([]byte(s), a); err != nil {
+		return nil, fmt.Errorf("netpol: attribution: %w", err)
+	}
+	return a, nil
+}
+
+// Isolating gives the policies that apply to pod ns/name in one
+// direction whatever the peer (np_cluster_isolating(3)): the
+// NetworkPolicies that isolate it, then "cnp/name (Admin)" cluster
+// policies with rules for it there.
+func (c *Cluster) Isolating(ns, name string, dir Direction,
+	src Source) ([]string, error) {
+	h, err := c.handle()
+	if err != nil {
+		return nil, err
+	}
+	d := newDiag()
+	defer d.free()
+	var s string
+	err = check(capi.Np_swig_cluster_isolating(h, ns, name,
+		capi.Enum_SS_np_direction(dir), capi.Enum_SS_np_source(src), &s,
+		d.d), &d)
+	runtime.KeepAlive(c)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	return strings.Split(s, ", "), nil
+}
+
 // MatrixOptions selects the matrix's ports, protocols and family; the zero
 // value means port 80, TCP, IPv4, from the NetworkPolicies.
 type MatrixOptions struct {

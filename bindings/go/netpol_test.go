@@ -655,3 +655,113 @@ func TestCompileLoopMemoryFlat(t *testing.T) {
 			least)
 	}
 }
+
+const shopYAML = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-1, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: pg, ports: [{name: pg, containerPort: 5432}]}]}
+status: {phase: Running, podIP: 198.18.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: frontend}}
+spec: {containers: [{name: web}]}
+status: {phase: Running, podIP: 198.18.0.3}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: pg}]
+`
+
+func shopCluster(t *testing.T, yaml string) *netpol.Cluster {
+	t.Helper()
+	c, err := netpol.NewCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Apply(yaml); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestAttribute(t *testing.T) {
+	c := shopCluster(t, shopYAML)
+	a, err := c.Attribute("shop/web-1", "shop/db-1", 5432, netpol.TCP, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Allowed || a.Protocol != netpol.TCP || a.Port != 5432 ||
+		a.From != (netpol.AttribEnd{Endpoint: "shop/web-1",
+			Pod: "shop/web-1", IP: "198.18.0.3"}) || len(a.Sides) != 2 {
+		t.Fatalf("attribution: %+v", a)
+	}
+	in := a.Sides[1]
+	if in.Direction != "ingress" || in.Allowed || in.Tier != "NETWORK_POLICY" ||
+		!reflect.DeepEqual(in.IsolatedBy, []string{"shop/db-from-web"}) ||
+		len(in.Findings) != 1 {
+		t.Fatalf("ingress side: %+v", in)
+	}
+	f := in.Findings[0]
+	if f.Policy != "shop/db-from-web" || f.Rule != 0 || f.Peer != 0 ||
+		f.Reason != netpol.AttribPodSelectorNone ||
+		f.Detail != "podSelector app=web matches no pod in namespace shop" {
+		t.Fatalf("finding: %+v", f)
+	}
+	if !strings.Contains(a.JSON, `"reason": "pod-selector-none"`) {
+		t.Fatalf("JSON: %s", a.JSON)
+	}
+	// one side, an outside address
+	a, err = c.Attribute("203.0.113.9", "shop/db-1", 5432, netpol.TCP,
+		&netpol.AttribOptions{Directions: []netpol.Direction{netpol.Ingress}})
+	if err != nil || len(a.Sides) != 1 ||
+		a.Sides[0].Findings[0].Reason != netpol.AttribNotAPod || a.From.Pod != "" {
+		t.Fatalf("outside address: %+v %v", a, err)
+	}
+	// an allow names the rule; the ports finding has no peer
+	c2 := shopCluster(t, strings.Replace(shopYAML, "app: frontend", "app: web", 1))
+	a, err = c2.Attribute("shop/web-1", "shop/db-1", 5432, netpol.TCP, nil)
+	if err != nil || !a.Allowed || a.Sides[1].Findings[0].Reason != netpol.AttribMatch ||
+		a.Sides[1].Findings[0].Rule != 0 {
+		t.Fatalf("allow: %+v %v", a, err)
+	}
+	a, err = c2.Attribute("shop/web-1", "shop/db-1", 5433, netpol.TCP, nil)
+	if err != nil || a.Sides[1].Findings[0].Reason != netpol.AttribPort ||
+		a.Sides[1].Findings[0].Peer != -1 {
+		t.Fatalf("port: %+v %v", a, err)
+	}
+	iso, err := c.Isolating("shop", "db-1", netpol.Ingress, netpol.FromPolicies)
+	if err != nil || !reflect.DeepEqual(iso, []string{"shop/db-from-web"}) {
+		t.Fatalf("isolating: %v %v", iso, err)
+	}
+	iso, err = c.Isolating("shop", "db-1", netpol.Egress, netpol.FromPolicies)
+	if err != nil || iso != nil {
+		t.Fatalf("isolating egress: %v %v", iso, err)
+	}
+	// errors carry the diagnostic
+	_, err = c.Attribute("shop/nope", "shop/db-1", 80, netpol.TCP, nil)
+	var de *netpol.DiagError
+	if !errors.As(err, &de) || de.Errno != syscall.ENOENT ||
+		de.Object != "Pod shop/nope" {
+		t.Fatalf("unknown pod: %v", err)
+	}
+	if _, err = c.Isolating("shop", "nope", netpol.Ingress,
+		netpol.FromPolicies); !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("isolating an unknown pod: %v", err)
+	}
+	if netpol.AttribPodSelectorOthers.String() != "pod-selector-others" ||
+		netpol.AttribReason(99).String() != "AttribReason(99)" {
+		t.Fatal("reason names")
+	}
+}

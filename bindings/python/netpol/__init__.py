@@ -5,6 +5,8 @@
     c = netpol.Cluster.load('policies.yaml')
     rs = c.compile('default', 'web-0')
     rs.verdict('ingress', '10.0.0.7', 80)
+    why = c.attribute('default/client', 'default/web-0', 80)
+    why['sides'][-1]['isolatedBy']      # ['default/web-only-frontend']
 
     with netpol.Datapath(events=True) as dp:      # root: CAP_BPF, NET_ADMIN
         dp.attach('veth1234', pod='default/web-0')
@@ -29,7 +31,8 @@ from ._error import Error
 from . import capi
 
 __all__ = ['Error', 'Cluster', 'RuleSet', 'MapSet', 'Datapath', 'version',
-           'strerror', 'reason_name', 'VERDICT_OK', 'VERDICT_SHOT']
+           'strerror', 'reason_name', 'attrib_reason_name', 'VERDICT_OK',
+           'VERDICT_SHOT']
 
 _KINDS = {
     'namespace': capi.NP_KIND_NAMESPACE,
@@ -230,6 +233,43 @@ class Cluster:
                                 _protocol(protocol),
                                 _int('port', port, 0, 65535), opts, v)
         return _verdict(v)
+
+    def attribute(self, frm, to, port, protocol='TCP', source='policies',
+                  directions=('ingress', 'egress'), max_pods=0, fmt=None):
+        """Why a connection between "ns/pod" or IP endpoints is allowed
+        or denied (np_cluster_attribute(3)): a dict with the schema of
+        netpol(8) ATTRIBUTION ('allowed', 'from', 'to', 'sides', each side
+        with its verdict, 'isolatedBy' and 'findings'); the JSON text
+        when fmt='json'. directions: the sides to judge ('egress': the
+        source's, 'ingress': the destination's); max_pods: pods named per
+        selector (0: 3)."""
+        if isinstance(directions, str):
+            directions = (directions,)
+        bits = 0
+        for d in directions:
+            bits |= 1 << _lookup(_DIRECTIONS, 'direction', d)
+        if not bits:
+            raise ValueError('directions: at least one of ingress, egress')
+        text = capi.np_swig_cluster_attribute(
+            self._h(), _str('frm', frm), _str('to', to), _protocol(protocol),
+            _int('port', port, 0, 65535), _lookup(_SOURCES, 'source', source),
+            bits, _int('max_pods', max_pods, 0, 1 << 20))
+        if fmt == 'json':
+            return text
+        if fmt is not None:
+            raise ValueError("fmt: must be None or 'json'")
+        return json.loads(text)
+
+    def isolating(self, ns, name, direction, source='policies'):
+        """The policies that apply to pod ns/name in one direction
+        whatever the peer (np_cluster_isolating(3)): a list of
+        "ns/name" NetworkPolicies that isolate it, then "cnp/name (Admin)"
+        cluster policies with rules for it there."""
+        text = capi.np_swig_cluster_isolating(
+            self._h(), _str('ns', ns), _str('name', name),
+            _lookup(_DIRECTIONS, 'direction', direction),
+            _lookup(_SOURCES, 'source', source))
+        return text.split(', ') if text else []
 
     def matrix(self, ports=(80,), protocols=('TCP',), family=4,
                source='policies', fmt=None):
@@ -769,3 +809,10 @@ def reason_name(reason):
     """"rule", "no-match", "port", ... of an enum np_reason value (the
     'reason' of every verdict and flow event); None for another value."""
     return capi.np_reason_name(_int('reason', reason, 0, 0xffff))
+
+
+def attrib_reason_name(reason):
+    """"match", "pod-selector-none", "port", ... of an enum
+    np_attrib_reason value (a finding's 'reason' in attribute()); None for
+    another value."""
+    return capi.np_attrib_reason_name(_int('reason', reason, 0, 0xffff))

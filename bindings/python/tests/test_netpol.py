@@ -585,3 +585,88 @@ def test_verdict_tier_and_rule():
         False, 'ADMIN', ['cnp/no-dns egress[0] (Admin)']), v
     v = rs.verdict('egress', '192.0.2.53', 54, 'UDP')
     assert (v['allowed'], v['tier']) == (True, 'DEFAULT'), v
+
+
+SHOP = '''
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-1, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: pg, ports: [{name: pg, containerPort: 5432}]}]}
+status: {phase: Running, podIP: 198.18.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: frontend}}
+spec: {containers: [{name: web}]}
+status: {phase: Running, podIP: 198.18.0.3}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: pg}]
+'''
+
+
+def test_attribute_deny_names_policy_rule_and_reason():
+    c = netpol.Cluster.from_yaml(SHOP)
+    a = c.attribute('shop/web-1', 'shop/db-1', 5432)
+    assert a['allowed'] is False
+    assert a['from'] == {'endpoint': 'shop/web-1', 'pod': 'shop/web-1',
+                         'ip': '198.18.0.3'}
+    egress, ingress = a['sides']
+    assert egress['direction'] == 'egress' and egress['allowed']
+    assert egress['reason'] == 'not-isolated' and egress['findings'] == []
+    assert ingress['direction'] == 'ingress' and not ingress['allowed']
+    assert ingress['tier'] == 'NETWORK_POLICY'
+    assert ingress['isolatedBy'] == ['shop/db-from-web']
+    f, = ingress['findings']
+    assert (f['policy'], f['rule'], f['peer'], f['reason']) == \
+        ('shop/db-from-web', 0, 0, 'pod-selector-none')
+    assert f['detail'] == \
+        'podSelector app=web matches no pod in namespace shop'
+    assert f['ruleName'] is None and f['podCount'] == 0
+    # the raw document, one side, an outside address
+    text = c.attribute('203.0.113.9', 'shop/db-1', 5432, fmt='json')
+    assert json.loads(text)['sides'][0]['findings'][0]['reason'] == \
+        'not-a-pod'
+    one = c.attribute('shop/web-1', 'shop/db-1', 5432,
+                      directions='egress')
+    assert [s['direction'] for s in one['sides']] == ['egress']
+    assert c.isolating('shop', 'db-1', 'ingress') == ['shop/db-from-web']
+    assert c.isolating('shop', 'db-1', 'egress') == []
+
+
+def test_attribute_allow_and_errors():
+    c = netpol.Cluster.from_yaml(SHOP.replace('app: frontend', 'app: web'))
+    a = c.attribute('198.18.0.3', '198.18.0.2', 5432, protocol='tcp')
+    assert a['allowed'] is True
+    f, = a['sides'][1]['findings']
+    assert (f['policy'], f['rule'], f['reason']) == \
+        ('shop/db-from-web', 0, 'match')
+    a = c.attribute('shop/web-1', 'shop/db-1', 5433)
+    assert a['sides'][1]['findings'][0]['reason'] == 'port'
+    with pytest.raises(netpol.Error) as e:
+        c.attribute('shop/nope', 'shop/db-1', 80)
+    assert e.value.errno == errno.ENOENT
+    assert e.value.object == 'Pod shop/nope'
+    with pytest.raises(netpol.Error) as e:
+        c.attribute('198.20.0.1', '198.20.0.2', 80)
+    assert 'neither end is a pod' in e.value.message
+    with pytest.raises(netpol.Error) as e:
+        c.isolating('shop', 'nope', 'ingress')
+    assert e.value.errno == errno.ENOENT
+    with pytest.raises(ValueError):
+        c.attribute('shop/web-1', 'shop/db-1', 80, directions=())
+    with pytest.raises(ValueError):
+        c.attribute('shop/web-1', 'shop/db-1', 80, protocol='ICMP')
+    assert netpol.attrib_reason_name(0) == 'match'
+    assert netpol.attrib_reason_name(1) == 'pod-selector-none'
+    assert netpol.attrib_reason_name(99) is None
