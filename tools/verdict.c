@@ -675,6 +675,7 @@ static void explain_json(const char *label, unsigned int ifindex,
 			 enum np_direction dir, const char *peer,
 			 const char *peer_pod, const char *proto, long port,
 			 const struct np_datapath_verdict *v,
+			 const struct np_datapath_counters *k,
 			 const struct np_attrib *a)
 {
 	char *doc = NULL;
@@ -712,6 +713,16 @@ static void explain_json(const char *label, unsigned int ifindex,
 	json_str(v->policies);
 	fputs(",\n  \"tier\": ", stdout);
 	json_str(v->tier != NP_TIER_UNKNOWN ? np_tier_name(v->tier) : NULL);
+	if (k)
+		printf(",\n  \"counters\": {\"allowedPackets\": %llu, "
+		       "\"allowedBytes\": %llu, \"deniedPackets\": %llu, "
+		       "\"deniedBytes\": %llu}",
+		       (unsigned long long)k->allowed_packets,
+		       (unsigned long long)k->allowed_bytes,
+		       (unsigned long long)k->denied_packets,
+		       (unsigned long long)k->denied_bytes);
+	else
+		fputs(",\n  \"counters\": null", stdout);
 	fputs(",\n  \"attribution\": ", stdout);
 	if (a && !np_attrib_format(a, NP_FORMAT_JSON, &doc)) {
 		char *line, *save = NULL;
@@ -759,7 +770,8 @@ int cmd_explain(int argc, char **argv)
 	struct np_diag d;
 	uint8_t proto = IPPROTO_TCP;
 	long port = -1;
-	bool have_dir = false, attrib_proto;
+	struct np_datapath_counters k;
+	bool have_dir = false, attrib_proto, have_k;
 	size_t problems = 0, i;
 	char label[1040], pb[8], esc[1040], attrib_err[1040] = "";
 	int opt, err, ret = 2;
@@ -940,10 +952,11 @@ int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	ret = v.allowed ? 0 : 1;
+	have_k = !np_datapath_counters(dp, l.v[i].ifindex, dir, &k);
 	if (fmt == NP_FORMAT_JSON) {
 		explain_json(label, l.v[i].ifindex, dir, peer_ip, peer_pod,
 			     tool_ip_proto_name(proto, pb), port, &v,
-			     attrib_proto ? a : NULL);
+			     have_k ? &k : NULL, attrib_proto ? a : NULL);
 		goto out;
 	}
 	printf("%s %s %s %s %s %s/%ld: %s\n", v.allowed ? "ALLOW" : "DENY",
@@ -970,6 +983,14 @@ int cmd_explain(int argc, char **argv)
 	else if (v.reason == NP_REASON_RULE && c)
 		printf("  policy unknown: the manifests do not compile to "
 		       "the loaded rule set\n");
+	if (have_k)
+		printf("  counters %s: allowed %llu packets (%llu bytes), "
+		       "denied %llu packets (%llu bytes)\n",
+		       np_direction_name(dir),
+		       (unsigned long long)k.allowed_packets,
+		       (unsigned long long)k.allowed_bytes,
+		       (unsigned long long)k.denied_packets,
+		       (unsigned long long)k.denied_bytes);
 	if (a && attrib_proto) {
 		printf("  the manifests: %s\n",
 		       np_attrib_allowed(a) == v.allowed ?

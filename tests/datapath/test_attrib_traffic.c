@@ -284,6 +284,11 @@ Test(attrib, scenario_connection_times_out_and_every_tool_says_why)
 		  "%s", out);
 	cr_expect(strstr(out, "  the manifests: the same verdict\n"), "%s",
 		  out);
+	/* the kernel's counters: the timed-out connection's drops */
+	cr_expect(strstr(out, "  counters ingress: allowed 0 packets (0 "
+			      "bytes), denied "),
+		  "%s", out);
+	cr_expect_null(strstr(out, "denied 0 packets"), "%s", out);
 	cr_expect(strstr(out, "    isolated by shop/db-from-web\n"), "%s", out);
 	cr_expect(strstr(out, "    shop/db-from-web ingress[0] from[0]: "
 			      "pod-selector-none: podSelector app=web matches "
@@ -304,6 +309,9 @@ Test(attrib, scenario_connection_times_out_and_every_tool_says_why)
 			 "shop/web-1");
 	cr_expect(json_is_false(json_object_get(j, "allowed")));
 	cr_expect(json_is_true(json_object_get(j, "agrees")));
+	cr_expect_gt(json_integer_value(json_object_get(
+			     json_object_get(j, "counters"), "deniedPackets")),
+		     0, "%s", out);
 	f = json_array_get(
 		json_object_get(
 			json_array_get(json_object_get(
