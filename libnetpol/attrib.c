@@ -204,7 +204,7 @@ static struct item *item_add(struct actx *x, struct side *s, const char *policy,
 	return it;
 }
 
-static int iso_add(struct actx *x, struct side *s, const char *policy)
+static int iso_add(struct side *s, const char *policy)
 {
 	size_t i;
 
@@ -213,7 +213,6 @@ static int iso_add(struct actx *x, struct side *s, const char *policy)
 			return 0;
 	if (NP_GROW(s->iso, s->isocap, s->niso + 1))
 		return -ENOMEM;
-	(void)x;
 	s->iso[s->niso++] = policy;
 	return 0;
 }
@@ -495,7 +494,7 @@ static int policy_check(struct actx *x, struct side *s, struct np_ctx *ctx,
 	np__sb_puts_text(&sb, pol->meta.name);
 	pname = sb.err ? NULL : np__arena_strdup(&x->a->arena, sb.buf);
 	np__sb_release(&sb);
-	if (!pname || iso_add(x, s, pname))
+	if (!pname || iso_add(s, pname))
 		return -ENOMEM;
 	if (!nrules) {
 		np__sb_printf(&sb,
@@ -612,7 +611,7 @@ static int prov_items(struct actx *x, struct side *s,
 			np__sb_printf(&sb, "egress to a Service every backend "
 					   "of which the policy allows");
 		}
-		if (deny && iso_add(x, s, pname))
+		if (deny && iso_add(s, pname))
 			return -ENOMEM;
 		if (!item_add(x, s, pname,
 			      cnp ? p->tier : NP_TIER_NETWORK_POLICY, rule,
@@ -674,7 +673,7 @@ static int pe_items(struct actx *x, struct side *s, struct np_ctx *ctx,
 		pname = sb.err ? NULL : np__arena_strdup(&x->a->arena, sb.buf);
 		np__sb_release(&sb);
 		memset(&sb, 0, sizeof(sb));
-		if (!pname || iso_add(x, s, pname))
+		if (!pname || iso_add(s, pname))
 			return -ENOMEM;
 		np__sb_puts(&sb, "compiled from PolicyEndpoint ");
 		np__sb_puts_text(&sb, ctx->pes[i]->meta.name);
