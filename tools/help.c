@@ -149,6 +149,14 @@ static const struct opt_help verdict_opts[] = {
 	  .values = V_PROTOCOLS,
 	  .help = "the protocol (default TCP)" },
 	O_SOURCE('s'),
+	O_OUTPUT('o', "text|json|yaml",
+		 "the output format: the verdict and why (text, the "
+		 "default) or the attribution document"),
+	{ .lng = "datapath",
+	  .kind = ARG_NONE,
+	  .help = "decide with the kernel programs too, in a private "
+		  "network namespace (root); the exit status is then the "
+		  "kernel's" },
 	O_END
 };
 
@@ -319,12 +327,16 @@ static const struct opt_help verify_opts[] = {
 };
 
 static const struct opt_help explain_opts[] = {
-	O_POD(0, "the attached pod whose side decides"),
+	{ .lng = "pod",
+	  .meta = "NS/NAME|IP",
+	  .kind = ARG_ANY,
+	  .help = "the attached pod whose side decides, by name or address" },
 	O_IFNAME("or the pod by its host veth's name"),
 	{ .lng = "peer",
-	  .meta = "IP",
+	  .meta = "NS/NAME|IP",
 	  .kind = ARG_ANY,
-	  .help = "the other end's address (required)" },
+	  .help = "the other end: a pod of the manifests (FILE...) or an "
+		  "address (required)" },
 	{ .lng = "port",
 	  .meta = "N",
 	  .kind = ARG_UINT,
@@ -337,6 +349,7 @@ static const struct opt_help explain_opts[] = {
 	  .help = "the protocol (default TCP)" },
 	O_DIRECTION("the direction seen from the pod (required)"),
 	O_SOURCE(0),
+	O_OUTPUT('o', V_FMT_TEXT_JSON, "the output format (default text)"),
 	O_PIN_ROOT,
 	O_END
 };
@@ -376,11 +389,14 @@ static const struct cmd_help commands[] = {
 	{ "verdict", "ALLOW or DENY, by the manifests",
 	  "verdict FILE... --from NS/POD|IP --to NS/POD|IP --port N\n"
 	  "[--protocol TCP|UDP|SCTP] "
-	  "[--source policies|endpoints]",
-	  "Decide with the compiler alone whether the manifests allow a "
-	  "connection and print one line: ALLOW or DENY, the reason, the "
-	  "key and rules that decided and the tier. Exit 0 when allowed, "
-	  "1 when denied.",
+	  "[--source policies|endpoints]\n"
+	  "[-o text|json|yaml] [--datapath]",
+	  "Decide with the compiler whether the manifests allow a "
+	  "connection: ALLOW or DENY, the reason, the key and rules that "
+	  "decided and the tier, then each side's verdict and why: the "
+	  "policies isolating the pod and, rule by rule, why none matched "
+	  "the peer, or the rule that allowed it. Exit 0 when allowed, 1 "
+	  "when denied.",
 	  verdict_opts },
 	{ "matrix", "every pod against every pod",
 	  "matrix FILE... [--ports N,...] [--protocols P,...] [--family 4|6]\n"
@@ -466,13 +482,15 @@ static const struct cmd_help commands[] = {
 	  "one line per drift. Exit 1 when there is a drift.",
 	  verify_opts },
 	{ "explain", "why the kernel allows or denies one flow",
-	  "explain --pod NS/NAME|--ifname IF --peer IP --port N\n"
+	  "explain --pod NS/NAME|IP|--ifname IF --peer NS/NAME|IP --port N\n"
 	  "[--protocol P] --direction ingress|egress\n"
-	  "[--source policies|endpoints] [--pin-root DIR] [FILE...]",
+	  "[--source policies|endpoints] [-o text|json] [--pin-root DIR]\n"
+	  "[FILE...]",
 	  "Decide the first packet of a flow against the live maps as the "
 	  "program would, and print the verdict, the reason, the key, port "
-	  "set and slot and, with manifests, the policies that decided. "
-	  "Exit 0 when allowed, 1 when denied.",
+	  "set and slot and the pod's counters; with manifests, whether "
+	  "they agree, the policies isolating the pod and, rule by rule, "
+	  "why none matched the peer. Exit 0 when allowed, 1 when denied.",
 	  explain_opts },
 };
 

@@ -523,14 +523,17 @@ r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
 check("verdict: an allow names the policy and rule", r.returncode == 0 and
       "    allowed by shop/db-from-web ingress[0]\n" in r.stdout,
       r.stdout + r.stderr)
-for args, msg in ((("--port", "0"), "--port 0: must be a number 1..65535"),
-                  (("--port", "80x"), "--port 80x: must be a number"),
+for args, msg in ((("--port", "0"), "--port: invalid value '0' (expected a "
+                   "whole number from 1 to 65535)"),
+                  (("--port", "80x"), "--port: invalid value '80x'"),
                   (("--port", "80", "--protocol", "ICMP"),
-                   "--protocol ICMP: must be TCP, UDP or SCTP"),
+                   "--protocol: invalid value 'ICMP' (expected TCP, UDP or "
+                   "SCTP"),
                   (("--port", "80", "-o", "xml"),
-                   "-o xml: must be text, json or yaml"),
+                   "-o: invalid value 'xml' (expected text, json or yaml)"),
                   (("--port", "80", "--source", "x"),
-                   "--source x: must be policies or endpoints")):
+                   "--source: invalid value 'x' (expected policies or "
+                   "endpoints)")):
     r = run("verdict", "-", "--from", "shop/web-1", "--to", "shop/db-1",
             *args, stdin=shop)
     check("verdict: bad %s is named with the accepted values" % args[-2],
@@ -548,8 +551,8 @@ check("compile --pod: cluster policies named with their tier",
 r = run("explain", "--pod", "shop/db-1", "--peer", "shop/web-1", "--port",
         "5432", "--direction", "sideways")
 check("explain: a bad --direction is named with the accepted values",
-      r.returncode == 2 and "--direction sideways: must be ingress or "
-      "egress" in r.stderr, r.stderr)
+      r.returncode == 2 and "--direction: invalid value 'sideways' "
+      "(expected ingress or egress)" in r.stderr, r.stderr)
 
 r = run("matrix", *stars, "--ports", "80", "-o", "json")
 cells = json.loads(r.stdout) if r.returncode == 0 else []
