@@ -6,7 +6,7 @@ pkgs=(
 	meson ninja-build pkg-config gcc g++ clang llvm
 	libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev libyaml-dev
 	libcriterion-dev swig python3-dev python3-pytest golang-go
-	iproute2 scdoc valgrind
+	iproute2 scdoc valgrind curl
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -308,7 +308,17 @@ static const struct opt_help flows_opts[] = {
 	O_END
 };
 
-static const struct opt_help metrics_opts[] = { O_PIN_ROOT, O_END };
+static const struct opt_help metrics_opts[] = {
+	{ .lng = "listen",
+	  .meta = "ADDR:PORT",
+	  .kind = ARG_ANY,
+	  .help = "serve /metrics over HTTP on ADDR:PORT (an IPv4 address, "
+		  "[IPv6], or nothing for every address) until SIGTERM; "
+		  "SIGHUP reloads FILE..." },
+	O_SOURCE(0),
+	O_PIN_ROOT,
+	O_END
+};
 
 static const struct opt_help dump_opts[] = {
 	O_POD(0, "the attached pod to dump"),
@@ -463,9 +473,12 @@ static const struct cmd_help commands[] = {
 	  "lines name the policies that decided.",
 	  flows_opts },
 	{ "metrics", "counters in the Prometheus text format",
-	  "metrics [--pin-root DIR]",
+	  "metrics [--listen ADDR:PORT] [--source policies|endpoints]\n"
+	  "[--pin-root DIR] [FILE...]",
 	  "Print the datapath's counters in the Prometheus text exposition "
-	  "format, with the EKS agent's metric names.",
+	  "format, with the EKS agent's metric names, or serve them over "
+	  "HTTP at /metrics. With manifests, each pod's drops are also "
+	  "labelled with the policies that apply to it.",
 	  metrics_opts },
 	{ "dump", "a pod's live rules and conntrack",
 	  "dump --pod NS/NAME|--ifname IF|--ifindex N\n"

@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * netpol metrics: the counters of an existing datapath in the Prometheus
- * text format, under the EKS agent's names and netpol's own.
+ * text format, under the EKS agent's names and netpol's own; printed
+ * once, or served over HTTP at /metrics (--listen) until a signal stops
+ * it. With manifests, the drops of each pod are also labelled with the
+ * policies that apply to it.
  */
+#define _GNU_SOURCE /* accept4 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "main.h"
 
@@ -33,50 +44,105 @@ static void prom_label(FILE *o, const char *raw)
 	}
 }
 
-static void prom_head(const char *name, const char *type, const char *help)
+static void prom_head(FILE *o, const char *name, const char *type,
+		      const char *help)
 {
-	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_pod(const struct pod_list *l, size_t i, int d,
+/* The pod's labels, without the closing brace. */
+static void prom_pod_open(FILE *o, const struct pod_list *l, size_t i, int d)
+{
+	fputs("{namespace=\"", o);
+	prom_label(o, l->ns[i]);
+	fputs("\",pod=\"", o);
+	/* an unnamed pod: its interface, so series stay distinct */
+	prom_label(o, l->name[i][0] ? l->name[i] : l->v[i].ifname);
+	fprintf(o, "\",direction=\"%s\"", np_direction_name(d));
+}
+
+static void prom_pod(FILE *o, const struct pod_list *l, size_t i, int d,
 		     const char *verdict)
 {
-	fputs("{namespace=\"", stdout);
-	prom_label(stdout, l->ns[i]);
-	fputs("\",pod=\"", stdout);
-	/* an unnamed pod: its interface, so series stay distinct */
-	prom_label(stdout, l->name[i][0] ? l->name[i] : l->v[i].ifname);
-	printf("\",direction=\"%s\"", np_direction_name(d));
+	prom_pod_open(o, l, i, d);
 	if (verdict)
-		printf(",verdict=\"%s\"", verdict);
-	fputs("}", stdout);
+		fprintf(o, ",verdict=\"%s\"", verdict);
+	fputs("}", o);
 }
 
 /* One series of a pod and direction: name{labels} value. */
-static void prom_line(const char *name, const struct pod_list *l, size_t i,
-		      int d, const char *verdict, uint64_t v)
+static void prom_line(FILE *o, const char *name, const struct pod_list *l,
+		      size_t i, int d, const char *verdict, uint64_t v)
 {
-	fputs(name, stdout);
-	prom_pod(l, i, d, verdict);
-	printf(" %" PRIu64 "\n", v);
+	fputs(name, o);
+	prom_pod(o, l, i, d, verdict);
+	fprintf(o, " %" PRIu64 "\n", v);
 }
 
-int cmd_metrics(int argc, char **argv)
+/* What a scrape reads: the datapath, and the manifests when given. */
+struct msrc {
+	struct dp_args a;
+	struct np_cluster *c; /* NULL: no manifests */
+	enum np_source source;
+};
+
+/*
+ * Each policy that applies to pod i in direction d (np_cluster_isolating:
+ * "ns/a, ns/b, cnp/x (Admin)"), labelled with the pod's drops there.
+ */
+static void prom_policy_drops(FILE *o, const struct msrc *m,
+			      const struct pod_list *l, size_t i, int d,
+			      const struct np_datapath_counters *c)
+{
+	NP_OPTS(np_attrib_opts, ao, .source = m->source);
+	char *pol = NULL, *p, *next;
+
+	if (!l->name[i][0] ||
+	    np_cluster_isolating(m->c, l->ns[i], l->name[i], d, &ao, &pol,
+				 NULL) ||
+	    !pol)
+		return;
+	for (p = pol; p && *p; p = next) {
+		const char *tier = "NetworkPolicy";
+		char *end;
+
+		next = strstr(p, ", ");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		}
+		end = p + strlen(p);
+		if (end - p > 8 && !strcmp(end - 8, " (Admin)")) {
+			tier = "Admin";
+			end[-8] = '\0';
+		} else if (end - p > 11 && !strcmp(end - 11, " (Baseline)")) {
+			tier = "Baseline";
+			end[-11] = '\0';
+		}
+		fputs("netpol_policy_drop_packets_total", o);
+		prom_pod_open(o, l, i, d);
+		fputs(",policy=\"", o);
+		prom_label(o, p);
+		fprintf(o, "\",tier=\"%s\"} %" PRIu64 "\n", tier,
+			c->denied_packets);
+	}
+	np_free(pol);
+}
+
+/* The whole exposition into o. 0, or a negative errno (nothing useful). */
+static int metrics_write(FILE *o, const struct msrc *m)
 {
 	static const char *const fams[2] = { "ipv4", "ipv6" };
 	struct np_datapath_stats st;
 	struct np_datapath_counters(*c)[2] = NULL;
 	struct np_datapath_hook(*hk)[2] = NULL;
-	struct dp_args a = { 0 };
 	struct pod_list l = { 0 };
 	struct np_datapath *dp;
 	size_t i;
 	int err, d, fam;
 
-	if (dp_args_only(argc, argv, "metrics", &a))
-		return 2;
-	if (dp_open_existing(&dp, &a))
-		return 2;
+	if (dp_open_existing(&dp, &m->a))
+		return -ENOENT;
 	err = np_datapath_stats(dp, &st);
 	if (!err)
 		err = np_datapath_pod_foreach(dp, pod_list_collect, &l);
@@ -98,101 +164,411 @@ int cmd_metrics(int argc, char **argv)
 	}
 
 	/* the EKS agent's names: its dashboards and alerts keep working */
-	prom_head("network_policy_drop_count_total", "counter",
+	prom_head(o, "network_policy_drop_count_total", "counter",
 		  "Packets dropped by network policy.");
 	for (i = 0; i < l.n; i++)
-		for (d = 0; d < 2; d++) {
-			prom_line("network_policy_drop_count_total", &l, i, d,
-				  NULL, c[i][d].denied_packets);
-		}
-	prom_head("network_policy_drop_bytes_total", "counter",
+		for (d = 0; d < 2; d++)
+			prom_line(o, "network_policy_drop_count_total", &l, i,
+				  d, NULL, c[i][d].denied_packets);
+	prom_head(o, "network_policy_drop_bytes_total", "counter",
 		  "Bytes dropped by network policy.");
 	for (i = 0; i < l.n; i++)
-		for (d = 0; d < 2; d++) {
-			prom_line("network_policy_drop_bytes_total", &l, i, d,
-				  NULL, c[i][d].denied_bytes);
-		}
-	prom_head("netpol_packets_total", "counter",
+		for (d = 0; d < 2; d++)
+			prom_line(o, "network_policy_drop_bytes_total", &l, i,
+				  d, NULL, c[i][d].denied_bytes);
+	prom_head(o, "netpol_packets_total", "counter",
 		  "Packets judged by network policy, by verdict.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			prom_line("netpol_packets_total", &l, i, d, "allow",
+			prom_line(o, "netpol_packets_total", &l, i, d, "allow",
 				  c[i][d].allowed_packets);
-			prom_line("netpol_packets_total", &l, i, d, "deny",
+			prom_line(o, "netpol_packets_total", &l, i, d, "deny",
 				  c[i][d].denied_packets);
 		}
-	prom_head("netpol_bytes_total", "counter",
+	prom_head(o, "netpol_bytes_total", "counter",
 		  "Bytes judged by network policy, by verdict.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			prom_line("netpol_bytes_total", &l, i, d, "allow",
+			prom_line(o, "netpol_bytes_total", &l, i, d, "allow",
 				  c[i][d].allowed_bytes);
-			prom_line("netpol_bytes_total", &l, i, d, "deny",
+			prom_line(o, "netpol_bytes_total", &l, i, d, "deny",
 				  c[i][d].denied_bytes);
 		}
-	prom_head("netpol_pod_enforced", "gauge",
+	if (m->c) {
+		prom_head(o, "netpol_policy_drop_packets_total", "counter",
+			  "Packets the pod dropped in that direction, under "
+			  "each policy that applies to it there (by the "
+			  "manifests).");
+		for (i = 0; i < l.n; i++)
+			for (d = 0; d < 2; d++)
+				if (l.v[i].state[d] == NP_POD_ENFORCED)
+					prom_policy_drops(o, m, &l, i, d,
+							  &c[i][d]);
+	}
+	prom_head(o, "netpol_pod_enforced", "gauge",
 		  "1 when a rule set decides the pod's traffic in that "
 		  "direction, 0 in a default or unisolated state.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("netpol_pod_enforced", stdout);
-			prom_pod(&l, i, d, NULL);
-			printf(" %d\n", l.v[i].state[d] == NP_POD_ENFORCED);
+			fputs("netpol_pod_enforced", o);
+			prom_pod(o, &l, i, d, NULL);
+			fprintf(o, " %d\n", l.v[i].state[d] == NP_POD_ENFORCED);
 		}
-	prom_head("netpol_hook_ok", "gauge",
+	prom_head(o, "netpol_hook_ok", "gauge",
 		  "1 when the pod's tc filter for that direction runs this "
 		  "datapath's program.");
 	for (i = 0; i < l.n; i++)
 		for (d = 0; d < 2; d++) {
-			fputs("netpol_hook_ok", stdout);
-			prom_pod(&l, i, d, NULL);
-			printf(" %d\n", hk[i][d].state == NP_HOOK_OK);
+			fputs("netpol_hook_ok", o);
+			prom_pod(o, &l, i, d, NULL);
+			fprintf(o, " %d\n", hk[i][d].state == NP_HOOK_OK);
 		}
-	prom_head("netpol_conntrack_entries", "gauge",
+	prom_head(o, "netpol_conntrack_entries", "gauge",
 		  "Conntrack entries in use (expired ones until reused).");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_conntrack_entries{family=\"%s\"} %" PRIu64 "\n",
-		       fams[fam], st.ct_entries[fam]);
-	prom_head("netpol_conntrack_capacity", "gauge",
+		fprintf(o,
+			"netpol_conntrack_entries{family=\"%s\"} %" PRIu64 "\n",
+			fams[fam], st.ct_entries[fam]);
+	prom_head(o, "netpol_conntrack_capacity", "gauge",
 		  "Conntrack entries the map holds.");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_conntrack_capacity{family=\"%s\"} %" PRIu64 "\n",
-		       fams[fam], st.ct_capacity[fam]);
-	prom_head("netpol_conntrack_evictions_total", "counter",
+		fprintf(o,
+			"netpol_conntrack_capacity{family=\"%s\"} %" PRIu64
+			"\n",
+			fams[fam], st.ct_capacity[fam]);
+	prom_head(o, "netpol_conntrack_occupancy_ratio", "gauge",
+		  "Conntrack entries in use over the map's capacity.");
+	for (fam = 0; fam < 2; fam++)
+		fprintf(o,
+			"netpol_conntrack_occupancy_ratio{family=\"%s\"} %g\n",
+			fams[fam],
+			st.ct_capacity[fam] ?
+				(double)st.ct_entries[fam] /
+					(double)st.ct_capacity[fam] :
+				0.0);
+	prom_head(o, "netpol_conntrack_evictions_total", "counter",
 		  "Conntrack entries evicted to make room for new flows (the "
 		  "table was full): created - deleted by gc - present.");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_conntrack_evictions_total{family=\"%s\"} %" PRIu64
-		       "\n",
-		       fams[fam], st.ct_evictions[fam]);
-	prom_head("netpol_lpm_entries", "gauge",
+		fprintf(o,
+			"netpol_conntrack_evictions_total{family=\"%s\"} %" PRIu64
+			"\n",
+			fams[fam], st.ct_evictions[fam]);
+	prom_head(o, "netpol_lpm_entries", "gauge",
 		  "Rule keys of every loaded rule set (host hash, "
 		  "per-length hash and LPM trie).");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_lpm_entries{family=\"%s\"} %" PRIu64 "\n",
-		       fams[fam], st.lpm_entries[fam]);
-	prom_head("netpol_lpm_capacity", "gauge",
+		fprintf(o, "netpol_lpm_entries{family=\"%s\"} %" PRIu64 "\n",
+			fams[fam], st.lpm_entries[fam]);
+	prom_head(o, "netpol_lpm_capacity", "gauge",
 		  "Rule keys the host hash, the per-length hash and the LPM "
 		  "trie hold.");
 	for (fam = 0; fam < 2; fam++)
-		printf("netpol_lpm_capacity{family=\"%s\"} %" PRIu64 "\n",
-		       fams[fam], st.lpm_capacity[fam]);
-	prom_head("netpol_events_lost_total", "counter",
+		fprintf(o, "netpol_lpm_capacity{family=\"%s\"} %" PRIu64 "\n",
+			fams[fam], st.lpm_capacity[fam]);
+	prom_head(o, "netpol_events_lost_total", "counter",
 		  "Flow events dropped because the ring buffer was full.");
-	printf("netpol_events_lost_total %" PRIu64 "\n", st.events_lost);
-	prom_head("netpol_events_enabled", "gauge",
+	fprintf(o, "netpol_events_lost_total %" PRIu64 "\n", st.events_lost);
+	prom_head(o, "netpol_events_enabled", "gauge",
 		  "1 while flow events are switched on.");
-	printf("netpol_events_enabled %d\n", st.events_on ? 1 : 0);
-	prom_head("netpol_pods", "gauge", "Pods attached.");
-	printf("netpol_pods %" PRIu64 "\n", st.pods);
+	fprintf(o, "netpol_events_enabled %d\n", st.events_on ? 1 : 0);
+	prom_head(o, "netpol_pods", "gauge", "Pods attached.");
+	fprintf(o, "netpol_pods %" PRIu64 "\n", st.pods);
 	prom_head(
-		"netpol_rulesets", "gauge",
+		o, "netpol_rulesets", "gauge",
 		"Distinct rule sets loaded (pods with equal rules share one).");
-	printf("netpol_rulesets %" PRIu64 "\n", st.rulesets);
+	fprintf(o, "netpol_rulesets %" PRIu64 "\n", st.rulesets);
 out:
 	free(c);
 	free(hk);
 	pod_list_free(&l);
 	np_datapath_close(dp);
+	return err;
+}
+
+/* --- the HTTP endpoint ----------------------------------------------------- */
+
+static volatile sig_atomic_t stop_sig, reload_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_sig = 1;
+}
+
+/*
+ * ADDR:PORT into a socket address: an IPv4 address, [IPv6] or an empty
+ * ADDR (every address, both families). -EINVAL when it is neither.
+ */
+static int listen_addr(const char *arg, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	const char *colon = strrchr(arg, ':');
+	char host[64];
+	unsigned long port;
+	char *end;
+	size_t n;
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !port || port > 65535 || colon[1] == '+' ||
+	    colon[1] == '-')
+		return -EINVAL;
+	n = (size_t)(colon - arg);
+	if (n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, arg, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (!n) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+		return -EINVAL;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	*len = sizeof(*s4);
+	return 0;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return; /* the client went: nothing to tell it */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void respond(int fd, int code, const char *reason, const char *extra,
+		    const char *body, size_t len, bool head)
+{
+	char h[512];
+	int n = snprintf(h, sizeof(h),
+			 "HTTP/1.1 %d %s\r\n"
+			 "Content-Type: %s\r\n"
+			 "Content-Length: %zu\r\n"
+			 "%s"
+			 "Connection: close\r\n\r\n",
+			 code, reason,
+			 code == 200 ?
+				 "text/plain; version=0.0.4; charset=utf-8" :
+				 "text/plain; charset=utf-8",
+			 len, extra ? extra : "");
+
+	if (n > 0 && (size_t)n < sizeof(h))
+		send_all(fd, h, (size_t)n);
+	if (!head)
+		send_all(fd, body, len);
+}
+
+/*
+ * One connection: read the request head (at most 8 KiB, 5 s), answer
+ * GET or HEAD of /metrics with a fresh scrape, anything else with its
+ * error, then close. One at a time: a scrape takes milliseconds.
+ */
+static void serve_one(int fd, const struct msrc *m)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	char req[8192], *sp, *path, *eol;
+	size_t got = 0;
+	bool head;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		ssize_t r = recv(fd, req + got, sizeof(req) - 1 - got, 0);
+
+		if (r <= 0)
+			return;
+		got += (size_t)r;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			break;
+		if (got == sizeof(req) - 1) {
+			respond(fd, 431, "Request Header Fields Too Large",
+				NULL, "request too large\n", 18, false);
+			return;
+		}
+	}
+	eol = strpbrk(req, "\r\n");
+	*eol = '\0';
+	sp = strchr(req, ' ');
+	path = sp ? sp + 1 : NULL;
+	sp = path ? strchr(path, ' ') : NULL;
+	if (!sp || strncmp(sp + 1, "HTTP/1.", 7)) {
+		respond(fd, 400, "Bad Request", NULL, "bad request\n", 12,
+			false);
+		return;
+	}
+	*sp = '\0';
+	path[-1] = '\0';
+	head = !strcmp(req, "HEAD");
+	if (!head && strcmp(req, "GET")) {
+		respond(fd, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
+			"only GET and HEAD\n", 18, false);
+		return;
+	}
+	if (strcmp(path, "/metrics") && strncmp(path, "/metrics?", 9)) {
+		respond(fd, 404, "Not Found", NULL, "not found: try /metrics\n",
+			24, head);
+		return;
+	}
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *o = open_memstream(&buf, &len);
+		int err = o ? metrics_write(o, m) : -ENOMEM;
+
+		if (o)
+			fclose(o);
+		if (err) {
+			static const char msg[] =
+				"the datapath cannot be read\n";
+
+			respond(fd, 503, "Service Unavailable", NULL, msg,
+				sizeof(msg) - 1, head);
+		} else {
+			respond(fd, 200, "OK", NULL, buf, len, head);
+		}
+		free(buf);
+	}
+}
+
+static int serve(const char *addr, struct msrc *m, char **files, int nfiles)
+{
+	struct sockaddr_storage ss;
+	struct sigaction sa = { 0 };
+	socklen_t len;
+	int fd, one = 1, zero = 0;
+
+	if (listen_addr(addr, &ss, &len)) {
+		fprintf(stderr,
+			"netpol: metrics: --listen: invalid value '%s' "
+			"(expected ADDR:PORT: an IPv4 address, [IPv6] or "
+			"nothing, and a port from 1 to 65535)\n",
+			addr);
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "netpol: metrics: socket: %s\n",
+			strerror(errno));
+		return 2;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		fprintf(stderr, "netpol: metrics: --listen %s: %s\n", addr,
+			strerror(errno));
+		close(fd);
+		return 2;
+	}
+	/* no SA_RESTART: a signal ends the wait in accept() */
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	fprintf(stderr, "netpol: metrics: serving http://%s/metrics\n", addr);
+	while (!stop_sig) {
+		int c;
+
+		if (reload_sig) {
+			struct np_cluster *nc = NULL;
+			size_t problems = 0;
+			int err;
+
+			reload_sig = 0;
+			err = nfiles ? tool_load(&nc, files, nfiles, true,
+						 &problems) :
+				       -ENOENT;
+			/* -EINVAL: some objects were invalid, the rest kept */
+			if (!err || err == -EINVAL) {
+				np_cluster_free(m->c);
+				m->c = nc;
+				fprintf(stderr, "netpol: metrics: manifests "
+						"reloaded\n");
+			}
+		}
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue; /* EINTR: a signal; else try again */
+		serve_one(c, m);
+		close(c);
+	}
+	close(fd);
+	return 0;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	static const struct option lo[] = { DP_LONGOPTS,
+					    { "listen", 1, 0, 'l' },
+					    { "source", 1, 0, 's' },
+					    { 0, 0, 0, 0 } };
+	struct msrc m = { .source = NP_SOURCE_POLICIES };
+	const char *listen_on = NULL;
+	size_t problems = 0;
+	int opt, r, err = 0;
+	FILE *o;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		r = dp_option(&m.a, opt, optarg);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		if (opt == 'l')
+			listen_on = optarg;
+		else if (opt == 's') {
+			if (tool_parse_source(optarg, &m.source))
+				return 2;
+		} else
+			return tool_usage();
+	}
+	if (optind < argc) {
+		err = tool_load(&m.c, argv + optind, argc - optind, true,
+				&problems);
+		if (err && err != -EINVAL) {
+			np_cluster_free(m.c);
+			return 2;
+		}
+	}
+	if (listen_on) {
+		r = serve(listen_on, &m, argv + optind, argc - optind);
+		np_cluster_free(m.c);
+		return r;
+	}
+	o = stdout;
+	err = metrics_write(o, &m);
+	np_cluster_free(m.c);
 	return err ? 2 : 0;
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """The netpol tool's datapath commands against the real kernel (issue 16):
 the summary lines of attach, apply, detach and destroy and -q; status,
-dump and verify -o json; --pod naming a pod that is not attached. TAP.
+dump and verify -o json; --pod naming a pod that is not attached;
+metrics --listen scraped with curl after real packets were dropped. TAP.
 
 The process moves itself into a new network namespace first (the veth
 pair and everything attached to it vanish with it) and uses its own pin
@@ -17,8 +18,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import time
 import sys
 import tempfile
 
@@ -250,6 +253,8 @@ def scenario(manifest, changed):
               f"x/b: {d}" in r.stdout for d in vj.get("pods", [{}])[0]
               .get("drift", ["?"])), r.stdout)
 
+    metrics_http(manifest)
+
     r = run("detach", "--ifname", HOST_IF)
     m = re.fullmatch(rf"detach: {HOST_IF} \(ifindex \d+\) x/b: 1 pod "
                      rf"changed{SUMMARY}", r.stdout)
@@ -265,6 +270,83 @@ def scenario(manifest, changed):
     r = run("destroy", "-q")
     check("destroy -q on a clean node: nothing on stdout",
           r.returncode == 0 and r.stdout == "", r.stdout + r.stderr)
+
+
+def curl(*args):
+    try:
+        return subprocess.run(["curl", "-sS", "-m", "5", *args],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return subprocess.CompletedProcess(args, -1, "", str(e))
+
+
+def metrics_http(manifest):
+    """Drop real packets into the pod, then scrape /metrics over HTTP."""
+    ip("addr", "add", "198.18.0.1/32", "dev", HOST_IF)
+    # sysfs is the first namespace's: ask the link itself
+    mac = json.loads(subprocess.run(
+        ["ip", "-j", "link", "show", POD_IF], check=True, timeout=10,
+        capture_output=True, text=True).stdout)[0]["address"]
+    # no ARP from the pod side: the frames leave the host veth at once
+    ip("neigh", "replace", POD4, "lladdr", mac, "dev", HOST_IF)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("198.18.0.1", 0))
+        for _ in range(3):
+            u.sendto(b"denied", (POD4, 9))
+    with socket.socket() as t:
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    p = subprocess.Popen([netpol, "metrics", "--listen",
+                          f"127.0.0.1:{port}", "--pin-root", PIN, manifest],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        r = None
+        for _ in range(50):  # up to 5 s for the server to listen
+            r = curl(f"{url}/metrics")
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        body = r.stdout if r else ""
+        m = re.search(r'^network_policy_drop_count_total\{namespace="x",'
+                      r'pod="b",direction="ingress"\} (\d+)$', body, re.M)
+        check("metrics --listen: curl gets /metrics with the pod's 3 drops "
+              "under the EKS agent's name", r and r.returncode == 0 and m and
+              int(m.group(1)) == 3, (r.stderr if r else "") + body[:2000])
+        check("metrics --listen: the drops under the policy that isolates "
+              "the pod", re.search(
+                  r'^netpol_policy_drop_packets_total\{namespace="x",'
+                  r'pod="b",direction="ingress",policy="x/only-80",'
+                  r'tier="NetworkPolicy"\} 3$', body, re.M), body[:2000])
+        check("metrics --listen: conntrack occupancy per family",
+              re.search(r'^netpol_conntrack_occupancy_ratio\{family="ipv4"'
+                        r'\} [0-9.e+-]+$', body, re.M), body[:2000])
+        r = curl("-o", "/dev/null", "-w", "%{http_code} %{content_type}",
+                 f"{url}/metrics")
+        check("metrics --listen: 200, the Prometheus text content type",
+              r.stdout == "200 text/plain; version=0.0.4; charset=utf-8",
+              r.stdout + r.stderr)
+        r = curl("-o", "/dev/null", "-w", "%{http_code}", f"{url}/nope")
+        check("metrics --listen: another path is 404", r.stdout == "404",
+              r.stdout + r.stderr)
+        r = curl("-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                 f"{url}/metrics")
+        check("metrics --listen: POST is 405", r.stdout == "405",
+              r.stdout + r.stderr)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    check("metrics --listen: SIGTERM stops it, exit 0", p.returncode == 0,
+          f"exit {p.returncode}")
+    r = run("metrics", "--listen", "127.0.0.1")
+    check("metrics --listen without a port: named, exit 2",
+          r.returncode == 2 and "--listen: invalid value '127.0.0.1'" in
+          r.stderr, r.stderr)
 
 
 def main():
