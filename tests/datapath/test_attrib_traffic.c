@@ -10,13 +10,16 @@
  * addresses alike.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +204,41 @@ static void flows_stop(pid_t pid)
 	cr_assert_fail("netpol flows did not stop on SIGTERM");
 }
 
+/* A free TCP port on 127.0.0.1 of the test's namespace. */
+static unsigned int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* `netpol metrics --listen 127.0.0.1:port` with the manifests; its pid. */
+static pid_t metrics_start(unsigned int port)
+{
+	char addr[32];
+	const char *argv[] = { dpt_tool(),   "metrics",	 "--listen", addr,
+			       "--pin-root", T.pin_root, manifest,   NULL };
+	pid_t pid;
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		alarm(120); /* bounded whatever happens */
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 /* The whole file, read once the log has a line with needle (or 5 s). */
 static void read_log(const char *path, const char *needle, char *buf,
 		     size_t size)
@@ -326,6 +364,38 @@ Test(attrib, scenario_connection_times_out_and_every_tool_says_why)
 			 "shop/db-from-web");
 	cr_expect_eq(json_integer_value(json_object_get(f, "rule")), 0);
 	json_decref(j);
+
+	/* metrics over HTTP (curl): the drops under the isolating policy */
+	{
+		unsigned int port = free_port();
+		pid_t mp = metrics_start(port);
+		char cmd[256], *m = NULL;
+		int i;
+
+		snprintf(cmd, sizeof(cmd),
+			 "curl -sS -m 5 http://127.0.0.1:%u/metrics", port);
+		for (i = 0; i < 50 && !m; i++) {
+			FILE *p = popen(cmd, "r");
+			size_t n;
+
+			cr_assert_not_null(p);
+			n = fread(out, 1, sizeof(out) - 1, p);
+			out[n] = '\0';
+			if (pclose(p) == 0)
+				m = strstr(out,
+					   "netpol_policy_drop_packets_total{"
+					   "namespace=\"shop\",pod=\"db-1\","
+					   "direction=\"ingress\",policy="
+					   "\"shop/db-from-web\",tier="
+					   "\"NetworkPolicy\"} ");
+			else
+				sleep_ms(100);
+		}
+		flows_stop(mp); /* SIGTERM, bounded */
+		cr_assert_not_null(m, "curl /metrics: %s", out);
+		cr_expect_gt(strtoull(strchr(m, '}') + 2, NULL, 10), 0,
+			     "%.200s", m);
+	}
 }
 
 Test(attrib, flow_log_text_names_peer_and_isolating_policy)
