@@ -486,9 +486,9 @@ static int parse_port(const char *cmd, const char *s, long min, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > 65535) {
-		fprintf(stderr,
-			"netpol %s: --port %s: must be a number %ld..65535\n",
-			cmd, s, min);
+		tool_bad_value("--port", s,
+			       min ? "a whole number from 1 to 65535" :
+				     "a whole number from 0 to 65535");
 		return -EINVAL;
 	}
 	*out = v;
@@ -532,31 +532,18 @@ int cmd_verdict(int argc, char **argv)
 				return 2;
 			break;
 		case 'P':
-			if (np_protocol_parse(optarg, &proto)) {
-				fprintf(stderr,
-					"netpol verdict: --protocol %s: must "
-					"be TCP, UDP or SCTP\n",
-					tool_esc(optarg, fe, sizeof(fe)));
-				return 2;
-			}
+			if (np_protocol_parse(optarg, &proto))
+				return tool_bad_value("--protocol", optarg,
+						      "TCP, UDP or SCTP");
 			break;
 		case 's':
-			if (tool_parse_source(optarg, &copts.source)) {
-				fprintf(stderr,
-					"netpol verdict: --source %s: must be "
-					"policies or endpoints\n",
-					tool_esc(optarg, fe, sizeof(fe)));
-				return 2;
-			}
+			if (tool_parse_source(optarg, &copts.source))
+				return 2; /* named by tool_parse_source() */
 			break;
 		case 'o':
-			if (tool_parse_format(optarg, &fmt)) {
-				fprintf(stderr,
-					"netpol verdict: -o %s: must be text, "
-					"json or yaml\n",
-					tool_esc(optarg, fe, sizeof(fe)));
-				return 2;
-			}
+			if (tool_parse_format(optarg, &fmt))
+				return tool_bad_value("-o", optarg,
+						      "text, json or yaml");
 			break;
 		case 'd':
 			datapath = true;
@@ -799,43 +786,28 @@ int cmd_explain(int argc, char **argv)
 				return 2;
 			break;
 		case 't':
-			if (tool_parse_ip_proto(optarg, &proto)) {
-				fprintf(stderr,
-					"netpol explain: --protocol %s: must "
-					"be TCP, UDP, SCTP, ICMP, ICMPv6 or a "
-					"number 1..255\n",
-					tool_esc(optarg, esc, sizeof(esc)));
-				return 2;
-			}
+			if (tool_parse_ip_proto(optarg, &proto))
+				return tool_bad_value(
+					"--protocol", optarg,
+					"TCP, UDP, SCTP, ICMP, "
+					"ICMPv6 or a number from 1 "
+					"to 255");
 			break;
 		case 'D':
-			if (np_direction_parse(optarg, &dir)) {
-				fprintf(stderr,
-					"netpol explain: --direction %s: must "
-					"be ingress or egress\n",
-					tool_esc(optarg, esc, sizeof(esc)));
-				return 2;
-			}
+			if (np_direction_parse(optarg, &dir))
+				return tool_bad_value("--direction", optarg,
+						      "ingress or egress");
 			have_dir = true;
 			break;
 		case 's':
-			if (tool_parse_source(optarg, &copts.source)) {
-				fprintf(stderr,
-					"netpol explain: --source %s: must be "
-					"policies or endpoints\n",
-					tool_esc(optarg, esc, sizeof(esc)));
-				return 2;
-			}
+			if (tool_parse_source(optarg, &copts.source))
+				return 2; /* named by tool_parse_source() */
 			break;
 		case 'o':
 			if (tool_parse_format(optarg, &fmt) ||
-			    fmt == NP_FORMAT_YAML) {
-				fprintf(stderr,
-					"netpol explain: -o %s: must be text "
-					"or json\n",
-					tool_esc(optarg, esc, sizeof(esc)));
-				return 2;
-			}
+			    fmt == NP_FORMAT_YAML)
+				return tool_bad_value("-o", optarg,
+						      "text or json");
 			break;
 		default:
 			goto usage;
