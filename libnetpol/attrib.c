@@ -770,20 +770,9 @@ int np_cluster_attribute(struct np_attrib **out, struct np_cluster *c,
 	x.max_pods = NP_OPTS_GET(opts, max_pods, 0u);
 	if (!x.max_pods)
 		x.max_pods = ATTRIB_MAX_PODS;
-	err = np__endpoint_parse(c, from, &ea, diag);
-	if (!err)
-		err = np__endpoint_parse(c, to, &eb, diag);
+	err = np__endpoints_parse(c, from, to, &ea, &eb, diag);
 	if (err)
 		return err;
-	if (!ea.pod && !eb.pod) {
-		if (diag) {
-			diag->err = -EINVAL;
-			snprintf(diag->message, sizeof(diag->message),
-				 "Invalid value: neither end is a pod of the "
-				 "snapshot");
-		}
-		return -EINVAL;
-	}
 	/* the first address family both ends have, IPv4 first */
 	for (i = 0; i < ea.nips && !ia; i++)
 		for (k = 0; k < eb.nips && !ia; k++)

@@ -70,6 +70,28 @@ int np__endpoint_parse(struct np_cluster *c, const char *s,
 	return 0;
 }
 
+int np__endpoints_parse(struct np_cluster *c, const char *from, const char *to,
+			struct np_endpoint *a, struct np_endpoint *b,
+			struct np_diag *diag)
+{
+	int err = np__endpoint_parse(c, from, a, diag);
+
+	if (!err)
+		err = np__endpoint_parse(c, to, b, diag);
+	if (err)
+		return err;
+	if (!a->pod && !b->pod) {
+		if (diag) {
+			diag->err = -EINVAL;
+			snprintf(diag->message, sizeof(diag->message),
+				 "Invalid value: neither end is a pod of the "
+				 "snapshot");
+		}
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 		       enum np_protocol proto, uint16_t port,
 		       const struct np_compile_opts *opts,
@@ -88,20 +110,9 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	err = NP_OPTS_CHECK(opts, np_compile_opts, diag);
 	if (err)
 		return err;
-	err = np__endpoint_parse(c, from, &a, diag);
-	if (!err)
-		err = np__endpoint_parse(c, to, &b, diag);
+	err = np__endpoints_parse(c, from, to, &a, &b, diag);
 	if (err)
 		return err;
-	if (!a.pod && !b.pod) {
-		if (diag) {
-			diag->err = -EINVAL;
-			snprintf(diag->message, sizeof(diag->message),
-				 "Invalid value: neither end is a pod of the "
-				 "snapshot");
-		}
-		return -EINVAL;
-	}
 	memset(out, 0, sizeof(*out));
 	out->slot = -1;
 	/* hostNetwork pods are the node: nothing to check on their side */

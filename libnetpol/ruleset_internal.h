@@ -209,4 +209,12 @@ struct np_endpoint {
 int np__endpoint_parse(struct np_cluster *c, const char *s,
 		       struct np_endpoint *e, struct np_diag *diag);
 
+/*
+ * Both ends of a connection, as np__endpoint_parse(); -EINVAL (diag)
+ * when neither is a pod of the snapshot.
+ */
+int np__endpoints_parse(struct np_cluster *c, const char *from,
+			const char *to, struct np_endpoint *a,
+			struct np_endpoint *b, struct np_diag *diag);
+
 #endif /* NP_RULESET_INTERNAL_H */
