@@ -145,13 +145,6 @@ static int run(char *out, size_t size, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* `netpol flows ARGS... --pin-root` with stdout into file; its pid. */
 static pid_t flows_start(const char *file, const char *fmt)
 {
@@ -173,35 +166,6 @@ static pid_t flows_start(const char *file, const char *fmt)
 		_exit(127);
 	}
 	return pid;
-}
-
-static void wait_events_on(void)
-{
-	struct np_datapath_stats st;
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
-		if (st.events_on)
-			return;
-		sleep_ms(10);
-	}
-	cr_assert_fail("netpol flows did not switch events on");
-}
-
-static void flows_stop(pid_t pid)
-{
-	int st, i;
-
-	kill(pid, SIGTERM);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return;
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	cr_assert_fail("netpol flows did not stop on SIGTERM");
 }
 
 /* A free TCP port on 127.0.0.1 of the test's namespace. */
@@ -256,7 +220,7 @@ static void read_log(const char *path, const char *needle, char *buf,
 		buf[n] = '\0';
 		if (strstr(buf, needle))
 			return;
-		sleep_ms(10);
+		dpt_sleep_ms(10);
 	}
 }
 
@@ -271,13 +235,13 @@ Test(attrib, scenario_connection_times_out_and_every_tool_says_why)
 	shop_pods();
 	snprintf(log, sizeof(log), "%s/flows.json", workdir);
 	pid = flows_start(log, "json");
-	wait_events_on();
+	dpt_wait_events_on();
 	/* the real connection: it times out, bounded */
 	cr_expect_eq(npt_probe(WEB, IPPROTO_TCP, DB4, 5432, TMO), 1,
 		     "web-1 reached db-1:5432");
 	read_log(log, "\"DENY\"", out, sizeof(out));
-	sleep_ms(200);
-	flows_stop(pid);
+	dpt_sleep_ms(200);
+	dpt_tool_stop(pid, "flows");
 	read_log(log, "\"DENY\"", out, sizeof(out));
 
 	/* the flow log: the EKS fields first, the peer and policy after */
@@ -389,9 +353,9 @@ Test(attrib, scenario_connection_times_out_and_every_tool_says_why)
 					   "\"shop/db-from-web\",tier="
 					   "\"NetworkPolicy\"} ");
 			else
-				sleep_ms(100);
+				dpt_sleep_ms(100);
 		}
-		flows_stop(mp); /* SIGTERM, bounded */
+		dpt_tool_stop(mp, "metrics"); /* SIGTERM, bounded */
 		cr_assert_not_null(m, "curl /metrics: %s", out);
 		cr_expect_gt(strtoull(strchr(m, '}') + 2, NULL, 10), 0,
 			     "%.200s", m);
@@ -406,10 +370,10 @@ Test(attrib, flow_log_text_names_peer_and_isolating_policy)
 	shop_pods();
 	snprintf(log, sizeof(log), "%s/flows.txt", workdir);
 	pid = flows_start(log, "text");
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_expect_eq(npt_probe(WEB, IPPROTO_TCP, DB4, 5432, TMO), 1);
 	read_log(log, " DENY ", out, sizeof(out));
-	flows_stop(pid);
+	dpt_tool_stop(pid, "flows");
 	read_log(log, " DENY ", out, sizeof(out));
 	cr_expect(strstr(out, " DENY ingress shop/db-1 " WEB4 ":"), "%s", out);
 	cr_expect(strstr(out, " TCP no-match tier NETWORK_POLICY peer "

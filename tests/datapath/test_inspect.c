@@ -199,46 +199,6 @@ static pid_t flows_start(const char *file, const char *const *args)
 	return pid;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Until the reader has switched events on (the tool opened). */
-static void wait_events_on(void)
-{
-	struct np_datapath_stats st;
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
-		if (st.events_on)
-			return;
-		sleep_ms(10);
-	}
-	cr_assert_fail("netpol flows did not switch events on");
-}
-
-static void flows_stop(pid_t pid)
-{
-	int st, i;
-
-	kill(pid, SIGTERM);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-				  "netpol flows exited with %d", st);
-			return;
-		}
-		sleep_ms(10);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	cr_assert_fail("netpol flows did not stop on SIGTERM");
-}
-
 static size_t file_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -260,7 +220,7 @@ static bool wait_lines(const char *path, size_t n)
 	for (i = 0; i < 500; i++) {
 		if (file_lines(path) >= n)
 			return true;
-		sleep_ms(10);
+		dpt_sleep_ms(10);
 	}
 	return false;
 }
@@ -313,14 +273,14 @@ Test(inspect, flow_log_json_lines)
 	expected_policy(A4, TCP, 8080, policy, sizeof(policy));
 	cr_expect(strstr(policy, "test/allow-a"), "%s", policy);
 	pid = flows_start(log, args);
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_expect_eq(probe(A, TCP, B4, 8080), 0);
 	cr_expect_eq(probe(A, TCP, B6, 8080), 0);
 	cr_expect_eq(probe(A, TCP, B4, 8081), 1);
 	cr_expect_eq(probe(C, TCP, B4, 8080), 1);
 	cr_expect(wait_lines(log, 4), "flow lines: %zu", file_lines(log));
-	sleep_ms(200);
-	flows_stop(pid);
+	dpt_sleep_ms(200);
+	dpt_tool_stop(pid, "flows");
 
 	f = fopen(log, "r");
 	cr_assert_not_null(f);
@@ -426,14 +386,14 @@ Test(inspect, flow_log_names_cluster_policy_tier)
 	args[7] = manifest;
 	snprintf(log, sizeof(log), "%s/flows.json", workdir);
 	pid = flows_start(log, args);
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_expect_eq(probe(C, TCP, B4, 8080), 0, "Admin Accept");
 	cr_expect_eq(probe(A, TCP, B4, 8080), 0, "NetworkPolicy");
 	cr_expect_eq(probe(A, UDP, B4, 5353), 1, "Admin Deny");
 	cr_expect_eq(probe(C, TCP, B4, 8081), 1, "isolated");
 	cr_expect(wait_lines(log, 4), "flow lines: %zu", file_lines(log));
-	sleep_ms(200);
-	flows_stop(pid);
+	dpt_sleep_ms(200);
+	dpt_tool_stop(pid, "flows");
 
 	f = fopen(log, "r");
 	cr_assert_not_null(f);
@@ -493,12 +453,12 @@ Test(inspect, verdict_filter_and_text)
 	{
 		pid_t pid = flows_start(log, args);
 
-		wait_events_on();
+		dpt_wait_events_on();
 		cr_expect_eq(probe(A, UDP, B4, 5353), 0);
 		cr_expect_eq(probe(C, UDP, B4, 5353), 1);
 		cr_expect(wait_lines(log, 1));
-		sleep_ms(200);
-		flows_stop(pid);
+		dpt_sleep_ms(200);
+		dpt_tool_stop(pid, "flows");
 	}
 	f = fopen(log, "r");
 	cr_assert_not_null(f);
@@ -806,10 +766,10 @@ Test(inspect, sighup_reopens_the_log)
 	snprintf(old, sizeof(old), "%s.1", log);
 	args[4] = log;
 	pid = flows_start(NULL, args);
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_expect_eq(probe(C, UDP, B4, 5353), 1);
 	cr_assert(wait_lines(log, 1), "no line in %s", log);
-	sleep_ms(100);
+	dpt_sleep_ms(100);
 	cr_assert_eq(rename(log, old), 0);
 	before = file_lines(old);
 	kill(pid, SIGHUP);
@@ -817,13 +777,13 @@ Test(inspect, sighup_reopens_the_log)
 		int i;
 
 		for (i = 0; i < 500 && access(log, F_OK); i++)
-			sleep_ms(10);
+			dpt_sleep_ms(10);
 		cr_assert_eq(access(log, F_OK), 0, "SIGHUP: not reopened");
 	}
 	cr_expect_eq(probe(C, UDP, B6, 5353), 1);
 	cr_expect(wait_lines(log, 1), "no line in the new file");
-	sleep_ms(100);
-	flows_stop(pid);
+	dpt_sleep_ms(100);
+	dpt_tool_stop(pid, "flows");
 	cr_expect_eq(file_lines(old), before, "the old file got more lines");
 	{
 		char buf[4096];
@@ -859,14 +819,14 @@ Test(inspect, sighup_reopen_refuses_a_symlink)
 	umask(0);
 	pid = flows_start(NULL, args);
 	umask(022);
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_assert_eq(stat(log, &sb), 0);
 	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
 	/* rotated: the new file comes back 0600 */
 	cr_assert_eq(rename(log, old), 0);
 	kill(pid, SIGHUP);
 	for (i = 0; i < 500 && access(log, F_OK); i++)
-		sleep_ms(10);
+		dpt_sleep_ms(10);
 	cr_assert_eq(stat(log, &sb), 0, "SIGHUP: not reopened");
 	cr_expect_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
 	/* rotated again, and a symlink in the log's place */
@@ -874,7 +834,7 @@ Test(inspect, sighup_reopen_refuses_a_symlink)
 	cr_assert_eq(symlink(target, log), 0);
 	kill(pid, SIGHUP);
 	for (i = 0; i < 500 && waitpid(pid, &st, WNOHANG) != pid; i++)
-		sleep_ms(10);
+		dpt_sleep_ms(10);
 	if (i == 500) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
@@ -894,7 +854,7 @@ static bool sample(const char *line, char *name, size_t nsz)
 	if (!compiled) {
 		cr_assert_eq(regcomp(&re,
 				     "^([a-zA-Z_:][a-zA-Z0-9_:]*)"
-				     "(\\{[^}]*\\})? (-?[0-9.eE+]+)$",
+				     "(\\{[^}]*\\})? (-?[0-9.eE+-]+)$",
 				     REG_EXTENDED),
 			     0);
 		compiled = true;

@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -415,4 +417,43 @@ int dpt_run_sh(char *out, size_t size, const char *fmt, ...)
 	out[n] = '\0';
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void dpt_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void dpt_wait_events_on(void)
+{
+	struct np_datapath_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+		if (st.events_on)
+			return;
+		dpt_sleep_ms(10);
+	}
+	cr_assert_fail("netpol flows did not switch events on");
+}
+
+void dpt_tool_stop(pid_t pid, const char *what)
+{
+	int st, i;
+
+	kill(pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "netpol %s exited with %d", what, st);
+			return;
+		}
+		dpt_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	cr_assert_fail("netpol %s did not stop on SIGTERM", what);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include <netpol.h>
 #include <netpol/datapath.h>
@@ -119,6 +120,15 @@ void dpt_workdir_rm(char *dir);
 
 /* The netpol tool under test ($NETPOL); skips the test when it is not set. */
 const char *dpt_tool(void);
+/* Sleep ms milliseconds. */
+void dpt_sleep_ms(int ms);
+/* Until a reader (netpol flows) has switched T.dp's events on, 5 s. */
+void dpt_wait_events_on(void);
+/*
+ * SIGTERM to the tool's process pid (what: its command, for messages),
+ * then wait 5 s for it to exit 0; else SIGKILL and fail.
+ */
+void dpt_tool_stop(pid_t pid, const char *what);
 /* Run a shell command line; its stdout and stderr into out; exit status. */
 int dpt_run_sh(char *out, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
