@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The floor for benchmarks: a TC program that does nothing. Whatever
  * np_tc_*_pod costs beyond this one is the cost of policy enforcement.

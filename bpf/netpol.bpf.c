@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libnetpol datapath: Kubernetes NetworkPolicy enforced on the host side of
  * each pod's veth (DESIGN §4).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What userspace sets and the programs only read: the runtime switches,
  * node IPs and conntrack timeouts of np_rt (.bss), the kernel's HZ

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Conntrack and fragment tracking: a new entry and how a live one follows
  * the packets of its flow (state, last seen), the idle timeout of an entry

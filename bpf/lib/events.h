@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the programs report: the per-endpoint, per-direction allow and deny
  * counters, and flow events to the ring buffer (np_emit, a global function

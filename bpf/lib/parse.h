@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Packet parsing: the flow of one packet (struct pkt) from its Ethernet,
  * IPv4 or IPv6 (with extension headers), and L4 headers; fragment kind;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Policy: whether a peer is a node IP, the key of a rule set that covers a
  * peer (host hash, then the per-length hash or the LPM trie), whether a
