@@ -87,10 +87,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * again), in direction jdir of the pod whose word for it is w: the packet
  * p travels in direction dir, so when jdir differs it is a reply and the
  * flow's peer and port are its source's. Returns allowed (bit 0), the
- * reason (bits 8-15) and the matched prefix length (bits 16-23).
+ * reason (bits 8-15) and the matched prefix length (bits 16-23); *ctr
+ * the number of the key that decided (np_lpm_value.ctr), 0: none.
  * A global function: the verifier checks it once, for both callers.
  */
-__noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir)
+__noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir,
+			__u32 *ctr)
 {
 	union ep_word ep = { .w = w };
 	const __u32 *peer;
@@ -99,8 +101,9 @@ __noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir)
 	__u32 psidx, plen;
 	__u16 port;
 
-	if (!p)
+	if (!p || !ctr)
 		return NP_DPR_DENY_MALFORMED << 8;
+	*ctr = 0;
 	/*
 	 * The flow as its first packet was: from the originator, the peer
 	 * is the far end in direction jdir and the port the destination's.
@@ -131,6 +134,7 @@ __noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir)
 		return NP_DPR_DENY_NO_MATCH << 8 | NP_EV_PLEN_NONE << 16;
 	plen = (lv->portset >> NP_LPM_PLEN_SHIFT) & 0xff;
 	psidx = lv->portset & NP_LPM_PS_MASK;
+	*ctr = lv->ctr;
 	ps = bpf_map_lookup_elem(&portsets, &psidx);
 	if (!ps || !portset_match(ps, p->t.proto, bpf_ntohs(port)))
 		return NP_DPR_DENY_PORT << 8 | plen << 16;
@@ -150,7 +154,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 	const struct tuple *t;
 	struct pkt p = {};
 	__u32 ifindex = skb->ifindex;
-	__u32 ruleset = 0, now, g, jdir = dir, judged, mark;
+	__u32 ruleset = 0, now, g, jdir = dir, judged, mark, ctr = 0;
 	__u8 reason, plen = NP_EV_PLEN_NONE;
 	bool hi = false, rejudge = false, spoofed;
 	int res;
@@ -258,6 +262,10 @@ hit:
 			goto miss;
 		nfv.slot = ct->slot;
 		count(skb, ct->slot, dir, false);
+		/* revoke_off: judged may name a deleted rule set, never revive */
+		if (np_rt.rule_counters_on && ct->ctr)
+			np_rule_count(skb, ct->judged, ct->ctr, 0,
+				      !np_rt.revoke_off);
 		if (p.frag == FRAG_FIRST)
 			goto frag_first;
 		return TC_ACT_OK;
@@ -271,7 +279,7 @@ miss:
 judge:
 	nct.slot = ep.d.slot;
 	ruleset = ep.d.state == NP_EP_POLICIES_APPLIED ? ep.d.ruleset : 0;
-	res = np_judge(&p, ep.w, jdir, dir);
+	res = np_judge(&p, ep.w, jdir, dir, &ctr);
 	reason = (__u8)(res >> 8);
 	plen = (__u8)(res >> 16);
 	if (!(res & 1))
@@ -283,13 +291,17 @@ judge:
 			ct->judged = judged;
 		if (ct->flags & NP_CTF_REVOKED)
 			ct->flags &= ~NP_CTF_REVOKED;
+		ct->ctr = ctr;
 		rejudge = false;
 		goto hit;
 	}
 	count(skb, nct.slot, dir, false);
+	if (np_rt.rule_counters_on && ctr)
+		np_rule_count(skb, ep.d.ruleset, ctr, 0, 1);
 	if (!p.icmp_err && !np_rt.bench_no_ct_insert) {
 		ct_init(&nct, &p, hi, now);
 		nct.judged = judged;
+		nct.ctr = ctr;
 		if (ct_insert(&p, &k4, &k6, &nct))
 			count_ct_insert(p.family);
 	}
@@ -315,8 +327,11 @@ deny_ep:
 		if (!(ct->flags & NP_CTF_REVOKED))
 			ct->flags |= NP_CTF_REVOKED;
 		reason = NP_DPR_DENY_REVOKED;
+		ctr = 0;
 	}
 	count(skb, ep.d.slot, dir, true);
+	if (np_rt.rule_counters_on && ctr)
+		np_rule_count(skb, ep.d.ruleset, ctr, 1, 1);
 	if (np_rt.events_on)
 		np_emit(skb, &p, EV_META(dir, NP_EV_DENY, reason, plen),
 			ruleset);

@@ -178,7 +178,32 @@ struct np_lpm_key_v6 {
 };
 
 struct np_lpm_value {
-	__u32 portset; /* index into portsets */
+	__u32 portset; /* index into portsets (NP_LPM_PS_MASK, PLEN_SHIFT) */
+	/*
+	 * The key's number in its rule set, 1..: with the rule-set id, its
+	 * entry in rule_ctrs (np_rule_ctr_key); 0: the key has no counters.
+	 */
+	__u32 ctr;
+};
+
+/*
+ * rule_ctrs: BPF_MAP_TYPE_PERCPU_HASH (BPF_F_NO_PREALLOC) of per-key
+ * packets and bytes allowed and denied, written by the programs only while
+ * np_dp_runtime.rule_counters_on. The key is (rule-set id, key number):
+ * rule-set ids are never given again (np__rs_id_alloc()), so an entry can
+ * never be counted for another rule set's key, and the loader needs no
+ * counter ids of its own. The program creates an entry at the first packet
+ * a key decides (allowed: the key and its port set matched; denied: the
+ * key matched, its port set did not, an except hole included); a tracked
+ * flow records the key number (np_ct_value.ctr; its rule set is
+ * np_ct_value.judged) and counts every later packet, replies included, to
+ * the entry. Deleting a rule set deletes its entries.
+ */
+#define NP_RULE_CTRS_SIZE 262144
+
+struct np_rule_ctr_key {
+	__u32 ruleset; /* host byte order */
+	__u32 key; /* np_lpm_value.ctr */
 };
 
 /*
@@ -247,7 +272,8 @@ _Static_assert(sizeof(struct np_epa_args) == 72, "np_epa_args");
 _Static_assert(sizeof(struct np_host_key_v6) == 20, "np_host_key_v6");
 _Static_assert(sizeof(struct np_lpm_key_v4) == 12, "np_lpm_key_v4");
 _Static_assert(sizeof(struct np_lpm_key_v6) == 24, "np_lpm_key_v6");
-_Static_assert(sizeof(struct np_lpm_value) == 4, "np_lpm_value");
+_Static_assert(sizeof(struct np_lpm_value) == 8, "np_lpm_value");
+_Static_assert(sizeof(struct np_rule_ctr_key) == 8, "np_rule_ctr_key");
 _Static_assert(sizeof(struct np_slot) == 8, "np_slot");
 _Static_assert(sizeof(struct np_portset) == 4 + 8 * NP_MAX_SLOTS, "np_portset");
 _Static_assert(sizeof(struct np_counters) == 32, "np_counters");
@@ -357,6 +383,8 @@ struct np_dp_runtime {
 	__u32 revoke_off;
 	/* pod source addresses are not checked */
 	__u32 src_check_off;
+	/* count packets and bytes per rule key (rule_ctrs) */
+	__u32 rule_counters_on;
 };
 
 /*
@@ -432,6 +460,11 @@ struct np_ct_value {
 	__u8 flags; /* NP_CTF_* */
 	__u16 slot; /* counters slot (np_ep_dir.slot) */
 	__u32 judged; /* NP_JUDGED_* */
+	/*
+	 * The key that allowed the flow (np_lpm_value.ctr of rule set
+	 * judged), 0: none. 16 bytes as 12 were: htab values are 8-aligned.
+	 */
+	__u32 ctr;
 };
 
 /*
@@ -512,7 +545,16 @@ struct np_flow_event {
  */
 #define NP_STAT_CT_INSERTED 1
 #define NP_STAT_CT_DELETED 3
-#define NP_STATS_N 8 /* the rest are reserved, zero */
+/*
+ * Policy programming latency (np_datapath_latency()), written by the
+ * library on CPU 0's copy under the datapath lock: observations, their sum
+ * in nanoseconds, then one (not cumulative) count per bucket of the
+ * library's bounds, from NP_STAT_LAT_BUCKET.
+ */
+#define NP_STAT_LAT_COUNT 8
+#define NP_STAT_LAT_SUM_NS 9
+#define NP_STAT_LAT_BUCKET 10
+#define NP_STATS_N 128 /* the rest are reserved, zero */
 
 /* pods: BPF_MAP_TYPE_HASH, key ifindex; userspace bookkeeping only. */
 #define NP_POD_NS_LEN 64 /* DNS label 63 + NUL */
@@ -534,11 +576,11 @@ struct np_ruleset_value {
 	__u8 pad[7]; /* key 0: pad[0..3], the next rule-set id */
 };
 
-_Static_assert(sizeof(struct np_dp_runtime) == 92, "np_dp_runtime");
+_Static_assert(sizeof(struct np_dp_runtime) == 96, "np_dp_runtime");
 _Static_assert(sizeof(struct np_dp_timeouts) == 20, "np_dp_timeouts");
 _Static_assert(sizeof(struct np_ct_key_v4) == 16, "np_ct_key_v4");
 _Static_assert(sizeof(struct np_ct_key_v6) == 40, "np_ct_key_v6");
-_Static_assert(sizeof(struct np_ct_value) == 12, "np_ct_value");
+_Static_assert(sizeof(struct np_ct_value) == 16, "np_ct_value");
 _Static_assert(sizeof(struct np_frag_key) == 40, "np_frag_key");
 _Static_assert(sizeof(struct np_frag_value) == 8, "np_frag_value");
 _Static_assert(sizeof(struct np_flow_event) == 64, "np_flow_event");

@@ -865,6 +865,7 @@ NP_API int np_datapath_begin(struct np_datapath *dp,
 	}
 	dp->txn = true;
 	dp->ntxe = 0;
+	dp->txn_t0 = mono_ns(CLOCK_MONOTONIC);
 	np__dp_end(dp, false); /* the outer lock stays until commit */
 	return 0;
 }
@@ -915,6 +916,8 @@ NP_API int np_datapath_commit(struct np_datapath *dp, struct np_diag *diag)
 		np__words_put(dp, &t->old, 3);
 	}
 	LOG(dp, NP_LOG_DEBUG, "transaction of %zu pods committed", dp->ntxe);
+	if (!err && dp->txn_t0)
+		np__lat_observe(dp, mono_ns(CLOCK_MONOTONIC) - dp->txn_t0);
 	txn_end(dp, true);
 	return err;
 }

@@ -139,6 +139,16 @@ int np_datapath_stats(struct np_datapath *dp, struct np_datapath_stats *out)
 	return -ENOTSUP;
 }
 
+int np_datapath_latency(struct np_datapath *dp, struct np_latency_hist *out)
+{
+	return -ENOTSUP;
+}
+
+int np_datapath_set_rule_counters(struct np_datapath *dp, bool on)
+{
+	return -ENOTSUP;
+}
+
 int np_datapath_hooks(struct np_datapath *dp, unsigned int ifindex,
 		      struct np_datapath_hook out[2])
 {

@@ -97,6 +97,7 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			v6[i - n4].portset = gidx |
 					     (uint32_t)e->cidr.len
 						     << NP_LPM_PLEN_SHIFT;
+			v6[i - n4].ctr = (uint32_t)(i + 1);
 		} else {
 			struct np_lpm_key_v4 *k = &r->k4[i];
 
@@ -106,6 +107,8 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			r->g4[i] = gidx;
 			v4[i].portset = gidx | (uint32_t)e->cidr.len
 						       << NP_LPM_PLEN_SHIFT;
+			/* numbered 1.. in the rule set: its counters' key */
+			v4[i].ctr = (uint32_t)(i + 1);
 		}
 	}
 	/* keys are recorded first so that a failure deletes what was sent */
@@ -321,6 +324,9 @@ static int apply_mapset(struct np_datapath *dp, unsigned int ifindex,
 				strerror(-err));
 		goto rollback;
 	}
+	/* visible now (in a transaction: at its commit, which counts) */
+	if (!dp->txn && dp->apply_t0)
+		np__lat_observe(dp, mono_ns(CLOCK_MONOTONIC) - dp->apply_t0);
 	np__reap(dp, false);
 	np__dp_end(dp, true);
 	return 0;
@@ -403,6 +409,7 @@ NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 		np__dp_diag_set(diag, -EINVAL, "invalid argument");
 		return -EINVAL;
 	}
+	dp->apply_t0 = mono_ns(CLOCK_MONOTONIC);
 	err = np_mapset_encode(&ms, rs);
 	if (err) {
 		np__dp_diag_set(diag, err, "encoding the rule set: %s",
@@ -414,6 +421,7 @@ NP_API int np_datapath_apply(struct np_datapath *dp, unsigned int ifindex,
 
 		err = apply_mapset(dp, ifindex, ms, rs_src(rs, &srcbuf), diag);
 	}
+	dp->apply_t0 = 0;
 	np_mapset_free(ms);
 	return err;
 }

@@ -123,6 +123,7 @@ static void rs_delete_entries(struct np_datapath *dp, struct rs *r)
 		memset(&m, 0, sizeof(m));
 		bpf_map_update_elem(dp->map_fd[M_PLENS], &x, &m, BPF_ANY);
 	}
+	np__rule_ctrs_delete(dp, r->id, r->n4 + r->n6);
 	bpf_map_delete_elem(dp->map_fd[M_RULESETS], &r->id);
 	for (i = 0; i < r->nps; i++) {
 		struct gps *g = &dp->gps[r->ps[i]];

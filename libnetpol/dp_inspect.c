@@ -82,6 +82,24 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The pod's addresses from its endpoint record, when it has them. */
+static void pod_addrs(struct np_datapath *dp, uint32_t ifindex,
+		      struct np_datapath_pod *p)
+{
+	struct np_ep_rec rec;
+
+	if (np__ep_read(dp, ifindex, &rec, NULL))
+		return;
+	if (rec.src_flags & NP_SRC_V4) {
+		memcpy(p->ip4, &rec.ip4, 4);
+		p->ip_flags |= NP_POD_IP4;
+	}
+	if (rec.src_flags & NP_SRC_V6) {
+		memcpy(p->ip6, rec.ip6, 16);
+		p->ip_flags |= NP_POD_IP6;
+	}
+}
+
 NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
 				   void *ctx)
 {
@@ -116,6 +134,7 @@ NP_API int np_datapath_pod_foreach(struct np_datapath *dp, np_pod_fn cb,
 			p.state[d] = (enum np_pod_state)ep.dir[d].state;
 			p.ruleset[d] = ep.dir[d].ruleset;
 		}
+		pod_addrs(dp, ifx[i], &p);
 		err = cb(ctx, &p);
 	}
 	free(ifx);
@@ -193,7 +212,30 @@ NP_API int np_datapath_stats(struct np_datapath *dp,
 					       &(struct np_ruleset_value){ 0 }))
 		s.rulesets--; /* key 0 is the generation counter */
 	s.events_on = __atomic_load_n(&dp->rt->events_on, __ATOMIC_ACQUIRE);
+	s.rule_counters_on =
+		__atomic_load_n(&dp->rt->rule_counters_on, __ATOMIC_ACQUIRE);
 	*out = s;
+	return 0;
+}
+
+NP_API int np_datapath_latency(struct np_datapath *dp,
+			       struct np_latency_hist *out)
+{
+	uint64_t run = 0;
+	size_t i;
+
+	if (!dp || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->nbuckets = np__lat_bounds(out->bounds, NP_LATENCY_MAX_BUCKETS);
+	for (i = 0; i < out->nbuckets; i++) {
+		run += np__stat_sum(dp, NP_STAT_LAT_BUCKET + (uint32_t)i);
+		out->counts[i] = run;
+	}
+	out->count = np__stat_sum(dp, NP_STAT_LAT_COUNT);
+	if (out->count < run) /* read while a writer was between them */
+		out->count = run;
+	out->sum = (double)np__stat_sum(dp, NP_STAT_LAT_SUM_NS) / 1e9;
 	return 0;
 }
 
@@ -405,9 +447,19 @@ NP_API int np_datapath_rule_foreach(struct np_datapath *dp, uint32_t id,
 
 		err = np__rules_collect(dp, fam, id, &v, &n);
 		for (i = 0; !err && i < n; i++) {
+			struct np_datapath_counters c;
+			struct np_counters k;
 			struct np_datapath_rule r;
 
 			rule_from(&r, fam, &v[i]);
+			if (!np__rule_ctrs_read(dp, id, v[i].ctr, &k)) {
+				memset(&c, 0, sizeof(c));
+				c.allowed_packets = k.allow_pkts;
+				c.allowed_bytes = k.allow_bytes;
+				c.denied_packets = k.deny_pkts;
+				c.denied_bytes = k.deny_bytes;
+				r.counters = &c;
+			}
 			err = cb(ctx, &r);
 		}
 		free(v);

@@ -63,6 +63,7 @@ enum {
 	M_PFX4,
 	M_PFX6,
 	M_PLENS,
+	M_RCTRS,
 	/* made and pinned by userspace, not in the skeleton (dp_load.c) */
 	M_NETNS,
 	M_IFID,
@@ -179,6 +180,9 @@ struct np_datapath {
 	bool read_only; /* existing_only: no repair at open, no reap at close */
 	/* a transaction (np_datapath_begin()): the pods it staged */
 	bool txn;
+	/* programming latency: when the apply or the transaction began */
+	uint64_t apply_t0;
+	uint64_t txn_t0;
 	struct txn_ent *txe;
 	size_t ntxe;
 	size_t captxe;
@@ -232,6 +236,7 @@ struct live_ent {
 	uint8_t len; /* address bits of the key */
 	uint8_t tag; /* prefix length carried in the value */
 	uint32_t psidx;
+	uint32_t ctr; /* np_lpm_value.ctr: its counters' key number */
 	struct np_portset set; /* normalized, from the live port map */
 };
 
@@ -321,6 +326,11 @@ int np__cache_rebuild(struct np_datapath *dp);
 struct rs *np__rs_by_id(struct np_datapath *dp, uint32_t id);
 struct rs *np__rs_add(struct np_datapath *dp, uint32_t id, uint64_t hash);
 uint32_t np__rs_id_alloc(struct np_datapath *dp);
+size_t np__lat_bounds(double *b, size_t cap);
+void np__lat_observe(struct np_datapath *dp, uint64_t ns);
+void np__rule_ctrs_delete(struct np_datapath *dp, uint32_t id, size_t nkeys);
+int np__rule_ctrs_read(struct np_datapath *dp, uint32_t id, uint32_t key,
+		       struct np_counters *sum);
 bool np__rs_holds(const struct np_datapath *dp, const struct rs *r,
 		  const struct np_mapset *ms, int d);
 void np__rs_destroy(struct np_datapath *dp, struct rs *r);

@@ -79,6 +79,9 @@ const struct mapdesc np__maps[M__N] = {
 		     sizeof(struct np_lpm_value) },
 	[M_PLENS] = { "rs_plens", BPF_MAP_TYPE_ARRAY, 4,
 		      sizeof(struct np_rs_plens) },
+	[M_RCTRS] = { "rule_ctrs", BPF_MAP_TYPE_PERCPU_HASH,
+		      sizeof(struct np_rule_ctr_key),
+		      sizeof(struct np_counters) },
 	[M_NETNS] = { "netns", BPF_MAP_TYPE_ARRAY, 4,
 		      sizeof(struct np_netns_rec) },
 	[M_IFID] = { "ifids", BPF_MAP_TYPE_HASH, 4, sizeof(struct np_ifid) },
@@ -459,6 +462,7 @@ static int load_and_pin(struct np_datapath *dp, uint32_t ct_size)
 	m[M_PFX4] = skel->maps.pfx_v4;
 	m[M_PFX6] = skel->maps.pfx_v6;
 	m[M_PLENS] = skel->maps.rs_plens;
+	m[M_RCTRS] = skel->maps.rule_ctrs;
 	p[NP_DIR_INGRESS] = skel->progs.np_tc_ingress_pod;
 	p[NP_DIR_EGRESS] = skel->progs.np_tc_egress_pod;
 	p[P_EPA] = skel->progs.np_epa_set;
@@ -671,6 +675,17 @@ NP_API int np_datapath_set_events(struct np_datapath *dp, bool on)
 		return -EINVAL;
 	__atomic_store_n(&dp->rt->events_on, on ? 1 : 0, __ATOMIC_RELEASE);
 	dp->events_mine = on;
+	return 0;
+}
+
+NP_API int np_datapath_set_rule_counters(struct np_datapath *dp, bool on)
+{
+	if (!dp)
+		return -EINVAL;
+	if (dp->read_only)
+		return -EROFS;
+	__atomic_store_n(&dp->rt->rule_counters_on, on ? 1 : 0,
+			 __ATOMIC_RELEASE);
 	return 0;
 }
 

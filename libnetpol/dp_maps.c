@@ -406,6 +406,7 @@ int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 		e->len = (uint8_t)(k4->prefixlen - NP_RULESET_BITS);
 		e->tag = (uint8_t)(val.portset >> NP_LPM_PLEN_SHIFT);
 		e->psidx = val.portset & NP_LPM_PS_MASK;
+		e->ctr = val.ctr;
 		if (cnt > 1 && e->psidx == v[cnt - 2].psidx) {
 			e->set = v[cnt - 2].set; /* keys share few sets */
 			continue;
@@ -462,6 +463,99 @@ void np__stat_add(struct np_datapath *dp, uint32_t k, uint64_t n)
 		bpf_map_update_elem(dp->map_fd[M_STATS], &k, pc, BPF_ANY);
 	}
 	free(pc);
+}
+
+/*
+ * Delete the per-key counters of rule set id (nkeys keys, numbered 1..):
+ * key by key when it has few, else by a walk of the entries (only keys
+ * that counted a packet have one).
+ */
+void np__rule_ctrs_delete(struct np_datapath *dp, uint32_t id, size_t nkeys)
+{
+	int fd = dp->map_fd[M_RCTRS];
+	struct np_rule_ctr_key k, *keys;
+	size_t n, i;
+
+	if (fd < 0 || bpf_map_get_next_key(fd, NULL, &k))
+		return; /* none at all */
+	if (nkeys <= 256) {
+		for (i = 1; i <= nkeys; i++) {
+			k.ruleset = id;
+			k.key = (uint32_t)i;
+			bpf_map_delete_elem(fd, &k);
+		}
+		return;
+	}
+	if (np__map_keys(fd, sizeof(k), (void **)&keys, &n))
+		return;
+	for (i = 0; i < n; i++)
+		if (keys[i].ruleset == id)
+			bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+}
+
+/* The counters of key number key of rule set id, summed over CPUs. */
+int np__rule_ctrs_read(struct np_datapath *dp, uint32_t id, uint32_t key,
+		       struct np_counters *sum)
+{
+	struct np_rule_ctr_key k = { .ruleset = id, .key = key };
+	struct np_counters *pc;
+	int i, err;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!key)
+		return -ENOENT;
+	pc = calloc(dp->ncpus, sizeof(*pc));
+	if (!pc)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(dp->map_fd[M_RCTRS], &k, pc);
+	for (i = 0; !err && i < dp->ncpus; i++) {
+		sum->allow_pkts += pc[i].allow_pkts;
+		sum->allow_bytes += pc[i].allow_bytes;
+		sum->deny_pkts += pc[i].deny_pkts;
+		sum->deny_bytes += pc[i].deny_bytes;
+	}
+	free(pc);
+	return err;
+}
+
+/*
+ * The bounds of the programming latency histogram, in seconds: fine ones
+ * for what one apply takes here (milliseconds), then the EKS agent's
+ * (0.25, 0.5, every second to 59, every 5 to 115, every 30 to 300), so
+ * that dashboards made for awsnodeagent_*_programming_latency_seconds
+ * keep their buckets.
+ */
+size_t np__lat_bounds(double *b, size_t cap)
+{
+	static const double fine[] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
+				       0.05,  0.1,    0.25,  0.5 };
+	size_t n = 0, i;
+	int s;
+
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]) && n < cap; i++)
+		b[n++] = fine[i];
+	for (s = 1; s < 60 && n < cap; s++)
+		b[n++] = s;
+	for (s = 60; s < 120 && n < cap; s += 5)
+		b[n++] = s;
+	for (s = 120; s <= 300 && n < cap; s += 30)
+		b[n++] = s;
+	return n;
+}
+
+/* One programming latency observation of ns nanoseconds (lock held). */
+void np__lat_observe(struct np_datapath *dp, uint64_t ns)
+{
+	double b[NP_STATS_N], sec = (double)ns / 1e9;
+	size_t n = np__lat_bounds(b, NP_STATS_N - NP_STAT_LAT_BUCKET), i;
+
+	for (i = 0; i < n && sec > b[i]; i++)
+		;
+	if (i < n)
+		np__stat_add(dp, NP_STAT_LAT_BUCKET + (uint32_t)i, 1);
+	np__stat_add(dp, NP_STAT_LAT_SUM_NS, ns ? ns : 1);
+	np__stat_add(dp, NP_STAT_LAT_COUNT, 1);
 }
 
 /* The pods map: the ifindexes of attached pods. */

@@ -38,6 +38,44 @@ static __always_inline void count(struct __sk_buff *skb, __u32 slot, __u32 dir,
 	}
 }
 
+/*
+ * Count skb to key number key of rule set ruleset (rule_ctrs), creating
+ * its entry when create. Global: verified once for its three callers; the
+ * callers test np_rt.rule_counters_on, so that switched off it costs a
+ * load and a branch.
+ */
+__attribute__((noinline)) int np_rule_count(struct __sk_buff *skb,
+					    __u32 ruleset, __u32 key,
+					    __u32 deny, __u32 create)
+{
+	struct np_rule_ctr_key k = { .ruleset = ruleset, .key = key };
+	struct np_counters *c, z = {};
+	__u32 segs;
+
+	if (!skb || !key)
+		return 0;
+	c = bpf_map_lookup_elem(&rule_ctrs, &k);
+	if (!c) {
+		if (!create)
+			return 0;
+		bpf_map_update_elem(&rule_ctrs, &k, &z, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&rule_ctrs, &k);
+		if (!c)
+			return 0; /* full */
+	}
+	segs = skb->gso_segs;
+	if (!segs)
+		segs = 1;
+	if (deny) {
+		c->deny_pkts += segs;
+		c->deny_bytes += skb->len;
+	} else {
+		c->allow_pkts += segs;
+		c->allow_bytes += skb->len;
+	}
+	return 0;
+}
+
 #define EV_META(dir, verdict, reason, plen)                      \
 	((dir) | (__u32)(verdict) << 8 | (__u32)(reason) << 16 | \
 	 (__u32)(plen) << 24)

@@ -145,4 +145,13 @@ struct {
 	__type(value, struct np_rs_plens);
 } rs_plens SEC(".maps");
 
+/* Per-key counters (netpol_abi.h, np_rule_ctr_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NP_RULE_CTRS_SIZE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct np_rule_ctr_key);
+	__type(value, struct np_counters);
+} rule_ctrs SEC(".maps");
+
 #endif /* NETPOL_BPF_LIB_MAPS_H */

@@ -40,6 +40,8 @@
  *                               for rules that cannot be enforced
  *   np_datapath_gc()            forget vanished veths, expire conntrack
  *   np_datapath_set_events()    switch flow events on or off
+ *   np_datapath_set_rule_counters()  switch per-rule-key counters on
+ *                               or off
  *   np_datapath_set_node_ips()  the node addresses, allowed both ways
  *   np_datapath_poll_events()   hand flow events to a callback
  *   np_datapath_test_packet()   run the real program on a crafted frame
@@ -59,6 +61,8 @@
  *                               compatible) or a text line
  *   np_datapath_stats()         node-wide numbers: events lost, conntrack
  *                               occupancy, capacity and evictions
+ *   np_datapath_latency()       the histogram of policy programming
+ *                               latency (apply and commit)
  *   np_datapath_hooks()         whether a pod's hooks run our programs
  *                               first, and how they are attached
  *   np_datapath_ruleset()       one loaded rule set: digest, keys, users
@@ -231,8 +235,19 @@ struct np_datapath_pod {
 	const char *name;
 	enum np_pod_state state[2]; /* by enum np_direction */
 	uint32_t ruleset[2]; /* rule-set ids, 0 if none */
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * The pod's addresses as the datapath holds them (from the rule
+	 * sets applied: source checks use them), network byte order, valid
+	 * when ip_flags has NP_POD_IP4 / NP_POD_IP6.
+	 */
+	uint8_t ip4[4];
+	uint8_t ip6[16];
+	uint32_t ip_flags; /* NP_POD_IP4 | NP_POD_IP6 */
+	uint64_t reserved[1]; /* zeroed; for later fields */
 };
+
+#define NP_POD_IP4 0x1u /* np_datapath_pod.ip4 is the pod's IPv4 */
+#define NP_POD_IP6 0x2u /* np_datapath_pod.ip6 is the pod's IPv6 */
 
 /* Return 0 to go on, a negative errno to stop with that error. */
 typedef int (*np_pod_fn)(void *ctx, const struct np_datapath_pod *pod);
@@ -367,6 +382,17 @@ NP_API int np_datapath_gc(struct np_datapath *dp);
  */
 NP_API int np_datapath_set_events(struct np_datapath *dp, bool on);
 
+/*
+ * Per-rule-key counters on or off, for the whole node: while on, the
+ * programs count the packets and bytes each rule key allows (the first
+ * packet of a flow and every later one, replies included) and denies (a
+ * key matched, its ports did not, or an ipBlock except hole), read with
+ * np_datapath_rule_foreach(). While off they pay one branch and count
+ * nothing (what was counted stays). The counters of a rule set go with
+ * it. Unlike events, closing the handle leaves the switch as it is.
+ */
+NP_API int np_datapath_set_rule_counters(struct np_datapath *dp, bool on);
+
 /* Replace the node addresses (see np_datapath_opts.node_ips). */
 NP_API int np_datapath_set_node_ips(struct np_datapath *dp,
 				    const char *const *ips, size_t n);
@@ -446,11 +472,37 @@ struct np_datapath_stats {
 	 * by a few.
 	 */
 	uint64_t ct_evictions[2];
-	uint64_t reserved[2]; /* zeroed; for later fields */
+	bool rule_counters_on; /* per-rule-key counters switched on */
+	uint8_t reserved8[7]; /* zeroed */
+	uint64_t reserved[1]; /* zeroed; for later fields */
 };
 
 NP_API int np_datapath_stats(struct np_datapath *dp,
 			     struct np_datapath_stats *out);
+
+#define NP_LATENCY_MAX_BUCKETS 96
+
+/*
+ * Policy programming latency: how long np_datapath_apply() took from its
+ * call to the new rules being visible to packets (the endpoint flip), and
+ * a transaction from np_datapath_begin() to its commit's flip, for every
+ * successful one on the node since load (any process), as a Prometheus
+ * histogram in seconds (awsnodeagent_policy_programming_latency_seconds).
+ * Updated by several counters, not at once: a reader racing a writer may
+ * see an observation in count before its bucket.
+ */
+struct np_latency_hist {
+	size_t nbuckets; /* bounds in use, <= NP_LATENCY_MAX_BUCKETS */
+	double bounds[NP_LATENCY_MAX_BUCKETS]; /* seconds, ascending */
+	/* cumulative: observations <= bounds[i] (Prometheus "le") */
+	uint64_t counts[NP_LATENCY_MAX_BUCKETS];
+	uint64_t count; /* every observation: the +Inf bucket */
+	double sum; /* seconds, of every observation */
+	uint64_t reserved[4]; /* zeroed; for later fields */
+};
+
+NP_API int np_datapath_latency(struct np_datapath *dp,
+			       struct np_latency_hist *out);
 
 /* Whether a hook of a pod runs this datapath's program first. */
 enum np_hook_state {
@@ -536,7 +588,14 @@ struct np_datapath_rule {
 	bool all; /* every protocol and port */
 	size_t nranges; /* 0 and !all: nothing (an except hole) */
 	struct np_port_range ranges[NP_MAX_PORT_SLOTS];
-	uint64_t reserved[4]; /* zeroed; for later fields */
+	/*
+	 * What the key counted while rule counters were on
+	 * (np_datapath_set_rule_counters()): allowed, the packets of the
+	 * flows it allowed; denied, those it denied. NULL: it counted
+	 * nothing. Borrowed for the callback.
+	 */
+	const struct np_datapath_counters *counters;
+	uint64_t reserved[3]; /* zeroed; for later fields */
 };
 
 typedef int (*np_rule_fn)(void *ctx, const struct np_datapath_rule *rule);
