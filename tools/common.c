@@ -6,6 +6,7 @@
  * attached pods and a live rule printed. Calls no command.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -326,6 +327,12 @@ int dp_option(struct dp_args *a, int opt, const char *arg)
 		*(opt == DP_OPT_REVOKE ? &a->revoke : &a->source_check) =
 			i == 0 ? NP_SWITCH_ON : NP_SWITCH_OFF;
 		return 1;
+	case DP_OPT_RULE_COUNTERS:
+		i = tool_enum("--rule-counters", V_ONOFF, arg);
+		if (i < 0)
+			return -1;
+		a->rule_counters = i == 0 ? NP_SWITCH_ON : NP_SWITCH_OFF;
+		return 1;
 	}
 	return 0;
 }
@@ -364,14 +371,27 @@ static int open_datapath(struct np_datapath **dp, const struct dp_args *a,
 		.source_check = a->source_check);
 	int err;
 
-	if (existing_only && (a->n_node_ips || a->revoke || a->source_check)) {
+	if (existing_only && (a->n_node_ips || a->revoke || a->source_check ||
+			      a->rule_counters)) {
 		fprintf(stderr,
-			"netpol: --node-ip, --revoke and --source-check "
-			"change the node: use them with attach or "
-			"apply, not with a command that reads\n");
+			"netpol: --node-ip, --revoke, --source-check and "
+			"--rule-counters change the node: use them with "
+			"attach or apply, not with a command that reads\n");
 		return -EINVAL;
 	}
 	err = np_datapath_open(dp, &o);
+	if (!err && a->rule_counters) {
+		err = np_datapath_set_rule_counters(*dp, a->rule_counters ==
+								 NP_SWITCH_ON);
+		if (err) {
+			fprintf(stderr,
+				"netpol: --rule-counters: cannot switch: %s\n",
+				np_strerror(err));
+			np_datapath_close(*dp);
+			*dp = NULL;
+			return err;
+		}
+	}
 	if (err == -ENOENT && existing_only)
 		fprintf(stderr, "netpol: no datapath under %s\n",
 			a->pin_root && *a->pin_root ? a->pin_root :
@@ -500,6 +520,13 @@ int tool_print_rule(void *ctx, const struct np_datapath_rule *r)
 		else
 			printf(" %u-%u", p->first, p->last);
 	}
-	printf("   [port set %u]\n", r->portset);
+	printf("   [port set %u]", r->portset);
+	/* what the key counted while rule counters were on */
+	if (r->counters)
+		printf("  allowed %" PRIu64 " pkts %" PRIu64
+		       " bytes, denied %" PRIu64 " pkts %" PRIu64 " bytes",
+		       r->counters->allowed_packets, r->counters->allowed_bytes,
+		       r->counters->denied_packets, r->counters->denied_bytes);
+	printf("\n");
 	return 0;
 }

@@ -52,6 +52,13 @@
 		.help = "node-wide: whether pods must send from their own " \
 			"addresses"                                         \
 	}
+#define O_RULE_COUNTERS                                                    \
+	{                                                                  \
+		.lng = "rule-counters", .meta = V_ONOFF, .kind = ARG_ENUM, \
+		.values = V_ONOFF,                                         \
+		.help = "node-wide: whether the programs count packets "   \
+			"and bytes per rule key (netpol dump shows them)"  \
+	}
 #define O_NODE_IP                                                                  \
 	{                                                                          \
 		.lng = "node-ip", .meta = "IP", .kind = ARG_ANY,                   \
@@ -224,6 +231,7 @@ static const struct opt_help attach_opts[] = {
 		  "of them" },
 	O_REVOKE,
 	O_SOURCE_CHECK,
+	O_RULE_COUNTERS,
 	O_PIN_ROOT,
 	O_QUIET,
 	O_END
@@ -236,6 +244,7 @@ static const struct opt_help apply_opts[] = {
 	O_NODE_IP,
 	O_REVOKE,
 	O_SOURCE_CHECK,
+	O_RULE_COUNTERS,
 	O_PIN_ROOT,
 	O_QUIET,
 	O_END
@@ -420,7 +429,8 @@ static const struct cmd_help commands[] = {
 	  "attach --ifname IF|--ifindex N [--pod NS/NAME]\n"
 	  "[--mode standard|strict] [--node-ip IP]... [--ct-size N]\n"
 	  "[--hook auto|tcx|tc] [--revoke on|off]\n"
-	  "[--source-check on|off] [--pin-root DIR] [-q]",
+	  "[--source-check on|off] [--rule-counters on|off]\n"
+	  "[--pin-root DIR] [-q]",
 	  "Attach the datapath's programs to both hooks of a pod's host veth "
 	  "and record the pod, loading and pinning the datapath when none "
 	  "is there. Prints one summary line: the pods changed, the keys "
@@ -429,7 +439,7 @@ static const struct cmd_help commands[] = {
 	{ "apply", "compile and enforce on attached pods",
 	  "apply FILE... [--pod NS/NAME] [--source policies|endpoints]\n"
 	  "[--node-ip IP]... [--revoke on|off] [--source-check on|off]\n"
-	  "[--pin-root DIR] [-q]",
+	  "[--rule-counters on|off] [--pin-root DIR] [-q]",
 	  "Compile the rule set of every attached pod and enforce them all "
 	  "in one node-wide transaction; a pod whose rules cannot be "
 	  "enforced fails closed. Prints one summary line: the pods "

@@ -126,6 +126,7 @@ struct dp_args {
 	uint32_t ct_size; /* attach --ct-size; 0: the default */
 	enum np_switch revoke; /* --revoke on|off */
 	enum np_switch source_check; /* --source-check on|off */
+	enum np_switch rule_counters; /* --rule-counters on|off */
 };
 
 /*
@@ -133,12 +134,14 @@ struct dp_args {
  * so that no command's own option shares it (flows --verdict is 'V').
  */
 #define DP_OPT_REVOKE 0x100
+#define DP_OPT_RULE_COUNTERS 0x101
 
 #define DP_LONGOPTS                                                          \
 	{ "pin-root", 1, 0, 'R' }, { "mode", 1, 0, 'm' },                    \
 		{ "node-ip", 1, 0, 'N' }, { "revoke", 1, 0, DP_OPT_REVOKE }, \
+		{ "source-check", 1, 0, 'S' },                               \
 	{                                                                    \
-		"source-check", 1, 0, 'S'                                    \
+		"rule-counters", 1, 0, DP_OPT_RULE_COUNTERS                  \
 	}
 
 /* One of DP_LONGOPTS; 1 when consumed, 0 not one of them, -1 bad. */

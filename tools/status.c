@@ -33,7 +33,9 @@ static void print_bytes(uint64_t b, char *buf, size_t size)
 }
 
 /*
- * The pod's addresses as the node reaches them: the host routes (/32,
+ * The pod's addresses when the datapath has none recorded (it has them
+ * from the rule sets applied and attach --ip): as the node reaches them,
+ * the host routes (/32,
  * /128, main table) through its veth, as a CNI sets them up. Read once
  * with one rtnetlink dump per family.
  */
@@ -362,7 +364,23 @@ int cmd_status(int argc, char **argv)
 				       tool_esc(p->ifname, ifn, sizeof(ifn)) :
 				       "(gone)");
 		}
-		for (j = 0; p->ifname[0] && j < routes.n; j++) {
+		/* the datapath's record of the pod first, else its routes */
+		for (j = 0; j < 2; j++) {
+			char ab[INET6_ADDRSTRLEN];
+
+			if (!(p->ip_flags & (j ? NP_POD_IP6 : NP_POD_IP4)) ||
+			    !inet_ntop(j ? AF_INET6 : AF_INET,
+				       j ? (const void *)p->ip6 :
+					   (const void *)p->ip4,
+				       ab, sizeof(ab)))
+				continue;
+			if (json)
+				json_array_append_new(ips, json_string(ab));
+			else
+				printf("%s%s", nip ? "," : " ", ab);
+			nip++;
+		}
+		for (j = 0; !p->ip_flags && p->ifname[0] && j < routes.n; j++) {
 			if (routes.v[j].oif != p->ifindex)
 				continue;
 			if (json)
@@ -442,7 +460,8 @@ static int conn_json(void *ctx, const struct np_datapath_conn *c)
 
 static int rule_json(void *ctx, const struct np_datapath_rule *r)
 {
-	json_t *ports = json_array();
+	const struct np_datapath_counters *c = r->counters;
+	json_t *ports = json_array(), *cj;
 	size_t i;
 	char pb[8];
 
@@ -453,11 +472,20 @@ static int rule_json(void *ctx, const struct np_datapath_rule *r)
 				  tool_ip_proto_name(r->ranges[i].protocol, pb),
 				  "first", (int)r->ranges[i].first, "last",
 				  (int)r->ranges[i].last));
+	/* counters: null when the key counted nothing (or they are off) */
+	cj = c ? json_pack("{s:o, s:o, s:o, s:o}", "allowed_packets",
+			   tool_json_u64(c->allowed_packets), "allowed_bytes",
+			   tool_json_u64(c->allowed_bytes), "denied_packets",
+			   tool_json_u64(c->denied_packets), "denied_bytes",
+			   tool_json_u64(c->denied_bytes)) :
+		 json_null();
+
 	return json_array_append_new(
-		       ctx, json_pack("{s:i, s:s, s:I, s:b, s:o}", "family",
-				      r->family, "cidr", r->cidr, "portset",
-				      (json_int_t)r->portset, "all",
-				      (int)r->all, "ports", ports)) ?
+		       ctx,
+		       json_pack("{s:i, s:s, s:I, s:b, s:o, s:o}", "family",
+				 r->family, "cidr", r->cidr, "portset",
+				 (json_int_t)r->portset, "all", (int)r->all,
+				 "ports", ports, "counters", cj)) ?
 		       -ENOMEM :
 		       0;
 }

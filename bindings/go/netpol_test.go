@@ -396,7 +396,7 @@ func TestLPMEntries(t *testing.T) {
 	wantKey := []byte{56, 0, 0, 0, 0, 0, 0, 1, 192, 168, 1, 0}
 	binary.LittleEndian.PutUint32(wantKey, 56) // host order, amd64
 	if len(e) != 1 || !reflect.DeepEqual(e[0].Key, wantKey) ||
-		!reflect.DeepEqual(e[0].Value, []byte{0, 0, 0, 0}) {
+		!reflect.DeepEqual(e[0].Value, []byte{0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("LPMEntries = %x", e)
 	}
 	ms, err := rs.MapSet()
