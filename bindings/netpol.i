@@ -29,6 +29,7 @@
 #endif
 
 %{
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,9 @@
 			     enum np_direction, struct np_datapath_counters *);
 %ignore np_event_format;
 %ignore np_datapath_stats;
+/* the lead's metrics command reads it in C; not bound */
+%ignore np_datapath_latency;
+%ignore np_latency_hist;
 %ignore np_datapath_hook;
 %ignore np_datapath_hooks;
 %ignore np_datapath_ruleset;
@@ -254,6 +258,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_portsets, int np_swig_matrix_opts_add_port,
 	int np_swig_matrix_opts_add_protocol, int np_datapath_destroy,
 	int np_datapath_detach, int np_datapath_gc, int np_datapath_set_events,
+	int np_datapath_set_rule_counters,
 	int np_swig_datapath_open, int np_swig_datapath_begin,
 	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
@@ -792,10 +797,19 @@ static int np_swig_on_event(void *ctx, const struct np_event *ev)
 static int np_swig_on_pod(void *ctx, const struct np_datapath_pod *pod)
 {
 	struct np_swig_buf *b = ctx;
-	char tmp[128];
+	char tmp[128], a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 
 	np_swig_puts(b, b->len > 1 ? ",\n{" : "{");
 	np_swig_putu(b, "ifindex", pod->ifindex);
+	/* the addresses the datapath holds for the pod, "" when none */
+	if (!(pod->ip_flags & NP_POD_IP4) ||
+	    !inet_ntop(AF_INET, pod->ip4, a4, sizeof(a4)))
+		a4[0] = '\0';
+	if (!(pod->ip_flags & NP_POD_IP6) ||
+	    !inet_ntop(AF_INET6, pod->ip6, a6, sizeof(a6)))
+		a6[0] = '\0';
+	np_swig_puts_json(b, "ip4", a4[0] ? a4 : NULL);
+	np_swig_puts_json(b, "ip6", a6[0] ? a6 : NULL);
 	np_swig_puts_json(b, "ifname", pod->ifname);
 	np_swig_puts_json(b, "ns", pod->ns ? pod->ns : "");
 	np_swig_puts_json(b, "name", pod->name ? pod->name : "");
@@ -951,9 +965,9 @@ static int np_swig_datapath_poll_events(struct np_datapath *dp,
 }
 
 /*
- * The attached pods as a JSON array of objects: ifindex, ifname, ns,
- * name, state [ingress, egress] (enum np_pod_state), ruleset [ingress,
- * egress].
+ * The attached pods as a JSON array of objects: ifindex, ip4, ip6 (null:
+ * none), ifname, ns, name, state [ingress, egress] (enum np_pod_state),
+ * ruleset [ingress, egress].
  */
 static int np_swig_datapath_pods(struct np_datapath *dp, char **swig_out)
 {
@@ -983,7 +997,7 @@ static int np_swig_datapath_pods(struct np_datapath *dp, char **swig_out)
 /*
  * np_datapath_stats() as a JSON object: events_lost, ct_entries,
  * ct_capacity, lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods,
- * rulesets, events_on, ct_evictions ([IPv4, IPv6]).
+ * rulesets, events_on, ct_evictions ([IPv4, IPv6]), rule_counters_on.
  */
 static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 {
@@ -1003,7 +1017,7 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 		 "\"ct_capacity\":[%llu,%llu],\"lpm_entries\":[%llu,%llu],"
 		 "\"lpm_capacity\":[%llu,%llu],\"pods\":%llu,"
 		 "\"rulesets\":%llu,\"events_on\":%s,"
-		 "\"ct_evictions\":[%llu,%llu]}",
+		 "\"ct_evictions\":[%llu,%llu],\"rule_counters_on\":%s}",
 		 (unsigned long long)st.events_lost,
 		 (unsigned long long)st.ct_entries[0],
 		 (unsigned long long)st.ct_entries[1],
@@ -1016,7 +1030,8 @@ static int np_swig_datapath_stats(struct np_datapath *dp, char **swig_out)
 		 (unsigned long long)st.pods, (unsigned long long)st.rulesets,
 		 st.events_on ? "true" : "false",
 		 (unsigned long long)st.ct_evictions[0],
-		 (unsigned long long)st.ct_evictions[1]);
+		 (unsigned long long)st.ct_evictions[1],
+		 st.rule_counters_on ? "true" : "false");
 	np_swig_puts(&b, tmp);
 	if (b.err) {
 		free(b.s);

@@ -215,6 +215,10 @@ type DatapathPod struct {
 	Name      string
 	State     [2]PodState // by Direction
 	RuleSet   [2]uint32   // loaded rule-set ids by Direction, 0 if none
+	// The pod's addresses as the datapath holds them (from
+	// AttachOptions.IPs or the rule sets applied), nil when it has none.
+	IP4 net.IP
+	IP6 net.IP
 }
 
 // Event is a flow event: the first packet of a new flow, or a drop.
@@ -505,6 +509,18 @@ func (d *Datapath) SetEvents(on bool) error {
 	return err
 }
 
+// SetRuleCounters switches the per-rule-key packet and byte counters on
+// or off, for the whole node (off when the datapath is loaded).
+func (d *Datapath) SetRuleCounters(on bool) error {
+	h, err := d.handle()
+	if err != nil {
+		return err
+	}
+	err = check(capi.Np_datapath_set_rule_counters(h, on), nil)
+	runtime.KeepAlive(d)
+	return err
+}
+
 // SetNodeIPs replaces the node addresses, always allowed both ways.
 func (d *Datapath) SetNodeIPs(ips ...string) error {
 	h, err := d.handle()
@@ -563,15 +579,24 @@ func (d *Datapath) Pods() ([]DatapathPod, error) {
 		Name    string      `json:"name"`
 		State   [2]PodState `json:"state"`
 		RuleSet [2]uint32   `json:"ruleset"`
+		IP4     *string     `json:"ip4"`
+		IP6     *string     `json:"ip6"`
 	}
 	if err := json.Unmarshal([]byte(s), &raw); err != nil {
 		return nil, fmt.Errorf("netpol: pods: %w", err)
 	}
 	out := make([]DatapathPod, 0, len(raw))
 	for _, p := range raw {
-		out = append(out, DatapathPod{Ifindex: p.Ifindex,
+		dp := DatapathPod{Ifindex: p.Ifindex,
 			Ifname: p.Ifname, Namespace: p.NS, Name: p.Name,
-			State: p.State, RuleSet: p.RuleSet})
+			State: p.State, RuleSet: p.RuleSet}
+		if p.IP4 != nil {
+			dp.IP4 = net.ParseIP(*p.IP4)
+		}
+		if p.IP6 != nil {
+			dp.IP6 = net.ParseIP(*p.IP6)
+		}
+		out = append(out, dp)
 	}
 	return out, nil
 }
@@ -715,6 +740,8 @@ type DatapathStats struct {
 	EventsOn    bool      `json:"events_on"`
 	// CTEvictions: conntrack entries evicted because the table was full.
 	CTEvictions [2]uint64 `json:"ct_evictions"`
+	// RuleCountersOn: per-rule-key counters are on (SetRuleCounters).
+	RuleCountersOn bool `json:"rule_counters_on"`
 }
 
 // Stats gives node-wide numbers: events lost, conntrack and LPM use.

@@ -217,6 +217,9 @@ func TestDatapathNoHandle(t *testing.T) {
 	if err := dp.GC(); err != netpol.ErrClosed {
 		t.Fatalf("GC on a zero Datapath: %v", err)
 	}
+	if err := dp.SetRuleCounters(true); err != netpol.ErrClosed {
+		t.Fatalf("SetRuleCounters after Close: %v", err)
+	}
 	if _, err := dp.Pods(); err != netpol.ErrClosed {
 		t.Fatalf("Pods on a zero Datapath: %v", err)
 	}
@@ -467,7 +470,8 @@ func TestDatapathEnforces(t *testing.T) {
 	pods, err = dp.Pods()
 	if err != nil || len(pods) != 1 ||
 		pods[0].State != [2]netpol.PodState{netpol.PodEnforced,
-			netpol.PodEnforced} || pods[0].RuleSet[netpol.Ingress] == 0 {
+			netpol.PodEnforced} || pods[0].RuleSet[netpol.Ingress] == 0 ||
+		!pods[0].IP4.Equal(net.ParseIP(podIP)) || pods[0].IP6 != nil {
 		t.Fatalf("Pods() after Apply = %+v, %v", pods, err)
 	}
 	if evs, err := dp.Events(100*time.Millisecond, 0); err != nil ||
@@ -593,6 +597,20 @@ func TestDatapathEnforces(t *testing.T) {
 		t.Fatalf("events while off: %v", p)
 	}
 
+	// per-rule-key counters, switched at run time
+	if err := dp.SetRuleCounters(true); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := dp.Stats(); err != nil || !st.RuleCountersOn {
+		t.Fatalf("Stats() with rule counters = %+v, %v", st, err)
+	}
+	if err := dp.SetRuleCounters(false); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := dp.Stats(); err != nil || st.RuleCountersOn {
+		t.Fatalf("Stats() without rule counters = %+v, %v", st, err)
+	}
+
 	if err := dp.SetNodeIPs("198.18.255.252"); err != nil {
 		t.Fatal(err)
 	}
@@ -651,6 +669,9 @@ func TestDatapathEnforces(t *testing.T) {
 
 	// closing keeps the pod enforced; a new handle sees it
 	dp.Close()
+	if err := dp.SetRuleCounters(true); err != netpol.ErrClosed {
+		t.Fatalf("SetRuleCounters after Close: %v", err)
+	}
 	if _, err := dp.Pods(); err != netpol.ErrClosed {
 		t.Fatalf("Pods after Close: %v", err)
 	}

@@ -513,6 +513,8 @@ def _pod(p):
         'pod': f"{p['ns']}/{p['name']}" if p['ns'] or p['name'] else '',
         'state': by_dir(p['state'], _POD_STATES),
         'ruleset': by_dir(p['ruleset']),
+        'ip4': p['ip4'],
+        'ip6': p['ip6'],
     }
 
 
@@ -681,6 +683,12 @@ class Datapath:
         """Switch flow events on or off, for the whole node."""
         capi.np_datapath_set_events(self._h(), bool(on))
 
+    def set_rule_counters(self, on):
+        """Switch the per-rule-key packet and byte counters on or off, for
+        the whole node (off when the datapath is loaded). `netpol dump`
+        shows what each key counted."""
+        capi.np_datapath_set_rule_counters(self._h(), bool(on))
+
     def set_node_ips(self, ips):
         """Replace the node addresses, always allowed both ways."""
         capi.np_swig_datapath_set_node_ips(self._h(), _ips(ips))
@@ -699,7 +707,9 @@ class Datapath:
 
     def pods(self):
         """The attached pods, in ifindex order: dicts of ifindex, ifname,
-        ns, name, pod, state and ruleset (both by direction)."""
+        ns, name, pod, state and ruleset (both by direction), ip4 and ip6
+        (the addresses the datapath holds for the pod, from attach's ips or
+        the rule sets applied; None when it has none)."""
         return [_pod(p) for p in
                 json.loads(capi.np_swig_datapath_pods(self._h()))]
 
@@ -741,7 +751,7 @@ class Datapath:
         """Node-wide numbers: events_lost, ct_entries, ct_capacity,
         lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods, rulesets,
         events_on, ct_evictions ([IPv4, IPv6]: conntrack entries evicted
-        because the table was full)."""
+        because the table was full), rule_counters_on."""
         return json.loads(capi.np_swig_datapath_stats(self._h()))
 
     def hooks(self, ifindex):

@@ -200,6 +200,7 @@ def test_calls_on_no_handle_fail_cleanly():
         lambda: capi.np_datapath_detach(None, 1),
         lambda: capi.np_datapath_gc(None),
         lambda: capi.np_datapath_set_events(None, True),
+        lambda: capi.np_datapath_set_rule_counters(None, True),
         lambda: capi.np_datapath_destroy(None),
         lambda: capi.np_datapath_apply(None, 1, rs._rs),
         lambda: capi.np_swig_datapath_attach(None, 'lo', 0, None, None,
@@ -370,6 +371,7 @@ def scenario(dp, rs):
         (ifx, HOST_IF, 'x/b')]
     assert pods[0]['state'] == {'ingress': 'default-allow',
                                 'egress': 'default-allow'}
+    assert (pods[0]['ip4'], pods[0]['ip6']) == (None, None)
 
     # standard mode: everything passes until rules arrive
     assert dp.test_packet(ifx, 'ingress', tcp_in(40000, 81)) == \
@@ -378,6 +380,8 @@ def scenario(dp, rs):
     pods = dp.pods()
     assert pods[0]['state'] == {'ingress': 'enforced', 'egress': 'enforced'}
     assert pods[0]['ruleset']['ingress'] != 0
+    # the rule set's pod address, as the datapath holds it
+    assert (pods[0]['ip4'], pods[0]['ip6']) == (POD_IP, None)
     assert list(dp.events(timeout_ms=100)) != [], 'the first, allowed flow'
 
     before = dp.counters(ifx, 'ingress')
@@ -447,6 +451,12 @@ def scenario(dp, rs):
     dp.set_events(False)
     assert dp.test_packet(ifx, 'ingress', tcp_in(40006, 81)) == 2
     assert dp.poll_events(50) == []
+
+    # per-rule-key counters, switched at run time
+    dp.set_rule_counters(True)
+    assert dp.stats()['rule_counters_on'] is True
+    dp.set_rule_counters(False)
+    assert dp.stats()['rule_counters_on'] is False
 
     # node addresses replaced at run time
     dp.set_node_ips([])
