@@ -263,6 +263,13 @@ static void rows_keys(int fam, unsigned n)
 	snprintf(name, sizeof(name), "new_allowed_slot1_events_v%d_%u", fam, n);
 	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, true, n);
 	np_datapath_set_events(dp, false);
+	/* per-rule-key counters on (events off): the key's entry exists
+	 * after the first repeat, as for any key with traffic */
+	if (np_datapath_set_rule_counters(dp, true))
+		bu_die("rule counters on");
+	snprintf(name, sizeof(name), "new_allowed_slot1_ctrs_v%d_%u", fam, n);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	np_datapath_set_rule_counters(dp, false);
 }
 
 /*
@@ -477,6 +484,13 @@ static void rows_established(int fam, unsigned n)
 	len = bu_frame(pkt, fam, peer, pod(fam), SLOT1_PORT, 40001, BU_ACK);
 	snprintf(name, sizeof(name), "reply_v%d", fam);
 	row(name, fam, NP_DIRECTION_INGRESS, pkt, len, 0, false, n);
+	/* the same hits counted to the flow's key */
+	if (np_datapath_set_rule_counters(dp, true))
+		bu_die("rule counters on");
+	len = bu_frame(pkt, fam, pod(fam), peer, 40001, SLOT1_PORT, BU_ACK);
+	snprintf(name, sizeof(name), "established_ctrs_v%d", fam);
+	row(name, fam, NP_DIRECTION_EGRESS, pkt, len, 0, false, n);
+	np_datapath_set_rule_counters(dp, false);
 	np__datapath_set_bench_no_ct_insert(dp, true);
 	/*
 	 * The flow's rules changed: its entry says it was judged under

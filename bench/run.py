@@ -205,6 +205,22 @@ def table(res):
                              "empty program %s" %
                              fmt_ns(r["floor_ns_median"]),
                              "%.2fx" % r["ratio_median"], None))
+    for fam in (4, 6):
+        # per-rule-key counters (events off): on vs off, through the
+        # rows' own floors (ratio of adjacent runs)
+        for what, on, off in (
+                ("new flow allowed, 10,000 keys",
+                 "new_allowed_slot1_ctrs_v%d_10000",
+                 "new_allowed_slot1_v%d_10000"),
+                ("established flow (conntrack hit)",
+                 "established_ctrs_v%d", "established_v%d")):
+            a, b = pk(off % fam), pk(on % fam)
+            if a and b:
+                rows.append(("rule counters on vs off, %s, v%d" %
+                             (what, fam), "-",
+                             fmt_ns(b["ns_median"]),
+                             "off %s" % fmt_ns(a["ns_median"]),
+                             "%.2fx" % (rpm(b) / rpm(a)), None))
     v = by.get(("verifier", "node_programs"))
     lp = by.get(("verifier", "loads_per_pod"))
     if v and lp:

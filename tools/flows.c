@@ -2,10 +2,12 @@
 /*
  * netpol flows: the flow log of an existing datapath, filtered, rate
  * limited, and with who decided each new flow (the policies and the tier)
- * named from the manifests.
+ * named from the manifests, and the peer pod named from the manifests or,
+ * without them, the node's pod table.
  * Changes nothing but the events switch, which closing turns off.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -70,6 +72,9 @@ struct flows {
 	struct named *named;
 	size_t nnamed;
 	uint64_t named_at; /* last refresh, CLOCK_MONOTONIC */
+	/* without manifests: the node's pod table, to name peers */
+	struct pod_list table;
+	uint64_t table_at; /* last read, CLOCK_MONOTONIC */
 };
 
 /* (Re)compile the rule set of every attached pod found in the manifests. */
@@ -197,6 +202,51 @@ static void isolating_of(const struct np_attrib *a, enum np_direction dir,
 	}
 }
 
+/*
+ * Without manifests: the peer named from the node's pod table, the pods
+ * attached here whose addresses the datapath holds (np_datapath_pod ip4,
+ * ip6), read again at most once a second when an address is not found.
+ */
+static const struct peer_note *flows_peer_table(struct flows *f,
+						const struct np_event *ev)
+{
+	static struct peer_note n;
+	const char *peer = ev->direction == NP_DIRECTION_EGRESS ? ev->dst_text :
+								  ev->src_text;
+	uint8_t a[16];
+	int fam = strchr(peer, ':') ? AF_INET6 : AF_INET, pass;
+	size_t i;
+
+	memset(&n, 0, sizeof(n));
+	if (inet_pton(fam, peer, a) != 1)
+		return NULL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < f->table.n; i++) {
+			const struct np_datapath_pod *p = &f->table.v[i];
+			bool hit = fam == AF_INET ?
+					   (p->ip_flags & NP_POD_IP4) &&
+						   !memcmp(p->ip4, a, 4) :
+					   (p->ip_flags & NP_POD_IP6) &&
+						   !memcmp(p->ip6, a, 16);
+
+			if (!hit || !f->table.name[i][0])
+				continue;
+			snprintf(n.peer, sizeof(n.peer), "%s/%s",
+				 f->table.ns[i], f->table.name[i]);
+			return &n;
+		}
+		if (pass ||
+		    now_ns(CLOCK_MONOTONIC) - f->table_at < 1000000000ull)
+			break;
+		pod_list_free(&f->table);
+		memset(&f->table, 0, sizeof(f->table));
+		f->table_at = now_ns(CLOCK_MONOTONIC);
+		if (np_datapath_pod_foreach(f->dp, pod_list_collect, &f->table))
+			break;
+	}
+	return NULL;
+}
+
 static const struct peer_note *flows_peer(struct flows *f,
 					  const struct np_event *ev)
 {
@@ -214,7 +264,7 @@ static const struct peer_note *flows_peer(struct flows *f,
 	size_t i;
 
 	if (!f->cluster)
-		return NULL;
+		return flows_peer_table(f, ev);
 	for (i = 0; i < PEER_CACHE; i++) {
 		n = &peer_cache[i];
 		if (n->ifindex == ev->ifindex && n->dir == ev->direction &&
@@ -623,6 +673,7 @@ out:
 	free(f.named);
 	np_datapath_close(f.dp); /* switches events off */
 	np_cluster_free(f.cluster);
+	pod_list_free(&f.table);
 	if (f.out && f.out != stdout)
 		fclose(f.out);
 	return ret;

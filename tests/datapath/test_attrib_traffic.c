@@ -145,12 +145,12 @@ static int run(char *out, size_t size, const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* `netpol flows ARGS... --pin-root` with stdout into file; its pid. */
-static pid_t flows_start(const char *file, const char *fmt)
+/* `netpol flows` into file, mf the manifests (NULL: none); its pid. */
+static pid_t flows_run(const char *file, const char *fmt, const char *mf)
 {
-	const char *argv[] = { dpt_tool(), "flows",  "--follow",  "-o",
-			       fmt,	   "--pod",  "shop/db-1", "--pin-root",
-			       T.pin_root, manifest, NULL };
+	const char *argv[] = { dpt_tool(), "flows", "--follow",	 "-o",
+			       fmt,	   "--pod", "shop/db-1", "--pin-root",
+			       T.pin_root, mf,	    NULL };
 	pid_t pid;
 
 	fflush(NULL);
@@ -166,6 +166,11 @@ static pid_t flows_start(const char *file, const char *fmt)
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t flows_start(const char *file, const char *fmt)
+{
+	return flows_run(file, fmt, manifest);
 }
 
 /* A free TCP port on 127.0.0.1 of the test's namespace. */
@@ -379,6 +384,28 @@ Test(attrib, flow_log_text_names_peer_and_isolating_policy)
 	cr_expect(strstr(out, " TCP no-match tier NETWORK_POLICY peer "
 			      "shop/web-1 isolated-by shop/db-from-web\n"),
 		  "%s", out);
+}
+
+/*
+ * Without manifests the peer is named from the node's pod table (the
+ * addresses the datapath holds for its pods); no policy can be named.
+ */
+Test(attrib, flow_log_names_peer_from_the_pod_table)
+{
+	char log[192], out[8192];
+	pid_t pid;
+
+	shop_pods();
+	snprintf(log, sizeof(log), "%s/flows-nomf.txt", workdir);
+	pid = flows_run(log, "text", NULL);
+	wait_events_on();
+	cr_expect_eq(npt_probe(WEB, IPPROTO_TCP, DB4, 5432, TMO), 1);
+	read_log(log, " DENY ", out, sizeof(out));
+	flows_stop(pid);
+	read_log(log, " DENY ", out, sizeof(out));
+	cr_expect(strstr(out, " DENY ingress shop/db-1 " WEB4 ":"), "%s", out);
+	cr_expect(strstr(out, " TCP no-match peer shop/web-1\n"), "%s", out);
+	cr_expect_null(strstr(out, "isolated-by"), "%s", out);
 }
 
 Test(attrib, verdict_datapath_decides_with_the_kernel)
