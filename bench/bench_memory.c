@@ -225,11 +225,11 @@ static int child(void)
 	/* maps stay open: a freed map's memory returns late */
 	/* conntrack: the real ct_v4's attributes, its default size */
 	like_pinned("ct_v4", nct, "ct_entry",
-		    "libnetpol ct_v4 (LRU hash, key 16 B, value 8 B)");
+		    "libnetpol ct_v4 (LRU hash, key 16 B, value 16 B)");
 	/* host keys: the real host_v4's attributes, per key of capacity */
 	like_pinned("host_v4", 0, "host_entry",
 		    "libnetpol host_v4 (hash, preallocated, key 8 B, "
-		    "value 4 B), per key of capacity");
+		    "value 8 B), per key of capacity");
 
 	none.map_flags = 0;
 	usage(&k0, &t0);
@@ -245,7 +245,7 @@ static int child(void)
 		bu_die("apply: %s", d.message);
 	usage(&k1, &t1);
 	report("lpm_entry",
-	       "libnetpol pfx_v4 (hash, key 12 B, value 4 B), prefix keys "
+	       "libnetpol pfx_v4 (hash, key 12 B, value 8 B), prefix keys "
 	       "of one length",
 	       n, k0, k1, t0, t1);
 
@@ -280,7 +280,7 @@ static int child(void)
 		bu_die("apply: %s", d.message);
 	usage(&k1, &t1);
 	report("trie_entry",
-	       "libnetpol lpm_v4 (LPM trie, key 12 B, value 4 B), prefix "
+	       "libnetpol lpm_v4 (LPM trie, key 12 B, value 8 B), prefix "
 	       "keys of 8 lengths",
 	       n, k0, k1, t0, t1);
 	bu_ms_free(&b);

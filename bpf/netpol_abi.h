@@ -402,8 +402,9 @@ struct np_dp_runtime {
  * endpoints, so a flow and its replies share one entry and one probe. It is
  * scoped by the host veth (two pods on the node keep separate entries for
  * one flow between them) and packs the ifindex with the protocol to keep
- * the IPv4 key at 16 bytes: 48 (htab_elem) + 16 + 8 + 16 (bucket) = 88
- * bytes of kernel memory per IPv4 flow. Ifindexes alias modulo 2^24; the
+ * the IPv4 key at 16 bytes: 48 (htab_elem) + 16 (key) + 16 (value, 8
+ * aligned) + 16 (bucket) = 96 bytes of kernel memory per IPv4 flow, as
+ * bench_memory measures, no more than the EKS agent's layout. Ifindexes alias modulo 2^24; the
  * loader refuses to attach one that aliases an attached endpoint.
  * Ports are in network byte order; ICMP echo uses its identifier as both
  * ports; protocols without ports use 0.
