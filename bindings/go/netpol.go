@@ -143,7 +143,8 @@ type Layout int
 
 const (
 	// LayoutNetpol is libnetpol's: key {u32 prefixlen, u32 rule-set id
-	// (big-endian), address}, value {u32 port-set index, u32 counter key (0 here)}.
+	// (big-endian), address}, value {u32 port-set index, u32 counter
+	// key (0 here: the datapath numbers keys as it loads them)}.
 	LayoutNetpol Layout = iota
 	// LayoutEKS is the EKS agent's: key {u32 prefixlen, address}, value
 	// 24 x {u32 protocol, u32 start_port, u32 end_port}.

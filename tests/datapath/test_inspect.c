@@ -1211,3 +1211,70 @@ Test(inspect, attach_ct_size)
 	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
 	cr_expect_eq(st.ct_capacity[0], 2048);
 }
+
+/* netpol attach --rule-counters, and what dump shows of them. */
+Test(inspect, rule_counters_in_dump)
+{
+	static char out[16384];
+	struct np_datapath_stats st;
+	json_error_t je;
+	json_t *j, *rules, *r;
+	size_t i;
+	int rc, seen = 0;
+
+	three_pods();
+	cr_expect_eq(run(out, sizeof(out),
+			 "attach --ifname %s --rule-counters maybe",
+			 B->host_if),
+		     2);
+	cr_expect_eq(run(out, sizeof(out), "status --rule-counters on"), 2,
+		     "a command that reads refuses it");
+	rc = run(out, sizeof(out), "attach --ifname %s --rule-counters on -q",
+		 B->host_if);
+	cr_assert_eq(rc, 0, "%s", out);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect(st.rule_counters_on);
+	cr_expect_eq(probe(A, TCP, B4, 8080), 0);
+
+	rc = run(out, sizeof(out), "dump --pod test/b --direction ingress");
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect(strstr(out, "  allowed "), "%s", out);
+	cr_expect(strstr(out, " pkts "), "%s", out);
+	cr_expect(strstr(out, ", denied 0 pkts 0 bytes\n"), "%s", out);
+
+	rc = run(out, sizeof(out),
+		 "dump --pod test/b --direction ingress -o json");
+	cr_assert_eq(rc, 0, "%s", out);
+	j = json_loads(out, 0, &je);
+	cr_assert_not_null(j, "%s", out);
+	rules = json_object_get(json_object_get(j, "ingress"), "rules");
+	cr_assert(json_is_array(rules), "%s", out);
+	json_array_foreach(rules, i, r)
+	{
+		json_t *c = json_object_get(r, "counters");
+		const char *cidr =
+			json_string_value(json_object_get(r, "cidr"));
+
+		if (cidr && !strcmp(cidr, A4 "/32")) {
+			cr_assert(json_is_object(c), "%s", out);
+			/* the SYN and the rest of the connection, both ways */
+			cr_expect_geq(json_integer_value(json_object_get(
+					      c, "allowed_packets")),
+				      3);
+			cr_expect_gt(json_integer_value(json_object_get(
+					     c, "allowed_bytes")),
+				     120);
+			seen = 1;
+		} else {
+			cr_expect(json_is_null(c), "%s: no traffic", cidr);
+		}
+	}
+	cr_expect(seen, "%s", out);
+	json_decref(j);
+
+	rc = run(out, sizeof(out), "attach --ifname %s --rule-counters off -q",
+		 B->host_if);
+	cr_assert_eq(rc, 0, "%s", out);
+	cr_assert_eq(np_datapath_stats(T.dp, &st), 0);
+	cr_expect_not(st.rule_counters_on);
+}
