@@ -388,8 +388,9 @@ NP_API int np_datapath_set_events(struct np_datapath *dp, bool on);
  * packet of a flow and every later one, replies included) and denies (a
  * key matched, its ports did not, or an ipBlock except hole), read with
  * np_datapath_rule_foreach(). While off they pay one branch and count
- * nothing (what was counted stays). The counters of a rule set go with
- * it. Unlike events, closing the handle leaves the switch as it is.
+ * nothing (what was counted stays). Pods sharing a rule set (same
+ * content) share its counters. The counters of a rule set go with it.
+ * Unlike events, closing the handle leaves the switch as it is.
  */
 NP_API int np_datapath_set_rule_counters(struct np_datapath *dp, bool on);
 

@@ -370,6 +370,19 @@ Test(counters, pod_addresses)
 	cr_expect_eq(got.ip_flags, NP_POD_IP4 | NP_POD_IP6);
 	cr_expect_arr_eq(got.ip4, a4, 4);
 	cr_expect_arr_eq(got.ip6, a6, 16);
+	{
+		/* netpol status: the pods have no routes, the record has
+		 * the addresses */
+		char out[8192];
+		int rc = dpt_run_sh(out, sizeof(out),
+				    "timeout 60 %s status --pin-root %s",
+				    dpt_tool(), T.pin_root);
+
+		cr_expect_eq(rc, 0, "%s", out);
+		cr_expect(strstr(out, " ips 198.18.0.10,fd00::10\n"), "%s",
+			  out);
+		cr_expect(strstr(out, "n/b ifindex "), "%s", out);
+	}
 
 	/* a pod attached without addresses has none */
 	ifx = q->ifindex;
