@@ -398,10 +398,10 @@ Test(attrib, flow_log_names_peer_from_the_pod_table)
 	shop_pods();
 	snprintf(log, sizeof(log), "%s/flows-nomf.txt", workdir);
 	pid = flows_run(log, "text", NULL);
-	wait_events_on();
+	dpt_wait_events_on();
 	cr_expect_eq(npt_probe(WEB, IPPROTO_TCP, DB4, 5432, TMO), 1);
 	read_log(log, " DENY ", out, sizeof(out));
-	flows_stop(pid);
+	dpt_tool_stop(pid, "flows");
 	read_log(log, " DENY ", out, sizeof(out));
 	cr_expect(strstr(out, " DENY ingress shop/db-1 " WEB4 ":"), "%s", out);
 	cr_expect(strstr(out, " TCP no-match peer shop/web-1\n"), "%s", out);
