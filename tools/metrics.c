@@ -129,6 +129,176 @@ static void prom_policy_drops(FILE *o, const struct msrc *m,
 	np_free(pol);
 }
 
+/* One policy's packets and bytes of one pod and direction. */
+struct pol_count {
+	char policy[256];
+	const char *tier;
+	struct np_datapath_counters c;
+};
+
+struct key_walk {
+	const struct np_ruleset *rs;
+	int dir;
+	struct pol_count *v;
+	size_t n, cap;
+};
+
+/* "ns/p ingress[0], cnp/x egress[1] (Admin)": each policy's name, tier. */
+static int add_policies(struct key_walk *w, const char *policies,
+			const struct np_datapath_counters *c)
+{
+	char buf[512], *p, *next;
+
+	snprintf(buf, sizeof(buf), "%s", policies);
+	for (p = buf; *p; p = next) {
+		const char *tier = "NetworkPolicy";
+		char *sp, *end;
+		size_t i;
+
+		next = strstr(p, ", ");
+		if (next) {
+			*next = '\0';
+			next += 2;
+		} else {
+			next = p + strlen(p);
+		}
+		end = p + strlen(p);
+		if (end - p > 8 && !strcmp(end - 8, " (Admin)"))
+			tier = "Admin";
+		else if (end - p > 11 && !strcmp(end - 11, " (Baseline)"))
+			tier = "Baseline";
+		sp = strchr(p, ' '); /* the rule ("ingress[0]") goes */
+		if (sp)
+			*sp = '\0';
+		for (i = 0; i < w->n; i++)
+			if (!strcmp(w->v[i].policy, p))
+				break;
+		if (i == w->n) {
+			if (w->n == w->cap) {
+				size_t cap = w->cap ? 2 * w->cap : 8;
+				struct pol_count *v =
+					realloc(w->v, cap * sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				w->v = v;
+				w->cap = cap;
+			}
+			memset(&w->v[i], 0, sizeof(w->v[i]));
+			snprintf(w->v[i].policy, sizeof(w->v[i].policy), "%s",
+				 p);
+			w->v[i].tier = tier;
+			w->n++;
+		}
+		w->v[i].c.allowed_packets += c->allowed_packets;
+		w->v[i].c.allowed_bytes += c->allowed_bytes;
+		w->v[i].c.denied_packets += c->denied_packets;
+		w->v[i].c.denied_bytes += c->denied_bytes;
+	}
+	return 0;
+}
+
+/*
+ * One live key that counted something: the policies that decide it, by
+ * the compiled rule set (the verdict of the key's first address for each
+ * port range, or any port when the key allows every port or none), get
+ * its counters, once each.
+ */
+static int key_counted(void *ctx, const struct np_datapath_rule *r)
+{
+	struct key_walk *w = ctx;
+	char addr[64], all[512] = "";
+	struct np_verdict v;
+	size_t i, n;
+	char *slash;
+
+	if (!r->counters)
+		return 0;
+	snprintf(addr, sizeof(addr), "%s", r->cidr);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	n = r->all || !r->nranges ? 1 : r->nranges;
+	for (i = 0; i < n; i++) {
+		enum np_protocol proto = NP_PROTOCOL_TCP;
+		uint16_t port = 1;
+
+		if (!r->all && r->nranges) {
+			proto = (enum np_protocol)r->ranges[i].protocol;
+			port = r->ranges[i].first;
+		}
+		if (np_ruleset_verdict(w->rs, w->dir, addr, proto, port, &v) ||
+		    !v.policies[0] || strstr(all, v.policies))
+			continue;
+		if (all[0])
+			strncat(all, ", ", sizeof(all) - strlen(all) - 1);
+		strncat(all, v.policies, sizeof(all) - strlen(all) - 1);
+	}
+	return all[0] ? add_policies(w, all, r->counters) : 0;
+}
+
+/*
+ * With per-key counters on: pod i's packets in direction d under each
+ * policy whose rules its live keys hold (the manifests compiled), by
+ * verdict.
+ */
+static void prom_policy_keys(FILE *o, struct np_datapath *dp,
+			     const struct msrc *m, const struct pod_list *l,
+			     size_t i, int d)
+{
+	NP_OPTS(np_compile_opts, co, .source = m->source);
+	struct key_walk w = { .dir = d };
+	struct np_ruleset *rs = NULL;
+	size_t k;
+
+	if (!l->name[i][0] || !l->v[i].ruleset[d] ||
+	    np_ruleset_compile(&rs, m->c, l->ns[i], l->name[i], &co, NULL))
+		return;
+	w.rs = rs;
+	if (!np_datapath_rule_foreach(dp, l->v[i].ruleset[d], key_counted, &w))
+		for (k = 0; k < w.n; k++) {
+			static const char *const vd[2] = { "allow", "deny" };
+			int x;
+
+			for (x = 0; x < 2; x++) {
+				fputs("netpol_policy_packets_total", o);
+				prom_pod_open(o, l, i, d);
+				fputs(",policy=\"", o);
+				prom_label(o, w.v[k].policy);
+				fprintf(o,
+					"\",tier=\"%s\",verdict=\"%s\"} %" PRIu64
+					"\n",
+					w.v[k].tier, vd[x],
+					x ? w.v[k].c.denied_packets :
+					    w.v[k].c.allowed_packets);
+			}
+		}
+	free(w.v);
+	np_ruleset_free(rs);
+}
+
+/* The policy programming latency histogram, under the EKS agent's name. */
+static void prom_latency(FILE *o, struct np_datapath *dp)
+{
+	static const char name[] =
+		"awsnodeagent_policy_programming_latency_seconds";
+	struct np_latency_hist h;
+	size_t i;
+
+	if (np_datapath_latency(dp, &h))
+		return;
+	prom_head(o, name, "histogram",
+		  "Time from a policy change to its maps and endpoint records "
+		  "being in force (np_datapath_apply(), or a transaction's "
+		  "begin to its commit).");
+	for (i = 0; i < h.nbuckets && i < NP_LATENCY_MAX_BUCKETS; i++)
+		fprintf(o, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+			h.bounds[i], h.counts[i]);
+	fprintf(o, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h.count);
+	fprintf(o, "%s_sum %.9g\n", name, h.sum);
+	fprintf(o, "%s_count %" PRIu64 "\n", name, h.count);
+}
+
 /* The whole exposition into o. 0, or a negative errno (nothing useful). */
 static int metrics_write(FILE *o, const struct msrc *m)
 {
@@ -194,6 +364,15 @@ static int metrics_write(FILE *o, const struct msrc *m)
 			prom_line(o, "netpol_bytes_total", &l, i, d, "deny",
 				  c[i][d].denied_bytes);
 		}
+	if (m->c && st.rule_counters_on) {
+		prom_head(o, "netpol_policy_packets_total", "counter",
+			  "Packets of the keys a policy's rules made, by "
+			  "verdict (per-key counters on; by the manifests).");
+		for (i = 0; i < l.n; i++)
+			for (d = 0; d < 2; d++)
+				if (l.v[i].state[d] == NP_POD_ENFORCED)
+					prom_policy_keys(o, dp, m, &l, i, d);
+	}
 	if (m->c) {
 		prom_head(o, "netpol_policy_drop_packets_total", "counter",
 			  "Packets the pod dropped in that direction, under "
@@ -266,6 +445,11 @@ static int metrics_write(FILE *o, const struct msrc *m)
 	for (fam = 0; fam < 2; fam++)
 		fprintf(o, "netpol_lpm_capacity{family=\"%s\"} %" PRIu64 "\n",
 			fams[fam], st.lpm_capacity[fam]);
+	prom_latency(o, dp);
+	prom_head(o, "netpol_rule_counters_enabled", "gauge",
+		  "1 while per-key counters are switched on.");
+	fprintf(o, "netpol_rule_counters_enabled %d\n",
+		st.rule_counters_on ? 1 : 0);
 	prom_head(o, "netpol_events_lost_total", "counter",
 		  "Flow events dropped because the ring buffer was full.");
 	fprintf(o, "netpol_events_lost_total %" PRIu64 "\n", st.events_lost);

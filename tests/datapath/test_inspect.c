@@ -971,7 +971,9 @@ Test(inspect, metrics_prometheus_text)
 			cr_assert_lt(nt, 64);
 			cr_assert_eq(sscanf(line + 7, "%95s %31s", type[nt], t),
 				     2);
-			cr_expect(!strcmp(t, "counter") || !strcmp(t, "gauge"),
+			cr_expect(!strcmp(t, "counter") ||
+					  !strcmp(t, "gauge") ||
+					  !strcmp(t, "histogram"),
 				  "%s", line);
 			if (!strcmp(t, "counter"))
 				cr_expect(strstr(type[nt], "_total"), "%s",
@@ -984,9 +986,19 @@ Test(inspect, metrics_prometheus_text)
 			  "'%s'",
 			  line);
 		ns++;
-		for (i = 0; i < nt; i++)
-			if (!strcmp(type[i], name))
+		/* a histogram's series: its name and _bucket, _sum, _count */
+		for (i = 0; i < nt; i++) {
+			size_t tl = strlen(type[i]);
+
+			if (!strcmp(type[i], name) ||
+			    (!strncmp(type[i], name, tl) &&
+			     (!strcmp(name + tl, "_bucket") ||
+			      !strcmp(name + tl, "_sum") ||
+			      !strcmp(name + tl, "_count"))))
 				break;
+		}
+		if (i < nt)
+			snprintf(name, sizeof(name), "%s", type[i]);
 		cr_expect_lt(i, nt, "%s has no TYPE", name);
 		for (i = 0; i < nh; i++)
 			if (!strcmp(help[i], name))

@@ -282,7 +282,10 @@ def curl(*args):
 
 def metrics_http(manifest):
     """Drop real packets into the pod, then scrape /metrics over HTTP."""
+    r = run("apply", "-q", "--rule-counters", "on", manifest)
+    check("apply --rule-counters on", r.returncode == 0, r.stderr)
     ip("addr", "add", "198.18.0.1/32", "dev", HOST_IF)
+    ip("addr", "add", "198.18.1.5/32", "dev", HOST_IF)
     # sysfs is the first namespace's: ask the link itself
     mac = json.loads(subprocess.run(
         ["ip", "-j", "link", "show", POD_IF], check=True, timeout=10,
@@ -293,6 +296,16 @@ def metrics_http(manifest):
         u.bind(("198.18.0.1", 0))
         for _ in range(3):
             u.sendto(b"denied", (POD4, 9))
+    # from the allowed /24: a TCP SYN to 80 (its key allows), UDP to 9
+    # (its key, a port it does not list)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("198.18.1.5", 0))
+        u.sendto(b"port", (POD4, 9))
+    with socket.socket() as t:
+        t.bind(("198.18.1.5", 0))
+        t.setblocking(False)
+        t.connect_ex((POD4, 80))
+        time.sleep(0.2)
     with socket.socket() as t:
         t.bind(("127.0.0.1", 0))
         port = t.getsockname()[1]
@@ -311,14 +324,34 @@ def metrics_http(manifest):
         body = r.stdout if r else ""
         m = re.search(r'^network_policy_drop_count_total\{namespace="x",'
                       r'pod="b",direction="ingress"\} (\d+)$', body, re.M)
-        check("metrics --listen: curl gets /metrics with the pod's 3 drops "
+        check("metrics --listen: curl gets /metrics with the pod's 4 drops "
               "under the EKS agent's name", r and r.returncode == 0 and m and
-              int(m.group(1)) == 3, (r.stderr if r else "") + body[:2000])
+              int(m.group(1)) == 4, (r.stderr if r else "") + body[:2000])
         check("metrics --listen: the drops under the policy that isolates "
               "the pod", re.search(
                   r'^netpol_policy_drop_packets_total\{namespace="x",'
                   r'pod="b",direction="ingress",policy="x/only-80",'
-                  r'tier="NetworkPolicy"\} 3$', body, re.M), body[:2000])
+                  r'tier="NetworkPolicy"\} 4$', body, re.M), body[:2000])
+        m = re.search(r'^netpol_policy_packets_total\{namespace="x",'
+                      r'pod="b",direction="ingress",policy="x/only-80",'
+                      r'tier="NetworkPolicy",verdict="allow"\} (\d+)$', body,
+                      re.M)
+        check("metrics --listen: per-key counters under the policy: the "
+              "SYN allowed", m and int(m.group(1)) >= 1, body[:3000])
+        m = re.search(r'^netpol_policy_packets_total\{namespace="x",'
+                      r'pod="b",direction="ingress",policy="x/only-80",'
+                      r'tier="NetworkPolicy",verdict="deny"\} (\d+)$', body,
+                      re.M)
+        check("metrics --listen: per-key counters under the policy: the "
+              "port it does not list denied", m and int(m.group(1)) == 1,
+              body[:3000])
+        m = re.search(r'^awsnodeagent_policy_programming_latency_seconds_'
+                      r'count (\d+)$', body, re.M)
+        check("metrics --listen: the programming latency histogram counts "
+              "the applies", m and int(m.group(1)) >= 2 and re.search(
+                  r'^awsnodeagent_policy_programming_latency_seconds_bucket'
+                  r'\{le="\+Inf"\} ' + m.group(1) + '$', body, re.M),
+              body[-3000:])
         check("metrics --listen: conntrack occupancy per family",
               re.search(r'^netpol_conntrack_occupancy_ratio\{family="ipv4"'
                         r'\} [0-9.e+-]+$', body, re.M), body[:2000])
