@@ -438,12 +438,30 @@ int dp_load_open(char **files, int nfiles,
 int pod_list_collect(void *ctx, const struct np_datapath_pod *p)
 {
 	struct pod_list *l = ctx;
+	size_t i;
 
-	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->ns = realloc(l->ns, (l->n + 1) * sizeof(*l->ns));
-	l->name = realloc(l->name, (l->n + 1) * sizeof(*l->name));
-	if (!l->v || !l->ns || !l->name)
-		return -ENOMEM;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct np_datapath_pod *v = realloc(l->v, cap * sizeof(*v));
+		char(*ns)[256], (*name)[256];
+
+		if (v)
+			l->v = v;
+		ns = realloc(l->ns, cap * sizeof(*ns));
+		if (ns)
+			l->ns = ns;
+		name = realloc(l->name, cap * sizeof(*name));
+		if (name)
+			l->name = name;
+		if (!v || !ns || !name)
+			return -ENOMEM;
+		l->cap = cap;
+		/* the strings moved: every pod's pointers follow them */
+		for (i = 0; i < l->n; i++) {
+			l->v[i].ns = l->ns[i];
+			l->v[i].name = l->name[i];
+		}
+	}
 	l->v[l->n] = *p;
 	snprintf(l->ns[l->n], 256, "%s", p->ns ? p->ns : "");
 	snprintf(l->name[l->n], 256, "%s", p->name ? p->name : "");

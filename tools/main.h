@@ -172,9 +172,10 @@ int dp_load_open(char **files, int nfiles,
 
 /* The attached pods, copied (np_datapath_pod_foreach' strings are borrowed). */
 struct pod_list {
-	struct np_datapath_pod *v;
+	struct np_datapath_pod *v; /* v[i].ns, .name point into ns, name */
 	char (*ns)[256], (*name)[256];
 	size_t n;
+	size_t cap;
 };
 
 /* np_datapath_pod_foreach' callback: append a pod to the pod_list ctx. */
