@@ -1565,6 +1565,28 @@ Test(prog, reopen_keeps_rules_and_conntrack)
 		     OK, "conntrack entry of the first process");
 	cr_expect_eq(EG(TCP4("198.18.1.1", 81)), SHOT);
 	cr_expect_eq(EG(TCP4("198.18.1.1", 80)), OK);
+
+	/*
+	 * The reopened handle knows its prefixes are in the per-length hash
+	 * (from their lengths entry): released and collected, they and the
+	 * entry go, nothing is left in the hash or the trie.
+	 */
+	cr_expect_eq(pinned_count("pfx_v4"), 2);
+	cr_expect_eq(pinned_count("pfx_v6"), 1);
+	{
+		struct msb b;
+
+		msb_init(&b, false, false); /* unisolated: no rule set */
+		cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+	}
+	np_datapath_gc(T.dp);
+	dpt_close();
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	np_datapath_gc(T.dp);
+	cr_expect_eq(pinned_count("pfx_v4"), 0);
+	cr_expect_eq(pinned_count("pfx_v6"), 0);
+	cr_expect_eq(pinned_count("lpm_v4"), 0);
+	cr_expect_eq(pinned_count("lpm_v6"), 0);
 }
 
 Test(prog, foreign_filter_is_replaced)
