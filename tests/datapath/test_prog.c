@@ -1580,9 +1580,6 @@ Test(prog, reopen_keeps_rules_and_conntrack)
 		cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
 	}
 	np_datapath_gc(T.dp);
-	dpt_close();
-	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
-	np_datapath_gc(T.dp);
 	cr_expect_eq(pinned_count("pfx_v4"), 0);
 	cr_expect_eq(pinned_count("pfx_v6"), 0);
 	cr_expect_eq(pinned_count("lpm_v4"), 0);
