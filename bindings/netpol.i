@@ -97,6 +97,7 @@
 %ignore np_datapath_begin;
 %ignore np_datapath_set_node_ips;
 %ignore np_datapath_poll_events;
+%ignore np_datapath_events_fd;
 %ignore np_datapath_test_packet;
 %ignore np_datapath_pod_foreach;
 %ignore np_datapath_pod;
@@ -108,7 +109,7 @@
 			     enum np_direction, struct np_datapath_counters *);
 %ignore np_event_format;
 %ignore np_datapath_stats;
-/* the lead's metrics command reads it in C; not bound */
+/* Python: np_swig_datapath_latency() below, as JSON */
 %ignore np_datapath_latency;
 %ignore np_latency_hist;
 %ignore np_datapath_hook;
@@ -191,9 +192,26 @@ struct np_datapath {};
 	~np_compile_opts() { free($self); }
 }
 
-/* The cluster's options only carry the log callback: NULL for now. */
+/*
+ * The cluster's options only carry the log callback: Python sends it to
+ * its logging module (np_swig_log() below); Go passes NULL.
+ */
+#ifdef SWIGPYTHON
+%typemap(in, numinputs=0) const struct np_cluster_opts *opts
+	(struct np_cluster_opts tmp)
+%{
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.sz = sizeof(tmp);
+	tmp.log = np_swig_log;
+	$1 = &tmp;
+%}
+#else
 %typemap(in, numinputs=0) const struct np_cluster_opts *opts
 %{ $1 = NULL; %}
+%{
+#define NP_SWIG_LOG NULL
+%}
+#endif
 
 /* ---------------------------------------------------------------------
  * Python
@@ -210,6 +228,58 @@ static PyObject *np_swig_str(const char *s)
 	return PyUnicode_DecodeUTF8(s, strlen(s), "surrogateescape");
 }
 
+/*
+ * The library's log lines go to netpol._log.emit(level, msg), which hands
+ * them to the logging module (logger "netpol"). Called with or without
+ * the GIL (long calls release it), from any thread; an exception pending
+ * in the caller is kept, one raised by the logging is dropped.
+ */
+static void np_swig_log(void *ctx, enum np_log_level level, const char *msg)
+{
+	PyGILState_STATE st = PyGILState_Ensure();
+	PyObject *type, *value, *tb, *mod, *r = NULL;
+
+	(void)ctx;
+	PyErr_Fetch(&type, &value, &tb);
+	mod = PyImport_ImportModule("netpol._log");
+	if (mod) {
+		r = PyObject_CallMethod(mod, "emit", "iN", (int)level,
+					np_swig_str(msg ? msg : ""));
+		Py_DECREF(mod);
+	}
+	Py_XDECREF(r);
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+	PyGILState_Release(st);
+}
+#define NP_SWIG_LOG np_swig_log
+
+/*
+ * np_load_opts.on_diag of Python: appends (errno, text, file, line,
+ * column, object, path, message) to the list in ctx.
+ */
+static void np_swig_on_diag(void *ctx, const struct np_diag *d)
+{
+	PyGILState_STATE st = PyGILState_Ensure();
+	PyObject *type, *value, *tb, *t;
+	char text[2048];
+
+	PyErr_Fetch(&type, &value, &tb);
+	if (np_diag_format(d, text, sizeof(text)) < 0)
+		snprintf(text, sizeof(text), "%s", np_strerror(d->err));
+	t = Py_BuildValue("(iNNIINNN)", -d->err, np_swig_str(text),
+			  np_swig_str(d->file), d->line, d->column,
+			  np_swig_str(d->object), np_swig_str(d->path),
+			  np_swig_str(d->message));
+	if (t) {
+		PyList_Append((PyObject *)ctx, t);
+		Py_DECREF(t);
+	}
+	PyErr_Clear();
+	PyErr_Restore(type, value, tb);
+	PyGILState_Release(st);
+}
+
 static void np_swig_raise(int err, const struct np_diag *diag)
 {
 	static const struct np_diag empty;
@@ -223,7 +293,7 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 		snprintf(text, sizeof(text), "%s", np_strerror(err));
 	mod = PyImport_ImportModule("netpol._error");
 	if (mod) {
-		cls = PyObject_GetAttrString(mod, "Error");
+		cls = PyObject_GetAttrString(mod, "_make");
 		Py_DECREF(mod);
 	}
 	if (!cls) {
@@ -243,6 +313,10 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	exc = PyObject_Call(cls, args, NULL);
 	Py_DECREF(args);
 	Py_DECREF(cls);
+	if (exc && !PyExceptionInstance_Check(exc)) {
+		Py_DECREF(exc);
+		exc = NULL;
+	}
 	if (exc) {
 		PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
 		Py_DECREF(exc);
@@ -263,7 +337,8 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_datapath_set_node_ips, int np_swig_datapath_counters,
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
 	int np_swig_datapath_stats, int np_swig_datapath_hooks,
-	int np_swig_datapath_explain, int np_swig_datapath_verify
+	int np_swig_datapath_explain, int np_swig_datapath_verify,
+	int np_swig_datapath_latency
 {
 	if ($1 < 0) {
 		np_swig_raise($1, NULL);
@@ -281,8 +356,8 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_datapath_fail_closed, int np_datapath_commit
 %{ $result = SWIG_Py_Void(); %}
 
-/* A verdict (TC_ACT_*) or a negative errno. */
-%typemap(out) int np_swig_datapath_test_packet
+/* A verdict (TC_ACT_*), a descriptor, or a negative errno. */
+%typemap(out) int np_swig_datapath_test_packet, int np_swig_datapath_events_fd
 {
 	if ($1 < 0) {
 		np_swig_raise($1, NULL);
@@ -291,8 +366,53 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	$result = PyLong_FromLong($1);
 }
 
-/* Waiting for flow events lets other threads run. */
+/*
+ * Waiting for flow events, and the cluster's long calls, let other
+ * threads run (netpol.Cluster serializes the calls on one cluster).
+ */
 %exception np_swig_datapath_poll_events
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_cluster_load_file
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_cluster_load_buffer
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_cluster_endpoints
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_ruleset_compile
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_cluster_verdict
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_swig_cluster_matrix
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_swig_cluster_attribute
 %{
 	Py_BEGIN_ALLOW_THREADS
 	$action
@@ -854,6 +974,7 @@ static int np_swig_datapath_open(struct np_datapath **out,
 	o.n_node_ips = n;
 	o.revoke = (enum np_switch)revoke;
 	o.source_check = (enum np_switch)source_check;
+	o.log = NP_SWIG_LOG;
 	return np_datapath_open(out, &o);
 }
 
@@ -1191,3 +1312,80 @@ static int np_swig_cluster_isolating(struct np_cluster *cluster,
 	return np_cluster_isolating(cluster, ns, name, dir, &o, out, diag);
 }
 %}
+
+/* ---------------------------------------------------------------------
+ * Python only: diagnostics collected, events for an event loop, latency.
+ */
+#ifdef SWIGPYTHON
+%inline %{
+/*
+ * Collect every problem of a load into the list diags (see
+ * np_swig_on_diag()): the list must outlive the load call.
+ */
+static void np_swig_load_opts_collect(struct np_load_opts *opts,
+				      PyObject *diags)
+{
+	if (!opts)
+		return;
+	if (diags && PyList_Check(diags)) {
+		opts->on_diag = np_swig_on_diag;
+		opts->diag_ctx = diags;
+	} else {
+		opts->on_diag = NULL;
+		opts->diag_ctx = NULL;
+	}
+}
+
+/* np_datapath_events_fd(): the descriptor, or a negative errno. */
+static int np_swig_datapath_events_fd(struct np_datapath *dp)
+{
+	int fd = -1, err;
+
+	err = np_datapath_events_fd(dp, &fd);
+	return err < 0 ? err : fd;
+}
+
+/*
+ * np_datapath_latency() as a JSON object: bounds and counts (cumulative)
+ * of the buckets in use, count and sum.
+ */
+static int np_swig_datapath_latency(struct np_datapath *dp, char **swig_out)
+{
+	struct np_latency_hist h;
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	char tmp[64];
+	size_t i, n;
+	int err;
+
+	if (!swig_out)
+		return -EINVAL;
+	memset(&h, 0, sizeof(h));
+	err = np_datapath_latency(dp, &h);
+	if (err)
+		return err;
+	n = h.nbuckets < NP_LATENCY_MAX_BUCKETS ? h.nbuckets :
+						  NP_LATENCY_MAX_BUCKETS;
+	np_swig_puts(&b, "{\"bounds\":[");
+	for (i = 0; i < n; i++) {
+		snprintf(tmp, sizeof(tmp), "%s%.17g", i ? "," : "",
+			 h.bounds[i]);
+		np_swig_puts(&b, tmp);
+	}
+	np_swig_puts(&b, "],\"counts\":[");
+	for (i = 0; i < n; i++) {
+		snprintf(tmp, sizeof(tmp), "%s%llu", i ? "," : "",
+			 (unsigned long long)h.counts[i]);
+		np_swig_puts(&b, tmp);
+	}
+	snprintf(tmp, sizeof(tmp), "],\"count\":%llu,\"sum\":%.17g}",
+		 (unsigned long long)h.count, h.sum);
+	np_swig_puts(&b, tmp);
+	if (b.err) {
+		free(b.s);
+		return b.err;
+	}
+	*swig_out = b.s;
+	return 0;
+}
+%}
+#endif /* SWIGPYTHON */

@@ -115,6 +115,13 @@ int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 	return -ENOTSUP;
 }
 
+int np_datapath_events_fd(struct np_datapath *dp, int *fd)
+{
+	if (fd)
+		*fd = -1;
+	return -ENOTSUP;
+}
+
 int np_datapath_test_packet(struct np_datapath *dp, unsigned int ifindex,
 			    enum np_direction dir, const void *pkt, size_t len,
 			    int *verdict)

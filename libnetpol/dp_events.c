@@ -117,6 +117,32 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The ring buffer reader, made on first use. */
+static int events_rb(struct np_datapath *dp)
+{
+	if (!dp->rb) {
+		dp->rb = ring_buffer__new(dp->map_fd[M_EVENTS], on_event, dp,
+					  NULL);
+		if (!dp->rb)
+			return -errno;
+	}
+	return 0;
+}
+
+NP_API int np_datapath_events_fd(struct np_datapath *dp, int *fd)
+{
+	int err;
+
+	if (!dp || !fd)
+		return -EINVAL;
+	*fd = -1;
+	err = events_rb(dp);
+	if (err)
+		return err;
+	*fd = ring_buffer__epoll_fd(dp->rb);
+	return 0;
+}
+
 NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 				   np_event_fn cb, void *ctx)
 {
@@ -124,12 +150,9 @@ NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 
 	if (!dp || !cb)
 		return -EINVAL;
-	if (!dp->rb) {
-		dp->rb = ring_buffer__new(dp->map_fd[M_EVENTS], on_event, dp,
-					  NULL);
-		if (!dp->rb)
-			return -errno;
-	}
+	n = events_rb(dp);
+	if (n)
+		return n;
 	dp->ev_cb = cb;
 	dp->ev_ctx = ctx;
 	dp->ev_err = 0;

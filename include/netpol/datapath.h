@@ -44,6 +44,8 @@
  *                               or off
  *   np_datapath_set_node_ips()  the node addresses, allowed both ways
  *   np_datapath_poll_events()   hand flow events to a callback
+ *   np_datapath_events_fd()     a descriptor readable when events wait,
+ *                               for poll(2), epoll or an event loop
  *   np_datapath_test_packet()   run the real program on a crafted frame
  *   np_datapath_counters()      packets and bytes allowed and denied
  *   np_datapath_pod_foreach()   call back for each attached pod
@@ -404,6 +406,13 @@ NP_API int np_datapath_set_node_ips(struct np_datapath *dp,
  */
 NP_API int np_datapath_poll_events(struct np_datapath *dp, int timeout_ms,
 				   np_event_fn cb, void *ctx);
+
+/*
+ * A descriptor that polls readable (POLLIN) while flow events wait, for an
+ * event loop: then np_datapath_poll_events() with timeout_ms 0 reads them.
+ * The handle owns it (valid until np_datapath_close()); do not read it.
+ */
+NP_API int np_datapath_events_fd(struct np_datapath *dp, int *fd);
 
 /*
  * Run the program of direction dir on an Ethernet frame as if it crossed

@@ -15,24 +15,58 @@
             print(ev['reason'], ev['src'], ev['dst'], ev['dport'])
 
 Kinds, directions, protocols and formats are strings ('NetworkPolicy',
-'ingress', 'TCP', 'yaml'). Failures raise netpol.Error, an OSError with the
-library's errno and diagnostic. Objects free their C memory when collected.
-One object must not be used from two threads at once; rule sets and map
-sets are immutable.
+'ingress', 'TCP', 'yaml'). Objects free their C memory when collected.
+
+Errors: failures raise netpol.Error, an OSError with the library's errno
+and diagnostic (file, line, column, object, field path, message), or one
+of its subclasses that are also the standard exceptions:
+netpol.FileNotFoundError (a file to load is missing; also the builtin
+FileNotFoundError), netpol.NotFoundError (ENOENT on a name: no such pod;
+also a KeyError) and netpol.InvalidInputError (EINVAL: invalid input; also
+a ValueError). Arguments of the wrong type or value raise TypeError and
+ValueError before reaching the library.
+
+Logging: the library's warnings and notes (skipped kinds, a datapath's
+fallbacks) go to the logging module, logger "netpol" (levels ERROR,
+WARNING, INFO, DEBUG). Loading with skip_invalid=True returns the objects
+it rejected as a list of netpol.Diagnostic, each also logged as a warning.
+
+Threads:
+- Cluster: may be shared between threads; its calls are serialized by a
+  lock of its own (two threads using one cluster take turns, each call
+  whole). Two clusters work in parallel: the long calls (load, apply,
+  compile, verdict, endpoints, matrix, attribute) release the GIL.
+- RuleSet and MapSet: immutable once returned; share them freely.
+- Datapath: one thread at a time (no lock: a thread waiting for events
+  would hold it). Open one handle per thread instead; handles on the same
+  pin root share the node's maps, and node-wide changes go through
+  transaction(), which locks across handles and processes.
+- Datapath.events(): the reader belongs to its datapath's thread; from
+  asyncio, add_reader(reader.fileno(), ...) and read() in the callback.
 """
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import errno as _errno
 import os
 import socket
+import threading
+from typing import (Any, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple, Union)
 
-from ._error import Error
+from ._error import (Error, FileNotFoundError, InvalidInputError,
+                     NotFoundError, _file_not_found)
+from ._log import logger as _logger
 from . import capi
 
-__all__ = ['Error', 'Cluster', 'RuleSet', 'MapSet', 'Datapath', 'version',
+__all__ = ['Error', 'NotFoundError', 'InvalidInputError',
+           'FileNotFoundError', 'Diagnostic', 'Cluster', 'RuleSet',
+           'MapSet', 'Datapath', 'EventReader', 'Latency', 'version',
            'strerror', 'reason_name', 'attrib_reason_name', 'VERDICT_OK',
            'VERDICT_SHOT']
+
+PathLike = Union[str, bytes, 'os.PathLike[str]', 'os.PathLike[bytes]']
 
 _KINDS = {
     'namespace': capi.NP_KIND_NAMESPACE,
@@ -59,7 +93,8 @@ _LAYOUTS = {'netpol': capi.NP_LAYOUT_NETPOL, 'eks': capi.NP_LAYOUT_EKS,
             'eks-cp': capi.NP_LAYOUT_EKS_CP}
 
 
-def _lookup(table, what, value, fold=str.lower):
+def _lookup(table: Dict[str, Any], what: str, value: Any,
+            fold: Any = str.lower) -> Any:
     if not isinstance(value, str):
         raise TypeError(f'{what} must be a str, not {type(value).__name__}')
     try:
@@ -69,21 +104,21 @@ def _lookup(table, what, value, fold=str.lower):
                          f'{", ".join(sorted(table))}') from None
 
 
-def _kind(kind):
+def _kind(kind: str) -> int:
     return _lookup(_KINDS, 'kind', kind)
 
 
-def _protocol(protocol):
+def _protocol(protocol: str) -> int:
     return _lookup(_PROTOCOLS, 'protocol', protocol, str.upper)
 
 
-def _str(what, value):
+def _str(what: str, value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f'{what} must be a str, not {type(value).__name__}')
     return value
 
 
-def _int(what, value, lo, hi):
+def _int(what: str, value: Any, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f'{what} must be an int, not {type(value).__name__}')
     if not lo <= value <= hi:
@@ -91,11 +126,11 @@ def _int(what, value, lo, hi):
     return value
 
 
-def _reason(r):
+def _reason(r: int) -> str:
     return capi.np_reason_name(r) or str(r)
 
 
-def _tier(t):
+def _tier(t: int) -> Optional[str]:
     """'ADMIN', 'NETWORK_POLICY', 'BASELINE', 'DEFAULT', or None when
     not known."""
     if t == capi.NP_TIER_UNKNOWN:
@@ -103,7 +138,7 @@ def _tier(t):
     return capi.np_tier_name(t) or str(t)
 
 
-def _verdict(v):
+def _verdict(v: Any) -> Dict[str, Any]:
     return {
         'allowed': bool(v.allowed),
         'reason': _reason(v.reason),
@@ -115,127 +150,241 @@ def _verdict(v):
     }
 
 
-def version():
+def version() -> str:
     """The C library's version, "0.1.0"."""
     return capi.np_version()
 
 
-def strerror(errno):
+def strerror(errno: int) -> str:
     """The library's text for an errno."""
     return capi.np_strerror(-abs(_int('errno', errno, -4095, 4095)))
 
 
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """One problem a load found: the object it rejected ("NetworkPolicy
+    default/web", "" when the input could not be split into objects), the
+    field path ("spec.ingress[0].ports[0].port"), the reason (message),
+    where in the input (file, line, column: 1-based, 0 when unknown), the
+    errno and the whole text as np_diag_format() writes it."""
+
+    object: str
+    path: str
+    message: str
+    file: str
+    line: int
+    column: int
+    errno: int
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _diagnostics(raw: List[Tuple[Any, ...]]) -> List[Diagnostic]:
+    return [Diagnostic(object=o, path=p, message=m or t, file=f, line=ln,
+                       column=col, errno=e, text=t)
+            for e, t, f, ln, col, o, p, m in raw]
+
+
 class Cluster:
     """A snapshot of Namespaces, Pods, Services, NetworkPolicies and
-    PolicyEndpoints, loaded whole or upserted one object at a time."""
+    PolicyEndpoints, loaded whole or upserted one object at a time.
 
-    def __init__(self):
-        self._c = capi.np_cluster_new()
+    One cluster may be used from several threads: a lock of its own
+    serializes its calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._c: Any = capi.np_cluster_new()
+        self.diagnostics: List[Diagnostic] = []
+        """What the last load, load_file() or apply() rejected."""
 
     @classmethod
-    def load(cls, *paths, skip_invalid=False):
+    def load(cls, *paths: PathLike,
+             skip_invalid: bool = False) -> 'Cluster':
         """A cluster from manifest files (YAML, JSON, kind: List; '-' is
-        stdin)."""
+        stdin). With skip_invalid, the invalid objects are left out,
+        logged as warnings and listed in the cluster's diagnostics."""
         c = cls()
+        diags: List[Diagnostic] = []
         for p in paths:
-            c.load_file(p, skip_invalid=skip_invalid)
+            diags += c.load_file(p, skip_invalid=skip_invalid)
+        c.diagnostics = diags
         return c
 
     @classmethod
-    def from_yaml(cls, text, name='<string>'):
+    def from_yaml(cls, text: Union[str, bytes],
+                  name: str = '<string>') -> 'Cluster':
         """A cluster from YAML or JSON text."""
         c = cls()
         c.apply(text, name=name)
         return c
 
-    def __enter__(self):
+    def __enter__(self) -> 'Cluster':
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def close(self):
-        """Free the C snapshot now rather than when collected."""
-        self._c = None
+    def __repr__(self) -> str:
+        with self._lock:
+            if self._c is None:
+                return '<netpol.Cluster closed>'
+            counts = ' '.join(
+                f'{k}={capi.np_cluster_count(self._c, v)}'
+                for k, v in _REPR_KINDS)
+        return f'<netpol.Cluster {counts}>'
 
-    def _h(self):
+    def close(self) -> None:
+        """Free the C snapshot now rather than when collected."""
+        with self._lock:
+            self._c = None
+
+    def _h(self) -> Any:
         if self._c is None:
             raise ValueError('cluster is closed')
         return self._c
 
-    def load_file(self, path, skip_invalid=False):
-        """Parse, validate and upsert every object of a file."""
+    def _load(self, call: Any, skip_invalid: bool,
+              filename: Optional[str] = None) -> List[Diagnostic]:
         opts = capi.np_load_opts()
         opts.skip_invalid = bool(skip_invalid)
+        raw: List[Tuple[Any, ...]] = []
+        capi.np_swig_load_opts_collect(opts, raw)
+        try:
+            with self._lock:
+                call(self._h(), opts)
+        except Error as e:
+            e.diagnostics = _diagnostics(raw)     # type: ignore[attr-defined]
+            if filename is not None and e.errno == _errno.ENOENT:
+                f = _file_not_found(e, filename)
+                f.diagnostics = e.diagnostics     # type: ignore[attr-defined]
+                raise f from None
+            raise
+        finally:
+            capi.np_swig_load_opts_collect(opts, None)
+        diags = _diagnostics(raw)
+        for d in diags:
+            _logger.warning('skipped: %s', d.text)
+        self.diagnostics = diags
+        return diags
+
+    def load_file(self, path: PathLike,
+                  skip_invalid: bool = False) -> List[Diagnostic]:
+        """Parse, validate and upsert every object of a file. Without
+        skip_invalid, all or nothing: an invalid object raises
+        InvalidInputError (its diagnostics attribute lists every
+        problem); with it, the valid objects are applied and the rejected
+        ones returned as Diagnostics (and logged as warnings). A missing
+        file raises netpol.FileNotFoundError."""
         path = os.fspath(path)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        capi.np_cluster_load_file(self._h(), path, opts)
+        name = path
+        return self._load(
+            lambda c, opts: capi.np_cluster_load_file(c, name, opts),
+            skip_invalid, filename=name)
 
-    def apply(self, obj, name='<string>', skip_invalid=False):
+    def apply(self, obj: Union[Dict[str, Any], str, bytes, bytearray],
+              name: str = '<string>',
+              skip_invalid: bool = False) -> List[Diagnostic]:
         """Upsert objects: a dict (one object or a kind: List), or YAML or
-        JSON text (str or bytes)."""
+        JSON text (str or bytes). Returns what skip_invalid left out, as
+        load_file() does."""
         if isinstance(obj, dict):
             obj = json.dumps(obj)
         elif not isinstance(obj, (str, bytes, bytearray)):
             raise TypeError('apply() takes a dict, str or bytes, not '
                             + type(obj).__name__)
-        opts = capi.np_load_opts()
-        opts.skip_invalid = bool(skip_invalid)
-        capi.np_cluster_load_buffer(self._h(), obj, _str('name', name),
-                                    opts)
+        name = _str('name', name)
+        data = obj
+        return self._load(
+            lambda c, opts: capi.np_cluster_load_buffer(c, data, name, opts),
+            skip_invalid)
 
-    def delete(self, kind, ns, name):
+    def delete(self, kind: str, ns: Optional[str], name: str) -> None:
         """Remove one object (ns is ignored for cluster-scoped kinds:
         Namespace, ClusterNetworkPolicy, AWS-ClusterNetworkPolicy,
-        ClusterPolicyEndpoint, Node)."""
-        capi.np_cluster_delete(self._h(), _kind(kind),
-                               _str('ns', ns or ''), _str('name', name))
+        ClusterPolicyEndpoint, Node). NotFoundError when it is not
+        there."""
+        k = _kind(kind)
+        ns = _str('ns', ns or '')
+        name = _str('name', name)
+        try:
+            with self._lock:
+                capi.np_cluster_delete(self._h(), k, ns, name)
+        except NotFoundError as e:
+            if not e.object:
+                e.object = f'{kind} {ns}/{name}' if ns else f'{kind} {name}'
+            raise
 
-    def count(self, kind):
+    def count(self, kind: str) -> int:
         """How many objects of a kind the snapshot holds."""
-        return capi.np_cluster_count(self._h(), _kind(kind))
+        k = _kind(kind)
+        with self._lock:
+            return int(capi.np_cluster_count(self._h(), k))
 
-    def names(self, kind):
+    def names(self, kind: str) -> List[str]:
         """["namespace/name", ...] of a kind (Namespaces: "name"),
         sorted."""
-        return capi.np_cluster_names(self._h(), _kind(kind)).splitlines()
+        k = _kind(kind)
+        with self._lock:
+            return str(capi.np_cluster_names(self._h(), k)).splitlines()
 
-    def export(self, kind, fmt='yaml'):
+    def export(self, kind: str, fmt: str = 'yaml') -> str:
         """Every object of a kind as a kind: List, normalized."""
-        return capi.np_cluster_export(self._h(), _kind(kind),
-                                      _lookup(_FORMATS, 'format', fmt))
+        k = _kind(kind)
+        f = _lookup(_FORMATS, 'format', fmt)
+        with self._lock:
+            return str(capi.np_cluster_export(self._h(), k, f))
 
-    def endpoints(self, fmt=None):
+    def endpoints(self, fmt: Optional[str] = None) -> Any:
         """Every NetworkPolicy resolved into PolicyEndpoints, then every
         ClusterNetworkPolicy into ClusterPolicyEndpoints: a list of dicts
         (each with its 'kind'), or the kind: List as text when fmt is
         'yaml' or 'json'."""
         if fmt is not None:
-            return capi.np_cluster_endpoints(
-                self._h(), _lookup(_FORMATS, 'format', fmt))
-        text = capi.np_cluster_endpoints(self._h(), capi.NP_FORMAT_JSON)
+            f = _lookup(_FORMATS, 'format', fmt)
+            with self._lock:
+                return capi.np_cluster_endpoints(self._h(), f)
+        with self._lock:
+            text = capi.np_cluster_endpoints(self._h(), capi.NP_FORMAT_JSON)
         return json.loads(text)['items']
 
-    def compile(self, ns, name, source='policies'):
-        """The RuleSet of pod ns/name."""
+    def compile(self, ns: str, name: str,
+                source: str = 'policies') -> 'RuleSet':
+        """The RuleSet of pod ns/name; NotFoundError when there is no
+        such pod."""
         opts = capi.np_compile_opts()
         opts.source = _lookup(_SOURCES, 'source', source)
-        return RuleSet(capi.np_ruleset_compile(
-            self._h(), _str('ns', ns), _str('name', name), opts))
+        ns, name = _str('ns', ns), _str('name', name)
+        try:
+            with self._lock:
+                rs = capi.np_ruleset_compile(self._h(), ns, name, opts)
+        except NotFoundError as e:
+            if not e.object:
+                e.object = f'Pod {ns}/{name}'
+            raise
+        return RuleSet(rs, f'{ns}/{name}')
 
-    def verdict(self, frm, to, port, protocol='TCP', source='policies'):
+    def verdict(self, frm: str, to: str, port: int, protocol: str = 'TCP',
+                source: str = 'policies') -> Dict[str, Any]:
         """Decide a connection between "ns/pod" or IP endpoints."""
         opts = capi.np_compile_opts()
         opts.source = _lookup(_SOURCES, 'source', source)
         v = capi.np_verdict()
-        capi.np_cluster_verdict(self._h(), _str('frm', frm), _str('to', to),
-                                _protocol(protocol),
-                                _int('port', port, 0, 65535), opts, v)
+        args = (_str('frm', frm), _str('to', to), _protocol(protocol),
+                _int('port', port, 0, 65535))
+        with self._lock:
+            capi.np_cluster_verdict(self._h(), *args, opts, v)
         return _verdict(v)
 
-    def attribute(self, frm, to, port, protocol='TCP', source='policies',
-                  directions=('ingress', 'egress'), max_pods=0, fmt=None):
+    def attribute(self, frm: str, to: str, port: int, protocol: str = 'TCP',
+                  source: str = 'policies',
+                  directions: Union[str, Sequence[str]] = ('ingress',
+                                                           'egress'),
+                  max_pods: int = 0, fmt: Optional[str] = None) -> Any:
         """Why a connection between "ns/pod" or IP endpoints is allowed
         or denied (np_cluster_attribute(3)): a dict with the schema of
         netpol(8) ATTRIBUTION ('allowed', 'from', 'to', 'sides', each side
@@ -250,29 +399,34 @@ class Cluster:
             bits |= 1 << _lookup(_DIRECTIONS, 'direction', d)
         if not bits:
             raise ValueError('directions: at least one of ingress, egress')
-        text = capi.np_swig_cluster_attribute(
-            self._h(), _str('frm', frm), _str('to', to), _protocol(protocol),
-            _int('port', port, 0, 65535), _lookup(_SOURCES, 'source', source),
-            bits, _int('max_pods', max_pods, 0, 1 << 20))
+        args = (_str('frm', frm), _str('to', to), _protocol(protocol),
+                _int('port', port, 0, 65535),
+                _lookup(_SOURCES, 'source', source), bits,
+                _int('max_pods', max_pods, 0, 1 << 20))
+        with self._lock:
+            text = capi.np_swig_cluster_attribute(self._h(), *args)
         if fmt == 'json':
             return text
         if fmt is not None:
             raise ValueError("fmt: must be None or 'json'")
         return json.loads(text)
 
-    def isolating(self, ns, name, direction, source='policies'):
+    def isolating(self, ns: str, name: str, direction: str,
+                  source: str = 'policies') -> List[str]:
         """The policies that apply to pod ns/name in one direction
         whatever the peer (np_cluster_isolating(3)): a list of
         "ns/name" NetworkPolicies that isolate it, then "cnp/name (Admin)"
         cluster policies with rules for it there."""
-        text = capi.np_swig_cluster_isolating(
-            self._h(), _str('ns', ns), _str('name', name),
-            _lookup(_DIRECTIONS, 'direction', direction),
-            _lookup(_SOURCES, 'source', source))
+        args = (_str('ns', ns), _str('name', name),
+                _lookup(_DIRECTIONS, 'direction', direction),
+                _lookup(_SOURCES, 'source', source))
+        with self._lock:
+            text = capi.np_swig_cluster_isolating(self._h(), *args)
         return text.split(', ') if text else []
 
-    def matrix(self, ports=(80,), protocols=('TCP',), family=4,
-               source='policies', fmt=None):
+    def matrix(self, ports: Iterable[int] = (80,),
+               protocols: Iterable[str] = ('TCP',), family: int = 4,
+               source: str = 'policies', fmt: Optional[str] = None) -> Any:
         """Every pod against every other: a list of {from, to, protocol,
         port, allowed}, or the text tables when fmt='text'."""
         opts = capi.np_swig_matrix_opts()
@@ -284,13 +438,26 @@ class Cluster:
         for p in protocols:
             capi.np_swig_matrix_opts_add_protocol(opts, _protocol(p))
         if fmt is not None:
-            return capi.np_swig_cluster_matrix(
-                self._h(), opts, _lookup(_FORMATS, 'format', fmt))
-        return json.loads(capi.np_swig_cluster_matrix(self._h(), opts,
-                                                      capi.NP_FORMAT_JSON))
+            f = _lookup(_FORMATS, 'format', fmt)
+            with self._lock:
+                return capi.np_swig_cluster_matrix(self._h(), opts, f)
+        with self._lock:
+            text = capi.np_swig_cluster_matrix(self._h(), opts,
+                                               capi.NP_FORMAT_JSON)
+        return json.loads(text)
 
 
-def _unhex(text):
+_REPR_KINDS = (('namespaces', capi.NP_KIND_NAMESPACE),
+               ('pods', capi.NP_KIND_POD),
+               ('services', capi.NP_KIND_SERVICE),
+               ('networkpolicies', capi.NP_KIND_NETWORK_POLICY),
+               ('policyendpoints', capi.NP_KIND_POLICY_ENDPOINT),
+               ('clusternetworkpolicies',
+                capi.NP_KIND_CLUSTER_NETWORK_POLICY),
+               ('nodes', capi.NP_KIND_NODE))
+
+
+def _unhex(text: str) -> List[Tuple[bytes, ...]]:
     out = []
     for line in text.splitlines():
         parts = line.split(' ')
@@ -301,16 +468,23 @@ def _unhex(text):
 class MapSet:
     """The LPM-trie and port-map contents of a rule set."""
 
-    def __init__(self, ms):
+    def __init__(self, ms: Any) -> None:
         self._ms = ms
 
-    def count(self, family, direction):
+    def __repr__(self) -> str:
+        n = [self.count(f, d) for f in (4, 6) for d in ('ingress', 'egress')]
+        return (f'<netpol.MapSet lpm ipv4 ingress={n[0]} egress={n[1]} '
+                f'ipv6 ingress={n[2]} egress={n[3]}>')
+
+    def count(self, family: int, direction: str) -> int:
         """LPM entries of a family (4 or 6) and direction."""
         return capi.np_mapset_count(
             self._ms, _int('family', family, 4, 6),
             _lookup(_DIRECTIONS, 'direction', direction))
 
-    def lpm_entries(self, family, direction, layout='netpol', ruleset_id=1):
+    def lpm_entries(self, family: int, direction: str,
+                    layout: str = 'netpol',
+                    ruleset_id: int = 1) -> List[Tuple[bytes, ...]]:
         """[(key, value), ...] as the kernel map holds them (bytes).
 
         layout: 'netpol', 'eks' (the agent's ingress_map/egress_map) or
@@ -324,16 +498,16 @@ class MapSet:
             _int('ruleset_id', ruleset_id, 0, 0xffffffff))
         return _unhex(text)
 
-    def portsets(self):
+    def portsets(self) -> List[bytes]:
         """The distinct port sets, each as the port map's bytes."""
         return [e[0] for e in _unhex(capi.np_swig_portsets(self._ms))]
 
-    def export(self, fmt='text'):
+    def export(self, fmt: str = 'text') -> str:
         """The contents as text (like the EKS dump-maps) or JSON."""
         return capi.np_mapset_export(self._ms,
                                      _lookup(_FORMATS, 'format', fmt))
 
-    def diff(self, other):
+    def diff(self, other: 'MapSet') -> Dict[str, Any]:
         """{added, changed, removed, text} from this map set to other."""
         if not isinstance(other, MapSet):
             raise TypeError('diff() takes a MapSet')
@@ -347,25 +521,31 @@ class MapSet:
 class RuleSet:
     """The compiled rules of one pod: immutable."""
 
-    def __init__(self, rs):
+    def __init__(self, rs: Any, pod: str = '') -> None:
         self._rs = rs
-        self._ms = None
+        self._ms: Optional[MapSet] = None
+        self.pod = pod
+        """The pod compiled, "namespace/name"."""
+
+    def __repr__(self) -> str:
+        return f'<netpol.RuleSet pod={self.pod!r} hash={self.hash:#018x}>'
 
     @property
-    def hash(self):
+    def hash(self) -> int:
         """Content hash: equal rule sets, equal hashes."""
         return capi.np_ruleset_hash(self._rs)
 
-    def export(self, fmt='yaml'):
+    def export(self, fmt: str = 'yaml') -> str:
         """The rule set as YAML, JSON or text."""
         return capi.np_ruleset_export(self._rs,
                                       _lookup(_FORMATS, 'format', fmt))
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """The rule set as a dict (its JSON export)."""
         return json.loads(self.export('json'))
 
-    def verdict(self, direction, peer, port, protocol='TCP'):
+    def verdict(self, direction: str, peer: str, port: int,
+                protocol: str = 'TCP') -> Dict[str, Any]:
         """Decide a flow: peer is the other end's address, port the
         destination port. A dict {allowed, reason, direction, key, slot,
         policies, tier}: policies names who decided (the policies that
@@ -379,18 +559,20 @@ class RuleSet:
                                 _int('port', port, 0, 65535), v)
         return _verdict(v)
 
-    def mapset(self):
+    def mapset(self) -> MapSet:
         """The MapSet (eBPF map contents) of this rule set."""
         if self._ms is None:
             self._ms = MapSet(capi.np_mapset_encode(self._rs))
         return self._ms
 
-    def lpm_entries(self, family, direction, layout='netpol', ruleset_id=1):
+    def lpm_entries(self, family: int, direction: str,
+                    layout: str = 'netpol',
+                    ruleset_id: int = 1) -> List[Tuple[bytes, ...]]:
         """[(key, value), ...] of the LPM trie, as bytes."""
         return self.mapset().lpm_entries(family, direction, layout,
                                          ruleset_id)
 
-    def portsets(self):
+    def portsets(self) -> List[bytes]:
         """The port map's sets, as bytes."""
         return self.mapset().portsets()
 
@@ -415,7 +597,7 @@ _DIRECTION_NAMES = {capi.NP_DIRECTION_INGRESS: 'ingress',
                     capi.NP_DIRECTION_EGRESS: 'egress'}
 
 
-def _ips(ips):
+def _ips(ips: Union[None, str, Iterable[str]]) -> str:
     if ips is None:
         return ''
     if isinstance(ips, str):
@@ -429,7 +611,7 @@ def _ips(ips):
     return ','.join(out)
 
 
-def _pod_ips(ips):
+def _pod_ips(ips: Union[None, str, Sequence[str]]) -> str:
     """A pod's own addresses for attach(): at most one IPv4 and one IPv6,
     as text; ValueError for anything else."""
     if ips is None:
@@ -454,7 +636,7 @@ def _pod_ips(ips):
     return ','.join(out)
 
 
-def _switch(what, value):
+def _switch(what: str, value: Optional[bool]) -> int:
     """None: as the node has it; True or False: on or off."""
     if value is None:
         return capi.NP_SWITCH_KEEP
@@ -464,11 +646,11 @@ def _switch(what, value):
     return capi.NP_SWITCH_ON if value else capi.NP_SWITCH_OFF
 
 
-def _ifindex(ifindex):
+def _ifindex(ifindex: int) -> int:
     return _int('ifindex', ifindex, 1, 0xffffffff)
 
 
-def _event(e):
+def _event(e: Dict[str, Any]) -> Dict[str, Any]:
     ns, name = e['pod_ns'], e['pod_name']
     policies = e['policies']
     return {
@@ -500,8 +682,9 @@ def _event(e):
     }
 
 
-def _pod(p):
-    def by_dir(values, names=None):
+def _pod(p: Dict[str, Any]) -> Dict[str, Any]:
+    def by_dir(values: List[int],
+               names: Optional[Dict[int, str]] = None) -> Dict[str, Any]:
         return {d: (names.get(values[i], str(values[i])) if names
                     else values[i])
                 for i, d in _DIRECTION_NAMES.items()}
@@ -516,6 +699,90 @@ def _pod(p):
         'ip4': p['ip4'],
         'ip6': p['ip6'],
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class Latency:
+    """The policy programming latency of the node (np_datapath_latency(3)):
+    how long each apply() and each transaction took to become visible to
+    packets, as a Prometheus histogram in seconds. buckets: (upper bound,
+    observations <= it), cumulative, ascending; count: every observation
+    (the +Inf bucket); sum: their total in seconds."""
+
+    buckets: Tuple[Tuple[float, int], ...]
+    count: int
+    sum: float
+
+
+class EventReader:
+    """Flow events of a Datapath (Datapath.events()): an iterator of event
+    dicts that ends after max_events, or when none came for timeout_ms,
+    and, for an event loop, fileno() (readable while events wait) and
+    read() (what is there, without waiting):
+
+        loop.add_reader(reader.fileno(), lambda: handle(reader.read()))
+
+    It belongs to its Datapath: use it from the datapath's thread, and not
+    after the datapath is closed."""
+
+    def __init__(self, dp: 'Datapath', timeout_ms: int,
+                 max_events: Optional[int]) -> None:
+        self._dp = dp
+        self._timeout_ms = timeout_ms
+        self._left = max_events
+        self._queue: List[Dict[str, Any]] = []
+
+    def __repr__(self) -> str:
+        return (f'<netpol.EventReader of {self._dp!r} '
+                f'timeout_ms={self._timeout_ms} left={self._left}>')
+
+    def fileno(self) -> int:
+        """A descriptor that polls readable while events wait (the ring
+        buffer's epoll descriptor, np_datapath_events_fd(3)); the datapath
+        owns it: do not read or close it."""
+        return int(capi.np_swig_datapath_events_fd(self._dp._h()))
+
+    def poll(self, timeout: float = 0) -> List[Dict[str, Any]]:
+        """Wait up to timeout seconds (0: not at all, None or < 0:
+        forever) and return the events there are (at most what is left of
+        max_events), [] when none."""
+        if timeout is None or timeout < 0:
+            ms = -1
+        else:
+            ms = min(int(timeout * 1000), 0x7fffffff)
+        if self._left is not None and self._left <= 0:
+            return []
+        while True:
+            try:
+                got = self._dp.poll_events(ms, self._left or 0)
+            except Error as e:
+                if e.errno == _errno.EINTR:
+                    continue
+                raise
+            break
+        if self._left is not None:
+            self._left -= len(got)
+        return got
+
+    def read(self) -> List[Dict[str, Any]]:
+        """The events there are now, without waiting: poll(0)."""
+        return self.poll(0)
+
+    def __iter__(self) -> 'EventReader':
+        return self
+
+    def __next__(self) -> Dict[str, Any]:
+        if not self._queue:
+            if self._left is not None and self._left <= 0:
+                raise StopIteration
+            self._queue = self.poll(self._timeout_ms / 1000
+                                    if self._timeout_ms >= 0 else None)
+            if not self._queue:
+                raise StopIteration
+        return self._queue.pop(0)
+
+
+_DEFAULT_PIN_ROOT = '/sys/fs/bpf/netpol'
 
 
 class Datapath:
@@ -541,35 +808,47 @@ class Datapath:
     many pods at once (see np_datapath_begin(3)).
     """
 
-    def __init__(self, pin_root=None, mode='standard', ct_size=0,
-                 events=False, node_ips=(), revoke=None, source_check=None):
+    def __init__(self, pin_root: Optional[PathLike] = None,
+                 mode: str = 'standard', ct_size: int = 0,
+                 events: bool = False,
+                 node_ips: Union[str, Iterable[str]] = (),
+                 revoke: Optional[bool] = None,
+                 source_check: Optional[bool] = None) -> None:
         if pin_root is not None:
             pin_root = os.fspath(pin_root)
             if isinstance(pin_root, bytes):
                 pin_root = os.fsdecode(pin_root)
-        self._dp = None
+        self._dp: Any = None
+        self.pin_root: str = pin_root or _DEFAULT_PIN_ROOT
+        """Where the programs and maps are pinned."""
+        self.mode = mode
         self._dp = capi.np_swig_datapath_open(
             pin_root, _lookup(_MODES, 'mode', mode),
             _int('ct_size', ct_size, 0, 0xffffffff), bool(events),
             _ips(node_ips), _switch('revoke', revoke),
             _switch('source_check', source_check))
 
-    def __enter__(self):
+    def __enter__(self) -> 'Datapath':
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def close(self):
+    def __repr__(self) -> str:
+        state = 'closed' if self._dp is None else 'open'
+        return (f'<netpol.Datapath pin_root={self.pin_root!r} '
+                f'mode={self.mode!r} {state}>')
+
+    def close(self) -> None:
         """Free the handle; the pods stay enforced. Safe to call twice."""
         self._dp = None
 
-    def _h(self):
+    def _h(self) -> Any:
         if self._dp is None:
             raise ValueError('datapath is closed')
         return self._dp
 
-    def destroy(self):
+    def destroy(self) -> None:
         """Detach every pod, unpin every map and program, remove the pin
         directory and close the handle."""
         dp = self._h()
@@ -577,8 +856,9 @@ class Datapath:
         dp.this.disown()       # np_datapath_destroy() frees it, even failing
         capi.np_datapath_destroy(dp)
 
-    def attach(self, ifname=None, ifindex=0, pod=None, hook='auto',
-               ips=None):
+    def attach(self, ifname: Optional[str] = None, ifindex: int = 0,
+               pod: Optional[str] = None, hook: str = 'auto',
+               ips: Union[None, str, Sequence[str]] = None) -> int:
         """Attach the programs to a pod's host veth, by name or index;
         pod is "namespace/name". Returns the interface index.
 
@@ -613,11 +893,11 @@ class Datapath:
         except OSError:
             return 0
 
-    def detach(self, ifindex):
+    def detach(self, ifindex: int) -> None:
         """Detach the programs from a pod and forget it."""
         capi.np_datapath_detach(self._h(), _ifindex(ifindex))
 
-    def apply(self, ifindex, ruleset):
+    def apply(self, ifindex: int, ruleset: RuleSet) -> None:
         """Enforce a RuleSet (from Cluster.compile) on an attached pod,
         atomically."""
         if not isinstance(ruleset, RuleSet):
@@ -625,7 +905,9 @@ class Datapath:
                             + type(ruleset).__name__)
         capi.np_datapath_apply(self._h(), _ifindex(ifindex), ruleset._rs)
 
-    def fail_closed(self, ifindex, directions=('ingress', 'egress')):
+    def fail_closed(self, ifindex: int,
+                    directions: Iterable[str] = ('ingress', 'egress')
+                    ) -> None:
         """Deny every new flow of these directions of an attached pod
         (node IPs stay allowed): for rules that cannot be enforced. A later
         apply() replaces it."""
@@ -637,7 +919,7 @@ class Datapath:
             dirs |= 1 << (0 if d == 'ingress' else 1)
         capi.np_datapath_fail_closed(self._h(), _ifindex(ifindex), dirs)
 
-    def begin(self, nowait=False):
+    def begin(self, nowait: bool = False) -> None:
         """Start a node-wide transaction: take the datapath lock (other
         writers wait; with nowait, errno EAGAIN when one holds it) and
         stage every apply() and fail_closed() of this handle until
@@ -645,13 +927,13 @@ class Datapath:
         EALREADY when a transaction is open."""
         capi.np_swig_datapath_begin(self._h(), bool(nowait))
 
-    def commit(self):
+    def commit(self) -> None:
         """Make every staged change at once (each packet sees the whole
         old state or the whole new one) and release the lock. errno
         EINVAL without a transaction."""
         capi.np_datapath_commit(self._h())
 
-    def abort(self):
+    def abort(self) -> None:
         """Drop what the transaction staged and release the lock; the
         node keeps its old state. Does nothing without a transaction, or
         on a closed handle (closing aborts)."""
@@ -659,7 +941,7 @@ class Datapath:
             capi.np_datapath_abort(self._dp)
 
     @contextlib.contextmanager
-    def transaction(self, nowait=False):
+    def transaction(self, nowait: bool = False) -> Iterator['Datapath']:
         """begin(), then commit() when the with block ends normally or
         abort() when it raises:
 
@@ -675,25 +957,25 @@ class Datapath:
             raise
         self.commit()
 
-    def gc(self):
+    def gc(self) -> None:
         """Forget vanished veths, expire conntrack, release rule sets."""
         capi.np_datapath_gc(self._h())
 
-    def set_events(self, on):
+    def set_events(self, on: bool) -> None:
         """Switch flow events on or off, for the whole node."""
         capi.np_datapath_set_events(self._h(), bool(on))
 
-    def set_rule_counters(self, on):
+    def set_rule_counters(self, on: bool) -> None:
         """Switch the per-rule-key packet and byte counters on or off, for
         the whole node (off when the datapath is loaded). `netpol dump`
         shows what each key counted."""
         capi.np_datapath_set_rule_counters(self._h(), bool(on))
 
-    def set_node_ips(self, ips):
+    def set_node_ips(self, ips: Union[str, Iterable[str]]) -> None:
         """Replace the node addresses, always allowed both ways."""
         capi.np_swig_datapath_set_node_ips(self._h(), _ips(ips))
 
-    def counters(self, ifindex, direction):
+    def counters(self, ifindex: int, direction: str) -> Dict[str, int]:
         """{allowed_packets, allowed_bytes, denied_packets, denied_bytes}
         of a pod's direction since it was attached."""
         c = capi.np_datapath_counters()
@@ -705,7 +987,7 @@ class Datapath:
                 'denied_packets': c.denied_packets,
                 'denied_bytes': c.denied_bytes}
 
-    def pods(self):
+    def pods(self) -> List[Dict[str, Any]]:
         """The attached pods, in ifindex order: dicts of ifindex, ifname,
         ns, name, pod, state and ruleset (both by direction), ip4 and ip6
         (the addresses the datapath holds for the pod, from attach's ips or
@@ -713,7 +995,8 @@ class Datapath:
         return [_pod(p) for p in
                 json.loads(capi.np_swig_datapath_pods(self._h()))]
 
-    def poll_events(self, timeout_ms=0, max_events=0):
+    def poll_events(self, timeout_ms: int = 0,
+                    max_events: int = 0) -> List[Dict[str, Any]]:
         """One wait of up to timeout_ms (-1: forever) for flow events: a
         list of event dicts, at most max_events (0: all there are)."""
         text = capi.np_swig_datapath_poll_events(
@@ -721,40 +1004,34 @@ class Datapath:
             _int('max_events', max_events, 0, 0x7fffffff))
         return [_event(e) for e in json.loads(text)]
 
-    def events(self, timeout_ms=1000, max_events=None):
+    def events(self, timeout_ms: int = 1000,
+               max_events: Optional[int] = None) -> EventReader:
         """Flow events as they come, as dicts (src, dst, sport, dport,
         protocol, direction, allowed, reason, pod, ruleset, rule_cidr,
-        time, ...). Ends after max_events, or when none came for
-        timeout_ms (-1: never)."""
+        time, ...): an EventReader, which iterates until max_events, or
+        until none came for timeout_ms (-1: never), and has fileno() and
+        read() for asyncio (see EventReader)."""
         _int('timeout_ms', timeout_ms, -1, 0x7fffffff)
         if max_events is not None:
             _int('max_events', max_events, 0, 0x7fffffff)
-        return self._events(timeout_ms, max_events)
+        self._h()
+        return EventReader(self, timeout_ms, max_events)
 
-    def _events(self, timeout_ms, max_events):
-        left = max_events
-        while left is None or left > 0:
-            try:
-                got = self.poll_events(timeout_ms, left or 0)
-            except Error as e:
-                if e.errno == _errno.EINTR:
-                    continue
-                raise
-            if not got:
-                return
-            for ev in got:
-                yield ev
-            if left is not None:
-                left -= len(got)
+    def latency(self) -> Latency:
+        """The node's policy programming latency histogram (see
+        Latency)."""
+        h = json.loads(capi.np_swig_datapath_latency(self._h()))
+        return Latency(buckets=tuple(zip(h['bounds'], h['counts'])),
+                       count=h['count'], sum=h['sum'])
 
-    def stats(self):
+    def stats(self) -> Dict[str, Any]:
         """Node-wide numbers: events_lost, ct_entries, ct_capacity,
         lpm_entries, lpm_capacity ([IPv4, IPv6] each), pods, rulesets,
         events_on, ct_evictions ([IPv4, IPv6]: conntrack entries evicted
         because the table was full), rule_counters_on."""
         return json.loads(capi.np_swig_datapath_stats(self._h()))
 
-    def hooks(self, ifindex):
+    def hooks(self, ifindex: int) -> Dict[str, Dict[str, Any]]:
         """Whether a pod's hooks run this datapath's programs first, as
         the kernel has them (the interface need not be attached):
         {'ingress': {...}, 'egress': {...}} by pod direction, each with
@@ -768,8 +1045,9 @@ class Datapath:
         return json.loads(capi.np_swig_datapath_hooks(self._h(),
                                                       _ifindex(ifindex)))
 
-    def explain(self, ifindex, direction, peer, port, protocol='TCP',
-                ruleset=None):
+    def explain(self, ifindex: int, direction: str, peer: str, port: int,
+                protocol: Union[str, int] = 'TCP',
+                ruleset: Optional[RuleSet] = None) -> Dict[str, Any]:
         """Decide a new flow of a pod against the live maps (not
         conntrack): {allowed, reason, state, ruleset, key, portset, slot,
         policies, tier}. protocol is 'TCP', 'UDP', 'SCTP' or an IP
@@ -793,7 +1071,7 @@ class Datapath:
         v['tier'] = _tier(v['tier'])
         return v
 
-    def verify(self, ifindex, ruleset):
+    def verify(self, ifindex: int, ruleset: RuleSet) -> List[str]:
         """Compare what the kernel enforces for a pod with a RuleSet: the
         drifts, one line each ([] when none)."""
         if not isinstance(ruleset, RuleSet):
@@ -803,7 +1081,8 @@ class Datapath:
                                             ruleset._rs)
         return (text or '').splitlines()
 
-    def test_packet(self, ifindex, direction, frame):
+    def test_packet(self, ifindex: int, direction: str,
+                    frame: Union[bytes, bytearray, memoryview]) -> int:
         """Run the program of a direction on an Ethernet frame (bytes) as
         if it crossed the host veth: VERDICT_OK (0) or VERDICT_SHOT (2).
         Conntrack entries it creates stay."""
@@ -815,13 +1094,13 @@ class Datapath:
             _lookup(_DIRECTIONS, 'direction', direction), frame)
 
 
-def reason_name(reason):
+def reason_name(reason: int) -> Optional[str]:
     """"rule", "no-match", "port", ... of an enum np_reason value (the
     'reason' of every verdict and flow event); None for another value."""
     return capi.np_reason_name(_int('reason', reason, 0, 0xffff))
 
 
-def attrib_reason_name(reason):
+def attrib_reason_name(reason: int) -> Optional[str]:
     """"match", "pod-selector-none", "port", ... of an enum
     np_attrib_reason value (a finding's 'reason' in attribute()); None for
     another value."""
