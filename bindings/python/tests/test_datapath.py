@@ -8,9 +8,11 @@ own pin root, /sys/fs/bpf/netpol-pytest-<pid>, destroyed at the end. They
 skip when namespaces or bpf() are refused; in a build without the datapath
 every call must fail with ENOTSUP.
 """
+import asyncio
 import ctypes
 import errno
 import os
+import select
 import shutil
 import socket
 import struct
@@ -215,6 +217,8 @@ def test_calls_on_no_handle_fail_cleanly():
         lambda: capi.np_swig_datapath_poll_events(None, 0, 0),
         lambda: capi.np_swig_datapath_pods(None),
         lambda: capi.np_datapath_fail_closed(None, 1, 1),
+        lambda: capi.np_swig_datapath_events_fd(None),
+        lambda: capi.np_swig_datapath_latency(None),
     ]
     for call in calls:
         with pytest.raises(netpol.Error) as e:
@@ -731,3 +735,70 @@ def revoke_scenario(dp, rs, rs8080):
                          source_check=True):
         pass
     assert egress(other_ip) == netpol.VERDICT_SHOT
+
+
+def test_events_from_asyncio_and_latency(pin_root):
+    """The events reader works from an asyncio loop: add_reader() on its
+    fileno() wakes when the program reports a flow, read() returns it
+    without waiting. latency() counts the apply. repr() names the pin
+    root."""
+    rs = netpol.Cluster.from_yaml(MANIFEST).compile('x', 'b')
+
+    def scenario_fn(dp):
+        assert repr(dp) == (f"<netpol.Datapath pin_root={PIN_ROOT!r} "
+                            "mode='standard' open>")
+        ifx = dp.attach(HOST_IF, pod='x/b')
+        before = dp.latency()
+        dp.apply(ifx, rs)
+        lat = dp.latency()
+        assert isinstance(lat, netpol.Latency)
+        assert lat.count == before.count + 1
+        assert lat.sum > before.sum
+        bounds = [b for b, _ in lat.buckets]
+        assert bounds and bounds == sorted(bounds) and bounds[0] > 0
+        counts = [n for _, n in lat.buckets]
+        assert counts == sorted(counts), 'cumulative'
+        assert counts[-1] <= lat.count
+        list(dp.events(timeout_ms=100))     # drain the first flows
+
+        reader = dp.events()
+        fd = reader.fileno()
+        assert fd >= 0 and fd == reader.fileno()
+        assert 'EventReader' in repr(reader)
+        # nothing waits: not readable, and read() does not block
+        assert select.select([fd], [], [], 0)[0] == []
+        assert reader.read() == []
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            got = loop.create_future()
+
+            def on_readable():
+                evs = reader.read()
+                if evs and not got.done():
+                    got.set_result(evs)
+
+            loop.add_reader(fd, on_readable)
+            try:
+                # a denied SYN to port 81 crosses the real program
+                loop.call_soon(dp.test_packet, ifx, 'ingress',
+                               tcp_in(41000, 81))
+                return await asyncio.wait_for(got, 10)
+            finally:
+                loop.remove_reader(fd)
+
+        evs = asyncio.run(main())
+        drops = [e for e in evs if not e['allowed']]
+        assert [(e['reason'], e['direction'], e['sport'], e['dport'],
+                 e['pod']) for e in drops] == [
+            ('port', 'ingress', 41000, 81, 'x/b')], evs
+        assert reader.read() == []
+        # max_events bounds the reader, from poll() as from iteration
+        two = dp.events(max_events=2)
+        for port in (82, 83, 84):
+            dp.test_packet(ifx, 'ingress', tcp_in(41100 + port, port))
+        assert [e['dport'] for e in two.poll(1)] == [82, 83]
+        assert two.read() == [] and list(two) == []
+        assert [e['dport'] for e in dp.events(timeout_ms=200)] == [84]
+
+    _in_netns_with(scenario_fn, events=True, node_ips=[NODE_IP])
