@@ -7,8 +7,11 @@
 A controller keeps one netpol.Cluster in sync with the API server (apply()
 on every added or modified object, delete() on every deleted one), then
 writes the PolicyEndpoints back and hands each node its pods' rule sets.
-Here the watch is a list of files, and the results go to stdout.
+Here the watch is a list of files, and the results go to stdout. Objects
+the library rejects are skipped and reported (netpol.Diagnostic), and its
+log lines go to the logging module (logger "netpol"), both on stderr.
 """
+import logging
 import sys
 
 import netpol
@@ -43,11 +46,19 @@ def reconcile(cluster):
 
 
 def main(paths):
+    logging.basicConfig(format='controller: %(levelname)s: %(message)s',
+                        level=logging.WARNING)
     cluster = netpol.Cluster()
+    rejected = []
     try:
         for path in paths:
-            cluster.load_file(path)  # a watch event per object, in real life
+            # a watch event per object, in real life; an invalid object is
+            # skipped and logged as a warning, not the whole file
+            rejected += cluster.load_file(path, skip_invalid=True)
         reconcile(cluster)
+        if rejected:
+            print(f'controller: {len(rejected)} invalid objects skipped: '
+                  + ', '.join(d.object for d in rejected), file=sys.stderr)
     except netpol.Error as e:
         print(f'controller: {e}', file=sys.stderr)
         return 1
