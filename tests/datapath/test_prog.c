@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -1347,6 +1348,36 @@ Test(prog, flow_events)
 	e.n = 0;
 	cr_assert_eq(np_datapath_poll_events(T.dp, 50, on_ev, &e), 0);
 	cr_expect_eq(e.n, 0);
+}
+
+/* np_datapath_events_fd(): readable while events wait, for event loops. */
+Test(prog, events_fd_polls_readable_while_events_wait)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	struct pollfd p = { .events = POLLIN };
+	struct evs e = { 0 };
+	int fd = 0, fd2 = 0;
+
+	cr_expect_eq(np_datapath_events_fd(NULL, &fd), -EINVAL);
+	cr_expect_eq(np_datapath_events_fd(T.dp, NULL), -EINVAL);
+	apply_egress_only(ifx);
+	cr_assert_eq(np_datapath_set_events(T.dp, true), 0);
+	cr_assert_eq(np_datapath_events_fd(T.dp, &fd), 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(np_datapath_events_fd(T.dp, &fd2), 0);
+	cr_expect_eq(fd2, fd, "one descriptor per handle");
+	p.fd = fd;
+	cr_expect_eq(poll(&p, 1, 0), 0, "nothing waits");
+
+	cr_expect_eq(EG(TCP4("198.18.1.1", 81), .sport = 40100), SHOT);
+	cr_assert_eq(poll(&p, 1, 5000), 1, "a drop wakes the descriptor");
+	cr_expect(p.revents & POLLIN);
+	cr_assert_eq(np_datapath_poll_events(T.dp, 0, on_ev, &e), 0);
+	cr_expect_eq(e.n, 1);
+	cr_expect_eq(e.ev[0].reason, NP_REASON_PORT);
+	p.revents = 0;
+	cr_expect_eq(poll(&p, 1, 0), 0, "read: nothing waits again");
+	cr_assert_eq(np_datapath_set_events(T.dp, false), 0);
 }
 
 struct pods {
