@@ -7,13 +7,21 @@
  *   char **out, char **text    the string the library allocated, returned
  *                              and freed with np_free()
  *   struct np_x **out          the new object, owned by the caller
- *   Python: int < 0            raises netpol.Error (an OSError) with the
- *                              call's struct np_diag, which is hidden
+ *   Python: int < 0            raises netpol.Error (an OSError) or a
+ *                              subclass, with the call's struct np_diag,
+ *                              which is hidden
  *   Go:     int                returned as is, with struct np_diag passed
  *                              by the caller; netpol.go turns it into an
  *                              error (Go has no exceptions to raise)
  *
- * and a few helpers (np_swig_*) where a C signature has no natural
+ * Python also gets its callbacks bridged (with the GIL held, from any
+ * thread): np_log_fn to the logging module (netpol._log), np_diag_fn into
+ * a list (skip_invalid's diagnostics); its errors are raised through
+ * netpol._error._make, which picks the subclass (NotFoundError,
+ * InvalidInputError); the cluster's long calls release the GIL (the
+ * Python layer locks each Cluster).
+ *
+ * Both get a few helpers (np_swig_*) where a C signature has no natural
  * mapping: raw LPM and port-set bytes come back as hex text, so the same
  * string typemap serves both languages; the datapath's options structs
  * (open, attach) become plain arguments (node addresses comma-separated),
@@ -234,12 +242,22 @@ static PyObject *np_swig_str(const char *s)
  * the GIL (long calls release it), from any thread; an exception pending
  * in the caller is kept, one raised by the logging is dropped.
  */
+#if PY_VERSION_HEX >= 0x030D0000
+#define NP_SWIG_FINALIZING() Py_IsFinalizing()
+#else
+#define NP_SWIG_FINALIZING() _Py_IsFinalizing()
+#endif
+
 static void np_swig_log(void *ctx, enum np_log_level level, const char *msg)
 {
-	PyGILState_STATE st = PyGILState_Ensure();
+	PyGILState_STATE st;
 	PyObject *type, *value, *tb, *mod, *r = NULL;
 
 	(void)ctx;
+	/* nothing to log to while the interpreter goes away */
+	if (!Py_IsInitialized() || NP_SWIG_FINALIZING())
+		return;
+	st = PyGILState_Ensure();
 	PyErr_Fetch(&type, &value, &tb);
 	mod = PyImport_ImportModule("netpol._log");
 	if (mod) {
