@@ -11,6 +11,7 @@ every call must fail with ENOTSUP.
 import asyncio
 import ctypes
 import errno
+import logging
 import os
 import select
 import shutil
@@ -801,4 +802,23 @@ def test_events_from_asyncio_and_latency(pin_root):
         assert two.read() == [] and list(two) == []
         assert [e['dport'] for e in dp.events(timeout_ms=200)] == [84]
 
-    _in_netns_with(scenario_fn, events=True, node_ips=[NODE_IP])
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+
+        def emit(self, record):
+            self.lines.append((record.levelno, record.getMessage()))
+
+    logger = logging.getLogger('netpol')
+    keep, level = Keep(), logger.level
+    logger.addHandler(keep)
+    logger.setLevel(logging.INFO)
+    try:
+        _in_netns_with(scenario_fn, events=True, node_ips=[NODE_IP])
+    finally:
+        logger.removeHandler(keep)
+        logger.setLevel(level)
+    # the datapath's log lines reach logging too
+    assert (logging.INFO, f'datapath loaded and pinned under {PIN_ROOT}') \
+        in keep.lines, keep.lines
