@@ -134,7 +134,7 @@ def test_all_or_nothing_raises_with_every_problem():
         'Pod d/bad', 'NetworkPolicy d/bad-port']
 
 
-# --- exceptions ---------------------------------------------------------------
+# --- exceptions -------------------------------------------------------------
 
 def test_missing_file_is_a_file_not_found_error(tmp_path):
     missing = str(tmp_path / 'nope.yaml')

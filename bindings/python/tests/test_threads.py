@@ -124,7 +124,7 @@ def test_one_cluster_from_threads_is_serialized():
     assert shared.matrix() == expect_matrix
 
 
-def test_cluster_lock_is_held_during_calls(monkeypatch):
+def test_cluster_lock_is_held_during_calls():
     """The lock of a cluster covers the C call: a call waits while another
     thread holds it."""
     c = netpol.Cluster.from_yaml(_manifest('a'))
