@@ -2,17 +2,21 @@
 
 package netpol
 
+// #include <stdlib.h>
+// #include "npgo.h"
+import "C"
+
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"syscall"
 	"time"
-
-	"libnetpol.dev/netpol/internal/capi"
+	"unsafe"
 )
 
 // Mode is what a pod gets before its first rule set arrives.
@@ -116,14 +120,14 @@ type Hook struct {
 	AheadProgID uint32 `json:"ahead_prog_id"`
 }
 
-func hookArg(hook HookKind) (int, error) {
+func hookArg(hook HookKind) (C.enum_np_hook_kind, error) {
 	switch hook {
 	case HookAuto:
-		return int(capi.NP_HOOK_KIND_NONE), nil
+		return C.NP_HOOK_KIND_NONE, nil
 	case HookTCX:
-		return int(capi.NP_HOOK_KIND_TCX), nil
+		return C.NP_HOOK_KIND_TCX, nil
 	case HookTC:
-		return int(capi.NP_HOOK_KIND_TC), nil
+		return C.NP_HOOK_KIND_TC, nil
 	}
 	return 0, &DiagError{Errno: syscall.EINVAL,
 		Message: fmt.Sprintf("netpol: unknown hook %q; expected one "+
@@ -169,6 +173,8 @@ type DatapathOptions struct {
 	// (AttachOptions.IPs, or the rule set's pod IPs at Apply) are
 	// dropped (ReasonSpoofed). Node-wide.
 	SourceCheck Switch
+	// Log receives the library's log lines for this handle; nil: none.
+	Log LogFunc
 }
 
 // AttachOptions says which host veth AttachWith attaches, and how.
@@ -195,7 +201,8 @@ type AttachOptions struct {
 // A Datapath must not be used from two goroutines at once. Interfaces are
 // those of the network namespace of the calling OS thread.
 type Datapath struct {
-	dp capi.Np_datapath
+	dp  *C.struct_np_datapath
+	log cgo.Handle // of the LogFunc, 0 when none
 }
 
 // Counters are packets and bytes allowed and denied in one direction of
@@ -245,48 +252,81 @@ type Event struct {
 	Tier      Tier     // likewise; TierUnknown from PollEvents
 }
 
-func (d *Datapath) handle() (capi.Np_datapath, error) {
+func (d *Datapath) handle() (*C.struct_np_datapath, error) {
 	if d == nil || d.dp == nil {
 		return nil, ErrClosed
 	}
 	return d.dp, nil
 }
 
-func joinIPs(ips []string) (string, error) {
+func checkIPs(what string, ips []string) error {
 	for _, ip := range ips {
 		if ip == "" || strings.ContainsAny(ip, ", \t\n") {
-			return "", &DiagError{Errno: syscall.EINVAL,
-				Message: fmt.Sprintf("netpol: bad node IP %q", ip)}
+			return &DiagError{Errno: syscall.EINVAL,
+				Message: fmt.Sprintf("netpol: bad %s %q", what,
+					ip)}
 		}
 	}
-	return strings.Join(ips, ","), nil
+	return nil
 }
 
-func ifindexArg(ifindex int) (uint, error) {
+func ifindexArg(ifindex int) (C.uint, error) {
 	if ifindex <= 0 || uint64(ifindex) > 0xffffffff {
 		return 0, &DiagError{Errno: syscall.EINVAL,
 			Message: fmt.Sprintf("netpol: bad ifindex %d", ifindex)}
 	}
-	return uint(ifindex), nil
+	return C.uint(ifindex), nil
+}
+
+func dirArg(dir Direction) (C.enum_np_direction, error) {
+	if dir != Ingress && dir != Egress {
+		return 0, errorf(syscall.EINVAL, "netpol: invalid direction %d",
+			int(dir))
+	}
+	return C.enum_np_direction(dir), nil
 }
 
 // OpenDatapath loads the programs and maps and pins them, or reuses those
 // pinned under opts.PinRoot.
 func OpenDatapath(opts DatapathOptions) (*Datapath, error) {
-	ips, err := joinIPs(opts.NodeIPs)
-	if err != nil {
+	if err := checkIPs("node IP", opts.NodeIPs); err != nil {
 		return nil, err
 	}
-	p := []uintptr{0}
-	err = check(capi.Np_swig_datapath_open(p, opts.PinRoot,
-		capi.Enum_SS_np_mode(opts.Mode), uint(opts.CTSize), opts.Events,
-		ips, int(opts.Revoke), int(opts.SourceCheck)), nil)
-	if err != nil {
+	ips, freeIPs := cstrings(opts.NodeIPs)
+	defer freeIPs()
+	root := cstrOrNil(opts.PinRoot)
+	defer free(root)
+	o := C.struct_np_datapath_opts{pin_root: root,
+		mode: C.enum_np_mode(opts.Mode), ct_size: C.uint32_t(opts.CTSize),
+		events: cbool(opts.Events), node_ips: ips,
+		n_node_ips:   C.size_t(len(opts.NodeIPs)),
+		revoke:       C.enum_np_switch(opts.Revoke),
+		source_check: C.enum_np_switch(opts.SourceCheck)}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	d := &Datapath{}
+	if opts.Log != nil {
+		d.log = cgo.NewHandle(opts.Log)
+	}
+	var p *C.struct_np_datapath
+	if err := check(C.np_go_datapath_open(&p, &o, C.uintptr_t(d.log)),
+		nil); err != nil {
+		if d.log != 0 {
+			d.log.Delete()
+		}
 		return nil, err
 	}
-	d := &Datapath{dp: capi.SwigcptrNp_datapath(p[0])}
+	d.dp = p
 	runtime.SetFinalizer(d, (*Datapath).Close)
 	return d, nil
+}
+
+func (d *Datapath) forget() {
+	d.dp = nil
+	if d.log != 0 {
+		d.log.Delete()
+		d.log = 0
+	}
+	runtime.SetFinalizer(d, nil)
 }
 
 // Close frees the handle; pods stay enforced. It is safe to call twice.
@@ -294,9 +334,8 @@ func (d *Datapath) Close() error {
 	if d == nil || d.dp == nil {
 		return nil
 	}
-	capi.DeleteNp_datapath(d.dp)
-	d.dp = nil
-	runtime.SetFinalizer(d, nil)
+	C.np_datapath_close(d.dp)
+	d.forget()
 	return nil
 }
 
@@ -307,9 +346,9 @@ func (d *Datapath) Destroy() error {
 	if err != nil {
 		return err
 	}
-	d.dp = nil
-	runtime.SetFinalizer(d, nil)
-	return check(capi.Np_datapath_destroy(h), nil)
+	err = check(C.np_datapath_destroy(h), nil)
+	d.forget()
+	return err
 }
 
 // Attach attaches the programs to a pod's host veth, by name (ifindex 0)
@@ -355,18 +394,22 @@ func (d *Datapath) AttachWith(opts AttachOptions) (int, error) {
 		return 0, &DiagError{Errno: syscall.EINVAL,
 			Message: "netpol: Attach needs an ifname or an ifindex"}
 	}
-	for _, ip := range opts.IPs {
-		if ip == "" || strings.ContainsAny(ip, ", \t\n") {
-			return 0, &DiagError{Errno: syscall.EINVAL,
-				Message: fmt.Sprintf("netpol: bad pod IP %q",
-					ip)}
-		}
+	if err := checkIPs("pod IP", opts.IPs); err != nil {
+		return 0, err
 	}
-	dg := newDiag()
-	defer dg.free()
-	err = check(capi.Np_swig_datapath_attach(h, ifname, uint(ifindex),
-		opts.Namespace, opts.Name, kind, strings.Join(opts.IPs, ","),
-		dg.d), &dg)
+	ips, freeIPs := cstrings(opts.IPs)
+	defer freeIPs()
+	cifname, cns := cstrOrNil(ifname), cstrOrNil(opts.Namespace)
+	cname := cstrOrNil(opts.Name)
+	defer free(cifname)
+	defer free(cns)
+	defer free(cname)
+	o := C.struct_np_attach_opts{ifname: cifname, ifindex: C.uint(ifindex),
+		pod_ns: cns, pod_name: cname, hook: kind, ips: ips,
+		n_ips: C.size_t(len(opts.IPs))}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	var dg C.struct_np_diag
+	err = check(C.np_datapath_attach(h, &o, &dg), &dg)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return 0, err
@@ -390,7 +433,7 @@ func (d *Datapath) Detach(ifindex int) error {
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_datapath_detach(h, ifx), nil)
+	err = check(C.np_datapath_detach(h, ifx), nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -409,9 +452,8 @@ func (d *Datapath) Apply(ifindex int, rs *RuleSet) error {
 	if err != nil {
 		return err
 	}
-	dg := newDiag()
-	defer dg.free()
-	err = check(capi.Np_datapath_apply(h, ifx, r, dg.d), &dg)
+	var dg C.struct_np_diag
+	err = check(C.np_datapath_apply(h, ifx, r, &dg), &dg)
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(rs)
 	return err
@@ -429,7 +471,9 @@ func (d *Datapath) Begin(nowait bool) error {
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_swig_datapath_begin(h, nowait), nil)
+	o := C.struct_np_txn_opts{nowait: cbool(nowait)}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	err = check(C.np_datapath_begin(h, &o), nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -443,9 +487,8 @@ func (d *Datapath) Commit() error {
 	if err != nil {
 		return err
 	}
-	dg := newDiag()
-	defer dg.free()
-	err = check(capi.Np_datapath_commit(h, dg.d), &dg)
+	var dg C.struct_np_diag
+	err = check(C.np_datapath_commit(h, &dg), &dg)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -455,7 +498,7 @@ func (d *Datapath) Commit() error {
 // a closed Datapath (Close aborts).
 func (d *Datapath) Abort() {
 	if h, err := d.handle(); err == nil {
-		capi.Np_datapath_abort(h)
+		C.np_datapath_abort(h)
 		runtime.KeepAlive(d)
 	}
 }
@@ -479,9 +522,8 @@ func (d *Datapath) FailClosed(ifindex int, dirs ...Direction) error {
 		}
 		mask |= 1 << uint(dir)
 	}
-	dg := newDiag()
-	defer dg.free()
-	err = check(capi.Np_datapath_fail_closed(h, ifx, mask, dg.d), &dg)
+	var dg C.struct_np_diag
+	err = check(C.np_datapath_fail_closed(h, ifx, C.uint(mask), &dg), &dg)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -493,7 +535,7 @@ func (d *Datapath) GC() error {
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_datapath_gc(h), nil)
+	err = check(C.np_datapath_gc(h), nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -504,7 +546,7 @@ func (d *Datapath) SetEvents(on bool) error {
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_datapath_set_events(h, on), nil)
+	err = check(C.np_datapath_set_events(h, cbool(on)), nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -516,7 +558,7 @@ func (d *Datapath) SetRuleCounters(on bool) error {
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_datapath_set_rule_counters(h, on), nil)
+	err = check(C.np_datapath_set_rule_counters(h, cbool(on)), nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -527,11 +569,13 @@ func (d *Datapath) SetNodeIPs(ips ...string) error {
 	if err != nil {
 		return err
 	}
-	s, err := joinIPs(ips)
-	if err != nil {
+	if err := checkIPs("node IP", ips); err != nil {
 		return err
 	}
-	err = check(capi.Np_swig_datapath_set_node_ips(h, s), nil)
+	cips, freeIPs := cstrings(ips)
+	defer freeIPs()
+	err = check(C.np_datapath_set_node_ips(h, cips, C.size_t(len(ips))),
+		nil)
 	runtime.KeepAlive(d)
 	return err
 }
@@ -546,18 +590,32 @@ func (d *Datapath) Counters(ifindex int, dir Direction) (Counters, error) {
 	if err != nil {
 		return Counters{}, err
 	}
-	c := capi.NewNp_datapath_counters()
-	defer capi.DeleteNp_datapath_counters(c)
-	err = check(capi.Np_swig_datapath_counters(h, ifx,
-		capi.Enum_SS_np_direction(dir), c), nil)
+	var c C.struct_np_datapath_counters
+	err = check(C.np_datapath_counters(h, ifx, C.enum_np_direction(dir),
+		&c), nil)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return Counters{}, err
 	}
-	return Counters{AllowedPackets: c.GetAllowed_packets(),
-		AllowedBytes:  c.GetAllowed_bytes(),
-		DeniedPackets: c.GetDenied_packets(),
-		DeniedBytes:   c.GetDenied_bytes()}, nil
+	return Counters{AllowedPackets: uint64(c.allowed_packets),
+		AllowedBytes:  uint64(c.allowed_bytes),
+		DeniedPackets: uint64(c.denied_packets),
+		DeniedBytes:   uint64(c.denied_bytes)}, nil
+}
+
+func podOf(p *C.struct_np_datapath_pod) DatapathPod {
+	dp := DatapathPod{Ifindex: int(p.ifindex),
+		Ifname:    gostr(&p.ifname[0]),
+		Namespace: gostrOrEmpty(p.ns), Name: gostrOrEmpty(p.name),
+		State:   [2]PodState{PodState(p.state[0]), PodState(p.state[1])},
+		RuleSet: [2]uint32{uint32(p.ruleset[0]), uint32(p.ruleset[1])}}
+	if p.ip_flags&C.NP_POD_IP4 != 0 {
+		dp.IP4 = net.IP(C.GoBytes(unsafe.Pointer(&p.ip4[0]), 4))
+	}
+	if p.ip_flags&C.NP_POD_IP6 != 0 {
+		dp.IP6 = net.IP(C.GoBytes(unsafe.Pointer(&p.ip6[0]), 16))
+	}
+	return dp
 }
 
 // Pods gives the attached pods, in ifindex order.
@@ -566,62 +624,43 @@ func (d *Datapath) Pods() ([]DatapathPod, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_pods(h, &s), nil)
+	out := []DatapathPod{}
+	ph := cgo.NewHandle(&out)
+	defer ph.Delete()
+	err = check(C.np_go_pod_foreach(h, C.uintptr_t(ph)), nil)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return nil, err
 	}
-	var raw []struct {
-		Ifindex int         `json:"ifindex"`
-		Ifname  string      `json:"ifname"`
-		NS      string      `json:"ns"`
-		Name    string      `json:"name"`
-		State   [2]PodState `json:"state"`
-		RuleSet [2]uint32   `json:"ruleset"`
-		IP4     *string     `json:"ip4"`
-		IP6     *string     `json:"ip6"`
-	}
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("netpol: pods: %w", err)
-	}
-	out := make([]DatapathPod, 0, len(raw))
-	for _, p := range raw {
-		dp := DatapathPod{Ifindex: p.Ifindex,
-			Ifname: p.Ifname, Namespace: p.NS, Name: p.Name,
-			State: p.State, RuleSet: p.RuleSet}
-		if p.IP4 != nil {
-			dp.IP4 = net.ParseIP(*p.IP4)
-		}
-		if p.IP6 != nil {
-			dp.IP6 = net.ParseIP(*p.IP6)
-		}
-		out = append(out, dp)
-	}
 	return out, nil
 }
 
-type rawEvent struct {
-	TimeNs    int64     `json:"time_ns"`
-	MonoNs    uint64    `json:"mono_ns"`
-	Ifindex   int       `json:"ifindex"`
-	Direction Direction `json:"direction"`
-	Family    int       `json:"family"`
-	Src       string    `json:"src"`
-	Dst       string    `json:"dst"`
-	Sport     uint16    `json:"sport"`
-	Dport     uint16    `json:"dport"`
-	Protocol  int       `json:"protocol"`
-	Allowed   bool      `json:"allowed"`
-	Reason    Reason    `json:"reason"`
-	RuleSet   uint32    `json:"ruleset"`
-	PrefixLen int       `json:"prefixlen"`
-	RuleCIDR  string    `json:"rule_cidr"`
-	Length    uint32    `json:"length"`
-	PodNS     *string   `json:"pod_ns"`
-	PodName   *string   `json:"pod_name"`
-	Policies  *string   `json:"policies"`
-	Tier      Tier      `json:"tier"`
+func eventOf(e *C.struct_np_event) Event {
+	ev := Event{Time: time.Unix(0, int64(e.time_ns)),
+		MonoNs:    uint64(e.mono_ns),
+		Ifindex:   int(e.ifindex),
+		Direction: Direction(e.direction),
+		Family:    int(e.family),
+		Src:       net.ParseIP(gostr(&e.src_text[0])),
+		Dst:       net.ParseIP(gostr(&e.dst_text[0])),
+		SrcPort:   uint16(e.sport),
+		DstPort:   uint16(e.dport),
+		Protocol:  int(e.protocol),
+		Allowed:   bool(e.allowed),
+		Reason:    Reason(e.reason),
+		RuleSet:   uint32(e.ruleset),
+		PrefixLen: int(e.prefixlen),
+		RuleCIDR:  gostr(&e.rule_cidr[0]),
+		Length:    uint32(e.length),
+		Namespace: gostrOrEmpty(e.pod_ns),
+		Pod:       gostrOrEmpty(e.pod_name),
+		Tier:      Tier(e.tier)}
+	if e.policies != nil {
+		if p := C.GoString(e.policies); p != "" {
+			ev.Policies = strings.Split(p, ", ")
+		}
+	}
+	return ev
 }
 
 // PollEvents waits up to timeout (negative: forever, 0: not at all) for
@@ -643,38 +682,19 @@ func (d *Datapath) PollEvents(timeout time.Duration, max int) ([]Event,
 	if max < 0 || max > 0x7fffffff {
 		max = 0
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_poll_events(h, ms, max, &s), nil)
+	sink := &eventSink{events: []Event{}, max: max}
+	sh := cgo.NewHandle(sink)
+	defer sh.Delete()
+	rc := C.np_go_poll_events(h, C.int(ms), C.uintptr_t(sh))
 	runtime.KeepAlive(d)
-	if err != nil {
+	if rc == -C.int(syscall.ECANCELED) && max > 0 &&
+		len(sink.events) >= max {
+		rc = 0
+	}
+	if err := check(rc, nil); err != nil {
 		return nil, err
 	}
-	var raw []rawEvent
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("netpol: events: %w", err)
-	}
-	out := make([]Event, 0, len(raw))
-	for _, e := range raw {
-		ev := Event{Time: time.Unix(0, e.TimeNs), MonoNs: e.MonoNs,
-			Ifindex: e.Ifindex, Direction: e.Direction,
-			Family: e.Family, Src: net.ParseIP(e.Src),
-			Dst: net.ParseIP(e.Dst), SrcPort: e.Sport,
-			DstPort: e.Dport, Protocol: e.Protocol,
-			Allowed: e.Allowed, Reason: e.Reason,
-			RuleSet: e.RuleSet, PrefixLen: e.PrefixLen,
-			RuleCIDR: e.RuleCIDR, Length: e.Length, Tier: e.Tier}
-		if e.PodNS != nil {
-			ev.Namespace = *e.PodNS
-		}
-		if e.PodName != nil {
-			ev.Pod = *e.PodName
-		}
-		if e.Policies != nil && *e.Policies != "" {
-			ev.Policies = strings.Split(*e.Policies, ", ")
-		}
-		out = append(out, ev)
-	}
-	return out, nil
+	return sink.events, nil
 }
 
 // Events gives the flow events that come until none has come for timeout,
@@ -706,6 +726,56 @@ func (d *Datapath) Events(timeout time.Duration, max int) ([]Event,
 	return out, nil
 }
 
+// EventPollInterval is how long EventsChan's goroutine waits in one poll:
+// the longest it takes to notice that its context is done.
+const EventPollInterval = 100 * time.Millisecond
+
+// EventsChan streams flow events: a goroutine polls the datapath and sends
+// each event on the first channel until ctx is done or a poll fails; then
+// the second channel receives the reason (ctx.Err(), or the poll's error)
+// and both are closed. The goroutine sends with a select on ctx.Done(),
+// so a reader that stops reading just cancels ctx.
+//
+// The goroutine uses the handle until the channels close: meanwhile the
+// Datapath must not be used elsewhere (one object, one goroutine); open a
+// second Datapath on the same PinRoot for the rest of the work.
+func (d *Datapath) EventsChan(ctx context.Context) (<-chan Event,
+	<-chan error) {
+	evc := make(chan Event, 64)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(evc)
+		defer close(errc)
+		for {
+			if err := ctx.Err(); err != nil {
+				errc <- err
+				return
+			}
+			evs, err := d.PollEvents(EventPollInterval, 0)
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			if err != nil {
+				errc <- err
+				return
+			}
+			for _, ev := range evs {
+				select {
+				case evc <- ev:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			}
+		}
+	}()
+	return evc, errc
+}
+
+// TestPacket runs the program of direction dir on an Ethernet frame as if
+// it crossed the host veth ifindex, with the real maps: VerdictOK or
+// VerdictShot. Conntrack entries it creates stay.
+
 // TestPacket runs the program of direction dir on an Ethernet frame as if
 // it crossed the host veth ifindex, with the real maps: VerdictOK or
 // VerdictShot. Conntrack entries it creates stay.
@@ -719,13 +789,18 @@ func (d *Datapath) TestPacket(ifindex int, dir Direction,
 	if err != nil {
 		return 0, err
 	}
-	rc := capi.Np_swig_datapath_test_packet(h, ifx,
-		capi.Enum_SS_np_direction(dir), string(frame))
+	b := frame
+	if len(b) == 0 {
+		b = []byte{0}
+	}
+	verdict := C.int(-1)
+	rc := C.np_datapath_test_packet(h, ifx, C.enum_np_direction(dir),
+		unsafe.Pointer(&b[0]), C.size_t(len(frame)), &verdict)
 	runtime.KeepAlive(d)
 	if err := check(rc, nil); err != nil {
 		return 0, err
 	}
-	return rc, nil
+	return int(verdict), nil
 }
 
 // DatapathStats are node-wide numbers; arrays are [IPv4, IPv6].
@@ -750,17 +825,64 @@ func (d *Datapath) Stats() (DatapathStats, error) {
 	if err != nil {
 		return DatapathStats{}, err
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_stats(h, &s), nil)
+	var st C.struct_np_datapath_stats
+	err = check(C.np_datapath_stats(h, &st), nil)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return DatapathStats{}, err
 	}
-	var st DatapathStats
-	if err := json.Unmarshal([]byte(s), &st); err != nil {
-		return DatapathStats{}, fmt.Errorf("netpol: stats: %w", err)
+	pair := func(a [2]C.uint64_t) [2]uint64 {
+		return [2]uint64{uint64(a[0]), uint64(a[1])}
 	}
-	return st, nil
+	return DatapathStats{EventsLost: uint64(st.events_lost),
+		CTEntries:      pair(st.ct_entries),
+		CTCapacity:     pair(st.ct_capacity),
+		LPMEntries:     pair(st.lpm_entries),
+		LPMCapacity:    pair(st.lpm_capacity),
+		Pods:           uint64(st.pods),
+		RuleSets:       uint64(st.rulesets),
+		EventsOn:       bool(st.events_on),
+		CTEvictions:    pair(st.ct_evictions),
+		RuleCountersOn: bool(st.rule_counters_on)}, nil
+}
+
+// LatencyHistogram is the distribution of a datapath's enforcement
+// latency (np_datapath_latency(3)), Prometheus style: Counts[i] is the
+// number of observations <= Bounds[i] seconds (cumulative), Count every
+// observation (the +Inf bucket), Sum their total in seconds.
+type LatencyHistogram struct {
+	Bounds []float64 // seconds, ascending
+	Counts []uint64  // cumulative, one per bound
+	Count  uint64
+	Sum    float64 // seconds
+}
+
+// Latency gives the histogram of the time from a rule-set change (Apply,
+// FailClosed, Commit) to its enforcement, as np_datapath_latency(3)
+// measures it.
+func (d *Datapath) Latency() (LatencyHistogram, error) {
+	h, err := d.handle()
+	if err != nil {
+		return LatencyHistogram{}, err
+	}
+	var l C.struct_np_latency_hist
+	err = check(C.np_datapath_latency(h, &l), nil)
+	runtime.KeepAlive(d)
+	if err != nil {
+		return LatencyHistogram{}, err
+	}
+	n := int(l.nbuckets)
+	if n > len(l.bounds) {
+		n = len(l.bounds)
+	}
+	out := LatencyHistogram{Bounds: make([]float64, n),
+		Counts: make([]uint64, n), Count: uint64(l.count),
+		Sum: float64(l.sum)}
+	for i := 0; i < n; i++ {
+		out.Bounds[i] = float64(l.bounds[i])
+		out.Counts[i] = uint64(l.counts[i])
+	}
+	return out, nil
 }
 
 // Hooks queries the kernel for the hooks of a pod's host veth, indexed
@@ -776,22 +898,34 @@ func (d *Datapath) Hooks(ifindex int) ([2]Hook, error) {
 	if err != nil {
 		return [2]Hook{}, err
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_hooks(h, ifx, &s), nil)
+	var hk [2]C.struct_np_datapath_hook
+	err = check(C.np_datapath_hooks(h, ifx, &hk[0]), nil)
 	runtime.KeepAlive(d)
 	if err != nil {
 		return [2]Hook{}, err
 	}
-	var raw struct {
-		Ingress Hook `json:"ingress"`
-		Egress  Hook `json:"egress"`
-	}
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return [2]Hook{}, fmt.Errorf("netpol: hooks: %w", err)
-	}
 	var out [2]Hook
-	out[Ingress] = raw.Ingress
-	out[Egress] = raw.Egress
+	for i := range hk {
+		x := &hk[i]
+		// ahead_kind need not end in a NUL when it is full
+		kind := C.GoBytes(unsafe.Pointer(&x.ahead_kind[0]),
+			C.int(len(x.ahead_kind)))
+		if j := strings.IndexByte(string(kind), 0); j >= 0 {
+			kind = kind[:j]
+		}
+		out[i] = Hook{
+			State:       HookState(gostrOrEmpty(C.np_hook_state_name(x.state))),
+			Kind:        HookKind(gostrOrEmpty(C.np_hook_kind_name(x.kind))),
+			ProgID:      uint32(x.prog_id),
+			ExpectedID:  uint32(x.expected_id),
+			Filters:     int(x.filters),
+			Ahead:       int(x.ahead),
+			AheadKind:   string(kind),
+			AheadPrio:   uint16(x.ahead_prio),
+			AheadHandle: uint32(x.ahead_handle),
+			AheadProgID: uint32(x.ahead_prog_id),
+		}
+	}
 	return out, nil
 }
 
@@ -822,32 +956,34 @@ func (d *Datapath) Explain(ifindex int, dir Direction, peer string,
 	if err != nil {
 		return Explanation{}, err
 	}
-	var r capi.Np_ruleset = capi.SwigcptrNp_ruleset(0)
+	if proto < 0 || proto > 255 {
+		return Explanation{}, errorf(syscall.EINVAL,
+			"netpol: invalid protocol %d", int(proto))
+	}
+	var r *C.struct_np_ruleset
 	if rs != nil {
 		if r, err = rs.handle(); err != nil {
 			return Explanation{}, err
 		}
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_explain(h, ifx,
-		capi.Enum_SS_np_direction(dir), peer, int(proto), int(port), r,
-		&s), nil)
+	cpeer := cstr(peer)
+	defer free(cpeer)
+	var v C.struct_np_datapath_verdict
+	err = check(C.np_datapath_explain(h, ifx, C.enum_np_direction(dir),
+		cpeer, C.uint8_t(proto), C.uint16_t(port), r, &v), nil)
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(rs)
 	if err != nil {
 		return Explanation{}, err
 	}
-	var v struct {
-		Explanation
-		Policies string `json:"policies"`
+	out := Explanation{Allowed: bool(v.allowed), Reason: Reason(v.reason),
+		State: PodState(v.state), RuleSet: uint32(v.ruleset),
+		Key: gostr(&v.key[0]), PortSet: uint32(v.portset),
+		Slot: int(v.slot), Tier: Tier(v.tier)}
+	if p := gostr(&v.policies[0]); p != "" {
+		out.Policies = strings.Split(p, ", ")
 	}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return Explanation{}, fmt.Errorf("netpol: explain: %w", err)
-	}
-	if v.Policies != "" {
-		v.Explanation.Policies = strings.Split(v.Policies, ", ")
-	}
-	return v.Explanation, nil
+	return out, nil
 }
 
 // Verify compares what the kernel enforces for pod ifindex with rule set
@@ -865,10 +1001,12 @@ func (d *Datapath) Verify(ifindex int, rs *RuleSet) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s string
-	err = check(capi.Np_swig_datapath_verify(h, ifx, r, &s), nil)
+	var out *C.char
+	var n C.size_t
+	err = check(C.np_datapath_verify(h, ifx, r, &out, &n), nil)
 	runtime.KeepAlive(d)
 	runtime.KeepAlive(rs)
+	s := takeString(out)
 	if err != nil {
 		return nil, err
 	}

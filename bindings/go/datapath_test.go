@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"libnetpol.dev/netpol"
-	"libnetpol.dev/netpol/internal/capi"
 )
 
 const (
@@ -188,27 +187,7 @@ func wantErrno(t *testing.T, what string, err error, errno syscall.Errno) {
 // No call crashes on a NULL handle: EINVAL, or ENOTSUP without the
 // datapath; a closed Datapath gives ErrClosed.
 func TestDatapathNoHandle(t *testing.T) {
-	var null capi.Np_datapath = capi.SwigcptrNp_datapath(0)
-	var s string
-	c := capi.NewNp_datapath_counters()
-	defer capi.DeleteNp_datapath_counters(c)
-	for i, rc := range []int{
-		capi.Np_datapath_detach(null, 1),
-		capi.Np_datapath_gc(null),
-		capi.Np_datapath_set_events(null, true),
-		capi.Np_datapath_destroy(null),
-		capi.Np_swig_datapath_attach(null, "lo", 0, "", "",
-			int(capi.NP_HOOK_KIND_NONE), "", capi.SwigcptrNp_diag(0)),
-		capi.Np_swig_datapath_begin(null, false),
-		capi.Np_datapath_commit(null, capi.SwigcptrNp_diag(0)),
-		capi.Np_swig_datapath_hooks(null, 1, &s),
-		capi.Np_swig_datapath_set_node_ips(null, nodeIP),
-		capi.Np_swig_datapath_test_packet(null, 1, 0, "xxxxxxxxxxxxxxxx"),
-		capi.Np_swig_datapath_counters(null, 1, 0, c),
-		capi.Np_swig_datapath_poll_events(null, 0, 0, &s),
-		capi.Np_swig_datapath_pods(null, &s),
-		capi.Np_datapath_fail_closed(null, 1, 1, capi.SwigcptrNp_diag(0)),
-	} {
+	for i, rc := range netpol.NullDatapathCalls() {
 		if rc != -int(syscall.EINVAL) && rc != -int(syscall.ENOTSUP) {
 			t.Errorf("call %d on NULL: %d", i, rc)
 		}

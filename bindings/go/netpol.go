@@ -8,30 +8,47 @@
 //	defer c.Close()
 //	v, err := c.Verdict("default/client", "default/web", 80, netpol.TCP)
 //
-// Every handle (Cluster, RuleSet, MapSet, Datapath) has a Close method that frees its
-// C memory; a finalizer does it too, but late. Errors wrap a syscall.Errno
-// (errors.Is(err, syscall.EINVAL)) and are *DiagError values with the
-// library's diagnostic. A handle must not be used from two goroutines at
-// once; RuleSets and MapSets are immutable once built.
+// Every handle (Cluster, RuleSet, MapSet, Datapath) has a Close method that
+// frees its C memory; a finalizer does it too, but late.
 //
-// The raw calls come from SWIG (internal/capi, generated at build time from
-// bindings/netpol.i, the interface shared with Python); this file is the
-// idiomatic layer over them.
+// Errors: a call fails with a *DiagError carrying the library's
+// diagnostic (file, line, column, object, field path, reason) and wrapping
+// a syscall.Errno, so errors.Is(err, syscall.EINVAL) works. Invalid input
+// the library could place comes as an *InvalidError (object, path,
+// reason) wrapping the *DiagError; errors.Is(err, ErrInvalid) matches
+// every EINVAL, errors.Is(err, ErrNotFound) and errors.Is(err,
+// fs.ErrNotExist) every missing file or object (ENOENT).
+//
+// Logs: ClusterOptions.Log and DatapathOptions.Log receive the library's
+// log lines (a LogFunc; LoggerFunc adapts a *log.Logger). The module
+// supports Go 1.19, which has no log/slog: a slog user passes
+// func(l netpol.LogLevel, m string) { logger.Log(ctx, level(l), m) }.
+//
+// Threads: a handle must not be used from two goroutines at once (the C
+// library's rule: one object, one thread at a time); distinct handles may
+// be used concurrently, and RuleSets and MapSets are immutable once
+// built.
+//
+// The binding is hand-written cgo over the public C API (#include
+// <netpol.h>, found with pkg-config's libnetpol.pc): `go build` needs a C
+// compiler and the installed library, nothing else.
 package netpol
 
+// #include <stdlib.h>
+// #include "npgo.h"
+import "C"
+
 import (
-	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log"
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"syscall"
-
-	"libnetpol.dev/netpol/internal/capi"
+	"unsafe"
 )
 
-// Kind is a kind of Kubernetes object the library understands.
 type Kind int
 
 // Kinds, with the values of enum np_kind.
@@ -58,7 +75,7 @@ func (k Kind) String() string {
 	if k < 0 || k >= kindMax {
 		return fmt.Sprintf("Kind(%d)", int(k))
 	}
-	return capi.Np_kind_name(capi.Enum_SS_np_kind(k))
+	return C.GoString(C.np_kind_name(C.enum_np_kind(k)))
 }
 
 // Direction is a traffic direction, seen from the pod.
@@ -184,7 +201,7 @@ const (
 // "port", ...; "Reason(N)" for a value that is not one.
 func (r Reason) String() string {
 	if r >= 0 && r <= maxReason {
-		if s := capi.Np_reason_name(capi.Enum_SS_np_reason(r)); s != "" {
+		if s := gostrOrEmpty(C.np_reason_name(C.enum_np_reason(r))); s != "" {
 			return s
 		}
 	}
@@ -214,7 +231,7 @@ const (
 // value that is not one.
 func (t Tier) String() string {
 	if t >= TierUnknown && t <= TierDefault {
-		if s := capi.Np_tier_name(capi.Enum_SS_np_tier(t)); s != "" {
+		if s := gostrOrEmpty(C.np_tier_name(C.enum_np_tier(t))); s != "" {
 			return s
 		}
 	}
@@ -226,93 +243,86 @@ func (t Tier) MarshalText() ([]byte, error) {
 	return []byte(t.String()), nil
 }
 
-// DiagError is a failed call: its errno and where and why it failed.
-type DiagError struct {
-	Errno   syscall.Errno
-	File    string // input name, "-" for stdin, "" when none
-	Line    int    // 1-based, 0 when unknown
-	Column  int    // 1-based, 0 when unknown
-	Object  string // "NetworkPolicy default/web", or ""
-	Path    string // "spec.ingress[0].ports[0].endPort", or ""
-	Message string // the reason, API-server style
-	text    string
-}
+// LogLevel is the severity of a library log line (enum np_log_level).
+type LogLevel int
 
-// Error gives "file:line:col: object: path: message".
-func (e *DiagError) Error() string {
-	if e.text != "" {
-		return e.text
+// Log levels, with the values of enum np_log_level.
+const (
+	LogError LogLevel = iota
+	LogWarn
+	LogInfo
+	LogDebug
+)
+
+func (l LogLevel) String() string {
+	switch l {
+	case LogError:
+		return "error"
+	case LogWarn:
+		return "warn"
+	case LogInfo:
+		return "info"
+	case LogDebug:
+		return "debug"
 	}
-	return e.Message
+	return fmt.Sprintf("LogLevel(%d)", int(l))
 }
 
-// Unwrap gives the syscall.Errno, for errors.Is(err, syscall.EINVAL).
-func (e *DiagError) Unwrap() error {
-	return e.Errno
-}
+// LogFunc receives the library's log lines: skipped kinds, warnings
+// (pods sharing an address, cluster policy rules that cannot be kept),
+// the datapath's repairs. It is called on the goroutine that made the
+// call, during the call, and must not call back into the same handle.
+type LogFunc func(level LogLevel, msg string)
 
-// ErrClosed wraps EBADF: a method was called on a closed handle.
-var ErrClosed = &DiagError{Errno: syscall.EBADF,
-	Message: "netpol: use of a closed handle"}
-
-// diag is a struct np_diag for one call.
-type diag struct {
-	d capi.Np_diag
-}
-
-func newDiag() diag {
-	return diag{capi.NewNp_diag()}
-}
-
-func (d diag) free() {
-	capi.DeleteNp_diag(d.d)
-}
-
-// check turns a return code (and the call's diagnostic, if any) into an
-// error.
-func check(rc int, d *diag) error {
-	if rc >= 0 {
-		return nil
+// LoggerFunc gives a LogFunc writing "netpol: LEVEL: msg" lines to l
+// (log.Default() when nil).
+func LoggerFunc(l *log.Logger) LogFunc {
+	if l == nil {
+		l = log.Default()
 	}
-	e := &DiagError{Errno: syscall.Errno(-rc)}
-	if d != nil && d.d.GetErr() == rc {
-		e.File = d.d.GetFile()
-		e.Line = int(d.d.GetLine())
-		e.Column = int(d.d.GetColumn())
-		e.Object = d.d.GetObject()
-		e.Path = d.d.GetPath()
-		e.Message = d.d.GetMessage()
-		buf := make([]byte, 2048)
-		if capi.Np_diag_format(d.d, buf) >= 0 {
-			if i := bytes.IndexByte(buf, 0); i >= 0 {
-				e.text = string(buf[:i])
-			}
-		}
+	return func(level LogLevel, msg string) {
+		l.Printf("netpol: %s: %s", level, msg)
 	}
-	if e.Message == "" {
-		e.Message = capi.Np_strerror(rc)
-	}
-	return e
 }
 
 // Version is the C library's version, "0.1.0".
 func Version() string {
-	return capi.Np_version()
+	return C.GoString(C.np_version())
 }
 
 // Cluster is a snapshot of Namespaces, Pods, Services, NetworkPolicies and
 // PolicyEndpoints.
 type Cluster struct {
-	c capi.Np_cluster
+	c   *C.struct_np_cluster
+	log cgo.Handle // of the LogFunc, 0 when none
+}
+
+// ClusterOptions configures NewClusterWith; the zero value is NewCluster.
+type ClusterOptions struct {
+	// Log receives the library's log lines for this cluster; nil: none.
+	Log LogFunc
 }
 
 // NewCluster gives an empty snapshot.
 func NewCluster() (*Cluster, error) {
-	p := []uintptr{0}
-	if err := check(capi.Np_cluster_new(p), nil); err != nil {
+	return NewClusterWith(ClusterOptions{})
+}
+
+// NewClusterWith gives an empty snapshot with options.
+func NewClusterWith(opts ClusterOptions) (*Cluster, error) {
+	c := &Cluster{}
+	if opts.Log != nil {
+		c.log = cgo.NewHandle(opts.Log)
+	}
+	var p *C.struct_np_cluster
+	if err := check(C.np_go_cluster_new(&p, C.uintptr_t(c.log)),
+		nil); err != nil {
+		if c.log != 0 {
+			c.log.Delete()
+		}
 		return nil, err
 	}
-	c := &Cluster{c: capi.SwigcptrNp_cluster(p[0])}
+	c.c = p
 	runtime.SetFinalizer(c, (*Cluster).Close)
 	return c, nil
 }
@@ -338,38 +348,105 @@ func (c *Cluster) Close() error {
 	if c == nil || c.c == nil {
 		return nil
 	}
-	capi.DeleteNp_cluster(c.c)
+	C.np_cluster_free(c.c)
 	c.c = nil
+	if c.log != 0 {
+		c.log.Delete()
+		c.log = 0
+	}
 	runtime.SetFinalizer(c, nil)
 	return nil
 }
 
-func (c *Cluster) handle() (capi.Np_cluster, error) {
+func (c *Cluster) handle() (*C.struct_np_cluster, error) {
 	if c == nil || c.c == nil {
 		return nil, ErrClosed
 	}
 	return c.c, nil
 }
 
-func loadOpts(skipInvalid bool) capi.Np_load_opts {
-	o := capi.NewNp_load_opts()
-	o.SetSkip_invalid(skipInvalid)
-	return o
+// LoadOptions configures a load; nil or the zero value is all or nothing,
+// the format guessed.
+type LoadOptions struct {
+	// SkipInvalid applies the valid objects and skips each invalid one
+	// (its previous version, if any, stays); the call then succeeds and
+	// the skipped objects come back as Diagnostics. A syntax error still
+	// rejects the whole input.
+	SkipInvalid bool
+	// Format is YAML or JSON; 0 guesses (JSON when the input starts with
+	// { or [).
+	Format Format
+}
+
+func (c *Cluster) load(path string, buf []byte, name string,
+	opts *LoadOptions) ([]Diagnostic, error) {
+	h, err := c.handle()
+	if err != nil {
+		return nil, err
+	}
+	var o LoadOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Format != 0 && o.Format != YAML && o.Format != JSON {
+		return nil, errorf(syscall.EINVAL,
+			"netpol: load format %d: not YAML or JSON", int(o.Format))
+	}
+	diags := []Diagnostic{}
+	dh := cgo.NewHandle(&diags)
+	defer dh.Delete()
+	var d C.struct_np_diag
+	var rc C.int
+	if buf == nil {
+		p := cstr(path)
+		defer free(p)
+		rc = C.np_go_load(h, p, nil, 0, nil, cbool(o.SkipInvalid),
+			C.int(o.Format), C.uintptr_t(dh), &d)
+	} else {
+		n := cstr(name)
+		defer free(n)
+		// A Go buffer, pinned for the call; an empty one is a
+		// one-byte buffer of length 0 (the library wants a pointer).
+		b := buf
+		if len(b) == 0 {
+			b = []byte{0}
+		}
+		rc = C.np_go_load(h, nil, unsafe.Pointer(&b[0]),
+			C.size_t(len(buf)), n, cbool(o.SkipInvalid),
+			C.int(o.Format), C.uintptr_t(dh), &d)
+	}
+	err = check(rc, &d)
+	runtime.KeepAlive(c)
+	return diags, err
 }
 
 // LoadFile parses, validates and upserts every object of a file: all or
 // nothing.
 func (c *Cluster) LoadFile(path string) error {
-	h, err := c.handle()
-	if err != nil {
-		return err
-	}
-	o, d := loadOpts(false), newDiag()
-	defer capi.DeleteNp_load_opts(o)
-	defer d.free()
-	err = check(capi.Np_cluster_load_file(h, path, o, d.d), &d)
-	runtime.KeepAlive(c)
+	_, err := c.load(path, nil, "", nil)
 	return err
+}
+
+// LoadFileWith is LoadFile with options (nil: LoadFile's). It gives every
+// problem: with SkipInvalid, each object skipped (the call succeeds);
+// without, each problem of the rejected input (the first is the error).
+// A missing file is errors.Is(err, ErrNotFound).
+func (c *Cluster) LoadFileWith(path string, opts *LoadOptions) ([]Diagnostic,
+	error) {
+	return c.load(path, nil, "", opts)
+}
+
+// LoadBytes is LoadFileWith for YAML or JSON bytes; name is the input's
+// name in diagnostics ("" for "<bytes>").
+func (c *Cluster) LoadBytes(b []byte, name string,
+	opts *LoadOptions) ([]Diagnostic, error) {
+	if name == "" {
+		name = "<bytes>"
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return c.load("", b, name, opts)
 }
 
 // Apply upserts the objects of YAML or JSON text: all or nothing.
@@ -379,27 +456,39 @@ func (c *Cluster) Apply(text string) error {
 
 // ApplyNamed is Apply with the input's name for diagnostics.
 func (c *Cluster) ApplyNamed(text, name string) error {
-	h, err := c.handle()
-	if err != nil {
-		return err
-	}
-	o, d := loadOpts(false), newDiag()
-	defer capi.DeleteNp_load_opts(o)
-	defer d.free()
-	err = check(capi.Np_cluster_load_buffer(h, text, name, o, d.d), &d)
-	runtime.KeepAlive(c)
+	_, err := c.load("", []byte(text), name, nil)
 	return err
 }
 
-// Delete removes one object (ns is ignored for Namespaces); ENOENT when
-// there is none.
+// ApplyBytes is Apply for YAML or JSON bytes.
+func (c *Cluster) ApplyBytes(b []byte) error {
+	_, err := c.LoadBytes(b, "<bytes>", nil)
+	return err
+}
+
+func kindArg(kind Kind) (C.enum_np_kind, error) {
+	if kind < 0 || kind >= kindMax {
+		return 0, errorf(syscall.EINVAL, "netpol: invalid kind %d",
+			int(kind))
+	}
+	return C.enum_np_kind(kind), nil
+}
+
+// Delete removes one object (ns is ignored for Namespaces); ENOENT
+// (ErrNotFound) when there is none.
 func (c *Cluster) Delete(kind Kind, ns, name string) error {
 	h, err := c.handle()
 	if err != nil {
 		return err
 	}
-	err = check(capi.Np_cluster_delete(h, capi.Enum_SS_np_kind(kind), ns,
-		name), nil)
+	k, err := kindArg(kind)
+	if err != nil {
+		return err
+	}
+	cns, cname := cstr(ns), cstr(name)
+	defer free(cns)
+	defer free(cname)
+	err = check(C.np_cluster_delete(h, k, cns, cname), nil)
 	runtime.KeepAlive(c)
 	return err
 }
@@ -410,7 +499,11 @@ func (c *Cluster) Count(kind Kind) int {
 	if err != nil {
 		return 0
 	}
-	n := capi.Np_cluster_count(h, capi.Enum_SS_np_kind(kind))
+	k, err := kindArg(kind)
+	if err != nil {
+		return 0
+	}
+	n := C.np_cluster_count(h, k)
 	runtime.KeepAlive(c)
 	return int(n)
 }
@@ -422,10 +515,14 @@ func (c *Cluster) Names(kind Kind) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s string
-	err = check(capi.Np_cluster_names(h, capi.Enum_SS_np_kind(kind), &s),
-		nil)
+	k, err := kindArg(kind)
+	if err != nil {
+		return nil, err
+	}
+	var out *C.char
+	err = check(C.np_cluster_names(h, k, &out), nil)
 	runtime.KeepAlive(c)
+	s := takeString(out)
 	if err != nil {
 		return nil, err
 	}
@@ -438,11 +535,14 @@ func (c *Cluster) Export(kind Kind, f Format) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var s string
-	err = check(capi.Np_cluster_export(h, capi.Enum_SS_np_kind(kind),
-		capi.Enum_SS_np_format(f), &s), nil)
+	k, err := kindArg(kind)
+	if err != nil {
+		return "", err
+	}
+	var out *C.char
+	err = check(C.np_cluster_export(h, k, C.enum_np_format(f), &out), nil)
 	runtime.KeepAlive(c)
-	return s, err
+	return takeString(out), err
 }
 
 // EndpointsText gives every NetworkPolicy resolved into PolicyEndpoints,
@@ -453,13 +553,12 @@ func (c *Cluster) EndpointsText(f Format) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var s string
-	d := newDiag()
-	defer d.free()
-	err = check(capi.Np_cluster_endpoints(h, capi.Enum_SS_np_format(f), &s,
-		d.d), &d)
+	var out *C.char
+	var d C.struct_np_diag
+	err = check(C.np_cluster_endpoints(h, C.enum_np_format(f), &out, &d),
+		&d)
 	runtime.KeepAlive(c)
-	return s, err
+	return takeString(out), err
 }
 
 // PolicyEndpoint is a networking.k8s.aws/v1alpha1 PolicyEndpoint.
@@ -589,12 +688,6 @@ func (c *Cluster) ClusterEndpoints() ([]ClusterPolicyEndpoint, error) {
 	return out, nil
 }
 
-func compileOpts(src Source) capi.Np_compile_opts {
-	o := capi.NewNp_compile_opts()
-	o.SetSource(capi.Enum_SS_np_source(src))
-	return o
-}
-
 // Compile gives the rule set of pod ns/name from the NetworkPolicies.
 func (c *Cluster) Compile(ns, name string) (*RuleSet, error) {
 	return c.CompileFrom(ns, name, FromPolicies)
@@ -606,15 +699,19 @@ func (c *Cluster) CompileFrom(ns, name string, src Source) (*RuleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, d, p := compileOpts(src), newDiag(), []uintptr{0}
-	defer capi.DeleteNp_compile_opts(o)
-	defer d.free()
-	err = check(capi.Np_ruleset_compile(p, h, ns, name, o, d.d), &d)
+	o := C.struct_np_compile_opts{source: C.enum_np_source(src)}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	cns, cname := cstr(ns), cstr(name)
+	defer free(cns)
+	defer free(cname)
+	var d C.struct_np_diag
+	var p *C.struct_np_ruleset
+	err = check(C.np_ruleset_compile(&p, h, cns, cname, &o, &d), &d)
 	runtime.KeepAlive(c)
 	if err != nil {
 		return nil, err
 	}
-	rs := &RuleSet{rs: capi.SwigcptrNp_ruleset(p[0])}
+	rs := &RuleSet{rs: p}
 	runtime.SetFinalizer(rs, (*RuleSet).Close)
 	return rs, nil
 }
@@ -633,19 +730,27 @@ type Verdict struct {
 	Tier     Tier // the tier that decided
 }
 
-func verdictOf(v capi.Np_verdict) Verdict {
+func verdictOf(v *C.struct_np_verdict) Verdict {
 	out := Verdict{
-		Allowed:   v.GetAllowed(),
-		Reason:    Reason(v.GetReason()),
-		Direction: Direction(v.GetDirection()),
-		Key:       v.GetKey(),
-		Slot:      v.GetSlot(),
-		Tier:      Tier(v.GetTier()),
+		Allowed:   bool(v.allowed),
+		Reason:    Reason(v.reason),
+		Direction: Direction(v.direction),
+		Key:       gostr(&v.key[0]),
+		Slot:      int(v.slot),
+		Tier:      Tier(v.tier),
 	}
-	if p := v.GetPolicies(); p != "" {
+	if p := gostr(&v.policies[0]); p != "" {
 		out.Policies = strings.Split(p, ", ")
 	}
 	return out
+}
+
+func protoArg(proto Protocol) (C.enum_np_protocol, error) {
+	if proto < 0 || proto > 255 {
+		return 0, errorf(syscall.EINVAL, "netpol: invalid protocol %d",
+			int(proto))
+	}
+	return C.enum_np_protocol(proto), nil
 }
 
 // Verdict decides a connection from one endpoint to another, each
@@ -656,21 +761,26 @@ func (c *Cluster) Verdict(from, to string, port uint16,
 	if err != nil {
 		return Verdict{}, err
 	}
-	o, d, v := compileOpts(FromPolicies), newDiag(), capi.NewNp_verdict()
-	defer capi.DeleteNp_compile_opts(o)
-	defer d.free()
-	defer capi.DeleteNp_verdict(v)
-	err = check(capi.Np_cluster_verdict(h, from, to,
-		capi.Enum_SS_np_protocol(proto), port, o, v, d.d), &d)
+	p, err := protoArg(proto)
+	if err != nil {
+		return Verdict{}, err
+	}
+	o := C.struct_np_compile_opts{source: C.NP_SOURCE_POLICIES}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	cfrom, cto := cstr(from), cstr(to)
+	defer free(cfrom)
+	defer free(cto)
+	var d C.struct_np_diag
+	var v C.struct_np_verdict
+	err = check(C.np_cluster_verdict(h, cfrom, cto, p, C.uint16_t(port),
+		&o, &v, &d), &d)
 	runtime.KeepAlive(c)
 	if err != nil {
 		return Verdict{}, err
 	}
-	return verdictOf(v), nil
+	return verdictOf(&v), nil
 }
 
-// AttribReason says why a rule did or did not match a connection's peer
-// (enum np_attrib_reason).
 type AttribReason int
 
 // Attribution reasons, with the values of enum np_attrib_reason.
@@ -695,7 +805,7 @@ const (
 // "pod-selector-none", ...; "AttribReason(N)" for a value that is not one.
 func (r AttribReason) String() string {
 	if r >= 0 && r <= maxAttribReason {
-		s := capi.Np_attrib_reason_name(capi.Enum_SS_np_attrib_reason(r))
+		s := gostrOrEmpty(C.np_attrib_reason_name(C.enum_np_attrib_reason(r)))
 		if s != "" {
 			return s
 		}
@@ -818,33 +928,45 @@ func (c *Cluster) Attribute(from, to string, port uint16, proto Protocol,
 	if err != nil {
 		return nil, err
 	}
-	var src Source
-	var dirs, maxPods uint
+	p, err := protoArg(proto)
+	if err != nil {
+		return nil, err
+	}
+	o := C.struct_np_attrib_opts{}
+	o.sz = C.size_t(unsafe.Sizeof(o))
 	if opts != nil {
-		src = opts.Source
+		o.source = C.enum_np_source(opts.Source)
 		for _, d := range opts.Directions {
 			if d != Ingress && d != Egress {
 				return nil, fmt.Errorf("netpol: direction %d", d)
 			}
-			dirs |= 1 << uint(d)
+			o.directions |= 1 << uint(d)
 		}
-		maxPods = opts.MaxPods
+		o.max_pods = C.uint(opts.MaxPods)
 	}
-	d := newDiag()
-	defer d.free()
-	var s string
-	err = check(capi.Np_swig_cluster_attribute(h, from, to,
-		capi.Enum_SS_np_protocol(proto), int(port),
-		capi.Enum_SS_np_source(src), dirs, maxPods, &s, d.d), &d)
+	cfrom, cto := cstr(from), cstr(to)
+	defer free(cfrom)
+	defer free(cto)
+	var d C.struct_np_diag
+	var a *C.struct_np_attrib
+	err = check(C.np_cluster_attribute(&a, h, cfrom, cto, p,
+		C.uint16_t(port), &o, &d), &d)
 	runtime.KeepAlive(c)
 	if err != nil {
 		return nil, err
 	}
-	a := &Attribution{JSON: s}
-	if err := json.Unmarshal([]byte(s), a); err != nil {
+	defer C.np_attrib_free(a)
+	var out *C.char
+	if err := check(C.np_attrib_format(a, C.NP_FORMAT_JSON, &out),
+		nil); err != nil {
+		return nil, err
+	}
+	s := takeString(out)
+	at := &Attribution{JSON: s}
+	if err := json.Unmarshal([]byte(s), at); err != nil {
 		return nil, fmt.Errorf("netpol: attribution: %w", err)
 	}
-	return a, nil
+	return at, nil
 }
 
 // Isolating gives the policies that apply to pod ns/name in one
@@ -857,21 +979,23 @@ func (c *Cluster) Isolating(ns, name string, dir Direction,
 	if err != nil {
 		return nil, err
 	}
-	d := newDiag()
-	defer d.free()
-	var s string
-	err = check(capi.Np_swig_cluster_isolating(h, ns, name,
-		capi.Enum_SS_np_direction(dir), capi.Enum_SS_np_source(src), &s,
-		d.d), &d)
+	o := C.struct_np_attrib_opts{source: C.enum_np_source(src)}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	cns, cname := cstr(ns), cstr(name)
+	defer free(cns)
+	defer free(cname)
+	var d C.struct_np_diag
+	var out *C.char
+	err = check(C.np_cluster_isolating(h, cns, cname,
+		C.enum_np_direction(dir), &o, &out, &d), &d)
 	runtime.KeepAlive(c)
+	s := takeString(out)
 	if err != nil || s == "" {
 		return nil, err
 	}
 	return strings.Split(s, ", "), nil
 }
 
-// MatrixOptions selects the matrix's ports, protocols and family; the zero
-// value means port 80, TCP, IPv4, from the NetworkPolicies.
 type MatrixOptions struct {
 	Ports     []uint16
 	Protocols []Protocol
@@ -893,39 +1017,56 @@ func (c *Cluster) matrix(opts *MatrixOptions, f Format) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	o := capi.NewNp_swig_matrix_opts()
-	defer capi.DeleteNp_swig_matrix_opts(o)
+	o := C.struct_np_matrix_opts{family: 4}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	// C copies of the lists, for the call.
+	ports := (*[64]C.uint16_t)(C.calloc(64, 2))
+	protos := (*[3]C.enum_np_protocol)(C.calloc(3,
+		C.size_t(unsafe.Sizeof(C.enum_np_protocol(0)))))
+	defer C.free(unsafe.Pointer(ports))
+	defer C.free(unsafe.Pointer(protos))
 	if opts != nil {
 		if opts.Family != 0 {
-			o.SetFamily(opts.Family)
+			o.family = C.int(opts.Family)
 		}
-		o.SetSource(capi.Enum_SS_np_source(opts.Source))
-		for _, p := range opts.Ports {
-			err := check(capi.Np_swig_matrix_opts_add_port(o,
-				int(p)), nil)
-			if err != nil {
-				return "", err
-			}
+		o.source = C.enum_np_source(opts.Source)
+		if len(opts.Ports) > len(ports) ||
+			len(opts.Protocols) > len(protos) {
+			return "", errorf(syscall.E2BIG,
+				"netpol: at most %d ports and %d protocols",
+				len(ports), len(protos))
 		}
-		for _, p := range opts.Protocols {
-			err := check(capi.Np_swig_matrix_opts_add_protocol(o,
-				int(p)), nil)
-			if err != nil {
-				return "", err
+		for i, p := range opts.Ports {
+			if p == 0 {
+				return "", errorf(syscall.EINVAL,
+					"netpol: matrix port 0")
 			}
+			ports[i] = C.uint16_t(p)
+		}
+		for i, p := range opts.Protocols {
+			if p != TCP && p != UDP && p != SCTP {
+				return "", errorf(syscall.EINVAL,
+					"netpol: matrix protocol %d", int(p))
+			}
+			protos[i] = C.enum_np_protocol(p)
+		}
+		if len(opts.Ports) > 0 {
+			o.ports = &ports[0]
+			o.nports = C.size_t(len(opts.Ports))
+		}
+		if len(opts.Protocols) > 0 {
+			o.protocols = &protos[0]
+			o.nprotocols = C.size_t(len(opts.Protocols))
 		}
 	}
-	var s string
-	d := newDiag()
-	defer d.free()
-	err = check(capi.Np_swig_cluster_matrix(h, o, capi.Enum_SS_np_format(f),
-		&s, d.d), &d)
+	var out *C.char
+	var d C.struct_np_diag
+	err = check(C.np_cluster_matrix(h, &o, C.enum_np_format(f), &out, &d),
+		&d)
 	runtime.KeepAlive(c)
-	return s, err
+	return takeString(out), err
 }
 
-// Matrix gives every pod with an address of the family against every
-// other, for each protocol and port.
 func (c *Cluster) Matrix(opts *MatrixOptions) ([]Reachability, error) {
 	s, err := c.matrix(opts, JSON)
 	if err != nil {
@@ -944,8 +1085,9 @@ func (c *Cluster) MatrixText(opts *MatrixOptions) (string, error) {
 }
 
 // RuleSet is the compiled rules of one pod: immutable.
+// RuleSet is the compiled rules of one pod: immutable.
 type RuleSet struct {
-	rs capi.Np_ruleset
+	rs *C.struct_np_ruleset
 }
 
 // Close frees the rule set. It is safe to call twice.
@@ -953,13 +1095,13 @@ func (r *RuleSet) Close() error {
 	if r == nil || r.rs == nil {
 		return nil
 	}
-	capi.DeleteNp_ruleset(r.rs)
+	C.np_ruleset_free(r.rs)
 	r.rs = nil
 	runtime.SetFinalizer(r, nil)
 	return nil
 }
 
-func (r *RuleSet) handle() (capi.Np_ruleset, error) {
+func (r *RuleSet) handle() (*C.struct_np_ruleset, error) {
 	if r == nil || r.rs == nil {
 		return nil, ErrClosed
 	}
@@ -972,9 +1114,9 @@ func (r *RuleSet) Hash() uint64 {
 	if err != nil {
 		return 0
 	}
-	v := capi.Np_ruleset_hash(h)
+	v := C.np_ruleset_hash(h)
 	runtime.KeepAlive(r)
-	return v
+	return uint64(v)
 }
 
 // Export gives the rule set as YAML, JSON or text.
@@ -983,11 +1125,10 @@ func (r *RuleSet) Export(f Format) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var s string
-	err = check(capi.Np_ruleset_export(h, capi.Enum_SS_np_format(f), &s),
-		nil)
+	var out *C.char
+	err = check(C.np_ruleset_export(h, C.enum_np_format(f), &out), nil)
 	runtime.KeepAlive(r)
-	return s, err
+	return takeString(out), err
 }
 
 // Verdict decides a flow of the rule set's pod: peer is the other end's
@@ -998,15 +1139,20 @@ func (r *RuleSet) Verdict(dir Direction, peer string, port uint16,
 	if err != nil {
 		return Verdict{}, err
 	}
-	v := capi.NewNp_verdict()
-	defer capi.DeleteNp_verdict(v)
-	err = check(capi.Np_ruleset_verdict(h, capi.Enum_SS_np_direction(dir),
-		peer, capi.Enum_SS_np_protocol(proto), port, v), nil)
+	p, err := protoArg(proto)
+	if err != nil {
+		return Verdict{}, err
+	}
+	cpeer := cstr(peer)
+	defer free(cpeer)
+	var v C.struct_np_verdict
+	err = check(C.np_ruleset_verdict(h, C.enum_np_direction(dir), cpeer, p,
+		C.uint16_t(port), &v), nil)
 	runtime.KeepAlive(r)
 	if err != nil {
 		return Verdict{}, err
 	}
-	return verdictOf(v), nil
+	return verdictOf(&v), nil
 }
 
 // MapSet encodes the rule set's eBPF map contents.
@@ -1015,13 +1161,13 @@ func (r *RuleSet) MapSet() (*MapSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := []uintptr{0}
-	err = check(capi.Np_mapset_encode(p, h), nil)
+	var p *C.struct_np_mapset
+	err = check(C.np_mapset_encode(&p, h), nil)
 	runtime.KeepAlive(r)
 	if err != nil {
 		return nil, err
 	}
-	m := &MapSet{ms: capi.SwigcptrNp_mapset(p[0])}
+	m := &MapSet{ms: p}
 	runtime.SetFinalizer(m, (*MapSet).Close)
 	return m, nil
 }
@@ -1039,7 +1185,7 @@ func (r *RuleSet) LPMEntries(family int, dir Direction) ([]Entry, error) {
 
 // MapSet is the LPM-trie and port-map contents of a rule set.
 type MapSet struct {
-	ms capi.Np_mapset
+	ms *C.struct_np_mapset
 }
 
 // Entry is one LPM-trie entry, as the kernel map holds it.
@@ -1053,13 +1199,13 @@ func (m *MapSet) Close() error {
 	if m == nil || m.ms == nil {
 		return nil
 	}
-	capi.DeleteNp_mapset(m.ms)
+	C.np_mapset_free(m.ms)
 	m.ms = nil
 	runtime.SetFinalizer(m, nil)
 	return nil
 }
 
-func (m *MapSet) handle() (capi.Np_mapset, error) {
+func (m *MapSet) handle() (*C.struct_np_mapset, error) {
 	if m == nil || m.ms == nil {
 		return nil, ErrClosed
 	}
@@ -1072,26 +1218,9 @@ func (m *MapSet) Count(family int, dir Direction) int {
 	if err != nil {
 		return 0
 	}
-	n := capi.Np_mapset_count(h, family, capi.Enum_SS_np_direction(dir))
+	n := C.np_mapset_count(h, C.int(family), C.enum_np_direction(dir))
 	runtime.KeepAlive(m)
 	return int(n)
-}
-
-// unhex reads the helpers' "KEYHEX VALUEHEX" lines.
-func unhex(s string) ([][][]byte, error) {
-	var out [][][]byte
-	for _, ln := range lines(s) {
-		var row [][]byte
-		for _, f := range strings.Fields(ln) {
-			b, err := hex.DecodeString(f)
-			if err != nil {
-				return nil, fmt.Errorf("netpol: %w", err)
-			}
-			row = append(row, b)
-		}
-		out = append(out, row)
-	}
-	return out, nil
 }
 
 // LPMEntries gives the LPM-trie entries of a family and direction in a
@@ -1102,23 +1231,25 @@ func (m *MapSet) LPMEntries(family int, dir Direction, layout Layout,
 	if err != nil {
 		return nil, err
 	}
-	var s string
-	err = check(capi.Np_swig_lpm(h, family, capi.Enum_SS_np_direction(dir),
-		capi.Enum_SS_np_layout(layout), uint(id), &s), nil)
+	o := C.struct_np_mapset_lpm_opts{layout: C.enum_np_layout(layout),
+		ruleset_id: C.uint32_t(id)}
+	o.sz = C.size_t(unsafe.Sizeof(o))
+	var data C.struct_np_mapset_lpm_data
+	err = check(C.np_mapset_lpm(h, C.int(family), C.enum_np_direction(dir),
+		&o, &data), nil)
 	runtime.KeepAlive(m)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := unhex(s)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Entry, 0, len(rows))
-	for _, r := range rows {
-		if len(r) != 2 {
-			return nil, fmt.Errorf("netpol: bad LPM entry")
-		}
-		out = append(out, Entry{Key: r[0], Value: r[1]})
+	defer C.np_free(data.keys)
+	defer C.np_free(data.values)
+	n, ks, vs := int(data.count), int(data.key_size), int(data.value_size)
+	keys := C.GoBytes(data.keys, C.int(n*ks))
+	values := C.GoBytes(data.values, C.int(n*vs))
+	out := make([]Entry, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, Entry{Key: keys[i*ks : (i+1)*ks : (i+1)*ks],
+			Value: values[i*vs : (i+1)*vs : (i+1)*vs]})
 	}
 	return out, nil
 }
@@ -1129,19 +1260,19 @@ func (m *MapSet) PortSets() ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s string
-	err = check(capi.Np_swig_portsets(h, &s), nil)
+	var sets unsafe.Pointer
+	var size, count C.size_t
+	err = check(C.np_mapset_portsets(h, &sets, &size, &count), nil)
 	runtime.KeepAlive(m)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := unhex(s)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]byte, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, r[0])
+	defer C.np_free(sets)
+	n, sz := int(count), int(size)
+	all := C.GoBytes(sets, C.int(n*sz))
+	out := make([][]byte, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, all[i*sz:(i+1)*sz:(i+1)*sz])
 	}
 	return out, nil
 }
@@ -1152,11 +1283,10 @@ func (m *MapSet) Export(f Format) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var s string
-	err = check(capi.Np_mapset_export(h, capi.Enum_SS_np_format(f), &s),
-		nil)
+	var out *C.char
+	err = check(C.np_mapset_export(h, C.enum_np_format(f), &out), nil)
 	runtime.KeepAlive(m)
-	return s, err
+	return takeString(out), err
 }
 
 // DiffStats counts what changes from one map set to another.
@@ -1174,18 +1304,17 @@ func (m *MapSet) Diff(to *MapSet) (DiffStats, []string, error) {
 	if err != nil {
 		return DiffStats{}, nil, err
 	}
-	st := capi.NewNp_mapset_diff_stats()
-	defer capi.DeleteNp_mapset_diff_stats(st)
-	var s string
-	err = check(capi.Np_mapset_diff(h, t, st, &s), nil)
+	var st C.struct_np_mapset_diff_stats
+	var out *C.char
+	err = check(C.np_mapset_diff(h, t, &st, &out), nil)
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(to)
+	s := takeString(out)
 	if err != nil {
 		return DiffStats{}, nil, err
 	}
-	return DiffStats{Added: int(st.GetAdded()),
-		Changed: int(st.GetChanged()),
-		Removed: int(st.GetRemoved())}, lines(s), nil
+	return DiffStats{Added: int(st.added), Changed: int(st.changed),
+		Removed: int(st.removed)}, lines(s), nil
 }
 
 func lines(s string) []string {
