@@ -10,6 +10,7 @@ package netpol_test
 // calls must fail with ENOTSUP.
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -204,6 +205,16 @@ func TestDatapathNoHandle(t *testing.T) {
 	}
 	if _, err := dp.Hooks(1); err != netpol.ErrClosed {
 		t.Fatalf("Hooks on a zero Datapath: %v", err)
+	}
+	if _, err := dp.Latency(); err != netpol.ErrClosed {
+		t.Fatalf("Latency on a zero Datapath: %v", err)
+	}
+	evc, errc := dp.EventsChan(context.Background())
+	if err := <-errc; err != netpol.ErrClosed {
+		t.Fatalf("EventsChan on a zero Datapath: %v", err)
+	}
+	if _, open := <-evc; open {
+		t.Fatal("EventsChan on a zero Datapath: channel open")
 	}
 	if err := dp.Close(); err != nil {
 		t.Fatal(err)
@@ -540,6 +551,55 @@ func TestDatapathEnforces(t *testing.T) {
 	if p := ports(dp.PollEvents(200*time.Millisecond, 0)); !reflect.DeepEqual(
 		p, []uint16{83}) {
 		t.Fatalf("PollEvents: %v", p)
+	}
+
+	// the same as a channel, until the context is cancelled
+	ctx, cancel := context.WithCancel(context.Background())
+	evc, errc := dp.EventsChan(ctx)
+	for _, port := range []uint16{84, 85} {
+		verdict(netpol.Ingress, tcpIn(peerIP, 41001, port),
+			netpol.VerdictShot)
+	}
+	var got []uint16
+	for len(got) < 2 {
+		select {
+		case ev := <-evc:
+			if ev.Allowed || ev.Reason != netpol.ReasonPort {
+				t.Fatalf("EventsChan: %+v", ev)
+			}
+			got = append(got, ev.DstPort)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("EventsChan: %v after 5 s", got)
+		}
+	}
+	if !reflect.DeepEqual(got, []uint16{84, 85}) {
+		t.Fatalf("EventsChan: %v", got)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("EventsChan ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("EventsChan: no end 5 s after cancel")
+	}
+	if _, open := <-evc; open {
+		t.Fatal("EventsChan: events channel still open")
+	}
+
+	// the Apply above was timed
+	lat, err := dp.Latency()
+	if err != nil || lat.Count == 0 || len(lat.Bounds) == 0 ||
+		len(lat.Counts) != len(lat.Bounds) || lat.Sum <= 0 ||
+		lat.Counts[len(lat.Counts)-1] > lat.Count {
+		t.Fatalf("Latency() = %+v, %v", lat, err)
+	}
+	for i := 1; i < len(lat.Bounds); i++ {
+		if lat.Bounds[i] <= lat.Bounds[i-1] ||
+			lat.Counts[i] < lat.Counts[i-1] {
+			t.Fatalf("Latency() not ascending/cumulative: %+v", lat)
+		}
 	}
 
 	// fail closed: new flows denied, the node still allowed; Apply undoes

@@ -38,12 +38,13 @@ func (e *DiagError) Unwrap() error {
 	return e.Errno
 }
 
-// Is makes ErrNotFound match ENOENT and ErrInvalid match EINVAL.
+// Is makes ErrNotFound match ENOENT, and ErrInvalid and fs.ErrInvalid
+// match EINVAL (fs.ErrNotExist matches ENOENT through the Errno).
 func (e *DiagError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
 		return e.Errno == syscall.ENOENT
-	case ErrInvalid:
+	case ErrInvalid, fs.ErrInvalid:
 		return e.Errno == syscall.EINVAL
 	}
 	return false
