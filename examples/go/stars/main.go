@@ -31,7 +31,7 @@ func main() {
 func stars(files []string) {
 	cluster, err := netpol.LoadCluster(files...)
 	if err != nil {
-		log.Fatal(err) // *netpol.DiagError: file:line:col: object: path: message
+		log.Fatal(err) // file:line:col: object: path: message
 	}
 	defer cluster.Close()
 	for _, c := range []struct {
