@@ -414,8 +414,12 @@ func TestDatapathEnforces(t *testing.T) {
 	defer rs.Close()
 
 	privateNetns(t)
+	var logs []string
 	dp := openOrSkip(t, netpol.DatapathOptions{PinRoot: root,
-		Events: true, NodeIPs: []string{nodeIP}})
+		Events: true, NodeIPs: []string{nodeIP},
+		Log: func(l netpol.LogLevel, m string) {
+			logs = append(logs, l.String()+": "+m)
+		}})
 	defer func() { // on failure: destroy what is left
 		dp.Close()
 		if _, err := os.Stat(root); err != nil {
@@ -428,6 +432,16 @@ func TestDatapathEnforces(t *testing.T) {
 		}
 	}()
 
+	// loading the programs: libbpf's messages reach the handler
+	libbpf := 0
+	for _, l := range logs {
+		if strings.Contains(l, ": libbpf: ") {
+			libbpf++
+		}
+	}
+	if libbpf == 0 {
+		t.Fatalf("no libbpf line logged at load: %q", logs)
+	}
 	ifx, err := dp.Attach(hostIf, 0, "x", "b")
 	if err != nil {
 		t.Fatal(err)

@@ -184,8 +184,15 @@ func TestTypedErrors(t *testing.T) {
 	}
 	// a missing object
 	err = c.Delete(netpol.KindPod, "x", "nobody")
-	if !errors.Is(err, netpol.ErrNotFound) {
+	var de *netpol.DiagError
+	if !errors.Is(err, netpol.ErrNotFound) || !errors.As(err, &de) ||
+		de.Object != "Pod x/nobody" ||
+		!strings.HasPrefix(err.Error(), "Pod x/nobody: ") {
 		t.Fatalf("Delete(nobody): %v", err)
+	}
+	err = c.Delete(netpol.KindNamespace, "ignored", "gone")
+	if !errors.As(err, &de) || de.Object != "Namespace gone" {
+		t.Fatalf("Delete(Namespace gone): %v", err)
 	}
 	_, err = c.Compile("x", "nobody")
 	if !errors.Is(err, netpol.ErrNotFound) {

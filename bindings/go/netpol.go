@@ -474,8 +474,9 @@ func kindArg(kind Kind) (C.enum_np_kind, error) {
 	return C.enum_np_kind(kind), nil
 }
 
-// Delete removes one object (ns is ignored for Namespaces); ENOENT
-// (ErrNotFound) when there is none.
+// Delete removes one object (ns is ignored for cluster-scoped kinds);
+// ENOENT (ErrNotFound) when there is none, the error's Object naming it
+// ("Pod x/nobody").
 func (c *Cluster) Delete(kind Kind, ns, name string) error {
 	h, err := c.handle()
 	if err != nil {
@@ -490,7 +491,24 @@ func (c *Cluster) Delete(kind Kind, ns, name string) error {
 	defer free(cname)
 	err = check(C.np_cluster_delete(h, k, cns, cname), nil)
 	runtime.KeepAlive(c)
+	// The C call has no diagnostic: name the object here.
+	if de, ok := err.(*DiagError); ok && de.Object == "" {
+		de.Object = kind.String() + " " + name
+		if !kind.clusterScoped() {
+			de.Object = kind.String() + " " + ns + "/" + name
+		}
+		de.text = de.Object + ": " + de.Message
+	}
 	return err
+}
+
+func (k Kind) clusterScoped() bool {
+	switch k {
+	case KindNamespace, KindClusterNetworkPolicy,
+		KindAWSClusterNetworkPolicy, KindClusterPolicyEndpoint, KindNode:
+		return true
+	}
+	return false
 }
 
 // Count is the number of objects of a kind.
