@@ -16,6 +16,9 @@ import (
 
 //export npGoLog
 func npGoLog(h C.uintptr_t, level C.int, msg *C.char) {
+	// A panic must not unwind through the library's C frames: the
+	// handler's panic loses its line, not the process.
+	defer func() { _ = recover() }()
 	if f, ok := cgo.Handle(h).Value().(LogFunc); ok && f != nil {
 		f(LogLevel(level), C.GoString(msg))
 	}

@@ -82,6 +82,18 @@ func TestLogFunc(t *testing.T) {
 		!strings.Contains(buf.String(), "skipping ConfigMap") {
 		t.Fatalf("logger got %q", buf.String())
 	}
+	// a handler that panics loses its line, not the process
+	calls := 0
+	c4, err := netpol.NewClusterWith(netpol.ClusterOptions{
+		Log: func(netpol.LogLevel, string) { calls++; panic("boom") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c4.Close()
+	if err := c4.Apply("kind: ConfigMap\nmetadata: {name: x}\n"); err != nil ||
+		calls != 1 {
+		t.Fatalf("panicking handler: %v, %d calls", err, calls)
+	}
 	// no handler: nothing breaks
 	c3, _ := netpol.NewCluster()
 	defer c3.Close()

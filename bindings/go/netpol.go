@@ -270,8 +270,9 @@ func (l LogLevel) String() string {
 
 // LogFunc receives the library's log lines: skipped kinds, warnings
 // (pods sharing an address, cluster policy rules that cannot be kept),
-// the datapath's repairs. It is called on the goroutine that made the
-// call, during the call, and must not call back into the same handle.
+// libbpf's messages while the datapath loads). It is called on the
+// goroutine that made the call, during the call, and must not call back
+// into the same handle; a panic in it is recovered and the line dropped.
 type LogFunc func(level LogLevel, msg string)
 
 // LoggerFunc gives a LogFunc writing "netpol: LEVEL: msg" lines to l
