@@ -116,12 +116,21 @@ void np__cluster_set_hooks(struct np_cluster *c,
 	c->hooks_ctx = ctx;
 }
 
+void np__cluster_set_watch(struct np_cluster *c,
+			   const struct np_cluster_hooks *hooks, void *ctx)
+{
+	c->watch = hooks;
+	c->watch_ctx = ctx;
+}
+
 /* A hook may unregister itself: read c->hooks again for every call. */
 static void changed(struct np_cluster *c, enum np_kind kind,
 		    const struct np_obj *old, const struct np_obj *new_)
 {
 	if (c->hooks && c->hooks->on_change)
 		c->hooks->on_change(c->hooks_ctx, c, kind, old, new_);
+	if (c->watch && c->watch->on_change)
+		c->watch->on_change(c->watch_ctx, c, kind, old, new_);
 }
 
 static void synced(struct np_cluster *c)
@@ -129,6 +138,8 @@ static void synced(struct np_cluster *c)
 	c->gen++;
 	if (c->hooks && c->hooks->on_synced)
 		c->hooks->on_synced(c->hooks_ctx, c->gen);
+	if (c->watch && c->watch->on_synced)
+		c->watch->on_synced(c->watch_ctx, c->gen);
 }
 
 /* --- public ------------------------------------------------------------- */
@@ -144,6 +155,9 @@ int np_cluster_new(struct np_cluster **out, const struct np_cluster_opts *opts)
 		return -ENOMEM;
 	c->log = NP_OPTS_GET(opts, log, NULL);
 	c->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
+	c->cache_bytes = NP_OPTS_GET(opts, cache_bytes, 0);
+	if (!c->cache_bytes)
+		c->cache_bytes = NP_CLUSTER_CACHE_BYTES_DEFAULT;
 	*out = c;
 	return 0;
 }
@@ -161,6 +175,8 @@ void np_cluster_free(struct np_cluster *c)
 	}
 	if (c->hooks && c->hooks->on_free)
 		c->hooks->on_free(c->hooks_ctx);
+	if (c->watch && c->watch->on_free)
+		c->watch->on_free(c->watch_ctx);
 	free(c);
 }
 

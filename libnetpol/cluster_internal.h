@@ -32,10 +32,17 @@ struct np_cluster {
 	uint64_t gen; /* bumped on every change */
 	const struct np_cluster_hooks *hooks; /* NULL: nobody watches */
 	void *hooks_ctx;
+	/* a second watcher: the change tracker (changes.c), the same way */
+	const struct np_cluster_hooks *watch;
+	void *watch_ctx;
+	size_t cache_bytes; /* np_cluster_opts.cache_bytes, defaulted */
 };
 
 /* One watcher at a time: hooks NULL unregisters. */
 void np__cluster_set_hooks(struct np_cluster *c,
+			   const struct np_cluster_hooks *hooks, void *ctx);
+/* The second watcher's slot (the change tracker), the same way. */
+void np__cluster_set_watch(struct np_cluster *c,
 			   const struct np_cluster_hooks *hooks, void *ctx);
 
 struct np_obj *np__cluster_find(const struct np_cluster *c, enum np_kind k,

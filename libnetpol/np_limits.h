@@ -9,7 +9,9 @@
 
 #include "netpol/limits.h"
 
-/* Not input limits: bounds of the library's own caches. */
-#define NP_CORE_CACHE (256u << 20) /* bytes of cached rule sets */
+/*
+ * Not input limits: the library's own caches are bounded by
+ * np_cluster_opts.cache_bytes (NP_CLUSTER_CACHE_BYTES_DEFAULT, cluster.h).
+ */
 
 #endif /* NP_LIMITS_H */

@@ -124,6 +124,12 @@ struct np_policyendpoint {
 	 * keeps it, and so its compiled cores). 0: the object's own serial.
 	 */
 	uint64_t rules_id;
+	/*
+	 * The content of what a rule set is built from (references,
+	 * isolation, entries): the core cache's key (ruleset.c), computed
+	 * there on first use; both 0: not yet. Copied with the rules.
+	 */
+	uint64_t rules_hash[2];
 };
 
 /*

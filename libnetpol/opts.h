@@ -41,6 +41,7 @@
 #define np_mapset_lpm_opts__first layout
 #define np_txn_opts__first nowait
 #define np_attrib_opts__first source
+#define np_changes_opts__first source
 
 #define np__offsetofend(TYPE, FIELD) \
 	(offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))

@@ -27,6 +27,8 @@ struct np_nsgroup {
 /* A snapshot's indexes and resolution results, rebuilt on change. */
 struct np_ctx {
 	uint64_t gen;
+	/* bytes the rule-set and tier caches may keep (np_cluster_opts) */
+	size_t cache_budget;
 	struct np_arena arena;
 	struct np_obj **pods, **svcs, **pols, **pes, **nss;
 	size_t npods, nsvcs, npols, npes, nnss;
@@ -120,6 +122,8 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
  * negative number naming the first broken invariant.
  */
 int np__ctx_check(struct np_cluster *c);
+/* Drop the cluster's context and its caches (np_cluster_trim()). */
+void np__ctx_drop(struct np_cluster *c);
 /* A namespace's labels, also without pods or object (tmp, one: scratch). */
 const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
 				      struct np_labels *tmp,

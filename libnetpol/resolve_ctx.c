@@ -211,6 +211,11 @@ static void ctx_drop(struct np_cluster *c)
 	np__cluster_set_hooks(c, NULL, NULL);
 }
 
+void np__ctx_drop(struct np_cluster *c)
+{
+	ctx_drop(c);
+}
+
 int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 {
 	struct np_ctx *ctx = ctx_of(c);
@@ -233,6 +238,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->gen = c->gen;
+	ctx->cache_budget = c->cache_bytes;
 	err = np__cluster_sorted(c, NP_KIND_POD, &ctx->pods, &ctx->npods);
 	if (!err)
 		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,

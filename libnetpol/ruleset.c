@@ -406,22 +406,86 @@ fail:
 	return err;
 }
 
-static int serial_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/* --- the core cache ----------------------------------------------------- */
 
-	return x < y ? -1 : x > y;
+static void hash_str2(uint64_t h[2], const char *s)
+{
+	size_t n = s ? strlen(s) + 1 : 0;
+
+	h[0] = np__hash_fast(s ? s : "", n, h[0]);
+	h[1] = np__hash_bytes(s ? s : "", n, h[1]);
 }
 
-/* A cached core, by the rules of the PolicyEndpoints that built it. */
+static void hash_mem2(uint64_t h[2], const void *p, size_t n)
+{
+	h[0] = np__hash_fast(p, n, h[0]);
+	h[1] = np__hash_bytes(p, n, h[1]);
+}
+
+/*
+ * What core_build() reads of a PolicyEndpoint, hashed twice (128 bits):
+ * equal contents, one key, whichever object or version carries them.
+ * Computed once per object (the objects are immutable).
+ */
+static const uint64_t *pe_rules_hash(const struct np_obj *o)
+{
+	struct np_policyendpoint *pe = (struct np_policyendpoint *)&o->pe;
+	uint64_t h[2] = { 0x72756c6573ull, 0x636f6e74656e74ull };
+	size_t i, j;
+	int d;
+
+	if (pe->rules_hash[0] || pe->rules_hash[1])
+		return pe->rules_hash;
+	hash_str2(h, pe->ref_ns);
+	hash_str2(h, pe->ref_name);
+	for (d = 0; d < 2; d++) {
+		const struct np_pe_entry *v = d ? pe->egress : pe->ingress;
+		uint64_t n = d ? pe->negress : pe->ningress;
+		uint8_t iso = d ? pe->iso_egress : pe->iso_ingress;
+
+		hash_mem2(h, &iso, 1);
+		hash_mem2(h, &n, sizeof(n));
+		for (i = 0; i < n; i++) {
+			int64_t w[3] = { v[i].rule, (int64_t)v[i].nexcept,
+					 (int64_t)v[i].nports };
+
+			/* struct np_cidr has no padding: all bytes */
+			hash_mem2(h, &v[i].cidr, sizeof(v[i].cidr));
+			hash_mem2(h, w, sizeof(w));
+			for (j = 0; j < v[i].nexcept; j++)
+				hash_mem2(h, &v[i].except[j],
+					  sizeof(v[i].except[j]));
+			for (j = 0; j < v[i].nports; j++) {
+				const struct np_port *p = &v[i].ports[j];
+				uint16_t x[3] = {
+					p->proto,
+					p->has_port ? p->port : 0,
+					p->has_port ?
+						(p->end_port ? p->end_port :
+							       p->port) :
+						65535,
+				};
+
+				hash_mem2(h, x, sizeof(x));
+			}
+		}
+	}
+	/* never both 0: that is "not computed" */
+	pe->rules_hash[0] = h[0] | 1;
+	pe->rules_hash[1] = h[1];
+	return pe->rules_hash;
+}
+
+/* A cached core, by the contents of the PolicyEndpoints that built it. */
 struct core_ent {
 	struct np_rs_core *core;
-	size_t nserials;
-	uint64_t serials[]; /* sorted */
+	size_t bytes; /* the core's arena, as counted against the budget */
+	size_t n;
+	uint64_t key[][2]; /* each endpoint's pe_rules_hash(), in order */
 };
 
 struct core_key {
-	const uint64_t *serials;
+	const uint64_t (*key)[2];
 	size_t n;
 };
 
@@ -431,7 +495,7 @@ struct core_key {
  * and goes with it, through the release function installed beside it.
  */
 struct core_cache {
-	struct np_hashmap map; /* struct core_ent, by hash of the serials */
+	struct np_hashmap map; /* struct core_ent, by hash of the key */
 	size_t bytes; /* arena bytes of the cached cores */
 };
 
@@ -440,8 +504,8 @@ static bool core_key_eq(const void *val, const void *key)
 	const struct core_ent *ce = val;
 	const struct core_key *k = key;
 
-	return ce->nserials == k->n &&
-	       !memcmp(ce->serials, k->serials, k->n * sizeof(*k->serials));
+	return ce->n == k->n &&
+	       !memcmp(ce->key, k->key, k->n * sizeof(*k->key));
 }
 
 static void cache_clear(struct core_cache *cc)
@@ -458,6 +522,41 @@ static void cache_clear(struct core_cache *cc)
 	}
 	np__hashmap_release(&cc->map);
 	cc->bytes = 0;
+}
+
+/*
+ * Drop the cores nobody but the cache holds (no rule set, no change set,
+ * no fold uses them): the budget is kept first at their expense. Falls
+ * back to clearing everything when the smaller table cannot be had.
+ */
+static void cache_sweep(struct core_cache *cc)
+{
+	struct np_hashmap keep = { 0 };
+	size_t i;
+
+	if (np__hashmap_reserve(&keep, cc->map.n, 64)) {
+		cache_clear(cc);
+		return;
+	}
+	cc->bytes = 0;
+	for (i = 0; i < cc->map.cap; i++) {
+		struct core_ent *ce = cc->map.slots[i].val;
+		size_t j;
+
+		if (!ce)
+			continue;
+		if (__atomic_load_n(&ce->core->refs, __ATOMIC_ACQUIRE) == 1) {
+			np__core_put(ce->core);
+			free(ce);
+			continue;
+		}
+		j = np__hashmap_probe(&keep, cc->map.slots[i].hash, core_key_eq,
+				      &(struct core_key){ ce->key, ce->n });
+		np__hashmap_fill(&keep, j, cc->map.slots[i].hash, ce);
+		cc->bytes += ce->bytes;
+	}
+	np__hashmap_release(&cc->map);
+	cc->map = keep;
 }
 
 static void cache_free(void *cc)
@@ -482,9 +581,16 @@ static struct core_cache *cache_of(struct np_ctx *ctx)
 	return cc;
 }
 
+struct np_rs_core *np__core_ref(struct np_rs_core *co)
+{
+	if (co)
+		core_get(co);
+	return co;
+}
+
 /*
  * The core for this set of PolicyEndpoints, from the context's cache when
- * the same versions of the same endpoints built one before.
+ * endpoints with the same contents built one before.
  */
 static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		    const char *ns, const char *name, struct np_rs_core **out,
@@ -493,22 +599,19 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 	struct core_cache *cc = ctx ? ctx->rs_cache : NULL;
 	struct core_ent *ce, *hit;
 	struct core_key k;
+	size_t i, budget;
 	uint64_t key;
-	size_t i;
 	int err;
 
-	ce = malloc(sizeof(*ce) + (npes + 1) * sizeof(ce->serials[0]));
+	ce = malloc(sizeof(*ce) + (npes + 1) * sizeof(ce->key[0]));
 	if (!ce)
 		return -ENOMEM;
-	/* by rules, not by version: a core depends on the rules only */
+	/* by contents, not by version: a core depends on the rules only */
 	for (i = 0; i < npes; i++)
-		ce->serials[i] = pes[i]->pe.rules_id ? pes[i]->pe.rules_id :
-						       pes[i]->serial;
-	qsort(ce->serials, npes, sizeof(ce->serials[0]), serial_cmp);
-	ce->nserials = npes;
-	key = np__hash_fast(ce->serials, npes * sizeof(ce->serials[0]),
-			    0x636f7265);
-	k.serials = ce->serials;
+		memcpy(ce->key[i], pe_rules_hash(pes[i]), sizeof(ce->key[i]));
+	ce->n = npes;
+	key = np__hash_fast(ce->key, npes * sizeof(ce->key[0]), 0x636f7265);
+	k.key = (const uint64_t(*)[2])ce->key;
 	k.n = npes;
 	if (cc) {
 		hit = np__hashmap_get(&cc->map, key, core_key_eq, &k);
@@ -524,21 +627,28 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		return err;
 	}
 	/*
-	 * Remember it. The cache is bounded by bytes: past NP_CORE_CACHE it
-	 * starts over (cores in use stay alive through their references),
-	 * which also drops keys of endpoints that no longer exist; and by
-	 * entries: it starts over rather than grow past 65536 slots.
+	 * Remember it, within half the cluster's cache budget (the tiers'
+	 * caches have the other half): past it, the cores only the cache
+	 * holds go first, then everything (cores in use stay alive through
+	 * their references); and by entries: it starts over rather than
+	 * grow past 65536 slots.
 	 */
-	if (cc->bytes + (*out)->arena.used > NP_CORE_CACHE)
+	ce->bytes =
+		(*out)->arena.total + sizeof(*ce) + npes * sizeof(ce->key[0]);
+	budget = ctx->cache_budget / 2;
+	if (cc->bytes + ce->bytes > budget)
+		cache_sweep(cc);
+	if (cc->bytes + ce->bytes > budget)
 		cache_clear(cc);
-	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
+	if (ce->bytes > budget ||
+	    (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536))
 		cache_clear(cc);
-	if (np__hashmap_add(&cc->map, key, ce, 64)) {
+	if (ce->bytes > budget || np__hashmap_add(&cc->map, key, ce, 64)) {
 		free(ce);
 		return 0;
 	}
 	ce->core = core_get(*out);
-	cc->bytes += (*out)->arena.used;
+	cc->bytes += ce->bytes;
 	return 0;
 }
 

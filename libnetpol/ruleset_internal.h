@@ -116,6 +116,8 @@ struct np_ruleset {
 };
 
 void np__core_put(struct np_rs_core *co);
+/* Another reference to co (NULL: NULL). */
+struct np_rs_core *np__core_ref(struct np_rs_core *co);
 /* co->hash from its keys. */
 void np__core_hash(struct np_rs_core *co);
 /* -E2BIG (diag, when not NULL) when a key of dir has too many slots. */

@@ -18,6 +18,10 @@
  *   np_cluster_count()        how many objects of a kind
  *   np_cluster_export()       every object of a kind as a kind: List
  *   np_cluster_names()        "namespace/name" of every object of a kind
+ *   np_cluster_trim()         drop the compiler's caches (memory back)
+ *
+ * The rule sets that changed since the last time the caller asked:
+ * np_cluster_changes() in ruleset.h.
  */
 #ifndef NETPOL_CLUSTER_H
 #define NETPOL_CLUSTER_H
@@ -31,10 +35,23 @@ extern "C" {
 
 struct np_cluster;
 
+/* The default of np_cluster_opts.cache_bytes: 32 MiB. */
+#define NP_CLUSTER_CACHE_BYTES_DEFAULT ((size_t)32 << 20)
+
 struct np_cluster_opts {
 	size_t sz;
 	np_log_fn log; /* optional: skipped kinds, warnings */
 	void *log_ctx;
+	/*
+	 * Bytes the compiler's caches of rule-set cores may keep for reuse
+	 * (half for the NetworkPolicy cores, a quarter each for the
+	 * ClusterNetworkPolicy folds and their shared halves); 0:
+	 * NP_CLUSTER_CACHE_BYTES_DEFAULT. Cores a rule set, a change set or
+	 * the change tracker still holds stay alive past the budget; only
+	 * what the caches alone keep is bounded by it. Cached cores are
+	 * keyed by content, so equal rules built again hit.
+	 */
+	size_t cache_bytes;
 };
 
 struct np_load_opts {
@@ -88,6 +105,16 @@ NP_API int np_cluster_export(const struct np_cluster *cluster,
  */
 NP_API int np_cluster_names(const struct np_cluster *cluster, enum np_kind kind,
 			    char **out);
+
+/*
+ * Drop every cache the compiler keeps on the cluster (indexes, resolved
+ * PolicyEndpoints, cached rule-set cores and folds) and hand freed heap
+ * memory back to the system where the C library can. Nothing else
+ * changes: the next compile rebuilds what it needs, and
+ * np_cluster_changes() still reports against what it reported last.
+ * NULL-safe.
+ */
+NP_API void np_cluster_trim(struct np_cluster *cluster);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,14 @@
  *   np_cluster_matrix()     the reachability matrix over every pod
  *   np_cluster_check()      warnings: ClusterNetworkPolicy ties, peers
  *                           that cannot be enforced
+ *   np_cluster_changes()    the pods whose rule set changed since the last
+ *                           call, with their map diffs (a change set)
+ *   np_changes_count()      how many pods a change set holds
+ *   np_changes_get()        one of them (struct np_change)
+ *   np_changes_ruleset()    its new rule set (borrowed)
+ *   np_changes_mapset()     its map contents before or after (borrowed)
+ *   np_changes_diff()       its map diff as text
+ *   np_changes_free()       free a change set (NULL-safe)
  */
 #ifndef NETPOL_RULESET_H
 #define NETPOL_RULESET_H
@@ -30,6 +38,8 @@ extern "C" {
 #endif
 
 struct np_ruleset;
+struct np_mapset;
+struct np_changes;
 
 /* Where the rules of a pod come from. */
 enum np_source {
@@ -164,6 +174,94 @@ NP_API int np_cluster_matrix(struct np_cluster *cluster,
 			     const struct np_matrix_opts *opts,
 			     enum np_format format, char **out,
 			     struct np_diag *diag);
+
+/* What happened to a pod's rule set (struct np_change). */
+enum np_change_kind {
+	NP_CHANGE_ADDED = 1, /* a pod not reported before */
+	NP_CHANGE_CHANGED, /* its rule set's hash differs */
+	NP_CHANGE_REMOVED, /* the pod is gone */
+};
+
+struct np_changes_opts {
+	size_t sz;
+	/*
+	 * The view the rule sets are compiled in (NP_SOURCE_POLICIES by
+	 * default). A call with another view than the previous one compares
+	 * every pod against what was last reported.
+	 */
+	enum np_source source;
+};
+
+/* One pod of a change set. Strings are borrowed from the change set. */
+struct np_change {
+	const char *ns;
+	const char *name;
+	enum np_change_kind kind;
+	/*
+	 * 0, or why the pod's new rule set could not be compiled (-E2BIG:
+	 * too many port ranges, -ENOTSUP: a cluster policy peer that cannot
+	 * be enforced): new_hash is 0 and there is no new rule set; the pod
+	 * counts as having none until it compiles again.
+	 */
+	int err;
+	uint64_t old_hash; /* np_ruleset_hash() reported before; 0: none */
+	uint64_t new_hash; /* and now; 0: none (removed, err) */
+	/*
+	 * The map diff (np_mapset_encode() of the old and the new rule set,
+	 * none counting as empty): LPM entries added, changed (same prefix,
+	 * other ports) and removed, by [enum np_direction][family: 0 IPv4,
+	 * 1 IPv6].
+	 */
+	uint32_t added[2][2];
+	uint32_t changed[2][2];
+	uint32_t removed[2][2];
+	/* isolation per enum np_direction, before and now (none: false) */
+	bool old_isolated[2];
+	bool new_isolated[2];
+	uint32_t reserved32; /* zeroed */
+	uint64_t reserved[4]; /* zeroed; for later fields */
+};
+
+/*
+ * The pods whose rule set changed since the previous call on this cluster
+ * (the first call: every pod, as added), sorted by namespace and name, in
+ * *out (freed with np_changes_free()). Only the pods a load or delete
+ * since then can have affected are compiled again (every pod when a
+ * ClusterNetworkPolicy, ClusterPolicyEndpoint or, with cluster policies,
+ * any object changed); a pod is reported when its rule-set hash differs
+ * from the one last reported (or it appeared, or went). The pods are the
+ * snapshot's Pod objects. On error (-ENOMEM, diag) nothing is consumed:
+ * the next call reports the same changes and more. One cluster, one
+ * caller at a time (as np_ruleset_compile()).
+ */
+NP_API int np_cluster_changes(struct np_cluster *cluster,
+			      const struct np_changes_opts *opts,
+			      struct np_changes **out, struct np_diag *diag);
+NP_API size_t np_changes_count(const struct np_changes *ch);
+/* Change i (below np_changes_count()) into *out; -ENOENT past the end. */
+NP_API int np_changes_get(const struct np_changes *ch, size_t i,
+			  struct np_change *out);
+/*
+ * Change i's new rule set, borrowed (valid until np_changes_free()); NULL
+ * for a removed pod, one whose rule set failed (err), or i past the end.
+ */
+NP_API const struct np_ruleset *np_changes_ruleset(const struct np_changes *ch,
+						   size_t i);
+/*
+ * Change i's map contents before (before true: as last reported) or now,
+ * borrowed as np_changes_ruleset(); NULL where the pod had or has no
+ * rule set.
+ */
+NP_API const struct np_mapset *np_changes_mapset(const struct np_changes *ch,
+						 size_t i, bool before);
+/*
+ * Change i's map diff as text, one entry a line as np_mapset_diff() prints
+ * them ("+ ingress 198.18.0.0/16", "~ ...", "- ..."), and a line
+ * "isolated DIRECTION true|false" for each direction whose isolation
+ * changed; "" when only the hash changed. *text is freed with np_free().
+ */
+NP_API int np_changes_diff(const struct np_changes *ch, size_t i, char **text);
+NP_API void np_changes_free(struct np_changes *ch);
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,7 @@ STAGES = [
     ('resolve', ['resolve_ctx', 'resolve', 'endpoints']),
     ('ruleset', ['closure', 'ruleset', 'tier', 'tier_check', 'tier_cpe',
                  'tier_fold', 'endpoints_cpe', 'query', 'attrib']),
-    ('mapset', ['mapset', 'event']),
+    ('mapset', ['mapset', 'event', 'changes']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
                   'dp_inspect', 'datapath', 'dp_apply',
                   'datapath_stub']),

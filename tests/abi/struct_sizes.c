@@ -13,7 +13,7 @@
 	_Static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ")")
 
 #if __SIZEOF_POINTER__ == 8 && __SIZEOF_LONG__ == 8
-SIZE(np_cluster_opts, 24);
+SIZE(np_cluster_opts, 32);
 SIZE(np_load_opts, 32);
 SIZE(np_compile_opts, 16);
 SIZE(np_matrix_opts, 64);
@@ -22,6 +22,7 @@ SIZE(np_attach_opts, 64);
 SIZE(np_txn_opts, 16);
 SIZE(np_mapset_lpm_opts, 16);
 SIZE(np_attrib_opts, 24);
+SIZE(np_changes_opts, 16);
 SIZE(np_diag, 1328);
 SIZE(np_verdict, 624);
 SIZE(np_attrib_item, 80);
@@ -37,6 +38,7 @@ SIZE(np_datapath_pod, 88);
 SIZE(np_datapath_rule, 248);
 SIZE(np_datapath_conn, 152);
 SIZE(np_port_range, 6);
+SIZE(np_change, 128);
 #endif
 
 int main(void)

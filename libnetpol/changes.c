@@ -1,0 +1,876 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Change sets: which pods' rule sets changed since the caller last asked,
+ * each with its map diff, without compiling the pods no change can reach.
+ *
+ * A tracker watches the snapshot (the cluster's second watcher slot) and
+ * notes, for every object that comes, changes or goes, what it can affect:
+ * the pod itself; the NetworkPolicies whose resolution can depend on it
+ * (a peer selecting it, an ipBlock holding its address, a Service it backs,
+ * an ingress named port of a policy selecting it), whose selected pods are
+ * looked at when the caller asks; the pods an old policy version selected;
+ * the pods a PolicyEndpoint names. What it cannot follow closely (cluster
+ * policies and their endpoints, anything while cluster policies exist)
+ * marks every pod. np_cluster_changes() compiles the marked pods and
+ * reports those whose rule-set hash differs from the one it reported last
+ * (kept per pod, with a reference to the core, for the diff).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "netpol/mapset.h"
+#include "mapset.h"
+#include "opts.h"
+#include "ruleset_internal.h"
+#include "tier.h"
+
+/* --- pod keys ----------------------------------------------------------- */
+
+/* "ns\0name\0", malloc'd; the unit of the tracker's tables. */
+struct pkey {
+	uint64_t h;
+	size_t nslen;
+	char s[]; /* ns, NUL, name, NUL */
+};
+
+struct pkey_probe {
+	const char *ns, *name;
+};
+
+static uint64_t pkey_hash(const char *ns, const char *name)
+{
+	return np__hash_str(name, np__hash_str(ns, 0x6368616e676573ull));
+}
+
+static bool pkey_eq(const void *val, const void *key)
+{
+	const struct pkey *p = *(const struct pkey *const *)val;
+	const struct pkey_probe *k = key;
+
+	return !strcmp(p->s, k->ns) && !strcmp(p->s + p->nslen + 1, k->name);
+}
+
+static struct pkey *pkey_new(const char *ns, const char *name)
+{
+	size_t a = strlen(ns), b = strlen(name);
+	struct pkey *p = malloc(sizeof(*p) + a + b + 2);
+
+	if (!p)
+		return NULL;
+	p->h = pkey_hash(ns, name);
+	p->nslen = a;
+	memcpy(p->s, ns, a + 1);
+	memcpy(p->s + a + 1, name, b + 1);
+	return p;
+}
+
+static const char *pkey_ns(const struct pkey *p)
+{
+	return p->s;
+}
+
+static const char *pkey_name(const struct pkey *p)
+{
+	return p->s + p->nslen + 1;
+}
+
+/*
+ * A table of keys (a set): every value is a struct whose first member is
+ * a struct pkey pointer, so one lookup serves the marks and the baseline.
+ */
+static void *kset_get(const struct np_hashmap *m, const char *ns,
+		      const char *name)
+{
+	struct pkey_probe k = { ns, name };
+
+	return np__hashmap_get(m, pkey_hash(ns, name), pkey_eq, &k);
+}
+
+/* A mark: a pod or a NetworkPolicy to look at. */
+struct mark {
+	struct pkey *key;
+};
+
+static int kset_mark(struct np_hashmap *m, const char *ns, const char *name)
+{
+	struct pkey_probe k = { ns, name };
+	uint64_t h = pkey_hash(ns, name);
+	struct mark *mk;
+	size_t i;
+
+	if (np__hashmap_reserve(m, m->n + 1, 64))
+		return -ENOMEM;
+	i = np__hashmap_probe(m, h, pkey_eq, &k);
+	if (m->slots[i].val)
+		return 0;
+	mk = malloc(sizeof(*mk));
+	if (!mk)
+		return -ENOMEM;
+	mk->key = pkey_new(ns, name);
+	if (!mk->key) {
+		free(mk);
+		return -ENOMEM;
+	}
+	np__hashmap_fill(m, i, h, mk);
+	return 0;
+}
+
+static void kset_clear(struct np_hashmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++) {
+		struct mark *mk = m->slots[i].val;
+
+		if (mk) {
+			free(mk->key);
+			free(mk);
+		}
+	}
+	np__hashmap_release(m);
+}
+
+/* --- the tracker -------------------------------------------------------- */
+
+/* What was reported last of a pod. */
+struct base {
+	struct pkey *key;
+	uint64_t hash; /* 0: no rule set (it failed) */
+	struct np_rs_core *core; /* a reference; NULL with hash 0 */
+};
+
+struct tracker {
+	struct np_hashmap base; /* struct base */
+	struct np_hashmap pods; /* struct mark: pods to compile */
+	struct np_hashmap pols; /* struct mark: their selected pods too */
+	bool all; /* every pod */
+	bool failed; /* a mark could not be kept: every pod */
+	enum np_source source;
+};
+
+static void tracker_free(void *p)
+{
+	struct tracker *t = p;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->base.cap; i++) {
+		struct base *b = t->base.slots[i].val;
+
+		if (b) {
+			np__core_put(b->core);
+			free(b->key);
+			free(b);
+		}
+	}
+	np__hashmap_release(&t->base);
+	kset_clear(&t->pods);
+	kset_clear(&t->pols);
+	free(t);
+}
+
+static void mark_pod(struct tracker *t, const char *ns, const char *name)
+{
+	if (kset_mark(&t->pods, ns, name))
+		t->failed = true;
+}
+
+static void mark_pol(struct tracker *t, const struct np_obj *pol)
+{
+	if (kset_mark(&t->pols, pol->meta.ns, pol->meta.name))
+		t->failed = true;
+}
+
+/* The labels a namespace's peers select it by (object or implied). */
+struct nsl {
+	const struct np_labels *l;
+	struct np_labels tmp;
+	struct np_label one;
+};
+
+static void nsl_init(struct nsl *x, const struct np_obj *nso, const char *ns)
+{
+	if (nso) {
+		x->l = &nso->meta.labels;
+		return;
+	}
+	x->one.key = "kubernetes.io/metadata.name";
+	x->one.val = ns;
+	x->tmp.v = &x->one;
+	x->tmp.n = 1;
+	x->l = &x->tmp;
+}
+
+static bool peer_selects(const struct np_obj *pol, const struct np_peer *p,
+			 const struct np_obj *pod, const struct nsl *nl)
+{
+	if (p->ns_sel) {
+		if (!np__selector_matches(p->ns_sel, nl->l))
+			return false;
+	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
+		return false;
+	}
+	return !p->pod_sel ||
+	       np__selector_matches(p->pod_sel, &pod->meta.labels);
+}
+
+static bool in_block(const struct np_ipblock *b, const struct np_obj *pod)
+{
+	size_t i;
+
+	for (i = 0; i < pod->pod.nips; i++)
+		if (np__ip_in_block(b, &pod->pod.ips[i]))
+			return true;
+	return false;
+}
+
+static bool has_ingress_named(const struct np_obj *pol)
+{
+	size_t i;
+
+	for (i = 0; pol->np.ingress_type && i < pol->np.ningress; i++)
+		if (np__rule_has_named(&pol->np.ingress[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether what pol resolves to can depend on pod, generously (the
+ * resolution context decides closely what to resolve again; this only
+ * needs to miss nothing): a peer that selects it (eligible or not), an
+ * ipBlock holding its address, an egress rule to every address with a
+ * named port, or an ingress named port of a policy selecting it (the
+ * representative pod's ports).
+ */
+static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
+			const struct nsl *nl)
+{
+	size_t d, i, j;
+
+	if (!strcmp(pol->meta.ns, pod->meta.ns) && has_ingress_named(pol) &&
+	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+		return true;
+	for (d = 0; d < 2; d++) {
+		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
+		size_t nr = d ? pol->np.negress : pol->np.ningress;
+
+		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
+			continue;
+		for (i = 0; i < nr; i++) {
+			if (d && !r[i].npeers && np__rule_has_named(&r[i]))
+				return true;
+			for (j = 0; j < r[i].npeers; j++) {
+				const struct np_peer *p = &r[i].peers[j];
+
+				if (p->ipblock ? in_block(p->ipblock, pod) :
+						 peer_selects(pol, p, pod, nl))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool svc_backs(const struct np_obj *svc, const struct np_obj *pod)
+{
+	struct np_selector sel = { .match = svc->svc.selector };
+
+	return svc->svc.has_selector && svc->svc.selector.n &&
+	       !strcmp(svc->meta.ns, pod->meta.ns) &&
+	       np__selector_matches(&sel, &pod->meta.labels);
+}
+
+#define EACH(c, kind, i, o)                               \
+	for (i = 0; i < (c)->t[kind].cap; i++)            \
+		if (!((o) = (c)->t[kind].slots[i].val)) { \
+		} else
+
+static void mark_egress_pols(struct tracker *t, struct np_cluster *c)
+{
+	const struct np_obj *pol;
+	size_t i;
+
+	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
+	if (pol->np.egress_type)
+		mark_pol(t, pol);
+}
+
+static void pod_event(struct tracker *t, struct np_cluster *c,
+		      const struct np_obj *pod)
+{
+	const struct np_obj *pol, *svc;
+	struct nsl nl;
+	size_t i;
+
+	mark_pod(t, pod->meta.ns, pod->meta.name);
+	nsl_init(&nl, np__cluster_find(c, NP_KIND_NAMESPACE, "", pod->meta.ns),
+		 pod->meta.ns);
+	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
+	if (pol_depends(pol, pod, &nl))
+		mark_pol(t, pol);
+	EACH(c, NP_KIND_SERVICE, i, svc)
+	if (svc_backs(svc, pod)) {
+		mark_egress_pols(t, c);
+		break;
+	}
+}
+
+/* The pods pol selects now. */
+static void mark_selected(struct tracker *t, struct np_cluster *c,
+			  const struct np_obj *pol)
+{
+	const struct np_obj *pod;
+	size_t i;
+
+	EACH(c, NP_KIND_POD, i, pod)
+	if (!strcmp(pod->meta.ns, pol->meta.ns) &&
+	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+		mark_pod(t, pod->meta.ns, pod->meta.name);
+}
+
+static void ns_event(struct tracker *t, struct np_cluster *c,
+		     const struct np_obj *old, const struct np_obj *new_)
+{
+	const char *name = old ? old->meta.name : new_->meta.name;
+	const struct np_obj *pol;
+	struct nsl a, b;
+	size_t i, d, r, j;
+
+	nsl_init(&a, old, name);
+	nsl_init(&b, new_, name);
+	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
+	{
+		bool hit = false;
+
+		for (d = 0; d < 2 && !hit; d++) {
+			const struct np_rule *v = d ? pol->np.egress :
+						      pol->np.ingress;
+			size_t nr = d ? pol->np.negress : pol->np.ningress;
+
+			for (r = 0; r < nr && !hit; r++)
+				for (j = 0; j < v[r].npeers && !hit; j++) {
+					const struct np_selector *s =
+						v[r].peers[j].ns_sel;
+
+					hit = s &&
+					      (np__selector_matches(s, a.l) ||
+					       np__selector_matches(s, b.l));
+				}
+		}
+		if (hit)
+			mark_pol(t, pol);
+	}
+}
+
+static void pe_event(struct tracker *t, const struct np_obj *pe)
+{
+	size_t i;
+
+	for (i = 0; i < pe->pe.npods; i++)
+		if (pe->pe.pods[i].ns && pe->pe.pods[i].name &&
+		    !strcmp(pe->pe.pods[i].ns, pe->meta.ns))
+			mark_pod(t, pe->meta.ns, pe->pe.pods[i].name);
+}
+
+static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
+			   const struct np_obj *old, const struct np_obj *new_)
+{
+	struct tracker *t = p;
+
+	if (t->all || t->failed)
+		return;
+	/* cluster policies reach pods by namespaces, nodes, Services */
+	if (np__tier_any(c)) {
+		t->all = true;
+		return;
+	}
+	switch (kind) {
+	case NP_KIND_POD:
+		if (old)
+			pod_event(t, c, old);
+		if (new_)
+			pod_event(t, c, new_);
+		break;
+	case NP_KIND_NETWORK_POLICY:
+		if (old)
+			mark_selected(t, c, old);
+		mark_pol(t, old ? old : new_);
+		break;
+	case NP_KIND_NAMESPACE:
+		ns_event(t, c, old, new_);
+		break;
+	case NP_KIND_SERVICE:
+		mark_egress_pols(t, c);
+		break;
+	case NP_KIND_POLICY_ENDPOINT:
+		if (old)
+			pe_event(t, old);
+		if (new_)
+			pe_event(t, new_);
+		break;
+	case NP_KIND_NODE:
+		/* only cluster policies read Nodes (none now) */
+		break;
+	default:
+		t->all = true;
+	}
+}
+
+static void tracker_on_free(void *p)
+{
+	tracker_free(p);
+}
+
+static const struct np_cluster_hooks tracker_hooks = {
+	.on_change = tracker_change,
+	.on_free = tracker_on_free,
+};
+
+/* --- change sets -------------------------------------------------------- */
+
+struct change {
+	struct np_change c; /* ns, name: into key */
+	struct pkey *key;
+	struct np_ruleset *rs; /* the new rule set, or NULL */
+	struct np_rs_core *old; /* a reference, or NULL */
+	struct np_mapset *ms[2]; /* [0] before, [1] now; NULL: none */
+};
+
+struct np_changes {
+	struct change *v;
+	size_t n, cap;
+};
+
+void np_changes_free(struct np_changes *ch)
+{
+	size_t i;
+
+	if (!ch)
+		return;
+	for (i = 0; i < ch->n; i++) {
+		struct change *x = &ch->v[i];
+
+		np_ruleset_free(x->rs);
+		np__core_put(x->old);
+		np_mapset_free(x->ms[0]);
+		np_mapset_free(x->ms[1]);
+		free(x->key);
+	}
+	free(ch->v);
+	free(ch);
+}
+
+size_t np_changes_count(const struct np_changes *ch)
+{
+	return ch ? ch->n : 0;
+}
+
+int np_changes_get(const struct np_changes *ch, size_t i, struct np_change *out)
+{
+	if (!ch || !out)
+		return -EINVAL;
+	if (i >= ch->n)
+		return -ENOENT;
+	*out = ch->v[i].c;
+	return 0;
+}
+
+const struct np_ruleset *np_changes_ruleset(const struct np_changes *ch,
+					    size_t i)
+{
+	return ch && i < ch->n ? ch->v[i].rs : NULL;
+}
+
+const struct np_mapset *np_changes_mapset(const struct np_changes *ch, size_t i,
+					  bool before)
+{
+	return ch && i < ch->n ? ch->v[i].ms[before ? 0 : 1] : NULL;
+}
+
+static const char *const dir_names[] = { "ingress", "egress" };
+
+static int entry_cmp(const struct np_map_entry *x, const struct np_map_entry *y)
+{
+	int r = memcmp(x->cidr.addr, y->cidr.addr, sizeof(x->cidr.addr));
+
+	if (r)
+		return r;
+	return x->cidr.len < y->cidr.len ? -1 : x->cidr.len > y->cidr.len;
+}
+
+/*
+ * Walk the entries of a and b (either NULL: empty) as np_mapset_diff()
+ * does: count into x, and print into sb when it is not NULL.
+ */
+static void map_diff(const struct np_mapset *a, const struct np_mapset *b,
+		     struct np_change *x, struct np_strbuf *sb)
+{
+	char buf[64];
+	int d, f;
+
+	for (d = 0; d < 2; d++) {
+		x->old_isolated[d] = a && a->isolated[d];
+		x->new_isolated[d] = b && b->isolated[d];
+		for (f = 0; f < 2; f++) {
+			const struct np_map_entry *u = a ? a->ent[f][d] : NULL;
+			const struct np_map_entry *v = b ? b->ent[f][d] : NULL;
+			size_t nu = a ? a->nent[f][d] : 0;
+			size_t nv = b ? b->nent[f][d] : 0, i = 0, j = 0;
+
+			x->added[d][f] = x->changed[d][f] = 0;
+			x->removed[d][f] = 0;
+			while (i < nu || j < nv) {
+				int r = i == nu ? 1 :
+					j == nv ? -1 :
+						  entry_cmp(&u[i], &v[j]);
+				const struct np_cidr *k = NULL;
+				char op = 0;
+
+				if (r < 0) {
+					x->removed[d][f]++;
+					op = '-';
+					k = &u[i++].cidr;
+				} else if (r > 0) {
+					x->added[d][f]++;
+					op = '+';
+					k = &v[j++].cidr;
+				} else {
+					if (memcmp(&a->portsets[u[i].portset],
+						   &b->portsets[v[j].portset],
+						   sizeof(*a->portsets))) {
+						x->changed[d][f]++;
+						op = '~';
+						k = &u[i].cidr;
+					}
+					i++;
+					j++;
+				}
+				if (!sb || !k)
+					continue;
+				np__cidr_format(k, buf, sizeof(buf));
+				np__sb_printf(sb, "%c %s %s\n", op,
+					      dir_names[d], buf);
+			}
+		}
+	}
+}
+
+int np_changes_diff(const struct np_changes *ch, size_t i, char **text)
+{
+	struct np_strbuf sb = { 0 };
+	struct np_change x;
+	const struct change *c;
+	int d;
+
+	if (!ch || !text)
+		return -EINVAL;
+	if (i >= ch->n)
+		return -ENOENT;
+	c = &ch->v[i];
+	memset(&x, 0, sizeof(x));
+	for (d = 0; d < 2; d++)
+		if (c->c.old_isolated[d] != c->c.new_isolated[d])
+			np__sb_printf(&sb, "isolated %s %s\n", dir_names[d],
+				      c->c.new_isolated[d] ? "true" : "false");
+	map_diff(c->ms[0], c->ms[1], &x, &sb);
+	if (!sb.buf && !sb.err)
+		np__sb_puts(&sb, "");
+	return np__sb_finish(&sb, text);
+}
+
+/* The map contents of a core (the pod's identity does not enter them). */
+static int encode_core(struct np_rs_core *co, struct np_mapset **out)
+{
+	struct np_ruleset rs;
+
+	*out = NULL;
+	if (!co)
+		return 0;
+	memset(&rs, 0, sizeof(rs));
+	rs.core = co;
+	rs.ns = rs.name = "";
+	return np_mapset_encode(out, &rs);
+}
+
+static int cset_add(struct np_changes *ch, struct pkey *key,
+		    enum np_change_kind kind, struct np_ruleset *rs, int err,
+		    const struct base *b)
+{
+	struct change *x;
+
+	if (NP_GROW(ch->v, ch->cap, ch->n + 1))
+		return -ENOMEM;
+	x = &ch->v[ch->n++];
+	memset(x, 0, sizeof(*x));
+	x->key = key;
+	x->rs = rs;
+	x->c.ns = pkey_ns(key);
+	x->c.name = pkey_name(key);
+	x->c.kind = kind;
+	x->c.err = err;
+	x->c.new_hash = rs ? np_ruleset_hash(rs) : 0;
+	if (b) {
+		x->c.old_hash = b->hash;
+		x->old = np__core_ref(b->core);
+	}
+	return 0;
+}
+
+/*
+ * Compile pod ns/name and add it to ch when its hash differs from what
+ * was reported; key is consumed.
+ */
+static int look_at(struct np_cluster *c, struct tracker *t,
+		   struct np_changes *ch, struct pkey *key,
+		   const struct np_compile_opts *co, struct np_diag *diag)
+{
+	const struct base *b = kset_get(&t->base, pkey_ns(key), pkey_name(key));
+	struct np_ruleset *rs = NULL;
+	struct np_diag local;
+	int err;
+
+	if (!np__cluster_find(c, NP_KIND_POD, pkey_ns(key), pkey_name(key))) {
+		if (!b) {
+			free(key);
+			return 0;
+		}
+		err = cset_add(ch, key, NP_CHANGE_REMOVED, NULL, 0, b);
+		goto out;
+	}
+	err = np_ruleset_compile(&rs, c, pkey_ns(key), pkey_name(key), co,
+				 &local);
+	if (err == -ENOMEM || err == -EINVAL) {
+		if (diag)
+			*diag = local;
+		free(key);
+		return err;
+	}
+	if (b && (err ? 0 : np_ruleset_hash(rs)) == b->hash) {
+		np_ruleset_free(rs);
+		free(key);
+		return 0;
+	}
+	err = cset_add(ch, key, b ? NP_CHANGE_CHANGED : NP_CHANGE_ADDED, rs,
+		       err, b);
+	if (!err)
+		rs = NULL;
+out:
+	if (err) {
+		np_ruleset_free(rs);
+		free(key);
+	}
+	return err;
+}
+
+static int look_at_name(struct np_cluster *c, struct tracker *t,
+			struct np_changes *ch, struct np_hashmap *seen,
+			const char *ns, const char *name,
+			const struct np_compile_opts *co, struct np_diag *diag)
+{
+	struct pkey *key;
+	int err;
+
+	if (kset_get(seen, ns, name))
+		return 0;
+	err = kset_mark(seen, ns, name);
+	if (err)
+		return err;
+	key = pkey_new(ns, name);
+	if (!key)
+		return -ENOMEM;
+	return look_at(c, t, ch, key, co, diag);
+}
+
+static int change_cmp(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+	int r = strcmp(x->c.ns, y->c.ns);
+
+	return r ? r : strcmp(x->c.name, y->c.name);
+}
+
+/* What the tracker asks to look at, each pod once, into ch. */
+static int collect(struct np_cluster *c, struct tracker *t,
+		   struct np_changes *ch, const struct np_compile_opts *co,
+		   struct np_diag *diag)
+{
+	struct np_hashmap seen = { 0 };
+	const struct np_obj *o;
+	size_t i, j;
+	int err = 0;
+
+	if (t->all || t->failed) {
+		EACH(c, NP_KIND_POD, i, o)
+		if (!err)
+			err = look_at_name(c, t, ch, &seen, o->meta.ns,
+					   o->meta.name, co, diag);
+		for (i = 0; !err && i < t->base.cap; i++) {
+			const struct base *b = t->base.slots[i].val;
+
+			if (b)
+				err = look_at_name(c, t, ch, &seen,
+						   pkey_ns(b->key),
+						   pkey_name(b->key), co, diag);
+		}
+		goto out;
+	}
+	for (i = 0; !err && i < t->pods.cap; i++) {
+		const struct mark *m = t->pods.slots[i].val;
+
+		if (m)
+			err = look_at_name(c, t, ch, &seen, pkey_ns(m->key),
+					   pkey_name(m->key), co, diag);
+	}
+	for (i = 0; !err && i < t->pols.cap; i++) {
+		const struct mark *m = t->pols.slots[i].val;
+		const struct np_obj *pol;
+
+		if (!m)
+			continue;
+		pol = np__cluster_find(c, NP_KIND_NETWORK_POLICY,
+				       pkey_ns(m->key), pkey_name(m->key));
+		if (!pol)
+			continue;
+		EACH(c, NP_KIND_POD, j, o)
+		if (!err && !strcmp(o->meta.ns, pol->meta.ns) &&
+		    np__selector_matches(&pol->np.pod_sel, &o->meta.labels))
+			err = look_at_name(c, t, ch, &seen, o->meta.ns,
+					   o->meta.name, co, diag);
+	}
+out:
+	kset_clear(&seen);
+	return err;
+}
+
+/* The change set becomes what was reported last. */
+static int commit(struct tracker *t, struct np_changes *ch)
+{
+	size_t i, k;
+
+	/* room first: nothing below fails half way */
+	if (np__hashmap_reserve(&t->base, t->base.n + ch->n, 64))
+		return -ENOMEM;
+	for (i = 0; i < ch->n; i++) {
+		const struct change *x = &ch->v[i];
+		struct pkey_probe pk = { x->c.ns, x->c.name };
+		struct base *b;
+
+		k = np__hashmap_probe(&t->base, x->key->h, pkey_eq, &pk);
+		b = t->base.slots[k].val;
+		if (x->c.kind == NP_CHANGE_REMOVED) {
+			if (b) {
+				np__core_put(b->core);
+				free(b->key);
+				free(b);
+				np__hashmap_remove_at(&t->base, k);
+			}
+			continue;
+		}
+		if (!b) {
+			b = calloc(1, sizeof(*b));
+			if (b)
+				b->key = pkey_new(x->c.ns, x->c.name);
+			if (!b || !b->key) {
+				free(b);
+				/* forgotten: reported as added next time */
+				continue;
+			}
+			np__hashmap_fill(&t->base, k, x->key->h, b);
+		}
+		np__core_put(b->core);
+		b->core = x->rs ? np__core_ref(x->rs->core) : NULL;
+		b->hash = x->c.new_hash;
+	}
+	kset_clear(&t->pods);
+	kset_clear(&t->pols);
+	t->all = t->failed = false;
+	return 0;
+}
+
+static const struct np_cluster_hooks *watch_of(struct np_cluster *c)
+{
+	return c->watch;
+}
+
+int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
+		       struct np_changes **out, struct np_diag *diag)
+{
+	struct np_compile_opts co = { .sz = sizeof(co) };
+	struct np_changes *ch;
+	struct tracker *t;
+	size_t i;
+	int err;
+
+	if (diag)
+		memset(diag, 0, sizeof(*diag));
+	if (!c || !out)
+		return -EINVAL;
+	err = NP_OPTS_CHECK(opts, np_changes_opts, diag);
+	if (err)
+		return err;
+	co.source = NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES);
+	if (co.source != NP_SOURCE_POLICIES && co.source != NP_SOURCE_ENDPOINTS)
+		return -EINVAL;
+	if (watch_of(c) != &tracker_hooks) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->all = true;
+		t->source = co.source;
+		np__cluster_set_watch(c, &tracker_hooks, t);
+	}
+	t = c->watch_ctx;
+	if (t->source != co.source) {
+		t->source = co.source;
+		t->all = true;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	err = collect(c, t, ch, &co, diag);
+	if (err)
+		goto fail;
+	qsort(ch->v, ch->n, sizeof(*ch->v), change_cmp);
+	for (i = 0; i < ch->n; i++) {
+		struct change *x = &ch->v[i];
+
+		err = encode_core(x->old, &x->ms[0]);
+		if (!err)
+			err = encode_core(x->rs ? x->rs->core : NULL,
+					  &x->ms[1]);
+		if (err == -E2BIG) {
+			/* compiled rule sets fit their slots: never */
+			err = -EIO;
+		}
+		if (err)
+			goto fail;
+		map_diff(x->ms[0], x->ms[1], &x->c, NULL);
+	}
+	err = commit(t, ch);
+	if (err)
+		goto fail;
+	*out = ch;
+	return 0;
+fail:
+	if (diag && !diag->err) {
+		diag->err = err;
+		snprintf(diag->message, sizeof(diag->message), "change set: %s",
+			 np_strerror(err));
+	}
+	np_changes_free(ch);
+	return err;
+}
+
+void np_cluster_trim(struct np_cluster *c)
+{
+	if (!c)
+		return;
+	np__ctx_drop(c);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
