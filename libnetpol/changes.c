@@ -443,7 +443,13 @@ struct change {
 struct np_changes {
 	struct change *v;
 	size_t n, cap;
+	size_t compiled; /* pods compiled to find them (tests) */
 };
+
+size_t np__changes_compiled(const struct np_changes *ch)
+{
+	return ch->compiled;
+}
 
 void np_changes_free(struct np_changes *ch)
 {
@@ -641,6 +647,7 @@ static int look_at(struct np_cluster *c, struct tracker *t,
 		err = cset_add(ch, key, NP_CHANGE_REMOVED, NULL, 0, b);
 		goto out;
 	}
+	ch->compiled++;
 	err = np_ruleset_compile(&rs, c, pkey_ns(key), pkey_name(key), co,
 				 &local);
 	if (err == -ENOMEM || err == -EINVAL) {

@@ -815,6 +815,33 @@ static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
 	*hi = h;
 }
 
+/*
+ * Whether an eligible pod has an address another eligible pod has too: a
+ * Service backend's address may then be allowed through the other pod,
+ * which no index of the policies follows (rare: warned about).
+ */
+static bool shares_addr(const struct np_ctx *ctx, const struct np_obj *pod)
+{
+	size_t i, j, k;
+
+	if (!pod || !np__pod_eligible(pod))
+		return false;
+	for (i = 0; i < ctx->npods; i++) {
+		const struct np_obj *o = ctx->pods[i];
+
+		if (o == pod || !np__pod_eligible(o) ||
+		    (!strcmp(o->meta.ns, pod->meta.ns) &&
+		     !strcmp(o->meta.name, pod->meta.name)))
+			continue;
+		for (j = 0; j < pod->pod.nips; j++)
+			for (k = 0; k < o->pod.nips; k++)
+				if (!memcmp(&pod->pod.ips[j], &o->pod.ips[k],
+					    sizeof(pod->pod.ips[j])))
+					return true;
+	}
+	return false;
+}
+
 static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 		      const struct np_obj *new_)
 {
@@ -834,6 +861,12 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	hit = slots_hit(ctx, &cold, &cnew);
 	if (!hit)
 		return -ENOMEM;
+	/* a backend sharing an address: every egress policy may see it */
+	if (((bold && shares_addr(ctx, old)) ||
+	     (bnew && shares_addr(ctx, new_))))
+		for (i = 0; i < ctx->npols; i++)
+			if (ctx->pols[i]->np.egress_type)
+				invalidate(ctx, i);
 	/* the policies of the pods' namespaces: they may select them */
 	ns_range(ctx, old, &olo, &ohi);
 	ns_range(ctx, new_, &nlo, &nhi);

@@ -177,6 +177,9 @@ int np__ruleset_compile_np(struct np_ruleset **out, struct np_cluster *c,
 			   const struct np_compile_opts *opts,
 			   struct np_diag *diag);
 
+/* How many pods np_cluster_changes() compiled to make ch (changes.c). */
+size_t np__changes_compiled(const struct np_changes *ch);
+
 /* Whether a protocol is one a verdict can be asked about. */
 bool np__proto_ok(int proto);
 /* The verdict of rs on a connection with address ip, in direction dir. */

@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Change sets (np_cluster_changes() and the np_changes_* accessors), the
+ * cache budget (np_cluster_opts.cache_bytes) and np_cluster_trim(): hand
+ * cases, and a differential test that applies random events to one
+ * long-lived cluster, asks for its change set after each, and compares it
+ * with a from-scratch compile of every pod in a mirror cluster: the pods
+ * reported are exactly those whose rule-set hash differs from the last
+ * step's, and each diff is exactly the difference of their map sets.
+ * NP_SEEDS sets how many seeds (default 3, 700 events each), NP_SEED runs
+ * one; a failure prints its seed and step.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netpol.h>
+
+#include "ruleset_internal.h"
+
+static void apply(struct np_cluster *c, const char *text)
+{
+	struct np_diag d;
+	int err = np_cluster_load_buffer(c, text, strlen(text), "op", NULL, &d);
+
+	cr_assert_eq(err, 0, "%s: %s %s\n%s", d.object, d.path, d.message,
+		     text);
+}
+
+static struct np_cluster *cluster(const char *text)
+{
+	struct np_cluster *c;
+
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	if (text)
+		apply(c, text);
+	return c;
+}
+
+static struct np_changes *changes(struct np_cluster *c)
+{
+	struct np_changes *ch = NULL;
+	struct np_diag d;
+	int err = np_cluster_changes(c, NULL, &ch, &d);
+
+	cr_assert_eq(err, 0, "np_cluster_changes: %d %s", err, d.message);
+	cr_assert_not_null(ch);
+	return ch;
+}
+
+/* "ns/name:K" for every change, K one of A C R; one string. */
+static char *summary(const struct np_changes *ch)
+{
+	static const char kinds[] = "?ACR";
+	size_t i, n = np_changes_count(ch), len = 1;
+	struct np_change x;
+	char *s, *p;
+
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(np_changes_get(ch, i, &x), 0);
+		len += strlen(x.ns) + strlen(x.name) + 4;
+	}
+	s = p = malloc(len);
+	*p = '\0';
+	for (i = 0; i < n; i++) {
+		np_changes_get(ch, i, &x);
+		p += sprintf(p, "%s%s/%s:%c", i ? " " : "", x.ns, x.name,
+			     kinds[x.kind]);
+	}
+	return s;
+}
+
+#define POD(ns, name, labels, ip)                                              \
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: " name ", namespace: " ns \
+	", labels: " labels "}\n"                                              \
+	"spec: {containers: [{name: c, ports: [{name: http, "                  \
+	"containerPort: 8080}]}]}\n"                                           \
+	"status: {phase: Running, hostIP: 198.19.255.1, podIP: " ip "}\n---\n"
+#define DENY_ALL(ns)                                              \
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
+	"metadata: {name: deny, namespace: " ns "}\n"             \
+	"spec: {podSelector: {}, policyTypes: [Ingress]}\n---\n"
+#define FROM_WEB(ns)                                                     \
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"        \
+	"metadata: {name: from-web, namespace: " ns "}\n"                \
+	"spec:\n  podSelector: {matchLabels: {app: db}}\n"               \
+	"  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]," \
+	" ports: [{port: 5432}]}]\n---\n"
+
+static const char two_ns[] = POD("a", "web", "{app: web}", "198.18.0.1")
+	POD("a", "db", "{app: db}", "198.18.0.2")
+		POD("a", "other", "{app: x}", "198.18.0.3")
+			POD("b", "web", "{app: web}", "198.18.1.1")
+				POD("b", "db", "{app: db}", "198.18.1.2")
+					FROM_WEB("a") FROM_WEB("b");
+
+Test(changes, first_call_reports_every_pod_added_then_nothing)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = changes(c);
+	struct np_change x;
+	char *s = summary(ch);
+
+	cr_assert_str_eq(s, "a/db:A a/other:A a/web:A b/db:A b/web:A");
+	free(s);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.old_hash, 0);
+	cr_assert_neq(x.new_hash, 0);
+	cr_assert_eq(x.err, 0);
+	cr_assert(x.new_isolated[NP_DIRECTION_INGRESS]);
+	cr_assert(!x.old_isolated[NP_DIRECTION_INGRESS]);
+	/* a/db: 198.18.0.1/32 from web, and nothing before */
+	cr_assert_eq(x.added[NP_DIRECTION_INGRESS][0], 1);
+	cr_assert_eq(x.removed[NP_DIRECTION_INGRESS][0], 0);
+	cr_assert_eq(np_ruleset_hash(np_changes_ruleset(ch, 0)), x.new_hash);
+	cr_assert_null(np_changes_mapset(ch, 0, true));
+	cr_assert_eq(np_mapset_count(np_changes_mapset(ch, 0, false), 4,
+				     NP_DIRECTION_INGRESS),
+		     1);
+	np_changes_free(ch);
+	ch = changes(c);
+	cr_assert_eq(np_changes_count(ch), 0);
+	cr_assert_eq(np__changes_compiled(ch), 0);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+Test(changes, relabel_reports_and_compiles_only_what_it_reaches)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = changes(c);
+	struct np_change x;
+	char *s, *text;
+
+	np_changes_free(ch);
+	/* a/web is no longer web: a/db loses its only peer */
+	apply(c, POD("a", "web", "{app: gone}", "198.18.0.1"));
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/db:C");
+	free(s);
+	/* a/web itself and the pods from-web selects; never namespace b */
+	cr_assert_leq(np__changes_compiled(ch), 2);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.kind, NP_CHANGE_CHANGED);
+	cr_assert_neq(x.old_hash, x.new_hash);
+	cr_assert_eq(x.removed[NP_DIRECTION_INGRESS][0], 1);
+	cr_assert_eq(x.added[NP_DIRECTION_INGRESS][0], 0);
+	cr_assert_eq(x.changed[NP_DIRECTION_INGRESS][0], 0);
+	cr_assert_eq(np_changes_diff(ch, 0, &text), 0);
+	cr_assert_str_eq(text, "- ingress 198.18.0.1/32\n");
+	np_free(text);
+	cr_assert_eq(np_changes_get(ch, 1, &x), -ENOENT);
+	cr_assert_eq(np_changes_diff(ch, 1, &text), -ENOENT);
+	cr_assert_null(np_changes_ruleset(ch, 1));
+	cr_assert_null(np_changes_mapset(ch, 1, false));
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+Test(changes, policy_and_pod_removal_and_isolation_lines)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = changes(c);
+	struct np_change x;
+	char *s, *text;
+
+	np_changes_free(ch);
+	apply(c, DENY_ALL("b"));
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_POD, "a", "other"), 0);
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/other:R b/web:C");
+	free(s);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.kind, NP_CHANGE_REMOVED);
+	cr_assert_eq(x.new_hash, 0);
+	cr_assert_neq(x.old_hash, 0);
+	cr_assert_null(np_changes_ruleset(ch, 0));
+	cr_assert_not_null(np_changes_mapset(ch, 0, true));
+	cr_assert_null(np_changes_mapset(ch, 0, false));
+	cr_assert_eq(np_changes_get(ch, 1, &x), 0);
+	cr_assert(!x.old_isolated[NP_DIRECTION_INGRESS]);
+	cr_assert(x.new_isolated[NP_DIRECTION_INGRESS]);
+	cr_assert_eq(np_changes_diff(ch, 1, &text), 0);
+	cr_assert_str_eq(text, "isolated ingress true\n");
+	np_free(text);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+Test(changes, namespace_relabel_reaches_namespace_selector_peers)
+{
+	struct np_cluster *c = cluster(
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: "
+		"{team: red}}\n---\n" POD("a", "web", "{app: web}", "198.18.0.1") POD(
+			"b", "db", "{app: db}",
+			"198.18.1.2") "apiVersion: networking.k8s.io/v1\nkind: "
+				      "NetworkPolicy\nmetadata: {name: red, "
+				      "namespace: b}\nspec:\n  podSelector: {}\n"
+				      "  ingress: [{from: [{namespaceSelector: "
+				      "{matchLabels: {team: red}}}]}]\n");
+	struct np_changes *ch = changes(c);
+	char *s;
+
+	np_changes_free(ch);
+	apply(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, "
+		 "labels: {team: blue}}\n");
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "b/db:C");
+	free(s);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+Test(changes, arguments_and_options)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = NULL;
+	struct np_changes_opts big[2];
+	struct np_change x;
+	struct np_diag d;
+	char *text;
+
+	cr_assert_eq(np_cluster_changes(NULL, NULL, &ch, NULL), -EINVAL);
+	cr_assert_eq(np_cluster_changes(c, NULL, NULL, NULL), -EINVAL);
+	memset(big, 0, sizeof(big));
+	big[0].sz = sizeof(big);
+	((char *)big)[sizeof(big[0]) + 1] = 1;
+	cr_assert_eq(np_cluster_changes(c, big, &ch, &d), -EINVAL);
+	cr_assert_str_eq(
+		d.message,
+		"np_changes_opts: unknown non-zero fields past byte 16");
+	big[0] = (struct np_changes_opts){ .sz = sizeof(big[0]),
+					   .source = (enum np_source)7 };
+	cr_assert_eq(np_cluster_changes(c, big, &ch, NULL), -EINVAL);
+	cr_assert_eq(np_changes_count(NULL), 0);
+	cr_assert_eq(np_changes_get(NULL, 0, &x), -EINVAL);
+	cr_assert_null(np_changes_ruleset(NULL, 0));
+	cr_assert_null(np_changes_mapset(NULL, 0, true));
+	cr_assert_eq(np_changes_diff(NULL, 0, &text), -EINVAL);
+	np_changes_free(NULL);
+	np_cluster_trim(NULL);
+	np_cluster_free(c);
+}
+
+Test(changes, another_source_compares_every_pod)
+{
+	struct np_cluster *c = cluster(two_ns);
+	NP_OPTS(np_changes_opts, eps, .source = NP_SOURCE_ENDPOINTS);
+	struct np_changes *ch = changes(c);
+	char *s, *pes;
+
+	np_changes_free(ch);
+	/* the agent's view: no PolicyEndpoints yet, db loses its rules */
+	cr_assert_eq(np_cluster_changes(c, &eps, &ch, NULL), 0);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/db:C b/db:C");
+	free(s);
+	cr_assert_eq(np__changes_compiled(ch), 5);
+	np_changes_free(ch);
+	/* the controller's endpoints loaded: the agent sees them */
+	cr_assert_eq(np_cluster_endpoints(c, NP_FORMAT_YAML, &pes, NULL), 0);
+	apply(c, pes);
+	np_free(pes);
+	cr_assert_eq(np_cluster_changes(c, &eps, &ch, NULL), 0);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/db:C b/db:C");
+	free(s);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+Test(changes, trim_and_a_small_budget_change_nothing_reported)
+{
+	NP_OPTS(np_cluster_opts, o, .cache_bytes = 1);
+	struct np_cluster *c, *d = cluster(two_ns);
+	struct np_ruleset *a, *b;
+	struct np_changes *ch;
+	char *s;
+
+	cr_assert_eq(np_cluster_new(&c, &o), 0);
+	apply(c, two_ns);
+	cr_assert_eq(np_ruleset_compile(&a, c, "a", "db", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_compile(&b, d, "a", "db", NULL, NULL), 0);
+	cr_assert_eq(np_ruleset_hash(a), np_ruleset_hash(b));
+	np_ruleset_free(a);
+	np_ruleset_free(b);
+	ch = changes(c);
+	np_changes_free(ch);
+	np_cluster_trim(c);
+	ch = changes(c);
+	cr_assert_eq(np_changes_count(ch), 0);
+	np_changes_free(ch);
+	apply(c, POD("a", "web", "{app: gone}", "198.18.0.1"));
+	np_cluster_trim(c);
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/db:C");
+	free(s);
+	np_changes_free(ch);
+	np_cluster_free(c);
+	np_cluster_free(d);
+}
+
+/* Equal contents hit the cache: the same core, whichever object built it. */
+Test(changes, cache_is_keyed_by_content)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_ruleset *a, *b;
+
+	cr_assert_eq(np_ruleset_compile(&a, c, "a", "db", NULL, NULL), 0);
+	/* a/other relabelled and back: from-web is resolved again */
+	apply(c, POD("a", "other", "{app: web}", "198.18.0.3"));
+	apply(c, POD("a", "other", "{app: x}", "198.18.0.3"));
+	cr_assert_eq(np_ruleset_compile(&b, c, "a", "db", NULL, NULL), 0);
+	cr_assert_eq(a->core, b->core);
+	np_ruleset_free(a);
+	np_ruleset_free(b);
+	np_cluster_free(c);
+}
+
+/* --- random events against from-scratch compiles ------------------------ */
+
+static unsigned long long rng;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* Both clusters get every event. */
+struct pair {
+	struct np_cluster *inc, *ref;
+};
+
+static void both(struct pair *p, const char *text)
+{
+	apply(p->inc, text);
+	apply(p->ref, text);
+}
+
+static const char *const apps[] = { "web", "db", "front", "monitor" };
+
+static void rpod(struct pair *p, unsigned ns, unsigned i)
+{
+	char buf[1024];
+
+	snprintf(
+		buf, sizeof(buf),
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p%u, namespace: n%u,"
+		" labels: {app: %s%s}}\nspec:\n  hostNetwork: %s\n  containers:\n"
+		"  - name: c\n    ports: [{name: http, containerPort: %u},"
+		" {name: dns, containerPort: 53, protocol: UDP}]\n"
+		"status: {phase: %s, hostIP: 198.19.255.1, podIP: %s}\n",
+		i, ns, apps[rnd(4)], rnd(3) ? ", tier: a" : "",
+		rnd(12) ? "false" : "true", 8080 + rnd(3),
+		rnd(10) ? "Running" : "Succeeded",
+		rnd(8) ? (const char *[]){ "198.18.0.1", "198.18.1.1",
+					   "198.18.2.7", "198.18.3.9",
+					   "198.18.1.20", "198.18.0.30",
+					   "198.18.2.40",
+					   "198.18.3.50" }[i % 8] :
+			 "fd00::7");
+	both(p, buf);
+}
+
+static const char *const peers[] = {
+	"{podSelector: {matchLabels: {app: front}}}",
+	"{namespaceSelector: {}}",
+	"{namespaceSelector: {matchLabels: {team: red}}, podSelector: "
+	"{matchExpressions: [{key: tier, operator: Exists}]}}",
+	"{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn,"
+	" values: [blue]}]}}",
+	"{ipBlock: {cidr: 198.18.0.0/16, except: [198.18.1.0/24]}}",
+	"{podSelector: {matchExpressions: [{key: app, operator: In, values:"
+	" [web, db]}]}}",
+};
+
+static const char *const ports[] = {
+	"",
+	", ports: [{port: http}]",
+	", ports: [{port: 80}, {port: dns, protocol: UDP}]",
+	", ports: [{port: 8080, endPort: 8082}]",
+};
+
+static void rpolicy(struct pair *p, unsigned ns, unsigned i)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		 "metadata: {name: pol%u, namespace: n%u}\nspec:\n"
+		 "  podSelector: {matchLabels: {app: %s}}\n"
+		 "  policyTypes: [%s]\n"
+		 "  ingress: [{from: [%s]%s}]\n"
+		 "  egress: [{to: [%s]%s}%s]\n",
+		 i, ns, apps[rnd(4)],
+		 rnd(3) ? "Ingress, Egress" :
+		 rnd(2) ? "Ingress" :
+			  "Egress",
+		 peers[rnd(6)], ports[rnd(4)], peers[rnd(6)], ports[rnd(4)],
+		 rnd(3) ? "" : ", {ports: [{port: http}]}");
+	both(p, buf);
+}
+
+static void rservice(struct pair *p, unsigned ns, unsigned i)
+{
+	char buf[1024];
+
+	snprintf(
+		buf, sizeof(buf),
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s%u, namespace: n%u}\n"
+		"spec: {clusterIP: 198.18.200.%u, selector: {app: %s},"
+		" ports: [{port: 80, targetPort: %s}]}\n",
+		i, ns, ns * 10 + i + 1, apps[rnd(2)], rnd(2) ? "http" : "8080");
+	both(p, buf);
+}
+
+static void rnamespace(struct pair *p, unsigned ns)
+{
+	static const char *const teams[] = { "red", "blue", "green" };
+	char buf[256];
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: v1\nkind: Namespace\nmetadata: {name: n%u,"
+		 " labels: {team: %s}}\n",
+		 ns, teams[rnd(3)]);
+	both(p, buf);
+}
+
+static void rcnp(struct pair *p)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		 "kind: ClusterNetworkPolicy\nmetadata: {name: cnp}\n"
+		 "spec:\n  tier: Admin\n  priority: 10\n"
+		 "  subject: {namespaces: {matchLabels: {team: %s}}}\n"
+		 "  ingress:\n  - {action: %s, from: [{namespaces: "
+		 "{matchLabels: {team: %s}}}]}\n",
+		 rnd(2) ? "red" : "blue", rnd(2) ? "Deny" : "Accept",
+		 rnd(2) ? "green" : "blue");
+	both(p, buf);
+}
+
+static void del(struct pair *p, enum np_kind k, const char *ns,
+		const char *name)
+{
+	int a = np_cluster_delete(p->inc, k, ns, name);
+	int b = np_cluster_delete(p->ref, k, ns, name);
+
+	cr_assert_eq(a, b);
+}
+
+/* A pod's state in the reference: its rule set's hash and map set. */
+struct state {
+	char key[64];
+	uint64_t hash;
+	struct np_mapset *ms; /* NULL: no rule set */
+};
+
+struct states {
+	struct state *v;
+	size_t n;
+};
+
+static void states_free(struct states *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		np_mapset_free(s->v[i].ms);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* Every pod of the reference compiled from scratch, sorted. */
+static void reference(struct np_cluster *ref, struct states *out)
+{
+	char *names, *line, *save = NULL;
+	size_t cap = 0;
+
+	np_cluster_trim(ref);
+	cr_assert_eq(np_cluster_names(ref, NP_KIND_POD, &names), 0);
+	out->n = 0;
+	out->v = NULL;
+	for (line = strtok_r(names, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *slash = strchr(line, '/');
+		struct np_ruleset *rs;
+		struct state *st;
+
+		*slash = '\0';
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			out->v = realloc(out->v, cap * sizeof(*out->v));
+		}
+		st = &out->v[out->n++];
+		snprintf(st->key, sizeof(st->key), "%s/%s", line, slash + 1);
+		st->hash = 0;
+		st->ms = NULL;
+		if (np_ruleset_compile(&rs, ref, line, slash + 1, NULL, NULL))
+			continue;
+		st->hash = np_ruleset_hash(rs);
+		cr_assert_eq(np_mapset_encode(&st->ms, rs), 0);
+		np_ruleset_free(rs);
+	}
+	np_free(names);
+}
+
+static const struct state *find(const struct states *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].key, key))
+			return &s->v[i];
+	return NULL;
+}
+
+static size_t count_all(const struct np_mapset *ms)
+{
+	size_t n = 0;
+	int f, d;
+
+	for (f = 4; ms && f <= 6; f += 2)
+		for (d = 0; d < 2; d++)
+			n += np_mapset_count(ms, f, d);
+	return n;
+}
+
+static size_t sum(const uint32_t v[2][2])
+{
+	return (size_t)v[0][0] + v[0][1] + v[1][0] + v[1][1];
+}
+
+static void same_maps(const struct np_mapset *a, const struct np_mapset *b,
+		      unsigned long long seed, int step, const char *key)
+{
+	struct np_mapset_diff_stats st;
+
+	cr_assert_eq(!a, !b, "seed %llu step %d %s: map set presence", seed,
+		     step, key);
+	if (!a)
+		return;
+	cr_assert_eq(np_mapset_diff(a, b, &st, NULL), 0);
+	cr_assert(!st.added && !st.changed && !st.removed,
+		  "seed %llu step %d %s: map set differs", seed, step, key);
+}
+
+/* The change set against the reference before (prev) and now (cur). */
+static void check(const struct np_changes *ch, const struct states *prev,
+		  const struct states *cur, unsigned long long seed, int step)
+{
+	size_t i, nexp = 0, n = np_changes_count(ch);
+	const struct state *a, *b;
+	struct np_change x;
+	char key[64];
+
+	/* expected: every key whose hash (or presence) differs */
+	for (i = 0; i < cur->n; i++) {
+		a = find(prev, cur->v[i].key);
+		if (!a || a->hash != cur->v[i].hash)
+			nexp++;
+	}
+	for (i = 0; i < prev->n; i++)
+		if (!find(cur, prev->v[i].key))
+			nexp++;
+	for (i = 0; i < n; i++) {
+		struct np_mapset_diff_stats st = { 0 };
+		char *text, *want = NULL, *p;
+
+		cr_assert_eq(np_changes_get(ch, i, &x), 0);
+		snprintf(key, sizeof(key), "%s/%s", x.ns, x.name);
+		a = find(prev, key);
+		b = find(cur, key);
+		cr_assert(a || b, "seed %llu step %d: %s reported, no pod",
+			  seed, step, key);
+		cr_assert_eq(x.kind,
+			     !a ? NP_CHANGE_ADDED :
+			     !b ? NP_CHANGE_REMOVED :
+				  NP_CHANGE_CHANGED,
+			     "seed %llu step %d: %s kind %d", seed, step, key,
+			     x.kind);
+		cr_assert_eq(x.old_hash, a ? a->hash : 0,
+			     "seed %llu step %d: %s old hash", seed, step, key);
+		cr_assert_eq(x.new_hash, b ? b->hash : 0,
+			     "seed %llu step %d: %s new hash", seed, step, key);
+		cr_assert(!a || !b || a->hash != b->hash,
+			  "seed %llu step %d: %s reported, unchanged", seed,
+			  step, key);
+		same_maps(np_changes_mapset(ch, i, true), a ? a->ms : NULL,
+			  seed, step, key);
+		same_maps(np_changes_mapset(ch, i, false), b ? b->ms : NULL,
+			  seed, step, key);
+		/* the diff: exactly np_mapset_diff()'s, or all of one side */
+		cr_assert_eq(np_changes_diff(ch, i, &text), 0);
+		if (a && a->ms && b && b->ms) {
+			cr_assert_eq(np_mapset_diff(a->ms, b->ms, &st, &want),
+				     0);
+			for (p = text; !strncmp(p, "isolated ", 9);)
+				p = strchr(p, '\n') + 1;
+			cr_assert_str_eq(p, want, "seed %llu step %d: %s diff",
+					 seed, step, key);
+			np_free(want);
+		} else {
+			st.added = count_all(b ? b->ms : NULL);
+			st.removed = count_all(a ? a->ms : NULL);
+		}
+		np_free(text);
+		cr_assert_eq(sum(x.added), st.added,
+			     "seed %llu step %d: %s added", seed, step, key);
+		cr_assert_eq(sum(x.changed), st.changed,
+			     "seed %llu step %d: %s changed", seed, step, key);
+		cr_assert_eq(sum(x.removed), st.removed,
+			     "seed %llu step %d: %s removed", seed, step, key);
+		if (b && b->ms)
+			cr_assert_eq(np_ruleset_hash(np_changes_ruleset(ch, i)),
+				     b->hash);
+	}
+	if (n == nexp)
+		return;
+	/* name the first pod missing */
+	for (i = 0; i < cur->n; i++) {
+		size_t j;
+
+		a = find(prev, cur->v[i].key);
+		if (a && a->hash == cur->v[i].hash)
+			continue;
+		for (j = 0; j < n; j++) {
+			np_changes_get(ch, j, &x);
+			snprintf(key, sizeof(key), "%s/%s", x.ns, x.name);
+			if (!strcmp(key, cur->v[i].key))
+				break;
+		}
+		if (j == n && a && a->ms && cur->v[i].ms) {
+			struct np_mapset_diff_stats st;
+			char *t = NULL;
+
+			np_mapset_diff(a->ms, cur->v[i].ms, &st, &t);
+			fprintf(stderr, "diff of %s:\n%s", cur->v[i].key, t);
+			np_free(t);
+		}
+		cr_assert_lt(j, n, "seed %llu step %d: %s changed, unreported",
+			     seed, step, cur->v[i].key);
+	}
+	cr_assert_eq(n, nexp, "seed %llu step %d: %zu reported, %zu changed",
+		     seed, step, n, nexp);
+}
+
+static void run(unsigned long long seed, int steps)
+{
+	struct states prev = { 0 }, cur = { 0 };
+	struct pair p;
+	struct np_changes *ch;
+	unsigned i;
+	int step;
+
+	rng = 88172645463325252ULL ^ ((seed + 1) * 0x9e3779b97f4a7c15ULL);
+	cr_assert_eq(np_cluster_new(&p.inc, NULL), 0);
+	cr_assert_eq(np_cluster_new(&p.ref, NULL), 0);
+	for (i = 0; i < 4; i++)
+		rnamespace(&p, i);
+	for (i = 0; i < 20; i++)
+		rpod(&p, rnd(4), rnd(10));
+	for (i = 0; i < 6; i++)
+		rpolicy(&p, rnd(4), rnd(4));
+	rservice(&p, 0, 0);
+	for (step = 0; step < steps; step++) {
+		unsigned op = rnd(40), ns = rnd(4), k = rnd(10);
+		char name[16], nsn[8];
+
+		snprintf(nsn, sizeof(nsn), "n%u", ns);
+		if (op < 16) {
+			rpod(&p, ns, k);
+		} else if (op < 22) {
+			snprintf(name, sizeof(name), "p%u", k);
+			del(&p, NP_KIND_POD, nsn, name);
+		} else if (op < 29) {
+			rpolicy(&p, ns, rnd(4));
+		} else if (op < 32) {
+			snprintf(name, sizeof(name), "pol%u", rnd(4));
+			del(&p, NP_KIND_NETWORK_POLICY, nsn, name);
+		} else if (op < 34) {
+			rservice(&p, ns, rnd(2));
+		} else if (op < 37) {
+			rnamespace(&p, ns);
+		} else if (op < 38) {
+			/* cluster policies: rare, every pod looked at */
+			if (rnd(2))
+				rcnp(&p);
+			else
+				del(&p, NP_KIND_CLUSTER_NETWORK_POLICY, "",
+				    "cnp");
+		} else {
+			/* several events between two change sets */
+			rpod(&p, ns, k);
+			rpolicy(&p, rnd(4), rnd(4));
+		}
+		if (getenv("NP_TRACE"))
+			fprintf(stderr, "step %d op %u ns %u k %u\n", step, op,
+				ns, k);
+		if (rnd(4) && step + 1 < steps)
+			continue;
+		if (getenv("NP_TRACE"))
+			fprintf(stderr, "check at %d\n", step);
+		ch = changes(p.inc);
+		reference(p.ref, &cur);
+		if (getenv("NP_TRACE")) {
+			struct np_ruleset *rs;
+			size_t q;
+
+			for (q = 0; q < cur.n; q++) {
+				char kk[64], *sl;
+
+				strcpy(kk, cur.v[q].key);
+				sl = strchr(kk, '/');
+				*sl = 0;
+				if (np_ruleset_compile(&rs, p.inc, kk, sl + 1,
+						       NULL, NULL))
+					continue;
+				/* the incremental compile itself wrong */
+				if (np_ruleset_hash(rs) != cur.v[q].hash)
+					fprintf(stderr, "inc differs: %s\n",
+						cur.v[q].key);
+				np_ruleset_free(rs);
+			}
+		}
+		check(ch, &prev, &cur, seed, step);
+		np_changes_free(ch);
+		states_free(&prev);
+		prev = cur;
+		cur.v = NULL;
+		cur.n = 0;
+		if (!rnd(50))
+			np_cluster_trim(p.inc);
+	}
+	states_free(&prev);
+	np_cluster_free(p.inc);
+	np_cluster_free(p.ref);
+}
+
+Test(changes, random_events_match_full_recompiles, .timeout = 600)
+{
+	const char *s = getenv("NP_SEED"), *n = getenv("NP_SEEDS");
+	unsigned long long seed, seeds = n ? strtoull(n, NULL, 0) : 3;
+
+	if (s) {
+		run(strtoull(s, NULL, 0), 2000);
+		return;
+	}
+	/* NP_SEEDS: more when hunting, each with more events */
+	for (seed = 0; seed < seeds; seed++)
+		run(seed, n ? 2000 : 700);
+}
