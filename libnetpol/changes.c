@@ -5,13 +5,16 @@
  *
  * A tracker watches the snapshot (the cluster's second watcher slot) and
  * notes, for every object that comes, changes or goes, what it can affect:
- * the pod itself; the NetworkPolicies whose resolution can depend on it
- * (a peer selecting it, an ipBlock holding its address, a Service it backs,
- * an ingress named port of a policy selecting it), whose selected pods are
- * looked at when the caller asks; the pods an old policy version selected;
- * the pods a PolicyEndpoint names. What it cannot follow closely (cluster
- * policies and their endpoints, anything while cluster policies exist)
- * marks every pod. np_cluster_changes() compiles the marked pods and
+ * the pod itself; the NetworkPolicies whose resolution can change, whose
+ * selected pods are looked at when the caller asks; the pods an old policy
+ * version selected; the pods a PolicyEndpoint names. Which policies: for
+ * those the resolution context holds resolved, the context's own decision
+ * (it tells through np_ctx.on_invalidate, installed after each change
+ * set); for the others, a generous test (a peer selecting the pod, an
+ * egress ipBlock holding its address with a named port, a Service it
+ * backs, an ingress named port of a policy selecting it). What it cannot
+ * follow closely (cluster policies and their endpoints, anything while
+ * cluster policies exist) marks every pod. np_cluster_changes() compiles the marked pods and
  * reports those whose rule-set hash differs from the one it reported last
  * (kept per pod, with a reference to the core, for the diff).
  */
@@ -242,9 +245,10 @@ static bool has_ingress_named(const struct np_obj *pol)
  * Whether what pol resolves to can depend on pod, generously (the
  * resolution context decides closely what to resolve again; this only
  * needs to miss nothing): a peer that selects it (eligible or not), an
- * ipBlock holding its address, an egress rule to every address with a
- * named port, or an ingress named port of a policy selecting it (the
- * representative pod's ports).
+ * egress ipBlock holding its address in a rule with a named port (named
+ * ports resolve on the pods they reach), an egress rule to every address
+ * with a named port, or an ingress named port of a policy selecting it
+ * (the representative pod's ports). Service backends: pod_event().
  */
 static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
 			const struct nsl *nl)
@@ -261,13 +265,16 @@ static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
 		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
 			continue;
 		for (i = 0; i < nr; i++) {
-			if (d && !r[i].npeers && np__rule_has_named(&r[i]))
+			bool named = d && np__rule_has_named(&r[i]);
+
+			if (named && !r[i].npeers)
 				return true;
 			for (j = 0; j < r[i].npeers; j++) {
 				const struct np_peer *p = &r[i].peers[j];
 
-				if (p->ipblock ? in_block(p->ipblock, pod) :
-						 peer_selects(pol, p, pod, nl))
+				if (p->ipblock ?
+					    named && in_block(p->ipblock, pod) :
+					    peer_selects(pol, p, pod, nl))
 					return true;
 			}
 		}
@@ -284,24 +291,58 @@ static bool svc_backs(const struct np_obj *svc, const struct np_obj *pod)
 	       np__selector_matches(&sel, &pod->meta.labels);
 }
 
-#define EACH(c, kind, i, o)                               \
-	for (i = 0; i < (c)->t[kind].cap; i++)            \
-		if (!((o) = (c)->t[kind].slots[i].val)) { \
-		} else
+/* The next object of a kind from slot *i on (NULL: none), *i past it. */
+static const struct np_obj *next_obj(const struct np_cluster *c, enum np_kind k,
+				     size_t *i)
+{
+	while (*i < c->t[k].cap) {
+		const struct np_obj *o = c->t[k].slots[(*i)++].val;
 
-static void mark_egress_pols(struct tracker *t, struct np_cluster *c)
+		if (o)
+			return o;
+	}
+	return NULL;
+}
+
+/* The egress policies the context does not decide for (ctx NULL: all). */
+static void mark_egress_pols(struct tracker *t, struct np_cluster *c,
+			     const struct np_ctx *ctx)
 {
 	const struct np_obj *pol;
 	size_t i;
 
-	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
-	if (pol->np.egress_type)
+	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
+		if (pol->np.egress_type && !(ctx && np__ctx_holds(ctx, pol)))
+			mark_pol(t, pol);
+}
+
+static void tracker_invalidated(void *p, const struct np_obj *pol)
+{
+	struct tracker *t = p;
+
+	if (!t->all && !t->failed)
 		mark_pol(t, pol);
+}
+
+/*
+ * The resolution context, when it tells this tracker what it drops: it
+ * has seen the change already (the first watcher), and told.
+ */
+static const struct np_ctx *told_by(struct np_cluster *c,
+				    const struct tracker *t)
+{
+	const struct np_ctx *ctx = np__ctx_peek(c);
+
+	if (ctx && ctx->on_invalidate == tracker_invalidated &&
+	    ctx->invalidate_arg == t)
+		return ctx;
+	return NULL;
 }
 
 static void pod_event(struct tracker *t, struct np_cluster *c,
 		      const struct np_obj *pod)
 {
+	const struct np_ctx *ctx = told_by(c, t);
 	const struct np_obj *pol, *svc;
 	struct nsl nl;
 	size_t i;
@@ -309,14 +350,15 @@ static void pod_event(struct tracker *t, struct np_cluster *c,
 	mark_pod(t, pod->meta.ns, pod->meta.name);
 	nsl_init(&nl, np__cluster_find(c, NP_KIND_NAMESPACE, "", pod->meta.ns),
 		 pod->meta.ns);
-	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
-	if (pol_depends(pol, pod, &nl))
-		mark_pol(t, pol);
-	EACH(c, NP_KIND_SERVICE, i, svc)
-	if (svc_backs(svc, pod)) {
-		mark_egress_pols(t, c);
-		break;
-	}
+	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
+		if (!(ctx && np__ctx_holds(ctx, pol)) &&
+		    pol_depends(pol, pod, &nl))
+			mark_pol(t, pol);
+	for (i = 0; (svc = next_obj(c, NP_KIND_SERVICE, &i));)
+		if (svc_backs(svc, pod)) {
+			mark_egress_pols(t, c, ctx);
+			break;
+		}
 }
 
 /* The pods pol selects now. */
@@ -326,10 +368,10 @@ static void mark_selected(struct tracker *t, struct np_cluster *c,
 	const struct np_obj *pod;
 	size_t i;
 
-	EACH(c, NP_KIND_POD, i, pod)
-	if (!strcmp(pod->meta.ns, pol->meta.ns) &&
-	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
-		mark_pod(t, pod->meta.ns, pod->meta.name);
+	for (i = 0; (pod = next_obj(c, NP_KIND_POD, &i));)
+		if (!strcmp(pod->meta.ns, pol->meta.ns) &&
+		    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+			mark_pod(t, pod->meta.ns, pod->meta.name);
 }
 
 static void ns_event(struct tracker *t, struct np_cluster *c,
@@ -342,8 +384,7 @@ static void ns_event(struct tracker *t, struct np_cluster *c,
 
 	nsl_init(&a, old, name);
 	nsl_init(&b, new_, name);
-	EACH(c, NP_KIND_NETWORK_POLICY, i, pol)
-	{
+	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));) {
 		bool hit = false;
 
 		for (d = 0; d < 2 && !hit; d++) {
@@ -404,7 +445,7 @@ static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
 		ns_event(t, c, old, new_);
 		break;
 	case NP_KIND_SERVICE:
-		mark_egress_pols(t, c);
+		mark_egress_pols(t, c, NULL);
 		break;
 	case NP_KIND_POLICY_ENDPOINT:
 		if (old)
@@ -711,10 +752,10 @@ static int collect(struct np_cluster *c, struct tracker *t,
 	int err = 0;
 
 	if (t->all || t->failed) {
-		EACH(c, NP_KIND_POD, i, o)
-		if (!err)
-			err = look_at_name(c, t, ch, &seen, o->meta.ns,
-					   o->meta.name, co, diag);
+		for (i = 0; (o = next_obj(c, NP_KIND_POD, &i));)
+			if (!err)
+				err = look_at_name(c, t, ch, &seen, o->meta.ns,
+						   o->meta.name, co, diag);
 		for (i = 0; !err && i < t->base.cap; i++) {
 			const struct base *b = t->base.slots[i].val;
 
@@ -742,11 +783,12 @@ static int collect(struct np_cluster *c, struct tracker *t,
 				       pkey_ns(m->key), pkey_name(m->key));
 		if (!pol)
 			continue;
-		EACH(c, NP_KIND_POD, j, o)
-		if (!err && !strcmp(o->meta.ns, pol->meta.ns) &&
-		    np__selector_matches(&pol->np.pod_sel, &o->meta.labels))
-			err = look_at_name(c, t, ch, &seen, o->meta.ns,
-					   o->meta.name, co, diag);
+		for (j = 0; (o = next_obj(c, NP_KIND_POD, &j));)
+			if (!err && !strcmp(o->meta.ns, pol->meta.ns) &&
+			    np__selector_matches(&pol->np.pod_sel,
+						 &o->meta.labels))
+				err = look_at_name(c, t, ch, &seen, o->meta.ns,
+						   o->meta.name, co, diag);
 	}
 out:
 	kset_clear(&seen);
@@ -809,6 +851,7 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	struct np_compile_opts co = { .sz = sizeof(co) };
 	struct np_changes *ch;
 	struct tracker *t;
+	struct np_ctx *ctx;
 	size_t i;
 	int err;
 
@@ -860,6 +903,12 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	err = commit(t, ch);
 	if (err)
 		goto fail;
+	/* from now on the context tells what it drops */
+	ctx = np__ctx_peek(c);
+	if (ctx) {
+		ctx->on_invalidate = tracker_invalidated;
+		ctx->invalidate_arg = t;
+	}
 	*out = ch;
 	return 0;
 fail:

@@ -64,6 +64,13 @@ struct np_ctx {
 	/* and the tiers' (tier.c), the same way */
 	void *tier_cache;
 	void (*tier_cache_free)(void *tier_cache);
+	/*
+	 * Told of every policy whose resolution a change drops (it had
+	 * one): the change tracker (changes.c) follows the context's own
+	 * decisions through it. NULL: nobody.
+	 */
+	void (*on_invalidate)(void *arg, const struct np_obj *pol);
+	void *invalidate_arg;
 	/* resolved PolicyEndpoints, per policy, lazily */
 	struct np_obj ***pe_of;
 	size_t *npe_of;
@@ -124,6 +131,14 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
 int np__ctx_check(struct np_cluster *c);
 /* Drop the cluster's context and its caches (np_cluster_trim()). */
 void np__ctx_drop(struct np_cluster *c);
+/* The cluster's context as it is (NULL: none), neither built nor updated. */
+struct np_ctx *np__ctx_peek(struct np_cluster *c);
+/*
+ * Whether the context holds a resolution of pol (resolved, or endpoints
+ * kept to reuse): a change that can affect it goes through
+ * on_invalidate.
+ */
+bool np__ctx_holds(const struct np_ctx *ctx, const struct np_obj *pol);
 /* A namespace's labels, also without pods or object (tmp, one: scratch). */
 const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
 				      struct np_labels *tmp,

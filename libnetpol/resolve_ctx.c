@@ -216,6 +216,11 @@ void np__ctx_drop(struct np_cluster *c)
 	ctx_drop(c);
 }
 
+struct np_ctx *np__ctx_peek(struct np_cluster *c)
+{
+	return ctx_of(c);
+}
+
 int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 {
 	struct np_ctx *ctx = ctx_of(c);
@@ -436,6 +441,8 @@ static void invalidate(struct np_ctx *ctx, size_t pi)
 {
 	size_t j;
 
+	if (ctx->on_invalidate && (ctx->resolved[pi] || ctx->pe_of[pi]))
+		ctx->on_invalidate(ctx->invalidate_arg, ctx->pols[pi]);
 	for (j = 0; j < ctx->npe_of[pi]; j++)
 		np__obj_free(ctx->pe_of[pi][j]);
 	free(ctx->pe_of[pi]);
@@ -444,6 +451,14 @@ static void invalidate(struct np_ctx *ctx, size_t pi)
 	ctx->resolved[pi] = false;
 	ctx->touched[pi].n = 0;
 	ctx->touched[pi].indexed = false;
+}
+
+bool np__ctx_holds(const struct np_ctx *ctx, const struct np_obj *pol)
+{
+	size_t i = lower(ctx->pols, ctx->npols, pol->meta.ns, pol->meta.name);
+
+	return i < ctx->npols && ctx->pols[i] == pol &&
+	       (ctx->resolved[i] || ctx->pe_of[i]);
 }
 
 static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
