@@ -497,6 +497,7 @@ struct core_key {
 struct core_cache {
 	struct np_hashmap map; /* struct core_ent, by hash of the key */
 	size_t bytes; /* arena bytes of the cached cores */
+	size_t live; /* of which in use elsewhere at the last sweep */
 };
 
 static bool core_key_eq(const void *val, const void *key)
@@ -521,7 +522,7 @@ static void cache_clear(struct core_cache *cc)
 		free(ce);
 	}
 	np__hashmap_release(&cc->map);
-	cc->bytes = 0;
+	cc->bytes = cc->live = 0;
 }
 
 /*
@@ -557,6 +558,7 @@ static void cache_sweep(struct core_cache *cc)
 	}
 	np__hashmap_release(&cc->map);
 	cc->map = keep;
+	cc->live = cc->bytes;
 }
 
 static void cache_free(void *cc)
@@ -627,21 +629,21 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		return err;
 	}
 	/*
-	 * Remember it, within half the cluster's cache budget (the tiers'
-	 * caches have the other half): past it, the cores only the cache
-	 * holds go first, then everything (cores in use stay alive through
-	 * their references); and by entries: it starts over rather than
-	 * grow past 65536 slots.
+	 * Remember it. What the cache alone keeps is bounded by half the
+	 * cluster's cache budget (the tiers' caches have the other half):
+	 * past it, the cores nobody else holds go; the cores in use stay
+	 * (their sharing is what keeps a cluster's rule sets small), and
+	 * count again only when a later sweep finds them unused. By
+	 * entries: it starts over rather than grow past 65536 slots.
 	 */
 	ce->bytes =
 		(*out)->arena.total + sizeof(*ce) + npes * sizeof(ce->key[0]);
 	budget = ctx->cache_budget / 2;
-	if (cc->bytes + ce->bytes > budget)
+	if (cc->bytes + ce->bytes > cc->live + budget)
 		cache_sweep(cc);
-	if (cc->bytes + ce->bytes > budget)
-		cache_clear(cc);
-	if (ce->bytes > budget ||
-	    (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536))
+	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
+		cache_sweep(cc);
+	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
 		cache_clear(cc);
 	if (ce->bytes > budget || np__hashmap_add(&cc->map, key, ce, 64)) {
 		free(ce);
