@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 	unsigned nupd = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
 	unsigned nns = npods / 20 ? npods / 20 : 1, k, at = 0;
 	static const unsigned marks[] = { 10000, 50000, 100000 };
-	long rss[3] = { -1, -1, -1 }, base, trimmed;
+	long rss[3] = { -1, -1, -1 }, base, trimmed, rss_load, rss_start;
 	size_t len, changed = 0;
 	struct np_cluster *c;
 	double t0, t;
@@ -243,7 +243,9 @@ int main(int argc, char **argv)
 	if (err)
 		die("np_cluster_new", err);
 	load(c, text, len);
+	rss_load = status_kib("VmRSS");
 	changes(c); /* every pod, as a controller starts */
+	rss_start = status_kib("VmRSS");
 	t0 = now();
 	for (k = 1; k <= nupd; k++) {
 		update(c, npods, nns);
@@ -259,10 +261,11 @@ int main(int argc, char **argv)
 	       "\"namespaces\": %u, \"updates\": %u, "
 	       "\"rss_kib_10k\": %ld, \"rss_kib_50k\": %ld, "
 	       "\"rss_kib_100k\": %ld, \"rss_kib_trimmed\": %ld, "
+	       "\"rss_kib_loaded\": %ld, \"rss_kib_first_changes\": %ld, "
 	       "\"fresh_peak_rss_kib\": %ld, \"update_ms_mean\": %.4f, "
 	       "\"changed_pods_mean\": %.2f, \"cache_bytes\": %zu}\n",
-	       npods, nns, nupd, rss[0], rss[1], rss[2], trimmed, base,
-	       t * 1e3 / nupd, (double)changed / nupd,
+	       npods, nns, nupd, rss[0], rss[1], rss[2], trimmed, rss_load,
+	       rss_start, base, t * 1e3 / nupd, (double)changed / nupd,
 	       o.cache_bytes ? o.cache_bytes :
 			       (size_t)NP_CLUSTER_CACHE_BYTES_DEFAULT);
 	np_cluster_free(c);

@@ -478,7 +478,6 @@ struct change {
 	struct pkey *key;
 	struct np_ruleset *rs; /* the new rule set, or NULL */
 	struct np_rs_core *old; /* a reference, or NULL */
-	struct np_mapset *ms[2]; /* [0] before, [1] now; NULL: none */
 };
 
 struct np_changes {
@@ -503,8 +502,6 @@ void np_changes_free(struct np_changes *ch)
 
 		np_ruleset_free(x->rs);
 		np__core_put(x->old);
-		np_mapset_free(x->ms[0]);
-		np_mapset_free(x->ms[1]);
 		free(x->key);
 	}
 	free(ch->v);
@@ -532,10 +529,32 @@ const struct np_ruleset *np_changes_ruleset(const struct np_changes *ch,
 	return ch && i < ch->n ? ch->v[i].rs : NULL;
 }
 
-const struct np_mapset *np_changes_mapset(const struct np_changes *ch, size_t i,
-					  bool before)
+/* The map contents of a core (the pod's identity does not enter them). */
+static int encode_core(struct np_rs_core *co, struct np_mapset **out)
 {
-	return ch && i < ch->n ? ch->v[i].ms[before ? 0 : 1] : NULL;
+	struct np_ruleset rs;
+
+	*out = NULL;
+	if (!co)
+		return 0;
+	memset(&rs, 0, sizeof(rs));
+	rs.core = co;
+	rs.ns = rs.name = "";
+	return np_mapset_encode(out, &rs);
+}
+
+int np_changes_mapset(struct np_mapset **out, const struct np_changes *ch,
+		      size_t i, bool before)
+{
+	const struct change *x;
+
+	if (!out || !ch)
+		return -EINVAL;
+	*out = NULL;
+	if (i >= ch->n)
+		return -ENOENT;
+	x = &ch->v[i];
+	return encode_core(before ? x->old : x->rs ? x->rs->core : NULL, out);
 }
 
 static const char *const dir_names[] = { "ingress", "egress" };
@@ -610,37 +629,121 @@ int np_changes_diff(const struct np_changes *ch, size_t i, char **text)
 {
 	struct np_strbuf sb = { 0 };
 	struct np_change x;
+	struct np_mapset *ms[2] = { NULL, NULL };
 	const struct change *c;
-	int d;
+	int d, err;
 
 	if (!ch || !text)
 		return -EINVAL;
 	if (i >= ch->n)
 		return -ENOENT;
 	c = &ch->v[i];
+	err = np_changes_mapset(&ms[0], ch, i, true);
+	if (!err)
+		err = np_changes_mapset(&ms[1], ch, i, false);
+	if (err)
+		goto out;
 	memset(&x, 0, sizeof(x));
 	for (d = 0; d < 2; d++)
 		if (c->c.old_isolated[d] != c->c.new_isolated[d])
 			np__sb_printf(&sb, "isolated %s %s\n", dir_names[d],
 				      c->c.new_isolated[d] ? "true" : "false");
-	map_diff(c->ms[0], c->ms[1], &x, &sb);
+	map_diff(ms[0], ms[1], &x, &sb);
 	if (!sb.buf && !sb.err)
 		np__sb_puts(&sb, "");
-	return np__sb_finish(&sb, text);
+	err = np__sb_finish(&sb, text);
+out:
+	np_mapset_free(ms[0]);
+	np_mapset_free(ms[1]);
+	return err;
 }
 
-/* The map contents of a core (the pod's identity does not enter them). */
-static int encode_core(struct np_rs_core *co, struct np_mapset **out)
+/*
+ * A key's port set as the map set holds it (mapset.c's encoding): two
+ * keys are one map entry's change when these differ.
+ */
+static void ps_encode(const struct np_pset *s, struct np_portset *ps)
 {
-	struct np_ruleset rs;
+	size_t i;
 
-	*out = NULL;
-	if (!co)
-		return 0;
-	memset(&rs, 0, sizeof(rs));
-	rs.core = co;
-	rs.ns = rs.name = "";
-	return np_mapset_encode(out, &rs);
+	memset(ps, 0, sizeof(*ps));
+	if (s->all) {
+		ps->flags = NP_PS_ALL;
+		return;
+	}
+	ps->count = (uint8_t)NP_MIN(s->n, (size_t)NP_MAX_SLOTS);
+	for (i = 0; i < ps->count; i++) {
+		ps->slots[i].lo = (uint32_t)s->r[i].proto << 16 | s->r[i].lo;
+		ps->slots[i].hi = (uint32_t)(s->r[i].proto + s->r[i].xproto)
+					  << 16 |
+				  s->r[i].hi;
+	}
+}
+
+static int key_cmp(const struct np_rs_key *x, const struct np_rs_key *y)
+{
+	int r = memcmp(x->cidr.addr, y->cidr.addr, sizeof(x->cidr.addr));
+
+	if (r)
+		return r;
+	return x->cidr.len < y->cidr.len ? -1 : x->cidr.len > y->cidr.len;
+}
+
+/*
+ * The map diff's counts from the cores themselves (no map set built): the
+ * entries of a direction are the keys of its family when it is isolated,
+ * in the same order (family, address, length).
+ */
+static void core_diff(const struct np_rs_core *a, const struct np_rs_core *b,
+		      struct np_change *x)
+{
+	struct np_portset pa, pb;
+	int d, f;
+
+	for (d = 0; d < 2; d++) {
+		const struct np_rs_key *u = a && a->isolated[d] ? a->keys[d] :
+								  NULL;
+		const struct np_rs_key *v = b && b->isolated[d] ? b->keys[d] :
+								  NULL;
+		size_t nu = u ? a->nkeys[d] : 0, nv = v ? b->nkeys[d] : 0;
+
+		x->old_isolated[d] = a && a->isolated[d];
+		x->new_isolated[d] = b && b->isolated[d];
+		for (f = 0; f < 2; f++) {
+			uint8_t fam = f ? 6 : 4;
+			size_t i = 0, j = 0;
+
+			x->added[d][f] = x->changed[d][f] = 0;
+			x->removed[d][f] = 0;
+			for (;;) {
+				int r;
+
+				while (i < nu && u[i].cidr.family != fam)
+					i++;
+				while (j < nv && v[j].cidr.family != fam)
+					j++;
+				if (i == nu && j == nv)
+					break;
+				r = i == nu ? 1 :
+				    j == nv ? -1 :
+					      key_cmp(&u[i], &v[j]);
+				if (r < 0) {
+					x->removed[d][f]++;
+					i++;
+				} else if (r > 0) {
+					x->added[d][f]++;
+					j++;
+				} else {
+					ps_encode(u[i].ports, &pa);
+					ps_encode(v[j].ports, &pb);
+					if (memcmp(&pa, &pb, sizeof(pa)))
+						x->changed[d][f]++;
+					i++;
+					j++;
+				}
+			}
+		}
+	}
 }
 
 static int cset_add(struct np_changes *ch, struct pkey *key,
@@ -888,17 +991,7 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	for (i = 0; i < ch->n; i++) {
 		struct change *x = &ch->v[i];
 
-		err = encode_core(x->old, &x->ms[0]);
-		if (!err)
-			err = encode_core(x->rs ? x->rs->core : NULL,
-					  &x->ms[1]);
-		if (err == -E2BIG) {
-			/* compiled rule sets fit their slots: never */
-			err = -EIO;
-		}
-		if (err)
-			goto fail;
-		map_diff(x->ms[0], x->ms[1], &x->c, NULL);
+		core_diff(x->old, x->rs ? x->rs->core : NULL, &x->c);
 	}
 	err = commit(t, ch);
 	if (err)

@@ -24,7 +24,7 @@
  *   np_changes_count()      how many pods a change set holds
  *   np_changes_get()        one of them (struct np_change)
  *   np_changes_ruleset()    its new rule set (borrowed)
- *   np_changes_mapset()     its map contents before or after (borrowed)
+ *   np_changes_mapset()     its map contents before or after
  *   np_changes_diff()       its map diff as text
  *   np_changes_free()       free a change set (NULL-safe)
  */
@@ -249,11 +249,12 @@ NP_API const struct np_ruleset *np_changes_ruleset(const struct np_changes *ch,
 						   size_t i);
 /*
  * Change i's map contents before (before true: as last reported) or now,
- * borrowed as np_changes_ruleset(); NULL where the pod had or has no
- * rule set.
+ * encoded on demand into *out (freed with np_mapset_free()); *out NULL
+ * where the pod had or has no rule set. -ENOENT past the end.
  */
-NP_API const struct np_mapset *np_changes_mapset(const struct np_changes *ch,
-						 size_t i, bool before);
+NP_API int np_changes_mapset(struct np_mapset **out,
+			     const struct np_changes *ch, size_t i,
+			     bool before);
 /*
  * Change i's map diff as text, one entry a line as np_mapset_diff() prints
  * them ("+ ingress 198.18.0.0/16", "~ ...", "- ..."), and a line

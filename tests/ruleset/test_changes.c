@@ -99,6 +99,7 @@ static const char two_ns[] = POD("a", "web", "{app: web}", "198.18.0.1")
 Test(changes, first_call_reports_every_pod_added_then_nothing)
 {
 	struct np_cluster *c = cluster(two_ns);
+	struct np_mapset *ms;
 	struct np_changes *ch = changes(c);
 	struct np_change x;
 	char *s = summary(ch);
@@ -115,10 +116,11 @@ Test(changes, first_call_reports_every_pod_added_then_nothing)
 	cr_assert_eq(x.added[NP_DIRECTION_INGRESS][0], 1);
 	cr_assert_eq(x.removed[NP_DIRECTION_INGRESS][0], 0);
 	cr_assert_eq(np_ruleset_hash(np_changes_ruleset(ch, 0)), x.new_hash);
-	cr_assert_null(np_changes_mapset(ch, 0, true));
-	cr_assert_eq(np_mapset_count(np_changes_mapset(ch, 0, false), 4,
-				     NP_DIRECTION_INGRESS),
-		     1);
+	cr_assert_eq(np_changes_mapset(&ms, ch, 0, true), 0);
+	cr_assert_null(ms);
+	cr_assert_eq(np_changes_mapset(&ms, ch, 0, false), 0);
+	cr_assert_eq(np_mapset_count(ms, 4, NP_DIRECTION_INGRESS), 1);
+	np_mapset_free(ms);
 	np_changes_free(ch);
 	ch = changes(c);
 	cr_assert_eq(np_changes_count(ch), 0);
@@ -130,6 +132,7 @@ Test(changes, first_call_reports_every_pod_added_then_nothing)
 Test(changes, relabel_reports_and_compiles_only_what_it_reaches)
 {
 	struct np_cluster *c = cluster(two_ns);
+	struct np_mapset *ms = NULL;
 	struct np_changes *ch = changes(c);
 	struct np_change x;
 	char *s, *text;
@@ -155,7 +158,8 @@ Test(changes, relabel_reports_and_compiles_only_what_it_reaches)
 	cr_assert_eq(np_changes_get(ch, 1, &x), -ENOENT);
 	cr_assert_eq(np_changes_diff(ch, 1, &text), -ENOENT);
 	cr_assert_null(np_changes_ruleset(ch, 1));
-	cr_assert_null(np_changes_mapset(ch, 1, false));
+	cr_assert_eq(np_changes_mapset(&ms, ch, 1, false), -ENOENT);
+	cr_assert_null(ms);
 	np_changes_free(ch);
 	np_cluster_free(c);
 }
@@ -163,6 +167,7 @@ Test(changes, relabel_reports_and_compiles_only_what_it_reaches)
 Test(changes, policy_and_pod_removal_and_isolation_lines)
 {
 	struct np_cluster *c = cluster(two_ns);
+	struct np_mapset *ms;
 	struct np_changes *ch = changes(c);
 	struct np_change x;
 	char *s, *text;
@@ -179,8 +184,11 @@ Test(changes, policy_and_pod_removal_and_isolation_lines)
 	cr_assert_eq(x.new_hash, 0);
 	cr_assert_neq(x.old_hash, 0);
 	cr_assert_null(np_changes_ruleset(ch, 0));
-	cr_assert_not_null(np_changes_mapset(ch, 0, true));
-	cr_assert_null(np_changes_mapset(ch, 0, false));
+	cr_assert_eq(np_changes_mapset(&ms, ch, 0, true), 0);
+	cr_assert_not_null(ms);
+	np_mapset_free(ms);
+	cr_assert_eq(np_changes_mapset(&ms, ch, 0, false), 0);
+	cr_assert_null(ms);
 	cr_assert_eq(np_changes_get(ch, 1, &x), 0);
 	cr_assert(!x.old_isolated[NP_DIRECTION_INGRESS]);
 	cr_assert(x.new_isolated[NP_DIRECTION_INGRESS]);
@@ -219,6 +227,7 @@ Test(changes, namespace_relabel_reaches_namespace_selector_peers)
 Test(changes, arguments_and_options)
 {
 	struct np_cluster *c = cluster(two_ns);
+	struct np_mapset *ms;
 	struct np_changes *ch = NULL;
 	struct np_changes_opts big[2];
 	struct np_change x;
@@ -240,7 +249,8 @@ Test(changes, arguments_and_options)
 	cr_assert_eq(np_changes_count(NULL), 0);
 	cr_assert_eq(np_changes_get(NULL, 0, &x), -EINVAL);
 	cr_assert_null(np_changes_ruleset(NULL, 0));
-	cr_assert_null(np_changes_mapset(NULL, 0, true));
+	cr_assert_eq(np_changes_mapset(&ms, NULL, 0, true), -EINVAL);
+	cr_assert_eq(np_changes_mapset(NULL, NULL, 0, true), -EINVAL);
 	cr_assert_eq(np_changes_diff(NULL, 0, &text), -EINVAL);
 	np_changes_free(NULL);
 	np_cluster_trim(NULL);
@@ -557,6 +567,35 @@ static void same_maps(const struct np_mapset *a, const struct np_mapset *b,
 		  "seed %llu step %d %s: map set differs", seed, step, key);
 }
 
+/*
+ * The counts per direction and family against np_mapset_diff()'s lines
+ * ("+ ingress 198.18.0.1/32"; an IPv6 prefix has a ':').
+ */
+static void by_line(const char *text, const uint32_t added[2][2],
+		    const uint32_t changed[2][2], const uint32_t removed[2][2],
+		    unsigned long long seed, int step, const char *key)
+{
+	uint32_t n[3][2][2] = { { { 0 } } };
+	const char *l;
+	int k, d, f;
+
+	for (l = text; *l; l = strchr(l, '\n') + 1) {
+		const char *e = strchr(l, '\n');
+
+		k = *l == '+' ? 0 : *l == '~' ? 1 : 2;
+		d = !strncmp(l + 2, "egress", 6);
+		f = memchr(l, ':', (size_t)(e - l)) != NULL;
+		n[k][d][f]++;
+	}
+	for (d = 0; d < 2; d++)
+		for (f = 0; f < 2; f++)
+			cr_assert(n[0][d][f] == added[d][f] &&
+					  n[1][d][f] == changed[d][f] &&
+					  n[2][d][f] == removed[d][f],
+				  "seed %llu step %d: %s counts [%d][%d]", seed,
+				  step, key, d, f);
+}
+
 /* The change set against the reference before (prev) and now (cur). */
 static void check(const struct np_changes *ch, const struct states *prev,
 		  const struct states *cur, unsigned long long seed, int step)
@@ -578,6 +617,8 @@ static void check(const struct np_changes *ch, const struct states *prev,
 	for (i = 0; i < n; i++) {
 		struct np_mapset_diff_stats st = { 0 };
 		char *text, *want = NULL, *p;
+		struct np_mapset *ms;
+		int d, f;
 
 		cr_assert_eq(np_changes_get(ch, i, &x), 0);
 		snprintf(key, sizeof(key), "%s/%s", x.ns, x.name);
@@ -598,10 +639,12 @@ static void check(const struct np_changes *ch, const struct states *prev,
 		cr_assert(!a || !b || a->hash != b->hash,
 			  "seed %llu step %d: %s reported, unchanged", seed,
 			  step, key);
-		same_maps(np_changes_mapset(ch, i, true), a ? a->ms : NULL,
-			  seed, step, key);
-		same_maps(np_changes_mapset(ch, i, false), b ? b->ms : NULL,
-			  seed, step, key);
+		cr_assert_eq(np_changes_mapset(&ms, ch, i, true), 0);
+		same_maps(ms, a ? a->ms : NULL, seed, step, key);
+		np_mapset_free(ms);
+		cr_assert_eq(np_changes_mapset(&ms, ch, i, false), 0);
+		same_maps(ms, b ? b->ms : NULL, seed, step, key);
+		np_mapset_free(ms);
 		/* the diff: exactly np_mapset_diff()'s, or all of one side */
 		cr_assert_eq(np_changes_diff(ch, i, &text), 0);
 		if (a && a->ms && b && b->ms) {
@@ -611,10 +654,29 @@ static void check(const struct np_changes *ch, const struct states *prev,
 				p = strchr(p, '\n') + 1;
 			cr_assert_str_eq(p, want, "seed %llu step %d: %s diff",
 					 seed, step, key);
+			by_line(want, x.added, x.changed, x.removed, seed, step,
+				key);
 			np_free(want);
 		} else {
 			st.added = count_all(b ? b->ms : NULL);
 			st.removed = count_all(a ? a->ms : NULL);
+			for (f = 0; f < 2; f++)
+				for (d = 0; d < 2; d++) {
+					cr_assert_eq(x.added[d][f],
+						     b && b->ms ?
+							     np_mapset_count(
+								     b->ms,
+								     f ? 6 : 4,
+								     d) :
+							     0);
+					cr_assert_eq(x.removed[d][f],
+						     a && a->ms ?
+							     np_mapset_count(
+								     a->ms,
+								     f ? 6 : 4,
+								     d) :
+							     0);
+				}
 		}
 		np_free(text);
 		cr_assert_eq(sum(x.added), st.added,
