@@ -265,7 +265,8 @@ int main(int argc, char **argv)
 	       "\"fresh_peak_rss_kib\": %ld, \"update_ms_mean\": %.4f, "
 	       "\"changed_pods_mean\": %.2f, \"cache_bytes\": %zu}\n",
 	       npods, nns, nupd, rss[0], rss[1], rss[2], trimmed, rss_load,
-	       rss_start, base, t * 1e3 / nupd, (double)changed / nupd,
+	       rss_start, base, nupd ? t * 1e3 / nupd : 0.0,
+	       nupd ? (double)changed / nupd : 0.0,
 	       o.cache_bytes ? o.cache_bytes :
 			       (size_t)NP_CLUSTER_CACHE_BYTES_DEFAULT);
 	np_cluster_free(c);

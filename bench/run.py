@@ -21,6 +21,7 @@ BENCHES = [
     ("packet", ["bench_packet"]),
     ("apply", ["bench_apply"]),
     ("memory", ["bench_memory"]),
+    ("churn", ["bench_churn", "1000", "100000"]),
 ]
 BEGIN = "<!-- figures: written by bench/run.py, do not edit -->"
 END = "<!-- end of figures -->"
@@ -337,6 +338,28 @@ def table(res):
                      (c["rss_after_load_kib"] / 1024),
                      "%.2fx" % (c["peak_rss_kib"] / c["rss_after_load_kib"]),
                      None))
+    u = by.get(("churn", "churn"))
+    if u:
+        # issue 17: a controller's loop (update, change set) keeps its
+        # memory flat and below twice a fresh compile's
+        r = [u["rss_kib_10k"], u["rss_kib_50k"], u["rss_kib_100k"]]
+        flat = max(r) / r[0]
+        top = max(r) / u["fresh_peak_rss_kib"]
+        rows.append(("RSS under churn: %d pods, %d random updates each "
+                     "followed by a change set (after 10k / 50k / 100k; "
+                     "cache budget %.0f MiB)" %
+                     (u["pods"], u["updates"], u["cache_bytes"] / 2**20),
+                     "flat within 10%, < 2x fresh",
+                     "%.1f / %.1f / %.1f MiB" % tuple(x / 1024 for x in r),
+                     "fresh compile, every rule set kept: peak %.1f MiB" %
+                     (u["fresh_peak_rss_kib"] / 1024),
+                     "%.2fx fresh, %.2fx of 10k" % (top, flat),
+                     flat <= 1.10 and top < 2.0))
+        rows.append(("update + change set under churn, mean (%.0f pods "
+                     "changed on average)" % u["changed_pods_mean"], "-",
+                     "%.2f ms" % u["update_ms_mean"],
+                     "RSS after np_cluster_trim() %.1f MiB" %
+                     (u["rss_kib_trimmed"] / 1024), "-", None))
     e = by.get(("memory", "lpm_entry_eks"))
     for name, what in (("host_entry", "host key (/32, hash, preallocated: "
                         "per key of capacity, %.0f MiB from load)"),

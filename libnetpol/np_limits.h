@@ -10,8 +10,11 @@
 #include "netpol/limits.h"
 
 /*
- * Not input limits: the library's own caches are bounded by
- * np_cluster_opts.cache_bytes (NP_CLUSTER_CACHE_BYTES_DEFAULT, cluster.h).
+ * Not input limits: bounds of the library's own caches. The rule-set core
+ * cache, which lives across changes, by np_cluster_opts.cache_bytes
+ * (NP_CLUSTER_CACHE_BYTES_DEFAULT, cluster.h); the tiers' folds and
+ * shares, emptied by every change of the snapshot, each by this.
  */
+#define NP_TIER_CACHE (256u << 20) /* bytes */
 
 #endif /* NP_LIMITS_H */

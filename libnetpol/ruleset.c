@@ -629,16 +629,15 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		return err;
 	}
 	/*
-	 * Remember it. What the cache alone keeps is bounded by half the
-	 * cluster's cache budget (the tiers' caches have the other half):
-	 * past it, the cores nobody else holds go; the cores in use stay
+	 * Remember it. What the cache alone keeps is bounded by the
+	 * cluster's cache budget: past it, the cores nobody else holds go; the cores in use stay
 	 * (their sharing is what keeps a cluster's rule sets small), and
 	 * count again only when a later sweep finds them unused. By
 	 * entries: it starts over rather than grow past 65536 slots.
 	 */
 	ce->bytes =
 		(*out)->arena.total + sizeof(*ce) + npes * sizeof(ce->key[0]);
-	budget = ctx->cache_budget / 2;
+	budget = ctx->cache_budget;
 	if (cc->bytes + ce->bytes > cc->live + budget)
 		cache_sweep(cc);
 	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)

@@ -446,7 +446,6 @@ struct np_rs_key;
 
 struct tier_cache {
 	uint64_t gen;
-	size_t budget; /* for each of folds and shares: np_ctx's / 4 */
 	struct np_arena arena; /* rule entries */
 	struct np_obj **cnps;
 	size_t ncnps;
@@ -541,7 +540,6 @@ static int tier_cache_of(struct np_cluster *c, struct np_ctx *ctx,
 		free(objs);
 	}
 	tc->gen = ctx->gen;
-	tc->budget = ctx->cache_budget / 4;
 	*out = tc;
 	return 0;
 }
@@ -1918,15 +1916,14 @@ static void fold_cache_clear(struct tier_cache *tc)
 
 /*
  * Remember core as the fold of key's inputs. Bounded like the core cache:
- * past a quarter of the cluster's cache budget, or 65536 slots, it starts
- * over.
+ * past NP_TIER_CACHE bytes, or 65536 slots, it starts over.
  */
 static void fold_cache_add(struct tier_cache *tc, const struct fold_ent *key,
 			   uint64_t h, struct np_rs_core *core)
 {
 	struct fold_ent *e;
 
-	if (tc->bytes + core->arena.used > tc->budget ||
+	if (tc->bytes + core->arena.used > NP_TIER_CACHE ||
 	    (tc->folds.n + 1 > tc->folds.cap / 2 && tc->folds.cap * 2 > 65536))
 		fold_cache_clear(tc);
 	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
@@ -2087,7 +2084,7 @@ static bool share_cache_add(struct tier_cache *tc, const struct share_ent *key,
 {
 	struct share_ent *e;
 
-	if (tc->share_bytes + bytes > tc->budget || tc->shares.n >= 32768)
+	if (tc->share_bytes + bytes > NP_TIER_CACHE || tc->shares.n >= 32768)
 		return false;
 	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
 	if (!e)

@@ -35,21 +35,22 @@ extern "C" {
 
 struct np_cluster;
 
-/* The default of np_cluster_opts.cache_bytes: 32 MiB. */
-#define NP_CLUSTER_CACHE_BYTES_DEFAULT ((size_t)32 << 20)
+/* The default of np_cluster_opts.cache_bytes: 2 MiB. */
+#define NP_CLUSTER_CACHE_BYTES_DEFAULT ((size_t)2 << 20)
 
 struct np_cluster_opts {
 	size_t sz;
 	np_log_fn log; /* optional: skipped kinds, warnings */
 	void *log_ctx;
 	/*
-	 * Bytes the compiler's caches of rule-set cores may keep for reuse
-	 * (half for the NetworkPolicy cores, a quarter each for the
-	 * ClusterNetworkPolicy folds and their shared halves); 0:
-	 * NP_CLUSTER_CACHE_BYTES_DEFAULT. Cores a rule set, a change set or
-	 * the change tracker still holds stay alive past the budget; only
-	 * what the caches alone keep is bounded by it. Cached cores are
-	 * keyed by content, so equal rules built again hit.
+	 * Bytes of compiled rule-set cores (the rules of a set of
+	 * PolicyEndpoints) the compiler keeps for reuse once nothing else
+	 * uses them; 0: NP_CLUSTER_CACHE_BYTES_DEFAULT. Cores a rule set, a
+	 * change set or the change tracker holds are shared through the
+	 * cache and do not count; past the budget the unused ones go.
+	 * Cached cores are keyed by content, so equal rules built again
+	 * hit. (The ClusterNetworkPolicy folds have caches of their own,
+	 * emptied by every change.)
 	 */
 	size_t cache_bytes;
 };
