@@ -316,6 +316,83 @@ Test(changes, trim_and_a_small_budget_change_nothing_reported)
 	np_cluster_free(d);
 }
 
+/* 25 single ports to one peer: 25 port slots, one more than a key has. */
+static char *many_ports(unsigned n)
+{
+	char *buf = malloc(4096);
+	size_t len;
+	unsigned i;
+
+	len = (size_t)sprintf(
+		buf, "apiVersion: networking.k8s.io/v1\n"
+		     "kind: NetworkPolicy\n"
+		     "metadata: {name: many, namespace: a}\n"
+		     "spec:\n  podSelector: {matchLabels: {app: db}}\n"
+		     "  ingress: [{from: [{podSelector: {}}], ports: [");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(buf + len, "%s{port: %u}", i ? ", " : "",
+				       1000 + 2 * i);
+	sprintf(buf + len, "]}]\n");
+	return buf;
+}
+
+Test(changes, a_pod_that_fails_to_compile_is_reported_with_its_error)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch;
+	struct np_change x;
+	char *p = many_ports(25), *s;
+
+	apply(c, p);
+	free(p);
+	ch = changes(c);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_str_eq(x.name, "db");
+	cr_assert_eq(x.kind, NP_CHANGE_ADDED);
+	cr_assert_eq(x.err, -E2BIG);
+	cr_assert_eq(x.new_hash, 0);
+	cr_assert_null(np_changes_ruleset(ch, 0));
+	np_changes_free(ch);
+	/* fixed: reported again, now with a rule set */
+	p = many_ports(3);
+	apply(c, p);
+	free(p);
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "a/db:C");
+	free(s);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.err, 0);
+	cr_assert_eq(x.old_hash, 0);
+	cr_assert_neq(x.new_hash, 0);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+/* A change set is the caller's: it outlives later changes and the cluster. */
+Test(changes, a_change_set_outlives_its_cluster)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = changes(c);
+	struct np_mapset *ms;
+	char *text;
+
+	np_changes_free(ch);
+	apply(c, POD("a", "web", "{app: gone}", "198.18.0.1"));
+	ch = changes(c);
+	apply(c, POD("a", "web", "{app: web}", "198.18.0.1"));
+	np_cluster_free(c);
+	cr_assert_eq(np_changes_count(ch), 1);
+	cr_assert_eq(np_changes_diff(ch, 0, &text), 0);
+	cr_assert_str_eq(text, "- ingress 198.18.0.1/32\n");
+	np_free(text);
+	cr_assert_eq(np_changes_mapset(&ms, ch, 0, true), 0);
+	cr_assert_eq(np_mapset_count(ms, 4, NP_DIRECTION_INGRESS), 1);
+	np_mapset_free(ms);
+	cr_assert_neq(np_ruleset_hash(np_changes_ruleset(ch, 0)), 0);
+	np_changes_free(ch);
+}
+
 /* Equal contents hit the cache: the same core, whichever object built it. */
 Test(changes, cache_is_keyed_by_content)
 {
