@@ -145,6 +145,28 @@ struct base {
 	struct np_rs_core *core; /* a reference; NULL with hash 0 */
 };
 
+/* The PolicyEndpoints of one NetworkPolicy as last reported. */
+struct pe_rec {
+	struct pkey *key; /* the policy */
+	size_t n;
+	char **names;
+	uint64_t *hash; /* of each one's JSON */
+};
+
+static void pe_rec_free(struct pe_rec *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->hash);
+	free(r->key);
+	free(r);
+}
+
 struct tracker {
 	struct np_hashmap base; /* struct base */
 	struct np_hashmap pods; /* struct mark: pods to compile */
@@ -152,6 +174,11 @@ struct tracker {
 	bool all; /* every pod */
 	bool failed; /* a mark could not be kept: every pod */
 	enum np_source source;
+	/* PolicyEndpoints (np_changes_opts.endpoints) */
+	struct np_hashmap eps; /* struct pe_rec, by policy */
+	struct np_hashmap epols; /* struct mark: policies to look at */
+	bool ep_on; /* reported last time: eps holds what */
+	bool ep_all; /* every policy */
 };
 
 static void tracker_free(void *p)
@@ -173,6 +200,10 @@ static void tracker_free(void *p)
 	np__hashmap_release(&t->base);
 	kset_clear(&t->pods);
 	kset_clear(&t->pols);
+	for (i = 0; i < t->eps.cap; i++)
+		pe_rec_free(t->eps.slots[i].val);
+	np__hashmap_release(&t->eps);
+	kset_clear(&t->epols);
 	free(t);
 }
 
@@ -182,10 +213,19 @@ static void mark_pod(struct tracker *t, const char *ns, const char *name)
 		t->failed = true;
 }
 
+/* A policy whose endpoints may change (and not its selected pods). */
+static void mark_epol(struct tracker *t, const struct np_obj *pol)
+{
+	if (t->ep_on && !t->ep_all &&
+	    kset_mark(&t->epols, pol->meta.ns, pol->meta.name))
+		t->ep_all = true;
+}
+
 static void mark_pol(struct tracker *t, const struct np_obj *pol)
 {
 	if (kset_mark(&t->pols, pol->meta.ns, pol->meta.name))
 		t->failed = true;
+	mark_epol(t, pol);
 }
 
 /* The labels a namespace's peers select it by (object or implied). */
@@ -350,10 +390,15 @@ static void pod_event(struct tracker *t, struct np_cluster *c,
 	mark_pod(t, pod->meta.ns, pod->meta.name);
 	nsl_init(&nl, np__cluster_find(c, NP_KIND_NAMESPACE, "", pod->meta.ns),
 		 pod->meta.ns);
-	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
+	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));) {
+		/* its endpoints list the pods it selects */
+		if (t->ep_on && !strcmp(pol->meta.ns, pod->meta.ns) &&
+		    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+			mark_epol(t, pol);
 		if (!(ctx && np__ctx_holds(ctx, pol)) &&
 		    pol_depends(pol, pod, &nl))
 			mark_pol(t, pol);
+	}
 	for (i = 0; (svc = next_obj(c, NP_KIND_SERVICE, &i));)
 		if (svc_backs(svc, pod)) {
 			mark_egress_pols(t, c, ctx);
@@ -422,11 +467,15 @@ static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
 {
 	struct tracker *t = p;
 
-	if (t->all || t->failed)
+	if (t->all || t->failed) {
+		/* every pod; the endpoints: every policy */
+		t->ep_all = true;
 		return;
+	}
 	/* cluster policies reach pods by namespaces, nodes, Services */
 	if (np__tier_any(c)) {
 		t->all = true;
+		t->ep_all = true;
 		return;
 	}
 	switch (kind) {
@@ -480,10 +529,25 @@ struct change {
 	struct np_rs_core *old; /* a reference, or NULL */
 };
 
+/* A PolicyEndpoint that changed. */
+struct ep_change {
+	struct np_endpoint_change c; /* strings: below */
+	char *ns, *name, *policy;
+	char *text[2]; /* the new object: [0] YAML, [1] JSON; NULL: removed */
+};
+
 struct np_changes {
 	struct change *v;
 	size_t n, cap;
 	size_t compiled; /* pods compiled to find them (tests) */
+	struct ep_change *ev;
+	size_t nev, evcap;
+	/* the records to commit: policy key, new record (NULL: none) */
+	struct pe_pending {
+		struct pkey *key;
+		struct pe_rec *rec;
+	} * pend;
+	size_t npend, pendcap;
 };
 
 size_t np__changes_compiled(const struct np_changes *ch)
@@ -505,6 +569,19 @@ void np_changes_free(struct np_changes *ch)
 		free(x->key);
 	}
 	free(ch->v);
+	for (i = 0; i < ch->nev; i++) {
+		free(ch->ev[i].ns);
+		free(ch->ev[i].name);
+		free(ch->ev[i].policy);
+		free(ch->ev[i].text[0]);
+		free(ch->ev[i].text[1]);
+	}
+	free(ch->ev);
+	for (i = 0; i < ch->npend; i++) {
+		free(ch->pend[i].key);
+		pe_rec_free(ch->pend[i].rec);
+	}
+	free(ch->pend);
 	free(ch);
 }
 
@@ -898,6 +975,270 @@ out:
 	return err;
 }
 
+/* --- PolicyEndpoints ---------------------------------------------------- */
+
+size_t np_changes_endpoints_count(const struct np_changes *ch)
+{
+	return ch ? ch->nev : 0;
+}
+
+int np_changes_endpoint(const struct np_changes *ch, size_t i,
+			struct np_endpoint_change *out)
+{
+	if (!ch || !out)
+		return -EINVAL;
+	if (i >= ch->nev)
+		return -ENOENT;
+	*out = ch->ev[i].c;
+	return 0;
+}
+
+int np_changes_endpoint_export(const struct np_changes *ch, size_t i,
+			       enum np_format format, char **out)
+{
+	const char *t;
+
+	if (!ch || !out ||
+	    (format != NP_FORMAT_YAML && format != NP_FORMAT_JSON))
+		return -EINVAL;
+	if (i >= ch->nev || !ch->ev[i].text[0])
+		return -ENOENT;
+	t = ch->ev[i].text[format == NP_FORMAT_JSON];
+	*out = strdup(t);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int ep_add(struct np_changes *ch, const char *ns, const char *name,
+		  const char *policy, enum np_change_kind kind, uint64_t old,
+		  uint64_t new_, char *yaml, char *json)
+{
+	struct ep_change *e;
+
+	if (NP_GROW(ch->ev, ch->evcap, ch->nev + 1))
+		goto nomem;
+	e = &ch->ev[ch->nev];
+	memset(e, 0, sizeof(*e));
+	e->ns = strdup(ns);
+	e->name = strdup(name);
+	e->policy = strdup(policy);
+	if (!e->ns || !e->name || !e->policy) {
+		free(e->ns);
+		free(e->name);
+		free(e->policy);
+		goto nomem;
+	}
+	e->text[0] = yaml;
+	e->text[1] = json;
+	e->c.ns = e->ns;
+	e->c.name = e->name;
+	e->c.policy = e->policy;
+	e->c.kind = kind;
+	e->c.old_hash = old;
+	e->c.new_hash = new_;
+	ch->nev++;
+	return 0;
+nomem:
+	free(yaml);
+	free(json);
+	return -ENOMEM;
+}
+
+static int pend_add(struct np_changes *ch, const char *ns, const char *name,
+		    struct pe_rec *rec)
+{
+	struct pkey *k = pkey_new(ns, name);
+
+	if (!k || NP_GROW(ch->pend, ch->pendcap, ch->npend + 1)) {
+		free(k);
+		pe_rec_free(rec);
+		return -ENOMEM;
+	}
+	ch->pend[ch->npend].key = k;
+	ch->pend[ch->npend++].rec = rec;
+	return 0;
+}
+
+static size_t pol_index(const struct np_ctx *ctx, const char *ns,
+			const char *name)
+{
+	size_t lo = 0, hi = ctx->npols;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(ctx->pols[mid]->meta.ns, ns);
+
+		if (!r)
+			r = strcmp(ctx->pols[mid]->meta.name, name);
+		if (!r)
+			return mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+/* Policy ns/name's PolicyEndpoints against what was reported of them. */
+static int ep_policy(struct np_cluster *c, struct tracker *t,
+		     struct np_changes *ch, const char *ns, const char *name,
+		     struct np_diag *diag)
+{
+	const struct pe_rec *old = kset_get(&t->eps, ns, name);
+	struct pe_rec *rec = NULL;
+	struct np_ctx *ctx;
+	size_t i, j, pi;
+	int err;
+
+	err = np__ctx_get(c, &ctx);
+	if (err)
+		return err;
+	pi = pol_index(ctx, ns, name);
+	if (pi != SIZE_MAX) {
+		err = np__resolve_policy(ctx, pi, diag);
+		if (err)
+			return err;
+		rec = calloc(1, sizeof(*rec));
+		if (!rec)
+			return -ENOMEM;
+		rec->names = calloc(ctx->npe_of[pi] + 1, sizeof(*rec->names));
+		rec->hash = calloc(ctx->npe_of[pi] + 1, sizeof(*rec->hash));
+		if (!rec->names || !rec->hash)
+			goto nomem;
+		for (i = 0; i < ctx->npe_of[pi]; i++) {
+			const struct np_obj *pe = ctx->pe_of[pi][i];
+			struct np_arena a = { 0 };
+			struct np_node *node = np__obj_to_node(&a, pe);
+			char *json = NULL, *yaml = NULL;
+			uint64_t h, was = 0;
+
+			err = node ? np__emit_string(node, NP_FORMAT_JSON,
+						     &json) :
+				     -ENOMEM;
+			if (!err)
+				err = np__emit_string(node, NP_FORMAT_YAML,
+						      &yaml);
+			np__arena_release(&a);
+			rec->names[i] = strdup(pe->meta.name);
+			if (err || !rec->names[i]) {
+				np_free(json);
+				np_free(yaml);
+				goto nomem;
+			}
+			rec->n++;
+			h = np__hash_str(json, 0x7065) | 1;
+			rec->hash[i] = h;
+			for (j = 0; old && j < old->n; j++)
+				if (!strcmp(old->names[j], pe->meta.name))
+					was = old->hash[j];
+			if (was == h) {
+				np_free(json);
+				np_free(yaml);
+				continue;
+			}
+			err = ep_add(ch, ns, pe->meta.name, name,
+				     was ? NP_CHANGE_CHANGED : NP_CHANGE_ADDED,
+				     was, h, yaml, json);
+			if (err)
+				goto fail;
+		}
+	}
+	for (j = 0; old && j < old->n; j++) {
+		for (i = 0; rec && i < rec->n; i++)
+			if (!strcmp(old->names[j], rec->names[i]))
+				break;
+		if (rec && i < rec->n)
+			continue;
+		err = ep_add(ch, ns, old->names[j], name, NP_CHANGE_REMOVED,
+			     old->hash[j], 0, NULL, NULL);
+		if (err)
+			goto fail;
+	}
+	return pend_add(ch, ns, name, rec);
+nomem:
+	err = -ENOMEM;
+fail:
+	pe_rec_free(rec);
+	return err;
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct ep_change *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	return r ? r : strcmp(x->name, y->name);
+}
+
+/* The PolicyEndpoints of the policies the tracker marked (or all). */
+static int ep_collect(struct np_cluster *c, struct tracker *t,
+		      struct np_changes *ch, struct np_diag *diag)
+{
+	struct np_hashmap seen = { 0 };
+	const struct np_obj *o;
+	size_t i;
+	int err = 0;
+
+	if (!t->ep_on || t->ep_all) {
+		for (i = 0;
+		     !err && (o = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
+			if (!kset_get(&seen, o->meta.ns, o->meta.name)) {
+				err = kset_mark(&seen, o->meta.ns,
+						o->meta.name);
+				if (!err)
+					err = ep_policy(c, t, ch, o->meta.ns,
+							o->meta.name, diag);
+			}
+		for (i = 0; !err && i < t->eps.cap; i++) {
+			const struct pe_rec *r = t->eps.slots[i].val;
+
+			if (r && !kset_get(&seen, pkey_ns(r->key),
+					   pkey_name(r->key)))
+				err = ep_policy(c, t, ch, pkey_ns(r->key),
+						pkey_name(r->key), diag);
+		}
+	} else {
+		for (i = 0; !err && i < t->epols.cap; i++) {
+			const struct mark *m = t->epols.slots[i].val;
+
+			if (m)
+				err = ep_policy(c, t, ch, pkey_ns(m->key),
+						pkey_name(m->key), diag);
+		}
+	}
+	kset_clear(&seen);
+	if (!err)
+		qsort(ch->ev, ch->nev, sizeof(*ch->ev), ep_cmp);
+	return err;
+}
+
+/* The records of the change set's policies become the last reported. */
+static int ep_commit(struct tracker *t, struct np_changes *ch)
+{
+	size_t i, k;
+
+	if (np__hashmap_reserve(&t->eps, t->eps.n + ch->npend, 64))
+		return -ENOMEM;
+	for (i = 0; i < ch->npend; i++) {
+		struct pe_pending *p = &ch->pend[i];
+		struct pkey_probe pk = { pkey_ns(p->key), pkey_name(p->key) };
+
+		k = np__hashmap_probe(&t->eps, p->key->h, pkey_eq, &pk);
+		if (t->eps.slots[k].val) {
+			pe_rec_free(t->eps.slots[k].val);
+			np__hashmap_remove_at(&t->eps, k);
+			k = np__hashmap_probe(&t->eps, p->key->h, pkey_eq, &pk);
+		}
+		if (!p->rec)
+			continue;
+		p->rec->key = p->key;
+		p->key = NULL;
+		np__hashmap_fill(&t->eps, k, p->rec->key->h, p->rec);
+		p->rec = NULL;
+	}
+	return 0;
+}
+
 /* The change set becomes what was reported last. */
 static int commit(struct tracker *t, struct np_changes *ch)
 {
@@ -956,6 +1297,7 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	struct tracker *t;
 	struct np_ctx *ctx;
 	size_t i;
+	bool eps;
 	int err;
 
 	if (diag)
@@ -966,7 +1308,10 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	if (err)
 		return err;
 	co.source = NP_OPTS_GET(opts, source, NP_SOURCE_POLICIES);
-	if (co.source != NP_SOURCE_POLICIES && co.source != NP_SOURCE_ENDPOINTS)
+	eps = NP_OPTS_GET(opts, endpoints, false);
+	if ((co.source != NP_SOURCE_POLICIES &&
+	     co.source != NP_SOURCE_ENDPOINTS) ||
+	    (eps && co.source != NP_SOURCE_POLICIES))
 		return -EINVAL;
 	if (watch_of(c) != &tracker_hooks) {
 		t = calloc(1, sizeof(*t));
@@ -985,6 +1330,8 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	if (!ch)
 		return -ENOMEM;
 	err = collect(c, t, ch, &co, diag);
+	if (!err && eps)
+		err = ep_collect(c, t, ch, diag);
 	if (err)
 		goto fail;
 	qsort(ch->v, ch->n, sizeof(*ch->v), change_cmp);
@@ -993,9 +1340,24 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 
 		core_diff(x->old, x->rs ? x->rs->core : NULL, &x->c);
 	}
-	err = commit(t, ch);
-	if (err)
+	/* room in both tables first: the commits below cannot fail */
+	err = -ENOMEM;
+	if (np__hashmap_reserve(&t->base, t->base.n + ch->n, 64) ||
+	    np__hashmap_reserve(&t->eps, t->eps.n + ch->npend, 64))
 		goto fail;
+	(void)commit(t, ch);
+	if (eps) {
+		(void)ep_commit(t, ch);
+		t->ep_on = true;
+	} else {
+		/* not asked: no record kept, the next ask starts over */
+		for (i = 0; i < t->eps.cap; i++)
+			pe_rec_free(t->eps.slots[i].val);
+		np__hashmap_release(&t->eps);
+		t->ep_on = false;
+	}
+	kset_clear(&t->epols);
+	t->ep_all = false;
 	/* from now on the context tells what it drops */
 	ctx = np__ctx_peek(c);
 	if (ctx) {

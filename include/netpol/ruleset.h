@@ -26,6 +26,9 @@
  *   np_changes_ruleset()    its new rule set (borrowed)
  *   np_changes_mapset()     its map contents before or after
  *   np_changes_diff()       its map diff as text
+ *   np_changes_endpoints_count()  how many PolicyEndpoints changed
+ *   np_changes_endpoint()   one of them (struct np_endpoint_change)
+ *   np_changes_endpoint_export()  its new object as YAML or JSON
  *   np_changes_free()       free a change set (NULL-safe)
  */
 #ifndef NETPOL_RULESET_H
@@ -190,6 +193,13 @@ struct np_changes_opts {
 	 * every pod against what was last reported.
 	 */
 	enum np_source source;
+	/*
+	 * Also the PolicyEndpoints of the controller's view (what
+	 * np_cluster_endpoints() resolves the NetworkPolicies into) that
+	 * were added, changed or removed since the previous call that asked
+	 * (the first: every one, as added); NP_SOURCE_POLICIES only.
+	 */
+	bool endpoints;
 };
 
 /* One pod of a change set. Strings are borrowed from the change set. */
@@ -262,6 +272,34 @@ NP_API int np_changes_mapset(struct np_mapset **out,
  * changed; "" when only the hash changed. *text is freed with np_free().
  */
 NP_API int np_changes_diff(const struct np_changes *ch, size_t i, char **text);
+
+/* A PolicyEndpoint of a change set (np_changes_opts.endpoints). */
+struct np_endpoint_change {
+	const char *ns; /* strings borrowed from the change set */
+	const char *name; /* the PolicyEndpoint's */
+	const char *policy; /* the NetworkPolicy it comes from (in ns) */
+	enum np_change_kind kind;
+	uint32_t reserved32; /* zeroed */
+	uint64_t old_hash; /* content hash reported before; 0: none */
+	uint64_t new_hash; /* and now; 0: removed */
+	uint64_t reserved[4]; /* zeroed; for later fields */
+};
+
+/* How many PolicyEndpoints changed (0 unless asked for, or for NULL). */
+NP_API size_t np_changes_endpoints_count(const struct np_changes *ch);
+/*
+ * PolicyEndpoint change i (sorted by namespace and name) into *out;
+ * -ENOENT past the end.
+ */
+NP_API int np_changes_endpoint(const struct np_changes *ch, size_t i,
+			       struct np_endpoint_change *out);
+/*
+ * PolicyEndpoint change i's new object as np_cluster_endpoints() prints
+ * it (NP_FORMAT_YAML or NP_FORMAT_JSON), in *out freed with np_free();
+ * -ENOENT for a removed one or past the end.
+ */
+NP_API int np_changes_endpoint_export(const struct np_changes *ch, size_t i,
+				      enum np_format format, char **out);
 NP_API void np_changes_free(struct np_changes *ch);
 
 #ifdef __cplusplus

@@ -39,6 +39,7 @@ SIZE(np_datapath_rule, 248);
 SIZE(np_datapath_conn, 152);
 SIZE(np_port_range, 6);
 SIZE(np_change, 128);
+SIZE(np_endpoint_change, 80);
 #endif
 
 int main(void)
