@@ -27,7 +27,7 @@ struct np_nsgroup {
 /* A snapshot's indexes and resolution results, rebuilt on change. */
 struct np_ctx {
 	uint64_t gen;
-	/* bytes the rule-set and tier caches may keep (np_cluster_opts) */
+	/* bytes of unused cores the core cache may keep (np_cluster_opts) */
 	size_t cache_budget;
 	struct np_arena arena;
 	struct np_obj **pods, **svcs, **pols, **pes, **nss;
