@@ -102,7 +102,7 @@ static int cmp_d(const void *a, const void *b)
 static const char add_pod[] =
 	"apiVersion: v1\nkind: Pod\nmetadata: {name: new, namespace: ns1,"
 	" labels: {app: front}}\nspec: {containers: [{name: c}]}\n"
-	"status: {phase: Running, podIP: 198.18.250.1, hostIP: 198.19.255.1}\n";
+	"status: {phase: Running, podIP: 198.19.239.1, hostIP: 198.19.255.1}\n";
 
 /* One run from scratch: a new cluster, loaded and compiled. */
 static int run(const char *text, size_t len, unsigned npods, unsigned nns,
@@ -238,6 +238,8 @@ int main(int argc, char **argv)
 	unsigned nns = argc > 2 ? (unsigned)atoi(argv[2]) : 500;
 	unsigned ncnp = argc > 3 ? (unsigned)atoi(argv[3]) : 100;
 	const char *only = argc > 4 ? argv[4] : "";
+	/* more NetworkPolicies per namespace: the scale row (issue 17) */
+	unsigned extra = argc > 5 ? (unsigned)atoi(argv[5]) : 0;
 	double tl[RUNS], tn[RUNS], ta[RUNS], tp[RUNS], ts[RUNS], tf[RUNS];
 	long rss_load = 0, r0;
 	struct rusage ru;
@@ -247,7 +249,7 @@ int main(int argc, char **argv)
 
 	if (!strcmp(only, "cnp"))
 		return ncnp ? row_cnp(npods, nns, ncnp) : 0;
-	text = synth_cluster(npods, nns, 110, &len);
+	text = synth_cluster_np(npods, nns, 110, extra, NULL, &len);
 	for (i = 0; i < RUNS; i++) {
 		if (run(text, len, npods, nns, &tl[i], &tn[i], &ta[i], &tp[i],
 			&ts[i], &r0))
@@ -263,7 +265,7 @@ int main(int argc, char **argv)
 	qsort(tp, RUNS, sizeof(double), cmp_d);
 	qsort(ts, RUNS, sizeof(double), cmp_d);
 	qsort(tf, RUNS, sizeof(double), cmp_d);
-	printf("{\"bench\": \"compile\", \"name\": \"compile\", \"pods\": %u, "
+	printf("{\"bench\": \"compile\", \"name\": \"%s\", \"pods\": %u, "
 	       "\"namespaces\": %u, \"policies\": %u, \"runs\": %d, "
 	       "\"load_s_min\": %.4f, \"load_s_median\": %.4f, "
 	       "\"compile_node_110_s_min\": %.4f, "
@@ -273,10 +275,10 @@ int main(int argc, char **argv)
 	       "\"pod_add_ms_min\": %.4f, \"pod_add_ms_median\": %.4f, "
 	       "\"pod_same_ms_min\": %.4f, \"pod_same_ms_median\": %.4f, "
 	       "\"peak_rss_kib\": %ld, \"rss_after_load_kib\": %ld}\n",
-	       npods, nns, 2 * nns, RUNS, tl[0], tl[RUNS / 2], tn[0],
-	       tn[RUNS / 2], ta[0], ta[RUNS / 2], tf[0], tf[RUNS / 2],
-	       tp[0] * 1e3, tp[RUNS / 2] * 1e3, ts[0] * 1e3, ts[RUNS / 2] * 1e3,
-	       ru.ru_maxrss, rss_load);
+	       extra ? "scale" : "compile", npods, nns, (2 + extra) * nns, RUNS,
+	       tl[0], tl[RUNS / 2], tn[0], tn[RUNS / 2], ta[0], ta[RUNS / 2],
+	       tf[0], tf[RUNS / 2], tp[0] * 1e3, tp[RUNS / 2] * 1e3,
+	       ts[0] * 1e3, ts[RUNS / 2] * 1e3, ru.ru_maxrss, rss_load);
 	free(text);
 	fflush(stdout);
 	if (ncnp && strcmp(only, "np"))

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * A synthetic cluster for the control-plane benchmarks: P pods in N
- * namespaces, two policies per namespace (1,000 for 500 namespaces), a
- * Service per app, and peers that use namespaceSelector: {}.
+ * namespaces, two policies per namespace (1,000 for 500 namespaces) and
+ * optionally more (app k's pods from app k + 1's on one port), a Service
+ * per namespace, and peers that use namespaceSelector: {}. Pod i's
+ * address is the (i + 1)th of 198.18.0.0/15 (131,071 pods at most);
+ * Services are in 198.19.240.0/21, nodes in 198.19.255.0/24.
  *
  * With struct synth_cnp, Admin and Baseline ClusterNetworkPolicies too,
  * drawn from a seed (the same seed, the same text): subjects by namespace
@@ -225,9 +228,15 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 char *synth_cluster_cnp(unsigned npods, unsigned nns, unsigned node_pods,
 			const struct synth_cnp *cnp, size_t *len)
 {
+	return synth_cluster_np(npods, nns, node_pods, 0, cnp, len);
+}
+
+char *synth_cluster_np(unsigned npods, unsigned nns, unsigned node_pods,
+		       unsigned extra, const struct synth_cnp *cnp, size_t *len)
+{
 	size_t cap = 1 << 20, n = 0;
 	char *b = malloc(cap);
-	unsigned i, ns;
+	unsigned i, ns, k;
 
 	if (!b)
 		abort();
@@ -266,7 +275,18 @@ char *synth_cluster_cnp(unsigned npods, unsigned nns, unsigned node_pods,
 		    "metadata: {name: web, namespace: ns%u}\n"
 		    "spec:\n  clusterIP: 198.19.%u.%u\n  selector: {app: web}\n"
 		    "  ports: [{port: 80, targetPort: 8080}]\n",
-		    ns, 128 + ns / 250, ns % 250 + 1);
+		    ns, 240 + ns / 250, ns % 250 + 1);
+		/* more policies: app k's pods from app k + 1's, one port */
+		for (k = 0; k < extra; k++)
+			put(&b, &n, &cap,
+			    "---\napiVersion: networking.k8s.io/v1\n"
+			    "kind: NetworkPolicy\n"
+			    "metadata: {name: app%u, namespace: ns%u}\n"
+			    "spec:\n  podSelector: {matchLabels: {app: %s}}\n"
+			    "  ingress:\n  - from:\n    - podSelector: "
+			    "{matchLabels: {app: %s}}\n"
+			    "    ports: [{port: %u}]\n",
+			    k, ns, apps[k % 6], apps[(k + 1) % 6], 7000 + k);
 	}
 	for (i = 0; i < npods; i++) {
 		const char *app = apps[i % 6];
@@ -280,9 +300,10 @@ char *synth_cluster_cnp(unsigned npods, unsigned nns, unsigned node_pods,
 		    "    ports:\n    - {name: http-alt, containerPort: %u}\n"
 		    "    - {containerPort: 8080}\n"
 		    "status:\n  phase: Running\n  hostIP: 198.19.255.%u\n"
-		    "  podIP: 198.18.%u.%u\n",
+		    "  podIP: 198.%u.%u.%u\n",
 		    i, ns, app, i, i / node_pods, 8000 + i % 3,
-		    i / node_pods % 250 + 1, i / 250, i % 250 + 1);
+		    i / node_pods % 250 + 1, 18 + ((i + 1) >> 16),
+		    ((i + 1) >> 8) & 255, (i + 1) & 255);
 	}
 	if (cnp)
 		put_cnps(&b, &n, &cap, cnp);

@@ -17,5 +17,9 @@ char *synth_cluster(unsigned npods, unsigned nns, unsigned node_pods,
 /* The same, with cluster policies after it (cnp NULL: none). */
 char *synth_cluster_cnp(unsigned npods, unsigned nns, unsigned node_pods,
 			const struct synth_cnp *cnp, size_t *len);
+/* The same, with extra NetworkPolicies per namespace (2 + extra). */
+char *synth_cluster_np(unsigned npods, unsigned nns, unsigned node_pods,
+		       unsigned extra, const struct synth_cnp *cnp,
+		       size_t *len);
 
 #endif

@@ -155,9 +155,8 @@ int np_cluster_new(struct np_cluster **out, const struct np_cluster_opts *opts)
 		return -ENOMEM;
 	c->log = NP_OPTS_GET(opts, log, NULL);
 	c->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
+	/* 0: by the snapshot's size, when a resolution context is made */
 	c->cache_bytes = NP_OPTS_GET(opts, cache_bytes, 0);
-	if (!c->cache_bytes)
-		c->cache_bytes = NP_CLUSTER_CACHE_BYTES_DEFAULT;
 	*out = c;
 	return 0;
 }

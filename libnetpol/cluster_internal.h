@@ -35,7 +35,7 @@ struct np_cluster {
 	/* a second watcher: the change tracker (changes.c), the same way */
 	const struct np_cluster_hooks *watch;
 	void *watch_ctx;
-	size_t cache_bytes; /* np_cluster_opts.cache_bytes, defaulted */
+	size_t cache_bytes; /* np_cluster_opts.cache_bytes; 0: by size */
 };
 
 /* One watcher at a time: hooks NULL unregisters. */

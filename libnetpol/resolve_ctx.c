@@ -243,8 +243,19 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->gen = c->gen;
-	ctx->cache_budget = c->cache_bytes;
 	err = np__cluster_sorted(c, NP_KIND_POD, &ctx->pods, &ctx->npods);
+	/*
+	 * The default budget grows with the snapshot: a compile of every pod
+	 * meets each distinct set of policies again a namespace count later,
+	 * and a budget below that working set rebuilds every core.
+	 */
+	ctx->cache_budget = c->cache_bytes;
+	if (!ctx->cache_budget)
+		ctx->cache_budget =
+			ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD >
+					NP_CLUSTER_CACHE_BYTES_DEFAULT ?
+				ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD :
+				NP_CLUSTER_CACHE_BYTES_DEFAULT;
 	if (!err)
 		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
 					 &ctx->nsvcs);

@@ -480,6 +480,7 @@ static const uint64_t *pe_rules_hash(const struct np_obj *o)
 struct core_ent {
 	struct np_rs_core *core;
 	size_t bytes; /* the core's arena, as counted against the budget */
+	uint64_t used; /* the cache's clock when last built or found */
 	size_t n;
 	uint64_t key[][2]; /* each endpoint's pe_rules_hash(), in order */
 };
@@ -498,6 +499,7 @@ struct core_cache {
 	struct np_hashmap map; /* struct core_ent, by hash of the key */
 	size_t bytes; /* arena bytes of the cached cores */
 	size_t live; /* of which in use elsewhere at the last sweep */
+	uint64_t clock; /* ticks at each build or hit */
 };
 
 static bool core_key_eq(const void *val, const void *key)
@@ -525,19 +527,52 @@ static void cache_clear(struct core_cache *cc)
 	cc->bytes = cc->live = 0;
 }
 
+static int used_cmp(const void *a, const void *b)
+{
+	const struct core_ent *x = *(const struct core_ent *const *)a;
+	const struct core_ent *y = *(const struct core_ent *const *)b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
 /*
- * Drop the cores nobody but the cache holds (no rule set, no change set,
- * no fold uses them): the budget is kept first at their expense. Falls
- * back to clearing everything when the smaller table cannot be had.
+ * Drop cores nobody but the cache holds (no rule set, no change set, no
+ * fold uses them), least recently used first, until what the cache alone
+ * keeps is half the budget: a compile of every pod meets each set of
+ * policies again after a while, and dropping them all at once made it
+ * rebuild every core. Falls back to clearing everything when the smaller
+ * table cannot be had.
  */
-static void cache_sweep(struct core_cache *cc)
+static void cache_sweep(struct core_cache *cc, size_t budget)
 {
 	struct np_hashmap keep = { 0 };
-	size_t i;
+	struct core_ent **unused;
+	size_t i, nu = 0, live = 0, spare = 0;
 
-	if (np__hashmap_reserve(&keep, cc->map.n, 64)) {
+	unused = malloc((cc->map.n + 1) * sizeof(*unused));
+	if (!unused || np__hashmap_reserve(&keep, cc->map.n, 64)) {
+		free(unused);
+		np__hashmap_release(&keep);
 		cache_clear(cc);
 		return;
+	}
+	for (i = 0; i < cc->map.cap; i++) {
+		struct core_ent *ce = cc->map.slots[i].val;
+
+		if (!ce)
+			continue;
+		if (__atomic_load_n(&ce->core->refs, __ATOMIC_ACQUIRE) == 1) {
+			unused[nu++] = ce;
+			spare += ce->bytes;
+		} else {
+			live += ce->bytes;
+		}
+	}
+	qsort(unused, nu, sizeof(*unused), used_cmp);
+	for (i = 0; i < nu && spare > budget / 2; i++) {
+		spare -= unused[i]->bytes;
+		np__core_put(unused[i]->core);
+		unused[i]->core = NULL;
 	}
 	cc->bytes = 0;
 	for (i = 0; i < cc->map.cap; i++) {
@@ -546,8 +581,7 @@ static void cache_sweep(struct core_cache *cc)
 
 		if (!ce)
 			continue;
-		if (__atomic_load_n(&ce->core->refs, __ATOMIC_ACQUIRE) == 1) {
-			np__core_put(ce->core);
+		if (!ce->core) {
 			free(ce);
 			continue;
 		}
@@ -556,9 +590,10 @@ static void cache_sweep(struct core_cache *cc)
 		np__hashmap_fill(&keep, j, cc->map.slots[i].hash, ce);
 		cc->bytes += ce->bytes;
 	}
+	free(unused);
 	np__hashmap_release(&cc->map);
 	cc->map = keep;
-	cc->live = cc->bytes;
+	cc->live = live;
 }
 
 static void cache_free(void *cc)
@@ -618,6 +653,7 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 	if (cc) {
 		hit = np__hashmap_get(&cc->map, key, core_key_eq, &k);
 		if (hit) {
+			hit->used = ++cc->clock;
 			free(ce);
 			*out = core_get(hit->core);
 			return 0;
@@ -639,9 +675,9 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		(*out)->arena.total + sizeof(*ce) + npes * sizeof(ce->key[0]);
 	budget = ctx->cache_budget;
 	if (cc->bytes + ce->bytes > cc->live + budget)
-		cache_sweep(cc);
+		cache_sweep(cc, budget);
 	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
-		cache_sweep(cc);
+		cache_sweep(cc, budget);
 	if (cc->map.n + 1 > cc->map.cap / 2 && cc->map.cap * 2 > 65536)
 		cache_clear(cc);
 	if (ce->bytes > budget || np__hashmap_add(&cc->map, key, ce, 64)) {
@@ -649,6 +685,7 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 		return 0;
 	}
 	ce->core = core_get(*out);
+	ce->used = ++cc->clock;
 	cc->bytes += ce->bytes;
 	return 0;
 }
