@@ -59,6 +59,19 @@
 %ignore np_mapset_lpm_data;
 %ignore np_mapset_portsets;
 %ignore np_cluster_opts;
+%ignore NP_CLUSTER_CACHE_BYTES_DEFAULT;
+/*
+ * Change sets: np_swig_cluster_changes() takes the options as plain
+ * arguments, np_swig_changes_json() gives every change as JSON; the rest
+ * (ruleset, mapset, diff, endpoint_export, counts) is bound as it is.
+ */
+%ignore np_changes_opts;
+%ignore np_cluster_changes;
+%ignore np_changes_get;
+%ignore np_changes_endpoint;
+%ignore np_change;
+%ignore np_endpoint_change;
+%ignore np_changes_free;
 %ignore np_log_fn;
 %ignore np_diag_fn;
 %ignore np_load_opts::on_diag;
@@ -155,6 +168,12 @@
 %nodefaultdtor np_mapset;
 %nodefaultctor np_datapath;
 %nodefaultdtor np_datapath;
+%nodefaultctor np_changes;
+%nodefaultdtor np_changes;
+struct np_changes {};
+%extend np_changes {
+	~np_changes() { np_changes_free($self); }
+}
 struct np_cluster {};
 struct np_ruleset {};
 struct np_mapset {};
@@ -356,7 +375,9 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_swig_datapath_poll_events, int np_swig_datapath_pods,
 	int np_swig_datapath_stats, int np_swig_datapath_hooks,
 	int np_swig_datapath_explain, int np_swig_datapath_verify,
-	int np_swig_datapath_latency
+	int np_swig_datapath_latency, int np_changes_mapset,
+	int np_changes_diff, int np_changes_endpoint_export,
+	int np_swig_changes_json, int np_swig_cluster_new
 {
 	if ($1 < 0) {
 		np_swig_raise($1, NULL);
@@ -371,7 +392,8 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	int np_cluster_verdict, int np_swig_cluster_matrix,
 	int np_swig_cluster_attribute, int np_swig_cluster_isolating,
 	int np_datapath_apply,
-	int np_datapath_fail_closed, int np_datapath_commit
+	int np_datapath_fail_closed, int np_datapath_commit,
+	int np_swig_cluster_changes
 %{ $result = SWIG_Py_Void(); %}
 
 /* A verdict (TC_ACT_*), a descriptor, or a negative errno. */
@@ -413,6 +435,12 @@ static void np_swig_raise(int err, const struct np_diag *diag)
 	Py_END_ALLOW_THREADS
 %}
 %exception np_ruleset_compile
+%{
+	Py_BEGIN_ALLOW_THREADS
+	$action
+	Py_END_ALLOW_THREADS
+%}
+%exception np_swig_cluster_changes
 %{
 	Py_BEGIN_ALLOW_THREADS
 	$action
@@ -1328,6 +1356,123 @@ static int np_swig_cluster_isolating(struct np_cluster *cluster,
 	NP_OPTS(np_attrib_opts, o, .source = source);
 
 	return np_cluster_isolating(cluster, ns, name, dir, &o, out, diag);
+}
+%}
+
+/* ---------------------------------------------------------------------
+ * The cluster's options as plain arguments, and change sets.
+ */
+%inline %{
+/* np_cluster_new() with the log callback and np_cluster_opts.cache_bytes */
+static int np_swig_cluster_new(struct np_cluster **out, size_t cache_bytes)
+{
+	NP_OPTS(np_cluster_opts, o, .log = NP_SWIG_LOG,
+		.cache_bytes = cache_bytes);
+
+	return np_cluster_new(out, &o);
+}
+
+/* np_cluster_changes() with its options as plain arguments. */
+static int np_swig_cluster_changes(struct np_cluster *cluster,
+				   enum np_source source, bool endpoints,
+				   struct np_changes **out,
+				   struct np_diag *diag)
+{
+	NP_OPTS(np_changes_opts, o, .source = source,
+		.endpoints = endpoints);
+
+	return np_cluster_changes(cluster, &o, out, diag);
+}
+%}
+
+%{
+/* "key":[[a,b],[c,d]] of a [direction][family] count */
+static void np_swig_put22(struct np_swig_buf *b, const char *key,
+			  const uint32_t v[2][2])
+{
+	char tmp[64];
+
+	np_swig_key(b, key);
+	snprintf(tmp, sizeof(tmp), "[[%u,%u],[%u,%u]]", v[0][0], v[0][1],
+		 v[1][0], v[1][1]);
+	np_swig_puts(b, tmp);
+}
+
+static void np_swig_put2b(struct np_swig_buf *b, const char *key,
+			  const bool v[2])
+{
+	np_swig_key(b, key);
+	np_swig_puts(b, v[0] ? "[true," : "[false,");
+	np_swig_puts(b, v[1] ? "true]" : "false]");
+}
+%}
+
+%inline %{
+/*
+ * Every change of a change set as one JSON object: {"pods": [{ns, name,
+ * kind, err, old_hash, new_hash, added, changed, removed, old_isolated,
+ * new_isolated}, ...], "endpoints": [{ns, name, policy, kind, old_hash,
+ * new_hash}, ...]}, in the order of np_changes_get() and
+ * np_changes_endpoint(); counts as [[ingress v4, v6], [egress v4, v6]].
+ */
+static int np_swig_changes_json(const struct np_changes *ch, char **swig_out)
+{
+	struct np_swig_buf b = { NULL, 0, 0, 0 };
+	size_t i, n;
+	int err;
+
+	if (!ch || !swig_out)
+		return -EINVAL;
+	np_swig_puts(&b, "{\"pods\":[");
+	n = np_changes_count(ch);
+	for (i = 0; i < n; i++) {
+		struct np_change c;
+
+		err = np_changes_get(ch, i, &c);
+		if (err) {
+			free(b.s);
+			return err;
+		}
+		np_swig_puts(&b, i ? ",{" : "{");
+		np_swig_puts_json(&b, "ns", c.ns);
+		np_swig_puts_json(&b, "name", c.name);
+		np_swig_puti(&b, "kind", c.kind);
+		np_swig_puti(&b, "err", c.err);
+		np_swig_putu(&b, "old_hash", c.old_hash);
+		np_swig_putu(&b, "new_hash", c.new_hash);
+		np_swig_put22(&b, "added", c.added);
+		np_swig_put22(&b, "changed", c.changed);
+		np_swig_put22(&b, "removed", c.removed);
+		np_swig_put2b(&b, "old_isolated", c.old_isolated);
+		np_swig_put2b(&b, "new_isolated", c.new_isolated);
+		np_swig_puts(&b, "}");
+	}
+	np_swig_puts(&b, "],\"endpoints\":[");
+	n = np_changes_endpoints_count(ch);
+	for (i = 0; i < n; i++) {
+		struct np_endpoint_change e;
+
+		err = np_changes_endpoint(ch, i, &e);
+		if (err) {
+			free(b.s);
+			return err;
+		}
+		np_swig_puts(&b, i ? ",{" : "{");
+		np_swig_puts_json(&b, "ns", e.ns);
+		np_swig_puts_json(&b, "name", e.name);
+		np_swig_puts_json(&b, "policy", e.policy);
+		np_swig_puti(&b, "kind", e.kind);
+		np_swig_putu(&b, "old_hash", e.old_hash);
+		np_swig_putu(&b, "new_hash", e.new_hash);
+		np_swig_puts(&b, "}");
+	}
+	np_swig_puts(&b, "]}");
+	if (b.err) {
+		free(b.s);
+		return b.err;
+	}
+	*swig_out = b.s;
+	return 0;
 }
 %}
 

@@ -302,6 +302,10 @@ type Cluster struct {
 type ClusterOptions struct {
 	// Log receives the library's log lines for this cluster; nil: none.
 	Log LogFunc
+	// CacheBytes bounds the compiled rule-set cores the compiler keeps
+	// for reuse (np_cluster_opts.cache_bytes); 0: the library's default
+	// (2 MiB).
+	CacheBytes uint64
 }
 
 // NewCluster gives an empty snapshot.
@@ -316,7 +320,8 @@ func NewClusterWith(opts ClusterOptions) (*Cluster, error) {
 		c.log = cgo.NewHandle(opts.Log)
 	}
 	var p *C.struct_np_cluster
-	if err := check(C.np_go_cluster_new(&p, C.uintptr_t(c.log)),
+	if err := check(C.np_go_cluster_new(&p, C.uintptr_t(c.log),
+		C.size_t(opts.CacheBytes)),
 		nil); err != nil {
 		if c.log != 0 {
 			c.log.Delete()
@@ -1107,21 +1112,27 @@ func (c *Cluster) MatrixText(opts *MatrixOptions) (string, error) {
 // RuleSet is the compiled rules of one pod: immutable.
 type RuleSet struct {
 	rs *C.struct_np_ruleset
+	// the change set it is borrowed from (Change.RuleSet), nil: owned
+	owner *ChangeSet
 }
 
-// Close frees the rule set. It is safe to call twice.
+// Close frees the rule set. It is safe to call twice; a rule set of a
+// ChangeSet stays until the change set's Close.
 func (r *RuleSet) Close() error {
 	if r == nil || r.rs == nil {
 		return nil
 	}
-	C.np_ruleset_free(r.rs)
+	if r.owner == nil {
+		C.np_ruleset_free(r.rs)
+	}
 	r.rs = nil
+	r.owner = nil
 	runtime.SetFinalizer(r, nil)
 	return nil
 }
 
 func (r *RuleSet) handle() (*C.struct_np_ruleset, error) {
-	if r == nil || r.rs == nil {
+	if r == nil || r.rs == nil || (r.owner != nil && r.owner.ch == nil) {
 		return nil, ErrClosed
 	}
 	return r.rs, nil

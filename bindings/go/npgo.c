@@ -26,9 +26,10 @@ static int on_pod(void *ctx, const struct np_datapath_pod *pod)
 	return npGoPod((uintptr_t)ctx, (struct np_datapath_pod *)pod);
 }
 
-int np_go_cluster_new(struct np_cluster **out, uintptr_t log)
+int np_go_cluster_new(struct np_cluster **out, uintptr_t log,
+		      size_t cache_bytes)
 {
-	NP_OPTS(np_cluster_opts, o);
+	NP_OPTS(np_cluster_opts, o, .cache_bytes = cache_bytes);
 
 	if (log) {
 		o.log = on_log;

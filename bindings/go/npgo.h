@@ -13,8 +13,12 @@
 
 #include <netpol.h>
 
-/* np_cluster_new() with the log callback when log is a handle, else none */
-int np_go_cluster_new(struct np_cluster **out, uintptr_t log);
+/*
+ * np_cluster_new() with the log callback when log is a handle, else none,
+ * and np_cluster_opts.cache_bytes
+ */
+int np_go_cluster_new(struct np_cluster **out, uintptr_t log,
+		      size_t cache_bytes);
 
 /*
  * np_cluster_load_file() (buf NULL) or np_cluster_load_buffer(), each

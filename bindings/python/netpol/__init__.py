@@ -46,6 +46,7 @@ Threads:
 """
 import contextlib
 import dataclasses
+import enum
 import ipaddress
 import json
 import errno as _errno
@@ -62,7 +63,8 @@ from . import capi
 
 __all__ = ['Error', 'NotFoundError', 'InvalidInputError',
            'FileNotFoundError', 'Diagnostic', 'Cluster', 'RuleSet',
-           'MapSet', 'Datapath', 'EventReader', 'Latency', 'version',
+           'MapSet', 'Changes', 'Change', 'ChangeKind', 'EndpointChange',
+           'Datapath', 'EventReader', 'Latency', 'version',
            'strerror', 'reason_name', 'attrib_reason_name', 'VERDICT_OK',
            'VERDICT_SHOT']
 
@@ -194,19 +196,23 @@ class Cluster:
     One cluster may be used from several threads: a lock of its own
     serializes its calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_bytes: int = 0) -> None:
+        """An empty snapshot. cache_bytes bounds the compiled rule-set
+        cores the compiler keeps for reuse (np_cluster_opts.cache_bytes);
+        0: the library's default, 2 MiB."""
         self._lock = threading.RLock()
-        self._c: Any = capi.np_cluster_new()
+        self._c: Any = capi.np_swig_cluster_new(
+            _int('cache_bytes', cache_bytes, 0, 2**63 - 1))
         self.diagnostics: List[Diagnostic] = []
         """What the last load, load_file() or apply() rejected."""
 
     @classmethod
-    def load(cls, *paths: PathLike,
-             skip_invalid: bool = False) -> 'Cluster':
+    def load(cls, *paths: PathLike, skip_invalid: bool = False,
+             cache_bytes: int = 0) -> 'Cluster':
         """A cluster from manifest files (YAML, JSON, kind: List; '-' is
         stdin). With skip_invalid, the invalid objects are left out,
         logged as warnings and listed in the cluster's diagnostics."""
-        c = cls()
+        c = cls(cache_bytes=cache_bytes)
         diags: List[Diagnostic] = []
         for p in paths:
             diags += c.load_file(p, skip_invalid=skip_invalid)
@@ -446,6 +452,30 @@ class Cluster:
                                                capi.NP_FORMAT_JSON)
         return json.loads(text)
 
+    def changes(self, source: str = 'policies',
+                endpoints: bool = False) -> 'Changes':
+        """What changed since the previous call on this cluster (the
+        first call: every pod, as added): an iterable of Change, one per
+        pod whose rule set changed, sorted by namespace and name, with
+        the PolicyEndpoints added, changed or removed in .endpoints when
+        endpoints is true (source 'policies' only). Only the pods a load
+        or delete could affect are compiled again. A call with another
+        source than the previous one compares every pod against what was
+        last reported."""
+        src = _lookup(_SOURCES, 'source', source)
+        with self._lock:
+            ch = capi.np_swig_cluster_changes(self._h(), src,
+                                              bool(endpoints))
+        return Changes(ch)
+
+    def trim(self) -> None:
+        """Drop the compiler's caches and hand freed memory back to the
+        system where the C library can. Nothing else changes: the next
+        compile rebuilds what it needs, and changes() still reports
+        against what it reported last."""
+        with self._lock:
+            capi.np_cluster_trim(self._h())
+
 
 _REPR_KINDS = (('namespaces', capi.NP_KIND_NAMESPACE),
                ('pods', capi.NP_KIND_POD),
@@ -524,6 +554,7 @@ class RuleSet:
     def __init__(self, rs: Any, pod: str = '') -> None:
         self._rs = rs
         self._ms: Optional[MapSet] = None
+        self._owner: Any = None   # a Changes it is borrowed from
         self.pod = pod
         """The pod compiled, "namespace/name"."""
 
@@ -575,6 +606,176 @@ class RuleSet:
     def portsets(self) -> List[bytes]:
         """The port map's sets, as bytes."""
         return self.mapset().portsets()
+
+
+# --- change sets ------------------------------------------------------------
+
+class ChangeKind(str, enum.Enum):
+    """What happened to a pod's rule set or to a PolicyEndpoint; compares
+    equal to its value ('added', 'changed', 'removed')."""
+
+    ADDED = 'added'
+    CHANGED = 'changed'
+    REMOVED = 'removed'
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_CHANGE_KINDS = {capi.NP_CHANGE_ADDED: ChangeKind.ADDED,
+                 capi.NP_CHANGE_CHANGED: ChangeKind.CHANGED,
+                 capi.NP_CHANGE_REMOVED: ChangeKind.REMOVED}
+
+EntryCounts = Dict[str, Dict[int, int]]
+"""LPM entries by direction and family: counts['ingress'][4]."""
+
+
+def _counts(v: List[List[int]]) -> EntryCounts:
+    return {d: {4: v[i][0], 6: v[i][1]}
+            for i, d in enumerate(('ingress', 'egress'))}
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Change:
+    """One pod whose rule set changed. err is 0, or the errno (positive:
+    E2BIG too many port ranges, ENOTSUP a cluster policy peer that cannot
+    be enforced) why its new rule set could not be compiled: new_hash is
+    then 0 and there is no rule set. added, changed and removed count
+    the LPM entries of the map diff (none counting as empty) as
+    counts['ingress'][4]; old_isolated and new_isolated are
+    {'ingress': bool, 'egress': bool}."""
+
+    namespace: str
+    name: str
+    kind: ChangeKind
+    err: int
+    old_hash: int
+    new_hash: int
+    added: EntryCounts
+    changed: EntryCounts
+    removed: EntryCounts
+    old_isolated: Dict[str, bool]
+    new_isolated: Dict[str, bool]
+    _set: 'Changes' = dataclasses.field(compare=False, hash=False)
+    _i: int = dataclasses.field(compare=False, hash=False)
+
+    @property
+    def pod(self) -> str:
+        """"namespace/name"."""
+        return f'{self.namespace}/{self.name}'
+
+    def __repr__(self) -> str:
+        e = f' err={self.err}' if self.err else ''
+        return (f'<netpol.Change {self.kind.value} pod={self.pod!r} '
+                f'{self.old_hash:#018x}->{self.new_hash:#018x}{e}>')
+
+    @property
+    def ruleset(self) -> Optional['RuleSet']:
+        """The new RuleSet (kept alive with the change set), None for a
+        removed pod or one whose rule set failed (err)."""
+        rs = capi.np_changes_ruleset(self._set._ch, self._i)
+        if rs is None:
+            return None
+        r = RuleSet(rs, self.pod)
+        r._owner = self._set
+        return r
+
+    def diff(self) -> List[str]:
+        """The map diff, one entry a line ('+ ingress 192.168.1.0/24',
+        '~ ...', '- ...'), and 'isolated DIRECTION true|false' for each
+        direction whose isolation changed; [] when only the hash
+        changed."""
+        return (capi.np_changes_diff(self._set._ch, self._i)
+                or '').splitlines()
+
+    def mapset(self, before: bool = False) -> Optional[MapSet]:
+        """The map contents before (as last reported) or now; None where
+        the pod had or has no rule set."""
+        ms = capi.np_changes_mapset(self._set._ch, self._i, bool(before))
+        return None if ms is None else MapSet(ms)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class EndpointChange:
+    """A PolicyEndpoint added, changed or removed (Cluster.changes(
+    endpoints=True)): its namespace and name, the NetworkPolicy it comes
+    from and its content hash before and now (0: none)."""
+
+    namespace: str
+    name: str
+    policy: str
+    kind: ChangeKind
+    old_hash: int
+    new_hash: int
+    _set: 'Changes' = dataclasses.field(compare=False, hash=False)
+    _i: int = dataclasses.field(compare=False, hash=False)
+
+    def __repr__(self) -> str:
+        return (f'<netpol.EndpointChange {self.kind.value} '
+                f'{self.namespace}/{self.name} policy={self.policy!r}>')
+
+    def export(self, fmt: str = 'yaml') -> str:
+        """The new object as Cluster.endpoints(fmt) prints it;
+        NotFoundError for a removed one."""
+        return capi.np_changes_endpoint_export(
+            self._set._ch, self._i, _lookup(_FORMATS, 'format', fmt))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The new object as a dict; NotFoundError for a removed one."""
+        return json.loads(self.export('json'))
+
+
+class Changes:
+    """A change set (Cluster.changes()): iterating gives each Change in
+    order, len() their count, changes[i] one of them; .endpoints the
+    PolicyEndpoint changes. Immutable: share it freely; the rule sets it
+    gives keep it alive."""
+
+    def __init__(self, ch: Any) -> None:
+        self._ch = ch
+        raw = json.loads(capi.np_swig_changes_json(ch))
+        self._pods: List[Change] = [
+            Change(namespace=p['ns'], name=p['name'],
+                   kind=_CHANGE_KINDS[p['kind']], err=-p['err'],
+                   old_hash=p['old_hash'], new_hash=p['new_hash'],
+                   added=_counts(p['added']),
+                   changed=_counts(p['changed']),
+                   removed=_counts(p['removed']),
+                   old_isolated=dict(zip(('ingress', 'egress'),
+                                         p['old_isolated'])),
+                   new_isolated=dict(zip(('ingress', 'egress'),
+                                         p['new_isolated'])),
+                   _set=self, _i=i)
+            for i, p in enumerate(raw['pods'])]
+        self.endpoints: List[EndpointChange] = [
+            EndpointChange(namespace=e['ns'], name=e['name'],
+                           policy=e['policy'],
+                           kind=_CHANGE_KINDS[e['kind']],
+                           old_hash=e['old_hash'], new_hash=e['new_hash'],
+                           _set=self, _i=i)
+            for i, e in enumerate(raw['endpoints'])]
+        """The PolicyEndpoint changes (EndpointChange), sorted."""
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self._pods)
+
+    def __len__(self) -> int:
+        return len(self._pods)
+
+    def __getitem__(self, i: int) -> Change:
+        return self._pods[i]
+
+    def __bool__(self) -> bool:
+        return bool(self._pods or self.endpoints)
+
+    def __repr__(self) -> str:
+        n = {k: sum(1 for c in self._pods if c.kind == k)
+             for k in ChangeKind}
+        return (f'<netpol.Changes pods={len(self._pods)} '
+                f'added={n[ChangeKind.ADDED]} '
+                f'changed={n[ChangeKind.CHANGED]} '
+                f'removed={n[ChangeKind.REMOVED]} '
+                f'endpoints={len(self.endpoints)}>')
 
 
 # --- the eBPF datapath -------------------------------------------------------
