@@ -6,24 +6,37 @@
 
 A controller keeps one netpol.Cluster in sync with the API server (apply()
 on every added or modified object, delete() on every deleted one), then
-writes the PolicyEndpoints back and hands each node its pods' rule sets.
-Here the watch is a list of files, and the results go to stdout. Objects
-the library rejects are skipped and reported (netpol.Diagnostic), and its
-log lines go to the logging module (logger "netpol"), both on stderr.
+asks the cluster what the event changed (Cluster.changes()): the
+PolicyEndpoints to create, update or delete, and the pods whose rule sets
+changed, each with its map diff, for their nodes to program again. Pods
+the event cannot reach are neither compiled again nor reported. Here the
+watch is a list of files, one event each, and the results go to stdout.
+Objects the library rejects are skipped and reported (netpol.Diagnostic),
+and its log lines go to the logging module (logger "netpol"), both on
+stderr.
 """
 import logging
+import os
 import sys
 
 import netpol
 
 
-def reconcile(cluster):
-    """Print the PolicyEndpoints, then the rule set of every pod."""
-    for pe in cluster.endpoints():
-        meta, spec = pe['metadata'], pe['spec']
+def report(cluster, event):
+    """Print what the event changed: the PolicyEndpoints to write back,
+    then the pods whose rule set changed, with their map diffs."""
+    changes = cluster.changes(endpoints=True)
+    print(f'{event}: {len(changes.endpoints)} PolicyEndpoints, '
+          f'{len(changes)} rule sets changed')
+    for pe in changes.endpoints:
+        name = f'{pe.namespace}/{pe.name}'
+        if pe.kind == netpol.ChangeKind.REMOVED:
+            print(f'PolicyEndpoint {name} removed')
+            continue
+        spec = pe.to_dict()['spec']
         pods = ', '.join(e['name'] for e in spec.get('podSelectorEndpoints',
                                                      []))
-        print(f"PolicyEndpoint {meta['namespace']}/{meta['name']}: "
+        print(f"PolicyEndpoint {name} {pe.kind}: "
               f"isolates {'+'.join(spec.get('podIsolation', []))} "
               f"of [{pods}]")
         for direction in ('ingress', 'egress'):
@@ -32,17 +45,12 @@ def reconcile(cluster):
                                  f"{p.get('port', '*')}"
                                  for p in rule.get('ports', [])) or 'all'
                 print(f"  {direction} {rule['cidr']} ports {ports}")
-    for pod in cluster.names('Pod'):
-        ns, name = pod.split('/', 1)
-        rules = cluster.compile(ns, name).to_dict()
-        print(f"RuleSet {pod} hash {rules['hash']}")
-        for direction in ('ingress', 'egress'):
-            side = rules[direction]
-            if not side['isolated']:
-                print(f'  {direction}: not isolated')
-                continue
-            for key in side.get('keys', []):
-                print(f"  {direction} {key['cidr']} from {key['from']}")
+    for change in changes:
+        # change.ruleset is what the pod's node programs (None: removed)
+        print(f'RuleSet {change.pod} {change.kind} hash '
+              f'{change.new_hash:016x}')
+        for line in change.diff():
+            print(f'  {line}')
 
 
 def main(paths):
@@ -55,7 +63,7 @@ def main(paths):
             # a watch event per object, in real life; an invalid object is
             # skipped and logged as a warning, not the whole file
             rejected += cluster.load_file(path, skip_invalid=True)
-        reconcile(cluster)
+            report(cluster, os.path.basename(path))
         if rejected:
             print(f'controller: {len(rejected)} invalid objects skipped: '
                   + ', '.join(d.object for d in rejected), file=sys.stderr)

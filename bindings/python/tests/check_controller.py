@@ -1,32 +1,54 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""Run examples/python/controller.py on the Stars demo and check that it
-names every PolicyEndpoint and rule set it should.
+"""Run examples/python/controller.py on the Stars demo, one manifest an
+event, and check that after each it prints exactly what changed: the
+PolicyEndpoints added, the pods whose rule sets changed with their map
+diffs, and no pod the event could not reach (management-ui after
+01-default-deny, the frontend after 03-backend-policy).
 
     check_controller.py CONTROLLER STARS_DIR
 """
+import difflib
 import glob
 import subprocess
 import sys
 
-EXPECTED = [
-    'PolicyEndpoint client/allow-ui-51031: isolates Ingress of '
-    '[client-xlffc]',
-    'PolicyEndpoint client/default-deny-94c79: isolates Ingress of '
-    '[client-xlffc]',
-    'PolicyEndpoint stars/allow-ui-7c349: isolates Ingress of '
-    '[backend-sz87q, frontend-cscnf]',
-    'PolicyEndpoint stars/backend-policy-f137e: isolates Ingress of '
-    '[backend-sz87q]',
-    '  ingress 198.18.0.12/32 ports TCP/6379',
-    'PolicyEndpoint stars/default-deny-a04a1: isolates Ingress of '
-    '[backend-sz87q, frontend-cscnf]',
-    'PolicyEndpoint stars/frontend-policy-12258: isolates Ingress of '
-    '[frontend-cscnf]',
-    '  ingress 198.18.0.13/32 ports TCP/80',
-    'RuleSet stars/backend-sz87q hash 73cd19a03e05e3b0',
-    '  ingress 198.18.0.12/32 from stars/backend-policy ingress[0]',
-    '  egress: not isolated',
-]
+EXPECTED = '''\
+00-resources.yaml: 0 PolicyEndpoints, 4 rule sets changed
+RuleSet client/client-xlffc added hash 98d9a4598e2de72a
+RuleSet management-ui/management-ui-qrb2g added hash 98d9a4598e2de72a
+RuleSet stars/backend-sz87q added hash 98d9a4598e2de72a
+RuleSet stars/frontend-cscnf added hash 98d9a4598e2de72a
+01-default-deny.yaml: 2 PolicyEndpoints, 3 rule sets changed
+PolicyEndpoint client/default-deny-94c79 added: isolates Ingress of [client-xlffc]
+PolicyEndpoint stars/default-deny-a04a1 added: isolates Ingress of [backend-sz87q, frontend-cscnf]
+RuleSet client/client-xlffc changed hash 991240598e90fb67
+  isolated ingress true
+RuleSet stars/backend-sz87q changed hash 991240598e90fb67
+  isolated ingress true
+RuleSet stars/frontend-cscnf changed hash 991240598e90fb67
+  isolated ingress true
+02-allow-ui.yaml: 2 PolicyEndpoints, 3 rule sets changed
+PolicyEndpoint client/allow-ui-51031 added: isolates Ingress of [client-xlffc]
+  ingress 198.18.0.10/32 ports all
+PolicyEndpoint stars/allow-ui-7c349 added: isolates Ingress of [backend-sz87q, frontend-cscnf]
+  ingress 198.18.0.10/32 ports all
+RuleSet client/client-xlffc changed hash 10b4fc8cb4bdefa3
+  + ingress 198.18.0.10/32
+RuleSet stars/backend-sz87q changed hash 10b4fc8cb4bdefa3
+  + ingress 198.18.0.10/32
+RuleSet stars/frontend-cscnf changed hash 10b4fc8cb4bdefa3
+  + ingress 198.18.0.10/32
+03-backend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed
+PolicyEndpoint stars/backend-policy-f137e added: isolates Ingress of [backend-sz87q]
+  ingress 198.18.0.12/32 ports TCP/6379
+RuleSet stars/backend-sz87q changed hash 73cd19a03e05e3b0
+  + ingress 198.18.0.12/32
+04-frontend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed
+PolicyEndpoint stars/frontend-policy-12258 added: isolates Ingress of [frontend-cscnf]
+  ingress 198.18.0.13/32 ports TCP/80
+RuleSet stars/frontend-cscnf changed hash d6068f5dc8926041
+  + ingress 198.18.0.13/32
+'''
 
 
 def main():
@@ -42,15 +64,12 @@ def main():
     if run.returncode:
         print(f'controller exited {run.returncode}')
         return 1
-    lines = run.stdout.splitlines()
-    missing = [e for e in EXPECTED if e not in lines]
-    for e in missing:
-        print(f'missing: {e!r}')
-    pes = [ln for ln in lines if ln.startswith('PolicyEndpoint ')]
-    if len(pes) != 6:
-        print(f'expected 6 PolicyEndpoints, got {len(pes)}')
+    if run.stdout != EXPECTED:
+        sys.stdout.writelines(difflib.unified_diff(
+            EXPECTED.splitlines(True), run.stdout.splitlines(True),
+            'expected', 'controller.py'))
         return 1
-    return 1 if missing else 0
+    return 0
 
 
 if __name__ == '__main__':
