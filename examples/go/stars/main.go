@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 
 // Command stars compiles the Stars demo of the EKS user guide and prints
-// who may reach whom, as the management UI draws it.
+// who may reach whom, as the management UI draws it; then, as a controller
+// would, it applies the manifests one event at a time and prints only what
+// each changed (Cluster.Changes): the PolicyEndpoints to write back and the
+// pods whose rule sets changed, with their map diffs.
 //
 //	stars [DIR]    (default ../../stars, the demo's manifests)
 package main
@@ -25,6 +28,46 @@ func main() {
 		log.Fatalf("no manifests in %s", dir)
 	}
 	stars(files)
+	watch(files)
+}
+
+// watch applies one manifest file an event and prints what it changed.
+func watch(files []string) {
+	cluster, err := netpol.NewCluster()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cluster.Close()
+	for _, f := range files {
+		if err := cluster.LoadFile(f); err != nil {
+			log.Fatal(err)
+		}
+		changes, err := cluster.Changes(netpol.ChangesOptions{
+			Endpoints: true})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s: %d PolicyEndpoints, %d rule sets changed\n",
+			filepath.Base(f), len(changes.Endpoints),
+			len(changes.Pods))
+		for _, pe := range changes.Endpoints {
+			fmt.Printf("PolicyEndpoint %s/%s %s (from %s)\n",
+				pe.Namespace, pe.Name, pe.Kind, pe.Policy)
+		}
+		for _, ch := range changes.Pods {
+			// ch.RuleSet() is what the pod's node programs
+			fmt.Printf("RuleSet %s %s hash %016x\n", ch.Pod(),
+				ch.Kind, ch.NewHash)
+			diff, err := ch.Diff()
+			if err != nil {
+				log.Fatal(err)
+			}
+			for _, line := range diff {
+				fmt.Printf("  %s\n", line)
+			}
+		}
+		changes.Close()
+	}
 }
 
 // stars is the snippet bindings/README.md shows, verbatim.
