@@ -24,6 +24,10 @@
 // supports Go 1.19, which has no log/slog: a slog user passes
 // func(l netpol.LogLevel, m string) { logger.Log(ctx, level(l), m) }.
 //
+// Change sets: after each event, Cluster.Changes gives the pods whose
+// rule sets changed (and the PolicyEndpoints), with their map diffs,
+// without compiling the pods the event cannot reach.
+//
 // Threads: a handle must not be used from two goroutines at once (the C
 // library's rule: one object, one thread at a time); distinct handles may
 // be used concurrently, and RuleSets and MapSets are immutable once

@@ -5,6 +5,8 @@
     c = netpol.Cluster.load('policies.yaml')
     rs = c.compile('default', 'web-0')
     rs.verdict('ingress', '10.0.0.7', 80)
+    for change in c.changes():                  # after each watch event
+        print(change.kind, change.pod, change.diff())
     why = c.attribute('default/client', 'default/web-0', 80)
     why['sides'][-1]['isolatedBy']      # ['default/web-only-frontend']
 
@@ -37,6 +39,8 @@ Threads:
   whole). Two clusters work in parallel: the long calls (load, apply,
   compile, verdict, endpoints, matrix, attribute) release the GIL.
 - RuleSet and MapSet: immutable once returned; share them freely.
+- Changes (Cluster.changes()): immutable; a RuleSet it gives keeps it
+  alive.
 - Datapath: one thread at a time (no lock: a thread waiting for events
   would hold it). Open one handle per thread instead; handles on the same
   pin root share the node's maps, and node-wide changes go through
