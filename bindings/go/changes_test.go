@@ -160,6 +160,19 @@ func TestChanges(t *testing.T) {
 	}
 
 	// closed: errors, not crashes
+	first := changes(t, load(t, simple), netpol.ChangesOptions{})
+	borrowed, err := first.Pods[0].RuleSet()
+	if err != nil || borrowed.Hash() == 0 {
+		t.Fatalf("RuleSet: %v", err)
+	}
+	first.Close()
+	if borrowed.Hash() != 0 {
+		t.Fatal("a borrowed RuleSet outlived its ChangeSet")
+	}
+	if _, err := borrowed.Export(netpol.YAML); !errors.Is(err,
+		netpol.ErrClosed) {
+		t.Fatalf("Export of a borrowed RuleSet after Close: %v", err)
+	}
 	s.Close()
 	if _, err := s.Pods[0].Diff(); !errors.Is(err, netpol.ErrClosed) {
 		t.Fatalf("Diff after Close: %v", err)

@@ -12,43 +12,49 @@ import glob
 import subprocess
 import sys
 
-EXPECTED = '''\
-00-resources.yaml: 0 PolicyEndpoints, 4 rule sets changed
-RuleSet client/client-xlffc added hash 98d9a4598e2de72a
-RuleSet management-ui/management-ui-qrb2g added hash 98d9a4598e2de72a
-RuleSet stars/backend-sz87q added hash 98d9a4598e2de72a
-RuleSet stars/frontend-cscnf added hash 98d9a4598e2de72a
-01-default-deny.yaml: 2 PolicyEndpoints, 3 rule sets changed
-PolicyEndpoint client/default-deny-94c79 added: isolates Ingress of [client-xlffc]
-PolicyEndpoint stars/default-deny-a04a1 added: isolates Ingress of [backend-sz87q, frontend-cscnf]
-RuleSet client/client-xlffc changed hash 991240598e90fb67
-  isolated ingress true
-RuleSet stars/backend-sz87q changed hash 991240598e90fb67
-  isolated ingress true
-RuleSet stars/frontend-cscnf changed hash 991240598e90fb67
-  isolated ingress true
-02-allow-ui.yaml: 2 PolicyEndpoints, 3 rule sets changed
-PolicyEndpoint client/allow-ui-51031 added: isolates Ingress of [client-xlffc]
-  ingress 198.18.0.10/32 ports all
-PolicyEndpoint stars/allow-ui-7c349 added: isolates Ingress of [backend-sz87q, frontend-cscnf]
-  ingress 198.18.0.10/32 ports all
-RuleSet client/client-xlffc changed hash 10b4fc8cb4bdefa3
-  + ingress 198.18.0.10/32
-RuleSet stars/backend-sz87q changed hash 10b4fc8cb4bdefa3
-  + ingress 198.18.0.10/32
-RuleSet stars/frontend-cscnf changed hash 10b4fc8cb4bdefa3
-  + ingress 198.18.0.10/32
-03-backend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed
-PolicyEndpoint stars/backend-policy-f137e added: isolates Ingress of [backend-sz87q]
-  ingress 198.18.0.12/32 ports TCP/6379
-RuleSet stars/backend-sz87q changed hash 73cd19a03e05e3b0
-  + ingress 198.18.0.12/32
-04-frontend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed
-PolicyEndpoint stars/frontend-policy-12258 added: isolates Ingress of [frontend-cscnf]
-  ingress 198.18.0.13/32 ports TCP/80
-RuleSet stars/frontend-cscnf changed hash d6068f5dc8926041
-  + ingress 198.18.0.13/32
-'''
+EXPECTED = ''.join(line + '\n' for line in [
+    '00-resources.yaml: 0 PolicyEndpoints, 4 rule sets changed',
+    'RuleSet client/client-xlffc added hash 98d9a4598e2de72a',
+    'RuleSet management-ui/management-ui-qrb2g added hash 98d9a4598e2de72a',
+    'RuleSet stars/backend-sz87q added hash 98d9a4598e2de72a',
+    'RuleSet stars/frontend-cscnf added hash 98d9a4598e2de72a',
+    '01-default-deny.yaml: 2 PolicyEndpoints, 3 rule sets changed',
+    'PolicyEndpoint client/default-deny-94c79 added: isolates'
+    ' Ingress of [client-xlffc]',
+    'PolicyEndpoint stars/default-deny-a04a1 added: isolates'
+    ' Ingress of [backend-sz87q, frontend-cscnf]',
+    'RuleSet client/client-xlffc changed hash 991240598e90fb67',
+    '  isolated ingress true',
+    'RuleSet stars/backend-sz87q changed hash 991240598e90fb67',
+    '  isolated ingress true',
+    'RuleSet stars/frontend-cscnf changed hash 991240598e90fb67',
+    '  isolated ingress true',
+    '02-allow-ui.yaml: 2 PolicyEndpoints, 3 rule sets changed',
+    'PolicyEndpoint client/allow-ui-51031 added: isolates'
+    ' Ingress of [client-xlffc]',
+    '  ingress 198.18.0.10/32 ports all',
+    'PolicyEndpoint stars/allow-ui-7c349 added: isolates Ingress'
+    ' of [backend-sz87q, frontend-cscnf]',
+    '  ingress 198.18.0.10/32 ports all',
+    'RuleSet client/client-xlffc changed hash 10b4fc8cb4bdefa3',
+    '  + ingress 198.18.0.10/32',
+    'RuleSet stars/backend-sz87q changed hash 10b4fc8cb4bdefa3',
+    '  + ingress 198.18.0.10/32',
+    'RuleSet stars/frontend-cscnf changed hash 10b4fc8cb4bdefa3',
+    '  + ingress 198.18.0.10/32',
+    '03-backend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed',
+    'PolicyEndpoint stars/backend-policy-f137e added: isolates'
+    ' Ingress of [backend-sz87q]',
+    '  ingress 198.18.0.12/32 ports TCP/6379',
+    'RuleSet stars/backend-sz87q changed hash 73cd19a03e05e3b0',
+    '  + ingress 198.18.0.12/32',
+    '04-frontend-policy.yaml: 1 PolicyEndpoints, 1 rule sets changed',
+    'PolicyEndpoint stars/frontend-policy-12258 added: isolates'
+    ' Ingress of [frontend-cscnf]',
+    '  ingress 198.18.0.13/32 ports TCP/80',
+    'RuleSet stars/frontend-cscnf changed hash d6068f5dc8926041',
+    '  + ingress 198.18.0.13/32',
+])
 
 
 def main():
