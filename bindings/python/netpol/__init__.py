@@ -660,8 +660,13 @@ class Change:
     removed: EntryCounts
     old_isolated: Dict[str, bool]
     new_isolated: Dict[str, bool]
-    _set: 'Changes' = dataclasses.field(compare=False, hash=False)
-    _i: int = dataclasses.field(compare=False, hash=False)
+    # the change set and index, kept out of fields (asdict(), ==)
+    _set: dataclasses.InitVar[Any] = None
+    _i: dataclasses.InitVar[int] = 0
+
+    def __post_init__(self, _set: Any, _i: int) -> None:
+        object.__setattr__(self, '_ref', (_set, _i))
+        object.__setattr__(self, '_args', (_set._ch, _i))
 
     @property
     def pod(self) -> str:
@@ -677,11 +682,11 @@ class Change:
     def ruleset(self) -> Optional['RuleSet']:
         """The new RuleSet (kept alive with the change set), None for a
         removed pod or one whose rule set failed (err)."""
-        rs = capi.np_changes_ruleset(self._set._ch, self._i)
+        rs = capi.np_changes_ruleset(*self._args)
         if rs is None:
             return None
         r = RuleSet(rs, self.pod)
-        r._owner = self._set
+        r._owner = self._ref[0]
         return r
 
     def diff(self) -> List[str]:
@@ -689,13 +694,13 @@ class Change:
         '~ ...', '- ...'), and 'isolated DIRECTION true|false' for each
         direction whose isolation changed; [] when only the hash
         changed."""
-        return (capi.np_changes_diff(self._set._ch, self._i)
+        return (capi.np_changes_diff(*self._args)
                 or '').splitlines()
 
     def mapset(self, before: bool = False) -> Optional[MapSet]:
         """The map contents before (as last reported) or now; None where
         the pod had or has no rule set."""
-        ms = capi.np_changes_mapset(self._set._ch, self._i, bool(before))
+        ms = capi.np_changes_mapset(*self._args, bool(before))
         return None if ms is None else MapSet(ms)
 
 
@@ -711,8 +716,13 @@ class EndpointChange:
     kind: ChangeKind
     old_hash: int
     new_hash: int
-    _set: 'Changes' = dataclasses.field(compare=False, hash=False)
-    _i: int = dataclasses.field(compare=False, hash=False)
+    # the change set and index, kept out of fields (asdict(), ==)
+    _set: dataclasses.InitVar[Any] = None
+    _i: dataclasses.InitVar[int] = 0
+
+    def __post_init__(self, _set: Any, _i: int) -> None:
+        object.__setattr__(self, '_ref', (_set, _i))
+        object.__setattr__(self, '_args', (_set._ch, _i))
 
     def __repr__(self) -> str:
         return (f'<netpol.EndpointChange {self.kind.value} '
@@ -722,7 +732,7 @@ class EndpointChange:
         """The new object as Cluster.endpoints(fmt) prints it;
         NotFoundError for a removed one."""
         return capi.np_changes_endpoint_export(
-            self._set._ch, self._i, _lookup(_FORMATS, 'format', fmt))
+            *self._args, _lookup(_FORMATS, 'format', fmt))
 
     def to_dict(self) -> Dict[str, Any]:
         """The new object as a dict; NotFoundError for a removed one."""

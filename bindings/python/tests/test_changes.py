@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Issue 17, item 1: change sets from Python (Cluster.changes(), trim(),
 cache_bytes)."""
+import dataclasses
 import gc
 import os
 
@@ -50,6 +51,11 @@ def test_changes_follow_events():
     assert (pe.kind, pe.namespace, pe.policy) == ('added', 'x', 'web')
     assert pe.to_dict()['kind'] == 'PolicyEndpoint'
     assert 'kind: PolicyEndpoint' in pe.export()
+    d = dataclasses.asdict(a)
+    assert d['kind'] == 'added' and d['added']['ingress'][4] == 1
+    assert set(d) == {'namespace', 'name', 'kind', 'err', 'old_hash',
+                      'new_hash', 'added', 'changed', 'removed',
+                      'old_isolated', 'new_isolated'}
 
     # nothing happened: nothing reported
     ch = c.changes(endpoints=True)
