@@ -250,12 +250,13 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	 * and a budget below that working set rebuilds every core.
 	 */
 	ctx->cache_budget = c->cache_bytes;
-	if (!ctx->cache_budget)
-		ctx->cache_budget =
-			ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD >
-					NP_CLUSTER_CACHE_BYTES_DEFAULT ?
-				ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD :
-				NP_CLUSTER_CACHE_BYTES_DEFAULT;
+	if (!ctx->cache_budget) {
+		ctx->cache_budget = ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD;
+		if (ctx->cache_budget < NP_CLUSTER_CACHE_BYTES_DEFAULT)
+			ctx->cache_budget = NP_CLUSTER_CACHE_BYTES_DEFAULT;
+		if (ctx->cache_budget > NP_CLUSTER_CACHE_BYTES_MAX)
+			ctx->cache_budget = NP_CLUSTER_CACHE_BYTES_MAX;
+	}
 	if (!err)
 		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
 					 &ctx->nsvcs);

@@ -37,10 +37,11 @@ struct np_cluster;
 
 /*
  * The default of np_cluster_opts.cache_bytes: 16 KiB per Pod of the
- * snapshot, at least 2 MiB.
+ * snapshot, at least 2 MiB and at most 256 MiB.
  */
 #define NP_CLUSTER_CACHE_BYTES_DEFAULT ((size_t)2 << 20)
 #define NP_CLUSTER_CACHE_BYTES_PER_POD ((size_t)16 << 10)
+#define NP_CLUSTER_CACHE_BYTES_MAX ((size_t)256 << 20)
 
 struct np_cluster_opts {
 	size_t sz;
@@ -50,7 +51,8 @@ struct np_cluster_opts {
 	 * Bytes of compiled rule-set cores (the rules of a set of
 	 * PolicyEndpoints) the compiler keeps for reuse once nothing else
 	 * uses them; 0: NP_CLUSTER_CACHE_BYTES_PER_POD per Pod, at least
-	 * NP_CLUSTER_CACHE_BYTES_DEFAULT. Cores a rule set, a
+	 * NP_CLUSTER_CACHE_BYTES_DEFAULT, at most NP_CLUSTER_CACHE_BYTES_MAX.
+	 * Cores a rule set, a
 	 * change set or the change tracker holds are shared through the
 	 * cache and do not count; past the budget the unused ones least
 	 * recently used go until half the budget is free.
