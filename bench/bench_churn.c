@@ -222,6 +222,16 @@ static long fresh_peak(const char *text, size_t len)
 	return v;
 }
 
+/* The budget the library takes for 0 (np_cluster_new(3)). */
+static size_t churn_default_budget(unsigned npods)
+{
+	size_t b = (size_t)npods * NP_CLUSTER_CACHE_BYTES_PER_POD;
+
+	if (b < NP_CLUSTER_CACHE_BYTES_DEFAULT)
+		b = NP_CLUSTER_CACHE_BYTES_DEFAULT;
+	return b > NP_CLUSTER_CACHE_BYTES_MAX ? NP_CLUSTER_CACHE_BYTES_MAX : b;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned npods = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
@@ -267,8 +277,7 @@ int main(int argc, char **argv)
 	       npods, nns, nupd, rss[0], rss[1], rss[2], trimmed, rss_load,
 	       rss_start, base, nupd ? t * 1e3 / nupd : 0.0,
 	       nupd ? (double)changed / nupd : 0.0,
-	       o.cache_bytes ? o.cache_bytes :
-			       (size_t)NP_CLUSTER_CACHE_BYTES_DEFAULT);
+	       o.cache_bytes ? o.cache_bytes : churn_default_budget(npods));
 	np_cluster_free(c);
 	free(text);
 	return 0;
