@@ -1207,7 +1207,7 @@ static int ep_collect(struct np_cluster *c, struct tracker *t,
 		}
 	}
 	kset_clear(&seen);
-	if (!err)
+	if (!err && ch->nev) /* qsort takes no NULL, even for 0 items */
 		qsort(ch->ev, ch->nev, sizeof(*ch->ev), ep_cmp);
 	return err;
 }
@@ -1334,7 +1334,8 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 		err = ep_collect(c, t, ch, diag);
 	if (err)
 		goto fail;
-	qsort(ch->v, ch->n, sizeof(*ch->v), change_cmp);
+	if (ch->n)
+		qsort(ch->v, ch->n, sizeof(*ch->v), change_cmp);
 	for (i = 0; i < ch->n; i++) {
 		struct change *x = &ch->v[i];
 

@@ -63,6 +63,7 @@ static char *summary(const struct np_changes *ch)
 		len += strlen(x.ns) + strlen(x.name) + 4;
 	}
 	s = p = malloc(len);
+	cr_assert_not_null(s);
 	*p = '\0';
 	for (i = 0; i < n; i++) {
 		np_changes_get(ch, i, &x);
@@ -323,6 +324,7 @@ static char *many_ports(unsigned n)
 	size_t len;
 	unsigned i;
 
+	cr_assert_not_null(buf);
 	len = (size_t)sprintf(
 		buf, "apiVersion: networking.k8s.io/v1\n"
 		     "kind: NetworkPolicy\n"
@@ -401,6 +403,7 @@ static char *ep_summary(const struct np_changes *ch)
 	struct np_endpoint_change x;
 	char *s = malloc(n * 160 + 1), *p = s;
 
+	cr_assert_not_null(s);
 	*p = '\0';
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(np_changes_endpoint(ch, i, &x), 0);
@@ -736,13 +739,15 @@ static void by_line(const char *text, const uint32_t added[2][2],
 	const char *l;
 	int k, d, f;
 
-	for (l = text; *l; l = strchr(l, '\n') + 1) {
+	for (l = text; *l;) {
 		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
 
 		k = *l == '+' ? 0 : *l == '~' ? 1 : 2;
-		d = !strncmp(l + 2, "egress", 6);
-		f = memchr(l, ':', (size_t)(e - l)) != NULL;
+		d = len >= 8 && !strncmp(l + 2, "egress", 6);
+		f = memchr(l, ':', len) != NULL;
 		n[k][d][f]++;
+		l += len + (e != NULL);
 	}
 	for (d = 0; d < 2; d++)
 		for (f = 0; f < 2; f++)
