@@ -49,7 +49,8 @@ static int help(int argc, char **argv)
 	const struct cmd_help *h;
 	char esc[256];
 
-	if (argc < 2) {
+	/* "help", "help --help": the command list, where help is one line */
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;
 	}
