@@ -74,8 +74,7 @@ uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d);
  * untouched); a family with more than NP_PLH_MAX gets n = 0 (it keeps the
  * trie).
  */
-void np__mapset_plens(const struct np_mapset *ms, int d,
-		      struct np_rs_plens *m);
+void np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m);
 
 /*
  * One direction's keys as a rule set holds them: LPM form, in mapset order

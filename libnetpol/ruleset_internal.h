@@ -218,8 +218,8 @@ int np__endpoint_parse(struct np_cluster *c, const char *s,
  * Both ends of a connection, as np__endpoint_parse(); -EINVAL (diag)
  * when neither is a pod of the snapshot.
  */
-int np__endpoints_parse(struct np_cluster *c, const char *from,
-			const char *to, struct np_endpoint *a,
-			struct np_endpoint *b, struct np_diag *diag);
+int np__endpoints_parse(struct np_cluster *c, const char *from, const char *to,
+			struct np_endpoint *a, struct np_endpoint *b,
+			struct np_diag *diag);
 
 #endif /* NP_RULESET_INTERNAL_H */

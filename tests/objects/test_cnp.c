@@ -53,17 +53,18 @@
 #define RULE "{action: Deny, from: [{namespaces: {}}]},"
 #define PEER "{namespaces: {}},"
 #define NET(i) "10.0.0." #i "/32,"
-#define NETS25                                                                \
-	NET(1)                                                                \
-	NET(2)                                                                \
-	NET(3)                                                                \
-	NET(4)                                                                \
-	NET(5)                                                                \
-	NET(6)                                                                \
-	NET(7)                                                                \
-	NET(8) NET(9) NET(10) NET(11) NET(12) NET(13) NET(14) NET(15) NET(16) \
-		NET(17) NET(18) NET(19) NET(20) NET(21) NET(22) NET(23)       \
-			NET(24) NET(25)
+#define NETS25                                                                 \
+	NET(1)                                                                 \
+	NET(2)                                                                 \
+	NET(3)                                                                 \
+	NET(4)                                                                 \
+	NET(5)                                                                 \
+	NET(6)                                                                 \
+	NET(7)                                                                 \
+	NET(8)                                                                 \
+	NET(9) NET(10) NET(11) NET(12) NET(13) NET(14) NET(15) NET(16) NET(17) \
+		NET(18) NET(19) NET(20) NET(21) NET(22) NET(23) NET(24)        \
+			NET(25)
 #define TCP80 "{tcp: {destinationPort: {number: 80}}},"
 #define N10 "abcdefghij"
 #define NAME100 X5(N10) X5(N10)
