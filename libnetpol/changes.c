@@ -248,29 +248,6 @@ static void nsl_init(struct nsl *x, const struct np_obj *nso, const char *ns)
 	x->l = &x->tmp;
 }
 
-static bool peer_selects(const struct np_obj *pol, const struct np_peer *p,
-			 const struct np_obj *pod, const struct nsl *nl)
-{
-	if (p->ns_sel) {
-		if (!np__selector_matches(p->ns_sel, nl->l))
-			return false;
-	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
-		return false;
-	}
-	return !p->pod_sel ||
-	       np__selector_matches(p->pod_sel, &pod->meta.labels);
-}
-
-static bool in_block(const struct np_ipblock *b, const struct np_obj *pod)
-{
-	size_t i;
-
-	for (i = 0; i < pod->pod.nips; i++)
-		if (np__ip_in_block(b, &pod->pod.ips[i]))
-			return true;
-	return false;
-}
-
 static bool has_ingress_named(const struct np_obj *pol)
 {
 	size_t i;
@@ -313,8 +290,10 @@ static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
 				const struct np_peer *p = &r[i].peers[j];
 
 				if (p->ipblock ?
-					    named && in_block(p->ipblock, pod) :
-					    peer_selects(pol, p, pod, nl))
+					    named && np__pod_in_block(
+							     p->ipblock, pod) :
+					    np__peer_matches(pol, p, pod,
+							     nl->l))
 					return true;
 			}
 		}

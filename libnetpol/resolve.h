@@ -122,6 +122,14 @@ struct np_touch {
 int np__ctx_get(struct np_cluster *c, struct np_ctx **out);
 int np__resolve_policy(struct np_ctx *ctx, size_t pol, struct np_diag *diag);
 bool np__pod_eligible(const struct np_obj *pod);
+/*
+ * Whether peer of policy pol selects pod by its labels and its
+ * namespace's labels nsl (eligibility is the caller's); whether one of
+ * pod's addresses is in ipBlock b.
+ */
+bool np__peer_matches(const struct np_obj *pol, const struct np_peer *peer,
+		      const struct np_obj *pod, const struct np_labels *nsl);
+bool np__pod_in_block(const struct np_ipblock *b, const struct np_obj *pod);
 const struct np_container_port *np__pod_port(const struct np_obj *pod,
 					     const char *name, uint8_t proto);
 /*

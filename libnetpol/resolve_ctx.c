@@ -589,15 +589,11 @@ static bool slot_selects(const struct np_peer_slot *ps, const struct cpod *cp)
 	       np__selector_matches(ps->pod_sel, &pod->meta.labels);
 }
 
-static bool peer_selects_pod(const struct np_obj *pol,
-			     const struct np_peer *peer, const struct cpod *cp)
+bool np__peer_matches(const struct np_obj *pol, const struct np_peer *peer,
+		      const struct np_obj *pod, const struct np_labels *nsl)
 {
-	const struct np_obj *pod = cp->pod;
-
-	if (!np__pod_eligible(pod))
-		return false;
 	if (peer->ns_sel) {
-		if (!np__selector_matches(peer->ns_sel, cp->nsl))
+		if (!np__selector_matches(peer->ns_sel, nsl))
 			return false;
 	} else if (strcmp(pol->meta.ns, pod->meta.ns)) {
 		return false;
@@ -606,7 +602,14 @@ static bool peer_selects_pod(const struct np_obj *pol,
 	       np__selector_matches(peer->pod_sel, &pod->meta.labels);
 }
 
-static bool pod_in_block(const struct np_ipblock *b, const struct np_obj *pod)
+static bool peer_selects_pod(const struct np_obj *pol,
+			     const struct np_peer *peer, const struct cpod *cp)
+{
+	return np__pod_eligible(cp->pod) &&
+	       np__peer_matches(pol, peer, cp->pod, cp->nsl);
+}
+
+bool np__pod_in_block(const struct np_ipblock *b, const struct np_obj *pod)
 {
 	size_t i;
 
@@ -658,8 +661,9 @@ static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
 				const struct np_peer *p = &r[i].peers[j];
 
 				if (p->ipblock ?
-					    by_addr && pod_in_block(p->ipblock,
-								    pod) :
+					    by_addr &&
+						    np__pod_in_block(p->ipblock,
+								     pod) :
 					    peer_selects_pod(pol, p, cp))
 					return DEP_RULES;
 			}
