@@ -77,12 +77,7 @@ struct np_ctx {
 	bool *resolved;
 };
 
-int np__ctx_get(struct np_cluster *c, struct np_ctx **out);
-int np__resolve_policy(struct np_ctx *ctx, size_t pol, struct np_diag *diag);
 bool np__pod_selectable(const struct np_obj *pod);
-bool np__pod_eligible(const struct np_obj *pod);
-const struct np_container_port *np__pod_port(const struct np_obj *pod,
-					     const char *name, uint8_t proto);
 
 /* A selector peer's pods; kept sorted and patched as pods change. */
 struct np_peer_slot {
