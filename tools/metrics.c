@@ -87,6 +87,33 @@ struct msrc {
 };
 
 /*
+ * The next item of a list "a, b (Admin), c": *p ends at the item (its
+ * tier suffix cut off) and the rest follows; its tier's name.
+ */
+static const char *next_policy(char *p, char **rest)
+{
+	char *next = strstr(p, ", "), *end;
+
+	if (next) {
+		*next = '\0';
+		next += 2;
+	} else {
+		next = p + strlen(p);
+	}
+	*rest = next;
+	end = p + strlen(p);
+	if (end - p > 8 && !strcmp(end - 8, " (Admin)")) {
+		end[-8] = '\0';
+		return "Admin";
+	}
+	if (end - p > 11 && !strcmp(end - 11, " (Baseline)")) {
+		end[-11] = '\0';
+		return "Baseline";
+	}
+	return "NetworkPolicy";
+}
+
+/*
  * Each policy that applies to pod i in direction d (np_cluster_isolating:
  * "ns/a, ns/b, cnp/x (Admin)"), labelled with the pod's drops there.
  */
@@ -102,23 +129,9 @@ static void prom_policy_drops(FILE *o, const struct msrc *m,
 				 NULL) ||
 	    !pol)
 		return;
-	for (p = pol; p && *p; p = next) {
-		const char *tier = "NetworkPolicy";
-		char *end;
+	for (p = pol; *p; p = next) {
+		const char *tier = next_policy(p, &next);
 
-		next = strstr(p, ", ");
-		if (next) {
-			*next = '\0';
-			next += 2;
-		}
-		end = p + strlen(p);
-		if (end - p > 8 && !strcmp(end - 8, " (Admin)")) {
-			tier = "Admin";
-			end[-8] = '\0';
-		} else if (end - p > 11 && !strcmp(end - 11, " (Baseline)")) {
-			tier = "Baseline";
-			end[-11] = '\0';
-		}
 		fputs("netpol_policy_drop_packets_total", o);
 		prom_pod_open(o, l, i, d);
 		fputs(",policy=\"", o);
@@ -131,7 +144,7 @@ static void prom_policy_drops(FILE *o, const struct msrc *m,
 
 /* One policy's packets and bytes of one pod and direction. */
 struct pol_count {
-	char policy[256];
+	char policy[512];
 	const char *tier;
 	struct np_datapath_counters c;
 };
@@ -151,22 +164,10 @@ static int add_policies(struct key_walk *w, const char *policies,
 
 	snprintf(buf, sizeof(buf), "%s", policies);
 	for (p = buf; *p; p = next) {
-		const char *tier = "NetworkPolicy";
-		char *sp, *end;
+		const char *tier = next_policy(p, &next);
+		char *sp;
 		size_t i;
 
-		next = strstr(p, ", ");
-		if (next) {
-			*next = '\0';
-			next += 2;
-		} else {
-			next = p + strlen(p);
-		}
-		end = p + strlen(p);
-		if (end - p > 8 && !strcmp(end - 8, " (Admin)"))
-			tier = "Admin";
-		else if (end - p > 11 && !strcmp(end - 11, " (Baseline)"))
-			tier = "Baseline";
 		sp = strchr(p, ' '); /* the rule ("ingress[0]") goes */
 		if (sp)
 			*sp = '\0';
