@@ -255,6 +255,37 @@ static bool peer_key_eq(const void *val, const void *key)
 	return !strcmp(((const struct np_peer_slot *)val)->key, key);
 }
 
+bool np__slot_ns_eq(const void *val, const void *key)
+{
+	return !strcmp(((const struct np_peer_slot *)val)->ns, key);
+}
+
+/*
+ * Index a new slot by its namespace, or among those with a namespace
+ * selector (np_ctx.peers_ns; its room is reserved by the caller).
+ */
+static void slot_link(struct np_ctx *ctx, struct np_peer_slot *ps)
+{
+	uint64_t h;
+	size_t i;
+
+	if (ps->ns_sel) {
+		ps->ns_next = ctx->peers_nssel;
+		ctx->peers_nssel = ps;
+		return;
+	}
+	h = np__hash_str(ps->ns, 0);
+	i = np__hashmap_probe(&ctx->peers_ns, h, np__slot_ns_eq, ps->ns);
+	if (ctx->peers_ns.slots[i].val) {
+		struct np_peer_slot *head = ctx->peers_ns.slots[i].val;
+
+		ps->ns_next = head->ns_next;
+		head->ns_next = ps;
+	} else {
+		np__hashmap_fill(&ctx->peers_ns, i, h, ps);
+	}
+}
+
 int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 		  const struct np_peer *peer, const struct np_obj ***out,
 		  size_t *n, struct np_peer_slot **slotp)
@@ -302,8 +333,10 @@ int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 				      NULL;
 	ps->ns = peer->ns_sel ? NULL :
 				np__arena_strdup(&ctx->arena, pol->meta.ns);
+	/* room in the index by namespace first: slot_link() cannot fail */
 	if (!ps->key || (peer->ns_sel && !ps->ns_sel) ||
 	    (peer->pod_sel && !ps->pod_sel) || (!peer->ns_sel && !ps->ns) ||
+	    np__hashmap_reserve(&ctx->peers_ns, ctx->peers_ns.n + 1, 64) ||
 	    np__hashmap_add(&ctx->peers, h, ps, 64))
 		goto nomem;
 	/* the slot owns the list: pod changes patch it in place */
@@ -312,6 +345,7 @@ int np__peer_pods(struct np_ctx *ctx, const struct np_obj *pol,
 	ps->h = h;
 	ps->n = m;
 	ps->id = ctx->npeers++;
+	slot_link(ctx, ps);
 	np__sb_release(&sb);
 	*out = ps->pods;
 	*n = m;

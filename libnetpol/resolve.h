@@ -45,6 +45,13 @@ struct np_ctx {
 	/* peer expansions (struct np_peer_slot, in arena), by canonical text */
 	struct np_hashmap peers;
 	size_t npeers;
+	/*
+	 * The same slots by namespace: the first slot of each namespace's
+	 * list (ns_next), by hash of the namespace; and the list of those
+	 * with a namespace selector, which may select a pod of any.
+	 */
+	struct np_hashmap peers_ns;
+	struct np_peer_slot *peers_nssel;
 	/* eligible backends of each Service (ctx->svcs order), lazily */
 	const struct np_obj ***svc_pods;
 	size_t *nsvc_pods;
@@ -78,6 +85,8 @@ struct np_ctx {
 };
 
 bool np__pod_selectable(const struct np_obj *pod);
+/* np_ctx.peers_ns's equality: a slot of namespace key. */
+bool np__slot_ns_eq(const void *val, const void *key);
 
 /* A selector peer's pods; kept sorted and patched as pods change. */
 struct np_peer_slot {
@@ -91,6 +100,11 @@ struct np_peer_slot {
 	size_t id; /* stable: 0, 1, ... in order of creation */
 	/* pods by address (ties: as in pods), lazily; NULL when stale */
 	const struct np_obj **by_ip;
+	/*
+	 * The next slot of the same namespace (ns), or with a namespace
+	 * selector: the lists a pod's change walks (np_ctx.peers_ns).
+	 */
+	struct np_peer_slot *ns_next;
 };
 
 /*

@@ -158,6 +158,7 @@ static void ctx_free(struct np_ctx *ctx)
 		}
 	}
 	np__hashmap_release(&ctx->peers);
+	np__hashmap_release(&ctx->peers_ns);
 	for (i = 0; ctx->touched && i < ctx->npols; i++) {
 		free(ctx->touched[i].v);
 		free(ctx->touched[i].slots);
@@ -766,52 +767,77 @@ static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
 	}
 }
 
-/* Patch every cached peer expansion that selects old or new. */
-/* hit[id] of each peer slot: 1, it selects old; 2, new. */
-static unsigned char *slots_hit(const struct np_ctx *ctx,
-				const struct cpod *cold,
-				const struct cpod *cnew)
+/*
+ * The peer slots that select old or new: hit[id] of each slot, 1 it
+ * selects old, 2 new (both: 3), and the list of those slots. Only the
+ * slots of the pod's namespace and those with a namespace selector can
+ * (np_ctx.peers_ns): a pod's change does not walk every slot of a large
+ * cluster.
+ */
+struct slot_hits {
+	unsigned char *hit;
+	struct np_peer_slot **v;
+	size_t n;
+};
+
+static void hits_walk(struct slot_hits *sh, struct np_peer_slot *ps,
+		      const struct cpod *cold, const struct cpod *cnew)
 {
-	unsigned char *hit = calloc(ctx->npeers + 1, 1);
-	size_t i;
+	for (; ps; ps = ps->ns_next) {
+		unsigned char bits = 0;
 
-	if (!hit)
-		return NULL;
-	for (i = 0; i < ctx->peers.cap; i++) {
-		const struct np_peer_slot *ps = ctx->peers.slots[i].val;
-
-		if (!ps)
-			continue;
 		if (cold->pod && slot_selects(ps, cold))
-			hit[ps->id] |= 1;
+			bits |= 1;
 		if (cnew->pod && slot_selects(ps, cnew))
-			hit[ps->id] |= 2;
+			bits |= 2;
+		if (bits && !sh->hit[ps->id])
+			sh->v[sh->n++] = ps;
+		sh->hit[ps->id] |= bits;
 	}
-	return hit;
 }
 
-static int peers_patch(struct np_ctx *ctx, const unsigned char *hit,
-		       const struct np_obj *old, const struct np_obj *new_)
+static int slots_hit(const struct np_ctx *ctx, const struct cpod *cold,
+		     const struct cpod *cnew, struct slot_hits *sh)
+{
+	const char *ns = cold->pod ? cold->pod->meta.ns : cnew->pod->meta.ns;
+
+	sh->n = 0;
+	sh->hit = calloc(ctx->npeers + 1, 1);
+	sh->v = malloc((ctx->npeers + 1) * sizeof(*sh->v));
+	if (!sh->hit || !sh->v) {
+		free(sh->hit);
+		free(sh->v);
+		return -ENOMEM;
+	}
+	/* old and new are one pod: one namespace */
+	hits_walk(sh, ctx->peers_nssel, cold, cnew);
+	hits_walk(sh,
+		  np__hashmap_get(&ctx->peers_ns, np__hash_str(ns, 0),
+				  np__slot_ns_eq, ns),
+		  cold, cnew);
+	return 0;
+}
+
+/* Patch every cached peer expansion that selects old or new. */
+static int peers_patch(const struct slot_hits *sh, const struct np_obj *old,
+		       const struct np_obj *new_)
 {
 	size_t i, j;
 
-	for (i = 0; i < ctx->peers.cap; i++) {
-		struct np_peer_slot *ps = ctx->peers.slots[i].val;
+	for (i = 0; i < sh->n; i++) {
+		struct np_peer_slot *ps = sh->v[i];
+		unsigned char hit = sh->hit[ps->id];
 
-		if (!ps)
-			continue;
-		if (hit[ps->id]) {
-			free(ps->by_ip);
-			ps->by_ip = NULL;
-		}
-		if (old && (hit[ps->id] & 1)) {
+		free(ps->by_ip);
+		ps->by_ip = NULL;
+		if (old && (hit & 1)) {
 			j = lower((struct np_obj *const *)ps->pods, ps->n,
 				  old->meta.ns, old->meta.name);
 			if (j < ps->n && ps->pods[j] == old)
 				arr_remove(ps->pods, &ps->n, j,
 					   sizeof(*ps->pods));
 		}
-		if (new_ && (hit[ps->id] & 2)) {
+		if (new_ && (hit & 2)) {
 			j = lower((struct np_obj *const *)ps->pods, ps->n,
 				  new_->meta.ns, new_->meta.name);
 			if (arr_insert((void **)&ps->pods, &ps->n, &ps->cap, j,
@@ -879,7 +905,8 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	bool bold = false, bnew = false;
 	struct cpod cold, cnew;
 	size_t rm, ins, i, j, k, olo, ohi, nlo, nhi;
-	unsigned char *hit;
+	struct slot_hits sh;
+	const unsigned char *hit;
 	int err;
 
 	/* the same labels before and after: from the group or the object */
@@ -889,9 +916,9 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 		bold = bold || (old && svc_selects(ctx->svcs[i], old));
 		bnew = bnew || (new_ && svc_selects(ctx->svcs[i], new_));
 	}
-	hit = slots_hit(ctx, &cold, &cnew);
-	if (!hit)
+	if (slots_hit(ctx, &cold, &cnew, &sh))
 		return -ENOMEM;
+	hit = sh.hit;
 	/* a backend sharing an address: every egress policy may see it */
 	if (((bold && shares_addr(ctx, old)) ||
 	     (bnew && shares_addr(ctx, new_))))
@@ -942,7 +969,7 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	if (bold || bnew)
 		drop_service_backends(ctx);
 	/* old leaves the peer lists while its namespace group exists */
-	err = peers_patch(ctx, hit, old, NULL);
+	err = peers_patch(&sh, old, NULL);
 	if (!err)
 		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, old,
 				  NULL, &rm, &ins);
@@ -954,8 +981,9 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	if (!err && ins != SIZE_MAX)
 		err = groups_insert(ctx, new_, ins);
 	if (!err)
-		err = peers_patch(ctx, hit, NULL, new_);
-	free(hit);
+		err = peers_patch(&sh, NULL, new_);
+	free(sh.hit);
+	free(sh.v);
 	return err;
 }
 
