@@ -385,16 +385,56 @@ static void pod_event(struct tracker *t, struct np_cluster *c,
 		}
 }
 
+/*
+ * The pods of a namespace, one at a time (NULL: no more): from the
+ * resolution context's group of the namespace when there is a context
+ * (it follows every change before this stage hears of it, or goes), else
+ * every Pod of the snapshot, filtered. Which of the two is decided at the
+ * first call: a compile in between may build a context. A policy's event
+ * must not cost a walk over every pod of a large cluster.
+ */
+struct ns_pods {
+	struct np_cluster *c;
+	const char *ns;
+	const struct np_ctx *ctx;
+	const struct np_nsgroup *g;
+	size_t i;
+};
+
+static void ns_pods_init(struct ns_pods *it, struct np_cluster *c,
+			 const char *ns)
+{
+	it->c = c;
+	it->ns = ns;
+	it->ctx = np__ctx_peek(c);
+	it->g = it->ctx ? np__group_of(it->ctx, ns) : NULL;
+	it->i = 0;
+}
+
+static const struct np_obj *ns_pods_next(struct ns_pods *it)
+{
+	const struct np_obj *pod;
+
+	if (it->ctx)
+		return it->g && it->i < it->g->count ?
+			       it->ctx->pods[it->g->first + it->i++] :
+			       NULL;
+	while ((pod = next_obj(it->c, NP_KIND_POD, &it->i)))
+		if (!strcmp(pod->meta.ns, it->ns))
+			return pod;
+	return NULL;
+}
+
 /* The pods pol selects now. */
 static void mark_selected(struct tracker *t, struct np_cluster *c,
 			  const struct np_obj *pol)
 {
 	const struct np_obj *pod;
-	size_t i;
+	struct ns_pods it;
 
-	for (i = 0; (pod = next_obj(c, NP_KIND_POD, &i));)
-		if (!strcmp(pod->meta.ns, pol->meta.ns) &&
-		    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
+	ns_pods_init(&it, c, pol->meta.ns);
+	while ((pod = ns_pods_next(&it)))
+		if (np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
 			mark_pod(t, pod->meta.ns, pod->meta.name);
 }
 
@@ -907,9 +947,16 @@ static int collect(struct np_cluster *c, struct tracker *t,
 {
 	struct np_hashmap seen = { 0 };
 	const struct np_obj *o;
-	size_t i, j;
+	struct np_ctx *ctx;
+	struct ns_pods it;
+	size_t i;
 	int err = 0;
 
+	/*
+	 * Up to date now, so that the compiles below keep it: ns_pods
+	 * walks its groups (without one, every pod).
+	 */
+	(void)np__ctx_get(c, &ctx);
 	if (t->all || t->failed) {
 		for (i = 0; (o = next_obj(c, NP_KIND_POD, &i));)
 			if (!err)
@@ -942,9 +989,9 @@ static int collect(struct np_cluster *c, struct tracker *t,
 				       pkey_ns(m->key), pkey_name(m->key));
 		if (!pol)
 			continue;
-		for (j = 0; (o = next_obj(c, NP_KIND_POD, &j));)
-			if (!err && !strcmp(o->meta.ns, pol->meta.ns) &&
-			    np__selector_matches(&pol->np.pod_sel,
+		ns_pods_init(&it, c, pol->meta.ns);
+		while (!err && (o = ns_pods_next(&it)))
+			if (np__selector_matches(&pol->np.pod_sel,
 						 &o->meta.labels))
 				err = look_at_name(c, t, ch, &seen, o->meta.ns,
 						   o->meta.name, co, diag);
