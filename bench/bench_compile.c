@@ -8,9 +8,11 @@
  * compiled from scratch. 5 runs from scratch each, min and median. Prints
  * JSON lines.
  *
- *     bench_compile [pods [namespaces [cnps [np|cnp]]]]
+ *     bench_compile [pods [namespaces [cnps [np|cnp [extra]]]]]
  *
- * cnps 0 leaves the second row out; np or cnp runs only that row.
+ * cnps 0 leaves the second row out; np or cnp runs only that row. extra
+ * NetworkPolicies more in each namespace make the first row the scale
+ * row (issue 17), followed by a change set of 1,000 pods (row_changes).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -232,6 +234,91 @@ static int row_cnp(unsigned npods, unsigned nns, unsigned ncnp)
 	return 0;
 }
 
+/*
+ * The scale row's change set (issue 17): a controller that took the first
+ * change set (every pod) edits the metrics policy of 20 namespaces (its
+ * port: the scale row's policy otherwise, synth.c; their
+ * 50 pods each: 1,000 pods at 100,000 pods / 2,000 namespaces), then asks
+ * what changed. The baseline: the same call with nothing changed.
+ */
+static int row_changes(const char *text, size_t len, unsigned npods,
+		       unsigned nns)
+{
+	double tc[RUNS], te[RUNS], tfirst[RUNS];
+	size_t reported = 0;
+	unsigned nedit = nns < 20 ? nns : 20;
+	char pol[512];
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		struct np_changes *ch;
+		struct np_cluster *c;
+		struct np_diag d;
+		unsigned k;
+		double t0;
+
+		np_cluster_new(&c, NULL);
+		if (np_cluster_load_buffer(c, text, len, "synth", NULL, &d)) {
+			fprintf(stderr, "load: %s %s\n", d.path, d.message);
+			return 1;
+		}
+		t0 = now();
+		if (np_cluster_changes(c, NULL, &ch, &d)) {
+			fprintf(stderr, "changes: %s\n", d.message);
+			return 1;
+		}
+		tfirst[i] = now() - t0;
+		np_changes_free(ch);
+		t0 = now();
+		if (np_cluster_changes(c, NULL, &ch, &d))
+			return 1;
+		te[i] = now() - t0;
+		if (np_changes_count(ch)) {
+			fprintf(stderr, "changes: %zu with nothing changed\n",
+				np_changes_count(ch));
+			return 1;
+		}
+		np_changes_free(ch);
+		/* spread over the cluster: namespaces 0, nns/20, ... */
+		for (k = 0; k < nedit; k++) {
+			snprintf(pol, sizeof(pol),
+				 "apiVersion: networking.k8s.io/v1\n"
+				 "kind: NetworkPolicy\n"
+				 "metadata: {name: metrics, namespace: ns%u}\n"
+				 "spec:\n  podSelector: {}\n  ingress:\n"
+				 "  - from:\n    - namespaceSelector: {matchLabels:"
+				 " {kubernetes.io/metadata.name: ns1}}\n"
+				 "      podSelector: {matchLabels: {app: monitor}}\n"
+				 "    ports: [{port: 9091}]\n",
+				 k * (nns / nedit));
+			if (np_cluster_load_buffer(c, pol, strlen(pol), "edit",
+						   NULL, &d)) {
+				fprintf(stderr, "edit: %s\n", d.message);
+				return 1;
+			}
+		}
+		t0 = now();
+		if (np_cluster_changes(c, NULL, &ch, &d))
+			return 1;
+		tc[i] = now() - t0;
+		reported = np_changes_count(ch);
+		np_changes_free(ch);
+		np_cluster_free(c);
+	}
+	qsort(tc, RUNS, sizeof(double), cmp_d);
+	qsort(te, RUNS, sizeof(double), cmp_d);
+	qsort(tfirst, RUNS, sizeof(double), cmp_d);
+	printf("{\"bench\": \"compile\", \"name\": \"scale_changes\", "
+	       "\"pods\": %u, \"namespaces\": %u, \"edited_policies\": %u, "
+	       "\"runs\": %d, \"pods_reported\": %zu, "
+	       "\"first_changes_s_median\": %.4f, "
+	       "\"changes_ms_min\": %.4f, \"changes_ms_median\": %.4f, "
+	       "\"unchanged_ms_median\": %.4f}\n",
+	       npods, nns, nedit, RUNS, reported, tfirst[RUNS / 2],
+	       tc[0] * 1e3, tc[RUNS / 2] * 1e3, te[RUNS / 2] * 1e3);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned npods = argc > 1 ? (unsigned)atoi(argv[1]) : 10000;
@@ -279,6 +366,9 @@ int main(int argc, char **argv)
 	       tl[0], tl[RUNS / 2], tn[0], tn[RUNS / 2], ta[0], ta[RUNS / 2],
 	       tf[0], tf[RUNS / 2], tp[0] * 1e3, tp[RUNS / 2] * 1e3,
 	       ts[0] * 1e3, ts[RUNS / 2] * 1e3, ru.ru_maxrss, rss_load);
+	fflush(stdout);
+	if (extra && row_changes(text, len, npods, nns))
+		return 1;
 	free(text);
 	fflush(stdout);
 	if (ncnp && strcmp(only, "np"))

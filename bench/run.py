@@ -22,6 +22,8 @@ BENCHES = [
     ("apply", ["bench_apply"]),
     ("memory", ["bench_memory"]),
     ("churn", ["bench_churn", "1000", "100000"]),
+    # issue 17's scale: 5 NetworkPolicies in each of 2,000 namespaces
+    ("scale", ["bench_compile", "100000", "2000", "0", "np", "3"]),
 ]
 BEGIN = "<!-- figures: written by bench/run.py, do not edit -->"
 END = "<!-- end of figures -->"
@@ -338,6 +340,44 @@ def table(res):
                      (c["rss_after_load_kib"] / 1024),
                      "%.2fx" % (c["peak_rss_kib"] / c["rss_after_load_kib"]),
                      None))
+    g = by.get(("compile", "scale"))
+    if g:
+        # issue 17: a large cluster from scratch, a pod add, a change set
+        rows.append(("scale: compile %d pods / %d namespaces / %d policies "
+                     "from scratch (load + every pod)" %
+                     (g["pods"], g["namespaces"], g["policies"]), "<= 5 s",
+                     "%.2f s (min %.2f)" % (g["scratch_all_s_median"],
+                                            g["scratch_all_s_min"]),
+                     "YAML load alone %.2f s" % g["load_s_median"],
+                     "%.1fx" % (g["scratch_all_s_median"] /
+                                g["load_s_median"]),
+                     g["scratch_all_s_median"] <= 5.0))
+        rows.append(("scale: peak RSS of that compile", "<= 2 GiB",
+                     "%.0f MiB" % (g["peak_rss_kib"] / 1024),
+                     "after the YAML load %.0f MiB" %
+                     (g["rss_after_load_kib"] / 1024),
+                     "%.2fx" % (g["peak_rss_kib"] / g["rss_after_load_kib"]),
+                     g["peak_rss_kib"] <= 2 << 20))
+        rows.append(("scale: incremental pod add (cluster update + "
+                     "compile)", "<= 1 ms",
+                     "%.3f ms" % g["pod_add_ms_median"],
+                     "same compile, nothing changed %.4f ms" %
+                     g["pod_same_ms_median"],
+                     "%.0fx" % (g["pod_add_ms_median"] /
+                                max(1e-6, g["pod_same_ms_median"])),
+                     g["pod_add_ms_median"] <= 1.0))
+        h = by.get(("compile", "scale_changes"))
+        if h:
+            rows.append(("scale: change set after %d policy edits (%d pods "
+                         "reported)" % (h["edited_policies"],
+                                        h["pods_reported"]), "<= 50 ms",
+                         "%.1f ms (min %.1f)" % (h["changes_ms_median"],
+                                                 h["changes_ms_min"]),
+                         "change set with nothing changed %.2f ms" %
+                         h["unchanged_ms_median"],
+                         "%.0fx" % (h["changes_ms_median"] /
+                                    max(1e-6, h["unchanged_ms_median"])),
+                         h["changes_ms_median"] <= 50.0))
     u = by.get(("churn", "churn"))
     if u:
         # issue 17: a controller's loop (update, change set) keeps its

@@ -261,15 +261,21 @@ char *synth_cluster_np(unsigned npods, unsigned nns, unsigned node_pods,
 		    "    ports: [{port: 53, protocol: UDP}, {port: 53}]\n"
 		    "  - to:\n    - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}\n",
 		    ns, (ns + 1) % 20);
-		/* monitoring from anywhere in the cluster */
+		/*
+		 * monitoring from anywhere in the cluster; in the scale row
+		 * (extra policies) from the monitors of one namespace, ns1,
+		 * as a cluster of that size runs them: a peer of every pod
+		 * in the cluster makes each rule set hold a sixth of the
+		 * pods (16,667 keys at 100,000), more than a node's maps
+		 */
 		put(&b, &n, &cap,
 		    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
 		    "metadata: {name: metrics, namespace: ns%u}\n"
 		    "spec:\n  podSelector: {}\n"
-		    "  ingress:\n  - from:\n    - namespaceSelector: {}\n"
+		    "  ingress:\n  - from:\n    - namespaceSelector: %s\n"
 		    "      podSelector: {matchLabels: {app: monitor}}\n"
 		    "    ports: [{port: 9090}]\n",
-		    ns);
+		    ns, extra ? "{matchLabels: {kubernetes.io/metadata.name: ns1}}" : "{}");
 		put(&b, &n, &cap,
 		    "---\napiVersion: v1\nkind: Service\n"
 		    "metadata: {name: web, namespace: ns%u}\n"
