@@ -222,14 +222,13 @@ static long fresh_peak(const char *text, size_t len)
 	return v;
 }
 
-/* The budget the library takes for 0 (np_cluster_new(3)). */
-static size_t churn_default_budget(unsigned npods)
+/*
+ * The budget the library takes for 0 (np_cluster_new(3)) once a change
+ * tracker holds every pod's core: the floor.
+ */
+static size_t churn_default_budget(void)
 {
-	size_t b = (size_t)npods * NP_CLUSTER_CACHE_BYTES_PER_POD;
-
-	if (b < NP_CLUSTER_CACHE_BYTES_DEFAULT)
-		b = NP_CLUSTER_CACHE_BYTES_DEFAULT;
-	return b > NP_CLUSTER_CACHE_BYTES_MAX ? NP_CLUSTER_CACHE_BYTES_MAX : b;
+	return NP_CLUSTER_CACHE_BYTES_DEFAULT;
 }
 
 int main(int argc, char **argv)
@@ -277,7 +276,7 @@ int main(int argc, char **argv)
 	       npods, nns, nupd, rss[0], rss[1], rss[2], trimmed, rss_load,
 	       rss_start, base, nupd ? t * 1e3 / nupd : 0.0,
 	       nupd ? (double)changed / nupd : 0.0,
-	       o.cache_bytes ? o.cache_bytes : churn_default_budget(npods));
+	       o.cache_bytes ? o.cache_bytes : churn_default_budget());
 	np_cluster_free(c);
 	free(text);
 	return 0;

@@ -146,6 +146,11 @@ const struct np_container_port *np__pod_port(const struct np_obj *pod,
  * negative number naming the first broken invariant.
  */
 int np__ctx_check(struct np_cluster *c);
+/*
+ * The core cache's budget the cluster's context takes now (brought up to
+ * date first), for tests; 0 on -ENOMEM.
+ */
+size_t np__ctx_cache_budget(struct np_cluster *c);
 /* Drop the cluster's context and its caches (np_cluster_trim()). */
 void np__ctx_drop(struct np_cluster *c);
 /* The cluster's context as it is (NULL: none), neither built nor updated. */

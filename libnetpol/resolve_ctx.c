@@ -217,9 +217,40 @@ void np__ctx_drop(struct np_cluster *c)
 	ctx_drop(c);
 }
 
+size_t np__ctx_cache_budget(struct np_cluster *c)
+{
+	struct np_ctx *ctx;
+
+	return np__ctx_get(c, &ctx) ? 0 : ctx->cache_budget;
+}
+
 struct np_ctx *np__ctx_peek(struct np_cluster *c)
 {
 	return ctx_of(c);
+}
+
+/*
+ * The core cache's budget (np_cluster_opts.cache_bytes). The default
+ * grows with the snapshot: a compile of every pod that keeps no rule set
+ * meets each distinct set of policies again a namespace count later, and
+ * a budget below that working set rebuilds every core. With a change
+ * tracker (np_cluster_changes()) every pod's core is held and shared
+ * anyway; what the cache alone keeps is superseded versions, which only
+ * an undone change asks for again: the floor is enough, and memory under
+ * churn stays near a fresh compile's.
+ */
+static size_t cache_budget(const struct np_cluster *c, size_t npods)
+{
+	size_t b = c->cache_bytes;
+
+	if (b)
+		return b;
+	b = c->watch ? 0 : npods * NP_CLUSTER_CACHE_BYTES_PER_POD;
+	if (b < NP_CLUSTER_CACHE_BYTES_DEFAULT)
+		b = NP_CLUSTER_CACHE_BYTES_DEFAULT;
+	if (b > NP_CLUSTER_CACHE_BYTES_MAX)
+		b = NP_CLUSTER_CACHE_BYTES_MAX;
+	return b;
 }
 
 int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
@@ -229,6 +260,8 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	int err;
 
 	if (ctx && ctx->gen == c->gen) {
+		/* a change tracker may have come since */
+		ctx->cache_budget = cache_budget(c, ctx->npods);
 		if (ctx->nodes_stale) {
 			err = np__cluster_sorted(c, NP_KIND_NODE, &ctx->nodes,
 						 &ctx->nnodes);
@@ -245,19 +278,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 		return -ENOMEM;
 	ctx->gen = c->gen;
 	err = np__cluster_sorted(c, NP_KIND_POD, &ctx->pods, &ctx->npods);
-	/*
-	 * The default budget grows with the snapshot: a compile of every pod
-	 * meets each distinct set of policies again a namespace count later,
-	 * and a budget below that working set rebuilds every core.
-	 */
-	ctx->cache_budget = c->cache_bytes;
-	if (!ctx->cache_budget) {
-		ctx->cache_budget = ctx->npods * NP_CLUSTER_CACHE_BYTES_PER_POD;
-		if (ctx->cache_budget < NP_CLUSTER_CACHE_BYTES_DEFAULT)
-			ctx->cache_budget = NP_CLUSTER_CACHE_BYTES_DEFAULT;
-		if (ctx->cache_budget > NP_CLUSTER_CACHE_BYTES_MAX)
-			ctx->cache_budget = NP_CLUSTER_CACHE_BYTES_MAX;
-	}
+	ctx->cache_budget = cache_budget(c, ctx->npods);
 	if (!err)
 		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,
 					 &ctx->nsvcs);

@@ -308,7 +308,7 @@ type ClusterOptions struct {
 	Log LogFunc
 	// CacheBytes bounds the compiled rule-set cores the compiler keeps
 	// for reuse (np_cluster_opts.cache_bytes); 0: the library's default
-	// (16 KiB per pod, 2 to 256 MiB).
+	// (16 KiB per pod, 2 to 256 MiB; 2 MiB once Changes tracks the pods).
 	CacheBytes uint64
 }
 

@@ -37,7 +37,9 @@ struct np_cluster;
 
 /*
  * The default of np_cluster_opts.cache_bytes: 16 KiB per Pod of the
- * snapshot, at least 2 MiB and at most 256 MiB.
+ * snapshot, at least 2 MiB and at most 256 MiB; 2 MiB once
+ * np_cluster_changes() tracks the pods (its tracker holds every pod's
+ * core, so the cache alone keeps only superseded ones).
  */
 #define NP_CLUSTER_CACHE_BYTES_DEFAULT ((size_t)2 << 20)
 #define NP_CLUSTER_CACHE_BYTES_PER_POD ((size_t)16 << 10)
@@ -51,7 +53,9 @@ struct np_cluster_opts {
 	 * Bytes of compiled rule-set cores (the rules of a set of
 	 * PolicyEndpoints) the compiler keeps for reuse once nothing else
 	 * uses them; 0: NP_CLUSTER_CACHE_BYTES_PER_POD per Pod, at least
-	 * NP_CLUSTER_CACHE_BYTES_DEFAULT, at most NP_CLUSTER_CACHE_BYTES_MAX.
+	 * NP_CLUSTER_CACHE_BYTES_DEFAULT, at most NP_CLUSTER_CACHE_BYTES_MAX;
+	 * NP_CLUSTER_CACHE_BYTES_DEFAULT once np_cluster_changes() was
+	 * called (the change tracker holds every pod's core).
 	 * Cores a rule set, a
 	 * change set or the change tracker holds are shared through the
 	 * cache and do not count; past the budget the unused ones least

@@ -13,6 +13,7 @@
 #include <netpol.h>
 
 #include "../../bpf/netpol_abi.h"
+#include "resolve.h"
 
 static struct np_cluster *load(const char *yaml)
 {
@@ -886,4 +887,46 @@ Test(addresses, two_pods_one_ip_warn_naming_both)
 			  strstr(warned, "198.18.1.1"),
 		  "warned: %s", warned);
 	np_cluster_free(c);
+}
+
+/*
+ * The default cache budget: 16 KiB a pod while rule sets are compiled one
+ * by one, the 2 MiB floor once a change tracker holds every pod's core;
+ * an explicit budget stays.
+ */
+Test(cache, default_budget_shrinks_once_changes_track_pods)
+{
+	NP_OPTS(np_cluster_opts, o, .cache_bytes = 12345);
+	struct np_cluster *c, *e;
+	struct np_changes *ch;
+	char pod[512];
+	unsigned i;
+
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	cr_assert_eq(np_cluster_new(&e, &o), 0);
+	for (i = 0; i < 300; i++) {
+		int n = snprintf(pod, sizeof(pod),
+				 POD("x", "p%u", "{app: web}", "198.18.%u.%u",
+				     "[]"),
+				 i, i / 250, i % 250 + 1);
+
+		cr_assert_eq(np_cluster_load_buffer(c, pod, (size_t)n, "t",
+						    NULL, NULL),
+			     0);
+		cr_assert_eq(np_cluster_load_buffer(e, pod, (size_t)n, "t",
+						    NULL, NULL),
+			     0);
+	}
+	cr_assert_eq(np__ctx_cache_budget(c),
+		     300 * NP_CLUSTER_CACHE_BYTES_PER_POD);
+	cr_assert_eq(np__ctx_cache_budget(e), 12345);
+	cr_assert_eq(np_cluster_changes(c, NULL, &ch, NULL), 0);
+	cr_assert_eq(np_changes_count(ch), 300);
+	np_changes_free(ch);
+	cr_assert_eq(np__ctx_cache_budget(c), NP_CLUSTER_CACHE_BYTES_DEFAULT);
+	cr_assert_eq(np_cluster_changes(e, NULL, &ch, NULL), 0);
+	np_changes_free(ch);
+	cr_assert_eq(np__ctx_cache_budget(e), 12345);
+	np_cluster_free(c);
+	np_cluster_free(e);
 }

@@ -203,7 +203,8 @@ class Cluster:
     def __init__(self, cache_bytes: int = 0) -> None:
         """An empty snapshot. cache_bytes bounds the compiled rule-set
         cores the compiler keeps for reuse (np_cluster_opts.cache_bytes);
-        0: the library's default, 16 KiB per pod (2 to 256 MiB)."""
+        0: the library's default, 16 KiB per pod (2 to 256 MiB; 2 MiB
+        once changes() tracks the pods)."""
         self._lock = threading.RLock()
         self._c: Any = capi.np_swig_cluster_new(
             _int('cache_bytes', cache_bytes, 0, 2**63 - 1))
