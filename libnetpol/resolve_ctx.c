@@ -1083,6 +1083,30 @@ static const struct np_cluster_hooks ctx_hooks = {
 	.on_free = ctx_on_free,
 };
 
+/*
+ * Every peer slot is in one list of np_ctx.peers_ns, its namespace's, or
+ * among those with a namespace selector: 0, else -8.
+ */
+static int slots_check(const struct np_ctx *ctx)
+{
+	const struct np_peer_slot *ps;
+	size_t i, n = 0;
+
+	for (ps = ctx->peers_nssel; ps; ps = ps->ns_next, n++)
+		if (!ps->ns_sel)
+			return -8;
+	for (i = 0; i < ctx->peers_ns.cap; i++) {
+		const struct np_peer_slot *head = ctx->peers_ns.slots[i].val;
+
+		if (!head)
+			continue;
+		for (ps = head; ps; ps = ps->ns_next, n++)
+			if (ps->ns_sel || strcmp(ps->ns, head->ns))
+				return -8;
+	}
+	return n == ctx->peers.n ? 0 : -8;
+}
+
 int np__ctx_check(struct np_cluster *c)
 {
 	struct np_ctx *ctx = ctx_of(c);
@@ -1117,5 +1141,5 @@ int np__ctx_check(struct np_cluster *c)
 				     ctx->pols[i]->meta.ns,
 				     ctx->pols[i]->meta.name) != ctx->pols[i])
 			return -7;
-	return 0;
+	return slots_check(ctx);
 }
