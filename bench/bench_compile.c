@@ -308,7 +308,7 @@ static int row_changes(const char *text, size_t len, unsigned npods,
 	qsort(tc, RUNS, sizeof(double), cmp_d);
 	qsort(te, RUNS, sizeof(double), cmp_d);
 	qsort(tfirst, RUNS, sizeof(double), cmp_d);
-	printf("{\"bench\": \"compile\", \"name\": \"scale_changes\", "
+	printf("{\"bench\": \"scale\", \"name\": \"scale_changes\", "
 	       "\"pods\": %u, \"namespaces\": %u, \"edited_policies\": %u, "
 	       "\"runs\": %d, \"pods_reported\": %zu, "
 	       "\"first_changes_s_median\": %.4f, "
@@ -352,7 +352,7 @@ int main(int argc, char **argv)
 	qsort(tp, RUNS, sizeof(double), cmp_d);
 	qsort(ts, RUNS, sizeof(double), cmp_d);
 	qsort(tf, RUNS, sizeof(double), cmp_d);
-	printf("{\"bench\": \"compile\", \"name\": \"%s\", \"pods\": %u, "
+	printf("{\"bench\": \"%s\", \"name\": \"%s\", \"pods\": %u, "
 	       "\"namespaces\": %u, \"policies\": %u, \"runs\": %d, "
 	       "\"load_s_min\": %.4f, \"load_s_median\": %.4f, "
 	       "\"compile_node_110_s_min\": %.4f, "
@@ -362,7 +362,8 @@ int main(int argc, char **argv)
 	       "\"pod_add_ms_min\": %.4f, \"pod_add_ms_median\": %.4f, "
 	       "\"pod_same_ms_min\": %.4f, \"pod_same_ms_median\": %.4f, "
 	       "\"peak_rss_kib\": %ld, \"rss_after_load_kib\": %ld}\n",
-	       extra ? "scale" : "compile", npods, nns, (2 + extra) * nns, RUNS,
+	       extra ? "scale" : "compile", extra ? "scale" : "compile", npods,
+	       nns, (2 + extra) * nns, RUNS,
 	       tl[0], tl[RUNS / 2], tn[0], tn[RUNS / 2], ta[0], ta[RUNS / 2],
 	       tf[0], tf[RUNS / 2], tp[0] * 1e3, tp[RUNS / 2] * 1e3,
 	       ts[0] * 1e3, ts[RUNS / 2] * 1e3, ru.ru_maxrss, rss_load);

@@ -340,7 +340,7 @@ def table(res):
                      (c["rss_after_load_kib"] / 1024),
                      "%.2fx" % (c["peak_rss_kib"] / c["rss_after_load_kib"]),
                      None))
-    g = by.get(("compile", "scale"))
+    g = by.get(("scale", "scale"))
     if g:
         # issue 17: a large cluster from scratch, a pod add, a change set
         rows.append(("scale: compile %d pods / %d namespaces / %d policies "
@@ -366,7 +366,7 @@ def table(res):
                      "%.0fx" % (g["pod_add_ms_median"] /
                                 max(1e-6, g["pod_same_ms_median"])),
                      g["pod_add_ms_median"] <= 1.0))
-        h = by.get(("compile", "scale_changes"))
+        h = by.get(("scale", "scale_changes"))
         if h:
             rows.append(("scale: change set after %d policy edits (%d pods "
                          "reported)" % (h["edited_policies"],
@@ -430,15 +430,30 @@ def table(res):
     return rows
 
 
+def runs_of(res):
+    """Each run the rows come from (a --only run keeps the others'), with
+    its benchmarks, newest first."""
+    runs = {}
+    for r in res["results"]:
+        run_ = r.get("run") or res
+        key = (run_["date"], run_["commit"])
+        ent = runs.setdefault(key, (run_, []))
+        if r["bench"] not in ent[1]:
+            ent[1].append(r["bench"])
+    return [runs[k] for k in sorted(runs, reverse=True)]
+
+
 def markdown(res, rows):
-    m = res["machine"]
-    out = [BEGIN, "",
-           "Last run: %s, commit `%s`%s." % (
-               res["date"], res["commit"],
-               " plus uncommitted changes" if res["dirty"] else ""),
-           "Machine: Linux %s, %s, %d cores (%s)." % (
-               m["kernel"], m["cpu"], m["cores"], m["machine"]),
-           "Figures are medians of 5 runs unless marked; every ratio is "
+    out = [BEGIN, ""]
+    for run_, benches in runs_of(res):
+        m = run_["machine"]
+        out.append("%s: %s, commit `%s`%s; Linux %s, %s, %d cores (%s)." % (
+            ", ".join("`%s`" % b for b in benches), run_["date"],
+            run_["commit"],
+            " plus uncommitted changes" if run_["dirty"] else "",
+            m["kernel"], m["cpu"], m["cores"], m["machine"]))
+        out.append("")
+    out += ["Figures are medians of 5 runs unless marked; every ratio is "
            "against a baseline measured in the same run. Memory figures are "
            "judged as shown, to the byte: the memory cgroup charges in "
            "batches of pages, a few KiB over 65,536 entries.", "",
@@ -467,18 +482,24 @@ def main():
         results = [r for r in old.get("results", [])
                    if r["bench"] not in only and
                    not (r["bench"] == "verifier" and "packet" in only)]
-    for name, argv in BENCHES:
-        if only and name not in only:
-            continue
-        results += run(a.build, name, argv)
-    res = {
+        # rows kept from an earlier run say which run and machine
+        for r in results:
+            r.setdefault("run", {k: old.get(k) for k in
+                                 ("date", "commit", "dirty", "machine")})
+    this = {
         "date": datetime.datetime.now(datetime.timezone.utc)
         .strftime("%Y-%m-%d %H:%M UTC"),
         "commit": sh(["git", "rev-parse", "HEAD"]),
         "dirty": bool(sh(["git", "status", "--porcelain"])),
         "machine": machine(),
-        "results": results,
     }
+    for name, argv in BENCHES:
+        if only and name not in only:
+            continue
+        for r in run(a.build, name, argv):
+            r["run"] = this
+            results.append(r)
+    res = dict(this, results=results)
     rows = table(res["results"])
     res["table"] = [dict(zip(("path", "goal", "figure", "baseline", "ratio",
                               "holds"), r)) for r in rows]
