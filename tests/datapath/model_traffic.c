@@ -167,7 +167,7 @@ static void setup_pods(void)
 		bail("np_datapath_open: ", NULL, err);
 	for (i = 0; i < nmp; i++) {
 		struct mpod *m = &mp[i];
-		char tag[8], ns[sizeof(m->name)], *name;
+		char tag[16], ns[sizeof(m->name)], *name;
 		size_t k;
 
 		memcpy(ns, m->name, sizeof(ns));
