@@ -397,11 +397,10 @@ static int pol_rules(const struct np_obj *pol, int dir, struct np_trule **out,
 	return 0;
 }
 
-/* Every ClusterPolicyEndpoint of pol, as documents pushed onto items. */
+/* Every ClusterPolicyEndpoint of pol, each handed to fn. */
 static int cnp_cpes(const struct np_cluster *c, struct np_ctx *ctx,
-		    struct np_arena *a, struct np_arena *doc,
-		    const struct np_obj *pol, struct np_node *items,
-		    struct np_diag *diag)
+		    struct np_arena *a, const struct np_obj *pol,
+		    np__cpe_fn fn, void *arg, struct np_diag *diag)
 {
 	struct np_trule *tr[2] = { NULL, NULL };
 	const struct np_obj **sel = NULL;
@@ -477,8 +476,8 @@ static int cnp_cpes(const struct np_cluster *c, struct np_ctx *ctx,
 		struct np_obj o;
 
 		err = cpe_obj(a, pol, (unsigned)j, &parts[j], eg, neg, &o);
-		if (!err && np__seq_push(doc, items, np__obj_to_node(doc, &o)))
-			err = -ENOMEM;
+		if (!err)
+			err = fn(arg, a, &o);
 		if (err)
 			goto out;
 	}
@@ -499,10 +498,10 @@ static int pol_cmp(const void *a, const void *b)
 	return r ? r : x->cnp.aws - y->cnp.aws;
 }
 
-/* Every ClusterNetworkPolicy's ClusterPolicyEndpoints onto items. */
-static int cluster_cpes(struct np_cluster *c, struct np_ctx *ctx,
-			struct np_arena *doc, struct np_node *items,
-			struct np_diag *diag)
+/* Every ClusterNetworkPolicy's ClusterPolicyEndpoints (tier.h). */
+int np__cluster_cpes(struct np_cluster *c, struct np_ctx *ctx,
+		     struct np_arena *a, np__cpe_fn fn, void *arg,
+		     struct np_diag *diag)
 {
 	static const enum np_kind kinds[] = {
 		NP_KIND_CLUSTER_NETWORK_POLICY,
@@ -536,12 +535,18 @@ static int cluster_cpes(struct np_cluster *c, struct np_ctx *ctx,
 		err = np__service_backends(ctx);
 	}
 	for (i = 0; !err && i < n; i++)
-		err = cnp_cpes(c, ctx, doc, doc, all[i], items, diag);
+		err = cnp_cpes(c, ctx, a, all[i], fn, arg, diag);
 	free(all);
 	return err;
 }
 
 /* --- public ------------------------------------------------------------- */
+
+/* np__cpe_fn of np_cluster_endpoints(): onto the list (arg). */
+static int push_item(void *arg, struct np_arena *a, const struct np_obj *cpe)
+{
+	return np__seq_push(a, arg, np__obj_to_node(a, cpe)) ? -ENOMEM : 0;
+}
 
 int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
 			 struct np_diag *diag)
@@ -569,7 +574,7 @@ int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
 					 np__obj_to_node(&a, ctx->pe_of[i][j])))
 				goto out;
 	if (root && np__tier_any(c))
-		err = cluster_cpes(c, ctx, &a, items, diag);
+		err = np__cluster_cpes(c, ctx, &a, push_item, items, diag);
 	else if (root)
 		err = 0;
 	if (!err)

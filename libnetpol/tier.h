@@ -91,6 +91,19 @@ int np__tier_entries(struct np_ctx *ctx, struct np_arena *a,
 		     size_t *nout);
 
 /*
+ * Every ClusterNetworkPolicy's ClusterPolicyEndpoints (endpoints_cpe.c), in
+ * the order np_cluster_endpoints() writes them, each handed to fn: cpe
+ * lives until fn returns, what it points to as long as arena a. An error
+ * of fn stops the walk and is returned; -ENOTSUP (diag) for one that
+ * cannot be written.
+ */
+typedef int (*np__cpe_fn)(void *arg, struct np_arena *a,
+			  const struct np_obj *cpe);
+int np__cluster_cpes(struct np_cluster *c, struct np_ctx *ctx,
+		     struct np_arena *a, np__cpe_fn fn, void *arg,
+		     struct np_diag *diag);
+
+/*
  * tier.c's helpers that the fold (tier_fold.c) shares with the reference
  * evaluator, as there: the subject test with the namespace's labels nsl;
  * the order of np__tier_rules (qsort of struct np_trule); the checks and
