@@ -167,6 +167,24 @@ static void pe_rec_free(struct pe_rec *r)
 	free(r);
 }
 
+/* A ClusterPolicyEndpoint as last reported. */
+struct cpe_rec {
+	char *name;
+	char *policy; /* its ClusterNetworkPolicy */
+	uint64_t hash; /* of its JSON */
+};
+
+static void cpe_recs_free(struct cpe_rec *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].policy);
+	}
+	free(v);
+}
+
 struct tracker {
 	struct np_hashmap base; /* struct base */
 	struct np_hashmap pods; /* struct mark: pods to compile */
@@ -179,6 +197,10 @@ struct tracker {
 	struct np_hashmap epols; /* struct mark: policies to look at */
 	bool ep_on; /* reported last time: eps holds what */
 	bool ep_all; /* every policy */
+	/* ClusterPolicyEndpoints as last reported (ep_on), sorted by name */
+	struct cpe_rec *cpes;
+	size_t ncpes;
+	bool cpe_dirty; /* an event since may have changed one */
 };
 
 static void tracker_free(void *p)
@@ -204,6 +226,7 @@ static void tracker_free(void *p)
 		pe_rec_free(t->eps.slots[i].val);
 	np__hashmap_release(&t->eps);
 	kset_clear(&t->epols);
+	cpe_recs_free(t->cpes, t->ncpes);
 	free(t);
 }
 
@@ -481,11 +504,35 @@ static void pe_event(struct tracker *t, const struct np_obj *pe)
 			mark_pod(t, pe->meta.ns, pe->pe.pods[i].name);
 }
 
+/*
+ * Whether an event of kind can change a ClusterPolicyEndpoint: a cluster
+ * policy itself, or what cluster policies (if any) select and reach
+ * (pods, namespaces, Service backends, Nodes). Not NetworkPolicies, nor
+ * the endpoint objects of the agent's view.
+ */
+static bool cpe_event(const struct np_cluster *c, enum np_kind kind)
+{
+	switch (kind) {
+	case NP_KIND_CLUSTER_NETWORK_POLICY:
+	case NP_KIND_AWS_CLUSTER_NETWORK_POLICY:
+		return true;
+	case NP_KIND_POD:
+	case NP_KIND_NAMESPACE:
+	case NP_KIND_SERVICE:
+	case NP_KIND_NODE:
+		return np__tier_any(c);
+	default:
+		return false;
+	}
+}
+
 static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
 			   const struct np_obj *old, const struct np_obj *new_)
 {
 	struct tracker *t = p;
 
+	if (cpe_event(c, kind))
+		t->cpe_dirty = true;
 	if (t->all || t->failed) {
 		/* every pod; the endpoints: every policy */
 		t->ep_all = true;
@@ -567,11 +614,21 @@ struct np_changes {
 		struct pe_rec *rec;
 	} * pend;
 	size_t npend, pendcap;
+	/* the ClusterPolicyEndpoints to commit, when resolved again (cpe_new) */
+	struct cpe_rec *cpend;
+	size_t ncpend, cpendcap;
+	bool cpe_new;
+	size_t cpes_built; /* ClusterPolicyEndpoints built to find them (tests) */
 };
 
 size_t np__changes_compiled(const struct np_changes *ch)
 {
 	return ch->compiled;
+}
+
+size_t np__changes_cpes_built(const struct np_changes *ch)
+{
+	return ch->cpes_built;
 }
 
 void np_changes_free(struct np_changes *ch)
@@ -601,6 +658,7 @@ void np_changes_free(struct np_changes *ch)
 		pe_rec_free(ch->pend[i].rec);
 	}
 	free(ch->pend);
+	cpe_recs_free(ch->cpend, ch->ncpend);
 	free(ch);
 }
 
@@ -1034,9 +1092,11 @@ int np_changes_endpoint_export(const struct np_changes *ch, size_t i,
 	return *out ? 0 : -ENOMEM;
 }
 
-static int ep_add(struct np_changes *ch, const char *ns, const char *name,
-		  const char *policy, enum np_change_kind kind, uint64_t old,
-		  uint64_t new_, char *yaml, char *json)
+/* A change of an endpoint object of kind okind; yaml and json consumed. */
+static int ep_add(struct np_changes *ch, enum np_kind okind, const char *ns,
+		  const char *name, const char *policy,
+		  enum np_change_kind kind, uint64_t old, uint64_t new_,
+		  char *yaml, char *json)
 {
 	struct ep_change *e;
 
@@ -1059,6 +1119,7 @@ static int ep_add(struct np_changes *ch, const char *ns, const char *name,
 	e->c.name = e->name;
 	e->c.policy = e->policy;
 	e->c.kind = kind;
+	e->c.object_kind = okind;
 	e->c.old_hash = old;
 	e->c.new_hash = new_;
 	ch->nev++;
@@ -1067,6 +1128,33 @@ nomem:
 	free(yaml);
 	free(json);
 	return -ENOMEM;
+}
+
+/*
+ * The content hash of endpoint object o (of its JSON, never 0) into *h;
+ * when it differs from was, its YAML and JSON too (freed with np_free()),
+ * else NULL.
+ */
+static int ep_texts(const struct np_obj *o, uint64_t was, uint64_t *h,
+		    char **yaml, char **json)
+{
+	struct np_arena a = { 0 };
+	struct np_node *node = np__obj_to_node(&a, o);
+	int err;
+
+	*yaml = *json = NULL;
+	err = node ? np__emit_string(node, NP_FORMAT_JSON, json) : -ENOMEM;
+	if (!err) {
+		*h = np__hash_str(*json, 0x7065) | 1;
+		if (*h != was)
+			err = np__emit_string(node, NP_FORMAT_YAML, yaml);
+	}
+	np__arena_release(&a);
+	if (err || *h == was) {
+		np_free(*json);
+		*json = NULL;
+	}
+	return err;
 }
 
 static int pend_add(struct np_changes *ch, const char *ns, const char *name,
@@ -1133,36 +1221,24 @@ static int ep_policy(struct np_cluster *c, struct tracker *t,
 			goto nomem;
 		for (i = 0; i < ctx->npe_of[pi]; i++) {
 			const struct np_obj *pe = ctx->pe_of[pi][i];
-			struct np_arena a = { 0 };
-			struct np_node *node = np__obj_to_node(&a, pe);
-			char *json = NULL, *yaml = NULL;
+			char *json, *yaml;
 			uint64_t h, was = 0;
 
-			err = node ? np__emit_string(node, NP_FORMAT_JSON,
-						     &json) :
-				     -ENOMEM;
-			if (!err)
-				err = np__emit_string(node, NP_FORMAT_YAML,
-						      &yaml);
-			np__arena_release(&a);
 			rec->names[i] = strdup(pe->meta.name);
-			if (err || !rec->names[i]) {
-				np_free(json);
-				np_free(yaml);
+			if (!rec->names[i])
 				goto nomem;
-			}
 			rec->n++;
-			h = np__hash_str(json, 0x7065) | 1;
-			rec->hash[i] = h;
 			for (j = 0; old && j < old->n; j++)
 				if (!strcmp(old->names[j], pe->meta.name))
 					was = old->hash[j];
-			if (was == h) {
-				np_free(json);
-				np_free(yaml);
+			err = ep_texts(pe, was, &h, &yaml, &json);
+			if (err)
+				goto fail;
+			rec->hash[i] = h;
+			if (!json)
 				continue;
-			}
-			err = ep_add(ch, ns, pe->meta.name, name,
+			err = ep_add(ch, NP_KIND_POLICY_ENDPOINT, ns,
+				     pe->meta.name, name,
 				     was ? NP_CHANGE_CHANGED : NP_CHANGE_ADDED,
 				     was, h, yaml, json);
 			if (err)
@@ -1175,8 +1251,9 @@ static int ep_policy(struct np_cluster *c, struct tracker *t,
 				break;
 		if (rec && i < rec->n)
 			continue;
-		err = ep_add(ch, ns, old->names[j], name, NP_CHANGE_REMOVED,
-			     old->hash[j], 0, NULL, NULL);
+		err = ep_add(ch, NP_KIND_POLICY_ENDPOINT, ns, old->names[j],
+			     name, NP_CHANGE_REMOVED, old->hash[j], 0, NULL,
+			     NULL);
 		if (err)
 			goto fail;
 	}
@@ -1188,6 +1265,127 @@ fail:
 	return err;
 }
 
+/* --- ClusterPolicyEndpoints --------------------------------------------- */
+
+static int cpe_rec_cmp(const void *a, const void *b)
+{
+	const struct cpe_rec *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : strcmp(x->policy, y->policy);
+}
+
+/* The record of ClusterPolicyEndpoint name in v[0..n) (sorted), or NULL. */
+static const struct cpe_rec *cpe_find(const struct cpe_rec *v, size_t n,
+				      const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(v[mid].name, name);
+
+		if (!r)
+			return &v[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct cpe_walk {
+	const struct tracker *t;
+	struct np_changes *ch;
+};
+
+/* np__cpe_fn: one ClusterPolicyEndpoint against what was reported of it. */
+static int cpe_one(void *arg, struct np_arena *a, const struct np_obj *cpe)
+{
+	const struct cpe_walk *w = arg;
+	struct np_changes *ch = w->ch;
+	const struct cpe_rec *old =
+		w->t->ep_on ? cpe_find(w->t->cpes, w->t->ncpes, cpe->meta.name) :
+			      NULL;
+	uint64_t was = old ? old->hash : 0;
+	struct cpe_rec *r;
+	char *yaml, *json;
+	int err;
+
+	(void)a;
+	ch->cpes_built++;
+	if (NP_GROW(ch->cpend, ch->cpendcap, ch->ncpend + 1))
+		return -ENOMEM;
+	r = &ch->cpend[ch->ncpend];
+	r->name = strdup(cpe->meta.name);
+	r->policy = strdup(cpe->cpe.ref_name);
+	r->hash = 0;
+	if (!r->name || !r->policy) {
+		free(r->name);
+		free(r->policy);
+		return -ENOMEM;
+	}
+	ch->ncpend++;
+	err = ep_texts(cpe, was, &r->hash, &yaml, &json);
+	if (err || !json)
+		return err;
+	return ep_add(ch, NP_KIND_CLUSTER_POLICY_ENDPOINT, "", r->name,
+		      r->policy, was ? NP_CHANGE_CHANGED : NP_CHANGE_ADDED, was,
+		      r->hash, yaml, json);
+}
+
+/*
+ * The ClusterPolicyEndpoints against what was reported of them, into ch
+ * and its new table (committed by ep_commit()): all of them resolved
+ * again, but only when an event since may have changed one (or nothing
+ * was reported last time); cluster policies are few.
+ */
+static int cpe_collect(struct np_cluster *c, struct tracker *t,
+		       struct np_changes *ch, struct np_diag *diag)
+{
+	struct cpe_walk w = { t, ch };
+	struct np_arena a = { 0 };
+	struct np_ctx *ctx;
+	size_t i;
+	int err = 0;
+
+	if (t->ep_on && !t->cpe_dirty)
+		return 0;
+	ch->cpe_new = true;
+	if (np__tier_any(c)) {
+		err = np__ctx_get(c, &ctx);
+		if (!err)
+			err = np__cluster_cpes(c, ctx, &a, cpe_one, &w, diag);
+		np__arena_release(&a);
+	}
+	if (!err && ch->ncpend)
+		qsort(ch->cpend, ch->ncpend, sizeof(*ch->cpend), cpe_rec_cmp);
+	for (i = 0; !err && t->ep_on && i < t->ncpes; i++) {
+		const struct cpe_rec *o = &t->cpes[i];
+
+		if (!cpe_find(ch->cpend, ch->ncpend, o->name))
+			err = ep_add(ch, NP_KIND_CLUSTER_POLICY_ENDPOINT, "",
+				     o->name, o->policy, NP_CHANGE_REMOVED,
+				     o->hash, 0, NULL, NULL);
+	}
+	return err;
+}
+
+/* No record kept of the endpoints: the next call that asks starts over. */
+static void ep_forget(struct tracker *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->eps.cap; i++)
+		pe_rec_free(t->eps.slots[i].val);
+	np__hashmap_release(&t->eps);
+	cpe_recs_free(t->cpes, t->ncpes);
+	t->cpes = NULL;
+	t->ncpes = 0;
+	t->ep_on = false;
+}
+
 static int ep_cmp(const void *a, const void *b)
 {
 	const struct ep_change *x = a, *y = b;
@@ -1196,7 +1394,10 @@ static int ep_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->name, y->name);
 }
 
-/* The PolicyEndpoints of the policies the tracker marked (or all). */
+/*
+ * The PolicyEndpoints of the policies the tracker marked (or all), and
+ * the ClusterPolicyEndpoints, sorted by namespace and name (theirs "").
+ */
 static int ep_collect(struct np_cluster *c, struct tracker *t,
 		      struct np_changes *ch, struct np_diag *diag)
 {
@@ -1233,12 +1434,17 @@ static int ep_collect(struct np_cluster *c, struct tracker *t,
 		}
 	}
 	kset_clear(&seen);
+	if (!err)
+		err = cpe_collect(c, t, ch, diag);
 	if (!err && ch->nev) /* qsort takes no NULL, even for 0 items */
 		qsort(ch->ev, ch->nev, sizeof(*ch->ev), ep_cmp);
 	return err;
 }
 
-/* The records of the change set's policies become the last reported. */
+/*
+ * The records of the change set's policies (and ClusterPolicyEndpoints,
+ * when resolved again) become the last reported.
+ */
 static int ep_commit(struct tracker *t, struct np_changes *ch)
 {
 	size_t i, k;
@@ -1261,6 +1467,13 @@ static int ep_commit(struct tracker *t, struct np_changes *ch)
 		p->key = NULL;
 		np__hashmap_fill(&t->eps, k, p->rec->key->h, p->rec);
 		p->rec = NULL;
+	}
+	if (ch->cpe_new) {
+		cpe_recs_free(t->cpes, t->ncpes);
+		t->cpes = ch->cpend;
+		t->ncpes = ch->ncpend;
+		ch->cpend = NULL;
+		ch->ncpend = ch->cpendcap = 0;
 	}
 	return 0;
 }
@@ -1377,14 +1590,10 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 		(void)ep_commit(t, ch);
 		t->ep_on = true;
 	} else {
-		/* not asked: no record kept, the next ask starts over */
-		for (i = 0; i < t->eps.cap; i++)
-			pe_rec_free(t->eps.slots[i].val);
-		np__hashmap_release(&t->eps);
-		t->ep_on = false;
+		ep_forget(t);
 	}
 	kset_clear(&t->epols);
-	t->ep_all = false;
+	t->ep_all = t->cpe_dirty = false;
 	/* from now on the context tells what it drops */
 	ctx = np__ctx_peek(c);
 	if (ctx) {

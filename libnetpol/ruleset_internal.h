@@ -179,6 +179,8 @@ int np__ruleset_compile_np(struct np_ruleset **out, struct np_cluster *c,
 
 /* How many pods np_cluster_changes() compiled to make ch (changes.c). */
 size_t np__changes_compiled(const struct np_changes *ch);
+/* How many ClusterPolicyEndpoints it built to make ch (0: none looked at). */
+size_t np__changes_cpes_built(const struct np_changes *ch);
 
 /* Whether a protocol is one a verdict can be asked about. */
 bool np__proto_ok(int proto);

@@ -26,7 +26,8 @@
  *   np_changes_ruleset()    its new rule set (borrowed)
  *   np_changes_mapset()     its map contents before or after
  *   np_changes_diff()       its map diff as text
- *   np_changes_endpoints_count()  how many PolicyEndpoints changed
+ *   np_changes_endpoints_count()  how many PolicyEndpoints and
+ *                           ClusterPolicyEndpoints changed
  *   np_changes_endpoint()   one of them (struct np_endpoint_change)
  *   np_changes_endpoint_export()  its new object as YAML or JSON
  *   np_changes_free()       free a change set (NULL-safe)
@@ -194,10 +195,11 @@ struct np_changes_opts {
 	 */
 	enum np_source source;
 	/*
-	 * Also the PolicyEndpoints of the controller's view (what
-	 * np_cluster_endpoints() resolves the NetworkPolicies into) that
-	 * were added, changed or removed since the previous call that asked
-	 * (the first: every one, as added); NP_SOURCE_POLICIES only.
+	 * Also the PolicyEndpoints and ClusterPolicyEndpoints of the
+	 * controller's view (what np_cluster_endpoints() resolves the
+	 * NetworkPolicies and ClusterNetworkPolicies into) that were added,
+	 * changed or removed since the previous call that asked (the first:
+	 * every one, as added); NP_SOURCE_POLICIES only.
 	 */
 	bool endpoints;
 };
@@ -240,9 +242,13 @@ struct np_change {
  * ClusterNetworkPolicy, ClusterPolicyEndpoint or, with cluster policies,
  * any object changed); a pod is reported when its rule-set hash differs
  * from the one last reported (or it appeared, or went). The pods are the
- * snapshot's Pod objects. On error (-ENOMEM, diag) nothing is consumed:
- * the next call reports the same changes and more. One cluster, one
- * caller at a time (as np_ruleset_compile()).
+ * snapshot's Pod objects. With opts->endpoints, the ClusterPolicyEndpoints
+ * are resolved again (all of them, compared by content hash) only after a
+ * ClusterNetworkPolicy changed or, while any exists, a Pod, Namespace,
+ * Service or Node; -ENOTSUP (diag) as np_cluster_endpoints() when one
+ * cannot be written. On error (-ENOMEM, -ENOTSUP, diag) nothing is
+ * consumed: the next call reports the same changes and more. One cluster,
+ * one caller at a time (as np_ruleset_compile()).
  */
 NP_API int np_cluster_changes(struct np_cluster *cluster,
 			      const struct np_changes_opts *opts,
@@ -273,29 +279,45 @@ NP_API int np_changes_mapset(struct np_mapset **out,
  */
 NP_API int np_changes_diff(const struct np_changes *ch, size_t i, char **text);
 
-/* A PolicyEndpoint of a change set (np_changes_opts.endpoints). */
+/*
+ * A PolicyEndpoint or ClusterPolicyEndpoint of a change set
+ * (np_changes_opts.endpoints).
+ */
 struct np_endpoint_change {
 	const char *ns; /* strings borrowed from the change set */
-	const char *name; /* the PolicyEndpoint's */
-	const char *policy; /* the NetworkPolicy it comes from (in ns) */
+	const char *name; /* the PolicyEndpoint's or ClusterPolicyEndpoint's */
+	/*
+	 * The policy it comes from: a NetworkPolicy in ns, or a
+	 * ClusterNetworkPolicy of either API group (the name of a
+	 * ClusterPolicyEndpoint of a networking.k8s.aws one has "-aws-"
+	 * after the policy's name)
+	 */
+	const char *policy;
 	enum np_change_kind kind;
-	uint32_t reserved32; /* zeroed */
+	/*
+	 * NP_KIND_POLICY_ENDPOINT (ns is the namespace) or
+	 * NP_KIND_CLUSTER_POLICY_ENDPOINT (cluster-scoped: ns is "")
+	 */
+	enum np_kind object_kind;
 	uint64_t old_hash; /* content hash reported before; 0: none */
 	uint64_t new_hash; /* and now; 0: removed */
 	uint64_t reserved[4]; /* zeroed; for later fields */
 };
 
-/* How many PolicyEndpoints changed (0 unless asked for, or for NULL). */
+/*
+ * How many PolicyEndpoints and ClusterPolicyEndpoints changed (0 unless
+ * asked for, or for NULL).
+ */
 NP_API size_t np_changes_endpoints_count(const struct np_changes *ch);
 /*
- * PolicyEndpoint change i (sorted by namespace and name) into *out;
- * -ENOENT past the end.
+ * Endpoint change i into *out; -ENOENT past the end. Sorted by namespace
+ * and name: the ClusterPolicyEndpoints (namespace "") first.
  */
 NP_API int np_changes_endpoint(const struct np_changes *ch, size_t i,
 			       struct np_endpoint_change *out);
 /*
- * PolicyEndpoint change i's new object as np_cluster_endpoints() prints
- * it (NP_FORMAT_YAML or NP_FORMAT_JSON), in *out freed with np_free();
+ * Endpoint change i's new object as np_cluster_endpoints() prints it
+ * (NP_FORMAT_YAML or NP_FORMAT_JSON), in *out freed with np_free();
  * -ENOENT for a removed one or past the end.
  */
 NP_API int np_changes_endpoint_export(const struct np_changes *ch, size_t i,

@@ -5,12 +5,17 @@
  * tail), an options struct only grows (common.h). A change here is an ABI
  * change: it fails to build until it is deliberate. LP64 sizes.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include <netpol.h>
 
 #define SIZE(type, n) \
 	_Static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ")")
+/* where a field taken from a reserved tail sits: where the tail was */
+#define OFFSET(type, field, n)                          \
+	_Static_assert(offsetof(struct type, field) == (n), \
+		       "offsetof(struct " #type ", " #field ")")
 
 #if __SIZEOF_POINTER__ == 8 && __SIZEOF_LONG__ == 8
 SIZE(np_cluster_opts, 32);
@@ -40,6 +45,11 @@ SIZE(np_datapath_conn, 152);
 SIZE(np_port_range, 6);
 SIZE(np_change, 128);
 SIZE(np_endpoint_change, 80);
+/* object_kind was reserved32 */
+OFFSET(np_endpoint_change, kind, 24);
+OFFSET(np_endpoint_change, object_kind, 28);
+OFFSET(np_endpoint_change, old_hash, 32);
+OFFSET(np_endpoint_change, reserved, 48);
 #endif
 
 int main(void)
