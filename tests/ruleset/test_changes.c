@@ -476,6 +476,236 @@ Test(changes, policy_endpoints_added_changed_removed)
 	np_cluster_free(c);
 }
 
+/* --- ClusterPolicyEndpoints ---------------------------------------------- */
+
+/* An Admin policy over the db pods: no ingress from namespaces b. */
+#define WALL(from)                                                       \
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"                \
+	"kind: ClusterNetworkPolicy\nmetadata: {name: wall}\n"           \
+	"spec:\n  tier: Admin\n  priority: 5\n"                          \
+	"  subject: {pods: {namespaceSelector: {}, podSelector: "        \
+	"{matchLabels: {app: db}}}}\n"                                   \
+	"  ingress:\n  - {action: Deny, from: [{namespaces: {matchLabels: " \
+	"{kubernetes.io/metadata.name: " from "}}}]}\n---\n"
+
+/* The endpoint changes of one object kind, as ep_summary() gives them. */
+static char *kind_summary(const struct np_changes *ch, enum np_kind kind)
+{
+	static const char kinds[] = "?ACR";
+	size_t i, n = np_changes_endpoints_count(ch);
+	struct np_endpoint_change x;
+	char *s = malloc(n * 160 + 1), *p = s;
+
+	cr_assert_not_null(s);
+	*p = '\0';
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(np_changes_endpoint(ch, i, &x), 0);
+		if (x.object_kind != kind)
+			continue;
+		p += sprintf(p, "%s%s/%s<%s:%c", p == s ? "" : " ", x.ns,
+			     x.name, x.policy, kinds[x.kind]);
+	}
+	return s;
+}
+
+static struct np_changes *changes_eps(struct np_cluster *c)
+{
+	NP_OPTS(np_changes_opts, eo, .endpoints = true);
+	struct np_changes *ch = NULL;
+	struct np_diag d;
+	int err = np_cluster_changes(c, &eo, &ch, &d);
+
+	cr_assert_eq(err, 0, "np_cluster_changes: %d %s", err, d.message);
+	return ch;
+}
+
+#define CPE NP_KIND_CLUSTER_POLICY_ENDPOINT
+
+Test(changes, cluster_policy_endpoints_added_changed_removed)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_endpoint_change x, y;
+	struct np_changes *ch = changes_eps(c);
+	uint64_t h;
+	char *s, *text;
+
+	/* no cluster policy: PolicyEndpoints only, none looked for */
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "");
+	free(s);
+	cr_assert_eq(np_changes_endpoints_count(ch), 2);
+	cr_assert_eq(np__changes_cpes_built(ch), 0);
+	np_changes_free(ch);
+
+	/* added: its one ClusterPolicyEndpoint, first (namespace "") */
+	apply(c, WALL("b"));
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:A");
+	free(s);
+	/* the PolicyEndpoints did not change */
+	cr_assert_eq(np_changes_endpoints_count(ch), 1);
+	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
+	cr_assert_str_eq(x.ns, "");
+	cr_assert_eq(x.object_kind, NP_KIND_CLUSTER_POLICY_ENDPOINT);
+	cr_assert_eq(x.kind, NP_CHANGE_ADDED);
+	cr_assert_eq(x.old_hash, 0);
+	cr_assert_neq(x.new_hash, 0);
+	h = x.new_hash;
+	cr_assert_eq(np_changes_endpoint_export(ch, 0, NP_FORMAT_YAML, &text),
+		     0);
+	cr_assert(strstr(text, "kind: ClusterPolicyEndpoint\n"), "%s", text);
+	cr_assert(strstr(text, "name: wall-0-6b412\n"), "%s", text);
+	/* a/db and b/db */
+	cr_assert(strstr(text, "podIP: 198.18.0.2\n"), "%s", text);
+	cr_assert(strstr(text, "podIP: 198.18.1.2\n"), "%s", text);
+	cr_assert(!strstr(text, "podIP: 198.18.0.1\n"), "%s", text);
+	np_free(text);
+	np_changes_free(ch);
+
+	/* a/web becomes a db: the policy selects it too, its CPE changes */
+	apply(c, POD("a", "web", "{app: db}", "198.18.0.1"));
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:C");
+	free(s);
+	/* first, before a's PolicyEndpoint (which lost its peer) */
+	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
+	cr_assert_eq(np_changes_endpoint(ch, 1, &y), 0);
+	cr_assert_str_eq(y.ns, "a");
+	cr_assert_eq(y.object_kind, NP_KIND_POLICY_ENDPOINT);
+	cr_assert_eq(x.old_hash, h);
+	cr_assert_neq(x.new_hash, h);
+	cr_assert_eq(np_changes_endpoint_export(ch, 0, NP_FORMAT_JSON, &text),
+		     0);
+	cr_assert(strstr(text, "\"podIP\": \"198.18.0.1\""), "%s", text);
+	np_free(text);
+	np_changes_free(ch);
+
+	/* a namespace nothing reaches: looked at, no change */
+	apply(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: z}\n");
+	ch = changes_eps(c);
+	cr_assert_gt(np__changes_cpes_built(ch), 0);
+	cr_assert_eq(np_changes_endpoints_count(ch), 0);
+	np_changes_free(ch);
+
+	/* a NetworkPolicy cannot change one: not even looked at */
+	apply(c, DENY_ALL("b"));
+	ch = changes_eps(c);
+	cr_assert_eq(np__changes_cpes_built(ch), 0);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "");
+	free(s);
+	s = kind_summary(ch, NP_KIND_POLICY_ENDPOINT);
+	cr_assert(!strncmp(s, "b/deny-", 7), "%s", s);
+	free(s);
+	np_changes_free(ch);
+
+	/* a rule changes: the same name, other content */
+	apply(c, WALL("a"));
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:C");
+	free(s);
+	np_changes_free(ch);
+
+	/* deleted: removed, no object */
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_CLUSTER_NETWORK_POLICY, "",
+				       "wall"),
+		     0);
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:R");
+	free(s);
+	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
+	cr_assert_eq(x.new_hash, 0);
+	cr_assert_neq(x.old_hash, 0);
+	cr_assert_eq(np_changes_endpoint_export(ch, 0, NP_FORMAT_YAML, &text),
+		     -ENOENT);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+/* One name, two API groups: two ClusterPolicyEndpoints, told apart. */
+Test(changes, cluster_policy_endpoints_of_both_groups)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch = changes_eps(c);
+	char *s;
+
+	np_changes_free(ch);
+	apply(c, WALL("b") "apiVersion: networking.k8s.aws/v1alpha1\n"
+			   "kind: ClusterNetworkPolicy\n"
+			   "metadata: {name: wall}\n"
+			   "spec:\n  tier: Baseline\n  priority: 5\n"
+			   "  subject: {namespaces: {}}\n"
+			   "  egress:\n  - {action: Accept, to: [{networks: "
+			   "[10.0.0.0/8]}]}\n");
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:A /wall-aws-0-360b7<wall:A");
+	free(s);
+	np_changes_free(ch);
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
+				       "", "wall"),
+		     0);
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-aws-0-360b7<wall:R");
+	free(s);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
+/*
+ * Not asked for once: no record kept, the next call that asks reports
+ * every one as added. One that cannot be written fails the call as
+ * np_cluster_endpoints() does, and consumes nothing.
+ */
+Test(changes, cluster_policy_endpoints_start_over_and_fail_whole)
+{
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch;
+	struct np_diag d;
+	char *s;
+
+	apply(c, WALL("b"));
+	ch = changes_eps(c);
+	np_changes_free(ch);
+	ch = changes(c);
+	np_changes_free(ch);
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "/wall-0-6b412<wall:A");
+	free(s);
+	np_changes_free(ch);
+	/* a nodes peer in a Deny rule, and no Node objects */
+	apply(c, "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		 "kind: ClusterNetworkPolicy\nmetadata: {name: nodes}\n"
+		 "spec:\n  tier: Admin\n  priority: 6\n"
+		 "  subject: {namespaces: {}}\n"
+		 "  egress:\n  - {action: Deny, to: [{nodes: {matchLabels: "
+		 "{role: infra}}}]}\n");
+	{
+		NP_OPTS(np_changes_opts, eo, .endpoints = true);
+
+		cr_assert_eq(np_cluster_changes(c, &eo, &ch, &d), -ENOTSUP);
+		cr_assert_str_eq(d.object, "ClusterNetworkPolicy nodes");
+		cr_assert_str_eq(d.path, "spec.egress[0]");
+	}
+	cr_assert_eq(np_cluster_delete(c, NP_KIND_CLUSTER_NETWORK_POLICY, "",
+				       "nodes"),
+		     0);
+	ch = changes_eps(c);
+	s = kind_summary(ch, CPE);
+	cr_assert_str_eq(s, "");
+	free(s);
+	/* the pods' changes of the failed call were kept for this one */
+	cr_assert_eq(np_changes_count(ch), 0);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
 /* Equal contents hit the cache: the same core, whichever object built it. */
 Test(changes, cache_is_keyed_by_content)
 {
@@ -605,20 +835,77 @@ static void rnamespace(struct pair *p, unsigned ns)
 	both(p, buf);
 }
 
-static void rcnp(struct pair *p)
-{
-	char buf[1024];
+/*
+ * Cluster policies: cnp0..cnp2 of policy.networking.k8s.io and, as i 3,
+ * a cnp0 of networking.k8s.aws (one name, two groups); either tier, a
+ * namespaces or pods subject, peers of every enforceable kind, numbered
+ * and named ports (an ingress named port splits a policy's endpoints by
+ * how its pods resolve it).
+ */
+static const char *const cnp_peers[] = {
+	"{namespaces: {matchLabels: {team: green}}}",
+	"{namespaces: {}}",
+	"{pods: {namespaceSelector: {matchLabels: {team: red}}, podSelector: "
+	"{matchLabels: {app: web}}}}",
+	"{pods: {namespaceSelector: {}, podSelector: {matchExpressions: "
+	"[{key: tier, operator: Exists}]}}}",
+	"{networks: [198.18.0.0/16, 198.18.2.0/24]}", /* egress only */
+};
 
+static const char *const cnp_ports[] = {
+	"",
+	", ports: [{portNumber: {protocol: TCP, port: 80}}]",
+	", ports: [{namedPort: http}, {portNumber: {protocol: UDP, port: 53}}]",
+};
+
+static const char *const actions[] = { "Accept", "Deny", "Pass" };
+
+static void rcnp(struct pair *p, unsigned i)
+{
+	static const char *const teams[] = { "red", "blue", "green" };
+	unsigned eg = rnd(5);
+	char buf[2048], subj[256];
+
+	if (rnd(2))
+		snprintf(subj, sizeof(subj),
+			 "{namespaces: {matchLabels: {team: %s}}}",
+			 teams[rnd(3)]);
+	else
+		snprintf(subj, sizeof(subj),
+			 "{pods: {namespaceSelector: {}, podSelector: "
+			 "{matchLabels: {app: %s}}}}",
+			 apps[rnd(4)]);
 	snprintf(buf, sizeof(buf),
-		 "apiVersion: policy.networking.k8s.io/v1alpha2\n"
-		 "kind: ClusterNetworkPolicy\nmetadata: {name: cnp}\n"
-		 "spec:\n  tier: Admin\n  priority: 10\n"
-		 "  subject: {namespaces: {matchLabels: {team: %s}}}\n"
-		 "  ingress:\n  - {action: %s, from: [{namespaces: "
-		 "{matchLabels: {team: %s}}}]}\n",
-		 rnd(2) ? "red" : "blue", rnd(2) ? "Deny" : "Accept",
-		 rnd(2) ? "green" : "blue");
+		 "apiVersion: %s\nkind: ClusterNetworkPolicy\n"
+		 "metadata: {name: cnp%u}\n"
+		 "spec:\n  tier: %s\n  priority: %u\n  subject: %s\n"
+		 "  ingress:\n  - {action: %s, from: [%s]%s}\n"
+		 "  egress:\n  - {action: %s, to: [%s]%s}\n",
+		 i == 3 ? "networking.k8s.aws/v1alpha1" :
+			  "policy.networking.k8s.io/v1alpha2",
+		 i == 3 ? 0 : i, rnd(2) ? "Admin" : "Baseline", 1 + rnd(3),
+		 subj, actions[rnd(3)], cnp_peers[rnd(4)], cnp_ports[rnd(3)],
+		 actions[rnd(3)], cnp_peers[eg],
+		 /* no named port with networks (invalid) */
+		 cnp_ports[rnd(eg == 4 ? 2 : 3)]);
 	both(p, buf);
+}
+
+static void rcnp_delete(struct pair *p, unsigned i)
+{
+	char name[16];
+	int a, b;
+
+	snprintf(name, sizeof(name), "cnp%u", i == 3 ? 0 : i);
+	a = np_cluster_delete(p->inc,
+			      i == 3 ? NP_KIND_AWS_CLUSTER_NETWORK_POLICY :
+				       NP_KIND_CLUSTER_NETWORK_POLICY,
+			      "", name);
+	b = np_cluster_delete(p->ref,
+			      i == 3 ? NP_KIND_AWS_CLUSTER_NETWORK_POLICY :
+				       NP_KIND_CLUSTER_NETWORK_POLICY,
+			      "", name);
+	cr_assert_eq(a, b);
 }
 
 static void del(struct pair *p, enum np_kind k, const char *ns,
@@ -758,9 +1045,16 @@ static void by_line(const char *text, const uint32_t added[2][2],
 				  step, key, d, f);
 }
 
-/* The reference's PolicyEndpoints: "ns/name" and JSON, resolved afresh. */
+/*
+ * The reference's endpoints, from np_cluster_endpoints()'s whole export
+ * alone (not the resolution state the change set reads): "ns/name" (ns ""
+ * for a ClusterPolicyEndpoint), the kind, the policy and the object's
+ * JSON, parsed and printed again (one spelling of a tree).
+ */
 struct pe_state {
-	char key[160];
+	char key[200];
+	char policy[160];
+	enum np_kind kind;
 	char *json;
 };
 
@@ -780,34 +1074,75 @@ static void pe_states_free(struct pe_states *s)
 	s->n = 0;
 }
 
+/* A scalar of map m at key (a path of two keys when k2), "" when none. */
+static void scalar(const struct np_node *m, const char *k1, const char *k2,
+		   char *buf, size_t size)
+{
+	const struct np_node *n = np__map_get(m, k1);
+
+	if (k2)
+		n = np__map_get(n, k2);
+	snprintf(buf, size, "%.*s",
+		 n && n->type == NP_N_STR ? (int)n->str.len : 0,
+		 n && n->type == NP_N_STR ? n->str.s : "");
+}
+
+/* One JSON document, parsed and printed again. */
+static char *reprint(const char *json)
+{
+	struct np_docset ds = { 0 };
+	struct np_diag d;
+	char *out = NULL;
+
+	cr_assert_eq(np__parse(&ds, json, strlen(json), "export", NP_FORMAT_JSON,
+			       &d),
+		     0, "%s\n%s", d.message, json);
+	cr_assert_eq(ds.ndocs, 1);
+	cr_assert_eq(np__emit_string(ds.docs[0], NP_FORMAT_JSON, &out), 0);
+	np__docset_release(&ds);
+	return out;
+}
+
 static void ref_endpoints(struct np_cluster *ref, struct pe_states *out)
 {
-	struct np_ctx *ctx;
-	size_t i, j, cap = 0;
+	struct np_docset ds = { 0 };
+	const struct np_node *items;
+	char *text, ns[64], name[128], kind[64];
+	struct np_diag d;
+	size_t i;
 
-	out->v = NULL;
-	out->n = 0;
-	cr_assert_eq(np__ctx_get(ref, &ctx), 0);
-	for (i = 0; i < ctx->npols; i++) {
-		cr_assert_eq(np__resolve_policy(ctx, i, NULL), 0);
-		for (j = 0; j < ctx->npe_of[i]; j++) {
-			const struct np_obj *pe = ctx->pe_of[i][j];
-			struct np_arena a = { 0 };
-			struct pe_state *st;
+	cr_assert_eq(np_cluster_endpoints(ref, NP_FORMAT_JSON, &text, &d), 0,
+		     "%s", d.message);
+	cr_assert_eq(np__parse(&ds, text, strlen(text), "ref", NP_FORMAT_JSON,
+			       &d),
+		     0, "%s", d.message);
+	items = np__map_get(ds.docs[0], "items");
+	cr_assert(items && items->type == NP_N_SEQ);
+	out->n = items->seq.n;
+	out->v = calloc(out->n + 1, sizeof(*out->v));
+	cr_assert_not_null(out->v);
+	for (i = 0; i < out->n; i++) {
+		const struct np_node *it = items->seq.v[i];
+		struct pe_state *st = &out->v[i];
 
-			if (out->n == cap) {
-				cap = cap ? cap * 2 : 16;
-				out->v = realloc(out->v, cap * sizeof(*out->v));
-			}
-			st = &out->v[out->n++];
-			snprintf(st->key, sizeof(st->key), "%s/%s", pe->meta.ns,
-				 pe->meta.name);
-			cr_assert_eq(np__emit_string(np__obj_to_node(&a, pe),
-						     NP_FORMAT_JSON, &st->json),
-				     0);
-			np__arena_release(&a);
-		}
+		scalar(it, "metadata", "namespace", ns, sizeof(ns));
+		scalar(it, "metadata", "name", name, sizeof(name));
+		scalar(it, "kind", NULL, kind, sizeof(kind));
+		snprintf(st->key, sizeof(st->key), "%s/%s", ns, name);
+		st->kind = !strcmp(kind, "ClusterPolicyEndpoint") ?
+				   NP_KIND_CLUSTER_POLICY_ENDPOINT :
+				   NP_KIND_POLICY_ENDPOINT;
+		cr_assert(st->kind == NP_KIND_CLUSTER_POLICY_ENDPOINT ||
+				  !strcmp(kind, "PolicyEndpoint"),
+			  "%s", kind);
+		cr_assert_eq(!ns[0], st->kind == NP_KIND_CLUSTER_POLICY_ENDPOINT,
+			     "%s", st->key);
+		scalar(np__map_get(it, "spec"), "policyRef", "name", st->policy,
+		       sizeof(st->policy));
+		cr_assert_eq(np__emit_string(it, NP_FORMAT_JSON, &st->json), 0);
 	}
+	np__docset_release(&ds);
+	np_free(text);
 }
 
 static const struct pe_state *pe_find(const struct pe_states *s,
@@ -821,16 +1156,20 @@ static const struct pe_state *pe_find(const struct pe_states *s,
 	return NULL;
 }
 
-/* The change set's PolicyEndpoints against the reference's. */
+/*
+ * The change set's PolicyEndpoints and ClusterPolicyEndpoints against the
+ * difference of the reference's two exports; *ncpe: how many
+ * ClusterPolicyEndpoints changed.
+ */
 static void check_endpoints(const struct np_changes *ch,
 			    const struct pe_states *prev,
 			    const struct pe_states *cur,
-			    unsigned long long seed, int step)
+			    unsigned long long seed, int step, size_t *ncpe)
 {
 	size_t i, nexp = 0, n = np_changes_endpoints_count(ch);
 	const struct pe_state *a, *b;
 	struct np_endpoint_change x;
-	char key[160], *json;
+	char key[200], last[200] = "", *json, *norm;
 
 	for (i = 0; i < cur->n; i++) {
 		a = pe_find(prev, cur->v[i].key);
@@ -843,6 +1182,11 @@ static void check_endpoints(const struct np_changes *ch,
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(np_changes_endpoint(ch, i, &x), 0);
 		snprintf(key, sizeof(key), "%s/%s", x.ns, x.name);
+		/* sorted by namespace and name: cluster-scoped ("") first */
+		cr_assert(!i || strcmp(last, key) < 0,
+			  "seed %llu step %d: endpoint %s after %s", seed, step,
+			  key, last);
+		strcpy(last, key);
 		a = pe_find(prev, key);
 		b = pe_find(cur, key);
 		cr_assert(a || b, "seed %llu step %d: endpoint %s reported",
@@ -853,17 +1197,36 @@ static void check_endpoints(const struct np_changes *ch,
 				  NP_CHANGE_CHANGED,
 			     "seed %llu step %d: endpoint %s kind %d", seed,
 			     step, key, x.kind);
-		if (!b)
+		cr_assert_eq(x.object_kind, (b ? b : a)->kind,
+			     "seed %llu step %d: endpoint %s object kind %d",
+			     seed, step, key, x.object_kind);
+		cr_assert_str_eq(x.policy, (b ? b : a)->policy,
+				 "seed %llu step %d: endpoint %s policy", seed,
+				 step, key);
+		cr_assert_eq(!x.old_hash, !a, "seed %llu step %d: %s old hash",
+			     seed, step, key);
+		cr_assert_eq(!x.new_hash, !b, "seed %llu step %d: %s new hash",
+			     seed, step, key);
+		if (x.object_kind == NP_KIND_CLUSTER_POLICY_ENDPOINT)
+			++*ncpe;
+		if (!b) {
+			cr_assert_eq(np_changes_endpoint_export(
+					     ch, i, NP_FORMAT_JSON, &json),
+				     -ENOENT);
 			continue;
+		}
 		cr_assert(!a || strcmp(a->json, b->json),
 			  "seed %llu step %d: endpoint %s unchanged", seed,
 			  step, key);
+		cr_assert_neq(x.old_hash, x.new_hash);
 		cr_assert_eq(np_changes_endpoint_export(ch, i, NP_FORMAT_JSON,
 							&json),
 			     0);
-		cr_assert_str_eq(json, b->json,
+		norm = reprint(json);
+		cr_assert_str_eq(norm, b->json,
 				 "seed %llu step %d: endpoint %s", seed, step,
 				 key);
+		np_free(norm);
 		np_free(json);
 	}
 	cr_assert_eq(n, nexp,
@@ -1005,6 +1368,9 @@ static struct np_changes *changes_eo(struct np_cluster *c)
 	return ch;
 }
 
+/* ClusterPolicyEndpoint changes the random runs saw (they must see some). */
+static size_t cpe_changes;
+
 static void run(unsigned long long seed, int steps)
 {
 	struct pe_states eprev = { 0 }, ecur = { 0 };
@@ -1025,7 +1391,7 @@ static void run(unsigned long long seed, int steps)
 		rpolicy(&p, rnd(4), rnd(4));
 	rservice(&p, 0, 0);
 	for (step = 0; step < steps; step++) {
-		unsigned op = rnd(40), ns = rnd(4), k = rnd(10);
+		unsigned op = rnd(44), ns = rnd(4), k = rnd(10);
 		char name[16], nsn[8];
 
 		snprintf(nsn, sizeof(nsn), "n%u", ns);
@@ -1043,13 +1409,12 @@ static void run(unsigned long long seed, int steps)
 			rservice(&p, ns, rnd(2));
 		} else if (op < 37) {
 			rnamespace(&p, ns);
-		} else if (op < 38) {
-			/* cluster policies: rare, every pod looked at */
-			if (rnd(2))
-				rcnp(&p);
+		} else if (op < 42) {
+			/* cluster policies: every pod looked at */
+			if (op < 40)
+				rcnp(&p, rnd(4));
 			else
-				del(&p, NP_KIND_CLUSTER_NETWORK_POLICY, "",
-				    "cnp");
+				rcnp_delete(&p, rnd(4));
 		} else {
 			/* several events between two change sets */
 			rpod(&p, ns, k);
@@ -1065,7 +1430,7 @@ static void run(unsigned long long seed, int steps)
 		ch = changes_eo(p.inc);
 		reference(p.ref, &cur);
 		ref_endpoints(p.ref, &ecur);
-		check_endpoints(ch, &eprev, &ecur, seed, step);
+		check_endpoints(ch, &eprev, &ecur, seed, step, &cpe_changes);
 		pe_states_free(&eprev);
 		eprev = ecur;
 		if (getenv("NP_TRACE")) {
@@ -1115,4 +1480,8 @@ Test(changes, random_events_match_full_recompiles, .timeout = 600)
 	/* NP_SEEDS: fewer under valgrind, more when hunting */
 	for (seed = 0; seed < seeds; seed++)
 		run(seed, 700);
+	cr_assert_gt(cpe_changes, 0, "no ClusterPolicyEndpoint changed");
+	if (getenv("NP_TRACE"))
+		fprintf(stderr, "%zu ClusterPolicyEndpoint changes\n",
+			cpe_changes);
 }
