@@ -1411,8 +1411,8 @@ static void np_swig_put2b(struct np_swig_buf *b, const char *key,
 /*
  * Every change of a change set as one JSON object: {"pods": [{ns, name,
  * kind, err, old_hash, new_hash, added, changed, removed, old_isolated,
- * new_isolated}, ...], "endpoints": [{ns, name, policy, kind, old_hash,
- * new_hash}, ...]}, in the order of np_changes_get() and
+ * new_isolated}, ...], "endpoints": [{ns, name, policy, kind, object_kind,
+ * old_hash, new_hash}, ...]}, in the order of np_changes_get() and
  * np_changes_endpoint(); counts as [[ingress v4, v6], [egress v4, v6]].
  */
 static int np_swig_changes_json(const struct np_changes *ch, char **swig_out)
@@ -1462,6 +1462,7 @@ static int np_swig_changes_json(const struct np_changes *ch, char **swig_out)
 		np_swig_puts_json(&b, "name", e.name);
 		np_swig_puts_json(&b, "policy", e.policy);
 		np_swig_puti(&b, "kind", e.kind);
+		np_swig_puti(&b, "object_kind", e.object_kind);
 		np_swig_putu(&b, "old_hash", e.old_hash);
 		np_swig_putu(&b, "new_hash", e.new_hash);
 		np_swig_puts(&b, "}");

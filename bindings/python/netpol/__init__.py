@@ -616,8 +616,9 @@ class RuleSet:
 # --- change sets ------------------------------------------------------------
 
 class ChangeKind(str, enum.Enum):
-    """What happened to a pod's rule set or to a PolicyEndpoint; compares
-    equal to its value ('added', 'changed', 'removed')."""
+    """What happened to a pod's rule set or to a PolicyEndpoint or
+    ClusterPolicyEndpoint; compares equal to its value ('added',
+    'changed', 'removed')."""
 
     ADDED = 'added'
     CHANGED = 'changed'
@@ -626,6 +627,8 @@ class ChangeKind(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
 
 _CHANGE_KINDS = {capi.NP_CHANGE_ADDED: ChangeKind.ADDED,
                  capi.NP_CHANGE_CHANGED: ChangeKind.CHANGED,
@@ -707,14 +710,19 @@ class Change:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class EndpointChange:
-    """A PolicyEndpoint added, changed or removed (Cluster.changes(
-    endpoints=True)): its namespace and name, the NetworkPolicy it comes
-    from and its content hash before and now (0: none)."""
+    """A PolicyEndpoint or ClusterPolicyEndpoint added, changed or removed
+    (Cluster.changes(endpoints=True)): its namespace ('' for a
+    ClusterPolicyEndpoint, cluster-scoped) and name, the policy it comes
+    from (a NetworkPolicy in the namespace, or a ClusterNetworkPolicy),
+    object_kind 'policyendpoint' or 'clusterpolicyendpoint' (as
+    Cluster.delete() spells kinds) and its content hash before and now
+    (0: none)."""
 
     namespace: str
     name: str
     policy: str
     kind: ChangeKind
+    object_kind: str
     old_hash: int
     new_hash: int
     # the change set and index, kept out of fields (asdict(), ==)
@@ -727,7 +735,8 @@ class EndpointChange:
 
     def __repr__(self) -> str:
         return (f'<netpol.EndpointChange {self.kind.value} '
-                f'{self.namespace}/{self.name} policy={self.policy!r}>')
+                f'{self.object_kind} {self.namespace}/{self.name} '
+                f'policy={self.policy!r}>')
 
     def export(self, fmt: str = 'yaml') -> str:
         """The new object as Cluster.endpoints(fmt) prints it;
@@ -766,10 +775,13 @@ class Changes:
             EndpointChange(namespace=e['ns'], name=e['name'],
                            policy=e['policy'],
                            kind=_CHANGE_KINDS[e['kind']],
+                           object_kind=_KIND_NAMES[e['object_kind']],
                            old_hash=e['old_hash'], new_hash=e['new_hash'],
                            _set=self, _i=i)
             for i, e in enumerate(raw['endpoints'])]
-        """The PolicyEndpoint changes (EndpointChange), sorted."""
+        """The PolicyEndpoint and ClusterPolicyEndpoint changes
+        (EndpointChange), sorted by namespace and name: the
+        ClusterPolicyEndpoints (namespace '') first."""
 
     def __iter__(self) -> Iterator[Change]:
         return iter(self._pods)

@@ -49,6 +49,7 @@ def test_changes_follow_events():
     assert 'pods=1 added=1 changed=0 removed=0 endpoints=1' in repr(ch)
     [pe] = ch.endpoints
     assert (pe.kind, pe.namespace, pe.policy) == ('added', 'x', 'web')
+    assert pe.object_kind == 'policyendpoint'
     assert pe.to_dict()['kind'] == 'PolicyEndpoint'
     assert 'kind: PolicyEndpoint' in pe.export()
     d = dataclasses.asdict(a)
@@ -100,6 +101,51 @@ def test_changes_follow_events():
     assert summary(ch) == [('removed', 'x/b')]
     assert ch[0].ruleset is None and ch[0].new_hash == 0
     assert ch[0].mapset() is None
+
+
+CNP = '''apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: wall}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}
+  ingress:
+  - {action: Deny, from: [{namespaces: {matchLabels: {team: red}}}]}
+'''
+
+
+def test_cluster_policy_endpoints():
+    c = netpol.Cluster.load(SIMPLE)
+    assert [e.object_kind for e in c.changes(endpoints=True).endpoints] \
+        == ['policyendpoint']
+
+    # added: cluster-scoped, namespace '', sorted before the namespaced
+    c.apply(CNP)
+    ch = c.changes(endpoints=True)
+    [cpe] = ch.endpoints
+    assert (cpe.kind, cpe.object_kind, cpe.namespace, cpe.policy) == (
+        'added', 'clusterpolicyendpoint', '', 'wall')
+    assert cpe.name.startswith('wall-0-') and cpe.new_hash
+    assert cpe.to_dict()['kind'] == 'ClusterPolicyEndpoint'
+    assert repr(cpe).startswith(
+        '<netpol.EndpointChange added clusterpolicyendpoint /wall-0-')
+    assert dataclasses.asdict(cpe)['object_kind'] == 'clusterpolicyendpoint'
+
+    # x/b joins the subject: the CPE changes, before x's PolicyEndpoint
+    c.apply(pod_b('a'))
+    ch = c.changes(endpoints=True)
+    assert [(str(e.kind), e.object_kind) for e in ch.endpoints] == [
+        ('changed', 'clusterpolicyendpoint'), ('changed', 'policyendpoint')]
+    assert ch.endpoints[0].old_hash == cpe.new_hash
+    assert ch.endpoints[0].namespace < ch.endpoints[1].namespace
+
+    # deleted: removed
+    c.delete('clusternetworkpolicy', '', 'wall')
+    [gone] = c.changes(endpoints=True).endpoints
+    assert (gone.kind, gone.name, gone.new_hash) == ('removed', cpe.name, 0)
+    with pytest.raises(netpol.NotFoundError):
+        gone.export()
 
 
 def test_ruleset_outlives_its_change_set():
