@@ -12,7 +12,8 @@ import (
 	"unsafe"
 )
 
-// ChangeKind is what happened to a pod's rule set or to a PolicyEndpoint.
+// ChangeKind is what happened to a pod's rule set or to a PolicyEndpoint
+// or ClusterPolicyEndpoint.
 type ChangeKind int
 
 // Change kinds (enum np_change_kind).
@@ -47,9 +48,10 @@ type ChangesOptions struct {
 	// another view than the previous one compares every pod against
 	// what was last reported.
 	Source Source
-	// Endpoints also reports the PolicyEndpoints (what the
-	// NetworkPolicies resolve into) added, changed or removed since the
-	// previous call that asked; FromPolicies only.
+	// Endpoints also reports the PolicyEndpoints and
+	// ClusterPolicyEndpoints (what the NetworkPolicies and
+	// ClusterNetworkPolicies resolve into) added, changed or removed
+	// since the previous call that asked; FromPolicies only.
 	Endpoints bool
 }
 
@@ -92,23 +94,29 @@ func (c *Change) Pod() string {
 	return c.Namespace + "/" + c.Name
 }
 
-// EndpointChange is one PolicyEndpoint of a change set
-// (ChangesOptions.Endpoints).
+// EndpointChange is one PolicyEndpoint or ClusterPolicyEndpoint of a
+// change set (ChangesOptions.Endpoints).
 type EndpointChange struct {
+	// Namespace is "" for a ClusterPolicyEndpoint (cluster-scoped).
 	Namespace string
-	Name      string // the PolicyEndpoint's
-	Policy    string // the NetworkPolicy it comes from (in Namespace)
-	Kind      ChangeKind
-	OldHash   uint64 // content hash reported before; 0: none
-	NewHash   uint64 // and now; 0: removed
+	Name      string
+	// Policy is the NetworkPolicy it comes from (in Namespace), or the
+	// ClusterNetworkPolicy (of either API group).
+	Policy string
+	Kind   ChangeKind
+	// ObjectKind is KindPolicyEndpoint or KindClusterPolicyEndpoint.
+	ObjectKind Kind
+	OldHash    uint64 // content hash reported before; 0: none
+	NewHash    uint64 // and now; 0: removed
 
 	set *ChangeSet
 	i   int
 }
 
 // ChangeSet is what changed since the previous Cluster.Changes call: the
-// pods whose rule set changed and (when asked for) the PolicyEndpoints,
-// each sorted by namespace and name. It owns C memory: Close frees it
+// pods whose rule set changed and (when asked for) the PolicyEndpoints and
+// ClusterPolicyEndpoints, each sorted by namespace and name (the
+// ClusterPolicyEndpoints, namespace "", first). It owns C memory: Close frees it
 // (a finalizer does too, but late), and the RuleSets it gave stay valid
 // until then. Immutable: it may be read from several goroutines.
 type ChangeSet struct {
@@ -179,13 +187,14 @@ func (c *Cluster) Changes(opts ChangesOptions) (*ChangeSet, error) {
 			return nil, err
 		}
 		s.Endpoints = append(s.Endpoints, EndpointChange{
-			Namespace: gostrOrEmpty(x.ns),
-			Name:      gostrOrEmpty(x.name),
-			Policy:    gostrOrEmpty(x.policy),
-			Kind:      ChangeKind(x.kind),
-			OldHash:   uint64(x.old_hash),
-			NewHash:   uint64(x.new_hash),
-			set:       s, i: i})
+			Namespace:  gostrOrEmpty(x.ns),
+			Name:       gostrOrEmpty(x.name),
+			Policy:     gostrOrEmpty(x.policy),
+			Kind:       ChangeKind(x.kind),
+			ObjectKind: Kind(x.object_kind),
+			OldHash:    uint64(x.old_hash),
+			NewHash:    uint64(x.new_hash),
+			set:        s, i: i})
 	}
 	return s, nil
 }
@@ -258,7 +267,7 @@ func (c *Change) MapSet(before bool) (*MapSet, error) {
 	return m, nil
 }
 
-// Export gives the PolicyEndpoint's new object as YAML or JSON, as
+// Export gives the endpoint's new object as YAML or JSON, as
 // Cluster.EndpointsText prints it; an error (ErrNotFound) when removed.
 func (e *EndpointChange) Export(f Format) (string, error) {
 	h, err := e.set.handle()

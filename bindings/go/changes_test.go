@@ -35,8 +35,8 @@ func summary(s *netpol.ChangeSet) string {
 		out = append(out, ch.Kind.String()+" "+ch.Pod())
 	}
 	for _, e := range s.Endpoints {
-		out = append(out, e.Kind.String()+" PolicyEndpoint "+
-			e.Namespace+"/"+e.Name+" of "+e.Policy)
+		out = append(out, e.Kind.String()+" "+e.ObjectKind.String()+
+			" "+e.Namespace+"/"+e.Name+" of "+e.Policy)
 	}
 	return strings.Join(out, ", ")
 }
@@ -182,6 +182,72 @@ func TestChanges(t *testing.T) {
 		t.Fatalf("Changes after Close: %v", err)
 	}
 	c.Trim() // closed: nothing
+}
+
+const wall = `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: wall}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}
+  ingress:
+  - {action: Deny, from: [{namespaces: {matchLabels: {team: red}}}]}
+`
+
+func TestChangesClusterPolicyEndpoints(t *testing.T) {
+	c := load(t, simple)
+	defer c.Close()
+	opts := netpol.ChangesOptions{Endpoints: true}
+	s := changes(t, c, opts)
+	if len(s.Endpoints) != 1 ||
+		s.Endpoints[0].ObjectKind != netpol.KindPolicyEndpoint {
+		t.Fatalf("first: %s", summary(s))
+	}
+
+	// added: cluster-scoped (Namespace ""), sorted first
+	if err := c.Apply(wall); err != nil {
+		t.Fatal(err)
+	}
+	s = changes(t, c, opts)
+	if len(s.Endpoints) != 1 {
+		t.Fatalf("added: %s", summary(s))
+	}
+	e := s.Endpoints[0]
+	if e.Kind != netpol.Added || e.ObjectKind !=
+		netpol.KindClusterPolicyEndpoint || e.Namespace != "" ||
+		e.Policy != "wall" || !strings.HasPrefix(e.Name, "wall-0-") ||
+		e.NewHash == 0 {
+		t.Fatalf("added: %+v", e)
+	}
+	if y, err := e.Export(netpol.YAML); err != nil ||
+		!strings.Contains(y, "kind: ClusterPolicyEndpoint") {
+		t.Fatalf("export: %v\n%s", err, y)
+	}
+
+	// x/b joins the subject: the ClusterPolicyEndpoint changes
+	if err := c.Apply(podB("a")); err != nil {
+		t.Fatal(err)
+	}
+	s = changes(t, c, opts)
+	if len(s.Endpoints) != 2 ||
+		s.Endpoints[0].ObjectKind != netpol.KindClusterPolicyEndpoint ||
+		s.Endpoints[0].Kind != netpol.Changed ||
+		s.Endpoints[0].OldHash != e.NewHash ||
+		s.Endpoints[1].ObjectKind != netpol.KindPolicyEndpoint {
+		t.Fatalf("relabel: %s", summary(s))
+	}
+
+	// deleted: removed
+	if err := c.Delete(netpol.KindClusterNetworkPolicy, "",
+		"wall"); err != nil {
+		t.Fatal(err)
+	}
+	s = changes(t, c, opts)
+	if got := summary(s); got != "removed ClusterPolicyEndpoint /"+
+		e.Name+" of wall" {
+		t.Fatalf("delete: %s", got)
+	}
 }
 
 func TestChangeKindNames(t *testing.T) {
