@@ -14,9 +14,15 @@
  * egress ipBlock holding its address with a named port, a Service it
  * backs, an ingress named port of a policy selecting it). What it cannot
  * follow closely (cluster policies and their endpoints, anything while
- * cluster policies exist) marks every pod. np_cluster_changes() compiles the marked pods and
- * reports those whose rule-set hash differs from the one it reported last
- * (kept per pod, with a reference to the core, for the diff).
+ * cluster policies exist) marks every pod. np_cluster_changes() compiles
+ * the marked pods and reports those whose rule-set hash differs from the
+ * one it reported last (kept per pod, with a reference to the core, for
+ * the diff).
+ *
+ * Endpoints (np_changes_opts.endpoints): the PolicyEndpoints of the
+ * policies marked, against a record per policy; the ClusterPolicyEndpoints
+ * all resolved again (np__cluster_cpes()) when an event that can reach
+ * them came (cpe_event()), against one record of names and content hashes.
  */
 #include <stdio.h>
 #include <stdlib.h>
