@@ -1312,8 +1312,9 @@ static int cpe_one(void *arg, struct np_arena *a, const struct np_obj *cpe)
 	const struct cpe_walk *w = arg;
 	struct np_changes *ch = w->ch;
 	const struct cpe_rec *old =
-		w->t->ep_on ? cpe_find(w->t->cpes, w->t->ncpes, cpe->meta.name) :
-			      NULL;
+		w->t->ep_on ?
+			cpe_find(w->t->cpes, w->t->ncpes, cpe->meta.name) :
+			NULL;
 	uint64_t was = old ? old->hash : 0;
 	struct cpe_rec *r;
 	char *yaml, *json;

@@ -399,8 +399,8 @@ static int pol_rules(const struct np_obj *pol, int dir, struct np_trule **out,
 
 /* Every ClusterPolicyEndpoint of pol, each handed to fn. */
 static int cnp_cpes(const struct np_cluster *c, struct np_ctx *ctx,
-		    struct np_arena *a, const struct np_obj *pol,
-		    np__cpe_fn fn, void *arg, struct np_diag *diag)
+		    struct np_arena *a, const struct np_obj *pol, np__cpe_fn fn,
+		    void *arg, struct np_diag *diag)
 {
 	struct np_trule *tr[2] = { NULL, NULL };
 	const struct np_obj **sel = NULL;

@@ -13,7 +13,7 @@
 #define SIZE(type, n) \
 	_Static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ")")
 /* where a field taken from a reserved tail sits: where the tail was */
-#define OFFSET(type, field, n)                          \
+#define OFFSET(type, field, n)                              \
 	_Static_assert(offsetof(struct type, field) == (n), \
 		       "offsetof(struct " #type ", " #field ")")
 

@@ -479,12 +479,12 @@ Test(changes, policy_endpoints_added_changed_removed)
 /* --- ClusterPolicyEndpoints ---------------------------------------------- */
 
 /* An Admin policy over the db pods: no ingress from namespaces b. */
-#define WALL(from)                                                       \
-	"apiVersion: policy.networking.k8s.io/v1alpha2\n"                \
-	"kind: ClusterNetworkPolicy\nmetadata: {name: wall}\n"           \
-	"spec:\n  tier: Admin\n  priority: 5\n"                          \
-	"  subject: {pods: {namespaceSelector: {}, podSelector: "        \
-	"{matchLabels: {app: db}}}}\n"                                   \
+#define WALL(from)                                                          \
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"                   \
+	"kind: ClusterNetworkPolicy\nmetadata: {name: wall}\n"              \
+	"spec:\n  tier: Admin\n  priority: 5\n"                             \
+	"  subject: {pods: {namespaceSelector: {}, podSelector: "           \
+	"{matchLabels: {app: db}}}}\n"                                      \
 	"  ingress:\n  - {action: Deny, from: [{namespaces: {matchLabels: " \
 	"{kubernetes.io/metadata.name: " from "}}}]}\n---\n"
 
@@ -1094,8 +1094,8 @@ static char *reprint(const char *json)
 	struct np_diag d;
 	char *out = NULL;
 
-	cr_assert_eq(np__parse(&ds, json, strlen(json), "export", NP_FORMAT_JSON,
-			       &d),
+	cr_assert_eq(np__parse(&ds, json, strlen(json), "export",
+			       NP_FORMAT_JSON, &d),
 		     0, "%s\n%s", d.message, json);
 	cr_assert_eq(ds.ndocs, 1);
 	cr_assert_eq(np__emit_string(ds.docs[0], NP_FORMAT_JSON, &out), 0);
@@ -1135,8 +1135,9 @@ static void ref_endpoints(struct np_cluster *ref, struct pe_states *out)
 		cr_assert(st->kind == NP_KIND_CLUSTER_POLICY_ENDPOINT ||
 				  !strcmp(kind, "PolicyEndpoint"),
 			  "%s", kind);
-		cr_assert_eq(!ns[0], st->kind == NP_KIND_CLUSTER_POLICY_ENDPOINT,
-			     "%s", st->key);
+		cr_assert_eq(!ns[0],
+			     st->kind == NP_KIND_CLUSTER_POLICY_ENDPOINT, "%s",
+			     st->key);
 		scalar(np__map_get(it, "spec"), "policyRef", "name", st->policy,
 		       sizeof(st->policy));
 		cr_assert_eq(np__emit_string(it, NP_FORMAT_JSON, &st->json), 0);
