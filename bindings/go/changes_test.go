@@ -184,17 +184,6 @@ func TestChanges(t *testing.T) {
 	c.Trim() // closed: nothing
 }
 
-const wall = `apiVersion: policy.networking.k8s.io/v1alpha2
-kind: ClusterNetworkPolicy
-metadata: {name: wall}
-spec:
-  tier: Admin
-  priority: 5
-  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}
-  ingress:
-  - {action: Deny, from: [{namespaces: {matchLabels: {team: red}}}]}
-`
-
 func TestChangesClusterPolicyEndpoints(t *testing.T) {
 	c := load(t, simple)
 	defer c.Close()
@@ -206,7 +195,7 @@ func TestChangesClusterPolicyEndpoints(t *testing.T) {
 	}
 
 	// added: cluster-scoped (Namespace ""), sorted first
-	if err := c.Apply(wall); err != nil {
+	if err := c.LoadFile("../python/tests/data/cnp-wall.yaml"); err != nil {
 		t.Fatal(err)
 	}
 	s = changes(t, c, opts)

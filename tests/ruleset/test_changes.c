@@ -395,8 +395,11 @@ Test(changes, a_change_set_outlives_its_cluster)
 	np_changes_free(ch);
 }
 
-/* "ns/name:K" for every PolicyEndpoint change. */
-static char *ep_summary(const struct np_changes *ch)
+/*
+ * "ns/name<policy:K" for every endpoint change of object kind kind
+ * (NP_KIND__MAX: of every kind), K one of A C R; one string.
+ */
+static char *kind_summary(const struct np_changes *ch, enum np_kind kind)
 {
 	static const char kinds[] = "?ACR";
 	size_t i, n = np_changes_endpoints_count(ch);
@@ -407,10 +410,28 @@ static char *ep_summary(const struct np_changes *ch)
 	*p = '\0';
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(np_changes_endpoint(ch, i, &x), 0);
-		p += sprintf(p, "%s%s/%s<%s:%c", i ? " " : "", x.ns, x.name,
-			     x.policy, kinds[x.kind]);
+		if (kind != NP_KIND__MAX && x.object_kind != kind)
+			continue;
+		p += sprintf(p, "%s%s/%s<%s:%c", p == s ? "" : " ", x.ns,
+			     x.name, x.policy, kinds[x.kind]);
 	}
 	return s;
+}
+
+static char *ep_summary(const struct np_changes *ch)
+{
+	return kind_summary(ch, NP_KIND__MAX);
+}
+
+static struct np_changes *changes_eo(struct np_cluster *c)
+{
+	NP_OPTS(np_changes_opts, eo, .endpoints = true);
+	struct np_changes *ch = NULL;
+	struct np_diag d;
+	int err = np_cluster_changes(c, &eo, &ch, &d);
+
+	cr_assert_eq(err, 0, "np_cluster_changes: %d %s", err, d.message);
+	return ch;
 }
 
 Test(changes, policy_endpoints_added_changed_removed)
@@ -488,61 +509,35 @@ Test(changes, policy_endpoints_added_changed_removed)
 	"  ingress:\n  - {action: Deny, from: [{namespaces: {matchLabels: " \
 	"{kubernetes.io/metadata.name: " from "}}}]}\n---\n"
 
-/* The endpoint changes of one object kind, as ep_summary() gives them. */
-static char *kind_summary(const struct np_changes *ch, enum np_kind kind)
-{
-	static const char kinds[] = "?ACR";
-	size_t i, n = np_changes_endpoints_count(ch);
-	struct np_endpoint_change x;
-	char *s = malloc(n * 160 + 1), *p = s;
-
-	cr_assert_not_null(s);
-	*p = '\0';
-	for (i = 0; i < n; i++) {
-		cr_assert_eq(np_changes_endpoint(ch, i, &x), 0);
-		if (x.object_kind != kind)
-			continue;
-		p += sprintf(p, "%s%s/%s<%s:%c", p == s ? "" : " ", x.ns,
-			     x.name, x.policy, kinds[x.kind]);
-	}
-	return s;
-}
-
-static struct np_changes *changes_eps(struct np_cluster *c)
-{
-	NP_OPTS(np_changes_opts, eo, .endpoints = true);
-	struct np_changes *ch = NULL;
-	struct np_diag d;
-	int err = np_cluster_changes(c, &eo, &ch, &d);
-
-	cr_assert_eq(err, 0, "np_cluster_changes: %d %s", err, d.message);
-	return ch;
-}
-
 #define CPE NP_KIND_CLUSTER_POLICY_ENDPOINT
+
+/* The ClusterPolicyEndpoint changes of ch are want (kind_summary()). */
+static void cpes_are(const struct np_changes *ch, const char *want)
+{
+	char *s = kind_summary(ch, CPE);
+
+	cr_assert_str_eq(s, want);
+	free(s);
+}
 
 Test(changes, cluster_policy_endpoints_added_changed_removed)
 {
 	struct np_cluster *c = cluster(two_ns);
 	struct np_endpoint_change x, y;
-	struct np_changes *ch = changes_eps(c);
+	struct np_changes *ch = changes_eo(c);
 	uint64_t h;
 	char *s, *text;
 
 	/* no cluster policy: PolicyEndpoints only, none looked for */
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "");
-	free(s);
+	cpes_are(ch, "");
 	cr_assert_eq(np_changes_endpoints_count(ch), 2);
 	cr_assert_eq(np__changes_cpes_built(ch), 0);
 	np_changes_free(ch);
 
 	/* added: its one ClusterPolicyEndpoint, first (namespace "") */
 	apply(c, WALL("b"));
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:A");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:A");
 	/* the PolicyEndpoints did not change */
 	cr_assert_eq(np_changes_endpoints_count(ch), 1);
 	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
@@ -565,10 +560,8 @@ Test(changes, cluster_policy_endpoints_added_changed_removed)
 
 	/* a/web becomes a db: the policy selects it too, its CPE changes */
 	apply(c, POD("a", "web", "{app: db}", "198.18.0.1"));
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:C");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:C");
 	/* first, before a's PolicyEndpoint (which lost its peer) */
 	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
 	cr_assert_eq(np_changes_endpoint(ch, 1, &y), 0);
@@ -584,18 +577,16 @@ Test(changes, cluster_policy_endpoints_added_changed_removed)
 
 	/* a namespace nothing reaches: looked at, no change */
 	apply(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: z}\n");
-	ch = changes_eps(c);
+	ch = changes_eo(c);
 	cr_assert_gt(np__changes_cpes_built(ch), 0);
 	cr_assert_eq(np_changes_endpoints_count(ch), 0);
 	np_changes_free(ch);
 
 	/* a NetworkPolicy cannot change one: not even looked at */
 	apply(c, DENY_ALL("b"));
-	ch = changes_eps(c);
+	ch = changes_eo(c);
 	cr_assert_eq(np__changes_cpes_built(ch), 0);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "");
-	free(s);
+	cpes_are(ch, "");
 	s = kind_summary(ch, NP_KIND_POLICY_ENDPOINT);
 	cr_assert(!strncmp(s, "b/deny-", 7), "%s", s);
 	free(s);
@@ -603,20 +594,16 @@ Test(changes, cluster_policy_endpoints_added_changed_removed)
 
 	/* a rule changes: the same name, other content */
 	apply(c, WALL("a"));
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:C");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:C");
 	np_changes_free(ch);
 
 	/* deleted: removed, no object */
 	cr_assert_eq(np_cluster_delete(c, NP_KIND_CLUSTER_NETWORK_POLICY, "",
 				       "wall"),
 		     0);
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:R");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:R");
 	cr_assert_eq(np_changes_endpoint(ch, 0, &x), 0);
 	cr_assert_eq(x.new_hash, 0);
 	cr_assert_neq(x.old_hash, 0);
@@ -630,8 +617,7 @@ Test(changes, cluster_policy_endpoints_added_changed_removed)
 Test(changes, cluster_policy_endpoints_of_both_groups)
 {
 	struct np_cluster *c = cluster(two_ns);
-	struct np_changes *ch = changes_eps(c);
-	char *s;
+	struct np_changes *ch = changes_eo(c);
 
 	np_changes_free(ch);
 	apply(c, WALL("b") "apiVersion: networking.k8s.aws/v1alpha1\n"
@@ -641,18 +627,14 @@ Test(changes, cluster_policy_endpoints_of_both_groups)
 			   "  subject: {namespaces: {}}\n"
 			   "  egress:\n  - {action: Accept, to: [{networks: "
 			   "[10.0.0.0/8]}]}\n");
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:A /wall-aws-0-360b7<wall:A");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:A /wall-aws-0-360b7<wall:A");
 	np_changes_free(ch);
 	cr_assert_eq(np_cluster_delete(c, NP_KIND_AWS_CLUSTER_NETWORK_POLICY,
 				       "", "wall"),
 		     0);
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-aws-0-360b7<wall:R");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-aws-0-360b7<wall:R");
 	np_changes_free(ch);
 	np_cluster_free(c);
 }
@@ -667,17 +649,14 @@ Test(changes, cluster_policy_endpoints_start_over_and_fail_whole)
 	struct np_cluster *c = cluster(two_ns);
 	struct np_changes *ch;
 	struct np_diag d;
-	char *s;
 
 	apply(c, WALL("b"));
-	ch = changes_eps(c);
+	ch = changes_eo(c);
 	np_changes_free(ch);
 	ch = changes(c);
 	np_changes_free(ch);
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "/wall-0-6b412<wall:A");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "/wall-0-6b412<wall:A");
 	np_changes_free(ch);
 	/* a nodes peer in a Deny rule, and no Node objects */
 	apply(c, "apiVersion: policy.networking.k8s.io/v1alpha2\n"
@@ -696,10 +675,8 @@ Test(changes, cluster_policy_endpoints_start_over_and_fail_whole)
 	cr_assert_eq(np_cluster_delete(c, NP_KIND_CLUSTER_NETWORK_POLICY, "",
 				       "nodes"),
 		     0);
-	ch = changes_eps(c);
-	s = kind_summary(ch, CPE);
-	cr_assert_str_eq(s, "");
-	free(s);
+	ch = changes_eo(c);
+	cpes_are(ch, "");
 	/* the pods' changes of the failed call were kept for this one */
 	cr_assert_eq(np_changes_count(ch), 0);
 	np_changes_free(ch);
@@ -1356,17 +1333,6 @@ static void check(const struct np_changes *ch, const struct states *prev,
 	}
 	cr_assert_eq(n, nexp, "seed %llu step %d: %zu reported, %zu changed",
 		     seed, step, n, nexp);
-}
-
-static struct np_changes *changes_eo(struct np_cluster *c)
-{
-	NP_OPTS(np_changes_opts, eo, .endpoints = true);
-	struct np_changes *ch = NULL;
-	struct np_diag d;
-	int err = np_cluster_changes(c, &eo, &ch, &d);
-
-	cr_assert_eq(err, 0, "np_cluster_changes: %d %s", err, d.message);
-	return ch;
 }
 
 /* ClusterPolicyEndpoint changes the random runs saw (they must see some). */

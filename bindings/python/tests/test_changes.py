@@ -11,6 +11,7 @@ import netpol
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIMPLE = os.path.join(HERE, 'data', 'simple.yaml')
+CNP_WALL = os.path.join(HERE, 'data', 'cnp-wall.yaml')
 
 
 def pod_b(app):
@@ -103,25 +104,13 @@ def test_changes_follow_events():
     assert ch[0].mapset() is None
 
 
-CNP = '''apiVersion: policy.networking.k8s.io/v1alpha2
-kind: ClusterNetworkPolicy
-metadata: {name: wall}
-spec:
-  tier: Admin
-  priority: 5
-  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}
-  ingress:
-  - {action: Deny, from: [{namespaces: {matchLabels: {team: red}}}]}
-'''
-
-
 def test_cluster_policy_endpoints():
     c = netpol.Cluster.load(SIMPLE)
     assert [e.object_kind for e in c.changes(endpoints=True).endpoints] \
         == ['policyendpoint']
 
     # added: cluster-scoped, namespace '', sorted before the namespaced
-    c.apply(CNP)
+    c.load_file(CNP_WALL)
     ch = c.changes(endpoints=True)
     [cpe] = ch.endpoints
     assert (cpe.kind, cpe.object_kind, cpe.namespace, cpe.policy) == (
