@@ -648,6 +648,7 @@ Test(changes, cluster_policy_endpoints_start_over_and_fail_whole)
 {
 	struct np_cluster *c = cluster(two_ns);
 	struct np_changes *ch;
+	struct np_change x;
 	struct np_diag d;
 
 	apply(c, WALL("b"));
@@ -672,13 +673,21 @@ Test(changes, cluster_policy_endpoints_start_over_and_fail_whole)
 		cr_assert_str_eq(d.object, "ClusterNetworkPolicy nodes");
 		cr_assert_str_eq(d.path, "spec.egress[0]");
 	}
+	/* nothing consumed: the pods fail closed, reported by the next call */
+	ch = changes(c);
+	cr_assert_eq(np_changes_count(ch), 5);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.err, -ENOTSUP);
+	np_changes_free(ch);
+	/* fixed: the pods compile again; not asked last time: start over */
 	cr_assert_eq(np_cluster_delete(c, NP_KIND_CLUSTER_NETWORK_POLICY, "",
 				       "nodes"),
 		     0);
 	ch = changes_eo(c);
-	cpes_are(ch, "");
-	/* the pods' changes of the failed call were kept for this one */
-	cr_assert_eq(np_changes_count(ch), 0);
+	cpes_are(ch, "/wall-0-6b412<wall:A");
+	cr_assert_eq(np_changes_count(ch), 5);
+	cr_assert_eq(np_changes_get(ch, 0, &x), 0);
+	cr_assert_eq(x.err, 0);
 	np_changes_free(ch);
 	np_cluster_free(c);
 }
