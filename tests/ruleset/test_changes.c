@@ -6,9 +6,12 @@
  * long-lived cluster, asks for its change set after each, and compares it
  * with a from-scratch compile of every pod in a mirror cluster: the pods
  * reported are exactly those whose rule-set hash differs from the last
- * step's, and each diff is exactly the difference of their map sets.
- * NP_SEEDS sets how many seeds (default 3, 700 events each), NP_SEED runs
- * one; a failure prints its seed and step.
+ * step's, and each diff is exactly the difference of their map sets; the
+ * PolicyEndpoints and ClusterPolicyEndpoints reported are exactly the
+ * difference of the mirror's last two np_cluster_endpoints() exports.
+ * The events include ClusterNetworkPolicies (both tiers, both API groups)
+ * coming, changing and going. NP_SEEDS sets how many seeds (default 3,
+ * 700 events each), NP_SEED runs one; a failure prints its seed and step.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
