@@ -735,11 +735,11 @@ out:
 	return err;
 }
 
-int np_cluster_attribute(struct np_attrib **out, struct np_cluster *c,
-			 const char *from, const char *to,
-			 enum np_protocol proto, uint16_t port,
-			 const struct np_attrib_opts *opts,
-			 struct np_diag *diag)
+static int attribute_locked(struct np_attrib **out, struct np_cluster *c,
+			    const char *from, const char *to,
+			    enum np_protocol proto, uint16_t port,
+			    const struct np_attrib_opts *opts,
+			    struct np_diag *diag)
 {
 	struct np_endpoint ea, eb;
 	struct actx x = { .c = c, .diag = diag };
@@ -843,6 +843,20 @@ fail:
 	return err;
 }
 
+int np_cluster_attribute(struct np_attrib **out, struct np_cluster *c,
+			 const char *from, const char *to,
+			 enum np_protocol proto, uint16_t port,
+			 const struct np_attrib_opts *opts,
+			 struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = attribute_locked(out, c, from, to, proto, port, opts, diag);
+	np__cluster_unlock(c);
+	return err;
+}
+
 void np_attrib_free(struct np_attrib *a)
 {
 	size_t d;
@@ -912,10 +926,10 @@ int np_attrib_get(const struct np_attrib *a, enum np_direction dir, size_t i,
 
 /* --- what applies to a pod ------------------------------------------- */
 
-int np_cluster_isolating(struct np_cluster *c, const char *ns, const char *name,
-			 enum np_direction dir,
-			 const struct np_attrib_opts *opts, char **out,
-			 struct np_diag *diag)
+static int isolating_locked(struct np_cluster *c, const char *ns,
+			    const char *name, enum np_direction dir,
+			    const struct np_attrib_opts *opts, char **out,
+			    struct np_diag *diag)
 {
 	enum np_source src;
 	struct np_strbuf sb = { 0 };
@@ -991,6 +1005,19 @@ int np_cluster_isolating(struct np_cluster *c, const char *ns, const char *name,
 		}
 	}
 	return np__sb_finish(&sb, out);
+}
+
+int np_cluster_isolating(struct np_cluster *c, const char *ns, const char *name,
+			 enum np_direction dir,
+			 const struct np_attrib_opts *opts, char **out,
+			 struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = isolating_locked(c, ns, name, dir, opts, out, diag);
+	np__cluster_unlock(c);
+	return err;
 }
 
 /* --- output ------------------------------------------------------------- */

@@ -1535,8 +1535,9 @@ static const struct np_cluster_hooks *watch_of(struct np_cluster *c)
 	return c->watch;
 }
 
-int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
-		       struct np_changes **out, struct np_diag *diag)
+static int changes_locked(struct np_cluster *c,
+			  const struct np_changes_opts *opts,
+			  struct np_changes **out, struct np_diag *diag)
 {
 	struct np_compile_opts co = { .sz = sizeof(co) };
 	struct np_changes *ch;
@@ -1619,11 +1620,24 @@ fail:
 	return err;
 }
 
+int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
+		       struct np_changes **out, struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = changes_locked(c, opts, out, diag);
+	np__cluster_unlock(c);
+	return err;
+}
+
 void np_cluster_trim(struct np_cluster *c)
 {
 	if (!c)
 		return;
+	np__cluster_lock(c);
 	np__ctx_drop(c);
+	np__cluster_unlock(c);
 #ifdef __GLIBC__
 	malloc_trim(0);
 #endif

@@ -10,6 +10,11 @@
  * the table space for the new objects is reserved first, so applying them
  * cannot fail half way. With skip_invalid, each invalid object is left out
  * (and its previous version stays) while the valid ones are applied.
+ *
+ * Every public call that takes a cluster holds its lock (a recursive
+ * mutex) for the whole call: here, and at the entry points of the stages
+ * above (a public wrapper around a static body). Parsing and validating a
+ * load needs no snapshot and runs before the lock is taken.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -142,17 +147,53 @@ static void synced(struct np_cluster *c)
 		c->watch->on_synced(c->watch_ctx, c->gen);
 }
 
+/* --- the lock ---------------------------------------------------------- */
+
+/* The object was made writable (calloc): casting const away is defined. */
+void np__cluster_lock(const struct np_cluster *c)
+{
+	if (c)
+		pthread_mutex_lock((pthread_mutex_t *)&c->lock);
+}
+
+void np__cluster_unlock(const struct np_cluster *c)
+{
+	if (c)
+		pthread_mutex_unlock((pthread_mutex_t *)&c->lock);
+}
+
+static int lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	int err;
+
+	err = pthread_mutexattr_init(&attr);
+	if (err)
+		return -err;
+	err = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	if (!err)
+		err = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return -err;
+}
+
 /* --- public ------------------------------------------------------------- */
 
 int np_cluster_new(struct np_cluster **out, const struct np_cluster_opts *opts)
 {
 	struct np_cluster *c;
+	int err;
 
 	if (!out || !NP_OPTS_VALID(opts, np_cluster_opts))
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	err = lock_init(&c->lock);
+	if (err) {
+		free(c);
+		return err;
+	}
 	c->log = NP_OPTS_GET(opts, log, NULL);
 	c->log_ctx = NP_OPTS_GET(opts, log_ctx, NULL);
 	/* 0: by the snapshot's size, when a resolution context is made */
@@ -167,6 +208,8 @@ void np_cluster_free(struct np_cluster *c)
 
 	if (!c)
 		return;
+	/* a call still running in another thread is the caller's bug */
+	np__cluster_lock(c);
 	for (k = 0; k < NP_KIND__MAX; k++) {
 		for (i = 0; i < c->t[k].cap; i++)
 			np__obj_free(c->t[k].slots[i].val);
@@ -176,6 +219,8 @@ void np_cluster_free(struct np_cluster *c)
 		c->hooks->on_free(c->hooks_ctx);
 	if (c->watch && c->watch->on_free)
 		c->watch->on_free(c->watch_ctx);
+	np__cluster_unlock(c);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -232,10 +277,14 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	}
 	for (i = 0; i < nobjs; i++)
 		add[objs[i]->kind]++;
+	/* the snapshot from here: parsing and validating need none */
+	np__cluster_lock(c);
 	for (i = 0; i < NP_KIND__MAX; i++) {
 		err = tab_reserve(&c->t[i], c->t[i].n + add[i]);
-		if (err)
+		if (err) {
+			np__cluster_unlock(c);
 			goto fail;
+		}
 	}
 	for (i = 0; i < nobjs; i++) {
 		struct np_obj *old = tab_upsert(&c->t[objs[i]->kind], objs[i]);
@@ -246,6 +295,7 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	}
 	if (nobjs)
 		synced(c);
+	np__cluster_unlock(c);
 	free(objs);
 	np__docset_release(&ds);
 	return 0;
@@ -355,23 +405,45 @@ int np_cluster_delete(struct np_cluster *c, enum np_kind kind, const char *ns,
 	if (!c || (unsigned)kind >= NP_KIND__MAX || !name ||
 	    (!np__kind_cluster_scoped(kind) && !ns))
 		return -EINVAL;
+	np__cluster_lock(c);
 	i = tab_find(&c->t[kind], np__kind_cluster_scoped(kind) ? "" : ns,
 		     name);
-	if (i == SIZE_MAX)
+	if (i == SIZE_MAX) {
+		np__cluster_unlock(c);
 		return -ENOENT;
+	}
 	old = c->t[kind].slots[i].val;
 	np__hashmap_remove_at(&c->t[kind], i);
 	changed(c, kind, old, NULL);
 	np__obj_free(old);
 	synced(c);
+	np__cluster_unlock(c);
 	return 0;
 }
 
 size_t np_cluster_count(const struct np_cluster *c, enum np_kind kind)
 {
+	size_t n;
+
 	if (!c || (unsigned)kind >= NP_KIND__MAX)
 		return 0;
-	return c->t[kind].n;
+	np__cluster_lock(c);
+	n = c->t[kind].n;
+	np__cluster_unlock(c);
+	return n;
+}
+
+/* np__cluster_sorted() taking c's lock: held on success, for the caller */
+static int lock_sorted(const struct np_cluster *c, enum np_kind kind,
+		       struct np_obj ***objs, size_t *n)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = np__cluster_sorted(c, kind, objs, n);
+	if (err)
+		np__cluster_unlock(c);
+	return err;
 }
 
 int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
@@ -383,7 +455,7 @@ int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
 
 	if (!c || !out || (unsigned)kind >= NP_KIND__MAX)
 		return -EINVAL;
-	err = np__cluster_sorted(c, kind, &objs, &n);
+	err = lock_sorted(c, kind, &objs, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -391,6 +463,7 @@ int np_cluster_names(const struct np_cluster *c, enum np_kind kind, char **out)
 			np__sb_printf(&sb, "%s/", objs[i]->meta.ns);
 		np__sb_printf(&sb, "%s\n", objs[i]->meta.name);
 	}
+	np__cluster_unlock(c);
 	free(objs);
 	return np__sb_finish(&sb, out);
 }
@@ -407,7 +480,7 @@ int np_cluster_export(const struct np_cluster *c, enum np_kind kind,
 	if (!c || (unsigned)kind >= NP_KIND__MAX || !out ||
 	    (fmt != NP_FORMAT_YAML && fmt != NP_FORMAT_JSON))
 		return -EINVAL;
-	err = np__cluster_sorted(c, kind, &objs, &n);
+	err = lock_sorted(c, kind, &objs, &n);
 	if (err)
 		return err;
 	err = -ENOMEM;
@@ -418,6 +491,7 @@ int np_cluster_export(const struct np_cluster *c, enum np_kind kind,
 	if (root)
 		err = np__emit_string(root, fmt, out);
 out:
+	np__cluster_unlock(c);
 	free(objs);
 	np__arena_release(&a);
 	return err;

@@ -6,6 +6,8 @@
 #ifndef NP_CLUSTER_INTERNAL_H
 #define NP_CLUSTER_INTERNAL_H
 
+#include <pthread.h>
+
 #include "hashmap.h"
 #include "objects.h"
 
@@ -36,7 +38,23 @@ struct np_cluster {
 	const struct np_cluster_hooks *watch;
 	void *watch_ctx;
 	size_t cache_bytes; /* np_cluster_opts.cache_bytes; 0: by size */
+	/*
+	 * Held by every public call that takes the cluster, for its whole
+	 * run, so that calls from several threads take turns. Recursive: a
+	 * public call made from inside another (the library's own, or a log
+	 * or on_diag callback on the same thread) goes through. It guards
+	 * everything above, and what the hooks' contexts keep (the
+	 * compiler's caches, the change tracker).
+	 */
+	pthread_mutex_t lock;
 };
+
+/*
+ * Take and release c's lock (NULL: nothing). A const cluster is locked
+ * too: another thread may be changing what it reads.
+ */
+void np__cluster_lock(const struct np_cluster *c);
+void np__cluster_unlock(const struct np_cluster *c);
 
 /* One watcher at a time: hooks NULL unregisters. */
 void np__cluster_set_hooks(struct np_cluster *c,

@@ -548,8 +548,8 @@ static int push_item(void *arg, struct np_arena *a, const struct np_obj *cpe)
 	return np__seq_push(a, arg, np__obj_to_node(a, cpe)) ? -ENOMEM : 0;
 }
 
-int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
-			 struct np_diag *diag)
+static int endpoints_locked(struct np_cluster *c, enum np_format fmt,
+			    char **out, struct np_diag *diag)
 {
 	struct np_arena a = { 0 };
 	struct np_node *root, *items;
@@ -581,5 +581,16 @@ int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
 		err = np__emit_string(root, fmt, out);
 out:
 	np__arena_release(&a);
+	return err;
+}
+
+int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
+			 struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = endpoints_locked(c, fmt, out, diag);
+	np__cluster_unlock(c);
 	return err;
 }

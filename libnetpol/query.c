@@ -92,10 +92,10 @@ int np__endpoints_parse(struct np_cluster *c, const char *from, const char *to,
 	return 0;
 }
 
-int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
-		       enum np_protocol proto, uint16_t port,
-		       const struct np_compile_opts *opts,
-		       struct np_verdict *out, struct np_diag *diag)
+static int verdict_locked(struct np_cluster *c, const char *from,
+			  const char *to, enum np_protocol proto, uint16_t port,
+			  const struct np_compile_opts *opts,
+			  struct np_verdict *out, struct np_diag *diag)
 {
 	struct np_endpoint a, b;
 	struct np_ruleset *rs = NULL;
@@ -160,6 +160,19 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	return err;
 }
 
+int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
+		       enum np_protocol proto, uint16_t port,
+		       const struct np_compile_opts *opts,
+		       struct np_verdict *out, struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = verdict_locked(c, from, to, proto, port, opts, out, diag);
+	np__cluster_unlock(c);
+	return err;
+}
+
 /* "ns/name" of a pod in the text matrix, escaped (np_escape(), TEXT). */
 static void pod_text(struct np_strbuf *sb, const struct np_obj *pod)
 {
@@ -168,8 +181,8 @@ static void pod_text(struct np_strbuf *sb, const struct np_obj *pod)
 	np__sb_puts_text(sb, pod->meta.name);
 }
 
-int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
-		      enum np_format fmt, char **out, struct np_diag *diag)
+static int matrix_locked(struct np_cluster *c, const struct np_matrix_opts *o,
+			 enum np_format fmt, char **out, struct np_diag *diag)
 {
 	static const uint16_t def_port = 80;
 	static const enum np_protocol def_proto = NP_PROTOCOL_TCP;
@@ -396,5 +409,16 @@ out:
 	free(pods);
 	np__sb_release(&sb);
 	np__arena_release(&a);
+	return err;
+}
+
+int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
+		      enum np_format fmt, char **out, struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = matrix_locked(c, o, fmt, out, diag);
+	np__cluster_unlock(c);
 	return err;
 }

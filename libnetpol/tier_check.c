@@ -152,7 +152,8 @@ static void check_peers(const struct np_cluster *c, const struct np_obj *p,
 	}
 }
 
-int np_cluster_check(struct np_cluster *cluster, char **report, size_t *nwarn)
+static int check_locked(struct np_cluster *cluster, char **report,
+			size_t *nwarn)
 {
 	static const enum np_kind kinds[] = {
 		NP_KIND_CLUSTER_NETWORK_POLICY,
@@ -203,5 +204,15 @@ out:
 	free(v);
 	if (!err && nwarn)
 		*nwarn = n;
+	return err;
+}
+
+int np_cluster_check(struct np_cluster *cluster, char **report, size_t *nwarn)
+{
+	int err;
+
+	np__cluster_lock(cluster);
+	err = check_locked(cluster, report, nwarn);
+	np__cluster_unlock(cluster);
 	return err;
 }

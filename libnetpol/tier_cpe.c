@@ -366,9 +366,10 @@ int np__tier_fold_cpe(struct np_cluster *c, const char *ns, const char *name,
 	return err;
 }
 
-int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
-		       const char *ns, const char *name,
-		       const struct np_compile_opts *opts, struct np_diag *diag)
+static int compile_locked(struct np_ruleset **out, struct np_cluster *c,
+			  const char *ns, const char *name,
+			  const struct np_compile_opts *opts,
+			  struct np_diag *diag)
 {
 	const struct np_pe_pod *ident;
 	const struct np_obj *pod;
@@ -403,5 +404,17 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 		np_ruleset_free(*out);
 		*out = NULL;
 	}
+	return err;
+}
+
+int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
+		       const char *ns, const char *name,
+		       const struct np_compile_opts *opts, struct np_diag *diag)
+{
+	int err;
+
+	np__cluster_lock(c);
+	err = compile_locked(out, c, ns, name, opts, diag);
+	np__cluster_unlock(c);
 	return err;
 }
