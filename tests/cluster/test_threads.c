@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef NPT_NO_CRITERION
 #include <criterion/criterion.h>
+#endif
 
 #include <netpol.h>
 
@@ -130,6 +132,15 @@ static void fail(const char *fmt, ...)
 	}
 	pthread_mutex_unlock(&failed.m);
 }
+
+/* Record a failure and leave the function (through its label out). */
+#define CHECK(cond, ...)                   \
+	do {                               \
+		if (!(cond)) {             \
+			fail(__VA_ARGS__); \
+			goto out;          \
+		}                          \
+	} while (0)
 
 struct shared {
 	struct np_cluster *c;
@@ -254,13 +265,14 @@ static void query_one(struct np_cluster *c, int l, int p, int q)
 	np_attrib_free(at);
 }
 
+/* One of the calls that print the whole cluster (or a pod's policies). */
 static void dump_one(struct np_cluster *c, int i)
 {
 	char *out = NULL;
 	struct np_diag d;
 	int err;
 
-	switch (i % 4) {
+	switch (i % 6) {
 	case 0:
 		err = np_cluster_endpoints(c, NP_FORMAT_JSON, &out, &d);
 		break;
@@ -270,11 +282,21 @@ static void dump_one(struct np_cluster *c, int i)
 	case 2:
 		err = np_cluster_names(c, NP_KIND_NETWORK_POLICY, &out);
 		break;
+	case 3:
+		err = np_cluster_matrix(c, NULL, NP_FORMAT_JSON, &out, &d);
+		break;
+	case 4:
+		err = np_cluster_isolating(c, "a", "l0p0", NP_DIRECTION_INGRESS,
+					   NULL, &out, &d);
+		/* the pod may be gone (for now) */
+		if (err == -ENOENT)
+			err = 0;
+		break;
 	default:
 		err = np_cluster_check(c, &out, NULL);
 	}
 	if (err)
-		fail("dump %d: %d", i % 4, err);
+		fail("dump %d: %d", i % 6, err);
 	np_free(out);
 }
 
@@ -292,11 +314,11 @@ static void *reader_run(void *arg)
 		compile_one(sh->c, l, p);
 		if (i % 8 == 0)
 			query_one(sh->c, l, p, rand_r(&seed) % NPODS);
-		if (i % 16 == 0)
-			dump_one(sh->c, i / 16);
-		if (i % 32 == 0)
+		if (i % 4 == 0)
+			dump_one(sh->c, i / 4);
+		if (i % 8 == 0)
 			(void)np_cluster_count(sh->c, NP_KIND_POD);
-		if (i % 128 == 0)
+		if (i % 64 == 0)
 			np_cluster_trim(sh->c);
 	}
 	__atomic_add_fetch(&sh->reads, (unsigned long)i, __ATOMIC_RELAXED);
@@ -388,23 +410,15 @@ static int iterations(void)
 	return s && atoi(s) > 0 ? atoi(s) : 1000;
 }
 
-static struct np_cluster *fresh(const char *text, size_t len)
-{
-	struct np_cluster *c;
-
-	cr_assert_eq(np_cluster_new(&c, NULL), 0);
-	cr_assert_eq(load_text(c, text, len), 0, "%s", failed.text);
-	return c;
-}
-
-/* The final objects of every loader, in one buffer. */
+/* The final objects of every loader, in one buffer (NULL: no memory). */
 static char *final_objects(const struct shared *sh, size_t *len)
 {
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	int l, o;
 
-	cr_assert_not_null(f);
+	if (!f)
+		return NULL;
 	fprintf(f, "%s---\n", namespaces);
 	for (l = 0; l < NLOADERS; l++)
 		for (o = 0; o < NOBJS; o++)
@@ -424,59 +438,76 @@ static uint64_t pod_hash(struct np_cluster *c, const char *ns, const char *name)
 
 	if (err == -ENOENT)
 		return 0;
-	cr_assert_eq(err, 0, "compile %s/%s: %s", ns, name, d.message);
+	if (err) {
+		fail("compile %s/%s: %d %s", ns, name, err, d.message);
+		return 0;
+	}
 	h = np_ruleset_hash(rs);
 	np_ruleset_free(rs);
 	return h;
 }
 
-static void expect_same_export(struct np_cluster *a, struct np_cluster *b,
-			       enum np_kind kind)
+/* The same text from both clusters, by one of the calls that print. */
+static void same_text(struct np_cluster *a, struct np_cluster *b, int what)
 {
-	char *x = NULL, *y = NULL;
+	char *x[2] = { NULL, NULL };
+	struct np_cluster *c[2] = { a, b };
+	int i, err[2];
 
-	cr_assert_eq(np_cluster_export(a, kind, NP_FORMAT_JSON, &x), 0);
-	cr_assert_eq(np_cluster_export(b, kind, NP_FORMAT_JSON, &y), 0);
-	cr_expect_str_eq(x, y, "kind %d", kind);
-	np_free(x);
-	np_free(y);
+	for (i = 0; i < 2; i++)
+		err[i] = what < NP_KIND__MAX ?
+				 np_cluster_export(c[i], (enum np_kind)what,
+						   NP_FORMAT_JSON, &x[i]) :
+				 np_cluster_endpoints(c[i], NP_FORMAT_JSON,
+						      &x[i], NULL);
+	CHECK(!err[0] && !err[1], "print %d: %d %d", what, err[0], err[1]);
+	CHECK(x[0] && x[1] && !strcmp(x[0], x[1]), "print %d differs:\n%s\n%s",
+	      what, x[0], x[1]);
+out:
+	np_free(x[0]);
+	np_free(x[1]);
 }
 
-Test(threads, one_cluster_many_threads, .timeout = 600)
+/*
+ * The stress run: every thread at once on one cluster, then the cluster
+ * against a fresh one loaded with the final objects.
+ */
+static void stress(int iters)
 {
 	static struct shared sh;
 	pthread_t lt[NLOADERS], rt[NREADERS], tt;
 	struct loader ld[NLOADERS];
-	struct np_cluster *ref;
-	struct tracked *t;
-	char *text, *eps[2];
+	struct np_cluster *ref = NULL;
+	struct tracked *t = NULL;
 	size_t len, i, npods = 0;
+	char *text;
 	int l, p;
 
 	memset(&sh, 0, sizeof(sh));
-	sh.iters = iterations();
+	sh.iters = iters;
 	memset(sh.state, 0xff, sizeof(sh.state));
-	cr_assert_eq(np_cluster_new(&sh.c, NULL), 0);
-	cr_assert_eq(load_text(sh.c, namespaces, strlen(namespaces)), 0);
-	cr_assert_eq(
-		pthread_barrier_init(&sh.go, NULL, NLOADERS + NREADERS + 1), 0);
+	CHECK(!np_cluster_new(&sh.c, NULL), "np_cluster_new");
+	CHECK(!load_text(sh.c, namespaces, strlen(namespaces)), "namespaces");
+	CHECK(!pthread_barrier_init(&sh.go, NULL, NLOADERS + NREADERS + 1),
+	      "barrier");
 	for (l = 0; l < NLOADERS; l++) {
 		ld[l].sh = &sh;
 		ld[l].id = l;
-		cr_assert_eq(pthread_create(&lt[l], NULL, loader_run, &ld[l]),
-			     0);
+		CHECK(!pthread_create(&lt[l], NULL, loader_run, &ld[l]),
+		      "pthread_create");
 	}
 	for (i = 0; i < NREADERS; i++)
-		cr_assert_eq(pthread_create(&rt[i], NULL, reader_run, &sh), 0);
-	cr_assert_eq(pthread_create(&tt, NULL, tracker_run, &sh), 0);
+		CHECK(!pthread_create(&rt[i], NULL, reader_run, &sh),
+		      "pthread_create");
+	CHECK(!pthread_create(&tt, NULL, tracker_run, &sh), "pthread_create");
 	for (l = 0; l < NLOADERS; l++)
 		pthread_join(lt[l], NULL);
 	for (i = 0; i < NREADERS; i++)
 		pthread_join(rt[i], NULL);
 	pthread_join(tt, (void **)&t);
 	pthread_barrier_destroy(&sh.go);
-	cr_assert_not_null(t);
-	cr_assert_str_empty(failed.text, "%s", failed.text);
+	CHECK(t, "tracker");
+	CHECK(!failed.text[0], "during the run");
 	if (getenv("NP_THREAD_VERBOSE"))
 		fprintf(stderr,
 			"%d loads a loader, %lu reader rounds, "
@@ -485,40 +516,45 @@ Test(threads, one_cluster_many_threads, .timeout = 600)
 
 	/* the same as a fresh cluster loaded with the final objects */
 	text = final_objects(&sh, &len);
-	ref = fresh(text, len);
+	CHECK(text, "final objects");
+	CHECK(!np_cluster_new(&ref, NULL), "np_cluster_new");
+	CHECK(!load_text(ref, text, len), "final objects");
 	free(text);
 	track(sh.c, t);
-	cr_assert_str_empty(failed.text, "%s", failed.text);
 	for (l = 0; l < NLOADERS; l++) {
 		for (p = 0; p < NPODS; p++) {
-			const char *ns = p % 2 ? "b" : "a";
+			const char *ns;
 			char name[16];
-			uint64_t want, *got;
+			uint64_t want, got, *seen;
 
-			snprintf(name, sizeof(name), "l%dp%d", l, p);
+			obj_id(l, p, &ns, name);
 			want = pod_hash(ref, ns, name);
-			cr_expect_eq(pod_hash(sh.c, ns, name), want,
-				     "pod %s/%s", ns, name);
-			got = tracked_slot(t, ns, name);
-			cr_assert_not_null(got);
-			cr_expect_eq(*got, want, "change sets: pod %s/%s", ns,
-				     name);
+			got = pod_hash(sh.c, ns, name);
+			CHECK(got == want, "pod %s/%s: %llx, fresh %llx", ns,
+			      name, (unsigned long long)got,
+			      (unsigned long long)want);
+			seen = tracked_slot(t, ns, name);
+			CHECK(seen && *seen == want,
+			      "change sets: pod %s/%s: %llx, fresh %llx", ns,
+			      name, seen ? (unsigned long long)*seen : 0ULL,
+			      (unsigned long long)want);
 			npods += want != 0;
 		}
 	}
-	cr_expect_eq(np_cluster_count(sh.c, NP_KIND_POD), npods);
-	for (i = 0; i < NP_KIND__MAX; i++)
-		expect_same_export(sh.c, ref, (enum np_kind)i);
-	cr_assert_eq(np_cluster_endpoints(sh.c, NP_FORMAT_JSON, &eps[0], NULL),
-		     0);
-	cr_assert_eq(np_cluster_endpoints(ref, NP_FORMAT_JSON, &eps[1], NULL),
-		     0);
-	cr_expect_str_eq(eps[0], eps[1]);
-	np_free(eps[0]);
-	np_free(eps[1]);
+	CHECK(np_cluster_count(sh.c, NP_KIND_POD) == npods, "pods: %zu, %zu",
+	      np_cluster_count(sh.c, NP_KIND_POD), npods);
+	/* every kind's export, then the PolicyEndpoints */
+	for (i = 0; i <= NP_KIND__MAX; i++)
+		same_text(sh.c, ref, (int)i);
+out:
 	free(t);
 	np_cluster_free(ref);
 	np_cluster_free(sh.c);
+}
+
+static void stress_default(void)
+{
+	stress(iterations());
 }
 
 /* Callbacks may call into the cluster they came from (same thread). */
@@ -531,11 +567,13 @@ static void log_calls_back(void *ctx, enum np_log_level level, const char *msg)
 {
 	struct reenter *r = ctx;
 	char *out = NULL;
+	int err;
 
 	/* inside np_ruleset_compile(), which holds the lock */
 	r->logs++;
-	cr_expect_eq(np_cluster_names(r->c, NP_KIND_POD, &out), 0, "%s", msg);
-	cr_expect(strstr(out, "a/l0p0") != NULL, "%s", out);
+	err = np_cluster_names(r->c, NP_KIND_POD, &out);
+	if (err || !strstr(out, "a/l0p0"))
+		fail("names from the log callback: %d %s (%s)", err, out, msg);
 	np_free(out);
 }
 
@@ -543,9 +581,10 @@ static void diag_calls_back(void *ctx, const struct np_diag *d)
 {
 	struct reenter *r = ctx;
 
+	/* validation, before anything is applied */
 	r->diags++;
-	cr_expect_eq(np_cluster_count(r->c, NP_KIND_NAMESPACE), 0, "%s",
-		     d->message);
+	if (np_cluster_count(r->c, NP_KIND_NAMESPACE))
+		fail("count from on_diag (%s)", d->message);
 }
 
 static int decide_calls_back(void *ctx, const char *from, const char *from_ip,
@@ -562,7 +601,7 @@ static int decide_calls_back(void *ctx, const char *from, const char *from_ip,
 	return err;
 }
 
-Test(threads, callbacks_reenter, .timeout = 60)
+static void reenter(void)
 {
 	struct reenter r = { 0 };
 	NP_OPTS(np_cluster_opts, co, .log = log_calls_back, .log_ctx = &r);
@@ -573,10 +612,11 @@ Test(threads, callbacks_reenter, .timeout = 60)
 	char *text = NULL, *out = NULL;
 	size_t len;
 	FILE *f;
+	int err;
 
-	cr_assert_eq(np_cluster_new(&r.c, &co), 0);
+	CHECK(!np_cluster_new(&r.c, &co), "np_cluster_new");
 	f = open_memstream(&text, &len);
-	cr_assert_not_null(f);
+	CHECK(f, "open_memstream");
 	fprintf(f, "%s---\n", namespaces);
 	put_pod(f, 0, 0, 0);
 	/* the same address as l0p0 */
@@ -587,19 +627,64 @@ Test(threads, callbacks_reenter, .timeout = 60)
 	put_pol(f, 0, 1, 1);
 	fprintf(f, "apiVersion: v1\nkind: Namespace\nmetadata: {name: B!}\n");
 	fclose(f);
-	cr_assert_eq(np_cluster_load_buffer(r.c, text, len, "t", &lo, NULL), 0);
+	err = np_cluster_load_buffer(r.c, text, len, "t", &lo, NULL);
 	free(text);
-	cr_expect_eq(r.diags, 1);
-	cr_expect_eq(np_cluster_count(r.c, NP_KIND_POD), 3);
+	CHECK(!err, "load: %d", err);
+	CHECK(r.diags == 1, "on_diag: %zu calls", r.diags);
+	CHECK(np_cluster_count(r.c, NP_KIND_POD) == 3, "pods");
 	/* the shared address is logged while the compile holds the lock */
-	cr_assert_eq(np_ruleset_compile(&rs, r.c, "a", "l0p0", NULL, NULL), 0);
+	err = np_ruleset_compile(&rs, r.c, "a", "l0p0", NULL, NULL);
 	np_ruleset_free(rs);
-	cr_expect_gt(r.logs, 0);
+	CHECK(!err, "compile: %d", err);
+	CHECK(r.logs, "no log line");
 	mo.decide = decide_calls_back;
 	mo.decide_ctx = r.c;
-	cr_assert_eq(np_cluster_matrix(r.c, &mo, NP_FORMAT_TEXT, &out, NULL),
-		     0);
-	cr_expect(strchr(out, '.') != NULL, "%s", out);
+	err = np_cluster_matrix(r.c, &mo, NP_FORMAT_TEXT, &out, NULL);
+	CHECK(!err && strchr(out, '.'), "matrix: %d\n%s", err, out);
+out:
 	np_free(out);
 	np_cluster_free(r.c);
 }
+
+#ifndef NPT_NO_CRITERION
+Test(threads, one_cluster_many_threads, .timeout = 100)
+{
+	stress_default();
+	cr_assert_str_empty(failed.text, "%s", failed.text);
+}
+
+Test(threads, callbacks_reenter, .timeout = 60)
+{
+	reenter();
+	cr_assert_str_empty(failed.text, "%s", failed.text);
+}
+#else
+/*
+ * Without Criterion, for ThreadSanitizer (Criterion's test runner does
+ * not start under it): the same two cases, one process, TAP on stdout.
+ */
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*run)(void);
+	} cases[] = {
+		{ "threads::one_cluster_many_threads", stress_default },
+		{ "threads::callbacks_reenter", reenter },
+	};
+	size_t i, bad = 0;
+
+	printf("TAP version 13\n1..%zu\n", sizeof(cases) / sizeof(cases[0]));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		failed.text[0] = 0;
+		cases[i].run();
+		if (failed.text[0])
+			bad++;
+		printf("%sok %zu - %s\n", failed.text[0] ? "not " : "", i + 1,
+		       cases[i].name);
+		if (failed.text[0])
+			printf("# %s\n", failed.text);
+	}
+	return bad ? 1 : 0;
+}
+#endif
