@@ -22,6 +22,14 @@
  *
  * The rule sets that changed since the last time the caller asked:
  * np_cluster_changes() in ruleset.h.
+ *
+ * One cluster may be used from several threads: every call that takes a
+ * cluster (here, in ruleset.h and attrib.h) holds the cluster's lock for
+ * the whole call, so calls take turns and each is whole. The lock is
+ * recursive: a callback (log, on_diag, a matrix's decide) may call into
+ * the cluster from its own thread. np_cluster_free() must not overlap any
+ * other call on the cluster. No call returns a pointer into the cluster:
+ * what comes back is the caller's and stays valid whatever changes next.
  */
 #ifndef NETPOL_CLUSTER_H
 #define NETPOL_CLUSTER_H
@@ -84,8 +92,18 @@ struct np_load_opts {
 
 NP_API int np_cluster_new(struct np_cluster **out,
 			  const struct np_cluster_opts *opts);
+/*
+ * NULL-safe. Not while another thread is inside a call on the cluster or
+ * may still make one: that is the caller's bug (join those threads first).
+ */
 NP_API void np_cluster_free(struct np_cluster *cluster);
 
+/*
+ * A load parses and validates before it takes the cluster's lock (that
+ * needs no snapshot): loads from several threads parse at once, and
+ * on_diag hears of invalid objects without the lock held. Then it
+ * applies the objects under the lock, all at once.
+ */
 NP_API int np_cluster_load_file(struct np_cluster *cluster, const char *path,
 				const struct np_load_opts *opts,
 				struct np_diag *diag);

@@ -87,9 +87,11 @@ NP_API int np_cluster_check(struct np_cluster *cluster, char **report,
  * NP_SOURCE_ENDPOINTS, no PolicyEndpoint names it and no Pod object has
  * it); -E2BIG with a diagnostic when a prefix needs more than
  * NP_MAX_PORT_SLOTS (24) port slots (diag->fail_closed_dirs: each
- * direction that has such a prefix, for np_datapath_fail_closed()). Compiling caches resolution results
- * inside the cluster, so one cluster must not be compiled from two threads
- * at once.
+ * direction that has such a prefix, for np_datapath_fail_closed()).
+ * Compiling caches resolution results inside the cluster, under the
+ * cluster's lock: compiles from several threads take turns. The rule set
+ * is immutable and may be used and freed from any thread (the parts it
+ * shares with the cluster's caches are counted atomically).
  */
 NP_API int np_ruleset_compile(struct np_ruleset **out,
 			      struct np_cluster *cluster, const char *ns,
@@ -247,8 +249,11 @@ struct np_change {
  * ClusterNetworkPolicy changed or, while any exists, a Pod, Namespace,
  * Service or Node; -ENOTSUP (diag) as np_cluster_endpoints() when one
  * cannot be written. On error (-ENOMEM, -ENOTSUP, diag) nothing is
- * consumed: the next call reports the same changes and more. One cluster,
- * one caller at a time (as np_ruleset_compile()).
+ * consumed: the next call reports the same changes and more. Calls from
+ * several threads take turns (the cluster's lock); each reports what
+ * changed since the previous call from whichever thread, so one consumer
+ * should ask. The change set is immutable and may be read and freed from
+ * any thread.
  */
 NP_API int np_cluster_changes(struct np_cluster *cluster,
 			      const struct np_changes_opts *opts,
