@@ -3,13 +3,16 @@
  * One cluster from several threads at once (its lock, cluster.c): loader
  * threads load and delete pods, NetworkPolicies and a
  * ClusterNetworkPolicy, each thread its own objects; reader threads
- * compile rule sets, ask for verdicts, attributions, PolicyEndpoints,
- * names and exports; one thread follows the change sets. Every call must
- * return what it could return in a serial run, and at the end the
- * cluster must equal a fresh one loaded with the final objects: the same
- * rule-set hash for every pod, the same export of every kind, and the
- * change sets added up to the same hashes. Bounded iterations, no timing.
- * NP_THREAD_ITERS sets the loaders' iterations (default 1000).
+ * compile rule sets, ask for verdicts, attributions, matrices, isolating
+ * policies, PolicyEndpoints, checks, names and exports, and trim; one
+ * thread follows the change sets. Every call must return what it could
+ * return in a serial run, and at the end the cluster must equal a fresh
+ * one loaded with the final objects: the same rule-set hash for every
+ * pod, the same export of every kind, and the change sets added up to the
+ * same hashes. Then callbacks that call back into their cluster under its
+ * (recursive) lock. Bounded iterations, no timing. NP_THREAD_ITERS sets
+ * the loaders' iterations (default 1000). With -DNPT_NO_CRITERION the
+ * file has a main of its own, for ThreadSanitizer (.ci/run).
  */
 #include <errno.h>
 #include <pthread.h>
