@@ -255,11 +255,6 @@ static bool peer_key_eq(const void *val, const void *key)
 	return !strcmp(((const struct np_peer_slot *)val)->key, key);
 }
 
-bool np__slot_ns_eq(const void *val, const void *key)
-{
-	return !strcmp(((const struct np_peer_slot *)val)->ns, key);
-}
-
 /*
  * Index a new slot by its namespace, or among those with a namespace
  * selector (np_ctx.peers_ns; its room is reserved by the caller).

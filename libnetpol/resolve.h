@@ -8,6 +8,8 @@
 #ifndef NP_RESOLVE_H
 #define NP_RESOLVE_H
 
+#include <string.h>
+
 #include "cluster_internal.h"
 #include "hashmap.h"
 
@@ -85,8 +87,7 @@ struct np_ctx {
 };
 
 bool np__pod_selectable(const struct np_obj *pod);
-/* np_ctx.peers_ns's equality: a slot of namespace key. */
-bool np__slot_ns_eq(const void *val, const void *key);
+
 
 /* A selector peer's pods; kept sorted and patched as pods change. */
 struct np_peer_slot {
@@ -106,6 +107,12 @@ struct np_peer_slot {
 	 */
 	struct np_peer_slot *ns_next;
 };
+
+/* np_ctx.peers_ns's equality: a slot of namespace key. */
+static inline bool np__slot_ns_eq(const void *val, const void *key)
+{
+	return !strcmp(((const struct np_peer_slot *)val)->ns, key);
+}
 
 /*
  * Services whose backends a policy's egress allowed some of; and, once
