@@ -29,14 +29,19 @@ def report(cluster, event):
     print(f'{event}: {len(changes.endpoints)} PolicyEndpoints, '
           f'{len(changes)} rule sets changed')
     for pe in changes.endpoints:
-        name = f'{pe.namespace}/{pe.name}'
+        # a ClusterPolicyEndpoint (of a ClusterNetworkPolicy) has no
+        # namespace
+        kind = ('ClusterPolicyEndpoint'
+                if pe.object_kind == 'clusterpolicyendpoint'
+                else 'PolicyEndpoint')
+        name = f'{pe.namespace}/{pe.name}' if pe.namespace else pe.name
         if pe.kind == netpol.ChangeKind.REMOVED:
-            print(f'PolicyEndpoint {name} removed')
+            print(f'{kind} {name} removed')
             continue
         spec = pe.to_dict()['spec']
         pods = ', '.join(e['name'] for e in spec.get('podSelectorEndpoints',
                                                      []))
-        print(f"PolicyEndpoint {name} {pe.kind}: "
+        print(f"{kind} {name} {pe.kind}: "
               f"isolates {'+'.join(spec.get('podIsolation', []))} "
               f"of [{pods}]")
         for direction in ('ingress', 'egress'):
@@ -44,7 +49,9 @@ def report(cluster, event):
                 ports = ','.join(f"{p.get('protocol', 'TCP')}/"
                                  f"{p.get('port', '*')}"
                                  for p in rule.get('ports', [])) or 'all'
-                print(f"  {direction} {rule['cidr']} ports {ports}")
+                # a peer is a CIDR, or a domain name (cluster policies)
+                peer = rule.get('cidr') or rule.get('domainName')
+                print(f"  {direction} {peer} ports {ports}")
     for change in changes:
         # change.ruleset is what the pod's node programs (None: removed)
         print(f'RuleSet {change.pod} {change.kind} hash '
