@@ -28,10 +28,11 @@
 // rule sets changed (and the PolicyEndpoints), with their map diffs,
 // without compiling the pods the event cannot reach.
 //
-// Threads: a handle must not be used from two goroutines at once (the C
-// library's rule: one object, one thread at a time); distinct handles may
-// be used concurrently, and RuleSets and MapSets are immutable once
-// built.
+// Goroutines: a Cluster may be used from several at once (the C
+// library's per-cluster lock makes calls take turns, each whole), except
+// Close, which must not overlap another call; one goroutine should follow
+// Changes. RuleSets, MapSets and ChangeSets are immutable once built. A
+// Datapath handle is used from one goroutine at a time.
 //
 // The binding is hand-written cgo over the public C API (#include
 // <netpol.h>, found with pkg-config's libnetpol.pc): `go build` needs a C
