@@ -110,6 +110,28 @@ const struct np_node *np__field(const struct np_node *map, const char *k)
 	return n && n->type == NP_N_NULL ? NULL : n;
 }
 
+void np__known_fields(struct np_vctx *c, const struct np_node *map,
+		      const char *what, const char *const *keys)
+{
+	size_t i, j, p;
+
+	if (!map || map->type != NP_N_MAP)
+		return;
+	for (i = 0; i < map->map.n; i++) {
+		for (j = 0; keys[j] && strcmp(keys[j], map->map.k[i]); j++)
+			;
+		if (keys[j])
+			continue;
+		p = np__path_push(c, ".%s", map->map.k[i]);
+		np__verr(c, map->map.v[i], -EINVAL,
+			 "Unknown field: not a field of %s (the API server "
+			 "rejects it; ignored, it could allow more than "
+			 "written)",
+			 what);
+		np__path_pop(c, p);
+	}
+}
+
 bool np__is_map(struct np_vctx *c, const struct np_node *n)
 {
 	if (n->type == NP_N_MAP)

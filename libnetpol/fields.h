@@ -54,6 +54,16 @@ void np__err_type(struct np_vctx *c, const struct np_node *n, const char *want);
 void np__err_required(struct np_vctx *c, const struct np_node *parent,
 		      const char *field, const char *detail);
 
+/*
+ * Report every field of map that keys (NULL-terminated) does not list:
+ * "Unknown field" at its path, naming the type (what). Policy specs are
+ * read strictly, as the API server's strict field validation does: a
+ * misspelt field ignored (`portz`, `matchLabel`) would make a rule or a
+ * selector allow more than written. Not a map: nothing (reported
+ * elsewhere).
+ */
+void np__known_fields(struct np_vctx *c, const struct np_node *map,
+		      const char *what, const char *const *keys);
 /* A map's field; NULL when absent or null. */
 const struct np_node *np__field(const struct np_node *map, const char *k);
 /* Is n a map (a list of at most limit items)? Reported when not. */

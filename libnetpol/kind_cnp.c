@@ -281,6 +281,30 @@ static void get_domains(struct np_vctx *c, const struct np_node *n,
 	}
 }
 
+/*
+ * The fields of the types read here besides the peers' unions (a peer or
+ * protocol field of a newer version stays NP_CNP_PEER_UNKNOWN, one_of()):
+ * anything else is reported (np__known_fields(): ignored, a misspelt
+ * field would allow more than written).
+ */
+static const char *const spec_fields[] = { "tier", "priority", "subject",
+					   "ingress", "egress", NULL };
+static const char *const rule_in_fields[] = { "name", "action", "from",
+					      "protocols", NULL };
+static const char *const rule_eg_fields[] = { "name", "action", "to",
+					      "protocols", NULL };
+static const char *const aws_rule_in_fields[] = { "name", "action", "from",
+						  "ports", NULL };
+static const char *const aws_rule_eg_fields[] = { "name", "action", "to",
+						  "ports", NULL };
+static const char *const pods_fields[] = { "namespaceSelector", "podSelector",
+					   NULL };
+static const char *const l4_fields[] = { "destinationPort", NULL };
+static const char *const range_fields[] = { "start", "end", NULL };
+static const char *const aws_number_fields[] = { "protocol", "port", NULL };
+static const char *const aws_range_fields[] = { "protocol", "start", "end",
+						NULL };
+
 /* A NamespacedPod; AWS requires namespaceSelector too. */
 static void get_pods(struct np_vctx *c, const struct np_node *n,
 		     struct np_cnp_peer *pe, bool aws)
@@ -290,6 +314,7 @@ static void get_pods(struct np_vctx *c, const struct np_node *n,
 
 	if (!np__is_map(c, n))
 		return;
+	np__known_fields(c, n, "NamespacedPod", pods_fields);
 	ns = np__field(n, "namespaceSelector");
 	if (ns) {
 		p = np__path_push(c, ".namespaceSelector");
@@ -399,6 +424,7 @@ static void get_l4(struct np_vctx *c, const struct np_node *n,
 			 body(c));
 		return;
 	}
+	np__known_fields(c, n, "ProtocolPort", l4_fields);
 	dp = need(c, n, "destinationPort");
 	if (!dp)
 		return;
@@ -418,8 +444,11 @@ static void get_l4(struct np_vctx *c, const struct np_node *n,
 		if (f) {
 			size_t p2 = np__path_push(c, ".range");
 
-			if (np__is_map(c, f))
+			if (np__is_map(c, f)) {
+				np__known_fields(c, f, "PortRange",
+						 range_fields);
 				get_range(c, f, pt);
+			}
 			np__path_pop(c, p2);
 		}
 	}
@@ -499,6 +528,8 @@ static void get_aws_ports(struct np_vctx *c, const struct np_node *n,
 			if (np__is_map(c, f)) {
 				const struct np_node *pn = need(c, f, "port");
 
+				np__known_fields(c, f, "portNumber",
+						 aws_number_fields);
 				/* stricter: TCP, UDP, SCTP (free text) */
 				np__get_proto(c, f, &pt->proto, true);
 				pt->has_port = true;
@@ -516,6 +547,8 @@ static void get_aws_ports(struct np_vctx *c, const struct np_node *n,
 		if (f) {
 			p2 = np__path_push(c, ".portRange");
 			if (np__is_map(c, f)) {
+				np__known_fields(c, f, "portRange",
+						 aws_range_fields);
 				np__get_proto(c, f, &pt->proto, true);
 				get_range(c, f, pt);
 			}
@@ -561,6 +594,11 @@ static void get_rules(struct np_vctx *c, const struct np_node *n, bool aws,
 			np__path_pop(c, p);
 			continue;
 		}
+		np__known_fields(c, x, egress ? "egress rule" : "ingress rule",
+				 aws ? (egress ? aws_rule_eg_fields :
+						 aws_rule_in_fields) :
+				       (egress ? rule_eg_fields :
+						 rule_in_fields));
 		r->name = np__get_str(c, x, "name", &f);
 		if (r->name && strlen(r->name) > MAX_RULE_NAME) {
 			p2 = np__path_push(c, ".name");
@@ -707,6 +745,7 @@ void np__cnp_from(struct np_vctx *c, struct np_obj *o,
 		np__path_pop(c, p);
 		return;
 	}
+	np__known_fields(c, spec, "ClusterNetworkPolicySpec", spec_fields);
 	np__cnp_tier_priority(c, spec, MAX_PRIORITY, &cnp->tier,
 			      &cnp->priority);
 	n = need(c, spec, "subject");

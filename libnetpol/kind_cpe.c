@@ -18,6 +18,13 @@
 #include "objects.h"
 #include "ports.h"
 
+/*
+ * An entry's fields: anything else is reported (domainName in ingress is
+ * the CRD's field, refused below as the missing cidr).
+ */
+static const char *const entry_fields[] = { "action", "cidr", "domainName",
+					    "ports", NULL };
+
 static void cpe_entries(struct np_vctx *c, const struct np_node *n, bool egress,
 			struct np_cpe_entry **out, size_t *nout)
 {
@@ -36,6 +43,7 @@ static void cpe_entries(struct np_vctx *c, const struct np_node *n, bool egress,
 			np__path_pop(c, p);
 			continue;
 		}
+		np__known_fields(c, e, "ClusterEndpointInfo", entry_fields);
 		act = np__field(e, "action");
 		p2 = np__path_push(c, ".action");
 		if (!act)

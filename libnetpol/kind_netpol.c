@@ -13,6 +13,15 @@
 #include "ports.h"
 #include "selector.h"
 
+/* The fields of each type the NetworkPolicy spec holds (networking/v1). */
+static const char *const ipblock_fields[] = { "cidr", "except", NULL };
+static const char *const peer_fields[] = { "podSelector", "namespaceSelector",
+					   "ipBlock", NULL };
+static const char *const ingress_fields[] = { "from", "ports", NULL };
+static const char *const egress_fields[] = { "to", "ports", NULL };
+static const char *const spec_fields[] = { "podSelector", "ingress", "egress",
+					   "policyTypes", NULL };
+
 static struct np_ipblock *get_ipblock(struct np_vctx *c,
 				      const struct np_node *n)
 {
@@ -23,6 +32,7 @@ static struct np_ipblock *get_ipblock(struct np_vctx *c,
 
 	if (!b || !np__is_map(c, n))
 		return b;
+	np__known_fields(c, n, "IPBlock", ipblock_fields);
 	cn = np__field(n, "cidr");
 	if (!cn) {
 		np__err_required(c, n, "cidr", NULL);
@@ -68,6 +78,7 @@ static void get_peer(struct np_vctx *c, const struct np_node *pe,
 	size_t p;
 	int kinds;
 
+	np__known_fields(c, pe, "NetworkPolicyPeer", peer_fields);
 	ps = np__field(pe, "podSelector");
 	ns = np__field(pe, "namespaceSelector");
 	ib = np__field(pe, "ipBlock");
@@ -137,6 +148,12 @@ static void get_rules(struct np_vctx *c, const struct np_node *n,
 			np__path_pop(c, p);
 			continue;
 		}
+		np__known_fields(c, r,
+				 strcmp(peers_key, "from") ?
+					 "NetworkPolicyEgressRule" :
+					 "NetworkPolicyIngressRule",
+				 strcmp(peers_key, "from") ? egress_fields :
+							     ingress_fields);
 		ports = np__field(r, "ports");
 		if (ports) {
 			size_t p2 = np__path_push(c, ".ports");
@@ -174,6 +191,7 @@ void np__netpol_from(struct np_vctx *c, struct np_obj *o,
 		np__path_pop(c, p);
 		return;
 	}
+	np__known_fields(c, spec, "NetworkPolicySpec", spec_fields);
 	ps = np__field(spec, "podSelector");
 	if (ps) {
 		struct np_selector *s;

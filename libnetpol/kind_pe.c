@@ -48,6 +48,10 @@ static bool pe_except(struct np_vctx *c, const struct np_node *ex,
 }
 
 /* The ingress or egress entries of a PolicyEndpoint. */
+/* An entry's fields (EndpointInfo): anything else is reported. */
+static const char *const entry_fields[] = { "action", "cidr", "except",
+					    "ports", NULL };
+
 static void pe_entries(struct np_vctx *c, const struct np_node *n,
 		       struct np_pe_entry **out, size_t *nout)
 {
@@ -66,6 +70,7 @@ static void pe_entries(struct np_vctx *c, const struct np_node *n,
 			np__path_pop(c, p);
 			continue;
 		}
+		np__known_fields(c, e, "EndpointInfo", entry_fields);
 		act = np__field(e, "action");
 		if (act &&
 		    (act->type != NP_N_STR || strcmp(act->str.s, "Allow"))) {

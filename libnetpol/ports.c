@@ -73,6 +73,9 @@ const char *np__proto_name(uint8_t proto)
 	return proto == NP_PROTO_ANY ? "ANY" : "?";
 }
 
+static const char *const port_fields[] = { "protocol", "port", "endPort",
+					   NULL };
+
 void np__get_ports(struct np_vctx *c, const struct np_node *n,
 		   struct np_port **out, size_t *nout, bool named_ok)
 {
@@ -96,6 +99,7 @@ void np__get_ports(struct np_vctx *c, const struct np_node *n,
 			np__path_pop(c, p);
 			continue;
 		}
+		np__known_fields(c, e, "NetworkPolicyPort", port_fields);
 		if (np__get_proto(c, e, &pt->proto, true))
 			ok = false;
 		pn = np__field(e, "port");

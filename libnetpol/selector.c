@@ -9,6 +9,10 @@
 #include "np_limits.h"
 #include "selector.h"
 
+static const char *const selector_fields[] = { "matchLabels",
+					       "matchExpressions", NULL };
+static const char *const expr_fields[] = { "key", "operator", "values", NULL };
+
 struct np_selector *np__get_selector(struct np_vctx *c, const struct np_node *n)
 {
 	struct np_selector *s = np__arena_zalloc(c->a, sizeof(*s));
@@ -17,6 +21,8 @@ struct np_selector *np__get_selector(struct np_vctx *c, const struct np_node *n)
 
 	if (!s || !np__is_map(c, n))
 		return s;
+	/* a misspelt matchLabels would leave {}: every pod */
+	np__known_fields(c, n, "LabelSelector", selector_fields);
 	ml = np__field(n, "matchLabels");
 	if (ml) {
 		p = np__path_push(c, ".matchLabels");
@@ -47,6 +53,7 @@ struct np_selector *np__get_selector(struct np_vctx *c, const struct np_node *n)
 			np__path_pop(c, p2);
 			continue;
 		}
+		np__known_fields(c, e, "LabelSelectorRequirement", expr_fields);
 		x->key = np__get_str(c, e, "key", &keyn);
 		if (!x->key) {
 			if (!keyn)

@@ -85,6 +85,10 @@
 	"Invalid value: \"" v "\": " p " in body should be a domain name " \
 	"such as example.com or *.example.com"
 
+#define UNKNOWN(t)                                                \
+	"Unknown field: not a field of " t " (the API server rejects " \
+	"it; ignored, it could allow more than written)"
+
 struct bad {
 	const char *name;
 	const char *text;
@@ -94,6 +98,35 @@ struct bad {
 };
 
 static const struct bad bad_cases[] = {
+	/* --- unknown fields: a misspelt one ignored would allow more --- */
+	{ "unknown-spec", UP "  ingres: []\n", OBJ, "spec.ingres",
+	  UNKNOWN("ClusterNetworkPolicySpec") },
+	/* the AWS API's ports in the upstream one: all ports, ignored */
+	{ "unknown-rule-ports",
+	  UP IN(NSP, AP("{portNumber: {protocol: TCP, port: 80}}")), OBJ,
+	  I0 ".ports", UNKNOWN("ingress rule") },
+	{ "unknown-rule-protocols-aws",
+	  AWS IN(NSP, PR(TCP80)), "ClusterNetworkPolicy c", I0 ".protocols",
+	  UNKNOWN("ingress rule") },
+	{ "unknown-pods-field",
+	  UP IN("[{pods: {podSelector: {}, namespaceSelectr: {}}}]", ""), OBJ,
+	  I0 ".from[0].pods.namespaceSelectr", UNKNOWN("NamespacedPod") },
+	{ "unknown-l4-field",
+	  UP IN(NSP, PR("{tcp: {destinationPort: {number: 80}, srcPort: 1}}")),
+	  OBJ, I0 ".protocols[0].tcp.srcPort", UNKNOWN("ProtocolPort") },
+	{ "unknown-range-field",
+	  UP IN(NSP, PR("{tcp: {destinationPort: {range: {start: 1, end: 9, "
+			"step: 2}}}}")),
+	  OBJ, I0 ".protocols[0].tcp.destinationPort.range.step",
+	  UNKNOWN("PortRange") },
+	{ "unknown-aws-port-field",
+	  AWS IN(NSP, AP("{portNumber: {protocol: TCP, port: 80, endPort: "
+			 "90}}")),
+	  OBJ, I0 ".ports[0].portNumber.endPort", UNKNOWN("portNumber") },
+	{ "cpe-unknown-entry-field",
+	  CPEOK "  egress: [{action: Accept, cidr: 1.2.3.4, protocols: []}]\n",
+	  "ClusterPolicyEndpoint c", "spec.egress[0].protocols",
+	  UNKNOWN("ClusterEndpointInfo") },
 	/* --- the frame --- */
 	{ "api-version",
 	  HEAD("policy.networking.k8s.io/v1", "ClusterNetworkPolicy") TP SUBJ,

@@ -60,6 +60,9 @@
 #define NPPROTO "supported values: \"TCP\", \"UDP\", \"SCTP\""
 #define PODPROTO "supported values: \"SCTP\", \"TCP\", \"UDP\""
 #define PTYPES "supported values: \"Ingress\", \"Egress\""
+#define UNKNOWN(t)                                                \
+	"Unknown field: not a field of " t " (the API server rejects " \
+	"it; ignored, it could allow more than written)"
 
 struct bad {
 	const char *name;
@@ -438,6 +441,37 @@ static const struct bad bad_cases[] = {
 	  4, 1,
 	  "syntax error: found character that cannot start any token while "
 	  "scanning for the next token" },
+	/* unknown fields: a misspelt one ignored would allow more */
+	{ "unknown-rule-field",
+	  NPH "  ingress:\n  - from: [{podSelector: {}}]\n"
+	      "    portz: [{port: 80}]\n",
+	  -EINVAL, OBJ, "spec.ingress[0].portz", 10, 12,
+	  UNKNOWN("NetworkPolicyIngressRule") },
+	{ "unknown-egress-rule-field",
+	  NPH "  egress:\n  - to: [{podSelector: {}}]\n    port: 80\n",
+	  -EINVAL, OBJ, "spec.egress[0].port", 10, 11,
+	  UNKNOWN("NetworkPolicyEgressRule") },
+	{ "unknown-selector-field",
+	  FROM "    - podSelector: {matchLabel: {app: db}}\n", -EINVAL, OBJ,
+	  F0 ".podSelector.matchLabel", 10, 33, UNKNOWN("LabelSelector") },
+	{ "unknown-expression-field",
+	  FROM "    - namespaceSelector: {matchExpressions: [{key: a, "
+	       "operator: In, value: [b]}]}\n",
+	  -EINVAL, OBJ, F0 ".namespaceSelector.matchExpressions[0].value", 10,
+	  76, UNKNOWN("LabelSelectorRequirement") },
+	{ "unknown-port-field", ING "    - port: 53\n      protocl: UDP\n",
+	  -EINVAL, OBJ, P0 ".protocl", 11, 16, UNKNOWN("NetworkPolicyPort") },
+	{ "unknown-peer-field", FROM "    - podselector: {}\n", -EINVAL, OBJ,
+	  F0 ".podselector", 10, 20, UNKNOWN("NetworkPolicyPeer") },
+	{ "unknown-ipblock-field",
+	  IPB "        cidr: 10.0.0.0/8\n        exept: [10.1.0.0/16]\n",
+	  -EINVAL, OBJ, F0 ".ipBlock.exept", 12, 16, UNKNOWN("IPBlock") },
+	{ "unknown-spec-field", NPH "  egres: [{}]\n", -EINVAL, OBJ,
+	  "spec.egres", 8, 10, UNKNOWN("NetworkPolicySpec") },
+	{ "pe-unknown-entry-field",
+	  PEREF "  ingress: [{cidr: 10.0.0.0/8, portz: [{port: 80}]}]\n",
+	  -EINVAL, "PolicyEndpoint x/pe", "spec.ingress[0].portz", 8, 39,
+	  UNKNOWN("EndpointInfo") },
 	{ "json-syntax", "{\"kind\": \"Pod\",\n \"apiVersion\": }\n", -EINVAL,
 	  "", "", 2, 16, "syntax error: unexpected token near '}'" },
 	{ "json-trailing-comma", "[1, 2,]\n", -EINVAL, "", "", 1, 7,

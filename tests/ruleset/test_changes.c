@@ -841,10 +841,14 @@ static const char *const cnp_peers[] = {
 	"{networks: [198.18.0.0/16, 198.18.2.0/24]}", /* egress only */
 };
 
-static const char *const cnp_ports[] = {
-	"",
-	", ports: [{portNumber: {protocol: TCP, port: 80}}]",
-	", ports: [{namedPort: http}, {portNumber: {protocol: UDP, port: 53}}]",
+/* The same ports in the two APIs: [0] upstream, [1] AWS. */
+static const char *const cnp_ports[2][3] = {
+	{ "", ", protocols: [{tcp: {destinationPort: {number: 80}}}]",
+	  ", protocols: [{destinationNamedPort: http}, "
+	  "{udp: {destinationPort: {number: 53}}}]" },
+	{ "", ", ports: [{portNumber: {protocol: TCP, port: 80}}]",
+	  ", ports: [{namedPort: http}, "
+	  "{portNumber: {protocol: UDP, port: 53}}]" },
 };
 
 static const char *const actions[] = { "Accept", "Deny", "Pass" };
@@ -873,10 +877,10 @@ static void rcnp(struct pair *p, unsigned i)
 		 i == 3 ? "networking.k8s.aws/v1alpha1" :
 			  "policy.networking.k8s.io/v1alpha2",
 		 i == 3 ? 0 : i, rnd(2) ? "Admin" : "Baseline", 1 + rnd(3),
-		 subj, actions[rnd(3)], cnp_peers[rnd(4)], cnp_ports[rnd(3)],
-		 actions[rnd(3)], cnp_peers[eg],
+		 subj, actions[rnd(3)], cnp_peers[rnd(4)],
+		 cnp_ports[i == 3][rnd(3)], actions[rnd(3)], cnp_peers[eg],
 		 /* no named port with networks (invalid) */
-		 cnp_ports[rnd(eg == 4 ? 2 : 3)]);
+		 cnp_ports[i == 3][rnd(eg == 4 ? 2 : 3)]);
 	both(p, buf);
 }
 
