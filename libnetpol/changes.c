@@ -13,9 +13,9 @@
  * set); for the others, a generous test (a peer selecting the pod, an
  * egress ipBlock holding its address with a named port, a Service it
  * backs, an ingress named port of a policy selecting it). What it cannot
- * follow closely (cluster policies and their endpoints, anything while
- * cluster policies exist) marks every pod. np_cluster_changes() compiles
- * the marked pods and reports those whose rule-set hash differs from the
+ * follow closely (cluster policies and their endpoints, anything but a
+ * NetworkPolicy while cluster policies exist) marks every pod.
+ * np_cluster_changes() compiles the marked pods and reports those whose rule-set hash differs from the
  * one it reported last (kept per pod, with a reference to the core, for
  * the diff).
  *
@@ -544,8 +544,14 @@ static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
 		t->ep_all = true;
 		return;
 	}
-	/* cluster policies reach pods by namespaces, nodes, Services */
-	if (np__tier_any(c)) {
+	/*
+	 * Cluster policies reach pods by namespaces, nodes, Services and
+	 * pods' labels and addresses: any such change, with one, marks every
+	 * pod. A NetworkPolicy's change reaches only the pods it selected or
+	 * selects (its tier decides for them alone; the others' folds keep
+	 * their inputs), followed as without cluster policies.
+	 */
+	if (np__tier_any(c) && kind != NP_KIND_NETWORK_POLICY) {
 		t->all = true;
 		t->ep_all = true;
 		return;

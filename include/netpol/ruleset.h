@@ -242,7 +242,8 @@ struct np_change {
  * *out (freed with np_changes_free()). Only the pods a load or delete
  * since then can have affected are compiled again (every pod when a
  * ClusterNetworkPolicy, ClusterPolicyEndpoint or, with cluster policies,
- * any object changed); a pod is reported when its rule-set hash differs
+ * any object but a NetworkPolicy changed); a pod is reported when its
+ * rule-set hash differs
  * from the one last reported (or it appeared, or went). The pods are the
  * snapshot's Pod objects. With opts->endpoints, the ClusterPolicyEndpoints
  * are resolved again (all of them, compared by content hash) only after a

@@ -133,6 +133,47 @@ Test(changes, first_call_reports_every_pod_added_then_nothing)
 	np_cluster_free(c);
 }
 
+/*
+ * With a ClusterNetworkPolicy, a NetworkPolicy's change still compiles
+ * only the pods it selected or selects (a pod's change, every pod).
+ */
+Test(changes, policy_change_with_cluster_policy_compiles_its_pods)
+{
+	static const char wall[] =
+		"apiVersion: policy.networking.k8s.io/v1alpha2\n"
+		"kind: ClusterNetworkPolicy\nmetadata: {name: wall}\n"
+		"spec:\n  tier: Admin\n  priority: 1\n"
+		"  subject: {namespaces: {}}\n"
+		"  ingress:\n  - {action: Deny, from: [{pods: {namespaceSelector:"
+		" {}, podSelector: {matchLabels: {app: x}}}}]}\n";
+	struct np_cluster *c = cluster(two_ns);
+	struct np_changes *ch;
+	char *s;
+
+	apply(c, wall);
+	ch = changes(c);
+	cr_assert_eq(np_changes_count(ch), 5);
+	np_changes_free(ch);
+	/* namespace b's db now allows from every pod of b on 5432 */
+	apply(c, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		 "metadata: {name: from-web, namespace: b}\n"
+		 "spec:\n  podSelector: {matchLabels: {app: db}}\n"
+		 "  ingress: [{from: [{podSelector: {}}],"
+		 " ports: [{port: 5432}]}]\n");
+	ch = changes(c);
+	s = summary(ch);
+	cr_assert_str_eq(s, "b/db:C");
+	free(s);
+	cr_assert_eq(np__changes_compiled(ch), 1);
+	np_changes_free(ch);
+	/* a pod's change reaches cluster policies: every pod again */
+	apply(c, POD("a", "other", "{app: y}", "198.18.0.3"));
+	ch = changes(c);
+	cr_assert_eq(np__changes_compiled(ch), 5);
+	np_changes_free(ch);
+	np_cluster_free(c);
+}
+
 Test(changes, relabel_reports_and_compiles_only_what_it_reaches)
 {
 	struct np_cluster *c = cluster(two_ns);
