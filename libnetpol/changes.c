@@ -15,9 +15,9 @@
  * backs, an ingress named port of a policy selecting it). What it cannot
  * follow closely (cluster policies and their endpoints, anything but a
  * NetworkPolicy while cluster policies exist) marks every pod.
- * np_cluster_changes() compiles the marked pods and reports those whose rule-set hash differs from the
- * one it reported last (kept per pod, with a reference to the core, for
- * the diff).
+ * np_cluster_changes() compiles the marked pods and reports those whose
+ * rule-set hash differs from the one it reported last (kept per pod, with
+ * a reference to the core, for the diff).
  *
  * Endpoints (np_changes_opts.endpoints): the PolicyEndpoints of the
  * policies marked, against a record per policy; the ClusterPolicyEndpoints
