@@ -20,6 +20,31 @@ bool np__kind_cluster_scoped(enum np_kind kind)
 	       kind == NP_KIND_CLUSTER_POLICY_ENDPOINT;
 }
 
+/*
+ * ObjectMeta's fields (clusterName: older servers'): anything else is
+ * reported. A misspelt labels would leave a pod unlabelled, out of the
+ * policies that select it to isolate it.
+ */
+static const char *const meta_fields[] = {
+	"name",
+	"generateName",
+	"namespace",
+	"selfLink",
+	"uid",
+	"resourceVersion",
+	"generation",
+	"creationTimestamp",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"labels",
+	"annotations",
+	"ownerReferences",
+	"finalizers",
+	"managedFields",
+	"clusterName",
+	NULL,
+};
+
 void np__meta_from(struct np_vctx *c, struct np_obj *o,
 		   const struct np_node *doc, const struct np_node *meta)
 {
@@ -35,6 +60,7 @@ void np__meta_from(struct np_vctx *c, struct np_obj *o,
 		size_t p = np__path_push(c, "metadata"), p2;
 
 		if (np__is_map(c, meta)) {
+			np__known_fields(c, meta, "ObjectMeta", meta_fields);
 			o->meta.name = np__get_str(c, meta, "name", NULL);
 			p2 = np__path_push(c, ".name");
 			if (!nn)

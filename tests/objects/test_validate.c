@@ -468,6 +468,8 @@ static const struct bad bad_cases[] = {
 	  -EINVAL, OBJ, F0 ".ipBlock.exept", 12, 16, UNKNOWN("IPBlock") },
 	{ "unknown-spec-field", NPH "  egres: [{}]\n", -EINVAL, OBJ,
 	  "spec.egres", 8, 10, UNKNOWN("NetworkPolicySpec") },
+	{ "unknown-metadata-field", POD "  lables: {app: db}\n", -EINVAL,
+	  "Pod x/a", "metadata.lables", 6, 11, UNKNOWN("ObjectMeta") },
 	{ "pe-unknown-entry-field",
 	  PEREF "  ingress: [{cidr: 10.0.0.0/8, portz: [{port: 80}]}]\n",
 	  -EINVAL, "PolicyEndpoint x/pe", "spec.ingress[0].portz", 8, 39,
@@ -618,6 +620,26 @@ Test(valid, policytypes_duplicated)
 				  strlen("    policyTypes:\n    - Egress\n"),
 		  "%s", y);
 	np_free(y);
+	np_cluster_free(c);
+}
+
+/* metadata as kubectl get -o yaml prints it loads (ObjectMeta's fields) */
+Test(valid, kubectl_metadata)
+{
+	struct np_cluster *c = t_cluster(NULL);
+
+	t_load_ok(c,
+		  "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n"
+		  "  namespace: x\n  generateName: a-\n  uid: 0b5c\n"
+		  "  resourceVersion: \"42\"\n  generation: 1\n"
+		  "  creationTimestamp: \"2026-12-07T00:00:00Z\"\n"
+		  "  labels: {app: db}\n  annotations: {a: b}\n"
+		  "  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet,"
+		  " name: r, uid: u}]\n  finalizers: [f]\n"
+		  "  managedFields: [{manager: kubectl}]\n  selfLink: /x\n"
+		  "spec: {containers: [{name: c}]}\n"
+		  "status: {phase: Running, podIP: 198.18.0.1}\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 1);
 	np_cluster_free(c);
 }
 
