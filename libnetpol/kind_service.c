@@ -11,6 +11,11 @@
 #include "objects.h"
 #include "ports.h"
 
+/* ServicePort's fields: anything else is reported (np__known_fields()). */
+static const char *const port_fields[] = { "name", "protocol",	 "appProtocol",
+					   "port", "targetPort", "nodePort",
+					   NULL };
+
 void np__service_from(struct np_vctx *c, struct np_obj *o,
 		      const struct np_node *spec)
 {
@@ -50,6 +55,9 @@ void np__service_from(struct np_vctx *c, struct np_obj *o,
 					np__path_pop(c, p3);
 					continue;
 				}
+				/* a misspelt targetPort would take port's */
+				np__known_fields(c, e, "ServicePort",
+						 port_fields);
 				sp->name = np__get_str(c, e, "name", NULL);
 				if (np__get_proto(c, e, &sp->proto, false))
 					ok = false;

@@ -376,6 +376,9 @@ static const struct bad bad_cases[] = {
 	{ "svc-targetport-range", SVC "  - port: 80\n    targetPort: 0\n",
 	  -EINVAL, "Service x/s", "spec.ports[0].targetPort", 9, 17,
 	  "Invalid value: 0: " PORTNUM },
+	{ "svc-unknown-port-field", SVC "  - port: 80\n    targetport: 8080\n",
+	  -EINVAL, "Service x/s", "spec.ports[0].targetport", 9, 17,
+	  UNKNOWN("ServicePort") },
 	{ "svc-port-missing", SVC "  - targetPort: 80\n", -EINVAL,
 	  "Service x/s", "spec.ports[0].port", 8, 5, "Required value" },
 	{ "svc-clusterip", SVC "  - port: 80\n  clusterIP: 10.96.0.999\n",
@@ -640,6 +643,17 @@ Test(valid, kubectl_metadata)
 		  "spec: {containers: [{name: c}]}\n"
 		  "status: {phase: Running, podIP: 198.18.0.1}\n");
 	cr_expect_eq(np_cluster_count(c, NP_KIND_POD), 1);
+	np_cluster_free(c);
+}
+
+/* a Service port with every ServicePort field, as kubectl prints them */
+Test(valid, kubectl_service_ports)
+{
+	struct np_cluster *c = t_cluster(NULL);
+
+	t_load_ok(c, SVC "  - {name: web, protocol: TCP, appProtocol: http,"
+			 " port: 80, targetPort: 8080, nodePort: 30080}\n");
+	cr_expect_eq(np_cluster_count(c, NP_KIND_SERVICE), 1);
 	np_cluster_free(c);
 }
 
