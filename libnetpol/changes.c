@@ -330,15 +330,6 @@ static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
 	return false;
 }
 
-static bool svc_backs(const struct np_obj *svc, const struct np_obj *pod)
-{
-	struct np_selector sel = { .match = svc->svc.selector };
-
-	return svc->svc.has_selector && svc->svc.selector.n &&
-	       !strcmp(svc->meta.ns, pod->meta.ns) &&
-	       np__selector_matches(&sel, &pod->meta.labels);
-}
-
 /* The next object of a kind from slot *i on (NULL: none), *i past it. */
 static const struct np_obj *next_obj(const struct np_cluster *c, enum np_kind k,
 				     size_t *i)
@@ -408,7 +399,7 @@ static void pod_event(struct tracker *t, struct np_cluster *c,
 			mark_pol(t, pol);
 	}
 	for (i = 0; (svc = next_obj(c, NP_KIND_SERVICE, &i));)
-		if (svc_backs(svc, pod)) {
+		if (np__svc_selects(svc, pod)) {
 			mark_egress_pols(t, c, ctx);
 			break;
 		}
@@ -1184,27 +1175,6 @@ static int pend_add(struct np_changes *ch, const char *ns, const char *name,
 	return 0;
 }
 
-static size_t pol_index(const struct np_ctx *ctx, const char *ns,
-			const char *name)
-{
-	size_t lo = 0, hi = ctx->npols;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(ctx->pols[mid]->meta.ns, ns);
-
-		if (!r)
-			r = strcmp(ctx->pols[mid]->meta.name, name);
-		if (!r)
-			return mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return SIZE_MAX;
-}
-
 /* Policy ns/name's PolicyEndpoints against what was reported of them. */
 static int ep_policy(struct np_cluster *c, struct tracker *t,
 		     struct np_changes *ch, const char *ns, const char *name,
@@ -1219,7 +1189,7 @@ static int ep_policy(struct np_cluster *c, struct tracker *t,
 	err = np__ctx_get(c, &ctx);
 	if (err)
 		return err;
-	pi = pol_index(ctx, ns, name);
+	pi = np__ctx_pol_index(ctx, ns, name);
 	if (pi != SIZE_MAX) {
 		err = np__resolve_policy(ctx, pi, diag);
 		if (err)

@@ -168,6 +168,11 @@ struct np_ctx *np__ctx_peek(struct np_cluster *c);
  * on_invalidate.
  */
 bool np__ctx_holds(const struct np_ctx *ctx, const struct np_obj *pol);
+/* Policy ns/name's index in ctx->pols, or SIZE_MAX. */
+size_t np__ctx_pol_index(const struct np_ctx *ctx, const char *ns,
+			 const char *name);
+/* Whether Service svc selects pod (a backend, eligible or not). */
+bool np__svc_selects(const struct np_obj *svc, const struct np_obj *pod);
 /* A namespace's labels, also without pods or object (tmp, one: scratch). */
 const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
 				      struct np_labels *tmp,

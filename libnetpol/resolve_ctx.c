@@ -487,6 +487,16 @@ static void invalidate(struct np_ctx *ctx, size_t pi)
 	ctx->touched[pi].indexed = false;
 }
 
+size_t np__ctx_pol_index(const struct np_ctx *ctx, const char *ns,
+			 const char *name)
+{
+	size_t i = lower(ctx->pols, ctx->npols, ns, name);
+
+	return i < ctx->npols && !obj_key_cmp(ctx->pols[i], ns, name) ?
+		       i :
+		       SIZE_MAX;
+}
+
 bool np__ctx_holds(const struct np_ctx *ctx, const struct np_obj *pol)
 {
 	size_t i = lower(ctx->pols, ctx->npols, pol->meta.ns, pol->meta.name);
@@ -694,7 +704,7 @@ static enum dep pol_depends_on(const struct np_ctx *ctx, size_t pi,
 	return sel;
 }
 
-static bool svc_selects(const struct np_obj *svc, const struct np_obj *pod)
+bool np__svc_selects(const struct np_obj *svc, const struct np_obj *pod)
 {
 	struct np_selector sel = { .match = svc->svc.selector };
 
@@ -934,8 +944,8 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	cpod_init(ctx, old, &cold);
 	cpod_init(ctx, new_, &cnew);
 	for (i = 0; i < ctx->nsvcs; i++) {
-		bold = bold || (old && svc_selects(ctx->svcs[i], old));
-		bnew = bnew || (new_ && svc_selects(ctx->svcs[i], new_));
+		bold = bold || (old && np__svc_selects(ctx->svcs[i], old));
+		bnew = bnew || (new_ && np__svc_selects(ctx->svcs[i], new_));
 	}
 	if (slots_hit(ctx, &cold, &cnew, &sh))
 		return -ENOMEM;
@@ -979,8 +989,10 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 			continue;
 		}
 		for (j = 0; j < ctx->touched[i].n; j++)
-			if ((old && svc_selects(ctx->touched[i].v[j], old)) ||
-			    (new_ && svc_selects(ctx->touched[i].v[j], new_)))
+			if ((old &&
+			     np__svc_selects(ctx->touched[i].v[j], old)) ||
+			    (new_ &&
+			     np__svc_selects(ctx->touched[i].v[j], new_)))
 				break;
 		if (j < ctx->touched[i].n)
 			invalidate(ctx, i);
