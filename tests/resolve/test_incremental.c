@@ -14,6 +14,8 @@
 
 #include <netpol.h>
 
+#include "../lib/random_policies.h"
+
 #include "resolve.h"
 
 static unsigned long long rng = 88172645463325252ULL;
@@ -26,7 +28,6 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rng % n);
 }
 
-static const char *const apps[] = { "web", "db", "front", "monitor" };
 
 static void apply(struct np_cluster *c, const char *text)
 {
@@ -53,25 +54,6 @@ static void pod(struct np_cluster *c, unsigned ns, unsigned i)
 		rnd(10) ? "Running" : "Succeeded", ns, i + 1);
 	apply(c, buf);
 }
-
-static const char *const peers[] = {
-	"{podSelector: {matchLabels: {app: front}}}",
-	"{namespaceSelector: {}}",
-	"{namespaceSelector: {matchLabels: {team: red}}, podSelector: "
-	"{matchExpressions: [{key: tier, operator: Exists}]}}",
-	"{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn,"
-	" values: [blue]}]}}",
-	"{ipBlock: {cidr: 198.18.0.0/16, except: [198.18.1.0/24]}}",
-	"{podSelector: {matchExpressions: [{key: app, operator: In, values:"
-	" [web, db]}]}}",
-};
-
-static const char *const ports[] = {
-	"",
-	", ports: [{port: http}]",
-	", ports: [{port: 80}, {port: dns, protocol: UDP}]",
-	", ports: [{port: 8080, endPort: 8082}]",
-};
 
 static void policy(struct np_cluster *c, unsigned ns, unsigned i)
 {

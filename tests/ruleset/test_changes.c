@@ -21,6 +21,8 @@
 
 #include <netpol.h>
 
+#include "../lib/random_policies.h"
+
 #include "ruleset_internal.h"
 
 static void apply(struct np_cluster *c, const char *text)
@@ -776,7 +778,6 @@ static void both(struct pair *p, const char *text)
 	apply(p->ref, text);
 }
 
-static const char *const apps[] = { "web", "db", "front", "monitor" };
 
 static void rpod(struct pair *p, unsigned ns, unsigned i)
 {
@@ -800,25 +801,6 @@ static void rpod(struct pair *p, unsigned ns, unsigned i)
 			 "fd00::7");
 	both(p, buf);
 }
-
-static const char *const peers[] = {
-	"{podSelector: {matchLabels: {app: front}}}",
-	"{namespaceSelector: {}}",
-	"{namespaceSelector: {matchLabels: {team: red}}, podSelector: "
-	"{matchExpressions: [{key: tier, operator: Exists}]}}",
-	"{namespaceSelector: {matchExpressions: [{key: team, operator: NotIn,"
-	" values: [blue]}]}}",
-	"{ipBlock: {cidr: 198.18.0.0/16, except: [198.18.1.0/24]}}",
-	"{podSelector: {matchExpressions: [{key: app, operator: In, values:"
-	" [web, db]}]}}",
-};
-
-static const char *const ports[] = {
-	"",
-	", ports: [{port: http}]",
-	", ports: [{port: 80}, {port: dns, protocol: UDP}]",
-	", ports: [{port: 8080, endPort: 8082}]",
-};
 
 static void rpolicy(struct pair *p, unsigned ns, unsigned i)
 {
