@@ -129,9 +129,9 @@ func hookArg(hook HookKind) (C.enum_np_hook_kind, error) {
 	case HookTC:
 		return C.NP_HOOK_KIND_TC, nil
 	}
-	return 0, &DiagError{Errno: syscall.EINVAL,
-		Message: fmt.Sprintf("netpol: unknown hook %q; expected one "+
-			"of auto, tc, tcx", string(hook))}
+	return 0, errorf(syscall.EINVAL,
+		"netpol: unknown hook %q; expected one of auto, tc, tcx",
+		string(hook))
 }
 
 // Switch is a node-wide setting of DatapathOptions; the zero value keeps
@@ -262,9 +262,7 @@ func (d *Datapath) handle() (*C.struct_np_datapath, error) {
 func checkIPs(what string, ips []string) error {
 	for _, ip := range ips {
 		if ip == "" || strings.ContainsAny(ip, ", \t\n") {
-			return &DiagError{Errno: syscall.EINVAL,
-				Message: fmt.Sprintf("netpol: bad %s %q", what,
-					ip)}
+			return errorf(syscall.EINVAL, "netpol: bad %s %q", what, ip)
 		}
 	}
 	return nil
@@ -272,8 +270,7 @@ func checkIPs(what string, ips []string) error {
 
 func ifindexArg(ifindex int) (C.uint, error) {
 	if ifindex <= 0 || uint64(ifindex) > 0xffffffff {
-		return 0, &DiagError{Errno: syscall.EINVAL,
-			Message: fmt.Sprintf("netpol: bad ifindex %d", ifindex)}
+		return 0, errorf(syscall.EINVAL, "netpol: bad ifindex %d", ifindex)
 	}
 	return C.uint(ifindex), nil
 }
@@ -391,8 +388,8 @@ func (d *Datapath) AttachWith(opts AttachOptions) (int, error) {
 	ifname, ifindex := opts.Ifname, opts.Ifindex
 	if ifindex < 0 || uint64(ifindex) > 0xffffffff ||
 		(ifname == "" && ifindex == 0) {
-		return 0, &DiagError{Errno: syscall.EINVAL,
-			Message: "netpol: Attach needs an ifname or an ifindex"}
+		return 0, errorf(syscall.EINVAL,
+			"netpol: Attach needs an ifname or an ifindex")
 	}
 	if err := checkIPs("pod IP", opts.IPs); err != nil {
 		return 0, err
@@ -702,8 +699,7 @@ func (d *Datapath) PollEvents(timeout time.Duration, max int) ([]Event,
 func (d *Datapath) Events(timeout time.Duration, max int) ([]Event,
 	error) {
 	if max <= 0 && timeout < 0 {
-		return nil, &DiagError{Errno: syscall.EINVAL,
-			Message: "netpol: Events would never end"}
+		return nil, errorf(syscall.EINVAL, "netpol: Events would never end")
 	}
 	var out []Event
 	for max <= 0 || len(out) < max {

@@ -121,9 +121,8 @@ func (d Diagnostic) String() string {
 
 // Err gives the diagnostic as the error a call would return for it.
 func (d Diagnostic) Err() error {
-	return wrapInvalid(&DiagError{Errno: d.Errno, File: d.File,
-		Line: d.Line, Column: d.Column, Object: d.Object, Path: d.Path,
-		Message: d.Message, text: d.text})
+	e := DiagError(d) // the same fields
+	return wrapInvalid(&e)
 }
 
 func diagnosticOf(d *C.struct_np_diag) Diagnostic {
@@ -160,10 +159,8 @@ func check(rc C.int, d *C.struct_np_diag) error {
 	}
 	e := &DiagError{Errno: syscall.Errno(-rc)}
 	if d != nil && d.err == rc {
-		g := diagnosticOf(d)
-		e.File, e.Line, e.Column = g.File, g.Line, g.Column
-		e.Object, e.Path, e.Message, e.text = g.Object, g.Path,
-			g.Message, g.text
+		g := DiagError(diagnosticOf(d))
+		e = &g
 	}
 	if e.Message == "" {
 		e.Message = gostr(C.np_strerror(rc))
