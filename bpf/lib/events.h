@@ -18,15 +18,12 @@
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline void count(struct __sk_buff *skb, __u32 slot, __u32 dir,
-				  bool deny)
+/* skb into counters c: its segments (1 when not GSO) and bytes. */
+static __always_inline void ctr_add(struct np_counters *c,
+				    const struct __sk_buff *skb, bool deny)
 {
-	__u32 idx = slot * 2 + dir;
-	struct np_counters *c = bpf_map_lookup_elem(&counters, &idx);
 	__u32 segs = skb->gso_segs;
 
-	if (!c)
-		return;
 	if (!segs)
 		segs = 1;
 	if (deny) {
@@ -36,6 +33,16 @@ static __always_inline void count(struct __sk_buff *skb, __u32 slot, __u32 dir,
 		c->allow_pkts += segs;
 		c->allow_bytes += skb->len;
 	}
+}
+
+static __always_inline void count(struct __sk_buff *skb, __u32 slot, __u32 dir,
+				  bool deny)
+{
+	__u32 idx = slot * 2 + dir;
+	struct np_counters *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		ctr_add(c, skb, deny);
 }
 
 /*
@@ -50,7 +57,6 @@ __attribute__((noinline)) int np_rule_count(struct __sk_buff *skb,
 {
 	struct np_rule_ctr_key k = { .ruleset = ruleset, .key = key };
 	struct np_counters *c, z = {};
-	__u32 segs;
 
 	if (!skb || !key)
 		return 0;
@@ -63,16 +69,7 @@ __attribute__((noinline)) int np_rule_count(struct __sk_buff *skb,
 		if (!c)
 			return 0; /* full */
 	}
-	segs = skb->gso_segs;
-	if (!segs)
-		segs = 1;
-	if (deny) {
-		c->deny_pkts += segs;
-		c->deny_bytes += skb->len;
-	} else {
-		c->allow_pkts += segs;
-		c->allow_bytes += skb->len;
-	}
+	ctr_add(c, skb, deny);
 	return 0;
 }
 
