@@ -102,28 +102,57 @@ static int warn_shared_all(const struct np_cluster *c, const struct np_ctx *ctx)
 	return 0;
 }
 
-/* A pod that comes or changes: the pods it shares an address with. */
-static void warn_shared_one(const struct np_cluster *c,
-			    const struct np_ctx *ctx, const struct np_obj *pod)
+/*
+ * Each address eligible pod shares with another eligible pod of ctx, to fn
+ * (with that pod), until fn returns true; whether one did.
+ */
+static bool each_shared(const struct np_ctx *ctx, const struct np_obj *pod,
+			bool (*fn)(void *arg, const struct np_obj *o,
+				   const struct np_ip *ip),
+			void *arg)
 {
 	size_t i, j, k;
 
-	if (!c->log || !pod || !np__pod_eligible(pod))
-		return;
+	if (!pod || !np__pod_eligible(pod))
+		return false;
 	for (i = 0; i < ctx->npods; i++) {
 		const struct np_obj *o = ctx->pods[i];
 
-		if (!np__pod_eligible(o) ||
+		if (o == pod || !np__pod_eligible(o) ||
 		    (!strcmp(o->meta.ns, pod->meta.ns) &&
 		     !strcmp(o->meta.name, pod->meta.name)))
 			continue;
 		for (j = 0; j < pod->pod.nips; j++)
 			for (k = 0; k < o->pod.nips; k++)
 				if (!memcmp(&pod->pod.ips[j], &o->pod.ips[k],
-					    sizeof(pod->pod.ips[j])))
-					warn_shared(c, o, pod,
-						    &pod->pod.ips[j]);
+					    sizeof(pod->pod.ips[j])) &&
+				    fn(arg, o, &pod->pod.ips[j]))
+					return true;
 	}
+	return false;
+}
+
+struct warn_arg {
+	const struct np_cluster *c;
+	const struct np_obj *pod;
+};
+
+static bool warn_one(void *arg, const struct np_obj *o, const struct np_ip *ip)
+{
+	const struct warn_arg *w = arg;
+
+	warn_shared(w->c, o, w->pod, ip);
+	return false;
+}
+
+/* A pod that comes or changes: the pods it shares an address with. */
+static void warn_shared_one(const struct np_cluster *c,
+			    const struct np_ctx *ctx, const struct np_obj *pod)
+{
+	struct warn_arg w = { c, pod };
+
+	if (c->log)
+		each_shared(ctx, pod, warn_one, &w);
 }
 
 /* --- the context: indexes over the snapshot ----------------------------- */
@@ -903,6 +932,11 @@ static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
 	*hi = h;
 }
 
+static bool found(void *arg, const struct np_obj *o, const struct np_ip *ip)
+{
+	return true;
+}
+
 /*
  * Whether an eligible pod has an address another eligible pod has too: a
  * Service backend's address may then be allowed through the other pod,
@@ -910,24 +944,7 @@ static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
  */
 static bool shares_addr(const struct np_ctx *ctx, const struct np_obj *pod)
 {
-	size_t i, j, k;
-
-	if (!pod || !np__pod_eligible(pod))
-		return false;
-	for (i = 0; i < ctx->npods; i++) {
-		const struct np_obj *o = ctx->pods[i];
-
-		if (o == pod || !np__pod_eligible(o) ||
-		    (!strcmp(o->meta.ns, pod->meta.ns) &&
-		     !strcmp(o->meta.name, pod->meta.name)))
-			continue;
-		for (j = 0; j < pod->pod.nips; j++)
-			for (k = 0; k < o->pod.nips; k++)
-				if (!memcmp(&pod->pod.ips[j], &o->pod.ips[k],
-					    sizeof(pod->pod.ips[j])))
-					return true;
-	}
-	return false;
+	return each_shared(ctx, pod, found, NULL);
 }
 
 static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
