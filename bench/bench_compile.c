@@ -281,16 +281,17 @@ static int row_changes(const char *text, size_t len, unsigned npods,
 		np_changes_free(ch);
 		/* spread over the cluster: namespaces 0, nns/20, ... */
 		for (k = 0; k < nedit; k++) {
-			snprintf(pol, sizeof(pol),
-				 "apiVersion: networking.k8s.io/v1\n"
-				 "kind: NetworkPolicy\n"
-				 "metadata: {name: metrics, namespace: ns%u}\n"
-				 "spec:\n  podSelector: {}\n  ingress:\n"
-				 "  - from:\n    - namespaceSelector: {matchLabels:"
-				 " {kubernetes.io/metadata.name: ns1}}\n"
-				 "      podSelector: {matchLabels: {app: monitor}}\n"
-				 "    ports: [{port: 9091}]\n",
-				 k * (nns / nedit));
+			snprintf(
+				pol, sizeof(pol),
+				"apiVersion: networking.k8s.io/v1\n"
+				"kind: NetworkPolicy\n"
+				"metadata: {name: metrics, namespace: ns%u}\n"
+				"spec:\n  podSelector: {}\n  ingress:\n"
+				"  - from:\n    - namespaceSelector: {matchLabels:"
+				" {kubernetes.io/metadata.name: ns1}}\n"
+				"      podSelector: {matchLabels: {app: monitor}}\n"
+				"    ports: [{port: 9091}]\n",
+				k * (nns / nedit));
 			if (np_cluster_load_buffer(c, pol, strlen(pol), "edit",
 						   NULL, &d)) {
 				fprintf(stderr, "edit: %s\n", d.message);
@@ -314,8 +315,8 @@ static int row_changes(const char *text, size_t len, unsigned npods,
 	       "\"first_changes_s_median\": %.4f, "
 	       "\"changes_ms_min\": %.4f, \"changes_ms_median\": %.4f, "
 	       "\"unchanged_ms_median\": %.4f}\n",
-	       npods, nns, nedit, RUNS, reported, tfirst[RUNS / 2],
-	       tc[0] * 1e3, tc[RUNS / 2] * 1e3, te[RUNS / 2] * 1e3);
+	       npods, nns, nedit, RUNS, reported, tfirst[RUNS / 2], tc[0] * 1e3,
+	       tc[RUNS / 2] * 1e3, te[RUNS / 2] * 1e3);
 	return 0;
 }
 
@@ -363,10 +364,10 @@ int main(int argc, char **argv)
 	       "\"pod_same_ms_min\": %.4f, \"pod_same_ms_median\": %.4f, "
 	       "\"peak_rss_kib\": %ld, \"rss_after_load_kib\": %ld}\n",
 	       extra ? "scale" : "compile", extra ? "scale" : "compile", npods,
-	       nns, (2 + extra) * nns, RUNS,
-	       tl[0], tl[RUNS / 2], tn[0], tn[RUNS / 2], ta[0], ta[RUNS / 2],
-	       tf[0], tf[RUNS / 2], tp[0] * 1e3, tp[RUNS / 2] * 1e3,
-	       ts[0] * 1e3, ts[RUNS / 2] * 1e3, ru.ru_maxrss, rss_load);
+	       nns, (2 + extra) * nns, RUNS, tl[0], tl[RUNS / 2], tn[0],
+	       tn[RUNS / 2], ta[0], ta[RUNS / 2], tf[0], tf[RUNS / 2],
+	       tp[0] * 1e3, tp[RUNS / 2] * 1e3, ts[0] * 1e3, ts[RUNS / 2] * 1e3,
+	       ru.ru_maxrss, rss_load);
 	fflush(stdout);
 	if (extra && row_changes(text, len, npods, nns))
 		return 1;

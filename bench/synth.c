@@ -275,7 +275,9 @@ char *synth_cluster_np(unsigned npods, unsigned nns, unsigned node_pods,
 		    "  ingress:\n  - from:\n    - namespaceSelector: %s\n"
 		    "      podSelector: {matchLabels: {app: monitor}}\n"
 		    "    ports: [{port: 9090}]\n",
-		    ns, extra ? "{matchLabels: {kubernetes.io/metadata.name: ns1}}" : "{}");
+		    ns,
+		    extra ? "{matchLabels: {kubernetes.io/metadata.name: ns1}}" :
+			    "{}");
 		put(&b, &n, &cap,
 		    "---\napiVersion: v1\nkind: Service\n"
 		    "metadata: {name: web, namespace: ns%u}\n"

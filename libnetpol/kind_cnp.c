@@ -287,8 +287,8 @@ static void get_domains(struct np_vctx *c, const struct np_node *n,
  * anything else is reported (np__known_fields(): ignored, a misspelt
  * field would allow more than written).
  */
-static const char *const spec_fields[] = { "tier", "priority", "subject",
-					   "ingress", "egress", NULL };
+static const char *const spec_fields[] = { "tier",    "priority", "subject",
+					   "ingress", "egress",	  NULL };
 static const char *const rule_in_fields[] = { "name", "action", "from",
 					      "protocols", NULL };
 static const char *const rule_eg_fields[] = { "name", "action", "to",

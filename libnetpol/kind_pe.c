@@ -49,8 +49,8 @@ static bool pe_except(struct np_vctx *c, const struct np_node *ex,
 
 /* The ingress or egress entries of a PolicyEndpoint. */
 /* An entry's fields (EndpointInfo): anything else is reported. */
-static const char *const entry_fields[] = { "action", "cidr", "except",
-					    "ports", NULL };
+static const char *const entry_fields[] = { "action", "cidr", "except", "ports",
+					    NULL };
 
 static void pe_entries(struct np_vctx *c, const struct np_node *n,
 		       struct np_pe_entry **out, size_t *nout)

@@ -88,7 +88,6 @@ struct np_ctx {
 
 bool np__pod_selectable(const struct np_obj *pod);
 
-
 /* A selector peer's pods; kept sorted and patched as pods change. */
 struct np_peer_slot {
 	uint64_t h;

@@ -60,7 +60,7 @@
 #define NPPROTO "supported values: \"TCP\", \"UDP\", \"SCTP\""
 #define PODPROTO "supported values: \"SCTP\", \"TCP\", \"UDP\""
 #define PTYPES "supported values: \"Ingress\", \"Egress\""
-#define UNKNOWN(t)                                                \
+#define UNKNOWN(t)                                                     \
 	"Unknown field: not a field of " t " (the API server rejects " \
 	"it; ignored, it could allow more than written)"
 
@@ -451,8 +451,8 @@ static const struct bad bad_cases[] = {
 	  -EINVAL, OBJ, "spec.ingress[0].portz", 10, 12,
 	  UNKNOWN("NetworkPolicyIngressRule") },
 	{ "unknown-egress-rule-field",
-	  NPH "  egress:\n  - to: [{podSelector: {}}]\n    port: 80\n",
-	  -EINVAL, OBJ, "spec.egress[0].port", 10, 11,
+	  NPH "  egress:\n  - to: [{podSelector: {}}]\n    port: 80\n", -EINVAL,
+	  OBJ, "spec.egress[0].port", 10, 11,
 	  UNKNOWN("NetworkPolicyEgressRule") },
 	{ "unknown-selector-field",
 	  FROM "    - podSelector: {matchLabel: {app: db}}\n", -EINVAL, OBJ,

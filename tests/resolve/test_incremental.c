@@ -28,7 +28,6 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rng % n);
 }
 
-
 static void apply(struct np_cluster *c, const char *text)
 {
 	struct np_diag d;

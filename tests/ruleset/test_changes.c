@@ -778,7 +778,6 @@ static void both(struct pair *p, const char *text)
 	apply(p->ref, text);
 }
 
-
 static void rpod(struct pair *p, unsigned ns, unsigned i)
 {
 	char buf[1024];
