@@ -12,7 +12,10 @@
  * counting; along the walk, prefixes whose matching rules (and ports) and
  * nearest NP key agree fold once (memo); a direction's keys and verdict
  * keys (vkeys) are shared by every pod whose selecting cluster policies
- * and NP keys of that direction agree, and by content between such groups;
+ * and NP keys of that direction agree, then by every pod whose NP keys
+ * differ only where the Admin tier decides everything (np_relevant():
+ * a namespace's own pods, under an Admin rule for every namespace), and
+ * by content between such groups;
  * a pod's core borrows them (np_rs_core.shared) and owns only its
  * provenance, laid out alike in every core that borrows one share
  * (prov_layout()). A ClusterPolicyEndpoint source (np__tier_fold_with())
@@ -439,7 +442,11 @@ static inline uint64_t mix(uint64_t h, uint64_t x)
  *   - folded cores by their inputs: the NetworkPolicy core, the cluster
  *     policies selecting the pod and (when one of them has an ingress
  *     named port) the pod's container ports. Pods with the same inputs
- *     share one folded core.
+ *     share one folded core;
+ *   - per direction, shares (one direction's keys) by those inputs, by
+ *     the NP keys the fold can see (projs) and by content (canon); where
+ *     the Admin rules of a set of selecting policies decide everything
+ *     (decs, per prefix of the universe).
  */
 struct act;
 struct np_rs_key;
@@ -454,6 +461,9 @@ struct tier_cache {
 	size_t bytes; /* arena bytes of the cached folded cores */
 	struct np_hashmap shares; /* struct share_ent */
 	struct np_hashmap canon; /* struct canon_ent: shares by content */
+	struct np_hashmap projs; /* struct proj_ent: by what a fold sees */
+	struct np_hashmap decs; /* struct dec_ent: where Admin decides */
+	size_t dec_bytes;
 	struct np_hashmap pairs; /* struct pair_ent */
 	size_t share_bytes;
 	/*
@@ -943,6 +953,18 @@ static int key_ptr_cmp(const void *a, const void *b)
 	const struct np_rs_key *const *x = a, *const *y = b;
 
 	return cidr_sort_cmp(&(*x)->cidr, &(*y)->cidr);
+}
+
+/* k (n) sorted by prefix: the closure's keys usually come so already. */
+static void key_ptr_sort(const struct np_rs_key **k, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cidr_sort_cmp(&k[i - 1]->cidr, &k[i]->cidr) > 0)
+			break;
+	if (i < n)
+		qsort(k, n, sizeof(*k), key_ptr_cmp);
 }
 
 /* An entry of rule `rule` (at: its index there) while the universe sorts. */
@@ -1569,6 +1591,9 @@ struct walk {
 	size_t nu;
 	const uint32_t *start;
 	const struct act *own;
+	/* the NP keys to walk, sorted; NULL: all of the core's */
+	const struct np_rs_key *const *npk;
+	size_t nnp;
 };
 
 /*
@@ -1588,7 +1613,7 @@ static int fold_walk(struct fold *f, const struct walk *w,
 	struct np_arena *a = f->a;
 	int dir = f->dir, err;
 	size_t i, j, nkeys = 0, nvkeys = 0, sp = 0, ui = 0, ke = 0;
-	size_t nu = w->nu, nnp = np->nkeys[dir], kcap;
+	size_t nu = w->nu, nnp = w->npk ? w->nnp : np->nkeys[dir], kcap;
 
 	/*
 	 * The prefixes: the universe's that have entries of these rules
@@ -1603,10 +1628,14 @@ static int fold_walk(struct fold *f, const struct walk *w,
 	vkeys = np__arena_alloc(a, kcap * sizeof(*vkeys));
 	if (!npk || !keys || !vkeys)
 		goto nomem;
-	for (j = 0; j < nnp; j++)
-		npk[j] = &np->keys[dir][j];
-	if (nnp)
-		qsort(npk, nnp, sizeof(*npk), key_ptr_cmp);
+	if (w->npk) {
+		if (nnp)
+			memcpy(npk, w->npk, nnp * sizeof(*npk));
+	} else {
+		for (j = 0; j < nnp; j++)
+			npk[j] = &np->keys[dir][j];
+		key_ptr_sort(npk, nnp);
+	}
 	for (;;) {
 		const struct np_cidr *pre;
 		const struct frame *par;
@@ -1748,33 +1777,288 @@ static void fold_init(struct fold *f, struct np_arena *a,
 }
 
 /*
- * The keys of direction dir of core co (a share: tier_cache shares) from
- * the cluster policies' rules tr (fr: the same as the fold sees them),
- * with provenance as prov_layout() lays it out (prov: rule_prov0,
- * np_prov0, def_prov of struct fold).
+ * The universe of direction dir and the own entries of the rules tr (n of
+ * them) of pod, in tc (own, start) for the walk and for np_relevant().
  */
-static int fold_dir(struct np_ctx *ctx, struct tier_cache *tc,
-		    const struct np_obj *pod, const struct np_rs_core *np,
-		    int dir, const struct np_trule *tr,
+static int fold_prep(struct np_ctx *ctx, struct tier_cache *tc,
+		     const struct np_obj *pod, int dir,
+		     const struct np_trule *tr, size_t n, struct np_arena *a)
+{
+	int err = universe(ctx, tc, dir);
+
+	return err ? err : own_entries(ctx, tc, a, pod, dir, tr, n);
+}
+
+/*
+ * The keys of direction dir of core co (a share: tier_cache shares) from
+ * the cluster policies' rules fr as fold_prep() placed them, and the NP
+ * keys npk (nnp, sorted), with provenance as prov_layout() lays it out
+ * (prov: rule_prov0, np_prov0, def_prov of struct fold).
+ */
+static int fold_dir(struct tier_cache *tc, const struct np_rs_core *np, int dir,
 		    const struct np_frule *fr, size_t n, const uint32_t prov[3],
+		    const struct np_rs_key *const *npk, size_t nnp,
 		    struct np_rs_core *co, struct np_intern *in,
 		    struct np_arena *a)
 {
 	struct fold f;
 	struct walk w;
-	int err;
 
-	err = universe(ctx, tc, dir);
-	if (!err)
-		err = own_entries(ctx, tc, a, pod, dir, tr, n);
-	if (err)
-		return err;
 	w.uni = tc->uni[dir];
 	w.nu = tc->nuni[dir];
 	w.start = tc->start;
 	w.own = tc->own;
+	w.npk = npk;
+	w.nnp = nnp;
 	fold_init(&f, a, fr, n, np, dir, prov);
 	return fold_walk(&f, &w, co, in);
+}
+
+/*
+ * Whether the Admin rules acts (nact, sorted by rule; the first nadmin
+ * rules of fr are Admin) decide every protocol and port at a prefix:
+ * then nothing reaches the NetworkPolicy step there (fold_at()).
+ */
+static int admin_decides(struct np_arena *a, const struct np_frule *fr,
+			 size_t nadmin, const struct act *act, size_t nact,
+			 bool *out)
+{
+	struct ivs u = full_ivs, m;
+	size_t j;
+	int err;
+
+	*out = false;
+	for (j = 0; j < nact && act[j].rule < nadmin && u.n; j++) {
+		err = ivs_and(a, &u, &act[j].ports, &m);
+		if (err)
+			return err;
+		if (!m.n)
+			continue;
+		if (fr[act[j].rule].action == NP_CNP_PASS)
+			return 0;
+		err = ivs_sub(a, &u, &m, &u);
+		if (err)
+			return err;
+	}
+	*out = !u.n;
+	return 0;
+}
+
+static bool ports_eq(const struct np_container_port *x,
+		     const struct np_container_port *y, size_t n);
+
+/*
+ * dec[u] (nu + 1 bytes): 1 when the Admin rules of fr (n, placed by
+ * fold_prep()) decide everything at the universe's prefix u and at each
+ * prefix of the walk inside it. Prefixes come before those they contain;
+ * a frame leaving the stack passes an undecided subtree up.
+ */
+static int admin_decided(struct tier_cache *tc, int dir,
+			 const struct np_frule *fr, size_t n,
+			 struct np_arena *a, uint8_t *dec)
+{
+	struct dframe {
+		size_t u;
+		const struct act *act;
+		size_t nact;
+	} stack[130];
+	const struct np_cidr *uni = tc->uni[dir];
+	const uint32_t *st = tc->start;
+	size_t nu = tc->nuni[dir], nadmin, sp = 0, i;
+	int err;
+
+	for (nadmin = 0; nadmin < n; nadmin++)
+		if (fr[nadmin].tier != NP_CNP_TIER_ADMIN)
+			break;
+	for (i = 0; nadmin && i <= nu; i++) {
+		const struct act *act = NULL;
+		size_t nact = 0;
+		bool d;
+
+		if (i < nu && st[i + 1] == st[i] && uni[i].len)
+			continue;
+		while (sp &&
+		       (i == nu || !contains(&uni[stack[sp - 1].u], &uni[i]))) {
+			sp--;
+			if (sp && !dec[stack[sp].u])
+				dec[stack[sp - 1].u] = 0;
+		}
+		if (i == nu)
+			break;
+		err = act_merge(a, sp ? stack[sp - 1].act : NULL,
+				sp ? stack[sp - 1].nact : 0, tc->own + st[i],
+				st[i + 1] - st[i], &act, &nact);
+		if (!err)
+			err = admin_decides(a, fr, nadmin, act, nact, &d);
+		if (err)
+			return err;
+		dec[i] = d;
+		if (sp == sizeof(stack) / sizeof(stack[0])) {
+			/* deeper than any prefix: keep every key */
+			memset(dec, 0, nu);
+			break;
+		}
+		stack[sp].u = i;
+		stack[sp].act = act;
+		stack[sp].nact = nact;
+		sp++;
+	}
+	return 0;
+}
+
+/*
+ * admin_decided() of the rules of the cluster policies sel in direction
+ * dir (and for ingress with named ports, the pod's ports), remembered.
+ */
+struct dec_ent {
+	const struct np_obj **sel;
+	size_t nsel;
+	int dir;
+	const struct np_container_port *ports;
+	size_t nports;
+	bool named;
+	uint8_t *dec;
+};
+
+static bool dec_eq(const void *val, const void *key)
+{
+	const struct dec_ent *e = val, *k = key;
+
+	return e->dir == k->dir && e->nsel == k->nsel && e->named == k->named &&
+	       !memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) &&
+	       (!k->named || (e->nports == k->nports &&
+			      ports_eq(e->ports, k->ports, k->nports)));
+}
+
+static uint64_t dec_hash(const struct dec_ent *k)
+{
+	uint64_t h = mix(0x646563, (uint64_t)k->dir);
+	size_t i;
+
+	for (i = 0; i < k->nsel; i++)
+		h = mix(h, (uintptr_t)k->sel[i]);
+	for (i = 0; k->named && i < k->nports; i++)
+		h = mix(h,
+			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
+	return h;
+}
+
+static void dec_cache_clear(struct tier_cache *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->decs.cap; i++) {
+		struct dec_ent *e = tc->decs.slots[i].val;
+
+		if (e)
+			free(e->dec);
+		free(e);
+	}
+	np__hashmap_release(&tc->decs);
+	tc->dec_bytes = 0;
+}
+
+/*
+ * The NP keys of direction dir that the fold of the rules fr (placed by
+ * fold_prep(); key: whose they are) can see, sorted (malloc'd *out, *nout
+ * of them). A key at a prefix of the walk where the Admin rules decide
+ * everything, there and at every prefix of the walk inside it, changes
+ * nothing: fold_at() never reaches the NetworkPolicy step at those
+ * prefixes, and the walk visits the prefix whether the key is there or
+ * not. So pods whose NP keys differ only there fold alike (struct
+ * proj_ent), and the walk skips those keys.
+ */
+struct prep {
+	struct np_ctx *ctx;
+	const struct np_obj *pod;
+	const struct np_trule *tr;
+	bool done;
+};
+
+/* fold_prep() of p's rules once, when first needed. */
+static int prep_once(struct tier_cache *tc, struct prep *p, int dir, size_t n,
+		     struct np_arena *a)
+{
+	int err;
+
+	if (p->done)
+		return 0;
+	err = fold_prep(p->ctx, tc, p->pod, dir, p->tr, n, a);
+	p->done = !err;
+	return err;
+}
+
+static int np_relevant(struct tier_cache *tc, const struct np_rs_core *np,
+		       const struct dec_ent *key, struct prep *p,
+		       const struct np_frule *fr, size_t n, struct np_arena *a,
+		       const struct np_rs_key ***out, size_t *nout)
+{
+	int dir = key->dir;
+	const struct np_cidr *uni = tc->uni[dir];
+	const struct np_rs_key **k;
+	size_t nu = tc->nuni[dir], nk = np->nkeys[dir], i, j, m;
+	struct dec_ent *e;
+	uint64_t h = dec_hash(key);
+	const uint8_t *dec;
+	int err;
+
+	e = np__hashmap_get(&tc->decs, h, dec_eq, key);
+	if (!e) {
+		e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+		if (!e)
+			return -ENOMEM;
+		*e = *key;
+		e->sel = (const struct np_obj **)(e + 1);
+		memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+		e->dec = calloc(nu + 1, 1);
+		err = e->dec ? prep_once(tc, p, dir, n, a) : -ENOMEM;
+		if (!err)
+			err = admin_decided(tc, dir, fr, n, a, e->dec);
+		if (!err && (tc->dec_bytes + nu > NP_TIER_CACHE / 8 ||
+			     np__hashmap_add(&tc->decs, h, e, 64)))
+			err = 1; /* not kept: use it once */
+		else if (!err)
+			tc->dec_bytes += nu + 1;
+		if (err < 0) {
+			free(e->dec);
+			free(e);
+			return err;
+		}
+		if (err) {
+			dec = e->dec;
+			free(e);
+			e = NULL;
+			err = 0;
+		} else {
+			dec = e->dec;
+		}
+	} else {
+		dec = e->dec;
+	}
+	k = malloc((nk + 1) * sizeof(*k));
+	if (!k) {
+		if (!e)
+			free((void *)dec);
+		return -ENOMEM;
+	}
+	for (j = 0; j < nk; j++)
+		k[j] = &np->keys[dir][j];
+	key_ptr_sort(k, nk);
+	/* the keys at a decided prefix go; both lists are sorted alike */
+	for (i = j = m = 0; j < nk; j++) {
+		int c = 1;
+
+		while (i < nu && (c = cidr_sort_cmp(&uni[i], &k[j]->cidr)) < 0)
+			i++;
+		if (i < nu && !c && dec[i])
+			continue;
+		k[m++] = k[j];
+	}
+	if (!e)
+		free((void *)dec);
+	*out = k;
+	*nout = m;
+	return 0;
 }
 
 static int uent_rule_cmp(const void *a, const void *b)
@@ -1840,6 +2124,8 @@ static int fold_dir_src(const struct np_fsrc *src, const struct np_rs_core *np,
 	w.nu = k;
 	w.start = start;
 	w.own = own;
+	w.npk = NULL;
+	w.nnp = 0;
 	fold_init(&f, a, src->r, src->n, np, dir, prov);
 	return fold_walk(&f, &w, co, in);
 }
@@ -1954,30 +2240,45 @@ static bool sel_named(const struct np_obj *const *sel, size_t nsel)
 	return false;
 }
 
+/* Whether NP keys p and q give a fold the same input. */
+static bool np_key_same(const struct np_rs_key *p, const struct np_rs_key *q)
+{
+	size_t j;
+
+	if (cidr_sort_cmp(&p->cidr, &q->cidr) || p->ncontrib != q->ncontrib ||
+	    !np__pset_eq(p->ports, q->ports))
+		return false;
+	for (j = 0; j < p->ncontrib; j++)
+		if (p->contrib[j].prov != q->contrib[j].prov ||
+		    !np__pset_eq(p->contrib[j].ports, q->contrib[j].ports))
+			return false;
+	return true;
+}
+
+static uint64_t np_key_hash(uint64_t h, const struct np_rs_key *k)
+{
+	uint64_t a[2];
+
+	memcpy(a, k->cidr.addr, sizeof(a));
+	h = mix(mix(mix(h, a[0]), a[1]),
+		(uint64_t)k->cidr.len << 32 | k->ncontrib);
+	return mix(h, (uint64_t)k->ports->n << 1 | k->ports->all);
+}
+
 /* Whether NP cores x and y give direction d's fold the same input. */
 static bool np_dir_eq(const struct np_rs_core *x, const struct np_rs_core *y,
 		      int d)
 {
-	size_t i, j;
+	size_t i;
 
 	if (x == y)
 		return true;
 	if (x->isolated[d] != y->isolated[d] || x->nkeys[d] != y->nkeys[d] ||
 	    x->nprov != y->nprov)
 		return false;
-	for (i = 0; i < x->nkeys[d]; i++) {
-		const struct np_rs_key *p = &x->keys[d][i], *q = &y->keys[d][i];
-
-		if (cidr_sort_cmp(&p->cidr, &q->cidr) ||
-		    p->ncontrib != q->ncontrib ||
-		    !np__pset_eq(p->ports, q->ports))
+	for (i = 0; i < x->nkeys[d]; i++)
+		if (!np_key_same(&x->keys[d][i], &y->keys[d][i]))
 			return false;
-		for (j = 0; j < p->ncontrib; j++)
-			if (p->contrib[j].prov != q->contrib[j].prov ||
-			    !np__pset_eq(p->contrib[j].ports,
-					 q->contrib[j].ports))
-				return false;
-	}
 	return true;
 }
 
@@ -1987,15 +2288,8 @@ static uint64_t np_dir_hash(const struct np_rs_core *x, int d)
 	size_t i;
 
 	h = mix(h, x->nkeys[d]);
-	for (i = 0; i < x->nkeys[d]; i++) {
-		const struct np_rs_key *k = &x->keys[d][i];
-		uint64_t a[2];
-
-		memcpy(a, k->cidr.addr, sizeof(a));
-		h = mix(mix(mix(h, a[0]), a[1]),
-			(uint64_t)k->cidr.len << 32 | k->ncontrib);
-		h = mix(h, (uint64_t)k->ports->n << 1 | k->ports->all);
-	}
+	for (i = 0; i < x->nkeys[d]; i++)
+		h = np_key_hash(h, &x->keys[d][i]);
 	return h;
 }
 
@@ -2052,6 +2346,9 @@ static uint64_t share_hash(const struct share_ent *k)
 	return h;
 }
 
+static void proj_cache_clear(struct tier_cache *tc);
+static void dec_cache_clear(struct tier_cache *tc);
+
 static void share_cache_clear(struct tier_cache *tc)
 {
 	size_t i;
@@ -2066,6 +2363,8 @@ static void share_cache_clear(struct tier_cache *tc)
 		free(e);
 	}
 	np__hashmap_release(&tc->shares);
+	proj_cache_clear(tc);
+	dec_cache_clear(tc);
 	for (i = 0; i < tc->canon.cap; i++)
 		free(tc->canon.slots[i].val);
 	np__hashmap_release(&tc->canon);
@@ -2101,6 +2400,115 @@ static bool share_cache_add(struct tier_cache *tc, const struct share_ent *key,
 	e->sh = sh;
 	tc->share_bytes += bytes;
 	return true;
+}
+
+/*
+ * One direction's fold by what it can see: the selecting cluster policies
+ * (and named ports) as in struct share_ent, and of the NP core only the
+ * keys np_relevant() keeps, with its isolation and provenance count. Pods
+ * whose NP keys differ only where the Admin tier decides everything find
+ * the share here without a walk.
+ */
+struct proj_ent {
+	const struct np_obj **sel;
+	size_t nsel;
+	int dir;
+	struct np_rs_core *np; /* a reference: keeps k's keys */
+	const struct np_rs_key **k; /* malloc'd */
+	size_t nk;
+	const struct np_container_port *ports;
+	size_t nports;
+	bool named;
+	struct np_rs_core *sh; /* a reference */
+};
+
+static bool proj_eq(const void *val, const void *key)
+{
+	const struct proj_ent *e = val, *k = key;
+	int d = k->dir;
+	size_t i;
+
+	if (e->dir != d || e->nsel != k->nsel || e->named != k->named ||
+	    e->nk != k->nk || e->np->isolated[d] != k->np->isolated[d] ||
+	    e->np->nprov != k->np->nprov ||
+	    memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) ||
+	    (k->named && (e->nports != k->nports ||
+			  !ports_eq(e->ports, k->ports, k->nports))))
+		return false;
+	for (i = 0; i < k->nk; i++)
+		if (e->k[i] != k->k[i] && !np_key_same(e->k[i], k->k[i]))
+			return false;
+	return true;
+}
+
+static uint64_t proj_hash(const struct proj_ent *k)
+{
+	uint64_t h =
+		mix(mix(0x70726f6a, (uint64_t)k->dir), k->np->isolated[k->dir]);
+	size_t i;
+
+	h = mix(mix(h, k->np->nprov), k->nk);
+	for (i = 0; i < k->nk; i++)
+		h = np_key_hash(h, k->k[i]);
+	for (i = 0; i < k->nsel; i++)
+		h = mix(h, (uintptr_t)k->sel[i]);
+	for (i = 0; k->named && i < k->nports; i++)
+		h = mix(h,
+			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
+	return h;
+}
+
+static void proj_cache_clear(struct tier_cache *tc)
+{
+	size_t i;
+
+	for (i = 0; i < tc->projs.cap; i++) {
+		struct proj_ent *e = tc->projs.slots[i].val;
+
+		if (!e)
+			continue;
+		np__core_put(e->np);
+		np__core_put(e->sh);
+		free(e->k);
+		free(e);
+	}
+	np__hashmap_release(&tc->projs);
+}
+
+/*
+ * Remember sh as the fold of key's inputs (the entry takes key->k); false,
+ * and key->k freed, when it is not kept. Only shares the share cache
+ * holds, so it is bounded as that one.
+ */
+static bool proj_cache_add(struct tier_cache *tc, struct proj_ent *key,
+			   uint64_t h, struct np_rs_core *sh)
+{
+	size_t bytes = sizeof(struct proj_ent) +
+		       (key->nk + key->nsel + 1) * sizeof(void *);
+	struct proj_ent *e;
+
+	if (tc->projs.n >= 32768 || tc->share_bytes + bytes > NP_TIER_CACHE)
+		goto drop;
+	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	if (!e)
+		goto drop;
+	*e = *key;
+	e->sel = (const struct np_obj **)(e + 1);
+	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	if (np__hashmap_add(&tc->projs, h, e, 64)) {
+		free(e);
+		goto drop;
+	}
+	__atomic_add_fetch(&e->np->refs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+	e->sh = sh;
+	key->k = NULL;
+	tc->share_bytes += bytes;
+	return true;
+drop:
+	free(key->k);
+	key->k = NULL;
+	return false;
 }
 
 /* A core's hash by its two shares (both cached: their addresses hold). */
@@ -2230,9 +2638,12 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 {
 	struct np_arena arena = { 0 }, scratch = { 0 };
 	struct share_ent key = { 0 }, *hit;
+	struct proj_ent pk = { 0 }, *phit;
+	struct dec_ent dk = { 0 };
+	struct prep prep = { ctx, pod, tr, false };
 	struct np_intern in = { 0 };
 	struct np_rs_core *sh, *canon;
-	uint64_t h, ch;
+	uint64_t h, ch, ph;
 	int err;
 
 	key.sel = sel;
@@ -2250,16 +2661,54 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 		*cached = true;
 		return 0;
 	}
-	sh = np__arena_zalloc(&arena, sizeof(*sh));
-	if (!sh)
-		return -ENOMEM;
+	/* what the fold can see of the NP keys: a fold of the same, else walk */
+	dk.sel = sel;
+	dk.nsel = nsel;
+	dk.dir = d;
+	dk.named = key.named;
+	dk.ports = key.ports;
+	dk.nports = key.nports;
+	err = universe(ctx, tc, d);
+	if (!err)
+		err = np_relevant(tc, np, &dk, &prep, fr, n, &scratch, &pk.k,
+				  &pk.nk);
+	if (err) {
+		np__arena_release(&scratch);
+		return err;
+	}
+	pk.sel = sel;
+	pk.nsel = nsel;
+	pk.dir = d;
+	pk.np = (struct np_rs_core *)np;
+	pk.named = key.named;
+	pk.ports = key.ports;
+	pk.nports = key.nports;
+	ph = proj_hash(&pk);
+	phit = np__hashmap_get(&tc->projs, ph, proj_eq, &pk);
+	if (phit) {
+		np__arena_release(&scratch);
+		free(pk.k);
+		sh = phit->sh;
+		__atomic_add_fetch(&sh->refs, 1, __ATOMIC_RELAXED);
+		*cached = share_cache_add(tc, &key, h, sh, 0);
+		*out = sh;
+		return 0;
+	}
+	err = prep_once(tc, &prep, d, n, &scratch);
+	sh = err ? NULL : np__arena_zalloc(&arena, sizeof(*sh));
+	if (!sh) {
+		np__arena_release(&scratch);
+		free(pk.k);
+		return err ? err : -ENOMEM;
+	}
 	sh->arena = arena;
 	sh->refs = 1;
 	in.a = &sh->arena;
-	err = fold_dir(ctx, tc, pod, np, d, tr, fr, n, prov, sh, &in, &scratch);
+	err = fold_dir(tc, np, d, fr, n, prov, pk.k, pk.nk, sh, &in, &scratch);
 	np__intern_release(&in);
 	np__arena_release(&scratch);
 	if (err) {
+		free(pk.k);
 		np__core_put(sh);
 		return err;
 	}
@@ -2275,6 +2724,10 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 		if (*cached)
 			canon_add(tc, sh, d, ch);
 	}
+	if (*cached)
+		proj_cache_add(tc, &pk, ph, sh);
+	else
+		free(pk.k);
 	*out = sh;
 	return 0;
 }

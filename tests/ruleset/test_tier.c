@@ -152,6 +152,35 @@ Test(tier, admin_pass_goes_to_networkpolicy_then_baseline)
 	np_cluster_free(c);
 }
 
+/*
+ * Where the Admin tier decides everything, a fold skips the NP keys (they
+ * cannot matter there); not where a prefix inside passes: the NP key of
+ * the /8 decides for pod c, which an earlier Admin rule passes.
+ */
+Test(tier, admin_decided_prefix_with_pass_inside)
+{
+	struct np_cluster *c = with(
+		NPOL("np",
+		     "  podSelector: {matchLabels: {app: a}}\n"
+		     "  policyTypes: [Egress]\n"
+		     "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}}]}]\n")
+			CNPH("pass-y", "Admin", 1,
+			     ALL) "  egress:\n"
+				  "  - {action: Pass, to: [{pods: "
+				  "{namespaceSelector: {matchLabels: {ns: y}}, "
+				  "podSelector: {}}}]}\n---\n" CNPH(
+					  "deny-10", "Admin", 2,
+					  ALL) "  egress:\n"
+					       "  - {action: Deny, to: "
+					       "[{networks: [10.0.0.0/8]}]}\n");
+
+	cr_expect(a_allows(c, EG, "10.2.0.1", TCP, 80), "passed, NP allows");
+	cr_expect(!a_allows(c, EG, "10.3.0.1", TCP, 80), "Admin Deny");
+	cr_expect(!a_allows(c, EG, "10.1.0.2", TCP, 80), "Admin Deny");
+	cr_expect(!a_allows(c, EG, "8.8.8.8", TCP, 80), "NP isolates");
+	np_cluster_free(c);
+}
+
 Test(tier, priority_decides)
 {
 	struct np_cluster *c = with(CNPH(
@@ -905,8 +934,12 @@ static char *rand_cluster(void)
 		    rnd(2) ? ", ports: [{port: 80}, {port: http}]" : "");
 		put(&b,
 		    "  egress: [{to: [{podSelector: {matchLabels: "
-		    "{app: %s}}, namespaceSelector: {}}]%s}]\n---\n",
-		    apps[rnd(3)], rnd(2) ? ", ports: [{port: 80}]" : "");
+		    "{app: %s}}, namespaceSelector: {}}%s]%s}]\n---\n",
+		    apps[rnd(3)],
+		    rnd(2) ? ", {ipBlock: {cidr: 10.0.0.0/8, except: "
+			     "[10.1.0.0/16]}}" :
+			     "",
+		    rnd(2) ? ", ports: [{port: 80}]" : "");
 	}
 	n = rnd(4) + 1;
 	for (i = 0; i < n; i++) {
