@@ -330,7 +330,7 @@ static void *reader_run(void *arg)
 
 /* Pod hashes as the change sets report them: "ns/name" by hash. */
 struct tracked {
-	char name[NLOADERS * NPODS][16];
+	char name[NLOADERS * NPODS][64];
 	uint64_t hash[NLOADERS * NPODS];
 	size_t n;
 };
@@ -338,7 +338,7 @@ struct tracked {
 static uint64_t *tracked_slot(struct tracked *t, const char *ns,
 			      const char *name)
 {
-	char key[16];
+	char key[64];
 	size_t i;
 
 	snprintf(key, sizeof(key), "%s/%s", ns, name);
