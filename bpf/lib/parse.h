@@ -103,6 +103,25 @@ static __always_inline bool icmp6_is_error(__u8 type)
 	return type >= 1 && type <= 4;
 }
 
+/*
+ * The addresses of the IPv6 header at h into t, a word at a time, as the
+ * IPv4 ones: a memcpy from a byte pointer is 32 byte loads and the shifts
+ * that join them (about 100 instructions a packet).
+ */
+static __always_inline void addrs6(struct tuple *t, const __u8 *h)
+{
+	const __u32 *a = (const __u32 *)(h + 8);
+
+	t->saddr[0] = a[0];
+	t->saddr[1] = a[1];
+	t->saddr[2] = a[2];
+	t->saddr[3] = a[3];
+	t->daddr[0] = a[4];
+	t->daddr[1] = a[5];
+	t->daddr[2] = a[6];
+	t->daddr[3] = a[7];
+}
+
 /* ICMP echo carries its identifier in both ports: replies share the key. */
 static __always_inline bool icmp_is_echo(__u8 proto, __u8 type)
 {
@@ -185,8 +204,7 @@ __attribute__((noinline)) int np_parse_inner(struct __sk_buff *skb, __u32 off,
 		if (!h || (h[0] >> 4) != 6)
 			return 0;
 		p->in.proto = h[6];
-		__builtin_memcpy(p->in.saddr, h + 8, 16);
-		__builtin_memcpy(p->in.daddr, h + 24, 16);
+		addrs6(&p->in, h);
 		l4 = off + 40;
 	}
 	if (p->in.proto == IPPROTO_ICMP && p->family == 6)
@@ -295,8 +313,7 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 		return P_BAD;
 	p->family = 6;
 	nexthdr = h[6];
-	__builtin_memcpy(p->t.saddr, h + 8, 16);
-	__builtin_memcpy(p->t.daddr, h + 24, 16);
+	addrs6(&p->t, h);
 
 #pragma unroll
 	for (i = 0; i < NP_MAX_EXTHDR; i++) {
