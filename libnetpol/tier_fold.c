@@ -1958,16 +1958,6 @@ static void dec_cache_clear(struct tier_cache *tc)
 	tc->dec_bytes = 0;
 }
 
-/*
- * The NP keys of direction dir that the fold of the rules fr (placed by
- * fold_prep(); key: whose they are) can see, sorted (malloc'd *out, *nout
- * of them). A key at a prefix of the walk where the Admin rules decide
- * everything, there and at every prefix of the walk inside it, changes
- * nothing: fold_at() never reaches the NetworkPolicy step at those
- * prefixes, and the walk visits the prefix whether the key is there or
- * not. So pods whose NP keys differ only there fold alike (struct
- * proj_ent), and the walk skips those keys.
- */
 struct prep {
 	struct np_ctx *ctx;
 	const struct np_obj *pod;
@@ -1988,6 +1978,42 @@ static int prep_once(struct tier_cache *tc, struct prep *p, int dir, size_t n,
 	return err;
 }
 
+/*
+ * Remember dec (nu + 1 bytes, malloc'd) as key's; true when the cache
+ * took it. Bounded to an eighth of the tier cache's budget.
+ */
+static bool dec_cache_add(struct tier_cache *tc, const struct dec_ent *key,
+			  uint64_t h, uint8_t *dec, size_t nu)
+{
+	struct dec_ent *e;
+
+	if (tc->dec_bytes + nu + 1 > NP_TIER_CACHE / 8)
+		return false;
+	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	if (!e)
+		return false;
+	*e = *key;
+	e->sel = (const struct np_obj **)(e + 1);
+	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	e->dec = dec;
+	if (np__hashmap_add(&tc->decs, h, e, 64)) {
+		free(e);
+		return false;
+	}
+	tc->dec_bytes += nu + 1;
+	return true;
+}
+
+/*
+ * The NP keys of direction dir that the fold of the rules fr (placed by
+ * fold_prep() through p when needed; key: whose they are) can see,
+ * sorted (malloc'd *out, *nout of them). A key at a prefix of the walk
+ * where the Admin rules decide everything, there and at every prefix of
+ * the walk inside it, changes nothing: fold_at() never reaches the
+ * NetworkPolicy step at those prefixes, and the walk visits the prefix
+ * whether the key is there or not. So pods whose NP keys differ only
+ * there fold alike (struct proj_ent), and the walk skips those keys.
+ */
 static int np_relevant(struct tier_cache *tc, const struct np_rs_core *np,
 		       const struct dec_ent *key, struct prep *p,
 		       const struct np_frule *fr, size_t n, struct np_arena *a,
@@ -1997,48 +2023,31 @@ static int np_relevant(struct tier_cache *tc, const struct np_rs_core *np,
 	const struct np_cidr *uni = tc->uni[dir];
 	const struct np_rs_key **k;
 	size_t nu = tc->nuni[dir], nk = np->nkeys[dir], i, j, m;
-	struct dec_ent *e;
+	const struct dec_ent *e;
 	uint64_t h = dec_hash(key);
+	uint8_t *tmp = NULL;
 	const uint8_t *dec;
 	int err;
 
 	e = np__hashmap_get(&tc->decs, h, dec_eq, key);
-	if (!e) {
-		e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
-		if (!e)
-			return -ENOMEM;
-		*e = *key;
-		e->sel = (const struct np_obj **)(e + 1);
-		memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
-		e->dec = calloc(nu + 1, 1);
-		err = e->dec ? prep_once(tc, p, dir, n, a) : -ENOMEM;
+	if (e) {
+		dec = e->dec;
+	} else {
+		tmp = calloc(nu + 1, 1);
+		err = tmp ? prep_once(tc, p, dir, n, a) : -ENOMEM;
 		if (!err)
-			err = admin_decided(tc, dir, fr, n, a, e->dec);
-		if (!err && (tc->dec_bytes + nu > NP_TIER_CACHE / 8 ||
-			     np__hashmap_add(&tc->decs, h, e, 64)))
-			err = 1; /* not kept: use it once */
-		else if (!err)
-			tc->dec_bytes += nu + 1;
-		if (err < 0) {
-			free(e->dec);
-			free(e);
+			err = admin_decided(tc, dir, fr, n, a, tmp);
+		if (err) {
+			free(tmp);
 			return err;
 		}
-		if (err) {
-			dec = e->dec;
-			free(e);
-			e = NULL;
-			err = 0;
-		} else {
-			dec = e->dec;
-		}
-	} else {
-		dec = e->dec;
+		dec = tmp;
+		if (dec_cache_add(tc, key, h, tmp, nu))
+			tmp = NULL; /* the cache's now */
 	}
 	k = malloc((nk + 1) * sizeof(*k));
 	if (!k) {
-		if (!e)
-			free((void *)dec);
+		free(tmp);
 		return -ENOMEM;
 	}
 	for (j = 0; j < nk; j++)
@@ -2054,8 +2063,7 @@ static int np_relevant(struct tier_cache *tc, const struct np_rs_core *np,
 			continue;
 		k[m++] = k[j];
 	}
-	if (!e)
-		free((void *)dec);
+	free(tmp);
 	*out = k;
 	*nout = m;
 	return 0;
