@@ -428,6 +428,71 @@ static inline uint64_t mix(uint64_t h, uint64_t x)
 }
 
 /*
+ * What the fold's caches key on besides the NP core: the cluster policies
+ * selecting the pod, the direction (2: both) and, when one of them has an
+ * ingress named port, the pod's container ports. First in each entry,
+ * whose copy of sel follows it (in_dup()).
+ */
+struct fold_in {
+	const struct np_obj **sel;
+	size_t nsel;
+	const struct np_container_port *ports;
+	size_t nports;
+	int dir;
+	bool named;
+};
+
+static bool ports_eq(const struct np_container_port *x,
+		     const struct np_container_port *y, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (x[i].proto != y[i].proto || x[i].port != y[i].port ||
+		    !x[i].name != !y[i].name ||
+		    (x[i].name && strcmp(x[i].name, y[i].name)))
+			return false;
+	return true;
+}
+
+static bool in_eq(const struct fold_in *x, const struct fold_in *y)
+{
+	return x->dir == y->dir && x->nsel == y->nsel && x->named == y->named &&
+	       !memcmp(x->sel, y->sel, y->nsel * sizeof(*y->sel)) &&
+	       (!y->named || (x->nports == y->nports &&
+			      ports_eq(x->ports, y->ports, y->nports)));
+}
+
+static uint64_t in_hash(uint64_t h, const struct fold_in *k)
+{
+	size_t i;
+
+	h = mix(h, (uint64_t)k->dir);
+	for (i = 0; i < k->nsel; i++)
+		h = mix(h, (uintptr_t)k->sel[i]);
+	for (i = 0; k->named && i < k->nports; i++)
+		h = mix(h,
+			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
+	return h;
+}
+
+/*
+ * A cache entry of size bytes (struct fold_in first), zeroed but for its
+ * inputs: k's, with a copy of k's sel after the entry.
+ */
+static void *in_dup(size_t size, const struct fold_in *k)
+{
+	struct fold_in *e = calloc(1, size + (k->nsel + 1) * sizeof(*k->sel));
+
+	if (!e)
+		return NULL;
+	*e = *k;
+	e->sel = (const struct np_obj **)((char *)e + size);
+	memcpy(e->sel, k->sel, k->nsel * sizeof(*k->sel));
+	return e;
+}
+
+/*
  * The stage's cache, hung on the resolution context beside the core cache
  * (struct np_ctx tier_cache) and gone with it; a change of the snapshot
  * the context follows (pods, Services, Nodes) empties it, and one it does
@@ -1844,9 +1909,6 @@ static int admin_decides(struct np_arena *a, const struct np_frule *fr,
 	return 0;
 }
 
-static bool ports_eq(const struct np_container_port *x,
-		     const struct np_container_port *y, size_t n);
-
 /*
  * dec[u] (nu + 1 bytes): 1 when the Admin rules of fr (n, placed by
  * fold_prep()) decide everything at the universe's prefix u and at each
@@ -1911,12 +1973,7 @@ static int admin_decided(struct tier_cache *tc, int dir,
  * dir (and for ingress with named ports, the pod's ports), remembered.
  */
 struct dec_ent {
-	const struct np_obj **sel;
-	size_t nsel;
-	int dir;
-	const struct np_container_port *ports;
-	size_t nports;
-	bool named;
+	struct fold_in in;
 	uint8_t *dec;
 };
 
@@ -1924,23 +1981,12 @@ static bool dec_eq(const void *val, const void *key)
 {
 	const struct dec_ent *e = val, *k = key;
 
-	return e->dir == k->dir && e->nsel == k->nsel && e->named == k->named &&
-	       !memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) &&
-	       (!k->named || (e->nports == k->nports &&
-			      ports_eq(e->ports, k->ports, k->nports)));
+	return in_eq(&e->in, &k->in);
 }
 
 static uint64_t dec_hash(const struct dec_ent *k)
 {
-	uint64_t h = mix(0x646563, (uint64_t)k->dir);
-	size_t i;
-
-	for (i = 0; i < k->nsel; i++)
-		h = mix(h, (uintptr_t)k->sel[i]);
-	for (i = 0; k->named && i < k->nports; i++)
-		h = mix(h,
-			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
-	return h;
+	return in_hash(0x646563, &k->in);
 }
 
 static void dec_cache_clear(struct tier_cache *tc)
@@ -1989,12 +2035,9 @@ static bool dec_cache_add(struct tier_cache *tc, const struct dec_ent *key,
 
 	if (tc->dec_bytes + nu + 1 > NP_TIER_CACHE / 8)
 		return false;
-	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	e = in_dup(sizeof(*e), &key->in);
 	if (!e)
 		return false;
-	*e = *key;
-	e->sel = (const struct np_obj **)(e + 1);
-	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
 	e->dec = dec;
 	if (np__hashmap_add(&tc->decs, h, e, 64)) {
 		free(e);
@@ -2019,7 +2062,7 @@ static int np_relevant(struct tier_cache *tc, const struct np_rs_core *np,
 		       const struct np_frule *fr, size_t n, struct np_arena *a,
 		       const struct np_rs_key ***out, size_t *nout)
 {
-	int dir = key->dir;
+	int dir = key->in.dir;
 	const struct np_cidr *uni = tc->uni[dir];
 	const struct np_rs_key **k;
 	size_t nu = tc->nuni[dir], nk = np->nkeys[dir], i, j, m;
@@ -2140,55 +2183,21 @@ static int fold_dir_src(const struct np_fsrc *src, const struct np_rs_core *np,
 
 /* A folded core, by its inputs. */
 struct fold_ent {
+	struct fold_in in;
 	struct np_rs_core *np; /* the NetworkPolicy core (a reference) */
 	struct np_rs_core *core; /* the fold (a reference) */
-	const struct np_obj **sel; /* the cluster policies selecting */
-	size_t nsel;
-	/* with ingress named ports: the pod's container ports */
-	const struct np_container_port *ports;
-	size_t nports;
-	bool named;
 };
 
 static bool fold_ent_eq(const void *val, const void *key)
 {
 	const struct fold_ent *e = val, *k = key;
-	size_t i;
 
-	if (e->np != k->np || e->nsel != k->nsel || e->named != k->named ||
-	    memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)))
-		return false;
-	if (!k->named)
-		return true;
-	if (e->nports != k->nports)
-		return false;
-	for (i = 0; i < k->nports; i++) {
-		const struct np_container_port *x = &e->ports[i],
-					       *y = &k->ports[i];
-
-		if (x->proto != y->proto || x->port != y->port ||
-		    !x->name != !y->name ||
-		    (x->name && strcmp(x->name, y->name)))
-			return false;
-	}
-	return true;
+	return e->np == k->np && in_eq(&e->in, &k->in);
 }
 
 static uint64_t fold_ent_hash(const struct fold_ent *k)
 {
-	uint64_t h = np__hash_fast(&k->np, sizeof(k->np), 0x666f6c64);
-	size_t i;
-
-	h = np__hash_fast(k->sel, k->nsel * sizeof(*k->sel), h);
-	for (i = 0; k->named && i < k->nports; i++) {
-		const struct np_container_port *p = &k->ports[i];
-		uint32_t pp = (uint32_t)p->proto << 16 | p->port;
-
-		h = np__hash_fast(&pp, sizeof(pp), h);
-		if (p->name)
-			h = np__hash_fast(p->name, strlen(p->name), h);
-	}
-	return h;
+	return in_hash(mix(0x666f6c64, (uintptr_t)k->np), &k->in);
 }
 
 static void fold_cache_clear(struct tier_cache *tc)
@@ -2220,12 +2229,10 @@ static void fold_cache_add(struct tier_cache *tc, const struct fold_ent *key,
 	if (tc->bytes + core->arena.used > NP_TIER_CACHE ||
 	    (tc->folds.n + 1 > tc->folds.cap / 2 && tc->folds.cap * 2 > 65536))
 		fold_cache_clear(tc);
-	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	e = in_dup(sizeof(*e), &key->in);
 	if (!e)
 		return;
-	*e = *key;
-	e->sel = (const struct np_obj **)(e + 1);
-	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	e->np = key->np;
 	if (np__hashmap_add(&tc->folds, h, e, 64)) {
 		free(e);
 		return;
@@ -2307,51 +2314,21 @@ static uint64_t np_dir_hash(const struct np_rs_core *x, int d)
  * (by content), and for ingress with a named port the pod's ports.
  */
 struct share_ent {
-	const struct np_obj **sel;
-	size_t nsel;
-	int dir;
+	struct fold_in in;
 	struct np_rs_core *np; /* a reference: compared by content */
-	const struct np_container_port *ports;
-	size_t nports;
-	bool named;
 	struct np_rs_core *sh; /* a reference */
 };
-
-static bool ports_eq(const struct np_container_port *x,
-		     const struct np_container_port *y, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (x[i].proto != y[i].proto || x[i].port != y[i].port ||
-		    !x[i].name != !y[i].name ||
-		    (x[i].name && strcmp(x[i].name, y[i].name)))
-			return false;
-	return true;
-}
 
 static bool share_eq(const void *val, const void *key)
 {
 	const struct share_ent *e = val, *k = key;
 
-	return e->dir == k->dir && e->nsel == k->nsel && e->named == k->named &&
-	       !memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) &&
-	       (!k->named || (e->nports == k->nports &&
-			      ports_eq(e->ports, k->ports, k->nports))) &&
-	       np_dir_eq(e->np, k->np, k->dir);
+	return in_eq(&e->in, &k->in) && np_dir_eq(e->np, k->np, k->in.dir);
 }
 
 static uint64_t share_hash(const struct share_ent *k)
 {
-	uint64_t h = mix(np_dir_hash(k->np, k->dir), (uint64_t)k->dir);
-	size_t i;
-
-	for (i = 0; i < k->nsel; i++)
-		h = mix(h, (uintptr_t)k->sel[i]);
-	for (i = 0; k->named && i < k->nports; i++)
-		h = mix(h,
-			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
-	return h;
+	return in_hash(np_dir_hash(k->np, k->in.dir), &k->in);
 }
 
 static void proj_cache_clear(struct tier_cache *tc);
@@ -2393,12 +2370,10 @@ static bool share_cache_add(struct tier_cache *tc, const struct share_ent *key,
 
 	if (tc->share_bytes + bytes > NP_TIER_CACHE || tc->shares.n >= 32768)
 		return false;
-	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	e = in_dup(sizeof(*e), &key->in);
 	if (!e)
 		return false;
-	*e = *key;
-	e->sel = (const struct np_obj **)(e + 1);
-	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	e->np = key->np;
 	if (np__hashmap_add(&tc->shares, h, e, 64)) {
 		free(e);
 		return false;
@@ -2418,30 +2393,21 @@ static bool share_cache_add(struct tier_cache *tc, const struct share_ent *key,
  * the share here without a walk.
  */
 struct proj_ent {
-	const struct np_obj **sel;
-	size_t nsel;
-	int dir;
+	struct fold_in in;
 	struct np_rs_core *np; /* a reference: keeps k's keys */
 	const struct np_rs_key **k; /* malloc'd */
 	size_t nk;
-	const struct np_container_port *ports;
-	size_t nports;
-	bool named;
 	struct np_rs_core *sh; /* a reference */
 };
 
 static bool proj_eq(const void *val, const void *key)
 {
 	const struct proj_ent *e = val, *k = key;
-	int d = k->dir;
+	int d = k->in.dir;
 	size_t i;
 
-	if (e->dir != d || e->nsel != k->nsel || e->named != k->named ||
-	    e->nk != k->nk || e->np->isolated[d] != k->np->isolated[d] ||
-	    e->np->nprov != k->np->nprov ||
-	    memcmp(e->sel, k->sel, k->nsel * sizeof(*k->sel)) ||
-	    (k->named && (e->nports != k->nports ||
-			  !ports_eq(e->ports, k->ports, k->nports))))
+	if (e->nk != k->nk || e->np->isolated[d] != k->np->isolated[d] ||
+	    e->np->nprov != k->np->nprov || !in_eq(&e->in, &k->in))
 		return false;
 	for (i = 0; i < k->nk; i++)
 		if (e->k[i] != k->k[i] && !np_key_same(e->k[i], k->k[i]))
@@ -2451,19 +2417,13 @@ static bool proj_eq(const void *val, const void *key)
 
 static uint64_t proj_hash(const struct proj_ent *k)
 {
-	uint64_t h =
-		mix(mix(0x70726f6a, (uint64_t)k->dir), k->np->isolated[k->dir]);
+	uint64_t h = mix(0x70726f6a, k->np->isolated[k->in.dir]);
 	size_t i;
 
 	h = mix(mix(h, k->np->nprov), k->nk);
 	for (i = 0; i < k->nk; i++)
 		h = np_key_hash(h, k->k[i]);
-	for (i = 0; i < k->nsel; i++)
-		h = mix(h, (uintptr_t)k->sel[i]);
-	for (i = 0; k->named && i < k->nports; i++)
-		h = mix(h,
-			(uint64_t)k->ports[i].proto << 16 | k->ports[i].port);
-	return h;
+	return in_hash(h, &k->in);
 }
 
 static void proj_cache_clear(struct tier_cache *tc)
@@ -2492,17 +2452,17 @@ static bool proj_cache_add(struct tier_cache *tc, struct proj_ent *key,
 			   uint64_t h, struct np_rs_core *sh)
 {
 	size_t bytes = sizeof(struct proj_ent) +
-		       (key->nk + key->nsel + 1) * sizeof(void *);
+		       (key->nk + key->in.nsel + 1) * sizeof(void *);
 	struct proj_ent *e;
 
 	if (tc->projs.n >= 32768 || tc->share_bytes + bytes > NP_TIER_CACHE)
 		goto drop;
-	e = malloc(sizeof(*e) + (key->nsel + 1) * sizeof(*e->sel));
+	e = in_dup(sizeof(*e), &key->in);
 	if (!e)
 		goto drop;
-	*e = *key;
-	e->sel = (const struct np_obj **)(e + 1);
-	memcpy(e->sel, key->sel, key->nsel * sizeof(*key->sel));
+	e->np = key->np;
+	e->k = key->k;
+	e->nk = key->nk;
 	if (np__hashmap_add(&tc->projs, h, e, 64)) {
 		free(e);
 		goto drop;
@@ -2654,13 +2614,13 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 	uint64_t h, ch, ph;
 	int err;
 
-	key.sel = sel;
-	key.nsel = nsel;
-	key.dir = d;
+	key.in.sel = sel;
+	key.in.nsel = nsel;
+	key.in.dir = d;
+	key.in.named = !d && sel_named(sel, nsel);
+	key.in.ports = pod->pod.ports;
+	key.in.nports = pod->pod.nports;
 	key.np = (struct np_rs_core *)np;
-	key.named = !d && sel_named(sel, nsel);
-	key.ports = pod->pod.ports;
-	key.nports = pod->pod.nports;
 	h = share_hash(&key);
 	hit = np__hashmap_get(&tc->shares, h, share_eq, &key);
 	if (hit) {
@@ -2670,12 +2630,7 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 		return 0;
 	}
 	/* what the fold can see of the NP keys: a fold of the same, else walk */
-	dk.sel = sel;
-	dk.nsel = nsel;
-	dk.dir = d;
-	dk.named = key.named;
-	dk.ports = key.ports;
-	dk.nports = key.nports;
+	dk.in = key.in;
 	err = universe(ctx, tc, d);
 	if (!err)
 		err = np_relevant(tc, np, &dk, &prep, fr, n, &scratch, &pk.k,
@@ -2684,13 +2639,8 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 		np__arena_release(&scratch);
 		return err;
 	}
-	pk.sel = sel;
-	pk.nsel = nsel;
-	pk.dir = d;
+	pk.in = key.in;
 	pk.np = (struct np_rs_core *)np;
-	pk.named = key.named;
-	pk.ports = key.ports;
-	pk.nports = key.nports;
 	ph = proj_hash(&pk);
 	phit = np__hashmap_get(&tc->projs, ph, proj_eq, &pk);
 	if (phit) {
@@ -2923,11 +2873,12 @@ int np__tier_fold(struct np_cluster *c, const struct np_obj *pod,
 	if (!nsel)
 		goto out;
 	key.np = rs->core;
-	key.sel = sel;
-	key.nsel = nsel;
-	key.named = sel_named(sel, nsel);
-	key.ports = pod->pod.ports;
-	key.nports = pod->pod.nports;
+	key.in.sel = sel;
+	key.in.nsel = nsel;
+	key.in.dir = 2;
+	key.in.named = sel_named(sel, nsel);
+	key.in.ports = pod->pod.ports;
+	key.in.nports = pod->pod.nports;
 	h = fold_ent_hash(&key);
 	hit = np__hashmap_get(&tc->folds, h, fold_ent_eq, &key);
 	/*
