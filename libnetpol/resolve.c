@@ -664,12 +664,12 @@ int np__service_backends(struct np_ctx *ctx)
 {
 	size_t s, k, y, cap, n = 0;
 
-	if (ctx->svc_pods)
+	if (ctx->bk)
 		return 0;
 	ctx->svc_pods = calloc(ctx->nsvcs + 1, sizeof(*ctx->svc_pods));
 	ctx->nsvc_pods = calloc(ctx->nsvcs + 1, sizeof(*ctx->nsvc_pods));
 	if (!ctx->svc_pods || !ctx->nsvc_pods)
-		return -ENOMEM;
+		goto nomem;
 	for (s = 0; s < ctx->nsvcs; s++) {
 		const struct np_obj *svc = ctx->svcs[s];
 		const struct np_nsgroup *g = np__group_of(ctx, svc->meta.ns);
@@ -687,14 +687,14 @@ int np__service_backends(struct np_ctx *ctx)
 				continue;
 			if (NP_GROW(ctx->svc_pods[s], cap,
 				    ctx->nsvc_pods[s] + 1))
-				return -ENOMEM;
+				goto nomem;
 			ctx->svc_pods[s][ctx->nsvc_pods[s]++] = pod;
 			n += pod->pod.nips;
 		}
 	}
 	ctx->bk = malloc((n + 1) * sizeof(*ctx->bk));
 	if (!ctx->bk)
-		return -ENOMEM;
+		goto nomem;
 	for (s = 0; s < ctx->nsvcs; s++)
 		for (k = 0; k < ctx->nsvc_pods[s]; k++) {
 			const struct np_obj *pod = ctx->svc_pods[s][k];
@@ -707,6 +707,10 @@ int np__service_backends(struct np_ctx *ctx)
 	if (ctx->nbk)
 		qsort(ctx->bk, ctx->nbk, sizeof(*ctx->bk), backend_cmp);
 	return 0;
+nomem:
+	/* nothing half-built stays: the next call starts over */
+	np__service_backends_drop(ctx);
+	return -ENOMEM;
 }
 
 /*

@@ -201,6 +201,8 @@ int np__egress_rule(struct np_ctx *ctx, struct np_arena *a,
 		    struct np_ebuf *b);
 /* ctx->svc_pods, nsvc_pods and bk, once (lazily). */
 int np__service_backends(struct np_ctx *ctx);
+/* Forget them (a change, or out of memory half-way): built again on use. */
+void np__service_backends_drop(struct np_ctx *ctx);
 /* Entries to the ClusterIPs of Services every backend of which b allows. */
 int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b);
 /* b's entries sorted and deduplicated into a, b emptied. */

@@ -164,7 +164,7 @@ static void ctx_free(struct np_ctx *ctx)
 	if (!ctx)
 		return;
 	for (i = 0; ctx->pe_of && i < ctx->npols; i++) {
-		for (j = 0; j < ctx->npe_of[i]; j++)
+		for (j = 0; ctx->npe_of && j < ctx->npe_of[i]; j++)
 			np__obj_free(ctx->pe_of[i][j]);
 		free(ctx->pe_of[i]);
 	}
@@ -742,7 +742,7 @@ bool np__svc_selects(const struct np_obj *svc, const struct np_obj *pod)
 	       np__selector_matches(&sel, &pod->meta.labels);
 }
 
-static void drop_service_backends(struct np_ctx *ctx)
+void np__service_backends_drop(struct np_ctx *ctx)
 {
 	size_t i;
 
@@ -1017,7 +1017,7 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 			reselect(ctx, i);
 	}
 	if (bold || bnew)
-		drop_service_backends(ctx);
+		np__service_backends_drop(ctx);
 	/* old leaves the peer lists while its namespace group exists */
 	err = peers_patch(&sh, old, NULL);
 	if (!err)
@@ -1069,7 +1069,7 @@ static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
 		break;
 	case NP_KIND_SERVICE:
 		/* rare: re-read the Services, re-resolve egress policies */
-		drop_service_backends(ctx);
+		np__service_backends_drop(ctx);
 		free(ctx->svcs);
 		ctx->svcs = NULL;
 		err = np__cluster_sorted(c, NP_KIND_SERVICE, &ctx->svcs,

@@ -1052,8 +1052,7 @@ static int ents_alloc(struct rule_ents *e, struct np_cidr **c, struct ivs **p)
 	*p = e->dir ? malloc((e->n + 1) * sizeof(**p)) : NULL;
 	e->uidx = malloc((e->n + 1) * sizeof(*e->uidx));
 	if (!*c || (e->dir && !*p) || !e->uidx) {
-		free(*c);
-		free(*p);
+		/* the caller frees c, p and e->uidx on its way out */
 		return -ENOMEM;
 	}
 	return 0;
@@ -1158,7 +1157,7 @@ out:
 	for (i = 0; nc && np && i < nr; i++) {
 		free(nc[i]);
 		free(np[i]);
-		if (err) {
+		if (err && all && all[i]) {
 			free(all[i]->uidx);
 			all[i]->uidx = NULL;
 		}

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Out of memory at every allocation, one at a time: a cluster with
+ * NetworkPolicies, both tiers of ClusterNetworkPolicies, a Service and a
+ * Node is compiled pod by pod, its endpoints written, its change sets
+ * taken around a pod's relabel and checked, with the n-th allocation of
+ * that work failing, for every n. Nothing may crash, leak, or be left
+ * half-built: after the failure, the same cluster compiles every pod to
+ * the rule set a cluster that never failed compiles, and writes the same
+ * endpoints.
+ *
+ * malloc, calloc, realloc and free are this program's (they call the C
+ * library's through dlsym), so the library's allocations, libyaml's and
+ * jansson's go through them. Not built with sanitizers, which bring their
+ * own. Under valgrind every 7th allocation fails, to keep the time.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#include "netpol.h"
+
+/* --- the allocator ------------------------------------------------------ */
+
+static long fail_at = -1, ncalls, live;
+static bool armed;
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+/* dlsym may calloc before real_calloc is known */
+static _Alignas(16) char boot[4096];
+static size_t bootn;
+
+static bool fail_now(void)
+{
+	return armed && ++ncalls == fail_at;
+}
+
+void *malloc(size_t n)
+{
+	void *p;
+
+	if (!real_malloc)
+		real_malloc = dlsym(RTLD_NEXT, "malloc");
+	if (fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = real_malloc(n);
+	live += p != NULL;
+	return p;
+}
+
+void *calloc(size_t a, size_t b)
+{
+	static bool resolving;
+	void *p;
+
+	if (!real_calloc) {
+		if (resolving) {
+			size_t n = (a * b + 15) & ~(size_t)15;
+
+			if (bootn + n > sizeof(boot))
+				return NULL;
+			p = boot + bootn;
+			bootn += n;
+			return p;
+		}
+		resolving = true;
+		real_calloc = dlsym(RTLD_NEXT, "calloc");
+		resolving = false;
+	}
+	if (fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = real_calloc(a, b);
+	live += p != NULL;
+	return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+	void *p;
+
+	if (!real_realloc)
+		real_realloc = dlsym(RTLD_NEXT, "realloc");
+	if (fail_now()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = real_realloc(old, n);
+	live += p && !old;
+	return p;
+}
+
+void free(void *p)
+{
+	if (!p || ((char *)p >= boot && (char *)p < boot + sizeof(boot)))
+		return;
+	if (!real_free)
+		real_free = dlsym(RTLD_NEXT, "free");
+	live--;
+	real_free(p);
+}
+
+/* --- the cluster and the work ------------------------------------------- */
+
+#define NPODS 12
+
+static char text[1 << 15];
+static size_t textn;
+
+static void put(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void put(const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(text + textn, sizeof(text) - textn, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof(text) - textn)
+		abort();
+	textn += (size_t)k;
+}
+
+static void cluster_text(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		put("apiVersion: v1\nkind: Namespace\nmetadata: {name: n%d, "
+		    "labels: {t: t%d}}\n---\n",
+		    i, i);
+	for (i = 0; i < NPODS; i++)
+		put("apiVersion: v1\nkind: Pod\nmetadata: {name: p%d, "
+		    "namespace: n%d, labels: {app: a%d}}\nspec: {containers: "
+		    "[{name: c, ports: [{name: http, containerPort: 80}]}]}\n"
+		    "status: {phase: Running, hostIP: 198.19.255.1, podIP: "
+		    "10.%d.0.%d}\n---\n",
+		    i, i % 3, i % 2, i % 3, i + 1);
+	for (i = 0; i < 3; i++)
+		put("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		    "metadata: {name: np, namespace: n%d}\nspec:\n"
+		    "  podSelector: {}\n"
+		    "  ingress: [{from: [{podSelector: {}}]}]\n"
+		    "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8, except: "
+		    "[10.1.0.0/16]}}, {podSelector: {matchLabels: {app: a1}}, "
+		    "namespaceSelector: {}}], ports: [{port: 80}]}, "
+		    "{to: [{ipBlock: {cidr: 10.96.0.0/16}}]}]\n---\n",
+		    i);
+	put("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: n1}"
+	    "\nspec: {selector: {app: a1}, clusterIP: 10.96.0.10, ports: "
+	    "[{name: h, port: 80, targetPort: http}]}\n---\n"
+	    "apiVersion: v1\nkind: Node\nmetadata: {name: nd, labels: "
+	    "{r: w}}\nstatus: {addresses: [{type: InternalIP, address: "
+	    "10.9.9.9}]}\n---\n");
+	put("apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	    "kind: ClusterNetworkPolicy\nmetadata: {name: a1}\nspec:\n"
+	    "  tier: Admin\n  priority: 1\n  subject: {namespaces: {}}\n"
+	    "  ingress:\n"
+	    "  - {action: Pass, from: [{pods: {namespaceSelector: "
+	    "{matchLabels: {t: t0}}, podSelector: {matchLabels: "
+	    "{app: a0}}}}]}\n"
+	    "  - {action: Deny, from: [{namespaces: {}}], protocols: "
+	    "[{destinationNamedPort: http}]}\n"
+	    "  egress:\n"
+	    "  - {action: Pass, to: [{pods: {namespaceSelector: {}, "
+	    "podSelector: {matchLabels: {app: a1}}}}]}\n"
+	    "  - {action: Deny, to: [{nodes: {matchLabels: {r: w}}}]}\n"
+	    "  - {action: Deny, to: [{networks: [10.0.0.0/8]}]}\n---\n"
+	    "apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	    "kind: ClusterNetworkPolicy\nmetadata: {name: b1}\nspec:\n"
+	    "  tier: Baseline\n  priority: 1\n"
+	    "  subject: {namespaces: {matchLabels: {t: t1}}}\n"
+	    "  ingress:\n  - {action: Accept, from: [{namespaces: {}}]}\n"
+	    "  egress:\n  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n");
+}
+
+static const char relabel[] =
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p3, namespace: n0, "
+	"labels: {app: a0}}\nspec: {containers: [{name: c, ports: [{name: "
+	"http, containerPort: 80}]}]}\nstatus: {phase: Running, hostIP: "
+	"198.19.255.1, podIP: 10.0.0.4}\n";
+
+/* An update of several objects: one load, all or nothing. */
+static const char update[] =
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p5, namespace: n2, "
+	"labels: {app: a0}}\nspec: {containers: [{name: c}]}\nstatus: "
+	"{phase: Running, hostIP: 198.19.255.1, podIP: 10.2.0.6}\n---\n"
+	"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {name: np2, namespace: n1}\nspec:\n  podSelector: {}\n"
+	"  policyTypes: [Ingress]\n  ingress: [{from: [{namespaceSelector: "
+	"{matchLabels: {t: t2}}}], ports: [{port: 80, endPort: 90}]}]\n---\n"
+	"apiVersion: policy.networking.k8s.io/v1alpha2\n"
+	"kind: ClusterNetworkPolicy\nmetadata: {name: b1}\nspec:\n"
+	"  tier: Baseline\n  priority: 2\n  subject: {namespaces: {}}\n"
+	"  egress:\n  - {action: Deny, to: [{networks: [10.2.0.0/16]}]}\n";
+
+/* Every pod compiled: 0, or how many failed; h: their hashes. */
+static int compile_all(struct np_cluster *c, uint64_t *h)
+{
+	int i, failed = 0;
+
+	for (i = 0; i < NPODS; i++) {
+		struct np_ruleset *rs = NULL;
+		struct np_diag d;
+		char ns[8], name[8];
+
+		snprintf(ns, sizeof(ns), "n%d", i % 3);
+		snprintf(name, sizeof(name), "p%d", i);
+		if (np_ruleset_compile(&rs, c, ns, name, NULL, &d)) {
+			failed++;
+			continue;
+		}
+		if (h)
+			h[i] = np_ruleset_hash(rs);
+		np_ruleset_free(rs);
+	}
+	return failed;
+}
+
+/* What a controller and an agent do; any step may fail. */
+static void work(struct np_cluster *c)
+{
+	struct np_changes *ch = NULL;
+	struct np_diag d;
+	char *t = NULL;
+	size_t nwarn;
+
+	compile_all(c, NULL);
+	if (!np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
+		free(t);
+	if (!np_cluster_changes(c, NULL, &ch, &d))
+		np_changes_free(ch);
+	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
+			       &d);
+	ch = NULL;
+	if (!np_cluster_changes(c, NULL, &ch, &d))
+		np_changes_free(ch);
+	t = NULL;
+	if (!np_cluster_check(c, &t, &nwarn))
+		free(t);
+	compile_all(c, NULL);
+}
+
+static struct np_cluster *loaded(void)
+{
+	struct np_cluster *c;
+	struct np_diag d;
+
+	if (np_cluster_new(&c, NULL) ||
+	    np_cluster_load_buffer(c, text, textn, "oom", NULL, &d)) {
+		fprintf(stderr, "load: %s %s\n", d.path, d.message);
+		exit(1);
+	}
+	return c;
+}
+
+/* Every pod's hash and the endpoints, once the relabel is in. */
+static char *final_state(struct np_cluster *c, uint64_t *h)
+{
+	struct np_diag d;
+	char *t = NULL;
+
+	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
+			       &d);
+	if (compile_all(c, h) ||
+	    np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
+		return NULL;
+	return t;
+}
+
+/* Every pod's hash and the endpoints as they are. */
+static char *state(struct np_cluster *c, uint64_t *h)
+{
+	struct np_diag d;
+	char *t = NULL;
+
+	if (compile_all(c, h) ||
+	    np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
+		return NULL;
+	return t;
+}
+
+/*
+ * A load of several objects with its n-th allocation failing: it fails
+ * and the cluster is as before it (the last good state), or it succeeds
+ * and the cluster is as with the update.
+ */
+static int load_all_or_nothing(long step)
+{
+	uint64_t before[NPODS], after[NPODS], got[NPODS];
+	char *t0, *t1, *now;
+	long total, at, bad = 0, failed = 0;
+	struct np_cluster *c;
+	struct np_diag d;
+	int i, err;
+
+	c = loaded();
+	t0 = state(c, before);
+	if (np_cluster_load_buffer(c, update, strlen(update), "update", NULL,
+				   &d)) {
+		printf("not ok 2 - the update loads (%s: %s)\n", d.path,
+		       d.message);
+		return 1;
+	}
+	t1 = state(c, after);
+	np_cluster_free(c);
+	c = loaded();
+	state(c, NULL);
+	ncalls = 0;
+	fail_at = -1;
+	armed = true;
+	np_cluster_load_buffer(c, update, strlen(update), "update", NULL, &d);
+	armed = false;
+	total = ncalls;
+	np_cluster_free(c);
+	for (at = 1; t0 && t1 && at <= total; at += step) {
+		long live0 = live;
+
+		c = loaded();
+		free(state(c, NULL));
+		ncalls = 0;
+		fail_at = at;
+		armed = true;
+		err = np_cluster_load_buffer(c, update, strlen(update),
+					     "update", NULL, &d);
+		armed = false;
+		failed += err != 0;
+		now = state(c, got);
+		if (!now || strcmp(now, err ? t0 : t1)) {
+			printf("# load, allocation %ld failed (load %s): the "
+			       "endpoints are neither before nor after\n",
+			       at, err ? "failed" : "succeeded");
+			bad++;
+		}
+		for (i = 0; now && i < NPODS; i++)
+			if (got[i] != (err ? before : after)[i]) {
+				printf("# load, allocation %ld failed: pod "
+				       "p%d's rule set is half-applied\n",
+				       at, i);
+				bad++;
+			}
+		free(now);
+		np_cluster_free(c);
+		if (live > live0) {
+			printf("# load, allocation %ld failed: %ld blocks "
+			       "leaked\n",
+			       at, live - live0);
+			bad++;
+		}
+	}
+	free(t0);
+	free(t1);
+	printf("%s 2 - a load of several objects with each of its %ld "
+	       "allocations failing (%ld loads failed): the state before or "
+	       "after, never between\n",
+	       bad || !failed ? "not ok" : "ok", total, failed);
+	return bad || !failed;
+}
+
+int main(void)
+{
+	uint64_t want[NPODS], got[NPODS];
+	long total, at, step = RUNNING_ON_VALGRIND ? 7 : 1, bad = 0, runs = 0;
+	struct np_cluster *c;
+	char *base, *now;
+
+	cluster_text();
+	printf("1..2\n");
+	c = loaded();
+	work(c);
+	base = final_state(c, want);
+	np_cluster_free(c);
+	if (!base) {
+		printf("not ok 1 - the cluster compiles without failures\n");
+		return 1;
+	}
+	/* how many allocations the work makes */
+	c = loaded();
+	fail_at = -1;
+	ncalls = 0;
+	armed = true;
+	work(c);
+	armed = false;
+	total = ncalls;
+	np_cluster_free(c);
+	for (at = 1; at <= total; at += step, runs++) {
+		long live0 = live;
+		int i;
+
+		c = loaded();
+		fail_at = at;
+		ncalls = 0;
+		armed = true;
+		work(c);
+		armed = false;
+		now = final_state(c, got);
+		if (!now || strcmp(now, base)) {
+			printf("# allocation %ld failed: the endpoints differ "
+			       "afterwards\n",
+			       at);
+			bad++;
+		}
+		for (i = 0; now && i < NPODS; i++)
+			if (got[i] != want[i]) {
+				printf("# allocation %ld failed: pod p%d's "
+				       "rule set differs afterwards\n",
+				       at, i);
+				bad++;
+			}
+		free(now);
+		np_cluster_free(c);
+		if (live > live0) {
+			printf("# allocation %ld failed: %ld blocks leaked\n",
+			       at, live - live0);
+			bad++;
+		}
+	}
+	free(base);
+	printf("%s 1 - each of %ld allocations failed once (%ld runs): no "
+	       "crash, no leak, the same rule sets and endpoints after\n",
+	       bad ? "not ok" : "ok", total, runs);
+	return load_all_or_nothing(step) || bad != 0;
+}
