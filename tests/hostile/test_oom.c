@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Out of memory at every allocation, one at a time: a cluster with
- * NetworkPolicies, both tiers of ClusterNetworkPolicies, a Service and a
- * Node is compiled pod by pod, its endpoints written, its change sets
- * taken around a pod's relabel and checked, with the n-th allocation of
- * that work failing, for every n. Nothing may crash, leak, or be left
- * half-built: after the failure, the same cluster compiles every pod to
- * the rule set a cluster that never failed compiles, and writes the same
- * endpoints.
+ * Out of memory at every allocation, one at a time:
+ *   1. a cluster with NetworkPolicies, both tiers of ClusterNetworkPolicies,
+ *      a Service and a Node is compiled pod by pod, a rule set encoded and
+ *      exported, verdicts, an attribution and the matrix asked, its
+ *      endpoints written, its change sets taken around a pod's relabel,
+ *      and checked, with the n-th allocation of that work failing, for
+ *      every n: nothing may crash, leak, or be left half-built (the same
+ *      cluster then compiles every pod to the rule set a cluster that never
+ *      failed compiles, and writes the same endpoints);
+ *   2. a load of several objects: it fails and the cluster is as before,
+ *      or it succeeds and the cluster is as after, never between;
+ *   3. a change set: it and the next one report every change once.
  *
  * malloc, calloc, realloc and free are this program's (they call the C
  * library's through dlsym), so the library's allocations, libyaml's and
@@ -235,15 +239,67 @@ static int compile_all(struct np_cluster *c, uint64_t *h)
 	return failed;
 }
 
+/* A pod's rule set as an agent uses it: map contents, exports. */
+static void use_ruleset(const struct np_ruleset *rs)
+{
+	struct np_mapset_lpm_data lpm;
+	struct np_mapset *ms = NULL;
+	struct np_verdict v;
+	char *t = NULL;
+
+	if (!np_ruleset_export(rs, NP_FORMAT_JSON, &t))
+		np_free(t);
+	np_ruleset_verdict(rs, NP_DIRECTION_EGRESS, "10.1.0.2", NP_PROTOCOL_TCP,
+			   80, &v);
+	if (np_mapset_encode(&ms, rs))
+		return;
+	t = NULL;
+	if (!np_mapset_export(ms, NP_FORMAT_YAML, &t))
+		np_free(t);
+	memset(&lpm, 0, sizeof(lpm));
+	if (!np_mapset_lpm(ms, 4, NP_DIRECTION_EGRESS, NULL, &lpm)) {
+		np_free(lpm.keys);
+		np_free(lpm.values);
+	}
+	np_mapset_free(ms);
+}
+
 /* What a controller and an agent do; any step may fail. */
 static void work(struct np_cluster *c)
 {
+	struct np_changes_opts co = { .sz = sizeof(co), .endpoints = true };
 	struct np_changes *ch = NULL;
+	struct np_ruleset *rs = NULL;
+	struct np_attrib *a = NULL;
+	struct np_verdict v;
 	struct np_diag d;
 	char *t = NULL;
 	size_t nwarn;
 
 	compile_all(c, NULL);
+	if (!np_ruleset_compile(&rs, c, "n1", "p1", NULL, &d)) {
+		use_ruleset(rs);
+		np_ruleset_free(rs);
+	}
+	np_cluster_verdict(c, "n0/p0", "n1/p1", NP_PROTOCOL_TCP, 80, NULL, &v,
+			   &d);
+	if (!np_cluster_attribute(&a, c, "n0/p0", "n1/p1", NP_PROTOCOL_TCP, 80,
+				  NULL, &d)) {
+		if (!np_attrib_format(a, NP_FORMAT_JSON, &t))
+			np_free(t);
+		np_attrib_free(a);
+	}
+	t = NULL;
+	if (!np_cluster_matrix(c, NULL, NP_FORMAT_TEXT, &t, &d))
+		np_free(t);
+	t = NULL;
+	if (!np_cluster_changes(c, &co, &ch, &d)) {
+		if (np_changes_count(ch) && !np_changes_diff(ch, 0, &t))
+			np_free(t);
+		np_changes_free(ch);
+	}
+	ch = NULL;
+	t = NULL;
 	if (!np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
 		free(t);
 	if (!np_cluster_changes(c, NULL, &ch, &d))
@@ -375,6 +431,104 @@ static int load_all_or_nothing(long step)
 	return bad || !failed;
 }
 
+/* ch's pods and new hashes, "ns/name hash" a line, appended to buf. */
+static void changed(const struct np_changes *ch, char *buf, size_t cap)
+{
+	struct np_change x;
+	size_t i, n = strlen(buf);
+
+	for (i = 0; ch && i < np_changes_count(ch); i++) {
+		if (np_changes_get(ch, i, &x))
+			abort();
+		n += (size_t)snprintf(buf + n, cap - n, "%s/%s %llx\n", x.ns,
+				      x.name, (unsigned long long)x.new_hash);
+		if (n >= cap)
+			abort();
+	}
+}
+
+/*
+ * A change set after a relabel, with its n-th allocation failing: what
+ * it reports and what the next one reports are, together, what one
+ * change set reports that never failed (a controller that retries loses
+ * no change).
+ */
+static int changes_retried(long step)
+{
+	static char want[1 << 14], got[1 << 14];
+	struct np_changes *ch = NULL;
+	long total, at, bad = 0, failed = 0;
+	struct np_cluster *c;
+	struct np_diag d;
+	int err;
+
+	c = loaded();
+	if (np_cluster_changes(c, NULL, &ch, &d))
+		abort();
+	np_changes_free(ch);
+	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
+			       &d);
+	ncalls = 0;
+	fail_at = -1;
+	armed = true;
+	err = np_cluster_changes(c, NULL, &ch, &d);
+	armed = false;
+	total = ncalls;
+	if (err || !np_changes_count(ch)) {
+		printf("not ok 3 - a relabel changes rule sets\n");
+		return 1;
+	}
+	want[0] = 0;
+	changed(ch, want, sizeof(want));
+	np_changes_free(ch);
+	np_cluster_free(c);
+	for (at = 1; at <= total; at += step) {
+		long live0 = live;
+
+		c = loaded();
+		if (np_cluster_changes(c, NULL, &ch, &d))
+			abort();
+		np_changes_free(ch);
+		np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel",
+				       NULL, &d);
+		got[0] = 0;
+		ch = NULL;
+		ncalls = 0;
+		fail_at = at;
+		armed = true;
+		err = np_cluster_changes(c, NULL, &ch, &d);
+		armed = false;
+		failed += err != 0;
+		if (!err) {
+			changed(ch, got, sizeof(got));
+			np_changes_free(ch);
+		}
+		ch = NULL;
+		if (np_cluster_changes(c, NULL, &ch, &d))
+			abort();
+		changed(ch, got, sizeof(got));
+		np_changes_free(ch);
+		if (strcmp(got, want)) {
+			printf("# change set, allocation %ld failed (%s): "
+			       "reported\n%s# instead of\n%s",
+			       at, err ? "it failed" : "it succeeded", got,
+			       want);
+			bad++;
+		}
+		np_cluster_free(c);
+		if (live > live0) {
+			printf("# change set, allocation %ld failed: %ld blocks "
+			       "leaked\n",
+			       at, live - live0);
+			bad++;
+		}
+	}
+	printf("%s 3 - a change set with each of its %ld allocations failing "
+	       "(%ld failed): it and the next report every change once\n",
+	       bad || !failed ? "not ok" : "ok", total, failed);
+	return bad || !failed;
+}
+
 int main(void)
 {
 	uint64_t want[NPODS], got[NPODS];
@@ -383,7 +537,7 @@ int main(void)
 	char *base, *now;
 
 	cluster_text();
-	printf("1..2\n");
+	printf("1..3\n");
 	c = loaded();
 	work(c);
 	base = final_state(c, want);
@@ -437,5 +591,7 @@ int main(void)
 	printf("%s 1 - each of %ld allocations failed once (%ld runs): no "
 	       "crash, no leak, the same rule sets and endpoints after\n",
 	       bad ? "not ok" : "ok", total, runs);
-	return load_all_or_nothing(step) || bad != 0;
+	bad += load_all_or_nothing(step);
+	bad += changes_retried(step);
+	return bad != 0;
 }
