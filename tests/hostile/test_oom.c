@@ -379,7 +379,7 @@ static int load_all_or_nothing(long step)
 	t1 = state(c, after);
 	np_cluster_free(c);
 	c = loaded();
-	state(c, NULL);
+	free(state(c, NULL));
 	ncalls = 0;
 	fail_at = -1;
 	armed = true;
