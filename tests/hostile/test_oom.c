@@ -13,13 +13,9 @@
  *      or it succeeds and the cluster is as after, never between;
  *   3. a change set: it and the next one report every change once.
  *
- * malloc, calloc, realloc and free are this program's (they call the C
- * library's through dlsym), so the library's allocations, libyaml's and
- * jansson's go through them. Not built with sanitizers, which bring their
- * own. Under valgrind every 7th allocation fails, to keep the time.
+ * The allocator is failalloc.c's (tests/lib), so not with a sanitizer's.
+ * Under valgrind every 7th allocation fails, to keep the time.
  */
-#define _GNU_SOURCE
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -35,91 +31,7 @@
 #endif
 
 #include "netpol.h"
-
-/* --- the allocator ------------------------------------------------------ */
-
-static long fail_at = -1, ncalls, live;
-static bool armed;
-static void *(*real_malloc)(size_t);
-static void *(*real_calloc)(size_t, size_t);
-static void *(*real_realloc)(void *, size_t);
-static void (*real_free)(void *);
-/* dlsym may calloc before real_calloc is known */
-static _Alignas(16) char boot[4096];
-static size_t bootn;
-
-static bool fail_now(void)
-{
-	return armed && ++ncalls == fail_at;
-}
-
-void *malloc(size_t n)
-{
-	void *p;
-
-	if (!real_malloc)
-		real_malloc = dlsym(RTLD_NEXT, "malloc");
-	if (fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = real_malloc(n);
-	live += p != NULL;
-	return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-	static bool resolving;
-	void *p;
-
-	if (!real_calloc) {
-		if (resolving) {
-			size_t n = (a * b + 15) & ~(size_t)15;
-
-			if (bootn + n > sizeof(boot))
-				return NULL;
-			p = boot + bootn;
-			bootn += n;
-			return p;
-		}
-		resolving = true;
-		real_calloc = dlsym(RTLD_NEXT, "calloc");
-		resolving = false;
-	}
-	if (fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = real_calloc(a, b);
-	live += p != NULL;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p;
-
-	if (!real_realloc)
-		real_realloc = dlsym(RTLD_NEXT, "realloc");
-	if (fail_now()) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = real_realloc(old, n);
-	live += p && !old;
-	return p;
-}
-
-void free(void *p)
-{
-	if (!p || ((char *)p >= boot && (char *)p < boot + sizeof(boot)))
-		return;
-	if (!real_free)
-		real_free = dlsym(RTLD_NEXT, "free");
-	live--;
-	real_free(p);
-}
+#include "failalloc.h"
 
 /* --- the cluster and the work ------------------------------------------- */
 
@@ -380,24 +292,19 @@ static int load_all_or_nothing(long step)
 	np_cluster_free(c);
 	c = loaded();
 	free(state(c, NULL));
-	ncalls = 0;
-	fail_at = -1;
-	armed = true;
+	failalloc_arm(-1);
 	np_cluster_load_buffer(c, update, strlen(update), "update", NULL, &d);
-	armed = false;
-	total = ncalls;
+	total = failalloc_disarm();
 	np_cluster_free(c);
 	for (at = 1; t0 && t1 && at <= total; at += step) {
-		long live0 = live;
+		long live0 = failalloc_live();
 
 		c = loaded();
 		free(state(c, NULL));
-		ncalls = 0;
-		fail_at = at;
-		armed = true;
+		failalloc_arm(at);
 		err = np_cluster_load_buffer(c, update, strlen(update),
 					     "update", NULL, &d);
-		armed = false;
+		failalloc_disarm();
 		failed += err != 0;
 		now = state(c, got);
 		if (!now || strcmp(now, err ? t0 : t1)) {
@@ -415,10 +322,10 @@ static int load_all_or_nothing(long step)
 			}
 		free(now);
 		np_cluster_free(c);
-		if (live > live0) {
+		if (failalloc_live() > live0) {
 			printf("# load, allocation %ld failed: %ld blocks "
 			       "leaked\n",
-			       at, live - live0);
+			       at, failalloc_live() - live0);
 			bad++;
 		}
 	}
@@ -468,12 +375,9 @@ static int changes_retried(long step)
 	np_changes_free(ch);
 	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
 			       &d);
-	ncalls = 0;
-	fail_at = -1;
-	armed = true;
+	failalloc_arm(-1);
 	err = np_cluster_changes(c, NULL, &ch, &d);
-	armed = false;
-	total = ncalls;
+	total = failalloc_disarm();
 	if (err || !np_changes_count(ch)) {
 		printf("not ok 3 - a relabel changes rule sets\n");
 		return 1;
@@ -483,7 +387,7 @@ static int changes_retried(long step)
 	np_changes_free(ch);
 	np_cluster_free(c);
 	for (at = 1; at <= total; at += step) {
-		long live0 = live;
+		long live0 = failalloc_live();
 
 		c = loaded();
 		if (np_cluster_changes(c, NULL, &ch, &d))
@@ -493,11 +397,9 @@ static int changes_retried(long step)
 				       NULL, &d);
 		got[0] = 0;
 		ch = NULL;
-		ncalls = 0;
-		fail_at = at;
-		armed = true;
+		failalloc_arm(at);
 		err = np_cluster_changes(c, NULL, &ch, &d);
-		armed = false;
+		failalloc_disarm();
 		failed += err != 0;
 		if (!err) {
 			changed(ch, got, sizeof(got));
@@ -516,10 +418,10 @@ static int changes_retried(long step)
 			bad++;
 		}
 		np_cluster_free(c);
-		if (live > live0) {
+		if (failalloc_live() > live0) {
 			printf("# change set, allocation %ld failed: %ld blocks "
 			       "leaked\n",
-			       at, live - live0);
+			       at, failalloc_live() - live0);
 			bad++;
 		}
 	}
@@ -548,23 +450,18 @@ int main(void)
 	}
 	/* how many allocations the work makes */
 	c = loaded();
-	fail_at = -1;
-	ncalls = 0;
-	armed = true;
+	failalloc_arm(-1);
 	work(c);
-	armed = false;
-	total = ncalls;
+	total = failalloc_disarm();
 	np_cluster_free(c);
 	for (at = 1; at <= total; at += step, runs++) {
-		long live0 = live;
+		long live0 = failalloc_live();
 		int i;
 
 		c = loaded();
-		fail_at = at;
-		ncalls = 0;
-		armed = true;
+		failalloc_arm(at);
 		work(c);
-		armed = false;
+		failalloc_disarm();
 		now = final_state(c, got);
 		if (!now || strcmp(now, base)) {
 			printf("# allocation %ld failed: the endpoints differ "
@@ -581,9 +478,9 @@ int main(void)
 			}
 		free(now);
 		np_cluster_free(c);
-		if (live > live0) {
+		if (failalloc_live() > live0) {
 			printf("# allocation %ld failed: %ld blocks leaked\n",
-			       at, live - live0);
+			       at, failalloc_live() - live0);
 			bad++;
 		}
 	}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Out of memory while the datapath changes (failalloc.c: each allocation
+ * of the work failing in turn): an attached pod's rule set replaced with
+ * np_datapath_apply(), and inside a node-wide transaction. Whatever
+ * fails, the kernel enforces the old rule set wholly or the new one
+ * wholly, as np_datapath_verify() and packets through the real program
+ * say, and the handle goes on working: the old rule set applies again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "dp_helpers.h"
+#include "failalloc.h"
+
+#define A4 "198.18.6.1"
+#define B4 "198.18.6.2"
+#define C4 "198.18.6.3"
+
+TestSuite(oom_dp, .init = dpt_setup, .fini = dpt_teardown, .timeout = 300);
+
+/*
+ * Pod test/a's rule set under one NetworkPolicy: egress to peer on TCP
+ * 80, and to net (a prefix) on UDP 53.
+ */
+static struct np_ruleset *compiled(const char *peer, const char *net)
+{
+	struct np_ruleset *rs = NULL;
+	struct np_cluster *c;
+	struct np_diag d;
+	char y[1024];
+	int n;
+
+	n = snprintf(
+		y, sizeof(y),
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: a, "
+		"namespace: test, labels: {app: a}}\nspec: {containers: "
+		"[{name: c}]}\nstatus: {phase: Running, hostIP: "
+		"198.19.255.1, podIP: " A4 "}\n---\n"
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: np, namespace: test}\nspec:\n"
+		"  podSelector: {}\n  policyTypes: [Egress]\n"
+		"  egress:\n"
+		"  - {to: [{ipBlock: {cidr: %s/32}}], ports: [{port: 80}]}\n"
+		"  - {to: [{ipBlock: {cidr: %s}}], ports: [{port: 53, "
+		"protocol: UDP}]}\n",
+		peer, net);
+	cr_assert(n > 0 && (size_t)n < sizeof(y));
+	cr_assert_eq(np_cluster_new(&c, NULL), 0);
+	cr_assert_eq(np_cluster_load_buffer(c, y, (size_t)n, "oom", NULL, &d),
+		     0, "%s: %s", d.path, d.message);
+	cr_assert_eq(np_ruleset_compile(&rs, c, "test", "a", NULL, &d), 0, "%s",
+		     d.message);
+	np_cluster_free(c);
+	return rs;
+}
+
+/* 0 allowed, 2 dropped: a new TCP flow from the pod to dst port 80. */
+static int to(const char *dst)
+{
+	struct pktspec s = {
+		.family = 4,
+		.src = A4,
+		.dst = dst,
+		.proto = IPPROTO_TCP,
+		.dport = 80,
+	};
+
+	return dpt_verdict(T.pods[0].ifindex, NP_DIRECTION_EGRESS, &s);
+}
+
+/* The kernel enforces want wholly (which: for messages). */
+static void enforces(const struct np_ruleset *want, const char *which, long at,
+		     bool b_allowed)
+{
+	char *report = NULL;
+	size_t ndrift = 99;
+
+	cr_assert_eq(np_datapath_verify(T.dp, T.pods[0].ifindex, want, &report,
+					&ndrift),
+		     0);
+	cr_expect_eq(ndrift, 0,
+		     "allocation %ld failed: the kernel is not wholly the %s "
+		     "rule set:\n%s",
+		     at, which, report);
+	np_free(report);
+	cr_expect_eq(to(B4), b_allowed ? 0 : 2,
+		     "allocation %ld failed: B (%s rule set)", at, which);
+	cr_expect_eq(to(C4), b_allowed ? 2 : 0,
+		     "allocation %ld failed: C (%s rule set)", at, which);
+}
+
+static void one_pod(void)
+{
+	struct npt_pod *a = dpt_pod("a", A4, NULL);
+
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+}
+
+Test(oom_dp, apply)
+{
+	struct np_ruleset *old = compiled(B4, "198.18.7.0/24");
+	struct np_ruleset *new = compiled(C4, "198.18.8.0/25");
+	struct np_diag d;
+	long total, at, failed = 0;
+	int err;
+
+	one_pod();
+	cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old, &d), 0);
+	enforces(old, "old", 0, true);
+	failalloc_arm(-1);
+	err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
+	total = failalloc_disarm();
+	cr_assert_eq(err, 0, "%s", d.message);
+	cr_assert_gt(total, 0, "the apply allocates nothing: not interposed");
+	for (at = 1; at <= total; at++) {
+		cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old,
+					       &d),
+			     0, "allocation %ld: the old rule set again: %s",
+			     at, d.message);
+		failalloc_arm(at);
+		err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
+		failalloc_disarm();
+		failed += err != 0;
+		if (err)
+			enforces(old, "old", at, true);
+		else
+			enforces(new, "new", at, false);
+	}
+	cr_expect_gt(failed, 0, "no apply failed of %ld allocations", total);
+	cr_log_info("%ld allocations, %ld applies failed", total, failed);
+	np_ruleset_free(old);
+	np_ruleset_free(new);
+}
+
+Test(oom_dp, transaction)
+{
+	struct np_ruleset *old = compiled(B4, "198.18.7.0/24");
+	struct np_ruleset *new = compiled(C4, "198.18.8.0/25");
+	struct np_diag d;
+	long total, at, failed = 0;
+	int err;
+
+	one_pod();
+	cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old, &d), 0);
+	failalloc_arm(-1);
+	err = np_datapath_begin(T.dp, NULL);
+	if (!err)
+		err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
+	if (!err)
+		err = np_datapath_commit(T.dp, &d);
+	total = failalloc_disarm();
+	cr_assert_eq(err, 0, "%s", d.message);
+	for (at = 1; at <= total; at++) {
+		cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old,
+					       &d),
+			     0, "allocation %ld: the old rule set again: %s",
+			     at, d.message);
+		failalloc_arm(at);
+		err = np_datapath_begin(T.dp, NULL);
+		if (!err) {
+			err = np_datapath_apply(T.dp, T.pods[0].ifindex, new,
+						&d);
+			if (!err)
+				err = np_datapath_commit(T.dp, &d);
+			if (err)
+				np_datapath_abort(T.dp);
+		}
+		failalloc_disarm();
+		failed += err != 0;
+		if (err)
+			enforces(old, "old", at, true);
+		else
+			enforces(new, "new", at, false);
+	}
+	cr_expect_gt(failed, 0, "no transaction failed of %ld allocations",
+		     total);
+	np_ruleset_free(old);
+	np_ruleset_free(new);
+}
