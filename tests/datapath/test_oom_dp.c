@@ -101,7 +101,32 @@ static void one_pod(void)
 	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
 }
 
-Test(oom_dp, apply)
+static int by_apply(const struct np_ruleset *rs, struct np_diag *d)
+{
+	return np_datapath_apply(T.dp, T.pods[0].ifindex, rs, d);
+}
+
+static int by_transaction(const struct np_ruleset *rs, struct np_diag *d)
+{
+	int err = np_datapath_begin(T.dp, NULL);
+
+	if (err)
+		return err;
+	err = np_datapath_apply(T.dp, T.pods[0].ifindex, rs, d);
+	if (!err)
+		err = np_datapath_commit(T.dp, d);
+	if (err)
+		np_datapath_abort(T.dp);
+	return err;
+}
+
+/*
+ * The pod's old rule set replaced by a new one through change, with each
+ * of change's allocations failing in turn (what: for messages).
+ */
+static void each_failure(int (*change)(const struct np_ruleset *,
+				       struct np_diag *),
+			 const char *what)
 {
 	struct np_ruleset *old = compiled(B4, "198.18.7.0/24");
 	struct np_ruleset *new = compiled(C4, "198.18.8.0/25");
@@ -110,20 +135,19 @@ Test(oom_dp, apply)
 	int err;
 
 	one_pod();
-	cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old, &d), 0);
+	cr_assert_eq(by_apply(old, &d), 0, "%s", d.message);
 	enforces(old, "old", 0, true);
 	failalloc_arm(-1);
-	err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
+	err = change(new, &d);
 	total = failalloc_disarm();
-	cr_assert_eq(err, 0, "%s", d.message);
-	cr_assert_gt(total, 0, "the apply allocates nothing: not interposed");
+	cr_assert_eq(err, 0, "%s: %s", what, d.message);
+	cr_assert_gt(total, 0, "%s allocates nothing: not interposed", what);
 	for (at = 1; at <= total; at++) {
-		cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old,
-					       &d),
-			     0, "allocation %ld: the old rule set again: %s",
-			     at, d.message);
+		cr_assert_eq(by_apply(old, &d), 0,
+			     "allocation %ld: the old rule set again: %s", at,
+			     d.message);
 		failalloc_arm(at);
-		err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
+		err = change(new, &d);
 		failalloc_disarm();
 		failed += err != 0;
 		if (err)
@@ -131,54 +155,18 @@ Test(oom_dp, apply)
 		else
 			enforces(new, "new", at, false);
 	}
-	cr_expect_gt(failed, 0, "no apply failed of %ld allocations", total);
-	cr_log_info("%ld allocations, %ld applies failed", total, failed);
+	cr_expect_gt(failed, 0, "no %s failed of %ld allocations", what, total);
+	cr_log_info("%s: %ld allocations, %ld failed", what, total, failed);
 	np_ruleset_free(old);
 	np_ruleset_free(new);
 }
 
+Test(oom_dp, apply)
+{
+	each_failure(by_apply, "apply");
+}
+
 Test(oom_dp, transaction)
 {
-	struct np_ruleset *old = compiled(B4, "198.18.7.0/24");
-	struct np_ruleset *new = compiled(C4, "198.18.8.0/25");
-	struct np_diag d;
-	long total, at, failed = 0;
-	int err;
-
-	one_pod();
-	cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old, &d), 0);
-	failalloc_arm(-1);
-	err = np_datapath_begin(T.dp, NULL);
-	if (!err)
-		err = np_datapath_apply(T.dp, T.pods[0].ifindex, new, &d);
-	if (!err)
-		err = np_datapath_commit(T.dp, &d);
-	total = failalloc_disarm();
-	cr_assert_eq(err, 0, "%s", d.message);
-	for (at = 1; at <= total; at++) {
-		cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, old,
-					       &d),
-			     0, "allocation %ld: the old rule set again: %s",
-			     at, d.message);
-		failalloc_arm(at);
-		err = np_datapath_begin(T.dp, NULL);
-		if (!err) {
-			err = np_datapath_apply(T.dp, T.pods[0].ifindex, new,
-						&d);
-			if (!err)
-				err = np_datapath_commit(T.dp, &d);
-			if (err)
-				np_datapath_abort(T.dp);
-		}
-		failalloc_disarm();
-		failed += err != 0;
-		if (err)
-			enforces(old, "old", at, true);
-		else
-			enforces(new, "new", at, false);
-	}
-	cr_expect_gt(failed, 0, "no transaction failed of %ld allocations",
-		     total);
-	np_ruleset_free(old);
-	np_ruleset_free(new);
+	each_failure(by_transaction, "transaction");
 }
