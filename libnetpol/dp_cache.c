@@ -68,8 +68,11 @@ void np__cache_clear(struct np_datapath *dp)
 	for (i = 0; i < dp->nrs; i++)
 		rs_free_one(&dp->rs[i]);
 	dp->nrs = 0;
-	memset(dp->gps, 0, NP_MAX_PORTSETS * sizeof(*dp->gps));
-	memset(dp->slot_used, 0, NP_MAX_ENDPOINTS);
+	/* either may be missing: an open that ran out of memory */
+	if (dp->gps)
+		memset(dp->gps, 0, NP_MAX_PORTSETS * sizeof(*dp->gps));
+	if (dp->slot_used)
+		memset(dp->slot_used, 0, NP_MAX_ENDPOINTS);
 	dp->cache_valid = false;
 }
 

@@ -170,3 +170,124 @@ Test(oom_dp, transaction)
 {
 	each_failure(by_transaction, "transaction");
 }
+
+/* Our programs on the pod's two hooks (TCX, as the kernel says). */
+static unsigned int hooked(void)
+{
+	return dpt_tcx_progs(T.pods[0].ifindex, false) +
+	       dpt_tcx_progs(T.pods[0].ifindex, true);
+}
+
+/*
+ * Attach and detach with each of their allocations failing: a failed
+ * attach leaves no program on the pod's hooks and can be retried; a
+ * failed detach leaves the pod attached and enforcing, and can be
+ * retried; neither leaves the other half.
+ */
+Test(oom_dp, attach_detach)
+{
+	struct np_ruleset *rs = compiled(B4, "198.18.7.0/24");
+	struct npt_pod *a = dpt_pod("a", A4, NULL);
+	long total[2], at, failed[2] = { 0, 0 };
+	struct np_diag d;
+	int err;
+
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	failalloc_arm(-1);
+	err = dpt_attach(T.dp, a->host_if, 0, "test", "a");
+	total[0] = failalloc_disarm();
+	cr_assert_eq(err, 0);
+	cr_assert_eq(hooked(), 2, "attached: %u programs", hooked());
+	failalloc_arm(-1);
+	err = np_datapath_detach(T.dp, a->ifindex);
+	total[1] = failalloc_disarm();
+	cr_assert_eq(err, 0);
+	cr_assert_eq(hooked(), 0, "detached: %u programs", hooked());
+	for (at = 1; at <= total[0]; at++) {
+		failalloc_arm(at);
+		err = dpt_attach(T.dp, a->host_if, 0, "test", "a");
+		failalloc_disarm();
+		if (err) {
+			failed[0]++;
+			cr_expect_eq(hooked(), 0,
+				     "allocation %ld: a failed attach left %u "
+				     "programs",
+				     at, hooked());
+			cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test",
+						"a"),
+				     0, "allocation %ld: attach again", at);
+		}
+		cr_assert_eq(hooked(), 2, "allocation %ld: attached", at);
+		cr_assert_eq(np_datapath_detach(T.dp, a->ifindex), 0);
+		cr_assert_eq(hooked(), 0, "allocation %ld: detached", at);
+	}
+	for (at = 1; at <= total[1]; at++) {
+		cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "test", "a"), 0);
+		cr_assert_eq(np_datapath_apply(T.dp, a->ifindex, rs, &d), 0);
+		failalloc_arm(at);
+		err = np_datapath_detach(T.dp, a->ifindex);
+		failalloc_disarm();
+		if (err) {
+			failed[1]++;
+			cr_expect_eq(hooked(), 2,
+				     "allocation %ld: a failed detach left %u "
+				     "programs",
+				     at, hooked());
+			enforces(rs, "attached", at, true);
+			cr_assert_eq(np_datapath_detach(T.dp, a->ifindex), 0,
+				     "allocation %ld: detach again", at);
+		}
+		cr_assert_eq(hooked(), 0, "allocation %ld: detached", at);
+	}
+	cr_log_info("attach: %ld allocations, %ld failed; detach: %ld, %ld",
+		    total[0], failed[0], total[1], failed[1]);
+	np_ruleset_free(rs);
+}
+
+/*
+ * Opening the datapath (loading the programs, pinning the maps) from
+ * nothing, with allocations failing (150 of them, evenly spread): a failed
+ * open leaves what a later open can take up, which then enforces as any
+ * other.
+ */
+Test(oom_dp, open, .timeout = 600)
+{
+	NP_OPTS(np_datapath_opts, o, .pin_root = T.pin_root,
+		.mode = NP_MODE_STANDARD);
+	struct np_ruleset *rs = compiled(B4, "198.18.7.0/24");
+	long total, at, step, failed = 0, opened = 0;
+	struct np_datapath *dp = NULL;
+	struct np_diag d;
+	int err;
+
+	dpt_pod("a", A4, NULL);
+	failalloc_arm(-1);
+	err = np_datapath_open(&dp, &o);
+	total = failalloc_disarm();
+	cr_assert_eq(err, 0);
+	cr_assert_eq(np_datapath_destroy(dp), 0);
+	step = total / 150 + 1;
+	for (at = 1; at <= total; at += step) {
+		dp = NULL;
+		failalloc_arm(at);
+		err = np_datapath_open(&dp, &o);
+		failalloc_disarm();
+		if (err) {
+			failed++;
+			cr_assert_null(dp);
+			continue;
+		}
+		opened++;
+		cr_assert_eq(np_datapath_destroy(dp), 0);
+	}
+	/* whatever the failures left: an open that works, and enforces */
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, T.pods[0].host_if, 0, "test", "a"), 0);
+	cr_assert_eq(np_datapath_apply(T.dp, T.pods[0].ifindex, rs, &d), 0);
+	enforces(rs, "opened", 0, true);
+	cr_expect_gt(failed, 0, "no open failed");
+	cr_log_info("open: %ld allocations, every %ld-th failed: %ld opens "
+		    "failed, %ld succeeded",
+		    total, step, failed, opened);
+	np_ruleset_free(rs);
+}
