@@ -13,8 +13,8 @@
  *      or it succeeds and the cluster is as after, never between;
  *   3. a change set: it and the next one report every change once.
  *
- * The allocator is failalloc.c's (tests/lib), so not with a sanitizer's.
- * Under valgrind every 7th allocation fails, to keep the time.
+ * The allocator is failalloc.c's (tests/lib), so not with a sanitizer's,
+ * and skipped under valgrind, which takes it over.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -271,7 +271,7 @@ static char *state(struct np_cluster *c, uint64_t *h)
  * and the cluster is as before it (the last good state), or it succeeds
  * and the cluster is as with the update.
  */
-static int load_all_or_nothing(long step)
+static int load_all_or_nothing(void)
 {
 	uint64_t before[NPODS], after[NPODS], got[NPODS];
 	char *t0, *t1, *now;
@@ -296,7 +296,7 @@ static int load_all_or_nothing(long step)
 	np_cluster_load_buffer(c, update, strlen(update), "update", NULL, &d);
 	total = failalloc_disarm();
 	np_cluster_free(c);
-	for (at = 1; t0 && t1 && at <= total; at += step) {
+	for (at = 1; t0 && t1 && at <= total; at++) {
 		long live0 = failalloc_live();
 
 		c = loaded();
@@ -360,7 +360,7 @@ static void changed(const struct np_changes *ch, char *buf, size_t cap)
  * change set reports that never failed (a controller that retries loses
  * no change).
  */
-static int changes_retried(long step)
+static int changes_retried(void)
 {
 	static char want[1 << 14], got[1 << 14];
 	struct np_changes *ch = NULL;
@@ -386,7 +386,7 @@ static int changes_retried(long step)
 	changed(ch, want, sizeof(want));
 	np_changes_free(ch);
 	np_cluster_free(c);
-	for (at = 1; at <= total; at += step) {
+	for (at = 1; at <= total; at++) {
 		long live0 = failalloc_live();
 
 		c = loaded();
@@ -434,11 +434,16 @@ static int changes_retried(long step)
 int main(void)
 {
 	uint64_t want[NPODS], got[NPODS];
-	long total, at, step = RUNNING_ON_VALGRIND ? 7 : 1, bad = 0, runs = 0;
+	long total, at, bad = 0, runs = 0;
 	struct np_cluster *c;
 	char *base, *now;
 
 	cluster_text();
+	if (RUNNING_ON_VALGRIND) {
+		/* it takes this program's allocator: nothing would fail */
+		printf("1..0 # SKIP valgrind replaces the failing allocator\n");
+		return 0;
+	}
 	printf("1..3\n");
 	c = loaded();
 	work(c);
@@ -454,7 +459,7 @@ int main(void)
 	work(c);
 	total = failalloc_disarm();
 	np_cluster_free(c);
-	for (at = 1; at <= total; at += step, runs++) {
+	for (at = 1; at <= total; at++, runs++) {
 		long live0 = failalloc_live();
 		int i;
 
@@ -488,7 +493,7 @@ int main(void)
 	printf("%s 1 - each of %ld allocations failed once (%ld runs): no "
 	       "crash, no leak, the same rule sets and endpoints after\n",
 	       bad ? "not ok" : "ok", total, runs);
-	bad += load_all_or_nothing(step);
-	bad += changes_retried(step);
+	bad += load_all_or_nothing();
+	bad += changes_retried();
 	return bad != 0;
 }

@@ -13,6 +13,9 @@
 
 #include "failalloc.h"
 
+/* seen by the shared libraries too (the project builds hidden by default) */
+#define FA_EXPORT __attribute__((visibility("default")))
+
 static long fail_at = -1, ncalls, live;
 static bool armed;
 static void *(*real_malloc)(size_t);
@@ -28,7 +31,7 @@ static bool fail_now(void)
 	return armed && ++ncalls == fail_at;
 }
 
-void *malloc(size_t n)
+FA_EXPORT void *malloc(size_t n)
 {
 	void *p;
 
@@ -43,7 +46,7 @@ void *malloc(size_t n)
 	return p;
 }
 
-void *calloc(size_t a, size_t b)
+FA_EXPORT void *calloc(size_t a, size_t b)
 {
 	static bool resolving;
 	void *p;
@@ -71,7 +74,7 @@ void *calloc(size_t a, size_t b)
 	return p;
 }
 
-void *realloc(void *old, size_t n)
+FA_EXPORT void *realloc(void *old, size_t n)
 {
 	void *p;
 
@@ -86,7 +89,7 @@ void *realloc(void *old, size_t n)
 	return p;
 }
 
-void free(void *p)
+FA_EXPORT void free(void *p)
 {
 	if (!p || ((char *)p >= boot && (char *)p < boot + sizeof(boot)))
 		return;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Out of memory on demand (failalloc.c, compiled into the test program
- * itself): malloc, calloc, realloc and free are the program's, so the
- * library's allocations, and libyaml's, jansson's and libbpf's, go
- * through them. Not for sanitizer builds, which bring their own.
+ * itself, which exports them: meson's export_dynamic): malloc, calloc,
+ * realloc and free are the program's, so the library's allocations, and
+ * libyaml's, jansson's and libbpf's, go through them. Not for sanitizer
+ * builds, which bring their own; valgrind takes them over (nothing
+ * fails there: failalloc_disarm() counts 0).
  */
 #ifndef NPT_FAILALLOC_H
 #define NPT_FAILALLOC_H
