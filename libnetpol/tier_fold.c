@@ -1038,37 +1038,85 @@ struct uent {
 	uint32_t rule, at;
 };
 
-static int uent_cmp(const void *a, const void *b)
+/* Whether x and y are one prefix (an IPv4 one's bytes past 4 unused). */
+static bool cidr_same(const struct np_cidr *x, const struct np_cidr *y)
 {
-	const struct uent *x = a, *y = b;
-
-	return cidr_sort_cmp(&x->cidr, &y->cidr);
+	return x->family == y->family && x->len == y->len &&
+	       !memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
 }
 
-/* e's arrays for its n entries, in the order the universe walk fills. */
-static int ents_alloc(struct rule_ents *e, struct np_cidr **c, struct ivs **p)
+static uint64_t cidr_hash(const struct np_cidr *c)
 {
-	*c = malloc((e->n + 1) * sizeof(**c));
-	*p = e->dir ? malloc((e->n + 1) * sizeof(**p)) : NULL;
-	e->uidx = malloc((e->n + 1) * sizeof(*e->uidx));
-	if (!*c || (e->dir && !*p) || !e->uidx) {
-		/* the caller frees c, p and e->uidx on its way out */
-		return -ENOMEM;
+	uint64_t a = np__be64(c->addr), b = 0;
+
+	if (c->family == 4)
+		a >>= 32;
+	else
+		b = np__be64(c->addr + 8);
+	return mix(mix(mix(0x756e69, a), b), (uint64_t)c->len << 8 | c->family);
+}
+
+/*
+ * The distinct prefixes being gathered (d, nd of them): an open-addressed
+ * table of their indices + 1 over cap slots, a power of two at least
+ * twice what it will hold.
+ */
+struct uset {
+	struct np_cidr *d;
+	size_t nd;
+	uint32_t *slot;
+	size_t cap;
+};
+
+/* c's index in s, added when new. */
+static uint32_t uset_put(struct uset *s, const struct np_cidr *c)
+{
+	size_t i = cidr_hash(c) & (s->cap - 1);
+
+	for (;; i = (i + 1) & (s->cap - 1)) {
+		uint32_t x = s->slot[i];
+
+		if (!x) {
+			s->d[s->nd] = *c;
+			s->slot[i] = (uint32_t)++s->nd;
+			return (uint32_t)(s->nd - 1);
+		}
+		if (cidr_same(&s->d[x - 1], c))
+			return x - 1;
 	}
-	return 0;
+}
+
+/* A distinct prefix and its index in struct uset, while they sort. */
+struct uord {
+	struct np_cidr c;
+	uint32_t i;
+};
+
+static int uord_cmp(const void *a, const void *b)
+{
+	return cidr_sort_cmp(&((const struct uord *)a)->c,
+			     &((const struct uord *)b)->c);
 }
 
 /*
  * The universe of direction dir: every rule's entries of every cluster
- * policy built, their prefixes sorted, and each rule's entries placed.
+ * policy built, their distinct prefixes (and the /0s) sorted, and where
+ * each entry's prefix is (uidx). Distinct prefixes are gathered through a
+ * hash first: rules share most of theirs (a namespace's pods), and
+ * sorting the ~10,000 distinct ones costs a fraction of sorting the
+ * ~100,000 entries (the cost of a pod add once the tiers' cache starts
+ * over).
  */
 static int universe(struct np_ctx *ctx, struct tier_cache *tc, int dir)
 {
+	static const struct np_cidr zero4 = { .family = 4 },
+				    zero6 = { .family = 6 };
 	struct rule_ents **all = NULL;
-	struct np_cidr *u = NULL, **nc = NULL;
-	struct ivs **np = NULL;
-	struct uent *v = NULL;
-	size_t i, j, m = 0, nr = 0, k, *pos = NULL;
+	struct uset s = { 0 };
+	uint32_t *eidx = NULL, *rank = NULL;
+	struct uord *order = NULL;
+	struct np_cidr *u = NULL;
+	size_t i, j, m = 0, nr = 0, at;
 	int err = 0;
 
 	if (tc->uni[dir])
@@ -1077,13 +1125,8 @@ static int universe(struct np_ctx *ctx, struct tier_cache *tc, int dir)
 		nr += dir ? tc->cnps[i]->cnp.negress :
 			    tc->cnps[i]->cnp.ningress;
 	all = calloc(nr + 1, sizeof(*all));
-	nc = calloc(nr + 1, sizeof(*nc));
-	np = calloc(nr + 1, sizeof(*np));
-	pos = calloc(nr + 1, sizeof(*pos));
-	if (!all || !nc || !np || !pos) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!all)
+		return -ENOMEM;
 	nr = 0;
 	for (i = 0; !err && i < tc->ncnps; i++) {
 		const struct np_cnp *p = &tc->cnps[i]->cnp;
@@ -1101,73 +1144,63 @@ static int universe(struct np_ctx *ctx, struct tier_cache *tc, int dir)
 			}
 		}
 	}
-	if (!err) {
-		v = malloc((m + 2) * sizeof(*v));
-		u = malloc((m + 2) * sizeof(*u));
-		err = v && u ? 0 : -ENOMEM;
-	}
-	for (i = 0; !err && i < nr; i++)
-		err = ents_alloc(all[i], &nc[i], &np[i]);
 	if (err)
 		goto out;
-	/*
-	 * Every entry with its rule, sorted by prefix (and the /0s, rule
-	 * nr: none); walked in that order, each rule's entries come in
-	 * universe order.
-	 */
-	for (i = m = 0; i < nr; i++)
-		for (j = 0; j < all[i]->n; j++, m++) {
-			v[m].cidr = all[i]->cidr[j];
-			v[m].rule = (uint32_t)i;
-			v[m].at = (uint32_t)j;
-		}
-	memset(v + m, 0, 2 * sizeof(*v));
-	v[m].cidr.family = 4;
-	v[m++].rule = (uint32_t)nr;
-	v[m].cidr.family = 6;
-	v[m++].rule = (uint32_t)nr;
-	qsort(v, m, sizeof(*v), uent_cmp);
-	for (i = k = 0; i < m; i++) {
-		struct rule_ents *e;
-		size_t at;
-
-		if (!k || cidr_sort_cmp(&u[k - 1], &v[i].cidr))
-			u[k++] = v[i].cidr;
-		if (v[i].rule == nr)
-			continue;
-		e = all[v[i].rule];
-		at = pos[v[i].rule]++;
-		e->uidx[at] = (uint32_t)(k - 1);
-		nc[v[i].rule][at] = v[i].cidr;
-		if (e->dir)
-			np[v[i].rule][at] = e->ports[v[i].at];
+	for (s.cap = 16; s.cap < 2 * (m + 2); s.cap *= 2)
+		;
+	s.d = malloc((m + 2) * sizeof(*s.d));
+	s.slot = calloc(s.cap, sizeof(*s.slot));
+	eidx = malloc((m + 1) * sizeof(*eidx));
+	for (i = 0; s.d && s.slot && eidx && i < nr; i++) {
+		free(all[i]->uidx);
+		all[i]->uidx = malloc((all[i]->n + 1) * sizeof(*all[i]->uidx));
+		if (!all[i]->uidx)
+			break;
 	}
-	for (i = 0; i < nr; i++) {
-		free(all[i]->cidr);
-		free(all[i]->ports);
-		all[i]->cidr = nc[i];
-		all[i]->ports = np[i];
-		nc[i] = NULL;
-		np[i] = NULL;
+	if (!s.d || !s.slot || !eidx || i < nr) {
+		err = -ENOMEM;
+		goto out;
 	}
+	uset_put(&s, &zero4);
+	uset_put(&s, &zero6);
+	for (i = at = 0; i < nr; i++)
+		for (j = 0; j < all[i]->n; j++)
+			eidx[at++] = uset_put(&s, &all[i]->cidr[j]);
+	/* sorted (a prefix before those it contains), and each one's rank */
+	order = malloc((s.nd + 1) * sizeof(*order));
+	rank = malloc((s.nd + 1) * sizeof(*rank));
+	u = malloc((s.nd + 1) * sizeof(*u));
+	if (!order || !rank || !u) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < s.nd; i++) {
+		order[i].c = s.d[i];
+		order[i].i = (uint32_t)i;
+	}
+	qsort(order, s.nd, sizeof(*order), uord_cmp);
+	for (i = 0; i < s.nd; i++) {
+		u[i] = order[i].c;
+		rank[order[i].i] = (uint32_t)i;
+	}
+	for (i = at = 0; i < nr; i++)
+		for (j = 0; j < all[i]->n; j++)
+			all[i]->uidx[j] = rank[eidx[at++]];
 	tc->uni[dir] = u;
-	tc->nuni[dir] = k;
+	tc->nuni[dir] = s.nd;
 	u = NULL;
 out:
-	for (i = 0; nc && np && i < nr; i++) {
-		free(nc[i]);
-		free(np[i]);
-		if (err && all && all[i]) {
-			free(all[i]->uidx);
-			all[i]->uidx = NULL;
-		}
+	for (i = 0; err && i < nr; i++) {
+		free(all[i]->uidx);
+		all[i]->uidx = NULL;
 	}
 	free(u);
-	free(v);
+	free(order);
+	free(rank);
+	free(eidx);
+	free(s.d);
+	free(s.slot);
 	free(all);
-	free(nc);
-	free(np);
-	free(pos);
 	return err;
 }
 
