@@ -197,6 +197,9 @@ Test(oom_dp, attach_detach)
 	err = dpt_attach(T.dp, a->host_if, 0, "test", "a");
 	total[0] = failalloc_disarm();
 	cr_assert_eq(err, 0);
+	if (!hooked())
+		cr_skip_test(
+			"no TCX here: the hooks are tc filters, not counted");
 	cr_assert_eq(hooked(), 2, "attached: %u programs", hooked());
 	failalloc_arm(-1);
 	err = np_datapath_detach(T.dp, a->ifindex);
