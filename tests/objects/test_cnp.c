@@ -53,18 +53,12 @@
 #define RULE "{action: Deny, from: [{namespaces: {}}]},"
 #define PEER "{namespaces: {}},"
 #define NET(i) "10.0.0." #i "/32,"
-#define NETS25                                                                 \
-	NET(1)                                                                 \
-	NET(2)                                                                 \
-	NET(3)                                                                 \
-	NET(4)                                                                 \
-	NET(5)                                                                 \
-	NET(6)                                                                 \
-	NET(7)                                                                 \
-	NET(8)                                                                 \
-	NET(9) NET(10) NET(11) NET(12) NET(13) NET(14) NET(15) NET(16) NET(17) \
-		NET(18) NET(19) NET(20) NET(21) NET(22) NET(23) NET(24)        \
-			NET(25)
+#define NETS5(a, b, c, d, e) NET(a) NET(b) NET(c) NET(d) NET(e)
+#define NETS25                    \
+	NETS5(1, 2, 3, 4, 5)      \
+	NETS5(6, 7, 8, 9, 10)     \
+	NETS5(11, 12, 13, 14, 15) \
+	NETS5(16, 17, 18, 19, 20) NETS5(21, 22, 23, 24, 25)
 #define TCP80 "{tcp: {destinationPort: {number: 80}}},"
 #define N10 "abcdefghij"
 #define NAME100 X5(N10) X5(N10)
@@ -85,7 +79,7 @@
 	"Invalid value: \"" v "\": " p " in body should be a domain name " \
 	"such as example.com or *.example.com"
 
-#define UNKNOWN(t)                                                \
+#define UNKNOWN(t)                                                     \
 	"Unknown field: not a field of " t " (the API server rejects " \
 	"it; ignored, it could allow more than written)"
 
