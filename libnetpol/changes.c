@@ -127,19 +127,17 @@ static int kset_mark(struct np_hashmap *m, const char *ns, const char *name)
 	return 0;
 }
 
+static void mark_free(void *p)
+{
+	struct mark *mk = p;
+
+	free(mk->key);
+	free(mk);
+}
+
 static void kset_clear(struct np_hashmap *m)
 {
-	size_t i;
-
-	for (i = 0; i < m->cap; i++) {
-		struct mark *mk = m->slots[i].val;
-
-		if (mk) {
-			free(mk->key);
-			free(mk);
-		}
-	}
-	np__hashmap_release(m);
+	np__hashmap_release_each(m, mark_free);
 }
 
 /* --- the tracker -------------------------------------------------------- */
@@ -159,8 +157,9 @@ struct pe_rec {
 	uint64_t *hash; /* of each one's JSON */
 };
 
-static void pe_rec_free(struct pe_rec *r)
+static void pe_rec_free(void *p)
 {
+	struct pe_rec *r = p;
 	size_t i;
 
 	if (!r)
@@ -209,28 +208,25 @@ struct tracker {
 	bool cpe_dirty; /* an event since may have changed one */
 };
 
+static void base_free(void *p)
+{
+	struct base *b = p;
+
+	np__core_put(b->core);
+	free(b->key);
+	free(b);
+}
+
 static void tracker_free(void *p)
 {
 	struct tracker *t = p;
-	size_t i;
 
 	if (!t)
 		return;
-	for (i = 0; i < t->base.cap; i++) {
-		struct base *b = t->base.slots[i].val;
-
-		if (b) {
-			np__core_put(b->core);
-			free(b->key);
-			free(b);
-		}
-	}
-	np__hashmap_release(&t->base);
+	np__hashmap_release_each(&t->base, base_free);
 	kset_clear(&t->pods);
 	kset_clear(&t->pols);
-	for (i = 0; i < t->eps.cap; i++)
-		pe_rec_free(t->eps.slots[i].val);
-	np__hashmap_release(&t->eps);
+	np__hashmap_release_each(&t->eps, pe_rec_free);
 	kset_clear(&t->epols);
 	cpe_recs_free(t->cpes, t->ncpes);
 	free(t);
@@ -1358,11 +1354,7 @@ static int cpe_collect(struct np_cluster *c, struct tracker *t,
 /* No record kept of the endpoints: the next call that asks starts over. */
 static void ep_forget(struct tracker *t)
 {
-	size_t i;
-
-	for (i = 0; i < t->eps.cap; i++)
-		pe_rec_free(t->eps.slots[i].val);
-	np__hashmap_release(&t->eps);
+	np__hashmap_release_each(&t->eps, pe_rec_free);
 	cpe_recs_free(t->cpes, t->ncpes);
 	t->cpes = NULL;
 	t->ncpes = 0;

@@ -77,6 +77,16 @@ void np__hashmap_remove_at(struct np_hashmap *m, size_t i)
 	}
 }
 
+void np__hashmap_release_each(struct np_hashmap *m, void (*free_val)(void *))
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->slots[i].val)
+			free_val(m->slots[i].val);
+	np__hashmap_release(m);
+}
+
 void np__hashmap_release(struct np_hashmap *m)
 {
 	free(m->slots);

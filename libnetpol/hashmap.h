@@ -88,5 +88,7 @@ void np__hashmap_remove_at(struct np_hashmap *m, size_t i);
 
 /* Forget every entry, keep nothing: the values are the caller's. */
 void np__hashmap_release(struct np_hashmap *m);
+/* The same, once free_val(val) has run for every value. */
+void np__hashmap_release_each(struct np_hashmap *m, void (*free_val)(void *));
 
 #endif /* NP_HASHMAP_H */

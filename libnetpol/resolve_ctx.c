@@ -157,6 +157,15 @@ static void warn_shared_one(const struct np_cluster *c,
 
 /* --- the context: indexes over the snapshot ----------------------------- */
 
+/* A peer slot's arrays (the slot is in the context's arena). */
+static void peer_slot_arrays_free(void *p)
+{
+	struct np_peer_slot *ps = p;
+
+	free(ps->pods);
+	free(ps->by_ip);
+}
+
 static void ctx_free(struct np_ctx *ctx)
 {
 	size_t i, j;
@@ -178,15 +187,7 @@ static void ctx_free(struct np_ctx *ctx)
 	free(ctx->nss);
 	free(ctx->nodes);
 	free(ctx->groups);
-	for (i = 0; i < ctx->peers.cap; i++) {
-		struct np_peer_slot *ps = ctx->peers.slots[i].val;
-
-		if (ps) {
-			free(ps->pods);
-			free(ps->by_ip);
-		}
-	}
-	np__hashmap_release(&ctx->peers);
+	np__hashmap_release_each(&ctx->peers, peer_slot_arrays_free);
 	np__hashmap_release(&ctx->peers_ns);
 	for (i = 0; ctx->touched && i < ctx->npols; i++) {
 		free(ctx->touched[i].v);

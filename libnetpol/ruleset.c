@@ -511,19 +511,17 @@ static bool core_key_eq(const void *val, const void *key)
 	       !memcmp(ce->key, k->key, k->n * sizeof(*k->key));
 }
 
+static void core_ent_free(void *p)
+{
+	struct core_ent *ce = p;
+
+	np__core_put(ce->core);
+	free(ce);
+}
+
 static void cache_clear(struct core_cache *cc)
 {
-	size_t i;
-
-	for (i = 0; i < cc->map.cap; i++) {
-		struct core_ent *ce = cc->map.slots[i].val;
-
-		if (!ce)
-			continue;
-		np__core_put(ce->core);
-		free(ce);
-	}
-	np__hashmap_release(&cc->map);
+	np__hashmap_release_each(&cc->map, core_ent_free);
 	cc->bytes = cc->live = 0;
 }
 

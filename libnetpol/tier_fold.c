@@ -962,20 +962,19 @@ static int rule_ents_build(struct np_ctx *ctx, struct np_arena *a,
 	return 0;
 }
 
+/* The arrays of one rule's entries (the entry is in the arena). */
+static void rule_ents_arrays_free(void *p)
+{
+	struct rule_ents *e = p;
+
+	free(e->cidr);
+	free(e->ports);
+	free(e->uidx);
+}
+
 static void rule_ents_free(struct tier_cache *tc)
 {
-	size_t i;
-
-	for (i = 0; i < tc->rules.cap; i++) {
-		struct rule_ents *e = tc->rules.slots[i].val;
-
-		if (e) {
-			free(e->cidr);
-			free(e->ports);
-			free(e->uidx);
-		}
-	}
-	np__hashmap_release(&tc->rules);
+	np__hashmap_release_each(&tc->rules, rule_ents_arrays_free);
 	free(tc->uni[0]);
 	free(tc->uni[1]);
 	tc->uni[0] = tc->uni[1] = NULL;
@@ -2021,18 +2020,17 @@ static uint64_t dec_hash(const struct dec_ent *k)
 	return in_hash(0x646563, &k->in);
 }
 
+static void dec_ent_free(void *p)
+{
+	struct dec_ent *e = p;
+
+	free(e->dec);
+	free(e);
+}
+
 static void dec_cache_clear(struct tier_cache *tc)
 {
-	size_t i;
-
-	for (i = 0; i < tc->decs.cap; i++) {
-		struct dec_ent *e = tc->decs.slots[i].val;
-
-		if (e)
-			free(e->dec);
-		free(e);
-	}
-	np__hashmap_release(&tc->decs);
+	np__hashmap_release_each(&tc->decs, dec_ent_free);
 	tc->dec_bytes = 0;
 }
 
@@ -2232,20 +2230,18 @@ static uint64_t fold_ent_hash(const struct fold_ent *k)
 	return in_hash(mix(0x666f6c64, (uintptr_t)k->np), &k->in);
 }
 
+static void fold_ent_free(void *p)
+{
+	struct fold_ent *e = p;
+
+	np__core_put(e->np);
+	np__core_put(e->core);
+	free(e);
+}
+
 static void fold_cache_clear(struct tier_cache *tc)
 {
-	size_t i;
-
-	for (i = 0; i < tc->folds.cap; i++) {
-		struct fold_ent *e = tc->folds.slots[i].val;
-
-		if (!e)
-			continue;
-		np__core_put(e->np);
-		np__core_put(e->core);
-		free(e);
-	}
-	np__hashmap_release(&tc->folds);
+	np__hashmap_release_each(&tc->folds, fold_ent_free);
 	tc->bytes = 0;
 }
 
@@ -2366,28 +2362,22 @@ static uint64_t share_hash(const struct share_ent *k)
 static void proj_cache_clear(struct tier_cache *tc);
 static void dec_cache_clear(struct tier_cache *tc);
 
+static void share_ent_free(void *p)
+{
+	struct share_ent *e = p;
+
+	np__core_put(e->np);
+	np__core_put(e->sh);
+	free(e);
+}
+
 static void share_cache_clear(struct tier_cache *tc)
 {
-	size_t i;
-
-	for (i = 0; i < tc->shares.cap; i++) {
-		struct share_ent *e = tc->shares.slots[i].val;
-
-		if (!e)
-			continue;
-		np__core_put(e->np);
-		np__core_put(e->sh);
-		free(e);
-	}
-	np__hashmap_release(&tc->shares);
+	np__hashmap_release_each(&tc->shares, share_ent_free);
 	proj_cache_clear(tc);
 	dec_cache_clear(tc);
-	for (i = 0; i < tc->canon.cap; i++)
-		free(tc->canon.slots[i].val);
-	np__hashmap_release(&tc->canon);
-	for (i = 0; i < tc->pairs.cap; i++)
-		free(tc->pairs.slots[i].val);
-	np__hashmap_release(&tc->pairs);
+	np__hashmap_release_each(&tc->canon, free);
+	np__hashmap_release_each(&tc->pairs, free);
 	tc->share_bytes = 0;
 }
 
@@ -2458,21 +2448,19 @@ static uint64_t proj_hash(const struct proj_ent *k)
 	return in_hash(h, &k->in);
 }
 
+static void proj_ent_free(void *p)
+{
+	struct proj_ent *e = p;
+
+	np__core_put(e->np);
+	np__core_put(e->sh);
+	free(e->k);
+	free(e);
+}
+
 static void proj_cache_clear(struct tier_cache *tc)
 {
-	size_t i;
-
-	for (i = 0; i < tc->projs.cap; i++) {
-		struct proj_ent *e = tc->projs.slots[i].val;
-
-		if (!e)
-			continue;
-		np__core_put(e->np);
-		np__core_put(e->sh);
-		free(e->k);
-		free(e);
-	}
-	np__hashmap_release(&tc->projs);
+	np__hashmap_release_each(&tc->projs, proj_ent_free);
 }
 
 /*

@@ -2,7 +2,7 @@
 /*
  * The shared hash table (libnetpol/hashmap.h): lookups, growth, collisions
  * on one home slot, backward-shift deletion across the wrap-around, and a
- * randomized comparison with a plain array.
+ * randomized comparison with a plain array; release_each frees each value.
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -196,4 +196,33 @@ Test(hashmap, random_against_array)
 	}
 	cr_assert_eq(m.n, s);
 	np__hashmap_release(&m);
+}
+
+static unsigned freed[64];
+
+static void item_free(void *p)
+{
+	freed[((struct item *)p)->key]++;
+}
+
+/* Every value goes through free_val once, empty slots never; m is empty. */
+Test(hashmap, release_each)
+{
+	struct np_hashmap m = { 0 };
+	struct item v[64];
+	unsigned k;
+
+	np__hashmap_release_each(&m, item_free);
+	for (k = 0; k < 64; k++) {
+		v[k].key = k;
+		if (k % 3)
+			cr_assert_eq(
+				np__hashmap_add(&m, good_hash(k), &v[k], 4), 0);
+	}
+	np__hashmap_release_each(&m, item_free);
+	for (k = 0; k < 64; k++)
+		cr_assert_eq(freed[k], k % 3 ? 1u : 0u, "key %u", k);
+	cr_assert_null(m.slots);
+	cr_assert_eq(m.n, 0);
+	cr_assert_eq(m.cap, 0);
 }
