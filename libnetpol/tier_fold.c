@@ -2,8 +2,9 @@
 /*
  * The fold of ClusterNetworkPolicy tiers into a pod's rule set (tier.c
  * has the model, the ordered rules and the reference evaluator): interval
- * sets over (protocol << 16 | port), the rules' entries, the walk over
- * their prefixes and the caches that share it.
+ * sets over (protocol << 16 | port), the walk over the rules' prefixes
+ * and the caches that share it (the rules' entries and their universe:
+ * tier_ents.c; what both use: tier_fold.h).
  *
  * The fold is shared as far as its inputs are (struct tier_cache): each
  * rule's entries are resolved once per snapshot (selector peers through
@@ -26,176 +27,7 @@
 
 #include "ruleset_internal.h"
 #include "tier.h"
-
-#define AXMAX NP_TIV_MAX
-
-/* --- interval sets over (protocol << 16 | port) ------------------------- */
-
-/* sorted, disjoint, not adjacent */
-struct ivs {
-	struct np_tiv *v;
-	size_t n;
-};
-
-static int iv_cmp(const void *a, const void *b)
-{
-	const struct np_tiv *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-/* Sort and coalesce in place. */
-static void ivs_norm(struct ivs *s)
-{
-	size_t i, n = 0;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(*s->v), iv_cmp);
-	for (i = 1; i < s->n; i++) {
-		if ((uint64_t)s->v[i].lo <= (uint64_t)s->v[n].hi + 1) {
-			if (s->v[i].hi > s->v[n].hi)
-				s->v[n].hi = s->v[i].hi;
-			continue;
-		}
-		s->v[++n] = s->v[i];
-	}
-	s->n = n + 1;
-}
-
-static int ivs_or(struct np_arena *a, const struct ivs *x, const struct ivs *y,
-		  struct ivs *out)
-{
-	struct ivs r;
-
-	r.n = x->n + y->n;
-	r.v = np__arena_alloc(a, (r.n + 1) * sizeof(*r.v));
-	if (!r.v)
-		return -ENOMEM;
-	if (x->n)
-		memcpy(r.v, x->v, x->n * sizeof(*r.v));
-	if (y->n)
-		memcpy(r.v + x->n, y->v, y->n * sizeof(*r.v));
-	ivs_norm(&r);
-	*out = r;
-	return 0;
-}
-
-static int ivs_and(struct np_arena *a, const struct ivs *x, const struct ivs *y,
-		   struct ivs *out)
-{
-	struct ivs r = { 0 };
-	size_t i = 0, j = 0;
-
-	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
-	if (!r.v)
-		return -ENOMEM;
-	while (i < x->n && j < y->n) {
-		uint32_t lo = x->v[i].lo > y->v[j].lo ? x->v[i].lo : y->v[j].lo;
-		uint32_t hi = x->v[i].hi < y->v[j].hi ? x->v[i].hi : y->v[j].hi;
-
-		if (lo <= hi) {
-			r.v[r.n].lo = lo;
-			r.v[r.n].hi = hi;
-			r.n++;
-		}
-		if (x->v[i].hi < y->v[j].hi)
-			i++;
-		else
-			j++;
-	}
-	*out = r;
-	return 0;
-}
-
-/* x minus y */
-static int ivs_sub(struct np_arena *a, const struct ivs *x, const struct ivs *y,
-		   struct ivs *out)
-{
-	struct ivs r = { 0 };
-	size_t i, j = 0;
-
-	r.v = np__arena_alloc(a, (x->n + y->n + 1) * sizeof(*r.v));
-	if (!r.v)
-		return -ENOMEM;
-	for (i = 0; i < x->n; i++) {
-		uint64_t lo = x->v[i].lo, hi = x->v[i].hi;
-
-		while (j < y->n && y->v[j].hi < lo)
-			j++;
-		for (size_t k = j; k < y->n && y->v[k].lo <= hi; k++) {
-			if (y->v[k].lo > lo) {
-				r.v[r.n].lo = (uint32_t)lo;
-				r.v[r.n].hi = y->v[k].lo - 1;
-				r.n++;
-			}
-			lo = (uint64_t)y->v[k].hi + 1;
-			if (lo > hi)
-				break;
-		}
-		if (lo <= hi) {
-			r.v[r.n].lo = (uint32_t)lo;
-			r.v[r.n].hi = (uint32_t)hi;
-			r.n++;
-		}
-	}
-	*out = r;
-	return 0;
-}
-
-static const struct np_tiv full_iv = { 0, AXMAX };
-static const struct ivs full_ivs = { (struct np_tiv *)&full_iv, 1 };
-
-static bool ivs_full(const struct ivs *s)
-{
-	return s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == AXMAX;
-}
-
-static int ivs_from_pset(struct np_arena *a, const struct np_pset *p,
-			 struct ivs *out)
-{
-	size_t i;
-
-	if (p->all) {
-		*out = full_ivs;
-		return 0;
-	}
-	out->n = p->n;
-	out->v = np__arena_alloc(a, (p->n + 1) * sizeof(*out->v));
-	if (!out->v)
-		return -ENOMEM;
-	for (i = 0; i < p->n; i++) {
-		out->v[i].lo = (uint32_t)p->r[i].proto << 16 | p->r[i].lo;
-		out->v[i].hi = (uint32_t)(p->r[i].proto + p->r[i].xproto)
-				       << 16 |
-			       p->r[i].hi;
-	}
-	ivs_norm(out);
-	return 0;
-}
-
-/* The per-protocol port set of an interval set, in scratch memory. */
-static int pset_from_ivs(struct np_arena *a, const struct ivs *s,
-			 struct np_pset *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	if (ivs_full(s)) {
-		out->all = true;
-		return 0;
-	}
-	/* one range per interval, spanning protocols: one slot each */
-	for (i = 0; i < s->n; i++) {
-		uint32_t p0 = s->v[i].lo >> 16, p1 = s->v[i].hi >> 16;
-
-		if (np__pset_add(a, out, (uint8_t)p0, s->v[i].lo & 0xffff,
-				 s->v[i].hi & 0xffff))
-			return -ENOMEM;
-		out->r[out->n - 1].xproto = (uint8_t)(p1 - p0);
-	}
-	return 0;
-}
+#include "tier_fold.h"
 
 /* --- the entries of the ordered rules ----------------------------------- */
 
@@ -211,50 +43,6 @@ struct tbuf {
 	size_t n, cap;
 };
 
-/* The rule's ports as intervals; named ones resolved on named_on. */
-static int rule_ivs(struct np_arena *a, const struct np_cnp_rule *r,
-		    const struct np_obj *named_on, struct ivs *out)
-{
-	size_t i, j, n = 0;
-
-	if (!r->nports) {
-		*out = full_ivs;
-		return 0;
-	}
-	for (i = 0; i < r->nports; i++)
-		n += r->ports[i].name && named_on ? named_on->pod.nports : 1;
-	out->v = np__arena_alloc(a, (n + 1) * sizeof(*out->v));
-	if (!out->v)
-		return -ENOMEM;
-	out->n = 0;
-	for (i = 0; i < r->nports; i++) {
-		const struct np_port *p = &r->ports[i];
-		uint32_t base = (uint32_t)p->proto << 16;
-
-		if (p->name) {
-			for (j = 0; named_on && j < named_on->pod.nports; j++) {
-				const struct np_container_port *cp =
-					&named_on->pod.ports[j];
-
-				if (!cp->name || strcmp(cp->name, p->name))
-					continue;
-				out->v[out->n].lo = out->v[out->n].hi =
-					(uint32_t)cp->proto << 16 | cp->port;
-				out->n++;
-			}
-			continue;
-		}
-		out->v[out->n].lo = base | (p->has_port ? p->port : 0);
-		out->v[out->n].hi =
-			base |
-			(p->has_port ? (p->end_port ? p->end_port : p->port) :
-				       65535);
-		out->n++;
-	}
-	ivs_norm(out);
-	return 0;
-}
-
 static int tent_add(struct tbuf *b, const struct np_cidr *cidr, size_t rule,
 		    const struct ivs *ports)
 {
@@ -265,14 +53,6 @@ static int tent_add(struct tbuf *b, const struct np_cidr *cidr, size_t rule,
 	b->v[b->n].ports = *ports;
 	b->n++;
 	return 0;
-}
-
-static void host_cidr(const struct np_ip *ip, struct np_cidr *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->family = ip->family;
-	c->len = ip->family == 4 ? 32 : 128;
-	memcpy(c->addr, ip->addr, sizeof(c->addr));
 }
 
 /* Every prefix of the ordered rules, with its ports. */
@@ -292,7 +72,7 @@ static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
 	for (i = 0; i < n; i++) {
 		const struct np_cnp_rule *r = tr[i].r;
 
-		err = rule_ivs(a, r, dir ? NULL : pod, &own);
+		err = np__tier_rule_ivs(a, r, dir ? NULL : pod, &own);
 		if (err)
 			return err;
 		/* egress: the ClusterIPs of Services by their backends */
@@ -360,7 +140,8 @@ static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
 					continue;
 				peer_ports = own;
 				if (dir) {
-					err = rule_ivs(a, r, q, &peer_ports);
+					err = np__tier_rule_ivs(a, r, q,
+								&peer_ports);
 					if (err)
 						return err;
 				}
@@ -373,19 +154,6 @@ static int tier_entries(struct np_ctx *ctx, struct np_arena *a,
 		}
 	}
 	return 0;
-}
-
-static int cidr_sort_cmp(const void *a, const void *b)
-{
-	const struct np_cidr *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
-	if (r)
-		return r;
-	return x->len < y->len ? -1 : x->len > y->len;
 }
 
 /* A decided piece: ports and who decided them. */
@@ -419,13 +187,6 @@ static int piece_cmp(const void *a, const void *b)
 }
 
 /* --- the fold's caches -------------------------------------------------- */
-
-/* One word into h: the caches' hashes of pointers and small words. */
-static inline uint64_t mix(uint64_t h, uint64_t x)
-{
-	h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
 
 /*
  * What the fold's caches key on besides the NP core: the cluster policies
@@ -492,68 +253,14 @@ static void *in_dup(size_t size, const struct fold_in *k)
 	return e;
 }
 
-/*
- * The stage's cache, hung on the resolution context beside the core cache
- * (struct np_ctx tier_cache) and gone with it; a change of the snapshot
- * the context follows (pods, Services, Nodes) empties it, and one it does
- * not (cluster policies, namespaces) drops the context. It keeps:
- *
- *   - the cluster policies in (kind, name) order;
- *   - per rule and direction, its entries: the addresses of its peers
- *     (selector peers expanded through the context's patched peer lists,
- *     nodes peers as the selected Nodes' addresses) and egress Services
- *     judged by their backends, with their ports
- *     (ingress: the rule's own, resolved on each subject pod);
- *   - folded cores by their inputs: the NetworkPolicy core, the cluster
- *     policies selecting the pod and (when one of them has an ingress
- *     named port) the pod's container ports. Pods with the same inputs
- *     share one folded core;
- *   - per direction, shares (one direction's keys) by those inputs, by
- *     the NP keys the fold can see (projs) and by content (canon); where
- *     the Admin rules of a set of selecting policies decide everything
- *     (decs, per prefix of the universe).
- */
-struct act;
-struct np_rs_key;
-
-struct tier_cache {
-	uint64_t gen;
-	struct np_arena arena; /* rule entries */
-	struct np_obj **cnps;
-	size_t ncnps;
-	struct np_hashmap rules; /* struct rule_ents */
-	struct np_hashmap folds; /* struct fold_ent */
-	size_t bytes; /* arena bytes of the cached folded cores */
-	struct np_hashmap shares; /* struct share_ent */
-	struct np_hashmap canon; /* struct canon_ent: shares by content */
-	struct np_hashmap projs; /* struct proj_ent: by what a fold sees */
-	struct np_hashmap decs; /* struct dec_ent: where Admin decides */
-	size_t dec_bytes;
-	struct np_hashmap pairs; /* struct pair_ent */
-	size_t share_bytes;
-	/*
-	 * Per direction, the universe: every prefix of every rule's
-	 * entries and /0 of both families, sorted (a prefix before those
-	 * it contains), built with the first fold.
-	 */
-	struct np_cidr *uni[2];
-	size_t nuni[2];
-	/* a fold's buffers, kept for the next */
-	struct act *own;
-	uint32_t *start;
-	size_t owncap, startcap;
-};
-
 static void fold_cache_clear(struct tier_cache *tc);
 static void share_cache_clear(struct tier_cache *tc);
-
-static void rule_ents_free(struct tier_cache *tc);
 
 static void tier_cache_clear(struct tier_cache *tc)
 {
 	fold_cache_clear(tc);
 	share_cache_clear(tc);
-	rule_ents_free(tc);
+	np__tier_rule_ents_free(tc);
 	np__arena_release(&tc->arena);
 	free(tc->cnps);
 	tc->cnps = NULL;
@@ -680,338 +387,6 @@ static int rules_of(const struct np_obj *const *sel, size_t nsel, int dir,
 	return 0;
 }
 
-/*
- * A rule's entries in a direction (the tier cache's): the addresses of its
- * peers and (egress) of the Services it matches, with their ports; ports
- * NULL: each entry has the rule's own ports, resolved on the subject pod
- * (ingress, where named ports are the pod's).
- */
-struct rule_ents {
-	const struct np_cnp_rule *r;
-	int dir;
-	size_t n, cap;
-	struct np_cidr *cidr;
-	struct ivs *ports;
-	/* once the direction's universe is built: sorted, and where */
-	uint32_t *uidx;
-};
-
-static bool rule_ents_eq(const void *val, const void *key)
-{
-	const struct rule_ents *e = val, *k = key;
-
-	return e->r == k->r && e->dir == k->dir;
-}
-
-static uint64_t rule_ents_hash(const struct np_cnp_rule *r, int dir)
-{
-	uintptr_t k[2] = { (uintptr_t)r, (uintptr_t)dir };
-
-	return np__hash_fast(k, sizeof(k), 0x7275);
-}
-
-/* malloc'd arrays: the entries are many, the arena keeps the ports */
-static int ents_add(struct rule_ents *e, const struct np_cidr *cidr,
-		    const struct ivs *ports)
-{
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? 2 * e->cap : 16;
-		struct np_cidr *c = realloc(e->cidr, cap * sizeof(*c));
-		struct ivs *p;
-
-		if (!c)
-			return -ENOMEM;
-		e->cidr = c;
-		if (e->dir) {
-			p = realloc(e->ports, cap * sizeof(*p));
-			if (!p)
-				return -ENOMEM;
-			e->ports = p;
-		}
-		e->cap = cap;
-	}
-	e->cidr[e->n] = *cidr;
-	if (e->dir)
-		e->ports[e->n] = *ports;
-	e->n++;
-	return 0;
-}
-
-/* A selector peer's pods: the context's expansion, patched as pods change. */
-static int peer_slot_pods(struct np_ctx *ctx, const struct np_cnp_peer *p,
-			  const struct np_obj ***out, size_t *n)
-{
-	static const struct np_selector every = { 0 };
-	struct np_peer np = { 0 };
-
-	*n = 0;
-	if (!p->sel)
-		return 0;
-	if (p->kind == NP_CNP_PEER_NAMESPACES) {
-		np.ns_sel = p->sel;
-	} else {
-		/* pods: namespaceSelector omitted is every namespace */
-		np.ns_sel = p->ns_sel ? p->ns_sel :
-					(struct np_selector *)&every;
-		np.pod_sel = p->sel;
-	}
-	return np__peer_pods(ctx, NULL, &np, out, n, NULL);
-}
-
-/*
- * Egress rule r's match of a flow to backend bp at ip, as rule_matches()
- * (the reference) decides it, with the pods of r's selector peers in the
- * set pods (by pointer) instead of matching their selectors again.
- */
-static bool pod_eq(const void *val, const void *key)
-{
-	return val == key;
-}
-
-static bool backend_matches(const struct np_ctx *ctx,
-			    const struct np_cnp_rule *r,
-			    const struct np_hashmap *pods,
-			    const struct np_obj *bp, const struct np_ip *ip,
-			    uint8_t proto, uint16_t port)
-{
-	size_t i, j;
-
-	if (np__hashmap_get(pods, mix(0x706f64, (uintptr_t)bp), pod_eq, bp) &&
-	    np__tier_ports_hold(r, bp, proto, port))
-		return true;
-	/* networks and nodes peers: named ports resolve to nothing */
-	for (i = 0; i < r->npeers; i++) {
-		const struct np_cnp_peer *p = &r->peers[i];
-
-		if (p->kind == NP_CNP_PEER_NODES &&
-		    np__tier_node_peer_has(ctx, p, ip))
-			return np__tier_ports_hold(r, NULL, proto, port);
-		if (p->kind != NP_CNP_PEER_NETWORKS)
-			continue;
-		for (j = 0; j < p->nnets; j++)
-			if (np__cidr_has_ip(&p->nets[j], ip))
-				return np__tier_ports_hold(r, NULL, proto,
-							   port);
-	}
-	return false;
-}
-
-/* np__tier_svc_hit() (the reference's) through backend_matches(). */
-static bool svc_hit_set(const struct np_ctx *ctx, const struct np_cnp_rule *r,
-			const struct np_hashmap *pods, size_t s,
-			const struct np_service_port *sp, int family)
-{
-	bool any = false, all = true;
-	size_t k, y;
-
-	for (k = 0; k < ctx->nsvc_pods[s]; k++) {
-		const struct np_obj *bp = ctx->svc_pods[s][k];
-		uint16_t target = sp->target_port;
-		bool hit = false;
-
-		if (sp->target_name) {
-			const struct np_container_port *cp =
-				np__pod_port(bp, sp->target_name, sp->proto);
-
-			target = cp ? cp->port : 0;
-		}
-		for (y = 0; target && y < bp->pod.nips; y++)
-			if (bp->pod.ips[y].family == family &&
-			    backend_matches(ctx, r, pods, bp, &bp->pod.ips[y],
-					    sp->proto, target))
-				hit = true;
-		any |= hit;
-		all &= hit;
-	}
-	return r->action == NP_CNP_ACCEPT ? any && all : any;
-}
-
-/* The pods of r's selector peers, as a set. */
-static int rule_pod_set(struct np_ctx *ctx, const struct np_cnp_rule *r,
-			struct np_hashmap *set)
-{
-	size_t j, k;
-	int err;
-
-	for (j = 0; j < r->npeers; j++) {
-		const struct np_cnp_peer *p = &r->peers[j];
-		const struct np_obj **pods;
-		size_t npods;
-
-		if (p->kind != NP_CNP_PEER_NAMESPACES &&
-		    p->kind != NP_CNP_PEER_PODS)
-			continue;
-		err = peer_slot_pods(ctx, p, &pods, &npods);
-		for (k = 0; !err && k < npods; k++) {
-			uint64_t h = mix(0x706f64, (uintptr_t)pods[k]);
-			size_t at;
-
-			err = np__hashmap_reserve(set, set->n + 1, 64);
-			if (err)
-				break;
-			at = np__hashmap_probe(set, h, pod_eq, pods[k]);
-			if (!set->slots[at].val)
-				np__hashmap_fill(set, at, h, (void *)pods[k]);
-		}
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* The entries of rule r in dir, built. */
-static int rule_ents_build(struct np_ctx *ctx, struct np_arena *a,
-			   struct rule_ents *e)
-{
-	const struct np_cnp_rule *r = e->r;
-	struct ivs own = { 0 }, peer_ports;
-	struct np_hashmap set = { 0 };
-	size_t j, k, x;
-	int dir = e->dir, err;
-
-	if (dir) {
-		err = np__service_backends(ctx);
-		if (!err)
-			err = rule_ivs(a, r, NULL, &own);
-		if (!err && ctx->nsvcs)
-			err = rule_pod_set(ctx, r, &set);
-		if (err) {
-			np__hashmap_release(&set);
-			return err;
-		}
-	}
-	/* egress: the ClusterIPs of Services by their backends */
-	for (k = 0; dir && k < ctx->nsvcs; k++) {
-		const struct np_service *sv = &ctx->svcs[k]->svc;
-		size_t y;
-
-		for (x = 0; x < sv->nips; x++)
-			for (y = 0; y < sv->nports; y++) {
-				const struct np_service_port *sp =
-					&sv->ports[y];
-				struct np_cidr hc;
-				struct ivs pt;
-
-				if (!svc_hit_set(ctx, r, &set, k, sp,
-						 sv->ips[x].family))
-					continue;
-				pt.v = np__arena_alloc(a, sizeof(*pt.v));
-				host_cidr(&sv->ips[x], &hc);
-				if (!pt.v) {
-					np__hashmap_release(&set);
-					return -ENOMEM;
-				}
-				pt.n = 1;
-				pt.v->lo = pt.v->hi =
-					(uint32_t)sp->proto << 16 | sp->port;
-				if (ents_add(e, &hc, &pt)) {
-					np__hashmap_release(&set);
-					return -ENOMEM;
-				}
-			}
-	}
-	np__hashmap_release(&set);
-	for (j = 0; j < r->npeers; j++) {
-		const struct np_cnp_peer *p = &r->peers[j];
-		const struct np_obj **pods;
-		size_t npods;
-
-		if (p->kind == NP_CNP_PEER_NETWORKS) {
-			for (k = 0; k < p->nnets; k++)
-				if (ents_add(e, &p->nets[k], &own))
-					return -ENOMEM;
-			continue;
-		}
-		/* the selected Nodes' addresses, as hosts */
-		for (k = 0; p->kind == NP_CNP_PEER_NODES && k < ctx->nnodes;
-		     k++) {
-			const struct np_kube_node *kn = &ctx->nodes[k]->node;
-			struct np_cidr hc;
-
-			if (!np__tier_node_selected(p, ctx->nodes[k]))
-				continue;
-			for (x = 0; x < kn->naddrs; x++) {
-				host_cidr(&kn->addrs[x].ip, &hc);
-				if (ents_add(e, &hc, &own))
-					return -ENOMEM;
-			}
-		}
-		if (p->kind != NP_CNP_PEER_NAMESPACES &&
-		    p->kind != NP_CNP_PEER_PODS)
-			continue;
-		err = peer_slot_pods(ctx, p, &pods, &npods);
-		if (err)
-			return err;
-		for (k = 0; k < npods; k++) {
-			const struct np_obj *q = pods[k];
-			struct np_cidr hc;
-
-			peer_ports = own;
-			if (dir && np__cnp_rule_has_named(r)) {
-				err = rule_ivs(a, r, q, &peer_ports);
-				if (err)
-					return err;
-			}
-			for (x = 0; x < q->pod.nips; x++) {
-				host_cidr(&q->pod.ips[x], &hc);
-				if (ents_add(e, &hc, &peer_ports))
-					return -ENOMEM;
-			}
-		}
-	}
-	return 0;
-}
-
-/* The arrays of one rule's entries (the entry is in the arena). */
-static void rule_ents_arrays_free(void *p)
-{
-	struct rule_ents *e = p;
-
-	free(e->cidr);
-	free(e->ports);
-	free(e->uidx);
-}
-
-static void rule_ents_free(struct tier_cache *tc)
-{
-	np__hashmap_release_each(&tc->rules, rule_ents_arrays_free);
-	free(tc->uni[0]);
-	free(tc->uni[1]);
-	tc->uni[0] = tc->uni[1] = NULL;
-	tc->nuni[0] = tc->nuni[1] = 0;
-}
-
-/* The entries of rule r in dir, from the cache or built into it. */
-static int rule_ents_get(struct np_ctx *ctx, struct tier_cache *tc,
-			 const struct np_cnp_rule *r, int dir,
-			 const struct rule_ents **out)
-{
-	struct rule_ents key = { .r = r, .dir = dir }, *e;
-	uint64_t h = rule_ents_hash(r, dir);
-	int err;
-
-	e = np__hashmap_get(&tc->rules, h, rule_ents_eq, &key);
-	if (e) {
-		*out = e;
-		return 0;
-	}
-	e = np__arena_zalloc(&tc->arena, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->r = r;
-	e->dir = dir;
-	err = rule_ents_build(ctx, &tc->arena, e);
-	if (!err)
-		err = np__hashmap_add(&tc->rules, h, e, 64);
-	if (err) {
-		free(e->cidr);
-		free(e->ports);
-		return err;
-	}
-	*out = e;
-	return 0;
-}
-
 static int key_ptr_cmp(const void *a, const void *b)
 {
 	const struct np_rs_key *const *x = a, *const *y = b;
@@ -1037,172 +412,6 @@ struct uent {
 	uint32_t rule, at;
 };
 
-/* Whether x and y are one prefix (an IPv4 one's bytes past 4 unused). */
-static bool cidr_same(const struct np_cidr *x, const struct np_cidr *y)
-{
-	return x->family == y->family && x->len == y->len &&
-	       !memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
-}
-
-static uint64_t cidr_hash(const struct np_cidr *c)
-{
-	uint64_t a = np__be64(c->addr), b = 0;
-
-	if (c->family == 4)
-		a >>= 32;
-	else
-		b = np__be64(c->addr + 8);
-	return mix(mix(mix(0x756e69, a), b), (uint64_t)c->len << 8 | c->family);
-}
-
-/*
- * The distinct prefixes being gathered (d, nd of them): an open-addressed
- * table of their indices + 1 over cap slots, a power of two at least
- * twice what it will hold.
- */
-struct uset {
-	struct np_cidr *d;
-	size_t nd;
-	uint32_t *slot;
-	size_t cap;
-};
-
-/* c's index in s, added when new. */
-static uint32_t uset_put(struct uset *s, const struct np_cidr *c)
-{
-	size_t i = cidr_hash(c) & (s->cap - 1);
-
-	for (;; i = (i + 1) & (s->cap - 1)) {
-		uint32_t x = s->slot[i];
-
-		if (!x) {
-			s->d[s->nd] = *c;
-			s->slot[i] = (uint32_t)++s->nd;
-			return (uint32_t)(s->nd - 1);
-		}
-		if (cidr_same(&s->d[x - 1], c))
-			return x - 1;
-	}
-}
-
-/* A distinct prefix and its index in struct uset, while they sort. */
-struct uord {
-	struct np_cidr c;
-	uint32_t i;
-};
-
-static int uord_cmp(const void *a, const void *b)
-{
-	return cidr_sort_cmp(&((const struct uord *)a)->c,
-			     &((const struct uord *)b)->c);
-}
-
-/*
- * The universe of direction dir: every rule's entries of every cluster
- * policy built, their distinct prefixes (and the /0s) sorted, and where
- * each entry's prefix is (uidx). Distinct prefixes are gathered through a
- * hash first: rules share most of theirs (a namespace's pods), and
- * sorting the ~10,000 distinct ones costs a fraction of sorting the
- * ~100,000 entries (the cost of a pod add once the tiers' cache starts
- * over).
- */
-static int universe(struct np_ctx *ctx, struct tier_cache *tc, int dir)
-{
-	static const struct np_cidr zero4 = { .family = 4 },
-				    zero6 = { .family = 6 };
-	struct rule_ents **all = NULL;
-	struct uset s = { 0 };
-	uint32_t *eidx = NULL, *rank = NULL;
-	struct uord *order = NULL;
-	struct np_cidr *u = NULL;
-	size_t i, j, m = 0, nr = 0, at;
-	int err = 0;
-
-	if (tc->uni[dir])
-		return 0;
-	for (i = 0; i < tc->ncnps; i++)
-		nr += dir ? tc->cnps[i]->cnp.negress :
-			    tc->cnps[i]->cnp.ningress;
-	all = calloc(nr + 1, sizeof(*all));
-	if (!all)
-		return -ENOMEM;
-	nr = 0;
-	for (i = 0; !err && i < tc->ncnps; i++) {
-		const struct np_cnp *p = &tc->cnps[i]->cnp;
-		size_t n = dir ? p->negress : p->ningress;
-
-		for (j = 0; !err && j < n; j++) {
-			const struct rule_ents *e;
-
-			err = rule_ents_get(
-				ctx, tc, dir ? &p->egress[j] : &p->ingress[j],
-				dir, &e);
-			if (!err) {
-				all[nr++] = (struct rule_ents *)e;
-				m += e->n;
-			}
-		}
-	}
-	if (err)
-		goto out;
-	for (s.cap = 16; s.cap < 2 * (m + 2); s.cap *= 2)
-		;
-	s.d = malloc((m + 2) * sizeof(*s.d));
-	s.slot = calloc(s.cap, sizeof(*s.slot));
-	eidx = malloc((m + 1) * sizeof(*eidx));
-	for (i = 0; s.d && s.slot && eidx && i < nr; i++) {
-		free(all[i]->uidx);
-		all[i]->uidx = malloc((all[i]->n + 1) * sizeof(*all[i]->uidx));
-		if (!all[i]->uidx)
-			break;
-	}
-	if (!s.d || !s.slot || !eidx || i < nr) {
-		err = -ENOMEM;
-		goto out;
-	}
-	uset_put(&s, &zero4);
-	uset_put(&s, &zero6);
-	for (i = at = 0; i < nr; i++)
-		for (j = 0; j < all[i]->n; j++)
-			eidx[at++] = uset_put(&s, &all[i]->cidr[j]);
-	/* sorted (a prefix before those it contains), and each one's rank */
-	order = malloc((s.nd + 1) * sizeof(*order));
-	rank = malloc((s.nd + 1) * sizeof(*rank));
-	u = malloc((s.nd + 1) * sizeof(*u));
-	if (!order || !rank || !u) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < s.nd; i++) {
-		order[i].c = s.d[i];
-		order[i].i = (uint32_t)i;
-	}
-	qsort(order, s.nd, sizeof(*order), uord_cmp);
-	for (i = 0; i < s.nd; i++) {
-		u[i] = order[i].c;
-		rank[order[i].i] = (uint32_t)i;
-	}
-	for (i = at = 0; i < nr; i++)
-		for (j = 0; j < all[i]->n; j++)
-			all[i]->uidx[j] = rank[eidx[at++]];
-	tc->uni[dir] = u;
-	tc->nuni[dir] = s.nd;
-	u = NULL;
-out:
-	for (i = 0; err && i < nr; i++) {
-		free(all[i]->uidx);
-		all[i]->uidx = NULL;
-	}
-	free(u);
-	free(order);
-	free(rank);
-	free(eidx);
-	free(s.d);
-	free(s.slot);
-	free(all);
-	return err;
-}
-
 /* pieces as a key's contributors, sorted by provenance, in co's arena. */
 static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
 			  struct np_intern *in, struct pbuf *pieces,
@@ -1219,7 +428,7 @@ static int pieces_contrib(struct np_arena *a, struct np_rs_core *co,
 	if (!ct)
 		return -ENOMEM;
 	for (j = 0; j < pieces->n; j++) {
-		err = pset_from_ivs(a, &pieces->v[j].ports, &ps);
+		err = np__pset_from_ivs(a, &pieces->v[j].ports, &ps);
 		if (err)
 			return err;
 		ct[j].prov = pieces->v[j].prov;
@@ -1281,17 +490,17 @@ static int np_step(const struct fold *f, const struct np_rs_key *nk,
 	int err;
 
 	if (nk) {
-		err = ivs_from_pset(f->a, nk->ports, &npset);
+		err = np__ivs_from_pset(f->a, nk->ports, &npset);
 		if (err)
 			return err;
 	}
-	err = ivs_and(f->a, u, &npset, &m);
+	err = np__ivs_and(f->a, u, &npset, &m);
 	if (!err)
-		err = ivs_or(f->a, acc, &m, acc);
+		err = np__ivs_or(f->a, acc, &m, acc);
 	for (j = 0; !err && nk && j < nk->ncontrib; j++) {
-		err = ivs_from_pset(f->a, nk->contrib[j].ports, &t);
+		err = np__ivs_from_pset(f->a, nk->contrib[j].ports, &t);
 		if (!err)
-			err = ivs_and(f->a, &t, &m, &t);
+			err = np__ivs_and(f->a, &t, &m, &t);
 		if (!err)
 			err = piece_add(pieces,
 					f->np_prov0 + nk->contrib[j].prov, &t);
@@ -1312,20 +521,20 @@ static int fold_rule(const struct fold *f, const struct act *act, struct ivs *u,
 	struct ivs m;
 	int err;
 
-	err = ivs_and(f->a, u, &act->ports, &m);
+	err = np__ivs_and(f->a, u, &act->ports, &m);
 	if (err || !m.n)
 		return err;
-	err = ivs_sub(f->a, u, &m, u);
+	err = np__ivs_sub(f->a, u, &m, u);
 	if (err)
 		return err;
 	switch (f->tr[act->rule].action) {
 	case NP_CNP_ACCEPT:
-		err = ivs_or(f->a, acc, &m, acc);
+		err = np__ivs_or(f->a, acc, &m, acc);
 		if (!err)
 			err = piece_add(pieces, prov, &m);
 		break;
 	case NP_CNP_PASS:
-		err = ivs_or(f->a, pass, &m, pass);
+		err = np__ivs_or(f->a, pass, &m, pass);
 		break;
 	default:
 		err = piece_add(denied, prov, &m);
@@ -1359,7 +568,7 @@ static int fold_at(const struct fold *f, const struct act *act, size_t nact,
 	while (j < nact && act[j].rule < f->nadmin)
 		j++;
 	/* Admin Pass goes on to the NetworkPolicy step */
-	err = ivs_or(f->a, &u, &pass, &u);
+	err = np__ivs_or(f->a, &u, &pass, &u);
 	if (err)
 		return err;
 	pass.n = 0;
@@ -1375,9 +584,9 @@ static int fold_at(const struct fold *f, const struct act *act, size_t nact,
 			return err;
 	}
 	/* what is left, or passed by Baseline: the default, allowed */
-	err = ivs_or(f->a, &u, &pass, &u);
+	err = np__ivs_or(f->a, &u, &pass, &u);
 	if (!err)
-		err = ivs_or(f->a, acc, &u, acc);
+		err = np__ivs_or(f->a, acc, &u, acc);
 	if (!err)
 		err = piece_add(pieces, f->def_prov, &u);
 	return err;
@@ -1405,14 +614,14 @@ static int act_merge(struct np_arena *a, const struct act *par, size_t npar,
 			continue;
 		}
 		if (n && v[n - 1].rule == own[j].rule) {
-			err = ivs_or(a, &v[n - 1].ports, &own[j].ports,
-				     &v[n - 1].ports);
+			err = np__ivs_or(a, &v[n - 1].ports, &own[j].ports,
+					 &v[n - 1].ports);
 			if (err)
 				return err;
 		} else if (i < npar && par[i].rule == own[j].rule) {
 			v[n] = par[i++];
-			err = ivs_or(a, &v[n].ports, &own[j].ports,
-				     &v[n].ports);
+			err = np__ivs_or(a, &v[n].ports, &own[j].ports,
+					 &v[n].ports);
 			if (err)
 				return err;
 			n++;
@@ -1516,7 +725,7 @@ static int fold_memo(struct fold *f, struct np_hashmap *memos,
 	}
 	err = fold_at(f, k->act, k->nact, k->nk, &acc, pieces, denied);
 	if (!err)
-		err = pset_from_ivs(f->a, &acc, &ps);
+		err = np__pset_from_ivs(f->a, &acc, &ps);
 	if (err)
 		return err;
 	m = np__arena_zalloc(f->a, sizeof(*m));
@@ -1565,7 +774,7 @@ static int own_entries(struct np_ctx *ctx, struct tier_cache *tc,
 	st = tc->start;
 	memset(st, 0, (nu + 2) * sizeof(*st));
 	for (i = 0; i < n; i++) {
-		err = rule_ents_get(ctx, tc, tr[i].r, dir, &e);
+		err = np__tier_rule_ents_get(ctx, tc, tr[i].r, dir, &e);
 		if (err)
 			return err;
 		for (k = 0; k < e->n; k++)
@@ -1580,10 +789,10 @@ static int own_entries(struct np_ctx *ctx, struct tier_cache *tc,
 	v = tc->own;
 	/* rule by rule: each prefix's run comes sorted by rule */
 	for (i = 0; i < n; i++) {
-		err = rule_ents_get(ctx, tc, tr[i].r, dir, &e);
+		err = np__tier_rule_ents_get(ctx, tc, tr[i].r, dir, &e);
 		/* ingress: the rule's ports, named ones on the pod */
 		if (!err && !dir)
-			err = rule_ivs(a, tr[i].r, pod, &mine);
+			err = np__tier_rule_ivs(a, tr[i].r, pod, &mine);
 		if (err)
 			return err;
 		for (k = 0; k < e->n; k++) {
@@ -1880,7 +1089,7 @@ static int fold_prep(struct np_ctx *ctx, struct tier_cache *tc,
 		     const struct np_obj *pod, int dir,
 		     const struct np_trule *tr, size_t n, struct np_arena *a)
 {
-	int err = universe(ctx, tc, dir);
+	int err = np__tier_universe(ctx, tc, dir);
 
 	return err ? err : own_entries(ctx, tc, a, pod, dir, tr, n);
 }
@@ -1925,14 +1134,14 @@ static int admin_decides(struct np_arena *a, const struct np_frule *fr,
 
 	*out = false;
 	for (j = 0; j < nact && act[j].rule < nadmin && u.n; j++) {
-		err = ivs_and(a, &u, &act[j].ports, &m);
+		err = np__ivs_and(a, &u, &act[j].ports, &m);
 		if (err)
 			return err;
 		if (!m.n)
 			continue;
 		if (fr[act[j].rule].action == NP_CNP_PASS)
 			return 0;
-		err = ivs_sub(a, &u, &m, &u);
+		err = np__ivs_sub(a, &u, &m, &u);
 		if (err)
 			return err;
 	}
@@ -2651,7 +1860,7 @@ static int share_for(struct np_ctx *ctx, struct tier_cache *tc,
 	}
 	/* what the fold can see of the NP keys: a fold of the same, else walk */
 	dk.in = key.in;
-	err = universe(ctx, tc, d);
+	err = np__tier_universe(ctx, tc, d);
 	if (!err)
 		err = np_relevant(tc, np, &dk, &prep, fr, n, &scratch, &pk.k,
 				  &pk.nk);

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the fold of the tiers (tier_fold.c) and the rules' entries with
+ * their universe (tier_ents.c) share: interval sets, the stage's cache,
+ * a rule's entries, and the small helpers both use.
+ */
+#ifndef NP_TIER_FOLD_H
+#define NP_TIER_FOLD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ruleset_internal.h"
+#include "tier.h"
+
+/* sorted, disjoint, not adjacent */
+struct ivs {
+	struct np_tiv *v;
+	size_t n;
+};
+
+/* Every protocol and port. */
+static const struct np_tiv full_iv = { 0, NP_TIV_MAX };
+static const struct ivs full_ivs = { (struct np_tiv *)&full_iv, 1 };
+
+/* One word into h: the caches' hashes of pointers and small words. */
+static inline uint64_t mix(uint64_t h, uint64_t x)
+{
+	h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static inline int cidr_sort_cmp(const void *a, const void *b)
+{
+	const struct np_cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static inline void host_cidr(const struct np_ip *ip, struct np_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = ip->family;
+	c->len = ip->family == 4 ? 32 : 128;
+	memcpy(c->addr, ip->addr, sizeof(c->addr));
+}
+
+/*
+ * The stage's cache, hung on the resolution context beside the core cache
+ * (struct np_ctx tier_cache) and gone with it; a change of the snapshot
+ * the context follows (pods, Services, Nodes) empties it, and one it does
+ * not (cluster policies, namespaces) drops the context. It keeps:
+ *
+ *   - the cluster policies in (kind, name) order;
+ *   - per rule and direction, its entries: the addresses of its peers
+ *     (selector peers expanded through the context's patched peer lists,
+ *     nodes peers as the selected Nodes' addresses) and egress Services
+ *     judged by their backends, with their ports
+ *     (ingress: the rule's own, resolved on each subject pod);
+ *   - folded cores by their inputs: the NetworkPolicy core, the cluster
+ *     policies selecting the pod and (when one of them has an ingress
+ *     named port) the pod's container ports. Pods with the same inputs
+ *     share one folded core;
+ *   - per direction, shares (one direction's keys) by those inputs, by
+ *     the NP keys the fold can see (projs) and by content (canon); where
+ *     the Admin rules of a set of selecting policies decide everything
+ *     (decs, per prefix of the universe).
+ */
+struct act;
+struct np_rs_key;
+
+struct tier_cache {
+	uint64_t gen;
+	struct np_arena arena; /* rule entries */
+	struct np_obj **cnps;
+	size_t ncnps;
+	struct np_hashmap rules; /* struct rule_ents */
+	struct np_hashmap folds; /* struct fold_ent */
+	size_t bytes; /* arena bytes of the cached folded cores */
+	struct np_hashmap shares; /* struct share_ent */
+	struct np_hashmap canon; /* struct canon_ent: shares by content */
+	struct np_hashmap projs; /* struct proj_ent: by what a fold sees */
+	struct np_hashmap decs; /* struct dec_ent: where Admin decides */
+	size_t dec_bytes;
+	struct np_hashmap pairs; /* struct pair_ent */
+	size_t share_bytes;
+	/*
+	 * Per direction, the universe: every prefix of every rule's
+	 * entries and /0 of both families, sorted (a prefix before those
+	 * it contains), built with the first fold.
+	 */
+	struct np_cidr *uni[2];
+	size_t nuni[2];
+	/* a fold's buffers, kept for the next */
+	struct act *own;
+	uint32_t *start;
+	size_t owncap, startcap;
+};
+
+/*
+ * A rule's entries in a direction (the tier cache's): the addresses of its
+ * peers and (egress) of the Services it matches, with their ports; ports
+ * NULL: each entry has the rule's own ports, resolved on the subject pod
+ * (ingress, where named ports are the pod's).
+ */
+struct rule_ents {
+	const struct np_cnp_rule *r;
+	int dir;
+	size_t n, cap;
+	struct np_cidr *cidr;
+	struct ivs *ports;
+	/* once the direction's universe is built: sorted, and where */
+	uint32_t *uidx;
+};
+
+/* Interval sets (tier_ivs.c); results in arena a. */
+void np__ivs_norm(struct ivs *s);
+int np__ivs_or(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+	       struct ivs *out);
+int np__ivs_and(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		struct ivs *out);
+int np__ivs_sub(struct np_arena *a, const struct ivs *x, const struct ivs *y,
+		struct ivs *out);
+bool np__ivs_full(const struct ivs *s);
+int np__ivs_from_pset(struct np_arena *a, const struct np_pset *p,
+		      struct ivs *out);
+int np__pset_from_ivs(struct np_arena *a, const struct ivs *s,
+		      struct np_pset *out);
+
+/* The rule's ports as intervals; named ones resolved on named_on. */
+int np__tier_rule_ivs(struct np_arena *a, const struct np_cnp_rule *r,
+		      const struct np_obj *named_on, struct ivs *out);
+/* The entries of rule r in dir, from the cache or built into it. */
+int np__tier_rule_ents_get(struct np_ctx *ctx, struct tier_cache *tc,
+			   const struct np_cnp_rule *r, int dir,
+			   const struct rule_ents **out);
+/* Every rule's entries and the universe forgotten. */
+void np__tier_rule_ents_free(struct tier_cache *tc);
+/*
+ * The universe of direction dir (tc->uni, tc->nuni) and where each rule's
+ * entries are in it (uidx), once per snapshot.
+ */
+int np__tier_universe(struct np_ctx *ctx, struct tier_cache *tc, int dir);
+
+#endif /* NP_TIER_FOLD_H */
