@@ -240,20 +240,6 @@ static struct np_cluster *loaded(void)
 	return c;
 }
 
-/* Every pod's hash and the endpoints, once the relabel is in. */
-static char *final_state(struct np_cluster *c, uint64_t *h)
-{
-	struct np_diag d;
-	char *t = NULL;
-
-	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
-			       &d);
-	if (compile_all(c, h) ||
-	    np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
-		return NULL;
-	return t;
-}
-
 /* Every pod's hash and the endpoints as they are. */
 static char *state(struct np_cluster *c, uint64_t *h)
 {
@@ -264,6 +250,16 @@ static char *state(struct np_cluster *c, uint64_t *h)
 	    np_cluster_endpoints(c, NP_FORMAT_YAML, &t, &d))
 		return NULL;
 	return t;
+}
+
+/* Every pod's hash and the endpoints, once the relabel is in. */
+static char *final_state(struct np_cluster *c, uint64_t *h)
+{
+	struct np_diag d;
+
+	np_cluster_load_buffer(c, relabel, strlen(relabel), "relabel", NULL,
+			       &d);
+	return state(c, h);
 }
 
 /*
