@@ -51,7 +51,7 @@ enum np_ep_state {
  * np_ep_dir.lpm: the rule set has prefix keys in that family (V4, V6),
  * none of host keys (NOHOST: no exact-match lookup needed), and its
  * prefix keys are in the per-length hash instead of the LPM trie (PLH:
- * they have at most NP_PLH_MAX distinct lengths, listed in rs_plens).
+ * written at most at NP_PLH_MAX distinct lengths, listed in rs_plens).
  */
 #define NP_EPL_V4 0x1
 #define NP_EPL_V6 0x2
@@ -215,7 +215,10 @@ struct np_rule_ctr_key {
  * (BPF_F_NO_PREALLOC) whose key is the LPM key with the address masked to
  * its length, probed once per length, longest first; the first hit is the
  * longest prefix that covers the peer, as the trie's answer. More lengths
- * keep the trie (a miss costs one probe per length).
+ * keep the trie (a miss costs one probe per length). The lengths are the
+ * ones written: the loader may write a shorter key as the pieces of a
+ * longer length that its longer keys leave (libnetpol/mapset.c), each
+ * piece's value carrying the key's own length (NP_LPM_PLEN_SHIFT).
  *
  * The lengths are in rs_plens, with the address mask of each (so that the
  * program masks with one AND a word, without branches the verifier would

@@ -31,7 +31,8 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 {
 	struct np_ruleset_value rv = { .hash = hash, .dir = d };
 	struct np_lpm_value *v4 = NULL, *v6 = NULL;
-	size_t n4 = ms->nent[0][d], n6 = ms->nent[1][d], i;
+	struct np_kkey *kk[2] = { NULL, NULL };
+	size_t n4 = 0, n6 = 0, i;
 	uint32_t id = np__rs_id_alloc(dp), gidx, *memo = NULL;
 	uint32_t x = id & (NP_RS_PLENS_SIZE - 1);
 	struct np_rs_plens plens;
@@ -53,8 +54,17 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 		return -ENOMEM;
 	}
 	r->refs = 1;
-	/* few prefix lengths: their keys go to the per-length hash */
-	np__mapset_plens(ms, d, &plens);
+	/*
+	 * few prefix lengths: their keys go to the per-length hash, short
+	 * ones maybe as pieces of a longer length (np__mapset_kkeys())
+	 */
+	err = np__mapset_plens(ms, d, &plens);
+	if (!err)
+		err = np__mapset_kkeys(ms, d, 0, &kk[0], &n4);
+	if (!err)
+		err = np__mapset_kkeys(ms, d, 1, &kk[1], &n6);
+	if (err)
+		goto fail;
 	r->plh = (plens.n[0] ? NP_EPL_PLH_V4 : 0) |
 		 (plens.n[1] ? NP_EPL_PLH_V6 : 0);
 	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));
@@ -73,8 +83,9 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	r->cap6 = n6 ? n6 : 1;
 	for (i = 0; i < n4 + n6; i++) {
 		bool six = i >= n4;
-		const struct np_map_entry *e = six ? &ms->ent[1][d][i - n4] :
-						     &ms->ent[0][d][i];
+		const struct np_kkey *k = six ? &kk[1][i - n4] : &kk[0][i];
+		const struct np_map_entry *e = &ms->ent[six][d][k->ent];
+		struct np_lpm_value *v = six ? &v6[i - n4] : &v4[i];
 
 		gidx = memo[e->portset];
 		err = gidx ? 0 :
@@ -87,28 +98,26 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			goto fail;
 		}
 		memo[e->portset] = gidx;
+		/*
+		 * the entry's length, port set and number (1.., IPv4 first:
+		 * its counters' key), in each of its pieces
+		 */
+		v->portset = gidx | (uint32_t)e->cidr.len << NP_LPM_PLEN_SHIFT;
+		v->ctr = (uint32_t)((six ? ms->nent[0][d] : 0) + k->ent + 1);
 		if (six) {
-			struct np_lpm_key_v6 *k = &r->k6[i - n4];
+			struct np_lpm_key_v6 *lk = &r->k6[i - n4];
 
-			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
-			k->ruleset = htonl(id);
-			memcpy(k->addr, e->cidr.addr, 16);
+			lk->prefixlen = NP_RULESET_BITS + k->len;
+			lk->ruleset = htonl(id);
+			memcpy(lk->addr, k->addr, 16);
 			r->g6[i - n4] = gidx;
-			v6[i - n4].portset = gidx |
-					     (uint32_t)e->cidr.len
-						     << NP_LPM_PLEN_SHIFT;
-			v6[i - n4].ctr = (uint32_t)(i + 1);
 		} else {
-			struct np_lpm_key_v4 *k = &r->k4[i];
+			struct np_lpm_key_v4 *lk = &r->k4[i];
 
-			k->prefixlen = NP_RULESET_BITS + e->cidr.len;
-			k->ruleset = htonl(id);
-			memcpy(k->addr, e->cidr.addr, 4);
+			lk->prefixlen = NP_RULESET_BITS + k->len;
+			lk->ruleset = htonl(id);
+			memcpy(lk->addr, k->addr, 4);
 			r->g4[i] = gidx;
-			v4[i].portset = gidx | (uint32_t)e->cidr.len
-						       << NP_LPM_PLEN_SHIFT;
-			/* numbered 1.. in the rule set: its counters' key */
-			v4[i].ctr = (uint32_t)(i + 1);
 		}
 	}
 	/* keys are recorded first so that a failure deletes what was sent */
@@ -136,12 +145,16 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	free(v4);
 	free(v6);
 	free(memo);
+	free(kk[0]);
+	free(kk[1]);
 	*out = id;
 	return 0;
 fail:
 	free(v4);
 	free(v6);
 	free(memo);
+	free(kk[0]);
+	free(kk[1]);
 	/* never published: no packet can see it, delete at once */
 	np__rs_destroy(dp, np__rs_by_id(dp, id));
 	return err;

@@ -719,25 +719,29 @@ static const char *const dir_names[2] = { "ingress", "egress" };
 /*
  * Whether the programs find direction d's prefix keys where they are: a
  * family the endpoint word sends to the per-length hash has its rule
- * set's rs_plens entry, listing the lengths of ms's prefix keys, and each
- * of them is in the hash (np__rule_lookup() finds a key in either map).
+ * set's rs_plens entry, listing the lengths ms's prefix keys are written
+ * at, and each key as written (np__mapset_kkeys(): maybe in pieces) is
+ * in the hash (np__rule_lookup() finds a key in either map).
  */
-static void plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
-		      const struct np_ep_dir *w, struct np_strbuf *sb,
-		      size_t *nd)
+static int plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
+		     const struct np_ep_dir *w, struct np_strbuf *sb,
+		     size_t *nd)
 {
 	uint32_t x = w->ruleset & (NP_RS_PLENS_SIZE - 1);
 	struct np_rs_plens want, have;
 	struct np_lpm_value v;
-	int fam;
+	int fam, err;
 
-	np__mapset_plens(ms, d, &want);
+	err = np__mapset_plens(ms, d, &want);
+	if (err)
+		return err;
 	if (bpf_map_lookup_elem(dp->map_fd[M_PLENS], &x, &have) ||
 	    have.ruleset != w->ruleset)
 		memset(&have, 0, sizeof(have));
 	for (fam = 0; fam < 2; fam++) {
 		uint8_t bit = fam ? NP_EPL_PLH_V6 : NP_EPL_PLH_V4;
-		size_t i, miss = 0;
+		size_t i, n, miss = 0;
+		struct np_kkey *kk;
 
 		if (!(w->lpm & bit))
 			continue;
@@ -753,19 +757,22 @@ static void plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			(*nd)++;
 			continue;
 		}
-		for (i = 0; i < ms->nent[fam][d]; i++) {
-			const struct np_map_entry *e = &ms->ent[fam][d][i];
+		err = np__mapset_kkeys(ms, d, fam, &kk, &n);
+		if (err)
+			return err;
+		for (i = 0; i < n; i++) {
 			struct np_lpm_key_v6 k = { 0 };
 
-			if (e->cidr.len >= (fam ? 128 : 32))
+			if (kk[i].len >= (fam ? 128 : 32))
 				continue;
-			k.prefixlen = NP_RULESET_BITS + e->cidr.len;
+			k.prefixlen = NP_RULESET_BITS + kk[i].len;
 			k.ruleset = htonl(w->ruleset);
-			memcpy(k.addr, e->cidr.addr, fam ? 16 : 4);
+			memcpy(k.addr, kk[i].addr, fam ? 16 : 4);
 			if (bpf_map_lookup_elem(
 				    dp->map_fd[fam ? M_PFX6 : M_PFX4], &k, &v))
 				miss++;
 		}
+		free(kk);
 		if (miss) {
 			np__sb_printf(sb,
 				      "%s: %zu IPv%d prefix keys of rule set "
@@ -775,6 +782,7 @@ static void plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			(*nd)++;
 		}
 	}
+	return 0;
 }
 
 /* Compare direction d's live entries with the encoded ones. */
@@ -786,12 +794,29 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 
 	for (fam = 0; fam < 2; fam++) {
 		const struct np_map_entry *ex = ms->ent[fam][d];
-		size_t nex = ms->nent[fam][d], nl, i = 0, j = 0;
+		size_t nex = ms->nent[fam][d], nl, nk, i = 0, j = 0;
 		struct live_ent *lv;
-		int err = np__rules_collect(dp, fam, id, &lv, &nl);
+		uint32_t *pieces;
+		struct np_kkey *kk;
+		int err = np__mapset_kkeys(ms, d, fam, &kk, &nk);
 
 		if (err)
 			return err;
+		/* how many keys each entry is written as */
+		pieces = calloc(nex + 1, sizeof(*pieces));
+		if (!pieces) {
+			free(kk);
+			return -ENOMEM;
+		}
+		for (i = 0; i < nk; i++)
+			pieces[kk[i].ent]++;
+		free(kk);
+		i = 0;
+		err = np__rules_collect(dp, fam, id, &lv, &nl);
+		if (err) {
+			free(pieces);
+			return err;
+		}
 		/* both sorted by address then length */
 		while (i < nex || j < nl) {
 			char cidr[64], a[160], b[160];
@@ -851,11 +876,19 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 					      "prefix length %u\n",
 					      dir_names[d], cidr, lv[j].tag);
 				(*nd)++;
+			} else if (lv[j].pieces != pieces[i]) {
+				np__sb_printf(sb,
+					      "%s: key %s: written as %u "
+					      "keys, expected %u\n",
+					      dir_names[d], cidr, lv[j].pieces,
+					      pieces[i]);
+				(*nd)++;
 			}
 			i++;
 			j++;
 		}
 		free(lv);
+		free(pieces);
 	}
 	if (*nd == before) {
 		struct np_ruleset_value rv;
@@ -928,7 +961,9 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				      dir_names[d], ep.dir[d].lpm, wantf);
 			nd++;
 		} else if (want == NP_EP_POLICIES_APPLIED) {
-			plh_drift(dp, ms, d, &ep.dir[d], &sb, &nd);
+			err = plh_drift(dp, ms, d, &ep.dir[d], &sb, &nd);
+			if (err)
+				goto out;
 		}
 		if (want == NP_EP_POLICIES_APPLIED) {
 			err = verify_keys(dp, ms, d, ep.dir[d].ruleset, &sb,

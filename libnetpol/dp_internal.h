@@ -235,6 +235,7 @@ struct live_ent {
 	uint8_t addr[16];
 	uint8_t len; /* address bits of the key */
 	uint8_t tag; /* prefix length carried in the value */
+	uint32_t pieces; /* the kernel keys it was read from (np__mapset_kkeys) */
 	uint32_t psidx;
 	uint32_t ctr; /* np_lpm_value.ctr: its counters' key number */
 	struct np_portset set; /* normalized, from the live port map */

@@ -369,7 +369,10 @@ static int live_cmp(const void *a, const void *b)
 	return c ? c : (int)x->len - (int)y->len;
 }
 
-/* The live entries of rule set id in family fam, sorted. */
+/*
+ * The live entries of rule set id in family fam, sorted; the pieces of a
+ * key written at a longer length joined into that key.
+ */
 int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 		      struct live_ent **out, size_t *n)
 {
@@ -428,6 +431,33 @@ int np__rules_collect(struct np_datapath *dp, int fam, uint32_t id,
 	for (i = 0, nk = 0; i < cnt; i++)
 		if (!nk || live_cmp(&v[nk - 1], &v[i]))
 			v[nk++] = v[i];
+	/*
+	 * The pieces of a key written at a longer length (np__mapset_kkeys())
+	 * are that key again: its length is the one its value carries. Pieces
+	 * of one key agree on their value; ones that do not stay apart.
+	 */
+	cnt = nk;
+	for (i = 0; i < cnt; i++) {
+		unsigned int b;
+
+		v[i].pieces = 1;
+		if (v[i].tag >= v[i].len)
+			continue;
+		for (b = v[i].tag; b < 128; b++)
+			v[i].addr[b / 8] &= (uint8_t) ~(0x80 >> b % 8);
+		v[i].len = v[i].tag;
+	}
+	qsort(v, cnt, sizeof(*v), live_cmp);
+	for (i = 0, nk = 0; i < cnt; i++) {
+		struct live_ent *p = nk ? &v[nk - 1] : NULL;
+
+		if (p && !live_cmp(p, &v[i]) && p->tag == v[i].tag &&
+		    p->psidx == v[i].psidx && p->ctr == v[i].ctr) {
+			p->pieces++;
+			continue;
+		}
+		v[nk++] = v[i];
+	}
 	*out = v;
 	*n = nk;
 	return 0;

@@ -63,22 +63,44 @@ int np__mapset_check(const struct np_mapset *ms);
 uint64_t np__mapset_digest(const struct np_mapset *ms, int d);
 
 /*
- * NP_EPL_* of direction d of ms: the families with prefix (non-host) keys,
- * without host keys, and whose prefix keys go to the per-length hash.
+ * NP_EPL_* of direction d of ms: the families with prefix (non-host) keys
+ * and those without host keys. Where the prefix keys go (NP_EPL_PLH_*) is
+ * the rule set's: np__mapset_plens().
  */
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d);
 
 /*
- * The distinct prefix (non-host) lengths of direction d of ms per family,
- * longest first, into m->n, m->len and their masks (m->ruleset
- * untouched); a family with more than NP_PLH_MAX gets n = 0 (it keeps the
- * trie).
+ * The prefix (non-host) lengths the datapath writes direction d of ms at,
+ * per family, longest first, into m->n, m->len and their masks (m->ruleset
+ * untouched). Adjacent lengths are merged where their keys can be cut in
+ * pieces of the longer one cheaply (mapset.c, the per-length hash); a
+ * family with more than NP_PLH_MAX lengths after that gets n = 0 (it keeps
+ * the trie). -ENOMEM, else 0.
  */
-void np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m);
+int np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m);
 
 /*
- * One direction's keys as a rule set holds them: LPM form, in mapset order
- * (address, then length), each with the global index of its port set; set()
+ * One key as the datapath writes it: entry ent of ms->ent[fam][d], or one
+ * piece of it when its length was merged into a longer one (len > the
+ * entry's; the value written carries the entry's length, port set and
+ * counter number).
+ */
+struct np_kkey {
+	uint8_t addr[16];
+	uint8_t len;
+	uint32_t ent;
+};
+
+/*
+ * Family fam of direction d of ms as the datapath writes it, sorted by
+ * address then length, into *out (n keys; free()). 0 or -ENOMEM.
+ */
+int np__mapset_kkeys(const struct np_mapset *ms, int d, int fam,
+		     struct np_kkey **out, size_t *n);
+
+/*
+ * One direction's keys as a rule set holds them: LPM form, as written
+ * (np__mapset_kkeys() order: address, then length), each with the global index of its port set; set()
  * gives the port set (normalized) at a valid index 1..NP_MAX_PORTSETS-1.
  */
 struct np_rule_keys {

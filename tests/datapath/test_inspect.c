@@ -708,6 +708,119 @@ Test(inspect, verify_checks_the_per_length_hash)
 	np_free(report);
 	np_ruleset_free(rs);
 }
+/* Append each rule's CIDR and whether it allows anything to a string. */
+static int rule_cidrs(void *ctx, const struct np_datapath_rule *r)
+{
+	char *s = ctx;
+	size_t o = strlen(s);
+
+	snprintf(s + o, 512 - o, "%s%s%s", o ? " " : "", r->cidr,
+		 r->all || r->nranges ? "" : "(hole)");
+	return 0;
+}
+
+/*
+ * An except /25 inside an allowed /24 (the shape cluster tiers make): one
+ * length in the per-length hash, the /24 written as the /25 the except
+ * leaves. Read back, explained and verified, it is the /24 again; a piece
+ * gone or one too many is drift, named by its key.
+ */
+Test(inspect, verify_checks_keys_written_in_pieces)
+{
+	static const char more[] =
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {name: nets, namespace: test}\n"
+		"spec:\n"
+		"  podSelector: {matchLabels: {app: b}}\n"
+		"  policyTypes: [Ingress]\n"
+		"  ingress:\n"
+		"  - from: [{ipBlock: {cidr: 198.18.64.0/24, except: "
+		"[198.18.64.0/25]}}]\n"
+		"    ports: [{port: 8080}]\n";
+	struct np_datapath_verdict v;
+	struct np_lpm_key_v4 k = { 0 };
+	struct np_lpm_value val;
+	struct np_ruleset *rs;
+	struct np_rs_plens m;
+	char rules[512] = "";
+	struct np_diag d;
+	char *report;
+	uint32_t id, x;
+	size_t nd;
+	int fd;
+
+	three_pods();
+	cr_assert_eq(np_cluster_load_buffer(cluster, more, strlen(more),
+					    "more.yaml", NULL, &d),
+		     0, "%s", d.message);
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, &d), 0,
+		     "%s", d.message);
+	cr_assert_eq(np_datapath_apply(T.dp, B->ifindex, rs, &d), 0, "%s",
+		     d.message);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	np_free(report);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.64.200", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(v.allowed);
+	cr_expect_str_eq(v.key, "198.18.64.0/24", "the key, not its piece");
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.64.1", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(!v.allowed, "the except");
+	cr_expect_str_eq(v.key, "198.18.64.0/25");
+	id = v.ruleset;
+
+	/* one length: the /24 was written as a /25 */
+	fd = pinned("rs_plens");
+	x = id & (NP_RS_PLENS_SIZE - 1);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &x, &m), 0);
+	close(fd);
+	cr_assert_eq(m.ruleset, id);
+	cr_expect_eq(m.n[0], 1);
+	cr_expect_eq(m.len[0][0], 25);
+	fd = pinned("pfx_v4");
+	k.prefixlen = NP_RULESET_BITS + 25;
+	k.ruleset = htonl(id);
+	inet_pton(AF_INET, "198.18.64.128", k.addr);
+	cr_assert_eq(bpf_map_lookup_elem(fd, &k, &val), 0);
+	cr_expect_eq(val.portset >> NP_LPM_PLEN_SHIFT, 24, "the key's length");
+	/* read back: the keys as compiled, the piece is the /24 */
+	cr_assert_eq(np_datapath_rule_foreach(T.dp, id, rule_cidrs, rules), 0);
+	cr_expect(strstr(rules, "198.18.64.0/24 198.18.64.0/25(hole)"), "%s",
+		  rules);
+	cr_expect(!strstr(rules, "198.18.64.128"), "%s", rules);
+
+	/* the piece gone: the /24 is missing, and the program denies there */
+	cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_geq(nd, 1, "%s", report);
+	cr_expect(strstr(report, "ingress: missing key 198.18.64.0/24"), "%s",
+		  report);
+	np_free(report);
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 "198.18.64.200", TCP, 8080, NULL, &v),
+		     0);
+	cr_expect(!v.allowed);
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
+	/* a piece too many (at a length nobody probes) */
+	k.prefixlen = NP_RULESET_BITS + 26;
+	cr_assert_eq(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 1, "%s", report);
+	cr_expect(strstr(report, "ingress: key 198.18.64.0/24: written as 2 "
+				 "keys, expected 1"),
+		  "%s", report);
+	np_free(report);
+	cr_assert_eq(bpf_map_delete_elem(fd, &k), 0);
+	close(fd);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	np_free(report);
+	np_ruleset_free(rs);
+}
+
 /*
  * The endpoint's prefix-key flags steer the program, and the programs read
  * a copy of the record: verify checks both.

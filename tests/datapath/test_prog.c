@@ -509,7 +509,8 @@ Test(prog, prefix_lengths_hash_and_trie_agree_with_longest_match,
 	static const uint16_t tcp80[][3] = { { IPPROTO_TCP, 80, 80 } };
 	unsigned int ifx = one_pod(NP_MODE_STANDARD);
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	size_t checked = 0, allowed = 0, plh = 0, trie = 0;
+	size_t checked = 0, allowed = 0, plh = 0, trie = 0, merged = 0;
+	struct np_rs_plens pl;
 	int round;
 
 	for (round = 0; round < 20; round++) {
@@ -584,16 +585,27 @@ Test(prog, prefix_lengths_hash_and_trie_agree_with_longest_match,
 				distinct[fam] += seen[i];
 		}
 		cr_assert_eq(dpt_apply(ifx, &b, NULL), 0, "round %d", round);
+		cr_assert_eq(np__mapset_plens(&b.ms, NP_DIR_EGRESS, &pl), 0);
 		for (fam = 0; fam < 2; fam++) {
 			uint8_t bit = fam ? NP_EPL_PLH_V6 : NP_EPL_PLH_V4;
 			struct np_ep_value ep = ep_of(ifx);
-			bool want = distinct[fam] <= NP_PLH_MAX;
+			struct np_datapath_ruleset r;
+			bool want = pl.n[fam] > 0;
 
 			cr_expect_eq(!!(ep.dir[NP_DIR_EGRESS].lpm & bit), want,
 				     "round %d IPv%d: %zu lengths", round,
 				     fam ? 6 : 4, distinct[fam]);
 			plh += want;
 			trie += !want;
+			/* fewer lengths than the keys have: some in pieces */
+			merged += want && pl.n[fam] < distinct[fam];
+			/* read back, the pieces are the keys they stand for */
+			cr_assert_eq(np_datapath_ruleset(
+					     T.dp,
+					     ep.dir[NP_DIR_EGRESS].ruleset, &r),
+				     0);
+			cr_expect_eq(r.keys[fam], b.ms.nent[fam][NP_DIR_EGRESS],
+				     "round %d IPv%d", round, fam ? 6 : 4);
 		}
 		for (fam = 0; fam < 2; fam++) {
 			unsigned int bits = fam ? 128 : 32;
@@ -641,7 +653,9 @@ Test(prog, prefix_lengths_hash_and_trie_agree_with_longest_match,
 		}
 	}
 	cr_expect_gt(plh, 4, "rule sets in the per-length hash");
+	cr_expect_gt(merged, 4, "of them with lengths merged");
 	cr_expect_gt(trie, 4, "rule sets in the trie");
+	cr_log_info("hash %zu (merged %zu), trie %zu", plh, merged, trie);
 	cr_expect_gt(allowed, checked / 5, "%zu of %zu allowed", allowed,
 		     checked);
 	cr_expect_lt(allowed, checked - checked / 5);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,16 +309,16 @@ Test(lpm_flags, sample_sets)
 		     NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
 	ms_init(&ms, ps, 1, host4, 1, host6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), 0);
+	/* where prefix keys go (PLH) is the rule set's: never here */
 	ms_init(&ms, ps, 1, net4, 2, host6, 1);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
-		     NP_EPL_V4 | NP_EPL_PLH_V4);
+	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS), NP_EPL_V4);
 	ms_init(&ms, ps, 1, host4, 1, net6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
-		     NP_EPL_V6 | NP_EPL_NOHOST_V6 | NP_EPL_PLH_V6);
+		     NP_EPL_V6 | NP_EPL_NOHOST_V6);
 	ms_init(&ms, ps, 1, any4, 1, net6, 1);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS),
 		     NP_EPL_V4 | NP_EPL_V6 | NP_EPL_NOHOST_V4 |
-			     NP_EPL_NOHOST_V6 | NP_EPL_PLH);
+			     NP_EPL_NOHOST_V6);
 	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_EGRESS),
 		     NP_EPL_NOHOST_V4 | NP_EPL_NOHOST_V6);
 }
@@ -325,13 +326,14 @@ Test(lpm_flags, sample_sets)
 /*
  * The per-length hash takes a family's prefix keys of at most NP_PLH_MAX
  * distinct lengths, listed longest first (host keys are not among them);
- * one length more keeps the trie.
+ * lengths whose keys cannot be cut into pieces of a longer one cheaply
+ * stay apart, and past NP_PLH_MAX such lengths the family keeps the trie.
  */
 Test(lpm_flags, prefix_lengths)
 {
 	struct np_slot s[] = { SLOT(IPPROTO_TCP, 80, 80) };
 	struct np_portset ps[] = { pset(1, s) };
-	struct np_map_entry e4[NP_PLH_MAX + 3];
+	struct np_map_entry e4[NP_PLH_MAX + 2], f6[NP_PLH_MAX + 2];
 	struct np_map_entry e6[] = { v6(0xfd, 0, 8, 0), v6(0xfd, 0, 113, 0),
 				     v6(0xfd, 1, 128, 0), v6(0xfd, 0, 64, 0),
 				     v6(0xfd, 0, 113, 0) };
@@ -339,29 +341,221 @@ Test(lpm_flags, prefix_lengths)
 	struct np_mapset ms;
 	int i;
 
-	/* /32, then /8, /9, ... : NP_PLH_MAX + 1 distinct prefix lengths */
+	/* /32, then /1, /7, /13, ... /31: 6 bits apart, 64 pieces a merge */
 	e4[0] = v4(10, 0, 0, 1, 32, 0);
-	for (i = 1; i < NP_PLH_MAX + 3; i++)
-		e4[i] = v4(10, 0, 0, 0, (uint8_t)(6 + i), 0);
-	e4[NP_PLH_MAX + 2] = v4(10, 0, 0, 0, 8, 0); /* a repeat */
+	for (i = 1; i <= NP_PLH_MAX; i++)
+		e4[i] = v4(0, 0, 0, 0, (uint8_t)(6 * i - 5), 0);
 	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 1, e6, 5);
-	np__mapset_plens(&ms, NP_DIR_INGRESS, &m);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
 	cr_expect_eq(m.n[0], NP_PLH_MAX);
 	for (i = 0; i < NP_PLH_MAX; i++)
-		cr_expect_eq(m.len[0][i], 6 + NP_PLH_MAX - i, "longest first");
+		cr_expect_eq(m.len[0][i], 6 * (NP_PLH_MAX - i) - 5,
+			     "longest first");
+	cr_expect_eq(m.mask4[0], htonl(0xfffffffeu));
+	cr_expect_eq(m.mask4[1], htonl(0xffffff80u));
+	/* 2^49 and 2^56 pieces: apart */
 	cr_expect_eq(m.n[1], 3);
 	cr_expect_eq(m.len[1][0], 113);
 	cr_expect_eq(m.len[1][1], 64);
 	cr_expect_eq(m.len[1][2], 8);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS) & NP_EPL_PLH,
-		     NP_EPL_PLH);
-	/* one length more: the trie */
-	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 3, e6, 5);
-	np__mapset_plens(&ms, NP_DIR_INGRESS, &m);
-	cr_expect_eq(m.n[0], 0);
-	cr_expect_eq(m.n[1], 3);
-	cr_expect_eq(np__mapset_lpm_flags(&ms, NP_DIR_INGRESS) & NP_EPL_PLH,
-		     NP_EPL_PLH_V6);
+	/* a /30 more: 7 lengths, but written as 2 pieces of /31 */
+	e4[NP_PLH_MAX + 1] = v4(0, 0, 0, 0, 30, 0);
+	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 2, e6, 5);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+	cr_expect_eq(m.n[0], NP_PLH_MAX);
+	cr_expect_eq(m.len[0][0], 31);
+	cr_expect_eq(m.len[0][1], 25);
+	/* NP_PLH_MAX + 2 lengths 8 bits apart: no merge in budget, the trie */
+	for (i = 0; i < NP_PLH_MAX + 2; i++)
+		f6[i] = v6(0xfd, 0, (uint8_t)(16 + 8 * i), 0);
+	ms_init(&ms, ps, 1, e4, NP_PLH_MAX + 1, f6, NP_PLH_MAX + 2);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+	cr_expect_eq(m.n[0], NP_PLH_MAX);
+	cr_expect_eq(m.n[1], 0);
+}
+
+/* The keys of family fam of ms's ingress, as written, as text. */
+static char *kkeys_text(const struct np_mapset *ms, int fam)
+{
+	static char buf[4096];
+	struct np_kkey *k;
+	size_t n, i, o = 0;
+
+	cr_assert_eq(np__mapset_kkeys(ms, NP_DIR_INGRESS, fam, &k, &n), 0);
+	buf[0] = 0;
+	for (i = 0; i < n; i++) {
+		char a[64];
+
+		inet_ntop(fam ? AF_INET6 : AF_INET, k[i].addr, a, sizeof(a));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s/%u=%u",
+				      i ? " " : "", a, k[i].len, k[i].ent);
+		cr_assert_lt(o, sizeof(buf));
+	}
+	free(k);
+	return buf;
+}
+
+/*
+ * An Admin Deny /25 inside a NetworkPolicy's /24 (the cluster tiers'
+ * shape): one length, the /24 written as the /25 the other leaves; the
+ * IPv6 /112 and /113 the same. A host key stays as it is.
+ */
+Test(kkeys, nested_prefix_in_pieces)
+{
+	struct np_slot s[] = { SLOT(IPPROTO_TCP, 80, 80) };
+	struct np_portset ps[] = { pset(1, s), pset(0, s) };
+	struct np_map_entry e4[] = { v4(10, 0, 0, 0, 24, 0),
+				     v4(10, 0, 0, 0, 25, 1),
+				     v4(10, 0, 1, 7, 32, 0) };
+	struct np_map_entry e6[] = { v6(0xfd, 0, 112, 0), v6(0xfd, 0, 113, 1) };
+	struct np_rs_plens m;
+	struct np_mapset ms;
+
+	ms_init(&ms, ps, 2, e4, 3, e6, 2);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+	cr_expect_eq(m.n[0], 1);
+	cr_expect_eq(m.len[0][0], 25);
+	cr_expect_eq(m.mask4[0], htonl(0xffffff80u));
+	cr_expect_eq(m.n[1], 1);
+	cr_expect_eq(m.len[1][0], 113);
+	cr_expect_str_eq(kkeys_text(&ms, 0),
+			 "10.0.0.0/25=1 10.0.0.128/25=0 10.0.1.7/32=2");
+	cr_expect_str_eq(kkeys_text(&ms, 1), "fd00::/113=1 fd00::8000/113=0");
+}
+
+/*
+ * A key that longer keys of its group cover whole would have no piece
+ * left, and the read-back could not show it: its lengths stay apart.
+ * Pieces past the budget too: a /8 beside a /24 is 65,536 keys.
+ */
+Test(kkeys, hidden_key_and_budget_keep_lengths)
+{
+	struct np_slot s[] = { SLOT(IPPROTO_TCP, 80, 80) };
+	struct np_portset ps[] = { pset(1, s), pset(0, s) };
+	struct np_map_entry hidden[] = { v4(10, 0, 0, 0, 24, 0),
+					 v4(10, 0, 0, 0, 25, 1),
+					 v4(10, 0, 0, 128, 25, 1) };
+	struct np_map_entry wide[] = { v4(10, 0, 0, 0, 8, 0),
+				       v4(11, 0, 0, 0, 24, 1) };
+	struct np_rs_plens m;
+	struct np_mapset ms;
+
+	ms_init(&ms, ps, 2, hidden, 3, NULL, 0);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+	cr_expect_eq(m.n[0], 2);
+	cr_expect_str_eq(kkeys_text(&ms, 0),
+			 "10.0.0.0/24=0 10.0.0.0/25=1 10.0.0.128/25=2");
+	ms_init(&ms, ps, 2, wide, 2, NULL, 0);
+	cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+	cr_expect_eq(m.n[0], 2);
+	cr_expect_eq(m.len[0][0], 24);
+	cr_expect_eq(m.len[0][1], 8);
+}
+
+/* A 32-bit LCG: the same sequence on every run. */
+static uint32_t lcg(uint32_t *x)
+{
+	*x = *x * 1664525u + 1013904223u;
+	return *x >> 8;
+}
+
+/*
+ * Random nested IPv4 prefixes: probing the written keys as the program
+ * does (the host key, then each written length, longest first) finds the
+ * entry the longest match over the entries finds, for addresses in and
+ * around them; and every entry keeps at least one key.
+ */
+Test(kkeys, probes_agree_with_longest_match)
+{
+	struct np_slot s[] = { SLOT(IPPROTO_TCP, 80, 80) };
+	struct np_portset ps[] = { pset(1, s) };
+	uint32_t x = 7;
+	int round, merged = 0;
+
+	for (round = 0; round < 300; round++) {
+		struct np_map_entry e[24];
+		uint32_t base = 0x0a000000u | (lcg(&x) & 0xff) << 16;
+		size_t n = 0, nk, i, j;
+		struct np_rs_plens m;
+		struct np_kkey *k;
+		struct np_mapset ms;
+		uint8_t used[24] = { 0 };
+		int probe;
+
+		while (n < 2 + (size_t)round % 20) {
+			unsigned int l = 14 + lcg(&x) % 19; /* 14..32 */
+			uint32_t a = (base | (lcg(&x) & 0xffff)) &
+				     (l ? 0xffffffffu << (32 - l) : 0);
+			bool dup = false;
+
+			for (i = 0; i < n; i++)
+				dup |= e[i].cidr.len == l &&
+				       !memcmp(e[i].cidr.addr,
+					       (uint8_t[4]){ a >> 24, a >> 16,
+							     a >> 8, a },
+					       4);
+			if (dup)
+				continue;
+			e[n++] = v4(a >> 24, a >> 16, a >> 8, a, (uint8_t)l, 0);
+		}
+		ms_init(&ms, ps, 1, e, n, NULL, 0);
+		cr_assert_eq(np__mapset_plens(&ms, NP_DIR_INGRESS, &m), 0);
+		cr_assert_eq(np__mapset_kkeys(&ms, NP_DIR_INGRESS, 0, &k, &nk),
+			     0);
+		for (i = 0; i < nk; i++)
+			used[k[i].ent] = 1;
+		for (i = 0; i < n; i++)
+			cr_expect(used[i], "round %d: entry %zu lost", round,
+				  i);
+		merged += nk != n;
+		for (probe = 0; probe < 200; probe++) {
+			const struct np_map_entry *t = &e[lcg(&x) % n];
+			uint32_t a = (uint32_t)t->cidr.addr[0] << 24 |
+				     t->cidr.addr[1] << 16 |
+				     t->cidr.addr[2] << 8 | t->cidr.addr[3];
+			int want = -1, got = -1, best = -1, li;
+
+			a ^= lcg(&x) >> (t->cidr.len > 8 ? t->cidr.len - 8 : 0);
+			for (i = 0; i < n; i++) {
+				unsigned int l = e[i].cidr.len;
+				uint32_t ea = (uint32_t)e[i].cidr.addr[0]
+						      << 24 |
+					      e[i].cidr.addr[1] << 16 |
+					      e[i].cidr.addr[2] << 8 |
+					      e[i].cidr.addr[3];
+				uint32_t mk = l ? 0xffffffffu << (32 - l) : 0;
+
+				if ((a & mk) == ea && (int)l > best) {
+					best = (int)l;
+					want = (int)i;
+				}
+			}
+			/* as the program: host key, then each length */
+			for (li = -1;
+			     li < (int)(m.n[0] ? m.n[0] : 0) && got < 0; li++) {
+				unsigned int l = li < 0 ? 32 : m.len[0][li];
+				uint32_t mk = l ? 0xffffffffu << (32 - l) : 0;
+
+				for (j = 0; j < nk; j++) {
+					uint32_t ka = (uint32_t)k[j].addr[0]
+							      << 24 |
+						      k[j].addr[1] << 16 |
+						      k[j].addr[2] << 8 |
+						      k[j].addr[3];
+
+					if (k[j].len == l && ka == (a & mk)) {
+						got = (int)k[j].ent;
+						break;
+					}
+				}
+			}
+			if (!m.n[0])
+				continue; /* the trie: the kernel's own LPM */
+			cr_expect_eq(got, want, "round %d: %08x", round, a);
+		}
+		free(k);
+	}
+	cr_expect_gt(merged, 50, "rule sets with pieces");
 }
 
 /* --- well-formedness ------------------------------------------------------ */
