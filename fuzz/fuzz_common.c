@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
+#include "mapset.h"
 
 int fz_load(struct np_cluster *c, const void *data, size_t size,
 	    enum np_format fmt, int skip)
@@ -63,6 +64,51 @@ static void fz_lpm(const struct np_mapset *ms, int family,
 	}
 	np_free(keys);
 	np_free(values);
+}
+
+/*
+ * The keys the loader would write for family fam (0, 1) of direction d:
+ * every entry has at least one, each inside its entry and at a length
+ * the rule set's lengths list (when it uses the per-length hash), sorted
+ * by address then length, none twice.
+ */
+static void fz_kkeys(const struct np_mapset *ms, int fam, int d)
+{
+	unsigned int host = fam ? 128 : 32, b;
+	struct np_rs_plens m;
+	struct np_kkey *k;
+	uint8_t *seen;
+	size_t n, i, j;
+
+	FZ_CHECK(np__mapset_plens(ms, d, &m) == 0);
+	FZ_CHECK(m.n[fam] <= NP_PLH_MAX);
+	FZ_CHECK(np__mapset_kkeys(ms, d, fam, &k, &n) == 0);
+	seen = calloc(ms->nent[fam][d] + 1, 1);
+	FZ_CHECK(seen);
+	for (i = 0; i < n; i++) {
+		const struct np_map_entry *e;
+		bool listed = !m.n[fam] || k[i].len == host;
+
+		FZ_CHECK(k[i].ent < ms->nent[fam][d]);
+		e = &ms->ent[fam][d][k[i].ent];
+		seen[k[i].ent] = 1;
+		FZ_CHECK(k[i].len >= e->cidr.len && k[i].len <= host);
+		for (b = 0; b < e->cidr.len; b++)
+			FZ_CHECK(!((k[i].addr[b / 8] ^ e->cidr.addr[b / 8]) &
+				   (0x80 >> b % 8)));
+		for (j = 0; j < m.n[fam]; j++)
+			listed |= m.len[fam][j] == k[i].len;
+		FZ_CHECK(listed);
+		if (i) {
+			int c = memcmp(k[i - 1].addr, k[i].addr, 16);
+
+			FZ_CHECK(c < 0 || (c == 0 && k[i - 1].len < k[i].len));
+		}
+	}
+	for (i = 0; i < ms->nent[fam][d]; i++)
+		FZ_CHECK(seen[i]);
+	free(seen);
+	free(k);
 }
 
 void fz_compile_pod(struct np_cluster *c, const char *ns, const char *name,
@@ -132,6 +178,9 @@ void fz_compile_pod(struct np_cluster *c, const char *ns, const char *name,
 			for (l = 0; l < sizeof(layouts) / sizeof(*layouts); l++)
 				fz_lpm(ms, fam, (enum np_direction)dir,
 				       layouts[l]);
+	for (fam = 0; fam < 2; fam++)
+		for (dir = 0; dir < 2; dir++)
+			fz_kkeys(ms, fam, dir);
 	FZ_CHECK(np_mapset_portsets(ms, &sets, &ssz, &sn) == 0);
 	np_free(sets);
 	FZ_CHECK(np_mapset_export(ms, NP_FORMAT_TEXT, &text) == 0);

@@ -620,6 +620,31 @@ Test(inspect, verify_clean_then_drift)
 }
 
 /*
+ * The three pods, with policy yaml more loaded too: b's rule set compiled,
+ * applied, and verified clean.
+ */
+static struct np_ruleset *b_with(const char *more)
+{
+	struct np_ruleset *rs;
+	struct np_diag d;
+	char *report;
+	size_t nd;
+
+	three_pods();
+	cr_assert_eq(np_cluster_load_buffer(cluster, more, strlen(more),
+					    "more.yaml", NULL, &d),
+		     0, "%s", d.message);
+	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, &d), 0,
+		     "%s", d.message);
+	cr_assert_eq(np_datapath_apply(T.dp, B->ifindex, rs, &d), 0, "%s",
+		     d.message);
+	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
+	cr_expect_eq(nd, 0, "drift: %s", report);
+	np_free(report);
+	return rs;
+}
+
+/*
  * Prefix keys of few lengths live in the per-length hash, found through
  * their rule set's lengths entry: verify names a lengths entry that does
  * not list what the keys need and a key missing from the hash, and
@@ -641,23 +666,12 @@ Test(inspect, verify_checks_the_per_length_hash)
 	struct np_lpm_key_v4 k = { 0 };
 	struct np_ruleset *rs;
 	struct np_rs_plens m;
-	struct np_diag d;
 	char *report;
 	uint32_t id, x;
 	size_t nd;
 	int fd;
 
-	three_pods();
-	cr_assert_eq(np_cluster_load_buffer(cluster, more, strlen(more),
-					    "more.yaml", NULL, &d),
-		     0, "%s", d.message);
-	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, &d), 0,
-		     "%s", d.message);
-	cr_assert_eq(np_datapath_apply(T.dp, B->ifindex, rs, &d), 0, "%s",
-		     d.message);
-	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
-	cr_expect_eq(nd, 0, "drift: %s", report);
-	np_free(report);
+	rs = b_with(more);
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
 					 "198.18.70.1", TCP, 8080, NULL, &v),
 		     0);
@@ -743,23 +757,12 @@ Test(inspect, verify_checks_keys_written_in_pieces)
 	struct np_ruleset *rs;
 	struct np_rs_plens m;
 	char rules[512] = "";
-	struct np_diag d;
 	char *report;
 	uint32_t id, x;
 	size_t nd;
 	int fd;
 
-	three_pods();
-	cr_assert_eq(np_cluster_load_buffer(cluster, more, strlen(more),
-					    "more.yaml", NULL, &d),
-		     0, "%s", d.message);
-	cr_assert_eq(np_ruleset_compile(&rs, cluster, "test", "b", NULL, &d), 0,
-		     "%s", d.message);
-	cr_assert_eq(np_datapath_apply(T.dp, B->ifindex, rs, &d), 0, "%s",
-		     d.message);
-	cr_assert_eq(np_datapath_verify(T.dp, B->ifindex, rs, &report, &nd), 0);
-	cr_expect_eq(nd, 0, "drift: %s", report);
-	np_free(report);
+	rs = b_with(more);
 	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
 					 "198.18.64.200", TCP, 8080, NULL, &v),
 		     0);
