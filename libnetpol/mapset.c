@@ -809,11 +809,12 @@ uint64_t np__mapset_digest(const struct np_mapset *ms, int d)
  * the longest of them.
  *
  * The plan takes the fewest groups whose pieces stay within the budget:
- * PLH_EXTRA_MIN more keys than the entries, or an eighth more when that is
- * larger (the per-length hash is the node's, 262,144 keys). A plan that would leave a key no
- * piece (a longer key of its group covers all of it) is not taken: the
- * read-back could not show that key. Without a plan of at most
- * NP_PLH_MAX groups the keys stay as they are, in the trie.
+ * PLH_EXTRA_MIN more keys than the entries, or an eighth more when that
+ * is larger (the per-length hash is the node's, 262,144 keys). A plan
+ * that would leave a key no piece (a longer key of its group covers all
+ * of it) is not taken: the read-back could not show that key. Without a
+ * plan of at most NP_PLH_MAX groups the keys stay as they are, in the
+ * trie.
  */
 #define PLH_EXTRA_MIN 32
 #define PLH_MAX_SHIFT 24 /* no key is cut in more pieces than 2^24 */
