@@ -1631,6 +1631,66 @@ Test(prog, reopen_keeps_rules_and_conntrack)
 	cr_expect_eq(pinned_count("lpm_v6"), 0);
 }
 
+/*
+ * A /24 allowed with a /25 hole in it (and the same in IPv6) is written as
+ * one length: the hole and the /25 piece the /24 keeps. Two pods share the
+ * rule set; after a reopen the rebuilt keys still compare equal to the
+ * content, so a third apply shares it too; released, nothing is left.
+ */
+Test(prog, pieces_are_shared_and_survive_a_reopen)
+{
+	static const uint16_t p80[][3] = { { IPPROTO_TCP, 80, 80 } };
+	struct npt_pod *a = dpt_pod("a", NULL, NULL);
+	struct npt_pod *b = dpt_pod("b", NULL, NULL);
+	unsigned int ifx;
+	struct msb x, none;
+	int i;
+
+	msb_init(&x, false, true);
+	msb_add(&x, NP_DIRECTION_EGRESS, "198.18.1.0/24",
+		msb_ps(&x, 0, p80, 1));
+	msb_add(&x, NP_DIRECTION_EGRESS, "198.18.1.0/25",
+		msb_ps(&x, 0, NULL, 0));
+	msb_add(&x, NP_DIRECTION_EGRESS, "fd00:1::/112", msb_ps(&x, 0, p80, 1));
+	msb_add(&x, NP_DIRECTION_EGRESS, "fd00:1::/113",
+		msb_ps(&x, 0, NULL, 0));
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_assert_eq(dpt_attach(T.dp, a->host_if, 0, "n", "a"), 0);
+	cr_assert_eq(dpt_attach(T.dp, b->host_if, 0, "n", "b"), 0);
+	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
+	cr_assert_eq(dpt_apply(b->ifindex, &x, NULL), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 1);
+	/* one length a family: the hole and the piece, nothing in the trie */
+	cr_expect_eq(pinned_count("pfx_v4"), 2);
+	cr_expect_eq(pinned_count("pfx_v6"), 2);
+	cr_expect_eq(pinned_count("lpm_v4"), 0);
+	for (i = 0; i < 2; i++) {
+		ifx = i ? b->ifindex : a->ifindex;
+		cr_expect_eq(EG(TCP4("198.18.1.200", 80)), OK);
+		cr_expect_eq(EG(TCP4("198.18.1.5", 80)), SHOT, "the hole");
+		cr_expect_eq(EG(TCP4("198.18.2.1", 80)), SHOT);
+		cr_expect_eq(EG(TCP6("fd00:1::8001", 80)), OK);
+		cr_expect_eq(EG(TCP6("fd00:1::1", 80)), SHOT, "the hole");
+	}
+
+	dpt_close();
+	dpt_open(NP_MODE_STANDARD, false, NULL, 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 1);
+	cr_assert_eq(dpt_apply(a->ifindex, &x, NULL), 0);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 1, "shared after reopen");
+	ifx = a->ifindex;
+	cr_expect_eq(EG(TCP4("198.18.1.200", 80)), OK);
+	cr_expect_eq(EG(TCP4("198.18.1.5", 80)), SHOT);
+
+	msb_init(&none, false, false);
+	cr_assert_eq(dpt_apply(a->ifindex, &none, NULL), 0);
+	cr_assert_eq(dpt_apply(b->ifindex, &none, NULL), 0);
+	np_datapath_gc(T.dp);
+	cr_expect_eq(np__datapath_nrulesets(T.dp), 0);
+	cr_expect_eq(pinned_count("pfx_v4"), 0);
+	cr_expect_eq(pinned_count("pfx_v6"), 0);
+}
+
 Test(prog, foreign_filter_is_replaced)
 {
 	struct npt_pod *p = dpt_pod("a", NULL, NULL);
