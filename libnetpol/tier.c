@@ -415,15 +415,9 @@ static bool rule_matches(const struct np_ctx *ctx, const struct np_obj *pod,
 	return false;
 }
 
-/*
- * Whether egress rule r matches a flow to Service port sp of ctx->svcs[s]
- * by its backends (the datapath sees the ClusterIP, before DNAT): for an
- * Accept every backend must match (at least one), for a Deny or Pass one
- * is enough, so that a Service is no way around a Deny.
- */
-static bool svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
-		    const struct np_cnp_rule *r, size_t s,
-		    const struct np_service_port *sp, int family)
+bool np__tier_svc_by(const struct np_ctx *ctx, const struct np_cnp_rule *r,
+		     size_t s, const struct np_service_port *sp, int family,
+		     np__tier_backend_fn match, const void *arg)
 {
 	bool any = false, all = true;
 	size_t k, y;
@@ -441,13 +435,39 @@ static bool svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
 		}
 		for (y = 0; target && y < bp->pod.nips; y++)
 			if (bp->pod.ips[y].family == family &&
-			    rule_matches(ctx, pod, 1, r, &bp->pod.ips[y], bp,
-					 sp->proto, target))
+			    match(arg, r, bp, &bp->pod.ips[y], sp->proto,
+				  target))
 				hit = true;
 		any |= hit;
 		all &= hit;
 	}
 	return r->action == NP_CNP_ACCEPT ? any && all : any;
+}
+
+struct rule_arg {
+	const struct np_ctx *ctx;
+	const struct np_obj *pod;
+};
+
+/* rule_matches() of one backend, egress from a->pod. */
+static bool backend_rule_matches(const void *arg, const struct np_cnp_rule *r,
+				 const struct np_obj *bp,
+				 const struct np_ip *ip, uint8_t proto,
+				 uint16_t port)
+{
+	const struct rule_arg *a = arg;
+
+	return rule_matches(a->ctx, a->pod, 1, r, ip, bp, proto, port);
+}
+
+/* np__tier_svc_by() through rule_matches(). */
+static bool svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
+		    const struct np_cnp_rule *r, size_t s,
+		    const struct np_service_port *sp, int family)
+{
+	const struct rule_arg a = { ctx, pod };
+
+	return np__tier_svc_by(ctx, r, s, sp, family, backend_rule_matches, &a);
 }
 
 /* Whether egress rule r matches a flow to a ClusterIP ip. */

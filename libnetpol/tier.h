@@ -130,6 +130,22 @@ bool np__tier_ports_hold(const struct np_cnp_rule *r,
 bool np__tier_svc_hit(const struct np_ctx *ctx, const struct np_obj *pod,
 		      const struct np_cnp_rule *r, size_t s,
 		      const struct np_service_port *sp, int family);
+/*
+ * Whether egress rule r matches a flow to Service port sp of ctx->svcs[s]
+ * (family's ClusterIP) by its backends, each judged by match(arg, ...) at
+ * its target port (the datapath sees the ClusterIP, before DNAT): for an
+ * Accept every backend must match (at least one), for a Deny or Pass one
+ * is enough, so that a Service is no way around a Deny.
+ * np__tier_svc_hit() is this with the rule's own peer matching.
+ */
+typedef bool (*np__tier_backend_fn)(const void *arg,
+				    const struct np_cnp_rule *r,
+				    const struct np_obj *bp,
+				    const struct np_ip *ip, uint8_t proto,
+				    uint16_t port);
+bool np__tier_svc_by(const struct np_ctx *ctx, const struct np_cnp_rule *r,
+		     size_t s, const struct np_service_port *sp, int family,
+		     np__tier_backend_fn match, const void *arg);
 bool np__tier_node_selected(const struct np_cnp_peer *p,
 			    const struct np_obj *n);
 bool np__tier_node_peer_has(const struct np_ctx *ctx,

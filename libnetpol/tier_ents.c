@@ -155,34 +155,19 @@ static bool backend_matches(const struct np_ctx *ctx,
 	return false;
 }
 
-/* np__tier_svc_hit() (the reference's) through backend_matches(). */
-static bool svc_hit_set(const struct np_ctx *ctx, const struct np_cnp_rule *r,
-			const struct np_hashmap *pods, size_t s,
-			const struct np_service_port *sp, int family)
+struct set_arg {
+	const struct np_ctx *ctx;
+	const struct np_hashmap *pods;
+};
+
+/* backend_matches() in np__tier_svc_by()'s form. */
+static bool backend_set_matches(const void *arg, const struct np_cnp_rule *r,
+				const struct np_obj *bp, const struct np_ip *ip,
+				uint8_t proto, uint16_t port)
 {
-	bool any = false, all = true;
-	size_t k, y;
+	const struct set_arg *a = arg;
 
-	for (k = 0; k < ctx->nsvc_pods[s]; k++) {
-		const struct np_obj *bp = ctx->svc_pods[s][k];
-		uint16_t target = sp->target_port;
-		bool hit = false;
-
-		if (sp->target_name) {
-			const struct np_container_port *cp =
-				np__pod_port(bp, sp->target_name, sp->proto);
-
-			target = cp ? cp->port : 0;
-		}
-		for (y = 0; target && y < bp->pod.nips; y++)
-			if (bp->pod.ips[y].family == family &&
-			    backend_matches(ctx, r, pods, bp, &bp->pod.ips[y],
-					    sp->proto, target))
-				hit = true;
-		any |= hit;
-		all &= hit;
-	}
-	return r->action == NP_CNP_ACCEPT ? any && all : any;
+	return backend_matches(a->ctx, r, a->pods, bp, ip, proto, port);
 }
 
 /* The pods of r's selector peers, as a set. */
@@ -225,6 +210,7 @@ static int rule_ents_build(struct np_ctx *ctx, struct np_arena *a,
 	const struct np_cnp_rule *r = e->r;
 	struct ivs own = { 0 }, peer_ports;
 	struct np_hashmap set = { 0 };
+	const struct set_arg sa = { ctx, &set };
 	size_t j, k, x;
 	int dir = e->dir, err;
 
@@ -251,8 +237,9 @@ static int rule_ents_build(struct np_ctx *ctx, struct np_arena *a,
 				struct np_cidr hc;
 				struct ivs pt;
 
-				if (!svc_hit_set(ctx, r, &set, k, sp,
-						 sv->ips[x].family))
+				if (!np__tier_svc_by(ctx, r, k, sp,
+						     sv->ips[x].family,
+						     backend_set_matches, &sa))
 					continue;
 				pt.v = np__arena_alloc(a, sizeof(*pt.v));
 				host_cidr(&sv->ips[x], &hc);
