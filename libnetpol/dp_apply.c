@@ -32,7 +32,7 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	struct np_ruleset_value rv = { .hash = hash, .dir = d };
 	struct np_lpm_value *v4 = NULL, *v6 = NULL;
 	struct np_kkey *kk[2] = { NULL, NULL };
-	size_t n4 = 0, n6 = 0, i;
+	size_t n4 = 0, n6 = 0, nk[2] = { 0, 0 }, i;
 	uint32_t id = np__rs_id_alloc(dp), gidx, *memo = NULL;
 	uint32_t x = id & (NP_RS_PLENS_SIZE - 1);
 	struct np_rs_plens plens;
@@ -58,13 +58,11 @@ static int rs_create(struct np_datapath *dp, const struct np_mapset *ms, int d,
 	 * few prefix lengths: their keys go to the per-length hash, short
 	 * ones maybe as pieces of a longer length (np__mapset_kkeys())
 	 */
-	err = np__mapset_plens(ms, d, &plens);
-	if (!err)
-		err = np__mapset_kkeys(ms, d, 0, &kk[0], &n4);
-	if (!err)
-		err = np__mapset_kkeys(ms, d, 1, &kk[1], &n6);
+	err = np__mapset_layout(ms, d, &plens, kk, nk);
 	if (err)
 		goto fail;
+	n4 = nk[0];
+	n6 = nk[1];
 	r->plh = (plens.n[0] ? NP_EPL_PLH_V4 : 0) |
 		 (plens.n[1] ? NP_EPL_PLH_V6 : 0);
 	r->k4 = calloc(n4 ? n4 : 1, sizeof(*r->k4));

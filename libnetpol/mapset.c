@@ -1044,7 +1044,8 @@ int np__mapset_kkeys(const struct np_mapset *ms, int d, int fam,
 	return err < 0 ? err : 0;
 }
 
-int np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
+int np__mapset_layout(const struct np_mapset *ms, int d, struct np_rs_plens *m,
+		      struct np_kkey *kk[2], size_t nk[2])
 {
 	int fam, ng;
 
@@ -1052,9 +1053,15 @@ int np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
 	memset(m->mask4, 0, sizeof(m->mask4));
 	memset(m->mask6, 0, sizeof(m->mask6));
 	for (fam = 0; fam < 2; fam++) {
-		ng = plh_layout(ms, d, fam, NULL, NULL, m->len[fam]);
-		if (ng < 0)
+		ng = plh_layout(ms, d, fam, kk ? &kk[fam] : NULL,
+				kk ? &nk[fam] : NULL, m->len[fam]);
+		if (ng < 0) {
+			if (kk && fam) {
+				free(kk[0]);
+				kk[0] = NULL;
+			}
 			return ng;
+		}
 		m->n[fam] = (uint8_t)ng;
 	}
 	/* each length's mask, as the program applies it */
@@ -1076,6 +1083,11 @@ int np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
 			}
 	}
 	return 0;
+}
+
+int np__mapset_plens(const struct np_mapset *ms, int d, struct np_rs_plens *m)
+{
+	return np__mapset_layout(ms, d, m, NULL, NULL);
 }
 
 uint8_t np__mapset_lpm_flags(const struct np_mapset *ms, int d)

@@ -99,6 +99,14 @@ int np__mapset_kkeys(const struct np_mapset *ms, int d, int fam,
 		     struct np_kkey **out, size_t *n);
 
 /*
+ * Both at once, each family's keys planned and cut once: np__mapset_plens()
+ * into m and, when kk is not NULL, np__mapset_kkeys() of IPv4 into kk[0],
+ * nk[0] and of IPv6 into kk[1], nk[1] (nothing to free on error).
+ */
+int np__mapset_layout(const struct np_mapset *ms, int d, struct np_rs_plens *m,
+		      struct np_kkey *kk[2], size_t nk[2]);
+
+/*
  * One direction's keys as a rule set holds them: LPM form, as written
  * (np__mapset_kkeys() order: address, then length), each with the global index of its port set; set()
  * gives the port set (normalized) at a valid index 1..NP_MAX_PORTSETS-1.
