@@ -623,6 +623,14 @@ Test(inspect, verify_clean_then_drift)
  * The three pods, with policy yaml more loaded too: b's rule set compiled,
  * applied, and verified clean.
  */
+/* Explain b's ingress from ip to TCP 8080, as the program would judge it. */
+static void b_explain(const char *ip, struct np_datapath_verdict *v)
+{
+	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
+					 ip, TCP, 8080, NULL, v),
+		     0, "%s", ip);
+}
+
 static struct np_ruleset *b_with(const char *more)
 {
 	struct np_ruleset *rs;
@@ -672,14 +680,10 @@ Test(inspect, verify_checks_the_per_length_hash)
 	int fd;
 
 	rs = b_with(more);
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.70.1", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.70.1", &v);
 	cr_expect(v.allowed);
 	cr_expect_str_eq(v.key, "198.18.64.0/18");
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.65.1", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.65.1", &v);
 	cr_expect(!v.allowed, "the except");
 	id = v.ruleset;
 
@@ -699,9 +703,7 @@ Test(inspect, verify_checks_the_per_length_hash)
 		  "%s", report);
 	np_free(report);
 	/* as the program would: the except is not found, the /18 allows */
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.65.1", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.65.1", &v);
 	cr_expect(v.allowed);
 	m.len[0][0] = 24;
 	m.mask4[0] = htonl(0xffffff00u);
@@ -763,14 +765,10 @@ Test(inspect, verify_checks_keys_written_in_pieces)
 	int fd;
 
 	rs = b_with(more);
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.64.200", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.64.200", &v);
 	cr_expect(v.allowed);
 	cr_expect_str_eq(v.key, "198.18.64.0/24", "the key, not its piece");
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.64.1", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.64.1", &v);
 	cr_expect(!v.allowed, "the except");
 	cr_expect_str_eq(v.key, "198.18.64.0/25");
 	id = v.ruleset;
@@ -802,9 +800,7 @@ Test(inspect, verify_checks_keys_written_in_pieces)
 	cr_expect(strstr(report, "ingress: missing key 198.18.64.0/24"), "%s",
 		  report);
 	np_free(report);
-	cr_assert_eq(np_datapath_explain(T.dp, B->ifindex, NP_DIRECTION_INGRESS,
-					 "198.18.64.200", TCP, 8080, NULL, &v),
-		     0);
+	b_explain("198.18.64.200", &v);
 	cr_expect(!v.allowed);
 	cr_assert_eq(bpf_map_update_elem(fd, &k, &val, BPF_NOEXIST), 0);
 	/* a piece too many (at a length nobody probes) */
