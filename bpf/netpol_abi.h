@@ -217,7 +217,7 @@ struct np_rule_ctr_key {
  * longest prefix that covers the peer, as the trie's answer. More lengths
  * keep the trie (a miss costs one probe per length). The lengths are the
  * ones written: the loader may write a shorter key as the pieces of a
- * longer length that its longer keys leave (libnetpol/mapset.c), each
+ * longer length that its longer keys leave (libnetpol/mapset_plh.c), each
  * piece's value carrying the key's own length (NP_LPM_PLEN_SHIFT).
  *
  * The lengths are in rs_plens, with the address mask of each (so that the

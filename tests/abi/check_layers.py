@@ -28,7 +28,7 @@ STAGES = [
     ('ruleset', ['closure', 'ruleset', 'tier', 'tier_check', 'tier_cpe',
                  'tier_ivs', 'tier_ents', 'tier_fold', 'endpoints_cpe',
                  'query', 'attrib']),
-    ('mapset', ['mapset', 'event', 'changes']),
+    ('mapset', ['mapset', 'mapset_plh', 'event', 'changes']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
                   'dp_inspect', 'datapath', 'dp_apply',
                   'datapath_stub']),
