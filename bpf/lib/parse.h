@@ -2,8 +2,10 @@
 /*
  * Packet parsing: the flow of one packet (struct pkt) from its Ethernet,
  * IPv4 or IPv6 (with extension headers), and L4 headers; fragment kind;
- * the inner header an ICMP error quotes (np_parse_inner, a global
- * function the verifier checks once, so one object only includes this).
+ * the inner header an ICMP error quotes. The rare paths, the inner header
+ * (np_parse_inner) and the IPv6 extension header walk (np_parse_ext6), are
+ * global functions the verifier checks once, so one object only includes
+ * this.
  */
 #ifndef NETPOL_BPF_LIB_PARSE_H
 #define NETPOL_BPF_LIB_PARSE_H
@@ -301,20 +303,58 @@ static __always_inline int parse_v4(struct __sk_buff *skb, struct pkt *p)
 	return parse_l4(skb, ETH_HLEN + ihl * 4, p);
 }
 
-static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
+/* Whether an IPv6 next header is an extension header that parse_v6 walks. */
+static __always_inline bool is_exthdr6(__u8 nexthdr)
 {
-	__u32 off = ETH_HLEN + 40;
-	__u8 *h = hdr(skb, ETH_HLEN, 40);
-	__u16 frag_off;
+	switch (nexthdr) {
+	case 0: /* hop-by-hop options */
+	case 43: /* routing */
+	case 44: /* fragment */
+	case 51: /* authentication header */
+	case 60: /* destination options */
+	case 135: /* mobility */
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Where an IPv6 extension header walk stands: the next header and its
+ * offset; the fragment header's kind, id and next header when one was
+ * walked.
+ */
+struct np_ext6 {
+	__u32 off;
+	__u32 frag_id;
 	__u8 nexthdr;
+	__u8 frag; /* enum frag_kind */
+	__u8 frag_proto;
+	__u8 pad;
+};
+
+/*
+ * Walk at most NP_MAX_EXTHDR extension headers from x->nexthdr at x->off
+ * to the upper-layer header, or to a non-first fragment's fragment header
+ * (x->frag FRAG_LATER: no upper-layer header follows). Returns P_OK or
+ * P_BAD (truncated, or more extension headers than walked).
+ *
+ * A global function, which the verifier checks once: inline, the unrolled
+ * walk was half the verifier's work on both programs (26,600 of 53,800
+ * instructions with np_judge inline). Only packets that carry extension
+ * headers call it.
+ */
+__attribute__((noinline)) int np_parse_ext6(struct __sk_buff *skb,
+					    struct np_ext6 *x)
+{
+	__u32 off;
+	__u16 frag_off;
+	__u8 nexthdr, *h;
 	int i;
 
-	if (!h || (h[0] >> 4) != 6)
+	if (!x)
 		return P_BAD;
-	p->family = 6;
-	nexthdr = h[6];
-	addrs6(&p->t, h);
-
+	off = x->off;
+	nexthdr = x->nexthdr;
 #pragma unroll
 	for (i = 0; i < NP_MAX_EXTHDR; i++) {
 		switch (nexthdr) {
@@ -344,29 +384,62 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 			off += 8;
 			if (!(frag_off & 0xfff9))
 				break; /* atomic fragment (RFC 6946) */
-			p->frag_id = *(__u32 *)(h + 4);
-			p->frag_proto = nexthdr;
+			x->frag_id = *(__u32 *)(h + 4);
+			x->frag_proto = nexthdr;
 			if (frag_off & 0xfff8) {
+				x->nexthdr = nexthdr;
+				x->frag = FRAG_LATER;
+				return P_OK;
+			}
+			x->frag = FRAG_FIRST;
+			break;
+		default:
+			x->off = off;
+			x->nexthdr = nexthdr;
+			return P_OK;
+		}
+	}
+	if (is_exthdr6(nexthdr))
+		return P_BAD; /* too many extension headers */
+	x->off = off;
+	x->nexthdr = nexthdr;
+	return P_OK;
+}
+
+static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
+{
+	__u32 off = ETH_HLEN + 40;
+	__u8 *h = hdr(skb, ETH_HLEN, 40);
+	struct np_ext6 x;
+	__u8 nexthdr;
+
+	if (!h || (h[0] >> 4) != 6)
+		return P_BAD;
+	p->family = 6;
+	nexthdr = h[6];
+	addrs6(&p->t, h);
+	if (is_exthdr6(nexthdr)) {
+		x.off = off;
+		x.frag_id = 0;
+		x.nexthdr = nexthdr;
+		x.frag = FRAG_NONE;
+		x.frag_proto = 0;
+		x.pad = 0;
+		if (np_parse_ext6(skb, &x) != P_OK)
+			return P_BAD;
+		nexthdr = x.nexthdr;
+		off = x.off;
+		if (x.frag != FRAG_NONE) {
+			p->frag_id = x.frag_id;
+			p->frag_proto = x.frag_proto;
+			if (x.frag == FRAG_LATER) {
 				p->t.proto = nexthdr;
 				p->frag = FRAG_LATER;
 				return P_OK;
 			}
 			p->frag = FRAG_FIRST;
-			break;
-		default:
-			goto l4;
 		}
 	}
-	switch (nexthdr) {
-	case 0:
-	case 43:
-	case 44:
-	case 51:
-	case 60:
-	case 135:
-		return P_BAD; /* too many extension headers */
-	}
-l4:
 	p->t.proto = nexthdr;
 	return parse_l4(skb, off, p);
 }
@@ -374,8 +447,8 @@ l4:
 /*
  * Inline: as a global function it kept the packet's fields in memory and
  * needed the whole struct zeroed, 5-11 ns per packet. The rare paths are
- * global functions instead (np_parse_inner, np_emit), which keeps the
- * verifier's work under 40,000 instructions for both programs.
+ * global functions instead (np_parse_inner, np_parse_ext6, np_emit), which
+ * keeps the verifier's work for both programs near 30,000 instructions.
  */
 static __always_inline int np_parse(struct __sk_buff *skb, struct pkt *p)
 {

@@ -1215,6 +1215,9 @@ Test(prog, fragments_follow_the_first)
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
 			.frag = 185, .frag_id = 12, .no_l4 = true),
 		     SHOT, "fragment without its first");
+	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_TCP,
+			.frag = 185, .frag_id = 11, .no_l4 = true),
+		     SHOT, "the first's id, another protocol's datagram");
 	cr_expect_eq(EG(.src = POD4, .dst = "198.18.1.7", .proto = IPPROTO_UDP,
 			.dport = 54, .frag = 0x2000, .frag_id = 13),
 		     SHOT, "first fragment, denied port");
@@ -1233,6 +1236,10 @@ Test(prog, fragments_follow_the_first)
 			.proto = IPPROTO_UDP, .v6_frag = true, .frag = 1480 | 1,
 			.frag_id = 0x01020304),
 		     OK);
+	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
+			.proto = IPPROTO_TCP, .v6_frag = true, .frag = 1480,
+			.frag_id = 0x01020304),
+		     SHOT, "the first's id, another protocol's datagram");
 	cr_expect_eq(EG(.family = 6, .src = POD6, .dst = "fd00:1::7",
 			.proto = IPPROTO_UDP, .v6_frag = true, .frag = 1480,
 			.frag_id = 0x01020305),
