@@ -89,10 +89,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * flow's peer and port are its source's. Returns allowed (bit 0), the
  * reason (bits 8-15) and the matched prefix length (bits 16-23); *ctr
  * the number of the key that decided (np_lpm_value.ctr), 0: none.
- * A global function: the verifier checks it once, for both callers.
+ *
+ * Inline for a new flow, the path whose cost the goals are about: a call
+ * and its return cost a new IPv6 flow about 9 ns on a host with return
+ * thunks (3.92x the empty program inline, 4.23x called, under the cluster
+ * tiers). A flow judged again after a rule change calls np_judge, the same
+ * code as a global function that the verifier checks once: inline on both
+ * paths, the programs took 85,000 instructions to verify, against 31,600.
  */
-__noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir,
-			__u32 *ctr)
+static __always_inline int judge(const struct pkt *p, __u64 w, __u32 jdir,
+				 __u32 dir, __u32 *ctr)
 {
 	union ep_word ep = { .w = w };
 	const __u32 *peer;
@@ -139,6 +145,13 @@ __noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir,
 	if (!ps || !portset_match(ps, p->t.proto, bpf_ntohs(port)))
 		return NP_DPR_DENY_PORT << 8 | plen << 16;
 	return NP_DPR_ALLOW_RULE << 8 | plen << 16 | 1;
+}
+
+/* judge(), called: for a flow judged again, a rare path. */
+__noinline int np_judge(const struct pkt *p, __u64 w, __u32 jdir, __u32 dir,
+			__u32 *ctr)
+{
+	return judge(p, w, jdir, dir, ctr);
 }
 
 static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
@@ -249,7 +262,7 @@ static __always_inline int handle(struct __sk_buff *skb, const __u32 dir)
 			if (judged != ct->judged) {
 				/* its rules changed: judge it again */
 				rejudge = true;
-				goto judge;
+				goto again;
 			}
 			if (ct->flags & NP_CTF_REVOKED) {
 				reason = NP_DPR_DENY_REVOKED;
@@ -276,10 +289,16 @@ miss:
 	ep = epd;
 	judged = ep_judged(&ep);
 	rejudge = false;
-judge:
+	nct.slot = ep.d.slot;
+	ruleset = ep.d.state == NP_EP_POLICIES_APPLIED ? ep.d.ruleset : 0;
+	res = judge(&p, ep.w, dir, dir, &ctr);
+	goto decided;
+again:
+	/* as at miss: set once after the join, they cost the verifier 20% more */
 	nct.slot = ep.d.slot;
 	ruleset = ep.d.state == NP_EP_POLICIES_APPLIED ? ep.d.ruleset : 0;
 	res = np_judge(&p, ep.w, jdir, dir, &ctr);
+decided:
 	reason = (__u8)(res >> 8);
 	plen = (__u8)(res >> 16);
 	if (!(res & 1))
