@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What the fold of the tiers (tier_fold.c) and the rules' entries with
- * their universe (tier_ents.c) share: interval sets, the stage's cache,
- * a rule's entries, and the small helpers both use.
+ * What the files of the fold of the tiers share: its entry points and caches
+ * (tier_fold.c), the walk (tier_walk.c), the rules' entries with their
+ * universe (tier_ents.c) and interval sets (tier_ivs.c): interval sets, the
+ * stage's cache, a rule's entries, the calls between the files, and the
+ * small helpers they use.
  */
 #ifndef NP_TIER_FOLD_H
 #define NP_TIER_FOLD_H
@@ -147,5 +149,44 @@ void np__tier_rule_ents_free(struct tier_cache *tc);
  * entries are in it (uidx), once per snapshot.
  */
 int np__tier_universe(struct np_ctx *ctx, struct tier_cache *tc, int dir);
+
+/*
+ * The walk (tier_walk.c): the caches and the entry points call it, it
+ * calls neither.
+ */
+/* NP keys k (n) sorted by prefix. */
+void np__tier_key_ptr_sort(const struct np_rs_key **k, size_t n);
+/*
+ * The universe of direction dir and the own entries of the rules tr (n) of
+ * pod, in tc (own, start), for np__tier_fold_dir() and
+ * np__tier_admin_decided().
+ */
+int np__tier_fold_prep(struct np_ctx *ctx, struct tier_cache *tc,
+		       const struct np_obj *pod, int dir,
+		       const struct np_trule *tr, size_t n, struct np_arena *a);
+/*
+ * The keys and verdict keys of direction dir of core co (a share) from the
+ * rules fr (n) as np__tier_fold_prep() placed them and the NP keys npk
+ * (nnp, sorted); prov: rule_prov0, np_prov0, def_prov (prov_layout()).
+ */
+int np__tier_fold_dir(struct tier_cache *tc, const struct np_rs_core *np,
+		      int dir, const struct np_frule *fr, size_t n,
+		      const uint32_t prov[3],
+		      const struct np_rs_key *const *npk, size_t nnp,
+		      struct np_rs_core *co, struct np_intern *in,
+		      struct np_arena *a);
+/*
+ * dec[u] (nu + 1 bytes): 1 where the Admin rules of fr (n, placed by
+ * np__tier_fold_prep()) decide everything at the universe's prefix u and
+ * at each prefix of the walk inside it.
+ */
+int np__tier_admin_decided(struct tier_cache *tc, int dir,
+			   const struct np_frule *fr, size_t n,
+			   struct np_arena *a, uint8_t *dec);
+/* np__tier_fold_dir() from a source's entries, over a universe of its own. */
+int np__tier_fold_dir_src(const struct np_fsrc *src,
+			  const struct np_rs_core *np, int dir,
+			  const uint32_t prov[3], struct np_rs_core *co,
+			  struct np_intern *in, struct np_arena *a);
 
 #endif /* NP_TIER_FOLD_H */
