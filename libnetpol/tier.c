@@ -31,9 +31,9 @@
  * before DNAT) by its backends: an Accept when every backend matches, a
  * Deny or Pass when one does, so that a Service is no way around a Deny.
  *
- * The fold itself is in tier_fold.c (the entry points and its caches) and
- * tier_walk.c (the walk), with its interval sets in tier_ivs.c and the
- * rules' entries in tier_ents.c.
+ * The fold itself is in tier_fold.c (the entry points), tier_cache.c (its
+ * caches) and tier_walk.c (the walk), with its interval sets in tier_ivs.c
+ * and the rules' entries in tier_ents.c.
  *
  * np_ruleset_compile() (tier_cpe.c) is the NetworkPolicy rule set
  * (np__ruleset_compile_np(), ruleset.c) with the tiers folded in: from the

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What the files of the fold of the tiers share: its entry points and caches
- * (tier_fold.c), the walk (tier_walk.c), the rules' entries with their
- * universe (tier_ents.c) and interval sets (tier_ivs.c): interval sets, the
- * stage's cache, a rule's entries, the calls between the files, and the
- * small helpers they use.
+ * What the files of the fold of the tiers share: its entry points
+ * (tier_fold.c), its caches (tier_cache.c), the walk (tier_walk.c), the
+ * rules' entries with their universe (tier_ents.c) and interval sets
+ * (tier_ivs.c): interval sets, the stage's cache and what its caches key
+ * on, a rule's entries, the calls between the files, and the small helpers
+ * they use.
  */
 #ifndef NP_TIER_FOLD_H
 #define NP_TIER_FOLD_H
@@ -121,6 +122,28 @@ struct rule_ents {
 	uint32_t *uidx;
 };
 
+/*
+ * What the fold's caches key on besides the NP core: the cluster policies
+ * selecting the pod, the direction (2: both) and, when one of them has an
+ * ingress named port, the pod's container ports. First in each entry,
+ * whose copy of sel follows it (in_dup(), tier_cache.c).
+ */
+struct fold_in {
+	const struct np_obj **sel;
+	size_t nsel;
+	const struct np_container_port *ports;
+	size_t nports;
+	int dir;
+	bool named;
+};
+
+/* A folded core, by its inputs. */
+struct fold_ent {
+	struct fold_in in;
+	struct np_rs_core *np; /* the NetworkPolicy core (a reference) */
+	struct np_rs_core *core; /* the fold (a reference) */
+};
+
 /* Interval sets (tier_ivs.c); results in arena a. */
 void np__ivs_norm(struct ivs *s);
 int np__ivs_or(struct np_arena *a, const struct ivs *x, const struct ivs *y,
@@ -149,6 +172,31 @@ void np__tier_rule_ents_free(struct tier_cache *tc);
  * entries are in it (uidx), once per snapshot.
  */
 int np__tier_universe(struct np_ctx *ctx, struct tier_cache *tc, int dir);
+
+/*
+ * The caches (tier_cache.c): the entry points call them, they call the
+ * walk.
+ */
+/* The context's cache, as of the context's snapshot. */
+int np__tier_cache_of(struct np_cluster *c, struct np_ctx *ctx,
+		      struct tier_cache **out);
+/* The fold cache (tc->folds): an entry's match and hash; a new entry. */
+bool np__tier_fold_ent_eq(const void *val, const void *key);
+uint64_t np__tier_fold_ent_hash(const struct fold_ent *k);
+void np__tier_fold_cache_add(struct tier_cache *tc, const struct fold_ent *key,
+			     uint64_t h, struct np_rs_core *core);
+/* Whether an ingress rule of the cluster policies sel has a named port. */
+bool np__tier_sel_named(const struct np_obj *const *sel, size_t nsel);
+/*
+ * Direction d's fold for pod (a reference): a share from the cache, or
+ * built; *cached when the cache holds it.
+ */
+int np__tier_share_for(struct np_ctx *ctx, struct tier_cache *tc,
+		       const struct np_obj *pod, const struct np_rs_core *np,
+		       const struct np_obj **sel, size_t nsel, int d,
+		       const struct np_trule *tr, const struct np_frule *fr,
+		       size_t n, const uint32_t prov[3],
+		       struct np_rs_core **out, bool *cached);
 
 /*
  * The walk (tier_walk.c): the caches and the entry points call it, it

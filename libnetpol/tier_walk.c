@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The walk of the tier fold (tier_fold.c has the entry points and the
- * caches): one direction's keys and verdict keys from the ordered rules of
- * the cluster policies selecting a pod and the NetworkPolicy core's keys.
+ * The walk of the tier fold (tier_fold.c has the entry points, tier_cache.c
+ * the caches): one direction's keys and verdict keys from the ordered rules
+ * of the cluster policies selecting a pod and the NetworkPolicy core's keys.
  *
  * The rules' entries sit on the direction's universe, every prefix of
  * every rule sorted (tier_ents.c), where np__tier_fold_prep() places a
@@ -15,7 +15,7 @@
  * (and ports) and nearest NP key agree fold once (memo).
  *
  * Also here, as they walk the same way: where the Admin rules decide
- * everything (np__tier_admin_decided(), for np_relevant() in tier_fold.c)
+ * everything (np__tier_admin_decided(), for np_relevant() in tier_cache.c)
  * and the walk over the universe of a ClusterPolicyEndpoint source's own
  * entries (np__tier_fold_dir_src()). Nothing here calls the caches or the
  * entry points: they call here.
