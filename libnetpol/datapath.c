@@ -5,7 +5,7 @@
  * and the dp_*.c files it calls (see dp_internal.h): dp_apply.c enforces
  * rule sets and fails pods closed, dp_load.c loads and pins, dp_tc.c
  * attaches, dp_maps.c reads and writes maps, dp_cache.c mirrors the pinned
- * state; dp_inspect.c and dp_events.c observe.
+ * state; dp_inspect.c, dp_verify.c and dp_events.c observe.
  *
  * Pinned under pin_root (default /sys/fs/bpf/netpol):
  *   prog_egress, prog_ingress   the TC programs (np_tc_egress_pod, ...)

@@ -5,6 +5,7 @@
  * of a rule set, and the prototypes each dp_*.c offers the others. Who
  * calls whom (no file calls back up):
  *   datapath.c (lifecycle, pods, apply)  -> dp_cache, dp_maps, dp_tc, dp_load
+ *   dp_verify.c                         -> dp_inspect, dp_maps, dp_cache
  *   dp_inspect.c, dp_events.c           -> dp_maps, dp_tc, dp_load
  *   dp_cache.c                          -> dp_maps
  *   dp_tc.c                             -> dp_maps
@@ -317,6 +318,12 @@ const char *np__cap_hint(int err, const char *cap);
 void np__unpin_all(struct np_datapath *dp);
 int np__dp_load(struct np_datapath *dp, uint32_t ct_size, bool existing);
 int np__clock_now(const struct np_datapath *dp, uint32_t *now);
+
+/* --- dp_inspect.c: inspection of the live maps -------------------------- */
+
+/* "addr/len" of family fam (0: IPv4, 1: IPv6) into buf. */
+void np__cidr_text(int fam, const uint8_t *addr, unsigned int len, char *buf,
+		   size_t size);
 
 /* --- dp_cache.c: the mirror of pinned state, ep_cache ------------------- */
 

@@ -30,7 +30,7 @@ STAGES = [
                  'tier_walk', 'endpoints_cpe', 'query', 'attrib']),
     ('mapset', ['mapset', 'mapset_plh', 'event', 'changes']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
-                  'dp_inspect', 'datapath', 'dp_apply',
+                  'dp_inspect', 'dp_verify', 'datapath', 'dp_apply',
                   'datapath_stub']),
 ]
 RANK = {f: i for i, (_, fs) in enumerate(STAGES) for f in fs}
