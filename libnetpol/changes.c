@@ -3,26 +3,18 @@
  * Change sets: which pods' rule sets changed since the caller last asked,
  * each with its map diff, without compiling the pods no change can reach.
  *
- * A tracker watches the snapshot (the cluster's second watcher slot) and
- * notes, for every object that comes, changes or goes, what it can affect:
- * the pod itself; the NetworkPolicies whose resolution can change, whose
- * selected pods are looked at when the caller asks; the pods an old policy
- * version selected; the pods a PolicyEndpoint names. Which policies: for
- * those the resolution context holds resolved, the context's own decision
- * (it tells through np_ctx.on_invalidate, installed after each change
- * set); for the others, a generous test (a peer selecting the pod, an
- * egress ipBlock holding its address with a named port, a Service it
- * backs, an ingress named port of a policy selecting it). What it cannot
- * follow closely (cluster policies and their endpoints, anything but a
- * NetworkPolicy while cluster policies exist) marks every pod.
- * np_cluster_changes() compiles the marked pods and reports those whose
- * rule-set hash differs from the one it reported last (kept per pod, with
- * a reference to the core, for the diff).
+ * The tracker (changes_track.c) watches the snapshot and marks what each
+ * change can affect: pods, NetworkPolicies whose selected pods are looked
+ * at when the caller asks, or every pod. np_cluster_changes() compiles the
+ * marked pods and reports those whose rule-set hash differs from the one
+ * it reported last (kept per pod, with a reference to the core, for the
+ * diff).
  *
  * Endpoints (np_changes_opts.endpoints): the PolicyEndpoints of the
  * policies marked, against a record per policy; the ClusterPolicyEndpoints
  * all resolved again (np__cluster_cpes()) when an event that can reach
- * them came (cpe_event()), against one record of names and content hashes.
+ * them came (changes_track.c's cpe_event()), against one record of names
+ * and content hashes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,559 +23,11 @@
 #endif
 
 #include "netpol/mapset.h"
+#include "changes_internal.h"
 #include "mapset.h"
 #include "opts.h"
 #include "ruleset_internal.h"
 #include "tier.h"
-
-/* --- pod keys ----------------------------------------------------------- */
-
-/* "ns\0name\0", malloc'd; the unit of the tracker's tables. */
-struct pkey {
-	uint64_t h;
-	size_t nslen;
-	char s[]; /* ns, NUL, name, NUL */
-};
-
-struct pkey_probe {
-	const char *ns, *name;
-};
-
-static uint64_t pkey_hash(const char *ns, const char *name)
-{
-	return np__hash_str(name, np__hash_str(ns, 0x6368616e676573ull));
-}
-
-static bool pkey_eq(const void *val, const void *key)
-{
-	const struct pkey *p = *(const struct pkey *const *)val;
-	const struct pkey_probe *k = key;
-
-	return !strcmp(p->s, k->ns) && !strcmp(p->s + p->nslen + 1, k->name);
-}
-
-static struct pkey *pkey_new(const char *ns, const char *name)
-{
-	size_t a = strlen(ns), b = strlen(name);
-	struct pkey *p = malloc(sizeof(*p) + a + b + 2);
-
-	if (!p)
-		return NULL;
-	p->h = pkey_hash(ns, name);
-	p->nslen = a;
-	memcpy(p->s, ns, a + 1);
-	memcpy(p->s + a + 1, name, b + 1);
-	return p;
-}
-
-static const char *pkey_ns(const struct pkey *p)
-{
-	return p->s;
-}
-
-static const char *pkey_name(const struct pkey *p)
-{
-	return p->s + p->nslen + 1;
-}
-
-/*
- * A table of keys (a set): every value is a struct whose first member is
- * a struct pkey pointer, so one lookup serves the marks and the baseline.
- */
-static void *kset_get(const struct np_hashmap *m, const char *ns,
-		      const char *name)
-{
-	struct pkey_probe k = { ns, name };
-
-	return np__hashmap_get(m, pkey_hash(ns, name), pkey_eq, &k);
-}
-
-/* A mark: a pod or a NetworkPolicy to look at. */
-struct mark {
-	struct pkey *key;
-};
-
-static int kset_mark(struct np_hashmap *m, const char *ns, const char *name)
-{
-	struct pkey_probe k = { ns, name };
-	uint64_t h = pkey_hash(ns, name);
-	struct mark *mk;
-	size_t i;
-
-	if (np__hashmap_reserve(m, m->n + 1, 64))
-		return -ENOMEM;
-	i = np__hashmap_probe(m, h, pkey_eq, &k);
-	if (m->slots[i].val)
-		return 0;
-	mk = malloc(sizeof(*mk));
-	if (!mk)
-		return -ENOMEM;
-	mk->key = pkey_new(ns, name);
-	if (!mk->key) {
-		free(mk);
-		return -ENOMEM;
-	}
-	np__hashmap_fill(m, i, h, mk);
-	return 0;
-}
-
-static void mark_free(void *p)
-{
-	struct mark *mk = p;
-
-	free(mk->key);
-	free(mk);
-}
-
-static void kset_clear(struct np_hashmap *m)
-{
-	np__hashmap_release_each(m, mark_free);
-}
-
-/* --- the tracker -------------------------------------------------------- */
-
-/* What was reported last of a pod. */
-struct base {
-	struct pkey *key;
-	uint64_t hash; /* 0: no rule set (it failed) */
-	struct np_rs_core *core; /* a reference; NULL with hash 0 */
-};
-
-/* The PolicyEndpoints of one NetworkPolicy as last reported. */
-struct pe_rec {
-	struct pkey *key; /* the policy */
-	size_t n;
-	char **names;
-	uint64_t *hash; /* of each one's JSON */
-};
-
-static void pe_rec_free(void *p)
-{
-	struct pe_rec *r = p;
-	size_t i;
-
-	if (!r)
-		return;
-	for (i = 0; i < r->n; i++)
-		free(r->names[i]);
-	free(r->names);
-	free(r->hash);
-	free(r->key);
-	free(r);
-}
-
-/* A ClusterPolicyEndpoint as last reported. */
-struct cpe_rec {
-	char *name;
-	char *policy; /* its ClusterNetworkPolicy */
-	uint64_t hash; /* of its JSON */
-};
-
-static void cpe_recs_free(struct cpe_rec *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].policy);
-	}
-	free(v);
-}
-
-struct tracker {
-	struct np_hashmap base; /* struct base */
-	struct np_hashmap pods; /* struct mark: pods to compile */
-	struct np_hashmap pols; /* struct mark: their selected pods too */
-	bool all; /* every pod */
-	bool failed; /* a mark could not be kept: every pod */
-	enum np_source source;
-	/* PolicyEndpoints (np_changes_opts.endpoints) */
-	struct np_hashmap eps; /* struct pe_rec, by policy */
-	struct np_hashmap epols; /* struct mark: policies to look at */
-	bool ep_on; /* reported last time: eps holds what */
-	bool ep_all; /* every policy */
-	/* ClusterPolicyEndpoints as last reported (ep_on), sorted by name */
-	struct cpe_rec *cpes;
-	size_t ncpes;
-	bool cpe_dirty; /* an event since may have changed one */
-};
-
-static void base_free(void *p)
-{
-	struct base *b = p;
-
-	np__core_put(b->core);
-	free(b->key);
-	free(b);
-}
-
-static void tracker_free(void *p)
-{
-	struct tracker *t = p;
-
-	if (!t)
-		return;
-	np__hashmap_release_each(&t->base, base_free);
-	kset_clear(&t->pods);
-	kset_clear(&t->pols);
-	np__hashmap_release_each(&t->eps, pe_rec_free);
-	kset_clear(&t->epols);
-	cpe_recs_free(t->cpes, t->ncpes);
-	free(t);
-}
-
-static void mark_pod(struct tracker *t, const char *ns, const char *name)
-{
-	if (kset_mark(&t->pods, ns, name))
-		t->failed = true;
-}
-
-/* A policy whose endpoints may change (and not its selected pods). */
-static void mark_epol(struct tracker *t, const struct np_obj *pol)
-{
-	if (t->ep_on && !t->ep_all &&
-	    kset_mark(&t->epols, pol->meta.ns, pol->meta.name))
-		t->ep_all = true;
-}
-
-static void mark_pol(struct tracker *t, const struct np_obj *pol)
-{
-	if (kset_mark(&t->pols, pol->meta.ns, pol->meta.name))
-		t->failed = true;
-	mark_epol(t, pol);
-}
-
-/* The labels a namespace's peers select it by (object or implied). */
-struct nsl {
-	const struct np_labels *l;
-	struct np_labels tmp;
-	struct np_label one;
-};
-
-static void nsl_init(struct nsl *x, const struct np_obj *nso, const char *ns)
-{
-	if (nso) {
-		x->l = &nso->meta.labels;
-		return;
-	}
-	x->one.key = "kubernetes.io/metadata.name";
-	x->one.val = ns;
-	x->tmp.v = &x->one;
-	x->tmp.n = 1;
-	x->l = &x->tmp;
-}
-
-static bool has_ingress_named(const struct np_obj *pol)
-{
-	size_t i;
-
-	for (i = 0; pol->np.ingress_type && i < pol->np.ningress; i++)
-		if (np__rule_has_named(&pol->np.ingress[i]))
-			return true;
-	return false;
-}
-
-/*
- * Whether what pol resolves to can depend on pod, generously (the
- * resolution context decides closely what to resolve again; this only
- * needs to miss nothing): a peer that selects it (eligible or not), an
- * egress ipBlock holding its address in a rule with a named port (named
- * ports resolve on the pods they reach), an egress rule to every address
- * with a named port, or an ingress named port of a policy selecting it
- * (the representative pod's ports). Service backends: pod_event().
- */
-static bool pol_depends(const struct np_obj *pol, const struct np_obj *pod,
-			const struct nsl *nl)
-{
-	size_t d, i, j;
-
-	if (!strcmp(pol->meta.ns, pod->meta.ns) && has_ingress_named(pol) &&
-	    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
-		return true;
-	for (d = 0; d < 2; d++) {
-		const struct np_rule *r = d ? pol->np.egress : pol->np.ingress;
-		size_t nr = d ? pol->np.negress : pol->np.ningress;
-
-		if (!(d ? pol->np.egress_type : pol->np.ingress_type))
-			continue;
-		for (i = 0; i < nr; i++) {
-			bool named = d && np__rule_has_named(&r[i]);
-
-			if (named && !r[i].npeers)
-				return true;
-			for (j = 0; j < r[i].npeers; j++) {
-				const struct np_peer *p = &r[i].peers[j];
-
-				if (p->ipblock ?
-					    named && np__pod_in_block(
-							     p->ipblock, pod) :
-					    np__peer_matches(pol, p, pod,
-							     nl->l))
-					return true;
-			}
-		}
-	}
-	return false;
-}
-
-/* The next object of a kind from slot *i on (NULL: none), *i past it. */
-static const struct np_obj *next_obj(const struct np_cluster *c, enum np_kind k,
-				     size_t *i)
-{
-	while (*i < c->t[k].cap) {
-		const struct np_obj *o = c->t[k].slots[(*i)++].val;
-
-		if (o)
-			return o;
-	}
-	return NULL;
-}
-
-/* The egress policies the context does not decide for (ctx NULL: all). */
-static void mark_egress_pols(struct tracker *t, struct np_cluster *c,
-			     const struct np_ctx *ctx)
-{
-	const struct np_obj *pol;
-	size_t i;
-
-	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
-		if (pol->np.egress_type && !(ctx && np__ctx_holds(ctx, pol)))
-			mark_pol(t, pol);
-}
-
-static void tracker_invalidated(void *p, const struct np_obj *pol)
-{
-	struct tracker *t = p;
-
-	if (!t->all && !t->failed)
-		mark_pol(t, pol);
-}
-
-/*
- * The resolution context, when it tells this tracker what it drops: it
- * has seen the change already (the first watcher), and told.
- */
-static const struct np_ctx *told_by(struct np_cluster *c,
-				    const struct tracker *t)
-{
-	const struct np_ctx *ctx = np__ctx_peek(c);
-
-	if (ctx && ctx->on_invalidate == tracker_invalidated &&
-	    ctx->invalidate_arg == t)
-		return ctx;
-	return NULL;
-}
-
-static void pod_event(struct tracker *t, struct np_cluster *c,
-		      const struct np_obj *pod)
-{
-	const struct np_ctx *ctx = told_by(c, t);
-	const struct np_obj *pol, *svc;
-	struct nsl nl;
-	size_t i;
-
-	mark_pod(t, pod->meta.ns, pod->meta.name);
-	nsl_init(&nl, np__cluster_find(c, NP_KIND_NAMESPACE, "", pod->meta.ns),
-		 pod->meta.ns);
-	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));) {
-		/* its endpoints list the pods it selects */
-		if (t->ep_on && !strcmp(pol->meta.ns, pod->meta.ns) &&
-		    np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
-			mark_epol(t, pol);
-		if (!(ctx && np__ctx_holds(ctx, pol)) &&
-		    pol_depends(pol, pod, &nl))
-			mark_pol(t, pol);
-	}
-	for (i = 0; (svc = next_obj(c, NP_KIND_SERVICE, &i));)
-		if (np__svc_selects(svc, pod)) {
-			mark_egress_pols(t, c, ctx);
-			break;
-		}
-}
-
-/*
- * The pods of a namespace, one at a time (NULL: no more): from the
- * resolution context's group of the namespace when there is a context
- * (it follows every change before this stage hears of it, or goes), else
- * every Pod of the snapshot, filtered. Which of the two is decided at the
- * first call: a compile in between may build a context. A policy's event
- * must not cost a walk over every pod of a large cluster.
- */
-struct ns_pods {
-	struct np_cluster *c;
-	const char *ns;
-	const struct np_ctx *ctx;
-	const struct np_nsgroup *g;
-	size_t i;
-};
-
-static void ns_pods_init(struct ns_pods *it, struct np_cluster *c,
-			 const char *ns)
-{
-	it->c = c;
-	it->ns = ns;
-	it->ctx = np__ctx_peek(c);
-	it->g = it->ctx ? np__group_of(it->ctx, ns) : NULL;
-	it->i = 0;
-}
-
-static const struct np_obj *ns_pods_next(struct ns_pods *it)
-{
-	const struct np_obj *pod;
-
-	if (it->ctx)
-		return it->g && it->i < it->g->count ?
-			       it->ctx->pods[it->g->first + it->i++] :
-			       NULL;
-	while ((pod = next_obj(it->c, NP_KIND_POD, &it->i)))
-		if (!strcmp(pod->meta.ns, it->ns))
-			return pod;
-	return NULL;
-}
-
-/* The pods pol selects now. */
-static void mark_selected(struct tracker *t, struct np_cluster *c,
-			  const struct np_obj *pol)
-{
-	const struct np_obj *pod;
-	struct ns_pods it;
-
-	ns_pods_init(&it, c, pol->meta.ns);
-	while ((pod = ns_pods_next(&it)))
-		if (np__selector_matches(&pol->np.pod_sel, &pod->meta.labels))
-			mark_pod(t, pod->meta.ns, pod->meta.name);
-}
-
-static void ns_event(struct tracker *t, struct np_cluster *c,
-		     const struct np_obj *old, const struct np_obj *new_)
-{
-	const char *name = old ? old->meta.name : new_->meta.name;
-	const struct np_obj *pol;
-	struct nsl a, b;
-	size_t i, d, r, j;
-
-	nsl_init(&a, old, name);
-	nsl_init(&b, new_, name);
-	for (i = 0; (pol = next_obj(c, NP_KIND_NETWORK_POLICY, &i));) {
-		bool hit = false;
-
-		for (d = 0; d < 2 && !hit; d++) {
-			const struct np_rule *v = d ? pol->np.egress :
-						      pol->np.ingress;
-			size_t nr = d ? pol->np.negress : pol->np.ningress;
-
-			for (r = 0; r < nr && !hit; r++)
-				for (j = 0; j < v[r].npeers && !hit; j++) {
-					const struct np_selector *s =
-						v[r].peers[j].ns_sel;
-
-					hit = s &&
-					      (np__selector_matches(s, a.l) ||
-					       np__selector_matches(s, b.l));
-				}
-		}
-		if (hit)
-			mark_pol(t, pol);
-	}
-}
-
-static void pe_event(struct tracker *t, const struct np_obj *pe)
-{
-	size_t i;
-
-	for (i = 0; i < pe->pe.npods; i++)
-		if (pe->pe.pods[i].ns && pe->pe.pods[i].name &&
-		    !strcmp(pe->pe.pods[i].ns, pe->meta.ns))
-			mark_pod(t, pe->meta.ns, pe->pe.pods[i].name);
-}
-
-/*
- * Whether an event of kind can change a ClusterPolicyEndpoint: a cluster
- * policy itself, or what cluster policies (if any) select and reach
- * (pods, namespaces, Service backends, Nodes). Not NetworkPolicies, nor
- * the endpoint objects of the agent's view.
- */
-static bool cpe_event(const struct np_cluster *c, enum np_kind kind)
-{
-	switch (kind) {
-	case NP_KIND_CLUSTER_NETWORK_POLICY:
-	case NP_KIND_AWS_CLUSTER_NETWORK_POLICY:
-		return true;
-	case NP_KIND_POD:
-	case NP_KIND_NAMESPACE:
-	case NP_KIND_SERVICE:
-	case NP_KIND_NODE:
-		return np__tier_any(c);
-	default:
-		return false;
-	}
-}
-
-static void tracker_change(void *p, struct np_cluster *c, enum np_kind kind,
-			   const struct np_obj *old, const struct np_obj *new_)
-{
-	struct tracker *t = p;
-
-	if (cpe_event(c, kind))
-		t->cpe_dirty = true;
-	if (t->all || t->failed) {
-		/* every pod; the endpoints: every policy */
-		t->ep_all = true;
-		return;
-	}
-	/*
-	 * Cluster policies reach pods by namespaces, nodes, Services and
-	 * pods' labels and addresses: any such change, with one, marks every
-	 * pod. A NetworkPolicy's change reaches only the pods it selected or
-	 * selects (its tier decides for them alone; the others' folds keep
-	 * their inputs), followed as without cluster policies.
-	 */
-	if (np__tier_any(c) && kind != NP_KIND_NETWORK_POLICY) {
-		t->all = true;
-		t->ep_all = true;
-		return;
-	}
-	switch (kind) {
-	case NP_KIND_POD:
-		if (old)
-			pod_event(t, c, old);
-		if (new_)
-			pod_event(t, c, new_);
-		break;
-	case NP_KIND_NETWORK_POLICY:
-		if (old)
-			mark_selected(t, c, old);
-		mark_pol(t, old ? old : new_);
-		break;
-	case NP_KIND_NAMESPACE:
-		ns_event(t, c, old, new_);
-		break;
-	case NP_KIND_SERVICE:
-		mark_egress_pols(t, c, NULL);
-		break;
-	case NP_KIND_POLICY_ENDPOINT:
-		if (old)
-			pe_event(t, old);
-		if (new_)
-			pe_event(t, new_);
-		break;
-	case NP_KIND_NODE:
-		/* only cluster policies read Nodes (none now) */
-		break;
-	default:
-		t->all = true;
-	}
-}
-
-static void tracker_on_free(void *p)
-{
-	tracker_free(p);
-}
-
-static const struct np_cluster_hooks tracker_hooks = {
-	.on_change = tracker_change,
-	.on_free = tracker_on_free,
-};
 
 /* --- change sets -------------------------------------------------------- */
 
@@ -654,10 +98,10 @@ void np_changes_free(struct np_changes *ch)
 	free(ch->ev);
 	for (i = 0; i < ch->npend; i++) {
 		free(ch->pend[i].key);
-		pe_rec_free(ch->pend[i].rec);
+		np__pe_rec_free(ch->pend[i].rec);
 	}
 	free(ch->pend);
-	cpe_recs_free(ch->cpend, ch->ncpend);
+	np__cpe_recs_free(ch->cpend, ch->ncpend);
 	free(ch);
 }
 
@@ -911,8 +355,8 @@ static int cset_add(struct np_changes *ch, struct pkey *key,
 	memset(x, 0, sizeof(*x));
 	x->key = key;
 	x->rs = rs;
-	x->c.ns = pkey_ns(key);
-	x->c.name = pkey_name(key);
+	x->c.ns = np__pkey_ns(key);
+	x->c.name = np__pkey_name(key);
 	x->c.kind = kind;
 	x->c.err = err;
 	x->c.new_hash = rs ? np_ruleset_hash(rs) : 0;
@@ -931,12 +375,14 @@ static int look_at(struct np_cluster *c, struct tracker *t,
 		   struct np_changes *ch, struct pkey *key,
 		   const struct np_compile_opts *co, struct np_diag *diag)
 {
-	const struct base *b = kset_get(&t->base, pkey_ns(key), pkey_name(key));
+	const struct base *b =
+		np__kset_get(&t->base, np__pkey_ns(key), np__pkey_name(key));
 	struct np_ruleset *rs = NULL;
 	struct np_diag local;
 	int err;
 
-	if (!np__cluster_find(c, NP_KIND_POD, pkey_ns(key), pkey_name(key))) {
+	if (!np__cluster_find(c, NP_KIND_POD, np__pkey_ns(key),
+			      np__pkey_name(key))) {
 		if (!b) {
 			free(key);
 			return 0;
@@ -945,8 +391,8 @@ static int look_at(struct np_cluster *c, struct tracker *t,
 		goto out;
 	}
 	ch->compiled++;
-	err = np_ruleset_compile(&rs, c, pkey_ns(key), pkey_name(key), co,
-				 &local);
+	err = np_ruleset_compile(&rs, c, np__pkey_ns(key), np__pkey_name(key),
+				 co, &local);
 	if (err == -ENOMEM || err == -EINVAL) {
 		if (diag)
 			*diag = local;
@@ -978,12 +424,12 @@ static int look_at_name(struct np_cluster *c, struct tracker *t,
 	struct pkey *key;
 	int err;
 
-	if (kset_get(seen, ns, name))
+	if (np__kset_get(seen, ns, name))
 		return 0;
-	err = kset_mark(seen, ns, name);
+	err = np__kset_mark(seen, ns, name);
 	if (err)
 		return err;
-	key = pkey_new(ns, name);
+	key = np__pkey_new(ns, name);
 	if (!key)
 		return -ENOMEM;
 	return look_at(c, t, ch, key, co, diag);
@@ -1015,7 +461,7 @@ static int collect(struct np_cluster *c, struct tracker *t,
 	 */
 	(void)np__ctx_get(c, &ctx);
 	if (t->all || t->failed) {
-		for (i = 0; (o = next_obj(c, NP_KIND_POD, &i));)
+		for (i = 0; (o = np__next_obj(c, NP_KIND_POD, &i));)
 			if (!err)
 				err = look_at_name(c, t, ch, &seen, o->meta.ns,
 						   o->meta.name, co, diag);
@@ -1024,8 +470,9 @@ static int collect(struct np_cluster *c, struct tracker *t,
 
 			if (b)
 				err = look_at_name(c, t, ch, &seen,
-						   pkey_ns(b->key),
-						   pkey_name(b->key), co, diag);
+						   np__pkey_ns(b->key),
+						   np__pkey_name(b->key), co,
+						   diag);
 		}
 		goto out;
 	}
@@ -1033,8 +480,8 @@ static int collect(struct np_cluster *c, struct tracker *t,
 		const struct mark *m = t->pods.slots[i].val;
 
 		if (m)
-			err = look_at_name(c, t, ch, &seen, pkey_ns(m->key),
-					   pkey_name(m->key), co, diag);
+			err = look_at_name(c, t, ch, &seen, np__pkey_ns(m->key),
+					   np__pkey_name(m->key), co, diag);
 	}
 	for (i = 0; !err && i < t->pols.cap; i++) {
 		const struct mark *m = t->pols.slots[i].val;
@@ -1043,18 +490,19 @@ static int collect(struct np_cluster *c, struct tracker *t,
 		if (!m)
 			continue;
 		pol = np__cluster_find(c, NP_KIND_NETWORK_POLICY,
-				       pkey_ns(m->key), pkey_name(m->key));
+				       np__pkey_ns(m->key),
+				       np__pkey_name(m->key));
 		if (!pol)
 			continue;
-		ns_pods_init(&it, c, pol->meta.ns);
-		while (!err && (o = ns_pods_next(&it)))
+		np__ns_pods_init(&it, c, pol->meta.ns);
+		while (!err && (o = np__ns_pods_next(&it)))
 			if (np__selector_matches(&pol->np.pod_sel,
 						 &o->meta.labels))
 				err = look_at_name(c, t, ch, &seen, o->meta.ns,
 						   o->meta.name, co, diag);
 	}
 out:
-	kset_clear(&seen);
+	np__kset_clear(&seen);
 	return err;
 }
 
@@ -1159,11 +607,11 @@ static int ep_texts(const struct np_obj *o, uint64_t was, uint64_t *h,
 static int pend_add(struct np_changes *ch, const char *ns, const char *name,
 		    struct pe_rec *rec)
 {
-	struct pkey *k = pkey_new(ns, name);
+	struct pkey *k = np__pkey_new(ns, name);
 
 	if (!k || NP_GROW(ch->pend, ch->pendcap, ch->npend + 1)) {
 		free(k);
-		pe_rec_free(rec);
+		np__pe_rec_free(rec);
 		return -ENOMEM;
 	}
 	ch->pend[ch->npend].key = k;
@@ -1176,7 +624,7 @@ static int ep_policy(struct np_cluster *c, struct tracker *t,
 		     struct np_changes *ch, const char *ns, const char *name,
 		     struct np_diag *diag)
 {
-	const struct pe_rec *old = kset_get(&t->eps, ns, name);
+	const struct pe_rec *old = np__kset_get(&t->eps, ns, name);
 	struct pe_rec *rec = NULL;
 	struct np_ctx *ctx;
 	size_t i, j, pi;
@@ -1239,7 +687,7 @@ static int ep_policy(struct np_cluster *c, struct tracker *t,
 nomem:
 	err = -ENOMEM;
 fail:
-	pe_rec_free(rec);
+	np__pe_rec_free(rec);
 	return err;
 }
 
@@ -1354,8 +802,8 @@ static int cpe_collect(struct np_cluster *c, struct tracker *t,
 /* No record kept of the endpoints: the next call that asks starts over. */
 static void ep_forget(struct tracker *t)
 {
-	np__hashmap_release_each(&t->eps, pe_rec_free);
-	cpe_recs_free(t->cpes, t->ncpes);
+	np__hashmap_release_each(&t->eps, np__pe_rec_free);
+	np__cpe_recs_free(t->cpes, t->ncpes);
 	t->cpes = NULL;
 	t->ncpes = 0;
 	t->ep_on = false;
@@ -1383,10 +831,10 @@ static int ep_collect(struct np_cluster *c, struct tracker *t,
 
 	if (!t->ep_on || t->ep_all) {
 		for (i = 0;
-		     !err && (o = next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
-			if (!kset_get(&seen, o->meta.ns, o->meta.name)) {
-				err = kset_mark(&seen, o->meta.ns,
-						o->meta.name);
+		     !err && (o = np__next_obj(c, NP_KIND_NETWORK_POLICY, &i));)
+			if (!np__kset_get(&seen, o->meta.ns, o->meta.name)) {
+				err = np__kset_mark(&seen, o->meta.ns,
+						    o->meta.name);
 				if (!err)
 					err = ep_policy(c, t, ch, o->meta.ns,
 							o->meta.name, diag);
@@ -1394,21 +842,21 @@ static int ep_collect(struct np_cluster *c, struct tracker *t,
 		for (i = 0; !err && i < t->eps.cap; i++) {
 			const struct pe_rec *r = t->eps.slots[i].val;
 
-			if (r && !kset_get(&seen, pkey_ns(r->key),
-					   pkey_name(r->key)))
-				err = ep_policy(c, t, ch, pkey_ns(r->key),
-						pkey_name(r->key), diag);
+			if (r && !np__kset_get(&seen, np__pkey_ns(r->key),
+					       np__pkey_name(r->key)))
+				err = ep_policy(c, t, ch, np__pkey_ns(r->key),
+						np__pkey_name(r->key), diag);
 		}
 	} else {
 		for (i = 0; !err && i < t->epols.cap; i++) {
 			const struct mark *m = t->epols.slots[i].val;
 
 			if (m)
-				err = ep_policy(c, t, ch, pkey_ns(m->key),
-						pkey_name(m->key), diag);
+				err = ep_policy(c, t, ch, np__pkey_ns(m->key),
+						np__pkey_name(m->key), diag);
 		}
 	}
-	kset_clear(&seen);
+	np__kset_clear(&seen);
 	if (!err)
 		err = cpe_collect(c, t, ch, diag);
 	if (!err && ch->nev) /* qsort takes no NULL, even for 0 items */
@@ -1428,13 +876,15 @@ static int ep_commit(struct tracker *t, struct np_changes *ch)
 		return -ENOMEM;
 	for (i = 0; i < ch->npend; i++) {
 		struct pe_pending *p = &ch->pend[i];
-		struct pkey_probe pk = { pkey_ns(p->key), pkey_name(p->key) };
+		struct pkey_probe pk = { np__pkey_ns(p->key),
+					 np__pkey_name(p->key) };
 
-		k = np__hashmap_probe(&t->eps, p->key->h, pkey_eq, &pk);
+		k = np__hashmap_probe(&t->eps, p->key->h, np__pkey_eq, &pk);
 		if (t->eps.slots[k].val) {
-			pe_rec_free(t->eps.slots[k].val);
+			np__pe_rec_free(t->eps.slots[k].val);
 			np__hashmap_remove_at(&t->eps, k);
-			k = np__hashmap_probe(&t->eps, p->key->h, pkey_eq, &pk);
+			k = np__hashmap_probe(&t->eps, p->key->h, np__pkey_eq,
+					      &pk);
 		}
 		if (!p->rec)
 			continue;
@@ -1444,7 +894,7 @@ static int ep_commit(struct tracker *t, struct np_changes *ch)
 		p->rec = NULL;
 	}
 	if (ch->cpe_new) {
-		cpe_recs_free(t->cpes, t->ncpes);
+		np__cpe_recs_free(t->cpes, t->ncpes);
 		t->cpes = ch->cpend;
 		t->ncpes = ch->ncpend;
 		ch->cpend = NULL;
@@ -1466,7 +916,7 @@ static int commit(struct tracker *t, struct np_changes *ch)
 		struct pkey_probe pk = { x->c.ns, x->c.name };
 		struct base *b;
 
-		k = np__hashmap_probe(&t->base, x->key->h, pkey_eq, &pk);
+		k = np__hashmap_probe(&t->base, x->key->h, np__pkey_eq, &pk);
 		b = t->base.slots[k].val;
 		if (x->c.kind == NP_CHANGE_REMOVED) {
 			if (b) {
@@ -1480,7 +930,7 @@ static int commit(struct tracker *t, struct np_changes *ch)
 		if (!b) {
 			b = calloc(1, sizeof(*b));
 			if (b)
-				b->key = pkey_new(x->c.ns, x->c.name);
+				b->key = np__pkey_new(x->c.ns, x->c.name);
 			if (!b || !b->key) {
 				free(b);
 				/* forgotten: reported as added next time */
@@ -1492,8 +942,8 @@ static int commit(struct tracker *t, struct np_changes *ch)
 		b->core = x->rs ? np__core_ref(x->rs->core) : NULL;
 		b->hash = x->c.new_hash;
 	}
-	kset_clear(&t->pods);
-	kset_clear(&t->pols);
+	np__kset_clear(&t->pods);
+	np__kset_clear(&t->pols);
 	t->all = t->failed = false;
 	return 0;
 }
@@ -1528,13 +978,13 @@ static int changes_locked(struct np_cluster *c,
 	     co.source != NP_SOURCE_ENDPOINTS) ||
 	    (eps && co.source != NP_SOURCE_POLICIES))
 		return -EINVAL;
-	if (watch_of(c) != &tracker_hooks) {
+	if (watch_of(c) != &np__tracker_hooks) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
 		t->all = true;
 		t->source = co.source;
-		np__cluster_set_watch(c, &tracker_hooks, t);
+		np__cluster_set_watch(c, &np__tracker_hooks, t);
 	}
 	t = c->watch_ctx;
 	if (t->source != co.source) {
@@ -1568,12 +1018,12 @@ static int changes_locked(struct np_cluster *c,
 	} else {
 		ep_forget(t);
 	}
-	kset_clear(&t->epols);
+	np__kset_clear(&t->epols);
 	t->ep_all = t->cpe_dirty = false;
 	/* from now on the context tells what it drops */
 	ctx = np__ctx_peek(c);
 	if (ctx) {
-		ctx->on_invalidate = tracker_invalidated;
+		ctx->on_invalidate = np__tracker_invalidated;
 		ctx->invalidate_arg = t;
 	}
 	*out = ch;

@@ -28,7 +28,7 @@ STAGES = [
     ('ruleset', ['closure', 'ruleset', 'tier', 'tier_check', 'tier_cpe',
                  'tier_ivs', 'tier_ents', 'tier_fold', 'tier_cache',
                  'tier_walk', 'endpoints_cpe', 'query', 'attrib']),
-    ('mapset', ['mapset', 'mapset_plh', 'event', 'changes']),
+    ('mapset', ['mapset', 'mapset_plh', 'event', 'changes', 'changes_track']),
     ('datapath', ['dp_maps', 'dp_tc', 'dp_load', 'dp_cache', 'dp_events',
                   'dp_inspect', 'dp_verify', 'datapath', 'dp_apply',
                   'datapath_stub']),
