@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the change-set files share and nobody else sees: pod keys and the
- * sets of them, the records of what was reported last, the tracker, and
- * the prototypes changes_track.c offers changes.c. Who calls whom (no
- * file calls back up):
- *   changes.c (change sets, endpoints, commit)  -> changes_track.c
- *   changes_track.c (keys, the tracker)         -> the stages below
+ * sets of them, the records of what was reported last, the tracker, the
+ * change set itself, and the prototypes each file offers the others. Who
+ * calls whom (no file calls back up):
+ *   changes.c (change sets, diffs, commit)  -> changes_ep.c, changes_track.c
+ *   changes_ep.c (endpoints' changes)       -> changes_track.c
+ *   changes_track.c (keys, the tracker)     -> the stages below
  */
 #ifndef NP_CHANGES_INTERNAL_H
 #define NP_CHANGES_INTERNAL_H
@@ -68,6 +69,42 @@ struct tracker {
 	bool cpe_dirty; /* an event since may have changed one */
 };
 
+/* --- the change set: changes.c, its endpoints changes_ep.c -------------- */
+
+/* A pod whose rule set changed. */
+struct change {
+	struct np_change c; /* ns, name: into key */
+	struct pkey *key;
+	struct np_ruleset *rs; /* the new rule set, or NULL */
+	struct np_rs_core *old; /* a reference, or NULL */
+};
+
+/* A PolicyEndpoint that changed. */
+struct ep_change {
+	struct np_endpoint_change c; /* strings: below */
+	char *ns, *name, *policy;
+	char *text[2]; /* the new object: [0] YAML, [1] JSON; NULL: removed */
+};
+
+struct np_changes {
+	struct change *v;
+	size_t n, cap;
+	size_t compiled; /* pods compiled to find them (tests) */
+	struct ep_change *ev;
+	size_t nev, evcap;
+	/* the records to commit: policy key, new record (NULL: none) */
+	struct pe_pending {
+		struct pkey *key;
+		struct pe_rec *rec;
+	} * pend;
+	size_t npend, pendcap;
+	/* the ClusterPolicyEndpoints to commit, when resolved again (cpe_new) */
+	struct cpe_rec *cpend;
+	size_t ncpend, cpendcap;
+	bool cpe_new;
+	size_t cpes_built; /* ClusterPolicyEndpoints built to find them (tests) */
+};
+
 /* --- changes_track.c: pod keys, records, the tracker -------------------- */
 
 /* np__hashmap's eq of a table of keys: val's key against a pkey_probe. */
@@ -118,5 +155,17 @@ const struct np_obj *np__ns_pods_next(struct ns_pods *it);
  */
 extern const struct np_cluster_hooks np__tracker_hooks;
 void np__tracker_invalidated(void *p, const struct np_obj *pol);
+
+/* --- changes_ep.c: the endpoints' changes and records ------------------- */
+
+/*
+ * The PolicyEndpoints of the policies the tracker marked (or all), and
+ * the ClusterPolicyEndpoints, into ch; their records committed (cannot
+ * fail when t->eps has room for ch->npend more); or forgotten.
+ */
+int np__ep_collect(struct np_cluster *c, struct tracker *t,
+		   struct np_changes *ch, struct np_diag *diag);
+int np__ep_commit(struct tracker *t, struct np_changes *ch);
+void np__ep_forget(struct tracker *t);
 
 #endif /* NP_CHANGES_INTERNAL_H */

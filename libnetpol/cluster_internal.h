@@ -34,7 +34,7 @@ struct np_cluster {
 	uint64_t gen; /* bumped on every change */
 	const struct np_cluster_hooks *hooks; /* NULL: nobody watches */
 	void *hooks_ctx;
-	/* a second watcher: the change tracker (changes.c), the same way */
+	/* a second watcher: the change tracker (changes_track.c), likewise */
 	const struct np_cluster_hooks *watch;
 	void *watch_ctx;
 	size_t cache_bytes; /* np_cluster_opts.cache_bytes; 0: by size */

@@ -75,7 +75,7 @@ struct np_ctx {
 	void (*tier_cache_free)(void *tier_cache);
 	/*
 	 * Told of every policy whose resolution a change drops (it had
-	 * one): the change tracker (changes.c) follows the context's own
+	 * one): the change tracker (changes_track.c) follows the context's own
 	 * decisions through it. NULL: nobody.
 	 */
 	void (*on_invalidate)(void *arg, const struct np_obj *pol);
