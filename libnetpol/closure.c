@@ -2,8 +2,8 @@
 /*
  * The rule-set stage's arithmetic: port sets (add, merge, compare, find),
  * blobs interned per core, and the closure that turns the sorted entries
- * of one direction into the canonical LPM keys of a core (see ruleset.c
- * for what the keys mean).
+ * of one direction into the canonical LPM keys of a core (see
+ * ruleset_core.c for what the keys mean).
  */
 #include <stdio.h>
 #include <stdlib.h>

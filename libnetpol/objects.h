@@ -126,7 +126,7 @@ struct np_policyendpoint {
 	uint64_t rules_id;
 	/*
 	 * The content of what a rule set is built from (references,
-	 * isolation, entries): the core cache's key (ruleset.c), computed
+	 * isolation, entries): the core cache's key (ruleset_cache.c), computed
 	 * there on first use; both 0: not yet. Copied with the rules.
 	 */
 	uint64_t rules_hash[2];

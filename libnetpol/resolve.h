@@ -61,7 +61,7 @@ struct np_ctx {
 	struct np_backend *bk;
 	size_t nbk;
 	/*
-	 * The rule-set stage's cache (ruleset.c's own, opaque here): it
+	 * The rule-set stage's cache (ruleset_cache.c's own, opaque here): it
 	 * installs it with its release function on first use, and the
 	 * context releases it with the rest.
 	 */

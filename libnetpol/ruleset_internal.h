@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The rule-set stage's internals (ruleset.c, closure.c): port sets,
- * provenance, the immutable shared cores of LPM keys and the per-pod rule
- * sets over them, as the map-set encoder and the queries read them.
+ * The rule-set stage's internals (ruleset.c, ruleset_core.c,
+ * ruleset_cache.c, closure.c): port sets, provenance, the immutable shared
+ * cores of LPM keys and the per-pod rule sets over them, as the map-set
+ * encoder and the queries read them.
  */
 #ifndef NP_RULESET_INTERNAL_H
 #define NP_RULESET_INTERNAL_H
@@ -115,11 +116,25 @@ struct np_ruleset {
 	struct np_rs_core *core;
 };
 
+/* Normalize the entries of these PolicyEndpoints into a new core. */
+int np__core_build(struct np_rs_core **out, const struct np_obj **pes,
+		   size_t npes, const char *ns, const char *name,
+		   struct np_diag *diag);
 void np__core_put(struct np_rs_core *co);
 /* Another reference to co (NULL: NULL). */
 struct np_rs_core *np__core_ref(struct np_rs_core *co);
 /* co->hash from its keys. */
 void np__core_hash(struct np_rs_core *co);
+/*
+ * Provenance p of co as text, "ns/name ingress[0]" (esc: the names
+ * escaped); the distinct policies behind key k, those whose ports there
+ * hold proto/port (port -1: all), "ns/a ingress[0], ns/b ingress[1]".
+ */
+void np__prov_format(const struct np_rs_core *co, uint32_t p, int dir, bool esc,
+		     struct np_strbuf *sb);
+void np__key_policies(const struct np_rs_core *co, int dir,
+		      const struct np_rs_key *k, uint8_t proto, int port,
+		      bool esc, struct np_strbuf *sb);
 /* -E2BIG (diag, when not NULL) when a key of dir has too many slots. */
 int np__check_slots(const struct np_rs_core *co, int dir, const char *ns,
 		    const char *name, struct np_diag *diag);
