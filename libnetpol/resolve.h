@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The resolution stage's internals (resolve.c, resolve_ctx.c,
- * endpoints.c): the context of indexes over a snapshot that the compiler
- * keeps and patches as the snapshot changes, peer expansions, Service
- * backends, and the resolution of a NetworkPolicy into PolicyEndpoints.
+ * resolve_idx.c, endpoints.c): the context of indexes over a snapshot that
+ * the compiler keeps and patches as the snapshot changes, peer expansions,
+ * Service backends, and the resolution of a NetworkPolicy into
+ * PolicyEndpoints.
  */
 #ifndef NP_RESOLVE_H
 #define NP_RESOLVE_H
@@ -180,7 +181,8 @@ const struct np_labels *np__ns_labels(const struct np_ctx *ctx, const char *ns,
 /*
  * Between the stage's files: resolve.c resolves rules into entries,
  * endpoints.c groups them into PolicyEndpoints, resolve_ctx.c keeps the
- * context in step (and asks what a rule looks at).
+ * context in step (and asks what a rule looks at) with the pieces of its
+ * indexes in resolve_idx.c.
  */
 
 /* A growing list of PolicyEndpoint entries. */
@@ -208,5 +210,37 @@ int np__add_services(struct np_ctx *ctx, struct np_arena *a, struct np_ebuf *b);
 /* b's entries sorted and deduplicated into a, b emptied. */
 int np__ebuf_take(struct np_arena *a, struct np_ebuf *b,
 		  struct np_pe_entry **out, size_t *n);
+
+/*
+ * resolve_idx.c, for resolve_ctx.c: every address two eligible pods share
+ * (warned about, once per pair); those a pod that comes or changes shares;
+ * whether an eligible pod shares one with another eligible pod.
+ */
+int np__warn_shared_all(const struct np_cluster *c, const struct np_ctx *ctx);
+void np__warn_shared_one(const struct np_cluster *c, const struct np_ctx *ctx,
+			 const struct np_obj *pod);
+bool np__shares_addr(const struct np_ctx *ctx, const struct np_obj *pod);
+/*
+ * Sorted object arrays, by namespace and name: the order; the first index
+ * whose object sorts at or after ns/name; an element of size bytes
+ * inserted at or removed from index at; old removed (by identity) and
+ * new_ inserted, with where (SIZE_MAX: nowhere).
+ */
+int np__obj_key_cmp(const struct np_obj *o, const char *ns, const char *name);
+size_t np__lower(struct np_obj *const *v, size_t n, const char *ns,
+		 const char *name);
+int np__arr_insert(void **arr, size_t *n, size_t *cap, size_t at,
+		   const void *elem, size_t size);
+void np__arr_remove(void *arr, size_t *n, size_t at, size_t size);
+int np__sorted_swap(struct np_obj ***v, size_t *n, size_t *cap,
+		    const struct np_obj *old, const struct np_obj *new_,
+		    size_t *removed_at, size_t *inserted_at);
+/*
+ * The Namespace object named name, or NULL; pod, at index at of
+ * ctx->pods, added to or removed from its namespace's group.
+ */
+const struct np_obj *np__find_ns(const struct np_ctx *ctx, const char *name);
+int np__groups_insert(struct np_ctx *ctx, const struct np_obj *pod, size_t at);
+void np__groups_remove(struct np_ctx *ctx, const struct np_obj *pod, size_t at);
 
 #endif /* NP_RESOLVE_H */

@@ -5,155 +5,15 @@
  * namespace) that the compiler builds once and then keeps in step with
  * every change of the snapshot, through the hooks it registers with it,
  * invalidating only what a change can affect.
+ *
+ * This file builds, drops and checks the context and applies each change
+ * to it; resolve_idx.c has the pieces of its indexes (which pods count,
+ * pods sharing an address, sorted arrays, namespace groups).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "resolve.h"
-
-/*
- * A pod a policy can select: not on the host's network, not finished.
- * Selection does not wait for an address (a pod the CNI has not addressed
- * yet is isolated from its first packet); being a peer does.
- */
-bool np__pod_selectable(const struct np_obj *pod)
-{
-	return !pod->pod.host_network && pod->pod.phase != NP_PHASE_SUCCEEDED &&
-	       pod->pod.phase != NP_PHASE_FAILED;
-}
-
-/* A pod that can be a peer: selectable and with an address. */
-bool np__pod_eligible(const struct np_obj *pod)
-{
-	return np__pod_selectable(pod) && pod->pod.nips;
-}
-
-/* The first container port with this name and protocol. */
-const struct np_container_port *np__pod_port(const struct np_obj *pod,
-					     const char *name, uint8_t proto)
-{
-	size_t i;
-
-	for (i = 0; i < pod->pod.nports; i++)
-		if (pod->pod.ports[i].name &&
-		    pod->pod.ports[i].proto == proto &&
-		    !strcmp(pod->pod.ports[i].name, name))
-			return &pod->pod.ports[i];
-	return NULL;
-}
-
-/* --- pods sharing an address -------------------------------------------- */
-
-/*
- * Two peers with one address cannot be told apart by the datapath, which
- * decides by address: a warning names both (libnetpol(3), ADDRESSES, says
- * which verdicts follow). Only pods that can be peers count.
- */
-static void warn_shared(const struct np_cluster *c, const struct np_obj *x,
-			const struct np_obj *y, const struct np_ip *ip)
-{
-	char a[64];
-
-	np__ip_format(ip, a, sizeof(a));
-	np__log(c->log, c->log_ctx, NP_LOG_WARN,
-		"Pods %s/%s and %s/%s share the address %s: as peers they "
-		"are one (an address one of them is allowed is allowed for "
-		"both)",
-		x->meta.ns, x->meta.name, y->meta.ns, y->meta.name, a);
-}
-
-struct pod_ip {
-	const struct np_obj *pod;
-	const struct np_ip *ip;
-};
-
-static int pod_ip_cmp(const void *a, const void *b)
-{
-	const struct pod_ip *x = a, *y = b;
-
-	if (x->ip->family != y->ip->family)
-		return x->ip->family < y->ip->family ? -1 : 1;
-	return memcmp(x->ip->addr, y->ip->addr, sizeof(x->ip->addr));
-}
-
-/* Every address two eligible pods share, once per pair; O(n log n). */
-static int warn_shared_all(const struct np_cluster *c, const struct np_ctx *ctx)
-{
-	struct pod_ip *v;
-	size_t n = 0, i, j;
-
-	if (!c->log)
-		return 0;
-	v = malloc((ctx->npods * NP_MAX_IPS + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < ctx->npods; i++)
-		for (j = 0; np__pod_eligible(ctx->pods[i]) &&
-			    j < ctx->pods[i]->pod.nips;
-		     j++) {
-			v[n].pod = ctx->pods[i];
-			v[n++].ip = &ctx->pods[i]->pod.ips[j];
-		}
-	qsort(v, n, sizeof(*v), pod_ip_cmp);
-	for (i = 1; i < n; i++)
-		if (!pod_ip_cmp(&v[i - 1], &v[i]) && v[i - 1].pod != v[i].pod)
-			warn_shared(c, v[i - 1].pod, v[i].pod, v[i].ip);
-	free(v);
-	return 0;
-}
-
-/*
- * Each address eligible pod shares with another eligible pod of ctx, to fn
- * (with that pod), until fn returns true; whether one did.
- */
-static bool each_shared(const struct np_ctx *ctx, const struct np_obj *pod,
-			bool (*fn)(void *arg, const struct np_obj *o,
-				   const struct np_ip *ip),
-			void *arg)
-{
-	size_t i, j, k;
-
-	if (!pod || !np__pod_eligible(pod))
-		return false;
-	for (i = 0; i < ctx->npods; i++) {
-		const struct np_obj *o = ctx->pods[i];
-
-		if (o == pod || !np__pod_eligible(o) ||
-		    (!strcmp(o->meta.ns, pod->meta.ns) &&
-		     !strcmp(o->meta.name, pod->meta.name)))
-			continue;
-		for (j = 0; j < pod->pod.nips; j++)
-			for (k = 0; k < o->pod.nips; k++)
-				if (!memcmp(&pod->pod.ips[j], &o->pod.ips[k],
-					    sizeof(pod->pod.ips[j])) &&
-				    fn(arg, o, &pod->pod.ips[j]))
-					return true;
-	}
-	return false;
-}
-
-struct warn_arg {
-	const struct np_cluster *c;
-	const struct np_obj *pod;
-};
-
-static bool warn_one(void *arg, const struct np_obj *o, const struct np_ip *ip)
-{
-	const struct warn_arg *w = arg;
-
-	warn_shared(w->c, o, w->pod, ip);
-	return false;
-}
-
-/* A pod that comes or changes: the pods it shares an address with. */
-static void warn_shared_one(const struct np_cluster *c,
-			    const struct np_ctx *ctx, const struct np_obj *pod)
-{
-	struct warn_arg w = { c, pod };
-
-	if (c->log)
-		each_shared(ctx, pod, warn_one, &w);
-}
 
 /* --- the context: indexes over the snapshot ----------------------------- */
 
@@ -207,24 +67,6 @@ static void ctx_free(struct np_ctx *ctx)
 		ctx->tier_cache_free(ctx->tier_cache);
 	np__arena_release(&ctx->arena);
 	free(ctx);
-}
-
-static const struct np_obj *find_ns(const struct np_ctx *ctx, const char *name)
-{
-	size_t lo = 0, hi = ctx->nnss;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(ctx->nss[mid]->meta.name, name);
-
-		if (!r)
-			return ctx->nss[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 static const struct np_cluster_hooks ctx_hooks;
@@ -344,7 +186,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 	for (i = 0; i < ctx->npods; i = n) {
 		const char *ns = ctx->pods[i]->meta.ns;
 		struct np_nsgroup *g = &ctx->groups[ctx->ngroups++];
-		const struct np_obj *nso = find_ns(ctx, ns);
+		const struct np_obj *nso = np__find_ns(ctx, ns);
 
 		for (n = i;
 		     n < ctx->npods && !strcmp(ctx->pods[n]->meta.ns, ns); n++)
@@ -373,7 +215,7 @@ int np__ctx_get(struct np_cluster *c, struct np_ctx **out)
 			g->labels = l;
 		}
 	}
-	err = warn_shared_all(c, ctx);
+	err = np__warn_shared_all(c, ctx);
 	if (err)
 		goto fail;
 	/* the snapshot tells the context of every change from now on */
@@ -385,102 +227,7 @@ fail:
 	return err;
 }
 
-const struct np_nsgroup *np__group_of(const struct np_ctx *ctx, const char *ns)
-{
-	size_t lo = 0, hi = ctx->ngroups;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(ctx->groups[mid].name, ns);
-
-		if (!r)
-			return &ctx->groups[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* --- keeping the context in step with the snapshot ---------------------- */
-
-static int obj_key_cmp(const struct np_obj *o, const char *ns, const char *name)
-{
-	int r = strcmp(o->meta.ns, ns);
-
-	return r ? r : strcmp(o->meta.name, name);
-}
-
-/* First index whose object sorts at or after ns/name. */
-static size_t lower(struct np_obj *const *v, size_t n, const char *ns,
-		    const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (obj_key_cmp(v[mid], ns, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int arr_insert(void **arr, size_t *n, size_t *cap, size_t at,
-		      const void *elem, size_t size)
-{
-	char *a;
-
-	if (*n + 1 > *cap) {
-		size_t ncap = (*cap ? *cap : 8) * 2;
-
-		a = realloc(*arr, ncap * size);
-		if (!a)
-			return -ENOMEM;
-		*arr = a;
-		*cap = ncap;
-	}
-	a = *arr;
-	memmove(a + (at + 1) * size, a + at * size, (*n - at) * size);
-	memcpy(a + at * size, elem, size);
-	(*n)++;
-	return 0;
-}
-
-static void arr_remove(void *arr, size_t *n, size_t at, size_t size)
-{
-	char *a = arr;
-
-	memmove(a + at * size, a + (at + 1) * size, (*n - at - 1) * size);
-	(*n)--;
-}
-
-/* Sorted object arrays: remove old (by identity), insert new. */
-static int sorted_swap(struct np_obj ***v, size_t *n, size_t *cap,
-		       const struct np_obj *old, const struct np_obj *new_,
-		       size_t *removed_at, size_t *inserted_at)
-{
-	size_t i;
-
-	*removed_at = *inserted_at = SIZE_MAX;
-	if (old) {
-		i = lower(*v, *n, old->meta.ns, old->meta.name);
-		if (i < *n && (*v)[i] == old) {
-			arr_remove(*v, n, i, sizeof(**v));
-			*removed_at = i;
-		}
-	}
-	if (new_) {
-		i = lower(*v, *n, new_->meta.ns, new_->meta.name);
-		if (arr_insert((void **)v, n, cap, i, &new_, sizeof(**v)))
-			return -ENOMEM;
-		*inserted_at = i;
-	}
-	return 0;
-}
 
 /*
  * Only the pods the policy selects changed, and its rules do not depend on
@@ -517,24 +264,6 @@ static void invalidate(struct np_ctx *ctx, size_t pi)
 	ctx->touched[pi].indexed = false;
 }
 
-size_t np__ctx_pol_index(const struct np_ctx *ctx, const char *ns,
-			 const char *name)
-{
-	size_t i = lower(ctx->pols, ctx->npols, ns, name);
-
-	return i < ctx->npols && !obj_key_cmp(ctx->pols[i], ns, name) ?
-		       i :
-		       SIZE_MAX;
-}
-
-bool np__ctx_holds(const struct np_ctx *ctx, const struct np_obj *pol)
-{
-	size_t i = lower(ctx->pols, ctx->npols, pol->meta.ns, pol->meta.name);
-
-	return i < ctx->npols && ctx->pols[i] == pol &&
-	       (ctx->resolved[i] || ctx->pe_of[i]);
-}
-
 static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 		      const struct np_obj *new_)
 {
@@ -546,49 +275,54 @@ static int pol_change(struct np_ctx *ctx, const struct np_obj *old,
 	int err;
 
 	if (old) {
-		size_t i = lower(ctx->pols, ctx->npols, old->meta.ns,
-				 old->meta.name);
+		size_t i = np__lower(ctx->pols, ctx->npols, old->meta.ns,
+				     old->meta.name);
 
 		if (i < ctx->npols && ctx->pols[i] == old) {
 			invalidate(ctx, i);
 			free(ctx->touched[i].v);
 			free(ctx->touched[i].slots);
-			arr_remove(ctx->pe_of, &n, i, sizeof(*ctx->pe_of));
+			np__arr_remove(ctx->pe_of, &n, i, sizeof(*ctx->pe_of));
 			n = ctx->npols;
-			arr_remove(ctx->npe_of, &n, i, sizeof(*ctx->npe_of));
+			np__arr_remove(ctx->npe_of, &n, i,
+				       sizeof(*ctx->npe_of));
 			n = ctx->npols;
-			arr_remove(ctx->resolved, &n, i,
-				   sizeof(*ctx->resolved));
+			np__arr_remove(ctx->resolved, &n, i,
+				       sizeof(*ctx->resolved));
 			n = ctx->npols;
-			arr_remove(ctx->touched, &n, i, sizeof(*ctx->touched));
+			np__arr_remove(ctx->touched, &n, i,
+				       sizeof(*ctx->touched));
 			n = ctx->npols;
-			arr_remove(ctx->pols, &ctx->npols, i,
-				   sizeof(*ctx->pols));
+			np__arr_remove(ctx->pols, &ctx->npols, i,
+				       sizeof(*ctx->pols));
 		}
 	}
 	if (!new_)
 		return 0;
-	err = sorted_swap(&ctx->pols, &ctx->npols, &ctx->polcap, NULL, new_,
-			  &rm, &ins);
+	err = np__sorted_swap(&ctx->pols, &ctx->npols, &ctx->polcap, NULL, new_,
+			      &rm, &ins);
 	if (err)
 		return err;
 	/* the parallel arrays follow; their capacity is polcap */
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe, sizeof(pe)))
+	if (np__arr_insert((void **)&ctx->pe_of, &n, &cap, ins, &pe,
+			   sizeof(pe)))
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->npe_of, &n, &cap, ins, &zero,
-		       sizeof(zero)))
+	if (np__arr_insert((void **)&ctx->npe_of, &n, &cap, ins, &zero,
+			   sizeof(zero)))
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no, sizeof(no)))
+	if (np__arr_insert((void **)&ctx->resolved, &n, &cap, ins, &no,
+			   sizeof(no)))
 		return -ENOMEM;
 	n = ctx->npols - 1;
 	cap = n;
-	if (arr_insert((void **)&ctx->touched, &n, &cap, ins, &t, sizeof(t)))
+	if (np__arr_insert((void **)&ctx->touched, &n, &cap, ins, &t,
+			   sizeof(t)))
 		return -ENOMEM;
 	return 0;
 }
@@ -603,7 +337,7 @@ static const struct np_labels *ns_labels(const struct np_ctx *ctx,
 
 	if (g)
 		return g->labels;
-	nso = find_ns(ctx, ns);
+	nso = np__find_ns(ctx, ns);
 	if (nso)
 		return &nso->meta.labels;
 	one->key = "kubernetes.io/metadata.name";
@@ -758,76 +492,6 @@ void np__service_backends_drop(struct np_ctx *ctx)
 	ctx->nbk = 0;
 }
 
-static int groups_insert(struct np_ctx *ctx, const struct np_obj *pod,
-			 size_t at)
-{
-	size_t i, lo = 0, hi = ctx->ngroups;
-	struct np_nsgroup g = { 0 };
-	const struct np_obj *nso;
-
-	for (i = 0; i < ctx->ngroups; i++)
-		if (ctx->groups[i].first >= at &&
-		    strcmp(ctx->groups[i].name, pod->meta.ns))
-			ctx->groups[i].first++;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(ctx->groups[mid].name, pod->meta.ns);
-
-		if (!r) {
-			ctx->groups[mid].count++;
-			if (at < ctx->groups[mid].first)
-				ctx->groups[mid].first = at;
-			return 0;
-		}
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* a namespace's first pod: a new group */
-	g.name = np__arena_strdup(&ctx->arena, pod->meta.ns);
-	nso = find_ns(ctx, pod->meta.ns);
-	if (nso) {
-		g.labels = &nso->meta.labels;
-	} else {
-		struct np_labels *l = np__arena_alloc(&ctx->arena, sizeof(*l));
-		struct np_label *v = np__arena_alloc(&ctx->arena, sizeof(*v));
-
-		if (!l || !v)
-			return -ENOMEM;
-		v->key = "kubernetes.io/metadata.name";
-		v->val = g.name;
-		l->v = v;
-		l->n = 1;
-		g.labels = l;
-	}
-	if (!g.name)
-		return -ENOMEM;
-	g.first = at;
-	g.count = 1;
-	return arr_insert((void **)&ctx->groups, &ctx->ngroups, &ctx->groupcap,
-			  lo, &g, sizeof(g));
-}
-
-static void groups_remove(struct np_ctx *ctx, const struct np_obj *pod,
-			  size_t at)
-{
-	size_t i;
-
-	for (i = 0; i < ctx->ngroups; i++) {
-		if (!strcmp(ctx->groups[i].name, pod->meta.ns)) {
-			if (!--ctx->groups[i].count) {
-				arr_remove(ctx->groups, &ctx->ngroups, i,
-					   sizeof(*ctx->groups));
-				i--;
-			}
-			continue;
-		}
-		if (ctx->groups[i].first > at)
-			ctx->groups[i].first--;
-	}
-}
-
 /*
  * The peer slots that select old or new: hit[id] of each slot, 1 it
  * selects old, 2 new (both: 3), and the list of those slots. Only the
@@ -892,17 +556,17 @@ static int peers_patch(const struct slot_hits *sh, const struct np_obj *old,
 		free(ps->by_ip);
 		ps->by_ip = NULL;
 		if (old && (hit & 1)) {
-			j = lower((struct np_obj *const *)ps->pods, ps->n,
-				  old->meta.ns, old->meta.name);
+			j = np__lower((struct np_obj *const *)ps->pods, ps->n,
+				      old->meta.ns, old->meta.name);
 			if (j < ps->n && ps->pods[j] == old)
-				arr_remove(ps->pods, &ps->n, j,
-					   sizeof(*ps->pods));
+				np__arr_remove(ps->pods, &ps->n, j,
+					       sizeof(*ps->pods));
 		}
 		if (new_ && (hit & 2)) {
-			j = lower((struct np_obj *const *)ps->pods, ps->n,
-				  new_->meta.ns, new_->meta.name);
-			if (arr_insert((void **)&ps->pods, &ps->n, &ps->cap, j,
-				       &new_, sizeof(new_)))
+			j = np__lower((struct np_obj *const *)ps->pods, ps->n,
+				      new_->meta.ns, new_->meta.name);
+			if (np__arr_insert((void **)&ps->pods, &ps->n, &ps->cap,
+					   j, &new_, sizeof(new_)))
 				return -ENOMEM;
 		}
 	}
@@ -933,21 +597,6 @@ static void ns_range(const struct np_ctx *ctx, const struct np_obj *pod,
 	*hi = h;
 }
 
-static bool found(void *arg, const struct np_obj *o, const struct np_ip *ip)
-{
-	return true;
-}
-
-/*
- * Whether an eligible pod has an address another eligible pod has too: a
- * Service backend's address may then be allowed through the other pod,
- * which no index of the policies follows (rare: warned about).
- */
-static bool shares_addr(const struct np_ctx *ctx, const struct np_obj *pod)
-{
-	return each_shared(ctx, pod, found, NULL);
-}
-
 static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 		      const struct np_obj *new_)
 {
@@ -969,8 +618,8 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 		return -ENOMEM;
 	hit = sh.hit;
 	/* a backend sharing an address: every egress policy may see it */
-	if (((bold && shares_addr(ctx, old)) ||
-	     (bnew && shares_addr(ctx, new_))))
+	if (((bold && np__shares_addr(ctx, old)) ||
+	     (bnew && np__shares_addr(ctx, new_))))
 		for (i = 0; i < ctx->npols; i++)
 			if (ctx->pols[i]->np.egress_type)
 				invalidate(ctx, i);
@@ -1022,15 +671,15 @@ static int pod_change(struct np_ctx *ctx, const struct np_obj *old,
 	/* old leaves the peer lists while its namespace group exists */
 	err = peers_patch(&sh, old, NULL);
 	if (!err)
-		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, old,
-				  NULL, &rm, &ins);
+		err = np__sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap,
+				      old, NULL, &rm, &ins);
 	if (!err && rm != SIZE_MAX)
-		groups_remove(ctx, old, rm);
+		np__groups_remove(ctx, old, rm);
 	if (!err)
-		err = sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap, NULL,
-				  new_, &rm, &ins);
+		err = np__sorted_swap(&ctx->pods, &ctx->npods, &ctx->podcap,
+				      NULL, new_, &rm, &ins);
 	if (!err && ins != SIZE_MAX)
-		err = groups_insert(ctx, new_, ins);
+		err = np__groups_insert(ctx, new_, ins);
 	if (!err)
 		err = peers_patch(&sh, NULL, new_);
 	free(sh.hit);
@@ -1059,14 +708,14 @@ static void ctx_change(void *hctx, struct np_cluster *c, enum np_kind kind,
 		     old->pod.nips != new_->pod.nips ||
 		     memcmp(old->pod.ips, new_->pod.ips,
 			    new_->pod.nips * sizeof(new_->pod.ips[0]))))
-			warn_shared_one(c, ctx, new_);
+			np__warn_shared_one(c, ctx, new_);
 		break;
 	case NP_KIND_NETWORK_POLICY:
 		err = pol_change(ctx, old, new_);
 		break;
 	case NP_KIND_POLICY_ENDPOINT:
-		err = sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old, new_,
-				  &rm, &ins);
+		err = np__sorted_swap(&ctx->pes, &ctx->npes, &ctx->pecap, old,
+				      new_, &rm, &ins);
 		break;
 	case NP_KIND_SERVICE:
 		/* rare: re-read the Services, re-resolve egress policies */
@@ -1150,8 +799,9 @@ int np__ctx_check(struct np_cluster *c)
 		if (np__cluster_find(c, NP_KIND_POD, ctx->pods[i]->meta.ns,
 				     ctx->pods[i]->meta.name) != ctx->pods[i])
 			return -2;
-		if (i && obj_key_cmp(ctx->pods[i - 1], ctx->pods[i]->meta.ns,
-				     ctx->pods[i]->meta.name) >= 0)
+		if (i &&
+		    np__obj_key_cmp(ctx->pods[i - 1], ctx->pods[i]->meta.ns,
+				    ctx->pods[i]->meta.name) >= 0)
 			return -3;
 	}
 	for (i = 0; i < ctx->ngroups; i++) {

@@ -24,7 +24,7 @@ STAGES = [
                  'kind_cnp', 'kind_cpe', 'kind_node',
                  'objects', 'to_doc']),
     ('cluster', ['cluster']),
-    ('resolve', ['resolve_ctx', 'resolve', 'endpoints']),
+    ('resolve', ['resolve_ctx', 'resolve_idx', 'resolve', 'endpoints']),
     ('ruleset', ['closure', 'ruleset', 'ruleset_core', 'ruleset_cache',
                  'tier', 'tier_check', 'tier_cpe', 'tier_ivs', 'tier_ents',
                  'tier_fold', 'tier_cache', 'tier_walk', 'endpoints_cpe',
