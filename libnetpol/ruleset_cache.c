@@ -274,10 +274,11 @@ static int core_for(struct np_ctx *ctx, const struct np_obj **pes, size_t npes,
 	}
 	/*
 	 * Remember it. What the cache alone keeps is bounded by the
-	 * cluster's cache budget: past it, the cores nobody else holds go; the cores in use stay
-	 * (their sharing is what keeps a cluster's rule sets small), and
-	 * count again only when a later sweep finds them unused. By
-	 * entries: it starts over rather than grow past 65536 slots.
+	 * cluster's cache budget: past it, the cores nobody else holds go;
+	 * the cores in use stay (their sharing is what keeps a cluster's
+	 * rule sets small), and count again only when a later sweep finds
+	 * them unused. By entries: it starts over rather than grow past 65536
+	 * slots.
 	 */
 	ce->bytes =
 		(*out)->arena.total + sizeof(*ce) + npes * sizeof(ce->key[0]);
