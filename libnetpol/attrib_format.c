@@ -30,8 +30,6 @@ const char *np_attrib_reason_name(enum np_attrib_reason r)
 	return reason_names[r];
 }
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /* --- output ------------------------------------------------------------- */
 
 /* "shop/db-from-web ingress[0] from[0]" */
@@ -40,7 +38,7 @@ static void item_where(struct np_strbuf *sb, const struct np_attrib_item *it,
 {
 	np__sb_puts(sb, it->policy);
 	if (it->rule >= 0) {
-		np__sb_printf(sb, " %s[%d]", dir_names[dir], it->rule);
+		np__sb_printf(sb, " %s[%d]", np_direction_name(dir), it->rule);
 		if (it->rule_name)
 			np__sb_printf(sb, " \"%s\"", it->rule_name);
 	}
@@ -81,8 +79,8 @@ static int format_text(const struct np_attrib *a, char **out)
 
 		if (!s->judged)
 			continue;
-		np__sb_printf(&sb, "  %s of %s: %s %s", dir_names[d], s->pod,
-			      v->allowed ? "ALLOW" : "DENY",
+		np__sb_printf(&sb, "  %s of %s: %s %s", np_direction_name(d),
+			      s->pod, v->allowed ? "ALLOW" : "DENY",
 			      np_reason_name(v->reason));
 		if (v->key[0])
 			np__sb_printf(&sb, " (key %s%s", v->key,
@@ -145,7 +143,8 @@ static struct np_node *side_node(struct np_arena *ar, const struct side *s,
 	size_t i, k;
 
 	if (!m || !iso || !fs ||
-	    np__map_put(ar, m, "direction", np__node_str(ar, dir_names[d])) ||
+	    np__map_put(ar, m, "direction",
+			np__node_str(ar, np_direction_name(d))) ||
 	    np__map_put(ar, m, "pod", np__node_str(ar, s->pod)) ||
 	    np__map_put(ar, m, "allowed", np__node_bool(ar, v->allowed)) ||
 	    np__map_put(ar, m, "reason",

@@ -8,8 +8,6 @@
  */
 #include "attrib_internal.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /* --- text helpers ----------------------------------------------------- */
 
 /* s escaped (np_escape(), TEXT) into the attribution's arena. */
@@ -420,7 +418,7 @@ int np__attrib_policy_check(struct actx *x, struct side *s, struct np_ctx *ctx,
 			      "nothing",
 			      j->dir == NP_DIRECTION_INGRESS ? "Ingress" :
 							       "Egress",
-			      dir_names[j->dir]);
+			      np_direction_name(j->dir));
 		err = np__attrib_item_add(x, s, pname, NP_TIER_NETWORK_POLICY,
 					  -1, NULL, -1, NP_ATTRIB_NO_RULES,
 					  &sb) ?

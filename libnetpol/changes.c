@@ -117,8 +117,6 @@ int np_changes_mapset(struct np_mapset **out, const struct np_changes *ch,
 	return encode_core(before ? x->old : x->rs ? x->rs->core : NULL, out);
 }
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 static int entry_cmp(const struct np_map_entry *x, const struct np_map_entry *y)
 {
 	int r = memcmp(x->cidr.addr, y->cidr.addr, sizeof(x->cidr.addr));
@@ -179,7 +177,7 @@ static void map_diff(const struct np_mapset *a, const struct np_mapset *b,
 					continue;
 				np__cidr_format(k, buf, sizeof(buf));
 				np__sb_printf(sb, "%c %s %s\n", op,
-					      dir_names[d], buf);
+					      np_direction_name(d), buf);
 			}
 		}
 	}
@@ -206,7 +204,8 @@ int np_changes_diff(const struct np_changes *ch, size_t i, char **text)
 	memset(&x, 0, sizeof(x));
 	for (d = 0; d < 2; d++)
 		if (c->c.old_isolated[d] != c->c.new_isolated[d])
-			np__sb_printf(&sb, "isolated %s %s\n", dir_names[d],
+			np__sb_printf(&sb, "isolated %s %s\n",
+				      np_direction_name(d),
 				      c->c.new_isolated[d] ? "true" : "false");
 	map_diff(ms[0], ms[1], &x, &sb);
 	if (!sb.buf && !sb.err)

@@ -53,8 +53,6 @@ static const char *ep_state_name(unsigned int s)
 	return "unknown";
 }
 
-static const char *const dir_names[2] = { "ingress", "egress" };
-
 /*
  * Whether the programs find direction d's prefix keys where they are: a
  * family the endpoint word sends to the per-length hash has its rule
@@ -92,7 +90,8 @@ static int plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			np__sb_printf(sb,
 				      "%s: IPv%d prefix lengths of rule set "
 				      "%u not as its keys need\n",
-				      dir_names[d], fam ? 6 : 4, w->ruleset);
+				      np_direction_name(d), fam ? 6 : 4,
+				      w->ruleset);
 			(*nd)++;
 			continue;
 		}
@@ -116,7 +115,7 @@ static int plh_drift(struct np_datapath *dp, const struct np_mapset *ms, int d,
 			np__sb_printf(sb,
 				      "%s: %zu IPv%d prefix keys of rule set "
 				      "%u not in the per-length hash\n",
-				      dir_names[d], miss, fam ? 6 : 4,
+				      np_direction_name(d), miss, fam ? 6 : 4,
 				      w->ruleset);
 			(*nd)++;
 		}
@@ -182,7 +181,7 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 				np__sb_printf(sb,
 					      "%s: missing key %s (ports "
 					      "%s)\n",
-					      dir_names[d], cidr, a);
+					      np_direction_name(d), cidr, a);
 				(*nd)++;
 				i++;
 				continue;
@@ -194,7 +193,7 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 				np__sb_printf(sb,
 					      "%s: extra key %s (ports "
 					      "%s)\n",
-					      dir_names[d], cidr, a);
+					      np_direction_name(d), cidr, a);
 				(*nd)++;
 				j++;
 				continue;
@@ -207,21 +206,22 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 				np__sb_printf(sb,
 					      "%s: key %s: port set %u "
 					      "has %s, expected %s\n",
-					      dir_names[d], cidr, lv[j].psidx,
-					      a, b);
+					      np_direction_name(d), cidr,
+					      lv[j].psidx, a, b);
 				(*nd)++;
 			} else if (lv[j].tag != lv[j].len) {
 				np__sb_printf(sb,
 					      "%s: key %s: value names "
 					      "prefix length %u\n",
-					      dir_names[d], cidr, lv[j].tag);
+					      np_direction_name(d), cidr,
+					      lv[j].tag);
 				(*nd)++;
 			} else if (lv[j].pieces != pieces[i]) {
 				np__sb_printf(sb,
 					      "%s: key %s: written as %u "
 					      "keys, expected %u\n",
-					      dir_names[d], cidr, lv[j].pieces,
-					      pieces[i]);
+					      np_direction_name(d), cidr,
+					      lv[j].pieces, pieces[i]);
 				(*nd)++;
 			}
 			i++;
@@ -237,13 +237,13 @@ static int verify_keys(struct np_datapath *dp, const struct np_mapset *ms,
 			np__sb_printf(sb,
 				      "%s: rule set %u is not in the "
 				      "rule-set table\n",
-				      dir_names[d], id);
+				      np_direction_name(d), id);
 			(*nd)++;
 		} else if (rv.hash != np__dp_digest(ms, d)) {
 			np__sb_printf(sb,
 				      "%s: rule set %u digest %016llx, "
 				      "expected %016llx\n",
-				      dir_names[d], id,
+				      np_direction_name(d), id,
 				      (unsigned long long)rv.hash,
 				      (unsigned long long)np__dp_digest(ms, d));
 			(*nd)++;
@@ -284,7 +284,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 			np__sb_printf(&sb,
 				      "%s: endpoint state %s, expected "
 				      "%s\n",
-				      dir_names[d],
+				      np_direction_name(d),
 				      ep_state_name(ep.dir[d].state),
 				      ep_state_name(want));
 			nd++;
@@ -298,7 +298,8 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 			np__sb_printf(&sb,
 				      "%s: endpoint prefix-key flags 0x%x, "
 				      "expected 0x%x\n",
-				      dir_names[d], ep.dir[d].lpm, wantf);
+				      np_direction_name(d), ep.dir[d].lpm,
+				      wantf);
 			nd++;
 		} else if (want == NP_EP_POLICIES_APPLIED) {
 			err = plh_drift(dp, ms, d, &ep.dir[d], &sb, &nd);
@@ -332,7 +333,7 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				np__sb_printf(&sb,
 					      "%s: endpoint cache differs "
 					      "from the endpoint record\n",
-					      dir_names[d]);
+					      np_direction_name(d));
 				nd++;
 			}
 		if (epa.src_flags != rec.src_flags || epa.ip4 != rec.ip4 ||
@@ -356,20 +357,20 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 			np__sb_printf(&sb,
 				      "%s: no program of ours on the %s "
 				      "hook\n",
-				      dir_names[d], hk);
+				      np_direction_name(d), hk);
 			nd++;
 			break;
 		case NP_HOOK_STALE:
 			np__sb_printf(&sb,
 				      "%s: tc %s filter runs program "
 				      "%u, not ours (%u)\n",
-				      dir_names[d], hk, hooks[d].prog_id,
-				      hooks[d].expected_id);
+				      np_direction_name(d), hk,
+				      hooks[d].prog_id, hooks[d].expected_id);
 			nd++;
 			break;
 		case NP_HOOK_NO_DEVICE:
 			np__sb_printf(&sb, "%s: interface %u is gone\n",
-				      dir_names[d], ifindex);
+				      np_direction_name(d), ifindex);
 			nd++;
 			break;
 		case NP_HOOK_PRECEDED:
@@ -377,14 +378,14 @@ NP_API int np_datapath_verify(struct np_datapath *dp, unsigned int ifindex,
 				np__sb_printf(&sb,
 					      "%s: tcx program %u runs before "
 					      "ours on the %s hook\n",
-					      dir_names[d],
+					      np_direction_name(d),
 					      hooks[d].ahead_prog_id, hk);
 			else
 				np__sb_printf(&sb,
 					      "%s: tc %s filter %s prio %u "
 					      "handle %#x (program %u) runs "
 					      "before ours\n",
-					      dir_names[d], hk,
+					      np_direction_name(d), hk,
 					      hooks[d].ahead_kind,
 					      hooks[d].ahead_prio,
 					      hooks[d].ahead_handle,

@@ -38,8 +38,6 @@
 #include "netpol/ruleset.h"
 #include "tier.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 static int tcidr_cmp(const void *a, const void *b)
 {
 	const struct np_tent *x = a, *y = b;
@@ -138,7 +136,7 @@ static int cannot(const struct np_obj *pol, int dir, size_t rule,
 		snprintf(diag->object, sizeof(diag->object),
 			 "ClusterNetworkPolicy %s", pol->meta.name);
 		snprintf(diag->path, sizeof(diag->path), "spec.%s[%zu]",
-			 dir_names[dir], rule);
+			 np_direction_name(dir), rule);
 		snprintf(diag->message, sizeof(diag->message),
 			 "Not supported: %s: cannot be written as a "
 			 "ClusterPolicyEndpoint",

@@ -499,8 +499,6 @@ int np_mapset_portsets(const struct np_mapset *ms, void **sets,
 	return 0;
 }
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 void np__portset_text(struct np_strbuf *sb, const struct np_portset *ps,
 		      enum np_pset_style style)
 {
@@ -530,7 +528,7 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
 		return -EINVAL;
 	if (fmt == NP_FORMAT_TEXT) {
 		for (d = 0; d < 2; d++) {
-			np__sb_printf(&sb, "%s%s\n", dir_names[d],
+			np__sb_printf(&sb, "%s%s\n", np_direction_name(d),
 				      ms->isolated[d] ? "" : " (not isolated)");
 			for (f = 0; f < 2; f++)
 				for (i = 0; i < ms->nent[f][d]; i++) {
@@ -561,7 +559,7 @@ int np_mapset_export(const struct np_mapset *ms, enum np_format fmt, char **out)
 		goto out;
 	for (d = 0; d < 2; d++) {
 		dn = np__node_new(&a, NP_N_MAP);
-		if (!dn || np__map_put(&a, root, dir_names[d], dn) ||
+		if (!dn || np__map_put(&a, root, np_direction_name(d), dn) ||
 		    np__map_put(&a, dn, "isolated",
 				np__node_bool(&a, ms->isolated[d])))
 			goto out;
@@ -664,14 +662,16 @@ int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
 					np__cidr_format(&a[i].cidr, buf,
 							sizeof(buf));
 					np__sb_printf(&sb, "- %s %s\n",
-						      dir_names[d], buf);
+						      np_direction_name(d),
+						      buf);
 					i++;
 				} else if (r > 0) {
 					st->added++;
 					np__cidr_format(&b[j].cidr, buf,
 							sizeof(buf));
 					np__sb_printf(&sb, "+ %s %s\n",
-						      dir_names[d], buf);
+						      np_direction_name(d),
+						      buf);
 					j++;
 				} else {
 					if (memcmp(&from->portsets[a[i].portset],
@@ -680,9 +680,10 @@ int np_mapset_diff(const struct np_mapset *from, const struct np_mapset *to,
 						st->changed++;
 						np__cidr_format(&a[i].cidr, buf,
 								sizeof(buf));
-						np__sb_printf(&sb, "~ %s %s\n",
-							      dir_names[d],
-							      buf);
+						np__sb_printf(
+							&sb, "~ %s %s\n",
+							np_direction_name(d),
+							buf);
 					}
 					i++;
 					j++;

@@ -15,8 +15,6 @@
 #include "opts.h"
 #include "ruleset_internal.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /* --- public: compile, free, hash ---------------------------------------- */
 
 static bool pe_has_pod(const struct np_obj *pe, const char *ns,
@@ -401,7 +399,7 @@ static void ruleset_text(const struct np_ruleset *rs, struct np_strbuf *sb)
 	np__sb_printf(sb, "%s ruleset %016llx\n", rs->nips ? ")" : "",
 		      (unsigned long long)rs->core->hash);
 	for (d = 0; d < 2; d++) {
-		np__sb_printf(sb, "%s: %s\n", dir_names[d],
+		np__sb_printf(sb, "%s: %s\n", np_direction_name(d),
 			      rs->core->isolated[d] ?
 				      "isolated" :
 				      "not isolated (all allowed)");
@@ -464,7 +462,7 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 		keys = np__node_new(&a, NP_N_SEQ);
 		if (!dn || !keys)
 			goto nomem;
-		TRY(np__map_put(&a, root, dir_names[d], dn));
+		TRY(np__map_put(&a, root, np_direction_name(d), dn));
 		TRY(np__map_put(&a, dn, "isolated",
 				np__node_bool(&a, rs->core->isolated[d])));
 		if (!rs->core->isolated[d])

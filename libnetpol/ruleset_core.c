@@ -32,8 +32,6 @@
 
 /* --- building a rule set ------------------------------------------------ */
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /*
  * "ns/name ingress[0]": with esc, the names escaped (np_escape(), TEXT),
  * as a PolicyEndpoint's policyRef may carry any bytes and every reader of
@@ -55,7 +53,8 @@ void np__prov_format(const struct np_rs_core *co, uint32_t p, int dir, bool esc,
 			np__sb_puts_text(sb, pv->pol_name);
 		else
 			np__sb_puts(sb, pv->pol_name);
-		np__sb_printf(sb, " %s[%d] (%s)", dir_names[dir], pv->rule,
+		np__sb_printf(sb, " %s[%d] (%s)", np_direction_name(dir),
+			      pv->rule,
 			      pv->tier == NP_TIER_ADMIN ? "Admin" : "Baseline");
 		return;
 	}
@@ -67,11 +66,11 @@ void np__prov_format(const struct np_rs_core *co, uint32_t p, int dir, bool esc,
 		np__sb_printf(sb, "%s/%s", pv->pol_ns, pv->pol_name);
 	}
 	if (pv->rule == -2)
-		np__sb_printf(sb, " %s (Service)", dir_names[dir]);
+		np__sb_printf(sb, " %s (Service)", np_direction_name(dir));
 	else if (pv->rule < 0)
-		np__sb_printf(sb, " %s", dir_names[dir]);
+		np__sb_printf(sb, " %s", np_direction_name(dir));
 	else
-		np__sb_printf(sb, " %s[%d]", dir_names[dir], pv->rule);
+		np__sb_printf(sb, " %s[%d]", np_direction_name(dir), pv->rule);
 }
 
 /* Distinct policies behind a key, "ns/a ingress[0], ns/b ingress[1]". */
@@ -244,7 +243,7 @@ int np__check_slots(const struct np_rs_core *co, int dir, const char *ns,
 			snprintf(diag->object, sizeof(diag->object),
 				 "Pod %s/%s", ns, name);
 			snprintf(diag->path, sizeof(diag->path), "%s",
-				 dir_names[dir]);
+				 np_direction_name(dir));
 			np__cidr_format(&k->cidr, cidr, sizeof(cidr));
 			np__key_policies(co, dir, k, 0, -1, false, &sb);
 			snprintf(diag->message, sizeof(diag->message),

@@ -58,8 +58,6 @@
 #include "ruleset_internal.h"
 #include "tier.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /* --- the ordered rules of a pod ----------------------------------------- */
 
 bool np__tier_any(const struct np_cluster *c)
@@ -227,8 +225,8 @@ static int check_enforceable(struct np_cluster *c, const struct np_obj *pod,
 					"cnp/%s %s[%d]: peer %zu not enforced "
 					"(needs %s) for pod %s/%s: it matches "
 					"nothing",
-					tr[i].pol->meta.name, dir_names[dir],
-					tr[i].idx, j,
+					tr[i].pol->meta.name,
+					np_direction_name(dir), tr[i].idx, j,
 					r->peers[j].kind ==
 							NP_CNP_PEER_DOMAINS ?
 						"DNS awareness" :
@@ -246,15 +244,16 @@ static int check_enforceable(struct np_cluster *c, const struct np_obj *pod,
 					 "Pod %s/%s", pod->meta.ns,
 					 pod->meta.name);
 				snprintf(diag->path, sizeof(diag->path), "%s",
-					 dir_names[dir]);
+					 np_direction_name(dir));
 				snprintf(
 					diag->message, sizeof(diag->message),
 					"cnp/%s spec.%s[%d].%s[%zu]: Not "
 					"supported: a %s rule with a peer that "
 					"cannot be enforced (%s): failing "
 					"closed",
-					tr[i].pol->meta.name, dir_names[dir],
-					tr[i].idx, dir ? "to" : "from", j,
+					tr[i].pol->meta.name,
+					np_direction_name(dir), tr[i].idx,
+					dir ? "to" : "from", j,
 					np__cnp_action_name(r->action),
 					r->peers[j].kind ==
 							NP_CNP_PEER_DOMAINS ?
@@ -289,7 +288,7 @@ static void warn_ties(struct np_cluster *c, const struct np_obj *pod, int dir,
 			"for pod %s/%s: cnp/%s goes first (name order)",
 			p->meta.name, q->meta.name,
 			np__cnp_tier_name(p->cnp.tier), (int)p->cnp.priority,
-			dir_names[dir], pod->meta.ns, pod->meta.name,
+			np_direction_name(dir), pod->meta.ns, pod->meta.name,
 			p->meta.name);
 	}
 }
@@ -320,8 +319,9 @@ static void warn_own_node(struct np_cluster *c, const struct np_ctx *ctx,
 				"cnp/%s %s[%d]: peer %zu denies the node of "
 				"pod %s/%s: its address %s stays allowed "
 				"(kubelet probes), not enforced",
-				tr[i].pol->meta.name, dir_names[dir], tr[i].idx,
-				j, pod->meta.ns, pod->meta.name, buf);
+				tr[i].pol->meta.name, np_direction_name(dir),
+				tr[i].idx, j, pod->meta.ns, pod->meta.name,
+				buf);
 		}
 	}
 }

@@ -24,8 +24,6 @@
 #include "tier.h"
 #include "util.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 /* Policies in the fold's order: tier, priority, name, group. */
 static int cpol_cmp(const void *a, const void *b)
 {
@@ -80,7 +78,7 @@ static void check_tie(struct np_ctx *ctx, const struct np_obj *p,
 	put_name(sb, q);
 	np__sb_printf(sb, ": both %s priority %d with %s rules for ",
 		      np__cnp_tier_name(p->cnp.tier), (int)p->cnp.priority,
-		      dir_names[dir]);
+		      np_direction_name(dir));
 	np__sb_puts_text(sb, first->meta.ns);
 	np__sb_putc(sb, '/');
 	np__sb_puts_text(sb, first->meta.name);
@@ -127,7 +125,7 @@ static void check_peers(const struct np_cluster *c, const struct np_obj *p,
 				need = peer_need(r[i].peers[j].kind, &field);
 				put_name(sb, p);
 				np__sb_printf(sb, " spec.%s[%zu].%s[%zu]: ",
-					      dir_names[dir], i,
+					      np_direction_name(dir), i,
 					      dir ? "to" : "from", j);
 				if (r[i].action == NP_CNP_ACCEPT)
 					np__sb_printf(sb,
@@ -145,7 +143,7 @@ static void check_peers(const struct np_cluster *c, const struct np_obj *p,
 						field, need,
 						np__cnp_action_name(
 							r[i].action),
-						dir_names[dir]);
+						np_direction_name(dir));
 				(*n)++;
 			}
 		}

@@ -24,8 +24,6 @@
 #include "opts.h"
 #include "tier.h"
 
-static const char *const dir_names[] = { "ingress", "egress" };
-
 static int cpe_cmp(const void *a, const void *b)
 {
 	const struct np_obj *x = *(const struct np_obj *const *)a;
@@ -259,8 +257,8 @@ static int domain_entry(struct cpe_arg *x, int dir, const struct np_obj *o,
 			"ClusterPolicyEndpoint %s %s[%zu]: domainName %s not "
 			"enforced (needs DNS awareness) for pod %s/%s: it "
 			"matches nothing",
-			o->meta.name, dir_names[dir], j, e->domain, x->ns,
-			x->name);
+			o->meta.name, np_direction_name(dir), j, e->domain,
+			x->ns, x->name);
 		return 0;
 	}
 	if (diag) {
@@ -269,12 +267,13 @@ static int domain_entry(struct cpe_arg *x, int dir, const struct np_obj *o,
 		diag->fail_closed_dirs = 1u << dir;
 		snprintf(diag->object, sizeof(diag->object), "Pod %s/%s", x->ns,
 			 x->name);
-		snprintf(diag->path, sizeof(diag->path), "%s", dir_names[dir]);
+		snprintf(diag->path, sizeof(diag->path), "%s",
+			 np_direction_name(dir));
 		snprintf(diag->message, sizeof(diag->message),
 			 "ClusterPolicyEndpoint %s spec.%s[%zu].domainName: "
 			 "Not supported: a %s entry that cannot be enforced "
 			 "(needs DNS awareness): failing closed",
-			 o->meta.name, dir_names[dir], j,
+			 o->meta.name, np_direction_name(dir), j,
 			 np__cnp_action_name(e->action));
 	}
 	return -ENOTSUP;
@@ -300,7 +299,7 @@ static void warn_ties(struct cpe_arg *x, int dir)
 			"order)",
 			p->meta.name, q->meta.name,
 			np__cnp_tier_name(p->cpe.tier), (int)p->cpe.priority,
-			dir_names[dir], x->ns, x->name, p->meta.name);
+			np_direction_name(dir), x->ns, x->name, p->meta.name);
 	}
 }
 
