@@ -1288,6 +1288,189 @@ Test(prog, strict_parsing)
 		     -EINVAL);
 }
 
+/* --- IPv6 extension header chains against a model ------------------- */
+
+static uint32_t xs_next(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* chain_model()'s outcomes for a frame of chain_frame() */
+enum { CH_OK, CH_PORT, CH_TOO_MANY, CH_SHORT, CH_LATER, CH_KINDS };
+
+static bool is_ext6(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 ||
+	       nh == 135;
+}
+
+/*
+ * What RFC 8200's chain says of frame buf (len bytes from the Ethernet
+ * header) under apply_egress_only()'s rules, walked as the program
+ * promises: at most 6 extension headers; hop-by-hop, routing, destination
+ * options and mobility are (length + 1) 8-byte units, AH (length + 2)
+ * 4-byte units, a fragment header 8 bytes; no header starts past byte 512.
+ * To fd00:1::/64 TCP 80 and UDP 53 are allowed, to fd00:4::/64 every
+ * port (chain_rules()): CH_OK, else why the frame is dropped.
+ */
+static int chain_model(const uint8_t *buf, size_t len)
+{
+	size_t off = 14 + 40;
+	uint8_t nh = buf[14 + 6];
+	unsigned int port, i;
+	uint16_t fo;
+
+	for (i = 0; is_ext6(nh); i++) {
+		if (i == 6)
+			return CH_TOO_MANY;
+		if (off > 512 || off + (nh == 44 ? 8 : 2) > len)
+			return CH_SHORT;
+		if (nh == 44) {
+			fo = (uint16_t)(buf[off + 2] << 8 | buf[off + 3]);
+			nh = buf[off];
+			off += 8;
+			if (fo & 0xfff8)
+				return CH_LATER; /* its first was never seen */
+		} else if (nh == 51) {
+			nh = buf[off];
+			off += (buf[off + 1] + 2) * 4;
+		} else {
+			nh = buf[off];
+			off += (buf[off + 1] + 1) * 8;
+		}
+	}
+	if (off > 512 || off + (nh == IPPROTO_TCP ? 14 : 4) > len)
+		return CH_SHORT;
+	port = (unsigned int)buf[off + 2] << 8 | buf[off + 3];
+	if (buf[14 + 24 + 3] == 4) /* fd00:4:: */
+		return CH_OK;
+	if (nh == IPPROTO_TCP)
+		return port == 80 ? CH_OK : CH_PORT;
+	return port == 53 ? CH_OK : CH_PORT;
+}
+
+/* Egress: fd00:1::/64 TCP 80 and UDP 53, fd00:4::/64 everything. */
+static void chain_rules(unsigned int ifx)
+{
+	static const uint16_t ports[][3] = { { IPPROTO_TCP, 80, 80 },
+					     { IPPROTO_UDP, 53, 53 } };
+	struct msb b;
+
+	msb_init(&b, true, true);
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:1::/64",
+		msb_ps(&b, 0, ports, 2));
+	msb_add(&b, NP_DIRECTION_EGRESS, "fd00:4::/64",
+		msb_ps(&b, NP_PS_ALL, NULL, 0));
+	cr_assert_eq(dpt_apply(ifx, &b, NULL), 0);
+}
+
+/*
+ * A random frame from the pod to fd00:1::7 or fd00:4::7: up to 8 extension headers of
+ * every kind the program walks, of random lengths (fragment headers
+ * atomic, first or later, each with an id of its own), then TCP 80/81 or
+ * UDP 53/54 from source port sport; one frame in six cut short.
+ */
+static size_t chain_frame(uint8_t *buf, size_t cap, uint32_t *x, uint16_t sport,
+			  uint32_t *frag_id)
+{
+	static const uint8_t kinds[] = { 0, 43, 60, 135, 51, 44 };
+	uint8_t *ip = buf + 14, *p = ip + 40, *nh = ip + 6;
+	unsigned int n = xs_next(x) % 9, i, sz;
+	bool tcp = xs_next(x) & 1;
+	size_t len;
+
+	cr_assert_geq(cap, 1024);
+	memset(buf, 0, 1024);
+	memcpy(buf, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
+	ip[0] = 0x60;
+	ip[7] = 64;
+	cr_assert_eq(inet_pton(AF_INET6, POD6, ip + 8), 1);
+	cr_assert_eq(inet_pton(AF_INET6,
+			       xs_next(x) & 1 ? "fd00:1::7" : "fd00:4::7",
+			       ip + 24),
+		     1);
+	for (i = 0; i < n; i++) {
+		uint8_t k = kinds[xs_next(x) % sizeof(kinds)];
+
+		*nh = k;
+		nh = p;
+		if (k == 44) {
+			uint16_t fo = (uint16_t[]){ 0, 1, 1480 | 1,
+						    1480 }[xs_next(x) % 4];
+
+			p[2] = fo >> 8;
+			p[3] = fo & 0xff;
+			memcpy(p + 4, frag_id, 4);
+			(*frag_id)++;
+			sz = 8;
+		} else if (k == 51) {
+			p[1] = 1 + xs_next(x) % 4;
+			sz = (p[1] + 2) * 4;
+		} else {
+			p[1] = xs_next(x) % 4;
+			sz = (p[1] + 1) * 8;
+			p[2] = 1; /* PadN over the rest */
+			p[3] = sz - 4;
+		}
+		p += sz;
+	}
+	*nh = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	p[0] = sport >> 8;
+	p[1] = sport & 0xff;
+	p[2] = 0;
+	p[3] = tcp ? 80 + xs_next(x) % 2 : 53 + xs_next(x) % 2;
+	if (tcp) {
+		p[12] = 5 << 4;
+		p[13] = 0x02; /* SYN */
+		p += 20;
+	} else {
+		p[5] = 8;
+		p += 8;
+	}
+	ip[4] = (p - ip - 40) >> 8;
+	ip[5] = (p - ip - 40) & 0xff;
+	len = p - buf;
+	if (xs_next(x) % 6 == 0)
+		len = 14 + 40 + xs_next(x) % (len - 14 - 40);
+	return len;
+}
+
+/*
+ * The program's walk of IPv6 extension headers (np_parse_ext6, a global
+ * function only frames with extension headers call) agrees with the model
+ * on 2,000 random chains, with every outcome seen.
+ */
+Test(prog, ipv6_extension_chains_agree_with_a_model)
+{
+	unsigned int ifx = one_pod(NP_MODE_STANDARD);
+	unsigned int seen[CH_KINDS] = { 0 }, k;
+	uint32_t x = 0x9e3779b9, frag_id = 0x5eed0000;
+	uint8_t buf[1024];
+	size_t n;
+	int v, m;
+
+	chain_rules(ifx);
+	for (k = 0; k < 2000; k++) {
+		n = chain_frame(buf, sizeof(buf), &x, (uint16_t)(30000 + k),
+				&frag_id);
+		m = chain_model(buf, n);
+		seen[m]++;
+		cr_assert_eq(np_datapath_test_packet(T.dp, ifx,
+						     NP_DIRECTION_EGRESS, buf,
+						     n, &v),
+			     0);
+		cr_assert_eq(v, m == CH_OK ? OK : SHOT,
+			     "frame %u (%zu bytes, model %d): verdict %d", k, n,
+			     m, v);
+	}
+	for (k = 0; k < CH_KINDS; k++)
+		cr_expect_gt(seen[k], 20, "outcome %u seen %u times", k,
+			     seen[k]);
+}
+
 struct evs {
 	size_t n;
 	struct np_event ev[16];
