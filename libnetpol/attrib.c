@@ -347,7 +347,7 @@ int np_cluster_attribute(struct np_attrib **out, struct np_cluster *c,
 	np__cluster_lock(c);
 	err = attribute_locked(out, c, from, to, proto, port, opts, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }
 
 void np_attrib_free(struct np_attrib *a)
@@ -510,5 +510,5 @@ int np_cluster_isolating(struct np_cluster *c, const char *ns, const char *name,
 	np__cluster_lock(c);
 	err = isolating_locked(c, ns, name, dir, opts, out, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }

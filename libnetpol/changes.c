@@ -611,7 +611,7 @@ int np_cluster_changes(struct np_cluster *c, const struct np_changes_opts *opts,
 	np__cluster_lock(c);
 	err = changes_locked(c, opts, out, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }
 
 void np_cluster_trim(struct np_cluster *c)

@@ -224,6 +224,25 @@ void np_cluster_free(struct np_cluster *c)
 	free(c);
 }
 
+/*
+ * A failure of a whole input, which no problem of an object names (an
+ * unreadable file, out of memory): diag says so, and on_diag hears it, so
+ * that a caller who reports problems through on_diag never fails silently.
+ */
+static void input_diag(struct np_diag *diag, const char *file, int err,
+		       np_diag_fn cb, void *cbctx)
+{
+	memset(diag, 0, sizeof(*diag));
+	diag->err = err;
+	snprintf(diag->file, sizeof(diag->file), "%s", file);
+	snprintf(diag->message, sizeof(diag->message), "%s",
+		 err == -E2BIG	? "input too large" :
+		 err == -ENOMEM ? "out of memory" :
+				  strerror(-err));
+	if (cb)
+		cb(cbctx, diag);
+}
+
 int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 			   const char *name, const struct np_load_opts *opts,
 			   struct np_diag *diag)
@@ -256,7 +275,9 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 		name = "<buffer>";
 	err = np__parse(&ds, buf ? buf : "", len, name, fmt, diag);
 	if (err) {
-		if (vc.cb)
+		if (!diag->message[0])
+			input_diag(diag, name, err, vc.cb, vc.cbctx);
+		else if (vc.cb)
 			vc.cb(vc.cbctx, diag);
 		np__docset_release(&ds);
 		return err;
@@ -269,7 +290,7 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 		err = np__objects_from_doc(&vc, ds.docs[i], &objs, &nobjs,
 					   &cap);
 		if (err)
-			goto fail;
+			goto fail_unreported;
 	}
 	if (vc.nerr && !skip) {
 		err = diag->err ? diag->err : -EINVAL;
@@ -283,7 +304,7 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 		err = tab_reserve(&c->t[i], c->t[i].n + add[i]);
 		if (err) {
 			np__cluster_unlock(c);
-			goto fail;
+			goto fail_unreported;
 		}
 	}
 	for (i = 0; i < nobjs; i++) {
@@ -299,6 +320,8 @@ int np_cluster_load_buffer(struct np_cluster *c, const void *buf, size_t len,
 	free(objs);
 	np__docset_release(&ds);
 	return 0;
+fail_unreported:
+	input_diag(diag, name, err, vc.cb, vc.cbctx);
 fail:
 	for (i = 0; i < nobjs; i++)
 		np__obj_free(objs[i]);
@@ -387,12 +410,7 @@ int np_cluster_load_file(struct np_cluster *c, const char *path,
 	free(buf);
 	return err;
 diag:
-	diag->err = err;
-	snprintf(diag->file, sizeof(diag->file), "%s", path);
-	snprintf(diag->message, sizeof(diag->message), "%s",
-		 err == -E2BIG ? "input too large" : strerror(-err));
-	if (on_diag)
-		on_diag(NP_OPTS_GET(opts, diag_ctx, NULL), diag);
+	input_diag(diag, path, err, on_diag, NP_OPTS_GET(opts, diag_ctx, NULL));
 	return err;
 }
 

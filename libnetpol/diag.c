@@ -120,3 +120,10 @@ int np_diag_format(const struct np_diag *d, char *buf, size_t size)
 	free(s);
 	return err;
 }
+
+int np__diag_fail(struct np_diag *diag, int err)
+{
+	if (diag && err && !diag->err && !diag->message[0])
+		diag->err = err;
+	return err;
+}

@@ -117,6 +117,19 @@ static bool needs_quotes(const char *s, size_t len)
 }
 
 /*
+ * Emit ev. libyaml's allocations and our writer (a strbuf) fail only for
+ * memory: -ENOMEM; anything else is a bug of ours: -EINVAL.
+ */
+static int emit_ev(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	if (yaml_emitter_emit(e, ev))
+		return 0;
+	return e->error == YAML_MEMORY_ERROR || e->error == YAML_WRITER_ERROR ?
+		       -ENOMEM :
+		       -EINVAL;
+}
+
+/*
  * A string with a control, U+2028, U+2029 or invalid UTF-8 in it is
  * double-quoted, where libyaml escapes every control and line break
  * (\t, \n, \N, \L, \x7F...); invalid bytes become U+FFFD first, as
@@ -142,7 +155,7 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, size_t len,
 	np__sb_release(&sb);
 	if (!ok)
 		return -ENOMEM;
-	return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+	return emit_ev(e, &ev);
 }
 
 static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
@@ -180,23 +193,27 @@ static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
 		if (!yaml_sequence_start_event_initialize(
 			    &ev, NULL, NULL, 1,
 			    n->seq.n ? YAML_BLOCK_SEQUENCE_STYLE :
-				       YAML_FLOW_SEQUENCE_STYLE) ||
-		    !yaml_emitter_emit(e, &ev))
-			return -EINVAL;
+				       YAML_FLOW_SEQUENCE_STYLE))
+			return -ENOMEM;
+		err = emit_ev(e, &ev);
+		if (err)
+			return err;
 		for (i = 0; i < n->seq.n; i++) {
 			err = emit_yaml(e, n->seq.v[i]);
 			if (err)
 				return err;
 		}
 		yaml_sequence_end_event_initialize(&ev);
-		return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+		return emit_ev(e, &ev);
 	case NP_N_MAP:
 		if (!yaml_mapping_start_event_initialize(
 			    &ev, NULL, NULL, 1,
 			    n->map.n ? YAML_BLOCK_MAPPING_STYLE :
-				       YAML_FLOW_MAPPING_STYLE) ||
-		    !yaml_emitter_emit(e, &ev))
-			return -EINVAL;
+				       YAML_FLOW_MAPPING_STYLE))
+			return -ENOMEM;
+		err = emit_ev(e, &ev);
+		if (err)
+			return err;
 		for (i = 0; i < n->map.n; i++) {
 			const char *k = n->map.k[i];
 
@@ -211,7 +228,7 @@ static int emit_yaml(yaml_emitter_t *e, const struct np_node *n)
 				return err;
 		}
 		yaml_mapping_end_event_initialize(&ev);
-		return yaml_emitter_emit(e, &ev) ? 0 : -EINVAL;
+		return emit_ev(e, &ev);
 	}
 	return -EINVAL;
 }
@@ -233,24 +250,32 @@ int np__emit(const struct np_node *root, enum np_format fmt,
 	yaml_emitter_set_output(&e, yaml_write, sb);
 	yaml_emitter_set_unicode(&e, 1);
 	yaml_emitter_set_width(&e, -1);
-	err = -EINVAL;
-	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
-	    !yaml_emitter_emit(&e, &ev))
+	err = -ENOMEM;
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
 		goto out;
-	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
-	    !yaml_emitter_emit(&e, &ev))
-		goto out;
-	err = emit_yaml(&e, root);
+	err = emit_ev(&e, &ev);
 	if (err)
 		goto out;
-	err = -EINVAL;
-	if (!yaml_document_end_event_initialize(&ev, 1) ||
-	    !yaml_emitter_emit(&e, &ev))
+	err = -ENOMEM;
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
 		goto out;
-	if (!yaml_stream_end_event_initialize(&ev) ||
-	    !yaml_emitter_emit(&e, &ev))
+	err = emit_ev(&e, &ev);
+	if (!err)
+		err = emit_yaml(&e, root);
+	if (err)
 		goto out;
-	err = sb->err;
+	err = -ENOMEM;
+	if (!yaml_document_end_event_initialize(&ev, 1))
+		goto out;
+	err = emit_ev(&e, &ev);
+	if (err)
+		goto out;
+	err = -ENOMEM;
+	if (!yaml_stream_end_event_initialize(&ev))
+		goto out;
+	err = emit_ev(&e, &ev);
+	if (!err)
+		err = sb->err;
 out:
 	yaml_emitter_delete(&e);
 	return err ? err : sb->err;

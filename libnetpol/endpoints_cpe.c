@@ -590,5 +590,5 @@ int np_cluster_endpoints(struct np_cluster *c, enum np_format fmt, char **out,
 	np__cluster_lock(c);
 	err = endpoints_locked(c, fmt, out, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }

@@ -170,7 +170,7 @@ int np_cluster_verdict(struct np_cluster *c, const char *from, const char *to,
 	np__cluster_lock(c);
 	err = verdict_locked(c, from, to, proto, port, opts, out, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }
 
 /* "ns/name" of a pod in the text matrix, escaped (np_escape(), TEXT). */
@@ -420,5 +420,5 @@ int np_cluster_matrix(struct np_cluster *c, const struct np_matrix_opts *o,
 	np__cluster_lock(c);
 	err = matrix_locked(c, o, fmt, out, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }

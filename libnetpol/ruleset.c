@@ -480,6 +480,8 @@ int np_ruleset_export(const struct np_ruleset *rs, enum np_format fmt,
 			TRY(np__map_put(&a, k, "ports",
 					pset_node(&a, key->ports)));
 			np__key_policies(rs->core, d, key, 0, -1, true, &sb);
+			if (sb.err)
+				goto nomem;
 			TRY(np__map_put(&a, k, "from",
 					np__node_str(&a,
 						     sb.buf ? sb.buf : "")));

@@ -415,5 +415,5 @@ int np_ruleset_compile(struct np_ruleset **out, struct np_cluster *c,
 	np__cluster_lock(c);
 	err = compile_locked(out, c, ns, name, opts, diag);
 	np__cluster_unlock(c);
-	return err;
+	return np__diag_fail(diag, err);
 }

@@ -40,6 +40,14 @@ struct np_strbuf {
 	int err;
 };
 
+struct np_diag;
+/*
+ * A public call's failure that no problem describes (out of memory, say):
+ * a diag given and still empty gets err, so that np_diag_format() names
+ * the reason and no caller prints "success" for a failure. Returns err.
+ */
+int np__diag_fail(struct np_diag *diag, int err);
+
 void np__sb_putn(struct np_strbuf *sb, const char *s, size_t n);
 void np__sb_puts(struct np_strbuf *sb, const char *s);
 void np__sb_putc(struct np_strbuf *sb, char c);
