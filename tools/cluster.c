@@ -35,7 +35,7 @@ static int validate_pod(void *p, const char *ns, const char *name)
 	err = np_ruleset_compile(&rs, v->c, ns, name, NULL, &d);
 	np_ruleset_free(rs);
 	if (err == -ENOMEM)
-		return err;
+		return tool_fail_pod(ns, name, err);
 	if (err) {
 		tool_print_diag(&d);
 		v->problems++;
@@ -53,7 +53,7 @@ static int validate_warnings(struct np_cluster *c)
 	int err = np_cluster_check(c, &report, NULL);
 
 	if (err)
-		return err;
+		return tool_fail("checking the manifests", err);
 	for (line = report; *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -143,7 +143,7 @@ static int each_pod(struct np_cluster *c,
 
 	err = np_cluster_names(c, NP_KIND_POD, &text);
 	if (err)
-		return err;
+		return tool_fail("listing the pods", err);
 	for (line = strtok_r(text, "\n", &save); line && !err;
 	     line = strtok_r(NULL, "\n", &save))
 		if (!tool_split_name(line, ns, sizeof(ns), name, sizeof(name)))
@@ -164,22 +164,25 @@ struct compile_ctx {
  * Text only, after the rule set: "ingress isolated by shop/db-from-web"
  * for each direction some policy applies to (np_cluster_isolating()).
  */
-static void compile_isolating(struct compile_ctx *cc, const char *ns,
-			      const char *name)
+static int compile_isolating(struct compile_ctx *cc, const char *ns,
+			     const char *name)
 {
 	NP_OPTS(np_attrib_opts, ao, .source = cc->opts.source);
 	enum np_direction d;
 	char *who;
+	int err;
 
 	for (d = NP_DIRECTION_INGRESS; d <= NP_DIRECTION_EGRESS; d++) {
-		if (np_cluster_isolating(cc->c, ns, name, d, &ao, &who, NULL))
-			continue;
+		err = np_cluster_isolating(cc->c, ns, name, d, &ao, &who, NULL);
+		if (err)
+			return tool_fail_pod(ns, name, err);
 		/* the names in it are escaped already (np_escape(), TEXT) */
 		if (who[0])
 			printf("%s isolated by %s\n", np_direction_name(d),
 			       who);
 		np_free(who);
 	}
+	return 0;
 }
 
 static int compile_one(void *p, const char *ns, const char *name)
@@ -199,7 +202,7 @@ static int compile_one(void *p, const char *ns, const char *name)
 	err = np_ruleset_export(rs, cc->fmt, &out);
 	np_ruleset_free(rs);
 	if (err)
-		return err;
+		return tool_fail_pod(ns, name, err);
 	if (cc->fmt == NP_FORMAT_YAML)
 		fputs("---\n", stdout);
 	else if (cc->fmt == NP_FORMAT_JSON && cc->count)
@@ -208,7 +211,7 @@ static int compile_one(void *p, const char *ns, const char *name)
 	cc->count++;
 	np_free(out);
 	if (cc->fmt == NP_FORMAT_TEXT)
-		compile_isolating(cc, ns, name);
+		return compile_isolating(cc, ns, name);
 	return 0;
 }
 

@@ -52,6 +52,26 @@ void tool_print_diag(const struct np_diag *d)
 	fprintf(stderr, "netpol: %s\n", tool_esc(buf, esc, sizeof(esc)));
 }
 
+int tool_fail(const char *what, int err)
+{
+	char esc[1024];
+
+	if (what)
+		fprintf(stderr, "netpol: %s: %s: %s\n", tool_cmd,
+			tool_esc(what, esc, sizeof(esc)), np_strerror(err));
+	else
+		fprintf(stderr, "netpol: %s: %s\n", tool_cmd, np_strerror(err));
+	return err;
+}
+
+int tool_fail_pod(const char *ns, const char *name, int err)
+{
+	char pod[512];
+
+	snprintf(pod, sizeof(pod), "%s/%s", ns, name);
+	return tool_fail(pod, err);
+}
+
 /* A load's problem: one line, no "netpol: " (it starts with file:line). */
 static void on_diag(void *ctx, const struct np_diag *d)
 {

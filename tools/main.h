@@ -32,6 +32,14 @@ void tool_log(void *ctx, enum np_log_level lvl, const char *msg);
 /* "netpol: <file:line:col: ...>" on stderr. */
 void tool_print_diag(const struct np_diag *d);
 /*
+ * A library call's failure that no diag describes (out of memory, say):
+ * "netpol: CMD: WHAT: reason" on stderr, so that no command fails
+ * silently; returns err. what may be NULL.
+ */
+int tool_fail(const char *what, int err);
+/* tool_fail() naming pod ns/name. */
+int tool_fail_pod(const char *ns, const char *name, int err);
+/*
  * Load every file (or "-") into one snapshot. With skip_invalid the valid
  * objects are kept and every problem printed and counted in *problems.
  */

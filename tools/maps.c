@@ -286,7 +286,7 @@ static int pod_maps(struct np_cluster *c, const char *ns, const char *name,
 	}
 	err = np_mapset_encode(ms, rs);
 	np_ruleset_free(rs);
-	return err;
+	return err ? tool_fail_pod(ns, name, err) : 0;
 }
 
 /* The agent's view of c: its endpoints loaded alone. */
@@ -436,6 +436,8 @@ int cmd_maps(int argc, char **argv)
 		if (!err) {
 			fputs(out, stdout);
 			np_free(out);
+		} else {
+			tool_fail_pod(ns, name, err);
 		}
 	} else if (!err) {
 		err = eks_get(ms, &m);

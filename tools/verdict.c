@@ -343,7 +343,7 @@ static int print_attrib_body(const struct np_attrib *a)
 	int err = np_attrib_format(a, NP_FORMAT_TEXT, &text);
 
 	if (err)
-		return err;
+		return tool_fail("the attribution", err);
 	nl = strchr(text, '\n');
 	if (nl)
 		fputs(nl + 1, stdout);
@@ -362,7 +362,7 @@ static int print_attrib_doc(const struct np_attrib *a, enum np_format fmt,
 	int err = np_attrib_format(a, fmt, &doc);
 
 	if (err)
-		return err;
+		return tool_fail("the attribution", err);
 	if (fmt == NP_FORMAT_JSON && more) {
 		fputs("{\n", stdout);
 		fputs(more, stdout);
@@ -627,7 +627,10 @@ int cmd_verdict(int argc, char **argv)
 	if (!v.allowed && v.policies[0])
 		printf(" by %s", v.policies);
 	printf(" tier %s\n", tool_name(np_tier_name(v.tier)));
-	print_attrib_body(a);
+	if (print_attrib_body(a)) {
+		np_attrib_free(a);
+		return 2;
+	}
 	if (datapath)
 		printf("  kernel: %s (egress %s, ingress %s): %s the "
 		       "manifests\n",
@@ -970,7 +973,8 @@ int cmd_explain(int argc, char **argv)
 			       "a DIFFERENT verdict (netpol verify, netpol "
 			       "apply)");
 		/* the peer and the pod's side, as the manifests say */
-		print_attrib_body(a);
+		if (print_attrib_body(a))
+			ret = 2;
 	} else if (attrib_err[0]) {
 		printf("  the manifests: %s\n", attrib_err);
 	}
