@@ -128,6 +128,9 @@ static const char update[] =
 	"  tier: Baseline\n  priority: 2\n  subject: {namespaces: {}}\n"
 	"  egress:\n  - {action: Deny, to: [{networks: [10.2.0.0/16]}]}\n";
 
+/* Compiles that failed without a reason in their diag (np__diag_fail) */
+static long no_reason;
+
 /* Every pod compiled: 0, or how many failed; h: their hashes. */
 static int compile_all(struct np_cluster *c, uint64_t *h)
 {
@@ -142,6 +145,7 @@ static int compile_all(struct np_cluster *c, uint64_t *h)
 		snprintf(name, sizeof(name), "p%d", i);
 		if (np_ruleset_compile(&rs, c, ns, name, NULL, &d)) {
 			failed++;
+			no_reason += !d.err;
 			continue;
 		}
 		if (h)
@@ -267,8 +271,17 @@ static char *final_state(struct np_cluster *c, uint64_t *h)
  * and the cluster is as before it (the last good state), or it succeeds
  * and the cluster is as with the update.
  */
+/* on_diag of the loads: how many times it was called */
+static void count_diag(void *ctx, const struct np_diag *d)
+{
+	(void)d;
+	(*(long *)ctx)++;
+}
+
 static int load_all_or_nothing(void)
 {
+	long heard = 0;
+	NP_OPTS(np_load_opts, lo, .on_diag = count_diag, .diag_ctx = &heard);
 	uint64_t before[NPODS], after[NPODS], got[NPODS];
 	char *t0, *t1, *now;
 	long total, at, bad = 0, failed = 0;
@@ -289,7 +302,7 @@ static int load_all_or_nothing(void)
 	c = loaded();
 	free(state(c, NULL));
 	failalloc_arm(-1);
-	np_cluster_load_buffer(c, update, strlen(update), "update", NULL, &d);
+	np_cluster_load_buffer(c, update, strlen(update), "update", &lo, &d);
 	total = failalloc_disarm();
 	np_cluster_free(c);
 	for (at = 1; t0 && t1 && at <= total; at++) {
@@ -297,11 +310,19 @@ static int load_all_or_nothing(void)
 
 		c = loaded();
 		free(state(c, NULL));
+		heard = 0;
 		failalloc_arm(at);
 		err = np_cluster_load_buffer(c, update, strlen(update),
-					     "update", NULL, &d);
+					     "update", &lo, &d);
 		failalloc_disarm();
 		failed += err != 0;
+		if (err && (d.err != err || !heard)) {
+			/* a caller that reports through on_diag says nothing */
+			printf("# load, allocation %ld failed (%d): diag err %d, "
+			       "on_diag called %ld times\n",
+			       at, err, d.err, heard);
+			bad++;
+		}
 		now = state(c, got);
 		if (!now || strcmp(now, err ? t0 : t1)) {
 			printf("# load, allocation %ld failed (load %s): the "
@@ -329,7 +350,7 @@ static int load_all_or_nothing(void)
 	free(t1);
 	printf("%s 2 - a load of several objects with each of its %ld "
 	       "allocations failing (%ld loads failed): the state before or "
-	       "after, never between\n",
+	       "after, never between; each failure in diag and on_diag\n",
 	       bad || !failed ? "not ok" : "ok", total, failed);
 	return bad || !failed;
 }
@@ -486,8 +507,13 @@ int main(void)
 		}
 	}
 	free(base);
+	if (no_reason) {
+		printf("# %ld compiles failed with an empty diag\n", no_reason);
+		bad++;
+	}
 	printf("%s 1 - each of %ld allocations failed once (%ld runs): no "
-	       "crash, no leak, the same rule sets and endpoints after\n",
+	       "crash, no leak, the same rule sets and endpoints after, "
+	       "every failed compile with its reason\n",
 	       bad ? "not ok" : "ok", total, runs);
 	bad += load_all_or_nothing();
 	bad += changes_retried();
