@@ -410,7 +410,6 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 {
 	__u32 off = ETH_HLEN + 40;
 	__u8 *h = hdr(skb, ETH_HLEN, 40);
-	struct np_ext6 x;
 	__u8 nexthdr;
 
 	if (!h || (h[0] >> 4) != 6)
@@ -419,12 +418,8 @@ static __always_inline int parse_v6(struct __sk_buff *skb, struct pkt *p)
 	nexthdr = h[6];
 	addrs6(&p->t, h);
 	if (is_exthdr6(nexthdr)) {
-		x.off = off;
-		x.frag_id = 0;
-		x.nexthdr = nexthdr;
-		x.frag = FRAG_NONE;
-		x.frag_proto = 0;
-		x.pad = 0;
+		struct np_ext6 x = { .off = off, .nexthdr = nexthdr };
+
 		if (np_parse_ext6(skb, &x) != P_OK)
 			return P_BAD;
 		nexthdr = x.nexthdr;

@@ -1368,10 +1368,11 @@ static void chain_rules(unsigned int ifx)
 }
 
 /*
- * A random frame from the pod to fd00:1::7 or fd00:4::7: up to 8 extension headers of
- * every kind the program walks, of random lengths (fragment headers
- * atomic, first or later, each with an id of its own), then TCP 80/81 or
- * UDP 53/54 from source port sport; one frame in six cut short.
+ * A random frame from the pod to fd00:1::7 or fd00:4::7: up to 8
+ * extension headers of every kind the program walks, of random lengths
+ * (fragment headers atomic, first or later, each with an id of its own),
+ * then TCP 80/81 or UDP 53/54 from source port sport; one frame in six
+ * cut short.
  */
 static size_t chain_frame(uint8_t *buf, size_t cap, uint32_t *x, uint16_t sport,
 			  uint32_t *frag_id)
