@@ -250,33 +250,24 @@ int np__emit(const struct np_node *root, enum np_format fmt,
 	yaml_emitter_set_output(&e, yaml_write, sb);
 	yaml_emitter_set_unicode(&e, 1);
 	yaml_emitter_set_width(&e, -1);
-	err = -ENOMEM;
-	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
-		goto out;
-	err = emit_ev(&e, &ev);
-	if (err)
-		goto out;
-	err = -ENOMEM;
-	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
-		goto out;
-	err = emit_ev(&e, &ev);
+	/* an event that cannot be made is out of memory, as emit_ev() says */
+	err = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ?
+		      emit_ev(&e, &ev) :
+		      -ENOMEM;
+	if (!err)
+		err = yaml_document_start_event_initialize(&ev, NULL, NULL,
+							   NULL, 1) ?
+			      emit_ev(&e, &ev) :
+			      -ENOMEM;
 	if (!err)
 		err = emit_yaml(&e, root);
-	if (err)
-		goto out;
-	err = -ENOMEM;
-	if (!yaml_document_end_event_initialize(&ev, 1))
-		goto out;
-	err = emit_ev(&e, &ev);
-	if (err)
-		goto out;
-	err = -ENOMEM;
-	if (!yaml_stream_end_event_initialize(&ev))
-		goto out;
-	err = emit_ev(&e, &ev);
 	if (!err)
-		err = sb->err;
-out:
+		err = yaml_document_end_event_initialize(&ev, 1) ?
+			      emit_ev(&e, &ev) :
+			      -ENOMEM;
+	if (!err)
+		err = yaml_stream_end_event_initialize(&ev) ? emit_ev(&e, &ev) :
+							      -ENOMEM;
 	yaml_emitter_delete(&e);
 	return err ? err : sb->err;
 }
